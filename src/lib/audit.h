@@ -1,0 +1,28 @@
+/*
+ * audit.h - the append-only audit log.
+ *
+ * Every state change writes one audit row inside the same transaction as
+ * the change itself, so either both are stored or neither is.
+ */
+#ifndef ZY_AUDIT_H
+#define ZY_AUDIT_H
+
+#include <libpq-fe.h>
+
+struct audit {
+	long long	 actor_id;	/* 0: none (e.g. unknown login) */
+	const char	*actor_login;	/* as typed or as stored; may be NULL */
+	long long	 institution_id;	/* 0: none */
+	const char	*action;	/* e.g. "login", "login_failed" */
+	const char	*object_type;	/* may be NULL */
+	const char	*object_id;	/* may be NULL */
+	const char	*ip;		/* client address; may be NULL */
+	const char	*channel;	/* "web", "console", ...; NULL: "web" */
+	const char	*detail;	/* JSON object text; NULL: {} */
+};
+
+/* Append one row.  Returns 0, or -1 (logged) on failure; the caller then
+ * rolls back the change it belongs to. */
+int	 audit_write(PGconn *, const struct audit *);
+
+#endif /* ZY_AUDIT_H */

@@ -1,0 +1,43 @@
+/*
+ * conf.h - configuration: one "key = value" file plus environment overrides.
+ *
+ * Every option is one row of the table in conf.c: name, type, bounds and
+ * default.  An environment variable ZHIYING_<NAME> (upper case) overrides
+ * the file.  Defaults run locally.
+ */
+#ifndef ZY_CONF_H
+#define ZY_CONF_H
+
+#include <stddef.h>
+
+struct conf {
+	char	db[512];		/* libpq conninfo of the application role */
+	char	db_owner[512];		/* conninfo of the schema owner (migrations) */
+	char	listen[256];		/* FastCGI socket: host:port or a path */
+	int	workers;		/* FastCGI worker processes */
+	char	templates[1024];	/* folder of the HTML templates */
+	char	sql[1024];		/* folder of the schema migrations */
+	char	store[1024];		/* image store root */
+	char	log_level[16];
+	int	session_idle;		/* seconds without a request */
+	int	session_absolute;	/* seconds since login */
+	int	login_max_failures;	/* failed logins before the lock */
+	int	login_lock_seconds;
+	long	upload_max;		/* bytes of one request body */
+	char	site_name[128];
+};
+
+/* Fill c with defaults, then the file at path (NULL or "" to skip; a
+ * missing file is an error), then the environment.  Returns 0, or -1 with
+ * a message in err naming the file, line and option. */
+int	 conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/* Set one option by name from text, with its bounds checked.  Returns 0,
+ * or -1 with a message in err. */
+int	 conf_set(struct conf *c, const char *name, const char *value,
+	    char *err, size_t errlen);
+
+/* Write every option as "name = value" lines to a stream (FILE *). */
+void	 conf_dump(const struct conf *c, void *fp);
+
+#endif /* ZY_CONF_H */

@@ -1,0 +1,181 @@
+/*
+ * db.c - thin parameterized layer over libpq.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+
+#define DB_MAXPARAMS	64
+
+static char	last_state[6];
+
+const char *
+db_sqlstate(void)
+{
+	return last_state;
+}
+
+static void
+db_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("postgres: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+PGconn *
+db_connect(const char *conninfo)
+{
+	PGconn	*c;
+
+	c = PQconnectdb(conninfo);
+	if (c == NULL) {
+		log_error("%s: out of memory", __func__);
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		log_error("%s: %.*s", __func__,
+		    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	(void)PQsetNoticeProcessor(c, db_notice, NULL);
+	return c;
+}
+
+int
+db_ensure(PGconn *c)
+{
+	if (PQstatus(c) == CONNECTION_OK)
+		return 0;
+	PQreset(c);
+	if (PQstatus(c) == CONNECTION_OK) {
+		log_info("%s: reconnected to the database", __func__);
+		return 0;
+	}
+	log_error("%s: %.*s", __func__,
+	    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
+	return -1;
+}
+
+PGresult *
+db_execv(const char *who, PGconn *c, const char *sql, int n,
+    const char *const *params)
+{
+	PGresult	*r;
+	ExecStatusType	 st;
+	const char	*state, *msg;
+
+	last_state[0] = '\0';
+	r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return r;
+	state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	(void)snprintf(last_state, sizeof(last_state), "%s",
+	    state != NULL ? state : "08000");
+	msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+	/* Constraint violations are expected input errors: the caller
+	 * reports them; everything else is logged as an error. */
+	if (strncmp(last_state, "23", 2) == 0 ||
+	    strcmp(last_state, "40001") == 0)
+		log_debug("%s: [%s] %.*s", who, last_state,
+		    (int)strcspn(msg, "\n"), msg);
+	else
+		log_error("%s: [%s] %.*s", who, last_state,
+		    (int)strcspn(msg, "\n"), msg);
+	PQclear(r);
+	return NULL;
+}
+
+static PGresult *
+db_vexec(const char *who, PGconn *c, const char *sql, int n, va_list ap)
+{
+	const char	*params[DB_MAXPARAMS];
+	int		 i;
+
+	if (n < 0 || n > DB_MAXPARAMS) {
+		log_error("%s: %d parameters is too many", who, n);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		params[i] = va_arg(ap, const char *);
+	return db_execv(who, c, sql, n, params);
+}
+
+PGresult *
+db_exec_fn(const char *who, PGconn *c, const char *sql, int n, ...)
+{
+	va_list		 ap;
+	PGresult	*r;
+
+	va_start(ap, n);
+	r = db_vexec(who, c, sql, n, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+db_cmd_fn(const char *who, PGconn *c, const char *sql, int n, ...)
+{
+	va_list		 ap;
+	PGresult	*r;
+
+	va_start(ap, n);
+	r = db_vexec(who, c, sql, n, ap);
+	va_end(ap);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int
+db_begin(PGconn *c)
+{
+	return db_cmd(c, "BEGIN", 0);
+}
+
+int
+db_commit(PGconn *c)
+{
+	return db_cmd(c, "COMMIT", 0);
+}
+
+void
+db_rollback(PGconn *c)
+{
+	PGresult	*r;
+
+	if (PQtransactionStatus(c) == PQTRANS_IDLE)
+		return;
+	r = PQexec(c, "ROLLBACK");
+	PQclear(r);
+}
+
+const char *
+db_val(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return "";
+	return PQgetvalue(r, row, col);
+}
+
+int
+db_bool(const PGresult *r, int row, int col)
+{
+	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+long long
+db_ll(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}

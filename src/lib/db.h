@@ -1,0 +1,52 @@
+/*
+ * db.h - PostgreSQL access through libpq.
+ *
+ * Every statement is parameterized: callers pass the SQL text with $1..$n
+ * and the values as strings (NULL for SQL NULL).  A failed statement is
+ * logged once here with the caller's name and returns NULL; its SQLSTATE
+ * stays readable through db_sqlstate() until the next statement.
+ */
+#ifndef ZY_DB_H
+#define ZY_DB_H
+
+#include <libpq-fe.h>
+
+/* Connect with a libpq conninfo string.  Returns NULL (logged) on failure.
+ * Close with PQfinish(). */
+PGconn		*db_connect(const char *conninfo);
+
+/* Reconnect a broken connection.  Returns 0 when usable, -1 if not. */
+int		 db_ensure(PGconn *);
+
+/* Run one statement with n text parameters, given as variadic
+ * const char * arguments.  Returns the result (PQclear() it) when the
+ * statement succeeded, NULL (logged, with who as the prefix) otherwise. */
+#define db_exec(c, sql, n, ...) \
+	db_exec_fn(__func__, (c), (sql), (n), ##__VA_ARGS__)
+PGresult	*db_exec_fn(const char *who, PGconn *, const char *sql, int n,
+		    ...);
+
+/* As db_exec() with the parameters in an array. */
+PGresult	*db_execv(const char *who, PGconn *, const char *sql, int n,
+		    const char *const *params);
+
+/* Run a statement and discard its result; returns 0 or -1. */
+#define db_cmd(c, sql, n, ...) \
+	db_cmd_fn(__func__, (c), (sql), (n), ##__VA_ARGS__)
+int		 db_cmd_fn(const char *who, PGconn *, const char *sql, int n,
+		    ...);
+
+/* Transactions.  db_rollback() is safe to call whatever the state. */
+int		 db_begin(PGconn *);
+int		 db_commit(PGconn *);
+void		 db_rollback(PGconn *);
+
+/* SQLSTATE of the last failed statement, or "" (static storage). */
+const char	*db_sqlstate(void);
+
+/* Value of a result cell, "" for NULL; and whether it is SQL true. */
+const char	*db_val(const PGresult *, int row, int col);
+int		 db_bool(const PGresult *, int row, int col);
+long long	 db_ll(const PGresult *, int row, int col);
+
+#endif /* ZY_DB_H */

@@ -1,0 +1,460 @@
+/*
+ * zhiying-db - schema migrations and demo data.
+ *
+ *	zhiying-db [-c conf] migrate	apply pending sql/NNN_name.sql in order
+ *	zhiying-db [-c conf] status	list applied and pending migrations
+ *	zhiying-db [-c conf] demo	load the demo network (idempotent)
+ *
+ * Migrations run as the schema owner (option db_owner), each in its own
+ * transaction together with its row in schema_migrations, so a failed
+ * migration leaves nothing behind and is retried next time.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "model.h"
+
+/* An arbitrary constant: one migrator at a time per database. */
+#define MIGRATE_LOCK	"7316402"
+
+struct migration {
+	int	 version;
+	char	 name[256];
+	char	 path[2048];
+	char	 digest[65];
+	char	*sql;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: zhiying-db [-c conf] [-s sqldir] migrate | status | demo\n"
+	    "  migrate  apply the pending schema migrations in order\n"
+	    "  status   list applied and pending migrations\n"
+	    "  demo     load the demo institutions, alliances and users\n");
+	exit(2);
+}
+
+static int
+mig_cmp(const void *a, const void *b)
+{
+	const struct migration	*x = a, *y = b;
+
+	return (x->version > y->version) - (x->version < y->version);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*fp;
+	char	*p = NULL;
+	long	 n;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == -1 || (n = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) == -1)
+		goto fail;
+	if ((p = malloc((size_t)n + 1)) == NULL)
+		goto fail;
+	if (fread(p, 1, (size_t)n, fp) != (size_t)n) {
+		free(p);
+		p = NULL;
+		goto fail;
+	}
+	p[n] = '\0';
+	*len = (size_t)n;
+fail:
+	(void)fclose(fp);
+	return p;
+}
+
+static void
+digest_hex(const char *s, size_t n, char *out)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+
+	(void)EVP_Digest(s, n, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < mdlen; i++)
+		(void)snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Read sql/NNN_name.sql files, sorted by number.  Returns the count or -1. */
+static int
+mig_scan(const char *dir, struct migration **out)
+{
+	DIR		*d;
+	struct dirent	*e;
+	struct migration *m = NULL, *tmp;
+	int		 n = 0, i;
+	size_t		 len;
+	char		*end;
+	long		 v;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_error("%s: %s: %s", __func__, dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len < 9 || strcmp(e->d_name + len - 4, ".sql") != 0)
+			continue;
+		v = strtol(e->d_name, &end, 10);
+		if (end != e->d_name + 3 || *end != '_' || v <= 0) {
+			log_warnx("%s: ignoring %s (not NNN_name.sql)",
+			    __func__, e->d_name);
+			continue;
+		}
+		if ((tmp = realloc(m, sizeof(*m) * (size_t)(n + 1))) == NULL)
+			goto fail;
+		m = tmp;
+		memset(&m[n], 0, sizeof(m[n]));
+		m[n].version = (int)v;
+		(void)snprintf(m[n].name, sizeof(m[n].name), "%.*s",
+		    (int)(len - 4), e->d_name);
+		(void)snprintf(m[n].path, sizeof(m[n].path), "%s/%s", dir,
+		    e->d_name);
+		if ((m[n].sql = slurp(m[n].path, &len)) == NULL) {
+			log_error("%s: %s: %s", __func__, m[n].path,
+			    strerror(errno));
+			n++;
+			goto fail;
+		}
+		digest_hex(m[n].sql, len, m[n].digest);
+		n++;
+	}
+	(void)closedir(d);
+	qsort(m, (size_t)n, sizeof(*m), mig_cmp);
+	for (i = 1; i < n; i++)
+		if (m[i].version == m[i - 1].version) {
+			log_error("%s: two migrations numbered %03d", __func__,
+			    m[i].version);
+			*out = m;
+			return -(n + 2);
+		}
+	*out = m;
+	return n;
+fail:
+	(void)closedir(d);
+	for (i = 0; i < n; i++)
+		free(m[i].sql);
+	free(m);
+	return -1;
+}
+
+static void
+mig_free(struct migration *m, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		free(m[i].sql);
+	free(m);
+}
+
+static int
+cmd_migrate(PGconn *c, const char *dir, int dry)
+{
+	struct migration *m = NULL;
+	PGresult	*r = NULL, *x;
+	int		 n, i, j, found, applied = 0, rc = -1;
+	char		 ver[16];
+
+	if ((n = mig_scan(dir, &m)) < 0) {
+		if (n < -1)
+			mig_free(m, -n - 2);
+		return -1;
+	}
+	if (db_cmd(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", 0) == -1)
+		goto out;
+	if (db_cmd(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " version integer PRIMARY KEY, name text NOT NULL,"
+	    " digest text NOT NULL,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())", 0) == -1)
+		goto out;
+	if ((r = db_exec(c, "SELECT version, name, digest FROM"
+	    " schema_migrations ORDER BY version", 0)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		found = 0;
+		for (j = 0; j < PQntuples(r); j++) {
+			if (db_ll(r, j, 0) != m[i].version)
+				continue;
+			found = 1;
+			if (strcmp(db_val(r, j, 2), m[i].digest) != 0) {
+				log_error("%s: %s was changed after it was"
+				    " applied; add a new migration instead",
+				    __func__, m[i].name);
+				goto out;
+			}
+		}
+		if (found)
+			continue;
+		if (dry) {
+			printf("pending  %s\n", m[i].name);
+			continue;
+		}
+		if (db_begin(c) == -1)
+			goto out;
+		/* A migration file is trusted SQL of the release, with no
+		 * values from outside: run it as a script. */
+		x = PQexec(c, m[i].sql);
+		if (PQresultStatus(x) != PGRES_COMMAND_OK &&
+		    PQresultStatus(x) != PGRES_TUPLES_OK) {
+			log_error("%s: %s failed: %.*s", __func__, m[i].name,
+			    (int)strcspn(PQresultErrorMessage(x), "\n"),
+			    PQresultErrorMessage(x));
+			PQclear(x);
+			db_rollback(c);
+			goto out;
+		}
+		PQclear(x);
+		(void)snprintf(ver, sizeof(ver), "%d", m[i].version);
+		if (db_cmd(c, "INSERT INTO schema_migrations (version, name,"
+		    " digest) VALUES ($1::int, $2, $3)", 3, ver, m[i].name,
+		    m[i].digest) == -1 || db_commit(c) == -1) {
+			db_rollback(c);
+			goto out;
+		}
+		printf("applied  %s\n", m[i].name);
+		applied++;
+	}
+	if (!dry)
+		printf("%d migration(s) applied, schema at %03d\n", applied,
+		    n > 0 ? m[n - 1].version : 0);
+	rc = 0;
+out:
+	PQclear(r);
+	(void)db_cmd(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")", 0);
+	mig_free(m, n);
+	return rc;
+}
+
+/*
+ * The demo network: two alliances, each with an upper hospital and
+ * grassroots members, and accounts of every role and title level.
+ */
+struct demo_inst {
+	const char	*code, *name, *level, *region;
+};
+static const struct demo_inst demo_insts[] = {
+	{ "GD-PH",  "广东省人民医院",	"province", "广州市越秀区" },
+	{ "YB-CH",  "粤北市中心医院",	"city",     "粤北市浈江区" },
+	{ "QX-PH",  "清溪县人民医院",	"county",   "粤北市清溪县" },
+	{ "SL-THC", "石岭镇卫生院",	"primary",  "粤北市清溪县石岭镇" },
+	{ "JN-PH",  "江南县人民医院",	"county",   "江门市江南县" },
+	{ "BS-THC", "白沙镇卫生院",	"primary",  "江门市江南县白沙镇" },
+	{ "LW-THC", "龙湾镇卫生院",	"primary",  "江门市江南县龙湾镇" },
+};
+
+struct demo_alliance {
+	const char	*code, *name, *kind;
+};
+static const struct demo_alliance demo_alliances[] = {
+	{ "YB-YLT", "粤北医联体", "medical_alliance" },
+	{ "JN-YGT", "江南县医共体", "county_community" },
+};
+
+struct demo_member {
+	const char	*alliance, *inst, *superior;
+};
+static const struct demo_member demo_members[] = {
+	{ "YB-YLT", "GD-PH",  NULL },
+	{ "YB-YLT", "YB-CH",  "GD-PH" },
+	{ "YB-YLT", "QX-PH",  "YB-CH" },
+	{ "YB-YLT", "SL-THC", "YB-CH" },
+	{ "JN-YGT", "JN-PH",  NULL },
+	{ "JN-YGT", "BS-THC", "JN-PH" },
+	{ "JN-YGT", "LW-THC", "JN-PH" },
+};
+
+struct demo_user {
+	const char	*login, *name, *inst, *roles, *title;
+};
+static const struct demo_user demo_users[] = {
+	{ "admin",	  "系统管理员", "GD-PH",  "{admin}", NULL },
+	{ "gd_chief",	  "陈国华",	"GD-PH",  "{doctor}", "chief" },
+	{ "gd_stats",	  "林统计",	"GD-PH",  "{stats}", NULL },
+	{ "yb_resident",  "周子健",	"YB-CH",  "{doctor}", "resident" },
+	{ "yb_attending", "黄文静",	"YB-CH",  "{doctor}", "attending" },
+	{ "yb_assoc",	  "吴志强",	"YB-CH",  "{doctor}", "associate_chief" },
+	{ "yb_admin",	  "刘管理",	"YB-CH",  "{admin}", NULL },
+	{ "yb_stats",	  "郑晓燕",	"YB-CH",  "{stats}", NULL },
+	{ "qx_apply",	  "张晓明",	"QX-PH",  "{applicant}", NULL },
+	{ "qx_doctor",	  "李建国",	"QX-PH",  "{applicant,doctor}", "attending" },
+	{ "sl_apply",	  "王小芳",	"SL-THC", "{applicant}", NULL },
+	{ "jn_attending", "何俊峰",	"JN-PH",  "{doctor}", "attending" },
+	{ "jn_chief",	  "梁志明",	"JN-PH",  "{doctor}", "chief" },
+	{ "jn_admin",	  "罗管理",	"JN-PH",  "{admin}", NULL },
+	{ "bs_apply",	  "冯丽华",	"BS-THC", "{applicant}", NULL },
+	{ "lw_apply",	  "邓志伟",	"LW-THC", "{applicant}", NULL },
+	{ "lw_locktest",  "测试锁定",	"LW-THC", "{applicant}", NULL },
+};
+
+#define DEMO_PASSWORD	"Zhiying2026"
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int
+demo_load(PGconn *c)
+{
+	char		 hash[AUTH_HASH_MAX], detail[128];
+	PGresult	*r;
+	size_t		 i;
+	int		 added = 0;
+	struct audit	 a;
+
+	if (db_begin(c) == -1)
+		return -1;
+	for (i = 0; i < NELEM(demo_insts); i++)
+		if (db_cmd(c, "INSERT INTO institutions (code, name, level,"
+		    " region) VALUES ($1, $2, $3, $4)"
+		    " ON CONFLICT (code) DO NOTHING", 4, demo_insts[i].code,
+		    demo_insts[i].name, demo_insts[i].level,
+		    demo_insts[i].region) == -1)
+			goto fail;
+	for (i = 0; i < NELEM(demo_alliances); i++)
+		if (db_cmd(c, "INSERT INTO alliances (code, name, kind)"
+		    " VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING", 3,
+		    demo_alliances[i].code, demo_alliances[i].name,
+		    demo_alliances[i].kind) == -1)
+			goto fail;
+	/* Members whose superior is a member must come after it. */
+	for (i = 0; i < NELEM(demo_members); i++)
+		if (db_cmd(c, "INSERT INTO alliance_members (alliance_id,"
+		    " institution_id, superior_id)"
+		    " SELECT a.id, i.id, s.id FROM alliances a"
+		    " JOIN institutions i ON i.code = $2"
+		    " LEFT JOIN institutions s ON s.code = $3"
+		    " WHERE a.code = $1 ON CONFLICT DO NOTHING", 3,
+		    demo_members[i].alliance, demo_members[i].inst,
+		    demo_members[i].superior) == -1)
+			goto fail;
+	for (i = 0; i < NELEM(demo_users); i++) {
+		if ((r = db_exec(c, "SELECT 1 FROM users WHERE login = $1", 1,
+		    demo_users[i].login)) == NULL)
+			goto fail;
+		if (PQntuples(r) > 0) {
+			PQclear(r);
+			continue;
+		}
+		PQclear(r);
+		if (auth_password_hash(DEMO_PASSWORD, hash) == -1)
+			goto fail;
+		if (db_cmd(c, "INSERT INTO users (institution_id, login,"
+		    " display_name, password_hash, roles, title)"
+		    " SELECT id, $2, $3, $4, $5::text[], $6 FROM institutions"
+		    " WHERE code = $1", 6, demo_users[i].inst,
+		    demo_users[i].login, demo_users[i].name, hash,
+		    demo_users[i].roles, demo_users[i].title) == -1)
+			goto fail;
+		added++;
+	}
+	(void)snprintf(detail, sizeof(detail), "{\"users_added\": %d}", added);
+	memset(&a, 0, sizeof(a));
+	a.action = "demo_data_loaded";
+	a.channel = "setup";
+	a.detail = detail;
+	if (audit_write(c, &a) == -1 || db_commit(c) == -1)
+		goto fail;
+	return added;
+fail:
+	db_rollback(c);
+	return -1;
+}
+
+static int
+cmd_demo(PGconn *c)
+{
+	PGresult	*r;
+	int		 added, i, t;
+	unsigned int	 roles;
+	char		 rolestr[128];
+
+	if ((added = demo_load(c)) < 0)
+		return -1;
+	r = db_exec(c, "SELECT u.login, u.display_name, i.name, u.roles,"
+	    " coalesce(u.title, '') FROM users u JOIN institutions i"
+	    " ON i.id = u.institution_id WHERE u.login = ANY ($1::text[])"
+	    " ORDER BY u.id", 1,
+	    "{admin,gd_chief,gd_stats,yb_resident,yb_attending,yb_assoc,"
+	    "yb_admin,yb_stats,qx_apply,qx_doctor,sl_apply,jn_attending,"
+	    "jn_chief,jn_admin,bs_apply,lw_apply,lw_locktest}");
+	if (r == NULL)
+		return -1;
+	printf("demo data: %d user(s) added; every demo password is %s\n",
+	    added, DEMO_PASSWORD);
+	for (i = 0; i < PQntuples(r); i++) {
+		roles = model_roles_parse(db_val(r, i, 3));
+		(void)model_roles_zh(roles, rolestr, sizeof(rolestr));
+		t = model_lookup(title_names, TITLE__MAX, db_val(r, i, 4));
+		printf("  %-14s %s  %s  %s%s%s\n", db_val(r, i, 0),
+		    db_val(r, i, 1), db_val(r, i, 2), rolestr,
+		    t > 0 ? " " : "", t > 0 ? title_names[t].zh : "");
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	 cf;
+	char		 err[1024];
+	const char	*cfpath = getenv("ZHIYING_CONF"), *sqldir = NULL;
+	PGconn		*c;
+	int		 ch, rc;
+
+	log_init("zhiying-db");
+	while ((ch = getopt(argc, argv, "c:s:")) != -1)
+		switch (ch) {
+		case 'c':
+			cfpath = optarg;
+			break;
+		case 's':
+			sqldir = optarg;
+			break;
+		default:
+			usage();
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage();
+	if (conf_load(&cf, cfpath, err, sizeof(err)) == -1) {
+		log_error("configuration: %s", err);
+		return 1;
+	}
+	if (sqldir == NULL)
+		sqldir = cf.sql;
+	if (strcmp(argv[0], "migrate") == 0 || strcmp(argv[0], "status") == 0) {
+		if ((c = db_connect(cf.db_owner)) == NULL)
+			return 1;
+		if (strcmp(argv[0], "status") == 0)
+			rc = cmd_migrate(c, sqldir, 1);
+		else
+			rc = cmd_migrate(c, sqldir, 0);
+	} else if (strcmp(argv[0], "demo") == 0) {
+		if (auth_init() == -1 || (c = db_connect(cf.db)) == NULL)
+			return 1;
+		rc = cmd_demo(c);
+	} else
+		usage();
+	PQfinish(c);
+	return rc == 0 ? 0 : 1;
+}

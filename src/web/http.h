@@ -1,0 +1,120 @@
+/*
+ * http.h - one request and its response, over FastCGI.
+ *
+ * A request owns an arena; everything hanging off struct req lives in it
+ * and is released when the request ends.  Every response starts with
+ * http_open(), which always sends the security headers.
+ */
+#ifndef ZY_HTTP_H
+#define ZY_HTTP_H
+
+#include <fcgiapp.h>
+#include <libpq-fe.h>
+
+#include "account.h"
+#include "arena.h"
+#include "conf.h"
+#include "parse.h"
+#include "tmpl.h"
+
+enum method {
+	METHOD_GET,
+	METHOD_HEAD,
+	METHOD_POST,
+	METHOD__MAX
+};
+
+/* Input fields known to the site: each is validated once, by its named
+ * validator, before any handler sees it. */
+enum field {
+	FIELD_LOGIN,
+	FIELD_PASSWORD,
+	FIELD_CSRF,
+	FIELD_NEXT,
+	FIELD_PAGE,
+	FIELD_KEYWORD,
+	FIELD__MAX
+};
+
+/* Pages: one enum value, one row of the table in router.c, one handler. */
+enum page {
+	PAGE_HOME,
+	PAGE_LOGIN,
+	PAGE_LOGOUT,
+	PAGE_APPLY,		/* 申请 */
+	PAGE_APPLICATIONS,	/* 申请列表 */
+	PAGE_WORKLIST,		/* 待诊断 */
+	PAGE_REVIEW,		/* 待审核 */
+	PAGE_REPORTED,		/* 已报告 */
+	PAGE_DIAGNOSED,		/* 已诊断 */
+	PAGE_PRINT,		/* 打印报告 */
+	PAGE_STATS,		/* 统计 */
+	PAGE_ADMIN,		/* 机构用户 */
+	PAGE_HEALTH,
+	PAGE__MAX
+};
+
+#define HTTP_MAXHDRS	16
+
+struct req {
+	FCGX_Request		*fcgi;
+	struct arena		*a;
+	const struct conf	*conf;
+	const struct tmpl_set	*tmpl;
+	PGconn			*db;
+
+	enum method		 method;
+	enum page		 page;
+	const char		*path;
+	const char		*ip;
+	const char		*ua;
+	int			 https;
+	struct kvlist		 query;
+	struct kvlist		 form;
+	struct kvlist		 cookies;
+	const char		*fields[FIELD__MAX];	/* NULL: absent */
+	int			 field_bad[FIELD__MAX];	/* present, invalid */
+
+	enum session_state	 sstate;
+	struct session		 sess;		/* valid if sstate == OK */
+
+	/* Response. */
+	int			 opened;
+	const char		*hdrs[HTTP_MAXHDRS];
+	size_t			 nhdrs;
+};
+
+/* Name of a cookie as sent to this request: with the __Host- prefix when
+ * it came over TLS.  Arena storage. */
+const char	*http_cookie_name(struct req *, const char *base);
+
+/* Queue a Set-Cookie for the next http_open(): HttpOnly, SameSite=Lax,
+ * Path=/, Secure over TLS.  max_age < 0: session cookie; 0: delete. */
+void		 http_cookie_set(struct req *, const char *base,
+		    const char *value, int max_age);
+
+/* Start the response: status line, content type, queued headers and the
+ * security headers.  Returns 0, or -1 if already started. */
+int		 http_open(struct req *, int status, const char *ctype);
+
+/* Write body bytes (dropped for HEAD).  Returns 0 or -1. */
+int		 http_write(struct req *, const char *, size_t);
+int		 http_puts(struct req *, const char *);
+
+/* Writer for tmpl_render(): arg is the struct req. */
+int		 http_tmpl_write(void *arg, const char *, size_t);
+
+/* Redirect with 303 See Other to a local path. */
+void		 http_redirect(struct req *, const char *location);
+
+/* Read the environment and input of a FastCGI request into r.  Returns
+ * the HTTP status to answer with on bad input (400, 405, 413, 415), or 0. */
+int		 http_parse(struct req *r);
+
+/* Field value, or NULL when absent or invalid. */
+const char	*http_field(const struct req *, enum field);
+
+/* Whether s is a safe local redirect target ("/x", not "//x"). */
+int		 http_local_path(const char *s);
+
+#endif /* ZY_HTTP_H */

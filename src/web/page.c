@@ -1,0 +1,192 @@
+/*
+ * page.c - what every page shares, and the pages of the navigation.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "pages.h"
+
+struct tdict *
+page_dict(struct req *r)
+{
+	struct tdict	*d, *n;
+	const struct account *a = &r->sess.acct;
+	char		 roles[256];
+	int		 p;
+
+	if ((d = tdict_new(r->a, NULL)) == NULL)
+		return NULL;
+	(void)tdict_set(d, "site", r->conf->site_name);
+	(void)tdict_set(d, "title", pages[r->page].title != NULL ?
+	    pages[r->page].title : "");
+	if (r->sstate != SESSION_OK) {
+		(void)tdict_bool(d, "authed", 0);
+		return d;
+	}
+	(void)tdict_bool(d, "authed", 1);
+	(void)tdict_set(d, "user_name", a->display_name);
+	(void)tdict_set(d, "user_login", a->login);
+	(void)tdict_set(d, "institution", a->institution_name);
+	(void)tdict_set(d, "csrf", r->sess.csrf);
+	(void)tdict_set(d, "user_roles",
+	    model_roles_zh(a->roles, roles, sizeof(roles)));
+	(void)tdict_set(d, "user_title", title_names[a->title].zh);
+	(void)tdict_bool(d, "has_title", a->title != TITLE_NONE);
+	/* The navigation holds exactly the pages this user may open. */
+	for (p = 0; p < PAGE__MAX; p++) {
+		if (!pages[p].nav || !(pages[p].roles & a->roles))
+			continue;
+		if ((n = tdict_add(d, "nav")) == NULL)
+			return NULL;
+		(void)tdict_set(n, "href", pages[p].path);
+		(void)tdict_set(n, "label", pages[p].title);
+		(void)tdict_set(n, "cls", p == (int)r->page ? "active" : "");
+	}
+	return d;
+}
+
+void
+page_render(struct req *r, int status, const char *name, struct tdict *d)
+{
+	if (d == NULL) {
+		page_error(r, 500, "系统内部错误");
+		return;
+	}
+	(void)http_open(r, status, "text/html; charset=utf-8");
+	if (tmpl_render(r->tmpl, name, tdict_scope(d), http_tmpl_write,
+	    r) == -1)
+		log_error("%s: rendering %s failed", __func__, name);
+}
+
+void
+page_error(struct req *r, int status, const char *message)
+{
+	struct tdict	*d;
+
+	if (r->opened)
+		return;
+	if ((d = page_dict(r)) == NULL) {
+		(void)http_open(r, status, "text/plain; charset=utf-8");
+		(void)http_puts(r, message);
+		return;
+	}
+	(void)tdict_setf(d, "status", "%d", status);
+	(void)tdict_set(d, "message", message);
+	(void)tdict_set(d, "title", "提示");
+	page_render(r, status, "error.html", d);
+}
+
+void
+page_health(struct req *r)
+{
+	(void)http_open(r, 200, "text/plain; charset=utf-8");
+	(void)http_puts(r, "ok\n");
+}
+
+void
+page_home(struct req *r)
+{
+	struct tdict	*d;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, "系统内部错误");
+		return;
+	}
+	page_render(r, 200, "home.html", d);
+}
+
+/*
+ * The lists of the workflow: their columns as the manual describes them.
+ * Their rows come from the applications of the workflow; until an
+ * institution has any, each shows its empty state.
+ */
+static const char *const list_columns[PAGE__MAX][10] = {
+	[PAGE_APPLY] = { "诊断号", "患者姓名", "检查类型", "保存时间",
+	    "操作" },
+	[PAGE_APPLICATIONS] = { "诊断号", "患者姓名", "性别", "年龄",
+	    "检查类型", "诊断模式", "申请时间", "状态", "操作" },
+	[PAGE_WORKLIST] = { "诊断号", "患者姓名", "申请医院", "检查类型",
+	    "申请时间", "状态", "请求协助", "锁定医生", "操作" },
+	[PAGE_REVIEW] = { "诊断号", "患者姓名", "申请医院", "报告医生",
+	    "提交时间", "操作" },
+	[PAGE_REPORTED] = { "诊断号", "患者姓名", "申请医院", "报告医生",
+	    "审核医生", "报告时间", "状态", "操作" },
+	[PAGE_DIAGNOSED] = { "诊断号", "患者姓名", "申请医院", "诊断医院",
+	    "报告时间", "状态", "操作" },
+	[PAGE_PRINT] = { "诊断号", "患者姓名", "检查类型", "报告时间",
+	    "状态", "操作" },
+	[PAGE_STATS] = { "机构", "申请数", "已报告", "已审核", "退回",
+	    "取消" },
+};
+
+void
+page_list(struct req *r)
+{
+	struct tdict	*d, *c;
+	const char	*const *cols = list_columns[r->page];
+	int		 i, n = 0;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, "系统内部错误");
+		return;
+	}
+	for (i = 0; i < 10 && cols[i] != NULL; i++) {
+		if ((c = tdict_add(d, "columns")) == NULL)
+			break;
+		(void)tdict_set(c, "name", cols[i]);
+		n++;
+	}
+	(void)tdict_setf(d, "ncols", "%d", n);
+	(void)tdict_set(d, "empty", "暂无记录");
+	page_render(r, 200, "list.html", d);
+}
+
+/*
+ * 机构用户: the accounts of the administrator's own institution.  Changes
+ * are made in the console (zhiying-admin).
+ */
+void
+page_admin_users(struct req *r)
+{
+	struct tdict	*d, *row;
+	PGresult	*res;
+	char		 inst[32], roles[256];
+	int		 i, t;
+
+	(void)snprintf(inst, sizeof(inst), "%lld", r->sess.acct.institution_id);
+	res = db_exec(r->db, "SELECT login, display_name, roles,"
+	    " coalesce(title, ''), active,"
+	    " coalesce(locked_until > now(), false),"
+	    " coalesce(to_char(last_login_at, 'YYYY-MM-DD HH24:MI'), '')"
+	    " FROM users WHERE institution_id = $1::bigint ORDER BY login",
+	    1, inst);
+	if (res == NULL) {
+		page_error(r, 503, "系统暂时不可用，请稍后重试");
+		return;
+	}
+	if ((d = page_dict(r)) == NULL) {
+		PQclear(res);
+		page_error(r, 500, "系统内部错误");
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((row = tdict_add(d, "users")) == NULL)
+			break;
+		(void)tdict_set(row, "login", db_val(res, i, 0));
+		(void)tdict_set(row, "name", db_val(res, i, 1));
+		(void)tdict_set(row, "roles", model_roles_zh(
+		    model_roles_parse(db_val(res, i, 2)), roles,
+		    sizeof(roles)));
+		t = model_lookup(title_names, TITLE__MAX, db_val(res, i, 3));
+		(void)tdict_set(row, "title", t > 0 ? title_names[t].zh : "");
+		(void)tdict_set(row, "state", !db_bool(res, i, 4) ? "已停用" :
+		    db_bool(res, i, 5) ? "已锁定" : "正常");
+		(void)tdict_set(row, "last_login", db_val(res, i, 6));
+	}
+	PQclear(res);
+	page_render(r, 200, "admin_users.html", d);
+}

@@ -1,0 +1,150 @@
+/*
+ * router.c - the page table, access checks and dispatch.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+
+#include "log.h"
+#include "pages.h"
+
+#define M_GET	((1u << METHOD_GET) | (1u << METHOD_HEAD))
+#define M_POST	(1u << METHOD_POST)
+#define R(x)	ROLE_BIT(ROLE_##x)
+
+/*
+ * One row per page, in navigation order (the manual's order of the left
+ * navigation: 申请, 申请列表, 待诊断, 待审核, 已报告, 已诊断, 打印报告).
+ */
+const struct page_def pages[PAGE__MAX] = {
+	[PAGE_HOME] =		{ "/", ACCESS_ANY, M_GET, "首页", 0,
+				    page_home },
+	[PAGE_LOGIN] =		{ "/login", ACCESS_PUBLIC, M_GET | M_POST,
+				    "登录", 0, page_login },
+	[PAGE_LOGOUT] =		{ "/logout", ACCESS_ANY, M_POST, "安全退出",
+				    0, page_logout },
+	[PAGE_APPLY] =		{ "/apply", R(APPLICANT), M_GET, "申请", 1,
+				    page_list },
+	[PAGE_APPLICATIONS] =	{ "/applications", R(APPLICANT), M_GET,
+				    "申请列表", 1, page_list },
+	[PAGE_WORKLIST] =	{ "/worklist", R(APPLICANT) | R(DOCTOR), M_GET,
+				    "待诊断", 1, page_list },
+	[PAGE_REVIEW] =		{ "/review", R(DOCTOR), M_GET, "待审核", 1,
+				    page_list },
+	[PAGE_REPORTED] =	{ "/reported", R(DOCTOR), M_GET, "已报告", 1,
+				    page_list },
+	[PAGE_DIAGNOSED] =	{ "/diagnosed", R(APPLICANT) | R(DOCTOR),
+				    M_GET, "已诊断", 1, page_list },
+	[PAGE_PRINT] =		{ "/print", R(APPLICANT), M_GET, "打印报告", 1,
+				    page_list },
+	[PAGE_STATS] =		{ "/stats", R(STATS), M_GET, "统计", 1,
+				    page_list },
+	[PAGE_ADMIN] =		{ "/admin/users", R(ADMIN), M_GET, "机构用户",
+				    1, page_admin_users },
+	[PAGE_HEALTH] =		{ "/healthz", ACCESS_PUBLIC, M_GET, NULL, 0,
+				    page_health },
+};
+
+static int
+router_find(const char *path)
+{
+	int	 p;
+	size_t	 n;
+
+	for (p = 0; p < PAGE__MAX; p++)
+		if (strcmp(pages[p].path, path) == 0)
+			return p;
+	/* A trailing slash names the same page. */
+	n = strlen(path);
+	if (n > 1 && path[n - 1] == '/')
+		for (p = 0; p < PAGE__MAX; p++)
+			if (strlen(pages[p].path) == n - 1 &&
+			    strncmp(pages[p].path, path, n - 1) == 0)
+				return p;
+	return -1;
+}
+
+static void
+router_login_redirect(struct req *r)
+{
+	struct buf	 b;
+	char		*loc;
+
+	buf_init(&b, 2048);
+	(void)buf_appends(&b, "/login?");
+	if (r->sstate == SESSION_EXPIRED)
+		(void)buf_appends(&b, "expired=1&");
+	(void)buf_appends(&b, "next=");
+	(void)tmpl_esc_url(tmpl_write_buf, &b, r->path, strlen(r->path));
+	loc = buf_take(&b);
+	http_redirect(r, loc != NULL ? loc : "/login");
+	free(loc);
+}
+
+void
+router_dispatch(struct req *r)
+{
+	const struct page_def	*pd;
+	const char		*token, *csrf;
+	int			 p;
+
+	if ((p = router_find(r->path)) < 0) {
+		page_error(r, 404, "您访问的页面不存在");
+		return;
+	}
+	r->page = (enum page)p;
+	pd = &pages[p];
+	if (!(pd->methods & (1u << r->method))) {
+		page_error(r, 405, "不支持该请求方式");
+		return;
+	}
+	if (r->page == PAGE_HEALTH) {
+		pd->handler(r);
+		return;
+	}
+	if (r->db == NULL || db_ensure(r->db) == -1) {
+		page_error(r, 503, "系统暂时不可用，请稍后重试");
+		return;
+	}
+	token = kv_get(&r->cookies, http_cookie_name(r, "zy_session"));
+	r->sstate = session_lookup(r->db, r->conf, token, &r->sess);
+	if (r->sstate == SESSION_ERROR) {
+		page_error(r, 503, "系统暂时不可用，请稍后重试");
+		return;
+	}
+	if (r->sstate == SESSION_EXPIRED)
+		http_cookie_set(r, "zy_session", "", 0);
+	if (pd->roles != ACCESS_PUBLIC) {
+		if (r->sstate != SESSION_OK) {
+			if (r->method == METHOD_POST)
+				page_error(r, 403,
+				    "登录已失效，请重新登录后再提交");
+			else
+				router_login_redirect(r);
+			return;
+		}
+		if (!(r->sess.acct.roles & pd->roles)) {
+			log_info("%s: %s refused %s (roles %#x)", __func__,
+			    r->sess.acct.login, pd->path, r->sess.acct.roles);
+			page_error(r, 403, "您没有访问此页面的权限");
+			return;
+		}
+		/* Every POST of a logged-in user carries the session's CSRF
+		 * token; a missing or wrong one changes nothing. */
+		if (r->method == METHOD_POST) {
+			csrf = http_field(r, FIELD_CSRF);
+			if (csrf == NULL || !auth_equal(csrf, r->sess.csrf)) {
+				log_info("%s: CSRF check failed for %s on %s",
+				    __func__, r->sess.acct.login, pd->path);
+				page_error(r, 403,
+				    "页面已过期或请求无效，请刷新页面后重试");
+				return;
+			}
+		}
+	}
+	pd->handler(r);
+}

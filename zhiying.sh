@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# zhiying.sh - install, build, start and stop a local zhiying; run its tests.
+#
+#   ./zhiying.sh start    install what is missing, build, start PostgreSQL,
+#                         the FastCGI workers and nginx with demo data, and
+#                         print the URL and the demo logins (again: restart)
+#   ./zhiying.sh stop     stop everything this checkout started
+#   ./zhiying.sh status   what is running
+#   ./zhiying.sh test     the whole test suite (unit, fuzz, integration, browser)
+#   ./zhiying.sh bench    the benchmarks
+#
+# Settings (environment): ZHIYING_STATE (folder of the cluster, logs and
+# images; default ./state), ZHIYING_PORT (web, 8080), ZHIYING_FCGI_PORT
+# (9000), ZHIYING_PGPORT (5432), ZHIYING_WORKERS (4).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STATE=${ZHIYING_STATE:-$ROOT/state}
+PORT=${ZHIYING_PORT:-8080}
+FCGI_PORT=${ZHIYING_FCGI_PORT:-9000}
+PGPORT=${ZHIYING_PGPORT:-5432}
+WORKERS=${ZHIYING_WORKERS:-4}
+
+# Debian packages: to build and run, and in addition to test.
+RUN_PKGS="build-essential autoconf automake libtool pkg-config
+  libfcgi-dev libpq-dev libdcmtk-dev dcmtk libssl-dev libncurses-dev
+  libxlsxwriter-dev libcmocka-dev libjansson-dev libsodium-dev
+  libopenjp2-7-dev postgresql postgresql-contrib curl openssl ca-certificates"
+TEST_PKGS="clang chromium nodejs npm wrk procps"
+
+say() { printf '[zhiying] %s\n' "$*"; }
+die() { printf '[zhiying] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"
+	elif command -v sudo >/dev/null; then sudo "$@"
+	else die "need root to run: $* (install sudo or run as root)"; fi
+}
+
+# Install the Debian packages that are missing.
+deps() {
+	local want="$RUN_PKGS" missing="" p
+	[ "${1:-}" = test ] && want="$RUN_PKGS $TEST_PKGS"
+	for p in $want; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q "install ok installed" || missing="$missing $p"
+	done
+	# Any nginx flavour will do.
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+	if [ -n "$missing" ]; then
+		say "installing:$missing"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		    --no-install-recommends $missing
+	fi
+}
+
+build() {
+	cd "$ROOT"
+	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
+		say "autoreconf"
+		autoreconf -fi >/dev/null
+	fi
+	if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
+		say "configure"
+		./configure -q
+	fi
+	say "make"
+	make -s -j"$(nproc)" >/dev/null
+}
+
+pg_bin() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do :; done
+	[ -x "$d/initdb" ] || die "PostgreSQL server not found (apt-get install postgresql)"
+	echo "$d"
+}
+
+# PostgreSQL refuses to run as root: then it runs as the postgres user.
+pg_user() { if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi; }
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# The cluster lives under the state folder; if the postgres user cannot
+# reach it there (a checkout in a private home), it lives in /var/lib and
+# the state folder links to it.
+pg_dir() {
+	local dir="$STATE/pg" alt
+	if [ -L "$dir" ]; then readlink "$dir"; return; fi
+	mkdir -p "$dir"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$dir"
+		if ! runuser -u postgres -- test -w "$dir"; then
+			alt=/var/lib/zhiying-pg/$(printf '%s' "$STATE" | md5sum | cut -c1-12)
+			mkdir -p "$alt"; chown postgres: "$alt"; chmod 700 "$alt"
+			rmdir "$dir"; ln -s "$alt" "$dir"
+			say "postgres cannot reach $STATE; cluster kept in $alt" >&2
+			dir=$alt
+		fi
+	fi
+	echo "$dir"
+}
+
+pg_up() {
+	local bin dir sock
+	bin=$(pg_bin); dir=$(pg_dir); sock="$dir/run"
+	as_pg mkdir -p "$sock"
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		say "initdb $dir/data"
+		as_pg "$bin/initdb" -D "$dir/data" -U postgres -E UTF8 \
+		    --locale=C.UTF-8 --auth-local=trust --auth-host=reject >/dev/null
+		cat <<-CONF | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+		# zhiying: Unix socket only, in the state folder.
+		listen_addresses = ''
+		unix_socket_directories = '$sock'
+		unix_socket_permissions = 0700
+		port = $PGPORT
+		max_connections = 200
+		shared_buffers = 256MB
+		fsync = on
+		synchronous_commit = on
+		log_min_duration_statement = 1000
+		CONF
+	fi
+	if ! as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null ||
+		    die "PostgreSQL did not start; see $dir/postgres.log"
+	fi
+	PGSOCK=$sock
+	psql_su -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'zhiying'" | grep -q 1 ||
+	    psql_su -qc "CREATE ROLE zhiying LOGIN"
+	psql_su -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'zhiying_app'" | grep -q 1 ||
+	    psql_su -qc "CREATE ROLE zhiying_app LOGIN"
+	psql_su -tAc "SELECT 1 FROM pg_database WHERE datname = 'zhiying'" | grep -q 1 ||
+	    psql_su -qc "CREATE DATABASE zhiying OWNER zhiying ENCODING 'UTF8'"
+	psql_su -d zhiying -qc "CREATE EXTENSION IF NOT EXISTS pg_trgm" >/dev/null
+}
+
+psql_su() { psql -X -h "$PGSOCK" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
+
+pg_down() {
+	local bin dir
+	bin=$(pg_bin)
+	[ -e "$STATE/pg" ] || return 0
+	dir=$(pg_dir)
+	if [ -f "$dir/data/postmaster.pid" ]; then
+		as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+}
+
+write_conf() {
+	mkdir -p "$STATE/run" "$STATE/log" "$STATE/store" "$STATE/nginx"
+	cat >"$STATE/zhiying.conf" <<-CONF
+	# Generated by zhiying.sh; ZHIYING_<NAME> environment variables override.
+	db = host=$PGSOCK port=$PGPORT dbname=zhiying user=zhiying_app
+	db_owner = host=$PGSOCK port=$PGPORT dbname=zhiying user=zhiying
+	listen = 127.0.0.1:$FCGI_PORT
+	workers = $WORKERS
+	templates = $ROOT/templates
+	sql = $ROOT/sql
+	store = $STATE/store
+	CONF
+}
+
+stop_pidfile() {
+	local f=$1 pid i
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f" 2>/dev/null || true)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$f"
+}
+
+web_up() {
+	stop_pidfile "$STATE/run/web.pid"
+	ZHIYING_CONF="$STATE/zhiying.conf" setsid "$ROOT/src/web/zhiying-web" \
+	    -p "$STATE/run/web.pid" >>"$STATE/log/web.log" 2>&1 </dev/null &
+	local i
+	for i in $(seq 50); do [ -s "$STATE/run/web.pid" ] && return 0; sleep 0.1; done
+	die "zhiying-web did not start; see $STATE/log/web.log"
+}
+
+nginx_up() {
+	local user="" mime=/etc/nginx/mime.types params=/etc/nginx/fastcgi_params
+	[ -f "$mime" ] || die "nginx's mime.types not found (apt-get install nginx-light)"
+	mkdir -p "$STATE/nginx/client_body" "$STATE/nginx/fastcgi" \
+	    "$STATE/nginx/proxy" "$STATE/nginx/uwsgi" "$STATE/nginx/scgi"
+	# As root, the workers run as root too: they must read the checkout
+	# and the spooled bodies the FastCGI workers (also root) read back.
+	[ "$(id -u)" -eq 0 ] && user="user root;"
+	sed -e "s|@STATIC@|$ROOT/templates/static|g" -e "s|@FCGI@|127.0.0.1:$FCGI_PORT|g" \
+	    -e "s|@FASTCGI_PARAMS@|$params|g" \
+	    "$ROOT/nginx/locations.conf.in" >"$STATE/nginx/locations.conf"
+	sed -e "s|@USER@|$user|" -e "s|@STATE@|$STATE|g" -e "s|@LISTEN@|127.0.0.1:$PORT|" \
+	    -e "s|@MIME_TYPES@|$mime|" \
+	    "$ROOT/nginx/local.conf.in" >"$STATE/nginx/nginx.conf"
+	stop_pidfile "$STATE/run/nginx.pid"
+	nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -t -q 2>>"$STATE/log/nginx-error.log" ||
+	    die "nginx configuration refused; see $STATE/log/nginx-error.log"
+	nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" ||
+	    die "nginx did not start (is port $PORT in use?); see $STATE/log/nginx-error.log"
+}
+
+wait_http() {
+	local i
+	for i in $(seq 100); do
+		curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "the site does not answer on port $PORT"
+}
+
+cmd_start() {
+	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps
+	[ "${ZHIYING_SKIP_BUILD:-}" = 1 ] || build
+	cmd_stop quiet
+	pg_up
+	write_conf
+	ZHIYING_CONF="$STATE/zhiying.conf" "$ROOT/src/tools/zhiying-db" migrate
+	ZHIYING_CONF="$STATE/zhiying.conf" "$ROOT/src/tools/zhiying-db" demo >"$STATE/demo-logins.txt"
+	web_up
+	nginx_up
+	wait_http
+	[ "${1:-}" = quiet ] && return 0
+	cat "$STATE/demo-logins.txt"
+	say "running: http://127.0.0.1:$PORT/   (stop: ./zhiying.sh stop)"
+}
+
+cmd_stop() {
+	stop_pidfile "$STATE/run/nginx.pid"
+	stop_pidfile "$STATE/run/web.pid"
+	pg_down
+	[ "${1:-}" = quiet ] || say "stopped"
+}
+
+cmd_status() {
+	local f
+	for f in nginx web; do
+		if [ -f "$STATE/run/$f.pid" ] && kill -0 "$(cat "$STATE/run/$f.pid")" 2>/dev/null; then
+			say "$f running (pid $(cat "$STATE/run/$f.pid"))"
+		else say "$f stopped"; fi
+	done
+	if [ -e "$STATE/pg" ] && as_pg "$(pg_bin)/pg_ctl" -D "$(pg_dir)/data" status >/dev/null 2>&1; then
+		say "postgres running"; else say "postgres stopped"; fi
+}
+
+case "${1:-}" in
+start)	cmd_start "${2:-}" ;;
+stop)	cmd_stop ;;
+status)	cmd_status ;;
+deps)	deps "${2:-}" ;;
+build)	build ;;
+test)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; exec "$ROOT/tests/run.sh" ;;
+bench)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; exec "$ROOT/tests/bench/web.sh" ;;
+*)	sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 2 ;;
+esac
