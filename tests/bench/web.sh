@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# tests/bench/web.sh - what a logged-in page costs next to a static file of
+# the same size, both through nginx.
+#
+#   tests/bench/web.sh            (or ./zhiying.sh bench)
+#
+# Starts a throw-away stack (tests/lib.sh), logs in as yb_resident with curl,
+# measures the home page (/: session lookup in PostgreSQL, template, FastCGI)
+# and a file of exactly its size that nginx serves itself from /static/,
+# each with wrk, and prints requests/s, median and 99th percentile latency
+# and the ratio of the two.  Times are reported, never judged: the script
+# fails only when something does not run or answers other than 200.
+#
+# Environment: BENCH_SECONDS (per run, default 10), BENCH_THREADS (2),
+# BENCH_CONNECTIONS (64), ZHIYING_WORKERS (FastCGI workers, default 4).
+# wrk's own output is kept in tests/out/bench/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ZY_ROOT=$ROOT
+. "$ROOT/tests/lib.sh"
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+THREADS=${BENCH_THREADS:-2}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+USER_LOGIN=yb_resident
+USER_NAME=周子健
+PASSWORD=Zhiying2026
+OUT=$ROOT/tests/out/bench
+STATIC_NAME=.bench-$$.txt
+STATIC_FILE=$ROOT/templates/static/$STATIC_NAME
+
+say() { printf '[bench] %s\n' "$*"; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+for tool in wrk curl perl; do
+	command -v "$tool" >/dev/null || die "$tool not found (apt-get install $tool)"
+done
+
+# Only the stack started here is stopped on exit.
+ZY_STATE=
+cleanup() {
+	rm -f "$STATIC_FILE"
+	stack_stop
+}
+trap cleanup EXIT
+
+mkdir -p "$OUT"
+say "starting the stack"
+stack_start >"$OUT/stack.txt" 2>&1 || { cat "$OUT/stack.txt" >&2; die "the stack did not start"; }
+WORK=$ZY_STATE/bench
+mkdir -p "$WORK"
+
+# HTML attribute entities back to text (the templates escape every
+# character outside [A-Za-z0-9] in attribute values).
+html_unescape() {
+	perl -pe 's/&#[xX]([0-9a-fA-F]+);/chr(hex($1))/ge; s/&#([0-9]+);/chr($1)/ge;
+	    s/&quot;/"/g; s/&#39;|&apos;/\x27/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/&/g'
+}
+
+# Log in: the login form's double-submit token (cookie zy_login and the
+# hidden csrf field), then the POST that sets zy_session.
+JAR=$WORK/cookies
+code=$(curl -sS -c "$JAR" -o "$WORK/login.html" -w '%{http_code}' "$ZY_URL/login")
+[ "$code" = 200 ] || die "GET /login answered $code"
+csrf=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/login.html" | head -1 |
+    sed 's/.*value="\([^"]*\)"/\1/' | html_unescape)
+[ -n "$csrf" ] || die "no csrf field in the login form"
+grep -q 'zy_login' "$JAR" || die "GET /login set no zy_login cookie"
+code=$(curl -sS -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code} %{redirect_url}' \
+    --data-urlencode "csrf=$csrf" --data-urlencode "login=$USER_LOGIN" \
+    --data-urlencode "password=$PASSWORD" --data-urlencode "next=" "$ZY_URL/login")
+case $code in
+30[1237]\ "$ZY_URL/") ;;
+*) die "POST /login as $USER_LOGIN answered '$code' (expected a redirect to /)" ;;
+esac
+# The cookie's name may carry a prefix (__Host- over HTTPS).
+session=$(awk '$6 ~ /zy_session$/ && $7 != "" { print $6 "=" $7 }' "$JAR" | tail -1)
+[ -n "$session" ] || die "the login set no zy_session cookie"
+COOKIE="Cookie: $session"
+
+# The logged-in page: its status, that it is the user's, and its size.
+read -r code bytes < <(curl -sS -H "$COOKIE" -o "$WORK/home.html" \
+    -w '%{http_code} %{size_download}\n' "$ZY_URL/")
+[ "$code" = 200 ] || die "GET / with the session answered $code"
+grep -q "id=\"current-user\">$USER_NAME<" "$WORK/home.html" ||
+    die "GET / with the session is not $USER_LOGIN's home page"
+DYN_BYTES=$bytes
+
+# A static file of exactly that size, served by nginx from /static/.
+head -c "$DYN_BYTES" /dev/zero | tr '\0' 'x' >"$STATIC_FILE"
+read -r code bytes < <(curl -sS -o /dev/null -w '%{http_code} %{size_download}\n' \
+    "$ZY_URL/static/$STATIC_NAME")
+[ "$code" = 200 ] || die "GET /static/$STATIC_NAME answered $code"
+[ "$bytes" = "$DYN_BYTES" ] || die "the static file is $bytes bytes, not $DYN_BYTES"
+STATIC_BYTES=$bytes
+
+# wrk's latency (e.g. 812.00us, 1.53ms, 2.01s) in milliseconds.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000
+		else if (u == "m") n *= 60000; else if (u != "ms") { print "?"; exit }
+		printf "%.2f", n }'
+}
+
+# run NAME URL [wrk args...]: sets R_RPS, R_P50, R_P99 from wrk's output.
+run_wrk() {
+	local name=$1 url=$2 log
+	shift 2
+	log=$OUT/wrk-$name.txt
+	say "wrk $name: ${SECONDS_PER_RUN}s, $THREADS threads, $CONNECTIONS connections, $url"
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@" "$url" >"$log" 2>&1 ||
+	    { cat "$log" >&2; die "wrk $name failed"; }
+	if grep -q 'Non-2xx or 3xx responses' "$log"; then
+		cat "$log" >&2
+		die "wrk $name: some responses were not 2xx/3xx"
+	fi
+	grep -q ' requests in ' "$log" || { cat "$log" >&2; die "wrk $name: no requests counted"; }
+	if grep -q 'Socket errors' "$log"; then
+		say "wrk $name: $(grep 'Socket errors' "$log" | sed 's/^ *//')"
+	fi
+	R_RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$log")
+	R_P50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
+	R_P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
+	[ -n "$R_RPS" ] && [ -n "$R_P50" ] && [ -n "$R_P99" ] ||
+	    { cat "$log" >&2; die "wrk $name: cannot read its output"; }
+}
+
+run_wrk dynamic "$ZY_URL/" -H "$COOKIE"
+D_RPS=$R_RPS D_P50=$R_P50 D_P99=$R_P99
+# The session is still good after the run (no idle timeout, no logout).
+code=$(curl -sS -H "$COOKIE" -o /dev/null -w '%{http_code}' "$ZY_URL/")
+[ "$code" = 200 ] || die "GET / with the session answered $code after the run"
+
+run_wrk static "$ZY_URL/static/$STATIC_NAME"
+S_RPS=$R_RPS S_P50=$R_P50 S_P99=$R_P99
+
+conf_workers=$(awk -F' *= *' '$1 == "workers" { print $2 }' "$ZY_STATE/zhiying.conf")
+web_pid=$(cat "$ZY_STATE/run/web.pid")
+live_workers=$(pgrep -P "$web_pid" | wc -l)
+
+echo
+printf 'zhiying web benchmark: wrk -t%s -c%s -d%ss, %s, %s\n' "$THREADS" "$CONNECTIONS" \
+    "$SECONDS_PER_RUN" "$(date '+%Y-%m-%d %H:%M')" "$(uname -m)"
+printf 'nproc %s, FastCGI workers %s configured (%s running), nginx worker_processes %s\n' \
+    "$(nproc)" "$conf_workers" "$live_workers" \
+    "$(awk '$1 == "worker_processes" { sub(/;/, "", $2); print $2 }' "$ZY_STATE/nginx/nginx.conf")"
+echo
+printf '%-28s %8s %12s %10s %10s\n' name bytes req/s 'p50 ms' 'p99 ms'
+printf '%-28s %8s %12s %10s %10s\n' "dynamic / ($USER_LOGIN)" "$DYN_BYTES" "$D_RPS" "$D_P50" "$D_P99"
+printf '%-28s %8s %12s %10s %10s\n' "static /static/ (nginx)" "$STATIC_BYTES" "$S_RPS" "$S_P50" "$S_P99"
+echo
+awk -v d="$D_RPS" -v s="$S_RPS" 'BEGIN {
+	if (s > 0) printf "dynamic/static req/s: %.3f (static is %.1fx the dynamic rate)\n", d / s, (d > 0 ? s / d : 0)
+}'
+echo "wrk output: $OUT/wrk-dynamic.txt, $OUT/wrk-static.txt"

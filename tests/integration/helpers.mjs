@@ -1,0 +1,91 @@
+// Helpers of the integration tests: an HTTP client with a cookie jar, and
+// SQL against the test stack's PostgreSQL (the same cluster the site uses).
+import { execFileSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+
+export const URL_BASE = process.env.ZY_URL;
+export const STATE = process.env.ZY_STATE;
+export const PASSWORD = 'Zhiying2026';
+
+// Decode the entities the template engine writes in attributes.
+export function unescapeHtml(s) {
+  return s.replace(/&#x([0-9a-fA-F]+);/g, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#([0-9]+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
+    .replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+export function hiddenCsrf(html) {
+  const m = html.match(/name="csrf" value="([^"]*)"/);
+  return m ? unescapeHtml(m[1]) : null;
+}
+
+export class Client {
+  constructor() { this.jar = new Map(); this.cookieAttrs = new Map(); }
+
+  cookieHeader() {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  take(res) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const i = pair.indexOf('=');
+      const name = pair.slice(0, i).trim(), value = pair.slice(i + 1).trim();
+      this.cookieAttrs.set(name, attrs.map((a) => a.trim()));
+      if (/max-age=0/i.test(line)) this.jar.delete(name); else this.jar.set(name, value);
+    }
+  }
+
+  async request(method, path, { form, body, headers = {} } = {}) {
+    const h = { ...headers };
+    if (this.jar.size) h.cookie = this.cookieHeader();
+    let payload = body;
+    if (form) {
+      payload = new URLSearchParams(form).toString();
+      h['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    const res = await fetch(URL_BASE + path, { method, headers: h, body: payload, redirect: 'manual' });
+    this.take(res);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, location: res.headers.get('location') };
+  }
+
+  get(path, opts) { return this.request('GET', path, opts); }
+  post(path, form, opts = {}) { return this.request('POST', path, { ...opts, form }); }
+
+  // Log in through the form, as a browser does.  Returns the POST's answer.
+  async login(login, password = PASSWORD, extra = {}) {
+    const page = await this.get('/login');
+    const csrf = hiddenCsrf(page.text);
+    return this.post('/login', { csrf, login, password, next: '', ...extra });
+  }
+
+  // The CSRF token of the logged-in session, read from a page.
+  async csrf() {
+    const page = await this.get('/');
+    return hiddenCsrf(page.text);
+  }
+}
+
+function pgSocket() {
+  const dir = realpathSync(`${STATE}/pg`);
+  return `${dir}/run`;
+}
+
+// Run SQL as the given role; returns rows as arrays of strings.
+export function sql(query, { user = 'zhiying', params = [] } = {}) {
+  const args = ['-X', '-q', '-A', '-t', '-F', '\t', '-h', pgSocket(), '-p', process.env.ZY_PGPORT,
+    '-U', user, '-d', 'zhiying', '-v', 'ON_ERROR_STOP=1'];
+  params.forEach((p, i) => args.push('-v', `p${i + 1}=${p}`));
+  // Through standard input, so that :'p1' style variables are substituted.
+  const out = execFileSync('psql', args, { encoding: 'utf8', input: query, stdio: ['pipe', 'pipe', 'pipe'] });
+  return out.split('\n').filter((l) => l.length).map((l) => l.split('\t'));
+}
+
+// As sql(), but return the error text instead of throwing.
+export function sqlError(query, opts) {
+  try { sql(query, opts); return null; } catch (e) { return String(e.stderr || e.message); }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

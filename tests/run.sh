@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# tests/run.sh - the whole test suite: unit (cmocka), fuzz (libFuzzer, time
+# bounded), integration (real PostgreSQL, nginx and workers over HTTP) and
+# browser (Debian's chromium, headless).  Ends with one summary line.
+#
+# Environment: FUZZ_SECONDS (per fuzzer, default 20), ZY_KEEP=1 keeps the
+# test stack's folder.  Output and screenshots go to tests/out/.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=$ROOT/tests/out
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+mkdir -p "$OUT"
+cd "$ROOT"
+. "$ROOT/tests/lib.sh"
+
+PASS=0 FAIL=0 SKIP=0
+FAILED_SUITES=""
+count() {	# suite passed failed skipped
+	PASS=$((PASS + $2)); FAIL=$((FAIL + $3)); SKIP=$((SKIP + $4))
+	printf '== %-12s %d passed, %d failed, %d skipped\n' "$1" "$2" "$3" "$4"
+	[ "$3" -eq 0 ] || FAILED_SUITES="$FAILED_SUITES $1"
+}
+
+# Counts from node's TAP reporter output.
+tap_counts() {	# file -> "pass fail skip"
+	local p f s
+	p=$(grep -E '^# pass ' "$1" | tail -1 | awk '{print $3}')
+	f=$(grep -E '^# fail ' "$1" | tail -1 | awk '{print $3}')
+	s=$(grep -E '^# skipped ' "$1" | tail -1 | awk '{print $3}')
+	echo "${p:-0} ${f:-1} ${s:-0}"
+}
+
+echo "== unit tests (cmocka)"
+make -s check >"$OUT/unit.txt" 2>&1
+up=0 uf=0
+for log in tests/unit/test_*.log; do
+	[ -f "$log" ] || continue
+	n=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$log" | awk '{print $4}' | tail -1)
+	m=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{print $4}' | tail -1)
+	up=$((up + ${n:-0})); uf=$((uf + ${m:-0}))
+	# A program that crashed reports no count of its own.
+	if ! grep -q ':test-result: PASS' "${log%.log}.trs" 2>/dev/null && [ -z "$m" ]; then
+		uf=$((uf + 1)); echo "   $log: crashed"; tail -20 "$log"
+	fi
+done
+[ "$up" -gt 0 ] || uf=$((uf + 1))
+[ "$uf" -eq 0 ] || cat tests/unit/test_*.log | grep -E 'FAILED|ERROR|Failure' | head -40
+count unit "$up" "$uf" 0
+
+echo "== fuzz drivers (libFuzzer, ${FUZZ_SECONDS}s each)"
+fp=0 ff=0
+if make -s fuzz >"$OUT/fuzz-build.txt" 2>&1; then
+	for f in fuzz_urlencoded fuzz_multipart fuzz_cookie fuzz_tmpl; do
+		mkdir -p "$OUT/fuzz/$f"
+		if tests/fuzz/bin/$f -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+		    -rss_limit_mb=2048 -artifact_prefix="$OUT/fuzz/$f-" \
+		    "$OUT/fuzz/$f" >"$OUT/fuzz/$f.txt" 2>&1; then
+			fp=$((fp + 1))
+			printf '   %-16s ok (%s)\n' "$f" "$(grep -o 'Done [0-9]* runs' "$OUT/fuzz/$f.txt" | tail -1)"
+		else
+			ff=$((ff + 1)); echo "   $f FAILED:"; tail -30 "$OUT/fuzz/$f.txt"
+		fi
+	done
+else
+	ff=1; cat "$OUT/fuzz-build.txt"
+fi
+count fuzz "$fp" "$ff" 0
+
+echo "== integration and browser tests (PostgreSQL + nginx + zhiying-web)"
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+	(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/npm.txt" 2>&1 ||
+	    { echo "npm ci failed:"; cat "$OUT/npm.txt"; }
+fi
+# Short limits so the tests can watch them act.
+export ZHIYING_SESSION_IDLE=8 ZHIYING_WORKERS=3
+if stack_start >"$OUT/stack.txt" 2>&1; then
+	trap stack_stop EXIT
+	export ZY_OUT=$OUT
+	node --test --test-reporter=tap tests/integration/ >"$OUT/integration.tap" 2>&1
+	read -r p f s < <(tap_counts "$OUT/integration.tap")
+	[ "$f" -eq 0 ] || grep -B2 -A25 '^not ok\|^    not ok' "$OUT/integration.tap" | head -120
+	count integration "$p" "$f" "$s"
+	node --test --test-reporter=tap tests/browser/ >"$OUT/browser.tap" 2>&1
+	read -r p f s < <(tap_counts "$OUT/browser.tap")
+	[ "$f" -eq 0 ] || grep -B2 -A25 '^not ok\|^    not ok' "$OUT/browser.tap" | head -80
+	count browser "$p" "$f" "$s"
+	stack_stop
+	trap - EXIT
+else
+	echo "the test stack did not start:"; cat "$OUT/stack.txt"
+	count integration 0 1 0
+fi
+unset ZHIYING_SESSION_IDLE ZHIYING_WORKERS
+
+echo
+[ -z "$FAILED_SUITES" ] || echo "failed suites:$FAILED_SUITES"
+echo "total: $PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" -eq 0 ]
