@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 
 export const URL_BASE = process.env.ZY_URL;
 export const STATE = process.env.ZY_STATE;
+export const ROOT_DIR = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const PASSWORD = 'Zhiying2026';
 
 // Decode the entities the template engine writes in attributes.
