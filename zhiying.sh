@@ -26,7 +26,7 @@ RUN_PKGS="build-essential autoconf automake libtool pkg-config
   libfcgi-dev libpq-dev libdcmtk-dev dcmtk libssl-dev libncurses-dev
   libxlsxwriter-dev libcmocka-dev libjansson-dev libsodium-dev
   libopenjp2-7-dev postgresql postgresql-contrib curl openssl ca-certificates"
-TEST_PKGS="clang chromium nodejs npm wrk procps"
+TEST_PKGS="clang chromium fonts-wqy-microhei nodejs npm wrk procps"
 
 say() { printf '[zhiying] %s\n' "$*"; }
 die() { printf '[zhiying] error: %s\n' "$*" >&2; exit 1; }

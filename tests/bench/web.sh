@@ -104,10 +104,12 @@ to_ms() {
 		printf "%.2f", n }'
 }
 
-# run NAME URL [wrk args...]: sets R_RPS, R_P50, R_P99 from wrk's output.
+# run NAME URL BYTES [wrk args...]: sets R_RPS, R_P50, R_P99 from wrk's
+# output.  wrk flags only statuses over 399: a redirect (a session gone, a
+# login page instead of the page) shows as responses smaller than BYTES.
 run_wrk() {
-	local name=$1 url=$2 log
-	shift 2
+	local name=$1 url=$2 body=$3 log avg
+	shift 3
 	log=$OUT/wrk-$name.txt
 	say "wrk $name: ${SECONDS_PER_RUN}s, $THREADS threads, $CONNECTIONS connections, $url"
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@" "$url" >"$log" 2>&1 ||
@@ -117,23 +119,33 @@ run_wrk() {
 		die "wrk $name: some responses were not 2xx/3xx"
 	fi
 	grep -q ' requests in ' "$log" || { cat "$log" >&2; die "wrk $name: no requests counted"; }
+	avg=$(awk '/ requests in / {
+		n = $1; v = $5; u = v; sub(/^[0-9.]+/, "", u); v += 0
+		if (u == "KB") v *= 1024; else if (u == "MB") v *= 1048576
+		else if (u == "GB") v *= 1073741824
+		if (n > 0) printf "%d", v / n }' "$log")
+	[ "${avg:-0}" -ge $((body * 99 / 100)) ] ||
+	    { cat "$log" >&2; die "wrk $name: ${avg:-0} bytes a response, the page has $body"; }
 	if grep -q 'Socket errors' "$log"; then
 		say "wrk $name: $(grep 'Socket errors' "$log" | sed 's/^ *//')"
 	fi
 	R_RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$log")
 	R_P50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
 	R_P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
-	[ -n "$R_RPS" ] && [ -n "$R_P50" ] && [ -n "$R_P99" ] ||
-	    { cat "$log" >&2; die "wrk $name: cannot read its output"; }
+	if [ -z "$R_RPS" ] || [ -z "$R_P50" ] || [ -z "$R_P99" ] ||
+	    [ "$R_P50" = "?" ] || [ "$R_P99" = "?" ]; then
+		cat "$log" >&2
+		die "wrk $name: cannot read its output"
+	fi
 }
 
-run_wrk dynamic "$ZY_URL/" -H "$COOKIE"
+run_wrk dynamic "$ZY_URL/" "$DYN_BYTES" -H "$COOKIE"
 D_RPS=$R_RPS D_P50=$R_P50 D_P99=$R_P99
 # The session is still good after the run (no idle timeout, no logout).
 code=$(curl -sS -H "$COOKIE" -o /dev/null -w '%{http_code}' "$ZY_URL/")
 [ "$code" = 200 ] || die "GET / with the session answered $code after the run"
 
-run_wrk static "$ZY_URL/static/$STATIC_NAME"
+run_wrk static "$ZY_URL/static/$STATIC_NAME" "$STATIC_BYTES"
 S_RPS=$R_RPS S_P50=$R_P50 S_P99=$R_P99
 
 conf_workers=$(awk -F' *= *' '$1 == "workers" { print $2 }' "$ZY_STATE/zhiying.conf")
