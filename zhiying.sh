@@ -26,7 +26,10 @@ RUN_PKGS="build-essential autoconf automake libtool pkg-config
   libfcgi-dev libpq-dev libdcmtk-dev dcmtk libssl-dev libncurses-dev
   libxlsxwriter-dev libcmocka-dev libjansson-dev libsodium-dev
   libopenjp2-7-dev postgresql postgresql-contrib curl openssl ca-certificates"
-TEST_PKGS="clang chromium fonts-wqy-microhei nodejs npm wrk procps"
+# A package written pkg:command counts as present when the command is on
+# the PATH, whoever installed it (nodejs and npm from another source).
+TEST_PKGS="clang:clang chromium:chromium fonts-wqy-microhei nodejs:node npm:npm
+  wrk:wrk procps:pgrep"
 
 say() { printf '[zhiying] %s\n' "$*"; }
 die() { printf '[zhiying] error: %s\n' "$*" >&2; exit 1; }
@@ -42,6 +45,9 @@ deps() {
 	local want="$RUN_PKGS" missing="" p
 	[ "${1:-}" = test ] && want="$RUN_PKGS $TEST_PKGS"
 	for p in $want; do
+		case $p in
+		*:*)	command -v "${p#*:}" >/dev/null && continue; p=${p%%:*} ;;
+		esac
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		    grep -q "install ok installed" || missing="$missing $p"
 	done
