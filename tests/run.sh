@@ -33,12 +33,13 @@ tap_counts() {	# file -> "pass fail skip"
 
 echo "== unit tests (cmocka)"
 make -s check >"$OUT/unit.txt" 2>&1
-up=0 uf=0
+up=0 uf=0 us=0
 for log in tests/unit/test_*.log; do
 	[ -f "$log" ] || continue
 	n=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$log" | awk '{print $4}' | tail -1)
 	m=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{print $4}' | tail -1)
-	up=$((up + ${n:-0})); uf=$((uf + ${m:-0}))
+	k=$(grep -E '^\[  SKIPPED \] [0-9]+ test' "$log" | awk '{print $4}' | tail -1)
+	up=$((up + ${n:-0})); uf=$((uf + ${m:-0})); us=$((us + ${k:-0}))
 	# A program that crashed reports no count of its own.
 	if ! grep -q ':test-result: PASS' "${log%.log}.trs" 2>/dev/null && [ -z "$m" ]; then
 		uf=$((uf + 1)); echo "   $log: crashed"; tail -20 "$log"
@@ -46,16 +47,24 @@ for log in tests/unit/test_*.log; do
 done
 [ "$up" -gt 0 ] || uf=$((uf + 1))
 [ "$uf" -eq 0 ] || cat tests/unit/test_*.log | grep -E 'FAILED|ERROR|Failure' | head -40
-count unit "$up" "$uf" 0
+count unit "$up" "$uf" "$us"
 
 echo "== fuzz drivers (libFuzzer, ${FUZZ_SECONDS}s each)"
 fp=0 ff=0
 if make -s fuzz >"$OUT/fuzz-build.txt" 2>&1; then
-	for f in fuzz_urlencoded fuzz_multipart fuzz_cookie fuzz_tmpl; do
+	# The DICOM reader starts from the small files of the robustness
+	# corpus, when the shared data is there (copied, never committed).
+	DATA=${ZY_DATA:-$ROOT/../shared/data}
+	mkdir -p "$OUT/fuzz/fuzz_dicom-seed"
+	[ -d "$DATA/edge" ] && find "$DATA/edge" -type f -size -64k \
+	    ! -name '*.txt' -exec cp -n {} "$OUT/fuzz/fuzz_dicom-seed/" \; 2>/dev/null
+	for f in fuzz_urlencoded fuzz_multipart fuzz_cookie fuzz_tmpl fuzz_dicom; do
 		mkdir -p "$OUT/fuzz/$f"
+		seed=""
+		[ -d "$OUT/fuzz/$f-seed" ] && seed="$OUT/fuzz/$f-seed"
 		if tests/fuzz/bin/$f -max_total_time="$FUZZ_SECONDS" -timeout=10 \
 		    -rss_limit_mb=2048 -artifact_prefix="$OUT/fuzz/$f-" \
-		    "$OUT/fuzz/$f" >"$OUT/fuzz/$f.txt" 2>&1; then
+		    "$OUT/fuzz/$f" $seed >"$OUT/fuzz/$f.txt" 2>&1; then
 			fp=$((fp + 1))
 			printf '   %-16s ok (%s)\n' "$f" "$(grep -o 'Done [0-9]* runs' "$OUT/fuzz/$f.txt" | tail -1)"
 		else

@@ -53,6 +53,10 @@ static const struct conf_option options[] = {
 	{ "upload_max",		L(upload_max), 1024, 64L * 1024 * 1024 * 1024,
 				    "4294967296" },
 	{ "site_name",		S(site_name), 0, 0, "粤医智影" },
+	{ "scp_ae_title",	S(scp_ae_title), 0, 0, "ZHIYING" },
+	{ "scp_port",		I(scp_port), 1, 65535, "11112" },
+	{ "scp_max_assoc",	I(scp_max_assoc), 1, 512, "16" },
+	{ "scp_spool",		S(scp_spool), 0, 0, "/var/lib/zhiying/spool" },
 };
 
 #undef S

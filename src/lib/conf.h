@@ -25,6 +25,10 @@ struct conf {
 	int	login_lock_seconds;
 	long	upload_max;		/* bytes of one request body */
 	char	site_name[128];
+	char	scp_ae_title[17];	/* our AE title */
+	int	scp_port;
+	int	scp_max_assoc;		/* associations served at once */
+	char	scp_spool[1024];	/* received objects before ingest */
 };
 
 /* Fill c with defaults, then the file at path (NULL or "" to skip; a

@@ -307,6 +307,19 @@ static const struct demo_user demo_users[] = {
 	{ "lw_locktest",  "测试锁定",	"LW-THC", "{applicant}", NULL },
 };
 
+/* DICOM senders: each hospital's PACS front-end machine or image
+ * collector, registered by its calling AE title. */
+struct demo_peer {
+	const char	*ae, *inst, *kind, *description;
+};
+static const struct demo_peer demo_peers[] = {
+	{ "YB_PACS",	  "YB-CH",  "pacs",	 "粤北市中心医院 PACS 前置机" },
+	{ "QX_PACS",	  "QX-PH",  "pacs",	 "清溪县人民医院 PACS 前置机" },
+	{ "SL_COLLECTOR", "SL-THC", "collector", "石岭镇卫生院 影像采集器" },
+	{ "BS_COLLECTOR", "BS-THC", "collector", "白沙镇卫生院 影像采集器" },
+	{ "LW_COLLECTOR", "LW-THC", "collector", "龙湾镇卫生院 影像采集器" },
+};
+
 #define DEMO_PASSWORD	"Zhiying2026"
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -344,6 +357,14 @@ demo_load(PGconn *c)
 		    " WHERE a.code = $1 ON CONFLICT DO NOTHING", 3,
 		    demo_members[i].alliance, demo_members[i].inst,
 		    demo_members[i].superior) == -1)
+			goto fail;
+	for (i = 0; i < NELEM(demo_peers); i++)
+		if (db_cmd(c, "INSERT INTO dicom_peers (ae_title,"
+		    " institution_id, kind, description)"
+		    " SELECT $1, id, $3, $4 FROM institutions WHERE code = $2"
+		    " ON CONFLICT (ae_title) DO NOTHING", 4, demo_peers[i].ae,
+		    demo_peers[i].inst, demo_peers[i].kind,
+		    demo_peers[i].description) == -1)
 			goto fail;
 	for (i = 0; i < NELEM(demo_users); i++) {
 		if ((r = db_exec(c, "SELECT 1 FROM users WHERE login = $1", 1,

@@ -1,0 +1,1978 @@
+/*
+ * dicom.cc - safe reading of DICOM files: header attributes and pixels.
+ *
+ * The only C++ file of the project: it wraps DCMTK behind the C API of
+ * dicom.h and is written in the same style as the C files.  The order of
+ * work for every call is:
+ *
+ *   1. read the file into memory (refusing files over the size limit);
+ *   2. pre-scan the element structure without recursion, inflating a
+ *      deflated dataset with a cap, and refuse lengths past the end of
+ *      the data and sequences nested deeper than the limit, since DCMTK
+ *      recurses once per nesting level;
+ *   3. let DCMTK parse the bytes from memory;
+ *   4. copy the attributes out, or decode one frame (JPEG, JPEG-LS and
+ *      RLE with DCMTK's codecs, JPEG 2000 with OpenJPEG through j2k.c).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <new>
+
+#include <zlib.h>
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcostrmf.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/dcmnet/assoc.h>
+#include <dcmtk/dcmnet/dimse.h>
+#include <dcmtk/dcmnet/dul.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include "dicom.h"
+#include "j2k.h"
+
+#define DCM_DEF_MAX_FILE	((size_t)1 << 30)
+#define DCM_DEF_MAX_DEPTH	16
+#define DCM_MAX_MAX_DEPTH	64	/* DCMTK's recursion stays shallow */
+#define DCM_DEF_MAX_PIXELS	((size_t)1 << 28)
+#define DCM_UNDEF		0xffffffffU
+
+/* Effective limits of one call. */
+struct dcm_lim {
+	size_t	 max_file;
+	int	 max_depth;
+	size_t	 max_pixels;
+};
+
+/* What the pre-scan learnt about the layout of the file. */
+struct dcm_scan {
+	char		 ts[65];	/* from the meta header, or "" */
+	int		 has_meta;
+	int		 deflated;
+	unsigned char	*inflated;	/* deflated datasets only */
+	size_t		 inflated_len;
+};
+
+/* One open container of the pre-scan. */
+enum dcm_kind { DCM_K_ROOT, DCM_K_ITEM, DCM_K_SEQ, DCM_K_FRAG };
+struct dcm_level {
+	enum dcm_kind	 kind;
+	size_t		 end;		/* SIZE_MAX: undefined length */
+	int		 explicit_vr;
+	int		 big;
+};
+
+/* How stored sample values become numbers. */
+struct dcm_fmt {
+	int		 bytes;		/* per sample: 1, 2 or 4 */
+	int		 shift;		/* high_bit + 1 - bits_stored */
+	uint32_t	 mask;
+	int		 sgnd;
+	int		 bits;		/* bits stored */
+	int		 clamp;		/* decoded lossy data may overshoot */
+};
+
+/* A Modality LUT, expanded to floats. */
+struct dcm_lut {
+	long		 first;
+	size_t		 n;
+	float		*v;
+};
+
+static void
+dcm_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+dcm_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+dcm_global_setup(void)
+{
+	OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+	DJDecoderRegistration::registerCodecs();
+	DJLSDecoderRegistration::registerCodecs();
+	DcmRLEDecoderRegistration::registerCodecs();
+	return dcmDataDict.isDictionaryLoaded() ? 1 : 0;
+}
+
+/* Register the codecs and quiet the logger once (thread-safe: C++11
+ * initialises function-local statics exactly once).  Returns 0, or -1 if
+ * DCMTK's data dictionary could not be loaded. */
+static int
+dcm_global_init(void)
+{
+	static const int ok = dcm_global_setup();
+
+	return ok ? 0 : -1;
+}
+
+static void
+dcm_lim_set(struct dcm_lim *l, const struct dcm_limits *u)
+{
+	l->max_file = DCM_DEF_MAX_FILE;
+	l->max_depth = DCM_DEF_MAX_DEPTH;
+	l->max_pixels = DCM_DEF_MAX_PIXELS;
+	if (u == NULL)
+		return;
+	if (u->max_file != 0)
+		l->max_file = u->max_file;
+	if (u->max_depth > 0)
+		l->max_depth = u->max_depth;
+	if (l->max_depth > DCM_MAX_MAX_DEPTH)
+		l->max_depth = DCM_MAX_MAX_DEPTH;
+	if (u->max_pixels != 0)
+		l->max_pixels = u->max_pixels;
+}
+
+/* Read a whole regular file of at most max bytes into a malloc'ed
+ * buffer.  Returns 0 with *buf (free it) and *len, or -1. */
+static int
+dcm_file_load(const char *path, size_t max, unsigned char **buf,
+    size_t *len, char *err, size_t errlen)
+{
+	struct stat	 st;
+	unsigned char	*p = NULL;
+	size_t		 n = 0, want;
+	ssize_t		 r;
+	int		 fd;
+
+	*buf = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		dcm_seterr(err, errlen, "cannot open the file: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1) {
+		dcm_seterr(err, errlen, "cannot stat the file: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		dcm_seterr(err, errlen, "not a regular file");
+		goto fail;
+	}
+	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
+		dcm_seterr(err, errlen, "file is %lld bytes, over the limit "
+		    "of %zu", (long long)st.st_size, max);
+		goto fail;
+	}
+	want = (size_t)st.st_size;
+	if ((p = (unsigned char *)malloc(want ? want : 1)) == NULL) {
+		dcm_seterr(err, errlen, "out of memory for a %zu-byte file",
+		    want);
+		goto fail;
+	}
+	while (n < want) {
+		r = read(fd, p + n, want - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			dcm_seterr(err, errlen, "cannot read the file: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*buf = p;
+	*len = n;
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	free(p);
+	return -1;
+}
+
+static unsigned
+dcm_rd16(const unsigned char *p, int big)
+{
+	return big ? (unsigned)p[0] << 8 | p[1] : (unsigned)p[1] << 8 | p[0];
+}
+
+static uint32_t
+dcm_rd32(const unsigned char *p, int big)
+{
+	if (big)
+		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[1] << 8 | p[0];
+}
+
+/* Read an explicit VR element header at p (n bytes available).  Sets
+ * *hdr (8 or 12), *vl and the VR; returns -1 if n is too short. */
+static int
+dcm_explicit_header(const unsigned char *p, size_t n, int big, DcmEVR *evr,
+    size_t *hdr, uint32_t *vl)
+{
+	char	 name[3];
+
+	name[0] = (char)p[4];
+	name[1] = (char)p[5];
+	name[2] = '\0';
+	DcmVR	 vr(name);
+
+	*evr = vr.getEVR();
+	if (vr.usesExtendedLengthEncoding()) {
+		if (n < 12)
+			return -1;
+		*hdr = 12;
+		*vl = dcm_rd32(p + 8, big);
+	} else {
+		*hdr = 8;
+		*vl = dcm_rd16(p + 6, big);
+	}
+	return 0;
+}
+
+/*
+ * Walk the elements of a dataset at p[pos..len) without recursion and
+ * refuse impossible lengths and nesting deeper than max_depth.  The end
+ * of the data inside undefined-length containers is tolerated, as DCMTK
+ * tolerates it.  Returns 0 or -1.
+ */
+static int
+dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
+    int explicit_vr, int big, int max_depth, char *err, size_t errlen)
+{
+	const DcmDataDictionary	*dict = NULL;
+	struct dcm_level	*st = NULL, *l;
+	size_t			 cap, sp = 0, lim, hdr, end;
+	uint32_t		 vl;
+	unsigned		 g, e;
+	int			 depth = 0, seq, un, rc = -1;
+	DcmEVR			 evr;
+
+	cap = (size_t)max_depth * 2 + 4;
+	if ((st = (struct dcm_level *)calloc(cap, sizeof(*st))) == NULL) {
+		dcm_seterr(err, errlen, "out of memory for the structure scan");
+		return -1;
+	}
+	dict = &dcmDataDict.rdlock();
+	st[0].kind = DCM_K_ROOT;
+	st[0].end = len;
+	st[0].explicit_vr = explicit_vr;
+	st[0].big = big;
+	for (;;) {
+		l = &st[sp];
+		/* Items may overrun a defined-length sequence (DCMTK reads
+		 * them): a container ends where the data passes its end. */
+		if (l->end != SIZE_MAX && pos >= l->end) {
+			if (sp == 0)
+				break;
+			if (l->kind == DCM_K_SEQ || l->kind == DCM_K_FRAG)
+				depth--;
+			sp--;
+			continue;
+		}
+		if (pos == len)
+			break;
+		lim = l->end == SIZE_MAX ? len : l->end;
+		if (pos > lim || lim - pos < 8) {
+			dcm_seterr(err, errlen, "truncated element header at "
+			    "offset %zu", pos);
+			goto fail;
+		}
+		g = dcm_rd16(p + pos, l->big);
+		e = dcm_rd16(p + pos + 2, l->big);
+		if (l->kind == DCM_K_SEQ || l->kind == DCM_K_FRAG) {
+			vl = dcm_rd32(p + pos + 4, l->big);
+			if (g == 0xfffe && e == 0xe0dd) {
+				pos += 8;
+				depth--;
+				sp--;
+				continue;
+			}
+			if (g != 0xfffe || e != 0xe000) {
+				dcm_seterr(err, errlen, "element (%04x,%04x) "
+				    "where a sequence item was expected at "
+				    "offset %zu", g, e, pos);
+				goto fail;
+			}
+			pos += 8;
+			if (l->kind == DCM_K_FRAG) {
+				if (vl == DCM_UNDEF || vl > lim - pos) {
+					dcm_seterr(err, errlen, "pixel data "
+					    "fragment at offset %zu runs past "
+					    "the end of the data", pos - 8);
+					goto fail;
+				}
+				pos += vl;
+				continue;
+			}
+			if (vl != DCM_UNDEF && vl > len - pos) {
+				dcm_seterr(err, errlen, "sequence item at "
+				    "offset %zu runs past the end of the data",
+				    pos - 8);
+				goto fail;
+			}
+			if (sp + 1 >= cap)
+				goto deep;
+			sp++;
+			st[sp].kind = DCM_K_ITEM;
+			st[sp].end = vl == DCM_UNDEF ? SIZE_MAX : pos + vl;
+			st[sp].explicit_vr = l->explicit_vr;
+			st[sp].big = l->big;
+			continue;
+		}
+		/* Root or item: delimiters, then an element. */
+		if (g == 0xfffe && e == 0xe00d) {
+			pos += 8;
+			if (l->kind == DCM_K_ITEM)
+				sp--;
+			continue;
+		}
+		if (g == 0xfffe && e == 0xe0dd) {
+			pos += 8;
+			if (l->kind == DCM_K_ITEM && l->end == SIZE_MAX) {
+				/* Item closed by its sequence's delimiter. */
+				sp -= 2;
+				depth--;
+			}
+			continue;
+		}
+		if (g == 0xfffe) {
+			dcm_seterr(err, errlen, "sequence item (%04x,%04x) "
+			    "outside a sequence at offset %zu", g, e, pos);
+			goto fail;
+		}
+		seq = un = 0;
+		evr = EVR_UNKNOWN;
+		if (l->explicit_vr) {
+			if (dcm_explicit_header(p + pos, lim - pos, l->big,
+			    &evr, &hdr, &vl) == -1) {
+				dcm_seterr(err, errlen, "truncated element "
+				    "header at offset %zu", pos);
+				goto fail;
+			}
+			seq = evr == EVR_SQ;
+			un = evr == EVR_UN || evr == EVR_UNKNOWN;
+		} else {
+			const DcmDictEntry *de;
+
+			hdr = 8;
+			vl = dcm_rd32(p + pos + 4, l->big);
+			de = dict->findEntry(DcmTagKey((Uint16)g, (Uint16)e),
+			    NULL);
+			seq = de != NULL && de->getEVR() == EVR_SQ;
+			un = de == NULL;
+		}
+		pos += hdr;
+		if (vl == DCM_UNDEF) {
+			if (sp + 1 >= cap || depth + 1 > max_depth)
+				goto deep;
+			sp++;
+			depth++;
+			st[sp].big = l->big;
+			st[sp].explicit_vr = l->explicit_vr;
+			if ((g == 0x7fe0 && e == 0x0010) || (!seq &&
+			    (evr == EVR_OB || evr == EVR_OW)))
+				st[sp].kind = DCM_K_FRAG;
+			else {
+				st[sp].kind = DCM_K_SEQ;
+				if (l->explicit_vr && evr == EVR_UN) {
+					/* UN of undefined length: implicit
+					 * VR little endian inside. */
+					st[sp].explicit_vr = 0;
+					st[sp].big = 0;
+				}
+			}
+			st[sp].end = SIZE_MAX;
+			continue;
+		}
+		if (vl > lim - pos) {
+			dcm_seterr(err, errlen, "element (%04x,%04x) at "
+			    "offset %zu declares %lu bytes, past the end of "
+			    "the data", g, e, pos - hdr, (unsigned long)vl);
+			goto fail;
+		}
+		end = pos + vl;
+		/* Unknown elements that start with an item tag may be
+		 * parsed as sequences: scan them as such too. */
+		if (!seq && un && vl >= 8 && dcm_rd16(p + pos, l->big) ==
+		    0xfffe && dcm_rd16(p + pos + 2, l->big) == 0xe000)
+			seq = 2;
+		if (seq) {
+			if (sp + 1 >= cap || depth + 1 > max_depth)
+				goto deep;
+			sp++;
+			depth++;
+			st[sp].kind = DCM_K_SEQ;
+			st[sp].end = end;
+			st[sp].big = seq == 2 && l->explicit_vr ? 0 : l->big;
+			st[sp].explicit_vr = seq == 2 ? 0 : l->explicit_vr;
+			continue;
+		}
+		pos = end;
+	}
+	rc = 0;
+	goto done;
+deep:
+	dcm_seterr(err, errlen, "sequences are nested deeper than %d levels",
+	    max_depth);
+fail:
+done:
+	dcmDataDict.rdunlock();
+	free(st);
+	return rc;
+}
+
+/* Inflate a deflated dataset (raw deflate, or zlib-wrapped as some
+ * writers do) into a new buffer of at most max bytes.  Returns 0 or -1. */
+static int
+dcm_inflate(const unsigned char *p, size_t len, size_t max,
+    unsigned char **out, size_t *outlen, char *err, size_t errlen)
+{
+	z_stream	 z;
+	unsigned char	*b = NULL, *nb;
+	size_t		 cap = 0, n = 0;
+	int		 zr, inited = 0, attempt;
+
+	*out = NULL;
+	*outlen = 0;
+	for (attempt = 0; attempt < 2; attempt++) {
+		memset(&z, 0, sizeof(z));
+		if (inflateInit2(&z, attempt == 0 ? -MAX_WBITS :
+		    MAX_WBITS + 32) != Z_OK) {
+			dcm_seterr(err, errlen, "cannot start inflating");
+			goto fail;
+		}
+		inited = 1;
+		n = 0;
+		z.next_in = (Bytef *)p;
+		z.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
+		do {
+			if (n == cap) {
+				if (cap >= max) {
+					dcm_seterr(err, errlen, "deflated "
+					    "dataset inflates past the limit of "
+					    "%zu bytes", max);
+					goto fail;
+				}
+				cap = cap ? cap * 2 : 65536;
+				if (cap > max)
+					cap = max;
+				if ((nb = (unsigned char *)realloc(b, cap)) ==
+				    NULL) {
+					dcm_seterr(err, errlen, "out of memory "
+					    "inflating the dataset");
+					goto fail;
+				}
+				b = nb;
+			}
+			z.next_out = b + n;
+			z.avail_out = (uInt)(cap - n > UINT32_MAX ?
+			    UINT32_MAX : cap - n);
+			zr = inflate(&z, Z_NO_FLUSH);
+			n = cap - z.avail_out;
+		} while (zr == Z_OK);
+		inflateEnd(&z);
+		inited = 0;
+		if (zr == Z_STREAM_END || (zr == Z_BUF_ERROR &&
+		    z.avail_in == 0 && n > 0))
+			break;
+		if (attempt == 1 || n > 0) {
+			dcm_seterr(err, errlen, "deflated dataset is "
+			    "corrupt (%s)", z.msg ? z.msg : "bad data");
+			goto fail;
+		}
+	}
+	*out = b;
+	*outlen = n;
+	return 0;
+fail:
+	if (inited)
+		inflateEnd(&z);
+	free(b);
+	return -1;
+}
+
+/*
+ * Pre-scan a whole file image: preamble, meta header, then the dataset
+ * in the transfer syntax the meta header names (or as detected when it
+ * has none).  Fills *sc; sc->inflated is set for deflated datasets and
+ * freed by the caller.  Returns 0 or -1.
+ */
+static int
+dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
+    struct dcm_scan *sc, char *err, size_t errlen)
+{
+	size_t		 pos = 0, hdr, n;
+	uint32_t	 vl;
+	unsigned	 gle, gbe;
+	int		 explicit_vr = 1, big = 0;
+	DcmEVR		 evr;
+
+	memset(sc, 0, sizeof(*sc));
+	if (len == 0) {
+		dcm_seterr(err, errlen, "empty file");
+		return -1;
+	}
+	if (len >= 132 && memcmp(p + 128, "DICM", 4) == 0)
+		pos = 132;
+	while (len - pos >= 8 && dcm_rd16(p + pos, 0) == 0x0002) {
+		if (dcm_explicit_header(p + pos, len - pos, 0, &evr, &hdr,
+		    &vl) == -1 || vl == DCM_UNDEF || vl > len - pos - hdr) {
+			dcm_seterr(err, errlen, "file meta information "
+			    "element (0002,%04x) runs past the end of the "
+			    "file", dcm_rd16(p + pos + 2, 0));
+			return -1;
+		}
+		if (dcm_rd16(p + pos + 2, 0) == 0x0010) {
+			n = vl < sizeof(sc->ts) ? vl : sizeof(sc->ts) - 1;
+			memcpy(sc->ts, p + pos + hdr, n);
+			sc->ts[n] = '\0';
+			while (n > 0 && (sc->ts[n - 1] == '\0' ||
+			    sc->ts[n - 1] == ' '))
+				sc->ts[--n] = '\0';
+		}
+		sc->has_meta = 1;
+		pos += hdr + vl;
+	}
+	if (pos == 0 && len < 8) {
+		dcm_seterr(err, errlen, "file is too short to be DICOM "
+		    "(%zu bytes)", len);
+		return -1;
+	}
+	if (strcmp(sc->ts, UID_LittleEndianImplicitTransferSyntax) == 0)
+		explicit_vr = 0;
+	else if (strcmp(sc->ts, UID_BigEndianExplicitTransferSyntax) == 0)
+		big = 1;
+	else if (strcmp(sc->ts,
+	    UID_DeflatedExplicitVRLittleEndianTransferSyntax) == 0) {
+		sc->deflated = 1;
+		if (dcm_inflate(p + pos, len - pos, lim->max_file,
+		    &sc->inflated, &sc->inflated_len, err, errlen) == -1)
+			return -1;
+		if (dcm_prescan_dataset(sc->inflated, sc->inflated_len, 0, 1, 0,
+		    lim->max_depth, err, errlen) == -1)
+			goto fail;
+		return 0;
+	} else if (sc->ts[0] == '\0' && len - pos >= 8) {
+		/* No transfer syntax: detect as DCMTK does, from the first
+		 * element's group number and VR characters. */
+		gle = dcm_rd16(p + pos, 0);
+		gbe = dcm_rd16(p + pos, 1);
+		big = gbe < gle;
+		if (pos == 0 && ((big ? gbe : gle) > 0x0028 ||
+		    ((big ? gbe : gle) & 1))) {
+			dcm_seterr(err, errlen, "not a DICOM file: no "
+			    "preamble or meta header, and the data does not "
+			    "start with a DICOM element");
+			return -1;
+		}
+		dcm_explicit_header(p + pos, len - pos, big, &evr, &hdr, &vl);
+		explicit_vr = evr != EVR_UNKNOWN && evr != EVR_UNKNOWN2B &&
+		    p[pos + 4] >= 'A' && p[pos + 4] <= 'Z' &&
+		    p[pos + 5] >= 'A' && p[pos + 5] <= 'Z';
+	}
+	if (pos == len && !sc->has_meta) {
+		dcm_seterr(err, errlen, "no DICOM dataset in the file");
+		return -1;
+	}
+	if (dcm_prescan_dataset(p, len, pos, explicit_vr, big, lim->max_depth,
+	    err, errlen) == -1)
+		return -1;
+	return 0;
+fail:
+	free(sc->inflated);
+	sc->inflated = NULL;
+	return -1;
+}
+
+/*
+ * Pre-scan and parse a file image with DCMTK.  Returns the parsed file
+ * (delete it) and fills *sc (free sc->inflated after the file), or NULL.
+ */
+static DcmFileFormat *
+dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
+    struct dcm_scan *sc, char *err, size_t errlen)
+{
+	DcmFileFormat		*ff = NULL;
+	DcmInputBufferStream	 is;
+	OFCondition		 cond;
+
+	if (dcm_global_init() == -1) {
+		dcm_seterr(err, errlen, "DCMTK's data dictionary is not "
+		    "loaded (check DCMDICTPATH)");
+		return NULL;
+	}
+	if (len > lim->max_file) {
+		dcm_seterr(err, errlen, "file is %zu bytes, over the limit of "
+		    "%zu", len, lim->max_file);
+		return NULL;
+	}
+	if (dcm_prescan(p, len, lim, sc, err, errlen) == -1)
+		return NULL;
+	if ((ff = new (std::nothrow) DcmFileFormat()) == NULL) {
+		dcm_seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (sc->deflated) {
+		DcmDataset *ds = ff->getDataset();
+
+		is.setBuffer(sc->inflated, (offile_off_t)sc->inflated_len);
+		is.setEos();
+		ds->transferInit();
+		cond = ds->read(is, EXS_LittleEndianExplicit, EGL_noChange,
+		    DCM_MaxReadLength);
+		ds->transferEnd();
+	} else {
+		is.setBuffer(p, (offile_off_t)len);
+		is.setEos();
+		ff->transferInit();
+		cond = ff->read(is, EXS_Unknown, EGL_noChange,
+		    DCM_MaxReadLength);
+		ff->transferEnd();
+	}
+	if (cond.bad()) {
+		dcm_seterr(err, errlen, "not a readable DICOM file: %s",
+		    cond.text());
+		goto fail;
+	}
+	if (ff->getDataset()->card() == 0) {
+		dcm_seterr(err, errlen, "the DICOM dataset is empty");
+		goto fail;
+	}
+	return ff;
+fail:
+	delete ff;
+	free(sc->inflated);
+	sc->inflated = NULL;
+	return NULL;
+}
+
+/* Copy s to dst (size n) as valid UTF-8, trimmed of spaces and NULs at
+ * both ends, bad bytes replaced by '?', cut at a character boundary. */
+static void
+dcm_copy_utf8(char *dst, size_t n, const char *s, size_t slen)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = 0, o = 0, k, clen;
+	uint32_t		 cp;
+
+	while (slen > 0 && (u[slen - 1] == ' ' || u[slen - 1] == '\0'))
+		slen--;
+	while (i < slen && (u[i] == ' ' || u[i] == '\0'))
+		i++;
+	while (i < slen) {
+		clen = 1;
+		cp = u[i];
+		if (u[i] >= 0x80) {
+			if (u[i] >= 0xc2 && u[i] <= 0xdf)
+				clen = 2, cp = u[i] & 0x1f;
+			else if (u[i] >= 0xe0 && u[i] <= 0xef)
+				clen = 3, cp = u[i] & 0x0f;
+			else if (u[i] >= 0xf0 && u[i] <= 0xf4)
+				clen = 4, cp = u[i] & 0x07;
+			else
+				clen = 0;
+			for (k = 1; clen != 0 && k < clen; k++) {
+				if (i + k >= slen || (u[i + k] & 0xc0) != 0x80)
+					clen = 0;
+				else
+					cp = cp << 6 | (u[i + k] & 0x3f);
+			}
+			if ((clen == 3 && (cp < 0x800 ||
+			    (cp >= 0xd800 && cp <= 0xdfff))) ||
+			    (clen == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+				clen = 0;
+		} else if (u[i] == '\0')
+			clen = 0;
+		if (clen == 0) {
+			if (o + 1 >= n)
+				break;
+			dst[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + clen >= n)
+			break;
+		memcpy(dst + o, u + i, clen);
+		o += clen;
+		i += clen;
+	}
+	dst[o] = '\0';
+}
+
+static void
+dcm_get_str(DcmItem *it, const DcmTagKey &tag, char *dst, size_t n)
+{
+	OFString	 s;
+
+	dst[0] = '\0';
+	if (it->findAndGetOFStringArray(tag, s).good())
+		dcm_copy_utf8(dst, n, s.c_str(), s.length());
+}
+
+static double
+dcm_get_dbl(DcmItem *it, const DcmTagKey &tag, unsigned long pos)
+{
+	Float64		 d;
+
+	if (it->findAndGetFloat64(tag, d, pos).good() && isfinite(d))
+		return d;
+	return NAN;
+}
+
+/* An integer from an IS, US, SS, UL or SL element; def if absent. */
+static long
+dcm_get_int(DcmItem *it, const DcmTagKey &tag, long def)
+{
+	Uint16		 u16;
+	Sint16		 s16;
+	Sint32		 s32;
+	Uint32		 u32;
+
+	if (it->findAndGetUint16(tag, u16).good())
+		return u16;
+	if (it->findAndGetSint32(tag, s32).good())
+		return s32;
+	if (it->findAndGetSint16(tag, s16).good())
+		return s16;
+	if (it->findAndGetUint32(tag, u32).good())
+		return (long)u32;
+	return def;
+}
+
+/* An US or SS value read as the pixel representation says (the VR of
+ * these "xs" attributes depends on it). */
+static int
+dcm_get_xs(DcmItem *it, const DcmTagKey &tag, unsigned long pos, int sgnd,
+    long *v)
+{
+	Uint16		 u16;
+	Sint16		 s16;
+
+	if (it->findAndGetUint16(tag, u16, pos).good()) {
+		*v = sgnd ? (long)(Sint16)u16 : (long)u16;
+		return 0;
+	}
+	if (it->findAndGetSint16(tag, s16, pos).good()) {
+		*v = sgnd ? (long)s16 : (long)(Uint16)s16;
+		return 0;
+	}
+	return -1;
+}
+
+/* Fill *info from a parsed dataset; ts is the meta header's syntax. */
+static void
+dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
+{
+	double		 a, b;
+	long		 v;
+	int		 i;
+
+	memset(info, 0, sizeof(*info));
+	dcm_get_str(ds, DCM_SpecificCharacterSet, info->charset,
+	    sizeof(info->charset));
+	/* Convert in place; a character set DCMTK cannot convert leaves
+	 * the bytes as they are, and dcm_copy_utf8() cleans them. */
+	if (info->charset[0] != '\0')
+		(void)ds->convertToUTF8();
+	dcm_copy_utf8(info->transfer_syntax, sizeof(info->transfer_syntax),
+	    ts, strlen(ts));
+	dcm_get_str(ds, DCM_SOPClassUID, info->sop_class_uid,
+	    sizeof(info->sop_class_uid));
+	dcm_get_str(ds, DCM_SOPInstanceUID, info->sop_instance_uid,
+	    sizeof(info->sop_instance_uid));
+	dcm_get_str(ds, DCM_StudyInstanceUID, info->study_uid,
+	    sizeof(info->study_uid));
+	dcm_get_str(ds, DCM_SeriesInstanceUID, info->series_uid,
+	    sizeof(info->series_uid));
+	dcm_get_str(ds, DCM_FrameOfReferenceUID, info->frame_of_reference_uid,
+	    sizeof(info->frame_of_reference_uid));
+	dcm_get_str(ds, DCM_PatientID, info->patient_id,
+	    sizeof(info->patient_id));
+	dcm_get_str(ds, DCM_PatientName, info->patient_name,
+	    sizeof(info->patient_name));
+	dcm_get_str(ds, DCM_PatientSex, info->patient_sex,
+	    sizeof(info->patient_sex));
+	dcm_get_str(ds, DCM_PatientBirthDate, info->patient_birth_date,
+	    sizeof(info->patient_birth_date));
+	dcm_get_str(ds, DCM_PatientAge, info->patient_age,
+	    sizeof(info->patient_age));
+	dcm_get_str(ds, DCM_AccessionNumber, info->accession,
+	    sizeof(info->accession));
+	dcm_get_str(ds, DCM_StudyDate, info->study_date,
+	    sizeof(info->study_date));
+	dcm_get_str(ds, DCM_StudyTime, info->study_time,
+	    sizeof(info->study_time));
+	dcm_get_str(ds, DCM_StudyDescription, info->study_description,
+	    sizeof(info->study_description));
+	dcm_get_str(ds, DCM_SeriesDescription, info->series_description,
+	    sizeof(info->series_description));
+	dcm_get_str(ds, DCM_Modality, info->modality, sizeof(info->modality));
+	dcm_get_str(ds, DCM_BodyPartExamined, info->body_part,
+	    sizeof(info->body_part));
+	dcm_get_str(ds, DCM_Manufacturer, info->manufacturer,
+	    sizeof(info->manufacturer));
+	dcm_get_str(ds, DCM_ManufacturerModelName, info->model,
+	    sizeof(info->model));
+	dcm_get_str(ds, DCM_ConvolutionKernel, info->kernel,
+	    sizeof(info->kernel));
+	dcm_get_str(ds, DCM_InstitutionName, info->institution,
+	    sizeof(info->institution));
+	dcm_get_str(ds, DCM_ImageType, info->image_type,
+	    sizeof(info->image_type));
+	dcm_get_str(ds, DCM_PhotometricInterpretation, info->photometric,
+	    sizeof(info->photometric));
+
+	info->series_number = (int)dcm_get_int(ds, DCM_SeriesNumber, 0);
+	info->instance_number = (int)dcm_get_int(ds, DCM_InstanceNumber, 0);
+	info->rows = (int)dcm_get_int(ds, DCM_Rows, 0);
+	info->cols = (int)dcm_get_int(ds, DCM_Columns, 0);
+	v = dcm_get_int(ds, DCM_NumberOfFrames, 1);
+	info->frames = v < 1 || v > INT32_MAX ? 0 : (int)v;
+	info->bits_allocated = (int)dcm_get_int(ds, DCM_BitsAllocated, 0);
+	info->bits_stored = (int)dcm_get_int(ds, DCM_BitsStored,
+	    info->bits_allocated);
+	info->high_bit = (int)dcm_get_int(ds, DCM_HighBit,
+	    info->bits_stored - 1);
+	info->pixel_representation = (int)dcm_get_int(ds,
+	    DCM_PixelRepresentation, 0);
+	info->samples_per_pixel = (int)dcm_get_int(ds, DCM_SamplesPerPixel,
+	    1);
+	info->planar_configuration = (int)dcm_get_int(ds,
+	    DCM_PlanarConfiguration, 0);
+
+	info->slice_thickness = dcm_get_dbl(ds, DCM_SliceThickness, 0);
+	info->spacing_between_slices = dcm_get_dbl(ds,
+	    DCM_SpacingBetweenSlices, 0);
+	info->kvp = dcm_get_dbl(ds, DCM_KVP, 0);
+	info->gantry_tilt = dcm_get_dbl(ds, DCM_GantryDetectorTilt, 0);
+	info->slice_location = dcm_get_dbl(ds, DCM_SliceLocation, 0);
+
+	info->pixel_spacing[0] = info->pixel_spacing[1] = NAN;
+	a = dcm_get_dbl(ds, DCM_PixelSpacing, 0);
+	b = dcm_get_dbl(ds, DCM_PixelSpacing, 1);
+	if (a > 0 && b > 0)
+		info->pixel_spacing_source = DCM_SPACING_PIXEL;
+	else {
+		a = dcm_get_dbl(ds, DCM_ImagerPixelSpacing, 0);
+		b = dcm_get_dbl(ds, DCM_ImagerPixelSpacing, 1);
+		if (a > 0 && b > 0)
+			info->pixel_spacing_source = DCM_SPACING_IMAGER;
+	}
+	if (info->pixel_spacing_source != DCM_SPACING_NONE) {
+		info->pixel_spacing[0] = a;
+		info->pixel_spacing[1] = b;
+	}
+	info->has_ipp = 1;
+	for (i = 0; i < 3; i++)
+		if (isnan(info->ipp[i] = dcm_get_dbl(ds,
+		    DCM_ImagePositionPatient, (unsigned long)i)))
+			info->has_ipp = 0;
+	info->has_iop = 1;
+	for (i = 0; i < 6; i++)
+		if (isnan(info->iop[i] = dcm_get_dbl(ds,
+		    DCM_ImageOrientationPatient, (unsigned long)i)))
+			info->has_iop = 0;
+
+	info->rescale_slope = dcm_get_dbl(ds, DCM_RescaleSlope, 0);
+	if (isnan(info->rescale_slope) || info->rescale_slope == 0)
+		info->rescale_slope = 1;
+	info->rescale_intercept = dcm_get_dbl(ds, DCM_RescaleIntercept, 0);
+	if (isnan(info->rescale_intercept))
+		info->rescale_intercept = 0;
+	{
+		DcmSequenceOfItems *sq = NULL;
+
+		info->has_modality_lut = ds->findAndGetSequence(
+		    DCM_ModalityLUTSequence, sq).good() && sq != NULL &&
+		    sq->card() > 0;
+	}
+	info->window_center = dcm_get_dbl(ds, DCM_WindowCenter, 0);
+	info->window_width = dcm_get_dbl(ds, DCM_WindowWidth, 0);
+	info->pixel_padding = NAN;
+	if (dcm_get_xs(ds, DCM_PixelPaddingValue, 0,
+	    info->pixel_representation == 1, &v) == 0) {
+		info->has_padding = 1;
+		info->pixel_padding = (double)v;
+	}
+	info->has_pixels = ds->tagExists(DCM_PixelData);
+	{
+		DcmXfer x(ds->getOriginalXfer());
+
+		info->compressed = info->has_pixels && x.isEncapsulated();
+	}
+}
+
+/* Parse a file image and fill info.  Returns the parsed file (delete it;
+ * free sc->inflated after it) or NULL. */
+static DcmFileFormat *
+dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
+    struct dcm_lim *lim, struct dcm_scan *sc, struct dcm_info *info,
+    char *err, size_t errlen)
+{
+	DcmFileFormat	*ff;
+
+	dcm_lim_set(lim, ul);
+	if (buf == NULL && len != 0) {
+		dcm_seterr(err, errlen, "no data");
+		return NULL;
+	}
+	if ((ff = dcm_parse((const unsigned char *)buf, len, lim, sc, err,
+	    errlen)) == NULL)
+		return NULL;
+	dcm_info_fill(ff->getDataset(), sc->ts, info);
+	return ff;
+}
+
+static int
+dcm_read_info_mem_x(const void *buf, size_t len, const struct dcm_limits *ul,
+    struct dcm_info *info, char *err, size_t errlen)
+{
+	struct dcm_lim	 lim;
+	struct dcm_scan	 sc;
+	DcmFileFormat	*ff;
+
+	if ((ff = dcm_open_mem(buf, len, ul, &lim, &sc, info, err,
+	    errlen)) == NULL)
+		return -1;
+	delete ff;
+	free(sc.inflated);
+	return 0;
+}
+
+int
+dcm_read_info_mem(const void *buf, size_t len, const struct dcm_limits *ul,
+    struct dcm_info *info, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	try {
+		return dcm_read_info_mem_x(buf, len, ul, info, err, errlen);
+	} catch (const std::bad_alloc &) {
+		dcm_seterr(err, errlen, "out of memory");
+	} catch (...) {
+		dcm_seterr(err, errlen, "internal error in DCMTK");
+	}
+	return -1;
+}
+
+int
+dcm_read_info(const char *path, const struct dcm_limits *ul,
+    struct dcm_info *info, char *err, size_t errlen)
+{
+	struct dcm_lim	 lim;
+	unsigned char	*buf;
+	size_t		 len;
+	int		 rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	dcm_lim_set(&lim, ul);
+	if (dcm_file_load(path, lim.max_file, &buf, &len, err, errlen) == -1)
+		return -1;
+	rc = dcm_read_info_mem(buf, len, ul, info, err, errlen);
+	free(buf);
+	return rc;
+}
+
+/* Load the Modality LUT of the first item of the sequence.  Returns 0
+ * (lut->v set; free it) or -1. */
+static int
+dcm_lut_load(DcmDataset *ds, int sgnd, struct dcm_lut *lut, char *err,
+    size_t errlen)
+{
+	DcmSequenceOfItems	*sq = NULL;
+	DcmItem			*it;
+	const Uint16		*data = NULL;
+	unsigned long		 cnt = 0;
+	long			 d0, d1, d2;
+	size_t			 i;
+	unsigned		 w;
+
+	lut->v = NULL;
+	if (ds->findAndGetSequence(DCM_ModalityLUTSequence, sq).bad() ||
+	    sq == NULL || (it = sq->getItem(0)) == NULL ||
+	    dcm_get_xs(it, DCM_LUTDescriptor, 0, 0, &d0) == -1 ||
+	    dcm_get_xs(it, DCM_LUTDescriptor, 1, sgnd, &d1) == -1 ||
+	    dcm_get_xs(it, DCM_LUTDescriptor, 2, 0, &d2) == -1) {
+		dcm_seterr(err, errlen, "Modality LUT Sequence has no valid "
+		    "LUT Descriptor");
+		return -1;
+	}
+	if (it->findAndGetUint16Array(DCM_LUTData, data, &cnt).bad() ||
+	    data == NULL || cnt == 0) {
+		dcm_seterr(err, errlen, "Modality LUT Sequence has no LUT "
+		    "Data");
+		return -1;
+	}
+	lut->n = d0 == 0 ? 65536 : (size_t)d0;
+	lut->first = d1;
+	if (d2 < 1 || d2 > 16) {
+		dcm_seterr(err, errlen, "Modality LUT entries of %ld bits are "
+		    "not supported", d2);
+		return -1;
+	}
+	if (cnt != lut->n && !(d2 <= 8 && cnt == (lut->n + 1) / 2)) {
+		dcm_seterr(err, errlen, "Modality LUT Data holds %lu values "
+		    "but its descriptor announces %zu", cnt, lut->n);
+		return -1;
+	}
+	if ((lut->v = (float *)malloc(lut->n * sizeof(float))) == NULL) {
+		dcm_seterr(err, errlen, "out of memory for the Modality LUT");
+		return -1;
+	}
+	for (i = 0; i < lut->n; i++) {
+		if (cnt == lut->n)
+			w = data[i];
+		else
+			w = (data[i / 2] >> (8 * (i % 2))) & 0xff;
+		lut->v[i] = (float)(w & ((1U << d2) - 1));
+	}
+	return 0;
+}
+
+/* The stored value of sample i of an uncompressed buffer. */
+static inline long long
+dcm_sample(const unsigned char *b, size_t i, const struct dcm_fmt *f)
+{
+	uint32_t	 r;
+
+	if (f->bytes == 1)
+		r = b[i];
+	else if (f->bytes == 2) {
+		uint16_t t;
+
+		memcpy(&t, b + 2 * i, 2);
+		r = t;
+	} else
+		memcpy(&r, b + 4 * i, 4);
+	if (f->clamp) {
+		/* Decoders clamp to their own precision, which may exceed
+		 * Bits Stored: keep the value rather than wrap it. */
+		r >>= f->shift;
+		return r > f->mask ? f->mask : r;
+	}
+	r = (r >> f->shift) & f->mask;
+	if (f->sgnd && f->bits < 32 && (r >> (f->bits - 1)) & 1)
+		return (long long)r - (1LL << f->bits);
+	if (f->sgnd && f->bits == 32)
+		return (int32_t)r;
+	return r;
+}
+
+/* Mask and sign-extend a decoded JPEG 2000 sample as DICOM says. */
+static inline long long
+dcm_norm(int32_t s, const struct dcm_fmt *f)
+{
+	uint32_t	 r;
+
+	if (f->clamp)
+		return s < 0 ? 0 : (uint32_t)s > f->mask ? f->mask :
+		    (uint32_t)s;
+	r = (uint32_t)s & f->mask;
+
+	if (f->sgnd && f->bits < 32 && (r >> (f->bits - 1)) & 1)
+		return (long long)r - (1LL << f->bits);
+	if (f->sgnd && f->bits == 32)
+		return (int32_t)r;
+	return r;
+}
+
+static float
+dcm_map(long long v, const struct dcm_info *in, const struct dcm_lut *lut)
+{
+	long long	 k;
+
+	if (lut->v != NULL) {
+		k = v - lut->first;
+		if (k < 0)
+			k = 0;
+		if ((unsigned long long)k >= lut->n)
+			k = (long long)lut->n - 1;
+		return lut->v[k];
+	}
+	return (float)((double)v * in->rescale_slope + in->rescale_intercept);
+}
+
+static float
+dcm_luma(double r, double g, double b)
+{
+	return (float)(0.299 * r + 0.587 * g + 0.114 * b);
+}
+
+/* Collect the fragments of frame f of an encapsulated pixel sequence into
+ * one malloc'ed buffer.  Returns 0 or -1. */
+static int
+dcm_frame_fragments(DcmPixelSequence *ps, int frames, int f,
+    unsigned char **out, size_t *outlen, char *err, size_t errlen)
+{
+	DcmPixelItem	*pi = NULL;
+	Uint8		*bot = NULL, *d;
+	unsigned long	 nfrag, first, last, k;
+	size_t		 off, total, n;
+	uint32_t	 want, next;
+	unsigned char	*b = NULL;
+	int		 seen, hasbot;
+
+	*out = NULL;
+	*outlen = 0;
+	nfrag = ps->card();
+	if (nfrag < 2) {
+		dcm_seterr(err, errlen, "encapsulated pixel data has no "
+		    "fragments");
+		goto fail;
+	}
+	nfrag--;	/* item 0 is the Basic Offset Table */
+	if (ps->getItem(pi, 0).bad() || pi == NULL) {
+		dcm_seterr(err, errlen, "no Basic Offset Table item");
+		goto fail;
+	}
+	hasbot = pi->getLength() / 4 >= (Uint32)frames &&
+	    pi->getUint8Array(bot).good() && bot != NULL;
+	first = last = 0;
+	if (hasbot) {
+		/* Offsets count from the first fragment's item tag. */
+		want = dcm_rd32(bot + 4 * (size_t)f, 0);
+		next = f + 1 < frames ? dcm_rd32(bot + 4 * ((size_t)f + 1), 0) :
+		    UINT32_MAX;
+		off = 0;
+		seen = 0;
+		for (k = 1; k <= nfrag; k++) {
+			if (ps->getItem(pi, k).bad() || pi == NULL)
+				break;
+			if (off == want) {
+				first = k;
+				seen = 1;
+			}
+			if (seen && off < next)
+				last = k;
+			off += 8 + (size_t)pi->getLength();
+		}
+		if (!seen) {
+			dcm_seterr(err, errlen, "Basic Offset Table entry of "
+			    "frame %d points between fragments", f);
+			goto fail;
+		}
+	} else if ((unsigned long)frames == nfrag) {
+		first = last = (unsigned long)f + 1;
+	} else if (frames == 1) {
+		first = 1;
+		last = nfrag;
+	} else {
+		/* One frame over several fragments and no offset table:
+		 * frames start with a JPEG 2000 SOC marker. */
+		seen = -1;
+		for (k = 1; k <= nfrag; k++) {
+			if (ps->getItem(pi, k).bad() || pi == NULL ||
+			    pi->getUint8Array(d).bad())
+				break;
+			if (d != NULL && pi->getLength() >= 2 &&
+			    d[0] == 0xff && d[1] == 0x4f)
+				seen++;
+			if (seen == f && first == 0)
+				first = k;
+			if (seen == f)
+				last = k;
+		}
+		if (first == 0) {
+			dcm_seterr(err, errlen, "cannot find the fragments of "
+			    "frame %d (no offset table, %lu fragments for %d "
+			    "frames)", f, nfrag, frames);
+			goto fail;
+		}
+	}
+	total = 0;
+	for (k = first; k <= last; k++) {
+		if (ps->getItem(pi, k).bad() || pi == NULL)
+			break;
+		total += pi->getLength();
+	}
+	if ((b = (unsigned char *)malloc(total ? total : 1)) == NULL) {
+		dcm_seterr(err, errlen, "out of memory for frame %d", f);
+		goto fail;
+	}
+	n = 0;
+	for (k = first; k <= last; k++) {
+		if (ps->getItem(pi, k).bad() || pi == NULL)
+			break;
+		d = NULL;
+		if (pi->getLength() > 0 && pi->getUint8Array(d).good() &&
+		    d != NULL) {
+			memcpy(b + n, d, pi->getLength());
+			n += pi->getLength();
+		}
+	}
+	*out = b;
+	*outlen = n;
+	return 0;
+fail:
+	free(b);
+	return -1;
+}
+
+static int
+dcm_is_j2k(E_TransferSyntax x)
+{
+	return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000 ||
+	    x == EXS_JPEG2000MulticomponentLosslessOnly ||
+	    x == EXS_JPEG2000Multicomponent;
+}
+
+/*
+ * Decode frame f of a parsed dataset whose info is filled.  Returns 0
+ * with *out (free it) or -1.
+ */
+static int
+dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
+    const struct dcm_info *in, int f, float **out, char *err, size_t errlen)
+{
+	DcmElement		*el = NULL;
+	DcmPixelData		*pd;
+	DcmPixelSequence	*ps = NULL;
+	struct dcm_fmt		 fmt;
+	struct dcm_lut		 lut;
+	struct j2k_image	 ji;
+	OFString		 model;
+	E_TransferSyntax	 xfer;
+	unsigned char		*raw = NULL, *own = NULL, *frag = NULL;
+	float			*o = NULL;
+	size_t			 npix, fbytes, i, fraglen;
+	unsigned long long	 need;
+	Uint32			 start = 0, dsize = 0;
+	Uint8			*arr = NULL;
+	int			 colour, spp, planar, ybr, big;
+
+	memset(&lut, 0, sizeof(lut));
+	memset(&ji, 0, sizeof(ji));
+	*out = NULL;
+	if (!in->has_pixels) {
+		dcm_seterr(err, errlen, "no pixel data");
+		goto fail;
+	}
+	if (in->rows < 1 || in->cols < 1) {
+		dcm_seterr(err, errlen, "invalid image size %dx%d (Rows, "
+		    "Columns)", in->cols, in->rows);
+		goto fail;
+	}
+	if (in->frames < 1) {
+		dcm_seterr(err, errlen, "invalid Number of Frames");
+		goto fail;
+	}
+	if (f < 0 || f >= in->frames) {
+		dcm_seterr(err, errlen, "frame %d does not exist (the image "
+		    "has %d)", f, in->frames);
+		goto fail;
+	}
+	if (in->bits_allocated != 8 && in->bits_allocated != 16 &&
+	    in->bits_allocated != 32) {
+		dcm_seterr(err, errlen, "Bits Allocated %d is not supported",
+		    in->bits_allocated);
+		goto fail;
+	}
+	if (in->bits_stored < 1 || in->bits_stored > in->bits_allocated ||
+	    in->high_bit >= in->bits_allocated ||
+	    in->high_bit + 1 < in->bits_stored) {
+		dcm_seterr(err, errlen, "inconsistent Bits Stored %d, High "
+		    "Bit %d for Bits Allocated %d", in->bits_stored,
+		    in->high_bit, in->bits_allocated);
+		goto fail;
+	}
+	if (in->pixel_representation != 0 && in->pixel_representation != 1) {
+		dcm_seterr(err, errlen, "invalid Pixel Representation %d",
+		    in->pixel_representation);
+		goto fail;
+	}
+	spp = in->samples_per_pixel;
+	colour = 0;
+	ybr = 0;
+	if (strcmp(in->photometric, "MONOCHROME1") == 0 ||
+	    strcmp(in->photometric, "MONOCHROME2") == 0 ||
+	    (in->photometric[0] == '\0' && spp == 1)) {
+		if (spp != 1) {
+			dcm_seterr(err, errlen, "%s with %d samples per pixel",
+			    in->photometric, spp);
+			goto fail;
+		}
+	} else if (strcmp(in->photometric, "RGB") == 0 ||
+	    strncmp(in->photometric, "YBR_", 4) == 0) {
+		if (spp != 3) {
+			dcm_seterr(err, errlen, "%s with %d samples per pixel",
+			    in->photometric, spp);
+			goto fail;
+		}
+		colour = 1;
+		ybr = strcmp(in->photometric, "YBR_FULL") == 0;
+		if (strstr(in->photometric, "422") != NULL ||
+		    strstr(in->photometric, "420") != NULL) {
+			if (!in->compressed) {
+				dcm_seterr(err, errlen, "uncompressed %s "
+				    "(subsampled colour) is not supported",
+				    in->photometric);
+				goto fail;
+			}
+		}
+	} else {
+		dcm_seterr(err, errlen, "photometric interpretation '%s' is "
+		    "not supported (monochrome, RGB and YBR only)",
+		    in->photometric);
+		goto fail;
+	}
+	npix = (size_t)in->rows * (size_t)in->cols;
+	if (npix > lim->max_pixels) {
+		dcm_seterr(err, errlen, "image of %dx%d is over the limit of "
+		    "%zu pixels", in->cols, in->rows, lim->max_pixels);
+		goto fail;
+	}
+	fbytes = npix * (size_t)spp * (size_t)(in->bits_allocated / 8);
+	if (fbytes > UINT32_MAX - 1) {
+		dcm_seterr(err, errlen, "a frame of %zu bytes is too large",
+		    fbytes);
+		goto fail;
+	}
+	if (ds->findAndGetElement(DCM_PixelData, el).bad() || el == NULL ||
+	    el->ident() != EVR_PixelData) {
+		dcm_seterr(err, errlen, "no pixel data");
+		goto fail;
+	}
+	pd = OFstatic_cast(DcmPixelData *, el);
+	xfer = ds->getOriginalXfer();
+	fmt.bytes = in->bits_allocated / 8;
+	fmt.bits = in->bits_stored;
+	fmt.shift = in->high_bit + 1 - in->bits_stored;
+	fmt.mask = in->bits_stored == 32 ? 0xffffffffU :
+	    (1U << in->bits_stored) - 1;
+	fmt.sgnd = in->pixel_representation == 1;
+	fmt.clamp = in->compressed && !fmt.sgnd;
+	planar = in->planar_configuration;
+	if (!colour && in->has_modality_lut &&
+	    dcm_lut_load(ds, fmt.sgnd, &lut, err, errlen) == -1)
+		goto fail;
+	if ((o = (float *)malloc(npix * sizeof(float))) == NULL) {
+		dcm_seterr(err, errlen, "out of memory for a %dx%d frame",
+		    in->cols, in->rows);
+		goto fail;
+	}
+
+	if (in->compressed && dcm_is_j2k(xfer)) {
+		if (pd->getEncapsulatedRepresentation(xfer, NULL, ps).bad() ||
+		    ps == NULL) {
+			dcm_seterr(err, errlen, "JPEG 2000 pixel data is not "
+			    "encapsulated");
+			goto fail;
+		}
+		if (dcm_frame_fragments(ps, in->frames, f, &frag, &fraglen,
+		    err, errlen) == -1)
+			goto fail;
+		if (j2k_decode(frag, fraglen, in->cols, in->rows, spp, &ji,
+		    err, errlen) == -1)
+			goto fail;
+		/* OpenJPEG undoes the component transform: RGB out. */
+		if (strcmp(in->photometric, "YBR_RCT") == 0 ||
+		    strcmp(in->photometric, "YBR_ICT") == 0)
+			ybr = 0;
+		for (i = 0; i < npix; i++) {
+			if (!colour)
+				o[i] = dcm_map(dcm_norm(ji.data[i], &fmt), in,
+				    &lut);
+			else if (ybr)
+				o[i] = (float)dcm_norm(ji.data[i], &fmt);
+			else
+				o[i] = dcm_luma(
+				    (double)dcm_norm(ji.data[i], &fmt),
+				    (double)dcm_norm(ji.data[npix + i], &fmt),
+				    (double)dcm_norm(ji.data[2 * npix + i],
+				    &fmt));
+		}
+		goto done;
+	}
+
+	if (in->compressed && in->frames == 1) {
+		/* Decode the whole pixel data: DCMTK's single-frame path
+		 * mishandles RLE frames split over several fragments. */
+		OFCondition cond = ds->chooseRepresentation(
+		    EXS_LittleEndianExplicit, NULL);
+
+		if (cond.bad() || pd->getUint8Array(arr).bad() ||
+		    arr == NULL || pd->getLength() < fbytes) {
+			dcm_seterr(err, errlen, "cannot decode the image "
+			    "(%s)%s%s",
+			    dcm_ts_name(DcmXfer(xfer).getXferID()),
+			    cond.bad() ? ": " : "", cond.bad() ? cond.text() :
+			    "");
+			goto fail;
+		}
+		raw = arr;
+		planar = (int)dcm_get_int(ds, DCM_PlanarConfiguration, 0);
+		if (colour && ds->findAndGetOFString(
+		    DCM_PhotometricInterpretation, model).good())
+			ybr = model.compare("YBR_FULL") == 0;
+	} else if (in->compressed) {
+		if (pd->getUncompressedFrameSize(ds, dsize).bad() ||
+		    dsize < fbytes) {
+			dcm_seterr(err, errlen, "cannot size the decoded "
+			    "frame");
+			goto fail;
+		}
+		if ((own = (unsigned char *)malloc((size_t)dsize + 1)) ==
+		    NULL) {
+			dcm_seterr(err, errlen, "out of memory for frame %d",
+			    f);
+			goto fail;
+		}
+		{
+			OFCondition cond = pd->getUncompressedFrame(ds,
+			    (Uint32)f, start, own, dsize + 1, model);
+
+			if (cond.bad()) {
+				dcm_seterr(err, errlen, "cannot decode frame "
+				    "%d (%s): %s", f,
+				    dcm_ts_name(DcmXfer(xfer).getXferID()),
+				    cond.text());
+				goto fail;
+			}
+		}
+		raw = own;
+		/* The decoders say which layout and colour model they
+		 * produced. */
+		planar = (int)dcm_get_int(ds, DCM_PlanarConfiguration, 0);
+		if (colour)
+			ybr = model.compare("YBR_FULL") == 0;
+	} else {
+		need = (unsigned long long)fbytes *
+		    (unsigned long long)in->frames;
+		if (pd->getUint8Array(arr).bad() || arr == NULL ||
+		    (unsigned long long)pd->getLength() < need) {
+			dcm_seterr(err, errlen, "Pixel Data holds %lu bytes "
+			    "but %dx%d x %d frame(s) of %d-bit samples need "
+			    "%llu", (unsigned long)pd->getLength(), in->cols,
+			    in->rows, in->frames, in->bits_allocated, need);
+			goto fail;
+		}
+		raw = arr + fbytes * (size_t)f;
+		/* DCMTK swaps OW in 16-bit words on reading big endian;
+		 * put 32-bit and OB samples in host order. */
+		big = DcmXfer(xfer).isBigEndian();
+		if (big && fmt.bytes > 1 && (fmt.bytes == 4 ||
+		    pd->getVR() == EVR_OB)) {
+			if ((own = (unsigned char *)malloc(fbytes)) == NULL) {
+				dcm_seterr(err, errlen, "out of memory for "
+				    "frame %d", f);
+				goto fail;
+			}
+			for (i = 0; i < fbytes; i += (size_t)fmt.bytes) {
+				if (fmt.bytes == 2) {
+					own[i] = raw[i + 1];
+					own[i + 1] = raw[i];
+				} else if (pd->getVR() == EVR_OB) {
+					own[i] = raw[i + 3];
+					own[i + 1] = raw[i + 2];
+					own[i + 2] = raw[i + 1];
+					own[i + 3] = raw[i];
+				} else {
+					own[i] = raw[i + 2];
+					own[i + 1] = raw[i + 3];
+					own[i + 2] = raw[i];
+					own[i + 3] = raw[i + 1];
+				}
+			}
+			raw = own;
+		}
+	}
+	for (i = 0; i < npix; i++) {
+		if (!colour) {
+			o[i] = dcm_map(dcm_sample(raw, i, &fmt), in, &lut);
+			continue;
+		}
+		if (planar == 1) {
+			if (ybr)
+				o[i] = (float)dcm_sample(raw, i, &fmt);
+			else
+				o[i] = dcm_luma(
+				    (double)dcm_sample(raw, i, &fmt),
+				    (double)dcm_sample(raw, npix + i, &fmt),
+				    (double)dcm_sample(raw, 2 * npix + i,
+				    &fmt));
+		} else {
+			if (ybr)
+				o[i] = (float)dcm_sample(raw, 3 * i, &fmt);
+			else
+				o[i] = dcm_luma(
+				    (double)dcm_sample(raw, 3 * i, &fmt),
+				    (double)dcm_sample(raw, 3 * i + 1, &fmt),
+				    (double)dcm_sample(raw, 3 * i + 2, &fmt));
+		}
+	}
+done:
+	j2k_image_free(&ji);
+	free(frag);
+	free(own);
+	free(lut.v);
+	*out = o;
+	return 0;
+fail:
+	j2k_image_free(&ji);
+	free(frag);
+	free(own);
+	free(lut.v);
+	free(o);
+	return -1;
+}
+
+static int
+dcm_read_frame_mem_x(const void *buf, size_t len,
+    const struct dcm_limits *ul, int frame, float **out,
+    struct dcm_info *info, char *err, size_t errlen)
+{
+	struct dcm_lim	 lim;
+	struct dcm_scan	 sc;
+	struct dcm_info	 tmp, *in = info != NULL ? info : &tmp;
+	DcmFileFormat	*ff;
+	int		 rc;
+
+	if ((ff = dcm_open_mem(buf, len, ul, &lim, &sc, in, err,
+	    errlen)) == NULL)
+		return -1;
+	rc = dcm_frame_decode(ff->getDataset(), &lim, in, frame, out, err,
+	    errlen);
+	delete ff;
+	free(sc.inflated);
+	return rc;
+}
+
+int
+dcm_read_frame_mem(const void *buf, size_t len, const struct dcm_limits *ul,
+    int frame, float **out, struct dcm_info *info, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	try {
+		return dcm_read_frame_mem_x(buf, len, ul, frame, out, info,
+		    err, errlen);
+	} catch (const std::bad_alloc &) {
+		dcm_seterr(err, errlen, "out of memory");
+	} catch (...) {
+		dcm_seterr(err, errlen, "internal error in DCMTK");
+	}
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
+int
+dcm_read_frame(const char *path, const struct dcm_limits *ul, int frame,
+    float **out, struct dcm_info *info, char *err, size_t errlen)
+{
+	struct dcm_lim	 lim;
+	unsigned char	*buf;
+	size_t		 len;
+	int		 rc;
+
+	*out = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	dcm_lim_set(&lim, ul);
+	if (dcm_file_load(path, lim.max_file, &buf, &len, err, errlen) == -1)
+		return -1;
+	rc = dcm_read_frame_mem(buf, len, ul, frame, out, info, err, errlen);
+	free(buf);
+	return rc;
+}
+
+const char *
+dcm_ts_name(const char *uid)
+{
+	static const struct {
+		const char	*uid;
+		const char	*name;
+	} t[] = {
+		{ "1.2.840.10008.1.2", "implicit VR little endian" },
+		{ "1.2.840.10008.1.2.1", "explicit VR little endian" },
+		{ "1.2.840.10008.1.2.1.99", "deflated explicit VR little "
+		    "endian" },
+		{ "1.2.840.10008.1.2.2", "explicit VR big endian" },
+		{ "1.2.840.10008.1.2.4.50", "JPEG baseline" },
+		{ "1.2.840.10008.1.2.4.51", "JPEG extended" },
+		{ "1.2.840.10008.1.2.4.57", "JPEG lossless" },
+		{ "1.2.840.10008.1.2.4.70", "JPEG lossless SV1" },
+		{ "1.2.840.10008.1.2.4.80", "JPEG-LS lossless" },
+		{ "1.2.840.10008.1.2.4.81", "JPEG-LS near-lossless" },
+		{ "1.2.840.10008.1.2.4.90", "JPEG 2000 lossless" },
+		{ "1.2.840.10008.1.2.4.91", "JPEG 2000" },
+		{ "1.2.840.10008.1.2.4.92", "JPEG 2000 multi-component "
+		    "lossless" },
+		{ "1.2.840.10008.1.2.4.93", "JPEG 2000 multi-component" },
+		{ "1.2.840.10008.1.2.4.100", "MPEG-2" },
+		{ "1.2.840.10008.1.2.4.102", "MPEG-4" },
+		{ "1.2.840.10008.1.2.4.201", "HTJ2K lossless" },
+		{ "1.2.840.10008.1.2.4.203", "HTJ2K" },
+		{ "1.2.840.10008.1.2.5", "RLE lossless" },
+	};
+	size_t	 i;
+
+	if (uid == NULL)
+		return "unknown";
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].uid, uid) == 0)
+			return t[i].name;
+	return "unknown";
+}
+
+/*
+ * The DICOM network: C-STORE service class provider.
+ */
+
+struct dcm_net {
+	T_ASC_Network	*net;
+};
+
+struct dcm_assoc {
+	T_ASC_Association *as;
+	int		 accepted;
+};
+
+/* Transfer syntaxes accepted, most preferred first: the uncompressed ones,
+ * then every compressed syntax the reader can decode. */
+static const char *const dcm_net_syntaxes[] = {
+	UID_LittleEndianExplicitTransferSyntax,
+	UID_LittleEndianImplicitTransferSyntax,
+	UID_BigEndianExplicitTransferSyntax,
+	UID_DeflatedExplicitVRLittleEndianTransferSyntax,
+	UID_JPEGProcess14SV1TransferSyntax,
+	UID_JPEGProcess14TransferSyntax,
+	UID_JPEGProcess1TransferSyntax,
+	UID_JPEGProcess2_4TransferSyntax,
+	UID_JPEGLSLosslessTransferSyntax,
+	UID_JPEGLSLossyTransferSyntax,
+	UID_JPEG2000LosslessOnlyTransferSyntax,
+	UID_JPEG2000TransferSyntax,
+	UID_RLELosslessTransferSyntax,
+};
+#define DCM_NET_NSYNTAX	\
+	((int)(sizeof(dcm_net_syntaxes) / sizeof(dcm_net_syntaxes[0])))
+#define DCM_NET_MAXPDU	131072
+
+extern "C" struct dcm_net *
+dcm_net_listen(int port, int fork_each, char *err, size_t errlen)
+{
+	struct dcm_net	*n;
+	OFCondition	 cond;
+
+	if (dcm_global_init() == -1) {
+		dcm_seterr(err, errlen, "DICOM library failed to initialise");
+		return NULL;
+	}
+	/* DCMTK reads this when it opens each connection: without it,
+	 * Nagle's algorithm and delayed ACKs cost ~40 ms per exchange. */
+	(void)setenv("TCP_NODELAY", "1", 1);
+	/* Peers are logged and audited by address; a reverse lookup per
+	 * association would only add a DNS delay. */
+	dcmDisableGethostbyaddr.set(OFTrue);
+	if ((n = (struct dcm_net *)calloc(1, sizeof(*n))) == NULL) {
+		dcm_seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	cond = ASC_initializeNetwork(NET_ACCEPTOR, port, 30, &n->net);
+	if (cond.bad()) {
+		dcm_seterr(err, errlen, "%s", cond.text());
+		free(n);
+		return NULL;
+	}
+	if (fork_each)
+		DUL_requestForkOnTransportConnectionReceipt(0, NULL);
+	return n;
+}
+
+extern "C" int
+dcm_net_accept(struct dcm_net *n, int timeout, struct dcm_assoc **out,
+    char *err, size_t errlen)
+{
+	T_ASC_Association	*as = NULL;
+	OFCondition		 cond;
+
+	*out = NULL;
+	cond = ASC_receiveAssociation(n->net, &as, DCM_NET_MAXPDU, NULL, NULL,
+	    OFFalse, DUL_NOBLOCK, timeout);
+	if (cond == DUL_NOASSOCIATIONREQUEST) {
+		if (as != NULL)
+			(void)ASC_destroyAssociation(&as);
+		return DCM_ACCEPT_TIMEOUT;
+	}
+	if (cond.code() == DULC_FORKEDCHILD) {
+		/* The parent: the child has the connection, and DCMTK has
+		 * already let go of it here; only the structure is left. */
+		if (as != NULL)
+			(void)ASC_destroyAssociation(&as);
+		return DCM_ACCEPT_FORKED;
+	}
+	if (cond.bad()) {
+		dcm_seterr(err, errlen, "%s", cond.text());
+		if (as != NULL) {
+			(void)ASC_dropAssociation(as);
+			(void)ASC_destroyAssociation(&as);
+		}
+		return -1;
+	}
+	if ((*out = (struct dcm_assoc *)calloc(1, sizeof(**out))) == NULL) {
+		dcm_seterr(err, errlen, "out of memory");
+		(void)ASC_abortAssociation(as);
+		(void)ASC_dropAssociation(as);
+		(void)ASC_destroyAssociation(&as);
+		return -1;
+	}
+	(*out)->as = as;
+	return DCM_ACCEPT_REQUEST;
+}
+
+extern "C" void
+dcm_net_free(struct dcm_net *n)
+{
+	if (n == NULL)
+		return;
+	(void)ASC_dropNetwork(&n->net);
+	free(n);
+}
+
+extern "C" void
+dcm_assoc_get_info(const struct dcm_assoc *a, struct dcm_assoc_info *ai)
+{
+	char	 calling[65] = "", called[65] = "", responding[65] = "";
+	char	 from[128] = "", to[128] = "";
+	char	*colon;
+
+	memset(ai, 0, sizeof(*ai));
+	(void)ASC_getAPTitles(a->as->params, calling, sizeof(calling), called,
+	    sizeof(called), responding, sizeof(responding));
+	(void)ASC_getPresentationAddresses(a->as->params, from, sizeof(from),
+	    to, sizeof(to));
+	/* "host:port" or a bare host. */
+	if ((colon = strrchr(from, ':')) != NULL && strchr(from, ':') == colon)
+		*colon = '\0';
+	dcm_copy_utf8(ai->calling_ae, sizeof(ai->calling_ae), calling,
+	    strlen(calling));
+	dcm_copy_utf8(ai->called_ae, sizeof(ai->called_ae), called,
+	    strlen(called));
+	dcm_copy_utf8(ai->peer, sizeof(ai->peer), from, strlen(from));
+}
+
+extern "C" int
+dcm_assoc_accept(struct dcm_assoc *a, const char *our_ae,
+    const char *const *sop_classes, char *err, size_t errlen)
+{
+	const char	*abstract[64];
+	const char	*echo[] = { UID_VerificationSOPClass };
+	const char	*plain[] = { UID_LittleEndianExplicitTransferSyntax,
+			    UID_LittleEndianImplicitTransferSyntax };
+	int		 n = 0;
+	OFCondition	 cond;
+
+	while (sop_classes[n] != NULL && n < 64) {
+		abstract[n] = sop_classes[n];
+		n++;
+	}
+	cond = ASC_acceptContextsWithPreferredTransferSyntaxes(a->as->params,
+	    echo, 1, plain, 2);
+	if (cond.good())
+		cond = ASC_acceptContextsWithPreferredTransferSyntaxes(
+		    a->as->params, abstract, n,
+		    (const char **)dcm_net_syntaxes, DCM_NET_NSYNTAX);
+	if (cond.good())
+		cond = ASC_setAPTitles(a->as->params, NULL, NULL, our_ae);
+	if (cond.good())
+		cond = ASC_acknowledgeAssociation(a->as);
+	if (cond.bad()) {
+		dcm_seterr(err, errlen, "%s", cond.text());
+		return -1;
+	}
+	a->accepted = 1;
+	return 0;
+}
+
+extern "C" void
+dcm_assoc_reject(struct dcm_assoc *a, enum dcm_reject why)
+{
+	T_ASC_RejectParameters	 rej;
+
+	switch (why) {
+	case DCM_REJECT_CALLING_AE:
+		rej.result = ASC_RESULT_REJECTEDPERMANENT;
+		rej.source = ASC_SOURCE_SERVICEUSER;
+		rej.reason = ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED;
+		break;
+	case DCM_REJECT_CALLED_AE:
+		rej.result = ASC_RESULT_REJECTEDPERMANENT;
+		rej.source = ASC_SOURCE_SERVICEUSER;
+		rej.reason = ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED;
+		break;
+	default:
+		rej.result = ASC_RESULT_REJECTEDTRANSIENT;
+		rej.source = ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED;
+		rej.reason = ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED;
+		break;
+	}
+	(void)ASC_rejectAssociation(a->as, &rej);
+}
+
+/* Receive one C-STORE data set into a spool file, ask fn, answer. */
+static OFCondition
+dcm_serve_store(struct dcm_assoc *a, T_ASC_PresentationContextID pres,
+    T_DIMSE_C_StoreRQ *req, const char *spool, int timeout, dcm_store_fn fn,
+    void *arg, unsigned *seq)
+{
+	T_DIMSE_C_StoreRSP		 rsp;
+	T_ASC_PresentationContextID	 dpres = 0;
+	DcmOutputFileStream		*fs = NULL;
+	DcmDataset			*detail = NULL;
+	OFCondition			 cond;
+	enum dcm_store_status		 st = DCM_STORE_BUSY;
+	char				 path[4096], reason[256] = "";
+	int				 n;
+
+	n = snprintf(path, sizeof(path), "%s/%ld-%u.dcm", spool,
+	    (long)getpid(), (*seq)++);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return makeOFCondition(0, 1, OF_error, "spool path too long");
+	cond = DIMSE_createFilestream(path, req, a->as, pres, 1, &fs);
+	if (cond.good()) {
+		cond = DIMSE_receiveDataSetInFile(a->as, DIMSE_NONBLOCKING,
+		    timeout, &dpres, fs, NULL, NULL);
+		delete fs;	/* closes the file */
+		fs = NULL;
+		if (cond.bad()) {
+			(void)unlink(path);
+			return cond;
+		}
+		st = fn(arg, path, reason, sizeof(reason));
+	} else {
+		/* Cannot write the spool file: drain the data set so the
+		 * association stays usable, and say why. */
+		(void)snprintf(reason, sizeof(reason), "spool: %s",
+		    cond.text());
+		cond = DIMSE_ignoreDataSet(a->as, DIMSE_NONBLOCKING, timeout,
+		    NULL, NULL);
+		if (cond.bad())
+			return cond;
+	}
+	(void)unlink(path);
+
+	memset(&rsp, 0, sizeof(rsp));
+	rsp.MessageIDBeingRespondedTo = req->MessageID;
+	OFStandard::strlcpy(rsp.AffectedSOPClassUID, req->AffectedSOPClassUID,
+	    sizeof(rsp.AffectedSOPClassUID));
+	OFStandard::strlcpy(rsp.AffectedSOPInstanceUID,
+	    req->AffectedSOPInstanceUID, sizeof(rsp.AffectedSOPInstanceUID));
+	rsp.opts = O_STORE_AFFECTEDSOPCLASSUID | O_STORE_AFFECTEDSOPINSTANCEUID;
+	rsp.DataSetType = DIMSE_DATASET_NULL;
+	switch (st) {
+	case DCM_STORE_OK:
+		rsp.DimseStatus = STATUS_STORE_Success;
+		break;
+	case DCM_STORE_REFUSED:
+		rsp.DimseStatus = STATUS_STORE_Error_CannotUnderstand;
+		break;
+	default:
+		rsp.DimseStatus = STATUS_STORE_Refused_OutOfResources;
+		break;
+	}
+	if (st != DCM_STORE_OK && reason[0] != '\0') {
+		/* Error Comment is LO: at most 64 characters. */
+		reason[64] = '\0';
+		detail = new (std::nothrow) DcmDataset;
+		if (detail != NULL)
+			(void)detail->putAndInsertString(DCM_ErrorComment,
+			    reason);
+	}
+	cond = DIMSE_sendStoreResponse(a->as, pres, req, &rsp, detail);
+	delete detail;
+	return cond;
+}
+
+extern "C" int
+dcm_assoc_serve(struct dcm_assoc *a, const char *spool, int timeout,
+    dcm_store_fn fn, void *arg, char *err, size_t errlen)
+{
+	T_DIMSE_Message			 msg;
+	T_ASC_PresentationContextID	 pres;
+	OFCondition			 cond;
+	unsigned			 seq = 0;
+
+	for (;;) {
+		cond = DIMSE_receiveCommand(a->as, DIMSE_NONBLOCKING, timeout,
+		    &pres, &msg, NULL);
+		if (cond == DUL_PEERREQUESTEDRELEASE) {
+			(void)ASC_acknowledgeRelease(a->as);
+			return 0;
+		}
+		if (cond == DUL_PEERABORTEDASSOCIATION) {
+			dcm_seterr(err, errlen, "aborted by the peer");
+			return -1;
+		}
+		if (cond == DIMSE_NODATAAVAILABLE) {
+			dcm_seterr(err, errlen, "no message for %d s", timeout);
+			(void)ASC_abortAssociation(a->as);
+			return -1;
+		}
+		if (cond.bad()) {
+			dcm_seterr(err, errlen, "%s", cond.text());
+			(void)ASC_abortAssociation(a->as);
+			return -1;
+		}
+		switch (msg.CommandField) {
+		case DIMSE_C_ECHO_RQ:
+			cond = DIMSE_sendEchoResponse(a->as, pres,
+			    &msg.msg.CEchoRQ, STATUS_Success, NULL);
+			break;
+		case DIMSE_C_STORE_RQ:
+			cond = dcm_serve_store(a, pres, &msg.msg.CStoreRQ,
+			    spool, timeout, fn, arg, &seq);
+			break;
+		default:
+			dcm_seterr(err, errlen, "unsupported DIMSE command"
+			    " 0x%04x", (unsigned)msg.CommandField);
+			(void)ASC_abortAssociation(a->as);
+			return -1;
+		}
+		if (cond.bad()) {
+			dcm_seterr(err, errlen, "%s", cond.text());
+			(void)ASC_abortAssociation(a->as);
+			return -1;
+		}
+	}
+}
+
+extern "C" void
+dcm_assoc_free(struct dcm_assoc *a)
+{
+	if (a == NULL)
+		return;
+	(void)ASC_dropSCPAssociation(a->as);
+	(void)ASC_destroyAssociation(&a->as);
+	free(a);
+}

@@ -1,0 +1,197 @@
+/*
+ * dicom.h - safe reading of DICOM files: header attributes and pixels.
+ *
+ * Files come from PACS and from web uploads, so every input is treated as
+ * hostile.  Before DCMTK sees a file, an iterative pre-scan walks its
+ * element structure and refuses anything that is structurally impossible
+ * (a length past the end of the data, an item outside a sequence), that
+ * nests sequences deeper than the limit, or that is larger than the limit.
+ * Deflated datasets are inflated here, capped at the size limit, and then
+ * scanned like any other.  Refusals come back as one English sentence in
+ * the caller's err buffer; nothing is logged here (the caller logs once,
+ * where it handles the error).
+ *
+ * Every call is self-contained: it reads the whole file, answers and
+ * frees everything.  The functions may be called from several threads.
+ * The library's own messages (DCMTK, OpenJPEG) are silenced.
+ */
+#ifndef ZY_DICOM_H
+#define ZY_DICOM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Limits on one file.  A zero field takes its default. */
+struct dcm_limits {
+	size_t	 max_file;	/* bytes, also caps inflated datasets: 1 GiB */
+	int	 max_depth;	/* sequence nesting: 16 */
+	size_t	 max_pixels;	/* rows * columns of one frame: 1 << 28 */
+};
+
+#define DCM_SPACING_NONE	0
+#define DCM_SPACING_PIXEL	1	/* from Pixel Spacing (0028,0030) */
+#define DCM_SPACING_IMAGER	2	/* from Imager Pixel Spacing (0018,1164) */
+
+/*
+ * The attributes the study index, the series loader and the AI matcher
+ * need.  Strings are UTF-8 (converted from Specific Character Set),
+ * NUL-terminated, trimmed of padding, cut at a character boundary when
+ * longer than the field, and "" when absent.  Multi-valued strings keep
+ * DICOM's backslash.  Person names keep their ^ and = separators.
+ * Doubles are NAN when absent or unreadable; integers 0.
+ */
+struct dcm_info {
+	char	 sop_class_uid[65], sop_instance_uid[65];
+	char	 study_uid[65], series_uid[65], frame_of_reference_uid[65];
+	char	 transfer_syntax[65];	/* "" when the file has no meta header */
+	char	 patient_id[129], patient_name[325], patient_sex[17];
+	char	 patient_birth_date[9], patient_age[17];
+	char	 accession[65], study_date[9], study_time[17];
+	char	 study_description[257], series_description[257];
+	char	 modality[17], body_part[65], manufacturer[129], model[129];
+	char	 kernel[129], institution[257], image_type[129];
+	char	 photometric[17];
+	char	 charset[65];		/* Specific Character Set as found */
+	int	 series_number, instance_number;
+	int	 rows, cols, frames;	/* frames is 1 when absent */
+	int	 bits_allocated, bits_stored, high_bit, pixel_representation;
+	int	 samples_per_pixel, planar_configuration;
+	double	 slice_thickness, spacing_between_slices, kvp, gantry_tilt;
+	double	 slice_location;
+	double	 pixel_spacing[2];	/* row spacing, column spacing (mm) */
+	int	 pixel_spacing_source;	/* DCM_SPACING_*; zero values ignored */
+	double	 ipp[3], iop[6];
+	int	 has_ipp, has_iop;
+	double	 rescale_slope, rescale_intercept;	/* 1 and 0 if absent */
+	int	 has_modality_lut;	/* Modality LUT Sequence replaces them */
+	double	 window_center, window_width;	/* first values */
+	int	 has_padding;
+	double	 pixel_padding;		/* Pixel Padding Value, raw stored value */
+	int	 has_pixels;		/* Pixel Data (7FE0,0010) is present */
+	int	 compressed;		/* pixel data is encapsulated */
+};
+
+/*
+ * Read the header attributes of the file at path (or of len bytes at buf)
+ * into *info.  limits may be NULL for the defaults.  Returns 0, or -1 with
+ * an English reason in err (errlen bytes, always NUL-terminated; err may
+ * be NULL).  Nothing is allocated for the caller.
+ */
+int	 dcm_read_info(const char *path, const struct dcm_limits *,
+	    struct dcm_info *info, char *err, size_t errlen);
+int	 dcm_read_info_mem(const void *buf, size_t len,
+	    const struct dcm_limits *, struct dcm_info *info, char *err,
+	    size_t errlen);
+
+/*
+ * Decode frame number frame (0-based) as modality values: a float array
+ * of rows * cols, row-major, which the caller frees with free().  Stored
+ * values are masked to Bits Stored and sign-extended from High Bit, then
+ * mapped through the Modality LUT Sequence if there is one, otherwise
+ * through Rescale Slope and Intercept (CT: Hounsfield units).  MONOCHROME1
+ * is not inverted and Pixel Padding Value is not applied: both are only
+ * reported in info.  Colour images (RGB, YBR_FULL and the YBR forms JPEG
+ * and JPEG 2000 decoders convert to RGB) come back as luminance,
+ * 0.299 R + 0.587 G + 0.114 B, without modality mapping; PALETTE COLOR
+ * and uncompressed YBR 4:2:2 are refused.  JPEG 2000 is decoded with
+ * OpenJPEG, the other compressed syntaxes (JPEG, JPEG-LS, RLE) with DCMTK.
+ * If info is not NULL it is filled as by dcm_read_info().  Returns 0, or
+ * -1 with a reason in err and *out set to NULL.
+ */
+int	 dcm_read_frame(const char *path, const struct dcm_limits *,
+	    int frame, float **out, struct dcm_info *info, char *err,
+	    size_t errlen);
+int	 dcm_read_frame_mem(const void *buf, size_t len,
+	    const struct dcm_limits *, int frame, float **out,
+	    struct dcm_info *info, char *err, size_t errlen);
+
+/* A short English name of a transfer syntax UID ("JPEG 2000 lossless"),
+ * or "unknown" (static strings; never NULL). */
+const char	*dcm_ts_name(const char *ts_uid);
+
+/*
+ * The DICOM network: a C-STORE service class provider (zhiying-scp).
+ *
+ * A listening network accepts TCP connections; with fork_each set, every
+ * connection is served by a child process of its own (DCMTK forks it), so
+ * several senders are received at once and a crash ends one association
+ * only.  Nagle's algorithm is switched off on every connection.
+ */
+struct dcm_net;
+struct dcm_assoc;
+
+struct dcm_assoc_info {
+	char	 calling_ae[17];
+	char	 called_ae[17];
+	char	 peer[64];	/* the sender's address */
+};
+
+/* Why an association request is refused (PS3.8 9.3.4). */
+enum dcm_reject {
+	DCM_REJECT_CALLING_AE,	/* permanent: calling AE title not recognised */
+	DCM_REJECT_CALLED_AE,	/* permanent: called AE title not recognised */
+	DCM_REJECT_BUSY,	/* transient: local limit exceeded */
+	DCM_REJECT__MAX
+};
+
+/* The answer to one C-STORE request. */
+enum dcm_store_status {
+	DCM_STORE_OK,		/* 0000: stored */
+	DCM_STORE_REFUSED,	/* C000: cannot understand: do not resend */
+	DCM_STORE_BUSY,		/* A700: out of resources: resend later */
+	DCM_STORE__MAX
+};
+
+/* Called for each received object, written to path (with a meta header).
+ * The callback may keep or remove the file; reason (size bytes) is sent
+ * back as the Error Comment when the status is not DCM_STORE_OK. */
+typedef enum dcm_store_status (*dcm_store_fn)(void *arg, const char *path,
+	    char *reason, size_t size);
+
+#define DCM_ACCEPT_TIMEOUT	0	/* nothing arrived in time */
+#define DCM_ACCEPT_REQUEST	1	/* *out is an association request */
+#define DCM_ACCEPT_FORKED	2	/* a child process took a connection */
+
+/* Listen on TCP port on every address.  Returns NULL with err on failure. */
+struct dcm_net	*dcm_net_listen(int port, int fork_each, char *err,
+		    size_t errlen);
+
+/* Wait up to timeout seconds for an association request.  Returns one of
+ * DCM_ACCEPT_*, or -1 with err.  With fork_each, DCM_ACCEPT_REQUEST comes
+ * back in the child process, DCM_ACCEPT_FORKED in the parent. */
+int		 dcm_net_accept(struct dcm_net *, int timeout,
+		    struct dcm_assoc **out, char *err, size_t errlen);
+
+void		 dcm_net_free(struct dcm_net *);
+
+/* Who asks: AE titles and address of the request. */
+void		 dcm_assoc_get_info(const struct dcm_assoc *,
+		    struct dcm_assoc_info *);
+
+/* Accept the request: the storage SOP classes given (NULL-terminated)
+ * with the common transfer syntaxes, and Verification (C-ECHO).  our_ae
+ * answers as the responding AE title.  Returns 0, or -1 with err. */
+int		 dcm_assoc_accept(struct dcm_assoc *, const char *our_ae,
+		    const char *const *sop_classes, char *err, size_t errlen);
+
+/* Refuse the request. */
+void		 dcm_assoc_reject(struct dcm_assoc *, enum dcm_reject);
+
+/* Serve C-ECHO and C-STORE until the peer releases (returns 0) or aborts,
+ * times out (timeout seconds without a message) or errs (-1 with err).
+ * Each object is written to a new file in spool_dir and given to fn. */
+int		 dcm_assoc_serve(struct dcm_assoc *, const char *spool_dir,
+		    int timeout, dcm_store_fn fn, void *arg, char *err,
+		    size_t errlen);
+
+/* Release the association's resources (and close its connection). */
+void		 dcm_assoc_free(struct dcm_assoc *);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZY_DICOM_H */

@@ -1,0 +1,310 @@
+/*
+ * ingest.c - check, store and index one DICOM file.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "db.h"
+#include "ingest.h"
+#include "log.h"
+
+/* Storage SOP classes accepted: the images the readers and the viewer
+ * know (PS3.4 B.5). */
+const char *const ingest_sop_classes[] = {
+	"1.2.840.10008.5.1.4.1.1.2",		/* CT Image */
+	"1.2.840.10008.5.1.4.1.1.2.1",		/* Enhanced CT Image */
+	"1.2.840.10008.5.1.4.1.1.1",		/* CR Image */
+	"1.2.840.10008.5.1.4.1.1.1.1",		/* DX Image, for presentation */
+	"1.2.840.10008.5.1.4.1.1.1.1.1",	/* DX Image, for processing */
+	"1.2.840.10008.5.1.4.1.1.7",		/* Secondary Capture Image */
+	NULL
+};
+
+int
+ingest_sop_class_known(const char *uid)
+{
+	int	 i;
+
+	for (i = 0; ingest_sop_classes[i] != NULL; i++)
+		if (strcmp(ingest_sop_classes[i], uid) == 0)
+			return 1;
+	return 0;
+}
+
+/* Text of a double for a parameter, or NULL for SQL NULL. */
+static const char *
+dbl(char *buf, size_t size, double v)
+{
+	if (isnan(v))
+		return NULL;
+	(void)snprintf(buf, size, "%.17g", v);
+	return buf;
+}
+
+static const char *
+intv(char *buf, size_t size, int v, int present)
+{
+	if (!present)
+		return NULL;
+	(void)snprintf(buf, size, "%d", v);
+	return buf;
+}
+
+/* A PostgreSQL array literal of n doubles, or NULL if any is missing. */
+static const char *
+dblarr(char *buf, size_t size, const double *v, int n)
+{
+	size_t	 off = 0;
+	int	 i, k;
+
+	for (i = 0; i < n; i++)
+		if (isnan(v[i]))
+			return NULL;
+	buf[off++] = '{';
+	for (i = 0; i < n; i++) {
+		k = snprintf(buf + off, size - off, "%s%.17g", i ? "," : "",
+		    v[i]);
+		if (k < 0 || (size_t)k >= size - off)
+			return NULL;
+		off += (size_t)k;
+	}
+	if (off + 2 > size)
+		return NULL;
+	buf[off++] = '}';
+	buf[off] = '\0';
+	return buf;
+}
+
+static int
+check_info(const struct dcm_info *i, char *reason, size_t size)
+{
+	if (!store_uid_valid(i->sop_instance_uid) ||
+	    !store_uid_valid(i->study_uid) || !store_uid_valid(i->series_uid)) {
+		(void)snprintf(reason, size, "missing or malformed SOP Instance,"
+		    " Study or Series Instance UID");
+		return -1;
+	}
+	if (!ingest_sop_class_known(i->sop_class_uid)) {
+		(void)snprintf(reason, size, "SOP class '%s' is not an image"
+		    " type zhiying accepts", i->sop_class_uid);
+		return -1;
+	}
+	if (!i->has_pixels) {
+		(void)snprintf(reason, size, "the file has no pixel data");
+		return -1;
+	}
+	if (i->rows <= 0 || i->cols <= 0) {
+		(void)snprintf(reason, size, "invalid image size %dx%d",
+		    i->rows, i->cols);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ingest_audit(PGconn *c, const struct ingest_source *src,
+    const struct ingest_outcome *o, const char *key)
+{
+	struct audit	 a;
+	json_t		*d;
+	char		*detail, id[32];
+	int		 rc;
+
+	d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "sop_instance_uid",
+	    o->info.sop_instance_uid, "series_uid", o->info.series_uid,
+	    "modality", o->info.modality, "calling_ae",
+	    src->calling_ae ? src->calling_ae : "", "storage_key", key);
+	detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	(void)snprintf(id, sizeof(id), "%lld", o->instance_id);
+	memset(&a, 0, sizeof(a));
+	a.actor_id = src->user_id;
+	a.institution_id = src->institution_id;
+	a.action = "dicom_stored";
+	a.object_type = "instance";
+	a.object_id = id;
+	a.ip = src->ip;
+	a.channel = src->channel;
+	a.detail = detail;
+	rc = audit_write(c, &a);
+	free(detail);
+	return rc;
+}
+
+enum ingest_result
+ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
+    const char *path, const struct ingest_source *src,
+    struct ingest_outcome *o)
+{
+	const struct dcm_info	*i = &o->info;
+	struct stat		 sb;
+	PGresult		*r = NULL;
+	char			 key[512], inst[32], id[32], size[32], b1[64],
+				 b2[64], b3[64], b4[64], b5[64], b6[64], b7[64],
+				 b8[64], b9[64], a1[256], a2[256], a3[256];
+	char			 err[256];
+
+	memset(o, 0, sizeof(*o));
+	if (dcm_read_info(path, lim, &o->info, err, sizeof(err)) == -1) {
+		(void)snprintf(o->reason, sizeof(o->reason), "%s", err);
+		return INGEST_REFUSED;
+	}
+	if (check_info(i, o->reason, sizeof(o->reason)) == -1)
+		return INGEST_REFUSED;
+	(void)snprintf(inst, sizeof(inst), "%lld", src->institution_id);
+	if (store_key_instance(key, sizeof(key), src->institution_id,
+	    i->study_uid, i->series_uid, i->sop_instance_uid) == -1) {
+		(void)snprintf(o->reason, sizeof(o->reason), "bad UIDs");
+		return INGEST_REFUSED;
+	}
+	if (stat(path, &sb) == -1) {
+		(void)snprintf(o->reason, sizeof(o->reason), "cannot stat file");
+		return INGEST_ERROR;
+	}
+
+	/* Known already?  Then only make sure its file is in the store. */
+	r = db_exec(c, "SELECT id, series_id FROM instances"
+	    " WHERE institution_id = $1::bigint AND sop_instance_uid = $2",
+	    2, inst, i->sop_instance_uid);
+	if (r == NULL)
+		goto error;
+	if (PQntuples(r) == 1) {
+		o->instance_id = db_ll(r, 0, 0);
+		o->series_id = db_ll(r, 0, 1);
+		PQclear(r);
+		if (store_exists(st, key) != 1 &&
+		    store_put_file(st, key, path) == -1)
+			goto error;
+		return INGEST_DUPLICATE;
+	}
+	PQclear(r);
+	r = NULL;
+
+	/* The file first: an index row never points at a missing file. */
+	if (store_put_file(st, key, path) == -1)
+		goto error;
+
+	if (db_begin(c) == -1)
+		goto error;
+	/* Upserts that return the row's id either way; the no-op update
+	 * also serialises concurrent senders of the same study. */
+	r = db_exec(c, "INSERT INTO patients (institution_id, patient_id,"
+	    " name, sex, birth_date) VALUES ($1::bigint, $2, $3, $4, $5)"
+	    " ON CONFLICT (institution_id, patient_id) DO UPDATE SET"
+	    " name = CASE WHEN patients.name = '' THEN EXCLUDED.name"
+	    "  ELSE patients.name END RETURNING id", 5, inst, i->patient_id,
+	    i->patient_name, i->patient_sex, i->patient_birth_date);
+	if (r == NULL)
+		goto rollback;
+	(void)snprintf(id, sizeof(id), "%lld", db_ll(r, 0, 0));
+	PQclear(r);
+	r = db_exec(c, "INSERT INTO studies (institution_id, patient_ref,"
+	    " study_uid, accession, study_date, study_time, description,"
+	    " patient_age, institution_name) VALUES ($1::bigint, $2::bigint,"
+	    " $3, $4, $5, $6, $7, $8, $9)"
+	    " ON CONFLICT (institution_id, study_uid) DO UPDATE SET"
+	    " updated_at = now() RETURNING id", 9, inst, id, i->study_uid,
+	    i->accession, i->study_date, i->study_time, i->study_description,
+	    i->patient_age, i->institution);
+	if (r == NULL)
+		goto rollback;
+	o->study_id = db_ll(r, 0, 0);
+	(void)snprintf(id, sizeof(id), "%lld", o->study_id);
+	PQclear(r);
+	{
+		const char *p[22] = {
+			id, i->series_uid,
+			intv(b1, sizeof(b1), i->series_number, 1),
+			i->modality, i->body_part, i->series_description,
+			i->manufacturer, i->model, i->kernel, i->image_type,
+			i->frame_of_reference_uid,
+			dbl(b2, sizeof(b2), i->slice_thickness),
+			dbl(b3, sizeof(b3), i->spacing_between_slices),
+			dbl(b4, sizeof(b4), i->kvp),
+			dbl(b5, sizeof(b5), i->gantry_tilt),
+			intv(b6, sizeof(b6), i->rows, 1),
+			intv(b7, sizeof(b7), i->cols, 1),
+			i->pixel_spacing_source == DCM_SPACING_NONE ? NULL :
+			    dblarr(a1, sizeof(a1), i->pixel_spacing, 2),
+			i->has_iop ? dblarr(a2, sizeof(a2), i->iop, 6) : NULL,
+			dbl(b8, sizeof(b8), i->window_center),
+			dbl(b9, sizeof(b9), i->window_width),
+		};
+		r = db_execv(__func__, c, "INSERT INTO series (study_id,"
+		    " series_uid, series_number, modality, body_part,"
+		    " description, manufacturer, model, kernel, image_type,"
+		    " frame_of_reference_uid, slice_thickness,"
+		    " spacing_between_slices, kvp, gantry_tilt, rows, cols,"
+		    " pixel_spacing, iop, window_center, window_width)"
+		    " VALUES ($1::bigint, $2, $3::int, $4, $5, $6, $7, $8, $9,"
+		    " $10, $11, $12::float8, $13::float8, $14::float8,"
+		    " $15::float8, $16::int, $17::int, $18::float8[],"
+		    " $19::float8[], $20::float8, $21::float8)"
+		    " ON CONFLICT (study_id, series_uid) DO UPDATE SET"
+		    " updated_at = now() RETURNING id", 21, p);
+	}
+	if (r == NULL)
+		goto rollback;
+	o->series_id = db_ll(r, 0, 0);
+	(void)snprintf(id, sizeof(id), "%lld", o->series_id);
+	PQclear(r);
+	(void)snprintf(size, sizeof(size), "%lld", (long long)sb.st_size);
+	{
+		const char *p[16] = {
+			id, inst, i->sop_instance_uid, i->sop_class_uid,
+			i->transfer_syntax,
+			intv(b1, sizeof(b1), i->instance_number, 1),
+			i->has_ipp ? dblarr(a3, sizeof(a3), i->ipp, 3) : NULL,
+			dbl(b2, sizeof(b2), i->slice_location),
+			intv(b3, sizeof(b3), i->frames, 1),
+			intv(b4, sizeof(b4), i->rows, 1),
+			intv(b5, sizeof(b5), i->cols, 1),
+			key, size, src->channel,
+			src->calling_ae ? src->calling_ae : "",
+		};
+		r = db_execv(__func__, c, "INSERT INTO instances (series_id,"
+		    " institution_id, sop_instance_uid, sop_class_uid,"
+		    " transfer_syntax, instance_number, ipp, slice_location,"
+		    " frames, rows, cols, storage_key, size_bytes, source,"
+		    " calling_ae) VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
+		    " $6::int, $7::float8[], $8::float8, $9::int, $10::int,"
+		    " $11::int, $12, $13::bigint, $14, $15)"
+		    " ON CONFLICT (institution_id, sop_instance_uid) DO NOTHING"
+		    " RETURNING id", 15, p);
+	}
+	if (r == NULL)
+		goto rollback;
+	if (PQntuples(r) == 0) {
+		/* Another sender indexed it a moment ago. */
+		PQclear(r);
+		db_rollback(c);
+		return INGEST_DUPLICATE;
+	}
+	o->instance_id = db_ll(r, 0, 0);
+	PQclear(r);
+	r = NULL;
+	if (db_cmd(c, "UPDATE series SET instance_count = instance_count + 1"
+	    " WHERE id = $1::bigint", 1, id) == -1)
+		goto rollback;
+	if (ingest_audit(c, src, o, key) == -1 || db_commit(c) == -1)
+		goto rollback;
+	return INGEST_STORED;
+rollback:
+	PQclear(r);
+	db_rollback(c);
+error:
+	if (o->reason[0] == '\0')
+		(void)snprintf(o->reason, sizeof(o->reason),
+		    "database or store error");
+	log_error("%s: %s: %s", __func__, path, o->reason);
+	return INGEST_ERROR;
+}

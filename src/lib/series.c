@@ -1,0 +1,822 @@
+/*
+ * series.c - load one DICOM series as a volume with its real geometry.
+ *
+ * Two passes over the files: the first reads the headers, orders the
+ * slices, checks the geometry and sizes the volume; the second decodes
+ * each slice straight into its place in the one allocation.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dicom.h"
+#include "series.h"
+
+#define SERIES_MAX_VOXELS	((size_t)512 * 512 * 2048)
+#define SERIES_GAP_FACTOR	1.5
+#define SERIES_GAP_WINDOW	3	/* neighbours each side, for medians */
+#define SERIES_SAME_POS_MM	0.01	/* closer than this: same position */
+#define SERIES_TILT_MIN_DEG	0.5	/* smaller shears are rounding */
+#define SERIES_IOP_TOL		2e-3	/* direction cosine difference */
+#define SERIES_SPACING_TOL	1e-3	/* pixel spacing difference (mm) */
+#define SERIES_CT_AIR		-1024.0f
+#define SERIES_PI		3.14159265358979323846
+
+static const char *const warn_names[SERIES_WARN__MAX] = {
+	"gap", "duplicate", "same_position", "nonuniform", "tilt",
+	"tilt_tag", "no_position", "spacing_assumed", "instance_order",
+	"padding", "no_pixel_spacing", "multiframe", "frame_of_reference"
+};
+
+static void	 series_err(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+series_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Append a warning; en and zh are already formatted.  Returns 0 or -1. */
+static int
+series_warn_add(struct series_volume *v, enum series_warn code,
+    const char *en, const char *zh)
+{
+	struct series_warning	*w;
+
+	w = realloc(v->warn, (v->nwarn + 1) * sizeof(*w));
+	if (w == NULL)
+		return -1;
+	v->warn = w;
+	w = &v->warn[v->nwarn++];
+	memset(w, 0, sizeof(*w));
+	w->code = code;
+	(void)snprintf(w->en, sizeof(w->en), "%s", en);
+	(void)snprintf(w->zh, sizeof(w->zh), "%s", zh);
+	return 0;
+}
+
+/* Millimetres for people: at most two decimals, at least one. */
+static void
+series_mm(char *b, size_t size, double mm)
+{
+	size_t	 n;
+
+	(void)snprintf(b, size, "%.2f", mm);
+	n = strlen(b);
+	if (n > 3 && b[n - 1] == '0' && b[n - 3] == '.')
+		b[n - 1] = '\0';
+}
+
+static double
+vec_dot(const double *a, const double *b)
+{
+	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static void
+vec_cross(const double *a, const double *b, double *c)
+{
+	c[0] = a[1] * b[2] - a[2] * b[1];
+	c[1] = a[2] * b[0] - a[0] * b[2];
+	c[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+/* Scale a to unit length; returns its former length. */
+static double
+vec_unit(double *a)
+{
+	double	 l = sqrt(vec_dot(a, a));
+
+	if (l > 0) {
+		a[0] /= l;
+		a[1] /= l;
+		a[2] /= l;
+	}
+	return l;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of n values (n > 0); sorts them. */
+static double
+series_median(double *d, size_t n)
+{
+	qsort(d, n, sizeof(*d), cmp_double);
+	return n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
+}
+
+/* Volume order by position, then Instance Number, then file order. */
+static int
+cmp_slice_pos(const void *a, const void *b)
+{
+	const struct series_slice	*x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	if (x->instance_number != y->instance_number)
+		return x->instance_number < y->instance_number ? -1 : 1;
+	return (x->file > y->file) - (x->file < y->file);
+}
+
+/* Order by Instance Number, then file order. */
+static int
+cmp_slice_inst(const void *a, const void *b)
+{
+	const struct series_slice	*x = a, *y = b;
+
+	if (x->instance_number != y->instance_number)
+		return x->instance_number < y->instance_number ? -1 : 1;
+	return (x->file > y->file) - (x->file < y->file);
+}
+
+/* Order of slice pointers by SOP Instance UID, then volume order. */
+static int
+cmp_slice_sop(const void *a, const void *b)
+{
+	const struct series_slice *const	*pa = a, *const *pb = b;
+	const struct series_slice		*x = *pa, *y = *pb;
+	int					 c;
+
+	if ((c = strcmp(x->sop_uid, y->sop_uid)) != 0)
+		return c;
+	return (x > y) - (x < y);
+}
+
+/* Row, column and normal directions from an IOP; 0, or -1 when the
+ * directions are not two orthogonal unit vectors. */
+static int
+series_orientation(const double *iop, double *row, double *col,
+    double *normal)
+{
+	memcpy(row, iop, 3 * sizeof(double));
+	memcpy(col, iop + 3, 3 * sizeof(double));
+	if (fabs(vec_unit(row) - 1) > 0.01 || fabs(vec_unit(col) - 1) > 0.01)
+		return -1;
+	if (fabs(vec_dot(row, col)) > 0.01)
+		return -1;
+	vec_cross(row, col, normal);
+	vec_unit(normal);
+	return 0;
+}
+
+/*
+ * Refuse a series whose images cannot share one voxel grid.  Returns 0,
+ * or -1 with a reason in err.
+ */
+static int
+series_check_mixed(const char *const *paths, const struct dcm_info *in,
+    size_t n, char *err, size_t errlen)
+{
+	const struct dcm_info	*a = &in[0], *b;
+	size_t			 i;
+	int			 k;
+
+	for (i = 0; i < n; i++) {
+		b = &in[i];
+		if (b->rows <= 0 || b->cols <= 0 || !b->has_pixels) {
+			series_err(err, errlen, "%s: no image", paths[i]);
+			return -1;
+		}
+		if (n > 1 && b->frames > 1) {
+			series_err(err, errlen, "%s: a multi-frame file in a "
+			    "series of %zu files", paths[i], n);
+			return -1;
+		}
+		if (i == 0)
+			continue;
+		if (b->rows != a->rows || b->cols != a->cols) {
+			series_err(err, errlen, "mixed geometry: %s is %dx%d, "
+			    "%s is %dx%d", paths[0], a->cols, a->rows,
+			    paths[i], b->cols, b->rows);
+			return -1;
+		}
+		if ((a->pixel_spacing_source == DCM_SPACING_NONE) !=
+		    (b->pixel_spacing_source == DCM_SPACING_NONE) ||
+		    (a->pixel_spacing_source != DCM_SPACING_NONE &&
+		    (fabs(a->pixel_spacing[0] - b->pixel_spacing[0]) >
+		    SERIES_SPACING_TOL ||
+		    fabs(a->pixel_spacing[1] - b->pixel_spacing[1]) >
+		    SERIES_SPACING_TOL))) {
+			series_err(err, errlen, "mixed geometry: pixel spacing "
+			    "%g\\%g in %s, %g\\%g in %s", a->pixel_spacing[0],
+			    a->pixel_spacing[1], paths[0],
+			    b->pixel_spacing[0], b->pixel_spacing[1],
+			    paths[i]);
+			return -1;
+		}
+		if (a->has_iop && b->has_iop)
+			for (k = 0; k < 6; k++)
+				if (fabs(a->iop[k] - b->iop[k]) >
+				    SERIES_IOP_TOL) {
+					series_err(err, errlen, "mixed "
+					    "geometry: orientation differs "
+					    "between %s and %s", paths[0],
+					    paths[i]);
+					return -1;
+				}
+	}
+	return 0;
+}
+
+/*
+ * Drop slices whose SOP Instance UID came before (duplicates) and
+ * slices at the position of the one before them, reporting both.  The
+ * slices are in volume order; *nz shrinks.  Returns 0 or -1 (memory).
+ */
+static int
+series_dedup(struct series_volume *v, struct series_slice *s, int *nz)
+{
+	struct series_slice	**p = NULL;
+	char			 en[256], zh[256];
+	int			 i, j, n = *nz;
+
+	if ((p = calloc((size_t)n, sizeof(*p))) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++)
+		p[i] = &s[i];
+	qsort(p, (size_t)n, sizeof(*p), cmp_slice_sop);
+	for (i = 1; i < n; i++) {
+		if (p[i]->sop_uid[0] == '\0' ||
+		    strcmp(p[i]->sop_uid, p[i - 1]->sop_uid) != 0)
+			continue;
+		(void)snprintf(en, sizeof(en), "duplicate image dropped: "
+		    "SOP Instance UID %s appears twice (instance %d)",
+		    p[i]->sop_uid, p[i]->instance_number);
+		(void)snprintf(zh, sizeof(zh), "重复图像已去除：SOP 实例 UID "
+		    "%s 出现两次（实例号 %d）", p[i]->sop_uid,
+		    p[i]->instance_number);
+		if (series_warn_add(v, SERIES_WARN_DUPLICATE, en, zh) == -1)
+			goto fail;
+		p[i]->file = -1;
+		p[i] = p[i - 1];	/* a third copy meets the kept one */
+	}
+	free(p);
+	p = NULL;
+
+	for (i = j = 0; i < n; i++) {
+		if (s[i].file == -1)
+			continue;
+		if (j > 0 && v->order == SERIES_ORDER_POSITION &&
+		    s[i].pos - s[j - 1].pos < SERIES_SAME_POS_MM) {
+			(void)snprintf(en, sizeof(en), "two images at one "
+			    "position (%.2f mm): instance %d kept, instance "
+			    "%d dropped", s[i].pos, s[j - 1].instance_number,
+			    s[i].instance_number);
+			(void)snprintf(zh, sizeof(zh), "两幅图像位置相同"
+			    "（%.2f mm）：保留实例号 %d，去除实例号 %d",
+			    s[i].pos, s[j - 1].instance_number,
+			    s[i].instance_number);
+			if (series_warn_add(v, SERIES_WARN_SAME_POSITION, en,
+			    zh) == -1)
+				goto fail;
+			continue;
+		}
+		s[j++] = s[i];
+	}
+	*nz = j;
+	return 0;
+fail:
+	free(p);
+	return -1;
+}
+
+/*
+ * Whether spacing i of the m spacings d is a gap: larger than factor
+ * times the median of the (up to SERIES_GAP_WINDOW) spacings before it
+ * and of those after it.  A missing slice stands out on both sides; a
+ * change of slice spacing within the series (thin then thick) does not.
+ * Returns 1 or 0.
+ */
+static int
+series_is_gap(const double *d, int m, int i, double factor)
+{
+	double	 w[SERIES_GAP_WINDOW];
+	int	 j, n, side = 0;
+
+	for (n = 0, j = i - 1; j >= 0 && n < SERIES_GAP_WINDOW; j--)
+		w[n++] = d[j];
+	if (n > 0) {
+		if (d[i] <= factor * series_median(w, (size_t)n))
+			return 0;
+		side++;
+	}
+	for (n = 0, j = i + 1; j < m && n < SERIES_GAP_WINDOW; j++)
+		w[n++] = d[j];
+	if (n > 0) {
+		if (d[i] <= factor * series_median(w, (size_t)n))
+			return 0;
+		side++;
+	}
+	return side > 0;
+}
+
+/*
+ * Measure the spacing of slices ordered by position: dz is the median
+ * distance between neighbours along the normal.  Report gaps (see
+ * series_is_gap()), uneven spacing among the rest, gantry tilt and
+ * Instance Numbers out of order.
+ * Returns 0 or -1 (memory).
+ */
+static int
+series_measure(struct series_volume *v, const struct series_slice *s,
+    int nz, double gap_factor)
+{
+	double		*d = NULL, *win = NULL, *ok = NULL;
+	double		 D[3], inplane[3], along, lo, hi;
+	char		 en[256], zh[256], a[32], b[32], c[32];
+	int		 i, j, m = nz - 1, nok, inc, dec, known;
+
+	if (nz < 2)
+		return 0;
+	d = calloc((size_t)m, sizeof(*d));
+	win = calloc((size_t)m, sizeof(*win));
+	ok = calloc((size_t)m, sizeof(*ok));
+	if (d == NULL || win == NULL || ok == NULL)
+		goto fail;
+	for (i = 0; i < m; i++)
+		d[i] = s[i + 1].pos - s[i].pos;
+	memcpy(win, d, (size_t)m * sizeof(*d));
+	v->spacing_median = series_median(win, (size_t)m);
+	v->spacing[2] = v->spacing_median;
+
+	for (i = nok = 0; i < m; i++) {
+		if (series_is_gap(d, m, i, gap_factor) == 0) {
+			ok[nok++] = d[i];
+			continue;
+		}
+		series_mm(a, sizeof(a), d[i]);
+		series_mm(b, sizeof(b), v->spacing_median);
+		(void)snprintf(en, sizeof(en), "missing slice between slices "
+		    "%d and %d (spacing %s mm, median %s mm)", i + 1, i + 2,
+		    a, b);
+		(void)snprintf(zh, sizeof(zh), "第%d与%d层之间缺层（间距 %s "
+		    "mm，中位 %s mm）", i + 1, i + 2, a, b);
+		if (series_warn_add(v, SERIES_WARN_GAP, en, zh) == -1)
+			goto fail;
+	}
+
+	lo = hi = nok > 0 ? ok[0] : v->spacing_median;
+	for (i = 0; i < nok; i++) {
+		lo = fmin(lo, ok[i]);
+		hi = fmax(hi, ok[i]);
+	}
+	v->spacing_min = v->spacing_max = d[0];
+	for (i = 0; i < m; i++) {
+		v->spacing_min = fmin(v->spacing_min, d[i]);
+		v->spacing_max = fmax(v->spacing_max, d[i]);
+	}
+	if (hi - lo > fmax(0.01, 0.02 * v->spacing_median)) {
+		series_mm(a, sizeof(a), lo);
+		series_mm(b, sizeof(b), hi);
+		series_mm(c, sizeof(c), v->spacing_median);
+		(void)snprintf(en, sizeof(en), "uneven slice spacing: %s-%s mm "
+		    "(median %s mm)", a, b, c);
+		(void)snprintf(zh, sizeof(zh), "层间距不均匀：%s–%s mm（中位 "
+		    "%s mm）", a, b, c);
+		if (series_warn_add(v, SERIES_WARN_NONUNIFORM, en, zh) == -1)
+			goto fail;
+	}
+
+	/* Tilt: the displacement from first to last slice origin should
+	 * run along the normal; an in-plane part is a sheared stack. */
+	for (j = 0; j < 3; j++)
+		D[j] = s[nz - 1].ipp[j] - s[0].ipp[j];
+	along = vec_dot(D, v->normal);
+	for (j = 0; j < 3; j++)
+		inplane[j] = D[j] - along * v->normal[j];
+	v->tilt_deg = atan2(sqrt(vec_dot(inplane, inplane)), fabs(along)) *
+	    180 / SERIES_PI;
+	for (j = 0; j < 3; j++)
+		v->step[j] = D[j] * v->spacing[2] / along;
+	if (v->tilt_deg >= SERIES_TILT_MIN_DEG) {
+		if (isnan(v->gantry_tilt)) {
+			(void)snprintf(en, sizeof(en), "gantry tilt %.1f "
+			    "degrees: slices are sheared", v->tilt_deg);
+			(void)snprintf(zh, sizeof(zh), "机架倾斜 %.1f°",
+			    v->tilt_deg);
+		} else {
+			(void)snprintf(en, sizeof(en), "gantry tilt %.1f "
+			    "degrees: slices are sheared (Gantry/Detector "
+			    "Tilt %.1f)", v->tilt_deg, v->gantry_tilt);
+			(void)snprintf(zh, sizeof(zh), "机架倾斜 %.1f°（标签"
+			    "记录 %.1f°）", v->tilt_deg, v->gantry_tilt);
+		}
+		if (series_warn_add(v, SERIES_WARN_TILT, en, zh) == -1)
+			goto fail;
+	} else if (!isnan(v->gantry_tilt) &&
+	    fabs(v->gantry_tilt) >= SERIES_TILT_MIN_DEG) {
+		(void)snprintf(en, sizeof(en), "Gantry/Detector Tilt is %.1f "
+		    "degrees but the slices are not sheared",
+		    v->gantry_tilt);
+		(void)snprintf(zh, sizeof(zh), "机架倾斜标签为 %.1f°，但图像"
+		    "位置未见倾斜", v->gantry_tilt);
+		if (series_warn_add(v, SERIES_WARN_TILT_TAG, en, zh) == -1)
+			goto fail;
+	}
+
+	/* Instance Numbers should run one way along the volume. */
+	inc = dec = 1;
+	known = 0;
+	for (i = 0; i < nz; i++)
+		known |= s[i].instance_number != 0;
+	for (i = 0; i < m; i++) {
+		inc &= s[i + 1].instance_number > s[i].instance_number;
+		dec &= s[i + 1].instance_number < s[i].instance_number;
+	}
+	if (known && !inc && !dec) {
+		(void)snprintf(en, sizeof(en), "Instance Number order "
+		    "disagrees with slice positions; positions used");
+		(void)snprintf(zh, sizeof(zh), "实例号顺序与层面位置不一致，"
+		    "已按位置排序");
+		if (series_warn_add(v, SERIES_WARN_INSTANCE_ORDER, en,
+		    zh) == -1)
+			goto fail;
+	}
+	free(d);
+	free(win);
+	free(ok);
+	return 0;
+fail:
+	free(d);
+	free(win);
+	free(ok);
+	return -1;
+}
+
+/*
+ * The slice spacing when it cannot be measured: Spacing Between Slices,
+ * else Slice Thickness, else 1 mm, with a warning naming the source.
+ * Returns 0 or -1 (memory).
+ */
+static int
+series_spacing_assumed(struct series_volume *v, const struct dcm_info *in,
+    enum series_warn code, const char *why_en, const char *why_zh)
+{
+	const char	*src_en, *src_zh;
+	char		 en[256], zh[256], a[32];
+
+	if (in->spacing_between_slices > 0) {
+		v->spacing[2] = in->spacing_between_slices;
+		src_en = "Spacing Between Slices";
+		src_zh = "层间距标签";
+	} else if (in->slice_thickness > 0) {
+		v->spacing[2] = in->slice_thickness;
+		src_en = "Slice Thickness";
+		src_zh = "层厚";
+	} else {
+		v->spacing[2] = 1;
+		src_en = "a default";
+		src_zh = "默认值";
+	}
+	v->spacing_min = v->spacing_max = v->spacing_median = v->spacing[2];
+	series_mm(a, sizeof(a), v->spacing[2]);
+	(void)snprintf(en, sizeof(en), "%s; slice spacing %s mm taken from "
+	    "%s", why_en, a, src_en);
+	(void)snprintf(zh, sizeof(zh), "%s；层间距 %s mm 取自%s", why_zh, a,
+	    src_zh);
+	return series_warn_add(v, code, en, zh);
+}
+
+/*
+ * Set the padding voxels (equal to pad[k] in slice k; NAN: none) to the
+ * fill value and report how many there were.  lo and hi are the extremes
+ * of the other voxels.  Returns 0 or -1 (memory).
+ */
+static int
+series_pad_replace(struct series_volume *v, const float *pad, float lo,
+    float hi)
+{
+	size_t	 plane = (size_t)v->nx * (size_t)v->ny, i;
+	float	*dst;
+	char	 en[256], zh[256];
+	int	 k;
+
+	if (strcmp(v->modality, "CT") == 0)
+		v->padding_fill = SERIES_CT_AIR;
+	else if (isinf(lo))
+		v->padding_fill = 0;
+	else
+		v->padding_fill = v->invert_for_display ? hi : lo;
+	for (k = 0; k < v->nz; k++) {
+		dst = v->vox + plane * (size_t)k;
+		if (isnan(pad[k]))
+			continue;
+		for (i = 0; i < plane; i++)
+			if (dst[i] == pad[k])
+				dst[i] = v->padding_fill;
+	}
+	(void)snprintf(en, sizeof(en), "%zu padding voxels (Pixel Padding "
+	    "Value) set to %g", v->padding_voxels, (double)v->padding_fill);
+	(void)snprintf(zh, sizeof(zh), "%zu 个填充像素（Pixel Padding Value）"
+	    "已设为 %g", v->padding_voxels, (double)v->padding_fill);
+	return series_warn_add(v, SERIES_WARN_PADDING, en, zh);
+}
+
+/*
+ * Decode every slice into the volume, then replace Pixel Padding Value
+ * voxels: with -1024 HU in CT, otherwise with the darkest value of the
+ * rest of the image (its maximum for MONOCHROME1).  Returns 0, or -1
+ * with a reason in err.
+ */
+static int
+series_fill(struct series_volume *v, const char *const *paths,
+    const struct dcm_limits *lim, char *err, size_t errlen)
+{
+	struct dcm_info	*in = NULL;
+	float		*px = NULL, *pad = NULL, *dst, lo = INFINITY;
+	float		 hi = -INFINITY;
+	size_t		 plane = (size_t)v->nx * (size_t)v->ny, i;
+	char		 why[256];
+	int		 k;
+
+	if ((in = malloc(sizeof(*in))) == NULL ||
+	    (pad = calloc((size_t)v->nz, sizeof(*pad))) == NULL) {
+		series_err(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (k = 0; k < v->nz; k++) {
+		dst = v->vox + plane * (size_t)k;
+		if (dcm_read_frame(paths[v->slices[k].file], lim,
+		    v->slices[k].frame, &px, in, why, sizeof(why)) == -1) {
+			series_err(err, errlen, "%s: %s",
+			    paths[v->slices[k].file], why);
+			goto fail;
+		}
+		if (in->cols != v->nx || in->rows != v->ny) {
+			series_err(err, errlen, "%s: image size changed while "
+			    "loading", paths[v->slices[k].file]);
+			goto fail;
+		}
+		memcpy(dst, px, plane * sizeof(*dst));
+		free(px);
+		px = NULL;
+		pad[k] = NAN;
+		if (in->has_padding && !in->has_modality_lut)
+			pad[k] = (float)(in->pixel_padding *
+			    in->rescale_slope + in->rescale_intercept);
+		for (i = 0; i < plane; i++) {
+			if (dst[i] == pad[k]) {
+				v->padding_voxels++;
+				continue;
+			}
+			lo = fminf(lo, dst[i]);
+			hi = fmaxf(hi, dst[i]);
+		}
+	}
+	if (v->padding_voxels > 0 &&
+	    series_pad_replace(v, pad, lo, hi) == -1) {
+		series_err(err, errlen, "out of memory");
+		goto fail;
+	}
+	free(in);
+	free(pad);
+	return 0;
+fail:
+	free(px);
+	free(in);
+	free(pad);
+	return -1;
+}
+
+int
+series_load(const char *const *paths, size_t n,
+    const struct series_opts *opts, struct series_volume **out, char *err,
+    size_t errlen)
+{
+	struct series_volume	*v = NULL;
+	struct dcm_info		*in = NULL, *a;
+	struct series_slice	*s;
+	const struct dcm_limits	*lim = opts != NULL ? opts->limits : NULL;
+	size_t			 maxvox = SERIES_MAX_VOXELS, i, nvox;
+	double			 gapf = SERIES_GAP_FACTOR;
+	double			 r[3], c[3], nrm[3];
+	char			 why[256];
+	int			 k, nz, positioned;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (out != NULL)
+		*out = NULL;
+	if (paths == NULL || n == 0 || out == NULL) {
+		series_err(err, errlen, "no files");
+		goto fail;
+	}
+	if (n > INT32_MAX) {
+		series_err(err, errlen, "too many files");
+		goto fail;
+	}
+	if (opts != NULL && opts->max_voxels > 0)
+		maxvox = opts->max_voxels;
+	if (opts != NULL && opts->gap_factor > 1)
+		gapf = opts->gap_factor;
+
+	if ((in = calloc(n, sizeof(*in))) == NULL ||
+	    (v = calloc(1, sizeof(*v))) == NULL) {
+		series_err(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (paths[i] == NULL) {
+			series_err(err, errlen, "path %zu is NULL", i);
+			goto fail;
+		}
+		if (dcm_read_info(paths[i], lim, &in[i], why,
+		    sizeof(why)) == -1) {
+			series_err(err, errlen, "%s: %s", paths[i], why);
+			goto fail;
+		}
+	}
+	if (series_check_mixed(paths, in, n, err, errlen) == -1)
+		goto fail;
+
+	a = &in[0];
+	v->nx = a->cols;
+	v->ny = a->rows;
+	v->nz = nz = n > 1 ? (int)n : a->frames > 1 ? a->frames : 1;
+	v->gantry_tilt = a->gantry_tilt;
+	v->window_center = a->window_center;
+	v->window_width = a->window_width;
+	v->padding_fill = NAN;
+	(void)snprintf(v->modality, sizeof(v->modality), "%s", a->modality);
+	(void)snprintf(v->photometric, sizeof(v->photometric), "%s",
+	    a->photometric);
+	(void)snprintf(v->series_uid, sizeof(v->series_uid), "%s",
+	    a->series_uid);
+	v->invert_for_display = strcmp(a->photometric, "MONOCHROME1") == 0;
+
+	/* In-plane geometry.  Imager Pixel Spacing is at the detector;
+	 * it is what a radiograph offers. */
+	if (a->pixel_spacing_source != DCM_SPACING_NONE) {
+		v->spacing[0] = a->pixel_spacing[1];
+		v->spacing[1] = a->pixel_spacing[0];
+	} else {
+		v->spacing[0] = v->spacing[1] = 1;
+		if (series_warn_add(v, SERIES_WARN_NO_PIXEL_SPACING,
+		    "no Pixel Spacing; 1 mm pixels assumed",
+		    "缺少像素间距，按 1 mm 处理") == -1)
+			goto fail;
+	}
+	positioned = 1;
+	for (i = 0; i < n; i++)
+		if (!in[i].has_ipp || !in[i].has_iop ||
+		    series_orientation(in[i].iop, r, c, nrm) == -1)
+			positioned = 0;
+	if (!a->has_iop ||
+	    series_orientation(a->iop, v->row, v->col, v->normal) == -1) {
+		memset(v->row, 0, sizeof(v->row));
+		memset(v->col, 0, sizeof(v->col));
+		memset(v->normal, 0, sizeof(v->normal));
+		v->row[0] = v->col[1] = v->normal[2] = 1;
+	}
+	for (i = 1; i < n; i++)
+		if (in[i].frame_of_reference_uid[0] != '\0' &&
+		    a->frame_of_reference_uid[0] != '\0' &&
+		    strcmp(in[i].frame_of_reference_uid,
+		    a->frame_of_reference_uid) != 0) {
+			if (series_warn_add(v, SERIES_WARN_FRAME_OF_REFERENCE,
+			    "Frame of Reference UIDs differ within the series",
+			    "序列内参考坐标系 UID 不一致") == -1)
+				goto fail;
+			break;
+		}
+
+	if ((v->slices = calloc((size_t)nz, sizeof(*v->slices))) == NULL)
+		goto fail;
+	for (k = 0; k < nz; k++) {
+		s = &v->slices[k];
+		s->file = n > 1 ? k : 0;
+		s->frame = n > 1 ? 0 : k;
+		s->instance_number = in[s->file].instance_number;
+		s->has_ipp = in[s->file].has_ipp;
+		if (s->has_ipp)
+			memcpy(s->ipp, in[s->file].ipp, sizeof(s->ipp));
+		s->pos = vec_dot(s->ipp, v->normal);
+		memcpy(s->sop_uid, in[s->file].sop_instance_uid,
+		    sizeof(s->sop_uid));
+	}
+
+	if (nz == 1) {
+		v->order = SERIES_ORDER_SINGLE;
+		v->spacing[2] = a->slice_thickness > 0 ? a->slice_thickness :
+		    a->spacing_between_slices > 0 ?
+		    a->spacing_between_slices : 1;
+		v->spacing_min = v->spacing_max = v->spacing_median =
+		    v->spacing[2];
+	} else if (n == 1) {
+		v->order = SERIES_ORDER_FRAMES;
+		if (series_spacing_assumed(v, a, SERIES_WARN_MULTIFRAME,
+		    "multi-frame image without per-frame positions: frames "
+		    "taken in order", "多帧图像无逐帧位置，按帧顺序排列") == -1)
+			goto fail;
+	} else if (positioned) {
+		v->order = SERIES_ORDER_POSITION;
+		qsort(v->slices, (size_t)nz, sizeof(*v->slices),
+		    cmp_slice_pos);
+		if (series_dedup(v, v->slices, &nz) == -1)
+			goto fail;
+		v->nz = nz;
+		if (nz == 1)
+			v->spacing[2] = v->spacing_min = v->spacing_max =
+			    v->spacing_median = a->slice_thickness > 0 ?
+			    a->slice_thickness : 1;
+		else if (series_measure(v, v->slices, nz, gapf) == -1)
+			goto fail;
+	} else {
+		v->order = SERIES_ORDER_INSTANCE;
+		qsort(v->slices, (size_t)nz, sizeof(*v->slices),
+		    cmp_slice_inst);
+		if (series_dedup(v, v->slices, &nz) == -1)
+			goto fail;
+		v->nz = nz;
+		if (series_spacing_assumed(v, a, SERIES_WARN_NO_POSITION,
+		    "image position or orientation missing: slices ordered "
+		    "by Instance Number",
+		    "缺少图像位置或方向，已按实例号排序") == -1)
+			goto fail;
+	}
+	if (v->order != SERIES_ORDER_POSITION || nz == 1)
+		for (k = 0; k < 3; k++)
+			v->step[k] = v->normal[k] * v->spacing[2];
+	if (v->slices[0].has_ipp)
+		memcpy(v->origin, v->slices[0].ipp, sizeof(v->origin));
+	if (v->order == SERIES_ORDER_FRAMES)
+		for (k = 0; k < nz; k++) {
+			s = &v->slices[k];
+			s->has_ipp = 0;
+			for (i = 0; i < 3; i++)
+				s->ipp[i] = v->origin[i] + k * v->step[i];
+			s->pos = vec_dot(s->ipp, v->normal);
+		}
+
+	nvox = (size_t)v->nx * (size_t)v->ny;
+	if (nvox > maxvox / (size_t)v->nz) {
+		series_err(err, errlen, "series too large: %dx%dx%d voxels, "
+		    "limit %zu", v->nx, v->ny, v->nz, maxvox);
+		goto fail;
+	}
+	nvox *= (size_t)v->nz;
+	if ((v->vox = malloc(nvox * sizeof(*v->vox))) == NULL) {
+		series_err(err, errlen, "out of memory for %zu voxels", nvox);
+		goto fail;
+	}
+	if (series_fill(v, paths, lim, err, errlen) == -1)
+		goto fail;
+	free(in);
+	*out = v;
+	return 0;
+fail:
+	/* A failure that gave no reason was a failed allocation. */
+	if (err != NULL && errlen > 0 && err[0] == '\0')
+		series_err(err, errlen, "out of memory");
+	free(in);
+	series_free(v);
+	return -1;
+}
+
+void
+series_free(struct series_volume *v)
+{
+	if (v == NULL)
+		return;
+	free(v->vox);
+	free(v->slices);
+	free(v->warn);
+	free(v);
+}
+
+const char *
+series_warn_name(enum series_warn code)
+{
+	if ((int)code < 0 || code >= SERIES_WARN__MAX)
+		return "unknown";
+	return warn_names[code];
+}
+
+const struct series_warning *
+series_warn_find(const struct series_volume *v, enum series_warn code)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->nwarn; i++)
+		if (v->warn[i].code == code)
+			return &v->warn[i];
+	return NULL;
+}

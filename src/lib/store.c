@@ -1,0 +1,263 @@
+/*
+ * store.c - the folder-tree image store.
+ *
+ * An object is written to a temporary file in its final folder, flushed
+ * to disk, then renamed over its name: rename(2) is atomic, so a crash
+ * leaves either the old object, the new one, or a stray temporary file
+ * (named .tmp-*) that no key ever points at.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+
+struct dirstore {
+	char	 root[PATH_MAX];
+};
+
+int
+store_uid_valid(const char *s)
+{
+	size_t	 n = 0;
+	int	 comp = 0;
+
+	/* Components of digits separated by dots; no leading zero in a
+	 * component of more than one digit; at most 64 characters. */
+	for (; s[n] != '\0'; n++) {
+		if (n >= 64)
+			return 0;
+		if (s[n] == '.') {
+			if (comp == 0)
+				return 0;
+			comp = 0;
+		} else if (s[n] >= '0' && s[n] <= '9') {
+			if (comp == 1 && s[n - 1] == '0')
+				return 0;
+			comp++;
+		} else
+			return 0;
+	}
+	return n > 0 && comp > 0;
+}
+
+int
+store_key_instance(char *buf, size_t size, long long inst, const char *study,
+    const char *series, const char *sop)
+{
+	int	 n;
+
+	if (inst <= 0 || !store_uid_valid(study) || !store_uid_valid(series) ||
+	    !store_uid_valid(sop))
+		return -1;
+	n = snprintf(buf, size, "%lld/%s/%s/%s.dcm", inst, study, series, sop);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* Keys come from store_key_instance(), but check again: a key must never
+ * climb out of the root. */
+static int
+key_safe(const char *key)
+{
+	const char	*p;
+
+	if (*key == '\0' || *key == '/' || strstr(key, "..") != NULL)
+		return 0;
+	for (p = key; *p != '\0'; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '/' ||
+		    (*p >= 'a' && *p <= 'z')))
+			return 0;
+	return 1;
+}
+
+static int
+mkdirs(char *path)
+{
+	char	*p;
+
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, 0750) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+dir_path(struct store *s, const char *key, char *buf, size_t size)
+{
+	struct dirstore	*d = s->priv;
+	int		 n;
+
+	if (!key_safe(key)) {
+		log_error("%s: refusing key '%s'", __func__, key);
+		return -1;
+	}
+	n = snprintf(buf, size, "%s/%s", d->root, key);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int
+dir_put_file(struct store *s, const char *key, const char *src)
+{
+	char	 dst[PATH_MAX], tmp[PATH_MAX], folder[PATH_MAX], buf[65536];
+	char	*slash;
+	int	 in = -1, out = -1, dfd = -1, rc = -1;
+	ssize_t	 n, w, off;
+
+	if (dir_path(s, key, dst, sizeof(dst)) == -1)
+		return -1;
+	(void)snprintf(folder, sizeof(folder), "%s", dst);
+	if ((slash = strrchr(folder, '/')) != NULL)
+		*slash = '\0';
+	if (mkdirs(folder) == -1) {
+		log_error("%s: %s: %s", __func__, folder, strerror(errno));
+		return -1;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s/.tmp-%ld-XXXXXX", folder,
+	    (long)getpid()) >= (int)sizeof(tmp))
+		return -1;
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_error("%s: %s: %s", __func__, src, strerror(errno));
+		goto out;
+	}
+	if ((out = mkstemp(tmp)) == -1) {
+		log_error("%s: %s: %s", __func__, tmp, strerror(errno));
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		for (off = 0; off < n; off += w)
+			if ((w = write(out, buf + off, (size_t)(n - off))) <= 0) {
+				log_error("%s: %s: %s", __func__, tmp,
+				    strerror(errno));
+				goto out;
+			}
+	if (n < 0 || fsync(out) == -1 || fchmod(out, 0640) == -1) {
+		log_error("%s: %s: %s", __func__, tmp, strerror(errno));
+		goto out;
+	}
+	if (close(out) == -1) {
+		out = -1;
+		goto out;
+	}
+	out = -1;
+	if (rename(tmp, dst) == -1) {
+		log_error("%s: %s: %s", __func__, dst, strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	/* Make the new name itself durable. */
+	if ((dfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		(void)close(dfd);
+	}
+	rc = 0;
+out:
+	if (in != -1)
+		(void)close(in);
+	if (out != -1)
+		(void)close(out);
+	if (rc == -1 && tmp[0] != '\0')
+		(void)unlink(tmp);
+	return rc;
+}
+
+static int
+dir_exists(struct store *s, const char *key)
+{
+	char		 p[PATH_MAX];
+	struct stat	 st;
+
+	if (dir_path(s, key, p, sizeof(p)) == -1)
+		return -1;
+	if (stat(p, &st) == 0)
+		return S_ISREG(st.st_mode);
+	return errno == ENOENT ? 0 : -1;
+}
+
+static int
+dir_local_path(struct store *s, const char *key, char *buf, size_t size)
+{
+	return dir_path(s, key, buf, size);
+}
+
+static int
+dir_remove(struct store *s, const char *key)
+{
+	char	 p[PATH_MAX];
+
+	if (dir_path(s, key, p, sizeof(p)) == -1)
+		return -1;
+	if (unlink(p) == -1 && errno != ENOENT) {
+		log_error("%s: %s: %s", __func__, p, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+dir_close(struct store *s)
+{
+	free(s->priv);
+	free(s);
+}
+
+static const struct store_ops dir_ops = {
+	dir_put_file,
+	dir_exists,
+	dir_local_path,
+	dir_remove,
+	dir_close,
+};
+
+struct store *
+store_open_dir(const char *dir)
+{
+	struct store	*s;
+	struct dirstore	*d;
+	char		 tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp) ||
+	    mkdirs(tmp) == -1) {
+		log_error("%s: %s: %s", __func__, dir, strerror(errno));
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (d = calloc(1, sizeof(*d))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	if (realpath(dir, d->root) == NULL) {
+		log_error("%s: %s: %s", __func__, dir, strerror(errno));
+		free(d);
+		free(s);
+		return NULL;
+	}
+	s->ops = &dir_ops;
+	s->priv = d;
+	return s;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}

@@ -1,0 +1,308 @@
+/*
+ * zhiying-scp - the DICOM C-STORE receiver.
+ *
+ *	zhiying-scp [-c conf] [-p pidfile]
+ *
+ * The hospital's PACS front-end machine and the image collectors of
+ * modalities push studies here.  Each calling AE title must be registered
+ * (dicom_peers) and belongs to one institution; unknown callers are
+ * refused at association.  Every association is served by a child process
+ * of its own (several at once, up to scp_max_assoc), which hands each
+ * received object to the ingest path shared with web uploads.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "conf.h"
+#include "db.h"
+#include "dicom.h"
+#include "ingest.h"
+#include "log.h"
+#include "store.h"
+
+static volatile sig_atomic_t	 stopping;
+
+struct serve_ctx {
+	PGconn			*db;
+	struct store		*store;
+	struct ingest_source	 src;
+	struct dcm_limits	 limits;
+	int			 stored, duplicate, refused, failed;
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* One received object: ingest it and answer the sender. */
+static enum dcm_store_status
+on_store(void *arg, const char *path, char *reason, size_t size)
+{
+	struct serve_ctx	*s = arg;
+	struct ingest_outcome	*o;
+	enum ingest_result	 res;
+	enum dcm_store_status	 st;
+
+	if ((o = malloc(sizeof(*o))) == NULL) {
+		(void)snprintf(reason, size, "out of memory");
+		return DCM_STORE_BUSY;
+	}
+	if (db_ensure(s->db) == -1) {
+		free(o);
+		s->failed++;
+		(void)snprintf(reason, size, "database unavailable");
+		return DCM_STORE_BUSY;
+	}
+	res = ingest_file(s->db, s->store, &s->limits, path, &s->src, o);
+	switch (res) {
+	case INGEST_STORED:
+		s->stored++;
+		st = DCM_STORE_OK;
+		break;
+	case INGEST_DUPLICATE:
+		s->duplicate++;
+		st = DCM_STORE_OK;
+		break;
+	case INGEST_REFUSED:
+		s->refused++;
+		log_warnx("refused an object from %s: %s", s->src.calling_ae,
+		    o->reason);
+		(void)snprintf(reason, size, "%s", o->reason);
+		st = DCM_STORE_REFUSED;
+		break;
+	default:
+		s->failed++;
+		(void)snprintf(reason, size, "%s", o->reason);
+		st = DCM_STORE_BUSY;
+		break;
+	}
+	free(o);
+	return st;
+}
+
+/* The institution of a registered, active calling AE title, 0 if there
+ * is none, -1 on database trouble. */
+static long long
+peer_lookup(PGconn *db, const char *ae)
+{
+	PGresult	*r;
+	long long	 inst = 0;
+
+	r = db_exec(db, "SELECT p.institution_id FROM dicom_peers p"
+	    " JOIN institutions i ON i.id = p.institution_id"
+	    " WHERE p.ae_title = $1 AND p.active AND i.active", 1, ae);
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) == 1)
+		inst = db_ll(r, 0, 0);
+	PQclear(r);
+	return inst;
+}
+
+static void
+refusal_audit(PGconn *db, const struct dcm_assoc_info *ai, const char *why)
+{
+	struct audit	 a;
+	json_t		*d;
+	char		*detail;
+
+	d = json_pack("{s:s, s:s}", "reason", why, "called_ae", ai->called_ae);
+	detail = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	memset(&a, 0, sizeof(a));
+	a.actor_login = ai->calling_ae;
+	a.action = "dicom_association_refused";
+	a.object_type = "dicom_peer";
+	a.object_id = ai->calling_ae;
+	a.ip = ai->peer;
+	a.channel = "scp";
+	a.detail = detail;
+	(void)audit_write(db, &a);
+	free(detail);
+}
+
+/*
+ * The child process of one connection: check who calls, then serve the
+ * association and exit.
+ */
+static void
+child_serve(struct dcm_assoc *as, const struct conf *cf)
+{
+	struct serve_ctx	 s;
+	struct dcm_assoc_info	 ai;
+	struct timespec		 t0, t1;
+	const char		*why = NULL;
+	char			 err[512];
+	long long		 inst;
+	int			 rc;
+
+	memset(&s, 0, sizeof(s));
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	dcm_assoc_get_info(as, &ai);
+	if ((s.db = db_connect(cf->db)) == NULL ||
+	    (s.store = store_open_dir(cf->store)) == NULL) {
+		log_error("association from %s (%s) refused: no database or"
+		    " store", ai.calling_ae, ai.peer);
+		dcm_assoc_reject(as, DCM_REJECT_BUSY);
+		dcm_assoc_free(as);
+		_exit(1);
+	}
+	if (strcmp(ai.called_ae, cf->scp_ae_title) != 0) {
+		why = "called AE title is not ours";
+		dcm_assoc_reject(as, DCM_REJECT_CALLED_AE);
+	} else if ((inst = peer_lookup(s.db, ai.calling_ae)) == 0) {
+		why = "calling AE title not registered";
+		dcm_assoc_reject(as, DCM_REJECT_CALLING_AE);
+	} else if (inst < 0) {
+		log_error("association from %s (%s) refused: database error",
+		    ai.calling_ae, ai.peer);
+		dcm_assoc_reject(as, DCM_REJECT_BUSY);
+		dcm_assoc_free(as);
+		_exit(1);
+	}
+	if (why != NULL) {
+		log_warnx("refused association from %s (%s): %s",
+		    ai.calling_ae, ai.peer, why);
+		refusal_audit(s.db, &ai, why);
+		dcm_assoc_free(as);
+		PQfinish(s.db);
+		_exit(0);
+	}
+	s.src.institution_id = inst;
+	s.src.channel = "scp";
+	s.src.calling_ae = ai.calling_ae;
+	s.src.ip = ai.peer;
+	if (dcm_assoc_accept(as, cf->scp_ae_title, ingest_sop_classes, err,
+	    sizeof(err)) == -1) {
+		log_error("association from %s (%s): %s", ai.calling_ae,
+		    ai.peer, err);
+		dcm_assoc_free(as);
+		_exit(1);
+	}
+	rc = dcm_assoc_serve(as, cf->scp_spool, 60, on_store, &s, err,
+	    sizeof(err));
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("association from %s (%s) %s: %d stored, %d duplicate,"
+	    " %d refused, %d failed in %.2f s", ai.calling_ae, ai.peer,
+	    rc == 0 ? "released" : err, s.stored, s.duplicate, s.refused,
+	    s.failed, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	dcm_assoc_free(as);
+	store_close(s.store);
+	PQfinish(s.db);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: zhiying-scp [-c conf] [-p pidfile]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf		 cf;
+	struct sigaction	 sa;
+	struct dcm_net		*net;
+	struct dcm_assoc	*as;
+	const char		*cfpath = getenv("ZHIYING_CONF"), *pidfile = NULL;
+	char			 err[1024];
+	FILE			*fp;
+	int			 ch, children = 0, rc, lvl;
+
+	log_init("zhiying-scp");
+	while ((ch = getopt(argc, argv, "c:p:")) != -1)
+		switch (ch) {
+		case 'c':
+			cfpath = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		default:
+			usage();
+		}
+	if (conf_load(&cf, cfpath, err, sizeof(err)) == -1) {
+		log_error("configuration: %s", err);
+		return 1;
+	}
+	if ((lvl = log_level_parse(cf.log_level)) >= 0)
+		log_set_level((enum log_level)lvl);
+	if (mkdir(cf.scp_spool, 0750) == -1 && errno != EEXIST) {
+		log_error("%s: %s", cf.scp_spool, strerror(errno));
+		return 1;
+	}
+	/* Each connection gets a child process of its own. */
+	if ((net = dcm_net_listen(cf.scp_port, 1, err, sizeof(err))) == NULL) {
+		log_error("cannot listen on port %d: %s", cf.scp_port, err);
+		return 1;
+	}
+	if (pidfile != NULL) {
+		if ((fp = fopen(pidfile, "w")) == NULL) {
+			log_error("%s: %s", pidfile, strerror(errno));
+			return 1;
+		}
+		fprintf(fp, "%ld\n", (long)getpid());
+		(void)fclose(fp);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	log_info("listening as %s on port %d (at most %d associations)",
+	    cf.scp_ae_title, cf.scp_port, cf.scp_max_assoc);
+
+	while (!stopping) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			children--;
+		/* At the limit, new connections wait in the listen queue. */
+		if (children >= cf.scp_max_assoc) {
+			(void)usleep(50000);
+			continue;
+		}
+		rc = dcm_net_accept(net, 1, &as, err, sizeof(err));
+		if (rc == DCM_ACCEPT_TIMEOUT)
+			continue;
+		if (rc == DCM_ACCEPT_FORKED) {
+			children++;
+			continue;
+		}
+		if (rc == -1) {
+			log_warnx("association request failed: %s", err);
+			continue;
+		}
+		/* This is the child process of the connection. */
+		sa.sa_handler = SIG_DFL;
+		(void)sigaction(SIGTERM, &sa, NULL);
+		(void)sigaction(SIGINT, &sa, NULL);
+		child_serve(as, &cf);
+	}
+	log_info("stopping; %d association(s) finish on their own", children);
+	dcm_net_free(net);
+	if (pidfile != NULL)
+		(void)unlink(pidfile);
+	return 0;
+}

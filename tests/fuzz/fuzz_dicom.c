@@ -1,0 +1,47 @@
+/*
+ * fuzz_dicom.c - libFuzzer driver: the input is a DICOM file (an upload).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dicom.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dcm_limits	 lim = { 8u << 20, 16, 4u << 20 };
+	struct dcm_info		 in;
+	char			 err[256];
+	float			*px = NULL;
+	size_t			 i, n;
+
+	if (dcm_read_info_mem(data, size, &lim, &in, err, sizeof(err)) ==
+	    -1) {
+		if (err[0] == '\0' || strlen(err) >= sizeof(err))
+			abort();
+		return 0;
+	}
+	if (in.patient_name[sizeof(in.patient_name) - 1] != '\0' ||
+	    in.study_description[sizeof(in.study_description) - 1] != '\0')
+		abort();
+	if (dcm_read_frame_mem(data, size, &lim, 0, &px, &in, err,
+	    sizeof(err)) == -1) {
+		if (err[0] == '\0' || px != NULL)
+			abort();
+		return 0;
+	}
+	/* Touch every value: the buffer must hold rows * cols floats. */
+	n = (size_t)in.rows * (size_t)in.cols;
+	for (i = 0; i < n; i++)
+		if (isnan(px[i]) && in.rows < 0)
+			abort();
+	free(px);
+	return 0;
+}

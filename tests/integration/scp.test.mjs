@@ -1,0 +1,144 @@
+// zhiying-scp driven by DCMTK's own storescu, as a hospital PACS would:
+// the real LIDC-IDRI-0002 chest CT (261 instances) from ../shared/data.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { ROOT_DIR, STATE, sql, sleep } from './helpers.mjs';
+
+const run = promisify(execFile);
+const DATA = process.env.ZY_DATA || `${ROOT_DIR}/../shared/data`;
+const LIDC = `${DATA}/ct/LIDC-IDRI-0002`;
+const SCP_PORT = process.env.ZY_SCP_PORT;
+const skip = !STATE ? 'no test stack (run through tests/run.sh)'
+  : !existsSync(LIDC) ? `${LIDC} not found: skipping the DICOM receiver tests` : false;
+
+function seriesDir() {
+  let dir = LIDC;
+  while (!readdirSync(dir).some((f) => f.endsWith('.dcm'))) {
+    dir = `${dir}/${readdirSync(dir).find((f) => statSync(`${dir}/${f}`).isDirectory())}`;
+  }
+  return dir;
+}
+
+// storescu with Nagle off on the sending side too.
+function storescu(aet, dir, extra = []) {
+  return run('storescu', ['-aet', aet, '-aec', 'ZHIYING', '-xs', '--max-pdu', '131072', ...extra,
+    '+sd', '+r', '+sp', '*.dcm', '127.0.0.1', SCP_PORT, dir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
+}
+
+const counts = () => sql(`SELECT (SELECT count(*) FROM studies), (SELECT count(*) FROM series),
+  (SELECT count(*) FROM instances), (SELECT coalesce(sum(instance_count), 0) FROM series)`)[0].map(Number);
+
+test('storescu sends LIDC-IDRI-0002: indexed with the right attributes', { skip }, async () => {
+  const dir = seriesDir();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.dcm'));
+  assert.equal(files.length, 261);
+  const t0 = Date.now();
+  await storescu('QX_PACS', dir);
+  const seconds = (Date.now() - t0) / 1000;
+  console.log(`# sent ${files.length} instances in ${seconds.toFixed(2)} s`);
+  assert.deepEqual(counts(), [1, 1, 261, 261]);
+  const [s] = sql(`SELECT se.modality, se.slice_thickness, se.kvp, se.kernel, se.rows, se.cols,
+      round(se.pixel_spacing[1]::numeric, 3), se.manufacturer, i.code, st.study_uid, p.patient_id
+    FROM series se JOIN studies st ON st.id = se.study_id JOIN patients p ON p.id = st.patient_ref
+    JOIN institutions i ON i.id = st.institution_id`);
+  assert.equal(s[0], 'CT');
+  assert.equal(Number(s[1]), 1.25);
+  assert.equal(Number(s[2]), 120);
+  assert.equal(s[3], 'STANDARD');
+  assert.deepEqual([s[4], s[5]], ['512', '512']);
+  assert.equal(s[6], '0.682');
+  assert.match(s[7], /GE/);
+  assert.equal(s[8], 'QX-PH');	// the institution of the calling AE
+  assert.equal(s[9], '1.3.6.1.4.1.14519.5.2.1.6279.6001.490157381160200744295382098329');
+  assert.equal(s[10], 'LIDC-IDRI-0002');
+  // Every instance has its file in the store, byte for byte.
+  const rows = sql(`SELECT storage_key, size_bytes FROM instances`);
+  for (const [key, size] of rows) {
+    assert.equal(statSync(`${STATE}/store/${key}`).size, Number(size));
+  }
+  const [[withIpp]] = sql(`SELECT count(*) FROM instances WHERE ipp IS NOT NULL AND array_length(ipp, 1) = 3`);
+  assert.equal(withIpp, '261');
+  const [[audited]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_stored' AND channel = 'scp'`);
+  assert.equal(audited, '261');
+  const log = readFileSync(`${STATE}/log/scp.log`, 'utf8');
+  assert.match(log, /association from QX_PACS \(127\.0\.0\.1\) released: 261 stored, 0 duplicate/);
+});
+
+test('sending the same study again adds nothing', { skip }, async () => {
+  await storescu('QX_PACS', seriesDir());
+  assert.deepEqual(counts(), [1, 1, 261, 261]);
+  const [[audited]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_stored'`);
+  assert.equal(audited, '261');
+  assert.match(readFileSync(`${STATE}/log/scp.log`, 'utf8'), /0 stored, 261 duplicate/);
+});
+
+test('the same study from another hospital stays that hospital\'s', { skip }, async () => {
+  const dir = seriesDir();
+  const one = readdirSync(dir).filter((f) => f.endsWith('.dcm')).slice(0, 3).map((f) => `${dir}/${f}`);
+  await run('storescu', ['-aet', 'SL_COLLECTOR', '-aec', 'ZHIYING', '127.0.0.1', SCP_PORT, ...one],
+    { env: { ...process.env, TCP_NODELAY: '1' } });
+  const rows = sql(`SELECT i.code, count(*) FROM instances n JOIN institutions i ON i.id = n.institution_id
+    GROUP BY i.code ORDER BY i.code`);
+  assert.deepEqual(rows, [['QX-PH', '261'], ['SL-THC', '3']]);
+  assert.equal(sql(`SELECT count(*) FROM studies`)[0][0], '2');
+});
+
+test('an unknown calling AE title is refused at association', { skip }, async () => {
+  const before = counts();
+  await assert.rejects(storescu('NOT_REGISTERED', seriesDir()), (e) => {
+    assert.match(String(e.stderr) + String(e.stdout), /Association Rejected|rejected/i);
+    return true;
+  });
+  await assert.rejects(storescu('QX_PACS', seriesDir(), ['-aec', 'SOMEONE_ELSE']));
+  assert.deepEqual(counts(), before);
+  const [[n]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_association_refused'
+    AND object_id = 'NOT_REGISTERED'`);
+  assert.equal(n, '1');
+  assert.match(readFileSync(`${STATE}/log/scp.log`, 'utf8'),
+    /refused association from NOT_REGISTERED \(127\.0\.0\.1\): calling AE title not registered/);
+});
+
+test('a receiver killed mid-send: the resend completes a consistent study', { skip }, async () => {
+  // A fresh copy of the study under another institution's AE, so that the
+  // count starts from zero.
+  const dir = seriesDir();
+  const pidFile = `${STATE}/run/scp.pid`;
+  const sender = spawn('storescu', ['-aet', 'BS_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm', '127.0.0.1', SCP_PORT, dir],
+    { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
+  const done = new Promise((resolve) => sender.on('exit', resolve));
+  const bs = () => Number(sql(`SELECT count(*) FROM instances n JOIN institutions i ON i.id = n.institution_id
+    WHERE i.code = 'BS-THC'`)[0][0]);
+  for (let i = 0; i < 200 && bs() < 40; i++) await sleep(25);
+  const parent = Number(readFileSync(pidFile, 'utf8'));
+  execFileSync('pkill', ['-KILL', '-P', String(parent)]);
+  process.kill(parent, 'SIGKILL');
+  await done;
+  const partial = bs();
+  assert.ok(partial > 0 && partial < 261, `killed after ${partial} instances`);
+  // No instance is half-indexed: every row has its file.
+  for (const [key, size] of sql(`SELECT storage_key, size_bytes FROM instances`)) {
+    assert.equal(statSync(`${STATE}/store/${key}`).size, Number(size));
+  }
+  // Restart the receiver the way the start script does, and resend.
+  const scp = spawn(`${ROOT_DIR}/src/scp/zhiying-scp`, ['-p', pidFile],
+    { env: { ...process.env, ZHIYING_CONF: `${STATE}/zhiying.conf` }, detached: true,
+      stdio: ['ignore', 'ignore', 'ignore'] });
+  scp.unref();
+  for (let i = 0; i < 100; i++) {
+    try { if (Number(readFileSync(pidFile, 'utf8')) !== parent) break; } catch { /* not yet */ }
+    await sleep(50);
+  }
+  await sleep(200);
+  await storescu('BS_COLLECTOR', dir);
+  assert.equal(bs(), 261);
+  const [[n, total]] = sql(`SELECT count(DISTINCT sop_instance_uid), sum(instance_count) FROM instances n
+    JOIN institutions i ON i.id = n.institution_id JOIN series s ON s.id = n.series_id WHERE i.code = 'BS-THC'`);
+  assert.equal(n, '261');
+  const [[count]] = sql(`SELECT s.instance_count FROM series s JOIN studies st ON st.id = s.study_id
+    JOIN institutions i ON i.id = st.institution_id WHERE i.code = 'BS-THC'`);
+  assert.equal(count, '261');
+  assert.ok(total);
+});

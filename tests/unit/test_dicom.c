@@ -1,0 +1,778 @@
+/*
+ * test_dicom.c - DICOM reading: synthetic files, the LIDC CT, the NEMA
+ * WG04 codec set, the edge corpus and the radiographs.
+ *
+ * Real data is read from $ZY_DATA, else from ../shared/data beside the
+ * source tree; it is never copied into the project.  Tests that need it
+ * skip when it is absent.  The corpus walk prints one line per file
+ * (OK or refused, with the reason) for a human to read.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dicom.h"
+
+#ifndef ZY_TOP_SRCDIR
+#define ZY_TOP_SRCDIR "."
+#endif
+
+static char	 datadir[4096];
+
+/* The data directory, or NULL (and a line saying why) when absent. */
+static const char *
+data_dir(void)
+{
+	struct stat	 st;
+	const char	*e;
+
+	if ((e = getenv("ZY_DATA")) != NULL && *e != '\0')
+		snprintf(datadir, sizeof(datadir), "%s", e);
+	else
+		snprintf(datadir, sizeof(datadir), "%s/../shared/data",
+		    ZY_TOP_SRCDIR);
+	if (stat(datadir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		printf("%s not found: skipping\n", datadir);
+		return NULL;
+	}
+	return datadir;
+}
+
+#define NEED_DATA(d) do {					\
+	(void)state;						\
+	if (((d) = data_dir()) == NULL) {			\
+		skip();						\
+		return;						\
+	}							\
+} while (0)
+
+static char *
+path_of(char *buf, size_t n, const char *dir, const char *rel)
+{
+	if (snprintf(buf, n, "%s/%s", dir, rel) >= (int)n)
+		fail_msg("path too long: %s/%s", dir, rel);
+	return buf;
+}
+
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	FILE		*fp;
+	unsigned char	*b;
+	long		 n;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	b = malloc((size_t)n + 1);
+	if (b != NULL && fread(b, 1, (size_t)n, fp) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(fp);
+	*len = (size_t)n;
+	return b;
+}
+
+/* Append an implicit VR little endian element. */
+static size_t
+put_el(unsigned char *b, size_t o, unsigned g, unsigned e, const void *v,
+    uint32_t len)
+{
+	b[o++] = g & 0xff;
+	b[o++] = g >> 8;
+	b[o++] = e & 0xff;
+	b[o++] = e >> 8;
+	b[o++] = len & 0xff;
+	b[o++] = (len >> 8) & 0xff;
+	b[o++] = (len >> 16) & 0xff;
+	b[o++] = len >> 24;
+	if (v != NULL && len != 0xffffffffU) {
+		memcpy(b + o, v, len);
+		o += len;
+	}
+	return o;
+}
+
+static size_t
+put_us(unsigned char *b, size_t o, unsigned g, unsigned e, unsigned v)
+{
+	unsigned char	 x[2] = { v & 0xff, v >> 8 };
+
+	return put_el(b, o, g, e, x, 2);
+}
+
+/* A 2x2 implicit VR CT slice: 12 of 16 bits stored, signed, slope 2,
+ * intercept -1024, with junk in the unused high bits. */
+static size_t
+synth_ct(unsigned char *b, unsigned rows, uint32_t pixlen)
+{
+	static const uint16_t px[4] = { 0x0005, 0xf800, 0x07ff, 0xafff };
+	size_t	 o = 0;
+
+	o = put_el(b, o, 0x0008, 0x0060, "CT", 2);
+	o = put_el(b, o, 0x0010, 0x0010, "Test^Synth", 10);
+	o = put_us(b, o, 0x0028, 0x0002, 1);
+	o = put_el(b, o, 0x0028, 0x0004, "MONOCHROME2 ", 12);
+	o = put_us(b, o, 0x0028, 0x0010, rows);
+	o = put_us(b, o, 0x0028, 0x0011, 2);
+	o = put_us(b, o, 0x0028, 0x0100, 16);
+	o = put_us(b, o, 0x0028, 0x0101, 12);
+	o = put_us(b, o, 0x0028, 0x0102, 11);
+	o = put_us(b, o, 0x0028, 0x0103, 1);
+	o = put_el(b, o, 0x0028, 0x1052, "-1024 ", 6);
+	o = put_el(b, o, 0x0028, 0x1053, "2 ", 2);
+	o = put_el(b, o, 0x7fe0, 0x0010, px, pixlen);
+	return o;
+}
+
+static void
+test_ts_name(void **state)
+{
+	(void)state;
+	assert_string_equal(dcm_ts_name("1.2.840.10008.1.2.4.90"),
+	    "JPEG 2000 lossless");
+	assert_string_equal(dcm_ts_name("1.2.840.10008.1.2"),
+	    "implicit VR little endian");
+	assert_string_equal(dcm_ts_name("9.9"), "unknown");
+	assert_string_equal(dcm_ts_name(NULL), "unknown");
+}
+
+static void
+test_synthetic(void **state)
+{
+	unsigned char	 b[1024];
+	struct dcm_info	 in;
+	char		 err[256];
+	float		*px;
+	size_t		 n;
+
+	(void)state;
+	n = synth_ct(b, 2, 8);
+	assert_int_equal(dcm_read_info_mem(b, n, NULL, &in, err,
+	    sizeof(err)), 0);
+	assert_string_equal(in.modality, "CT");
+	assert_string_equal(in.photometric, "MONOCHROME2");
+	assert_string_equal(in.transfer_syntax, "");
+	assert_int_equal(in.rows, 2);
+	assert_int_equal(in.frames, 1);
+	assert_true(isnan(in.kvp));
+	assert_true(in.rescale_slope == 2 && in.rescale_intercept == -1024);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, NULL, err,
+	    sizeof(err)), 0);
+	/* 0x005 -> 5; 0x800 -> -2048; 0x7ff -> 2047; 0xfff -> -1. */
+	assert_true(px[0] == 5 * 2 - 1024);
+	assert_true(px[1] == -2048 * 2 - 1024);
+	assert_true(px[2] == 2047 * 2 - 1024);
+	assert_true(px[3] == -1 * 2 - 1024);
+	free(px);
+
+	/* Rows say 3 but the pixel data holds 2 rows. */
+	n = synth_ct(b, 3, 8);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, NULL, err,
+	    sizeof(err)), -1);
+	assert_null(px);
+	printf("rows past the data: %s\n", err);
+	assert_non_null(strstr(err, "Pixel Data holds"));
+
+	/* Frame out of range. */
+	n = synth_ct(b, 2, 8);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 1, &px, NULL, err,
+	    sizeof(err)), -1);
+
+	/* A length past the end of the data. */
+	n = synth_ct(b, 2, 8);
+	b[n - 8 - 4 + 2] = 0x10;	/* pixel data length 0x100008 */
+	assert_int_equal(dcm_read_info_mem(b, n, NULL, &in, err,
+	    sizeof(err)), -1);
+	printf("length past the end: %s\n", err);
+	assert_non_null(strstr(err, "past the end"));
+}
+
+static void
+test_garbage(void **state)
+{
+	unsigned char	 b[8192];
+	struct dcm_info	 in;
+	struct dcm_limits lim = { 0, 0, 0 };
+	char		 err[256];
+	size_t		 o, i;
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	assert_int_equal(dcm_read_info_mem(b, 0, NULL, &in, err,
+	    sizeof(err)), -1);
+	assert_true(err[0] != '\0');
+	memset(b, 'A', 300);
+	assert_int_equal(dcm_read_info_mem(b, 300, NULL, &in, err,
+	    sizeof(err)), -1);
+	printf("text: %s\n", err);
+	assert_true(err[0] != '\0');
+	assert_int_equal(dcm_read_info("/nonexistent/x.dcm", NULL, &in, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot open"));
+
+	/* 40 nested undefined-length sequences (0008,1115). */
+	o = 0;
+	for (i = 0; i < 40; i++) {
+		o = put_el(b, o, 0x0008, 0x1115, NULL, 0xffffffffU);
+		o = put_el(b, o, 0xfffe, 0xe000, NULL, 0xffffffffU);
+	}
+	o = put_el(b, o, 0x0008, 0x0060, "CT", 2);
+	for (i = 0; i < 40; i++) {
+		o = put_el(b, o, 0xfffe, 0xe00d, NULL, 0);
+		o = put_el(b, o, 0xfffe, 0xe0dd, NULL, 0);
+	}
+	assert_int_equal(dcm_read_info_mem(b, o, NULL, &in, err,
+	    sizeof(err)), -1);
+	printf("nested: %s\n", err);
+	assert_non_null(strstr(err, "nested deeper than 16"));
+	lim.max_depth = 50;
+	assert_int_equal(dcm_read_info_mem(b, o, &lim, &in, err,
+	    sizeof(err)), 0);
+	lim.max_depth = 0;
+	lim.max_file = 100;
+	assert_int_equal(dcm_read_info_mem(b, o, &lim, &in, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "over the limit"));
+}
+
+static void
+test_lidc(void **state)
+{
+	const char	*d, *rel = "ct/LIDC-IDRI-0002/"
+	    "1.3.6.1.4.1.14519.5.2.1.6279.6001.490157381160200744295382098329/"
+	    "1.3.6.1.4.1.14519.5.2.1.6279.6001.619372068417051974713149104919/"
+	    "000100.dcm";
+	char		 p[4096], err[256];
+	struct dcm_info	 in, in2;
+	unsigned char	*b;
+	size_t		 len, off, k;
+	float		*px;
+	int		 r, c, expl, air;
+	double		 hu;
+
+	NEED_DATA(d);
+	path_of(p, sizeof(p), d, rel);
+	assert_int_equal(dcm_read_info(p, NULL, &in, err, sizeof(err)), 0);
+	assert_string_equal(in.modality, "CT");
+	assert_int_equal(in.rows, 512);
+	assert_int_equal(in.cols, 512);
+	assert_int_equal(in.pixel_spacing_source, DCM_SPACING_PIXEL);
+	assert_true(fabs(in.pixel_spacing[0] - 0.682) < 0.001);
+	assert_true(fabs(in.pixel_spacing[1] - 0.682) < 0.001);
+	assert_true(fabs(in.slice_thickness - 1.25) < 1e-6);
+	assert_true(fabs(in.kvp - 120) < 1e-6);
+	assert_string_equal(in.kernel, "STANDARD");
+	assert_non_null(strstr(in.manufacturer, "GE"));
+	assert_true(in.has_ipp && in.has_iop);
+	assert_true(fabs(in.iop[0] - 1) < 1e-6 && fabs(in.iop[4] - 1) < 1e-6);
+	assert_int_equal(in.frames, 1);
+	assert_int_equal(in.has_pixels, 1);
+	printf("LIDC: %s %s %dx%d slope %g intercept %g z %g TS %s\n",
+	    in.manufacturer, in.model, in.cols, in.rows, in.rescale_slope,
+	    in.rescale_intercept, in.ipp[2], dcm_ts_name(in.transfer_syntax));
+
+	assert_int_equal(dcm_read_frame(p, NULL, 0, &px, &in2, err,
+	    sizeof(err)), 0);
+	assert_string_equal(in2.sop_instance_uid, in.sop_instance_uid);
+	/* Air beside the body, on the left and right of the middle row. */
+	/* Air in front of the chest: the top rows of the middle column. */
+	air = 0;
+	for (r = 0; r < 40; r++) {
+		hu = px[r * 512 + 256];
+		if (hu > -1100 && hu < -900)
+			air++;
+	}
+	printf("LIDC: HU at (10,256) %g, (256,256) %g; %d/40 air pixels\n",
+	    px[10 * 512 + 256], px[256 * 512 + 256], air);
+	assert_true(air > 35);
+
+	/* The same pixels from the raw bytes: the last (7FE0,0010). */
+	assert_non_null(b = slurp(p, &len));
+	off = 0;
+	for (k = len - 8; k > 0; k--)
+		if (memcmp(b + k, "\xe0\x7f\x10\x00", 4) == 0) {
+			off = k;
+			break;
+		}
+	assert_true(off > 0);
+	expl = memcmp(b + off + 4, "OW", 2) == 0 ||
+	    memcmp(b + off + 4, "OB", 2) == 0;
+	off += expl ? 12 : 8;
+	assert_int_equal(len - off, (size_t)512 * 512 * 2);
+	for (r = 0; r < 512; r += 73)
+		for (c = 0; c < 512; c += 91) {
+			k = off + 2 * ((size_t)r * 512 + (size_t)c);
+			int raw = in.pixel_representation ?
+			    (int)(int16_t)(b[k] | b[k + 1] << 8) :
+			    (int)(b[k] | b[k + 1] << 8);
+			hu = raw * in.rescale_slope + in.rescale_intercept;
+			assert_true(fabs(px[r * 512 + c] - hu) < 1e-3);
+		}
+	free(b);
+	free(px);
+}
+
+struct cmpstat {
+	double	 maxerr, meanerr, range;
+	long	 diff;
+};
+
+static int
+compare_files(const char *a, const char *ref, struct cmpstat *s,
+    char *err, size_t errlen)
+{
+	struct dcm_info	 ia, ir;
+	float		*pa = NULL, *pr = NULL, lo, hi;
+	size_t		 i, n;
+	double		 sum = 0, e;
+	int		 f, rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	if (dcm_read_info(ref, NULL, &ir, err, errlen) == -1 ||
+	    dcm_read_info(a, NULL, &ia, err, errlen) == -1)
+		return -1;
+	if (ia.rows != ir.rows || ia.cols != ir.cols ||
+	    ia.frames != ir.frames) {
+		snprintf(err, errlen, "geometry differs");
+		return -1;
+	}
+	n = (size_t)ir.rows * (size_t)ir.cols;
+	for (f = 0; f < ir.frames; f++) {
+		if (dcm_read_frame(ref, NULL, f, &pr, NULL, err, errlen) ==
+		    -1 || dcm_read_frame(a, NULL, f, &pa, NULL, err, errlen) ==
+		    -1)
+			goto done;
+		lo = hi = pr[0];
+		for (i = 0; i < n; i++) {
+			if (pr[i] < lo)
+				lo = pr[i];
+			if (pr[i] > hi)
+				hi = pr[i];
+			e = fabs((double)pa[i] - (double)pr[i]);
+			if (e > 0)
+				s->diff++;
+			if (e > s->maxerr)
+				s->maxerr = e;
+			sum += e;
+		}
+		s->range = hi - lo;
+		free(pa);
+		free(pr);
+		pa = pr = NULL;
+	}
+	s->meanerr = sum / ((double)n * ir.frames);
+	rc = 0;
+done:
+	free(pa);
+	free(pr);
+	return rc;
+}
+
+static void
+test_wg04(void **state)
+{
+	static const char *codec[] = {
+		"J2KR", "JLSL", "JPLL", "RLE", "J2KI", "JLSN", "JPLY"
+	};
+	static const char *img[] = { "CT1", "CT2", "RG1", "RG2", "RG3" };
+	const char	*d;
+	char		 a[4096], r[4096], rel[256], err[256];
+	struct cmpstat	 s;
+	struct stat	 st;
+	size_t		 ci, ii;
+	int		 lossless, n = 0;
+
+	NEED_DATA(d);
+	for (ci = 0; ci < sizeof(codec) / sizeof(codec[0]); ci++) {
+		lossless = ci < 4;
+		for (ii = 0; ii < sizeof(img) / sizeof(img[0]); ii++) {
+			snprintf(rel, sizeof(rel), "edge/nema-wg04/%s/%s_%s",
+			    codec[ci], img[ii], codec[ci]);
+			path_of(a, sizeof(a), d, rel);
+			snprintf(rel, sizeof(rel), "edge/nema-wg04/REF/%s_UNC",
+			    img[ii]);
+			path_of(r, sizeof(r), d, rel);
+			if (stat(a, &st) == -1 || stat(r, &st) == -1)
+				continue;
+			if (compare_files(a, r, &s, err, sizeof(err)) == -1) {
+				printf("WG04 %s_%s: FAILED: %s\n", img[ii],
+				    codec[ci], err);
+				fail();
+			}
+			printf("WG04 %s_%s vs REF: %s, max abs err %g, mean "
+			    "abs err %.4f, %ld pixels differ, range %g\n",
+			    img[ii], codec[ci], lossless ? "lossless" :
+			    "lossy", s.maxerr, s.meanerr, s.diff, s.range);
+			if (lossless)
+				assert_true(s.maxerr == 0);
+			else
+				assert_true(s.meanerr < 0.01 * s.range);
+			/* The JLSN codestreams say NEAR = 4 (SOS marker). */
+			if (strcmp(codec[ci], "JLSN") == 0)
+				assert_true(s.maxerr <= 4);
+			n++;
+		}
+	}
+	assert_true(n >= 20);
+}
+
+/* Files that hold the same pixels in other encodings. */
+static void
+test_same_pixels(void **state)
+{
+	static const char *pairs[][2] = {
+		{ "pydicom/MR_small.dcm", "pydicom/MR_small_bigendian.dcm" },
+		{ "pydicom/MR_small.dcm", "pydicom/MR_small_expb.dcm" },
+		{ "pydicom/MR_small.dcm", "pydicom/MR_small_implicit.dcm" },
+		{ "pydicom/MR_small.dcm", "pydicom/MR_small_RLE.dcm" },
+		{ "pydicom/MR_small.dcm", "pydicom/MR_small_jp2klossless.dcm" },
+		{ "pydicom/MR_small.dcm",
+		    "pydicom/MR_small_jpeg_ls_lossless.dcm" },
+		{ "pydicom/rtdose.dcm", "pydicom/rtdose_expb.dcm" },
+		{ "pydicom/rtdose.dcm", "pydicom/rtdose_rle.dcm" },
+		{ "pydicom/SC_rgb_small_odd.dcm",
+		    "pydicom/SC_rgb_small_odd_big_endian.dcm" },
+		{ "nema-wg04/REF/CT1_UNC", "fo-dicom/D_CLUNIE_CT1_RLE_FRAGS.dcm" },
+		{ "nema-wg04/REF/CT1_UNC", "fo-dicom/GH177_D_CLUNIE_CT1_IVRLE_"
+		    "BigEndian_undefined_length.dcm" },
+	};
+	const char	*d;
+	char		 a[4096], b[4096], rel[512], err[512];
+	struct cmpstat	 cs;
+	size_t		 i;
+
+	NEED_DATA(d);
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		snprintf(rel, sizeof(rel), "edge/%s", pairs[i][0]);
+		path_of(a, sizeof(a), d, rel);
+		snprintf(rel, sizeof(rel), "edge/%s", pairs[i][1]);
+		path_of(b, sizeof(b), d, rel);
+		if (compare_files(b, a, &cs, err, sizeof(err)) == -1) {
+			printf("same pixels %s: FAILED: %s\n", pairs[i][1], err);
+			fail();
+		}
+		printf("same pixels %s vs %s: max abs err %g\n", pairs[i][1],
+		    pairs[i][0], cs.maxerr);
+		assert_true(cs.maxerr == 0);
+	}
+}
+
+struct walk {
+	int	 ok, refused, frames;
+	char	 reasons[64][200];
+	int	 nreason[64];
+	int	 kinds;
+};
+
+static void
+walk_note(struct walk *w, const char *reason)
+{
+	char	 k[200];
+	int	 i;
+
+	/* Group reasons by their text up to a digit or a colon. */
+	snprintf(k, sizeof(k), "%.150s", reason);
+	k[strcspn(k, "0123456789:(")] = '\0';
+	for (i = 0; i < w->kinds; i++)
+		if (strcmp(w->reasons[i], k) == 0) {
+			w->nreason[i]++;
+			return;
+		}
+	if (w->kinds < 64) {
+		memcpy(w->reasons[w->kinds], k, sizeof(k));
+		w->nreason[w->kinds++] = 1;
+	}
+}
+
+static int
+skip_name(const char *n)
+{
+	size_t	 l = strlen(n);
+
+	return n[0] == '.' || strncmp(n, "LICENSE", 7) == 0 ||
+	    strncmp(n, "README", 6) == 0 ||
+	    (l > 4 && strcmp(n + l - 4, ".txt") == 0);
+}
+
+/* Load one file: info and every frame.  Returns 0 (OK) or -1 (refused,
+ * reason in err). */
+static int
+load_all(const char *p, struct dcm_info *in, int *frames, char *err,
+    size_t errlen)
+{
+	float	*px;
+	int	 f;
+
+	*frames = 0;
+	if (dcm_read_info(p, NULL, in, err, errlen) == -1)
+		return -1;
+	if (!in->has_pixels) {
+		if (dcm_read_frame(p, NULL, 0, &px, NULL, err, errlen) != -1)
+			return -2;
+		return 1;
+	}
+	for (f = 0; f < in->frames; f++) {
+		if (dcm_read_frame(p, NULL, f, &px, NULL, err, errlen) == -1)
+			return -1;
+		free(px);
+		(*frames)++;
+	}
+	return 0;
+}
+
+static void
+walk_dir(const char *dir, const char *top, struct walk *w)
+{
+	struct dirent	**ents;
+	struct stat	 st;
+	struct dcm_info	 in;
+	char		 p[4096], err[512];
+	int		 i, n, rc, frames;
+
+	if ((n = scandir(dir, &ents, NULL, alphasort)) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (skip_name(ents[i]->d_name)) {
+			free(ents[i]);
+			continue;
+		}
+		snprintf(p, sizeof(p), "%s/%s", dir, ents[i]->d_name);
+		free(ents[i]);
+		if (stat(p, &st) == -1)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			walk_dir(p, top, w);
+			continue;
+		}
+		rc = load_all(p, &in, &frames, err, sizeof(err));
+		assert_int_not_equal(rc, -2);
+		if (rc == -1) {
+			assert_true(err[0] != '\0');
+			printf("refused  %s: %s\n", p + strlen(top) + 1, err);
+			w->refused++;
+			walk_note(w, err);
+		} else {
+			printf("OK       %s: %s %s %dx%d %d frame(s) %s%s\n",
+			    p + strlen(top) + 1, in.modality, in.photometric,
+			    in.cols, in.rows, in.frames,
+			    in.transfer_syntax[0] ? dcm_ts_name(
+			    in.transfer_syntax) : "no meta",
+			    rc == 1 ? " (no pixel data: frame refused)" : "");
+			w->ok++;
+			w->frames += frames;
+		}
+	}
+	free(ents);
+}
+
+static void
+test_edge_corpus(void **state)
+{
+	const char	*d;
+	char		 top[4096], p[4096], err[512];
+	struct walk	*w;
+	struct dcm_info	 in;
+	float		*px;
+	int		 i;
+
+	NEED_DATA(d);
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	path_of(top, sizeof(top), d, "edge");
+	printf("== corpus report: %s\n", top);
+	walk_dir(top, top, w);
+	printf("== %d OK (%d frames decoded), %d refused; reasons:\n",
+	    w->ok, w->frames, w->refused);
+	for (i = 0; i < w->kinds; i++)
+		printf("   %3d  %s\n", w->nreason[i], w->reasons[i]);
+	assert_true(w->ok > 200);
+	free(w);
+
+	path_of(p, sizeof(p), top,
+	    "orthanc/2026-05-06-Deeply-Nested-Sequence.dcm");
+	assert_int_equal(dcm_read_info(p, NULL, &in, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "nested deeper"));
+
+	path_of(p, sizeof(p), top, "orthanc/2017-06-27-XSSInjection.dcm");
+	assert_int_equal(dcm_read_info(p, NULL, &in, err, sizeof(err)), 0);
+	assert_string_equal(in.patient_name,
+	    "HelloWorld<script>alert(\"XSS inside DICOM file 1\");</script>");
+	assert_string_equal(in.study_description,
+	    "MyStudy<script>alert(\"XSS inside DICOM file 2\");</script>");
+
+	path_of(p, sizeof(p), top, "pydicom/MR_truncated.dcm");
+	assert_int_equal(dcm_read_frame(p, NULL, 0, &px, &in, err,
+	    sizeof(err)), -1);
+	printf("MR_truncated: %s\n", err);
+	path_of(p, sizeof(p), top, "pydicom/rtplan_truncated.dcm");
+	assert_int_equal(dcm_read_info(p, NULL, &in, err, sizeof(err)), -1);
+	printf("rtplan_truncated: %s\n", err);
+
+	for (i = 0; i < 2; i++) {
+		path_of(p, sizeof(p), top, i == 0 ?
+		    "orthanc/Issue22-NoPixelData.dcm" :
+		    "orthanc/Issue56-NoPixelData.dcm");
+		assert_int_equal(dcm_read_info(p, NULL, &in, err,
+		    sizeof(err)), 0);
+		assert_int_equal(in.has_pixels, 0);
+		assert_true(in.sop_instance_uid[0] != '\0');
+		assert_int_equal(dcm_read_frame(p, NULL, 0, &px, NULL, err,
+		    sizeof(err)), -1);
+		assert_string_equal(err, "no pixel data");
+	}
+
+	path_of(p, sizeof(p), top, "orthanc/Encodings/DavidClunie/SCSX2");
+	assert_int_equal(dcm_read_info(p, NULL, &in, err, sizeof(err)), 0);
+	assert_string_equal(in.charset, "GB18030");
+	assert_string_equal(in.patient_name,
+	    "Wang^XiaoDong=\xe7\x8e\x8b^\xe5\xb0\x8f\xe4\xb8\x9c=");
+
+	path_of(p, sizeof(p), top, "gantry-tilt-ct/01.dcm");
+	assert_int_equal(dcm_read_info(p, NULL, &in, err, sizeof(err)), 0);
+	assert_true(fabs(in.gantry_tilt - 18.5) < 1e-6);
+}
+
+static void
+test_xray(void **state)
+{
+	const char	*d;
+	char		 p[4096], line[2048], err[512], *f[16], *s;
+	FILE		*fp;
+	struct dcm_info	 in;
+	struct cmpstat	 cs;
+	float		*px;
+	int		 nf, n = 0, first = 1;
+
+	NEED_DATA(d);
+	path_of(p, sizeof(p), d, "xray/CATALOG.tsv");
+	assert_non_null(fp = fopen(p, "r"));
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		for (nf = 0, s = line; nf < 16; nf++) {
+			f[nf] = s;
+			if ((s = strchr(s, '\t')) == NULL) {
+				nf++;
+				break;
+			}
+			*s++ = '\0';
+		}
+		if (first) {
+			first = 0;
+			continue;
+		}
+		assert_true(nf >= 13);
+		snprintf(p, sizeof(p), "%s/xray/%s", d, f[0]);
+		if (dcm_read_frame(p, NULL, 0, &px, &in, err, sizeof(err)) ==
+		    -1) {
+			printf("xray %s: FAILED: %s\n", f[0], err);
+			fail();
+		}
+		printf("xray %s: %dx%d %s %s spacing %g (%s)\n", f[0], in.cols,
+		    in.rows, in.photometric, in.transfer_syntax[0] ?
+		    dcm_ts_name(in.transfer_syntax) : "no meta",
+		    in.pixel_spacing[0], in.pixel_spacing_source ==
+		    DCM_SPACING_PIXEL ? "Pixel Spacing" :
+		    in.pixel_spacing_source == DCM_SPACING_IMAGER ?
+		    "Imager Pixel Spacing" : "none");
+		assert_int_equal(in.rows, atoi(f[7]));
+		assert_int_equal(in.cols, atoi(f[8]));
+		assert_string_equal(in.photometric, f[12]);
+		if (strstr(f[0], "ModalitySequenceLUT") != NULL)
+			assert_int_equal(in.has_modality_lut, 1);
+		free(px);
+		n++;
+	}
+	fclose(fp);
+	assert_true(n >= 10);
+
+	path_of(p, sizeof(p), d, "xray/chest/barre_CR-MONO1-10-chest_"
+	    "no-preamble.dcm");
+	assert_int_equal(dcm_read_info(p, NULL, &in, err, sizeof(err)), 0);
+	assert_string_equal(in.photometric, "MONOCHROME1");
+
+	{
+		static const char *cp[] = {
+			"xray/chest/wg04_RG1_chest-PA_CR_J2K-lossy.dcm",
+			"xray/chest/wg04_RG1_chest-PA_CR_JPEG-LS-near-"
+			    "lossless.dcm"
+		};
+		char	 r[4096];
+		int	 i;
+
+		path_of(r, sizeof(r), d, "xray/chest/wg04_RG1_chest-PA_CR_"
+		    "DERIVED-uncompressed-from-JLSN.dcm");
+		for (i = 0; i < 2; i++) {
+			path_of(p, sizeof(p), d, cp[i]);
+			assert_int_equal(compare_files(p, r, &cs, err,
+			    sizeof(err)), 0);
+			printf("RG1 %s vs DERIVED: max abs err %g, mean abs "
+			    "err %.4f, range %g\n", cp[i] + 11, cs.maxerr,
+			    cs.meanerr, cs.range);
+			assert_true(cs.meanerr < 0.01 * cs.range);
+		}
+	}
+}
+
+static void
+test_prefixes(void **state)
+{
+	const char	*d;
+	char		 p[4096], err[512];
+	unsigned char	*b;
+	struct dcm_info	 in;
+	float		*px;
+	size_t		 len, k;
+	int		 ok = 0, refused = 0;
+
+	NEED_DATA(d);
+	path_of(p, sizeof(p), d, "edge/pydicom/CT_small.dcm");
+	assert_non_null(b = slurp(p, &len));
+	for (k = 0; k < len; k += 997) {
+		if (dcm_read_info_mem(b, k, NULL, &in, err, sizeof(err)) == 0)
+			ok++;
+		else {
+			assert_true(err[0] != '\0');
+			refused++;
+		}
+		if (dcm_read_frame_mem(b, k, NULL, 0, &px, NULL, err,
+		    sizeof(err)) == 0)
+			free(px);
+	}
+	printf("prefixes of %s: %d read, %d refused\n", p, ok, refused);
+	assert_int_equal(dcm_read_info_mem(b, len, NULL, &in, err,
+	    sizeof(err)), 0);
+	free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ts_name),
+		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_lidc),
+		cmocka_unit_test(test_wg04),
+		cmocka_unit_test(test_same_pixels),
+		cmocka_unit_test(test_edge_corpus),
+		cmocka_unit_test(test_xray),
+		cmocka_unit_test(test_prefixes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
