@@ -847,6 +847,10 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 	    sizeof(info->institution));
 	dcm_get_str(ds, DCM_ImageType, info->image_type,
 	    sizeof(info->image_type));
+	dcm_get_str(ds, DCM_ViewPosition, info->view_position,
+	    sizeof(info->view_position));
+	dcm_get_str(ds, DCM_ContrastBolusAgent, info->contrast_agent,
+	    sizeof(info->contrast_agent));
 	dcm_get_str(ds, DCM_PhotometricInterpretation, info->photometric,
 	    sizeof(info->photometric));
 
@@ -1658,8 +1662,8 @@ struct dcm_assoc {
 	int		 accepted;
 };
 
-/* Transfer syntaxes accepted, most preferred first: the uncompressed ones,
- * then every compressed syntax the reader can decode. */
+/* Transfer syntaxes accepted: the uncompressed ones and every compressed
+ * syntax the reader can decode. */
 static const char *const dcm_net_syntaxes[] = {
 	UID_LittleEndianExplicitTransferSyntax,
 	UID_LittleEndianImplicitTransferSyntax,
@@ -1782,29 +1786,59 @@ dcm_assoc_get_info(const struct dcm_assoc *a, struct dcm_assoc_info *ai)
 	dcm_copy_utf8(ai->peer, sizeof(ai->peer), from, strlen(from));
 }
 
+static int
+dcm_net_syntax_known(const char *ts)
+{
+	int	 i;
+
+	for (i = 0; i < DCM_NET_NSYNTAX; i++)
+		if (strcmp(dcm_net_syntaxes[i], ts) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Accept each proposed presentation context whose SOP class we store, with
+ * the first transfer syntax in the SENDER's order that we can read.  A
+ * sender lists the syntax its file is in first: taking it spares a
+ * transcoding the sender may not be able to do (a JPEG 2000 file offered
+ * by a sender without a JPEG 2000 codec) and keeps the bytes as acquired.
+ */
 extern "C" int
 dcm_assoc_accept(struct dcm_assoc *a, const char *our_ae,
     const char *const *sop_classes, char *err, size_t errlen)
 {
-	const char	*abstract[64];
-	const char	*echo[] = { UID_VerificationSOPClass };
-	const char	*plain[] = { UID_LittleEndianExplicitTransferSyntax,
-			    UID_LittleEndianImplicitTransferSyntax };
-	int		 n = 0;
-	OFCondition	 cond;
+	T_ASC_PresentationContext	 pc;
+	T_ASC_Parameters		*params = a->as->params;
+	const char			*ts;
+	OFCondition			 cond;
+	int				 i, j, k, n, wanted;
 
-	while (sop_classes[n] != NULL && n < 64) {
-		abstract[n] = sop_classes[n];
-		n++;
+	n = ASC_countPresentationContexts(params);
+	for (i = 0; i < n; i++) {
+		if (ASC_getPresentationContext(params, i, &pc).bad())
+			continue;
+		wanted = strcmp(pc.abstractSyntax, UID_VerificationSOPClass) == 0;
+		for (k = 0; !wanted && sop_classes[k] != NULL; k++)
+			wanted = strcmp(pc.abstractSyntax, sop_classes[k]) == 0;
+		ts = NULL;
+		for (j = 0; wanted && ts == NULL && j < pc.transferSyntaxCount;
+		    j++)
+			if (dcm_net_syntax_known(pc.proposedTransferSyntaxes[j]))
+				ts = pc.proposedTransferSyntaxes[j];
+		if (ts != NULL)
+			cond = ASC_acceptPresentationContext(params,
+			    pc.presentationContextID, ts);
+		else
+			cond = ASC_refusePresentationContext(params,
+			    pc.presentationContextID, wanted ?
+			    ASC_P_TRANSFERSYNTAXESNOTSUPPORTED :
+			    ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
+		if (cond.bad())
+			break;
 	}
-	cond = ASC_acceptContextsWithPreferredTransferSyntaxes(a->as->params,
-	    echo, 1, plain, 2);
 	if (cond.good())
-		cond = ASC_acceptContextsWithPreferredTransferSyntaxes(
-		    a->as->params, abstract, n,
-		    (const char **)dcm_net_syntaxes, DCM_NET_NSYNTAX);
-	if (cond.good())
-		cond = ASC_setAPTitles(a->as->params, NULL, NULL, our_ae);
+		cond = ASC_setAPTitles(params, NULL, NULL, our_ae);
 	if (cond.good())
 		cond = ASC_acknowledgeAssociation(a->as);
 	if (cond.bad()) {

@@ -54,6 +54,8 @@ struct dcm_info {
 	char	 modality[17], body_part[65], manufacturer[129], model[129];
 	char	 kernel[129], institution[257], image_type[129];
 	char	 photometric[17];
+	char	 view_position[17];	/* radiographs: PA, AP, LL, ... */
+	char	 contrast_agent[129];	/* Contrast/Bolus Agent; "" if none */
 	char	 charset[65];		/* Specific Character Set as found */
 	int	 series_number, instance_number;
 	int	 rows, cols, frames;	/* frames is 1 when absent */

@@ -221,7 +221,7 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	(void)snprintf(id, sizeof(id), "%lld", o->study_id);
 	PQclear(r);
 	{
-		const char *p[22] = {
+		const char *p[24] = {
 			id, i->series_uid,
 			intv(b1, sizeof(b1), i->series_number, 1),
 			i->modality, i->body_part, i->series_description,
@@ -238,19 +238,21 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 			i->has_iop ? dblarr(a2, sizeof(a2), i->iop, 6) : NULL,
 			dbl(b8, sizeof(b8), i->window_center),
 			dbl(b9, sizeof(b9), i->window_width),
+			i->view_position, i->contrast_agent,
 		};
 		r = db_execv(__func__, c, "INSERT INTO series (study_id,"
 		    " series_uid, series_number, modality, body_part,"
 		    " description, manufacturer, model, kernel, image_type,"
 		    " frame_of_reference_uid, slice_thickness,"
 		    " spacing_between_slices, kvp, gantry_tilt, rows, cols,"
-		    " pixel_spacing, iop, window_center, window_width)"
+		    " pixel_spacing, iop, window_center, window_width,"
+		    " view_position, contrast_agent)"
 		    " VALUES ($1::bigint, $2, $3::int, $4, $5, $6, $7, $8, $9,"
 		    " $10, $11, $12::float8, $13::float8, $14::float8,"
 		    " $15::float8, $16::int, $17::int, $18::float8[],"
-		    " $19::float8[], $20::float8, $21::float8)"
+		    " $19::float8[], $20::float8, $21::float8, $22, $23)"
 		    " ON CONFLICT (study_id, series_uid) DO UPDATE SET"
-		    " updated_at = now() RETURNING id", 21, p);
+		    " updated_at = now() RETURNING id", 23, p);
 	}
 	if (r == NULL)
 		goto rollback;

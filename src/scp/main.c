@@ -33,6 +33,7 @@
 #include "dicom.h"
 #include "ingest.h"
 #include "log.h"
+#include "seriesmatch.h"
 #include "store.h"
 
 static volatile sig_atomic_t	 stopping;
@@ -43,7 +44,30 @@ struct serve_ctx {
 	struct ingest_source	 src;
 	struct dcm_limits	 limits;
 	int			 stored, duplicate, refused, failed;
+	long long		*series;	/* touched, for the matcher */
+	size_t			 nseries, capseries;
 };
+
+/* Remember a series that received instances in this association. */
+static void
+series_touch(struct serve_ctx *s, long long id)
+{
+	long long	*p;
+	size_t		 i;
+
+	for (i = 0; i < s->nseries; i++)
+		if (s->series[i] == id)
+			return;
+	if (s->nseries == s->capseries) {
+		p = reallocarray(s->series, s->capseries ? 2 * s->capseries :
+		    16, sizeof(*p));
+		if (p == NULL)
+			return;
+		s->series = p;
+		s->capseries = s->capseries ? 2 * s->capseries : 16;
+	}
+	s->series[s->nseries++] = id;
+}
 
 static void
 on_signal(int sig)
@@ -75,6 +99,7 @@ on_store(void *arg, const char *path, char *reason, size_t size)
 	switch (res) {
 	case INGEST_STORED:
 		s->stored++;
+		series_touch(s, o->series_id);
 		st = DCM_STORE_OK;
 		break;
 	case INGEST_DUPLICATE:
@@ -152,7 +177,8 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	const char		*why = NULL;
 	char			 err[512];
 	long long		 inst;
-	int			 rc;
+	size_t			 i;
+	int			 rc, fits;
 
 	memset(&s, 0, sizeof(s));
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -206,6 +232,16 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	    s.failed, (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	dcm_assoc_free(as);
+	/* The sender is done (or gone): match what arrived and queue the
+	 * AI jobs.  A series that is still incomplete is matched again when
+	 * the rest arrives. */
+	for (i = 0; i < s.nseries; i++) {
+		fits = seriesmatch_run(s.db, s.series[i]);
+		if (fits >= 0)
+			log_info("series %lld fits %d AI reader(s)",
+			    s.series[i], fits);
+	}
+	free(s.series);
 	store_close(s.store);
 	PQfinish(s.db);
 	_exit(rc == 0 ? 0 : 1);

@@ -81,7 +81,10 @@ export function sql(query, { user = 'zhiying', params = [] } = {}) {
   params.forEach((p, i) => args.push('-v', `p${i + 1}=${p}`));
   // Through standard input, so that :'p1' style variables are substituted.
   const out = execFileSync('psql', args, { encoding: 'utf8', input: query, stdio: ['pipe', 'pipe', 'pipe'] });
-  return out.split('\n').filter((l) => l.length).map((l) => l.split('\t'));
+  // One line per row; a row of one empty value is an empty line.
+  const lines = out.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => l.split('\t'));
 }
 
 // As sql(), but return the error text instead of throwing.

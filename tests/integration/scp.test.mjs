@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { ROOT_DIR, STATE, sql, sleep } from './helpers.mjs';
 
@@ -24,7 +24,7 @@ function seriesDir() {
 
 // storescu with Nagle off on the sending side too.
 function storescu(aet, dir, extra = []) {
-  return run('storescu', ['-aet', aet, '-aec', 'ZHIYING', '-xs', '--max-pdu', '131072', ...extra,
+  return run('storescu', ['-aet', aet, '-aec', 'ZHIYING', '--max-pdu', '131072', ...extra,
     '+sd', '+r', '+sp', '*.dcm', '127.0.0.1', SCP_PORT, dir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
 }
 
@@ -123,9 +123,10 @@ test('a receiver killed mid-send: the resend completes a consistent study', { sk
     assert.equal(statSync(`${STATE}/store/${key}`).size, Number(size));
   }
   // Restart the receiver the way the start script does, and resend.
+  const logFd = openSync(`${STATE}/log/scp.log`, 'a');
   const scp = spawn(`${ROOT_DIR}/src/scp/zhiying-scp`, ['-p', pidFile],
     { env: { ...process.env, ZHIYING_CONF: `${STATE}/zhiying.conf` }, detached: true,
-      stdio: ['ignore', 'ignore', 'ignore'] });
+      stdio: ['ignore', logFd, logFd] });
   scp.unref();
   for (let i = 0; i < 100; i++) {
     try { if (Number(readFileSync(pidFile, 'utf8')) !== parent) break; } catch { /* not yet */ }
@@ -141,4 +142,54 @@ test('a receiver killed mid-send: the resend completes a consistent study', { sk
     JOIN institutions i ON i.id = st.institution_id WHERE i.code = 'BS-THC'`);
   assert.equal(count, '261');
   assert.ok(total);
+});
+
+test('the matcher queues a job for every reader the series fits', { skip }, async () => {
+  const rows = sql(`SELECT m.reader, m.fits, m.reason FROM series_matches m JOIN series s ON s.id = m.series_id
+    JOIN studies st ON st.id = s.study_id JOIN institutions i ON i.id = st.institution_id
+    WHERE i.code = 'QX-PH' ORDER BY m.reader`);
+  const fit = Object.fromEntries(rows.map(([r, f, why]) => [r, { fits: f === 't', why }]));
+  for (const r of ['ct_lung_nodule', 'ct_pneumonia', 'ct_rib_fracture', 'ct_bone_density', 'ct_coronary_calcium']) {
+    assert.equal(fit[r].fits, true, r);
+  }
+  assert.equal(fit.dr_tuberculosis.fits, false);
+  assert.match(fit.dr_tuberculosis.why, /CT/);
+  assert.equal(fit.dr_limb_fracture.fits, false);
+  const jobs = sql(`SELECT j.reader, j.state, j.slices FROM ai_jobs j JOIN series s ON s.id = j.series_id
+    JOIN studies st ON st.id = s.study_id JOIN institutions i ON i.id = st.institution_id
+    WHERE i.code = 'QX-PH' ORDER BY j.reader`);
+  assert.deepEqual(jobs.map((j) => j[0]), ['ct_bone_density', 'ct_coronary_calcium', 'ct_lung_nodule',
+    'ct_pneumonia', 'ct_rib_fracture']);
+  assert.ok(jobs.every((j) => j[1] === 'queued' && j[2] === '261'));
+  const [[summary]] = sql(`SELECT s.match_summary FROM series s JOIN studies st ON st.id = s.study_id
+    JOIN institutions i ON i.id = st.institution_id WHERE i.code = 'QX-PH'`);
+  assert.equal(summary, '');
+});
+
+test('radiographs: chest PA fits tuberculosis, a limb fits fracture, an unlabelled one says why', { skip }, async () => {
+  // Sent as they are: JPEG-LS near-lossless and JPEG lossless.
+  const chest = `${DATA}/xray/chest/wg04_RG1_chest-PA_CR_JPEG-LS-near-lossless.dcm`;
+  const limb = `${DATA}/xray/extremity/wg04_RG3_tibia-ankle-AP_CR_JPEG-lossless.dcm`;
+  const bare = `${DATA}/xray/chest/nih-cxr14_DX_1024x1024_8bit_via-nhsx-nccid.dcm`;	// no body part, no view
+  // Each sent in its own transfer syntax: JPEG-LS near-lossless, JPEG
+  // lossless, uncompressed.
+  for (const [file, ts] of [[chest, '-xu'], [limb, '-xs'], [bare, '-x=']]) {
+    await run('storescu', [ts, '-aet', 'LW_COLLECTOR', '-aec', 'ZHIYING', '127.0.0.1', SCP_PORT, file],
+      { env: { ...process.env, TCP_NODELAY: '1' } });
+  }
+  const syntaxes = sql(`SELECT n.transfer_syntax FROM instances n JOIN institutions i ON i.id = n.institution_id
+    WHERE i.code = 'LW-THC' ORDER BY 1`).flat();
+  assert.deepEqual(syntaxes, ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2.4.70', '1.2.840.10008.1.2.4.81']);
+  const rows = sql(`SELECT s.body_part, s.match_summary,
+      coalesce((SELECT string_agg(m.reader, ',' ORDER BY m.reader) FROM series_matches m
+        WHERE m.series_id = s.id AND m.fits), '')
+    FROM series s JOIN studies st ON st.id = s.study_id JOIN institutions i ON i.id = st.institution_id
+    WHERE i.code = 'LW-THC' ORDER BY s.body_part`);
+  assert.deepEqual(rows.map((r) => [r[0], r[2]]), [['', ''], ['CHEST', 'dr_tuberculosis'],
+    ['EXTREMITY', 'dr_limb_fracture']]);
+  assert.equal(rows[1][1], '');
+  assert.match(rows[0][1], /^该序列（DX，部位未知）不符合任何AI应用的要求：.*无法确定检查部位/);
+  const jobs = sql(`SELECT j.reader FROM ai_jobs j JOIN series s ON s.id = j.series_id JOIN studies st
+    ON st.id = s.study_id JOIN institutions i ON i.id = st.institution_id WHERE i.code = 'LW-THC' ORDER BY 1`);
+  assert.deepEqual(jobs.flat(), ['dr_limb_fracture', 'dr_tuberculosis']);
 });
