@@ -279,6 +279,6 @@ status)	cmd_status ;;
 deps)	deps "${2:-}" ;;
 build)	build ;;
 test)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; exec "$ROOT/tests/run.sh" ;;
-bench)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; exec "$ROOT/tests/bench/web.sh" ;;
+bench)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; "$ROOT/tests/bench/web.sh"; exec "$ROOT/tests/bench/dicom.sh" ;;
 *)	sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac

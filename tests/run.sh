@@ -49,6 +49,16 @@ done
 [ "$uf" -eq 0 ] || cat tests/unit/test_*.log | grep -E 'FAILED|ERROR|Failure' | head -40
 count unit "$up" "$uf" "$us"
 
+echo "== DICOM reader under AddressSanitizer and UBSan (the whole corpus)"
+if make -s check-dicom-asan >"$OUT/asan.txt" 2>&1; then
+	n=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$OUT/asan.txt" | awk '{print $4}' | tail -1)
+	k=$(grep -E '^\[  SKIPPED \] [0-9]+ test' "$OUT/asan.txt" | awk '{print $4}' | tail -1)
+	count sanitizer "${n:-0}" 0 "${k:-0}"
+else
+	tail -40 "$OUT/asan.txt"
+	count sanitizer 0 1 0
+fi
+
 echo "== fuzz drivers (libFuzzer, ${FUZZ_SECONDS}s each)"
 fp=0 ff=0
 if make -s fuzz >"$OUT/fuzz-build.txt" 2>&1; then
