@@ -57,6 +57,10 @@ static const struct conf_option options[] = {
 	{ "scp_port",		I(scp_port), 1, 65535, "11112" },
 	{ "scp_max_assoc",	I(scp_max_assoc), 1, 512, "16" },
 	{ "scp_spool",		S(scp_spool), 0, 0, "/var/lib/zhiying/spool" },
+	/* 住院医师 submit to review; from this title on, a doctor may sign a
+	 * report off and review others'. */
+	{ "signoff_title",	S(signoff_title), 0, 0, "attending" },
+	{ "lock_idle",		I(lock_idle), 60, 86400, "1800" },
 };
 
 #undef S

@@ -29,6 +29,8 @@ struct conf {
 	int	scp_port;
 	int	scp_max_assoc;		/* associations served at once */
 	char	scp_spool[1024];	/* received objects before ingest */
+	char	signoff_title[32];	/* lowest title that may sign off */
+	int	lock_idle;		/* seconds before a report lock lapses */
 };
 
 /* Fill c with defaults, then the file at path (NULL or "" to skip; a

@@ -129,22 +129,181 @@ v_uint(const char *s, size_t n)
 }
 
 static int
-v_text64(const char *s, size_t n)
+v_text(const char *s, size_t n)
 {
-	return n <= 256 && valid_utf8(s, n);
+	return valid_utf8(s, n);
 }
 
+/* One of a fixed set of words, given as "|a|b|c|". */
+static int
+v_word(const char *s, size_t n, const char *set)
+{
+	const char	*p;
+
+	if (n == 0 || memchr(s, '|', n) != NULL)
+		return 0;
+	for (p = strstr(set, s); p != NULL; p = strstr(p + 1, s))
+		if (p[-1] == '|' && p[n] == '|')
+			return 1;
+	return 0;
+}
+
+static int
+v_date(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0)
+		return 1;	/* an empty optional date */
+	if (n != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return 1;
+}
+
+static int
+v_bool(const char *s, size_t n)
+{
+	return n == 1 && (s[0] == '0' || s[0] == '1');
+}
+
+static int
+v_id(const char *s, size_t n)
+{
+	return n == 0 || v_uint(s, n);
+}
+
+static int
+v_sex(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|M|F|O|");
+}
+
+static int
+v_exam_type(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|CT|DR|");
+}
+
+static int
+v_urgency(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|routine|urgent|emergency|");
+}
+
+static int
+v_mode(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|self|superior|");
+}
+
+static int
+v_window(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|lung|mediastinum|bone|auto|");
+}
+
+static int
+v_time(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|all|today|2days|week|custom|");
+}
+
+static int
+v_tail(const char *s, size_t n)
+{
+	return n == 0 || (n == 1 && s[0] >= '0' && s[0] <= '9');
+}
+
+static int
+v_status(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|pending|reporting|in_review|reported|"
+	    "reviewed|cancelled|returned|");
+}
+
+static int
+v_sort(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|time|-time|name|-name|diag|-diag|");
+}
+
+static int
+v_match(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|exact|fuzzy|");
+}
+
+/* The table: name, validator, and the most characters (bytes for
+ * non-text) a value may have. */
 static const struct {
 	const char	*name;
 	validator	 valid;
+	size_t		 max;
 } fields[FIELD__MAX] = {
-	{ "login",	v_login },	/* FIELD_LOGIN */
-	{ "password",	v_password },	/* FIELD_PASSWORD */
-	{ "csrf",	v_token },	/* FIELD_CSRF */
-	{ "next",	v_next },	/* FIELD_NEXT */
-	{ "page",	v_uint },	/* FIELD_PAGE */
-	{ "q",		v_text64 },	/* FIELD_KEYWORD */
+	{ "login",		v_login,	64 },	/* FIELD_LOGIN */
+	{ "password",		v_password,	AUTH_PASSWORD_MAX },	/* FIELD_PASSWORD */
+	{ "csrf",		v_token,	AUTH_TOKEN_LEN },	/* FIELD_CSRF */
+	{ "next",		v_next,		511 },	/* FIELD_NEXT */
+	{ "page",		v_uint,		9 },	/* FIELD_PAGE */
+	{ "q",			v_text,		64 },	/* FIELD_KEYWORD */
+	{ "id",			v_id,		18 },	/* FIELD_ID */
+	{ "patient_name",	v_text,		64 },	/* FIELD_PATIENT_NAME */
+	{ "patient_sex",	v_sex,		1 },	/* FIELD_PATIENT_SEX */
+	{ "patient_age",	v_text,		16 },	/* FIELD_PATIENT_AGE */
+	{ "patient_birth",	v_date,		10 },	/* FIELD_PATIENT_BIRTH */
+	{ "patient_no",		v_text,		64 },	/* FIELD_PATIENT_NO */
+	{ "patient_phone",	v_text,		32 },	/* FIELD_PATIENT_PHONE */
+	{ "chief_complaint",	v_text,		2000 },	/* FIELD_CHIEF_COMPLAINT */
+	{ "present_illness",	v_text,		4000 },	/* FIELD_PRESENT_ILLNESS */
+	{ "history",		v_text,		4000 },	/* FIELD_HISTORY */
+	{ "clinical_diagnosis",	v_text,		500 },	/* FIELD_CLINICAL_DIAGNOSIS */
+	{ "exam_type",		v_exam_type,	2 },	/* FIELD_EXAM_TYPE */
+	{ "body_part",		v_text,		64 },	/* FIELD_BODY_PART */
+	{ "urgency",		v_urgency,	9 },	/* FIELD_URGENCY */
+	{ "accession",		v_text,		64 },	/* FIELD_ACCESSION */
+	{ "exam_date",		v_date,		10 },	/* FIELD_EXAM_DATE */
+	{ "mode",		v_mode,		8 },	/* FIELD_MODE */
+	{ "alliance",		v_id,		18 },	/* FIELD_ALLIANCE */
+	{ "target",		v_id,		18 },	/* FIELD_TARGET */
+	{ "reason",		v_text,		500 },	/* FIELD_REASON */
+	{ "comment",		v_text,		2000 },	/* FIELD_COMMENT */
+	{ "findings",		v_text,		20000 },	/* FIELD_FINDINGS */
+	{ "conclusion",		v_text,		5000 },	/* FIELD_CONCLUSION */
+	{ "version",		v_uint,		9 },	/* FIELD_VERSION */
+	{ "ai_used",		v_bool,		1 },	/* FIELD_AI_USED */
+	{ "final",		v_bool,		1 },	/* FIELD_FINAL */
+	{ "approve",		v_bool,		1 },	/* FIELD_APPROVE */
+	{ "study",		v_id,		18 },	/* FIELD_STUDY */
+	{ "series",		v_id,		18 },	/* FIELD_SERIES */
+	{ "window",		v_window,	11 },	/* FIELD_WINDOW */
+	{ "slice",		v_uint,		9 },	/* FIELD_SLICE */
+	{ "time",		v_time,		6 },	/* FIELD_TIME */
+	{ "from",		v_date,		10 },	/* FIELD_FROM */
+	{ "to",			v_date,		10 },	/* FIELD_TO */
+	{ "tail",		v_tail,		1 },	/* FIELD_TAIL */
+	{ "hospital",		v_id,		18 },	/* FIELD_HOSPITAL */
+	{ "status",		v_status,	9 },	/* FIELD_STATUS */
+	{ "filter_name",	v_text,		32 },	/* FIELD_FILTER_NAME */
+	{ "filter",		v_id,		18 },	/* FIELD_FILTER */
+	{ "sort",		v_sort,		5 },	/* FIELD_SORT */
+	{ "match",		v_match,	5 },	/* FIELD_MATCH */
+	{ "attachment",		v_id,		18 },	/* FIELD_ATTACHMENT */
 };
+
+/* Characters of a UTF-8 string (valid input assumed). */
+static size_t
+u8chars(const char *s, size_t n)
+{
+	size_t	 i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	return c;
+}
 
 int
 http_local_path(const char *s)
@@ -307,8 +466,9 @@ fields_validate(struct req *r, const struct kvlist *src)
 		if ((kv = kv_find(src, fields[f].name)) == NULL)
 			continue;
 		r->fields[f] = kv->val;
-		r->field_bad[f] = !fields[f].valid(kv->val, kv->vallen) ||
-		    strlen(kv->val) != kv->vallen;
+		r->field_bad[f] = strlen(kv->val) != kv->vallen ||
+		    !fields[f].valid(kv->val, kv->vallen) ||
+		    u8chars(kv->val, kv->vallen) > fields[f].max;
 	}
 }
 

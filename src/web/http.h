@@ -32,7 +32,49 @@ enum field {
 	FIELD_CSRF,
 	FIELD_NEXT,
 	FIELD_PAGE,
-	FIELD_KEYWORD,
+	FIELD_KEYWORD,		/* q: patient name or 诊断号 */
+	FIELD_ID,		/* an application */
+	FIELD_PATIENT_NAME,
+	FIELD_PATIENT_SEX,	/* M, F, O */
+	FIELD_PATIENT_AGE,
+	FIELD_PATIENT_BIRTH,	/* YYYY-MM-DD */
+	FIELD_PATIENT_NO,	/* ID card or patient number */
+	FIELD_PATIENT_PHONE,
+	FIELD_CHIEF_COMPLAINT,	/* 主诉 */
+	FIELD_PRESENT_ILLNESS,	/* 现病史 */
+	FIELD_HISTORY,		/* 既往史 */
+	FIELD_CLINICAL_DIAGNOSIS,
+	FIELD_EXAM_TYPE,	/* CT, DR */
+	FIELD_BODY_PART,
+	FIELD_URGENCY,		/* routine, urgent, emergency */
+	FIELD_ACCESSION,
+	FIELD_EXAM_DATE,	/* YYYY-MM-DD */
+	FIELD_MODE,		/* self, superior */
+	FIELD_ALLIANCE,		/* an alliance id */
+	FIELD_TARGET,		/* an institution id */
+	FIELD_REASON,		/* 退回 reason */
+	FIELD_COMMENT,		/* review comment */
+	FIELD_FINDINGS,		/* 影像表现 */
+	FIELD_CONCLUSION,	/* 影像结论 */
+	FIELD_VERSION,		/* report version the editor started from */
+	FIELD_AI_USED,		/* 0 or 1 */
+	FIELD_FINAL,		/* 0 or 1 */
+	FIELD_APPROVE,		/* 0 or 1 */
+	FIELD_STUDY,		/* a study id */
+	FIELD_SERIES,		/* a series id */
+	FIELD_WINDOW,		/* lung, mediastinum, bone, auto */
+	FIELD_SLICE,		/* slice number */
+	FIELD_TIME,		/* all, today, 2days, week, custom */
+	FIELD_FROM,		/* YYYY-MM-DD */
+	FIELD_TO,		/* YYYY-MM-DD */
+	FIELD_TAIL,		/* 诊断尾号 0-9 */
+	FIELD_HOSPITAL,		/* 申请医院: an institution id */
+	FIELD_STATUS,		/* a state code */
+	FIELD_FILTER_NAME,	/* 保存常用筛选 */
+	FIELD_FILTER,		/* a saved filter id */
+	FIELD_SORT,		/* time, -time, name, -name, diag, -diag */
+	FIELD_MATCH,		/* exact, fuzzy */
+	FIELD_ATTACHMENT,	/* an attachment id */
 	FIELD__MAX
 };
 
