@@ -517,6 +517,25 @@ http_parse(struct req *r)
 	if (ck != NULL && parse_cookies(r->a, ck, &r->cookies, 64) == -1)
 		return 400;
 
+	if (r->method == METHOD_POST && strncmp(r->path, "/upload/", 8) == 0) {
+		/* Uploads stream their body in the handler; their fields
+		 * (the CSRF token among them) come in the query string. */
+		const char	*cl, *bf;
+		char		*end;
+
+		r->upload = 1;
+		r->content_type = FCGX_GetParam("CONTENT_TYPE", r->fcgi->envp);
+		cl = FCGX_GetParam("CONTENT_LENGTH", r->fcgi->envp);
+		r->content_length = cl != NULL ? strtoll(cl, &end, 10) : -1;
+		if (cl != NULL && (*end != '\0' || r->content_length < 0))
+			return 400;
+		if (r->content_length > r->conf->upload_max)
+			return 413;
+		bf = FCGX_GetParam("ZY_BODY_FILE", r->fcgi->envp);
+		r->body_file = bf != NULL && *bf != '\0' ? bf : NULL;
+		fields_validate(r, &r->query);
+		return 0;
+	}
 	if (r->method == METHOD_POST) {
 		ct = FCGX_GetParam("CONTENT_TYPE", r->fcgi->envp);
 		if (ct == NULL)

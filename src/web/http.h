@@ -93,6 +93,28 @@ enum page {
 	PAGE_STATS,		/* 统计 */
 	PAGE_ADMIN,		/* 机构用户 */
 	PAGE_HEALTH,
+	/* The applicant's side of an application (apply.c, upload.c). */
+	PAGE_APP_VIEW,		/* /application: 查看 */
+	PAGE_APP_CANCEL,	/* /application/cancel */
+	PAGE_APP_EDIT,		/* /application/edit: resubmit a returned one */
+	PAGE_UPLOAD_DICOM,	/* /upload/dicom */
+	PAGE_UPLOAD_ATTACHMENT,	/* /upload/attachment */
+	PAGE_ATTACHMENT,	/* /attachment: download */
+	PAGE_SERIES_PREVIEW,	/* /series/preview: PNG */
+	PAGE_LINK_STUDY,	/* /application/link: link a study by hand */
+	/* Lists and their actions (lists.c). */
+	PAGE_APP_RETURN,	/* /application/return: 退回 */
+	PAGE_APP_ASSIST,	/* /application/assist: 请求协助 */
+	PAGE_FILTER_SAVE,	/* /filters/save: 保存常用筛选 */
+	PAGE_FILTER_DELETE,	/* /filters/delete */
+	/* Reports (report.c). */
+	PAGE_REPORT,		/* /report: 写报告 (takes the lock) */
+	PAGE_REPORT_UNLOCK,	/* /report/unlock: 解除锁定 */
+	PAGE_REPORT_SAVE,	/* /report/save: autosave */
+	PAGE_REPORT_SUBMIT,	/* /report/submit */
+	PAGE_REVIEW_DECIDE,	/* /review/decide: 审核 是/否 */
+	PAGE_REPORT_VIEW,	/* /report/view: 查看报告 */
+	PAGE_REPORT_PRINT,	/* /report/print: 打印 */
 	PAGE__MAX
 };
 
@@ -114,6 +136,11 @@ struct req {
 	struct kvlist		 query;
 	struct kvlist		 form;
 	struct kvlist		 cookies;
+	/* POST under /upload/: the body is left to the handler, to stream. */
+	int			 upload;
+	const char		*content_type;
+	long long		 content_length;
+	const char		*body_file;	/* spooled by nginx, or NULL */
 	const char		*fields[FIELD__MAX];	/* NULL: absent */
 	int			 field_bad[FIELD__MAX];	/* present, invalid */
 

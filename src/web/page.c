@@ -9,6 +9,7 @@
 #include "db.h"
 #include "log.h"
 #include "pages.h"
+#include "workflow.h"
 
 struct tdict *
 page_dict(struct req *r)
@@ -47,6 +48,19 @@ page_dict(struct req *r)
 		(void)tdict_set(n, "cls", p == (int)r->page ? "active" : "");
 	}
 	return d;
+}
+
+void
+page_actor(const struct req *r, struct wf_actor *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->user_id = r->sess.acct.id;
+	w->institution_id = r->sess.acct.institution_id;
+	w->login = r->sess.acct.login;
+	w->name = r->sess.acct.display_name;
+	w->roles = r->sess.acct.roles;
+	w->title = r->sess.acct.title;
+	w->ip = r->ip;
 }
 
 void

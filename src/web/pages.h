@@ -38,6 +38,10 @@ void		 page_render(struct req *, int status, const char *tmpl,
 /* Render the error page with a Chinese message. */
 void		 page_error(struct req *, int status, const char *message);
 
+/* The workflow actor of the logged-in user. */
+struct wf_actor;
+void		 page_actor(const struct req *, struct wf_actor *);
+
 /* Handlers. */
 void		 page_home(struct req *);
 void		 page_login(struct req *);
@@ -45,5 +49,8 @@ void		 page_logout(struct req *);
 void		 page_list(struct req *);
 void		 page_admin_users(struct req *);
 void		 page_health(struct req *);
+/* applicant pages: apply.c, upload.c */
+/* list pages: lists.c */
+/* report pages: report.c */
 
 #endif /* ZY_PAGES_H */

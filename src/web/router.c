@@ -47,6 +47,9 @@ const struct page_def pages[PAGE__MAX] = {
 				    1, page_admin_users },
 	[PAGE_HEALTH] =		{ "/healthz", ACCESS_PUBLIC, M_GET, NULL, 0,
 				    page_health },
+	/* applicant pages: apply.c, upload.c */
+	/* list pages: lists.c */
+	/* report pages: report.c */
 };
 
 static int
@@ -56,13 +59,14 @@ router_find(const char *path)
 	size_t	 n;
 
 	for (p = 0; p < PAGE__MAX; p++)
-		if (strcmp(pages[p].path, path) == 0)
+		if (pages[p].path != NULL && strcmp(pages[p].path, path) == 0)
 			return p;
 	/* A trailing slash names the same page. */
 	n = strlen(path);
 	if (n > 1 && path[n - 1] == '/')
 		for (p = 0; p < PAGE__MAX; p++)
-			if (strlen(pages[p].path) == n - 1 &&
+			if (pages[p].path != NULL &&
+			    strlen(pages[p].path) == n - 1 &&
 			    strncmp(pages[p].path, path, n - 1) == 0)
 				return p;
 	return -1;
