@@ -35,8 +35,34 @@
 #include "log.h"
 #include "seriesmatch.h"
 #include "store.h"
+#include "workflow.h"
 
 static volatile sig_atomic_t	 stopping;
+
+/* A small set of row ids. */
+struct idset {
+	long long	*v;
+	size_t		 n, cap;
+};
+
+static void
+idset_add(struct idset *s, long long id)
+{
+	long long	*p;
+	size_t		 i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return;
+	if (s->n == s->cap) {
+		p = reallocarray(s->v, s->cap ? 2 * s->cap : 16, sizeof(*p));
+		if (p == NULL)
+			return;
+		s->v = p;
+		s->cap = s->cap ? 2 * s->cap : 16;
+	}
+	s->v[s->n++] = id;
+}
 
 struct serve_ctx {
 	PGconn			*db;
@@ -44,30 +70,9 @@ struct serve_ctx {
 	struct ingest_source	 src;
 	struct dcm_limits	 limits;
 	int			 stored, duplicate, refused, failed;
-	long long		*series;	/* touched, for the matcher */
-	size_t			 nseries, capseries;
+	struct idset		 series;	/* touched, for the matcher */
+	struct idset		 studies;	/* touched, for linking */
 };
-
-/* Remember a series that received instances in this association. */
-static void
-series_touch(struct serve_ctx *s, long long id)
-{
-	long long	*p;
-	size_t		 i;
-
-	for (i = 0; i < s->nseries; i++)
-		if (s->series[i] == id)
-			return;
-	if (s->nseries == s->capseries) {
-		p = reallocarray(s->series, s->capseries ? 2 * s->capseries :
-		    16, sizeof(*p));
-		if (p == NULL)
-			return;
-		s->series = p;
-		s->capseries = s->capseries ? 2 * s->capseries : 16;
-	}
-	s->series[s->nseries++] = id;
-}
 
 static void
 on_signal(int sig)
@@ -99,7 +104,8 @@ on_store(void *arg, const char *path, char *reason, size_t size)
 	switch (res) {
 	case INGEST_STORED:
 		s->stored++;
-		series_touch(s, o->series_id);
+		idset_add(&s->series, o->series_id);
+		idset_add(&s->studies, o->study_id);
 		st = DCM_STORE_OK;
 		break;
 	case INGEST_DUPLICATE:
@@ -235,13 +241,20 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	/* The sender is done (or gone): match what arrived and queue the
 	 * AI jobs.  A series that is still incomplete is matched again when
 	 * the rest arrives. */
-	for (i = 0; i < s.nseries; i++) {
-		fits = seriesmatch_run(s.db, s.series[i]);
+	for (i = 0; i < s.series.n; i++) {
+		fits = seriesmatch_run(s.db, s.series.v[i]);
 		if (fits >= 0)
 			log_info("series %lld fits %d AI reader(s)",
-			    s.series[i], fits);
+			    s.series.v[i], fits);
 	}
-	free(s.series);
+	/* Link new studies to the applications that wait for them (same
+	 * accession number, or patient number and exam date). */
+	for (i = 0; i < s.studies.n; i++)
+		if ((fits = wf_autolink_study(s.db, s.studies.v[i])) > 0)
+			log_info("study %lld linked to %d application(s)",
+			    s.studies.v[i], fits);
+	free(s.series.v);
+	free(s.studies.v);
 	store_close(s.store);
 	PQfinish(s.db);
 	_exit(rc == 0 ? 0 : 1);

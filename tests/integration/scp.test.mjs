@@ -193,3 +193,24 @@ test('radiographs: chest PA fits tuberculosis, a limb fits fracture, an unlabell
     ON st.id = s.study_id JOIN institutions i ON i.id = st.institution_id WHERE i.code = 'LW-THC' ORDER BY 1`);
   assert.deepEqual(jobs.flat(), ['dr_limb_fracture', 'dr_tuberculosis']);
 });
+
+test('a received study is linked to the application waiting for it', { skip }, async () => {
+  // Two applications of 粤北市中心医院 wait: one names the accession
+  // number, one the patient number and exam date; a third is unrelated.
+  const insert = (extra, cols, params) => sql(`INSERT INTO applications (diag_no, mode, applicant_id,
+      applicant_institution_id, patient_name, patient_sex, patient_no, exam_type${cols})
+    SELECT :'p1', 'self', u.id, u.institution_id, '测试患者', 'M', :'p2', 'CT'${extra}
+    FROM users u WHERE u.login = 'yb_admin' RETURNING id`, { params });
+  const [[byAcc]] = insert(`, '2819497684894126'`, ', accession', ['ZYLINK000001', 'OTHER-1']);
+  const [[byDate]] = insert(`, DATE '2000-01-01'`, ', exam_date', ['ZYLINK000002', 'LIDC-IDRI-0002']);
+  const [[none]] = insert(`, DATE '2001-01-01'`, ', exam_date', ['ZYLINK000003', 'LIDC-IDRI-0002']);
+  await storescu('YB_PACS', seriesDir());
+  const links = sql(`SELECT a.diag_no, l.linked_by FROM application_studies l
+    JOIN applications a ON a.id = l.application_id WHERE a.id IN (${Number(byAcc)}, ${Number(byDate)}, ${Number(none)})
+    ORDER BY a.diag_no`);
+  assert.deepEqual(links, [['ZYLINK000001', 'accession'], ['ZYLINK000002', 'patient_date']]);
+  // The study linked is 粤北市中心医院's own copy.
+  const [[inst]] = sql(`SELECT DISTINCT i.code FROM application_studies l JOIN studies s ON s.id = l.study_id
+    JOIN institutions i ON i.id = s.institution_id WHERE l.application_id = ${Number(byAcc)}`);
+  assert.equal(inst, 'YB-CH');
+});
