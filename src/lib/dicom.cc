@@ -48,6 +48,7 @@
 
 #include "dicom.h"
 #include "j2k.h"
+#include "log.h"
 
 #define DCM_DEF_MAX_FILE	((size_t)1 << 30)
 #define DCM_DEF_MAX_DEPTH	16
@@ -96,22 +97,6 @@ struct dcm_lut {
 	size_t		 n;
 	float		*v;
 };
-
-static void
-dcm_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-dcm_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 dcm_global_setup(void)
@@ -167,27 +152,27 @@ dcm_file_load(const char *path, size_t max, unsigned char **buf,
 	*buf = NULL;
 	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		dcm_seterr(err, errlen, "cannot open the file: %s",
+		errfmt(err, errlen, "cannot open the file: %s",
 		    strerror(errno));
 		goto fail;
 	}
 	if (fstat(fd, &st) == -1) {
-		dcm_seterr(err, errlen, "cannot stat the file: %s",
+		errfmt(err, errlen, "cannot stat the file: %s",
 		    strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		dcm_seterr(err, errlen, "not a regular file");
+		errfmt(err, errlen, "not a regular file");
 		goto fail;
 	}
 	if (st.st_size < 0 || (unsigned long long)st.st_size > max) {
-		dcm_seterr(err, errlen, "file is %lld bytes, over the limit "
+		errfmt(err, errlen, "file is %lld bytes, over the limit "
 		    "of %zu", (long long)st.st_size, max);
 		goto fail;
 	}
 	want = (size_t)st.st_size;
 	if ((p = (unsigned char *)malloc(want ? want : 1)) == NULL) {
-		dcm_seterr(err, errlen, "out of memory for a %zu-byte file",
+		errfmt(err, errlen, "out of memory for a %zu-byte file",
 		    want);
 		goto fail;
 	}
@@ -196,7 +181,7 @@ dcm_file_load(const char *path, size_t max, unsigned char **buf,
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			dcm_seterr(err, errlen, "cannot read the file: %s",
+			errfmt(err, errlen, "cannot read the file: %s",
 			    strerror(errno));
 			goto fail;
 		}
@@ -277,7 +262,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 
 	cap = (size_t)max_depth * 2 + 4;
 	if ((st = (struct dcm_level *)calloc(cap, sizeof(*st))) == NULL) {
-		dcm_seterr(err, errlen, "out of memory for the structure scan");
+		errfmt(err, errlen, "out of memory for the structure scan");
 		return -1;
 	}
 	dict = &dcmDataDict.rdlock();
@@ -301,7 +286,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 			break;
 		lim = l->end == SIZE_MAX ? len : l->end;
 		if (pos > lim || lim - pos < 8) {
-			dcm_seterr(err, errlen, "truncated element header at "
+			errfmt(err, errlen, "truncated element header at "
 			    "offset %zu", pos);
 			goto fail;
 		}
@@ -316,7 +301,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 				continue;
 			}
 			if (g != 0xfffe || e != 0xe000) {
-				dcm_seterr(err, errlen, "element (%04x,%04x) "
+				errfmt(err, errlen, "element (%04x,%04x) "
 				    "where a sequence item was expected at "
 				    "offset %zu", g, e, pos);
 				goto fail;
@@ -324,7 +309,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 			pos += 8;
 			if (l->kind == DCM_K_FRAG) {
 				if (vl == DCM_UNDEF || vl > lim - pos) {
-					dcm_seterr(err, errlen, "pixel data "
+					errfmt(err, errlen, "pixel data "
 					    "fragment at offset %zu runs past "
 					    "the end of the data", pos - 8);
 					goto fail;
@@ -333,7 +318,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 				continue;
 			}
 			if (vl != DCM_UNDEF && vl > len - pos) {
-				dcm_seterr(err, errlen, "sequence item at "
+				errfmt(err, errlen, "sequence item at "
 				    "offset %zu runs past the end of the data",
 				    pos - 8);
 				goto fail;
@@ -364,7 +349,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 			continue;
 		}
 		if (g == 0xfffe) {
-			dcm_seterr(err, errlen, "sequence item (%04x,%04x) "
+			errfmt(err, errlen, "sequence item (%04x,%04x) "
 			    "outside a sequence at offset %zu", g, e, pos);
 			goto fail;
 		}
@@ -373,7 +358,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 		if (l->explicit_vr) {
 			if (dcm_explicit_header(p + pos, lim - pos, l->big,
 			    &evr, &hdr, &vl) == -1) {
-				dcm_seterr(err, errlen, "truncated element "
+				errfmt(err, errlen, "truncated element "
 				    "header at offset %zu", pos);
 				goto fail;
 			}
@@ -413,7 +398,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 			continue;
 		}
 		if (vl > lim - pos) {
-			dcm_seterr(err, errlen, "element (%04x,%04x) at "
+			errfmt(err, errlen, "element (%04x,%04x) at "
 			    "offset %zu declares %lu bytes, past the end of "
 			    "the data", g, e, pos - hdr, (unsigned long)vl);
 			goto fail;
@@ -440,7 +425,7 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 	rc = 0;
 	goto done;
 deep:
-	dcm_seterr(err, errlen, "sequences are nested deeper than %d levels",
+	errfmt(err, errlen, "sequences are nested deeper than %d levels",
 	    max_depth);
 fail:
 done:
@@ -466,7 +451,7 @@ dcm_inflate(const unsigned char *p, size_t len, size_t max,
 		memset(&z, 0, sizeof(z));
 		if (inflateInit2(&z, attempt == 0 ? -MAX_WBITS :
 		    MAX_WBITS + 32) != Z_OK) {
-			dcm_seterr(err, errlen, "cannot start inflating");
+			errfmt(err, errlen, "cannot start inflating");
 			goto fail;
 		}
 		inited = 1;
@@ -476,7 +461,7 @@ dcm_inflate(const unsigned char *p, size_t len, size_t max,
 		do {
 			if (n == cap) {
 				if (cap >= max) {
-					dcm_seterr(err, errlen, "deflated "
+					errfmt(err, errlen, "deflated "
 					    "dataset inflates past the limit of "
 					    "%zu bytes", max);
 					goto fail;
@@ -486,7 +471,7 @@ dcm_inflate(const unsigned char *p, size_t len, size_t max,
 					cap = max;
 				if ((nb = (unsigned char *)realloc(b, cap)) ==
 				    NULL) {
-					dcm_seterr(err, errlen, "out of memory "
+					errfmt(err, errlen, "out of memory "
 					    "inflating the dataset");
 					goto fail;
 				}
@@ -504,7 +489,7 @@ dcm_inflate(const unsigned char *p, size_t len, size_t max,
 		    z.avail_in == 0 && n > 0))
 			break;
 		if (attempt == 1 || n > 0) {
-			dcm_seterr(err, errlen, "deflated dataset is "
+			errfmt(err, errlen, "deflated dataset is "
 			    "corrupt (%s)", z.msg ? z.msg : "bad data");
 			goto fail;
 		}
@@ -537,7 +522,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 
 	memset(sc, 0, sizeof(*sc));
 	if (len == 0) {
-		dcm_seterr(err, errlen, "empty file");
+		errfmt(err, errlen, "empty file");
 		return -1;
 	}
 	if (len >= 132 && memcmp(p + 128, "DICM", 4) == 0)
@@ -545,7 +530,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 	while (len - pos >= 8 && dcm_rd16(p + pos, 0) == 0x0002) {
 		if (dcm_explicit_header(p + pos, len - pos, 0, &evr, &hdr,
 		    &vl) == -1 || vl == DCM_UNDEF || vl > len - pos - hdr) {
-			dcm_seterr(err, errlen, "file meta information "
+			errfmt(err, errlen, "file meta information "
 			    "element (0002,%04x) runs past the end of the "
 			    "file", dcm_rd16(p + pos + 2, 0));
 			return -1;
@@ -562,7 +547,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		pos += hdr + vl;
 	}
 	if (pos == 0 && len < 8) {
-		dcm_seterr(err, errlen, "file is too short to be DICOM "
+		errfmt(err, errlen, "file is too short to be DICOM "
 		    "(%zu bytes)", len);
 		return -1;
 	}
@@ -588,7 +573,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		big = gbe < gle;
 		if (pos == 0 && ((big ? gbe : gle) > 0x0028 ||
 		    ((big ? gbe : gle) & 1))) {
-			dcm_seterr(err, errlen, "not a DICOM file: no "
+			errfmt(err, errlen, "not a DICOM file: no "
 			    "preamble or meta header, and the data does not "
 			    "start with a DICOM element");
 			return -1;
@@ -599,7 +584,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		    p[pos + 5] >= 'A' && p[pos + 5] <= 'Z';
 	}
 	if (pos == len && !sc->has_meta) {
-		dcm_seterr(err, errlen, "no DICOM dataset in the file");
+		errfmt(err, errlen, "no DICOM dataset in the file");
 		return -1;
 	}
 	if (dcm_prescan_dataset(p, len, pos, explicit_vr, big, lim->max_depth,
@@ -625,19 +610,19 @@ dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 	OFCondition		 cond;
 
 	if (dcm_global_init() == -1) {
-		dcm_seterr(err, errlen, "DCMTK's data dictionary is not "
+		errfmt(err, errlen, "DCMTK's data dictionary is not "
 		    "loaded (check DCMDICTPATH)");
 		return NULL;
 	}
 	if (len > lim->max_file) {
-		dcm_seterr(err, errlen, "file is %zu bytes, over the limit of "
+		errfmt(err, errlen, "file is %zu bytes, over the limit of "
 		    "%zu", len, lim->max_file);
 		return NULL;
 	}
 	if (dcm_prescan(p, len, lim, sc, err, errlen) == -1)
 		return NULL;
 	if ((ff = new (std::nothrow) DcmFileFormat()) == NULL) {
-		dcm_seterr(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (sc->deflated) {
@@ -658,12 +643,12 @@ dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		ff->transferEnd();
 	}
 	if (cond.bad()) {
-		dcm_seterr(err, errlen, "not a readable DICOM file: %s",
+		errfmt(err, errlen, "not a readable DICOM file: %s",
 		    cond.text());
 		goto fail;
 	}
 	if (ff->getDataset()->card() == 0) {
-		dcm_seterr(err, errlen, "the DICOM dataset is empty");
+		errfmt(err, errlen, "the DICOM dataset is empty");
 		goto fail;
 	}
 	return ff;
@@ -945,7 +930,7 @@ dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 
 	dcm_lim_set(lim, ul);
 	if (buf == NULL && len != 0) {
-		dcm_seterr(err, errlen, "no data");
+		errfmt(err, errlen, "no data");
 		return NULL;
 	}
 	if ((ff = dcm_parse((const unsigned char *)buf, len, lim, sc, err,
@@ -980,9 +965,9 @@ dcm_read_info_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 	try {
 		return dcm_read_info_mem_x(buf, len, ul, info, err, errlen);
 	} catch (const std::bad_alloc &) {
-		dcm_seterr(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 	} catch (...) {
-		dcm_seterr(err, errlen, "internal error in DCMTK");
+		errfmt(err, errlen, "internal error in DCMTK");
 	}
 	return -1;
 }
@@ -1026,30 +1011,30 @@ dcm_lut_load(DcmDataset *ds, int sgnd, struct dcm_lut *lut, char *err,
 	    dcm_get_xs(it, DCM_LUTDescriptor, 0, 0, &d0) == -1 ||
 	    dcm_get_xs(it, DCM_LUTDescriptor, 1, sgnd, &d1) == -1 ||
 	    dcm_get_xs(it, DCM_LUTDescriptor, 2, 0, &d2) == -1) {
-		dcm_seterr(err, errlen, "Modality LUT Sequence has no valid "
+		errfmt(err, errlen, "Modality LUT Sequence has no valid "
 		    "LUT Descriptor");
 		return -1;
 	}
 	if (it->findAndGetUint16Array(DCM_LUTData, data, &cnt).bad() ||
 	    data == NULL || cnt == 0) {
-		dcm_seterr(err, errlen, "Modality LUT Sequence has no LUT "
+		errfmt(err, errlen, "Modality LUT Sequence has no LUT "
 		    "Data");
 		return -1;
 	}
 	lut->n = d0 == 0 ? 65536 : (size_t)d0;
 	lut->first = d1;
 	if (d2 < 1 || d2 > 16) {
-		dcm_seterr(err, errlen, "Modality LUT entries of %ld bits are "
+		errfmt(err, errlen, "Modality LUT entries of %ld bits are "
 		    "not supported", d2);
 		return -1;
 	}
 	if (cnt != lut->n && !(d2 <= 8 && cnt == (lut->n + 1) / 2)) {
-		dcm_seterr(err, errlen, "Modality LUT Data holds %lu values "
+		errfmt(err, errlen, "Modality LUT Data holds %lu values "
 		    "but its descriptor announces %zu", cnt, lut->n);
 		return -1;
 	}
 	if ((lut->v = (float *)malloc(lut->n * sizeof(float))) == NULL) {
-		dcm_seterr(err, errlen, "out of memory for the Modality LUT");
+		errfmt(err, errlen, "out of memory for the Modality LUT");
 		return -1;
 	}
 	for (i = 0; i < lut->n; i++) {
@@ -1149,13 +1134,13 @@ dcm_frame_fragments(DcmPixelSequence *ps, int frames, int f,
 	*outlen = 0;
 	nfrag = ps->card();
 	if (nfrag < 2) {
-		dcm_seterr(err, errlen, "encapsulated pixel data has no "
+		errfmt(err, errlen, "encapsulated pixel data has no "
 		    "fragments");
 		goto fail;
 	}
 	nfrag--;	/* item 0 is the Basic Offset Table */
 	if (ps->getItem(pi, 0).bad() || pi == NULL) {
-		dcm_seterr(err, errlen, "no Basic Offset Table item");
+		errfmt(err, errlen, "no Basic Offset Table item");
 		goto fail;
 	}
 	hasbot = pi->getLength() / 4 >= (Uint32)frames &&
@@ -1180,7 +1165,7 @@ dcm_frame_fragments(DcmPixelSequence *ps, int frames, int f,
 			off += 8 + (size_t)pi->getLength();
 		}
 		if (!seen) {
-			dcm_seterr(err, errlen, "Basic Offset Table entry of "
+			errfmt(err, errlen, "Basic Offset Table entry of "
 			    "frame %d points between fragments", f);
 			goto fail;
 		}
@@ -1206,7 +1191,7 @@ dcm_frame_fragments(DcmPixelSequence *ps, int frames, int f,
 				last = k;
 		}
 		if (first == 0) {
-			dcm_seterr(err, errlen, "cannot find the fragments of "
+			errfmt(err, errlen, "cannot find the fragments of "
 			    "frame %d (no offset table, %lu fragments for %d "
 			    "frames)", f, nfrag, frames);
 			goto fail;
@@ -1219,7 +1204,7 @@ dcm_frame_fragments(DcmPixelSequence *ps, int frames, int f,
 		total += pi->getLength();
 	}
 	if ((b = (unsigned char *)malloc(total ? total : 1)) == NULL) {
-		dcm_seterr(err, errlen, "out of memory for frame %d", f);
+		errfmt(err, errlen, "out of memory for frame %d", f);
 		goto fail;
 	}
 	n = 0;
@@ -1277,39 +1262,39 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 	memset(&ji, 0, sizeof(ji));
 	*out = NULL;
 	if (!in->has_pixels) {
-		dcm_seterr(err, errlen, "no pixel data");
+		errfmt(err, errlen, "no pixel data");
 		goto fail;
 	}
 	if (in->rows < 1 || in->cols < 1) {
-		dcm_seterr(err, errlen, "invalid image size %dx%d (Rows, "
+		errfmt(err, errlen, "invalid image size %dx%d (Rows, "
 		    "Columns)", in->cols, in->rows);
 		goto fail;
 	}
 	if (in->frames < 1) {
-		dcm_seterr(err, errlen, "invalid Number of Frames");
+		errfmt(err, errlen, "invalid Number of Frames");
 		goto fail;
 	}
 	if (f < 0 || f >= in->frames) {
-		dcm_seterr(err, errlen, "frame %d does not exist (the image "
+		errfmt(err, errlen, "frame %d does not exist (the image "
 		    "has %d)", f, in->frames);
 		goto fail;
 	}
 	if (in->bits_allocated != 8 && in->bits_allocated != 16 &&
 	    in->bits_allocated != 32) {
-		dcm_seterr(err, errlen, "Bits Allocated %d is not supported",
+		errfmt(err, errlen, "Bits Allocated %d is not supported",
 		    in->bits_allocated);
 		goto fail;
 	}
 	if (in->bits_stored < 1 || in->bits_stored > in->bits_allocated ||
 	    in->high_bit >= in->bits_allocated ||
 	    in->high_bit + 1 < in->bits_stored) {
-		dcm_seterr(err, errlen, "inconsistent Bits Stored %d, High "
+		errfmt(err, errlen, "inconsistent Bits Stored %d, High "
 		    "Bit %d for Bits Allocated %d", in->bits_stored,
 		    in->high_bit, in->bits_allocated);
 		goto fail;
 	}
 	if (in->pixel_representation != 0 && in->pixel_representation != 1) {
-		dcm_seterr(err, errlen, "invalid Pixel Representation %d",
+		errfmt(err, errlen, "invalid Pixel Representation %d",
 		    in->pixel_representation);
 		goto fail;
 	}
@@ -1320,14 +1305,14 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 	    strcmp(in->photometric, "MONOCHROME2") == 0 ||
 	    (in->photometric[0] == '\0' && spp == 1)) {
 		if (spp != 1) {
-			dcm_seterr(err, errlen, "%s with %d samples per pixel",
+			errfmt(err, errlen, "%s with %d samples per pixel",
 			    in->photometric, spp);
 			goto fail;
 		}
 	} else if (strcmp(in->photometric, "RGB") == 0 ||
 	    strncmp(in->photometric, "YBR_", 4) == 0) {
 		if (spp != 3) {
-			dcm_seterr(err, errlen, "%s with %d samples per pixel",
+			errfmt(err, errlen, "%s with %d samples per pixel",
 			    in->photometric, spp);
 			goto fail;
 		}
@@ -1336,33 +1321,33 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 		if (strstr(in->photometric, "422") != NULL ||
 		    strstr(in->photometric, "420") != NULL) {
 			if (!in->compressed) {
-				dcm_seterr(err, errlen, "uncompressed %s "
+				errfmt(err, errlen, "uncompressed %s "
 				    "(subsampled colour) is not supported",
 				    in->photometric);
 				goto fail;
 			}
 		}
 	} else {
-		dcm_seterr(err, errlen, "photometric interpretation '%s' is "
+		errfmt(err, errlen, "photometric interpretation '%s' is "
 		    "not supported (monochrome, RGB and YBR only)",
 		    in->photometric);
 		goto fail;
 	}
 	npix = (size_t)in->rows * (size_t)in->cols;
 	if (npix > lim->max_pixels) {
-		dcm_seterr(err, errlen, "image of %dx%d is over the limit of "
+		errfmt(err, errlen, "image of %dx%d is over the limit of "
 		    "%zu pixels", in->cols, in->rows, lim->max_pixels);
 		goto fail;
 	}
 	fbytes = npix * (size_t)spp * (size_t)(in->bits_allocated / 8);
 	if (fbytes > UINT32_MAX - 1) {
-		dcm_seterr(err, errlen, "a frame of %zu bytes is too large",
+		errfmt(err, errlen, "a frame of %zu bytes is too large",
 		    fbytes);
 		goto fail;
 	}
 	if (ds->findAndGetElement(DCM_PixelData, el).bad() || el == NULL ||
 	    el->ident() != EVR_PixelData) {
-		dcm_seterr(err, errlen, "no pixel data");
+		errfmt(err, errlen, "no pixel data");
 		goto fail;
 	}
 	pd = OFstatic_cast(DcmPixelData *, el);
@@ -1379,7 +1364,7 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 	    dcm_lut_load(ds, fmt.sgnd, &lut, err, errlen) == -1)
 		goto fail;
 	if ((o = (float *)malloc(npix * sizeof(float))) == NULL) {
-		dcm_seterr(err, errlen, "out of memory for a %dx%d frame",
+		errfmt(err, errlen, "out of memory for a %dx%d frame",
 		    in->cols, in->rows);
 		goto fail;
 	}
@@ -1387,7 +1372,7 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 	if (in->compressed && dcm_is_j2k(xfer)) {
 		if (pd->getEncapsulatedRepresentation(xfer, NULL, ps).bad() ||
 		    ps == NULL) {
-			dcm_seterr(err, errlen, "JPEG 2000 pixel data is not "
+			errfmt(err, errlen, "JPEG 2000 pixel data is not "
 			    "encapsulated");
 			goto fail;
 		}
@@ -1425,7 +1410,7 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 
 		if (cond.bad() || pd->getUint8Array(arr).bad() ||
 		    arr == NULL || pd->getLength() < fbytes) {
-			dcm_seterr(err, errlen, "cannot decode the image "
+			errfmt(err, errlen, "cannot decode the image "
 			    "(%s)%s%s",
 			    dcm_ts_name(DcmXfer(xfer).getXferID()),
 			    cond.bad() ? ": " : "", cond.bad() ? cond.text() :
@@ -1440,13 +1425,13 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 	} else if (in->compressed) {
 		if (pd->getUncompressedFrameSize(ds, dsize).bad() ||
 		    dsize < fbytes) {
-			dcm_seterr(err, errlen, "cannot size the decoded "
+			errfmt(err, errlen, "cannot size the decoded "
 			    "frame");
 			goto fail;
 		}
 		if ((own = (unsigned char *)malloc((size_t)dsize + 1)) ==
 		    NULL) {
-			dcm_seterr(err, errlen, "out of memory for frame %d",
+			errfmt(err, errlen, "out of memory for frame %d",
 			    f);
 			goto fail;
 		}
@@ -1455,7 +1440,7 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 			    (Uint32)f, start, own, dsize + 1, model);
 
 			if (cond.bad()) {
-				dcm_seterr(err, errlen, "cannot decode frame "
+				errfmt(err, errlen, "cannot decode frame "
 				    "%d (%s): %s", f,
 				    dcm_ts_name(DcmXfer(xfer).getXferID()),
 				    cond.text());
@@ -1473,7 +1458,7 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 		    (unsigned long long)in->frames;
 		if (pd->getUint8Array(arr).bad() || arr == NULL ||
 		    (unsigned long long)pd->getLength() < need) {
-			dcm_seterr(err, errlen, "Pixel Data holds %lu bytes "
+			errfmt(err, errlen, "Pixel Data holds %lu bytes "
 			    "but %dx%d x %d frame(s) of %d-bit samples need "
 			    "%llu", (unsigned long)pd->getLength(), in->cols,
 			    in->rows, in->frames, in->bits_allocated, need);
@@ -1486,7 +1471,7 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 		if (big && fmt.bytes > 1 && (fmt.bytes == 4 ||
 		    pd->getVR() == EVR_OB)) {
 			if ((own = (unsigned char *)malloc(fbytes)) == NULL) {
-				dcm_seterr(err, errlen, "out of memory for "
+				errfmt(err, errlen, "out of memory for "
 				    "frame %d", f);
 				goto fail;
 			}
@@ -1581,9 +1566,9 @@ dcm_read_frame_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 		return dcm_read_frame_mem_x(buf, len, ul, frame, out, info,
 		    err, errlen);
 	} catch (const std::bad_alloc &) {
-		dcm_seterr(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 	} catch (...) {
-		dcm_seterr(err, errlen, "internal error in DCMTK");
+		errfmt(err, errlen, "internal error in DCMTK");
 	}
 	free(*out);
 	*out = NULL;
@@ -1690,7 +1675,7 @@ dcm_net_listen(int port, int fork_each, char *err, size_t errlen)
 	OFCondition	 cond;
 
 	if (dcm_global_init() == -1) {
-		dcm_seterr(err, errlen, "DICOM library failed to initialise");
+		errfmt(err, errlen, "DICOM library failed to initialise");
 		return NULL;
 	}
 	/* DCMTK reads this when it opens each connection: without it,
@@ -1700,12 +1685,12 @@ dcm_net_listen(int port, int fork_each, char *err, size_t errlen)
 	 * association would only add a DNS delay. */
 	dcmDisableGethostbyaddr.set(OFTrue);
 	if ((n = (struct dcm_net *)calloc(1, sizeof(*n))) == NULL) {
-		dcm_seterr(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 		return NULL;
 	}
 	cond = ASC_initializeNetwork(NET_ACCEPTOR, port, 30, &n->net);
 	if (cond.bad()) {
-		dcm_seterr(err, errlen, "%s", cond.text());
+		errfmt(err, errlen, "%s", cond.text());
 		free(n);
 		return NULL;
 	}
@@ -1737,7 +1722,7 @@ dcm_net_accept(struct dcm_net *n, int timeout, struct dcm_assoc **out,
 		return DCM_ACCEPT_FORKED;
 	}
 	if (cond.bad()) {
-		dcm_seterr(err, errlen, "%s", cond.text());
+		errfmt(err, errlen, "%s", cond.text());
 		if (as != NULL) {
 			(void)ASC_dropAssociation(as);
 			(void)ASC_destroyAssociation(&as);
@@ -1745,7 +1730,7 @@ dcm_net_accept(struct dcm_net *n, int timeout, struct dcm_assoc **out,
 		return -1;
 	}
 	if ((*out = (struct dcm_assoc *)calloc(1, sizeof(**out))) == NULL) {
-		dcm_seterr(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 		(void)ASC_abortAssociation(as);
 		(void)ASC_dropAssociation(as);
 		(void)ASC_destroyAssociation(&as);
@@ -1842,7 +1827,7 @@ dcm_assoc_accept(struct dcm_assoc *a, const char *our_ae,
 	if (cond.good())
 		cond = ASC_acknowledgeAssociation(a->as);
 	if (cond.bad()) {
-		dcm_seterr(err, errlen, "%s", cond.text());
+		errfmt(err, errlen, "%s", cond.text());
 		return -1;
 	}
 	a->accepted = 1;
@@ -1965,16 +1950,16 @@ dcm_assoc_serve(struct dcm_assoc *a, const char *spool, int timeout,
 			return 0;
 		}
 		if (cond == DUL_PEERABORTEDASSOCIATION) {
-			dcm_seterr(err, errlen, "aborted by the peer");
+			errfmt(err, errlen, "aborted by the peer");
 			return -1;
 		}
 		if (cond == DIMSE_NODATAAVAILABLE) {
-			dcm_seterr(err, errlen, "no message for %d s", timeout);
+			errfmt(err, errlen, "no message for %d s", timeout);
 			(void)ASC_abortAssociation(a->as);
 			return -1;
 		}
 		if (cond.bad()) {
-			dcm_seterr(err, errlen, "%s", cond.text());
+			errfmt(err, errlen, "%s", cond.text());
 			(void)ASC_abortAssociation(a->as);
 			return -1;
 		}
@@ -1988,13 +1973,13 @@ dcm_assoc_serve(struct dcm_assoc *a, const char *spool, int timeout,
 			    spool, timeout, fn, arg, &seq);
 			break;
 		default:
-			dcm_seterr(err, errlen, "unsupported DIMSE command"
+			errfmt(err, errlen, "unsupported DIMSE command"
 			    " 0x%04x", (unsigned)msg.CommandField);
 			(void)ASC_abortAssociation(a->as);
 			return -1;
 		}
 		if (cond.bad()) {
-			dcm_seterr(err, errlen, "%s", cond.text());
+			errfmt(err, errlen, "%s", cond.text());
 			(void)ASC_abortAssociation(a->as);
 			return -1;
 		}

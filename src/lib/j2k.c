@@ -12,6 +12,7 @@
 #include <openjpeg.h>
 
 #include "j2k.h"
+#include "log.h"
 
 struct j2k_mem {
 	const unsigned char	*p;
@@ -22,18 +23,6 @@ struct j2k_mem {
 struct j2k_msg {
 	char	 text[160];
 };
-
-static void
-j2k_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static OPJ_SIZE_T
 j2k_mem_read(void *dst, OPJ_SIZE_T n, void *user)
@@ -117,13 +106,13 @@ j2k_decode(const void *buf, size_t len, int width, int height, int ncomp,
 	memset(img, 0, sizeof(*img));
 	msg.text[0] = '\0';
 	if (len < 12) {
-		j2k_seterr(err, errlen, "JPEG 2000 frame is too short "
+		errfmt(err, errlen, "JPEG 2000 frame is too short "
 		    "(%zu bytes)", len);
 		goto fail;
 	}
 	jp2 = memcmp(p, jp2sig, sizeof(jp2sig)) == 0;
 	if (!jp2 && !(p[0] == 0xff && p[1] == 0x4f)) {
-		j2k_seterr(err, errlen, "JPEG 2000 frame does not start with "
+		errfmt(err, errlen, "JPEG 2000 frame does not start with "
 		    "a codestream or JP2 signature");
 		goto fail;
 	}
@@ -132,7 +121,7 @@ j2k_decode(const void *buf, size_t len, int width, int height, int ncomp,
 	m.pos = 0;
 	if ((st = opj_stream_create(OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_TRUE)) ==
 	    NULL) {
-		j2k_seterr(err, errlen, "out of memory for the JPEG 2000 "
+		errfmt(err, errlen, "out of memory for the JPEG 2000 "
 		    "stream");
 		goto fail;
 	}
@@ -143,7 +132,7 @@ j2k_decode(const void *buf, size_t len, int width, int height, int ncomp,
 	opj_stream_set_seek_function(st, j2k_mem_seek);
 	if ((codec = opj_create_decompress(jp2 ? OPJ_CODEC_JP2 :
 	    OPJ_CODEC_J2K)) == NULL) {
-		j2k_seterr(err, errlen, "cannot create a JPEG 2000 decoder");
+		errfmt(err, errlen, "cannot create a JPEG 2000 decoder");
 		goto fail;
 	}
 	opj_set_error_handler(codec, j2k_on_error, &msg);
@@ -152,7 +141,7 @@ j2k_decode(const void *buf, size_t len, int width, int height, int ncomp,
 	opj_set_default_decoder_parameters(&prm);
 	if (!opj_setup_decoder(codec, &prm) ||
 	    !opj_read_header(st, codec, &oi) || oi == NULL) {
-		j2k_seterr(err, errlen, "invalid JPEG 2000 header%s%s",
+		errfmt(err, errlen, "invalid JPEG 2000 header%s%s",
 		    msg.text[0] ? ": " : "", msg.text);
 		goto fail;
 	}
@@ -160,7 +149,7 @@ j2k_decode(const void *buf, size_t len, int width, int height, int ncomp,
 	    oi->x1 < oi->x0 || oi->y1 < oi->y0 ||
 	    oi->x1 - oi->x0 != (OPJ_UINT32)width ||
 	    oi->y1 - oi->y0 != (OPJ_UINT32)height) {
-		j2k_seterr(err, errlen, "JPEG 2000 image is %ux%u with %u "
+		errfmt(err, errlen, "JPEG 2000 image is %ux%u with %u "
 		    "component(s) but the DICOM header says %dx%d with %d",
 		    oi->x1 - oi->x0, oi->y1 - oi->y0, oi->numcomps,
 		    width, height, ncomp);
@@ -169,14 +158,14 @@ j2k_decode(const void *buf, size_t len, int width, int height, int ncomp,
 	for (c = 0; c < ncomp; c++) {
 		if (oi->comps[c].dx != 1 || oi->comps[c].dy != 1 ||
 		    oi->comps[c].prec < 1 || oi->comps[c].prec > 31) {
-			j2k_seterr(err, errlen, "JPEG 2000 component %d is "
+			errfmt(err, errlen, "JPEG 2000 component %d is "
 			    "subsampled or has %u-bit precision, which is "
 			    "not supported", c, oi->comps[c].prec);
 			goto fail;
 		}
 	}
 	if (!opj_decode(codec, st, oi)) {
-		j2k_seterr(err, errlen, "JPEG 2000 decoding failed%s%s",
+		errfmt(err, errlen, "JPEG 2000 decoding failed%s%s",
 		    msg.text[0] ? ": " : "", msg.text);
 		goto fail;
 	}
@@ -186,7 +175,7 @@ j2k_decode(const void *buf, size_t len, int width, int height, int ncomp,
 	for (c = 0; c < ncomp; c++) {
 		if (oi->comps[c].data == NULL || oi->comps[c].w !=
 		    (OPJ_UINT32)width || oi->comps[c].h != (OPJ_UINT32)height) {
-			j2k_seterr(err, errlen, "JPEG 2000 decoder returned "
+			errfmt(err, errlen, "JPEG 2000 decoder returned "
 			    "an incomplete component %d", c);
 			goto fail;
 		}
@@ -194,7 +183,7 @@ j2k_decode(const void *buf, size_t len, int width, int height, int ncomp,
 	if (plane > SIZE_MAX / sizeof(int32_t) / (size_t)ncomp ||
 	    (img->data = malloc(plane * (size_t)ncomp * sizeof(int32_t))) ==
 	    NULL) {
-		j2k_seterr(err, errlen, "out of memory for a %dx%d JPEG 2000 "
+		errfmt(err, errlen, "out of memory for a %dx%d JPEG 2000 "
 		    "frame", width, height);
 		goto fail;
 	}

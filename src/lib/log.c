@@ -73,3 +73,15 @@ log_msg(enum log_level l, const char *fmt, ...)
 		line[sizeof(line) - 2] = '\n', n = sizeof(line) - 1;
 	(void)write(STDERR_FILENO, line, (size_t)n);
 }
+
+void
+errfmt(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

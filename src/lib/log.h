@@ -7,6 +7,12 @@
 #ifndef ZY_LOG_H
 #define ZY_LOG_H
 
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum log_level {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARN,
@@ -31,5 +37,15 @@ void	 log_msg(enum log_level, const char *, ...)
 #define log_warnx(...)	log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* Format a reason into a caller's error buffer (err may be NULL or
+ * errlen 0: then nothing is written).  For functions that report why
+ * they failed instead of logging. */
+void	 errfmt(char *err, size_t errlen, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* ZY_LOG_H */

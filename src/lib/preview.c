@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "preview.h"
 #include "series.h"
+#include "log.h"
 
 #define PREVIEW_BINS	16384
 
@@ -26,21 +27,6 @@ const struct window_def preview_windows[WINDOW__MAX] = {
 	{ "bone",	 "骨窗",	400,	1800 },
 	{ "auto",	 "自动",	NAN,	NAN },
 };
-
-static void	 preview_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-preview_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int
 preview_window_parse(const char *name)
@@ -189,16 +175,16 @@ preview_render(const struct series_volume *v, int slice, double center,
 	if (pix != NULL)
 		*pix = NULL;
 	if (v == NULL || pix == NULL || pw == NULL || ph == NULL) {
-		preview_err(err, errlen, "no volume");
+		errfmt(err, errlen, "no volume");
 		goto fail;
 	}
 	if (slice < 0 || slice >= v->nz) {
-		preview_err(err, errlen, "slice %d outside 0..%d", slice,
+		errfmt(err, errlen, "slice %d outside 0..%d", slice,
 		    v->nz - 1);
 		goto fail;
 	}
 	if (!isfinite(center) || !isfinite(width) || width < 1) {
-		preview_err(err, errlen, "bad window %g/%g", center, width);
+		errfmt(err, errlen, "bad window %g/%g", center, width);
 		goto fail;
 	}
 	nx = v->nx;
@@ -217,7 +203,7 @@ preview_render(const struct series_volume *v, int slice, double center,
 	    (tmp = malloc((size_t)ow * (size_t)ny * sizeof(*tmp))) == NULL ||
 	    (col = malloc((size_t)ny * sizeof(*col))) == NULL ||
 	    (cout = malloc((size_t)oh * sizeof(*cout))) == NULL) {
-		preview_err(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 		goto fail;
 	}
 	/* Window each row, shrink it across, then shrink each column. */
@@ -418,7 +404,7 @@ preview_png(const struct series_volume *v, int slice, double center,
 	    err, errlen) == -1)
 		goto fail;
 	if (preview_png_encode(pix, w, h, out) == -1) {
-		preview_err(err, errlen, "PNG encoding failed (memory or "
+		errfmt(err, errlen, "PNG encoding failed (memory or "
 		    "buffer cap)");
 		goto fail;
 	}
@@ -440,24 +426,24 @@ preview_png_file(const struct series_volume *v, int slice, double center,
 
 	buf_init(&b, 0);
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		preview_err(err, errlen, "path too long");
+		errfmt(err, errlen, "path too long");
 		goto fail;
 	}
 	if (preview_png(v, slice, center, width, max_edge, &b, err,
 	    errlen) == -1)
 		goto fail;
 	if ((fp = fopen(tmp, "wb")) == NULL) {
-		preview_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		errfmt(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	made = 1;
 	bad = fwrite(b.data, 1, b.len, fp) != b.len;
 	if (fclose(fp) == EOF || bad) {
-		preview_err(err, errlen, "%s: write failed", tmp);
+		errfmt(err, errlen, "%s: write failed", tmp);
 		goto fail;
 	}
 	if (rename(tmp, path) == -1) {
-		preview_err(err, errlen, "%s: %s", path, strerror(errno));
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	buf_free(&b);

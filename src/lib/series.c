@@ -16,6 +16,7 @@
 
 #include "dicom.h"
 #include "series.h"
+#include "log.h"
 
 #define SERIES_MAX_VOXELS	((size_t)512 * 512 * 2048)
 #define SERIES_GAP_FACTOR	1.5
@@ -32,21 +33,6 @@ static const char *const warn_names[SERIES_WARN__MAX] = {
 	"tilt_tag", "no_position", "spacing_assumed", "instance_order",
 	"padding", "no_pixel_spacing", "multiframe", "frame_of_reference"
 };
-
-static void	 series_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-series_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Append a warning; en and zh are already formatted.  Returns 0 or -1. */
 static int
@@ -192,18 +178,18 @@ series_check_mixed(const char *const *paths, const struct dcm_info *in,
 	for (i = 0; i < n; i++) {
 		b = &in[i];
 		if (b->rows <= 0 || b->cols <= 0 || !b->has_pixels) {
-			series_err(err, errlen, "%s: no image", paths[i]);
+			errfmt(err, errlen, "%s: no image", paths[i]);
 			return -1;
 		}
 		if (n > 1 && b->frames > 1) {
-			series_err(err, errlen, "%s: a multi-frame file in a "
+			errfmt(err, errlen, "%s: a multi-frame file in a "
 			    "series of %zu files", paths[i], n);
 			return -1;
 		}
 		if (i == 0)
 			continue;
 		if (b->rows != a->rows || b->cols != a->cols) {
-			series_err(err, errlen, "mixed geometry: %s is %dx%d, "
+			errfmt(err, errlen, "mixed geometry: %s is %dx%d, "
 			    "%s is %dx%d", paths[0], a->cols, a->rows,
 			    paths[i], b->cols, b->rows);
 			return -1;
@@ -215,7 +201,7 @@ series_check_mixed(const char *const *paths, const struct dcm_info *in,
 		    SERIES_SPACING_TOL ||
 		    fabs(a->pixel_spacing[1] - b->pixel_spacing[1]) >
 		    SERIES_SPACING_TOL))) {
-			series_err(err, errlen, "mixed geometry: pixel spacing "
+			errfmt(err, errlen, "mixed geometry: pixel spacing "
 			    "%g\\%g in %s, %g\\%g in %s", a->pixel_spacing[0],
 			    a->pixel_spacing[1], paths[0],
 			    b->pixel_spacing[0], b->pixel_spacing[1],
@@ -226,7 +212,7 @@ series_check_mixed(const char *const *paths, const struct dcm_info *in,
 			for (k = 0; k < 6; k++)
 				if (fabs(a->iop[k] - b->iop[k]) >
 				    SERIES_IOP_TOL) {
-					series_err(err, errlen, "mixed "
+					errfmt(err, errlen, "mixed "
 					    "geometry: orientation differs "
 					    "between %s and %s", paths[0],
 					    paths[i]);
@@ -549,19 +535,19 @@ series_fill(struct series_volume *v, const char *const *paths,
 
 	if ((in = malloc(sizeof(*in))) == NULL ||
 	    (pad = calloc((size_t)v->nz, sizeof(*pad))) == NULL) {
-		series_err(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (k = 0; k < v->nz; k++) {
 		dst = v->vox + plane * (size_t)k;
 		if (dcm_read_frame(paths[v->slices[k].file], lim,
 		    v->slices[k].frame, &px, in, why, sizeof(why)) == -1) {
-			series_err(err, errlen, "%s: %s",
+			errfmt(err, errlen, "%s: %s",
 			    paths[v->slices[k].file], why);
 			goto fail;
 		}
 		if (in->cols != v->nx || in->rows != v->ny) {
-			series_err(err, errlen, "%s: image size changed while "
+			errfmt(err, errlen, "%s: image size changed while "
 			    "loading", paths[v->slices[k].file]);
 			goto fail;
 		}
@@ -583,7 +569,7 @@ series_fill(struct series_volume *v, const char *const *paths,
 	}
 	if (v->padding_voxels > 0 &&
 	    series_pad_replace(v, pad, lo, hi) == -1) {
-		series_err(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 		goto fail;
 	}
 	free(in);
@@ -616,11 +602,11 @@ series_load(const char *const *paths, size_t n,
 	if (out != NULL)
 		*out = NULL;
 	if (paths == NULL || n == 0 || out == NULL) {
-		series_err(err, errlen, "no files");
+		errfmt(err, errlen, "no files");
 		goto fail;
 	}
 	if (n > INT32_MAX) {
-		series_err(err, errlen, "too many files");
+		errfmt(err, errlen, "too many files");
 		goto fail;
 	}
 	if (opts != NULL && opts->max_voxels > 0)
@@ -630,17 +616,17 @@ series_load(const char *const *paths, size_t n,
 
 	if ((in = calloc(n, sizeof(*in))) == NULL ||
 	    (v = calloc(1, sizeof(*v))) == NULL) {
-		series_err(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
 		if (paths[i] == NULL) {
-			series_err(err, errlen, "path %zu is NULL", i);
+			errfmt(err, errlen, "path %zu is NULL", i);
 			goto fail;
 		}
 		if (dcm_read_info(paths[i], lim, &in[i], why,
 		    sizeof(why)) == -1) {
-			series_err(err, errlen, "%s: %s", paths[i], why);
+			errfmt(err, errlen, "%s: %s", paths[i], why);
 			goto fail;
 		}
 	}
@@ -768,13 +754,13 @@ series_load(const char *const *paths, size_t n,
 
 	nvox = (size_t)v->nx * (size_t)v->ny;
 	if (nvox > maxvox / (size_t)v->nz) {
-		series_err(err, errlen, "series too large: %dx%dx%d voxels, "
+		errfmt(err, errlen, "series too large: %dx%dx%d voxels, "
 		    "limit %zu", v->nx, v->ny, v->nz, maxvox);
 		goto fail;
 	}
 	nvox *= (size_t)v->nz;
 	if ((v->vox = malloc(nvox * sizeof(*v->vox))) == NULL) {
-		series_err(err, errlen, "out of memory for %zu voxels", nvox);
+		errfmt(err, errlen, "out of memory for %zu voxels", nvox);
 		goto fail;
 	}
 	if (series_fill(v, paths, lim, err, errlen) == -1)
@@ -785,7 +771,7 @@ series_load(const char *const *paths, size_t n,
 fail:
 	/* A failure that gave no reason was a failed allocation. */
 	if (err != NULL && errlen > 0 && err[0] == '\0')
-		series_err(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 	free(in);
 	series_free(v);
 	return -1;

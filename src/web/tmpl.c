@@ -25,6 +25,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "tmpl.h"
+#include "log.h"
 
 #define TMPL_OUTBUF	8192		/* render output coalescing buffer */
 #define TMPL_ESCBUF	512		/* buffer of the public escapers */
@@ -101,22 +102,6 @@ static int	render_nodes(struct tmpl_ctx *, const struct tmpl *, size_t,
 /*
  * Messages.
  */
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Output.
@@ -441,7 +426,7 @@ parse_fail(struct parse *ps, unsigned int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	seterr(ps->err, ps->errlen, "%s:%u: %s", ps->t->name, line, msg);
+	errfmt(ps->err, ps->errlen, "%s:%u: %s", ps->t->name, line, msg);
 	return -1;
 }
 
@@ -456,7 +441,7 @@ node_add(struct parse *ps, enum node_type type)
 		ncap = t->cap ? t->cap * 2 : 16;
 		if (ncap > SIZE_MAX / sizeof(*n) ||
 		    (n = realloc(t->nodes, ncap * sizeof(*n))) == NULL) {
-			seterr(ps->err, ps->errlen, "%s: out of memory",
+			errfmt(ps->err, ps->errlen, "%s: out of memory",
 			    t->name);
 			return NULL;
 		}
@@ -671,7 +656,7 @@ tmpl_set_add(struct tmpl_set *set, const char *name, const char *src,
 	size_t		 ncap;
 
 	if (tmpl_find(set, name, NULL) != NULL) {
-		seterr(err, errlen, "%s: duplicate template", name);
+		errfmt(err, errlen, "%s: duplicate template", name);
 		return -1;
 	}
 	if (set->n == set->cap) {
@@ -705,7 +690,7 @@ tmpl_set_add(struct tmpl_set *set, const char *name, const char *src,
 	set->linked = 0;
 	return 0;
 oom:
-	seterr(err, errlen, "%s: out of memory", name);
+	errfmt(err, errlen, "%s: out of memory", name);
 	return -1;
 }
 
@@ -738,12 +723,12 @@ link_visit(struct link *lk, size_t i, int depth)
 		if (nd->type != NODE_PARTIAL)
 			continue;
 		if (lk->color[nd->target] == GREY) {
-			seterr(lk->err, lk->errlen, "%s:%u: include cycle "
+			errfmt(lk->err, lk->errlen, "%s:%u: include cycle "
 			    "through '%s'", t->name, nd->line, nd->s);
 			return -1;
 		}
 		if (depth + 1 > TMPL_MAX_PARTIAL_DEPTH) {
-			seterr(lk->err, lk->errlen, "%s:%u: partials nested "
+			errfmt(lk->err, lk->errlen, "%s:%u: partials nested "
 			    "too deeply (max %d)", t->name, nd->line,
 			    TMPL_MAX_PARTIAL_DEPTH);
 			return -1;
@@ -754,7 +739,7 @@ link_visit(struct link *lk, size_t i, int depth)
 		if (lk->height[nd->target] + 1 > h)
 			h = lk->height[nd->target] + 1;
 		if (depth + h > TMPL_MAX_PARTIAL_DEPTH) {
-			seterr(lk->err, lk->errlen, "%s:%u: partials nested "
+			errfmt(lk->err, lk->errlen, "%s:%u: partials nested "
 			    "too deeply (max %d)", t->name, nd->line,
 			    TMPL_MAX_PARTIAL_DEPTH);
 			return -1;
@@ -782,7 +767,7 @@ tmpl_set_link(struct tmpl_set *set, char *err, size_t errlen)
 			if (nd->type != NODE_PARTIAL)
 				continue;
 			if (tmpl_find(set, nd->s, &nd->target) == NULL) {
-				seterr(err, errlen, "%s:%u: unknown partial "
+				errfmt(err, errlen, "%s:%u: unknown partial "
 				    "'%s'", t->name, nd->line, nd->s);
 				return -1;
 			}
@@ -794,7 +779,7 @@ tmpl_set_link(struct tmpl_set *set, char *err, size_t errlen)
 	lk.color = calloc(set->n ? set->n : 1, sizeof(*lk.color));
 	lk.height = calloc(set->n ? set->n : 1, sizeof(*lk.height));
 	if (lk.color == NULL || lk.height == NULL) {
-		seterr(err, errlen, "out of memory");
+		errfmt(err, errlen, "out of memory");
 		goto done;
 	}
 	for (i = 0; i < set->n; i++)
@@ -834,20 +819,20 @@ read_file(int dfd, const char *dir, const char *name, size_t *lenp,
 	int		 fd;
 
 	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC)) == -1) {
-		seterr(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
+		errfmt(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {
-		seterr(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
+		errfmt(err, errlen, "%s/%s: %s", dir, name, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > TMPL_MAXFILE) {
-		seterr(err, errlen, "%s/%s: not a regular file or too large",
+		errfmt(err, errlen, "%s/%s: not a regular file or too large",
 		    dir, name);
 		goto fail;
 	}
 	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
-		seterr(err, errlen, "%s/%s: out of memory", dir, name);
+		errfmt(err, errlen, "%s/%s: out of memory", dir, name);
 		goto fail;
 	}
 	while (len < (size_t)st.st_size) {
@@ -855,7 +840,7 @@ read_file(int dfd, const char *dir, const char *name, size_t *lenp,
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			seterr(err, errlen, "%s/%s: %s", dir, name,
+			errfmt(err, errlen, "%s/%s: %s", dir, name,
 			    strerror(errno));
 			goto fail;
 		}
@@ -884,7 +869,7 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 	int		  ok = 0;
 
 	if ((d = opendir(dir)) == NULL) {
-		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		errfmt(err, errlen, "%s: %s", dir, strerror(errno));
 		return NULL;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -924,7 +909,7 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 	ok = 1;
 	goto done;
 oom:
-	seterr(err, errlen, "%s: out of memory", dir);
+	errfmt(err, errlen, "%s: out of memory", dir);
 done:
 	closedir(d);
 	for (i = 0; i < n; i++)
