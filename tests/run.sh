@@ -96,14 +96,21 @@ export ZHIYING_SESSION_IDLE=8 ZHIYING_WORKERS=3
 if stack_start >"$OUT/stack.txt" 2>&1; then
 	trap stack_stop EXIT
 	export ZY_OUT=$OUT
-	node --test --test-reporter=tap tests/integration/ >"$OUT/integration.tap" 2>&1
-	read -r p f s < <(tap_counts "$OUT/integration.tap")
-	[ "$f" -eq 0 ] || grep -B2 -A25 '^not ok\|^    not ok' "$OUT/integration.tap" | head -120
-	count integration "$p" "$f" "$s"
-	node --test --test-reporter=tap tests/browser/ >"$OUT/browser.tap" 2>&1
-	read -r p f s < <(tap_counts "$OUT/browser.tap")
-	[ "$f" -eq 0 ] || grep -B2 -A25 '^not ok\|^    not ok' "$OUT/browser.tap" | head -80
-	count browser "$p" "$f" "$s"
+	# One file at a time: the files share one stack and its database,
+	# and some count what they made.
+	for suite in integration browser; do
+		: >"$OUT/$suite.tap"
+		sp=0 sf=0 ss=0
+		for t in tests/$suite/*.test.mjs; do
+			node --test --test-reporter=tap "$t" >"$OUT/$suite-$(basename "$t" .test.mjs).tap" 2>&1
+			read -r p f s < <(tap_counts "$OUT/$suite-$(basename "$t" .test.mjs).tap")
+			sp=$((sp + p)); sf=$((sf + f)); ss=$((ss + s))
+			cat "$OUT/$suite-$(basename "$t" .test.mjs).tap" >>"$OUT/$suite.tap"
+			[ "$f" -eq 0 ] || { echo "   $t:"; grep -B2 -A25 '^not ok\|^    not ok' \
+			    "$OUT/$suite-$(basename "$t" .test.mjs).tap" | head -80; }
+		done
+		count "$suite" "$sp" "$sf" "$ss"
+	done
 	stack_stop
 	trap - EXIT
 else

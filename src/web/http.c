@@ -33,7 +33,7 @@ static const char *const security_headers =
 
 static const char *const status_text[] = {
 	[200] = "OK", [303] = "See Other", [400] = "Bad Request",
-	[403] = "Forbidden", [404] = "Not Found",
+	[403] = "Forbidden", [404] = "Not Found", [409] = "Conflict",
 	[405] = "Method Not Allowed", [413] = "Payload Too Large",
 	[415] = "Unsupported Media Type", [500] = "Internal Server Error",
 	[503] = "Service Unavailable",

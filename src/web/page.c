@@ -114,25 +114,10 @@ page_home(struct req *r)
 }
 
 /*
- * The lists of the workflow: their columns as the manual describes them.
- * Their rows come from the applications of the workflow; until an
- * institution has any, each shows its empty state.
+ * A page whose rows come with a later release (统计): its columns and its
+ * empty state.  The workflow lists are in lists.c.
  */
 static const char *const list_columns[PAGE__MAX][10] = {
-	[PAGE_APPLY] = { "诊断号", "患者姓名", "检查类型", "保存时间",
-	    "操作" },
-	[PAGE_APPLICATIONS] = { "诊断号", "患者姓名", "性别", "年龄",
-	    "检查类型", "诊断模式", "申请时间", "状态", "操作" },
-	[PAGE_WORKLIST] = { "诊断号", "患者姓名", "申请医院", "检查类型",
-	    "申请时间", "状态", "请求协助", "锁定医生", "操作" },
-	[PAGE_REVIEW] = { "诊断号", "患者姓名", "申请医院", "报告医生",
-	    "提交时间", "操作" },
-	[PAGE_REPORTED] = { "诊断号", "患者姓名", "申请医院", "报告医生",
-	    "审核医生", "报告时间", "状态", "操作" },
-	[PAGE_DIAGNOSED] = { "诊断号", "患者姓名", "申请医院", "诊断医院",
-	    "报告时间", "状态", "操作" },
-	[PAGE_PRINT] = { "诊断号", "患者姓名", "检查类型", "报告时间",
-	    "状态", "操作" },
 	[PAGE_STATS] = { "机构", "申请数", "已报告", "已审核", "退回",
 	    "取消" },
 };

@@ -50,7 +50,33 @@ void		 page_list(struct req *);
 void		 page_admin_users(struct req *);
 void		 page_health(struct req *);
 /* applicant pages: apply.c, upload.c */
+void		 page_apply(struct req *);
+void		 page_app_view(struct req *);
+void		 page_app_cancel(struct req *);
+void		 page_app_edit(struct req *);
+void		 page_link_study(struct req *);
+void		 page_attachment(struct req *);
+void		 page_series_preview(struct req *);
+void		 page_upload_dicom(struct req *);
+void		 page_upload_attachment(struct req *);
 /* list pages: lists.c */
+void		 page_applications(struct req *);
+void		 page_worklist(struct req *);
+void		 page_review_list(struct req *);
+void		 page_reported(struct req *);
+void		 page_diagnosed(struct req *);
+void		 page_print_list(struct req *);
+void		 page_app_return(struct req *);
+void		 page_app_assist(struct req *);
+void		 page_filter_save(struct req *);
+void		 page_filter_delete(struct req *);
 /* report pages: report.c */
+void		 page_report(struct req *);
+void		 page_report_unlock(struct req *);
+void		 page_report_save(struct req *);
+void		 page_report_submit(struct req *);
+void		 page_review_decide(struct req *);
+void		 page_report_view(struct req *);
+void		 page_report_print(struct req *);
 
 #endif /* ZY_PAGES_H */

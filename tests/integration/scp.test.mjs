@@ -28,8 +28,14 @@ function storescu(aet, dir, extra = []) {
     '+sd', '+r', '+sp', '*.dcm', '127.0.0.1', SCP_PORT, dir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
 }
 
-const counts = () => sql(`SELECT (SELECT count(*) FROM studies), (SELECT count(*) FROM series),
-  (SELECT count(*) FROM instances), (SELECT coalesce(sum(instance_count), 0) FROM series)`)[0].map(Number);
+// What 清溪县人民医院 (QX_PACS) has in the index: other tests may share the
+// database, so every count here is scoped to the institutions it uses.
+const QX = `(SELECT id FROM institutions WHERE code = 'QX-PH')`;
+const counts = () => sql(`SELECT (SELECT count(*) FROM studies WHERE institution_id = ${QX}),
+  (SELECT count(*) FROM series s JOIN studies st ON st.id = s.study_id WHERE st.institution_id = ${QX}),
+  (SELECT count(*) FROM instances WHERE institution_id = ${QX}),
+  (SELECT coalesce(sum(s.instance_count), 0) FROM series s JOIN studies st ON st.id = s.study_id
+    WHERE st.institution_id = ${QX})`)[0].map(Number);
 
 test('storescu sends LIDC-IDRI-0002: indexed with the right attributes', { skip }, async () => {
   const dir = seriesDir();
@@ -55,13 +61,15 @@ test('storescu sends LIDC-IDRI-0002: indexed with the right attributes', { skip 
   assert.equal(s[9], '1.3.6.1.4.1.14519.5.2.1.6279.6001.490157381160200744295382098329');
   assert.equal(s[10], 'LIDC-IDRI-0002');
   // Every instance has its file in the store, byte for byte.
-  const rows = sql(`SELECT storage_key, size_bytes FROM instances`);
+  const rows = sql(`SELECT storage_key, size_bytes FROM instances WHERE institution_id = ${QX}`);
   for (const [key, size] of rows) {
     assert.equal(statSync(`${STATE}/store/${key}`).size, Number(size));
   }
-  const [[withIpp]] = sql(`SELECT count(*) FROM instances WHERE ipp IS NOT NULL AND array_length(ipp, 1) = 3`);
+  const [[withIpp]] = sql(`SELECT count(*) FROM instances WHERE institution_id = ${QX}
+    AND ipp IS NOT NULL AND array_length(ipp, 1) = 3`);
   assert.equal(withIpp, '261');
-  const [[audited]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_stored' AND channel = 'scp'`);
+  const [[audited]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_stored' AND channel = 'scp'
+    AND institution_id = ${QX}`);
   assert.equal(audited, '261');
   const log = readFileSync(`${STATE}/log/scp.log`, 'utf8');
   assert.match(log, /association from QX_PACS \(127\.0\.0\.1\) released: 261 stored, 0 duplicate/);
@@ -70,7 +78,8 @@ test('storescu sends LIDC-IDRI-0002: indexed with the right attributes', { skip 
 test('sending the same study again adds nothing', { skip }, async () => {
   await storescu('QX_PACS', seriesDir());
   assert.deepEqual(counts(), [1, 1, 261, 261]);
-  const [[audited]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_stored'`);
+  const [[audited]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_stored'
+    AND institution_id = ${QX}`);
   assert.equal(audited, '261');
   assert.match(readFileSync(`${STATE}/log/scp.log`, 'utf8'), /0 stored, 261 duplicate/);
 });
@@ -81,9 +90,10 @@ test('the same study from another hospital stays that hospital\'s', { skip }, as
   await run('storescu', ['-aet', 'SL_COLLECTOR', '-aec', 'ZHIYING', '127.0.0.1', SCP_PORT, ...one],
     { env: { ...process.env, TCP_NODELAY: '1' } });
   const rows = sql(`SELECT i.code, count(*) FROM instances n JOIN institutions i ON i.id = n.institution_id
-    GROUP BY i.code ORDER BY i.code`);
+    WHERE i.code IN ('QX-PH', 'SL-THC') GROUP BY i.code ORDER BY i.code`);
   assert.deepEqual(rows, [['QX-PH', '261'], ['SL-THC', '3']]);
-  assert.equal(sql(`SELECT count(*) FROM studies`)[0][0], '2');
+  assert.equal(sql(`SELECT count(*) FROM studies st JOIN institutions i ON i.id = st.institution_id
+    WHERE i.code IN ('QX-PH', 'SL-THC')`)[0][0], '2');
 });
 
 test('an unknown calling AE title is refused at association', { skip }, async () => {
@@ -119,7 +129,8 @@ test('a receiver killed mid-send: the resend completes a consistent study', { sk
   const partial = bs();
   assert.ok(partial > 0 && partial < 261, `killed after ${partial} instances`);
   // No instance is half-indexed: every row has its file.
-  for (const [key, size] of sql(`SELECT storage_key, size_bytes FROM instances`)) {
+  for (const [key, size] of sql(`SELECT n.storage_key, n.size_bytes FROM instances n
+    JOIN institutions i ON i.id = n.institution_id WHERE i.code = 'BS-THC'`)) {
     assert.equal(statSync(`${STATE}/store/${key}`).size, Number(size));
   }
   // Restart the receiver the way the start script does, and resend.
@@ -160,7 +171,9 @@ test('the matcher queues a job for every reader the series fits', { skip }, asyn
     WHERE i.code = 'QX-PH' ORDER BY j.reader`);
   assert.deepEqual(jobs.map((j) => j[0]), ['ct_bone_density', 'ct_coronary_calcium', 'ct_lung_nodule',
     'ct_pneumonia', 'ct_rib_fracture']);
-  assert.ok(jobs.every((j) => j[1] === 'queued' && j[2] === '261'));
+  // The stack's zhiying-inferd may have taken them already (and, with no
+  // reader in this build, ended them as dead).
+  assert.ok(jobs.every((j) => ['queued', 'running', 'dead'].includes(j[1]) && j[2] === '261'));
   const [[summary]] = sql(`SELECT s.match_summary FROM series s JOIN studies st ON st.id = s.study_id
     JOIN institutions i ON i.id = st.institution_id WHERE i.code = 'QX-PH'`);
   assert.equal(summary, '');

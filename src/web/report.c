@@ -1,0 +1,1055 @@
+/*
+ * report.c - the reading doctors' pages and the report they produce:
+ * 写报告 (with its lock, autosave and submission), 解除锁定, 审核,
+ * 查看报告 and 打印.
+ *
+ * Every change goes through the workflow library (workflow.h), which
+ * checks who may do what and keeps each report version; this file reads
+ * what the pages show and renders it.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "db.h"
+#include "matcher.h"
+#include "pages.h"
+#include "workflow.h"
+
+#define MSG_DB		"系统暂时不可用，请稍后重试"
+#define MSG_INTERNAL	"系统内部错误"
+#define MSG_NO_REPORT	"报告不存在或无权查看"
+#define MSG_TOO_LONG	"报告内容过长或包含无效字符"
+#define AI_DISCLAIMER	"本报告部分内容由人工智能辅助生成，仅供参考，不得直接用于诊疗"
+
+/* Columns of APP_SQL, in order. */
+enum app_col {
+	C_ID, C_DIAG_NO, C_STATE, C_MODE, C_PATIENT_NAME, C_PATIENT_SEX,
+	C_PATIENT_AGE, C_PATIENT_BIRTH, C_PATIENT_NO, C_APPLICANT_INST,
+	C_APPLICANT, C_EXAM_TYPE, C_BODY_PART, C_CHIEF_COMPLAINT,
+	C_PRESENT_ILLNESS, C_HISTORY, C_CLINICAL_DIAGNOSIS, C_URGENCY,
+	C_ASSIST, C_ASSIST_INST, C_TARGET_INST, C_SUBMITTED_AT,
+	C_REVIEW_COMMENT, C_LOCKED_BY, C_AUTHOR_ID, C_AUTHOR, C_AUTHOR_TITLE,
+	C_REVIEWER_ID, C_REVIEWER, C_REVIEWER_TITLE, C_REPORTED_AT,
+	C_REVIEWED_AT, C_EXAM_DATE, C_ACCESSION, C_AUTHOR_INST,
+	C_APPLICANT_INST_ID, C_TARGET_INST_ID, C_ASSIST_INST_ID, C_NOW,
+	C__MAX
+};
+
+/* One application as the user's institution may see it. */
+#define APP_SQL \
+	"SELECT a.id, a.diag_no, a.state, a.mode, a.patient_name," \
+	" a.patient_sex, a.patient_age," \
+	" coalesce(to_char(a.patient_birth, 'YYYY-MM-DD'), ''), a.patient_no," \
+	" ai.name, ap.display_name, a.exam_type, a.body_part," \
+	" a.chief_complaint, a.present_illness, a.history," \
+	" a.clinical_diagnosis, a.urgency, a.assist, coalesce(si.name, '')," \
+	" coalesce(ti.name, '')," \
+	" to_char(a.submitted_at, 'YYYY-MM-DD HH24:MI'), a.review_comment," \
+	" coalesce(a.locked_by, 0), coalesce(a.report_author_id, 0)," \
+	" coalesce(au.display_name, ''), coalesce(au.title, '')," \
+	" coalesce(a.reviewer_id, 0), coalesce(rv.display_name, '')," \
+	" coalesce(rv.title, '')," \
+	" coalesce(to_char(a.reported_at, 'YYYY-MM-DD HH24:MI'), '')," \
+	" coalesce(to_char(a.reviewed_at, 'YYYY-MM-DD HH24:MI'), '')," \
+	" coalesce(to_char(a.exam_date, 'YYYY-MM-DD'), ''), a.accession," \
+	" coalesce(ui.name, ''), a.applicant_institution_id," \
+	" coalesce(a.target_institution_id, 0)," \
+	" CASE WHEN a.assist THEN a.assist_institution_id ELSE 0 END," \
+	" to_char(now(), 'YYYY-MM-DD HH24:MI')" \
+	" FROM applications a" \
+	" JOIN institutions ai ON ai.id = a.applicant_institution_id" \
+	" JOIN users ap ON ap.id = a.applicant_id" \
+	" LEFT JOIN institutions ti ON ti.id = a.target_institution_id" \
+	" LEFT JOIN institutions si ON si.id = a.assist_institution_id" \
+	" LEFT JOIN users au ON au.id = a.report_author_id" \
+	" LEFT JOIN institutions ui ON ui.id = au.institution_id" \
+	" LEFT JOIN users rv ON rv.id = a.reviewer_id" \
+	" WHERE a.id = $1::bigint AND application_visible(a, $2::bigint)"
+
+/* What the handlers need to decide, beyond what the page shows. */
+struct app_info {
+	long long	 id;
+	int		 state;		/* enum app_state, or -1 */
+	enum app_mode	 mode;
+	long long	 author, reviewer, locked_by;
+	long long	 applicant_inst, target_inst, assist_inst;
+	char		 diag_no[32];
+};
+
+/* The editor's content when a page is shown again after a POST. */
+struct draft {
+	const char	*findings, *conclusion;
+	int		 version, ai_used;
+};
+
+static long long
+req_id(const struct req *r)
+{
+	const char	*s;
+	long long	 id;
+
+	if ((s = http_field(r, FIELD_ID)) == NULL || *s == '\0')
+		return 0;
+	id = strtoll(s, NULL, 10);
+	return id > 0 ? id : 0;
+}
+
+/* The lowest title that signs off, from the configuration. */
+static enum title
+signoff_title(const struct req *r)
+{
+	int	 t;
+
+	t = model_lookup(title_names, TITLE__MAX, r->conf->signoff_title);
+	/* A misspelt setting must not let anybody sign off. */
+	return t > TITLE_NONE ? (enum title)t : TITLE_CHIEF;
+}
+
+static int
+blank(const char *s)
+{
+	if (s == NULL)
+		return 1;
+	while (*s != '\0' && isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
+static const char *
+sex_zh(const char *s)
+{
+	if (strcmp(s, "M") == 0)
+		return "男";
+	if (strcmp(s, "F") == 0)
+		return "女";
+	return "其他";
+}
+
+static const char *
+name_zh(const struct model_name *t, int n, const char *code)
+{
+	int	 i;
+
+	i = model_lookup(t, n, code);
+	return i >= 0 ? t[i].zh : code;
+}
+
+/* "周子健（住院医师）", or the name alone without a known title. */
+static const char *
+doctor_label(struct req *r, const char *name, const char *title)
+{
+	int	 t;
+
+	if (*name == '\0')
+		return "";
+	t = model_lookup(title_names, TITLE__MAX, title);
+	if (t <= TITLE_NONE)
+		return name;
+	return arena_printf(r->a, "%s（%s）", name, title_names[t].zh);
+}
+
+/* Whether the user's institution is one that reads the application. */
+static int
+is_reader(const struct req *r, const struct app_info *ai)
+{
+	long long	 inst = r->sess.acct.institution_id;
+
+	if (!(r->sess.acct.roles & ROLE_BIT(ROLE_DOCTOR)))
+		return 0;
+	if (ai->mode == MODE_SELF && ai->applicant_inst == inst)
+		return 1;
+	if (ai->mode == MODE_SUPERIOR && ai->target_inst == inst)
+		return 1;
+	return ai->assist_inst != 0 && ai->assist_inst == inst;
+}
+
+/*
+ * Read application id as the user's institution sees it into ai and the
+ * page's keys into d.  Returns 1, 0 when there is no such application for
+ * this user, or -1 on database trouble.
+ */
+static int
+app_facts(struct req *r, long long id, struct tdict *d, struct app_info *ai)
+{
+	PGresult	*res;
+	const char	*reading;
+	char		 sid[32], inst[32];
+	int		 s;
+
+	memset(ai, 0, sizeof(*ai));
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(inst, sizeof(inst), "%lld", r->sess.acct.institution_id);
+	if ((res = db_exec(r->db, APP_SQL, 2, sid, inst)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 0;
+	}
+	ai->id = db_ll(res, 0, C_ID);
+	s = wf_state_parse(db_val(res, 0, C_STATE));
+	ai->state = s;
+	ai->mode = strcmp(db_val(res, 0, C_MODE), "superior") == 0 ?
+	    MODE_SUPERIOR : MODE_SELF;
+	ai->author = db_ll(res, 0, C_AUTHOR_ID);
+	ai->reviewer = db_ll(res, 0, C_REVIEWER_ID);
+	ai->locked_by = db_ll(res, 0, C_LOCKED_BY);
+	ai->applicant_inst = db_ll(res, 0, C_APPLICANT_INST_ID);
+	ai->target_inst = db_ll(res, 0, C_TARGET_INST_ID);
+	ai->assist_inst = db_ll(res, 0, C_ASSIST_INST_ID);
+	(void)snprintf(ai->diag_no, sizeof(ai->diag_no), "%s",
+	    db_val(res, 0, C_DIAG_NO));
+
+	(void)tdict_set(d, "id", db_val(res, 0, C_ID));
+	(void)tdict_set(d, "diag_no", db_val(res, 0, C_DIAG_NO));
+	(void)tdict_set(d, "state", s >= 0 ? app_state_names[s].zh : "");
+	(void)tdict_set(d, "mode", app_mode_names[ai->mode].zh);
+	(void)tdict_set(d, "patient_name", db_val(res, 0, C_PATIENT_NAME));
+	(void)tdict_set(d, "patient_sex", sex_zh(db_val(res, 0,
+	    C_PATIENT_SEX)));
+	(void)tdict_set(d, "patient_age", db_val(res, 0, C_PATIENT_AGE));
+	(void)tdict_set(d, "patient_birth", db_val(res, 0, C_PATIENT_BIRTH));
+	(void)tdict_set(d, "patient_no", db_val(res, 0, C_PATIENT_NO));
+	(void)tdict_set(d, "applicant_institution", db_val(res, 0,
+	    C_APPLICANT_INST));
+	(void)tdict_set(d, "applicant", db_val(res, 0, C_APPLICANT));
+	(void)tdict_set(d, "exam_type", db_val(res, 0, C_EXAM_TYPE));
+	(void)tdict_set(d, "body_part", db_val(res, 0, C_BODY_PART));
+	(void)tdict_set(d, "chief_complaint", db_val(res, 0,
+	    C_CHIEF_COMPLAINT));
+	(void)tdict_set(d, "present_illness", db_val(res, 0,
+	    C_PRESENT_ILLNESS));
+	(void)tdict_set(d, "history", db_val(res, 0, C_HISTORY));
+	(void)tdict_set(d, "clinical_diagnosis", db_val(res, 0,
+	    C_CLINICAL_DIAGNOSIS));
+	(void)tdict_set(d, "urgency", name_zh(urgency_names, URGENCY__MAX,
+	    db_val(res, 0, C_URGENCY)));
+	(void)tdict_bool(d, "urgent", strcmp(db_val(res, 0, C_URGENCY),
+	    "routine") != 0);
+	(void)tdict_set(d, "assist", db_bool(res, 0, C_ASSIST) ?
+	    arena_printf(r->a, "是（%s）", db_val(res, 0, C_ASSIST_INST)) :
+	    "否");
+	(void)tdict_set(d, "target_institution", db_val(res, 0,
+	    C_TARGET_INST));
+	(void)tdict_set(d, "submitted_at", db_val(res, 0, C_SUBMITTED_AT));
+	(void)tdict_set(d, "review_comment", db_val(res, 0,
+	    C_REVIEW_COMMENT));
+	(void)tdict_bool(d, "has_review_comment",
+	    !blank(db_val(res, 0, C_REVIEW_COMMENT)));
+	(void)tdict_set(d, "author", doctor_label(r, db_val(res, 0, C_AUTHOR),
+	    db_val(res, 0, C_AUTHOR_TITLE)));
+	(void)tdict_set(d, "reviewer", doctor_label(r, db_val(res, 0,
+	    C_REVIEWER), db_val(res, 0, C_REVIEWER_TITLE)));
+	(void)tdict_bool(d, "has_reviewer", ai->reviewer != 0);
+	(void)tdict_set(d, "reported_at", db_val(res, 0, C_REPORTED_AT));
+	(void)tdict_set(d, "reviewed_at", db_val(res, 0, C_REVIEWED_AT));
+	(void)tdict_set(d, "exam_date", db_val(res, 0, C_EXAM_DATE));
+	(void)tdict_set(d, "accession", db_val(res, 0, C_ACCESSION));
+	(void)tdict_set(d, "now", db_val(res, 0, C_NOW));
+	/* The hospital that read it heads the printed report: the author's;
+	 * before there is one, the institution the mode names. */
+	reading = db_val(res, 0, C_AUTHOR_INST);
+	if (*reading == '\0')
+		reading = db_val(res, 0, ai->mode == MODE_SUPERIOR ?
+		    C_TARGET_INST : C_APPLICANT_INST);
+	(void)tdict_set(d, "reading_institution", reading);
+	PQclear(res);
+	return 1;
+}
+
+/*
+ * The latest report version into d (findings, conclusion, version,
+ * ai_used) and whether any version used AI text (ai_any).  Returns 0 or
+ * -1.
+ */
+static int
+report_latest(struct req *r, long long id, struct tdict *d)
+{
+	PGresult	*res;
+	char		 sid[32];
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	res = db_exec(r->db, "SELECT coalesce(l.version, 0),"
+	    " coalesce(l.findings, ''), coalesce(l.conclusion, ''),"
+	    " coalesce(l.ai_used, false),"
+	    " coalesce((SELECT bool_or(ai_used) FROM report_versions"
+	    "  WHERE application_id = $1::bigint), false)"
+	    " FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT version, findings,"
+	    "  conclusion, ai_used FROM report_versions"
+	    "  WHERE application_id = $1::bigint"
+	    "  ORDER BY version DESC LIMIT 1) l ON true", 1, sid);
+	if (res == NULL)
+		return -1;
+	(void)tdict_set(d, "version", db_val(res, 0, 0));
+	(void)tdict_set(d, "findings", db_val(res, 0, 1));
+	(void)tdict_set(d, "conclusion", db_val(res, 0, 2));
+	(void)tdict_set(d, "ai_used", db_bool(res, 0, 3) ? "1" : "0");
+	(void)tdict_bool(d, "ai_any", db_bool(res, 0, 4));
+	(void)tdict_set(d, "ai_disclaimer", AI_DISCLAIMER);
+	PQclear(res);
+	return 0;
+}
+
+/* Every version of the report, newest first, as list "versions". */
+static int
+report_versions(struct req *r, long long id, struct tdict *d)
+{
+	static const struct model_name kinds[] = {
+		{ "draft",	"草稿（保存）" },
+		{ "submitted",	"提交审核" },
+		{ "final",	"最终报告" },
+	};
+	PGresult	*res;
+	struct tdict	*v;
+	char		 sid[32];
+	int		 i;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	res = db_exec(r->db, "SELECT v.version, u.display_name,"
+	    " to_char(v.created_at, 'YYYY-MM-DD HH24:MI:SS'), v.kind,"
+	    " v.ai_used FROM report_versions v"
+	    " JOIN users u ON u.id = v.author_id"
+	    " WHERE v.application_id = $1::bigint ORDER BY v.version DESC",
+	    1, sid);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((v = tdict_add(d, "versions")) == NULL)
+			break;
+		(void)tdict_set(v, "number", db_val(res, i, 0));
+		(void)tdict_set(v, "author", db_val(res, i, 1));
+		(void)tdict_set(v, "at", db_val(res, i, 2));
+		(void)tdict_set(v, "kind", name_zh(kinds,
+		    (int)(sizeof(kinds) / sizeof(kinds[0])), db_val(res, i, 3)));
+		(void)tdict_set(v, "ai", db_bool(res, i, 4) ? "是" : "否");
+	}
+	PQclear(res);
+	return 0;
+}
+
+static const char *
+reader_zh(const char *code)
+{
+	int	 i;
+
+	for (i = 0; i < READER__MAX; i++)
+		if (strcmp(readers[i].code, code) == 0)
+			return readers[i].zh;
+	return code;
+}
+
+/* One card of the AI row. */
+static struct tdict *
+ai_card(struct tdict *d, const char *reader, const char *series,
+    const char *state, const char *cls, const char *note)
+{
+	struct tdict	*c;
+
+	if ((c = tdict_add(d, "ai")) == NULL)
+		return NULL;
+	(void)tdict_set(c, "reader", reader);
+	(void)tdict_set(c, "series_label", series);
+	(void)tdict_set(c, "job_state", state);
+	(void)tdict_set(c, "cls", cls);
+	(void)tdict_set(c, "note", note != NULL ? note : "");
+	(void)tdict_bool(c, "has_note", note != NULL && *note != '\0');
+	return c;
+}
+
+/*
+ * 关联影像: row 1 the original series of the linked studies (list
+ * "series"), row 2 the AI readers' jobs on them and, for a series that
+ * fits no reader, why (list "ai").  Returns 0 or -1.
+ */
+static int
+app_images(struct req *r, long long id, struct tdict *d)
+{
+	PGresult	*res, *jobs;
+	struct tdict	*s;
+	const char	*mod, *label, *st;
+	char		 sid[32];
+	int		 i, j, n;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	res = db_exec(r->db, "SELECT se.id, se.modality, se.description,"
+	    " se.instance_count,"
+	    " coalesce(trim_scale(round(se.slice_thickness::numeric, 2))::text"
+	    "  || ' mm', '—'),"
+	    " coalesce(trim_scale(round(se.kvp::numeric, 1))::text || ' kV',"
+	    "  '—'),"
+	    " CASE WHEN se.kernel = '' THEN '—' ELSE se.kernel END,"
+	    " coalesce(se.series_number::text, ''), se.match_summary,"
+	    " se.matched_at IS NOT NULL, se.body_part, st.study_date"
+	    " FROM application_studies x JOIN studies st ON st.id = x.study_id"
+	    " JOIN series se ON se.study_id = st.id"
+	    " WHERE x.application_id = $1::bigint"
+	    " ORDER BY st.study_date, st.id, se.series_number NULLS LAST, se.id",
+	    1, sid);
+	if (res == NULL)
+		return -1;
+	jobs = db_exec(r->db, "SELECT j.series_id, j.reader, j.state, j.error"
+	    " FROM ai_jobs j JOIN series se ON se.id = j.series_id"
+	    " JOIN application_studies x ON x.study_id = se.study_id"
+	    " WHERE x.application_id = $1::bigint ORDER BY j.series_id, j.id",
+	    1, sid);
+	if (jobs == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((s = tdict_add(d, "series")) == NULL)
+			break;
+		mod = db_val(res, i, 1);
+		(void)tdict_set(s, "series_id", db_val(res, i, 0));
+		(void)tdict_set(s, "modality", mod);
+		(void)tdict_set(s, "description", *db_val(res, i, 2) != '\0' ?
+		    db_val(res, i, 2) : "—");
+		(void)tdict_set(s, "slices", db_val(res, i, 3));
+		(void)tdict_set(s, "thickness", db_val(res, i, 4));
+		(void)tdict_set(s, "kvp", db_val(res, i, 5));
+		(void)tdict_set(s, "kernel", db_val(res, i, 6));
+		(void)tdict_set(s, "number", db_val(res, i, 7));
+		(void)tdict_set(s, "window", strcmp(mod, "CT") == 0 ? "lung" :
+		    "auto");
+		label = arena_printf(r->a, "序列 %s %s", db_val(res, i, 7),
+		    db_val(res, i, 2));
+		n = 0;
+		for (j = 0; j < PQntuples(jobs); j++) {
+			if (strcmp(db_val(jobs, j, 0), db_val(res, i, 0)) != 0)
+				continue;
+			n++;
+			st = db_val(jobs, j, 2);
+			if (strcmp(st, "queued") == 0)
+				(void)ai_card(d, reader_zh(db_val(jobs, j, 1)),
+				    label, "排队", "queued", NULL);
+			else if (strcmp(st, "running") == 0)
+				(void)ai_card(d, reader_zh(db_val(jobs, j, 1)),
+				    label, "分析中", "running", NULL);
+			else if (strcmp(st, "done") == 0)
+				(void)ai_card(d, reader_zh(db_val(jobs, j, 1)),
+				    label, "完成", "done", NULL);
+			else
+				(void)ai_card(d, reader_zh(db_val(jobs, j, 1)),
+				    label, strcmp(st, "failed") == 0 ?
+				    "失败（将自动重试）" : "失败", "failed",
+				    db_val(jobs, j, 3));
+		}
+		if (n > 0)
+			continue;
+		if (*db_val(res, i, 8) != '\0')
+			(void)ai_card(d, "无适用的AI阅片算法", label, "不适用",
+			    "nomatch", db_val(res, i, 8));
+		else if (!db_bool(res, i, 9))
+			(void)ai_card(d, "AI阅片", label, "等待匹配", "queued",
+			    NULL);
+	}
+	PQclear(jobs);
+	PQclear(res);
+	return 0;
+}
+
+/* Styles and scripts of the report pages, for the shared header. */
+static void
+report_assets(struct tdict *d)
+{
+	struct tdict	*x;
+
+	if ((x = tdict_add(d, "styles")) != NULL)
+		(void)tdict_set(x, "href", "/static/report.css");
+	if ((x = tdict_add(d, "scripts")) != NULL)
+		(void)tdict_set(x, "src", "/static/report.js");
+}
+
+static void
+set_message(struct tdict *d, const char *error, const char *notice)
+{
+	(void)tdict_set(d, "error", error != NULL ? error : "");
+	(void)tdict_bool(d, "has_error", error != NULL);
+	(void)tdict_set(d, "notice", notice != NULL ? notice : "");
+	(void)tdict_bool(d, "has_notice", notice != NULL);
+}
+
+/*
+ * The 写报告 page of application id, whose lock the user holds: the
+ * application, its images, and the editor with the latest version, or
+ * with dr when the page is shown again after a refused POST.
+ */
+static void
+report_editor(struct req *r, long long id, int status, const struct draft *dr,
+    const char *error, const char *notice)
+{
+	struct tdict	*d;
+	struct app_info	 ai;
+	int		 rc;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)tdict_set(d, "title", "写报告");
+	if ((rc = app_facts(r, id, d, &ai)) <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ?
+		    wf_messages[WF_NOT_FOUND] : MSG_DB);
+		return;
+	}
+	if (report_latest(r, id, d) == -1 || app_images(r, id, d) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	if (dr != NULL) {
+		(void)tdict_set(d, "findings", dr->findings != NULL ?
+		    dr->findings : "");
+		(void)tdict_set(d, "conclusion", dr->conclusion != NULL ?
+		    dr->conclusion : "");
+		(void)tdict_setf(d, "version", "%d", dr->version);
+		(void)tdict_set(d, "ai_used", dr->ai_used ? "1" : "0");
+	}
+	/* Sent back by a reviewer: the comment comes first. */
+	(void)tdict_bool(d, "returned", ai.state == APP_REPORTING &&
+	    ai.reviewer != 0 && ai.author == r->sess.acct.id);
+	(void)tdict_bool(d, "editing", 1);
+	(void)tdict_bool(d, "locked", 0);
+	(void)tdict_bool(d, "can_final", r->sess.acct.title >= signoff_title(r));
+	(void)tdict_set(d, "signoff", title_names[signoff_title(r)].zh);
+	set_message(d, error, notice);
+	report_assets(d);
+	page_render(r, status, "report.html", d);
+}
+
+/* The 写报告 page when another doctor holds the lock. */
+static void
+report_locked(struct req *r, const char *holder)
+{
+	struct tdict	*d;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)tdict_set(d, "title", "写报告");
+	(void)tdict_bool(d, "editing", 0);
+	(void)tdict_bool(d, "locked", 1);
+	(void)tdict_set(d, "lock_message", arena_printf(r->a,
+	    "%s（锁定医生：%s）", wf_messages[WF_LOCKED], holder));
+	report_assets(d);
+	page_render(r, 200, "report.html", d);
+}
+
+/* Why an application in its present state cannot be written. */
+static void
+report_refused(struct req *r, long long id)
+{
+	struct tdict	*d;
+	struct app_info	 ai;
+	int		 rc;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if ((rc = app_facts(r, id, d, &ai)) <= 0 || ai.state < 0) {
+		page_error(r, rc < 0 ? 503 : 404, rc < 0 ? MSG_DB :
+		    wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	page_error(r, 409, arena_printf(r->a,
+	    "该申请单当前状态为“%s”，不能写报告",
+	    app_state_names[ai.state].zh));
+}
+
+/*
+ * GET /report?id=N (写报告): take the lock on the application, or confirm
+ * it, and show the editor; when another doctor holds it, say who.
+ */
+void
+page_report(struct req *r)
+{
+	struct wf_actor	 w;
+	enum wf_result	 res;
+	char		 holder[160];
+	long long	 id;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	page_actor(r, &w);
+	res = wf_lock(r->db, &w, id, r->conf->lock_idle, holder,
+	    sizeof(holder));
+	switch (res) {
+	case WF_OK:
+		report_editor(r, id, 200, NULL, NULL,
+		    kv_get(&r->query, "saved") != NULL ? "报告已保存" : NULL);
+		break;
+	case WF_LOCKED:
+		report_locked(r, holder);
+		break;
+	case WF_NOT_FOUND:
+		page_error(r, 404, wf_messages[res]);
+		break;
+	case WF_FORBIDDEN:
+		page_error(r, 403, wf_messages[res]);
+		break;
+	case WF_CONFLICT:
+		report_refused(r, id);
+		break;
+	default:
+		page_error(r, 503, wf_messages[WF_ERROR]);
+		break;
+	}
+}
+
+/*
+ * The editor fields of a POST.  Returns 0, or -1 when a text is present
+ * but too long or not valid UTF-8.
+ */
+static int
+draft_read(const struct req *r, struct draft *dr)
+{
+	const char	*v;
+
+	memset(dr, 0, sizeof(*dr));
+	dr->findings = http_field(r, FIELD_FINDINGS);
+	dr->conclusion = http_field(r, FIELD_CONCLUSION);
+	v = http_field(r, FIELD_VERSION);
+	dr->version = v != NULL ? atoi(v) : -1;
+	v = http_field(r, FIELD_AI_USED);
+	dr->ai_used = v != NULL && strcmp(v, "1") == 0;
+	if ((r->fields[FIELD_FINDINGS] != NULL && dr->findings == NULL) ||
+	    (r->fields[FIELD_CONCLUSION] != NULL && dr->conclusion == NULL)) {
+		/* Keep what can be kept for the page shown again. */
+		if (dr->findings == NULL)
+			dr->findings = "";
+		if (dr->conclusion == NULL)
+			dr->conclusion = "";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+wants_json(const struct req *r)
+{
+	const char	*acc;
+
+	acc = FCGX_GetParam("HTTP_ACCEPT", r->fcgi->envp);
+	return acc != NULL && strstr(acc, "application/json") != NULL;
+}
+
+/* Answer {ok, version, message} with status. */
+static void
+json_answer(struct req *r, int status, int ok, int version,
+    const char *message)
+{
+	json_t	*j;
+	char	*s;
+
+	j = json_pack("{s:b, s:i, s:s}", "ok", ok, "version", version,
+	    "message", message);
+	s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	(void)http_open(r, s != NULL ? status : 500,
+	    "application/json; charset=utf-8");
+	(void)http_puts(r, s != NULL ? s :
+	    "{\"ok\":false,\"version\":0,\"message\":\"" MSG_INTERNAL "\"}");
+	free(s);
+}
+
+static int
+result_status(enum wf_result res)
+{
+	switch (res) {
+	case WF_OK:
+		return 200;
+	case WF_NOT_FOUND:
+		return 404;
+	case WF_FORBIDDEN:
+		return 403;
+	case WF_INVALID:
+		return 400;
+	case WF_CONFLICT:
+	case WF_LOCKED:
+	case WF_STALE:
+		return 409;
+	default:
+		return 503;
+	}
+}
+
+/*
+ * POST /report/save: store a version of the report (autosave from
+ * report.js, which asks for JSON, or the 保存 button without scripts,
+ * which is sent back to the editor).  A save from a stale version is
+ * refused with 409 and stores nothing.
+ */
+void
+page_report_save(struct req *r)
+{
+	struct wf_actor	 w;
+	struct draft	 dr;
+	enum wf_result	 res;
+	const char	*msg;
+	long long	 id;
+	int		 json, version = 0;
+
+	json = wants_json(r);
+	id = req_id(r);
+	if (draft_read(r, &dr) == -1 || id == 0 || dr.version < 0) {
+		msg = id == 0 ? wf_messages[WF_NOT_FOUND] : dr.version < 0 ?
+		    wf_messages[WF_INVALID] : MSG_TOO_LONG;
+		if (json)
+			json_answer(r, id == 0 ? 404 : 400, 0, 0, msg);
+		else if (id == 0)
+			page_error(r, 404, msg);
+		else
+			report_editor(r, id, 400, &dr, msg, NULL);
+		return;
+	}
+	page_actor(r, &w);
+	res = wf_report_save(r->db, &w, id, dr.version, dr.findings,
+	    dr.conclusion, dr.ai_used, &version);
+	msg = res == WF_OK ? "已保存" : wf_messages[res];
+	if (json) {
+		json_answer(r, result_status(res), res == WF_OK,
+		    res == WF_OK ? version : dr.version, msg);
+		return;
+	}
+	switch (res) {
+	case WF_OK:
+		http_redirect(r, arena_printf(r->a, "/report?id=%lld&saved=1",
+		    id));
+		break;
+	case WF_STALE:
+	case WF_LOCKED:
+	case WF_CONFLICT:
+		report_editor(r, id, 409, &dr, msg, NULL);
+		break;
+	default:
+		page_error(r, result_status(res), msg);
+		break;
+	}
+}
+
+/*
+ * POST /report/submit: submit the report to review (final=0), or as the
+ * final report (final=1, only with sign-off).  Findings and conclusion
+ * are required; a refused submission shows the editor again with the
+ * text as sent.
+ */
+void
+page_report_submit(struct req *r)
+{
+	struct wf_actor	 w;
+	struct draft	 dr;
+	enum wf_result	 res;
+	const char	*f, *msg;
+	long long	 id;
+	int		 final;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	if (draft_read(r, &dr) == -1 || dr.version < 0) {
+		report_editor(r, id, 400, &dr, dr.version < 0 ?
+		    wf_messages[WF_INVALID] : MSG_TOO_LONG, NULL);
+		return;
+	}
+	f = http_field(r, FIELD_FINAL);
+	final = f != NULL && strcmp(f, "1") == 0;
+	if (blank(dr.findings) || blank(dr.conclusion)) {
+		report_editor(r, id, 400, &dr, blank(dr.findings) &&
+		    blank(dr.conclusion) ? "请填写影像表现和影像结论" :
+		    blank(dr.findings) ? "请填写影像表现" : "请填写影像结论",
+		    NULL);
+		return;
+	}
+	if (final && r->sess.acct.title < signoff_title(r)) {
+		report_editor(r, id, 403, &dr, arena_printf(r->a,
+		    "出具最终报告需要%s及以上职称，请点击“提交审核”",
+		    title_names[signoff_title(r)].zh), NULL);
+		return;
+	}
+	page_actor(r, &w);
+	res = wf_report_submit(r->db, &w, id, dr.version, dr.findings,
+	    dr.conclusion, dr.ai_used, final, signoff_title(r));
+	switch (res) {
+	case WF_OK:
+		http_redirect(r, final ? arena_printf(r->a,
+		    "/report/view?id=%lld", id) : "/worklist");
+		break;
+	case WF_STALE:
+	case WF_LOCKED:
+	case WF_CONFLICT:
+	case WF_INVALID:
+		msg = res == WF_INVALID ? "请填写影像表现和影像结论" :
+		    wf_messages[res];
+		report_editor(r, id, result_status(res), &dr, msg, NULL);
+		break;
+	default:
+		page_error(r, result_status(res), wf_messages[res]);
+		break;
+	}
+}
+
+/* POST /report/unlock (解除锁定): give the lock up, back to the worklist. */
+void
+page_report_unlock(struct req *r)
+{
+	struct wf_actor	 w;
+	enum wf_result	 res;
+	long long	 id;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	page_actor(r, &w);
+	res = wf_unlock(r->db, &w, id);
+	if (res == WF_OK)
+		http_redirect(r, "/worklist");
+	else if (res == WF_CONFLICT)
+		page_error(r, 409, "该申请单未被锁定，无需解除");
+	else
+		page_error(r, result_status(res), wf_messages[res]);
+}
+
+/* Why the user may not review this report, or NULL when they may. */
+static const char *
+review_refusal(struct req *r, const struct app_info *ai)
+{
+	if (!is_reader(r, ai))
+		return wf_messages[WF_FORBIDDEN];
+	if (ai->author == r->sess.acct.id)
+		return "不能审核本人撰写的报告";
+	if (r->sess.acct.title < signoff_title(r))
+		return arena_printf(r->a, "审核报告需要%s及以上职称",
+		    title_names[signoff_title(r)].zh);
+	return NULL;
+}
+
+/* The 审核 page: the report, the application and the 是/否 form. */
+static void
+review_page(struct req *r, long long id, int status, const char *error,
+    const char *approve, const char *comment)
+{
+	struct tdict	*d;
+	struct app_info	 ai;
+	const char	*why;
+	int		 rc;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)tdict_set(d, "title", "审核报告");
+	if ((rc = app_facts(r, id, d, &ai)) <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ?
+		    wf_messages[WF_NOT_FOUND] : MSG_DB);
+		return;
+	}
+	if (ai.state != APP_IN_REVIEW) {
+		page_error(r, 409, arena_printf(r->a,
+		    "该报告不在审核中（当前状态：%s）", ai.state >= 0 ?
+		    app_state_names[ai.state].zh : ""));
+		return;
+	}
+	if (report_latest(r, id, d) == -1 || report_versions(r, id, d) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	why = review_refusal(r, &ai);
+	if (why != NULL && status == 200)
+		status = 403;
+	(void)tdict_bool(d, "can_review", why == NULL);
+	(void)tdict_set(d, "refusal", why != NULL ? why : "");
+	(void)tdict_bool(d, "refused", why != NULL);
+	(void)tdict_bool(d, "approve_yes", approve != NULL &&
+	    strcmp(approve, "1") == 0);
+	(void)tdict_bool(d, "approve_no", approve != NULL &&
+	    strcmp(approve, "0") == 0);
+	(void)tdict_set(d, "comment", comment != NULL ? comment : "");
+	set_message(d, error, NULL);
+	report_assets(d);
+	page_render(r, status, "review.html", d);
+}
+
+/*
+ * GET /review/decide?id=N shows the report to review; POST decides:
+ * approve=1 (是) approves it, approve=0 (否) sends it back to its author
+ * with the comment, which is then required.
+ */
+void
+page_review_decide(struct req *r)
+{
+	struct wf_actor	 w;
+	enum wf_result	 res;
+	const char	*approve, *comment;
+	long long	 id;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	if (r->method != METHOD_POST) {
+		review_page(r, id, 200, NULL, NULL, NULL);
+		return;
+	}
+	approve = http_field(r, FIELD_APPROVE);
+	comment = http_field(r, FIELD_COMMENT);
+	if (r->fields[FIELD_COMMENT] != NULL && comment == NULL) {
+		review_page(r, id, 400, "审核意见过长（不超过2000字）", approve,
+		    "");
+		return;
+	}
+	if (approve == NULL) {
+		review_page(r, id, 400, "请选择是否通过审核", NULL, comment);
+		return;
+	}
+	if (strcmp(approve, "0") == 0 && blank(comment)) {
+		review_page(r, id, 400, "审核不通过时请填写审核意见", approve,
+		    comment);
+		return;
+	}
+	page_actor(r, &w);
+	res = wf_review(r->db, &w, id, strcmp(approve, "1") == 0, comment,
+	    signoff_title(r));
+	switch (res) {
+	case WF_OK:
+		http_redirect(r, "/review");
+		break;
+	case WF_FORBIDDEN:
+		review_page(r, id, 403, NULL, approve, comment);
+		break;
+	case WF_INVALID:
+		review_page(r, id, 400, "审核不通过时请填写审核意见", approve,
+		    comment);
+		break;
+	case WF_CONFLICT:
+		page_error(r, 409, "该报告已被审核或状态已变化，请刷新后重试");
+		break;
+	default:
+		page_error(r, result_status(res), wf_messages[res]);
+		break;
+	}
+}
+
+/*
+ * The report of application id into a fresh dictionary, when it is
+ * 已报告 or 已审核 and the user's institution may see it.  Returns the
+ * dictionary, or NULL after answering with an error page.
+ */
+static struct tdict *
+report_dict(struct req *r, long long id, struct app_info *aip)
+{
+	struct tdict	*d;
+	struct app_info	 ai;
+	int		 rc;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return NULL;
+	}
+	if ((rc = app_facts(r, id, d, &ai)) < 0) {
+		page_error(r, 503, MSG_DB);
+		return NULL;
+	}
+	if (rc == 0 || (ai.state != APP_REPORTED && ai.state != APP_REVIEWED)) {
+		page_error(r, 404, MSG_NO_REPORT);
+		return NULL;
+	}
+	if (report_latest(r, id, d) == -1 || report_versions(r, id, d) == -1) {
+		page_error(r, 503, MSG_DB);
+		return NULL;
+	}
+	(void)tdict_bool(d, "reviewed", ai.state == APP_REVIEWED);
+	if (aip != NULL)
+		*aip = ai;
+	return d;
+}
+
+/*
+ * GET /report/view?id=N (查看报告): the final report, its facts and every
+ * version, for the applicant institution and the reading institutions.
+ */
+void
+page_report_view(struct req *r)
+{
+	struct tdict	*d;
+	long long	 id;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, MSG_NO_REPORT);
+		return;
+	}
+	if ((d = report_dict(r, id, NULL)) == NULL)
+		return;
+	report_assets(d);
+	page_render(r, 200, "report_view.html", d);
+}
+
+/* The audit row of one printing, in a transaction of its own. */
+static int
+print_audit(struct req *r, long long id, const char *diag_no)
+{
+	struct audit	 au;
+	json_t		*j;
+	char		 sid[32], *detail;
+	int		 rc;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	j = json_pack("{s:s}", "diag_no", diag_no);
+	detail = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	memset(&au, 0, sizeof(au));
+	au.actor_id = r->sess.acct.id;
+	au.actor_login = r->sess.acct.login;
+	au.institution_id = r->sess.acct.institution_id;
+	au.action = "report_printed";
+	au.object_type = "application";
+	au.object_id = sid;
+	au.ip = r->ip;
+	au.detail = detail;
+	if (db_begin(r->db) == -1) {
+		free(detail);
+		return -1;
+	}
+	rc = audit_write(r->db, &au);
+	free(detail);
+	if (rc == -1 || db_commit(r->db) == -1) {
+		db_rollback(r->db);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * GET /report/print?id=N (打印): the report laid out for A4, printed
+ * through the browser.  Every GET is audited as report_printed; without
+ * the audit row nothing is shown.
+ */
+void
+page_report_print(struct req *r)
+{
+	struct tdict	*d;
+	struct app_info	 ai;
+	long long	 id;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, MSG_NO_REPORT);
+		return;
+	}
+	if ((d = report_dict(r, id, &ai)) == NULL)
+		return;
+	if (r->method == METHOD_GET && print_audit(r, id, ai.diag_no) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	page_render(r, 200, "report_print.html", d);
+}
