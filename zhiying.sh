@@ -2,8 +2,8 @@
 # zhiying.sh - install, build, start and stop a local zhiying; run its tests.
 #
 #   ./zhiying.sh start    install what is missing, build, start PostgreSQL,
-#                         the FastCGI workers, nginx and the DICOM receiver
-#                         with demo data, and
+#                         the FastCGI workers, nginx, the DICOM receiver and
+#                         the inference daemon with demo data, and
 #                         print the URL and the demo logins (again: restart)
 #   ./zhiying.sh stop     stop everything this checkout started
 #   ./zhiying.sh status   what is running
@@ -205,6 +205,15 @@ scp_up() {
 	die "zhiying-scp did not start; see $STATE/log/scp.log"
 }
 
+inferd_up() {
+	stop_pidfile "$STATE/run/inferd.pid"
+	ZHIYING_CONF="$STATE/zhiying.conf" setsid "$ROOT/src/infer/zhiying-inferd" \
+	    -p "$STATE/run/inferd.pid" >>"$STATE/log/inferd.log" 2>&1 </dev/null &
+	local i
+	for i in $(seq 50); do [ -s "$STATE/run/inferd.pid" ] && return 0; sleep 0.1; done
+	die "zhiying-inferd did not start; see $STATE/log/inferd.log"
+}
+
 nginx_up() {
 	local user="" mime=/etc/nginx/mime.types params=/etc/nginx/fastcgi_params
 	[ -f "$mime" ] || die "nginx's mime.types not found (apt-get install nginx-light)"
@@ -245,6 +254,7 @@ cmd_start() {
 	ZHIYING_CONF="$STATE/zhiying.conf" "$ROOT/src/tools/zhiying-db" demo >"$STATE/demo-logins.txt"
 	web_up
 	scp_up
+	inferd_up
 	nginx_up
 	wait_http
 	[ "${1:-}" = quiet ] && return 0
@@ -256,6 +266,7 @@ cmd_start() {
 cmd_stop() {
 	stop_pidfile "$STATE/run/nginx.pid"
 	stop_pidfile "$STATE/run/scp.pid"
+	stop_pidfile "$STATE/run/inferd.pid"
 	stop_pidfile "$STATE/run/web.pid"
 	pg_down
 	[ "${1:-}" = quiet ] || say "stopped"
@@ -263,7 +274,7 @@ cmd_stop() {
 
 cmd_status() {
 	local f
-	for f in nginx web scp; do
+	for f in nginx web scp inferd; do
 		if [ -f "$STATE/run/$f.pid" ] && kill -0 "$(cat "$STATE/run/$f.pid")" 2>/dev/null; then
 			say "$f running (pid $(cat "$STATE/run/$f.pid"))"
 		else say "$f stopped"; fi

@@ -61,6 +61,15 @@ static const struct conf_option options[] = {
 	 * report off and review others'. */
 	{ "signoff_title",	S(signoff_title), 0, 0, "attending" },
 	{ "lock_idle",		I(lock_idle), 60, 86400, "1800" },
+	/* zhiying-inferd: the compute backend (auto takes CUDA when a device
+	 * is present), the lease of a claimed job (renewed every third of
+	 * it), the poll behind LISTEN, the first retry delay (doubled for
+	 * each attempt) and how long a running job may finish on SIGTERM. */
+	{ "infer_backend",	S(infer_backend), 0, 0, "auto" },
+	{ "infer_lease",	I(infer_lease), 1, 86400, "60" },
+	{ "infer_poll",		I(infer_poll), 1, 3600, "5" },
+	{ "infer_backoff",	I(infer_backoff), 0, 86400, "30" },
+	{ "infer_grace",	I(infer_grace), 0, 3600, "30" },
 };
 
 #undef S

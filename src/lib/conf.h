@@ -31,6 +31,11 @@ struct conf {
 	char	scp_spool[1024];	/* received objects before ingest */
 	char	signoff_title[32];	/* lowest title that may sign off */
 	int	lock_idle;		/* seconds before a report lock lapses */
+	char	infer_backend[8];	/* auto, cuda or cpu */
+	int	infer_lease;		/* seconds a claimed job is held */
+	int	infer_poll;		/* seconds between queue polls */
+	int	infer_backoff;		/* first retry delay, then doubled */
+	int	infer_grace;		/* seconds a job may finish on stop */
 };
 
 /* Fill c with defaults, then the file at path (NULL or "" to skip; a

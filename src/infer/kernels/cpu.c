@@ -1,0 +1,656 @@
+/*
+ * cpu.c - the CPU compute backend (OpenMP when built with it), and the
+ * backend selection of compute_open().
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#define OMP_FOR		_Pragma("omp parallel for schedule(static)")
+#else
+#define OMP_FOR
+#endif
+
+#include "compute.h"
+#include "log.h"
+
+const char *const compute_kind_names[COMPUTE__MAX] = {
+	"cpu",
+	"cuda",
+};
+
+#define IDX(d, x, y, z)	(((size_t)(z) * (size_t)(d)[1] + (size_t)(y)) * \
+			    (size_t)(d)[0] + (size_t)(x))
+
+static size_t
+dims_count(const int dims[3])
+{
+	return (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
+}
+
+static int
+dims_valid(const int dims[3])
+{
+	return dims[0] > 0 && dims[1] > 0 && dims[2] > 0;
+}
+
+static int
+cpu_fail(struct compute *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(c->error, sizeof(c->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void
+cpu_close(struct compute *c)
+{
+	free(c);
+}
+
+static int
+cpu_clamp(struct compute *c, float *out, const float *in, size_t n,
+    float lo, float hi)
+{
+	size_t	 i;
+
+	if (lo > hi)
+		return cpu_fail(c, "clamp: lower bound above upper bound");
+	OMP_FOR
+	for (i = 0; i < n; i++)
+		out[i] = in[i] < lo ? lo : in[i] > hi ? hi : in[i];
+	return 0;
+}
+
+static int
+cpu_window(struct compute *c, float *out, const float *in, size_t n,
+    float center, float width)
+{
+	size_t	 i;
+	float	 lo, v;
+
+	if (!(width > 0))
+		return cpu_fail(c, "window: width must be positive");
+	lo = center - width / 2;
+	OMP_FOR
+	for (i = 0; i < n; i++) {
+		v = (in[i] - lo) / width;
+		out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+	}
+	return 0;
+}
+
+static int
+cpu_threshold(struct compute *c, uint8_t *mask, const float *in, size_t n,
+    float lo, float hi)
+{
+	size_t	 i;
+
+	(void)c;
+	OMP_FOR
+	for (i = 0; i < n; i++)
+		mask[i] = in[i] >= lo && in[i] <= hi;
+	return 0;
+}
+
+/* Union-find over voxel indices; the root of a set is its lowest index. */
+static int32_t
+uf_find(int32_t *p, int32_t i)
+{
+	int32_t	 r = i, t;
+
+	while (p[r] != r)
+		r = p[r];
+	while (p[i] != r) {
+		t = p[i];
+		p[i] = r;
+		i = t;
+	}
+	return r;
+}
+
+static void
+uf_union(int32_t *p, int32_t a, int32_t b)
+{
+	a = uf_find(p, a);
+	b = uf_find(p, b);
+	if (a < b)
+		p[b] = a;
+	else if (b < a)
+		p[a] = b;
+}
+
+int
+compute_cc_finish(int32_t *labels, const float *val, const int dims[3],
+    struct cc_stats **stats, size_t *n)
+{
+	struct cc_stats	*st = NULL, *tmp, *s;
+	size_t		 i, total = dims_count(dims), k = 0, cap = 0;
+	int32_t		 rep;
+	int		 x, y, z;
+	float		 v;
+
+	*stats = NULL;
+	*n = 0;
+	/* A representative is the lowest index of its component, so it is
+	 * met (and renumbered in place) before any other voxel of it. */
+	for (i = 0; i < total; i++) {
+		if (labels[i] == 0)
+			continue;
+		rep = labels[i] - 1;
+		if ((size_t)rep == i) {
+			if (k == cap) {
+				cap = cap ? 2 * cap : 64;
+				tmp = realloc(st, cap * sizeof(*st));
+				if (tmp == NULL) {
+					free(st);
+					return -1;
+				}
+				st = tmp;
+			}
+			k++;
+			labels[i] = (int32_t)k;
+			x = (int)(i % (size_t)dims[0]);
+			y = (int)(i / (size_t)dims[0] % (size_t)dims[1]);
+			z = (int)(i / ((size_t)dims[0] * (size_t)dims[1]));
+			s = &st[k - 1];
+			s->count = 0;
+			s->x0 = s->x1 = x;
+			s->y0 = s->y1 = y;
+			s->z0 = s->z1 = z;
+			s->max = val != NULL ? val[i] : 0;
+			s->sum = 0;
+		} else
+			labels[i] = labels[rep];
+		s = &st[labels[i] - 1];
+		x = (int)(i % (size_t)dims[0]);
+		y = (int)(i / (size_t)dims[0] % (size_t)dims[1]);
+		z = (int)(i / ((size_t)dims[0] * (size_t)dims[1]));
+		s->count++;
+		if (x < s->x0)
+			s->x0 = x;
+		if (x > s->x1)
+			s->x1 = x;
+		if (y < s->y0)
+			s->y0 = y;
+		if (y > s->y1)
+			s->y1 = y;
+		if (z > s->z1)
+			s->z1 = z;
+		v = val != NULL ? val[i] : 0;
+		if (v > s->max)
+			s->max = v;
+		s->sum += v;
+	}
+	*stats = st;
+	*n = k;
+	return 0;
+}
+
+static int
+cpu_label(struct compute *c, int32_t *labels, const uint8_t *mask,
+    const float *val, const int dims[3], int conn, struct cc_stats **stats,
+    size_t *n)
+{
+	size_t	 total, i;
+	int	 x, y, z, dx, dy, dz, xx, yy, zz;
+
+	*stats = NULL;
+	*n = 0;
+	if (!dims_valid(dims))
+		return cpu_fail(c, "label: empty volume");
+	if (conn != 6 && conn != 26)
+		return cpu_fail(c, "label: connectivity %d is not 6 or 26",
+		    conn);
+	total = dims_count(dims);
+	if (total > INT32_MAX)
+		return cpu_fail(c, "label: volume too large");
+	for (i = 0; i < total; i++)
+		labels[i] = mask[i] ? (int32_t)i : -1;
+	/* Join each voxel with its neighbours met before it. */
+	for (z = 0; z < dims[2]; z++)
+		for (y = 0; y < dims[1]; y++)
+			for (x = 0; x < dims[0]; x++) {
+				i = IDX(dims, x, y, z);
+				if (!mask[i])
+					continue;
+				for (dz = -1; dz <= 0; dz++)
+				for (dy = -1; dy <= 1; dy++)
+				for (dx = -1; dx <= 1; dx++) {
+					if (dz == 0 && (dy > 0 ||
+					    (dy == 0 && dx >= 0)))
+						continue;
+					if (conn == 6 &&
+					    abs(dx) + abs(dy) + abs(dz) != 1)
+						continue;
+					xx = x + dx;
+					yy = y + dy;
+					zz = z + dz;
+					if (xx < 0 || yy < 0 || zz < 0 ||
+					    xx >= dims[0] || yy >= dims[1])
+						continue;
+					if (mask[IDX(dims, xx, yy, zz)])
+						uf_union(labels, (int32_t)i,
+						    (int32_t)IDX(dims, xx, yy,
+						    zz));
+				}
+			}
+	/* Every voxel straight to its root, then roots to root + 1. */
+	for (i = 0; i < total; i++)
+		if (mask[i])
+			labels[i] = uf_find(labels, (int32_t)i);
+	for (i = 0; i < total; i++)
+		labels[i] = mask[i] ? labels[i] + 1 : 0;
+	if (compute_cc_finish(labels, val, dims, stats, n) == -1)
+		return cpu_fail(c, "label: out of memory");
+	return 0;
+}
+
+/* One pass of a 1-D min (erode) or max (dilate) of radius r along axis a;
+ * outside the volume is background. */
+static void
+morph_line(uint8_t *out, const uint8_t *in, const int dims[3], int a,
+    int erode, int r)
+{
+	size_t	 stride;
+	int	 z;
+
+	stride = a == 0 ? 1 : a == 1 ? (size_t)dims[0] :
+	    (size_t)dims[0] * (size_t)dims[1];
+	OMP_FOR
+	for (z = 0; z < dims[2]; z++) {
+		size_t	 i, j;
+		int	 x, y, k, p[3], q, v;
+
+		for (y = 0; y < dims[1]; y++)
+			for (x = 0; x < dims[0]; x++) {
+				p[0] = x;
+				p[1] = y;
+				p[2] = z;
+				i = IDX(dims, x, y, z);
+				v = erode;
+				for (k = -r; k <= r && v == erode; k++) {
+					q = p[a] + k;
+					if (q < 0 || q >= dims[a]) {
+						if (erode)
+							v = 0;
+						continue;
+					}
+					j = (size_t)((ptrdiff_t)i + (ptrdiff_t)k *
+					    (ptrdiff_t)stride);
+					if (erode && !in[j])
+						v = 0;
+					else if (!erode && in[j])
+						v = 1;
+				}
+				out[i] = (uint8_t)v;
+			}
+	}
+}
+
+/* One step of the 6-neighbourhood cross. */
+static void
+morph_cross1(uint8_t *out, const uint8_t *in, const int dims[3], int erode)
+{
+	int	 z;
+
+	OMP_FOR
+	for (z = 0; z < dims[2]; z++) {
+		static const int off[6][3] = {
+			{ -1, 0, 0 }, { 1, 0, 0 }, { 0, -1, 0 },
+			{ 0, 1, 0 }, { 0, 0, -1 }, { 0, 0, 1 } };
+		int	 x, y, k, xx, yy, zz, v, nb;
+
+		for (y = 0; y < dims[1]; y++)
+			for (x = 0; x < dims[0]; x++) {
+				v = in[IDX(dims, x, y, z)] != 0;
+				for (k = 0; k < 6 && v == erode; k++) {
+					xx = x + off[k][0];
+					yy = y + off[k][1];
+					zz = z + off[k][2];
+					nb = xx >= 0 && yy >= 0 && zz >= 0 &&
+					    xx < dims[0] && yy < dims[1] &&
+					    zz < dims[2] &&
+					    in[IDX(dims, xx, yy, zz)];
+					if (erode && !nb)
+						v = 0;
+					else if (!erode && nb)
+						v = 1;
+				}
+				out[IDX(dims, x, y, z)] = (uint8_t)v;
+			}
+	}
+}
+
+static int
+cpu_morph(struct compute *c, uint8_t *out, const uint8_t *in,
+    const int dims[3], enum morph_op op, enum morph_shape shape, int r)
+{
+	uint8_t	*a = NULL, *b = NULL, *t;
+	size_t	 n, i;
+	int	 k, erode = op == MORPH_ERODE;
+
+	if (!dims_valid(dims) || r < 0 || op >= MORPH_OP__MAX ||
+	    shape >= MORPH_SHAPE__MAX)
+		return cpu_fail(c, "morph: bad arguments");
+	n = dims_count(dims);
+	if ((a = malloc(n)) == NULL || (b = malloc(n)) == NULL) {
+		free(a);
+		return cpu_fail(c, "morph: out of memory");
+	}
+	for (i = 0; i < n; i++)
+		a[i] = in[i] != 0;
+	if (shape == MORPH_BOX) {
+		/* The box is separable: a line along each axis in turn. */
+		for (k = 0; k < 3 && r > 0; k++) {
+			morph_line(b, a, dims, k, erode, r);
+			t = a;
+			a = b;
+			b = t;
+		}
+	} else {
+		for (k = 0; k < r; k++) {
+			morph_cross1(b, a, dims, erode);
+			t = a;
+			a = b;
+			b = t;
+		}
+	}
+	memcpy(out, a, n);
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* The sampled, normalised Gaussian of sigma voxels out to 3 sigma: 2 *
+ * *radius + 1 weights, or NULL. */
+static float *
+gauss_kernel(double sigma, int *radius)
+{
+	float	*w;
+	double	 sum = 0;
+	int	 k, r;
+
+	r = (int)ceil(3 * sigma);
+	if (r < 1)
+		r = 1;
+	if ((w = calloc((size_t)(2 * r + 1), sizeof(*w))) == NULL)
+		return NULL;
+	for (k = -r; k <= r; k++)
+		sum += exp(-(double)k * k / (2 * sigma * sigma));
+	for (k = -r; k <= r; k++)
+		w[k + r] = (float)(exp(-(double)k * k / (2 * sigma * sigma)) /
+		    sum);
+	*radius = r;
+	return w;
+}
+
+static void
+gauss_axis(float *out, const float *in, const int dims[3], int a,
+    const float *w, int r)
+{
+	int	 z;
+
+	OMP_FOR
+	for (z = 0; z < dims[2]; z++) {
+		int	 x, y, k, p[3], q, base;
+		double	 s;
+
+		for (y = 0; y < dims[1]; y++)
+			for (x = 0; x < dims[0]; x++) {
+				p[0] = x;
+				p[1] = y;
+				p[2] = z;
+				base = p[a];
+				s = 0;
+				for (k = -r; k <= r; k++) {
+					q = base + k;
+					q = q < 0 ? 0 : q >= dims[a] ?
+					    dims[a] - 1 : q;
+					p[a] = q;
+					s += (double)w[k + r] *
+					    in[IDX(dims, p[0], p[1], p[2])];
+				}
+				out[IDX(dims, x, y, z)] = (float)s;
+			}
+	}
+}
+
+static int
+cpu_gauss(struct compute *c, float *out, const float *in, const int dims[3],
+    const double spacing[3], const double sigma_mm[3])
+{
+	float	*tmp = NULL, *w, *src, *dst;
+	size_t	 n;
+	int	 a, r;
+
+	if (!dims_valid(dims))
+		return cpu_fail(c, "gauss: empty volume");
+	for (a = 0; a < 3; a++)
+		if (!(spacing[a] > 0) || !(sigma_mm[a] >= 0))
+			return cpu_fail(c, "gauss: bad spacing or sigma");
+	n = dims_count(dims);
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
+		return cpu_fail(c, "gauss: out of memory");
+	memcpy(out, in, n * sizeof(*out));
+	for (a = 0; a < 3; a++) {
+		if (sigma_mm[a] == 0)
+			continue;
+		if ((w = gauss_kernel(sigma_mm[a] / spacing[a], &r)) == NULL) {
+			free(tmp);
+			return cpu_fail(c, "gauss: out of memory");
+		}
+		memcpy(tmp, out, n * sizeof(*tmp));
+		src = tmp;
+		dst = out;
+		gauss_axis(dst, src, dims, a, w, r);
+		free(w);
+	}
+	free(tmp);
+	return 0;
+}
+
+void
+compute_resample_dims(const int dims[3], const double spacing[3],
+    const double ospacing[3], int odims[3])
+{
+	int	 a;
+
+	for (a = 0; a < 3; a++)
+		odims[a] = (int)floor((dims[a] - 1) * spacing[a] / ospacing[a] +
+		    1e-9) + 1;
+}
+
+static int
+cpu_resample(struct compute *c, float *out, const int odims[3],
+    const float *in, const int dims[3], const double spacing[3],
+    const double ospacing[3])
+{
+	int	 z, a;
+
+	if (!dims_valid(dims) || !dims_valid(odims))
+		return cpu_fail(c, "resample: empty volume");
+	for (a = 0; a < 3; a++)
+		if (!(spacing[a] > 0) || !(ospacing[a] > 0))
+			return cpu_fail(c, "resample: bad spacing");
+	OMP_FOR
+	for (z = 0; z < odims[2]; z++) {
+		int	 x, y, i0[3], i1[3], b, o[3];
+		double	 f[3], p;
+		float	 v000, v100, v010, v110, v001, v101, v011, v111;
+
+		for (y = 0; y < odims[1]; y++)
+			for (x = 0; x < odims[0]; x++) {
+				o[0] = x;
+				o[1] = y;
+				o[2] = z;
+				for (b = 0; b < 3; b++) {
+					p = o[b] * ospacing[b] / spacing[b];
+					i0[b] = (int)floor(p);
+					if (i0[b] > dims[b] - 2)
+						i0[b] = dims[b] - 2;
+					if (i0[b] < 0)
+						i0[b] = 0;
+					i1[b] = dims[b] > 1 ? i0[b] + 1 : 0;
+					f[b] = dims[b] > 1 ? p - i0[b] : 0;
+				}
+				v000 = in[IDX(dims, i0[0], i0[1], i0[2])];
+				v100 = in[IDX(dims, i1[0], i0[1], i0[2])];
+				v010 = in[IDX(dims, i0[0], i1[1], i0[2])];
+				v110 = in[IDX(dims, i1[0], i1[1], i0[2])];
+				v001 = in[IDX(dims, i0[0], i0[1], i1[2])];
+				v101 = in[IDX(dims, i1[0], i0[1], i1[2])];
+				v011 = in[IDX(dims, i0[0], i1[1], i1[2])];
+				v111 = in[IDX(dims, i1[0], i1[1], i1[2])];
+				out[IDX(odims, x, y, z)] = (float)(
+				    (1 - f[2]) * ((1 - f[1]) * ((1 - f[0]) *
+				    v000 + f[0] * v100) + f[1] * ((1 - f[0]) *
+				    v010 + f[0] * v110)) +
+				    f[2] * ((1 - f[1]) * ((1 - f[0]) * v001 +
+				    f[0] * v101) + f[1] * ((1 - f[0]) * v011 +
+				    f[0] * v111)));
+			}
+	}
+	return 0;
+}
+
+static const struct compute_ops cpu_ops = {
+	cpu_close,
+	cpu_clamp,
+	cpu_window,
+	cpu_threshold,
+	cpu_label,
+	cpu_morph,
+	cpu_gauss,
+	cpu_resample,
+};
+
+/*
+ * Open the CPU backend.  Returns NULL only when out of memory.
+ */
+struct compute *
+compute_cpu_open(void)
+{
+	struct compute	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->ops = &cpu_ops;
+	c->kind = COMPUTE_CPU;
+#ifdef _OPENMP
+	(void)snprintf(c->device, sizeof(c->device), "CPU, %d OpenMP threads",
+	    omp_get_max_threads());
+#else
+	(void)snprintf(c->device, sizeof(c->device), "CPU, one thread");
+#endif
+	return c;
+}
+
+struct compute *
+compute_open(const char *which, char *err, size_t errlen)
+{
+	struct compute	*c = NULL;
+
+	if (strcmp(which, "cuda") == 0) {
+#ifdef HAVE_CUDA
+		c = compute_cuda_open(err, errlen);
+#else
+		errfmt(err, errlen, "the CUDA backend is not in this build");
+#endif
+	} else if (strcmp(which, "auto") == 0) {
+#ifdef HAVE_CUDA
+		if (compute_cuda_devices() > 0)
+			c = compute_cuda_open(err, errlen);
+#endif
+		if (c == NULL)
+			c = compute_cpu_open();
+	} else if (strcmp(which, "cpu") == 0)
+		c = compute_cpu_open();
+	else
+		errfmt(err, errlen, "unknown compute backend '%s' (auto, cuda"
+		    " or cpu)", which);
+	if (c == NULL) {
+		if (err != NULL && errlen > 0 && *err == '\0')
+			errfmt(err, errlen, "out of memory");
+		return NULL;
+	}
+	log_info("compute backend %s (asked for %s): %s",
+	    compute_kind_names[c->kind], which, c->device);
+	return c;
+}
+
+void
+compute_close(struct compute *c)
+{
+	if (c != NULL)
+		c->ops->close(c);
+}
+
+const char *
+compute_error(const struct compute *c)
+{
+	return c->error;
+}
+
+int
+compute_clamp(struct compute *c, float *out, const float *in, size_t n,
+    float lo, float hi)
+{
+	return c->ops->clamp(c, out, in, n, lo, hi);
+}
+
+int
+compute_window(struct compute *c, float *out, const float *in, size_t n,
+    float center, float width)
+{
+	return c->ops->window(c, out, in, n, center, width);
+}
+
+int
+compute_threshold(struct compute *c, uint8_t *mask, const float *in,
+    size_t n, float lo, float hi)
+{
+	return c->ops->threshold(c, mask, in, n, lo, hi);
+}
+
+int
+compute_label(struct compute *c, int32_t *labels, const uint8_t *mask,
+    const float *val, const int dims[3], int connectivity,
+    struct cc_stats **stats, size_t *n)
+{
+	return c->ops->label(c, labels, mask, val, dims, connectivity, stats,
+	    n);
+}
+
+int
+compute_morph(struct compute *c, uint8_t *out, const uint8_t *in,
+    const int dims[3], enum morph_op op, enum morph_shape shape, int r)
+{
+	return c->ops->morph(c, out, in, dims, op, shape, r);
+}
+
+int
+compute_gauss(struct compute *c, float *out, const float *in,
+    const int dims[3], const double spacing[3], const double sigma_mm[3])
+{
+	return c->ops->gauss(c, out, in, dims, spacing, sigma_mm);
+}
+
+int
+compute_resample(struct compute *c, float *out, const int odims[3],
+    const float *in, const int dims[3], const double spacing[3],
+    const double ospacing[3])
+{
+	return c->ops->resample(c, out, odims, in, dims, spacing, ospacing);
+}

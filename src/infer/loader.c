@@ -1,0 +1,67 @@
+/*
+ * loader.c - a job's series from the store into a volume.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "loader.h"
+#include "log.h"
+
+int
+loader_series(PGconn *c, struct store *st, long long series_id,
+    struct series_volume **out, char *err, size_t errlen)
+{
+	PGresult	*r;
+	char		 sid[32], path[PATH_MAX], why[512];
+	char		**paths = NULL;
+	int		 i, n = 0, rc = -1;
+
+	*out = NULL;
+	(void)snprintf(sid, sizeof(sid), "%lld", series_id);
+	r = db_exec(c, "SELECT storage_key FROM instances"
+	    " WHERE series_id = $1::bigint"
+	    " ORDER BY instance_number NULLS LAST, id", 1, sid);
+	if (r == NULL) {
+		errfmt(err, errlen, "database error listing the instances");
+		return -1;
+	}
+	if ((n = PQntuples(r)) == 0) {
+		errfmt(err, errlen, "series %s has no instances", sid);
+		goto fail;
+	}
+	if ((paths = calloc((size_t)n, sizeof(*paths))) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (store_exists(st, db_val(r, i, 0)) != 1) {
+			errfmt(err, errlen, "%s: not in the store",
+			    db_val(r, i, 0));
+			goto fail;
+		}
+		if (store_local_path(st, db_val(r, i, 0), path,
+		    sizeof(path)) == -1 || (paths[i] = strdup(path)) == NULL) {
+			errfmt(err, errlen, "%s: cannot be read from the store",
+			    db_val(r, i, 0));
+			goto fail;
+		}
+	}
+	if (series_load((const char *const *)paths, (size_t)n, NULL, out, why,
+	    sizeof(why)) == -1) {
+		errfmt(err, errlen, "series %s cannot be loaded: %s", sid, why);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	if (paths != NULL)
+		for (i = 0; i < n; i++)
+			free(paths[i]);
+	free(paths);
+	PQclear(r);
+	return rc;
+}

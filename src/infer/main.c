@@ -1,0 +1,453 @@
+/*
+ * zhiying-inferd - the inference daemon.
+ *
+ *	zhiying-inferd [-c conf] [-p pidfile]
+ *
+ * Claims AI jobs from PostgreSQL one at a time (queue.h), loads the
+ * job's series from the image store, runs its reader on the compute
+ * backend (CUDA or CPU) and stores the findings (reader.h).  Any number of
+ * daemons, on any number of hosts, share one database.
+ *
+ * The main thread is the supervisor: it waits for NOTIFY ai_jobs (polling
+ * every infer_poll seconds as well), takes back the jobs of lost workers,
+ * claims, and while a job runs in a worker thread (with a database
+ * connection of its own) it renews the lease every third of infer_lease.
+ * SIGTERM or SIGINT stops claiming; a running job gets infer_grace
+ * seconds to finish, after which it is given back to the queue.
+ */
+#include "config.h"
+
+#include <sys/select.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compute.h"
+#include "conf.h"
+#include "db.h"
+#include "loader.h"
+#include "log.h"
+#include "matcher.h"
+#include "queue.h"
+#include "reader.h"
+#include "series.h"
+#include "store.h"
+
+static volatile sig_atomic_t	 stopping;
+static int			 sigpipe_fd[2] = { -1, -1 };
+
+struct daemon {
+	struct conf	 cf;
+	PGconn		*db;		/* supervisor: LISTEN, claims, leases */
+	PGconn		*work;		/* the worker thread's */
+	struct store	*store;
+	struct compute	*compute;
+	char		 worker[HOST_NAME_MAX + 32];	/* host:pid */
+};
+
+/* One job in the worker thread. */
+struct run {
+	struct daemon	*d;
+	struct job	 job;
+	volatile int	 cancel;
+	int		 done[2];	/* the worker writes a byte when done */
+};
+
+static void
+on_signal(int sig)
+{
+	int	 saved = errno;
+
+	(void)sig;
+	stopping = 1;
+	if (sigpipe_fd[1] != -1)
+		(void)write(sigpipe_fd[1], "s", 1);
+	errno = saved;
+}
+
+static double
+now_s(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+drain(int fd)
+{
+	char	 buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		continue;
+}
+
+/* Make sure a connection is usable; the supervisor's listens again. */
+static int
+daemon_db_ensure(PGconn *c, int listen)
+{
+	if (PQstatus(c) == CONNECTION_OK)
+		return 0;
+	if (db_ensure(c) == -1)
+		return -1;
+	return listen ? queue_listen(c) : 0;
+}
+
+/*
+ * The job, in the worker thread: load, look up the reader, check, run,
+ * store.  Every way out ends the job in the database on d->work.
+ */
+static void
+job_run(struct run *rn)
+{
+	struct daemon		*d = rn->d;
+	struct job		*j = &rn->job;
+	struct series_volume	*vol = NULL;
+	const struct reader_impl *impl;
+	struct reader_ctx	 ctx;
+	struct ai_result	 res;
+	enum job_failure	 how = JOB_RETRY;
+	char			 err[1024];
+	int			 r, rc;
+
+	ai_result_init(&res);
+	err[0] = '\0';
+	if (daemon_db_ensure(d->work, 0) == -1)
+		goto fail;
+	if ((r = reader_lookup(j->reader)) == -1) {
+		how = JOB_DEAD;
+		errfmt(err, sizeof(err), "unknown reader '%s'", j->reader);
+		goto fail;
+	}
+	/* The series is loaded first: one that cannot be read is reported
+	 * (and retried) as such whatever its reader. */
+	if (loader_series(d->work, d->store, j->series_id, &vol, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	log_info("job %lld: series %lld loaded, %dx%dx%d voxels", j->id,
+	    j->series_id, vol->nx, vol->ny, vol->nz);
+	if ((impl = reader_impls[r]) == NULL) {
+		how = JOB_DEAD;
+		errfmt(err, sizeof(err), "reader not available in this build");
+		goto fail;
+	}
+	if (impl->check(vol, err, sizeof(err)) != READER_FITS) {
+		how = JOB_REFUSED;
+		goto fail;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.compute = d->compute;
+	ctx.series_id = j->series_id;
+	ctx.cancel = &rn->cancel;
+	if (impl->run(&ctx, vol, &res, err, sizeof(err)) == -1)
+		goto fail;
+	rc = ai_result_store(d->work, j->id, j->series_id, j->reader,
+	    d->worker, compute_kind_names[d->compute->kind], &res);
+	if (rc == 1)
+		log_info("job %lld done: %zu lesion(s)", j->id, res.nlesions);
+	else if (rc == 0)
+		log_warnx("job %lld: lease lost; result not stored", j->id);
+	else {
+		errfmt(err, sizeof(err), "the result could not be stored");
+		goto fail;
+	}
+	series_free(vol);
+	ai_result_free(&res);
+	return;
+fail:
+	series_free(vol);
+	ai_result_free(&res);
+	if (err[0] == '\0')
+		errfmt(err, sizeof(err), "database unavailable");
+	if (daemon_db_ensure(d->work, 0) == -1 ||
+	    (rc = queue_fail(d->work, j, d->worker, how, err,
+	    d->cf.infer_backoff, NULL)) == -1)
+		log_error("job %lld: could not record failure: %s", j->id,
+		    err);
+	else if (rc == 0)
+		log_warnx("job %lld: lease lost before failure was recorded:"
+		    " %s", j->id, err);
+}
+
+static void *
+job_thread(void *arg)
+{
+	struct run	*rn = arg;
+
+	job_run(rn);
+	(void)write(rn->done[1], "d", 1);
+	return NULL;
+}
+
+/*
+ * Supervise one claimed job: run it in a thread, renew its lease, and on
+ * a stop give it infer_grace seconds.  Returns 0 when the job ended, 1
+ * when it was given back and the daemon must exit at once (the thread may
+ * still be running).
+ */
+static int
+job_supervise(struct daemon *d, const struct job *j)
+{
+	struct run	*rn;
+	pthread_t	 th;
+	sigset_t	 block, old;
+	fd_set		 rfds;
+	struct timeval	 tv;
+	double		 beat, next_beat, grace_end = 0, t, wait;
+	int		 maxfd, rc;
+
+	if ((rn = calloc(1, sizeof(*rn))) == NULL ||
+	    pipe(rn->done) == -1) {
+		log_error("%s: %s", __func__, strerror(errno));
+		free(rn);
+		(void)queue_release(d->db, j, d->worker);
+		return 1;
+	}
+	rn->d = d;
+	rn->job = *j;
+	/* The worker thread takes no signals: they wake the supervisor. */
+	(void)sigemptyset(&block);
+	(void)sigaddset(&block, SIGTERM);
+	(void)sigaddset(&block, SIGINT);
+	(void)pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&th, NULL, job_thread, rn);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_error("%s: pthread_create: %s", __func__, strerror(rc));
+		(void)queue_release(d->db, j, d->worker);
+		return 1;
+	}
+	beat = d->cf.infer_lease / 3.0;
+	next_beat = now_s() + beat;
+	for (;;) {
+		if (stopping && grace_end == 0) {
+			grace_end = now_s() + d->cf.infer_grace;
+			log_info("stopping: job %lld has %d s to finish", j->id,
+			    d->cf.infer_grace);
+		}
+		t = now_s();
+		wait = next_beat - t;
+		if (grace_end != 0 && grace_end - t < wait)
+			wait = grace_end - t;
+		if (wait < 0)
+			wait = 0;
+		FD_ZERO(&rfds);
+		FD_SET(rn->done[0], &rfds);
+		FD_SET(sigpipe_fd[0], &rfds);
+		maxfd = rn->done[0] > sigpipe_fd[0] ? rn->done[0] :
+		    sigpipe_fd[0];
+		tv.tv_sec = (time_t)wait;
+		tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+		rc = select(maxfd + 1, &rfds, NULL, NULL, &tv);
+		if (rc > 0 && FD_ISSET(sigpipe_fd[0], &rfds))
+			drain(sigpipe_fd[0]);
+		if (rc > 0 && FD_ISSET(rn->done[0], &rfds))
+			break;
+		t = now_s();
+		if (grace_end != 0 && t >= grace_end) {
+			rn->cancel = 1;
+			if (daemon_db_ensure(d->db, 1) == 0 &&
+			    queue_release(d->db, j, d->worker) == 1)
+				log_info("job %lld given back to the queue",
+				    j->id);
+			else
+				log_warnx("job %lld could not be given back;"
+				    " its lease will run out", j->id);
+			/* The thread is left to the process's exit. */
+			return 1;
+		}
+		if (t >= next_beat) {
+			next_beat = t + beat;
+			if (daemon_db_ensure(d->db, 1) == -1)
+				continue;
+			if (queue_heartbeat(d->db, j->id, d->worker,
+			    d->cf.infer_lease) == 0 && !rn->cancel) {
+				log_warnx("job %lld: lease lost to the rescuer;"
+				    " abandoning it", j->id);
+				rn->cancel = 1;
+			}
+		}
+	}
+	(void)pthread_join(th, NULL);
+	(void)close(rn->done[0]);
+	(void)close(rn->done[1]);
+	free(rn);
+	return 0;
+}
+
+/* Wait up to seconds for NOTIFY ai_jobs or a signal. */
+static void
+daemon_wait(struct daemon *d, double seconds)
+{
+	PGnotify	*n;
+	fd_set		 rfds;
+	struct timeval	 tv;
+	int		 sock, maxfd;
+
+	if (daemon_db_ensure(d->db, 1) == -1 || (sock = PQsocket(d->db)) < 0) {
+		(void)sleep(1);
+		return;
+	}
+	FD_ZERO(&rfds);
+	FD_SET(sock, &rfds);
+	FD_SET(sigpipe_fd[0], &rfds);
+	maxfd = sock > sigpipe_fd[0] ? sock : sigpipe_fd[0];
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	if (select(maxfd + 1, &rfds, NULL, NULL, &tv) > 0 &&
+	    FD_ISSET(sigpipe_fd[0], &rfds))
+		drain(sigpipe_fd[0]);
+	if (PQconsumeInput(d->db) == 0) {
+		log_warnx("database connection lost: %s",
+		    PQerrorMessage(d->db));
+		return;
+	}
+	while ((n = PQnotifies(d->db)) != NULL) {
+		log_debug("notified: %s %s", n->relname, n->extra);
+		PQfreemem(n);
+	}
+}
+
+/* Serve until stopped.  Returns 0, or 1 when a job thread was left
+ * running (its job given back) and the process must exit at once. */
+static int
+daemon_loop(struct daemon *d)
+{
+	struct job	 j;
+	double		 due, last_rescue = 0;
+	int		 rc;
+
+	while (!stopping) {
+		if (daemon_db_ensure(d->db, 1) == -1) {
+			daemon_wait(d, 1);
+			continue;
+		}
+		if (now_s() - last_rescue >= 1) {
+			(void)queue_rescue(d->db, d->worker);
+			last_rescue = now_s();
+		}
+		rc = queue_claim(d->db, d->worker, d->cf.infer_lease, &j);
+		if (rc == 1) {
+			log_info("job %lld claimed: series %lld, %s, attempt %d"
+			    " of %d", j.id, j.series_id, j.reader, j.attempts,
+			    j.max_attempts);
+			if (job_supervise(d, &j) == 1)
+				return 1;
+			continue;
+		}
+		/* Nothing due: sleep until notified, until the next job is
+		 * due or lease runs out, or for a poll interval. */
+		due = rc == 0 ? queue_next_due(d->db) : 1;
+		if (due < 0 || due > d->cf.infer_poll)
+			due = d->cf.infer_poll;
+		daemon_wait(d, due + 0.05);
+	}
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: zhiying-inferd [-c conf] [-p pidfile]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct daemon		 d;
+	struct sigaction	 sa;
+	const char		*cfpath = getenv("ZHIYING_CONF"), *pidfile = NULL;
+	char			 err[1024], host[HOST_NAME_MAX + 1];
+	FILE			*fp;
+	int			 ch, lvl, rc = 1, i, left;
+
+	log_init("zhiying-inferd");
+	memset(&d, 0, sizeof(d));
+	while ((ch = getopt(argc, argv, "c:p:")) != -1)
+		switch (ch) {
+		case 'c':
+			cfpath = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		default:
+			usage();
+		}
+	if (conf_load(&d.cf, cfpath, err, sizeof(err)) == -1) {
+		log_error("configuration: %s", err);
+		return 1;
+	}
+	if ((lvl = log_level_parse(d.cf.log_level)) >= 0)
+		log_set_level((enum log_level)lvl);
+	if (gethostname(host, sizeof(host)) == -1)
+		(void)snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	(void)snprintf(d.worker, sizeof(d.worker), "%s:%ld", host,
+	    (long)getpid());
+	if (pipe(sigpipe_fd) == -1) {
+		log_error("pipe: %s", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < 2; i++)
+		(void)fcntl(sigpipe_fd[i], F_SETFL,
+		    fcntl(sigpipe_fd[i], F_GETFL) | O_NONBLOCK);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	err[0] = '\0';
+	if ((d.compute = compute_open(d.cf.infer_backend, err,
+	    sizeof(err))) == NULL) {
+		log_error("compute backend: %s", err);
+		goto fail;
+	}
+	if ((d.store = store_open_dir(d.cf.store)) == NULL ||
+	    (d.db = db_connect(d.cf.db)) == NULL ||
+	    (d.work = db_connect(d.cf.db)) == NULL ||
+	    queue_listen(d.db) == -1)
+		goto fail;
+	if (pidfile != NULL) {
+		if ((fp = fopen(pidfile, "w")) == NULL) {
+			log_error("%s: %s", pidfile, strerror(errno));
+			goto fail;
+		}
+		fprintf(fp, "%ld\n", (long)getpid());
+		(void)fclose(fp);
+	}
+	log_info("worker %s: lease %d s, poll %d s, backoff %d s, grace %d s",
+	    d.worker, d.cf.infer_lease, d.cf.infer_poll, d.cf.infer_backoff,
+	    d.cf.infer_grace);
+	left = daemon_loop(&d);
+	log_info("stopped");
+	rc = 0;
+	if (pidfile != NULL)
+		(void)unlink(pidfile);
+	/* A job thread left running (its job given back) ends with the
+	 * process; what it uses is not freed under it. */
+	if (left)
+		_exit(rc);
+fail:
+	if (d.db != NULL)
+		PQfinish(d.db);
+	if (d.work != NULL)
+		PQfinish(d.work);
+	store_close(d.store);
+	compute_close(d.compute);
+	return rc;
+}

@@ -1,0 +1,143 @@
+/*
+ * reader.h - the interface of an AI reader, and what it finds.
+ *
+ * A reader checks that a loaded series is one it can read, runs on the
+ * volume through the compute backend and fills a struct ai_result: the
+ * lesions it found (type, location, measurements, a box on a key slice,
+ * confidence), summary figures, key images and the generated report text,
+ * 影像表现 (findings) and 影像结论 (conclusion), in Chinese.  The daemon
+ * stores the result (ai_result_store()) and finishes the job in one
+ * transaction.
+ *
+ * Readers are registered in reader_impls[], indexed by enum reader
+ * (matcher.h); an entry that is NULL is a reader not in this build, and
+ * its jobs end as dead at once.
+ */
+#ifndef ZY_READER_H
+#define ZY_READER_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "compute.h"
+#include "matcher.h"
+#include "series.h"
+
+#define AI_NAME_MAX	64
+#define AI_UNIT_MAX	16
+#define AI_MEASURES_MAX	8
+
+/* A named figure: "长径" 8.2 "mm", "Agatston" 112 "". */
+struct ai_measure {
+	char		 name[AI_NAME_MAX];
+	double		 value;
+	char		 unit[AI_UNIT_MAX];
+};
+
+/* A box on one slice of the volume, in voxels, inclusive. */
+struct ai_box {
+	int		 slice;		/* z index in the loaded volume */
+	int		 x0, y0, x1, y1;
+};
+
+struct ai_lesion {
+	int		 id;		/* 1.., in the order shown */
+	char		 type[AI_NAME_MAX];	/* "实性结节", "肋骨骨折" */
+	char		 location[128];	/* "右肺上叶尖段", "左第5肋腋段" */
+	struct ai_measure meas[AI_MEASURES_MAX];
+	size_t		 nmeas;
+	struct ai_box	 box;
+	double		 confidence;	/* 0..1 */
+};
+
+/* An image worth showing: a slice with its display window. */
+struct ai_key_image {
+	int		 slice;
+	double		 window_center, window_width;
+	char		 caption[128];
+};
+
+/* What a reader found.  Zero it with ai_result_init(); everything it
+ * holds is freed by ai_result_free(). */
+struct ai_result {
+	struct ai_lesion	*lesions;
+	size_t			 nlesions;
+	struct ai_measure	*summary;
+	size_t			 nsummary;
+	struct ai_key_image	*keys;
+	size_t			 nkeys;
+	char			*findings;	/* 影像表现, UTF-8 */
+	char			*conclusion;	/* 影像结论, UTF-8 */
+};
+
+/* The answer of a reader's check. */
+enum reader_verdict {
+	READER_FITS,
+	READER_REFUSES,			/* the series is not for it */
+	READER_VERDICT__MAX
+};
+
+/* What a reader gets to run with. */
+struct reader_ctx {
+	struct compute		*compute;
+	long long		 series_id;
+	/* Set by the daemon when the job's lease is lost or the daemon
+	 * stops; a long reader looks at it between passes and gives up. */
+	volatile int		*cancel;
+};
+
+struct reader_impl {
+	enum reader		 id;
+	/* Whether the volume is one this reader can read; when not, why,
+	 * in Chinese, into why (size bytes). */
+	enum reader_verdict	(*check)(const struct series_volume *,
+				    char *why, size_t size);
+	/* Read the volume into res.  Returns 0, or -1 with a reason in err
+	 * (English); the job is then retried. */
+	int			(*run)(const struct reader_ctx *,
+				    const struct series_volume *,
+				    struct ai_result *res, char *err,
+				    size_t errlen);
+};
+
+/* The readers of this build, indexed by enum reader; NULL where a reader
+ * is not available. */
+extern const struct reader_impl *const reader_impls[READER__MAX];
+
+/* Zero a result. */
+void		 ai_result_init(struct ai_result *);
+
+/* Free what a result holds and zero it. */
+void		 ai_result_free(struct ai_result *);
+
+/* Append a lesion (copied); returns the stored one, or NULL when out of
+ * memory. */
+struct ai_lesion *ai_result_add_lesion(struct ai_result *,
+		    const struct ai_lesion *);
+
+/* Append a summary figure; 0 or -1 when out of memory. */
+int		 ai_result_add_summary(struct ai_result *, const char *name,
+		    double value, const char *unit);
+
+/* Append a key image; 0 or -1 when out of memory. */
+int		 ai_result_add_key(struct ai_result *,
+		    const struct ai_key_image *);
+
+/* Set the findings and conclusion text (copied); 0 or -1. */
+int		 ai_result_set_text(struct ai_result *, const char *findings,
+		    const char *conclusion);
+
+/*
+ * Store res as the result of job_id (series_id, reader) and finish the
+ * job as done, in one transaction with an audit row.  Idempotent: the
+ * result of a series and reader is replaced, never doubled.  The job is
+ * only finished while worker still holds its lease; otherwise nothing is
+ * stored.  Returns 1 stored, 0 the lease was lost, -1 on database trouble
+ * (logged).
+ */
+int		 ai_result_store(PGconn *, long long job_id, long long series_id,
+		    const char *reader, const char *worker, const char *backend,
+		    const struct ai_result *res);
+
+#endif /* ZY_READER_H */

@@ -1,0 +1,275 @@
+/*
+ * result.c - the readers' registry, results and how they are stored.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "db.h"
+#include "log.h"
+#include "reader.h"
+
+/*
+ * The readers of this build.  The seven readers of the manual come in
+ * their own modules (src/infer/apps/); until one is added here its jobs
+ * end as dead with "reader not available in this build".
+ */
+const struct reader_impl *const reader_impls[READER__MAX] = {
+	[READER_CT_LUNG_NODULE] = NULL,
+	[READER_CT_PNEUMONIA] = NULL,
+	[READER_CT_RIB_FRACTURE] = NULL,
+	[READER_DR_TUBERCULOSIS] = NULL,
+	[READER_DR_LIMB_FRACTURE] = NULL,
+	[READER_CT_BONE_DENSITY] = NULL,
+	[READER_CT_CORONARY_CALCIUM] = NULL,
+};
+
+void
+ai_result_init(struct ai_result *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void
+ai_result_free(struct ai_result *r)
+{
+	free(r->lesions);
+	free(r->summary);
+	free(r->keys);
+	free(r->findings);
+	free(r->conclusion);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Grow an array of n elements of size sz by one; the new one zeroed. */
+static void *
+grow(void *p, size_t n, size_t sz)
+{
+	char	*q;
+
+	if ((q = reallocarray(p, n + 1, sz)) == NULL)
+		return NULL;
+	memset(q + n * sz, 0, sz);
+	return q;
+}
+
+struct ai_lesion *
+ai_result_add_lesion(struct ai_result *r, const struct ai_lesion *l)
+{
+	struct ai_lesion	*p;
+
+	if ((p = grow(r->lesions, r->nlesions, sizeof(*p))) == NULL)
+		return NULL;
+	r->lesions = p;
+	p[r->nlesions] = *l;
+	return &p[r->nlesions++];
+}
+
+int
+ai_result_add_summary(struct ai_result *r, const char *name, double value,
+    const char *unit)
+{
+	struct ai_measure	*p;
+
+	if ((p = grow(r->summary, r->nsummary, sizeof(*p))) == NULL)
+		return -1;
+	r->summary = p;
+	p += r->nsummary++;
+	(void)snprintf(p->name, sizeof(p->name), "%s", name);
+	(void)snprintf(p->unit, sizeof(p->unit), "%s", unit);
+	p->value = value;
+	return 0;
+}
+
+int
+ai_result_add_key(struct ai_result *r, const struct ai_key_image *k)
+{
+	struct ai_key_image	*p;
+
+	if ((p = grow(r->keys, r->nkeys, sizeof(*p))) == NULL)
+		return -1;
+	r->keys = p;
+	p[r->nkeys++] = *k;
+	return 0;
+}
+
+int
+ai_result_set_text(struct ai_result *r, const char *findings,
+    const char *conclusion)
+{
+	char	*f, *c;
+
+	if ((f = strdup(findings)) == NULL)
+		return -1;
+	if ((c = strdup(conclusion)) == NULL) {
+		free(f);
+		return -1;
+	}
+	free(r->findings);
+	free(r->conclusion);
+	r->findings = f;
+	r->conclusion = c;
+	return 0;
+}
+
+/* [{"name": .., "value": .., "unit": ..}, ...] */
+static json_t *
+measures_json(const struct ai_measure *m, size_t n)
+{
+	json_t	*a;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(a, json_pack("{s:s, s:f, s:s}",
+		    "name", m[i].name, "value", m[i].value, "unit",
+		    m[i].unit)) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+keys_json(const struct ai_key_image *k, size_t n)
+{
+	json_t	*a;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(a, json_pack("{s:i, s:f, s:f, s:s}",
+		    "slice", k[i].slice, "window_center", k[i].window_center,
+		    "window_width", k[i].window_width, "caption",
+		    k[i].caption)) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* The JSON text of j (consumed), or NULL. */
+static char *
+json_take(json_t *j)
+{
+	char	*s;
+
+	if (j == NULL)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+static int
+lesion_store(PGconn *c, const char *rid, const struct ai_lesion *l)
+{
+	char	 idx[16], sl[16], x0[16], y0[16], x1[16], y1[16], conf[32];
+	char	*meas;
+	int	 rc;
+
+	if ((meas = json_take(measures_json(l->meas, l->nmeas))) == NULL)
+		return -1;
+	(void)snprintf(idx, sizeof(idx), "%d", l->id);
+	(void)snprintf(sl, sizeof(sl), "%d", l->box.slice);
+	(void)snprintf(x0, sizeof(x0), "%d", l->box.x0);
+	(void)snprintf(y0, sizeof(y0), "%d", l->box.y0);
+	(void)snprintf(x1, sizeof(x1), "%d", l->box.x1);
+	(void)snprintf(y1, sizeof(y1), "%d", l->box.y1);
+	(void)snprintf(conf, sizeof(conf), "%.6f", l->confidence);
+	rc = db_cmd(c, "INSERT INTO ai_lesions (result_id, idx, type,"
+	    " location, measurements, slice, x0, y0, x1, y1, confidence)"
+	    " VALUES ($1::bigint, $2::int, $3, $4, $5::jsonb, $6::int,"
+	    " $7::int, $8::int, $9::int, $10::int, $11::double precision)",
+	    11, rid, idx, l->type, l->location, meas, sl, x0, y0, x1, y1,
+	    conf);
+	free(meas);
+	return rc;
+}
+
+int
+ai_result_store(PGconn *c, long long job_id, long long series_id,
+    const char *reader, const char *worker, const char *backend,
+    const struct ai_result *res)
+{
+	PGresult	*r = NULL;
+	struct audit	 a;
+	char		 jid[32], sid[32], rid[32], *summary = NULL;
+	char		*keys = NULL, *detail = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	(void)snprintf(jid, sizeof(jid), "%lld", job_id);
+	(void)snprintf(sid, sizeof(sid), "%lld", series_id);
+	if ((summary = json_take(measures_json(res->summary,
+	    res->nsummary))) == NULL ||
+	    (keys = json_take(keys_json(res->keys, res->nkeys))) == NULL ||
+	    (detail = json_take(json_pack("{s:s, s:s, s:s, s:i}", "reader",
+	    reader, "worker", worker, "backend", backend, "lesions",
+	    (int)res->nlesions))) == NULL) {
+		log_error("%s: job %s: out of memory", __func__, jid);
+		goto fail;
+	}
+	if (db_begin(c) == -1)
+		goto fail;
+	/* First the job: it must still be ours, and it stays locked until
+	 * the result is in. */
+	r = db_exec(c, "UPDATE ai_jobs SET state = 'done', error = '',"
+	    " leased_by = NULL, lease_until = NULL, updated_at = now(),"
+	    " finished_at = now() WHERE id = $1::bigint AND leased_by = $2"
+	    " AND state = 'running'", 2, jid, worker);
+	if (r == NULL)
+		goto fail;
+	if (atoi(PQcmdTuples(r)) != 1) {
+		rc = 0;
+		goto fail;
+	}
+	PQclear(r);
+	r = db_exec(c, "INSERT INTO ai_results (job_id, series_id, reader,"
+	    " backend, worker, summary, key_images, findings_text,"
+	    " conclusion_text) VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
+	    " $6::jsonb, $7::jsonb, $8, $9)"
+	    " ON CONFLICT (series_id, reader) DO UPDATE SET"
+	    " job_id = EXCLUDED.job_id, backend = EXCLUDED.backend,"
+	    " worker = EXCLUDED.worker, summary = EXCLUDED.summary,"
+	    " key_images = EXCLUDED.key_images,"
+	    " findings_text = EXCLUDED.findings_text,"
+	    " conclusion_text = EXCLUDED.conclusion_text, updated_at = now()"
+	    " RETURNING id", 9, jid, sid, reader, backend, worker, summary,
+	    keys, res->findings ? res->findings : "",
+	    res->conclusion ? res->conclusion : "");
+	if (r == NULL || PQntuples(r) != 1)
+		goto fail;
+	(void)snprintf(rid, sizeof(rid), "%s", db_val(r, 0, 0));
+	if (db_cmd(c, "DELETE FROM ai_lesions WHERE result_id = $1::bigint",
+	    1, rid) == -1)
+		goto fail;
+	for (i = 0; i < res->nlesions; i++)
+		if (lesion_store(c, rid, &res->lesions[i]) == -1)
+			goto fail;
+	memset(&a, 0, sizeof(a));
+	a.actor_login = worker;
+	a.action = "ai_result_stored";
+	a.object_type = "ai_job";
+	a.object_id = jid;
+	a.channel = "inferd";
+	a.detail = detail;
+	if (audit_write(c, &a) == -1 || db_commit(c) == -1)
+		goto fail;
+	rc = 1;
+fail:
+	if (rc != 1)
+		db_rollback(c);
+	PQclear(r);
+	free(summary);
+	free(keys);
+	free(detail);
+	return rc;
+}

@@ -1,0 +1,463 @@
+/*
+ * test_kernels.c - the compute kernels against results known in closed
+ * form, on the CPU backend; and the CUDA backend against the CPU one
+ * where a CUDA device is present (skipped otherwise).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compute.h"
+
+#define IDX(d, x, y, z)	(((size_t)(z) * (size_t)(d)[1] + (size_t)(y)) * \
+			    (size_t)(d)[0] + (size_t)(x))
+
+static size_t
+count(const int d[3])
+{
+	return (size_t)d[0] * (size_t)d[1] * (size_t)d[2];
+}
+
+static int
+setup(void **state)
+{
+	*state = compute_cpu_open();
+	return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	compute_close(*state);
+	return 0;
+}
+
+static void
+test_clamp_window_threshold(void **state)
+{
+	struct compute	*c = *state;
+	float		 in[6] = { -2000, -1000, -600, 40, 400, 3000 };
+	float		 out[6];
+	uint8_t		 m[6];
+
+	assert_int_equal(compute_clamp(c, out, in, 6, -1024, 1500), 0);
+	assert_true(out[0] == -1024 && out[1] == -1000 && out[5] == 1500);
+	assert_true(out[3] == 40);
+	/* Lung window: center -600, width 1500 spans -1350..150. */
+	assert_int_equal(compute_window(c, out, in, 6, -600, 1500), 0);
+	assert_true(out[0] == 0 && out[4] == 1 && out[5] == 1);
+	assert_float_equal(out[2], 0.5, 1e-6);
+	assert_float_equal(out[1], 350.0 / 1500, 1e-6);
+	assert_int_equal(compute_window(c, out, in, 6, 0, 0), -1);
+	assert_int_equal(compute_clamp(c, out, in, 6, 1, 0), -1);
+	/* Bounds are inclusive. */
+	assert_int_equal(compute_threshold(c, m, in, 6, -1000, 40), 0);
+	assert_memory_equal(m, ((uint8_t[]){ 0, 1, 1, 1, 0, 0 }), 6);
+}
+
+/* A delta in the middle becomes the sampled normalised kernel, the
+ * product of the three axes' kernels. */
+static void
+test_gauss_delta(void **state)
+{
+	struct compute	*c = *state;
+	int		 d[3] = { 21, 19, 17 }, x, y, z, r[3], k;
+	double		 sp[3] = { 0.5, 1.0, 2.5 }, sg[3] = { 1.0, 1.5, 5.0 };
+	double		 w[3][32], sum, s, total = 0;
+	float		*in, *out;
+
+	in = calloc(count(d), sizeof(*in));
+	out = calloc(count(d), sizeof(*out));
+	assert_non_null(in);
+	assert_non_null(out);
+	in[IDX(d, 10, 9, 8)] = 1000;
+	assert_int_equal(compute_gauss(c, out, in, d, sp, sg), 0);
+	for (k = 0; k < 3; k++) {
+		s = sg[k] / sp[k];
+		r[k] = (int)ceil(3 * s);
+		for (sum = 0, x = -r[k]; x <= r[k]; x++)
+			sum += exp(-(double)x * x / (2 * s * s));
+		for (x = -r[k]; x <= r[k]; x++)
+			w[k][x + r[k]] = exp(-(double)x * x / (2 * s * s)) /
+			    sum;
+	}
+	/* sigma in voxels 2, 1.5, 2: radii 6, 5, 6 fit inside. */
+	assert_int_equal(r[0], 6);
+	assert_int_equal(r[1], 5);
+	assert_int_equal(r[2], 6);
+	for (z = 0; z < d[2]; z++)
+		for (y = 0; y < d[1]; y++)
+			for (x = 0; x < d[0]; x++) {
+				double	 want = 0;
+
+				if (abs(x - 10) <= r[0] && abs(y - 9) <= r[1] &&
+				    abs(z - 8) <= r[2])
+					want = 1000 * w[0][x - 10 + r[0]] *
+					    w[1][y - 9 + r[1]] *
+					    w[2][z - 8 + r[2]];
+				assert_float_equal(out[IDX(d, x, y, z)], want,
+				    1e-4);
+				total += out[IDX(d, x, y, z)];
+			}
+	/* The sum is kept. */
+	assert_float_equal(total, 1000, 1e-2);
+	free(in);
+	free(out);
+}
+
+/* A random field away from the edges keeps its sum; a constant stays. */
+static void
+test_gauss_sum(void **state)
+{
+	struct compute	*c = *state;
+	int		 d[3] = { 40, 40, 40 }, x, y, z;
+	double		 sp[3] = { 1, 1, 1 }, sg[3] = { 1.2, 0.8, 2 };
+	double		 sin_ = 0, sout = 0;
+	float		*in, *out;
+	size_t		 i;
+
+	in = calloc(count(d), sizeof(*in));
+	out = calloc(count(d), sizeof(*out));
+	assert_non_null(in);
+	assert_non_null(out);
+	srand(7);
+	for (z = 10; z < 30; z++)
+		for (y = 10; y < 30; y++)
+			for (x = 10; x < 30; x++) {
+				in[IDX(d, x, y, z)] = (float)(rand() % 2000);
+				sin_ += in[IDX(d, x, y, z)];
+			}
+	assert_int_equal(compute_gauss(c, out, in, d, sp, sg), 0);
+	for (i = 0; i < count(d); i++)
+		sout += out[i];
+	assert_float_equal(sout / sin_, 1.0, 1e-5);
+	for (i = 0; i < count(d); i++)
+		in[i] = -500;
+	assert_int_equal(compute_gauss(c, out, in, d, sp, sg), 0);
+	for (i = 0; i < count(d); i++)
+		assert_float_equal(out[i], -500, 1e-3);
+}
+
+static void
+fill_box(uint8_t *m, const int d[3], int x0, int y0, int z0, int x1, int y1,
+    int z1)
+{
+	int	 x, y, z;
+
+	for (z = z0; z <= z1; z++)
+		for (y = y0; y <= y1; y++)
+			for (x = x0; x <= x1; x++)
+				m[IDX(d, x, y, z)] = 1;
+}
+
+static void
+test_components(void **state)
+{
+	struct compute	*c = *state;
+	int		 d[3] = { 20, 16, 12 };
+	uint8_t		*m;
+	int32_t		*lab;
+	float		*val;
+	struct cc_stats	*st;
+	size_t		 n, i;
+
+	m = calloc(count(d), 1);
+	lab = calloc(count(d), sizeof(*lab));
+	val = calloc(count(d), sizeof(*val));
+	assert_non_null(m);
+	assert_non_null(lab);
+	assert_non_null(val);
+	for (i = 0; i < count(d); i++)
+		val[i] = 1;
+	/* A 3x4x5 block, a single voxel, and two voxels that touch only at
+	 * a corner: 26-connected, not 6-connected. */
+	fill_box(m, d, 2, 3, 1, 4, 6, 5);
+	val[IDX(d, 3, 4, 2)] = 90;
+	m[IDX(d, 15, 2, 0)] = 1;
+	m[IDX(d, 10, 10, 8)] = 1;
+	m[IDX(d, 11, 11, 9)] = 1;
+	val[IDX(d, 11, 11, 9)] = 7;
+
+	assert_int_equal(compute_label(c, lab, m, val, d, 6, &st, &n), 0);
+	assert_int_equal(n, 4);
+	/* Numbered by first voxel in memory order: the single voxel at z 0
+	 * comes first. */
+	assert_int_equal(lab[IDX(d, 15, 2, 0)], 1);
+	assert_int_equal(st[0].count, 1);
+	assert_int_equal(lab[IDX(d, 2, 3, 1)], 2);
+	assert_int_equal(st[1].count, 3 * 4 * 5);
+	assert_true(st[1].x0 == 2 && st[1].y0 == 3 && st[1].z0 == 1);
+	assert_true(st[1].x1 == 4 && st[1].y1 == 6 && st[1].z1 == 5);
+	assert_float_equal(st[1].max, 90, 0);
+	assert_float_equal(st[1].sum, 59 + 90, 1e-9);
+	assert_int_equal(st[2].count, 1);
+	assert_int_equal(st[3].count, 1);
+	assert_int_equal(lab[IDX(d, 0, 0, 0)], 0);
+	free(st);
+
+	assert_int_equal(compute_label(c, lab, m, val, d, 26, &st, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(st[2].count, 2);
+	assert_true(st[2].x0 == 10 && st[2].x1 == 11 && st[2].z0 == 8 &&
+	    st[2].z1 == 9);
+	assert_float_equal(st[2].max, 7, 0);
+	assert_float_equal(st[2].sum, 8, 1e-9);
+	assert_int_equal(lab[IDX(d, 10, 10, 8)], lab[IDX(d, 11, 11, 9)]);
+	free(st);
+
+	/* A U shape: its arms meet only at the bottom, after both started. */
+	memset(m, 0, count(d));
+	fill_box(m, d, 1, 1, 0, 1, 10, 0);
+	fill_box(m, d, 8, 1, 0, 8, 10, 0);
+	fill_box(m, d, 1, 10, 0, 8, 10, 0);
+	assert_int_equal(compute_label(c, lab, m, NULL, d, 6, &st, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(st[0].count, 10 + 10 + 6);
+	assert_true(st[0].y0 == 1 && st[0].y1 == 10);
+	free(st);
+
+	memset(m, 0, count(d));
+	assert_int_equal(compute_label(c, lab, m, NULL, d, 6, &st, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(st);
+	assert_int_equal(compute_label(c, lab, m, NULL, d, 8, &st, &n), -1);
+	free(m);
+	free(lab);
+	free(val);
+}
+
+static size_t
+ones(const uint8_t *m, size_t n)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += m[i] != 0;
+	return k;
+}
+
+static void
+test_morphology(void **state)
+{
+	struct compute	*c = *state;
+	int		 d[3] = { 24, 24, 24 }, x, y, z, inside;
+	uint8_t		*m, *out;
+
+	m = calloc(count(d), 1);
+	out = calloc(count(d), 1);
+	assert_non_null(m);
+	assert_non_null(out);
+	/* A 9^3 cube at 8..16. */
+	fill_box(m, d, 8, 8, 8, 16, 16, 16);
+	assert_int_equal(compute_morph(c, out, m, d, MORPH_ERODE, MORPH_BOX, 2),
+	    0);
+	assert_int_equal(ones(out, count(d)), 5 * 5 * 5);
+	assert_int_equal(out[IDX(d, 10, 10, 10)], 1);
+	assert_int_equal(out[IDX(d, 9, 10, 10)], 0);
+	assert_int_equal(compute_morph(c, out, m, d, MORPH_DILATE, MORPH_BOX,
+	    2), 0);
+	assert_int_equal(ones(out, count(d)), 13 * 13 * 13);
+	/* The cross of radius 1 erodes a cube like the box: by one face. */
+	assert_int_equal(compute_morph(c, out, m, d, MORPH_ERODE, MORPH_CROSS,
+	    1), 0);
+	assert_int_equal(ones(out, count(d)), 7 * 7 * 7);
+	/* Dilated by the cross of radius 2: the voxels within L1 distance 2
+	 * of the cube. */
+	assert_int_equal(compute_morph(c, out, m, d, MORPH_DILATE, MORPH_CROSS,
+	    2), 0);
+	for (z = 0; z < d[2]; z++)
+		for (y = 0; y < d[1]; y++)
+			for (x = 0; x < d[0]; x++) {
+				int	 dx = x < 8 ? 8 - x : x > 16 ? x - 16 : 0;
+				int	 dy = y < 8 ? 8 - y : y > 16 ? y - 16 : 0;
+				int	 dz = z < 8 ? 8 - z : z > 16 ? z - 16 : 0;
+
+				inside = dx + dy + dz <= 2;
+				assert_int_equal(out[IDX(d, x, y, z)], inside);
+			}
+	/* Radius 0 copies; outside the volume is background. */
+	assert_int_equal(compute_morph(c, out, m, d, MORPH_ERODE, MORPH_BOX, 0),
+	    0);
+	assert_memory_equal(out, m, count(d));
+	memset(m, 1, count(d));
+	assert_int_equal(compute_morph(c, out, m, d, MORPH_ERODE, MORPH_BOX, 1),
+	    0);
+	assert_int_equal(ones(out, count(d)), 22 * 22 * 22);
+	free(m);
+	free(out);
+}
+
+/* Linear ramps are reproduced exactly by trilinear interpolation. */
+static void
+test_resample(void **state)
+{
+	struct compute	*c = *state;
+	int		 d[3] = { 11, 9, 7 }, od[3], x, y, z;
+	double		 sp[3] = { 0.7, 0.8, 2.5 }, osp[3] = { 0.5, 1.1, 1.0 };
+	double		 px, py, pz;
+	float		*in, *out;
+
+	in = calloc(count(d), sizeof(*in));
+	assert_non_null(in);
+	for (z = 0; z < d[2]; z++)
+		for (y = 0; y < d[1]; y++)
+			for (x = 0; x < d[0]; x++)
+				in[IDX(d, x, y, z)] = (float)(3 * x * sp[0] -
+				    2 * y * sp[1] + 0.5 * z * sp[2] + 100);
+	compute_resample_dims(d, sp, osp, od);
+	/* (11 - 1) * 0.7 / 0.5 = 14; 8 * 0.8 / 1.1 = 5.8; 6 * 2.5 = 15. */
+	assert_int_equal(od[0], 15);
+	assert_int_equal(od[1], 6);
+	assert_int_equal(od[2], 16);
+	out = calloc(count(od), sizeof(*out));
+	assert_non_null(out);
+	assert_int_equal(compute_resample(c, out, od, in, d, sp, osp), 0);
+	for (z = 0; z < od[2]; z++)
+		for (y = 0; y < od[1]; y++)
+			for (x = 0; x < od[0]; x++) {
+				px = x * osp[0];
+				py = y * osp[1];
+				pz = z * osp[2];
+				assert_float_equal(out[IDX(od, x, y, z)],
+				    3 * px - 2 * py + 0.5 * pz + 100, 1e-3);
+			}
+	free(in);
+	free(out);
+}
+
+/* Every operation on the CUDA backend gives the CPU's answer. */
+static void
+test_cuda_agrees(void **state)
+{
+#ifdef HAVE_CUDA
+	struct compute	*cpu = *state, *gpu;
+	char		 err[256];
+	int		 d[3] = { 64, 48, 40 }, od[3], conn, i;
+	double		 sp[3] = { 0.7, 0.7, 1.25 }, sg[3] = { 1.5, 1.5, 2.0 };
+	double		 osp[3] = { 1, 1, 1 };
+	size_t		 n = count(d), k, na, nb;
+	float		*in, *a, *b, *ra, *rb;
+	uint8_t		*m, *ma, *mb;
+	int32_t		*la, *lb;
+	struct cc_stats	*sa, *sb;
+
+	if (compute_cuda_devices() == 0)
+		skip();
+	gpu = compute_cuda_open(err, sizeof(err));
+	assert_non_null(gpu);
+	in = malloc(n * sizeof(*in));
+	a = malloc(n * sizeof(*a));
+	b = malloc(n * sizeof(*b));
+	m = malloc(n);
+	ma = malloc(n);
+	mb = malloc(n);
+	la = malloc(n * sizeof(*la));
+	lb = malloc(n * sizeof(*lb));
+	assert_true(in && a && b && m && ma && mb && la && lb);
+	srand(11);
+	for (k = 0; k < n; k++)
+		in[k] = (float)(rand() % 3000 - 1200);
+	assert_int_equal(compute_clamp(cpu, a, in, n, -1000, 400), 0);
+	assert_int_equal(compute_clamp(gpu, b, in, n, -1000, 400), 0);
+	assert_memory_equal(a, b, n * sizeof(*a));
+	assert_int_equal(compute_window(cpu, a, in, n, -600, 1500), 0);
+	assert_int_equal(compute_window(gpu, b, in, n, -600, 1500), 0);
+	for (k = 0; k < n; k++)
+		assert_float_equal(a[k], b[k], 1e-6);
+	assert_int_equal(compute_threshold(cpu, ma, in, n, 200, 3000), 0);
+	assert_int_equal(compute_threshold(gpu, mb, in, n, 200, 3000), 0);
+	assert_memory_equal(ma, mb, n);
+	memcpy(m, ma, n);
+	for (conn = 6; conn <= 26; conn += 20) {
+		assert_int_equal(compute_label(cpu, la, m, in, d, conn, &sa,
+		    &na), 0);
+		assert_int_equal(compute_label(gpu, lb, m, in, d, conn, &sb,
+		    &nb), 0);
+		assert_int_equal(na, nb);
+		assert_memory_equal(la, lb, n * sizeof(*la));
+		for (k = 0; k < na; k++) {
+			assert_int_equal(sa[k].count, sb[k].count);
+			assert_float_equal(sa[k].sum, sb[k].sum, 1e-6);
+		}
+		free(sa);
+		free(sb);
+	}
+	for (i = 0; i < MORPH_OP__MAX * MORPH_SHAPE__MAX; i++) {
+		assert_int_equal(compute_morph(cpu, ma, m, d, i % 2, i / 2, 2),
+		    0);
+		assert_int_equal(compute_morph(gpu, mb, m, d, i % 2, i / 2, 2),
+		    0);
+		assert_memory_equal(ma, mb, n);
+	}
+	assert_int_equal(compute_gauss(cpu, a, in, d, sp, sg), 0);
+	assert_int_equal(compute_gauss(gpu, b, in, d, sp, sg), 0);
+	for (k = 0; k < n; k++)
+		assert_float_equal(a[k], b[k], 1e-2);
+	compute_resample_dims(d, sp, osp, od);
+	ra = malloc(count(od) * sizeof(*ra));
+	rb = malloc(count(od) * sizeof(*rb));
+	assert_true(ra && rb);
+	assert_int_equal(compute_resample(cpu, ra, od, in, d, sp, osp), 0);
+	assert_int_equal(compute_resample(gpu, rb, od, in, d, sp, osp), 0);
+	for (k = 0; k < count(od); k++)
+		assert_float_equal(ra[k], rb[k], 1e-2);
+	free(ra);
+	free(rb);
+	free(in);
+	free(a);
+	free(b);
+	free(m);
+	free(ma);
+	free(mb);
+	free(la);
+	free(lb);
+	compute_close(gpu);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
+static void
+test_open(void **state)
+{
+	struct compute	*c;
+	char		 err[256] = "";
+
+	(void)state;
+	assert_null(compute_open("tpu", err, sizeof(err)));
+	assert_non_null(strstr(err, "unknown compute backend"));
+	c = compute_open("cpu", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->kind, COMPUTE_CPU);
+	compute_close(c);
+	/* auto always gives a backend: CUDA with a device, else the CPU. */
+	c = compute_open("auto", err, sizeof(err));
+	assert_non_null(c);
+	compute_close(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clamp_window_threshold),
+		cmocka_unit_test(test_gauss_delta),
+		cmocka_unit_test(test_gauss_sum),
+		cmocka_unit_test(test_components),
+		cmocka_unit_test(test_morphology),
+		cmocka_unit_test(test_resample),
+		cmocka_unit_test(test_cuda_agrees),
+		cmocka_unit_test(test_open),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
