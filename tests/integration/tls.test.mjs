@@ -51,7 +51,8 @@ test('TLS server block: __Host- cookies, Secure, HSTS, HTTP redirect', { skip },
     .replaceAll('zhiying.example.org', 'localhost')
     .replace('/etc/ssl/zhiying/fullchain.pem', `${dir}/fullchain.pem`)
     .replace('/etc/ssl/zhiying/privkey.pem', `${dir}/privkey.pem`)
-    .replaceAll('/etc/nginx/zhiying-locations.conf', `${STATE}/nginx/locations.conf`);
+    .replaceAll('/etc/nginx/zhiying-locations.conf', `${STATE}/nginx/locations.conf`)
+    .replace('/var/log/nginx/zhiying-access.log', `${dir}/access.log`);
   assert.doesNotMatch(conf, /\/etc\/ssl\/zhiying|zhiying-locations/);
   writeFileSync(`${dir}/site.conf`, conf);
   writeFileSync(`${dir}/nginx.conf`, `
@@ -108,6 +109,11 @@ http {
   const home = await fetchTls(httpsPort, '/', { headers: { cookie: session.split(';')[0] } });
   assert.equal(home.status, 200);
   assert.match(home.text, /周子健/);
+  // A search for a patient leaves no name in the access log.
+  await fetchTls(httpsPort, `/worklist?q=${encodeURIComponent('王秘密')}`, { headers: { cookie: session.split(';')[0] } });
+  const log = readFileSync(`${dir}/access.log`, 'utf8');
+  assert.match(log, /"GET \/worklist HTTP\/1\.1" 200/);
+  assert.doesNotMatch(log, /%E7%8E%8B|王秘密|csrf=|\?q=/);
   // The plain cookie name means nothing over TLS.
   const plainName = await fetchTls(httpsPort, '/', { headers: { cookie: `zy_session=${session.split(';')[0].split('=')[1]}` } });
   assert.equal(plainName.status, 303);
