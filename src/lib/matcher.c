@@ -1272,3 +1272,11 @@ reader_lookup(const char *code)
 			return r;
 	return -1;
 }
+
+const char *
+reader_name_zh(const char *code)
+{
+	int	 r;
+
+	return (r = reader_lookup(code)) >= 0 ? readers[r].zh : code;
+}

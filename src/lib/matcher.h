@@ -198,4 +198,7 @@ enum kernel_class matcher_kernel_class(const char *kernel);
 /* Look up a reader's code ("ct_lung_nodule").  Returns the index or -1. */
 int		 reader_lookup(const char *code);
 
+/* The Chinese name of a reader code ("CT肺结节智能诊断"), or the code. */
+const char	*reader_name_zh(const char *code);
+
 #endif /* ZY_MATCHER_H */

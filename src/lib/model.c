@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "model.h"
@@ -84,4 +85,22 @@ model_roles_zh(unsigned int roles, char *buf, size_t size)
 		(void)strncat(buf, role_names[k].zh, size - strlen(buf) - 1);
 	}
 	return buf;
+}
+
+const char *
+model_zh(const struct model_name *t, int n, const char *code)
+{
+	int	 i;
+
+	return (i = model_lookup(t, n, code)) >= 0 ? t[i].zh : code;
+}
+
+int
+text_blank(const char *s)
+{
+	if (s == NULL)
+		return 1;
+	while (*s != '\0' && isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
 }

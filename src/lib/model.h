@@ -63,6 +63,13 @@ int		 model_lookup(const struct model_name *, int n, const char *code);
  * into a bit set.  Unknown codes are ignored. */
 unsigned int	 model_roles_parse(const char *literal);
 
+/* The Chinese name of a code in a table of n names, or the code itself
+ * when the table lacks it. */
+const char	*model_zh(const struct model_name *, int n, const char *code);
+
+/* Whether s is NULL, empty or only white space: 1 or 0. */
+int		 text_blank(const char *s);
+
 /* Write the Chinese names of a role set, joined by "、", into buf.
  * Returns buf. */
 char		*model_roles_zh(unsigned int roles, char *buf, size_t size);

@@ -195,16 +195,6 @@ wf_end(PGconn *c, enum wf_result res)
 	return res == WF_OK ? WF_ERROR : res;
 }
 
-static int
-blank(const char *s)
-{
-	if (s == NULL)
-		return 1;
-	while (*s != '\0' && isspace((unsigned char)*s))
-		s++;
-	return *s == '\0';
-}
-
 /* Length in characters (UTF-8), for the form's limits. */
 static size_t
 u8len(const char *s)
@@ -236,7 +226,7 @@ wf_form_check(PGconn *c, const struct wf_actor *who, const struct wf_form *f,
 
 	memset(e, 0, sizeof(*e));
 #define REQUIRE(field, msg) \
-	do { if (blank(f->field)) { e->field = (msg); e->count++; } } while (0)
+	do { if (text_blank(f->field)) { e->field = (msg); e->count++; } } while (0)
 	REQUIRE(patient_name, "请填写患者姓名");
 	REQUIRE(patient_no, "请填写身份证号/病历号");
 	REQUIRE(patient_phone, "请填写联系电话");
@@ -258,14 +248,14 @@ wf_form_check(PGconn *c, const struct wf_actor *who, const struct wf_form *f,
 		e->patient_sex = "请选择性别";
 		e->count++;
 	}
-	if (blank(f->patient_age) && blank(f->patient_birth)) {
+	if (text_blank(f->patient_age) && text_blank(f->patient_birth)) {
 		e->patient_age = "请填写年龄或出生日期";
 		e->count++;
-	} else if (!blank(f->patient_birth) && !valid_date(f->patient_birth)) {
+	} else if (!text_blank(f->patient_birth) && !valid_date(f->patient_birth)) {
 		e->patient_birth = "出生日期格式应为 YYYY-MM-DD";
 		e->count++;
 	}
-	if (!blank(f->exam_date) && !valid_date(f->exam_date)) {
+	if (!text_blank(f->exam_date) && !valid_date(f->exam_date)) {
 		e->exam_date = "检查日期格式应为 YYYY-MM-DD";
 		e->count++;
 	}
@@ -377,7 +367,7 @@ form_params(const struct wf_form *f, const char **p, char *al, char *tg)
 	p[0] = f->patient_name;
 	p[1] = f->patient_sex;
 	p[2] = f->patient_age ? f->patient_age : "";
-	p[3] = blank(f->patient_birth) ? NULL : f->patient_birth;
+	p[3] = text_blank(f->patient_birth) ? NULL : f->patient_birth;
 	p[4] = f->patient_no;
 	p[5] = f->patient_phone ? f->patient_phone : "";
 	p[6] = f->chief_complaint ? f->chief_complaint : "";
@@ -388,7 +378,7 @@ form_params(const struct wf_form *f, const char **p, char *al, char *tg)
 	p[11] = f->body_part ? f->body_part : "";
 	p[12] = f->urgency;
 	p[13] = f->accession ? f->accession : "";
-	p[14] = blank(f->exam_date) ? NULL : f->exam_date;
+	p[14] = text_blank(f->exam_date) ? NULL : f->exam_date;
 	p[15] = f->mode;
 	p[16] = sup ? al : NULL;
 	p[17] = sup ? tg : NULL;
@@ -495,7 +485,7 @@ wf_return(PGconn *c, const struct wf_actor *who, long long id,
 	struct app_row	 a;
 	enum wf_result	 res;
 
-	if (blank(reason))
+	if (text_blank(reason))
 		return WF_INVALID;
 	WF_TXN_BEGIN(c);
 	if ((res = app_load(c, who, id, 0, &a)) != WF_OK)
@@ -750,7 +740,7 @@ wf_report_submit(PGconn *c, const struct wf_actor *who, long long id,
 	enum app_state	 to;
 	char		 uid[32];
 
-	if (blank(findings) || blank(conclusion))
+	if (text_blank(findings) || text_blank(conclusion))
 		return WF_INVALID;
 	/* Only a doctor with sign-off may finalise without review. */
 	if (final && who->title < signoff)
@@ -782,7 +772,7 @@ wf_review(PGconn *c, const struct wf_actor *who, long long id, int approve,
 	enum wf_result	 res;
 	char		 uid[32], author[32];
 
-	if (!approve && blank(comment))
+	if (!approve && text_blank(comment))
 		return WF_INVALID;
 	WF_TXN_BEGIN(c);
 	if ((res = app_load(c, who, id, 0, &a)) != WF_OK)

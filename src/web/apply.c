@@ -423,14 +423,6 @@ app_fetch(struct req *r, long long id)
 	return res;
 }
 
-static const char *
-zh_of(const struct model_name *names, int n, const char *code)
-{
-	int	 i = model_lookup(names, n, code);
-
-	return i >= 0 ? names[i].zh : code;
-}
-
 static void
 view_history(struct req *r, struct tdict *d, const char *sid)
 {
@@ -451,24 +443,13 @@ view_history(struct req *r, struct tdict *d, const char *sid)
 		(void)tdict_set(h, "at", db_val(res, i, 0));
 		(void)tdict_set(h, "actor", db_val(res, i, 1));
 		(void)tdict_set(h, "from", *db_val(res, i, 2) != '\0' ?
-		    zh_of(app_state_names, APP_STATE__MAX, db_val(res, i, 2)) :
+		    model_zh(app_state_names, APP_STATE__MAX, db_val(res, i, 2)) :
 		    "");
-		(void)tdict_set(h, "to", zh_of(app_state_names,
+		(void)tdict_set(h, "to", model_zh(app_state_names,
 		    APP_STATE__MAX, db_val(res, i, 3)));
 		(void)tdict_set(h, "comment", db_val(res, i, 4));
 	}
 	PQclear(res);
-}
-
-static const char *
-reader_zh(const char *code)
-{
-	int	 i;
-
-	for (i = 0; i < READER__MAX; i++)
-		if (strcmp(readers[i].code, code) == 0)
-			return readers[i].zh;
-	return code;
 }
 
 static const char *
@@ -548,7 +529,7 @@ view_studies(struct req *r, struct tdict *d, const char *sid)
 				if (q == NULL)
 					q = p + strlen(p);
 				(void)buf_appends(&b, k > 0 ? "、" : "");
-				(void)buf_appends(&b, reader_zh(arena_strndup(
+				(void)buf_appends(&b, reader_name_zh(arena_strndup(
 				    r->a, p, (size_t)(q - p))));
 			}
 			(void)tdict_set(x, "readers", b.data != NULL ?
@@ -669,10 +650,10 @@ page_app_view(struct req *r)
 	for (i = 0; i < NFORM; i++)
 		(void)tdict_set(d, labels[i], db_val(a, 0, A_FORM + (int)i));
 	sex = db_val(a, 0, A_FORM + 1);
-	(void)tdict_set(d, "sex_zh", zh_of(sex_names, 3, sex));
-	(void)tdict_set(d, "urgency_zh", zh_of(urgency_names, URGENCY__MAX,
+	(void)tdict_set(d, "sex_zh", model_zh(sex_names, 3, sex));
+	(void)tdict_set(d, "urgency_zh", model_zh(urgency_names, URGENCY__MAX,
 	    db_val(a, 0, A_FORM + 12)));
-	(void)tdict_set(d, "mode_zh", zh_of(app_mode_names, MODE__MAX, mode));
+	(void)tdict_set(d, "mode_zh", model_zh(app_mode_names, MODE__MAX, mode));
 	(void)tdict_bool(d, "superior", strcmp(mode, "superior") == 0);
 	(void)tdict_set(d, "alliance_name", db_val(a, 0, A_TARGET + 1));
 	(void)tdict_set(d, "target_name", db_val(a, 0, A_TARGET + 2));

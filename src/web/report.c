@@ -112,16 +112,6 @@ signoff_title(const struct req *r)
 	return t > TITLE_NONE ? (enum title)t : TITLE_CHIEF;
 }
 
-static int
-blank(const char *s)
-{
-	if (s == NULL)
-		return 1;
-	while (*s != '\0' && isspace((unsigned char)*s))
-		s++;
-	return *s == '\0';
-}
-
 static const char *
 sex_zh(const char *s)
 {
@@ -241,7 +231,7 @@ app_facts(struct req *r, long long id, struct tdict *d, struct app_info *ai)
 	(void)tdict_set(d, "review_comment", db_val(res, 0,
 	    C_REVIEW_COMMENT));
 	(void)tdict_bool(d, "has_review_comment",
-	    !blank(db_val(res, 0, C_REVIEW_COMMENT)));
+	    !text_blank(db_val(res, 0, C_REVIEW_COMMENT)));
 	(void)tdict_set(d, "author", doctor_label(r, db_val(res, 0, C_AUTHOR),
 	    db_val(res, 0, C_AUTHOR_TITLE)));
 	(void)tdict_set(d, "reviewer", doctor_label(r, db_val(res, 0,
@@ -333,17 +323,6 @@ report_versions(struct req *r, long long id, struct tdict *d)
 	return 0;
 }
 
-static const char *
-reader_zh(const char *code)
-{
-	int	 i;
-
-	for (i = 0; i < READER__MAX; i++)
-		if (strcmp(readers[i].code, code) == 0)
-			return readers[i].zh;
-	return code;
-}
-
 /* One card of the AI row. */
 static struct tdict *
 ai_card(struct tdict *d, const char *reader, const char *series,
@@ -426,16 +405,16 @@ app_images(struct req *r, long long id, struct tdict *d)
 			n++;
 			st = db_val(jobs, j, 2);
 			if (strcmp(st, "queued") == 0)
-				(void)ai_card(d, reader_zh(db_val(jobs, j, 1)),
+				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
 				    label, "排队", "queued", NULL);
 			else if (strcmp(st, "running") == 0)
-				(void)ai_card(d, reader_zh(db_val(jobs, j, 1)),
+				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
 				    label, "分析中", "running", NULL);
 			else if (strcmp(st, "done") == 0)
-				(void)ai_card(d, reader_zh(db_val(jobs, j, 1)),
+				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
 				    label, "完成", "done", NULL);
 			else
-				(void)ai_card(d, reader_zh(db_val(jobs, j, 1)),
+				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
 				    label, strcmp(st, "failed") == 0 ?
 				    "失败（将自动重试）" : "失败", "failed",
 				    db_val(jobs, j, 3));
@@ -763,10 +742,10 @@ page_report_submit(struct req *r)
 	}
 	f = http_field(r, FIELD_FINAL);
 	final = f != NULL && strcmp(f, "1") == 0;
-	if (blank(dr.findings) || blank(dr.conclusion)) {
-		report_editor(r, id, 400, &dr, blank(dr.findings) &&
-		    blank(dr.conclusion) ? "请填写影像表现和影像结论" :
-		    blank(dr.findings) ? "请填写影像表现" : "请填写影像结论",
+	if (text_blank(dr.findings) || text_blank(dr.conclusion)) {
+		report_editor(r, id, 400, &dr, text_blank(dr.findings) &&
+		    text_blank(dr.conclusion) ? "请填写影像表现和影像结论" :
+		    text_blank(dr.findings) ? "请填写影像表现" : "请填写影像结论",
 		    NULL);
 		return;
 	}
@@ -912,7 +891,7 @@ page_review_decide(struct req *r)
 		review_page(r, id, 400, "请选择是否通过审核", NULL, comment);
 		return;
 	}
-	if (strcmp(approve, "0") == 0 && blank(comment)) {
+	if (strcmp(approve, "0") == 0 && text_blank(comment)) {
 		review_page(r, id, 400, "审核不通过时请填写审核意见", approve,
 		    comment);
 		return;
