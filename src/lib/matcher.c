@@ -1104,11 +1104,29 @@ rule_contrast(struct check_ctx *c)
  * note: the loader fills the check in (and the match is run again), and
  * a job that finds the lungs cut off reports it then.
  */
+/*
+ * Coverage the anatomy needs at the least, so that a short stack is
+ * refused before anybody segments it.  Deliberately below any adult's:
+ * adult lungs measure well over 150 mm from apex to base, and the T12 to
+ * L2 vertebral bodies are 25 mm or more each with their discs.
+ */
+#define LUNG_MIN_EXTENT		100.0	/* mm */
+#define VERTEBRA2_MIN_EXTENT	40.0	/* mm, for two vertebrae */
+
 static int
 rule_lungs(struct check_ctx *c)
 {
+	char	 nb[32];
+
 	if (!c->def->lungs)
 		return 0;
+	if (c->s->lungs_complete != TRI_YES && !isnan(c->s->extent) &&
+	    c->s->extent < LUNG_MIN_EXTENT) {
+		text_printf(c->res->finding, sizeof(c->res->finding),
+		    "扫描范围仅 %s mm，不足以包含完整肺部",
+		    num(c->s->extent, nb, sizeof(nb)));
+		return require(c, "%s要求包含完整肺部", c->def->short_zh);
+	}
 	if (c->s->lungs_complete == TRI_NO) {
 		text_printf(c->res->finding, sizeof(c->res->finding),
 		    "扫描未包含完整肺部");
@@ -1125,9 +1143,18 @@ static int
 rule_vertebrae(struct check_ctx *c)
 {
 	int	 v = c->s->vertebrae_t12_l2;
+	char	 nb[32];
 
 	if (c->def->min_vertebrae <= 0)
 		return 0;
+	if (v < 0 && !isnan(c->s->extent) &&
+	    c->s->extent < VERTEBRA2_MIN_EXTENT) {
+		text_printf(c->res->finding, sizeof(c->res->finding),
+		    "扫描范围仅 %s mm，不足以包含 2 个椎体",
+		    num(c->s->extent, nb, sizeof(nb)));
+		return require(c, "%s要求包含 T12、L1、L2 中不少于 %d 个椎体",
+		    c->def->short_zh, c->def->min_vertebrae);
+	}
 	if (v < 0) {
 		note(c, "尚未核实 T12、L1、L2 椎体覆盖，建议扫描至 L2");
 		return 0;
@@ -1168,6 +1195,7 @@ matcher_series_init(struct match_series *s)
 	s->slices = 0;
 	s->contrast = s->lungs_complete = TRI_UNKNOWN;
 	s->vertebrae_t12_l2 = -1;
+	s->extent = NAN;
 }
 
 static void

@@ -124,6 +124,8 @@ struct match_series {
 	double		 slice_spacing;		/* mm between slices; NAN */
 	double		 kvp;			/* NAN if unknown */
 	int		 slices;		/* images in the series */
+	double		 extent;		/* mm covered along the slice
+						 * normal; NAN if unknown */
 	enum tristate	 contrast;		/* contrast-enhanced? */
 	enum tristate	 lungs_complete;	/* loader's coverage check */
 	int		 vertebrae_t12_l2;	/* of T12, L1, L2; -1 unknown */

@@ -180,6 +180,11 @@ seriesmatch_run(PGconn *c, long long series_id)
 	if (isnan(ms.slice_spacing))
 		ms.slice_spacing = num(r, 0, 8);
 	ms.contrast = db_val(r, 0, 11)[0] != '\0' ? TRI_YES : TRI_UNKNOWN;
+	/* What the stack covers along its normal: a few slices of a chest
+	 * cannot hold complete lungs, whatever their thickness. */
+	if (ms.slices > 1 && !isnan(ms.slice_spacing))
+		ms.extent = (ms.slices - 1) * fabs(ms.slice_spacing) +
+		    (isnan(ms.slice_thickness) ? 0 : ms.slice_thickness);
 	fits = matcher_check_all(&ms, res);
 	if (fits == 0)
 		matcher_summary(&ms, res, summary, sizeof(summary));

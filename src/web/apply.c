@@ -423,6 +423,20 @@ app_fetch(struct req *r, long long id)
 	return res;
 }
 
+/* A DICOM date (YYYYMMDD) as YYYY-MM-DD; anything else as it is. */
+static const char *
+dicom_date(struct req *r, const char *da)
+{
+	size_t	 i;
+
+	if (strlen(da) != 8)
+		return *da != '\0' ? da : "未知";
+	for (i = 0; i < 8; i++)
+		if (da[i] < '0' || da[i] > '9')
+			return da;
+	return arena_printf(r->a, "%.4s-%.2s-%.2s", da, da + 4, da + 6);
+}
+
 static void
 view_history(struct req *r, struct tdict *d, const char *sid)
 {
@@ -502,8 +516,10 @@ view_studies(struct req *r, struct tdict *d, const char *sid)
 		(void)tdict_set(s, "study_id", db_val(st, i, 0));
 		(void)tdict_set(s, "study_uid", db_val(st, i, 1));
 		(void)tdict_set(s, "accession", db_val(st, i, 2));
-		(void)tdict_set(s, "study_date", db_val(st, i, 3));
+		(void)tdict_set(s, "study_date", dicom_date(r, db_val(st, i, 3)));
 		(void)tdict_set(s, "description", db_val(st, i, 4));
+		(void)tdict_bool(s, "has_accession", *db_val(st, i, 2) != '\0');
+		(void)tdict_bool(s, "has_description", *db_val(st, i, 4) != '\0');
 		(void)tdict_set(s, "patient_id", db_val(st, i, 5));
 		(void)tdict_set(s, "patient_name", db_val(st, i, 6));
 		(void)tdict_set(s, "linked_by", linked_zh(db_val(st, i, 7)));
@@ -600,7 +616,7 @@ view_unlinked(struct req *r, struct tdict *d, const char *sid)
 		if ((t = tdict_add(d, "unlinked")) == NULL)
 			break;
 		(void)tdict_set(t, "study_id", db_val(res, i, 0));
-		(void)tdict_set(t, "study_date", db_val(res, i, 1));
+		(void)tdict_set(t, "study_date", dicom_date(r, db_val(res, i, 1)));
 		(void)tdict_set(t, "accession", db_val(res, i, 2));
 		(void)tdict_set(t, "description", db_val(res, i, 3));
 		(void)tdict_set(t, "nseries", db_val(res, i, 4));
@@ -708,6 +724,12 @@ page_app_cancel(struct req *r)
 	}
 	switch ((res = wf_cancel(r->db, &who, id))) {
 	case WF_OK:
+		/* Back where the user cancelled from (the list), if local. */
+		if (http_field(r, FIELD_NEXT) != NULL &&
+		    *http_field(r, FIELD_NEXT) != '\0') {
+			http_redirect(r, http_field(r, FIELD_NEXT));
+			return;
+		}
 		(void)snprintf(loc, sizeof(loc), "/application?id=%lld", id);
 		http_redirect(r, loc);
 		return;

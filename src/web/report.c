@@ -323,6 +323,31 @@ report_versions(struct req *r, long long id, struct tdict *d)
 	return 0;
 }
 
+/*
+ * The reason of a job that did not complete, for the doctor: in Chinese,
+ * with the daemon's own (English) words kept in brackets for support.
+ */
+static const char *
+job_error_zh(struct req *r, const char *err)
+{
+	static const struct {
+		const char	*en, *zh;
+	} known[] = {
+		{ "reader not available in this build",
+		    "该AI应用尚未在本系统部署" },
+		{ "worker lost", "分析进程中断，已多次重试" },
+		{ "not in the store", "影像文件缺失" },
+	};
+	size_t	 i;
+
+	if (*err == '\0')
+		return NULL;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strstr(err, known[i].en) != NULL)
+			return arena_printf(r->a, "%s（%s）", known[i].zh, err);
+	return arena_printf(r->a, "分析出错（%s）", err);
+}
+
 /* One card of the AI row. */
 static struct tdict *
 ai_card(struct tdict *d, const char *reader, const char *series,
@@ -414,10 +439,12 @@ app_images(struct req *r, long long id, struct tdict *d)
 				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
 				    label, "完成", "done", NULL);
 			else
+				/* failed: the reader refused the series;
+				 * dead: it could not be analysed. */
 				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
 				    label, strcmp(st, "failed") == 0 ?
-				    "失败（将自动重试）" : "失败", "failed",
-				    db_val(jobs, j, 3));
+				    "不适用" : "失败", "failed",
+				    job_error_zh(r, db_val(jobs, j, 3)));
 		}
 		if (n > 0)
 			continue;

@@ -64,7 +64,12 @@
         '成功 ' + ((res.stored || 0) + (res.duplicate || 0)) + ' 个，未通过 ' + (res.refused || 0) + ' 个';
       if ((res.stored || 0) + (res.duplicate || 0) > 0) {
         status.textContent += '，页面将刷新';
-        setTimeout(function () { window.location.reload(); }, 2500);
+        // Reload without ?created=1, whose notice belongs to the form.
+        setTimeout(function () {
+          var u = new URL(window.location.href);
+          u.searchParams.delete('created');
+          window.location.replace(u.toString());
+        }, 2500);
       }
     });
     xhr.addEventListener('error', function () {

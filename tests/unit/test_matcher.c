@@ -714,6 +714,46 @@ test_lidc(void **state)
 	assert_string_equal(buf, "");
 }
 
+/*
+ * Five contiguous LIDC slices cover 6.25 mm: too short for complete lungs
+ * or two vertebrae, whatever the thickness says; the whole series (326
+ * mm) is not refused for its extent.
+ */
+static void
+test_extent(void **state)
+{
+	struct match_series	 s;
+	struct match_result	 res[READER__MAX];
+
+	(void)state;
+	base_series(BASE_CT, &s);
+	s.slices = 5;
+	s.extent = 6.25;
+	assert_int_equal(fit_set(&s, res), BIT(CAC));
+	assert_string_equal(res[NODULE].reason,
+	    "扫描范围仅 6.25 mm，不足以包含完整肺部，肺结节要求包含完整肺部");
+	assert_int_equal(res[NODULE].rule, MATCH_LUNGS);
+	assert_string_equal(res[BD].reason, "扫描范围仅 6.25 mm，"
+	    "不足以包含 2 个椎体，骨密度要求包含 T12、L1、L2 中不少于 2 个椎体");
+	/* At the limits: 100 mm may hold lungs, 40 mm two vertebrae. */
+	s.extent = 100;
+	assert_int_equal(fit_set(&s, res) & BIT(NODULE), BIT(NODULE));
+	s.extent = 99.9;
+	assert_int_equal(fit_set(&s, res) & BIT(NODULE), 0);
+	s.extent = 39.9;
+	assert_int_equal(fit_set(&s, res) & BIT(BD), 0);
+	s.extent = 40;
+	assert_int_equal(fit_set(&s, res) & BIT(BD), BIT(BD));
+	base_series(BASE_CT, &s);
+	s.extent = 326.25;
+	assert_int_equal(fit_set(&s, res), BIT(NODULE) | BIT(PNEUMO) |
+	    BIT(RIB) | BIT(BD) | BIT(CAC));
+	/* Lungs known complete win over a short extent estimate. */
+	s.extent = 50;
+	s.lungs_complete = TRI_YES;
+	assert_int_equal(fit_set(&s, res) & BIT(NODULE), BIT(NODULE));
+}
+
 static void
 test_chest_5mm(void **state)
 {
@@ -896,6 +936,7 @@ main(void)
 		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_lidc),
+		cmocka_unit_test(test_extent),
 		cmocka_unit_test(test_chest_5mm),
 		cmocka_unit_test(test_dx_chest),
 		cmocka_unit_test(test_cr_limb),
