@@ -111,6 +111,18 @@ if stack_start >"$OUT/stack.txt" 2>&1; then
 		done
 		count "$suite" "$sp" "$sf" "$ss"
 	done
+	# The administration console: replay mode and tmux, same stack.
+	: >"$OUT/console.tap"
+	cp=0 cf=0 cs=0
+	for t in tests/console/*.test.mjs; do
+		node --test --test-reporter=tap "$t" >"$OUT/console-$(basename "$t" .test.mjs).tap" 2>&1
+		read -r p f s < <(tap_counts "$OUT/console-$(basename "$t" .test.mjs).tap")
+		cp=$((cp + p)); cf=$((cf + f)); cs=$((cs + s))
+		cat "$OUT/console-$(basename "$t" .test.mjs).tap" >>"$OUT/console.tap"
+		[ "$f" -eq 0 ] || { echo "   $t:"; grep -B2 -A25 '^not ok\|^    not ok' \
+		    "$OUT/console-$(basename "$t" .test.mjs).tap" | head -80; }
+	done
+	count console "$cp" "$cf" "$cs"
 	stack_stop
 	trap - EXIT
 else

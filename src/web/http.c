@@ -231,6 +231,20 @@ v_sort(const char *s, size_t n)
 }
 
 static int
+v_reader(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|ct_lung_nodule|ct_pneumonia|"
+	    "ct_rib_fracture|dr_tuberculosis|dr_limb_fracture|ct_bone_density|"
+	    "ct_coronary_calcium|");
+}
+
+static int
+v_grain(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|day|week|month|");
+}
+
+static int
 v_match(const char *s, size_t n)
 {
 	return n == 0 || v_word(s, n, "|exact|fuzzy|");
@@ -291,6 +305,8 @@ static const struct {
 	{ "sort",		v_sort,		5 },	/* FIELD_SORT */
 	{ "match",		v_match,	5 },	/* FIELD_MATCH */
 	{ "attachment",		v_id,		18 },	/* FIELD_ATTACHMENT */
+	{ "reader",		v_reader,	19 },	/* FIELD_READER */
+	{ "grain",		v_grain,	5 },	/* FIELD_GRAIN */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

@@ -75,6 +75,8 @@ enum field {
 	FIELD_SORT,		/* time, -time, name, -name, diag, -diag */
 	FIELD_MATCH,		/* exact, fuzzy */
 	FIELD_ATTACHMENT,	/* an attachment id */
+	FIELD_READER,		/* 统计: an AI reader code */
+	FIELD_GRAIN,		/* 统计: day, week, month */
 	FIELD__MAX
 };
 
@@ -115,6 +117,7 @@ enum page {
 	PAGE_REVIEW_DECIDE,	/* /review/decide: 审核 是/否 */
 	PAGE_REPORT_VIEW,	/* /report/view: 查看报告 */
 	PAGE_REPORT_PRINT,	/* /report/print: 打印 */
+	PAGE_STATS_EXPORT,	/* /stats/export: 导出Excel (stats.c) */
 	PAGE__MAX
 };
 

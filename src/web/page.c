@@ -114,37 +114,6 @@ page_home(struct req *r)
 }
 
 /*
- * A page whose rows come with a later release (统计): its columns and its
- * empty state.  The workflow lists are in lists.c.
- */
-static const char *const list_columns[PAGE__MAX][10] = {
-	[PAGE_STATS] = { "机构", "申请数", "已报告", "已审核", "退回",
-	    "取消" },
-};
-
-void
-page_list(struct req *r)
-{
-	struct tdict	*d, *c;
-	const char	*const *cols = list_columns[r->page];
-	int		 i, n = 0;
-
-	if ((d = page_dict(r)) == NULL) {
-		page_error(r, 500, "系统内部错误");
-		return;
-	}
-	for (i = 0; i < 10 && cols[i] != NULL; i++) {
-		if ((c = tdict_add(d, "columns")) == NULL)
-			break;
-		(void)tdict_set(c, "name", cols[i]);
-		n++;
-	}
-	(void)tdict_setf(d, "ncols", "%d", n);
-	(void)tdict_set(d, "empty", "暂无记录");
-	page_render(r, 200, "list.html", d);
-}
-
-/*
  * 机构用户: the accounts of the administrator's own institution.  Changes
  * are made in the console (zhiying-admin).
  */

@@ -46,7 +46,6 @@ void		 page_actor(const struct req *, struct wf_actor *);
 void		 page_home(struct req *);
 void		 page_login(struct req *);
 void		 page_logout(struct req *);
-void		 page_list(struct req *);
 void		 page_admin_users(struct req *);
 void		 page_health(struct req *);
 /* applicant pages: apply.c, upload.c */
@@ -78,5 +77,8 @@ void		 page_report_submit(struct req *);
 void		 page_review_decide(struct req *);
 void		 page_report_view(struct req *);
 void		 page_report_print(struct req *);
+/* 统计: stats.c */
+void		 page_stats(struct req *);
+void		 page_stats_export(struct req *);
 
 #endif /* ZY_PAGES_H */

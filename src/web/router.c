@@ -42,7 +42,7 @@ const struct page_def pages[PAGE__MAX] = {
 	[PAGE_PRINT] =		{ "/print", R(APPLICANT), M_GET, "打印报告", 1,
 				    page_print_list },
 	[PAGE_STATS] =		{ "/stats", R(STATS), M_GET, "统计", 1,
-				    page_list },
+				    page_stats },
 	[PAGE_ADMIN] =		{ "/admin/users", R(ADMIN), M_GET, "机构用户",
 				    1, page_admin_users },
 	[PAGE_HEALTH] =		{ "/healthz", ACCESS_PUBLIC, M_GET, NULL, 0,
@@ -92,6 +92,9 @@ const struct page_def pages[PAGE__MAX] = {
 				    M_GET, "查看报告", 0, page_report_view },
 	[PAGE_REPORT_PRINT] =	{ "/report/print", R(APPLICANT) | R(DOCTOR),
 				    M_GET, "打印报告", 0, page_report_print },
+	/* 统计: stats.c */
+	[PAGE_STATS_EXPORT] =	{ "/stats/export", R(STATS), M_GET, "导出Excel",
+				    0, page_stats_export },
 };
 
 static int

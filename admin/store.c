@@ -1,0 +1,696 @@
+/*
+ * store.c - the console's changes, each one transaction with its audit row.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "db.h"
+#include "log.h"
+#include "store.h"
+
+const char *const store_messages[ST__MAX] = {
+	"已保存",				/* ST_OK */
+	"输入有误",				/* ST_INVALID */
+	"已存在",				/* ST_DUPLICATE */
+	"未找到",				/* ST_NOT_FOUND */
+	"无权操作：超出本账户的管理范围",	/* ST_FORBIDDEN */
+	"数据库错误，请查看日志",		/* ST_ERROR */
+};
+
+static enum store_result
+st_fail(struct store_err *e, const char *field, const char *msg,
+    enum store_result r)
+{
+	(void)snprintf(e->field, sizeof(e->field), "%s", field);
+	(void)snprintf(e->msg, sizeof(e->msg), "%s",
+	    msg != NULL ? msg : store_messages[r]);
+	return r;
+}
+
+/* After a failed statement: roll back and say what the database said. */
+static enum store_result
+st_dberr(PGconn *c, struct store_err *e)
+{
+	const char	*s = db_sqlstate();
+
+	db_rollback(c);
+	if (strcmp(s, "23505") == 0)
+		return st_fail(e, "", "与已有记录重复", ST_DUPLICATE);
+	if (strncmp(s, "23", 2) == 0)
+		return st_fail(e, "", "数据不符合约束", ST_INVALID);
+	return st_fail(e, "", NULL, ST_ERROR);
+}
+
+static int
+st_match(const char *s, const char *extra, size_t min, size_t max)
+{
+	size_t	 n = strlen(s), i;
+
+	if (n < min || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || strchr(extra, s[i]) != NULL))
+			return 0;
+	return 1;
+}
+
+/* Characters (not bytes) of a UTF-8 string. */
+static size_t
+st_chars(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static int
+st_audit(PGconn *c, const struct actor *a, long long inst, const char *action,
+    const char *otype, long long oid, json_t *detail)
+{
+	struct audit	 au;
+	char		 id[32], *d;
+	int		 rc;
+
+	(void)snprintf(id, sizeof(id), "%lld", oid);
+	d = json_dumps(detail, JSON_COMPACT);
+	json_decref(detail);
+	memset(&au, 0, sizeof(au));
+	au.actor_id = a->id;
+	au.actor_login = a->login;
+	au.institution_id = inst;
+	au.action = action;
+	au.object_type = otype;
+	au.object_id = id;
+	au.channel = a->channel;
+	au.detail = d;
+	rc = audit_write(c, &au);
+	free(d);
+	return rc;
+}
+
+/* Commit after the audit row, or roll back. */
+static enum store_result
+st_finish(PGconn *c, const struct actor *a, long long inst,
+    const char *action, const char *otype, long long oid, json_t *detail,
+    struct store_err *e)
+{
+	if (st_audit(c, a, inst, action, otype, oid, detail) == -1 ||
+	    db_commit(c) == -1)
+		return st_dberr(c, e);
+	return ST_OK;
+}
+
+void
+store_password_new(char *out)
+{
+	static const char letters[] = "abcdefghjkmnpqrstuvwxyz"
+	    "ABCDEFGHJKLMNPQRSTUVWXYZ";
+	static const char digits[] = "23456789";
+	static const char all[] = "abcdefghjkmnpqrstuvwxyz"
+	    "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	size_t	 i;
+
+	for (i = 0; i < STORE_PASSWORD_LEN; i++)
+		out[i] = all[randombytes_uniform(sizeof(all) - 1)];
+	/* One letter and one digit at random places: the policy holds. */
+	i = randombytes_uniform(STORE_PASSWORD_LEN / 2);
+	out[i] = letters[randombytes_uniform(sizeof(letters) - 1)];
+	i = STORE_PASSWORD_LEN / 2 + randombytes_uniform(STORE_PASSWORD_LEN / 2);
+	out[i] = digits[randombytes_uniform(sizeof(digits) - 1)];
+	out[STORE_PASSWORD_LEN] = '\0';
+}
+
+long long
+store_inst_find(PGconn *c, const char *code)
+{
+	PGresult	*r;
+	long long	 id;
+
+	if ((r = db_exec(c, "SELECT id FROM institutions WHERE code = $1", 1,
+	    code)) == NULL)
+		return -1;
+	id = PQntuples(r) == 1 ? db_ll(r, 0, 0) : 0;
+	PQclear(r);
+	return id;
+}
+
+long long
+store_alliance_find(PGconn *c, const char *code)
+{
+	PGresult	*r;
+	long long	 id;
+
+	if ((r = db_exec(c, "SELECT id FROM alliances WHERE code = $1", 1,
+	    code)) == NULL)
+		return -1;
+	id = PQntuples(r) == 1 ? db_ll(r, 0, 0) : 0;
+	PQclear(r);
+	return id;
+}
+
+long long
+store_user_find(PGconn *c, const struct actor *a, const char *login)
+{
+	PGresult	*r;
+	long long	 id;
+	char		 scope[32];
+
+	(void)snprintf(scope, sizeof(scope), "%lld", a->platform ? 0 : a->inst);
+	if ((r = db_exec(c, "SELECT id FROM users WHERE lower(login) ="
+	    " lower($1) AND ($2::bigint = 0 OR institution_id = $2::bigint)",
+	    2, login, scope)) == NULL)
+		return -1;
+	id = PQntuples(r) == 1 ? db_ll(r, 0, 0) : 0;
+	PQclear(r);
+	return id;
+}
+
+enum store_result
+store_inst_save(PGconn *c, const struct actor *a, long long id,
+    const struct inst_form *f, struct store_err *e, long long *newid)
+{
+	PGresult	*r;
+	char		 sid[32];
+	long long	 nid;
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理机构",
+		    ST_FORBIDDEN);
+	if (!st_match(f->code, "_-", 2, 32))
+		return st_fail(e, "code",
+		    "机构代码须为2-32位字母、数字、-或_", ST_INVALID);
+	if (f->name[0] == '\0' || st_chars(f->name) > 128)
+		return st_fail(e, "name", "请填写机构名称（最多128字）",
+		    ST_INVALID);
+	if (model_lookup(level_names, LEVEL__MAX, f->level) < 0)
+		return st_fail(e, "level", "请选择机构级别", ST_INVALID);
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if ((r = db_exec(c, "SELECT code = $1 FROM institutions"
+	    " WHERE (code = $1 OR name = $2) AND id <> $3::bigint", 3,
+	    f->code, f->name, sid)) == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) > 0) {
+		int dupcode = db_bool(r, 0, 0);
+
+		PQclear(r);
+		db_rollback(c);
+		return dupcode ? st_fail(e, "code", "机构代码已存在",
+		    ST_DUPLICATE) : st_fail(e, "name", "机构名称已存在",
+		    ST_DUPLICATE);
+	}
+	PQclear(r);
+	if (id == 0)
+		r = db_exec(c, "INSERT INTO institutions (code, name, level,"
+		    " region, contact) VALUES ($1, $2, $3, $4, $5)"
+		    " RETURNING id", 5, f->code, f->name, f->level, f->region,
+		    f->contact);
+	else
+		r = db_exec(c, "UPDATE institutions SET code = $1, name = $2,"
+		    " level = $3, region = $4, contact = $5,"
+		    " updated_at = now() WHERE id = $6::bigint RETURNING id",
+		    6, f->code, f->name, f->level, f->region, f->contact, sid);
+	if (r == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "", "机构不存在", ST_NOT_FOUND);
+	}
+	nid = db_ll(r, 0, 0);
+	PQclear(r);
+	if (newid != NULL)
+		*newid = nid;
+	return st_finish(c, a, nid, id == 0 ? "institution_created" :
+	    "institution_updated", "institution", nid,
+	    json_pack("{ssssssssss}", "code", f->code, "name", f->name,
+	    "level", f->level, "region", f->region, "contact", f->contact), e);
+}
+
+enum store_result
+store_inst_active(PGconn *c, const struct actor *a, long long id, int active,
+    struct store_err *e)
+{
+	char	 sid[32];
+	int	 n;
+	PGresult *r;
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理机构",
+		    ST_FORBIDDEN);
+	if (!active && id == a->inst)
+		return st_fail(e, "", "不能停用本账户所在的机构", ST_INVALID);
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if ((r = db_exec(c, "UPDATE institutions SET active = $2::boolean,"
+	    " updated_at = now() WHERE id = $1::bigint", 2, sid,
+	    active ? "true" : "false")) == NULL)
+		return st_dberr(c, e);
+	n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	if (n != 1) {
+		db_rollback(c);
+		return st_fail(e, "", "机构不存在", ST_NOT_FOUND);
+	}
+	return st_finish(c, a, id, active ? "institution_activated" :
+	    "institution_deactivated", "institution", id, json_object(), e);
+}
+
+enum store_result
+store_alliance_save(PGconn *c, const struct actor *a, long long id,
+    const struct alliance_form *f, struct store_err *e, long long *newid)
+{
+	PGresult	*r;
+	char		 sid[32];
+	long long	 nid;
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理医联体/医共体",
+		    ST_FORBIDDEN);
+	if (!st_match(f->code, "_-", 2, 32))
+		return st_fail(e, "code", "代码须为2-32位字母、数字、-或_",
+		    ST_INVALID);
+	if (f->name[0] == '\0' || st_chars(f->name) > 128)
+		return st_fail(e, "name", "请填写名称（最多128字）",
+		    ST_INVALID);
+	if (model_lookup(alliance_kind_names, ALLIANCE__MAX, f->kind) < 0)
+		return st_fail(e, "kind", "请选择类型", ST_INVALID);
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if ((r = db_exec(c, "SELECT code = $1 FROM alliances"
+	    " WHERE (code = $1 OR name = $2) AND id <> $3::bigint", 3,
+	    f->code, f->name, sid)) == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) > 0) {
+		int dupcode = db_bool(r, 0, 0);
+
+		PQclear(r);
+		db_rollback(c);
+		return dupcode ? st_fail(e, "code", "代码已存在",
+		    ST_DUPLICATE) : st_fail(e, "name", "名称已存在",
+		    ST_DUPLICATE);
+	}
+	PQclear(r);
+	if (id == 0)
+		r = db_exec(c, "INSERT INTO alliances (code, name, kind)"
+		    " VALUES ($1, $2, $3) RETURNING id", 3, f->code, f->name,
+		    f->kind);
+	else
+		r = db_exec(c, "UPDATE alliances SET code = $1, name = $2,"
+		    " kind = $3, updated_at = now() WHERE id = $4::bigint"
+		    " RETURNING id", 4, f->code, f->name, f->kind, sid);
+	if (r == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "", "医联体/医共体不存在", ST_NOT_FOUND);
+	}
+	nid = db_ll(r, 0, 0);
+	PQclear(r);
+	if (newid != NULL)
+		*newid = nid;
+	return st_finish(c, a, 0, id == 0 ? "alliance_created" :
+	    "alliance_updated", "alliance", nid, json_pack("{ssssss}",
+	    "code", f->code, "name", f->name, "kind", f->kind), e);
+}
+
+enum store_result
+store_member_set(PGconn *c, const struct actor *a, long long alliance_id,
+    const char *inst_code, const char *superior_code, struct store_err *e)
+{
+	PGresult	*r;
+	char		 al[32], in[32], su[32];
+	long long	 inst, sup = 0;
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理医联体/医共体",
+		    ST_FORBIDDEN);
+	if ((inst = store_inst_find(c, inst_code)) <= 0)
+		return st_fail(e, "inst", inst < 0 ? NULL : "没有这个机构代码",
+		    inst < 0 ? ST_ERROR : ST_INVALID);
+	if (superior_code[0] != '\0') {
+		if ((sup = store_inst_find(c, superior_code)) <= 0)
+			return st_fail(e, "superior", sup < 0 ? NULL :
+			    "没有这个机构代码", sup < 0 ? ST_ERROR :
+			    ST_INVALID);
+		if (sup == inst)
+			return st_fail(e, "superior", "上级医院不能是本机构",
+			    ST_INVALID);
+	}
+	(void)snprintf(al, sizeof(al), "%lld", alliance_id);
+	(void)snprintf(in, sizeof(in), "%lld", inst);
+	(void)snprintf(su, sizeof(su), "%lld", sup);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if (sup != 0) {
+		/* The superior must be a member, and no cycle may form. */
+		if ((r = db_exec(c, "WITH RECURSIVE up(id) AS ("
+		    " SELECT $2::bigint"
+		    " UNION SELECT m.superior_id FROM alliance_members m"
+		    "  JOIN up ON m.institution_id = up.id"
+		    "  WHERE m.alliance_id = $1::bigint"
+		    "  AND m.superior_id IS NOT NULL)"
+		    " SELECT (SELECT count(*) FROM alliance_members"
+		    "  WHERE alliance_id = $1::bigint"
+		    "  AND institution_id = $2::bigint),"
+		    " (SELECT count(*) FROM up WHERE id = $3::bigint)", 3,
+		    al, su, in)) == NULL)
+			return st_dberr(c, e);
+		if (db_ll(r, 0, 0) == 0 || db_ll(r, 0, 1) != 0) {
+			int notmember = db_ll(r, 0, 0) == 0;
+
+			PQclear(r);
+			db_rollback(c);
+			return st_fail(e, "superior", notmember ?
+			    "上级医院须先加入本医联体/医共体" :
+			    "上下级关系不能成环", ST_INVALID);
+		}
+		PQclear(r);
+	}
+	if (db_cmd(c, "INSERT INTO alliance_members (alliance_id,"
+	    " institution_id, superior_id) VALUES ($1::bigint, $2::bigint,"
+	    " NULLIF($3, '0')::bigint) ON CONFLICT (alliance_id,"
+	    " institution_id) DO UPDATE SET superior_id = excluded.superior_id",
+	    3, al, in, su) == -1)
+		return st_dberr(c, e);
+	(void)db_cmd(c, "UPDATE alliances SET updated_at = now()"
+	    " WHERE id = $1::bigint", 1, al);
+	return st_finish(c, a, inst, "alliance_member_set", "alliance",
+	    alliance_id, json_pack("{ssss}", "institution", inst_code,
+	    "superior", superior_code), e);
+}
+
+enum store_result
+store_member_remove(PGconn *c, const struct actor *a, long long alliance_id,
+    long long inst_id, struct store_err *e)
+{
+	PGresult	*r;
+	char		 al[32], in[32];
+	int		 n;
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理医联体/医共体",
+		    ST_FORBIDDEN);
+	(void)snprintf(al, sizeof(al), "%lld", alliance_id);
+	(void)snprintf(in, sizeof(in), "%lld", inst_id);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if ((r = db_exec(c, "SELECT count(*) FROM alliance_members"
+	    " WHERE alliance_id = $1::bigint AND superior_id = $2::bigint",
+	    2, al, in)) == NULL)
+		return st_dberr(c, e);
+	n = (int)db_ll(r, 0, 0);
+	PQclear(r);
+	if (n > 0) {
+		db_rollback(c);
+		return st_fail(e, "", "仍有成员以它为上级医院，请先修改这些成员",
+		    ST_INVALID);
+	}
+	if ((r = db_exec(c, "DELETE FROM alliance_members"
+	    " WHERE alliance_id = $1::bigint AND institution_id = $2::bigint",
+	    2, al, in)) == NULL)
+		return st_dberr(c, e);
+	n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	if (n != 1) {
+		db_rollback(c);
+		return st_fail(e, "", "不是本医联体/医共体的成员",
+		    ST_NOT_FOUND);
+	}
+	return st_finish(c, a, inst_id, "alliance_member_removed", "alliance",
+	    alliance_id, json_pack("{sI}", "institution_id",
+	    (json_int_t)inst_id), e);
+}
+
+/* The text[] literal of a role set. */
+static void
+st_roles_literal(unsigned int roles, char *buf, size_t size)
+{
+	int	 k;
+
+	(void)snprintf(buf, size, "{");
+	for (k = 0; k < ROLE__MAX; k++) {
+		if (!(roles & ROLE_BIT(k)))
+			continue;
+		if (buf[1] != '\0')
+			(void)strncat(buf, ",", size - strlen(buf) - 1);
+		(void)strncat(buf, role_names[k].code, size - strlen(buf) - 1);
+	}
+	(void)strncat(buf, "}", size - strlen(buf) - 1);
+}
+
+enum store_result
+store_user_save(PGconn *c, const struct actor *a, long long id,
+    const struct user_form *f, const char *password, char *genpw,
+    struct store_err *e, long long *newid)
+{
+	PGresult	*r;
+	char		 sid[32], sinst[32], scope[32], roles[64];
+	char		 hash[AUTH_HASH_MAX];
+	const char	*why, *title;
+	long long	 inst, nid;
+
+	if (!st_match(f->login, "_.-", 3, 64))
+		return st_fail(e, "login",
+		    "用户名须为3-64位字母、数字、.、-或_", ST_INVALID);
+	if (f->name[0] == '\0' || st_chars(f->name) > 64)
+		return st_fail(e, "name", "请填写姓名（最多64字）", ST_INVALID);
+	if (f->roles == 0)
+		return st_fail(e, "roles", "至少选择一个角色", ST_INVALID);
+	if ((f->roles & ROLE_BIT(ROLE_DOCTOR)) && f->title == TITLE_NONE)
+		return st_fail(e, "title", "受邀方人员须选择职称", ST_INVALID);
+	if (f->inst_code[0] == '\0')
+		inst = a->inst;
+	else if ((inst = store_inst_find(c, f->inst_code)) < 0)
+		return st_fail(e, "inst", NULL, ST_ERROR);
+	if (inst == 0)
+		return st_fail(e, "inst", "没有这个机构代码", ST_INVALID);
+	if (!a->platform && inst != a->inst)
+		return st_fail(e, "inst", "只能管理本机构的用户", ST_FORBIDDEN);
+	if (id != 0 && id == a->id && !(f->roles & ROLE_BIT(ROLE_ADMIN)))
+		return st_fail(e, "roles", "不能取消自己的管理员角色",
+		    ST_INVALID);
+	if (id == 0) {
+		if (password == NULL || password[0] == '\0') {
+			store_password_new(genpw);
+			password = genpw;
+		} else if ((why = auth_password_policy(password)) != NULL)
+			return st_fail(e, "password", why, ST_INVALID);
+		if (auth_password_hash(password, hash) == -1)
+			return st_fail(e, "", NULL, ST_ERROR);
+	}
+	st_roles_literal(f->roles, roles, sizeof(roles));
+	title = f->title == TITLE_NONE ? NULL : title_names[f->title].code;
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(sinst, sizeof(sinst), "%lld", inst);
+	(void)snprintf(scope, sizeof(scope), "%lld", a->platform ? 0 : a->inst);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if ((r = db_exec(c, "SELECT 1 FROM users WHERE lower(login) ="
+	    " lower($1) AND id <> $2::bigint", 2, f->login, sid)) == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) > 0) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "login", "用户名已存在", ST_DUPLICATE);
+	}
+	PQclear(r);
+	if (id == 0)
+		r = db_exec(c, "INSERT INTO users (institution_id, login,"
+		    " display_name, password_hash, roles, title) VALUES"
+		    " ($1::bigint, $2, $3, $4, $5::text[], $6) RETURNING id",
+		    6, sinst, f->login, f->name, hash, roles, title);
+	else
+		r = db_exec(c, "UPDATE users SET institution_id = $1::bigint,"
+		    " login = $2, display_name = $3, roles = $4::text[],"
+		    " title = $5, updated_at = now() WHERE id = $6::bigint"
+		    " AND ($7::bigint = 0 OR institution_id = $7::bigint)"
+		    " RETURNING id", 7, sinst, f->login, f->name, roles, title,
+		    sid, scope);
+	sodium_memzero(hash, sizeof(hash));
+	if (r == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "", "用户不存在或不属于本机构",
+		    ST_NOT_FOUND);
+	}
+	nid = db_ll(r, 0, 0);
+	PQclear(r);
+	if (newid != NULL)
+		*newid = nid;
+	return st_finish(c, a, inst, id == 0 ? "user_created" :
+	    "user_updated", "user", nid, json_pack("{sssssssss?}",
+	    "login", f->login, "name", f->name, "institution", f->inst_code,
+	    "roles", roles, "title", title), e);
+}
+
+/*
+ * One change of a user in scope: sql updates the user $1 and may use
+ * $2, the scope (0: every institution).  It must return the user's
+ * institution_id.
+ */
+static enum store_result
+st_user_change(PGconn *c, const struct actor *a, long long id,
+    const char *sql, const char *action, json_t *detail, int endsessions,
+    struct store_err *e)
+{
+	PGresult	*r;
+	char		 sid[32], scope[32];
+	long long	 inst;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(scope, sizeof(scope), "%lld", a->platform ? 0 : a->inst);
+	if (db_begin(c) == -1) {
+		json_decref(detail);
+		return st_fail(e, "", NULL, ST_ERROR);
+	}
+	if ((r = db_exec(c, sql, 2, sid, scope)) == NULL) {
+		json_decref(detail);
+		return st_dberr(c, e);
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		json_decref(detail);
+		db_rollback(c);
+		return st_fail(e, "", "用户不存在或不属于本机构",
+		    ST_NOT_FOUND);
+	}
+	inst = db_ll(r, 0, 0);
+	PQclear(r);
+	if (endsessions && db_cmd(c, "DELETE FROM sessions"
+	    " WHERE user_id = $1::bigint", 1, sid) == -1) {
+		json_decref(detail);
+		return st_dberr(c, e);
+	}
+	return st_finish(c, a, inst, action, "user", id, detail, e);
+}
+
+enum store_result
+store_user_active(PGconn *c, const struct actor *a, long long id, int active,
+    struct store_err *e)
+{
+	if (!active && id == a->id)
+		return st_fail(e, "", "不能停用自己的账户", ST_INVALID);
+	if (active)
+		return st_user_change(c, a, id, "UPDATE users SET active = true,"
+		    " updated_at = now() WHERE id = $1::bigint AND ($2::bigint"
+		    " = 0 OR institution_id = $2::bigint)"
+		    " RETURNING institution_id", "user_enabled", json_object(),
+		    0, e);
+	return st_user_change(c, a, id, "UPDATE users SET active = false,"
+	    " updated_at = now() WHERE id = $1::bigint AND ($2::bigint = 0"
+	    " OR institution_id = $2::bigint) RETURNING institution_id",
+	    "user_disabled", json_object(), 1, e);
+}
+
+enum store_result
+store_user_unlock(PGconn *c, const struct actor *a, long long id,
+    struct store_err *e)
+{
+	return st_user_change(c, a, id, "UPDATE users SET failed_logins = 0,"
+	    " locked_until = NULL, updated_at = now() WHERE id = $1::bigint"
+	    " AND ($2::bigint = 0 OR institution_id = $2::bigint)"
+	    " RETURNING institution_id", "user_unlocked", json_object(), 0, e);
+}
+
+enum store_result
+store_user_passwd(PGconn *c, const struct actor *a, long long id,
+    const char *password, char *genpw, struct store_err *e)
+{
+	PGresult	*r;
+	char		 hash[AUTH_HASH_MAX], sid[32], scope[32];
+	const char	*why;
+	long long	 inst;
+
+	if (password == NULL) {
+		store_password_new(genpw);
+		password = genpw;
+	} else if ((why = auth_password_policy(password)) != NULL)
+		return st_fail(e, "password", why, ST_INVALID);
+	if (auth_password_hash(password, hash) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(scope, sizeof(scope), "%lld", a->platform ? 0 : a->inst);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	r = db_exec(c, "UPDATE users SET password_hash = $3,"
+	    " password_changed_at = now(), failed_logins = 0,"
+	    " locked_until = NULL, updated_at = now() WHERE id = $1::bigint"
+	    " AND ($2::bigint = 0 OR institution_id = $2::bigint)"
+	    " RETURNING institution_id", 3, sid, scope, hash);
+	sodium_memzero(hash, sizeof(hash));
+	if (r == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "", "用户不存在或不属于本机构",
+		    ST_NOT_FOUND);
+	}
+	inst = db_ll(r, 0, 0);
+	PQclear(r);
+	if (db_cmd(c, "DELETE FROM sessions WHERE user_id = $1::bigint", 1,
+	    sid) == -1)
+		return st_dberr(c, e);
+	return st_finish(c, a, inst, "password_reset", "user", id,
+	    json_pack("{sb}", "generated", password == genpw), e);
+}
+
+enum store_result
+store_job_retry(PGconn *c, const struct actor *a, long long id,
+    struct store_err *e)
+{
+	PGresult	*r;
+	char		 sid[32], scope[32];
+	long long	 inst;
+	json_t		*d;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(scope, sizeof(scope), "%lld", a->platform ? 0 : a->inst);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if ((r = db_exec(c, "UPDATE ai_jobs j SET state = 'queued',"
+	    " attempts = 0, run_after = now(), leased_by = NULL,"
+	    " lease_until = NULL, finished_at = NULL, updated_at = now()"
+	    " FROM series s JOIN studies t ON t.id = s.study_id"
+	    " WHERE j.id = $1::bigint AND s.id = j.series_id"
+	    " AND j.state IN ('dead', 'failed')"
+	    " AND ($2::bigint = 0 OR t.institution_id = $2::bigint)"
+	    " RETURNING t.institution_id, j.reader, j.error", 2, sid,
+	    scope)) == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "", "任务不存在、已在处理或超出管理范围",
+		    ST_NOT_FOUND);
+	}
+	inst = db_ll(r, 0, 0);
+	d = json_pack("{ssss}", "reader", db_val(r, 0, 1), "error",
+	    db_val(r, 0, 2));
+	PQclear(r);
+	if (db_cmd(c, "SELECT pg_notify('ai_jobs', $1)", 1, sid) == -1) {
+		json_decref(d);
+		return st_dberr(c, e);
+	}
+	return st_finish(c, a, inst, "ai_job_retried", "ai_job", id, d, e);
+}

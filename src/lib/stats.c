@@ -1,0 +1,612 @@
+/*
+ * stats.c - the figures of 统计 and their Excel workbook (libxlsxwriter).
+ *
+ * Every figure query starts with the same WITH clause: sc walks the
+ * alliances down from the manager's institution ($1) through superior_id,
+ * scope adds every institution when $1 is province level, and f holds the
+ * applications of the scope that pass the filter.  Each query then
+ * aggregates f its own way.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <xlsxwriter.h>
+
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+#include "matcher.h"
+#include "stats.h"
+#include "workflow.h"
+
+#define STATS_MAXPARAMS	12
+
+const struct stats_group_def stats_groups[STATS__MAX] = {
+	[STATS_INST] = { "inst", "按机构", 9, {
+	    { "申请机构", STATS_T_TEXT, 24 }, { "申请数", STATS_T_INT, 10 },
+	    { "待报告", STATS_T_INT, 10 }, { "报告中", STATS_T_INT, 10 },
+	    { "审核中", STATS_T_INT, 10 }, { "已报告", STATS_T_INT, 10 },
+	    { "已审核", STATS_T_INT, 10 }, { "已取消", STATS_T_INT, 10 },
+	    { "已退回", STATS_T_INT, 10 } }, 1, 1 },
+	[STATS_TIME] = { "time", "按时间", 3, {
+	    { "时间段（起）", STATS_T_DATE, 14 }, { "申请数", STATS_T_INT, 10 },
+	    { "已完成", STATS_T_INT, 10 } }, 1, 2 },
+	[STATS_TURN] = { "turn", "时效", 4, {
+	    { "指标", STATS_T_TEXT, 22 }, { "样本数", STATS_T_INT, 10 },
+	    { "中位数（小时）", STATS_T_HOURS, 16 },
+	    { "P90（小时）", STATS_T_HOURS, 14 } }, -1, 0 },
+	[STATS_RATE] = { "rate", "比率", 4, {
+	    { "指标", STATS_T_TEXT, 22 }, { "数量", STATS_T_INT, 10 },
+	    { "基数", STATS_T_INT, 10 }, { "比例", STATS_T_PCT, 10 } }, -1, 0 },
+	[STATS_DOCTOR] = { "doctor", "医生工作量", 5, {
+	    { "医生", STATS_T_TEXT, 14 }, { "账号", STATS_T_TEXT, 16 },
+	    { "所在机构", STATS_T_TEXT, 24 }, { "报告数", STATS_T_INT, 10 },
+	    { "审核数", STATS_T_INT, 10 } }, 3, 0 },
+	[STATS_AI] = { "ai", "AI阅片", 9, {
+	    { "AI阅片", STATS_T_READER, 24 }, { "任务数", STATS_T_INT, 10 },
+	    { "完成", STATS_T_INT, 10 }, { "失败", STATS_T_INT, 10 },
+	    { "失败率", STATS_T_PCT, 10 }, { "阳性", STATS_T_INT, 10 },
+	    { "阳性率", STATS_T_PCT, 10 }, { "引用AI文本", STATS_T_INT, 12 },
+	    { "引用率", STATS_T_PCT, 10 } }, 1, 0 },
+};
+
+/* A statement being built, with its parameters. */
+struct sq {
+	struct buf	 b;
+	const char	*p[STATS_MAXPARAMS];
+	int		 n;
+	int		 err;
+	int		 reader;	/* $ index of the reader, or 0 */
+	int		 grain;		/* $ index of the grain */
+};
+
+static void
+sq_sql(struct sq *q, const char *s)
+{
+	if (buf_appends(&q->b, s) == -1)
+		q->err = 1;
+}
+
+static int
+sq_arg(struct sq *q, const char *v, const char *cast)
+{
+	if (q->n >= STATS_MAXPARAMS) {
+		q->err = 1;
+		return 0;
+	}
+	q->p[q->n++] = v;
+	if (buf_printf(&q->b, "$%d%s", q->n, cast != NULL ? cast : "") == -1)
+		q->err = 1;
+	return q->n;
+}
+
+/* The scope CTEs alone; $1 is the manager's institution. */
+#define SQL_SCOPE \
+	"WITH RECURSIVE sc(id) AS (SELECT $1::bigint" \
+	" UNION SELECT m.institution_id FROM alliance_members m" \
+	"  JOIN sc ON m.superior_id = sc.id)," \
+	" scope AS (SELECT id FROM sc UNION SELECT i.id FROM institutions i" \
+	"  WHERE EXISTS (SELECT 1 FROM institutions p" \
+	"   WHERE p.id = $1::bigint AND p.level = 'province'))"
+
+/* Start q with the scope and f, the filtered applications. */
+static void
+sq_base(struct sq *q, const struct stats_filter *f)
+{
+	memset(q, 0, sizeof(*q));
+	buf_init(&q->b, 65536);
+	q->p[q->n++] = f->scope;
+	sq_sql(q, SQL_SCOPE ", f AS (SELECT a.* FROM applications a"
+	    " WHERE a.applicant_institution_id IN (SELECT id FROM scope)");
+	if (f->from != NULL) {
+		sq_sql(q, " AND a.submitted_at >= ");
+		sq_arg(q, f->from, "::date");
+	}
+	if (f->to != NULL) {
+		sq_sql(q, " AND a.submitted_at < ");
+		sq_arg(q, f->to, "::date + 1");
+	}
+	if (f->hospital != NULL) {
+		sq_sql(q, " AND a.applicant_institution_id = ");
+		sq_arg(q, f->hospital, "::bigint");
+	}
+	if (f->alliance != NULL) {
+		sq_sql(q, " AND a.applicant_institution_id IN (SELECT"
+		    " institution_id FROM alliance_members WHERE alliance_id = ");
+		sq_arg(q, f->alliance, "::bigint)");
+	}
+	if (f->exam != NULL) {
+		sq_sql(q, " AND a.exam_type = ");
+		sq_arg(q, f->exam, NULL);
+	}
+	if (f->mode != NULL) {
+		sq_sql(q, " AND a.mode = ");
+		sq_arg(q, f->mode, NULL);
+	}
+	if (f->status != NULL) {
+		sq_sql(q, " AND a.state = ");
+		sq_arg(q, f->status, NULL);
+	}
+	if (f->reader != NULL) {
+		sq_sql(q, " AND EXISTS (SELECT 1 FROM application_studies s"
+		    " JOIN series se ON se.study_id = s.study_id"
+		    " JOIN ai_jobs j ON j.series_id = se.id"
+		    " WHERE s.application_id = a.id AND j.reader = ");
+		q->reader = sq_arg(q, f->reader, ")");
+	}
+	sq_sql(q, ")");
+}
+
+/* The figure query of each group, after the base. */
+static const char *const group_sql[STATS__MAX] = {
+	[STATS_INST] =
+	    " SELECT i.name, count(*),"
+	    " count(*) FILTER (WHERE f.state = 'pending'),"
+	    " count(*) FILTER (WHERE f.state = 'reporting'),"
+	    " count(*) FILTER (WHERE f.state = 'in_review'),"
+	    " count(*) FILTER (WHERE f.state = 'reported'),"
+	    " count(*) FILTER (WHERE f.state = 'reviewed'),"
+	    " count(*) FILTER (WHERE f.state = 'cancelled'),"
+	    " count(*) FILTER (WHERE f.state = 'returned')"
+	    " FROM f JOIN institutions i ON i.id = f.applicant_institution_id"
+	    " GROUP BY i.id, i.name ORDER BY count(*) DESC, i.name",
+	[STATS_TIME] = NULL,	/* needs the grain: see stats_run() */
+	/* First report: the first submission to review or sign-off (the
+	 * history), or reported_at where the history lacks it.  Final: the
+	 * sign-off of a self-signed report, or the review. */
+	[STATS_TURN] =
+	    ", h AS (SELECT f.submitted_at,"
+	    "  least(f.reported_at, CASE WHEN f.reported_at IS NOT NULL THEN"
+	    "   (SELECT min(x.at) FROM application_history x"
+	    "    WHERE x.application_id = f.id"
+	    "    AND x.to_state IN ('in_review', 'reported')) END) AS first_at,"
+	    "  CASE f.state WHEN 'reported' THEN f.reported_at"
+	    "   WHEN 'reviewed' THEN f.reviewed_at END AS final_at FROM f),"
+	    " t AS (SELECT extract(epoch FROM first_at - submitted_at) / 3600"
+	    "  AS fh, extract(epoch FROM final_at - submitted_at) / 3600 AS lh"
+	    "  FROM h),"
+	    " s AS (SELECT count(fh) AS nf,"
+	    "  percentile_cont(0.5) WITHIN GROUP (ORDER BY fh) AS mf,"
+	    "  percentile_cont(0.9) WITHIN GROUP (ORDER BY fh) AS pf,"
+	    "  count(lh) AS nl,"
+	    "  percentile_cont(0.5) WITHIN GROUP (ORDER BY lh) AS ml,"
+	    "  percentile_cont(0.9) WITHIN GROUP (ORDER BY lh) AS pl FROM t)"
+	    " SELECT v.* FROM s, LATERAL (VALUES"
+	    " ('提交→首次报告', s.nf, round(s.mf::numeric, 2),"
+	    "  round(s.pf::numeric, 2)),"
+	    " ('提交→最终报告', s.nl, round(s.ml::numeric, 2),"
+	    "  round(s.pl::numeric, 2))) v",
+	[STATS_RATE] =
+	    ", s AS (SELECT count(*) AS n,"
+	    "  count(*) FILTER (WHERE f.state = 'returned' OR EXISTS (SELECT 1"
+	    "   FROM application_history x WHERE x.application_id = f.id"
+	    "   AND x.to_state = 'returned')) AS ret,"
+	    "  count(*) FILTER (WHERE f.state = 'cancelled') AS can,"
+	    "  count(*) FILTER (WHERE f.assist) AS asst,"
+	    "  count(*) FILTER (WHERE f.state IN ('reported', 'reviewed'))"
+	    "   AS done,"
+	    "  count(*) FILTER (WHERE f.state IN ('reported', 'reviewed') AND"
+	    "   EXISTS (SELECT 1 FROM report_versions rv"
+	    "   WHERE rv.application_id = f.id AND rv.ai_used"
+	    "   AND rv.kind <> 'draft')) AS aiu FROM f)"
+	    " SELECT v.k, v.c, v.b, round(v.c::numeric / nullif(v.b, 0), 4)"
+	    " FROM s, LATERAL (VALUES ('退回', s.ret, s.n), ('取消', s.can, s.n),"
+	    " ('请求协助', s.asst, s.n), ('报告引用AI文本', s.aiu, s.done)) v(k, c, b)",
+	[STATS_DOCTOR] =
+	    " SELECT u.display_name, u.login, i.name, sum(w.r), sum(w.v)"
+	    " FROM (SELECT f.report_author_id AS uid, 1 AS r, 0 AS v FROM f"
+	    "  WHERE f.report_author_id IS NOT NULL"
+	    "  AND f.state IN ('in_review', 'reported', 'reviewed')"
+	    " UNION ALL SELECT f.reviewer_id, 0, 1 FROM f"
+	    "  WHERE f.reviewer_id IS NOT NULL AND f.state = 'reviewed') w"
+	    " JOIN users u ON u.id = w.uid"
+	    " JOIN institutions i ON i.id = u.institution_id"
+	    " GROUP BY u.id, u.display_name, u.login, i.name"
+	    " ORDER BY sum(w.r) + sum(w.v) DESC, u.login",
+	[STATS_AI] = NULL,	/* needs the reader: see stats_run() */
+};
+
+#define SQL_AI_JOBS \
+	", j AS (SELECT jb.id, jb.reader, jb.state, f.id AS app," \
+	"  EXISTS (SELECT 1 FROM ai_results r JOIN ai_lesions l" \
+	"   ON l.result_id = r.id WHERE r.job_id = jb.id) AS pos," \
+	"  EXISTS (SELECT 1 FROM report_versions rv" \
+	"   WHERE rv.application_id = f.id AND rv.ai_used" \
+	"   AND rv.kind <> 'draft') AS aiu" \
+	"  FROM f JOIN application_studies s ON s.application_id = f.id" \
+	"  JOIN series se ON se.study_id = s.study_id" \
+	"  JOIN ai_jobs jb ON jb.series_id = se.id"
+#define SQL_AI_AGG \
+	"), g AS (SELECT reader, count(DISTINCT id) AS jobs," \
+	"  count(DISTINCT id) FILTER (WHERE state = 'done') AS done," \
+	"  count(DISTINCT id) FILTER (WHERE state IN ('failed', 'dead'))" \
+	"   AS failed," \
+	"  count(DISTINCT id) FILTER (WHERE state = 'done' AND pos) AS pos," \
+	"  count(DISTINCT app) FILTER (WHERE aiu) AS aiu," \
+	"  count(DISTINCT app) AS apps FROM j GROUP BY reader)" \
+	" SELECT reader, jobs, done, failed," \
+	" round(failed::numeric / nullif(jobs, 0), 4), pos," \
+	" round(pos::numeric / nullif(done, 0), 4), aiu," \
+	" round(aiu::numeric / nullif(apps, 0), 4)" \
+	" FROM g ORDER BY jobs DESC, reader"
+
+static PGresult *
+sq_exec(struct sq *q, PGconn *c, const char *who)
+{
+	PGresult	*res = NULL;
+
+	if (!q->err)
+		res = db_execv(who, c, q->b.data, q->n, q->p);
+	else
+		log_error("%s: statement too long", who);
+	buf_free(&q->b);
+	return res;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL && *s != '\0' ? strdup(s) : NULL;
+}
+
+int
+stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
+{
+	struct sq	 q;
+	PGresult	*r;
+	int		 g;
+
+	memset(s, 0, sizeof(*s));
+	for (g = 0; g < STATS__MAX; g++) {
+		sq_base(&q, f);
+		if (g == STATS_TIME) {
+			sq_sql(&q, " SELECT to_char(date_trunc(");
+			q.grain = sq_arg(&q, f->grain != NULL ? f->grain :
+			    "day", "::text");
+			sq_sql(&q, ", f.submitted_at), 'YYYY-MM-DD'), count(*),"
+			    " count(*) FILTER (WHERE f.state IN ('reported',"
+			    " 'reviewed')) FROM f GROUP BY 1 ORDER BY 1");
+		} else if (g == STATS_AI) {
+			sq_sql(&q, SQL_AI_JOBS);
+			if (q.reader > 0 && buf_printf(&q.b,
+			    " WHERE jb.reader = $%d", q.reader) == -1)
+				q.err = 1;
+			sq_sql(&q, SQL_AI_AGG);
+		} else
+			sq_sql(&q, group_sql[g]);
+		if ((s->res[g] = sq_exec(&q, c, __func__)) == NULL)
+			goto fail;
+	}
+	r = db_exec(c, "SELECT (SELECT name FROM institutions"
+	    " WHERE id = $1::bigint),"
+	    " (SELECT name FROM institutions WHERE id = $2::bigint),"
+	    " (SELECT name FROM alliances WHERE id = $3::bigint),"
+	    " coalesce((SELECT level = 'province' FROM institutions"
+	    " WHERE id = $1::bigint), false)", 3, f->scope, f->hospital,
+	    f->alliance);
+	if (r == NULL)
+		goto fail;
+	s->scope_name = dup_or_null(db_val(r, 0, 0));
+	s->hospital_name = dup_or_null(db_val(r, 0, 1));
+	s->alliance_name = dup_or_null(db_val(r, 0, 2));
+	s->province = db_bool(r, 0, 3);
+	PQclear(r);
+	return 0;
+fail:
+	stats_free(s);
+	return -1;
+}
+
+void
+stats_free(struct stats *s)
+{
+	int	 g;
+
+	for (g = 0; g < STATS__MAX; g++) {
+		PQclear(s->res[g]);
+		s->res[g] = NULL;
+	}
+	free(s->scope_name);
+	free(s->hospital_name);
+	free(s->alliance_name);
+	s->scope_name = s->hospital_name = s->alliance_name = NULL;
+}
+
+const char *
+stats_cell(const struct stats *s, enum stats_group g, int row, int col,
+    char *buf, size_t bufsz)
+{
+	const char	*v = db_val(s->res[g], row, col);
+	int		 k;
+
+	switch (stats_groups[g].cols[col].type) {
+	case STATS_T_PCT:
+		if (*v == '\0')
+			return "-";
+		(void)snprintf(buf, bufsz, "%.1f%%", strtod(v, NULL) * 100);
+		return buf;
+	case STATS_T_HOURS:
+		if (*v == '\0')
+			return "-";
+		(void)snprintf(buf, bufsz, "%.2f", strtod(v, NULL));
+		return buf;
+	case STATS_T_READER:
+		k = reader_lookup(v);
+		return k >= 0 ? readers[k].zh : v;
+	default:
+		return v;
+	}
+}
+
+static const char *
+word_zh(const struct model_name *names, int n, const char *code)
+{
+	int	 i;
+
+	if (code == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i].code, code) == 0)
+			return names[i].zh;
+	return code;
+}
+
+int
+stats_describe(const struct stats *s, const struct stats_filter *f,
+    struct stats_kv out[12])
+{
+	int		 n = 0, k;
+	const char	*g;
+
+#define KV(l, v) do {							\
+	out[n].label = (l);						\
+	out[n].value = (v) != NULL ? (v) : "全部";			\
+	n++;								\
+} while (0)
+	KV("统计范围", s->scope_name != NULL ? (s->province ?
+	    "全省（全部机构）" : s->scope_name) : NULL);
+	KV("开始日期", f->from);
+	KV("结束日期", f->to);
+	KV("申请机构", s->hospital_name);
+	KV("医联体", s->alliance_name);
+	KV("检查类型", f->exam);
+	k = f->reader != NULL ? reader_lookup(f->reader) : -1;
+	KV("AI阅片", k >= 0 ? readers[k].zh : f->reader);
+	KV("诊断模式", word_zh(app_mode_names, MODE__MAX, f->mode));
+	KV("状态", word_zh(app_state_names, APP_STATE__MAX, f->status));
+	g = f->grain != NULL ? f->grain : "day";
+	KV("时间粒度", strcmp(g, "week") == 0 ? "周" :
+	    strcmp(g, "month") == 0 ? "月" : "日");
+#undef KV
+	return n;
+}
+
+PGresult *
+stats_choices(PGconn *c, const char *scope)
+{
+	return db_exec(c, SQL_SCOPE
+	    " SELECT 'i', i.id, i.name FROM institutions i"
+	    "  WHERE i.id IN (SELECT id FROM scope)"
+	    " UNION ALL SELECT 'a', al.id, al.name FROM alliances al"
+	    "  WHERE EXISTS (SELECT 1 FROM alliance_members m"
+	    "   WHERE m.alliance_id = al.id AND m.institution_id IN"
+	    "   (SELECT id FROM scope))"
+	    " ORDER BY 1 DESC, 2", 1, scope);
+}
+
+char *
+stats_filter_json(const struct stats_filter *f)
+{
+	json_t	*o;
+	char	*s;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+#define J(k, v) do {							\
+	if ((v) != NULL)						\
+		(void)json_object_set_new(o, (k), json_string(v));	\
+} while (0)
+	J("scope", f->scope);
+	J("from", f->from);
+	J("to", f->to);
+	J("hospital", f->hospital);
+	J("alliance", f->alliance);
+	J("exam_type", f->exam);
+	J("reader", f->reader);
+	J("mode", f->mode);
+	J("status", f->status);
+	J("grain", f->grain != NULL ? f->grain : "day");
+#undef J
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* Formats of the workbook. */
+struct xfmt {
+	lxw_format	*head, *text, *num, *hours, *pct, *date, *title;
+};
+
+static lxw_datetime
+to_datetime(const char *v)
+{
+	lxw_datetime	 d;
+
+	memset(&d, 0, sizeof(d));
+	if (sscanf(v, "%d-%d-%d", &d.year, &d.month, &d.day) != 3)
+		d.year = 1900, d.month = 1, d.day = 1;
+	return d;
+}
+
+/* One figure group as a sheet: header row, rows, frozen header,
+ * autofilter, widths and, for some groups, a native chart. */
+static int
+xlsx_group(lxw_workbook *wb, const struct stats *s, enum stats_group g,
+    const struct xfmt *x)
+{
+	const struct stats_group_def *gd = &stats_groups[g];
+	lxw_worksheet	*ws;
+	lxw_chart	*ch;
+	lxw_chart_series *se;
+	lxw_datetime	 dt;
+	const char	*v;
+	int		 row, col, n = PQntuples(s->res[g]), k;
+
+	if ((ws = workbook_add_worksheet(wb, gd->name)) == NULL)
+		return -1;
+	for (col = 0; col < gd->ncols; col++) {
+		(void)worksheet_set_column(ws, (lxw_col_t)col, (lxw_col_t)col,
+		    gd->cols[col].width, NULL);
+		(void)worksheet_write_string(ws, 0, (lxw_col_t)col,
+		    gd->cols[col].head, x->head);
+	}
+	(void)worksheet_freeze_panes(ws, 1, 0);
+	(void)worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1),
+	    (lxw_col_t)(gd->ncols - 1));
+	for (row = 0; row < n; row++) {
+		for (col = 0; col < gd->ncols; col++) {
+			v = db_val(s->res[g], row, col);
+			if (*v == '\0' && gd->cols[col].type != STATS_T_TEXT)
+				continue;	/* an undefined ratio: blank */
+			switch (gd->cols[col].type) {
+			case STATS_T_INT:
+				(void)worksheet_write_number(ws,
+				    (lxw_row_t)(row + 1), (lxw_col_t)col,
+				    strtod(v, NULL), x->num);
+				break;
+			case STATS_T_HOURS:
+				(void)worksheet_write_number(ws,
+				    (lxw_row_t)(row + 1), (lxw_col_t)col,
+				    strtod(v, NULL), x->hours);
+				break;
+			case STATS_T_PCT:
+				(void)worksheet_write_number(ws,
+				    (lxw_row_t)(row + 1), (lxw_col_t)col,
+				    strtod(v, NULL), x->pct);
+				break;
+			case STATS_T_DATE:
+				dt = to_datetime(v);
+				(void)worksheet_write_datetime(ws,
+				    (lxw_row_t)(row + 1), (lxw_col_t)col, &dt,
+				    x->date);
+				break;
+			case STATS_T_READER:
+				k = reader_lookup(v);
+				(void)worksheet_write_string(ws,
+				    (lxw_row_t)(row + 1), (lxw_col_t)col,
+				    k >= 0 ? readers[k].zh : v, x->text);
+				break;
+			default:
+				(void)worksheet_write_string(ws,
+				    (lxw_row_t)(row + 1), (lxw_col_t)col, v,
+				    x->text);
+				break;
+			}
+		}
+	}
+	if (gd->chart == 0 || n == 0)
+		return 0;
+	ch = workbook_add_chart(wb, gd->chart == 1 ? LXW_CHART_COLUMN :
+	    LXW_CHART_LINE);
+	if (ch == NULL)
+		return -1;
+	for (col = 1; col < (gd->chart == 1 ? 2 : gd->ncols); col++) {
+		if ((se = chart_add_series(ch, NULL, NULL)) == NULL)
+			return -1;
+		chart_series_set_categories(se, gd->name, 1, 0, (lxw_row_t)n,
+		    0);
+		chart_series_set_values(se, gd->name, 1, (lxw_col_t)col,
+		    (lxw_row_t)n, (lxw_col_t)col);
+		chart_series_set_name_range(se, gd->name, 0, (lxw_col_t)col);
+	}
+	chart_title_set_name(ch, gd->chart == 1 ? "各机构申请数" : "申请量趋势");
+	chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
+	return worksheet_insert_chart(ws, 1, (lxw_col_t)(gd->ncols + 1), ch) ==
+	    LXW_NO_ERROR ? 0 : -1;
+}
+
+int
+stats_xlsx(const struct stats *s, const struct stats_filter *f,
+    const char *exporter, const char *path, const char *tmpdir)
+{
+	lxw_workbook_options opt;
+	lxw_workbook	*wb;
+	lxw_worksheet	*ws;
+	struct xfmt	 x;
+	struct stats_kv	 kv[12];
+	char		 when[64];
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	lxw_error	 e;
+	int		 g, i, n;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.constant_memory = LXW_TRUE;
+	opt.tmpdir = (char *)(uintptr_t)tmpdir;
+	if ((wb = workbook_new_opt(path, &opt)) == NULL) {
+		log_error("%s: cannot create %s", __func__, path);
+		return -1;
+	}
+	x.head = workbook_add_format(wb);
+	format_set_bold(x.head);
+	format_set_bg_color(x.head, 0xDDEBF7);
+	format_set_border(x.head, LXW_BORDER_THIN);
+	format_set_text_wrap(x.head);
+	x.text = workbook_add_format(wb);
+	x.num = workbook_add_format(wb);
+	format_set_num_format(x.num, "#,##0");
+	x.hours = workbook_add_format(wb);
+	format_set_num_format(x.hours, "0.00");
+	x.pct = workbook_add_format(wb);
+	format_set_num_format(x.pct, "0.0%");
+	x.date = workbook_add_format(wb);
+	format_set_num_format(x.date, "yyyy-mm-dd");
+	x.title = workbook_add_format(wb);
+	format_set_bold(x.title);
+
+	for (g = 0; g < STATS__MAX; g++)
+		if (xlsx_group(wb, s, (enum stats_group)g, &x) == -1) {
+			log_error("%s: sheet %s failed", __func__,
+			    stats_groups[g].name);
+			break;
+		}
+	if ((ws = workbook_add_worksheet(wb, "筛选条件")) != NULL) {
+		(void)worksheet_set_column(ws, 0, 0, 14, NULL);
+		(void)worksheet_set_column(ws, 1, 1, 30, NULL);
+		(void)worksheet_write_string(ws, 0, 0, "项目", x.head);
+		(void)worksheet_write_string(ws, 0, 1, "值", x.head);
+		(void)worksheet_freeze_panes(ws, 1, 0);
+		n = stats_describe(s, f, kv);
+		for (i = 0; i < n; i++) {
+			(void)worksheet_write_string(ws, (lxw_row_t)(i + 1), 0,
+			    kv[i].label, x.title);
+			(void)worksheet_write_string(ws, (lxw_row_t)(i + 1), 1,
+			    kv[i].value, x.text);
+		}
+		(void)localtime_r(&now, &tm);
+		(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		(void)worksheet_write_string(ws, (lxw_row_t)(n + 1), 0,
+		    "导出时间", x.title);
+		(void)worksheet_write_string(ws, (lxw_row_t)(n + 1), 1, when,
+		    x.text);
+		(void)worksheet_write_string(ws, (lxw_row_t)(n + 2), 0,
+		    "导出人", x.title);
+		(void)worksheet_write_string(ws, (lxw_row_t)(n + 2), 1,
+		    exporter != NULL ? exporter : "", x.text);
+	}
+	if (g < STATS__MAX || ws == NULL) {
+		(void)workbook_close(wb);
+		return -1;
+	}
+	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
+		log_error("%s: %s: %s", __func__, path, lxw_strerror(e));
+		return -1;
+	}
+	return 0;
+}

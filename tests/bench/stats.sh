@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# tests/bench/stats.sh - 统计 over a million applications.
+#
+#   tests/bench/stats.sh
+#
+# Starts a throw-away stack (tests/lib.sh), fills its database with
+# BENCH_ROWS applications (default 1,000,000) in one INSERT ... SELECT over
+# generate_series (the demo network's grassroots hospitals, both modes,
+# every state, two years of dates, reported and reviewed times, authors
+# and reviewers), then measures:
+#   - zhiying-stats for the province (GD-PH) and for 粤北市中心医院 (YB-CH),
+#     day and month buckets, under /usr/bin/time -v: wall time and peak
+#     memory (maximum resident set size);
+#   - 导出Excel through nginx as gd_stats: time to the first byte (the
+#     download starting) and in total, and the /stats page.
+# Figures are reported, never judged: the script fails only when something
+# does not run or a page answers other than 200.
+#
+# Environment: BENCH_ROWS (1000000).  Output is kept in tests/out/bench/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ZY_ROOT=$ROOT
+. "$ROOT/tests/lib.sh"
+
+ROWS=${BENCH_ROWS:-1000000}
+OUT=$ROOT/tests/out/bench
+STATS=$ROOT/src/tools/zhiying-stats
+
+say() { printf '[bench] %s\n' "$*"; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+for tool in curl perl psql; do
+	command -v "$tool" >/dev/null || die "$tool not found"
+done
+[ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install time)"
+[ -x "$STATS" ] || die "$STATS not built"
+
+ZY_STATE=
+trap stack_stop EXIT
+mkdir -p "$OUT"
+say "starting the stack"
+stack_start >"$OUT/stats-stack.txt" 2>&1 ||
+    { cat "$OUT/stats-stack.txt" >&2; die "the stack did not start"; }
+WORK=$ZY_STATE/bench
+mkdir -p "$WORK"
+
+say "generating $ROWS applications"
+t0=$(date +%s.%N)
+stack_psql >/dev/null <<SQL
+SELECT setseed(0.2026);
+CREATE TEMP TABLE who AS
+    SELECT u.id AS uid, u.institution_id AS inst, x.k
+    FROM (VALUES ('qx_apply', 0), ('qx_doctor', 1), ('sl_apply', 2),
+	('bs_apply', 3), ('lw_apply', 4)) AS x(login, k)
+    JOIN users u ON u.login = x.login;
+CREATE TEMP TABLE ref AS SELECT
+    (SELECT id FROM institutions WHERE code = 'YB-CH') AS yb,
+    (SELECT id FROM institutions WHERE code = 'JN-PH') AS jn,
+    (SELECT id FROM alliances WHERE code = 'YB-YLT') AS ybylt,
+    (SELECT id FROM alliances WHERE code = 'JN-YGT') AS jnygt,
+    (SELECT id FROM users WHERE login = 'yb_attending') AS ybdoc,
+    (SELECT id FROM users WHERE login = 'yb_assoc') AS ybrev,
+    (SELECT id FROM users WHERE login = 'jn_attending') AS jndoc,
+    (SELECT id FROM users WHERE login = 'jn_chief') AS jnrev,
+    (SELECT id FROM users WHERE login = 'qx_doctor') AS qxdoc;
+INSERT INTO applications (diag_no, state, mode, applicant_id,
+    applicant_institution_id, alliance_id, target_institution_id, assist,
+    assist_institution_id, patient_name, patient_sex, patient_no, exam_type,
+    report_author_id, reviewer_id, reported_at, reviewed_at, submitted_at,
+    created_at, updated_at)
+SELECT 'ZB' || lpad(s.n::text, 9, '0'), s.state, s.mode, w.uid, w.inst,
+    CASE WHEN s.mode = 'self' THEN NULL WHEN w.k >= 3 THEN ref.jnygt
+	ELSE ref.ybylt END,
+    CASE WHEN s.mode = 'self' THEN NULL WHEN w.k >= 3 THEN ref.jn
+	ELSE ref.yb END,
+    s.r3 < 0.05, CASE WHEN s.r3 < 0.05 THEN
+	CASE WHEN w.k >= 3 THEN ref.jn ELSE ref.yb END END,
+    '患者' || s.n, CASE WHEN s.r4 < 0.5 THEN 'M' ELSE 'F' END, 'P' || s.n,
+    CASE WHEN s.r1 < 0.7 THEN 'CT' ELSE 'DR' END,
+    CASE WHEN s.state IN ('in_review', 'reported', 'reviewed') THEN
+	CASE WHEN s.mode = 'self' THEN ref.qxdoc WHEN w.k >= 3 THEN ref.jndoc
+	ELSE ref.ybdoc END END,
+    CASE WHEN s.state = 'reviewed' THEN
+	CASE WHEN w.k >= 3 THEN ref.jnrev ELSE ref.ybrev END END,
+    CASE WHEN s.state IN ('in_review', 'reported', 'reviewed') THEN
+	s.t + (1 + s.r2 * 20) * interval '1 hour' END,
+    CASE WHEN s.state = 'reviewed' THEN
+	s.t + (22 + s.r2 * 30) * interval '1 hour' END,
+    s.t, s.t, s.t
+FROM (
+    SELECT g.n, g.t, g.r1, g.r2, g.r3, g.r4,
+	CASE WHEN g.r3 < 0.3 THEN 'self' ELSE 'superior' END AS mode,
+	CASE WHEN g.r4 < 0.05 THEN 'pending' WHEN g.r4 < 0.08 THEN 'reporting'
+	    WHEN g.r4 < 0.12 THEN 'in_review' WHEN g.r4 < 0.55 THEN 'reported'
+	    WHEN g.r4 < 0.92 THEN 'reviewed' WHEN g.r4 < 0.96 THEN 'cancelled'
+	    ELSE 'returned' END AS state
+    FROM (SELECT n, now() - (random() ^ 2) * interval '730 days' AS t,
+	random() AS r1, random() AS r2, random() AS r3, random() AS r4
+	FROM generate_series(1, $ROWS) n) g
+) s
+CROSS JOIN ref
+JOIN who w ON w.k = CASE
+    WHEN s.mode = 'self' THEN CASE WHEN s.r1 < 0.5 THEN 1 ELSE 0 END
+    ELSE (s.r2 * 5)::int % 5 END;
+ANALYZE applications;
+SQL
+t1=$(date +%s.%N)
+count=$(stack_psql -At -c "SELECT count(*) FROM applications")
+say "$count applications in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s"
+
+declare -a LINES
+run_cli() {	# name scope grain
+	local f=$WORK/$1.xlsx
+	/usr/bin/time -v "$STATS" -c "$ZY_STATE/zhiying.conf" --scope "$2" \
+	    --grain "$3" -o "$f" 2>"$OUT/stats-time-$1.txt" >/dev/null ||
+	    { cat "$OUT/stats-time-$1.txt" >&2; die "zhiying-stats $1 failed"; }
+	LINES+=("$(awk -v n="$1" -v sz="$(stat -c %s "$f")" '
+	    /Elapsed \(wall clock\)/ { w = $NF }
+	    /Maximum resident set size/ { m = $NF }
+	    END { printf "%-22s wall %8s  peak RSS %6.1f MiB  file %7.1f KiB", n, w, m / 1024, sz / 1024 }' \
+	    "$OUT/stats-time-$1.txt")")
+}
+say "zhiying-stats under /usr/bin/time -v"
+run_cli province-day GD-PH day
+run_cli province-month GD-PH month
+run_cli yb-day YB-CH day
+
+# Through nginx, as gd_stats.
+html_unescape() {
+	perl -pe 's/&#[xX]([0-9a-fA-F]+);/chr(hex($1))/ge; s/&#([0-9]+);/chr($1)/ge;
+	    s/&quot;/"/g; s/&#39;|&apos;/\x27/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/&/g'
+}
+JAR=$WORK/cookies
+curl -sS -c "$JAR" -o "$WORK/login.html" "$ZY_URL/login"
+csrf=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/login.html" | head -1 |
+    sed 's/.*value="\([^"]*\)"/\1/' | html_unescape)
+code=$(curl -sS -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code}' \
+    --data-urlencode "csrf=$csrf" --data-urlencode "login=gd_stats" \
+    --data-urlencode "password=Zhiying2026" --data-urlencode "next=" "$ZY_URL/login")
+[ "$code" = 303 ] || die "POST /login as gd_stats answered $code"
+say "导出Excel and /stats through nginx"
+read -r code ttfb total size < <(curl -sS -b "$JAR" -o "$WORK/web.xlsx" \
+    -w '%{http_code} %{time_starttransfer} %{time_total} %{size_download}\n' \
+    "$ZY_URL/stats/export?grain=month")
+[ "$code" = 200 ] || die "GET /stats/export answered $code"
+read -r pcode ptotal < <(curl -sS -b "$JAR" -o "$WORK/page.html" \
+    -w '%{http_code} %{time_total}\n' "$ZY_URL/stats?grain=month")
+[ "$pcode" = 200 ] || die "GET /stats answered $pcode"
+
+echo
+printf 'zhiying 统计 benchmark: %s applications, %s, %s, nproc %s\n' "$count" \
+    "$(date '+%Y-%m-%d %H:%M')" "$(uname -m)" "$(nproc)"
+for l in "${LINES[@]}"; do echo "$l"; done
+printf '导出Excel (web, month)  first byte %ss, total %ss, %s bytes\n' "$ttfb" "$total" "$size"
+printf '/stats page (month)     total %ss\n' "$ptotal"
+echo "output kept in $OUT/stats-*.txt"
