@@ -167,6 +167,8 @@ struct field {
 	int		 choice;
 	unsigned int	 bits;		/* FK_ROLES */
 	int		 sub;		/* FK_ROLES cursor */
+	size_t		 back;		/* text cursor: characters from the
+					 * end (0: at the end) */
 	char		 err[256];
 };
 
@@ -189,6 +191,11 @@ int		 prompt(struct console *, const char *label, char *buf,
 void		 str_copy(char *dst, size_t size, const char *src);
 void		 str_like_prefix(char *dst, size_t size, const char *src);
 int		 str_append_key(char *buf, size_t size, int key);
+int		 str_insert_key(char *buf, size_t size, size_t off, int key);
+size_t		 str_chars(const char *buf);
+size_t		 str_offset_back(const char *buf, size_t back);
+int		 str_delete_before(char *buf, size_t off);
+int		 str_delete_at(char *buf, size_t off);
 void		 str_backspace(char *buf);
 
 /* cli.c: the non-interactive subcommands. */

@@ -51,7 +51,7 @@ form_value(const struct field *fl, int y, int x, int current)
 {
 	char	 buf[512];
 	int	 k, attr = current ? AT_REVERSE : AT_UNDERLINE;
-	size_t	 i;
+	size_t	 i, off;
 
 	switch (fl->kind) {
 	case FK_SECRET:
@@ -82,8 +82,12 @@ form_value(const struct field *fl, int y, int x, int current)
 		(void)scr_put(y, x, -1, fl->text, AT_BOLD);
 		break;
 	default:
-		(void)snprintf(buf, sizeof(buf), "%s%s", fl->text,
-		    current ? "▏" : "");
+		if (current) {
+			off = str_offset_back(fl->text, fl->back);
+			(void)snprintf(buf, sizeof(buf), "%.*s▏%s", (int)off,
+			    fl->text, fl->text + off);
+		} else
+			(void)snprintf(buf, sizeof(buf), "%s", fl->text);
 		if (scr_width(buf) > 40)
 			(void)scr_put(y, x, -1, buf, attr);
 		else
@@ -134,18 +138,45 @@ form_move(struct form *f, int dir)
 static int
 form_edit(struct field *fl, int key)
 {
+	size_t	 n, off;
+
 	switch (fl->kind) {
 	case FK_TEXT:
 	case FK_SECRET:
-		if (key == K_BS || key == K_DEL) {
-			str_backspace(fl->text);
+		n = str_chars(fl->text);
+		if (fl->back > n)
+			fl->back = n;
+		off = str_offset_back(fl->text, fl->back);
+		switch (key) {
+		case K_LEFT:
+			if (fl->back < n)
+				fl->back++;
 			return 1;
-		}
-		if (key == 21) {	/* ^U */
+		case K_RIGHT:
+			if (fl->back > 0)
+				fl->back--;
+			return 1;
+		case K_HOME:
+			fl->back = n;
+			return 1;
+		case K_END:
+			fl->back = 0;
+			return 1;
+		case K_BS:
+			(void)str_delete_before(fl->text, off);
+			return 1;
+		case K_DEL:
+			if (str_delete_at(fl->text, off) && fl->back > 0)
+				fl->back--;
+			return 1;
+		case 21:	/* ^U */
 			fl->text[0] = '\0';
+			fl->back = 0;
 			return 1;
+		default:
+			return str_insert_key(fl->text, sizeof(fl->text), off,
+			    key);
 		}
-		return str_append_key(fl->text, sizeof(fl->text), key);
 	case FK_CHOICE:
 		if (key == K_RIGHT || key == ' ') {
 			fl->choice = (fl->choice + 1) % fl->nopts;

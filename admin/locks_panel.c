@@ -150,6 +150,7 @@ locks_key(struct console *con, int key)
 		w.name = con->name;
 		w.roles = ROLE_BIT(ROLE_ADMIN);
 		w.title = TITLE_NONE;
+		w.channel = "console";
 		res = wf_unlock(con->db, &w, p->id);
 		if (res == WF_OK)
 			console_msg(con, 0, "已强制解锁 %s", p->diag);

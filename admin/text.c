@@ -45,43 +45,121 @@ str_like_prefix(char *dst, size_t size, const char *src)
 	dst[o] = '\0';
 }
 
-/*
- * Append the character of a key to a UTF-8 buffer.  Returns 1 when the
- * key was a printable character that fitted, 0 otherwise.
- */
-int
-str_append_key(char *buf, size_t size, int key)
+/* Encode a key's character as UTF-8 into mb; returns its length, or 0
+ * when the key is not a printable character. */
+static size_t
+key_utf8(int key, char *mb)
 {
-	char	 mb[8];
-	size_t	 len, n;
-	unsigned int c = (unsigned int)key;
+	unsigned int	 c = (unsigned int)key;
 
-	if ((key & K_FN) || key < 32 || key == 127 || c > 0x10ffff)
+	if ((key & K_FN) || key < 32 || key == 127 || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
 		return 0;
 	if (c < 0x80) {
 		mb[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
+		return 1;
+	}
+	if (c < 0x800) {
 		mb[0] = (char)(0xc0 | (c >> 6));
 		mb[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
+		return 2;
+	}
+	if (c < 0x10000) {
 		mb[0] = (char)(0xe0 | (c >> 12));
 		mb[1] = (char)(0x80 | ((c >> 6) & 0x3f));
 		mb[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		mb[0] = (char)(0xf0 | (c >> 18));
-		mb[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		mb[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		mb[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
+		return 3;
 	}
-	len = strlen(buf);
-	if (len + n >= size)
+	mb[0] = (char)(0xf0 | (c >> 18));
+	mb[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	mb[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	mb[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/*
+ * Insert the character of a key into a UTF-8 buffer at byte offset off
+ * (a character boundary).  Returns 1 when the key was a printable
+ * character that fitted, 0 otherwise.
+ */
+int
+str_insert_key(char *buf, size_t size, size_t off, int key)
+{
+	char	 mb[8];
+	size_t	 len, n;
+
+	if ((n = key_utf8(key, mb)) == 0)
 		return 0;
-	memcpy(buf + len, mb, n);
-	buf[len + n] = '\0';
+	len = strlen(buf);
+	if (off > len || len + n >= size)
+		return 0;
+	memmove(buf + off + n, buf + off, len - off + 1);
+	memcpy(buf + off, mb, n);
+	return 1;
+}
+
+/* Append the character of a key (see str_insert_key). */
+int
+str_append_key(char *buf, size_t size, int key)
+{
+	return str_insert_key(buf, size, strlen(buf), key);
+}
+
+/* Characters (not bytes) of a UTF-8 string. */
+size_t
+str_chars(const char *buf)
+{
+	size_t	 n = 0;
+
+	for (; *buf != '\0'; buf++)
+		if (((unsigned char)*buf & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Byte offset of the point back characters before the end of buf. */
+size_t
+str_offset_back(const char *buf, size_t back)
+{
+	size_t	 off = strlen(buf);
+
+	while (back > 0 && off > 0) {
+		off--;
+		if (((unsigned char)buf[off] & 0xc0) != 0x80)
+			back--;
+	}
+	return off;
+}
+
+/* Remove the character that ends at byte offset off (the one before the
+ * cursor).  Returns 1 if there was one. */
+int
+str_delete_before(char *buf, size_t off)
+{
+	size_t	 start = off;
+
+	if (off == 0)
+		return 0;
+	do
+		start--;
+	while (start > 0 && ((unsigned char)buf[start] & 0xc0) == 0x80);
+	memmove(buf + start, buf + off, strlen(buf + off) + 1);
+	return 1;
+}
+
+/* Remove the character that starts at byte offset off (the one under the
+ * cursor).  Returns 1 if there was one. */
+int
+str_delete_at(char *buf, size_t off)
+{
+	size_t	 end = off;
+
+	if (buf[off] == '\0')
+		return 0;
+	do
+		end++;
+	while (((unsigned char)buf[end] & 0xc0) == 0x80);
+	memmove(buf + off, buf + end, strlen(buf + end) + 1);
 	return 1;
 }
 
@@ -89,12 +167,5 @@ str_append_key(char *buf, size_t size, int key)
 void
 str_backspace(char *buf)
 {
-	size_t	 n = strlen(buf);
-
-	while (n > 0) {
-		n--;
-		if (((unsigned char)buf[n] & 0xc0) != 0x80)
-			break;
-	}
-	buf[n] = '\0';
+	(void)str_delete_before(buf, strlen(buf));
 }

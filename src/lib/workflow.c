@@ -177,6 +177,7 @@ app_record(PGconn *c, const struct wf_actor *who, const struct app_row *a,
 	au.object_type = "application";
 	au.object_id = sid;
 	au.ip = who->ip;
+	au.channel = who->channel;
 	au.detail = detail;
 	rc = audit_write(c, &au);
 	free(detail);

@@ -64,6 +64,7 @@ struct wf_actor {
 	unsigned int	 roles;		/* ROLE_BIT() set */
 	enum title	 title;
 	const char	*ip;
+	const char	*channel;	/* audit channel; NULL: "web" */
 };
 
 /* The fields of an application as typed on the form (UTF-8). */

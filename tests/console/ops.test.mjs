@@ -27,7 +27,7 @@ test('锁定: the administrator sees who holds a report and forces it open', { s
   const [[state, holder]] = sql(`SELECT state, coalesce(locked_by, 0) FROM applications WHERE id = ${id}`);
   assert.deepEqual([state, holder], ['pending', '0']);
   const [[n]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'report_lock_broken' AND object_id = '${id}'
-    AND actor_login = 'admin'`);
+    AND actor_login = 'admin' AND channel = 'console'`);
   assert.equal(n, '1');
   // Gone from the table; the status line names what was done.
   assert.doesNotMatch(dumps.after, new RegExp(`^${diag} `, 'm'));
