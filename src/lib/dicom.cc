@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcistrmf.h>
 #include <dcmtk/dcmdata/dcostrmf.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
@@ -70,7 +72,49 @@ struct dcm_scan {
 	int		 deflated;
 	unsigned char	*inflated;	/* deflated datasets only */
 	size_t		 inflated_len;
+	/* Without a meta header: where the dataset starts and how the
+	 * pre-scan read it.  DCMTK is then told the same, so that it can
+	 * never take a length field the pre-scan did not check. */
+	size_t		 data_pos;
+	int		 explicit_vr, big;
+	int		 fd;		/* the bytes DCMTK reads; -1 if none */
 };
+
+/* Release what a parse kept: the inflated copy and the stream's file. */
+static void
+dcm_scan_free(struct dcm_scan *sc)
+{
+	free(sc->inflated);
+	sc->inflated = NULL;
+	if (sc->fd >= 0)
+		(void)close(sc->fd);
+	sc->fd = -1;
+}
+
+/*
+ * Put bytes in an anonymous memory file for DCMTK to read as a file:
+ * then an element larger than what remains is refused by DCMTK ("larger
+ * than remaining bytes") instead of allocated, and large values are read
+ * only when asked for.  Returns the descriptor or -1.
+ */
+static int
+dcm_memfile(const unsigned char *p, size_t len)
+{
+	int	 fd;
+	size_t	 off = 0;
+	ssize_t	 w;
+
+	if ((fd = memfd_create("zhiying-dicom", MFD_CLOEXEC)) == -1)
+		return -1;
+	while (off < len) {
+		if ((w = write(fd, p + off, len - off)) <= 0) {
+			(void)close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return fd;
+}
 
 /* One open container of the pre-scan. */
 enum dcm_kind { DCM_K_ROOT, DCM_K_ITEM, DCM_K_SEQ, DCM_K_FRAG };
@@ -519,8 +563,10 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 	unsigned	 gle, gbe;
 	int		 explicit_vr = 1, big = 0;
 	DcmEVR		 evr;
+	char		 vrname[3];
 
 	memset(sc, 0, sizeof(*sc));
+	sc->fd = -1;
 	if (len == 0) {
 		errfmt(err, errlen, "empty file");
 		return -1;
@@ -528,6 +574,21 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 	if (len >= 132 && memcmp(p + 128, "DICM", 4) == 0)
 		pos = 132;
 	while (len - pos >= 8 && dcm_rd16(p + pos, 0) == 0x0002) {
+		/* The meta information is explicit VR little endian, always
+		 * (PS3.10 7.1): without a known VR, DCMTK would read the
+		 * group as implicit and take a VR and reserved bytes for a
+		 * four-byte length. */
+		vrname[0] = (char)p[pos + 4];
+		vrname[1] = (char)p[pos + 5];
+		vrname[2] = '\0';
+		if (vrname[0] < 'A' || vrname[0] > 'Z' || vrname[1] < 'A' ||
+		    vrname[1] > 'Z' || DcmVR(vrname).getEVR() == EVR_UNKNOWN ||
+		    DcmVR(vrname).getEVR() == EVR_UNKNOWN2B) {
+			errfmt(err, errlen, "file meta information element "
+			    "(0002,%04x) has no valid VR",
+			    dcm_rd16(p + pos + 2, 0));
+			return -1;
+		}
 		if (dcm_explicit_header(p + pos, len - pos, 0, &evr, &hdr,
 		    &vl) == -1 || vl == DCM_UNDEF || vl > len - pos - hdr) {
 			errfmt(err, errlen, "file meta information "
@@ -587,6 +648,15 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		errfmt(err, errlen, "no DICOM dataset in the file");
 		return -1;
 	}
+	/* There is no implicit VR big endian transfer syntax. */
+	if (!explicit_vr && big) {
+		errfmt(err, errlen, "not a DICOM file: implicit VR in big "
+		    "endian byte order");
+		return -1;
+	}
+	sc->data_pos = pos;
+	sc->explicit_vr = explicit_vr;
+	sc->big = big;
 	if (dcm_prescan_dataset(p, len, pos, explicit_vr, big, lim->max_depth,
 	    err, errlen) == -1)
 		return -1;
@@ -599,15 +669,15 @@ fail:
 
 /*
  * Pre-scan and parse a file image with DCMTK.  Returns the parsed file
- * (delete it) and fills *sc (free sc->inflated after the file), or NULL.
+ * (delete it) and fills *sc (dcm_scan_free() it after the file), or NULL.
  */
 static DcmFileFormat *
 dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
     struct dcm_scan *sc, char *err, size_t errlen)
 {
 	DcmFileFormat		*ff = NULL;
-	DcmInputBufferStream	 is;
 	OFCondition		 cond;
+	char			 fdpath[64];
 
 	if (dcm_global_init() == -1) {
 		errfmt(err, errlen, "DCMTK's data dictionary is not "
@@ -625,18 +695,40 @@ dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		errfmt(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (sc->deflated) {
-		DcmDataset *ds = ff->getDataset();
+	/* DCMTK reads the pre-scanned bytes as a file (see dcm_memfile);
+	 * without a meta header it is told how the pre-scan read them. */
+	if (sc->deflated)
+		sc->fd = dcm_memfile(sc->inflated, sc->inflated_len);
+	else
+		sc->fd = dcm_memfile(p, len);
+	if (sc->fd == -1) {
+		errfmt(err, errlen, "cannot stage the file: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	(void)snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", sc->fd);
+	if (sc->deflated || !sc->has_meta) {
+		DcmInputFileStream	 is(fdpath, sc->deflated ? 0 :
+		    (offile_off_t)sc->data_pos);
+		DcmDataset		*ds = ff->getDataset();
 
-		is.setBuffer(sc->inflated, (offile_off_t)sc->inflated_len);
-		is.setEos();
+		if (is.status().bad()) {
+			errfmt(err, errlen, "%s", is.status().text());
+			goto fail;
+		}
 		ds->transferInit();
-		cond = ds->read(is, EXS_LittleEndianExplicit, EGL_noChange,
-		    DCM_MaxReadLength);
+		cond = ds->read(is, sc->deflated ? EXS_LittleEndianExplicit :
+		    !sc->explicit_vr ? EXS_LittleEndianImplicit : sc->big ?
+		    EXS_BigEndianExplicit : EXS_LittleEndianExplicit,
+		    EGL_noChange, DCM_MaxReadLength);
 		ds->transferEnd();
 	} else {
-		is.setBuffer(p, (offile_off_t)len);
-		is.setEos();
+		DcmInputFileStream	 is(fdpath);
+
+		if (is.status().bad()) {
+			errfmt(err, errlen, "%s", is.status().text());
+			goto fail;
+		}
 		ff->transferInit();
 		cond = ff->read(is, EXS_Unknown, EGL_noChange,
 		    DCM_MaxReadLength);
@@ -654,8 +746,7 @@ dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 	return ff;
 fail:
 	delete ff;
-	free(sc->inflated);
-	sc->inflated = NULL;
+	dcm_scan_free(sc);
 	return NULL;
 }
 
@@ -920,7 +1011,7 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 }
 
 /* Parse a file image and fill info.  Returns the parsed file (delete it;
- * free sc->inflated after it) or NULL. */
+ * dcm_scan_free() it after it) or NULL. */
 static DcmFileFormat *
 dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
     struct dcm_lim *lim, struct dcm_scan *sc, struct dcm_info *info,
@@ -952,7 +1043,7 @@ dcm_read_info_mem_x(const void *buf, size_t len, const struct dcm_limits *ul,
 	    errlen)) == NULL)
 		return -1;
 	delete ff;
-	free(sc.inflated);
+	dcm_scan_free(&sc);
 	return 0;
 }
 
@@ -1551,7 +1642,7 @@ dcm_read_frame_mem_x(const void *buf, size_t len,
 	rc = dcm_frame_decode(ff->getDataset(), &lim, in, frame, out, err,
 	    errlen);
 	delete ff;
-	free(sc.inflated);
+	dcm_scan_free(&sc);
 	return rc;
 }
 
