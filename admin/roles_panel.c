@@ -39,7 +39,7 @@ static const char *const roles_keys[FUNCBAR_KEYS] = {
 
 static const char *const roles_help[] = {
 	"  本页是用户手册“用户角色和权限”的对照表，只读。",
-	"  受邀方人员须有职称；副主任医师及以上（可配置）可签发报告。",
+	"  受邀方人员须有职称；主治医师及以上（可配置 signoff_title）可签发、审核报告。",
 	NULL
 };
 

@@ -61,3 +61,14 @@ test('审计: the audit log lists the console\'s own actions', { skip }, () => {
   assert.match(dumps.audit, /ai_job_retried|report_lock_broken/);
   assert.match(dumps.audit, /admin/);
 });
+
+test('角色权限: the table of who may do what, as the manual has it', { skip }, () => {
+  const { dumps, rc } = replay([login('admin'), '4<Dump roles><F1><Dump help><Esc>', '<F10>'], { size: '120x40' });
+  assert.equal(rc, 0);
+  for (const word of ['申请', '待诊断', '申请列表', '待审核/已报告', '打印报告', '统计', '机构用户', '安全退出',
+    '邀请方人员', '受邀方人员', '管理员']) {
+    assert.ok(dumps.roles.includes(word), word);
+  }
+  assert.match(dumps.roles, /住院医师 < 主治医师 < 副主任医师 < 主任医师/);
+  assert.match(dumps.help, /主治医师及以上/);
+});
