@@ -1,11 +1,13 @@
 /*
  * stats.c - the figures of 统计 and their Excel workbook (libxlsxwriter).
  *
- * Every figure query starts with the same WITH clause: sc walks the
+ * The filtered applications are selected once, inside one transaction,
+ * into the temporary table stats_f (dropped on commit): sc walks the
  * alliances down from the manager's institution ($1) through superior_id,
- * scope adds every institution when $1 is province level, and f holds the
- * applications of the scope that pass the filter.  Each query then
- * aggregates f its own way.
+ * scope adds every institution when $1 is province level, and a holds the
+ * applications of the scope that pass the filter.  Their history and
+ * report versions are aggregated in the same statement, so that each
+ * figure query then reads only stats_f, narrow rows without lookups.
  */
 #include "config.h"
 
@@ -62,8 +64,6 @@ struct sq {
 	const char	*p[STATS_MAXPARAMS];
 	int		 n;
 	int		 err;
-	int		 reader;	/* $ index of the reader, or 0 */
-	int		 grain;		/* $ index of the grain */
 };
 
 static void
@@ -95,14 +95,31 @@ sq_arg(struct sq *q, const char *v, const char *cast)
 	"  WHERE EXISTS (SELECT 1 FROM institutions p" \
 	"   WHERE p.id = $1::bigint AND p.level = 'province'))"
 
-/* Start q with the scope and f, the filtered applications. */
+/*
+ * The filtered applications, one narrow row each.  first_at is the first
+ * submission to review or sign-off (the history), or reported_at where the
+ * history lacks it; final_at the sign-off of a self-signed report, or the
+ * review; ret whether it is or ever was returned; aiu whether a submitted
+ * or final report version used the AI text.
+ */
+#define SQL_STATS_F \
+	"CREATE TEMPORARY TABLE stats_f (id bigint, inst bigint, state text," \
+	" assist boolean, submitted_at timestamptz, first_at timestamptz," \
+	" final_at timestamptz, author bigint, reviewer bigint," \
+	" ret boolean, aiu boolean) ON COMMIT DROP"
+
+/* Start q with the scope and a, the filtered applications, as the
+ * statement that fills stats_f. */
 static void
 sq_base(struct sq *q, const struct stats_filter *f)
 {
 	memset(q, 0, sizeof(*q));
 	buf_init(&q->b, 65536);
 	q->p[q->n++] = f->scope;
-	sq_sql(q, SQL_SCOPE ", f AS (SELECT a.* FROM applications a"
+	sq_sql(q, "INSERT INTO stats_f " SQL_SCOPE ", a AS (SELECT a.id,"
+	    " a.applicant_institution_id, a.state, a.assist, a.submitted_at,"
+	    " a.reported_at, a.reviewed_at, a.report_author_id, a.reviewer_id"
+	    " FROM applications a"
 	    " WHERE a.applicant_institution_id IN (SELECT id FROM scope)");
 	if (f->from != NULL) {
 		sq_sql(q, " AND a.submitted_at >= ");
@@ -138,15 +155,34 @@ sq_base(struct sq *q, const struct stats_filter *f)
 		    " JOIN series se ON se.study_id = s.study_id"
 		    " JOIN ai_jobs j ON j.series_id = se.id"
 		    " WHERE s.application_id = a.id AND j.reader = ");
-		q->reader = sq_arg(q, f->reader, ")");
+		(void)sq_arg(q, f->reader, ")");
 	}
-	sq_sql(q, ")");
+	sq_sql(q, "),"
+	    " h AS (SELECT x.application_id AS id,"
+	    "  min(x.at) FILTER (WHERE x.to_state IN ('in_review', 'reported'))"
+	    "  AS first_at, bool_or(x.to_state = 'returned') AS ret"
+	    "  FROM application_history x JOIN a ON a.id = x.application_id"
+	    "  WHERE x.to_state IN ('in_review', 'reported', 'returned')"
+	    "  GROUP BY x.application_id),"
+	    " r AS (SELECT DISTINCT rv.application_id AS id"
+	    "  FROM report_versions rv JOIN a ON a.id = rv.application_id"
+	    "  WHERE rv.ai_used AND rv.kind <> 'draft')"
+	    " SELECT a.id, a.applicant_institution_id, a.state, a.assist,"
+	    " a.submitted_at,"
+	    " least(a.reported_at, CASE WHEN a.reported_at IS NOT NULL THEN"
+	    "  h.first_at END),"
+	    " CASE a.state WHEN 'reported' THEN a.reported_at"
+	    "  WHEN 'reviewed' THEN a.reviewed_at END,"
+	    " a.report_author_id, a.reviewer_id,"
+	    " a.state = 'returned' OR coalesce(h.ret, false),"
+	    " r.id IS NOT NULL"
+	    " FROM a LEFT JOIN h ON h.id = a.id LEFT JOIN r ON r.id = a.id");
 }
 
-/* The figure query of each group, after the base. */
+/* The figure query of each group, over stats_f. */
 static const char *const group_sql[STATS__MAX] = {
 	[STATS_INST] =
-	    " SELECT i.name, count(*),"
+	    "SELECT i.name, count(*),"
 	    " count(*) FILTER (WHERE f.state = 'pending'),"
 	    " count(*) FILTER (WHERE f.state = 'reporting'),"
 	    " count(*) FILTER (WHERE f.state = 'in_review'),"
@@ -154,23 +190,17 @@ static const char *const group_sql[STATS__MAX] = {
 	    " count(*) FILTER (WHERE f.state = 'reviewed'),"
 	    " count(*) FILTER (WHERE f.state = 'cancelled'),"
 	    " count(*) FILTER (WHERE f.state = 'returned')"
-	    " FROM f JOIN institutions i ON i.id = f.applicant_institution_id"
+	    " FROM stats_f f JOIN institutions i ON i.id = f.inst"
 	    " GROUP BY i.id, i.name ORDER BY count(*) DESC, i.name",
-	[STATS_TIME] = NULL,	/* needs the grain: see stats_run() */
-	/* First report: the first submission to review or sign-off (the
-	 * history), or reported_at where the history lacks it.  Final: the
-	 * sign-off of a self-signed report, or the review. */
+	[STATS_TIME] =
+	    "SELECT to_char(d, 'YYYY-MM-DD'), n, done"
+	    " FROM (SELECT date_trunc($1::text, f.submitted_at) AS d,"
+	    " count(*) AS n, count(*) FILTER (WHERE f.state IN ('reported',"
+	    " 'reviewed')) AS done FROM stats_f f GROUP BY 1) t ORDER BY d",
 	[STATS_TURN] =
-	    ", h AS (SELECT f.submitted_at,"
-	    "  least(f.reported_at, CASE WHEN f.reported_at IS NOT NULL THEN"
-	    "   (SELECT min(x.at) FROM application_history x"
-	    "    WHERE x.application_id = f.id"
-	    "    AND x.to_state IN ('in_review', 'reported')) END) AS first_at,"
-	    "  CASE f.state WHEN 'reported' THEN f.reported_at"
-	    "   WHEN 'reviewed' THEN f.reviewed_at END AS final_at FROM f),"
-	    " t AS (SELECT extract(epoch FROM first_at - submitted_at) / 3600"
+	    "WITH t AS (SELECT extract(epoch FROM first_at - submitted_at) / 3600"
 	    "  AS fh, extract(epoch FROM final_at - submitted_at) / 3600 AS lh"
-	    "  FROM h),"
+	    "  FROM stats_f),"
 	    " s AS (SELECT count(fh) AS nf,"
 	    "  percentile_cont(0.5) WITHIN GROUP (ORDER BY fh) AS mf,"
 	    "  percentile_cont(0.9) WITHIN GROUP (ORDER BY fh) AS pf,"
@@ -183,58 +213,54 @@ static const char *const group_sql[STATS__MAX] = {
 	    " ('提交→最终报告', s.nl, round(s.ml::numeric, 2),"
 	    "  round(s.pl::numeric, 2))) v",
 	[STATS_RATE] =
-	    ", s AS (SELECT count(*) AS n,"
-	    "  count(*) FILTER (WHERE f.state = 'returned' OR EXISTS (SELECT 1"
-	    "   FROM application_history x WHERE x.application_id = f.id"
-	    "   AND x.to_state = 'returned')) AS ret,"
+	    "WITH s AS (SELECT count(*) AS n,"
+	    "  count(*) FILTER (WHERE f.ret) AS ret,"
 	    "  count(*) FILTER (WHERE f.state = 'cancelled') AS can,"
 	    "  count(*) FILTER (WHERE f.assist) AS asst,"
 	    "  count(*) FILTER (WHERE f.state IN ('reported', 'reviewed'))"
 	    "   AS done,"
 	    "  count(*) FILTER (WHERE f.state IN ('reported', 'reviewed') AND"
-	    "   EXISTS (SELECT 1 FROM report_versions rv"
-	    "   WHERE rv.application_id = f.id AND rv.ai_used"
-	    "   AND rv.kind <> 'draft')) AS aiu FROM f)"
+	    "   f.aiu) AS aiu FROM stats_f f)"
 	    " SELECT v.k, v.c, v.b, round(v.c::numeric / nullif(v.b, 0), 4)"
 	    " FROM s, LATERAL (VALUES ('退回', s.ret, s.n), ('取消', s.can, s.n),"
 	    " ('请求协助', s.asst, s.n), ('报告引用AI文本', s.aiu, s.done)) v(k, c, b)",
 	[STATS_DOCTOR] =
-	    " SELECT u.display_name, u.login, i.name, sum(w.r), sum(w.v)"
-	    " FROM (SELECT f.report_author_id AS uid, 1 AS r, 0 AS v FROM f"
-	    "  WHERE f.report_author_id IS NOT NULL"
+	    "SELECT u.display_name, u.login, i.name, sum(w.r), sum(w.v)"
+	    " FROM (SELECT f.author AS uid, count(*) AS r, 0 AS v FROM stats_f f"
+	    "  WHERE f.author IS NOT NULL"
 	    "  AND f.state IN ('in_review', 'reported', 'reviewed')"
-	    " UNION ALL SELECT f.reviewer_id, 0, 1 FROM f"
-	    "  WHERE f.reviewer_id IS NOT NULL AND f.state = 'reviewed') w"
+	    "  GROUP BY f.author"
+	    " UNION ALL SELECT f.reviewer, 0, count(*) FROM stats_f f"
+	    "  WHERE f.reviewer IS NOT NULL AND f.state = 'reviewed'"
+	    "  GROUP BY f.reviewer) w"
 	    " JOIN users u ON u.id = w.uid"
 	    " JOIN institutions i ON i.id = u.institution_id"
 	    " GROUP BY u.id, u.display_name, u.login, i.name"
 	    " ORDER BY sum(w.r) + sum(w.v) DESC, u.login",
-	[STATS_AI] = NULL,	/* needs the reader: see stats_run() */
+	/* The jobs of the series of the filtered applications; $1 is the
+	 * reader filter, or NULL for every reader. */
+	[STATS_AI] =
+	    "WITH j AS (SELECT jb.id, jb.reader, jb.state, f.id AS app,"
+	    "  EXISTS (SELECT 1 FROM ai_results r JOIN ai_lesions l"
+	    "   ON l.result_id = r.id WHERE r.job_id = jb.id) AS pos, f.aiu"
+	    "  FROM stats_f f JOIN application_studies s"
+	    "  ON s.application_id = f.id"
+	    "  JOIN series se ON se.study_id = s.study_id"
+	    "  JOIN ai_jobs jb ON jb.series_id = se.id"
+	    "  WHERE $1::text IS NULL OR jb.reader = $1::text),"
+	    " g AS (SELECT reader, count(DISTINCT id) AS jobs,"
+	    "  count(DISTINCT id) FILTER (WHERE state = 'done') AS done,"
+	    "  count(DISTINCT id) FILTER (WHERE state IN ('failed', 'dead'))"
+	    "   AS failed,"
+	    "  count(DISTINCT id) FILTER (WHERE state = 'done' AND pos) AS pos,"
+	    "  count(DISTINCT app) FILTER (WHERE aiu) AS aiu,"
+	    "  count(DISTINCT app) AS apps FROM j GROUP BY reader)"
+	    " SELECT reader, jobs, done, failed,"
+	    " round(failed::numeric / nullif(jobs, 0), 4), pos,"
+	    " round(pos::numeric / nullif(done, 0), 4), aiu,"
+	    " round(aiu::numeric / nullif(apps, 0), 4)"
+	    " FROM g ORDER BY jobs DESC, reader",
 };
-
-#define SQL_AI_JOBS \
-	", j AS (SELECT jb.id, jb.reader, jb.state, f.id AS app," \
-	"  EXISTS (SELECT 1 FROM ai_results r JOIN ai_lesions l" \
-	"   ON l.result_id = r.id WHERE r.job_id = jb.id) AS pos," \
-	"  EXISTS (SELECT 1 FROM report_versions rv" \
-	"   WHERE rv.application_id = f.id AND rv.ai_used" \
-	"   AND rv.kind <> 'draft') AS aiu" \
-	"  FROM f JOIN application_studies s ON s.application_id = f.id" \
-	"  JOIN series se ON se.study_id = s.study_id" \
-	"  JOIN ai_jobs jb ON jb.series_id = se.id"
-#define SQL_AI_AGG \
-	"), g AS (SELECT reader, count(DISTINCT id) AS jobs," \
-	"  count(DISTINCT id) FILTER (WHERE state = 'done') AS done," \
-	"  count(DISTINCT id) FILTER (WHERE state IN ('failed', 'dead'))" \
-	"   AS failed," \
-	"  count(DISTINCT id) FILTER (WHERE state = 'done' AND pos) AS pos," \
-	"  count(DISTINCT app) FILTER (WHERE aiu) AS aiu," \
-	"  count(DISTINCT app) AS apps FROM j GROUP BY reader)" \
-	" SELECT reader, jobs, done, failed," \
-	" round(failed::numeric / nullif(jobs, 0), 4), pos," \
-	" round(pos::numeric / nullif(done, 0), 4), aiu," \
-	" round(aiu::numeric / nullif(apps, 0), 4)" \
-	" FROM g ORDER BY jobs DESC, reader"
 
 static PGresult *
 sq_exec(struct sq *q, PGconn *c, const char *who)
@@ -260,29 +286,38 @@ stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
 {
 	struct sq	 q;
 	PGresult	*r;
-	int		 g;
+	const char	*p;
+	int		 g, own;
 
 	memset(s, 0, sizeof(*s));
+	/* stats_f lives in this transaction, or in the caller's one. */
+	own = PQtransactionStatus(c) == PQTRANS_IDLE;
+	if (own && db_begin(c) == -1)
+		return -1;
+	/*
+	 * Compiling these short scans costs more than it saves, and the
+	 * medians sort up to a million values: in memory, for this
+	 * transaction only.
+	 */
+	if (own && (db_cmd(c, "SET LOCAL jit = off", 0) == -1 ||
+	    db_cmd(c, "SET LOCAL work_mem = '128MB'", 0) == -1))
+		goto fail;
+	if (db_cmd(c, SQL_STATS_F, 0) == -1)
+		goto fail;
+	sq_base(&q, f);
+	if ((r = sq_exec(&q, c, __func__)) == NULL)
+		goto fail;
+	PQclear(r);
 	for (g = 0; g < STATS__MAX; g++) {
-		sq_base(&q, f);
-		if (g == STATS_TIME) {
-			sq_sql(&q, " SELECT to_char(date_trunc(");
-			q.grain = sq_arg(&q, f->grain != NULL ? f->grain :
-			    "day", "::text");
-			sq_sql(&q, ", f.submitted_at), 'YYYY-MM-DD'), count(*),"
-			    " count(*) FILTER (WHERE f.state IN ('reported',"
-			    " 'reviewed')) FROM f GROUP BY 1 ORDER BY 1");
-		} else if (g == STATS_AI) {
-			sq_sql(&q, SQL_AI_JOBS);
-			if (q.reader > 0 && buf_printf(&q.b,
-			    " WHERE jb.reader = $%d", q.reader) == -1)
-				q.err = 1;
-			sq_sql(&q, SQL_AI_AGG);
-		} else
-			sq_sql(&q, group_sql[g]);
-		if ((s->res[g] = sq_exec(&q, c, __func__)) == NULL)
+		p = g == STATS_TIME ? (f->grain != NULL ? f->grain : "day") :
+		    g == STATS_AI ? f->reader : NULL;
+		if ((s->res[g] = db_execv(__func__, c, group_sql[g],
+		    g == STATS_TIME || g == STATS_AI ? 1 : 0, &p)) == NULL)
 			goto fail;
 	}
+	if (own ? db_commit(c) == -1 :
+	    db_cmd(c, "DROP TABLE stats_f", 0) == -1)
+		goto fail;
 	r = db_exec(c, "SELECT (SELECT name FROM institutions"
 	    " WHERE id = $1::bigint),"
 	    " (SELECT name FROM institutions WHERE id = $2::bigint),"
@@ -299,6 +334,8 @@ stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
 	PQclear(r);
 	return 0;
 fail:
+	if (own)
+		db_rollback(c);
 	stats_free(s);
 	return -1;
 }
