@@ -12,7 +12,8 @@
  *      recurses once per nesting level;
  *   3. let DCMTK parse the bytes from memory;
  *   4. copy the attributes out, or decode one frame (JPEG, JPEG-LS and
- *      RLE with DCMTK's codecs, JPEG 2000 with OpenJPEG through j2k.c).
+ *      with DCMTK's codecs, RLE with rle.c, JPEG 2000 with OpenJPEG
+ *      through j2k.c).
  */
 #include "config.h"
 
@@ -40,7 +41,6 @@
 #include <dcmtk/dcmdata/dcostrmf.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/dcmnet/assoc.h>
@@ -50,6 +50,7 @@
 
 #include "dicom.h"
 #include "j2k.h"
+#include "rle.h"
 #include "log.h"
 
 #define DCM_DEF_MAX_FILE	((size_t)1 << 30)
@@ -148,7 +149,6 @@ dcm_global_setup(void)
 	OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
 	DJDecoderRegistration::registerCodecs();
 	DJLSDecoderRegistration::registerCodecs();
-	DcmRLEDecoderRegistration::registerCodecs();
 	return dcmDataDict.isDictionaryLoaded() ? 1 : 0;
 }
 
@@ -1493,9 +1493,29 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 		goto done;
 	}
 
-	if (in->compressed && in->frames == 1) {
-		/* Decode the whole pixel data: DCMTK's single-frame path
-		 * mishandles RLE frames split over several fragments. */
+	if (in->compressed && xfer == EXS_RLELossless) {
+		/* Our own RLE decoder: DCMTK's reads past its buffers on
+		 * malformed segments (found by fuzzing). */
+		if (pd->getEncapsulatedRepresentation(xfer, NULL, ps).bad() ||
+		    ps == NULL) {
+			errfmt(err, errlen, "RLE pixel data is not "
+			    "encapsulated");
+			goto fail;
+		}
+		if (dcm_frame_fragments(ps, in->frames, f, &frag, &fraglen,
+		    err, errlen) == -1)
+			goto fail;
+		if ((own = (unsigned char *)malloc(fbytes)) == NULL) {
+			errfmt(err, errlen, "out of memory for frame %d", f);
+			goto fail;
+		}
+		if (rle_decode(frag, fraglen, npix, spp, fmt.bytes, own, err,
+		    errlen) == -1)
+			goto fail;
+		raw = own;
+		planar = 1;	/* the decoder writes colour by plane */
+	} else if (in->compressed && in->frames == 1) {
+		/* Decode the whole pixel data (JPEG, JPEG-LS). */
 		OFCondition cond = ds->chooseRepresentation(
 		    EXS_LittleEndianExplicit, NULL);
 
