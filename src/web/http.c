@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "http.h"
 #include "log.h"
 
@@ -319,6 +320,18 @@ u8chars(const char *s, size_t n)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			c++;
 	return c;
+}
+
+void
+http_qs_add(struct buf *b, const char *key, const char *val)
+{
+	if (val == NULL)
+		return;
+	if (b->len > 0)
+		(void)buf_appends(b, "&");
+	(void)buf_appends(b, key);
+	(void)buf_appends(b, "=");
+	(void)tmpl_esc_url(tmpl_write_buf, b, val, strlen(val));
 }
 
 int

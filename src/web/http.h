@@ -186,6 +186,11 @@ int		 http_parse(struct req *r);
 /* Field value, or NULL when absent or invalid. */
 const char	*http_field(const struct req *, enum field);
 
+/* Append key=value (the value percent-encoded) to a query string being
+ * built in b, with '&' between pairs; a NULL value appends nothing. */
+struct buf;
+void		 http_qs_add(struct buf *, const char *key, const char *val);
+
 /* Whether s is a safe local redirect target ("/x", not "//x"). */
 int		 http_local_path(const char *s);
 

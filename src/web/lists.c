@@ -304,18 +304,6 @@ filter_advanced(const struct list_filter *f)
 	    f->sort != NULL;
 }
 
-static void
-qs_add(struct buf *b, const char *key, const char *val)
-{
-	if (val == NULL)
-		return;
-	if (b->len > 0)
-		(void)buf_appends(b, "&");
-	(void)buf_appends(b, key);
-	(void)buf_appends(b, "=");
-	(void)tmpl_esc_url(tmpl_write_buf, b, val, strlen(val));
-}
-
 /*
  * The filter as a canonical query string (no '?'), page and sort as
  * given, in the arena.  Only values that differ from the defaults appear.
@@ -329,18 +317,18 @@ filter_qs(struct arena *a, const struct list_filter *f, const char *sort,
 	const char	*out;
 
 	buf_init(&b, 4096);
-	qs_add(&b, "time", f->time);
-	qs_add(&b, "from", f->from);
-	qs_add(&b, "to", f->to);
-	qs_add(&b, "tail", f->tail);
-	qs_add(&b, "hospital", f->hospital);
-	qs_add(&b, "status", f->status);
-	qs_add(&b, "q", f->q);
-	qs_add(&b, "match", f->q != NULL && f->exact ? "exact" : NULL);
-	qs_add(&b, "sort", sort);
-	qs_add(&b, "mine", f->has_mine && !f->mine ? "0" : NULL);
+	http_qs_add(&b, "time", f->time);
+	http_qs_add(&b, "from", f->from);
+	http_qs_add(&b, "to", f->to);
+	http_qs_add(&b, "tail", f->tail);
+	http_qs_add(&b, "hospital", f->hospital);
+	http_qs_add(&b, "status", f->status);
+	http_qs_add(&b, "q", f->q);
+	http_qs_add(&b, "match", f->q != NULL && f->exact ? "exact" : NULL);
+	http_qs_add(&b, "sort", sort);
+	http_qs_add(&b, "mine", f->has_mine && !f->mine ? "0" : NULL);
 	(void)snprintf(pg, sizeof(pg), "%lld", page);
-	qs_add(&b, "page", page > 1 ? pg : NULL);
+	http_qs_add(&b, "page", page > 1 ? pg : NULL);
 	s = buf_take(&b);
 	out = arena_strdup(a, s != NULL ? s : "");
 	free(s);

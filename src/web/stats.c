@@ -62,18 +62,6 @@ filter_read(struct req *r, struct stats_filter *f, char *scope, size_t n)
 	f->grain = nonempty(http_field(r, FIELD_GRAIN));
 }
 
-static void
-qs_add(struct buf *b, const char *key, const char *val)
-{
-	if (val == NULL)
-		return;
-	if (b->len > 0)
-		(void)buf_appends(b, "&");
-	(void)buf_appends(b, key);
-	(void)buf_appends(b, "=");
-	(void)tmpl_esc_url(tmpl_write_buf, b, val, strlen(val));
-}
-
 /* The filter as a query string (no '?'), in the arena. */
 static const char *
 filter_qs(struct arena *a, const struct stats_filter *f)
@@ -83,15 +71,15 @@ filter_qs(struct arena *a, const struct stats_filter *f)
 	const char	*out;
 
 	buf_init(&b, 4096);
-	qs_add(&b, "from", f->from);
-	qs_add(&b, "to", f->to);
-	qs_add(&b, "hospital", f->hospital);
-	qs_add(&b, "alliance", f->alliance);
-	qs_add(&b, "exam_type", f->exam);
-	qs_add(&b, "reader", f->reader);
-	qs_add(&b, "mode", f->mode);
-	qs_add(&b, "status", f->status);
-	qs_add(&b, "grain", f->grain);
+	http_qs_add(&b, "from", f->from);
+	http_qs_add(&b, "to", f->to);
+	http_qs_add(&b, "hospital", f->hospital);
+	http_qs_add(&b, "alliance", f->alliance);
+	http_qs_add(&b, "exam_type", f->exam);
+	http_qs_add(&b, "reader", f->reader);
+	http_qs_add(&b, "mode", f->mode);
+	http_qs_add(&b, "status", f->status);
+	http_qs_add(&b, "grain", f->grain);
 	s = buf_take(&b);
 	out = arena_strdup(a, s != NULL ? s : "");
 	free(s);

@@ -11,13 +11,11 @@
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'Zhiying2026';
 const DISCLAIMER = '仅供医疗相关人员参考';
 
@@ -44,13 +42,10 @@ const ROLES = [
 	{ role: '管理员', login: 'admin', name: '系统管理员', nav: [NAV.users] },
 ];
 
-// One browser for the file; every user gets a browser context of its own.
-// Playwright refuses a --user-data-dir argument and makes a fresh profile
-// folder under os.tmpdir() itself: TMPDIR points into a folder of this run,
-// so the profile is new each time and goes with the folder afterwards.
+// One browser for the file (chromium.mjs); every user gets a browser
+// context of its own.
 let browser = null;
-let tmp = null;
-let savedTmpdir;
+let chrome = null;
 
 const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh stack_start)' : false;
 
@@ -58,34 +53,13 @@ before(async () => {
 	if (skip)
 		return;
 	fs.mkdirSync(OUT, { recursive: true });
-	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-browser-'));
-	savedTmpdir = process.env.TMPDIR;
-	process.env.TMPDIR = tmp;
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		timeout: 30000,
-		args: [
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-quic',
-			'--no-first-run',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync',
-		],
-	});
+	chrome = await launchChromium();
+	browser = chrome.browser;
 });
 
 after(async () => {
-	if (browser !== null)
-		await browser.close();
-	if (savedTmpdir === undefined)
-		delete process.env.TMPDIR;
-	else
-		process.env.TMPDIR = savedTmpdir;
-	if (tmp !== null)
-		fs.rmSync(tmp, { recursive: true, force: true });
+	if (chrome !== null)
+		await chrome.close();
 });
 
 async function newPage() {

@@ -7,33 +7,26 @@
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
 const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh stack_start)' : false;
 let browser = null;
-let tmp = null;
+let chrome = null;
 
 before(async () => {
 	if (skip)
 		return;
 	fs.mkdirSync(OUT, { recursive: true });
-	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-browser-'));
-	browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium', headless: true, timeout: 30000,
-		args: ['--no-sandbox', '--disable-gpu', '--no-first-run',
-		    '--disable-background-networking', '--disable-component-update'],
-	});
+	chrome = await launchChromium();
+	browser = chrome.browser;
 });
 
 after(async () => {
-	if (browser !== null)
-		await browser.close();
-	if (tmp !== null)
-		fs.rmSync(tmp, { recursive: true, force: true });
+	if (chrome !== null)
+		await chrome.close();
 });
 
 test('统计 renders its figures and exports', { skip }, async () => {
@@ -61,7 +54,7 @@ test('统计 renders its figures and exports', { skip }, async () => {
 	await page.screenshot({ path: path.join(OUT, 'stats.png'), fullPage: true });
 	const [download] = await Promise.all([page.waitForEvent('download'), page.click('#s-export')]);
 	assert.match(download.suggestedFilename(), /^统计-\d{8}\.xlsx$/);
-	const file = path.join(tmp, 'stats.xlsx');
+	const file = path.join(OUT, 'stats.xlsx');
 	await download.saveAs(file);
 	assert.equal(fs.readFileSync(file).subarray(0, 2).toString(), 'PK');
 	assert.deepEqual(violations, []);

@@ -26,13 +26,11 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'Zhiying2026';
 const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const DATA = process.env.ZY_DATA || `${ROOT}/../shared/data`;
@@ -51,43 +49,19 @@ const skipDicom = skip || (fs.existsSync(LIDC) ? false :
     `${LIDC} not found: skipping the story with the DICOM upload`);
 
 let browser = null;
-let tmp = null;
-let savedTmpdir;
+let chrome = null;
 
 before(async () => {
 	if (skip)
 		return;
 	fs.mkdirSync(OUT, { recursive: true });
-	// Playwright makes a fresh profile folder under os.tmpdir(): point it
-	// into a folder of this run, removed afterwards.
-	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-browser-'));
-	savedTmpdir = process.env.TMPDIR;
-	process.env.TMPDIR = tmp;
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		timeout: 30000,
-		args: [
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-quic',
-			'--no-first-run',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync',
-		],
-	});
+	chrome = await launchChromium();
+	browser = chrome.browser;
 });
 
 after(async () => {
-	if (browser !== null)
-		await browser.close();
-	if (savedTmpdir === undefined)
-		delete process.env.TMPDIR;
-	else
-		process.env.TMPDIR = savedTmpdir;
-	if (tmp !== null)
-		fs.rmSync(tmp, { recursive: true, force: true });
+	if (chrome !== null)
+		await chrome.close();
 });
 
 // ---------------------------------------------------------------------

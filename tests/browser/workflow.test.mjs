@@ -15,20 +15,17 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { sql } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'Zhiying2026';
 const STALE = '报告已被修改，请刷新后再保存（您的内容未被覆盖）';
 
 let browser = null;
-let tmp = null;
-let savedTmpdir;
+let chrome = null;
 
 const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh stack_start)' : false;
 
@@ -36,34 +33,13 @@ before(async () => {
 	if (skip)
 		return;
 	fs.mkdirSync(OUT, { recursive: true });
-	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-browser-'));
-	savedTmpdir = process.env.TMPDIR;
-	process.env.TMPDIR = tmp;
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		timeout: 30000,
-		args: [
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-quic',
-			'--no-first-run',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync',
-		],
-	});
+	chrome = await launchChromium();
+	browser = chrome.browser;
 });
 
 after(async () => {
-	if (browser !== null)
-		await browser.close();
-	if (savedTmpdir === undefined)
-		delete process.env.TMPDIR;
-	else
-		process.env.TMPDIR = savedTmpdir;
-	if (tmp !== null)
-		fs.rmSync(tmp, { recursive: true, force: true });
+	if (chrome !== null)
+		await chrome.close();
 });
 
 // A browser context of its own for each user, logged in.
