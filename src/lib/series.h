@@ -80,6 +80,8 @@ struct series_volume {
 	double			 spacing_min, spacing_median, spacing_max;
 	double			 tilt_deg;	/* measured from positions */
 	double			 gantry_tilt;	/* (0018,1120); NAN if absent */
+	double			 kvp;		/* (0018,0060); NAN if absent */
+	double			 slice_thickness;	/* (0018,0050); NAN */
 	int			 invert_for_display;	/* MONOCHROME1 */
 	size_t			 padding_voxels;
 	float			 padding_fill;	/* what they were set to */

@@ -1,0 +1,114 @@
+/*
+ * phantom.h - synthetic CT volumes of known content.
+ *
+ * The AI readers are checked against volumes whose content is known
+ * analytically: a chest-like body with lungs, mediastinal fat, a heart,
+ * the ascending and descending aorta, vertebrae, ribs and a sternum, and
+ * calcified plaques of chosen size, density and place.  The generator
+ * program (zhiying-phantom) writes such a volume as a DICOM CT series;
+ * the unit tests use the volume directly.
+ *
+ * Coordinates are patient coordinates (DICOM LPS, mm): x to the
+ * patient's left, y to the back, z to the head.  The volume is axial:
+ * row = +x, col = +y, normal = +z, slice k centred at z = (k + 0.5) * dz,
+ * so that the slab of slice k is [k * dz, (k + 1) * dz] and a plaque
+ * whose ends are multiples of dz fills whole slabs.  Pixel (i, j) is
+ * centred at x = (i - (nx - 1) / 2) * dx, y = (j - (ny - 1) / 2) * dx.
+ *
+ * Every voxel is the mean of the analytic object over the voxel, taken
+ * on a grid of sub-samples (partial volume, as a scanner's detector
+ * integrates it), plus Gaussian noise when asked for.  Densities are
+ * given at 120 kV; at other tube voltages calcium and bone are scaled by
+ * the relative attenuation of hydroxyapatite (phantom_calcium_factor()),
+ * soft tissue, fat, blood, lung and air are left as they are.
+ */
+#ifndef ZY_PHANTOM_H
+#define ZY_PHANTOM_H
+
+#include <stddef.h>
+
+#include "series.h"
+
+#define PHANTOM_PLAQUES_MAX	32
+
+/* Where a plaque is; the coronary ones lie in the epicardial fat on the
+ * heart's surface, in that artery's territory. */
+enum phantom_site {
+	PHANTOM_LM,		/* left main, left of the aortic root */
+	PHANTOM_LAD,		/* anterior interventricular groove */
+	PHANTOM_LCX,		/* left atrioventricular groove, posterior */
+	PHANTOM_RCA,		/* right atrioventricular groove */
+	PHANTOM_AORTA,		/* the wall of the descending aorta */
+	PHANTOM_VALVE,		/* the aortic valve, at the root */
+	PHANTOM_FREE,		/* at center[], as given */
+	PHANTOM_SITE__MAX
+};
+
+/* "LM", "LAD", "LCX", "RCA", "AORTA", "VALVE", "FREE". */
+extern const char *const phantom_site_names[PHANTOM_SITE__MAX];
+
+/*
+ * A calcified plaque: a cylinder along z of radius_mm, from z0 to z0 +
+ * length_mm, of hu (at 120 kV) throughout.  For the named sites its axis
+ * is placed by phantom_plaque_place() at the site and z0 is taken as
+ * given; for PHANTOM_FREE, center[0..1] give the axis.
+ */
+struct phantom_plaque {
+	enum phantom_site site;
+	double		 center[2];	/* x, y of the axis (mm) */
+	double		 z0, length_mm;
+	double		 radius_mm;
+	double		 hu;		/* at 120 kV */
+};
+
+struct phantom_spec {
+	int		 nx, ny, nz;	/* voxels */
+	double		 pixel_mm;	/* in-plane spacing */
+	double		 slice_mm;	/* thickness = spacing */
+	double		 kvp;		/* tube voltage, 80-140 */
+	double		 noise_hu;	/* standard deviation; 0: none */
+	unsigned	 seed;		/* of the noise */
+	int		 subsamples;	/* per axis and voxel; 0: 4 */
+	struct phantom_plaque plaques[PHANTOM_PLAQUES_MAX];
+	size_t		 nplaques;
+};
+
+/* The anatomy, fixed, for tests that need to know it (mm, LPS). */
+struct phantom_anatomy {
+	double	 body_a, body_b;		/* elliptic cylinder, at 0,0 */
+	double	 heart_c[3], heart_r[3];	/* ellipsoid */
+	double	 root[3];			/* aortic root (valve) centre */
+	double	 asc_c[2], asc_r, asc_z0;	/* ascending aorta, z0..top */
+	double	 desc_c[2], desc_r;		/* descending aorta, full z */
+	double	 spine_c[2], spine_r;		/* vertebral bodies */
+};
+extern const struct phantom_anatomy phantom_anatomy;
+
+/*
+ * A standard chest: 384 x 384 pixels of 0.9 mm, slice_mm thick slices
+ * covering z = 0..150 mm, kvp, no noise, and one plaque in each coronary
+ * artery (LM, LAD, LCX, RCA: 15 mm long, starting at multiples of 15 mm,
+ * of different radius and density), one on the descending aorta and one
+ * in the aortic valve.
+ */
+void	 phantom_standard(struct phantom_spec *, double slice_mm, double kvp);
+
+/* Place the axis of a plaque at its named site (no-op for FREE): on the
+ * heart surface, 3 mm out, at the site's angle, at the middle of its z
+ * range; aorta: on the descending aorta's wall; valve: at the root. */
+void	 phantom_plaque_place(struct phantom_plaque *);
+
+/* The relative attenuation of calcium (hydroxyapatite) at kvp, 1 at 120
+ * kV; interpolated linearly in the table of phantom.c. */
+double	 phantom_calcium_factor(double kvp);
+
+/*
+ * Build the volume of spec into a new series_volume (free it with
+ * series_free()), with modality "CT", geometry as above and one slice
+ * entry per slice (SOP Instance UIDs left empty).  Returns 0, or -1 with
+ * an English reason in err (bad sizes, out of memory).
+ */
+int	 phantom_build(const struct phantom_spec *, struct series_volume **out,
+	    char *err, size_t errlen);
+
+#endif /* ZY_PHANTOM_H */

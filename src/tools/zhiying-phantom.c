@@ -1,0 +1,287 @@
+/*
+ * zhiying-phantom - write a synthetic chest CT as a DICOM series.
+ *
+ *	zhiying-phantom [-x] [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]
+ *	    [-W pixels] [-P patient_id] [-N patient_name]
+ *	    [-p SITE:z0:length:radius:hu] [-p FREE:x:y:z0:length:radius:hu]
+ *	    -o outdir
+ *
+ * The volume is phantom_standard() (see phantom.h): 384 x 384 pixels of
+ * 0.9 mm, z = 0..150 mm, with a plaque at each standard site unless -x
+ * is given; every -p adds one.  -W makes the slices W x W pixels over the
+ * same field of view, for quick runs.  The files go to outdir (created
+ * if missing) as IM000001.dcm...; stdout tells, one line each, every
+ * plaque as placed, then the file count and the UIDs:
+ *
+ *	plaque LAD center 61.24 -60.63 z 60.00 75.00 radius 2.50 hu 450 hu_kvp 450
+ *	files 120 outdir
+ *	study 2.25....
+ *	series 2.25....
+ *
+ * Errors go to stderr; the exit status is 1, or 2 for a usage error.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "dcmwrite.h"
+#include "phantom.h"
+#include "series.h"
+
+#define PROG		"zhiying-phantom"
+#define STD_FOV_MM	(384 * 0.9)	/* phantom_standard()'s width */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: " PROG " [-x] [-t slice_mm] [-k kvp] [-n noise_hu]"
+	    " [-s seed] [-W pixels]\n"
+	    "    [-P patient_id] [-N patient_name]"
+	    " [-p SITE:z0:length:radius:hu]...\n"
+	    "    [-p FREE:x:y:z0:length:radius:hu]... -o outdir\n"
+	    "SITE is one of LM, LAD, LCX, RCA, AORTA, VALVE (mm, HU at"
+	    " 120 kV).\n");
+	exit(2);
+}
+
+/* A finite number filling all of s into *v.  Returns 0 or -1. */
+static int
+num_parse(const char *s, double *v)
+{
+	char	*end;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (*end != '\0' || errno == ERANGE || !isfinite(*v))
+		return -1;
+	return 0;
+}
+
+/*
+ * A plaque from "SITE:z0:length:radius:hu" or
+ * "FREE:x:y:z0:length:radius:hu" into *p.  Returns 0, or -1 with a
+ * reason on stderr.
+ */
+static int
+plaque_parse(const char *arg, struct phantom_plaque *p)
+{
+	char	 copy[256], *rest, *f[8];
+	double	 val[6];
+	int	 n = 0, i, site, want;
+
+	if (strlen(arg) >= sizeof(copy)) {
+		fprintf(stderr, PROG ": -p %s: too long\n", arg);
+		return -1;
+	}
+	memcpy(copy, arg, strlen(arg) + 1);
+	rest = copy;
+	while (rest != NULL && n < 8)
+		f[n++] = strsep(&rest, ":");
+	if (rest != NULL)
+		n++;			/* more fields than any form has */
+	for (site = 0; site < PHANTOM_SITE__MAX; site++)
+		if (strcasecmp(f[0], phantom_site_names[site]) == 0)
+			break;
+	if (site == PHANTOM_SITE__MAX) {
+		fprintf(stderr, PROG ": -p %s: unknown site %s (LM, LAD, "
+		    "LCX, RCA, AORTA, VALVE or FREE)\n", arg, f[0]);
+		return -1;
+	}
+	want = site == PHANTOM_FREE ? 7 : 5;
+	if (n != want) {
+		fprintf(stderr, PROG ": -p %s: expected %s\n", arg,
+		    site == PHANTOM_FREE ? "FREE:x:y:z0:length:radius:hu" :
+		    "SITE:z0:length:radius:hu");
+		return -1;
+	}
+	for (i = 1; i < n; i++)
+		if (num_parse(f[i], &val[i - 1]) == -1) {
+			fprintf(stderr, PROG ": -p %s: not a number: %s\n",
+			    arg, f[i]);
+			return -1;
+		}
+	memset(p, 0, sizeof(*p));
+	p->site = (enum phantom_site)site;
+	i = 0;
+	if (site == PHANTOM_FREE) {
+		p->center[0] = val[i++];
+		p->center[1] = val[i++];
+	}
+	p->z0 = val[i++];
+	p->length_mm = val[i++];
+	p->radius_mm = val[i++];
+	p->hu = val[i];
+	if (p->length_mm <= 0 || p->radius_mm <= 0) {
+		fprintf(stderr, PROG ": -p %s: length and radius must be "
+		    "positive\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct phantom_plaque	 extra[PHANTOM_PLAQUES_MAX];
+	struct phantom_spec	 spec;
+	struct dcmwrite_opts	 o;
+	struct series_volume	*v = NULL;
+	const struct phantom_plaque *p;
+	char			 err[1024], desc[64];
+	char			 study[DCMWRITE_UID_MAX + 1];
+	char			 series[DCMWRITE_UID_MAX + 1];
+	const char		*outdir = NULL, *pid = NULL, *pname = NULL;
+	double			 slice = 1.25, kvp = 120, noise = 0, d;
+	unsigned long		 seed = 0;
+	size_t			 nextra = 0, i;
+	char			*end;
+	int			 ch, nostd = 0, width = 0;
+
+	while ((ch = getopt(argc, argv, "hk:n:N:o:p:P:s:t:W:x")) != -1)
+		switch (ch) {
+		case 'k':
+			if (num_parse(optarg, &kvp) == -1 || kvp < 80 ||
+			    kvp > 140) {
+				fprintf(stderr, PROG ": bad kvp (80 to 140): "
+				    "%s\n", optarg);
+				usage();
+			}
+			break;
+		case 'n':
+			if (num_parse(optarg, &noise) == -1 || noise < 0) {
+				fprintf(stderr, PROG ": bad noise: %s\n",
+				    optarg);
+				usage();
+			}
+			break;
+		case 'N':
+			pname = optarg;
+			break;
+		case 'o':
+			outdir = optarg;
+			break;
+		case 'p':
+			if (nextra == PHANTOM_PLAQUES_MAX) {
+				fprintf(stderr, PROG ": more than %d "
+				    "plaques\n", PHANTOM_PLAQUES_MAX);
+				usage();
+			}
+			if (plaque_parse(optarg, &extra[nextra]) == -1)
+				usage();
+			nextra++;
+			break;
+		case 'P':
+			pid = optarg;
+			break;
+		case 's':
+			errno = 0;
+			seed = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *optarg == '-' ||
+			    *end != '\0' || errno == ERANGE ||
+			    seed > 0xffffffffUL) {
+				fprintf(stderr, PROG ": bad seed: %s\n",
+				    optarg);
+				usage();
+			}
+			break;
+		case 't':
+			if (num_parse(optarg, &slice) == -1 || slice <= 0 ||
+			    slice > 20) {
+				fprintf(stderr, PROG ": bad slice thickness: "
+				    "%s\n", optarg);
+				usage();
+			}
+			break;
+		case 'W':
+			if (num_parse(optarg, &d) == -1 || d != floor(d) ||
+			    d < 8 || d > 2048) {
+				fprintf(stderr, PROG ": bad width (8 to 2048 "
+				    "pixels): %s\n", optarg);
+				usage();
+			}
+			width = (int)d;
+			break;
+		case 'x':
+			nostd = 1;
+			break;
+		default:
+			usage();
+		}
+	if (optind != argc || outdir == NULL)
+		usage();
+
+	phantom_standard(&spec, slice, kvp);
+	if (nostd)
+		spec.nplaques = 0;
+	if (spec.nplaques + nextra > PHANTOM_PLAQUES_MAX) {
+		fprintf(stderr, PROG ": more than %d plaques\n",
+		    PHANTOM_PLAQUES_MAX);
+		return 1;
+	}
+	for (i = 0; i < nextra; i++)
+		spec.plaques[spec.nplaques++] = extra[i];
+	for (i = 0; i < spec.nplaques; i++)
+		phantom_plaque_place(&spec.plaques[i]);
+	spec.noise_hu = noise;
+	spec.seed = (unsigned)seed;
+	if (width > 0) {
+		spec.nx = spec.ny = width;
+		spec.pixel_mm = STD_FOV_MM / width;
+	}
+
+	if (phantom_build(&spec, &v, err, sizeof(err)) == -1) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	if (dcmwrite_uid(study, sizeof(study)) == -1 ||
+	    dcmwrite_uid(series, sizeof(series)) == -1) {
+		fprintf(stderr, PROG ": no random bytes for a UID\n");
+		series_free(v);
+		return 1;
+	}
+	(void)snprintf(desc, sizeof(desc), "Phantom chest %g mm %g kV",
+	    spec.slice_mm, spec.kvp);
+	memset(&o, 0, sizeof(o));
+	o.patient_id = pid;
+	o.patient_name = pname;
+	o.study_description = "Phantom CT";
+	o.series_description = desc;
+	o.body_part = "CHEST";
+	o.kernel = "STANDARD";
+	o.study_uid = study;
+	o.series_uid = series;
+	o.kvp = spec.kvp;
+	o.slice_thickness = spec.slice_mm;
+	if (dcmwrite_series(v, &o, outdir, err, sizeof(err)) == -1) {
+		fprintf(stderr, PROG ": %s\n", err);
+		series_free(v);
+		return 1;
+	}
+
+	for (i = 0; i < spec.nplaques; i++) {
+		p = &spec.plaques[i];
+		printf("plaque %s center %.2f %.2f z %.2f %.2f radius %.2f "
+		    "hu %.0f hu_kvp %.0f\n", phantom_site_names[p->site],
+		    p->center[0], p->center[1], p->z0, p->z0 + p->length_mm,
+		    p->radius_mm, p->hu,
+		    p->hu * phantom_calcium_factor(spec.kvp));
+	}
+	printf("files %d %s\n", v->nz, outdir);
+	printf("study %s\n", study);
+	printf("series %s\n", series);
+	series_free(v);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, PROG ": stdout: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
