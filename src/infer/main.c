@@ -120,6 +120,7 @@ job_run(struct run *rn)
 	enum job_failure	 how = JOB_RETRY;
 	char			 err[1024];
 	int			 r, rc;
+	double			 t0, t1, t2, t3;
 
 	ai_result_init(&res);
 	err[0] = '\0';
@@ -130,18 +131,20 @@ job_run(struct run *rn)
 		errfmt(err, sizeof(err), "unknown reader '%s'", j->reader);
 		goto fail;
 	}
-	/* The series is loaded first: one that cannot be read is reported
-	 * (and retried) as such whatever its reader. */
-	if (loader_series(d->work, d->store, j->series_id, &vol, err,
-	    sizeof(err)) == -1)
-		goto fail;
-	log_info("job %lld: series %lld loaded, %dx%dx%d voxels", j->id,
-	    j->series_id, vol->nx, vol->ny, vol->nz);
+	/* A reader not in this build ends the job at once, before the
+	 * series is read at all. */
 	if ((impl = reader_impls[r]) == NULL) {
 		how = JOB_DEAD;
 		errfmt(err, sizeof(err), "reader not available in this build");
 		goto fail;
 	}
+	t0 = now_s();
+	if (loader_series(d->work, d->store, j->series_id, &vol, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	t1 = now_s();
+	log_info("job %lld: series %lld loaded, %dx%dx%d voxels", j->id,
+	    j->series_id, vol->nx, vol->ny, vol->nz);
 	if (impl->check(vol, err, sizeof(err)) != READER_FITS) {
 		how = JOB_REFUSED;
 		goto fail;
@@ -152,10 +155,19 @@ job_run(struct run *rn)
 	ctx.cancel = &rn->cancel;
 	if (impl->run(&ctx, vol, &res, err, sizeof(err)) == -1)
 		goto fail;
+	if (ai_result_set_volume(&res, vol) == -1) {
+		errfmt(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	t2 = now_s();
 	rc = ai_result_store(d->work, j->id, j->series_id, j->reader,
 	    d->worker, compute_kind_names[d->compute->kind], &res);
+	t3 = now_s();
 	if (rc == 1)
-		log_info("job %lld done: %zu lesion(s)", j->id, res.nlesions);
+		log_info("job %lld done: %zu lesion(s); %dx%dx%d voxels,"
+		    " load %.3f s, compute %.3f s (%s), write %.3f s", j->id,
+		    res.nlesions, vol->nx, vol->ny, vol->nz, t1 - t0, t2 - t1,
+		    compute_kind_names[d->compute->kind], t3 - t2);
 	else if (rc == 0)
 		log_warnx("job %lld: lease lost; result not stored", j->id);
 	else {

@@ -49,6 +49,10 @@ struct ai_lesion {
 	size_t		 nmeas;
 	struct ai_box	 box;
 	double		 confidence;	/* 0..1 */
+	/* This lesion's sentences for the report, taken when the doctor
+	 * checks it on the result page (上传影像结论). */
+	char		 findings[512];	/* 影像表现 */
+	char		 conclusion[256];	/* 影像结论, may be "" */
 };
 
 /* An image worth showing: a slice with its display window. */
@@ -69,6 +73,12 @@ struct ai_result {
 	size_t			 nkeys;
 	char			*findings;	/* 影像表现, UTF-8 */
 	char			*conclusion;	/* 影像结论, UTF-8 */
+	char			*method;	/* how, with references */
+	/* The volume read, for the result page: its size and the SOP
+	 * Instance UID of each slice, in volume order. */
+	int			 nx, ny;
+	char			**slice_uids;
+	size_t			 nslices;
 };
 
 /* The answer of a reader's check. */
@@ -127,6 +137,13 @@ int		 ai_result_add_key(struct ai_result *,
 /* Set the findings and conclusion text (copied); 0 or -1. */
 int		 ai_result_set_text(struct ai_result *, const char *findings,
 		    const char *conclusion);
+
+/* Set the method statement (copied); 0 or -1. */
+int		 ai_result_set_method(struct ai_result *, const char *);
+
+/* Record the size and slice UIDs of the volume read; 0 or -1. */
+int		 ai_result_set_volume(struct ai_result *,
+		    const struct series_volume *);
 
 /*
  * Store res as the result of job_id (series_id, reader) and finish the

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "reader.h"
+#include "cac.h"
 
 /*
  * The readers of this build.  The seven readers of the manual come in
@@ -26,7 +27,7 @@ const struct reader_impl *const reader_impls[READER__MAX] = {
 	[READER_DR_TUBERCULOSIS] = NULL,
 	[READER_DR_LIMB_FRACTURE] = NULL,
 	[READER_CT_BONE_DENSITY] = NULL,
-	[READER_CT_CORONARY_CALCIUM] = NULL,
+	[READER_CT_CORONARY_CALCIUM] = &cac_reader,
 };
 
 void
@@ -38,11 +39,17 @@ ai_result_init(struct ai_result *r)
 void
 ai_result_free(struct ai_result *r)
 {
+	size_t	 i;
+
 	free(r->lesions);
 	free(r->summary);
 	free(r->keys);
 	free(r->findings);
 	free(r->conclusion);
+	free(r->method);
+	for (i = 0; i < r->nslices; i++)
+		free(r->slice_uids[i]);
+	free(r->slice_uids);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -117,6 +124,70 @@ ai_result_set_text(struct ai_result *r, const char *findings,
 	return 0;
 }
 
+int
+ai_result_set_method(struct ai_result *r, const char *method)
+{
+	char	*m;
+
+	if ((m = strdup(method)) == NULL)
+		return -1;
+	free(r->method);
+	r->method = m;
+	return 0;
+}
+
+int
+ai_result_set_volume(struct ai_result *r, const struct series_volume *v)
+{
+	char	**u;
+	int	  k;
+
+	if (v->nz < 1 || (u = calloc((size_t)v->nz, sizeof(*u))) == NULL)
+		return -1;
+	for (k = 0; k < v->nz; k++)
+		if ((u[k] = strdup(v->slices != NULL ?
+		    v->slices[k].sop_uid : "")) == NULL) {
+			while (k-- > 0)
+				free(u[k]);
+			free(u);
+			return -1;
+		}
+	for (k = 0; k < (int)r->nslices; k++)
+		free(r->slice_uids[k]);
+	free(r->slice_uids);
+	r->slice_uids = u;
+	r->nslices = (size_t)v->nz;
+	r->nx = v->nx;
+	r->ny = v->ny;
+	return 0;
+}
+
+/* A PostgreSQL array literal of the slice UIDs: {"1.2.3","1.2.4"}.  The
+ * UIDs are checked to be digits and dots, so no quoting is needed inside
+ * the quotes; anything else is stored as "". */
+static char *
+uids_literal(const struct ai_result *r)
+{
+	size_t	 i, len = 3, o = 0;
+	char	*s;
+	const char *u;
+
+	for (i = 0; i < r->nslices; i++)
+		len += strlen(r->slice_uids[i]) + 3;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	s[o++] = '{';
+	for (i = 0; i < r->nslices; i++) {
+		u = r->slice_uids[i];
+		if (strspn(u, "0123456789.") != strlen(u))
+			u = "";
+		o += (size_t)sprintf(s + o, "%s\"%s\"", i ? "," : "", u);
+	}
+	s[o++] = '}';
+	s[o] = '\0';
+	return s;
+}
+
 /* [{"name": .., "value": .., "unit": ..}, ...] */
 static json_t *
 measures_json(const struct ai_measure *m, size_t n)
@@ -185,11 +256,13 @@ lesion_store(PGconn *c, const char *rid, const struct ai_lesion *l)
 	(void)snprintf(y1, sizeof(y1), "%d", l->box.y1);
 	(void)snprintf(conf, sizeof(conf), "%.6f", l->confidence);
 	rc = db_cmd(c, "INSERT INTO ai_lesions (result_id, idx, type,"
-	    " location, measurements, slice, x0, y0, x1, y1, confidence)"
+	    " location, measurements, slice, x0, y0, x1, y1, confidence,"
+	    " findings_text, conclusion_text)"
 	    " VALUES ($1::bigint, $2::int, $3, $4, $5::jsonb, $6::int,"
-	    " $7::int, $8::int, $9::int, $10::int, $11::double precision)",
-	    11, rid, idx, l->type, l->location, meas, sl, x0, y0, x1, y1,
-	    conf);
+	    " $7::int, $8::int, $9::int, $10::int, $11::double precision,"
+	    " $12, $13)",
+	    13, rid, idx, l->type, l->location, meas, sl, x0, y0, x1, y1,
+	    conf, l->findings, l->conclusion);
 	free(meas);
 	return rc;
 }
@@ -202,13 +275,17 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	PGresult	*r = NULL;
 	struct audit	 a;
 	char		 jid[32], sid[32], rid[32], *summary = NULL;
-	char		*keys = NULL, *detail = NULL;
+	char		*keys = NULL, *detail = NULL, *uids = NULL;
+	char		 nx[16], ny[16];
 	size_t		 i;
 	int		 rc = -1;
 
 	(void)snprintf(jid, sizeof(jid), "%lld", job_id);
 	(void)snprintf(sid, sizeof(sid), "%lld", series_id);
-	if ((summary = json_take(measures_json(res->summary,
+	(void)snprintf(nx, sizeof(nx), "%d", res->nx);
+	(void)snprintf(ny, sizeof(ny), "%d", res->ny);
+	if ((uids = uids_literal(res)) == NULL ||
+	    (summary = json_take(measures_json(res->summary,
 	    res->nsummary))) == NULL ||
 	    (keys = json_take(keys_json(res->keys, res->nkeys))) == NULL ||
 	    (detail = json_take(json_pack("{s:s, s:s, s:s, s:i}", "reader",
@@ -234,17 +311,22 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	PQclear(r);
 	r = db_exec(c, "INSERT INTO ai_results (job_id, series_id, reader,"
 	    " backend, worker, summary, key_images, findings_text,"
-	    " conclusion_text) VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
-	    " $6::jsonb, $7::jsonb, $8, $9)"
+	    " conclusion_text, method, slice_uids, nx, ny)"
+	    " VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
+	    " $6::jsonb, $7::jsonb, $8, $9, $10, $11::text[], $12::int,"
+	    " $13::int)"
 	    " ON CONFLICT (series_id, reader) DO UPDATE SET"
 	    " job_id = EXCLUDED.job_id, backend = EXCLUDED.backend,"
 	    " worker = EXCLUDED.worker, summary = EXCLUDED.summary,"
 	    " key_images = EXCLUDED.key_images,"
 	    " findings_text = EXCLUDED.findings_text,"
-	    " conclusion_text = EXCLUDED.conclusion_text, updated_at = now()"
-	    " RETURNING id", 9, jid, sid, reader, backend, worker, summary,
+	    " conclusion_text = EXCLUDED.conclusion_text,"
+	    " method = EXCLUDED.method, slice_uids = EXCLUDED.slice_uids,"
+	    " nx = EXCLUDED.nx, ny = EXCLUDED.ny, updated_at = now()"
+	    " RETURNING id", 13, jid, sid, reader, backend, worker, summary,
 	    keys, res->findings ? res->findings : "",
-	    res->conclusion ? res->conclusion : "");
+	    res->conclusion ? res->conclusion : "",
+	    res->method ? res->method : "", uids, nx, ny);
 	if (r == NULL || PQntuples(r) != 1)
 		goto fail;
 	(void)snprintf(rid, sizeof(rid), "%s", db_val(r, 0, 0));
@@ -271,5 +353,6 @@ fail:
 	free(summary);
 	free(keys);
 	free(detail);
+	free(uids);
 	return rc;
 }

@@ -1,0 +1,1265 @@
+/*
+ * cac.c - the coronary calcium reader (冠脉钙化积分); see cac.h for the
+ * methods and their references.
+ *
+ * The passes:
+ *  1. the heart, on a copy of the volume resampled to 2 mm: the lungs are
+ *     the air inside the body; on each slice the convex hull of the lungs
+ *     holds the mediastinum; its soft tissue, eroded to cut thin bridges,
+ *     has the heart (with the roots of the great vessels) as its largest
+ *     part, grown back into the soft tissue;
+ *  2. the aortic root: going up from the heart's widest slice, where the
+ *     cross-section falls under 40 % of the widest, the heart ends and the
+ *     great vessels begin; the root is the centre of the mask there;
+ *  3. calcium, at full resolution inside a box around the heart: the
+ *     voxels at or above the threshold, in 3-D connected regions; each is
+ *     kept, or excluded: bone (large, or within 4 mm of a bone), outside
+ *     the heart (more than 10 mm from it, in front of the lungs' hull,
+ *     above the aortic root or below the heart), the aortic root and
+ *     valve (within 12 mm of the root), inside the heart (deeper than
+ *     8 mm: valves, annulus), not in fat (the coronary arteries run in
+ *     epicardial fat; calcified costal cartilage and lymph nodes do not),
+ *     or too small: under 1 mm² once the slices are averaged over 3 mm
+ *     as Agatston's were, so that the noise of thin slices is not scored;
+ *  4. the scores of the kept regions, slice by slice, as Agatston and
+ *     McCollough define them;
+ *  5. each kept region's artery, from its place around the heart.
+ *
+ * On a scan that is not ECG-gated the heart moves during the scan; the
+ * scores are then approximate, as the method statement says.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cac.h"
+#include "log.h"
+
+#define PI		3.14159265358979323846
+#define COARSE_MM	2.0		/* the anatomy's grid */
+#define THRESHOLD_HU	130.0		/* Agatston 1990 */
+#define CALIBRATION	0.75		/* mg/cm³ per HU, 120 kV */
+#define LUNG_HU		-500.0
+#define LUNG_MIN_ML	50.0
+#define SOFT_LO		-30.0		/* heart and blood, unenhanced */
+#define SOFT_HI		150.0
+#define HEART_MIN_ML	150.0
+#define ROOT_FRACTION	0.40		/* of the widest cross-section */
+#define ROOT_VALVE_MM	12.0		/* the aortic annulus' radius */
+#define LM_REACH_MM	40.0		/* the left main's length and more */
+#define SHELL_MM	10.0		/* epicardial fat around the heart */
+#define DEEP_MM		8.0		/* deeper than this: in the heart */
+#define BONE_MM3	3000.0		/* larger regions are bone */
+#define BONE_HU		250.0		/* bone on the 2 mm grid */
+#define BONE_MIN_ML	2.0		/* a bone, not a calcification */
+#define BONE_NEAR_MM	4.0		/* calcium this close is bone's */
+#define ABOVE_ROOT_MM	25.0		/* the arteries start at the root */
+#define SLAB_MM		3.0		/* Agatston's slices */
+#define CAVITY_MM	2.0		/* beyond the lungs' hull */
+#define FAT_SHARE_MIN	0.15		/* of fat round a coronary lesion */
+
+const char *const cac_artery_names[CAC_ARTERY__MAX] = {
+	"LM", "LAD", "LCX", "RCA",
+};
+
+const char *const cac_artery_zh[CAC_ARTERY__MAX] = {
+	"左冠状动脉主干", "左前降支", "左回旋支", "右冠状动脉",
+};
+
+const char *const cac_exclusion_names[CAC_EXCLUSION__MAX] = {
+	"kept", "bone", "outside the heart", "aortic root or valve",
+	"inside the heart", "below the minimum area",
+};
+
+/*
+ * The relative CT number of hydroxyapatite by tube voltage (1 at 120
+ * kV).  The 100 kV figure gives the 147 HU threshold that Nakazato et al.
+ * (2009) found equivalent to 130 HU at 120 kV; the others follow the
+ * same photoelectric trend of calcium in phantoms.
+ */
+static const double kv_table[][2] = {
+	{ 80.0, 1.38 }, { 100.0, 1.13 }, { 120.0, 1.00 }, { 140.0, 0.92 },
+};
+
+double
+cac_kv_factor(double kvp)
+{
+	size_t	 i, n = sizeof(kv_table) / sizeof(kv_table[0]);
+	double	 t;
+
+	if (!(kvp > kv_table[0][0]))
+		return kv_table[0][1];
+	for (i = 1; i < n; i++)
+		if (kvp <= kv_table[i][0]) {
+			t = (kvp - kv_table[i - 1][0]) /
+			    (kv_table[i][0] - kv_table[i - 1][0]);
+			return kv_table[i - 1][1] +
+			    t * (kv_table[i][1] - kv_table[i - 1][1]);
+		}
+	return kv_table[n - 1][1];
+}
+
+int
+cac_weight(double peak)
+{
+	if (peak >= 400.0)
+		return 4;
+	if (peak >= 300.0)
+		return 3;
+	if (peak >= 200.0)
+		return 2;
+	if (peak >= 130.0)
+		return 1;
+	return 0;
+}
+
+/* The risk categories of the SCCT guidelines (Hecht et al., 2017). */
+const char *
+cac_category_zh(double a)
+{
+	if (a <= 0.0)
+		return "无冠状动脉钙化（0分）";
+	if (a < 100.0)
+		return "轻度冠状动脉钙化（1–99分）";
+	if (a < 400.0)
+		return "中度冠状动脉钙化（100–399分）";
+	return "重度冠状动脉钙化（≥400分）";
+}
+
+/* CAC-DRS (Hecht et al., 2018). */
+int
+cac_drs(double a)
+{
+	if (a <= 0.0)
+		return 0;
+	if (a < 100.0)
+		return 1;
+	if (a < 300.0)
+		return 2;
+	return 3;
+}
+
+void
+cac_result_free(struct cac_result *r)
+{
+	free(r->lesions);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Patient coordinates of (fractional) voxel i, j, k of v. */
+static void
+vox2pat(const struct series_volume *v, double i, double j, double k,
+    double p[3])
+{
+	int	 a;
+
+	for (a = 0; a < 3; a++)
+		p[a] = v->origin[a] + i * v->spacing[0] * v->row[a] +
+		    j * v->spacing[1] * v->col[a] + k * v->step[a];
+}
+
+/* The volume's slice step along the patient's z (signed), mm. */
+static double
+step_z(const struct series_volume *v)
+{
+	return v->step[2] != 0.0 ? v->step[2] : v->spacing[2] * v->normal[2];
+}
+
+/* Fill the convex polygon hull (n points, counter-clockwise) into mask
+ * (w x h) by testing each pixel of its bounding box. */
+static void
+fill_hull(uint8_t *mask, int w, int h, const int (*pt)[2], int n)
+{
+	int	 x, y, i, inside, xmin = w, xmax = -1, ymin = h, ymax = -1;
+	long	 cr;
+
+	for (i = 0; i < n; i++) {
+		if (pt[i][0] < xmin) xmin = pt[i][0];
+		if (pt[i][0] > xmax) xmax = pt[i][0];
+		if (pt[i][1] < ymin) ymin = pt[i][1];
+		if (pt[i][1] > ymax) ymax = pt[i][1];
+	}
+	for (y = ymin; y <= ymax; y++)
+		for (x = xmin; x <= xmax; x++) {
+			inside = 1;
+			for (i = 0; i < n && inside; i++) {
+				const int *a = pt[i], *b = pt[(i + 1) % n];
+
+				cr = (long)(b[0] - a[0]) * (y - a[1]) -
+				    (long)(b[1] - a[1]) * (x - a[0]);
+				if (n > 2 && cr < 0)
+					inside = 0;
+			}
+			if (inside)
+				mask[(size_t)y * w + x] = 1;
+		}
+}
+
+static long
+cross3(const int *o, const int *a, const int *b)
+{
+	return (long)(a[0] - o[0]) * (b[1] - o[1]) -
+	    (long)(a[1] - o[1]) * (b[0] - o[0]);
+}
+
+static int
+pt_cmp(const void *a, const void *b)
+{
+	const int	*p = a, *q = b;
+
+	if (p[0] != q[0])
+		return p[0] < q[0] ? -1 : 1;
+	return p[1] < q[1] ? -1 : p[1] > q[1];
+}
+
+/*
+ * The convex hull of the lung pixels of one slice, filled into hull.
+ * The candidate points are the first and last lung pixel of each row;
+ * Andrew's monotone chain gives the hull.  pts and hp hold 2 * h points.
+ */
+static void
+slice_hull(const uint8_t *lung, uint8_t *hull, int w, int h,
+    int (*pts)[2], int (*hp)[2])
+{
+	int	 x, y, n = 0, k = 0, i, t;
+
+	for (y = 0; y < h; y++) {
+		int	 first = -1, last = -1;
+
+		for (x = 0; x < w; x++)
+			if (lung[(size_t)y * w + x]) {
+				if (first == -1)
+					first = x;
+				last = x;
+			}
+		if (first == -1)
+			continue;
+		pts[n][0] = first;
+		pts[n++][1] = y;
+		if (last != first) {
+			pts[n][0] = last;
+			pts[n++][1] = y;
+		}
+	}
+	if (n < 3)
+		return;
+	qsort(pts, (size_t)n, sizeof(pts[0]), pt_cmp);
+	for (i = 0; i < n; i++) {
+		while (k >= 2 && cross3(hp[k - 2], hp[k - 1], pts[i]) <= 0)
+			k--;
+		hp[k][0] = pts[i][0];
+		hp[k++][1] = pts[i][1];
+	}
+	for (i = n - 2, t = k + 1; i >= 0; i--) {
+		while (k >= t && cross3(hp[k - 2], hp[k - 1], pts[i]) <= 0)
+			k--;
+		hp[k][0] = pts[i][0];
+		hp[k++][1] = pts[i][1];
+	}
+	if (k > 1)
+		k--;
+	fill_hull(hull, w, h, (const int (*)[2])hp, k);
+}
+
+/* What the anatomy pass finds, on the coarse grid. */
+struct anatomy {
+	int		 dims[3];
+	double		 sp[3];		/* coarse spacing in the fine axes */
+	uint8_t		*hull;		/* the cavity: the lungs' hull, grown */
+	uint8_t		*heart;		/* the heart and vessel roots */
+	uint8_t		*shell;		/* within SHELL_MM of it */
+	uint8_t		*deep;		/* deeper than DEEP_MM in it */
+	uint8_t		*bone;		/* bone, and BONE_NEAR_MM round it */
+	int		 found;
+	double		 center[3], root[3];	/* patient mm */
+	double		 root_z;	/* patient z of the root level */
+	double		 zlo, zhi;	/* heart's patient z range */
+};
+
+static void
+anatomy_free(struct anatomy *an)
+{
+	free(an->hull);
+	free(an->heart);
+	free(an->shell);
+	free(an->deep);
+	free(an->bone);
+	memset(an, 0, sizeof(*an));
+}
+
+#define CHECK(x) do { if ((x) == -1) { \
+	(void)snprintf(err, errlen, "compute: %s", compute_error(c)); \
+	goto fail; } } while (0)
+
+static int
+find_heart(struct compute *c, const struct series_volume *v, double fkv,
+    struct anatomy *an, char *err, size_t errlen)
+{
+	double		 osp[3], vox_ml, best, p[3], *area = NULL;
+	float		*cv = NULL;
+	uint8_t		*air = NULL, *soft = NULL, *tmp = NULL;
+	int32_t		*lab = NULL;
+	struct cc_stats	*st = NULL;
+	size_t		 n, nst = 0, i, plane;
+	int		 dims[3] = { v->nx, v->ny, v->nz }, (*pts)[2] = NULL;
+	int		 (*hp)[2] = NULL, x, y, k, kmax, kroot, ib, r;
+	double		 sum[3], cnt, amax;
+	int		 up;
+
+	for (i = 0; i < 3; i++)
+		osp[i] = v->spacing[i] > COARSE_MM ? v->spacing[i] : COARSE_MM;
+	compute_resample_dims(dims, v->spacing, osp, an->dims);
+	memcpy(an->sp, osp, sizeof(osp));
+	plane = (size_t)an->dims[0] * an->dims[1];
+	n = plane * an->dims[2];
+	vox_ml = osp[0] * osp[1] * osp[2] / 1000.0;
+	if ((cv = malloc(n * sizeof(*cv))) == NULL ||
+	    (air = calloc(n, 1)) == NULL || (soft = calloc(n, 1)) == NULL ||
+	    (tmp = calloc(n, 1)) == NULL ||
+	    (an->hull = calloc(n, 1)) == NULL ||
+	    (an->heart = calloc(n, 1)) == NULL ||
+	    (an->shell = calloc(n, 1)) == NULL ||
+	    (an->deep = calloc(n, 1)) == NULL ||
+	    (an->bone = calloc(n, 1)) == NULL ||
+	    (lab = malloc(n * sizeof(*lab))) == NULL ||
+	    (pts = malloc(2 * (size_t)an->dims[1] * sizeof(*pts))) == NULL ||
+	    (hp = malloc((2 * (size_t)an->dims[1] + 2) * sizeof(*hp))) == NULL ||
+	    (area = calloc((size_t)an->dims[2], sizeof(*area))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	CHECK(compute_resample(c, cv, an->dims, v->vox, dims, v->spacing,
+	    osp));
+
+	/* The lungs: air that does not reach the edge of the slices. */
+	CHECK(compute_threshold(c, air, cv, n, -3000.0f, (float)LUNG_HU));
+	CHECK(compute_label(c, lab, air, NULL, an->dims, 6, &st, &nst));
+	for (i = 0; i < n; i++) {
+		int	 l = lab[i];
+
+		air[i] = 0;
+		if (l == 0)
+			continue;
+		if (st[l - 1].x0 == 0 || st[l - 1].y0 == 0 ||
+		    st[l - 1].x1 == an->dims[0] - 1 ||
+		    st[l - 1].y1 == an->dims[1] - 1)
+			continue;
+		if (st[l - 1].count * vox_ml >= LUNG_MIN_ML)
+			air[i] = 1;
+	}
+	free(st);
+	st = NULL;
+	for (k = 0; k < an->dims[2]; k++)
+		slice_hull(air + k * plane, an->hull + k * plane,
+		    an->dims[0], an->dims[1], pts, hp);
+
+	/* The soft tissue of the mediastinum, eroded; its largest part. */
+	CHECK(compute_threshold(c, soft, cv, n, (float)SOFT_LO,
+	    (float)SOFT_HI));
+	for (i = 0; i < n; i++)
+		soft[i] = soft[i] && an->hull[i] && !air[i];
+	r = (int)lround(4.0 / osp[0]);
+	if (r < 1)
+		r = 1;
+	CHECK(compute_morph(c, tmp, soft, an->dims, MORPH_ERODE, MORPH_BOX, r));
+	CHECK(compute_label(c, lab, tmp, NULL, an->dims, 6, &st, &nst));
+	best = 0.0;
+	ib = -1;
+	for (i = 0; i < nst; i++)
+		if (st[i].count * vox_ml > best) {
+			best = st[i].count * vox_ml;
+			ib = (int)i;
+		}
+	if (ib == -1 || best < HEART_MIN_ML / 4.0) {
+		an->found = 0;
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		tmp[i] = lab[i] == ib + 1;
+	CHECK(compute_morph(c, an->heart, tmp, an->dims, MORPH_DILATE,
+	    MORPH_BOX, r));
+	cnt = 0;
+	for (i = 0; i < n; i++) {
+		an->heart[i] = an->heart[i] && soft[i];
+		cnt += an->heart[i];
+	}
+	if (cnt * vox_ml < HEART_MIN_ML) {
+		an->found = 0;
+		goto done;
+	}
+	an->found = 1;
+
+	/* The aortic root: up from the widest slice, the first one under
+	 * ROOT_FRACTION of it.  "Up" is the patient's +z. */
+	amax = 0;
+	kmax = 0;
+	for (k = 0; k < an->dims[2]; k++) {
+		for (i = 0; i < plane; i++)
+			area[k] += an->heart[k * plane + i];
+		if (area[k] > amax) {
+			amax = area[k];
+			kmax = k;
+		}
+	}
+	up = step_z(v) >= 0.0 ? 1 : -1;
+	kroot = kmax;
+	while (kroot + up >= 0 && kroot + up < an->dims[2] &&
+	    area[kroot] >= ROOT_FRACTION * amax)
+		kroot += up;
+	/* The root: in the axial plane, the centre of the great vessels
+	 * 4 to 20 mm above the root level; its height, the root level.
+	 * The heart's centre: of the mask below the root level. */
+	memset(sum, 0, sizeof(sum));
+	cnt = 0;
+	for (k = 0; k < an->dims[2]; k++) {
+		double	 rel = (k - kroot) * up * osp[2];
+
+		if (rel < 4.0 || rel > 20.0)
+			continue;
+		for (y = 0; y < an->dims[1]; y++)
+			for (x = 0; x < an->dims[0]; x++)
+				if (an->heart[k * plane + (size_t)y *
+				    an->dims[0] + x]) {
+					sum[0] += x;
+					sum[1] += y;
+					cnt++;
+				}
+	}
+	if (cnt == 0) {
+		/* Nothing above: the top of the heart. */
+		for (y = 0; y < an->dims[1]; y++)
+			for (x = 0; x < an->dims[0]; x++)
+				if (an->heart[kroot * plane + (size_t)y *
+				    an->dims[0] + x]) {
+					sum[0] += x;
+					sum[1] += y;
+					cnt++;
+				}
+	}
+	if (cnt == 0)
+		cnt = 1;
+	vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
+	    sum[1] / cnt * osp[1] / v->spacing[1],
+	    kroot * osp[2] / v->spacing[2], an->root);
+	memset(sum, 0, sizeof(sum));
+	cnt = 0;
+	an->zlo = INFINITY;
+	an->zhi = -INFINITY;
+	for (k = 0; k < an->dims[2]; k++) {
+		if (area[k] == 0)
+			continue;
+		vox2pat(v, 0, 0, k * osp[2] / v->spacing[2], p);
+		if (p[2] < an->zlo)
+			an->zlo = p[2];
+		if (p[2] > an->zhi)
+			an->zhi = p[2];
+		if ((k - kroot) * up >= 0)
+			continue;
+		for (y = 0; y < an->dims[1]; y++)
+			for (x = 0; x < an->dims[0]; x++)
+				if (an->heart[k * plane + (size_t)y *
+				    an->dims[0] + x]) {
+					sum[0] += x;
+					sum[1] += y;
+					sum[2] += k;
+					cnt++;
+				}
+	}
+	if (cnt == 0)
+		cnt = 1;
+	vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
+	    sum[1] / cnt * osp[1] / v->spacing[1],
+	    sum[2] / cnt * osp[2] / v->spacing[2], an->center);
+	vox2pat(v, 0, 0, kroot * osp[2] / v->spacing[2], p);
+	an->root_z = p[2];
+
+	/*
+	 * The chest's cavity: on each slice the convex hull of the lungs,
+	 * and CAVITY_MM more.  The heart lies against the front chest wall;
+	 * calcified costal cartilage there is near the heart but in front
+	 * of the line between the lungs' front edges, while the coronary
+	 * arteries run in the heart's grooves, behind it.
+	 */
+	memcpy(tmp, an->hull, n);
+	r = (int)lround(CAVITY_MM / osp[0]);
+	CHECK(compute_morph(c, an->hull, tmp, an->dims, MORPH_DILATE,
+	    MORPH_BOX, r > 0 ? r : 1));
+
+	/* The shell where the coronary arteries run, and the heart's
+	 * depths, where calcium is in valves or the annulus. */
+	r = (int)lround(SHELL_MM / osp[0]);
+	CHECK(compute_morph(c, an->shell, an->heart, an->dims, MORPH_DILATE,
+	    MORPH_BOX, r));
+	r = (int)lround(DEEP_MM / osp[0]);
+	CHECK(compute_morph(c, an->deep, an->heart, an->dims, MORPH_ERODE,
+	    MORPH_BOX, r));
+
+	/* Bone: large dense structures (ribs, sternum, spine), and a
+	 * margin round them, where calcium belongs to the bone or its
+	 * cartilage. */
+	CHECK(compute_threshold(c, tmp, cv, n, (float)(BONE_HU * fkv),
+	    INFINITY));
+	free(st);
+	st = NULL;
+	CHECK(compute_label(c, lab, tmp, NULL, an->dims, 26, &st, &nst));
+	for (i = 0; i < n; i++)
+		tmp[i] = lab[i] != 0 && st[lab[i] - 1].count * vox_ml >=
+		    BONE_MIN_ML;
+	r = (int)lround(BONE_NEAR_MM / osp[0]);
+	CHECK(compute_morph(c, an->bone, tmp, an->dims, MORPH_DILATE,
+	    MORPH_BOX, r > 0 ? r : 1));
+done:
+	free(st);
+	free(cv);
+	free(air);
+	free(soft);
+	free(tmp);
+	free(lab);
+	free(pts);
+	free(hp);
+	free(area);
+	return 0;
+fail:
+	free(st);
+	free(cv);
+	free(air);
+	free(soft);
+	free(tmp);
+	free(lab);
+	free(pts);
+	free(hp);
+	free(area);
+	return -1;
+}
+
+/* The coarse voxel of fine voxel i, j, k, or -1 outside. */
+static long
+coarse_at(const struct series_volume *v, const struct anatomy *an,
+    double i, double j, double k)
+{
+	long	 x = lround(i * v->spacing[0] / an->sp[0]);
+	long	 y = lround(j * v->spacing[1] / an->sp[1]);
+	long	 z = lround(k * v->spacing[2] / an->sp[2]);
+
+	if (x < 0 || y < 0 || z < 0 || x >= an->dims[0] ||
+	    y >= an->dims[1] || z >= an->dims[2])
+		return -1;
+	return (z * an->dims[1] + y) * an->dims[0] + x;
+}
+
+static double
+dist3(const double a[3], const double b[3])
+{
+	return sqrt((a[0] - b[0]) * (a[0] - b[0]) +
+	    (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+}
+
+/*
+ * The artery of a lesion at p.  Near the aortic root and to its left:
+ * the left main.  Otherwise the angle around the heart's centre in the
+ * axial plane, 0 to the patient's left and 90 to the front: the anterior
+ * interventricular groove (LAD) from 30 to 120, the right atrioventricular
+ * groove and the posterior descending artery (RCA) from 120 round to
+ * -90, the left atrioventricular groove (LCX) from -90 to 30.
+ */
+static enum cac_artery
+assign(const struct anatomy *an, const double p[3])
+{
+	double	 th;
+
+	if (dist3(p, an->root) <= LM_REACH_MM && p[0] > an->root[0] &&
+	    p[2] >= an->root_z - 10.0)
+		return CAC_LM;
+	th = atan2(-(p[1] - an->center[1]), p[0] - an->center[0]) * 180.0 /
+	    PI;
+	if (th >= 30.0 && th < 120.0)
+		return CAC_LAD;
+	if (th >= 120.0 || th < -90.0)
+		return CAC_RCA;
+	return CAC_LCX;
+}
+
+/*
+ * The share of fat (-190 to -30 HU) round a lesion on its key slice: in
+ * the ring from 2 to 6 mm outside its box.  The coronary arteries run in
+ * the epicardial fat; calcium in the chest wall (costal cartilage) or in
+ * a lymph node is embedded in soft tissue.
+ */
+static double
+fat_share(const struct series_volume *v, const struct cac_lesion *l)
+{
+	int	 x, y, in0, in1, ou0, ou1, jn0, jn1, jo0, jo1;
+	long	 fat = 0, all = 0;
+	float	 h;
+	const float *sl;
+
+	if (l->key_slice < 0)
+		return 0.0;
+	sl = v->vox + (size_t)l->key_slice * v->nx * v->ny;
+	in0 = l->x0 - (int)lround(2.0 / v->spacing[0]);
+	in1 = l->x1 + (int)lround(2.0 / v->spacing[0]);
+	ou0 = l->x0 - (int)lround(6.0 / v->spacing[0]);
+	ou1 = l->x1 + (int)lround(6.0 / v->spacing[0]);
+	jn0 = l->y0 - (int)lround(2.0 / v->spacing[1]);
+	jn1 = l->y1 + (int)lround(2.0 / v->spacing[1]);
+	jo0 = l->y0 - (int)lround(6.0 / v->spacing[1]);
+	jo1 = l->y1 + (int)lround(6.0 / v->spacing[1]);
+	for (y = jo0; y <= jo1; y++)
+		for (x = ou0; x <= ou1; x++) {
+			if (x < 0 || y < 0 || x >= v->nx || y >= v->ny)
+				continue;
+			if (x >= in0 && x <= in1 && y >= jn0 && y <= jn1)
+				continue;
+			h = sl[(size_t)y * v->nx + x];
+			all++;
+			if (h >= -190.0f && h <= -30.0f)
+				fat++;
+		}
+	return all > 0 ? (double)fat / all : 0.0;
+}
+
+static int
+lesion_cmp(const void *a, const void *b)
+{
+	const struct cac_lesion *p = a, *q = b;
+
+	if ((p->excluded == CAC_KEPT) != (q->excluded == CAC_KEPT))
+		return p->excluded == CAC_KEPT ? -1 : 1;
+	if (p->excluded == CAC_KEPT && p->artery != q->artery)
+		return p->artery < q->artery ? -1 : 1;
+	if (p->agatston != q->agatston)
+		return p->agatston > q->agatston ? -1 : 1;
+	return p->volume_mm3 > q->volume_mm3 ? -1 :
+	    p->volume_mm3 < q->volume_mm3;
+}
+
+int
+cac_score(struct compute *c, const struct series_volume *v,
+    const struct cac_opts *opts, volatile int *cancel,
+    struct cac_result *res, char *err, size_t errlen)
+{
+	struct anatomy	 an;
+	struct cc_stats	*st = NULL;
+	float		*sub = NULL;
+	uint8_t		*mask = NULL;
+	int32_t		*lab = NULL;
+	long		*vis = NULL;
+	size_t		 n, nst = 0, i, sn, plane;
+	int		 b[6], d[3], x, y, k, a, l;
+	double		 f, thr, cal, minarea, pxa, inc, voxmm3, p[3];
+	long		 ci;
+	struct cac_lesion *le;
+
+	memset(res, 0, sizeof(*res));
+	memset(&an, 0, sizeof(an));
+	res->kvp = isfinite(v->kvp) && v->kvp > 0.0 ? v->kvp : 120.0;
+	res->kvp_assumed = !(isfinite(v->kvp) && v->kvp > 0.0);
+	f = res->kv_factor = cac_kv_factor(res->kvp);
+	thr = res->threshold_hu = THRESHOLD_HU * f;
+	cal = res->calibration = opts != NULL && opts->calibration > 0.0 ?
+	    opts->calibration : CALIBRATION;
+	minarea = opts != NULL && opts->min_area_mm2 > 0.0 ?
+	    opts->min_area_mm2 : 1.0;
+	inc = res->increment_mm = fabs(v->spacing[2]);
+	pxa = v->spacing[0] * v->spacing[1];
+	voxmm3 = pxa * inc;
+
+	if (find_heart(c, v, f, &an, err, errlen) == -1)
+		goto fail;
+	if (cancel != NULL && *cancel) {
+		(void)snprintf(err, errlen, "cancelled");
+		goto fail;
+	}
+	res->heart_found = an.found;
+	if (!an.found) {
+		anatomy_free(&an);
+		return 0;
+	}
+	memcpy(res->heart_center, an.center, sizeof(an.center));
+	memcpy(res->aortic_root, an.root, sizeof(an.root));
+
+	/* The box of fine voxels around the shell, 3 voxels more. */
+	b[0] = b[1] = b[2] = INT32_MAX;
+	b[3] = b[4] = b[5] = -1;
+	plane = (size_t)an.dims[0] * an.dims[1];
+	for (i = 0; i < plane * an.dims[2]; i++) {
+		int	 q[3];
+
+		if (!an.shell[i])
+			continue;
+		q[0] = (int)(i % an.dims[0]);
+		q[1] = (int)(i / an.dims[0] % an.dims[1]);
+		q[2] = (int)(i / plane);
+		for (a = 0; a < 3; a++) {
+			if (q[a] < b[a])
+				b[a] = q[a];
+			if (q[a] > b[a + 3])
+				b[a + 3] = q[a];
+		}
+	}
+	{
+		int	 nn[3] = { v->nx, v->ny, v->nz };
+
+		for (a = 0; a < 3; a++) {
+			double	 s = an.sp[a] / v->spacing[a];
+
+			b[a] = (int)floor((b[a] - 1.5) * s);
+			b[a + 3] = (int)ceil((b[a + 3] + 1.5) * s);
+			if (b[a] < 0)
+				b[a] = 0;
+			if (b[a + 3] > nn[a] - 1)
+				b[a + 3] = nn[a] - 1;
+			d[a] = b[a + 3] - b[a] + 1;
+		}
+	}
+	n = (size_t)d[0] * d[1] * d[2];
+	sn = (size_t)d[0] * d[1];
+	if ((sub = malloc(n * sizeof(*sub))) == NULL ||
+	    (mask = malloc(n)) == NULL ||
+	    (lab = malloc(n * sizeof(*lab))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (k = 0; k < d[2]; k++)
+		for (y = 0; y < d[1]; y++)
+			memcpy(sub + ((size_t)k * d[1] + y) * d[0],
+			    v->vox + (((size_t)(k + b[2]) * v->ny + y + b[1]) *
+			    v->nx + b[0]), (size_t)d[0] * sizeof(*sub));
+	CHECK(compute_threshold(c, mask, sub, n, (float)thr, INFINITY));
+	CHECK(compute_label(c, lab, mask, sub, d, 26, &st, &nst));
+
+	/*
+	 * What a standard reconstruction would show: Agatston scored 3 mm
+	 * slices, whose noise is lower than that of thin ones.  A region
+	 * counts only if enough of it stays at the threshold when the
+	 * slices are averaged over 3 mm, so that single-slice noise specks
+	 * of thin reconstructions are not taken for calcium.
+	 */
+	if (nst > 0 && (vis = calloc(nst, sizeof(*vis))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	{
+		int	 w = (int)lround(SLAB_MM / inc), lo, z, cntz;
+		size_t	 j;
+		double	 acc;
+
+		if (w < 1)
+			w = 1;
+		for (k = 0; k < d[2]; k++)
+			for (j = 0; j < sn; j++) {
+				if ((l = lab[k * sn + j]) == 0)
+					continue;
+				lo = k - w / 2;
+				acc = 0.0;
+				cntz = 0;
+				for (z = lo; z < lo + w; z++)
+					if (z >= 0 && z < d[2]) {
+						acc += sub[z * sn + j];
+						cntz++;
+					}
+				if (acc / cntz >= thr)
+					vis[l - 1]++;
+			}
+	}
+	if (cancel != NULL && *cancel) {
+		(void)snprintf(err, errlen, "cancelled");
+		goto fail;
+	}
+	if (nst > 0 && (res->lesions = calloc(nst, sizeof(*res->lesions))) ==
+	    NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	res->nlesions = nst;
+	for (i = 0; i < nst; i++) {
+		le = &res->lesions[i];
+		le->key_slice = -1;
+		vox2pat(v, b[0] + (st[i].x0 + st[i].x1) / 2.0,
+		    b[1] + (st[i].y0 + st[i].y1) / 2.0,
+		    b[2] + (st[i].z0 + st[i].z1) / 2.0, le->centroid);
+	}
+
+	/*
+	 * Slice by slice: the pixels of each region on the slice.  A region
+	 * is one 3-D component; on a slice its pixels may form several 2-D
+	 * lesions, which Agatston weighs each by its own peak, so each slice
+	 * is labelled in 2-D as well (8 neighbours).
+	 */
+	{
+		int	 dd[3] = { d[0], d[1], 1 };
+		int32_t	*l2 = NULL;
+		struct cc_stats *s2 = NULL;
+		size_t	 n2 = 0, j;
+		long	*owner = NULL;
+
+		if ((l2 = malloc(sn * sizeof(*l2))) == NULL) {
+			(void)snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		for (k = 0; k < d[2]; k++) {
+			if (cancel != NULL && *cancel)
+				break;
+			if (compute_label(c, l2, mask + k * sn, sub + k * sn, dd,
+			    26, &s2, &n2) == -1) {
+				(void)snprintf(err, errlen, "compute: %s",
+				    compute_error(c));
+				free(l2);
+				goto fail;
+			}
+			if (n2 == 0)
+				continue;
+			if ((owner = calloc(n2, sizeof(*owner))) == NULL) {
+				free(s2);
+				free(l2);
+				(void)snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			for (j = 0; j < sn; j++)
+				if (l2[j] != 0)
+					owner[l2[j] - 1] = lab[k * sn + j];
+			for (j = 0; j < n2; j++) {
+				double	 ar = s2[j].count * pxa, pk;
+				int	 w;
+
+				le = &res->lesions[owner[j] - 1];
+				if (s2[j].max > le->peak_hu)
+					le->peak_hu = s2[j].max;
+				if (ar < minarea)
+					continue;
+				pk = s2[j].max / f;
+				w = cac_weight(pk);
+				le->agatston += ar * w;
+				le->volume_mm3 += s2[j].count * voxmm3;
+				le->mass_mg += cal * (s2[j].sum / f) *
+				    voxmm3 / 1000.0;
+				le->slices++;
+				if (ar > le->key_area_mm2) {
+					le->key_area_mm2 = ar;
+					le->key_slice = b[2] + k;
+					le->x0 = b[0] + s2[j].x0;
+					le->y0 = b[1] + s2[j].y0;
+					le->x1 = b[0] + s2[j].x1;
+					le->y1 = b[1] + s2[j].y1;
+				}
+			}
+			free(owner);
+			owner = NULL;
+			free(s2);
+			s2 = NULL;
+		}
+		free(l2);
+		if (cancel != NULL && *cancel) {
+			(void)snprintf(err, errlen, "cancelled");
+			goto fail;
+		}
+	}
+
+	/* Region centres, by voxel, and the decisions. */
+	{
+		double	*cs;
+
+		if (nst > 0 && (cs = calloc(nst * 3, sizeof(*cs))) != NULL) {
+			for (k = 0; k < d[2]; k++)
+				for (y = 0; y < d[1]; y++)
+					for (x = 0; x < d[0]; x++) {
+						l = lab[((size_t)k * d[1] + y) *
+						    d[0] + x];
+						if (l == 0)
+							continue;
+						cs[(l - 1) * 3] += x;
+						cs[(l - 1) * 3 + 1] += y;
+						cs[(l - 1) * 3 + 2] += k;
+					}
+			for (i = 0; i < nst; i++)
+				vox2pat(v, b[0] + cs[i * 3] / st[i].count,
+				    b[1] + cs[i * 3 + 1] / st[i].count,
+				    b[2] + cs[i * 3 + 2] / st[i].count,
+				    res->lesions[i].centroid);
+			free(cs);
+		}
+	}
+	for (i = 0; i < nst; i++) {
+		double	 q[3], tot = st[i].count * voxmm3;
+
+		le = &res->lesions[i];
+		/* The centre in fine voxels, for the masks. */
+		for (a = 0; a < 3; a++)
+			p[a] = le->centroid[a] - v->origin[a];
+		q[0] = (p[0] * v->row[0] + p[1] * v->row[1] + p[2] * v->row[2]) /
+		    v->spacing[0];
+		q[1] = (p[0] * v->col[0] + p[1] * v->col[1] + p[2] * v->col[2]) /
+		    v->spacing[1];
+		q[2] = (p[0] * v->normal[0] + p[1] * v->normal[1] +
+		    p[2] * v->normal[2]) / (v->step[0] * v->normal[0] +
+		    v->step[1] * v->normal[1] + v->step[2] * v->normal[2]);
+		ci = coarse_at(v, &an, q[0], q[1], q[2]);
+		if (tot > BONE_MM3 || (ci != -1 && an.bone[ci]))
+			le->excluded = CAC_EX_BONE;
+		else if (ci == -1 || !an.shell[ci] || !an.hull[ci] ||
+		    le->centroid[2] > an.root_z + ABOVE_ROOT_MM ||
+		    le->centroid[2] < an.zlo - SHELL_MM)
+			le->excluded = CAC_EX_OUTSIDE;
+		else if (dist3(le->centroid, an.root) <= ROOT_VALVE_MM)
+			le->excluded = CAC_EX_VALVE;
+		else if (an.deep[ci])
+			le->excluded = CAC_EX_INTRACARDIAC;
+		else if (le->slices > 0 &&
+		    (le->fat = fat_share(v, le)) < FAT_SHARE_MIN)
+			le->excluded = CAC_EX_OUTSIDE;
+		else if (le->slices == 0 || vis[i] * pxa < minarea)
+			le->excluded = CAC_EX_SMALL;
+		else
+			le->excluded = CAC_KEPT;
+		if (le->excluded == CAC_KEPT)
+			le->artery = assign(&an, le->centroid);
+	}
+	/* Excluded regions keep their figures for the listing, but small
+	 * ones would crowd it: noise specks are dropped from the list. */
+	qsort(res->lesions, nst, sizeof(*res->lesions), lesion_cmp);
+	for (i = 0, k = 0; i < nst; i++) {
+		le = &res->lesions[i];
+		if (le->excluded == CAC_EX_SMALL ||
+		    (le->excluded != CAC_KEPT && le->slices == 0))
+			continue;
+		res->lesions[k++] = *le;
+	}
+	res->nlesions = (size_t)k;
+	for (i = 0; i < res->nlesions; i++) {
+		struct cac_totals *t;
+
+		le = &res->lesions[i];
+		if (le->excluded != CAC_KEPT)
+			continue;
+		res->nkept++;
+		le->agatston *= inc / 3.0;
+		t = &res->artery[le->artery];
+		if (t->lesions++ == 0)
+			res->vessels++;
+		t->agatston += le->agatston;
+		t->volume_mm3 += le->volume_mm3;
+		t->mass_mg += le->mass_mg;
+		res->total.agatston += le->agatston;
+		res->total.volume_mm3 += le->volume_mm3;
+		res->total.mass_mg += le->mass_mg;
+		res->total.lesions++;
+	}
+	for (i = res->nkept; i < res->nlesions; i++)
+		res->lesions[i].agatston *= inc / 3.0;
+	free(st);
+	free(sub);
+	free(mask);
+	free(lab);
+	free(vis);
+	anatomy_free(&an);
+	return 0;
+fail:
+	free(st);
+	free(sub);
+	free(mask);
+	free(lab);
+	free(vis);
+	anatomy_free(&an);
+	cac_result_free(res);
+	return -1;
+}
+
+/* The text of a figure: at most one decimal, none for whole numbers. */
+static void
+fig(char *b, size_t sz, double x)
+{
+	if (fabs(x - round(x)) < 0.05)
+		(void)snprintf(b, sz, "%.0f", round(x));
+	else
+		(void)snprintf(b, sz, "%.1f", x);
+}
+
+/* Append to a growing string; -1 when out of memory. */
+static int
+app(char **s, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+app(char **s, size_t *len, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+	char	*p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (p = realloc(*s, *len + (size_t)n + 1)) == NULL)
+		return -1;
+	*s = p;
+	va_start(ap, fmt);
+	(void)vsnprintf(p + *len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+	return 0;
+}
+
+static const char *
+exclusion_zh(enum cac_exclusion e)
+{
+	switch (e) {
+	case CAC_EX_VALVE:
+		return "主动脉根部/主动脉瓣";
+	case CAC_EX_INTRACARDIAC:
+		return "心腔内（瓣膜/瓣环）";
+	case CAC_EX_BONE:
+		return "骨骼";
+	default:
+		return "冠状动脉区域外（主动脉等）";
+	}
+}
+
+/* How sure: how far the lesion is above the minimum area and the
+ * threshold; a speck at the limits of both gets 0.5. */
+static double
+confidence(const struct cac_result *r, const struct cac_lesion *l)
+{
+	double	 a = (l->key_area_mm2 - 1.0) / 4.0;
+	double	 h = (l->peak_hu / r->kv_factor - THRESHOLD_HU) / 170.0;
+
+	a = a < 0.0 ? 0.0 : a > 1.0 ? 1.0 : a;
+	h = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
+	return 0.5 + 0.25 * a + 0.25 * h;
+}
+
+int
+cac_to_ai(const struct cac_result *r, const struct series_volume *v,
+    struct ai_result *out)
+{
+	struct ai_lesion	 al;
+	struct ai_key_image	 key;
+	const struct cac_lesion	*l;
+	char			*fd = NULL, *cc = NULL, *me = NULL;
+	char			 a[32], b[32], c[32], d[32];
+	size_t			 fl = 0, cl = 0, ml = 0, i, shown = 0;
+	int			 id = 0, k, first, drs, nex[CAC_EXCLUSION__MAX];
+
+	memset(nex, 0, sizeof(nex));
+	fig(a, sizeof(a), r->threshold_hu);
+	fig(b, sizeof(b), r->kvp);
+	fig(c, sizeof(c), r->increment_mm);
+	if (app(&me, &ml, "Agatston 1990：钙化灶为CT值≥%s HU（相当于120 kV时"
+	    "130 HU）且面积≥1 mm²的区域，按峰值CT值加权1–4"
+	    "（130–199、200–299、300–399、≥400 HU，按管电压换算），"
+	    "各层面积×权重之和按层距/3 mm归一；容积积分 Callister 1998；"
+	    "质量积分 McCollough 2007（校准系数 %.2f mg/cm³/HU，120 kV）；"
+	    "风险分级 0、1–99、100–399、≥400 及 CAC-DRS（Hecht 2018）。"
+	    "管电压 %s kV%s，层距 %s mm。非心电门控或非平扫CT的积分"
+	    "可能低估或高估。", a, r->calibration, b,
+	    r->kvp_assumed ? "（未记录，按120 kV计）" : "", c) == -1)
+		goto fail;
+	if (!r->heart_found) {
+		if (app(&fd, &fl, "本序列中未能定位心脏，"
+		    "未进行冠状动脉钙化积分。") == -1 ||
+		    app(&cc, &cl, "冠状动脉钙化积分未能评估"
+		    "（未定位心脏），请结合临床。") == -1)
+			goto fail;
+		goto text;
+	}
+	fig(a, sizeof(a), r->total.agatston);
+	fig(b, sizeof(b), r->total.volume_mm3);
+	fig(c, sizeof(c), r->total.mass_mg);
+	if (r->nkept == 0) {
+		if (app(&fd, &fl, "冠状动脉钙化积分（Agatston法）："
+		    "冠状动脉走行区未见钙化灶。") == -1)
+			goto fail;
+	} else {
+		if (app(&fd, &fl, "冠状动脉钙化积分（Agatston法）："
+		    "冠状动脉走行区见钙化灶%zu处，累及%d支血管（", r->nkept,
+		    r->vessels) == -1)
+			goto fail;
+		for (k = 0, first = 1; k < CAC_ARTERY__MAX; k++) {
+			if (r->artery[k].lesions == 0)
+				continue;
+			if (app(&fd, &fl, "%s%s", first ? "" : "、",
+			    cac_artery_names[k]) == -1)
+				goto fail;
+			first = 0;
+		}
+		if (app(&fd, &fl, "）。") == -1)
+			goto fail;
+		for (k = 0; k < CAC_ARTERY__MAX; k++) {
+			fig(d, sizeof(d), r->artery[k].agatston);
+			if (app(&fd, &fl, "%s%s %s", k ? "，" : "各支积分：",
+			    cac_artery_names[k], d) == -1)
+				goto fail;
+		}
+		if (app(&fd, &fl, "。总Agatston积分 %s，总体积 %s mm³，"
+		    "总质量 %s mg。", a, b, c) == -1)
+			goto fail;
+	}
+	for (i = r->nkept; i < r->nlesions; i++)
+		nex[r->lesions[i].excluded]++;
+	if (nex[CAC_EX_VALVE] + nex[CAC_EX_INTRACARDIAC] > 0 &&
+	    app(&fd, &fl, "另见主动脉根部/瓣膜区钙化%d处，未计入冠状动脉"
+	    "钙化积分。", nex[CAC_EX_VALVE] + nex[CAC_EX_INTRACARDIAC]) == -1)
+		goto fail;
+	drs = cac_drs(r->total.agatston);
+	if (app(&cc, &cl, "冠状动脉钙化总积分 %s（Agatston），%s；"
+	    "CAC-DRS A%d", a, cac_category_zh(r->total.agatston), drs) == -1 ||
+	    (drs > 0 && app(&cc, &cl, "/N%d", r->vessels) == -1) ||
+	    app(&cc, &cl, "。") == -1)
+		goto fail;
+
+	/* The lesions: the kept ones, then the excluded (not bone). */
+	for (i = 0; i < r->nlesions && shown < 40; i++) {
+		l = &r->lesions[i];
+		/* Of the excluded, only what a reader of the heart should
+		 * see: calcium of the aortic root, valves and annulus. */
+		if (l->key_slice < 0 || (l->excluded != CAC_KEPT &&
+		    l->excluded != CAC_EX_VALVE &&
+		    l->excluded != CAC_EX_INTRACARDIAC))
+			continue;
+		memset(&al, 0, sizeof(al));
+		al.id = ++id;
+		fig(a, sizeof(a), l->agatston);
+		fig(b, sizeof(b), l->volume_mm3);
+		fig(c, sizeof(c), l->mass_mg);
+		fig(d, sizeof(d), l->peak_hu);
+		if (l->excluded == CAC_KEPT) {
+			(void)snprintf(al.type, sizeof(al.type), "冠脉钙化灶");
+			(void)snprintf(al.location, sizeof(al.location),
+			    "%s（%s）", cac_artery_names[l->artery],
+			    cac_artery_zh[l->artery]);
+			(void)snprintf(al.findings, sizeof(al.findings),
+			    "%s（%s）钙化灶：Agatston积分 %s，体积 %s mm³，"
+			    "质量 %s mg，CT值峰值 %s HU。",
+			    cac_artery_zh[l->artery],
+			    cac_artery_names[l->artery], a, b, c, d);
+		} else {
+			(void)snprintf(al.type, sizeof(al.type),
+			    "非冠脉钙化（未计分）");
+			(void)snprintf(al.location, sizeof(al.location), "%s",
+			    exclusion_zh(l->excluded));
+			(void)snprintf(al.findings, sizeof(al.findings),
+			    "%s钙化：体积 %s mm³，CT值峰值 %s HU，"
+			    "未计入冠状动脉钙化积分。",
+			    exclusion_zh(l->excluded), b, d);
+		}
+		(void)snprintf(al.meas[0].name, AI_NAME_MAX, "Agatston积分");
+		al.meas[0].value = l->agatston;
+		(void)snprintf(al.meas[1].name, AI_NAME_MAX, "体积");
+		al.meas[1].value = l->volume_mm3;
+		(void)snprintf(al.meas[1].unit, AI_UNIT_MAX, "mm³");
+		(void)snprintf(al.meas[2].name, AI_NAME_MAX, "质量");
+		al.meas[2].value = l->mass_mg;
+		(void)snprintf(al.meas[2].unit, AI_UNIT_MAX, "mg");
+		(void)snprintf(al.meas[3].name, AI_NAME_MAX, "CT值峰值");
+		al.meas[3].value = l->peak_hu;
+		(void)snprintf(al.meas[3].unit, AI_UNIT_MAX, "HU");
+		(void)snprintf(al.meas[4].name, AI_NAME_MAX, "层数");
+		al.meas[4].value = l->slices;
+		al.nmeas = 5;
+		al.box.slice = l->key_slice;
+		al.box.x0 = l->x0 > 2 ? l->x0 - 2 : 0;
+		al.box.y0 = l->y0 > 2 ? l->y0 - 2 : 0;
+		al.box.x1 = l->x1 + 2 < v->nx ? l->x1 + 2 : v->nx - 1;
+		al.box.y1 = l->y1 + 2 < v->ny ? l->y1 + 2 : v->ny - 1;
+		al.confidence = confidence(r, l);
+		if (ai_result_add_lesion(out, &al) == NULL)
+			goto fail;
+		if (shown++ == 0 || (l->excluded == CAC_KEPT && id <= 3)) {
+			memset(&key, 0, sizeof(key));
+			key.slice = l->key_slice;
+			key.window_center = 40.0;
+			key.window_width = 400.0;
+			(void)snprintf(key.caption, sizeof(key.caption),
+			    "病灶%d：%.90s", al.id, al.location);
+			if (ai_result_add_key(out, &key) == -1)
+				goto fail;
+		}
+	}
+	if (ai_result_add_summary(out, "总Agatston积分", r->total.agatston,
+	    "") == -1)
+		goto fail;
+	for (k = 0; k < CAC_ARTERY__MAX; k++) {
+		(void)snprintf(a, sizeof(a), "%s积分", cac_artery_names[k]);
+		if (ai_result_add_summary(out, a, r->artery[k].agatston,
+		    "") == -1)
+			goto fail;
+	}
+	if (ai_result_add_summary(out, "总体积", r->total.volume_mm3,
+	    "mm³") == -1 ||
+	    ai_result_add_summary(out, "总质量", r->total.mass_mg, "mg") ==
+	    -1 ||
+	    ai_result_add_summary(out, "钙化灶数", (double)r->nkept, "") ==
+	    -1 ||
+	    ai_result_add_summary(out, "受累血管数", r->vessels, "") == -1 ||
+	    ai_result_add_summary(out, "CAC-DRS分级", drs, "A") == -1 ||
+	    ai_result_add_summary(out, "管电压", r->kvp, "kV") == -1 ||
+	    ai_result_add_summary(out, "钙化阈值", r->threshold_hu, "HU") ==
+	    -1)
+		goto fail;
+text:
+	if (ai_result_set_text(out, fd, cc) == -1 ||
+	    ai_result_set_method(out, me) == -1)
+		goto fail;
+	free(fd);
+	free(cc);
+	free(me);
+	return 0;
+fail:
+	free(fd);
+	free(cc);
+	free(me);
+	return -1;
+}
+
+static enum reader_verdict
+cac_check(const struct series_volume *v, char *why, size_t sz)
+{
+	double	 cover = fabs(v->spacing[2]) * (v->nz - 1);
+
+	if (strcmp(v->modality, "CT") != 0) {
+		(void)snprintf(why, sz, "非CT序列，冠脉钙化积分不适用");
+		return READER_REFUSES;
+	}
+	if (fabs(v->normal[2]) < 0.9) {
+		(void)snprintf(why, sz, "非横断面序列，冠脉钙化积分需要横断面"
+		    "重建");
+		return READER_REFUSES;
+	}
+	if (v->nz < 10 || cover < 60.0) {
+		(void)snprintf(why, sz, "扫描范围不足（%.0f mm），"
+		    "未包含完整心脏", cover);
+		return READER_REFUSES;
+	}
+	return READER_FITS;
+}
+
+static int
+cac_run(const struct reader_ctx *ctx, const struct series_volume *v,
+    struct ai_result *res, char *err, size_t errlen)
+{
+	struct cac_result	 r;
+
+	if (cac_score(ctx->compute, v, NULL, ctx->cancel, &r, err,
+	    errlen) == -1)
+		return -1;
+	log_info("series %lld: coronary calcium: heart %s, %zu region(s),"
+	    " %zu kept, Agatston %.1f", ctx->series_id, r.heart_found ?
+	    "found" : "not found", r.nlesions, r.nkept, r.total.agatston);
+	if (cac_to_ai(&r, v, res) == -1) {
+		cac_result_free(&r);
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cac_result_free(&r);
+	return 0;
+}
+
+const struct reader_impl cac_reader = {
+	.id = READER_CT_CORONARY_CALCIUM,
+	.check = cac_check,
+	.run = cac_run,
+};

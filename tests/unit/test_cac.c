@@ -1,0 +1,652 @@
+/*
+ * test_cac.c - the coronary calcium reader against phantoms whose scores
+ * are known from their geometry, and on a real chest CT.
+ *
+ * Each coronary plaque of the standard phantom is a cylinder along z of
+ * radius r and length L = 15 mm, of one density h (at 120 kV), whose
+ * ends fall on slab boundaries at every slice thickness tested.  Then,
+ * independently of the reader:
+ *
+ *	Agatston = pi r^2 * w(h) * L / 3 mm	(area x weight on L / t
+ *						 slices, times t / 3 mm)
+ *	volume   = pi r^2 * L
+ *	mass     = c * pi r^2 * L * h / 1000	(mg; c in mg/cm^3 per HU)
+ *
+ * The voxels on the plaque's rim hold a part of it (partial volume): a
+ * rim voxel holding the fraction f of calcium reads f h + (1 - f) b over
+ * the fat b = -100 HU around it, and counts when that reaches the
+ * threshold T, i.e. when f >= f* = (T - b) / (h - b).  Along a straight
+ * edge f falls from 1 to 0 over one pixel p, so the counted disc has the
+ * radius r + (0.5 - f*) p: the Agatston and volume scores are compared
+ * with that disc within 10 % (what is left is the pixel grid's
+ * staircase).  The mass score loses the calcium of the voxels under the
+ * threshold: it is compared with the true mass within 20 % (the error
+ * shrinks as plaques grow; McCollough 2007 reports the same bias).
+ * Densities and T scale with the tube voltage as in the phantom.
+ *
+ * The real-data test reads $ZY_DATA or ../shared/data and skips without.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "cac.h"
+#include "compute.h"
+#include "phantom.h"
+#include "preview.h"
+#include "series.h"
+
+#define T_PI		3.14159265358979323846
+#define TOL		0.10
+#define TOL_MASS	0.20
+#define FAT_HU		-100.0
+
+static struct compute	*cpu;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	cpu = compute_cpu_open();
+	return cpu == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	compute_close(cpu);
+	return 0;
+}
+
+static const char *
+out_dir(void)
+{
+	const char	*o = getenv("ZY_OUT");
+
+	if (o == NULL || *o == '\0')
+		return NULL;
+	(void)mkdir(o, 0755);
+	return o;
+}
+
+static void
+test_definitions(void **state)
+{
+	(void)state;
+	assert_int_equal(cac_weight(129.9), 0);
+	assert_int_equal(cac_weight(130), 1);
+	assert_int_equal(cac_weight(199.9), 1);
+	assert_int_equal(cac_weight(200), 2);
+	assert_int_equal(cac_weight(299), 2);
+	assert_int_equal(cac_weight(300), 3);
+	assert_int_equal(cac_weight(400), 4);
+	assert_int_equal(cac_weight(1500), 4);
+	assert_int_equal(cac_drs(0), 0);
+	assert_int_equal(cac_drs(1), 1);
+	assert_int_equal(cac_drs(99.9), 1);
+	assert_int_equal(cac_drs(100), 2);
+	assert_int_equal(cac_drs(299), 2);
+	assert_int_equal(cac_drs(300), 3);
+	assert_non_null(strstr(cac_category_zh(0), "无"));
+	assert_non_null(strstr(cac_category_zh(50), "1–99"));
+	assert_non_null(strstr(cac_category_zh(100), "100–399"));
+	assert_non_null(strstr(cac_category_zh(400), "≥400"));
+	/* 147 HU at 100 kV (Nakazato 2009) */
+	assert_true(fabs(130.0 * cac_kv_factor(100) - 147.0) < 1.0);
+	assert_true(cac_kv_factor(120) == 1.0);
+	assert_true(cac_kv_factor(80) > cac_kv_factor(100));
+	assert_true(cac_kv_factor(140) < 1.0);
+}
+
+/* The figures of a plaque: Agatston and volume of the disc that the
+ * threshold keeps (see above), the mass of the whole plaque. */
+static void
+analytic(const struct phantom_plaque *p, double cal, double pixel,
+    double kvp, double *ag, double *vol, double *mass)
+{
+	double	 F = phantom_calcium_factor(kvp);
+	double	 fs = (130.0 * F - FAT_HU) / (p->hu * F - FAT_HU);
+	double	 re = p->radius_mm + (0.5 - fs) * pixel;
+	double	 area = T_PI * re * re;
+
+	*ag = area * cac_weight(p->hu) * p->length_mm / 3.0;
+	*vol = area * p->length_mm;
+	*mass = cal * T_PI * p->radius_mm * p->radius_mm * p->length_mm *
+	    p->hu / 1000.0;
+}
+
+static void
+near(const char *what, double got, double want, double tol)
+{
+	double	 e = fabs(got - want) / want;
+
+	print_message("    %-28s %9.2f  analytic %9.2f  (%+.1f %%)\n", what,
+	    got, want, 100.0 * (got - want) / want);
+	if (!(e <= tol))
+		fail_msg("%s: %.3f, expected %.3f within %.0f %%", what, got,
+		    want, 100.0 * tol);
+}
+
+/* The kept lesion nearest to plaque p (axis and z middle), or NULL. */
+static const struct cac_lesion *
+lesion_of(const struct cac_result *r, const struct phantom_plaque *p,
+    int kept)
+{
+	const struct cac_lesion	*best = NULL;
+	double			 d, bd = 1e9, zm = p->z0 + p->length_mm / 2;
+	size_t			 i;
+
+	for (i = 0; i < r->nlesions; i++) {
+		const struct cac_lesion *l = &r->lesions[i];
+
+		if ((l->excluded == CAC_KEPT) != kept)
+			continue;
+		d = hypot(hypot(l->centroid[0] - p->center[0],
+		    l->centroid[1] - p->center[1]), l->centroid[2] - zm);
+		if (d < bd) {
+			bd = d;
+			best = l;
+		}
+	}
+	return bd < 6.0 ? best : NULL;
+}
+
+/* Score the standard phantom at a thickness and voltage and check every
+ * plaque against its analytic figures and artery. */
+static void
+check_standard(double slice_mm, double kvp, double noise, double tol,
+    double tol_mass, double rca_hu)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct cac_result	 r;
+	char			 err[256], what[64];
+	double			 ag, vol, mass, tag = 0, tvol = 0, tmass = 0;
+	size_t			 i;
+	clock_t			 t0 = clock();
+
+	phantom_standard(&sp, slice_mm, kvp);
+	sp.noise_hu = noise;
+	sp.seed = 7;
+	for (i = 0; i < sp.nplaques && rca_hu > 0; i++)
+		if (sp.plaques[i].site == PHANTOM_RCA)
+			sp.plaques[i].hu = rca_hu;
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	assert_int_equal((int)v->kvp, (int)kvp);
+	if (cac_score(cpu, v, NULL, NULL, &r, err, sizeof(err)) == -1)
+		fail_msg("cac_score: %s", err);
+	print_message("  %.3g mm, %.0f kV, noise %.0f HU: %dx%dx%d, %.1f s;"
+	    " heart at %.0f,%.0f,%.0f, root %.0f,%.0f,%.0f\n", slice_mm, kvp,
+	    noise, v->nx, v->ny, v->nz, (double)(clock() - t0) /
+	    CLOCKS_PER_SEC, r.heart_center[0], r.heart_center[1],
+	    r.heart_center[2], r.aortic_root[0], r.aortic_root[1],
+	    r.aortic_root[2]);
+	for (i = 0; i < r.nlesions; i++)
+		print_message("    region: %s %s at %.1f,%.1f,%.1f, %.1f mm3,"
+		    " fat %.2f\n", cac_exclusion_names[r.lesions[i].excluded],
+		    r.lesions[i].excluded == CAC_KEPT ?
+		    cac_artery_names[r.lesions[i].artery] : "",
+		    r.lesions[i].centroid[0], r.lesions[i].centroid[1],
+		    r.lesions[i].centroid[2], r.lesions[i].volume_mm3,
+		    r.lesions[i].fat);
+	for (i = 0; i < sp.nplaques; i++)
+		print_message("    plaque %s at %.1f,%.1f z %.1f-%.1f\n",
+		    phantom_site_names[sp.plaques[i].site],
+		    sp.plaques[i].center[0], sp.plaques[i].center[1],
+		    sp.plaques[i].z0, sp.plaques[i].z0 +
+		    sp.plaques[i].length_mm);
+	assert_true(r.heart_found);
+	assert_true(fabs(r.threshold_hu - 130.0 * cac_kv_factor(kvp)) < 1e-9);
+	for (i = 0; i < sp.nplaques; i++) {
+		const struct phantom_plaque *p = &sp.plaques[i];
+		const struct cac_lesion *l;
+		enum cac_artery		 want;
+
+		switch (p->site) {
+		case PHANTOM_LM: want = CAC_LM; break;
+		case PHANTOM_LAD: want = CAC_LAD; break;
+		case PHANTOM_LCX: want = CAC_LCX; break;
+		case PHANTOM_RCA: want = CAC_RCA; break;
+		default:
+			/* Aorta and valve: found, and not counted. */
+			if (lesion_of(&r, p, 1) != NULL)
+				fail_msg("%s plaque counted as coronary",
+				    phantom_site_names[p->site]);
+			l = lesion_of(&r, p, 0);
+			print_message("    %-28s excluded: %s\n",
+			    phantom_site_names[p->site], l == NULL ?
+			    "not in the heart's box" :
+			    cac_exclusion_names[l->excluded]);
+			/* The aorta's is far from the heart: outside, or
+			 * not even looked at; the valve's is found. */
+			if (p->site == PHANTOM_AORTA)
+				assert_true(l == NULL ||
+				    l->excluded == CAC_EX_OUTSIDE);
+			else {
+				assert_non_null(l);
+				assert_true(l->excluded == CAC_EX_VALVE ||
+				    l->excluded == CAC_EX_INTRACARDIAC);
+			}
+			continue;
+		}
+		if ((l = lesion_of(&r, p, 1)) == NULL)
+			fail_msg("%s plaque not found",
+			    phantom_site_names[p->site]);
+		if (l->artery != want)
+			fail_msg("%s plaque assigned to %s",
+			    phantom_site_names[p->site],
+			    cac_artery_names[l->artery]);
+		analytic(p, r.calibration, sp.pixel_mm, kvp, &ag, &vol,
+		    &mass);
+		(void)snprintf(what, sizeof(what), "%s Agatston",
+		    phantom_site_names[p->site]);
+		near(what, l->agatston, ag, tol);
+		(void)snprintf(what, sizeof(what), "%s volume mm3",
+		    phantom_site_names[p->site]);
+		near(what, l->volume_mm3, vol, tol);
+		(void)snprintf(what, sizeof(what), "%s mass mg",
+		    phantom_site_names[p->site]);
+		near(what, l->mass_mg, mass, tol_mass);
+		assert_true(fabs(l->peak_hu / r.kv_factor - p->hu) <
+		    1.0 + 4.0 * noise);
+		tag += ag;
+		tvol += vol;
+		tmass += mass;
+		assert_int_equal(r.artery[want].lesions, 1);
+	}
+	/* Nothing else counted: four plaques, four vessels. */
+	assert_int_equal((int)r.nkept, 4);
+	assert_int_equal(r.vessels, 4);
+	near("total Agatston", r.total.agatston, tag, tol);
+	near("total volume", r.total.volume_mm3, tvol, tol);
+	near("total mass", r.total.mass_mg, tmass, tol_mass);
+	/* No bone among the regions listed as lesions. */
+	for (i = 0; i < r.nlesions; i++)
+		if (r.lesions[i].excluded == CAC_KEPT)
+			assert_true(r.lesions[i].volume_mm3 < 1000.0);
+	cac_result_free(&r);
+	series_free(v);
+}
+
+static void
+test_thickness_3(void **state)
+{
+	(void)state;
+	check_standard(3.0, 120, 0, TOL, TOL_MASS, 0);
+}
+
+static void
+test_thickness_2_5(void **state)
+{
+	(void)state;
+	check_standard(2.5, 120, 0, TOL, TOL_MASS, 0);
+}
+
+static void
+test_thickness_1_25(void **state)
+{
+	(void)state;
+	check_standard(1.25, 120, 0, TOL, TOL_MASS, 0);
+}
+
+static void
+test_thickness_0_625(void **state)
+{
+	(void)state;
+	check_standard(0.625, 120, 0, TOL, TOL_MASS, 0);
+}
+
+static void
+test_kv(void **state)
+{
+	(void)state;
+	check_standard(2.5, 80, 0, TOL, TOL_MASS, 0);
+	check_standard(2.5, 100, 0, TOL, TOL_MASS, 0);
+	check_standard(2.5, 140, 0, TOL, TOL_MASS, 0);
+}
+
+static void
+test_noise(void **state)
+{
+	(void)state;
+	/*
+	 * Noise of 12 HU moves rim voxels across the threshold: 15 %.  The
+	 * peak of a plaque of hundreds of voxels rises by 3-4 noise
+	 * deviations, so the RCA plaque (180 HU, 20 under the 200 HU step
+	 * of the weights) is made 250 HU here: Agatston's peak rule is
+	 * that sensitive to noise, by definition.
+	 */
+	check_standard(1.25, 120, 12, 0.15, 0.25, 250);
+}
+
+/* No plaques: a zero score, CAC-DRS A0, in the words of the report. */
+static void
+test_zero(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct cac_result	 r;
+	struct ai_result	 ai;
+	char			 err[256];
+
+	(void)state;
+	phantom_standard(&sp, 3.0, 120);
+	sp.nplaques = 0;
+	assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+	assert_int_equal(cac_score(cpu, v, NULL, NULL, &r, err, sizeof(err)),
+	    0);
+	assert_true(r.heart_found);
+	assert_int_equal((int)r.nkept, 0);
+	assert_true(r.total.agatston == 0.0);
+	ai_result_init(&ai);
+	assert_int_equal(cac_to_ai(&r, v, &ai), 0);
+	assert_non_null(strstr(ai.findings, "未见钙化灶"));
+	assert_non_null(strstr(ai.conclusion, "CAC-DRS A0"));
+	assert_non_null(strstr(ai.conclusion, "无冠状动脉钙化"));
+	assert_null(strstr(ai.conclusion, "/N"));
+	ai_result_free(&ai);
+	cac_result_free(&r);
+	series_free(v);
+}
+
+/* The report text and the lesions of the standard phantom. */
+static void
+test_text(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct cac_result	 r;
+	struct ai_result	 ai;
+	char			 err[256], want[128];
+	size_t			 i, kept = 0;
+
+	(void)state;
+	phantom_standard(&sp, 2.5, 120);
+	assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+	assert_int_equal(cac_score(cpu, v, NULL, NULL, &r, err, sizeof(err)),
+	    0);
+	ai_result_init(&ai);
+	assert_int_equal(cac_to_ai(&r, v, &ai), 0);
+	print_message("  影像表现: %s\n  影像结论: %s\n", ai.findings,
+	    ai.conclusion);
+	assert_non_null(strstr(ai.findings, "钙化灶4处，累及4支血管"
+	    "（LM、LAD、LCX、RCA）"));
+	(void)snprintf(want, sizeof(want), "CAC-DRS A%d/N4",
+	    cac_drs(r.total.agatston));
+	assert_non_null(strstr(ai.conclusion, want));
+	assert_non_null(strstr(ai.conclusion,
+	    cac_category_zh(r.total.agatston)));
+	assert_non_null(strstr(ai.findings, "主动脉根部/瓣膜区钙化1处"));
+	assert_non_null(strstr(ai.method, "Agatston 1990"));
+	assert_non_null(strstr(ai.method, "McCollough 2007"));
+	for (i = 0; i < ai.nlesions; i++) {
+		const struct ai_lesion *l = &ai.lesions[i];
+
+		assert_int_equal(l->id, (int)i + 1);
+		assert_true(l->box.x0 <= l->box.x1 && l->box.y0 <= l->box.y1);
+		assert_true(l->box.slice >= 0 && l->box.slice < v->nz);
+		assert_true(l->confidence >= 0.5 && l->confidence <= 1.0);
+		assert_true(l->findings[0] != '\0');
+		if (strcmp(l->type, "冠脉钙化灶") == 0)
+			kept++;
+	}
+	assert_int_equal((int)kept, 4);
+	assert_true(ai.nkeys >= 1);
+	ai_result_free(&ai);
+	cac_result_free(&r);
+	series_free(v);
+}
+
+/* A plaque whose ends fall inside slabs: within one slab of the exact. */
+static void
+test_unaligned(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct cac_result	 r;
+	const struct cac_lesion	*l;
+	char			 err[256];
+	double			 ag, vol, mass;
+
+	(void)state;
+	phantom_standard(&sp, 3.0, 120);
+	sp.plaques[1].z0 = 61.4;	/* LAD */
+	sp.plaques[1].length_mm = 10.3;
+	phantom_plaque_place(&sp.plaques[1]);
+	assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+	assert_int_equal(cac_score(cpu, v, NULL, NULL, &r, err, sizeof(err)),
+	    0);
+	assert_non_null(l = lesion_of(&r, &sp.plaques[1], 1));
+	assert_int_equal(l->artery, CAC_LAD);
+	analytic(&sp.plaques[1], r.calibration, sp.pixel_mm, 120, &ag, &vol,
+	    &mass);
+	/* Two end slabs partly filled: up to a slab's worth either way. */
+	near("LAD unaligned volume", l->volume_mm3, vol, 3.0 / 10.3 + TOL);
+	cac_result_free(&r);
+	series_free(v);
+}
+
+/* The first folder under dir that holds .dcm files. */
+static int
+find_dcm_dir(const char *dir, char *out, size_t sz)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 p[1024];
+	struct stat	 s;
+	int		 found = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".dcm") != NULL) {
+			found = 1;
+			break;
+		}
+	if (found) {
+		closedir(d);
+		(void)snprintf(out, sz, "%s", dir);
+		return 0;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (stat(p, &s) == 0 && S_ISDIR(s.st_mode) &&
+		    find_dcm_dir(p, out, sz) == 0) {
+			closedir(d);
+			return 0;
+		}
+	}
+	closedir(d);
+	return -1;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Draw a box's outline into an 8-bit image. */
+static void
+draw_box(unsigned char *g, int w, int h, int x0, int y0, int x1, int y1)
+{
+	int	 x, y;
+
+	for (x = x0; x <= x1; x++)
+		if (x >= 0 && x < w) {
+			if (y0 >= 0 && y0 < h) g[y0 * w + x] = 255;
+			if (y1 >= 0 && y1 < h) g[y1 * w + x] = 255;
+		}
+	for (y = y0; y <= y1; y++)
+		if (y >= 0 && y < h) {
+			if (x0 >= 0 && x0 < w) g[y * w + x0] = 255;
+			if (x1 >= 0 && x1 < w) g[y * w + x1] = 255;
+		}
+}
+
+/* LIDC-IDRI-0002: a non-gated chest CT.  It must run, find the heart in
+ * the middle of the chest, and give a plausible, finite result. */
+static void
+test_lidc(void **state)
+{
+	const char		*data = getenv("ZY_DATA");
+	char			 base[1024], dir[1024], err[512], path[2400];
+	char			**paths = NULL;
+	size_t			 n = 0, cap = 0, i;
+	DIR			*d;
+	struct dirent		*e;
+	struct series_volume	*v = NULL;
+	struct cac_result	 r;
+	struct ai_result	 ai;
+	const char		*o;
+	clock_t			 t0;
+
+	(void)state;
+	(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
+	    data != NULL && *data ? data : ZY_TOP_SRCDIR "/../shared/data");
+	if (find_dcm_dir(base, dir, sizeof(dir)) == -1) {
+		print_message("  %s not found: skipping the real-data test\n",
+		    base);
+		skip();
+	}
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".dcm") == NULL)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			assert_non_null(paths = realloc(paths,
+			    cap * sizeof(*paths)));
+		}
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		assert_non_null(paths[n++] = strdup(path));
+	}
+	closedir(d);
+	qsort(paths, n, sizeof(*paths), str_cmp);
+	if (series_load((const char *const *)paths, n, NULL, &v, err,
+	    sizeof(err)) == -1)
+		fail_msg("LIDC-IDRI-0002: %s", err);
+	t0 = clock();
+	if (cac_score(cpu, v, NULL, NULL, &r, err, sizeof(err)) == -1)
+		fail_msg("cac_score: %s", err);
+	print_message("  LIDC-IDRI-0002: %dx%dx%d, %.2fx%.2fx%.2f mm, %.0f kV,"
+	    " %.1f s: heart %s at %.0f,%.0f,%.0f, root %.0f,%.0f,%.0f;"
+	    " %zu regions, %zu kept, Agatston %.1f, volume %.1f mm3,"
+	    " mass %.1f mg\n", v->nx, v->ny, v->nz, v->spacing[0],
+	    v->spacing[1], v->spacing[2], r.kvp, (double)(clock() - t0) /
+	    CLOCKS_PER_SEC, r.heart_found ? "found" : "NOT found",
+	    r.heart_center[0], r.heart_center[1], r.heart_center[2],
+	    r.aortic_root[0], r.aortic_root[1], r.aortic_root[2],
+	    r.nlesions, r.nkept, r.total.agatston, r.total.volume_mm3,
+	    r.total.mass_mg);
+	for (i = 0; i < r.nlesions; i++)
+		print_message("    region %zu: %s %s, Agatston %.1f, %.1f mm3,"
+		    " peak %.0f HU, at %.0f,%.0f,%.0f (slice %d), fat %.2f\n",
+		    i + 1,
+		    cac_exclusion_names[r.lesions[i].excluded],
+		    r.lesions[i].excluded == CAC_KEPT ?
+		    cac_artery_names[r.lesions[i].artery] : "",
+		    r.lesions[i].agatston, r.lesions[i].volume_mm3,
+		    r.lesions[i].peak_hu, r.lesions[i].centroid[0],
+		    r.lesions[i].centroid[1], r.lesions[i].centroid[2],
+		    r.lesions[i].key_slice, r.lesions[i].fat);
+	assert_true(r.heart_found);
+	/* The heart lies in the chest's middle third, left of the
+	 * midline or near it, in front of the spine; the root above its
+	 * centre. */
+	assert_true(isfinite(r.total.agatston) && r.total.agatston >= 0.0);
+	assert_true(r.aortic_root[2] > r.heart_center[2]);
+	assert_true(fabs(r.heart_center[0] - (v->origin[0] +
+	    v->spacing[0] * v->nx / 2.0)) < 60.0);
+	ai_result_init(&ai);
+	assert_int_equal(cac_to_ai(&r, v, &ai), 0);
+	print_message("  影像表现: %s\n  影像结论: %s\n", ai.findings,
+	    ai.conclusion);
+	/* The pictures: the heart's middle slice, and the key slice of each
+	 * of the first lesions, with the boxes of the lesions on it. */
+	if ((o = out_dir()) != NULL) {
+		size_t	 pic;
+		double	 p[3];
+
+		for (i = 0; i < 3; i++)
+			p[i] = r.heart_center[i] - v->origin[i];
+		for (pic = 0; pic <= ai.nlesions && pic < 4; pic++) {
+			unsigned char	*g = NULL;
+			int		 w, h, z;
+			struct buf	 b;
+			FILE		*f;
+
+			z = pic > 0 ? ai.lesions[pic - 1].box.slice :
+			    (int)lround((p[0] * v->normal[0] + p[1] *
+			    v->normal[1] + p[2] * v->normal[2]) /
+			    v->spacing[2]);
+			if (z < 0 || z >= v->nz)
+				z = v->nz / 2;
+			assert_int_equal(preview_render(v, z, 40, 400, 0, &g,
+			    &w, &h, err, sizeof(err)), 0);
+			for (i = 0; i < ai.nlesions; i++)
+				if (ai.lesions[i].box.slice == z)
+					draw_box(g, w, h,
+					    ai.lesions[i].box.x0 - 3,
+					    ai.lesions[i].box.y0 - 3,
+					    ai.lesions[i].box.x1 + 3,
+					    ai.lesions[i].box.y1 + 3);
+			buf_init(&b, 64u << 20);
+			assert_int_equal(preview_png_encode(g, w, h, &b), 0);
+			(void)snprintf(path, sizeof(path),
+			    "%s/cac-lidc-0002-%zu.png", o, pic);
+			assert_non_null(f = fopen(path, "wb"));
+			assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+			assert_int_equal(fclose(f), 0);
+			print_message("  picture: %s (slice %d%s)\n", path, z,
+			    pic == 0 ? ", the heart's middle" : "");
+			buf_free(&b);
+			free(g);
+		}
+	}
+	ai_result_free(&ai);
+	cac_result_free(&r);
+	series_free(v);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_definitions),
+		cmocka_unit_test(test_thickness_3),
+		cmocka_unit_test(test_thickness_2_5),
+		cmocka_unit_test(test_thickness_1_25),
+		cmocka_unit_test(test_thickness_0_625),
+		cmocka_unit_test(test_kv),
+		cmocka_unit_test(test_noise),
+		cmocka_unit_test(test_zero),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_unaligned),
+		cmocka_unit_test(test_lidc),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
