@@ -245,6 +245,20 @@ v_grain(const char *s, size_t n)
 	return n == 0 || v_word(s, n, "|day|week|month|");
 }
 
+/* An AI result's revision: microseconds since the epoch. */
+static int
+v_stamp(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n < 1 || n > 20)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 static int
 v_match(const char *s, size_t n)
 {
@@ -308,6 +322,10 @@ static const struct {
 	{ "attachment",		v_id,		18 },	/* FIELD_ATTACHMENT */
 	{ "reader",		v_reader,	19 },	/* FIELD_READER */
 	{ "grain",		v_grain,	5 },	/* FIELD_GRAIN */
+	{ "job",		v_id,		18 },	/* FIELD_JOB */
+	{ "z",			v_uint,		9 },	/* FIELD_Z */
+	{ "lesion",		v_uint,		9 },	/* FIELD_LESION */
+	{ "stamp",		v_stamp,	20 },	/* FIELD_STAMP */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

@@ -77,6 +77,10 @@ enum field {
 	FIELD_ATTACHMENT,	/* an attachment id */
 	FIELD_READER,		/* 统计: an AI reader code */
 	FIELD_GRAIN,		/* 统计: day, week, month */
+	FIELD_JOB,		/* an AI job */
+	FIELD_Z,		/* AI viewer: slice of the volume, from 0 */
+	FIELD_LESION,		/* AI lesion number (repeated: ai.c) */
+	FIELD_STAMP,		/* AI result revision, microseconds */
 	FIELD__MAX
 };
 
@@ -118,6 +122,11 @@ enum page {
 	PAGE_REPORT_VIEW,	/* /report/view: 查看报告 */
 	PAGE_REPORT_PRINT,	/* /report/print: 打印 */
 	PAGE_STATS_EXPORT,	/* /stats/export: 导出Excel (stats.c) */
+	/* “粤医智影” AI results (ai.c). */
+	PAGE_AI_RESULT,		/* /ai/result: the result page */
+	PAGE_AI_SLICE,		/* /ai/slice: one slice as PNG */
+	PAGE_AI_UPLOAD,		/* /ai/upload: 上传影像结论 */
+	PAGE_AI_JOBS,		/* /ai/jobs: the AI row of 写报告, JSON */
 	PAGE__MAX
 };
 

@@ -80,5 +80,30 @@ void		 page_report_print(struct req *);
 /* 统计: stats.c */
 void		 page_stats(struct req *);
 void		 page_stats_export(struct req *);
+/* “粤医智影” AI results: ai.c */
+void		 page_ai_result(struct req *);
+void		 page_ai_slice(struct req *);
+void		 page_ai_upload(struct req *);
+void		 page_ai_jobs(struct req *);
+
+/* One card of the AI row of 写报告 (row 2 of 关联影像): a reader's job on
+ * a linked series, or why a series has none.  Strings live in the
+ * request's arena. */
+struct ai_card {
+	const char	*job;		/* ai_jobs.id, "" when none */
+	const char	*reader;	/* Chinese name of the reader */
+	const char	*series;	/* "序列 2 CHEST" */
+	const char	*state;		/* 排队, 分析中, 完成, 失败, ... */
+	const char	*cls;		/* queued, running, done, failed, nomatch */
+	const char	*note;		/* why, in Chinese; "" when nothing */
+	const char	*href;		/* the result page of a done job, or "" */
+};
+
+/*
+ * The AI cards of application id, in the order of its series, into *out
+ * (arena storage).  The caller has checked that the user may see the
+ * application.  Returns the number of cards, or -1 on database trouble.
+ */
+int		 ai_cards(struct req *, long long id, struct ai_card **out);
 
 #endif /* ZY_PAGES_H */

@@ -18,7 +18,6 @@
 
 #include "audit.h"
 #include "db.h"
-#include "matcher.h"
 #include "pages.h"
 #include "workflow.h"
 
@@ -324,49 +323,6 @@ report_versions(struct req *r, long long id, struct tdict *d)
 }
 
 /*
- * The reason of a job that did not complete, for the doctor: in Chinese,
- * with the daemon's own (English) words kept in brackets for support.
- */
-static const char *
-job_error_zh(struct req *r, const char *err)
-{
-	static const struct {
-		const char	*en, *zh;
-	} known[] = {
-		{ "reader not available in this build",
-		    "该AI应用尚未在本系统部署" },
-		{ "worker lost", "分析进程中断，已多次重试" },
-		{ "not in the store", "影像文件缺失" },
-	};
-	size_t	 i;
-
-	if (*err == '\0')
-		return NULL;
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strstr(err, known[i].en) != NULL)
-			return arena_printf(r->a, "%s（%s）", known[i].zh, err);
-	return arena_printf(r->a, "分析出错（%s）", err);
-}
-
-/* One card of the AI row. */
-static struct tdict *
-ai_card(struct tdict *d, const char *reader, const char *series,
-    const char *state, const char *cls, const char *note)
-{
-	struct tdict	*c;
-
-	if ((c = tdict_add(d, "ai")) == NULL)
-		return NULL;
-	(void)tdict_set(c, "reader", reader);
-	(void)tdict_set(c, "series_label", series);
-	(void)tdict_set(c, "job_state", state);
-	(void)tdict_set(c, "cls", cls);
-	(void)tdict_set(c, "note", note != NULL ? note : "");
-	(void)tdict_bool(c, "has_note", note != NULL && *note != '\0');
-	return c;
-}
-
-/*
  * 关联影像: row 1 the original series of the linked studies (list
  * "series"), row 2 the AI readers' jobs on them and, for a series that
  * fits no reader, why (list "ai").  Returns 0 or -1.
@@ -374,11 +330,12 @@ ai_card(struct tdict *d, const char *reader, const char *series,
 static int
 app_images(struct req *r, long long id, struct tdict *d)
 {
-	PGresult	*res, *jobs;
-	struct tdict	*s;
-	const char	*mod, *label, *st;
+	PGresult	*res;
+	struct tdict	*s, *c;
+	struct ai_card	*cards;
+	const char	*mod;
 	char		 sid[32];
-	int		 i, j, n;
+	int		 i, n;
 
 	(void)snprintf(sid, sizeof(sid), "%lld", id);
 	res = db_exec(r->db, "SELECT se.id, se.modality, se.description,"
@@ -388,8 +345,7 @@ app_images(struct req *r, long long id, struct tdict *d)
 	    " coalesce(trim_scale(round(se.kvp::numeric, 1))::text || ' kV',"
 	    "  '—'),"
 	    " CASE WHEN se.kernel = '' THEN '—' ELSE se.kernel END,"
-	    " coalesce(se.series_number::text, ''), se.match_summary,"
-	    " se.matched_at IS NOT NULL, se.body_part, st.study_date"
+	    " coalesce(se.series_number::text, '')"
 	    " FROM application_studies x JOIN studies st ON st.id = x.study_id"
 	    " JOIN series se ON se.study_id = st.id"
 	    " WHERE x.application_id = $1::bigint"
@@ -397,15 +353,6 @@ app_images(struct req *r, long long id, struct tdict *d)
 	    1, sid);
 	if (res == NULL)
 		return -1;
-	jobs = db_exec(r->db, "SELECT j.series_id, j.reader, j.state, j.error"
-	    " FROM ai_jobs j JOIN series se ON se.id = j.series_id"
-	    " JOIN application_studies x ON x.study_id = se.study_id"
-	    " WHERE x.application_id = $1::bigint ORDER BY j.series_id, j.id",
-	    1, sid);
-	if (jobs == NULL) {
-		PQclear(res);
-		return -1;
-	}
 	for (i = 0; i < PQntuples(res); i++) {
 		if ((s = tdict_add(d, "series")) == NULL)
 			break;
@@ -421,42 +368,25 @@ app_images(struct req *r, long long id, struct tdict *d)
 		(void)tdict_set(s, "number", db_val(res, i, 7));
 		(void)tdict_set(s, "window", strcmp(mod, "CT") == 0 ? "lung" :
 		    "auto");
-		label = arena_printf(r->a, "序列 %s %s", db_val(res, i, 7),
-		    db_val(res, i, 2));
-		n = 0;
-		for (j = 0; j < PQntuples(jobs); j++) {
-			if (strcmp(db_val(jobs, j, 0), db_val(res, i, 0)) != 0)
-				continue;
-			n++;
-			st = db_val(jobs, j, 2);
-			if (strcmp(st, "queued") == 0)
-				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
-				    label, "排队", "queued", NULL);
-			else if (strcmp(st, "running") == 0)
-				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
-				    label, "分析中", "running", NULL);
-			else if (strcmp(st, "done") == 0)
-				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
-				    label, "完成", "done", NULL);
-			else
-				/* failed: the reader refused the series;
-				 * dead: it could not be analysed. */
-				(void)ai_card(d, reader_name_zh(db_val(jobs, j, 1)),
-				    label, strcmp(st, "failed") == 0 ?
-				    "不适用" : "失败", "failed",
-				    job_error_zh(r, db_val(jobs, j, 3)));
-		}
-		if (n > 0)
-			continue;
-		if (*db_val(res, i, 8) != '\0')
-			(void)ai_card(d, "无适用的AI阅片算法", label, "不适用",
-			    "nomatch", db_val(res, i, 8));
-		else if (!db_bool(res, i, 9))
-			(void)ai_card(d, "AI阅片", label, "等待匹配", "queued",
-			    NULL);
 	}
-	PQclear(jobs);
 	PQclear(res);
+	/* Row 2: the AI readers' jobs (ai.c, which also answers the polls
+	 * of report.js for those still queued or running). */
+	if ((n = ai_cards(r, id, &cards)) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((c = tdict_add(d, "ai")) == NULL)
+			break;
+		(void)tdict_set(c, "job", cards[i].job);
+		(void)tdict_set(c, "reader", cards[i].reader);
+		(void)tdict_set(c, "series_label", cards[i].series);
+		(void)tdict_set(c, "job_state", cards[i].state);
+		(void)tdict_set(c, "cls", cards[i].cls);
+		(void)tdict_set(c, "note", cards[i].note);
+		(void)tdict_bool(c, "has_note", *cards[i].note != '\0');
+		(void)tdict_set(c, "href", cards[i].href);
+		(void)tdict_bool(c, "has_href", *cards[i].href != '\0');
+	}
 	return 0;
 }
 
@@ -591,6 +521,8 @@ page_report(struct req *r)
 	switch (res) {
 	case WF_OK:
 		report_editor(r, id, 200, NULL, NULL,
+		    kv_get(&r->query, "ai") != NULL ?
+		    "已将AI辅助阅片意见加入报告，请核对修改后再提交" :
 		    kv_get(&r->query, "saved") != NULL ? "报告已保存" : NULL);
 		break;
 	case WF_LOCKED:

@@ -95,6 +95,15 @@ const struct page_def pages[PAGE__MAX] = {
 	/* 统计: stats.c */
 	[PAGE_STATS_EXPORT] =	{ "/stats/export", R(STATS), M_GET, "导出Excel",
 				    0, page_stats_export },
+	/* “粤医智影” AI results: ai.c */
+	[PAGE_AI_RESULT] =	{ "/ai/result", R(DOCTOR), M_GET,
+				    "“粤医智影”辅助阅片", 0, page_ai_result },
+	[PAGE_AI_SLICE] =	{ "/ai/slice", R(DOCTOR), M_GET, "AI阅片影像",
+				    0, page_ai_slice },
+	[PAGE_AI_UPLOAD] =	{ "/ai/upload", R(DOCTOR), M_POST,
+				    "上传影像结论", 0, page_ai_upload },
+	[PAGE_AI_JOBS] =	{ "/ai/jobs", R(DOCTOR), M_GET, "AI阅片任务",
+				    0, page_ai_jobs },
 };
 
 static int

@@ -1,0 +1,1266 @@
+/*
+ * ai.c - the “粤医智影” pages of the AI results (AI辅助功能页面), reached
+ * from the AI row of 写报告: one reader's result on one series, with the
+ * slices of the volume it was computed on and the lesion boxes over them,
+ * the lesion table, the summary figures and the generated text; and
+ * 上传影像结论, which takes that text into the report draft through the
+ * workflow library, as the 保存 of 写报告 does.
+ *
+ * Access: a job is shown only together with an application the user's
+ * institution may see (application_visible(), as on 写报告) whose linked
+ * studies hold the job's series; /ai/slice follows the rule of
+ * /series/preview.  Anything else answers 404, so that ids reveal nothing.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+#include "matcher.h"
+#include "pages.h"
+#include "preview.h"
+#include "series.h"
+#include "store.h"
+#include "workflow.h"
+
+#define MSG_DB		"系统暂时不可用，请稍后重试"
+#define MSG_INTERNAL	"系统内部错误"
+#define MSG_NO_RESULT	"AI阅片结果不存在或无权查看"
+#define AI_DISCLAIMER	"人工智能辅助阅片结果仅供参考，不得直接用于诊疗。"
+#define AI_SLICE_EDGE	1024	/* longest edge of a served slice, pixels */
+#define AI_MAX_COLS	16	/* measurement columns of the lesion table */
+#define FINDINGS_MAX	20000	/* characters: the editor's limits */
+#define CONCLUSION_MAX	5000
+
+/* The window a reader's slices open in, when no key image says. */
+static const enum window_preset reader_window[READER__MAX] = {
+	[READER_CT_LUNG_NODULE] =	WINDOW_LUNG,
+	[READER_CT_PNEUMONIA] =		WINDOW_LUNG,
+	[READER_CT_RIB_FRACTURE] =	WINDOW_BONE,
+	[READER_DR_TUBERCULOSIS] =	WINDOW_AUTO,
+	[READER_DR_LIMB_FRACTURE] =	WINDOW_AUTO,
+	[READER_CT_BONE_DENSITY] =	WINDOW_BONE,
+	[READER_CT_CORONARY_CALCIUM] =	WINDOW_MEDIASTINUM,
+};
+
+/* The window buttons of a CT, in the order the manual names them. */
+static const enum window_preset ct_windows[] = {
+	WINDOW_MEDIASTINUM, WINDOW_LUNG, WINDOW_BONE, WINDOW_AUTO,
+};
+
+/* An application as the pages of this file need it. */
+struct ai_app {
+	long long	 id;
+	int		 state;		/* enum app_state, or -1 */
+	enum app_mode	 mode;
+	long long	 locked_by;
+	long long	 applicant_inst, target_inst, assist_inst;
+	const char	*diag_no, *patient_name, *patient_sex, *patient_age;
+	const char	*holder;	/* who holds the lock, or "" */
+};
+
+/* A job with its result, when there is one. */
+struct ai_job {
+	long long	 id;
+	long long	 result;	/* ai_results.id, 0: none */
+	const char	*state, *reader, *error;
+	const char	*label, *modality;
+	const char	*summary, *key_images;	/* JSON text */
+	const char	*findings, *conclusion, *method, *finished_at;
+	const char	*stamp;		/* the result's revision */
+	int		 n;		/* slices of the result's volume */
+	int		 nx, ny;	/* its size in voxels */
+};
+
+struct ai_lesion {
+	int		 idx, slice, x0, y0, x1, y1;
+	double		 confidence;
+	const char	*type, *location, *findings, *conclusion;
+	json_t		*meas;		/* [{name, value, unit}] or NULL */
+};
+
+/* The lesions the doctor checked, as posted. */
+struct ai_pick {
+	int		 posted;	/* 0: a GET, everything checked */
+	int		*idx;
+	size_t		 n;
+};
+
+static long long
+field_id(const struct req *r, enum field f)
+{
+	const char	*s;
+	long long	 v;
+
+	if ((s = http_field(r, f)) == NULL || *s == '\0')
+		return 0;
+	v = strtoll(s, NULL, 10);
+	return v > 0 ? v : 0;
+}
+
+static const char *
+sex_zh(const char *s)
+{
+	if (strcmp(s, "M") == 0)
+		return "男";
+	if (strcmp(s, "F") == 0)
+		return "女";
+	return "其他";
+}
+
+/* "序列 2 CHEST", or "序列 2" without a description (arena). */
+static const char *
+series_label(struct req *r, const char *number, const char *description)
+{
+	if (text_blank(description))
+		return arena_printf(r->a, "序列 %s", number);
+	return arena_printf(r->a, "序列 %s %s", number, description);
+}
+
+/* Whether the user's institution is one that reads the application. */
+static int
+ai_is_reader(const struct req *r, const struct ai_app *ap)
+{
+	long long	 inst = r->sess.acct.institution_id;
+
+	if (!(r->sess.acct.roles & ROLE_BIT(ROLE_DOCTOR)))
+		return 0;
+	if (ap->mode == MODE_SELF && ap->applicant_inst == inst)
+		return 1;
+	if (ap->mode == MODE_SUPERIOR && ap->target_inst == inst)
+		return 1;
+	return ap->assist_inst != 0 && ap->assist_inst == inst;
+}
+
+/*
+ * Application id as the user's institution sees it.  Returns 1, 0 when
+ * there is no such application for this user, or -1 on database trouble.
+ */
+static int
+ai_app_load(struct req *r, long long id, struct ai_app *ap)
+{
+	PGresult	*res;
+	char		 sid[32], inst[32];
+
+	memset(ap, 0, sizeof(*ap));
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(inst, sizeof(inst), "%lld", r->sess.acct.institution_id);
+	res = db_exec(r->db, "SELECT a.id, a.state, a.mode,"
+	    " coalesce(a.locked_by, 0), a.applicant_institution_id,"
+	    " coalesce(a.target_institution_id, 0),"
+	    " CASE WHEN a.assist THEN a.assist_institution_id ELSE 0 END,"
+	    " a.diag_no, a.patient_name, a.patient_sex, a.patient_age,"
+	    " coalesce(u.display_name, '')"
+	    " FROM applications a LEFT JOIN users u ON u.id = a.locked_by"
+	    " WHERE a.id = $1::bigint AND application_visible(a, $2::bigint)",
+	    2, sid, inst);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 0;
+	}
+	ap->id = db_ll(res, 0, 0);
+	ap->state = wf_state_parse(db_val(res, 0, 1));
+	ap->mode = strcmp(db_val(res, 0, 2), "superior") == 0 ?
+	    MODE_SUPERIOR : MODE_SELF;
+	ap->locked_by = db_ll(res, 0, 3);
+	ap->applicant_inst = db_ll(res, 0, 4);
+	ap->target_inst = db_ll(res, 0, 5);
+	ap->assist_inst = db_ll(res, 0, 6);
+	ap->diag_no = arena_strdup(r->a, db_val(res, 0, 7));
+	ap->patient_name = arena_strdup(r->a, db_val(res, 0, 8));
+	ap->patient_sex = sex_zh(db_val(res, 0, 9));
+	ap->patient_age = arena_strdup(r->a, db_val(res, 0, 10));
+	ap->holder = arena_strdup(r->a, db_val(res, 0, 11));
+	PQclear(res);
+	if (ap->diag_no == NULL || ap->patient_name == NULL ||
+	    ap->patient_age == NULL || ap->holder == NULL)
+		return -1;
+	return 1;
+}
+
+/*
+ * Job `job` with its result, when its series belongs to a study linked to
+ * application app (whose visibility the caller has checked).  Returns 1,
+ * 0 when there is no such job of that application, or -1.
+ */
+static int
+ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
+{
+	PGresult	*res;
+	const char	**s[] = { &jb->state, &jb->reader, &jb->error,
+			    &jb->modality, &jb->summary, &jb->key_images,
+			    &jb->findings, &jb->conclusion, &jb->method,
+			    &jb->finished_at, &jb->stamp };
+	const int	 col[] = { 1, 2, 3, 6, 8, 9, 10, 11, 12, 16, 17 };
+	char		 sapp[32], sjob[32];
+	size_t		 i;
+
+	memset(jb, 0, sizeof(*jb));
+	(void)snprintf(sapp, sizeof(sapp), "%lld", app);
+	(void)snprintf(sjob, sizeof(sjob), "%lld", job);
+	res = db_exec(r->db, "SELECT j.id, j.state, j.reader, j.error,"
+	    " coalesce(se.series_number::text, ''), se.description,"
+	    " se.modality, coalesce(res.id, 0),"
+	    " coalesce(res.summary::text, '[]'),"
+	    " coalesce(res.key_images::text, '[]'),"
+	    " coalesce(res.findings_text, ''),"
+	    " coalesce(res.conclusion_text, ''), coalesce(res.method, ''),"
+	    " coalesce(cardinality(res.slice_uids), 0),"
+	    " coalesce(nullif(res.nx, 0), se.cols, 0),"
+	    " coalesce(nullif(res.ny, 0), se.rows, 0),"
+	    " coalesce(to_char(CASE WHEN j.state = 'done'"
+	    "  THEN coalesce(j.finished_at, res.updated_at)"
+	    "  WHEN j.state IN ('failed', 'dead') THEN j.finished_at END,"
+	    "  'YYYY-MM-DD HH24:MI'), ''),"
+	    " coalesce((extract(epoch FROM res.updated_at) * 1000000)"
+	    "  ::bigint::text, '0')"
+	    " FROM ai_jobs j JOIN series se ON se.id = j.series_id"
+	    " LEFT JOIN ai_results res ON res.job_id = j.id"
+	    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
+	    "  FROM application_studies x WHERE x.application_id = $2::bigint"
+	    "  AND x.study_id = se.study_id)", 2, sjob, sapp);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 0;
+	}
+	jb->id = db_ll(res, 0, 0);
+	jb->result = db_ll(res, 0, 7);
+	jb->n = (int)db_ll(res, 0, 13);
+	jb->nx = (int)db_ll(res, 0, 14);
+	jb->ny = (int)db_ll(res, 0, 15);
+	jb->label = series_label(r, db_val(res, 0, 4), db_val(res, 0, 5));
+	for (i = 0; i < sizeof(col) / sizeof(col[0]); i++)
+		if ((*s[i] = arena_strdup(r->a, db_val(res, 0, col[i]))) == NULL)
+			jb->label = NULL;
+	PQclear(res);
+	return jb->label != NULL ? 1 : -1;
+}
+
+static void
+ai_lesions_free(struct ai_lesion *l, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		json_decref(l[i].meas);
+}
+
+/*
+ * The lesions of result, by number, into *out (arena; the caller calls
+ * ai_lesions_free()).  Returns their number, or -1.
+ */
+static int
+ai_lesions_load(struct req *r, long long result, struct ai_lesion **out)
+{
+	PGresult		*res;
+	struct ai_lesion	*l;
+	char			 sid[32];
+	int			 i, n;
+
+	*out = NULL;
+	(void)snprintf(sid, sizeof(sid), "%lld", result);
+	res = db_exec(r->db, "SELECT idx, slice, x0, y0, x1, y1, confidence,"
+	    " type, location, findings_text, conclusion_text,"
+	    " measurements::text FROM ai_lesions"
+	    " WHERE result_id = $1::bigint ORDER BY idx", 1, sid);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	if ((l = arena_calloc(r->a, (size_t)n + 1, sizeof(*l))) == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		l[i].idx = (int)db_ll(res, i, 0);
+		l[i].slice = (int)db_ll(res, i, 1);
+		l[i].x0 = (int)db_ll(res, i, 2);
+		l[i].y0 = (int)db_ll(res, i, 3);
+		l[i].x1 = (int)db_ll(res, i, 4);
+		l[i].y1 = (int)db_ll(res, i, 5);
+		l[i].confidence = strtod(db_val(res, i, 6), NULL);
+		l[i].type = arena_strdup(r->a, db_val(res, i, 7));
+		l[i].location = arena_strdup(r->a, db_val(res, i, 8));
+		l[i].findings = arena_strdup(r->a, db_val(res, i, 9));
+		l[i].conclusion = arena_strdup(r->a, db_val(res, i, 10));
+		l[i].meas = json_loads(db_val(res, i, 11), 0, NULL);
+		if (l[i].meas != NULL && !json_is_array(l[i].meas)) {
+			json_decref(l[i].meas);
+			l[i].meas = NULL;
+		}
+		if (l[i].type == NULL || l[i].location == NULL ||
+		    l[i].findings == NULL || l[i].conclusion == NULL) {
+			ai_lesions_free(l, i + 1);
+			PQclear(res);
+			return -1;
+		}
+	}
+	PQclear(res);
+	*out = l;
+	return n;
+}
+
+/* A JSON value as shown in a cell: numbers without noise, strings as
+ * they are, "—" for anything else. */
+static const char *
+json_text(struct req *r, const json_t *v)
+{
+	if (json_is_integer(v))
+		return arena_printf(r->a, "%lld", (long long)json_integer_value(v));
+	if (json_is_real(v))
+		return arena_printf(r->a, "%.6g", json_real_value(v));
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_true(v))
+		return "是";
+	if (json_is_false(v))
+		return "否";
+	return "—";
+}
+
+/* A member of a JSON object as text, or "" when it is absent. */
+static const char *
+json_member(struct req *r, const json_t *o, const char *key)
+{
+	const json_t	*v;
+
+	if ((v = json_object_get(o, key)) == NULL || json_is_null(v))
+		return "";
+	return json_text(r, v);
+}
+
+/* A UTF-8 string's length in characters. */
+static size_t
+u8len(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* How a job's state reads on 写报告 and here: the word, a CSS class and,
+ * when it did not complete, why. */
+static const char *
+job_error_zh(struct req *r, const char *err)
+{
+	static const struct {
+		const char	*en, *zh;
+	} known[] = {
+		{ "reader not available in this build",
+		    "该AI应用尚未在本系统部署" },
+		{ "worker lost", "分析进程中断，已多次重试" },
+		{ "not in the store", "影像文件缺失" },
+	};
+	size_t	 i;
+
+	if (*err == '\0')
+		return "";
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strstr(err, known[i].en) != NULL)
+			return arena_printf(r->a, "%s（%s）", known[i].zh, err);
+	return arena_printf(r->a, "分析出错（%s）", err);
+}
+
+static void
+job_state_zh(struct req *r, const char *state, const char *error,
+    const char **zh, const char **cls, const char **note)
+{
+	*note = "";
+	if (strcmp(state, "queued") == 0) {
+		*zh = "排队";
+		*cls = "queued";
+	} else if (strcmp(state, "running") == 0) {
+		*zh = "分析中";
+		*cls = "running";
+	} else if (strcmp(state, "done") == 0) {
+		*zh = "完成";
+		*cls = "done";
+	} else {
+		/* failed: the reader refused the series; dead: it could
+		 * not be analysed. */
+		*zh = strcmp(state, "failed") == 0 ? "不适用" : "失败";
+		*cls = "failed";
+		*note = job_error_zh(r, error);
+	}
+}
+
+int
+ai_cards(struct req *r, long long id, struct ai_card **out)
+{
+	PGresult	*res;
+	struct ai_card	*c;
+	const char	*label;
+	char		 sid[32];
+	int		 i, n, k = 0;
+
+	*out = NULL;
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	res = db_exec(r->db, "SELECT se.id, coalesce(se.series_number::text,"
+	    " ''), se.description, se.match_summary, se.matched_at IS NOT NULL,"
+	    " coalesce(j.id::text, ''), coalesce(j.reader, ''),"
+	    " coalesce(j.state, ''), coalesce(j.error, '')"
+	    " FROM application_studies x JOIN studies st ON st.id = x.study_id"
+	    " JOIN series se ON se.study_id = st.id"
+	    " LEFT JOIN ai_jobs j ON j.series_id = se.id"
+	    " WHERE x.application_id = $1::bigint"
+	    " ORDER BY st.study_date, st.id, se.series_number NULLS LAST, se.id,"
+	    " j.id", 1, sid);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	if ((c = arena_calloc(r->a, (size_t)n + 1, sizeof(*c))) == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		label = series_label(r, db_val(res, i, 1), db_val(res, i, 2));
+		c[k].job = "";
+		c[k].series = label != NULL ? label : "";
+		c[k].note = "";
+		c[k].href = "";
+		if (*db_val(res, i, 5) != '\0') {
+			c[k].job = arena_strdup(r->a, db_val(res, i, 5));
+			c[k].reader = arena_strdup(r->a,
+			    reader_name_zh(db_val(res, i, 6)));
+			job_state_zh(r, db_val(res, i, 7), db_val(res, i, 8),
+			    &c[k].state, &c[k].cls, &c[k].note);
+			if (strcmp(db_val(res, i, 7), "done") == 0)
+				c[k].href = arena_printf(r->a,
+				    "/ai/result?id=%lld&job=%s", id,
+				    db_val(res, i, 5));
+		} else if (*db_val(res, i, 3) != '\0') {
+			c[k].reader = "无适用的AI阅片算法";
+			c[k].state = "不适用";
+			c[k].cls = "nomatch";
+			c[k].note = arena_strdup(r->a, db_val(res, i, 3));
+		} else if (!db_bool(res, i, 4)) {
+			c[k].reader = "AI阅片";
+			c[k].state = "等待匹配";
+			c[k].cls = "queued";
+		} else
+			continue;
+		if (c[k].job == NULL || c[k].reader == NULL ||
+		    c[k].note == NULL || c[k].href == NULL) {
+			PQclear(res);
+			return -1;
+		}
+		k++;
+	}
+	PQclear(res);
+	*out = c;
+	return k;
+}
+
+/*
+ * GET /ai/jobs?id=N: the AI row of 写报告 as JSON, {"cards": [{job,
+ * reader, series, state, cls, note, href}]}, for report.js to follow
+ * queued and running jobs.  404 for an application the user may not see.
+ */
+void
+page_ai_jobs(struct req *r)
+{
+	struct ai_app	 ap;
+	struct ai_card	*c;
+	json_t		*o, *a, *x;
+	char		*s;
+	long long	 id;
+	int		 i, n;
+
+	if ((id = field_id(r, FIELD_ID)) == 0 ||
+	    (n = ai_app_load(r, id, &ap)) == 0) {
+		(void)http_open(r, 404, "application/json; charset=utf-8");
+		(void)http_puts(r, "{\"cards\":[]}");
+		return;
+	}
+	if (n < 0 || (n = ai_cards(r, id, &c)) < 0) {
+		(void)http_open(r, 503, "application/json; charset=utf-8");
+		(void)http_puts(r, "{\"cards\":[]}");
+		return;
+	}
+	o = json_object();
+	a = json_array();
+	for (i = 0; i < n && a != NULL; i++) {
+		x = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		    "job", c[i].job, "reader", c[i].reader, "series",
+		    c[i].series, "state", c[i].state, "cls", c[i].cls, "note",
+		    c[i].note, "href", c[i].href);
+		if (x == NULL || json_array_append_new(a, x) == -1) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	s = NULL;
+	if (o != NULL && a != NULL && json_object_set_new(o, "cards", a) == 0)
+		s = json_dumps(o, JSON_COMPACT);
+	else
+		json_decref(a);
+	json_decref(o);
+	if (s == NULL) {
+		(void)http_open(r, 500, "application/json; charset=utf-8");
+		(void)http_puts(r, "{\"cards\":[]}");
+		return;
+	}
+	(void)http_open(r, 200, "application/json; charset=utf-8");
+	(void)http_puts(r, s);
+	free(s);
+}
+
+/* The window preset nearest to a key image's window (center, width). */
+static enum window_preset
+window_nearest(double c, double w)
+{
+	enum window_preset	 best = WINDOW_AUTO;
+	double			 d, bd = INFINITY;
+	int			 i;
+
+	for (i = 0; i < WINDOW__MAX; i++) {
+		if (i == WINDOW_AUTO)
+			continue;
+		d = fabs(c - preview_windows[i].center) +
+		    fabs(w - preview_windows[i].width) / 2;
+		if (d < bd) {
+			bd = d;
+			best = (enum window_preset)i;
+		}
+	}
+	return best;
+}
+
+static const char *
+ai_href(struct req *r, long long id, long long job, int z, int w)
+{
+	return arena_printf(r->a, "/ai/result?id=%lld&job=%lld&z=%d&window=%s",
+	    id, job, z, preview_windows[w].name);
+}
+
+/* Percent of n, for the boxes over the slice. */
+static const char *
+pct(struct req *r, double v, int n)
+{
+	return arena_printf(r->a, "%.4f", n > 0 ? 100.0 * v / n : 0.0);
+}
+
+static int
+picked(const struct ai_pick *p, int idx)
+{
+	size_t	 i;
+
+	if (p == NULL || !p->posted)
+		return 1;
+	for (i = 0; i < p->n; i++)
+		if (p->idx[i] == idx)
+			return 1;
+	return 0;
+}
+
+/* The first key image within the volume: its slice into *key (or -1)
+ * and the window preset nearest to its window into *kw (or -1). */
+static void
+ai_key_pick(const struct ai_job *jb, int *key, int *kw)
+{
+	json_t		*a, *o, *s, *c, *w;
+	size_t		 i;
+
+	*key = -1;
+	*kw = -1;
+	if ((a = json_loads(jb->key_images, 0, NULL)) == NULL)
+		return;
+	json_array_foreach(a, i, o) {
+		if (!json_is_integer(s = json_object_get(o, "slice")) ||
+		    json_integer_value(s) < 0 ||
+		    json_integer_value(s) >= jb->n)
+			continue;
+		*key = (int)json_integer_value(s);
+		c = json_object_get(o, "window_center");
+		w = json_object_get(o, "window_width");
+		if (json_is_number(c) && json_is_number(w))
+			*kw = window_nearest(json_number_value(c),
+			    json_number_value(w));
+		break;
+	}
+	json_decref(a);
+}
+
+/* The summary figures and the 关键影像 of a result into d, the links to
+ * the key images in window w. */
+static void
+ai_figures(struct req *r, struct tdict *d, const struct ai_job *jb,
+    long long id, int w)
+{
+	struct tdict	*x;
+	json_t		*a, *o, *s;
+	size_t		 i;
+	int		 z;
+
+	if ((a = json_loads(jb->summary, 0, NULL)) != NULL)
+		json_array_foreach(a, i, o) {
+			if (!json_is_object(o) ||
+			    (x = tdict_add(d, "summary")) == NULL)
+				continue;
+			(void)tdict_set(x, "name", json_member(r, o, "name"));
+			(void)tdict_set(x, "value", json_member(r, o, "value"));
+			(void)tdict_set(x, "unit", json_member(r, o, "unit"));
+			(void)tdict_bool(d, "has_summary", 1);
+		}
+	json_decref(a);
+	if ((a = json_loads(jb->key_images, 0, NULL)) != NULL)
+		json_array_foreach(a, i, o) {
+			if (!json_is_integer(s = json_object_get(o, "slice")) ||
+			    json_integer_value(s) < 0 ||
+			    json_integer_value(s) >= jb->n ||
+			    (x = tdict_add(d, "keys")) == NULL)
+				continue;
+			z = (int)json_integer_value(s);
+			(void)tdict_setf(x, "slice", "%d", z);
+			(void)tdict_setf(x, "k", "%d", z + 1);
+			(void)tdict_set(x, "caption", json_member(r, o,
+			    "caption"));
+			(void)tdict_set(x, "goto", ai_href(r, id, jb->id, z, w));
+			(void)tdict_bool(d, "has_keys", 1);
+		}
+	json_decref(a);
+}
+
+/*
+ * The lesion table: the union of the measurement names, in order of first
+ * appearance, makes the columns (at most AI_MAX_COLS).  Also the boxes
+ * of the viewer.
+ */
+static void
+ai_lesion_rows(struct req *r, struct tdict *d, long long id,
+    const struct ai_job *jb, const struct ai_lesion *l, int n, int z, int w,
+    const struct ai_pick *p)
+{
+	struct tdict	*x, *c;
+	const char	*cols[AI_MAX_COLS];
+	const json_t	*o, *v;
+	size_t		 i, k, nc = 0;
+	int		 j;
+
+	for (j = 0; j < n; j++)
+		json_array_foreach(l[j].meas, i, o) {
+			const char *name = json_string_value(
+			    json_object_get(o, "name"));
+
+			if (name == NULL || nc == AI_MAX_COLS)
+				continue;
+			for (k = 0; k < nc; k++)
+				if (strcmp(cols[k], name) == 0)
+					break;
+			if (k == nc)
+				cols[nc++] = name;
+		}
+	for (k = 0; k < nc; k++)
+		if ((x = tdict_add(d, "mcols")) != NULL)
+			(void)tdict_set(x, "name", cols[k]);
+	for (j = 0; j < n; j++) {
+		if ((x = tdict_add(d, "lesions")) == NULL)
+			break;
+		(void)tdict_setf(x, "idx", "%d", l[j].idx);
+		(void)tdict_set(x, "type", l[j].type);
+		(void)tdict_set(x, "location", l[j].location);
+		(void)tdict_setf(x, "slice", "%d", l[j].slice);
+		(void)tdict_setf(x, "k", "%d", l[j].slice + 1);
+		(void)tdict_setf(x, "confidence", "%.6f", l[j].confidence);
+		(void)tdict_setf(x, "confidence_pct", "%.1f%%",
+		    100.0 * l[j].confidence);
+		(void)tdict_set(x, "goto", ai_href(r, id, jb->id,
+		    l[j].slice >= 0 && l[j].slice < jb->n ? l[j].slice : z, w));
+		(void)tdict_bool(x, "checked", picked(p, l[j].idx));
+		(void)tdict_bool(x, "here", l[j].slice == z);
+		for (k = 0; k < nc; k++) {
+			if ((c = tdict_add(x, "cells")) == NULL)
+				break;
+			(void)tdict_set(c, "text", "—");
+			(void)tdict_set(c, "sort", "");
+			json_array_foreach(l[j].meas, i, o) {
+				const char *name = json_string_value(
+				    json_object_get(o, "name"));
+				const char *unit = json_string_value(
+				    json_object_get(o, "unit"));
+
+				if (name == NULL || strcmp(name, cols[k]) != 0)
+					continue;
+				v = json_object_get(o, "value");
+				(void)tdict_set(c, "text", unit != NULL &&
+				    *unit != '\0' ? arena_printf(r->a, "%s %s",
+				    json_text(r, v), unit) : json_text(r, v));
+				(void)tdict_set(c, "sort", json_is_number(v) ?
+				    arena_printf(r->a, "%.15g",
+				    json_number_value(v)) : json_text(r, v));
+				break;
+			}
+		}
+		/* The box, clamped to the image. */
+		if (jb->nx <= 0 || jb->ny <= 0 || l[j].slice < 0 ||
+		    l[j].slice >= jb->n || (c = tdict_add(d, "boxes")) == NULL)
+			continue;
+		(void)tdict_setf(c, "idx", "%d", l[j].idx);
+		(void)tdict_setf(c, "slice", "%d", l[j].slice);
+		(void)tdict_bool(c, "here", l[j].slice == z);
+		(void)tdict_set(c, "x", pct(r, l[j].x0 < 0 ? 0 : l[j].x0,
+		    jb->nx));
+		(void)tdict_set(c, "y", pct(r, l[j].y0 < 0 ? 0 : l[j].y0,
+		    jb->ny));
+		(void)tdict_set(c, "w", pct(r, (l[j].x1 >= jb->nx ? jb->nx - 1 :
+		    l[j].x1) - (l[j].x0 < 0 ? 0 : l[j].x0) + 1, jb->nx));
+		(void)tdict_set(c, "h", pct(r, (l[j].y1 >= jb->ny ? jb->ny - 1 :
+		    l[j].y1) - (l[j].y0 < 0 ? 0 : l[j].y0) + 1, jb->ny));
+	}
+	(void)tdict_setf(d, "nlesions", "%d", n);
+	(void)tdict_bool(d, "has_lesions", n > 0);
+}
+
+static void
+ai_assets(struct tdict *d)
+{
+	struct tdict	*x;
+
+	if ((x = tdict_add(d, "styles")) != NULL)
+		(void)tdict_set(x, "href", "/static/report.css");
+	if ((x = tdict_add(d, "styles")) != NULL)
+		(void)tdict_set(x, "href", "/static/ai.css");
+	if ((x = tdict_add(d, "scripts")) != NULL)
+		(void)tdict_set(x, "src", "/static/ai.js");
+}
+
+/* The slice and window asked for, or those the result suggests. */
+static void
+ai_view_pick(const struct req *r, const struct ai_job *jb,
+    const struct ai_lesion *l, int nl, int key, int kw, int *z, int *w)
+{
+	const char	*s;
+	int		 rd;
+
+	*z = -1;
+	if ((s = http_field(r, FIELD_Z)) != NULL)
+		*z = atoi(s);
+	if (*z < 0 || *z >= jb->n)
+		*z = key >= 0 ? key : nl > 0 && l[0].slice >= 0 &&
+		    l[0].slice < jb->n ? l[0].slice : jb->n / 2;
+	s = http_field(r, FIELD_WINDOW);
+	*w = s != NULL && *s != '\0' ? preview_window_parse(s) : -1;
+	if (*w >= 0 && (strcmp(jb->modality, "CT") == 0 || *w == WINDOW_AUTO))
+		return;
+	if (strcmp(jb->modality, "CT") != 0)
+		*w = WINDOW_AUTO;
+	else if (kw >= 0)
+		*w = kw;
+	else
+		*w = (rd = reader_lookup(jb->reader)) >= 0 ?
+		    (int)reader_window[rd] : WINDOW_AUTO;
+}
+
+/*
+ * The result page of job of application id, answered with status; error
+ * (may be NULL) is shown at the top; p holds the lesions checked when the
+ * page is shown again after a refused 上传影像结论.
+ */
+static void
+ai_page(struct req *r, long long id, long long job, int status,
+    const char *error, const struct ai_pick *p)
+{
+	struct tdict		*d, *x;
+	struct ai_app		 ap;
+	struct ai_job		 jb;
+	struct ai_lesion	*l = NULL;
+	PGresult		*res;
+	const char		*zh, *cls, *note;
+	char			 sid[32];
+	size_t			 i;
+	int			 rc, nl = 0, z, w, key, kw, iw, ih, e, done;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if ((rc = ai_app_load(r, id, &ap)) == 1)
+		rc = ai_job_load(r, id, job, &jb);
+	if (rc <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
+		    MSG_DB);
+		return;
+	}
+	(void)tdict_setf(d, "id", "%lld", id);
+	(void)tdict_setf(d, "job", "%lld", job);
+	(void)tdict_set(d, "diag_no", ap.diag_no);
+	(void)tdict_set(d, "patient_name", ap.patient_name);
+	(void)tdict_set(d, "patient_sex", ap.patient_sex);
+	(void)tdict_set(d, "patient_age", ap.patient_age);
+	(void)tdict_set(d, "reader", reader_name_zh(jb.reader));
+	(void)tdict_set(d, "series_label", jb.label);
+	job_state_zh(r, jb.state, jb.error, &zh, &cls, &note);
+	(void)tdict_set(d, "job_state", zh);
+	(void)tdict_set(d, "cls", cls);
+	(void)tdict_set(d, "note", note);
+	(void)tdict_bool(d, "has_note", *note != '\0');
+	done = strcmp(jb.state, "done") == 0 && jb.result != 0;
+	(void)tdict_set(d, "finished_at", jb.finished_at);
+	(void)tdict_bool(d, "has_finished", *jb.finished_at != '\0');
+	(void)tdict_set(d, "finished_label", done ? "完成时间" : "结束时间");
+	/* A result left from an earlier run is not this job's. */
+	(void)tdict_set(d, "method", jb.method);
+	(void)tdict_bool(d, "has_method", done && *jb.method != '\0');
+	(void)tdict_set(d, "disclaimer", AI_DISCLAIMER);
+	(void)tdict_set(d, "error", error != NULL ? error : "");
+	(void)tdict_bool(d, "has_error", error != NULL);
+	ai_assets(d);
+	if (!done) {
+		(void)tdict_bool(d, "has_result", 0);
+		(void)tdict_bool(d, "pending", strcmp(jb.state, "queued") == 0 ||
+		    strcmp(jb.state, "running") == 0);
+		page_render(r, status, "ai_result.html", d);
+		return;
+	}
+	(void)tdict_bool(d, "has_result", 1);
+	if ((nl = ai_lesions_load(r, jb.result, &l)) < 0) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	ai_key_pick(&jb, &key, &kw);
+	ai_view_pick(r, &jb, l, nl, key, kw, &z, &w);
+	ai_figures(r, d, &jb, id, w);
+	(void)tdict_setf(d, "z", "%d", z);
+	(void)tdict_setf(d, "k", "%d", z + 1);
+	(void)tdict_setf(d, "n", "%d", jb.n);
+	(void)tdict_setf(d, "last", "%d", jb.n > 0 ? jb.n - 1 : 0);
+	(void)tdict_set(d, "window", preview_windows[w].name);
+	(void)tdict_bool(d, "has_slices", jb.n > 0);
+	(void)tdict_set(d, "img_src", arena_printf(r->a,
+	    "/ai/slice?job=%lld&z=%d&window=%s", job, z,
+	    preview_windows[w].name));
+	/* The box the image takes: its size as served, so that the page
+	 * does not move when it arrives. */
+	iw = jb.nx > 0 ? jb.nx : 512;
+	ih = jb.ny > 0 ? jb.ny : 512;
+	e = iw > ih ? iw : ih;
+	if (e > AI_SLICE_EDGE) {
+		iw = (int)lround((double)iw * AI_SLICE_EDGE / e);
+		ih = (int)lround((double)ih * AI_SLICE_EDGE / e);
+	}
+	(void)tdict_setf(d, "img_w", "%d", iw < 1 ? 1 : iw);
+	(void)tdict_setf(d, "img_h", "%d", ih < 1 ? 1 : ih);
+	(void)tdict_set(d, "prev_href", ai_href(r, id, job, z > 0 ? z - 1 : 0,
+	    w));
+	(void)tdict_set(d, "next_href", ai_href(r, id, job,
+	    z + 1 < jb.n ? z + 1 : z, w));
+	(void)tdict_bool(d, "at_first", z <= 0);
+	(void)tdict_bool(d, "at_last", z + 1 >= jb.n);
+	for (i = 0; i < sizeof(ct_windows) / sizeof(ct_windows[0]); i++) {
+		if (strcmp(jb.modality, "CT") != 0)
+			break;
+		if ((x = tdict_add(d, "windows")) == NULL)
+			break;
+		(void)tdict_set(x, "name", preview_windows[ct_windows[i]].name);
+		(void)tdict_set(x, "zh", preview_windows[ct_windows[i]].zh);
+		(void)tdict_set(x, "href", ai_href(r, id, job, z,
+		    ct_windows[i]));
+		(void)tdict_bool(x, "on", (int)ct_windows[i] == w);
+	}
+	ai_lesion_rows(r, d, id, &jb, l, nl, z, w, p);
+	ai_lesions_free(l, nl);
+	(void)tdict_set(d, "findings", jb.findings);
+	(void)tdict_set(d, "conclusion", jb.conclusion);
+	(void)tdict_set(d, "stamp", jb.stamp);
+	/* 上传影像结论: for the doctors who write this report. */
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	res = db_exec(r->db, "SELECT coalesce(max(version), 0)"
+	    " FROM report_versions WHERE application_id = $1::bigint", 1, sid);
+	if (res == NULL) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	(void)tdict_set(d, "version", db_val(res, 0, 0));
+	PQclear(res);
+	(void)tdict_bool(d, "can_upload", ai_is_reader(r, &ap));
+	(void)tdict_bool(d, "no_lock", ai_is_reader(r, &ap) &&
+	    (ap.state != APP_REPORTING || ap.locked_by != r->sess.acct.id));
+	page_render(r, status, "ai_result.html", d);
+}
+
+/*
+ * GET /ai/result?id=N&job=J[&z=K&window=W] (“粤医智影”功能页面): the
+ * result of job J on a series of application N, at slice K in window W.
+ * 404 for a job that is not of an application the user may see.
+ */
+void
+page_ai_result(struct req *r)
+{
+	long long	 id, job;
+
+	if ((id = field_id(r, FIELD_ID)) == 0 ||
+	    (job = field_id(r, FIELD_JOB)) == 0) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return;
+	}
+	ai_page(r, id, job, 200, NULL, NULL);
+}
+
+/*
+ * GET /ai/slice?job=J&z=K&window=W: slice K (from 0, in the order of the
+ * result's volume) of the volume job J was computed on, as PNG, at most
+ * AI_SLICE_EDGE pixels on the longer edge.  The slice is found by its SOP
+ * Instance UID (ai_results.slice_uids) among the series' instances, then
+ * loaded alone; a frame of a multi-frame file counts from the file's
+ * first slice.  Only for a series of a study linked to an application
+ * the user's institution may see; 404 otherwise.
+ */
+void
+page_ai_slice(struct req *r)
+{
+	PGresult		*res;
+	struct store		*st;
+	struct series_volume	*v = NULL;
+	struct buf		 png;
+	const char		*s, *paths[1];
+	char			 sjob[32], sz[16], inst[32], path[4096], err[256];
+	double			 c, wd;
+	long long		 job;
+	int			 z, w, frame;
+
+	job = field_id(r, FIELD_JOB);
+	s = http_field(r, FIELD_Z);
+	z = s != NULL ? atoi(s) : -1;
+	s = http_field(r, FIELD_WINDOW);
+	w = s != NULL && *s != '\0' ? preview_window_parse(s) : WINDOW_AUTO;
+	if (job <= 0 || z < 0 || w < 0) {
+		page_error(r, 404, "影像不存在或无权访问");
+		return;
+	}
+	(void)snprintf(sjob, sizeof(sjob), "%lld", job);
+	(void)snprintf(sz, sizeof(sz), "%d", z);
+	(void)snprintf(inst, sizeof(inst), "%lld",
+	    r->sess.acct.institution_id);
+	res = db_exec(r->db, "SELECT n.storage_key,"
+	    " $2::int - (array_position(res.slice_uids, n.sop_instance_uid) - 1)"
+	    " FROM ai_jobs j JOIN ai_results res ON res.job_id = j.id"
+	    " JOIN series se ON se.id = j.series_id"
+	    " JOIN instances n ON n.series_id = se.id"
+	    "  AND n.sop_instance_uid = res.slice_uids[$2::int + 1]"
+	    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
+	    "  FROM application_studies l JOIN applications a"
+	    "  ON a.id = l.application_id WHERE l.study_id = se.study_id"
+	    "  AND application_visible(a, $3::bigint))"
+	    " LIMIT 1", 3, sjob, sz, inst);
+	if (res == NULL) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		page_error(r, 404, "影像不存在或无权访问");
+		return;
+	}
+	frame = (int)db_ll(res, 0, 1);
+	if ((st = store_open_dir(r->conf->store)) == NULL ||
+	    store_local_path(st, db_val(res, 0, 0), path, sizeof(path)) == -1) {
+		if (st != NULL)
+			store_close(st);
+		PQclear(res);
+		page_error(r, 404, "影像文件不存在");
+		return;
+	}
+	store_close(st);
+	PQclear(res);
+	paths[0] = path;
+	err[0] = '\0';
+	buf_init(&png, 16 * 1024 * 1024);
+	if (series_load(paths, 1, NULL, &v, err, sizeof(err)) == -1)
+		goto fail;
+	/* One image: slice 0; a multi-frame file: its frame. */
+	if (v->nz == 1)
+		frame = 0;
+	if (frame < 0 || frame >= v->nz) {
+		(void)snprintf(err, sizeof(err), "frame %d of %d", frame,
+		    v->nz);
+		goto fail;
+	}
+	if (preview_window(v, frame, (enum window_preset)w, &c, &wd) == -1 ||
+	    preview_png(v, frame, c, wd, AI_SLICE_EDGE, &png, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	series_free(v);
+	(void)http_open(r, 200, "image/png");
+	(void)http_write(r, png.data, png.len);
+	buf_free(&png);
+	return;
+fail:
+	log_error("%s: job %s slice %s: %s", __func__, sjob, sz, err);
+	series_free(v);
+	buf_free(&png);
+	page_error(r, 404, "无法显示该层影像");
+}
+
+/* Text with its trailing blanks and line ends cut off (arena). */
+static char *
+trim_end(struct req *r, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+	    s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	return arena_strndup(r->a, s, n);
+}
+
+/* Append line to b on a line of its own; blank lines are left out. */
+static void
+add_line(struct req *r, struct buf *b, const char *line)
+{
+	char	*t;
+
+	if (text_blank(line) || (t = trim_end(r, line)) == NULL)
+		return;
+	if (b->len > 0)
+		(void)buf_appends(b, "\n");
+	(void)buf_appends(b, t);
+}
+
+/* The draft text followed by what is added, a blank line between. */
+static const char *
+join_draft(struct req *r, const char *draft, const char *added)
+{
+	char	*t;
+
+	if (text_blank(draft) || (t = trim_end(r, draft)) == NULL)
+		return added;
+	return arena_printf(r->a, "%s\n\n%s", t, added);
+}
+
+/* The lesion numbers posted (every "lesion" field).  Returns 0, or -1
+ * when one is not a number. */
+static int
+pick_read(struct req *r, struct ai_pick *p)
+{
+	size_t	 i, k;
+	char	*end;
+	long	 v;
+
+	memset(p, 0, sizeof(*p));
+	p->posted = 1;
+	k = kv_count(&r->form, "lesion");
+	if ((p->idx = arena_calloc(r->a, k + 1, sizeof(*p->idx))) == NULL)
+		return -1;
+	for (i = 0; i < r->form.n; i++) {
+		if (strcmp(r->form.v[i].key, "lesion") != 0)
+			continue;
+		v = strtol(r->form.v[i].val, &end, 10);
+		if (end == r->form.v[i].val || *end != '\0' || v < 0 ||
+		    v > 1000000 || p->n == k)
+			return -1;
+		p->idx[p->n++] = (int)v;
+	}
+	return 0;
+}
+
+/* What a refused save means here, in Chinese. */
+static const char *
+upload_refusal(struct req *r, long long id, enum wf_result res)
+{
+	struct ai_app	 ap;
+
+	switch (res) {
+	case WF_STALE:
+		return "报告已在写报告页面被修改，影像结论未上传。"
+		    "请刷新本页后重新上传（报告内容未被覆盖）";
+	case WF_LOCKED:
+		if (ai_app_load(r, id, &ap) == 1 && *ap.holder != '\0')
+			return arena_printf(r->a, "%s（锁定医生：%s），影像结论未上传",
+			    wf_messages[WF_LOCKED], ap.holder);
+		return arena_printf(r->a, "%s，影像结论未上传",
+		    wf_messages[WF_LOCKED]);
+	case WF_CONFLICT:
+		if (ai_app_load(r, id, &ap) == 1 && ap.state == APP_PENDING)
+			return "您已不再锁定该申请单（已解除锁定或锁定已超时），"
+			    "影像结论未上传。请先返回写报告页面重新锁定后再上传";
+		if (ai_app_load(r, id, &ap) == 1 && ap.state >= 0)
+			return arena_printf(r->a, "该申请单当前状态为“%s”，"
+			    "不能写报告，影像结论未上传",
+			    app_state_names[ap.state].zh);
+		return wf_messages[WF_CONFLICT];
+	case WF_FORBIDDEN:
+		return "您没有为该申请单写报告的权限，影像结论未上传";
+	default:
+		return wf_messages[res];
+	}
+}
+
+static int
+upload_status(enum wf_result res)
+{
+	switch (res) {
+	case WF_NOT_FOUND:
+		return 404;
+	case WF_FORBIDDEN:
+		return 403;
+	case WF_INVALID:
+		return 400;
+	case WF_CONFLICT:
+	case WF_LOCKED:
+	case WF_STALE:
+		return 409;
+	default:
+		return 503;
+	}
+}
+
+/*
+ * POST /ai/upload (上传影像结论): id, job, version (the report version the
+ * page was shown with), stamp (the result's revision) and the checked
+ * lesion numbers.  The result's 影像表现 followed by each checked lesion's
+ * (one a line, by number) and its 影像结论 followed by the checked
+ * lesions' non-empty ones are appended to the report draft of that
+ * version (a blank line after what the doctor wrote) and saved through
+ * wf_report_save() with ai_used set; then 303 to 写报告.  A refusal shows
+ * this page again with its reason and the same lesions checked, and
+ * stores nothing.
+ */
+void
+page_ai_upload(struct req *r)
+{
+	struct ai_app		 ap;
+	struct ai_job		 jb;
+	struct ai_lesion	*l = NULL;
+	struct ai_pick		 p;
+	struct wf_actor		 w;
+	struct buf		 f, c;
+	enum wf_result		 res;
+	PGresult		*pr;
+	const char		*v, *stamp, *findings, *conclusion;
+	char			 sid[32];
+	long long		 id, job;
+	int			 rc, nl, i, base, version = 0;
+	size_t			 k;
+
+	if ((id = field_id(r, FIELD_ID)) == 0 ||
+	    (job = field_id(r, FIELD_JOB)) == 0) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return;
+	}
+	if ((rc = ai_app_load(r, id, &ap)) == 1)
+		rc = ai_job_load(r, id, job, &jb);
+	if (rc <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
+		    MSG_DB);
+		return;
+	}
+	v = http_field(r, FIELD_VERSION);
+	stamp = http_field(r, FIELD_STAMP);
+	if (pick_read(r, &p) == -1 || v == NULL || stamp == NULL) {
+		ai_page(r, id, job, 400, "提交的内容不完整或有误，影像结论未上传",
+		    p.idx != NULL ? &p : NULL);
+		return;
+	}
+	base = atoi(v);
+	if (strcmp(jb.state, "done") != 0 || jb.result == 0) {
+		ai_page(r, id, job, 409, "该AI阅片任务尚未完成，没有可上传的影像结论",
+		    &p);
+		return;
+	}
+	if (strcmp(stamp, jb.stamp) != 0) {
+		ai_page(r, id, job, 409, "AI阅片结果已更新，影像结论未上传。"
+		    "请核对本页的新结果后重新上传", NULL);
+		return;
+	}
+	if (!ai_is_reader(r, &ap)) {
+		ai_page(r, id, job, 403, upload_refusal(r, id, WF_FORBIDDEN),
+		    &p);
+		return;
+	}
+	if ((nl = ai_lesions_load(r, jb.result, &l)) < 0) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	for (k = 0; k < p.n; k++) {
+		for (i = 0; i < nl && l[i].idx != p.idx[k]; i++)
+			;
+		if (i == nl) {
+			ai_lesions_free(l, nl);
+			ai_page(r, id, job, 400, "所选病灶不存在，影像结论未上传",
+			    &p);
+			return;
+		}
+	}
+	buf_init(&f, 4 * FINDINGS_MAX + 1);
+	buf_init(&c, 4 * CONCLUSION_MAX + 1);
+	add_line(r, &f, jb.findings);
+	add_line(r, &c, jb.conclusion);
+	for (i = 0; i < nl; i++) {
+		if (!picked(&p, l[i].idx))
+			continue;
+		add_line(r, &f, l[i].findings);
+		add_line(r, &c, l[i].conclusion);
+	}
+	ai_lesions_free(l, nl);
+	findings = f.len > 0 ? arena_strndup(r->a, f.data, f.len) : "";
+	conclusion = c.len > 0 ? arena_strndup(r->a, c.data, c.len) : "";
+	buf_free(&f);
+	buf_free(&c);
+	if (findings == NULL || conclusion == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if (*findings == '\0' && *conclusion == '\0') {
+		ai_page(r, id, job, 400, "该AI结果没有可上传的影像表现或影像结论",
+		    &p);
+		return;
+	}
+	/* The draft the page was shown with; a later one makes the save
+	 * stale below, so nothing written since is lost. */
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	pr = db_exec(r->db, "SELECT findings, conclusion FROM report_versions"
+	    " WHERE application_id = $1::bigint AND version = $2::int", 2, sid,
+	    v);
+	if (pr == NULL) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	if (PQntuples(pr) == 1) {
+		findings = join_draft(r, db_val(pr, 0, 0), findings);
+		conclusion = join_draft(r, db_val(pr, 0, 1), conclusion);
+	} else if (base != 0) {
+		PQclear(pr);
+		ai_page(r, id, job, 409, upload_refusal(r, id, WF_STALE), &p);
+		return;
+	}
+	PQclear(pr);
+	if (findings == NULL || conclusion == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if (u8len(findings) > FINDINGS_MAX || u8len(conclusion) >
+	    CONCLUSION_MAX) {
+		ai_page(r, id, job, 400, "加入后报告内容超过长度限制（影像表现"
+		    "20000字、影像结论5000字），影像结论未上传", &p);
+		return;
+	}
+	page_actor(r, &w);
+	res = wf_report_save(r->db, &w, id, base, findings, conclusion, 1,
+	    &version);
+	if (res == WF_OK) {
+		log_info("%s: %s took AI job %lld into report %lld v%d (%zu"
+		    " lesions)", __func__, r->sess.acct.login, job, id,
+		    version, p.n);
+		http_redirect(r, arena_printf(r->a, "/report?id=%lld&ai=1", id));
+		return;
+	}
+	if (res == WF_NOT_FOUND) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return;
+	}
+	ai_page(r, id, job, upload_status(res), upload_refusal(r, id, res),
+	    &p);
+}

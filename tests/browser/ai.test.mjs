@@ -1,0 +1,544 @@
+// tests/browser/ai.test.mjs - the “粤医智影” result page (AI辅助功能页面),
+// reached from row 2 of 写报告, in Debian's chromium (headless) with
+// playwright-core, on a real uploaded CT:
+//
+//   1. 龙湾镇卫生院 (lw_apply) applies for 上级诊断 at 江南县人民医院 and
+//      uploads six consecutive LIDC slices; a finished 肺结节 job with its
+//      result and three lesions is written by SQL (slice_uids from the
+//      series' instances by Instance Number, nx/ny from the images), first
+//      as 分析中.  The doctor (jn_attending) opens 写报告, types a draft,
+//      sees the card turn 完成 by itself (report.js polls /ai/jobs),
+//      follows it, sees the disclaimer, the slice image and the boxes of
+//      its lesions, pages through the slices (links, wheel, keys, a
+//      lesion row), changes the window, sorts the lesion table, unchecks
+//      one lesion and presses 上传影像结论: the report editor then holds the
+//      draft, the result's text and the checked lesions' text, not the
+//      unchecked one's, saved as a version with ai_used.
+//   2. Over plain HTTP: doctors of another alliance get 404 on every AI
+//      endpoint of that job and change nothing; a job that is not of the
+//      application is 404 too; the page works without scripts (z in the
+//      URL); a stale version or a lost lock refuses 上传影像结论 and
+//      stores nothing.
+//
+//   ZY_URL=... ZY_STATE=... ZY_PGPORT=... ZY_OUT=tests/out \
+//       node --test --test-reporter=spec tests/browser/ai.test.mjs
+//
+// The stack comes from tests/lib.sh stack_start; without ZY_URL the tests
+// are skipped, and without ../shared/data (the LIDC series) too.
+// Screenshots go to $ZY_OUT/browser/ai-*.png.
+
+import test, { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launchChromium } from './chromium.mjs';
+import { Client, hiddenCsrf, unescapeHtml, sql } from '../integration/helpers.mjs';
+
+const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
+const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
+const PASSWORD = 'Zhiying2026';
+const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const DATA = process.env.ZY_DATA || `${ROOT}/../shared/data`;
+const LIDC = `${DATA}/ct/LIDC-IDRI-0002`;
+const DISCLAIMER = '人工智能辅助阅片结果仅供参考，不得直接用于诊疗。';
+
+const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh stack_start)' :
+    !fs.existsSync(LIDC) ? `${LIDC} not found: skipping the AI result page tests` : false;
+
+let browser = null;
+let chrome = null;
+
+before(async () => {
+	if (skip)
+		return;
+	fs.mkdirSync(OUT, { recursive: true });
+	chrome = await launchChromium();
+	browser = chrome.browser;
+});
+
+after(async () => {
+	if (chrome !== null)
+		await chrome.close();
+});
+
+// ---------------------------------------------------------------------
+// The study and the AI result
+
+// The z of ImagePositionPatient (0020,0032) from the head of a DICOM
+// file, explicit or implicit VR little endian; NaN when absent.
+function sliceZ(file) {
+	const fd = fs.openSync(file, 'r');
+	const head = Buffer.alloc(16384);
+	const n = fs.readSync(fd, head, 0, head.length, 0);
+	fs.closeSync(fd);
+	const buf = head.subarray(0, n);
+	const tag = Buffer.from([0x20, 0x00, 0x32, 0x00]);
+	for (let i = buf.indexOf(tag, 132); i !== -1; i = buf.indexOf(tag, i + 1)) {
+		const vr = buf.toString('latin1', i + 4, i + 6);
+		const [len, at] = vr === 'DS' ? [buf.readUInt16LE(i + 6), i + 8] :
+		    [buf.readUInt32LE(i + 4), i + 8];
+		if (len > 0 && len < 128 && at + len <= buf.length) {
+			const parts = buf.toString('latin1', at, at + len).trim().split('\\').map(Number);
+			if (parts.length === 3 && parts.every(Number.isFinite))
+				return parts[2];
+		}
+	}
+	return NaN;
+}
+
+// Six neighbouring slices from the middle of the LIDC chest CT.
+function sixSlices() {
+	let dir = LIDC;
+	while (!fs.readdirSync(dir).some((f) => f.endsWith('.dcm')))
+		dir = path.join(dir, fs.readdirSync(dir).find((f) => fs.statSync(path.join(dir, f)).isDirectory()));
+	const slices = fs.readdirSync(dir).filter((f) => f.endsWith('.dcm'))
+	    .map((f) => ({ file: path.join(dir, f), z: sliceZ(path.join(dir, f)) }))
+	    .filter((x) => Number.isFinite(x.z))
+	    .sort((a, b) => a.z - b.z);
+	assert.ok(slices.length >= 6, `slices with a position in ${dir}`);
+	const mid = Math.floor(slices.length / 2) - 3;
+	return slices.slice(mid, mid + 6).map((x) => x.file);
+}
+
+let serial = 0;
+
+// An application of lw_apply for 上级诊断 at 江南县人民医院.
+function newApplication() {
+	serial++;
+	const [[id, diag]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id,
+	    applicant_institution_id, alliance_id, target_institution_id, patient_name, patient_sex,
+	    patient_age, patient_no, chief_complaint, present_illness, history, clinical_diagnosis,
+	    exam_type, body_part, exam_date)
+	  SELECT 'ZY' || to_char(now(), 'YYYYMMDD') || lpad(nextval('diag_no_seq')::text, 6, '0'),
+	    'superior', u.id, u.institution_id, al.id, t.id, '邓秀兰', 'F', '58岁', :'p1',
+	    '体检发现肺部结节', '体检胸部CT提示肺结节，无咳嗽咳痰', '无', '肺结节待查',
+	    'CT', '胸部', current_date
+	  FROM users u, alliances al, institutions t
+	  WHERE u.login = 'lw_apply' AND al.code = 'JN-YGT' AND t.code = 'JN-PH'
+	  RETURNING id, diag_no`, { params: [`AI-${Date.now()}-${serial}`] });
+	return { id: Number(id), diag };
+}
+
+async function login(login) {
+	const c = new Client();
+	const r = await c.login(login);
+	assert.equal(r.status, 303, `login ${login}`);
+	c.token = await c.csrf();
+	return c;
+}
+
+// Upload the files to application id as a browser's form does; returns
+// the id of the series they make.
+async function upload(id, files) {
+	const c = await login('lw_apply');
+	const fd = new FormData();
+	for (const f of files)
+		fd.append('files', new Blob([fs.readFileSync(f)], { type: 'application/dicom' }), path.basename(f));
+	const r = await c.request('POST', `/upload/dicom?id=${id}&csrf=${encodeURIComponent(c.token)}`,
+	    { body: fd, headers: { accept: 'application/json' } });
+	assert.equal(r.status, 200, r.text);
+	const res = JSON.parse(r.text);
+	assert.deepEqual(res.files.map((f) => f.ok), files.map(() => true), r.text);
+	const rows = sql(`SELECT DISTINCT se.id FROM application_studies x
+	    JOIN series se ON se.study_id = x.study_id WHERE x.application_id = :'p1'`, { params: [id] });
+	assert.equal(rows.length, 1, 'one series linked');
+	return Number(rows[0][0]);
+}
+
+const RESULT = {
+	findings: '双肺纹理清晰，肺野内见多发结节影，详见下述。',
+	conclusion: 'AI提示双肺多发结节。',
+	method: '测试用结果（由测试写入数据库）；长径、短径按Fleischner学会2017年指南测量。',
+};
+
+// Lesion 3 has no 影像结论 of its own.
+const LESIONS = [
+	{ idx: 1, type: '实性结节', location: '右肺上叶', slice: 2, box: [300, 150, 330, 176], confidence: 0.93,
+	  measurements: [{ name: '长径', value: 8.2, unit: 'mm' }, { name: '短径', value: 6.1, unit: 'mm' },
+	      { name: 'CT值', value: 35, unit: 'HU' }],
+	  findings: '右肺上叶尖段见一实性结节，长径约8.2mm，边缘分叶。',
+	  conclusion: '右肺上叶实性结节，建议3个月后复查。' },
+	{ idx: 2, type: '磨玻璃结节', location: '左肺下叶', slice: 4, box: [120, 260, 160, 300], confidence: 0.61,
+	  measurements: [{ name: '长径', value: 12.5, unit: 'mm' }, { name: '短径', value: 9, unit: 'mm' }],
+	  findings: '左肺下叶背段见磨玻璃结节，长径约12.5mm。',
+	  conclusion: '左肺下叶磨玻璃结节，建议随访。' },
+	{ idx: 3, type: '钙化结节', location: '右肺中叶', slice: 2, box: [360, 300, 372, 311], confidence: 0.78,
+	  measurements: [{ name: '长径', value: 3.4, unit: 'mm' }],
+	  findings: '右肺中叶外侧段见一钙化结节，长径约3.4mm。',
+	  conclusion: '' },
+];
+
+// A 肺结节 job on the series in state, with its result and lesions.
+// Returns { job, n, nx, ny }.
+function writeResult(series, state) {
+	const inst = sql(`SELECT sop_instance_uid, cols, rows FROM instances WHERE series_id = :'p1'
+	    ORDER BY instance_number, id`, { params: [series] });
+	const uids = inst.map((r) => r[0]);
+	const nx = Number(inst[0][1]), ny = Number(inst[0][2]);
+	const [[job]] = sql(`INSERT INTO ai_jobs (series_id, reader, state, slices, leased_by, lease_until,
+	    finished_at)
+	  VALUES (:'p1', 'ct_lung_nodule', :'p2', :'p3', 'ai-test', now() + interval '1 hour',
+	    CASE WHEN :'p2' = 'done' THEN now() END)
+	  ON CONFLICT (series_id, reader) DO UPDATE SET state = EXCLUDED.state, error = '',
+	    leased_by = EXCLUDED.leased_by, lease_until = EXCLUDED.lease_until,
+	    finished_at = EXCLUDED.finished_at, updated_at = now()
+	  RETURNING id`, { params: [series, state, uids.length] });
+	const summary = [{ name: '结节数', value: 3, unit: '个' }, { name: '最大长径', value: 12.5, unit: 'mm' },
+	    { name: '检出置信度阈值', value: 0.5, unit: '' }];
+	const keys = [{ slice: 2, window_center: -600, window_width: 1500, caption: '右肺上叶实性结节' }];
+	const [[result]] = sql(`INSERT INTO ai_results (job_id, series_id, reader, backend, summary, key_images,
+	    findings_text, conclusion_text, slice_uids, nx, ny, method)
+	  VALUES (:'p1', :'p2', 'ct_lung_nodule', 'cpu', :'p3'::jsonb, :'p4'::jsonb, :'p5', :'p6',
+	    string_to_array(:'p7', ','), :'p8', :'p9', :'p10')
+	  ON CONFLICT (series_id, reader) DO UPDATE SET job_id = EXCLUDED.job_id,
+	    summary = EXCLUDED.summary, key_images = EXCLUDED.key_images,
+	    findings_text = EXCLUDED.findings_text, conclusion_text = EXCLUDED.conclusion_text,
+	    slice_uids = EXCLUDED.slice_uids, nx = EXCLUDED.nx, ny = EXCLUDED.ny,
+	    method = EXCLUDED.method, updated_at = now()
+	  RETURNING id`, { params: [job, series, JSON.stringify(summary), JSON.stringify(keys),
+	    RESULT.findings, RESULT.conclusion, uids.join(','), nx, ny, RESULT.method] });
+	sql(`DELETE FROM ai_lesions WHERE result_id = :'p1'`, { params: [result] });
+	for (const l of LESIONS)
+		sql(`INSERT INTO ai_lesions (result_id, idx, type, location, measurements, slice, x0, y0, x1, y1,
+		    confidence, findings_text, conclusion_text)
+		  VALUES (:'p1', :'p2', :'p3', :'p4', :'p5'::jsonb, :'p6', :'p7', :'p8', :'p9', :'p10', :'p11',
+		    :'p12', :'p13')`, { params: [result, l.idx, l.type, l.location, JSON.stringify(l.measurements),
+		    l.slice, ...l.box, l.confidence, l.findings, l.conclusion] });
+	return { job: Number(job), n: uids.length, nx, ny };
+}
+
+function setJobState(job, state) {
+	sql(`UPDATE ai_jobs SET state = :'p2', finished_at = CASE WHEN :'p2' = 'done' THEN now() END,
+	    updated_at = now() WHERE id = :'p1'`, { params: [job, state] });
+}
+
+// The report versions of application id: [version, findings, conclusion,
+// ai_used ('t' or 'f')], oldest first.  Through JSON, which keeps the
+// line ends of the texts.
+function versions(id) {
+	return sql(`SELECT json_build_array(version::text, findings, conclusion,
+	    CASE WHEN ai_used THEN 't' ELSE 'f' END) FROM report_versions
+	    WHERE application_id = :'p1' ORDER BY version`, { params: [id] }).map((r) => JSON.parse(r[0]));
+}
+
+// ---------------------------------------------------------------------
+// The browser
+
+async function go(page, pathname, action) {
+	const moved = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() });
+	await Promise.all([moved, action()]);
+	await page.waitForLoadState('load');
+	assert.equal(new URL(page.url()).pathname, pathname, `landed on ${page.url()}`);
+}
+
+async function session(login) {
+	const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
+	context.setDefaultTimeout(15000);
+	context.setDefaultNavigationTimeout(15000);
+	const page = await context.newPage();
+	const s = { context, page, errors: [] };
+	page.on('pageerror', (e) => s.errors.push(String(e)));
+	page.on('console', (m) => {
+		if (/Content Security Policy/.test(m.text()) ||
+		    (m.type() === 'error' && !/Failed to load resource/.test(m.text())))
+			s.errors.push(m.text());
+	});
+	await page.goto(`${BASE}/login`);
+	await page.fill('#login', login);
+	await page.fill('#password', PASSWORD);
+	await go(page, '/', () => page.click('#submit'));
+	return s;
+}
+
+// The slice image, once it has loaded the slice asked for: its natural
+// width.  Polled (the pages' CSP forbids the eval of waitForFunction).
+async function imageLoaded(page, z, window) {
+	const img = page.locator('#slice-img');
+	for (let i = 0; i < 200; i++) {
+		const st = await img.evaluate((e) => ({ src: e.getAttribute('src'), ok: e.complete,
+		    w: e.naturalWidth }));
+		if (st.ok && st.w > 0 && st.src.includes(`z=${z}&`) &&
+		    (window === undefined || st.src.endsWith(`window=${window}`)))
+			return st.w;
+		await page.waitForTimeout(50);
+	}
+	assert.fail(`slice ${z} did not load`);
+}
+
+async function shownBoxes(page) {
+	return page.locator('#boxes g.box:not(.off)').evaluateAll((gs) => gs.map((g) => Number(g.dataset.idx)));
+}
+
+async function tableOrder(page) {
+	return page.locator('#lesion-table tbody tr').evaluateAll((trs) => trs.map((t) => Number(t.dataset.idx)));
+}
+
+async function sortBy(page, name) {
+	await page.locator('#lesion-table thead th', { hasText: name }).click();
+}
+
+test('写报告 → “粤医智影” page → 上传影像结论 into the editor', { skip }, async () => {
+	const app = newApplication();
+	const series = await upload(app.id, sixSlices());
+	const { job, n, nx, ny } = writeResult(series, 'running');
+	assert.equal(n, 6);
+	const draftF = '医生初步意见：双肺可见结节。';
+	const draftC = '双肺结节，待AI核对。';
+	const doc = await session('jn_attending');
+	const { page } = doc;
+	try {
+		// 写报告: the card says 分析中, then 完成 without a reload.
+		let resp = await page.goto(`${BASE}/report?id=${app.id}`);
+		assert.equal(resp.status(), 200);
+		const card = page.locator(`#ai-row li.ai-card[data-job="${job}"]`);
+		assert.equal((await card.locator('.job-state').textContent()).trim(), '分析中');
+		assert.equal(await card.locator('a.ai-open').count(), 0);
+		await page.fill('#findings', draftF);
+		await page.fill('#conclusion', draftC);
+		setJobState(job, 'done');
+		const done = page.locator(`#ai-row li.ai-card.done[data-job="${job}"]`);
+		await done.waitFor({ timeout: 20000 });
+		assert.equal((await done.locator('.job-state').textContent()).trim(), '完成');
+		assert.equal((await done.locator('.reader').textContent()).trim(), 'CT肺结节智能诊断');
+		await page.screenshot({ path: path.join(OUT, 'ai-report-row.png'), fullPage: true });
+
+		// Following it saves the draft first.
+		await go(page, '/ai/result', () => done.locator('a.ai-open').click());
+		const u = new URL(page.url());
+		assert.equal(u.searchParams.get('id'), String(app.id));
+		assert.equal(u.searchParams.get('job'), String(job));
+		assert.deepEqual(versions(app.id).at(-1).slice(1), [draftF, draftC, 'f']);
+		assert.equal((await page.textContent('#ai-disclaimer')).trim(), DISCLAIMER);
+		assert.ok(await page.locator('#ai-disclaimer').isVisible());
+		assert.equal((await page.textContent('#ai-reader')).trim(), 'CT肺结节智能诊断');
+		assert.equal((await page.textContent('#ai-state')).trim(), '完成');
+		assert.match(await page.textContent('#ai-method'), /Fleischner学会2017年指南/);
+		assert.match(await page.textContent('#ai-series'), /^序列 /);
+
+		// The first key image's slice, in the window nearest to its own.
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 3 / 6 层');
+		assert.equal(await page.locator('#windows a.win.on').textContent(), '肺窗');
+		const w = await imageLoaded(page, 2, 'lung');
+		assert.equal(w, Math.max(nx, ny) > 1024 ? Math.round(nx * 1024 / Math.max(nx, ny)) : nx);
+		assert.deepEqual(await shownBoxes(page), [1, 3]);
+		// The box of lesion 1 sits where its voxels are (its geometry,
+		// without the stroke, in pixels of the overlay, which covers
+		// the image).
+		const img = await page.locator('#slice-img').boundingBox();
+		const svg = await page.locator('#boxes').boundingBox();
+		const box = await page.locator('#boxes g.box[data-idx="1"] rect').evaluate((e) => {
+			const b = e.getBBox();
+			return { x: b.x, y: b.y, width: b.width, height: b.height };
+		});
+		const [x0, y0, x1, y1] = LESIONS[0].box;
+		const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1, `${what}: ${a} vs ${b}`);
+		for (const k of ['x', 'y', 'width', 'height'])
+			near(svg[k], img[k], `overlay ${k}`);
+		near(box.x, x0 / nx * img.width, 'left');
+		near(box.y, y0 / ny * img.height, 'top');
+		near(box.width, (x1 - x0 + 1) / nx * img.width, 'width');
+		near(box.height, (y1 - y0 + 1) / ny * img.height, 'height');
+		assert.equal((await page.locator('#boxes g.box[data-idx="1"] text').textContent()), '1');
+		await page.screenshot({ path: path.join(OUT, 'ai-result.png'), fullPage: true });
+
+		// 下一层: no lesion there; the wheel and the keys step too.
+		await page.click('#slice-next');
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 4 / 6 层');
+		await imageLoaded(page, 3);
+		assert.deepEqual(await shownBoxes(page), []);
+		assert.equal(new URL(page.url()).searchParams.get('z'), '3');
+		await page.locator('#stage').hover();
+		await page.mouse.wheel(0, 120);
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 5 / 6 层');
+		await imageLoaded(page, 4);
+		assert.deepEqual(await shownBoxes(page), [2]);
+		await page.keyboard.press('ArrowUp');
+		await page.keyboard.press('ArrowUp');
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 3 / 6 层');
+		assert.equal(await page.inputValue('#slice-range'), '2');
+		await page.click('#slice-prev');
+		await page.click('#slice-prev');
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 1 / 6 层');
+		assert.equal(await page.locator('#slice-prev.off').count(), 1, 'no 上一层 on the first slice');
+		await page.keyboard.press('End');
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 6 / 6 层');
+		assert.equal(await page.locator('#slice-next.off').count(), 1, 'no 下一层 on the last slice');
+		await imageLoaded(page, 5);
+		// A lesion row: its slice.
+		await page.locator('#lesion-table tbody tr[data-idx="2"] td.type').click();
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 5 / 6 层');
+		assert.deepEqual(await shownBoxes(page), [2]);
+		assert.equal(await page.locator('#lesion-table tbody tr.here').getAttribute('data-idx'), '2');
+		// 骨窗 then 纵隔窗.
+		await page.locator('#windows a.win', { hasText: '骨窗' }).click();
+		await imageLoaded(page, 4, 'bone');
+		await page.locator('#windows a.win', { hasText: '纵隔窗' }).click();
+		await imageLoaded(page, 4, 'mediastinum');
+		assert.equal(await page.locator('#windows a.win.on').textContent(), '纵隔窗');
+
+		// The table: columns from the measurements; sorted by a click.
+		const heads = (await page.locator('#lesion-table thead th').allTextContents()).map((t) => t.trim());
+		assert.deepEqual(heads, ['选择', '序号', '类型', '位置', '长径', '短径', 'CT值', '置信度', '层面']);
+		const row1 = (await page.locator('#lesion-table tbody tr[data-idx="1"] td').allTextContents())
+		    .map((t) => t.trim());
+		assert.deepEqual(row1, ['', '1', '实性结节', '右肺上叶', '8.2 mm', '6.1 mm', '35 HU', '93.0%', '第 3 层']);
+		assert.equal((await page.locator('#lesion-table tbody tr[data-idx="3"] td').nth(5).textContent()).trim(), '—');
+		await sortBy(page, '置信度');
+		assert.deepEqual(await tableOrder(page), [2, 3, 1]);
+		await sortBy(page, '置信度');
+		assert.deepEqual(await tableOrder(page), [1, 3, 2]);
+		await sortBy(page, '长径');
+		assert.deepEqual(await tableOrder(page), [3, 1, 2]);
+		await sortBy(page, '短径');
+		assert.deepEqual(await tableOrder(page), [1, 2, 3], 'no value sorts last');
+		await sortBy(page, '类型');
+		assert.equal((await tableOrder(page)).length, 3);
+		await sortBy(page, '序号');
+		assert.deepEqual(await tableOrder(page), [1, 2, 3]);
+
+		// The figures and the text.
+		const figures = await page.locator('#summary-table tbody tr').evaluateAll((trs) =>
+		    trs.map((t) => [...t.cells].map((c) => c.textContent.trim())));
+		assert.deepEqual(figures, [['结节数', '3', '个'], ['最大长径', '12.5', 'mm'], ['检出置信度阈值', '0.5', '']]);
+		assert.equal((await page.textContent('#ai-findings')).trim(), RESULT.findings);
+		assert.equal((await page.textContent('#ai-conclusion')).trim(), RESULT.conclusion);
+
+		// Lesion 2 left out; 上传影像结论.
+		assert.ok(await page.isChecked('#lesion-1') && await page.isChecked('#lesion-2') &&
+		    await page.isChecked('#lesion-3'), 'checked by default');
+		await page.uncheck('#lesion-2');
+		await page.screenshot({ path: path.join(OUT, 'ai-result-sorted.png'), fullPage: true });
+		const before_ = versions(app.id).length;
+		await go(page, '/report', () => page.click('#btn-upload'));
+		assert.equal(new URL(page.url()).searchParams.get('id'), String(app.id));
+		assert.equal((await page.textContent('#report-notice')).trim(),
+		    '已将AI辅助阅片意见加入报告，请核对修改后再提交');
+		const findings = await page.inputValue('#findings');
+		const conclusion = await page.inputValue('#conclusion');
+		assert.equal(findings, [draftF, '', RESULT.findings, LESIONS[0].findings, LESIONS[2].findings].join('\n'));
+		assert.equal(conclusion, [draftC, '', RESULT.conclusion, LESIONS[0].conclusion].join('\n'));
+		assert.ok(!findings.includes(LESIONS[1].findings) && !conclusion.includes(LESIONS[1].conclusion),
+		    'the unchecked lesion is left out');
+		const vs = versions(app.id);
+		assert.equal(vs.length, before_ + 1);
+		assert.deepEqual(vs.at(-1).slice(1), [findings, conclusion, 't']);
+		assert.equal(await page.inputValue('#report-version'), vs.at(-1)[0]);
+		assert.equal(await page.inputValue('#report-ai-used'), '1');
+		const [[audited]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'report_saved'
+		    AND object_type = 'application' AND object_id = :'p1'`, { params: [app.id] });
+		assert.equal(Number(audited), vs.length);
+		await page.screenshot({ path: path.join(OUT, 'ai-report-after-upload.png'), fullPage: true });
+		assert.deepEqual(doc.errors, [], 'no script errors or CSP violations');
+	} finally {
+		await doc.context.close();
+	}
+});
+
+// ---------------------------------------------------------------------
+// Access and refusals over HTTP
+
+test('other alliances see nothing; no scripts needed; stale or unlocked uploads store nothing', { skip }, async () => {
+	const app = newApplication();
+	const series = await upload(app.id, sixSlices());
+	const { job } = writeResult(series, 'done');
+	const other = newApplication();	// no study: the job is not its
+	const result = `/ai/result?id=${app.id}&job=${job}`;
+	const slice = `/ai/slice?job=${job}&z=2&window=lung`;
+
+	// Outsiders: 粤北医联体's doctors, and an applicant of the same
+	// alliance who is no doctor.
+	for (const who of ['yb_attending', 'gd_chief', 'qx_doctor']) {
+		const c = await login(who);
+		for (const url of [result, slice, `/ai/jobs?id=${app.id}`, `/ai/result?id=${other.id}&job=${job}`]) {
+			const r = await c.get(url);
+			assert.equal(r.status, 404, `${who} ${url}`);
+			assert.ok(!r.text.includes('邓秀兰') && !r.headers.get('content-type').startsWith('image/'),
+			    `${who} ${url}`);
+		}
+		const n = versions(app.id).length;
+		const r = await c.post('/ai/upload', { csrf: c.token, id: String(app.id), job: String(job),
+		    version: '0', stamp: '1', lesion: '1' });
+		assert.equal(r.status, 404, `${who} upload`);
+		assert.equal(versions(app.id).length, n);
+	}
+	const bs = await login('bs_apply');
+	assert.equal((await bs.get(result)).status, 403, 'an applicant has no AI page');
+	assert.equal((await bs.get(slice)).status, 403);
+
+	// The reading doctors: the page, the slice as PNG, the row as JSON.
+	const jn = await login('jn_attending');
+	const chief = await login('jn_chief');
+	let r = await chief.get(slice);
+	assert.equal(r.status, 200);
+	assert.equal(r.headers.get('content-type'), 'image/png');
+	assert.equal((await jn.get(`/ai/result?id=${other.id}&job=${job}`)).status, 404, 'not a job of that application');
+	assert.equal((await jn.get(`/ai/slice?job=${job}&z=6`)).status, 404, 'past the last slice');
+	r = await jn.get(`/ai/jobs?id=${app.id}`);
+	assert.equal(r.status, 200);
+	const card = JSON.parse(r.text).cards.find((x) => x.job === String(job));
+	assert.deepEqual([card.state, card.cls, card.href], ['完成', 'done', `/ai/result?id=${app.id}&job=${job}`]);
+
+	// Without scripts: z and window in the URL, the boxes of that slice.
+	r = await jn.get(`${result}&z=4&window=bone`);
+	assert.equal(r.status, 200);
+	const html = unescapeHtml(r.text);
+	const has = (re, what) => assert.ok(re.test(html), what);
+	has(/id="slice-no"[^>]*>第 5 \/ 6 层</, '第 5 / 6 层');
+	has(/<g class="box" data-slice="4" data-idx="2">/, 'the box of lesion 2 shown');
+	has(/<g class="box off" data-slice="2" data-idx="1">/, 'the box of lesion 1 hidden');
+	has(new RegExp(`src="/ai/slice\\?job=${job}&z=4&window=bone"`), 'the slice image');
+	has(new RegExp(`id="slice-next"[^>]*href="/ai/result\\?id=${app.id}&job=${job}&z=5&window=bone"`), '下一层');
+	has(new RegExp(`id="slice-prev"[^>]*href="/ai/result\\?id=${app.id}&job=${job}&z=3&window=bone"`), '上一层');
+	has(/<a class="win on" [^>]*data-window="bone">骨窗</, '骨窗 chosen');
+	assert.ok(html.includes(DISCLAIMER));
+
+	// 上传影像结论 needs the lock of 写报告.
+	let page = await jn.get(result);
+	const form = (html) => ({
+		csrf: hiddenCsrf(html), id: String(app.id), job: String(job),
+		version: unescapeHtml(html.match(/name="version" value="([^"]*)"/)[1]),
+		stamp: unescapeHtml(html.match(/name="stamp" value="([^"]*)"/)[1]),
+	});
+	assert.ok(page.text.includes('id="upload-lock-hint"'), 'the lock hint');
+	r = await jn.post('/ai/upload', { ...form(page.text), lesion: '1' });
+	assert.equal(r.status, 409);
+	assert.ok(/id="ai-error"[^>]*>您已不再锁定该申请单/.test(r.text), 'lock lost');
+	assert.equal(versions(app.id).length, 0);
+
+	// Locked; another version saved meanwhile (写报告 in another tab):
+	// stale, nothing stored, the choice kept.
+	assert.equal((await jn.get(`/report?id=${app.id}`)).status, 200);
+	page = await jn.get(result);
+	assert.ok(!page.text.includes('id="upload-lock-hint"'), 'no lock hint');
+	const stale = form(page.text);
+	r = await jn.post('/report/save', { csrf: jn.token, id: String(app.id), version: stale.version,
+	    findings: '另一窗口的内容', conclusion: '', ai_used: '0' });
+	assert.equal(r.status, 303);
+	const body = new URLSearchParams({ ...stale });
+	body.append('lesion', '3');
+	r = await jn.request('POST', '/ai/upload', { body: body.toString(),
+	    headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+	assert.equal(r.status, 409);
+	assert.ok(r.text.includes('报告已在写报告页面被修改，影像结论未上传'), 'stale');
+	assert.ok(/id="lesion-3"[^>]* checked/.test(r.text), 'lesion 3 still checked');
+	assert.ok(!/id="lesion-1"[^>]* checked/.test(r.text), 'lesion 1 still unchecked');
+	assert.deepEqual(versions(app.id).map((v) => v[1]), ['另一窗口的内容']);
+
+	// A result written again meanwhile: refused, to be looked at first.
+	page = await jn.get(result);
+	const fresh = form(page.text);
+	sql(`UPDATE ai_results SET updated_at = now() + interval '1 second' WHERE job_id = :'p1'`, { params: [job] });
+	r = await jn.post('/ai/upload', { ...fresh, lesion: '1' });
+	assert.equal(r.status, 409);
+	assert.ok(r.text.includes('AI阅片结果已更新'), 'result changed');
+	assert.equal(versions(app.id).length, 1);
+
+	// No lesion checked: the result's own text only.
+	page = await jn.get(result);
+	r = await jn.post('/ai/upload', form(page.text));
+	assert.equal(r.status, 303);
+	assert.equal(r.location, `/report?id=${app.id}&ai=1`);
+	assert.deepEqual(versions(app.id).at(-1).slice(1),
+	    [`另一窗口的内容\n\n${RESULT.findings}`, RESULT.conclusion, 't']);
+	await jn.post('/report/unlock', { csrf: jn.token, id: String(app.id) });
+});
