@@ -647,3 +647,47 @@ stats_xlsx(const struct stats *s, const struct stats_filter *f,
 	}
 	return 0;
 }
+
+int
+stats_xlsx_failed(const char *why, const char *exporter, const char *path,
+    const char *tmpdir)
+{
+	lxw_workbook_options opt;
+	lxw_workbook	*wb;
+	lxw_worksheet	*ws;
+	lxw_format	*bold;
+	char		 when[64];
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	lxw_error	 e;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.constant_memory = LXW_TRUE;
+	opt.tmpdir = (char *)(uintptr_t)tmpdir;
+	if ((wb = workbook_new_opt(path, &opt)) == NULL) {
+		log_error("%s: cannot create %s", __func__, path);
+		return -1;
+	}
+	bold = workbook_add_format(wb);
+	format_set_bold(bold);
+	if ((ws = workbook_add_worksheet(wb, "导出失败")) == NULL) {
+		(void)workbook_close(wb);
+		return -1;
+	}
+	(void)localtime_r(&now, &tm);
+	(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	(void)worksheet_set_column(ws, 0, 0, 12, NULL);
+	(void)worksheet_set_column(ws, 1, 1, 60, NULL);
+	(void)worksheet_write_string(ws, 0, 0, "导出失败", bold);
+	(void)worksheet_write_string(ws, 0, 1, why, NULL);
+	(void)worksheet_write_string(ws, 1, 0, "导出时间", bold);
+	(void)worksheet_write_string(ws, 1, 1, when, NULL);
+	(void)worksheet_write_string(ws, 2, 0, "导出人", bold);
+	(void)worksheet_write_string(ws, 2, 1, exporter != NULL ? exporter :
+	    "", NULL);
+	if ((e = workbook_close(wb)) != LXW_NO_ERROR) {
+		log_error("%s: %s: %s", __func__, path, lxw_strerror(e));
+		return -1;
+	}
+	return 0;
+}

@@ -116,6 +116,14 @@ PGresult	*stats_choices(PGconn *, const char *scope);
 int		 stats_xlsx(const struct stats *, const struct stats_filter *,
 		    const char *exporter, const char *path, const char *tmpdir);
 
+/*
+ * The workbook of an export whose figures could not be computed after its
+ * download had started: one sheet, 导出失败, saying why (Chinese), when
+ * and for whom; no figures.  Returns 0 or -1 (logged).
+ */
+int		 stats_xlsx_failed(const char *why, const char *exporter,
+		    const char *path, const char *tmpdir);
+
 /* The filter as a JSON object (for the audit log); malloc'd, or NULL. */
 char		*stats_filter_json(const struct stats_filter *);
 

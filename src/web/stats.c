@@ -240,10 +240,12 @@ add_header(struct req *r, const char *h)
 
 /*
  * 导出Excel: the figures of the same filter as an .xlsx, audited as
- * stats_exported.  The queries run first (a failure still gets an error
- * page); then the headers go out at once, so that the download starts,
- * while the workbook is written in constant-memory mode into the spool
- * folder and streamed from there.
+ * stats_exported.  The headers go out at once, so that the download
+ * starts while the figures are computed (seconds over a million
+ * applications); the workbook is written in constant-memory mode into
+ * the spool folder and streamed from there.  Should the database fail
+ * after the download has started, the file received is a workbook that
+ * says so (导出失败), never figures that are wrong or partial.
  */
 void
 page_stats_export(struct req *r)
@@ -260,10 +262,6 @@ page_stats_export(struct req *r)
 	int		 fd, rc;
 
 	filter_read(r, &f, scope, sizeof(scope));
-	if (stats_run(r->db, &f, &s) == -1) {
-		page_error(r, 503, "系统暂时不可用，请稍后重试");
-		return;
-	}
 	detail = stats_filter_json(&f);
 	memset(&au, 0, sizeof(au));
 	au.actor_id = r->sess.acct.id;
@@ -276,7 +274,6 @@ page_stats_export(struct req *r)
 	rc = audit_write(r->db, &au);
 	free(detail);
 	if (rc == -1) {
-		stats_free(&s);
 		page_error(r, 503, "系统暂时不可用，请稍后重试");
 		return;
 	}
@@ -286,7 +283,6 @@ page_stats_export(struct req *r)
 	if ((size_t)snprintf(path, sizeof(path), "%s/stats-XXXXXX", dir) >=
 	    sizeof(path) || (fd = mkstemp(path)) == -1) {
 		log_error("%s: %s: %s", __func__, path, strerror(errno));
-		stats_free(&s);
 		page_error(r, 503, "系统暂时不可用，请稍后重试");
 		return;
 	}
@@ -301,8 +297,15 @@ page_stats_export(struct req *r)
 	(void)http_open(r, 200, "application/vnd.openxmlformats-"
 	    "officedocument.spreadsheetml.sheet");
 	(void)FCGX_FFlush(r->fcgi->out);
-	rc = stats_xlsx(&s, &f, r->sess.acct.login, path, dir);
-	stats_free(&s);
+	if (stats_run(r->db, &f, &s) == -1) {
+		log_error("%s: the figures could not be computed; the"
+		    " workbook says so", __func__);
+		rc = stats_xlsx_failed("数据库暂时不可用，统计未能完成，"
+		    "请稍后重新导出。", r->sess.acct.login, path, dir);
+	} else {
+		rc = stats_xlsx(&s, &f, r->sess.acct.login, path, dir);
+		stats_free(&s);
+	}
 	if (rc == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
 		while ((got = read(fd, chunk, sizeof(chunk))) > 0)
 			if (http_write(r, chunk, (size_t)got) == -1)
