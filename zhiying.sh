@@ -290,6 +290,7 @@ status)	cmd_status ;;
 deps)	deps "${2:-}" ;;
 build)	build ;;
 test)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; exec "$ROOT/tests/run.sh" ;;
-bench)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; "$ROOT/tests/bench/web.sh"; exec "$ROOT/tests/bench/dicom.sh" ;;
+bench)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; "$ROOT/tests/bench/web.sh"
+	"$ROOT/tests/bench/dicom.sh"; exec "$ROOT/tests/bench/cac.sh" ;;
 *)	sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac
