@@ -1605,6 +1605,29 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 			raw = own;
 		}
 	}
+	if (!colour && fmt.bytes == 2 && npix >= 65536) {
+		/* 16-bit grey: every stored value maps through one table,
+		 * built by the same sample and map functions. */
+		float		*tab;
+		unsigned char	 b2[2];
+		uint16_t	 t16;
+
+		if ((tab = (float *)malloc(65536 * sizeof(*tab))) == NULL) {
+			errfmt(err, errlen, "out of memory for frame %d", f);
+			goto fail;
+		}
+		for (i = 0; i < 65536; i++) {
+			b2[0] = (unsigned char)(i & 0xff);
+			b2[1] = (unsigned char)(i >> 8);
+			tab[i] = dcm_map(dcm_sample(b2, 0, &fmt), in, &lut);
+		}
+		for (i = 0; i < npix; i++) {
+			memcpy(&t16, raw + 2 * i, 2);
+			o[i] = tab[t16];
+		}
+		free(tab);
+		goto done;
+	}
 	for (i = 0; i < npix; i++) {
 		if (!colour) {
 			o[i] = dcm_map(dcm_sample(raw, i, &fmt), in, &lut);

@@ -563,8 +563,10 @@ series_fill(struct series_volume *v, const char *const *paths,
 				v->padding_voxels++;
 				continue;
 			}
-			lo = fminf(lo, dst[i]);
-			hi = fmaxf(hi, dst[i]);
+			if (dst[i] < lo)
+				lo = dst[i];
+			if (dst[i] > hi)
+				hi = dst[i];
 		}
 	}
 	if (v->padding_voxels > 0 &&
