@@ -252,6 +252,11 @@ cmd_start() {
 	write_conf
 	ZHIYING_CONF="$STATE/zhiying.conf" "$ROOT/src/tools/zhiying-db" migrate
 	ZHIYING_CONF="$STATE/zhiying.conf" "$ROOT/src/tools/zhiying-db" demo >"$STATE/demo-logins.txt"
+	# A synthetic chest CT with coronary calcium, to upload with a demo
+	# application (or send with storescu) and see the AI reader work.
+	[ -d "$STATE/demo-ct" ] || "$ROOT/src/tools/zhiying-phantom" -t 1.25 \
+	    -P DEMO-CAC-0001 -N 'DEMO^CAC' -o "$STATE/demo-ct" >/dev/null ||
+	    die "the demo CT could not be written"
 	web_up
 	scp_up
 	inferd_up
@@ -260,6 +265,7 @@ cmd_start() {
 	[ "${1:-}" = quiet ] && return 0
 	cat "$STATE/demo-logins.txt"
 	say "DICOM receiver: AE title ZHIYING on port $SCP_PORT (demo senders: QX_PACS, SL_COLLECTOR)"
+	say "demo CT with coronary calcium (patient DEMO-CAC-0001): $STATE/demo-ct/"
 	say "running: http://127.0.0.1:$PORT/   (stop: ./zhiying.sh stop)"
 }
 

@@ -32,7 +32,9 @@ tap_counts() {	# file -> "pass fail skip"
 }
 
 echo "== unit tests (cmocka)"
-make -s check >"$OUT/unit.txt" 2>&1
+# Pictures the unit tests draw (the calcium reader on a real CT) go to
+# tests/out/unit/.
+ZY_OUT=$OUT/unit make -s check >"$OUT/unit.txt" 2>&1
 up=0 uf=0 us=0
 for log in tests/unit/test_*.log; do
 	[ -f "$log" ] || continue
