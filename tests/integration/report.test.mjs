@@ -48,6 +48,10 @@ function newApplication(name = `报告测试${process.pid % 1000}-${++seq}`) {
 
 // A CT study with two series linked to the application: a thin chest
 // series with AI jobs in each state, and a scout that fits no reader.
+// The stack's own daemon must leave these jobs as they are: the queued
+// one is due only tomorrow (a job of a reader not in this build would
+// otherwise end dead at once), the running one holds a lease of an hour
+// (the rescuer takes back only leases that ran out).
 function linkImages(app) {
   const uid = `1.2.826.0.1.3680043.10.${process.pid}.${Date.now()}.${++seq}`;
   sql(`WITH i AS (SELECT id FROM institutions WHERE code = 'QX-PH'),
@@ -65,11 +69,18 @@ function linkImages(app) {
     b AS (INSERT INTO series (study_id, series_uid, series_number, modality, description,
         instance_count, match_summary, matched_at)
       SELECT id, :'p1' || '.9', 1, 'CT', 'Topogram', 1, '定位像，非断层图像，不适用于AI阅片', now() FROM s)
-    INSERT INTO ai_jobs (series_id, reader, state, slices, error)
-    SELECT a.id, r.reader, r.state, 312, r.error FROM a, (VALUES
+    INSERT INTO ai_jobs (series_id, reader, state, slices, error, run_after, leased_by, lease_until,
+        finished_at)
+    SELECT a.id, r.reader, r.state, 312, r.error,
+      CASE WHEN r.state = 'queued' THEN now() + interval '1 day' ELSE now() END,
+      CASE WHEN r.state = 'running' THEN 'report-test:0' END,
+      CASE WHEN r.state = 'running' THEN now() + interval '1 hour' END,
+      CASE WHEN r.state IN ('done', 'dead') THEN now() END
+    FROM a, (VALUES
       ('ct_lung_nodule', 'done', ''), ('ct_pneumonia', 'running', ''),
       ('ct_rib_fracture', 'queued', ''), ('ct_coronary_calcium', 'dead', '序列读取失败：缺少层面'))
-      AS r(reader, state, error)`, { params: [uid, app.id] });
+      AS r(reader, state, error);
+    SELECT pg_notify('ai_jobs', 'report-test')`, { params: [uid, app.id] });
   const [[sid]] = sql(`SELECT se.id FROM series se JOIN studies st ON st.id = se.study_id
     WHERE st.study_uid = :'p1' AND se.series_number = 2`, { params: [uid] });
   return { uid, sid };
@@ -143,8 +154,11 @@ test('写报告: yb_resident takes the lock; yb_attending is told who holds it',
   const images = linkImages(app);
   const { yb_resident: res, yb_attending: att } = users;
   let r;
+  let jobs;
   try {
     r = await res.get(`/report?id=${app.id}`);
+    jobs = sql(`SELECT reader, state, attempts FROM ai_jobs WHERE series_id = :'p1' ORDER BY reader`,
+      { params: [images.sid] });
   } finally {
     dropImages(app, images);
   }
@@ -165,9 +179,23 @@ test('写报告: yb_resident takes the lock; yb_attending is told who holds it',
   for (const s of ['Chest 1.0 B60f', '312', '1 mm', '120 kV', 'B60f']) assert.ok(row1.includes(s), s);
   // Row 2: the AI readers' jobs, and why the scout fits none.
   const row2 = unescapeHtml(r.text.match(/id="ai-row">([\s\S]*?)<\/ul>/)[1]);
-  for (const s of ['CT肺结节智能诊断', '完成', 'CT肺炎辅助诊断', '分析中', 'CT骨折辅助诊断', '排队',
-    '冠脉钙化积分', '失败', '序列读取失败：缺少层面', '定位像，非断层图像，不适用于AI阅片'])
-    assert.ok(row2.includes(s), s);
+  const cards = Object.fromEntries([...row2.matchAll(/<li class="ai-card ([^"]*)" data-job="[^"]*">([\s\S]*?)<\/li>/g)]
+    .map(([, cls, body]) => {
+      const part = (c) => (body.match(new RegExp(`class="${c}">([^<]*)<`)) || [])[1] ?? null;
+      return [part('reader'), { cls, state: part('job-state'), note: part('note'),
+        open: body.includes('class="ai-open"') }];
+    }));
+  assert.deepEqual(cards, {
+    CT肺结节智能诊断: { cls: 'done', state: '完成', note: null, open: true },
+    CT肺炎辅助诊断: { cls: 'running', state: '分析中', note: null, open: false },
+    CT骨折辅助诊断: { cls: 'queued', state: '排队', note: null, open: false },
+    冠脉钙化积分: { cls: 'failed', state: '失败', note: '分析出错（序列读取失败：缺少层面）', open: false },
+    无适用的AI阅片算法: { cls: 'nomatch', state: '不适用', note: '定位像，非断层图像，不适用于AI阅片',
+      open: false },
+  }, JSON.stringify(cards));
+  // The stack's daemon, woken, left the jobs alone.
+  assert.deepEqual(jobs, [['ct_coronary_calcium', 'dead', '0'], ['ct_lung_nodule', 'done', '0'],
+    ['ct_pneumonia', 'running', '0'], ['ct_rib_fracture', 'queued', '0']]);
   // The editor, empty, from version 0, with the resident's buttons.
   assert.equal(editorVersion(r.text), 0);
   assert.equal(textarea(r.text, 'findings'), '');
