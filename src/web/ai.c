@@ -310,6 +310,27 @@ ai_lesions_load(struct req *r, long long result, struct ai_lesion **out)
 	return n;
 }
 
+/* A figure as a doctor reads it: one decimal, two under 1, none when
+ * whole ("178.2", "0.72", "1458"). */
+static const char *
+num_text(struct req *r, double x)
+{
+	double	 a = fabs(x), k = a < 1.0 ? 100.0 : 10.0;
+	double	 q = round(x * k) / k;
+	char	*t, *e;
+
+	if (fabs(q - round(q)) < 1e-9)
+		return arena_printf(r->a, "%.0f", q);
+	t = arena_printf(r->a, a < 1.0 ? "%.2f" : "%.1f", q);
+	/* No trailing zeros: "0.5", not "0.50". */
+	if (t != NULL && strchr(t, '.') != NULL) {
+		e = t + strlen(t);
+		while (e > t && e[-1] == '0')
+			*--e = '\0';
+	}
+	return t;
+}
+
 /* A JSON value as shown in a cell: numbers without noise, strings as
  * they are, "—" for anything else. */
 static const char *
@@ -318,7 +339,7 @@ json_text(struct req *r, const json_t *v)
 	if (json_is_integer(v))
 		return arena_printf(r->a, "%lld", (long long)json_integer_value(v));
 	if (json_is_real(v))
-		return arena_printf(r->a, "%.6g", json_real_value(v));
+		return num_text(r, json_real_value(v));
 	if (json_is_string(v))
 		return json_string_value(v);
 	if (json_is_true(v))
@@ -388,10 +409,21 @@ job_state_zh(struct req *r, const char *state, const char *error,
 	} else if (strcmp(state, "done") == 0) {
 		*zh = "完成";
 		*cls = "done";
+	} else if (strstr(error, "reader not available in this build") !=
+	    NULL) {
+		/* Matched and queued, but this reader is not deployed: not
+		 * a failure of the analysis. */
+		*zh = "未部署";
+		*cls = "undeployed";
+		*note = "该AI应用尚未在本系统部署";
+	} else if (strcmp(state, "failed") == 0) {
+		/* The reader refused the series: its reason, in Chinese. */
+		*zh = "不适用";
+		*cls = "failed";
+		*note = error;
 	} else {
-		/* failed: the reader refused the series; dead: it could
-		 * not be analysed. */
-		*zh = strcmp(state, "failed") == 0 ? "不适用" : "失败";
+		/* dead: it could not be analysed. */
+		*zh = "失败";
 		*cls = "failed";
 		*note = job_error_zh(r, error);
 	}

@@ -305,8 +305,8 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		assert.deepEqual(row['冠脉钙化积分'], { cls: 'done', state: '完成', note: null, job: String(job) });
 		for (const [reader, c] of Object.entries(row))
 			if (reader !== '冠脉钙化积分')
-				assert.deepEqual([c.cls, c.state, c.note], ['failed', '失败',
-				    '该AI应用尚未在本系统部署（reader not available in this build）'], reader);
+				assert.deepEqual([c.cls, c.state, c.note], ['undeployed', '未部署',
+				    '该AI应用尚未在本系统部署'], reader);
 		await shot(page, 'report-done');
 
 		// 4. The result page.

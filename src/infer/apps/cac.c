@@ -1047,7 +1047,8 @@ cac_to_ai(const struct cac_result *r, const struct series_volume *v,
 	memset(nex, 0, sizeof(nex));
 	fig(a, sizeof(a), r->threshold_hu);
 	fig(b, sizeof(b), r->kvp);
-	fig(c, sizeof(c), r->increment_mm);
+	(void)snprintf(c, sizeof(c), "%g", round(r->increment_mm * 1000.0) /
+	    1000.0);
 	if (app(&me, &ml, "Agatston 1990：钙化灶为CT值≥%s HU（相当于120 kV时"
 	    "130 HU）且面积≥1 mm²的区域，按峰值CT值加权1–4"
 	    "（130–199、200–299、300–399、≥400 HU，按管电压换算），"
@@ -1195,7 +1196,7 @@ cac_to_ai(const struct cac_result *r, const struct series_volume *v,
 	    ai_result_add_summary(out, "钙化灶数", (double)r->nkept, "") ==
 	    -1 ||
 	    ai_result_add_summary(out, "受累血管数", r->vessels, "") == -1 ||
-	    ai_result_add_summary(out, "CAC-DRS分级", drs, "A") == -1 ||
+	    ai_result_add_summary(out, "CAC-DRS分级（A）", drs, "") == -1 ||
 	    ai_result_add_summary(out, "管电压", r->kvp, "kV") == -1 ||
 	    ai_result_add_summary(out, "钙化阈值", r->threshold_hu, "HU") ==
 	    -1)
@@ -1229,7 +1230,12 @@ cac_check(const struct series_volume *v, char *why, size_t sz)
 		    "重建");
 		return READER_REFUSES;
 	}
-	if (v->nz < 10 || cover < 60.0) {
+	if (v->nz < 10) {
+		(void)snprintf(why, sz, "层数过少（%d层），无法评估冠脉钙化",
+		    v->nz);
+		return READER_REFUSES;
+	}
+	if (cover < 60.0) {
 		(void)snprintf(why, sz, "扫描范围不足（%.0f mm），"
 		    "未包含完整心脏", cover);
 		return READER_REFUSES;
