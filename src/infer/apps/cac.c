@@ -292,6 +292,23 @@ anatomy_free(struct anatomy *an)
 	memset(an, 0, sizeof(*an));
 }
 
+/* Add the voxels of the heart mask on coarse slice k to sum (x, y, k)
+ * and their count to *cnt. */
+static void
+slice_sums(const struct anatomy *an, int k, double sum[3], double *cnt)
+{
+	size_t		 plane = (size_t)an->dims[0] * an->dims[1], i;
+	const uint8_t	*m = an->heart + (size_t)k * plane;
+
+	for (i = 0; i < plane; i++)
+		if (m[i]) {
+			sum[0] += (double)(i % an->dims[0]);
+			sum[1] += (double)(i / an->dims[0]);
+			sum[2] += k;
+			(*cnt)++;
+		}
+}
+
 #define CHECK(x) do { if ((x) == -1) { \
 	(void)snprintf(err, errlen, "compute: %s", compute_error(c)); \
 	goto fail; } } while (0)
@@ -307,7 +324,7 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 	struct cc_stats	*st = NULL;
 	size_t		 n, nst = 0, i, plane;
 	int		 dims[3] = { v->nx, v->ny, v->nz }, (*pts)[2] = NULL;
-	int		 (*hp)[2] = NULL, x, y, k, kmax, kroot, ib, r;
+	int		 (*hp)[2] = NULL, k, kmax, kroot, ib, r;
 	double		 sum[3], cnt, amax;
 	int		 up;
 
@@ -421,26 +438,10 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 
 		if (rel < 4.0 || rel > 20.0)
 			continue;
-		for (y = 0; y < an->dims[1]; y++)
-			for (x = 0; x < an->dims[0]; x++)
-				if (an->heart[k * plane + (size_t)y *
-				    an->dims[0] + x]) {
-					sum[0] += x;
-					sum[1] += y;
-					cnt++;
-				}
+		slice_sums(an, k, sum, &cnt);
 	}
-	if (cnt == 0) {
-		/* Nothing above: the top of the heart. */
-		for (y = 0; y < an->dims[1]; y++)
-			for (x = 0; x < an->dims[0]; x++)
-				if (an->heart[kroot * plane + (size_t)y *
-				    an->dims[0] + x]) {
-					sum[0] += x;
-					sum[1] += y;
-					cnt++;
-				}
-	}
+	if (cnt == 0)		/* nothing above: the top of the heart */
+		slice_sums(an, kroot, sum, &cnt);
 	if (cnt == 0)
 		cnt = 1;
 	vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
@@ -458,17 +459,8 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 			an->zlo = p[2];
 		if (p[2] > an->zhi)
 			an->zhi = p[2];
-		if ((k - kroot) * up >= 0)
-			continue;
-		for (y = 0; y < an->dims[1]; y++)
-			for (x = 0; x < an->dims[0]; x++)
-				if (an->heart[k * plane + (size_t)y *
-				    an->dims[0] + x]) {
-					sum[0] += x;
-					sum[1] += y;
-					sum[2] += k;
-					cnt++;
-				}
+		if ((k - kroot) * up < 0)
+			slice_sums(an, k, sum, &cnt);
 	}
 	if (cnt == 0)
 		cnt = 1;
