@@ -26,8 +26,6 @@
 #include "matcher.h"
 #include "pages.h"
 #include "preview.h"
-#include "series.h"
-#include "store.h"
 #include "workflow.h"
 
 #define MSG_DB		"系统暂时不可用，请稍后重试"
@@ -954,12 +952,8 @@ void
 page_ai_slice(struct req *r)
 {
 	PGresult		*res;
-	struct store		*st;
-	struct series_volume	*v = NULL;
-	struct buf		 png;
-	const char		*s, *paths[1];
-	char			 sjob[32], sz[16], inst[32], path[4096], err[256];
-	double			 c, wd;
+	const char		*s;
+	char			 sjob[32], sz[16], inst[32], *key;
 	long long		 job;
 	int			 z, w, frame;
 
@@ -997,43 +991,14 @@ page_ai_slice(struct req *r)
 		return;
 	}
 	frame = (int)db_ll(res, 0, 1);
-	if ((st = store_open_dir(r->conf->store)) == NULL ||
-	    store_local_path(st, db_val(res, 0, 0), path, sizeof(path)) == -1) {
-		if (st != NULL)
-			store_close(st);
-		PQclear(res);
-		page_error(r, 404, "影像文件不存在");
+	key = arena_strdup(r->a, db_val(res, 0, 0));
+	PQclear(res);
+	if (key == NULL || frame < 0) {
+		page_error(r, 404, "影像不存在或无权访问");
 		return;
 	}
-	store_close(st);
-	PQclear(res);
-	paths[0] = path;
-	err[0] = '\0';
-	buf_init(&png, 16 * 1024 * 1024);
-	if (series_load(paths, 1, NULL, &v, err, sizeof(err)) == -1)
-		goto fail;
-	/* One image: slice 0; a multi-frame file: its frame. */
-	if (v->nz == 1)
-		frame = 0;
-	if (frame < 0 || frame >= v->nz) {
-		(void)snprintf(err, sizeof(err), "frame %d of %d", frame,
-		    v->nz);
-		goto fail;
-	}
-	if (preview_window(v, frame, (enum window_preset)w, &c, &wd) == -1 ||
-	    preview_png(v, frame, c, wd, AI_SLICE_EDGE, &png, err,
-	    sizeof(err)) == -1)
-		goto fail;
-	series_free(v);
-	(void)http_open(r, 200, "image/png");
-	(void)http_write(r, png.data, png.len);
-	buf_free(&png);
-	return;
-fail:
-	log_error("%s: job %s slice %s: %s", __func__, sjob, sz, err);
-	series_free(v);
-	buf_free(&png);
-	page_error(r, 404, "无法显示该层影像");
+	page_stored_png(r, key, frame, w, AI_SLICE_EDGE,
+	    arena_printf(r->a, "job %s slice %s", sjob, sz));
 }
 
 /* Text with its trailing blanks and line ends cut off (arena). */
@@ -1127,25 +1092,6 @@ upload_refusal(struct req *r, long long id, enum wf_result res)
 		return "您没有为该申请单写报告的权限，影像结论未上传";
 	default:
 		return wf_messages[res];
-	}
-}
-
-static int
-upload_status(enum wf_result res)
-{
-	switch (res) {
-	case WF_NOT_FOUND:
-		return 404;
-	case WF_FORBIDDEN:
-		return 403;
-	case WF_INVALID:
-		return 400;
-	case WF_CONFLICT:
-	case WF_LOCKED:
-	case WF_STALE:
-		return 409;
-	default:
-		return 503;
 	}
 }
 
@@ -1293,6 +1239,6 @@ page_ai_upload(struct req *r)
 		page_error(r, 404, MSG_NO_RESULT);
 		return;
 	}
-	ai_page(r, id, job, upload_status(res), upload_refusal(r, id, res),
+	ai_page(r, id, job, wf_http_status(res), upload_refusal(r, id, res),
 	    &p);
 }

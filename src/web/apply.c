@@ -25,7 +25,6 @@
 #include "matcher.h"
 #include "pages.h"
 #include "preview.h"
-#include "series.h"
 #include "store.h"
 #include "workflow.h"
 
@@ -993,13 +992,10 @@ void
 page_series_preview(struct req *r)
 {
 	PGresult		*res;
-	struct store		*st;
-	struct series_volume	*v = NULL;
 	struct slice_pos	*sl;
-	struct buf		 png;
-	const char		*w, *paths[1];
-	char			 sid[32], inst[32], path[4096], err[256];
-	double			 iop[6], ipp[3], nrm[3], c, wd;
+	const char		*w;
+	char			 sid[32], inst[32], *key;
+	double			 iop[6], ipp[3], nrm[3];
 	int			 i, n, preset, has_iop;
 	long long		 series;
 
@@ -1047,31 +1043,12 @@ page_series_preview(struct req *r)
 		    ipp[2] * nrm[2] : (double)sl[i].num;
 	}
 	qsort(sl, (size_t)n, sizeof(*sl), slice_cmp);
-	if ((st = store_open_dir(r->conf->store)) == NULL ||
-	    store_local_path(st, sl[n / 2].key, path, sizeof(path)) == -1) {
-		if (st != NULL)
-			store_close(st);
-		PQclear(res);
-		page_error(r, 404, "影像文件不存在");
-		return;
-	}
-	store_close(st);
+	key = arena_strdup(r->a, sl[n / 2].key);
 	PQclear(res);
-	paths[0] = path;
-	err[0] = '\0';
-	buf_init(&png, 16 * 1024 * 1024);
-	if (series_load(paths, 1, NULL, &v, err, sizeof(err)) == -1 ||
-	    preview_window(v, v->nz / 2, (enum window_preset)preset, &c,
-	    &wd) == -1 || preview_png(v, v->nz / 2, c, wd, PREVIEW_EDGE, &png,
-	    err, sizeof(err)) == -1) {
-		log_error("%s: series %s: %s", __func__, sid, err);
-		series_free(v);
-		buf_free(&png);
-		page_error(r, 404, "无法生成该序列的预览图");
+	if (key == NULL) {
+		page_error(r, 500, "系统内部错误");
 		return;
 	}
-	series_free(v);
-	(void)http_open(r, 200, "image/png");
-	(void)http_write(r, png.data, png.len);
-	buf_free(&png);
+	page_stored_png(r, key, -1, preset, PREVIEW_EDGE,
+	    arena_printf(r->a, "series %s", sid));
 }

@@ -6,9 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 #include "pages.h"
+#include "preview.h"
+#include "series.h"
+#include "store.h"
 #include "workflow.h"
 
 struct tdict *
@@ -157,4 +161,55 @@ page_admin_users(struct req *r)
 	}
 	PQclear(res);
 	page_render(r, 200, "admin_users.html", d);
+}
+
+void
+page_stored_png(struct req *r, const char *key, int frame, int preset,
+    int max_edge, const char *what)
+{
+	struct store		*st;
+	struct series_volume	*v = NULL;
+	struct buf		 png;
+	const char		*paths[1];
+	char			 path[4096], err[256];
+	double			 c, wd;
+
+	if ((st = store_open_dir(r->conf->store)) == NULL ||
+	    store_local_path(st, key, path, sizeof(path)) == -1) {
+		if (st != NULL)
+			store_close(st);
+		page_error(r, 404, "影像文件不存在");
+		return;
+	}
+	store_close(st);
+	paths[0] = path;
+	err[0] = '\0';
+	buf_init(&png, 16 * 1024 * 1024);
+	if (series_load(paths, 1, NULL, &v, err, sizeof(err)) == -1)
+		goto fail;
+	/* One image: its only slice; a multi-frame file: the frame asked
+	 * for, or its middle one. */
+	if (v->nz == 1)
+		frame = 0;
+	else if (frame < 0)
+		frame = v->nz / 2;
+	if (frame >= v->nz) {
+		(void)snprintf(err, sizeof(err), "frame %d of %d", frame,
+		    v->nz);
+		goto fail;
+	}
+	if (preview_window(v, frame, (enum window_preset)preset, &c,
+	    &wd) == -1 || preview_png(v, frame, c, wd, max_edge, &png, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	series_free(v);
+	(void)http_open(r, 200, "image/png");
+	(void)http_write(r, png.data, png.len);
+	buf_free(&png);
+	return;
+fail:
+	log_error("%s: %s (%s): %s", __func__, key, what, err);
+	series_free(v);
+	buf_free(&png);
+	page_error(r, 404, "无法显示该影像");
 }

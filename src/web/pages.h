@@ -6,6 +6,7 @@
 
 #include "http.h"
 #include "tmpl.h"
+#include "workflow.h"
 
 /* Access: which roles may open a page (ROLE_BIT set); PUBLIC pages need no
  * login at all. */
@@ -39,8 +40,20 @@ void		 page_render(struct req *, int status, const char *tmpl,
 void		 page_error(struct req *, int status, const char *message);
 
 /* The workflow actor of the logged-in user. */
-struct wf_actor;
 void		 page_actor(const struct req *, struct wf_actor *);
+
+/*
+ * Answer with frame of the stored DICOM file key (-1: its middle one) as
+ * a PNG through a window preset, shrunk to max_edge pixels; 404 with a
+ * Chinese message if it is missing or cannot be shown (logged with
+ * what, e.g. "series 12").  The caller has checked access.
+ */
+void		 page_stored_png(struct req *, const char *key, int frame,
+		    int preset, int max_edge, const char *what);
+
+/* The HTTP status of a workflow refusal (409 for a lock, a stale version
+ * or a state conflict; 503 for the database). */
+int		 wf_http_status(enum wf_result);
 
 /* Handlers. */
 void		 page_home(struct req *);

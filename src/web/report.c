@@ -599,8 +599,8 @@ json_answer(struct req *r, int status, int ok, int version,
 	free(s);
 }
 
-static int
-result_status(enum wf_result res)
+int
+wf_http_status(enum wf_result res)
 {
 	switch (res) {
 	case WF_OK:
@@ -654,7 +654,7 @@ page_report_save(struct req *r)
 	    dr.conclusion, dr.ai_used, &version);
 	msg = res == WF_OK ? "已保存" : wf_messages[res];
 	if (json) {
-		json_answer(r, result_status(res), res == WF_OK,
+		json_answer(r, wf_http_status(res), res == WF_OK,
 		    res == WF_OK ? version : dr.version, msg);
 		return;
 	}
@@ -669,7 +669,7 @@ page_report_save(struct req *r)
 		report_editor(r, id, 409, &dr, msg, NULL);
 		break;
 	default:
-		page_error(r, result_status(res), msg);
+		page_error(r, wf_http_status(res), msg);
 		break;
 	}
 }
@@ -728,10 +728,10 @@ page_report_submit(struct req *r)
 	case WF_INVALID:
 		msg = res == WF_INVALID ? "请填写影像表现和影像结论" :
 		    wf_messages[res];
-		report_editor(r, id, result_status(res), &dr, msg, NULL);
+		report_editor(r, id, wf_http_status(res), &dr, msg, NULL);
 		break;
 	default:
-		page_error(r, result_status(res), wf_messages[res]);
+		page_error(r, wf_http_status(res), wf_messages[res]);
 		break;
 	}
 }
@@ -755,7 +755,7 @@ page_report_unlock(struct req *r)
 	else if (res == WF_CONFLICT)
 		page_error(r, 409, "该申请单未被锁定，无需解除");
 	else
-		page_error(r, result_status(res), wf_messages[res]);
+		page_error(r, wf_http_status(res), wf_messages[res]);
 }
 
 /* Why the user may not review this report, or NULL when they may. */
@@ -873,7 +873,7 @@ page_review_decide(struct req *r)
 		page_error(r, 409, "该报告已被审核或状态已变化，请刷新后重试");
 		break;
 	default:
-		page_error(r, result_status(res), wf_messages[res]);
+		page_error(r, wf_http_status(res), wf_messages[res]);
 		break;
 	}
 }
