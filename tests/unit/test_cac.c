@@ -365,6 +365,40 @@ test_zero(void **state)
 	series_free(v);
 }
 
+/* No heart in the volume (a scan of air and a block of bone): nothing
+ * scored, and the text says the heart was not found, not "0". */
+static void
+test_no_heart(void **state)
+{
+	struct series_volume	*v;
+	struct cac_result	 r;
+	struct ai_result	 ai;
+	struct phantom_spec	 sp;
+	char			 err[256];
+	size_t			 i;
+
+	(void)state;
+	phantom_standard(&sp, 3.0, 120);
+	sp.nx = sp.ny = 64;
+	sp.nplaques = 0;
+	assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+	for (i = 0; i < (size_t)v->nx * v->ny * v->nz; i++)
+		v->vox[i] = i % 97 == 0 ? 900.0f : -1000.0f;
+	assert_int_equal(cac_score(cpu, v, NULL, NULL, &r, err, sizeof(err)),
+	    0);
+	assert_false(r.heart_found);
+	assert_int_equal((int)r.nkept, 0);
+	ai_result_init(&ai);
+	assert_int_equal(cac_to_ai(&r, v, &ai), 0);
+	assert_int_equal((int)ai.nlesions, 0);
+	assert_non_null(strstr(ai.findings, "未能定位心脏"));
+	assert_non_null(strstr(ai.conclusion, "未能评估"));
+	assert_null(strstr(ai.conclusion, "CAC-DRS"));
+	ai_result_free(&ai);
+	cac_result_free(&r);
+	series_free(v);
+}
+
 /* The report text and the lesions of the standard phantom. */
 static void
 test_text(void **state)
@@ -643,6 +677,7 @@ main(void)
 		cmocka_unit_test(test_kv),
 		cmocka_unit_test(test_noise),
 		cmocka_unit_test(test_zero),
+		cmocka_unit_test(test_no_heart),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_unaligned),
 		cmocka_unit_test(test_lidc),
