@@ -27,11 +27,11 @@
 // are skipped, and without ../shared/data (the LIDC series) too.
 // Screenshots go to $ZY_OUT/browser/ai-*.png.
 
-import test, { before, after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { chromiumForFile } from './chromium.mjs';
 import { Client, hiddenCsrf, unescapeHtml, sql } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -45,21 +45,7 @@ const DISCLAIMER = '人工智能辅助阅片结果仅供参考，不得直接用
 const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh stack_start)' :
     !fs.existsSync(LIDC) ? `${LIDC} not found: skipping the AI result page tests` : false;
 
-let browser = null;
-let chrome = null;
-
-before(async () => {
-	if (skip)
-		return;
-	fs.mkdirSync(OUT, { recursive: true });
-	chrome = await launchChromium();
-	browser = chrome.browser;
-});
-
-after(async () => {
-	if (chrome !== null)
-		await chrome.close();
-});
+const chrome = chromiumForFile(skip, OUT);
 
 // ---------------------------------------------------------------------
 // The study and the AI result
@@ -232,7 +218,7 @@ async function go(page, pathname, action) {
 }
 
 async function session(login) {
-	const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
+	const context = await chrome.browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
 	context.setDefaultTimeout(15000);
 	context.setDefaultNavigationTimeout(15000);
 	const page = await context.newPage();

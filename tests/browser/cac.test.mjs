@@ -31,14 +31,14 @@
 // skipped.  No shared data is needed: the study is generated.
 // Screenshots go to $ZY_OUT/browser/cac-*.png.
 
-import test, { before, after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { launchChromium } from './chromium.mjs';
+import { chromiumForFile } from './chromium.mjs';
 import { sql } from '../integration/helpers.mjs';
 
 const run = promisify(execFile);
@@ -55,21 +55,7 @@ const ARTERIES = ['LM', 'LAD', 'LCX', 'RCA'];
 const skip = BASE === '' || !STATE || !SCP_PORT ?
     'ZY_URL, ZY_STATE or ZY_SCP_PORT is not set: start a stack first (tests/lib.sh stack_start)' : false;
 
-let browser = null;
-let chrome = null;
-
-before(async () => {
-	if (skip)
-		return;
-	fs.mkdirSync(OUT, { recursive: true });
-	chrome = await launchChromium();
-	browser = chrome.browser;
-});
-
-after(async () => {
-	if (chrome !== null)
-		await chrome.close();
-});
+const chrome = chromiumForFile(skip, OUT);
 
 // ---------------------------------------------------------------------
 // The study
@@ -129,7 +115,7 @@ async function go(page, pathname, action) {
 }
 
 async function session(login) {
-	const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
+	const context = await chrome.browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
 	context.setDefaultTimeout(15000);
 	context.setDefaultNavigationTimeout(15000);
 	const page = await context.newPage();

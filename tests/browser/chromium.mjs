@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -42,4 +43,23 @@ export async function launchChromium() {
 			fs.rmSync(tmp, { recursive: true, force: true });
 		},
 	};
+}
+
+// One browser for a test file: launched before its tests unless skip is
+// set (and out, the screenshot folder, made), closed after them.  The
+// returned object's browser is set once the tests run.
+export function chromiumForFile(skip, out) {
+	const c = { browser: null, chrome: null };
+	before(async () => {
+		if (skip)
+			return;
+		fs.mkdirSync(out, { recursive: true });
+		c.chrome = await launchChromium();
+		c.browser = c.chrome.browser;
+	});
+	after(async () => {
+		if (c.chrome !== null)
+			await c.chrome.close();
+	});
+	return c;
 }

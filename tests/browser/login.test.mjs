@@ -8,11 +8,11 @@
 // ZY_URL is a running stack (tests/lib.sh stack_start); without it every
 // test here is skipped.  Screenshots go to $ZY_OUT/browser/<login>-<page>.png.
 
-import test, { before, after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { chromiumForFile } from './chromium.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
@@ -44,26 +44,12 @@ const ROLES = [
 
 // One browser for the file (chromium.mjs); every user gets a browser
 // context of its own.
-let browser = null;
-let chrome = null;
 
 const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh stack_start)' : false;
-
-before(async () => {
-	if (skip)
-		return;
-	fs.mkdirSync(OUT, { recursive: true });
-	chrome = await launchChromium();
-	browser = chrome.browser;
-});
-
-after(async () => {
-	if (chrome !== null)
-		await chrome.close();
-});
+const chrome = chromiumForFile(skip, OUT);
 
 async function newPage() {
-	const context = await browser.newContext({
+	const context = await chrome.browser.newContext({
 		locale: 'zh-CN',
 		viewport: { width: 1280, height: 800 },
 	});

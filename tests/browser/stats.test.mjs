@@ -4,33 +4,19 @@
 // proves that stats.css applied), a change of 时间粒度 resubmits the
 // filter (stats.js), and 导出Excel starts a download.  The screenshot
 // goes to $ZY_OUT/browser/stats.png.
-import test, { before, after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { chromiumForFile } from './chromium.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
 const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh stack_start)' : false;
-let browser = null;
-let chrome = null;
-
-before(async () => {
-	if (skip)
-		return;
-	fs.mkdirSync(OUT, { recursive: true });
-	chrome = await launchChromium();
-	browser = chrome.browser;
-});
-
-after(async () => {
-	if (chrome !== null)
-		await chrome.close();
-});
+const chrome = chromiumForFile(skip, OUT);
 
 test('统计 renders its figures and exports', { skip }, async () => {
-	const context = await browser.newContext({ locale: 'zh-CN',
+	const context = await chrome.browser.newContext({ locale: 'zh-CN',
 	    viewport: { width: 1280, height: 900 }, acceptDownloads: true });
 	context.setDefaultTimeout(15000);
 	const page = await context.newPage();

@@ -22,12 +22,12 @@
 // (through the login form) when the session has lapsed.  Screenshots and
 // the PDF go to $ZY_OUT/browser/story-*.
 
-import test, { before, after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { chromiumForFile } from './chromium.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
@@ -48,21 +48,7 @@ const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh
 const skipDicom = skip || (fs.existsSync(LIDC) ? false :
     `${LIDC} not found: skipping the story with the DICOM upload`);
 
-let browser = null;
-let chrome = null;
-
-before(async () => {
-	if (skip)
-		return;
-	fs.mkdirSync(OUT, { recursive: true });
-	chrome = await launchChromium();
-	browser = chrome.browser;
-});
-
-after(async () => {
-	if (chrome !== null)
-		await chrome.close();
-});
+const chrome = chromiumForFile(skip, OUT);
 
 // ---------------------------------------------------------------------
 // Users
@@ -92,7 +78,7 @@ async function loginForm(s) {
 // JavaScript dialogs are collected; a dialog is accepted, as a user who
 // confirms would.
 async function session(login) {
-	const context = await browser.newContext({
+	const context = await chrome.browser.newContext({
 		locale: 'zh-CN',
 		viewport: { width: 1366, height: 900 },
 	});

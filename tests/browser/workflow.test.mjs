@@ -11,12 +11,12 @@
 // variables); without ZY_URL the test is skipped.  Screenshots and the PDF
 // go to $ZY_OUT/browser/.
 
-import test, { before, after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { chromiumForFile } from './chromium.mjs';
 import { sql } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -24,27 +24,12 @@ const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
 const PASSWORD = 'Zhiying2026';
 const STALE = '报告已被修改，请刷新后再保存（您的内容未被覆盖）';
 
-let browser = null;
-let chrome = null;
-
 const skip = BASE === '' ? 'ZY_URL is not set: start a stack first (tests/lib.sh stack_start)' : false;
-
-before(async () => {
-	if (skip)
-		return;
-	fs.mkdirSync(OUT, { recursive: true });
-	chrome = await launchChromium();
-	browser = chrome.browser;
-});
-
-after(async () => {
-	if (chrome !== null)
-		await chrome.close();
-});
+const chrome = chromiumForFile(skip, OUT);
 
 // A browser context of its own for each user, logged in.
 async function session(login) {
-	const context = await browser.newContext({
+	const context = await chrome.browser.newContext({
 		locale: 'zh-CN',
 		viewport: { width: 1366, height: 900 },
 	});
