@@ -32,7 +32,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromiumForFile } from './chromium.mjs';
-import { Client, hiddenCsrf, unescapeHtml, sql } from '../integration/helpers.mjs';
+import { Client, hiddenCsrf, unescapeHtml, sql, slicesByZ } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
@@ -50,38 +50,10 @@ const chrome = chromiumForFile(skip, OUT);
 // ---------------------------------------------------------------------
 // The study and the AI result
 
-// The z of ImagePositionPatient (0020,0032) from the head of a DICOM
-// file, explicit or implicit VR little endian; NaN when absent.
-function sliceZ(file) {
-	const fd = fs.openSync(file, 'r');
-	const head = Buffer.alloc(16384);
-	const n = fs.readSync(fd, head, 0, head.length, 0);
-	fs.closeSync(fd);
-	const buf = head.subarray(0, n);
-	const tag = Buffer.from([0x20, 0x00, 0x32, 0x00]);
-	for (let i = buf.indexOf(tag, 132); i !== -1; i = buf.indexOf(tag, i + 1)) {
-		const vr = buf.toString('latin1', i + 4, i + 6);
-		const [len, at] = vr === 'DS' ? [buf.readUInt16LE(i + 6), i + 8] :
-		    [buf.readUInt32LE(i + 4), i + 8];
-		if (len > 0 && len < 128 && at + len <= buf.length) {
-			const parts = buf.toString('latin1', at, at + len).trim().split('\\').map(Number);
-			if (parts.length === 3 && parts.every(Number.isFinite))
-				return parts[2];
-		}
-	}
-	return NaN;
-}
-
 // Six neighbouring slices from the middle of the LIDC chest CT.
 function sixSlices() {
-	let dir = LIDC;
-	while (!fs.readdirSync(dir).some((f) => f.endsWith('.dcm')))
-		dir = path.join(dir, fs.readdirSync(dir).find((f) => fs.statSync(path.join(dir, f)).isDirectory()));
-	const slices = fs.readdirSync(dir).filter((f) => f.endsWith('.dcm'))
-	    .map((f) => ({ file: path.join(dir, f), z: sliceZ(path.join(dir, f)) }))
-	    .filter((x) => Number.isFinite(x.z))
-	    .sort((a, b) => a.z - b.z);
-	assert.ok(slices.length >= 6, `slices with a position in ${dir}`);
+	const slices = slicesByZ(LIDC);
+	assert.ok(slices.length >= 6, `slices with a position under ${LIDC}`);
 	const mid = Math.floor(slices.length / 2) - 3;
 	return slices.slice(mid, mid + 6).map((x) => x.file);
 }

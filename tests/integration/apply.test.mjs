@@ -24,7 +24,7 @@ if (process.env.ZY_STATE) {
   own = { state, pgport };
   Object.assign(process.env, { ZY_STATE: state, ZY_URL: url, ZY_PGPORT: pgport });
 }
-const { Client, hiddenCsrf, unescapeHtml, sql } = await import('./helpers.mjs');
+const { Client, dcmDir, hiddenCsrf, unescapeHtml, sql } = await import('./helpers.mjs');
 
 after(() => {
   if (!own) return;
@@ -34,14 +34,6 @@ after(() => {
 
 const skip = own ? false : 'no test stack (run through tests/run.sh)';
 const skipDicom = skip || (!existsSync(LIDC) ? `${LIDC} not found: skipping the DICOM upload tests` : false);
-
-function seriesDir() {
-  let dir = LIDC;
-  while (!readdirSync(dir).some((f) => f.endsWith('.dcm'))) {
-    dir = `${dir}/${readdirSync(dir).find((f) => statSync(`${dir}/${f}`).isDirectory())}`;
-  }
-  return dir;
-}
 
 const idOf = (table, col, value) => sql(`SELECT id FROM ${table} WHERE ${col} = :'p1'`, { params: [value] })[0][0];
 
@@ -156,7 +148,7 @@ test('superior diagnosis: upper hospitals accepted, anything else refused', { sk
 
 test('DICOM upload: 3 LIDC slices stored and linked, a non-DICOM file refused', { skip: skipDicom }, async () => {
   const c = await as('qx_apply');
-  const dir = seriesDir();
+  const dir = dcmDir(LIDC);
   const three = readdirSync(dir).filter((f) => f.endsWith('.dcm')).sort().slice(100, 103);
   const files = three.map((f) => [f, readFileSync(`${dir}/${f}`), 'application/dicom']);
   files.push(['病历说明.txt', Buffer.from('这不是DICOM文件\n'), 'text/plain']);
@@ -360,7 +352,7 @@ test('another institution\'s application answers 404 on every applicant URL', { 
 test('an upload without the CSRF token is refused and stores nothing', { skip: skipDicom }, async () => {
   const c = await as('qx_apply');
   const id = await create('qx_apply', { patient_no: 'P-CSRF' });
-  const dir = seriesDir();
+  const dir = dcmDir(LIDC);
   const f = readdirSync(dir).filter((x) => x.endsWith('.dcm')).sort()[10];
   const count = () => sql(`SELECT (SELECT count(*) FROM instances), (SELECT count(*) FROM application_studies
     WHERE application_id = ${id})`)[0];

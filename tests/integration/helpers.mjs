@@ -1,7 +1,8 @@
 // Helpers of the integration tests: an HTTP client with a cookie jar, and
-// SQL against the test stack's PostgreSQL (the same cluster the site uses).
+// SQL against the test stack's PostgreSQL (the same cluster the site uses),
+// and finding the slices of a DICOM series in the shared data.
 import { execFileSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 
 export const URL_BASE = process.env.ZY_URL;
 export const STATE = process.env.ZY_STATE;
@@ -93,3 +94,43 @@ export function sqlError(query, opts) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The first folder at or under root that holds .dcm files (the shared
+// data keeps a series some folders down).
+export function dcmDir(root) {
+  let dir = root;
+  while (!readdirSync(dir).some((f) => f.endsWith('.dcm'))) {
+    dir = `${dir}/${readdirSync(dir).find((f) => statSync(`${dir}/${f}`).isDirectory())}`;
+  }
+  return dir;
+}
+
+// The z of ImagePositionPatient (0020,0032) from the head of a DICOM
+// file, explicit or implicit VR little endian; NaN when absent.
+export function sliceZ(file) {
+  const fd = openSync(file, 'r');
+  const head = Buffer.alloc(16384);
+  const n = readSync(fd, head, 0, head.length, 0);
+  closeSync(fd);
+  const buf = head.subarray(0, n);
+  const tag = Buffer.from([0x20, 0x00, 0x32, 0x00]);
+  for (let i = buf.indexOf(tag, 132); i !== -1; i = buf.indexOf(tag, i + 1)) {
+    const vr = buf.toString('latin1', i + 4, i + 6);
+    const [len, at] = vr === 'DS' ? [buf.readUInt16LE(i + 6), i + 8] : [buf.readUInt32LE(i + 4), i + 8];
+    if (len > 0 && len < 128 && at + len <= buf.length) {
+      const parts = buf.toString('latin1', at, at + len).trim().split('\\').map(Number);
+      if (parts.length === 3 && parts.every(Number.isFinite)) return parts[2];
+    }
+  }
+  return NaN;
+}
+
+// The files of the series under root that have a position, as
+// [{file, z}] in slice order (file names are not in slice order).
+export function slicesByZ(root) {
+  const dir = dcmDir(root);
+  return readdirSync(dir).filter((f) => f.endsWith('.dcm'))
+    .map((f) => ({ file: `${dir}/${f}`, z: sliceZ(`${dir}/${f}`) }))
+    .filter((x) => Number.isFinite(x.z))
+    .sort((a, b) => a.z - b.z);
+}

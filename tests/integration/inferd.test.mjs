@@ -14,7 +14,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync,
   symlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { ROOT_DIR, STATE, sleep } from './helpers.mjs';
+import { ROOT_DIR, STATE, sleep, dcmDir } from './helpers.mjs';
 
 const DATA = process.env.ZY_DATA || `${ROOT_DIR}/../shared/data`;
 const SMALL = `${DATA}/edge/pydicom/CT_small.dcm`;
@@ -44,14 +44,6 @@ function q(query, { user = 'zhiying', db = DB } = {}) {
 }
 
 let STORE, LIDC_KEYS, inst, serial = 0;
-
-function lidcDir() {
-  let dir = LIDC;
-  while (!readdirSync(dir).some((f) => f.endsWith('.dcm'))) {
-    dir = `${dir}/${readdirSync(dir).find((f) => statSync(`${dir}/${f}`).isDirectory())}`;
-  }
-  return dir;
-}
 
 // A patient, study and series with one instance row per store key.
 function newSeries(keys) {
@@ -189,7 +181,7 @@ test.before(() => {
   mkdirSync(`${STORE}/ph`, { recursive: true });
   if (!HAVE_DATA) return;
   symlinkSync(SMALL, `${STORE}/t/small.dcm`);
-  const dir = lidcDir();
+  const dir = dcmDir(LIDC);
   LIDC_KEYS = readdirSync(dir).filter((f) => f.endsWith('.dcm')).sort().map((f, i) => {
     symlinkSync(`${dir}/${f}`, `${STORE}/lidc/${i}.dcm`);
     return `lidc/${i}.dcm`;

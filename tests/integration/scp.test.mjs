@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { ROOT_DIR, STATE, sql, sleep } from './helpers.mjs';
+import { ROOT_DIR, STATE, sql, sleep, dcmDir } from './helpers.mjs';
 
 const run = promisify(execFile);
 const DATA = process.env.ZY_DATA || `${ROOT_DIR}/../shared/data`;
@@ -13,14 +13,6 @@ const LIDC = `${DATA}/ct/LIDC-IDRI-0002`;
 const SCP_PORT = process.env.ZY_SCP_PORT;
 const skip = !STATE ? 'no test stack (run through tests/run.sh)'
   : !existsSync(LIDC) ? `${LIDC} not found: skipping the DICOM receiver tests` : false;
-
-function seriesDir() {
-  let dir = LIDC;
-  while (!readdirSync(dir).some((f) => f.endsWith('.dcm'))) {
-    dir = `${dir}/${readdirSync(dir).find((f) => statSync(`${dir}/${f}`).isDirectory())}`;
-  }
-  return dir;
-}
 
 // storescu with Nagle off on the sending side too.
 function storescu(aet, dir, extra = []) {
@@ -38,7 +30,7 @@ const counts = () => sql(`SELECT (SELECT count(*) FROM studies WHERE institution
     WHERE st.institution_id = ${QX})`)[0].map(Number);
 
 test('storescu sends LIDC-IDRI-0002: indexed with the right attributes', { skip }, async () => {
-  const dir = seriesDir();
+  const dir = dcmDir(LIDC);
   const files = readdirSync(dir).filter((f) => f.endsWith('.dcm'));
   assert.equal(files.length, 261);
   const t0 = Date.now();
@@ -76,7 +68,7 @@ test('storescu sends LIDC-IDRI-0002: indexed with the right attributes', { skip 
 });
 
 test('sending the same study again adds nothing', { skip }, async () => {
-  await storescu('QX_PACS', seriesDir());
+  await storescu('QX_PACS', dcmDir(LIDC));
   assert.deepEqual(counts(), [1, 1, 261, 261]);
   const [[audited]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_stored'
     AND institution_id = ${QX}`);
@@ -85,7 +77,7 @@ test('sending the same study again adds nothing', { skip }, async () => {
 });
 
 test('the same study from another hospital stays that hospital\'s', { skip }, async () => {
-  const dir = seriesDir();
+  const dir = dcmDir(LIDC);
   const one = readdirSync(dir).filter((f) => f.endsWith('.dcm')).slice(0, 3).map((f) => `${dir}/${f}`);
   await run('storescu', ['-aet', 'SL_COLLECTOR', '-aec', 'ZHIYING', '127.0.0.1', SCP_PORT, ...one],
     { env: { ...process.env, TCP_NODELAY: '1' } });
@@ -98,11 +90,11 @@ test('the same study from another hospital stays that hospital\'s', { skip }, as
 
 test('an unknown calling AE title is refused at association', { skip }, async () => {
   const before = counts();
-  await assert.rejects(storescu('NOT_REGISTERED', seriesDir()), (e) => {
+  await assert.rejects(storescu('NOT_REGISTERED', dcmDir(LIDC)), (e) => {
     assert.match(String(e.stderr) + String(e.stdout), /Association Rejected|rejected/i);
     return true;
   });
-  await assert.rejects(storescu('QX_PACS', seriesDir(), ['-aec', 'SOMEONE_ELSE']));
+  await assert.rejects(storescu('QX_PACS', dcmDir(LIDC), ['-aec', 'SOMEONE_ELSE']));
   assert.deepEqual(counts(), before);
   const [[n]] = sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_association_refused'
     AND object_id = 'NOT_REGISTERED'`);
@@ -114,7 +106,7 @@ test('an unknown calling AE title is refused at association', { skip }, async ()
 test('a receiver killed mid-send: the resend completes a consistent study', { skip }, async () => {
   // A fresh copy of the study under another institution's AE, so that the
   // count starts from zero.
-  const dir = seriesDir();
+  const dir = dcmDir(LIDC);
   const pidFile = `${STATE}/run/scp.pid`;
   const sender = spawn('storescu', ['-aet', 'BS_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm', '127.0.0.1', SCP_PORT, dir],
     { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
@@ -219,7 +211,7 @@ test('a received study is linked to the application waiting for it', { skip }, a
   const [[byAcc]] = insert(`, '2819497684894126'`, ', accession', ['ZYLINK000001', 'OTHER-1']);
   const [[byDate]] = insert(`, DATE '2000-01-01'`, ', exam_date', ['ZYLINK000002', 'LIDC-IDRI-0002']);
   const [[none]] = insert(`, DATE '2001-01-01'`, ', exam_date', ['ZYLINK000003', 'LIDC-IDRI-0002']);
-  await storescu('YB_PACS', seriesDir());
+  await storescu('YB_PACS', dcmDir(LIDC));
   const links = sql(`SELECT a.diag_no, l.linked_by FROM application_studies l
     JOIN applications a ON a.id = l.application_id WHERE a.id IN (${Number(byAcc)}, ${Number(byDate)}, ${Number(none)})
     ORDER BY a.diag_no`);
