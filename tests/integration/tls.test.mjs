@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { ROOT_DIR, STATE, PASSWORD, hiddenCsrf } from './helpers.mjs';
+import { ROOT_DIR, STATE, PASSWORD, hiddenCsrf, sleep } from './helpers.mjs';
 
 const skip = STATE ? false : 'no test stack (run through tests/run.sh)';
 
@@ -111,7 +111,13 @@ http {
   assert.match(home.text, /周子健/);
   // A search for a patient leaves no name in the access log.
   await fetchTls(httpsPort, `/worklist?q=${encodeURIComponent('王秘密')}`, { headers: { cookie: session.split(';')[0] } });
-  const log = readFileSync(`${dir}/access.log`, 'utf8');
+  // nginx writes the access log line after the response has gone out:
+  // wait for it rather than race it.
+  let log = '';
+  for (let i = 0; i < 100 && !/"GET \/worklist HTTP\/1\.1"/.test(log); i++) {
+    if (i > 0) await sleep(20);
+    log = readFileSync(`${dir}/access.log`, 'utf8');
+  }
   assert.match(log, /"GET \/worklist HTTP\/1\.1" 200/);
   assert.doesNotMatch(log, /%E7%8E%8B|王秘密|csrf=|\?q=/);
   // The plain cookie name means nothing over TLS.
