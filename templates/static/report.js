@@ -146,12 +146,15 @@
 	}
 
 	// The AI row: while a card is queued or running, ask /ai/jobs every
-	// few seconds and redraw the row when it has changed; stop when
-	// nothing is pending, on an error, or after a while (each poll keeps
-	// the session alive).
+	// few seconds and redraw the row when it has changed.  A failed
+	// request (the network, a busy or restarting server) is tried again
+	// after a second, then waiting twice as long each time; polling stops when nothing is
+	// pending, after a while (each poll keeps the session alive), or when
+	// the session has ended or the application is no longer ours: the row
+	// then says so instead of standing still.
 	function aiPoll(row) {
-		var POLL_MS = 5000, POLL_MAX = 120;
-		var polls = 0, last = null;
+		var POLL_MS = 5000, POLL_MAX = 120, RETRY_MS = 1000, RETRY_MAX_MS = 60000;
+		var polls = 0, failures = 0, last = null;
 
 		function pending() {
 			return row.querySelector('.ai-card.queued, .ai-card.running') !== null;
@@ -187,29 +190,56 @@
 			row.replaceChildren.apply(row, items);
 		}
 
+		// Polling has stopped for good: say why, once.
+		function stopped(why) {
+			if (row.querySelector('.ai-stopped') === null)
+				row.appendChild(el('li', 'ai-stopped', why));
+		}
+
+		function later(ms) {
+			window.setTimeout(tick, ms);
+		}
+
 		function tick() {
-			if (!pending() || ++polls > POLL_MAX)
+			if (!pending())
 				return;
+			if (++polls > POLL_MAX) {
+				stopped('AI阅片状态已较长时间未刷新，请刷新本页查看最新状态');
+				return;
+			}
 			fetch('/ai/jobs?id=' + encodeURIComponent(row.dataset.app), {
 				headers: { 'Accept': 'application/json' },
 				credentials: 'same-origin'
 			}).then(function (res) {
+				var type = res.headers.get('Content-Type') || '';
+				// The login page instead of JSON: the session ended.
+				if (res.redirected || (res.ok && type.indexOf('application/json') !== 0)) {
+					stopped('登录已失效，请重新登录后刷新本页查看AI阅片状态');
+					return null;
+				}
+				if (res.status === 403 || res.status === 404) {
+					stopped('无法获取AI阅片状态，请刷新本页');
+					return null;
+				}
 				if (!res.ok)
 					throw new Error(String(res.status));
 				return res.text();
 			}).then(function (body) {
+				if (body === null)
+					return;
 				if (body !== last) {
 					draw(JSON.parse(body).cards);
 					last = body;
 				}
-				window.setTimeout(tick, POLL_MS);
+				failures = 0;
+				later(POLL_MS);
 			}).catch(function () {
-				// Logged out or unavailable: the row stays as
-				// it is; a reload brings it up to date.
+				failures++;
+				later(Math.min(RETRY_MS * Math.pow(2, failures - 1), RETRY_MAX_MS));
 			});
 		}
 
-		window.setTimeout(tick, POLL_MS);
+		later(POLL_MS);
 	}
 
 	var form = document.getElementById('report-form');

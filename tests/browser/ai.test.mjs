@@ -235,6 +235,22 @@ async function sortBy(page, name) {
 	await page.locator('#lesion-table thead th', { hasText: name }).click();
 }
 
+// The card of job turns 完成 without a reload.  When it does not, the
+// failure says what the row showed and how /ai/jobs answered.
+async function waitDone(page, job, timeout) {
+	const done = page.locator(`#ai-row li.ai-card.done[data-job="${job}"]`);
+	try {
+		await done.waitFor({ timeout });
+	} catch (e) {
+		const row = await page.locator('#ai-row').evaluate((e) => e.outerHTML).catch(() => '?');
+		const log = process.env.ZY_STATE ? `${process.env.ZY_STATE}/log/nginx-access.log` : '';
+		const polls = log && fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n')
+		    .filter((l) => l.includes('/ai/jobs')).slice(-6).join('\n') : '';
+		assert.fail(`the card of job ${job} did not turn 完成: ${e.message}\nrow: ${row}\npolls:\n${polls}`);
+	}
+	return done;
+}
+
 test('写报告 → “粤医智影” page → 上传影像结论 into the editor', { skip }, async () => {
 	const app = newApplication();
 	const series = await upload(app.id, sixSlices());
@@ -254,8 +270,7 @@ test('写报告 → “粤医智影” page → 上传影像结论 into the edit
 		await page.fill('#findings', draftF);
 		await page.fill('#conclusion', draftC);
 		setJobState(job, 'done');
-		const done = page.locator(`#ai-row li.ai-card.done[data-job="${job}"]`);
-		await done.waitFor({ timeout: 20000 });
+		const done = await waitDone(page, job, 30000);
 		assert.equal((await done.locator('.job-state').textContent()).trim(), '完成');
 		assert.equal((await done.locator('.reader').textContent()).trim(), 'CT肺结节智能诊断');
 		await page.screenshot({ path: path.join(OUT, 'ai-report-row.png'), fullPage: true });
@@ -499,4 +514,48 @@ test('other alliances see nothing; no scripts needed; stale or unlocked uploads 
 	assert.deepEqual(versions(app.id).at(-1).slice(1),
 	    [`另一窗口的内容\n\n${RESULT.findings}`, RESULT.conclusion, 't']);
 	await jn.post('/report/unlock', { csrf: jn.token, id: String(app.id) });
+});
+
+// ---------------------------------------------------------------------
+// The AI row of 写报告 while the network or the session fails
+
+test('the AI row outlasts a failed request, and says so when the session has ended', { skip }, async () => {
+	const app = newApplication();
+	const series = await upload(app.id, sixSlices());
+	const { job } = writeResult(series, 'running');
+	const doc = await session('jn_attending');
+	const { page } = doc;
+	try {
+		// The first poll is lost on the way (a dropped connection):
+		// the row asks again later and still turns 完成.
+		let asked = 0;
+		await page.route('**/ai/jobs?*', (route) => (++asked === 1 ? route.abort('connectionreset') :
+		    route.continue()));
+		assert.equal((await page.goto(`${BASE}/report?id=${app.id}`)).status(), 200);
+		const card = page.locator(`#ai-row li.ai-card[data-job="${job}"]`);
+		assert.equal((await card.locator('.job-state').textContent()).trim(), '分析中');
+		setJobState(job, 'done');
+		const done = await waitDone(page, job, 40000);
+		assert.ok(asked >= 2, `asked ${asked} times`);
+		assert.equal(await done.locator('a.ai-open').count(), 1);
+		assert.equal(await page.locator('#ai-row .ai-stopped').count(), 0);
+		await page.unroute('**/ai/jobs?*');
+
+		// The job runs again; the session ends (timed out, or logged
+		// out elsewhere) while the page is open: the row says so
+		// instead of standing still, and nothing is drawn from the
+		// login page.
+		setJobState(job, 'running');
+		await page.reload();
+		assert.equal((await card.locator('.job-state').textContent()).trim(), '分析中');
+		sql(`DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE login = 'jn_attending')`);
+		const note = page.locator('#ai-row li.ai-stopped');
+		await note.waitFor({ timeout: 20000 });
+		assert.equal((await note.textContent()).trim(), '登录已失效，请重新登录后刷新本页查看AI阅片状态');
+		assert.equal((await card.locator('.job-state').textContent()).trim(), '分析中');
+		await page.screenshot({ path: path.join(OUT, 'ai-report-session-ended.png'), fullPage: true });
+		assert.deepEqual(doc.errors, [], 'no script errors or CSP violations');
+	} finally {
+		await doc.context.close();
+	}
 });
