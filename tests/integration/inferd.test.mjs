@@ -431,6 +431,33 @@ test('a daemon frozen mid-job: its lease runs out, another rescues and ends the 
   assert.equal((await b.exited).code, 0);
 });
 
+test('kill -9 of a daemon mid-job: the job completes once on another daemon', { skip: skipData }, async () => {
+  const a = daemon('killed');
+  const sid = slowSeries();
+  const [id] = queue([sid], { reader: CAC });
+  await until('daemon A to claim', () => job(id).leased.endsWith(`:${a.pid}`), 10000, 5);
+  // Mid-job: A is reading the series when it dies.
+  await sleep(200);
+  process.kill(a.pid, 'SIGKILL');
+  assert.equal((await a.exited).signal, 'SIGKILL');
+  assert.equal(job(id).state, 'running', 'nothing was written by the dying daemon');
+  const b = daemon('after-kill');
+  await until('the job to end', () => !['queued', 'running'].includes(job(id).state), 90000, 50);
+  assert.deepEqual(job(id), { state: 'done', attempts: 2, leased: '', error: '' });
+  const acts = audits(id);
+  assert.deepEqual(acts.map((x) => x.action), ['ai_job_claimed', 'ai_job_rescued', 'ai_job_claimed',
+    'ai_result_stored']);
+  assert.ok(acts[0].who.endsWith(`:${a.pid}`));
+  assert.ok(acts.slice(1).every((x) => x.who.endsWith(`:${b.pid}`)), JSON.stringify(acts));
+  const res = results(sid);
+  assert.equal(res.length, 1, 'one result of the series and reader');
+  assert.equal(Number(res[0][1]), id);
+  assert.ok(res[0][2].endsWith(`:${b.pid}`));
+  assert.doesNotMatch(a.text(), new RegExp(`job ${id} done`));
+  b.kill('SIGTERM');
+  assert.equal((await b.exited).code, 0);
+});
+
 test('SIGTERM while a job runs: the daemon gives it back and exits 0', { skip: skipData }, async () => {
   const d = daemon('term', { ZHIYING_INFER_GRACE: '0' });
   const sid = slowSeries();
