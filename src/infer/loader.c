@@ -14,8 +14,10 @@
 
 int
 loader_series(PGconn *c, struct store *st, long long series_id,
-    struct series_volume **out, char *err, size_t errlen)
+    volatile int *cancel, struct series_volume **out, char *err,
+    size_t errlen)
 {
+	struct series_opts	 o;
 	PGresult	*r;
 	char		 sid[32], path[PATH_MAX], why[512];
 	char		**paths = NULL;
@@ -51,7 +53,9 @@ loader_series(PGconn *c, struct store *st, long long series_id,
 			goto fail;
 		}
 	}
-	if (series_load((const char *const *)paths, (size_t)n, NULL, out, why,
+	memset(&o, 0, sizeof(o));
+	o.cancel = cancel;
+	if (series_load((const char *const *)paths, (size_t)n, &o, out, why,
 	    sizeof(why)) == -1) {
 		errfmt(err, errlen, "series %s cannot be loaded: %s", sid, why);
 		goto fail;

@@ -16,9 +16,11 @@
  * the store, by Instance Number then row) through series_load().
  * Returns 0 with a new volume in *out (series_free() it), or -1 with an
  * English reason in err: no instances, a file missing from the store, a
- * file that cannot be read, database trouble.
+ * file that cannot be read, database trouble, or "cancelled" once
+ * *cancel (may be NULL) is set by another thread.
  */
 int	 loader_series(PGconn *, struct store *, long long series_id,
-	    struct series_volume **out, char *err, size_t errlen);
+	    volatile int *cancel, struct series_volume **out, char *err,
+	    size_t errlen);
 
 #endif /* ZY_LOADER_H */

@@ -139,8 +139,8 @@ job_run(struct run *rn)
 		goto fail;
 	}
 	t0 = now_s();
-	if (loader_series(d->work, d->store, j->series_id, &vol, err,
-	    sizeof(err)) == -1)
+	if (loader_series(d->work, d->store, j->series_id, &rn->cancel, &vol,
+	    err, sizeof(err)) == -1)
 		goto fail;
 	t1 = now_s();
 	log_info("job %lld: series %lld loaded, %dx%dx%d voxels", j->id,
@@ -153,6 +153,7 @@ job_run(struct run *rn)
 	ctx.compute = d->compute;
 	ctx.series_id = j->series_id;
 	ctx.cancel = &rn->cancel;
+	ctx.conf = &d->cf;
 	if (impl->run(&ctx, vol, &res, err, sizeof(err)) == -1)
 		goto fail;
 	if (ai_result_set_volume(&res, vol) == -1) {

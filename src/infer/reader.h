@@ -21,6 +21,7 @@
 #include <libpq-fe.h>
 
 #include "compute.h"
+#include "conf.h"
 #include "matcher.h"
 #include "series.h"
 
@@ -95,6 +96,9 @@ struct reader_ctx {
 	/* Set by the daemon when the job's lease is lost or the daemon
 	 * stops; a long reader looks at it between passes and gives up. */
 	volatile int		*cancel;
+	/* The daemon's settings (a reader's own calibration); may be
+	 * NULL, for the defaults. */
+	const struct conf	*conf;
 };
 
 struct reader_impl {

@@ -21,6 +21,7 @@ enum conf_type {
 	CONF_STRING,
 	CONF_INT,
 	CONF_LONG,
+	CONF_DOUBLE,
 	CONF_TYPE__MAX
 };
 
@@ -29,13 +30,14 @@ struct conf_option {
 	enum conf_type	 type;
 	size_t		 offset;
 	size_t		 size;	/* of a string */
-	long		 min, max;
+	double		 min, max;	/* of a number */
 	const char	*def;
 };
 
 #define S(f)	CONF_STRING, offsetof(struct conf, f), sizeof(((struct conf *)0)->f)
 #define I(f)	CONF_INT, offsetof(struct conf, f), 0
 #define L(f)	CONF_LONG, offsetof(struct conf, f), 0
+#define D(f)	CONF_DOUBLE, offsetof(struct conf, f), 0
 
 static const struct conf_option options[] = {
 	{ "db",			S(db), 0, 0, "dbname=zhiying user=zhiying_app" },
@@ -70,11 +72,16 @@ static const struct conf_option options[] = {
 	{ "infer_poll",		I(infer_poll), 1, 3600, "5" },
 	{ "infer_backoff",	I(infer_backoff), 0, 86400, "30" },
 	{ "infer_grace",	I(infer_grace), 0, 3600, "30" },
+	/* The coronary calcium reader's mass score: mg of calcium
+	 * hydroxyapatite per cm³ per HU at 120 kV, from the scanner's
+	 * calibration phantom (McCollough 2007). */
+	{ "cac_calibration",	D(cac_calibration), 0.3, 1.5, "0.75" },
 };
 
 #undef S
 #undef I
 #undef L
+#undef D
 
 static const struct conf_option *
 conf_find(const char *name)
@@ -93,6 +100,7 @@ conf_apply(struct conf *c, const struct conf_option *o, const char *value,
 {
 	char	*end;
 	long	 v;
+	double	 d;
 
 	switch (o->type) {
 	case CONF_STRING:
@@ -112,8 +120,8 @@ conf_apply(struct conf *c, const struct conf_option *o, const char *value,
 			    o->name, value);
 			return -1;
 		}
-		if (v < o->min || v > o->max) {
-			snprintf(err, errlen, "%s: %ld is outside %ld..%ld",
+		if ((double)v < o->min || (double)v > o->max) {
+			snprintf(err, errlen, "%s: %ld is outside %.0f..%.0f",
 			    o->name, v, o->min, o->max);
 			return -1;
 		}
@@ -121,6 +129,21 @@ conf_apply(struct conf *c, const struct conf_option *o, const char *value,
 			*(int *)(void *)((char *)c + o->offset) = (int)v;
 		else
 			*(long *)(void *)((char *)c + o->offset) = v;
+		return 0;
+	case CONF_DOUBLE:
+		errno = 0;
+		d = strtod(value, &end);
+		if (errno != 0 || end == value || *end != '\0' || d != d) {
+			snprintf(err, errlen, "%s: '%s' is not a number",
+			    o->name, value);
+			return -1;
+		}
+		if (d < o->min || d > o->max) {
+			snprintf(err, errlen, "%s: %g is outside %g..%g",
+			    o->name, d, o->min, o->max);
+			return -1;
+		}
+		*(double *)(void *)((char *)c + o->offset) = d;
 		return 0;
 	default:
 		break;
@@ -245,6 +268,11 @@ conf_dump(const struct conf *c, void *fp)
 		case CONF_LONG:
 			fprintf(fp, "%s = %ld\n", o->name,
 			    *(const long *)(const void *)((const char *)c +
+			    o->offset));
+			break;
+		case CONF_DOUBLE:
+			fprintf(fp, "%s = %g\n", o->name,
+			    *(const double *)(const void *)((const char *)c +
 			    o->offset));
 			break;
 		default:

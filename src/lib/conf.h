@@ -36,6 +36,7 @@ struct conf {
 	int	infer_poll;		/* seconds between queue polls */
 	int	infer_backoff;		/* first retry delay, then doubled */
 	int	infer_grace;		/* seconds a job may finish on stop */
+	double	cac_calibration;	/* mass score: mg/cm³ per HU, 120 kV */
 };
 
 /* Fill c with defaults, then the file at path (NULL or "" to skip; a

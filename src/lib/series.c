@@ -524,7 +524,8 @@ series_pad_replace(struct series_volume *v, const float *pad, float lo,
  */
 static int
 series_fill(struct series_volume *v, const char *const *paths,
-    const struct dcm_limits *lim, char *err, size_t errlen)
+    const struct dcm_limits *lim, volatile int *cancel, char *err,
+    size_t errlen)
 {
 	struct dcm_info	*in = NULL;
 	float		*px = NULL, *pad = NULL, *dst, lo = INFINITY;
@@ -539,6 +540,10 @@ series_fill(struct series_volume *v, const char *const *paths,
 		goto fail;
 	}
 	for (k = 0; k < v->nz; k++) {
+		if (cancel != NULL && *cancel) {
+			errfmt(err, errlen, "cancelled");
+			goto fail;
+		}
 		dst = v->vox + plane * (size_t)k;
 		if (dcm_read_frame(paths[v->slices[k].file], lim,
 		    v->slices[k].frame, &px, in, why, sizeof(why)) == -1) {
@@ -593,6 +598,7 @@ series_load(const char *const *paths, size_t n,
 	struct dcm_info		*in = NULL, *a;
 	struct series_slice	*s;
 	const struct dcm_limits	*lim = opts != NULL ? opts->limits : NULL;
+	volatile int		*cancel = opts != NULL ? opts->cancel : NULL;
 	size_t			 maxvox = SERIES_MAX_VOXELS, i, nvox;
 	double			 gapf = SERIES_GAP_FACTOR;
 	double			 r[3], c[3], nrm[3];
@@ -624,6 +630,10 @@ series_load(const char *const *paths, size_t n,
 	for (i = 0; i < n; i++) {
 		if (paths[i] == NULL) {
 			errfmt(err, errlen, "path %zu is NULL", i);
+			goto fail;
+		}
+		if (cancel != NULL && *cancel) {
+			errfmt(err, errlen, "cancelled");
 			goto fail;
 		}
 		if (dcm_read_info(paths[i], lim, &in[i], why,
@@ -767,7 +777,7 @@ series_load(const char *const *paths, size_t n,
 		errfmt(err, errlen, "out of memory for %zu voxels", nvox);
 		goto fail;
 	}
-	if (series_fill(v, paths, lim, err, errlen) == -1)
+	if (series_fill(v, paths, lim, cancel, err, errlen) == -1)
 		goto fail;
 	free(in);
 	*out = v;

@@ -100,6 +100,9 @@ struct series_opts {
 	size_t			 max_voxels;	/* nx*ny*nz: 512*512*2048 */
 	double			 gap_factor;	/* see series_load(): 1.5 */
 	const struct dcm_limits	*limits;	/* per file; NULL: defaults */
+	/* Set (by another thread) to stop loading: series_load() then
+	 * returns -1 with "cancelled" before its next file.  May be NULL. */
+	volatile int		*cancel;
 };
 
 /*
@@ -123,7 +126,8 @@ struct series_opts {
  * NUL-terminated; err may be NULL) and *out set to NULL.  Refused: a file
  * that cannot be read or has no pixels, images of different size, pixel
  * spacing or orientation, a mix of multi-frame files with others, and a
- * series of more than max_voxels voxels.  Nothing is logged.  The caller
+ * series of more than max_voxels voxels; "cancelled" when opts->cancel
+ * was set.  Nothing is logged.  The caller
  * frees the volume with series_free().
  */
 int		 series_load(const char *const *paths, size_t n,

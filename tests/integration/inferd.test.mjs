@@ -327,6 +327,44 @@ test('two daemons, 6 phantom series of the real reader: each done once, one resu
   assert.equal(allResults(), 6);
 });
 
+test('the mass score follows the site\'s calibration; scoring again replaces the result', { skip }, async () => {
+  const { keys } = await phantom('calib');
+  const sid = newSeries(keys);
+  const score = async (env) => {
+    const d = daemon(`calib-${Object.keys(env).length}`, env);
+    await until('the daemon to listen', () => /worker \S+: lease/.test(d.text()), 5000);
+    const [id] = q(`SELECT id FROM ai_jobs WHERE series_id = ${sid}`).map((r) => Number(r[0]));
+    await until('the job to end', () => job(id).state === 'done', 60000, 50);
+    d.kill('SIGTERM');
+    assert.equal((await d.exited).code, 0);
+    const [[r]] = q(`SELECT json_build_object('id', id, 'summary', summary, 'method', method)
+      FROM ai_results WHERE series_id = ${sid} AND reader = '${CAC}'`);
+    const o = JSON.parse(r);
+    const fig = (name) => o.summary.find((m) => m.name === name).value;
+    return { id: o.id, agatston: fig('总Agatston积分'), mass: fig('总质量'), method: o.method };
+  };
+  queue([sid], { reader: CAC, slices: keys.length });
+  const std = await score({});
+  assert.match(std.method, /校准系数 0\.75 mg\/cm³\/HU/);
+  assert.ok(std.mass > 0);
+  // The site measured 0.60 with its scanner's phantom: the job is run
+  // again with that setting.
+  q(`UPDATE ai_jobs SET state = 'queued', attempts = 0, finished_at = NULL WHERE series_id = ${sid};
+    SELECT pg_notify('ai_jobs', 'test')`);
+  const cal = await score({ ZHIYING_CAC_CALIBRATION: '0.6' });
+  assert.match(cal.method, /校准系数 0\.60 mg\/cm³\/HU/);
+  assert.equal(cal.id, std.id, 'the result is replaced, not added');
+  assert.equal(cal.agatston, std.agatston);
+  assert.ok(Math.abs(cal.mass - std.mass * 0.6 / 0.75) <= 0.1 + 0.001 * std.mass,
+    `mass ${cal.mass} vs ${std.mass} × 0.8`);
+  assert.equal(Number(q(`SELECT count(*) FROM ai_results WHERE series_id = ${sid}`)[0][0]), 1);
+  // A value outside what a phantom can measure stops the daemon with
+  // the reason.
+  const bad = daemon('calib-bad', { ZHIYING_CAC_CALIBRATION: '7' });
+  assert.equal((await bad.exited).code, 1);
+  assert.match(bad.text(), /cac_calibration: 7 is outside 0\.3\.\.1\.5/);
+});
+
 test('a series the reader refuses: failed at once, not retried, with the reader\'s reason', { skip }, async () => {
   // Five slices of a phantom: too few to score; fifteen (35 mm): no
   // whole heart.

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,7 +116,28 @@ test_conf_defaults_file_env(void **state)
 	fprintf(fp, "workers = 9999\n");
 	fclose(fp);
 	assert_int_equal(conf_load(&c, path, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":1: workers: 9999 is outside"));
+	assert_non_null(strstr(err, ":1: workers: 9999 is outside 1..256"));
+
+	/* A number with decimals: the calcium reader's calibration. */
+	assert_int_equal(conf_load(&c, NULL, err, sizeof(err)), 0);
+	assert_true(c.cac_calibration == 0.75);
+	fp = fopen(path, "w");
+	fprintf(fp, "cac_calibration = 0.68\n");
+	fclose(fp);
+	assert_int_equal(conf_load(&c, path, err, sizeof(err)), 0);
+	assert_true(fabs(c.cac_calibration - 0.68) < 1e-12);
+	setenv("ZHIYING_CAC_CALIBRATION", "0.8", 1);
+	assert_int_equal(conf_load(&c, path, err, sizeof(err)), 0);
+	assert_true(fabs(c.cac_calibration - 0.8) < 1e-12);
+	setenv("ZHIYING_CAC_CALIBRATION", "2", 1);
+	assert_int_equal(conf_load(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cac_calibration: 2 is outside 0.3..1.5"));
+	setenv("ZHIYING_CAC_CALIBRATION", "0,7", 1);
+	assert_int_equal(conf_load(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'0,7' is not a number"));
+	setenv("ZHIYING_CAC_CALIBRATION", "nan", 1);
+	assert_int_equal(conf_load(&c, path, err, sizeof(err)), -1);
+	unsetenv("ZHIYING_CAC_CALIBRATION");
 
 	fp = fopen(path, "w");
 	fprintf(fp, "no_such_option = 1\n");

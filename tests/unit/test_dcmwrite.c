@@ -283,6 +283,25 @@ test_roundtrip(void **state)
 			fail_msg("voxel %zu: wrote %g, read %g", i,
 			    (double)v->vox[i], (double)r->vox[i]);
 	series_free(r);
+
+	/* A load whose job was cancelled stops and says so. */
+	{
+		struct series_opts	 so;
+		volatile int		 cancel = 1;
+
+		memset(&so, 0, sizeof(so));
+		so.cancel = &cancel;
+		r = v;
+		assert_int_equal(series_load((const char *const *)paths, n,
+		    &so, &r, err, sizeof(err)), -1);
+		assert_null(r);
+		assert_string_equal(err, "cancelled");
+		cancel = 0;
+		assert_int_equal(series_load((const char *const *)paths, n,
+		    &so, &r, err, sizeof(err)), 0);
+		assert_int_equal(r->nz, 5);
+		series_free(r);
+	}
 	list_free(paths, n);
 	series_free(v);
 }

@@ -1240,8 +1240,12 @@ cac_run(const struct reader_ctx *ctx, const struct series_volume *v,
     struct ai_result *res, char *err, size_t errlen)
 {
 	struct cac_result	 r;
+	struct cac_opts		 o;
 
-	if (cac_score(ctx->compute, v, NULL, ctx->cancel, &r, err,
+	memset(&o, 0, sizeof(o));
+	if (ctx->conf != NULL)
+		o.calibration = ctx->conf->cac_calibration;
+	if (cac_score(ctx->compute, v, &o, ctx->cancel, &r, err,
 	    errlen) == -1)
 		return -1;
 	log_info("series %lld: coronary calcium: heart %s, %zu region(s),"
