@@ -1729,6 +1729,71 @@ dcm_read_frame(const char *path, const struct dcm_limits *ul, int frame,
 	return rc;
 }
 
+static int
+dcm_read_frames_mem_x(const void *buf, size_t len,
+    const struct dcm_limits *ul, float *dst, size_t dstlen,
+    struct dcm_info *in, char *err, size_t errlen)
+{
+	struct dcm_lim	 lim;
+	struct dcm_scan	 sc;
+	DcmFileFormat	*ff;
+	float		*o;
+	size_t		 plane;
+	int		 f, rc = -1;
+
+	if ((ff = dcm_open_mem(buf, len, ul, &lim, &sc, in, err,
+	    errlen)) == NULL)
+		return -1;
+	plane = (size_t)in->rows * (size_t)in->cols;
+	if (in->rows < 1 || in->cols < 1 || in->frames < 1 ||
+	    plane * (size_t)in->frames != dstlen) {
+		errfmt(err, errlen, "%dx%d x %d frame(s) do not fit %zu "
+		    "values", in->cols, in->rows, in->frames, dstlen);
+		goto done;
+	}
+	for (f = 0; f < in->frames; f++) {
+		if (dcm_frame_decode(ff->getDataset(), &lim, in, f, &o, err,
+		    errlen) == -1)
+			goto done;
+		memcpy(dst + plane * (size_t)f, o, plane * sizeof(*o));
+		free(o);
+	}
+	rc = 0;
+done:
+	delete ff;
+	dcm_scan_free(&sc);
+	return rc;
+}
+
+int
+dcm_read_frames(const char *path, const struct dcm_limits *ul, float *dst,
+    size_t dstlen, struct dcm_info *info, char *err, size_t errlen)
+{
+	struct dcm_lim	 lim;
+	struct dcm_info	 tmp, *in = info != NULL ? info : &tmp;
+	unsigned char	*buf;
+	size_t		 len;
+	int		 rc = -1;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	dcm_lim_set(&lim, ul);
+	if (dcm_file_load(path, lim.max_file, &buf, &len, err, errlen) == -1)
+		return -1;
+	try {
+		rc = dcm_read_frames_mem_x(buf, len, ul, dst, dstlen, in, err,
+		    errlen);
+	} catch (const std::bad_alloc &) {
+		errfmt(err, errlen, "out of memory");
+		rc = -1;
+	} catch (...) {
+		errfmt(err, errlen, "internal error in DCMTK");
+		rc = -1;
+	}
+	free(buf);
+	return rc;
+}
+
 const char *
 dcm_ts_name(const char *uid)
 {

@@ -110,6 +110,17 @@ int	 dcm_read_frame_mem(const void *buf, size_t len,
 	    const struct dcm_limits *, int frame, float **out,
 	    struct dcm_info *info, char *err, size_t errlen);
 
+/*
+ * Decode every frame of the file at path, in order, into dst, which has
+ * room for exactly frames * rows * cols values (dstlen), as
+ * dcm_read_frame() would decode them one by one, but reading and parsing
+ * the file once.  info as for dcm_read_frame().  Returns 0, or -1 with a
+ * reason in err (dst may then hold some frames).
+ */
+int	 dcm_read_frames(const char *path, const struct dcm_limits *,
+	    float *dst, size_t dstlen, struct dcm_info *info, char *err,
+	    size_t errlen);
+
 /* A short English name of a transfer syntax UID ("JPEG 2000 lossless"),
  * or "unknown" (static strings; never NULL). */
 const char	*dcm_ts_name(const char *ts_uid);

@@ -545,7 +545,15 @@ series_fill(struct series_volume *v, const char *const *paths,
 			goto fail;
 		}
 		dst = v->vox + plane * (size_t)k;
-		if (dcm_read_frame(paths[v->slices[k].file], lim,
+		if (v->order == SERIES_ORDER_FRAMES) {
+			/* One file of frames: read and parsed once. */
+			if (k == 0 && dcm_read_frames(paths[0], lim, v->vox,
+			    plane * (size_t)v->nz, in, why,
+			    sizeof(why)) == -1) {
+				errfmt(err, errlen, "%s: %s", paths[0], why);
+				goto fail;
+			}
+		} else if (dcm_read_frame(paths[v->slices[k].file], lim,
 		    v->slices[k].frame, &px, in, why, sizeof(why)) == -1) {
 			errfmt(err, errlen, "%s: %s",
 			    paths[v->slices[k].file], why);
@@ -556,9 +564,11 @@ series_fill(struct series_volume *v, const char *const *paths,
 			    "loading", paths[v->slices[k].file]);
 			goto fail;
 		}
-		memcpy(dst, px, plane * sizeof(*dst));
-		free(px);
-		px = NULL;
+		if (px != NULL) {
+			memcpy(dst, px, plane * sizeof(*dst));
+			free(px);
+			px = NULL;
+		}
 		pad[k] = NAN;
 		if (in->has_padding && !in->has_modality_lut)
 			pad[k] = (float)(in->pixel_padding *

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "dicom.h"
+#include "series.h"
 
 #ifndef ZY_TOP_SRCDIR
 #define ZY_TOP_SRCDIR "."
@@ -759,6 +760,72 @@ test_prefixes(void **state)
 	free(b);
 }
 
+/*
+ * Multi-frame files of the corpus: every frame decoded in one pass equals
+ * that frame decoded alone, bit for bit; a buffer of the wrong size is
+ * refused.  The series loader reads such a file once.
+ */
+static void
+test_frames_once(void **state)
+{
+	static const char *const files[] = {
+		"edge/fo-dicom/HasFragmentSequence.dcm",
+		"edge/pydicom/examples_ybr_color.dcm",
+		"edge/pydicom/rtdose.dcm",
+		"edge/pydicom/rtdose_expb.dcm",
+		"edge/pydicom/rtdose_rle.dcm",
+		"edge/pydicom/SC_rgb_rle_32bit_2frame.dcm",
+	};
+	const char		*d;
+	char			 p[4096], err[512];
+	struct dcm_info		 in, in2;
+	struct series_volume	*v;
+	const char		*one[1];
+	float			*all, *px;
+	size_t			 i, plane;
+	int			 f;
+
+	NEED_DATA(d);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		path_of(p, sizeof(p), d, files[i]);
+		if (dcm_read_info(p, NULL, &in, err, sizeof(err)) == -1)
+			fail_msg("%s: %s", p, err);
+		assert_true(in.frames > 1);
+		plane = (size_t)in.rows * (size_t)in.cols;
+		assert_non_null(all = malloc(plane * (size_t)in.frames *
+		    sizeof(*all)));
+		assert_int_equal(dcm_read_frames(p, NULL, all, plane *
+		    (size_t)in.frames - 1, &in2, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "do not fit"));
+		if (dcm_read_frames(p, NULL, all, plane * (size_t)in.frames,
+		    &in2, err, sizeof(err)) == -1)
+			fail_msg("%s: %s", p, err);
+		assert_int_equal(in2.frames, in.frames);
+		for (f = 0; f < in.frames; f++) {
+			if (dcm_read_frame(p, NULL, f, &px, NULL, err,
+			    sizeof(err)) == -1)
+				fail_msg("%s frame %d: %s", p, f, err);
+			if (memcmp(px, all + plane * (size_t)f,
+			    plane * sizeof(*px)) != 0)
+				fail_msg("%s frame %d differs", p, f);
+			free(px);
+		}
+		/* The loader's volume holds the same frames. */
+		one[0] = p;
+		if (series_load(one, 1, NULL, &v, err, sizeof(err)) == -1)
+			fail_msg("series_load %s: %s", p, err);
+		assert_int_equal(v->nz, in.frames);
+		assert_int_equal(v->order, SERIES_ORDER_FRAMES);
+		if (v->padding_voxels == 0)
+			assert_memory_equal(v->vox, all, plane *
+			    (size_t)in.frames * sizeof(*all));
+		series_free(v);
+		printf("%s: %d frames of %dx%d read at once\n", files[i],
+		    in.frames, in.cols, in.rows);
+		free(all);
+	}
+}
+
 int
 main(void)
 {
@@ -772,6 +839,7 @@ main(void)
 		cmocka_unit_test(test_edge_corpus),
 		cmocka_unit_test(test_xray),
 		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_frames_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
