@@ -16,7 +16,8 @@
 #     status, a deep page), BENCH_RUNS times each, p50/p95 of the
 #     execution time;
 #   - the plan of the fuzzy name search, which should use the trigram
-#     index applications_patient_trgm;
+#     index applications_patient_trgm, and that of a two-character
+#     fragment, which should use applications_patient_grams (sql/009);
 #   - the whole page through nginx (session, both queries, template) with
 #     curl, BENCH_RUNS times per filter, p50/p95, and wrk on the plain
 #     worklist for BENCH_SECONDS.
@@ -156,7 +157,8 @@ WHERE[none]="a.state = ANY ('{pending,reporting}')"
 URLQ[none]=""
 WHERE[fuzzy_name]="${WHERE[none]} AND (a.patient_name ILIKE '%$NAME%' OR a.diag_no ILIKE '%$NAME%')"
 URLQ[fuzzy_name]="q=$NAME"
-WHERE[fuzzy_name2]="${WHERE[none]} AND (a.patient_name ILIKE '%$NAME_PART%' OR a.diag_no ILIKE '%$NAME_PART%')"
+# Two characters: through the pieces of names (sql/009), names only.
+WHERE[fuzzy_name2]="${WHERE[none]} AND name_grams(a.patient_name) @> ARRAY[lower('$NAME_PART'::text)] AND a.patient_name ILIKE '%$NAME_PART%'"
 URLQ[fuzzy_name2]="q=$NAME_PART"
 WHERE[diag_part]="${WHERE[none]} AND (a.patient_name ILIKE '%$DIAG_PART%' OR a.diag_no ILIKE '%$DIAG_PART%')"
 URLQ[diag_part]="q=$DIAG_PART"
@@ -214,6 +216,10 @@ stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(count_sql fuzzy_name)" >"$OUT/workli
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(page_sql fuzzy_name)" >>"$OUT/worklist-explain-fuzzy.txt"
 grep -q 'applications_patient_trgm' "$OUT/worklist-explain-fuzzy.txt" ||
     say "note: the fuzzy name search did not use applications_patient_trgm"
+stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(page_sql fuzzy_name2)" >"$OUT/worklist-explain-fuzzy2.txt"
+stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(count_sql fuzzy_name2)" >>"$OUT/worklist-explain-fuzzy2.txt"
+grep -q 'applications_patient_grams' "$OUT/worklist-explain-fuzzy2.txt" ||
+    say "note: the two-character search did not use applications_patient_grams"
 
 # Through nginx: log in as a browser does, then time the pages.
 html_unescape() {
@@ -292,4 +298,7 @@ echo "wrk /worklist: $WRK_LINE"
 echo
 echo "plan of the fuzzy name search (count):"
 sed -n '1,/Execution Time/p' "$OUT/worklist-explain-fuzzy.txt"
+echo
+echo "plan of the two-character search (page):"
+sed -n '1,/Execution Time/p' "$OUT/worklist-explain-fuzzy2.txt"
 echo "output kept in $OUT/worklist-*.txt"

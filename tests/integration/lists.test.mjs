@@ -355,6 +355,11 @@ test('filters: 关键字, exact and fuzzy, names and 诊断号', { skip }, async
   assert.deepEqual(await keys(`q=${q('王')}&match=exact`), []);
   assert.ok((await keys(`q=${q('王')}`)).includes(3));
   assert.ok((await keys(`q=${q('阳明')}&match=fuzzy`)).includes(1));
+  // One or two characters anywhere in a name (sql/009's pieces of
+  // names).
+  assert.ok((await keys(`q=${q('明华')}`)).includes(1));
+  assert.ok((await keys(`q=${q('华')}`)).includes(1));
+  assert.ok(!(await keys(`q=${q('阳华')}`)).includes(1), 'not two separate characters');
   assert.deepEqual(await keys(`q=${q('欧阳明华')}&match=exact`), [1]);
   // 诊断号: whole (any case) exactly, or a fragment.
   assert.deepEqual(await keys(`q=${diag(3)}&match=exact`), [3]);
