@@ -5,7 +5,8 @@
  * A page is read with "lower(login) > the last key seen" on the
  * users_login_lower index (institution_id first for an institution
  * administrator: users_inst_login), so the hundred-thousandth page costs
- * what the first does.  Search is a prefix of the login or the name.
+ * what the first does.  Search is a prefix of the login, or any part of
+ * the name (a given name finds 黄文静 by 文静).
  */
 #include "config.h"
 
@@ -45,7 +46,7 @@ static const char *const users_keys[FUNCBAR_KEYS] = {
 };
 
 static const char *const users_help[] = {
-	"  F2 新建用户  F3 或 / 按用户名或姓名前缀搜索（空为全部）",
+	"  F2 新建用户  F3 或 / 按用户名前缀或姓名中的字搜索（空为全部）",
 	"  F4 或 Enter 编辑（姓名、机构、角色、职称）  F5 刷新  Home 回到首页",
 	"  F6 停用/启用（停用立即结束其网页会话）  F7 重置密码（只显示一次）",
 	"  F8 解除登录失败锁定",
@@ -108,7 +109,7 @@ users_load(struct console *con)
 		    " FROM users u JOIN institutions i ON i.id = u.institution_id"
 		    " WHERE ($1::bigint = 0 OR u.institution_id = $1::bigint)"
 		    " AND ($2 = '' OR lower(u.login) LIKE lower($2) || '%'"
-		    "  OR u.display_name LIKE $2 || '%')"
+		    "  OR u.display_name LIKE '%' || $2 || '%')"
 		    " AND lower(u.login) < $3"
 		    " ORDER BY lower(u.login) DESC LIMIT $4::int", 4, scope,
 		    like, us.from, lim);
@@ -120,7 +121,7 @@ users_load(struct console *con)
 		    " FROM users u JOIN institutions i ON i.id = u.institution_id"
 		    " WHERE ($1::bigint = 0 OR u.institution_id = $1::bigint)"
 		    " AND ($2 = '' OR lower(u.login) LIKE lower($2) || '%'"
-		    "  OR u.display_name LIKE $2 || '%')"
+		    "  OR u.display_name LIKE '%' || $2 || '%')"
 		    " AND lower(u.login) >= $3"
 		    " ORDER BY lower(u.login) LIMIT $4::int" :
 		    "SELECT u.id, u.login, u.display_name,"
@@ -129,7 +130,7 @@ users_load(struct console *con)
 		    " FROM users u JOIN institutions i ON i.id = u.institution_id"
 		    " WHERE ($1::bigint = 0 OR u.institution_id = $1::bigint)"
 		    " AND ($2 = '' OR lower(u.login) LIKE lower($2) || '%'"
-		    "  OR u.display_name LIKE $2 || '%')"
+		    "  OR u.display_name LIKE '%' || $2 || '%')"
 		    " AND lower(u.login) > $3"
 		    " ORDER BY lower(u.login) LIMIT $4::int", 4, scope, like,
 		    us.from, lim);
@@ -389,7 +390,7 @@ users_key(struct console *con, int key)
 		return RD_RELOAD;
 	case K_F(3):
 	case '/':
-		if (prompt(con, "搜索用户名或姓名（前缀）", us.search,
+		if (prompt(con, "搜索用户名（前缀）或姓名（任意部分）", us.search,
 		    sizeof(us.search))) {
 			us.from[0] = '\0';
 			us.from_incl = 1;

@@ -73,7 +73,13 @@ test('users of each role, then the web shows each the navigation of its roles', 
     user('c0_apply', '重复', 'C0-G1', '1', 0),
     '<Dump dup><Esc>',
     '<F3>c0_<Enter><Dump list>',
+    // Any part of a name: 医生乙 by 生乙; a login only by its start.
+    '<F3><C-u>生乙<Enter><Dump byname>',
+    '<F3><C-u>_doctor<Enter><Dump mid>',
   ]);
+  assert.match(dumps.byname, /c0_doctor\s+医生乙/);
+  assert.match(dumps.byname, /本页 1 条/);
+  assert.match(dumps.mid, /没有符合条件的用户/);
   assert.match(dumps.notitle, /受邀方人员须选择职称/);
   assert.match(dumps.dup, /用户名已存在/);
   assert.match(dumps.list, /c0_admin\s+管理丁\s+C0-G1\s+管理员/);
