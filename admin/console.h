@@ -26,6 +26,7 @@
 
 #include <libpq-fe.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "store.h"
 
@@ -192,7 +193,6 @@ void		 str_copy(char *dst, size_t size, const char *src);
 void		 str_like_prefix(char *dst, size_t size, const char *src);
 int		 str_append_key(char *buf, size_t size, int key);
 int		 str_insert_key(char *buf, size_t size, size_t off, int key);
-size_t		 str_chars(const char *buf);
 size_t		 str_offset_back(const char *buf, size_t back);
 int		 str_delete_before(char *buf, size_t off);
 int		 str_delete_at(char *buf, size_t off);

@@ -143,7 +143,7 @@ form_edit(struct field *fl, int key)
 	switch (fl->kind) {
 	case FK_TEXT:
 	case FK_SECRET:
-		n = str_chars(fl->text);
+		n = u8_chars(fl->text);
 		if (fl->back > n)
 			fl->back = n;
 		off = str_offset_back(fl->text, fl->back);

@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 #include "store.h"
@@ -62,18 +63,6 @@ st_match(const char *s, const char *extra, size_t min, size_t max)
 		    (s[i] >= '0' && s[i] <= '9') || strchr(extra, s[i]) != NULL))
 			return 0;
 	return 1;
-}
-
-/* Characters (not bytes) of a UTF-8 string. */
-static size_t
-st_chars(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
 }
 
 static int
@@ -192,7 +181,7 @@ store_inst_save(PGconn *c, const struct actor *a, long long id,
 	if (!st_match(f->code, "_-", 2, 32))
 		return st_fail(e, "code",
 		    "机构代码须为2-32位字母、数字、-或_", ST_INVALID);
-	if (f->name[0] == '\0' || st_chars(f->name) > 128)
+	if (f->name[0] == '\0' || u8_chars(f->name) > 128)
 		return st_fail(e, "name", "请填写机构名称（最多128字）",
 		    ST_INVALID);
 	if (model_lookup(level_names, LEVEL__MAX, f->level) < 0)
@@ -285,7 +274,7 @@ store_alliance_save(PGconn *c, const struct actor *a, long long id,
 	if (!st_match(f->code, "_-", 2, 32))
 		return st_fail(e, "code", "代码须为2-32位字母、数字、-或_",
 		    ST_INVALID);
-	if (f->name[0] == '\0' || st_chars(f->name) > 128)
+	if (f->name[0] == '\0' || u8_chars(f->name) > 128)
 		return st_fail(e, "name", "请填写名称（最多128字）",
 		    ST_INVALID);
 	if (model_lookup(alliance_kind_names, ALLIANCE__MAX, f->kind) < 0)
@@ -470,7 +459,7 @@ store_user_save(PGconn *c, const struct actor *a, long long id,
 	if (!st_match(f->login, "_.-", 3, 64))
 		return st_fail(e, "login",
 		    "用户名须为3-64位字母、数字、.、-或_", ST_INVALID);
-	if (f->name[0] == '\0' || st_chars(f->name) > 64)
+	if (f->name[0] == '\0' || u8_chars(f->name) > 64)
 		return st_fail(e, "name", "请填写姓名（最多64字）", ST_INVALID);
 	if (f->roles == 0)
 		return st_fail(e, "roles", "至少选择一个角色", ST_INVALID);

@@ -105,18 +105,6 @@ str_append_key(char *buf, size_t size, int key)
 	return str_insert_key(buf, size, strlen(buf), key);
 }
 
-/* Characters (not bytes) of a UTF-8 string. */
-size_t
-str_chars(const char *buf)
-{
-	size_t	 n = 0;
-
-	for (; *buf != '\0'; buf++)
-		if (((unsigned char)*buf & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Byte offset of the point back characters before the end of buf. */
 size_t
 str_offset_back(const char *buf, size_t back)

@@ -39,4 +39,8 @@ void	 buf_clear(struct buf *);
 /* Free the contents. */
 void	 buf_free(struct buf *);
 
+/* The characters (UTF-8 code points, not bytes) of a string: continuation
+ * bytes are not counted; the string is not validated. */
+size_t	 u8_chars(const char *);
+
 #endif /* ZY_BUF_H */

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 #include "workflow.h"
@@ -196,18 +197,6 @@ wf_end(PGconn *c, enum wf_result res)
 	return res == WF_OK ? WF_ERROR : res;
 }
 
-/* Length in characters (UTF-8), for the form's limits. */
-static size_t
-u8len(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 static int
 valid_date(const char *s)
 {
@@ -236,11 +225,11 @@ wf_form_check(PGconn *c, const struct wf_actor *who, const struct wf_form *f,
 	REQUIRE(clinical_diagnosis, "请填写临床诊断");
 	REQUIRE(body_part, "请填写检查部位");
 #undef REQUIRE
-	if (e->patient_name == NULL && u8len(f->patient_name) > 64) {
+	if (e->patient_name == NULL && u8_chars(f->patient_name) > 64) {
 		e->patient_name = "患者姓名不能超过64个字";
 		e->count++;
 	}
-	if (e->patient_no == NULL && u8len(f->patient_no) > 64) {
+	if (e->patient_no == NULL && u8_chars(f->patient_no) > 64) {
 		e->patient_no = "身份证号/病历号不能超过64个字符";
 		e->count++;
 	}

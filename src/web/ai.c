@@ -358,18 +358,6 @@ json_member(struct req *r, const json_t *o, const char *key)
 	return json_text(r, v);
 }
 
-/* A UTF-8 string's length in characters. */
-static size_t
-u8len(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* How a job's state reads on 写报告 and here: the word, a CSS class and,
  * when it did not complete, why. */
 static const char *
@@ -1219,7 +1207,7 @@ page_ai_upload(struct req *r)
 		page_error(r, 500, MSG_INTERNAL);
 		return;
 	}
-	if (u8len(findings) > FINDINGS_MAX || u8len(conclusion) >
+	if (u8_chars(findings) > FINDINGS_MAX || u8_chars(conclusion) >
 	    CONCLUSION_MAX) {
 		ai_page(r, id, job, 400, "加入后报告内容超过长度限制（影像表现"
 		    "20000字、影像结论5000字），影像结论未上传", &p);

@@ -345,18 +345,6 @@ href(struct arena *a, const char *path, const char *qs)
 	return s != NULL ? s : path;
 }
 
-/* The characters (UTF-8 code points) of s. */
-static size_t
-utf8_chars(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Escape the LIKE wildcards and the escape character in s. */
 static const char *
 like_pattern(struct arena *a, const char *s)
@@ -473,7 +461,7 @@ list_where(struct req *r, struct qb *q, const struct list_def *ld,
 		qb_arg(q, f->q, NULL);
 		qb_sql(q, " OR a.diag_no = upper(");
 		qb_arg(q, f->q, "))");
-	} else if (f->q != NULL && utf8_chars(f->q) <= 2) {
+	} else if (f->q != NULL && u8_chars(f->q) <= 2) {
 		/* One or two characters (a given name): too short for
 		 * trigrams, found through the pieces of names (009), and
 		 * looked for in names only, since nearly every 诊断号 holds

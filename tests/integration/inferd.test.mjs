@@ -421,18 +421,9 @@ test('a series missing from the store: retried with backoff, dead after max_atte
 // times (the loader reads every file, keeps one copy of each).
 const slowSeries = () => newSeries([...LIDC_KEYS, ...LIDC_KEYS, ...LIDC_KEYS]);
 
-test('a daemon frozen mid-job: its lease runs out, another rescues and ends the job once', { skip: skipData }, async () => {
-  const a = daemon('frozen');
-  const sid = slowSeries();
-  const [id] = queue([sid], { reader: CAC });
-  await until('daemon A to claim', () => job(id).leased.endsWith(`:${a.pid}`), 10000, 5);
-  process.kill(a.pid, 'SIGSTOP');
-  const t0 = Date.now();
-  // B takes the job back once A's lease (2 s) has run out, and keeps its
-  // own alive with heartbeats while it reads the series.
-  const b = daemon('rescuer');
-  await until('the job to end', () => !['queued', 'running'].includes(job(id).state), 90000, 50);
-  console.log(`# rescued and done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+// Job id of series sid, claimed by daemon a and lost with it, was
+// rescued and done once by daemon b: its audit rows and its one result.
+function rescued(id, sid, a, b) {
   assert.deepEqual(job(id), { state: 'done', attempts: 2, leased: '', error: '' });
   const acts = audits(id);
   assert.deepEqual(acts.map((x) => x.action), ['ai_job_claimed', 'ai_job_rescued', 'ai_job_claimed',
@@ -446,6 +437,22 @@ test('a daemon frozen mid-job: its lease runs out, another rescues and ends the 
   assert.equal(res.length, 1, 'one result of the series and reader');
   assert.equal(Number(res[0][1]), id);
   assert.ok(res[0][2].endsWith(`:${b.pid}`));
+  return { acts, res };
+}
+
+test('a daemon frozen mid-job: its lease runs out, another rescues and ends the job once', { skip: skipData }, async () => {
+  const a = daemon('frozen');
+  const sid = slowSeries();
+  const [id] = queue([sid], { reader: CAC });
+  await until('daemon A to claim', () => job(id).leased.endsWith(`:${a.pid}`), 10000, 5);
+  process.kill(a.pid, 'SIGSTOP');
+  const t0 = Date.now();
+  // B takes the job back once A's lease (2 s) has run out, and keeps its
+  // own alive with heartbeats while it reads the series.
+  const b = daemon('rescuer');
+  await until('the job to end', () => !['queued', 'running'].includes(job(id).state), 90000, 50);
+  console.log(`# rescued and done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const { acts, res } = rescued(id, sid, a, b);
   const bLog = b.text();
   assert.match(bLog, new RegExp(`job ${id}: lease of \\S+:${a.pid} ran out after attempt 1; now queued`));
   assert.match(bLog, new RegExp(`job ${id} done: \\d+ lesion\\(s\\); 512x512x\\d+ voxels`));
@@ -481,16 +488,7 @@ test('kill -9 of a daemon mid-job: the job completes once on another daemon', { 
   assert.equal(job(id).state, 'running', 'nothing was written by the dying daemon');
   const b = daemon('after-kill');
   await until('the job to end', () => !['queued', 'running'].includes(job(id).state), 90000, 50);
-  assert.deepEqual(job(id), { state: 'done', attempts: 2, leased: '', error: '' });
-  const acts = audits(id);
-  assert.deepEqual(acts.map((x) => x.action), ['ai_job_claimed', 'ai_job_rescued', 'ai_job_claimed',
-    'ai_result_stored']);
-  assert.ok(acts[0].who.endsWith(`:${a.pid}`));
-  assert.ok(acts.slice(1).every((x) => x.who.endsWith(`:${b.pid}`)), JSON.stringify(acts));
-  const res = results(sid);
-  assert.equal(res.length, 1, 'one result of the series and reader');
-  assert.equal(Number(res[0][1]), id);
-  assert.ok(res[0][2].endsWith(`:${b.pid}`));
+  rescued(id, sid, a, b);
   assert.doesNotMatch(a.text(), new RegExp(`job ${id} done`));
   b.kill('SIGTERM');
   assert.equal((await b.exited).code, 0);

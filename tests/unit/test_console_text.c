@@ -20,7 +20,7 @@ type(char *buf, size_t size, size_t *back, const int *keys, size_t n)
 	size_t	 i, off, chars;
 
 	for (i = 0; i < n; i++) {
-		chars = str_chars(buf);
+		chars = u8_chars(buf);
 		off = str_offset_back(buf, *back);
 		if (keys[i] == K_LEFT && *back < chars)
 			(*back)++;
@@ -65,7 +65,7 @@ test_chinese(void **state)
 	(void)state;
 	type(buf, sizeof(buf), &back, keys, sizeof(keys) / sizeof(keys[0]));
 	assert_string_equal(buf, "张三");
-	assert_int_equal(str_chars("张三abc"), 5);
+	assert_int_equal(u8_chars("张三abc"), 5);
 	assert_int_equal(str_offset_back("张三abc", 4), 3);
 	assert_int_equal(str_offset_back("张三abc", 99), 0);
 }
