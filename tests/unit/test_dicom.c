@@ -24,7 +24,6 @@
 #include <cmocka.h>
 
 #include "dicom.h"
-#include "series.h"
 
 #ifndef ZY_TOP_SRCDIR
 #define ZY_TOP_SRCDIR "."
@@ -763,7 +762,7 @@ test_prefixes(void **state)
 /*
  * Multi-frame files of the corpus: every frame decoded in one pass equals
  * that frame decoded alone, bit for bit; a buffer of the wrong size is
- * refused.  The series loader reads such a file once.
+ * refused.
  */
 static void
 test_frames_once(void **state)
@@ -779,8 +778,6 @@ test_frames_once(void **state)
 	const char		*d;
 	char			 p[4096], err[512];
 	struct dcm_info		 in, in2;
-	struct series_volume	*v;
-	const char		*one[1];
 	float			*all, *px;
 	size_t			 i, plane;
 	int			 f;
@@ -810,16 +807,6 @@ test_frames_once(void **state)
 				fail_msg("%s frame %d differs", p, f);
 			free(px);
 		}
-		/* The loader's volume holds the same frames. */
-		one[0] = p;
-		if (series_load(one, 1, NULL, &v, err, sizeof(err)) == -1)
-			fail_msg("series_load %s: %s", p, err);
-		assert_int_equal(v->nz, in.frames);
-		assert_int_equal(v->order, SERIES_ORDER_FRAMES);
-		if (v->padding_voxels == 0)
-			assert_memory_equal(v->vox, all, plane *
-			    (size_t)in.frames * sizeof(*all));
-		series_free(v);
 		printf("%s: %d frames of %dx%d read at once\n", files[i],
 		    in.frames, in.cols, in.rows);
 		free(all);
