@@ -128,6 +128,7 @@ const struct reader_def readers[READER__MAX] = {
 		.kvp_min = 40, .kvp_max = 200, .kvp_rec = 120,
 		.kernel = KERNEL_STANDARD_REQUIRED,
 		.contrast = CONTRAST_REFUSED,
+		.heart = 1,
 	},
 };
 
@@ -1170,6 +1171,22 @@ rule_vertebrae(struct check_ctx *c)
 	return 0;
 }
 
+/* A stack too short for the heart refuses; an unknown extent (a single
+ * image, no spacing) is left to the reader. */
+static int
+rule_heart(struct check_ctx *c)
+{
+	char	 nb[32];
+
+	if (!c->def->heart || isnan(c->s->extent) ||
+	    c->s->extent >= MATCH_HEART_MIN_EXTENT)
+		return 0;
+	text_printf(c->res->finding, sizeof(c->res->finding),
+	    "扫描范围仅 %s mm，不足以包含完整心脏",
+	    num(c->s->extent, nb, sizeof(nb)));
+	return require(c, "%s要求包含完整心脏", c->def->short_zh);
+}
+
 static const match_rule_fn match_rules[MATCH__MAX] = {
 	[MATCH_OK] = NULL,
 	[MATCH_MODALITY] = rule_modality,
@@ -1183,6 +1200,7 @@ static const match_rule_fn match_rules[MATCH__MAX] = {
 	[MATCH_CONTRAST] = rule_contrast,
 	[MATCH_LUNGS] = rule_lungs,
 	[MATCH_VERTEBRAE] = rule_vertebrae,
+	[MATCH_HEART] = rule_heart,
 };
 
 void

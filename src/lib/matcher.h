@@ -96,7 +96,13 @@ struct reader_def {
 	int		 lungs;		/* the complete lungs must be covered */
 	int		 frontal;	/* frontal (PA, AP) radiographs only */
 	int		 min_vertebrae;	/* of T12, L1 and L2 */
+	int		 heart;		/* the whole heart must be covered */
 };
+
+/* The least craniocaudal coverage that can hold the whole heart and the
+ * coronary arteries (an adult heart is 12 cm long); the calcium reader
+ * refuses less too. */
+#define MATCH_HEART_MIN_EXTENT	60.0	/* mm */
 
 extern const struct reader_def readers[READER__MAX];
 
@@ -146,6 +152,7 @@ enum match_rule {
 	MATCH_CONTRAST,
 	MATCH_LUNGS,
 	MATCH_VERTEBRAE,
+	MATCH_HEART,
 	MATCH__MAX
 };
 

@@ -715,9 +715,9 @@ test_lidc(void **state)
 }
 
 /*
- * Five contiguous LIDC slices cover 6.25 mm: too short for complete lungs
- * or two vertebrae, whatever the thickness says; the whole series (326
- * mm) is not refused for its extent.
+ * Five contiguous LIDC slices cover 6.25 mm: too short for complete lungs,
+ * two vertebrae or the heart, whatever the thickness says; the whole
+ * series (326 mm) is not refused for its extent.
  */
 static void
 test_extent(void **state)
@@ -729,7 +729,10 @@ test_extent(void **state)
 	base_series(BASE_CT, &s);
 	s.slices = 5;
 	s.extent = 6.25;
-	assert_int_equal(fit_set(&s, res), BIT(CAC));
+	assert_int_equal(fit_set(&s, res), 0);
+	assert_string_equal(res[CAC].reason, "扫描范围仅 6.25 mm，"
+	    "不足以包含完整心脏，冠脉钙化积分要求包含完整心脏");
+	assert_int_equal(res[CAC].rule, MATCH_HEART);
 	assert_string_equal(res[NODULE].reason,
 	    "扫描范围仅 6.25 mm，不足以包含完整肺部，肺结节要求包含完整肺部");
 	assert_int_equal(res[NODULE].rule, MATCH_LUNGS);
@@ -744,6 +747,11 @@ test_extent(void **state)
 	assert_int_equal(fit_set(&s, res) & BIT(BD), 0);
 	s.extent = 40;
 	assert_int_equal(fit_set(&s, res) & BIT(BD), BIT(BD));
+	/* 60 mm may hold the heart. */
+	s.extent = 59.9;
+	assert_int_equal(fit_set(&s, res) & BIT(CAC), 0);
+	s.extent = 60;
+	assert_int_equal(fit_set(&s, res) & BIT(CAC), BIT(CAC));
 	base_series(BASE_CT, &s);
 	s.extent = 326.25;
 	assert_int_equal(fit_set(&s, res), BIT(NODULE) | BIT(PNEUMO) |

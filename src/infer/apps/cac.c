@@ -1227,7 +1227,7 @@ cac_check(const struct series_volume *v, char *why, size_t sz)
 		    v->nz);
 		return READER_REFUSES;
 	}
-	if (cover < 60.0) {
+	if (cover < MATCH_HEART_MIN_EXTENT) {
 		(void)snprintf(why, sz, "扫描范围不足（%.0f mm），"
 		    "未包含完整心脏", cover);
 		return READER_REFUSES;
