@@ -37,6 +37,7 @@
 #include "db.h"
 #include "loader.h"
 #include "log.h"
+#include "service.h"
 #include "matcher.h"
 #include "queue.h"
 #include "reader.h"
@@ -369,42 +370,18 @@ daemon_loop(struct daemon *d)
 	return 0;
 }
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: zhiying-inferd [-c conf] [-p pidfile]\n");
-	exit(2);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct daemon		 d;
 	struct sigaction	 sa;
-	const char		*cfpath = getenv("ZHIYING_CONF"), *pidfile = NULL;
+	const char		*pidfile;
 	char			 err[1024], host[HOST_NAME_MAX + 1];
-	FILE			*fp;
-	int			 ch, lvl, rc = 1, i, left;
+	int			 rc = 1, i, left;
 
-	log_init("zhiying-inferd");
 	memset(&d, 0, sizeof(d));
-	while ((ch = getopt(argc, argv, "c:p:")) != -1)
-		switch (ch) {
-		case 'c':
-			cfpath = optarg;
-			break;
-		case 'p':
-			pidfile = optarg;
-			break;
-		default:
-			usage();
-		}
-	if (conf_load(&d.cf, cfpath, err, sizeof(err)) == -1) {
-		log_error("configuration: %s", err);
+	if (service_init("zhiying-inferd", argc, argv, &d.cf, &pidfile) == -1)
 		return 1;
-	}
-	if ((lvl = log_level_parse(d.cf.log_level)) >= 0)
-		log_set_level((enum log_level)lvl);
 	if (gethostname(host, sizeof(host)) == -1)
 		(void)snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
@@ -435,14 +412,8 @@ main(int argc, char *argv[])
 	    (d.work = db_connect(d.cf.db)) == NULL ||
 	    queue_listen(d.db) == -1)
 		goto fail;
-	if (pidfile != NULL) {
-		if ((fp = fopen(pidfile, "w")) == NULL) {
-			log_error("%s: %s", pidfile, strerror(errno));
-			goto fail;
-		}
-		fprintf(fp, "%ld\n", (long)getpid());
-		(void)fclose(fp);
-	}
+	if (service_pidfile(pidfile) == -1)
+		goto fail;
 	log_info("worker %s: lease %d s, poll %d s, backoff %d s, grace %d s",
 	    d.worker, d.cf.infer_lease, d.cf.infer_poll, d.cf.infer_backoff,
 	    d.cf.infer_grace);

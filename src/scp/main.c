@@ -33,6 +33,7 @@
 #include "dicom.h"
 #include "ingest.h"
 #include "log.h"
+#include "service.h"
 #include "seriesmatch.h"
 #include "store.h"
 #include "workflow.h"
@@ -260,13 +261,6 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	_exit(rc == 0 ? 0 : 1);
 }
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: zhiying-scp [-c conf] [-p pidfile]\n");
-	exit(2);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -274,29 +268,12 @@ main(int argc, char *argv[])
 	struct sigaction	 sa;
 	struct dcm_net		*net;
 	struct dcm_assoc	*as;
-	const char		*cfpath = getenv("ZHIYING_CONF"), *pidfile = NULL;
+	const char		*pidfile;
 	char			 err[1024];
-	FILE			*fp;
-	int			 ch, children = 0, rc, lvl;
+	int			 children = 0, rc;
 
-	log_init("zhiying-scp");
-	while ((ch = getopt(argc, argv, "c:p:")) != -1)
-		switch (ch) {
-		case 'c':
-			cfpath = optarg;
-			break;
-		case 'p':
-			pidfile = optarg;
-			break;
-		default:
-			usage();
-		}
-	if (conf_load(&cf, cfpath, err, sizeof(err)) == -1) {
-		log_error("configuration: %s", err);
+	if (service_init("zhiying-scp", argc, argv, &cf, &pidfile) == -1)
 		return 1;
-	}
-	if ((lvl = log_level_parse(cf.log_level)) >= 0)
-		log_set_level((enum log_level)lvl);
 	if (mkdir(cf.scp_spool, 0750) == -1 && errno != EEXIST) {
 		log_error("%s: %s", cf.scp_spool, strerror(errno));
 		return 1;
@@ -306,14 +283,8 @@ main(int argc, char *argv[])
 		log_error("cannot listen on port %d: %s", cf.scp_port, err);
 		return 1;
 	}
-	if (pidfile != NULL) {
-		if ((fp = fopen(pidfile, "w")) == NULL) {
-			log_error("%s: %s", pidfile, strerror(errno));
-			return 1;
-		}
-		fprintf(fp, "%ld\n", (long)getpid());
-		(void)fclose(fp);
-	}
+	if (service_pidfile(pidfile) == -1)
+		return 1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	(void)sigemptyset(&sa.sa_mask);

@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "db.h"
 #include "log.h"
+#include "service.h"
 #include "pages.h"
 
 #define MAX_WORKERS	256
@@ -130,13 +131,6 @@ super_signal(int sig)
 		stopping = 1;
 }
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: zhiying-web [-c conf] [-p pidfile]\n");
-	exit(2);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -146,29 +140,12 @@ main(int argc, char *argv[])
 	sigset_t		 block, old;
 	pid_t			 pids[MAX_WORKERS], pid;
 	char			 err[1024];
-	const char		*cfpath = getenv("ZHIYING_CONF"), *pidfile = NULL;
-	FILE			*fp;
+	const char		*pidfile;
 	time_t			 window = 0;
-	int			 ch, sock, i, wst, deaths = 0, lvl;
+	int			 sock, i, wst, deaths = 0;
 
-	log_init("zhiying-web");
-	while ((ch = getopt(argc, argv, "c:p:")) != -1)
-		switch (ch) {
-		case 'c':
-			cfpath = optarg;
-			break;
-		case 'p':
-			pidfile = optarg;
-			break;
-		default:
-			usage();
-		}
-	if (conf_load(&cf, cfpath, err, sizeof(err)) == -1) {
-		log_error("configuration: %s", err);
+	if (service_init("zhiying-web", argc, argv, &cf, &pidfile) == -1)
 		return 1;
-	}
-	if ((lvl = log_level_parse(cf.log_level)) >= 0)
-		log_set_level((enum log_level)lvl);
 	if (auth_init() == -1)
 		return 1;
 	if ((ts = tmpl_set_load(cf.templates, err, sizeof(err))) == NULL) {
@@ -183,14 +160,8 @@ main(int argc, char *argv[])
 		log_error("cannot listen on %s", cf.listen);
 		return 1;
 	}
-	if (pidfile != NULL) {
-		if ((fp = fopen(pidfile, "w")) == NULL) {
-			log_error("%s: %s", pidfile, strerror(errno));
-			return 1;
-		}
-		fprintf(fp, "%ld\n", (long)getpid());
-		(void)fclose(fp);
-	}
+	if (service_pidfile(pidfile) == -1)
+		return 1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = super_signal;
