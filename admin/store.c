@@ -90,6 +90,52 @@ st_audit(PGconn *c, const struct actor *a, long long inst, const char *action,
 	return rc;
 }
 
+/*
+ * In the open transaction: whether another row than sid holds code or
+ * name, through q (a constant "SELECT code = $1 FROM <table> WHERE (code
+ * = $1 OR name = $2) AND id <> $3::bigint").  ST_OK, or the failure
+ * (field code or name) with the transaction rolled back.
+ */
+static enum store_result
+st_unique(PGconn *c, struct store_err *e, const char *q, const char *code,
+    const char *name, const char *sid, const char *code_taken,
+    const char *name_taken)
+{
+	PGresult	*r;
+	int		 dupcode;
+
+	if ((r = db_exec(c, q, 3, code, name, sid)) == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return ST_OK;
+	}
+	dupcode = db_bool(r, 0, 0);
+	PQclear(r);
+	db_rollback(c);
+	return dupcode ? st_fail(e, "code", code_taken, ST_DUPLICATE) :
+	    st_fail(e, "name", name_taken, ST_DUPLICATE);
+}
+
+/* The id that an INSERT or UPDATE ... RETURNING id gave into *nid, or
+ * the failure (missing: the row to update is gone), rolled back.  r is
+ * consumed. */
+static enum store_result
+st_saved(PGconn *c, PGresult *r, struct store_err *e, const char *missing,
+    long long *nid)
+{
+	if (r == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "", missing, ST_NOT_FOUND);
+	}
+	*nid = db_ll(r, 0, 0);
+	PQclear(r);
+	return ST_OK;
+}
+
 /* Commit after the audit row, or roll back. */
 static enum store_result
 st_finish(PGconn *c, const struct actor *a, long long inst,
@@ -171,9 +217,10 @@ enum store_result
 store_inst_save(PGconn *c, const struct actor *a, long long id,
     const struct inst_form *f, struct store_err *e, long long *newid)
 {
-	PGresult	*r;
-	char		 sid[32];
-	long long	 nid;
+	PGresult		*r;
+	char			 sid[32];
+	long long		 nid;
+	enum store_result	 rc;
 
 	if (!a->platform)
 		return st_fail(e, "", "只有平台管理员可以管理机构",
@@ -189,20 +236,10 @@ store_inst_save(PGconn *c, const struct actor *a, long long id,
 	(void)snprintf(sid, sizeof(sid), "%lld", id);
 	if (db_begin(c) == -1)
 		return st_fail(e, "", NULL, ST_ERROR);
-	if ((r = db_exec(c, "SELECT code = $1 FROM institutions"
-	    " WHERE (code = $1 OR name = $2) AND id <> $3::bigint", 3,
-	    f->code, f->name, sid)) == NULL)
-		return st_dberr(c, e);
-	if (PQntuples(r) > 0) {
-		int dupcode = db_bool(r, 0, 0);
-
-		PQclear(r);
-		db_rollback(c);
-		return dupcode ? st_fail(e, "code", "机构代码已存在",
-		    ST_DUPLICATE) : st_fail(e, "name", "机构名称已存在",
-		    ST_DUPLICATE);
-	}
-	PQclear(r);
+	if ((rc = st_unique(c, e, "SELECT code = $1 FROM institutions"
+	    " WHERE (code = $1 OR name = $2) AND id <> $3::bigint", f->code,
+	    f->name, sid, "机构代码已存在", "机构名称已存在")) != ST_OK)
+		return rc;
 	if (id == 0)
 		r = db_exec(c, "INSERT INTO institutions (code, name, level,"
 		    " region, contact) VALUES ($1, $2, $3, $4, $5)"
@@ -213,15 +250,8 @@ store_inst_save(PGconn *c, const struct actor *a, long long id,
 		    " level = $3, region = $4, contact = $5,"
 		    " updated_at = now() WHERE id = $6::bigint RETURNING id",
 		    6, f->code, f->name, f->level, f->region, f->contact, sid);
-	if (r == NULL)
-		return st_dberr(c, e);
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		db_rollback(c);
-		return st_fail(e, "", "机构不存在", ST_NOT_FOUND);
-	}
-	nid = db_ll(r, 0, 0);
-	PQclear(r);
+	if ((rc = st_saved(c, r, e, "机构不存在", &nid)) != ST_OK)
+		return rc;
 	if (newid != NULL)
 		*newid = nid;
 	return st_finish(c, a, nid, id == 0 ? "institution_created" :
@@ -264,9 +294,10 @@ enum store_result
 store_alliance_save(PGconn *c, const struct actor *a, long long id,
     const struct alliance_form *f, struct store_err *e, long long *newid)
 {
-	PGresult	*r;
-	char		 sid[32];
-	long long	 nid;
+	PGresult		*r;
+	char			 sid[32];
+	long long		 nid;
+	enum store_result	 rc;
 
 	if (!a->platform)
 		return st_fail(e, "", "只有平台管理员可以管理医联体/医共体",
@@ -282,20 +313,10 @@ store_alliance_save(PGconn *c, const struct actor *a, long long id,
 	(void)snprintf(sid, sizeof(sid), "%lld", id);
 	if (db_begin(c) == -1)
 		return st_fail(e, "", NULL, ST_ERROR);
-	if ((r = db_exec(c, "SELECT code = $1 FROM alliances"
-	    " WHERE (code = $1 OR name = $2) AND id <> $3::bigint", 3,
-	    f->code, f->name, sid)) == NULL)
-		return st_dberr(c, e);
-	if (PQntuples(r) > 0) {
-		int dupcode = db_bool(r, 0, 0);
-
-		PQclear(r);
-		db_rollback(c);
-		return dupcode ? st_fail(e, "code", "代码已存在",
-		    ST_DUPLICATE) : st_fail(e, "name", "名称已存在",
-		    ST_DUPLICATE);
-	}
-	PQclear(r);
+	if ((rc = st_unique(c, e, "SELECT code = $1 FROM alliances"
+	    " WHERE (code = $1 OR name = $2) AND id <> $3::bigint", f->code,
+	    f->name, sid, "代码已存在", "名称已存在")) != ST_OK)
+		return rc;
 	if (id == 0)
 		r = db_exec(c, "INSERT INTO alliances (code, name, kind)"
 		    " VALUES ($1, $2, $3) RETURNING id", 3, f->code, f->name,
@@ -304,15 +325,8 @@ store_alliance_save(PGconn *c, const struct actor *a, long long id,
 		r = db_exec(c, "UPDATE alliances SET code = $1, name = $2,"
 		    " kind = $3, updated_at = now() WHERE id = $4::bigint"
 		    " RETURNING id", 4, f->code, f->name, f->kind, sid);
-	if (r == NULL)
-		return st_dberr(c, e);
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		db_rollback(c);
-		return st_fail(e, "", "医联体/医共体不存在", ST_NOT_FOUND);
-	}
-	nid = db_ll(r, 0, 0);
-	PQclear(r);
+	if ((rc = st_saved(c, r, e, "医联体/医共体不存在", &nid)) != ST_OK)
+		return rc;
 	if (newid != NULL)
 		*newid = nid;
 	return st_finish(c, a, 0, id == 0 ? "alliance_created" :
@@ -450,11 +464,12 @@ store_user_save(PGconn *c, const struct actor *a, long long id,
     const struct user_form *f, const char *password, char *genpw,
     struct store_err *e, long long *newid)
 {
-	PGresult	*r;
-	char		 sid[32], sinst[32], scope[32], roles[64];
-	char		 hash[AUTH_HASH_MAX];
-	const char	*why, *title;
-	long long	 inst, nid;
+	PGresult		*r;
+	char			 sid[32], sinst[32], scope[32], roles[64];
+	char			 hash[AUTH_HASH_MAX];
+	const char		*why, *title;
+	long long		 inst, nid;
+	enum store_result	 rc;
 
 	if (!st_match(f->login, "_.-", 3, 64))
 		return st_fail(e, "login",
@@ -514,16 +529,9 @@ store_user_save(PGconn *c, const struct actor *a, long long id,
 		    " RETURNING id", 7, sinst, f->login, f->name, roles, title,
 		    sid, scope);
 	sodium_memzero(hash, sizeof(hash));
-	if (r == NULL)
-		return st_dberr(c, e);
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		db_rollback(c);
-		return st_fail(e, "", "用户不存在或不属于本机构",
-		    ST_NOT_FOUND);
-	}
-	nid = db_ll(r, 0, 0);
-	PQclear(r);
+	if ((rc = st_saved(c, r, e, "用户不存在或不属于本机构", &nid)) !=
+	    ST_OK)
+		return rc;
 	if (newid != NULL)
 		*newid = nid;
 	return st_finish(c, a, inst, id == 0 ? "user_created" :

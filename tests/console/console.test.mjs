@@ -30,10 +30,13 @@ test('platform administrator builds an alliance with its upper hospital', { skip
     inst('C0-G2', '控制台测试二卫生院', '<Right>'),
     inst('C0-G2', '另一个名字', '<Right>'),
     '<Dump dupcode><Esc>',
+    inst('C0-G3', '控制台测试二卫生院', '<Right>'),
+    '<Dump dupname><Esc>',
     inst('bad code!', '坏代码医院', ''),
     '<Dump badcode><Esc>',
     '<Dump insts>',
     '3<F2>A0-CON<Tab>控制台测试医联体<Tab><F2>',
+    '<F2>A0-CON<Tab>另一医联体<Tab><F2><Dump dupal><Esc>',
     '<Home><Enter>',
     '<F2>C0-UP<Tab><F2>',
     '<F2>C0-G1<Tab>C0-UP<F2>',
@@ -44,6 +47,10 @@ test('platform administrator builds an alliance with its upper hospital', { skip
   assert.equal(rc, 0);
   assert.match(dumps.dupcode, /机构代码已存在/);
   assert.match(dumps.dupcode, /另一个名字/, 'input kept');
+  assert.match(dumps.dupname, /机构名称已存在/);
+  assert.match(dumps.dupal, /代码已存在/);
+  assert.equal(sql(`SELECT count(*) FROM institutions WHERE code = 'C0-G3'`)[0][0], '0');
+  assert.equal(sql(`SELECT count(*) FROM alliances WHERE name = '另一医联体'`)[0][0], '0');
   assert.match(dumps.badcode, /机构代码须为2-32位/);
   assert.match(dumps.insts, /C0-UP\s+控制台测试市医院\s+市级/);
   assert.match(dumps.insts, /C0-G1\s+控制台测试一卫生院\s+基层/);
