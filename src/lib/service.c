@@ -13,6 +13,13 @@
 #include "log.h"
 #include "service.h"
 
+static void
+service_usage(const char *name)
+{
+	fprintf(stderr, "usage: %s [-c conf] [-p pidfile]\n", name);
+	exit(2);
+}
+
 int
 service_init(const char *name, int argc, char *argv[], struct conf *cf,
     const char **pidfile)
@@ -32,14 +39,10 @@ service_init(const char *name, int argc, char *argv[], struct conf *cf,
 			*pidfile = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-c conf] [-p pidfile]\n",
-			    name);
-			exit(2);
+			service_usage(name);
 		}
-	if (optind != argc) {
-		fprintf(stderr, "usage: %s [-c conf] [-p pidfile]\n", name);
-		exit(2);
-	}
+	if (optind != argc)
+		service_usage(name);
 	if (conf_load(cf, cfpath, err, sizeof(err)) == -1) {
 		log_error("configuration: %s", err);
 		return -1;
