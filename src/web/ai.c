@@ -103,16 +103,6 @@ field_id(const struct req *r, enum field f)
 	return v > 0 ? v : 0;
 }
 
-static const char *
-sex_zh(const char *s)
-{
-	if (strcmp(s, "M") == 0)
-		return "男";
-	if (strcmp(s, "F") == 0)
-		return "女";
-	return "其他";
-}
-
 /* "序列 2 CHEST", or "序列 2" without a description (arena). */
 static const char *
 series_label(struct req *r, const char *number, const char *description)
@@ -122,19 +112,12 @@ series_label(struct req *r, const char *number, const char *description)
 	return arena_printf(r->a, "序列 %s %s", number, description);
 }
 
-/* Whether the user's institution is one that reads the application. */
+/* Whether the user writes the report of ap (page_is_reader()). */
 static int
-ai_is_reader(const struct req *r, const struct ai_app *ap)
+ai_app_reader(const struct req *r, const struct ai_app *ap)
 {
-	long long	 inst = r->sess.acct.institution_id;
-
-	if (!(r->sess.acct.roles & ROLE_BIT(ROLE_DOCTOR)))
-		return 0;
-	if (ap->mode == MODE_SELF && ap->applicant_inst == inst)
-		return 1;
-	if (ap->mode == MODE_SUPERIOR && ap->target_inst == inst)
-		return 1;
-	return ap->assist_inst != 0 && ap->assist_inst == inst;
+	return page_is_reader(r, ap->mode, ap->applicant_inst,
+	    ap->target_inst, ap->assist_inst);
 }
 
 /*
@@ -175,7 +158,7 @@ ai_app_load(struct req *r, long long id, struct ai_app *ap)
 	ap->assist_inst = db_ll(res, 0, 6);
 	ap->diag_no = arena_strdup(r->a, db_val(res, 0, 7));
 	ap->patient_name = arena_strdup(r->a, db_val(res, 0, 8));
-	ap->patient_sex = sex_zh(db_val(res, 0, 9));
+	ap->patient_sex = page_sex_zh(db_val(res, 0, 9));
 	ap->patient_age = arena_strdup(r->a, db_val(res, 0, 10));
 	ap->holder = arena_strdup(r->a, db_val(res, 0, 11));
 	PQclear(res);
@@ -799,7 +782,7 @@ ai_page(struct req *r, long long id, long long job, int status,
 	const char		*zh, *cls, *note;
 	char			 sid[32];
 	size_t			 i;
-	int			 rc, nl = 0, z, w, key, kw, iw, ih, e, done;
+	int			 rc, nl = 0, z, w, key, kw, iw, ih, e, done, reader;
 
 	if ((d = page_dict(r)) == NULL) {
 		page_error(r, 500, MSG_INTERNAL);
@@ -903,8 +886,9 @@ ai_page(struct req *r, long long id, long long job, int status,
 	}
 	(void)tdict_set(d, "version", db_val(res, 0, 0));
 	PQclear(res);
-	(void)tdict_bool(d, "can_upload", ai_is_reader(r, &ap));
-	(void)tdict_bool(d, "no_lock", ai_is_reader(r, &ap) &&
+	reader = ai_app_reader(r, &ap);
+	(void)tdict_bool(d, "can_upload", reader);
+	(void)tdict_bool(d, "no_lock", reader &&
 	    (ap.state != APP_REPORTING || ap.locked_by != r->sess.acct.id));
 	page_render(r, status, "ai_result.html", d);
 }
@@ -1141,7 +1125,7 @@ page_ai_upload(struct req *r)
 		    "请核对本页的新结果后重新上传", NULL);
 		return;
 	}
-	if (!ai_is_reader(r, &ap)) {
+	if (!ai_app_reader(r, &ap)) {
 		ai_page(r, id, job, 403, upload_refusal(r, id, WF_FORBIDDEN),
 		    &p);
 		return;

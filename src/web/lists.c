@@ -517,13 +517,6 @@ state_zh(const char *code, int *st)
 	return *st >= 0 ? app_state_names[*st].zh : code;
 }
 
-static const char *
-sex_zh(const char *s)
-{
-	return strcmp(s, "M") == 0 ? "男" : strcmp(s, "F") == 0 ? "女" :
-	    "其他";
-}
-
 /* Fill one row of the table: its cells and the actions this user may
  * take on it. */
 static void
@@ -543,7 +536,7 @@ list_row(struct req *r, const struct list_def *ld, struct tdict *row,
 	    "self") == 0 ? app_mode_names[MODE_SELF].zh :
 	    app_mode_names[MODE_SUPERIOR].zh);
 	(void)tdict_set(row, "name", db_val(res, i, R_NAME));
-	(void)tdict_set(row, "sex", sex_zh(db_val(res, i, R_SEX)));
+	(void)tdict_set(row, "sex", page_sex_zh(db_val(res, i, R_SEX)));
 	(void)tdict_set(row, "age", db_val(res, i, R_AGE));
 	(void)tdict_set(row, "exam", db_val(res, i, R_EXAM));
 	(void)tdict_set(row, "body_part", db_val(res, i, R_BODY));
@@ -1096,7 +1089,7 @@ action_app(struct tdict *d, const PGresult *res)
 	(void)tdict_set(d, "id", db_val(res, 0, A_ID));
 	(void)tdict_set(d, "diag_no", db_val(res, 0, A_DIAG));
 	(void)tdict_set(d, "name", db_val(res, 0, A_NAME));
-	(void)tdict_set(d, "sex", sex_zh(db_val(res, 0, A_SEX)));
+	(void)tdict_set(d, "sex", page_sex_zh(db_val(res, 0, A_SEX)));
 	(void)tdict_set(d, "age", db_val(res, 0, A_AGE));
 	(void)tdict_set(d, "exam", db_val(res, 0, A_EXAM));
 	(void)tdict_set(d, "body_part", db_val(res, 0, A_BODY));

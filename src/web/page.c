@@ -213,3 +213,25 @@ fail:
 	buf_free(&png);
 	page_error(r, 404, "无法显示该影像");
 }
+
+int
+page_is_reader(const struct req *r, enum app_mode mode,
+    long long applicant_inst, long long target_inst, long long assist_inst)
+{
+	long long	 inst = r->sess.acct.institution_id;
+
+	if (!(r->sess.acct.roles & ROLE_BIT(ROLE_DOCTOR)))
+		return 0;
+	if (mode == MODE_SELF && applicant_inst == inst)
+		return 1;
+	if (mode == MODE_SUPERIOR && target_inst == inst)
+		return 1;
+	return assist_inst != 0 && assist_inst == inst;
+}
+
+const char *
+page_sex_zh(const char *s)
+{
+	return strcmp(s, "M") == 0 ? "男" : strcmp(s, "F") == 0 ? "女" :
+	    "其他";
+}

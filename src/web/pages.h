@@ -51,6 +51,19 @@ void		 page_actor(const struct req *, struct wf_actor *);
 void		 page_stored_png(struct req *, const char *key, int frame,
 		    int preset, int max_edge, const char *what);
 
+/*
+ * Whether the user reads the application: a doctor of the institution
+ * its mode names (the applicant's own for 自行诊断, the upper hospital for
+ * 上级诊断) or of the hospital asked to assist (assist_inst, 0: none).
+ * Visibility is application_visible()'s; this is who may write.
+ */
+int		 page_is_reader(const struct req *, enum app_mode,
+		    long long applicant_inst, long long target_inst,
+		    long long assist_inst);
+
+/* 男, 女 or 其他 for a stored sex code (M, F, anything else). */
+const char	*page_sex_zh(const char *);
+
 /* The HTTP status of a workflow refusal (409 for a lock, a stale version
  * or a state conflict; 503 for the database). */
 int		 wf_http_status(enum wf_result);

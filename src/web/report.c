@@ -112,16 +112,6 @@ signoff_title(const struct req *r)
 }
 
 static const char *
-sex_zh(const char *s)
-{
-	if (strcmp(s, "M") == 0)
-		return "男";
-	if (strcmp(s, "F") == 0)
-		return "女";
-	return "其他";
-}
-
-static const char *
 name_zh(const struct model_name *t, int n, const char *code)
 {
 	int	 i;
@@ -142,21 +132,6 @@ doctor_label(struct req *r, const char *name, const char *title)
 	if (t <= TITLE_NONE)
 		return name;
 	return arena_printf(r->a, "%s（%s）", name, title_names[t].zh);
-}
-
-/* Whether the user's institution is one that reads the application. */
-static int
-is_reader(const struct req *r, const struct app_info *ai)
-{
-	long long	 inst = r->sess.acct.institution_id;
-
-	if (!(r->sess.acct.roles & ROLE_BIT(ROLE_DOCTOR)))
-		return 0;
-	if (ai->mode == MODE_SELF && ai->applicant_inst == inst)
-		return 1;
-	if (ai->mode == MODE_SUPERIOR && ai->target_inst == inst)
-		return 1;
-	return ai->assist_inst != 0 && ai->assist_inst == inst;
 }
 
 /*
@@ -200,7 +175,7 @@ app_facts(struct req *r, long long id, struct tdict *d, struct app_info *ai)
 	(void)tdict_set(d, "state", s >= 0 ? app_state_names[s].zh : "");
 	(void)tdict_set(d, "mode", app_mode_names[ai->mode].zh);
 	(void)tdict_set(d, "patient_name", db_val(res, 0, C_PATIENT_NAME));
-	(void)tdict_set(d, "patient_sex", sex_zh(db_val(res, 0,
+	(void)tdict_set(d, "patient_sex", page_sex_zh(db_val(res, 0,
 	    C_PATIENT_SEX)));
 	(void)tdict_set(d, "patient_age", db_val(res, 0, C_PATIENT_AGE));
 	(void)tdict_set(d, "patient_birth", db_val(res, 0, C_PATIENT_BIRTH));
@@ -762,7 +737,8 @@ page_report_unlock(struct req *r)
 static const char *
 review_refusal(struct req *r, const struct app_info *ai)
 {
-	if (!is_reader(r, ai))
+	if (!page_is_reader(r, ai->mode, ai->applicant_inst,
+	    ai->target_inst, ai->assist_inst))
 		return wf_messages[WF_FORBIDDEN];
 	if (ai->author == r->sess.acct.id)
 		return "不能审核本人撰写的报告";
