@@ -38,7 +38,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromiumForFile } from './chromium.mjs';
+import { chromiumForFile, go, userSession } from './chromium.mjs';
 import { sql } from '../integration/helpers.mjs';
 
 const run = promisify(execFile);
@@ -107,30 +107,8 @@ async function until(what, cond, ms = 20000, step = 100) {
 // ---------------------------------------------------------------------
 // The browser
 
-async function go(page, pathname, action) {
-	const moved = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() });
-	await Promise.all([moved, action()]);
-	await page.waitForLoadState('load');
-	assert.equal(new URL(page.url()).pathname, pathname, `landed on ${page.url()}`);
-}
-
 async function session(login) {
-	const context = await chrome.browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
-	context.setDefaultTimeout(15000);
-	context.setDefaultNavigationTimeout(15000);
-	const page = await context.newPage();
-	const s = { login, context, page, errors: [] };
-	page.on('pageerror', (e) => s.errors.push(String(e)));
-	page.on('console', (m) => {
-		if (/Content Security Policy/.test(m.text()) ||
-		    (m.type() === 'error' && !/Failed to load resource/.test(m.text())))
-			s.errors.push(m.text());
-	});
-	await page.goto(`${BASE}/login`);
-	await page.fill('#login', login);
-	await page.fill('#password', PASSWORD);
-	await go(page, '/', () => page.click('#submit'));
-	return s;
+	return userSession(chrome.browser, BASE, login, PASSWORD);
 }
 
 async function shot(page, name) {

@@ -6,6 +6,7 @@
 // folder under os.tmpdir() itself: TMPDIR points into a folder of this run
 // while the browser lives, so the profile is new each time and is removed
 // with the folder by close().
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,4 +63,37 @@ export function chromiumForFile(skip, out) {
 			await c.chrome.close();
 	});
 	return c;
+}
+
+// Run action, which makes the page load another document (a link, a form
+// posted and its redirect), wait until that document has loaded and check
+// that it is pathname.  Waits for the navigation itself, so an action that
+// leads back to the path already shown is seen too.
+export async function go(page, pathname, action) {
+	const moved = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() });
+	await Promise.all([moved, action()]);
+	await page.waitForLoadState('load');
+	assert.equal(new URL(page.url()).pathname, pathname, `landed on ${page.url()}`);
+}
+
+// A browser context of its own for a user, logged in through the login
+// form at base: { login, context, page, errors }, errors collecting
+// script errors and Content Security Policy violations.
+export async function userSession(browser, base, login, password) {
+	const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
+	context.setDefaultTimeout(15000);
+	context.setDefaultNavigationTimeout(15000);
+	const page = await context.newPage();
+	const s = { login, context, page, errors: [] };
+	page.on('pageerror', (e) => s.errors.push(String(e)));
+	page.on('console', (m) => {
+		if (/Content Security Policy/.test(m.text()) ||
+		    (m.type() === 'error' && !/Failed to load resource/.test(m.text())))
+			s.errors.push(m.text());
+	});
+	await page.goto(`${base}/login`);
+	await page.fill('#login', login);
+	await page.fill('#password', password);
+	await go(page, '/', () => page.click('#submit'));
+	return s;
 }

@@ -27,7 +27,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromiumForFile } from './chromium.mjs';
+import { chromiumForFile, go } from './chromium.mjs';
 import { slicesByZ } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -53,17 +53,6 @@ const chrome = chromiumForFile(skip, OUT);
 
 // ---------------------------------------------------------------------
 // Users
-
-// Run action, which makes the page load another document (a link, a form
-// posted and its redirect), wait until that document has loaded and check
-// that it is pathname.  Waits for the navigation itself, so an action that
-// leads back to the path already shown is seen too.
-async function go(page, pathname, action) {
-	const moved = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() });
-	await Promise.all([moved, action()]);
-	await page.waitForLoadState('load');
-	assert.equal(new URL(page.url()).pathname, pathname, `landed on ${page.url()}`);
-}
 
 // Log the user of s in through the login form and land on the home page.
 async function loginForm(s) {
