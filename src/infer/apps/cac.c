@@ -326,7 +326,7 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 	int		 dims[3] = { v->nx, v->ny, v->nz }, (*pts)[2] = NULL;
 	int		 (*hp)[2] = NULL, k, kmax, kroot, ib, r;
 	double		 sum[3], cnt, amax;
-	int		 up;
+	int		 up, rc = -1;
 
 	for (i = 0; i < 3; i++)
 		osp[i] = v->spacing[i] > COARSE_MM ? v->spacing[i] : COARSE_MM;
@@ -506,16 +506,7 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 	CHECK(compute_morph(c, an->bone, tmp, an->dims, MORPH_DILATE,
 	    MORPH_BOX, r > 0 ? r : 1));
 done:
-	free(st);
-	free(cv);
-	free(air);
-	free(soft);
-	free(tmp);
-	free(lab);
-	free(pts);
-	free(hp);
-	free(area);
-	return 0;
+	rc = 0;
 fail:
 	free(st);
 	free(cv);
@@ -526,7 +517,7 @@ fail:
 	free(pts);
 	free(hp);
 	free(area);
-	return -1;
+	return rc;
 }
 
 /* The coarse voxel of fine voxel i, j, k, or -1 outside. */
