@@ -184,6 +184,13 @@ fail:
 	ai_result_free(&res);
 	if (err[0] == '\0')
 		errfmt(err, sizeof(err), "database unavailable");
+	/* Cancelled (the lease lost, or the stop's grace over): the job
+	 * is the rescuer's or back in the queue, never a failure of ours;
+	 * recording one would race with the supervisor giving it back. */
+	if (rn->cancel) {
+		log_info("job %lld: cancelled (%s); not recorded", j->id, err);
+		return;
+	}
 	if (daemon_db_ensure(d->work, 0) == -1 ||
 	    (rc = queue_fail(d->work, j, d->worker, how, err,
 	    d->cf.infer_backoff, NULL)) == -1)
