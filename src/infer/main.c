@@ -155,8 +155,11 @@ job_run(struct run *rn)
 	ctx.series_id = j->series_id;
 	ctx.cancel = &rn->cancel;
 	ctx.conf = &d->cf;
-	if (impl->run(&ctx, vol, &res, err, sizeof(err)) == -1)
+	if ((rc = impl->run(&ctx, vol, &res, err, sizeof(err))) != 0) {
+		if (rc == 1)
+			how = JOB_REFUSED;
 		goto fail;
+	}
 	if (ai_result_set_volume(&res, vol) == -1) {
 		errfmt(err, sizeof(err), "out of memory");
 		goto fail;

@@ -107,8 +107,11 @@ struct reader_impl {
 	 * in Chinese, into why (size bytes). */
 	enum reader_verdict	(*check)(const struct series_volume *,
 				    char *why, size_t size);
-	/* Read the volume into res.  Returns 0, or -1 with a reason in err
-	 * (English); the job is then retried. */
+	/* Read the volume into res.  Returns 0; 1 when what the image
+	 * shows makes the series one the reader is not for (contrast seen
+	 * in the blood, a sharp kernel's noise), with the reason in err in
+	 * Chinese, and the job ends refused like a failed check; or -1
+	 * with a reason in err (English), and the job is retried. */
 	int			(*run)(const struct reader_ctx *,
 				    const struct series_volume *,
 				    struct ai_result *res, char *err,

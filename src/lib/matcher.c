@@ -673,6 +673,72 @@ keyword_scan(const char *text, const struct keyword *t, size_t n)
 }
 
 /*
+ * Words of series, study and protocol descriptions that say whether a
+ * series was enhanced: 平扫, C-, W/O, NON-CONTRAST; 增强, C+, CE, CTA,
+ * WITH IV CON, the phases (动脉期, 静脉期, 门脉期, 延迟期).  The
+ * non-contrast phrases come first: they hold "CONTRAST" and "CON".
+ */
+enum { CW_PLAIN, CW_ENHANCED };
+static const struct keyword contrast_words[] = {
+	{ "平扫",		CW_PLAIN },
+	{ "非增强",		CW_PLAIN },
+	{ "NON-CONTRAST",	CW_PLAIN },
+	{ "NON CONTRAST",	CW_PLAIN },
+	{ "NONCONTRAST",	CW_PLAIN },
+	{ "NON-CON",		CW_PLAIN },
+	{ "NON CON",		CW_PLAIN },
+	{ "NONCON",		CW_PLAIN },
+	{ "WITHOUT CONTRAST",	CW_PLAIN },
+	{ "WITHOUT IV CON",	CW_PLAIN },
+	{ "W/O CON",		CW_PLAIN },
+	{ "W/O",		CW_PLAIN },
+	{ "WO CON",		CW_PLAIN },
+	{ "UNENHANCED",		CW_PLAIN },
+	{ "PLAIN",		CW_PLAIN },
+	{ "NATIVE",		CW_PLAIN },
+	{ "C-",			CW_PLAIN },
+	{ "增强",		CW_ENHANCED },
+	{ "造影",		CW_ENHANCED },
+	{ "动脉期",		CW_ENHANCED },
+	{ "静脉期",		CW_ENHANCED },
+	{ "门脉期",		CW_ENHANCED },
+	{ "门静脉期",		CW_ENHANCED },
+	{ "延迟期",		CW_ENHANCED },
+	{ "C+",			CW_ENHANCED },
+	{ "+C",			CW_ENHANCED },
+	{ "CE",			CW_ENHANCED },
+	{ "CTA",		CW_ENHANCED },
+	{ "ANGIO",		CW_ENHANCED },
+	{ "WITH IV CON",	CW_ENHANCED },
+	{ "W/ CON",		CW_ENHANCED },
+	{ "W/CON",		CW_ENHANCED },
+	{ "WITH CONTRAST",	CW_ENHANCED },
+	{ "IV CON",		CW_ENHANCED },
+	{ "CONTRAST",		CW_ENHANCED },
+	{ "ENHANCED",		CW_ENHANCED },
+	{ "ARTERIAL",		CW_ENHANCED },
+	{ "VENOUS",		CW_ENHANCED },
+	{ "PORTAL",		CW_ENHANCED },
+	{ "DELAYED",		CW_ENHANCED },
+};
+
+enum tristate
+matcher_contrast_text(const char *text)
+{
+	char		 up[1024];
+	unsigned int	 bits;
+
+	upper_copy(up, sizeof(up), text);
+	bits = keyword_scan(up, contrast_words, NELEM(contrast_words));
+	/* Both: a study of several phases; its series say which. */
+	if (bits == (1u << CW_ENHANCED))
+		return TRI_YES;
+	if (bits == (1u << CW_PLAIN))
+		return TRI_NO;
+	return TRI_UNKNOWN;
+}
+
+/*
  * One region from the set named in a text.  "Other" gives way to any
  * named region (ABDOMEN PELVIS is abdominal, 颈胸 a chest scan).  Chest
  * with abdomen or lumbar spine is a thoraco-abdominal scan, abdomen with

@@ -204,6 +204,11 @@ enum body_region matcher_region(const struct match_series *s);
 /* The class of a ConvolutionKernel value (its first value is used). */
 enum kernel_class matcher_kernel_class(const char *kernel);
 
+/* What a description or protocol name says of contrast: TRI_YES for
+ * 增强, C+, CE, CTA, WITH IV CON, a phase (动脉期...); TRI_NO for 平扫,
+ * C-, W/O, NON-CONTRAST; TRI_UNKNOWN for neither or both. */
+enum tristate	 matcher_contrast_text(const char *text);
+
 /* Look up a reader's code ("ct_lung_nodule").  Returns the index or -1. */
 int		 reader_lookup(const char *code);
 

@@ -65,7 +65,7 @@ const struct phantom_anatomy phantom_anatomy = {
 static const double site_angle[PHANTOM_SITE__MAX] = {
 	[PHANTOM_LAD] = 70.0,
 	[PHANTOM_LCX] = -40.0,
-	[PHANTOM_RCA] = 190.0,
+	[PHANTOM_RCA] = 150.0,
 };
 
 /*

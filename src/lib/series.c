@@ -670,6 +670,16 @@ series_load(const char *const *paths, size_t n,
 	    a->photometric);
 	(void)snprintf(v->series_uid, sizeof(v->series_uid), "%s",
 	    a->series_uid);
+	(void)snprintf(v->manufacturer, sizeof(v->manufacturer), "%s",
+	    a->manufacturer);
+	(void)snprintf(v->model, sizeof(v->model), "%s", a->model);
+	(void)snprintf(v->kernel, sizeof(v->kernel), "%s", a->kernel);
+	(void)snprintf(v->contrast_agent, sizeof(v->contrast_agent), "%s",
+	    a->contrast_agent);
+	(void)snprintf(v->description, sizeof(v->description), "%s",
+	    a->series_description);
+	(void)snprintf(v->study_description, sizeof(v->study_description),
+	    "%s", a->study_description);
 	v->invert_for_display = strcmp(a->photometric, "MONOCHROME1") == 0;
 
 	/* In-plane geometry.  Imager Pixel Spacing is at the detector;

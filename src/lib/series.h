@@ -88,6 +88,12 @@ struct series_volume {
 	enum series_order	 order;
 	char			 modality[17], photometric[17];
 	char			 series_uid[65];
+	/* Of the first file: what the readers check of the acquisition. */
+	char			 manufacturer[129], model[129];
+	char			 kernel[129];		/* ConvolutionKernel */
+	char			 contrast_agent[129];	/* "" if none */
+	char			 description[257];	/* series' */
+	char			 study_description[257];
 	double			 window_center;	/* the file's; NAN if none */
 	double			 window_width;
 	struct series_slice	*slices;	/* nz entries */

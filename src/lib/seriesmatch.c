@@ -179,7 +179,13 @@ seriesmatch_run(PGconn *c, long long series_id)
 	    series_spacing(c, sid, db_val(r, 0, 12)) : NAN;
 	if (isnan(ms.slice_spacing))
 		ms.slice_spacing = num(r, 0, 8);
-	ms.contrast = db_val(r, 0, 11)[0] != '\0' ? TRI_YES : TRI_UNKNOWN;
+	/* Contrast: the Contrast/Bolus Agent tag, else what the series'
+	 * description says, else the study's (增强, C+, CTA; 平扫, C-). */
+	if (db_val(r, 0, 11)[0] != '\0')
+		ms.contrast = TRI_YES;
+	else if ((ms.contrast = matcher_contrast_text(db_val(r, 0, 2))) ==
+	    TRI_UNKNOWN)
+		ms.contrast = matcher_contrast_text(db_val(r, 0, 3));
 	/* What the stack covers along its normal: a few slices of a chest
 	 * cannot hold complete lungs, whatever their thickness. */
 	if (ms.slices > 1 && !isnan(ms.slice_spacing))

@@ -391,7 +391,8 @@ test_no_heart(void **state)
 	ai_result_init(&ai);
 	assert_int_equal(cac_to_ai(&r, v, &ai), 0);
 	assert_int_equal((int)ai.nlesions, 0);
-	assert_non_null(strstr(ai.findings, "未能定位心脏"));
+	assert_int_equal(r.verdict, CAC_NOT_ASSESSABLE);
+	assert_non_null(strstr(ai.findings, "定位心脏"));
 	assert_non_null(strstr(ai.conclusion, "未能评估"));
 	assert_null(strstr(ai.conclusion, "CAC-DRS"));
 	ai_result_free(&ai);

@@ -46,6 +46,15 @@
 #define CALIBRATION	0.75		/* mg/cm³ per HU, 120 kV */
 #define LUNG_HU		-500.0
 #define LUNG_MIN_ML	50.0
+#define PURE_AIR_HU	-975.0		/* air, not lung tissue */
+#define PURE_AIR_SHARE	0.5		/* of a lung's voxels, at most */
+#define BODY_CUT_SHARE	0.3		/* tissue on the field's edge */
+#define DOME_OUTER	0.55		/* of the right lung's half-width */
+#define DOME_LO_HU	0.0		/* liver, spleen: soft tissue */
+#define DOME_AREA_CM2	10.0		/* of the dome's top */
+#define DOME_UNDER_MM	5.0		/* the liver under the floor */
+#define DOME_ABOVE_MM	10.0		/* lungs' floor: the diaphragm's */
+#define DOME_HEART_MM	30.0		/* the heart's lowest, under it */
 #define SOFT_LO		-30.0		/* heart and blood, unenhanced */
 #define SOFT_HI		150.0
 #define HEART_MIN_ML	150.0
@@ -62,6 +71,18 @@
 #define SLAB_MM		3.0		/* Agatston's slices */
 #define CAVITY_MM	2.0		/* beyond the lungs' hull */
 #define FAT_SHARE_MIN	0.15		/* of fat round a coronary lesion */
+#define LUNG_SHARE_MAX	0.2		/* of lung round it: hilar nodes */
+#define ENH_LO_HU	150.0		/* enhanced blood, at the least */
+#define ENH_HI_HU	700.0
+#define ENH_MIN_ML	30.0		/* of it, in one piece */
+#define ENH_BONE_MM	15.0		/* and this far from bone */
+#define CONTRAST_BLOOD_HU 100.0	/* blood above: enhanced */
+#define NOISE_MAX_HU	20.0		/* at 3 mm: a standard kernel's */
+#define HEART_MIN_HEIGHT_MM 50.0
+#define HEART_MAX_ML	1800.0		/* with the great vessels' roots */
+#define WALL_MM		10.0		/* the chest wall's band */
+#define WALL_SLAB_MM	15.0		/* ribs of the slices round */
+#define HEART_NECK_MM	4.0		/* bridges cut to find the heart */
 
 const char *const cac_artery_names[CAC_ARTERY__MAX] = {
 	"LM", "LAD", "LCX", "RCA",
@@ -73,7 +94,7 @@ const char *const cac_artery_zh[CAC_ARTERY__MAX] = {
 
 const char *const cac_exclusion_names[CAC_EXCLUSION__MAX] = {
 	"kept", "bone", "outside the heart", "aortic root or valve",
-	"inside the heart", "below the minimum area",
+	"inside the heart", "below the minimum area", "chest wall",
 };
 
 /*
@@ -275,7 +296,13 @@ struct anatomy {
 	uint8_t		*shell;		/* within SHELL_MM of it */
 	uint8_t		*deep;		/* deeper than DEEP_MM in it */
 	uint8_t		*bone;		/* bone, and BONE_NEAR_MM round it */
+	uint8_t		*wall;		/* the chest wall's band */
 	int		 found;
+	double		 heart_ml, lung_ml;
+	int		 at_end;	/* the heart reaches an end slice */
+	int		 have_dome;	/* the diaphragm's domes in view */
+	double		 zdome;		/* the right dome's top, patient z */
+	double		 enh_ml, enh_hu;	/* enhanced blood, if any */
 	double		 center[3], root[3];	/* patient mm */
 	double		 root_z;	/* patient z of the root level */
 	double		 zlo, zhi;	/* heart's patient z range */
@@ -289,6 +316,7 @@ anatomy_free(struct anatomy *an)
 	free(an->shell);
 	free(an->deep);
 	free(an->bone);
+	free(an->wall);
 	memset(an, 0, sizeof(*an));
 }
 
@@ -309,6 +337,435 @@ slice_sums(const struct anatomy *an, int k, double sum[3], double *cnt)
 		}
 }
 
+/*
+ * The reconstruction's field of view on the coarse grid: a column of
+ * voxels is outside it when, through every slice, it holds only the
+ * padding the scanner writes outside the reconstruction circle (below
+ * -1500 HU, or one constant value below air, such as the -1024 that the
+ * loader makes of Pixel Padding Value).  Real air is never one value on
+ * every slice of a series.
+ */
+static void
+fov_plane(const struct series_volume *v, const struct anatomy *an,
+    uint8_t *fov)
+{
+	int	 X, Y, x, y, k;
+	float	 lo, hi, h;
+	size_t	 sl = (size_t)v->nx * v->ny;
+
+	for (Y = 0; Y < an->dims[1]; Y++)
+		for (X = 0; X < an->dims[0]; X++) {
+			x = (int)lround(X * an->sp[0] / v->spacing[0]);
+			y = (int)lround(Y * an->sp[1] / v->spacing[1]);
+			if (x > v->nx - 1)
+				x = v->nx - 1;
+			if (y > v->ny - 1)
+				y = v->ny - 1;
+			lo = INFINITY;
+			hi = -INFINITY;
+			for (k = 0; k < v->nz; k++) {
+				h = v->vox[k * sl + (size_t)y * v->nx + x];
+				if (h < lo)
+					lo = h;
+				if (h > hi)
+					hi = h;
+			}
+			fov[(size_t)Y * an->dims[0] + X] = !(hi <= -1500.0f ||
+			    (hi - lo < 0.5f && hi <= -1010.0f));
+		}
+}
+
+/*
+ * Which air components (lab, st: of the air within the field of view)
+ * are lungs; their voxels are set in lung, the others cleared.
+ *
+ * Air outside the body reaches the edge of the field of view: the image's
+ * edge, or the reconstruction circle.  So do the lungs of a
+ * reconstruction with a small, cardiac field of view, which cuts the
+ * chest; the edge of such a field is then mostly tissue, where that of a
+ * field holding the whole body is mostly air.  When the body is cut,
+ * what tells lungs and outside air apart is what they hold: outside air is air
+ * (-1000 HU); lung tissue averages -900 to -700 HU even in emphysema,
+ * on the 2 mm grid that mixes in its
+ * vessels and walls, and few of their voxels are below PURE_AIR_HU, while
+ * most of outside air's are.  Gas in the bowel is air as well, and is
+ * not lung either.  A lung is at least LUNG_MIN_ML.
+ */
+static int
+lungs_pick(const struct anatomy *an, const uint8_t *fov, const float *cv,
+    const int32_t *lab, const struct cc_stats *st, size_t nst, double vox_ml,
+    uint8_t *lung)
+{
+	size_t	 plane = (size_t)an->dims[0] * an->dims[1], i, p;
+	int	 W = an->dims[0], H = an->dims[1], x, y, k;
+	long	*touch = NULL, *pure = NULL, nring = 0, tissue = 0;
+	int	 cut;
+	uint8_t	*ring = NULL, *keep = NULL;
+
+	if ((touch = calloc(nst + 1, sizeof(*touch))) == NULL ||
+	    (pure = calloc(nst + 1, sizeof(*pure))) == NULL ||
+	    (ring = calloc(plane, 1)) == NULL ||
+	    (keep = calloc(nst + 1, 1)) == NULL) {
+		free(touch);
+		free(pure);
+		free(ring);
+		return -1;
+	}
+	for (i = 0; i < plane * an->dims[2]; i++)
+		if (lab[i] != 0 && cv[i] < PURE_AIR_HU)
+			pure[lab[i] - 1]++;
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++) {
+			p = (size_t)y * W + x;
+			if (!fov[p])
+				continue;
+			ring[p] = x == 0 || y == 0 || x == W - 1 ||
+			    y == H - 1 || !fov[p - 1] || !fov[p + 1] ||
+			    !fov[p - W] || !fov[p + W];
+		}
+	for (k = 0; k < an->dims[2]; k++)
+		for (p = 0; p < plane; p++) {
+			if (!ring[p])
+				continue;
+			nring++;
+			if (lab[k * plane + p] != 0)
+				touch[lab[k * plane + p] - 1]++;
+			else if (cv[k * plane + p] > LUNG_HU)
+				tissue++;
+		}
+	/* Mostly tissue on the field's edge: the reconstruction cuts the
+	 * body, and the lungs may reach the edge. */
+	cut = nring > 0 && tissue >= BODY_CUT_SHARE * (double)nring;
+	log_debug("field of view: %.0f %% of its edge is tissue: %s", nring > 0 ?
+	    100.0 * tissue / nring : 0.0, cut ? "the body is cut" :
+	    "the body is within it");
+	for (i = 0; i < nst; i++) {
+		double	 ml = st[i].count * vox_ml;
+		double	 mean = st[i].sum / (double)st[i].count;
+		double	 share = pure[i] / (double)st[i].count;
+
+		keep[i + 1] = ml >= LUNG_MIN_ML && share < PURE_AIR_SHARE &&
+		    (cut || touch[i] == 0);
+		if (ml >= LUNG_MIN_ML)
+			log_debug("air component %zu: %.0f mL, mean %.0f HU,"
+			    " %.0f %% air, %ld voxels on the field's edge,"
+			    " z %d-%d: %s", i, ml, mean, share * 100.0,
+			    touch[i], st[i].z0, st[i].z1,
+			    keep[i + 1] ? "lung" : "not lung");
+	}
+	for (i = 0; i < plane * an->dims[2]; i++)
+		lung[i] = keep[lab[i]];
+	free(touch);
+	free(pure);
+	free(ring);
+	free(keep);
+	return 0;
+}
+
+/*
+ * The top of the right dome of the diaphragm (the liver's), as patient z:
+ * the height that DOME_AREA_CM2 of the right lung's floors reach (the
+ * floor of a column is its lowest lung voxel, with tissue under it) in
+ * the outer part of the right chest,
+ * beyond DOME_OUTER of the way from the middle of the lungs to their
+ * right edge, where the heart never reaches and the dome's top, in the
+ * midclavicular line, does.  The lungs' middle and edge are taken on the
+ * slice where they are widest.  Returns 1 and sets *zdome, or 0 when no
+ * such floor is in view (the scan ends above the diaphragm).
+ */
+static int
+dome_top(const struct series_volume *v, const struct anatomy *an,
+    const float *cv, const uint8_t *lung, int up, double *zdome)
+{
+	size_t	 plane = (size_t)an->dims[0] * an->dims[1], p;
+	int	 W = an->dims[0], nz = an->dims[2], k, kk, x, y, kw = -1;
+	int	 xlo, xhi, best = -1, kb, gap;
+	long	 cnt, wmax = 0, *hist;
+	double	 mid, lim, pz[3], right;
+
+	/* The widest slice of the lungs, and their extent on it. */
+	for (k = 0; k < nz; k++) {
+		cnt = 0;
+		for (p = 0; p < plane; p++)
+			cnt += lung[k * plane + p];
+		if (cnt > wmax) {
+			wmax = cnt;
+			kw = k;
+		}
+	}
+	if (kw == -1)
+		return 0;
+	xlo = W;
+	xhi = -1;
+	for (p = 0; p < plane; p++)
+		if (lung[kw * plane + p]) {
+			x = (int)(p % W);
+			if (x < xlo)
+				xlo = x;
+			if (x > xhi)
+				xhi = x;
+		}
+	mid = (xlo + xhi) / 2.0;
+	gap = (int)ceil(DOME_UNDER_MM / an->sp[2]);
+	if ((hist = calloc(nz, sizeof(*hist))) == NULL)
+		return 0;
+	/* The patient's right is -x; row[0] says where that is. */
+	right = v->row[0] >= 0.0 ? -1.0 : 1.0;
+	lim = mid + right * DOME_OUTER * (xhi - xlo) / 2.0;
+	for (y = 0; y < an->dims[1]; y++)
+		for (x = 0; x < W; x++) {
+			if ((x - lim) * right < 0.0)
+				continue;
+			p = (size_t)y * W + x;
+			for (kk = 0; kk < nz; kk++) {
+				k = up > 0 ? kk : nz - 1 - kk;
+				if (lung[k * plane + p])
+					break;
+			}
+			/* A floor with the liver, not air, under it (past
+			 * the voxel that the floor shares with the lung). */
+			if (kk < gap || kk == nz)
+				continue;
+			kb = up > 0 ? kk - gap : nz - 1 - (kk - gap);
+			if (cv[kb * plane + p] < DOME_LO_HU)
+				continue;
+			hist[kk]++;
+		}
+	/* The highest floor that DOME_AREA_CM2 of floors reach: the dome
+	 * is broad, the tip of a lung's edge over the heart is not. */
+	for (kk = nz - 1, cnt = 0; kk > 0; kk--)
+		if ((cnt += hist[kk]) * an->sp[0] * an->sp[1] / 100.0 >=
+		    DOME_AREA_CM2) {
+			best = kk;
+			break;
+		}
+	free(hist);
+	if (best <= 0)
+		return 0;
+	vox2pat(v, 0, 0, (up > 0 ? best : nz - 1 - best) * an->sp[2] /
+	    v->spacing[2], pz);
+	*zdome = pz[2];
+	return 1;
+}
+
+/*
+ * The abdomen, as far as the heart's search needs it: the voxels under
+ * the lungs' floor where that floor is the diaphragm's (no higher than
+ * DOME_ABOVE_MM over the domes' top: the liver's and spleen's domes,
+ * capped by the lungs' bases), and every voxel lower than
+ * DOME_HEART_MM under the domes' top.  The heart's lower wall lies on
+ * the diaphragm, at about the height of the right dome; the lungs' front
+ * edges over the heart end higher, and what they cap is heart.  Without
+ * a dome in view, nothing is abdomen.
+ */
+static void
+abdomen_mask(const struct series_volume *v, const struct anatomy *an,
+    const uint8_t *lung, int up, int have_dome, double zdome, uint8_t *out)
+{
+	size_t	 plane = (size_t)an->dims[0] * an->dims[1], p;
+	int	 k, nz = an->dims[2], kk, kf;
+	double	*zk, pz[3];
+
+	memset(out, 0, plane * nz);
+	if (!have_dome || (zk = malloc(nz * sizeof(*zk))) == NULL)
+		return;
+	for (k = 0; k < nz; k++) {
+		vox2pat(v, 0, 0, k * an->sp[2] / v->spacing[2], pz);
+		zk[k] = pz[2];
+	}
+	for (p = 0; p < plane; p++) {
+		/* From the feet up to the first lung voxel: the floor. */
+		for (kk = 0; kk < nz; kk++) {
+			k = up > 0 ? kk : nz - 1 - kk;
+			if (lung[k * plane + p])
+				break;
+		}
+		kf = kk;
+		for (kk = 0; kk < nz; kk++) {
+			k = up > 0 ? kk : nz - 1 - kk;
+			if (zk[k] < zdome - DOME_HEART_MM ||
+			    (kf < nz && kk < kf && zk[up > 0 ? kf :
+			    nz - 1 - kf] <= zdome + DOME_ABOVE_MM))
+				out[k * plane + p] = 1;
+		}
+	}
+	free(zk);
+}
+
+/* One pass of a box filter along one axis: out[i] = any (dilate) or all
+ * (erode; outside the volume counts as background) of in over i - r ..
+ * i + r on that axis.  cnt holds n + 1 counts. */
+static void
+box_pass(uint8_t *out, const uint8_t *in, const int dims[3], int axis,
+    int r, int erode, int *cnt)
+{
+	size_t	 stride[3], base, i;
+	int	 n = dims[axis], a, b, j, o1, o2, u, w;
+
+	stride[0] = 1;
+	stride[1] = (size_t)dims[0];
+	stride[2] = (size_t)dims[0] * dims[1];
+	/* The two other axes. */
+	a = axis == 0 ? 1 : 0;
+	b = axis == 2 ? 1 : 2;
+	for (o2 = 0; o2 < dims[b]; o2++)
+		for (o1 = 0; o1 < dims[a]; o1++) {
+			base = o1 * stride[a] + o2 * stride[b];
+			cnt[0] = 0;
+			for (j = 0; j < n; j++)
+				cnt[j + 1] = cnt[j] +
+				    (in[base + j * stride[axis]] != 0);
+			for (j = 0; j < n; j++) {
+				u = j - r < 0 ? 0 : j - r;
+				w = j + r > n - 1 ? n - 1 : j + r;
+				i = base + j * stride[axis];
+				if (erode)
+					out[i] = j - r >= 0 && j + r <= n - 1 &&
+					    cnt[w + 1] - cnt[u] == 2 * r + 1;
+				else
+					out[i] = cnt[w + 1] - cnt[u] > 0;
+			}
+		}
+}
+
+/*
+ * Binary erosion or dilation by a box of half-width mm_xy in the slice
+ * plane and mm_z along the slices, on the coarse grid, whose slices may
+ * be thicker than its pixels (the thick slices of a routine chest CT).
+ * A radius of 0 leaves that axis alone.  Outside the volume is
+ * background.  Returns 0, or -1 when out of memory.
+ */
+static int
+morph_mm(const struct anatomy *an, uint8_t *out, const uint8_t *in,
+    enum morph_op op, double mm_xy, double mm_z)
+{
+	size_t	 n = (size_t)an->dims[0] * an->dims[1] * an->dims[2];
+	int	 r[3], a, mx = 0, *cnt;
+	uint8_t	*t;
+
+	for (a = 0; a < 3; a++) {
+		r[a] = (int)lround((a < 2 ? mm_xy : mm_z) / an->sp[a]);
+		if ((a < 2 ? mm_xy : mm_z) > 0.0 && r[a] < 1)
+			r[a] = 1;
+		if (an->dims[a] > mx)
+			mx = an->dims[a];
+	}
+	if ((t = malloc(n)) == NULL ||
+	    (cnt = malloc(((size_t)mx + 1) * sizeof(*cnt))) == NULL) {
+		free(t);
+		return -1;
+	}
+	memcpy(out, in, n);
+	for (a = 0; a < 3; a++) {
+		if (r[a] == 0)
+			continue;
+		memcpy(t, out, n);
+		box_pass(out, t, an->dims, a, r[a], op == MORPH_ERODE, cnt);
+	}
+	free(t);
+	free(cnt);
+	return 0;
+}
+
+#define MORPH(o, i, op, xy, z) do { \
+	if (morph_mm(an, (o), (i), (op), (xy), (z)) == -1) { \
+		(void)snprintf(err, errlen, "out of memory"); goto fail; } \
+	} while (0)
+
+/*
+ * Contrast in the blood, seen in the image: the largest piece of the
+ * mediastinum (inside the lungs' hull, above the diaphragm, not lung)
+ * between ENH_LO_HU and ENH_HI_HU that is not bone nor within
+ * ENH_BONE_MM of it (the marrow of an old vertebra is as dense as
+ * enhanced blood, and its cortex may be too thin to enclose it).
+ * Unenhanced blood and myocardium are 30-60 HU; enhanced chambers and
+ * great vessels are 150-500 HU and many tens of millilitres, where
+ * without contrast only calcifications, a few millilitres at most,
+ * reach that density.  Bone is the large dense pieces (bone) with their
+ * marrow: what they enclose on a slice.  Sets
+ * an->enh_ml and an->enh_hu (its mean).  Returns 0 or -1.
+ */
+static int
+enhanced(struct compute *c, struct anatomy *an, const float *cv,
+    const uint8_t *lung, const uint8_t *abd, const uint8_t *bone,
+    int32_t *lab, double vox_ml)
+{
+	size_t		 plane = (size_t)an->dims[0] * an->dims[1], i, j, n;
+	size_t		 nst = 0, top, *stack = NULL;
+	int		 W = an->dims[0], H = an->dims[1], k, x, y, rc = -1;
+	uint8_t		*fill = NULL, *near = NULL, *seen = NULL;
+	struct cc_stats	*st = NULL;
+
+	n = plane * an->dims[2];
+	an->enh_ml = 0.0;
+	an->enh_hu = NAN;
+	if ((fill = malloc(n)) == NULL || (near = malloc(n)) == NULL ||
+	    (seen = malloc(plane)) == NULL ||
+	    (stack = malloc(plane * sizeof(*stack))) == NULL)
+		goto fail;
+	/* Bone with what it encloses, slice by slice: what the slice's
+	 * edge cannot reach without crossing bone. */
+	for (k = 0; k < an->dims[2]; k++) {
+		const uint8_t *b = bone + k * plane;
+
+		memset(seen, 0, plane);
+		top = 0;
+		for (y = 0; y < H; y++)
+			for (x = 0; x < W; x++) {
+				i = (size_t)y * W + x;
+				if ((x == 0 || y == 0 || x == W - 1 ||
+				    y == H - 1) && !b[i]) {
+					seen[i] = 1;
+					stack[top++] = i;
+				}
+			}
+		while (top > 0) {
+			i = stack[--top];
+			x = (int)(i % W);
+			y = (int)(i / W);
+			{
+				size_t	 nb[4];
+				int	 m = 0, q;
+
+				if (x > 0) nb[m++] = i - 1;
+				if (x < W - 1) nb[m++] = i + 1;
+				if (y > 0) nb[m++] = i - W;
+				if (y < H - 1) nb[m++] = i + W;
+				for (q = 0; q < m; q++)
+					if (!seen[nb[q]] && !b[nb[q]]) {
+						seen[nb[q]] = 1;
+						stack[top++] = nb[q];
+					}
+			}
+		}
+		for (i = 0; i < plane; i++)
+			fill[k * plane + i] = !seen[i];
+	}
+	if (morph_mm(an, near, fill, MORPH_DILATE, ENH_BONE_MM,
+	    ENH_BONE_MM) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		fill[i] = an->hull[i] && !lung[i] && !abd[i] && !near[i] &&
+		    cv[i] >= ENH_LO_HU && cv[i] <= ENH_HI_HU;
+	if (compute_label(c, lab, fill, cv, an->dims, 26, &st, &nst) == -1)
+		goto fail;
+	for (j = 0; j < nst; j++)
+		if (st[j].count * vox_ml > an->enh_ml) {
+			an->enh_ml = st[j].count * vox_ml;
+			an->enh_hu = st[j].sum / (double)st[j].count;
+		}
+	log_debug("enhanced blood: largest piece %.1f mL, mean %.0f HU",
+	    an->enh_ml, an->enh_hu);
+	rc = 0;
+fail:
+	free(st);
+	free(fill);
+	free(near);
+	free(seen);
+	free(stack);
+	return rc;
+}
+
 #define CHECK(x) do { if ((x) == -1) { \
 	(void)snprintf(err, errlen, "compute: %s", compute_error(c)); \
 	goto fail; } } while (0)
@@ -319,14 +776,16 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 {
 	double		 osp[3], vox_ml, best, p[3], *area = NULL;
 	float		*cv = NULL;
-	uint8_t		*air = NULL, *soft = NULL, *tmp = NULL;
+	uint8_t		*air = NULL, *soft = NULL, *tmp = NULL, *fov = NULL;
+	uint8_t		*abd = NULL;
 	int32_t		*lab = NULL;
 	struct cc_stats	*st = NULL;
 	size_t		 n, nst = 0, i, plane;
 	int		 dims[3] = { v->nx, v->ny, v->nz }, (*pts)[2] = NULL;
-	int		 (*hp)[2] = NULL, k, kmax, kroot, ib, r;
+	int		 (*hp)[2] = NULL, k, kmax, kroot, ib;
 	double		 sum[3], cnt, amax;
-	int		 up, rc = -1;
+	int		 up, rc = -1, hd;
+	double		 zdome = 0.0;
 
 	for (i = 0; i < 3; i++)
 		osp[i] = v->spacing[i] > COARSE_MM ? v->spacing[i] : COARSE_MM;
@@ -337,12 +796,14 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 	vox_ml = osp[0] * osp[1] * osp[2] / 1000.0;
 	if ((cv = malloc(n * sizeof(*cv))) == NULL ||
 	    (air = calloc(n, 1)) == NULL || (soft = calloc(n, 1)) == NULL ||
-	    (tmp = calloc(n, 1)) == NULL ||
+	    (tmp = calloc(n, 1)) == NULL || (fov = calloc(plane, 1)) == NULL ||
+	    (abd = calloc(n, 1)) == NULL ||
 	    (an->hull = calloc(n, 1)) == NULL ||
 	    (an->heart = calloc(n, 1)) == NULL ||
 	    (an->shell = calloc(n, 1)) == NULL ||
 	    (an->deep = calloc(n, 1)) == NULL ||
 	    (an->bone = calloc(n, 1)) == NULL ||
+	    (an->wall = calloc(n, 1)) == NULL ||
 	    (lab = malloc(n * sizeof(*lab))) == NULL ||
 	    (pts = malloc(2 * (size_t)an->dims[1] * sizeof(*pts))) == NULL ||
 	    (hp = malloc((2 * (size_t)an->dims[1] + 2) * sizeof(*hp))) == NULL ||
@@ -353,21 +814,15 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 	CHECK(compute_resample(c, cv, an->dims, v->vox, dims, v->spacing,
 	    osp));
 
-	/* The lungs: air that does not reach the edge of the slices. */
+	/* The lungs: air inside the body, within the reconstruction. */
+	fov_plane(v, an, fov);
 	CHECK(compute_threshold(c, air, cv, n, -3000.0f, (float)LUNG_HU));
-	CHECK(compute_label(c, lab, air, NULL, an->dims, 6, &st, &nst));
-	for (i = 0; i < n; i++) {
-		int	 l = lab[i];
-
-		air[i] = 0;
-		if (l == 0)
-			continue;
-		if (st[l - 1].x0 == 0 || st[l - 1].y0 == 0 ||
-		    st[l - 1].x1 == an->dims[0] - 1 ||
-		    st[l - 1].y1 == an->dims[1] - 1)
-			continue;
-		if (st[l - 1].count * vox_ml >= LUNG_MIN_ML)
-			air[i] = 1;
+	for (i = 0; i < n; i++)
+		air[i] = air[i] && fov[i % plane];
+	CHECK(compute_label(c, lab, air, cv, an->dims, 6, &st, &nst));
+	if (lungs_pick(an, fov, cv, lab, st, nst, vox_ml, air) == -1) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
 	free(st);
 	st = NULL;
@@ -378,12 +833,16 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 	/* The soft tissue of the mediastinum, eroded; its largest part. */
 	CHECK(compute_threshold(c, soft, cv, n, (float)SOFT_LO,
 	    (float)SOFT_HI));
+	up = step_z(v) >= 0.0 ? 1 : -1;
+	hd = dome_top(v, an, cv, air, up, &zdome);
+	log_debug("domes of the diaphragm: %s %.0f", hd ? "top at z" :
+	    "not in view", hd ? zdome : 0.0);
+	an->have_dome = hd;
+	an->zdome = zdome;
+	abdomen_mask(v, an, air, up, hd, zdome, abd);
 	for (i = 0; i < n; i++)
-		soft[i] = soft[i] && an->hull[i] && !air[i];
-	r = (int)lround(4.0 / osp[0]);
-	if (r < 1)
-		r = 1;
-	CHECK(compute_morph(c, tmp, soft, an->dims, MORPH_ERODE, MORPH_BOX, r));
+		soft[i] = soft[i] && an->hull[i] && !air[i] && !abd[i];
+	MORPH(tmp, soft, MORPH_ERODE, HEART_NECK_MM, HEART_NECK_MM);
 	CHECK(compute_label(c, lab, tmp, NULL, an->dims, 6, &st, &nst));
 	best = 0.0;
 	ib = -1;
@@ -392,104 +851,98 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 			best = st[i].count * vox_ml;
 			ib = (int)i;
 		}
-	if (ib == -1 || best < HEART_MIN_ML / 4.0) {
-		an->found = 0;
-		goto done;
-	}
-	for (i = 0; i < n; i++)
-		tmp[i] = lab[i] == ib + 1;
-	CHECK(compute_morph(c, an->heart, tmp, an->dims, MORPH_DILATE,
-	    MORPH_BOX, r));
-	cnt = 0;
-	for (i = 0; i < n; i++) {
-		an->heart[i] = an->heart[i] && soft[i];
-		cnt += an->heart[i];
-	}
-	if (cnt * vox_ml < HEART_MIN_ML) {
-		an->found = 0;
-		goto done;
-	}
-	an->found = 1;
-
-	/* The aortic root: up from the widest slice, the first one under
-	 * ROOT_FRACTION of it.  "Up" is the patient's +z. */
-	amax = 0;
-	kmax = 0;
-	for (k = 0; k < an->dims[2]; k++) {
-		for (i = 0; i < plane; i++)
-			area[k] += an->heart[k * plane + i];
-		if (area[k] > amax) {
-			amax = area[k];
-			kmax = k;
+	an->found = ib != -1 && best >= HEART_MIN_ML / 4.0;
+	if (an->found) {
+		for (i = 0; i < n; i++)
+			tmp[i] = lab[i] == ib + 1;
+		MORPH(an->heart, tmp, MORPH_DILATE, HEART_NECK_MM,
+		    HEART_NECK_MM);
+		cnt = 0;
+		for (i = 0; i < n; i++) {
+			an->heart[i] = an->heart[i] && soft[i];
+			cnt += an->heart[i];
 		}
+		an->heart_ml = cnt * vox_ml;
+		an->found = an->heart_ml >= HEART_MIN_ML;
 	}
-	up = step_z(v) >= 0.0 ? 1 : -1;
-	kroot = kmax;
-	while (kroot + up >= 0 && kroot + up < an->dims[2] &&
-	    area[kroot] >= ROOT_FRACTION * amax)
-		kroot += up;
-	/* The root: in the axial plane, the centre of the great vessels
-	 * 4 to 20 mm above the root level; its height, the root level.
-	 * The heart's centre: of the mask below the root level. */
-	memset(sum, 0, sizeof(sum));
-	cnt = 0;
-	for (k = 0; k < an->dims[2]; k++) {
-		double	 rel = (k - kroot) * up * osp[2];
+	if (an->found) {
+		/* The aortic root: up from the widest slice, the first one under
+		 * ROOT_FRACTION of it.  "Up" is the patient's +z. */
+		amax = 0;
+		kmax = 0;
+		for (k = 0; k < an->dims[2]; k++) {
+			for (i = 0; i < plane; i++)
+				area[k] += an->heart[k * plane + i];
+			if (area[k] > amax) {
+				amax = area[k];
+				kmax = k;
+			}
+		}
+		/* The great vessels go on up; the heart's lower wall
+		 * must be in view. */
+		an->at_end = area[up > 0 ? 0 : an->dims[2] - 1] > 0;
+		kroot = kmax;
+		while (kroot + up >= 0 && kroot + up < an->dims[2] &&
+		    area[kroot] >= ROOT_FRACTION * amax)
+			kroot += up;
+		/* The root: in the axial plane, the centre of the great vessels
+		 * 4 to 20 mm above the root level; its height, the root level.
+		 * The heart's centre: of the mask below the root level. */
+		memset(sum, 0, sizeof(sum));
+		cnt = 0;
+		for (k = 0; k < an->dims[2]; k++) {
+			double	 rel = (k - kroot) * up * osp[2];
 
-		if (rel < 4.0 || rel > 20.0)
-			continue;
-		slice_sums(an, k, sum, &cnt);
-	}
-	if (cnt == 0)		/* nothing above: the top of the heart */
-		slice_sums(an, kroot, sum, &cnt);
-	if (cnt == 0)
-		cnt = 1;
-	vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
-	    sum[1] / cnt * osp[1] / v->spacing[1],
-	    kroot * osp[2] / v->spacing[2], an->root);
-	memset(sum, 0, sizeof(sum));
-	cnt = 0;
-	an->zlo = INFINITY;
-	an->zhi = -INFINITY;
-	for (k = 0; k < an->dims[2]; k++) {
-		if (area[k] == 0)
-			continue;
-		vox2pat(v, 0, 0, k * osp[2] / v->spacing[2], p);
-		if (p[2] < an->zlo)
-			an->zlo = p[2];
-		if (p[2] > an->zhi)
-			an->zhi = p[2];
-		if ((k - kroot) * up < 0)
+			if (rel < 4.0 || rel > 20.0)
+				continue;
 			slice_sums(an, k, sum, &cnt);
+		}
+		if (cnt == 0)		/* nothing above: the top of the heart */
+			slice_sums(an, kroot, sum, &cnt);
+		if (cnt == 0)
+			cnt = 1;
+		vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
+		    sum[1] / cnt * osp[1] / v->spacing[1],
+		    kroot * osp[2] / v->spacing[2], an->root);
+		memset(sum, 0, sizeof(sum));
+		cnt = 0;
+		an->zlo = INFINITY;
+		an->zhi = -INFINITY;
+		for (k = 0; k < an->dims[2]; k++) {
+			if (area[k] == 0)
+				continue;
+			vox2pat(v, 0, 0, k * osp[2] / v->spacing[2], p);
+			if (p[2] < an->zlo)
+				an->zlo = p[2];
+			if (p[2] > an->zhi)
+				an->zhi = p[2];
+			if ((k - kroot) * up < 0)
+				slice_sums(an, k, sum, &cnt);
+		}
+		if (cnt == 0)
+			cnt = 1;
+		vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
+		    sum[1] / cnt * osp[1] / v->spacing[1],
+		    sum[2] / cnt * osp[2] / v->spacing[2], an->center);
+		vox2pat(v, 0, 0, kroot * osp[2] / v->spacing[2], p);
+		an->root_z = p[2];
+
+		/*
+		 * The chest's cavity: on each slice the convex hull of the lungs,
+		 * and CAVITY_MM more.  The heart lies against the front chest wall;
+		 * calcified costal cartilage there is near the heart but in front
+		 * of the line between the lungs' front edges, while the coronary
+		 * arteries run in the heart's grooves, behind it.
+		 */
+		memcpy(tmp, an->hull, n);
+		MORPH(an->hull, tmp, MORPH_DILATE, CAVITY_MM, CAVITY_MM);
+
+		/* The shell where the coronary arteries run, and the heart's
+		 * depths, where calcium is in valves or the annulus. */
+		MORPH(an->shell, an->heart, MORPH_DILATE, SHELL_MM, SHELL_MM);
+		MORPH(an->deep, an->heart, MORPH_ERODE, DEEP_MM, DEEP_MM);
+
 	}
-	if (cnt == 0)
-		cnt = 1;
-	vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
-	    sum[1] / cnt * osp[1] / v->spacing[1],
-	    sum[2] / cnt * osp[2] / v->spacing[2], an->center);
-	vox2pat(v, 0, 0, kroot * osp[2] / v->spacing[2], p);
-	an->root_z = p[2];
-
-	/*
-	 * The chest's cavity: on each slice the convex hull of the lungs,
-	 * and CAVITY_MM more.  The heart lies against the front chest wall;
-	 * calcified costal cartilage there is near the heart but in front
-	 * of the line between the lungs' front edges, while the coronary
-	 * arteries run in the heart's grooves, behind it.
-	 */
-	memcpy(tmp, an->hull, n);
-	r = (int)lround(CAVITY_MM / osp[0]);
-	CHECK(compute_morph(c, an->hull, tmp, an->dims, MORPH_DILATE,
-	    MORPH_BOX, r > 0 ? r : 1));
-
-	/* The shell where the coronary arteries run, and the heart's
-	 * depths, where calcium is in valves or the annulus. */
-	r = (int)lround(SHELL_MM / osp[0]);
-	CHECK(compute_morph(c, an->shell, an->heart, an->dims, MORPH_DILATE,
-	    MORPH_BOX, r));
-	r = (int)lround(DEEP_MM / osp[0]);
-	CHECK(compute_morph(c, an->deep, an->heart, an->dims, MORPH_ERODE,
-	    MORPH_BOX, r));
 
 	/* Bone: large dense structures (ribs, sternum, spine), and a
 	 * margin round them, where calcium belongs to the bone or its
@@ -502,10 +955,31 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 	for (i = 0; i < n; i++)
 		tmp[i] = lab[i] != 0 && st[lab[i] - 1].count * vox_ml >=
 		    BONE_MIN_ML;
-	r = (int)lround(BONE_NEAR_MM / osp[0]);
-	CHECK(compute_morph(c, an->bone, tmp, an->dims, MORPH_DILATE,
-	    MORPH_BOX, r > 0 ? r : 1));
-done:
+	MORPH(an->bone, tmp, MORPH_DILATE, BONE_NEAR_MM, BONE_NEAR_MM);
+
+	/*
+	 * The chest wall: on each slice, the band WALL_MM deep inside the
+	 * outline of the bony cage (ribs, costal cartilage, sternum and
+	 * spine: the convex hull of their bone, on the slice and within
+	 * WALL_SLAB_MM of it, as the ribs run obliquely).  Calcified costal
+	 * cartilage lies in it, beside the sternum; the heart's front lies
+	 * deeper, behind the sternum and the fat in front of the heart.
+	 */
+	MORPH(soft, tmp, MORPH_DILATE, 0.0, WALL_SLAB_MM);
+	for (k = 0; k < an->dims[2]; k++)
+		slice_hull(soft + k * plane, an->wall + k * plane,
+		    an->dims[0], an->dims[1], pts, hp);
+	MORPH(soft, an->wall, MORPH_ERODE, WALL_MM, 0.0);
+	for (i = 0; i < n; i++)
+		an->wall[i] = an->wall[i] && !soft[i];
+
+	/* Enhanced blood: what the mediastinum holds between ENH_LO_HU and
+	 * ENH_HI_HU away from bone, in one piece of ENH_MIN_ML or more. */
+	CHECK(enhanced(c, an, cv, air, abd, tmp, lab, vox_ml));
+	an->lung_ml = 0.0;
+	for (i = 0; i < n; i++)
+		an->lung_ml += air[i];
+	an->lung_ml *= vox_ml;
 	rc = 0;
 fail:
 	free(st);
@@ -513,6 +987,8 @@ fail:
 	free(air);
 	free(soft);
 	free(tmp);
+	free(fov);
+	free(abd);
 	free(lab);
 	free(pts);
 	free(hp);
@@ -568,21 +1044,24 @@ assign(const struct anatomy *an, const double p[3])
 }
 
 /*
- * The share of fat (-190 to -30 HU) round a lesion on its key slice: in
- * the ring from 2 to 6 mm outside its box.  The coronary arteries run in
- * the epicardial fat; calcium in the chest wall (costal cartilage) or in
- * a lymph node is embedded in soft tissue.
+ * What surrounds a lesion on its key slice, in the ring from 2 to 6 mm
+ * outside its box: the share of fat (-190 to -30 HU) into l->fat and of
+ * lung (below -500 HU) into l->lung.  The coronary arteries run in the
+ * epicardial fat, inside the pericardium; calcium in the chest wall
+ * (costal cartilage) or in a lymph node is embedded in soft tissue, and
+ * a calcified node at the hilum lies against the lung.
  */
-static double
-fat_share(const struct series_volume *v, const struct cac_lesion *l)
+static void
+ring_shares(const struct series_volume *v, struct cac_lesion *l)
 {
 	int	 x, y, in0, in1, ou0, ou1, jn0, jn1, jo0, jo1;
-	long	 fat = 0, all = 0;
+	long	 fat = 0, lung = 0, all = 0;
 	float	 h;
 	const float *sl;
 
+	l->fat = l->lung = 0.0;
 	if (l->key_slice < 0)
-		return 0.0;
+		return;
 	sl = v->vox + (size_t)l->key_slice * v->nx * v->ny;
 	in0 = l->x0 - (int)lround(2.0 / v->spacing[0]);
 	in1 = l->x1 + (int)lround(2.0 / v->spacing[0]);
@@ -602,8 +1081,71 @@ fat_share(const struct series_volume *v, const struct cac_lesion *l)
 			all++;
 			if (h >= -190.0f && h <= -30.0f)
 				fat++;
+			else if (h < (float)LUNG_HU)
+				lung++;
 		}
-	return all > 0 ? (double)fat / all : 0.0;
+	if (all > 0) {
+		l->fat = (double)fat / all;
+		l->lung = (double)lung / all;
+	}
+}
+
+static int
+float_cmp(const void *a, const void *b)
+{
+	float	 x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The heart's blood and the image's noise, measured in the depth of the
+ * heart (the coarse mask deep, sampled at its voxels' centres): the
+ * median CT number, which is that of blood and myocardium (30-60 HU
+ * without contrast, 150 HU and more with it), and the noise, from the
+ * differences of neighbouring voxels (the median absolute difference,
+ * which anatomy barely moves: 1.4826 / sqrt 2 of it estimates the
+ * standard deviation of white noise).  -1 when out of memory; 0 and NAN
+ * figures when the depth is empty.
+ */
+static int
+heart_stats(const struct series_volume *v, const struct anatomy *an,
+    double *blood, double *noise)
+{
+	size_t	 plane = (size_t)an->dims[0] * an->dims[1], i, m = 0;
+	float	*val, *dif;
+	long	 x, y, z;
+	const float *p;
+
+	*blood = *noise = NAN;
+	if ((val = malloc(plane * an->dims[2] * sizeof(*val))) == NULL)
+		return -1;
+	if ((dif = malloc(plane * an->dims[2] * sizeof(*dif))) == NULL) {
+		free(val);
+		return -1;
+	}
+	for (i = 0; i < plane * an->dims[2]; i++) {
+		if (!an->deep[i])
+			continue;
+		x = lround((i % an->dims[0]) * an->sp[0] / v->spacing[0]);
+		y = lround((i / an->dims[0] % an->dims[1]) * an->sp[1] /
+		    v->spacing[1]);
+		z = lround((i / plane) * an->sp[2] / v->spacing[2]);
+		if (x + 1 >= v->nx || y >= v->ny || z >= v->nz)
+			continue;
+		p = v->vox + ((size_t)z * v->ny + y) * v->nx + x;
+		val[m] = p[0];
+		dif[m++] = fabsf(p[1] - p[0]);
+	}
+	if (m > 0) {
+		qsort(val, m, sizeof(*val), float_cmp);
+		qsort(dif, m, sizeof(*dif), float_cmp);
+		*blood = val[m / 2];
+		*noise = dif[m / 2] * 1.4826 / sqrt(2.0);
+	}
+	free(val);
+	free(dif);
+	return 0;
 }
 
 static int
@@ -619,6 +1161,64 @@ lesion_cmp(const void *a, const void *b)
 		return p->agatston > q->agatston ? -1 : 1;
 	return p->volume_mm3 > q->volume_mm3 ? -1 :
 	    p->volume_mm3 < q->volume_mm3;
+}
+
+/*
+ * Whether the series can be scored, from what the anatomy pass found;
+ * when not, why, in Chinese, into r->why.  Refused: what the reader is
+ * not for (contrast, a noise that a sharp kernel or a very low dose
+ * gives); not assessable: where it cannot tell (no heart it can trust).
+ * It says so rather than give a score of nothing.
+ */
+static enum cac_verdict
+assess(const struct anatomy *an, struct cac_result *r)
+{
+	double	 eq;
+
+	r->verdict = CAC_SCORED;
+	r->why[0] = '\0';
+	if (an->enh_ml >= ENH_MIN_ML || (an->found &&
+	    r->blood_hu > CONTRAST_BLOOD_HU)) {
+		(void)snprintf(r->why, sizeof(r->why), "图像中心腔/大血管血池"
+		    "CT值约 %.0f HU（平扫时约 30–60 HU），为增强扫描；"
+		    "冠脉钙化积分仅适用于平扫CT",
+		    an->enh_ml >= ENH_MIN_ML ? an->enh_hu : r->blood_hu);
+		return r->verdict = CAC_REFUSED;
+	}
+	if (an->lung_ml < LUNG_MIN_ML) {
+		(void)snprintf(r->why, sizeof(r->why), "图像中未见肺组织，"
+		    "无法定位心脏");
+		return r->verdict = CAC_NOT_ASSESSABLE;
+	}
+	if (!an->found) {
+		(void)snprintf(r->why, sizeof(r->why), "未能在两肺之间、"
+		    "膈肌以上定位心脏");
+		return r->verdict = CAC_NOT_ASSESSABLE;
+	}
+	/* The noise of a 3 mm slice, as Agatston scored: thinner slices
+	 * average to it. */
+	eq = r->noise_hu * sqrt((r->increment_mm < SLAB_MM ?
+	    r->increment_mm : SLAB_MM) / SLAB_MM);
+	if (eq > NOISE_MAX_HU) {
+		(void)snprintf(r->why, sizeof(r->why), "图像噪声过高（心腔内约"
+		    " %.0f HU，折合3 mm层厚约 %.0f HU，上限 %.0f HU），多为锐利"
+		    "卷积核（肺/骨算法）或剂量过低，钙化积分不可靠；请使用标准"
+		    "算法重建的序列", r->noise_hu, eq, NOISE_MAX_HU);
+		return r->verdict = CAC_REFUSED;
+	}
+	if (an->at_end) {
+		(void)snprintf(r->why, sizeof(r->why), "心脏未完整包含在扫描"
+		    "范围内（心脏下壁达到扫描末层）");
+		return r->verdict = CAC_NOT_ASSESSABLE;
+	}
+	if (an->zhi - an->zlo < HEART_MIN_HEIGHT_MM ||
+	    an->heart_ml > HEART_MAX_ML) {
+		(void)snprintf(r->why, sizeof(r->why), "定位的心脏大小不符合"
+		    "解剖（上下径 %.0f mm，体积 %.0f mL），为免误判未予评分",
+		    an->zhi - an->zlo, an->heart_ml);
+		return r->verdict = CAC_NOT_ASSESSABLE;
+	}
+	return CAC_SCORED;
 }
 
 int
@@ -659,12 +1259,24 @@ cac_score(struct compute *c, const struct series_volume *v,
 		goto fail;
 	}
 	res->heart_found = an.found;
-	if (!an.found) {
+	res->blood_hu = res->noise_hu = NAN;
+	if (an.found) {
+		memcpy(res->heart_center, an.center, sizeof(an.center));
+		memcpy(res->aortic_root, an.root, sizeof(an.root));
+		if (heart_stats(v, &an, &res->blood_hu, &res->noise_hu) ==
+		    -1) {
+			(void)snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		log_debug("heart: %.0f mL, z %.0f to %.0f; blood %.0f HU,"
+		    " noise %.1f HU", an.heart_ml, an.zlo, an.zhi,
+		    res->blood_hu, res->noise_hu);
+	}
+	if (assess(&an, res) != CAC_SCORED) {
+		log_debug("not scored: %s", res->why);
 		anatomy_free(&an);
 		return 0;
 	}
-	memcpy(res->heart_center, an.center, sizeof(an.center));
-	memcpy(res->aortic_root, an.root, sizeof(an.root));
 
 	/* The box of fine voxels around the shell, 3 voxels more. */
 	b[0] = b[1] = b[2] = INT32_MAX;
@@ -884,6 +1496,9 @@ cac_score(struct compute *c, const struct series_volume *v,
 		ci = coarse_at(v, &an, q[0], q[1], q[2]);
 		if (tot > BONE_MM3 || (ci != -1 && an.bone[ci]))
 			le->excluded = CAC_EX_BONE;
+		else if (ci != -1 && an.wall[ci] &&
+		    le->centroid[1] < an.center[1])
+			le->excluded = CAC_EX_WALL;
 		else if (ci == -1 || !an.shell[ci] || !an.hull[ci] ||
 		    le->centroid[2] > an.root_z + ABOVE_ROOT_MM ||
 		    le->centroid[2] < an.zlo - SHELL_MM)
@@ -892,8 +1507,8 @@ cac_score(struct compute *c, const struct series_volume *v,
 			le->excluded = CAC_EX_VALVE;
 		else if (an.deep[ci])
 			le->excluded = CAC_EX_INTRACARDIAC;
-		else if (le->slices > 0 &&
-		    (le->fat = fat_share(v, le)) < FAT_SHARE_MIN)
+		else if (le->slices > 0 && (ring_shares(v, le),
+		    le->fat < FAT_SHARE_MIN || le->lung > LUNG_SHARE_MAX))
 			le->excluded = CAC_EX_OUTSIDE;
 		else if (le->slices == 0 || vis[i] * pxa < minarea)
 			le->excluded = CAC_EX_SMALL;
@@ -997,6 +1612,8 @@ exclusion_zh(enum cac_exclusion e)
 		return "心腔内（瓣膜/瓣环）";
 	case CAC_EX_BONE:
 		return "骨骼";
+	case CAC_EX_WALL:
+		return "胸壁（肋软骨等）";
 	default:
 		return "冠状动脉区域外（主动脉等）";
 	}
@@ -1042,11 +1659,11 @@ cac_to_ai(const struct cac_result *r, const struct series_volume *v,
 	    "可能低估或高估。", a, r->calibration, b,
 	    r->kvp_assumed ? "（未记录，按120 kV计）" : "", c) == -1)
 		goto fail;
-	if (!r->heart_found) {
-		if (app(&fd, &fl, "本序列中未能定位心脏，"
-		    "未进行冠状动脉钙化积分。") == -1 ||
-		    app(&cc, &cl, "冠状动脉钙化积分未能评估"
-		    "（未定位心脏），请结合临床。") == -1)
+	if (r->verdict != CAC_SCORED) {
+		if (app(&fd, &fl, "本序列%s，未进行冠状动脉钙化积分。",
+		    r->why) == -1 ||
+		    app(&cc, &cl, "冠状动脉钙化积分未能评估（%s），"
+		    "请结合临床。", r->why) == -1)
 			goto fail;
 		goto text;
 	}
@@ -1202,7 +1819,8 @@ fail:
 static enum reader_verdict
 cac_check(const struct series_volume *v, char *why, size_t sz)
 {
-	double	 cover = fabs(v->spacing[2]) * (v->nz - 1);
+	double		 cover = fabs(v->spacing[2]) * (v->nz - 1);
+	enum tristate	 ce;
 
 	if (strcmp(v->modality, "CT") != 0) {
 		(void)snprintf(why, sz, "非CT序列，冠脉钙化积分不适用");
@@ -1223,6 +1841,26 @@ cac_check(const struct series_volume *v, char *why, size_t sz)
 		    "未包含完整心脏", cover);
 		return READER_REFUSES;
 	}
+	if (matcher_kernel_class(v->kernel) == KERNEL_SHARP) {
+		(void)snprintf(why, sz, "卷积核 %.60s 为锐利算法（肺/骨），"
+		    "边缘过冲与噪声会被误计为钙化；冠脉钙化积分要求标准重建"
+		    "算法", v->kernel);
+		return READER_REFUSES;
+	}
+	if (v->contrast_agent[0] != '\0') {
+		(void)snprintf(why, sz, "该序列为增强扫描（对比剂 %.60s）；"
+		    "冠脉钙化积分仅适用于平扫CT", v->contrast_agent);
+		return READER_REFUSES;
+	}
+	if ((ce = matcher_contrast_text(v->description)) == TRI_UNKNOWN)
+		ce = matcher_contrast_text(v->study_description);
+	if (ce == TRI_YES) {
+		(void)snprintf(why, sz, "序列描述“%.80s”表明为增强扫描；"
+		    "冠脉钙化积分仅适用于平扫CT", v->description[0] != '\0' &&
+		    matcher_contrast_text(v->description) == TRI_YES ?
+		    v->description : v->study_description);
+		return READER_REFUSES;
+	}
 	return READER_FITS;
 }
 
@@ -1239,6 +1877,13 @@ cac_run(const struct reader_ctx *ctx, const struct series_volume *v,
 	if (cac_score(ctx->compute, v, &o, ctx->cancel, &r, err,
 	    errlen) == -1)
 		return -1;
+	if (r.verdict == CAC_REFUSED) {
+		log_info("series %lld: coronary calcium: refused: %s",
+		    ctx->series_id, r.why);
+		(void)snprintf(err, errlen, "%s", r.why);
+		cac_result_free(&r);
+		return 1;
+	}
 	log_info("series %lld: coronary calcium: heart %s, %zu region(s),"
 	    " %zu kept, Agatston %.1f", ctx->series_id, r.heart_found ?
 	    "found" : "not found", r.nlesions, r.nkept, r.total.agatston);

@@ -59,6 +59,7 @@ enum cac_exclusion {
 	CAC_EX_VALVE,		/* at the aortic root: valve, annulus */
 	CAC_EX_INTRACARDIAC,	/* deep in the heart: valves, annulus */
 	CAC_EX_SMALL,		/* below 1 mm² on every slice */
+	CAC_EX_WALL,		/* in the chest wall: costal cartilage */
 	CAC_EXCLUSION__MAX
 };
 
@@ -83,6 +84,15 @@ struct cac_lesion {
 	int		 x0, y0, x1, y1; /* on the key slice */
 	double		 key_area_mm2;
 	double		 fat;		/* share of fat round it, 0..1 */
+	double		 lung;		/* share of lung round it, 0..1 */
+};
+
+/* Whether a series was scored. */
+enum cac_verdict {
+	CAC_SCORED,
+	CAC_NOT_ASSESSABLE,	/* 未能评估: no heart to trust */
+	CAC_REFUSED,		/* not for this reader: contrast, noise */
+	CAC_VERDICT__MAX
 };
 
 struct cac_totals {
@@ -103,8 +113,12 @@ struct cac_result {
 	double		 threshold_hu;	/* 130 scaled */
 	double		 calibration;	/* c at 120 kV */
 	double		 increment_mm;	/* slice increment */
+	enum cac_verdict verdict;
+	char		 why[512];	/* when not scored, in Chinese */
 	int		 heart_found;
 	double		 heart_center[3], aortic_root[3];	/* mm */
+	double		 blood_hu;	/* the heart's median CT number */
+	double		 noise_hu;	/* the image's, in the heart */
 };
 
 /* The relative CT number of hydroxyapatite at kvp (1 at 120 kV). */
