@@ -54,6 +54,17 @@ const struct phantom_anatomy phantom_anatomy = {
 #define HU_CORTICAL	700.0	/* scaled with kV */
 #define HU_RIB		600.0	/* scaled with kV */
 #define HU_STERNUM	450.0	/* scaled with kV */
+#define HU_LIVER	60.0
+#define HU_CARTILAGE	110.0
+
+/* The domes of the diaphragm: spheres whose tops are the right dome (the
+ * liver's) at z = 50 mm, in the lower third of the heart, and the left
+ * one (the spleen's) at z = 25 mm.  The heart sits on the diaphragm
+ * between them. */
+static const double dome_r[3] = { -70.0, 10.0, -50.0 }, dome_r_rad = 100.0;
+static const double dome_l[3] = { 75.0, 20.0, -75.0 }, dome_l_rad = 100.0;
+/* The myocardium's thickness, round the chambers' blood. */
+#define MYOCARDIUM	8.0
 
 /* The heart's fat and the aortas' sleeves, beyond their surfaces (mm). */
 #define FAT_HEART	12.0
@@ -103,6 +114,13 @@ ell2(double x, double y, double cx, double cy, double a, double b)
 	double	 u = (x - cx) / a, v = (y - cy) / b;
 
 	return u * u + v * v;
+}
+
+static int
+in_sphere(double x, double y, double z, const double c[3], double r)
+{
+	return (x - c[0]) * (x - c[0]) + (y - c[1]) * (y - c[1]) +
+	    (z - c[2]) * (z - c[2]) <= r * r;
 }
 
 static double
@@ -209,7 +227,7 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 {
 	const struct phantom_plaque *p;
 	size_t	 i;
-	double	 d2, rr;
+	double	 d2, rr, blood;
 
 	*ca = 0;
 	if (ell2(x, y, 0, 0, A.body_a, A.body_b) > 1.0)
@@ -225,13 +243,15 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 			return p->hu;
 		}
 	}
+	blood = sp->blood_hu != 0.0 ? sp->blood_hu : HU_BLOOD;
 	if (z >= A.asc_z0 && ell2(x, y, A.asc_c[0], A.asc_c[1], A.asc_r,
 	    A.asc_r) <= 1.0)
-		return HU_BLOOD;
+		return blood;
 	if (ell2(x, y, A.desc_c[0], A.desc_c[1], A.desc_r, A.desc_r) <= 1.0)
-		return HU_BLOOD;
+		return blood;
 	if (ellipsoid3(x, y, z, A.heart_c, A.heart_r, 0.0) <= 1.0)
-		return HU_SOFT;
+		return ellipsoid3(x, y, z, A.heart_c, A.heart_r, -MYOCARDIUM) <=
+		    1.0 ? blood : HU_SOFT;
 	/* Vertebral bodies 25 mm high with 5 mm discs; the spinous
 	 * process behind them. */
 	rr = ell2(x, y, A.spine_c[0], A.spine_c[1], A.spine_r, A.spine_r);
@@ -254,9 +274,18 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 	if (ell2(x, y, A.desc_c[0], A.desc_c[1], A.desc_r + FAT_DESC,
 	    A.desc_r + FAT_DESC) <= 1.0)
 		return HU_FAT;
+	if (sp->domes && (in_sphere(x, y, z, dome_r, dome_r_rad) ||
+	    in_sphere(x, y, z, dome_l, dome_l_rad)) &&
+	    ell2(x, y, 0, 0, 140, 95) <= 1.0)
+		return HU_LIVER;
 	if (ell2(x, y, -82, 5, 52, 72) <= 1.0 ||
 	    ell2(x, y, 85, 5, 48, 72) <= 1.0)
 		return HU_LUNG;
+	/* Costal cartilage: from the sternum's edge to the ribs' front
+	 * ends, 8 mm thick, level with the ribs. */
+	if (sp->cartilage && fabs(x) > 15.0 && fabs(x) <= 42.0 &&
+	    y >= -105.0 && y <= -97.0 && fmod(z + 25.0, 30.0) < 10.0)
+		return HU_CARTILAGE;
 	if (fabs(x) <= 15.0 && y >= -108.0 && y <= -98.0) {
 		*ca = 1;
 		return HU_STERNUM;
@@ -328,8 +357,8 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 	f = phantom_calcium_factor(sp->kvp > 0.0 ? sp->kvp : 120.0);
 	dx = sp->pixel_mm;
 	dz = sp->slice_mm;
-	x0 = -(sp->nx - 1) / 2.0 * dx;
-	y0 = -(sp->ny - 1) / 2.0 * dx;
+	x0 = sp->center[0] - (sp->nx - 1) / 2.0 * dx;
+	y0 = sp->center[1] - (sp->ny - 1) / 2.0 * dx;
 	n = (size_t)sp->nx * sp->ny * sp->nz;
 	plane = (size_t)(sp->nx + 1) * (sp->ny + 1);
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
@@ -391,6 +420,20 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 		for (n = 0; n < (size_t)sp->nx * sp->ny * sp->nz; n++)
 			v->vox[n] += (float)(sp->noise_hu * gauss_next(&rng));
 	}
+	/* Outside the reconstruction circle: the scanner's padding. */
+	if (sp->fov_mm > 0.0)
+		for (j = 0; j < sp->ny; j++)
+			for (i = 0; i < sp->nx; i++) {
+				double	 u = (i - (sp->nx - 1) / 2.0) * dx;
+				double	 w = (j - (sp->ny - 1) / 2.0) * dx;
+
+				if (u * u + w * w <= sp->fov_mm * sp->fov_mm /
+				    4.0)
+					continue;
+				for (k = 0; k < sp->nz; k++)
+					v->vox[((size_t)k * sp->ny + j) *
+					    sp->nx + i] = (float)PHANTOM_PADDING;
+			}
 	v->nx = sp->nx;
 	v->ny = sp->ny;
 	v->nz = sp->nz;

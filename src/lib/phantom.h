@@ -13,7 +13,9 @@
  * row = +x, col = +y, normal = +z, slice k centred at z = (k + 0.5) * dz,
  * so that the slab of slice k is [k * dz, (k + 1) * dz] and a plaque
  * whose ends are multiples of dz fills whole slabs.  Pixel (i, j) is
- * centred at x = (i - (nx - 1) / 2) * dx, y = (j - (ny - 1) / 2) * dx.
+ * centred at x = cx + (i - (nx - 1) / 2) * dx, y = cy + (j - (ny - 1) /
+ * 2) * dx, where (cx, cy) is the spec's center (0, 0 unless a cardiac
+ * field of view is asked for).
  *
  * Every voxel is the mean of the analytic object over the voxel, taken
  * on a grid of sub-samples (partial volume, as a scanner's detector
@@ -71,7 +73,22 @@ struct phantom_spec {
 	int		 subsamples;	/* per axis and voxel; 0: 4 */
 	struct phantom_plaque plaques[PHANTOM_PLAQUES_MAX];
 	size_t		 nplaques;
+	/* Variants of the standard chest, each off when 0. */
+	double		 blood_hu;	/* contrast: the chambers' and the
+					 * aortas' blood (120 kV) */
+	int		 domes;		/* the diaphragm's domes: the liver
+					 * under the right lung, the spleen
+					 * under the left */
+	int		 cartilage;	/* costal cartilage beside the
+					 * sternum, on both sides */
+	double		 fov_mm;	/* a reconstruction circle of this
+					 * diameter round the grid's centre;
+					 * outside it PHANTOM_PADDING */
+	double		 center[2];	/* the grid's centre (x, y mm) */
 };
+
+/* What a scanner writes outside its reconstruction circle. */
+#define PHANTOM_PADDING	(-2048.0)
 
 /* The anatomy, fixed, for tests that need to know it (mm, LPS). */
 struct phantom_anatomy {

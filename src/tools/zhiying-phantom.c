@@ -1,10 +1,17 @@
 /*
  * zhiying-phantom - write a synthetic chest CT as a DICOM series.
  *
- *	zhiying-phantom [-x] [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]
- *	    [-W pixels] [-P patient_id] [-N patient_name]
+ *	zhiying-phantom [-cdx] [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]
+ *	    [-W pixels] [-P patient_id] [-N patient_name] [-b blood_hu]
+ *	    [-f fov_mm] [-S series_description]
  *	    [-p SITE:z0:length:radius:hu] [-p FREE:x:y:z0:length:radius:hu]
  *	    -o outdir
+ *
+ * Variants of the chest (phantom.h): -b gives the chambers' and aortas'
+ * blood that CT number, as contrast does; -d adds the diaphragm's domes
+ * (the liver and the spleen under the lungs); -c adds
+ * costal cartilage beside the sternum; -f reconstructs a cardiac field of
+ * view of that diameter centred on the heart, padding outside it.
  *
  * The volume is phantom_standard() (see phantom.h): 384 x 384 pixels of
  * 0.9 mm, z = 0..150 mm, with a plaque at each standard site unless -x
@@ -41,10 +48,11 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: " PROG " [-x] [-t slice_mm] [-k kvp] [-n noise_hu]"
+	    "usage: " PROG " [-cdx] [-t slice_mm] [-k kvp] [-n noise_hu]"
 	    " [-s seed] [-W pixels]\n"
-	    "    [-P patient_id] [-N patient_name]"
-	    " [-p SITE:z0:length:radius:hu]...\n"
+	    "    [-P patient_id] [-N patient_name] [-b blood_hu]"
+	    " [-f fov_mm] [-S series_description]\n"
+	    "    [-p SITE:z0:length:radius:hu]...\n"
 	    "    [-p FREE:x:y:z0:length:radius:hu]... -o outdir\n"
 	    "SITE is one of LM, LAD, LCX, RCA, AORTA, VALVE (mm, HU at"
 	    " 120 kV).\n");
@@ -140,14 +148,43 @@ main(int argc, char *argv[])
 	char			 study[DCMWRITE_UID_MAX + 1];
 	char			 series[DCMWRITE_UID_MAX + 1];
 	const char		*outdir = NULL, *pid = NULL, *pname = NULL;
+	const char		*sdesc = NULL;
 	double			 slice = 1.25, kvp = 120, noise = 0, d;
+	double			 blood = 0, fov = 0;
+	int			 domes = 0, cartilage = 0;
 	unsigned long		 seed = 0;
 	size_t			 nextra = 0, i;
 	char			*end;
 	int			 ch, nostd = 0, width = 0;
 
-	while ((ch = getopt(argc, argv, "hk:n:N:o:p:P:s:t:W:x")) != -1)
+	while ((ch = getopt(argc, argv, "b:cdf:hk:n:N:o:p:P:s:S:t:W:x")) !=
+	    -1)
 		switch (ch) {
+		case 'b':
+			if (num_parse(optarg, &blood) == -1 || blood < -100 ||
+			    blood > 1000) {
+				fprintf(stderr, PROG ": bad blood CT number "
+				    "(-100 to 1000): %s\n", optarg);
+				usage();
+			}
+			break;
+		case 'c':
+			cartilage = 1;
+			break;
+		case 'd':
+			domes = 1;
+			break;
+		case 'f':
+			if (num_parse(optarg, &fov) == -1 || fov < 150 ||
+			    fov > 500) {
+				fprintf(stderr, PROG ": bad field of view "
+				    "(150 to 500 mm): %s\n", optarg);
+				usage();
+			}
+			break;
+		case 'S':
+			sdesc = optarg;
+			break;
 		case 'k':
 			if (num_parse(optarg, &kvp) == -1 || kvp < 80 ||
 			    kvp > 140) {
@@ -233,9 +270,20 @@ main(int argc, char *argv[])
 		phantom_plaque_place(&spec.plaques[i]);
 	spec.noise_hu = noise;
 	spec.seed = (unsigned)seed;
+	spec.blood_hu = blood;
+	spec.domes = domes;
+	spec.cartilage = cartilage;
 	if (width > 0) {
 		spec.nx = spec.ny = width;
 		spec.pixel_mm = STD_FOV_MM / width;
+	}
+	/* A cardiac field of view: the same pixels over less, centred on
+	 * the heart. */
+	if (fov > 0) {
+		spec.fov_mm = fov;
+		spec.pixel_mm = fov / spec.nx;
+		spec.center[0] = phantom_anatomy.heart_c[0];
+		spec.center[1] = phantom_anatomy.heart_c[1];
 	}
 
 	if (phantom_build(&spec, &v, err, sizeof(err)) == -1) {
@@ -254,7 +302,7 @@ main(int argc, char *argv[])
 	o.patient_id = pid;
 	o.patient_name = pname;
 	o.study_description = "Phantom CT";
-	o.series_description = desc;
+	o.series_description = sdesc != NULL ? sdesc : desc;
 	o.body_part = "CHEST";
 	o.kernel = "STANDARD";
 	o.study_uid = study;

@@ -169,28 +169,25 @@ lesion_of(const struct cac_result *r, const struct phantom_plaque *p,
 /* Score the standard phantom at a thickness and voltage and check every
  * plaque against its analytic figures and artery. */
 static void
-check_standard(double slice_mm, double kvp, double noise, double tol,
-    double tol_mass, double rca_hu)
+check_spec(struct phantom_spec *spp, double tol, double tol_mass)
 {
-	struct phantom_spec	 sp;
+	struct phantom_spec	 sp = *spp;
 	struct series_volume	*v;
 	struct cac_result	 r;
 	char			 err[256], what[64];
 	double			 ag, vol, mass, tag = 0, tvol = 0, tmass = 0;
+	double			 slice_mm = sp.slice_mm, kvp = sp.kvp;
+	double			 noise = sp.noise_hu;
 	size_t			 i;
 	clock_t			 t0 = clock();
 
-	phantom_standard(&sp, slice_mm, kvp);
-	sp.noise_hu = noise;
-	sp.seed = 7;
-	for (i = 0; i < sp.nplaques && rca_hu > 0; i++)
-		if (sp.plaques[i].site == PHANTOM_RCA)
-			sp.plaques[i].hu = rca_hu;
 	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
 		fail_msg("phantom: %s", err);
 	assert_int_equal((int)v->kvp, (int)kvp);
 	if (cac_score(cpu, v, NULL, NULL, &r, err, sizeof(err)) == -1)
 		fail_msg("cac_score: %s", err);
+	if (r.verdict != CAC_SCORED)
+		fail_msg("not scored: %s", r.why);
 	print_message("  %.3g mm, %.0f kV, noise %.0f HU: %dx%dx%d, %.1f s;"
 	    " heart at %.0f,%.0f,%.0f, root %.0f,%.0f,%.0f\n", slice_mm, kvp,
 	    noise, v->nx, v->ny, v->nz, (double)(clock() - t0) /
@@ -234,7 +231,10 @@ check_standard(double slice_mm, double kvp, double noise, double tol,
 			    "not in the heart's box" :
 			    cac_exclusion_names[l->excluded]);
 			/* The aorta's is far from the heart: outside, or
-			 * not even looked at; the valve's is found. */
+			 * not even looked at; the valve's is found; a free
+			 * one (costal cartilage) is anything but coronary. */
+			if (p->site == PHANTOM_FREE)
+				continue;
 			if (p->site == PHANTOM_AORTA)
 				assert_true(l == NULL ||
 				    l->excluded == CAC_EX_OUTSIDE);
@@ -282,6 +282,22 @@ check_standard(double slice_mm, double kvp, double noise, double tol,
 			assert_true(r.lesions[i].volume_mm3 < 1000.0);
 	cac_result_free(&r);
 	series_free(v);
+}
+
+static void
+check_standard(double slice_mm, double kvp, double noise, double tol,
+    double tol_mass, double rca_hu)
+{
+	struct phantom_spec	 sp;
+	size_t			 i;
+
+	phantom_standard(&sp, slice_mm, kvp);
+	sp.noise_hu = noise;
+	sp.seed = 7;
+	for (i = 0; i < sp.nplaques && rca_hu > 0; i++)
+		if (sp.plaques[i].site == PHANTOM_RCA)
+			sp.plaques[i].hu = rca_hu;
+	check_spec(&sp, tol, tol_mass);
 }
 
 static void
@@ -538,6 +554,443 @@ draw_box(unsigned char *g, int w, int h, int x0, int y0, int x1, int y1)
 		}
 }
 
+/* The shared data folder: $ZY_DATA, or ../shared/data. */
+static const char *
+data_dir(void)
+{
+	const char	*d = getenv("ZY_DATA");
+
+	return d != NULL && *d ? d : ZY_TOP_SRCDIR "/../shared/data";
+}
+
+/* Load the .dcm files of dir (sorted by name) as one series into *v.
+ * Returns 0, or -1 when dir holds none. */
+static int
+load_dir(const char *dir, struct series_volume **v)
+{
+	char		**paths = NULL, path[2400], err[512];
+	size_t		 n = 0, cap = 0, i;
+	DIR		*d;
+	struct dirent	*e;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".dcm") == NULL)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			assert_non_null(paths = realloc(paths,
+			    cap * sizeof(*paths)));
+		}
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		assert_non_null(paths[n++] = strdup(path));
+	}
+	closedir(d);
+	if (n == 0) {
+		free(paths);
+		return -1;
+	}
+	qsort(paths, n, sizeof(*paths), str_cmp);
+	if (series_load((const char *const *)paths, n, NULL, v, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s: %s", dir, err);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	return 0;
+}
+
+static void
+png_write(const char *path, const unsigned char *g, int w, int h)
+{
+	struct buf	 b;
+	FILE		*f;
+
+	buf_init(&b, 64u << 20);
+	assert_int_equal(preview_png_encode(g, w, h, &b), 0);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+	assert_int_equal(fclose(f), 0);
+	buf_free(&b);
+}
+
+/* Whether fine voxel x, y, k is in the heart mask of r. */
+static int
+in_heart(const struct series_volume *v, const struct cac_result *r, int x,
+    int y, int k)
+{
+	long	 X = lround(x * v->spacing[0] / r->heart_sp[0]);
+	long	 Y = lround(y * v->spacing[1] / r->heart_sp[1]);
+	long	 Z = lround(k * v->spacing[2] / r->heart_sp[2]);
+
+	return X >= 0 && Y >= 0 && Z >= 0 && X < r->heart_dims[0] &&
+	    Y < r->heart_dims[1] && Z < r->heart_dims[2] &&
+	    r->heart_mask[((size_t)Z * r->heart_dims[1] + Y) *
+	    r->heart_dims[0] + X];
+}
+
+/* Whether fine voxel x, y, k is on the edge of the heart mask of r. */
+static int
+heart_edge(const struct series_volume *v, const struct cac_result *r,
+    int x, int y, int k)
+{
+	return in_heart(v, r, x, y, k) && (!in_heart(v, r, x - 2, y, k) ||
+	    !in_heart(v, r, x + 2, y, k) || !in_heart(v, r, x, y - 2, k) ||
+	    !in_heart(v, r, x, y + 2, k));
+}
+
+static double
+dist_mm(const double a[3], const double b[3])
+{
+	return sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) *
+	    (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+}
+
+static unsigned char
+grey(float hu)
+{
+	double	 y = (hu + 160.0) / 400.0 * 255.0;
+
+	return y < 0 ? 0 : y > 255 ? 255 : (unsigned char)y;
+}
+
+/*
+ * Pictures of what the reader found, for a person to check: an axial
+ * and a coronal slice through the heart's centre, mediastinal window,
+ * the heart's outline in white and a box round every kept lesion on the
+ * axial slice.  name-ax.png and name-cor.png in $ZY_OUT.
+ */
+static void
+pictures(const struct series_volume *v, const struct cac_result *r,
+    const char *name)
+{
+	const char	*o = out_dir();
+	char		 path[1024];
+	unsigned char	*g;
+	int		 x, y, k, kc, yc, h, row;
+	size_t		 i;
+
+	if (o == NULL || r->heart_mask == NULL)
+		return;
+	kc = (int)lround((r->heart_center[2] - v->origin[2]) / v->step[2]);
+	yc = (int)lround((r->heart_center[1] - v->origin[1]) /
+	    v->spacing[1]);
+	if (kc < 0 || kc >= v->nz || yc < 0 || yc >= v->ny)
+		return;
+	assert_non_null(g = malloc((size_t)v->nx * v->ny));
+	for (y = 0; y < v->ny; y++)
+		for (x = 0; x < v->nx; x++)
+			g[(size_t)y * v->nx + x] = heart_edge(v, r, x, y, kc) ?
+			    255 : grey(v->vox[((size_t)kc * v->ny + y) *
+			    v->nx + x]);
+	for (i = 0; i < r->nkept; i++) {
+		const struct cac_lesion *l = &r->lesions[i];
+
+		if (l->key_slice != kc)
+			continue;
+		draw_box(g, v->nx, v->ny, l->x0 - 4, l->y0 - 4, l->x1 + 4,
+		    l->y1 + 4);
+	}
+	(void)snprintf(path, sizeof(path), "%s/%s-ax.png", o, name);
+	png_write(path, g, v->nx, v->ny);
+	free(g);
+	/* Coronal, head up, at the pixels' spacing. */
+	h = (int)lround(v->nz * fabs(v->step[2]) / v->spacing[0]);
+	assert_non_null(g = malloc((size_t)v->nx * h));
+	for (row = 0; row < h; row++) {
+		k = (int)((h - 1 - row) * v->spacing[0] / fabs(v->step[2]));
+		if (v->step[2] < 0)
+			k = v->nz - 1 - k;
+		if (k < 0)
+			k = 0;
+		if (k >= v->nz)
+			k = v->nz - 1;
+		for (x = 0; x < v->nx; x++)
+			g[(size_t)row * v->nx + x] = heart_edge(v, r, x, yc,
+			    k) ? 255 : grey(v->vox[((size_t)k * v->ny + yc) *
+			    v->nx + x]);
+	}
+	(void)snprintf(path, sizeof(path), "%s/%s-cor.png", o, name);
+	png_write(path, g, v->nx, h);
+	free(g);
+	print_message("  pictures: %s/%s-ax.png, -cor.png\n", o, name);
+}
+
+/* The diaphragm's domes under the lungs, the liver's at the height of
+ * the heart's lower third: the heart is still the heart, and every
+ * plaque scores as without them. */
+static void
+test_domes(void **state)
+{
+	struct phantom_spec	 sp;
+
+	(void)state;
+	phantom_standard(&sp, 2.5, 120);
+	sp.domes = 1;
+	check_spec(&sp, TOL, TOL_MASS);
+}
+
+/* A cardiac field of view, 250 mm round the heart, padded outside its
+ * circle: the lungs reach the circle's edge and are lungs still. */
+static void
+test_small_fov(void **state)
+{
+	struct phantom_spec	 sp;
+
+	(void)state;
+	phantom_standard(&sp, 2.5, 120);
+	sp.fov_mm = 250.0;
+	sp.pixel_mm = 250.0 / sp.nx;
+	sp.center[0] = phantom_anatomy.heart_c[0];
+	sp.center[1] = phantom_anatomy.heart_c[1];
+	check_spec(&sp, TOL, TOL_MASS);
+}
+
+/* Calcified costal cartilage beside the sternum is not coronary: the
+ * four plaques score as ever, and nothing more is counted. */
+static void
+test_cartilage(void **state)
+{
+	struct phantom_spec	 sp;
+	struct phantom_plaque	*p;
+	int			 side;
+
+	(void)state;
+	phantom_standard(&sp, 2.5, 120);
+	sp.cartilage = 1;
+	for (side = -1; side <= 1; side += 2) {
+		p = &sp.plaques[sp.nplaques++];
+		memset(p, 0, sizeof(*p));
+		p->site = PHANTOM_FREE;
+		p->center[0] = side * 28.0;
+		p->center[1] = -101.0;
+		p->z0 = 65.0;
+		p->length_mm = 10.0;
+		p->radius_mm = 2.5;
+		p->hu = 500.0;
+	}
+	check_spec(&sp, TOL, TOL_MASS);
+}
+
+/*
+ * Contrast: chambers and aortas of enhanced blood (arterial 300 HU, a
+ * late venous 130 HU) are refused with the blood's CT number, never
+ * scored: the lumen is above the calcium threshold.
+ */
+static void
+test_contrast(void **state)
+{
+	static const double	 blood[] = { 300.0, 130.0 };
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct cac_result	 r;
+	struct ai_result	 ai;
+	char			 err[256];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(blood) / sizeof(blood[0]); i++) {
+		phantom_standard(&sp, 2.5, 120);
+		sp.blood_hu = blood[i];
+		assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+		assert_int_equal(cac_score(cpu, v, NULL, NULL, &r, err,
+		    sizeof(err)), 0);
+		print_message("  blood %.0f HU: %s\n", blood[i], r.why);
+		assert_int_equal(r.verdict, CAC_REFUSED);
+		assert_non_null(strstr(r.why, "增强扫描"));
+		assert_int_equal((int)r.nkept, 0);
+		ai_result_init(&ai);
+		assert_int_equal(cac_to_ai(&r, v, &ai), 0);
+		assert_null(strstr(ai.conclusion, "CAC-DRS"));
+		ai_result_free(&ai);
+		cac_result_free(&r);
+		series_free(v);
+	}
+}
+
+/* What the headers say: a sharp kernel, a contrast agent, a description
+ * of an enhanced series are refused by the check, before any scoring;
+ * a plain standard series passes. */
+static void
+test_header_refusals(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	char			 err[256], why[512];
+	static const char *const sharp[] = { "B70f", "LUNG", "L", "FC51",
+	    "Br64", "BONEPLUS" };
+	static const char *const soft[] = { "STANDARD", "B", "B30f", "FC03",
+	    "Br40", "" };
+	static const char *const enhanced[] = { "CTA CORONARY", "胸部增强",
+	    "CHEST WITH IV CON", "C+ 动脉期", "Thorax CE 1.25" };
+	static const char *const plain[] = { "2 Chest C-/Thorax", "胸部平扫",
+	    "CHEST W/O CONTRAST", "NON-CON CHEST" };
+	size_t			 i;
+
+	(void)state;
+	phantom_standard(&sp, 3.0, 120);
+	sp.nx = sp.ny = 64;
+	sp.pixel_mm = 384 * 0.9 / 64;
+	assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+	for (i = 0; i < sizeof(sharp) / sizeof(sharp[0]); i++) {
+		(void)snprintf(v->kernel, sizeof(v->kernel), "%s", sharp[i]);
+		assert_int_equal(cac_reader.check(v, why, sizeof(why)),
+		    READER_REFUSES);
+		assert_non_null(strstr(why, "锐利"));
+	}
+	for (i = 0; i < sizeof(soft) / sizeof(soft[0]); i++) {
+		(void)snprintf(v->kernel, sizeof(v->kernel), "%s", soft[i]);
+		assert_int_equal(cac_reader.check(v, why, sizeof(why)),
+		    READER_FITS);
+	}
+	for (i = 0; i < sizeof(enhanced) / sizeof(enhanced[0]); i++) {
+		(void)snprintf(v->description, sizeof(v->description), "%s",
+		    enhanced[i]);
+		assert_int_equal(cac_reader.check(v, why, sizeof(why)),
+		    READER_REFUSES);
+		assert_non_null(strstr(why, "增强"));
+	}
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		(void)snprintf(v->description, sizeof(v->description), "%s",
+		    plain[i]);
+		/* The study says enhanced; the series' own word wins. */
+		(void)snprintf(v->study_description,
+		    sizeof(v->study_description), "CHEST C+");
+		assert_int_equal(cac_reader.check(v, why, sizeof(why)),
+		    READER_FITS);
+	}
+	v->description[0] = '\0';
+	assert_int_equal(cac_reader.check(v, why, sizeof(why)),
+	    READER_REFUSES);
+	v->study_description[0] = '\0';
+	(void)snprintf(v->contrast_agent, sizeof(v->contrast_agent),
+	    "OMNIPAQUE 350");
+	assert_int_equal(cac_reader.check(v, why, sizeof(why)),
+	    READER_REFUSES);
+	assert_non_null(strstr(why, "OMNIPAQUE"));
+	series_free(v);
+}
+
+/*
+ * Lung-PET-CT-Dx: two patients' non-contrast chest CTs, each
+ * reconstructed with a standard and a sharp kernel (5 mm Philips B and
+ * L; 8 mm Siemens B40f and B70f), run through the reader directly as if
+ * they were thin.  The standard ones: the heart is found above the
+ * liver's dome and between the lungs, and no coronary lesion is
+ * reported (the calcium the reader once counted there is the posterior
+ * wall of the left atrium, a hilar node and costal cartilage; checked
+ * on the pictures).  The sharp ones: refused for their noise, never
+ * scored.
+ */
+static void
+test_pet_ct(void **state)
+{
+	static const struct {
+		const char	*dir;
+		int		 sharp;
+	} ser[] = {
+		{ "Lung_Dx-A0001/5mm-B", 0 },
+		{ "Lung_Dx-A0001/5mm-L", 1 },
+		{ "Lung_Dx-A0002/8mm-B40f", 0 },
+		{ "Lung_Dx-A0002/8mm-B70f", 1 },
+	};
+	struct cac_opts		 o;
+	struct series_volume	*v;
+	struct cac_result	 r;
+	char			 dir[1024], err[512], name[64];
+	size_t			 i, j;
+	int			 ran = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.want_heart = 1;
+	for (i = 0; i < sizeof(ser) / sizeof(ser[0]); i++) {
+		(void)snprintf(dir, sizeof(dir), "%s/ct/lung-pet-ct-dx/%s",
+		    data_dir(), ser[i].dir);
+		if (load_dir(dir, &v) == -1)
+			continue;
+		ran++;
+		if (cac_score(cpu, v, &o, NULL, &r, err, sizeof(err)) == -1)
+			fail_msg("%s: %s", ser[i].dir, err);
+		print_message("  %s: verdict %d %s; heart %s at %.0f,%.0f,%.0f;"
+		    " noise %.1f HU, blood %.0f HU; %zu kept of %zu,"
+		    " Agatston %.1f\n", ser[i].dir, r.verdict, r.why,
+		    r.heart_found ? "found" : "not found", r.heart_center[0],
+		    r.heart_center[1], r.heart_center[2], r.noise_hu,
+		    r.blood_hu, r.nkept, r.nlesions, r.total.agatston);
+		for (j = 0; j < r.nkept; j++)
+			print_message("    kept %s at %.0f,%.0f,%.0f\n",
+			    cac_artery_names[r.lesions[j].artery],
+			    r.lesions[j].centroid[0], r.lesions[j].centroid[1],
+			    r.lesions[j].centroid[2]);
+		(void)snprintf(name, sizeof(name), "cac-petct-%s",
+		    strchr(ser[i].dir, '/') + 1);
+		pictures(v, &r, name);
+		if (ser[i].sharp) {
+			assert_int_equal(r.verdict, CAC_REFUSED);
+			assert_non_null(strstr(r.why, "噪声"));
+		} else {
+			assert_int_equal(r.verdict, CAC_SCORED);
+			assert_true(r.heart_found);
+			/* Unenhanced blood, a standard kernel's noise. */
+			assert_true(r.blood_hu > 20.0 && r.blood_hu < 70.0);
+			assert_true(r.noise_hu < 15.0);
+			/* In the chest's middle, left of the midline or near
+			 * it: not the liver, which is right and low. */
+			assert_true(fabs(r.heart_center[0] - (v->origin[0] +
+			    v->spacing[0] * (v->nx - 1) / 2.0)) < 50.0);
+			assert_int_equal((int)r.nkept, 0);
+		}
+		cac_result_free(&r);
+		series_free(v);
+	}
+	if (ran == 0) {
+		print_message("  %s/ct/lung-pet-ct-dx not found: skipping\n",
+		    data_dir());
+		skip();
+	}
+}
+
+/* A volume cut from v: n x n pixels round (cx, cy) (fine voxels), the
+ * circle inscribed in it reconstructed and the rest padding, as a
+ * cardiac field of view shows the same chest. */
+static struct series_volume *
+cardiac_fov(const struct series_volume *v, int cx, int cy, int n)
+{
+	struct series_volume	*o;
+	int			 x, y, k, sx, sy;
+	double			 r2 = (n / 2.0) * (n / 2.0), u, w;
+
+	assert_non_null(o = calloc(1, sizeof(*o)));
+	*o = *v;
+	o->warn = NULL;
+	o->nwarn = 0;
+	assert_non_null(o->slices = calloc((size_t)v->nz, sizeof(*o->slices)));
+	memcpy(o->slices, v->slices, (size_t)v->nz * sizeof(*o->slices));
+	o->nx = o->ny = n;
+	assert_non_null(o->vox = malloc((size_t)n * n * v->nz *
+	    sizeof(*o->vox)));
+	sx = cx - n / 2;
+	sy = cy - n / 2;
+	for (k = 0; k < v->nz; k++)
+		for (y = 0; y < n; y++)
+			for (x = 0; x < n; x++) {
+				u = x - (n - 1) / 2.0;
+				w = y - (n - 1) / 2.0;
+				o->vox[((size_t)k * n + y) * n + x] =
+				    u * u + w * w > r2 || sx + x < 0 ||
+				    sy + y < 0 || sx + x >= v->nx ||
+				    sy + y >= v->ny ? -2048.0f :
+				    v->vox[((size_t)k * v->ny + sy + y) *
+				    v->nx + sx + x];
+			}
+	for (k = 0; k < 3; k++)
+		o->origin[k] = v->origin[k] + sx * v->spacing[0] * v->row[k] +
+		    sy * v->spacing[1] * v->col[k];
+	return o;
+}
+
 /* LIDC-IDRI-0002: a non-gated chest CT.  It must run, find the heart in
  * the middle of the chest, and give a plausible, finite result. */
 static void
@@ -550,9 +1003,11 @@ test_lidc(void **state)
 	DIR			*d;
 	struct dirent		*e;
 	struct series_volume	*v = NULL;
-	struct cac_result	 r;
+	struct cac_result	 r, rf;
 	struct ai_result	 ai;
-	const char		*o;
+	struct cac_opts		 o;
+	struct series_volume	*fv;
+	const char		*od;
 	clock_t			 t0;
 
 	(void)state;
@@ -581,8 +1036,11 @@ test_lidc(void **state)
 	    sizeof(err)) == -1)
 		fail_msg("LIDC-IDRI-0002: %s", err);
 	t0 = clock();
-	if (cac_score(cpu, v, NULL, NULL, &r, err, sizeof(err)) == -1)
+	memset(&o, 0, sizeof(o));
+	o.want_heart = 1;
+	if (cac_score(cpu, v, &o, NULL, &r, err, sizeof(err)) == -1)
 		fail_msg("cac_score: %s", err);
+	pictures(v, &r, "cac-lidc-0002-heart");
 	print_message("  LIDC-IDRI-0002: %dx%dx%d, %.2fx%.2fx%.2f mm, %.0f kV,"
 	    " %.1f s: heart %s at %.0f,%.0f,%.0f, root %.0f,%.0f,%.0f;"
 	    " %zu regions, %zu kept, Agatston %.1f, volume %.1f mm3,"
@@ -618,7 +1076,7 @@ test_lidc(void **state)
 	    ai.conclusion);
 	/* The pictures: the heart's middle slice, and the key slice of each
 	 * of the first lesions, with the boxes of the lesions on it. */
-	if ((o = out_dir()) != NULL) {
+	if ((od = out_dir()) != NULL) {
 		size_t	 pic;
 		double	 p[3];
 
@@ -648,7 +1106,7 @@ test_lidc(void **state)
 			buf_init(&b, 64u << 20);
 			assert_int_equal(preview_png_encode(g, w, h, &b), 0);
 			(void)snprintf(path, sizeof(path),
-			    "%s/cac-lidc-0002-%zu.png", o, pic);
+			    "%s/cac-lidc-0002-%zu.png", od, pic);
 			assert_non_null(f = fopen(path, "wb"));
 			assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
 			assert_int_equal(fclose(f), 0);
@@ -659,6 +1117,29 @@ test_lidc(void **state)
 		}
 	}
 	ai_result_free(&ai);
+
+	/*
+	 * The same chest reconstructed with a cardiac field of view: 250 mm
+	 * round the heart, padding outside the circle, the lungs cut by it.
+	 * The heart is found where it was, and the same calcium scored.
+	 */
+	fv = cardiac_fov(v, (int)lround((r.heart_center[0] - v->origin[0]) /
+	    v->spacing[0]), (int)lround((r.heart_center[1] - v->origin[1]) /
+	    v->spacing[1]), (int)lround(250.0 / v->spacing[0]));
+	if (cac_score(cpu, fv, &o, NULL, &rf, err, sizeof(err)) == -1)
+		fail_msg("cac_score, cardiac field: %s", err);
+	print_message("  250 mm field: verdict %d %s; heart at %.0f,%.0f,%.0f;"
+	    " %zu kept, Agatston %.1f\n", rf.verdict, rf.why,
+	    rf.heart_center[0], rf.heart_center[1], rf.heart_center[2],
+	    rf.nkept, rf.total.agatston);
+	pictures(fv, &rf, "cac-lidc-0002-fov250");
+	assert_int_equal(rf.verdict, CAC_SCORED);
+	assert_true(dist_mm(rf.heart_center, r.heart_center) < 15.0);
+	assert_int_equal((int)rf.nkept, (int)r.nkept);
+	assert_true(fabs(rf.total.agatston - r.total.agatston) <=
+	    0.1 * r.total.agatston + 0.5);
+	cac_result_free(&rf);
+	series_free(fv);
 	cac_result_free(&r);
 	series_free(v);
 	for (i = 0; i < n; i++)
@@ -682,6 +1163,12 @@ main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_unaligned),
 		cmocka_unit_test(test_lidc),
+		cmocka_unit_test(test_domes),
+		cmocka_unit_test(test_small_fov),
+		cmocka_unit_test(test_cartilage),
+		cmocka_unit_test(test_contrast),
+		cmocka_unit_test(test_header_refusals),
+		cmocka_unit_test(test_pet_ct),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

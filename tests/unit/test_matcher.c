@@ -936,11 +936,57 @@ test_tables(void **state)
 	assert_false(res.fits);
 }
 
+/* What descriptions and protocol names say of contrast, in Chinese and
+ * English, as vendors and technologists write them. */
+static void
+test_contrast_text(void **state)
+{
+	static const struct {
+		const char	*text;
+		enum tristate	 want;
+	} c[] = {
+		{ "胸部增强", TRI_YES },
+		{ "CT胸部增强扫描 动脉期", TRI_YES },
+		{ "静脉期 1.25mm", TRI_YES },
+		{ "门脉期", TRI_YES },
+		{ "Chest C+", TRI_YES },
+		{ "CHEST CE 1.25", TRI_YES },
+		{ "CTA CORONARY", TRI_YES },
+		{ "CHEST WITH IV CON", TRI_YES },
+		{ "CT ANGIO PULMONARY", TRI_YES },
+		{ "Thorax arterial 1.0 B30f", TRI_YES },
+		{ "胸部平扫", TRI_NO },
+		{ "2 Chest C-/Thorax", TRI_NO },
+		{ "CHEST W/O CONTRAST", TRI_NO },
+		{ "CT CHEST WITHOUT CONTRAST", TRI_NO },
+		{ "NON-CON CHEST", TRI_NO },
+		{ "Non-contrast chest", TRI_NO },
+		{ "Calcium Score native", TRI_NO },
+		{ "AThoraxRoutine", TRI_UNKNOWN },
+		{ "Lung 1.25", TRI_UNKNOWN },
+		/* Words inside other words are not words. */
+		{ "ACE DICE CTAB", TRI_UNKNOWN },
+		{ "", TRI_UNKNOWN },
+		{ NULL, TRI_UNKNOWN },
+		/* A study of two phases says both: its series decide. */
+		{ "CHEST C-/C+", TRI_UNKNOWN },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (matcher_contrast_text(c[i].text) != c[i].want)
+			fail_msg("\"%s\": %d, expected %d", c[i].text ?
+			    c[i].text : "(null)", matcher_contrast_text(
+			    c[i].text), c[i].want);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_contrast_text),
 		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_lidc),

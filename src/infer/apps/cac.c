@@ -72,10 +72,8 @@
 #define CAVITY_MM	2.0		/* beyond the lungs' hull */
 #define FAT_SHARE_MIN	0.15		/* of fat round a coronary lesion */
 #define LUNG_SHARE_MAX	0.2		/* of lung round it: hilar nodes */
-#define ENH_LO_HU	150.0		/* enhanced blood, at the least */
-#define ENH_HI_HU	700.0
-#define ENH_MIN_ML	30.0		/* of it, in one piece */
-#define ENH_BONE_MM	15.0		/* and this far from bone */
+#define ENH_HI_HU	600.0		/* enhanced blood, at the most */
+#define ENH_DEEP_MM	8.0		/* the blood pool's depth */
 #define CONTRAST_BLOOD_HU 100.0	/* blood above: enhanced */
 #define NOISE_MAX_HU	20.0		/* at 3 mm: a standard kernel's */
 #define HEART_MIN_HEIGHT_MM 50.0
@@ -169,6 +167,7 @@ void
 cac_result_free(struct cac_result *r)
 {
 	free(r->lesions);
+	free(r->heart_mask);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -302,7 +301,7 @@ struct anatomy {
 	int		 at_end;	/* the heart reaches an end slice */
 	int		 have_dome;	/* the diaphragm's domes in view */
 	double		 zdome;		/* the right dome's top, patient z */
-	double		 enh_ml, enh_hu;	/* enhanced blood, if any */
+	double		 enh_ml, enh_hu;	/* the blood, any phase */
 	double		 center[3], root[3];	/* patient mm */
 	double		 root_z;	/* patient z of the root level */
 	double		 zlo, zhi;	/* heart's patient z range */
@@ -672,97 +671,75 @@ morph_mm(const struct anatomy *an, uint8_t *out, const uint8_t *in,
 		(void)snprintf(err, errlen, "out of memory"); goto fail; } \
 	} while (0)
 
+static int
+float_cmp(const void *a, const void *b)
+{
+	float	 x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
- * Contrast in the blood, seen in the image: the largest piece of the
- * mediastinum (inside the lungs' hull, above the diaphragm, not lung)
- * between ENH_LO_HU and ENH_HI_HU that is not bone nor within
- * ENH_BONE_MM of it (the marrow of an old vertebra is as dense as
- * enhanced blood, and its cortex may be too thin to enclose it).
- * Unenhanced blood and myocardium are 30-60 HU; enhanced chambers and
- * great vessels are 150-500 HU and many tens of millilitres, where
- * without contrast only calcifications, a few millilitres at most,
- * reach that density.  Bone is the large dense pieces (bone) with their
- * marrow: what they enclose on a slice.  Sets
- * an->enh_ml and an->enh_hu (its mean).  Returns 0 or -1.
+ * Contrast in the blood, seen in the image.  The heart's search above
+ * takes unenhanced blood and myocardium (SOFT_LO to SOFT_HI); enhanced
+ * blood (150-500 HU) falls outside that band, and the heart may then be
+ * missed or something else taken for it.  So the mediastinum is searched
+ * once more with a band that holds enhanced blood too (SOFT_LO to
+ * ENH_HI_HU): its largest part, cut at its thin bridges, is the heart
+ * with the great vessels whatever the phase, and bone that touches them
+ * (the spine) is a small part of it.  The median CT number of its depth
+ * (ENH_DEEP_MM in) is the blood's: 30-60 HU without contrast, over
+ * CONTRAST_BLOOD_HU with it.  Sets an->enh_ml (the part's volume) and
+ * an->enh_hu (that median, NAN when there is none).  mask is the band's
+ * candidates (hull, not lung, not abdomen) and is overwritten; tmp is
+ * scratch.  Returns 0 or -1.
  */
 static int
 enhanced(struct compute *c, struct anatomy *an, const float *cv,
-    const uint8_t *lung, const uint8_t *abd, const uint8_t *bone,
-    int32_t *lab, double vox_ml)
+    uint8_t *mask, uint8_t *tmp, int32_t *lab, double vox_ml)
 {
-	size_t		 plane = (size_t)an->dims[0] * an->dims[1], i, j, n;
-	size_t		 nst = 0, top, *stack = NULL;
-	int		 W = an->dims[0], H = an->dims[1], k, x, y, rc = -1;
-	uint8_t		*fill = NULL, *near = NULL, *seen = NULL;
+	size_t		 n = (size_t)an->dims[0] * an->dims[1] * an->dims[2];
+	size_t		 nst = 0, i, m = 0;
 	struct cc_stats	*st = NULL;
+	float		*val = NULL;
+	double		 best = 0.0;
+	int		 ib = -1, rc = -1;
 
-	n = plane * an->dims[2];
 	an->enh_ml = 0.0;
 	an->enh_hu = NAN;
-	if ((fill = malloc(n)) == NULL || (near = malloc(n)) == NULL ||
-	    (seen = malloc(plane)) == NULL ||
-	    (stack = malloc(plane * sizeof(*stack))) == NULL)
+	if (morph_mm(an, tmp, mask, MORPH_ERODE, HEART_NECK_MM,
+	    HEART_NECK_MM) == -1)
 		goto fail;
-	/* Bone with what it encloses, slice by slice: what the slice's
-	 * edge cannot reach without crossing bone. */
-	for (k = 0; k < an->dims[2]; k++) {
-		const uint8_t *b = bone + k * plane;
-
-		memset(seen, 0, plane);
-		top = 0;
-		for (y = 0; y < H; y++)
-			for (x = 0; x < W; x++) {
-				i = (size_t)y * W + x;
-				if ((x == 0 || y == 0 || x == W - 1 ||
-				    y == H - 1) && !b[i]) {
-					seen[i] = 1;
-					stack[top++] = i;
-				}
-			}
-		while (top > 0) {
-			i = stack[--top];
-			x = (int)(i % W);
-			y = (int)(i / W);
-			{
-				size_t	 nb[4];
-				int	 m = 0, q;
-
-				if (x > 0) nb[m++] = i - 1;
-				if (x < W - 1) nb[m++] = i + 1;
-				if (y > 0) nb[m++] = i - W;
-				if (y < H - 1) nb[m++] = i + W;
-				for (q = 0; q < m; q++)
-					if (!seen[nb[q]] && !b[nb[q]]) {
-						seen[nb[q]] = 1;
-						stack[top++] = nb[q];
-					}
-			}
+	if (compute_label(c, lab, tmp, NULL, an->dims, 6, &st, &nst) == -1)
+		goto fail;
+	for (i = 0; i < nst; i++)
+		if (st[i].count * vox_ml > best) {
+			best = st[i].count * vox_ml;
+			ib = (int)i;
 		}
-		for (i = 0; i < plane; i++)
-			fill[k * plane + i] = !seen[i];
+	if (ib == -1) {
+		rc = 0;
+		goto fail;
 	}
-	if (morph_mm(an, near, fill, MORPH_DILATE, ENH_BONE_MM,
-	    ENH_BONE_MM) == -1)
+	an->enh_ml = best;
+	for (i = 0; i < n; i++)
+		tmp[i] = lab[i] == ib + 1;
+	if (morph_mm(an, mask, tmp, MORPH_ERODE, ENH_DEEP_MM, ENH_DEEP_MM) ==
+	    -1 || (val = malloc(n * sizeof(*val))) == NULL)
 		goto fail;
 	for (i = 0; i < n; i++)
-		fill[i] = an->hull[i] && !lung[i] && !abd[i] && !near[i] &&
-		    cv[i] >= ENH_LO_HU && cv[i] <= ENH_HI_HU;
-	if (compute_label(c, lab, fill, cv, an->dims, 26, &st, &nst) == -1)
-		goto fail;
-	for (j = 0; j < nst; j++)
-		if (st[j].count * vox_ml > an->enh_ml) {
-			an->enh_ml = st[j].count * vox_ml;
-			an->enh_hu = st[j].sum / (double)st[j].count;
-		}
-	log_debug("enhanced blood: largest piece %.1f mL, mean %.0f HU",
-	    an->enh_ml, an->enh_hu);
+		if (mask[i])
+			val[m++] = cv[i];
+	if (m > 0) {
+		qsort(val, m, sizeof(*val), float_cmp);
+		an->enh_hu = val[m / 2];
+	}
+	log_debug("mediastinum with enhanced blood's band: %.0f mL, median"
+	    " %.0f HU in its depth", an->enh_ml, an->enh_hu);
 	rc = 0;
 fail:
 	free(st);
-	free(fill);
-	free(near);
-	free(seen);
-	free(stack);
+	free(val);
 	return rc;
 }
 
@@ -973,9 +950,12 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 	for (i = 0; i < n; i++)
 		an->wall[i] = an->wall[i] && !soft[i];
 
-	/* Enhanced blood: what the mediastinum holds between ENH_LO_HU and
-	 * ENH_HI_HU away from bone, in one piece of ENH_MIN_ML or more. */
-	CHECK(enhanced(c, an, cv, air, abd, tmp, lab, vox_ml));
+	/* Contrast: the blood's CT number, whatever the phase. */
+	CHECK(compute_threshold(c, soft, cv, n, (float)SOFT_LO,
+	    (float)ENH_HI_HU));
+	for (i = 0; i < n; i++)
+		soft[i] = soft[i] && an->hull[i] && !air[i] && !abd[i];
+	CHECK(enhanced(c, an, cv, soft, tmp, lab, vox_ml));
 	an->lung_ml = 0.0;
 	for (i = 0; i < n; i++)
 		an->lung_ml += air[i];
@@ -1090,14 +1070,6 @@ ring_shares(const struct series_volume *v, struct cac_lesion *l)
 	}
 }
 
-static int
-float_cmp(const void *a, const void *b)
-{
-	float	 x = *(const float *)a, y = *(const float *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The heart's blood and the image's noise, measured in the depth of the
  * heart (the coarse mask deep, sampled at its voxels' centres): the
@@ -1177,12 +1149,13 @@ assess(const struct anatomy *an, struct cac_result *r)
 
 	r->verdict = CAC_SCORED;
 	r->why[0] = '\0';
-	if (an->enh_ml >= ENH_MIN_ML || (an->found &&
+	if (an->enh_hu > CONTRAST_BLOOD_HU || (an->found &&
 	    r->blood_hu > CONTRAST_BLOOD_HU)) {
 		(void)snprintf(r->why, sizeof(r->why), "图像中心腔/大血管血池"
 		    "CT值约 %.0f HU（平扫时约 30–60 HU），为增强扫描；"
 		    "冠脉钙化积分仅适用于平扫CT",
-		    an->enh_ml >= ENH_MIN_ML ? an->enh_hu : r->blood_hu);
+		    an->enh_hu > CONTRAST_BLOOD_HU ? an->enh_hu :
+		    r->blood_hu);
 		return r->verdict = CAC_REFUSED;
 	}
 	if (an->lung_ml < LUNG_MIN_ML) {
@@ -1260,6 +1233,13 @@ cac_score(struct compute *c, const struct series_volume *v,
 	}
 	res->heart_found = an.found;
 	res->blood_hu = res->noise_hu = NAN;
+	if (opts != NULL && opts->want_heart && an.found) {
+		/* Handed over: the anatomy forgets it. */
+		res->heart_mask = an.heart;
+		an.heart = NULL;
+		memcpy(res->heart_dims, an.dims, sizeof(an.dims));
+		memcpy(res->heart_sp, an.sp, sizeof(an.sp));
+	}
 	if (an.found) {
 		memcpy(res->heart_center, an.center, sizeof(an.center));
 		memcpy(res->aortic_root, an.root, sizeof(an.root));

@@ -68,6 +68,7 @@ extern const char *const cac_exclusion_names[CAC_EXCLUSION__MAX];
 struct cac_opts {
 	double	 calibration;	/* mg/cm³ per HU at 120 kV; 0: 0.75 */
 	double	 min_area_mm2;	/* 0: 1 */
+	int	 want_heart;	/* keep the heart's mask in the result */
 };
 
 /* One calcified region (3-D connected, 26 neighbours). */
@@ -118,6 +119,11 @@ struct cac_result {
 	int		 heart_found;
 	double		 heart_center[3], aortic_root[3];	/* mm */
 	double		 blood_hu;	/* the heart's median CT number */
+	/* With want_heart: the heart's mask on the reader's coarse grid
+	 * (dims, spacing in the volume's axes, x fastest), for pictures. */
+	unsigned char	*heart_mask;
+	int		 heart_dims[3];
+	double		 heart_sp[3];
 	double		 noise_hu;	/* the image's, in the heart */
 };
 
