@@ -63,6 +63,10 @@ const struct phantom_anatomy phantom_anatomy = {
  * between them. */
 static const double dome_r[3] = { -70.0, 10.0, -50.0 }, dome_r_rad = 100.0;
 static const double dome_l[3] = { 75.0, 20.0, -75.0 }, dome_l_rad = 100.0;
+/* A coronary plaque lies in its artery's wall: soft tissue ARTERY_WALL
+ * mm round it, ARTERY_MORE mm beyond its ends, in the epicardial fat. */
+#define ARTERY_WALL	1.5
+#define ARTERY_MORE	3.0
 /* The myocardium's thickness, round the chambers' blood. */
 #define MYOCARDIUM	8.0
 
@@ -242,6 +246,18 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 			*ca = 1;
 			return p->hu;
 		}
+	}
+	/* The artery round a coronary plaque: its wall and lumen. */
+	for (i = 0; i < sp->nplaques; i++) {
+		p = &sp->plaques[i];
+		if (p->site > PHANTOM_RCA || z < p->z0 - ARTERY_MORE ||
+		    z >= p->z0 + p->length_mm + ARTERY_MORE)
+			continue;
+		d2 = (x - p->center[0]) * (x - p->center[0]) +
+		    (y - p->center[1]) * (y - p->center[1]);
+		if (d2 <= (p->radius_mm + ARTERY_WALL) *
+		    (p->radius_mm + ARTERY_WALL))
+			return HU_SOFT;
 	}
 	blood = sp->blood_hu != 0.0 ? sp->blood_hu : HU_BLOOD;
 	if (z >= A.asc_z0 && ell2(x, y, A.asc_c[0], A.asc_c[1], A.asc_r,

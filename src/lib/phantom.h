@@ -51,7 +51,9 @@ extern const char *const phantom_site_names[PHANTOM_SITE__MAX];
 
 /*
  * A calcified plaque: a cylinder along z of radius_mm, from z0 to z0 +
- * length_mm, of hu (at 120 kV) throughout.  For the named sites its axis
+ * length_mm, of hu (at 120 kV) throughout.  A coronary one (LM, LAD,
+ * LCX, RCA) lies in its artery: soft tissue (40 HU) 1.5 mm round it and
+ * 3 mm beyond its ends, in the epicardial fat.  For the named sites its axis
  * is placed by phantom_plaque_place() at the site and z0 is taken as
  * given; for PHANTOM_FREE, center[0..1] give the axis.
  */

@@ -78,6 +78,8 @@
 #define NOISE_MAX_HU	20.0		/* at 3 mm: a standard kernel's */
 #define HEART_MIN_HEIGHT_MM 50.0
 #define HEART_MAX_ML	1800.0		/* with the great vessels' roots */
+#define MASS_SHELL_MM	1.0		/* the rim's partial volume */
+#define MASS_BG_LO_HU	-30.0		/* the background: soft tissue */
 #define WALL_MM		10.0		/* the chest wall's band */
 #define WALL_SLAB_MM	15.0		/* ribs of the slices round */
 #define HEART_NECK_MM	4.0		/* bridges cut to find the heart */
@@ -1136,6 +1138,140 @@ lesion_cmp(const void *a, const void *b)
 }
 
 /*
+ * The mass score of each region (McCollough et al., 2007: m = c x V x
+ * CT, c the calibration of hydroxyapatite, mg/cm³ per HU at 120 kV),
+ * with the background subtracted (Hoffmann et al., 2006) and the
+ * partial-volume shell counted: m = c / f x V_voxel x sum (CT - CT_bg)
+ * over the region's voxels and the voxels within MASS_SHELL_MM of it
+ * (at least one voxel on each axis) that no other region holds.  The
+ * calcium a voxel on the region's rim holds raises it above the
+ * background by its share, under the threshold or not, so the sum over
+ * the shell gives the whole calcium, where the sum over the voxels at
+ * the threshold alone misses the rim's (the under-estimate McCollough
+ * describes, 10-30 % for small lesions).  The background CT_bg is what
+ * the calcium lies in, the artery's wall and blood: the median of the
+ * voxels of both shells (up to twice MASS_SHELL_MM out) that are soft
+ * tissue under the threshold (from MASS_BG_LO_HU; fat and lung are
+ * round the artery, not in it); 0 (water) when there are none.  Where
+ * the shell's sum falls below that of the region's own voxels (a speck
+ * in a noisy or mixed surrounding), the latter is taken: the calcium at
+ * the threshold is there whatever the shell holds.  f scales calcium's CT
+ * number with the tube voltage.  The box of dims d holds sub and lab
+ * (labels of the nst regions); the lesions get mass_mg and bg_hu.
+ * Returns 0 or -1 (memory).
+ */
+static int
+region_mass(const struct series_volume *v, const int d[3], const float *sub,
+    const int32_t *lab, size_t nst, double thr, double f, double cal,
+    double voxmm3, struct cac_lesion *les)
+{
+	size_t		 n = (size_t)d[0] * d[1] * d[2], i, *cnt = NULL;
+	size_t		 *off = NULL;
+	int32_t		*own = NULL, *own2 = NULL;
+	float		*bgv = NULL;
+	double		*sum = NULL, *core = NULL;
+	int		 r[3], x, y, z, a, dx, dy, dz, l, pass;
+	int		 rc = -1;
+
+	r[0] = (int)lround(MASS_SHELL_MM / v->spacing[0]);
+	r[1] = (int)lround(MASS_SHELL_MM / v->spacing[1]);
+	r[2] = (int)lround(MASS_SHELL_MM / fabs(v->spacing[2]));
+	for (a = 0; a < 3; a++)
+		if (r[a] < 1)
+			r[a] = 1;
+	if ((own = malloc(n * sizeof(*own))) == NULL ||
+	    (own2 = malloc(n * sizeof(*own2))) == NULL ||
+	    (sum = calloc(nst, sizeof(*sum))) == NULL ||
+	    (cnt = calloc(nst + 1, sizeof(*cnt))) == NULL ||
+	    (off = calloc(nst + 1, sizeof(*off))) == NULL ||
+	    (bgv = malloc(n * sizeof(*bgv))) == NULL ||
+	    (core = calloc(nst, sizeof(*core))) == NULL)
+		goto fail;
+	/* Two shells: the first (pass 0) is counted, both give the
+	 * background.  A voxel of a shell belongs to the region
+	 * whose voxel it meets first in memory order. */
+	memcpy(own, lab, n * sizeof(*own));
+	for (pass = 0; pass < 2; pass++) {
+		memcpy(own2, own, n * sizeof(*own2));
+		for (z = 0; z < d[2]; z++)
+			for (y = 0; y < d[1]; y++)
+				for (x = 0; x < d[0]; x++) {
+					i = ((size_t)z * d[1] + y) * d[0] + x;
+					if (own[i] != 0)
+						continue;
+					l = 0;
+					for (dz = -r[2]; dz <= r[2] && !l; dz++)
+					for (dy = -r[1]; dy <= r[1] && !l; dy++)
+					for (dx = -r[0]; dx <= r[0] && !l; dx++) {
+						int	 xx = x + dx, yy = y + dy;
+						int	 zz = z + dz;
+
+						if (xx < 0 || yy < 0 || zz < 0 ||
+						    xx >= d[0] || yy >= d[1] ||
+						    zz >= d[2])
+							continue;
+						l = own[((size_t)zz * d[1] +
+						    yy) * d[0] + xx];
+						if (l < 0)
+							l = 0;
+					}
+					/* First shell: the label; second:
+					 * the label, negative. */
+					if (l != 0)
+						own2[i] = pass == 0 ? l : -l;
+				}
+		memcpy(own, own2, n * sizeof(*own));
+	}
+	/* The background's samples, grouped by region. */
+	for (i = 0; i < n; i++)
+		if (own[i] != 0 && lab[i] == 0 && sub[i] >= MASS_BG_LO_HU &&
+		    sub[i] < thr)
+			cnt[abs(own[i]) - 1]++;
+	for (l = 1; l <= (int)nst; l++)
+		off[l] = off[l - 1] + cnt[l - 1];
+	memset(cnt, 0, (nst + 1) * sizeof(*cnt));
+	for (i = 0; i < n; i++)
+		if (own[i] != 0 && lab[i] == 0 && sub[i] >= MASS_BG_LO_HU &&
+		    sub[i] < thr) {
+			l = abs(own[i]);
+			bgv[off[l - 1] + cnt[l - 1]++] = sub[i];
+		}
+	for (l = 1; l <= (int)nst; l++) {
+		float	*q = bgv + off[l - 1];
+
+		if (cnt[l - 1] > 0) {
+			qsort(q, cnt[l - 1], sizeof(*q), float_cmp);
+			les[l - 1].bg_hu = q[cnt[l - 1] / 2];
+		} else
+			les[l - 1].bg_hu = 0.0;
+	}
+	for (i = 0; i < n; i++)
+		if (own[i] > 0) {
+			sum[own[i] - 1] += sub[i] - les[own[i] - 1].bg_hu;
+			if (lab[i] != 0)
+				core[lab[i] - 1] += sub[i] -
+				    les[lab[i] - 1].bg_hu;
+		}
+	for (i = 0; i < nst; i++) {
+		if (sum[i] < core[i])
+			sum[i] = core[i];
+		les[i].mass_mg = cal * sum[i] / f * voxmm3 / 1000.0;
+		if (les[i].mass_mg < 0.0)
+			les[i].mass_mg = 0.0;
+	}
+	rc = 0;
+fail:
+	free(own);
+	free(own2);
+	free(sum);
+	free(cnt);
+	free(off);
+	free(bgv);
+	free(core);
+	return rc;
+}
+
+/*
  * Whether the series can be scored, from what the anatomy pass found;
  * when not, why, in Chinese, into r->why.  Refused: what the reader is
  * not for (contrast, a noise that a sharp kernel or a very low dose
@@ -1411,8 +1547,6 @@ cac_score(struct compute *c, const struct series_volume *v,
 				w = cac_weight(pk);
 				le->agatston += ar * w;
 				le->volume_mm3 += s2[j].count * voxmm3;
-				le->mass_mg += cal * (s2[j].sum / f) *
-				    voxmm3 / 1000.0;
 				le->slices++;
 				if (ar > le->key_area_mm2) {
 					le->key_area_mm2 = ar;
@@ -1433,6 +1567,13 @@ cac_score(struct compute *c, const struct series_volume *v,
 			(void)snprintf(err, errlen, "cancelled");
 			goto fail;
 		}
+	}
+
+	/* The mass of each region, with its partial-volume shell. */
+	if (nst > 0 && region_mass(v, d, sub, lab, nst, thr, f, cal, voxmm3,
+	    res->lesions) == -1) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
 
 	/* Region centres, by voxel, and the decisions. */

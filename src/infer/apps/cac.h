@@ -78,6 +78,7 @@ struct cac_lesion {
 	double		 agatston;	/* normalised to 3 mm */
 	double		 volume_mm3;
 	double		 mass_mg;
+	double		 bg_hu;		/* the background under it */
 	double		 peak_hu;	/* as measured */
 	double		 centroid[3];	/* patient coordinates (mm) */
 	int		 slices;	/* with a counted area */
