@@ -1688,6 +1688,67 @@ fail:
 	return -1;
 }
 
+int
+cac_measure(struct compute *c, const struct series_volume *v, double cal,
+    struct cac_lesion **out, size_t *nout, char *err, size_t errlen)
+{
+	size_t		 n = (size_t)v->nx * v->ny * v->nz, nst = 0, i;
+	int		 d[3] = { v->nx, v->ny, v->nz };
+	double		 kvp, f, thr, voxmm3;
+	uint8_t		*mask = NULL;
+	int32_t		*lab = NULL;
+	struct cc_stats	*st = NULL;
+	struct cac_lesion *les = NULL;
+
+	*out = NULL;
+	*nout = 0;
+	kvp = isfinite(v->kvp) && v->kvp > 0.0 ? v->kvp : 120.0;
+	f = cac_kv_factor(kvp);
+	thr = THRESHOLD_HU * f;
+	voxmm3 = v->spacing[0] * v->spacing[1] * fabs(v->spacing[2]);
+	if (!(cal > 0.0))
+		cal = CALIBRATION;
+	if ((mask = malloc(n)) == NULL ||
+	    (lab = malloc(n * sizeof(*lab))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (compute_threshold(c, mask, v->vox, n, (float)thr, INFINITY) ==
+	    -1 || compute_label(c, lab, mask, v->vox, d, 26, &st, &nst) ==
+	    -1) {
+		(void)snprintf(err, errlen, "compute: %s", compute_error(c));
+		goto fail;
+	}
+	if (nst > 0) {
+		if ((les = calloc(nst, sizeof(*les))) == NULL ||
+		    region_mass(v, d, v->vox, lab, nst, thr, f, cal, voxmm3,
+		    les) == -1) {
+			(void)snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		for (i = 0; i < nst; i++) {
+			les[i].volume_mm3 = st[i].count * voxmm3;
+			les[i].peak_hu = st[i].max;
+			les[i].key_slice = -1;
+			vox2pat(v, (st[i].x0 + st[i].x1) / 2.0,
+			    (st[i].y0 + st[i].y1) / 2.0,
+			    (st[i].z0 + st[i].z1) / 2.0, les[i].centroid);
+		}
+	}
+	free(mask);
+	free(lab);
+	free(st);
+	*out = les;
+	*nout = nst;
+	return 0;
+fail:
+	free(mask);
+	free(lab);
+	free(st);
+	free(les);
+	return -1;
+}
+
 /* The text of a figure: at most one decimal, none for whole numbers. */
 static void
 fig(char *b, size_t sz, double x)

@@ -151,6 +151,19 @@ int	 cac_score(struct compute *, const struct series_volume *,
 
 void	 cac_result_free(struct cac_result *);
 
+/*
+ * Measure every calcified region of v as the mass score does, without
+ * the heart: what a calibration phantom's inserts hold.  *out gets the
+ * nout regions (free() it) with volume_mm3 (at the threshold), peak_hu,
+ * bg_hu, centroid and mass_mg with the calibration cal (mg/cm³ per HU
+ * at 120 kV; 0 for the default).  A site measures its phantom's inserts
+ * of known density with cal = 1 to find its own factor: the inserts'
+ * mass over the figure given.  Returns 0, or -1 with a reason in err.
+ */
+int	 cac_measure(struct compute *, const struct series_volume *,
+	    double cal, struct cac_lesion **out, size_t *nout, char *err,
+	    size_t errlen);
+
 /* Fill an ai_result (lesions, figures, key image, text, method) from a
  * scored result.  Returns 0 or -1 (memory). */
 int	 cac_to_ai(const struct cac_result *, const struct series_volume *,
