@@ -282,6 +282,11 @@ static const struct cli_cmd cli_cmds[] = {
 	  " --kind medical_alliance|county_community", cli_alliance_add },
 	{ "alliance", "member", "alliance member --alliance C --institution C"
 	  " [--superior C]", cli_alliance_member },
+	{ "calibration", "add", "calibration add --manufacturer M [--model X]"
+	  " [--kvp K] --factor F [--note T]  (calcium mass score, mg/cm3 per"
+	  " HU at 120 kV, from the site's phantom)", calib_add },
+	{ "calibration", "list", "calibration list", calib_list },
+	{ "calibration", "remove", "calibration remove ID", calib_remove },
 };
 #define CLI_NCMDS	(sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 

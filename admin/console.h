@@ -201,4 +201,10 @@ void		 str_backspace(char *buf);
 /* cli.c: the non-interactive subcommands. */
 int		 cli_main(const struct conf *, int argc, char *argv[]);
 
+/* zhiying-admin calibration add|list|remove (calib.c): the calcium mass
+ * score's factor per scanner.  Exit status as cli_main's. */
+int		 calib_add(PGconn *, struct actor *, int, char **);
+int		 calib_list(PGconn *, struct actor *, int, char **);
+int		 calib_remove(PGconn *, struct actor *, int, char **);
+
 #endif /* ZY_ADMIN_CONSOLE_H */

@@ -155,6 +155,11 @@ job_run(struct run *rn)
 	ctx.series_id = j->series_id;
 	ctx.cancel = &rn->cancel;
 	ctx.conf = &d->cf;
+	if (r == READER_CT_CORONARY_CALCIUM &&
+	    reader_calibration(d->work, vol, &ctx) == -1) {
+		errfmt(err, sizeof(err), "calibrations unreadable");
+		goto fail;
+	}
 	if ((rc = impl->run(&ctx, vol, &res, err, sizeof(err))) != 0) {
 		if (rc == 1)
 			how = JOB_REFUSED;

@@ -99,7 +99,19 @@ struct reader_ctx {
 	/* The daemon's settings (a reader's own calibration); may be
 	 * NULL, for the defaults. */
 	const struct conf	*conf;
+	/* The calcium mass score's calibration for the series' scanner
+	 * (cac_calibrations), and where it came from, in Chinese ("GE
+	 * LightSpeed16 120 kV"); 0 and "" when the site entered none. */
+	double			 cac_calibration;
+	char			 cac_calibration_from[200];
 };
+
+/* The calibration that cac_calibrations holds for the scanner of v: the
+ * most specific row (model and voltage, model, voltage, manufacturer)
+ * into ctx->cac_calibration and ctx->cac_calibration_from.  Returns 1
+ * when one fits, 0 when none does, -1 when the database fails. */
+int		 reader_calibration(PGconn *, const struct series_volume *,
+		    struct reader_ctx *);
 
 struct reader_impl {
 	enum reader		 id;

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,4 +356,36 @@ fail:
 	free(detail);
 	free(uids);
 	return rc;
+}
+
+int
+reader_calibration(PGconn *c, const struct series_volume *v,
+    struct reader_ctx *ctx)
+{
+	PGresult	*r;
+	char		 kv[32];
+
+	ctx->cac_calibration = 0.0;
+	ctx->cac_calibration_from[0] = '\0';
+	(void)snprintf(kv, sizeof(kv), "%.0f", isfinite(v->kvp) &&
+	    v->kvp > 0.0 ? v->kvp : 120.0);
+	r = db_exec(c, "SELECT factor::float8, btrim(manufacturer ||"
+	    " coalesce(' ' || nullif(model, ''), '') ||"
+	    " coalesce(' ' || kvp::text || ' kV', ''))"
+	    " FROM cac_calibrations"
+	    " WHERE lower(btrim($1)) LIKE lower(btrim(manufacturer)) || '%'"
+	    " AND (model = '' OR lower(btrim(model)) = lower(btrim($2)))"
+	    " AND (kvp IS NULL OR abs(kvp - $3::numeric) < 1)"
+	    " ORDER BY (model <> '') DESC, (kvp IS NOT NULL) DESC LIMIT 1",
+	    3, v->manufacturer, v->model, kv);
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) == 1) {
+		ctx->cac_calibration = strtod(PQgetvalue(r, 0, 0), NULL);
+		(void)snprintf(ctx->cac_calibration_from,
+		    sizeof(ctx->cac_calibration_from), "%s",
+		    PQgetvalue(r, 0, 1));
+	}
+	PQclear(r);
+	return ctx->cac_calibration > 0.0;
 }

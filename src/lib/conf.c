@@ -76,6 +76,10 @@ static const struct conf_option options[] = {
 	 * hydroxyapatite per cm³ per HU at 120 kV, from the scanner's
 	 * calibration phantom (McCollough 2007). */
 	{ "cac_calibration",	D(cac_calibration), 0.3, 1.5, "0.75" },
+	/* ECG-gated calcium-score series of 2.5-3 mm, Agatston's own
+	 * slices: scored (1) or refused with the reason (0).  Other CT is
+	 * scored at 1.25 mm and thinner, as the manual asks. */
+	{ "cac_gated_3mm",	I(cac_gated_3mm), 0, 1, "1" },
 };
 
 #undef S

@@ -37,6 +37,7 @@ struct conf {
 	int	infer_backoff;		/* first retry delay, then doubled */
 	int	infer_grace;		/* seconds a job may finish on stop */
 	double	cac_calibration;	/* mass score: mg/cm³ per HU, 120 kV */
+	int	cac_gated_3mm;		/* score gated 3 mm calcium series */
 };
 
 /* Fill c with defaults, then the file at path (NULL or "" to skip; a

@@ -129,6 +129,9 @@ const struct reader_def readers[READER__MAX] = {
 		.kernel = KERNEL_STANDARD_REQUIRED,
 		.contrast = CONTRAST_REFUSED,
 		.heart = 1,
+		/* Agatston's own slices: the ECG-gated calcium-score
+		 * series of every vendor are 2.5-3 mm (see README). */
+		.gated_thickness = 3.0,
 	},
 };
 
@@ -725,6 +728,34 @@ static const struct keyword contrast_words[] = {
 	{ "DELAYED",		CW_ENHANCED },
 };
 
+/* Words of calcium-score series' descriptions and protocols. */
+static const struct keyword gated_words[] = {
+	{ "钙化积分",		1 },
+	{ "钙化评分",		1 },
+	{ "CALCIUM SCORE",	1 },
+	{ "CALCIUM SCORING",	1 },
+	{ "CA SCORE",		1 },
+	{ "CASCORE",		1 },
+	{ "CA SCORING",		1 },
+	{ "CASC",		1 },
+	{ "CACS",		1 },
+	{ "CAC",		1 },
+	{ "CS CARDIAC",		1 },
+	{ "HEARTSCORE",		1 },
+	{ "HEART CALC",		1 },
+	{ "CORONARY CALCIUM",	1 },
+};
+
+enum tristate
+matcher_gated_text(const char *text)
+{
+	char	 up[1024];
+
+	upper_copy(up, sizeof(up), text);
+	return keyword_scan(up, gated_words, NELEM(gated_words)) != 0 ?
+	    TRI_YES : TRI_UNKNOWN;
+}
+
 enum tristate
 matcher_contrast_text(const char *text)
 {
@@ -814,6 +845,8 @@ matcher_region(const struct match_series *s)
 		r = region_of_text(s->body_part);
 	if (r == REGION_UNKNOWN && str(s->description)[0] != '\0')
 		r = region_of_text(s->description);
+	if (r == REGION_UNKNOWN && str(s->exam_part)[0] != '\0')
+		r = region_of_text(s->exam_part);
 	if (r == REGION_UNKNOWN && s->lungs_complete == TRI_YES)
 		r = REGION_CHEST;
 	return r;
@@ -912,8 +945,21 @@ rule_modality(struct check_ctx *c)
 
 	for (i = 0; i < NELEM(modality_codes); i++)
 		if (strcasecmp(m, modality_codes[i].code) == 0 &&
-		    modality_codes[i].modality == c->def->modality)
+		    modality_codes[i].modality == c->def->modality) {
+			/* A CT reader reads a volume: never one image or a
+			 * few. */
+			if (c->def->modality == MATCH_MOD_CT &&
+			    c->s->slices > 0 &&
+			    c->s->slices < MATCH_MIN_SLICES) {
+				text_printf(c->res->finding,
+				    sizeof(c->res->finding), "仅 %d 幅图像",
+				    c->s->slices);
+				return require(c, "%s需要连续的容积数据"
+				    "（不少于 %d 层）", c->def->short_zh,
+				    MATCH_MIN_SLICES);
+			}
 			return 0;
+		}
 	if (m[0] == '\0')
 		text_printf(c->res->finding, sizeof(c->res->finding),
 		    "检查类型未知");
@@ -954,6 +1000,23 @@ rule_image_type(struct check_ctx *c)
  * (matcher_region() makes that a chest) and, for bone density, enough of
  * T12–L2 covered, which is exactly the region that reader needs.
  */
+/* Whether anything names a region: BodyPartExamined, or region words in
+ * the description or the application's 检查部位 (which may contradict
+ * each other: "头颅 胸部"). */
+static int
+region_said(const struct match_series *s)
+{
+	char	 up[1024];
+
+	if (str(s->body_part)[0] != '\0')
+		return 1;
+	upper_copy(up, sizeof(up), s->description);
+	if (keyword_scan(up, region_words, NELEM(region_words)) != 0)
+		return 1;
+	upper_copy(up, sizeof(up), s->exam_part);
+	return keyword_scan(up, region_words, NELEM(region_words)) != 0;
+}
+
 static int
 rule_region(struct check_ctx *c)
 {
@@ -964,6 +1027,17 @@ rule_region(struct check_ctx *c)
 	if (c->region == REGION_UNKNOWN && c->def->min_vertebrae > 0 &&
 	    c->s->vertebrae_t12_l2 >= c->def->min_vertebrae)
 		return 0;
+	/*
+	 * Nothing says where a CT series is (BodyPartExamined is often
+	 * removed by anonymisation): the reader judges by what the image
+	 * holds (the lungs, the heart, the vertebrae) and says so if it is
+	 * not what it reads.  Refusing here would refuse every reader.
+	 */
+	if (c->region == REGION_UNKNOWN && c->def->modality == MATCH_MOD_CT &&
+	    !region_said(c->s)) {
+		note(c, "未记录检查部位，阅片时按图像内容核对");
+		return 0;
+	}
 	if (c->region == REGION_UNKNOWN)
 		text_printf(c->res->finding, sizeof(c->res->finding),
 		    "无法确定检查部位");
@@ -1022,23 +1096,38 @@ rule_view(struct check_ctx *c)
 }
 
 /* The slice thickness must be known: it is in every CT header. */
+/* The thickness a reader takes of this series: its own limit, or a
+ * gated calcium-score series' where it has one. */
+static double
+limit_thickness(const struct check_ctx *c)
+{
+	if (c->def->gated_thickness > 0 &&
+	    c->s->calcium_score == TRI_YES)
+		return c->def->gated_thickness;
+	return c->def->max_thickness;
+}
+
 static int
 rule_thickness(struct check_ctx *c)
 {
-	double	 t = c->s->slice_thickness;
+	double	 t = c->s->slice_thickness, lim = limit_thickness(c);
 	char	 a[32], b[32];
 
 	if (c->def->max_thickness <= 0)
 		return 0;
-	num(c->def->max_thickness, b, sizeof(b));
+	num(lim, b, sizeof(b));
 	if (isnan(t) || t <= 0) {
 		text_printf(c->res->finding, sizeof(c->res->finding),
 		    "层厚未知");
 		return require(c, "%s要求层厚不超过 %s mm", c->def->short_zh,
 		    b);
 	}
-	if (t <= c->def->max_thickness + MATCH_TOL)
+	if (t <= lim + MATCH_TOL) {
+		if (t > c->def->max_thickness + MATCH_TOL)
+			note(c, "心电门控钙化积分序列，按Agatston原始"
+			    "3 mm层厚评分");
 		return 0;
+	}
 	text_printf(c->res->finding, sizeof(c->res->finding), "层厚 %s mm",
 	    num(t, a, sizeof(a)));
 	return require(c, "超过%s要求的 %s mm", c->def->short_zh, b);
@@ -1053,18 +1142,21 @@ static int
 rule_spacing(struct check_ctx *c)
 {
 	double	 t = c->s->slice_thickness, sp = fabs(c->s->slice_spacing);
+	double	 lim = c->def->max_spacing;
 	char	 a[32], b[32];
 	int	 known = !isnan(sp) && sp > 0;
 
 	if (c->def->max_spacing <= 0)
 		return 0;
+	if (c->def->gated_thickness > 0 && c->s->calcium_score == TRI_YES)
+		lim = c->def->gated_thickness;
 	if (!known)
 		note(c, "层间距未知，暂按层厚核对");
-	else if (sp > c->def->max_spacing + MATCH_TOL) {
+	else if (sp > lim + MATCH_TOL) {
 		text_printf(c->res->finding, sizeof(c->res->finding),
 		    "层间距 %s mm", num(sp, a, sizeof(a)));
 		return require(c, "超过%s要求的 %s mm", c->def->short_zh,
-		    num(c->def->max_spacing, b, sizeof(b)));
+		    num(lim, b, sizeof(b)));
 	}
 	if (c->def->rec_thickness > 0 &&
 	    (t > c->def->rec_thickness + MATCH_TOL ||
@@ -1276,11 +1368,11 @@ void
 matcher_series_init(struct match_series *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->modality = s->body_part = s->description = "";
+	s->modality = s->body_part = s->description = s->exam_part = "";
 	s->kernel = s->image_type = s->view_position = "";
 	s->slice_thickness = s->slice_spacing = s->kvp = NAN;
 	s->slices = 0;
-	s->contrast = s->lungs_complete = TRI_UNKNOWN;
+	s->contrast = s->lungs_complete = s->calcium_score = TRI_UNKNOWN;
 	s->vertebrae_t12_l2 = -1;
 	s->extent = NAN;
 }

@@ -97,12 +97,18 @@ struct reader_def {
 	int		 frontal;	/* frontal (PA, AP) radiographs only */
 	int		 min_vertebrae;	/* of T12, L1 and L2 */
 	int		 heart;		/* the whole heart must be covered */
+	/* An ECG-gated calcium-score series (its description says so) may
+	 * be this thick and spaced; 0: no such allowance. */
+	double		 gated_thickness;
 };
 
 /* The least craniocaudal coverage that can hold the whole heart and the
  * coronary arteries (an adult heart is 12 cm long); the calcium reader
  * refuses less too. */
 #define MATCH_HEART_MIN_EXTENT	60.0	/* mm */
+
+/* The fewest images a CT reader takes as a volume. */
+#define MATCH_MIN_SLICES	10
 
 extern const struct reader_def readers[READER__MAX];
 
@@ -122,6 +128,8 @@ enum tristate {
 struct match_series {
 	const char	*modality;	/* "CT", "DX", "CR", ... */
 	const char	*body_part;	/* BodyPartExamined, "CHEST" */
+	const char	*exam_part;	/* the application's 检查部位, "胸部"
+					 * ("" when not linked yet) */
 	const char	*description;	/* series and study description */
 	const char	*kernel;	/* ConvolutionKernel, "B30f" */
 	const char	*image_type;	/* "ORIGINAL\\PRIMARY\\AXIAL" */
@@ -133,6 +141,8 @@ struct match_series {
 	double		 extent;		/* mm covered along the slice
 						 * normal; NAN if unknown */
 	enum tristate	 contrast;		/* contrast-enhanced? */
+	enum tristate	 calcium_score;		/* a gated calcium-score
+						 * series, by its words */
 	enum tristate	 lungs_complete;	/* loader's coverage check */
 	int		 vertebrae_t12_l2;	/* of T12, L1, L2; -1 unknown */
 };
@@ -208,6 +218,11 @@ enum kernel_class matcher_kernel_class(const char *kernel);
  * 增强, C+, CE, CTA, WITH IV CON, a phase (动脉期...); TRI_NO for 平扫,
  * C-, W/O, NON-CONTRAST; TRI_UNKNOWN for neither or both. */
 enum tristate	 matcher_contrast_text(const char *text);
+
+/* Whether a description or protocol name is that of an ECG-gated
+ * calcium-score series (Calcium Score, CaSc, CACS, 钙化积分): TRI_YES or
+ * TRI_UNKNOWN. */
+enum tristate	 matcher_gated_text(const char *text);
 
 /* Look up a reader's code ("ct_lung_nodule").  Returns the index or -1. */
 int		 reader_lookup(const char *code);

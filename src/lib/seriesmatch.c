@@ -156,7 +156,10 @@ seriesmatch_run(PGconn *c, long long series_id)
 	r = db_exec(c, "SELECT s.modality, s.body_part, s.description,"
 	    " st.description, s.kernel, s.image_type, s.view_position,"
 	    " s.slice_thickness, s.spacing_between_slices, s.kvp,"
-	    " s.instance_count, s.contrast_agent, coalesce(s.iop::text, '')"
+	    " s.instance_count, s.contrast_agent, coalesce(s.iop::text, ''),"
+	    " coalesce((SELECT string_agg(DISTINCT a.body_part, ' ')"
+	    " FROM application_studies x JOIN applications a"
+	    " ON a.id = x.application_id WHERE x.study_id = st.id), '')"
 	    " FROM series s JOIN studies st ON st.id = s.study_id"
 	    " WHERE s.id = $1::bigint FOR UPDATE OF s", 1, sid);
 	if (r == NULL || PQntuples(r) != 1)
@@ -166,6 +169,8 @@ seriesmatch_run(PGconn *c, long long series_id)
 	    db_val(r, 0, 3));
 	ms.modality = db_val(r, 0, 0);
 	ms.body_part = db_val(r, 0, 1);
+	/* The application's 检查部位, when the study is linked already. */
+	ms.exam_part = db_val(r, 0, 13);
 	ms.description = desc;
 	ms.kernel = db_val(r, 0, 4);
 	ms.image_type = db_val(r, 0, 5);
@@ -186,6 +191,8 @@ seriesmatch_run(PGconn *c, long long series_id)
 	else if ((ms.contrast = matcher_contrast_text(db_val(r, 0, 2))) ==
 	    TRI_UNKNOWN)
 		ms.contrast = matcher_contrast_text(db_val(r, 0, 3));
+	/* A gated calcium-score series says so in its description. */
+	ms.calcium_score = matcher_gated_text(desc);
 	/* What the stack covers along its normal: a few slices of a chest
 	 * cannot hold complete lungs, whatever their thickness. */
 	if (ms.slices > 1 && !isnan(ms.slice_spacing))

@@ -221,9 +221,10 @@ static const struct tcase cases[] = {
 	{ "desc en head", BASE_CT, .body_part = "",
 	  .description = "HEAD ROUTINE", .reader = PNEUMO, .fits = 0,
 	  .reason = "检查部位为头部，肺炎仅支持胸部平扫、胸腹连扫" },
+	/* Nothing names a region (anonymisation removed it): the reader
+	 * judges by the image. */
 	{ "unknown region", BASE_CT, .body_part = "", .reader = NODULE,
-	  .fits = 0,
-	  .reason = "无法确定检查部位，肺结节仅支持胸部平扫、胸腹连扫" },
+	  .fits = 1 },
 	{ "unknown region lungs", BASE_CT, .body_part = "",
 	  .lungs = T(TRI_YES), .reader = NODULE, .fits = 1 },
 	{ "unknown region calcium lungs", BASE_CT, .body_part = "",
@@ -231,9 +232,7 @@ static const struct tcase cases[] = {
 	{ "unknown region bd vertebrae", BASE_BD, .body_part = "",
 	  .vert = V(2), .reader = BD, .fits = 1 },
 	{ "unknown region bd no vertebrae", BASE_BD, .body_part = "",
-	  .vert = V(-1), .reader = BD, .fits = 0,
-	  .reason = "无法确定检查部位，骨密度仅支持胸部平扫、腹部平扫、"
-	  "胸腹连扫、腰椎平扫" },
+	  .vert = V(-1), .reader = BD, .fits = 1 },
 	{ "contradictory region", BASE_CT, .body_part = "",
 	  .description = "头颅 胸部", .reader = NODULE, .fits = 0,
 	  .reason = "无法确定检查部位，肺结节仅支持胸部平扫、胸腹连扫" },
@@ -727,7 +726,12 @@ test_extent(void **state)
 
 	(void)state;
 	base_series(BASE_CT, &s);
+	/* Five images are no volume at all. */
 	s.slices = 5;
+	assert_int_equal(fit_set(&s, res), 0);
+	assert_string_equal(res[CAC].reason, "仅 5 幅图像，冠脉钙化积分需要"
+	    "连续的容积数据（不少于 10 层）");
+	s.slices = 12;
 	s.extent = 6.25;
 	assert_int_equal(fit_set(&s, res), 0);
 	assert_string_equal(res[CAC].reason, "扫描范围仅 6.25 mm，"
@@ -981,12 +985,97 @@ test_contrast_text(void **state)
 			    c[i].text), c[i].want);
 }
 
+/*
+ * ECG-gated calcium-score series: 3 mm, Agatston's own slices, accepted
+ * by the calcium reader when their description says what they are, with
+ * a note; the same thickness of another series is refused; nothing is
+ * accepted beyond 3 mm, and no other reader takes the allowance.
+ */
+static void
+test_gated_calcium(void **state)
+{
+	static const struct {
+		const char	*desc;
+		double		 mm;
+		enum reader	 r;
+		int		 fits;
+	} c[] = {
+		{ "Calcium Score 3.0 B35f", 3.0, READER_CT_CORONARY_CALCIUM, 1 },
+		{ "CaSc 3mm Qr36", 3.0, READER_CT_CORONARY_CALCIUM, 1 },
+		{ "冠脉钙化积分 2.5mm", 2.5, READER_CT_CORONARY_CALCIUM, 1 },
+		{ "CACS", 3.0, READER_CT_CORONARY_CALCIUM, 1 },
+		{ "Chest 3mm", 3.0, READER_CT_CORONARY_CALCIUM, 0 },
+		{ "Calcium Score 5.0", 5.0, READER_CT_CORONARY_CALCIUM, 0 },
+		{ "Calcium Score 3.0", 3.0, READER_CT_BONE_DENSITY, 0 },
+		{ "Calcium Score 1.25", 1.25, READER_CT_CORONARY_CALCIUM, 1 },
+	};
+	struct match_series	 ms;
+	struct match_result	 res;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		base_series(c[i].r == READER_CT_BONE_DENSITY ? BASE_BD :
+		    BASE_CT, &ms);
+		ms.description = c[i].desc;
+		ms.slice_thickness = ms.slice_spacing = c[i].mm;
+		ms.slices = (int)(150 / c[i].mm);
+		ms.calcium_score = matcher_gated_text(c[i].desc);
+		matcher_check(&ms, c[i].r, &res);
+		if (res.fits != c[i].fits)
+			fail_msg("%s at %.2f mm: fits %d (%s)", c[i].desc,
+			    c[i].mm, res.fits, res.reason);
+		if (res.fits && c[i].mm > 1.3)
+			assert_non_null(strstr(res.notes, "心电门控钙化积分"));
+		if (!res.fits)
+			assert_non_null(strstr(res.reason, "mm"));
+	}
+	assert_int_equal(matcher_gated_text("Chest 1.25 STANDARD"), TRI_UNKNOWN);
+	assert_int_equal(matcher_gated_text("CARDIAC CASCORE"), TRI_YES);
+}
+
+/* Without BodyPartExamined, the application's 检查部位 tells the region:
+ * a head CT asked for as 头颅 is refused by the chest readers; one with
+ * nothing said anywhere is left to the reader's look at the image. */
+static void
+test_exam_part(void **state)
+{
+	struct match_series	 ms;
+	struct match_result	 res;
+
+	(void)state;
+	base_series(BASE_CT, &ms);
+	ms.body_part = "";
+	ms.exam_part = "头颅";
+	matcher_check(&ms, READER_CT_LUNG_NODULE, &res);
+	assert_false(res.fits);
+	assert_string_equal(res.reason, "检查部位为头部，肺结节仅支持胸部平扫、"
+	    "胸腹连扫");
+	ms.exam_part = "胸部";
+	matcher_check(&ms, READER_CT_LUNG_NODULE, &res);
+	assert_true(res.fits);
+	assert_int_equal(matcher_region(&ms), REGION_CHEST);
+	ms.exam_part = "";
+	matcher_check(&ms, READER_CT_CORONARY_CALCIUM, &res);
+	assert_true(res.fits);
+	assert_non_null(strstr(res.notes, "阅片时按图像内容核对"));
+	/* A radiograph with nothing said is not left to a reader that
+	 * cannot tell a chest from a hand. */
+	base_series(BASE_DX, &ms);
+	ms.body_part = "";
+	ms.lungs_complete = TRI_UNKNOWN;
+	matcher_check(&ms, READER_DR_TUBERCULOSIS, &res);
+	assert_false(res.fits);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_contrast_text),
+		cmocka_unit_test(test_gated_calcium),
+		cmocka_unit_test(test_exam_part),
 		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_lidc),

@@ -69,6 +69,7 @@
 #define BONE_NEAR_MM	4.0		/* calcium this close is bone's */
 #define ABOVE_ROOT_MM	25.0		/* the arteries start at the root */
 #define SLAB_MM		3.0		/* Agatston's slices */
+#define CAC_THIN_MM	1.25		/* the manual's, for other CT */
 #define CAVITY_MM	2.0		/* beyond the lungs' hull */
 #define FAT_SHARE_MIN	0.15		/* of fat round a coronary lesion */
 #define LUNG_SHARE_MAX	0.2		/* of lung round it: hilar nodes */
@@ -1272,6 +1273,49 @@ fail:
 }
 
 /*
+ * The image's noise where no heart was found: the same estimate as
+ * heart_stats() (the median absolute difference of neighbours, times
+ * 1.4826 / sqrt 2), over the pairs of neighbouring voxels that are both
+ * soft tissue or fat (-200 to 200 HU), every fourth voxel on each axis.
+ * NAN when there are none.
+ */
+static double
+image_noise(const struct series_volume *v)
+{
+	size_t	 m = 0, cap = 0;
+	float	*dif = NULL, *t, a, b;
+	int	 x, y, z;
+	double	 r = NAN;
+
+	for (z = 0; z < v->nz; z += 4)
+		for (y = 0; y < v->ny; y += 4)
+			for (x = 0; x + 1 < v->nx; x += 4) {
+				a = v->vox[((size_t)z * v->ny + y) * v->nx + x];
+				b = v->vox[((size_t)z * v->ny + y) * v->nx +
+				    x + 1];
+				if (a < -200.0f || a > 200.0f ||
+				    b < -200.0f || b > 200.0f)
+					continue;
+				if (m == cap) {
+					cap = cap ? 2 * cap : 4096;
+					if ((t = realloc(dif, cap *
+					    sizeof(*dif))) == NULL) {
+						free(dif);
+						return NAN;
+					}
+					dif = t;
+				}
+				dif[m++] = fabsf(b - a);
+			}
+	if (m > 0) {
+		qsort(dif, m, sizeof(*dif), float_cmp);
+		r = dif[m / 2] * 1.4826 / sqrt(2.0);
+	}
+	free(dif);
+	return r;
+}
+
+/*
  * Whether the series can be scored, from what the anatomy pass found;
  * when not, why, in Chinese, into r->why.  Refused: what the reader is
  * not for (contrast, a noise that a sharp kernel or a very low dose
@@ -1299,20 +1343,22 @@ assess(const struct anatomy *an, struct cac_result *r)
 		    "无法定位心脏");
 		return r->verdict = CAC_NOT_ASSESSABLE;
 	}
-	if (!an->found) {
+	/* The noise of a 3 mm slice, as Agatston scored: thinner slices
+	 * average to it.  So much noise may hide the heart too: then it is
+	 * the noise that is said. */
+	eq = r->noise_hu * sqrt((r->increment_mm < SLAB_MM ?
+	    r->increment_mm : SLAB_MM) / SLAB_MM);
+	if (!an->found && !(eq > NOISE_MAX_HU)) {
 		(void)snprintf(r->why, sizeof(r->why), "未能在两肺之间、"
 		    "膈肌以上定位心脏");
 		return r->verdict = CAC_NOT_ASSESSABLE;
 	}
-	/* The noise of a 3 mm slice, as Agatston scored: thinner slices
-	 * average to it. */
-	eq = r->noise_hu * sqrt((r->increment_mm < SLAB_MM ?
-	    r->increment_mm : SLAB_MM) / SLAB_MM);
 	if (eq > NOISE_MAX_HU) {
-		(void)snprintf(r->why, sizeof(r->why), "图像噪声过高（心腔内约"
+		(void)snprintf(r->why, sizeof(r->why), "图像噪声过高（%s约"
 		    " %.0f HU，折合3 mm层厚约 %.0f HU，上限 %.0f HU），多为锐利"
 		    "卷积核（肺/骨算法）或剂量过低，钙化积分不可靠；请使用标准"
-		    "算法重建的序列", r->noise_hu, eq, NOISE_MAX_HU);
+		    "算法重建的序列", an->found ? "心腔内" : "软组织内",
+		    r->noise_hu, eq, NOISE_MAX_HU);
 		return r->verdict = CAC_REFUSED;
 	}
 	if (an->at_end) {
@@ -1355,6 +1401,10 @@ cac_score(struct compute *c, const struct series_volume *v,
 	thr = res->threshold_hu = THRESHOLD_HU * f;
 	cal = res->calibration = opts != NULL && opts->calibration > 0.0 ?
 	    opts->calibration : CALIBRATION;
+	if (opts != NULL && opts->calibration_from != NULL)
+		(void)snprintf(res->calibration_from,
+		    sizeof(res->calibration_from), "%s",
+		    opts->calibration_from);
 	minarea = opts != NULL && opts->min_area_mm2 > 0.0 ?
 	    opts->min_area_mm2 : 1.0;
 	inc = res->increment_mm = fabs(v->spacing[2]);
@@ -1387,7 +1437,8 @@ cac_score(struct compute *c, const struct series_volume *v,
 		log_debug("heart: %.0f mL, z %.0f to %.0f; blood %.0f HU,"
 		    " noise %.1f HU", an.heart_ml, an.zlo, an.zhi,
 		    res->blood_hu, res->noise_hu);
-	}
+	} else
+		res->noise_hu = image_noise(v);
 	if (assess(&an, res) != CAC_SCORED) {
 		log_debug("not scored: %s", res->why);
 		anatomy_free(&an);
@@ -1835,10 +1886,14 @@ cac_to_ai(const struct cac_result *r, const struct series_volume *v,
 	    "130 HU）且面积≥1 mm²的区域，按峰值CT值加权1–4"
 	    "（130–199、200–299、300–399、≥400 HU，按管电压换算），"
 	    "各层面积×权重之和按层距/3 mm归一；容积积分 Callister 1998；"
-	    "质量积分 McCollough 2007（校准系数 %.2f mg/cm³/HU，120 kV）；"
+	    "质量积分 McCollough 2007，扣除周围软组织本底（Hoffmann 2006），"
+	    "计入部分容积边缘，校准系数 %.2f mg/cm³/HU（120 kV，%s%s）；"
 	    "风险分级 0、1–99、100–399、≥400 及 CAC-DRS（Hecht 2018）。"
 	    "管电压 %s kV%s，层距 %s mm。非心电门控或非平扫CT的积分"
-	    "可能低估或高估。", a, r->calibration, b,
+	    "可能低估或高估。", a, r->calibration,
+	    r->calibration_from[0] != '\0' ? "本院体模测定：" :
+	    "默认值，未录入本机型的体模测定值",
+	    r->calibration_from, b,
 	    r->kvp_assumed ? "（未记录，按120 kV计）" : "", c) == -1)
 		goto fail;
 	if (r->verdict != CAC_SCORED) {
@@ -2023,6 +2078,11 @@ cac_check(const struct series_volume *v, char *why, size_t sz)
 		    "未包含完整心脏", cover);
 		return READER_REFUSES;
 	}
+	if (fabs(v->spacing[2]) > SLAB_MM + 0.1) {
+		(void)snprintf(why, sz, "层距 %.3g mm，超过冠脉钙化积分允许的"
+		    " 3 mm（Agatston 定义的层厚）", fabs(v->spacing[2]));
+		return READER_REFUSES;
+	}
 	if (matcher_kernel_class(v->kernel) == KERNEL_SHARP) {
 		(void)snprintf(why, sz, "卷积核 %.60s 为锐利算法（肺/骨），"
 		    "边缘过冲与噪声会被误计为钙化；冠脉钙化积分要求标准重建"
@@ -2054,7 +2114,21 @@ cac_run(const struct reader_ctx *ctx, const struct series_volume *v,
 	struct cac_opts		 o;
 
 	memset(&o, 0, sizeof(o));
-	if (ctx->conf != NULL)
+	/* A gated calcium-score series thicker than the manual's 1.25 mm:
+	 * as the site decided (cac_gated_3mm). */
+	if (ctx->conf != NULL && !ctx->conf->cac_gated_3mm &&
+	    fabs(v->spacing[2]) > CAC_THIN_MM + 0.05 &&
+	    (matcher_gated_text(v->description) == TRI_YES ||
+	    matcher_gated_text(v->study_description) == TRI_YES)) {
+		(void)snprintf(err, errlen, "心电门控钙化积分序列层距 %.3g mm，"
+		    "本站设置（cac_gated_3mm = 0）只评分 1.25 mm 及更薄的序列",
+		    fabs(v->spacing[2]));
+		return 1;
+	}
+	if (ctx->cac_calibration > 0.0) {
+		o.calibration = ctx->cac_calibration;
+		o.calibration_from = ctx->cac_calibration_from;
+	} else if (ctx->conf != NULL)
 		o.calibration = ctx->conf->cac_calibration;
 	if (cac_score(ctx->compute, v, &o, ctx->cancel, &r, err,
 	    errlen) == -1)

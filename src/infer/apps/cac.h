@@ -69,6 +69,10 @@ struct cac_opts {
 	double	 calibration;	/* mg/cm³ per HU at 120 kV; 0: 0.75 */
 	double	 min_area_mm2;	/* 0: 1 */
 	int	 want_heart;	/* keep the heart's mask in the result */
+	/* Where calibration came from, said in the method ("GE
+	 * LightSpeed16 120 kV": the site's phantom; NULL or "": the
+	 * configured default). */
+	const char *calibration_from;
 };
 
 /* One calcified region (3-D connected, 26 neighbours). */
@@ -114,6 +118,7 @@ struct cac_result {
 	double		 kv_factor;	/* relative CT number of calcium */
 	double		 threshold_hu;	/* 130 scaled */
 	double		 calibration;	/* c at 120 kV */
+	char		 calibration_from[200];	/* "": the default */
 	double		 increment_mm;	/* slice increment */
 	enum cac_verdict verdict;
 	char		 why[512];	/* when not scored, in Chinese */
