@@ -59,6 +59,12 @@ static const struct conf_option options[] = {
 	{ "scp_port",		I(scp_port), 1, 65535, "11112" },
 	{ "scp_max_assoc",	I(scp_max_assoc), 1, 512, "16" },
 	{ "scp_spool",		S(scp_spool), 0, 0, "/var/lib/zhiying/spool" },
+	/* Deflated DICOM (uploads and the receiver): the largest real image,
+	 * a multi-frame study of some hundred MB, fits; a deflate bomb is
+	 * refused before its output is held (see dicom.h). */
+	{ "dicom_max_inflated",	L(dicom_max_inflated), 8L * 1024 * 1024,
+				    4L * 1024 * 1024 * 1024, "536870912" },
+	{ "dicom_inflate_ratio", I(dicom_inflate_ratio), 10, 1100, "200" },
 	/* 住院医师 submit to review; from this title on, a doctor may sign a
 	 * report off and review others'. */
 	{ "signoff_title",	S(signoff_title), 0, 0, "attending" },

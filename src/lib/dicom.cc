@@ -7,7 +7,8 @@
  *
  *   1. read the file into memory (refusing files over the size limit);
  *   2. pre-scan the element structure without recursion, inflating a
- *      deflated dataset with a cap, and refuse lengths past the end of
+ *      deflated dataset once its inflated size is known to be within
+ *      the limits (a first pass counts), and refuse lengths past the end of
  *      the data and sequences nested deeper than the limit, since DCMTK
  *      recurses once per nesting level;
  *   3. let DCMTK parse the bytes from memory;
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -64,6 +66,8 @@ struct dcm_lim {
 	size_t	 max_file;
 	int	 max_depth;
 	size_t	 max_pixels;
+	size_t	 max_inflated;
+	unsigned inflate_ratio;
 };
 
 /* What the pre-scan learnt about the layout of the file. */
@@ -169,6 +173,8 @@ dcm_lim_set(struct dcm_lim *l, const struct dcm_limits *u)
 	l->max_file = DCM_DEF_MAX_FILE;
 	l->max_depth = DCM_DEF_MAX_DEPTH;
 	l->max_pixels = DCM_DEF_MAX_PIXELS;
+	l->max_inflated = DCM_DEF_MAX_INFLATED;
+	l->inflate_ratio = DCM_DEF_INFLATE_RATIO;
 	if (u == NULL)
 		return;
 	if (u->max_file != 0)
@@ -179,6 +185,10 @@ dcm_lim_set(struct dcm_lim *l, const struct dcm_limits *u)
 		l->max_depth = DCM_MAX_MAX_DEPTH;
 	if (u->max_pixels != 0)
 		l->max_pixels = u->max_pixels;
+	if (u->max_inflated != 0)
+		l->max_inflated = u->max_inflated;
+	if (u->inflate_ratio != 0)
+		l->inflate_ratio = u->inflate_ratio;
 }
 
 /* Read a whole regular file of at most max bytes into a malloc'ed
@@ -478,72 +488,122 @@ done:
 	return rc;
 }
 
-/* Inflate a deflated dataset (raw deflate, or zlib-wrapped as some
- * writers do) into a new buffer of at most max bytes.  Returns 0 or -1. */
+/*
+ * One inflation of len bytes at p (wbits as for inflateInit2) into dst
+ * (dstlen bytes), or, with dst NULL, into a scratch buffer only to count
+ * the output.  Stops as soon as the output passes max.  Returns the zlib
+ * result (Z_STREAM_END when whole, Z_BUF_ERROR when the input ran out,
+ * Z_MEM_ERROR when max was passed) with *outlen the bytes produced.
+ */
 static int
-dcm_inflate(const unsigned char *p, size_t len, size_t max,
+dcm_inflate_pass(const unsigned char *p, size_t len, int wbits,
+    unsigned char *dst, size_t dstlen, size_t max, size_t *outlen,
+    char *msg, size_t msglen)
+{
+	unsigned char	 scratch[65536];
+	z_stream	 z;
+	size_t		 n = 0, room;
+	int		 zr;
+
+	*outlen = 0;
+	msg[0] = '\0';
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, wbits) != Z_OK)
+		return Z_STREAM_ERROR;
+	z.next_in = (Bytef *)p;
+	z.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
+	do {
+		if (dst != NULL) {
+			/* One byte past the end would be past max: the
+			 * counting pass measured the output already. */
+			room = dstlen - n;
+			z.next_out = dst + n;
+		} else {
+			room = sizeof(scratch);
+			z.next_out = scratch;
+		}
+		if (room == 0)
+			break;
+		z.avail_out = room > UINT32_MAX ? UINT32_MAX : (uInt)room;
+		zr = inflate(&z, Z_NO_FLUSH);
+		n += room - z.avail_out;
+		if (n > max) {
+			zr = Z_MEM_ERROR;
+			break;
+		}
+	} while (zr == Z_OK);
+	if (dst != NULL && room == 0)
+		zr = n == dstlen ? Z_STREAM_END : Z_DATA_ERROR;
+	if (z.msg != NULL)
+		(void)snprintf(msg, msglen, "%s", z.msg);
+	inflateEnd(&z);
+	*outlen = n;
+	return zr;
+}
+
+/*
+ * Inflate a deflated dataset (raw deflate, or zlib-wrapped as some
+ * writers do) into a new buffer of exactly its size.  A first pass only
+ * counts the output and gives up as soon as it passes the limit: the
+ * absolute one, or inflate_ratio times the compressed size once past
+ * DCM_INFLATE_FREE.  So a deflate bomb is refused without its output ever
+ * being held, and in time proportional to the limit, not to the bomb.
+ * Returns 0 or -1.
+ */
+static int
+dcm_inflate(const unsigned char *p, size_t len, const struct dcm_lim *lim,
     unsigned char **out, size_t *outlen, char *err, size_t errlen)
 {
-	z_stream	 z;
-	unsigned char	*b = NULL, *nb;
-	size_t		 cap = 0, n = 0;
-	int		 zr, inited = 0, attempt;
+	unsigned char	*b = NULL;
+	size_t		 max, n, got;
+	char		 msg[128];
+	int		 zr = Z_DATA_ERROR, wbits = -MAX_WBITS, attempt;
 
 	*out = NULL;
 	*outlen = 0;
+	max = lim->max_inflated;
+	if (len <= max / lim->inflate_ratio &&
+	    (size_t)lim->inflate_ratio * len < max)
+		max = (size_t)lim->inflate_ratio * len;
+	if (max < DCM_INFLATE_FREE)
+		max = lim->max_inflated < DCM_INFLATE_FREE ?
+		    lim->max_inflated : DCM_INFLATE_FREE;
 	for (attempt = 0; attempt < 2; attempt++) {
-		memset(&z, 0, sizeof(z));
-		if (inflateInit2(&z, attempt == 0 ? -MAX_WBITS :
-		    MAX_WBITS + 32) != Z_OK) {
-			errfmt(err, errlen, "cannot start inflating");
+		wbits = attempt == 0 ? -MAX_WBITS : MAX_WBITS + 32;
+		zr = dcm_inflate_pass(p, len, wbits, NULL, 0, max, &n, msg,
+		    sizeof(msg));
+		if (zr == Z_MEM_ERROR) {
+			errfmt(err, errlen, "deflated dataset of %zu bytes "
+			    "inflates past the limit of %zu bytes", len, max);
 			goto fail;
 		}
-		inited = 1;
-		n = 0;
-		z.next_in = (Bytef *)p;
-		z.avail_in = len > UINT32_MAX ? UINT32_MAX : (uInt)len;
-		do {
-			if (n == cap) {
-				if (cap >= max) {
-					errfmt(err, errlen, "deflated "
-					    "dataset inflates past the limit of "
-					    "%zu bytes", max);
-					goto fail;
-				}
-				cap = cap ? cap * 2 : 65536;
-				if (cap > max)
-					cap = max;
-				if ((nb = (unsigned char *)realloc(b, cap)) ==
-				    NULL) {
-					errfmt(err, errlen, "out of memory "
-					    "inflating the dataset");
-					goto fail;
-				}
-				b = nb;
-			}
-			z.next_out = b + n;
-			z.avail_out = (uInt)(cap - n > UINT32_MAX ?
-			    UINT32_MAX : cap - n);
-			zr = inflate(&z, Z_NO_FLUSH);
-			n = cap - z.avail_out;
-		} while (zr == Z_OK);
-		inflateEnd(&z);
-		inited = 0;
-		if (zr == Z_STREAM_END || (zr == Z_BUF_ERROR &&
-		    z.avail_in == 0 && n > 0))
+		if (zr == Z_STREAM_END || (zr == Z_BUF_ERROR && n > 0))
 			break;
 		if (attempt == 1 || n > 0) {
 			errfmt(err, errlen, "deflated dataset is "
-			    "corrupt (%s)", z.msg ? z.msg : "bad data");
+			    "corrupt (%s)", msg[0] ? msg : "bad data");
 			goto fail;
 		}
+	}
+	if (n == 0) {
+		errfmt(err, errlen, "deflated dataset is empty");
+		goto fail;
+	}
+	if ((b = (unsigned char *)malloc(n)) == NULL) {
+		errfmt(err, errlen, "out of memory inflating the dataset");
+		goto fail;
+	}
+	zr = dcm_inflate_pass(p, len, wbits, b, n, max, &got, msg,
+	    sizeof(msg));
+	if (got != n || (zr != Z_STREAM_END && zr != Z_BUF_ERROR)) {
+		errfmt(err, errlen, "deflated dataset is corrupt (%s)",
+		    msg[0] ? msg : "bad data");
+		goto fail;
 	}
 	*out = b;
 	*outlen = n;
 	return 0;
 fail:
-	if (inited)
-		inflateEnd(&z);
 	free(b);
 	return -1;
 }
@@ -619,7 +679,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 	else if (strcmp(sc->ts,
 	    UID_DeflatedExplicitVRLittleEndianTransferSyntax) == 0) {
 		sc->deflated = 1;
-		if (dcm_inflate(p + pos, len - pos, lim->max_file,
+		if (dcm_inflate(p + pos, len - pos, lim,
 		    &sc->inflated, &sc->inflated_len, err, errlen) == -1)
 			return -1;
 		if (dcm_prescan_dataset(sc->inflated, sc->inflated_len, 0, 1, 0,
@@ -1004,10 +1064,87 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 	}
 	info->has_pixels = ds->tagExists(DCM_PixelData);
 	{
-		DcmXfer x(ds->getOriginalXfer());
+		DcmXfer			 x(ds->getOriginalXfer());
+		DcmElement		*el = NULL;
+		DcmPixelSequence	*ps = NULL;
 
 		info->compressed = info->has_pixels && x.isEncapsulated();
+		/* The lengths only: no value is loaded or decoded. */
+		if (info->has_pixels &&
+		    ds->findAndGetElement(DCM_PixelData, el).good() &&
+		    el != NULL && el->ident() == EVR_PixelData) {
+			if (!info->compressed)
+				info->pixel_bytes = el->getLength();
+			else if (OFstatic_cast(DcmPixelData *, el)->
+			    getEncapsulatedRepresentation(x.getXfer(), NULL,
+			    ps).good() && ps != NULL && ps->card() > 0)
+				info->fragments = (int)(ps->card() - 1 >
+				    INT32_MAX ? INT32_MAX : ps->card() - 1);
+		}
 	}
+}
+
+int
+dcm_check_pixels(const struct dcm_info *in, const struct dcm_limits *ul,
+    char *err, size_t errlen)
+{
+	struct dcm_lim		 lim;
+	unsigned long long	 frame, need;
+
+	dcm_lim_set(&lim, ul);
+	if (!in->has_pixels) {
+		errfmt(err, errlen, "the file has no pixel data");
+		return -1;
+	}
+	if (in->rows <= 0 || in->cols <= 0 || in->frames <= 0) {
+		errfmt(err, errlen, "invalid image size %dx%d, %d frame(s)",
+		    in->cols, in->rows, in->frames);
+		return -1;
+	}
+	if ((unsigned long long)in->rows * (unsigned long long)in->cols >
+	    lim.max_pixels) {
+		errfmt(err, errlen, "image of %dx%d is larger than %zu pixels",
+		    in->cols, in->rows, lim.max_pixels);
+		return -1;
+	}
+	if (in->samples_per_pixel != 1 && in->samples_per_pixel != 3) {
+		errfmt(err, errlen, "Samples per Pixel is %d, not 1 or 3",
+		    in->samples_per_pixel);
+		return -1;
+	}
+	if (in->bits_allocated != 8 && in->bits_allocated != 16 &&
+	    in->bits_allocated != 32) {
+		errfmt(err, errlen, "Bits Allocated is %d, not 8, 16 or 32",
+		    in->bits_allocated);
+		return -1;
+	}
+	if (in->compressed) {
+		if (in->fragments < in->frames) {
+			errfmt(err, errlen, "encapsulated Pixel Data has %d "
+			    "fragment(s) for %d frame(s)", in->fragments,
+			    in->frames);
+			return -1;
+		}
+		return 0;
+	}
+	frame = (unsigned long long)in->rows * (unsigned long long)in->cols *
+	    (unsigned long long)in->samples_per_pixel *
+	    (unsigned long long)(in->bits_allocated / 8);
+	/* YBR_FULL_422 keeps two samples of three. */
+	if (strcmp(in->photometric, "YBR_FULL_422") == 0)
+		frame = frame / 3 * 2;
+	/* Divide rather than multiply: frames may be up to 2^31. */
+	if (frame == 0 || in->pixel_bytes / frame <
+	    (unsigned long long)in->frames) {
+		need = (unsigned long long)in->frames > ULLONG_MAX / frame ?
+		    ULLONG_MAX : frame * (unsigned long long)in->frames;
+		errfmt(err, errlen, "Pixel Data holds %llu bytes, but %dx%d "
+		    "pixels, %d frame(s), %d sample(s) of %d bits need %llu",
+		    in->pixel_bytes, in->cols, in->rows, in->frames,
+		    in->samples_per_pixel, in->bits_allocated, need);
+		return -1;
+	}
+	return 0;
 }
 
 /* Parse a file image and fill info.  Returns the parsed file (delete it;

@@ -6,8 +6,10 @@
  * element structure and refuses anything that is structurally impossible
  * (a length past the end of the data, an item outside a sequence), that
  * nests sequences deeper than the limit, or that is larger than the limit.
- * Deflated datasets are inflated here, capped at the size limit, and then
- * scanned like any other.  Refusals come back as one English sentence in
+ * Deflated datasets are inflated here and then scanned like any other; a
+ * dataset that would inflate past max_inflated, or past inflate_ratio
+ * times its compressed size once beyond DCM_INFLATE_FREE, is refused
+ * after a first pass that only counts (a deflate bomb costs no memory).  Refusals come back as one English sentence in
  * the caller's err buffer; nothing is logged here (the caller logs once,
  * where it handles the error).
  *
@@ -26,10 +28,18 @@ extern "C" {
 
 /* Limits on one file.  A zero field takes its default. */
 struct dcm_limits {
-	size_t	 max_file;	/* bytes, also caps inflated datasets: 1 GiB */
+	size_t	 max_file;	/* bytes: 1 GiB */
 	int	 max_depth;	/* sequence nesting: 16 */
 	size_t	 max_pixels;	/* rows * columns of one frame: 1 << 28 */
+	size_t	 max_inflated;	/* bytes of an inflated dataset: 512 MiB */
+	unsigned inflate_ratio;	/* inflated / deflated bytes: 200 */
 };
+
+/* A deflated dataset may inflate to this many bytes whatever its ratio
+ * (small files of mostly empty pixels compress very well). */
+#define DCM_INFLATE_FREE	((size_t)8 << 20)
+#define DCM_DEF_MAX_INFLATED	((size_t)512 << 20)
+#define DCM_DEF_INFLATE_RATIO	200
 
 #define DCM_SPACING_NONE	0
 #define DCM_SPACING_PIXEL	1	/* from Pixel Spacing (0028,0030) */
@@ -74,6 +84,9 @@ struct dcm_info {
 	double	 pixel_padding;		/* Pixel Padding Value, raw stored value */
 	int	 has_pixels;		/* Pixel Data (7FE0,0010) is present */
 	int	 compressed;		/* pixel data is encapsulated */
+	unsigned long long pixel_bytes;	/* native: length of Pixel Data */
+	int	 fragments;		/* encapsulated: fragments, offset
+					 * table excluded */
 };
 
 /*
@@ -120,6 +133,17 @@ int	 dcm_read_frame_mem(const void *buf, size_t len,
 int	 dcm_read_frames(const char *path, const struct dcm_limits *,
 	    float *dst, size_t dstlen, struct dcm_info *info, char *err,
 	    size_t errlen);
+
+/*
+ * Whether the pixel data of a file read by dcm_read_info() holds what its
+ * header declares: Rows x Columns within max_pixels, 1 or 3 samples of 8,
+ * 16 or 32 bits, and for native data Rows x Columns x Samples per Pixel x
+ * Bits Allocated / 8 x Number of Frames bytes at least; encapsulated data
+ * at least one fragment per frame.  Returns 0, or -1 with an English
+ * reason in err.  limits may be NULL for the defaults.
+ */
+int	 dcm_check_pixels(const struct dcm_info *, const struct dcm_limits *,
+	    char *err, size_t errlen);
 
 /* A short English name of a transfer syntax UID ("JPEG 2000 lossless"),
  * or "unknown" (static strings; never NULL). */

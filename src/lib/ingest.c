@@ -29,6 +29,14 @@ const char *const ingest_sop_classes[] = {
 	NULL
 };
 
+void
+ingest_limits(struct dcm_limits *lim, const struct conf *cf)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->max_inflated = (size_t)cf->dicom_max_inflated;
+	lim->inflate_ratio = (unsigned)cf->dicom_inflate_ratio;
+}
+
 int
 ingest_sop_class_known(const char *uid)
 {
@@ -85,7 +93,8 @@ dblarr(char *buf, size_t size, const double *v, int n)
 }
 
 static int
-check_info(const struct dcm_info *i, char *reason, size_t size)
+check_info(const struct dcm_info *i, const struct dcm_limits *lim,
+    char *reason, size_t size)
 {
 	if (!store_uid_valid(i->sop_instance_uid) ||
 	    !store_uid_valid(i->study_uid) || !store_uid_valid(i->series_uid)) {
@@ -107,7 +116,97 @@ check_info(const struct dcm_info *i, char *reason, size_t size)
 		    i->rows, i->cols);
 		return -1;
 	}
+	/* An image that cannot be shown must not reach the store, the
+	 * viewer or the AI queue. */
+	if (dcm_check_pixels(i, lim, reason, size) == -1)
+		return -1;
 	return 0;
+}
+
+/*
+ * Link the study to the upload's application, in the caller's
+ * transaction, with its audit row.  Returns 0 or -1.
+ */
+static int
+ingest_link(PGconn *c, const struct ingest_source *src, long long study)
+{
+	PGresult	*r;
+	struct audit	 a;
+	char		 app[32], sid[32], inst[32], detail[96];
+
+	if (src->application_id <= 0)
+		return 0;
+	(void)snprintf(app, sizeof(app), "%lld", src->application_id);
+	(void)snprintf(sid, sizeof(sid), "%lld", study);
+	(void)snprintf(inst, sizeof(inst), "%lld", src->institution_id);
+	/* Only a study of the applicant's own institution. */
+	r = db_exec(c, "INSERT INTO application_studies (application_id,"
+	    " study_id, linked_by) SELECT a.id, s.id, 'upload'"
+	    " FROM applications a, studies s WHERE a.id = $1::bigint"
+	    " AND s.id = $2::bigint AND s.institution_id = $3::bigint"
+	    " AND a.applicant_institution_id = $3::bigint"
+	    " ON CONFLICT DO NOTHING RETURNING study_id", 3, app, sid, inst);
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 0;
+	}
+	PQclear(r);
+	(void)snprintf(detail, sizeof(detail),
+	    "{\"study_id\":%lld,\"linked_by\":\"upload\"}", study);
+	memset(&a, 0, sizeof(a));
+	a.actor_id = src->user_id;
+	a.actor_login = src->login;
+	a.institution_id = src->institution_id;
+	a.action = "study_linked";
+	a.object_type = "application";
+	a.object_id = app;
+	a.ip = src->ip;
+	a.channel = src->channel;
+	a.detail = detail;
+	return audit_write(c, &a);
+}
+
+/* The storage key of the instance already indexed under this SOP
+ * Instance UID, into buf; 1 if there is one, 0 if none, -1 on error. */
+static int
+ingest_known(PGconn *c, const char *inst, const char *sop,
+    struct ingest_outcome *o, char *buf, size_t size)
+{
+	PGresult	*r;
+
+	r = db_exec(c, "SELECT i.id, i.series_id, se.study_id, i.storage_key"
+	    " FROM instances i JOIN series se ON se.id = i.series_id"
+	    " WHERE i.institution_id = $1::bigint AND i.sop_instance_uid = $2",
+	    2, inst, sop);
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return 0;
+	}
+	o->instance_id = db_ll(r, 0, 0);
+	o->series_id = db_ll(r, 0, 1);
+	o->study_id = db_ll(r, 0, 2);
+	(void)snprintf(buf, size, "%s", db_val(r, 0, 3));
+	PQclear(r);
+	return 1;
+}
+
+/* A SOP Instance UID indexed under another key: refused, and the file
+ * this call may have written under its own key removed. */
+static enum ingest_result
+ingest_conflict(struct store *st, const char *key, int written,
+    struct ingest_outcome *o)
+{
+	(void)snprintf(o->reason, sizeof(o->reason), "SOP Instance UID %s"
+	    " is already stored under another study or series",
+	    o->info.sop_instance_uid);
+	if (written && store_remove(st, key) == -1)
+		log_error("%s: %s left in the store", __func__, key);
+	o->instance_id = o->series_id = o->study_id = 0;
+	return INGEST_REFUSED;
 }
 
 static int
@@ -148,17 +247,19 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	const struct dcm_info	*i = &o->info;
 	struct stat		 sb;
 	PGresult		*r = NULL;
-	char			 key[512], inst[32], id[32], size[32], b1[64],
-				 b2[64], b3[64], b4[64], b5[64], b6[64], b7[64],
-				 b8[64], b9[64], a1[256], a2[256], a3[256];
+	char			 key[512], known[512], inst[32], id[32],
+				 size[32], b1[64], b2[64], b3[64], b4[64],
+				 b5[64], b6[64], b7[64], b8[64], b9[64],
+				 a1[256], a2[256], a3[256];
 	char			 err[256];
 
 	memset(o, 0, sizeof(*o));
 	if (dcm_read_info(path, lim, &o->info, err, sizeof(err)) == -1) {
 		(void)snprintf(o->reason, sizeof(o->reason), "%s", err);
+		o->unreadable = 1;
 		return INGEST_REFUSED;
 	}
-	if (check_info(i, o->reason, sizeof(o->reason)) == -1)
+	if (check_info(i, lim, o->reason, sizeof(o->reason)) == -1)
 		return INGEST_REFUSED;
 	(void)snprintf(inst, sizeof(inst), "%lld", src->institution_id);
 	if (store_key_instance(key, sizeof(key), src->institution_id,
@@ -171,23 +272,29 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 		return INGEST_ERROR;
 	}
 
-	/* Known already?  Then only make sure its file is in the store. */
-	r = db_exec(c, "SELECT id, series_id FROM instances"
-	    " WHERE institution_id = $1::bigint AND sop_instance_uid = $2",
-	    2, inst, i->sop_instance_uid);
-	if (r == NULL)
+	/* Known already?  Then only make sure its file is in the store, and
+	 * linked to the upload's application (a retry after a fault). */
+	switch (ingest_known(c, inst, i->sop_instance_uid, o, known,
+	    sizeof(known))) {
+	case -1:
 		goto error;
-	if (PQntuples(r) == 1) {
-		o->instance_id = db_ll(r, 0, 0);
-		o->series_id = db_ll(r, 0, 1);
-		PQclear(r);
+	case 1:
+		if (strcmp(known, key) != 0)
+			return ingest_conflict(st, key, 0, o);
 		if (store_exists(st, key) != 1 &&
 		    store_put_file(st, key, path) == -1)
 			goto error;
+		if (src->application_id > 0) {
+			if (db_begin(c) == -1)
+				goto error;
+			if (ingest_link(c, src, o->study_id) == -1 ||
+			    db_commit(c) == -1)
+				goto rollback;
+		}
 		return INGEST_DUPLICATE;
+	default:
+		break;
 	}
-	PQclear(r);
-	r = NULL;
 
 	/* The file first: an index row never points at a missing file. */
 	if (store_put_file(st, key, path) == -1)
@@ -286,10 +393,32 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	if (r == NULL)
 		goto rollback;
 	if (PQntuples(r) == 0) {
-		/* Another sender indexed it a moment ago. */
+		/* Another sender indexed it a moment ago: the same instance,
+		 * or the same UID under another study. */
 		PQclear(r);
+		r = NULL;
 		db_rollback(c);
-		return INGEST_DUPLICATE;
+		switch (ingest_known(c, inst, i->sop_instance_uid, o, known,
+		    sizeof(known))) {
+		case 1:
+			if (strcmp(known, key) != 0)
+				return ingest_conflict(st, key, 1, o);
+			if (src->application_id <= 0)
+				return INGEST_DUPLICATE;
+			if (db_begin(c) == -1)
+				goto error;
+			if (ingest_link(c, src, o->study_id) == -1 ||
+			    db_commit(c) == -1)
+				goto rollback;
+			return INGEST_DUPLICATE;
+		case 0:
+			(void)snprintf(o->reason, sizeof(o->reason),
+			    "instance vanished while indexing");
+			(void)store_remove(st, key);
+			/* FALLTHROUGH */
+		default:
+			goto error;
+		}
 	}
 	o->instance_id = db_ll(r, 0, 0);
 	PQclear(r);
@@ -297,7 +426,8 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	if (db_cmd(c, "UPDATE series SET instance_count = instance_count + 1"
 	    " WHERE id = $1::bigint", 1, id) == -1)
 		goto rollback;
-	if (ingest_audit(c, src, o, key) == -1 || db_commit(c) == -1)
+	if (ingest_audit(c, src, o, key) == -1 ||
+	    ingest_link(c, src, o->study_id) == -1 || db_commit(c) == -1)
 		goto rollback;
 	return INGEST_STORED;
 rollback:

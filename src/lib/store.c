@@ -1,19 +1,22 @@
 /*
  * store.c - the folder-tree image store.
  *
- * An object is written to a temporary file in its final folder, flushed
- * to disk, then renamed over its name: rename(2) is atomic, so a crash
- * leaves either the old object, the new one, or a stray temporary file
- * (named .tmp-*) that no key ever points at.
+ * An object is written to a temporary file in the store's .tmp folder,
+ * named after the writing process (<pid>-XXXXXX), flushed to disk, then
+ * renamed over its name: rename(2) is atomic, so a crash leaves either the
+ * old object, the new one, or a temporary file that no key ever points
+ * at, in one place, where store_sweep() finds the files of dead writers.
  */
 #include "config.h"
 
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +25,56 @@
 #include "log.h"
 #include "store.h"
 
+#define TMP_DIR		".tmp"	/* under the root: partial writes */
+
 struct dirstore {
 	char	 root[PATH_MAX];
 };
+
+int
+store_sweep_files(const char *dir, const char *prefix, long pid)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[PATH_MAX], *end;
+	size_t		 plen = strlen(prefix);
+	long		 owner;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("%s: %s: %s", __func__, dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, plen) != 0)
+			continue;
+		errno = 0;
+		owner = strtol(e->d_name + plen, &end, 10);
+		if (errno != 0 || end == e->d_name + plen || *end != '-' ||
+		    owner <= 0)
+			continue;
+		/* pid 0: the files of processes gone, whose pid may not be
+		 * reused yet, and our own (we have not begun one). */
+		if (pid > 0 ? owner != pid : owner != (long)getpid() &&
+		    (kill((pid_t)owner, 0) == 0 || errno != ESRCH))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    e->d_name) >= sizeof(path))
+			continue;
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_error("%s: %s: %s", __func__, path,
+			    strerror(errno));
+		else {
+			log_info("%s: removed %s, left by process %ld",
+			    __func__, path, owner);
+			n++;
+		}
+	}
+	(void)closedir(d);
+	return n;
+}
 
 int
 store_uid_valid(const char *s)
@@ -131,8 +181,9 @@ dir_put_file(struct store *s, const char *key, const char *src)
 		log_error("%s: %s: %s", __func__, folder, strerror(errno));
 		return -1;
 	}
-	if (snprintf(tmp, sizeof(tmp), "%s/.tmp-%ld-XXXXXX", folder,
-	    (long)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s/" TMP_DIR "/%ld-XXXXXX",
+	    ((struct dirstore *)s->priv)->root, (long)getpid()) >=
+	    (int)sizeof(tmp))
 		return -1;
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
 		log_error("%s: %s: %s", __func__, src, strerror(errno));
@@ -212,6 +263,17 @@ dir_remove(struct store *s, const char *key)
 	return 0;
 }
 
+static int
+dir_sweep(struct store *s, long pid)
+{
+	struct dirstore	*d = s->priv;
+	char		 p[PATH_MAX];
+
+	if (snprintf(p, sizeof(p), "%s/" TMP_DIR, d->root) >= (int)sizeof(p))
+		return -1;
+	return store_sweep_files(p, "", pid);
+}
+
 static void
 dir_close(struct store *s)
 {
@@ -224,6 +286,7 @@ static const struct store_ops dir_ops = {
 	dir_exists,
 	dir_local_path,
 	dir_remove,
+	dir_sweep,
 	dir_close,
 };
 
@@ -244,7 +307,9 @@ store_open_dir(const char *dir)
 		free(s);
 		return NULL;
 	}
-	if (realpath(dir, d->root) == NULL) {
+	if (realpath(dir, d->root) == NULL ||
+	    snprintf(tmp, sizeof(tmp), "%s/" TMP_DIR, d->root) >=
+	    (int)sizeof(tmp) || (mkdir(tmp, 0750) == -1 && errno != EEXIST)) {
 		log_error("%s: %s: %s", __func__, dir, strerror(errno));
 		free(d);
 		free(s);

@@ -5,7 +5,8 @@
  * store_key_instance()) to the bytes of one file.  The default backend is
  * a folder tree; another backend (an S3-compatible object store) fills in
  * the same operations.  Writes are atomic: a reader sees either no object
- * or the whole of it, never a part, even if the writer dies midway.
+ * or the whole of it, never a part, even if the writer dies midway; what a
+ * writer that died leaves behind is removed by store_sweep().
  */
 #ifndef ZY_STORE_H
 #define ZY_STORE_H
@@ -26,6 +27,9 @@ struct store_ops {
 		    size_t size);
 	/* Remove key; 0 if removed or absent, -1 on error. */
 	int	(*remove)(struct store *, const char *key);
+	/* Remove the partial writes of process pid, or with pid 0 of every
+	 * process that is gone.  Returns how many, or -1 on error. */
+	int	(*sweep)(struct store *, long pid);
 	void	(*close)(struct store *);
 };
 
@@ -50,9 +54,17 @@ int		 store_key_instance(char *buf, size_t size, long long institution,
 /* Whether s is a valid DICOM UID (PS3.5 9.1): 1 or 0. */
 int		 store_uid_valid(const char *s);
 
+/* Remove the files of folder dir named <prefix><pid>-...: those of
+ * process pid, or with pid 0 those of every process that is gone (and of
+ * the caller, which has not begun one).  Other files are left alone.
+ * Returns how many were removed, or -1 if dir cannot be read (a missing
+ * folder is 0). */
+int		 store_sweep_files(const char *dir, const char *prefix, long pid);
+
 #define store_put_file(s, k, f)		((s)->ops->put_file((s), (k), (f)))
 #define store_exists(s, k)		((s)->ops->exists((s), (k)))
 #define store_local_path(s, k, b, n)	((s)->ops->local_path((s), (k), (b), (n)))
 #define store_remove(s, k)		((s)->ops->remove((s), (k)))
+#define store_sweep(s, p)		((s)->ops->sweep((s), (p)))
 
 #endif /* ZY_STORE_H */

@@ -188,6 +188,7 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	int			 rc, fits;
 
 	memset(&s, 0, sizeof(s));
+	ingest_limits(&s.limits, cf);
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	dcm_assoc_get_info(as, &ai);
 	if ((s.db = db_connect(cf->db)) == NULL ||

@@ -77,6 +77,8 @@ worker_run(int sock, const struct conf *cf, const struct tmpl_set *ts)
 		_exit(1);
 	}
 	arena_set_cap(a, REQ_ARENA_CAP);
+	/* Uploads of workers that died (the supervisor too) end here. */
+	upload_sweep(cf, 0);
 	/* Connect at start; a failed connection is retried per request. */
 	if ((db = db_connect(cf->db)) == NULL)
 		db = PQconnectStart(cf->db);
@@ -190,7 +192,11 @@ main(int argc, char *argv[])
 			for (i = 0; i < cf.workers; i++)
 				if (pids[i] == pid)
 					break;
-			if (i == cf.workers || stopping)
+			if (i == cf.workers)
+				continue;
+			/* Its upload, if it was receiving one, never ends. */
+			upload_sweep(&cf, (long)pid);
+			if (stopping)
 				continue;
 			if (WIFSIGNALED(wst))
 				log_error("worker %ld killed by signal %d;"

@@ -84,6 +84,9 @@ void		 page_attachment(struct req *);
 void		 page_series_preview(struct req *);
 void		 page_upload_dicom(struct req *);
 void		 page_upload_attachment(struct req *);
+/* Remove the upload spool files and partial store writes of worker pid,
+ * or with pid 0 of every process that is gone (see upload.c). */
+void		 upload_sweep(const struct conf *, long pid);
 /* list pages: lists.c */
 void		 page_applications(struct req *);
 void		 page_worklist(struct req *);

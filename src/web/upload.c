@@ -5,9 +5,14 @@
  * The body is never held in memory: nginx spools it to a file (or it
  * comes through FastCGI), and it is streamed through the multipart
  * parser.  Each file part is written to a temporary file in the spool
- * folder, checked and stored (DICOM through ingest_file(), the one ingest
- * path), then removed.  Every stored study is linked to the application
- * and every series touched is matched against the AI readers.
+ * folder, named after the worker (upload-<pid>-*), checked and stored
+ * (DICOM through ingest_file(), the one ingest path), then removed; the
+ * files of a worker that died, and its partial writes to the store, are
+ * swept by the supervisor that reaps it and by every worker that starts
+ * (upload_sweep()).  Every stored study is linked to the
+ * application in the transaction that indexes its instance, so a worker
+ * that dies mid-upload leaves nothing stored and unlinked; every series
+ * touched is matched against the AI readers.
  *
  * The answer is JSON for upload.js (Accept: application/json) and an
  * HTML result page for a plain form post.
@@ -141,8 +146,20 @@ refusal_zh(struct arena *a, const struct ingest_outcome *o, int read_failed)
 {
 	const char	*what;
 
-	if (read_failed)
+	if (strstr(o->reason, "inflates past") != NULL)
+		what = "压缩的数据解压后超过允许的大小（可能是恶意构造的文件）";
+	else if (read_failed)
 		what = "无法按DICOM格式读取该文件";
+	else if (strstr(o->reason, "already stored under another") != NULL)
+		what = "该SOP实例UID已属于另一个检查或序列，不能重复使用";
+	else if (strstr(o->reason, "Pixel Data holds") != NULL ||
+	    strstr(o->reason, "fragment(s) for") != NULL)
+		what = "图像数据与文件头声明的尺寸不符，无法显示";
+	else if (strstr(o->reason, "larger than") != NULL)
+		what = "图像尺寸超出允许的范围";
+	else if (strstr(o->reason, "Samples per Pixel") != NULL ||
+	    strstr(o->reason, "Bits Allocated") != NULL)
+		what = "不支持的像素格式";
 	else if (strstr(o->reason, "not an image type") != NULL)
 		what = "不是系统接受的影像类型";
 	else if (strstr(o->reason, "no pixel data") != NULL)
@@ -181,8 +198,8 @@ on_begin(void *arg, const struct mp_part *p)
 	if (u->skip)
 		return 0;
 	u->name = short_name(u->r->a, p->filename);
-	if ((size_t)snprintf(u->tmp, sizeof(u->tmp), "%s/upload-XXXXXX",
-	    u->r->conf->scp_spool) >= sizeof(u->tmp) ||
+	if ((size_t)snprintf(u->tmp, sizeof(u->tmp), "%s/upload-%ld-XXXXXX",
+	    u->r->conf->scp_spool, (long)getpid()) >= sizeof(u->tmp) ||
 	    (u->fd = mkstemp(u->tmp)) == -1) {
 		log_error("%s: %s: %s", __func__, u->tmp, strerror(errno));
 		u->tmp[0] = '\0';
@@ -231,10 +248,10 @@ dicom_done(struct upload *u)
 {
 	struct ingest_outcome	 o;
 	enum ingest_result	 res;
-	struct dcm_info		 probe;
-	char			 err[256];
+	struct dcm_limits	 lim;
 
-	res = ingest_file(u->r->db, u->st, NULL, u->tmp, &u->src, &o);
+	ingest_limits(&lim, u->r->conf);
+	res = ingest_file(u->r->db, u->st, &lim, u->tmp, &u->src, &o);
 	switch (res) {
 	case INGEST_STORED:
 		u->stored++;
@@ -251,10 +268,10 @@ dicom_done(struct upload *u)
 		break;
 	case INGEST_REFUSED:
 		u->refused++;
-		/* Whether the reader failed, or a check after it. */
+		log_info("%s: %s: %s refused: %s", __func__,
+		    u->r->sess.acct.login, u->name, o.reason);
 		(void)result_add(u, u->name, 0, refusal_zh(u->r->a, &o,
-		    dcm_read_info(u->tmp, NULL, &probe, err,
-		    sizeof(err)) == -1));
+		    o.unreadable));
 		break;
 	default:
 		u->refused++;
@@ -370,64 +387,26 @@ on_end(void *arg)
 }
 
 /*
- * Link the studies of the series stored to the application (linked_by
- * 'upload'; only studies of the applicant's institution), link them to
- * other applications waiting for them, and match each series.
+ * The studies of the series stored are linked to the application already
+ * (ingest_file() links each with its instance); link them to the other
+ * applications waiting for them, and match each series.
  */
 static void
 dicom_finish(struct upload *u)
 {
 	PGresult	*res;
-	struct audit	 a;
-	char		 app[32], se[32], inst[32], st[32];
+	char		 se[32];
 	size_t		 i;
 
-	(void)snprintf(app, sizeof(app), "%lld", u->app_id);
-	(void)snprintf(inst, sizeof(inst), "%lld", u->src.institution_id);
 	for (i = 0; i < u->nseries; i++) {
 		(void)snprintf(se, sizeof(se), "%lld", u->series[i]);
-		if (db_begin(u->r->db) == -1)
-			continue;
-		res = db_exec(u->r->db, "INSERT INTO application_studies"
-		    " (application_id, study_id, linked_by)"
-		    " SELECT $1::bigint, s.id, 'upload' FROM series x"
-		    " JOIN studies s ON s.id = x.study_id"
-		    " WHERE x.id = $2::bigint AND s.institution_id = $3::bigint"
-		    " ON CONFLICT DO NOTHING RETURNING study_id", 3, app, se,
-		    inst);
-		if (res == NULL) {
-			db_rollback(u->r->db);
-			continue;
-		}
-		if (PQntuples(res) == 1) {
-			(void)snprintf(st, sizeof(st), "%s",
-			    db_val(res, 0, 0));
-			memset(&a, 0, sizeof(a));
-			a.actor_id = u->src.user_id;
-			a.actor_login = u->r->sess.acct.login;
-			a.institution_id = u->src.institution_id;
-			a.action = "study_linked";
-			a.object_type = "application";
-			a.object_id = app;
-			a.ip = u->r->ip;
-			a.detail = arena_printf(u->r->a,
-			    "{\"study_id\":%s,\"linked_by\":\"upload\"}", st);
-			if (audit_write(u->r->db, &a) == -1) {
-				PQclear(res);
-				db_rollback(u->r->db);
-				continue;
-			}
-			PQclear(res);
-			if (db_commit(u->r->db) == -1)
-				continue;
-			if (wf_autolink_study(u->r->db, strtoll(st, NULL,
-			    10)) == -1)
-				log_error("%s: autolink of study %s failed",
-				    __func__, st);
-		} else {
-			PQclear(res);
-			(void)db_commit(u->r->db);
-		}
+		res = db_exec(u->r->db, "SELECT study_id FROM series"
+		    " WHERE id = $1::bigint", 1, se);
+		if (res != NULL && PQntuples(res) == 1 &&
+		    wf_autolink_study(u->r->db, db_ll(res, 0, 0)) == -1)
+			log_error("%s: autolink of the study of series %s"
+			    " failed", __func__, se);
+		PQclear(res);
 		if (seriesmatch_run(u->r->db, u->series[i]) == -1)
 			log_error("%s: matching series %s failed", __func__,
 			    se);
@@ -649,6 +628,9 @@ upload_run(struct req *r, enum upload_kind kind)
 	u.src.channel = "upload";
 	u.src.ip = r->ip;
 	u.src.user_id = r->sess.acct.id;
+	u.src.login = r->sess.acct.login;
+	if (kind == UPLOAD_DICOM)
+		u.src.application_id = u.app_id;
 	status = body_stream(&u, &why) == 0 ? 200 : 400;
 	if (kind == UPLOAD_DICOM)
 		dicom_finish(&u);
@@ -666,6 +648,24 @@ upload_run(struct req *r, enum upload_kind kind)
 		answer_json(r, status, &u, why);
 	else
 		answer_html(r, status, &u, why);
+}
+
+/*
+ * Remove what uploads that will never finish left: the spool files and
+ * the store's partial writes of worker pid, or with pid 0, of every
+ * process that is gone.  Other files of the spool folder (the
+ * receiver's) are left alone.
+ */
+void
+upload_sweep(const struct conf *cf, long pid)
+{
+	struct store	*st;
+
+	(void)store_sweep_files(cf->scp_spool, "upload-", pid);
+	if ((st = store_open_dir(cf->store)) != NULL) {
+		(void)store_sweep(st, pid);
+		store_close(st);
+	}
 }
 
 /*

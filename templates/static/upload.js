@@ -55,6 +55,11 @@
       var res = null;
       button.disabled = false;
       try { res = JSON.parse(xhr.responseText); } catch (e) { res = null; }
+      if (!res && (xhr.status === 502 || xhr.status === 504)) {
+        status.textContent = '上传未完成（' + xhr.status + '）：已保存的影像已关联到申请单，' +
+          '请重新上传全部文件，已保存的不会重复保存';
+        return;
+      }
       if (!res) {
         status.textContent = '上传失败（' + xhr.status + '），请刷新页面后重试';
         return;

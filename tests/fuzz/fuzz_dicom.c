@@ -16,7 +16,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct dcm_limits	 lim = { 8u << 20, 16, 4u << 20 };
+	struct dcm_limits	 lim = { 8u << 20, 16, 4u << 20, 32u << 20, 0 };
 	struct dcm_info		 in;
 	char			 err[256];
 	float			*px = NULL;
@@ -30,6 +30,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (in.patient_name[sizeof(in.patient_name) - 1] != '\0' ||
 	    in.study_description[sizeof(in.study_description) - 1] != '\0')
+		abort();
+	/* The ingest check: an answer, with a reason when it refuses. */
+	err[0] = '\0';
+	if (dcm_check_pixels(&in, &lim, err, sizeof(err)) == -1 &&
+	    err[0] == '\0')
 		abort();
 	if (dcm_read_frame_mem(data, size, &lim, 0, &px, &in, err,
 	    sizeof(err)) == -1) {

@@ -9,7 +9,10 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <math.h>
@@ -20,6 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #include <cmocka.h>
 
@@ -116,10 +123,11 @@ put_us(unsigned char *b, size_t o, unsigned g, unsigned e, unsigned v)
 	return put_el(b, o, g, e, x, 2);
 }
 
-/* A 2x2 implicit VR CT slice: 12 of 16 bits stored, signed, slope 2,
- * intercept -1024, with junk in the unused high bits. */
+/* A rows x cols implicit VR CT slice: 12 of 16 bits stored, signed,
+ * slope 2, intercept -1024, with pixlen bytes of pixels (the first 8 of
+ * them junk in the unused high bits, the rest zero). */
 static size_t
-synth_ct(unsigned char *b, unsigned rows, uint32_t pixlen)
+synth_img(unsigned char *b, unsigned rows, unsigned cols, uint32_t pixlen)
 {
 	static const uint16_t px[4] = { 0x0005, 0xf800, 0x07ff, 0xafff };
 	size_t	 o = 0;
@@ -129,15 +137,165 @@ synth_ct(unsigned char *b, unsigned rows, uint32_t pixlen)
 	o = put_us(b, o, 0x0028, 0x0002, 1);
 	o = put_el(b, o, 0x0028, 0x0004, "MONOCHROME2 ", 12);
 	o = put_us(b, o, 0x0028, 0x0010, rows);
-	o = put_us(b, o, 0x0028, 0x0011, 2);
+	o = put_us(b, o, 0x0028, 0x0011, cols);
 	o = put_us(b, o, 0x0028, 0x0100, 16);
 	o = put_us(b, o, 0x0028, 0x0101, 12);
 	o = put_us(b, o, 0x0028, 0x0102, 11);
 	o = put_us(b, o, 0x0028, 0x0103, 1);
 	o = put_el(b, o, 0x0028, 0x1052, "-1024 ", 6);
 	o = put_el(b, o, 0x0028, 0x1053, "2 ", 2);
-	o = put_el(b, o, 0x7fe0, 0x0010, px, pixlen);
+	o = put_el(b, o, 0x7fe0, 0x0010, NULL, pixlen);
+	memset(b + o, 0, pixlen);
+	memcpy(b + o, px, pixlen < sizeof(px) ? pixlen : sizeof(px));
+	return o + pixlen;
+}
+
+/* A 2-column slice. */
+static size_t
+synth_ct(unsigned char *b, unsigned rows, uint32_t pixlen)
+{
+	return synth_img(b, rows, 2, pixlen);
+}
+
+/* Append an explicit VR little endian element. */
+static size_t
+put_ex(unsigned char *b, size_t o, unsigned g, unsigned e, const char *vr,
+    const void *v, uint32_t len)
+{
+	int	 longvr = strcmp(vr, "OB") == 0 || strcmp(vr, "OW") == 0 ||
+		    strcmp(vr, "SQ") == 0 || strcmp(vr, "UN") == 0;
+
+	b[o++] = g & 0xff;
+	b[o++] = g >> 8;
+	b[o++] = e & 0xff;
+	b[o++] = e >> 8;
+	b[o++] = (unsigned char)vr[0];
+	b[o++] = (unsigned char)vr[1];
+	if (longvr) {
+		b[o++] = 0;
+		b[o++] = 0;
+		b[o++] = len & 0xff;
+		b[o++] = (len >> 8) & 0xff;
+		b[o++] = (len >> 16) & 0xff;
+		b[o++] = len >> 24;
+	} else {
+		b[o++] = len & 0xff;
+		b[o++] = (len >> 8) & 0xff;
+	}
+	if (v != NULL && len != 0xffffffffU) {
+		memcpy(b + o, v, len);
+		o += len;
+	}
 	return o;
+}
+
+/* Preamble and meta header of a CT image in transfer syntax ts. */
+static size_t
+put_meta(unsigned char *b, const char *ts)
+{
+	unsigned char	 ver[2] = { 0, 1 }, gl[4];
+	size_t		 o = 132, start, n;
+	char		 t[66];
+
+	memset(b, 0, 128);
+	memcpy(b + 128, "DICM", 4);
+	o = put_ex(b, o, 0x0002, 0x0000, "UL", "\0\0\0\0", 4);
+	start = o;
+	o = put_ex(b, o, 0x0002, 0x0001, "OB", ver, 2);
+	o = put_ex(b, o, 0x0002, 0x0002, "UI", "1.2.840.10008.5.1.4.1.1.2", 26);
+	o = put_ex(b, o, 0x0002, 0x0003, "UI", "1.2.3.4.5.6.7.8.9", 18);
+	n = strlen(ts);
+	memcpy(t, ts, n);
+	if (n & 1)
+		t[n++] = '\0';
+	o = put_ex(b, o, 0x0002, 0x0010, "UI", t, (uint32_t)n);
+	n = o - start;
+	gl[0] = n & 0xff;
+	gl[1] = (n >> 8) & 0xff;
+	gl[2] = gl[3] = 0;
+	memcpy(b + start - 4, gl, 4);
+	return o;
+}
+
+/* The dataset of an explicit VR CT image of rows x cols x frames with an
+ * OW Pixel Data header of pixlen bytes (the bytes themselves not
+ * written). */
+static size_t
+put_ct_head(unsigned char *b, size_t o, unsigned rows, unsigned cols,
+    const char *frames, uint32_t pixlen)
+{
+	unsigned char	 us[2];
+
+	o = put_ex(b, o, 0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.2", 26);
+	o = put_ex(b, o, 0x0008, 0x0018, "UI", "1.2.3.4.5.6.7.8.9", 18);
+	o = put_ex(b, o, 0x0008, 0x0060, "CS", "CT", 2);
+	o = put_ex(b, o, 0x0020, 0x000d, "UI", "1.2.3.4.5.6.7.1", 16);
+	o = put_ex(b, o, 0x0020, 0x000e, "UI", "1.2.3.4.5.6.7.2", 16);
+	us[0] = 1, us[1] = 0;
+	o = put_ex(b, o, 0x0028, 0x0002, "US", us, 2);
+	o = put_ex(b, o, 0x0028, 0x0004, "CS", "MONOCHROME2 ", 12);
+	if (frames != NULL)
+		o = put_ex(b, o, 0x0028, 0x0008, "IS", frames,
+		    (uint32_t)strlen(frames));
+	us[0] = rows & 0xff, us[1] = rows >> 8;
+	o = put_ex(b, o, 0x0028, 0x0010, "US", us, 2);
+	us[0] = cols & 0xff, us[1] = cols >> 8;
+	o = put_ex(b, o, 0x0028, 0x0011, "US", us, 2);
+	us[0] = 16, us[1] = 0;
+	o = put_ex(b, o, 0x0028, 0x0100, "US", us, 2);
+	us[0] = 12;
+	o = put_ex(b, o, 0x0028, 0x0101, "US", us, 2);
+	us[0] = 11;
+	o = put_ex(b, o, 0x0028, 0x0102, "US", us, 2);
+	us[0] = 0;
+	o = put_ex(b, o, 0x0028, 0x0103, "US", us, 2);
+	return put_ex(b, o, 0x7fe0, 0x0010, "OW", NULL, pixlen);
+}
+
+/*
+ * A Deflated Explicit VR Little Endian CT image whose pixel data is
+ * zeros bytes of zeros, deflated as it is written (so that a bomb costs
+ * the test no memory).  Returns the file image (free it) and its size.
+ */
+static unsigned char *
+synth_deflated(unsigned long long zeros, size_t *len)
+{
+	static unsigned char	 zero[1 << 20];
+	unsigned char		 head[1024], *out;
+	z_stream		 z;
+	size_t			 cap, o, n;
+	unsigned long long	 left = zeros;
+	int			 zr;
+
+	o = put_meta(head, "1.2.840.10008.1.2.1.99");
+	n = put_ct_head(head, o, 16384, (unsigned)(zeros / 2 / 16384 ?
+	    zeros / 2 / 16384 : 1), NULL, (uint32_t)(zeros > UINT32_MAX - 1 ?
+	    UINT32_MAX - 1 : zeros));
+	cap = o + zeros / 1000 + (1 << 16);
+	assert_non_null(out = malloc(cap));
+	memcpy(out, head, o);
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 9,
+	    Z_RLE), Z_OK);
+	z.next_out = out + o;
+	z.avail_out = (uInt)(cap - o);
+	z.next_in = head + o;
+	z.avail_in = (uInt)(n - o);
+	assert_int_equal(deflate(&z, Z_NO_FLUSH), Z_OK);
+	while (left > 0) {
+		z.next_in = zero;
+		z.avail_in = left < sizeof(zero) ? (uInt)left : sizeof(zero);
+		left -= z.avail_in;
+		assert_int_equal(deflate(&z, Z_NO_FLUSH), Z_OK);
+		assert_int_equal(z.avail_in, 0);
+	}
+	do
+		zr = deflate(&z, Z_FINISH);
+	while (zr == Z_OK);
+	assert_int_equal(zr, Z_STREAM_END);
+	*len = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
 }
 
 static void
@@ -203,12 +361,206 @@ test_synthetic(void **state)
 	assert_non_null(strstr(err, "past the end"));
 }
 
+/* Peak resident size of this process, in bytes. */
+static long long
+peak_rss(void)
+{
+	struct rusage	 ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return -1;
+	return (long long)ru.ru_maxrss * 1024;
+}
+
+static double
+now_s(void)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * A deflate bomb: a file of about 1 MB whose dataset inflates to 1 GiB.
+ * It must be refused fast and without its output ever being held: the
+ * reader runs in a child process, whose peak resident size (ru_maxrss
+ * starts at the size at fork) must grow by far less than what the bomb
+ * inflates to.
+ */
+static void
+test_deflate_bomb(void **state)
+{
+	unsigned char	*bomb;
+	struct dcm_info	 in;
+	char		 path[] = "/tmp/zhiying-bomb-XXXXXX", err[256],
+			 line[512];
+	long long	 before, after;
+	double		 t0, secs;
+	size_t		 len;
+	ssize_t		 n;
+	int		 fd, pfd[2], wst;
+	pid_t		 pid;
+
+	(void)state;
+	bomb = synth_deflated(1ULL << 30, &len);
+	printf("deflate bomb: %zu bytes inflating to %llu\n", len, 1ULL << 30);
+	assert_true(len < (2u << 20));
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_true(write(fd, bomb, len) == (ssize_t)len);
+	close(fd);
+	free(bomb);
+	assert_int_equal(pipe(pfd), 0);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(pfd[0]);
+		before = peak_rss();
+		t0 = now_s();
+		n = dcm_read_info(path, NULL, &in, err, sizeof(err));
+		secs = now_s() - t0;
+		after = peak_rss();
+		(void)dprintf(pfd[1], "%zd %.3f %lld %s", n, secs,
+		    after - before, err);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	close(pfd[1]);
+	n = read(pfd[0], line, sizeof(line) - 1);
+	close(pfd[0]);
+	assert_true(waitpid(pid, &wst, 0) == pid);
+	unlink(path);
+	assert_true(n > 0);
+	line[n] = '\0';
+	{
+		long long	 grew;
+		int		 rc, off = 0;
+
+		assert_int_equal(sscanf(line, "%d %lf %lld %n", &rc, &secs,
+		    &grew, &off), 3);
+		printf("deflate bomb refused in %.3f s, peak RSS grew by %lld"
+		    " kB: %s\n", secs, grew / 1024, line + off);
+		assert_int_equal(rc, -1);
+		assert_non_null(strstr(line + off, "inflates past the limit"));
+		/* Wide: a busy 2-core machine.  Inflating 1 GiB and
+		 * parsing it took 34 s before. */
+		assert_true(secs < 20);
+		assert_true(grew < (64LL << 20));
+	}
+}
+
+/* The limits on inflation: ratio past DCM_INFLATE_FREE, absolute size,
+ * both settable; real deflated files still load. */
+static void
+test_deflate_limits(void **state)
+{
+	struct dcm_limits lim = { 0, 0, 0, 0, 0 };
+	struct dcm_info	 in;
+	unsigned char	*b;
+	const char	*d;
+	char		 err[256], p[4096];
+	float		*px;
+	size_t		 len;
+
+	(void)state;
+	/* 1 MiB of zeros, a thousand to one: under the free size. */
+	b = synth_deflated(1 << 20, &len);
+	assert_int_equal(dcm_read_info_mem(b, len, NULL, &in, err,
+	    sizeof(err)), 0);
+	assert_int_equal(in.rows, 16384);
+	free(b);
+	/* 24 MiB at a thousand to one: past 200:1. */
+	b = synth_deflated(24 << 20, &len);
+	assert_int_equal(dcm_read_info_mem(b, len, NULL, &in, err,
+	    sizeof(err)), -1);
+	printf("24 MiB of zeros in %zu bytes: %s\n", len, err);
+	assert_non_null(strstr(err, "inflates past the limit"));
+	/* A site that allows the ratio reads it... */
+	lim.inflate_ratio = 1100;
+	assert_int_equal(dcm_read_info_mem(b, len, &lim, &in, err,
+	    sizeof(err)), 0);
+	assert_true(in.pixel_bytes == (24u << 20));
+	/* ...unless past its absolute limit. */
+	lim.max_inflated = 16 << 20;
+	assert_int_equal(dcm_read_info_mem(b, len, &lim, &in, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "limit of 16777216 bytes"));
+	free(b);
+
+	NEED_DATA(d);
+	path_of(p, sizeof(p), d, "edge/pydicom/image_dfl.dcm");
+	assert_int_equal(dcm_read_frame(p, NULL, 0, &px, &in, err,
+	    sizeof(err)), 0);
+	free(px);
+	assert_string_equal(in.transfer_syntax, "1.2.840.10008.1.2.1.99");
+	assert_int_equal(dcm_check_pixels(&in, NULL, err, sizeof(err)), 0);
+}
+
+/* The pixel data must hold what the header declares. */
+static void
+test_pixel_check(void **state)
+{
+	static unsigned char	 b[1 << 16];
+	struct dcm_info		 in;
+	char			 err[256];
+	size_t			 n, o;
+	unsigned char		 item[8];
+
+	(void)state;
+	n = synth_ct(b, 2, 8);
+	assert_int_equal(dcm_read_info_mem(b, n, NULL, &in, err,
+	    sizeof(err)), 0);
+	assert_true(in.pixel_bytes == 8);
+	assert_int_equal(dcm_check_pixels(&in, NULL, err, sizeof(err)), 0);
+	/* Rows say 3; the data holds 2. */
+	n = synth_ct(b, 3, 8);
+	assert_int_equal(dcm_read_info_mem(b, n, NULL, &in, err,
+	    sizeof(err)), 0);
+	assert_int_equal(dcm_check_pixels(&in, NULL, err, sizeof(err)), -1);
+	printf("short: %s\n", err);
+	assert_non_null(strstr(err, "Pixel Data holds 8 bytes"));
+	/* 65535 x 65535 with a few kB of pixels (the review's file). */
+	n = synth_img(b, 65535, 65535, 32768);
+	assert_int_equal(dcm_read_info_mem(b, n, NULL, &in, err,
+	    sizeof(err)), 0);
+	assert_int_equal(dcm_check_pixels(&in, NULL, err, sizeof(err)), -1);
+	printf("huge: %s\n", err);
+	assert_non_null(strstr(err, "larger than"));
+	/* Within the pixel limit, but the data is short. */
+	n = synth_img(b, 4096, 4096, 32768);
+	assert_int_equal(dcm_read_info_mem(b, n, NULL, &in, err,
+	    sizeof(err)), 0);
+	assert_int_equal(dcm_check_pixels(&in, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "need 33554432"));
+
+	/* Encapsulated: one fragment for two frames is refused, one for
+	 * one frame is not (the check reads no fragment). */
+	memset(item, 0, sizeof(item));
+	for (n = 1; n <= 2; n++) {
+		o = put_meta(b, "1.2.840.10008.1.2.4.50");
+		o = put_ct_head(b, o, 64, 64, n == 1 ? "1 " : "2 ",
+		    0xffffffffU);
+		b[o - 6] = 'O', b[o - 5] = 'B';
+		o = put_el(b, o, 0xfffe, 0xe000, NULL, 0);
+		o = put_el(b, o, 0xfffe, 0xe000, item, sizeof(item));
+		o = put_el(b, o, 0xfffe, 0xe0dd, NULL, 0);
+		assert_int_equal(dcm_read_info_mem(b, o, NULL, &in, err,
+		    sizeof(err)), 0);
+		assert_int_equal(in.compressed, 1);
+		assert_int_equal(in.fragments, 1);
+		assert_int_equal(in.frames, (int)n);
+		assert_int_equal(dcm_check_pixels(&in, NULL, err,
+		    sizeof(err)), n == 1 ? 0 : -1);
+	}
+	printf("encapsulated: %s\n", err);
+	assert_non_null(strstr(err, "1 fragment(s) for 2 frame(s)"));
+}
+
 static void
 test_garbage(void **state)
 {
 	unsigned char	 b[8192];
 	struct dcm_info	 in;
-	struct dcm_limits lim = { 0, 0, 0 };
+	struct dcm_limits lim = { 0, 0, 0, 0, 0 };
 	char		 err[256];
 	size_t		 o, i;
 
@@ -568,6 +920,11 @@ walk_dir(const char *dir, const char *top, struct walk *w)
 			w->refused++;
 			walk_note(w, err);
 		} else {
+			/* What decodes, the ingest check lets through. */
+			if (rc == 0 && dcm_check_pixels(&in, NULL, err,
+			    sizeof(err)) == -1)
+				fail_msg("%s decodes but fails the pixel "
+				    "check: %s", p, err);
 			printf("OK       %s: %s %s %dx%d %d frame(s) %s%s\n",
 			    p + strlen(top) + 1, in.modality, in.photometric,
 			    in.cols, in.rows, in.frames,
@@ -818,6 +1175,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ts_name),
+		cmocka_unit_test(test_deflate_bomb),
+		cmocka_unit_test(test_deflate_limits),
+		cmocka_unit_test(test_pixel_check),
 		cmocka_unit_test(test_synthetic),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_lidc),

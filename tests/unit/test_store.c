@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <ftw.h>
@@ -74,7 +75,7 @@ count_tmp(const char *dir)
 
 	assert_non_null(d = opendir(dir));
 	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, ".tmp-", 5) == 0)
+		if (e->d_name[0] != '.')
 			n++;
 	closedir(d);
 	return n;
@@ -118,7 +119,7 @@ test_dir_store(void **state)
 	assert_non_null(fgets(buf, sizeof(buf), fp));
 	fclose(fp);
 	assert_string_equal(buf, "second");
-	(void)snprintf(buf, sizeof(buf), "%s/1/1.2/1.2.3", root);
+	(void)snprintf(buf, sizeof(buf), "%s/.tmp", root);
 	assert_int_equal(count_tmp(buf), 0);
 	assert_int_equal(stat(p, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0640);
@@ -137,6 +138,75 @@ test_dir_store(void **state)
 	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* A file named as a partial write of process pid in dir. */
+static void
+touch(const char *dir, const char *prefix, long pid, const char *rest)
+{
+	char	 p[1024];
+
+	(void)snprintf(p, sizeof(p), "%s/%s%ld-%s", dir, prefix, pid, rest);
+	write_file(p, "partial");
+}
+
+static int
+present(const char *dir, const char *prefix, long pid, const char *rest)
+{
+	char		 p[1024];
+	struct stat	 sb;
+
+	(void)snprintf(p, sizeof(p), "%s/%s%ld-%s", dir, prefix, pid, rest);
+	return stat(p, &sb) == 0;
+}
+
+/* What a writer that died leaves is swept: by its pid, or as the files of
+ * any process gone; the files of live processes and other names stay. */
+static void
+test_sweep(void **state)
+{
+	char		 root[] = "/tmp/zystoreXXXXXX", tmp[600], other[600];
+	struct store	*s;
+	pid_t		 dead;
+	int		 wst;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_non_null(s = store_open_dir(root));
+	(void)snprintf(tmp, sizeof(tmp), "%s/.tmp", root);
+	/* A writer that died mid-write. */
+	if ((dead = fork()) == 0) {
+		touch(tmp, "", (long)getpid(), "aaaaaa");
+		_exit(0);
+	}
+	assert_true(dead > 0 && waitpid(dead, &wst, 0) == dead);
+	assert_true(present(tmp, "", (long)dead, "aaaaaa"));
+	touch(tmp, "", 1, "bbbbbb");		/* init: alive */
+	touch(tmp, "", (long)getpid(), "cccccc");	/* ours: not begun */
+	assert_int_equal(store_sweep(s, 0), 2);
+	assert_false(present(tmp, "", (long)dead, "aaaaaa"));
+	assert_false(present(tmp, "", (long)getpid(), "cccccc"));
+	assert_true(present(tmp, "", 1, "bbbbbb"));
+	/* A reaped writer by its pid, alive or not. */
+	assert_int_equal(store_sweep(s, 1), 1);
+	assert_int_equal(count_tmp(tmp), 0);
+
+	/* Another folder, another prefix: only those names. */
+	(void)snprintf(other, sizeof(other), "%s/spool", root);
+	assert_int_equal(mkdir(other, 0750), 0);
+	touch(other, "upload-", (long)dead, "dddddd");
+	touch(other, "upload-", 1, "eeeeee");
+	touch(other, "scp-", (long)dead, "ffffff");
+	write_file(strcat(strcpy(tmp, other), "/upload-x-1"), "odd");
+	assert_int_equal(store_sweep_files(other, "upload-", (long)dead), 1);
+	assert_int_equal(store_sweep_files(other, "upload-", 0), 0);
+	assert_true(present(other, "upload-", 1, "eeeeee"));
+	assert_true(present(other, "scp-", (long)dead, "ffffff"));
+	assert_int_equal(count_tmp(other), 3);
+	assert_int_equal(store_sweep_files("/nonexistent/spool", "upload-", 0),
+	    0);
+	store_close(s);
+	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 int
 main(void)
 {
@@ -144,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_uid),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_dir_store),
+		cmocka_unit_test(test_sweep),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
