@@ -59,6 +59,12 @@ static const struct conf_option options[] = {
 	{ "scp_port",		I(scp_port), 1, 65535, "11112" },
 	{ "scp_max_assoc",	I(scp_max_assoc), 1, 512, "16" },
 	{ "scp_spool",		S(scp_spool), 0, 0, "/var/lib/zhiying/spool" },
+	/* The receiver's address: local only unless a site says otherwise
+	 * (production.conf listens on 0.0.0.0, behind the peers' networks). */
+	{ "scp_listen",		S(scp_listen), 0, 0, "127.0.0.1" },
+	/* Seconds an association may send nothing (mid-PDU included) before
+	 * it is ended. */
+	{ "scp_timeout",	I(scp_timeout), 1, 3600, "60" },
 	/* 住院医师 submit to review; from this title on, a doctor may sign a
 	 * report off and review others'. */
 	{ "signoff_title",	S(signoff_title), 0, 0, "attending" },

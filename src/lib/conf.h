@@ -29,6 +29,8 @@ struct conf {
 	int	scp_port;
 	int	scp_max_assoc;		/* associations served at once */
 	char	scp_spool[1024];	/* received objects before ingest */
+	char	scp_listen[64];		/* IPv4 address to listen on */
+	int	scp_timeout;		/* seconds of silence that end one */
 	char	signoff_title[32];	/* lowest title that may sign off */
 	int	lock_idle;		/* seconds before a report lock lapses */
 	char	infer_backend[8];	/* auto, cuda or cpu */

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include "workflow.h"
 
 static volatile sig_atomic_t	 stopping;
+static pid_t			 listener;	/* the parent's pid */
 
 /* A small set of row ids. */
 struct idset {
@@ -78,7 +80,18 @@ struct serve_ctx {
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	/* A child that DCMTK forked is still reading its request, inside
+	 * dcm_net_accept(), with the parent's handlers: it ends at once. */
+	if (getpid() != listener) {
+		sigset_t	 set;
+
+		(void)signal(sig, SIG_DFL);
+		(void)sigemptyset(&set);
+		(void)sigaddset(&set, sig);
+		(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+		(void)raise(sig);
+		_exit(1);
+	}
 	stopping = 1;
 }
 
@@ -172,10 +185,74 @@ refusal_audit(PGconn *db, const struct dcm_assoc_info *ai, const char *why)
 }
 
 /*
+ * Remove the spool files of a child that is gone (pid), or at start (pid
+ * 0) those of every process that no longer runs.  Spool files are named
+ * PID-SEQ.dcm by the child that writes them; a child that ends normally
+ * removes its own, one killed mid-transfer cannot.
+ */
+static void
+spool_sweep(const char *dir, pid_t pid)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[2048], *end;
+	long		 owner;
+	int		 n, removed = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_warnx("%s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		errno = 0;
+		owner = strtol(e->d_name, &end, 10);
+		if (errno != 0 || end == e->d_name || *end != '-' ||
+		    owner <= 0 || strcmp(end + strcspn(end, "."), ".dcm") != 0)
+			continue;
+		if (pid > 0 ? owner != (long)pid :
+		    kill((pid_t)owner, 0) == 0 || errno != ESRCH)
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		if (unlink(path) == 0)
+			removed++;
+		else if (errno != ENOENT)
+			log_warnx("%s: %s", path, strerror(errno));
+	}
+	(void)closedir(d);
+	if (removed > 0)
+		log_info("removed %d spool file(s) left by %s", removed,
+		    pid > 0 ? "an association that was killed" :
+		    "associations of an earlier run");
+}
+
+/* Reap the children that ended: log the killed ones and sweep their
+ * spool files.  Returns how many were reaped. */
+static int
+children_reap(const char *spool)
+{
+	pid_t	 pid;
+	int	 status, n = 0;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0 ||
+	    (pid == -1 && errno == EINTR)) {
+		if (pid == -1)
+			continue;
+		n++;
+		if (WIFSIGNALED(status))
+			log_warnx("association process %ld killed by signal %d",
+			    (long)pid, WTERMSIG(status));
+		spool_sweep(spool, pid);
+	}
+	return n;
+}
+
+/*
  * The child process of one connection: check who calls, then serve the
  * association and exit.
  */
-static void
+static _Noreturn void
 child_serve(struct dcm_assoc *as, const struct conf *cf)
 {
 	struct serve_ctx	 s;
@@ -190,6 +267,14 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	memset(&s, 0, sizeof(s));
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	dcm_assoc_get_info(as, &ai);
+	/* DCMTK hands over a connection that closed before it sent a
+	 * request as one with no AE titles: nobody asked for anything. */
+	if (ai.called_ae[0] == '\0' && ai.calling_ae[0] == '\0') {
+		log_warnx("association request failed: the connection from %s"
+		    " closed before its request", ai.peer);
+		dcm_assoc_free(as);
+		_exit(1);
+	}
 	if ((s.db = db_connect(cf->db)) == NULL ||
 	    (s.store = store_open_dir(cf->store)) == NULL) {
 		log_error("association from %s (%s) refused: no database or"
@@ -230,8 +315,8 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 		dcm_assoc_free(as);
 		_exit(1);
 	}
-	rc = dcm_assoc_serve(as, cf->scp_spool, 60, on_store, &s, err,
-	    sizeof(err));
+	rc = dcm_assoc_serve(as, cf->scp_spool, cf->scp_timeout, on_store, &s,
+	    err, sizeof(err));
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("association from %s (%s) %s: %d stored, %d duplicate,"
 	    " %d refused, %d failed in %.2f s", ai.calling_ae, ai.peer,
@@ -268,9 +353,10 @@ main(int argc, char *argv[])
 	struct sigaction	 sa;
 	struct dcm_net		*net;
 	struct dcm_assoc	*as;
+	siginfo_t		 si;
 	const char		*pidfile;
 	char			 err[1024];
-	int			 children = 0, rc;
+	int			 children = 0, rc, i;
 
 	if (service_init("zhiying-scp", argc, argv, &cf, &pidfile) == -1)
 		return 1;
@@ -278,11 +364,19 @@ main(int argc, char *argv[])
 		log_error("%s: %s", cf.scp_spool, strerror(errno));
 		return 1;
 	}
+	listener = getpid();
+	/* The children share our process group, so that stopping can end
+	 * them all at once (kill(0, ...)) and nothing else. */
+	if (getpgrp() != getpid() && setpgid(0, 0) == -1)
+		log_warnx("setpgid: %s", strerror(errno));
 	/* Each connection gets a child process of its own. */
-	if ((net = dcm_net_listen(cf.scp_port, 1, err, sizeof(err))) == NULL) {
-		log_error("cannot listen on port %d: %s", cf.scp_port, err);
+	if ((net = dcm_net_listen(cf.scp_listen, cf.scp_port, 1,
+	    cf.scp_timeout, err, sizeof(err))) == NULL) {
+		log_error("cannot listen on %s port %d: %s", cf.scp_listen,
+		    cf.scp_port, err);
 		return 1;
 	}
+	spool_sweep(cf.scp_spool, 0);
 	if (service_pidfile(pidfile) == -1)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
@@ -292,36 +386,64 @@ main(int argc, char *argv[])
 	(void)sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
-	log_info("listening as %s on port %d (at most %d associations)",
-	    cf.scp_ae_title, cf.scp_port, cf.scp_max_assoc);
+	log_info("listening as %s on %s port %d (at most %d associations,"
+	    " %d s timeout)", cf.scp_ae_title, cf.scp_listen, cf.scp_port,
+	    cf.scp_max_assoc, cf.scp_timeout);
 
 	while (!stopping) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			children--;
+		children -= children_reap(cf.scp_spool);
 		/* At the limit, new connections wait in the listen queue. */
 		if (children >= cf.scp_max_assoc) {
 			(void)usleep(50000);
 			continue;
 		}
 		rc = dcm_net_accept(net, 1, &as, err, sizeof(err));
+		if (dcm_net_is_child(net)) {
+			/* The child of a connection.  Whatever happened, it
+			 * ends here: back in the loop it would be a second
+			 * listener that nobody counts or stops. */
+			sa.sa_handler = SIG_DFL;
+			(void)sigaction(SIGTERM, &sa, NULL);
+			(void)sigaction(SIGINT, &sa, NULL);
+			if (stopping)
+				_exit(0);
+			if (rc == DCM_ACCEPT_REQUEST)
+				child_serve(as, &cf);
+			log_warnx("association request failed: %s",
+			    rc == DCM_ACCEPT_TIMEOUT ? "nothing arrived in"
+			    " time" : err);
+			_exit(1);
+		}
 		if (rc == DCM_ACCEPT_TIMEOUT)
 			continue;
 		if (rc == DCM_ACCEPT_FORKED) {
 			children++;
 			continue;
 		}
-		if (rc == -1) {
-			log_warnx("association request failed: %s", err);
-			continue;
-		}
-		/* This is the child process of the connection. */
-		sa.sa_handler = SIG_DFL;
-		(void)sigaction(SIGTERM, &sa, NULL);
-		(void)sigaction(SIGINT, &sa, NULL);
-		child_serve(as, &cf);
+		log_warnx("association request failed: %s", err);
 	}
-	log_info("stopping; %d association(s) finish on their own", children);
+	/* Stop listening first, so that the port is free for the next
+	 * start, then end the associations: a sender whose association is
+	 * cut sends again, and ingest keeps no half-stored object. */
+	log_info("stopping; ending %d association(s)", children);
 	dcm_net_free(net);
+	if (children > 0) {
+		sa.sa_handler = SIG_IGN;
+		(void)sigaction(SIGTERM, &sa, NULL);
+		(void)kill(0, SIGTERM);
+		/* SIGTERM ends a child wherever it is; a child past the
+		 * grace (which cannot be) is left to the stop script. */
+		for (i = 0; i < 100 && children > 0; i++) {
+			children -= children_reap(cf.scp_spool);
+			if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) ==
+			    -1 && errno == ECHILD)
+				children = 0;
+			if (children > 0)
+				(void)usleep(50000);
+		}
+		if (children > 0)
+			log_warnx("%d association(s) did not end", children);
+	}
 	if (pidfile != NULL)
 		(void)unlink(pidfile);
 	return 0;
