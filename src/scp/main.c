@@ -12,9 +12,13 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -143,33 +147,56 @@ on_store(void *arg, const char *path, char *reason, size_t size)
 	return st;
 }
 
-/* The institution of a registered, active calling AE title, 0 if there
- * is none, -1 on database trouble. */
-static long long
-peer_lookup(PGconn *db, const char *ae)
+/* A registered calling AE title, as the receiver checks it. */
+struct peer {
+	long long	 inst;		/* 0: not registered (or inactive) */
+	int		 allowed;	/* the address is inside network */
+	char		 network[64];
+};
+
+/* Look up a registered, active calling AE title and whether addr lies in
+ * its network.  Returns 0 (p->inst 0 when there is no such peer), -1 on
+ * database trouble. */
+static int
+peer_lookup(PGconn *db, const char *ae, const char *addr, struct peer *p)
 {
 	PGresult	*r;
-	long long	 inst = 0;
+	unsigned char	 bin[sizeof(struct in6_addr)];
+	const char	*a;
 
-	r = db_exec(db, "SELECT p.institution_id FROM dicom_peers p"
-	    " JOIN institutions i ON i.id = p.institution_id"
-	    " WHERE p.ae_title = $1 AND p.active AND i.active", 1, ae);
+	memset(p, 0, sizeof(*p));
+	/* An address that is not one (it cannot be, from a socket) is in
+	 * no network: NULL makes the comparison false, not an error. */
+	a = inet_pton(AF_INET, addr, bin) == 1 ||
+	    inet_pton(AF_INET6, addr, bin) == 1 ? addr : NULL;
+	r = db_exec(db, "SELECT p.institution_id,"
+	    " coalesce($2::inet <<= p.network, false), p.network::text"
+	    " FROM dicom_peers p JOIN institutions i ON i.id = p.institution_id"
+	    " WHERE p.ae_title = $1 AND p.active AND i.active", 2, ae, a);
 	if (r == NULL)
 		return -1;
-	if (PQntuples(r) == 1)
-		inst = db_ll(r, 0, 0);
+	if (PQntuples(r) == 1) {
+		p->inst = db_ll(r, 0, 0);
+		p->allowed = db_bool(r, 0, 1);
+		(void)snprintf(p->network, sizeof(p->network), "%s",
+		    PQgetvalue(r, 0, 2));
+	}
 	PQclear(r);
-	return inst;
+	return 0;
 }
 
 static void
-refusal_audit(PGconn *db, const struct dcm_assoc_info *ai, const char *why)
+refusal_audit(PGconn *db, const struct dcm_assoc_info *ai, const char *why,
+    const struct peer *p)
 {
 	struct audit	 a;
 	json_t		*d;
 	char		*detail;
 
 	d = json_pack("{s:s, s:s}", "reason", why, "called_ae", ai->called_ae);
+	if (d != NULL && p != NULL && p->inst > 0)
+		(void)json_object_set_new(d, "network",
+		    json_string(p->network));
 	detail = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
 	json_decref(d);
 	memset(&a, 0, sizeof(a));
@@ -180,6 +207,8 @@ refusal_audit(PGconn *db, const struct dcm_assoc_info *ai, const char *why)
 	a.ip = ai->peer;
 	a.channel = "scp";
 	a.detail = detail;
+	if (p != NULL)
+		a.institution_id = p->inst;
 	(void)audit_write(db, &a);
 	free(detail);
 }
@@ -258,9 +287,9 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	struct serve_ctx	 s;
 	struct dcm_assoc_info	 ai;
 	struct timespec		 t0, t1;
+	struct peer		 p;
 	const char		*why = NULL;
 	char			 err[512];
-	long long		 inst;
 	size_t			 i;
 	int			 rc, fits;
 
@@ -283,28 +312,35 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 		dcm_assoc_free(as);
 		_exit(1);
 	}
+	memset(&p, 0, sizeof(p));
 	if (strcmp(ai.called_ae, cf->scp_ae_title) != 0) {
 		why = "called AE title is not ours";
 		dcm_assoc_reject(as, DCM_REJECT_CALLED_AE);
-	} else if ((inst = peer_lookup(s.db, ai.calling_ae)) == 0) {
-		why = "calling AE title not registered";
-		dcm_assoc_reject(as, DCM_REJECT_CALLING_AE);
-	} else if (inst < 0) {
+	} else if (peer_lookup(s.db, ai.calling_ae, ai.peer, &p) == -1) {
 		log_error("association from %s (%s) refused: database error",
 		    ai.calling_ae, ai.peer);
 		dcm_assoc_reject(as, DCM_REJECT_BUSY);
 		dcm_assoc_free(as);
 		_exit(1);
+	} else if (p.inst == 0) {
+		why = "calling AE title not registered";
+		dcm_assoc_reject(as, DCM_REJECT_CALLING_AE);
+	} else if (!p.allowed) {
+		/* A known title from an unknown place: to the caller it is
+		 * not recognised, the audit row says why. */
+		why = "address outside the peer's network";
+		dcm_assoc_reject(as, DCM_REJECT_CALLING_AE);
 	}
 	if (why != NULL) {
-		log_warnx("refused association from %s (%s): %s",
-		    ai.calling_ae, ai.peer, why);
-		refusal_audit(s.db, &ai, why);
+		log_warnx("refused association from %s (%s): %s%s%s",
+		    ai.calling_ae, ai.peer, why, p.inst > 0 ? " " : "",
+		    p.inst > 0 ? p.network : "");
+		refusal_audit(s.db, &ai, why, &p);
 		dcm_assoc_free(as);
 		PQfinish(s.db);
 		_exit(0);
 	}
-	s.src.institution_id = inst;
+	s.src.institution_id = p.inst;
 	s.src.channel = "scp";
 	s.src.calling_ae = ai.calling_ae;
 	s.src.ip = ai.peer;

@@ -497,6 +497,64 @@ test('the receiver listens on scp_listen only (127.0.0.1 here)', { skip: hskip }
   assert.match(readFileSync(`${STATE}/log/scp.log`, 'utf8'), /listening as ZHIYING on 127\.0\.0\.1 port/);
 });
 
+test('a registered AE title from outside its network is refused and audited', { skip: hskip }, async () => {
+  // QX_PACS is registered for 127.0.0.1/32: from 127.0.0.2 it is a
+  // title nobody knows (A-ASSOCIATE-RJ: permanent, service user, calling
+  // AE title not recognised).
+  const far = await associate('QX_PACS', '127.0.0.2');
+  assert.equal(far.answer.type, 3, 'A-ASSOCIATE-RJ');
+  assert.deepEqual([...far.answer.body.subarray(1, 4)], [1, 1, 3]);
+  far.p.end();
+  const rows = sql(`SELECT a.object_id, host(a.ip), a.channel, a.detail->>'reason', a.detail->>'network', i.code
+    FROM audit_log a JOIN institutions i ON i.id = a.institution_id
+    WHERE a.action = 'dicom_association_refused' AND host(a.ip) = '127.0.0.2'`);
+  assert.deepEqual(rows, [['QX_PACS', '127.0.0.2', 'scp', "address outside the peer's network", '127.0.0.1/32',
+    'QX-PH']]);
+  assert.match(readFileSync(`${STATE}/log/scp.log`, 'utf8'),
+    /refused association from QX_PACS \(127\.0\.0\.2\): address outside the peer's network 127\.0\.0\.1\/32/);
+  const near = await associate('QX_PACS', '127.0.0.1');
+  assert.equal(near.answer.type, 2, 'A-ASSOCIATE-AC');
+  await near.p.send(pdu(5, Buffer.alloc(4)));
+  assert.equal((await near.p.read()).type, 6);
+  near.p.end();
+
+  // The operator registers a peer with its network; a bad one is refused
+  // in Chinese and nothing is stored.
+  const admin = (args) => spawnSync(`${ROOT_DIR}/admin/zhiying-admin`, ['-c', `${STATE}/zhiying.conf`, ...args],
+    { encoding: 'utf8', timeout: 60000 });
+  const add = (network) => admin(['peer', 'add', '--ae', 'JN_GATEWAY', '--institution', 'JN-PH',
+    '--network', network, '--description', '江南县人民医院 前置机']);
+  for (const [bad, why] of [['127.0.0.2/24', /主机位须为0/], ['127.0.0.300', /网络地址无效/],
+    ['127.0.0.0/33', /网络地址无效/], ['pacs.example', /网络地址无效/], ['0.0.0.0/0', /不能向所有地址开放/]]) {
+    const r = add(bad);
+    assert.equal(r.status, 1, bad);
+    assert.match(r.stderr, why, bad);
+  }
+  assert.equal(sql(`SELECT count(*) FROM dicom_peers WHERE ae_title = 'JN_GATEWAY'`)[0][0], '0');
+  const ok = add('127.0.0.2');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(add('127.0.0.2').status, 1);
+  assert.match(admin(['peer', 'list']).stdout, /JN_GATEWAY\s+JN-PH\s+pacs\s+127\.0\.0\.2\/32\s+active/);
+  assert.equal(sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_peer_created' AND channel = 'cli'
+    AND detail->>'network' = '127.0.0.2/32'`)[0][0], '1');
+
+  const right = await associate('JN_GATEWAY', '127.0.0.2');
+  assert.equal(right.answer.type, 2);
+  right.p.end();
+  const wrong = await associate('JN_GATEWAY', '127.0.0.1');
+  assert.equal(wrong.answer.type, 3);
+  wrong.p.end();
+  // Moved to a network that holds both.
+  assert.equal(admin(['peer', 'set', 'JN_GATEWAY', '--network', '10.0.0.1/8']).status, 1);
+  const set = admin(['peer', 'set', 'JN_GATEWAY', '--network', '127.0.0.0/8']);
+  assert.equal(set.status, 0, set.stderr);
+  const now = await associate('JN_GATEWAY', '127.0.0.1');
+  assert.equal(now.answer.type, 2);
+  now.p.end();
+  assert.equal(sql(`SELECT count(*) FROM audit_log WHERE action = 'dicom_peer_updated'
+    AND detail->>'network' = '127.0.0.0/8'`)[0][0], '1');
+});
+
 test('zhiying.sh stop leaves no zhiying-scp process, and the next start listens', { skip: hskip }, async () => {
   const sid = await restartScp();
   // Associations in every state: a half request, an accepted one that
