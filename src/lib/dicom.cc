@@ -1890,8 +1890,9 @@ errcond(char *err, size_t errlen, const OFCondition &cond)
 /*
  * DCMTK 3.6 binds its listening socket to every address.  Put one bound
  * to the configured address in its place, under the same descriptor
- * number, before anything is accepted: the port is free between the close
- * and the bind, and nothing has been told to connect yet.
+ * number, before anything is accepted (and before the pid file says the
+ * receiver runs): a connection that reached DCMTK's socket in that
+ * instant is reset when it closes, never served.
  */
 static int
 dcm_net_rebind(T_ASC_Network *net, const char *addr, int port, char *err,
