@@ -187,6 +187,19 @@ stop_pidfile() {
 	rm -f "$f"
 }
 
+# zhiying-scp runs in a session of its own (setsid) with a child process
+# per association, which it ends itself when it stops; whatever of that
+# session outlives it (a parent killed after the wait) goes too.
+stop_session() {
+	local f=$1 pid
+	pid=$(cat "$f" 2>/dev/null || true)
+	stop_pidfile "$f"
+	case "$pid" in
+	''|*[!0-9]*) ;;
+	*) pkill -KILL -s "$pid" 2>/dev/null || true ;;
+	esac
+}
+
 web_up() {
 	stop_pidfile "$STATE/run/web.pid"
 	ZHIYING_CONF="$STATE/zhiying.conf" setsid "$ROOT/src/web/zhiying-web" \
@@ -197,7 +210,7 @@ web_up() {
 }
 
 scp_up() {
-	stop_pidfile "$STATE/run/scp.pid"
+	stop_session "$STATE/run/scp.pid"
 	ZHIYING_CONF="$STATE/zhiying.conf" setsid "$ROOT/src/scp/zhiying-scp" \
 	    -p "$STATE/run/scp.pid" >>"$STATE/log/scp.log" 2>&1 </dev/null &
 	local i
@@ -271,7 +284,7 @@ cmd_start() {
 
 cmd_stop() {
 	stop_pidfile "$STATE/run/nginx.pid"
-	stop_pidfile "$STATE/run/scp.pid"
+	stop_session "$STATE/run/scp.pid"
 	stop_pidfile "$STATE/run/inferd.pid"
 	stop_pidfile "$STATE/run/web.pid"
 	pg_down

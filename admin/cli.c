@@ -265,6 +265,77 @@ cli_alliance_member(PGconn *c, struct actor *a, int argc, char **argv)
 	    &e), &e, "member set");
 }
 
+static int
+cli_peer_add(PGconn *c, struct actor *a, int argc, char **argv)
+{
+	struct peer_form f;
+	struct store_err e;
+	const char	*ae, *inst, *net, *kind, *desc;
+
+	ae = cli_opt(argc, argv, "--ae");
+	inst = cli_opt(argc, argv, "--institution");
+	net = cli_opt(argc, argv, "--network");
+	kind = cli_opt(argc, argv, "--kind");
+	desc = cli_opt(argc, argv, "--description");
+	if (ae == NULL || inst == NULL || net == NULL)
+		return 2;
+	memset(&f, 0, sizeof(f));
+	str_copy(f.ae, sizeof(f.ae), ae);
+	str_copy(f.inst_code, sizeof(f.inst_code), inst);
+	str_copy(f.network, sizeof(f.network), net);
+	str_copy(f.kind, sizeof(f.kind), kind ? kind : "pacs");
+	str_copy(f.description, sizeof(f.description), desc ? desc : "");
+	memset(&e, 0, sizeof(e));
+	return cli_result(store_peer_add(c, a, &f, &e), &e, "peer registered");
+}
+
+static int
+cli_peer_set(PGconn *c, struct actor *a, int argc, char **argv)
+{
+	struct store_err e;
+	const char	*net;
+	int		 active = -1;
+
+	if (argc < 1 || argv[0][0] == '-')
+		return 2;
+	net = cli_opt(argc, argv, "--network");
+	if (cli_flag(argc, argv, "--disable"))
+		active = 0;
+	else if (cli_flag(argc, argv, "--enable"))
+		active = 1;
+	if (net == NULL && active == -1)
+		return 2;
+	memset(&e, 0, sizeof(e));
+	return cli_result(store_peer_set(c, a, argv[0], net, active, &e), &e,
+	    "peer changed");
+}
+
+static int
+cli_peer_list(PGconn *c, struct actor *a, int argc, char **argv)
+{
+	PGresult	*r;
+	int		 i;
+
+	(void)a;
+	(void)argc;
+	(void)argv;
+	if ((r = db_exec(c, "SELECT p.ae_title, i.code, p.kind,"
+	    " p.network::text, CASE WHEN p.active THEN 'active'"
+	    " ELSE 'disabled' END, p.description FROM dicom_peers p"
+	    " JOIN institutions i ON i.id = p.institution_id"
+	    " ORDER BY p.ae_title", 0)) == NULL) {
+		fprintf(stderr, "zhiying-admin: %s\n", store_messages[ST_ERROR]);
+		return 1;
+	}
+	for (i = 0; i < PQntuples(r); i++)
+		printf("%-16s %-12s %-9s %-20s %-8s %s\n", PQgetvalue(r, i, 0),
+		    PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		    PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
+		    PQgetvalue(r, i, 5));
+	PQclear(r);
+	return 0;
+}
+
 static const struct cli_cmd cli_cmds[] = {
 	{ "user", "add", "user add --login L --name N --institution CODE"
 	  " --roles applicant,doctor,stats,admin [--title resident|attending|"
@@ -287,6 +358,13 @@ static const struct cli_cmd cli_cmds[] = {
 	  " HU at 120 kV, from the site's phantom)", calib_add },
 	{ "calibration", "list", "calibration list", calib_list },
 	{ "calibration", "remove", "calibration remove ID", calib_remove },
+	{ "peer", "add", "peer add --ae AE --institution CODE --network"
+	  " ADDRESS[/PREFIX] [--kind pacs|collector] [--description TEXT]",
+	  cli_peer_add },
+	{ "peer", "set", "peer set AE [--network ADDRESS[/PREFIX]]"
+	  " [--enable|--disable]", cli_peer_set },
+	{ "peer", "list", "peer list  (AE title, institution, kind, network,"
+	  " state, description)", cli_peer_list },
 };
 #define CLI_NCMDS	(sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 

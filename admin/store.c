@@ -3,6 +3,12 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -690,4 +696,167 @@ store_job_retry(PGconn *c, const struct actor *a, long long id,
 		return st_dberr(c, e);
 	}
 	return st_finish(c, a, inst, "ai_job_retried", "ai_job", id, d, e);
+}
+
+int
+store_network_check(const char *in, char *out, size_t size,
+    struct store_err *e)
+{
+	unsigned char	 bin[sizeof(struct in6_addr)];
+	char		 addr[INET6_ADDRSTRLEN + 1], *end;
+	const char	*slash;
+	size_t		 alen, i, nbytes;
+	long		 prefix;
+	int		 af, max, n;
+
+	slash = strchr(in, '/');
+	alen = slash != NULL ? (size_t)(slash - in) : strlen(in);
+	if (alen == 0 || alen >= sizeof(addr))
+		goto bad;
+	memcpy(addr, in, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, bin) == 1) {
+		af = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, bin) == 1) {
+		af = AF_INET6;
+		max = 128;
+	} else
+		goto bad;
+	prefix = max;
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9')
+			goto bad;
+		errno = 0;
+		prefix = strtol(slash + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || prefix > max)
+			goto bad;
+	}
+	if (prefix == 0) {
+		(void)st_fail(e, "network", "不能向所有地址开放（前缀长度为0）",
+		    ST_INVALID);
+		return -1;
+	}
+	/* PostgreSQL's cidr refuses bits set right of the mask: say so in
+	 * the operator's words rather than as a constraint error. */
+	nbytes = (size_t)max / 8;
+	for (i = 0; i < nbytes; i++) {
+		long	 bit = (long)i * 8;
+		unsigned char mask = bit >= prefix ? 0 : bit + 8 <= prefix ?
+		    0xff : (unsigned char)(0xff << (8 - (prefix - bit)));
+
+		if ((bin[i] & (unsigned char)~mask) != 0) {
+			(void)st_fail(e, "network", "网段的主机位须为0，"
+			    "如 10.20.30.0/24", ST_INVALID);
+			return -1;
+		}
+	}
+	(void)inet_ntop(af, bin, addr, sizeof(addr));
+	n = snprintf(out, size, "%s/%ld", addr, prefix);
+	if (n < 0 || (size_t)n >= size)
+		goto bad;
+	return 0;
+bad:
+	(void)st_fail(e, "network", "网络地址无效：请填写IP地址或网段，"
+	    "如 10.20.30.40 或 10.20.30.0/24", ST_INVALID);
+	return -1;
+}
+
+/* A calling AE title: 1-16 characters of printable ASCII but the
+ * backslash, no leading or trailing space (PS3.5 AE). */
+static int
+st_ae_valid(const char *s)
+{
+	size_t	 n = strlen(s), i;
+
+	if (n == 0 || n > 16 || s[0] == ' ' || s[n - 1] == ' ')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < ' ' || s[i] > '~' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+enum store_result
+store_peer_add(PGconn *c, const struct actor *a, const struct peer_form *f,
+    struct store_err *e)
+{
+	PGresult	*r;
+	char		 net[64], sinst[32];
+	long long	 inst, nid;
+	enum store_result rc;
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理DICOM节点",
+		    ST_FORBIDDEN);
+	if (!st_ae_valid(f->ae))
+		return st_fail(e, "ae", "AE名称须为1-16位可打印ASCII字符"
+		    "（不含反斜杠，首尾无空格）", ST_INVALID);
+	if (strcmp(f->kind, "pacs") != 0 && strcmp(f->kind, "collector") != 0)
+		return st_fail(e, "kind", "类型须为 pacs（PACS前置机）或"
+		    " collector（影像采集器）", ST_INVALID);
+	if (u8_chars(f->description) > 128)
+		return st_fail(e, "description", "说明最多128字", ST_INVALID);
+	if (store_network_check(f->network, net, sizeof(net), e) == -1)
+		return ST_INVALID;
+	if ((inst = store_inst_find(c, f->inst_code)) <= 0)
+		return st_fail(e, "inst", inst < 0 ? NULL : "没有这个机构代码",
+		    inst < 0 ? ST_ERROR : ST_INVALID);
+	(void)snprintf(sinst, sizeof(sinst), "%lld", inst);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	r = db_exec(c, "INSERT INTO dicom_peers (ae_title, institution_id,"
+	    " kind, description, network) VALUES ($1, $2::bigint, $3, $4,"
+	    " $5::cidr) ON CONFLICT (ae_title) DO NOTHING RETURNING id", 5,
+	    f->ae, sinst, f->kind, f->description, net);
+	/* No row back: the title is taken (ON CONFLICT DO NOTHING). */
+	if (r != NULL && PQntuples(r) == 0) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "ae", "AE名称已登记", ST_DUPLICATE);
+	}
+	if ((rc = st_saved(c, r, e, "AE名称已登记", &nid)) != ST_OK)
+		return rc;
+	return st_finish(c, a, inst, "dicom_peer_created", "dicom_peer", nid,
+	    json_pack("{ssssssssss}", "ae_title", f->ae, "institution",
+	    f->inst_code, "kind", f->kind, "description", f->description,
+	    "network", net), e);
+}
+
+enum store_result
+store_peer_set(PGconn *c, const struct actor *a, const char *ae,
+    const char *network, int active, struct store_err *e)
+{
+	PGresult	*r;
+	json_t		*d;
+	char		 net[64];
+	long long	 inst, id;
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理DICOM节点",
+		    ST_FORBIDDEN);
+	if (network != NULL &&
+	    store_network_check(network, net, sizeof(net), e) == -1)
+		return ST_INVALID;
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if ((r = db_exec(c, "UPDATE dicom_peers SET"
+	    " network = coalesce($2::cidr, network),"
+	    " active = coalesce($3::boolean, active)"
+	    " WHERE ae_title = $1 RETURNING id, institution_id,"
+	    " network::text, active", 3, ae, network != NULL ? net : NULL,
+	    active < 0 ? NULL : active ? "true" : "false")) == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "ae", "没有登记这个AE名称", ST_NOT_FOUND);
+	}
+	id = db_ll(r, 0, 0);
+	inst = db_ll(r, 0, 1);
+	d = json_pack("{sssssb}", "ae_title", ae, "network",
+	    PQgetvalue(r, 0, 2), "active", db_bool(r, 0, 3));
+	PQclear(r);
+	return st_finish(c, a, inst, "dicom_peer_updated", "dicom_peer", id,
+	    d, e);
 }

@@ -65,6 +65,16 @@ struct user_form {
 	enum title	 title;
 };
 
+/* A DICOM sender (dicom_peers): its calling AE title, the institution
+ * whose images it sends, and the host or network it sends from. */
+struct peer_form {
+	char		 ae[24];
+	char		 inst_code[64];
+	char		 kind[16];	/* pacs or collector */
+	char		 description[400];
+	char		 network[64];	/* an address or CIDR network */
+};
+
 #define STORE_PASSWORD_LEN	14	/* generated passwords */
 
 /* Create (id 0) or change an institution.  Platform scope only.  On a
@@ -123,6 +133,22 @@ long long	 store_user_find(PGconn *, const struct actor *, const char *login);
  * found, -1 on database trouble. */
 long long	 store_alliance_find(PGconn *, const char *code);
 long long	 store_inst_find(PGconn *, const char *code);
+
+/* Check an allowed host or network ("10.1.2.3", "10.1.2.0/24", IPv6
+ * alike) and write it in CIDR form into out (size bytes).  Returns 0, or
+ * -1 with a message in Chinese in e (field "network"). */
+int		 store_network_check(const char *in, char *out, size_t size,
+		    struct store_err *e);
+
+/* Register a DICOM peer.  Platform scope only. */
+enum store_result store_peer_add(PGconn *, const struct actor *,
+		    const struct peer_form *, struct store_err *);
+
+/* Change the network of a peer (by AE title), and its active flag unless
+ * active is -1; network NULL keeps it.  Platform scope only. */
+enum store_result store_peer_set(PGconn *, const struct actor *,
+		    const char *ae, const char *network, int active,
+		    struct store_err *);
 
 /* Requeue a dead or failed AI job (attempts 0, run now). */
 enum store_result store_job_retry(PGconn *, const struct actor *,

@@ -65,6 +65,12 @@ static const struct conf_option options[] = {
 	{ "dicom_max_inflated",	L(dicom_max_inflated), 8L * 1024 * 1024,
 				    4L * 1024 * 1024 * 1024, "536870912" },
 	{ "dicom_inflate_ratio", I(dicom_inflate_ratio), 10, 1100, "200" },
+	/* The receiver's address: local only unless a site says otherwise
+	 * (production.conf listens on 0.0.0.0, behind the peers' networks). */
+	{ "scp_listen",		S(scp_listen), 0, 0, "127.0.0.1" },
+	/* Seconds an association may send nothing (mid-PDU included) before
+	 * it is ended. */
+	{ "scp_timeout",	I(scp_timeout), 1, 3600, "60" },
 	/* 住院医师 submit to review; from this title on, a doctor may sign a
 	 * report off and review others'. */
 	{ "signoff_title",	S(signoff_title), 0, 0, "attending" },

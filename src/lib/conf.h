@@ -31,6 +31,8 @@ struct conf {
 	char	scp_spool[1024];	/* received objects before ingest */
 	long	dicom_max_inflated;	/* bytes a deflated dataset inflates to */
 	int	dicom_inflate_ratio;	/* inflated / deflated, past 8 MiB */
+	char	scp_listen[64];		/* IPv4 address to listen on */
+	int	scp_timeout;		/* seconds of silence that end one */
 	char	signoff_title[32];	/* lowest title that may sign off */
 	int	lock_idle;		/* seconds before a report lock lapses */
 	char	infer_backend[8];	/* auto, cuda or cpu */

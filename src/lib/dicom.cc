@@ -19,7 +19,11 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +52,8 @@
 #include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/dcmnet/dul.h>
+#include <dcmtk/dcmnet/dulstruc.h>
+#include <dcmtk/dcmnet/dcmtrans.h>
 #include <dcmtk/oflog/oflog.h>
 
 #include "dicom.h"
@@ -1976,6 +1982,7 @@ dcm_ts_name(const char *uid)
 
 struct dcm_net {
 	T_ASC_Network	*net;
+	pid_t		 pid;		/* of the listening process */
 };
 
 struct dcm_assoc {
@@ -2004,8 +2011,61 @@ static const char *const dcm_net_syntaxes[] = {
 	((int)(sizeof(dcm_net_syntaxes) / sizeof(dcm_net_syntaxes[0])))
 #define DCM_NET_MAXPDU	131072
 
+/* A DCMTK condition as one line of text: its text nests the causes on
+ * lines of their own, and the receiver's log has a line per event. */
+static void
+errcond(char *err, size_t errlen, const OFCondition &cond)
+{
+	char	*p;
+
+	errfmt(err, errlen, "%s", cond.text());
+	for (p = err; errlen > 0 && *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ';';
+}
+
+/*
+ * DCMTK 3.6 binds its listening socket to every address.  Put one bound
+ * to the configured address in its place, under the same descriptor
+ * number, before anything is accepted (and before the pid file says the
+ * receiver runs): a connection that reached DCMTK's socket in that
+ * instant is reset when it closes, never served.
+ */
+static int
+dcm_net_rebind(T_ASC_Network *net, const char *addr, int port, char *err,
+    size_t errlen)
+{
+	PRIVATE_NETWORKKEY	*key = (PRIVATE_NETWORKKEY *)net->network;
+	struct sockaddr_in	 sin;
+	int			 fd, old, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		errfmt(err, errlen, "%s: not an IPv4 address", addr);
+		return -1;
+	}
+	old = (int)key->networkSpecific.TCP.listenSocket;
+	(void)close(old);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, SOMAXCONN) == -1 ||
+	    (fd != old && dup2(fd, old) == -1)) {
+		errfmt(err, errlen, "%s:%d: %s", addr, port, strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		return -1;
+	}
+	if (fd != old)
+		(void)close(fd);
+	return 0;
+}
+
 extern "C" struct dcm_net *
-dcm_net_listen(int port, int fork_each, char *err, size_t errlen)
+dcm_net_listen(const char *addr, int port, int fork_each, int timeout,
+    char *err, size_t errlen)
 {
 	struct dcm_net	*n;
 	OFCondition	 cond;
@@ -2020,19 +2080,55 @@ dcm_net_listen(int port, int fork_each, char *err, size_t errlen)
 	/* Peers are logged and audited by address; a reverse lookup per
 	 * association would only add a DNS delay. */
 	dcmDisableGethostbyaddr.set(OFTrue);
+	/* Every read and write of a connection gives up after timeout
+	 * seconds, inside a PDU too: a sender that stalls halfway through
+	 * an A-ASSOCIATE-RQ or a data set cannot hold a child forever. */
+	dcmSocketReceiveTimeout.set(timeout);
+	dcmSocketSendTimeout.set(timeout);
 	if ((n = (struct dcm_net *)calloc(1, sizeof(*n))) == NULL) {
 		errfmt(err, errlen, "out of memory");
 		return NULL;
 	}
-	cond = ASC_initializeNetwork(NET_ACCEPTOR, port, 30, &n->net);
+	n->pid = getpid();
+	cond = ASC_initializeNetwork(NET_ACCEPTOR, port, timeout, &n->net);
 	if (cond.bad()) {
-		errfmt(err, errlen, "%s", cond.text());
+		errcond(err, errlen, cond);
+		free(n);
+		return NULL;
+	}
+	if (dcm_net_rebind(n->net, addr, port, err, errlen) == -1) {
+		(void)ASC_dropNetwork(&n->net);
 		free(n);
 		return NULL;
 	}
 	if (fork_each)
 		DUL_requestForkOnTransportConnectionReceipt(0, NULL);
 	return n;
+}
+
+extern "C" int
+dcm_net_is_child(const struct dcm_net *n)
+{
+	return getpid() != n->pid;
+}
+
+/* In a forked child: let go of the listening socket, so that only the
+ * parent holds the port.  The descriptor is closed only if it still is
+ * the listening socket (DCMTK may have closed it already, and its number
+ * may now be the connection's). */
+static void
+dcm_net_child_close(struct dcm_net *n)
+{
+	PRIVATE_NETWORKKEY	*key = (PRIVATE_NETWORKKEY *)n->net->network;
+	int			 fd, on = 0;
+	socklen_t		 len = sizeof(on);
+
+	fd = (int)key->networkSpecific.TCP.listenSocket;
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+		(void)close(fd);
+	key->networkSpecific.TCP.listenSocket = -1;
 }
 
 extern "C" int
@@ -2045,6 +2141,8 @@ dcm_net_accept(struct dcm_net *n, int timeout, struct dcm_assoc **out,
 	*out = NULL;
 	cond = ASC_receiveAssociation(n->net, &as, DCM_NET_MAXPDU, NULL, NULL,
 	    OFFalse, DUL_NOBLOCK, timeout);
+	if (dcm_net_is_child(n))
+		dcm_net_child_close(n);
 	if (cond == DUL_NOASSOCIATIONREQUEST) {
 		if (as != NULL)
 			(void)ASC_destroyAssociation(&as);
@@ -2058,7 +2156,7 @@ dcm_net_accept(struct dcm_net *n, int timeout, struct dcm_assoc **out,
 		return DCM_ACCEPT_FORKED;
 	}
 	if (cond.bad()) {
-		errfmt(err, errlen, "%s", cond.text());
+		errcond(err, errlen, cond);
 		if (as != NULL) {
 			(void)ASC_dropAssociation(as);
 			(void)ASC_destroyAssociation(&as);
@@ -2163,7 +2261,7 @@ dcm_assoc_accept(struct dcm_assoc *a, const char *our_ae,
 	if (cond.good())
 		cond = ASC_acknowledgeAssociation(a->as);
 	if (cond.bad()) {
-		errfmt(err, errlen, "%s", cond.text());
+		errcond(err, errlen, cond);
 		return -1;
 	}
 	a->accepted = 1;
@@ -2295,7 +2393,7 @@ dcm_assoc_serve(struct dcm_assoc *a, const char *spool, int timeout,
 			return -1;
 		}
 		if (cond.bad()) {
-			errfmt(err, errlen, "%s", cond.text());
+			errcond(err, errlen, cond);
 			(void)ASC_abortAssociation(a->as);
 			return -1;
 		}
@@ -2315,7 +2413,7 @@ dcm_assoc_serve(struct dcm_assoc *a, const char *spool, int timeout,
 			return -1;
 		}
 		if (cond.bad()) {
-			errfmt(err, errlen, "%s", cond.text());
+			errcond(err, errlen, cond);
 			(void)ASC_abortAssociation(a->as);
 			return -1;
 		}

@@ -192,15 +192,24 @@ typedef enum dcm_store_status (*dcm_store_fn)(void *arg, const char *path,
 #define DCM_ACCEPT_REQUEST	1	/* *out is an association request */
 #define DCM_ACCEPT_FORKED	2	/* a child process took a connection */
 
-/* Listen on TCP port on every address.  Returns NULL with err on failure. */
-struct dcm_net	*dcm_net_listen(int port, int fork_each, char *err,
-		    size_t errlen);
+/* Listen on TCP port of the IPv4 address addr ("0.0.0.0": every one).
+ * Every read or write of a connection gives up after timeout seconds
+ * without progress.  Returns NULL with err on failure. */
+struct dcm_net	*dcm_net_listen(const char *addr, int port, int fork_each,
+		    int timeout, char *err, size_t errlen);
 
 /* Wait up to timeout seconds for an association request.  Returns one of
  * DCM_ACCEPT_*, or -1 with err.  With fork_each, DCM_ACCEPT_REQUEST comes
- * back in the child process, DCM_ACCEPT_FORKED in the parent. */
+ * back in the child process, DCM_ACCEPT_FORKED in the parent; but the
+ * child of a connection whose request could not be read (garbage, a
+ * closed or a stalled connection) gets -1 or DCM_ACCEPT_TIMEOUT too:
+ * dcm_net_is_child() tells it apart, and such a child must exit. */
 int		 dcm_net_accept(struct dcm_net *, int timeout,
 		    struct dcm_assoc **out, char *err, size_t errlen);
+
+/* Whether this is a child forked for a connection (which has already
+ * closed its copy of the listening socket). */
+int		 dcm_net_is_child(const struct dcm_net *);
 
 void		 dcm_net_free(struct dcm_net *);
 

@@ -12,10 +12,15 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -39,6 +44,7 @@
 #include "workflow.h"
 
 static volatile sig_atomic_t	 stopping;
+static pid_t			 listener;	/* the parent's pid */
 
 /* A small set of row ids. */
 struct idset {
@@ -78,7 +84,18 @@ struct serve_ctx {
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	/* A child that DCMTK forked is still reading its request, inside
+	 * dcm_net_accept(), with the parent's handlers: it ends at once. */
+	if (getpid() != listener) {
+		sigset_t	 set;
+
+		(void)signal(sig, SIG_DFL);
+		(void)sigemptyset(&set);
+		(void)sigaddset(&set, sig);
+		(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+		(void)raise(sig);
+		_exit(1);
+	}
 	stopping = 1;
 }
 
@@ -130,33 +147,56 @@ on_store(void *arg, const char *path, char *reason, size_t size)
 	return st;
 }
 
-/* The institution of a registered, active calling AE title, 0 if there
- * is none, -1 on database trouble. */
-static long long
-peer_lookup(PGconn *db, const char *ae)
+/* A registered calling AE title, as the receiver checks it. */
+struct peer {
+	long long	 inst;		/* 0: not registered (or inactive) */
+	int		 allowed;	/* the address is inside network */
+	char		 network[64];
+};
+
+/* Look up a registered, active calling AE title and whether addr lies in
+ * its network.  Returns 0 (p->inst 0 when there is no such peer), -1 on
+ * database trouble. */
+static int
+peer_lookup(PGconn *db, const char *ae, const char *addr, struct peer *p)
 {
 	PGresult	*r;
-	long long	 inst = 0;
+	unsigned char	 bin[sizeof(struct in6_addr)];
+	const char	*a;
 
-	r = db_exec(db, "SELECT p.institution_id FROM dicom_peers p"
-	    " JOIN institutions i ON i.id = p.institution_id"
-	    " WHERE p.ae_title = $1 AND p.active AND i.active", 1, ae);
+	memset(p, 0, sizeof(*p));
+	/* An address that is not one (it cannot be, from a socket) is in
+	 * no network: NULL makes the comparison false, not an error. */
+	a = inet_pton(AF_INET, addr, bin) == 1 ||
+	    inet_pton(AF_INET6, addr, bin) == 1 ? addr : NULL;
+	r = db_exec(db, "SELECT p.institution_id,"
+	    " coalesce($2::inet <<= p.network, false), p.network::text"
+	    " FROM dicom_peers p JOIN institutions i ON i.id = p.institution_id"
+	    " WHERE p.ae_title = $1 AND p.active AND i.active", 2, ae, a);
 	if (r == NULL)
 		return -1;
-	if (PQntuples(r) == 1)
-		inst = db_ll(r, 0, 0);
+	if (PQntuples(r) == 1) {
+		p->inst = db_ll(r, 0, 0);
+		p->allowed = db_bool(r, 0, 1);
+		(void)snprintf(p->network, sizeof(p->network), "%s",
+		    PQgetvalue(r, 0, 2));
+	}
 	PQclear(r);
-	return inst;
+	return 0;
 }
 
 static void
-refusal_audit(PGconn *db, const struct dcm_assoc_info *ai, const char *why)
+refusal_audit(PGconn *db, const struct dcm_assoc_info *ai, const char *why,
+    const struct peer *p)
 {
 	struct audit	 a;
 	json_t		*d;
 	char		*detail;
 
 	d = json_pack("{s:s, s:s}", "reason", why, "called_ae", ai->called_ae);
+	if (d != NULL && p != NULL && p->inst > 0)
+		(void)json_object_set_new(d, "network",
+		    json_string(p->network));
 	detail = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
 	json_decref(d);
 	memset(&a, 0, sizeof(a));
@@ -167,23 +207,89 @@ refusal_audit(PGconn *db, const struct dcm_assoc_info *ai, const char *why)
 	a.ip = ai->peer;
 	a.channel = "scp";
 	a.detail = detail;
+	if (p != NULL)
+		a.institution_id = p->inst;
 	(void)audit_write(db, &a);
 	free(detail);
+}
+
+/*
+ * Remove the spool files of a child that is gone (pid), or at start (pid
+ * 0) those of every process that no longer runs.  Spool files are named
+ * PID-SEQ.dcm by the child that writes them; a child that ends normally
+ * removes its own, one killed mid-transfer cannot.
+ */
+static void
+spool_sweep(const char *dir, pid_t pid)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[2048], *end;
+	long		 owner;
+	int		 n, removed = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_warnx("%s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		errno = 0;
+		owner = strtol(e->d_name, &end, 10);
+		if (errno != 0 || end == e->d_name || *end != '-' ||
+		    owner <= 0 || strcmp(end + strcspn(end, "."), ".dcm") != 0)
+			continue;
+		if (pid > 0 ? owner != (long)pid :
+		    kill((pid_t)owner, 0) == 0 || errno != ESRCH)
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		if (unlink(path) == 0)
+			removed++;
+		else if (errno != ENOENT)
+			log_warnx("%s: %s", path, strerror(errno));
+	}
+	(void)closedir(d);
+	if (removed > 0)
+		log_info("removed %d spool file(s) left by %s", removed,
+		    pid > 0 ? "an association that was killed" :
+		    "associations of an earlier run");
+}
+
+/* Reap the children that ended: log the killed ones and sweep their
+ * spool files.  Returns how many were reaped. */
+static int
+children_reap(const char *spool)
+{
+	pid_t	 pid;
+	int	 status, n = 0;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0 ||
+	    (pid == -1 && errno == EINTR)) {
+		if (pid == -1)
+			continue;
+		n++;
+		if (WIFSIGNALED(status))
+			log_warnx("association process %ld killed by signal %d",
+			    (long)pid, WTERMSIG(status));
+		spool_sweep(spool, pid);
+	}
+	return n;
 }
 
 /*
  * The child process of one connection: check who calls, then serve the
  * association and exit.
  */
-static void
+static _Noreturn void
 child_serve(struct dcm_assoc *as, const struct conf *cf)
 {
 	struct serve_ctx	 s;
 	struct dcm_assoc_info	 ai;
 	struct timespec		 t0, t1;
+	struct peer		 p;
 	const char		*why = NULL;
 	char			 err[512];
-	long long		 inst;
 	size_t			 i;
 	int			 rc, fits;
 
@@ -191,6 +297,14 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	ingest_limits(&s.limits, cf);
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	dcm_assoc_get_info(as, &ai);
+	/* DCMTK hands over a connection that closed before it sent a
+	 * request as one with no AE titles: nobody asked for anything. */
+	if (ai.called_ae[0] == '\0' && ai.calling_ae[0] == '\0') {
+		log_warnx("association request failed: the connection from %s"
+		    " closed before its request", ai.peer);
+		dcm_assoc_free(as);
+		_exit(1);
+	}
 	if ((s.db = db_connect(cf->db)) == NULL ||
 	    (s.store = store_open_dir(cf->store)) == NULL) {
 		log_error("association from %s (%s) refused: no database or"
@@ -199,28 +313,35 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 		dcm_assoc_free(as);
 		_exit(1);
 	}
+	memset(&p, 0, sizeof(p));
 	if (strcmp(ai.called_ae, cf->scp_ae_title) != 0) {
 		why = "called AE title is not ours";
 		dcm_assoc_reject(as, DCM_REJECT_CALLED_AE);
-	} else if ((inst = peer_lookup(s.db, ai.calling_ae)) == 0) {
-		why = "calling AE title not registered";
-		dcm_assoc_reject(as, DCM_REJECT_CALLING_AE);
-	} else if (inst < 0) {
+	} else if (peer_lookup(s.db, ai.calling_ae, ai.peer, &p) == -1) {
 		log_error("association from %s (%s) refused: database error",
 		    ai.calling_ae, ai.peer);
 		dcm_assoc_reject(as, DCM_REJECT_BUSY);
 		dcm_assoc_free(as);
 		_exit(1);
+	} else if (p.inst == 0) {
+		why = "calling AE title not registered";
+		dcm_assoc_reject(as, DCM_REJECT_CALLING_AE);
+	} else if (!p.allowed) {
+		/* A known title from an unknown place: to the caller it is
+		 * not recognised, the audit row says why. */
+		why = "address outside the peer's network";
+		dcm_assoc_reject(as, DCM_REJECT_CALLING_AE);
 	}
 	if (why != NULL) {
-		log_warnx("refused association from %s (%s): %s",
-		    ai.calling_ae, ai.peer, why);
-		refusal_audit(s.db, &ai, why);
+		log_warnx("refused association from %s (%s): %s%s%s",
+		    ai.calling_ae, ai.peer, why, p.inst > 0 ? " " : "",
+		    p.inst > 0 ? p.network : "");
+		refusal_audit(s.db, &ai, why, &p);
 		dcm_assoc_free(as);
 		PQfinish(s.db);
 		_exit(0);
 	}
-	s.src.institution_id = inst;
+	s.src.institution_id = p.inst;
 	s.src.channel = "scp";
 	s.src.calling_ae = ai.calling_ae;
 	s.src.ip = ai.peer;
@@ -231,8 +352,8 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 		dcm_assoc_free(as);
 		_exit(1);
 	}
-	rc = dcm_assoc_serve(as, cf->scp_spool, 60, on_store, &s, err,
-	    sizeof(err));
+	rc = dcm_assoc_serve(as, cf->scp_spool, cf->scp_timeout, on_store, &s,
+	    err, sizeof(err));
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("association from %s (%s) %s: %d stored, %d duplicate,"
 	    " %d refused, %d failed in %.2f s", ai.calling_ae, ai.peer,
@@ -269,9 +390,10 @@ main(int argc, char *argv[])
 	struct sigaction	 sa;
 	struct dcm_net		*net;
 	struct dcm_assoc	*as;
+	siginfo_t		 si;
 	const char		*pidfile;
 	char			 err[1024];
-	int			 children = 0, rc;
+	int			 children = 0, rc, i;
 
 	if (service_init("zhiying-scp", argc, argv, &cf, &pidfile) == -1)
 		return 1;
@@ -279,11 +401,19 @@ main(int argc, char *argv[])
 		log_error("%s: %s", cf.scp_spool, strerror(errno));
 		return 1;
 	}
+	listener = getpid();
+	/* The children share our process group, so that stopping can end
+	 * them all at once (kill(0, ...)) and nothing else. */
+	if (getpgrp() != getpid() && setpgid(0, 0) == -1)
+		log_warnx("setpgid: %s", strerror(errno));
 	/* Each connection gets a child process of its own. */
-	if ((net = dcm_net_listen(cf.scp_port, 1, err, sizeof(err))) == NULL) {
-		log_error("cannot listen on port %d: %s", cf.scp_port, err);
+	if ((net = dcm_net_listen(cf.scp_listen, cf.scp_port, 1,
+	    cf.scp_timeout, err, sizeof(err))) == NULL) {
+		log_error("cannot listen on %s port %d: %s", cf.scp_listen,
+		    cf.scp_port, err);
 		return 1;
 	}
+	spool_sweep(cf.scp_spool, 0);
 	if (service_pidfile(pidfile) == -1)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
@@ -293,36 +423,64 @@ main(int argc, char *argv[])
 	(void)sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
-	log_info("listening as %s on port %d (at most %d associations)",
-	    cf.scp_ae_title, cf.scp_port, cf.scp_max_assoc);
+	log_info("listening as %s on %s port %d (at most %d associations,"
+	    " %d s timeout)", cf.scp_ae_title, cf.scp_listen, cf.scp_port,
+	    cf.scp_max_assoc, cf.scp_timeout);
 
 	while (!stopping) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			children--;
+		children -= children_reap(cf.scp_spool);
 		/* At the limit, new connections wait in the listen queue. */
 		if (children >= cf.scp_max_assoc) {
 			(void)usleep(50000);
 			continue;
 		}
 		rc = dcm_net_accept(net, 1, &as, err, sizeof(err));
+		if (dcm_net_is_child(net)) {
+			/* The child of a connection.  Whatever happened, it
+			 * ends here: back in the loop it would be a second
+			 * listener that nobody counts or stops. */
+			sa.sa_handler = SIG_DFL;
+			(void)sigaction(SIGTERM, &sa, NULL);
+			(void)sigaction(SIGINT, &sa, NULL);
+			if (stopping)
+				_exit(0);
+			if (rc == DCM_ACCEPT_REQUEST)
+				child_serve(as, &cf);
+			log_warnx("association request failed: %s",
+			    rc == DCM_ACCEPT_TIMEOUT ? "nothing arrived in"
+			    " time" : err);
+			_exit(1);
+		}
 		if (rc == DCM_ACCEPT_TIMEOUT)
 			continue;
 		if (rc == DCM_ACCEPT_FORKED) {
 			children++;
 			continue;
 		}
-		if (rc == -1) {
-			log_warnx("association request failed: %s", err);
-			continue;
-		}
-		/* This is the child process of the connection. */
-		sa.sa_handler = SIG_DFL;
-		(void)sigaction(SIGTERM, &sa, NULL);
-		(void)sigaction(SIGINT, &sa, NULL);
-		child_serve(as, &cf);
+		log_warnx("association request failed: %s", err);
 	}
-	log_info("stopping; %d association(s) finish on their own", children);
+	/* Stop listening first, so that the port is free for the next
+	 * start, then end the associations: a sender whose association is
+	 * cut sends again, and ingest keeps no half-stored object. */
+	log_info("stopping; ending %d association(s)", children);
 	dcm_net_free(net);
+	if (children > 0) {
+		sa.sa_handler = SIG_IGN;
+		(void)sigaction(SIGTERM, &sa, NULL);
+		(void)kill(0, SIGTERM);
+		/* SIGTERM ends a child wherever it is; a child past the
+		 * grace (which cannot be) is left to the stop script. */
+		for (i = 0; i < 100 && children > 0; i++) {
+			children -= children_reap(cf.scp_spool);
+			if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) ==
+			    -1 && errno == ECHILD)
+				children = 0;
+			if (children > 0)
+				(void)usleep(50000);
+		}
+		if (children > 0)
+			log_warnx("%d association(s) did not end", children);
+	}
 	if (pidfile != NULL)
 		(void)unlink(pidfile);
 	return 0;

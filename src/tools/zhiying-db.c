@@ -308,7 +308,8 @@ static const struct demo_user demo_users[] = {
 };
 
 /* DICOM senders: each hospital's PACS front-end machine or image
- * collector, registered by its calling AE title. */
+ * collector, registered by its calling AE title and the network it sends
+ * from (all of them this machine in the demo). */
 struct demo_peer {
 	const char	*ae, *inst, *kind, *description;
 };
@@ -319,6 +320,7 @@ static const struct demo_peer demo_peers[] = {
 	{ "BS_COLLECTOR", "BS-THC", "collector", "白沙镇卫生院 影像采集器" },
 	{ "LW_COLLECTOR", "LW-THC", "collector", "龙湾镇卫生院 影像采集器" },
 };
+#define DEMO_PEER_NETWORK	"127.0.0.1/32"
 
 #define DEMO_PASSWORD	"Zhiying2026"
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -360,11 +362,11 @@ demo_load(PGconn *c)
 			goto fail;
 	for (i = 0; i < NELEM(demo_peers); i++)
 		if (db_cmd(c, "INSERT INTO dicom_peers (ae_title,"
-		    " institution_id, kind, description)"
-		    " SELECT $1, id, $3, $4 FROM institutions WHERE code = $2"
-		    " ON CONFLICT (ae_title) DO NOTHING", 4, demo_peers[i].ae,
-		    demo_peers[i].inst, demo_peers[i].kind,
-		    demo_peers[i].description) == -1)
+		    " institution_id, kind, description, network)"
+		    " SELECT $1, id, $3, $4, $5 FROM institutions"
+		    " WHERE code = $2 ON CONFLICT (ae_title) DO NOTHING", 5,
+		    demo_peers[i].ae, demo_peers[i].inst, demo_peers[i].kind,
+		    demo_peers[i].description, DEMO_PEER_NETWORK) == -1)
 			goto fail;
 	for (i = 0; i < NELEM(demo_users); i++) {
 		if ((r = db_exec(c, "SELECT 1 FROM users WHERE login = $1", 1,

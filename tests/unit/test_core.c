@@ -159,6 +159,28 @@ test_conf_defaults_file_env(void **state)
 	assert_int_equal(conf_load(&c, path, err, sizeof(err)), -1);
 }
 
+/* The receiver's keys: local by default; the production example
+ * listens on every interface and loads as it is. */
+static void
+test_conf_receiver(void **state)
+{
+	struct conf	 c;
+	char		 err[512];
+
+	(void)state;
+	assert_int_equal(conf_load(&c, NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.scp_listen, "127.0.0.1");
+	assert_int_equal(c.scp_timeout, 60);
+	assert_int_equal(conf_load(&c, ZY_TOP_SRCDIR "/zhiying.conf.example",
+	    err, sizeof(err)), 0);
+	assert_string_equal(c.scp_listen, "0.0.0.0");
+	assert_int_equal(c.scp_port, 11112);
+	setenv("ZHIYING_SCP_TIMEOUT", "0", 1);
+	assert_int_equal(conf_load(&c, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "scp_timeout: 0 is outside 1..3600"));
+	unsetenv("ZHIYING_SCP_TIMEOUT");
+}
+
 static void
 test_model(void **state)
 {
@@ -188,6 +210,7 @@ main(void)
 		cmocka_unit_test(test_arena_cap),
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_conf_defaults_file_env),
+		cmocka_unit_test(test_conf_receiver),
 		cmocka_unit_test(test_model),
 	};
 
