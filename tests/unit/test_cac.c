@@ -1142,10 +1142,7 @@ test_lidc(void **state)
 {
 	const char		*data = getenv("ZY_DATA");
 	char			 base[1024], dir[1024], err[512], path[2400];
-	char			**paths = NULL;
-	size_t			 n = 0, cap = 0, i;
-	DIR			*d;
-	struct dirent		*e;
+	size_t			 i;
 	struct series_volume	*v = NULL;
 	struct cac_result	 r, rf;
 	struct ai_result	 ai;
@@ -1162,23 +1159,8 @@ test_lidc(void **state)
 		    base);
 		skip();
 	}
-	assert_non_null(d = opendir(dir));
-	while ((e = readdir(d)) != NULL) {
-		if (strstr(e->d_name, ".dcm") == NULL)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			assert_non_null(paths = realloc(paths,
-			    cap * sizeof(*paths)));
-		}
-		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		assert_non_null(paths[n++] = strdup(path));
-	}
-	closedir(d);
-	qsort(paths, n, sizeof(*paths), str_cmp);
-	if (series_load((const char *const *)paths, n, NULL, &v, err,
-	    sizeof(err)) == -1)
-		fail_msg("LIDC-IDRI-0002: %s", err);
+	if (load_dir(dir, &v) == -1)
+		fail_msg("LIDC-IDRI-0002: no DICOM files in %s", dir);
 	t0 = clock();
 	memset(&o, 0, sizeof(o));
 	o.want_heart = 1;
@@ -1286,9 +1268,6 @@ test_lidc(void **state)
 	series_free(fv);
 	cac_result_free(&r);
 	series_free(v);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
 }
 
 int
