@@ -42,6 +42,8 @@ struct conf_option {
 static const struct conf_option options[] = {
 	{ "db",			S(db), 0, 0, "dbname=zhiying user=zhiying_app" },
 	{ "db_owner",		S(db_owner), 0, 0, "dbname=zhiying user=zhiying" },
+	{ "db_console",		S(db_console), 0, 0,
+				    "dbname=zhiying user=zhiying_console" },
 	{ "listen",		S(listen), 0, 0, "127.0.0.1:9000" },
 	{ "workers",		I(workers), 1, 256, "4" },
 	{ "templates",		S(templates), 0, 0, PKGDATADIR "/templates" },
@@ -52,6 +54,8 @@ static const struct conf_option options[] = {
 	{ "session_absolute",	I(session_absolute), 60, 30 * 86400, "43200" },
 	{ "login_max_failures",	I(login_max_failures), 1, 100, "5" },
 	{ "login_lock_seconds",	I(login_lock_seconds), 1, 86400, "900" },
+	{ "login_ip_max_failures", I(login_ip_max_failures), 0, 100000, "20" },
+	{ "login_ip_window",	I(login_ip_window), 1, 86400, "900" },
 	{ "upload_max",		L(upload_max), 1024, 64L * 1024 * 1024 * 1024,
 				    "4294967296" },
 	{ "site_name",		S(site_name), 0, 0, "粤医智影" },
