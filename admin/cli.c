@@ -4,9 +4,9 @@
  * These are for the server's operator: they connect with the console's
  * conninfo (db_console, role zhiying_console: accounts, institutions,
  * alliances and peers, not the schema), which only a local operator
- * holds, and need no administrator login.  Each change is audited with channel
- * "cli" and the operator's OS user name as actor_login.  Exit status: 0
- * done, 1 refused or failed, 2 usage.
+ * holds, and need no administrator login.  Each change is audited with
+ * channel "cli" and the operator's OS user name as actor_login.  Exit
+ * status: 0 done, 1 refused or failed, 2 usage.
  */
 #include "config.h"
 
@@ -296,8 +296,8 @@ cli_usage(FILE *fp, const char *noun)
 		if (noun == NULL || strcmp(noun, cli_cmds[i].noun) == 0)
 			fprintf(fp, "  %s\n", cli_cmds[i].usage);
 	fprintf(fp, "Run on the server by its operator: connects as the"
-	    " console (db_console);\nchanges are audited with channel \"cli\" and"
-	    " the OS user name.\n");
+	    " console (db_console);\nchanges are audited with channel"
+	    " \"cli\" and the OS user name.\n");
 }
 
 /*
