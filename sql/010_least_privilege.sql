@@ -16,8 +16,10 @@
 --                    accounts, institutions, alliances, DICOM peers,
 --                    ending sessions, breaking report locks, retrying AI
 --                    jobs, reading the audit log.
+--   zhiying_inferd   zhiying-inferd (option db_inferd): its job queue, its
+--                    results, the instances it loads, audit rows.
 --
--- Both roles are created by whoever creates the database (zhiying.sh as
+-- The roles are created by whoever creates the database (zhiying.sh as
 -- the cluster's superuser), before the migrations run.
 
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
@@ -58,6 +60,14 @@ GRANT SELECT, INSERT ON application_history TO zhiying_console;
 GRANT USAGE ON SEQUENCE users_id_seq, institutions_id_seq, alliances_id_seq,
     dicom_peers_id_seq, audit_log_id_seq, application_history_id_seq
     TO zhiying_console;
+
+GRANT SELECT, UPDATE ON ai_jobs TO zhiying_inferd;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ai_results, ai_lesions
+    TO zhiying_inferd;
+GRANT SELECT ON instances TO zhiying_inferd;
+GRANT INSERT ON audit_log TO zhiying_inferd;
+GRANT USAGE ON SEQUENCE ai_results_id_seq, audit_log_id_seq
+    TO zhiying_inferd;
 
 -- The per-address login throttle counts an address's recent failures.
 CREATE INDEX audit_log_failed_ip ON audit_log (ip, at)

@@ -44,6 +44,8 @@ static const struct conf_option options[] = {
 	{ "db_owner",		S(db_owner), 0, 0, "dbname=zhiying user=zhiying" },
 	{ "db_console",		S(db_console), 0, 0,
 				    "dbname=zhiying user=zhiying_console" },
+	{ "db_inferd",		S(db_inferd), 0, 0,
+				    "dbname=zhiying user=zhiying_inferd" },
 	{ "listen",		S(listen), 0, 0, "127.0.0.1:9000" },
 	{ "workers",		I(workers), 1, 256, "4" },
 	{ "templates",		S(templates), 0, 0, PKGDATADIR "/templates" },

@@ -14,6 +14,7 @@ struct conf {
 	char	db[512];		/* libpq conninfo of the application role */
 	char	db_owner[512];		/* conninfo of the schema owner (migrations) */
 	char	db_console[512];	/* conninfo of zhiying-admin */
+	char	db_inferd[512];		/* conninfo of zhiying-inferd */
 	char	listen[256];		/* FastCGI socket: host:port or a path */
 	int	workers;		/* FastCGI worker processes */
 	char	templates[1024];	/* folder of the HTML templates */

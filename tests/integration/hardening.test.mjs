@@ -13,8 +13,9 @@ import { Client, URL_BASE, STATE, ROOT_DIR, PASSWORD, dcmDir, hiddenCsrf, sql, s
 
 const skip = URL_BASE ? false : 'no test stack (run through tests/run.sh)';
 const DATA = process.env.ZY_DATA || `${ROOT_DIR}/../shared/data`;
-const LIDC = `${DATA}/ct/LIDC-IDRI-0002`;
-const skipDicom = skip || (!existsSync(LIDC) ? `${LIDC} not found` : false);
+// A study no other test sends (the receiver's tests count LIDC's).
+const CT = `${DATA}/ct/lung-pet-ct-dx/Lung_Dx-A0001/5mm-L`;
+const skipDicom = skip || (!existsSync(CT) ? `${CT} not found` : false);
 const TAG = `H${process.pid % 100000}`;
 let seq = 0;
 
@@ -114,6 +115,16 @@ test('the web\'s database role cannot rewrite accounts, institutions, alliances,
   for (const q of [`SELECT count(*) FROM patients`, `SELECT count(*) FROM instances`,
     `UPDATE audit_log SET action = action`, `DELETE FROM applications WHERE false`])
     assert.match(sqlError(q, con) ?? 'it succeeded', /permission denied/, q);
+
+  // The inference daemon's: its queue and results, nothing else.
+  const inf = { user: 'zhiying_inferd' };
+  for (const q of [`UPDATE ai_jobs SET heartbeat_at = now() WHERE false`,
+    `DELETE FROM ai_lesions WHERE false`, `SELECT count(*) FROM instances WHERE false`])
+    assert.equal(sqlError(q, inf), null, q);
+  for (const q of [`SELECT count(*) FROM patients`, `SELECT count(*) FROM applications`,
+    `SELECT count(*) FROM users`, `UPDATE users SET roles = roles`, `INSERT INTO ai_jobs (series_id, reader, slices)
+      VALUES (1, 'ct_pneumonia', 1)`, `SELECT count(*) FROM audit_log`])
+    assert.match(sqlError(q, inf) ?? 'it succeeded', /permission denied/, q);
 });
 
 test('after login only a plain local path is followed; hostile next values go home', { skip }, async () => {
@@ -253,8 +264,8 @@ test('reads of an application, a report and an AI result are audited, and so are
 test('image reads: one audit row per series, user and minute, however many slices', { skip: skipDicom }, async () => {
   const app = newApplication();
   const qx = users.qx_apply;
-  const dir = dcmDir(LIDC);
-  const f = readdirSync(dir).filter((x) => x.endsWith('.dcm')).sort()[40];
+  const dir = dcmDir(CT);
+  const f = readdirSync(dir).filter((x) => x.endsWith('.dcm')).sort()[20];
   const fd = new FormData();
   fd.append('files', new Blob([readFileSync(`${dir}/${f}`)], { type: 'application/dicom' }), f);
   const up = await qx.request('POST', `/upload/dicom?id=${app.id}`,

@@ -108,7 +108,7 @@ function daemon(name, env = {}) {
   const fd = openSync(log, 'a');
   const p = spawn(BIN, [], {
     env: {
-      ...process.env, ZHIYING_CONF: `${STATE}/zhiying.conf`, ZHIYING_DB: conninfo('zhiying_app'),
+      ...process.env, ZHIYING_CONF: `${STATE}/zhiying.conf`, ZHIYING_DB_INFERD: conninfo('zhiying_inferd'),
       ZHIYING_STORE: STORE, ZHIYING_INFER_BACKEND: 'cpu', ZHIYING_INFER_POLL: '1',
       ZHIYING_INFER_LEASE: '2', ZHIYING_INFER_BACKOFF: '1', ZHIYING_INFER_GRACE: '0', ...env,
     },
