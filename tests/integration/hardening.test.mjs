@@ -22,7 +22,7 @@ let seq = 0;
 const users = {};
 before(async () => {
   if (skip) return;
-  for (const login of ['yb_resident', 'yb_attending', 'qx_apply', 'jn_attending']) {
+  for (const login of ['yb_resident', 'yb_attending', 'sl_apply', 'jn_attending']) {
     const c = new Client();
     assert.equal((await c.login(login)).status, 303, `login ${login}`);
     c.token = await c.csrf();
@@ -41,7 +41,8 @@ beforeEach(async () => {
   }
 });
 
-// A superior-mode application from 清溪县人民医院 to 粤北市中心医院, 待报告.
+// A superior-mode application from 石岭镇卫生院 to 粤北市中心医院, 待报告:
+// the receiver's tests count 清溪县人民医院's studies, so none are made there.
 function newApplication() {
   const [[id, diag]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id,
       applicant_institution_id, alliance_id, target_institution_id, patient_name, patient_sex,
@@ -50,9 +51,22 @@ function newApplication() {
       'superior', u.id, u.institution_id, al.id, t.id, :'p1', 'M', '61岁', :'p1',
       '胸闷一周', 'CT', '胸部', 'routine', current_date
     FROM users u, alliances al, institutions t
-    WHERE u.login = 'qx_apply' AND al.code = 'YB-YLT' AND t.code = 'YB-CH'
+    WHERE u.login = 'sl_apply' AND al.code = 'YB-YLT' AND t.code = 'YB-CH'
     RETURNING id, diag_no`, { params: [`${TAG}-${++seq}`] });
   return { id, diag };
+}
+
+// Take the studies of an application away again (series, instances and
+// AI jobs go with them): the receiver's tests read every series there is.
+function dropStudies(appId) {
+  const rows = sql(`SELECT st.id, st.patient_ref FROM application_studies l
+    JOIN studies st ON st.id = l.study_id WHERE l.application_id = :'p1'`, { params: [appId] });
+  sql(`DELETE FROM application_studies WHERE application_id = :'p1'`, { params: [appId] });
+  for (const [study, patient] of rows) {
+    sql(`DELETE FROM studies WHERE id = :'p1'`, { params: [study] });
+    sql(`DELETE FROM patients p WHERE id = :'p1'
+      AND NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_ref = p.id)`, { params: [patient] });
+  }
 }
 
 function auditRows(action, id, login) {
@@ -208,9 +222,9 @@ test('写报告: a GET takes no lock and writes no history; only the button\'s P
 
 test('reads of an application, a report and an AI result are audited, and so are refusals', { skip }, async () => {
   const app = newApplication();
-  const { yb_attending: att, qx_apply: qx, jn_attending: jn } = users;
+  const { yb_attending: att, sl_apply: sl, jn_attending: jn } = users;
   const yb = instId('YB-CH');
-  const qxi = instId('QX-PH');
+  const sli = instId('SL-THC');
 
   assert.equal((await att.get(`/application?id=${app.id}`)).status, 200);
   assert.deepEqual(auditRows('application_viewed', app.id, 'yb_attending'),
@@ -224,8 +238,8 @@ test('reads of an application, a report and an AI result are audited, and so are
   const s = await att.post('/report/submit', { csrf: att.token, id: String(app.id), version: '0',
     findings: '两肺纹理清晰。', conclusion: '胸部CT平扫未见明显异常。', ai_used: '0', final: '1' });
   assert.equal(s.status, 303);
-  assert.equal((await qx.get(`/report/view?id=${app.id}`)).status, 200);
-  assert.deepEqual(auditRows('report_viewed', app.id, 'qx_apply'), [['qx_apply', qxi, '127.0.0.1', 'application', '']]);
+  assert.equal((await sl.get(`/report/view?id=${app.id}`)).status, 200);
+  assert.deepEqual(auditRows('report_viewed', app.id, 'sl_apply'), [['sl_apply', sli, '127.0.0.1', 'application', '']]);
   const [[diag]] = sql(`SELECT detail->>'diag_no' FROM audit_log WHERE action = 'report_viewed'
     AND object_id = :'p1' ORDER BY id DESC LIMIT 1`, { params: [app.id] });
   assert.equal(diag, app.diag);
@@ -233,7 +247,7 @@ test('reads of an application, a report and an AI result are audited, and so are
   // An AI result (job of a series of the application).
   const uid = `1.2.826.0.1.3680043.10.${process.pid}.${Date.now()}`;
   const [[job]] = sql(`WITH p AS (INSERT INTO patients (institution_id, patient_id, name)
-      SELECT id, :'p1', 'AUDIT^TEST' FROM institutions WHERE code = 'QX-PH' RETURNING id, institution_id),
+      SELECT id, :'p1', 'AUDIT^TEST' FROM institutions WHERE code = 'SL-THC' RETURNING id, institution_id),
     t AS (INSERT INTO studies (institution_id, patient_ref, study_uid) SELECT institution_id, id, :'p1' FROM p
       RETURNING id),
     l AS (INSERT INTO application_studies (application_id, study_id, linked_by)
@@ -251,25 +265,25 @@ test('reads of an application, a report and an AI result are audited, and so are
   assert.equal((await jn.get(`/application?id=${app.id}`)).status, 404);
   assert.equal((await jn.get(`/report/view?id=${app.id}`)).status, 404);
   assert.deepEqual(auditRows('access_denied', app.id, 'jn_attending').map((r) => r[4]), ['404', '404']);
-  assert.equal((await qx.get(`/report?id=${app.id}`)).status, 403);
-  assert.deepEqual(auditRows('access_denied', app.id, 'qx_apply').map((r) => [r[0], r[2], r[4]]),
-    [['qx_apply', '127.0.0.1', '403']]);
+  assert.equal((await sl.get(`/report?id=${app.id}`)).status, 403);
+  assert.deepEqual(auditRows('access_denied', app.id, 'sl_apply').map((r) => [r[0], r[2], r[4]]),
+    [['sl_apply', '127.0.0.1', '403']]);
   // Nobody's page for an anonymous visitor, and no row for it.
   const n = sql(`SELECT count(*) FROM audit_log WHERE action = 'access_denied'`)[0][0];
   assert.equal((await new Client().get(`/no-such-page?id=${app.id}`)).status, 404);
   assert.equal(sql(`SELECT count(*) FROM audit_log WHERE action = 'access_denied'`)[0][0], n);
-  sql(`DELETE FROM ai_jobs WHERE id = ${job}`);
+  dropStudies(app.id);
 });
 
 test('image reads: one audit row per series, user and minute, however many slices', { skip: skipDicom }, async () => {
   const app = newApplication();
-  const qx = users.qx_apply;
+  const sl = users.sl_apply;
   const dir = dcmDir(CT);
   const f = readdirSync(dir).filter((x) => x.endsWith('.dcm')).sort()[20];
   const fd = new FormData();
   fd.append('files', new Blob([readFileSync(`${dir}/${f}`)], { type: 'application/dicom' }), f);
-  const up = await qx.request('POST', `/upload/dicom?id=${app.id}`,
-    { body: fd, headers: { accept: 'application/json', 'x-csrf-token': qx.token } });
+  const up = await sl.request('POST', `/upload/dicom?id=${app.id}`,
+    { body: fd, headers: { accept: 'application/json', 'x-csrf-token': sl.token } });
   assert.equal(up.status, 200, up.text);
   const [[series]] = sql(`SELECT se.id FROM series se JOIN application_studies l ON l.study_id = se.study_id
     WHERE l.application_id = :'p1' LIMIT 1`, { params: [app.id] });
@@ -292,6 +306,7 @@ test('image reads: one audit row per series, user and minute, however many slice
     AND actor_login = 'jn_attending'`, { params: [series] })[0][0], '0');
   assert.equal(sql(`SELECT count(*) FROM audit_log WHERE action = 'access_denied' AND actor_login = 'jn_attending'
     AND detail->>'page' = '/series/preview'`)[0][0] > '0', true);
+  dropStudies(app.id);
 });
 
 test('a token sent in a request is in neither nginx log', { skip }, async () => {
@@ -309,9 +324,9 @@ test('a token sent in a request is in neither nginx log', { skip }, async () => 
   });
   assert.equal(r.status, 403);
   // And the page's uploads carry it in a header.
-  const h = await users.qx_apply.request('POST', `/upload/attachment?id=${app.id}`, {
+  const h = await users.sl_apply.request('POST', `/upload/attachment?id=${app.id}`, {
     body: 'x'.repeat(300 * 1024),
-    headers: { 'content-type': 'multipart/form-data; boundary=zz', 'x-csrf-token': users.qx_apply.token },
+    headers: { 'content-type': 'multipart/form-data; boundary=zz', 'x-csrf-token': users.sl_apply.token },
   });
   assert.ok(h.status < 500, `${h.status}`);
   await res.post('/report/unlock', { csrf: res.token, id: String(app.id) });
@@ -319,7 +334,7 @@ test('a token sent in a request is in neither nginx log', { skip }, async () => 
     const path = `${STATE}/log/${log}`;
     const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
     assert.ok(!text.includes(res.token), `${log} holds yb_resident's token`);
-    assert.ok(!text.includes(users.qx_apply.token), `${log} holds qx_apply's token`);
+    assert.ok(!text.includes(users.sl_apply.token), `${log} holds sl_apply's token`);
   }
 });
 
