@@ -1,11 +1,12 @@
 /*
  * cli.c - non-interactive subcommands for scripted provisioning.
  *
- * These are for the server's operator: they connect with the schema
- * owner's conninfo (db_owner), which only a local operator holds, and
- * need no administrator login.  Each change is audited with channel
- * "cli" and the operator's OS user name as actor_login.  Exit status: 0
- * done, 1 refused or failed, 2 usage.
+ * These are for the server's operator: they connect with the console's
+ * conninfo (db_console, role zhiying_console: accounts, institutions,
+ * alliances and peers, not the schema), which only a local operator
+ * holds, and need no administrator login.  Each change is audited with
+ * channel "cli" and the operator's OS user name as actor_login.  Exit
+ * status: 0 done, 1 refused or failed, 2 usage.
  */
 #include "config.h"
 
@@ -377,9 +378,9 @@ cli_usage(FILE *fp, const char *noun)
 	for (i = 0; i < CLI_NCMDS; i++)
 		if (noun == NULL || strcmp(noun, cli_cmds[i].noun) == 0)
 			fprintf(fp, "  %s\n", cli_cmds[i].usage);
-	fprintf(fp, "Run on the server by its operator: connects as the schema"
-	    " owner (db_owner);\nchanges are audited with channel \"cli\" and"
-	    " the OS user name.\n");
+	fprintf(fp, "Run on the server by its operator: connects as the"
+	    " console (db_console);\nchanges are audited with channel"
+	    " \"cli\" and the OS user name.\n");
 }
 
 /*
@@ -417,8 +418,8 @@ cli_main(const struct conf *cf, int argc, char *argv[])
 	pw = getpwuid(getuid());
 	(void)snprintf(a.login, sizeof(a.login), "%s",
 	    pw != NULL ? pw->pw_name : "operator");
-	if (auth_init() == -1 || (c = db_connect(cf->db_owner)) == NULL) {
-		fprintf(stderr, "zhiying-admin: cannot connect (db_owner)\n");
+	if (auth_init() == -1 || (c = db_connect(cf->db_console)) == NULL) {
+		fprintf(stderr, "zhiying-admin: cannot connect (db_console)\n");
 		return 1;
 	}
 	rc = cmd->run(c, &a, argc - 2, argv + 2);

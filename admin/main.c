@@ -171,7 +171,7 @@ main(int argc, char *argv[])
 	}
 	memset(&con, 0, sizeof(con));
 	con.cf = &cf;
-	if (auth_init() == -1 || (con.db = db_connect(cf.db)) == NULL) {
+	if (auth_init() == -1 || (con.db = db_connect(cf.db_console)) == NULL) {
 		fprintf(stderr, "zhiying-admin: cannot connect to the"
 		    " database\n");
 		return 1;

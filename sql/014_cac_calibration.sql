@@ -26,5 +26,8 @@ CREATE TABLE cac_calibrations (
 CREATE UNIQUE INDEX cac_calibrations_scanner ON cac_calibrations
     (lower(btrim(manufacturer)), lower(btrim(model)), coalesce(kvp, 0));
 
--- The inference daemon reads them; only the operator writes them.
-GRANT SELECT ON cac_calibrations TO zhiying_app;
+-- The inference daemon reads them; the operator writes them through
+-- zhiying-admin (the console's role).  The web has no use for them.
+GRANT SELECT ON cac_calibrations TO zhiying_inferd;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cac_calibrations TO zhiying_console;
+GRANT USAGE ON SEQUENCE cac_calibrations_id_seq TO zhiying_console;

@@ -423,8 +423,8 @@ main(int argc, char *argv[])
 		goto fail;
 	}
 	if ((d.store = store_open_dir(d.cf.store)) == NULL ||
-	    (d.db = db_connect(d.cf.db)) == NULL ||
-	    (d.work = db_connect(d.cf.db)) == NULL ||
+	    (d.db = db_connect(d.cf.db_inferd)) == NULL ||
+	    (d.work = db_connect(d.cf.db_inferd)) == NULL ||
 	    queue_listen(d.db) == -1)
 		goto fail;
 	if (service_pidfile(pidfile) == -1)

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ const char *const login_messages[LOGIN__MAX] = {
 	"登录失败次数过多，账户已临时锁定",	/* LOGIN_LOCKED */
 	"账户已停用，请联系本机构管理员",	/* LOGIN_DISABLED */
 	"系统暂时无法登录，请稍后重试",		/* LOGIN_ERROR */
+	"本地址登录失败次数过多，请稍后再试",	/* LOGIN_THROTTLED */
 };
 
 static void
@@ -99,6 +101,56 @@ account_fill(struct account *a, const PGresult *r, int row, int col)
 }
 
 /*
+ * The per-address throttle: whether the address o->ip has failed
+ * conf->login_ip_max_failures times within login_ip_window seconds.  The
+ * failures are the audit log's own login_failed rows, so every worker
+ * sees the same count and nothing else has to be kept.  A refused
+ * attempt checks no password and leaves the account's counter alone: a
+ * stranger cannot lock every doctor out from one address.  Workers that
+ * check at the same moment may each let one more failure through.
+ * Returns 1 (refuse; *wait set), 0, or -1 on database trouble.
+ */
+static int
+login_throttled(PGconn *c, const struct conf *cf, const char *login,
+    const struct login_origin *o, int *wait)
+{
+	PGresult	*r;
+	unsigned char	 tmp[sizeof(struct in6_addr)];
+	char		 max[16], window[16];
+	int		 n;
+
+	/* The console has no address; a malformed one is not counted. */
+	if (o->ip == NULL || cf->login_ip_max_failures == 0 ||
+	    (inet_pton(AF_INET, o->ip, tmp) != 1 &&
+	    inet_pton(AF_INET6, o->ip, tmp) != 1))
+		return 0;
+	(void)snprintf(max, sizeof(max), "%d", cf->login_ip_max_failures);
+	(void)snprintf(window, sizeof(window), "%d", cf->login_ip_window);
+	/* The wait ends when the max-th newest failure leaves the window. */
+	r = db_exec(c,
+	    "SELECT count(*), coalesce(ceil(extract(epoch FROM"
+	    " (array_agg(at ORDER BY at DESC))[$2::int]"
+	    " + $3::int * interval '1 second' - now())), 0)"
+	    " FROM audit_log WHERE action = 'login_failed'"
+	    " AND ip = $1::inet"
+	    " AND at > now() - $3::int * interval '1 second'",
+	    3, o->ip, max, window);
+	if (r == NULL)
+		return -1;
+	n = (int)db_ll(r, 0, 0);
+	*wait = (int)db_ll(r, 0, 1);
+	PQclear(r);
+	if (n < cf->login_ip_max_failures)
+		return 0;
+	if (*wait < 1)
+		*wait = 1;
+	log_info("%s: %s refused: %d failed logins from it", __func__,
+	    o->ip, n);
+	return login_audit(c, "login_throttled", 0, 0, login, o,
+	    "address throttled", n) == 0 ? 1 : -1;
+}
+
+/*
  * The body of a login, inside the caller's transaction.  Returns the
  * result; on LOGIN_ERROR the caller rolls back.
  */
@@ -113,6 +165,14 @@ login_check(PGconn *c, const struct conf *cf, const char *login,
 	int		 ok, failures, locked;
 	enum login_result res = LOGIN_ERROR;
 
+	switch (login_throttled(c, cf, login, o, wait)) {
+	case 1:
+		return LOGIN_THROTTLED;
+	case 0:
+		break;
+	default:
+		return LOGIN_ERROR;
+	}
 	r = db_exec(c,
 	    "SELECT " ACCOUNT_COLS ", u.password_hash,"
 	    " u.active AND i.active,"
@@ -229,9 +289,7 @@ session_login(PGconn *c, const struct conf *cf, const char *login,
 		/* A new token at every login: a token planted before the
 		 * login (session fixation) never becomes valid. */
 		if (old_token != NULL && auth_token_valid(old_token) &&
-		    auth_token_digest(old_token, digest) == 0 &&
-		    db_cmd(c, "DELETE FROM sessions WHERE token_digest = $1",
-		    1, digest) == -1)
+		    db_cmd(c, "SELECT session_end($1)", 1, old_token) == -1)
 			goto fail;
 		auth_token_new(token);
 		auth_token_new(out->csrf);
@@ -296,8 +354,7 @@ session_lookup(PGconn *c, const struct conf *cf, const char *token,
 	(void)snprintf(sid, sizeof(sid), "%lld", out->id);
 	if (db_bool(r, 0, 2)) {
 		PQclear(r);
-		(void)db_cmd(c, "DELETE FROM sessions WHERE id = $1::bigint",
-		    1, sid);
+		(void)db_cmd(c, "SELECT session_end($1)", 1, token);
 		return SESSION_EXPIRED;
 	}
 	copy(out->csrf, sizeof(out->csrf), db_val(r, 0, 1));
@@ -310,15 +367,14 @@ session_lookup(PGconn *c, const struct conf *cf, const char *token,
 }
 
 int
-session_logout(PGconn *c, const struct session *s, const struct login_origin *o)
+session_logout(PGconn *c, const struct session *s, const char *token,
+    const struct login_origin *o)
 {
-	char	 sid[32];
-
-	(void)snprintf(sid, sizeof(sid), "%lld", s->id);
+	if (token == NULL || !auth_token_valid(token))
+		return -1;
 	if (db_begin(c) == -1)
 		return -1;
-	if (db_cmd(c, "DELETE FROM sessions WHERE id = $1::bigint", 1,
-	    sid) == -1)
+	if (db_cmd(c, "SELECT session_end($1)", 1, token) == -1)
 		goto fail;
 	if (login_audit(c, "logout", s->acct.id, s->acct.institution_id,
 	    s->acct.login, o, NULL, -1) == -1)

@@ -31,6 +31,7 @@ enum login_result {
 	LOGIN_LOCKED,		/* too many failures; wait */
 	LOGIN_DISABLED,		/* account or institution deactivated */
 	LOGIN_ERROR,		/* database trouble (logged) */
+	LOGIN_THROTTLED,	/* too many failures from the address; wait */
 	LOGIN__MAX
 };
 
@@ -45,8 +46,11 @@ struct login_origin {
 };
 
 /* Check a login and password, count failures, lock the account after
- * conf->login_max_failures of them, and audit the outcome.  On LOGIN_OK
- * fills *out.  On LOGIN_LOCKED sets *wait to the seconds left. */
+ * conf->login_max_failures of them, and audit the outcome.  An address
+ * (o->ip) with conf->login_ip_max_failures failures in the last
+ * login_ip_window seconds gets LOGIN_THROTTLED without a check.  On
+ * LOGIN_OK fills *out.  On LOGIN_LOCKED and LOGIN_THROTTLED sets *wait to
+ * the seconds left. */
 enum login_result account_login(PGconn *, const struct conf *,
 		    const char *login, const char *password,
 		    const struct login_origin *, struct account *out, int *wait);
@@ -79,8 +83,8 @@ enum login_result session_login(PGconn *, const struct conf *,
 enum session_state session_lookup(PGconn *, const struct conf *,
 		    const char *token, struct session *out);
 
-/* End a session (安全退出) and audit it.  Returns 0 or -1. */
+/* End the session of token (安全退出) and audit it.  Returns 0 or -1. */
 int		 session_logout(PGconn *, const struct session *,
-		    const struct login_origin *);
+		    const char *token, const struct login_origin *);
 
 #endif /* ZY_ACCOUNT_H */

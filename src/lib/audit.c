@@ -12,7 +12,7 @@
 
 /* Only a well-formed address reaches the inet column; anything else is
  * kept out rather than failing the change it belongs to. */
-static const char *
+const char *
 audit_ip(const char *ip)
 {
 	unsigned char	 tmp[sizeof(struct in6_addr)];

@@ -21,6 +21,9 @@ struct audit {
 	const char	*detail;	/* JSON object text; NULL: {} */
 };
 
+/* ip when it is a well-formed IPv4 or IPv6 address, else NULL. */
+const char	*audit_ip(const char *ip);
+
 /* Append one row.  Returns 0, or -1 (logged) on failure; the caller then
  * rolls back the change it belongs to. */
 int	 audit_write(PGconn *, const struct audit *);

@@ -13,6 +13,8 @@
 struct conf {
 	char	db[512];		/* libpq conninfo of the application role */
 	char	db_owner[512];		/* conninfo of the schema owner (migrations) */
+	char	db_console[512];	/* conninfo of zhiying-admin */
+	char	db_inferd[512];		/* conninfo of zhiying-inferd */
 	char	listen[256];		/* FastCGI socket: host:port or a path */
 	int	workers;		/* FastCGI worker processes */
 	char	templates[1024];	/* folder of the HTML templates */
@@ -23,6 +25,8 @@ struct conf {
 	int	session_absolute;	/* seconds since login */
 	int	login_max_failures;	/* failed logins before the lock */
 	int	login_lock_seconds;
+	int	login_ip_max_failures;	/* per address; 0: off */
+	int	login_ip_window;	/* seconds they are counted over */
 	long	upload_max;		/* bytes of one request body */
 	char	site_name[128];
 	char	scp_ae_title[17];	/* our AE title */

@@ -115,8 +115,12 @@ app_load(PGconn *c, const struct wf_actor *who, long long id, int lock_idle,
 	    "  false),"
 	    " (SELECT coalesce(max(version), 0) FROM report_versions v"
 	    "  WHERE v.application_id = a.id), a.diag_no,"
-	    " coalesce(u.display_name, '')"
-	    " FROM applications a LEFT JOIN users u ON u.id = a.locked_by"
+	    /* A subquery, not a join: when the row was locked meanwhile,
+	     * PostgreSQL re-reads it but would keep the joined (empty)
+	     * holder of the row as it was. */
+	    " coalesce((SELECT u.display_name FROM users u"
+	    "  WHERE u.id = a.locked_by), '')"
+	    " FROM applications a"
 	    " WHERE a.id = $1::bigint AND application_visible(a, $2::bigint)"
 	    " FOR UPDATE OF a", 3, sid, (who->institution_id ?
 	    (snprintf(a->holder, sizeof(a->holder), "%lld",

@@ -473,7 +473,9 @@ main(int argc, char *argv[])
 		else
 			rc = cmd_migrate(c, sqldir, 0);
 	} else if (strcmp(argv[0], "demo") == 0) {
-		if (auth_init() == -1 || (c = db_connect(cf.db)) == NULL)
+		/* Accounts, institutions and peers are not the web's to
+		 * write: the demo network is loaded as the owner. */
+		if (auth_init() == -1 || (c = db_connect(cf.db_owner)) == NULL)
 			return 1;
 		rc = cmd_demo(c);
 	} else

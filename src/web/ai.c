@@ -795,6 +795,11 @@ ai_page(struct req *r, long long id, long long job, int status,
 		    MSG_DB);
 		return;
 	}
+	if (page_audit_read(r, "ai_result_viewed", "ai_job", job,
+	    ap.diag_no) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
 	(void)tdict_setf(d, "id", "%lld", id);
 	(void)tdict_setf(d, "job", "%lld", job);
 	(void)tdict_set(d, "diag_no", ap.diag_no);
@@ -926,7 +931,7 @@ page_ai_slice(struct req *r)
 	PGresult		*res;
 	const char		*s;
 	char			 sjob[32], sz[16], inst[32], *key;
-	long long		 job;
+	long long		 job, series;
 	int			 z, w, frame;
 
 	job = field_id(r, FIELD_JOB);
@@ -943,7 +948,8 @@ page_ai_slice(struct req *r)
 	(void)snprintf(inst, sizeof(inst), "%lld",
 	    r->sess.acct.institution_id);
 	res = db_exec(r->db, "SELECT n.storage_key,"
-	    " $2::int - (array_position(res.slice_uids, n.sop_instance_uid) - 1)"
+	    " $2::int - (array_position(res.slice_uids, n.sop_instance_uid) - 1),"
+	    " se.id"
 	    " FROM ai_jobs j JOIN ai_results res ON res.job_id = j.id"
 	    " JOIN series se ON se.id = j.series_id"
 	    " JOIN instances n ON n.series_id = se.id"
@@ -964,9 +970,14 @@ page_ai_slice(struct req *r)
 	}
 	frame = (int)db_ll(res, 0, 1);
 	key = arena_strdup(r->a, db_val(res, 0, 0));
+	series = db_ll(res, 0, 2);
 	PQclear(res);
 	if (key == NULL || frame < 0) {
 		page_error(r, 404, "影像不存在或无权访问");
+		return;
+	}
+	if (page_audit_image(r, series) == -1) {
+		page_error(r, 503, MSG_DB);
 		return;
 	}
 	page_stored_png(r, key, frame, w, AI_SLICE_EDGE,

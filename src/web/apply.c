@@ -646,6 +646,12 @@ page_app_view(struct req *r)
 
 	if ((a = app_fetch(r, req_id(r, FIELD_ID))) == NULL)
 		return;
+	if (page_audit_read(r, "application_viewed", "application",
+	    db_ll(a, 0, A_ID), db_val(a, 0, A_DIAG)) == -1) {
+		PQclear(a);
+		page_error(r, 503, "系统暂时不可用，请稍后重试");
+		return;
+	}
 	if ((d = page_dict(r)) == NULL) {
 		PQclear(a);
 		page_error(r, 500, "系统内部错误");
@@ -915,6 +921,12 @@ page_attachment(struct req *r)
 		page_error(r, 404, "附件不存在或无权访问");
 		return;
 	}
+	if (page_audit_read(r, "attachment_viewed", "attachment", aid,
+	    NULL) == -1) {
+		PQclear(res);
+		page_error(r, 503, "系统暂时不可用，请稍后重试");
+		return;
+	}
 	if ((st = store_open_dir(r->conf->store)) == NULL ||
 	    store_local_path(st, db_val(res, 0, 2), path, sizeof(path)) == -1 ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -1047,6 +1059,10 @@ page_series_preview(struct req *r)
 	PQclear(res);
 	if (key == NULL) {
 		page_error(r, 500, "系统内部错误");
+		return;
+	}
+	if (page_audit_image(r, series) == -1) {
+		page_error(r, 503, "系统暂时不可用，请稍后重试");
 		return;
 	}
 	page_stored_png(r, key, -1, preset, PREVIEW_EDGE,

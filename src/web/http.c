@@ -355,8 +355,30 @@ http_qs_add(struct buf *b, const char *key, const char *val)
 int
 http_local_path(const char *s)
 {
-	return s[0] == '/' && s[1] != '/' && s[1] != '\\' &&
-	    strpbrk(s, "\r\n") == NULL;
+	const unsigned char	*p;
+
+	/* Browsers drop tabs and newlines from a URL and read '\\' as
+	 * '/', so "/\t/host" and "/\\host" name another host: a target is
+	 * one '/' then no control character and no backslash at all. */
+	if (s[0] != '/' || s[1] == '/')
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			return 0;
+	return 1;
+}
+
+const char *
+http_csrf(const struct req *r)
+{
+	const char	*t;
+
+	if ((t = http_field(r, FIELD_CSRF)) != NULL)
+		return t;
+	/* An upload streams its body: the page's script sends the token
+	 * in a header, where no log records it. */
+	t = FCGX_GetParam("HTTP_X_CSRF_TOKEN", r->fcgi->envp);
+	return t != NULL && auth_token_valid(t) ? t : NULL;
 }
 
 const char *

@@ -200,7 +200,13 @@ const char	*http_field(const struct req *, enum field);
 struct buf;
 void		 http_qs_add(struct buf *, const char *key, const char *val);
 
-/* Whether s is a safe local redirect target ("/x", not "//x"). */
+/* The CSRF token of a POST: the csrf field (form body, or an upload's
+ * query string) or else the X-CSRF-Token header; NULL when neither is a
+ * well-formed token. */
+const char	*http_csrf(const struct req *);
+
+/* Whether s is a safe local redirect target: "/x", never "//x", "/\\x"
+ * or anything with a control character or a backslash. */
 int		 http_local_path(const char *s);
 
 #endif /* ZY_HTTP_H */

@@ -97,6 +97,11 @@ login_post(struct req *r)
 		    login_messages[res], wait <= 60 ? 1 : (wait + 59) / 60);
 		login_form(r, 200, msg, NULL);
 		return;
+	case LOGIN_THROTTLED:
+		(void)snprintf(msg, sizeof(msg), "%s（约%d分钟后可再试）",
+		    login_messages[res], wait <= 60 ? 1 : (wait + 59) / 60);
+		login_form(r, 429, msg, NULL);
+		return;
 	case LOGIN_ERROR:
 		page_error(r, 503, login_messages[res]);
 		return;
@@ -134,7 +139,8 @@ page_logout(struct req *r)
 	o.ip = r->ip;
 	o.user_agent = r->ua;
 	o.channel = "web";
-	if (session_logout(r->db, &r->sess, &o) == -1) {
+	if (session_logout(r->db, &r->sess, kv_get(&r->cookies,
+	    http_cookie_name(r, SESSION_COOKIE)), &o) == -1) {
 		page_error(r, 503, "系统暂时不可用，请稍后重试");
 		return;
 	}

@@ -4,8 +4,12 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "audit.h"
 #include "buf.h"
 #include "db.h"
 #include "log.h"
@@ -80,6 +84,111 @@ page_render(struct req *r, int status, const char *name, struct tdict *d)
 		log_error("%s: rendering %s failed", __func__, name);
 }
 
+/* The detail of a read's audit row: the page, and what names the object
+ * for a person reading the log.  Returns JSON text to free(). */
+static char *
+read_detail(const struct req *r, const char *note_key, const char *note,
+    int status)
+{
+	json_t	*o;
+	char	*s;
+
+	o = json_object();
+	(void)json_object_set_new(o, "page", json_string(r->path));
+	if (note != NULL && *note != '\0')
+		(void)json_object_set_new(o, note_key, json_string(note));
+	if (status != 0)
+		(void)json_object_set_new(o, "status", json_integer(status));
+	(void)json_object_set_new(o, "session", json_integer(r->sess.id));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+int
+page_audit_read(struct req *r, const char *action, const char *type,
+    long long id, const char *diag_no)
+{
+	struct audit	 a;
+	char		 oid[32], *detail;
+	int		 rc;
+
+	(void)snprintf(oid, sizeof(oid), "%lld", id);
+	if ((detail = read_detail(r, "diag_no", diag_no, 0)) == NULL)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.actor_id = r->sess.acct.id;
+	a.actor_login = r->sess.acct.login;
+	a.institution_id = r->sess.acct.institution_id;
+	a.action = action;
+	a.object_type = type;
+	a.object_id = oid;
+	a.ip = r->ip;
+	a.detail = detail;
+	rc = audit_write(r->db, &a);
+	free(detail);
+	return rc;
+}
+
+int
+page_audit_image(struct req *r, long long series_id)
+{
+	char	 uid[32], inst[32], oid[32], *detail;
+	int	 rc;
+
+	(void)snprintf(uid, sizeof(uid), "%lld", r->sess.acct.id);
+	(void)snprintf(inst, sizeof(inst), "%lld", r->sess.acct.institution_id);
+	(void)snprintf(oid, sizeof(oid), "%lld", series_id);
+	if ((detail = read_detail(r, NULL, NULL, 0)) == NULL)
+		return -1;
+	/* A viewer asks for dozens of slices a minute: one row per series,
+	 * user and minute says who looked, and when, as well. */
+	rc = db_cmd(r->db, "INSERT INTO audit_log (actor_id, actor_login,"
+	    " institution_id, action, object_type, object_id, ip, channel,"
+	    " detail) SELECT $1::bigint, $2, $3::bigint, 'image_viewed',"
+	    " 'series', $4, $5::inet, 'web', $6::jsonb WHERE NOT EXISTS"
+	    " (SELECT 1 FROM audit_log WHERE action = 'image_viewed'"
+	    "  AND actor_id = $1::bigint AND object_type = 'series'"
+	    "  AND object_id = $4"
+	    "  AND at >= date_trunc('minute', clock_timestamp()))", 6,
+	    uid, r->sess.acct.login, inst, oid, audit_ip(r->ip), detail);
+	free(detail);
+	return rc;
+}
+
+/*
+ * A refusal (403, 404) met by a logged-in user is audited: who tried to
+ * open what.  Anonymous requests are not: they never reach patient data
+ * and would let anyone fill the log.
+ */
+static void
+page_audit_denied(struct req *r, int status, const char *message)
+{
+	struct audit	 a;
+	const char	*id;
+	char		*detail;
+
+	if (r->sstate != SESSION_OK || r->db == NULL ||
+	    (status != 403 && status != 404))
+		return;
+	if ((detail = read_detail(r, "message", message, status)) == NULL)
+		return;
+	id = http_field(r, FIELD_ID);
+	memset(&a, 0, sizeof(a));
+	a.actor_id = r->sess.acct.id;
+	a.actor_login = r->sess.acct.login;
+	a.institution_id = r->sess.acct.institution_id;
+	a.action = "access_denied";
+	a.object_type = "page";
+	a.object_id = id != NULL ? id : "";
+	a.ip = r->ip;
+	a.detail = detail;
+	if (audit_write(r->db, &a) == -1)
+		log_error("%s: %s on %s not audited", __func__,
+		    r->sess.acct.login, r->path);
+	free(detail);
+}
+
 void
 page_error(struct req *r, int status, const char *message)
 {
@@ -87,6 +196,7 @@ page_error(struct req *r, int status, const char *message)
 
 	if (r->opened)
 		return;
+	page_audit_denied(r, status, message);
 	if ((d = page_dict(r)) == NULL) {
 		(void)http_open(r, status, "text/plain; charset=utf-8");
 		(void)http_puts(r, message);

@@ -36,8 +36,19 @@ struct tdict	*page_dict(struct req *);
 void		 page_render(struct req *, int status, const char *tmpl,
 		    struct tdict *);
 
-/* Render the error page with a Chinese message. */
+/* Render the error page with a Chinese message.  A 403 or 404 met by a
+ * logged-in user is audited (access_denied, with the status). */
 void		 page_error(struct req *, int status, const char *message);
+
+/* Audit a read of patient data by the logged-in user: action (e.g.
+ * "application_viewed"), the object's type and id, and its 诊断号 (may be
+ * NULL).  Returns 0, or -1 (logged): the caller then shows nothing. */
+int		 page_audit_read(struct req *, const char *action,
+		    const char *type, long long id, const char *diag_no);
+
+/* Audit a view of a series' images ("image_viewed"): one row per series,
+ * user and minute, however many slices are fetched.  Returns 0 or -1. */
+int		 page_audit_image(struct req *, long long series_id);
 
 /* The workflow actor of the logged-in user. */
 void		 page_actor(const struct req *, struct wf_actor *);

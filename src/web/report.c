@@ -409,7 +409,9 @@ report_editor(struct req *r, long long id, int status, const struct draft *dr,
 		    wf_messages[WF_NOT_FOUND] : MSG_DB);
 		return;
 	}
-	if (report_latest(r, id, d) == -1 || app_images(r, id, d) == -1) {
+	if (report_latest(r, id, d) == -1 || app_images(r, id, d) == -1 ||
+	    page_audit_read(r, "application_viewed", "application", id,
+	    ai.diag_no) == -1) {
 		page_error(r, 503, MSG_DB);
 		return;
 	}
@@ -424,6 +426,8 @@ report_editor(struct req *r, long long id, int status, const struct draft *dr,
 	/* Sent back by a reviewer: the comment comes first. */
 	(void)tdict_bool(d, "returned", ai.state == APP_REPORTING &&
 	    ai.reviewer != 0 && ai.author == r->sess.acct.id);
+	(void)tdict_bool(d, "shown", 1);
+	(void)tdict_bool(d, "offer", 0);
 	(void)tdict_bool(d, "editing", 1);
 	(void)tdict_bool(d, "locked", 0);
 	(void)tdict_bool(d, "can_final", r->sess.acct.title >= signoff_title(r));
@@ -444,6 +448,8 @@ report_locked(struct req *r, const char *holder)
 		return;
 	}
 	(void)tdict_set(d, "title", "写报告");
+	(void)tdict_bool(d, "shown", 0);
+	(void)tdict_bool(d, "offer", 0);
 	(void)tdict_bool(d, "editing", 0);
 	(void)tdict_bool(d, "locked", 1);
 	(void)tdict_set(d, "lock_message", arena_printf(r->a,
@@ -475,30 +481,79 @@ report_refused(struct req *r, long long id)
 }
 
 /*
- * GET /report?id=N (写报告): take the lock on the application, or confirm
- * it, and show the editor; when another doctor holds it, say who.
+ * GET /report?id=N (写报告) before the lock is the user's: the
+ * application and a 写报告 button that POSTs for the lock.  A link
+ * opened by a logged-in doctor (a mail, another site) takes nothing and
+ * writes no history.  The holder of the lock gets the editor.
  */
-void
-page_report(struct req *r)
+static void
+report_offer(struct req *r, long long id)
+{
+	struct tdict	*d;
+	struct app_info	 ai;
+	int		 rc;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if ((rc = app_facts(r, id, d, &ai)) <= 0 || ai.state < 0) {
+		page_error(r, rc < 0 ? 503 : 404, rc < 0 ? MSG_DB :
+		    wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	if (!page_is_reader(r, ai.mode, ai.applicant_inst, ai.target_inst,
+	    ai.assist_inst)) {
+		page_error(r, 403, wf_messages[WF_FORBIDDEN]);
+		return;
+	}
+	if (ai.state == APP_REPORTING && ai.locked_by == r->sess.acct.id) {
+		report_editor(r, id, 200, NULL, NULL,
+		    kv_get(&r->query, "ai") != NULL ?
+		    "已将AI辅助阅片意见加入报告，请核对修改后再提交" :
+		    kv_get(&r->query, "saved") != NULL ? "报告已保存" : NULL);
+		return;
+	}
+	if (ai.state != APP_PENDING && ai.state != APP_REPORTING) {
+		page_error(r, 409, arena_printf(r->a,
+		    "该申请单当前状态为“%s”，不能写报告",
+		    app_state_names[ai.state].zh));
+		return;
+	}
+	if (page_audit_read(r, "application_viewed", "application", id,
+	    ai.diag_no) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	(void)tdict_set(d, "title", "写报告");
+	(void)tdict_bool(d, "shown", 1);
+	(void)tdict_bool(d, "offer", 1);
+	(void)tdict_bool(d, "editing", 0);
+	(void)tdict_bool(d, "locked", 0);
+	(void)tdict_bool(d, "held", ai.state == APP_REPORTING);
+	set_message(d, NULL, NULL);
+	report_assets(d);
+	page_render(r, 200, "report.html", d);
+}
+
+/*
+ * POST /report (写报告): take the lock on the application, or confirm
+ * it, then show the editor by a redirect (POST/redirect/GET); when
+ * another doctor holds it, say who.
+ */
+static void
+report_take(struct req *r, long long id)
 {
 	struct wf_actor	 w;
 	enum wf_result	 res;
 	char		 holder[160];
-	long long	 id;
 
-	if ((id = req_id(r)) == 0) {
-		page_error(r, 404, wf_messages[WF_NOT_FOUND]);
-		return;
-	}
 	page_actor(r, &w);
 	res = wf_lock(r->db, &w, id, r->conf->lock_idle, holder,
 	    sizeof(holder));
 	switch (res) {
 	case WF_OK:
-		report_editor(r, id, 200, NULL, NULL,
-		    kv_get(&r->query, "ai") != NULL ?
-		    "已将AI辅助阅片意见加入报告，请核对修改后再提交" :
-		    kv_get(&r->query, "saved") != NULL ? "报告已保存" : NULL);
+		http_redirect(r, arena_printf(r->a, "/report?id=%lld", id));
 		break;
 	case WF_LOCKED:
 		report_locked(r, holder);
@@ -516,6 +571,22 @@ page_report(struct req *r)
 		page_error(r, 503, wf_messages[WF_ERROR]);
 		break;
 	}
+}
+
+/* /report (写报告): GET shows, POST takes the lock. */
+void
+page_report(struct req *r)
+{
+	long long	 id;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	if (r->method == METHOD_POST)
+		report_take(r, id);
+	else
+		report_offer(r, id);
 }
 
 /*
@@ -774,7 +845,9 @@ review_page(struct req *r, long long id, int status, const char *error,
 		    app_state_names[ai.state].zh : ""));
 		return;
 	}
-	if (report_latest(r, id, d) == -1 || report_versions(r, id, d) == -1) {
+	if (report_latest(r, id, d) == -1 || report_versions(r, id, d) == -1 ||
+	    page_audit_read(r, "report_viewed", "application", id,
+	    ai.diag_no) == -1) {
 		page_error(r, 503, MSG_DB);
 		return;
 	}
@@ -896,14 +969,20 @@ void
 page_report_view(struct req *r)
 {
 	struct tdict	*d;
+	struct app_info	 ai;
 	long long	 id;
 
 	if ((id = req_id(r)) == 0) {
 		page_error(r, 404, MSG_NO_REPORT);
 		return;
 	}
-	if ((d = report_dict(r, id, NULL)) == NULL)
+	if ((d = report_dict(r, id, &ai)) == NULL)
 		return;
+	if (page_audit_read(r, "report_viewed", "application", id,
+	    ai.diag_no) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
 	report_assets(d);
 	page_render(r, 200, "report_view.html", d);
 }

@@ -78,8 +78,8 @@ const struct page_def pages[PAGE__MAX] = {
 				    M_POST, "删除常用筛选", 0,
 				    page_filter_delete },
 	/* report pages: report.c */
-	[PAGE_REPORT] =		{ "/report", R(DOCTOR), M_GET, "写报告", 0,
-				    page_report },
+	[PAGE_REPORT] =		{ "/report", R(DOCTOR), M_GET | M_POST,
+				    "写报告", 0, page_report },
 	[PAGE_REPORT_UNLOCK] =	{ "/report/unlock", R(DOCTOR), M_POST,
 				    "解除锁定", 0, page_report_unlock },
 	[PAGE_REPORT_SAVE] =	{ "/report/save", R(DOCTOR), M_POST, "保存报告",
@@ -194,7 +194,7 @@ router_dispatch(struct req *r)
 		/* Every POST of a logged-in user carries the session's CSRF
 		 * token; a missing or wrong one changes nothing. */
 		if (r->method == METHOD_POST) {
-			csrf = http_field(r, FIELD_CSRF);
+			csrf = http_csrf(r);
 			if (csrf == NULL || !auth_equal(csrf, r->sess.csrf)) {
 				log_info("%s: CSRF check failed for %s on %s",
 				    __func__, r->sess.acct.login, pd->path);

@@ -31,7 +31,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromiumForFile, go, userSession } from './chromium.mjs';
+import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
 import { Client, hiddenCsrf, unescapeHtml, sql, slicesByZ } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -240,7 +240,7 @@ test('写报告 → “粤医智影” page → 上传影像结论 into the edit
 	const { page } = doc;
 	try {
 		// 写报告: the card says 分析中, then 完成 without a reload.
-		let resp = await page.goto(`${BASE}/report?id=${app.id}`);
+		let resp = await openReport(page, BASE, app.id);
 		assert.equal(resp.status(), 200);
 		const card = page.locator(`#ai-row li.ai-card[data-job="${job}"]`);
 		assert.equal((await card.locator('.job-state').textContent()).trim(), '分析中');
@@ -458,7 +458,7 @@ test('other alliances see nothing; no scripts needed; stale or unlocked uploads 
 
 	// Locked; another version saved meanwhile (写报告 in another tab):
 	// stale, nothing stored, the choice kept.
-	assert.equal((await jn.get(`/report?id=${app.id}`)).status, 200);
+	assert.equal((await jn.write(app.id)).status, 200);
 	page = await jn.get(result);
 	assert.ok(!page.text.includes('id="upload-lock-hint"'), 'no lock hint');
 	const stale = form(page.text);
@@ -509,7 +509,7 @@ test('the AI row outlasts a failed request, and says so when the session has end
 		let asked = 0;
 		await page.route('**/ai/jobs?*', (route) => (++asked === 1 ? route.abort('connectionreset') :
 		    route.continue()));
-		assert.equal((await page.goto(`${BASE}/report?id=${app.id}`)).status(), 200);
+		assert.equal((await openReport(page, BASE, app.id)).status(), 200);
 		const card = page.locator(`#ai-row li.ai-card[data-job="${job}"]`);
 		assert.equal((await card.locator('.job-state').textContent()).trim(), '分析中');
 		setJobState(job, 'done');

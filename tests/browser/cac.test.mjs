@@ -38,7 +38,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromiumForFile, go, userSession } from './chromium.mjs';
+import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
 import { sql } from '../integration/helpers.mjs';
 
 const run = promisify(execFile);
@@ -234,7 +234,7 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		// 3. 写报告: 排队, then 完成 without a reload.
 		doc = await session('jn_attending');
 		page = doc.page;
-		const resp = await page.goto(`${BASE}/report?id=${id}`);
+		const resp = await openReport(page, BASE, id);
 		assert.equal(resp.status(), 200);
 		assert.equal((await page.textContent('#diag-no')).trim(), diag);
 		const card = page.locator(`#ai-row li.ai-card[data-job="${job}"]`);
@@ -264,7 +264,7 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		// The readers not in this build end at once; their cards say so.
 		await until('the other jobs to end', () => Number(sql(`SELECT count(*) FROM ai_jobs
 		    WHERE series_id = :'p1' AND state IN ('queued', 'running')`, { params: [series] })[0][0]) === 0);
-		await page.goto(`${BASE}/report?id=${id}`);
+		await openReport(page, BASE, id);
 		const row = await cards(page);
 		assert.deepEqual(row['冠脉钙化积分'], { cls: 'done', state: '完成', note: null, job: String(job) });
 		for (const [reader, c] of Object.entries(row))

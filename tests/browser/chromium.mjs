@@ -76,6 +76,18 @@ export async function go(page, pathname, action) {
 	assert.equal(new URL(page.url()).pathname, pathname, `landed on ${page.url()}`);
 }
 
+// 写报告 as a doctor opens it: the application's 写报告 page, then its
+// 写报告 button (a form POST that takes the lock and redirects to the
+// editor) when the page offers it.  Returns the last document's response.
+export async function openReport(page, base, id) {
+	let resp = await page.goto(`${base}/report?id=${id}`);
+	if (resp.status() === 200 && await page.locator('#btn-take').count() > 0) {
+		[resp] = await Promise.all([page.waitForNavigation(), page.click('#btn-take')]);
+		await page.waitForLoadState('load');
+	}
+	return resp;
+}
+
 // A browser context of its own for a user, logged in through the login
 // form at base: { login, context, page, errors }, errors collecting
 // script errors and Content Security Policy violations.

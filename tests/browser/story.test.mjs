@@ -309,7 +309,12 @@ test('上级诊断 with real DICOM: 申请, upload, 写报告, lock, 审核 否 
 		assert.equal((await r.locator('td.name').textContent()).trim(), p.name);
 		assert.equal((await r.locator('td.hospital').textContent()).trim(), '清溪县人民医院');
 		await shot(res, 'worklist');
+		// The link shows the application and takes nothing; its 写报告
+		// button (a POST) takes the lock and opens the editor.
 		await go(res.page, '/report', () => r.locator('a.act-write').click());
+		assert.equal(await res.page.locator('#report-form').count(), 0, 'no editor before the button');
+		await shot(res, 'report-offer');
+		await go(res.page, '/report', () => res.page.click('#btn-take'));
 		assert.equal((await res.page.textContent('#diag-no')).trim(), diag);
 		assert.equal((await res.page.textContent('#patient-name')).trim(), p.name);
 		assert.ok(await res.page.locator('#series-row li.series-card').count() >= 1,
@@ -322,6 +327,7 @@ test('上级诊断 with real DICOM: 申请, upload, 写报告, lock, 审核 否 
 		assert.equal((await r.locator('td.state').textContent()).trim(), '报告中');
 		assert.equal((await r.locator('td.lock').textContent()).trim(), NAME.yb_resident);
 		await go(att.page, '/report', () => r.locator('a.act-write').click());
+		await go(att.page, '/report', () => att.page.click('#btn-take'));
 		const lock = (await att.page.textContent('#lock-message')).trim();
 		assert.match(lock, /当前申请单已被其他医生锁定/);
 		assert.match(lock, new RegExp(NAME.yb_resident));
@@ -422,6 +428,7 @@ test('自行诊断: qx_doctor writes and 提交报告; 申请列表, 查看报�
 		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
 		assert.equal(await r.locator('a.act-return').count(), 0, 'no 退回 of the own hospital\'s application');
 		await go(doc.page, '/report', () => r.locator('a.act-write').click());
+		await go(doc.page, '/report', () => doc.page.click('#btn-take'));
 		assert.equal((await doc.page.textContent('#diag-no')).trim(), diag);
 		await doc.page.fill('#findings', findings);
 		await doc.page.fill('#conclusion', conclusion);

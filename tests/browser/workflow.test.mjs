@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromiumForFile } from './chromium.mjs';
+import { chromiumForFile, openReport } from './chromium.mjs';
 import { sql } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -89,7 +89,7 @@ test('superior diagnosis: write, lock, review 否, revise, review 是, view and 
 	const qx = await session('qx_apply');
 	try {
 		// 写报告: the resident takes the lock and types; autosave.
-		let resp = await res.page.goto(`${BASE}/report?id=${id}`);
+		let resp = await openReport(res.page, BASE, id);
 		assert.equal(resp.status(), 200);
 		assert.equal((await res.page.textContent('#diag-no')).trim(), diag);
 		assert.equal(await res.page.locator('#btn-final').count(), 0);
@@ -114,7 +114,7 @@ test('superior diagnosis: write, lock, review 否, revise, review 是, view and 
 		await res.page.screenshot({ path: path.join(OUT, 'report-write.png'), fullPage: true });
 
 		// A second doctor sees who holds the lock, and no editor.
-		resp = await att.page.goto(`${BASE}/report?id=${id}`);
+		resp = await openReport(att.page, BASE, id);
 		assert.equal(resp.status(), 200);
 		assert.equal((await att.page.textContent('#lock-message')).trim(),
 		    '当前申请单已被其他医生锁定（锁定医生：周子健）');
@@ -133,7 +133,7 @@ test('superior diagnosis: write, lock, review 否, revise, review 是, view and 
 		assert.equal(appState(id).versions, saved + 1);
 
 		// Reload (the latest version), write again and 提交审核.
-		await res.page.goto(`${BASE}/report?id=${id}`);
+		await openReport(res.page, BASE, id);
 		assert.equal(await res.page.inputValue('#findings'), '另一窗口的内容');
 		await res.page.fill('#findings', findings);
 		await res.page.fill('#conclusion', conclusion);
@@ -161,7 +161,7 @@ test('superior diagnosis: write, lock, review 否, revise, review 是, view and 
 		assert.deepEqual([kind, latest], ['submitted', findings], 'the submitted version is the latest');
 
 		// The resident sees the comment, revises, resubmits.
-		await res.page.goto(`${BASE}/report?id=${id}`);
+		await openReport(res.page, BASE, id);
 		assert.match(await res.page.textContent('#review-comment'), new RegExp(comment));
 		assert.equal(await res.page.inputValue('#findings'), findings);
 		await res.page.screenshot({ path: path.join(OUT, 'report-returned.png'), fullPage: true });

@@ -3,7 +3,7 @@
 // the console just did).  Their effects are checked in the database.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from '../integration/helpers.mjs';
+import { Client, sql } from '../integration/helpers.mjs';
 import { replay, login, ADMIN, CONF, existsSync } from './helpers.mjs';
 
 const skip = !CONF ? 'no test stack (run through tests/run.sh)'
@@ -71,4 +71,23 @@ test('角色权限: the table of who may do what, as the manual has it', { skip 
   }
   assert.match(dumps.roles, /住院医师 < 主治医师 < 副主任医师 < 主任医师/);
   assert.match(dumps.help, /主治医师及以上/);
+});
+
+test('审计: reads of a patient\'s record are listed, filtered by action', { skip }, async () => {
+  const [[id]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id, applicant_institution_id,
+      alliance_id, target_institution_id, patient_name, patient_sex, patient_no, exam_type)
+    SELECT :'p1', 'superior', u.id, u.institution_id, al.id, t.id, '审计测试', 'M', :'p1', 'CT'
+    FROM users u, alliances al, institutions t
+    WHERE u.login = 'qx_apply' AND al.code = 'YB-YLT' AND t.code = 'YB-CH' RETURNING id`,
+  { params: [`${TAG}A`] });
+  const c = new Client();
+  assert.equal((await c.login('yb_attending')).status, 303);
+  assert.equal((await c.get(`/application?id=${id}`)).status, 200);
+  const { dumps, rc } = replay([login('admin'), '7/<Tab>application_viewed<F2><Dump audit>', '<F10>'],
+    { size: '140x40' });
+  assert.equal(rc, 0);
+  const line = dumps.audit.split('\n').find((l) => l.includes('application_viewed') && l.includes(`${TAG}A`));
+  assert.ok(line, dumps.audit);
+  assert.match(line, /yb_attending/);
+  assert.doesNotMatch(dumps.audit, /report_lock_broken|ai_job_retried/, 'only the chosen action');
 });

@@ -3,7 +3,7 @@
 // applications of other institutions.  A user whose institution has no
 // part in an application must never see its patient, and no action of
 // theirs may change it.
-import test, { before } from 'node:test';
+import test, { before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, URL_BASE, sql, sqlError } from './helpers.mjs';
 
@@ -83,12 +83,25 @@ before(async () => {
   }
 });
 
+// The stack's sessions lapse after 8 idle seconds, and a user waits while
+// the others make their hundreds of requests: log in again when needed.
+async function fresh(user) {
+  if ((await user.client.get('/')).status === 200) return;
+  assert.equal((await user.client.login(user.login)).status, 303, `login ${user.login}`);
+  user.client.token = await user.client.csrf();
+}
+
+beforeEach(async () => {
+  for (const user of Object.values(users)) await fresh(user);
+});
+
 const GETS = ['/application?id=', '/application/edit?id=', '/report?id=', '/report/view?id=',
   '/report/print?id=', '/review/decide?id=', '/application/assist?id='];
 
 test('no object URL shows another institution\'s application', { skip }, async () => {
   let checked = 0;
   for (const user of Object.values(users)) {
+    await fresh(user);
     for (const app of apps) {
       for (const url of GETS) {
         const r = await user.client.get(url + app.id);
@@ -162,8 +175,8 @@ test('insiders get only the transitions their role allows', { skip }, async () =
   const before_ = snapshot(b.id);
   // The applicant may not return, take the lock, or write a report.
   const qx = users.qx_apply.client;
-  for (const [url, form] of [['/application/return', { reason: 'x' }], ['/report/save',
-    { version: '0', findings: 'x', conclusion: 'y' }]]) {
+  for (const [url, form] of [['/application/return', { reason: 'x' }], ['/report', {}],
+    ['/report/save', { version: '0', findings: 'x', conclusion: 'y' }]]) {
     const r = await qx.post(url, { csrf: qx.token, id: String(b.id), ...form });
     assert.equal(r.status, 403, url);
   }

@@ -63,6 +63,14 @@ export class Client {
     return this.post('/login', { csrf, login, password, next: '', ...extra });
   }
 
+  // 写报告 as its button does: POST for the lock, then GET the editor the
+  // answer redirects to.  Returns the last answer.
+  async write(id) {
+    const csrf = this.token || await this.csrf();
+    const r = await this.post('/report', { csrf, id: String(id) });
+    return r.status === 303 ? this.get(r.location) : r;
+  }
+
   // The CSRF token of the logged-in session, read from a page.
   async csrf() {
     const page = await this.get('/');

@@ -109,7 +109,7 @@ function daemon(name, env = {}) {
   const fd = openSync(log, 'a');
   const p = spawn(BIN, [], {
     env: {
-      ...process.env, ZHIYING_CONF: `${STATE}/zhiying.conf`, ZHIYING_DB: conninfo('zhiying_app'),
+      ...process.env, ZHIYING_CONF: `${STATE}/zhiying.conf`, ZHIYING_DB_INFERD: conninfo('zhiying_inferd'),
       ZHIYING_STORE: STORE, ZHIYING_INFER_BACKEND: 'cpu', ZHIYING_INFER_POLL: '1',
       ZHIYING_INFER_LEASE: '2', ZHIYING_INFER_BACKOFF: '1', ZHIYING_INFER_GRACE: '0', ...env,
     },
@@ -364,7 +364,7 @@ test('the mass score follows the site\'s calibration; scoring again replaces the
   // method says whose it is.  A bad factor is refused in Chinese.
   const admin = (args) => spawnSync(ADMIN, ['-c', `${STATE}/zhiying.conf`, ...args], {
     encoding: 'utf8', timeout: 30000,
-    env: { ...process.env, ZHIYING_DB_OWNER: conninfo('zhiying'), ZHIYING_DB: conninfo('zhiying_app') },
+    env: { ...process.env, ZHIYING_DB_CONSOLE: conninfo('zhiying_console'), ZHIYING_DB: conninfo('zhiying_app') },
   });
   const badf = admin(['calibration', 'add', '--manufacturer', 'zhiying', '--factor', '2']);
   assert.equal(badf.status, 1);

@@ -156,7 +156,7 @@ test('写报告: yb_resident takes the lock; yb_attending is told who holds it',
   let r;
   let jobs;
   try {
-    r = await res.get(`/report?id=${app.id}`);
+    r = await res.write(app.id);
     jobs = sql(`SELECT reader, state, attempts FROM ai_jobs WHERE series_id = :'p1' ORDER BY reader`,
       { params: [images.sid] });
   } finally {
@@ -207,19 +207,19 @@ test('写报告: yb_resident takes the lock; yb_attending is told who holds it',
   assert.doesNotMatch(r.text, /<script>|style="/, 'no inline script or style');
 
   // Opening it again confirms the lock; another doctor is refused.
-  assert.equal((await res.get(`/report?id=${app.id}`)).status, 200);
-  const o = await att.get(`/report?id=${app.id}`);
+  assert.equal((await res.write(app.id)).status, 200);
+  const o = await att.write(app.id);
   assert.equal(o.status, 200);
   assert.equal(lockMessage(o.text), `${LOCKED}（锁定医生：周子健）`);
   assert.doesNotMatch(o.text, /id="report-form"/, 'no editor for the second doctor');
   assert.equal(appRow(app.id).holder, 'yb_resident');
   // An attending sees 提交报告 on an application of his own.
   const own = newApplication();
-  const a = await att.get(`/report?id=${own.id}`);
+  const a = await att.write(own.id);
   assert.match(a.text, /id="btn-final"[^>]*>提交报告</);
   // Other alliances and applicants cannot open it.
-  assert.equal((await users.jn_attending.get(`/report?id=${app.id}`)).status, 404);
-  assert.equal((await users.qx_apply.get(`/report?id=${app.id}`)).status, 403);
+  assert.equal((await users.jn_attending.write(app.id)).status, 404);
+  assert.equal((await users.qx_apply.write(app.id)).status, 403);
   assert.equal((await res.get('/report?id=999999999')).status, 404);
   assert.equal((await res.get('/report?id=abc')).status, 404);
 });
@@ -229,7 +229,7 @@ test('50 simultaneous 写报告 requests from three doctors: exactly one holds t
   const doctors = ['yb_resident', 'yb_attending', 'yb_assoc'];
   const names = { yb_resident: '周子健', yb_attending: '黄文静', yb_assoc: '吴志强' };
   const sent = Array.from({ length: 50 }, (_, i) => doctors[i % 3]);
-  const answers = await Promise.all(sent.map((login) => users[login].get(`/report?id=${app.id}`)));
+  const answers = await Promise.all(sent.map((login) => users[login].write(app.id)));
   const { state, holder } = appRow(app.id);
   assert.equal(state, 'reporting');
   assert.ok(doctors.includes(holder), `holder ${holder}`);
@@ -253,7 +253,7 @@ test('50 simultaneous 写报告 requests from three doctors: exactly one holds t
 test('concurrent saves from the same version: one stored, the others 409, no version lost', { skip }, async () => {
   const app = newApplication();
   const res = users.yb_resident;
-  await res.get(`/report?id=${app.id}`);
+  await res.write(app.id);
   const race = await Promise.all(Array.from({ length: 12 }, (_, i) =>
     save(res, app.id, 0, `并发保存 ${i}`, `结论 ${i}`)));
   const won = race.filter((x) => x.status === 200);
@@ -276,7 +276,7 @@ test('concurrent saves from the same version: one stored, the others 409, no ver
     ORDER BY version DESC LIMIT 1`, { params: [app.id] });
   assert.equal(last, '第2次修改');
   // The editor opens with the latest version.
-  const page = await res.get(`/report?id=${app.id}`);
+  const page = await res.write(app.id);
   assert.equal(editorVersion(page.text), 4);
   assert.equal(textarea(page.text, 'findings'), '第2次修改');
   // Only the lock holder saves.
@@ -289,7 +289,7 @@ test('concurrent saves from the same version: one stored, the others 409, no ver
 test('保存 without scripts: back to the editor; a stale save keeps the text', { skip }, async () => {
   const app = newApplication();
   const res = users.yb_resident;
-  await res.get(`/report?id=${app.id}`);
+  await res.write(app.id);
   const form = { csrf: res.token, id: app.id, version: '0', findings: '双肺纹理增多。\n右下肺见斑片影。',
     conclusion: '右下肺炎症', ai_used: '0' };
   const ok = await res.post('/report/save', form);
@@ -309,7 +309,7 @@ test('保存 without scripts: back to the editor; a stale save keeps the text', 
 test('解除锁定 gives the application back to 待报告; another doctor may then write', { skip }, async () => {
   const app = newApplication();
   const { yb_resident: res, yb_attending: att } = users;
-  await res.get(`/report?id=${app.id}`);
+  await res.write(app.id);
   // Only the holder unlocks.
   const no = await att.post('/report/unlock', { csrf: att.token, id: app.id });
   assert.equal(no.status, 403);
@@ -318,7 +318,7 @@ test('解除锁定 gives the application back to 待报告; another doctor may t
   assert.equal(u.status, 303);
   assert.equal(u.location, '/worklist');
   assert.deepEqual(appRow(app.id), { state: 'pending', holder: '', author: '', reviewer: '', comment: '' });
-  const a = await att.get(`/report?id=${app.id}`);
+  const a = await att.write(app.id);
   assert.match(a.text, /id="report-form"/);
   assert.equal(appRow(app.id).holder, 'yb_attending');
   // Without the CSRF token nothing happens.
@@ -330,7 +330,7 @@ test('解除锁定 gives the application back to 待报告; another doctor may t
 test('review story: resident submits, attending rejects, resident resubmits, attending approves; view and print', { skip }, async () => {
   const app = newApplication();
   const { yb_resident: res, yb_attending: att, yb_assoc: assoc, qx_apply: qx } = users;
-  await res.get(`/report?id=${app.id}`);
+  await res.write(app.id);
   const findings = '双肺纹理增多，右肺下叶见斑片状磨玻璃密度影，边界模糊。';
   const conclusion = '右肺下叶炎症，建议抗炎治疗后复查。';
   let s = await save(res, app.id, 0, findings, conclusion, '1');
@@ -354,7 +354,7 @@ test('review story: resident submits, attending rejects, resident resubmits, att
   assert.deepEqual(appRow(app.id), { state: 'in_review', holder: '', author: 'yb_resident', reviewer: '', comment: '' });
   assert.equal((await qx.get(`/report/view?id=${app.id}`)).status, 404);
   assert.equal((await qx.get(`/report/print?id=${app.id}`)).status, 404);
-  assert.equal((await res.get(`/report?id=${app.id}`)).status, 409);
+  assert.equal((await res.write(app.id)).status, 409);
 
   // The author cannot review their own report.
   r = await res.get(`/review/decide?id=${app.id}`);
@@ -387,9 +387,9 @@ test('review story: resident submits, attending rejects, resident resubmits, att
     reviewer: 'yb_attending', comment });
 
   // Back to its author, locked to him, with the comment in front.
-  r = await att.get(`/report?id=${app.id}`);
+  r = await att.write(app.id);
   assert.equal(lockMessage(r.text), `${LOCKED}（锁定医生：周子健）`);
-  r = await res.get(`/report?id=${app.id}`);
+  r = await res.write(app.id);
   assert.equal(r.status, 200);
   assert.match(r.text, /id="review-comment"/);
   assert.ok(unescapeHtml(r.text).includes(comment));
@@ -458,7 +458,7 @@ test('review story: resident submits, attending rejects, resident resubmits, att
 test('an attending finalises (已报告) himself; his review-bound report needs another reviewer', { skip }, async () => {
   const { yb_attending: att, yb_assoc: assoc, yb_resident: res, qx_apply: qx } = users;
   const fin = newApplication();
-  await att.get(`/report?id=${fin.id}`);
+  await att.write(fin.id);
   let r = await submit(att, fin.id, 0, '心肺未见明显异常。', '胸部CT平扫未见明显异常。', '1');
   assert.equal(r.status, 303);
   assert.equal(r.location, `/report/view?id=${fin.id}`);
@@ -472,7 +472,7 @@ test('an attending finalises (已报告) himself; his review-bound report needs 
   // Sent to review by its author: he may not approve it, the resident
   // lacks sign-off, the associate chief approves.
   const rev = newApplication();
-  await att.get(`/report?id=${rev.id}`);
+  await att.write(rev.id);
   r = await submit(att, rev.id, 0, '左肺上叶见小结节。', '左肺上叶小结节，建议随访。', '0');
   assert.equal(r.status, 303);
   r = await review(att, rev.id, '1');
