@@ -404,6 +404,14 @@ test('make install into a DESTDIR: everything in place, migrations applied and t
     const css = await fetch(`http://127.0.0.1:${port}/static/zhiying.css`);
     assert.equal(css.status, 200);
     assert.equal(await css.text(), readFileSync(`${ROOT_DIR}/templates/static/zhiying.css`, 'utf8'));
+
+    // make uninstall takes everything back but the configuration the
+    // administrator edited.
+    await run('make', ['-s', 'uninstall', `DESTDIR=${dest}`, `prefix=${PREFIX}`, 'sysconfdir=/etc',
+      'localstatedir=/var'], { cwd: ROOT_DIR, maxBuffer: 1 << 24 });
+    const left = execFileSync('find', [dest, '-path', `${dest}/nginx-run`, '-prune', '-o', '-path',
+      `${dest}/verify`, '-prune', '-o', '-type', 'f', '-print'], { encoding: 'utf8' }).trim().split('\n');
+    assert.deepEqual(left, [confPath]);
   } finally {
     for (const c of children) {
       if (c.exitCode === null && c.signalCode === null) {
