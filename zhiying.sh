@@ -228,7 +228,7 @@ cmd_supervise() {
 	local name=$1; shift
 	local pidf="$STATE/run/$name.pid" log="$STATE/log/$name.log"
 	local wlog="$STATE/log/watchdog.log" fast=${ZHIYING_RESTART_FAST:-10}
-	local tick=${ZHIYING_WATCHDOG_TICK:-10} delay=0 n=0 pid tk started rc ended how f
+	local tick=${ZHIYING_WATCHDOG_TICK:-10} delay=0 n=0 pid started rc ended how f
 	set +e
 	STOPPING= DAEMON= TICKER=
 	trap 'STOPPING=1; [ -z "$DAEMON" ] || kill -TERM "$DAEMON" 2>/dev/null
