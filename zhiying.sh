@@ -235,7 +235,10 @@ cmd_supervise() {
 	    [ -z "$TICKER" ] || kill "$TICKER" 2>/dev/null' TERM INT
 	echo $$ >"$STATE/run/$name.watchdog.pid"
 	while [ -z "$STOPPING" ]; do
-		rm -f "$pidf"
+		# A pid file left by a daemon that was killed goes; one that
+		# names a live process is not ours to take (someone started
+		# a daemon by hand: ours then cannot listen, and retries).
+		[ -f "$pidf" ] && ! running "$(cat "$pidf" 2>/dev/null)" && rm -f "$pidf"
 		started=$SECONDS
 		"$@" >>"$log" 2>&1 </dev/null &
 		pid=$! DAEMON=$!
