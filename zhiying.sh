@@ -3,8 +3,9 @@
 #
 #   ./zhiying.sh start    install what is missing, build, start PostgreSQL,
 #                         the FastCGI workers, nginx, the DICOM receiver and
-#                         the inference daemon with demo data, and
-#                         print the URL and the demo logins (again: restart)
+#                         the inference daemon, each under a watchdog that
+#                         restarts it, with demo data; print the URL and the
+#                         demo logins (run again: a clean restart)
 #   ./zhiying.sh stop     stop everything this checkout started
 #   ./zhiying.sh status   what is running
 #   ./zhiying.sh test     the whole test suite (unit, fuzz, integration, browser)
@@ -13,7 +14,8 @@
 # Settings (environment): ZHIYING_STATE (folder of the cluster, logs and
 # images; default ./state), ZHIYING_PORT (web, 8080), ZHIYING_FCGI_PORT
 # (9000), ZHIYING_SCP_PORT (DICOM, 11112), ZHIYING_PGPORT (5432),
-# ZHIYING_WORKERS (4).
+# ZHIYING_WORKERS (4); logs in state/log rotated past ZHIYING_LOG_MAX
+# bytes (10 MiB), ZHIYING_LOG_KEEP (5) kept; see cmd_supervise.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -181,56 +183,157 @@ write_conf() {
 	CONF
 }
 
+# Whether process PID runs: a zombie does not (a watchdog that has ended
+# stays one until whoever adopted it reaps it, which can take a while).
+running() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 1
+	read -r st <"/proc/$1/stat" 2>/dev/null || return 0
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
 stop_pidfile() {
 	local f=$1 pid i
 	[ -f "$f" ] || return 0
 	pid=$(cat "$f" 2>/dev/null || true)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	if [ -n "$pid" ] && running "$pid"; then
 		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		for i in $(seq 50); do running "$pid" || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	rm -f "$f"
 }
 
-# zhiying-scp runs in a session of its own (setsid) with a child process
-# per association, which it ends itself when it stops; whatever of that
-# session outlives it (a parent killed after the wait) goes too.
-stop_session() {
-	local f=$1 pid
-	pid=$(cat "$f" 2>/dev/null || true)
-	stop_pidfile "$f"
-	case "$pid" in
+# Shift FILE.1 .. FILE.(keep-1) up one and copy FILE to FILE.1 once FILE
+# is over ZHIYING_LOG_MAX bytes (10 MiB), then truncate it in place: the
+# daemons write with O_APPEND, so their next line lands at the new end
+# without being restarted (lines written between the copy and the
+# truncation are lost, as with logrotate's copytruncate).
+rotate_log() {
+	local f=$1 max=${ZHIYING_LOG_MAX:-10485760} keep=${ZHIYING_LOG_KEEP:-5} i size
+	[ -f "$f" ] || return 0
+	size=$(stat -c %s "$f" 2>/dev/null) || return 0
+	[ "$size" -gt "$max" ] || return 0
+	for ((i = keep - 1; i >= 1; i--)); do
+		[ -f "$f.$i" ] && mv -f "$f.$i" "$f.$((i + 1))"
+	done
+	cp -p "$f" "$f.1" && : >"$f"
+}
+
+# The watchdog of one daemon ("zhiying.sh supervise NAME COMMAND..."): it
+# runs COMMAND, and when it ends, whatever ended it, logs why and starts it
+# again.  A daemon that dies within ZHIYING_RESTART_FAST seconds (10) of
+# its start waits twice as long as the last time before the next (1 s, 2 s,
+# ... up to 60 s), so that one that cannot start does not spin; one that
+# ran longer is started again at once.  Every ZHIYING_WATCHDOG_TICK
+# seconds (10) it rotates the daemon's logs.  TERM (zhiying.sh stop) is
+# passed on to the daemon; the watchdog then waits for it to end and
+# starts nothing more.
+cmd_supervise() {
+	local name=$1; shift
+	local pidf="$STATE/run/$name.pid" log="$STATE/log/$name.log"
+	local wlog="$STATE/log/watchdog.log" fast=${ZHIYING_RESTART_FAST:-10}
+	local tick=${ZHIYING_WATCHDOG_TICK:-10} delay=0 n=0 pid started rc ended how f
+	set +e
+	STOPPING= DAEMON= TICKER=
+	trap 'STOPPING=1; [ -z "$DAEMON" ] || kill -TERM "$DAEMON" 2>/dev/null
+	    [ -z "$TICKER" ] || kill "$TICKER" 2>/dev/null' TERM INT
+	echo $$ >"$STATE/run/$name.watchdog.pid"
+	while [ -z "$STOPPING" ]; do
+		# A pid file left by a daemon that was killed goes; one that
+		# names a live process is not ours to take (someone started
+		# a daemon by hand: ours then cannot listen, and retries).
+		[ -f "$pidf" ] && ! running "$(cat "$pidf" 2>/dev/null)" && rm -f "$pidf"
+		started=$SECONDS
+		"$@" >>"$log" 2>&1 </dev/null &
+		pid=$! DAEMON=$!
+		# Wait for the daemon to end, waking every tick to rotate
+		# its logs; a signal to the watchdog interrupts the wait too.
+		# (wait -n does not see a child that ended before it was
+		# called: hence the check first.)
+		while :; do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				wait "$pid"; rc=$?
+				break
+			fi
+			sleep "$tick" & TICKER=$!
+			ended=
+			wait -n -p ended "$pid" "$TICKER" 2>/dev/null; rc=$?
+			if [ "${ended:-}" = "$pid" ]; then
+				kill "$TICKER" 2>/dev/null; wait "$TICKER" 2>/dev/null
+				TICKER=
+				break
+			fi
+			[ "${ended:-}" = "$TICKER" ] || { kill "$TICKER" 2>/dev/null; wait "$TICKER" 2>/dev/null; }
+			TICKER=
+			for f in "$log" "$STATE/log/$name"-*.log; do rotate_log "$f"; done
+			[ "$name" = web ] && rotate_log "$wlog"
+		done
+		DAEMON=
+		[ -z "$STOPPING" ] || break
+		if [ "$rc" -gt 128 ]; then how="killed by signal $((rc - 128))"
+		else how="exited with status $rc"; fi
+		if [ $((SECONDS - started)) -lt "$fast" ]; then
+			delay=$(( delay == 0 ? 1 : (delay >= 30 ? 60 : delay * 2) ))
+		else
+			delay=0
+		fi
+		n=$((n + 1))
+		printf '%s watchdog[%d]: %s (pid %d) %s after %ds; restart %d in %ds\n' \
+		    "$(date '+%Y-%m-%d %H:%M:%S')" $$ "$name" "$pid" "$how" \
+		    $((SECONDS - started)) "$n" "$delay" | tee -a "$log" >>"$wlog"
+		if [ "$delay" -gt 0 ]; then
+			sleep "$delay" & TICKER=$!
+			wait "$TICKER" 2>/dev/null
+			kill "$TICKER" 2>/dev/null; TICKER=
+		fi
+	done
+	rm -f "$STATE/run/$name.watchdog.pid"
+}
+
+# Start NAME's watchdog, which starts COMMAND, and wait until the daemon
+# has written its pid file.
+daemon_up() {
+	local name=$1 i; shift
+	daemon_down "$name"
+	ZHIYING_STATE="$STATE" ZHIYING_CONF="$STATE/zhiying.conf" setsid \
+	    "$ROOT/zhiying.sh" supervise "$name" "$@" >>"$STATE/log/watchdog.log" 2>&1 </dev/null &
+	for i in $(seq 100); do
+		[ -s "$STATE/run/$name.pid" ] && kill -0 "$(cat "$STATE/run/$name.pid")" 2>/dev/null &&
+		    return 0
+		sleep 0.1
+	done
+	daemon_down "$name"
+	die "$name did not start; see $STATE/log/$name.log"
+}
+
+# The watchdog first (it passes TERM on to its daemon and starts nothing
+# more), then the daemon if it outlived it, then whatever of the
+# watchdog's session (setsid) outlives both: zhiying-scp's children, one
+# per association, which it ends itself when it stops, unless it was
+# killed after the wait.
+daemon_down() {
+	local w
+	w=$(cat "$STATE/run/$1.watchdog.pid" 2>/dev/null || true)
+	stop_pidfile "$STATE/run/$1.watchdog.pid"
+	stop_pidfile "$STATE/run/$1.pid"
+	case "$w" in
 	''|*[!0-9]*) ;;
-	*) pkill -KILL -s "$pid" 2>/dev/null || true ;;
+	*) pkill -KILL -s "$w" 2>/dev/null || true ;;
 	esac
 }
 
 web_up() {
-	stop_pidfile "$STATE/run/web.pid"
-	ZHIYING_CONF="$STATE/zhiying.conf" setsid "$ROOT/src/web/zhiying-web" \
-	    -p "$STATE/run/web.pid" >>"$STATE/log/web.log" 2>&1 </dev/null &
-	local i
-	for i in $(seq 50); do [ -s "$STATE/run/web.pid" ] && return 0; sleep 0.1; done
-	die "zhiying-web did not start; see $STATE/log/web.log"
+	daemon_up web "$ROOT/src/web/zhiying-web" -p "$STATE/run/web.pid"
 }
 
 scp_up() {
-	stop_session "$STATE/run/scp.pid"
-	ZHIYING_CONF="$STATE/zhiying.conf" setsid "$ROOT/src/scp/zhiying-scp" \
-	    -p "$STATE/run/scp.pid" >>"$STATE/log/scp.log" 2>&1 </dev/null &
-	local i
-	for i in $(seq 50); do [ -s "$STATE/run/scp.pid" ] && return 0; sleep 0.1; done
-	die "zhiying-scp did not start; see $STATE/log/scp.log"
+	daemon_up scp "$ROOT/src/scp/zhiying-scp" -p "$STATE/run/scp.pid"
 }
 
 inferd_up() {
-	stop_pidfile "$STATE/run/inferd.pid"
-	ZHIYING_CONF="$STATE/zhiying.conf" setsid "$ROOT/src/infer/zhiying-inferd" \
-	    -p "$STATE/run/inferd.pid" >>"$STATE/log/inferd.log" 2>&1 </dev/null &
-	local i
-	for i in $(seq 50); do [ -s "$STATE/run/inferd.pid" ] && return 0; sleep 0.1; done
-	die "zhiying-inferd did not start; see $STATE/log/inferd.log"
+	daemon_up inferd "$ROOT/src/infer/zhiying-inferd" -p "$STATE/run/inferd.pid"
 }
 
 nginx_up() {
@@ -247,11 +350,11 @@ nginx_up() {
 	sed -e "s|@USER@|$user|" -e "s|@STATE@|$STATE|g" -e "s|@LISTEN@|127.0.0.1:$PORT|" \
 	    -e "s|@MIME_TYPES@|$mime|" \
 	    "$ROOT/nginx/local.conf.in" >"$STATE/nginx/nginx.conf"
-	stop_pidfile "$STATE/run/nginx.pid"
+	daemon_down nginx
 	nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -t -q 2>>"$STATE/log/nginx-error.log" ||
 	    die "nginx configuration refused; see $STATE/log/nginx-error.log"
-	nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" ||
-	    die "nginx did not start (is port $PORT in use?); see $STATE/log/nginx-error.log"
+	daemon_up nginx "$(command -v nginx || echo /usr/sbin/nginx)" -p "$STATE/nginx" \
+	    -c "$STATE/nginx/nginx.conf" -g 'daemon off;'
 }
 
 wait_http() {
@@ -289,10 +392,10 @@ cmd_start() {
 }
 
 cmd_stop() {
-	stop_pidfile "$STATE/run/nginx.pid"
-	stop_session "$STATE/run/scp.pid"
-	stop_pidfile "$STATE/run/inferd.pid"
-	stop_pidfile "$STATE/run/web.pid"
+	daemon_down nginx
+	daemon_down scp
+	daemon_down inferd
+	daemon_down web
 	pg_down
 	[ "${1:-}" = quiet ] || say "stopped"
 }
@@ -301,7 +404,9 @@ cmd_status() {
 	local f
 	for f in nginx web scp inferd; do
 		if [ -f "$STATE/run/$f.pid" ] && kill -0 "$(cat "$STATE/run/$f.pid")" 2>/dev/null; then
-			say "$f running (pid $(cat "$STATE/run/$f.pid"))"
+			say "$f running (pid $(cat "$STATE/run/$f.pid"))$(
+			    [ -f "$STATE/run/$f.watchdog.pid" ] &&
+			    echo ", watchdog pid $(cat "$STATE/run/$f.watchdog.pid")")"
 		else say "$f stopped"; fi
 	done
 	if [ -e "$STATE/pg" ] && as_pg "$(pg_bin)/pg_ctl" -D "$(pg_dir)/data" status >/dev/null 2>&1; then
@@ -313,9 +418,10 @@ start)	cmd_start "${2:-}" ;;
 stop)	cmd_stop ;;
 status)	cmd_status ;;
 deps)	deps "${2:-}" ;;
+supervise) shift; cmd_supervise "$@" ;;
 build)	build ;;
 test)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; exec "$ROOT/tests/run.sh" ;;
 bench)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; "$ROOT/tests/bench/web.sh"
 	"$ROOT/tests/bench/dicom.sh"; exec "$ROOT/tests/bench/cac.sh" ;;
-*)	sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 2 ;;
+*)	sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac

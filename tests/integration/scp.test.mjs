@@ -128,17 +128,15 @@ test('a receiver killed mid-send: the resend completes a consistent study', { sk
     JOIN institutions i ON i.id = n.institution_id WHERE i.code = 'BS-THC'`)) {
     assert.equal(statSync(`${STATE}/store/${key}`).size, Number(size));
   }
-  // Restart the receiver the way the start script does, and resend.
-  const logFd = openSync(`${STATE}/log/scp.log`, 'a');
-  const scp = spawn(`${ROOT_DIR}/src/scp/zhiying-scp`, ['-p', pidFile],
-    { env: { ...process.env, ZHIYING_CONF: `${STATE}/zhiying.conf` }, detached: true,
-      stdio: ['ignore', logFd, logFd] });
-  scp.unref();
-  for (let i = 0; i < 100; i++) {
-    try { if (Number(readFileSync(pidFile, 'utf8')) !== parent) break; } catch { /* not yet */ }
+  // The start script's watchdog starts the receiver again (its pid file
+  // is written once it listens); then resend.
+  for (let i = 0; i < 1200; i++) {
+    try {
+      const p = Number(readFileSync(pidFile, 'utf8'));
+      if (p !== parent && process.kill(p, 0)) break;
+    } catch { /* not yet */ }
     await sleep(50);
   }
-  await sleep(200);
   await storescu('BS_COLLECTOR', dir);
   assert.equal(bs(), 261);
   const [[n, total]] = sql(`SELECT count(DISTINCT sop_instance_uid), sum(instance_count) FROM instances n
