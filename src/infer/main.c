@@ -225,6 +225,18 @@ job_thread(void *arg)
  * when it was given back and the daemon must exit at once (the thread may
  * still be running).
  */
+/* Whether fd has something to read within half a second. */
+static int
+readable(int fd)
+{
+	fd_set		 rfds;
+	struct timeval	 tv = { 0, 500000 };
+
+	FD_ZERO(&rfds);
+	FD_SET(fd, &rfds);
+	return select(fd + 1, &rfds, NULL, NULL, &tv) > 0;
+}
+
 static int
 job_supervise(struct daemon *d, const struct job *j)
 {
@@ -302,6 +314,12 @@ job_supervise(struct daemon *d, const struct job *j)
 				continue;
 			if (queue_heartbeat(d->db, j->id, d->worker,
 			    d->cf.infer_lease) == 0 && !rn->cancel) {
+				/* The job may have just ended: stored by the
+				 * thread, which says so on the pipe the moment
+				 * its commit returns, no lease is left to
+				 * renew.  That is no loss. */
+				if (readable(rn->done[0]))
+					break;
 				log_warnx("job %lld: lease lost to the rescuer;"
 				    " abandoning it", j->id);
 				rn->cancel = 1;

@@ -261,6 +261,20 @@ const spoolFiles = () => readdirSync(SPOOL).filter((f) => f.endsWith('.dcm'));
 // Stop the receiver and start it again as the start script does, with
 // extra settings in its environment.  Returns its pid.
 async function restartScp(env = {}) {
+  // The start script's watchdog would start its own receiver again at
+  // once: it goes first (TERM: it passes it on and starts nothing more).
+  // zhiying.sh start brings the supervised receiver back.
+  const wd = `${STATE}/run/scp.watchdog.pid`;
+  const live = (pid) => {
+    const st = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+    return st !== '' && !st.startsWith('Z');
+  };
+  let w = 0;
+  try { w = Number(readFileSync(wd, 'utf8')); } catch { /* none */ }
+  if (w && live(w)) {
+    process.kill(w, 'SIGTERM');
+    await until('the receiver\'s watchdog to stop', () => !live(w));
+  }
   const old = scpPid();
   if (old && procs(old).includes(old)) {
     process.kill(old, 'SIGTERM');
