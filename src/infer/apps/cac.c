@@ -4,26 +4,35 @@
  *
  * The passes:
  *  1. the heart, on a copy of the volume resampled to 2 mm: the lungs are
- *     the air inside the body; on each slice the convex hull of the lungs
- *     holds the mediastinum; its soft tissue, eroded to cut thin bridges,
- *     has the heart (with the roots of the great vessels) as its largest
- *     part, grown back into the soft tissue;
+ *     the air inside the body and within the reconstruction's field of
+ *     view (a cardiac field cuts the chest: its lungs reach its edge);
+ *     the abdomen is cut away under the lungs' floor where that floor is
+ *     the diaphragm's (the right dome's top, from the outer right chest);
+ *     on each slice the convex hull of the lungs holds the mediastinum;
+ *     its soft tissue, eroded to cut thin bridges, has the heart (with
+ *     the roots of the great vessels) as its largest part, grown back
+ *     into the soft tissue;
  *  2. the aortic root: going up from the heart's widest slice, where the
  *     cross-section falls under 40 % of the widest, the heart ends and the
  *     great vessels begin; the root is the centre of the mask there;
- *  3. calcium, at full resolution inside a box around the heart: the
+ *  3. whether to score at all (assess()): contrast seen in the blood,
+ *     the noise of a sharp kernel, no lungs or no heart to trust, the
+ *     heart's lower wall cut off: refused or 未能评估, with the reason;
+ *  4. calcium, at full resolution inside a box around the heart: the
  *     voxels at or above the threshold, in 3-D connected regions; each is
- *     kept, or excluded: bone (large, or within 4 mm of a bone), outside
- *     the heart (more than 10 mm from it, in front of the lungs' hull,
- *     above the aortic root or below the heart), the aortic root and
- *     valve (within 12 mm of the root), inside the heart (deeper than
- *     8 mm: valves, annulus), not in fat (the coronary arteries run in
- *     epicardial fat; calcified costal cartilage and lymph nodes do not),
- *     or too small: under 1 mm² once the slices are averaged over 3 mm
- *     as Agatston's were, so that the noise of thin slices is not scored;
- *  4. the scores of the kept regions, slice by slice, as Agatston and
- *     McCollough define them;
- *  5. each kept region's artery, from its place around the heart.
+ *     kept, or excluded: bone (large, or within 4 mm of a bone), the
+ *     chest wall (costal cartilage), outside the heart (more than 10 mm
+ *     from it, in front of the lungs' hull, above the aortic root or
+ *     below the heart), the aortic root and valve (within 12 mm of the
+ *     root), inside the heart (deeper than 8 mm: valves, annulus), not in
+ *     fat or against the lung (the coronary arteries run in epicardial
+ *     fat; calcified costal cartilage and lymph nodes do not), or too
+ *     small: under 1 mm² once the slices are averaged over 3 mm as
+ *     Agatston's were, so that the noise of thin slices is not scored;
+ *  5. the scores of the kept regions, slice by slice, as Agatston and
+ *     McCollough define them, the mass with its background subtracted
+ *     and its partial-volume shell (region_mass());
+ *  6. each kept region's artery, from its place around the heart.
  *
  * On a scan that is not ECG-gated the heart moves during the scan; the
  * scores are then approximate, as the method statement says.
