@@ -18,7 +18,6 @@
 
 #include <jansson.h>
 
-#include "audit.h"
 #include "console.h"
 #include "db.h"
 
@@ -34,29 +33,6 @@ calib_num(const char *s, double lo, double hi, double *v)
 	if (*end != '\0' || !isfinite(*v) || *v < lo || *v > hi)
 		return -1;
 	return 0;
-}
-
-static int
-calib_audit(PGconn *c, const struct actor *a, const char *action,
-    const char *id, json_t *detail)
-{
-	struct audit	 au;
-	char		*d;
-	int		 rc;
-
-	d = json_dumps(detail, JSON_COMPACT);
-	json_decref(detail);
-	memset(&au, 0, sizeof(au));
-	au.actor_id = a->id;
-	au.actor_login = a->login;
-	au.action = action;
-	au.object_type = "cac_calibration";
-	au.object_id = id;
-	au.channel = a->channel;
-	au.detail = d;
-	rc = audit_write(c, &au);
-	free(d);
-	return rc;
 }
 
 /* calibration add --manufacturer M [--model X] [--kvp K] --factor F
@@ -122,8 +98,8 @@ calib_add(PGconn *c, struct actor *a, int argc, char **argv)
 	    " updated_by = EXCLUDED.updated_by RETURNING id", 6, man, model,
 	    kv, fa, note, a->login);
 	if (r == NULL || PQntuples(r) != 1 ||
-	    calib_audit(c, a, "cac_calibration_saved", PQgetvalue(r, 0, 0),
-	    json_pack("{s:s, s:s, s:s, s:s}", "manufacturer", man, "model",
+	    store_audit(c, a, 0, "cac_calibration_saved", "cac_calibration",
+	    strtoll(PQgetvalue(r, 0, 0), NULL, 10), json_pack("{s:s, s:s, s:s, s:s}", "manufacturer", man, "model",
 	    model, "kvp", kv, "factor", fa)) == -1 || db_commit(c) == -1)
 		goto fail;
 	printf("calibration %s saved: %s%s%s%s%s factor %s\n",
@@ -196,8 +172,8 @@ calib_remove(PGconn *c, struct actor *a, int argc, char **argv)
 		fprintf(stderr, "zhiying-admin: no calibration %s\n", argv[0]);
 		return 1;
 	}
-	if (calib_audit(c, a, "cac_calibration_removed", argv[0],
-	    json_pack("{s:s, s:s, s:s, s:s}", "manufacturer",
+	if (store_audit(c, a, 0, "cac_calibration_removed",
+	    "cac_calibration", (long long)id, json_pack("{s:s, s:s, s:s, s:s}", "manufacturer",
 	    PQgetvalue(r, 0, 0), "model", PQgetvalue(r, 0, 1), "kvp",
 	    PQgetvalue(r, 0, 2), "factor", PQgetvalue(r, 0, 3))) == -1 ||
 	    db_commit(c) == -1)

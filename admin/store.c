@@ -71,8 +71,8 @@ st_match(const char *s, const char *extra, size_t min, size_t max)
 	return 1;
 }
 
-static int
-st_audit(PGconn *c, const struct actor *a, long long inst, const char *action,
+int
+store_audit(PGconn *c, const struct actor *a, long long inst, const char *action,
     const char *otype, long long oid, json_t *detail)
 {
 	struct audit	 au;
@@ -148,7 +148,7 @@ st_finish(PGconn *c, const struct actor *a, long long inst,
     const char *action, const char *otype, long long oid, json_t *detail,
     struct store_err *e)
 {
-	if (st_audit(c, a, inst, action, otype, oid, detail) == -1 ||
+	if (store_audit(c, a, inst, action, otype, oid, detail) == -1 ||
 	    db_commit(c) == -1)
 		return st_dberr(c, e);
 	return ST_OK;

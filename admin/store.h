@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "model.h"
@@ -79,6 +80,13 @@ struct peer_form {
 
 /* Create (id 0) or change an institution.  Platform scope only.  On a
  * new one *newid is set when not NULL. */
+/* Write the audit row of a change by actor a, in the open transaction:
+ * action on object otype oid of institution inst (0: none), with detail
+ * (a JSON object, taken and freed).  Returns 0 or -1. */
+int		 store_audit(PGconn *, const struct actor *, long long inst,
+		    const char *action, const char *otype, long long oid,
+		    json_t *detail);
+
 enum store_result store_inst_save(PGconn *, const struct actor *,
 		    long long id, const struct inst_form *, struct store_err *,
 		    long long *newid);
