@@ -283,6 +283,8 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		assert.equal((await page.textContent('#ai-reader')).trim(), '冠脉钙化积分');
 		assert.equal((await page.textContent('#ai-state')).trim(), '完成');
 		assert.match(await page.textContent('#ai-method'), /Agatston 1990/);
+		// The reader's limits and how it was checked, in plain words.
+		assert.match(await page.textContent('#ai-method'), /局限：.*支架术后.*尚无医生参考积分对照/);
 		assert.match((await page.textContent('#slice-no')).trim(), /^第 \d+ \/ 120 层$/);
 
 		// The lesions as stored, and as the table shows them.

@@ -455,6 +455,10 @@ test_text(void **state)
 	assert_non_null(strstr(ai.findings, "主动脉根部/瓣膜区钙化1处"));
 	assert_non_null(strstr(ai.method, "Agatston 1990"));
 	assert_non_null(strstr(ai.method, "McCollough 2007"));
+	/* Its limits and how it was checked, on every result page. */
+	assert_non_null(strstr(ai.method, "局限："));
+	assert_non_null(strstr(ai.method, "支架术后"));
+	assert_non_null(strstr(ai.method, "尚无医生参考积分对照"));
 	for (i = 0; i < ai.nlesions; i++) {
 		const struct ai_lesion *l = &ai.lesions[i];
 

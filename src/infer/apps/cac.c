@@ -1809,6 +1809,18 @@ fail:
 	return -1;
 }
 
+/*
+ * What the reader cannot see and how it was checked, on every result
+ * page, in plain words (READERS.md).
+ */
+#define CAC_LIMITS_ZH	"局限：按CT值阈值与解剖位置判读，不识别冠状动脉" \
+	"本身；冠脉支架、起搏器导线、人工瓣膜等金属及运动伪影可能被计为钙化" \
+	"或致漏计，支架术后及有金属植入者的积分不可靠；增强扫描、锐利卷积核、" \
+	"层距大于3 mm的序列不予评分。验证：解析体模（0.5–3 mm、80–140 kV、" \
+	"噪声、增强、小视野、膈顶、肋软骨）及羟基磷灰石插件质量；公开数据" \
+	"LIDC-IDRI与Lung-PET-CT-Dx上未见假阳性病灶，但尚无医生参考积分对照，" \
+	"分级一致性未经验证。"
+
 /* The text of a figure: at most one decimal, none for whole numbers. */
 static void
 fig(char *b, size_t sz, double x)
@@ -1903,7 +1915,8 @@ cac_to_ai(const struct cac_result *r, const struct series_volume *v,
 	    r->calibration_from[0] != '\0' ? "本院体模测定：" :
 	    "默认值，未录入本机型的体模测定值",
 	    r->calibration_from, b,
-	    r->kvp_assumed ? "（未记录，按120 kV计）" : "", c) == -1)
+	    r->kvp_assumed ? "（未记录，按120 kV计）" : "", c) == -1 ||
+	    app(&me, &ml, "%s", CAC_LIMITS_ZH) == -1)
 		goto fail;
 	if (r->verdict != CAC_SCORED) {
 		if (app(&fd, &fl, "本序列%s，未进行冠状动脉钙化积分。",
