@@ -1180,6 +1180,8 @@ region_mass(const struct series_volume *v, const int d[3], const float *sub,
 	int32_t		*own = NULL, *own2 = NULL;
 	float		*bgv = NULL;
 	double		*sum = NULL, *core = NULL;
+	uint8_t		*nearm = NULL, *tmpm = NULL;
+	int		*bcnt = NULL;
 	int		 r[3], x, y, z, a, dx, dy, dz, l, pass;
 	int		 rc = -1;
 
@@ -1195,19 +1197,31 @@ region_mass(const struct series_volume *v, const int d[3], const float *sub,
 	    (cnt = calloc(nst + 1, sizeof(*cnt))) == NULL ||
 	    (off = calloc(nst + 1, sizeof(*off))) == NULL ||
 	    (bgv = malloc(n * sizeof(*bgv))) == NULL ||
-	    (core = calloc(nst, sizeof(*core))) == NULL)
+	    (core = calloc(nst, sizeof(*core))) == NULL ||
+	    (nearm = malloc(n)) == NULL || (tmpm = malloc(n)) == NULL ||
+	    (bcnt = malloc(((size_t)(d[0] > d[1] ? (d[0] > d[2] ? d[0] :
+	    d[2]) : (d[1] > d[2] ? d[1] : d[2])) + 1) * sizeof(*bcnt))) ==
+	    NULL)
 		goto fail;
 	/* Two shells: the first (pass 0) is counted, both give the
 	 * background.  A voxel of a shell belongs to the region
 	 * whose voxel it meets first in memory order. */
 	memcpy(own, lab, n * sizeof(*own));
 	for (pass = 0; pass < 2; pass++) {
+		/* Only voxels within reach of a region are looked at: the
+		 * regions are few and small in a large box. */
+		for (i = 0; i < n; i++)
+			nearm[i] = own[i] > 0;
+		for (a = 0; a < 3; a++) {
+			memcpy(tmpm, nearm, n);
+			box_pass(nearm, tmpm, d, a, r[a], 0, bcnt);
+		}
 		memcpy(own2, own, n * sizeof(*own2));
 		for (z = 0; z < d[2]; z++)
 			for (y = 0; y < d[1]; y++)
 				for (x = 0; x < d[0]; x++) {
 					i = ((size_t)z * d[1] + y) * d[0] + x;
-					if (own[i] != 0)
+					if (own[i] != 0 || !nearm[i])
 						continue;
 					l = 0;
 					for (dz = -r[2]; dz <= r[2] && !l; dz++)
@@ -1278,6 +1292,9 @@ fail:
 	free(off);
 	free(bgv);
 	free(core);
+	free(nearm);
+	free(tmpm);
+	free(bcnt);
 	return rc;
 }
 
