@@ -458,23 +458,36 @@ report_locked(struct req *r, const char *holder)
 	page_render(r, 200, "report.html", d);
 }
 
+/* The page's dictionary with the facts of application id in it, and
+ * those facts in *ai; NULL when the page has been answered: 500, 503
+ * (database) or 404 (no such application the user may see). */
+static struct tdict *
+report_facts(struct req *r, long long id, struct app_info *ai)
+{
+	struct tdict	*d;
+	int		 rc;
+
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return NULL;
+	}
+	if ((rc = app_facts(r, id, d, ai)) <= 0 || ai->state < 0) {
+		page_error(r, rc < 0 ? 503 : 404, rc < 0 ? MSG_DB :
+		    wf_messages[WF_NOT_FOUND]);
+		return NULL;
+	}
+	return d;
+}
+
 /* Why an application in its present state cannot be written. */
 static void
 report_refused(struct req *r, long long id)
 {
 	struct tdict	*d;
 	struct app_info	 ai;
-	int		 rc;
 
-	if ((d = page_dict(r)) == NULL) {
-		page_error(r, 500, MSG_INTERNAL);
+	if ((d = report_facts(r, id, &ai)) == NULL)
 		return;
-	}
-	if ((rc = app_facts(r, id, d, &ai)) <= 0 || ai.state < 0) {
-		page_error(r, rc < 0 ? 503 : 404, rc < 0 ? MSG_DB :
-		    wf_messages[WF_NOT_FOUND]);
-		return;
-	}
 	page_error(r, 409, arena_printf(r->a,
 	    "该申请单当前状态为“%s”，不能写报告",
 	    app_state_names[ai.state].zh));
@@ -491,17 +504,9 @@ report_offer(struct req *r, long long id)
 {
 	struct tdict	*d;
 	struct app_info	 ai;
-	int		 rc;
 
-	if ((d = page_dict(r)) == NULL) {
-		page_error(r, 500, MSG_INTERNAL);
+	if ((d = report_facts(r, id, &ai)) == NULL)
 		return;
-	}
-	if ((rc = app_facts(r, id, d, &ai)) <= 0 || ai.state < 0) {
-		page_error(r, rc < 0 ? 503 : 404, rc < 0 ? MSG_DB :
-		    wf_messages[WF_NOT_FOUND]);
-		return;
-	}
 	if (!page_is_reader(r, ai.mode, ai.applicant_inst, ai.target_inst,
 	    ai.assist_inst)) {
 		page_error(r, 403, wf_messages[WF_FORBIDDEN]);
