@@ -63,6 +63,18 @@ struct ai_key_image {
 	char		 caption[128];
 };
 
+/* A histogram to show on the result page: the left and right lung
+ * CT-number histograms.  Bin i holds counts[i] of the values from lo + i *
+ * width to lo + (i + 1) * width; its figures (容积, LAA-950) beside it. */
+struct ai_histogram {
+	char		 name[AI_NAME_MAX];	/* "右肺" */
+	double		 lo, width;		/* HU */
+	double		*counts;
+	size_t		 nbins;
+	struct ai_measure meas[AI_MEASURES_MAX];
+	size_t		 nmeas;
+};
+
 /* What a reader found.  Zero it with ai_result_init(); everything it
  * holds is freed by ai_result_free(). */
 struct ai_result {
@@ -75,6 +87,8 @@ struct ai_result {
 	char			*findings;	/* 影像表现, UTF-8 */
 	char			*conclusion;	/* 影像结论, UTF-8 */
 	char			*method;	/* how, with references */
+	struct ai_histogram	*hists;
+	size_t			 nhists;
 	/* The volume read, for the result page: its size and the SOP
 	 * Instance UID of each slice, in volume order. */
 	int			 nx, ny;
@@ -104,6 +118,13 @@ struct reader_ctx {
 	 * LightSpeed16 120 kV"); 0 and "" when the site entered none. */
 	double			 cac_calibration;
 	char			 cac_calibration_from[200];
+	/* The patient, from the application (else the DICOM header): age
+	 * in years at the study (NAN when not known), sex 'M', 'F' or 0. */
+	double			 patient_age;
+	int			 patient_sex;
+	/* The anatomy shared by the jobs of one series (anatomy.h); NULL:
+	 * the reader keeps its own for the call. */
+	struct anatomy_cache	*anatomy;
 };
 
 /* The calibration that cac_calibrations holds for the scanner of v: the
@@ -112,6 +133,8 @@ struct reader_ctx {
  * when one fits, 0 when none does, -1 when the database fails. */
 int		 reader_calibration(PGconn *, const struct series_volume *,
 		    struct reader_ctx *);
+
+struct anatomy_cache;
 
 struct reader_impl {
 	enum reader		 id;
@@ -156,6 +179,12 @@ int		 ai_result_add_key(struct ai_result *,
 /* Set the findings and conclusion text (copied); 0 or -1. */
 int		 ai_result_set_text(struct ai_result *, const char *findings,
 		    const char *conclusion);
+
+/* Append a histogram (name, counts copied, no figures yet); returns
+ * the stored one for its figures, or NULL when out of memory. */
+struct ai_histogram *ai_result_add_histogram(struct ai_result *,
+		    const char *name, double lo, double width,
+		    const double *counts, size_t nbins);
 
 /* Set the method statement (copied); 0 or -1. */
 int		 ai_result_set_method(struct ai_result *, const char *);

@@ -1,0 +1,82 @@
+/*
+ * nodule.h - the lung nodule reader (CT肺结节智能诊断).
+ *
+ * Candidates by a multiscale scale-normalised Laplacian-of-Gaussian blob
+ * filter inside the lungs (anatomy.h), vessels suppressed by the shape of
+ * the Hessian (a nodule is a blob, a vessel a tube), each candidate
+ * segmented in 3-D; per nodule its type (实性, 部分实性, 磨玻璃, 钙化),
+ * lobe, axes, volume and CT numbers, the Brock (PanCan) malignancy
+ * probability (McWilliams et al., 2013), the Lung-RADS v2022 category and
+ * the Fleischner 2017 recommendation (MacMahon et al., 2017).
+ */
+#ifndef ZY_NODULE_H
+#define ZY_NODULE_H
+
+#include <stddef.h>
+
+#include "anatomy.h"
+#include "compute.h"
+#include "reader.h"
+#include "series.h"
+
+enum nodule_type {
+	NODULE_SOLID,		/* 实性 */
+	NODULE_PART_SOLID,	/* 部分实性 */
+	NODULE_GGN,		/* 磨玻璃 (non-solid) */
+	NODULE_CALCIFIED,	/* 钙化 */
+	NODULE_TYPE__MAX
+};
+
+/* "实性结节", "部分实性结节", "磨玻璃结节", "钙化结节". */
+extern const char *const nodule_type_zh[NODULE_TYPE__MAX];
+
+/* What the Brock model and the guidelines need of the patient; a field
+ * that is not known is left at its "unknown" value. */
+struct nodule_patient {
+	double		 age;		/* years; NAN: unknown */
+	int		 sex;		/* 'M', 'F', 0: unknown */
+	int		 family_history;	/* 1, 0, -1: unknown */
+};
+
+struct nodule {
+	enum nodule_type type;
+	enum lobe	 lobe;
+	enum lung_side	 side;
+	char		 location[128];	/* "右肺上叶" (segment where known) */
+	double		 center[3];	/* patient mm (LPS) */
+	double		 center_vox[3];	/* i, j, k of the volume */
+	double		 long_mm, short_mm;	/* same axial slice */
+	double		 mean_mm;	/* (long + short) / 2 */
+	double		 solid_mean_mm;	/* part-solid: its solid part */
+	double		 volume_mm3;
+	double		 hu_min, hu_max, hu_mean;
+	int		 key_slice;	/* of the long axis */
+	int		 x0, y0, x1, y1;	/* box on the key slice */
+	int		 juxtapleural;	/* touches the pleura */
+	double		 brock;		/* 0..1 */
+	char		 lungrads[4];	/* "2", "3", "4A", "4B" */
+	char		 fleischner[256];	/* the recommendation, Chinese */
+	double		 confidence;	/* 0..1 */
+};
+
+struct nodule_result {
+	struct nodule	*nodules;	/* by malignancy, then volume */
+	size_t		 count;
+	size_t		 candidates;	/* before the shape and size rules */
+	double		 seconds_detect;
+};
+
+void	 nodule_result_free(struct nodule_result *);
+
+/*
+ * Find the nodules of v inside the lungs of an (which must hold
+ * ANAT_LUNGS; lobes are used when present).  Returns 0, or -1 with an
+ * English reason in err.
+ */
+int	 nodule_detect(struct compute *, const struct series_volume *,
+	    const struct anatomy *, const struct nodule_patient *,
+	    struct nodule_result *, char *err, size_t errlen);
+
+extern const struct reader_impl nodule_reader;
+
+#endif /* ZY_NODULE_H */
