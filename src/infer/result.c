@@ -48,6 +48,9 @@ ai_result_free(struct ai_result *r)
 	free(r->findings);
 	free(r->conclusion);
 	free(r->method);
+	for (i = 0; i < r->nhists; i++)
+		free(r->hists[i].counts);
+	free(r->hists);
 	for (i = 0; i < r->nslices; i++)
 		free(r->slice_uids[i]);
 	free(r->slice_uids);
@@ -104,6 +107,30 @@ ai_result_add_key(struct ai_result *r, const struct ai_key_image *k)
 	r->keys = p;
 	p[r->nkeys++] = *k;
 	return 0;
+}
+
+struct ai_histogram *
+ai_result_add_histogram(struct ai_result *r, const char *name, double lo,
+    double width, const double *counts, size_t nbins)
+{
+	struct ai_histogram	*p;
+	double			*c;
+
+	if (nbins == 0 || (c = calloc(nbins, sizeof(*c))) == NULL)
+		return NULL;
+	if ((p = grow(r->hists, r->nhists, sizeof(*p))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	r->hists = p;
+	p += r->nhists++;
+	(void)snprintf(p->name, sizeof(p->name), "%s", name);
+	p->lo = lo;
+	p->width = width;
+	memcpy(c, counts, nbins * sizeof(*c));
+	p->counts = c;
+	p->nbins = nbins;
+	return p;
 }
 
 int

@@ -1,0 +1,31 @@
+/*
+ * lobes.h - the five lung lobes from the fissures.
+ *
+ * The fissures are plate-like sheets a little denser than the lung round
+ * them: a Hessian plate filter enhances them, a smooth surface is fitted
+ * to what it finds in each lung, and the lobes are the parts of the lung
+ * on either side (right: upper, middle, lower; left: upper with the
+ * lingula, lower).  Where a fissure is not seen over enough of its
+ * expected extent, the border comes from the lung's geometry, and the
+ * method text says so.
+ */
+#ifndef ZY_LOBES_H
+#define ZY_LOBES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anatomy.h"
+#include "compute.h"
+#include "series.h"
+
+/*
+ * Cut the lungs of v (lungs: enum lung_side per voxel of v's grid) into
+ * lobes (enum lobe per voxel, LOBE_NONE outside the lungs), with how it
+ * was done in *info.  Returns 0, or -1 with an English reason in err.
+ */
+int	 lobes_find(struct compute *, const struct series_volume *v,
+	    const uint8_t *lungs, uint8_t *lobes, struct lobe_info *info,
+	    char *err, size_t errlen);
+
+#endif /* ZY_LOBES_H */
