@@ -159,7 +159,8 @@ seriesmatch_run(PGconn *c, long long series_id)
 	    " s.instance_count, s.contrast_agent, coalesce(s.iop::text, ''),"
 	    " coalesce((SELECT string_agg(DISTINCT a.body_part, ' ')"
 	    " FROM application_studies x JOIN applications a"
-	    " ON a.id = x.application_id WHERE x.study_id = st.id), '')"
+	    " ON a.id = x.application_id WHERE x.study_id = st.id), ''),"
+	    " coalesce(s.lungs_complete::text, '')"
 	    " FROM series s JOIN studies st ON st.id = s.study_id"
 	    " WHERE s.id = $1::bigint FOR UPDATE OF s", 1, sid);
 	if (r == NULL || PQntuples(r) != 1)
@@ -191,6 +192,9 @@ seriesmatch_run(PGconn *c, long long series_id)
 	else if ((ms.contrast = matcher_contrast_text(db_val(r, 0, 2))) ==
 	    TRI_UNKNOWN)
 		ms.contrast = matcher_contrast_text(db_val(r, 0, 3));
+	/* Whole lungs, once the daemon's anatomy has looked (sql/016). */
+	ms.lungs_complete = db_val(r, 0, 14)[0] == 't' ? TRI_YES :
+	    db_val(r, 0, 14)[0] == 'f' ? TRI_NO : TRI_UNKNOWN;
 	/* A gated calcium-score series says so in its description. */
 	ms.calcium_score = matcher_gated_text(desc);
 	/* What the stack covers along its normal: a few slices of a chest
