@@ -1,5 +1,5 @@
 -- 015_ai_histograms: the histograms of a result, and what the inference
--- daemon reads about the patient of a series.
+-- daemon may know of the patient of a series.
 --
 -- A reader may give histograms to show on the result page (the lung
 -- nodule reader: the CT-number histogram of each lung, 右肺/左肺CT密度直方图):
@@ -12,14 +12,36 @@ ALTER TABLE ai_results
 	ADD COLUMN histograms jsonb NOT NULL DEFAULT '[]';
 
 -- The readers take the patient's age at the study and sex into account
--- (risk models, reference percentiles): the daemon reads them from the
--- application linked to the series' study, else from the DICOM header.
--- Only those columns, and the links to reach them.
-GRANT SELECT (id, study_id) ON series TO zhiying_inferd;
-GRANT SELECT (id, patient_ref, study_date, patient_age, created_at)
-    ON studies TO zhiying_inferd;
-GRANT SELECT (id, sex, birth_date) ON patients TO zhiying_inferd;
-GRANT SELECT (application_id, study_id) ON application_studies
-    TO zhiying_inferd;
-GRANT SELECT (id, state, patient_sex, patient_age, patient_birth, exam_date,
-    submitted_at) ON applications TO zhiying_inferd;
+-- (risk models, reference percentiles).  The inference daemon may not
+-- read patients or applications (010_least_privilege): it gets these
+-- facts of a series' patient through this function alone, never a name,
+-- a number or a phone.  From the application linked to the series' study
+-- (the latest one not cancelled) and from the DICOM header, as text for
+-- the daemon to choose from (queue_patient()):
+--   app_birth, app_age, app_sex	date of birth (YYYY-MM-DD), the age the
+--					applicant wrote, M/F/O; '' when none
+--   app_exam_date			检查日期 (YYYY-MM-DD) or ''
+--   dicom_birth, dicom_age, dicom_sex	PatientBirthDate, PatientAge, PatientSex
+--   study_date				StudyDate (YYYYMMDD) as sent
+--   received				the day the study arrived (YYYY-MM-DD)
+CREATE FUNCTION ai_series_patient(series bigint)
+RETURNS TABLE (app_birth text, app_age text, app_sex text,
+    app_exam_date text, dicom_birth text, dicom_age text, dicom_sex text,
+    study_date text, received text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+	SELECT coalesce(a.patient_birth::text, ''), coalesce(a.patient_age, ''),
+	    coalesce(a.patient_sex, ''), coalesce(a.exam_date::text, ''),
+	    pa.birth_date, st.patient_age, pa.sex, st.study_date,
+	    st.created_at::date::text
+	FROM series se JOIN studies st ON st.id = se.study_id
+	JOIN patients pa ON pa.id = st.patient_ref
+	LEFT JOIN LATERAL (SELECT ap.patient_birth, ap.patient_age,
+	    ap.patient_sex, ap.exam_date FROM application_studies x
+	    JOIN applications ap ON ap.id = x.application_id
+	    WHERE x.study_id = st.id
+	    ORDER BY (ap.state <> 'cancelled') DESC, ap.submitted_at DESC,
+	    ap.id DESC LIMIT 1) a ON true
+	WHERE se.id = series
+$$;
+REVOKE ALL ON FUNCTION ai_series_patient(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ai_series_patient(bigint) TO zhiying_inferd;

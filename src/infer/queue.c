@@ -449,19 +449,11 @@ queue_patient(PGconn *c, long long series_id, struct job_patient *p)
 	p->sex = 0;
 	p->age_from = p->sex_from = "";
 	(void)snprintf(sid, sizeof(sid), "%lld", series_id);
-	r = db_exec(c, "SELECT coalesce(a.patient_birth::text, ''),"
-	    " coalesce(a.patient_age, ''), coalesce(a.patient_sex, ''),"
-	    " coalesce(a.exam_date::text, ''), pa.birth_date, st.patient_age,"
-	    " pa.sex, st.study_date, st.created_at::date::text"
-	    " FROM series se JOIN studies st ON st.id = se.study_id"
-	    " JOIN patients pa ON pa.id = st.patient_ref"
-	    " LEFT JOIN LATERAL (SELECT ap.patient_birth, ap.patient_age,"
-	    "  ap.patient_sex, ap.exam_date FROM application_studies x"
-	    "  JOIN applications ap ON ap.id = x.application_id"
-	    "  WHERE x.study_id = st.id"
-	    "  ORDER BY (ap.state <> 'cancelled') DESC, ap.submitted_at DESC,"
-	    "  ap.id DESC LIMIT 1) a ON true"
-	    " WHERE se.id = $1::bigint", 1, sid);
+	/* Through the one function the daemon's role may call on the
+	 * patients and applications (sql/015_ai_histograms.sql). */
+	r = db_exec(c, "SELECT app_birth, app_age, app_sex, app_exam_date,"
+	    " dicom_birth, dicom_age, dicom_sex, study_date, received"
+	    " FROM ai_series_patient($1::bigint)", 1, sid);
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) != 1) {

@@ -602,6 +602,15 @@ test('one load per series: the jobs of the series held come first and use its vo
     q(`INSERT INTO application_studies (application_id, study_id, linked_by)
       SELECT ${a}, study_id, 'hand' FROM series WHERE id = ${sid}`);
 
+  // What the daemon's role may know of the patient: these facts through
+  // ai_series_patient(), no name or number, and the tables not at all;
+  // the web's role may not call it.
+  const [facts] = q(`SELECT * FROM ai_series_patient(${sid})`, { user: 'zhiying_inferd' });
+  assert.deepEqual(facts.slice(0, 8), ['1960-07-02', '', 'M', '', '19700101', '', 'F', '20250702']);
+  assert.match(facts[8], /^\d{4}-\d\d-\d\d$/);
+  assert.throws(() => q('SELECT count(*) FROM patients', { user: 'zhiying_inferd' }), /permission denied/);
+  assert.throws(() => q(`SELECT * FROM ai_series_patient(${sid})`, { user: 'zhiying_app' }), /permission denied/);
+
   // The job again, queued together with an older job of another series
   // (of a reader not in this build: it ends before any load, so the
   // series stays held): the held series' job is claimed first, and its
