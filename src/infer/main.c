@@ -8,6 +8,12 @@
  * backend (CUDA or CPU) and stores the findings (reader.h).  Any number of
  * daemons, on any number of hosts, share one database.
  *
+ * A series is loaded once for all of its jobs: the daemon keeps the last
+ * volume it loaded and, when it claims, prefers the queued jobs of that
+ * series; the volume is used again while the series' instances are what
+ * they were when it was loaded (queue_series_stamp()), and freed when a
+ * job of another series comes or after a poll interval with nothing to do.
+ *
  * The main thread is the supervisor: it waits for NOTIFY ai_jobs (polling
  * every infer_poll seconds as well), takes back the jobs of lost workers,
  * claims, and while a job runs in a worker thread (with a database
@@ -24,6 +30,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +54,27 @@
 static volatile sig_atomic_t	 stopping;
 static int			 sigpipe_fd[2] = { -1, -1 };
 
+/*
+ * The series the daemon holds, for its next jobs: the volume last loaded
+ * and the stamp of its instances then.  Used by the worker thread while a
+ * job runs and by the supervisor between jobs, never by both at once.
+ */
+struct held {
+	long long		 series;	/* 0: none */
+	char			 stamp[64];
+	struct series_volume	*vol;
+	double			 since;		/* when its last job ended */
+	/*
+	 * INTEGRATION (anatomy cache, src/infer/anatomy.h): add
+	 *	struct anatomy_cache	*anatomy;
+	 * made with anatomy_cache_new() in main() (NULL: out of memory, the
+	 * readers then keep their own), freed with anatomy_cache_free() in
+	 * held_drop() below and made again there, so that no anatomy
+	 * outlives the volume it was computed on; and set ctx.anatomy to it
+	 * in job_run().
+	 */
+};
+
 struct daemon {
 	struct conf	 cf;
 	PGconn		*db;		/* supervisor: LISTEN, claims, leases */
@@ -54,6 +82,7 @@ struct daemon {
 	struct store	*store;
 	struct compute	*compute;
 	char		 worker[HOST_NAME_MAX + 32];	/* host:pid */
+	struct held	 held;
 };
 
 /* One job in the worker thread. */
@@ -105,9 +134,88 @@ daemon_db_ensure(PGconn *c, int listen)
 	return listen ? queue_listen(c) : 0;
 }
 
+/* Free the series held, saying why. */
+static void
+held_drop(struct held *h, const char *why)
+{
+	if (h->vol == NULL)
+		return;
+	log_info("series %lld released (%s)", h->series, why);
+	series_free(h->vol);
+	/* INTEGRATION (anatomy cache): anatomy_cache_free(h->anatomy);
+	 * h->anatomy = anatomy_cache_new(); */
+	h->vol = NULL;
+	h->series = 0;
+	h->stamp[0] = '\0';
+}
+
 /*
- * The job, in the worker thread: load, look up the reader, check, run,
- * store.  Every way out ends the job in the database on d->work.
+ * The volume of job j into *vol: the one held when it is of the same
+ * series and its instances have not changed since, else loaded (what was
+ * held is freed first).  The volume stays the held one's.  Returns 0, or
+ * -1 with the reason in err.
+ */
+static int
+job_volume(struct run *rn, struct series_volume **vol, char *err,
+    size_t errlen)
+{
+	struct daemon	*d = rn->d;
+	struct held	*h = &d->held;
+	const struct job *j = &rn->job;
+	char		 stamp[sizeof(h->stamp)];
+
+	*vol = NULL;
+	if (queue_series_stamp(d->work, j->series_id, stamp,
+	    sizeof(stamp)) == -1) {
+		errfmt(err, errlen, "database error reading the instances");
+		return -1;
+	}
+	if (h->vol != NULL && h->series == j->series_id &&
+	    strcmp(h->stamp, stamp) == 0) {
+		*vol = h->vol;
+		log_info("job %lld: series %lld reused, %dx%dx%d voxels", j->id,
+		    j->series_id, h->vol->nx, h->vol->ny, h->vol->nz);
+		return 0;
+	}
+	held_drop(h, h->series == j->series_id ? "its instances changed" :
+	    "another series");
+	if (loader_series(d->work, d->store, j->series_id, &rn->cancel,
+	    vol, err, errlen) == -1)
+		return -1;
+	h->vol = *vol;
+	h->series = j->series_id;
+	(void)snprintf(h->stamp, sizeof(h->stamp), "%s", stamp);
+	log_info("job %lld: series %lld loaded, %dx%dx%d voxels", j->id,
+	    j->series_id, (*vol)->nx, (*vol)->ny, (*vol)->nz);
+	return 0;
+}
+
+/* The patient of job j into ctx, logged.  Returns 0 or -1. */
+static int
+job_patient(struct daemon *d, const struct job *j, struct reader_ctx *ctx)
+{
+	struct job_patient	 p;
+
+	if (queue_patient(d->work, j->series_id, &p) == -1)
+		return -1;
+	ctx->patient_age = p.age;
+	ctx->patient_sex = p.sex;
+	if (isnan(p.age))
+		log_info("job %lld: patient age unknown, sex %s%s%s%s", j->id,
+		    p.sex ? (p.sex == 'M' ? "M" : "F") : "unknown",
+		    p.sex ? " (" : "", p.sex_from, p.sex ? ")" : "");
+	else
+		log_info("job %lld: patient age %.2f (%s), sex %s%s%s%s",
+		    j->id, p.age, p.age_from,
+		    p.sex ? (p.sex == 'M' ? "M" : "F") : "unknown",
+		    p.sex ? " (" : "", p.sex_from, p.sex ? ")" : "");
+	return 0;
+}
+
+/*
+ * The job, in the worker thread: load (or take the volume held), look up
+ * the reader, check, run, store.  Every way out ends the job in the
+ * database on d->work.
  */
 static void
 job_run(struct run *rn)
@@ -140,12 +248,9 @@ job_run(struct run *rn)
 		goto fail;
 	}
 	t0 = now_s();
-	if (loader_series(d->work, d->store, j->series_id, &rn->cancel, &vol,
-	    err, sizeof(err)) == -1)
+	if (job_volume(rn, &vol, err, sizeof(err)) == -1)
 		goto fail;
 	t1 = now_s();
-	log_info("job %lld: series %lld loaded, %dx%dx%d voxels", j->id,
-	    j->series_id, vol->nx, vol->ny, vol->nz);
 	if (impl->check(vol, err, sizeof(err)) != READER_FITS) {
 		how = JOB_REFUSED;
 		goto fail;
@@ -155,6 +260,12 @@ job_run(struct run *rn)
 	ctx.series_id = j->series_id;
 	ctx.cancel = &rn->cancel;
 	ctx.conf = &d->cf;
+	/* INTEGRATION (anatomy cache): ctx.anatomy = d->held.anatomy; */
+	ctx.anatomy = NULL;
+	if (job_patient(d, j, &ctx) == -1) {
+		errfmt(err, sizeof(err), "the patient could not be read");
+		goto fail;
+	}
 	if (r == READER_CT_CORONARY_CALCIUM &&
 	    reader_calibration(d->work, vol, &ctx) == -1) {
 		errfmt(err, sizeof(err), "calibrations unreadable");
@@ -184,11 +295,10 @@ job_run(struct run *rn)
 		errfmt(err, sizeof(err), "the result could not be stored");
 		goto fail;
 	}
-	series_free(vol);
+	/* The volume stays held, for the next job of the series. */
 	ai_result_free(&res);
 	return;
 fail:
-	series_free(vol);
 	ai_result_free(&res);
 	if (err[0] == '\0')
 		errfmt(err, sizeof(err), "database unavailable");
@@ -384,15 +494,22 @@ daemon_loop(struct daemon *d)
 			(void)queue_rescue(d->db, d->worker);
 			last_rescue = now_s();
 		}
-		rc = queue_claim(d->db, d->worker, d->cf.infer_lease, &j);
+		rc = queue_claim(d->db, d->worker, d->cf.infer_lease,
+		    d->held.series, &j);
 		if (rc == 1) {
 			log_info("job %lld claimed: series %lld, %s, attempt %d"
 			    " of %d", j.id, j.series_id, j.reader, j.attempts,
 			    j.max_attempts);
 			if (job_supervise(d, &j) == 1)
 				return 1;
+			d->held.since = now_s();
 			continue;
 		}
+		/* Nothing for the series held for a poll interval: its
+		 * memory is given back. */
+		if (rc == 0 && d->held.vol != NULL &&
+		    now_s() - d->held.since >= d->cf.infer_poll)
+			held_drop(&d->held, "idle");
 		/* Nothing due: sleep until notified, until the next job is
 		 * due or lease runs out, or for a poll interval. */
 		due = rc == 0 ? queue_next_due(d->db) : 1;
@@ -459,6 +576,7 @@ main(int argc, char *argv[])
 	 * process; what it uses is not freed under it. */
 	if (left)
 		_exit(rc);
+	held_drop(&d.held, "stopping");
 fail:
 	if (d.db != NULL)
 		PQfinish(d.db);

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,24 +57,33 @@ queue_listen(PGconn *c)
 }
 
 int
-queue_claim(PGconn *c, const char *worker, int lease, struct job *j)
+queue_claim(PGconn *c, const char *worker, int lease, long long prefer,
+    struct job *j)
 {
 	PGresult	*r = NULL;
-	char		 ls[16];
+	char		 ls[16], ps[32];
 	int		 rc = -1;
 
 	(void)snprintf(ls, sizeof(ls), "%d", lease);
+	(void)snprintf(ps, sizeof(ps), "%lld", prefer > 0 ? prefer : 0);
 	if (db_begin(c) == -1)
 		return -1;
+	/* A due job of the preferred series first (the index of
+	 * (series_id, reader) finds it), else the oldest due one; the
+	 * second is only looked for when the first finds none. */
 	r = db_exec(c, "UPDATE ai_jobs SET state = 'running',"
 	    " leased_by = $1, lease_until = now() + make_interval(secs =>"
 	    " $2::int), heartbeat_at = now(), attempts = attempts + 1,"
 	    " updated_at = now()"
-	    " WHERE id = (SELECT id FROM ai_jobs WHERE state = 'queued'"
-	    " AND run_after <= now() ORDER BY run_after, id"
-	    " FOR UPDATE SKIP LOCKED LIMIT 1)"
+	    " WHERE id = coalesce("
+	    " (SELECT id FROM ai_jobs WHERE series_id = $3::bigint"
+	    "  AND state = 'queued' AND run_after <= now()"
+	    "  ORDER BY run_after, id FOR UPDATE SKIP LOCKED LIMIT 1),"
+	    " (SELECT id FROM ai_jobs WHERE state = 'queued'"
+	    "  AND run_after <= now() ORDER BY run_after, id"
+	    "  FOR UPDATE SKIP LOCKED LIMIT 1))"
 	    " RETURNING id, series_id, reader, attempts, max_attempts,"
-	    " slices", 2, worker, ls);
+	    " slices", 3, worker, ls, ps);
 	if (r == NULL)
 		goto fail;
 	if (PQntuples(r) == 0) {
@@ -276,4 +287,195 @@ queue_next_due(PGconn *c)
 		s = strtod(db_val(r, 0, 0), NULL);
 	PQclear(r);
 	return s;
+}
+
+int
+queue_series_stamp(PGconn *c, long long series_id, char *stamp, size_t size)
+{
+	PGresult	*r;
+	char		 sid[32];
+
+	if (size > 0)
+		stamp[0] = '\0';
+	(void)snprintf(sid, sizeof(sid), "%lld", series_id);
+	r = db_exec(c, "SELECT count(*)::text || ':' || coalesce(md5("
+	    "string_agg(id::text || ' ' || storage_key || ' ' ||"
+	    " coalesce(instance_number::text, '-') || ' ' ||"
+	    " received_at::text, ',' ORDER BY id)), '')"
+	    " FROM instances WHERE series_id = $1::bigint", 1, sid);
+	if (r == NULL)
+		return -1;
+	(void)snprintf(stamp, size, "%s", db_val(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil); d may pass the month's end (Feb 29 of a common year
+ * is Mar 1). */
+static long
+days_from_civil(long y, long m, long d)
+{
+	long		 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* "YYYYMMDD" or "YYYY-MM-DD", blanks around allowed.  Returns 0 or -1. */
+static int
+date_parse(const char *s, int *y, int *m, int *d)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	char		 t[16];
+	size_t		 n, i, k = 0;
+
+	while (*s == ' ')
+		s++;
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	if (n == 10 && s[4] == '-' && s[7] == '-') {
+		for (i = 0; i < n; i++)
+			if (i != 4 && i != 7)
+				t[k++] = s[i];
+	} else if (n == 8) {
+		memcpy(t, s, 8);
+		k = 8;
+	} else
+		return -1;
+	t[k] = '\0';
+	for (i = 0; i < 8; i++)
+		if (!isdigit((unsigned char)t[i]))
+			return -1;
+	*y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 +
+	    (t[3] - '0');
+	*m = (t[4] - '0') * 10 + (t[5] - '0');
+	*d = (t[6] - '0') * 10 + (t[7] - '0');
+	if (*y < 1800 || *m < 1 || *m > 12 || *d < 1 || *d > mdays[*m - 1] ||
+	    (*m == 2 && *d == 29 && (*y % 4 != 0 ||
+	    (*y % 100 == 0 && *y % 400 != 0))))
+		return -1;
+	return 0;
+}
+
+double
+queue_age_between(const char *birth, const char *at)
+{
+	int		 by, bm, bd, ay, am, ad, years;
+	long		 last, next, now;
+
+	if (birth == NULL || at == NULL || date_parse(birth, &by, &bm, &bd) ||
+	    date_parse(at, &ay, &am, &ad))
+		return NAN;
+	years = ay - by - (am < bm || (am == bm && ad < bd));
+	if (years < 0 || years > 150)
+		return NAN;
+	/* The birthdays around the date; one on Feb 29 falls on Mar 1 of
+	 * a common year. */
+	last = days_from_civil(by + years, bm, bd);
+	next = days_from_civil(by + years + 1, bm, bd);
+	now = days_from_civil(ay, am, ad);
+	return years + (double)(now - last) / (double)(next - last);
+}
+
+double
+queue_age_text(const char *s)
+{
+	static const struct {
+		const char	*unit;
+		double		 years;
+	} units[] = {
+		{ "", 1.0 }, { "Y", 1.0 }, { "y", 1.0 }, { "岁", 1.0 },
+		{ "周岁", 1.0 }, { "M", 1.0 / 12 }, { "m", 1.0 / 12 },
+		{ "月", 1.0 / 12 }, { "个月", 1.0 / 12 },
+		{ "W", 7 / 365.2425 }, { "w", 7 / 365.2425 },
+		{ "周", 7 / 365.2425 }, { "D", 1 / 365.2425 },
+		{ "d", 1 / 365.2425 }, { "天", 1 / 365.2425 },
+		{ "日", 1 / 365.2425 },
+	};
+	const char	*p;
+	size_t		 i, n;
+	double		 v;
+
+	if (s == NULL)
+		return NAN;
+	while (*s == ' ')
+		s++;
+	for (p = s, v = 0; isdigit((unsigned char)*p) && p - s < 4; p++)
+		v = v * 10 + (*p - '0');
+	if (p == s || isdigit((unsigned char)*p))
+		return NAN;
+	while (*p == ' ')
+		p++;
+	n = strlen(p);
+	while (n > 0 && p[n - 1] == ' ')
+		n--;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strlen(units[i].unit) == n &&
+		    strncmp(p, units[i].unit, n) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0]) || v * units[i].years > 150)
+		return NAN;
+	return v * units[i].years;
+}
+
+/* 'M', 'F' or 0 of a sex as stored ("M", "F", "O", "", "m "). */
+static int
+sex_code(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	if ((*s == 'M' || *s == 'm' || *s == 'F' || *s == 'f') &&
+	    (s[1] == '\0' || s[1] == ' '))
+		return toupper((unsigned char)*s);
+	return 0;
+}
+
+int
+queue_patient(PGconn *c, long long series_id, struct job_patient *p)
+{
+	PGresult	*r;
+	const char	*at;
+	char		 sid[32];
+	int		 y, m, d;
+
+	p->age = NAN;
+	p->sex = 0;
+	p->age_from = p->sex_from = "";
+	(void)snprintf(sid, sizeof(sid), "%lld", series_id);
+	/* Through the one function the daemon's role may call on the
+	 * patients and applications (sql/015_ai_histograms.sql). */
+	r = db_exec(c, "SELECT app_birth, app_age, app_sex, app_exam_date,"
+	    " dicom_birth, dicom_age, dicom_sex, study_date, received"
+	    " FROM ai_series_patient($1::bigint)", 1, sid);
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return 0;
+	}
+	/* The day of the study. */
+	at = db_val(r, 0, 7);
+	if (date_parse(at, &y, &m, &d) == -1)
+		at = db_val(r, 0, 3);
+	if (date_parse(at, &y, &m, &d) == -1)
+		at = db_val(r, 0, 8);
+	if (!isnan(p->age = queue_age_between(db_val(r, 0, 0), at)) ||
+	    !isnan(p->age = queue_age_text(db_val(r, 0, 1))))
+		p->age_from = "application";
+	else if (!isnan(p->age = queue_age_between(db_val(r, 0, 4), at)) ||
+	    !isnan(p->age = queue_age_text(db_val(r, 0, 5))))
+		p->age_from = "dicom";
+	if ((p->sex = sex_code(db_val(r, 0, 2))) != 0)
+		p->sex_from = "application";
+	else if ((p->sex = sex_code(db_val(r, 0, 6))) != 0)
+		p->sex_from = "dicom";
+	PQclear(r);
+	return 0;
 }

@@ -22,6 +22,8 @@
 #ifndef ZY_QUEUE_H
 #define ZY_QUEUE_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
 
 struct job {
@@ -45,11 +47,14 @@ enum job_failure {
 int	 queue_listen(PGconn *c);
 
 /*
- * Claim the oldest due queued job for worker ("host:pid") with a lease of
- * lease seconds, counting the attempt.  Returns 1 with the job in *j, 0
- * when there is none, -1 on trouble.
+ * Claim a due queued job for worker ("host:pid") with a lease of lease
+ * seconds, counting the attempt: the oldest of series prefer (the series
+ * whose volume the worker holds; 0: none) when it has one, else the
+ * oldest of all.  Returns 1 with the job in *j, 0 when there is none, -1
+ * on trouble.
  */
-int	 queue_claim(PGconn *c, const char *worker, int lease, struct job *j);
+int	 queue_claim(PGconn *c, const char *worker, int lease,
+	    long long prefer, struct job *j);
 
 /*
  * Extend the lease of job id held by worker to lease seconds from now
@@ -82,5 +87,45 @@ int	 queue_rescue(PGconn *c, const char *worker);
  * the next lease to run out.  Returns that (0 if overdue), or -1 when
  * nothing is queued or running, or on trouble. */
 double	 queue_next_due(PGconn *c);
+
+/*
+ * What the instances of series series_id are now, as text into stamp
+ * (size bytes, 64 are enough): their count and a digest of their rows
+ * (id, storage key, number, time received).  A volume loaded when the
+ * stamp was S is still the series while the stamp is S.  Returns 0, or
+ * -1 (stamp "").
+ */
+int	 queue_series_stamp(PGconn *c, long long series_id, char *stamp,
+	    size_t size);
+
+/* The patient of a series, for the readers. */
+struct job_patient {
+	double		 age;		/* years at the study, NAN: unknown */
+	int		 sex;		/* 'M', 'F', or 0: unknown */
+	const char	*age_from;	/* "application", "dicom", "" */
+	const char	*sex_from;
+};
+
+/*
+ * The patient of series series_id into *p: from the application linked to
+ * the series' study (the latest one not cancelled; its date of birth, else
+ * the age its applicant wrote, and its sex), else from the DICOM header
+ * (PatientBirthDate, PatientAge, PatientSex).  The age is taken at the
+ * study date (StudyDate, else the application's exam date, else the day
+ * the study arrived).  Returns 0 (what is not known left unknown), or -1
+ * on database trouble.
+ */
+int	 queue_patient(PGconn *c, long long series_id, struct job_patient *p);
+
+/* Age in years at date at of someone born on birth, both "YYYYMMDD" or
+ * "YYYY-MM-DD": whole years plus the part of the current year (45.5: half
+ * way from the 45th birthday to the 46th).  NAN when a date is not a
+ * valid date, or birth is after at, or the age is over 150. */
+double	 queue_age_between(const char *birth, const char *at);
+
+/* Years of a DICOM Age String ("045Y", "006M", "003W", "010D"), or of
+ * an age as an applicant writes it ("58", "58岁", "3个月", "2周", "10天");
+ * NAN for anything else. */
+double	 queue_age_text(const char *s);
 
 #endif /* ZY_QUEUE_H */

@@ -254,6 +254,40 @@ keys_json(const struct ai_key_image *k, size_t n)
 	return a;
 }
 
+/* [{"name": "右肺", "lo": -1000, "width": 10, "counts": [...],
+ *   "measures": [{"name": .., "value": .., "unit": ..}]}, ...]; a count
+ * or bound that is not finite is stored as 0. */
+static json_t *
+hists_json(const struct ai_histogram *h, size_t n)
+{
+	json_t	*a, *o, *c;
+	size_t	 i, k;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((c = json_array()) == NULL)
+			goto fail;
+		for (k = 0; k < h[i].nbins; k++)
+			if (json_array_append_new(c, json_real(
+			    isfinite(h[i].counts[k]) ? h[i].counts[k] :
+			    0.0)) == -1) {
+				json_decref(c);
+				goto fail;
+			}
+		o = json_pack("{s:s, s:f, s:f, s:o, s:o}", "name", h[i].name,
+		    "lo", isfinite(h[i].lo) ? h[i].lo : 0.0, "width",
+		    isfinite(h[i].width) ? h[i].width : 0.0, "counts", c,
+		    "measures", measures_json(h[i].meas, h[i].nmeas));
+		if (o == NULL || json_array_append_new(a, o) == -1)
+			goto fail;
+	}
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
 /* The JSON text of j (consumed), or NULL. */
 static char *
 json_take(json_t *j)
@@ -304,6 +338,7 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	struct audit	 a;
 	char		 jid[32], sid[32], rid[32], *summary = NULL;
 	char		*keys = NULL, *detail = NULL, *uids = NULL;
+	char		*hists = NULL;
 	char		 nx[16], ny[16];
 	size_t		 i;
 	int		 rc = -1;
@@ -316,6 +351,7 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	    (summary = json_take(measures_json(res->summary,
 	    res->nsummary))) == NULL ||
 	    (keys = json_take(keys_json(res->keys, res->nkeys))) == NULL ||
+	    (hists = json_take(hists_json(res->hists, res->nhists))) == NULL ||
 	    (detail = json_take(json_pack("{s:s, s:s, s:s, s:i}", "reader",
 	    reader, "worker", worker, "backend", backend, "lesions",
 	    (int)res->nlesions))) == NULL) {
@@ -339,10 +375,10 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	PQclear(r);
 	r = db_exec(c, "INSERT INTO ai_results (job_id, series_id, reader,"
 	    " backend, worker, summary, key_images, findings_text,"
-	    " conclusion_text, method, slice_uids, nx, ny)"
+	    " conclusion_text, method, slice_uids, nx, ny, histograms)"
 	    " VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
 	    " $6::jsonb, $7::jsonb, $8, $9, $10, $11::text[], $12::int,"
-	    " $13::int)"
+	    " $13::int, $14::jsonb)"
 	    " ON CONFLICT (series_id, reader) DO UPDATE SET"
 	    " job_id = EXCLUDED.job_id, backend = EXCLUDED.backend,"
 	    " worker = EXCLUDED.worker, summary = EXCLUDED.summary,"
@@ -350,11 +386,12 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	    " findings_text = EXCLUDED.findings_text,"
 	    " conclusion_text = EXCLUDED.conclusion_text,"
 	    " method = EXCLUDED.method, slice_uids = EXCLUDED.slice_uids,"
-	    " nx = EXCLUDED.nx, ny = EXCLUDED.ny, updated_at = now()"
-	    " RETURNING id", 13, jid, sid, reader, backend, worker, summary,
+	    " nx = EXCLUDED.nx, ny = EXCLUDED.ny,"
+	    " histograms = EXCLUDED.histograms, updated_at = now()"
+	    " RETURNING id", 14, jid, sid, reader, backend, worker, summary,
 	    keys, res->findings ? res->findings : "",
 	    res->conclusion ? res->conclusion : "",
-	    res->method ? res->method : "", uids, nx, ny);
+	    res->method ? res->method : "", uids, nx, ny, hists);
 	if (r == NULL || PQntuples(r) != 1)
 		goto fail;
 	(void)snprintf(rid, sizeof(rid), "%s", db_val(r, 0, 0));
@@ -380,6 +417,7 @@ fail:
 	PQclear(r);
 	free(summary);
 	free(keys);
+	free(hists);
 	free(detail);
 	free(uids);
 	return rc;

@@ -34,6 +34,7 @@
 #define AI_DISCLAIMER	"人工智能辅助阅片结果仅供参考，不得直接用于诊疗。"
 #define AI_SLICE_EDGE	1024	/* longest edge of a served slice, pixels */
 #define AI_MAX_COLS	16	/* measurement columns of the lesion table */
+#define AI_HIST_BINS	1000	/* most bins of a histogram drawn */
 #define FINDINGS_MAX	20000	/* characters: the editor's limits */
 #define CONCLUSION_MAX	5000
 
@@ -52,6 +53,23 @@ static const enum window_preset reader_window[READER__MAX] = {
 static const enum window_preset ct_windows[] = {
 	WINDOW_MEDIASTINUM, WINDOW_LUNG, WINDOW_BONE, WINDOW_AUTO,
 };
+
+/*
+ * The orders of the lesion table besides the reader's own (?sort=WORD):
+ * by a measurement, largest first, offered when a lesion has it (the lung
+ * nodule reader's 体积 and 恶性概率, as the manual asks), and by slice and
+ * position for every reader.
+ */
+static const struct {
+	const char	*word;
+	const char	*zh;
+	const char	*measure;	/* NULL: by slice, then y, then x */
+} lesion_orders[] = {
+	{ "volume",	"按体积",	"体积" },
+	{ "malignancy",	"按恶性概率",	"恶性概率" },
+	{ "slice",	"按层面",	NULL },
+};
+#define NORDERS	(sizeof(lesion_orders) / sizeof(lesion_orders[0]))
 
 /* An application as the pages of this file need it. */
 struct ai_app {
@@ -73,6 +91,8 @@ struct ai_job {
 	const char	*summary, *key_images;	/* JSON text */
 	const char	*findings, *conclusion, *method, *finished_at;
 	const char	*stamp;		/* the result's revision */
+	const char	*hists;		/* JSON text */
+	const char	*sort;		/* the lesions' order: "", "volume", ... */
 	int		 n;		/* slices of the result's volume */
 	int		 nx, ny;	/* its size in voxels */
 };
@@ -180,12 +200,13 @@ ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
 	const char	**s[] = { &jb->state, &jb->reader, &jb->error,
 			    &jb->modality, &jb->summary, &jb->key_images,
 			    &jb->findings, &jb->conclusion, &jb->method,
-			    &jb->finished_at, &jb->stamp };
-	const int	 col[] = { 1, 2, 3, 6, 8, 9, 10, 11, 12, 16, 17 };
+			    &jb->finished_at, &jb->stamp, &jb->hists };
+	const int	 col[] = { 1, 2, 3, 6, 8, 9, 10, 11, 12, 16, 17, 18 };
 	char		 sapp[32], sjob[32];
 	size_t		 i;
 
 	memset(jb, 0, sizeof(*jb));
+	jb->sort = "";
 	(void)snprintf(sapp, sizeof(sapp), "%lld", app);
 	(void)snprintf(sjob, sizeof(sjob), "%lld", job);
 	res = db_exec(r->db, "SELECT j.id, j.state, j.reader, j.error,"
@@ -203,7 +224,8 @@ ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
 	    "  WHEN j.state IN ('failed', 'dead') THEN j.finished_at END,"
 	    "  'YYYY-MM-DD HH24:MI'), ''),"
 	    " coalesce((extract(epoch FROM res.updated_at) * 1000000)"
-	    "  ::bigint::text, '0')"
+	    "  ::bigint::text, '0'),"
+	    " coalesce(res.histograms::text, '[]')"
 	    " FROM ai_jobs j JOIN series se ON se.id = j.series_id"
 	    " LEFT JOIN ai_results res ON res.job_id = j.id"
 	    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
@@ -540,11 +562,13 @@ window_nearest(double c, double w)
 	return best;
 }
 
+/* The page at slice z in window w, the lesions in the order shown. */
 static const char *
-ai_href(struct req *r, long long id, long long job, int z, int w)
+ai_href(struct req *r, long long id, const struct ai_job *jb, int z, int w)
 {
-	return arena_printf(r->a, "/ai/result?id=%lld&job=%lld&z=%d&window=%s",
-	    id, job, z, preview_windows[w].name);
+	return arena_printf(r->a, "/ai/result?id=%lld&job=%lld&z=%d&window=%s"
+	    "%s%s", id, jb->id, z, preview_windows[w].name,
+	    *jb->sort != '\0' ? "&sort=" : "", jb->sort);
 }
 
 /* Percent of n, for the boxes over the slice. */
@@ -629,10 +653,116 @@ ai_figures(struct req *r, struct tdict *d, const struct ai_job *jb,
 			(void)tdict_setf(x, "k", "%d", z + 1);
 			(void)tdict_set(x, "caption", json_member(r, o,
 			    "caption"));
-			(void)tdict_set(x, "goto", ai_href(r, id, jb->id, z, w));
+			(void)tdict_set(x, "goto", ai_href(r, id, jb, z, w));
 			(void)tdict_bool(d, "has_keys", 1);
 		}
 	json_decref(a);
+}
+
+/* The numeric value of measurement name of lesion l into *v; 1, or 0
+ * when it has none. */
+static int
+lesion_measure(const struct ai_lesion *l, const char *name, double *v)
+{
+	const json_t	*o, *x;
+	const char	*n;
+	size_t		 i;
+
+	json_array_foreach(l->meas, i, o) {
+		n = json_string_value(json_object_get(o, "name"));
+		x = json_object_get(o, "value");
+		if (n != NULL && strcmp(n, name) == 0 && json_is_number(x)) {
+			*v = json_number_value(x);
+			return isfinite(*v);
+		}
+	}
+	return 0;
+}
+
+/* Whether lesion a comes before lesion b in order k of lesion_orders:
+ * largest first, the lesions without the measurement last; by slice,
+ * then from the top of the image, then from the left; ties in the
+ * reader's order. */
+static int
+lesion_before(const struct ai_lesion *a, const struct ai_lesion *b, size_t k)
+{
+	const char	*m = lesion_orders[k].measure;
+	double		 va = 0, vb = 0;
+	int		 ha, hb;
+
+	if (m != NULL) {
+		ha = lesion_measure(a, m, &va);
+		hb = lesion_measure(b, m, &vb);
+		if (ha != hb)
+			return ha;
+		if (ha && va != vb)
+			return va > vb;
+	} else {
+		if (a->slice != b->slice)
+			return a->slice < b->slice;
+		if (a->y0 != b->y0)
+			return a->y0 < b->y0;
+		if (a->x0 != b->x0)
+			return a->x0 < b->x0;
+	}
+	return a->idx < b->idx;
+}
+
+/*
+ * The order asked for (?sort=, or the upload form's sort), when the
+ * lesions can be put in it, applied to l; its word into jb->sort ("" for
+ * the reader's order) and the links to the orders into d.  The lists'
+ * validator of the field knows other words (time, name, diag), so the
+ * field as sent is matched here against this page's own.
+ */
+static void
+ai_sort(struct req *r, struct tdict *d, long long id, struct ai_job *jb,
+    struct ai_lesion *l, int n, int z, int w)
+{
+	struct tdict		*x;
+	struct ai_lesion	 t;
+	const char		*s = r->fields[FIELD_SORT];
+	const char		*saved;
+	size_t			 k, pick = NORDERS;
+	int			 i, j, can[NORDERS];
+	double			 v;
+
+	for (k = 0; k < NORDERS; k++) {
+		can[k] = lesion_orders[k].measure == NULL;
+		for (i = 0; i < n && !can[k]; i++)
+			can[k] = lesion_measure(&l[i], lesion_orders[k].measure,
+			    &v);
+		if (can[k] && s != NULL && strcmp(s, lesion_orders[k].word) == 0)
+			pick = k;
+	}
+	jb->sort = pick < NORDERS ? lesion_orders[pick].word : "";
+	if (pick < NORDERS)
+		for (i = 1; i < n; i++) {
+			t = l[i];
+			for (j = i; j > 0 && lesion_before(&t, &l[j - 1], pick);
+			    j--)
+				l[j] = l[j - 1];
+			l[j] = t;
+		}
+	if (n < 2)
+		return;
+	(void)tdict_bool(d, "has_orders", 1);
+	saved = jb->sort;
+	/* The reader's order first. */
+	for (i = 0; i <= (int)NORDERS; i++) {
+		k = i == 0 ? NORDERS : (size_t)i - 1;
+		if (k < NORDERS && !can[k])
+			continue;
+		if ((x = tdict_add(d, "orders")) == NULL)
+			break;
+		jb->sort = k < NORDERS ? lesion_orders[k].word : "";
+		(void)tdict_set(x, "zh", k < NORDERS ? lesion_orders[k].zh :
+		    "默认顺序");
+		(void)tdict_set(x, "word", jb->sort);
+		(void)tdict_set(x, "href", ai_href(r, id, jb, z, w));
+		(void)tdict_bool(x, "on", strcmp(jb->sort, saved) == 0);
+	}
+	jb->sort = saved;
 }
 
 /*
@@ -649,10 +779,19 @@ ai_lesion_rows(struct req *r, struct tdict *d, long long id,
 	const char	*cols[AI_MAX_COLS];
 	const json_t	*o, *v;
 	size_t		 i, k, nc = 0;
-	int		 j;
+	int		 j, q, t, *ord;
 
-	for (j = 0; j < n; j++)
-		json_array_foreach(l[j].meas, i, o) {
+	/* The columns in the reader's order of the lesions, whatever the
+	 * order of the rows. */
+	if ((ord = arena_calloc(r->a, (size_t)n + 1, sizeof(*ord))) == NULL)
+		return;
+	for (j = 0; j < n; j++) {
+		for (q = j; q > 0 && l[ord[q - 1]].idx > l[j].idx; q--)
+			ord[q] = ord[q - 1];
+		ord[q] = j;
+	}
+	for (t = 0; t < n; t++)
+		json_array_foreach(l[ord[t]].meas, i, o) {
 			const char *name = json_string_value(
 			    json_object_get(o, "name"));
 
@@ -678,7 +817,7 @@ ai_lesion_rows(struct req *r, struct tdict *d, long long id,
 		(void)tdict_setf(x, "confidence", "%.6f", l[j].confidence);
 		(void)tdict_setf(x, "confidence_pct", "%.1f%%",
 		    100.0 * l[j].confidence);
-		(void)tdict_set(x, "goto", ai_href(r, id, jb->id,
+		(void)tdict_set(x, "goto", ai_href(r, id, jb,
 		    l[j].slice >= 0 && l[j].slice < jb->n ? l[j].slice : z, w));
 		(void)tdict_bool(x, "checked", picked(p, l[j].idx));
 		(void)tdict_bool(x, "here", l[j].slice == z);
@@ -723,6 +862,127 @@ ai_lesion_rows(struct req *r, struct tdict *d, long long id,
 	}
 	(void)tdict_setf(d, "nlesions", "%d", n);
 	(void)tdict_bool(d, "has_lesions", n > 0);
+}
+
+/*
+ * The histograms of a result into d ("hists"), each as the bars of an SVG
+ * chart in a box of HIST_W x HIST_H units: the CT number (HU) along x
+ * with its ticks, the share of the voxels up, the -950 HU line of the
+ * emphysema index (LAA-950) where the axis reaches it; and its figures
+ * for the table beside.
+ */
+#define HIST_W		480
+#define HIST_H		220
+#define HIST_L		46	/* the plot's margins */
+#define HIST_R		14
+#define HIST_T		16
+#define HIST_B		38
+#define HIST_LAA	(-950.0)
+
+static void
+ai_histograms(struct req *r, struct tdict *d, const struct ai_job *jb)
+{
+	static const double steps[] = { 10, 20, 25, 50, 100, 200, 250, 500,
+	    1000, 2000, 5000 };
+	struct tdict	*x, *c;
+	json_t		*a, *o, *cs, *v;
+	const char	*name;
+	double		 lo, width, hi, total, top, t, step, pw, ph, px;
+	size_t		 i, k, nb;
+	int		 nh = 0;
+
+	pw = HIST_W - HIST_L - HIST_R;
+	ph = HIST_H - HIST_T - HIST_B;
+	if ((a = json_loads(jb->hists, 0, NULL)) == NULL)
+		return;
+	json_array_foreach(a, i, o) {
+		name = json_string_value(json_object_get(o, "name"));
+		lo = json_number_value(json_object_get(o, "lo"));
+		width = json_number_value(json_object_get(o, "width"));
+		cs = json_object_get(o, "counts");
+		nb = json_array_size(cs);
+		if (name == NULL || !isfinite(lo) || !(width > 0) ||
+		    !isfinite(width) || nb == 0 || nb > AI_HIST_BINS)
+			continue;
+		hi = lo + width * (double)nb;
+		total = top = 0;
+		json_array_foreach(cs, k, v) {
+			t = json_number_value(v);
+			if (isfinite(t) && t > 0) {
+				total += t;
+				top = t > top ? t : top;
+			}
+		}
+		if ((x = tdict_add(d, "hists")) == NULL)
+			break;
+		nh++;
+		(void)tdict_setf(x, "hn", "%d", nh);
+		(void)tdict_set(x, "title", arena_printf(r->a, "%sCT密度直方图",
+		    name));
+		(void)tdict_setf(x, "vw", "%d", HIST_W);
+		(void)tdict_setf(x, "vh", "%d", HIST_H);
+		/* The frame: the axes. */
+		(void)tdict_setf(x, "x0", "%d", HIST_L);
+		(void)tdict_setf(x, "x1", "%d", HIST_W - HIST_R);
+		(void)tdict_setf(x, "y0", "%d", HIST_T);
+		(void)tdict_setf(x, "y1", "%d", HIST_H - HIST_B);
+		(void)tdict_setf(x, "ylab_x", "%d", HIST_L - 6);
+		(void)tdict_setf(x, "xlab_y", "%d", HIST_H - HIST_B + 17);
+		(void)tdict_setf(x, "ty", "%d", HIST_H - HIST_B + 5);
+		(void)tdict_setf(x, "axis_y", "%d", HIST_H - 4);
+		(void)tdict_setf(x, "axis_x", "%.1f", HIST_L + pw / 2);
+		(void)tdict_set(x, "ymax", top > 0 && total > 0 ?
+		    arena_printf(r->a, "%s%%", num_text(r, 100 * top / total)) :
+		    "0%");
+		(void)tdict_setf(x, "ymax_y", "%d", HIST_T + 4);
+		(void)tdict_setf(x, "ymin_y", "%d", HIST_H - HIST_B);
+		(void)tdict_bool(x, "empty", !(total > 0));
+		json_array_foreach(cs, k, v) {
+			t = json_number_value(v);
+			if (!(total > 0) || !isfinite(t) || t <= 0 ||
+			    (c = tdict_add(x, "bars")) == NULL)
+				continue;
+			(void)tdict_setf(c, "x", "%.2f", HIST_L + pw * (double)k /
+			    (double)nb);
+			(void)tdict_setf(c, "w", "%.2f", pw / (double)nb);
+			(void)tdict_setf(c, "h", "%.2f", ph * t / top);
+			(void)tdict_setf(c, "y", "%.2f", HIST_T + ph -
+			    ph * t / top);
+			(void)tdict_set(c, "tip", arena_printf(r->a,
+			    "%s ~ %s HU：%s%%", num_text(r, lo + width *
+			    (double)k), num_text(r, lo + width * (double)(k + 1)),
+			    num_text(r, 100 * t / total)));
+		}
+		/* Ticks: the first step that makes at most 6 of them. */
+		for (k = 0, step = steps[0]; k < sizeof(steps) / sizeof(steps[0]);
+		    k++)
+			if ((hi - lo) / (step = steps[k]) <= 6)
+				break;
+		for (t = ceil(lo / step) * step; t <= hi + 1e-9; t += step) {
+			if ((c = tdict_add(x, "ticks")) == NULL)
+				break;
+			px = HIST_L + pw * (t - lo) / (hi - lo);
+			(void)tdict_setf(c, "x", "%.2f", px);
+			(void)tdict_set(c, "label", num_text(r, t));
+		}
+		if (HIST_LAA >= lo && HIST_LAA <= hi) {
+			(void)tdict_bool(x, "has_laa", 1);
+			(void)tdict_setf(x, "laa_x", "%.2f", HIST_L + pw *
+			    (HIST_LAA - lo) / (hi - lo));
+			(void)tdict_setf(x, "laa_ty", "%d", HIST_T - 4);
+		}
+		json_array_foreach(json_object_get(o, "measures"), k, v) {
+			if (!json_is_object(v) ||
+			    (c = tdict_add(x, "figures")) == NULL)
+				continue;
+			(void)tdict_set(c, "name", json_member(r, v, "name"));
+			(void)tdict_set(c, "value", json_member(r, v, "value"));
+			(void)tdict_set(c, "unit", json_member(r, v, "unit"));
+			(void)tdict_bool(x, "has_figures", 1);
+		}
+	}
+	json_decref(a);
+	(void)tdict_bool(d, "has_hists", nh > 0);
 }
 
 static void
@@ -838,7 +1098,11 @@ ai_page(struct req *r, long long id, long long job, int status,
 	}
 	ai_key_pick(&jb, &key, &kw);
 	ai_view_pick(r, &jb, l, nl, key, kw, &z, &w);
+	/* The order is the table's; the slice shown first is not. */
+	ai_sort(r, d, id, &jb, l, nl, z, w);
+	(void)tdict_set(d, "sort", jb.sort);
 	ai_figures(r, d, &jb, id, w);
+	ai_histograms(r, d, &jb);
 	(void)tdict_setf(d, "z", "%d", z);
 	(void)tdict_setf(d, "k", "%d", z + 1);
 	(void)tdict_setf(d, "n", "%d", jb.n);
@@ -859,9 +1123,9 @@ ai_page(struct req *r, long long id, long long job, int status,
 	}
 	(void)tdict_setf(d, "img_w", "%d", iw < 1 ? 1 : iw);
 	(void)tdict_setf(d, "img_h", "%d", ih < 1 ? 1 : ih);
-	(void)tdict_set(d, "prev_href", ai_href(r, id, job, z > 0 ? z - 1 : 0,
+	(void)tdict_set(d, "prev_href", ai_href(r, id, &jb, z > 0 ? z - 1 : 0,
 	    w));
-	(void)tdict_set(d, "next_href", ai_href(r, id, job,
+	(void)tdict_set(d, "next_href", ai_href(r, id, &jb,
 	    z + 1 < jb.n ? z + 1 : z, w));
 	(void)tdict_bool(d, "at_first", z <= 0);
 	(void)tdict_bool(d, "at_last", z + 1 >= jb.n);
@@ -872,7 +1136,7 @@ ai_page(struct req *r, long long id, long long job, int status,
 			break;
 		(void)tdict_set(x, "name", preview_windows[ct_windows[i]].name);
 		(void)tdict_set(x, "zh", preview_windows[ct_windows[i]].zh);
-		(void)tdict_set(x, "href", ai_href(r, id, job, z,
+		(void)tdict_set(x, "href", ai_href(r, id, &jb, z,
 		    ct_windows[i]));
 		(void)tdict_bool(x, "on", (int)ct_windows[i] == w);
 	}

@@ -81,6 +81,9 @@
 			document.querySelectorAll('a.goto').forEach(function (a) {
 				a.href = setParam(a.href, 'window', win);
 			});
+			document.querySelectorAll('#lesion-sort a.order').forEach(function (a) {
+				a.href = setParam(setParam(a.href, 'z', z), 'window', win);
+			});
 			prev.href = setParam(prev.href, 'window', win);
 			next.href = setParam(next.href, 'window', win);
 			// A reload shows what is shown now.

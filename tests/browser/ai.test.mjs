@@ -126,9 +126,9 @@ const LESIONS = [
 	  conclusion: '' },
 ];
 
-// A 肺结节 job on the series in state, with its result and lesions.
-// Returns { job, n, nx, ny }.
-function writeResult(series, state) {
+// A 肺结节 job on the series in state, with its result and lesions
+// (LESIONS unless told) and histograms.  Returns { job, n, nx, ny }.
+function writeResult(series, state, { lesions = LESIONS, histograms = [] } = {}) {
 	const inst = sql(`SELECT sop_instance_uid, cols, rows FROM instances WHERE series_id = :'p1'
 	    ORDER BY instance_number, id`, { params: [series] });
 	const uids = inst.map((r) => r[0]);
@@ -145,18 +145,19 @@ function writeResult(series, state) {
 	    { name: '检出置信度阈值', value: 0.5, unit: '' }];
 	const keys = [{ slice: 2, window_center: -600, window_width: 1500, caption: '右肺上叶实性结节' }];
 	const [[result]] = sql(`INSERT INTO ai_results (job_id, series_id, reader, backend, summary, key_images,
-	    findings_text, conclusion_text, slice_uids, nx, ny, method)
+	    findings_text, conclusion_text, slice_uids, nx, ny, method, histograms)
 	  VALUES (:'p1', :'p2', 'ct_lung_nodule', 'cpu', :'p3'::jsonb, :'p4'::jsonb, :'p5', :'p6',
-	    string_to_array(:'p7', ','), :'p8', :'p9', :'p10')
+	    string_to_array(:'p7', ','), :'p8', :'p9', :'p10', :'p11'::jsonb)
 	  ON CONFLICT (series_id, reader) DO UPDATE SET job_id = EXCLUDED.job_id,
 	    summary = EXCLUDED.summary, key_images = EXCLUDED.key_images,
 	    findings_text = EXCLUDED.findings_text, conclusion_text = EXCLUDED.conclusion_text,
 	    slice_uids = EXCLUDED.slice_uids, nx = EXCLUDED.nx, ny = EXCLUDED.ny,
-	    method = EXCLUDED.method, updated_at = now()
+	    method = EXCLUDED.method, histograms = EXCLUDED.histograms, updated_at = now()
 	  RETURNING id`, { params: [job, series, JSON.stringify(summary), JSON.stringify(keys),
-	    RESULT.findings, RESULT.conclusion, uids.join(','), nx, ny, RESULT.method] });
+	    RESULT.findings, RESULT.conclusion, uids.join(','), nx, ny, RESULT.method,
+	    JSON.stringify(histograms)] });
 	sql(`DELETE FROM ai_lesions WHERE result_id = :'p1'`, { params: [result] });
-	for (const l of LESIONS)
+	for (const l of lesions)
 		sql(`INSERT INTO ai_lesions (result_id, idx, type, location, measurements, slice, x0, y0, x1, y1,
 		    confidence, findings_text, conclusion_text)
 		  VALUES (:'p1', :'p2', :'p3', :'p4', :'p5'::jsonb, :'p6', :'p7', :'p8', :'p9', :'p10', :'p11',
@@ -442,6 +443,10 @@ test('other alliances see nothing; no scripts needed; stale or unlocked uploads 
 	has(new RegExp(`id="slice-prev"[^>]*href="/ai/result\\?id=${app.id}&job=${job}&z=3&window=bone"`), '上一层');
 	has(/<a class="win on" [^>]*data-window="bone">骨窗</, '骨窗 chosen');
 	assert.ok(html.includes(DISCLAIMER));
+	// Lesions without 体积 or 恶性概率: the reader's order and 按层面 only;
+	// no histogram.
+	assert.deepEqual([...html.matchAll(/<a class="order[^"]*"[^>]*>([^<]*)</g)].map((m) => m[1]), ['默认顺序', '按层面']);
+	assert.ok(!html.includes('id="ai-hists"'), 'no histogram section');
 
 	// 上传影像结论 needs the lock of 写报告.
 	let page = await jn.get(result);
@@ -536,4 +541,158 @@ test('the AI row outlasts a failed request, and says so when the session has end
 	} finally {
 		await doc.context.close();
 	}
+});
+
+// ---------------------------------------------------------------------
+// 肺结节: the orders of the lesion table and the lungs' histograms
+
+// Four nodules: 3 has no 恶性概率, 4 no 体积; 1 and 3 share a slice, 3
+// higher up in the image.
+const NODULES = [
+	{ idx: 1, type: '实性结节', location: '右肺上叶', slice: 3, box: [300, 200, 320, 220], confidence: 0.9,
+	  measurements: [{ name: '体积', value: 120, unit: 'mm³' }, { name: '恶性概率', value: 12, unit: '%' }],
+	  findings: '结节一。', conclusion: '结节一结论。' },
+	{ idx: 2, type: '部分实性结节', location: '右肺下叶', slice: 1, box: [100, 300, 130, 330], confidence: 0.8,
+	  measurements: [{ name: '体积', value: 850.5, unit: 'mm³' }, { name: '恶性概率', value: 64, unit: '%' }],
+	  findings: '结节二。', conclusion: '结节二结论。' },
+	{ idx: 3, type: '磨玻璃结节', location: '左肺上叶', slice: 3, box: [150, 100, 170, 120], confidence: 0.7,
+	  measurements: [{ name: '体积', value: 40, unit: 'mm³' }],
+	  findings: '结节三。', conclusion: '' },
+	{ idx: 4, type: '实性结节', location: '左肺下叶', slice: 5, box: [200, 250, 230, 280], confidence: 0.95,
+	  measurements: [{ name: '恶性概率', value: 88, unit: '%' }],
+	  findings: '结节四。', conclusion: '结节四结论。' },
+];
+const ORDERS = {
+	'': [1, 2, 3, 4],
+	volume: [2, 1, 3, 4],		// largest first, 4 (none) last
+	malignancy: [4, 2, 1, 3],	// likeliest first, 3 (none) last
+	slice: [2, 3, 1, 4],		// slice 2, then slice 4 from the top, then slice 6
+};
+
+// The lungs' CT-number histograms, 100 bins of 10 HU from -1000 HU: a
+// peak at -875 HU (the middle of a bin) on the right; the left with a
+// name that must come out escaped.
+function lungHist(name, peak, measures) {
+	const counts = Array.from({ length: 100 }, (_, i) => (i >= 90 ? 0 : Math.round(5000 * Math.exp(-(((-995 + 10 * i) - peak) ** 2) / 5000))));
+	return { name, lo: -1000, width: 10, counts, measures };
+}
+const HISTS = [
+	lungHist('右肺', -875, [{ name: '容积', value: 2710.4, unit: 'ml' }, { name: '平均CT值', value: -856.2, unit: 'HU' },
+	    { name: 'LAA-950', value: 12.3, unit: '%' }]),
+	lungHist('左肺<b>', -885, [{ name: '容积', value: 2400, unit: 'ml' }]),
+];
+
+// The lesion numbers of the table, in the order of the page's HTML.
+const rowsOf = (html) => [...html.matchAll(/<tr class="lesion[^"]*" data-idx="(\d+)"/g)].map((m) => Number(m[1]));
+
+test('肺结节: the lesion table by 体积, 恶性概率 and 层面, taken by number in any order; the lungs\' histograms', { skip }, async () => {
+	const app = newApplication();
+	const series = await upload(app.id, sixSlices());
+	const { job } = writeResult(series, 'done', { lesions: NODULES, histograms: HISTS });
+	const result = `/ai/result?id=${app.id}&job=${job}`;
+	const jn = await login('jn_attending');
+
+	// Each order over plain HTTP; the links carry the slice and window
+	// shown, and the order goes with the slice links and both forms.
+	for (const [word, order] of Object.entries(ORDERS)) {
+		const r = await jn.get(`${result}&z=2&window=lung${word ? `&sort=${word}` : ''}`);
+		assert.equal(r.status, 200);
+		const html = unescapeHtml(r.text);
+		assert.deepEqual(rowsOf(html), order, `order ${word || 'of the reader'}`);
+		assert.deepEqual([...html.match(/<thead>([\s\S]*?)<\/thead>/)[1].matchAll(/<th[^>]*>([^<]*)<\/th>/g)]
+		    .map((m) => m[1]), ['选择', '序号', '类型', '位置', '体积', '恶性概率', '置信度', '层面'], 'the columns stay');
+		const links = [...html.matchAll(/<a class="order( on)?" href="([^"]*)" data-sort="([^"]*)"[^>]*>([^<]*)</g)]
+		    .map((m) => ({ on: !!m[1], href: m[2], word: m[3], zh: m[4] }));
+		assert.deepEqual(links.map((l) => l.zh), ['默认顺序', '按体积', '按恶性概率', '按层面']);
+		assert.deepEqual(links.filter((l) => l.on).map((l) => l.word), [word]);
+		for (const l of links)
+			assert.equal(l.href, `/ai/result?id=${app.id}&job=${job}&z=2&window=lung${l.word ? `&sort=${l.word}` : ''}`);
+		const tail = word ? `&sort=${word}` : '';
+		assert.ok(html.includes(`id="slice-next" class="step" href="/ai/result?id=${app.id}&job=${job}&z=3&window=lung${tail}"`),
+		    '下一层 keeps the order');
+		assert.equal([...html.matchAll(/<input type="hidden" name="sort" value="([^"]*)">/g)].map((m) => m[1]).join(),
+		    [word, word].join(), 'both forms keep the order');
+	}
+	// A word of another page, or none known: the reader's order.
+	for (const bad of ['time', 'volumes', '体积'])
+		assert.deepEqual(rowsOf(unescapeHtml((await jn.get(`${result}&sort=${encodeURIComponent(bad)}`)).text)),
+		    ORDERS['']);
+
+	// The histograms: one chart each, drawn by the server.
+	const raw = (await jn.get(result)).text;
+	assert.ok(raw.includes('<figcaption class="hist-title">左肺&lt;b&gt;CT密度直方图</figcaption>'), 'escaped');
+	assert.ok(!raw.includes('左肺<b>'));
+	let html = unescapeHtml(raw);
+	const fig = (n) => html.match(new RegExp(`<figure class="hist" id="hist-${n}">([\\s\\S]*?)</figure>`))[1];
+	assert.match(fig(1), /<figcaption class="hist-title">右肺CT密度直方图<\/figcaption>/);
+	const bars = [...fig(1).matchAll(/<rect x="([0-9.]+)" y="([0-9.]+)" width="([0-9.]+)" height="([0-9.]+)"><title>([^<]*)<\/title>/g)];
+	assert.equal(bars.length, HISTS[0].counts.filter((c) => c > 0).length, 'a bar for each bin with voxels');
+	// The tallest bar fills the plot (166 high); the bars are 4.2 wide
+	// from x 46; the peak's bin (-880 to -870 HU, the 13th) is the tallest.
+	const tallest = bars.reduce((a, b) => (Number(b[4]) > Number(a[4]) ? b : a));
+	assert.equal(Number(tallest[4]), 166);
+	assert.equal(Number(tallest[3]), 4.2);
+	const total = HISTS[0].counts.reduce((a, b) => a + b, 0);
+	const peakPct = (100 * Math.max(...HISTS[0].counts) / total).toFixed(1).replace(/\.0$/, '');
+	assert.equal(unescapeHtml(tallest[5]), `-880 ~ -870 HU：${peakPct}%`);
+	assert.ok(Math.abs(Number(tallest[1]) - (46 + 4.2 * 12)) < 0.01, tallest[1]);
+	// The axis in HU, and the -950 HU line at its place.
+	assert.deepEqual([...fig(1).matchAll(/<g class="tick">.*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1]),
+	    ['-1000', '-800', '-600', '-400', '-200', '0']);
+	assert.match(fig(1), /<g class="laa"><line x1="67\.00" [^>]*><\/line><text [^>]*>-950 HU<\/text><\/g>/);
+	assert.match(fig(1), /CT值（HU）/);
+	const figures = [...fig(1).matchAll(/<tr><th>([^<]*)<\/th><td class="num">([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g)]
+	    .map((m) => m.slice(1));
+	assert.deepEqual(figures, [['容积', '2710.4', 'ml'], ['平均CT值', '-856.2', 'HU'], ['LAA-950', '12.3', '%']]);
+
+	// 上传影像结论 from the page sorted by 恶性概率, lesions 4 and 1 (its
+	// first and third rows): their text, by number.  A refusal shows
+	// the page again in that order.
+	assert.equal((await jn.write(app.id)).status, 200);
+	html = (await jn.get(`${result}&sort=malignancy`)).text;
+	const form = {
+		csrf: hiddenCsrf(html), id: String(app.id), job: String(job), sort: 'malignancy',
+		version: unescapeHtml(html.match(/name="version" value="([^"]*)"/)[1]),
+		stamp: unescapeHtml(html.match(/name="stamp" value="([^"]*)"/)[1]),
+	};
+	const post = (f) => {
+		const body = new URLSearchParams(f);
+		body.append('lesion', '4');
+		body.append('lesion', '1');
+		return jn.request('POST', '/ai/upload', { body: body.toString(),
+		    headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+	};
+	let r = await post({ ...form, stamp: '1' });
+	assert.equal(r.status, 409);
+	assert.deepEqual(rowsOf(unescapeHtml(r.text)), ORDERS.malignancy, 'the refusal keeps the order');
+	assert.equal(versions(app.id).length, 0);
+	r = await post(form);
+	assert.equal(r.status, 303);
+	assert.deepEqual(versions(app.id).at(-1).slice(1), [[RESULT.findings, NODULES[0].findings, NODULES[3].findings].join('\n'),
+	    [RESULT.conclusion, NODULES[0].conclusion, NODULES[3].conclusion].join('\n'), 't']);
+
+	// In the browser: 按恶性概率 reorders the table; the slice shown moves
+	// with the keys and the order's links follow it; the charts show.
+	const doc = await session('jn_attending');
+	const { page } = doc;
+	try {
+		await page.goto(`${BASE}${result}&z=1&window=lung`);
+		await go(page, '/ai/result', () => page.locator('#lesion-sort a', { hasText: '按恶性概率' }).click());
+		assert.equal(new URL(page.url()).searchParams.get('sort'), 'malignancy');
+		assert.deepEqual(await tableOrder(page), ORDERS.malignancy);
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 2 / 6 层');
+		await page.locator('#stage').focus();
+		await page.keyboard.press('ArrowDown');
+		assert.equal((await page.textContent('#slice-no')).trim(), '第 3 / 6 层');
+		const href = await page.locator('#lesion-sort a', { hasText: '按体积' }).getAttribute('href');
+		assert.equal(href, `/ai/result?id=${app.id}&job=${job}&z=2&window=lung&sort=volume`);
+		const chart = await page.locator('#hist-1 svg.hist-chart').boundingBox();
+		assert.ok(chart && chart.width > 300 && chart.height > 100, JSON.stringify(chart));
+		await page.locator('#ai-hists').scrollIntoViewIfNeeded();
+		await page.screenshot({ path: path.join(OUT, 'ai-nodule-sorted-histograms.png'), fullPage: true });
+		assert.deepEqual(doc.errors, [], 'no script errors or CSP violations');
+	} finally {
+		await doc.context.close();
+	}
+	await jn.post('/report/unlock', { csrf: jn.token, id: String(app.id) });
 });

@@ -325,6 +325,11 @@ test('two daemons, 6 phantom series of the real reader: each done once, one resu
   });
   console.log(`# claims per worker: ${Object.values(claims).join(', ')}`);
   assert.ok(Object.values(claims).every((n) => n >= 1), 'both daemons worked');
+  // Six series: each loaded once, none reused; a daemon that went on
+  // to another series gave the last one back first.
+  assert.doesNotMatch(logs, /reused/);
+  for (const [who, n] of [[a, claims[a.pid]], [b, claims[b.pid]]])
+    assert.equal((who.text().match(/released \(another series\)/g) || []).length, n - 1, `daemon ${who.pid}`);
   assert.equal(allResults(), 6);
 });
 
@@ -558,6 +563,95 @@ test('SIGTERM with a grace period: the running job finishes and is stored, then 
   assert.deepEqual(audits(id).map((x) => x.action), ['ai_job_claimed', 'ai_result_stored']);
   assert.equal(results(sid).length, 1);
   assert.match(d.text(), new RegExp(`stopping: job ${id} has 60 s to finish[\\s\\S]*job ${id} done: [\\s\\S]*stopped`));
+});
+
+test('one load per series: the jobs of the series held come first and use its volume while its instances are unchanged',
+  { skip }, async () => {
+  const { keys } = await phantom('held');
+  const sid = newSeries(keys);
+  const nz = keys.length;
+  // The DICOM header's patient: a woman born on 1 January 1970, scanned
+  // on 2 July 2025.
+  q(`UPDATE patients SET sex = 'F', birth_date = '19700101' WHERE id = (SELECT st.patient_ref
+      FROM studies st JOIN series se ON se.study_id = st.id WHERE se.id = ${sid});
+    UPDATE studies SET study_date = '20250702' WHERE id = (SELECT study_id FROM series WHERE id = ${sid})`);
+  // A long poll: the series stays held between the jobs below.
+  const d = daemon('held', { ZHIYING_INFER_POLL: '30' });
+  await until('the daemon to listen', () => /worker \S+: lease/.test(d.text()), 5000);
+  const [id] = queue([sid], { reader: CAC, slices: nz });
+  const stored = (n) => until(`result ${n} of job ${id}`, () => Number(q(`SELECT count(*) FROM audit_log
+    WHERE action = 'ai_result_stored' AND object_id = '${id}'`)[0][0]) === n, 60000, 50);
+  const count = (re) => (d.text().match(new RegExp(re, 'g')) || []).length;
+  await stored(1);
+  assert.equal(count(`job ${id}: series ${sid} loaded, 384x384x${nz} voxels`), 1);
+  assert.match(d.text(), new RegExp(`job ${id}: patient age 55\\.50 \\(dicom\\), sex F \\(dicom\\)`));
+  const [[hists]] = q(`SELECT histograms::text FROM ai_results WHERE job_id = ${id}`);
+  assert.equal(hists, '[]', 'the calcium reader draws no histogram');
+
+  // The application of the study says a man born on 2 July 1960; a later
+  // one, cancelled, says otherwise and is not taken.
+  const [[uid]] = q(`INSERT INTO users (institution_id, login, display_name, password_hash, roles)
+    VALUES (${inst}, 'inferd_apply', '推理测试', 'x', '{applicant}') RETURNING id`);
+  const apps = q(`INSERT INTO applications (diag_no, mode, applicant_id, applicant_institution_id,
+      patient_name, patient_sex, patient_birth, patient_no, exam_type, state, submitted_at)
+    VALUES ('ZYINFERD1', 'self', ${uid}, ${inst}, '测试甲', 'M', '1960-07-02', 'P1', 'CT', 'pending',
+      now() - interval '1 day'),
+      ('ZYINFERD2', 'self', ${uid}, ${inst}, '测试乙', 'F', '2000-01-01', 'P2', 'CT', 'cancelled', now())
+    RETURNING id`);
+  for (const [a] of apps)
+    q(`INSERT INTO application_studies (application_id, study_id, linked_by)
+      SELECT ${a}, study_id, 'hand' FROM series WHERE id = ${sid}`);
+
+  // What the daemon's role may know of the patient: these facts through
+  // ai_series_patient(), no name or number, and the tables not at all;
+  // the web's role may not call it.
+  const [facts] = q(`SELECT * FROM ai_series_patient(${sid})`, { user: 'zhiying_inferd' });
+  assert.deepEqual(facts.slice(0, 8), ['1960-07-02', '', 'M', '', '19700101', '', 'F', '20250702']);
+  assert.match(facts[8], /^\d{4}-\d\d-\d\d$/);
+  assert.throws(() => q('SELECT count(*) FROM patients', { user: 'zhiying_inferd' }), /permission denied/);
+  assert.throws(() => q(`SELECT * FROM ai_series_patient(${sid})`, { user: 'zhiying_app' }), /permission denied/);
+
+  // The job again, queued together with an older job of another series
+  // (of a reader not in this build: it ends before any load, so the
+  // series stays held): the held series' job is claimed first, and its
+  // volume is not read again.
+  const other = newSeries(['t/small.dcm']);
+  const [[older]] = q(`INSERT INTO ai_jobs (series_id, reader, slices, state, run_after)
+    VALUES (${other}, 'ct_lung_nodule', 1, 'failed', now() - interval '1 minute') RETURNING id`);
+  const requeue = (extra = '') => q(`BEGIN; ${extra}
+    UPDATE ai_jobs SET state = 'queued', attempts = 0, finished_at = NULL WHERE id = ${id};
+    SELECT pg_notify('ai_jobs', 'test'); COMMIT;`);
+  requeue(`UPDATE ai_jobs SET state = 'queued' WHERE id = ${older};`);
+  await stored(2);
+  await until('the other job to end', () => job(older).state === 'dead', 10000);
+  const claims = q(`SELECT object_id FROM audit_log WHERE action = 'ai_job_claimed'
+    AND object_id IN ('${id}', '${older}') ORDER BY id`).map((r) => Number(r[0]));
+  assert.deepEqual(claims, [id, id, Number(older)], 'the held series first');
+  assert.equal(count(`job ${id}: series ${sid} reused, 384x384x${nz} voxels`), 1);
+  assert.equal(count(`series ${sid} loaded`), 1, 'read once for both runs');
+  assert.equal(count('released'), 0);
+  assert.match(d.text(), new RegExp(`job ${id}: patient age 65\\.00 \\(application\\), sex M \\(application\\)`));
+  assert.match(d.text(), new RegExp(`job ${id} done: \\d+ lesion\\(s\\); 384x384x${nz} voxels, load [0-9.]+ s`));
+
+  // An instance of the series gone (deleted, re-sent): loaded again.
+  requeue(`DELETE FROM instances WHERE series_id = ${sid} AND instance_number = ${nz};`);
+  await stored(3);
+  assert.match(d.text(), new RegExp(`series ${sid} released \\(its instances changed\\)`));
+  assert.equal(count(`job ${id}: series ${sid} loaded, 384x384x${nz - 1} voxels`), 1);
+  assert.equal(count(`series ${sid} reused`), 1);
+  d.kill('SIGTERM');
+  assert.deepEqual(await d.exited, { code: 0, signal: null });
+  assert.match(d.text(), new RegExp(`series ${sid} released \\(stopping\\)`));
+
+  // With nothing to do for a poll interval, the volume is given back.
+  const e = daemon('held-idle', { ZHIYING_INFER_POLL: '1' });
+  requeue();
+  await stored(4);
+  assert.equal((e.text().match(new RegExp(`series ${sid} loaded`, 'g')) || []).length, 1);
+  await until('the idle daemon to give the volume back', () =>
+    new RegExp(`series ${sid} released \\(idle\\)`).test(e.text()), 10000, 50);
+  e.kill('SIGTERM');
+  assert.equal((await e.exited).code, 0);
 });
 
 test('NOTIFY wakes an idle daemon long before its poll', { skip }, async () => {
