@@ -28,4 +28,25 @@ int	 lobes_find(struct compute *, const struct series_volume *v,
 	    const uint8_t *lungs, uint8_t *lobes, struct lobe_info *info,
 	    char *err, size_t errlen);
 
+/* A lobe's extent in patient mm (DICOM LPS) and its size in voxels. */
+struct lobe_extent {
+	long long	 voxels;
+	double		 lo[3], hi[3];
+};
+
+/* The extents of the lobes of a lobes mask on v's grid. */
+void	 lobes_extents(const struct series_volume *v, const uint8_t *lobes,
+	    struct lobe_extent ext[LOBE__MAX]);
+
+/*
+ * The bronchopulmonary segment (10 right, 8 left, as Chinese reports
+ * count them) that patient position p most likely lies in, from its place
+ * within the extent of its lobe l: "右肺上叶尖段", ...; "" for LOBE_NONE
+ * or an empty lobe.  An approximation from the lobe's geometry (the
+ * segments' usual positions), not a segmentation along the bronchi.
+ * Static strings.
+ */
+const char	*lobes_segment_zh(enum lobe l, const struct lobe_extent *e,
+		    const double p[3]);
+
 #endif /* ZY_LOBES_H */
