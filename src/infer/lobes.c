@@ -2,19 +2,21 @@
  * lobes.c - the five lung lobes from the fissures; see lobes.h.
  *
  * The passes:
- *  1. the lungs' bounding box is cut out of the volume, smoothed with a
+ *  1. the lungs' bounding box is cut out of the volume, resampled to a
+ *     1.25 mm grid (or the volume's own where coarser), smoothed with a
  *     Gaussian of 1 mm (the scale of the fissures' Hessian) and resampled
- *     to a 1.5 mm grid, both on the compute backend; the lungs' mask is
+ *     to a 1.5 mm grid, all on the compute backend; the lungs' mask is
  *     carried over by nearest neighbour;
  *  2. on that grid, inside each lung eroded by 3 mm (away from the
  *     pleura) and away from the vessels and airway walls (above -600 HU,
  *     dilated by a voxel), the Hessian's eigenvalues by magnitude
  *     |l1| >= |l2| >= |l3| give a plate measure: a bright sheet has one
  *     large negative eigenvalue and two small ones, so the measure is
- *     |l1| exp(-l2^2 / (2 (a l1)^2)) for l1 < 0, after Frangi et al.'s
- *     (1998) ratio adapted to plates as Lassen et al. (2013) do for the
- *     fissures; a tube (a vessel) has |l2| close to |l1| and a blob all
- *     three, and both fall out; the sheet's normal is l1's eigenvector;
+ *     |l1| exp(-l2^2 / (2 (a l1)^2)) for l1 < 0 and |l2| <= 0.4 |l1|,
+ *     after Frangi et al.'s (1998) ratio adapted to plates as Lassen et
+ *     al. (2013) do for the fissures; a tube (a vessel) has |l2| close to
+ *     |l1| and a blob all three, and both fall out; the sheet's normal is
+ *     l1's eigenvector;
  *  3. the voxels of a strong plate measure, in connected pieces of some
  *     size, are the fissure candidates;
  *  4. each fissure (the left oblique, the right oblique, then the right
@@ -28,12 +30,16 @@
  *     least squares with Tukey's biweight (Beaton and Tukey, 1974) on a
  *     shrinking scale (25 mm down to 3 mm), the candidates whose normal
  *     is more than 35 degrees off the surface's being left out, as Qi et
- *     al. (2014) fit a surface to the fissure points a filter found.
- *     Outside the range of the points that carried the fit, the surface
- *     goes on along its tangent plane at the range's edge;
+ *     al. (2014) fit a surface to the fissure points a filter found.  A
+ *     smooth correction over a grid of nodes 15 mm or more apart, with a
+ *     penalty on its second differences (a discrete thin plate, Wahba,
+ *     1990), then lets the surface bend with the fissure.  Outside the
+ *     range of the points that carried the fit, the surface goes on along
+ *     its tangent plane at the range's edge;
  *  5. the share of the fissure's expected extent that was seen: over a
- *     5 mm grid of the surface, the cells inside the lung that hold a
- *     candidate within 3 mm of it.  Where under 40 % is seen, the fissure
+ *     6 mm grid of the surface, the cells inside the lung where the
+ *     candidates within 2 mm of it are a sheet (at least three times as
+ *     dense as 4 to 10 mm off it).  Where under 40 % is seen, the fissure
  *     is the expected plane of step 4 instead (lobe_info.fallback);
  *  6. every lung voxel of the full grid is labelled by its side of the
  *     surfaces: behind and under the oblique fissure the lower lobe; in
@@ -58,18 +64,27 @@
 #define PI		3.14159265358979323846
 #define GRID_MM		1.5		/* the filter's grid */
 #define SIGMA_MM	1.0		/* the Hessian's scale */
+#define MID_MM		1.25		/* the smoothing's grid */
 #define ERODE_VOX	2		/* 3 mm from the pleura */
 #define VESSEL_HU	-600.0		/* vessels, airway walls: above */
 #define PLATE_ALPHA	0.5		/* Frangi's alpha, for |l2| / |l1| */
+#define PLATE_RATIO	0.4		/* |l2| / |l1| at most: not a tube */
 #define PLATE_MIN	6.0		/* HU / mm^2: a candidate's measure */
 #define PIECE_MIN	12		/* voxels of a candidate piece */
 #define OBLIQUE_DEG	45.0		/* the obliques' rise, sagittal */
 #define NORMAL_COS	0.82		/* cos 35 degrees */
 #define INLIER_MM	3.0
-#define CELL_MM		5.0		/* the grid of the seen share */
+#define CELL_MM		6.0		/* the grid of the seen share */
+#define SEEN_IN_MM	2.0		/* a cell's fissure: this close */
+#define SEEN_OFF_LO	4.0		/* its background: this far off */
+#define SEEN_OFF_HI	10.0
+#define SEEN_MIN_N	3		/* candidates, at least */
 #define SEEN_MIN	0.40		/* under it: the geometric fallback */
 #define LOBE_SCALE	100.0		/* mm: the polynomial's unit */
 #define RIDGE		1e-3		/* on the quadratic terms */
+#define NODES_MAX	16		/* the correction's grid, per axis */
+#define NODE_MM		15.0		/* its spacing, at least */
+#define BEND		0.1		/* its bending penalty */
 #define MIN_LUNG_VOX	2000		/* on the grid: 6.75 mL */
 
 /*
@@ -100,6 +115,12 @@ struct surface {
 	double		 ulo, uhi, wlo, whi;	/* where the fit had points */
 	double		 seen;	/* share of the expected extent */
 	int		 fitted;
+	/* A smooth correction over a grid of nodes (bilinear between them),
+	 * where the fissure bends more than the quadratic: gn[0] == 0 for
+	 * none. */
+	int		 gn[2];
+	double		 g0[2], gstep;
+	double		 gd[NODES_MAX * NODES_MAX];
 };
 
 /* A fissure candidate. */
@@ -298,7 +319,7 @@ plate(const double e[3])
 {
 	double	 rb;
 
-	if (e[0] >= 0)
+	if (e[0] >= 0 || fabs(e[1]) > PLATE_RATIO * fabs(e[0]))
 		return 0;
 	rb = e[1] / (PLATE_ALPHA * e[0]);
 	return -e[0] * exp(-rb * rb / 2.0);
@@ -323,6 +344,39 @@ clampd(double x, double lo, double hi)
 	return x < lo ? lo : x > hi ? hi : x;
 }
 
+/* The correction at (u, w), held constant beyond the fit's points. */
+static double
+corr(const struct surface *s, double u, double w, int *node, double *wt)
+{
+	double	 fu, fw, tu, tw;
+	int	 iu, iw;
+
+	if (s->gn[0] == 0)
+		return 0;
+	fu = (clampd(u, s->ulo, s->uhi) - s->g0[0]) / s->gstep;
+	fw = (clampd(w, s->wlo, s->whi) - s->g0[1]) / s->gstep;
+	iu = (int)floor(fu);
+	iw = (int)floor(fw);
+	iu = iu < 0 ? 0 : iu > s->gn[0] - 2 ? s->gn[0] - 2 : iu;
+	iw = iw < 0 ? 0 : iw > s->gn[1] - 2 ? s->gn[1] - 2 : iw;
+	tu = clampd(fu - iu, 0, 1);
+	tw = clampd(fw - iw, 0, 1);
+	if (node != NULL) {
+		node[0] = iw * s->gn[0] + iu;
+		node[1] = node[0] + 1;
+		node[2] = node[0] + s->gn[0];
+		node[3] = node[2] + 1;
+		wt[0] = (1 - tu) * (1 - tw);
+		wt[1] = tu * (1 - tw);
+		wt[2] = (1 - tu) * tw;
+		wt[3] = tu * tw;
+	}
+	return (1 - tw) * ((1 - tu) * s->gd[iw * s->gn[0] + iu] + tu *
+	    s->gd[iw * s->gn[0] + iu + 1]) + tw * ((1 - tu) *
+	    s->gd[(iw + 1) * s->gn[0] + iu] + tu *
+	    s->gd[(iw + 1) * s->gn[0] + iu + 1]);
+}
+
 /* The surface's offset d at (u, w) mm, with its slopes (mm per mm):
  * beyond the range of the fit's points it goes on along the tangent
  * plane at the range's edge. */
@@ -336,6 +390,7 @@ surf_eval(const struct surface *s, double u, double w, double *du,
 	d = LOBE_SCALE * poly(s->a, uc / LOBE_SCALE, wc / LOBE_SCALE, &gu,
 	    &gw);
 	d += gu * (u - uc) + gw * (w - wc);
+	d += corr(s, u, w, NULL, NULL);
 	if (du != NULL)
 		*du = gu;
 	if (dw != NULL)
@@ -438,6 +493,15 @@ surf_prior(struct surface *s, const struct grid *g, int side,
 	s->a[0] = d[(size_t)(below * (double)(n - 1))] / LOBE_SCALE;
 	free(d);
 	return 0;
+}
+
+/* The side of the region at patient position p; 0 outside the grid. */
+static int
+q_grid(const struct grid *g, const double p[3], const uint8_t *reg)
+{
+	long	 q = patient_to_grid(g, p);
+
+	return q < 0 ? 0 : reg[q] & 0x7f;
 }
 
 /* Solve the n x n system a x = b (a row-major, destroyed) by Gaussian
@@ -581,54 +645,167 @@ surf_fit(struct surface *s, const struct cand *cs, size_t nc, int side,
 	return used;
 }
 
+
+/*
+ * Let the fitted surface bend where its points do: a correction over a
+ * grid of nodes, fitted by the same reweighted least squares on a scale
+ * of 6 down to 3 mm, with a penalty on its second differences (a discrete
+ * thin plate, Wahba, 1990) that keeps it smooth and carries it on where
+ * there are no points.
+ */
+static int
+surf_refine(struct surface *s, const struct cand *cs, size_t nc, int side,
+    const struct surface *above, const double ur[2], const double wr[2])
+{
+	static const double	 scale[] = { 6, 4, 3 };
+	double			*A, *b, *x, r, u, w, q, wt, sw, lam, bw[4], p[3];
+	int			 N, it, j, l, nd[4], iu, iw, d, k;
+	size_t			 i;
+	struct surface		 t = *s;
+
+	t.gstep = fmax(NODE_MM, fmax(ur[1] - ur[0], wr[1] - wr[0]) /
+	    (NODES_MAX - 1));
+	t.gn[0] = (int)ceil((ur[1] - ur[0]) / t.gstep) + 1;
+	t.gn[1] = (int)ceil((wr[1] - wr[0]) / t.gstep) + 1;
+	if (t.gn[0] > NODES_MAX) t.gn[0] = NODES_MAX;
+	if (t.gn[1] > NODES_MAX) t.gn[1] = NODES_MAX;
+	if (t.gn[0] < 3 || t.gn[1] < 3)
+		return 0;
+	t.g0[0] = ur[0];
+	t.g0[1] = wr[0];
+	memset(t.gd, 0, sizeof(t.gd));
+	N = t.gn[0] * t.gn[1];
+	A = malloc((size_t)N * N * sizeof(*A));
+	b = malloc((size_t)N * sizeof(*b));
+	x = malloc((size_t)N * sizeof(*x));
+	if (A == NULL || b == NULL || x == NULL) {
+		free(A);
+		free(b);
+		free(x);
+		return -1;
+	}
+	for (it = 0; it < (int)(sizeof(scale) / sizeof(scale[0])); it++) {
+		memset(A, 0, (size_t)N * N * sizeof(*A));
+		memset(b, 0, (size_t)N * sizeof(*b));
+		sw = 0;
+		for (i = 0; i < nc; i++) {
+			const struct cand	*c = &cs[i];
+			double			 base;
+
+			if (c->side != side || !cand_fits(&t, c, &r, &u, &w) ||
+			    fabs(r) >= scale[it])
+				continue;
+			if (above != NULL) {
+				p[0] = c->p[0];
+				p[1] = c->p[1];
+				p[2] = c->p[2];
+				if (surf_side(above, p) < INLIER_MM)
+					continue;
+			}
+			q = 1.0 - (r / scale[it]) * (r / scale[it]);
+			wt = c->m * q * q;
+			/* The residual from the surface without the
+			 * correction. */
+			base = r + corr(&t, u, w, nd, bw);
+			for (j = 0; j < 4; j++) {
+				for (l = 0; l < 4; l++)
+					A[nd[j] * N + nd[l]] += wt * bw[j] *
+					    bw[l];
+				b[nd[j]] += wt * bw[j] * base;
+			}
+			sw += wt;
+		}
+		if (sw <= 0)
+			break;
+		lam = BEND * sw / N;
+		for (d = 0; d < 2; d++)
+			for (iw = 0; iw < t.gn[1]; iw++)
+				for (iu = 0; iu < t.gn[0]; iu++) {
+					int	 c3[3];
+
+					if (d == 0 && (iu == 0 || iu == t.gn[0] - 1))
+						continue;
+					if (d == 1 && (iw == 0 || iw == t.gn[1] - 1))
+						continue;
+					k = iw * t.gn[0] + iu;
+					c3[1] = k;
+					c3[0] = d == 0 ? k - 1 : k - t.gn[0];
+					c3[2] = d == 0 ? k + 1 : k + t.gn[0];
+					for (j = 0; j < 3; j++)
+						for (l = 0; l < 3; l++)
+							A[c3[j] * N + c3[l]] += lam *
+							    (j == 1 ? -2 : 1) *
+							    (l == 1 ? -2 : 1);
+				}
+		for (k = 0; k < N; k++)
+			A[k * N + k] += 1e-3 * lam;
+		if (solve(A, b, x, N) == -1)
+			break;
+		memcpy(t.gd, x, (size_t)N * sizeof(*x));
+	}
+	free(A);
+	free(b);
+	free(x);
+	*s = t;
+	return 0;
+}
+
 /*
  * The share of the surface's expected extent that the candidates show:
- * over a CELL_MM grid of (u, w), the cells whose surface point lies in
- * the filter's region of side (and above the surface above, when given)
- * that hold an inlier.
+ * over a CELL_MM grid of (u, w), of the cells whose surface point lies
+ * in the filter's region of side (and above the surface above, when
+ * given), those where the candidates within SEEN_IN_MM of the surface
+ * are at least SEEN_MIN_N and at least three times as dense as those
+ * from SEEN_OFF_LO to SEEN_OFF_HI mm off it on both sides: a sheet, not
+ * the scatter of noise and small vessels that any surface collects.
  */
 static double
 surf_seen(const struct surface *s, const struct grid *g, const uint8_t *reg,
     int side, const struct cand *cs, size_t nc, const struct surface *above,
-    double urange[2], double wrange[2])
+    const double urange[2], const double wrange[2])
 {
 	int		 nu, nw, iu, iw, ci;
-	uint8_t		*hit;
+	int		*cnt;
 	size_t		 i, expect = 0, seen = 0;
-	double		 u, w, r, p[3], d;
-	long		 q;
+	double		 u, w, r, p[3], d, ar;
 
 	nu = (int)ceil((urange[1] - urange[0]) / CELL_MM) + 1;
 	nw = (int)ceil((wrange[1] - wrange[0]) / CELL_MM) + 1;
-	if (nu <= 0 || nw <= 0 || (hit = calloc((size_t)nu * nw, 1)) == NULL)
+	if (nu <= 0 || nw <= 0 ||
+	    (cnt = calloc((size_t)nu * nw * 2, sizeof(*cnt))) == NULL)
 		return 0;
 	for (i = 0; i < nc; i++) {
-		if (cs[i].side != side || !cand_fits(s, &cs[i], &r, &u, &w) ||
-		    fabs(r) > INLIER_MM)
+		if (cs[i].side != side || !cand_fits(s, &cs[i], &r, &u, &w))
+			continue;
+		ar = fabs(r);
+		if (ar > SEEN_IN_MM && (ar < SEEN_OFF_LO || ar > SEEN_OFF_HI))
 			continue;
 		iu = (int)floor((u - urange[0]) / CELL_MM);
 		iw = (int)floor((w - wrange[0]) / CELL_MM);
 		if (iu >= 0 && iu < nu && iw >= 0 && iw < nw)
-			hit[iw * nu + iu] = 1;
+			cnt[2 * (iw * nu + iu) + (ar > SEEN_IN_MM)]++;
 	}
 	for (iw = 0; iw < nw; iw++)
 		for (iu = 0; iu < nu; iu++) {
+			int	*k = &cnt[2 * (iw * nu + iu)];
+
 			u = urange[0] + (iu + 0.5) * CELL_MM;
 			w = wrange[0] + (iw + 0.5) * CELL_MM;
 			d = surf_eval(s, u, w, NULL, NULL);
 			for (ci = 0; ci < 3; ci++)
 				p[ci] = s->c[ci] + u * s->t1[ci] +
 				    w * s->t2[ci] + d * s->n[ci];
-			if ((q = patient_to_grid(g, p)) < 0 ||
-			    (reg[q] & 0x7f) != side)
+			if ((q_grid(g, p, reg)) != side)
 				continue;
 			if (above != NULL && surf_side(above, p) < CELL_MM)
 				continue;
 			expect++;
-			if (hit[iw * nu + iu])
+			/* In: 2 SEEN_IN_MM wide; off: 2 (HI - LO). */
+			if (k[0] >= SEEN_MIN_N && k[0] * (SEEN_OFF_HI -
+			    SEEN_OFF_LO) >= 3 * SEEN_IN_MM * k[1])
 				seen++;
 		}
-	free(hit);
+	free(cnt);
 	return expect > 0 ? (double)seen / (double)expect : 0;
 }
 
@@ -706,7 +883,8 @@ fissure(struct surface *s, enum fissure f, const struct grid *g, int side,
 	}
 	frame_range(&prior, g, side, ur, wr);
 	fit = prior;
-	if (surf_fit(&fit, cs, nc, side, above) > 0) {
+	if (surf_fit(&fit, cs, nc, side, above) > 0 &&
+	    surf_refine(&fit, cs, nc, side, above, ur, wr) == 0) {
 		fit.seen = surf_seen(&fit, g, g->region, side, cs, nc, above,
 		    ur, wr);
 		if (fit.seen >= SEEN_MIN) {
@@ -738,8 +916,11 @@ make_grid(struct compute *c, const struct series_volume *v,
 	int		 lo[3] = { v->nx, v->ny, v->nz }, hi[3] = { -1, -1, -1 };
 	int		 cd[3], x, y, z, r;
 	size_t		 i, cn;
-	float		*crop = NULL, *sm = NULL;
+	float		*crop = NULL, *mid = NULL, *sm = NULL;
 	double		 sig[3] = { SIGMA_MM, SIGMA_MM, SIGMA_MM }, osp[3];
+	double		 msp[3];
+	int		 md[3];
+	size_t		 mn;
 	double		 st[3], len;
 
 	for (z = 0, i = 0; z < v->nz; z++)
@@ -792,8 +973,15 @@ make_grid(struct compute *c, const struct series_volume *v,
 	cn = (size_t)cd[0] * cd[1] * cd[2];
 	compute_resample_dims(cd, v->spacing, osp, g->dims);
 	g->n = (size_t)g->dims[0] * g->dims[1] * g->dims[2];
+	/* A finer grid first (1 mm, or the volume's own where coarser) for
+	 * the smoothing, which costs what the voxels cost. */
+	for (r = 0; r < 3; r++)
+		msp[r] = v->spacing[r] > MID_MM ? v->spacing[r] : MID_MM;
+	compute_resample_dims(cd, v->spacing, msp, md);
+	mn = (size_t)md[0] * md[1] * md[2];
 	if ((crop = malloc(cn * sizeof(*crop))) == NULL ||
-	    (sm = malloc(cn * sizeof(*sm))) == NULL ||
+	    (mid = malloc(mn * sizeof(*mid))) == NULL ||
+	    (sm = malloc(mn * sizeof(*sm))) == NULL ||
 	    (g->hu = malloc(g->n * sizeof(*g->hu))) == NULL ||
 	    (g->side = malloc(g->n)) == NULL ||
 	    (g->region = calloc(g->n, 1)) == NULL) {
@@ -805,11 +993,14 @@ make_grid(struct compute *c, const struct series_volume *v,
 			memcpy(crop + ((size_t)z * cd[1] + y) * cd[0],
 			    v->vox + (((size_t)(z + lo[2]) * v->ny + y +
 			    lo[1]) * v->nx + lo[0]), cd[0] * sizeof(*crop));
-	CHECK(compute_gauss(c, sm, crop, cd, v->spacing, sig));
-	CHECK(compute_resample(c, g->hu, g->dims, sm, cd, v->spacing, osp));
+	CHECK(compute_resample(c, mid, md, crop, cd, v->spacing, msp));
 	free(crop);
+	crop = NULL;
+	CHECK(compute_gauss(c, sm, mid, md, msp, sig));
+	CHECK(compute_resample(c, g->hu, g->dims, sm, md, msp, osp));
+	free(mid);
 	free(sm);
-	crop = sm = NULL;
+	mid = sm = NULL;
 	for (z = 0, i = 0; z < g->dims[2]; z++) {
 		int	 sz = lo[2] + (int)lround(z * GRID_MM / v->spacing[2]);
 
@@ -832,6 +1023,7 @@ make_grid(struct compute *c, const struct series_volume *v,
 	return 0;
 fail:
 	free(crop);
+	free(mid);
 	free(sm);
 	return -1;
 }

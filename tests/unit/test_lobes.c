@@ -35,11 +35,16 @@
 #include <cmocka.h>
 
 #include "anatomy.h"
+#include "buf.h"
 #include "compute.h"
 #include "lobes.h"
+#include "preview.h"
 #include "series.h"
 
 static struct compute	*cpu;
+
+static void	 pictures(const struct series_volume *, const uint8_t *,
+		    const uint8_t *, const char *);
 
 static int
 setup(void **state)
@@ -389,6 +394,8 @@ run_synthetic(enum variant var, struct synth *o, struct lobe_extent *ext)
 	    o->info.fallback, 100 * o->agree, o->info.method_zh);
 	if (ext != NULL)
 		lobes_extents(v, lobes, ext);
+	pictures(v, lungs, lobes, var == WHOLE ? "lobes-synthetic" :
+	    var == HALF_RO ? "lobes-synthetic-half" : "lobes-synthetic-absent");
 	free(lobes);
 	free(lungs);
 	free(truth);
@@ -484,6 +491,92 @@ test_absent(void **state)
 	assert_true(o.err[0] <= 2.0);
 	assert_true(o.err[1] <= 2.0);
 	assert_true(o.info.fissure_seen[0] >= 0.7);
+}
+
+static const char *
+out_dir(void)
+{
+	const char	*o = getenv("ZY_OUT");
+
+	if (o == NULL || *o == '\0')
+		return NULL;
+	(void)mkdir(o, 0755);
+	return o;
+}
+
+/*
+ * With $ZY_OUT: sagittal slices through each lung at a third and two
+ * thirds of its width, head up, anterior to the left, lung window, the
+ * lobes' borders in white: name-R1.png, name-R2.png, name-L1.png, ...
+ */
+static void
+pictures(const struct series_volume *v, const uint8_t *lungs,
+    const uint8_t *lobes, const char *name)
+{
+	const char	*o = out_dir();
+	int		 side, t, x, y, row, k, h, x0, x1;
+	unsigned char	*g;
+	char		 path[1200];
+	struct buf	 b;
+	FILE		*f;
+	double		 dz = fabs(v->step[2]) > 0 ? fabs(v->step[2]) :
+			    v->spacing[2];
+
+	if (o == NULL)
+		return;
+	h = (int)lround(v->nz * dz / v->spacing[1]);
+	assert_non_null(g = malloc((size_t)v->ny * h));
+	for (side = LUNG_RIGHT; side <= LUNG_LEFT; side++) {
+		x0 = v->nx;
+		x1 = -1;
+		for (size_t i = 0; i < (size_t)v->nx * v->ny * v->nz; i++)
+			if (lungs[i] == side) {
+				x = (int)(i % (size_t)v->nx);
+				if (x < x0) x0 = x;
+				if (x > x1) x1 = x;
+			}
+		if (x1 < 0)
+			continue;
+		for (t = 1; t <= 2; t++) {
+			x = x0 + (x1 - x0) * t / 3;
+			for (row = 0; row < h; row++) {
+				k = (int)((h - 1 - row) * v->spacing[1] / dz);
+				if (v->step[2] < 0)
+					k = v->nz - 1 - k;
+				if (k < 0) k = 0;
+				if (k >= v->nz) k = v->nz - 1;
+				for (y = 0; y < v->ny; y++) {
+					size_t	 i = ((size_t)k * v->ny + y) *
+					    v->nx + x;
+					double	 hu = v->vox[i];
+					int	 e = 0;
+
+					if (lobes[i] && y + 1 < v->ny &&
+					    lobes[i + v->nx] && lobes[i + v->nx]
+					    != lobes[i])
+						e = 1;
+					if (lobes[i] && k + 1 < v->nz &&
+					    lobes[i + (size_t)v->nx * v->ny] &&
+					    lobes[i + (size_t)v->nx * v->ny] !=
+					    lobes[i])
+						e = 1;
+					hu = (hu + 1000) / 400 * 255;
+					g[(size_t)row * v->ny + y] = e && (y + row) % 6 < 2 ? 255 :
+					    (unsigned char)(hu < 0 ? 0 : hu > 254 ?
+					    254 : hu);
+				}
+			}
+			(void)snprintf(path, sizeof(path), "%s/%s-%c%d.png", o,
+			    name, side == LUNG_RIGHT ? 'R' : 'L', t);
+			buf_init(&b, 64u << 20);
+			assert_int_equal(preview_png_encode(g, v->ny, h, &b), 0);
+			assert_non_null(f = fopen(path, "wb"));
+			assert_int_equal(fwrite(b.data, 1, b.len, f), b.len);
+			assert_int_equal(fclose(f), 0);
+			buf_free(&b);
+		}
+	}
+	free(g);
 }
 
 /* ---- the real chest CT ---- */
@@ -708,6 +801,7 @@ test_lidc(void **state)
 	if (lobes_find(cpu, v, lungs, lobes, &info, err, sizeof(err)) == -1)
 		fail_msg("lobes_find: %s", err);
 	sec = now() - t0;
+	pictures(v, lungs, lobes, "lobes-lidc-0002");
 	for (i = 0; i < n; i++) {
 		l = lobes[i];
 		if (lungs[i] == LUNG_NONE) {
