@@ -1159,6 +1159,18 @@ fail:
 	return rc;
 }
 
+/* The lobe at patient position p of lung side. */
+static uint8_t
+lobe_at(const struct surface s[FIS__MAX], int side, const double p[3])
+{
+	if (side == LUNG_RIGHT) {
+		if (surf_side(&s[FIS_RO], p) <= 0)
+			return LOBE_RLL;
+		return surf_side(&s[FIS_RH], p) > 0 ? LOBE_RUL : LOBE_RML;
+	}
+	return surf_side(&s[FIS_LO], p) <= 0 ? LOBE_LLL : LOBE_LUL;
+}
+
 /* The method text, in Chinese, for the page. */
 static void
 method_text(struct lobe_info *info, const struct surface s[FIS__MAX],
@@ -1193,6 +1205,8 @@ lobes_find(struct compute *c, const struct series_volume *v,
 {
 	struct grid	 g;
 	struct cand	*cs = NULL;
+	uint8_t		*lbc = NULL, *mixed = NULL;
+	int		*qxs = NULL;
 	struct surface	 s[FIS__MAX];
 	double		 ctr[LUNG_SIDE__MAX][3];
 	int		 present[FIS__MAX], have[LUNG_SIDE__MAX] = { 0 };
@@ -1239,38 +1253,108 @@ lobes_find(struct compute *c, const struct series_volume *v,
 	}
 	method_text(info, s, present);
 
-	/* Pass 6: every lung voxel by its side of the surfaces. */
+	/* Pass 6: every lung voxel by its side of the surfaces; on the work
+	 * grid first, where a voxel and all its neighbours agree the lung
+	 * voxels nearest to it take its lobe, the others are worked out. */
+	if ((lbc = calloc(g.n, 1)) == NULL || (mixed = calloc(g.n, 1)) == NULL ||
+	    (qxs = malloc((size_t)v->nx * sizeof(*qxs))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (z = 0; z < v->nx; z++)
+		qxs[z] = (int)lround((z - g.box0[0]) * g.sp[0] / g.h);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 4)
 #endif
-	for (z = 0; z < v->nz; z++) {
+	for (z = 0; z < g.dims[2]; z++) {
 		int	 x, y;
 		double	 p[3];
 
-		for (y = 0; y < v->ny; y++)
-			for (x = 0; x < v->nx; x++) {
-				size_t	 i = ((size_t)z * v->ny + y) * v->nx + x;
-				uint8_t	 l = lungs[i], o = LOBE_NONE;
+		for (y = 0; y < g.dims[1]; y++)
+			for (x = 0; x < g.dims[0]; x++) {
+				size_t	 i = ((size_t)z * g.dims[1] + y) *
+				    g.dims[0] + x;
+				int	 l = g.side[i];
 
 				if (l == LUNG_NONE || l >= LUNG_SIDE__MAX ||
 				    !have[l])
 					continue;
-				vox_to_patient(&g, x, y, z, p);
-				if (l == LUNG_RIGHT) {
-					if (surf_side(&s[FIS_RO], p) <= 0)
-						o = LOBE_RLL;
-					else if (surf_side(&s[FIS_RH], p) > 0)
-						o = LOBE_RUL;
-					else
-						o = LOBE_RML;
-				} else
-					o = surf_side(&s[FIS_LO], p) <= 0 ?
-					    LOBE_LLL : LOBE_LUL;
-				lobes[i] = o;
+				vox_to_patient(&g, g.box0[0] + x * g.h /
+				    g.sp[0], g.box0[1] + y * g.h / g.sp[1],
+				    g.box0[2] + z * g.h / g.sp[2], p);
+				lbc[i] = lobe_at(s, l, p);
 			}
+	}
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 4)
+#endif
+	for (z = 0; z < g.dims[2]; z++) {
+		int	 x, y, dx, dy, dz;
+
+		for (y = 0; y < g.dims[1]; y++)
+			for (x = 0; x < g.dims[0]; x++) {
+				size_t	 i = ((size_t)z * g.dims[1] + y) *
+				    g.dims[0] + x;
+
+				if (lbc[i] == LOBE_NONE)
+					continue;
+				if (x == 0 || y == 0 || z == 0 ||
+				    x == g.dims[0] - 1 || y == g.dims[1] - 1 ||
+				    z == g.dims[2] - 1) {
+					mixed[i] = 1;
+					continue;
+				}
+				for (dz = -1; dz <= 1; dz++)
+					for (dy = -1; dy <= 1; dy++)
+						for (dx = -1; dx <= 1; dx++)
+							if (lbc[(size_t)((long)i +
+							    ((long)dz * g.dims[1] +
+							    dy) * g.dims[0] + dx)] !=
+							    lbc[i])
+								mixed[i] = 1;
+			}
+	}
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 4)
+#endif
+	for (z = 0; z < v->nz; z++) {
+		int	 x, y, qx, qy, qz;
+		double	 p[3];
+
+		qz = (int)lround((z - g.box0[2]) * g.sp[2] / g.h);
+		for (y = 0; y < v->ny; y++) {
+			qy = (int)lround((y - g.box0[1]) * g.sp[1] / g.h);
+			for (x = 0; x < v->nx; x++) {
+				size_t	 i = ((size_t)z * v->ny + y) * v->nx + x;
+				size_t	 q;
+				uint8_t	 l = lungs[i];
+
+				if (l == LUNG_NONE || l >= LUNG_SIDE__MAX ||
+				    !have[l])
+					continue;
+				qx = qxs[x];
+				if (qx >= 0 && qy >= 0 && qz >= 0 &&
+				    qx < g.dims[0] && qy < g.dims[1] &&
+				    qz < g.dims[2]) {
+					q = ((size_t)qz * g.dims[1] + qy) *
+					    g.dims[0] + qx;
+					if (lbc[q] != LOBE_NONE && !mixed[q] &&
+					    (lbc[q] <= LOBE_RLL) ==
+					    (l == LUNG_RIGHT)) {
+						lobes[i] = lbc[q];
+						continue;
+					}
+				}
+				vox_to_patient(&g, x, y, z, p);
+				lobes[i] = lobe_at(s, l, p);
+			}
+		}
 	}
 	rc = 0;
 fail:
+	free(qxs);
+	free(lbc);
+	free(mixed);
 	free(cs);
 	free(g.hu);
 	free(g.side);

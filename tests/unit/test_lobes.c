@@ -779,6 +779,8 @@ test_lidc(void **state)
 	size_t			 n, i;
 	long long		 cnt[LOBE__MAX] = { 0 }, tot = 0;
 	double			 zs[LOBE__MAX] = { 0 }, t0, sec, sh[LOBE__MAX];
+	double			 cpus;
+	clock_t			 c0;
 	static const double	 lo[LOBE__MAX] = { 0, 12, 3, 15, 15, 15 };
 	static const double	 hi[LOBE__MAX] = { 0, 30, 15, 35, 35, 35 };
 	int			 l;
@@ -798,9 +800,11 @@ test_lidc(void **state)
 	assert_non_null(lobes = malloc(n));
 	simple_lungs(v, lungs);
 	t0 = now();
+	c0 = clock();
 	if (lobes_find(cpu, v, lungs, lobes, &info, err, sizeof(err)) == -1)
 		fail_msg("lobes_find: %s", err);
 	sec = now() - t0;
+	cpus = (double)(clock() - c0) / CLOCKS_PER_SEC;
 	pictures(v, lungs, lobes, "lobes-lidc-0002");
 	for (i = 0; i < n; i++) {
 		l = lobes[i];
@@ -817,9 +821,10 @@ test_lidc(void **state)
 		    v->ny)) * v->step[2];
 	}
 	print_message("  LIDC-IDRI-0002: %dx%dx%d, %.2fx%.2fx%.2f mm: lungs"
-	    " %.0f mL, lobes in %.2f s\n", v->nx, v->ny, v->nz,
-	    v->spacing[0], v->spacing[1], v->spacing[2], tot * v->spacing[0] *
-	    v->spacing[1] * v->spacing[2] / 1000, sec);
+	    " %.0f mL, lobes in %.2f s (%.2f s of processor time, %s)\n",
+	    v->nx, v->ny, v->nz, v->spacing[0], v->spacing[1], v->spacing[2],
+	    tot * v->spacing[0] * v->spacing[1] * v->spacing[2] / 1000, sec,
+	    cpus, cpu->device);
 	for (l = LOBE_RUL; l < LOBE__MAX; l++) {
 		sh[l] = 100.0 * cnt[l] / (double)tot;
 		zs[l] = cnt[l] ? zs[l] / cnt[l] : NAN;
