@@ -883,8 +883,9 @@ fissure(struct surface *s, enum fissure f, const struct grid *g, int side,
 	}
 	frame_range(&prior, g, side, ur, wr);
 	fit = prior;
-	if (surf_fit(&fit, cs, nc, side, above) > 0 &&
-	    surf_refine(&fit, cs, nc, side, above, ur, wr) == 0) {
+	if (surf_fit(&fit, cs, nc, side, above) > 0) {
+		/* Without memory for the correction the quadratic stays. */
+		(void)surf_refine(&fit, cs, nc, side, above, ur, wr);
 		fit.seen = surf_seen(&fit, g, g->region, side, cs, nc, above,
 		    ur, wr);
 		if (fit.seen >= SEEN_MIN) {
