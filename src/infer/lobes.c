@@ -1183,10 +1183,15 @@ method_text(struct lobe_info *info, const struct surface s[FIS__MAX],
 
 	len = (size_t)snprintf(o, sz, "按叶间裂分叶（Hessian板状滤波与曲面拟合）：");
 	for (f = 0; f < FIS__MAX && len < sz; f++) {
-		if (!present[f])
-			len += (size_t)snprintf(o + len, sz - len, "%s所在肺未见；",
-			    fissure_zh[f]);
-		else if (s[f].fitted)
+		if (!present[f]) {
+			/* Once per lung: the horizontal fissure's is the
+			 * right oblique's. */
+			if (f != FIS_RH)
+				len += (size_t)snprintf(o + len, sz - len,
+				    "未见%s，无%s；", f == FIS_LO ? "左肺" :
+				    "右肺", f == FIS_LO ? "左斜裂" :
+				    "右斜裂与右水平裂");
+		} else if (s[f].fitted)
 			len += (size_t)snprintf(o + len, sz - len, "%s见%.0f%%；",
 			    fissure_zh[f], 100.0 * s[f].seen);
 		else

@@ -632,7 +632,7 @@ test_one_lung(void **state)
 	assert_true(o.err[F_RH] <= 2.0);
 	assert_true(o.agree >= 0.95);
 	assert_true(o.info.fissure_seen[2] == 0);
-	assert_non_null(strstr(o.info.method_zh, "左斜裂所在肺未见"));
+	assert_non_null(strstr(o.info.method_zh, "未见左肺，无左斜裂"));
 }
 
 /*
