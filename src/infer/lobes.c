@@ -136,6 +136,7 @@ struct grid {
 	int		 dims[3];
 	size_t		 n;
 	int		 box0[3];	/* the crop's first voxel in v */
+	int		 box1[3];	/* and its last */
 	double		 sp[3];		/* v's spacing */
 	double		 h;		/* the grid's */
 	double		 o[3];		/* patient position of v's voxel 0 */
@@ -946,6 +947,7 @@ make_grid(struct compute *c, const struct series_volume *v,
 		hi[r] = hi[r] + m >= nmax ? nmax - 1 : hi[r] + m;
 		cd[r] = hi[r] - lo[r] + 1;
 		g->box0[r] = lo[r];
+		g->box1[r] = hi[r];
 		g->sp[r] = v->spacing[r];
 		osp[r] = GRID_MM;
 	}
@@ -1259,9 +1261,10 @@ lobes_find(struct compute *c, const struct series_volume *v,
 	}
 	method_text(info, s, present);
 
-	/* Pass 6: every lung voxel by its side of the surfaces; on the work
-	 * grid first, where a voxel and all its neighbours agree the lung
-	 * voxels nearest to it take its lobe, the others are worked out. */
+	/* Pass 6: every lung voxel (all inside the box) by its side of the
+	 * surfaces; on the work grid first, where a voxel and all its
+	 * neighbours agree the lung voxels nearest to it take its lobe, the
+	 * others are worked out. */
 	if ((lbc = calloc(g.n, 1)) == NULL || (mixed = calloc(g.n, 1)) == NULL ||
 	    (qxs = malloc((size_t)v->nx * sizeof(*qxs))) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
@@ -1323,14 +1326,14 @@ lobes_find(struct compute *c, const struct series_volume *v,
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 4)
 #endif
-	for (z = 0; z < v->nz; z++) {
+	for (z = g.box0[2]; z <= g.box1[2]; z++) {
 		int	 x, y, qx, qy, qz;
 		double	 p[3];
 
 		qz = (int)lround((z - g.box0[2]) * g.sp[2] / g.h);
-		for (y = 0; y < v->ny; y++) {
+		for (y = g.box0[1]; y <= g.box1[1]; y++) {
 			qy = (int)lround((y - g.box0[1]) * g.sp[1] / g.h);
-			for (x = 0; x < v->nx; x++) {
+			for (x = g.box0[0]; x <= g.box1[0]; x++) {
 				size_t	 i = ((size_t)z * v->ny + y) * v->nx + x;
 				size_t	 q;
 				uint8_t	 l = lungs[i];
