@@ -66,9 +66,10 @@
 #define WAVE_BACK	8		/* waves compared */
 #define WAVE_GROWTH	2.5		/* a leak's growth over them */
 #define WAVE_UNDO	12		/* waves taken back after a leak */
+#define RIM_STEPS	4		/* the lumen's rim, voxels */
 #define SIDE_ERODE_MAX	10		/* coarse voxels */
 #define SIDE_MIN_SHARE	0.2		/* the smaller lung, of the larger */
-#define CLOSE_MM	10.0		/* the pleural closing's radius */
+#define CLOSE_MM	15.0		/* the pleural closing's radius */
 #define CLOSE_GRID_MM	1.4		/* the closing's grid, about */
 #define END_SHARE	0.03		/* of the widest slice's lung area */
 #define BONE_HU		150.0
@@ -646,21 +647,21 @@ oom:
 }
 
 /*
- * The trachea and main bronchi: grown from seed wave by wave within cand
- * below AIRWAY_HU; a leak into the lung shows as a wave WAVE_GROWTH
- * times the one WAVE_BACK steps before, and the last WAVE_UNDO waves
- * are then undone.  The lumen's rim (partial volume) is added by two
- * conditional dilations within cand.  Marks air (0/1).
+ * One growth of the airways from the seed (q's first nseed voxels, set in
+ * air) wave by wave within cand below thr: a leak into the lung shows as
+ * a wave WAVE_GROWTH times the one WAVE_BACK steps before; the last
+ * WAVE_UNDO waves are then undone and *leak set.  Past AIRWAY_MAX_ML,
+ * *leak is set too.  Returns 0 or -1 (out of memory).
  */
 static int
-airways_grow(const struct series_volume *v, const uint8_t *cand,
-    struct vlist *q, uint8_t *air, double *ml)
+grow_at(const struct series_volume *v, const uint8_t *cand, size_t nseed,
+    double thr, struct vlist *q, uint8_t *air, int *leak)
 {
 	size_t		 pl = (size_t)v->nx * v->ny, h, i;
 	size_t		*ls = NULL, nls = 0, cls = 0, *t;
 	double		 vml = v->spacing[0] * v->spacing[1] * v->spacing[2] /
 	    1000.0, ref = 0.0;
-	int		 d, l, rim;
+	int		 d, l;
 	long		 off[6];
 
 	off[0] = 1;
@@ -669,8 +670,10 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 	off[3] = -(long)v->nx;
 	off[4] = (long)pl;
 	off[5] = -(long)pl;
-	for (h = 0; h < q->n; h++)
-		air[q->v[h]] = 1;
+	*leak = 0;
+	for (h = nseed; h < q->n; h++)
+		air[q->v[h]] = 0;
+	q->n = nseed;
 #define LEVEL(x) do { \
 	if (nls == cls) { \
 		cls = cls ? cls * 2 : 256; \
@@ -699,8 +702,7 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 				    (d == 5 && z == 0))
 					continue;
 				i = (size_t)((long)p + off[d]);
-				if (air[i] || !cand[i] ||
-				    !(v->vox[i] < AIRWAY_HU))
+				if (air[i] || !cand[i] || !(v->vox[i] < thr))
 					continue;
 				air[i] = 1;
 				if (vl_push(q, i) == -1)
@@ -723,19 +725,65 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 			for (h = ls[keep]; h < q->n; h++)
 				air[q->v[h]] = 0;
 			q->n = ls[keep];
-			log_debug("anatomy: airway growth leaks at wave %d "
-			    "(%zu voxels); %d waves kept", l + 1, sz, keep);
+			*leak = 1;
 			break;
 		}
 		if (q->n * vml > AIRWAY_MAX_ML) {
-			log_debug("anatomy: airway growth stopped at %.0f mL",
-			    q->n * vml);
+			*leak = 1;
 			break;
 		}
 	}
 #undef LEVEL
-	/* The lumen's rim. */
-	for (rim = 0; rim < 2; rim++) {
+	free(ls);
+	return 0;
+oom:
+	free(ls);
+	return -1;
+}
+
+/*
+ * The trachea and main bronchi from seed (in q): grown at the thresholds
+ * of AIRWAY_HU upwards, the last that does not leak kept (explosion
+ * control: Mori et al., 1996), as the lumen of a low-dose scan is not all
+ * below -950 HU.  The lumen's rim (partial volume) is added by
+ * conditional dilations within cand, and on each slice what the airways
+ * enclose.  Marks air (0/1).
+ */
+static int
+airways_grow(const struct series_volume *v, const uint8_t *cand,
+    struct vlist *q, uint8_t *air, double *ml)
+{
+	static const double thr[] = { -950, -925, -900, -875, -850, -825,
+	    -800 };
+	size_t		 pl = (size_t)v->nx * v->ny, h, i, nseed = q->n;
+	double		 vml = v->spacing[0] * v->spacing[1] * v->spacing[2] /
+	    1000.0;
+	int		 d, rim, zs, *stk = NULL, leak, ti, nt;
+	long		 off[6];
+	uint8_t		*hole = NULL;
+
+	off[0] = 1;
+	off[1] = -1;
+	off[2] = v->nx;
+	off[3] = -(long)v->nx;
+	for (h = 0; h < q->n; h++)
+		air[q->v[h]] = 1;
+	nt = (int)(sizeof(thr) / sizeof(thr[0]));
+	for (ti = 0; ti < nt; ti++) {
+		if (grow_at(v, cand, nseed, thr[ti], q, air, &leak) == -1)
+			goto oom;
+		log_debug("anatomy: airways below %.0f HU: %.1f mL%s", thr[ti],
+		    q->n * vml, leak ? ", leaks" : "");
+		if (leak)
+			break;
+	}
+	if (leak && ti > 0 && grow_at(v, cand, nseed, thr[ti - 1], q, air,
+	    &leak) == -1)
+		goto oom;
+	/* The lumen's rim, where the partial volume of the wall rises from
+	 * the lumen's air towards the wall: up to RIM_STEPS voxels in the
+	 * slice, each no lower than the airway voxel it is reached from. */
+	for (rim = 0; rim < RIM_STEPS; rim++) {
 		size_t	 to = q->n;
 
 		for (h = 0; h < to; h++) {
@@ -749,7 +797,8 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 				    (d == 3 && y == 0))
 					continue;
 				i = (size_t)((long)p + off[d]);
-				if (air[i] || !cand[i])
+				if (air[i] || !cand[i] ||
+				    (rim > 0 && v->vox[i] < v->vox[p]))
 					continue;
 				air[i] = 1;
 				if (vl_push(q, i) == -1)
@@ -757,11 +806,94 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 			}
 		}
 	}
+	/* Where the airways stand alone in the mediastinum (above the
+	 * lungs, or beside them), the whole air column round them on the
+	 * slice is theirs, its rim of partial volume too: the 2-D
+	 * component of cand that holds them, when it is not much larger
+	 * than they are (it is not the lung). */
+	if ((stk = malloc(pl * sizeof(*stk))) == NULL)
+		goto oom;
+	for (zs = 0; zs < v->nz; zs++) {
+		size_t	 o = (size_t)zs * pl, ns = 0, cap, nn;
+		int	 big = 0;
+
+		for (h = 0; h < q->n; h++)
+			if (q->v[h] / pl == (size_t)zs)
+				stk[ns++] = (int)(q->v[h] - o);
+		if (ns == 0)
+			continue;
+		cap = 3 * ns + 200;
+		nn = ns;
+		for (h = 0; h < nn && !big; h++) {
+			int	 p = stk[h], x = p % v->nx, y = p / v->nx;
+
+			for (d = 0; d < 4; d++) {
+				if ((d == 0 && x == v->nx - 1) ||
+				    (d == 1 && x == 0) ||
+				    (d == 2 && y == v->ny - 1) ||
+				    (d == 3 && y == 0))
+					continue;
+				i = o + (size_t)((long)p + off[d]);
+				if (air[i] || !cand[i])
+					continue;
+				air[i] = 2;
+				stk[nn++] = (int)(i - o);
+				if (nn > cap) {
+					big = 1;
+					break;
+				}
+			}
+		}
+		for (h = ns; h < nn; h++) {
+			i = o + (size_t)stk[h];
+			air[i] = !big;
+			if (!big && vl_push(q, i) == -1)
+				goto oom;
+		}
+	}
+	free(stk);
+	stk = NULL;
+	/* What the airways enclose on each slice. */
+	if ((hole = malloc(pl)) == NULL || (stk = malloc(pl *
+	    sizeof(*stk))) == NULL)
+		goto oom;
+	for (zs = 0; zs < v->nz; zs++) {
+		int	 x0 = v->nx, y0 = v->ny, x1 = -1, y1 = -1, x, y;
+		size_t	 o = (size_t)zs * pl;
+
+		for (y = 0; y < v->ny; y++)
+			for (x = 0; x < v->nx; x++)
+				if (air[o + (size_t)y * v->nx + x]) {
+					if (x < x0) x0 = x;
+					if (x > x1) x1 = x;
+					if (y < y0) y0 = y;
+					if (y > y1) y1 = y;
+				}
+		if (x1 < 0 || x1 - x0 < 2 || y1 - y0 < 2)
+			continue;
+		for (y = y0; y <= y1; y++)
+			for (x = x0; x <= x1; x++)
+				hole[(size_t)y * v->nx + x] =
+				    air[o + (size_t)y * v->nx + x];
+		fill_holes(hole, v->nx, x0, y0, x1, y1, stk);
+		for (y = y0; y <= y1; y++)
+			for (x = x0; x <= x1; x++) {
+				i = o + (size_t)y * v->nx + x;
+				if (hole[(size_t)y * v->nx + x] && !air[i] &&
+				    cand[i]) {
+					air[i] = 1;
+					if (vl_push(q, i) == -1)
+						goto oom;
+				}
+			}
+	}
 	*ml = q->n * vml;
-	free(ls);
+	free(hole);
+	free(stk);
 	return 0;
 oom:
-	free(ls);
+	free(hole);
+	free(stk);
 	return -1;
 }
 
@@ -952,9 +1084,23 @@ close_side(const uint8_t *m, int w, int x0, int y0, int x1, int y1, int f,
 	for (X = 0; X < lw * lh; X++)
 		cb->cl[X] = cb->d[X] <= r2;
 	edt2(cb->cl, 0, lw, lh, cb->d, &cb->e);
+	/* What the closing adds, grown by two coarse pixels: the coarse
+	 * grid must not leave the strip next to the pleura outside, where
+	 * the disk just enters a nodule's base and the coarse pixels are
+	 * part lung, part wall. */
+	for (X = 0; X < lw * lh; X++)
+		cb->cl[X] = cb->d[X] > r2 && !cb->lo[X];
 	for (Y = 0; Y < lh; Y++)
 		for (X = 0; X < lw; X++) {
-			if (!(cb->d[Y * lw + X] > r2) || cb->lo[Y * lw + X])
+			int	 on = 0, a, b;
+
+			if (cb->lo[Y * lw + X])
+				continue;
+			for (b = Y - 2; b <= Y + 2 && !on; b++)
+				for (a = X - 2; a <= X + 2 && !on; a++)
+					on = a >= 0 && b >= 0 && a < lw &&
+					    b < lh && cb->cl[b * lw + a];
+			if (!on)
 				continue;
 			for (y = (Y + oy) * f; y < (Y + oy + 1) * f; y++)
 				for (x = (X + ox) * f; x < (X + ox + 1) * f;
