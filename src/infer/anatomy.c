@@ -77,9 +77,12 @@
 #define CLOSE_MM	15.0		/* the pleural closing's radius */
 #define CLOSE_GRID_MM	1.4		/* the closing's grid, about */
 #define END_SHARE	0.03		/* of the widest slice's lung area */
-#define BONE_HU		150.0
+#define BONE_HU		100.0		/* the trabecular bone of the elderly
+					 * too (Schreiber et al., 2011) */
 #define SPINE_OFF_MM	30.0
 #define SPINE_MIN_MM2	300.0
+#define SPINE_BODY_MM	30.0		/* a vertebral body's depth */
+#define SPINE_SOLID_MM	8.0		/* its inscribed circle, at least */
 
 const char *const lung_side_zh[LUNG_SIDE__MAX] = {
 	[LUNG_NONE] = "",
@@ -1076,11 +1079,10 @@ fail:
 /*
  * The pleural closing of one side on one slice: m (w x h, the side's
  * mask at full resolution) reduced by f in-plane into a coarser box (a
- * coarse pixel is in when all its f x f pixels are: a straight border
- * is then left where it is), closed with a disk of rpx coarse pixels
- * there, and the pixels of the coarse pixels the closing adds set in add
- * (full resolution, w x h).  The box is x0..x1, y0..y1 of the full
- * slice.
+ * coarse pixel is in when at least half its f x f pixels are), closed
+ * with a disk of rpx coarse pixels there, and the pixels of the coarse
+ * pixels the closing adds set in add (full resolution, w x h).  The box
+ * is x0..x1, y0..y1 of the full slice.
  */
 struct close_buf {
 	uint8_t		*lo, *cl;
@@ -1111,7 +1113,7 @@ close_side(const uint8_t *m, int w, int x0, int y0, int x1, int y1, int f,
 					    y <= y1 && m[y * w + x])
 						cnt++;
 				}
-			cb->lo[Y * lw + X] = cnt == f * f;
+			cb->lo[Y * lw + X] = 2 * cnt >= f * f;
 		}
 	/* Dilate: within rpx of the mask; erode: beyond rpx of its
 	 * complement. */
@@ -1119,20 +1121,18 @@ close_side(const uint8_t *m, int w, int x0, int y0, int x1, int y1, int f,
 	for (X = 0; X < lw * lh; X++)
 		cb->cl[X] = cb->d[X] <= r2;
 	edt2(cb->cl, 0, lw, lh, cb->d, &cb->e);
-	/* What the closing adds, grown by two coarse pixels: the coarse
+	/* What the closing adds, grown by one coarse pixel: the coarse
 	 * grid must not leave the strip next to the pleura outside, where
-	 * the disk just enters a nodule's base and the coarse pixels are
-	 * part lung, part wall. */
+	 * the disk just enters a nodule's base, nor the pixels of the
+	 * coarse pixels round it that are only partly lung. */
 	for (X = 0; X < lw * lh; X++)
 		cb->cl[X] = cb->d[X] > r2 && !cb->lo[X];
 	for (Y = 0; Y < lh; Y++)
 		for (X = 0; X < lw; X++) {
 			int	 on = 0, a, b;
 
-			if (cb->lo[Y * lw + X])
-				continue;
-			for (b = Y - 2; b <= Y + 2 && !on; b++)
-				for (a = X - 2; a <= X + 2 && !on; a++)
+			for (b = Y - 1; b <= Y + 1 && !on; b++)
+				for (a = X - 1; a <= X + 1 && !on; a++)
 					on = a >= 0 && b >= 0 && a < lw &&
 					    b < lh && cb->cl[b * lw + a];
 			if (!on)
@@ -1481,16 +1481,18 @@ fail:
 /*
  * The spine: on each coarse slice, the bone (above BONE_HU) in the body
  * within SPINE_OFF_MM of the body's midline and behind the body's
- * middle; its largest 2-D component, holes filled; the centre of its
- * largest inscribed circle (chamfer 3-4 distance, Borgefors, 1986) is
- * the vertebral body's.  Full slices take their coarse slice's centre.
+ * middle; its largest 2-D component (its holes left open: the spinal
+ * canal is one); the centre of its largest inscribed circle (chamfer 3-4 distance, Borgefors, 1986)
+ * within SPINE_BODY_MM of its front is the vertebral body's; NAN when
+ * that circle is small (a ring of cortex, the body not seen).  Full
+ * slices take their coarse slice's centre.
  */
 static int
 spine_find(const struct series_volume *v, const struct coarse *co,
     struct anatomy *an, char *err, size_t errlen)
 {
 	int		 W = co->dims[0], H = co->dims[1], D = co->dims[2];
-	int		 X, Y, Z, bx0, bx1, by0, by1, *dist = NULL, *stk = NULL;
+	int		 X, Y, Z, bx0, bx1, by0, by1, *dist = NULL;
 	uint8_t		*bone = NULL, *best = NULL, *seen = NULL;
 	double		*cxy = NULL, midx, midy;
 	struct vlist	 comp = { 0 };
@@ -1501,12 +1503,11 @@ spine_find(const struct series_volume *v, const struct coarse *co,
 	ALLOC(best, co->plane);
 	ALLOC(seen, co->plane);
 	ALLOC(dist, co->plane);
-	ALLOC(stk, co->plane);
 	ALLOC(cxy, 2 * (size_t)D);
 	for (Z = 0; Z < D; Z++) {
 		const uint8_t	*B = co->body + (size_t)Z * co->plane;
 		const float	*cv = co->cv + (size_t)Z * co->plane;
-		int		 mxd, x0 = W, y0 = H, x1 = -1, y1 = -1;
+		int		 mxd, x0 = W, y0 = H, x1 = -1, y1 = -1, yb, solid;
 		double		 sx = 0, sy = 0, nb = 0;
 
 		cxy[2 * Z] = cxy[2 * Z + 1] = NAN;
@@ -1529,12 +1530,27 @@ spine_find(const struct series_volume *v, const struct coarse *co,
 		memset(seen, 0, co->plane);
 		memset(best, 0, co->plane);
 		bestn = 0;
+		/* Bone: the 3 x 3 mean of the coarse slice above BONE_HU, so
+		 * that the trabecular bone of a vertebral body is whole. */
 		for (Y = 0; Y < H; Y++)
 			for (X = 0; X < W; X++) {
+				double	 m = 0.0;
+				int	 a, b, c9 = 0;
+
 				p = (size_t)Y * W + X;
-				bone[p] = B[p] && cv[p] > BONE_HU &&
-				    fabs(X - midx) * co->osp[0] <=
-				    SPINE_OFF_MM && Y > midy;
+				bone[p] = 0;
+				if (!B[p] || fabs(X - midx) * co->osp[0] >
+				    SPINE_OFF_MM || !(Y > midy))
+					continue;
+				for (b = Y - 1; b <= Y + 1; b++)
+					for (a = X - 1; a <= X + 1; a++)
+						if (a >= 0 && b >= 0 && a < W &&
+						    b < H) {
+							m += cv[(size_t)b * W +
+							    a];
+							c9++;
+						}
+				bone[p] = m / c9 > BONE_HU;
 			}
 		for (p = 0; p < co->plane; p++) {
 			if (!bone[p] || seen[p])
@@ -1584,7 +1600,6 @@ spine_find(const struct series_volume *v, const struct coarse *co,
 		y0 = y0 > 0 ? y0 - 1 : 0;
 		x1 = x1 < W - 1 ? x1 + 1 : W - 1;
 		y1 = y1 < H - 1 ? y1 + 1 : H - 1;
-		fill_holes(best, W, x0, y0, x1, y1, stk);
 		/* Chamfer 3-4 distance to the background, two passes. */
 		for (Y = y0; Y <= y1; Y++)
 			for (X = x0; X <= x1; X++) {
@@ -1602,6 +1617,9 @@ spine_find(const struct series_volume *v, const struct coarse *co,
 				dist[p] = DM(dist[p], dist[p - W - 1] + 4);
 				dist[p] = DM(dist[p], dist[p - W + 1] + 4);
 			}
+		/* The vertebral body is the front of the spine: its centre
+		 * is sought within SPINE_BODY_MM of the front. */
+		yb = y0 + 1 + (int)lround(SPINE_BODY_MM / co->osp[1]);
 		mxd = 0;
 		for (Y = y1 - 1; Y >= y0 + 1; Y--)
 			for (X = x1 - 1; X >= x0 + 1; X--) {
@@ -1612,11 +1630,14 @@ spine_find(const struct series_volume *v, const struct coarse *co,
 				dist[p] = DM(dist[p], dist[p + W] + 3);
 				dist[p] = DM(dist[p], dist[p + W + 1] + 4);
 				dist[p] = DM(dist[p], dist[p + W - 1] + 4);
-				if (dist[p] > mxd)
+				if (Y <= yb && dist[p] > mxd)
 					mxd = dist[p];
 			}
 #undef DM
-		for (Y = y0 + 1; Y <= y1 - 1; Y++)
+		/* A body whose trabecular bone is under BONE_HU is a ring:
+		 * not seen. */
+		solid = mxd / 3.0 * co->osp[0] >= SPINE_SOLID_MM;
+		for (Y = y0 + 1; Y <= y1 - 1 && Y <= yb && solid; Y++)
 			for (X = x0 + 1; X <= x1 - 1; X++)
 				if (dist[(size_t)Y * W + X] == mxd) {
 					sx += X;
@@ -1636,7 +1657,6 @@ spine_find(const struct series_volume *v, const struct coarse *co,
 	free(best);
 	free(seen);
 	free(dist);
-	free(stk);
 	free(cxy);
 	free(comp.v);
 	return 0;
@@ -1647,7 +1667,6 @@ fail:
 	free(best);
 	free(seen);
 	free(dist);
-	free(stk);
 	free(cxy);
 	free(comp.v);
 	return -1;

@@ -217,7 +217,7 @@ anatomy_phantom(const struct phantom_spec *sp, struct series_volume **v)
 /*
  * With $ZY_OUT set, slice k of v as a PGM (lung window) with the masks
  * drawn over it: right lung dark (20-40), left light (200-220), airways white,
- * for looking at what was found.
+ * the spine's centre as a black cross, for looking at what was found.
  */
 static void
 dump_slice(const struct series_volume *v, const struct anatomy *an, int k,
@@ -245,7 +245,50 @@ dump_slice(const struct series_volume *v, const struct anatomy *an, int k,
 			g = 200 + g / 8;
 		if (an->airways != NULL && an->airways[k * pl + i])
 			g = 255;
+		if (an->spine_xy != NULL && !isnan(an->spine_xy[2 * k]) &&
+		    ((labs((long)(i % v->nx) - lround(an->spine_xy[2 * k])) <=
+		    4 && (long)(i / v->nx) == lround(an->spine_xy[2 * k +
+		    1])) || (labs((long)(i / v->nx) - lround(an->spine_xy[2 *
+		    k + 1])) <= 4 && (long)(i % v->nx) ==
+		    lround(an->spine_xy[2 * k]))))
+			g = 0;
 		(void)fputc(g, f);
+	}
+	fclose(f);
+}
+
+/* With $ZY_OUT set, the coronal plane at row y of v, drawn as
+ * dump_slice() draws, top of the patient up. */
+static void
+dump_coronal(const struct series_volume *v, const struct anatomy *an, int y,
+    const char *name)
+{
+	const char	*o = getenv("ZY_OUT");
+	char		 path[1024];
+	FILE		*f;
+	size_t		 pl = (size_t)v->nx * v->ny, i;
+	int		 g, x, k, kk;
+
+	if (o == NULL || *o == '\0')
+		return;
+	(void)snprintf(path, sizeof(path), "%s/%s-cor%03d.pgm", o, name, y);
+	if ((f = fopen(path, "wb")) == NULL)
+		return;
+	fprintf(f, "P5 %d %d 255\n", v->nx, v->nz);
+	for (kk = 0; kk < v->nz; kk++) {
+		k = v->step[2] >= 0 ? v->nz - 1 - kk : kk;
+		for (x = 0; x < v->nx; x++) {
+			i = k * pl + (size_t)y * v->nx + x;
+			g = (int)lround((v->vox[i] + 1000.0) / 1400.0 * 160.0);
+			g = g < 0 ? 0 : g > 160 ? 160 : g;
+			if (an->lungs[i] == LUNG_RIGHT)
+				g = 20 + g / 8;
+			else if (an->lungs[i] == LUNG_LEFT)
+				g = 200 + g / 8;
+			if (an->airways[i])
+				g = 255;
+			(void)fputc(g, f);
+		}
 	}
 	fclose(f);
 }
@@ -791,7 +834,7 @@ test_lidc(void **state)
 	struct series_volume	*v = NULL;
 	struct anatomy_cache	*ac;
 	const struct anatomy	*an;
-	double			 t0, tl, zlo, zhi, ztop;
+	double			 t0, tl, zlo, zhi, ztop, tan;
 	long			 in, n, tr = 0;
 	size_t			 pl;
 	int			 k, x, y, ktop, s;
@@ -810,9 +853,44 @@ test_lidc(void **state)
 	if (anatomy_get(ac, cpu, v, 100, ANAT_LUNGS, &an, err,
 	    sizeof(err)) == -1)
 		fail_msg("%s", err);
+	tan = an->seconds;
+	if (anatomy_get(ac, cpu, v, 100, ANAT_SPINE, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
 	print_message("  LIDC-IDRI-0002 %d x %d x %d: load %.2f s, body and "
-	    "lungs %.2f s (%s)\n", v->nx, v->ny, v->nz, tl, an->seconds,
-	    cpu->device);
+	    "lungs %.2f s, spine %.2f s (%s)\n", v->nx, v->ny, v->nz, tl,
+	    tan, an->seconds - tan, cpu->device);
+	/* The spine: seen on most slices, its centre in bone (the mean of
+	 * the 5 x 5 voxels round it above 100 HU: not the spinal canal)
+	 * near the middle of the image's width. */
+	{
+		int	 seen = 0, inbone = 0;
+
+		pl = (size_t)v->nx * v->ny;
+		for (k = 0; k < v->nz; k++) {
+			double	 sx = an->spine_xy[2 * k];
+			double	 sy = an->spine_xy[2 * k + 1], m = 0;
+			int	 a, b;
+
+			if (isnan(sx))
+				continue;
+			seen++;
+			for (b = -2; b <= 2; b++)
+				for (a = -2; a <= 2; a++)
+					m += v->vox[k * pl + (size_t)(lround(sy) +
+					    b) * v->nx + (size_t)(lround(sx) +
+					    a)] / 25.0;
+			if (m > 100.0 &&
+			    fabs(sx - v->nx / 2.0) * v->spacing[0] < 40.0)
+				inbone++;
+			else
+				dump_slice(v, an, k, "lidc-spine");
+		}
+		print_message("  spine on %d of %d slices, %d of them in bone "
+		    "near the midline\n", seen, v->nz, inbone);
+		assert_true(seen >= 0.9 * v->nz);
+		assert_true(inbone >= 0.9 * seen);
+	}
 	for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++)
 		print_message("  %s: %.0f mL, mean %.0f HU, LAA-950 %.2f %%\n",
 		    s == LUNG_RIGHT ? "right" : "left",
@@ -853,6 +931,8 @@ test_lidc(void **state)
 	for (k = 0; k < v->nz; k += 10)
 		dump_slice(v, an, k, "lidc");
 	dump_slice(v, an, ktop, "lidc");
+	for (y = 200; y <= 320; y += 30)
+		dump_coronal(v, an, y, "lidc");
 	/* The trachea's lumen there: every air voxel within 6 mm of the
 	 * airways' centre on each top slice is airway, not lung. */
 	for (k = 0; k < v->nz; k++) {
