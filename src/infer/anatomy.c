@@ -99,11 +99,6 @@ const char *const lobe_zh[LOBE__MAX] = {
 	[LOBE_LLL] = "左肺下叶",
 };
 
-struct anatomy_cache {
-	struct anatomy	 an;
-	int		 used;
-};
-
 /* The coarse copy and what is found on it. */
 struct coarse {
 	int		 dims[3];
@@ -119,6 +114,15 @@ struct coarse {
 	int		 cut;		/* the field cuts the body */
 	int		 lung_edge;	/* a lung reaches the field's edge */
 	int		 bb[6];		/* the lungs' box, coarse */
+};
+
+/* The anatomy of the last series, and its coarse pass, kept for the
+ * parts asked for later. */
+struct anatomy_cache {
+	struct anatomy	 an;
+	int		 used;
+	struct coarse	 co;
+	int		 have_co;
 };
 
 #define CHECK(call) do { \
@@ -1702,6 +1706,8 @@ anatomy_cache_free(struct anatomy_cache *ac)
 	if (ac == NULL)
 		return;
 	anatomy_clear(&ac->an);
+	if (ac->have_co)
+		coarse_free(&ac->co);
 	free(ac);
 }
 
@@ -1711,11 +1717,11 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
     const struct anatomy **out, char *err, size_t errlen)
 {
 	struct anatomy	*an = &ac->an;
-	struct coarse	 co = { 0 };
+	const struct coarse *co = &ac->co;
 	size_t		 n = (size_t)v->nx * v->ny * v->nz;
 	unsigned	 miss;
 	double		 t0 = now_s();
-	int		 a, have_co = 0;
+	int		 a;
 
 	*out = NULL;
 	if (ac->used && (an->series_id != series_id ||
@@ -1724,6 +1730,9 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 	    an->spacing[1] != v->spacing[1] ||
 	    an->spacing[2] != v->spacing[2])) {
 		anatomy_clear(an);
+		if (ac->have_co)
+			coarse_free(&ac->co);
+		ac->have_co = 0;
 		ac->used = 0;
 	}
 	if (!ac->used) {
@@ -1741,16 +1750,16 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 	if (parts & ANAT_LUNGS)
 		parts |= ANAT_BODY;
 	miss = parts & ~an->have;
-	if (miss & (ANAT_BODY | ANAT_LUNGS | ANAT_SPINE)) {
-		if (coarse_build(c, v, &co, err, errlen) == -1)
+	if ((miss & (ANAT_BODY | ANAT_LUNGS | ANAT_SPINE)) && !ac->have_co) {
+		if (coarse_build(c, v, &ac->co, err, errlen) == -1)
 			return -1;
-		have_co = 1;
+		ac->have_co = 1;
 		log_debug("anatomy: coarse pass %.2f s", now_s() - t0);
 	}
 	if (miss & (ANAT_BODY | ANAT_LUNGS)) {
 		if (an->body == NULL && (an->body = calloc(n, 1)) == NULL)
 			goto oom;
-		if (body_full(c, v, &co, an->body, err, errlen) == -1)
+		if (body_full(c, v, co, an->body, err, errlen) == -1)
 			goto fail;
 		an->have |= ANAT_BODY;
 		log_debug("anatomy: body %.2f s", now_s() - t0);
@@ -1762,7 +1771,7 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 			goto oom;
 		memset(an->lungs, 0, n);
 		memset(an->airways, 0, n);
-		if (lungs_full(c, v, &co, an, err, errlen) == -1)
+		if (lungs_full(c, v, co, an, err, errlen) == -1)
 			goto fail;
 		an->have |= ANAT_LUNGS;
 		log_debug("anatomy: lungs %.2f s", now_s() - t0);
@@ -1771,12 +1780,10 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 		if (an->spine_xy == NULL && (an->spine_xy =
 		    calloc(2 * (size_t)v->nz, sizeof(double))) == NULL)
 			goto oom;
-		if (spine_find(v, &co, an, err, errlen) == -1)
+		if (spine_find(v, co, an, err, errlen) == -1)
 			goto fail;
 		an->have |= ANAT_SPINE;
 	}
-	if (have_co)
-		coarse_free(&co);
 	if (miss & (ANAT_BODY | ANAT_LUNGS | ANAT_SPINE))
 		an->seconds += now_s() - t0;
 	/*
@@ -1797,7 +1804,5 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 oom:
 	(void)snprintf(err, errlen, "out of memory");
 fail:
-	if (have_co)
-		coarse_free(&co);
 	return -1;
 }
