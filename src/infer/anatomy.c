@@ -16,27 +16,36 @@
  *  3. the body: the largest 3-D component of tissue with the lungs, its
  *     holes filled on each slice;
  *  4. the trachea: a round air column near the midline on the top slices,
- *     grown at full resolution wave by wave (6-connected, below
- *     AIRWAY_HU) down the trachea into the main bronchi; a wave much
- *     larger than the waves a few steps before is the growth leaking into
- *     the lung, and the last waves are taken back (explosion control,
- *     Mori et al., 1996; wavefront growth, De Nunzio et al., 2011);
- *  5. right and left: the lungs without the airways, eroded until they
- *     fall in two (Hu et al., 2001, who erode until two components or cut
- *     the junction along its densest line), and grown back along the
+ *     grown at full resolution wave by wave (6-connected) down the
+ *     trachea into the main bronchi, at thresholds rising from -950 HU; a
+ *     wave much larger than the waves a few steps before is the growth
+ *     leaking into the lung, and the last threshold that does not leak is
+ *     kept (explosion control, Mori et al., 1996; wavefront growth, De
+ *     Nunzio et al., 2011); the lumen's rim of partial volume is added;
+ *  5. right and left: the lungs without the airways, on a grid of twice
+ *     the coarse spacing, eroded until they fall in two (Hu et al., 2001,
+ *     who erode until two components or cut the junction along its
+ *     densest line), and grown back on the coarse grid along the
  *     geodesic distance within the lungs, so that the split lies on the
  *     junction; the side with the lower patient x is the right lung (LPS);
  *  6. at full resolution, per side and slice, the holes filled and the
  *     pleural indentations of juxtapleural nodules and vessels closed by
- *     a disk of CLOSE_MM on a half-resolution grid (the morphological
- *     smoothing of the lung border, Hu et al., 2001; the rolling ball of
- *     Armato and Sensakovic, 2004); the closing of one side never crosses
- *     into the other;
+ *     a disk of CLOSE_MM on a grid of about CLOSE_GRID_MM (the
+ *     morphological smoothing of the lung border, Hu et al., 2001; the
+ *     rolling ball of Armato and Sensakovic, 2004; distances by
+ *     Felzenszwalb and Huttenlocher, 2012); what the closing adds is grown
+ *     by one pixel of that grid, so that a nodule's base on the pleura is
+ *     inside; the closing of one side never takes the other's voxels;
  *  7. whether the lungs are whole: the lungs' area on the end slices of
  *     the series (apices and bases), and the field's edge;
  *  8. the spine: on each slice, the centre of the largest inscribed
- *     circle of the dense bone near the midline behind the lungs' middle
- *     (the vertebral body; chamfer distance, Borgefors, 1986).
+ *     circle of the bone near the midline behind the body's middle,
+ *     within a vertebral body's depth of its front (the vertebral body;
+ *     chamfer distance, Borgefors, 1986).
+ *
+ * The image is taken as the scanner writes a supine chest: rows from the
+ * patient's front to back (the column direction along +y) for the spine's
+ * front; the sides use the patient coordinates.
  */
 #include "config.h"
 
@@ -58,10 +67,11 @@
 #define PADDING_HU	-1500.0		/* below: the scanner's padding */
 #define LUNG_HU		-400.0		/* air and lung below */
 #define LUNG_MIN_ML	30.0
+#define LUNG_MIN_SHARE	0.05		/* of the largest lung component */
 #define PURE_AIR_HU	-975.0		/* air, not lung tissue */
 #define PURE_AIR_SHARE	0.5		/* of a lung's voxels, at most */
 #define BODY_CUT_SHARE	0.3		/* tissue on the field's edge */
-#define AIRWAY_HU	-900.0		/* the airways' lumen */
+#define AIRWAY_HU	-900.0		/* the trachea's lumen, when seeking it */
 #define AIRWAY_MAX_ML	200.0
 #define TRACHEA_MIN_MM2	120.0		/* 12 mm across */
 #define TRACHEA_MAX_MM2	1000.0		/* 36 mm across */
@@ -240,7 +250,7 @@ edt1(const float *f, float *d, int n, int *v, float *z)
 
 /* Scratch of the 2-D distance transform. */
 struct edt_buf {
-	float	*f, *d, *g, *z;
+	float	*f, *d, *z;
 	int	*v;
 };
 
@@ -422,12 +432,22 @@ coarse_build(struct compute *c, const struct series_volume *v,
 				tissue++;
 		}
 	co->cut = nring > 0 && tissue >= BODY_CUT_SHARE * (double)nring;
+	/* Lung-like components; gas in the bowel that is not pure air is
+	 * small beside the largest of them. */
+	for (i = 0; i < nst; i++)
+		keep[i + 1] = st[i].count * co->vox_ml >= LUNG_MIN_ML &&
+		    pure[i] < PURE_AIR_SHARE * (double)st[i].count &&
+		    (co->cut || touch[i] == 0);
+	best = 0;
+	for (i = 0; i < nst; i++)
+		if (keep[i + 1] && (size_t)st[i].count > best)
+			best = (size_t)st[i].count;
 	for (i = 0; i < nst; i++) {
 		double	 ml = st[i].count * co->vox_ml;
 		double	 share = pure[i] / (double)st[i].count;
 
-		keep[i + 1] = ml >= LUNG_MIN_ML && share < PURE_AIR_SHARE &&
-		    (co->cut || touch[i] == 0);
+		keep[i + 1] = keep[i + 1] && (double)st[i].count >=
+		    LUNG_MIN_SHARE * (double)best;
 		if (keep[i + 1] && touch[i] > 0)
 			co->lung_edge = 1;
 		if (ml >= LUNG_MIN_ML)
@@ -1168,7 +1188,6 @@ slice_work_free(struct slice_work *w)
 	free(w->cb.d);
 	free(w->cb.e.f);
 	free(w->cb.e.d);
-	free(w->cb.e.g);
 	free(w->cb.e.z);
 	free(w->cb.e.v);
 	memset(w, 0, sizeof(*w));
@@ -1193,7 +1212,6 @@ slice_work_alloc(struct slice_work *w, const struct series_volume *v, int f,
 	    (w->cb.d = calloc(lw * lh, sizeof(float))) == NULL ||
 	    (w->cb.e.f = calloc(big, sizeof(float))) == NULL ||
 	    (w->cb.e.d = calloc(big, sizeof(float))) == NULL ||
-	    (w->cb.e.g = calloc(big, sizeof(float))) == NULL ||
 	    (w->cb.e.z = calloc(big + 1, sizeof(float))) == NULL ||
 	    (w->cb.e.v = calloc(big, sizeof(int))) == NULL) {
 		slice_work_free(w);

@@ -593,6 +593,21 @@ test_phantom_cut(void **state)
 	assert_true(an->lung[LUNG_RIGHT].volume_ml > 100.0 &&
 	    an->lung[LUNG_LEFT].volume_ml > 100.0);
 	series_free(v);
+	/* No lungs in the series at all: empty masks, not an error. */
+	variant_spec(&sp);
+	sp.lung_z[0] = 300.0;
+	sp.lung_z[1] = 400.0;
+	anatomy_phantom(&sp, &v);
+	if (anatomy_get(ac, cpu, v, 7, ANAT_LUNGS, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	print_message("  no lungs: %d %s; right %.0f mL, left %.0f mL\n",
+	    an->lungs_complete, an->lungs_why,
+	    an->lung[LUNG_RIGHT].volume_ml, an->lung[LUNG_LEFT].volume_ml);
+	assert_int_equal(an->lungs_complete, -1);
+	assert_true(an->lung[LUNG_RIGHT].volume_ml == 0.0 &&
+	    an->lung[LUNG_LEFT].volume_ml == 0.0);
+	series_free(v);
 	anatomy_cache_free(ac);
 }
 
