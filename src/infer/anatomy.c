@@ -796,9 +796,10 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 	size_t		 pl = (size_t)v->nx * v->ny, h, i, nseed = q->n;
 	double		 vml = v->spacing[0] * v->spacing[1] * v->spacing[2] /
 	    1000.0;
-	int		 d, rim, zs, *stk = NULL, leak, ti, nt;
+	int		 d, rim, zs, *stk = NULL, leak, ti, nt, *bb = NULL;
 	long		 off[6];
 	uint8_t		*hole = NULL;
+	size_t		*start = NULL, *ord = NULL, nq;
 
 	off[0] = 1;
 	off[1] = -1;
@@ -849,15 +850,28 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 	 * slice is theirs, its rim of partial volume too: the 2-D
 	 * component of cand that holds them, when it is not much larger
 	 * than they are (it is not the lung). */
-	if ((stk = malloc(pl * sizeof(*stk))) == NULL)
+	if ((stk = malloc(pl * sizeof(*stk))) == NULL ||
+	    (start = calloc((size_t)v->nz + 1, sizeof(*start))) == NULL ||
+	    (ord = malloc((q->n + 1) * sizeof(*ord))) == NULL ||
+	    (bb = malloc(4 * (size_t)v->nz * sizeof(*bb))) == NULL)
 		goto oom;
+	/* The airway voxels by slice (a counting sort). */
+	nq = q->n;
+	for (h = 0; h < nq; h++)
+		start[q->v[h] / pl + 1]++;
+	for (zs = 0; zs < v->nz; zs++)
+		start[zs + 1] += start[zs];
+	for (h = 0; h < nq; h++)
+		ord[start[q->v[h] / pl]++] = q->v[h];
+	for (zs = v->nz; zs > 0; zs--)
+		start[zs] = start[zs - 1];
+	start[0] = 0;
 	for (zs = 0; zs < v->nz; zs++) {
 		size_t	 o = (size_t)zs * pl, ns = 0, cap, nn;
 		int	 big = 0;
 
-		for (h = 0; h < q->n; h++)
-			if (q->v[h] / pl == (size_t)zs)
-				stk[ns++] = (int)(q->v[h] - o);
+		for (h = start[zs]; h < start[zs + 1]; h++)
+			stk[ns++] = (int)(ord[h] - o);
 		if (ns == 0)
 			continue;
 		cap = 3 * ns + 200;
@@ -889,24 +903,29 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 				goto oom;
 		}
 	}
-	free(stk);
-	stk = NULL;
 	/* What the airways enclose on each slice. */
-	if ((hole = malloc(pl)) == NULL || (stk = malloc(pl *
-	    sizeof(*stk))) == NULL)
+	if ((hole = malloc(pl)) == NULL)
 		goto oom;
 	for (zs = 0; zs < v->nz; zs++) {
-		int	 x0 = v->nx, y0 = v->ny, x1 = -1, y1 = -1, x, y;
+		bb[4 * zs] = v->nx;
+		bb[4 * zs + 1] = v->ny;
+		bb[4 * zs + 2] = bb[4 * zs + 3] = -1;
+	}
+	for (h = 0; h < q->n; h++) {
+		int	 x = (int)(q->v[h] % v->nx);
+		int	 y = (int)(q->v[h] % pl / v->nx);
+		int	*b4 = bb + 4 * (q->v[h] / pl);
+
+		if (x < b4[0]) b4[0] = x;
+		if (y < b4[1]) b4[1] = y;
+		if (x > b4[2]) b4[2] = x;
+		if (y > b4[3]) b4[3] = y;
+	}
+	for (zs = 0; zs < v->nz; zs++) {
+		int	 x0 = bb[4 * zs], y0 = bb[4 * zs + 1];
+		int	 x1 = bb[4 * zs + 2], y1 = bb[4 * zs + 3], x, y;
 		size_t	 o = (size_t)zs * pl;
 
-		for (y = 0; y < v->ny; y++)
-			for (x = 0; x < v->nx; x++)
-				if (air[o + (size_t)y * v->nx + x]) {
-					if (x < x0) x0 = x;
-					if (x > x1) x1 = x;
-					if (y < y0) y0 = y;
-					if (y > y1) y1 = y;
-				}
 		if (x1 < 0 || x1 - x0 < 2 || y1 - y0 < 2)
 			continue;
 		for (y = y0; y <= y1; y++)
@@ -928,10 +947,16 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 	*ml = q->n * vml;
 	free(hole);
 	free(stk);
+	free(start);
+	free(ord);
+	free(bb);
 	return 0;
 oom:
 	free(hole);
 	free(stk);
+	free(start);
+	free(ord);
+	free(bb);
 	return -1;
 }
 
