@@ -863,6 +863,7 @@ test_lidc(void **state)
 	struct anatomy_cache	*ac;
 	const struct anatomy	*an;
 	double			 t0, tl, zlo, zhi, ztop, tan;
+	double			 full[LUNG_SIDE__MAX] = { 0 };
 	long			 in, n, tr = 0;
 	size_t			 pl;
 	int			 k, x, y, ktop, s;
@@ -926,6 +927,9 @@ test_lidc(void **state)
 		    an->lung[s].laa950_pct);
 	print_message("  complete: %d %s\n", an->lungs_complete,
 	    an->lungs_why);
+	/* The series runs from the neck to the upper abdomen (its
+	 * README): the lungs are whole. */
+	assert_int_equal(an->lungs_complete, 1);
 	for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++)
 		assert_true(an->lung[s].volume_ml >= 1500.0 &&
 		    an->lung[s].volume_ml <= 4500.0);
@@ -1012,6 +1016,41 @@ test_lidc(void **state)
 		    n ? 100.0 * in / n : 0.0, n);
 		assert_true(n > 500);
 		assert_true(in >= 0.95 * n);
+	}
+	/* The same series reconstructed on a field of 260 mm: the lungs
+	 * cut by it, and said to be. */
+	for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++)
+		full[s] = an->lung[s].volume_ml;
+	{
+		double	 r2 = 130.0 * 130.0, dx, dy;
+		long	 pad = 0;
+
+		for (y = 0; y < v->ny; y++)
+			for (x = 0; x < v->nx; x++) {
+				dx = (x - (v->nx - 1) / 2.0) * v->spacing[0];
+				dy = (y - (v->ny - 1) / 2.0) * v->spacing[1];
+				if (dx * dx + dy * dy <= r2)
+					continue;
+				pad++;
+				for (k = 0; k < v->nz; k++)
+					v->vox[k * pl + (size_t)y * v->nx +
+					    x] = -2048.0f;
+			}
+		assert_true(pad > 0);
+		if (anatomy_get(ac, cpu, v, 101, ANAT_LUNGS, &an, err,
+		    sizeof(err)) == -1)
+			fail_msg("%s", err);
+		print_message("  on a 260 mm field: right %.0f mL, left %.0f "
+		    "mL, %.2f s; %d %s\n", an->lung[LUNG_RIGHT].volume_ml,
+		    an->lung[LUNG_LEFT].volume_ml, an->seconds,
+		    an->lungs_complete, an->lungs_why);
+		assert_int_equal(an->lungs_complete, 0);
+		assert_non_null(strstr(an->lungs_why, "肺野被重建视野截断"));
+		/* What is left of each lung, and nothing else (no air
+		 * outside the body, which the circle now touches too). */
+		for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++)
+			assert_true(an->lung[s].volume_ml >= 0.5 * full[s] &&
+			    an->lung[s].volume_ml <= 1.01 * full[s]);
 	}
 	anatomy_cache_free(ac);
 	series_free(v);
