@@ -77,7 +77,8 @@
  * is a shell along the edge, a few voxels thick (its share is the
  * inverse of its thickness), where a lung cut by the field is deep
  * behind its cut face.  The phantom's lungs cut by a 220 mm field have
- * 3.7 %; the air round LIDC-IDRI-0002 cut to 260 mm, 8.5-11.6 %. */
+ * 3.7 %, those of LIDC-IDRI-0002 cut to 210 mm 2.9 %; the air round the
+ * latter cut to 210 or 260 mm, 8.5-18.7 %. */
 #define EDGE_SHARE	0.06
 #define EDGE_AIR_HU	-900.0		/* air on the field's edge, on
 					 * average below: not lung (some

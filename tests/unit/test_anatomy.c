@@ -1017,12 +1017,12 @@ test_lidc(void **state)
 		assert_true(n > 500);
 		assert_true(in >= 0.95 * n);
 	}
-	/* The same series reconstructed on a field of 260 mm: the lungs
+	/* The same series reconstructed on a field of 210 mm: the lungs
 	 * cut by it, and said to be. */
 	for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++)
 		full[s] = an->lung[s].volume_ml;
 	{
-		double	 r2 = 130.0 * 130.0, dx, dy;
+		double	 r2 = 105.0 * 105.0, dx, dy;
 		long	 pad = 0;
 
 		for (y = 0; y < v->ny; y++)
@@ -1040,7 +1040,7 @@ test_lidc(void **state)
 		if (anatomy_get(ac, cpu, v, 101, ANAT_LUNGS, &an, err,
 		    sizeof(err)) == -1)
 			fail_msg("%s", err);
-		print_message("  on a 260 mm field: right %.0f mL, left %.0f "
+		print_message("  on a 210 mm field: right %.0f mL, left %.0f "
 		    "mL, %.2f s; %d %s\n", an->lung[LUNG_RIGHT].volume_ml,
 		    an->lung[LUNG_LEFT].volume_ml, an->seconds,
 		    an->lungs_complete, an->lungs_why);
