@@ -1274,10 +1274,11 @@ slice_work_alloc(struct slice_work *w, const struct series_volume *v, int f,
  * pleural closing adds (within the body, outside the airways and the
  * other lung).  Touches only slice k.
  */
-static void
+static long
 slice_close(const struct series_volume *v, struct anatomy *an, int k,
     const int fb[6], int f, double rpx, struct slice_work *w)
 {
+	long	 added = 0;
 	size_t	 pl = (size_t)v->nx * v->ny, i;
 	uint8_t	*L = an->lungs + (size_t)k * pl;
 	const uint8_t *A = an->airways + (size_t)k * pl;
@@ -1321,10 +1322,15 @@ slice_close(const struct series_volume *v, struct anatomy *an, int k,
 				i = (size_t)y * v->nx + x;
 				if (L[i] != 0 || A[i])
 					continue;
-				if (w->sm[i] || (w->add[i] && B[i]))
+				if (w->sm[i])
 					L[i] = (uint8_t)s;
+				else if (w->add[i] && B[i]) {
+					L[i] = (uint8_t)s;
+					added++;
+				}
 			}
 	}
+	return added;
 }
 
 /* Statistics and completeness of the lungs. */
@@ -1409,6 +1415,7 @@ lungs_full(struct compute *c, const struct series_volume *v,
 	size_t		 pl = (size_t)v->nx * v->ny, i, ci;
 	uint8_t		*lungd = NULL, *cair = NULL, *cl2 = NULL, *cside = NULL;
 	int		 fb[6], a, k, x, y, s, f, found, nw = 1;
+	long		 nadd = 0;
 	struct vlist	 q = { 0 };
 	struct slice_work *sw = NULL;
 	double		 aml = 0.0, rpx;
@@ -1505,7 +1512,7 @@ lungs_full(struct compute *c, const struct series_volume *v,
 		if (slice_work_alloc(&sw[a], v, f, rpx) == -1)
 			goto oom;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) reduction(+:nadd)
 #endif
 	for (k = fb[2]; k <= fb[5]; k++) {
 		int	 t = 0;
@@ -1513,8 +1520,10 @@ lungs_full(struct compute *c, const struct series_volume *v,
 #ifdef _OPENMP
 		t = omp_get_thread_num();
 #endif
-		slice_close(v, an, k, fb, f, rpx, &sw[t]);
+		nadd += slice_close(v, an, k, fb, f, rpx, &sw[t]);
 	}
+	log_debug("anatomy: the pleural closing adds %.1f mL",
+	    nadd * v->spacing[0] * v->spacing[1] * v->spacing[2] / 1000.0);
 	log_debug("anatomy: holes and closing (%.2f s)", now_s() - t0);
 	for (k = fb[2]; k <= fb[5]; k++)
 		for (y = fb[1]; y <= fb[4]; y++)

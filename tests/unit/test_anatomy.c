@@ -394,6 +394,7 @@ check_variant(const struct phantom_spec *sp, const struct series_volume *v,
     const struct anatomy *an)
 {
 	double		 ml[LUNG_SIDE__MAX], z, t, p[3], x, y;
+	double		 r = sp->jp_mm / 2.0;
 	long		 wrong = 0, tot = 0, jin = 0, jn = 0, tr = 0;
 	size_t		 i;
 	int		 k, b, s, good = 0, slices = 0;
@@ -456,23 +457,23 @@ check_variant(const struct phantom_spec *sp, const struct series_volume *v,
 	    100.0 * wrong / tot);
 	assert_true(wrong <= 0.002 * tot);
 	/* The juxtapleural nodule lies inside the lung. */
-	for (z = sp->jp_center[2] - 4; z <= sp->jp_center[2] + 4;
+	for (z = sp->jp_center[2] - r; z <= sp->jp_center[2] + r;
 	    z += v->spacing[2])
-		for (y = sp->jp_center[1] - 4; y <= sp->jp_center[1] + 4;
+		for (y = sp->jp_center[1] - r; y <= sp->jp_center[1] + r;
 		    y += v->spacing[1])
-			for (x = sp->jp_center[0] - 4; x <= sp->jp_center[0] +
-			    4; x += v->spacing[0]) {
+			for (x = sp->jp_center[0] - r; x <= sp->jp_center[0] +
+			    r; x += v->spacing[0]) {
 				if (pow(x - sp->jp_center[0], 2) + pow(y -
 				    sp->jp_center[1], 2) + pow(z -
-				    sp->jp_center[2], 2) > 16.0 ||
+				    sp->jp_center[2], 2) > r * r ||
 				    e2(x, y, -82, 5, 52, 72) > 1.0)
 					continue;
 				jn++;
 				jin += an->lungs[pvox(v, x, y, z)] ==
 				    LUNG_RIGHT;
 			}
-	print_message("  %-28s %9.1f %% of %ld voxels\n",
-	    "juxtapleural nodule inside", 100.0 * jin / jn, jn);
+	print_message("  %-28s %9.1f %% of %ld voxels (%.0f mm)\n",
+	    "juxtapleural nodule inside", 100.0 * jin / jn, jn, sp->jp_mm);
 	assert_true(jn > 50 && jin >= 0.95 * jn);
 	assert_int_equal(an->lungs_complete, 1);
 	assert_string_equal(an->lungs_why, "");
@@ -535,6 +536,31 @@ test_phantom_noise(void **state)
 	    sizeof(err)) == -1)
 		fail_msg("%s", err);
 	print_message("  with 20 HU noise: %.2f s\n", an->seconds);
+	check_variant(&sp, v, an);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
+/* A larger juxtapleural nodule, 16 mm, its centre 4 mm inside the
+ * pleura: inside the lung too. */
+static void
+test_phantom_nodule16(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	char			 err[256];
+
+	(void)state;
+	variant_spec(&sp);
+	sp.jp_center[0] = -130.0;
+	sp.jp_mm = 16.0;
+	anatomy_phantom(&sp, &v);
+	assert_non_null(ac = anatomy_cache_new());
+	if (anatomy_get(ac, cpu, v, 8, ANAT_LUNGS | ANAT_SPINE, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
 	check_variant(&sp, v, an);
 	anatomy_cache_free(ac);
 	series_free(v);
@@ -1146,6 +1172,7 @@ main(void)
 		cmocka_unit_test(test_phantom_standard),
 		cmocka_unit_test(test_phantom_variant),
 		cmocka_unit_test(test_phantom_noise),
+		cmocka_unit_test(test_phantom_nodule16),
 		cmocka_unit_test(test_phantom_cut),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_lidc),
