@@ -71,6 +71,8 @@ extern const char *const lobe_zh[LOBE__MAX];
 #define ANAT_HIST_WIDTH	10.0
 #define ANAT_HIST_BINS	100
 
+/* Of the voxels of one side of the lungs mask (so without the
+ * airways). */
 struct lung_stats {
 	double		 volume_ml;
 	double		 mean_hu;
@@ -103,8 +105,14 @@ struct anatomy {
 	int			 dims[3];	/* the volume's */
 	double			 spacing[3];
 	unsigned		 have;		/* ANAT_* computed */
+	/* The patient, with the lungs; not the table, the air round him
+	 * nor the padding outside the reconstruction circle. */
 	uint8_t			*body;		/* 0/1 */
+	/* The lungs with their vessels, the nodules and the pleural
+	 * indentations filled in; never an airway voxel. */
 	uint8_t			*lungs;		/* enum lung_side */
+	/* The trachea and main bronchi (and the larger bronchi the growth
+	 * reached before it would leak), their lumen with its rim. */
 	uint8_t			*airways;	/* trachea, main bronchi: 0/1 */
 	uint8_t			*lobes;		/* enum lobe */
 	struct lobe_info	 lobe_info;
@@ -118,7 +126,8 @@ struct anatomy {
 	/* Per slice, the centre of the vertebral body (voxels x, y); NAN
 	 * where none is seen. */
 	double			*spine_xy;	/* 2 * nz */
-	/* Seconds spent on each part, for the bench. */
+	/* Seconds spent on each part, for the bench: the sum over the
+	 * calls that computed something. */
 	double			 seconds;
 };
 

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anatomy.h"
 #include "compute.h"
 #include "conf.h"
 #include "db.h"
@@ -64,15 +65,11 @@ struct held {
 	char			 stamp[64];
 	struct series_volume	*vol;
 	double			 since;		/* when its last job ended */
-	/*
-	 * INTEGRATION (anatomy cache, src/infer/anatomy.h): add
-	 *	struct anatomy_cache	*anatomy;
-	 * made with anatomy_cache_new() in main() (NULL: out of memory, the
-	 * readers then keep their own), freed with anatomy_cache_free() in
-	 * held_drop() below and made again there, so that no anatomy
-	 * outlives the volume it was computed on; and set ctx.anatomy to it
-	 * in job_run().
-	 */
+	/* The anatomy of the series held (anatomy.h), shared by its jobs:
+	 * made again whenever the volume goes, so that no anatomy outlives
+	 * the volume it was computed on.  NULL (out of memory): the readers
+	 * keep their own for the call. */
+	struct anatomy_cache	*anatomy;
 };
 
 struct daemon {
@@ -142,8 +139,10 @@ held_drop(struct held *h, const char *why)
 		return;
 	log_info("series %lld released (%s)", h->series, why);
 	series_free(h->vol);
-	/* INTEGRATION (anatomy cache): anatomy_cache_free(h->anatomy);
-	 * h->anatomy = anatomy_cache_new(); */
+	anatomy_cache_free(h->anatomy);
+	if ((h->anatomy = anatomy_cache_new()) == NULL)
+		log_warnx("anatomy cache: out of memory; readers keep their"
+		    " own");
 	h->vol = NULL;
 	h->series = 0;
 	h->stamp[0] = '\0';
@@ -213,6 +212,32 @@ job_patient(struct daemon *d, const struct job *j, struct reader_ctx *ctx)
 }
 
 /*
+ * Whether the series holds the whole lungs, once a reader's anatomy has
+ * looked: into series.lungs_complete (sql/016), which the matcher reads
+ * when the series is matched again.  A failure is logged and changes
+ * nothing else.
+ */
+static void
+series_lungs_note(struct daemon *d, const struct job *j,
+    const struct series_volume *vol)
+{
+	const struct anatomy	*an;
+	char			 sid[32], err[256];
+
+	if (d->held.anatomy == NULL || anatomy_get(d->held.anatomy,
+	    d->compute, vol, j->series_id, 0, &an, err, sizeof(err)) == -1 ||
+	    !(an->have & ANAT_LUNGS) || an->lungs_complete == -1)
+		return;
+	(void)snprintf(sid, sizeof(sid), "%lld", j->series_id);
+	if (db_cmd(d->work, "UPDATE series SET lungs_complete = $2::boolean"
+	    " WHERE id = $1::bigint AND lungs_complete IS DISTINCT FROM"
+	    " $2::boolean", 2, sid, an->lungs_complete ? "true" :
+	    "false") == -1)
+		log_warnx("series %lld: lungs_complete not recorded",
+		    j->series_id);
+}
+
+/*
  * The job, in the worker thread: load (or take the volume held), look up
  * the reader, check, run, store.  Every way out ends the job in the
  * database on d->work.
@@ -260,8 +285,7 @@ job_run(struct run *rn)
 	ctx.series_id = j->series_id;
 	ctx.cancel = &rn->cancel;
 	ctx.conf = &d->cf;
-	/* INTEGRATION (anatomy cache): ctx.anatomy = d->held.anatomy; */
-	ctx.anatomy = NULL;
+	ctx.anatomy = d->held.anatomy;
 	if (job_patient(d, j, &ctx) == -1) {
 		errfmt(err, sizeof(err), "the patient could not be read");
 		goto fail;
@@ -271,7 +295,9 @@ job_run(struct run *rn)
 		errfmt(err, sizeof(err), "calibrations unreadable");
 		goto fail;
 	}
-	if ((rc = impl->run(&ctx, vol, &res, err, sizeof(err))) != 0) {
+	rc = impl->run(&ctx, vol, &res, err, sizeof(err));
+	series_lungs_note(d, j, vol);
+	if (rc != 0) {
 		if (rc == 1)
 			how = JOB_REFUSED;
 		goto fail;
@@ -530,6 +556,7 @@ main(int argc, char *argv[])
 	int			 rc = 1, i, left;
 
 	memset(&d, 0, sizeof(d));
+	d.held.anatomy = anatomy_cache_new();
 	if (service_init("zhiying-inferd", argc, argv, &d.cf, &pidfile) == -1)
 		return 1;
 	if (gethostname(host, sizeof(host)) == -1)
@@ -577,6 +604,8 @@ main(int argc, char *argv[])
 	if (left)
 		_exit(rc);
 	held_drop(&d.held, "stopping");
+	anatomy_cache_free(d.held.anatomy);
+	d.held.anatomy = NULL;
 fail:
 	if (d.db != NULL)
 		PQfinish(d.db);

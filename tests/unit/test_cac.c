@@ -44,6 +44,7 @@
 
 #include <cmocka.h>
 
+#include "anatomy.h"
 #include "buf.h"
 #include "cac.h"
 #include "compute.h"
@@ -1274,11 +1275,66 @@ test_lidc(void **state)
 	series_free(v);
 }
 
+/* The reader run as the daemon runs it, on the heart of the anatomy
+ * the series' jobs share (anatomy.h), gives what it gives on a heart of
+ * its own; the heart is found once for the series. */
+static void
+test_shared_anatomy(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct reader_ctx	 ctx;
+	struct ai_result	 own, shared;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	char			 err[512];
+	double			 t;
+	size_t			 i;
+
+	(void)state;
+	phantom_standard(&sp, 2.5, 120);
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.compute = cpu;
+	ctx.series_id = 7;
+	ai_result_init(&own);
+	ai_result_init(&shared);
+	assert_int_equal(cac_reader.run(&ctx, v, &own, err, sizeof(err)), 0);
+	assert_non_null(ac = anatomy_cache_new());
+	ctx.anatomy = ac;
+	assert_int_equal(cac_reader.run(&ctx, v, &shared, err, sizeof(err)),
+	    0);
+	assert_int_equal(anatomy_get(ac, cpu, v, 7, 0, &an, err, sizeof(err)),
+	    0);
+	assert_true(an->have & ANAT_HEART);
+	assert_true(an->heart.found);
+	t = an->seconds;
+	ai_result_free(&shared);
+	ai_result_init(&shared);
+	assert_int_equal(cac_reader.run(&ctx, v, &shared, err, sizeof(err)),
+	    0);
+	assert_true(an->seconds == t);		/* not found again */
+	assert_true(own.nlesions >= 4);	/* the four arteries, and what is excluded */
+	assert_int_equal(shared.nlesions, own.nlesions);
+	assert_int_equal(shared.nsummary, own.nsummary);
+	for (i = 0; i < own.nsummary; i++) {
+		assert_string_equal(shared.summary[i].name, own.summary[i].name);
+		assert_true(shared.summary[i].value == own.summary[i].value);
+	}
+	assert_string_equal(shared.conclusion, own.conclusion);
+	ai_result_free(&own);
+	ai_result_free(&shared);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_definitions),
+		cmocka_unit_test(test_shared_anatomy),
 		cmocka_unit_test(test_thickness_3),
 		cmocka_unit_test(test_thickness_2_5),
 		cmocka_unit_test(test_thickness_1_25),

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anatomy.h"
 #include "cac.h"
 #include "heart.h"
 #include "log.h"
@@ -525,7 +526,8 @@ cac_score(struct compute *c, const struct series_volume *v,
     const struct cac_opts *opts, volatile int *cancel,
     struct cac_result *res, char *err, size_t errlen)
 {
-	struct anat_heart ht;
+	struct anat_heart ht;		/* found here when not shared */
+	const struct anat_heart *hp;
 	const struct heart_masks *an;
 	struct cc_stats	*st = NULL;
 	float		*sub = NULL;
@@ -556,16 +558,23 @@ cac_score(struct compute *c, const struct series_volume *v,
 	pxa = v->spacing[0] * v->spacing[1];
 	voxmm3 = pxa * inc;
 
-	if (heart_find(c, v, &ht, err, errlen) == -1)
-		goto fail;
-	an = ht.priv;
+	/* The heart of the series' shared anatomy when the daemon has one
+	 * (anatomy.h), else found here. */
+	if (opts != NULL && opts->heart != NULL)
+		hp = opts->heart;
+	else {
+		if (heart_find(c, v, &ht, err, errlen) == -1)
+			goto fail;
+		hp = &ht;
+	}
+	an = hp->priv;
 	if (cancel != NULL && *cancel) {
 		(void)snprintf(err, errlen, "cancelled");
 		goto fail;
 	}
-	res->heart_found = ht.found;
+	res->heart_found = hp->found;
 	res->blood_hu = res->noise_hu = NAN;
-	if (opts != NULL && opts->want_heart && ht.found) {
+	if (opts != NULL && opts->want_heart && hp->found) {
 		/* A copy: the heart's masks are the anatomy's, which other
 		 * readers of the series may share. */
 		size_t	 hn = (size_t)an->dims[0] * an->dims[1] * an->dims[2];
@@ -578,15 +587,15 @@ cac_score(struct compute *c, const struct series_volume *v,
 		memcpy(res->heart_dims, an->dims, sizeof(an->dims));
 		memcpy(res->heart_sp, an->sp, sizeof(an->sp));
 	}
-	if (ht.found) {
-		memcpy(res->heart_center, ht.center, sizeof(ht.center));
-		memcpy(res->aortic_root, ht.root, sizeof(ht.root));
+	if (hp->found) {
+		memcpy(res->heart_center, hp->center, sizeof(hp->center));
+		memcpy(res->aortic_root, hp->root, sizeof(hp->root));
 		/* Measured in the heart's depth by heart_find(). */
-		res->blood_hu = ht.blood_hu;
+		res->blood_hu = hp->blood_hu;
 		res->noise_hu = an->noise_hu;
 	} else
 		res->noise_hu = image_noise(v);
-	if (assess(&ht, an, res) != CAC_SCORED) {
+	if (assess(hp, an, res) != CAC_SCORED) {
 		log_debug("not scored: %s", res->why);
 		heart_free(&ht);
 		return 0;
@@ -816,13 +825,13 @@ cac_score(struct compute *c, const struct series_volume *v,
 		if (tot > BONE_MM3 || (ci != -1 && an->bone[ci]))
 			le->excluded = CAC_EX_BONE;
 		else if (ci != -1 && an->wall[ci] &&
-		    le->centroid[1] < ht.center[1])
+		    le->centroid[1] < hp->center[1])
 			le->excluded = CAC_EX_WALL;
 		else if (ci == -1 || !an->shell[ci] || !an->hull[ci] ||
 		    le->centroid[2] > an->root_z + ABOVE_ROOT_MM ||
-		    le->centroid[2] < ht.zlo - SHELL_MM)
+		    le->centroid[2] < hp->zlo - SHELL_MM)
 			le->excluded = CAC_EX_OUTSIDE;
-		else if (dist3(le->centroid, ht.root) <= ROOT_VALVE_MM)
+		else if (dist3(le->centroid, hp->root) <= ROOT_VALVE_MM)
 			le->excluded = CAC_EX_VALVE;
 		else if (an->deep[ci])
 			le->excluded = CAC_EX_INTRACARDIAC;
@@ -834,7 +843,7 @@ cac_score(struct compute *c, const struct series_volume *v,
 		else
 			le->excluded = CAC_KEPT;
 		if (le->excluded == CAC_KEPT)
-			le->artery = assign(&ht, an, le->centroid);
+			le->artery = assign(hp, an, le->centroid);
 	}
 	/* Excluded regions keep their figures for the listing, but small
 	 * ones would crowd it: noise specks are dropped from the list. */
@@ -1290,6 +1299,15 @@ cac_run(const struct reader_ctx *ctx, const struct series_volume *v,
 		o.calibration_from = ctx->cac_calibration_from;
 	} else if (ctx->conf != NULL)
 		o.calibration = ctx->conf->cac_calibration;
+	/* The heart from the anatomy the series' jobs share. */
+	if (ctx->anatomy != NULL) {
+		const struct anatomy	*an;
+
+		if (anatomy_get(ctx->anatomy, ctx->compute, v, ctx->series_id,
+		    ANAT_HEART, &an, err, errlen) == -1)
+			return -1;
+		o.heart = &an->heart;
+	}
 	if (cac_score(ctx->compute, v, &o, ctx->cancel, &r, err,
 	    errlen) == -1)
 		return -1;

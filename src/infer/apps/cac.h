@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 
+#include "anatomy.h"
 #include "compute.h"
 #include "reader.h"
 #include "series.h"
@@ -69,6 +70,9 @@ struct cac_opts {
 	double	 calibration;	/* mg/cm³ per HU at 120 kV; 0: 0.75 */
 	double	 min_area_mm2;	/* 0: 1 */
 	int	 want_heart;	/* keep the heart's mask in the result */
+	/* The heart of the series' shared anatomy (anatomy.h, found by
+	 * heart_find()); NULL: cac_score() finds it itself. */
+	const struct anat_heart *heart;
 	/* Where calibration came from, said in the method ("GE
 	 * LightSpeed16 120 kV": the site's phantom; NULL or "": the
 	 * configured default). */
