@@ -83,7 +83,9 @@ struct phantom_nodule {
 };
 
 /* A lung vessel: a cylinder of radius_mm and hu (0: 40 HU, blood) round
- * the segment p0-p1, only where it lies inside a lung. */
+ * the segment p0-p1, only where it lies inside a lung's ellipse
+ * (phantom_lung_at(); the heart and its fat cover the ellipses' medial
+ * parts, where a vessel would lie in fat: keep vessels out of them). */
 struct phantom_vessel {
 	double		 p0[3], p1[3];
 	double		 radius_mm;

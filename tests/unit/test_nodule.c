@@ -1,0 +1,521 @@
+/*
+ * test_nodule.c - the lung nodule reader against phantoms of known
+ * nodules, its guidelines against worked examples, and on a real chest
+ * CT.
+ *
+ * The phantom (phantom.c) puts spheres of known centre, diameter and
+ * density in the lungs of the standard chest (lung -850 HU): solid (+100
+ * HU), ground glass (-630 and -800 HU, the densities of the phantom of
+ * Xie et al., 2013), calcified (+400 HU) and part-solid (-630 HU with a
+ * +40 HU core), free, tangent to the pleura, and on lung vessels (+40 HU
+ * tubes of 1 and 1.5 mm radius, which also run alone through both
+ * lungs).  The vessel's stubs that stay on a nodule count in its volume,
+ * as they would for a radiologist's contour: a 7 mm nodule sits on a
+ * vessel of 2 mm, a 10 mm one on one of 3 mm.
+ * Each voxel is the mean of the sphere over it (partial volume), so the
+ * truth is the sphere's: volume pi D^3 / 6, long axis D (the largest
+ * section, within a pixel and 10 %: the section a slice holds is smaller
+ * than D by up to a pixel's staircase and, on thick slices, by the slab's
+ * offset from the centre).  Detection as LUNA16 counts it (a hit lies
+ * within the nodule's radius of its centre); every nodule of 4 mm and
+ * more must be found, and nothing else.
+ *
+ * The real-data test reads $ZY_DATA or ../shared/data and skips without.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "anatomy.h"
+#include "compute.h"
+#include "nodule.h"
+#include "phantom.h"
+#include "reader.h"
+#include "series.h"
+
+#define T_PI		3.14159265358979323846
+
+static struct compute	*cpu;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	cpu = compute_cpu_open();
+	return cpu == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	compute_close(cpu);
+	return 0;
+}
+
+/*
+ * The Brock full model against the published formula, by hand:
+ *
+ * A: age unknown (62), male, no family history, no emphysema, solid,
+ *    10 mm, upper lobe, 1 nodule, no spiculation:
+ *    x = -6.7892 - 5.3854 * (1^-0.5 - 1.58113883) + 0.6581
+ *        - 0.0824 * (1 - 4)
+ *      = -6.7892 + 3.12966 + 0.6581 + 0.2472 = -2.75434
+ *    p = 1 / (1 + e^2.75434) = 1 / 16.709 = 0.05985
+ * B: 70, female, family history, emphysema, part-solid, 15 mm, upper
+ *    lobe, 2 nodules, spiculated:
+ *    x = -6.7892 + 0.0287 * 8 + 0.6011 + 0.2961 + 0.2953
+ *        - 5.3854 * (1.5^-0.5 - 1.58113883) + 0.3770 + 0.6581
+ *        - 0.0824 * (2 - 4) + 0.7729
+ *      = -6.7892 + 0.2296 + 0.6011 + 0.2961 + 0.2953 + 4.11790
+ *        + 0.3770 + 0.6581 + 0.1648 + 0.7729 = 0.72360
+ *    p = 1 / (1 + e^-0.72360) = 1 / 1.48501 = 0.67340
+ * C: 50, male, ground glass, 5 mm, lower lobe, 5 nodules:
+ *    x = -6.7892 - 0.3444 - 5.3854 * (0.5^-0.5 - 1.58113883) - 0.1276
+ *        - 0.0824 = -6.7892 - 0.3444 + 0.89896 - 0.1276 - 0.0824
+ *      = -6.44464
+ *    p = 1 / (1 + e^6.44464) = 1 / 630.3 = 0.001586
+ */
+static void
+test_brock(void **state)
+{
+	struct nodule_patient	 p;
+
+	(void)state;
+	p.age = NAN;
+	p.sex = 0;
+	p.family_history = -1;
+	assert_true(fabs(nodule_brock(&p, NODULE_SOLID, 10.0, 1, 1, 0, 0) -
+	    0.05985) < 2e-4);
+	assert_true(fabs(nodule_brock(NULL, NODULE_SOLID, 10.0, 1, 1, 0, 0) -
+	    0.05985) < 2e-4);
+	p.age = 70;
+	p.sex = 'F';
+	p.family_history = 1;
+	assert_true(fabs(nodule_brock(&p, NODULE_PART_SOLID, 15.0, 1, 2, 1,
+	    1) - 0.67340) < 2e-4);
+	p.age = 50;
+	p.sex = 'M';
+	p.family_history = 0;
+	assert_true(fabs(nodule_brock(&p, NODULE_GGN, 5.0, 0, 5, 0, 0) -
+	    0.001586) < 1e-5);
+	/* Larger is more suspicious; no size, no figure. */
+	assert_true(nodule_brock(&p, NODULE_SOLID, 12.0, 0, 1, 0, 0) >
+	    nodule_brock(&p, NODULE_SOLID, 6.0, 0, 1, 0, 0));
+	assert_true(isnan(nodule_brock(&p, NODULE_SOLID, 0.0, 0, 1, 0, 0)));
+}
+
+/* Lung-RADS v2022 at baseline, the table of STANDARDS.md 1.1, at the
+ * edges of its bands (mean diameters to 0.1 mm). */
+static void
+test_lungrads(void **state)
+{
+	(void)state;
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 5.94, 5.94, 0),
+	    "2");	/* 5.9 */
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 5.96, 5.96, 0),
+	    "3");	/* 6.0 */
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 7.9, 7.9, 0), "3");
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 8.0, 8.0, 0), "4A");
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 14.9, 14.9, 0),
+	    "4A");
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 15.0, 15.0, 0),
+	    "4B");
+	/* Juxtapleural solid under 10 mm: 2; from 10 mm as any solid. */
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 9.9, 9.9, 1), "2");
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 10.0, 10.0, 1),
+	    "4A");
+	assert_string_equal(nodule_lungrads(NODULE_PART_SOLID, 5.9, 3, 0),
+	    "2");
+	assert_string_equal(nodule_lungrads(NODULE_PART_SOLID, 12, 5.9, 0),
+	    "3");
+	assert_string_equal(nodule_lungrads(NODULE_PART_SOLID, 12, 6.0, 0),
+	    "4A");
+	assert_string_equal(nodule_lungrads(NODULE_PART_SOLID, 12, 8.0, 0),
+	    "4B");
+	assert_string_equal(nodule_lungrads(NODULE_GGN, 29.9, 0, 0), "2");
+	assert_string_equal(nodule_lungrads(NODULE_GGN, 30.0, 0, 0), "3");
+	assert_string_equal(nodule_lungrads(NODULE_CALCIFIED, 9, 9, 0), "1");
+}
+
+/* Fleischner 2017: size bands on the mean diameter rounded to the mm. */
+static void
+test_fleischner(void **state)
+{
+	char	 t[256];
+
+	(void)state;
+	nodule_fleischner(NODULE_SOLID, 5.4, 5.4, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "低危患者无需常规随访"));
+	assert_non_null(strstr(t, "Fleischner 2017"));
+	nodule_fleischner(NODULE_SOLID, 5.5, 5.5, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "6–12个月"));		/* 6 mm */
+	nodule_fleischner(NODULE_SOLID, 8.4, 8.4, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "6–12个月"));		/* 8 mm */
+	nodule_fleischner(NODULE_SOLID, 8.5, 8.5, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "3个月复查CT、PET/CT或组织活检"));
+	nodule_fleischner(NODULE_SOLID, 7.0, 7.0, 1, t, sizeof(t));
+	assert_non_null(strstr(t, "多发，3–6个月"));
+	nodule_fleischner(NODULE_GGN, 5.0, 0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "无需常规随访"));
+	nodule_fleischner(NODULE_GGN, 10.0, 0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "每2年复查至5年"));
+	nodule_fleischner(NODULE_PART_SOLID, 10.0, 4.0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "每年复查CT至5年"));
+	nodule_fleischner(NODULE_PART_SOLID, 10.0, 6.0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "高度可疑"));
+	nodule_fleischner(NODULE_GGN, 4.0, 0, 1, t, sizeof(t));
+	assert_non_null(strstr(t, "2年及4年"));
+	nodule_fleischner(NODULE_SOLID, 32.0, 32.0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "肿块"));
+	nodule_fleischner(NODULE_CALCIFIED, 6.0, 6.0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "良性钙化"));
+}
+
+/* ---------------------------------------------------------------- */
+/* The phantom.                                                      */
+
+struct truth {
+	double		 c[3], d, hu, core, core_hu;
+	enum nodule_type type;
+	int		 pleura, vessel;
+};
+
+/* Vessels: two along z through the right and the left lung (with a
+ * nodule on each) and one oblique through each lung alone. */
+static const struct phantom_vessel vessels[] = {
+	{ { -60, 50, -10 }, { -60, 50, 160 }, 1.0, 40 },
+	{ { 100, 30, -10 }, { 100, 30, 160 }, 1.5, 40 },
+	{ { -110, -40, -10 }, { -90, -10, 160 }, 1.5, 40 },
+	{ { 110, 60, -10 }, { 100, -50, 160 }, 1.5, 40 },
+};
+
+static const struct truth nodules[] = {
+	/* right lung (x < 0) */
+	{ { -90, -20, 60 }, 8, 100, 0, 0, NODULE_SOLID, 0, 0 },
+	{ { -70, 30, 80 }, 5, 100, 0, 0, NODULE_SOLID, 0, 0 },
+	/* tangent to the lateral pleura (x = -134 at y = 5) */
+	{ { -128, 5, 70 }, 12, 100, 0, 0, NODULE_SOLID, 1, 0 },
+	{ { -70, -30, 45 }, 10, -630, 0, 0, NODULE_GGN, 0, 0 },
+	{ { -100, 40, 100 }, 8, -800, 0, 0, NODULE_GGN, 0, 0 },
+	{ { -75, 0, 100 }, 12, -630, 6, 40, NODULE_PART_SOLID, 0, 0 },
+	{ { -95, -50, 90 }, 3, 100, 0, 0, NODULE_SOLID, 0, 0 },
+	/* on the vessel at (-60, 50), centred on it */
+	{ { -60, 50, 70 }, 7, 100, 0, 0, NODULE_SOLID, 0, 1 },
+	/* left lung */
+	{ { 90, -10, 55 }, 6, 400, 0, 0, NODULE_CALCIFIED, 0, 0 },
+	{ { 100, 34, 85 }, 10, 100, 0, 0, NODULE_SOLID, 0, 1 },
+	{ { 90, -40, 75 }, 6, -630, 0, 0, NODULE_GGN, 0, 0 },
+	{ { 95, 50, 40 }, 12, -800, 0, 0, NODULE_GGN, 0, 0 },
+	{ { 75, 20, 100 }, 4, 100, 0, 0, NODULE_SOLID, 0, 0 },
+	{ { 110, -30, 100 }, 4, -630, 0, 0, NODULE_GGN, 0, 0 },
+	/* tangent to the posterior pleura (y = 77 at x = 85) */
+	{ { 85, 73, 65 }, 8, 100, 0, 0, NODULE_SOLID, 1, 0 },
+};
+#define NNOD	(sizeof(nodules) / sizeof(nodules[0]))
+
+static void
+build(double slice_mm, double noise, struct series_volume **v)
+{
+	struct phantom_spec	 sp;
+	char			 err[256];
+	size_t			 i;
+
+	phantom_standard(&sp, slice_mm, 120.0);
+	sp.nz = (int)lround(120.0 / slice_mm);
+	sp.noise_hu = noise;
+	sp.seed = 7;
+	for (i = 0; i < NNOD; i++) {
+		memcpy(sp.nodules[i].center, nodules[i].c, sizeof(nodules[i].c));
+		sp.nodules[i].diameter_mm = nodules[i].d;
+		sp.nodules[i].hu = nodules[i].hu;
+		sp.nodules[i].core_mm = nodules[i].core;
+		sp.nodules[i].core_hu = nodules[i].core_hu;
+	}
+	sp.nnodules = NNOD;
+	memcpy(sp.vessels, vessels, sizeof(vessels));
+	sp.nvessels = sizeof(vessels) / sizeof(vessels[0]);
+	if (phantom_build(&sp, v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+}
+
+/* Whether p (mm) lies within extra mm of a nodule or vessel. */
+static int
+near_lesion(const double p[3], double extra)
+{
+	size_t	 i;
+	double	 d2, u[3], w[3], l2, t;
+	int	 a;
+
+	for (i = 0; i < NNOD; i++) {
+		d2 = 0.0;
+		for (a = 0; a < 3; a++)
+			d2 += (p[a] - nodules[i].c[a]) * (p[a] - nodules[i].c[a]);
+		if (sqrt(d2) <= nodules[i].d / 2.0 + extra)
+			return 1;
+	}
+	for (i = 0; i < sizeof(vessels) / sizeof(vessels[0]); i++) {
+		for (a = 0, l2 = 0.0, t = 0.0; a < 3; a++) {
+			u[a] = vessels[i].p1[a] - vessels[i].p0[a];
+			w[a] = p[a] - vessels[i].p0[a];
+			l2 += u[a] * u[a];
+			t += u[a] * w[a];
+		}
+		t /= l2;
+		if (t < 0.0 || t > 1.0)
+			continue;
+		for (a = 0, d2 = 0.0; a < 3; a++)
+			d2 += (w[a] - t * u[a]) * (w[a] - t * u[a]);
+		if (sqrt(d2) <= vessels[i].radius_mm + extra)
+			return 1;
+	}
+	return 0;
+}
+
+/* The phantom's lungs as the anatomy gives them (the air of the lung
+ * ellipses, which the heart and its fat overlap, with the nodules and
+ * vessels in them filled), with their figures. */
+static void
+lungs_of(const struct series_volume *v, struct anatomy *an)
+{
+	int	 i, j, k, s, b;
+	double	 x, y, z, hu;
+	size_t	 o;
+
+	memset(an, 0, sizeof(*an));
+	an->dims[0] = v->nx;
+	an->dims[1] = v->ny;
+	an->dims[2] = v->nz;
+	memcpy(an->spacing, v->spacing, sizeof(an->spacing));
+	an->have = ANAT_BODY | ANAT_LUNGS;
+	an->lungs_complete = 1;
+	assert_non_null(an->lungs = calloc((size_t)v->nx * v->ny * v->nz, 1));
+	for (k = 0; k < v->nz; k++)
+		for (j = 0; j < v->ny; j++)
+			for (i = 0; i < v->nx; i++) {
+				x = v->origin[0] + i * v->spacing[0];
+				y = v->origin[1] + j * v->spacing[1];
+				z = v->origin[2] + k * v->spacing[2];
+				o = ((size_t)k * v->ny + j) * v->nx + i;
+				if ((s = phantom_lung_at(x, y, z)) == 0 ||
+				    (v->vox[((size_t)k * v->ny + j) * v->nx + i] >=
+				    -400.0 && !near_lesion((double[3]){ x, y, z },
+				    1.0)))
+					continue;
+				an->lungs[o] = (uint8_t)(s == 1 ? LUNG_RIGHT :
+				    LUNG_LEFT);
+				hu = v->vox[o];
+				an->lung[an->lungs[o]].volume_ml += 1.0;
+				an->lung[an->lungs[o]].mean_hu += hu;
+				if (hu < -950.0)
+					an->lung[an->lungs[o]].laa950_pct += 1.0;
+				b = (int)floor((hu - ANAT_HIST_LO) /
+				    ANAT_HIST_WIDTH);
+				b = b < 0 ? 0 : b >= ANAT_HIST_BINS ?
+				    ANAT_HIST_BINS - 1 : b;
+				an->lung[an->lungs[o]].hist[b]++;
+			}
+	for (s = LUNG_RIGHT; s <= LUNG_LEFT; s++) {
+		double	 n = an->lung[s].volume_ml;
+
+		an->lung[s].mean_hu /= n;
+		an->lung[s].laa950_pct *= 100.0 / n;
+		an->lung[s].volume_ml = n * v->spacing[0] * v->spacing[1] *
+		    v->spacing[2] / 1000.0;
+	}
+}
+
+/* The detected nodule within the radius (at least 2 mm) of truth t. */
+static const struct nodule *
+match(const struct nodule_result *r, const struct truth *t)
+{
+	size_t	 i;
+	double	 d2, lim = fmax(t->d / 2.0, 2.0);
+
+	for (i = 0; i < r->count; i++) {
+		d2 = (r->nodules[i].center[0] - t->c[0]) *
+		    (r->nodules[i].center[0] - t->c[0]) +
+		    (r->nodules[i].center[1] - t->c[1]) *
+		    (r->nodules[i].center[1] - t->c[1]) +
+		    (r->nodules[i].center[2] - t->c[2]) *
+		    (r->nodules[i].center[2] - t->c[2]);
+		if (d2 <= lim * lim)
+			return &r->nodules[i];
+	}
+	return NULL;
+}
+
+static const char *const type_en[] = { "solid", "part-solid", "GGN",
+    "calcified" };
+
+/* Detect on the phantom and check against the truth; tolerance of the
+ * volume vtol for nodules of 5 mm and more. */
+static void
+check_phantom(double slice_mm, double noise, double vtol)
+{
+	struct series_volume	*v = NULL;
+	struct anatomy		 an;
+	struct nodule_result	 r;
+	struct nodule_patient	 pt = { NAN, 0, -1 };
+	const struct nodule	*n;
+	char			 err[256];
+	size_t			 i, j, hits = 0;
+	double			 vt, ev, worst = 0.0;
+	int			 bad = 0, fp = 0;
+
+	build(slice_mm, noise, &v);
+	lungs_of(v, &an);
+	if (nodule_detect(cpu, v, &an, &pt, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	print_message("  %.3g mm, noise %.0f HU: %zu candidates, %zu nodules,"
+	    " %.2f s\n", slice_mm, noise, r.candidates, r.count,
+	    r.seconds_detect);
+	for (i = 0; i < NNOD; i++) {
+		const struct truth *t = &nodules[i];
+
+		vt = T_PI * t->d * t->d * t->d / 6.0;
+		n = match(&r, t);
+		if (n == NULL) {
+			print_message("    %4.0f HU %4.1f mm at %.0f,%.0f,%.0f:"
+			    " missed\n", t->hu, t->d, t->c[0], t->c[1],
+			    t->c[2]);
+			if (t->d >= 4.0)
+				bad = 1;
+			continue;
+		}
+		hits++;
+		ev = (n->volume_mm3 - vt) / vt;
+		print_message("    %4.0f HU %4.1f mm%s%s: %s %s, long %.1f "
+		    "short %.1f, vol %.0f (%+.1f %%), HU %.0f, LR %s, "
+		    "Brock %.1f %%, conf %.2f\n", t->hu, t->d,
+		    t->pleura ? " pleura" : "", t->vessel ? " vessel" : "",
+		    type_en[n->type], n->location, n->long_mm, n->short_mm,
+		    n->volume_mm3, 100.0 * ev, n->hu_mean, n->lungrads,
+		    100.0 * n->brock, n->confidence);
+		if (t->d < 4.0)
+			continue;
+		if (n->type != t->type) {
+			print_message("      type: %s, want %s\n",
+			    type_en[n->type], type_en[t->type]);
+			bad = 1;
+		}
+		if (t->d >= 5.0 && fabs(ev) > vtol) {
+			print_message("      volume off by %.1f %%\n",
+			    100.0 * ev);
+			bad = 1;
+		}
+		if (t->d >= 5.0 && fabs(ev) > worst)
+			worst = fabs(ev);
+		if (fabs(n->long_mm - t->d) > v->spacing[0] + 0.1 * t->d) {
+			print_message("      long axis %.1f, want %.1f\n",
+			    n->long_mm, t->d);
+			bad = 1;
+		}
+		if (strcmp(n->location, t->c[0] < 0 ? "右肺" : "左肺") != 0)
+			bad = 1;
+		if (n->juxtapleural != t->pleura) {
+			print_message("      juxtapleural %d\n",
+			    n->juxtapleural);
+			bad = 1;
+		}
+		assert_true(n->mean_mm == (n->long_mm + n->short_mm) / 2.0);
+		assert_true(n->short_mm <= n->long_mm);
+		assert_true(n->hu_min <= n->hu_mean && n->hu_mean <= n->hu_max);
+		assert_true(n->x0 <= n->x1 && n->y0 <= n->y1);
+		assert_true(n->key_slice >= 0 && n->key_slice < v->nz);
+		assert_true(n->confidence >= 0.5 && n->confidence <= 1.0);
+	}
+	/* Nothing but the nodules: no vessel, pleura or heart. */
+	for (j = 0; j < r.count; j++) {
+		int	 found = 0;
+
+		for (i = 0; i < NNOD && !found; i++)
+			found = match(&(struct nodule_result){ &r.nodules[j], 1,
+			    0, 0 }, &nodules[i]) != NULL;
+		if (!found) {
+			print_message("    false positive %s at %.1f,%.1f,%.1f"
+			    " (%.1f mm, %.0f HU)\n", type_en[r.nodules[j].type],
+			    r.nodules[j].center[0], r.nodules[j].center[1],
+			    r.nodules[j].center[2], r.nodules[j].mean_mm,
+			    r.nodules[j].hu_mean);
+			fp++;
+		}
+	}
+	print_message("    %zu of %zu found, worst volume error %.1f %%, %d "
+	    "false positive(s)\n", hits, NNOD, 100.0 * worst, fp);
+	/* Sorted by malignancy, then volume. */
+	for (j = 1; j < r.count; j++) {
+		double	 a = isfinite(r.nodules[j - 1].brock) ?
+		    r.nodules[j - 1].brock : -1.0;
+		double	 b = isfinite(r.nodules[j].brock) ?
+		    r.nodules[j].brock : -1.0;
+
+		assert_true(a >= b);
+	}
+	assert_int_equal(fp, 0);
+	assert_false(bad);
+	nodule_result_free(&r);
+	free(an.lungs);
+	series_free(v);
+}
+
+static void
+test_phantom_1_25(void **state)
+{
+	(void)state;
+	check_phantom(1.25, 0.0, 0.10);
+}
+
+static void
+test_phantom_0_625(void **state)
+{
+	(void)state;
+	check_phantom(0.625, 0.0, 0.10);
+}
+
+static void
+test_phantom_3(void **state)
+{
+	(void)state;
+	check_phantom(3.0, 0.0, 0.10);
+}
+
+static void
+test_phantom_noise(void **state)
+{
+	(void)state;
+	check_phantom(1.25, 20.0, 0.10);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_brock),
+		cmocka_unit_test(test_lungrads),
+		cmocka_unit_test(test_fleischner),
+		cmocka_unit_test(test_phantom_1_25),
+		cmocka_unit_test(test_phantom_0_625),
+		cmocka_unit_test(test_phantom_3),
+		cmocka_unit_test(test_phantom_noise),
+	};
+	const char	*only = getenv("ZY_TEST_ONLY");
+
+	/* ZY_TEST_ONLY=test_phantom_3: one test (a glob) of the file. */
+	if (only != NULL && *only != '\0')
+		cmocka_set_test_filter(only);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
