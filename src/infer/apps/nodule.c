@@ -663,6 +663,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	double		 mu[3], cov[6], e[3], hs[3];
 	int		 o0[3], d[3], ax, i, j, k, ci, cj, ck, key, ii, jj, kk;
 	size_t		 nb, o, vo, n_in, ns, nsolid, ntop, seed, best;
+	size_t		 ncontact = 0;
 	float		*raw = NULL, *sm = NULL, *buf = NULL;
 	uint8_t		*m = NULL, *mk = NULL, *sol = NULL, *lm = NULL;
 	double		*dist = NULL;
@@ -846,7 +847,7 @@ thresh:
 	 * centre, dilated back within the component by ro and a pixel
 	 * (the grid's discrete ball loses the rim of a sphere). */
 	ro = 0.6 * r_est;
-	if (ro >= 1.5 * sp[0] && ro >= 0.75 * sp[2]) {
+	if (ro >= 1.5 * sp[0]) {
 		for (o = 0; o < nb; o++)
 			mk[o] = !m[o];
 		if (edt3(mk, d, sp, dist) == -1)
@@ -958,7 +959,7 @@ thresh:
 					frac += fmin(fmax((raw[o] - bg) / den,
 					    -1.0), 2.0);
 				/* Touches what is not lung: the pleura. */
-				for (cc = -1; cc <= 1; cc++)
+				for (cc = -1, near_m = 0; cc <= 1; cc++)
 				for (b = -1; b <= 1; b++)
 				for (a = -1; a <= 1; a++) {
 					ii = i + a + o0[0];
@@ -970,14 +971,24 @@ thresh:
 						continue;
 					if (lungs[((size_t)kk * v->ny + jj) *
 					    v->nx + ii] == 0)
-						n->juxtapleural = 1;
+						near_m = 1;
 				}
+				ncontact += near_m;
 			}
 	if (n_in == 0) {
 		ret = 0;
 		goto out;
 	}
 #undef D2
+	/* On the pleura, a nodule touches it with a part of its surface;
+	 * a layer along the lungs' border (partial volume of the chest
+	 * wall, the heart or the diaphragm on thick slices) touches it with
+	 * most of its voxels. */
+	n->juxtapleural = ncontact > 0;
+	if (ncontact * 2 > n_in) {
+		ret = 0;
+		goto out;
+	}
 	n->volume_mm3 = frac * vv;
 	n->hu_mean = sum / n_in;
 	for (ax = 0; ax < 3; ax++)
