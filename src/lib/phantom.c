@@ -267,6 +267,10 @@ lung_lesion_at(const struct phantom_spec *sp, double x, double y, double z,
 	}
 	if (sp->nvessels == 0 || phantom_lung_at(x, y, z) == 0)
 		return 0;
+	/* Not where the lungs are cut short (lung_z). */
+	if ((sp->lung_z[0] != 0.0 || sp->lung_z[1] != 0.0) &&
+	    (z < sp->lung_z[0] || z >= sp->lung_z[1]))
+		return 0;
 	for (i = 0; i < sp->nvessels; i++) {
 		w = &sp->vessels[i];
 		u[0] = w->p1[0] - w->p0[0];
@@ -291,6 +295,96 @@ lung_lesion_at(const struct phantom_spec *sp, double x, double y, double z,
 	}
 	return 0;
 }
+
+/* ---- Lung and airway variants (lung_z, airways, junction, jp_mm) ---- */
+
+#define TRACHEA_R	9.0
+#define BRONCHUS_R	6.0
+#define AIRWAY_WALL	1.5
+static const double carina[3] = { 0.0, 30.0, 110.0 };
+static const double bronchus_end[2][3] = {
+	{ -60.0, 15.0, 85.0 }, { 60.0, 15.0, 80.0 },
+};
+
+/* The distance of p to the segment a..b and where it falls along it
+ * (0 at a, 1 at b, unclamped). */
+static double
+seg_dist(const double p[3], const double a[3], const double b[3],
+    double *t)
+{
+	double	 d[3], w[3], dd = 0, dw = 0, q, r = 0;
+	int	 i;
+
+	for (i = 0; i < 3; i++) {
+		d[i] = b[i] - a[i];
+		w[i] = p[i] - a[i];
+		dd += d[i] * d[i];
+		dw += d[i] * w[i];
+	}
+	*t = dw / dd;
+	q = *t < 0.0 ? 0.0 : *t > 1.0 ? 1.0 : *t;
+	for (i = 0; i < 3; i++)
+		r += (w[i] - q * d[i]) * (w[i] - q * d[i]);
+	return sqrt(r);
+}
+
+/* What the variants put at a point, checked just before the lungs: 1
+ * with *hu set, or 0 where the standard chest goes on. */
+static int
+lung_variant(const struct phantom_spec *sp, double x, double y, double z,
+    double *hu)
+{
+	double	 p[3] = { x, y, z }, t, d, r2;
+	int	 i, out;
+
+	if (sp->jp_mm > 0.0 && in_sphere(x, y, z, sp->jp_center,
+	    sp->jp_mm / 2.0)) {
+		*hu = HU_SOFT;
+		return 1;
+	}
+	if (sp->airways) {
+		r2 = (x - carina[0]) * (x - carina[0]) +
+		    (y - carina[1]) * (y - carina[1]);
+		if (z >= carina[2] && r2 <= TRACHEA_R * TRACHEA_R) {
+			*hu = HU_AIR;
+			return 1;
+		}
+		for (i = 0; i < 2; i++) {
+			d = seg_dist(p, carina, bronchus_end[i], &t);
+			if (t <= 1.0 && d <= BRONCHUS_R) {
+				*hu = HU_AIR;
+				return 1;
+			}
+		}
+		if (z >= carina[2] && r2 <= (TRACHEA_R + AIRWAY_WALL) *
+		    (TRACHEA_R + AIRWAY_WALL)) {
+			*hu = HU_SOFT;
+			return 1;
+		}
+		for (i = 0; i < 2; i++) {
+			d = seg_dist(p, carina, bronchus_end[i], &t);
+			if (t <= 1.0 && d <= BRONCHUS_R + AIRWAY_WALL) {
+				*hu = HU_SOFT;
+				return 1;
+			}
+		}
+	}
+	out = (sp->lung_z[0] != 0.0 || sp->lung_z[1] != 0.0) &&
+	    (z < sp->lung_z[0] || z >= sp->lung_z[1]);
+	if (sp->junction && !out && (ell2(x, y, -40, -68, 45, 14) <= 1.0 ||
+	    ell2(x, y, 40, -68, 45, 14) <= 1.0)) {
+		*hu = HU_LUNG;
+		return 1;
+	}
+	if (out && (ell2(x, y, -82, 5, 52, 72) <= 1.0 ||
+	    ell2(x, y, 85, 5, 48, 72) <= 1.0)) {
+		*hu = HU_FAT;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- end of the lung and airway variants ---- */
 
 /* The density at a point, 120 kV, and whether it is calcium or bone (to
  * be scaled with the tube voltage). */
@@ -366,6 +460,8 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 	    in_sphere(x, y, z, dome_l, dome_l_rad)) &&
 	    ell2(x, y, 0, 0, 140, 95) <= 1.0)
 		return HU_LIVER;
+	if (lung_variant(sp, x, y, z, &d2))
+		return d2;
 	if (ell2(x, y, -82, 5, 52, 72) <= 1.0 ||
 	    ell2(x, y, 85, 5, 48, 72) <= 1.0)
 		return HU_LUNG;

@@ -114,6 +114,23 @@ struct phantom_spec {
 					 * diameter round the grid's centre;
 					 * outside it PHANTOM_PADDING */
 	double		 center[2];	/* the grid's centre (x, y mm) */
+	/* Variants of the lungs and airways (the anatomy's tests), each off
+	 * when 0. */
+	double		 lung_z[2];	/* the lungs only within z[0]..z[1]
+					 * (mm); both 0: the full height */
+	int		 airways;	/* a trachea (radius 9 mm at x 0, y 30,
+					 * from z = 110 mm up) and two main
+					 * bronchi (radius 6 mm) to x = -60 /
+					 * +60, open in the lungs; air in a
+					 * 1.5 mm soft-tissue wall */
+	int		 junction;	/* the lungs meet in front of the heart
+					 * (an anterior junction): two
+					 * elliptic tongues of lung, at x = -40
+					 * and +40, y = -68, semi-axes 45 x 14,
+					 * overlapping at x = -5..5 above and
+					 * below the heart's fat */
+	double		 jp_center[3];	/* a soft-tissue sphere of jp_mm */
+	double		 jp_mm;		/* diameter (a juxtapleural nodule) */
 	/* Lung nodules and vessels (the lung nodule reader's). */
 	struct phantom_nodule nodules[PHANTOM_NODULES_MAX];
 	size_t		 nnodules;

@@ -1,0 +1,1550 @@
+/*
+ * anatomy.c - the chest anatomy that the CT readers share (anatomy.h).
+ *
+ * The passes, on a coarse copy of the volume (COARSE_MM, trilinear) where
+ * only the choice of the parts matters, and at full resolution where the
+ * mask itself is the result:
+ *  1. the field of view: columns that hold only the scanner's padding
+ *     through every slice are outside the reconstruction circle;
+ *  2. the air inside the field (below LUNG_HU, above PADDING_HU) in 3-D
+ *     components (6-connected); those that reach the field's edge are
+ *     outside air, unless the field cuts the body (its edge mostly
+ *     tissue), when the lungs reach the edge too and what tells them from
+ *     outside air is their texture: lung is not pure air (Hu, Hoffman,
+ *     Reinhardt, 2001, threshold and components; the pure-air test as in
+ *     the calcium reader);
+ *  3. the body: the largest 3-D component of tissue with the lungs, its
+ *     holes filled on each slice;
+ *  4. the trachea: a round air column near the midline on the top slices,
+ *     grown at full resolution wave by wave (6-connected, below
+ *     AIRWAY_HU) down the trachea into the main bronchi; a wave much
+ *     larger than the waves a few steps before is the growth leaking into
+ *     the lung, and the last waves are taken back (explosion control,
+ *     Mori et al., 1996; wavefront growth, De Nunzio et al., 2011);
+ *  5. right and left: the lungs without the airways, eroded until they
+ *     fall in two (Hu et al., 2001, who erode until two components or cut
+ *     the junction along its densest line), and grown back along the
+ *     geodesic distance within the lungs, so that the split lies on the
+ *     junction; the side with the lower patient x is the right lung (LPS);
+ *  6. at full resolution, per side and slice, the holes filled and the
+ *     pleural indentations of juxtapleural nodules and vessels closed by
+ *     a disk of CLOSE_MM on a half-resolution grid (the morphological
+ *     smoothing of the lung border, Hu et al., 2001; the rolling ball of
+ *     Armato and Sensakovic, 2004); the closing of one side never crosses
+ *     into the other;
+ *  7. whether the lungs are whole: the lungs' area on the end slices of
+ *     the series (apices and bases), and the field's edge;
+ *  8. the spine: on each slice, the centre of the largest inscribed
+ *     circle of the dense bone near the midline behind the lungs' middle
+ *     (the vertebral body; chamfer distance, Borgefors, 1986).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "anatomy.h"
+#include "log.h"
+
+#define COARSE_MM	2.0		/* the coarse grid */
+#define PADDING_HU	-1500.0		/* below: the scanner's padding */
+#define LUNG_HU		-400.0		/* air and lung below */
+#define LUNG_MIN_ML	30.0
+#define PURE_AIR_HU	-975.0		/* air, not lung tissue */
+#define PURE_AIR_SHARE	0.5		/* of a lung's voxels, at most */
+#define BODY_CUT_SHARE	0.3		/* tissue on the field's edge */
+#define AIRWAY_HU	-900.0		/* the airways' lumen */
+#define AIRWAY_MAX_ML	200.0
+#define TRACHEA_MIN_MM2	120.0		/* 12 mm across */
+#define TRACHEA_MAX_MM2	1000.0		/* 36 mm across */
+#define TRACHEA_OFF_MM	35.0		/* from the body's midline */
+#define TRACHEA_SEEK_MM	80.0		/* down from the top */
+#define WAVE_BACK	8		/* waves compared */
+#define WAVE_GROWTH	2.5		/* a leak's growth over them */
+#define WAVE_UNDO	12		/* waves taken back after a leak */
+#define SIDE_ERODE_MAX	10		/* coarse voxels */
+#define SIDE_MIN_SHARE	0.2		/* the smaller lung, of the larger */
+#define CLOSE_MM	10.0		/* the pleural closing's radius */
+#define CLOSE_GRID_MM	1.4		/* the closing's grid, about */
+#define END_SHARE	0.03		/* of the widest slice's lung area */
+#define BONE_HU		150.0
+#define SPINE_OFF_MM	30.0
+#define SPINE_MIN_MM2	300.0
+
+const char *const lung_side_zh[LUNG_SIDE__MAX] = {
+	[LUNG_NONE] = "",
+	[LUNG_RIGHT] = "右肺",
+	[LUNG_LEFT] = "左肺",
+};
+
+const char *const lobe_zh[LOBE__MAX] = {
+	[LOBE_NONE] = "",
+	[LOBE_RUL] = "右肺上叶",
+	[LOBE_RML] = "右肺中叶",
+	[LOBE_RLL] = "右肺下叶",
+	[LOBE_LUL] = "左肺上叶",
+	[LOBE_LLL] = "左肺下叶",
+};
+
+struct anatomy_cache {
+	struct anatomy	 an;
+	int		 used;
+};
+
+/* The coarse copy and what is found on it. */
+struct coarse {
+	int		 dims[3];
+	double		 osp[3];
+	size_t		 plane, n;
+	double		 vox_ml;
+	float		*cv;
+	uint8_t		*fov;		/* plane: inside the reconstruction */
+	uint8_t		*ring;		/* plane: the field's edge */
+	uint8_t		*lung;		/* the lung components */
+	uint8_t		*body;		/* holes filled per slice */
+	int		*ix, *iy, *iz;	/* full voxel -> coarse voxel */
+	int		 cut;		/* the field cuts the body */
+	int		 lung_edge;	/* a lung reaches the field's edge */
+	int		 bb[6];		/* the lungs' box, coarse */
+};
+
+#define CHECK(call) do { \
+	if ((call) == -1) { \
+		(void)snprintf(err, errlen, "%s", compute_error(c)); \
+		goto fail; } \
+	} while (0)
+#define ALLOC(p, n) do { \
+	if (((p) = calloc((n), sizeof(*(p)))) == NULL) { \
+		(void)snprintf(err, errlen, "out of memory"); \
+		goto fail; } \
+	} while (0)
+
+static double
+now_s(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Patient x of (fractional) voxel i, j, k of v. */
+static double
+pat_x(const struct series_volume *v, double i, double j, double k)
+{
+	return v->origin[0] + i * v->spacing[0] * v->row[0] +
+	    j * v->spacing[1] * v->col[0] + k * v->step[0];
+}
+
+/* The volume's slice step along the patient's z (signed), mm. */
+static double
+step_z(const struct series_volume *v)
+{
+	return v->step[2] != 0.0 ? v->step[2] : v->spacing[2] * v->normal[2];
+}
+
+/*
+ * Fill the holes of the binary image m (w x h, nonzero foreground)
+ * within the box x0..x1, y0..y1: the background not reached from the
+ * box's border (4-connected) becomes 1.  stk holds w * h entries.
+ */
+static void
+fill_holes(uint8_t *m, int w, int x0, int y0, int x1, int y1, int *stk)
+{
+	int	 x, y, sp = 0, p, px, py;
+
+#define SEED(xx, yy) do { \
+	p = (yy) * w + (xx); \
+	if (m[p] == 0) { m[p] = 2; stk[sp++] = p; } \
+	} while (0)
+	for (x = x0; x <= x1; x++) {
+		SEED(x, y0);
+		SEED(x, y1);
+	}
+	for (y = y0; y <= y1; y++) {
+		SEED(x0, y);
+		SEED(x1, y);
+	}
+	while (sp > 0) {
+		p = stk[--sp];
+		px = p % w;
+		py = p / w;
+		if (px > x0)
+			SEED(px - 1, py);
+		if (px < x1)
+			SEED(px + 1, py);
+		if (py > y0)
+			SEED(px, py - 1);
+		if (py < y1)
+			SEED(px, py + 1);
+	}
+#undef SEED
+	for (y = y0; y <= y1; y++)
+		for (x = x0; x <= x1; x++) {
+			p = y * w + x;
+			m[p] = m[p] != 2;
+		}
+}
+
+/*
+ * The squared Euclidean distance transform in one dimension of f (n
+ * values, 0 on the feature, a large value elsewhere) into d (Felzenszwalb
+ * and Huttenlocher, 2012).  v, z: n and n + 1 scratch entries.
+ */
+static void
+edt1(const float *f, float *d, int n, int *v, float *z)
+{
+	int	 k = 0, q;
+	float	 s;
+
+	v[0] = 0;
+	z[0] = -INFINITY;
+	z[1] = INFINITY;
+	for (q = 1; q < n; q++) {
+		for (;;) {
+			s = ((f[q] + (float)q * q) - (f[v[k]] +
+			    (float)v[k] * v[k])) / (2.0f * (float)(q - v[k]));
+			if (s > z[k] || k == 0)
+				break;
+			k--;
+		}
+		k++;
+		v[k] = q;
+		z[k] = s;
+		z[k + 1] = INFINITY;
+	}
+	k = 0;
+	for (q = 0; q < n; q++) {
+		while (z[k + 1] < (float)q)
+			k++;
+		d[q] = (float)(q - v[k]) * (float)(q - v[k]) + f[v[k]];
+	}
+}
+
+/* Scratch of the 2-D distance transform. */
+struct edt_buf {
+	float	*f, *d, *g, *z;
+	int	*v;
+};
+
+/* d[i] = the squared distance (pixels) of pixel i of the w x h image m
+ * to the nearest pixel where m is (want). */
+static void
+edt2(const uint8_t *m, int want, int w, int h, float *out,
+    struct edt_buf *b)
+{
+	int	 x, y;
+	float	 big = (float)(w + h) * (w + h);
+
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++)
+			b->f[x] = (m[y * w + x] != 0) == want ? 0.0f : big;
+		edt1(b->f, b->d, w, b->v, b->z);
+		for (x = 0; x < w; x++)
+			out[y * w + x] = b->d[x];
+	}
+	for (x = 0; x < w; x++) {
+		for (y = 0; y < h; y++)
+			b->f[y] = out[y * w + x];
+		edt1(b->f, b->d, h, b->v, b->z);
+		for (y = 0; y < h; y++)
+			out[y * w + x] = b->d[y];
+	}
+}
+
+static void
+coarse_free(struct coarse *co)
+{
+	free(co->cv);
+	free(co->fov);
+	free(co->ring);
+	free(co->lung);
+	free(co->body);
+	free(co->ix);
+	free(co->iy);
+	free(co->iz);
+	memset(co, 0, sizeof(*co));
+}
+
+/* The coarse voxel of full voxel index i. */
+static size_t
+c_of(const struct coarse *co, const struct series_volume *v, size_t i)
+{
+	size_t	 pl = (size_t)v->nx * v->ny;
+	int	 z = (int)(i / pl), y = (int)(i % pl / v->nx),
+		 x = (int)(i % v->nx);
+
+	return ((size_t)co->iz[z] * co->dims[1] + co->iy[y]) * co->dims[0] +
+	    co->ix[x];
+}
+
+/*
+ * The field of view, as the calcium reader finds it: a column is outside
+ * the reconstruction when through every slice it holds only padding
+ * (below PADDING_HU, or one constant value below air).
+ */
+static void
+fov_plane(const struct series_volume *v, struct coarse *co)
+{
+	int	 X, Y, k, W = co->dims[0], H = co->dims[1];
+	float	 lo, hi, h;
+	size_t	 sl = (size_t)v->nx * v->ny, p;
+
+	for (Y = 0; Y < H; Y++)
+		for (X = 0; X < W; X++) {
+			int	 x = (int)lround(X * co->osp[0] / v->spacing[0]);
+			int	 y = (int)lround(Y * co->osp[1] / v->spacing[1]);
+
+			if (x > v->nx - 1)
+				x = v->nx - 1;
+			if (y > v->ny - 1)
+				y = v->ny - 1;
+			lo = INFINITY;
+			hi = -INFINITY;
+			for (k = 0; k < v->nz; k++) {
+				h = v->vox[k * sl + (size_t)y * v->nx + x];
+				if (h < lo)
+					lo = h;
+				if (h > hi)
+					hi = h;
+			}
+			co->fov[(size_t)Y * W + X] = !(hi <= PADDING_HU ||
+			    (hi - lo < 0.5f && hi <= -1010.0f));
+		}
+	for (Y = 0; Y < H; Y++)
+		for (X = 0; X < W; X++) {
+			p = (size_t)Y * W + X;
+			co->ring[p] = co->fov[p] && (X == 0 || Y == 0 ||
+			    X == W - 1 || Y == H - 1 || !co->fov[p - 1] ||
+			    !co->fov[p + 1] || !co->fov[p - W] ||
+			    !co->fov[p + W]);
+		}
+}
+
+/*
+ * The coarse pass: the copy, the field of view, the lungs' components
+ * and the body.  Returns 0 or -1 with err.
+ */
+static int
+coarse_build(struct compute *c, const struct series_volume *v,
+    struct coarse *co, char *err, size_t errlen)
+{
+	int		 dims[3] = { v->nx, v->ny, v->nz }, a, k, *stk = NULL;
+	int32_t		*lab = NULL;
+	struct cc_stats	*st = NULL;
+	size_t		 nst = 0, i, p, best;
+	long		*touch = NULL, *pure = NULL, nring = 0, tissue = 0;
+	uint8_t		*m = NULL, *keep = NULL;
+	int		 W, H, D, x, y, z;
+
+	memset(co, 0, sizeof(*co));
+	for (a = 0; a < 3; a++)
+		co->osp[a] = v->spacing[a] > COARSE_MM ? v->spacing[a] :
+		    COARSE_MM;
+	compute_resample_dims(dims, v->spacing, co->osp, co->dims);
+	W = co->dims[0];
+	H = co->dims[1];
+	D = co->dims[2];
+	co->plane = (size_t)W * H;
+	co->n = co->plane * D;
+	co->vox_ml = co->osp[0] * co->osp[1] * co->osp[2] / 1000.0;
+	ALLOC(co->cv, co->n);
+	ALLOC(co->fov, co->plane);
+	ALLOC(co->ring, co->plane);
+	ALLOC(co->lung, co->n);
+	ALLOC(co->body, co->n);
+	ALLOC(co->ix, (size_t)v->nx);
+	ALLOC(co->iy, (size_t)v->ny);
+	ALLOC(co->iz, (size_t)v->nz);
+	ALLOC(m, co->n);
+	ALLOC(lab, co->n);
+	ALLOC(stk, co->plane);
+	for (x = 0; x < v->nx; x++) {
+		co->ix[x] = (int)lround(x * v->spacing[0] / co->osp[0]);
+		if (co->ix[x] > W - 1)
+			co->ix[x] = W - 1;
+	}
+	for (y = 0; y < v->ny; y++) {
+		co->iy[y] = (int)lround(y * v->spacing[1] / co->osp[1]);
+		if (co->iy[y] > H - 1)
+			co->iy[y] = H - 1;
+	}
+	for (z = 0; z < v->nz; z++) {
+		co->iz[z] = (int)lround(z * v->spacing[2] / co->osp[2]);
+		if (co->iz[z] > D - 1)
+			co->iz[z] = D - 1;
+	}
+	CHECK(compute_resample(c, co->cv, co->dims, v->vox, dims, v->spacing,
+	    co->osp));
+	fov_plane(v, co);
+
+	/* The air within the field, in components. */
+	CHECK(compute_threshold(c, m, co->cv, co->n, (float)PADDING_HU,
+	    (float)LUNG_HU));
+	for (i = 0; i < co->n; i++)
+		m[i] = m[i] && co->fov[i % co->plane];
+	CHECK(compute_label(c, lab, m, co->cv, co->dims, 6, &st, &nst));
+	ALLOC(touch, nst + 1);
+	ALLOC(pure, nst + 1);
+	ALLOC(keep, nst + 1);
+	for (i = 0; i < co->n; i++)
+		if (lab[i] != 0 && co->cv[i] < PURE_AIR_HU)
+			pure[lab[i] - 1]++;
+	for (k = 0; k < D; k++)
+		for (p = 0; p < co->plane; p++) {
+			if (!co->ring[p])
+				continue;
+			nring++;
+			i = k * co->plane + p;
+			if (lab[i] != 0)
+				touch[lab[i] - 1]++;
+			else if (co->cv[i] > LUNG_HU)
+				tissue++;
+		}
+	co->cut = nring > 0 && tissue >= BODY_CUT_SHARE * (double)nring;
+	for (i = 0; i < nst; i++) {
+		double	 ml = st[i].count * co->vox_ml;
+		double	 share = pure[i] / (double)st[i].count;
+
+		keep[i + 1] = ml >= LUNG_MIN_ML && share < PURE_AIR_SHARE &&
+		    (co->cut || touch[i] == 0);
+		if (keep[i + 1] && touch[i] > 0)
+			co->lung_edge = 1;
+		if (ml >= LUNG_MIN_ML)
+			log_debug("anatomy: air component %zu: %.0f mL, mean "
+			    "%.0f HU, %.0f %% pure air, %ld voxels on the "
+			    "field's edge: %s", i, ml, st[i].sum /
+			    (double)st[i].count, share * 100.0, touch[i],
+			    keep[i + 1] ? "lung" : "not lung");
+	}
+	co->bb[0] = W;
+	co->bb[1] = H;
+	co->bb[2] = D;
+	co->bb[3] = co->bb[4] = co->bb[5] = -1;
+	for (i = 0; i < nst; i++)
+		if (keep[i + 1]) {
+			if (st[i].x0 < co->bb[0]) co->bb[0] = st[i].x0;
+			if (st[i].y0 < co->bb[1]) co->bb[1] = st[i].y0;
+			if (st[i].z0 < co->bb[2]) co->bb[2] = st[i].z0;
+			if (st[i].x1 > co->bb[3]) co->bb[3] = st[i].x1;
+			if (st[i].y1 > co->bb[4]) co->bb[4] = st[i].y1;
+			if (st[i].z1 > co->bb[5]) co->bb[5] = st[i].z1;
+		}
+	for (i = 0; i < co->n; i++)
+		co->lung[i] = keep[lab[i]];
+	free(st);
+	st = NULL;
+
+	/* The body: the largest component of tissue, with the lungs. */
+	CHECK(compute_threshold(c, m, co->cv, co->n, (float)LUNG_HU + 0.5f,
+	    1e30f));
+	for (i = 0; i < co->n; i++)
+		m[i] = m[i] && co->fov[i % co->plane];
+	CHECK(compute_label(c, lab, m, NULL, co->dims, 6, &st, &nst));
+	best = 0;
+	for (i = 1; i < nst; i++)
+		if (st[i].count > st[best].count)
+			best = i;
+	for (i = 0; i < co->n; i++)
+		co->body[i] = (nst > 0 && lab[i] == (int32_t)best + 1) ||
+		    co->lung[i];
+	for (k = 0; k < D; k++)
+		fill_holes(co->body + k * co->plane, W, 0, 0, W - 1, H - 1,
+		    stk);
+	free(st);
+	free(lab);
+	free(m);
+	free(touch);
+	free(pure);
+	free(keep);
+	free(stk);
+	return 0;
+fail:
+	free(st);
+	free(lab);
+	free(m);
+	free(touch);
+	free(pure);
+	free(keep);
+	free(stk);
+	coarse_free(co);
+	return -1;
+}
+
+/*
+ * The body at full resolution: the coarse body, whose border band takes
+ * only tissue.
+ */
+static int
+body_full(struct compute *c, const struct series_volume *v,
+    const struct coarse *co, uint8_t *body, char *err, size_t errlen)
+{
+	uint8_t	*er = NULL;
+	size_t	 i, ci, crow;
+	int	 x, y, z;
+
+	ALLOC(er, co->n);
+	CHECK(compute_morph(c, er, co->body, co->dims, MORPH_ERODE,
+	    MORPH_CROSS, 1));
+	for (z = 0; z < v->nz; z++)
+		for (y = 0; y < v->ny; y++) {
+			i = ((size_t)z * v->ny + y) * v->nx;
+			crow = ((size_t)co->iz[z] * co->dims[1] + co->iy[y]) *
+			    co->dims[0];
+			for (x = 0; x < v->nx; x++) {
+				ci = crow + co->ix[x];
+				body[i + x] = co->body[ci] && (er[ci] ||
+				    v->vox[i + x] > LUNG_HU);
+			}
+		}
+	free(er);
+	return 0;
+fail:
+	free(er);
+	return -1;
+}
+
+/* A growing list of voxel indices. */
+struct vlist {
+	size_t	*v;
+	size_t	 n, cap;
+};
+
+static int
+vl_push(struct vlist *l, size_t i)
+{
+	size_t	*t;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4096;
+		if ((t = realloc(l->v, l->cap * sizeof(*t))) == NULL)
+			return -1;
+		l->v = t;
+	}
+	l->v[l->n++] = i;
+	return 0;
+}
+
+/*
+ * The trachea's cross-section on the top slices: on each slice from the
+ * superior end down, the 2-D components (4-connected) of the airway
+ * lumen (cand, below AIRWAY_HU); the first round one of a trachea's size
+ * near the body's midline.  Its voxels go to seed.  Returns 1 found, 0
+ * not, -1 out of memory.
+ */
+static int
+trachea_seed(const struct series_volume *v, const struct coarse *co,
+    const uint8_t *cand, const int fb[6], struct vlist *seed)
+{
+	size_t		 pl = (size_t)v->nx * v->ny, p, q;
+	int		 up = step_z(v) >= 0.0 ? 1 : -1, s, k, x, y, nx = v->nx;
+	int		 maxs, bx0, bx1, X, Y;
+	double		 pxmm2 = v->spacing[0] * v->spacing[1], mid;
+	uint8_t		*seen = NULL;
+	struct vlist	 comp = { 0 };
+	int		 found = 0;
+
+	if ((seen = calloc(pl, 1)) == NULL)
+		return -1;
+	maxs = (int)(TRACHEA_SEEK_MM / v->spacing[2]) + 1;
+	for (s = 0; s < maxs && s <= fb[5] - fb[2] && !found; s++) {
+		double	 bestd = INFINITY;
+		size_t	 bestn = 0;
+
+		k = up > 0 ? fb[5] - s : fb[2] + s;
+		/* The body's midline on this slice, from the coarse body. */
+		bx0 = co->dims[0];
+		bx1 = -1;
+		for (Y = 0; Y < co->dims[1]; Y++)
+			for (X = 0; X < co->dims[0]; X++)
+				if (co->body[((size_t)co->iz[k] * co->dims[1] +
+				    Y) * co->dims[0] + X]) {
+					if (X < bx0) bx0 = X;
+					if (X > bx1) bx1 = X;
+				}
+		if (bx1 < 0)
+			continue;
+		mid = (bx0 + bx1) / 2.0 * co->osp[0] / v->spacing[0];
+		memset(seen, 0, pl);
+		for (y = fb[1]; y <= fb[4]; y++)
+			for (x = fb[0]; x <= fb[3]; x++) {
+				int	 cx0 = x, cx1 = x, cy0 = y, cy1 = y;
+				double	 sx = 0, area, dmid, fill;
+				size_t	 h;
+
+				p = (size_t)y * nx + x;
+				if (seen[p] || !cand[k * pl + p] ||
+				    !(v->vox[k * pl + p] < AIRWAY_HU))
+					continue;
+				comp.n = 0;
+				seen[p] = 1;
+				if (vl_push(&comp, p) == -1)
+					goto oom;
+				for (h = 0; h < comp.n; h++) {
+					int	 px, py, d;
+
+					q = comp.v[h];
+					px = (int)(q % nx);
+					py = (int)(q / nx);
+					sx += px;
+					if (px < cx0) cx0 = px;
+					if (px > cx1) cx1 = px;
+					if (py < cy0) cy0 = py;
+					if (py > cy1) cy1 = py;
+					for (d = 0; d < 4; d++) {
+						int	 ax = px + (d == 0) - (d == 1);
+						int	 ay = py + (d == 2) - (d == 3);
+						size_t	 r;
+
+						if (ax < fb[0] || ax > fb[3] ||
+						    ay < fb[1] || ay > fb[4])
+							continue;
+						r = (size_t)ay * nx + ax;
+						if (seen[r] || !cand[k * pl + r] ||
+						    !(v->vox[k * pl + r] <
+						    AIRWAY_HU))
+							continue;
+						seen[r] = 1;
+						if (vl_push(&comp, r) == -1)
+							goto oom;
+					}
+				}
+				area = comp.n * pxmm2;
+				fill = comp.n / ((double)(cx1 - cx0 + 1) *
+				    (cy1 - cy0 + 1));
+				dmid = fabs(sx / comp.n - mid) * v->spacing[0];
+				if (area < TRACHEA_MIN_MM2 ||
+				    area > TRACHEA_MAX_MM2 || fill < 0.55 ||
+				    dmid > TRACHEA_OFF_MM || dmid >= bestd)
+					continue;
+				bestd = dmid;
+				bestn = comp.n;
+				seed->n = 0;
+				for (h = 0; h < comp.n; h++)
+					if (vl_push(seed, k * pl +
+					    comp.v[h]) == -1)
+						goto oom;
+			}
+		if (bestn > 0) {
+			found = 1;
+			log_debug("anatomy: trachea on slice %d, %.0f mm2, "
+			    "%.0f mm off the midline", k, bestn * pxmm2,
+			    bestd);
+		}
+	}
+	free(seen);
+	free(comp.v);
+	return found;
+oom:
+	free(seen);
+	free(comp.v);
+	return -1;
+}
+
+/*
+ * The trachea and main bronchi: grown from seed wave by wave within cand
+ * below AIRWAY_HU; a leak into the lung shows as a wave WAVE_GROWTH
+ * times the one WAVE_BACK steps before, and the last WAVE_UNDO waves
+ * are then undone.  The lumen's rim (partial volume) is added by two
+ * conditional dilations within cand.  Marks air (0/1).
+ */
+static int
+airways_grow(const struct series_volume *v, const uint8_t *cand,
+    struct vlist *q, uint8_t *air, double *ml)
+{
+	size_t		 pl = (size_t)v->nx * v->ny, h, i;
+	size_t		*ls = NULL, nls = 0, cls = 0, *t;
+	double		 vml = v->spacing[0] * v->spacing[1] * v->spacing[2] /
+	    1000.0, ref = 0.0;
+	int		 d, l, rim;
+	long		 off[6];
+
+	off[0] = 1;
+	off[1] = -1;
+	off[2] = v->nx;
+	off[3] = -(long)v->nx;
+	off[4] = (long)pl;
+	off[5] = -(long)pl;
+	for (h = 0; h < q->n; h++)
+		air[q->v[h]] = 1;
+#define LEVEL(x) do { \
+	if (nls == cls) { \
+		cls = cls ? cls * 2 : 256; \
+		if ((t = realloc(ls, cls * sizeof(*t))) == NULL) \
+			goto oom; \
+		ls = t; } \
+	ls[nls++] = (x); \
+	} while (0)
+	LEVEL(0);
+	LEVEL(q->n);
+	/* ls[l] .. ls[l + 1]: wave l. */
+	for (l = 0;; l++) {
+		size_t	 a = ls[l], b = ls[l + 1], sz;
+
+		for (h = a; h < b; h++) {
+			size_t	 p = q->v[h];
+			int	 x = (int)(p % v->nx), y = (int)(p % pl / v->nx),
+				 z = (int)(p / pl);
+
+			for (d = 0; d < 6; d++) {
+				if ((d == 0 && x == v->nx - 1) ||
+				    (d == 1 && x == 0) ||
+				    (d == 2 && y == v->ny - 1) ||
+				    (d == 3 && y == 0) ||
+				    (d == 4 && z == v->nz - 1) ||
+				    (d == 5 && z == 0))
+					continue;
+				i = (size_t)((long)p + off[d]);
+				if (air[i] || !cand[i] ||
+				    !(v->vox[i] < AIRWAY_HU))
+					continue;
+				air[i] = 1;
+				if (vl_push(q, i) == -1)
+					goto oom;
+			}
+		}
+		LEVEL(q->n);
+		sz = q->n - b;
+		if (sz == 0)
+			break;
+		if (l + 1 <= WAVE_BACK && (double)sz > ref)
+			ref = (double)sz;
+		if (l + 1 > WAVE_BACK && (double)sz > WAVE_GROWTH *
+		    (double)(ls[l + 2 - WAVE_BACK] - ls[l + 1 - WAVE_BACK]) &&
+		    (double)sz > 1.5 * ref) {
+			int	 keep = l + 1 - WAVE_UNDO;
+
+			if (keep < 1)
+				keep = 1;
+			for (h = ls[keep]; h < q->n; h++)
+				air[q->v[h]] = 0;
+			q->n = ls[keep];
+			log_debug("anatomy: airway growth leaks at wave %d "
+			    "(%zu voxels); %d waves kept", l + 1, sz, keep);
+			break;
+		}
+		if (q->n * vml > AIRWAY_MAX_ML) {
+			log_debug("anatomy: airway growth stopped at %.0f mL",
+			    q->n * vml);
+			break;
+		}
+	}
+#undef LEVEL
+	/* The lumen's rim. */
+	for (rim = 0; rim < 2; rim++) {
+		size_t	 to = q->n;
+
+		for (h = 0; h < to; h++) {
+			size_t	 p = q->v[h];
+			int	 x = (int)(p % v->nx), y = (int)(p % pl / v->nx);
+
+			for (d = 0; d < 4; d++) {
+				if ((d == 0 && x == v->nx - 1) ||
+				    (d == 1 && x == 0) ||
+				    (d == 2 && y == v->ny - 1) ||
+				    (d == 3 && y == 0))
+					continue;
+				i = (size_t)((long)p + off[d]);
+				if (air[i] || !cand[i])
+					continue;
+				air[i] = 1;
+				if (vl_push(q, i) == -1)
+					goto oom;
+			}
+		}
+	}
+	*ml = q->n * vml;
+	free(ls);
+	return 0;
+oom:
+	free(ls);
+	return -1;
+}
+
+/*
+ * Right and left on the coarse grid: lung (the lungs less the airways)
+ * eroded until its two largest components are both large, then grown
+ * back within grow along the geodesic distance.  side gets LUNG_RIGHT or
+ * LUNG_LEFT on the voxels of grow it reaches.
+ */
+static int
+sides_coarse(struct compute *c, const struct series_volume *v,
+    const struct coarse *co, const uint8_t *lung, const uint8_t *grow,
+    uint8_t *side, double *midx, char *err, size_t errlen)
+{
+	int32_t		*lab = NULL;
+	struct cc_stats	*st = NULL;
+	size_t		 nst = 0, i, a, b, h;
+	uint8_t		*er = NULL;
+	int		 r, d, W = co->dims[0], H = co->dims[1];
+	double		 xa, xb, mid;
+	struct vlist	 q = { 0 };
+	long		 off[6];
+
+	ALLOC(lab, co->n);
+	ALLOC(er, co->n);
+	memset(side, 0, co->n);
+	for (r = 0; r <= SIDE_ERODE_MAX; r++) {
+		if (r == 0)
+			memcpy(er, lung, co->n);
+		else
+			CHECK(compute_morph(c, er, lung, co->dims,
+			    MORPH_ERODE, MORPH_CROSS, r));
+		free(st);
+		st = NULL;
+		CHECK(compute_label(c, lab, er, NULL, co->dims, 6, &st,
+		    &nst));
+		if (nst == 0)
+			break;
+		a = 0;
+		b = (size_t)-1;
+		for (i = 1; i < nst; i++)
+			if (st[i].count > st[a].count)
+				a = i;
+		for (i = 0; i < nst; i++)
+			if (i != a && (b == (size_t)-1 ||
+			    st[i].count > st[b].count))
+				b = i;
+		if (b != (size_t)-1 && st[b].count >= SIDE_MIN_SHARE *
+		    st[a].count)
+			break;
+	}
+	if (nst == 0 || r > SIDE_ERODE_MAX) {
+		/* One lung only, or no split: by the body's midline. */
+		int	 bx0 = W, bx1 = -1, X, Y, Z;
+
+		for (i = 0; i < co->n; i++)
+			if (co->body[i]) {
+				X = (int)(i % W);
+				if (X < bx0) bx0 = X;
+				if (X > bx1) bx1 = X;
+			}
+		mid = pat_x(v, (bx0 + bx1) / 2.0 * co->osp[0] / v->spacing[0],
+		    v->ny / 2.0, 0);
+		for (Z = 0; Z < co->dims[2]; Z++)
+			for (Y = 0; Y < H; Y++)
+				for (X = 0; X < W; X++) {
+					i = ((size_t)Z * H + Y) * W + X;
+					if (grow[i])
+						side[i] = pat_x(v, X * co->osp[0] /
+						    v->spacing[0], Y * co->osp[1] /
+						    v->spacing[1], Z * co->osp[2] /
+						    v->spacing[2]) < mid ?
+						    LUNG_RIGHT : LUNG_LEFT;
+				}
+		*midx = mid;
+		log_debug("anatomy: the lungs do not fall in two; sides by "
+		    "the midline");
+		goto done;
+	}
+	log_debug("anatomy: the lungs fall in two after %d erosions", r);
+	xa = pat_x(v, (st[a].x0 + st[a].x1) / 2.0 * co->osp[0] / v->spacing[0],
+	    (st[a].y0 + st[a].y1) / 2.0 * co->osp[1] / v->spacing[1],
+	    (st[a].z0 + st[a].z1) / 2.0 * co->osp[2] / v->spacing[2]);
+	xb = pat_x(v, (st[b].x0 + st[b].x1) / 2.0 * co->osp[0] / v->spacing[0],
+	    (st[b].y0 + st[b].y1) / 2.0 * co->osp[1] / v->spacing[1],
+	    (st[b].z0 + st[b].z1) / 2.0 * co->osp[2] / v->spacing[2]);
+	for (i = 0; i < co->n; i++)
+		if (lab[i] == (int32_t)a + 1 || lab[i] == (int32_t)b + 1) {
+			side[i] = ((lab[i] == (int32_t)a + 1) == (xa < xb)) ?
+			    LUNG_RIGHT : LUNG_LEFT;
+			if (vl_push(&q, i) == -1)
+				goto oom;
+		}
+	off[0] = 1;
+	off[1] = -1;
+	off[2] = W;
+	off[3] = -W;
+	off[4] = (long)co->plane;
+	off[5] = -(long)co->plane;
+	for (h = 0; h < q.n; h++) {
+		size_t	 p = q.v[h];
+		int	 x = (int)(p % W), y = (int)(p % co->plane / W),
+			 z = (int)(p / co->plane);
+
+		for (d = 0; d < 6; d++) {
+			if ((d == 0 && x == W - 1) || (d == 1 && x == 0) ||
+			    (d == 2 && y == H - 1) || (d == 3 && y == 0) ||
+			    (d == 4 && z == co->dims[2] - 1) ||
+			    (d == 5 && z == 0))
+				continue;
+			i = (size_t)((long)p + off[d]);
+			if (side[i] || !grow[i])
+				continue;
+			side[i] = side[p];
+			if (vl_push(&q, i) == -1)
+				goto oom;
+		}
+	}
+	/* What the growth did not reach: by the side of the midline. */
+	mid = (xa + xb) / 2.0;
+	*midx = mid;
+	for (i = 0; i < co->n; i++)
+		if (grow[i] && !side[i])
+			side[i] = pat_x(v, (double)(i % W) * co->osp[0] /
+			    v->spacing[0], (double)(i % co->plane / W) *
+			    co->osp[1] / v->spacing[1], (double)(i / co->plane) *
+			    co->osp[2] / v->spacing[2]) < mid ? LUNG_RIGHT :
+			    LUNG_LEFT;
+done:
+	free(q.v);
+	free(st);
+	free(lab);
+	free(er);
+	return 0;
+oom:
+	(void)snprintf(err, errlen, "out of memory");
+fail:
+	free(q.v);
+	free(st);
+	free(lab);
+	free(er);
+	return -1;
+}
+
+/*
+ * The pleural closing of one side on one slice: m (w x h, the side's
+ * mask at full resolution) reduced by f in-plane into a coarser box (a
+ * coarse pixel is in when all its f x f pixels are: a straight border
+ * is then left where it is), closed with a disk of rpx coarse pixels
+ * there, and the pixels of the coarse pixels the closing adds set in add
+ * (full resolution, w x h).  The box is x0..x1, y0..y1 of the full
+ * slice.
+ */
+struct close_buf {
+	uint8_t		*lo, *cl;
+	float		*d;
+	struct edt_buf	 e;
+};
+
+static void
+close_side(const uint8_t *m, int w, int x0, int y0, int x1, int y1, int f,
+    double rpx, uint8_t *add, struct close_buf *cb)
+{
+	int	 mx = (int)ceil(rpx) + 2, lw, lh, X, Y, x, y, cnt;
+	int	 ox = x0 / f - mx, oy = y0 / f - mx;
+	float	 r2 = (float)(rpx * rpx);
+
+	lw = (x1 / f + mx) - ox + 1;
+	lh = (y1 / f + mx) - oy + 1;
+	for (Y = 0; Y < lh; Y++)
+		for (X = 0; X < lw; X++) {
+			int	 fx = (X + ox) * f, fy = (Y + oy) * f, dx, dy;
+
+			cnt = 0;
+			for (dy = 0; dy < f; dy++)
+				for (dx = 0; dx < f; dx++) {
+					x = fx + dx;
+					y = fy + dy;
+					if (x >= x0 && x <= x1 && y >= y0 &&
+					    y <= y1 && m[y * w + x])
+						cnt++;
+				}
+			cb->lo[Y * lw + X] = cnt == f * f;
+		}
+	/* Dilate: within rpx of the mask; erode: beyond rpx of its
+	 * complement. */
+	edt2(cb->lo, 1, lw, lh, cb->d, &cb->e);
+	for (X = 0; X < lw * lh; X++)
+		cb->cl[X] = cb->d[X] <= r2;
+	edt2(cb->cl, 0, lw, lh, cb->d, &cb->e);
+	for (Y = 0; Y < lh; Y++)
+		for (X = 0; X < lw; X++) {
+			if (!(cb->d[Y * lw + X] > r2) || cb->lo[Y * lw + X])
+				continue;
+			for (y = (Y + oy) * f; y < (Y + oy + 1) * f; y++)
+				for (x = (X + ox) * f; x < (X + ox + 1) * f;
+				    x++)
+					if (x >= x0 && x <= x1 && y >= y0 &&
+					    y <= y1)
+						add[y * w + x] = 1;
+		}
+}
+
+/* Statistics and completeness of the lungs. */
+static void
+lung_figures(const struct series_volume *v, const struct coarse *co,
+    struct anatomy *an)
+{
+	size_t		 pl = (size_t)v->nx * v->ny, i;
+	double		 vml = v->spacing[0] * v->spacing[1] * v->spacing[2] /
+	    1000.0, sum[LUNG_SIDE__MAX] = { 0 }, amax = 0;
+	long long	 cnt[LUNG_SIDE__MAX] = { 0 }, low[LUNG_SIDE__MAX] = { 0 };
+	long long	*area = NULL;
+	int		 k, s, b, ksup, kinf;
+	char		*w = an->lungs_why;
+	size_t		 wl = sizeof(an->lungs_why);
+
+	memset(an->lung, 0, sizeof(an->lung));
+	area = calloc((size_t)v->nz, sizeof(*area));
+	for (k = 0; k < v->nz; k++)
+		for (i = k * pl; i < (k + 1) * pl; i++) {
+			s = an->lungs[i];
+			if (s == LUNG_NONE)
+				continue;
+			cnt[s]++;
+			sum[s] += v->vox[i];
+			if (v->vox[i] < -950.0f)
+				low[s]++;
+			b = (int)floor((v->vox[i] - ANAT_HIST_LO) /
+			    ANAT_HIST_WIDTH);
+			if (b < 0)
+				b = 0;
+			if (b > ANAT_HIST_BINS - 1)
+				b = ANAT_HIST_BINS - 1;
+			an->lung[s].hist[b]++;
+			if (area != NULL)
+				area[k]++;
+		}
+	for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++) {
+		an->lung[s].volume_ml = cnt[s] * vml;
+		an->lung[s].mean_hu = cnt[s] ? sum[s] / cnt[s] : NAN;
+		an->lung[s].laa950_pct = cnt[s] ? 100.0 * low[s] / cnt[s] : NAN;
+	}
+	an->lungs_why[0] = '\0';
+	if (cnt[LUNG_RIGHT] + cnt[LUNG_LEFT] == 0 || area == NULL) {
+		an->lungs_complete = -1;
+		(void)snprintf(w, wl, "未找到肺野");
+		free(area);
+		return;
+	}
+	for (k = 0; k < v->nz; k++)
+		if (area[k] > amax)
+			amax = (double)area[k];
+	ksup = step_z(v) >= 0.0 ? v->nz - 1 : 0;
+	kinf = v->nz - 1 - ksup;
+	an->lungs_complete = 1;
+	if (area[ksup] > END_SHARE * amax) {
+		an->lungs_complete = 0;
+		(void)snprintf(w + strlen(w), wl - strlen(w), "%s",
+		    "肺尖未包含在扫描范围内");
+	}
+	if (area[kinf] > END_SHARE * amax) {
+		an->lungs_complete = 0;
+		(void)snprintf(w + strlen(w), wl - strlen(w), "%s%s",
+		    *w ? "；" : "", "肺底未包含在扫描范围内");
+	}
+	if (co->lung_edge) {
+		an->lungs_complete = 0;
+		(void)snprintf(w + strlen(w), wl - strlen(w), "%s%s",
+		    *w ? "；" : "", "肺野被重建视野截断");
+	}
+	free(area);
+}
+
+/*
+ * The lungs at full resolution (see the passes at the top).  an->body
+ * is set already.
+ */
+static int
+lungs_full(struct compute *c, const struct series_volume *v,
+    const struct coarse *co, struct anatomy *an, char *err, size_t errlen)
+{
+	size_t		 pl = (size_t)v->nx * v->ny, n = pl * v->nz, i, ci;
+	uint8_t		*lungd = NULL, *cair = NULL, *cl2 = NULL, *cside = NULL;
+	uint8_t		*sm = NULL, *add = NULL;
+	int		*stk = NULL, fb[6], a, k, x, y, s, f, found;
+	struct vlist	 q = { 0 };
+	struct close_buf cb = { 0 };
+	double		 aml = 0.0, rpx;
+	double		 mid = 0.0;
+
+	if (co->bb[3] < 0) {
+		lung_figures(v, co, an);
+		return 0;
+	}
+	ALLOC(lungd, co->n);
+	ALLOC(cair, co->n);
+	ALLOC(cl2, co->n);
+	ALLOC(cside, co->n);
+	CHECK(compute_morph(c, lungd, co->lung, co->dims, MORPH_DILATE,
+	    MORPH_CROSS, 1));
+	/* The box of the lungs, at full resolution. */
+	for (a = 0; a < 3; a++) {
+		int	 nfull = a == 0 ? v->nx : a == 1 ? v->ny : v->nz;
+
+		fb[a] = (int)floor((co->bb[a] - 1) * co->osp[a] /
+		    v->spacing[a]);
+		fb[a + 3] = (int)ceil((co->bb[a + 3] + 1) * co->osp[a] /
+		    v->spacing[a]);
+		if (fb[a] < 0)
+			fb[a] = 0;
+		if (fb[a + 3] > nfull - 1)
+			fb[a + 3] = nfull - 1;
+	}
+	/* The candidates: air within the coarse lungs. */
+	for (k = fb[2]; k <= fb[5]; k++)
+		for (y = fb[1]; y <= fb[4]; y++) {
+			size_t	 row = (size_t)k * pl + (size_t)y * v->nx;
+			size_t	 crow = ((size_t)co->iz[k] * co->dims[1] +
+			    co->iy[y]) * co->dims[0];
+
+			for (x = fb[0]; x <= fb[3]; x++) {
+				float	 h = v->vox[row + x];
+
+				an->lungs[row + x] = h >= PADDING_HU &&
+				    h < LUNG_HU && lungd[crow + co->ix[x]];
+			}
+		}
+
+	/* The trachea and main bronchi. */
+	found = trachea_seed(v, co, an->lungs, fb, &q);
+	if (found == -1)
+		goto oom;
+	if (found == 1 && airways_grow(v, an->lungs, &q, an->airways,
+	    &aml) == -1)
+		goto oom;
+	log_debug("anatomy: airways %.1f mL", aml);
+	for (i = 0; i < q.n; i++) {
+		an->lungs[q.v[i]] = 0;
+		cair[c_of(co, v, q.v[i])] = 1;
+	}
+
+	/* Right and left. */
+	for (i = 0; i < co->n; i++) {
+		cl2[i] = co->lung[i] && !cair[i];
+		lungd[i] = lungd[i] && !cair[i];
+	}
+	if (sides_coarse(c, v, co, cl2, lungd, cside, &mid, err,
+	    errlen) == -1)
+		goto fail;
+	for (k = fb[2]; k <= fb[5]; k++)
+		for (y = fb[1]; y <= fb[4]; y++)
+			for (x = fb[0]; x <= fb[3]; x++) {
+				i = (size_t)k * pl + (size_t)y * v->nx + x;
+				if (!an->lungs[i])
+					continue;
+				ci = ((size_t)co->iz[k] * co->dims[1] +
+				    co->iy[y]) * co->dims[0] + co->ix[x];
+				s = cside[ci];
+				if (s == LUNG_NONE)
+					s = pat_x(v, x, y, k) < mid ?
+					    LUNG_RIGHT : LUNG_LEFT;
+				an->lungs[i] = (uint8_t)s;
+			}
+
+	/* Per side and slice: holes, and the pleural closing. */
+	f = (int)lround(CLOSE_GRID_MM / v->spacing[0]);
+	if (f < 1)
+		f = 1;
+	rpx = CLOSE_MM / (v->spacing[0] * f);
+	{
+		int	 mx = (int)ceil(rpx) + 2;
+		size_t	 lw = (size_t)v->nx / f + 2 * mx + 2;
+		size_t	 lh = (size_t)v->ny / f + 2 * mx + 2;
+		size_t	 big = lw > lh ? lw : lh;
+
+		ALLOC(cb.lo, lw * lh);
+		ALLOC(cb.cl, lw * lh);
+		ALLOC(cb.d, lw * lh);
+		ALLOC(cb.e.f, big);
+		ALLOC(cb.e.d, big);
+		ALLOC(cb.e.g, big);
+		ALLOC(cb.e.z, big + 1);
+		ALLOC(cb.e.v, big);
+	}
+	ALLOC(sm, pl);
+	ALLOC(add, pl);
+	ALLOC(stk, pl);
+	for (k = fb[2]; k <= fb[5]; k++) {
+		uint8_t	*L = an->lungs + (size_t)k * pl;
+		uint8_t	*A = an->airways + (size_t)k * pl;
+		uint8_t	*B = an->body + (size_t)k * pl;
+
+		for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++) {
+			int	 x0 = v->nx, y0 = v->ny, x1 = -1, y1 = -1;
+
+			for (y = fb[1]; y <= fb[4]; y++)
+				for (x = fb[0]; x <= fb[3]; x++)
+					if (L[(size_t)y * v->nx + x] == s) {
+						if (x < x0) x0 = x;
+						if (x > x1) x1 = x;
+						if (y < y0) y0 = y;
+						if (y > y1) y1 = y;
+					}
+			if (x1 < 0)
+				continue;
+			x0 = x0 > 0 ? x0 - 1 : 0;
+			y0 = y0 > 0 ? y0 - 1 : 0;
+			x1 = x1 < v->nx - 1 ? x1 + 1 : v->nx - 1;
+			y1 = y1 < v->ny - 1 ? y1 + 1 : v->ny - 1;
+			for (y = y0; y <= y1; y++)
+				for (x = x0; x <= x1; x++) {
+					i = (size_t)y * v->nx + x;
+					sm[i] = L[i] == s;
+				}
+			fill_holes(sm, v->nx, x0, y0, x1, y1, stk);
+			memset(add, 0, pl);
+			close_side(sm, v->nx, x0, y0, x1, y1, f, rpx, add,
+			    &cb);
+			{
+				int	 m2 = (int)ceil(rpx) * f + 2 * f;
+				int	 X0 = x0 - m2 < 0 ? 0 : x0 - m2;
+				int	 Y0 = y0 - m2 < 0 ? 0 : y0 - m2;
+				int	 X1 = x1 + m2 > v->nx - 1 ? v->nx - 1 :
+				    x1 + m2;
+				int	 Y1 = y1 + m2 > v->ny - 1 ? v->ny - 1 :
+				    y1 + m2;
+
+				for (y = Y0; y <= Y1; y++)
+					for (x = X0; x <= X1; x++) {
+						i = (size_t)y * v->nx + x;
+						if (y >= y0 && y <= y1 &&
+						    x >= x0 && x <= x1 &&
+						    sm[i] && L[i] == 0 && !A[i])
+							L[i] = (uint8_t)s;
+						else if (add[i] && L[i] == 0 &&
+						    !A[i] && B[i])
+							L[i] = (uint8_t)s;
+					}
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (an->lungs[i])
+			an->body[i] = 1;
+	lung_figures(v, co, an);
+	free(q.v);
+	free(lungd);
+	free(cair);
+	free(cl2);
+	free(cside);
+	free(sm);
+	free(add);
+	free(stk);
+	free(cb.lo);
+	free(cb.cl);
+	free(cb.d);
+	free(cb.e.f);
+	free(cb.e.d);
+	free(cb.e.g);
+	free(cb.e.z);
+	free(cb.e.v);
+	return 0;
+oom:
+	(void)snprintf(err, errlen, "out of memory");
+fail:
+	free(q.v);
+	free(lungd);
+	free(cair);
+	free(cl2);
+	free(cside);
+	free(sm);
+	free(add);
+	free(stk);
+	free(cb.lo);
+	free(cb.cl);
+	free(cb.d);
+	free(cb.e.f);
+	free(cb.e.d);
+	free(cb.e.g);
+	free(cb.e.z);
+	free(cb.e.v);
+	return -1;
+}
+
+/*
+ * The spine: on each coarse slice, the bone (above BONE_HU) in the body
+ * within SPINE_OFF_MM of the body's midline and behind the body's
+ * middle; its largest 2-D component, holes filled; the centre of its
+ * largest inscribed circle (chamfer 3-4 distance, Borgefors, 1986) is
+ * the vertebral body's.  Full slices take their coarse slice's centre.
+ */
+static int
+spine_find(const struct series_volume *v, const struct coarse *co,
+    struct anatomy *an, char *err, size_t errlen)
+{
+	int		 W = co->dims[0], H = co->dims[1], D = co->dims[2];
+	int		 X, Y, Z, bx0, bx1, by0, by1, *dist = NULL, *stk = NULL;
+	uint8_t		*bone = NULL, *best = NULL, *seen = NULL;
+	double		*cxy = NULL, midx, midy;
+	struct vlist	 comp = { 0 };
+	size_t		 p, h, bestn;
+	int		 k;
+
+	ALLOC(bone, co->plane);
+	ALLOC(best, co->plane);
+	ALLOC(seen, co->plane);
+	ALLOC(dist, co->plane);
+	ALLOC(stk, co->plane);
+	ALLOC(cxy, 2 * (size_t)D);
+	for (Z = 0; Z < D; Z++) {
+		const uint8_t	*B = co->body + (size_t)Z * co->plane;
+		const float	*cv = co->cv + (size_t)Z * co->plane;
+		int		 mxd, x0 = W, y0 = H, x1 = -1, y1 = -1;
+		double		 sx = 0, sy = 0, nb = 0;
+
+		cxy[2 * Z] = cxy[2 * Z + 1] = NAN;
+		bx0 = W;
+		bx1 = -1;
+		by0 = H;
+		by1 = -1;
+		for (Y = 0; Y < H; Y++)
+			for (X = 0; X < W; X++)
+				if (B[(size_t)Y * W + X]) {
+					if (X < bx0) bx0 = X;
+					if (X > bx1) bx1 = X;
+					if (Y < by0) by0 = Y;
+					if (Y > by1) by1 = Y;
+				}
+		if (bx1 < 0)
+			continue;
+		midx = (bx0 + bx1) / 2.0;
+		midy = (by0 + by1) / 2.0;
+		memset(seen, 0, co->plane);
+		memset(best, 0, co->plane);
+		bestn = 0;
+		for (Y = 0; Y < H; Y++)
+			for (X = 0; X < W; X++) {
+				p = (size_t)Y * W + X;
+				bone[p] = B[p] && cv[p] > BONE_HU &&
+				    fabs(X - midx) * co->osp[0] <=
+				    SPINE_OFF_MM && Y > midy;
+			}
+		for (p = 0; p < co->plane; p++) {
+			if (!bone[p] || seen[p])
+				continue;
+			comp.n = 0;
+			seen[p] = 1;
+			if (vl_push(&comp, p) == -1)
+				goto oom;
+			for (h = 0; h < comp.n; h++) {
+				size_t	 qq = comp.v[h], r;
+				int	 px = (int)(qq % W), py = (int)(qq / W), d;
+
+				for (d = 0; d < 4; d++) {
+					int	 ax = px + (d == 0) - (d == 1);
+					int	 ay = py + (d == 2) - (d == 3);
+
+					if (ax < 0 || ay < 0 || ax >= W ||
+					    ay >= H)
+						continue;
+					r = (size_t)ay * W + ax;
+					if (!bone[r] || seen[r])
+						continue;
+					seen[r] = 1;
+					if (vl_push(&comp, r) == -1)
+						goto oom;
+				}
+			}
+			if (comp.n > bestn) {
+				bestn = comp.n;
+				memset(best, 0, co->plane);
+				for (h = 0; h < comp.n; h++)
+					best[comp.v[h]] = 1;
+			}
+		}
+		if (bestn * co->osp[0] * co->osp[1] < SPINE_MIN_MM2)
+			continue;
+		for (p = 0; p < co->plane; p++)
+			if (best[p]) {
+				X = (int)(p % W);
+				Y = (int)(p / W);
+				if (X < x0) x0 = X;
+				if (X > x1) x1 = X;
+				if (Y < y0) y0 = Y;
+				if (Y > y1) y1 = Y;
+			}
+		x0 = x0 > 0 ? x0 - 1 : 0;
+		y0 = y0 > 0 ? y0 - 1 : 0;
+		x1 = x1 < W - 1 ? x1 + 1 : W - 1;
+		y1 = y1 < H - 1 ? y1 + 1 : H - 1;
+		fill_holes(best, W, x0, y0, x1, y1, stk);
+		/* Chamfer 3-4 distance to the background, two passes. */
+		for (Y = y0; Y <= y1; Y++)
+			for (X = x0; X <= x1; X++) {
+				p = (size_t)Y * W + X;
+				dist[p] = best[p] ? 1 << 28 : 0;
+			}
+#define DM(a, b) ((a) < (b) ? (a) : (b))
+		for (Y = y0 + 1; Y <= y1 - 1; Y++)
+			for (X = x0 + 1; X <= x1 - 1; X++) {
+				p = (size_t)Y * W + X;
+				if (!dist[p])
+					continue;
+				dist[p] = DM(dist[p], dist[p - 1] + 3);
+				dist[p] = DM(dist[p], dist[p - W] + 3);
+				dist[p] = DM(dist[p], dist[p - W - 1] + 4);
+				dist[p] = DM(dist[p], dist[p - W + 1] + 4);
+			}
+		mxd = 0;
+		for (Y = y1 - 1; Y >= y0 + 1; Y--)
+			for (X = x1 - 1; X >= x0 + 1; X--) {
+				p = (size_t)Y * W + X;
+				if (!dist[p])
+					continue;
+				dist[p] = DM(dist[p], dist[p + 1] + 3);
+				dist[p] = DM(dist[p], dist[p + W] + 3);
+				dist[p] = DM(dist[p], dist[p + W + 1] + 4);
+				dist[p] = DM(dist[p], dist[p + W - 1] + 4);
+				if (dist[p] > mxd)
+					mxd = dist[p];
+			}
+#undef DM
+		for (Y = y0 + 1; Y <= y1 - 1; Y++)
+			for (X = x0 + 1; X <= x1 - 1; X++)
+				if (dist[(size_t)Y * W + X] == mxd) {
+					sx += X;
+					sy += Y;
+					nb++;
+				}
+		if (nb > 0) {
+			cxy[2 * Z] = sx / nb * co->osp[0] / v->spacing[0];
+			cxy[2 * Z + 1] = sy / nb * co->osp[1] / v->spacing[1];
+		}
+	}
+	for (k = 0; k < v->nz; k++) {
+		an->spine_xy[2 * k] = cxy[2 * co->iz[k]];
+		an->spine_xy[2 * k + 1] = cxy[2 * co->iz[k] + 1];
+	}
+	free(bone);
+	free(best);
+	free(seen);
+	free(dist);
+	free(stk);
+	free(cxy);
+	free(comp.v);
+	return 0;
+oom:
+	(void)snprintf(err, errlen, "out of memory");
+fail:
+	free(bone);
+	free(best);
+	free(seen);
+	free(dist);
+	free(stk);
+	free(cxy);
+	free(comp.v);
+	return -1;
+}
+
+static void
+anatomy_clear(struct anatomy *an)
+{
+	free(an->body);
+	free(an->lungs);
+	free(an->airways);
+	free(an->lobes);
+	free(an->spine_xy);
+	free(an->heart.priv);	/* INTEGRATOR: the heart finder's own free */
+	memset(an, 0, sizeof(*an));
+	an->lungs_complete = -1;
+}
+
+struct anatomy_cache *
+anatomy_cache_new(void)
+{
+	struct anatomy_cache	*ac;
+
+	if ((ac = calloc(1, sizeof(*ac))) == NULL)
+		return NULL;
+	ac->an.lungs_complete = -1;
+	return ac;
+}
+
+void
+anatomy_cache_free(struct anatomy_cache *ac)
+{
+	if (ac == NULL)
+		return;
+	anatomy_clear(&ac->an);
+	free(ac);
+}
+
+int
+anatomy_get(struct anatomy_cache *ac, struct compute *c,
+    const struct series_volume *v, long long series_id, unsigned parts,
+    const struct anatomy **out, char *err, size_t errlen)
+{
+	struct anatomy	*an = &ac->an;
+	struct coarse	 co = { 0 };
+	size_t		 n = (size_t)v->nx * v->ny * v->nz;
+	unsigned	 miss;
+	double		 t0 = now_s();
+	int		 a, have_co = 0;
+
+	*out = NULL;
+	if (ac->used && (an->series_id != series_id ||
+	    an->dims[0] != v->nx || an->dims[1] != v->ny ||
+	    an->dims[2] != v->nz || an->spacing[0] != v->spacing[0] ||
+	    an->spacing[1] != v->spacing[1] ||
+	    an->spacing[2] != v->spacing[2])) {
+		anatomy_clear(an);
+		ac->used = 0;
+	}
+	if (!ac->used) {
+		an->series_id = series_id;
+		an->dims[0] = v->nx;
+		an->dims[1] = v->ny;
+		an->dims[2] = v->nz;
+		for (a = 0; a < 3; a++)
+			an->spacing[a] = v->spacing[a];
+		an->lungs_complete = -1;
+		ac->used = 1;
+	}
+	if (parts & ANAT_LOBES)
+		parts |= ANAT_LUNGS;
+	if (parts & ANAT_LUNGS)
+		parts |= ANAT_BODY;
+	miss = parts & ~an->have;
+	if (miss & (ANAT_BODY | ANAT_LUNGS | ANAT_SPINE)) {
+		if (coarse_build(c, v, &co, err, errlen) == -1)
+			return -1;
+		have_co = 1;
+	}
+	if (miss & (ANAT_BODY | ANAT_LUNGS)) {
+		if (an->body == NULL && (an->body = calloc(n, 1)) == NULL)
+			goto oom;
+		if (body_full(c, v, &co, an->body, err, errlen) == -1)
+			goto fail;
+		an->have |= ANAT_BODY;
+	}
+	if (miss & ANAT_LUNGS) {
+		if ((an->lungs == NULL && (an->lungs = calloc(n, 1)) == NULL) ||
+		    (an->airways == NULL &&
+		    (an->airways = calloc(n, 1)) == NULL))
+			goto oom;
+		memset(an->lungs, 0, n);
+		memset(an->airways, 0, n);
+		if (lungs_full(c, v, &co, an, err, errlen) == -1)
+			goto fail;
+		an->have |= ANAT_LUNGS;
+	}
+	if (miss & ANAT_SPINE) {
+		if (an->spine_xy == NULL && (an->spine_xy =
+		    calloc(2 * (size_t)v->nz, sizeof(double))) == NULL)
+			goto oom;
+		if (spine_find(v, &co, an, err, errlen) == -1)
+			goto fail;
+		an->have |= ANAT_SPINE;
+	}
+	if (have_co)
+		coarse_free(&co);
+	if (miss & (ANAT_BODY | ANAT_LUNGS | ANAT_SPINE))
+		an->seconds += now_s() - t0;
+	/*
+	 * INTEGRATOR: the lobes (lobes_find() in lobes.h, on an->lungs into
+	 * an->lobes and an->lobe_info) and the heart (heart.h, into
+	 * an->heart) are wired here.
+	 */
+	if (miss & ANAT_LOBES) {
+		(void)snprintf(err, errlen, "lobes not available in this build");
+		return -1;
+	}
+	if (miss & ANAT_HEART) {
+		(void)snprintf(err, errlen, "heart not available in this build");
+		return -1;
+	}
+	*out = an;
+	return 0;
+oom:
+	(void)snprintf(err, errlen, "out of memory");
+fail:
+	if (have_co)
+		coarse_free(&co);
+	return -1;
+}
