@@ -406,11 +406,14 @@ check_phantom(double slice_mm, double noise, double vtol)
 		ev = (n->volume_mm3 - vt) / vt;
 		print_message("    %4.0f HU %4.1f mm%s%s: %s %s, long %.1f "
 		    "short %.1f, vol %.0f (%+.1f %%), HU %.0f, LR %s, "
-		    "Brock %.1f %%, conf %.2f\n", t->hu, t->d,
+		    "Brock %.1f %%, conf %.2f, shape %.2f %.1f %.2f dot %.1f "
+		    "ratio %.3f\n",
+		    t->hu, t->d,
 		    t->pleura ? " pleura" : "", t->vessel ? " vessel" : "",
 		    type_en[n->type], n->location, n->long_mm, n->short_mm,
 		    n->volume_mm3, 100.0 * ev, n->hu_mean, n->lungrads,
-		    100.0 * n->brock, n->confidence);
+		    100.0 * n->brock, n->confidence, n->compact, n->elong,
+		    n->contact, n->dot, n->dot / n->contrast);
 		if (t->d < 4.0)
 			continue;
 		if (n->type != t->type) {
@@ -514,6 +517,375 @@ test_phantom_3_noise(void **state)
 	check_phantom(3.0, 20.0, 0.15);
 }
 
+/* ---------------------------------------------------------------- */
+/* The reader, as the daemon runs it: its check, its run on the        */
+/* anatomy's lungs, and its result as the page shows it.              */
+
+static struct series_volume *
+reader_phantom(int whole)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	char			 err[256];
+	size_t			 i;
+
+	phantom_standard(&sp, 1.25, 120.0);
+	sp.nplaques = 0;
+	sp.nz = (int)lround(120.0 / 1.25);
+	sp.noise_hu = 10.0;
+	sp.seed = 3;
+	if (whole) {
+		/* lungs from 6 to 114 mm: apices and bases in view */
+		sp.lung_z[0] = 6.0;
+		sp.lung_z[1] = 114.0;
+	}
+	for (i = 0; i < NNOD; i++) {
+		memcpy(sp.nodules[i].center, nodules[i].c, sizeof(nodules[i].c));
+		sp.nodules[i].diameter_mm = nodules[i].d;
+		sp.nodules[i].hu = nodules[i].hu;
+		sp.nodules[i].core_mm = nodules[i].core;
+		sp.nodules[i].core_hu = nodules[i].core_hu;
+	}
+	sp.nnodules = NNOD;
+	memcpy(sp.vessels, vessels, sizeof(vessels));
+	sp.nvessels = sizeof(vessels) / sizeof(vessels[0]);
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	return v;
+}
+
+static const struct ai_measure *
+measure(const struct ai_lesion *l, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nmeas; i++)
+		if (strcmp(l->meas[i].name, name) == 0)
+			return &l->meas[i];
+	return NULL;
+}
+
+static void
+test_reader(void **state)
+{
+	const struct reader_impl *ri = reader_impls[READER_CT_LUNG_NODULE];
+	struct series_volume	*v;
+	struct reader_ctx	 ctx;
+	struct ai_result	 res;
+	const struct ai_lesion	*l;
+	const struct ai_measure	*m;
+	char			 why[256], err[256];
+	size_t			 i, j, found = 0;
+
+	(void)state;
+	assert_non_null(ri);
+	assert_ptr_equal(ri, &nodule_reader);
+	v = reader_phantom(1);
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_FITS);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.compute = cpu;
+	ctx.series_id = 11;
+	ctx.patient_age = NAN;
+	ai_result_init(&res);
+	if (ri->run(&ctx, v, &res, err, sizeof(err)) != 0)
+		fail_msg("run: %s", err);
+	print_message("  %zu lesion(s)\n  影像表现：%s\n  影像结论：%s\n",
+	    res.nlesions, res.findings, res.conclusion);
+	/* Every nodule of 4 mm and more is a lesion, on its side, with
+	 * its type, its figures and its sentences. */
+	for (i = 0; i < NNOD; i++) {
+		const struct truth *t = &nodules[i];
+		double	 cx = (t->c[0] - v->origin[0]) / v->spacing[0];
+		double	 cy = (t->c[1] - v->origin[1]) / v->spacing[1];
+		int	 hit = 0;
+
+		if (t->d < 4.0)
+			continue;
+		for (j = 0; j < res.nlesions && !hit; j++) {
+			l = &res.lesions[j];
+			if (cx < l->box.x0 || cx > l->box.x1 ||
+			    cy < l->box.y0 || cy > l->box.y1 ||
+			    fabs(v->origin[2] + l->box.slice * v->spacing[2] -
+			    t->c[2]) > t->d / 2.0)
+				continue;
+			hit = 1;
+			assert_string_equal(l->type, nodule_type_zh[t->type]);
+			assert_non_null(strstr(l->location, t->c[0] < 0 ?
+			    "右肺" : "左肺"));
+			assert_non_null(m = measure(l, "长径"));
+			assert_true(fabs(m->value - t->d) <= v->spacing[0] +
+			    0.1 * t->d);
+			assert_string_equal(m->unit, "mm");
+			assert_non_null(measure(l, "短径"));
+			assert_non_null(measure(l, "平均直径"));
+			assert_non_null(m = measure(l, "体积"));
+			assert_string_equal(m->unit, "mm³");
+			assert_non_null(measure(l, "平均CT值"));
+			assert_non_null(measure(l, "最小CT值"));
+			assert_non_null(measure(l, "最大CT值"));
+			if (t->type != NODULE_CALCIFIED) {
+				assert_non_null(m = measure(l, "恶性概率"));
+				assert_string_equal(m->unit, "%");
+				assert_true(m->value >= 0.0 &&
+				    m->value <= 100.0);
+			} else
+				assert_null(measure(l, "恶性概率"));
+			/* The category and its action, with the guideline. */
+			assert_non_null(strstr(l->conclusion, t->type ==
+			    NODULE_CALCIFIED ? "Lung-RADS 1类" :
+			    "Lung-RADS "));
+			assert_non_null(strstr(l->conclusion, "建议"));
+			assert_non_null(strstr(l->conclusion,
+			    "Lung-RADS v2022"));
+			assert_non_null(strstr(l->findings, "见"));
+			assert_non_null(strstr(l->findings, "大小约"));
+			assert_non_null(strstr(l->findings, "体积约"));
+			assert_non_null(strstr(l->conclusion, "Lung-RADS"));
+			assert_true(l->confidence >= 0.5);
+		}
+		if (!hit)
+			print_message("  not shown: %.0f HU %.0f mm at %.0f,"
+			    "%.0f,%.0f\n", t->hu, t->d, t->c[0], t->c[1],
+			    t->c[2]);
+		found += hit;
+	}
+	assert_int_equal(found, NNOD - 1);	/* all but the 3 mm one */
+	assert_true(res.nlesions <= NNOD);
+	assert_non_null(strstr(res.findings, "双肺见结节"));
+	assert_non_null(strstr(res.conclusion, "Lung-RADS"));
+	assert_non_null(strstr(res.conclusion, "Fleischner 2017"));
+	assert_non_null(strstr(res.method, "Brock"));
+	assert_non_null(strstr(res.method, "Lung-RADS v2022"));
+	assert_non_null(strstr(res.method, "局限"));
+	assert_non_null(strstr(res.method, "仅供参考"));
+	assert_non_null(strstr(res.method, "不能直接用于诊断"));
+	/* The two lungs' histograms with their figures, and the key
+	 * images in the lung window. */
+	assert_int_equal(res.nhists, 2);
+	assert_string_equal(res.hists[0].name, "右肺");
+	assert_string_equal(res.hists[1].name, "左肺");
+	assert_int_equal(res.hists[0].nbins, ANAT_HIST_BINS);
+	assert_string_equal(res.hists[0].meas[0].name, "容积");
+	assert_true(res.hists[0].meas[0].value > 100.0);
+	assert_true(res.nkeys >= 1);
+	assert_true(res.keys[0].window_center == -600.0 &&
+	    res.keys[0].window_width == 1500.0);
+	assert_true(res.nsummary >= 1);
+	assert_string_equal(res.summary[0].name, "结节数");
+	assert_true(res.summary[0].value == (double)res.nlesions);
+	ai_result_free(&res);
+	series_free(v);
+
+	/* Lungs cut at the top and the bottom: refused, with why. */
+	v = reader_phantom(0);
+	ai_result_init(&res);
+	ctx.series_id = 12;
+	assert_int_equal(ri->run(&ctx, v, &res, err, sizeof(err)), 1);
+	print_message("  cut lungs: %s\n", err);
+	assert_non_null(strstr(err, "完整"));
+	ai_result_free(&res);
+	series_free(v);
+}
+
+/* What the check refuses, each with its reason in Chinese. */
+static void
+test_check(void **state)
+{
+	const struct reader_impl *ri = &nodule_reader;
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	char			 why[256], err[256];
+
+	(void)state;
+	phantom_standard(&sp, 3.0, 120.0);
+	sp.nplaques = 0;
+	sp.nx = sp.ny = 64;
+	assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_FITS);
+	v->spacing[2] = 5.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "3 mm"));
+	v->spacing[2] = 3.0;
+	v->slice_thickness = 5.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "层厚"));
+	v->slice_thickness = 3.0;
+	v->spacing_max = 6.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "缺层"));
+	v->spacing_max = 3.0;
+	v->tilt_deg = 15.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "倾斜"));
+	v->tilt_deg = 0.0;
+	v->gantry_tilt = -12.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "倾斜"));
+	v->gantry_tilt = 0.0;
+	v->normal[2] = 0.0;
+	v->normal[1] = 1.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "横断面"));
+	v->normal[1] = 0.0;
+	v->normal[2] = 1.0;
+	(void)snprintf(v->modality, sizeof(v->modality), "MR");
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "非CT"));
+	(void)snprintf(v->modality, sizeof(v->modality), "CT");
+	v->nz = 20;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "扫描范围"));
+	series_free(v);
+}
+
+/* ---------------------------------------------------------------- */
+/* The real chest CT: LIDC-IDRI-0002.                                 */
+
+static int
+find_dcm_dir(const char *dir, char *out, size_t sz)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 p[1024];
+	struct stat	 s;
+	int		 found = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".dcm") != NULL) {
+			found = 1;
+			break;
+		}
+	if (found) {
+		closedir(d);
+		(void)snprintf(out, sz, "%s", dir);
+		return 0;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (stat(p, &s) == 0 && S_ISDIR(s.st_mode) &&
+		    find_dcm_dir(p, out, sz) == 0) {
+			closedir(d);
+			return 0;
+		}
+	}
+	closedir(d);
+	return -1;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+load_dir(const char *dir, struct series_volume **v)
+{
+	char		**paths = NULL, path[2400], err[512];
+	size_t		 n = 0, cap = 0, i;
+	DIR		*d;
+	struct dirent	*e;
+
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".dcm") == NULL)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			assert_non_null(paths = realloc(paths,
+			    cap * sizeof(*paths)));
+		}
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		assert_non_null(paths[n++] = strdup(path));
+	}
+	closedir(d);
+	assert_true(n > 0);
+	qsort(paths, n, sizeof(*paths), str_cmp);
+	if (series_load((const char *const *)paths, n, NULL, v, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s: %s", dir, err);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+/*
+ * The nodule of the LIDC reading file 071.xml (two readers, malignancy
+ * 4 and 5, texture 1-2, i.e. mostly ground glass): the readers' contours
+ * span x 324..373, y 334..378 pixels and z -120.75..-87 mm.  A detection
+ * is a hit when its centre lies in that box; every other detection is
+ * counted as a false positive (the readers marked only nodules of 3 mm
+ * and more as such, and small ones under 3 mm elsewhere).
+ */
+static void
+test_lidc(void **state)
+{
+	const char		*data = getenv("ZY_DATA");
+	char			 base[1024], dir[1024], err[256];
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct nodule_result	 r;
+	struct nodule_patient	 pt = { NAN, 0, -1 };
+	size_t			 i, hit = 0;
+	double			 t0, ta;
+	struct timespec		 ts;
+
+	(void)state;
+	(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
+	    data != NULL && *data ? data : ZY_TOP_SRCDIR "/../shared/data");
+	if (find_dcm_dir(base, dir, sizeof(dir)) == -1) {
+		print_message("  %s not found: skipping the real-data test\n",
+		    base);
+		skip();
+	}
+	load_dir(dir, &v);
+	assert_non_null(ac = anatomy_cache_new());
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (anatomy_get(ac, cpu, v, 1, ANAT_LUNGS, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("anatomy: %s", err);
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	ta = ts.tv_sec + ts.tv_nsec / 1e9 - t0;
+	if (nodule_detect(cpu, v, an, &pt, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	print_message("  LIDC-IDRI-0002 %dx%dx%d: lungs %.0f + %.0f mL "
+	    "(complete %d) in %.2f s; %zu candidates, %zu nodules in %.2f s\n",
+	    v->nx, v->ny, v->nz, an->lung[LUNG_RIGHT].volume_ml,
+	    an->lung[LUNG_LEFT].volume_ml, an->lungs_complete, ta,
+	    r.candidates, r.count, r.seconds_detect);
+	for (i = 0; i < r.count; i++) {
+		const struct nodule *n = &r.nodules[i];
+		int	 in = n->center_vox[0] >= 324 &&
+		    n->center_vox[0] <= 373 && n->center_vox[1] >= 334 &&
+		    n->center_vox[1] <= 378 && n->center[2] >= -120.75 &&
+		    n->center[2] <= -87.0;
+
+		hit += in;
+		print_message("    %s %s%s %s at %.0f,%.0f px z %.1f: %.1f x "
+		    "%.1f mm, %.0f mm³, %.0f HU, LR %s, Brock %.1f %%, shape "
+		    "%.2f %.1f %.2f dot %.1f ratio %.3f\n",
+		    in ? "hit" : "FP ", nodule_type_text(n), n->juxtapleural ?
+		    " (pleura)" : "", n->location, n->center_vox[0],
+		    n->center_vox[1], n->center[2], n->long_mm, n->short_mm,
+		    n->volume_mm3, n->hu_mean, n->lungrads, 100.0 * n->brock,
+		    n->compact, n->elong, n->contact, n->dot,
+		    n->dot / n->contrast);
+	}
+	print_message("  the readers' nodule %s; %zu false positive(s)\n",
+	    hit ? "found" : "MISSED", r.count - hit);
+	assert_true(hit >= 1);
+	nodule_result_free(&r);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
 int
 main(void)
 {
@@ -526,6 +898,9 @@ main(void)
 		cmocka_unit_test(test_phantom_3),
 		cmocka_unit_test(test_phantom_noise),
 		cmocka_unit_test(test_phantom_3_noise),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_lidc),
 	};
 	const char	*only = getenv("ZY_TEST_ONLY");
 

@@ -57,6 +57,12 @@ struct nodule {
 	char		 lungrads[4];	/* "1", "2", "3", "4A", "4B" */
 	char		 fleischner[256];	/* the recommendation, Chinese */
 	double		 confidence;	/* 0..1 */
+	/* Shape: the volume over that of the sphere of the long axis;
+	 * the ratio of the longest to the shortest principal axis; the
+	 * share of its voxels that touch what is not lung. */
+	double		 compact, elong, contact;
+	double		 dot;		/* the filter's answer */
+	double		 contrast;	/* plateau - lung round it, HU */
 };
 
 struct nodule_result {
@@ -84,9 +90,10 @@ double	 nodule_brock(const struct nodule_patient *p, enum nodule_type type,
  * mean_mm with a solid part of mean diameter solid_mm (part-solid), and
  * whether it lies on the pleura (a solid one under 10 mm is then
  * category 2; its benign shape is not assessed): "1" (calcified), "2",
- * "3", "4A" or "4B".  In the reader's result the category is the figure
- * "Lung-RADS" with the number as its value and the letter in the unit:
- * 2 "类", 4 "A类", 4 "B类".
+ * "3", "4A" or "4B".  In the reader's result the category is in each
+ * lesion's conclusion ("Lung-RADS 4A类"): its eight figures (长径, 短径,
+ * 平均直径, 体积, 平均CT值, 最小CT值, 最大CT值, 恶性概率) fill
+ * AI_MEASURES_MAX.
  */
 const char *nodule_lungrads(enum nodule_type type, double mean_mm,
 	    double solid_mm, int juxtapleural);
