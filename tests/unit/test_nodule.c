@@ -453,8 +453,9 @@ check_phantom(double slice_mm, double noise, double vtol)
 		int	 found = 0;
 
 		for (i = 0; i < NNOD && !found; i++)
-			found = match(&(struct nodule_result){ &r.nodules[j], 1,
-			    0, 0 }, &nodules[i]) != NULL;
+			found = match(&(struct nodule_result){
+			    .nodules = &r.nodules[j], .count = 1 },
+			    &nodules[i]) != NULL;
 		if (!found) {
 			print_message("    false positive %s at %.1f,%.1f,%.1f"
 			    " (%.1f mm, %.0f HU)\n", type_en[r.nodules[j].type],
@@ -856,10 +857,11 @@ test_lidc(void **state)
 	if (nodule_detect(cpu, v, an, &pt, &r, err, sizeof(err)) == -1)
 		fail_msg("nodule_detect: %s", err);
 	print_message("  LIDC-IDRI-0002 %dx%dx%d: lungs %.0f + %.0f mL "
-	    "(complete %d) in %.2f s; %zu candidates, %zu nodules in %.2f s\n",
+	    "(complete %d) in %.2f s; %zu candidates, %zu nodules in %.2f s "
+	    "(filter %.2f s)\n",
 	    v->nx, v->ny, v->nz, an->lung[LUNG_RIGHT].volume_ml,
 	    an->lung[LUNG_LEFT].volume_ml, an->lungs_complete, ta,
-	    r.candidates, r.count, r.seconds_detect);
+	    r.candidates, r.count, r.seconds_detect, r.seconds_filter);
 	for (i = 0; i < r.count; i++) {
 		const struct nodule *n = &r.nodules[i];
 		int	 in = n->center_vox[0] >= 324 &&
@@ -868,12 +870,14 @@ test_lidc(void **state)
 		    n->center[2] <= -87.0;
 
 		hit += in;
-		print_message("    %s %s%s %s at %.0f,%.0f px z %.1f: %.1f x "
+		print_message("    %s %s%s %s at %.0f,%.0f px z %.1f (box "
+		    "%d-%d, %d-%d on %d): %.1f x "
 		    "%.1f mm, %.0f mm³, %.0f HU, LR %s, Brock %.1f %%, shape "
 		    "%.2f %.1f %.2f dot %.1f ratio %.3f\n",
 		    in ? "hit" : "FP ", nodule_type_text(n), n->juxtapleural ?
 		    " (pleura)" : "", n->location, n->center_vox[0],
-		    n->center_vox[1], n->center[2], n->long_mm, n->short_mm,
+		    n->center_vox[1], n->center[2], n->x0, n->x1, n->y0, n->y1,
+		    n->key_slice, n->long_mm, n->short_mm,
 		    n->volume_mm3, n->hu_mean, n->lungrads, 100.0 * n->brock,
 		    n->compact, n->elong, n->contact, n->dot,
 		    n->dot / n->contrast);

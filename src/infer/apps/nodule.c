@@ -3,7 +3,7 @@
  *
  * Detection.  The CT numbers of the lungs' bounding box, with what lies
  * outside the lungs set to the lungs' median (so that a nodule on the
- * pleura or the mediastinum stands alone), are resampled to a 1 mm grid
+ * pleura or the mediastinum stands alone), are resampled to a 1.25 mm grid
  * and filtered at scales sigma = 1.2 ... 9.6 mm (radius sigma * sqrt(3)),
  * each scale from the one before (the Gaussian's semigroup), the grid
  * halved when sigma reaches two of its voxels: a scale-space pyramid
@@ -55,7 +55,7 @@
 #define PI		3.14159265358979323846
 
 /* The filter's grid and scales (mm), by level of the pyramid. */
-#define GRID0_MM	1.0
+#define GRID0_MM	1.25
 #define LEVELS		3
 static const double level_sigma[LEVELS][3] = {
 	{ 1.2, 1.7, 0.0 },
@@ -1274,6 +1274,7 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 	free(m2);
 	a = b = dot = NULL;
 	mask = m2 = NULL;
+	res->seconds_filter = now_s() - t0;
 	/* The strongest first; one per place. */
 	qsort(cs, nc, sizeof(*cs), cand_cmp);
 	for (i = 0, j = 0; i < nc && j < CAND_MAX; i++) {

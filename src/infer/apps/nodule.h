@@ -70,6 +70,7 @@ struct nodule_result {
 	size_t		 count;
 	size_t		 candidates;	/* before the shape and size rules */
 	double		 seconds_detect;
+	double		 seconds_filter;	/* of which the pyramid */
 };
 
 void	 nodule_result_free(struct nodule_result *);
