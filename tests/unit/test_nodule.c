@@ -518,6 +518,73 @@ test_phantom_3_noise(void **state)
 	check_phantom(3.0, 20.0, 0.15);
 }
 
+/* A mass: a solid sphere of 32 mm in the right lung is found, measured
+ * and called 肿块, outside the Fleischner guideline. */
+static void
+test_mass(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct anatomy		 an;
+	struct nodule_result	 r;
+	struct ai_result	 res;
+	char			 err[256];
+	double			 vt = T_PI * 32.0 * 32.0 * 32.0 / 6.0;
+
+	(void)state;
+	phantom_standard(&sp, 2.5, 120.0);
+	sp.nplaques = 0;
+	sp.nz = 48;
+	sp.nodules[0] = (struct phantom_nodule){ { -85, 5, 60 }, 32.0, 40.0,
+	    0.0, 0.0 };
+	sp.nnodules = 1;
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	lungs_of(v, &an);
+	/* lungs_of() fills the truth list's spheres; fill this one. */
+	{
+		int	 i, j, k;
+
+		for (k = 0; k < v->nz; k++)
+			for (j = 0; j < v->ny; j++)
+				for (i = 0; i < v->nx; i++) {
+					double	 x = v->origin[0] + i *
+					    v->spacing[0] + 85.0;
+					double	 y = v->origin[1] + j *
+					    v->spacing[1] - 5.0;
+					double	 z = v->origin[2] + k *
+					    v->spacing[2] - 60.0;
+
+					if (x * x + y * y + z * z <= 17.0 * 17.0)
+						an.lungs[((size_t)k * v->ny +
+						    j) * v->nx + i] = LUNG_RIGHT;
+				}
+	}
+	if (nodule_detect(cpu, v, &an, NULL, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	assert_int_equal(r.count, 1);
+	print_message("  mass: %s, long %.1f short %.1f, volume %.0f "
+	    "(%+.1f %%), %s\n", nodule_type_text(&r.nodules[0]),
+	    r.nodules[0].long_mm, r.nodules[0].short_mm,
+	    r.nodules[0].volume_mm3, 100.0 * (r.nodules[0].volume_mm3 - vt) /
+	    vt, r.nodules[0].fleischner);
+	assert_string_equal(nodule_type_text(&r.nodules[0]), "肿块");
+	assert_true(fabs(r.nodules[0].long_mm - 32.0) <= v->spacing[0] +
+	    3.2);
+	assert_true(fabs(r.nodules[0].volume_mm3 - vt) <= 0.10 * vt);
+	assert_string_equal(r.nodules[0].lungrads, "4B");
+	assert_non_null(strstr(r.nodules[0].fleischner, "不属于该指南"));
+	ai_result_init(&res);
+	assert_int_equal(nodule_to_ai(&r, &an, v, &res), 0);
+	assert_int_equal(res.nlesions, 1);
+	assert_string_equal(res.lesions[0].type, "肿块");
+	assert_non_null(strstr(res.lesions[0].findings, "右肺见肿块"));
+	ai_result_free(&res);
+	nodule_result_free(&r);
+	free(an.lungs);
+	series_free(v);
+}
+
 /* ---------------------------------------------------------------- */
 /* The reader, as the daemon runs it: its check, its run on the        */
 /* anatomy's lungs, and its result as the page shows it.              */
@@ -902,6 +969,7 @@ main(void)
 		cmocka_unit_test(test_phantom_3),
 		cmocka_unit_test(test_phantom_noise),
 		cmocka_unit_test(test_phantom_3_noise),
+		cmocka_unit_test(test_mass),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_lidc),

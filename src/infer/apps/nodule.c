@@ -29,7 +29,8 @@
  * threshold or the slice thickness; the interior counts whole.
  *
  * The type: calcified when the mean of its 32 densest voxels is at least
- * 164 HU (Siegelman et al., 1980); the solid part is what is at least
+ * 164 HU (Siegelman et al., 1980) in a nodule that is mostly solid; the
+ * solid part is what is at least
  * -300 HU, between the -160 and -400 HU thresholds of Lee et al. (2018);
  * solid when that is at least half of the nodule, part-solid when it is
  * at least 8 mm^3 (a core of 2.5 mm), ground glass otherwise; 肿块 from 30
@@ -91,6 +92,8 @@ static const double level_sigma[LEVELS][3] = {
 /* A segmented shape this elongated (the ratio of its longest to its
  * shortest principal axis) is a vessel, not a nodule. */
 #define ELONG_MAX	3.0
+/* Less lung than this (both together) is no chest CT to read. */
+#define LUNGS_MIN_ML	300.0
 
 const char *const nodule_type_zh[NODULE_TYPE__MAX] = {
 	[NODULE_SOLID] = "实性结节",
@@ -1052,7 +1055,10 @@ thresh:
 				n->y0 = j + o0[1] < n->y0 ? j + o0[1] : n->y0;
 				n->y1 = j + o0[1] > n->y1 ? j + o0[1] : n->y1;
 			}
-	if (ntop > 0 && sum / ntop >= CALC_HU)
+	/* Siegelman's rule is for solid nodules: a ground-glass region
+	 * with a few dense voxels (a vessel's wall, bone at its border) is
+	 * not a calcified nodule. */
+	if (ntop > 0 && sum / ntop >= CALC_HU && nsolid * 2 >= n_in)
 		n->type = NODULE_CALCIFIED;
 	else if (nsolid * 2 >= n_in)
 		n->type = NODULE_SOLID;
@@ -1697,6 +1703,14 @@ nodule_run(const struct reader_ctx *ctx, const struct series_volume *v,
 	}
 	if (ctx->cancel != NULL && *ctx->cancel) {
 		(void)snprintf(err, errlen, "cancelled");
+		goto out;
+	}
+	if (an->lung[LUNG_RIGHT].volume_ml + an->lung[LUNG_LEFT].volume_ml <
+	    LUNGS_MIN_ML) {
+		(void)snprintf(err, errlen, "未找到肺野（%s），无法进行肺结节"
+		    "检测", an->lungs_why[0] != '\0' ? an->lungs_why :
+		    "肺组织过少");
+		ret = 1;
 		goto out;
 	}
 	if (an->lungs_complete == 0) {
