@@ -518,6 +518,62 @@ test_phantom_3_noise(void **state)
 	check_phantom(3.0, 20.0, 0.15);
 }
 
+/* With the lobes (here a plane at z = 62.5 mm cuts each lung into an
+ * upper and a lower lobe): the location is the lobe, and the Brock model
+ * takes an upper-lobe nodule as such. */
+static void
+test_lobes(void **state)
+{
+	struct series_volume	*v = NULL;
+	struct anatomy		 an;
+	struct nodule_result	 r;
+	struct nodule_patient	 pt = { 55, 'F', 0 };
+	char			 err[256];
+	size_t			 i, n, ncount = 0;
+	int			 k, up;
+
+	(void)state;
+	build(3.0, 0.0, &v);
+	lungs_of(v, &an);
+	n = (size_t)v->nx * v->ny * v->nz;
+	assert_non_null(an.lobes = calloc(n, 1));
+	for (i = 0; i < n; i++) {
+		k = (int)(i / ((size_t)v->nx * v->ny));
+		up = v->origin[2] + k * v->spacing[2] >= 62.5;
+		if (an.lungs[i] == LUNG_RIGHT)
+			an.lobes[i] = up ? LOBE_RUL : LOBE_RLL;
+		else if (an.lungs[i] == LUNG_LEFT)
+			an.lobes[i] = up ? LOBE_LUL : LOBE_LLL;
+	}
+	an.have |= ANAT_LOBES;
+	if (nodule_detect(cpu, v, &an, &pt, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	for (i = 0; i < r.count; i++)
+		ncount += r.nodules[i].type != NODULE_CALCIFIED;
+	for (i = 0; i < r.count; i++) {
+		const struct nodule *q = &r.nodules[i];
+		enum lobe want;
+
+		up = q->center[2] >= 62.5;
+		want = q->center[0] < 0 ? (up ? LOBE_RUL : LOBE_RLL) :
+		    (up ? LOBE_LUL : LOBE_LLL);
+		assert_int_equal(q->lobe, want);
+		assert_string_equal(q->location, lobe_zh[want]);
+		if (q->type == NODULE_CALCIFIED)
+			continue;
+		assert_true(fabs(q->brock - nodule_brock(&pt, q->type,
+		    q->long_mm, up, (int)ncount, 0, 0)) < 1e-12);
+	}
+	print_message("  %zu nodules by lobe, first: %s %s\n", r.count,
+	    r.count ? r.nodules[0].location : "", r.count ?
+	    nodule_type_text(&r.nodules[0]) : "");
+	assert_true(r.count >= NNOD - 1);
+	nodule_result_free(&r);
+	free(an.lobes);
+	free(an.lungs);
+	series_free(v);
+}
+
 /* A mass: a solid sphere of 32 mm in the right lung is found, measured
  * and called 肿块, outside the Fleischner guideline. */
 static void
@@ -744,6 +800,24 @@ test_reader(void **state)
 	ai_result_free(&res);
 	series_free(v);
 
+	/* No lungs in the volume (they lie above it): refused. */
+	{
+		struct phantom_spec	 sp;
+
+		phantom_standard(&sp, 3.0, 120.0);
+		sp.nplaques = 0;
+		sp.lung_z[0] = 500.0;
+		sp.lung_z[1] = 600.0;
+		assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+		ai_result_init(&res);
+		ctx.series_id = 13;
+		assert_int_equal(ri->run(&ctx, v, &res, err, sizeof(err)), 1);
+		print_message("  no lungs: %s\n", err);
+		assert_non_null(strstr(err, "未找到肺野"));
+		ai_result_free(&res);
+		series_free(v);
+	}
+
 	/* Lungs cut at the top and the bottom: refused, with why. */
 	v = reader_phantom(0);
 	ai_result_init(&res);
@@ -969,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_phantom_3),
 		cmocka_unit_test(test_phantom_noise),
 		cmocka_unit_test(test_phantom_3_noise),
+		cmocka_unit_test(test_lobes),
 		cmocka_unit_test(test_mass),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_reader),

@@ -1707,9 +1707,9 @@ nodule_run(const struct reader_ctx *ctx, const struct series_volume *v,
 	}
 	if (an->lung[LUNG_RIGHT].volume_ml + an->lung[LUNG_LEFT].volume_ml <
 	    LUNGS_MIN_ML) {
-		(void)snprintf(err, errlen, "未找到肺野（%s），无法进行肺结节"
-		    "检测", an->lungs_why[0] != '\0' ? an->lungs_why :
-		    "肺组织过少");
+		(void)snprintf(err, errlen, "%s，无法进行肺结节检测",
+		    an->lungs_why[0] != '\0' ? an->lungs_why :
+		    "未找到肺野");
 		ret = 1;
 		goto out;
 	}
