@@ -4,10 +4,11 @@
  * Detection.  The CT numbers of the lungs' bounding box, with what lies
  * outside the lungs set to the lungs' median (so that a nodule on the
  * pleura or the mediastinum stands alone), are resampled to a 1.25 mm grid
- * and filtered at scales sigma = 1.2 ... 9.6 mm (radius sigma * sqrt(3)),
+ * and filtered at scales sigma = 1.2 ... 9.6 mm (the radius of the
+ * sphere each answers best is sigma * sqrt(3): nodules of 4 to 33 mm),
  * each scale from the one before (the Gaussian's semigroup), the grid
- * halved when sigma reaches two of its voxels: a scale-space pyramid
- * (Lindeberg, 1998).  At each scale the Hessian's eigenvalues l1 <= l2 <=
+ * halved after each pair of scales so that sigma stays one to two of its
+ * voxels: a scale-space pyramid (Lindeberg, 1998).  At each scale the Hessian's eigenvalues l1 <= l2 <=
  * l3 of every lung voxel give the dot filter of Li, Sone and Doi (2003):
  * sigma^2 * l3^2 / |l1| where all three are negative (a blob), 0
  * otherwise, so that a vessel (one eigenvalue near 0) and the pleura (two
@@ -1447,8 +1448,10 @@ lungrads_rank(const char *cat)
 	"及良性钙化的形态（爆米花样、同心圆样）未评估，钙化仅按CT值判断；" \
 	"层厚大于3 mm时小结节的体积与径线误差增大。验证：解析体模（3–12 mm" \
 	"球形结节，-800、-630、+100、+400 HU，部分实性，贴胸膜及贴血管，" \
-	"0.625–3 mm层厚，含噪声）的检出、体积与径线；公开数据LIDC-IDRI的" \
-	"放射科医师标注。"
+	"0.625–3 mm层厚，含噪声）：≥4 mm结节全部检出，体积误差多在10%以内" \
+	"（3 mm层厚贴血管小结节可达20%）；公开数据LIDC-IDRI-0002：检出" \
+	"医师标注的结节，另有约20处假阳性（多为肺门血管及胸膜旁结构），" \
+	"尚未在多例数据上统计敏感度，检出结果须由医师逐一确认。"
 
 int
 nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
@@ -1476,7 +1479,7 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 	    "（Siegelman 1980），≥-300 HU部分为实性成分（Lee 2018）。"
 	    "恶性概率按Brock（PanCan）完整模型（McWilliams 2013）计算，"
 	    "年龄、性别未知时按62岁、男性，家族史按无，肺气肿与毛刺未评估"
-	    "按无计；%s。分类按Lung-RADS v2022基线筛查标准，"
+	    "按无计，结节数按本系统检出数计；%s。分类按Lung-RADS v2022基线筛查标准，"
 	    "随访建议按Fleischner 2017（适用于≥35岁、无肿瘤及免疫抑制病史的"
 	    "偶发结节）。", lobes ? "上叶位置取自肺叶分割" :
 	    "未做肺叶分割时上叶位置按否计，位置仅标左右肺") == -1 ||
