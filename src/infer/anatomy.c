@@ -47,6 +47,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "anatomy.h"
 #include "log.h"
 
@@ -66,9 +70,11 @@
 #define WAVE_BACK	8		/* waves compared */
 #define WAVE_GROWTH	2.5		/* a leak's growth over them */
 #define WAVE_UNDO	12		/* waves taken back after a leak */
-#define SIDE_ERODE_MAX	10		/* coarse voxels */
+#define RIM_STEPS	4		/* the lumen's rim, voxels */
+#define SIDE_ERODE_MAX	6		/* erosions, of twice the coarse
+					 * spacing */
 #define SIDE_MIN_SHARE	0.2		/* the smaller lung, of the larger */
-#define CLOSE_MM	10.0		/* the pleural closing's radius */
+#define CLOSE_MM	15.0		/* the pleural closing's radius */
 #define CLOSE_GRID_MM	1.4		/* the closing's grid, about */
 #define END_SHARE	0.03		/* of the widest slice's lung area */
 #define BONE_HU		150.0
@@ -294,6 +300,9 @@ fov_plane(const struct series_volume *v, struct coarse *co)
 	float	 lo, hi, h;
 	size_t	 sl = (size_t)v->nx * v->ny, p;
 
+#ifdef _OPENMP
+#pragma omp parallel for private(X, k, lo, hi, h)
+#endif
 	for (Y = 0; Y < H; Y++)
 		for (X = 0; X < W; X++) {
 			int	 x = (int)lround(X * co->osp[0] / v->spacing[0]);
@@ -490,6 +499,9 @@ body_full(struct compute *c, const struct series_volume *v,
 	ALLOC(er, co->n);
 	CHECK(compute_morph(c, er, co->body, co->dims, MORPH_ERODE,
 	    MORPH_CROSS, 1));
+#ifdef _OPENMP
+#pragma omp parallel for private(y, x, i, ci, crow)
+#endif
 	for (z = 0; z < v->nz; z++)
 		for (y = 0; y < v->ny; y++) {
 			i = ((size_t)z * v->ny + y) * v->nx;
@@ -646,21 +658,21 @@ oom:
 }
 
 /*
- * The trachea and main bronchi: grown from seed wave by wave within cand
- * below AIRWAY_HU; a leak into the lung shows as a wave WAVE_GROWTH
- * times the one WAVE_BACK steps before, and the last WAVE_UNDO waves
- * are then undone.  The lumen's rim (partial volume) is added by two
- * conditional dilations within cand.  Marks air (0/1).
+ * One growth of the airways from the seed (q's first nseed voxels, set in
+ * air) wave by wave within cand below thr: a leak into the lung shows as
+ * a wave WAVE_GROWTH times the one WAVE_BACK steps before; the last
+ * WAVE_UNDO waves are then undone and *leak set.  Past AIRWAY_MAX_ML,
+ * *leak is set too.  Returns 0 or -1 (out of memory).
  */
 static int
-airways_grow(const struct series_volume *v, const uint8_t *cand,
-    struct vlist *q, uint8_t *air, double *ml)
+grow_at(const struct series_volume *v, const uint8_t *cand, size_t nseed,
+    double thr, struct vlist *q, uint8_t *air, int *leak)
 {
 	size_t		 pl = (size_t)v->nx * v->ny, h, i;
 	size_t		*ls = NULL, nls = 0, cls = 0, *t;
 	double		 vml = v->spacing[0] * v->spacing[1] * v->spacing[2] /
 	    1000.0, ref = 0.0;
-	int		 d, l, rim;
+	int		 d, l;
 	long		 off[6];
 
 	off[0] = 1;
@@ -669,8 +681,10 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 	off[3] = -(long)v->nx;
 	off[4] = (long)pl;
 	off[5] = -(long)pl;
-	for (h = 0; h < q->n; h++)
-		air[q->v[h]] = 1;
+	*leak = 0;
+	for (h = nseed; h < q->n; h++)
+		air[q->v[h]] = 0;
+	q->n = nseed;
 #define LEVEL(x) do { \
 	if (nls == cls) { \
 		cls = cls ? cls * 2 : 256; \
@@ -699,8 +713,7 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 				    (d == 5 && z == 0))
 					continue;
 				i = (size_t)((long)p + off[d]);
-				if (air[i] || !cand[i] ||
-				    !(v->vox[i] < AIRWAY_HU))
+				if (air[i] || !cand[i] || !(v->vox[i] < thr))
 					continue;
 				air[i] = 1;
 				if (vl_push(q, i) == -1)
@@ -723,19 +736,65 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 			for (h = ls[keep]; h < q->n; h++)
 				air[q->v[h]] = 0;
 			q->n = ls[keep];
-			log_debug("anatomy: airway growth leaks at wave %d "
-			    "(%zu voxels); %d waves kept", l + 1, sz, keep);
+			*leak = 1;
 			break;
 		}
 		if (q->n * vml > AIRWAY_MAX_ML) {
-			log_debug("anatomy: airway growth stopped at %.0f mL",
-			    q->n * vml);
+			*leak = 1;
 			break;
 		}
 	}
 #undef LEVEL
-	/* The lumen's rim. */
-	for (rim = 0; rim < 2; rim++) {
+	free(ls);
+	return 0;
+oom:
+	free(ls);
+	return -1;
+}
+
+/*
+ * The trachea and main bronchi from seed (in q): grown at the thresholds
+ * of AIRWAY_HU upwards, the last that does not leak kept (explosion
+ * control: Mori et al., 1996), as the lumen of a low-dose scan is not all
+ * below -950 HU.  The lumen's rim (partial volume) is added by
+ * conditional dilations within cand, and on each slice what the airways
+ * enclose.  Marks air (0/1).
+ */
+static int
+airways_grow(const struct series_volume *v, const uint8_t *cand,
+    struct vlist *q, uint8_t *air, double *ml)
+{
+	static const double thr[] = { -950, -925, -900, -875, -850, -825,
+	    -800 };
+	size_t		 pl = (size_t)v->nx * v->ny, h, i, nseed = q->n;
+	double		 vml = v->spacing[0] * v->spacing[1] * v->spacing[2] /
+	    1000.0;
+	int		 d, rim, zs, *stk = NULL, leak, ti, nt;
+	long		 off[6];
+	uint8_t		*hole = NULL;
+
+	off[0] = 1;
+	off[1] = -1;
+	off[2] = v->nx;
+	off[3] = -(long)v->nx;
+	for (h = 0; h < q->n; h++)
+		air[q->v[h]] = 1;
+	nt = (int)(sizeof(thr) / sizeof(thr[0]));
+	for (ti = 0; ti < nt; ti++) {
+		if (grow_at(v, cand, nseed, thr[ti], q, air, &leak) == -1)
+			goto oom;
+		log_debug("anatomy: airways below %.0f HU: %.1f mL%s", thr[ti],
+		    q->n * vml, leak ? ", leaks" : "");
+		if (leak)
+			break;
+	}
+	if (leak && ti > 0 && grow_at(v, cand, nseed, thr[ti - 1], q, air,
+	    &leak) == -1)
+		goto oom;
+	/* The lumen's rim, where the partial volume of the wall rises from
+	 * the lumen's air towards the wall: up to RIM_STEPS voxels in the
+	 * slice, each no lower than the airway voxel it is reached from. */
+	for (rim = 0; rim < RIM_STEPS; rim++) {
 		size_t	 to = q->n;
 
 		for (h = 0; h < to; h++) {
@@ -749,7 +808,8 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 				    (d == 3 && y == 0))
 					continue;
 				i = (size_t)((long)p + off[d]);
-				if (air[i] || !cand[i])
+				if (air[i] || !cand[i] ||
+				    (rim > 0 && v->vox[i] < v->vox[p]))
 					continue;
 				air[i] = 1;
 				if (vl_push(q, i) == -1)
@@ -757,11 +817,94 @@ airways_grow(const struct series_volume *v, const uint8_t *cand,
 			}
 		}
 	}
+	/* Where the airways stand alone in the mediastinum (above the
+	 * lungs, or beside them), the whole air column round them on the
+	 * slice is theirs, its rim of partial volume too: the 2-D
+	 * component of cand that holds them, when it is not much larger
+	 * than they are (it is not the lung). */
+	if ((stk = malloc(pl * sizeof(*stk))) == NULL)
+		goto oom;
+	for (zs = 0; zs < v->nz; zs++) {
+		size_t	 o = (size_t)zs * pl, ns = 0, cap, nn;
+		int	 big = 0;
+
+		for (h = 0; h < q->n; h++)
+			if (q->v[h] / pl == (size_t)zs)
+				stk[ns++] = (int)(q->v[h] - o);
+		if (ns == 0)
+			continue;
+		cap = 3 * ns + 200;
+		nn = ns;
+		for (h = 0; h < nn && !big; h++) {
+			int	 p = stk[h], x = p % v->nx, y = p / v->nx;
+
+			for (d = 0; d < 4; d++) {
+				if ((d == 0 && x == v->nx - 1) ||
+				    (d == 1 && x == 0) ||
+				    (d == 2 && y == v->ny - 1) ||
+				    (d == 3 && y == 0))
+					continue;
+				i = o + (size_t)((long)p + off[d]);
+				if (air[i] || !cand[i])
+					continue;
+				air[i] = 2;
+				stk[nn++] = (int)(i - o);
+				if (nn > cap) {
+					big = 1;
+					break;
+				}
+			}
+		}
+		for (h = ns; h < nn; h++) {
+			i = o + (size_t)stk[h];
+			air[i] = !big;
+			if (!big && vl_push(q, i) == -1)
+				goto oom;
+		}
+	}
+	free(stk);
+	stk = NULL;
+	/* What the airways enclose on each slice. */
+	if ((hole = malloc(pl)) == NULL || (stk = malloc(pl *
+	    sizeof(*stk))) == NULL)
+		goto oom;
+	for (zs = 0; zs < v->nz; zs++) {
+		int	 x0 = v->nx, y0 = v->ny, x1 = -1, y1 = -1, x, y;
+		size_t	 o = (size_t)zs * pl;
+
+		for (y = 0; y < v->ny; y++)
+			for (x = 0; x < v->nx; x++)
+				if (air[o + (size_t)y * v->nx + x]) {
+					if (x < x0) x0 = x;
+					if (x > x1) x1 = x;
+					if (y < y0) y0 = y;
+					if (y > y1) y1 = y;
+				}
+		if (x1 < 0 || x1 - x0 < 2 || y1 - y0 < 2)
+			continue;
+		for (y = y0; y <= y1; y++)
+			for (x = x0; x <= x1; x++)
+				hole[(size_t)y * v->nx + x] =
+				    air[o + (size_t)y * v->nx + x];
+		fill_holes(hole, v->nx, x0, y0, x1, y1, stk);
+		for (y = y0; y <= y1; y++)
+			for (x = x0; x <= x1; x++) {
+				i = o + (size_t)y * v->nx + x;
+				if (hole[(size_t)y * v->nx + x] && !air[i] &&
+				    cand[i]) {
+					air[i] = 1;
+					if (vl_push(q, i) == -1)
+						goto oom;
+				}
+			}
+	}
 	*ml = q->n * vml;
-	free(ls);
+	free(hole);
+	free(stk);
 	return 0;
 oom:
-	free(ls);
+	free(hole);
+	free(stk);
 	return -1;
 }
 
@@ -778,26 +921,39 @@ sides_coarse(struct compute *c, const struct series_volume *v,
 {
 	int32_t		*lab = NULL;
 	struct cc_stats	*st = NULL;
-	size_t		 nst = 0, i, a, b, h;
-	uint8_t		*er = NULL;
-	int		 r, d, W = co->dims[0], H = co->dims[1];
+	size_t		 nst = 0, i, a = 0, b = 0, h, n4;
+	uint8_t		*er = NULL, *tmp = NULL;
+	int		 r, d, W = co->dims[0], H = co->dims[1], d4[3], X, Y, Z;
 	double		 xa, xb, mid;
 	struct vlist	 q = { 0 };
 	long		 off[6];
 
-	ALLOC(lab, co->n);
-	ALLOC(er, co->n);
+	/* On a grid of twice the coarse spacing: a voxel is lung where
+	 * most of its eight are. */
+	for (r = 0; r < 3; r++)
+		d4[r] = (co->dims[r] + 1) / 2;
+	n4 = (size_t)d4[0] * d4[1] * d4[2];
+	ALLOC(lab, n4);
+	ALLOC(er, n4);
+	ALLOC(tmp, n4);
 	memset(side, 0, co->n);
+	for (Z = 0; Z < co->dims[2]; Z++)
+		for (Y = 0; Y < H; Y++)
+			for (X = 0; X < W; X++)
+				if (lung[((size_t)Z * H + Y) * W + X])
+					tmp[((size_t)(Z / 2) * d4[1] + Y / 2) *
+					    d4[0] + X / 2]++;
+	for (i = 0; i < n4; i++)
+		er[i] = tmp[i] >= 4;
 	for (r = 0; r <= SIDE_ERODE_MAX; r++) {
-		if (r == 0)
-			memcpy(er, lung, co->n);
-		else
-			CHECK(compute_morph(c, er, lung, co->dims,
-			    MORPH_ERODE, MORPH_CROSS, r));
+		if (r > 0) {
+			CHECK(compute_morph(c, tmp, er, d4, MORPH_ERODE,
+			    MORPH_CROSS, 1));
+			memcpy(er, tmp, n4);
+		}
 		free(st);
 		st = NULL;
-		CHECK(compute_label(c, lab, er, NULL, co->dims, 6, &st,
-		    &nst));
+		CHECK(compute_label(c, lab, er, NULL, d4, 6, &st, &nst));
 		if (nst == 0)
 			break;
 		a = 0;
@@ -815,7 +971,7 @@ sides_coarse(struct compute *c, const struct series_volume *v,
 	}
 	if (nst == 0 || r > SIDE_ERODE_MAX) {
 		/* One lung only, or no split: by the body's midline. */
-		int	 bx0 = W, bx1 = -1, X, Y, Z;
+		int	 bx0 = W, bx1 = -1;
 
 		for (i = 0; i < co->n; i++)
 			if (co->body[i]) {
@@ -841,20 +997,29 @@ sides_coarse(struct compute *c, const struct series_volume *v,
 		    "the midline");
 		goto done;
 	}
-	log_debug("anatomy: the lungs fall in two after %d erosions", r);
-	xa = pat_x(v, (st[a].x0 + st[a].x1) / 2.0 * co->osp[0] / v->spacing[0],
-	    (st[a].y0 + st[a].y1) / 2.0 * co->osp[1] / v->spacing[1],
-	    (st[a].z0 + st[a].z1) / 2.0 * co->osp[2] / v->spacing[2]);
-	xb = pat_x(v, (st[b].x0 + st[b].x1) / 2.0 * co->osp[0] / v->spacing[0],
-	    (st[b].y0 + st[b].y1) / 2.0 * co->osp[1] / v->spacing[1],
-	    (st[b].z0 + st[b].z1) / 2.0 * co->osp[2] / v->spacing[2]);
-	for (i = 0; i < co->n; i++)
-		if (lab[i] == (int32_t)a + 1 || lab[i] == (int32_t)b + 1) {
-			side[i] = ((lab[i] == (int32_t)a + 1) == (xa < xb)) ?
-			    LUNG_RIGHT : LUNG_LEFT;
-			if (vl_push(&q, i) == -1)
-				goto oom;
-		}
+	log_debug("anatomy: the lungs fall in two after %d erosions of "
+	    "%.0f mm", r, 2.0 * co->osp[0]);
+	xa = pat_x(v, (st[a].x0 + st[a].x1 + 1) * co->osp[0] / v->spacing[0],
+	    (st[a].y0 + st[a].y1 + 1) * co->osp[1] / v->spacing[1],
+	    (st[a].z0 + st[a].z1 + 1) * co->osp[2] / v->spacing[2]);
+	xb = pat_x(v, (st[b].x0 + st[b].x1 + 1) * co->osp[0] / v->spacing[0],
+	    (st[b].y0 + st[b].y1 + 1) * co->osp[1] / v->spacing[1],
+	    (st[b].z0 + st[b].z1 + 1) * co->osp[2] / v->spacing[2]);
+	for (Z = 0; Z < co->dims[2]; Z++)
+		for (Y = 0; Y < H; Y++)
+			for (X = 0; X < W; X++) {
+				int32_t	 l = lab[((size_t)(Z / 2) * d4[1] +
+				    Y / 2) * d4[0] + X / 2];
+
+				i = ((size_t)Z * H + Y) * W + X;
+				if (!lung[i] || (l != (int32_t)a + 1 &&
+				    l != (int32_t)b + 1))
+					continue;
+				side[i] = ((l == (int32_t)a + 1) == (xa < xb)) ?
+				    LUNG_RIGHT : LUNG_LEFT;
+				if (vl_push(&q, i) == -1)
+					goto oom;
+			}
 	off[0] = 1;
 	off[1] = -1;
 	off[2] = W;
@@ -895,6 +1060,7 @@ done:
 	free(st);
 	free(lab);
 	free(er);
+	free(tmp);
 	return 0;
 oom:
 	(void)snprintf(err, errlen, "out of memory");
@@ -903,6 +1069,7 @@ fail:
 	free(st);
 	free(lab);
 	free(er);
+	free(tmp);
 	return -1;
 }
 
@@ -952,9 +1119,23 @@ close_side(const uint8_t *m, int w, int x0, int y0, int x1, int y1, int f,
 	for (X = 0; X < lw * lh; X++)
 		cb->cl[X] = cb->d[X] <= r2;
 	edt2(cb->cl, 0, lw, lh, cb->d, &cb->e);
+	/* What the closing adds, grown by two coarse pixels: the coarse
+	 * grid must not leave the strip next to the pleura outside, where
+	 * the disk just enters a nodule's base and the coarse pixels are
+	 * part lung, part wall. */
+	for (X = 0; X < lw * lh; X++)
+		cb->cl[X] = cb->d[X] > r2 && !cb->lo[X];
 	for (Y = 0; Y < lh; Y++)
 		for (X = 0; X < lw; X++) {
-			if (!(cb->d[Y * lw + X] > r2) || cb->lo[Y * lw + X])
+			int	 on = 0, a, b;
+
+			if (cb->lo[Y * lw + X])
+				continue;
+			for (b = Y - 2; b <= Y + 2 && !on; b++)
+				for (a = X - 2; a <= X + 2 && !on; a++)
+					on = a >= 0 && b >= 0 && a < lw &&
+					    b < lh && cb->cl[b * lw + a];
+			if (!on)
 				continue;
 			for (y = (Y + oy) * f; y < (Y + oy + 1) * f; y++)
 				for (x = (X + ox) * f; x < (X + ox + 1) * f;
@@ -963,6 +1144,116 @@ close_side(const uint8_t *m, int w, int x0, int y0, int x1, int y1, int f,
 					    y <= y1)
 						add[y * w + x] = 1;
 		}
+}
+
+/* The scratch of one thread's slices. */
+struct slice_work {
+	uint8_t		*sm, *add;
+	int		*stk;
+	struct close_buf cb;
+};
+
+static void
+slice_work_free(struct slice_work *w)
+{
+	free(w->sm);
+	free(w->add);
+	free(w->stk);
+	free(w->cb.lo);
+	free(w->cb.cl);
+	free(w->cb.d);
+	free(w->cb.e.f);
+	free(w->cb.e.d);
+	free(w->cb.e.g);
+	free(w->cb.e.z);
+	free(w->cb.e.v);
+	memset(w, 0, sizeof(*w));
+}
+
+static int
+slice_work_alloc(struct slice_work *w, const struct series_volume *v, int f,
+    double rpx)
+{
+	size_t	 pl = (size_t)v->nx * v->ny;
+	int	 mx = (int)ceil(rpx) + 2;
+	size_t	 lw = (size_t)v->nx / f + 2 * mx + 2;
+	size_t	 lh = (size_t)v->ny / f + 2 * mx + 2;
+	size_t	 big = lw > lh ? lw : lh;
+
+	memset(w, 0, sizeof(*w));
+	if ((w->sm = calloc(pl, 1)) == NULL ||
+	    (w->add = calloc(pl, 1)) == NULL ||
+	    (w->stk = calloc(pl, sizeof(int))) == NULL ||
+	    (w->cb.lo = calloc(lw * lh, 1)) == NULL ||
+	    (w->cb.cl = calloc(lw * lh, 1)) == NULL ||
+	    (w->cb.d = calloc(lw * lh, sizeof(float))) == NULL ||
+	    (w->cb.e.f = calloc(big, sizeof(float))) == NULL ||
+	    (w->cb.e.d = calloc(big, sizeof(float))) == NULL ||
+	    (w->cb.e.g = calloc(big, sizeof(float))) == NULL ||
+	    (w->cb.e.z = calloc(big + 1, sizeof(float))) == NULL ||
+	    (w->cb.e.v = calloc(big, sizeof(int))) == NULL) {
+		slice_work_free(w);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Slice k of the lungs, per side: the holes filled, then what the
+ * pleural closing adds (within the body, outside the airways and the
+ * other lung).  Touches only slice k.
+ */
+static void
+slice_close(const struct series_volume *v, struct anatomy *an, int k,
+    const int fb[6], int f, double rpx, struct slice_work *w)
+{
+	size_t	 pl = (size_t)v->nx * v->ny, i;
+	uint8_t	*L = an->lungs + (size_t)k * pl;
+	const uint8_t *A = an->airways + (size_t)k * pl;
+	const uint8_t *B = an->body + (size_t)k * pl;
+	int	 x0[LUNG_SIDE__MAX], y0[LUNG_SIDE__MAX], x1[LUNG_SIDE__MAX];
+	int	 y1[LUNG_SIDE__MAX], x, y, s;
+
+	for (s = 0; s < LUNG_SIDE__MAX; s++) {
+		x0[s] = v->nx;
+		y0[s] = v->ny;
+		x1[s] = y1[s] = -1;
+	}
+	for (y = fb[1]; y <= fb[4]; y++)
+		for (x = fb[0]; x <= fb[3]; x++) {
+			s = L[(size_t)y * v->nx + x];
+			if (x < x0[s]) x0[s] = x;
+			if (x > x1[s]) x1[s] = x;
+			if (y < y0[s]) y0[s] = y;
+			if (y > y1[s]) y1[s] = y;
+		}
+	for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++) {
+		int	 X0, Y0, X1, Y1;
+
+		if (x1[s] < 0)
+			continue;
+		X0 = x0[s] > 0 ? x0[s] - 1 : 0;
+		Y0 = y0[s] > 0 ? y0[s] - 1 : 0;
+		X1 = x1[s] < v->nx - 1 ? x1[s] + 1 : v->nx - 1;
+		Y1 = y1[s] < v->ny - 1 ? y1[s] + 1 : v->ny - 1;
+		for (y = Y0; y <= Y1; y++)
+			for (x = X0; x <= X1; x++) {
+				i = (size_t)y * v->nx + x;
+				w->sm[i] = L[i] == s;
+				w->add[i] = 0;
+			}
+		fill_holes(w->sm, v->nx, X0, Y0, X1, Y1, w->stk);
+		close_side(w->sm, v->nx, X0, Y0, X1, Y1, f, rpx, w->add,
+		    &w->cb);
+		for (y = Y0; y <= Y1; y++)
+			for (x = X0; x <= X1; x++) {
+				i = (size_t)y * v->nx + x;
+				if (L[i] != 0 || A[i])
+					continue;
+				if (w->sm[i] || (w->add[i] && B[i]))
+					L[i] = (uint8_t)s;
+			}
+	}
 }
 
 /* Statistics and completeness of the lungs. */
@@ -1044,14 +1335,13 @@ static int
 lungs_full(struct compute *c, const struct series_volume *v,
     const struct coarse *co, struct anatomy *an, char *err, size_t errlen)
 {
-	size_t		 pl = (size_t)v->nx * v->ny, n = pl * v->nz, i, ci;
+	size_t		 pl = (size_t)v->nx * v->ny, i, ci;
 	uint8_t		*lungd = NULL, *cair = NULL, *cl2 = NULL, *cside = NULL;
-	uint8_t		*sm = NULL, *add = NULL;
-	int		*stk = NULL, fb[6], a, k, x, y, s, f, found;
+	int		 fb[6], a, k, x, y, s, f, found, nw = 1;
 	struct vlist	 q = { 0 };
-	struct close_buf cb = { 0 };
+	struct slice_work *sw = NULL;
 	double		 aml = 0.0, rpx;
-	double		 mid = 0.0;
+	double		 mid = 0.0, t0 = now_s();
 
 	if (co->bb[3] < 0) {
 		lung_figures(v, co, an);
@@ -1077,6 +1367,9 @@ lungs_full(struct compute *c, const struct series_volume *v,
 			fb[a + 3] = nfull - 1;
 	}
 	/* The candidates: air within the coarse lungs. */
+#ifdef _OPENMP
+#pragma omp parallel for private(y, x)
+#endif
 	for (k = fb[2]; k <= fb[5]; k++)
 		for (y = fb[1]; y <= fb[4]; y++) {
 			size_t	 row = (size_t)k * pl + (size_t)y * v->nx;
@@ -1098,7 +1391,7 @@ lungs_full(struct compute *c, const struct series_volume *v,
 	if (found == 1 && airways_grow(v, an->lungs, &q, an->airways,
 	    &aml) == -1)
 		goto oom;
-	log_debug("anatomy: airways %.1f mL", aml);
+	log_debug("anatomy: airways %.1f mL (%.2f s)", aml, now_s() - t0);
 	for (i = 0; i < q.n; i++) {
 		an->lungs[q.v[i]] = 0;
 		cair[c_of(co, v, q.v[i])] = 1;
@@ -1127,103 +1420,48 @@ lungs_full(struct compute *c, const struct series_volume *v,
 				an->lungs[i] = (uint8_t)s;
 			}
 
+	log_debug("anatomy: sides (%.2f s)", now_s() - t0);
 	/* Per side and slice: holes, and the pleural closing. */
 	f = (int)lround(CLOSE_GRID_MM / v->spacing[0]);
 	if (f < 1)
 		f = 1;
 	rpx = CLOSE_MM / (v->spacing[0] * f);
-	{
-		int	 mx = (int)ceil(rpx) + 2;
-		size_t	 lw = (size_t)v->nx / f + 2 * mx + 2;
-		size_t	 lh = (size_t)v->ny / f + 2 * mx + 2;
-		size_t	 big = lw > lh ? lw : lh;
-
-		ALLOC(cb.lo, lw * lh);
-		ALLOC(cb.cl, lw * lh);
-		ALLOC(cb.d, lw * lh);
-		ALLOC(cb.e.f, big);
-		ALLOC(cb.e.d, big);
-		ALLOC(cb.e.g, big);
-		ALLOC(cb.e.z, big + 1);
-		ALLOC(cb.e.v, big);
-	}
-	ALLOC(sm, pl);
-	ALLOC(add, pl);
-	ALLOC(stk, pl);
+#ifdef _OPENMP
+	nw = omp_get_max_threads();
+#endif
+	ALLOC(sw, (size_t)nw);
+	for (a = 0; a < nw; a++)
+		if (slice_work_alloc(&sw[a], v, f, rpx) == -1)
+			goto oom;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic)
+#endif
 	for (k = fb[2]; k <= fb[5]; k++) {
-		uint8_t	*L = an->lungs + (size_t)k * pl;
-		uint8_t	*A = an->airways + (size_t)k * pl;
-		uint8_t	*B = an->body + (size_t)k * pl;
+		int	 t = 0;
 
-		for (s = LUNG_RIGHT; s < LUNG_SIDE__MAX; s++) {
-			int	 x0 = v->nx, y0 = v->ny, x1 = -1, y1 = -1;
-
-			for (y = fb[1]; y <= fb[4]; y++)
-				for (x = fb[0]; x <= fb[3]; x++)
-					if (L[(size_t)y * v->nx + x] == s) {
-						if (x < x0) x0 = x;
-						if (x > x1) x1 = x;
-						if (y < y0) y0 = y;
-						if (y > y1) y1 = y;
-					}
-			if (x1 < 0)
-				continue;
-			x0 = x0 > 0 ? x0 - 1 : 0;
-			y0 = y0 > 0 ? y0 - 1 : 0;
-			x1 = x1 < v->nx - 1 ? x1 + 1 : v->nx - 1;
-			y1 = y1 < v->ny - 1 ? y1 + 1 : v->ny - 1;
-			for (y = y0; y <= y1; y++)
-				for (x = x0; x <= x1; x++) {
-					i = (size_t)y * v->nx + x;
-					sm[i] = L[i] == s;
-				}
-			fill_holes(sm, v->nx, x0, y0, x1, y1, stk);
-			memset(add, 0, pl);
-			close_side(sm, v->nx, x0, y0, x1, y1, f, rpx, add,
-			    &cb);
-			{
-				int	 m2 = (int)ceil(rpx) * f + 2 * f;
-				int	 X0 = x0 - m2 < 0 ? 0 : x0 - m2;
-				int	 Y0 = y0 - m2 < 0 ? 0 : y0 - m2;
-				int	 X1 = x1 + m2 > v->nx - 1 ? v->nx - 1 :
-				    x1 + m2;
-				int	 Y1 = y1 + m2 > v->ny - 1 ? v->ny - 1 :
-				    y1 + m2;
-
-				for (y = Y0; y <= Y1; y++)
-					for (x = X0; x <= X1; x++) {
-						i = (size_t)y * v->nx + x;
-						if (y >= y0 && y <= y1 &&
-						    x >= x0 && x <= x1 &&
-						    sm[i] && L[i] == 0 && !A[i])
-							L[i] = (uint8_t)s;
-						else if (add[i] && L[i] == 0 &&
-						    !A[i] && B[i])
-							L[i] = (uint8_t)s;
-					}
-			}
-		}
+#ifdef _OPENMP
+		t = omp_get_thread_num();
+#endif
+		slice_close(v, an, k, fb, f, rpx, &sw[t]);
 	}
-	for (i = 0; i < n; i++)
-		if (an->lungs[i])
-			an->body[i] = 1;
+	log_debug("anatomy: holes and closing (%.2f s)", now_s() - t0);
+	for (k = fb[2]; k <= fb[5]; k++)
+		for (y = fb[1]; y <= fb[4]; y++)
+			for (x = fb[0]; x <= fb[3]; x++) {
+				i = (size_t)k * pl + (size_t)y * v->nx + x;
+				if (an->lungs[i])
+					an->body[i] = 1;
+			}
 	lung_figures(v, co, an);
 	free(q.v);
 	free(lungd);
 	free(cair);
 	free(cl2);
 	free(cside);
-	free(sm);
-	free(add);
-	free(stk);
-	free(cb.lo);
-	free(cb.cl);
-	free(cb.d);
-	free(cb.e.f);
-	free(cb.e.d);
-	free(cb.e.g);
-	free(cb.e.z);
-	free(cb.e.v);
+	if (sw != NULL)
+		for (a = 0; a < nw; a++)
+			slice_work_free(&sw[a]);
+	free(sw);
 	return 0;
 oom:
 	(void)snprintf(err, errlen, "out of memory");
@@ -1233,17 +1471,10 @@ fail:
 	free(cair);
 	free(cl2);
 	free(cside);
-	free(sm);
-	free(add);
-	free(stk);
-	free(cb.lo);
-	free(cb.cl);
-	free(cb.d);
-	free(cb.e.f);
-	free(cb.e.d);
-	free(cb.e.g);
-	free(cb.e.z);
-	free(cb.e.v);
+	if (sw != NULL)
+		for (a = 0; a < nw; a++)
+			slice_work_free(&sw[a]);
+	free(sw);
 	return -1;
 }
 
@@ -1495,6 +1726,7 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 		if (coarse_build(c, v, &co, err, errlen) == -1)
 			return -1;
 		have_co = 1;
+		log_debug("anatomy: coarse pass %.2f s", now_s() - t0);
 	}
 	if (miss & (ANAT_BODY | ANAT_LUNGS)) {
 		if (an->body == NULL && (an->body = calloc(n, 1)) == NULL)
@@ -1502,6 +1734,7 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 		if (body_full(c, v, &co, an->body, err, errlen) == -1)
 			goto fail;
 		an->have |= ANAT_BODY;
+		log_debug("anatomy: body %.2f s", now_s() - t0);
 	}
 	if (miss & ANAT_LUNGS) {
 		if ((an->lungs == NULL && (an->lungs = calloc(n, 1)) == NULL) ||
@@ -1513,6 +1746,7 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 		if (lungs_full(c, v, &co, an, err, errlen) == -1)
 			goto fail;
 		an->have |= ANAT_LUNGS;
+		log_debug("anatomy: lungs %.2f s", now_s() - t0);
 	}
 	if (miss & ANAT_SPINE) {
 		if (an->spine_xy == NULL && (an->spine_xy =

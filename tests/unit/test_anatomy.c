@@ -34,6 +34,7 @@
 
 #include "anatomy.h"
 #include "compute.h"
+#include "log.h"
 #include "phantom.h"
 #include "series.h"
 
@@ -871,9 +872,23 @@ test_lidc(void **state)
 		for (y = 0; y < v->ny; y++)
 			for (x = 0; x < v->nx; x++)
 				if (hypot((x - sx / c) * v->spacing[0],
-				    (y - sy / c) * v->spacing[1]) <= 6.0)
-					assert_int_equal(an->lungs[k * pl +
-					    (size_t)y * v->nx + x], 0);
+				    (y - sy / c) * v->spacing[1]) <= 6.0 &&
+				    an->lungs[k * pl + (size_t)y * v->nx + x]) {
+					int	 xx, yy;
+
+					for (yy = (int)(sy / c) - 14; yy <= (int)(sy / c) + 14; yy++) {
+						for (xx = (int)(sx / c) - 14; xx <= (int)(sx / c) + 14; xx++) {
+							size_t	 o = k * pl + (size_t)yy * v->nx + xx;
+							print_message("%c%4.0f", an->airways[o] ? 'A' : an->lungs[o] ? 'L' : ' ', v->vox[o] / 10);
+						}
+						print_message("\n");
+					}
+					fail_msg("slice %d: lung at %d, %d, "
+					    "%.1f HU, by the trachea (%.0f, "
+					    "%.0f; %.0f voxels)", k, x, y,
+					    v->vox[k * pl + (size_t)y * v->nx +
+					    x], sx / c, sy / c, c);
+				}
 	}
 	/* The readers' nodule. */
 	if (*xml == '\0') {
@@ -957,6 +972,9 @@ main(void)
 		cmocka_unit_test(test_cuda_agrees),
 	};
 
+	/* The anatomy's steps: ZY_DEBUG=1. */
+	if (getenv("ZY_DEBUG") != NULL)
+		log_set_level(LOG_LEVEL_DEBUG);
 	/* One test by name: ZY_TEST=test_lidc. */
 	if (getenv("ZY_TEST") != NULL)
 		cmocka_set_test_filter(getenv("ZY_TEST"));
