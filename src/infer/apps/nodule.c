@@ -73,7 +73,7 @@ static const double level_sigma[LEVELS][3] = {
  * sigma^2 = 2 s^2 / 3), so 5 is a contrast of about 27 HU, below the 50
  * HU of the faintest ground glass of the phantoms of Xie et al. (2013). */
 #define DOT_MIN		5.0
-#define CAND_MAX	400
+#define CAND_MAX	600
 /* A blob answers the dot filter at its scale with about 0.19 of its
  * contrast with the lung (above); spheres of 4-12 mm in the phantoms,
  * solid, ground glass, on vessels and the pleura, on 0.625-3 mm slices
@@ -252,6 +252,7 @@ struct cand {
 	double	 pos[3];	/* voxels of v */
 	double	 sigma;		/* mm */
 	double	 dot;
+	double	 g;		/* the smoothed CT number there */
 };
 
 static double
@@ -352,7 +353,8 @@ dot_filter(const float *g, const uint8_t *mask, const int d[3], double h,
 /* The local maxima of dot above DOT_MIN as candidates (grid d of level
  * spacing h, whose voxel 0 is v's voxel org, step h / v's spacing). */
 static int
-maxima(const float *dot, const int d[3], double h, double sigma,
+maxima(const float *dot, const float *g, const int d[3], double h,
+    double sigma,
     const double org[3], const double vsp[3], struct cand **cs, size_t *nc,
     size_t *cap)
 {
@@ -399,6 +401,7 @@ maxima(const float *dot, const int d[3], double h, double sigma,
 				(*cs)[*nc].pos[2] = org[2] + k * h / vsp[2];
 				(*cs)[*nc].sigma = sigma;
 				(*cs)[*nc].dot = x;
+				(*cs)[*nc].g = g[o];
 				(*nc)++;
 			}
 	return 0;
@@ -445,6 +448,42 @@ float_cmp(const void *a, const void *b)
 	float	 x = *(const float *)a, y = *(const float *)b;
 
 	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The median of a[0..n-1] (n > 0), reordering a: Hoare's selection. */
+static float
+median_f(float *a, size_t n)
+{
+	size_t	 lo = 0, hi = n - 1, k = n / 2, i, j;
+	float	 p, t;
+
+	while (lo < hi) {
+		p = a[lo + (hi - lo) / 2];
+		i = lo;
+		j = hi;
+		while (i <= j) {
+			while (a[i] < p)
+				i++;
+			while (a[j] > p)
+				j--;
+			if (i <= j) {
+				t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
 }
 
 /* ---------------------------------------------------------------- */
@@ -675,7 +714,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	int		 o0[3], d[3], ax, i, j, k, ci, cj, ck, key, ii, jj, kk;
 	size_t		 nb, o, vo, n_in, ns, nsolid, ntop, seed, best;
 	size_t		 ncontact = 0;
-	float		*raw = NULL, *sm = NULL, *buf = NULL;
+	float		*raw = NULL, *sm = NULL, *buf = NULL, *bmax = NULL;
 	uint8_t		*m = NULL, *mk = NULL, *sol = NULL, *lm = NULL;
 	double		*dist = NULL;
 	size_t		*stack = NULL;
@@ -708,9 +747,10 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	lm = calloc(nb, 1);
 	dist = malloc(nb * sizeof(*dist));
 	stack = malloc(nb * sizeof(*stack));
+	bmax = malloc(nb * sizeof(*bmax));
 	if (raw == NULL || sm == NULL || buf == NULL || m == NULL ||
 	    mk == NULL || sol == NULL || lm == NULL || dist == NULL ||
-	    stack == NULL)
+	    stack == NULL || bmax == NULL)
 		goto out;
 	for (k = 0; k < d[2]; k++)
 		for (j = 0; j < d[1]; j++)
@@ -720,6 +760,41 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 				    v->nx + i + o0[0];
 				raw[o] = v->vox[vo];
 				lm[o] = lungs[vo] != 0;
+			}
+	/*
+	 * The lungs' border layer: for each lung voxel, the densest of its
+	 * 6 neighbours outside the lungs.  Where that is above the
+	 * threshold the voxel is taken as wall, not as the nodule: the
+	 * anatomy's mask may take a strip of the chest wall in beside a
+	 * juxtapleural nodule (its pleural closing), and a nodule tangent
+	 * to the pleura loses no more than the voxel it touches it with.
+	 */
+	for (k = 0; k < d[2]; k++)
+		for (j = 0; j < d[1]; j++)
+			for (i = 0; i < d[0]; i++) {
+				static const int nb6[6][3] = { { 1, 0, 0 },
+				    { -1, 0, 0 }, { 0, 1, 0 }, { 0, -1, 0 },
+				    { 0, 0, 1 }, { 0, 0, -1 } };
+				int	 q;
+
+				o = ((size_t)k * d[1] + j) * d[0] + i;
+				bmax[o] = -1e30f;
+				if (!lm[o])
+					continue;
+				for (q = 0; q < 6; q++) {
+					ii = i + o0[0] + nb6[q][0];
+					jj = j + o0[1] + nb6[q][1];
+					kk = k + o0[2] + nb6[q][2];
+					if (ii < 0 || jj < 0 || kk < 0 ||
+					    ii >= v->nx || jj >= v->ny ||
+					    kk >= v->nz)
+						continue;
+					vo = ((size_t)kk * v->ny + jj) *
+					    v->nx + ii;
+					if (lungs[vo] == 0 && v->vox[vo] >
+					    bmax[o])
+						bmax[o] = v->vox[vo];
+				}
 			}
 	/* In-plane 1-2-1 smoothing for the mask (noise), not the volume. */
 	for (k = 0; k < d[2]; k++)
@@ -752,10 +827,9 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 				    (1.3 * r_est + 1.0))
 					buf[ns++] = raw[o];
 			}
-	if (ns >= 20) {
-		qsort(buf, ns, sizeof(*buf), float_cmp);
-		bg = buf[ns / 2];
-	} else
+	if (ns >= 20)
+		bg = median_f(buf, ns);
+	else
 		bg = sc->lung_bg;
 	/* Its plateau: the median of its inner part; refined once from
 	 * the radius the first segmentation gives.  A halo's (force) when
@@ -777,8 +851,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 				}
 		if (ns == 0)
 			buf[ns++] = sm[((size_t)ck * d[1] + cj) * d[0] + ci];
-		qsort(buf, ns, sizeof(*buf), float_cmp);
-		plat = buf[ns / 2];
+		plat = median_f(buf, ns);
 thresh:
 		if (plat - bg < CONTRAST_MIN || (!isfinite(force) &&
 		    c->dot < BLOB_SHARE * (plat - bg))) {
@@ -792,6 +865,7 @@ thresh:
 				for (i = 0; i < d[0]; i++) {
 					o = ((size_t)k * d[1] + j) * d[0] + i;
 					m[o] = lm[o] && sm[o] >= T &&
+					    bmax[o] < T &&
 					    D2(i, j, k) <= rlim * rlim;
 				}
 		/* The seed: the voxel above the threshold nearest the
@@ -842,8 +916,7 @@ thresh:
 		if (ns >= 8) {
 			double	 halo;
 
-			qsort(buf, ns, sizeof(*buf), float_cmp);
-			halo = buf[ns / 2];
+			halo = median_f(buf, ns);
 			if (halo - bg >= CONTRAST_MIN &&
 			    halo - bg >= 0.2 * (plat - bg) &&
 			    halo < T) {
@@ -882,9 +955,46 @@ thresh:
 			(void)flood(mk, d, best, stack);
 			if (edt3(mk, d, sp, dist) == -1)
 				goto out;
+			/* The opening proper in mk, then its rim back:
+			 * one voxel round it, no farther than a pixel
+			 * beyond ro (so that a vessel's stub or a strip of
+			 * the chest wall does not come back with it). */
 			for (o = 0; o < nb; o++)
-				m[o] = m[o] && dist[o] <= (ro + sp[0]) *
-				    (ro + sp[0]);
+				mk[o] = m[o] && dist[o] <= ro * ro;
+			for (k = 0; k < d[2]; k++)
+				for (j = 0; j < d[1]; j++)
+					for (i = 0; i < d[0]; i++) {
+						int	 a, b, cc, nearo = 0;
+
+						o = ((size_t)k * d[1] + j) *
+						    d[0] + i;
+						if (!m[o] || mk[o] || dist[o] >
+						    (ro + sp[0]) * (ro + sp[0]))
+							continue;
+						for (cc = -1; cc <= 1 &&
+						    !nearo; cc++)
+						for (b = -1; b <= 1 && !nearo;
+						    b++)
+						for (a = -1; a <= 1 && !nearo;
+						    a++) {
+							ii = i + a;
+							jj = j + b;
+							kk = k + cc;
+							nearo = ii >= 0 &&
+							    jj >= 0 &&
+							    kk >= 0 &&
+							    ii < d[0] &&
+							    jj < d[1] &&
+							    kk < d[2] &&
+							    mk[((size_t)kk *
+							    d[1] + jj) * d[0] +
+							    ii] == 1;
+						}
+						if (nearo)
+							mk[o] = 2;
+					}
+			for (o = 0; o < nb; o++)
+				m[o] = mk[o] != 0;
 			seed = best;
 			(void)flood(m, d, seed, stack);
 		}
@@ -984,6 +1094,12 @@ thresh:
 					if (lungs[((size_t)kk * v->ny + jj) *
 					    v->nx + ii] == 0)
 						near_m = 1;
+					else if (i + a >= 0 && j + b >= 0 &&
+					    k + cc >= 0 && i + a < d[0] &&
+					    j + b < d[1] && k + cc < d[2] &&
+					    bmax[((size_t)(k + cc) * d[1] +
+					    j + b) * d[0] + i + a] >= T)
+						near_m = 1;
 				}
 				ncontact += near_m;
 			}
@@ -1018,6 +1134,7 @@ thresh:
 	n->elong = e[0] > 0.0 ? sqrt(e[2] / e[0]) : 1e9;
 	n->contact = (double)ncontact / n_in;
 	n->dot = c->dot;
+	n->sigma = c->sigma;
 	n->contrast = plat - bg;
 	if (e[0] <= 0.0 || sqrt(e[2] / e[0]) > ELONG_MAX) {
 		ret = 0;
@@ -1110,7 +1227,21 @@ out:
 	free(lm);
 	free(dist);
 	free(stack);
+	free(bmax);
 	return ret;
+}
+
+/* How far a segmentation is from the scale that found it: the
+ * candidate's radius sigma * sqrt(3) against the nodule's equivalent
+ * radius, as a ratio (Lindeberg's scale selection: a blob is best seen
+ * at the scale of its size).  Of two segmentations of one nodule from
+ * different scales, the one that fits its scale is kept. */
+static double
+scale_fit(const struct nodule *n)
+{
+	double	 req = cbrt(3.0 * fmax(n->volume_mm3, 1e-3) / (4.0 * PI));
+
+	return fabs(log(req / (n->sigma * sqrt(3.0))));
 }
 
 static int
@@ -1257,7 +1388,7 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 			b = t;
 			prev = level_sigma[lv][s];
 			dot_filter(a, mask, d, h, prev, dot);
-			if (maxima(dot, d, h, prev, org, vsp, &cs, &nc,
+			if (maxima(dot, a, d, h, prev, org, vsp, &cs, &nc,
 			    &cap) == -1)
 				goto oom;
 		}
@@ -1282,14 +1413,27 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 	a = b = dot = NULL;
 	mask = m2 = NULL;
 	res->seconds_filter = now_s() - t0;
-	/* The strongest first; one per place. */
+	/* The strongest first; one per place and scale: a maximum within
+	 * the smaller radius of a stronger one is the same blob, while a
+	 * small blob inside a large one (a dense part of a ground-glass
+	 * nodule) stays, and the segmentation decides. */
 	qsort(cs, nc, sizeof(*cs), cand_cmp);
 	for (i = 0, j = 0; i < nc && j < CAND_MAX; i++) {
 		size_t	 q;
 		int	 keep = 1;
 
+		/* The blob rule of segment() ahead of it, on the filter's
+		 * own image: a sphere of radius sigma * sqrt(3) keeps 0.61
+		 * of its contrast at its centre at that scale (the share of
+		 * a 3-D Gaussian within sqrt(3) sigma), so the contrast is
+		 * about (g - lung) / 0.61; the lungs' median stands for the
+		 * lung round it, so the rule is taken at half its value. */
+		if (cs[i].dot < 0.5 * BLOB_SHARE * (cs[i].g - sc.lung_bg) /
+		    0.61)
+			continue;
+
 		for (q = 0; q < j && keep; q++) {
-			double	 dd = 0.0, r = fmax(cs[q].sigma, cs[i].sigma) *
+			double	 dd = 0.0, r = fmin(cs[q].sigma, cs[i].sigma) *
 			    sqrt(3.0);
 
 			for (ax = 0; ax < 3; ax++)
@@ -1304,7 +1448,8 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 	}
 	nc = j;
 	res->candidates = nc;
-	/* Segment each; a nodule found twice is kept once. */
+	/* Segment each; a nodule found twice is kept once, as the larger
+	 * of the two segmentations. */
 	for (i = 0; i < nc; i++) {
 		int	 dup = 0;
 
@@ -1320,8 +1465,11 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 			for (ax = 0; ax < 3; ax++)
 				dd += (nn[j].center[ax] - nod.center[ax]) *
 				    (nn[j].center[ax] - nod.center[ax]);
-			if (dd < r * r)
+			if (dd < r * r) {
 				dup = 1;
+				if (scale_fit(&nod) < scale_fit(&nn[j]))
+					nn[j] = nod;
+			}
 		}
 		if (dup)
 			continue;
@@ -1442,16 +1590,17 @@ lungrads_rank(const char *cat)
  * page, in plain words (READERS.md).
  */
 #define NODULE_LIMITS_ZH "局限：小于4 mm的结节、与血管或胸膜广泛相连而" \
-	"不呈圆形的结节、极淡的磨玻璃结节（尤其在噪声大的低剂量或锐利卷积核" \
-	"图像上）可能漏检；血管分叉、肺门结构及胸膜增厚可能被误检为结节；" \
+	"不呈圆形的结节、形态不规则或较大的磨玻璃结节、极淡的磨玻璃结节（尤其" \
+	"在噪声大的低剂量或锐利卷积核图像上）可能漏检；血管分叉、肺门结构及胸膜增厚可能被误检为结节；" \
 	"穿行于磨玻璃结节内的血管可能被计为实性成分；毛刺、分叶、空洞等形态" \
 	"及良性钙化的形态（爆米花样、同心圆样）未评估，钙化仅按CT值判断；" \
 	"层厚大于3 mm时小结节的体积与径线误差增大。验证：解析体模（3–12 mm" \
 	"球形结节，-800、-630、+100、+400 HU，部分实性，贴胸膜及贴血管，" \
 	"0.625–3 mm层厚，含噪声）：≥4 mm结节全部检出，体积误差多在10%以内" \
-	"（3 mm层厚贴血管小结节可达20%）；公开数据LIDC-IDRI-0002：检出" \
-	"医师标注的结节，另有约20处假阳性（多为肺门血管及胸膜旁结构），" \
-	"尚未在多例数据上统计敏感度，检出结果须由医师逐一确认。"
+	"（3 mm层厚贴血管小结节可达20%）；公开数据LIDC-IDRI-0002：医师" \
+	"标注的一枚形态不规则、以磨玻璃为主的约3 cm胸膜下结节未能稳定检出，" \
+	"另有约20处假阳性（多为肺门血管及胸膜旁结构）；尚未在多例数据上统计" \
+	"敏感度，检出结果须由医师逐一确认，阴性结果不能排除结节。"
 
 int
 nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,

@@ -62,6 +62,7 @@ struct nodule {
 	 * share of its voxels that touch what is not lung. */
 	double		 compact, elong, contact;
 	double		 dot;		/* the filter's answer */
+	double		 sigma;		/* at this scale, mm */
 	double		 contrast;	/* plateau - lung round it, HU */
 };
 
