@@ -83,6 +83,12 @@ static const double level_sigma[LEVELS][3] = {
 #define BLOB_SHARE	0.10
 /* The least contrast of a segmented nodule with the lung round it. */
 #define CONTRAST_MIN	30.0
+/* The least contrast of a ground-glass halo round a solid part: the
+ * faintest ground glass of the phantoms of Xie et al. (2013) is -800
+ * HU, and a pure ground-glass nodule is mostly -600 HU or denser (m-CT,
+ * STANDARDS.md 1.3); 100 HU above the lung keeps the lung's own slow
+ * gradients (the dependent parts) from being taken for a halo. */
+#define HALO_MIN	100.0
 /* Reported from this mean diameter (mm). */
 #define REPORT_MIN_MM	3.0
 /* Solid part (Lee et al., 2018), calcification (Siegelman et al., 1980). */
@@ -917,7 +923,7 @@ thresh:
 			double	 halo;
 
 			halo = median_f(buf, ns);
-			if (halo - bg >= CONTRAST_MIN &&
+			if (halo - bg >= HALO_MIN &&
 			    halo - bg >= 0.2 * (plat - bg) &&
 			    halo < T) {
 				struct cand	 c2 = *c;
@@ -1117,7 +1123,10 @@ thresh:
 		ret = 0;
 		goto out;
 	}
-	n->volume_mm3 = frac * vv;
+	/* On a noisy image the partial volumes' sum can fall below what
+	 * the threshold holds; every voxel of the component is at least
+	 * half nodule in the smoothed image, which bounds it from below. */
+	n->volume_mm3 = fmax(frac, 0.5 * (double)n_in) * vv;
 	n->hu_mean = sum / n_in;
 	for (ax = 0; ax < 3; ax++)
 		mu[ax] /= n_in;
