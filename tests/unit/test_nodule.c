@@ -966,16 +966,13 @@ load_dir(const char *dir, struct series_volume **v)
  * span x 324..373, y 334..378 pixels and z -120.75..-87 mm.  A detection
  * is a hit when its centre lies in that box; every other detection is
  * counted as a false positive (the readers marked only nodules of 3 mm
- * and more as such, and small ones under 3 mm elsewhere).  Both figures
- * and the seconds are printed, not asserted: this irregular, mostly
- * ground-glass nodule of about 3 cm on the pleura answers the dot filter
- * with 0.08-0.09 of its contrast, under the blob rule's 0.10 (the
- * phantoms' spheres answer 0.12-0.24), and is found or missed depending
- * on the lung mask's border; the detector does not yet handle irregular
- * ground-glass nodules.  What is asserted holds for every detection:
- * it lies in a lung, its figures agree with each other, the list is in
- * the order of the page, and the time stays within twice the budget of
- * 3 s (the machine is shared).
+ * and more as such, and small ones under 3 mm elsewhere).  The nodule
+ * must be found; the false positives are printed, not asserted (about
+ * 30, mostly at the hila: no reference to hold them to but the peers'
+ * figures in STANDARDS.md 1.5).  Every detection lies in a lung, its
+ * figures agree with each other, the list is in the order of the page,
+ * and the time stays within twice the budget of 3 s (the machine is
+ * shared).
  */
 static void
 test_lidc(void **state)
@@ -1038,6 +1035,7 @@ test_lidc(void **state)
 	}
 	print_message("  the readers' nodule %s; %zu false positive(s)\n",
 	    hit ? "found" : "MISSED", r.count - hit);
+	assert_true(hit >= 1);
 	assert_int_equal(an->lungs_complete, 1);
 	assert_true(r.seconds_detect <= 6.0);
 	for (i = 0; i < r.count; i++) {
