@@ -1035,6 +1035,19 @@ test_lidc(void **state)
 	}
 	print_message("  the readers' nodule %s; %zu false positive(s)\n",
 	    hit ? "found" : "MISSED", r.count - hit);
+	/* Its long axis against the readers' mean, 30.8 mm (the largest
+	 * distance between two points of one slice's outline, averaged
+	 * over the two readers who outlined it): printed. */
+	for (i = 0; i < r.count; i++)
+		if (r.nodules[i].center_vox[0] >= 324 &&
+		    r.nodules[i].center_vox[0] <= 373 &&
+		    r.nodules[i].center_vox[1] >= 334 &&
+		    r.nodules[i].center_vox[1] <= 378 &&
+		    r.nodules[i].center[2] >= -120.75 &&
+		    r.nodules[i].center[2] <= -87.0)
+			print_message("  its long axis %.1f mm (readers 30.8 mm),"
+			    " short %.1f mm, %.0f mm³\n", r.nodules[i].long_mm,
+			    r.nodules[i].short_mm, r.nodules[i].volume_mm3);
 	assert_true(hit >= 1);
 	assert_int_equal(an->lungs_complete, 1);
 	assert_true(r.seconds_detect <= 6.0);

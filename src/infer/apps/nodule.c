@@ -705,18 +705,26 @@ section_axes(const uint8_t *m, const int d[3], int k, double px, double py,
 	free(bx);
 }
 
-/* The best axial section of m: the slice whose long axis is greatest. */
+/*
+ * The best axial section of m: where the nodule appears largest
+ * (Bankier et al., 2017), taken as the slice of the greatest product of
+ * long and short axis (the bidimensional size of the WHO criteria,
+ * Miller et al., 1981), so that a thin strip that a section of an
+ * irregular nodule trails (a vessel, the pleura) does not choose it.
+ * For a round nodule this is the slice of its greatest long axis.
+ */
 static int
 best_axes(const uint8_t *m, const int d[3], double px, double py,
     double *lng, double *shrt)
 {
 	int	 k, best = -1;
-	double	 l, s;
+	double	 l, s, top = 0.0;
 
 	*lng = *shrt = 0.0;
 	for (k = 0; k < d[2]; k++) {
 		section_axes(m, d, k, px, py, &l, &s);
-		if (l > *lng + 1e-9) {
+		if (l * s > top + 1e-9) {
+			top = l * s;
 			*lng = l;
 			*shrt = s;
 			best = k;
@@ -1702,7 +1710,7 @@ lungrads_rank(const char *cat)
 	"球形结节，-800、-630、+100、+400 HU，部分实性，贴胸膜及贴血管，" \
 	"0.625–3 mm层厚，含噪声）：≥4 mm结节全部检出，体积误差多在10%以内" \
 	"（3 mm层厚贴血管小结节可达20%）；公开数据LIDC-IDRI-0002：检出" \
-	"医师标注的约3 cm磨玻璃为主结节，但其长径测量偏大约6 mm，另有约30处" \
+	"医师标注的约3 cm磨玻璃为主结节，但其长径较医师测量值偏大约3 mm，另有约30处" \
 	"假阳性（多为肺门血管及胸膜旁结构）；Lung-PET-CT-Dx 5 mm层厚的" \
 	"7 cm肿块可检出；尚未在多例数据上统计敏感度，检出结果须由医师逐一" \
 	"确认，阴性结果不能排除结节。"
