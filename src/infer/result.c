@@ -15,6 +15,7 @@
 #include "log.h"
 #include "reader.h"
 #include "cac.h"
+#include "nodule.h"
 
 /*
  * The readers of this build.  The seven readers of the manual come in
@@ -22,7 +23,7 @@
  * end as dead with "reader not available in this build".
  */
 const struct reader_impl *const reader_impls[READER__MAX] = {
-	[READER_CT_LUNG_NODULE] = NULL,
+	[READER_CT_LUNG_NODULE] = &nodule_reader,
 	[READER_CT_PNEUMONIA] = NULL,
 	[READER_CT_RIB_FRACTURE] = NULL,
 	[READER_DR_TUBERCULOSIS] = NULL,

@@ -224,6 +224,78 @@ phantom_standard(struct phantom_spec *sp, double slice_mm, double kvp)
 	sp->nplaques = i;
 }
 
+/* The lungs of hu_at(), for the nodules' vessels and the tests. */
+int
+phantom_lung_at(double x, double y, double z)
+{
+	(void)z;
+	if (ell2(x, y, -82, 5, 52, 72) <= 1.0)
+		return 1;
+	if (ell2(x, y, 85, 5, 48, 72) <= 1.0)
+		return 2;
+	return 0;
+}
+
+/*
+ * Lung nodules and lung vessels (the nodule reader's phantom): whether
+ * the point is in one, and its density into *hu.  Nodules come first, so
+ * that a nodule on a vessel keeps its own density.
+ */
+static int
+lung_lesion_at(const struct phantom_spec *sp, double x, double y, double z,
+    double *hu)
+{
+	const struct phantom_nodule	*n;
+	const struct phantom_vessel	*w;
+	size_t				 i;
+	double				 d[3], u[3], l2, t, q2;
+
+	for (i = 0; i < sp->nnodules; i++) {
+		n = &sp->nodules[i];
+		d[0] = x - n->center[0];
+		d[1] = y - n->center[1];
+		d[2] = z - n->center[2];
+		q2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+		if (n->core_mm > 0.0 && 4.0 * q2 <= n->core_mm * n->core_mm) {
+			*hu = n->core_hu;
+			return 1;
+		}
+		if (4.0 * q2 <= n->diameter_mm * n->diameter_mm) {
+			*hu = n->hu;
+			return 1;
+		}
+	}
+	if (sp->nvessels == 0 || phantom_lung_at(x, y, z) == 0)
+		return 0;
+	/* Not where the lungs are cut short (lung_z). */
+	if ((sp->lung_z[0] != 0.0 || sp->lung_z[1] != 0.0) &&
+	    (z < sp->lung_z[0] || z >= sp->lung_z[1]))
+		return 0;
+	for (i = 0; i < sp->nvessels; i++) {
+		w = &sp->vessels[i];
+		u[0] = w->p1[0] - w->p0[0];
+		u[1] = w->p1[1] - w->p0[1];
+		u[2] = w->p1[2] - w->p0[2];
+		d[0] = x - w->p0[0];
+		d[1] = y - w->p0[1];
+		d[2] = z - w->p0[2];
+		l2 = u[0] * u[0] + u[1] * u[1] + u[2] * u[2];
+		t = l2 > 0.0 ? (d[0] * u[0] + d[1] * u[1] + d[2] * u[2]) / l2 :
+		    0.0;
+		if (t < 0.0 || t > 1.0)
+			continue;
+		d[0] -= t * u[0];
+		d[1] -= t * u[1];
+		d[2] -= t * u[2];
+		if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] <=
+		    w->radius_mm * w->radius_mm) {
+			*hu = w->hu != 0.0 ? w->hu : HU_BLOOD;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* ---- Lung and airway variants (lung_z, airways, junction, jp_mm) ---- */
 
 #define TRACHEA_R	9.0
@@ -326,6 +398,10 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 	*ca = 0;
 	if (ell2(x, y, 0, 0, A.body_a, A.body_b) > 1.0)
 		return HU_AIR;
+	/* The lung nodule reader's: nodules and lung vessels. */
+	if ((sp->nnodules > 0 || sp->nvessels > 0) &&
+	    lung_lesion_at(sp, x, y, z, &d2))
+		return d2;
 	for (i = 0; i < sp->nplaques; i++) {
 		p = &sp->plaques[i];
 		if (z < p->z0 || z >= p->z0 + p->length_mm)
@@ -457,7 +533,9 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 	*out = NULL;
 	if (sp->nx < 8 || sp->ny < 8 || sp->nz < 1 || sp->nx > 2048 ||
 	    sp->ny > 2048 || sp->nz > 4096 || !(sp->pixel_mm > 0.0) ||
-	    !(sp->slice_mm > 0.0) || sp->nplaques > PHANTOM_PLAQUES_MAX) {
+	    !(sp->slice_mm > 0.0) || sp->nplaques > PHANTOM_PLAQUES_MAX ||
+	    sp->nnodules > PHANTOM_NODULES_MAX ||
+	    sp->nvessels > PHANTOM_VESSELS_MAX) {
 		(void)snprintf(err, errlen, "phantom: bad size or spacing");
 		return -1;
 	}

@@ -32,6 +32,8 @@
 #include "series.h"
 
 #define PHANTOM_PLAQUES_MAX	32
+#define PHANTOM_NODULES_MAX	32
+#define PHANTOM_VESSELS_MAX	16
 
 /* Where a plaque is; the coronary ones lie in the epicardial fat on the
  * heart's surface, in that artery's territory. */
@@ -63,6 +65,31 @@ struct phantom_plaque {
 	double		 z0, length_mm;
 	double		 radius_mm;
 	double		 hu;		/* at 120 kV */
+};
+
+/*
+ * A lung nodule: a sphere of diameter_mm and hu centred at center (mm),
+ * with, when core_mm > 0, a concentric solid core of core_mm and core_hu
+ * (a part-solid nodule).  The whole sphere takes its density wherever it
+ * lies (put it inside a lung; tangent to the lung's border for a
+ * juxtapleural one).  Not scaled with the tube voltage.
+ */
+struct phantom_nodule {
+	double		 center[3];
+	double		 diameter_mm;
+	double		 hu;
+	double		 core_mm;
+	double		 core_hu;
+};
+
+/* A lung vessel: a cylinder of radius_mm and hu (0: 40 HU, blood) round
+ * the segment p0-p1, only where it lies inside a lung's ellipse
+ * (phantom_lung_at(); the heart and its fat cover the ellipses' medial
+ * parts, where a vessel would lie in fat: keep vessels out of them). */
+struct phantom_vessel {
+	double		 p0[3], p1[3];
+	double		 radius_mm;
+	double		 hu;
 };
 
 struct phantom_spec {
@@ -104,10 +131,19 @@ struct phantom_spec {
 					 * below the heart's fat */
 	double		 jp_center[3];	/* a soft-tissue sphere of jp_mm */
 	double		 jp_mm;		/* diameter (a juxtapleural nodule) */
+	/* Lung nodules and vessels (the lung nodule reader's). */
+	struct phantom_nodule nodules[PHANTOM_NODULES_MAX];
+	size_t		 nnodules;
+	struct phantom_vessel vessels[PHANTOM_VESSELS_MAX];
+	size_t		 nvessels;
 };
 
 /* What a scanner writes outside its reconstruction circle. */
 #define PHANTOM_PADDING	(-2048.0)
+
+/* Whether the point (mm) lies in the right (1) or left (2) lung of the
+ * standard chest, 0 in neither. */
+int	 phantom_lung_at(double x, double y, double z);
 
 /* The anatomy, fixed, for tests that need to know it (mm, LPS). */
 struct phantom_anatomy {

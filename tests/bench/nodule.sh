@@ -74,12 +74,12 @@ now_us() { local t=$EPOCHREALTIME; echo "${t/[.,]/}"; }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 
 say "building tests/bench/noduleeval, zhiying-inferd"
-make -s -C "$ROOT" bench-programs src/infer/zhiying-inferd >"$OUT/nodule-build.txt" 2>&1 ||
+make -s -C "$ROOT" tests/bench/noduleeval src/infer/zhiying-inferd >"$OUT/nodule-build.txt" 2>&1 ||
     { cat "$OUT/nodule-build.txt" >&2; die "make failed"; }
 
 # ---- 1. load, anatomy, detect; validation ---------------------------------
-say "noduleeval -f -b $BACKEND"
-"$EVAL" -f -b "$BACKEND" -d "$DATA" >"$OUT/nodule-eval.txt" 2>"$OUT/nodule-eval.err" ||
+say "noduleeval -n -f -b $BACKEND"
+"$EVAL" -n -f -b "$BACKEND" -d "$DATA" >"$OUT/nodule-eval.txt" 2>"$OUT/nodule-eval.err" ||
     { cat "$OUT/nodule-eval.err" >&2; die "noduleeval failed"; }
 LINE=$(grep '^LIDC-IDRI-0002 ' "$OUT/nodule-eval.txt") || die "noduleeval printed no LIDC line"
 FLOOR=$(grep '^FLOOR ' "$OUT/nodule-eval.txt") || die "noduleeval printed no FLOOR line"

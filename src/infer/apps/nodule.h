@@ -54,9 +54,16 @@ struct nodule {
 	int		 x0, y0, x1, y1;	/* box on the key slice */
 	int		 juxtapleural;	/* touches the pleura */
 	double		 brock;		/* 0..1 */
-	char		 lungrads[4];	/* "2", "3", "4A", "4B" */
+	char		 lungrads[4];	/* "1", "2", "3", "4A", "4B" */
 	char		 fleischner[256];	/* the recommendation, Chinese */
 	double		 confidence;	/* 0..1 */
+	/* Shape: the volume over that of the sphere of the long axis;
+	 * the ratio of the longest to the shortest principal axis; the
+	 * share of its voxels that touch what is not lung. */
+	double		 compact, elong, contact;
+	double		 dot;		/* the filter's answer */
+	double		 sigma;		/* at this scale, mm */
+	double		 contrast;	/* plateau - lung round it, HU */
 };
 
 struct nodule_result {
@@ -64,9 +71,55 @@ struct nodule_result {
 	size_t		 count;
 	size_t		 candidates;	/* before the shape and size rules */
 	double		 seconds_detect;
+	double		 seconds_filter;	/* of which the pyramid */
 };
 
 void	 nodule_result_free(struct nodule_result *);
+
+/*
+ * The Brock (PanCan) full model (McWilliams et al., 2013): the
+ * probability (0..1) that a nodule of type and size_mm (its longest
+ * diameter) is malignant, for patient p (NULL or unknown fields: age 62,
+ * male, no family history), upper_lobe, count nodules in the scan,
+ * emphysema and spiculation (0 or 1).  NAN when size_mm is not positive.
+ */
+double	 nodule_brock(const struct nodule_patient *p, enum nodule_type type,
+	    double size_mm, int upper_lobe, int count, int emphysema,
+	    int spiculation);
+
+/*
+ * The Lung-RADS v2022 category at baseline of a nodule of mean diameter
+ * mean_mm with a solid part of mean diameter solid_mm (part-solid), and
+ * whether it lies on the pleura (a solid one under 10 mm is then
+ * category 2; its benign shape is not assessed): "1" (calcified), "2",
+ * "3", "4A" or "4B".  In the reader's result the category is in each
+ * lesion's conclusion ("Lung-RADS 4A类"): its eight figures (长径, 短径,
+ * 平均直径, 体积, 平均CT值, 最小CT值, 最大CT值, 恶性概率) fill
+ * AI_MEASURES_MAX.
+ */
+const char *nodule_lungrads(enum nodule_type type, double mean_mm,
+	    double solid_mm, int juxtapleural);
+
+/*
+ * The Fleischner 2017 recommendation (MacMahon et al., 2017) for an
+ * incidental nodule of type and mean diameter mean_mm (its solid part
+ * solid_mm), one of several when multiple, in Chinese with the
+ * guideline's name, into out.  The sizes are rounded to the millimetre
+ * (Bankier et al., 2017); 30 mm and more is a mass, outside the
+ * guideline.
+ */
+void	 nodule_fleischner(enum nodule_type type, double mean_mm,
+	    double solid_mm, int multiple, char *out, size_t outlen);
+
+/* The type as shown: nodule_type_zh[], or "肿块" from 30 mm. */
+const char *nodule_type_text(const struct nodule *);
+
+/* The reader's result of r (an: the anatomy it was found in, for the
+ * lungs' volumes and histograms; may be NULL).  0, or -1 when out of
+ * memory. */
+int	 nodule_to_ai(const struct nodule_result *r,
+	    const struct anatomy *an, const struct series_volume *v,
+	    struct ai_result *out);
 
 /*
  * Find the nodules of v inside the lungs of an (which must hold

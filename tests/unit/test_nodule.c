@@ -1,0 +1,1093 @@
+/*
+ * test_nodule.c - the lung nodule reader against phantoms of known
+ * nodules, its guidelines against worked examples, and on a real chest
+ * CT.
+ *
+ * The phantom (phantom.c) puts spheres of known centre, diameter and
+ * density in the lungs of the standard chest (lung -850 HU): solid (+100
+ * HU), ground glass (-630 and -800 HU, the densities of the phantom of
+ * Xie et al., 2013), calcified (+400 HU) and part-solid (-630 HU with a
+ * +40 HU core), free, tangent to the pleura, and on lung vessels (+40 HU
+ * tubes of 1 and 1.5 mm radius, which also run alone through both
+ * lungs).  The vessel's stubs that stay on a nodule count in its volume,
+ * as they would for a radiologist's contour: a 7 mm nodule sits on a
+ * vessel of 2 mm, a 10 mm one on one of 3 mm.
+ * Each voxel is the mean of the sphere over it (partial volume), so the
+ * truth is the sphere's: volume pi D^3 / 6, long axis D (the largest
+ * section, within a pixel and 10 %: the section a slice holds is smaller
+ * than D by up to a pixel's staircase and, on thick slices, by the slab's
+ * offset from the centre).  Detection as LUNA16 counts it (a hit lies
+ * within the nodule's radius of its centre); every nodule of 4 mm and
+ * more must be found, and nothing else.  Volumes within 10 % from 5 mm
+ * on slices up to 1.25 mm; on 3 mm slices within 15 %, and 25 % for a
+ * nodule on a vessel along z: a nodule of 5-7 mm spans two or three
+ * slices with no voxel wholly inside it, so its plateau density is
+ * underestimated, and one 3 mm voxel of a 2 mm vessel at each end of it
+ * is 5 % of a 7 mm nodule's volume (volumetry at 2.5-5 mm slices is
+ * known to be poor for small nodules, Xie et al., 2013).
+ *
+ * The real-data test reads $ZY_DATA or ../shared/data and skips without.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "anatomy.h"
+#include "compute.h"
+#include "nodule.h"
+#include "phantom.h"
+#include "reader.h"
+#include "series.h"
+
+#define T_PI		3.14159265358979323846
+
+static struct compute	*cpu;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	cpu = compute_cpu_open();
+	return cpu == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	compute_close(cpu);
+	return 0;
+}
+
+/*
+ * The Brock full model against the published formula, by hand:
+ *
+ * A: age unknown (62), male, no family history, no emphysema, solid,
+ *    10 mm, upper lobe, 1 nodule, no spiculation:
+ *    x = -6.7892 - 5.3854 * (1^-0.5 - 1.58113883) + 0.6581
+ *        - 0.0824 * (1 - 4)
+ *      = -6.7892 + 3.12966 + 0.6581 + 0.2472 = -2.75434
+ *    p = 1 / (1 + e^2.75434) = 1 / 16.709 = 0.05985
+ * B: 70, female, family history, emphysema, part-solid, 15 mm, upper
+ *    lobe, 2 nodules, spiculated:
+ *    x = -6.7892 + 0.0287 * 8 + 0.6011 + 0.2961 + 0.2953
+ *        - 5.3854 * (1.5^-0.5 - 1.58113883) + 0.3770 + 0.6581
+ *        - 0.0824 * (2 - 4) + 0.7729
+ *      = -6.7892 + 0.2296 + 0.6011 + 0.2961 + 0.2953 + 4.11790
+ *        + 0.3770 + 0.6581 + 0.1648 + 0.7729 = 0.72360
+ *    p = 1 / (1 + e^-0.72360) = 1 / 1.48501 = 0.67340
+ * C: 50, male, ground glass, 5 mm, lower lobe, 5 nodules:
+ *    x = -6.7892 - 0.3444 - 5.3854 * (0.5^-0.5 - 1.58113883) - 0.1276
+ *        - 0.0824 = -6.7892 - 0.3444 + 0.89896 - 0.1276 - 0.0824
+ *      = -6.44464
+ *    p = 1 / (1 + e^6.44464) = 1 / 630.3 = 0.001586
+ */
+static void
+test_brock(void **state)
+{
+	struct nodule_patient	 p;
+
+	(void)state;
+	p.age = NAN;
+	p.sex = 0;
+	p.family_history = -1;
+	assert_true(fabs(nodule_brock(&p, NODULE_SOLID, 10.0, 1, 1, 0, 0) -
+	    0.05985) < 2e-4);
+	assert_true(fabs(nodule_brock(NULL, NODULE_SOLID, 10.0, 1, 1, 0, 0) -
+	    0.05985) < 2e-4);
+	p.age = 70;
+	p.sex = 'F';
+	p.family_history = 1;
+	assert_true(fabs(nodule_brock(&p, NODULE_PART_SOLID, 15.0, 1, 2, 1,
+	    1) - 0.67340) < 2e-4);
+	p.age = 50;
+	p.sex = 'M';
+	p.family_history = 0;
+	assert_true(fabs(nodule_brock(&p, NODULE_GGN, 5.0, 0, 5, 0, 0) -
+	    0.001586) < 1e-5);
+	/* Larger is more suspicious; no size, no figure. */
+	assert_true(nodule_brock(&p, NODULE_SOLID, 12.0, 0, 1, 0, 0) >
+	    nodule_brock(&p, NODULE_SOLID, 6.0, 0, 1, 0, 0));
+	assert_true(isnan(nodule_brock(&p, NODULE_SOLID, 0.0, 0, 1, 0, 0)));
+}
+
+/* Lung-RADS v2022 at baseline, the table of STANDARDS.md 1.1, at the
+ * edges of its bands (mean diameters to 0.1 mm). */
+static void
+test_lungrads(void **state)
+{
+	(void)state;
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 5.94, 5.94, 0),
+	    "2");	/* 5.9 */
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 5.96, 5.96, 0),
+	    "3");	/* 6.0 */
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 7.9, 7.9, 0), "3");
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 8.0, 8.0, 0), "4A");
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 14.9, 14.9, 0),
+	    "4A");
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 15.0, 15.0, 0),
+	    "4B");
+	/* Juxtapleural solid under 10 mm: 2; from 10 mm as any solid. */
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 9.9, 9.9, 1), "2");
+	assert_string_equal(nodule_lungrads(NODULE_SOLID, 10.0, 10.0, 1),
+	    "4A");
+	assert_string_equal(nodule_lungrads(NODULE_PART_SOLID, 5.9, 3, 0),
+	    "2");
+	assert_string_equal(nodule_lungrads(NODULE_PART_SOLID, 12, 5.9, 0),
+	    "3");
+	assert_string_equal(nodule_lungrads(NODULE_PART_SOLID, 12, 6.0, 0),
+	    "4A");
+	assert_string_equal(nodule_lungrads(NODULE_PART_SOLID, 12, 8.0, 0),
+	    "4B");
+	assert_string_equal(nodule_lungrads(NODULE_GGN, 29.9, 0, 0), "2");
+	assert_string_equal(nodule_lungrads(NODULE_GGN, 30.0, 0, 0), "3");
+	assert_string_equal(nodule_lungrads(NODULE_CALCIFIED, 9, 9, 0), "1");
+}
+
+/* Fleischner 2017: size bands on the mean diameter rounded to the mm. */
+static void
+test_fleischner(void **state)
+{
+	char	 t[256];
+
+	(void)state;
+	nodule_fleischner(NODULE_SOLID, 5.4, 5.4, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "低危患者无需常规随访"));
+	assert_non_null(strstr(t, "Fleischner 2017"));
+	nodule_fleischner(NODULE_SOLID, 5.5, 5.5, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "6–12个月"));		/* 6 mm */
+	nodule_fleischner(NODULE_SOLID, 8.4, 8.4, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "6–12个月"));		/* 8 mm */
+	nodule_fleischner(NODULE_SOLID, 8.5, 8.5, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "3个月复查CT、PET/CT或组织活检"));
+	nodule_fleischner(NODULE_SOLID, 7.0, 7.0, 1, t, sizeof(t));
+	assert_non_null(strstr(t, "多发，3–6个月"));
+	nodule_fleischner(NODULE_GGN, 5.0, 0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "无需常规随访"));
+	nodule_fleischner(NODULE_GGN, 10.0, 0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "每2年复查至5年"));
+	nodule_fleischner(NODULE_PART_SOLID, 10.0, 4.0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "每年复查CT至5年"));
+	nodule_fleischner(NODULE_PART_SOLID, 10.0, 6.0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "高度可疑"));
+	nodule_fleischner(NODULE_GGN, 4.0, 0, 1, t, sizeof(t));
+	assert_non_null(strstr(t, "2年及4年"));
+	nodule_fleischner(NODULE_SOLID, 32.0, 32.0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "肿块"));
+	nodule_fleischner(NODULE_CALCIFIED, 6.0, 6.0, 0, t, sizeof(t));
+	assert_non_null(strstr(t, "良性钙化"));
+}
+
+/* ---------------------------------------------------------------- */
+/* The phantom.                                                      */
+
+struct truth {
+	double		 c[3], d, hu, core, core_hu;
+	enum nodule_type type;
+	int		 pleura, vessel;
+};
+
+/* Vessels: two along z through the right and the left lung (with a
+ * nodule on each) and one oblique through each lung alone. */
+static const struct phantom_vessel vessels[] = {
+	{ { -60, 50, -10 }, { -60, 50, 160 }, 1.0, 40 },
+	{ { 100, 30, -10 }, { 100, 30, 160 }, 1.5, 40 },
+	{ { -110, -40, -10 }, { -90, -10, 160 }, 1.5, 40 },
+	{ { 110, 60, -10 }, { 100, -50, 160 }, 1.5, 40 },
+};
+
+static const struct truth nodules[] = {
+	/* right lung (x < 0) */
+	{ { -90, -20, 60 }, 8, 100, 0, 0, NODULE_SOLID, 0, 0 },
+	{ { -70, 30, 80 }, 5, 100, 0, 0, NODULE_SOLID, 0, 0 },
+	/* tangent to the lateral pleura (x = -134 at y = 5) */
+	{ { -128, 5, 70 }, 12, 100, 0, 0, NODULE_SOLID, 1, 0 },
+	{ { -70, -30, 45 }, 10, -630, 0, 0, NODULE_GGN, 0, 0 },
+	{ { -100, 40, 100 }, 8, -800, 0, 0, NODULE_GGN, 0, 0 },
+	{ { -75, 0, 100 }, 12, -630, 6, 40, NODULE_PART_SOLID, 0, 0 },
+	{ { -95, -50, 90 }, 3, 100, 0, 0, NODULE_SOLID, 0, 0 },
+	/* on the vessel at (-60, 50), centred on it */
+	{ { -60, 50, 70 }, 7, 100, 0, 0, NODULE_SOLID, 0, 1 },
+	/* left lung */
+	{ { 90, -10, 55 }, 6, 400, 0, 0, NODULE_CALCIFIED, 0, 0 },
+	{ { 100, 34, 85 }, 10, 100, 0, 0, NODULE_SOLID, 0, 1 },
+	{ { 90, -40, 75 }, 6, -630, 0, 0, NODULE_GGN, 0, 0 },
+	{ { 95, 50, 40 }, 12, -800, 0, 0, NODULE_GGN, 0, 0 },
+	{ { 75, 20, 100 }, 4, 100, 0, 0, NODULE_SOLID, 0, 0 },
+	{ { 110, -30, 100 }, 4, -630, 0, 0, NODULE_GGN, 0, 0 },
+	/* tangent to the posterior pleura (y = 77 at x = 85) */
+	{ { 85, 73, 65 }, 8, 100, 0, 0, NODULE_SOLID, 1, 0 },
+};
+#define NNOD	(sizeof(nodules) / sizeof(nodules[0]))
+
+static void
+build(double slice_mm, double noise, struct series_volume **v)
+{
+	struct phantom_spec	 sp;
+	char			 err[256];
+	size_t			 i;
+
+	phantom_standard(&sp, slice_mm, 120.0);
+	sp.nz = (int)lround(120.0 / slice_mm);
+	sp.noise_hu = noise;
+	sp.seed = 7;
+	for (i = 0; i < NNOD; i++) {
+		memcpy(sp.nodules[i].center, nodules[i].c, sizeof(nodules[i].c));
+		sp.nodules[i].diameter_mm = nodules[i].d;
+		sp.nodules[i].hu = nodules[i].hu;
+		sp.nodules[i].core_mm = nodules[i].core;
+		sp.nodules[i].core_hu = nodules[i].core_hu;
+	}
+	sp.nnodules = NNOD;
+	memcpy(sp.vessels, vessels, sizeof(vessels));
+	sp.nvessels = sizeof(vessels) / sizeof(vessels[0]);
+	if (phantom_build(&sp, v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+}
+
+/* Whether p (mm) lies within extra mm of a nodule or vessel. */
+static int
+near_lesion(const double p[3], double extra)
+{
+	size_t	 i;
+	double	 d2, u[3], w[3], l2, t;
+	int	 a;
+
+	for (i = 0; i < NNOD; i++) {
+		d2 = 0.0;
+		for (a = 0; a < 3; a++)
+			d2 += (p[a] - nodules[i].c[a]) * (p[a] - nodules[i].c[a]);
+		if (sqrt(d2) <= nodules[i].d / 2.0 + extra)
+			return 1;
+	}
+	for (i = 0; i < sizeof(vessels) / sizeof(vessels[0]); i++) {
+		for (a = 0, l2 = 0.0, t = 0.0; a < 3; a++) {
+			u[a] = vessels[i].p1[a] - vessels[i].p0[a];
+			w[a] = p[a] - vessels[i].p0[a];
+			l2 += u[a] * u[a];
+			t += u[a] * w[a];
+		}
+		t /= l2;
+		if (t < 0.0 || t > 1.0)
+			continue;
+		for (a = 0, d2 = 0.0; a < 3; a++)
+			d2 += (w[a] - t * u[a]) * (w[a] - t * u[a]);
+		if (sqrt(d2) <= vessels[i].radius_mm + extra)
+			return 1;
+	}
+	return 0;
+}
+
+/* The phantom's lungs as the anatomy gives them (the air of the lung
+ * ellipses, which the heart and its fat overlap, with the nodules and
+ * vessels in them filled), with their figures. */
+static void
+lungs_of(const struct series_volume *v, struct anatomy *an)
+{
+	int	 i, j, k, s, b;
+	double	 x, y, z, hu;
+	size_t	 o;
+
+	memset(an, 0, sizeof(*an));
+	an->dims[0] = v->nx;
+	an->dims[1] = v->ny;
+	an->dims[2] = v->nz;
+	memcpy(an->spacing, v->spacing, sizeof(an->spacing));
+	an->have = ANAT_BODY | ANAT_LUNGS;
+	an->lungs_complete = 1;
+	assert_non_null(an->lungs = calloc((size_t)v->nx * v->ny * v->nz, 1));
+	for (k = 0; k < v->nz; k++)
+		for (j = 0; j < v->ny; j++)
+			for (i = 0; i < v->nx; i++) {
+				x = v->origin[0] + i * v->spacing[0];
+				y = v->origin[1] + j * v->spacing[1];
+				z = v->origin[2] + k * v->spacing[2];
+				o = ((size_t)k * v->ny + j) * v->nx + i;
+				if ((s = phantom_lung_at(x, y, z)) == 0 ||
+				    (v->vox[((size_t)k * v->ny + j) * v->nx + i] >=
+				    -400.0 && !near_lesion((double[3]){ x, y, z },
+				    1.0)))
+					continue;
+				an->lungs[o] = (uint8_t)(s == 1 ? LUNG_RIGHT :
+				    LUNG_LEFT);
+				hu = v->vox[o];
+				an->lung[an->lungs[o]].volume_ml += 1.0;
+				an->lung[an->lungs[o]].mean_hu += hu;
+				if (hu < -950.0)
+					an->lung[an->lungs[o]].laa950_pct += 1.0;
+				b = (int)floor((hu - ANAT_HIST_LO) /
+				    ANAT_HIST_WIDTH);
+				b = b < 0 ? 0 : b >= ANAT_HIST_BINS ?
+				    ANAT_HIST_BINS - 1 : b;
+				an->lung[an->lungs[o]].hist[b]++;
+			}
+	for (s = LUNG_RIGHT; s <= LUNG_LEFT; s++) {
+		double	 n = an->lung[s].volume_ml;
+
+		an->lung[s].mean_hu /= n;
+		an->lung[s].laa950_pct *= 100.0 / n;
+		an->lung[s].volume_ml = n * v->spacing[0] * v->spacing[1] *
+		    v->spacing[2] / 1000.0;
+	}
+}
+
+/* The detected nodule within the radius (at least 2 mm) of truth t. */
+static const struct nodule *
+match(const struct nodule_result *r, const struct truth *t)
+{
+	size_t	 i;
+	double	 d2, lim = fmax(t->d / 2.0, 2.0);
+
+	for (i = 0; i < r->count; i++) {
+		d2 = (r->nodules[i].center[0] - t->c[0]) *
+		    (r->nodules[i].center[0] - t->c[0]) +
+		    (r->nodules[i].center[1] - t->c[1]) *
+		    (r->nodules[i].center[1] - t->c[1]) +
+		    (r->nodules[i].center[2] - t->c[2]) *
+		    (r->nodules[i].center[2] - t->c[2]);
+		if (d2 <= lim * lim)
+			return &r->nodules[i];
+	}
+	return NULL;
+}
+
+static const char *const type_en[] = { "solid", "part-solid", "GGN",
+    "calcified" };
+
+/* Detect on the phantom and check against the truth; tolerance of the
+ * volume vtol for nodules of 5 mm and more. */
+static void
+check_phantom(double slice_mm, double noise, double vtol)
+{
+	struct series_volume	*v = NULL;
+	struct anatomy		 an;
+	struct nodule_result	 r;
+	struct nodule_patient	 pt = { NAN, 0, -1 };
+	const struct nodule	*n;
+	char			 err[256];
+	size_t			 i, j, hits = 0;
+	double			 vt, ev, worst = 0.0;
+	int			 bad = 0, fp = 0;
+
+	build(slice_mm, noise, &v);
+	lungs_of(v, &an);
+	if (nodule_detect(cpu, v, &an, &pt, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	print_message("  %.3g mm, noise %.0f HU: %zu candidates, %zu nodules,"
+	    " %.2f s\n", slice_mm, noise, r.candidates, r.count,
+	    r.seconds_detect);
+	for (i = 0; i < NNOD; i++) {
+		const struct truth *t = &nodules[i];
+
+		vt = T_PI * t->d * t->d * t->d / 6.0;
+		n = match(&r, t);
+		if (n == NULL) {
+			print_message("    %4.0f HU %4.1f mm at %.0f,%.0f,%.0f:"
+			    " missed\n", t->hu, t->d, t->c[0], t->c[1],
+			    t->c[2]);
+			if (t->d >= 4.0)
+				bad = 1;
+			continue;
+		}
+		hits++;
+		ev = (n->volume_mm3 - vt) / vt;
+		print_message("    %4.0f HU %4.1f mm%s%s: %s %s, long %.1f "
+		    "short %.1f, vol %.0f (%+.1f %%), HU %.0f, LR %s, "
+		    "Brock %.1f %%, conf %.2f, shape %.2f %.1f %.2f dot %.1f "
+		    "ratio %.3f\n",
+		    t->hu, t->d,
+		    t->pleura ? " pleura" : "", t->vessel ? " vessel" : "",
+		    type_en[n->type], n->location, n->long_mm, n->short_mm,
+		    n->volume_mm3, 100.0 * ev, n->hu_mean, n->lungrads,
+		    100.0 * n->brock, n->confidence, n->compact, n->elong,
+		    n->contact, n->dot, n->dot / n->contrast);
+		if (t->d < 4.0)
+			continue;
+		if (n->type != t->type) {
+			print_message("      type: %s, want %s\n",
+			    type_en[n->type], type_en[t->type]);
+			bad = 1;
+		}
+		if (t->d >= 5.0 && fabs(ev) > (t->vessel && v->spacing[2] >
+		    2.0 ? 0.25 : vtol)) {
+			print_message("      volume off by %.1f %%\n",
+			    100.0 * ev);
+			bad = 1;
+		}
+		if (t->d >= 5.0 && fabs(ev) > worst)
+			worst = fabs(ev);
+		if (fabs(n->long_mm - t->d) > v->spacing[0] + 0.1 * t->d) {
+			print_message("      long axis %.1f, want %.1f\n",
+			    n->long_mm, t->d);
+			bad = 1;
+		}
+		if (strcmp(n->location, t->c[0] < 0 ? "右肺" : "左肺") != 0)
+			bad = 1;
+		if (n->juxtapleural != t->pleura) {
+			print_message("      juxtapleural %d\n",
+			    n->juxtapleural);
+			bad = 1;
+		}
+		assert_true(n->mean_mm == (n->long_mm + n->short_mm) / 2.0);
+		assert_true(n->short_mm <= n->long_mm);
+		assert_true(n->hu_min <= n->hu_mean && n->hu_mean <= n->hu_max);
+		assert_true(n->x0 <= n->x1 && n->y0 <= n->y1);
+		assert_true(n->key_slice >= 0 && n->key_slice < v->nz);
+		assert_true(n->confidence >= 0.5 && n->confidence <= 1.0);
+	}
+	/* Nothing but the nodules: no vessel, pleura or heart. */
+	for (j = 0; j < r.count; j++) {
+		int	 found = 0;
+
+		for (i = 0; i < NNOD && !found; i++)
+			found = match(&(struct nodule_result){
+			    .nodules = &r.nodules[j], .count = 1 },
+			    &nodules[i]) != NULL;
+		if (!found) {
+			print_message("    false positive %s at %.1f,%.1f,%.1f"
+			    " (%.1f mm, %.0f HU)\n", type_en[r.nodules[j].type],
+			    r.nodules[j].center[0], r.nodules[j].center[1],
+			    r.nodules[j].center[2], r.nodules[j].mean_mm,
+			    r.nodules[j].hu_mean);
+			fp++;
+		}
+	}
+	print_message("    %zu of %zu found, worst volume error %.1f %%, %d "
+	    "false positive(s)\n", hits, NNOD, 100.0 * worst, fp);
+	/* Sorted by malignancy, then volume. */
+	for (j = 1; j < r.count; j++) {
+		double	 a = isfinite(r.nodules[j - 1].brock) ?
+		    r.nodules[j - 1].brock : -1.0;
+		double	 b = isfinite(r.nodules[j].brock) ?
+		    r.nodules[j].brock : -1.0;
+
+		assert_true(a >= b);
+	}
+	assert_int_equal(fp, 0);
+	assert_false(bad);
+	nodule_result_free(&r);
+	free(an.lungs);
+	series_free(v);
+}
+
+static void
+test_phantom_1_25(void **state)
+{
+	(void)state;
+	check_phantom(1.25, 0.0, 0.10);
+}
+
+static void
+test_phantom_0_625(void **state)
+{
+	(void)state;
+	check_phantom(0.625, 0.0, 0.10);
+}
+
+static void
+test_phantom_3(void **state)
+{
+	(void)state;
+	check_phantom(3.0, 0.0, 0.15);
+}
+
+static void
+test_phantom_noise(void **state)
+{
+	(void)state;
+	check_phantom(1.25, 20.0, 0.10);
+}
+
+static void
+test_phantom_3_noise(void **state)
+{
+	(void)state;
+	check_phantom(3.0, 20.0, 0.15);
+}
+
+/* With the lobes (here a plane at z = 62.5 mm cuts each lung into an
+ * upper and a lower lobe): the location is the lobe, and the Brock model
+ * takes an upper-lobe nodule as such. */
+static void
+test_lobes(void **state)
+{
+	struct series_volume	*v = NULL;
+	struct anatomy		 an;
+	struct nodule_result	 r;
+	struct nodule_patient	 pt = { 55, 'F', 0 };
+	char			 err[256];
+	size_t			 i, n, ncount = 0;
+	int			 k, up;
+
+	(void)state;
+	build(3.0, 0.0, &v);
+	lungs_of(v, &an);
+	n = (size_t)v->nx * v->ny * v->nz;
+	assert_non_null(an.lobes = calloc(n, 1));
+	for (i = 0; i < n; i++) {
+		k = (int)(i / ((size_t)v->nx * v->ny));
+		up = v->origin[2] + k * v->spacing[2] >= 62.5;
+		if (an.lungs[i] == LUNG_RIGHT)
+			an.lobes[i] = up ? LOBE_RUL : LOBE_RLL;
+		else if (an.lungs[i] == LUNG_LEFT)
+			an.lobes[i] = up ? LOBE_LUL : LOBE_LLL;
+	}
+	an.have |= ANAT_LOBES;
+	if (nodule_detect(cpu, v, &an, &pt, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	for (i = 0; i < r.count; i++)
+		ncount += r.nodules[i].type != NODULE_CALCIFIED;
+	for (i = 0; i < r.count; i++) {
+		const struct nodule *q = &r.nodules[i];
+		enum lobe want;
+
+		up = q->center[2] >= 62.5;
+		want = q->center[0] < 0 ? (up ? LOBE_RUL : LOBE_RLL) :
+		    (up ? LOBE_LUL : LOBE_LLL);
+		assert_int_equal(q->lobe, want);
+		assert_string_equal(q->location, lobe_zh[want]);
+		if (q->type == NODULE_CALCIFIED)
+			continue;
+		assert_true(fabs(q->brock - nodule_brock(&pt, q->type,
+		    q->long_mm, up, (int)ncount, 0, 0)) < 1e-12);
+	}
+	print_message("  %zu nodules by lobe, first: %s %s\n", r.count,
+	    r.count ? r.nodules[0].location : "", r.count ?
+	    nodule_type_text(&r.nodules[0]) : "");
+	assert_true(r.count >= NNOD - 1);
+	nodule_result_free(&r);
+	free(an.lobes);
+	free(an.lungs);
+	series_free(v);
+}
+
+/* A mass: a solid sphere of 32 mm in the right lung is found, measured
+ * and called 肿块, outside the Fleischner guideline. */
+static void
+test_mass(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct anatomy		 an;
+	struct nodule_result	 r;
+	struct ai_result	 res;
+	char			 err[256];
+	double			 vt = T_PI * 32.0 * 32.0 * 32.0 / 6.0;
+
+	(void)state;
+	phantom_standard(&sp, 2.5, 120.0);
+	sp.nplaques = 0;
+	sp.nz = 48;
+	sp.nodules[0] = (struct phantom_nodule){ { -85, 5, 60 }, 32.0, 40.0,
+	    0.0, 0.0 };
+	sp.nnodules = 1;
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	lungs_of(v, &an);
+	/* lungs_of() fills the truth list's spheres; fill this one. */
+	{
+		int	 i, j, k;
+
+		for (k = 0; k < v->nz; k++)
+			for (j = 0; j < v->ny; j++)
+				for (i = 0; i < v->nx; i++) {
+					double	 x = v->origin[0] + i *
+					    v->spacing[0] + 85.0;
+					double	 y = v->origin[1] + j *
+					    v->spacing[1] - 5.0;
+					double	 z = v->origin[2] + k *
+					    v->spacing[2] - 60.0;
+
+					if (x * x + y * y + z * z <= 17.0 * 17.0)
+						an.lungs[((size_t)k * v->ny +
+						    j) * v->nx + i] = LUNG_RIGHT;
+				}
+	}
+	if (nodule_detect(cpu, v, &an, NULL, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	assert_int_equal(r.count, 1);
+	print_message("  mass: %s, long %.1f short %.1f, volume %.0f "
+	    "(%+.1f %%), %s\n", nodule_type_text(&r.nodules[0]),
+	    r.nodules[0].long_mm, r.nodules[0].short_mm,
+	    r.nodules[0].volume_mm3, 100.0 * (r.nodules[0].volume_mm3 - vt) /
+	    vt, r.nodules[0].fleischner);
+	assert_string_equal(nodule_type_text(&r.nodules[0]), "肿块");
+	assert_true(fabs(r.nodules[0].long_mm - 32.0) <= v->spacing[0] +
+	    3.2);
+	assert_true(fabs(r.nodules[0].volume_mm3 - vt) <= 0.10 * vt);
+	assert_string_equal(r.nodules[0].lungrads, "4B");
+	assert_non_null(strstr(r.nodules[0].fleischner, "不属于该指南"));
+	ai_result_init(&res);
+	assert_int_equal(nodule_to_ai(&r, &an, v, &res), 0);
+	assert_int_equal(res.nlesions, 1);
+	assert_string_equal(res.lesions[0].type, "肿块");
+	assert_non_null(strstr(res.lesions[0].findings, "右肺见肿块"));
+	ai_result_free(&res);
+	nodule_result_free(&r);
+	free(an.lungs);
+	series_free(v);
+}
+
+/* ---------------------------------------------------------------- */
+/* The reader, as the daemon runs it: its check, its run on the        */
+/* anatomy's lungs, and its result as the page shows it.              */
+
+static struct series_volume *
+reader_phantom(int whole)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	char			 err[256];
+	size_t			 i;
+
+	phantom_standard(&sp, 1.25, 120.0);
+	sp.nplaques = 0;
+	sp.nz = (int)lround(120.0 / 1.25);
+	sp.noise_hu = 10.0;
+	sp.seed = 3;
+	if (whole) {
+		/* lungs from 6 to 114 mm: apices and bases in view */
+		sp.lung_z[0] = 6.0;
+		sp.lung_z[1] = 114.0;
+	}
+	for (i = 0; i < NNOD; i++) {
+		memcpy(sp.nodules[i].center, nodules[i].c, sizeof(nodules[i].c));
+		sp.nodules[i].diameter_mm = nodules[i].d;
+		sp.nodules[i].hu = nodules[i].hu;
+		sp.nodules[i].core_mm = nodules[i].core;
+		sp.nodules[i].core_hu = nodules[i].core_hu;
+	}
+	sp.nnodules = NNOD;
+	memcpy(sp.vessels, vessels, sizeof(vessels));
+	sp.nvessels = sizeof(vessels) / sizeof(vessels[0]);
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	return v;
+}
+
+static const struct ai_measure *
+measure(const struct ai_lesion *l, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nmeas; i++)
+		if (strcmp(l->meas[i].name, name) == 0)
+			return &l->meas[i];
+	return NULL;
+}
+
+static void
+test_reader(void **state)
+{
+	const struct reader_impl *ri = reader_impls[READER_CT_LUNG_NODULE];
+	struct series_volume	*v;
+	struct reader_ctx	 ctx;
+	struct ai_result	 res;
+	const struct ai_lesion	*l;
+	const struct ai_measure	*m;
+	char			 why[256], err[256];
+	size_t			 i, j, found = 0;
+
+	(void)state;
+	assert_non_null(ri);
+	assert_ptr_equal(ri, &nodule_reader);
+	v = reader_phantom(1);
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_FITS);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.compute = cpu;
+	ctx.series_id = 11;
+	ctx.patient_age = NAN;
+	ai_result_init(&res);
+	if (ri->run(&ctx, v, &res, err, sizeof(err)) != 0)
+		fail_msg("run: %s", err);
+	print_message("  %zu lesion(s)\n  影像表现：%s\n  影像结论：%s\n",
+	    res.nlesions, res.findings, res.conclusion);
+	/* Every nodule of 4 mm and more is a lesion, on its side, with
+	 * its type, its figures and its sentences. */
+	for (i = 0; i < NNOD; i++) {
+		const struct truth *t = &nodules[i];
+		double	 cx = (t->c[0] - v->origin[0]) / v->spacing[0];
+		double	 cy = (t->c[1] - v->origin[1]) / v->spacing[1];
+		int	 hit = 0;
+
+		if (t->d < 4.0)
+			continue;
+		for (j = 0; j < res.nlesions && !hit; j++) {
+			l = &res.lesions[j];
+			if (cx < l->box.x0 || cx > l->box.x1 ||
+			    cy < l->box.y0 || cy > l->box.y1 ||
+			    fabs(v->origin[2] + l->box.slice * v->spacing[2] -
+			    t->c[2]) > t->d / 2.0)
+				continue;
+			hit = 1;
+			assert_string_equal(l->type, nodule_type_zh[t->type]);
+			assert_non_null(strstr(l->location, t->c[0] < 0 ?
+			    "右肺" : "左肺"));
+			assert_non_null(m = measure(l, "长径"));
+			if (fabs(m->value - t->d) > v->spacing[0] + 0.1 * t->d)
+				print_message("  %.0f HU %.0f mm at %.0f,%.0f,"
+				    "%.0f: long axis %.1f\n", t->hu, t->d,
+				    t->c[0], t->c[1], t->c[2], m->value);
+			assert_true(fabs(m->value - t->d) <= v->spacing[0] +
+			    0.1 * t->d);
+			assert_string_equal(m->unit, "mm");
+			assert_non_null(measure(l, "短径"));
+			assert_non_null(measure(l, "平均直径"));
+			assert_non_null(m = measure(l, "体积"));
+			assert_string_equal(m->unit, "mm³");
+			assert_non_null(measure(l, "平均CT值"));
+			assert_non_null(measure(l, "最小CT值"));
+			assert_non_null(measure(l, "最大CT值"));
+			if (t->type != NODULE_CALCIFIED) {
+				assert_non_null(m = measure(l, "恶性概率"));
+				assert_string_equal(m->unit, "%");
+				assert_true(m->value >= 0.0 &&
+				    m->value <= 100.0);
+			} else
+				assert_null(measure(l, "恶性概率"));
+			/* The category and its action, with the guideline. */
+			assert_non_null(strstr(l->conclusion, t->type ==
+			    NODULE_CALCIFIED ? "Lung-RADS 1类" :
+			    "Lung-RADS "));
+			assert_non_null(strstr(l->conclusion, "建议"));
+			assert_non_null(strstr(l->conclusion,
+			    "Lung-RADS v2022"));
+			assert_non_null(strstr(l->findings, "见"));
+			assert_non_null(strstr(l->findings, "大小约"));
+			assert_non_null(strstr(l->findings, "体积约"));
+			assert_non_null(strstr(l->conclusion, "Lung-RADS"));
+			assert_true(l->confidence >= 0.5);
+		}
+		if (!hit)
+			print_message("  not shown: %.0f HU %.0f mm at %.0f,"
+			    "%.0f,%.0f\n", t->hu, t->d, t->c[0], t->c[1],
+			    t->c[2]);
+		found += hit;
+	}
+	assert_int_equal(found, NNOD - 1);	/* all but the 3 mm one */
+	assert_true(res.nlesions <= NNOD);
+	assert_non_null(strstr(res.findings, "双肺见结节"));
+	assert_non_null(strstr(res.conclusion, "Lung-RADS"));
+	assert_non_null(strstr(res.conclusion, "Fleischner 2017"));
+	assert_non_null(strstr(res.method, "Brock"));
+	assert_non_null(strstr(res.method, "Lung-RADS v2022"));
+	assert_non_null(strstr(res.method, "局限"));
+	assert_non_null(strstr(res.method, "仅供参考"));
+	assert_non_null(strstr(res.method, "不能直接用于诊断"));
+	/* The two lungs' histograms with their figures, and the key
+	 * images in the lung window. */
+	assert_int_equal(res.nhists, 2);
+	assert_string_equal(res.hists[0].name, "右肺");
+	assert_string_equal(res.hists[1].name, "左肺");
+	assert_int_equal(res.hists[0].nbins, ANAT_HIST_BINS);
+	assert_string_equal(res.hists[0].meas[0].name, "容积");
+	assert_true(res.hists[0].meas[0].value > 100.0);
+	assert_true(res.nkeys >= 1);
+	assert_true(res.keys[0].window_center == -600.0 &&
+	    res.keys[0].window_width == 1500.0);
+	assert_true(res.nsummary >= 1);
+	assert_string_equal(res.summary[0].name, "结节数");
+	assert_true(res.summary[0].value == (double)res.nlesions);
+	ai_result_free(&res);
+	series_free(v);
+
+	/* No lungs in the volume (they lie above it): refused. */
+	{
+		struct phantom_spec	 sp;
+
+		phantom_standard(&sp, 3.0, 120.0);
+		sp.nplaques = 0;
+		sp.lung_z[0] = 500.0;
+		sp.lung_z[1] = 600.0;
+		assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+		ai_result_init(&res);
+		ctx.series_id = 13;
+		assert_int_equal(ri->run(&ctx, v, &res, err, sizeof(err)), 1);
+		print_message("  no lungs: %s\n", err);
+		assert_non_null(strstr(err, "未找到肺野"));
+		ai_result_free(&res);
+		series_free(v);
+	}
+
+	/* Lungs cut at the top and the bottom: refused, with why. */
+	v = reader_phantom(0);
+	ai_result_init(&res);
+	ctx.series_id = 12;
+	assert_int_equal(ri->run(&ctx, v, &res, err, sizeof(err)), 1);
+	print_message("  cut lungs: %s\n", err);
+	assert_non_null(strstr(err, "完整"));
+	ai_result_free(&res);
+	series_free(v);
+}
+
+/* What the check refuses, each with its reason in Chinese. */
+static void
+test_check(void **state)
+{
+	const struct reader_impl *ri = &nodule_reader;
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	char			 why[256], err[256];
+
+	(void)state;
+	phantom_standard(&sp, 3.0, 120.0);
+	sp.nplaques = 0;
+	sp.nx = sp.ny = 64;
+	assert_int_equal(phantom_build(&sp, &v, err, sizeof(err)), 0);
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_FITS);
+	v->spacing[2] = 5.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "3 mm"));
+	v->spacing[2] = 3.0;
+	v->slice_thickness = 5.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "层厚"));
+	v->slice_thickness = 3.0;
+	v->spacing_max = 6.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "缺层"));
+	v->spacing_max = 3.0;
+	v->tilt_deg = 15.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "倾斜"));
+	v->tilt_deg = 0.0;
+	v->gantry_tilt = -12.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "倾斜"));
+	v->gantry_tilt = 0.0;
+	v->normal[2] = 0.0;
+	v->normal[1] = 1.0;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "横断面"));
+	v->normal[1] = 0.0;
+	v->normal[2] = 1.0;
+	(void)snprintf(v->modality, sizeof(v->modality), "MR");
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "非CT"));
+	(void)snprintf(v->modality, sizeof(v->modality), "CT");
+	v->nz = 20;
+	assert_int_equal(ri->check(v, why, sizeof(why)), READER_REFUSES);
+	assert_non_null(strstr(why, "扫描范围"));
+	series_free(v);
+}
+
+/* ---------------------------------------------------------------- */
+/* The real chest CT: LIDC-IDRI-0002.                                 */
+
+static int
+find_dcm_dir(const char *dir, char *out, size_t sz)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 p[1024];
+	struct stat	 s;
+	int		 found = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".dcm") != NULL) {
+			found = 1;
+			break;
+		}
+	if (found) {
+		closedir(d);
+		(void)snprintf(out, sz, "%s", dir);
+		return 0;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (stat(p, &s) == 0 && S_ISDIR(s.st_mode) &&
+		    find_dcm_dir(p, out, sz) == 0) {
+			closedir(d);
+			return 0;
+		}
+	}
+	closedir(d);
+	return -1;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+load_dir(const char *dir, struct series_volume **v)
+{
+	char		**paths = NULL, path[2400], err[512];
+	size_t		 n = 0, cap = 0, i;
+	DIR		*d;
+	struct dirent	*e;
+
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".dcm") == NULL)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			assert_non_null(paths = realloc(paths,
+			    cap * sizeof(*paths)));
+		}
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		assert_non_null(paths[n++] = strdup(path));
+	}
+	closedir(d);
+	assert_true(n > 0);
+	qsort(paths, n, sizeof(*paths), str_cmp);
+	if (series_load((const char *const *)paths, n, NULL, v, err,
+	    sizeof(err)) == -1)
+		fail_msg("%s: %s", dir, err);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+/*
+ * The nodule of the LIDC reading file 071.xml (two readers, malignancy
+ * 4 and 5, texture 1-2, i.e. mostly ground glass): the readers' contours
+ * span x 324..373, y 334..378 pixels and z -120.75..-87 mm.  A detection
+ * is a hit when its centre lies in that box; every other detection is
+ * counted as a false positive (the readers marked only nodules of 3 mm
+ * and more as such, and small ones under 3 mm elsewhere).  The nodule
+ * must be found; the false positives are printed, not asserted (about
+ * 30, mostly at the hila: no reference to hold them to but the peers'
+ * figures in STANDARDS.md 1.5).  Every detection lies in a lung, its
+ * figures agree with each other, the list is in the order of the page,
+ * and the time stays within twice the budget of 3 s (the machine is
+ * shared).
+ */
+static void
+test_lidc(void **state)
+{
+	const char		*data = getenv("ZY_DATA");
+	char			 base[1024], dir[1024], err[256];
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct nodule_result	 r;
+	struct nodule_patient	 pt = { NAN, 0, -1 };
+	size_t			 i, hit = 0;
+	double			 t0, ta;
+	struct timespec		 ts;
+
+	(void)state;
+	(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
+	    data != NULL && *data ? data : ZY_TOP_SRCDIR "/../shared/data");
+	if (find_dcm_dir(base, dir, sizeof(dir)) == -1) {
+		print_message("  %s not found: skipping the real-data test\n",
+		    base);
+		skip();
+	}
+	load_dir(dir, &v);
+	assert_non_null(ac = anatomy_cache_new());
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (anatomy_get(ac, cpu, v, 1, ANAT_LUNGS, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("anatomy: %s", err);
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	ta = ts.tv_sec + ts.tv_nsec / 1e9 - t0;
+	if (nodule_detect(cpu, v, an, &pt, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	print_message("  LIDC-IDRI-0002 %dx%dx%d: lungs %.0f + %.0f mL "
+	    "(complete %d) in %.2f s; %zu candidates, %zu nodules in %.2f s "
+	    "(filter %.2f s)\n",
+	    v->nx, v->ny, v->nz, an->lung[LUNG_RIGHT].volume_ml,
+	    an->lung[LUNG_LEFT].volume_ml, an->lungs_complete, ta,
+	    r.candidates, r.count, r.seconds_detect, r.seconds_filter);
+	for (i = 0; i < r.count; i++) {
+		const struct nodule *n = &r.nodules[i];
+		int	 in = n->center_vox[0] >= 324 &&
+		    n->center_vox[0] <= 373 && n->center_vox[1] >= 334 &&
+		    n->center_vox[1] <= 378 && n->center[2] >= -120.75 &&
+		    n->center[2] <= -87.0;
+
+		hit += in;
+		print_message("    %s %s%s %s at %.0f,%.0f px z %.1f (box "
+		    "%d-%d, %d-%d on %d): %.1f x "
+		    "%.1f mm, %.0f mm³, %.0f HU, LR %s, Brock %.1f %%, shape "
+		    "%.2f %.1f %.2f dot %.1f ratio %.3f\n",
+		    in ? "hit" : "FP ", nodule_type_text(n), n->juxtapleural ?
+		    " (pleura)" : "", n->location, n->center_vox[0],
+		    n->center_vox[1], n->center[2], n->x0, n->x1, n->y0, n->y1,
+		    n->key_slice, n->long_mm, n->short_mm,
+		    n->volume_mm3, n->hu_mean, n->lungrads, 100.0 * n->brock,
+		    n->compact, n->elong, n->contact, n->dot,
+		    n->dot / n->contrast);
+	}
+	print_message("  the readers' nodule %s; %zu false positive(s)\n",
+	    hit ? "found" : "MISSED", r.count - hit);
+	/* Its long axis against the readers' mean, 30.8 mm (the largest
+	 * distance between two points of one slice's outline, averaged
+	 * over the two readers who outlined it): printed. */
+	for (i = 0; i < r.count; i++)
+		if (r.nodules[i].center_vox[0] >= 324 &&
+		    r.nodules[i].center_vox[0] <= 373 &&
+		    r.nodules[i].center_vox[1] >= 334 &&
+		    r.nodules[i].center_vox[1] <= 378 &&
+		    r.nodules[i].center[2] >= -120.75 &&
+		    r.nodules[i].center[2] <= -87.0)
+			print_message("  its long axis %.1f mm (readers 30.8 mm),"
+			    " short %.1f mm, %.0f mm³\n", r.nodules[i].long_mm,
+			    r.nodules[i].short_mm, r.nodules[i].volume_mm3);
+	assert_true(hit >= 1);
+	assert_int_equal(an->lungs_complete, 1);
+	assert_true(r.seconds_detect <= 6.0);
+	for (i = 0; i < r.count; i++) {
+		const struct nodule *n = &r.nodules[i];
+
+		assert_true(n->side == LUNG_RIGHT || n->side == LUNG_LEFT);
+		assert_true(n->short_mm <= n->long_mm && n->mean_mm >= 3.0);
+		assert_true(n->volume_mm3 > 0.0);
+		assert_true(n->hu_min <= n->hu_mean && n->hu_mean <= n->hu_max);
+		if (i > 0 && isfinite(n->brock))
+			assert_true(r.nodules[i - 1].brock >= n->brock);
+	}
+	nodule_result_free(&r);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_brock),
+		cmocka_unit_test(test_lungrads),
+		cmocka_unit_test(test_fleischner),
+		cmocka_unit_test(test_phantom_1_25),
+		cmocka_unit_test(test_phantom_0_625),
+		cmocka_unit_test(test_phantom_3),
+		cmocka_unit_test(test_phantom_noise),
+		cmocka_unit_test(test_phantom_3_noise),
+		cmocka_unit_test(test_lobes),
+		cmocka_unit_test(test_mass),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_lidc),
+	};
+	const char	*only = getenv("ZY_TEST_ONLY");
+
+	/* ZY_TEST_ONLY=test_phantom_3: one test (a glob) of the file. */
+	if (only != NULL && *only != '\0')
+		cmocka_set_test_filter(only);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
