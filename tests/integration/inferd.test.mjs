@@ -5,9 +5,10 @@
 // store is a folder of the tests': links to ../shared/data, and synthetic
 // chest CTs written by zhiying-phantom (those tests need no shared data).
 //
-// The one reader of this build is the coronary calcium reader
-// (ct_coronary_calcium); a job of any other reader ends dead at once,
-// before its series is read.
+// The readers of this build are the coronary calcium reader
+// (ct_coronary_calcium) and the lung nodule reader (ct_lung_nodule); a job
+// of any other reader (ct_pneumonia here) ends dead at once, before its
+// series is read.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -85,7 +86,7 @@ async function phantom(name, args = ['-t', '2.5']) {
 }
 
 // Queue jobs (with NOTIFY, as the matcher does); returns their ids.
-function queue(series, { reader = 'ct_lung_nodule', maxAttempts = 3, slices = 1 } = {}) {
+function queue(series, { reader = 'ct_pneumonia', maxAttempts = 3, slices = 1 } = {}) {
   const rows = q(`BEGIN;
     INSERT INTO ai_jobs (series_id, reader, slices, max_attempts)
       SELECT s, '${reader}', ${slices}, ${maxAttempts} FROM unnest(ARRAY[${series.join(',')}]::bigint[]) s
@@ -617,7 +618,7 @@ test('one load per series: the jobs of the series held come first and use its vo
   // volume is not read again.
   const other = newSeries(['t/small.dcm']);
   const [[older]] = q(`INSERT INTO ai_jobs (series_id, reader, slices, state, run_after)
-    VALUES (${other}, 'ct_lung_nodule', 1, 'failed', now() - interval '1 minute') RETURNING id`);
+    VALUES (${other}, 'ct_pneumonia', 1, 'failed', now() - interval '1 minute') RETURNING id`);
   const requeue = (extra = '') => q(`BEGIN; ${extra}
     UPDATE ai_jobs SET state = 'queued', attempts = 0, finished_at = NULL WHERE id = ${id};
     SELECT pg_notify('ai_jobs', 'test'); COMMIT;`);
@@ -667,3 +668,52 @@ test('NOTIFY wakes an idle daemon long before its poll', { skip }, async () => {
   d.kill('SIGTERM');
   assert.equal((await d.exited).code, 0);
 });
+
+test('the lung nodule reader: LIDC-IDRI-0002 read with its histograms, the half that cuts the lungs refused by name, series.lungs_complete recorded',
+  { skip: skipData }, async () => {
+    const whole = newSeries(LIDC_KEYS);
+    // The lower 130 of its 261 slices, by position: the apices are not in
+    // the stack.
+    const dir = dcmDir(LIDC);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.dcm')).sort();
+    const z = execFileSync('dcmdump', ['+P', '0020,0032', ...files.map((f) => `${dir}/${f}`)], { encoding: 'utf8' })
+      .split('\n').filter((l) => l.includes('ImagePositionPatient')).map((l) => Number(l.split('\\')[2].split(']')[0]));
+    assert.equal(z.length, LIDC_KEYS.length);
+    const lower = LIDC_KEYS.map((k, i) => [k, z[i]]).sort((a, b) => a[1] - b[1]).slice(0, 130).map(([k]) => k);
+    const half = newSeries(lower);
+    const d = daemon('nodule');
+    const ids = queue([whole, half], { reader: 'ct_lung_nodule', maxAttempts: 1 });
+    await until('the nodule jobs to end', () => ids.every((id) => !['queued', 'running'].includes(job(id).state)),
+      240000, 100);
+    const [done, refused] = ids.map(job);
+    assert.equal(done.state, 'done', done.error);
+    assert.equal(refused.state, 'failed');
+    assert.equal(refused.error, '肺部未完整包含在扫描范围内（肺尖未包含在扫描范围内），肺结节检测要求包含完整肺部');
+    // What the result page reads: the lesions with their measures, the
+    // two lungs' histograms with their figures, the text.
+    const [[rid, nles, summary, hists, findings, method]] = q(`SELECT r.id, (SELECT count(*) FROM ai_lesions
+        WHERE result_id = r.id), r.summary::text, r.histograms::text, r.findings_text, r.method
+      FROM ai_results r WHERE series_id = ${whole} AND reader = 'ct_lung_nodule'`);
+    assert.ok(Number(nles) >= 1, 'the readers\' nodule at least');
+    assert.ok(JSON.parse(summary).some((m) => m.name === '结节数' && m.value === Number(nles)), summary);
+    const h = JSON.parse(hists);
+    assert.deepEqual(h.map((x) => x.name), ['右肺', '左肺']);
+    for (const x of h) {
+      assert.equal(x.counts.length, 100);
+      const ml = x.measures.find((m) => m.name === '容积');
+      assert.ok(ml && ml.value > 1500 && ml.value < 4500, JSON.stringify(x.measures));
+      assert.ok(x.measures.some((m) => m.name === 'LAA-950'), JSON.stringify(x.measures));
+    }
+    assert.match(findings, /结节|肿块/);
+    assert.match(method, /Brock|McWilliams/);
+    assert.match(method, /Fleischner/);
+    const [[m1, m2]] = q(`SELECT string_agg(m->>'name', ',') FILTER (WHERE l.idx = 1), count(*)
+      FROM ai_lesions l, jsonb_array_elements(l.measurements) m WHERE l.result_id = ${rid}`);
+    for (const name of ['长径', '短径', '平均直径', '体积', '平均CT值', '恶性概率']) assert.ok(m1.split(',').includes(name), m1);
+    assert.ok(Number(m2) > 0);
+    // The anatomy's verdict on the lungs, for the matcher's next look.
+    assert.deepEqual(q(`SELECT id, lungs_complete FROM series WHERE id IN (${whole}, ${half}) ORDER BY id`),
+      [[String(whole), 't'], [String(half), 'f']]);
+    d.kill('SIGTERM');
+    assert.equal((await d.exited).code, 0);
+  });
