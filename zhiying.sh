@@ -35,7 +35,7 @@ RUN_PKGS="build-essential autoconf automake libtool pkg-config
 # A package written pkg:command counts as present when the command is on
 # the PATH, whoever installed it (nodejs and npm from another source).
 TEST_PKGS="clang:clang chromium:chromium fonts-wqy-microhei nodejs:node npm:npm
-  wrk:wrk procps:pgrep python3-openpyxl tmux:tmux"
+  wrk:wrk procps:pgrep python3-openpyxl tmux:tmux poppler-utils:pdftotext"
 
 say() { printf '[zhiying] %s\n' "$*"; }
 die() { printf '[zhiying] error: %s\n' "$*" >&2; exit 1; }
