@@ -6,33 +6,29 @@
  * the factor it measured (mg/cm³ per HU at 120 kV, McCollough et al.,
  * 2007) for the manufacturer, optionally the model and tube voltage; the
  * inference daemon takes the most specific row that fits a series.  See
- * sql/014_cac_calibration.sql.  Every change is one transaction with
- * its audit row.
+ * sql/014_cac_calibration.sql.  The checks, the SQL and the audit rows
+ * are store.c's (store_calib_*), shared with the console's 校准 panel:
+ * every change is one transaction with its audit row.
  */
 #include "config.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "console.h"
 #include "db.h"
 
-/* A number filling all of s within lo..hi into *v; 0 or -1. */
+/* The refusal of a change, as the operator sees it: the message, and
+ * the value that was refused when it is a number. */
 static int
-calib_num(const char *s, double lo, double hi, double *v)
+calib_refused(const struct store_err *e, const char *value)
 {
-	char	*end;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	*v = strtod(s, &end);
-	if (*end != '\0' || !isfinite(*v) || *v < lo || *v > hi)
-		return -1;
-	return 0;
+	if (value != NULL)
+		fprintf(stderr, "zhiying-admin: %s: %s\n", e->msg, value);
+	else
+		fprintf(stderr, "zhiying-admin: %s\n", e->msg);
+	return 1;
 }
 
 /* calibration add --manufacturer M [--model X] [--kvp K] --factor F
@@ -40,11 +36,11 @@ calib_num(const char *s, double lo, double hi, double *v)
 int
 calib_add(PGconn *c, struct actor *a, int argc, char **argv)
 {
-	const char	*man = NULL, *model = "", *kvs = NULL, *fs = NULL;
+	struct calib_form f;
+	struct store_err e;
+	const char	*man = NULL, *model = "", *kvs = "", *fs = NULL;
 	const char	*note = "";
-	char		 kv[16] = "", fa[16];
-	double		 kvp, factor;
-	PGresult	*r = NULL;
+	long long	 id;
 	int		 i;
 
 	for (i = 0; i + 1 < argc; i += 2) {
@@ -63,55 +59,36 @@ calib_add(PGconn *c, struct actor *a, int argc, char **argv)
 	}
 	if (i != argc || man == NULL || fs == NULL)
 		return 2;
-	if (man[strspn(man, " ")] == '\0' || strlen(man) > 64 ||
-	    strlen(model) > 64) {
-		fprintf(stderr, "zhiying-admin: 厂商不能为空，厂商与型号"
-		    "不超过64个字符\n");
+	memset(&f, 0, sizeof(f));
+	memset(&e, 0, sizeof(e));
+	/* Text longer than its field is longer than the store allows, and
+	 * stays so when cut; a number that does not fit is handed on as one
+	 * it refuses, and named as given. */
+	str_copy(f.manufacturer, sizeof(f.manufacturer), man);
+	str_copy(f.model, sizeof(f.model), model);
+	str_copy(f.note, sizeof(f.note), note);
+	str_copy(f.kvp, sizeof(f.kvp), strlen(kvs) < sizeof(f.kvp) ? kvs : "?");
+	str_copy(f.factor, sizeof(f.factor), strlen(fs) < sizeof(f.factor) ?
+	    fs : "?");
+	switch (store_calib_save(c, a, &f, &e, &id)) {
+	case ST_OK:
+		break;
+	case ST_INVALID:
+		if (strcmp(e.field, "factor") == 0)
+			return calib_refused(&e, fs);
+		if (strcmp(e.field, "kvp") == 0)
+			return calib_refused(&e, kvs);
+		return calib_refused(&e, NULL);
+	case ST_ERROR:
+		fprintf(stderr, "zhiying-admin: the calibration could not be"
+		    " saved\n");
 		return 1;
+	default:
+		return calib_refused(&e, NULL);
 	}
-	if (calib_num(fs, 0.3, 1.5, &factor) == -1) {
-		fprintf(stderr, "zhiying-admin: 校准系数须为0.3–1.5之间的数"
-		    "（mg/cm³/HU，120 kV）: %s\n", fs);
-		return 1;
-	}
-	if (kvs != NULL) {
-		if (calib_num(kvs, 70, 150, &kvp) == -1) {
-			fprintf(stderr, "zhiying-admin: 管电压须为70–150 kV:"
-			    " %s\n", kvs);
-			return 1;
-		}
-		(void)snprintf(kv, sizeof(kv), "%.0f", kvp);
-	}
-	if (strlen(note) > 200) {
-		fprintf(stderr, "zhiying-admin: 备注不超过200个字符\n");
-		return 1;
-	}
-	(void)snprintf(fa, sizeof(fa), "%.3f", factor);
-	if (db_begin(c) == -1)
-		goto fail;
-	r = db_exec(c, "INSERT INTO cac_calibrations (manufacturer, model,"
-	    " kvp, factor, note, updated_by) VALUES (btrim($1), btrim($2),"
-	    " nullif($3, '')::numeric, $4::numeric, $5, $6)"
-	    " ON CONFLICT (lower(btrim(manufacturer)), lower(btrim(model)),"
-	    " coalesce(kvp, 0)) DO UPDATE SET factor = EXCLUDED.factor,"
-	    " note = EXCLUDED.note, updated_at = now(),"
-	    " updated_by = EXCLUDED.updated_by RETURNING id", 6, man, model,
-	    kv, fa, note, a->login);
-	if (r == NULL || PQntuples(r) != 1 ||
-	    store_audit(c, a, 0, "cac_calibration_saved", "cac_calibration",
-	    strtoll(PQgetvalue(r, 0, 0), NULL, 10), json_pack("{s:s, s:s, s:s, s:s}", "manufacturer", man, "model",
-	    model, "kvp", kv, "factor", fa)) == -1 || db_commit(c) == -1)
-		goto fail;
-	printf("calibration %s saved: %s%s%s%s%s factor %s\n",
-	    PQgetvalue(r, 0, 0), man, *model ? " " : "", model, *kv ? " " : "",
-	    *kv ? kv : "", fa);
-	PQclear(r);
+	printf("calibration %lld saved: %s%s%s%s%s factor %s\n", id, man,
+	    *model ? " " : "", model, *f.kvp ? " " : "", f.kvp, f.factor);
 	return 0;
-fail:
-	PQclear(r);
-	db_rollback(c);
-	fprintf(stderr, "zhiying-admin: the calibration could not be saved\n");
-	return 1;
 }
 
 /* calibration list: one line a row. */
@@ -125,11 +102,7 @@ calib_list(PGconn *c, struct actor *a, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		return 2;
-	r = db_exec(c, "SELECT id, manufacturer, model, coalesce(kvp::text,"
-	    " '*'), factor, note, to_char(updated_at, 'YYYY-MM-DD'),"
-	    " updated_by FROM cac_calibrations ORDER BY lower(manufacturer),"
-	    " lower(model), kvp NULLS FIRST", 0);
-	if (r == NULL) {
+	if ((r = store_calib_list(c)) == NULL) {
 		fprintf(stderr, "zhiying-admin: cannot read calibrations\n");
 		return 1;
 	}
@@ -137,11 +110,10 @@ calib_list(PGconn *c, struct actor *a, int argc, char **argv)
 	    "model", "kV", "factor", "note (date, by)");
 	for (i = 0; i < PQntuples(r); i++)
 		printf("%-4s %-20s %-24s %-4s %-6s %s (%s, %s)\n",
-		    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-		    *PQgetvalue(r, i, 2) ? PQgetvalue(r, i, 2) : "*",
-		    PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
-		    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
-		    PQgetvalue(r, i, 7));
+		    db_val(r, i, 0), db_val(r, i, 1),
+		    *db_val(r, i, 2) ? db_val(r, i, 2) : "*",
+		    *db_val(r, i, 3) ? db_val(r, i, 3) : "*", db_val(r, i, 4),
+		    db_val(r, i, 5), db_val(r, i, 6), db_val(r, i, 7));
 	PQclear(r);
 	return 0;
 }
@@ -150,41 +122,30 @@ calib_list(PGconn *c, struct actor *a, int argc, char **argv)
 int
 calib_remove(PGconn *c, struct actor *a, int argc, char **argv)
 {
-	PGresult	*r = NULL;
-	double		 id;
+	struct store_err e;
+	char		*end;
+	long long	 id;
 
 	if (argc != 1)
 		return 2;
-	if (calib_num(argv[0], 1, 9e15, &id) == -1 || id != floor(id)) {
+	id = strtoll(argv[0], &end, 10);
+	if (argv[0][0] < '0' || argv[0][0] > '9' || *end != '\0' || id < 1) {
 		fprintf(stderr, "zhiying-admin: not an id: %s\n", argv[0]);
 		return 1;
 	}
-	if (db_begin(c) == -1)
-		goto fail;
-	r = db_exec(c, "DELETE FROM cac_calibrations WHERE id = $1::bigint"
-	    " RETURNING manufacturer, model, coalesce(kvp::text, ''),"
-	    " factor::text", 1, argv[0]);
-	if (r == NULL)
-		goto fail;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		db_rollback(c);
+	memset(&e, 0, sizeof(e));
+	switch (store_calib_remove(c, a, id, &e)) {
+	case ST_OK:
+		printf("calibration %lld removed\n", id);
+		return 0;
+	case ST_NOT_FOUND:
 		fprintf(stderr, "zhiying-admin: no calibration %s\n", argv[0]);
 		return 1;
+	case ST_ERROR:
+		fprintf(stderr, "zhiying-admin: the calibration could not be"
+		    " removed\n");
+		return 1;
+	default:
+		return calib_refused(&e, NULL);
 	}
-	if (store_audit(c, a, 0, "cac_calibration_removed",
-	    "cac_calibration", (long long)id, json_pack("{s:s, s:s, s:s, s:s}", "manufacturer",
-	    PQgetvalue(r, 0, 0), "model", PQgetvalue(r, 0, 1), "kvp",
-	    PQgetvalue(r, 0, 2), "factor", PQgetvalue(r, 0, 3))) == -1 ||
-	    db_commit(c) == -1)
-		goto fail;
-	printf("calibration %s removed\n", argv[0]);
-	PQclear(r);
-	return 0;
-fail:
-	PQclear(r);
-	db_rollback(c);
-	fprintf(stderr, "zhiying-admin: the calibration could not be"
-	    " removed\n");
-	return 1;
 }

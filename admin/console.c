@@ -17,6 +17,7 @@ const struct panel *const panels[PANEL__MAX] = {
 	&locks_panel,		/* PANEL_LOCKS */
 	&jobs_panel,		/* PANEL_JOBS */
 	&audit_panel,		/* PANEL_AUDIT */
+	&calib_panel,		/* PANEL_CALIB */
 };
 
 /* Set the message line. */

@@ -77,6 +77,7 @@ enum panel_id {
 	PANEL_LOCKS,
 	PANEL_JOBS,
 	PANEL_AUDIT,
+	PANEL_CALIB,
 	PANEL__MAX
 };
 
@@ -108,7 +109,7 @@ struct panel {
 };
 
 extern const struct panel users_panel, inst_panel, alliance_panel,
-	roles_panel, locks_panel, jobs_panel, audit_panel;
+	roles_panel, locks_panel, jobs_panel, audit_panel, calib_panel;
 extern const struct panel *const panels[PANEL__MAX];
 
 /* console.c: the frame around the panels. */

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -859,4 +860,120 @@ store_peer_set(PGconn *c, const struct actor *a, const char *ae,
 	PQclear(r);
 	return st_finish(c, a, inst, "dicom_peer_updated", "dicom_peer", id,
 	    d, e);
+}
+
+/* A number filling all of s (spaces around it allowed) within lo..hi into
+ * *v; 0 or -1. */
+static int
+st_number(const char *s, double lo, double hi, double *v)
+{
+	char	 buf[64], *end;
+	size_t	 n;
+
+	s += strspn(s, " ");
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*v = strtod(buf, &end);
+	if (*end != '\0' || !isfinite(*v) || *v < lo || *v > hi)
+		return -1;
+	return 0;
+}
+
+enum store_result
+store_calib_save(PGconn *c, const struct actor *a, struct calib_form *f,
+    struct store_err *e, long long *newid)
+{
+	PGresult	*r;
+	double		 kvp, factor;
+	long long	 nid;
+	enum store_result rc;
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理钙化积分校准",
+		    ST_FORBIDDEN);
+	if (f->manufacturer[strspn(f->manufacturer, " ")] == '\0')
+		return st_fail(e, "manufacturer", "厂商不能为空（DICOM"
+		    " Manufacturer 的开头，如 GE、SIEMENS）", ST_INVALID);
+	if (u8_chars(f->manufacturer) > 64)
+		return st_fail(e, "manufacturer", "厂商不超过64个字符",
+		    ST_INVALID);
+	if (u8_chars(f->model) > 64)
+		return st_fail(e, "model", "型号不超过64个字符", ST_INVALID);
+	if (f->kvp[strspn(f->kvp, " ")] == '\0')
+		f->kvp[0] = '\0';
+	else if (st_number(f->kvp, CALIB_KVP_MIN, CALIB_KVP_MAX, &kvp) == -1)
+		return st_fail(e, "kvp", "管电压须为70–150 kV（留空：所有电压）",
+		    ST_INVALID);
+	if (st_number(f->factor, CALIB_FACTOR_MIN, CALIB_FACTOR_MAX,
+	    &factor) == -1)
+		return st_fail(e, "factor", "校准系数须为0.3–1.5之间的数"
+		    "（mg/cm³/HU，120 kV）", ST_INVALID);
+	if (u8_chars(f->note) > 200)
+		return st_fail(e, "note", "备注不超过200个字符", ST_INVALID);
+	if (f->kvp[0] != '\0')
+		(void)snprintf(f->kvp, sizeof(f->kvp), "%.0f", kvp);
+	(void)snprintf(f->factor, sizeof(f->factor), "%.3f", factor);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	r = db_exec(c, "INSERT INTO cac_calibrations (manufacturer, model,"
+	    " kvp, factor, note, updated_by) VALUES (btrim($1), btrim($2),"
+	    " nullif($3, '')::numeric, $4::numeric, $5, $6)"
+	    " ON CONFLICT (lower(btrim(manufacturer)), lower(btrim(model)),"
+	    " coalesce(kvp, 0)) DO UPDATE SET factor = EXCLUDED.factor,"
+	    " note = EXCLUDED.note, updated_at = now(),"
+	    " updated_by = EXCLUDED.updated_by RETURNING id", 6,
+	    f->manufacturer, f->model, f->kvp, f->factor, f->note, a->login);
+	if ((rc = st_saved(c, r, e, NULL, &nid)) != ST_OK)
+		return rc;
+	if ((rc = st_finish(c, a, 0, "cac_calibration_saved", "cac_calibration",
+	    nid, json_pack("{s:s, s:s, s:s, s:s}", "manufacturer",
+	    f->manufacturer, "model", f->model, "kvp", f->kvp, "factor",
+	    f->factor), e)) == ST_OK && newid != NULL)
+		*newid = nid;
+	return rc;
+}
+
+enum store_result
+store_calib_remove(PGconn *c, const struct actor *a, long long id,
+    struct store_err *e)
+{
+	PGresult	*r;
+	json_t		*d;
+	char		 sid[32];
+
+	if (!a->platform)
+		return st_fail(e, "", "只有平台管理员可以管理钙化积分校准",
+		    ST_FORBIDDEN);
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	if (db_begin(c) == -1)
+		return st_fail(e, "", NULL, ST_ERROR);
+	if ((r = db_exec(c, "DELETE FROM cac_calibrations WHERE id = $1::bigint"
+	    " RETURNING manufacturer, model, coalesce(kvp::text, ''),"
+	    " factor::text", 1, sid)) == NULL)
+		return st_dberr(c, e);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		db_rollback(c);
+		return st_fail(e, "", "该校准已不存在", ST_NOT_FOUND);
+	}
+	d = json_pack("{s:s, s:s, s:s, s:s}", "manufacturer", db_val(r, 0, 0),
+	    "model", db_val(r, 0, 1), "kvp", db_val(r, 0, 2), "factor",
+	    db_val(r, 0, 3));
+	PQclear(r);
+	return st_finish(c, a, 0, "cac_calibration_removed", "cac_calibration",
+	    id, d, e);
+}
+
+PGresult *
+store_calib_list(PGconn *c)
+{
+	return db_exec(c, "SELECT id, manufacturer, model, coalesce(kvp::text,"
+	    " ''), factor::text, note, to_char(updated_at, 'YYYY-MM-DD'),"
+	    " updated_by FROM cac_calibrations ORDER BY lower(manufacturer),"
+	    " lower(model), kvp NULLS FIRST", 0);
 }

@@ -162,6 +162,43 @@ enum store_result store_peer_set(PGconn *, const struct actor *,
 enum store_result store_job_retry(PGconn *, const struct actor *,
 		    long long id, struct store_err *);
 
+/* A calibration of the calcium mass score for one scanner
+ * (cac_calibrations, sql/014_cac_calibration.sql): the manufacturer, the
+ * model ("" for all), the tube voltage ("" for all) and the factor c in
+ * mg/cm³ per HU at 120 kV that the site measured on its phantom. */
+struct calib_form {
+	char		 manufacturer[400];
+	char		 model[400];
+	char		 kvp[64];
+	char		 factor[64];
+	char		 note[1024];	/* the phantom, the date */
+};
+
+/* The factor's range (mg/cm³/HU) and the tube voltage's (kV). */
+#define CALIB_FACTOR_MIN	0.3
+#define CALIB_FACTOR_MAX	1.5
+#define CALIB_KVP_MIN		70
+#define CALIB_KVP_MAX		150
+
+/* Save a calibration: a new row, or the factor and note of the same
+ * scanner (manufacturer, model and voltage, case and spaces ignored)
+ * replaced.  Platform scope only.  The fields are checked first (errors
+ * name the field: manufacturer, model, kvp, factor, note); on success
+ * f->kvp and f->factor hold the values as stored ("120", "0.680") and
+ * *newid, when not NULL, the row's id. */
+enum store_result store_calib_save(PGconn *, const struct actor *,
+		    struct calib_form *f, struct store_err *,
+		    long long *newid);
+
+/* Remove a calibration by id.  Platform scope only. */
+enum store_result store_calib_remove(PGconn *, const struct actor *,
+		    long long id, struct store_err *);
+
+/* The calibrations, most general first within a manufacturer: columns
+ * id, manufacturer, model, kvp ("" for all voltages), factor, note,
+ * updated (YYYY-MM-DD), updated_by.  NULL on database trouble. */
+PGresult	*store_calib_list(PGconn *);
+
 /* Write a fresh password of letters and digits that passes the policy
  * into out (STORE_PASSWORD_LEN + 1 bytes). */
 void		 store_password_new(char *out);
