@@ -53,7 +53,7 @@ struct ai_lesion {
 	/* This lesion's sentences for the report, taken when the doctor
 	 * checks it on the result page (上传影像结论). */
 	char		 findings[512];	/* 影像表现 */
-	char		 conclusion[256];	/* 影像结论, may be "" */
+	char		 conclusion[1024];	/* 影像结论, may be "" */
 };
 
 /* An image worth showing: a slice with its display window. */

@@ -704,7 +704,11 @@ test('the lung nodule reader: LIDC-IDRI-0002 read with its histograms, the half 
       assert.ok(ml && ml.value > 1500 && ml.value < 4500, JSON.stringify(x.measures));
       assert.ok(x.measures.some((m) => m.name === 'LAA-950'), JSON.stringify(x.measures));
     }
-    assert.match(findings, /结节|肿块/);
+    // The result's own text is the lungs' figures; each nodule's
+    // sentences, category and follow-up are its own.
+    assert.match(findings, /^右肺容积约\d+ mL/);
+    assert.deepEqual(q(`SELECT count(*) FROM ai_lesions WHERE result_id = ${rid}
+      AND (findings_text !~ '(结节|肿块)' OR conclusion_text !~ 'Lung-RADS .*Fleischner 2017')`), [['0']]);
     assert.match(method, /Brock|McWilliams/);
     assert.match(method, /Fleischner/);
     const [[m1, m2]] = q(`SELECT string_agg(m->>'name', ',') FILTER (WHERE l.idx = 1), count(*)

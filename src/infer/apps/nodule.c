@@ -1687,16 +1687,6 @@ nodule_type_text(const struct nodule *n)
 	return nodule_type_zh[n->type];
 }
 
-static int
-lungrads_rank(const char *cat)
-{
-	if (strcmp(cat, "4B") == 0)
-		return 5;
-	if (strcmp(cat, "4A") == 0)
-		return 4;
-	return atoi(cat);
-}
-
 /*
  * What the reader cannot see and how it was checked, on every result
  * page, in plain words (READERS.md).
@@ -1726,11 +1716,10 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 	char			*fd = NULL, *cc = NULL, *me = NULL;
 	char			 a[32], b[32], c[32], d[32], e[32];
 	double			 counts[ANAT_HIST_BINS], total;
-	size_t			 fl = 0, cl = 0, ml = 0, i, best = 0;
-	int			 side, k, nside[LUNG_SIDE__MAX], lobes;
+	size_t			 fl = 0, cl = 0, ml = 0, i;
+	int			 side, k, lobes;
 
 	lobes = an != NULL && (an->have & ANAT_LOBES) && an->lobes != NULL;
-	memset(nside, 0, sizeof(nside));
 	if (app(&me, &ml, "候选结节由肺内多尺度Hessian点状滤波（尺度归一化，"
 	    "Lindeberg 1998；Li、Sone、Doi 2003点状增强滤波，血管呈管状、"
 	    "胸膜呈板状而被抑制；Fotin、Reeves 2019多尺度LoG候选）检出，"
@@ -1749,29 +1738,21 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 	    app(&me, &ml, "结果仅供参考，不能直接用于诊断。") == -1)
 		goto fail;
 
-	for (i = 0; i < r->count; i++)
-		if (r->nodules[i].side < LUNG_SIDE__MAX)
-			nside[r->nodules[i].side]++;
+	/*
+	 * The result's own text is what 上传影像结论 takes whatever the
+	 * doctor checks: with nodules, only what holds for the series (the
+	 * lungs' figures, below); each nodule's sentences, its category and
+	 * follow-up come with it when it is checked, so that a nodule the
+	 * doctor leaves out (a false positive) stays out of the report.
+	 */
 	if (r->count == 0) {
 		if (app(&fd, &fl, "双肺未见明确结节（≥4 mm）。") == -1 ||
 		    app(&cc, &cl, "双肺未见明确结节，Lung-RADS 1类，建议12个月"
 		    "后年度低剂量CT筛查（Lung-RADS v2022）。") == -1)
 			goto fail;
-	} else {
-		if (app(&fd, &fl, "双肺见结节%zu枚（右肺%d枚，左肺%d枚）。",
-		    r->count, nside[LUNG_RIGHT], nside[LUNG_LEFT]) == -1)
-			goto fail;
-		for (i = 1; i < r->count; i++)
-			if (lungrads_rank(r->nodules[i].lungrads) >
-			    lungrads_rank(r->nodules[best].lungrads))
-				best = i;
-		n = &r->nodules[best];
-		if (app(&cc, &cl, "肺结节%zu枚，最高Lung-RADS %s类（%s%s），"
-		    "%s（Lung-RADS v2022）。偶发结节随访：%s。", r->count,
-		    n->lungrads, n->location, nodule_type_text(n),
-		    lungrads_action_zh(n->lungrads), n->fleischner) == -1)
-			goto fail;
-	}
+	} else if (app(&fd, &fl, "%s", "") == -1 ||
+	    app(&cc, &cl, "%s", "") == -1)
+		goto fail;
 	for (i = 0; i < r->count; i++) {
 		int	 m = 0;
 
@@ -1799,9 +1780,9 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 			    sizeof(al.findings) - strlen(al.findings) + 3,
 			    "，邻近胸膜。");
 		(void)snprintf(al.conclusion, sizeof(al.conclusion),
-		    "%s%s，Lung-RADS %s类，%s（Lung-RADS v2022）。", n->location,
-		    nodule_type_text(n), n->lungrads,
-		    lungrads_action_zh(n->lungrads));
+		    "%s%s，Lung-RADS %s类，%s（Lung-RADS v2022）；偶发结节随访：%s。",
+		    n->location, nodule_type_text(n), n->lungrads,
+		    lungrads_action_zh(n->lungrads), n->fleischner);
 #define MEAS(nm, val, un) do { (void)snprintf(al.meas[m].name, AI_NAME_MAX, \
 	"%s", (nm)); al.meas[m].value = (val); (void)snprintf(al.meas[m].unit, \
 	AI_UNIT_MAX, "%s", (un)); m++; } while (0)
@@ -1824,8 +1805,7 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 		al.box.x1 = n->x1 + 2 < v->nx ? n->x1 + 2 : v->nx - 1;
 		al.box.y1 = n->y1 + 2 < v->ny ? n->y1 + 2 : v->ny - 1;
 		al.confidence = n->confidence;
-		if (ai_result_add_lesion(out, &al) == NULL ||
-		    app(&fd, &fl, "%s", al.findings) == -1)
+		if (ai_result_add_lesion(out, &al) == NULL)
 			goto fail;
 		if (i < 5) {
 			memset(&key, 0, sizeof(key));
