@@ -71,6 +71,10 @@ struct ai_histogram {
 	double		 lo, width;		/* HU */
 	double		*counts;
 	size_t		 nbins;
+	/* The first bin holds everything below lo + width as well, the
+	 * last everything from its lower edge up (an open-ended range,
+	 * said so on the page). */
+	int		 open_below, open_above;
 	struct ai_measure meas[AI_MEASURES_MAX];
 	size_t		 nmeas;
 };

@@ -256,7 +256,7 @@ keys_json(const struct ai_key_image *k, size_t n)
 }
 
 /* [{"name": "右肺", "lo": -1000, "width": 10, "counts": [...],
- *   "measures": [{"name": .., "value": .., "unit": ..}]}, ...]; a count
+ *   "open_below": true, "open_above": true, "measures": [{"name": .., "value": .., "unit": ..}]}, ...]; a count
  * or bound that is not finite is stored as 0. */
 static json_t *
 hists_json(const struct ai_histogram *h, size_t n)
@@ -276,10 +276,12 @@ hists_json(const struct ai_histogram *h, size_t n)
 				json_decref(c);
 				goto fail;
 			}
-		o = json_pack("{s:s, s:f, s:f, s:o, s:o}", "name", h[i].name,
-		    "lo", isfinite(h[i].lo) ? h[i].lo : 0.0, "width",
+		o = json_pack("{s:s, s:f, s:f, s:o, s:b, s:b, s:o}", "name",
+		    h[i].name, "lo", isfinite(h[i].lo) ? h[i].lo : 0.0, "width",
 		    isfinite(h[i].width) ? h[i].width : 0.0, "counts", c,
-		    "measures", measures_json(h[i].meas, h[i].nmeas));
+		    "open_below", h[i].open_below != 0, "open_above",
+		    h[i].open_above != 0, "measures",
+		    measures_json(h[i].meas, h[i].nmeas));
 		if (o == NULL || json_array_append_new(a, o) == -1)
 			goto fail;
 	}

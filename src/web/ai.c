@@ -869,7 +869,10 @@ ai_lesion_rows(struct req *r, struct tdict *d, long long id,
  * chart in a box of HIST_W x HIST_H units: the CT number (HU) along x
  * with its ticks, the share of the voxels up, the -950 HU line of the
  * emphysema index (LAA-950) where the axis reaches it; and its figures
- * for the table beside.
+ * for the table beside.  An open-ended first or last bin ("open_below",
+ * "open_above": everything below, or from its lower edge up) is drawn
+ * apart and its tip says so, so that the vessels gathered at the top of
+ * a lung's histogram are not read as a peak at 0 HU.
  */
 #define HIST_W		480
 #define HIST_H		220
@@ -889,7 +892,7 @@ ai_histograms(struct req *r, struct tdict *d, const struct ai_job *jb)
 	const char	*name;
 	double		 lo, width, hi, total, top, t, step, pw, ph, px;
 	size_t		 i, k, nb;
-	int		 nh = 0;
+	int		 nh = 0, open_below, open_above;
 
 	pw = HIST_W - HIST_L - HIST_R;
 	ph = HIST_H - HIST_T - HIST_B;
@@ -901,6 +904,8 @@ ai_histograms(struct req *r, struct tdict *d, const struct ai_job *jb)
 		width = json_number_value(json_object_get(o, "width"));
 		cs = json_object_get(o, "counts");
 		nb = json_array_size(cs);
+		open_below = json_is_true(json_object_get(o, "open_below"));
+		open_above = json_is_true(json_object_get(o, "open_above"));
 		if (name == NULL || !isfinite(lo) || !(width > 0) ||
 		    !isfinite(width) || nb == 0 || nb > AI_HIST_BINS)
 			continue;
@@ -948,10 +953,22 @@ ai_histograms(struct req *r, struct tdict *d, const struct ai_job *jb)
 			(void)tdict_setf(c, "h", "%.2f", ph * t / top);
 			(void)tdict_setf(c, "y", "%.2f", HIST_T + ph -
 			    ph * t / top);
-			(void)tdict_set(c, "tip", arena_printf(r->a,
-			    "%s ~ %s HU：%s%%", num_text(r, lo + width *
-			    (double)k), num_text(r, lo + width * (double)(k + 1)),
-			    num_text(r, 100 * t / total)));
+			if (k == 0 && open_below)
+				(void)tdict_set(c, "tip", arena_printf(r->a,
+				    "< %s HU：%s%%", num_text(r, lo + width),
+				    num_text(r, 100 * t / total)));
+			else if (k + 1 == nb && open_above)
+				(void)tdict_set(c, "tip", arena_printf(r->a,
+				    "≥ %s HU：%s%%", num_text(r, lo + width *
+				    (double)k), num_text(r, 100 * t / total)));
+			else
+				(void)tdict_set(c, "tip", arena_printf(r->a,
+				    "%s ~ %s HU：%s%%", num_text(r, lo + width *
+				    (double)k), num_text(r, lo + width *
+				    (double)(k + 1)), num_text(r, 100 * t /
+				    total)));
+			(void)tdict_bool(c, "open", (k == 0 && open_below) ||
+			    (k + 1 == nb && open_above));
 		}
 		/* Ticks: the first step that makes at most 6 of them. */
 		for (k = 0, step = steps[0]; k < sizeof(steps) / sizeof(steps[0]);
@@ -971,6 +988,14 @@ ai_histograms(struct req *r, struct tdict *d, const struct ai_job *jb)
 			    (HIST_LAA - lo) / (hi - lo));
 			(void)tdict_setf(x, "laa_ty", "%d", HIST_T - 4);
 		}
+		(void)tdict_bool(x, "has_open_note", open_below || open_above);
+		if (open_below || open_above)
+			(void)tdict_set(x, "open_note", arena_printf(r->a,
+			    "%s%s%s", open_below ? arena_printf(r->a,
+			    "首柱含低于 %s HU 的全部体素", num_text(r, lo +
+			    width)) : "", open_below && open_above ? "；" : "",
+			    open_above ? arena_printf(r->a, "末柱含 %s HU "
+			    "及以上的全部体素", num_text(r, hi - width)) : ""));
 		json_array_foreach(json_object_get(o, "measures"), k, v) {
 			if (!json_is_object(v) ||
 			    (c = tdict_add(x, "figures")) == NULL)

@@ -361,11 +361,19 @@ test('a grassroots hospital sends a chest CT with a lung nodule; the nodule read
 		    svg: f.querySelector('svg.hist-chart') !== null,
 		    bars: f.querySelectorAll('svg.hist-chart g.bars rect').length,
 		    laa: f.querySelector('svg.hist-chart g.laa') !== null,
+		    open: [...f.querySelectorAll('svg.hist-chart g.bars rect.open')].map((r) =>
+			r.querySelector('title').textContent.trim()),
+		    note: (f.querySelector('.hist-note') || { textContent: '' }).textContent.trim(),
 		    figures: [...f.querySelectorAll('table.hist-table tr')].map((r) =>
 			[...r.cells].map((c) => c.textContent.trim())) })));
 		assert.deepEqual(shown.map((h) => h.title), ['右肺CT密度直方图', '左肺CT密度直方图']);
 		for (const [k, h] of shown.entries()) {
 			assert.ok(h.svg && h.bars > 10 && h.laa, `${h.title}: ${JSON.stringify(h)}`);
+			// The open-ended end bins say what they hold: the vessels
+			// and nodules of the lung gather in the last one.
+			assert.deepEqual([stored[k].open_below, stored[k].open_above], [true, true]);
+			assert.equal(h.note, '首柱含低于 -990 HU 的全部体素；末柱含 -10 HU 及以上的全部体素');
+			assert.ok(h.open.length >= 1 && h.open.every((t) => /^(< -990|≥ -10) HU：/.test(t)), JSON.stringify(h.open));
 			const ml = h.figures.find((f) => f[0] === '容积');
 			assert.ok(ml && ml[2] === 'mL' && Number(ml[1]) >= 1500 && Number(ml[1]) <= 4500,
 			    `${h.title}: ${JSON.stringify(h.figures)}`);

@@ -1846,6 +1846,10 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 			    lung_side_zh[side], ANAT_HIST_LO, ANAT_HIST_WIDTH,
 			    counts, ANAT_HIST_BINS)) == NULL)
 				goto fail;
+			/* The anatomy's first and last bins are open-ended
+			 * (anatomy.h): air below -1000 HU, and the vessels
+			 * and nodules in the lungs from -10 HU up. */
+			hg->open_below = hg->open_above = 1;
 			(void)snprintf(hg->meas[0].name, AI_NAME_MAX, "容积");
 			hg->meas[0].value = round(ls->volume_ml);
 			(void)snprintf(hg->meas[0].unit, AI_UNIT_MAX, "mL");
