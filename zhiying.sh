@@ -148,6 +148,8 @@ pg_up() {
 	    psql_su -qc "CREATE ROLE zhiying_console LOGIN"
 	psql_su -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'zhiying_inferd'" | grep -q 1 ||
 	    psql_su -qc "CREATE ROLE zhiying_inferd LOGIN"
+	psql_su -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'zhiying_scp'" | grep -q 1 ||
+	    psql_su -qc "CREATE ROLE zhiying_scp LOGIN"
 	psql_su -tAc "SELECT 1 FROM pg_database WHERE datname = 'zhiying'" | grep -q 1 ||
 	    psql_su -qc "CREATE DATABASE zhiying OWNER zhiying ENCODING 'UTF8'"
 	psql_su -d zhiying -qc "CREATE EXTENSION IF NOT EXISTS pg_trgm" >/dev/null
@@ -173,6 +175,7 @@ write_conf() {
 	db_owner = host=$PGSOCK port=$PGPORT dbname=zhiying user=zhiying
 	db_console = host=$PGSOCK port=$PGPORT dbname=zhiying user=zhiying_console
 	db_inferd = host=$PGSOCK port=$PGPORT dbname=zhiying user=zhiying_inferd
+	db_scp = host=$PGSOCK port=$PGPORT dbname=zhiying user=zhiying_scp
 	listen = 127.0.0.1:$FCGI_PORT
 	workers = $WORKERS
 	templates = $ROOT/templates

@@ -46,6 +46,8 @@ static const struct conf_option options[] = {
 				    "dbname=zhiying user=zhiying_console" },
 	{ "db_inferd",		S(db_inferd), 0, 0,
 				    "dbname=zhiying user=zhiying_inferd" },
+	{ "db_scp",		S(db_scp), 0, 0,
+				    "dbname=zhiying user=zhiying_scp" },
 	{ "listen",		S(listen), 0, 0, "127.0.0.1:9000" },
 	{ "workers",		I(workers), 1, 256, "4" },
 	{ "templates",		S(templates), 0, 0, PKGDATADIR "/templates" },

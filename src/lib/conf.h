@@ -15,6 +15,7 @@ struct conf {
 	char	db_owner[512];		/* conninfo of the schema owner (migrations) */
 	char	db_console[512];	/* conninfo of zhiying-admin */
 	char	db_inferd[512];		/* conninfo of zhiying-inferd */
+	char	db_scp[512];		/* conninfo of zhiying-scp */
 	char	listen[256];		/* FastCGI socket: host:port or a path */
 	int	workers;		/* FastCGI worker processes */
 	char	templates[1024];	/* folder of the HTML templates */

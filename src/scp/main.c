@@ -305,7 +305,7 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 		dcm_assoc_free(as);
 		_exit(1);
 	}
-	if ((s.db = db_connect(cf->db)) == NULL ||
+	if ((s.db = db_connect(cf->db_scp)) == NULL ||
 	    (s.store = store_open_dir(cf->store)) == NULL) {
 		log_error("association from %s (%s) refused: no database or"
 		    " store", ai.calling_ae, ai.peer);

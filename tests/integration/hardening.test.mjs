@@ -77,7 +77,7 @@ function auditRows(action, id, login) {
 
 const instId = (code) => sql(`SELECT id FROM institutions WHERE code = :'p1'`, { params: [code] })[0][0];
 
-test('the web\'s database role cannot rewrite accounts, institutions, alliances, peers or sessions', { skip }, async () => {
+test('the web\'s database role cannot rewrite accounts, institutions, alliances, peers or sessions; the console\'s, the daemon\'s and the receiver\'s hold only their own', { skip }, async () => {
   const app = { user: 'zhiying_app' };
   const denied = [
     `UPDATE users SET roles = '{admin}' WHERE login = 'qx_apply'`,
@@ -139,6 +139,27 @@ test('the web\'s database role cannot rewrite accounts, institutions, alliances,
     `SELECT count(*) FROM users`, `UPDATE users SET roles = roles`, `INSERT INTO ai_jobs (series_id, reader, slices)
       VALUES (1, 'ct_pneumonia', 1)`, `SELECT count(*) FROM audit_log`])
     assert.match(sqlError(q, inf) ?? 'it succeeded', /permission denied/, q);
+
+  // The receiver's: the peers' registry, the image index it writes, the
+  // columns that link a study to an application, audit rows.  Not the
+  // accounts, the sessions, the reports or the applications' texts.
+  const scp = { user: 'zhiying_scp' };
+  for (const q of [`SELECT p.institution_id, p.network FROM dicom_peers p
+      JOIN institutions i ON i.id = p.institution_id WHERE p.active AND i.active AND false`,
+    `SELECT count(*) FROM instances WHERE false`, `UPDATE series SET instance_count = instance_count WHERE false`,
+    `SELECT id, accession, patient_no, exam_date, state, body_part FROM applications WHERE false`,
+    `INSERT INTO audit_log (action) SELECT 'x' WHERE false`])
+    assert.equal(sqlError(q, scp), null, q);
+  for (const q of [`SELECT count(*) FROM users`, `SELECT count(*) FROM sessions`,
+    `SELECT count(*) FROM report_versions`, `SELECT count(*) FROM application_history`,
+    `SELECT count(*) FROM attachments`, `SELECT count(*) FROM ai_results`, `SELECT count(*) FROM audit_log`,
+    `SELECT patient_name, patient_phone FROM applications`, `SELECT chief_complaint FROM applications`,
+    `SELECT present_illness, history, clinical_diagnosis FROM applications`,
+    `SELECT sex, birth_date FROM patients`, `SELECT description FROM dicom_peers`,
+    `SELECT error, leased_by FROM ai_jobs`, `UPDATE applications SET state = state WHERE false`,
+    `UPDATE dicom_peers SET active = true WHERE false`, `UPDATE users SET roles = roles`,
+    `DELETE FROM instances WHERE false`, `SELECT session_end('x')`])
+    assert.match(sqlError(q, scp) ?? 'it succeeded', /permission denied/, q);
 });
 
 test('after login only a plain local path is followed; hostile next values go home', { skip }, async () => {

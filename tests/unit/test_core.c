@@ -175,6 +175,8 @@ test_conf_receiver(void **state)
 	 * are plain strings to the parser). */
 	assert_int_equal(conf_load(&c, ZY_TOP_SRCDIR "/dist/zhiying.conf.in",
 	    err, sizeof(err)), 0);
+	assert_string_equal(c.db_scp,
+	    "host=/var/run/postgresql dbname=zhiying user=zhiying_scp");
 	assert_string_equal(c.scp_listen, "0.0.0.0");
 	assert_int_equal(c.scp_port, 11112);
 	setenv("ZHIYING_SCP_TIMEOUT", "0", 1);
