@@ -87,18 +87,6 @@ heart_kv_factor(double kvp)
 	return kv_table[n - 1][1];
 }
 
-/* Patient coordinates of (fractional) voxel i, j, k of v. */
-static void
-vox2pat(const struct series_volume *v, double i, double j, double k,
-    double p[3])
-{
-	int	 a;
-
-	for (a = 0; a < 3; a++)
-		p[a] = v->origin[a] + i * v->spacing[0] * v->row[a] +
-		    j * v->spacing[1] * v->col[a] + k * v->step[a];
-}
-
 /* The volume's slice step along the patient's z (signed), mm. */
 static double
 step_z(const struct series_volume *v)
@@ -424,7 +412,7 @@ dome_top(const struct series_volume *v, const struct heart_masks *an,
 	free(hist);
 	if (best <= 0)
 		return 0;
-	vox2pat(v, 0, 0, (up > 0 ? best : nz - 1 - best) * an->sp[2] /
+	series_vox2pat(v, 0, 0, (up > 0 ? best : nz - 1 - best) * an->sp[2] /
 	    v->spacing[2], pz);
 	*zdome = pz[2];
 	return 1;
@@ -452,7 +440,7 @@ abdomen_mask(const struct series_volume *v, const struct heart_masks *an,
 	if (!have_dome || (zk = malloc(nz * sizeof(*zk))) == NULL)
 		return;
 	for (k = 0; k < nz; k++) {
-		vox2pat(v, 0, 0, k * an->sp[2] / v->spacing[2], pz);
+		series_vox2pat(v, 0, 0, k * an->sp[2] / v->spacing[2], pz);
 		zk[k] = pz[2];
 	}
 	for (p = 0; p < plane; p++) {
@@ -762,7 +750,7 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 			slice_sums(an, kroot, sum, &cnt);
 		if (cnt == 0)
 			cnt = 1;
-		vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
+		series_vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
 		    sum[1] / cnt * osp[1] / v->spacing[1],
 		    kroot * osp[2] / v->spacing[2], h->root);
 		memset(sum, 0, sizeof(sum));
@@ -772,7 +760,7 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 		for (k = 0; k < an->dims[2]; k++) {
 			if (area[k] == 0)
 				continue;
-			vox2pat(v, 0, 0, k * osp[2] / v->spacing[2], p);
+			series_vox2pat(v, 0, 0, k * osp[2] / v->spacing[2], p);
 			if (p[2] < h->zlo)
 				h->zlo = p[2];
 			if (p[2] > h->zhi)
@@ -782,10 +770,10 @@ find_heart(struct compute *c, const struct series_volume *v, double fkv,
 		}
 		if (cnt == 0)
 			cnt = 1;
-		vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
+		series_vox2pat(v, sum[0] / cnt * osp[0] / v->spacing[0],
 		    sum[1] / cnt * osp[1] / v->spacing[1],
 		    sum[2] / cnt * osp[2] / v->spacing[2], h->center);
-		vox2pat(v, 0, 0, kroot * osp[2] / v->spacing[2], p);
+		series_vox2pat(v, 0, 0, kroot * osp[2] / v->spacing[2], p);
 		an->root_z = p[2];
 
 		/*

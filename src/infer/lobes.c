@@ -60,6 +60,7 @@
 #include <string.h>
 
 #include "lobes.h"
+#include "mat3.h"
 
 #define PI		3.14159265358979323846
 #define GRID_MM		1.5		/* the filter's grid */
@@ -103,6 +104,24 @@ enum fissure {
 	FIS_LO,		/* left oblique */
 	FIS__MAX
 };
+
+/* The eigenvalues of the symmetric 3x3 matrix h (mat3.h), ordered by
+ * magnitude: |e[0]| >= |e[1]| >= |e[2]|. */
+static void
+eig3_mag(const double h[6], double e[3])
+{
+	double	 t;
+	int	 i, j;
+
+	mat3_sym_eigen(h, e);
+	for (i = 0; i < 3; i++)
+		for (j = i + 1; j < 3; j++)
+			if (fabs(e[j]) > fabs(e[i])) {
+				t = e[i];
+				e[i] = e[j];
+				e[j] = t;
+			}
+}
 
 static const char *const fissure_zh[FIS__MAX] = {
 	"右斜裂", "右水平裂", "左斜裂"
@@ -207,53 +226,6 @@ inv3(const double m[3][3], double o[3][3])
 	o[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
 	o[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
 	return 0;
-}
-
-/*
- * The eigenvalues of the symmetric 3x3 matrix (a00 a11 a22 a01 a02 a12)
- * by the trigonometric solution of the characteristic cubic (Smith,
- * 1961), ordered by magnitude: |e[0]| >= |e[1]| >= |e[2]|.
- */
-static void
-eig3(const double h[6], double e[3])
-{
-	double	 p1, q, p2, p, b[6], r, phi, t;
-	int	 i, j;
-
-	p1 = h[3] * h[3] + h[4] * h[4] + h[5] * h[5];
-	q = (h[0] + h[1] + h[2]) / 3.0;
-	p2 = (h[0] - q) * (h[0] - q) + (h[1] - q) * (h[1] - q) +
-	    (h[2] - q) * (h[2] - q) + 2.0 * p1;
-	if (p2 <= 1e-20) {
-		e[0] = e[1] = e[2] = q;
-		return;
-	}
-	p = sqrt(p2 / 6.0);
-	b[0] = (h[0] - q) / p;
-	b[1] = (h[1] - q) / p;
-	b[2] = (h[2] - q) / p;
-	b[3] = h[3] / p;
-	b[4] = h[4] / p;
-	b[5] = h[5] / p;
-	r = (b[0] * (b[1] * b[2] - b[5] * b[5]) -
-	    b[3] * (b[3] * b[2] - b[5] * b[4]) +
-	    b[4] * (b[3] * b[5] - b[1] * b[4])) / 2.0;
-	if (r <= -1.0)
-		phi = PI / 3.0;
-	else if (r >= 1.0)
-		phi = 0.0;
-	else
-		phi = acos(r) / 3.0;
-	e[0] = q + 2.0 * p * cos(phi);
-	e[2] = q + 2.0 * p * cos(phi + 2.0 * PI / 3.0);
-	e[1] = 3.0 * q - e[0] - e[2];
-	for (i = 0; i < 3; i++)
-		for (j = i + 1; j < 3; j++)
-			if (fabs(e[j]) > fabs(e[i])) {
-				t = e[i];
-				e[i] = e[j];
-				e[j] = t;
-			}
 }
 
 /* The unit eigenvector of h for its eigenvalue l: the longest cross
@@ -1105,7 +1077,7 @@ find_candidates(struct compute *c, struct grid *g, struct cand **out,
 				if (r == 0 || (r & 0x80))
 					continue;
 				hessian(g, x, y, z, h);
-				eig3(h, e);
+				eig3_mag(h, e);
 				pm = plate(e);
 				if (pm >= PLATE_MIN) {
 					m[k] = (float)pm;
@@ -1135,7 +1107,7 @@ find_candidates(struct compute *c, struct grid *g, struct cand **out,
 		y = (int)(i / (size_t)g->dims[0] % (size_t)g->dims[1]);
 		zz = (int)(i / ((size_t)g->dims[0] * g->dims[1]));
 		hessian(g, x, y, zz, h);
-		eig3(h, e);
+		eig3_mag(h, e);
 		eigvec3(h, e[0], nv);
 		vox_to_patient(g, g->box0[0] + x * g->h / g->sp[0],
 		    g->box0[1] + y * g->h / g->sp[1],

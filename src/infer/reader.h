@@ -190,6 +190,15 @@ struct ai_histogram *ai_result_add_histogram(struct ai_result *,
 		    const char *name, double lo, double width,
 		    const double *counts, size_t nbins);
 
+/* A figure for a reader's text: at most one decimal, none for a whole
+ * number ("12", "3.5"). */
+void		 ai_text_fig(char *, size_t, double);
+
+/* Append printf-formatted text to the growing string *s of *len bytes;
+ * 0, or -1 when out of memory (*s is left as it was). */
+int		 ai_text_append(char **s, size_t *len, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 /* Set the method statement (copied); 0 or -1. */
 int		 ai_result_set_method(struct ai_result *, const char *);
 

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,35 @@ ai_result_add_histogram(struct ai_result *r, const char *name, double lo,
 	p->counts = c;
 	p->nbins = nbins;
 	return p;
+}
+
+void
+ai_text_fig(char *b, size_t sz, double x)
+{
+	if (fabs(x - round(x)) < 0.05)
+		(void)snprintf(b, sz, "%.0f", round(x));
+	else
+		(void)snprintf(b, sz, "%.1f", x);
+}
+
+int
+ai_text_append(char **s, size_t *len, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+	char	*p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (p = realloc(*s, *len + (size_t)n + 1)) == NULL)
+		return -1;
+	*s = p;
+	va_start(ap, fmt);
+	(void)vsnprintf(p + *len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+	return 0;
 }
 
 int

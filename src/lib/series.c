@@ -840,3 +840,14 @@ series_warn_find(const struct series_volume *v, enum series_warn code)
 			return &v->warn[i];
 	return NULL;
 }
+
+void
+series_vox2pat(const struct series_volume *v, double i, double j, double k,
+    double p[3])
+{
+	int	 a;
+
+	for (a = 0; a < 3; a++)
+		p[a] = v->origin[a] + i * v->spacing[0] * v->row[a] +
+		    j * v->spacing[1] * v->col[a] + k * v->step[a];
+}

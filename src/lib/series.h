@@ -140,6 +140,11 @@ int		 series_load(const char *const *paths, size_t n,
 		    const struct series_opts *, struct series_volume **out,
 		    char *err, size_t errlen);
 
+/* The patient coordinates (mm) of the (fractional) voxel i, j, k of v:
+ * origin + i dx row + j dy col + k step. */
+void		 series_vox2pat(const struct series_volume *, double i,
+		    double j, double k, double p[3]);
+
 /* Free a volume and everything it holds; NULL is allowed. */
 void		 series_free(struct series_volume *);
 

@@ -131,18 +131,6 @@ cac_result_free(struct cac_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Patient coordinates of (fractional) voxel i, j, k of v. */
-static void
-vox2pat(const struct series_volume *v, double i, double j, double k,
-    double p[3])
-{
-	int	 a;
-
-	for (a = 0; a < 3; a++)
-		p[a] = v->origin[a] + i * v->spacing[0] * v->row[a] +
-		    j * v->spacing[1] * v->col[a] + k * v->step[a];
-}
-
 static int
 float_cmp(const void *a, const void *b)
 {
@@ -698,7 +686,7 @@ cac_score(struct compute *c, const struct series_volume *v,
 	for (i = 0; i < nst; i++) {
 		le = &res->lesions[i];
 		le->key_slice = -1;
-		vox2pat(v, b[0] + (st[i].x0 + st[i].x1) / 2.0,
+		series_vox2pat(v, b[0] + (st[i].x0 + st[i].x1) / 2.0,
 		    b[1] + (st[i].y0 + st[i].y1) / 2.0,
 		    b[2] + (st[i].z0 + st[i].z1) / 2.0, le->centroid);
 	}
@@ -800,7 +788,8 @@ cac_score(struct compute *c, const struct series_volume *v,
 						cs[(l - 1) * 3 + 2] += k;
 					}
 			for (i = 0; i < nst; i++)
-				vox2pat(v, b[0] + cs[i * 3] / st[i].count,
+				series_vox2pat(v,
+				    b[0] + cs[i * 3] / st[i].count,
 				    b[1] + cs[i * 3 + 1] / st[i].count,
 				    b[2] + cs[i * 3 + 2] / st[i].count,
 				    res->lesions[i].centroid);
@@ -937,7 +926,7 @@ cac_measure(struct compute *c, const struct series_volume *v, double cal,
 			les[i].volume_mm3 = st[i].count * voxmm3;
 			les[i].peak_hu = st[i].max;
 			les[i].key_slice = -1;
-			vox2pat(v, (st[i].x0 + st[i].x1) / 2.0,
+			series_vox2pat(v, (st[i].x0 + st[i].x1) / 2.0,
 			    (st[i].y0 + st[i].y1) / 2.0,
 			    (st[i].z0 + st[i].z1) / 2.0, les[i].centroid);
 		}
@@ -967,41 +956,6 @@ fail:
 	"噪声、增强、小视野、膈顶、肋软骨）及羟基磷灰石插件质量；公开数据" \
 	"LIDC-IDRI与Lung-PET-CT-Dx上未见假阳性病灶，但尚无医生参考积分对照，" \
 	"分级一致性未经验证。"
-
-/* The text of a figure: at most one decimal, none for whole numbers. */
-static void
-fig(char *b, size_t sz, double x)
-{
-	if (fabs(x - round(x)) < 0.05)
-		(void)snprintf(b, sz, "%.0f", round(x));
-	else
-		(void)snprintf(b, sz, "%.1f", x);
-}
-
-/* Append to a growing string; -1 when out of memory. */
-static int
-app(char **s, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-app(char **s, size_t *len, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 n;
-	char	*p;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (p = realloc(*s, *len + (size_t)n + 1)) == NULL)
-		return -1;
-	*s = p;
-	va_start(ap, fmt);
-	(void)vsnprintf(p + *len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-	return 0;
-}
 
 static const char *
 exclusion_zh(enum cac_exclusion e)
@@ -1046,11 +1000,11 @@ cac_to_ai(const struct cac_result *r, const struct series_volume *v,
 	int			 id = 0, k, first, drs, nex[CAC_EXCLUSION__MAX];
 
 	memset(nex, 0, sizeof(nex));
-	fig(a, sizeof(a), r->threshold_hu);
-	fig(b, sizeof(b), r->kvp);
+	ai_text_fig(a, sizeof(a), r->threshold_hu);
+	ai_text_fig(b, sizeof(b), r->kvp);
 	(void)snprintf(c, sizeof(c), "%g", round(r->increment_mm * 1000.0) /
 	    1000.0);
-	if (app(&me, &ml, "Agatston 1990：钙化灶为CT值≥%s HU（相当于120 kV时"
+	if (ai_text_append(&me, &ml, "Agatston 1990：钙化灶为CT值≥%s HU（相当于120 kV时"
 	    "130 HU）且面积≥1 mm²的区域，按峰值CT值加权1–4"
 	    "（130–199、200–299、300–399、≥400 HU，按管电压换算），"
 	    "各层面积×权重之和按层距/3 mm归一；容积积分 Callister 1998；"
@@ -1063,59 +1017,59 @@ cac_to_ai(const struct cac_result *r, const struct series_volume *v,
 	    "默认值，未录入本机型的体模测定值",
 	    r->calibration_from, b,
 	    r->kvp_assumed ? "（未记录，按120 kV计）" : "", c) == -1 ||
-	    app(&me, &ml, "%s", CAC_LIMITS_ZH) == -1)
+	    ai_text_append(&me, &ml, "%s", CAC_LIMITS_ZH) == -1)
 		goto fail;
 	if (r->verdict != CAC_SCORED) {
-		if (app(&fd, &fl, "本序列%s，未进行冠状动脉钙化积分。",
+		if (ai_text_append(&fd, &fl, "本序列%s，未进行冠状动脉钙化积分。",
 		    r->why) == -1 ||
-		    app(&cc, &cl, "冠状动脉钙化积分未能评估（%s），"
+		    ai_text_append(&cc, &cl, "冠状动脉钙化积分未能评估（%s），"
 		    "请结合临床。", r->why) == -1)
 			goto fail;
 		goto text;
 	}
-	fig(a, sizeof(a), r->total.agatston);
-	fig(b, sizeof(b), r->total.volume_mm3);
-	fig(c, sizeof(c), r->total.mass_mg);
+	ai_text_fig(a, sizeof(a), r->total.agatston);
+	ai_text_fig(b, sizeof(b), r->total.volume_mm3);
+	ai_text_fig(c, sizeof(c), r->total.mass_mg);
 	if (r->nkept == 0) {
-		if (app(&fd, &fl, "冠状动脉钙化积分（Agatston法）："
+		if (ai_text_append(&fd, &fl, "冠状动脉钙化积分（Agatston法）："
 		    "冠状动脉走行区未见钙化灶。") == -1)
 			goto fail;
 	} else {
-		if (app(&fd, &fl, "冠状动脉钙化积分（Agatston法）："
+		if (ai_text_append(&fd, &fl, "冠状动脉钙化积分（Agatston法）："
 		    "冠状动脉走行区见钙化灶%zu处，累及%d支血管（", r->nkept,
 		    r->vessels) == -1)
 			goto fail;
 		for (k = 0, first = 1; k < CAC_ARTERY__MAX; k++) {
 			if (r->artery[k].lesions == 0)
 				continue;
-			if (app(&fd, &fl, "%s%s", first ? "" : "、",
+			if (ai_text_append(&fd, &fl, "%s%s", first ? "" : "、",
 			    cac_artery_names[k]) == -1)
 				goto fail;
 			first = 0;
 		}
-		if (app(&fd, &fl, "）。") == -1)
+		if (ai_text_append(&fd, &fl, "）。") == -1)
 			goto fail;
 		for (k = 0; k < CAC_ARTERY__MAX; k++) {
-			fig(d, sizeof(d), r->artery[k].agatston);
-			if (app(&fd, &fl, "%s%s %s", k ? "，" : "各支积分：",
-			    cac_artery_names[k], d) == -1)
+			ai_text_fig(d, sizeof(d), r->artery[k].agatston);
+			if (ai_text_append(&fd, &fl, "%s%s %s",
+			    k ? "，" : "各支积分：", cac_artery_names[k], d) == -1)
 				goto fail;
 		}
-		if (app(&fd, &fl, "。总Agatston积分 %s，总体积 %s mm³，"
+		if (ai_text_append(&fd, &fl, "。总Agatston积分 %s，总体积 %s mm³，"
 		    "总质量 %s mg。", a, b, c) == -1)
 			goto fail;
 	}
 	for (i = r->nkept; i < r->nlesions; i++)
 		nex[r->lesions[i].excluded]++;
 	if (nex[CAC_EX_VALVE] + nex[CAC_EX_INTRACARDIAC] > 0 &&
-	    app(&fd, &fl, "另见主动脉根部/瓣膜区钙化%d处，未计入冠状动脉"
+	    ai_text_append(&fd, &fl, "另见主动脉根部/瓣膜区钙化%d处，未计入冠状动脉"
 	    "钙化积分。", nex[CAC_EX_VALVE] + nex[CAC_EX_INTRACARDIAC]) == -1)
 		goto fail;
 	drs = cac_drs(r->total.agatston);
-	if (app(&cc, &cl, "冠状动脉钙化总积分 %s（Agatston），%s；"
+	if (ai_text_append(&cc, &cl, "冠状动脉钙化总积分 %s（Agatston），%s；"
 	    "CAC-DRS A%d", a, cac_category_zh(r->total.agatston), drs) == -1 ||
-	    (drs > 0 && app(&cc, &cl, "/N%d", r->vessels) == -1) ||
-	    app(&cc, &cl, "。") == -1)
+	    (drs > 0 && ai_text_append(&cc, &cl, "/N%d", r->vessels) == -1) ||
+	    ai_text_append(&cc, &cl, "。") == -1)
 		goto fail;
 
 	/* The lesions: the kept ones, then the excluded (not bone). */
@@ -1129,10 +1083,10 @@ cac_to_ai(const struct cac_result *r, const struct series_volume *v,
 			continue;
 		memset(&al, 0, sizeof(al));
 		al.id = ++id;
-		fig(a, sizeof(a), l->agatston);
-		fig(b, sizeof(b), l->volume_mm3);
-		fig(c, sizeof(c), l->mass_mg);
-		fig(d, sizeof(d), l->peak_hu);
+		ai_text_fig(a, sizeof(a), l->agatston);
+		ai_text_fig(b, sizeof(b), l->volume_mm3);
+		ai_text_fig(c, sizeof(c), l->mass_mg);
+		ai_text_fig(d, sizeof(d), l->peak_hu);
 		if (l->excluded == CAC_KEPT) {
 			(void)snprintf(al.type, sizeof(al.type), "冠脉钙化灶");
 			(void)snprintf(al.location, sizeof(al.location),

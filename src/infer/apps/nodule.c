@@ -56,6 +56,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "mat3.h"
 #include "nodule.h"
 
 #define PI		3.14159265358979323846
@@ -284,46 +285,6 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The eigenvalues of a symmetric 3x3 matrix, e[0] <= e[1] <= e[2]
- * (the trigonometric solution of the characteristic cubic, Smith 1961). */
-static void
-eig3(double a11, double a22, double a33, double a12, double a13,
-    double a23, double e[3])
-{
-	double	 p1 = a12 * a12 + a13 * a13 + a23 * a23, q, p2, p, r, phi;
-	double	 b11, b22, b33, det, t;
-
-	q = (a11 + a22 + a33) / 3.0;
-	p2 = (a11 - q) * (a11 - q) + (a22 - q) * (a22 - q) +
-	    (a33 - q) * (a33 - q) + 2.0 * p1;
-	if (p2 <= 1e-30) {
-		e[0] = e[1] = e[2] = q;
-		return;
-	}
-	p = sqrt(p2 / 6.0);
-	b11 = (a11 - q) / p;
-	b22 = (a22 - q) / p;
-	b33 = (a33 - q) / p;
-	det = b11 * (b22 * b33 - a23 * a23 / (p * p)) -
-	    a12 / p * (a12 / p * b33 - a23 / p * a13 / p) +
-	    a13 / p * (a12 / p * a23 / p - b22 * a13 / p);
-	r = det / 2.0;
-	phi = r <= -1.0 ? PI / 3.0 : r >= 1.0 ? 0.0 : acos(r) / 3.0;
-	e[2] = q + 2.0 * p * cos(phi);
-	e[0] = q + 2.0 * p * cos(phi + 2.0 * PI / 3.0);
-	e[1] = 3.0 * q - e[0] - e[2];
-	if (e[1] < e[0]) {
-		t = e[0];
-		e[0] = e[1];
-		e[1] = t;
-	}
-	if (e[1] > e[2]) {
-		t = e[1];
-		e[1] = e[2];
-		e[2] = t;
-	}
-}
-
 /* The dot filter of g (grid d, spacing h mm, smoothed at sigma mm) into
  * out, at the voxels of mask; 0 elsewhere. */
 static void
@@ -341,7 +302,7 @@ dot_filter(const float *g, const uint8_t *mask, const int d[3], double h,
 	for (k = 1; k < d[2] - 1; k++) {
 		int	 i, j;
 		size_t	 o;
-		double	 c, xx, yy, zz, xy, xz, yz, e[3];
+		double	 c, hm[6], e[3];
 
 		for (j = 1; j < d[1] - 1; j++)
 			for (i = 1; i < d[0] - 1; i++) {
@@ -349,20 +310,20 @@ dot_filter(const float *g, const uint8_t *mask, const int d[3], double h,
 				if (!mask[o])
 					continue;
 				c = 2.0 * g[o];
-				xx = g[o + sx] + g[o - sx] - c;
-				yy = g[o + sy] + g[o - sy] - c;
-				zz = g[o + sz] + g[o - sz] - c;
+				hm[0] = g[o + sx] + g[o - sx] - c;
+				hm[1] = g[o + sy] + g[o - sy] - c;
+				hm[2] = g[o + sz] + g[o - sz] - c;
 				/* The scale-normalised Laplacian: a blob
 				 * answers at least 3 times its dot value. */
-				if (s2 * (xx + yy + zz) > lim)
+				if (s2 * (hm[0] + hm[1] + hm[2]) > lim)
 					continue;
-				xy = (g[o + sx + sy] - g[o + sx - sy] -
+				hm[3] = (g[o + sx + sy] - g[o + sx - sy] -
 				    g[o - sx + sy] + g[o - sx - sy]) / 4.0;
-				xz = (g[o + sx + sz] - g[o + sx - sz] -
+				hm[4] = (g[o + sx + sz] - g[o + sx - sz] -
 				    g[o - sx + sz] + g[o - sx - sz]) / 4.0;
-				yz = (g[o + sy + sz] - g[o + sy - sz] -
+				hm[5] = (g[o + sy + sz] - g[o + sy - sz] -
 				    g[o - sy + sz] + g[o - sy - sz]) / 4.0;
-				eig3(xx, yy, zz, xy, xz, yz, e);
+				mat3_sym_eigen(hm, e);
 				if (e[2] >= 0.0)
 					continue;
 				out[o] = (float)(s2 * e[2] * e[2] / -e[0]);
@@ -1219,8 +1180,10 @@ thresh:
 	cov[5] = cov[5] / n_in - mu[1] * mu[2];
 	/* A voxel's own extent, so that a one-voxel-thin shape is not
 	 * taken for a line. */
-	eig3(cov[0] + sp[0] * sp[0] / 12.0, cov[1] + sp[1] * sp[1] / 12.0,
-	    cov[2] + sp[2] * sp[2] / 12.0, cov[3], cov[4], cov[5], e);
+	cov[0] += sp[0] * sp[0] / 12.0;
+	cov[1] += sp[1] * sp[1] / 12.0;
+	cov[2] += sp[2] * sp[2] / 12.0;
+	mat3_sym_eigen(cov, e);
 	n->elong = e[0] > 0.0 ? sqrt(e[2] / e[0]) : 1e9;
 	n->contact = (double)ncontact / n_in;
 	n->dot = c->dot;
@@ -1644,41 +1607,6 @@ out:
 /* ---------------------------------------------------------------- */
 /* The reader: its check, its run and its result.                    */
 
-/* The text of a figure: at most one decimal, none for whole numbers. */
-static void
-fig(char *b, size_t sz, double x)
-{
-	if (fabs(x - round(x)) < 0.05)
-		(void)snprintf(b, sz, "%.0f", round(x));
-	else
-		(void)snprintf(b, sz, "%.1f", x);
-}
-
-/* Append to a growing string; -1 when out of memory. */
-static int
-app(char **s, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-app(char **s, size_t *len, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 n;
-	char	*p;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (p = realloc(*s, *len + (size_t)n + 1)) == NULL)
-		return -1;
-	*s = p;
-	va_start(ap, fmt);
-	(void)vsnprintf(p + *len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-	return 0;
-}
-
 const char *
 nodule_type_text(const struct nodule *n)
 {
@@ -1720,7 +1648,7 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 	int			 side, k, lobes;
 
 	lobes = an != NULL && (an->have & ANAT_LOBES) && an->lobes != NULL;
-	if (app(&me, &ml, "候选结节由肺内多尺度Hessian点状滤波（尺度归一化，"
+	if (ai_text_append(&me, &ml, "候选结节由肺内多尺度Hessian点状滤波（尺度归一化，"
 	    "Lindeberg 1998；Li、Sone、Doi 2003点状增强滤波，血管呈管状、"
 	    "胸膜呈板状而被抑制；Fotin、Reeves 2019多尺度LoG候选）检出，"
 	    "在原始分辨率下以结节与周围肺组织CT值的中点为阈值三维分割，"
@@ -1734,8 +1662,8 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 	    "随访建议按Fleischner 2017（适用于≥35岁、无肿瘤及免疫抑制病史的"
 	    "偶发结节）。", lobes ? "上叶位置取自肺叶分割" :
 	    "未做肺叶分割时上叶位置按否计，位置仅标左右肺") == -1 ||
-	    app(&me, &ml, "%s", NODULE_LIMITS_ZH) == -1 ||
-	    app(&me, &ml, "结果仅供参考，不能直接用于诊断。") == -1)
+	    ai_text_append(&me, &ml, "%s", NODULE_LIMITS_ZH) == -1 ||
+	    ai_text_append(&me, &ml, "结果仅供参考，不能直接用于诊断。") == -1)
 		goto fail;
 
 	/*
@@ -1746,12 +1674,12 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 	 * doctor leaves out (a false positive) stays out of the report.
 	 */
 	if (r->count == 0) {
-		if (app(&fd, &fl, "双肺未见明确结节（≥4 mm）。") == -1 ||
-		    app(&cc, &cl, "双肺未见明确结节，Lung-RADS 1类，建议12个月"
+		if (ai_text_append(&fd, &fl, "双肺未见明确结节（≥4 mm）。") == -1 ||
+		    ai_text_append(&cc, &cl, "双肺未见明确结节，Lung-RADS 1类，建议12个月"
 		    "后年度低剂量CT筛查（Lung-RADS v2022）。") == -1)
 			goto fail;
-	} else if (app(&fd, &fl, "%s", "") == -1 ||
-	    app(&cc, &cl, "%s", "") == -1)
+	} else if (ai_text_append(&fd, &fl, "%s", "") == -1 ||
+	    ai_text_append(&cc, &cl, "%s", "") == -1)
 		goto fail;
 	for (i = 0; i < r->count; i++) {
 		int	 m = 0;
@@ -1763,12 +1691,12 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 		    nodule_type_text(n));
 		(void)snprintf(al.location, sizeof(al.location), "%.100s%s",
 		    n->location, n->juxtapleural ? "（胸膜下）" : "");
-		fig(a, sizeof(a), n->long_mm);
-		fig(b, sizeof(b), n->short_mm);
-		fig(c, sizeof(c), n->volume_mm3 >= 10.0 ?
+		ai_text_fig(a, sizeof(a), n->long_mm);
+		ai_text_fig(b, sizeof(b), n->short_mm);
+		ai_text_fig(c, sizeof(c), n->volume_mm3 >= 10.0 ?
 		    round(n->volume_mm3) : n->volume_mm3);
-		fig(d, sizeof(d), round(n->hu_mean));
-		fig(e, sizeof(e), n->solid_mean_mm);
+		ai_text_fig(d, sizeof(d), round(n->hu_mean));
+		ai_text_fig(e, sizeof(e), n->solid_mean_mm);
 		(void)snprintf(al.findings, sizeof(al.findings),
 		    "%s见%s，大小约%s×%s mm，体积约%s mm³，平均CT值约%s HU%s%s%s。",
 		    n->location, nodule_type_text(n), a, b, c, d,
@@ -1822,7 +1750,7 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 	if (ai_result_add_summary(out, "结节数", (double)r->count, "") == -1)
 		goto fail;
 	if (an != NULL) {
-		if (app(&fd, &fl, "右肺容积约%.0f mL，左肺约%.0f mL；"
+		if (ai_text_append(&fd, &fl, "右肺容积约%.0f mL，左肺约%.0f mL；"
 		    "LAA-950 右肺%.1f%%，左肺%.1f%%。",
 		    an->lung[LUNG_RIGHT].volume_ml, an->lung[LUNG_LEFT].volume_ml,
 		    an->lung[LUNG_RIGHT].laa950_pct,
