@@ -36,6 +36,7 @@
 #include "compute.h"
 #include "log.h"
 #include "phantom.h"
+#include "realdata.h"
 #include "series.h"
 
 #define VOL_TOL		0.04
@@ -718,93 +719,6 @@ test_cache(void **state)
 
 /* ---- the real chest CT ---- */
 
-static const char *
-data_dir(void)
-{
-	const char	*d = getenv("ZY_DATA");
-
-	return d != NULL && *d ? d : ZY_TOP_SRCDIR "/../shared/data";
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The first folder under dir that holds .dcm files, and its .xml file. */
-static int
-find_dcm_dir(const char *dir, char *out, size_t sz)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		 p[1024];
-	struct stat	 s;
-	int		 found = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strstr(e->d_name, ".dcm") != NULL) {
-			found = 1;
-			break;
-		}
-	if (found) {
-		closedir(d);
-		(void)snprintf(out, sz, "%s", dir);
-		return 0;
-	}
-	rewinddir(d);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (stat(p, &s) == 0 && S_ISDIR(s.st_mode) &&
-		    find_dcm_dir(p, out, sz) == 0) {
-			closedir(d);
-			return 0;
-		}
-	}
-	closedir(d);
-	return -1;
-}
-
-/* Load the .dcm files of dir as one series; the path of its .xml file
- * (the LIDC reading) goes to xml ("" if none). */
-static void
-load_dir(const char *dir, struct series_volume **v, char *xml, size_t xsz)
-{
-	char		**paths = NULL, path[2400], err[512];
-	size_t		 n = 0, cap = 0, i;
-	DIR		*d;
-	struct dirent	*e;
-
-	*xml = '\0';
-	assert_non_null(d = opendir(dir));
-	while ((e = readdir(d)) != NULL) {
-		if (strstr(e->d_name, ".xml") != NULL)
-			(void)snprintf(xml, xsz, "%s/%s", dir, e->d_name);
-		if (strstr(e->d_name, ".dcm") == NULL)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			assert_non_null(paths = realloc(paths,
-			    cap * sizeof(*paths)));
-		}
-		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		assert_non_null(paths[n++] = strdup(path));
-	}
-	closedir(d);
-	assert_true(n > 0);
-	qsort(paths, n, sizeof(*paths), str_cmp);
-	if (series_load((const char *const *)paths, n, NULL, v, err,
-	    sizeof(err)) == -1)
-		fail_msg("%s: %s", dir, err);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-}
-
 static char *
 slurp(const char *path)
 {
@@ -926,14 +840,14 @@ test_lidc(void **state)
 	int			 k, x, y, ktop, s;
 
 	(void)state;
-	(void)snprintf(dir, sizeof(dir), "%s/ct/LIDC-IDRI-0002", data_dir());
-	if (find_dcm_dir(dir, sub, sizeof(sub)) == -1) {
+	(void)snprintf(dir, sizeof(dir), "%s/ct/LIDC-IDRI-0002", realdata_dir());
+	if (realdata_find_dcm_dir(dir, sub, sizeof(sub)) == -1) {
 		print_message("  %s not found: skipping the real-data test\n",
 		    dir);
 		skip();
 	}
 	t0 = now_s();
-	load_dir(sub, &v, xml, sizeof(xml));
+	assert_int_equal(realdata_load(sub, &v, xml, sizeof(xml)), 0);
 	tl = now_s() - t0;
 	assert_non_null(ac = anatomy_cache_new());
 	if (anatomy_get(ac, cpu, v, 100, ANAT_LUNGS, &an, err,
@@ -1182,9 +1096,9 @@ test_cuda_agrees(void **state)
 	anatomy_phantom(&sp, &v);
 	cuda_compare(gpu, v, "phantom");
 	series_free(v);
-	(void)snprintf(dir, sizeof(dir), "%s/ct/LIDC-IDRI-0002", data_dir());
-	if (find_dcm_dir(dir, sub, sizeof(sub)) == 0) {
-		load_dir(sub, &v, xml, sizeof(xml));
+	(void)snprintf(dir, sizeof(dir), "%s/ct/LIDC-IDRI-0002", realdata_dir());
+	if (realdata_find_dcm_dir(dir, sub, sizeof(sub)) == 0) {
+		assert_int_equal(realdata_load(sub, &v, xml, sizeof(xml)), 0);
 		cuda_compare(gpu, v, "LIDC-IDRI-0002");
 		series_free(v);
 	}

@@ -49,6 +49,7 @@
 #include "cac.h"
 #include "compute.h"
 #include "phantom.h"
+#include "realdata.h"
 #include "preview.h"
 #include "series.h"
 
@@ -507,49 +508,6 @@ test_unaligned(void **state)
 	series_free(v);
 }
 
-/* The first folder under dir that holds .dcm files. */
-static int
-find_dcm_dir(const char *dir, char *out, size_t sz)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		 p[1024];
-	struct stat	 s;
-	int		 found = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strstr(e->d_name, ".dcm") != NULL) {
-			found = 1;
-			break;
-		}
-	if (found) {
-		closedir(d);
-		(void)snprintf(out, sz, "%s", dir);
-		return 0;
-	}
-	rewinddir(d);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (stat(p, &s) == 0 && S_ISDIR(s.st_mode) &&
-		    find_dcm_dir(p, out, sz) == 0) {
-			closedir(d);
-			return 0;
-		}
-	}
-	closedir(d);
-	return -1;
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Draw a box's outline into an 8-bit image. */
 static void
 draw_box(unsigned char *g, int w, int h, int x0, int y0, int x1, int y1)
@@ -566,53 +524,6 @@ draw_box(unsigned char *g, int w, int h, int x0, int y0, int x1, int y1)
 			if (x0 >= 0 && x0 < w) g[y * w + x0] = 255;
 			if (x1 >= 0 && x1 < w) g[y * w + x1] = 255;
 		}
-}
-
-/* The shared data folder: $ZY_DATA, or ../shared/data. */
-static const char *
-data_dir(void)
-{
-	const char	*d = getenv("ZY_DATA");
-
-	return d != NULL && *d ? d : ZY_TOP_SRCDIR "/../shared/data";
-}
-
-/* Load the .dcm files of dir (sorted by name) as one series into *v.
- * Returns 0, or -1 when dir holds none. */
-static int
-load_dir(const char *dir, struct series_volume **v)
-{
-	char		**paths = NULL, path[2400], err[512];
-	size_t		 n = 0, cap = 0, i;
-	DIR		*d;
-	struct dirent	*e;
-
-	if ((d = opendir(dir)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (strstr(e->d_name, ".dcm") == NULL)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			assert_non_null(paths = realloc(paths,
-			    cap * sizeof(*paths)));
-		}
-		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		assert_non_null(paths[n++] = strdup(path));
-	}
-	closedir(d);
-	if (n == 0) {
-		free(paths);
-		return -1;
-	}
-	qsort(paths, n, sizeof(*paths), str_cmp);
-	if (series_load((const char *const *)paths, n, NULL, v, err,
-	    sizeof(err)) == -1)
-		fail_msg("%s: %s", dir, err);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	return 0;
 }
 
 static void
@@ -921,8 +832,8 @@ test_pet_ct(void **state)
 	o.want_heart = 1;
 	for (i = 0; i < sizeof(ser) / sizeof(ser[0]); i++) {
 		(void)snprintf(dir, sizeof(dir), "%s/ct/lung-pet-ct-dx/%s",
-		    data_dir(), ser[i].dir);
-		if (load_dir(dir, &v) == -1)
+		    realdata_dir(), ser[i].dir);
+		if (realdata_load(dir, &v, NULL, 0) == -1)
 			continue;
 		ran++;
 		if (cac_score(cpu, v, &o, NULL, &r, err, sizeof(err)) == -1)
@@ -961,7 +872,7 @@ test_pet_ct(void **state)
 	}
 	if (ran == 0) {
 		print_message("  %s/ct/lung-pet-ct-dx not found: skipping\n",
-		    data_dir());
+		    realdata_dir());
 		skip();
 	}
 }
@@ -1159,12 +1070,12 @@ test_lidc(void **state)
 	(void)state;
 	(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
 	    data != NULL && *data ? data : ZY_TOP_SRCDIR "/../shared/data");
-	if (find_dcm_dir(base, dir, sizeof(dir)) == -1) {
+	if (realdata_find_dcm_dir(base, dir, sizeof(dir)) == -1) {
 		print_message("  %s not found: skipping the real-data test\n",
 		    base);
 		skip();
 	}
-	if (load_dir(dir, &v) == -1)
+	if (realdata_load(dir, &v, NULL, 0) == -1)
 		fail_msg("LIDC-IDRI-0002: no DICOM files in %s", dir);
 	t0 = clock();
 	memset(&o, 0, sizeof(o));

@@ -42,6 +42,7 @@
 #include "compute.h"
 #include "lobes.h"
 #include "preview.h"
+#include "realdata.h"
 #include "series.h"
 
 static struct compute	*cpu;
@@ -693,79 +694,6 @@ test_cuda_agrees(void **state)
 
 /* ---- the real chest CT ---- */
 
-static int
-find_dcm_dir(const char *dir, char *out, size_t sz)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		 p[1024];
-	struct stat	 s;
-
-	if ((d = opendir(dir)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strstr(e->d_name, ".dcm") != NULL) {
-			closedir(d);
-			(void)snprintf(out, sz, "%s", dir);
-			return 0;
-		}
-	rewinddir(d);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (stat(p, &s) == 0 && S_ISDIR(s.st_mode) &&
-		    find_dcm_dir(p, out, sz) == 0) {
-			closedir(d);
-			return 0;
-		}
-	}
-	closedir(d);
-	return -1;
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-load_dir(const char *dir, struct series_volume **v)
-{
-	char		**paths = NULL, path[2400], err[512];
-	size_t		 n = 0, cap = 0, i;
-	DIR		*d;
-	struct dirent	*e;
-
-	if ((d = opendir(dir)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (strstr(e->d_name, ".dcm") == NULL)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			assert_non_null(paths = realloc(paths,
-			    cap * sizeof(*paths)));
-		}
-		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		assert_non_null(paths[n++] = strdup(path));
-	}
-	closedir(d);
-	if (n == 0) {
-		free(paths);
-		return -1;
-	}
-	qsort(paths, n, sizeof(*paths), str_cmp);
-	if (series_load((const char *const *)paths, n, NULL, v, err,
-	    sizeof(err)) == -1)
-		fail_msg("%s: %s", dir, err);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	return 0;
-}
-
 /*
  * A lung mask good enough for the lobes (the anatomy module makes the
  * real one): the air under -400 HU in 3-D pieces that do not reach the
@@ -900,12 +828,12 @@ test_lidc(void **state)
 	(void)state;
 	(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
 	    data != NULL && *data ? data : ZY_TOP_SRCDIR "/../shared/data");
-	if (find_dcm_dir(base, dir, sizeof(dir)) == -1) {
+	if (realdata_find_dcm_dir(base, dir, sizeof(dir)) == -1) {
 		print_message("  %s not found: skipping the real-data test\n",
 		    base);
 		skip();
 	}
-	if (load_dir(dir, &v) == -1)
+	if (realdata_load(dir, &v, NULL, 0) == -1)
 		fail_msg("LIDC-IDRI-0002: no DICOM files in %s", dir);
 	n = (size_t)v->nx * v->ny * v->nz;
 	assert_non_null(lungs = malloc(n));
@@ -996,7 +924,7 @@ test_thick(void **state)
 		    data != NULL && *data ? data :
 		    ZY_TOP_SRCDIR "/../shared/data", series[k]);
 		v = NULL;
-		if (load_dir(dir, &v) == -1)
+		if (realdata_load(dir, &v, NULL, 0) == -1)
 			continue;
 		ran++;
 		n = (size_t)v->nx * v->ny * v->nz;

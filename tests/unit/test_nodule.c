@@ -49,6 +49,7 @@
 #include "compute.h"
 #include "nodule.h"
 #include "phantom.h"
+#include "realdata.h"
 #include "reader.h"
 #include "series.h"
 
@@ -895,79 +896,6 @@ test_check(void **state)
 /* ---------------------------------------------------------------- */
 /* The real chest CT: LIDC-IDRI-0002.                                 */
 
-static int
-find_dcm_dir(const char *dir, char *out, size_t sz)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		 p[1024];
-	struct stat	 s;
-	int		 found = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strstr(e->d_name, ".dcm") != NULL) {
-			found = 1;
-			break;
-		}
-	if (found) {
-		closedir(d);
-		(void)snprintf(out, sz, "%s", dir);
-		return 0;
-	}
-	rewinddir(d);
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (stat(p, &s) == 0 && S_ISDIR(s.st_mode) &&
-		    find_dcm_dir(p, out, sz) == 0) {
-			closedir(d);
-			return 0;
-		}
-	}
-	closedir(d);
-	return -1;
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-load_dir(const char *dir, struct series_volume **v)
-{
-	char		**paths = NULL, path[2400], err[512];
-	size_t		 n = 0, cap = 0, i;
-	DIR		*d;
-	struct dirent	*e;
-
-	assert_non_null(d = opendir(dir));
-	while ((e = readdir(d)) != NULL) {
-		if (strstr(e->d_name, ".dcm") == NULL)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			assert_non_null(paths = realloc(paths,
-			    cap * sizeof(*paths)));
-		}
-		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		assert_non_null(paths[n++] = strdup(path));
-	}
-	closedir(d);
-	assert_true(n > 0);
-	qsort(paths, n, sizeof(*paths), str_cmp);
-	if (series_load((const char *const *)paths, n, NULL, v, err,
-	    sizeof(err)) == -1)
-		fail_msg("%s: %s", dir, err);
-	for (i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-}
-
 /*
  * The nodule of the LIDC reading file 071.xml (two readers, malignancy
  * 4 and 5, texture 1-2, i.e. mostly ground glass): the readers' contours
@@ -999,12 +927,12 @@ test_lidc(void **state)
 	(void)state;
 	(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
 	    data != NULL && *data ? data : ZY_TOP_SRCDIR "/../shared/data");
-	if (find_dcm_dir(base, dir, sizeof(dir)) == -1) {
+	if (realdata_find_dcm_dir(base, dir, sizeof(dir)) == -1) {
 		print_message("  %s not found: skipping the real-data test\n",
 		    base);
 		skip();
 	}
-	load_dir(dir, &v);
+	assert_int_equal(realdata_load(dir, &v, NULL, 0), 0);
 	assert_non_null(ac = anatomy_cache_new());
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
