@@ -16,6 +16,9 @@
 #define M_POST	(1u << METHOD_POST)
 #define R(x)	ROLE_BIT(ROLE_##x)
 
+/* The login form's next field holds fewer bytes than this (http.c v_next). */
+#define NEXT_MAX	512
+
 /*
  * One row per page, in navigation order (the manual's order of the left
  * navigation: 申请, 申请列表, 待诊断, 待审核, 已报告, 已诊断, 打印报告).
@@ -126,18 +129,34 @@ router_find(const char *path)
 	return -1;
 }
 
+/*
+ * To the login page, which returns to the page asked for, query string
+ * included (/report?id=7, not /report): the login form checks it again
+ * as a local path (http_local_path) before it redirects there.  A target
+ * too long for the form's field returns to the path alone.
+ */
 static void
 router_login_redirect(struct req *r)
 {
 	struct buf	 b;
-	char		*loc;
+	const char	*qs;
+	char		*loc, *next;
 
+	qs = r->fcgi != NULL ? FCGX_GetParam("QUERY_STRING", r->fcgi->envp) :
+	    NULL;
+	if (qs != NULL && *qs != '\0' &&
+	    strlen(r->path) + 1 + strlen(qs) < NEXT_MAX)
+		next = arena_printf(r->a, "%s?%s", r->path, qs);
+	else
+		next = arena_printf(r->a, "%s", r->path);
+	if (next == NULL || !http_local_path(next))
+		next = (char *)"/";
 	buf_init(&b, 2048);
 	(void)buf_appends(&b, "/login?");
 	if (r->sstate == SESSION_EXPIRED)
 		(void)buf_appends(&b, "expired=1&");
 	(void)buf_appends(&b, "next=");
-	(void)tmpl_esc_url(tmpl_write_buf, &b, r->path, strlen(r->path));
+	(void)tmpl_esc_url(tmpl_write_buf, &b, next, strlen(next));
 	loc = buf_take(&b);
 	http_redirect(r, loc != NULL ? loc : "/login");
 	free(loc);

@@ -6,6 +6,39 @@
 	'use strict';
 
 	var AUTOSAVE_MS = 10000;
+	// Text typed and not yet stored on the server is kept in this
+	// browser (localStorage, one entry per user and application) so that
+	// a lapsed session, a closed tab or a lost network loses none of it;
+	// the editor offers it back when it opens again.  Entries older than
+	// a week go.
+	var DRAFT_PREFIX = 'zhiying.draft.';
+	var DRAFT_KEEP_MS = 7 * 24 * 3600 * 1000;
+
+	function storage() {
+		try {
+			return window.localStorage;
+		} catch (e) {
+			return null;	// disabled: no local copy
+		}
+	}
+
+	function draftSweep(ls) {
+		var now = Date.now(), old = [], i, k, d;
+		for (i = 0; i < ls.length; i++) {
+			k = ls.key(i);
+			if (k === null || k.indexOf(DRAFT_PREFIX) !== 0)
+				continue;
+			try {
+				d = JSON.parse(ls.getItem(k));
+			} catch (e) {
+				d = null;
+			}
+			if (d === null || typeof d.t !== 'number' ||
+			    now - d.t > DRAFT_KEEP_MS)
+				old.push(k);
+		}
+		old.forEach(function (x) { ls.removeItem(x); });
+	}
 
 	function pad(n) {
 		return (n < 10 ? '0' : '') + n;
@@ -32,6 +65,52 @@
 			return findings.value + '\u0000' + conclusion.value;
 		}
 		var saved = text();
+
+		// The local copy of unsaved text (see DRAFT_PREFIX).
+		var ls = storage();
+		var draftKey = DRAFT_PREFIX + (form.dataset.user || '') + '.' +
+		    form.elements.id.value;
+		var offering = false;	// a local copy waits for 恢复 or 放弃
+
+		function draftRead() {
+			var d = null;
+			if (ls === null)
+				return null;
+			try {
+				d = JSON.parse(ls.getItem(draftKey));
+			} catch (e) {
+				d = null;
+			}
+			if (d === null || typeof d.findings !== 'string' ||
+			    typeof d.conclusion !== 'string')
+				return null;
+			return d;
+		}
+
+		function draftDrop() {
+			if (ls !== null)
+				ls.removeItem(draftKey);
+		}
+
+		// Keep the editor's text when it differs from the server's.
+		function draftKeep() {
+			if (ls === null || offering)
+				return;
+			if (text() === saved) {
+				draftDrop();
+				return;
+			}
+			try {
+				ls.setItem(draftKey, JSON.stringify({
+					findings: findings.value,
+					conclusion: conclusion.value,
+					version: version.value,
+					t: Date.now()
+				}));
+			} catch (e) {
+				// Full or refused: the server's autosave remains.
+			}
+		}
 
 		function show(msg, bad) {
 			status.textContent = msg;
@@ -66,11 +145,17 @@
 					if (res.ok && j !== null && j.ok) {
 						version.value = String(j.version);
 						saved = snapshot;
+						if (text() === saved)
+							draftDrop();
 						show(label + ' ' + clock(), false);
 						return true;
 					}
 					if (res.status === 409)
 						stopped = true;
+					if (res.status === 403 && j === null) {
+						relogin();
+						return false;
+					}
 					show(j !== null && j.message ? j.message :
 					    '保存失败，请检查网络连接或重新登录', true);
 					return false;
@@ -85,10 +170,69 @@
 			return inflight;
 		}
 
+		// Refused without a session (it lapsed, or the user logged
+		// out elsewhere): say so, with a way back to this report after
+		// logging in; what was typed stays in this browser.
+		function relogin() {
+			var back = window.location.pathname + window.location.search;
+			var a = document.createElement('a');
+			draftKeep();
+			status.textContent = '登录已超时，内容未保存到服务器（已暂存在本机）。';
+			a.href = '/login?expired=1&next=' + encodeURIComponent(back);
+			a.id = 'autosave-relogin';
+			a.textContent = '重新登录后继续';
+			status.appendChild(a);
+			status.classList.add('bad');
+		}
+
 		function autosave() {
 			if (!leaving && !stopped && text() !== saved)
 				save('已自动保存');
 		}
+
+		// A local copy from before: offer it unless the server already
+		// has that text.
+		if (ls !== null) {
+			draftSweep(ls);
+			var had = draftRead();
+			if (had !== null && had.findings + '\u0000' +
+			    had.conclusion === saved)
+				draftDrop();
+			else if (had !== null)
+				offer(had);
+		}
+
+		function offer(d) {
+			var box = document.getElementById('draft-offer');
+			var when = new Date(d.t);
+			if (box === null)
+				return;
+			offering = true;
+			document.getElementById('draft-time').textContent =
+			    ' ' + (when.getMonth() + 1) + '月' + when.getDate() +
+			    '日 ' + pad(when.getHours()) + ':' +
+			    pad(when.getMinutes()) + ' ';
+			box.hidden = false;
+			document.getElementById('btn-draft-restore')
+			    .addEventListener('click', function () {
+				findings.value = d.findings;
+				conclusion.value = d.conclusion;
+				offering = false;
+				box.hidden = true;
+				draftKeep();
+				save('已恢复并保存');
+			});
+			document.getElementById('btn-draft-discard')
+			    .addEventListener('click', function () {
+				offering = false;
+				box.hidden = true;
+				draftDrop();
+				draftKeep();
+			});
+		}
+
+		findings.addEventListener('input', draftKeep);
+		conclusion.addEventListener('input', draftKeep);
 
 		window.setInterval(autosave, AUTOSAVE_MS);
 		findings.addEventListener('blur', autosave);

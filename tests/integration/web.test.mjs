@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Client, URL_BASE, STATE, PASSWORD, hiddenCsrf, sql, sqlError, sleep } from './helpers.mjs';
+import { Client, URL_BASE, STATE, PASSWORD, hiddenCsrf, unescapeHtml, sql, sqlError, sleep } from './helpers.mjs';
 
 const skip = URL_BASE ? false : 'no test stack (run through tests/run.sh)';
 
@@ -72,6 +72,22 @@ test('anonymous visitors are sent to the login page with the target kept', { ski
   const d = new Client();
   const x = await d.login('yb_resident', PASSWORD, { next: '//evil.example/' });
   assert.equal(x.location, '/');
+});
+
+test('the login returns to the page asked for, its query string included', { skip }, async () => {
+  const c = new Client();
+  const r = await c.get('/report?id=7&x=%E5%BC%A0');
+  assert.equal(r.status, 303);
+  assert.equal(r.location, '/login?next=%2Freport%3Fid%3D7%26x%3D%25E5%25BC%25A0');
+  // The login page carries it in its form, and the login goes there.
+  const page = await c.get(r.location);
+  assert.equal(unescapeHtml(page.text.match(/name="next" value="([^"]*)"/)[1]), '/report?id=7&x=%E5%BC%A0');
+  const l = await c.login('yb_resident', PASSWORD, { next: '/report?id=7&x=%E5%BC%A0' });
+  assert.equal(l.status, 303);
+  assert.equal(l.location, '/report?id=7&x=%E5%BC%A0');
+  // A query too long for the form's field: the path alone.
+  const long = await new Client().get(`/worklist?q=${'a'.repeat(600)}`);
+  assert.equal(long.location, '/login?next=%2Fworklist');
 });
 
 test('wrong password: refused, counted, audited; the typed login is kept', { skip }, async () => {
