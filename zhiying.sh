@@ -347,11 +347,11 @@ nginx_up() {
 	# As root, the workers run as root too: they must read the checkout
 	# and the spooled bodies the FastCGI workers (also root) read back.
 	[ "$(id -u)" -eq 0 ] && user="user root;"
-	sed -e "s|@STATIC@|$ROOT/templates/static|g" -e "s|@FCGI@|127.0.0.1:$FCGI_PORT|g" \
+	sed -e "s|@STATIC@|$ROOT/templates/static|g" -e "s|@FCGI@|zhiying_web|g" \
 	    -e "s|@FASTCGI_PARAMS@|$params|g" \
 	    "$ROOT/nginx/locations.conf.in" >"$STATE/nginx/locations.conf"
 	sed -e "s|@USER@|$user|" -e "s|@STATE@|$STATE|g" -e "s|@LISTEN@|127.0.0.1:$PORT|" \
-	    -e "s|@MIME_TYPES@|$mime|" \
+	    -e "s|@MIME_TYPES@|$mime|" -e "s|@FCGI@|127.0.0.1:$FCGI_PORT|g" \
 	    "$ROOT/nginx/local.conf.in" >"$STATE/nginx/nginx.conf"
 	daemon_down nginx
 	nginx -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -t -q 2>>"$STATE/log/nginx-error.log" ||

@@ -381,11 +381,12 @@ test('make install into a DESTDIR: everything in place, migrations applied and t
       'nginx/scgi']) mkdirSync(`${ng}/${d}`, { recursive: true });
     const port = await freePort();
     writeFileSync(`${ng}/nginx/locations.conf`, readFileSync(`${share}/nginx/locations.conf.in`, 'utf8')
-      .replaceAll('@STATIC@', `${share}/templates/static`).replaceAll('@FCGI@', `127.0.0.1:${fcgi}`)
+      .replaceAll('@STATIC@', `${share}/templates/static`).replaceAll('@FCGI@', 'zhiying_web')
       .replaceAll('@FASTCGI_PARAMS@', '/etc/nginx/fastcgi_params'));
     writeFileSync(`${ng}/nginx/nginx.conf`, readFileSync(`${share}/nginx/local.conf.in`, 'utf8')
       .replace('@USER@', process.getuid() === 0 ? 'user root;' : '').replaceAll('@STATE@', ng)
-      .replace('@LISTEN@', `127.0.0.1:${port}`).replace('@MIME_TYPES@', '/etc/nginx/mime.types'));
+      .replace('@LISTEN@', `127.0.0.1:${port}`).replace('@MIME_TYPES@', '/etc/nginx/mime.types')
+      .replaceAll('@FCGI@', `127.0.0.1:${fcgi}`));
     const nginx = spawn('nginx', ['-p', `${ng}/nginx`, '-c', `${ng}/nginx/nginx.conf`, '-g', 'daemon off;'],
       { stdio: 'ignore' });
     children.push(nginx);

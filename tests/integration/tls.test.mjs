@@ -43,7 +43,7 @@ test('TLS server block: __Host- cookies, Secure, HSTS, HTTP redirect', { skip },
   const fcgiPort = process.env.ZY_FCGI_PORT;
   let conf = readFileSync(`${ROOT_DIR}/nginx/production.conf`, 'utf8');
   conf = conf
-    .replace(/server 127\.0\.0\.1:9000;/, `server 127.0.0.1:${fcgiPort};`)
+    .replace(/server 127\.0\.0\.1:9000 /g, `server 127.0.0.1:${fcgiPort} `)
     .replace(/listen 80;/, `listen 127.0.0.1:${httpPort};`)
     .replace(/listen \[::\]:80;\n/, '')
     .replace(/listen 443 ssl http2;/, `listen 127.0.0.1:${httpsPort} ssl http2;`)

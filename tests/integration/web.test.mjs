@@ -4,8 +4,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
 import { Client, URL_BASE, STATE, PASSWORD, hiddenCsrf, unescapeHtml, sql, sqlError, sleep } from './helpers.mjs';
 
 const skip = URL_BASE ? false : 'no test stack (run through tests/run.sh)';
@@ -330,6 +330,58 @@ test('migrations are recorded and applied once', { skip }, async () => {
   assert.match(out, /0 migration\(s\) applied/);
 });
 
+// nginx passes the FastCGI requests to one socket that every worker
+// accepts on, through an upstream that names it several times: a GET or
+// HEAD whose worker dies before it answered is passed again (another
+// worker takes it from the socket), a POST never (it may have been done).
+// The test holds the applications table locked, so that every worker is
+// in the middle of a request, waiting for it, when the workers are killed.
+test('workers killed in the middle of a stream of GETs: no 502 reaches the client; a POST is not retried', { skip }, async () => {
+  const sup = readFileSync(`${STATE}/run/web.pid`, 'utf8').trim();
+  const errlog = `${STATE}/log/nginx-error.log`;
+  const from = readFileSync(errlog, 'utf8').length;
+  const since = () => readFileSync(errlog, 'utf8').slice(from);
+  const failures = () => (since().match(/upstream prematurely closed connection|recv\(\) failed \(104/g) || []).length;
+  const kids = () => execFileSync('pgrep', ['-P', sup], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  const waiting = () => Number(sql(`SELECT count(*) FROM pg_stat_activity
+      WHERE usename = 'zhiying_app' AND wait_event_type = 'Lock'`, { user: 'postgres' })[0][0]);
+  const until = async (what, cond) => {
+    for (let i = 0; i < 600 && !cond(); i++) await sleep(50);
+    assert.ok(cond(), what);
+  };
+  const c = new Client();
+  await c.login('yb_resident');
+  const csrf = await c.csrf();
+  const workers = kids();
+  assert.equal(workers.length, 3);
+
+  const lock = spawn('psql', ['-X', '-q', '-h', realpathSync(`${STATE}/pg/run`), '-p', process.env.ZY_PGPORT,
+    '-U', 'zhiying', '-d', 'zhiying', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const locked = new Promise((resolve) => lock.stdout.on('data', (d) => { if (/locked/.test(d)) resolve(); }));
+  lock.stdin.write(`BEGIN; LOCK TABLE applications IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n`);
+  await locked;
+  let gets, post;
+  try {
+    // Three workers, each taken by a request that waits for the lock (a
+    // POST among them), and more GETs queued behind them.
+    post = c.post('/report/save', { csrf, id: '999999999', version: '1', findings: 'x', conclusion: 'x' });
+    await until('a worker to wait with the POST', () => waiting() === 1);
+    gets = Array.from({ length: 12 }, (_, i) => c.get(i % 2 ? '/worklist' : '/reported'));
+    await until('every worker to wait for the lock', () => waiting() === 3);
+    for (const pid of workers) process.kill(Number(pid), 'SIGKILL');
+    await until('nginx to see the three requests lose their worker', () => failures() >= 3);
+    await until('the pool to be whole again', () => kids().filter((p) => !workers.includes(p)).length === 3);
+  } finally {
+    lock.stdin.end('COMMIT;\n');
+  }
+  const statuses = (await Promise.all(gets)).map((r) => r.status);
+  assert.deepEqual(statuses, Array(12).fill(200));
+  // The POST was passed to a worker that died: nginx does not know
+  // whether it was done, and does not send it again.
+  assert.equal((await post).status, 502);
+  assert.equal((since().match(/POST \/report\/save/g) || []).length, 1);
+});
+
 test('a killed worker is replaced while requests continue', { skip }, async () => {
   const sup = readFileSync(`${STATE}/run/web.pid`, 'utf8').trim();
   const kids = () => execFileSync('pgrep', ['-P', sup], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
@@ -337,15 +389,10 @@ test('a killed worker is replaced while requests continue', { skip }, async () =
   assert.equal(before.length, 3);
   const c = new Client();
   await c.login('yb_resident');
+  // At once: a connection that the dying worker still takes from the
+  // socket (a race of the kernel, likely on a loaded machine) is passed
+  // on to another worker by nginx, as any GET that loses its worker.
   process.kill(Number(before[0]), 'SIGKILL');
-  // Until it has died, a worker woken in accept() by a new connection may
-  // still take it and then die with it (nginx answers 502): a race of the
-  // kernel, not of the pool, which a loaded machine makes likely.
-  const dead = () => {
-    try { return readFileSync(`/proc/${before[0]}/stat`, 'utf8').split(') ')[1].startsWith('Z'); } catch { return true; }
-  };
-  for (let i = 0; i < 500 && !dead(); i++) await sleep(10);
-  assert.ok(dead(), 'the killed worker died');
   const statuses = [];
   for (let round = 0; round < 20; round++) {
     const rs = await Promise.all(Array.from({ length: 8 }, () => c.get('/worklist')));
@@ -353,7 +400,7 @@ test('a killed worker is replaced while requests continue', { skip }, async () =
   }
   assert.deepEqual([...new Set(statuses)], [200]);
   let after = kids();
-  for (let i = 0; i < 50 && after.length < 3; i++) { await sleep(100); after = kids(); }
+  for (let i = 0; i < 300 && after.length < 3; i++) { await sleep(100); after = kids(); }
   assert.equal(after.length, 3);
   assert.ok(!after.includes(before[0]));
   const log = readFileSync(`${STATE}/log/web.log`, 'utf8');
