@@ -93,8 +93,11 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
 	(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) >"$OUT/npm.txt" 2>&1 ||
 	    { echo "npm ci failed:"; cat "$OUT/npm.txt"; }
 fi
-# Short limits so the tests can watch them act.
-export ZHIYING_SESSION_IDLE=8 ZHIYING_WORKERS=3
+# Three workers, which the tests count and kill.  Sessions lapse after the
+# production default of 30 idle minutes: a loaded machine must not end a
+# test's session between two of its steps; the tests of the idle limit
+# make their session old in the database instead of waiting for it.
+export ZHIYING_SESSION_IDLE=1800 ZHIYING_WORKERS=3
 if stack_start >"$OUT/stack.txt" 2>&1; then
 	trap stack_stop EXIT
 	export ZY_OUT=$OUT

@@ -93,8 +93,8 @@ export async function openReport(page, base, id) {
 // script errors and Content Security Policy violations.
 export async function userSession(browser, base, login, password) {
 	const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
-	context.setDefaultTimeout(15000);
-	context.setDefaultNavigationTimeout(15000);
+	context.setDefaultTimeout(30000);
+	context.setDefaultNavigationTimeout(30000);
 	const page = await context.newPage();
 	const s = { login, context, page, errors: [] };
 	page.on('pageerror', (e) => s.errors.push(String(e)));

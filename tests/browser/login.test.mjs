@@ -53,8 +53,8 @@ async function newPage() {
 		locale: 'zh-CN',
 		viewport: { width: 1280, height: 800 },
 	});
-	context.setDefaultTimeout(10000);
-	context.setDefaultNavigationTimeout(10000);
+	context.setDefaultTimeout(30000);
+	context.setDefaultNavigationTimeout(30000);
 	const page = await context.newPage();
 	return { context, page };
 }

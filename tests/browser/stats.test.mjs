@@ -18,7 +18,7 @@ const chrome = chromiumForFile(skip, OUT);
 test('统计 renders its figures and exports', { skip }, async () => {
 	const context = await chrome.browser.newContext({ locale: 'zh-CN',
 	    viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-	context.setDefaultTimeout(15000);
+	context.setDefaultTimeout(30000);
 	const page = await context.newPage();
 	const violations = [];
 	page.on('console', (m) => { if (/Content Security Policy/.test(m.text())) violations.push(m.text()); });

@@ -16,8 +16,8 @@
 //       node --test --test-reporter=tap tests/browser/story.test.mjs
 //
 // ZY_URL is a running stack (tests/lib.sh stack_start); without it every
-// test is skipped, and without the LIDC data the first one is.  The stack
-// of tests/run.sh ends idle sessions after 8 seconds: each step of a user
+// test is skipped, and without the LIDC data the first one is.  A stack
+// may end idle sessions early (ZHIYING_SESSION_IDLE): each step of a user
 // starts by making sure that user is still logged in, and logs in again
 // (through the login form) when the session has lapsed.  Screenshots and
 // the PDF go to $ZY_OUT/browser/story-*.
@@ -72,8 +72,8 @@ async function session(login) {
 		locale: 'zh-CN',
 		viewport: { width: 1366, height: 900 },
 	});
-	context.setDefaultTimeout(15000);
-	context.setDefaultNavigationTimeout(15000);
+	context.setDefaultTimeout(30000);
+	context.setDefaultNavigationTimeout(30000);
 	const page = await context.newPage();
 	const s = { login, context, page, errors: [], dialogs: [] };
 	page.on('pageerror', (e) => s.errors.push(String(e)));

@@ -33,8 +33,8 @@ async function session(login) {
 		locale: 'zh-CN',
 		viewport: { width: 1366, height: 900 },
 	});
-	context.setDefaultTimeout(15000);
-	context.setDefaultNavigationTimeout(15000);
+	context.setDefaultTimeout(30000);
+	context.setDefaultNavigationTimeout(30000);
 	const page = await context.newPage();
 	const errors = [];
 	page.on('pageerror', (e) => errors.push(String(e)));

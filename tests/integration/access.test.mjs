@@ -83,8 +83,9 @@ before(async () => {
   }
 });
 
-// The stack's sessions lapse after 8 idle seconds, and a user waits while
-// the others make their hundreds of requests: log in again when needed.
+// A stack may end idle sessions early (ZHIYING_SESSION_IDLE), and a user
+// waits while the others make their hundreds of requests: log in again
+// when needed.
 async function fresh(user) {
   if ((await user.client.get('/')).status === 200) return;
   assert.equal((await user.client.login(user.login)).status, 303, `login ${user.login}`);

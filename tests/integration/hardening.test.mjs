@@ -30,8 +30,8 @@ before(async () => {
   }
 });
 
-// The stack's sessions lapse after 8 idle seconds: a test that follows a
-// slow one logs its users in again.
+// A stack may end idle sessions early (ZHIYING_SESSION_IDLE): a test that
+// follows a slow one logs its users in again when needed.
 beforeEach(async () => {
   if (skip) return;
   for (const [login, c] of Object.entries(users)) {
