@@ -37,13 +37,15 @@ enum node_type {
 	NODE_VAR,
 	NODE_SECTION,
 	NODE_INVERTED,
-	NODE_PARTIAL
+	NODE_PARTIAL,
+	NODE_ASSET		/* {{@name}}: /static/name, fingerprinted */
 };
 
 enum filter {
 	FILTER_TEXT,
 	FILTER_ATTR,
-	FILTER_URL
+	FILTER_URL,
+	FILTER_STATIC		/* a /static/ URL, fingerprinted; attr */
 };
 
 struct node {
@@ -64,11 +66,19 @@ struct tmpl {
 	size_t		 cap;
 };
 
+/* A static file and the URL the pages name it by. */
+struct asset {
+	char		*name;		/* "zhiying.css" */
+	char		*url;		/* "/static/zhiying.<hash>.css" */
+};
+
 struct tmpl_set {
 	struct tmpl	**t;
 	size_t		  n;
 	size_t		  cap;
 	int		  linked;
+	struct asset	 *assets;	/* of <dir>/static, by name */
+	size_t		  nassets;
 };
 
 /* Buffered output. */
@@ -455,6 +465,22 @@ node_add(struct parse *ps, enum node_type type)
 	return n;
 }
 
+/* A file name of the static folder: [A-Za-z0-9_.-], not starting with '.'. */
+static int
+asset_name_ok(const char *p, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || n > 128 || p[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' &&
+		    p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
+		    p[i] == '_' || p[i] == '.' || p[i] == '-'))
+			return 0;
+	return 1;
+}
+
 /* Check that [p, p + n) is a valid key; on error, report it. */
 static int
 check_key(struct parse *ps, const char *p, size_t n)
@@ -484,6 +510,19 @@ parse_tag(struct parse *ps, char *p, size_t n)
 	sigil = n > 0 ? p[0] : '\0';
 	if (sigil == '!')
 		return 0;
+	if (sigil == '@') {
+		p++;
+		n--;
+		trim(&p, &n);
+		if (!asset_name_ok(p, n))
+			return parse_fail(ps, ps->line, "bad asset name '%.*s'",
+			    (int)(n < TMPL_NAMESHOW ? n : TMPL_NAMESHOW), p);
+		p[n] = '\0';
+		if ((nd = node_add(ps, NODE_ASSET)) == NULL)
+			return -1;
+		nd->s = p;
+		return 0;
+	}
 	if (sigil == '#' || sigil == '^' || sigil == '/' || sigil == '>') {
 		p++;
 		n--;
@@ -542,6 +581,8 @@ parse_tag(struct parse *ps, char *p, size_t n)
 			filter = FILTER_ATTR;
 		else if (flen == 3 && memcmp(f, "url", 3) == 0)
 			filter = FILTER_URL;
+		else if (flen == 6 && memcmp(f, "static", 6) == 0)
+			filter = FILTER_STATIC;
 		else
 			return parse_fail(ps, ps->line,
 			    "unknown filter '%.*s'",
@@ -638,6 +679,11 @@ tmpl_set_free(struct tmpl_set *set)
 	for (i = 0; i < set->n; i++)
 		tmpl_free(set->t[i]);
 	free(set->t);
+	for (i = 0; i < set->nassets; i++) {
+		free(set->assets[i].name);
+		free(set->assets[i].url);
+	}
+	free(set->assets);
 	free(set);
 }
 
@@ -857,6 +903,125 @@ fail:
 	return NULL;
 }
 
+/*
+ * Static files.  Each file of <dir>/static is named in the pages with a
+ * fingerprint of its content, /static/zhiying.<16 hex digits>.css, which
+ * nginx serves as the file itself with a long, immutable cache life
+ * (nginx/locations.conf.in): a changed file gets a new URL, so a browser
+ * never keeps an old one, and an unchanged one is never asked for again.
+ * The fingerprint is 64-bit FNV-1a, not a security measure.
+ */
+static int
+asset_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct asset *)a)->name,
+	    ((const struct asset *)b)->name);
+}
+
+static const char *
+asset_find(const struct tmpl_set *set, const char *name)
+{
+	struct asset	 key, *a;
+
+	if (set->nassets == 0)
+		return NULL;
+	key.name = (char *)name;
+	a = bsearch(&key, set->assets, set->nassets, sizeof(*set->assets),
+	    asset_cmp);
+	return a != NULL ? a->url : NULL;
+}
+
+const char *
+tmpl_asset_url(const struct tmpl_set *set, const char *url)
+{
+	const char	*v;
+
+	if (strncmp(url, "/static/", 8) != 0 ||
+	    (v = asset_find(set, url + 8)) == NULL)
+		return url;
+	return v;
+}
+
+/* "name.ext" with hash h: "/static/name.<h>.ext" (no extension: at the end). */
+static char *
+asset_url(const char *name, uint64_t h)
+{
+	const char	*dot = strrchr(name, '.');
+	char		*u;
+	size_t		 n = strlen(name) + 8 + 17 + 1;
+	int		 base;
+
+	if ((u = malloc(n)) == NULL)
+		return NULL;
+	base = dot != NULL && dot != name ? (int)(dot - name) :
+	    (int)strlen(name);
+	(void)snprintf(u, n, "/static/%.*s.%016llx%s", base, name,
+	    (unsigned long long)h, name + base);
+	return u;
+}
+
+static int
+assets_load(struct tmpl_set *set, const char *dir, char *err, size_t errlen)
+{
+	struct dirent	*de;
+	struct asset	*na;
+	size_t		 cap = 0, len, i;
+	char		 path[4096], *src;
+	uint64_t	 h;
+	DIR		*d;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/static", dir) >=
+	    sizeof(path)) {
+		errfmt(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	/* Templates without static files (tests): names stay as written. */
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT ? 0 : (errfmt(err, errlen, "%s: %s",
+		    path, strerror(errno)), -1);
+	while ((de = readdir(d)) != NULL) {
+		if (!asset_name_ok(de->d_name, strlen(de->d_name)))
+			continue;
+		if ((src = read_file(dirfd(d), path, de->d_name, &len, err,
+		    errlen)) == NULL) {
+			/* A folder or other non-file: not an asset. */
+			continue;
+		}
+		h = 0xcbf29ce484222325ULL;
+		for (i = 0; i < len; i++) {
+			h ^= (unsigned char)src[i];
+			h *= 0x100000001b3ULL;
+		}
+		free(src);
+		if (set->nassets == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((na = realloc(set->assets, cap * sizeof(*na))) ==
+			    NULL)
+				goto oom;
+			set->assets = na;
+		}
+		na = &set->assets[set->nassets];
+		if ((na->name = strdup(de->d_name)) == NULL)
+			goto oom;
+		if ((na->url = asset_url(de->d_name, h)) == NULL) {
+			free(na->name);
+			goto oom;
+		}
+		set->nassets++;
+	}
+	closedir(d);
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (set->nassets > 0)
+		qsort(set->assets, set->nassets, sizeof(*set->assets),
+		    asset_cmp);
+	return 0;
+oom:
+	closedir(d);
+	errfmt(err, errlen, "%s: out of memory", path);
+	return -1;
+}
+
 struct tmpl_set *
 tmpl_set_load(const char *dir, char *err, size_t errlen)
 {
@@ -905,6 +1070,8 @@ tmpl_set_load(const char *dir, char *err, size_t errlen)
 		free(src);
 	}
 	if (tmpl_set_link(set, err, errlen) == -1)
+		goto done;
+	if (assets_load(set, dir, err, errlen) == -1)
 		goto done;
 	ok = 1;
 	goto done;
@@ -1006,12 +1173,25 @@ render_nodes(struct tmpl_ctx *ctx, const struct tmpl *t, size_t i,
 		case NODE_VAR:
 			if ((v = scope_get(scope, nd->s)) == NULL)
 				break;
-			if (nd->filter == FILTER_ATTR)
+			if (nd->filter == FILTER_STATIC) {
+				v = tmpl_asset_url(ctx->set, v);
+				r = esc_attr(&ctx->out, v, strlen(v));
+			} else if (nd->filter == FILTER_ATTR)
 				r = esc_attr(&ctx->out, v, strlen(v));
 			else if (nd->filter == FILTER_URL)
 				r = esc_url(&ctx->out, v, strlen(v));
 			else
 				r = esc_html(&ctx->out, v, strlen(v));
+			break;
+		case NODE_ASSET:
+			v = asset_find(ctx->set, nd->s);
+			if (v == NULL) {
+				r = out_write(&ctx->out, "/static/", 8);
+				if (r == 0)
+					r = esc_attr(&ctx->out, nd->s,
+					    strlen(nd->s));
+			} else
+				r = esc_attr(&ctx->out, v, strlen(v));
 			break;
 		case NODE_SECTION:
 		case NODE_INVERTED:

@@ -94,6 +94,15 @@ struct tmpl_set	*tmpl_set_load(const char *dir, char *err, size_t errlen);
 /* Free the set and all its templates.  NULL is allowed. */
 void		 tmpl_set_free(struct tmpl_set *);
 
+/*
+ * The URL the pages give a static file: "/static/zhiying.css" becomes
+ * "/static/zhiying.<fingerprint>.css" when the set was loaded from a
+ * folder whose static/ holds zhiying.css; any other URL is returned as it
+ * is.  In templates: {{@zhiying.css}} for a file named in the template,
+ * {{key|static}} for a URL in a value (escaped as |attr).
+ */
+const char	*tmpl_asset_url(const struct tmpl_set *, const char *url);
+
 /* Return 1 when the set holds a template called name, else 0. */
 int		 tmpl_has(const struct tmpl_set *, const char *name);
 

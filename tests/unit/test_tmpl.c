@@ -749,6 +749,79 @@ test_set_load(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* Static files are named with a fingerprint of their content. */
+static void
+test_set_assets(void **state)
+{
+	struct fix	*f = *state;
+	struct tmpl_set	*set;
+	struct tdict	*d, *x;
+	char		 dir[] = "/tmp/test_tmpl.XXXXXX";
+	char		 st[64], first[128], want[256];
+	const char	*u;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(st, sizeof(st), "%s/static", dir);
+	assert_int_equal(mkdir(st, 0700), 0);
+	write_file(st, "site.css", "body { color: red }\n");
+	write_file(st, "app.js", "'use strict';\n");
+	write_file(st, "README", "no extension\n");
+	write_file(dir, "page.html", "<link href=\"{{@site.css}}\">"
+	    "{{#s}}<script src=\"{{src|static}}\"></script>{{/s}}"
+	    "<img src=\"{{@none.png}}\">");
+	assert_non_null(set = tmpl_set_load(dir, f->err, sizeof(f->err)));
+	/* FNV-1a 64 of the content, between the name and its extension. */
+	u = tmpl_asset_url(set, "/static/site.css");
+	assert_int_equal(strlen(u), strlen("/static/site.0123456789abcdef.css"));
+	assert_int_equal(strncmp(u, "/static/site.", 13), 0);
+	assert_string_equal(u + 29, ".css");
+	snprintf(first, sizeof(first), "%s", u);
+	assert_int_equal(strncmp(tmpl_asset_url(set, "/static/README"),
+	    "/static/README.", 15), 0);
+	assert_int_equal(strlen(tmpl_asset_url(set, "/static/README")),
+	    strlen("/static/README.0123456789abcdef"));
+	/* Other URLs stay as they are. */
+	assert_string_equal(tmpl_asset_url(set, "/static/other.css"),
+	    "/static/other.css");
+	assert_string_equal(tmpl_asset_url(set, "/worklist"), "/worklist");
+
+	assert_non_null(d = tdict_new(f->a, NULL));
+	assert_non_null(x = tdict_add(d, "s"));
+	assert_int_equal(tdict_set(x, "src", "/static/app.js"), 0);
+	buf_clear(&f->out);
+	assert_int_equal(tmpl_render(set, "page.html", tdict_scope(d),
+	    tmpl_write_buf, &f->out), 0);
+	/* Escaped as attributes: '/' and '.' become references. */
+	snprintf(want, sizeof(want), "href=\"&#x2F;static&#x2F;site&#x2E;%.16s"
+	    "&#x2E;css\"", first + 13);
+	assert_non_null(strstr(f->out.data, want));
+	snprintf(want, sizeof(want), "src=\"&#x2F;static&#x2F;app&#x2E;%.16s"
+	    "&#x2E;js\"", tmpl_asset_url(set, "/static/app.js") + 12);
+	assert_non_null(strstr(f->out.data, want));
+	/* A file that is not there: its plain name. */
+	assert_non_null(strstr(f->out.data,
+	    "src=\"/static/none&#x2E;png\""));
+	tmpl_set_free(set);
+
+	/* Changed content, changed URL. */
+	write_file(st, "site.css", "body { color: blue }\n");
+	assert_non_null(set = tmpl_set_load(dir, f->err, sizeof(f->err)));
+	assert_string_not_equal(tmpl_asset_url(set, "/static/site.css"), first);
+	tmpl_set_free(set);
+
+	/* Bad names are refused when the template is read. */
+	write_file(dir, "page.html", "{{@../etc/passwd}}");
+	assert_null(tmpl_set_load(dir, f->err, sizeof(f->err)));
+	assert_string_equal(f->err, "page.html:1: bad asset name '../etc/passwd'");
+
+	remove_file(st, "site.css");
+	remove_file(st, "app.js");
+	remove_file(st, "README");
+	remove_file(dir, "page.html");
+	assert_int_equal(rmdir(st), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* Writer that fails after "left" successful calls and counts calls. */
 struct failw {
 	int	 left;
@@ -917,6 +990,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test(test_tdict_oom),
 		cmocka_unit_test_setup_teardown(test_set_load,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_assets,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error,
 		    setup, teardown),
