@@ -27,6 +27,25 @@ usage(FILE *fp)
 	    " [--dump DIR] [--size WxH] [--log FILE]\n"
 	    "       zhiying-admin [-c conf] COMMAND ...   (zhiying-admin"
 	    " --help-commands)\n");
+	if (fp != stdout)
+		return;
+	fprintf(fp, "\n"
+	    "The administrators' console (ncurses): institutions, alliances,"
+	    " accounts,\n"
+	    "report locks, failing AI jobs, the audit log, calibration.  With"
+	    " a COMMAND,\n"
+	    "provisioning from scripts instead (user, peer, calibration ...).\n"
+	    "\n"
+	    "  -c conf          configuration file (default: $ZHIYING_CONF);"
+	    " connects\n"
+	    "                   with db_console\n"
+	    "  --replay FILE    play the keystrokes of FILE instead of the"
+	    " keyboard\n"
+	    "  --dump DIR       write each screen to DIR (with --replay)\n"
+	    "  --size WxH       the screen's size (with --replay)\n"
+	    "  --log FILE       log to FILE instead of standard error\n"
+	    "  --help-commands  the commands and their options\n"
+	    "  -h, --help       this text\n");
 }
 
 /* The address of an ssh client, for the audit log. */

@@ -40,14 +40,24 @@ struct migration {
 };
 
 static void
-usage(void)
+usage(FILE *fp, int status)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: zhiying-db [-c conf] [-s sqldir] migrate | status | demo\n"
+	    "       zhiying-db -h | --help\n"
 	    "  migrate  apply the pending schema migrations in order\n"
 	    "  status   list applied and pending migrations\n"
 	    "  demo     load the demo institutions, alliances and users\n");
-	exit(2);
+	if (fp == stdout)
+		fprintf(fp, "\n"
+		    "  -c conf     configuration file (default: $ZHIYING_CONF);"
+		    " connects with\n"
+		    "              db_owner, the schema's owner"
+		    " (ZHIYING_DB_OWNER overrides it)\n"
+		    "  -s sqldir   folder of the NNN_name.sql migrations"
+		    " (default: the sql setting)\n"
+		    "  -h, --help  this text\n");
+	exit(status);
 }
 
 static int
@@ -437,6 +447,10 @@ cmd_demo(PGconn *c)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct conf	 cf;
 	char		 err[1024];
 	const char	*cfpath = getenv("ZHIYING_CONF"), *sqldir = NULL;
@@ -444,21 +458,24 @@ main(int argc, char *argv[])
 	int		 ch, rc;
 
 	log_init("zhiying-db");
-	while ((ch = getopt(argc, argv, "c:s:")) != -1)
+	while ((ch = getopt_long(argc, argv, "c:hs:", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			cfpath = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
 			break;
 		case 's':
 			sqldir = optarg;
 			break;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
-		usage();
+		usage(stderr, 2);
 	if (conf_load(&cf, cfpath, err, sizeof(err)) == -1) {
 		log_error("configuration: %s", err);
 		return 1;
@@ -479,7 +496,7 @@ main(int argc, char *argv[])
 			return 1;
 		rc = cmd_demo(c);
 	} else
-		usage();
+		usage(stderr, 2);
 	PQfinish(c);
 	return rc == 0 ? 0 : 1;
 }

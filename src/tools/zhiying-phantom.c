@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,18 +46,29 @@
 #define STD_FOV_MM	(384 * 0.9)	/* phantom_standard()'s width */
 
 static void
-usage(void)
+usage(FILE *fp, int status)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: " PROG " [-cdx] [-t slice_mm] [-k kvp] [-n noise_hu]"
 	    " [-s seed] [-W pixels]\n"
 	    "    [-P patient_id] [-N patient_name] [-b blood_hu]"
 	    " [-f fov_mm] [-S series_description]\n"
 	    "    [-p SITE:z0:length:radius:hu]...\n"
 	    "    [-p FREE:x:y:z0:length:radius:hu]... -o outdir\n"
+	    "       " PROG " -h | --help\n"
 	    "SITE is one of LM, LAD, LCX, RCA, AORTA, VALVE (mm, HU at"
 	    " 120 kV).\n");
-	exit(2);
+	if (fp == stdout)
+		fprintf(fp, "\n"
+		    "Writes a synthetic chest CT of known content (coronary"
+		    " calcium plaques)\n"
+		    "as a DICOM series into outdir, for the demo and the"
+		    " tests.\n"
+		    "  -c  calcified costal cartilage beside the sternum\n"
+		    "  -d  diaphragm domes (liver at the heart's lower third)\n"
+		    "  -x  no standard plaques, only those given with -p\n"
+		    "  -h, --help  this text\n");
+	exit(status);
 }
 
 /* A finite number filling all of s into *v.  Returns 0 or -1. */
@@ -139,6 +151,10 @@ plaque_parse(const char *arg, struct phantom_plaque *p)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct phantom_plaque	 extra[PHANTOM_PLAQUES_MAX];
 	struct phantom_spec	 spec;
 	struct dcmwrite_opts	 o;
@@ -157,15 +173,18 @@ main(int argc, char *argv[])
 	char			*end;
 	int			 ch, nostd = 0, width = 0;
 
-	while ((ch = getopt(argc, argv, "b:cdf:hk:n:N:o:p:P:s:S:t:W:x")) !=
-	    -1)
+	while ((ch = getopt_long(argc, argv, "b:cdf:hk:n:N:o:p:P:s:S:t:W:x",
+	    longopts, NULL)) != -1)
 		switch (ch) {
+		case 'h':
+			usage(stdout, 0);
+			break;
 		case 'b':
 			if (num_parse(optarg, &blood) == -1 || blood < -100 ||
 			    blood > 1000) {
 				fprintf(stderr, PROG ": bad blood CT number "
 				    "(-100 to 1000): %s\n", optarg);
-				usage();
+				usage(stderr, 2);
 			}
 			break;
 		case 'c':
@@ -179,7 +198,7 @@ main(int argc, char *argv[])
 			    fov > 500) {
 				fprintf(stderr, PROG ": bad field of view "
 				    "(150 to 500 mm): %s\n", optarg);
-				usage();
+				usage(stderr, 2);
 			}
 			break;
 		case 'S':
@@ -190,14 +209,14 @@ main(int argc, char *argv[])
 			    kvp > 140) {
 				fprintf(stderr, PROG ": bad kvp (80 to 140): "
 				    "%s\n", optarg);
-				usage();
+				usage(stderr, 2);
 			}
 			break;
 		case 'n':
 			if (num_parse(optarg, &noise) == -1 || noise < 0) {
 				fprintf(stderr, PROG ": bad noise: %s\n",
 				    optarg);
-				usage();
+				usage(stderr, 2);
 			}
 			break;
 		case 'N':
@@ -210,10 +229,10 @@ main(int argc, char *argv[])
 			if (nextra == PHANTOM_PLAQUES_MAX) {
 				fprintf(stderr, PROG ": more than %d "
 				    "plaques\n", PHANTOM_PLAQUES_MAX);
-				usage();
+				usage(stderr, 2);
 			}
 			if (plaque_parse(optarg, &extra[nextra]) == -1)
-				usage();
+				usage(stderr, 2);
 			nextra++;
 			break;
 		case 'P':
@@ -227,7 +246,7 @@ main(int argc, char *argv[])
 			    seed > 0xffffffffUL) {
 				fprintf(stderr, PROG ": bad seed: %s\n",
 				    optarg);
-				usage();
+				usage(stderr, 2);
 			}
 			break;
 		case 't':
@@ -235,7 +254,7 @@ main(int argc, char *argv[])
 			    slice > 20) {
 				fprintf(stderr, PROG ": bad slice thickness: "
 				    "%s\n", optarg);
-				usage();
+				usage(stderr, 2);
 			}
 			break;
 		case 'W':
@@ -243,7 +262,7 @@ main(int argc, char *argv[])
 			    d < 8 || d > 2048) {
 				fprintf(stderr, PROG ": bad width (8 to 2048 "
 				    "pixels): %s\n", optarg);
-				usage();
+				usage(stderr, 2);
 			}
 			width = (int)d;
 			break;
@@ -251,10 +270,10 @@ main(int argc, char *argv[])
 			nostd = 1;
 			break;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	if (optind != argc || outdir == NULL)
-		usage();
+		usage(stderr, 2);
 
 	phantom_standard(&spec, slice, kvp);
 	if (nostd)

@@ -26,17 +26,31 @@
 #include "stats.h"
 
 static void
-usage(void)
+usage(FILE *fp, int status)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: zhiying-stats [-c conf] --scope CODE [--from YYYY-MM-DD]"
 	    " [--to YYYY-MM-DD]\n"
 	    "    [--hospital CODE] [--alliance CODE] [--exam CT|DR]"
 	    " [--reader CODE]\n"
 	    "    [--mode self|superior] [--status STATE]"
 	    " [--grain day|week|month]\n"
-	    "    -o FILE.xlsx\n");
-	exit(2);
+	    "    -o FILE.xlsx\n"
+	    "       zhiying-stats -h | --help\n");
+	if (fp == stdout)
+		fprintf(fp, "\n"
+		    "Writes the workbook of the 统计 page's 导出Excel for the"
+		    " institution or\n"
+		    "alliance CODE (--scope) and the filters given, as a"
+		    " scheduled job would.\n"
+		    "  -c conf        configuration file (default:"
+		    " $ZHIYING_CONF)\n"
+		    "  --status       pending, reporting, in_review, reported,"
+		    " reviewed,\n"
+		    "                 cancelled or returned\n"
+		    "  -o, --output   the .xlsx file to write\n"
+		    "  -h, --help     this text\n");
+	exit(status);
 }
 
 static int
@@ -94,6 +108,7 @@ main(int argc, char *argv[])
 		{ "status", required_argument, NULL, 'S' },
 		{ "grain", required_argument, NULL, 'g' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const exams[] = { "CT", "DR", NULL };
@@ -114,8 +129,11 @@ main(int argc, char *argv[])
 
 	log_init("zhiying-stats");
 	memset(&f, 0, sizeof(f));
-	while ((ch = getopt_long(argc, argv, "c:o:", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "c:ho:", longopts, NULL)) != -1)
 		switch (ch) {
+		case 'h':
+			usage(stdout, 0);
+			break;
 		case 'c':
 			cfpath = optarg;
 			break;
@@ -153,10 +171,10 @@ main(int argc, char *argv[])
 			f.grain = optarg;
 			break;
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	if (optind != argc || scode == NULL || out == NULL)
-		usage();
+		usage(stderr, 2);
 	if ((f.from != NULL && !is_date(f.from)) ||
 	    (f.to != NULL && !is_date(f.to)) ||
 	    (f.exam != NULL && !in_set(f.exam, exams)) ||
@@ -165,7 +183,7 @@ main(int argc, char *argv[])
 	    (f.status != NULL && !in_set(f.status, states)) ||
 	    (f.reader != NULL && reader_lookup(f.reader) < 0)) {
 		log_error("invalid filter value");
-		usage();
+		usage(stderr, 2);
 	}
 	if (conf_load(&cf, cfpath, err, sizeof(err)) == -1) {
 		log_error("configuration: %s", err);
