@@ -114,12 +114,17 @@ login_post(struct req *r)
 void
 page_login(struct req *r)
 {
+	const char	*next;
+
 	if (r->method == METHOD_POST) {
 		login_post(r);
 		return;
 	}
+	/* Already logged in (again, in another tab): on to the page the
+	 * login was asked for. */
 	if (r->sstate == SESSION_OK) {
-		http_redirect(r, "/");
+		next = http_field(r, FIELD_NEXT);
+		http_redirect(r, next != NULL && *next != '\0' ? next : "/");
 		return;
 	}
 	if (kv_get(&r->query, "expired") != NULL ||

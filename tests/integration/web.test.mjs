@@ -85,6 +85,11 @@ test('the login returns to the page asked for, its query string included', { ski
   const l = await c.login('yb_resident', PASSWORD, { next: '/report?id=7&x=%E5%BC%A0' });
   assert.equal(l.status, 303);
   assert.equal(l.location, '/report?id=7&x=%E5%BC%A0');
+  // Logged in already (in another tab): the login page goes on there.
+  const again = await c.get('/login?next=%2Freport%3Fid%3D7');
+  assert.equal(again.status, 303);
+  assert.equal(again.location, '/report?id=7');
+  assert.equal((await c.get('/login?next=%2F%2Fevil.example')).location, '/');
   // A query too long for the form's field: the path alone.
   const long = await new Client().get(`/worklist?q=${'a'.repeat(600)}`);
   assert.equal(long.location, '/login?next=%2Fworklist');
