@@ -203,7 +203,8 @@ test('写报告: yb_resident takes the lock; yb_attending is told who holds it',
   assert.match(r.text, /id="btn-review"[^>]*>提交审核</);
   assert.doesNotMatch(r.text, /id="btn-final"/, 'a resident has no 提交报告');
   assert.match(r.text, /id="btn-unlock"[^>]*>解除锁定</);
-  assert.match(unescapeHtml(r.text), /src="\/static\/report\.js"/);
+  // The script by the fingerprint of its content (long cache, nginx).
+  assert.match(unescapeHtml(r.text), /src="\/static\/report\.[0-9a-f]{16}\.js"/);
   assert.doesNotMatch(r.text, /<script>|style="/, 'no inline script or style');
 
   // Opening it again confirms the lock; another doctor is refused.
@@ -442,7 +443,8 @@ test('review story: resident submits, attending rejects, resident resubmits, att
   assert.equal(textOf(r.text, 'print-ai'), AI_DISCLAIMER);
   assert.match(text, /周子健（住院医师）/);
   assert.match(text, /黄文静（主治医师）/);
-  assert.match(r.text, /href="\/static\/print\.css"/);
+  const printCss = unescapeHtml(r.text).match(/href="(\/static\/print\.[0-9a-f]{16}\.css)"/);
+  assert.ok(printCss, 'the print stylesheet by its fingerprint');
   assert.match(r.text, /id="btn-print"/);
   assert.doesNotMatch(r.text, /<script>|style="|onclick/, 'no inline script or style');
   await res.get(`/report/print?id=${app.id}`);
@@ -450,7 +452,7 @@ test('review story: resident submits, attending rejects, resident resubmits, att
   const [[actor, detail]] = sql(`SELECT actor_login, detail->>'diag_no' FROM audit_log
     WHERE action = 'report_printed' AND object_id = :'p1' ORDER BY id LIMIT 1`, { params: [app.id] });
   assert.deepEqual([actor, detail], ['qx_apply', app.diag]);
-  const css = await qx.get('/static/print.css');
+  const css = await qx.get(printCss[1]);
   assert.equal(css.status, 200);
   assert.match(css.text, /@page\s*\{[^}]*size:\s*A4/);
 });
