@@ -118,6 +118,10 @@ ALTER TABLE application_studies
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON study_link_holds TO zhiying_app;
 
+-- The matcher, which the receiver runs once it has linked what arrived,
+-- takes the application's 检查类型 with its 检查部位 as evidence of what a
+-- series shows (seriesmatch.c).
+GRANT SELECT (exam_type) ON applications TO zhiying_scp;
 GRANT SELECT (application_id, study_id, proposed_by, differences),
     INSERT (application_id, study_id, proposed_by, differences),
     UPDATE (proposed_by, differences)

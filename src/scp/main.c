@@ -366,7 +366,7 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	 * applications that wait for them (same accession number, or
 	 * patient number and exam date, and the same patient: a study whose
 	 * patient differs is held for the applicant), then match what
-	 * arrived, with the application's 检查部位 known, and
+	 * arrived, with the application's 检查类型 and 检查部位 known, and
 	 * queue the AI jobs.  A series that is still incomplete is matched
 	 * again when the rest arrives. */
 	memset(&lk, 0, sizeof(lk));

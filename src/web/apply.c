@@ -306,8 +306,10 @@ any_bad(const int *bad)
 
 /*
  * Match again the series of the studies linked to application id (or of
- * one study, when study > 0): a study linked by hand, or held and then
- * confirmed, was matched without its application's 检查部位.
+ * one study, when study > 0): the application's 检查类型 and 检查部位 are
+ * evidence for the AI readers (a chest film without BodyPartExamined is a
+ * chest on a DR 胸部 application), and a study received before its
+ * application was made, or linked by hand, was matched without them.
  */
 static void
 rematch(struct req *r, long long id, long long study)
@@ -385,6 +387,8 @@ page_apply(struct req *r)
 	}
 	log_info("%s: %s created %s (id %lld)", __func__,
 	    r->sess.acct.login, diag, id);
+	/* Studies received before it and linked now. */
+	rematch(r, id, 0);
 	(void)snprintf(loc, sizeof(loc), "/application?id=%lld&created=1", id);
 	http_redirect(r, loc);
 }
@@ -990,6 +994,7 @@ page_app_edit(struct req *r)
 	}
 	switch ((res = wf_resubmit(r->db, &who, id, &f))) {
 	case WF_OK:
+		rematch(r, id, 0);
 		(void)snprintf(loc, sizeof(loc), "/application?id=%lld", id);
 		http_redirect(r, loc);
 		return;

@@ -258,3 +258,77 @@ test('the receiver links a study whose patient matches and holds one whose patie
   assert.match(html, /class="confirm-link danger">确认是同一患者并关联</);
 });
 
+// ---------------------------------------------------------------------
+// The matcher with the application (issue 18, item 3): a chest film
+// without BodyPartExamined is a chest on a DR 胸部 application, whether the
+// film came before the application, after it, or by upload.
+
+const fitsOf = (study) => Object.fromEntries(sql(`SELECT m.reader, m.fits, m.reason FROM series_matches m
+  JOIN series se ON se.id = m.series_id WHERE se.study_id = ${study}`).map(([r, f, why]) => [r, { fits: f === 't', why }]));
+const studyOf = (uidTag) => Number(sql(`SELECT s.id FROM studies s JOIN patients p ON p.id = s.patient_ref
+  WHERE p.patient_id = '${uidTag}'`)[0]?.[0] ?? 0);
+// The jobs queued for a reader (the inference daemon of the stack may have
+// taken them since: their count, not their state).
+const jobs = (study, reader) => Number(sql(`SELECT count(*) FROM ai_jobs j JOIN series se ON se.id = j.series_id
+  WHERE se.study_id = ${study} AND j.reader = '${reader}'`)[0][0]);
+
+test('a chest film received before its DR 胸部 application is matched again once linked: 肺结核 fits', { skip }, async () => {
+  const tag = `${process.pid}${Date.now() % 100000}`;
+  const pid = `MB${tag}`;
+  await storescu(study({ '(0010,0020)': pid, '(0010,0010)': '黄^华', '(0010,0040)': 'M', '(0010,1010)': '081Y',
+    '(0008,0020)': '20240315', '(0008,0050)': '' }));
+  const sid = await until('the film to be received and matched', () => {
+    const s = studyOf(pid);
+    return s && fitsOf(s).dr_tuberculosis ? s : 0;
+  });
+  // Nothing tells where the film is: no reader for it yet.
+  assert.equal(fitsOf(sid).dr_tuberculosis.fits, false);
+  assert.match(fitsOf(sid).dr_tuberculosis.why, /无法确定检查部位/);
+  assert.equal(jobs(sid, 'dr_tuberculosis'), 0);
+
+  // The application names the patient number and the exam date: linked
+  // when it is made, and matched again with its 检查类型 and 检查部位.
+  const c = await applicant();
+  const r = await c.post('/apply', {
+    csrf: c.token, patient_name: '黄华', patient_sex: 'M', patient_age: '81岁', patient_birth: '',
+    patient_no: pid, patient_phone: '13800000003', chief_complaint: '咳嗽咳痰两月', present_illness: '午后低热，盗汗',
+    history: '无', clinical_diagnosis: '肺结核待排', exam_type: 'DR', body_part: '胸部', urgency: 'routine',
+    accession: '', exam_date: '2024-03-15', mode: 'self', alliance: '', target: '',
+  });
+  assert.equal(r.status, 303, r.text.slice(0, 300));
+  const id = Number(r.location.match(/id=(\d+)/)[1]);
+  assert.deepEqual(links(id), [['patient_date', '{}', '']]);
+  assert.equal(fitsOf(sid).dr_tuberculosis.fits, true);
+  assert.equal(fitsOf(sid).ct_lung_nodule.fits, false);
+  assert.equal(jobs(sid, 'dr_tuberculosis'), 1);
+  const html = await page(id);
+  assert.match(html, /<td class="match"><span class="fits">适用：[^<]*DR肺结核智能诊断/);
+});
+
+test('a chest film received after its DR 胸部 application fits 肺结核 at once', { skip }, async () => {
+  const tag = `${process.pid}${Date.now() % 100000}`;
+  const pid = `MA${tag}`;
+  const app = await application({ name: '郑芳', sex: 'F', age: '81岁', no: pid, accession: `MA${tag}` });
+  await storescu(study({ '(0010,0020)': pid, '(0010,0010)': '郑^芳', '(0010,0040)': 'F', '(0010,1010)': '081Y',
+    '(0008,0050)': `MA${tag}` }));
+  const sid = await until('the film to be linked and matched', () => {
+    const s = studyOf(pid);
+    return s && links(app.id).length === 1 && fitsOf(s).dr_tuberculosis ? s : 0;
+  });
+  assert.equal(fitsOf(sid).dr_tuberculosis.fits, true, fitsOf(sid).dr_tuberculosis.why);
+  assert.equal(jobs(sid, 'dr_tuberculosis'), 1);
+  // Matched once, with the application known.
+  assert.equal(Number(sql(`SELECT count(*) FROM audit_log a JOIN series se ON a.object_id = se.id::text
+    WHERE a.action = 'series_matched' AND se.study_id = ${sid}`)[0][0]), 1);
+});
+
+test('a chest film uploaded to a DR 胸部 application fits 肺结核', { skip }, async () => {
+  const tag = `${process.pid}${Date.now() % 100000}`;
+  const pid = `MU${tag}`;
+  const app = await application({ name: '钱进', sex: 'M', age: '81岁', no: pid });
+  const res = await upload(app.id, study({ '(0010,0020)': pid, '(0010,0040)': 'M' }));
+  assert.equal(res.stored, 1);
+  const sid = studyOf(pid);
+  assert.equal(fitsOf(sid).dr_tuberculosis.fits, true, fitsOf(sid).dr_tuberculosis.why);
+  assert.match(await page(app.id), /<span class="fits">适用：[^<]*DR肺结核智能诊断/);
+});
