@@ -332,3 +332,41 @@ test('a chest film uploaded to a DR 胸部 application fits 肺结核', { skip }
   assert.equal(fitsOf(sid).dr_tuberculosis.fits, true, fitsOf(sid).dr_tuberculosis.why);
   assert.match(await page(app.id), /<span class="fits">适用：[^<]*DR肺结核智能诊断/);
 });
+
+// ---------------------------------------------------------------------
+// What a doctor sees of an application whose images are still coming
+// (issue 18, item 1): in 待诊断, marked 影像未到 (or 影像待核对 when a study
+// is held), after those whose images have arrived.
+
+// The rows of a list page: [诊断号, the state cell's text].
+const listRows = (html) => [...html.matchAll(/<tr id="app-\d+"[^>]*data-diag="([^"]+)"[^>]*>([\s\S]*?)<\/tr>/g)]
+  .map((m) => [m[1], (m[2].match(/<td class="state[^"]*">([\s\S]*?)<\/td>/) || [, ''])[1].replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ').trim()]);
+
+test('待诊断: an application whose images have not arrived is listed with 影像未到, after those whose images have', { skip }, async () => {
+  const tag = `${process.pid}${Date.now() % 100000}`;
+  // Oldest: its images uploaded.  Then one still waiting, then one whose
+  // only study is held (another patient's).
+  const withImages = await application({ name: `乙序${tag}`, sex: 'M', age: '81岁', no: `WLB${tag}` });
+  assert.equal((await upload(withImages.id, study({ '(0010,0020)': `WLB${tag}`, '(0010,0010)': '' }))).stored, 1);
+  const waiting = await application({ name: `甲序${tag}`, sex: 'M', age: '81岁', no: `WLA${tag}` });
+  const held = await application({ name: `丙序${tag}`, sex: 'M', age: '81岁', no: `WLC${tag}` });
+  assert.equal((await upload(held.id, study({ '(0010,0020)': `OTHER${tag}`, '(0010,0010)': '' }))).held, 1);
+
+  const doctor = new Client();
+  assert.equal((await doctor.login('qx_doctor')).status, 303);
+  const q = encodeURIComponent(`序${tag}`);
+  const r = await doctor.get(`/worklist?q=${q}`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(listRows(unescapeHtml(r.text)), [
+    [withImages.diag, '待报告'],
+    [held.diag, '待报告 影像未到 影像待核对'],
+    [waiting.diag, '待报告 影像未到'],
+  ]);
+  // Oldest first: the same grouping.
+  const asc = await doctor.get(`/worklist?q=${q}&sort=time`);
+  assert.deepEqual(listRows(unescapeHtml(asc.text)).map((x) => x[0]), [withImages.diag, waiting.diag, held.diag]);
+  // The applicant's 申请列表 says it too.
+  const mine = await (await applicant()).get(`/applications?q=${q}`);
+  assert.deepEqual(listRows(unescapeHtml(mine.text)).find((x) => x[0] === waiting.diag), [waiting.diag, '待报告 影像未到']);
+});
