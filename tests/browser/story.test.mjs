@@ -444,7 +444,7 @@ test('自行诊断: qx_doctor writes and 提交报告; 申请列表, 查看报�
 		doc = await session('qx_doctor');
 		let r = await listRow(doc, '待诊断', '/worklist', diag);
 		assert.equal(await r.count(), 1, `${diag} in 待诊断`);
-		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
+		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告影像未到', 'no image linked: 影像未到');
 		assert.equal(await r.locator('a.act-return').count(), 0, 'no 退回 of the own hospital\'s application');
 		await go(doc.page, '/report', () => r.locator('a.act-write').click());
 		await go(doc.page, '/report', () => doc.page.click('#btn-take'));
@@ -494,7 +494,7 @@ test('取消 of a 待报告 application; 退回 with a reason, 修改并重新�
 		// 取消 from 申请列表, confirmed.
 		const c = await apply(qx, patient({ name: '何美玲' }), 'superior');
 		let r = await listRow(qx, '申请列表', '/applications', c.diag);
-		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
+		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告影像未到', 'no image linked: 影像未到');
 		await r.locator('details.act-cancel summary').click();
 		assert.match(await r.locator('details.act-cancel').textContent(), /确定取消该申请？/);
 		await shot(qx, 'cancel-confirm');
@@ -517,7 +517,7 @@ test('取消 of a 待报告 application; 退回 with a reason, 修改并重新�
 		const b = await apply(qx, p, 'superior');
 		res = await session('yb_resident');
 		r = await listRow(res, '待诊断', '/worklist', b.diag);
-		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
+		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告影像未到', 'no image linked: 影像未到');
 		await r.locator('details.act-return summary').click();
 		await r.locator('details.act-return textarea[name=reason]').fill(reason);
 		await shot(res, 'return-reason');
@@ -527,7 +527,7 @@ test('取消 of a 待报告 application; 退回 with a reason, 修改并重新�
 
 		// The applicant sees 已退回 and the reason, edits, resubmits.
 		r = await listRow(qx, '申请列表', '/applications', b.diag);
-		assert.equal((await r.locator('td.state').textContent()).trim(), `已退回退回原因：${reason}`);
+		assert.equal((await r.locator('td.state').textContent()).trim(), `已退回影像未到退回原因：${reason}`);
 		await shot(qx, 'returned');
 		await go(qx.page, '/application', () => r.locator('a.act-view').click());
 		assert.equal((await qx.page.textContent('#app-state')).trim(), '已退回');
@@ -548,7 +548,7 @@ test('取消 of a 待报告 application; 退回 with a reason, 修改并重新�
 		// Back in 待诊断 at the upper hospital.
 		r = await listRow(res, '待诊断', '/worklist', b.diag);
 		assert.equal(await r.count(), 1, `${b.diag} in 待诊断 again`);
-		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
+		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告影像未到', 'no image linked: 影像未到');
 		await shot(res, 'worklist-resubmitted');
 
 		noScriptErrors(qx, res);
