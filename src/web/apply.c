@@ -264,6 +264,9 @@ form_render(struct req *r, int status, struct wf_form *f,
 		(void)tdict_set(d, "notice", notice);
 	if ((o = tdict_add(d, "styles")) != NULL)
 		(void)tdict_set(o, "href", "/static/apply.css");
+	/* A new application takes its images and records with it. */
+	if (edit_id <= 0 && (o = tdict_add(d, "scripts")) != NULL)
+		(void)tdict_set(o, "src", "/static/apply-upload.js");
 	page_render(r, status, "apply.html", d);
 }
 
