@@ -130,6 +130,9 @@ struct match_series {
 	const char	*body_part;	/* BodyPartExamined, "CHEST" */
 	const char	*exam_part;	/* the application's 检查部位, "胸部"
 					 * ("" when not linked yet) */
+	const char	*exam_type;	/* the application's 检查类型, "CT" or
+					 * "DR" ("" when not linked yet, or
+					 * when its applications differ) */
 	const char	*description;	/* series and study description */
 	const char	*kernel;	/* ConvolutionKernel, "B30f" */
 	const char	*image_type;	/* "ORIGINAL\\PRIMARY\\AXIAL" */

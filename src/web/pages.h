@@ -91,6 +91,7 @@ void		 page_app_view(struct req *);
 void		 page_app_cancel(struct req *);
 void		 page_app_edit(struct req *);
 void		 page_link_study(struct req *);
+void		 page_decline_study(struct req *);
 void		 page_attachment(struct req *);
 void		 page_series_preview(struct req *);
 void		 page_upload_dicom(struct req *);
