@@ -465,6 +465,69 @@ test_lidc(void **state)
 	series_free(v);
 }
 
+/*
+ * Lung-PET-CT-Dx: lungs with a lung cancer each (5 and 8 mm slices; the
+ * matcher refuses the 8 mm ones, read here directly).  Whether the mass is
+ * called pneumonia is printed: the reader cannot tell a tumour from
+ * consolidation by density, and says so on its page.
+ */
+static void
+test_petct(void **state)
+{
+	static const char *const series[] = {
+		"Lung_Dx-A0001/5mm-B", "Lung_Dx-A0001/5mm-L",
+		"Lung_Dx-A0002/8mm-B40f", "Lung_Dx-A0002/8mm-B70f",
+	};
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct pneu_result	 r;
+	char			 base[4096], dir[4096], err[256];
+	size_t			 i, s, seen = 0;
+
+	(void)state;
+	assert_non_null(ac = anatomy_cache_new());
+	for (s = 0; s < sizeof(series) / sizeof(series[0]); s++) {
+		(void)snprintf(base, sizeof(base), "%s/ct/lung-pet-ct-dx/%s",
+		    realdata_dir(), series[s]);
+		if (realdata_find_dcm_dir(base, dir, sizeof(dir)) == -1)
+			continue;
+		seen++;
+		assert_int_equal(realdata_load(dir, &v, NULL, 0), 0);
+		if (anatomy_get(ac, cpu, v, 10 + (long long)s, ANAT_LUNGS |
+		    ANAT_LOBES, &an, err, sizeof(err)) == -1)
+			fail_msg("anatomy: %s", err);
+		if (pneumonia_detect(cpu, v, an, &r, err, sizeof(err)) == -1)
+			fail_msg("pneumonia_detect: %s", err);
+		print_message("  %s: %zu lesion(s), %.2f mL (%.2f %%), vessels"
+		    " %.2f mL, severity %d, likelihood %d %s (%s)\n",
+		    series[s], r.count, r.involved_ml, r.involved_pct,
+		    r.vessel_ml, r.severity, r.likelihood.level,
+		    r.likelihood.zh, r.likelihood.why);
+		for (i = 0; i < r.count && i < 5; i++)
+			print_message("    %s %s %.2f mL, %.0f HU, slices %d-%d\n",
+			    pneu_type_zh[r.lesions[i].type],
+			    r.lesions[i].location, r.lesions[i].volume_ml,
+			    r.lesions[i].hu_mean, r.lesions[i].slice_first,
+			    r.lesions[i].slice_last);
+		for (i = 0; i < r.count; i++) {
+			assert_true(r.lesions[i].slice_first <=
+			    r.lesions[i].slice_last);
+			assert_true(r.lesions[i].volume_ml >= 0.1);
+		}
+		assert_true(r.severity >= 0 && r.severity <= 25);
+		pneumonia_result_free(&r);
+		series_free(v);
+		v = NULL;
+	}
+	anatomy_cache_free(ac);
+	if (seen == 0) {
+		print_message("  %s/ct/lung-pet-ct-dx not found: skipping\n",
+		    realdata_dir());
+		skip();
+	}
+}
+
 int
 main(void)
 {
@@ -475,6 +538,7 @@ main(void)
 		cmocka_unit_test(test_phantom_1_25),
 		cmocka_unit_test(test_phantom_5),
 		cmocka_unit_test(test_lidc),
+		cmocka_unit_test(test_petct),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
