@@ -112,6 +112,11 @@ struct reader_def {
 
 extern const struct reader_def readers[READER__MAX];
 
+/* The error of a job whose reader is not in the daemon's build: matched
+ * and queued, then ended at once; not a failure of the analysis (the
+ * result page says 未部署, the statistics leave it out). */
+#define READER_UNDEPLOYED	"reader not available in this build"
+
 /* Chinese names of the regions ("胸部"), indexed by enum body_region. */
 extern const char *const region_names_zh[REGION__MAX];
 
