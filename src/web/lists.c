@@ -1039,6 +1039,71 @@ page_print_list(struct req *r)
 }
 
 /*
+ * What waits for the user, for the home page: for each list the user may
+ * open, the count that list shows unfiltered (the same scope, list_where()),
+ * under key "waiting" (label, count, href, id), with the urgent ones of
+ * 待诊断 (加急: urgent or emergency) and the institution's returned
+ * applications (申请列表, 已退回) beside.  Returns 0, or -1 when the
+ * database fails.
+ */
+int
+lists_home(struct req *r, struct tdict *d)
+{
+	static const struct {
+		enum page	 page;
+		const char	*label, *id, *status, *where, *qs;
+	} tiles[] = {
+		{ PAGE_WORKLIST, "待诊断", "home-worklist", NULL, NULL, "" },
+		{ PAGE_WORKLIST, "其中加急", "home-urgent", NULL,
+		    " AND a.urgency IN ('urgent', 'emergency')", "" },
+		{ PAGE_REVIEW, "待审核", "home-review", NULL, NULL, "" },
+		{ PAGE_APPLICATIONS, "已退回的申请", "home-returned",
+		    "returned", NULL, "?status=returned&mine=0" },
+	};
+	const struct list_def	*ld;
+	struct list_filter	 f;
+	struct tdict		*t;
+	struct qb		 q;
+	PGresult		*res;
+	char			 inst[32], uid[32];
+	size_t			 i;
+
+	(void)snprintf(inst, sizeof(inst), "%lld",
+	    r->sess.acct.institution_id);
+	(void)snprintf(uid, sizeof(uid), "%lld", r->sess.acct.id);
+	for (i = 0; i < sizeof(tiles) / sizeof(tiles[0]); i++) {
+		if (!(pages[tiles[i].page].roles & r->sess.acct.roles) ||
+		    (ld = list_def_of(tiles[i].page)) == NULL)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.status = tiles[i].status;
+		qb_init(&q, inst);
+		qb_sql(&q, "SELECT count(*)");
+		if (list_where(r, &q, ld, &f, uid) == -1) {
+			buf_free(&q.b);
+			return -1;
+		}
+		if (tiles[i].where != NULL)
+			qb_sql(&q, tiles[i].where);
+		if ((res = qb_exec(&q, r->db, __func__)) == NULL)
+			return -1;
+		if ((t = tdict_add(d, "waiting")) == NULL) {
+			PQclear(res);
+			return -1;
+		}
+		(void)tdict_set(t, "label", tiles[i].label);
+		(void)tdict_set(t, "count", db_val(res, 0, 0));
+		(void)tdict_set(t, "id", tiles[i].id);
+		(void)tdict_setf(t, "href", "%s%s", pages[tiles[i].page].path,
+		    tiles[i].qs);
+		if (strcmp(db_val(res, 0, 0), "0") != 0)
+			(void)tdict_set(t, "some", "1");
+		PQclear(res);
+	}
+	return 0;
+}
+
+/*
  * Where to go back to after an action: the list URL the form came from
  * when it is a local path, else the given list.
  */
