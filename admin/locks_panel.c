@@ -35,7 +35,7 @@ static const char *const locks_help[] = {
 };
 
 static const struct column locks_cols[] = {
-	{ "诊断号", 14 }, { "患者", 8 }, { "锁定人", 20 }, { "已锁定", 10 },
+	{ "诊断号", 16 }, { "患者", 8 }, { "锁定人", 20 }, { "已锁定", 10 },
 	{ "无操作", 0 },
 };
 

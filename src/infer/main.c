@@ -269,7 +269,7 @@ job_run(struct run *rn)
 	 * series is read at all. */
 	if ((impl = reader_impls[r]) == NULL) {
 		how = JOB_DEAD;
-		errfmt(err, sizeof(err), "reader not available in this build");
+		errfmt(err, sizeof(err), "%s", READER_UNDEPLOYED);
 		goto fail;
 	}
 	t0 = now_s();

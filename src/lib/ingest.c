@@ -16,6 +16,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "log.h"
+#include "workflow.h"
 
 /* Storage SOP classes accepted: the images the readers and the viewer
  * know (PS3.4 B.5). */
@@ -124,48 +125,30 @@ check_info(const struct dcm_info *i, const struct dcm_limits *lim,
 }
 
 /*
- * Link the study to the upload's application, in the caller's
- * transaction, with its audit row.  Returns 0 or -1.
+ * Offer the study to the upload's application, in the caller's
+ * transaction, with its audit row: linked when its patient is the
+ * application's, held (o->held) when not.  Returns 0 or -1.
  */
 static int
-ingest_link(PGconn *c, const struct ingest_source *src, long long study)
+ingest_link(PGconn *c, const struct ingest_source *src, long long study,
+    struct ingest_outcome *o)
 {
-	PGresult	*r;
-	struct audit	 a;
-	char		 app[32], sid[32], inst[32], detail[96];
+	struct wf_linker	 l;
+	int			 res;
 
 	if (src->application_id <= 0)
 		return 0;
-	(void)snprintf(app, sizeof(app), "%lld", src->application_id);
-	(void)snprintf(sid, sizeof(sid), "%lld", study);
-	(void)snprintf(inst, sizeof(inst), "%lld", src->institution_id);
-	/* Only a study of the applicant's own institution. */
-	r = db_exec(c, "INSERT INTO application_studies (application_id,"
-	    " study_id, linked_by) SELECT a.id, s.id, 'upload'"
-	    " FROM applications a, studies s WHERE a.id = $1::bigint"
-	    " AND s.id = $2::bigint AND s.institution_id = $3::bigint"
-	    " AND a.applicant_institution_id = $3::bigint"
-	    " ON CONFLICT DO NOTHING RETURNING study_id", 3, app, sid, inst);
-	if (r == NULL)
+	memset(&l, 0, sizeof(l));
+	l.user_id = src->user_id;
+	l.institution_id = src->institution_id;
+	l.login = src->login;
+	l.ip = src->ip;
+	l.channel = src->channel;
+	res = wf_offer_study(c, &l, src->application_id, study, "upload");
+	if (res == WF_OFFER_ERROR)
 		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return 0;
-	}
-	PQclear(r);
-	(void)snprintf(detail, sizeof(detail),
-	    "{\"study_id\":%lld,\"linked_by\":\"upload\"}", study);
-	memset(&a, 0, sizeof(a));
-	a.actor_id = src->user_id;
-	a.actor_login = src->login;
-	a.institution_id = src->institution_id;
-	a.action = "study_linked";
-	a.object_type = "application";
-	a.object_id = app;
-	a.ip = src->ip;
-	a.channel = src->channel;
-	a.detail = detail;
-	return audit_write(c, &a);
+	o->held = res == WF_OFFER_HELD;
+	return 0;
 }
 
 /* The storage key of the instance already indexed under this SOP
@@ -287,7 +270,7 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 		if (src->application_id > 0) {
 			if (db_begin(c) == -1)
 				goto error;
-			if (ingest_link(c, src, o->study_id) == -1 ||
+			if (ingest_link(c, src, o->study_id, o) == -1 ||
 			    db_commit(c) == -1)
 				goto rollback;
 		}
@@ -407,7 +390,7 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 				return INGEST_DUPLICATE;
 			if (db_begin(c) == -1)
 				goto error;
-			if (ingest_link(c, src, o->study_id) == -1 ||
+			if (ingest_link(c, src, o->study_id, o) == -1 ||
 			    db_commit(c) == -1)
 				goto rollback;
 			return INGEST_DUPLICATE;
@@ -427,7 +410,7 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	    " WHERE id = $1::bigint", 1, id) == -1)
 		goto rollback;
 	if (ingest_audit(c, src, o, key) == -1 ||
-	    ingest_link(c, src, o->study_id) == -1 || db_commit(c) == -1)
+	    ingest_link(c, src, o->study_id, o) == -1 || db_commit(c) == -1)
 		goto rollback;
 	return INGEST_STORED;
 rollback:

@@ -8,7 +8,8 @@
  * stored once; the same UID under another study or series is refused.
  * The file is written to the store before the index row commits, and the
  * index commits in one transaction with its audit row (and, for an
- * upload, the study's link to its application), so a crash at any point
+ * upload, the study's link to its application, or its hold when the
+ * patient in the file is not the application's), so a crash at any point
  * leaves no half-indexed instance and no stored instance without its
  * link; sending the file again completes it.  A file refused after it was
  * written is removed from the store again.
@@ -49,6 +50,9 @@ struct ingest_outcome {
 	long long	 study_id, series_id, instance_id;
 	char		 reason[256];	/* English, for logs (REFUSED/ERROR) */
 	int		 unreadable;	/* REFUSED: the reader failed */
+	int		 held;		/* upload: the study's patient differs
+					 * from the application's: held, not
+					 * linked (wf_offer_study()) */
 	struct dcm_info	 info;		/* what was read from the file */
 };
 

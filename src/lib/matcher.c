@@ -940,9 +940,37 @@ static int
 rule_modality(struct check_ctx *c)
 {
 	const char	*m = str(c->s->modality);
-	char		 q[QUOTE_MAX];
+	char		 q[QUOTE_MAX], why[MATCH_TEXT_MAX];
 	size_t		 i;
 
+	/*
+	 * A modality that names no image type the readers know (OT or SC of
+	 * a scanned film, or none): the application's 检查类型 decides, with
+	 * a note.  A known modality is what the images are, whatever the
+	 * application says.
+	 */
+	for (i = 0; i < NELEM(modality_codes); i++)
+		if (strcasecmp(m, modality_codes[i].code) == 0)
+			break;
+	if (i == NELEM(modality_codes) && str(c->s->exam_type)[0] != '\0') {
+		for (i = 0; i < NELEM(modality_codes); i++)
+			if (strcasecmp(c->s->exam_type,
+			    modality_codes[i].code) == 0 &&
+			    modality_codes[i].modality == c->def->modality)
+				break;
+		if (i < NELEM(modality_codes)) {
+			if (m[0] == '\0')
+				text_printf(why, sizeof(why), "设备类型未记录，"
+				    "按申请单检查类型（%s）判断",
+				    modality_codes[i].code);
+			else
+				text_printf(why, sizeof(why), "设备类型为 %s，"
+				    "按申请单检查类型（%s）判断", quote(m, q),
+				    modality_codes[i].code);
+			note(c, why);
+			m = modality_codes[i].code;
+		}
+	}
 	for (i = 0; i < NELEM(modality_codes); i++)
 		if (strcasecmp(m, modality_codes[i].code) == 0 &&
 		    modality_codes[i].modality == c->def->modality) {
@@ -1369,6 +1397,7 @@ matcher_series_init(struct match_series *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->modality = s->body_part = s->description = s->exam_part = "";
+	s->exam_type = "";
 	s->kernel = s->image_type = s->view_position = "";
 	s->slice_thickness = s->slice_spacing = s->kvp = NAN;
 	s->slices = 0;

@@ -112,6 +112,11 @@ struct reader_def {
 
 extern const struct reader_def readers[READER__MAX];
 
+/* The error of a job whose reader is not in the daemon's build: matched
+ * and queued, then ended at once; not a failure of the analysis (the
+ * result page says 未部署, the statistics leave it out). */
+#define READER_UNDEPLOYED	"reader not available in this build"
+
 /* Chinese names of the regions ("胸部"), indexed by enum body_region. */
 extern const char *const region_names_zh[REGION__MAX];
 
@@ -130,6 +135,9 @@ struct match_series {
 	const char	*body_part;	/* BodyPartExamined, "CHEST" */
 	const char	*exam_part;	/* the application's 检查部位, "胸部"
 					 * ("" when not linked yet) */
+	const char	*exam_type;	/* the application's 检查类型, "CT" or
+					 * "DR" ("" when not linked yet, or
+					 * when its applications differ) */
 	const char	*description;	/* series and study description */
 	const char	*kernel;	/* ConvolutionKernel, "B30f" */
 	const char	*image_type;	/* "ORIGINAL\\PRIMARY\\AXIAL" */

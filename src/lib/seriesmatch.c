@@ -159,8 +159,15 @@ seriesmatch_run(PGconn *c, long long series_id)
 	    " s.instance_count, s.contrast_agent, coalesce(s.iop::text, ''),"
 	    " coalesce((SELECT string_agg(DISTINCT a.body_part, ' ')"
 	    " FROM application_studies x JOIN applications a"
-	    " ON a.id = x.application_id WHERE x.study_id = st.id), ''),"
-	    " coalesce(s.lungs_complete::text, '')"
+	    " ON a.id = x.application_id WHERE x.study_id = st.id"
+	    " AND a.state <> 'cancelled'), ''),"
+	    " coalesce(s.lungs_complete::text, ''),"
+	    /* 检查类型, when the live applications of the study agree. */
+	    " coalesce((SELECT CASE WHEN count(DISTINCT a.exam_type) = 1"
+	    "  THEN min(a.exam_type) END"
+	    " FROM application_studies x JOIN applications a"
+	    " ON a.id = x.application_id WHERE x.study_id = st.id"
+	    " AND a.state <> 'cancelled'), '')"
 	    " FROM series s JOIN studies st ON st.id = s.study_id"
 	    " WHERE s.id = $1::bigint FOR UPDATE OF s", 1, sid);
 	if (r == NULL || PQntuples(r) != 1)
@@ -172,6 +179,7 @@ seriesmatch_run(PGconn *c, long long series_id)
 	ms.body_part = db_val(r, 0, 1);
 	/* The application's 检查部位, when the study is linked already. */
 	ms.exam_part = db_val(r, 0, 13);
+	ms.exam_type = db_val(r, 0, 15);
 	ms.description = desc;
 	ms.kernel = db_val(r, 0, 4);
 	ms.image_type = db_val(r, 0, 5);

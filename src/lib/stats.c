@@ -242,7 +242,11 @@ static const char *const group_sql[STATS__MAX] = {
 	    " GROUP BY u.id, u.display_name, u.login, i.name"
 	    " ORDER BY sum(w.r) + sum(w.v) DESC, u.login",
 	/* The jobs of the series of the filtered applications; $1 is the
-	 * reader filter, or NULL for every reader. */
+	 * reader filter, or NULL for every reader, $2 the error of a job
+	 * whose reader is not deployed (READER_UNDEPLOYED): such jobs are
+	 * no analysis and are left out.  A report's use of AI text is
+	 * credited to the readers that produced a result for its
+	 * application, out of the applications they did. */
 	[STATS_AI] =
 	    "WITH j AS (SELECT jb.id, jb.reader, jb.state, f.id AS app,"
 	    "  EXISTS (SELECT 1 FROM ai_results r JOIN ai_lesions l"
@@ -251,14 +255,17 @@ static const char *const group_sql[STATS__MAX] = {
 	    "  ON s.application_id = f.id"
 	    "  JOIN series se ON se.study_id = s.study_id"
 	    "  JOIN ai_jobs jb ON jb.series_id = se.id"
-	    "  WHERE $1::text IS NULL OR jb.reader = $1::text),"
+	    "  WHERE ($1::text IS NULL OR jb.reader = $1::text)"
+	    "  AND NOT (jb.state = 'dead' AND strpos(jb.error, $2::text) > 0)),"
 	    " g AS (SELECT reader, count(DISTINCT id) AS jobs,"
 	    "  count(DISTINCT id) FILTER (WHERE state = 'done') AS done,"
 	    "  count(DISTINCT id) FILTER (WHERE state IN ('failed', 'dead'))"
 	    "   AS failed,"
 	    "  count(DISTINCT id) FILTER (WHERE state = 'done' AND pos) AS pos,"
-	    "  count(DISTINCT app) FILTER (WHERE aiu) AS aiu,"
-	    "  count(DISTINCT app) AS apps FROM j GROUP BY reader)"
+	    "  count(DISTINCT app) FILTER (WHERE aiu AND state = 'done')"
+	    "   AS aiu,"
+	    "  count(DISTINCT app) FILTER (WHERE state = 'done') AS apps"
+	    "  FROM j GROUP BY reader)"
 	    " SELECT reader, jobs, done, failed,"
 	    " round(failed::numeric / nullif(jobs, 0), 4), pos,"
 	    " round(pos::numeric / nullif(done, 0), 4), aiu,"
@@ -290,7 +297,7 @@ stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
 {
 	struct sq	 q;
 	PGresult	*r;
-	const char	*p;
+	const char	*p[2];
 	int		 g, own;
 
 	memset(s, 0, sizeof(*s));
@@ -313,10 +320,11 @@ stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
 		goto fail;
 	PQclear(r);
 	for (g = 0; g < STATS__MAX; g++) {
-		p = g == STATS_TIME ? (f->grain != NULL ? f->grain : "day") :
-		    g == STATS_AI ? f->reader : NULL;
+		p[0] = g == STATS_TIME ? (f->grain != NULL ? f->grain :
+		    "day") : g == STATS_AI ? f->reader : NULL;
+		p[1] = READER_UNDEPLOYED;
 		if ((s->res[g] = db_execv(__func__, c, group_sql[g],
-		    g == STATS_TIME || g == STATS_AI ? 1 : 0, &p)) == NULL)
+		    g == STATS_TIME ? 1 : g == STATS_AI ? 2 : 0, p)) == NULL)
 			goto fail;
 	}
 	if (own ? db_commit(c) == -1 :

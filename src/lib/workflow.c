@@ -48,6 +48,7 @@ const char *const wf_messages[WF__MAX] = {
 	"报告已被修改，请刷新后再保存（您的内容未被覆盖）",	/* WF_STALE */
 	"提交的内容不完整或有误",			/* WF_INVALID */
 	"系统暂时无法处理，请稍后重试",			/* WF_ERROR */
+	"影像的患者信息与申请单不一致，请核对后填写原因再确认关联",	/* WF_MISMATCH */
 };
 
 int
@@ -297,50 +298,231 @@ wf_form_check(PGconn *c, const struct wf_actor *who, const struct wf_form *f,
 	return e->count;
 }
 
-/* Link studies of the applicant's institution to application id. */
-static int
-link_existing(PGconn *c, const char *sid)
+/* The Chinese names of the codes of study_identity_diff(). */
+static const struct model_name identity_names[] = {
+	{ "patient_id", "患者号" },
+	{ "patient_name", "姓名" },
+	{ "patient_sex", "性别" },
+	{ "patient_age", "年龄" },
+	{ "patient_birth", "出生日期" },
+	{ "accession", "检查号" },
+	{ "other_patient", "已关联其他患者的申请单" },
+};
+#define NIDENTITY	(sizeof(identity_names) / sizeof(identity_names[0]))
+
+const char *
+wf_identity_zh(const char *code)
 {
-	return db_cmd(c, "INSERT INTO application_studies (application_id,"
-	    " study_id, linked_by)"
-	    " SELECT a.id, s.id, CASE WHEN a.accession <> ''"
-	    "  AND a.accession = s.accession THEN 'accession'"
-	    "  ELSE 'patient_date' END"
-	    " FROM applications a JOIN studies s"
-	    "  ON s.institution_id = a.applicant_institution_id"
-	    " JOIN patients p ON p.id = s.patient_ref"
-	    " WHERE a.id = $1::bigint AND ((a.accession <> ''"
-	    "  AND a.accession = s.accession) OR (p.patient_id = a.patient_no"
-	    "  AND a.exam_date IS NOT NULL"
-	    "  AND to_char(a.exam_date, 'YYYYMMDD') = s.study_date))"
-	    " ON CONFLICT DO NOTHING", 1, sid);
+	return model_zh(identity_names, (int)NIDENTITY, code);
+}
+
+size_t
+wf_identity_list(const char *arr, const char **codes, size_t max)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < NIDENTITY && n < max; i++) {
+		const char	*p = arr != NULL ? strstr(arr,
+				    identity_names[i].code) : NULL;
+		size_t		 len = strlen(identity_names[i].code);
+
+		/* Codes are whole elements of a PostgreSQL array text:
+		 * {patient_id,accession}. */
+		while (p != NULL && ((p != arr && p[-1] != '{' &&
+		    p[-1] != ',') || (p[len] != ',' && p[len] != '}')))
+			p = strstr(p + 1, identity_names[i].code);
+		if (p != NULL)
+			codes[n++] = identity_names[i].code;
+	}
+	return n;
+}
+
+/* "患者号、姓名" for the differences of a PostgreSQL array text. */
+static void
+identity_text(const char *arr, char *out, size_t size)
+{
+	const char	*codes[NIDENTITY];
+	size_t		 i, n, len = 0;
+
+	out[0] = '\0';
+	n = wf_identity_list(arr, codes, NIDENTITY);
+	for (i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s",
+		    i > 0 ? "、" : "", wf_identity_zh(codes[i]));
+}
+
+/* The audit row of a link or a hold, in the caller's transaction. */
+static int
+offer_audit(PGconn *c, const struct wf_linker *who, long long inst,
+    const char *app, const char *action, long long study, const char *how,
+    const char *diff)
+{
+	struct audit	 au;
+	json_t		*d;
+	char		*detail;
+	int		 rc;
+
+	d = json_pack("{s:I, s:s, s:s}", "study_id", (json_int_t)study,
+	    "linked_by", how, "differences", diff != NULL ? diff : "{}");
+	detail = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	memset(&au, 0, sizeof(au));
+	au.actor_id = who->user_id;
+	au.actor_login = who->login;
+	au.institution_id = who->institution_id ? who->institution_id : inst;
+	au.action = action;
+	au.object_type = "application";
+	au.object_id = app;
+	au.ip = who->ip;
+	au.channel = who->channel;
+	au.detail = detail;
+	rc = audit_write(c, &au);
+	free(detail);
+	return rc;
 }
 
 int
-wf_autolink_study(PGconn *c, long long study_id)
+wf_offer_study(PGconn *c, const struct wf_linker *who, long long app,
+    long long study, const char *how)
+{
+	PGresult	*r;
+	char		 sa[32], ss[32], diff[256];
+	long long	 inst;
+	int		 linked, n;
+
+	(void)snprintf(sa, sizeof(sa), "%lld", app);
+	(void)snprintf(ss, sizeof(ss), "%lld", study);
+	/* Only a study of the applicant's institution. */
+	r = db_exec(c, "SELECT EXISTS (SELECT 1 FROM application_studies l"
+	    "  WHERE l.application_id = a.id AND l.study_id = s.id),"
+	    " study_identity_diff(a.id, s.id), s.institution_id"
+	    " FROM applications a, studies s WHERE a.id = $1::bigint"
+	    " AND s.id = $2::bigint"
+	    " AND s.institution_id = a.applicant_institution_id", 2, sa, ss);
+	if (r == NULL)
+		return WF_OFFER_ERROR;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return WF_OFFER_NONE;
+	}
+	linked = db_bool(r, 0, 0);
+	(void)snprintf(diff, sizeof(diff), "%s", db_val(r, 0, 1));
+	inst = db_ll(r, 0, 2);
+	PQclear(r);
+	if (linked)
+		return WF_OFFER_KNOWN;
+	if (strcmp(diff, "{}") == 0) {
+		r = db_exec(c, "INSERT INTO application_studies"
+		    " (application_id, study_id, linked_by) VALUES ($1::bigint,"
+		    " $2::bigint, $3) ON CONFLICT DO NOTHING RETURNING study_id",
+		    3, sa, ss, how);
+		if (r == NULL)
+			return WF_OFFER_ERROR;
+		n = PQntuples(r);
+		PQclear(r);
+		if (n == 0)
+			return WF_OFFER_KNOWN;
+		return offer_audit(c, who, inst, sa, "study_linked", study, how,
+		    NULL) == -1 ? WF_OFFER_ERROR : WF_OFFER_LINKED;
+	}
+	/* The patient differs: held for the applicant, audited once. */
+	r = db_exec(c, "INSERT INTO study_link_holds (application_id,"
+	    " study_id, proposed_by, differences) VALUES ($1::bigint,"
+	    " $2::bigint, $3, $4::text[]) ON CONFLICT DO NOTHING"
+	    " RETURNING study_id", 4, sa, ss, how, diff);
+	if (r == NULL)
+		return WF_OFFER_ERROR;
+	n = PQntuples(r);
+	PQclear(r);
+	if (n == 0)
+		return db_cmd(c, "UPDATE study_link_holds SET differences ="
+		    " $3::text[] WHERE application_id = $1::bigint"
+		    " AND study_id = $2::bigint", 3, sa, ss, diff) == -1 ?
+		    WF_OFFER_ERROR : WF_OFFER_HELD;
+	log_info("study %lld not linked to application %lld: the patient"
+	    " differs (%s)", study, app, diff);
+	return offer_audit(c, who, inst, sa, "study_link_held", study, how,
+	    diff) == -1 ? WF_OFFER_ERROR : WF_OFFER_HELD;
+}
+
+/* The rule that links a study to an application (SQL, over s, p, a). */
+#define LINK_RULE \
+	" ((a.accession <> '' AND a.accession = s.accession)" \
+	"  OR (p.patient_id = a.patient_no AND a.exam_date IS NOT NULL" \
+	"  AND to_char(a.exam_date, 'YYYYMMDD') = s.study_date))"
+#define LINK_HOW \
+	" CASE WHEN a.accession <> '' AND a.accession = s.accession" \
+	"  THEN 'accession' ELSE 'patient_date' END"
+
+/* Offer application id the studies of its institution that the rule
+ * points at, in the caller's transaction. */
+static int
+link_existing(PGconn *c, const struct wf_actor *who, const char *sid)
+{
+	struct wf_linker	 l;
+	PGresult		*r;
+	int			 i, rc = 0;
+
+	r = db_exec(c, "SELECT a.id, s.id," LINK_HOW
+	    " FROM applications a JOIN studies s"
+	    "  ON s.institution_id = a.applicant_institution_id"
+	    " JOIN patients p ON p.id = s.patient_ref"
+	    " WHERE a.id = $1::bigint AND" LINK_RULE
+	    " ORDER BY s.id", 1, sid);
+	if (r == NULL)
+		return -1;
+	memset(&l, 0, sizeof(l));
+	l.user_id = who->user_id;
+	l.institution_id = who->institution_id;
+	l.login = who->login;
+	l.ip = who->ip;
+	l.channel = who->channel;
+	for (i = 0; i < PQntuples(r) && rc == 0; i++)
+		if (wf_offer_study(c, &l, db_ll(r, i, 0), db_ll(r, i, 1),
+		    db_val(r, i, 2)) == WF_OFFER_ERROR)
+			rc = -1;
+	PQclear(r);
+	return rc;
+}
+
+int
+wf_autolink_study(PGconn *c, const struct wf_linker *who, long long study_id)
 {
 	PGresult	*r;
 	char		 sid[32];
-	int		 n;
+	int		 i, n = 0, res;
 
 	(void)snprintf(sid, sizeof(sid), "%lld", study_id);
-	r = db_exec(c, "INSERT INTO application_studies (application_id,"
-	    " study_id, linked_by)"
-	    " SELECT a.id, s.id, CASE WHEN a.accession <> ''"
-	    "  AND a.accession = s.accession THEN 'accession'"
-	    "  ELSE 'patient_date' END"
+	if (db_begin(c) == -1)
+		return -1;
+	r = db_exec(c, "SELECT a.id," LINK_HOW
 	    " FROM studies s JOIN patients p ON p.id = s.patient_ref"
 	    " JOIN applications a"
 	    "  ON a.applicant_institution_id = s.institution_id"
-	    " WHERE s.id = $1::bigint AND a.state <> 'cancelled'"
-	    " AND ((a.accession <> '' AND a.accession = s.accession)"
-	    "  OR (p.patient_id = a.patient_no AND a.exam_date IS NOT NULL"
-	    "  AND to_char(a.exam_date, 'YYYYMMDD') = s.study_date))"
-	    " ON CONFLICT DO NOTHING RETURNING application_id", 1, sid);
-	if (r == NULL)
+	    " WHERE s.id = $1::bigint AND a.state <> 'cancelled' AND" LINK_RULE
+	    " AND NOT EXISTS (SELECT 1 FROM application_studies l"
+	    "  WHERE l.application_id = a.id AND l.study_id = s.id)"
+	    " ORDER BY a.id", 1, sid);
+	if (r == NULL) {
+		db_rollback(c);
 		return -1;
-	n = PQntuples(r);
+	}
+	for (i = 0; i < PQntuples(r); i++) {
+		res = wf_offer_study(c, who, db_ll(r, i, 0), study_id,
+		    db_val(r, i, 1));
+		if (res == WF_OFFER_ERROR) {
+			PQclear(r);
+			db_rollback(c);
+			return -1;
+		}
+		if (res == WF_OFFER_LINKED)
+			n++;
+	}
 	PQclear(r);
+	if (db_commit(c) == -1) {
+		db_rollback(c);
+		return -1;
+	}
 	return n;
 }
 
@@ -419,7 +601,7 @@ wf_create(PGconn *c, const struct wf_actor *who, const struct wf_form *f,
 	a.id = *id;
 	(void)snprintf(a.diag_no, sizeof(a.diag_no), "%s", diag_no);
 	(void)snprintf(sid, sizeof(sid), "%lld", *id);
-	if (link_existing(c, sid) == -1 ||
+	if (link_existing(c, who, sid) == -1 ||
 	    app_record(c, who, &a, "application_created", APP_PENDING,
 	    APP_PENDING, app_mode_names[strcmp(f->mode, "superior") == 0 ?
 	    MODE_SUPERIOR : MODE_SELF].zh) == -1)
@@ -536,7 +718,7 @@ wf_resubmit(PGconn *c, const struct wf_actor *who, long long id,
 	PQclear(r);
 	if (n != 1)
 		return wf_end(c, WF_CONFLICT);
-	if (link_existing(c, sid) == -1 || app_record(c, who, &a,
+	if (link_existing(c, who, sid) == -1 || app_record(c, who, &a,
 	    "application_resubmitted", APP_RETURNED, APP_PENDING, NULL) == -1)
 		return wf_end(c, WF_ERROR);
 	return wf_end(c, WF_OK);
@@ -799,13 +981,15 @@ wf_review(PGconn *c, const struct wf_actor *who, long long id, int approve,
 
 enum wf_result
 wf_link_study(PGconn *c, const struct wf_actor *who, long long id,
-    long long study_id)
+    long long study_id, const char *reason)
 {
+	struct wf_linker l;
 	struct app_row	 a;
 	enum wf_result	 res;
 	PGresult	*r;
-	char		 sid[32], st[32];
-	int		 n;
+	char		 sid[32], st[32], uid[32], diff[256], zh[256],
+			 how[16], comment[2600];
+	int		 n, linked;
 
 	WF_TXN_BEGIN(c);
 	if ((res = app_load(c, who, id, 0, &a)) != WF_OK)
@@ -815,19 +999,114 @@ wf_link_study(PGconn *c, const struct wf_actor *who, long long id,
 	(void)snprintf(sid, sizeof(sid), "%lld", id);
 	(void)snprintf(st, sizeof(st), "%lld", study_id);
 	/* Only a study the applicant's institution sent. */
+	r = db_exec(c, "SELECT EXISTS (SELECT 1 FROM application_studies l"
+	    "  WHERE l.application_id = a.id AND l.study_id = s.id),"
+	    " study_identity_diff(a.id, s.id), coalesce((SELECT h.proposed_by"
+	    "  FROM study_link_holds h WHERE h.application_id = a.id"
+	    "  AND h.study_id = s.id), 'hand')"
+	    " FROM applications a, studies s WHERE a.id = $1::bigint"
+	    " AND s.id = $2::bigint"
+	    " AND s.institution_id = a.applicant_institution_id", 2, sid, st);
+	if (r == NULL)
+		return wf_end(c, WF_ERROR);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return wf_end(c, WF_NOT_FOUND);
+	}
+	linked = db_bool(r, 0, 0);
+	(void)snprintf(diff, sizeof(diff), "%s", db_val(r, 0, 1));
+	(void)snprintf(how, sizeof(how), "%s", db_val(r, 0, 2));
+	PQclear(r);
+	if (linked)
+		return wf_end(c, WF_NOT_FOUND);
+	if (strcmp(diff, "{}") == 0) {
+		if (db_cmd(c, "INSERT INTO application_studies (application_id,"
+		    " study_id, linked_by) VALUES ($1::bigint, $2::bigint, $3)",
+		    3, sid, st, how) == -1 ||
+		    db_cmd(c, "DELETE FROM study_link_holds WHERE"
+		    " application_id = $1::bigint AND study_id = $2::bigint",
+		    2, sid, st) == -1 ||
+		    app_record(c, who, &a, "study_linked", a.state, a.state,
+		    st) == -1)
+			return wf_end(c, WF_ERROR);
+		return wf_end(c, WF_OK);
+	}
+	if (text_blank(reason)) {
+		/* Not linked: held, and the applicant is asked why. */
+		memset(&l, 0, sizeof(l));
+		l.user_id = who->user_id;
+		l.institution_id = who->institution_id;
+		l.login = who->login;
+		l.ip = who->ip;
+		l.channel = who->channel;
+		if (wf_offer_study(c, &l, id, study_id, how) == WF_OFFER_ERROR)
+			return wf_end(c, WF_ERROR);
+		if (db_commit(c) == -1) {
+			db_rollback(c);
+			return WF_ERROR;
+		}
+		return WF_MISMATCH;
+	}
+	if (u8_chars(reason) > 500)
+		return wf_end(c, WF_INVALID);
+	(void)snprintf(uid, sizeof(uid), "%lld", who->user_id);
 	r = db_exec(c, "INSERT INTO application_studies (application_id,"
-	    " study_id, linked_by) SELECT $1::bigint, s.id, 'hand'"
-	    " FROM studies s WHERE s.id = $2::bigint"
-	    " AND s.institution_id = (SELECT applicant_institution_id"
-	    "  FROM applications WHERE id = $1::bigint)"
-	    " ON CONFLICT DO NOTHING RETURNING study_id", 2, sid, st);
+	    " study_id, linked_by, differences, confirmed_by, confirm_reason)"
+	    " VALUES ($1::bigint, $2::bigint, $3, $4::text[], $5::bigint, $6)"
+	    " ON CONFLICT DO NOTHING RETURNING study_id", 6, sid, st, how, diff,
+	    uid, reason);
 	if (r == NULL)
 		return wf_end(c, WF_ERROR);
 	n = PQntuples(r);
 	PQclear(r);
 	if (n == 0)
+		return wf_end(c, WF_CONFLICT);
+	identity_text(diff, zh, sizeof(zh));
+	(void)snprintf(comment, sizeof(comment), "检查 %s 的患者信息与申请单"
+	    "不一致（%s），确认关联。原因：%s", st, zh, reason);
+	if (db_cmd(c, "DELETE FROM study_link_holds WHERE"
+	    " application_id = $1::bigint AND study_id = $2::bigint",
+	    2, sid, st) == -1 ||
+	    app_record(c, who, &a, "study_linked_confirmed", a.state, a.state,
+	    comment) == -1)
+		return wf_end(c, WF_ERROR);
+	log_info("study %s linked to application %s by %s although the"
+	    " patient differs (%s)", st, sid, who->login ? who->login : "?",
+	    diff);
+	return wf_end(c, WF_OK);
+}
+
+enum wf_result
+wf_decline_study(PGconn *c, const struct wf_actor *who, long long id,
+    long long study_id)
+{
+	struct app_row	 a;
+	enum wf_result	 res;
+	PGresult	*r;
+	char		 sid[32], st[32], zh[256], comment[400];
+	int		 n;
+
+	WF_TXN_BEGIN(c);
+	if ((res = app_load(c, who, id, 0, &a)) != WF_OK)
+		return wf_end(c, res);
+	if (!is_applicant(&a, who))
+		return wf_end(c, WF_FORBIDDEN);
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(st, sizeof(st), "%lld", study_id);
+	r = db_exec(c, "DELETE FROM study_link_holds WHERE"
+	    " application_id = $1::bigint AND study_id = $2::bigint"
+	    " RETURNING differences", 2, sid, st);
+	if (r == NULL)
+		return wf_end(c, WF_ERROR);
+	if ((n = PQntuples(r)) == 1)
+		identity_text(db_val(r, 0, 0), zh, sizeof(zh));
+	PQclear(r);
+	if (n != 1)
 		return wf_end(c, WF_NOT_FOUND);
-	if (app_record(c, who, &a, "study_linked", a.state, a.state, st) == -1)
+	(void)snprintf(comment, sizeof(comment), "检查 %s 的患者信息与申请单"
+	    "不一致（%s），不予关联", st, zh);
+	if (app_record(c, who, &a, "study_link_declined", a.state, a.state,
+	    comment) == -1)
 		return wf_end(c, WF_ERROR);
 	return wf_end(c, WF_OK);
 }

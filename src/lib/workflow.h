@@ -52,6 +52,8 @@ enum wf_result {
 	WF_STALE,		/* the report changed since it was loaded */
 	WF_INVALID,		/* bad input (message says which) */
 	WF_ERROR,		/* database trouble (logged) */
+	WF_MISMATCH,		/* the study's patient differs: held, a
+				 * reason is needed to link it */
 	WF__MAX
 };
 
@@ -146,15 +148,64 @@ enum wf_result	 wf_report_submit(PGconn *, const struct wf_actor *,
 enum wf_result	 wf_review(PGconn *, const struct wf_actor *, long long id,
 		    int approve, const char *comment, enum title signoff);
 
+/*
+ * Linking a study to an application.  The patient in the study's DICOM
+ * header is compared with the application (study_identity_diff(), sql/018:
+ * patient number, name, sex, age, birth date, accession number, and
+ * whether the study serves another patient's application already).  A
+ * study whose patient matches is linked; one whose patient differs is
+ * never linked silently: it is held (study_link_holds) until the applicant
+ * links it with a reason or declines it.
+ */
+
+/* Who proposes a link: a user, or the receiver (user_id 0). */
+struct wf_linker {
+	long long	 user_id;
+	long long	 institution_id;	/* 0: the study's */
+	const char	*login, *ip;
+	const char	*channel;	/* audit channel; NULL: "web" */
+};
+
+enum wf_offer {
+	WF_OFFER_ERROR = -1,	/* database trouble (logged) */
+	WF_OFFER_NONE,		/* not a study of the applicant's institution */
+	WF_OFFER_KNOWN,		/* linked already */
+	WF_OFFER_LINKED,	/* linked now, with its audit row */
+	WF_OFFER_HELD		/* the patient differs: held, not linked */
+};
+
+/* Offer study to application app, in the caller's transaction; how is
+ * the rule that found it (accession, patient_date, upload, hand). */
+int		 wf_offer_study(PGconn *, const struct wf_linker *,
+		    long long app, long long study, const char *how);
+
 /* Link a study to an application by hand (the study must belong to the
- * applicant's institution). */
+ * applicant's institution).  When its patient differs, reason (the
+ * applicant's confirmation) is required: without it the study is held and
+ * WF_MISMATCH returned; with it the study is linked, the differences and
+ * the reason kept with the link, in the history and in the audit log. */
 enum wf_result	 wf_link_study(PGconn *, const struct wf_actor *,
+		    long long id, long long study_id, const char *reason);
+
+/* The applicant declines a held study: the hold goes, with a history and
+ * an audit row. */
+enum wf_result	 wf_decline_study(PGconn *, const struct wf_actor *,
 		    long long id, long long study_id);
 
-/* Link a newly indexed study to the applications of its institution whose
- * accession number, or patient number and exam date, match.  Returns the
- * number of links made, or -1. */
-int		 wf_autolink_study(PGconn *, long long study_id);
+/* Offer a newly indexed study to the applications of its institution
+ * whose accession number, or patient number and exam date, match, in one
+ * transaction.  Returns the number of links made (held ones not counted),
+ * or -1. */
+int		 wf_autolink_study(PGconn *, const struct wf_linker *,
+		    long long study_id);
+
+/* The Chinese name of a code of study_identity_diff() (static). */
+const char	*wf_identity_zh(const char *code);
+
+/* The known codes in a PostgreSQL array text ({patient_id,accession}),
+ * into codes (at most max, static strings).  Returns how many. */
+size_t		 wf_identity_list(const char *arr, const char **codes,
+		    size_t max);
 
 /* The Chinese message of a result (static). */
 extern const char *const wf_messages[WF__MAX];

@@ -288,6 +288,7 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	struct dcm_assoc_info	 ai;
 	struct timespec		 t0, t1;
 	struct peer		 p;
+	struct wf_linker	 lk;
 	const char		*why = NULL;
 	char			 err[512];
 	size_t			 i;
@@ -361,21 +362,28 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	    s.failed, (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	dcm_assoc_free(as);
-	/* The sender is done (or gone): match what arrived and queue the
-	 * AI jobs.  A series that is still incomplete is matched again when
-	 * the rest arrives. */
+	/* The sender is done (or gone).  Link new studies to the
+	 * applications that wait for them (same accession number, or
+	 * patient number and exam date, and the same patient: a study whose
+	 * patient differs is held for the applicant), then match what
+	 * arrived, with the application's 检查类型 and 检查部位 known, and
+	 * queue the AI jobs.  A series that is still incomplete is matched
+	 * again when the rest arrives. */
+	memset(&lk, 0, sizeof(lk));
+	lk.institution_id = p.inst;
+	lk.login = ai.calling_ae;
+	lk.ip = s.src.ip;
+	lk.channel = "scp";
+	for (i = 0; i < s.studies.n; i++)
+		if ((fits = wf_autolink_study(s.db, &lk, s.studies.v[i])) > 0)
+			log_info("study %lld linked to %d application(s)",
+			    s.studies.v[i], fits);
 	for (i = 0; i < s.series.n; i++) {
 		fits = seriesmatch_run(s.db, s.series.v[i]);
 		if (fits >= 0)
 			log_info("series %lld fits %d AI reader(s)",
 			    s.series.v[i], fits);
 	}
-	/* Link new studies to the applications that wait for them (same
-	 * accession number, or patient number and exam date). */
-	for (i = 0; i < s.studies.n; i++)
-		if ((fits = wf_autolink_study(s.db, s.studies.v[i])) > 0)
-			log_info("study %lld linked to %d application(s)",
-			    s.studies.v[i], fits);
 	free(s.series.v);
 	free(s.studies.v);
 	store_close(s.store);

@@ -371,8 +371,7 @@ job_error_zh(struct req *r, const char *err)
 	static const struct {
 		const char	*en, *zh;
 	} known[] = {
-		{ "reader not available in this build",
-		    "该AI应用尚未在本系统部署" },
+		{ READER_UNDEPLOYED, "该AI应用尚未在本系统部署" },
 		{ "worker lost", "分析进程中断，已多次重试" },
 		{ "not in the store", "影像文件缺失" },
 	};
@@ -400,8 +399,7 @@ job_state_zh(struct req *r, const char *state, const char *error,
 	} else if (strcmp(state, "done") == 0) {
 		*zh = "完成";
 		*cls = "done";
-	} else if (strstr(error, "reader not available in this build") !=
-	    NULL) {
+	} else if (strstr(error, READER_UNDEPLOYED) != NULL) {
 		/* Matched and queued, but this reader is not deployed: not
 		 * a failure of the analysis. */
 		*zh = "未部署";

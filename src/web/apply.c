@@ -25,6 +25,7 @@
 #include "matcher.h"
 #include "pages.h"
 #include "preview.h"
+#include "seriesmatch.h"
 #include "store.h"
 #include "workflow.h"
 
@@ -263,6 +264,9 @@ form_render(struct req *r, int status, struct wf_form *f,
 		(void)tdict_set(d, "notice", notice);
 	if ((o = tdict_add(d, "styles")) != NULL)
 		(void)tdict_set(o, "href", "/static/apply.css");
+	/* A new application takes its images and records with it. */
+	if (edit_id <= 0 && (o = tdict_add(d, "scripts")) != NULL)
+		(void)tdict_set(o, "src", "/static/apply-upload.js");
 	page_render(r, status, "apply.html", d);
 }
 
@@ -301,6 +305,36 @@ any_bad(const int *bad)
 		if (bad[i])
 			return 1;
 	return 0;
+}
+
+/*
+ * Match again the series of the studies linked to application id (or of
+ * one study, when study > 0): the application's 检查类型 and 检查部位 are
+ * evidence for the AI readers (a chest film without BodyPartExamined is a
+ * chest on a DR 胸部 application), and a study received before its
+ * application was made, or linked by hand, was matched without them.
+ */
+static void
+rematch(struct req *r, long long id, long long study)
+{
+	PGresult	*res;
+	char		 sid[32], st[32];
+	int		 i;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(st, sizeof(st), "%lld", study);
+	res = db_exec(r->db, "SELECT se.id FROM series se"
+	    " JOIN application_studies l ON l.study_id = se.study_id"
+	    " WHERE l.application_id = $1::bigint"
+	    " AND ($2::bigint = 0 OR l.study_id = $2::bigint)"
+	    " ORDER BY se.id", 2, sid, st);
+	if (res == NULL)
+		return;
+	for (i = 0; i < PQntuples(res); i++)
+		if (seriesmatch_run(r->db, db_ll(res, i, 0)) == -1)
+			log_error("%s: matching series %s failed", __func__,
+			    db_val(res, i, 0));
+	PQclear(res);
 }
 
 /*
@@ -356,6 +390,8 @@ page_apply(struct req *r)
 	}
 	log_info("%s: %s created %s (id %lld)", __func__,
 	    r->sess.acct.login, diag, id);
+	/* Studies received before it and linked now. */
+	rematch(r, id, 0);
 	(void)snprintf(loc, sizeof(loc), "/application?id=%lld&created=1", id);
 	http_redirect(r, loc);
 }
@@ -477,6 +513,8 @@ linked_zh(const char *how)
 	return "手动关联";
 }
 
+static const char	*identity_zh(struct req *, const char *);
+
 /* The studies of the application, each with its series. */
 static void
 view_studies(struct req *r, struct tdict *d, const char *sid)
@@ -489,9 +527,11 @@ view_studies(struct req *r, struct tdict *d, const char *sid)
 
 	st = db_exec(r->db, "SELECT s.id, s.study_uid, s.accession,"
 	    " s.study_date, s.description, p.patient_id, p.name, l.linked_by,"
-	    " to_char(l.linked_at, 'YYYY-MM-DD HH24:MI')"
+	    " to_char(l.linked_at, 'YYYY-MM-DD HH24:MI'), l.differences,"
+	    " l.confirm_reason, coalesce(cu.display_name, '')"
 	    " FROM application_studies l JOIN studies s ON s.id = l.study_id"
 	    " JOIN patients p ON p.id = s.patient_ref"
+	    " LEFT JOIN users cu ON cu.id = l.confirmed_by"
 	    " WHERE l.application_id = $1::bigint ORDER BY l.linked_at, s.id",
 	    1, sid);
 	se = db_exec(r->db, "SELECT se.id, se.study_id, se.modality,"
@@ -523,6 +563,13 @@ view_studies(struct req *r, struct tdict *d, const char *sid)
 		(void)tdict_set(s, "patient_name", db_val(st, i, 6));
 		(void)tdict_set(s, "linked_by", linked_zh(db_val(st, i, 7)));
 		(void)tdict_set(s, "linked_at", db_val(st, i, 8));
+		if (strcmp(db_val(st, i, 9), "{}") != 0) {
+			(void)tdict_bool(s, "confirmed", 1);
+			(void)tdict_set(s, "confirm_diff",
+			    identity_zh(r, db_val(st, i, 9)));
+			(void)tdict_set(s, "confirm_reason", db_val(st, i, 10));
+			(void)tdict_set(s, "confirm_by", db_val(st, i, 11));
+		}
 		for (j = 0; j < PQntuples(se); j++) {
 			if (db_ll(se, j, 1) != db_ll(st, i, 0))
 				continue;
@@ -559,6 +606,141 @@ view_studies(struct req *r, struct tdict *d, const char *sid)
 	(void)tdict_bool(d, "no_studies", PQntuples(st) == 0);
 	PQclear(st);
 	PQclear(se);
+}
+
+/* "患者号、姓名" of a PostgreSQL array text of identity codes. */
+static const char *
+identity_zh(struct req *r, const char *arr)
+{
+	const char	*codes[16];
+	struct buf	 b;
+	const char	*out;
+	size_t		 i, n;
+
+	n = wf_identity_list(arr, codes, 16);
+	buf_init(&b, 256);
+	for (i = 0; i < n; i++) {
+		(void)buf_appends(&b, i > 0 ? "、" : "");
+		(void)buf_appends(&b, wf_identity_zh(codes[i]));
+	}
+	out = arena_strdup(r->a, b.data != NULL ? b.data : "");
+	buf_free(&b);
+	return out;
+}
+
+/* A DICOM age (045Y) as the form writes it (45岁). */
+static const char *
+dicom_age(struct req *r, const char *as)
+{
+	const char	*unit;
+	int		 n;
+	char		 u;
+
+	if (sscanf(as, "%3d%c", &n, &u) != 2)
+		return as;
+	unit = u == 'Y' ? "岁" : u == 'M' ? "个月" : u == 'W' ? "周" :
+	    u == 'D' ? "天" : NULL;
+	return unit != NULL ? arena_printf(r->a, "%d%s", n, unit) : as;
+}
+
+/* One row of the comparison of a held study. */
+static void
+hold_row(struct tdict *h, const char *label, const char *code,
+    const char *diff, const char *app, const char *dicom)
+{
+	struct tdict	*t;
+	const char	*codes[16];
+	size_t		 i, n;
+	int		 differs = 0;
+
+	n = wf_identity_list(diff, codes, 16);
+	for (i = 0; i < n; i++)
+		if (strcmp(codes[i], code) == 0)
+			differs = 1;
+	if ((t = tdict_add(h, "rows")) == NULL)
+		return;
+	(void)tdict_set(t, "label", label);
+	(void)tdict_set(t, "app", *app != '\0' ? app : "（未填写）");
+	(void)tdict_set(t, "dicom", *dicom != '\0' ? dicom : "（无）");
+	(void)tdict_set(t, "cls", differs ? "differs" : "same");
+	(void)tdict_set(t, "verdict", differs ? "不一致" : "");
+}
+
+/*
+ * Studies held for the application because their patient differs
+ * (study_link_holds): both sides side by side, for everyone who sees the
+ * application; the applicant of an open application may link one with a
+ * reason, or decline it.
+ */
+static void
+view_holds(struct req *r, struct tdict *d, const char *sid, int can_confirm)
+{
+	PGresult	*res;
+	struct tdict	*h;
+	const char	*diff, *how;
+	int		 i;
+
+	res = db_exec(r->db, "SELECT h.study_id, h.differences, h.proposed_by,"
+	    " to_char(h.held_at, 'YYYY-MM-DD HH24:MI'), s.study_date,"
+	    " s.accession, s.description, (SELECT count(*) FROM series x"
+	    "  WHERE x.study_id = s.id),"
+	    " p.patient_id, p.name, p.sex, s.patient_age, p.birth_date,"
+	    " a.patient_no, a.patient_name, a.patient_sex, a.patient_age,"
+	    " coalesce(to_char(a.patient_birth, 'YYYYMMDD'), ''), a.accession,"
+	    " coalesce((SELECT string_agg(o.diag_no || '（' || o.patient_name"
+	    "  || '，' || o.patient_no || '）', '、' ORDER BY o.id)"
+	    "  FROM application_studies l JOIN applications o"
+	    "  ON o.id = l.application_id WHERE l.study_id = s.id"
+	    "  AND o.id <> a.id AND o.state <> 'cancelled'), '')"
+	    " FROM study_link_holds h"
+	    " JOIN applications a ON a.id = h.application_id"
+	    " JOIN studies s ON s.id = h.study_id"
+	    " JOIN patients p ON p.id = s.patient_ref"
+	    " WHERE h.application_id = $1::bigint"
+	    " AND NOT EXISTS (SELECT 1 FROM application_studies l"
+	    "  WHERE l.application_id = h.application_id"
+	    "  AND l.study_id = h.study_id)"
+	    " ORDER BY h.held_at, h.study_id", 1, sid);
+	if (res == NULL)
+		return;
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((h = tdict_add(d, "holds")) == NULL)
+			break;
+		diff = db_val(res, i, 1);
+		how = db_val(res, i, 2);
+		(void)tdict_set(h, "study_id", db_val(res, i, 0));
+		(void)tdict_set(h, "diff_zh", identity_zh(r, diff));
+		(void)tdict_set(h, "proposed_zh", linked_zh(how));
+		(void)tdict_set(h, "held_at", db_val(res, i, 3));
+		(void)tdict_set(h, "study_date", dicom_date(r,
+		    db_val(res, i, 4)));
+		(void)tdict_set(h, "description", db_val(res, i, 6));
+		(void)tdict_bool(h, "has_description",
+		    *db_val(res, i, 6) != '\0');
+		(void)tdict_set(h, "nseries", db_val(res, i, 7));
+		hold_row(h, "身份证号/病历号（患者号）", "patient_id", diff,
+		    db_val(res, i, 13), db_val(res, i, 8));
+		hold_row(h, "患者姓名", "patient_name", diff,
+		    db_val(res, i, 14), db_val(res, i, 9));
+		hold_row(h, "性别", "patient_sex", diff,
+		    model_zh(sex_names, 3, db_val(res, i, 15)),
+		    *db_val(res, i, 10) != '\0' ? model_zh(sex_names, 3,
+		    db_val(res, i, 10)) : "");
+		hold_row(h, "年龄", "patient_age", diff, db_val(res, i, 16),
+		    dicom_age(r, db_val(res, i, 11)));
+		hold_row(h, "出生日期", "patient_birth", diff,
+		    *db_val(res, i, 17) != '\0' ? dicom_date(r,
+		    db_val(res, i, 17)) : "", *db_val(res, i, 12) != '\0' ?
+		    dicom_date(r, db_val(res, i, 12)) : "");
+		hold_row(h, "检查号", "accession", diff, db_val(res, i, 18),
+		    db_val(res, i, 5));
+		if (*db_val(res, i, 19) != '\0')
+			(void)tdict_set(h, "others", db_val(res, i, 19));
+		(void)tdict_bool(h, "has_others", *db_val(res, i, 19) != '\0');
+		(void)tdict_bool(h, "can_confirm", can_confirm);
+	}
+	(void)tdict_bool(d, "has_holds", PQntuples(res) > 0);
+	PQclear(res);
 }
 
 static void
@@ -703,6 +885,8 @@ page_app_view(struct req *r)
 
 	view_history(r, d, sid);
 	view_studies(r, d, sid);
+	view_holds(r, d, sid, applicant && open);
+	(void)tdict_bool(d, "mismatch", kv_get(&r->query, "mismatch") != NULL);
 	view_attachments(r, d, sid);
 	if (applicant && open)
 		view_unlinked(r, d, sid);
@@ -813,6 +997,7 @@ page_app_edit(struct req *r)
 	}
 	switch ((res = wf_resubmit(r->db, &who, id, &f))) {
 	case WF_OK:
+		rematch(r, id, 0);
 		(void)snprintf(loc, sizeof(loc), "/application?id=%lld", id);
 		http_redirect(r, loc);
 		return;
@@ -836,10 +1021,71 @@ page_app_edit(struct req *r)
 	}
 }
 
-/* Link a study of the applicant's institution to the application by
- * hand. */
+/*
+ * Link a study of the applicant's institution to the application by
+ * hand.  A study whose patient differs is linked only with a reason
+ * (reason): without one it is held and the application page asks.
+ */
 void
 page_link_study(struct req *r)
+{
+	struct wf_actor	 who;
+	PGresult	*a;
+	enum wf_result	 res;
+	long long	 id, study;
+	const char	*reason;
+	char		 loc[96];
+
+	id = req_id(r, FIELD_ID);
+	if ((a = app_fetch(r, id)) == NULL)
+		return;
+	if (!is_applicant_of(r, db_ll(a, 0, A_APPL_INST))) {
+		PQclear(a);
+		page_error(r, 404, NOT_FOUND_MSG);
+		return;
+	}
+	PQclear(a);
+	if ((study = req_id(r, FIELD_STUDY)) <= 0) {
+		page_error(r, 404, "检查不存在或无权访问");
+		return;
+	}
+	if (r->field_bad[FIELD_REASON]) {
+		page_error(r, 400, "确认原因不能超过500字节，请精简后重试");
+		return;
+	}
+	reason = r->fields[FIELD_REASON];
+	if (kv_get(&r->form, "confirm") != NULL && text_blank(reason)) {
+		/* The confirmation form sent without a reason. */
+		(void)snprintf(loc, sizeof(loc),
+		    "/application?id=%lld&mismatch=1#held-studies", id);
+		http_redirect(r, loc);
+		return;
+	}
+	page_actor(r, &who);
+	switch ((res = wf_link_study(r->db, &who, id, study, reason))) {
+	case WF_OK:
+		rematch(r, id, study);
+		(void)snprintf(loc, sizeof(loc), "/application?id=%lld", id);
+		http_redirect(r, loc);
+		return;
+	case WF_MISMATCH:
+		(void)snprintf(loc, sizeof(loc),
+		    "/application?id=%lld&mismatch=1#held-studies", id);
+		http_redirect(r, loc);
+		return;
+	case WF_NOT_FOUND:
+		page_error(r, 404, "检查不存在或无权访问");
+		return;
+	default:
+		page_error(r, res == WF_FORBIDDEN ? 403 : res == WF_INVALID ?
+		    400 : 503, wf_messages[res]);
+		return;
+	}
+}
+
+/* 不关联: the applicant declines a held study. */
+void
+page_decline_study(struct req *r)
 {
 	struct wf_actor	 who;
 	PGresult	*a;
@@ -861,13 +1107,13 @@ page_link_study(struct req *r)
 		return;
 	}
 	page_actor(r, &who);
-	switch ((res = wf_link_study(r->db, &who, id, study))) {
+	switch ((res = wf_decline_study(r->db, &who, id, study))) {
 	case WF_OK:
 		(void)snprintf(loc, sizeof(loc), "/application?id=%lld", id);
 		http_redirect(r, loc);
 		return;
 	case WF_NOT_FOUND:
-		page_error(r, 404, "检查不存在或无权访问");
+		page_error(r, 404, "该检查不在待核对的影像中");
 		return;
 	default:
 		page_error(r, res == WF_FORBIDDEN ? 403 : 503,

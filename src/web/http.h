@@ -108,6 +108,7 @@ enum page {
 	PAGE_ATTACHMENT,	/* /attachment: download */
 	PAGE_SERIES_PREVIEW,	/* /series/preview: PNG */
 	PAGE_LINK_STUDY,	/* /application/link: link a study by hand */
+	PAGE_DECLINE_STUDY,	/* /application/decline: a held study */
 	/* Lists and their actions (lists.c). */
 	PAGE_APP_RETURN,	/* /application/return: 退回 */
 	PAGE_APP_ASSIST,	/* /application/assist: 请求协助 */

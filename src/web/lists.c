@@ -484,11 +484,27 @@ list_where(struct req *r, struct qb *q, const struct list_def *ld,
 	return q->err ? -1 : 0;
 }
 
+/* Whether application a has a study linked (SQL). */
+#define HAS_IMAGES \
+	"EXISTS (SELECT 1 FROM application_studies l" \
+	" WHERE l.application_id = a.id)"
+
+/*
+ * The order of a list.  In 待诊断, by time (the default), the applications
+ * whose images have arrived come first: one whose images are still on
+ * their way (by upload, PACS or collector) stays in the list, marked
+ * 影像未到, but a doctor cannot read it yet.  Any other order is the one
+ * asked for.
+ */
 static const char *
-list_order(const struct list_filter *f)
+list_order(const struct list_def *ld, const struct list_filter *f)
 {
 	const char	*s = f->sort != NULL ? f->sort : "-time";
 
+	if (ld->page == PAGE_WORKLIST && strcmp(s, "time") == 0)
+		return "(NOT " HAS_IMAGES "), a.submitted_at, a.id";
+	if (ld->page == PAGE_WORKLIST && strcmp(s, "-time") == 0)
+		return "(NOT " HAS_IMAGES "), a.submitted_at DESC, a.id DESC";
 	if (strcmp(s, "time") == 0)
 		return "a.submitted_at, a.id";
 	if (strcmp(s, "name") == 0)
@@ -507,7 +523,7 @@ enum {
 	R_ID, R_DIAG, R_STATE, R_MODE, R_NAME, R_SEX, R_AGE, R_EXAM, R_BODY,
 	R_URGENCY, R_TIME, R_HOSPITAL, R_HOSPITAL_ID, R_APPLICANT, R_ASSIST,
 	R_ASSIST_INST, R_LOCKER, R_LOCK_EXPIRED, R_AUTHOR, R_REVIEWER,
-	R_REPORTED, R_READER, R_RETURN_REASON, R_TARGET
+	R_REPORTED, R_READER, R_RETURN_REASON, R_TARGET, R_IMAGES, R_HELD
 };
 
 static const char *
@@ -563,6 +579,12 @@ list_row(struct req *r, const struct list_def *ld, struct tdict *row,
 	(void)tdict_bool(row, "has_return_reason", st == APP_RETURNED &&
 	    *db_val(res, i, R_RETURN_REASON) != '\0');
 	(void)tdict_set(row, "next", next);
+	/* 影像未到: no study linked yet, while it waits to be read (or to
+	 * be sent again); 影像待核对: a study is held because its patient
+	 * differs from the application's. */
+	v = st == APP_PENDING || st == APP_REPORTING || st == APP_RETURNED;
+	(void)tdict_bool(row, "no_images", v && !db_bool(res, i, R_IMAGES));
+	(void)tdict_bool(row, "images_held", v && db_bool(res, i, R_HELD));
 
 	own = db_ll(res, i, R_HOSPITAL_ID) == inst;
 	/* 查看 everywhere; 已取消 says 详情. */
@@ -897,7 +919,11 @@ list_page(struct req *r)
 	    " coalesce(au.display_name, ''), coalesce(ru.display_name, ''),"
 	    " coalesce(to_char(a.reported_at, 'YYYY-MM-DD HH24:MI'), ''),"
 	    " coalesce(ui.name, ti.name, ai.name), a.return_reason,"
-	    " coalesce(ti.name, '')"
+	    " coalesce(ti.name, ''), " HAS_IMAGES ","
+	    " EXISTS (SELECT 1 FROM study_link_holds h"
+	    "  WHERE h.application_id = a.id AND NOT EXISTS (SELECT 1"
+	    "  FROM application_studies l WHERE l.application_id = a.id"
+	    "  AND l.study_id = h.study_id))"
 	    " FROM (SELECT a.*");
 	if (list_where(r, &q, ld, &f, uid) == -1) {
 		buf_free(&q.b);
@@ -905,7 +931,7 @@ list_page(struct req *r)
 		return;
 	}
 	qb_sql(&q, " ORDER BY ");
-	qb_sql(&q, list_order(&f));
+	qb_sql(&q, list_order(ld, &f));
 	(void)snprintf(lim, sizeof(lim), "%d", LIST_PER_PAGE);
 	qb_sql(&q, " LIMIT ");
 	qb_arg(&q, lim, "::int");
@@ -922,7 +948,7 @@ list_page(struct req *r)
 	    " LEFT JOIN institutions ui ON ui.id = au.institution_id"
 	    " LEFT JOIN users ru ON ru.id = a.reviewer_id"
 	    " ORDER BY ");
-	qb_sql(&q, list_order(&f));
+	qb_sql(&q, list_order(ld, &f));
 	if ((res = qb_exec(&q, r->db, __func__)) == NULL) {
 		page_error(r, 503, "系统暂时不可用，请稍后重试");
 		return;
@@ -1010,6 +1036,71 @@ void
 page_print_list(struct req *r)
 {
 	list_page(r);
+}
+
+/*
+ * What waits for the user, for the home page: for each list the user may
+ * open, the count that list shows unfiltered (the same scope, list_where()),
+ * under key "waiting" (label, count, href, id), with the urgent ones of
+ * 待诊断 (加急: urgent or emergency) and the institution's returned
+ * applications (申请列表, 已退回) beside.  Returns 0, or -1 when the
+ * database fails.
+ */
+int
+lists_home(struct req *r, struct tdict *d)
+{
+	static const struct {
+		enum page	 page;
+		const char	*label, *id, *status, *where, *qs;
+	} tiles[] = {
+		{ PAGE_WORKLIST, "待诊断", "home-worklist", NULL, NULL, "" },
+		{ PAGE_WORKLIST, "其中加急", "home-urgent", NULL,
+		    " AND a.urgency IN ('urgent', 'emergency')", "" },
+		{ PAGE_REVIEW, "待审核", "home-review", NULL, NULL, "" },
+		{ PAGE_APPLICATIONS, "已退回的申请", "home-returned",
+		    "returned", NULL, "?status=returned&mine=0" },
+	};
+	const struct list_def	*ld;
+	struct list_filter	 f;
+	struct tdict		*t;
+	struct qb		 q;
+	PGresult		*res;
+	char			 inst[32], uid[32];
+	size_t			 i;
+
+	(void)snprintf(inst, sizeof(inst), "%lld",
+	    r->sess.acct.institution_id);
+	(void)snprintf(uid, sizeof(uid), "%lld", r->sess.acct.id);
+	for (i = 0; i < sizeof(tiles) / sizeof(tiles[0]); i++) {
+		if (!(pages[tiles[i].page].roles & r->sess.acct.roles) ||
+		    (ld = list_def_of(tiles[i].page)) == NULL)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.status = tiles[i].status;
+		qb_init(&q, inst);
+		qb_sql(&q, "SELECT count(*)");
+		if (list_where(r, &q, ld, &f, uid) == -1) {
+			buf_free(&q.b);
+			return -1;
+		}
+		if (tiles[i].where != NULL)
+			qb_sql(&q, tiles[i].where);
+		if ((res = qb_exec(&q, r->db, __func__)) == NULL)
+			return -1;
+		if ((t = tdict_add(d, "waiting")) == NULL) {
+			PQclear(res);
+			return -1;
+		}
+		(void)tdict_set(t, "label", tiles[i].label);
+		(void)tdict_set(t, "count", db_val(res, 0, 0));
+		(void)tdict_set(t, "id", tiles[i].id);
+		(void)tdict_setf(t, "href", "%s%s", pages[tiles[i].page].path,
+		    tiles[i].qs);
+		if (strcmp(db_val(res, 0, 0), "0") != 0)
+			(void)tdict_set(t, "some", "1");
+		PQclear(res);
+	}
+	return 0;
 }
 
 /*

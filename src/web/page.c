@@ -224,6 +224,10 @@ page_home(struct req *r)
 		page_error(r, 500, "系统内部错误");
 		return;
 	}
+	if (lists_home(r, d) == -1) {
+		page_error(r, 503, "系统暂时不可用，请稍后重试");
+		return;
+	}
 	page_render(r, 200, "home.html", d);
 }
 

@@ -91,6 +91,7 @@ void		 page_app_view(struct req *);
 void		 page_app_cancel(struct req *);
 void		 page_app_edit(struct req *);
 void		 page_link_study(struct req *);
+void		 page_decline_study(struct req *);
 void		 page_attachment(struct req *);
 void		 page_series_preview(struct req *);
 void		 page_upload_dicom(struct req *);
@@ -100,6 +101,8 @@ void		 page_upload_attachment(struct req *);
 void		 upload_sweep(const struct conf *, long pid);
 /* list pages: lists.c */
 void		 page_applications(struct req *);
+/* The counts of what waits for the user (lists.c), for the home page. */
+int		 lists_home(struct req *, struct tdict *);
 void		 page_worklist(struct req *);
 void		 page_review_list(struct req *);
 void		 page_reported(struct req *);

@@ -69,6 +69,9 @@ const struct page_def pages[PAGE__MAX] = {
 				    M_GET, "序列预览", 0, page_series_preview },
 	[PAGE_LINK_STUDY] =	{ "/application/link", R(APPLICANT), M_POST,
 				    "关联影像", 0, page_link_study },
+	[PAGE_DECLINE_STUDY] =	{ "/application/decline", R(APPLICANT),
+				    M_POST, "不关联影像", 0,
+				    page_decline_study },
 	/* list pages: lists.c */
 	[PAGE_APP_RETURN] =	{ "/application/return", R(DOCTOR), M_POST,
 				    "退回申请单", 0, page_app_return },

@@ -44,6 +44,8 @@
 #define NOT_FOUND_MSG	"申请单不存在或无权访问"
 #define UPLOAD_CHUNK	(256 * 1024)
 #define MAX_NAME	200	/* bytes of a file name kept */
+#define HELD_MSG	"；影像的患者信息与申请单不一致，尚未关联，" \
+			"请在申请单页“待核对的影像”中核对"
 
 enum upload_kind {
 	UPLOAD_DICOM,
@@ -76,6 +78,7 @@ struct upload {
 	struct upload_result	*res;
 	size_t			 nres, capres;
 	size_t			 stored, duplicate, refused;
+	size_t			 held;	/* stored, patient differs */
 	/* Series touched (DICOM). */
 	long long		*series;
 	size_t			 nseries, capseries;
@@ -252,18 +255,22 @@ dicom_done(struct upload *u)
 
 	ingest_limits(&lim, u->r->conf);
 	res = ingest_file(u->r->db, u->st, &lim, u->tmp, &u->src, &o);
+	if ((res == INGEST_STORED || res == INGEST_DUPLICATE) && o.held)
+		u->held++;
 	switch (res) {
 	case INGEST_STORED:
 		u->stored++;
 		(void)series_add(u, o.series_id);
 		(void)result_add(u, u->name, 1, arena_printf(u->r->a,
-		    "已上传：%s %s", o.info.modality[0] ? o.info.modality :
-		    "DICOM", o.info.series_description));
+		    "已上传：%s %s%s", o.info.modality[0] ? o.info.modality :
+		    "DICOM", o.info.series_description, o.held ? HELD_MSG :
+		    ""));
 		break;
 	case INGEST_DUPLICATE:
 		u->duplicate++;
 		(void)series_add(u, o.series_id);
-		(void)result_add(u, u->name, 1,
+		(void)result_add(u, u->name, 1, o.held ?
+		    "该影像此前已上传，未重复保存" HELD_MSG :
 		    "该影像此前已上传，未重复保存");
 		break;
 	case INGEST_REFUSED:
@@ -394,16 +401,23 @@ on_end(void *arg)
 static void
 dicom_finish(struct upload *u)
 {
-	PGresult	*res;
-	char		 se[32];
-	size_t		 i;
+	struct wf_linker	 lk;
+	PGresult		*res;
+	char			 se[32];
+	size_t			 i;
 
+	memset(&lk, 0, sizeof(lk));
+	lk.user_id = u->src.user_id;
+	lk.institution_id = u->src.institution_id;
+	lk.login = u->src.login;
+	lk.ip = u->src.ip;
+	lk.channel = "upload";
 	for (i = 0; i < u->nseries; i++) {
 		(void)snprintf(se, sizeof(se), "%lld", u->series[i]);
 		res = db_exec(u->r->db, "SELECT study_id FROM series"
 		    " WHERE id = $1::bigint", 1, se);
 		if (res != NULL && PQntuples(res) == 1 &&
-		    wf_autolink_study(u->r->db, db_ll(res, 0, 0)) == -1)
+		    wf_autolink_study(u->r->db, &lk, db_ll(res, 0, 0)) == -1)
 			log_error("%s: autolink of the study of series %s"
 			    " failed", __func__, se);
 		PQclear(res);
@@ -529,6 +543,8 @@ answer_json(struct req *r, int status, const struct upload *u,
 		    json_integer((json_int_t)u->duplicate));
 		(void)json_object_set_new(o, "refused",
 		    json_integer((json_int_t)u->refused));
+		(void)json_object_set_new(o, "held",
+		    json_integer((json_int_t)u->held));
 		(void)json_object_set_new(o, "series",
 		    json_integer((json_int_t)u->nseries));
 	}

@@ -69,7 +69,8 @@
       }
       show(list, res.files || []);
       status.textContent = res.error ? res.error :
-        '成功 ' + ((res.stored || 0) + (res.duplicate || 0)) + ' 个，未通过 ' + (res.refused || 0) + ' 个';
+        '成功 ' + ((res.stored || 0) + (res.duplicate || 0)) + ' 个，未通过 ' + (res.refused || 0) + ' 个' +
+        (res.held ? '，其中 ' + res.held + ' 个的患者信息与申请单不一致，待核对' : '');
       if ((res.stored || 0) + (res.duplicate || 0) > 0) {
         status.textContent += '，页面将刷新';
         // Reload without ?created=1, whose notice belongs to the form.

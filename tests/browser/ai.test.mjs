@@ -58,22 +58,21 @@ function sixSlices() {
 	return slices.slice(mid, mid + 6).map((x) => x.file);
 }
 
-let serial = 0;
-
-// An application of lw_apply for 上级诊断 at 江南县人民医院.
+// An application of lw_apply for 上级诊断 at 江南县人民医院, for the patient
+// of the LIDC slices it gets (a study whose patient differs from the
+// application's is held, not linked).
 function newApplication() {
-	serial++;
 	const [[id, diag]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id,
 	    applicant_institution_id, alliance_id, target_institution_id, patient_name, patient_sex,
 	    patient_age, patient_no, chief_complaint, present_illness, history, clinical_diagnosis,
 	    exam_type, body_part, exam_date)
 	  SELECT 'ZY' || to_char(now(), 'YYYYMMDD') || lpad(nextval('diag_no_seq')::text, 6, '0'),
-	    'superior', u.id, u.institution_id, al.id, t.id, '邓秀兰', 'F', '58岁', :'p1',
+	    'superior', u.id, u.institution_id, al.id, t.id, '邓秀兰', 'F', '58岁', 'LIDC-IDRI-0002',
 	    '体检发现肺部结节', '体检胸部CT提示肺结节，无咳嗽咳痰', '无', '肺结节待查',
 	    'CT', '胸部', current_date
 	  FROM users u, alliances al, institutions t
 	  WHERE u.login = 'lw_apply' AND al.code = 'JN-YGT' AND t.code = 'JN-PH'
-	  RETURNING id, diag_no`, { params: [`AI-${Date.now()}-${serial}`] });
+	  RETURNING id, diag_no`);
 	return { id: Number(id), diag };
 }
 

@@ -262,18 +262,37 @@ test('上级诊断 with real DICOM: 申请, upload, 写报告, lock, 审核 否 
 		    (await results.allTextContents()).join('\n'));
 		// Stored now, or stored before by another channel of this
 		// stack (the DICOM receiver tests send the same series).
+		// The images are of patient LIDC-IDRI-0002, not of this
+		// application's patient number: stored, but not linked.
 		for (const t of await results.allTextContents())
-			assert.match(t, /^\d+\.dcm：(已上传：CT|该影像此前已上传，未重复保存)/, t);
+			assert.match(t, /^\d+\.dcm：(已上传：CT|该影像此前已上传，未重复保存).*；影像的患者信息与申请单不一致，尚未关联/, t);
 		assert.deepEqual((await results.locator('.fname').allTextContents()).sort(),
 		    files.map((f) => path.basename(f)).sort());
 		assert.match(await form.locator('.upload-status').textContent(),
-		    /^成功 5 个，未通过 0 个，页面将刷新$/);
+		    /^成功 5 个，未通过 0 个，其中 5 个的患者信息与申请单不一致，待核对，页面将刷新$/);
 		assert.equal(await form.locator('.upload-progress').evaluate((b) => b.value), 100);
 		await shot(qx, 'upload-done');
 
-		// The page reloads by itself and lists the series: a thumbnail
-		// that loads, and the AI readers that fit or why none does.
+		// The page reloads by itself and shows the study held, both
+		// sides of the patient number; the applicant checks, gives the
+		// reason and links it.
 		await reloaded;
+		const held = qx.page.locator('#held-studies .held-study');
+		await held.waitFor();
+		assert.match(await held.locator('.held-diff').textContent(), /^患者号/);
+		const idRow = held.locator('table.identity tr.differs').first();
+		assert.deepEqual((await idRow.locator('td').allTextContents()).slice(0, 3),
+		    ['身份证号/病历号（患者号）', p.no, 'LIDC-IDRI-0002']);
+		assert.equal(await qx.page.locator('#no-studies').count(), 1, 'nothing linked yet');
+		await shot(qx, 'upload-held');
+		await held.locator('textarea.confirm-reason').fill('PACS以影像号登记，已与放射科核对为同一患者');
+		await go(qx.page, '/application', () => held.locator('button.confirm-link').click());
+		assert.equal(await qx.page.locator('#held-studies').count(), 0);
+		assert.match(await qx.page.locator('.confirmed-mismatch').textContent(),
+		    /患者信息与申请单不一致（患者号.*），由 .+ 确认关联，原因：PACS以影像号登记，已与放射科核对为同一患者$/);
+
+		// The series is listed: a thumbnail that loads, and the AI
+		// readers that fit or why none does.
 		const row = qx.page.locator('#studies tr.series').first();
 		await row.waitFor();
 		assert.equal(await qx.page.locator('#no-studies').count(), 0);
@@ -425,7 +444,7 @@ test('自行诊断: qx_doctor writes and 提交报告; 申请列表, 查看报�
 		doc = await session('qx_doctor');
 		let r = await listRow(doc, '待诊断', '/worklist', diag);
 		assert.equal(await r.count(), 1, `${diag} in 待诊断`);
-		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
+		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告影像未到', 'no image linked: 影像未到');
 		assert.equal(await r.locator('a.act-return').count(), 0, 'no 退回 of the own hospital\'s application');
 		await go(doc.page, '/report', () => r.locator('a.act-write').click());
 		await go(doc.page, '/report', () => doc.page.click('#btn-take'));
@@ -475,7 +494,7 @@ test('取消 of a 待报告 application; 退回 with a reason, 修改并重新�
 		// 取消 from 申请列表, confirmed.
 		const c = await apply(qx, patient({ name: '何美玲' }), 'superior');
 		let r = await listRow(qx, '申请列表', '/applications', c.diag);
-		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
+		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告影像未到', 'no image linked: 影像未到');
 		await r.locator('details.act-cancel summary').click();
 		assert.match(await r.locator('details.act-cancel').textContent(), /确定取消该申请？/);
 		await shot(qx, 'cancel-confirm');
@@ -498,7 +517,7 @@ test('取消 of a 待报告 application; 退回 with a reason, 修改并重新�
 		const b = await apply(qx, p, 'superior');
 		res = await session('yb_resident');
 		r = await listRow(res, '待诊断', '/worklist', b.diag);
-		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
+		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告影像未到', 'no image linked: 影像未到');
 		await r.locator('details.act-return summary').click();
 		await r.locator('details.act-return textarea[name=reason]').fill(reason);
 		await shot(res, 'return-reason');
@@ -508,7 +527,7 @@ test('取消 of a 待报告 application; 退回 with a reason, 修改并重新�
 
 		// The applicant sees 已退回 and the reason, edits, resubmits.
 		r = await listRow(qx, '申请列表', '/applications', b.diag);
-		assert.equal((await r.locator('td.state').textContent()).trim(), `已退回退回原因：${reason}`);
+		assert.equal((await r.locator('td.state').textContent()).trim(), `已退回影像未到退回原因：${reason}`);
 		await shot(qx, 'returned');
 		await go(qx.page, '/application', () => r.locator('a.act-view').click());
 		assert.equal((await qx.page.textContent('#app-state')).trim(), '已退回');
@@ -529,7 +548,7 @@ test('取消 of a 待报告 application; 退回 with a reason, 修改并重新�
 		// Back in 待诊断 at the upper hospital.
 		r = await listRow(res, '待诊断', '/worklist', b.diag);
 		assert.equal(await r.count(), 1, `${b.diag} in 待诊断 again`);
-		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告');
+		assert.equal((await r.locator('td.state').textContent()).trim(), '待报告影像未到', 'no image linked: 影像未到');
 		await shot(res, 'worklist-resubmitted');
 
 		noScriptErrors(qx, res);

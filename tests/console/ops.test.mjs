@@ -10,17 +10,22 @@ const skip = !CONF ? 'no test stack (run through tests/run.sh)'
   : !existsSync(ADMIN) ? 'admin/zhiying-admin is not built' : false;
 const TAG = `OPS${process.pid % 100000}`;
 
+// A 诊断号 as the web gives them: ZY, the date and six digits.
+const DIAG = `ZY20261207${String(process.pid % 1000000).padStart(6, '0')}`;
+
 test('锁定: the administrator sees who holds a report and forces it open', { skip }, () => {
   const [[id, diag]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id, applicant_institution_id,
       alliance_id, target_institution_id, patient_name, patient_sex, patient_no, exam_type)
     SELECT :'p1', 'superior', u.id, u.institution_id, al.id, t.id, '锁定测试', 'F', :'p1', 'CT'
     FROM users u, alliances al, institutions t
     WHERE u.login = 'qx_apply' AND al.code = 'YB-YLT' AND t.code = 'YB-CH' RETURNING id, diag_no`,
-  { params: [`${TAG}L`] });
+  { params: [DIAG] });
   sql(`UPDATE applications SET state = 'reporting', locked_by = u.id, locked_at = now() - interval '2 hours',
     lock_seen_at = now() - interval '2 hours' FROM users u WHERE applications.id = ${id} AND u.login = 'yb_resident'`);
   const { dumps, rc } = replay([login('admin'), '5<Dump locks>', '<F8><Dump confirm>y<Dump after>', '<F10>']);
   assert.equal(rc, 0);
+  // The whole 诊断号, not cut by its column.
+  assert.equal(diag.length, 16);
   assert.match(dumps.locks, new RegExp(diag));
   assert.match(dumps.locks, /周子健/);
   assert.match(dumps.confirm, /解锁/);

@@ -43,16 +43,19 @@ beforeEach(async () => {
 
 // A superior-mode application from 石岭镇卫生院 to 粤北市中心医院, 待报告:
 // the receiver's tests count 清溪县人民医院's studies, so none are made there.
-function newApplication() {
+// patient: the patient of the images it will get (a study whose patient
+// differs from the application's is not linked: identity.test.mjs).
+function newApplication(patient = {}) {
+  const tag = `${TAG}-${++seq}`;
   const [[id, diag]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id,
       applicant_institution_id, alliance_id, target_institution_id, patient_name, patient_sex,
       patient_age, patient_no, chief_complaint, exam_type, body_part, urgency, exam_date)
     SELECT 'ZY' || to_char(now(), 'YYYYMMDD') || lpad(nextval('diag_no_seq')::text, 6, '0'),
-      'superior', u.id, u.institution_id, al.id, t.id, :'p1', 'M', '61岁', :'p1',
+      'superior', u.id, u.institution_id, al.id, t.id, :'p1', 'M', :'p2', :'p3',
       '胸闷一周', 'CT', '胸部', 'routine', current_date
     FROM users u, alliances al, institutions t
     WHERE u.login = 'sl_apply' AND al.code = 'YB-YLT' AND t.code = 'YB-CH'
-    RETURNING id, diag_no`, { params: [`${TAG}-${++seq}`] });
+    RETURNING id, diag_no`, { params: [patient.name ?? tag, patient.age ?? '61岁', patient.no ?? tag] });
   return { id, diag };
 }
 
@@ -297,7 +300,7 @@ test('reads of an application, a report and an AI result are audited, and so are
 });
 
 test('image reads: one audit row per series, user and minute, however many slices', { skip: skipDicom }, async () => {
-  const app = newApplication();
+  const app = newApplication({ no: 'Lung_Dx-A0001', name: '林国华', age: '58岁' });
   const sl = users.sl_apply;
   const dir = dcmDir(CT);
   const f = readdirSync(dir).filter((x) => x.endsWith('.dcm')).sort()[20];

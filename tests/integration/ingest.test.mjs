@@ -61,6 +61,8 @@ async function applicant() {
   return client;
 }
 
+// patientNo: the patient of the images it will get; a study whose patient
+// differs is held, not linked (identity.test.mjs).
 async function application(patientNo) {
   const c = await applicant();
   const r = await c.post('/apply', {
@@ -267,7 +269,7 @@ test('a deflate bomb (1 MB inflating to 1 GiB) is refused at once, its output ne
 
 test('an upload whose worker is killed: spool swept, stored instances linked, a Chinese 502 page; a retry completes it once', { skip: skipDicom }, async () => {
   const slices = lidcSlices().slice(0, 200).map(([f, b]) => [f, crafted(b, '.77', { study: '.77' })]);
-  const id = await application('P-KILL-1');
+  const id = await application('LIDC-IDRI-0002');
   const inst = QX();
   // A file left by a worker that is long gone (a dead pid), for the sweep
   // every starting worker makes.
@@ -322,7 +324,7 @@ test('an upload whose worker is killed: spool swept, stored instances linked, a 
 
 test('a SOP Instance UID sent again under another study is refused; no store file without its row', { skip: skipDicom }, async () => {
   const [[name, slice]] = lidcSlices().slice(5, 6);
-  const id = await application('P-DUP-1');
+  const id = await application('LIDC-IDRI-0002');
   const inst = QX();
   const first = JSON.parse((await upload(id, [[name, crafted(slice, '.88')]])).text);
   assert.equal(first.stored, 1);

@@ -203,13 +203,15 @@ test('radiographs: chest PA fits tuberculosis, a limb fits fracture, an unlabell
 });
 
 test('a received study is linked to the application waiting for it', { skip }, async () => {
-  // Two applications of 粤北市中心医院 wait: one names the accession
-  // number, one the patient number and exam date; a third is unrelated.
+  // Two applications of 粤北市中心医院 wait for patient LIDC-IDRI-0002:
+  // one names the accession number, one the patient number and exam date;
+  // a third is unrelated.  (A study whose patient differs is held, not
+  // linked: identity.test.mjs.)
   const insert = (extra, cols, params) => sql(`INSERT INTO applications (diag_no, mode, applicant_id,
       applicant_institution_id, patient_name, patient_sex, patient_no, exam_type${cols})
     SELECT :'p1', 'self', u.id, u.institution_id, '测试患者', 'M', :'p2', 'CT'${extra}
     FROM users u WHERE u.login = 'yb_admin' RETURNING id`, { params });
-  const [[byAcc]] = insert(`, '2819497684894126'`, ', accession', ['ZYLINK000001', 'OTHER-1']);
+  const [[byAcc]] = insert(`, '2819497684894126'`, ', accession', ['ZYLINK000001', 'LIDC-IDRI-0002']);
   const [[byDate]] = insert(`, DATE '2000-01-01'`, ', exam_date', ['ZYLINK000002', 'LIDC-IDRI-0002']);
   const [[none]] = insert(`, DATE '2001-01-01'`, ', exam_date', ['ZYLINK000003', 'LIDC-IDRI-0002']);
   await storescu('YB_PACS', dcmDir(LIDC));

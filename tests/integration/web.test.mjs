@@ -155,6 +155,45 @@ test('each role sees its own navigation in Chinese', { skip }, async () => {
   }
 });
 
+// The home page counts what waits for the user: each count is the one its
+// list shows (共 N 条) and links to it; the urgent ones of 待诊断 are
+// counted as the database holds them for the reading institution.
+test('the home page counts what waits for each user and links to the lists', { skip }, async () => {
+  const tiles = (html) => Object.fromEntries([...html.matchAll(
+    /<a id="([^"]+)" href="([^"]*)"><span class="label">([^<]*)<\/span> <strong>(\d+)<\/strong><\/a>/g)]
+    .map((m) => [unescapeHtml(m[1]), { href: unescapeHtml(m[2]), label: m[3], count: Number(m[4]) }])
+    .filter(([id]) => id.startsWith('home-')));
+  const want = {
+    qx_apply: ['home-worklist', 'home-urgent', 'home-returned'],
+    yb_resident: ['home-worklist', 'home-urgent', 'home-review'],
+    qx_doctor: ['home-worklist', 'home-urgent', 'home-review', 'home-returned'],
+  };
+  for (const [login, ids] of Object.entries(want)) {
+    const c = new Client();
+    await c.login(login);
+    const home = await c.get('/');
+    assert.equal(home.status, 200);
+    const t = tiles(home.text);
+    assert.deepEqual(Object.keys(t), ids, login);
+    for (const id of ids.filter((k) => k !== 'home-urgent')) {
+      const list = await c.get(t[id].href);
+      assert.equal(list.status, 200, `${login} ${t[id].href}`);
+      const total = list.text.match(/id="list-total">(\d+)</);
+      assert.ok(total, `${login} ${t[id].href}`);
+      assert.equal(t[id].count, Number(total[1]), `${login} ${t[id].label}`);
+    }
+    assert.ok(t['home-urgent'].count <= t['home-worklist'].count, login);
+    if (login === 'yb_resident') {
+      const [[n]] = sql(`SELECT count(*) FROM applications a, institutions i
+        WHERE i.code = 'YB-CH' AND ((a.mode = 'self' AND a.applicant_institution_id = i.id)
+          OR (a.mode = 'superior' AND a.target_institution_id = i.id)
+          OR (a.assist AND a.assist_institution_id = i.id))
+        AND a.state IN ('pending', 'reporting') AND a.urgency IN ('urgent', 'emergency')`);
+      assert.equal(t['home-urgent'].count, Number(n));
+    }
+  }
+});
+
 test('pages of another role are refused on the server', { skip }, async () => {
   const cases = [
     ['qx_apply', ['/review', '/reported', '/stats', '/admin/users'], ['/apply', '/applications', '/worklist', '/diagnosed', '/print']],

@@ -1034,6 +1034,46 @@ test_gated_calcium(void **state)
 	assert_int_equal(matcher_gated_text("CARDIAC CASCORE"), TRI_YES);
 }
 
+/* A modality that names no image type (OT of a scanned film, or none):
+ * the application's 检查类型 decides, with a note; a known modality is
+ * what the images are, whatever the application says. */
+static void
+test_exam_type(void **state)
+{
+	struct match_series	 ms;
+	struct match_result	 res;
+
+	(void)state;
+	base_series(BASE_DX, &ms);
+	ms.modality = "OT";
+	matcher_check(&ms, READER_DR_TUBERCULOSIS, &res);
+	assert_false(res.fits);
+	assert_string_equal(res.reason, "检查类型为 OT，肺结核仅支持 DR（DX、CR）");
+	ms.exam_type = "DR";
+	matcher_check(&ms, READER_DR_TUBERCULOSIS, &res);
+	assert_true(res.fits);
+	assert_non_null(strstr(res.notes, "设备类型为 OT，按申请单检查类型（DR）判断"));
+	ms.modality = "";
+	matcher_check(&ms, READER_DR_TUBERCULOSIS, &res);
+	assert_true(res.fits);
+	assert_non_null(strstr(res.notes, "设备类型未记录，按申请单检查类型（DR）判断"));
+	/* A CT application does not make a radiograph a CT. */
+	ms.exam_type = "CT";
+	matcher_check(&ms, READER_DR_TUBERCULOSIS, &res);
+	assert_false(res.fits);
+	base_series(BASE_DX, &ms);
+	ms.exam_type = "CT";
+	matcher_check(&ms, READER_DR_TUBERCULOSIS, &res);
+	assert_true(res.fits);
+	assert_null(strstr(res.notes, "申请单检查类型"));
+	base_series(BASE_CT, &ms);
+	ms.exam_type = "DR";
+	matcher_check(&ms, READER_CT_LUNG_NODULE, &res);
+	assert_true(res.fits);
+	matcher_check(&ms, READER_DR_TUBERCULOSIS, &res);
+	assert_false(res.fits);
+}
+
 /* Without BodyPartExamined, the application's 检查部位 tells the region:
  * a head CT asked for as 头颅 is refused by the chest readers; one with
  * nothing said anywhere is left to the reader's look at the image. */
@@ -1076,6 +1116,7 @@ main(void)
 		cmocka_unit_test(test_contrast_text),
 		cmocka_unit_test(test_gated_calcium),
 		cmocka_unit_test(test_exam_part),
+		cmocka_unit_test(test_exam_type),
 		cmocka_unit_test(test_region),
 		cmocka_unit_test(test_kernel),
 		cmocka_unit_test(test_lidc),

@@ -64,6 +64,11 @@ struct nodule {
 	double		 dot;		/* the filter's answer */
 	double		 sigma;		/* at this scale, mm */
 	double		 contrast;	/* plateau - lung round it, HU */
+	double		 lung_hu;	/* the lung round it, HU */
+	double		 hu_q[3];	/* quartiles of its CT numbers */
+	int		 halo;		/* segmented at a halo's level */
+	double		 r_in;		/* largest ball inside, mm */
+	double		 trunc;		/* share at the search limit */
 };
 
 struct nodule_result {
