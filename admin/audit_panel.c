@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "console.h"
 #include "db.h"
 
@@ -15,7 +16,7 @@
 struct audit_row {
 	long long	 id;
 	char		 at[32], who[80], action[64], object[80], channel[16],
-			 detail[300];
+			 detail[300], detail_zh[400];
 };
 
 static struct {
@@ -96,6 +97,8 @@ audit_load(struct console *con)
 		str_copy(p->object, sizeof(p->object), db_val(r, i, 4));
 		str_copy(p->channel, sizeof(p->channel), db_val(r, i, 5));
 		str_copy(p->detail, sizeof(p->detail), db_val(r, i, 6));
+		(void)audit_detail_zh(db_val(r, i, 6), p->detail_zh,
+		    sizeof(p->detail_zh));
 	}
 	PQclear(r);
 	au.n = n;
@@ -121,10 +124,10 @@ audit_draw(struct console *con, int top, int height)
 	for (i = 0; i < au.n && i < height - 2; i++) {
 		cells[0] = au.rows[i].at;
 		cells[1] = au.rows[i].who;
-		cells[2] = au.rows[i].action;
+		cells[2] = audit_action_zh(au.rows[i].action);
 		cells[3] = au.rows[i].object;
 		cells[4] = au.rows[i].channel;
-		cells[5] = au.rows[i].detail;
+		cells[5] = au.rows[i].detail_zh;
 		scr_table_row(top + 2 + i, audit_cols, 6, cells, i == au.sel);
 	}
 	if (au.n == 0)
@@ -188,7 +191,7 @@ static int
 audit_key(struct console *con, int key)
 {
 	struct audit_row *p = au.n > 0 ? &au.rows[au.sel] : NULL;
-	char		 text[800];
+	char		 text[1200];
 
 	switch (key) {
 	case K_DOWN:
@@ -224,8 +227,9 @@ audit_key(struct console *con, int key)
 	case K_ENTER:
 		if (p == NULL)
 			return RD_DRAW;
-		(void)snprintf(text, sizeof(text), "%s  %s  %s\n%s  渠道 %s\n%s",
-		    p->at, p->who, p->action, p->object, p->channel, p->detail);
+		(void)snprintf(text, sizeof(text), "%s  %s  %s（%s）\n%s  渠道 %s"
+		    "\n%s", p->at, p->who, audit_action_zh(p->action), p->action,
+		    p->object, p->channel, p->detail_zh);
 		notice(con, "审计记录", text);
 		return RD_DRAW;
 	default:

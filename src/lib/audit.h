@@ -28,4 +28,16 @@ const char	*audit_ip(const char *ip);
  * rolls back the change it belongs to. */
 int	 audit_write(PGconn *, const struct audit *);
 
+/* The Chinese name of an audit action ("report_lock_broken": 强制解锁报告),
+ * or the code itself when it has none. */
+const char	*audit_action_zh(const char *action);
+
+/*
+ * The detail of an audit row (JSON object text) in Chinese words into out
+ * (size bytes): "原状态：待报告；新状态：报告中；诊断号：ZY…", the known keys
+ * named, application states by their Chinese names, other values as they
+ * are; text that is not a JSON object is copied as it is.  Returns out.
+ */
+char		*audit_detail_zh(const char *json, char *out, size_t size);
+
 #endif /* ZY_AUDIT_H */

@@ -63,8 +63,9 @@ test('AI任务: a dead job shows its error and is queued again', { skip }, () =>
 test('审计: the audit log lists the console\'s own actions', { skip }, () => {
   const { dumps, rc } = replay([login('admin'), '7<Dump audit>', '<F10>'], { size: '120x40' });
   assert.equal(rc, 0);
-  assert.match(dumps.audit, /ai_job_retried|report_lock_broken/);
+  assert.match(dumps.audit, /AI任务重试|强制解锁报告/);
   assert.match(dumps.audit, /admin/);
+  assert.doesNotMatch(dumps.audit, /ai_job_retried|report_lock_broken/, 'actions in Chinese');
 });
 
 test('角色权限: the table of who may do what, as the manual has it', { skip }, () => {
@@ -91,8 +92,11 @@ test('审计: reads of a patient\'s record are listed, filtered by action', { sk
   const { dumps, rc } = replay([login('admin'), '7/<Tab>application_viewed<F2><Dump audit>', '<F10>'],
     { size: '140x40' });
   assert.equal(rc, 0);
-  const line = dumps.audit.split('\n').find((l) => l.includes('application_viewed') && l.includes(`${TAG}A`));
+  // In Chinese: the action named, the detail's keys named, no raw JSON.
+  const line = dumps.audit.split('\n').find((l) => l.includes('查看申请') && l.includes(`${TAG}A`));
   assert.ok(line, dumps.audit);
   assert.match(line, /yb_attending/);
+  assert.match(line, new RegExp(`诊断号：${TAG}A`));
+  assert.doesNotMatch(dumps.audit, /\{"/);
   assert.doesNotMatch(dumps.audit, /report_lock_broken|ai_job_retried/, 'only the chosen action');
 });

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "buf.h"
 #include "conf.h"
 #include "model.h"
@@ -206,6 +207,33 @@ test_model(void **state)
 	assert_int_equal(model_lookup(level_names, LEVEL__MAX, "x"), -1);
 }
 
+/* The audit log in Chinese for the console: actions named, the detail's
+ * keys named, application states and readers by their Chinese names,
+ * what is not known kept as it is. */
+static void
+test_audit_zh(void **state)
+{
+	char	 b[256];
+
+	(void)state;
+	assert_string_equal(audit_action_zh("report_lock_broken"),
+	    "强制解锁报告");
+	assert_string_equal(audit_action_zh("application_viewed"), "查看申请");
+	assert_string_equal(audit_action_zh("something_new"), "something_new");
+	assert_string_equal(audit_detail_zh("{\"diag_no\": \"ZY2026120700001\","
+	    " \"from\": \"reporting\", \"to\": \"pending\"}", b, sizeof(b)),
+	    "诊断号：ZY2026120700001；原状态：报告中；新状态：待报告");
+	assert_string_equal(audit_detail_zh("{\"reader\": \"ct_lung_nodule\","
+	    " \"attempt\": 2, \"odd\": [1]}", b, sizeof(b)),
+	    "AI应用：CT肺结节智能诊断；尝试次数：2；odd：[1]");
+	assert_string_equal(audit_detail_zh("{}", b, sizeof(b)), "");
+	assert_string_equal(audit_detail_zh("not json", b, sizeof(b)),
+	    "not json");
+	/* Cut at the buffer, never past it. */
+	(void)audit_detail_zh("{\"reason\": \"影像不清晰，请重新上传\"}", b, 14);
+	assert_string_equal(b, "原因：影");
+}
+
 int
 main(void)
 {
@@ -216,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_conf_defaults_file_env),
 		cmocka_unit_test(test_conf_receiver),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_audit_zh),
 	};
 
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
