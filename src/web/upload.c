@@ -142,8 +142,8 @@ short_name(struct arena *a, const char *s)
 	return arena_strndup(a, s, n);
 }
 
-/* The Chinese reason a DICOM file was refused, with the technical one in
- * parentheses. */
+/* The Chinese reason a DICOM file was refused; the technical one (in
+ * English) goes to the log, not to the page. */
 static const char *
 refusal_zh(struct arena *a, const struct ingest_outcome *o, int read_failed)
 {
@@ -173,8 +173,7 @@ refusal_zh(struct arena *a, const struct ingest_outcome *o, int read_failed)
 		what = "缺少或错误的检查、序列或实例UID";
 	else
 		what = "文件内容不符合要求";
-	return arena_printf(a, "不是有效的DICOM文件：%s（%s）", what,
-	    o->reason);
+	return arena_printf(a, "不是有效的DICOM文件：%s", what);
 }
 
 static void

@@ -153,8 +153,11 @@ test('an image whose pixel data cannot hold what its header declares is refused 
   assert.equal(r.status, 200, r.text);
   const res = JSON.parse(r.text);
   assert.deepEqual(res.files.map((f) => f.ok), [false, false]);
-  assert.match(res.files[0].message, /^不是有效的DICOM文件：图像尺寸超出允许的范围（image of 65535x65535 is larger than/);
-  assert.match(res.files[1].message, /^不是有效的DICOM文件：图像数据与文件头声明的尺寸不符，无法显示（Pixel Data holds 524288 bytes/);
+  assert.match(res.files[0].message, /^不是有效的DICOM文件：图像尺寸超出允许的范围$/);
+  assert.match(res.files[1].message, /^不是有效的DICOM文件：图像数据与文件头声明的尺寸不符，无法显示$/);
+  // The parser's own reason, in English, is in the web log.
+  await until('the refusal in the web log', () =>
+    /huge\.dcm refused: image of 65535x65535 is larger than/.test(readFileSync(`${STATE()}/log/web.log`, 'utf8')));
   // Nothing stored, indexed, linked or queued.
   assert.deepEqual([count('SELECT count(*) FROM instances'), count('SELECT count(*) FROM ai_jobs'),
     storeFiles(QX()).length], before);
@@ -251,7 +254,7 @@ test('a deflate bomb (1 MB inflating to 1 GiB) is refused at once, its output ne
     assert.equal(r.status, 200, r.text);
     const [f] = JSON.parse(r.text).files;
     assert.equal(f.ok, false);
-    assert.match(f.message, /^不是有效的DICOM文件：压缩的数据解压后超过允许的大小（可能是恶意构造的文件）（deflated dataset of \d+ bytes inflates past the limit of \d+ bytes）$/);
+    assert.match(f.message, /^不是有效的DICOM文件：压缩的数据解压后超过允许的大小（可能是恶意构造的文件）$/);
   }
   assert.ok(secs < 60, `${secs} s`);
   // Every worker stayed far below the 1 GiB the bomb inflates to.
@@ -332,7 +335,7 @@ test('a SOP Instance UID sent again under another study is refused; no store fil
   assert.equal(r.status, 200);
   const [f] = JSON.parse(r.text).files;
   assert.equal(f.ok, false);
-  assert.match(f.message, /^不是有效的DICOM文件：该SOP实例UID已属于另一个检查或序列，不能重复使用（SOP Instance UID [0-9.]+\.88 is already stored under another study or series）$/);
+  assert.match(f.message, /^不是有效的DICOM文件：该SOP实例UID已属于另一个检查或序列，不能重复使用$/);
   assert.equal(count(`SELECT count(*) FROM instances WHERE sop_instance_uid LIKE '%.88'`), 1);
   assert.equal(count(`SELECT count(*) FROM studies WHERE study_uid LIKE '%.88'`), 0);
   // Every file of the store has its row, and every row its file.
