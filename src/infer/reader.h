@@ -161,6 +161,36 @@ struct reader_impl {
  * is not available. */
 extern const struct reader_impl *const reader_impls[READER__MAX];
 
+/*
+ * The checks the chest CT readers share (lung nodules, pneumonia): a CT,
+ * axial, enough slices, slices no thicker than max_mm, no gap, no tilt,
+ * 100 mm of cover.  The reason names the reader's task (what: "肺结节检测"),
+ * what a gap costs (gap_zh: "可能漏检结节") and what a tilt spoils
+ * (tilt_zh: "体积与径线测量").
+ */
+enum reader_verdict reader_check_chest_ct(const struct series_volume *,
+		    const char *what, double max_mm, const char *gap_zh,
+		    const char *tilt_zh, char *why, size_t size);
+
+/* Lungs of less than this (mL) are no lungs to read. */
+#define READER_LUNGS_MIN_ML	300.0
+
+struct anatomy;
+
+/*
+ * The lungs of v, with the lobes where they can be had, from the anatomy
+ * the daemon shares between the jobs of a series (ctx->anatomy; else a
+ * cache of the call's own into *own, for the caller to free with
+ * anatomy_cache_free()).  Returns 0 with *an; 1 when the image shows no
+ * lungs or lungs cut by the scan's range, with the reason in err in
+ * Chinese naming the task (what; what_en in the log); -1 with an English
+ * reason (memory, the backend, cancelled).
+ */
+int		 reader_chest_lungs(const struct reader_ctx *,
+		    const struct series_volume *, const char *what,
+		    const char *what_en, struct anatomy_cache **own,
+		    const struct anatomy **an, char *err, size_t errlen);
+
 /* Zero a result. */
 void		 ai_result_init(struct ai_result *);
 

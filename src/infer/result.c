@@ -15,6 +15,7 @@
 #include "db.h"
 #include "log.h"
 #include "reader.h"
+#include "anatomy.h"
 #include "cac.h"
 #include "nodule.h"
 
@@ -486,4 +487,96 @@ reader_calibration(PGconn *c, const struct series_volume *v,
 	}
 	PQclear(r);
 	return ctx->cac_calibration > 0.0;
+}
+
+enum reader_verdict
+reader_check_chest_ct(const struct series_volume *v, const char *what,
+    double max_mm, const char *gap_zh, const char *tilt_zh, char *why,
+    size_t sz)
+{
+	double	 dz = fabs(v->spacing[2]), cover = dz * (v->nz - 1);
+
+	/* The region (胸部平扫、胸腹连扫) is the matcher's rule, from the
+	 * headers; here what the volume itself shows. */
+	if (strcmp(v->modality, "CT") != 0) {
+		(void)snprintf(why, sz, "非CT序列，%s不适用", what);
+		return READER_REFUSES;
+	}
+	if (fabs(v->normal[2]) < 0.9) {
+		(void)snprintf(why, sz, "非横断面序列，%s需要横断面重建", what);
+		return READER_REFUSES;
+	}
+	if (v->nz < MATCH_MIN_SLICES) {
+		(void)snprintf(why, sz, "层数过少（%d层），无法进行%s", v->nz,
+		    what);
+		return READER_REFUSES;
+	}
+	if (dz > max_mm + 0.05 || (isfinite(v->slice_thickness) &&
+	    v->slice_thickness > max_mm + 0.05)) {
+		(void)snprintf(why, sz, "层厚/层距 %.3g/%.3g mm，超过%s允许的 %g mm"
+		    "（建议 1.25 mm）", isfinite(v->slice_thickness) ?
+		    v->slice_thickness : dz, dz, what, max_mm);
+		return READER_REFUSES;
+	}
+	if (v->spacing_max > 1.5 * v->spacing_median + 0.01) {
+		(void)snprintf(why, sz, "层面位置不连续（最大层距 %.3g mm，"
+		    "中位层距 %.3g mm），存在缺层，%s", v->spacing_max,
+		    v->spacing_median, gap_zh);
+		return READER_REFUSES;
+	}
+	if (v->tilt_deg > 1.0 || (isfinite(v->gantry_tilt) &&
+	    fabs(v->gantry_tilt) > 1.0)) {
+		(void)snprintf(why, sz, "机架倾斜 %.1f°，%s需要无倾斜的横断面序列",
+		    isfinite(v->gantry_tilt) && fabs(v->gantry_tilt) >
+		    v->tilt_deg ? fabs(v->gantry_tilt) : v->tilt_deg, tilt_zh);
+		return READER_REFUSES;
+	}
+	if (cover < 100.0) {
+		(void)snprintf(why, sz, "扫描范围不足（%.0f mm），未包含完整"
+		    "肺部", cover);
+		return READER_REFUSES;
+	}
+	return READER_FITS;
+}
+
+int
+reader_chest_lungs(const struct reader_ctx *ctx,
+    const struct series_volume *v, const char *what, const char *what_en,
+    struct anatomy_cache **own, const struct anatomy **an, char *err,
+    size_t errlen)
+{
+	struct anatomy_cache	*cache = ctx->anatomy;
+	char			 e2[256];
+
+	*own = NULL;
+	*an = NULL;
+	if (cache == NULL && (cache = *own = anatomy_cache_new()) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (anatomy_get(cache, ctx->compute, v, ctx->series_id,
+	    ANAT_LUNGS | ANAT_LOBES, an, e2, sizeof(e2)) == -1) {
+		log_warnx("series %lld: %s: lobes: %s; the lungs alone",
+		    ctx->series_id, what_en, e2);
+		if (anatomy_get(cache, ctx->compute, v, ctx->series_id,
+		    ANAT_LUNGS, an, err, errlen) == -1)
+			return -1;
+	}
+	if (ctx->cancel != NULL && *ctx->cancel) {
+		(void)snprintf(err, errlen, "cancelled");
+		return -1;
+	}
+	if ((*an)->lung[LUNG_RIGHT].volume_ml + (*an)->lung[LUNG_LEFT].volume_ml <
+	    READER_LUNGS_MIN_ML) {
+		(void)snprintf(err, errlen, "%s，无法进行%s",
+		    (*an)->lungs_why[0] != '\0' ? (*an)->lungs_why :
+		    "未找到肺野", what);
+		return 1;
+	}
+	if ((*an)->lungs_complete == 0) {
+		(void)snprintf(err, errlen, "肺部未完整包含在扫描范围内（%s），"
+		    "%s要求包含完整肺部", (*an)->lungs_why, what);
+		return 1;
+	}
+	return 0;
 }

@@ -128,7 +128,6 @@ static const int scale_quota[NSCALES] = { 150, 150, 100, 60, 30, 20, 12,
 #define THICK_MIN	0.33
 #define TRUNC_MAX	0.10
 /* Less lung than this (both together) is no chest CT to read. */
-#define LUNGS_MIN_ML	300.0
 
 const char *const nodule_type_zh[NODULE_TYPE__MAX] = {
 	[NODULE_SOLID] = "实性结节",
@@ -1777,95 +1776,25 @@ fail:
 static enum reader_verdict
 nodule_check(const struct series_volume *v, char *why, size_t sz)
 {
-	double	 dz = fabs(v->spacing[2]), cover = dz * (v->nz - 1);
-
-	/* The region (胸部平扫、胸腹连扫) is the matcher's rule, from the
-	 * headers; here what the volume itself shows. */
-	if (strcmp(v->modality, "CT") != 0) {
-		(void)snprintf(why, sz, "非CT序列，肺结节检测不适用");
-		return READER_REFUSES;
-	}
-	if (fabs(v->normal[2]) < 0.9) {
-		(void)snprintf(why, sz, "非横断面序列，肺结节检测需要横断面"
-		    "重建");
-		return READER_REFUSES;
-	}
-	if (v->nz < MATCH_MIN_SLICES) {
-		(void)snprintf(why, sz, "层数过少（%d层），无法进行肺结节检测",
-		    v->nz);
-		return READER_REFUSES;
-	}
-	if (dz > 3.0 + 0.05 || (isfinite(v->slice_thickness) &&
-	    v->slice_thickness > 3.0 + 0.05)) {
-		(void)snprintf(why, sz, "层厚/层距 %.3g/%.3g mm，超过肺结节检测"
-		    "允许的 3 mm（建议 1.25 mm）", isfinite(v->slice_thickness) ?
-		    v->slice_thickness : dz, dz);
-		return READER_REFUSES;
-	}
-	if (v->spacing_max > 1.5 * v->spacing_median + 0.01) {
-		(void)snprintf(why, sz, "层面位置不连续（最大层距 %.3g mm，"
-		    "中位层距 %.3g mm），存在缺层，可能漏检结节",
-		    v->spacing_max, v->spacing_median);
-		return READER_REFUSES;
-	}
-	if (v->tilt_deg > 1.0 || (isfinite(v->gantry_tilt) &&
-	    fabs(v->gantry_tilt) > 1.0)) {
-		(void)snprintf(why, sz, "机架倾斜 %.1f°，体积与径线测量需要"
-		    "无倾斜的横断面序列", isfinite(v->gantry_tilt) &&
-		    fabs(v->gantry_tilt) > v->tilt_deg ?
-		    fabs(v->gantry_tilt) : v->tilt_deg);
-		return READER_REFUSES;
-	}
-	if (cover < 100.0) {
-		(void)snprintf(why, sz, "扫描范围不足（%.0f mm），未包含完整"
-		    "肺部", cover);
-		return READER_REFUSES;
-	}
-	return READER_FITS;
+	return reader_check_chest_ct(v, "肺结节检测", 3.0, "可能漏检结节",
+	    "体积与径线测量", why, sz);
 }
 
 static int
 nodule_run(const struct reader_ctx *ctx, const struct series_volume *v,
     struct ai_result *res, char *err, size_t errlen)
 {
-	struct anatomy_cache	*own = NULL, *cache = ctx->anatomy;
+	struct anatomy_cache	*own = NULL;
 	const struct anatomy	*an = NULL;
 	struct nodule_patient	 pt;
 	struct nodule_result	 r;
-	char			 e2[256];
-	int			 ret = -1;
+	int			 ret;
 
 	memset(&r, 0, sizeof(r));
-	if (cache == NULL && (cache = own = anatomy_cache_new()) == NULL) {
-		(void)snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (anatomy_get(cache, ctx->compute, v, ctx->series_id,
-	    ANAT_LUNGS | ANAT_LOBES, &an, e2, sizeof(e2)) == -1) {
-		log_warnx("series %lld: lung nodules: lobes: %s; the lungs "
-		    "alone", ctx->series_id, e2);
-		if (anatomy_get(cache, ctx->compute, v, ctx->series_id,
-		    ANAT_LUNGS, &an, err, errlen) == -1)
-			goto out;
-	}
-	if (ctx->cancel != NULL && *ctx->cancel) {
-		(void)snprintf(err, errlen, "cancelled");
+	if ((ret = reader_chest_lungs(ctx, v, "肺结节检测", "lung nodules",
+	    &own, &an, err, errlen)) != 0)
 		goto out;
-	}
-	if (an->lung[LUNG_RIGHT].volume_ml + an->lung[LUNG_LEFT].volume_ml <
-	    LUNGS_MIN_ML) {
-		(void)snprintf(err, errlen, "%s，无法进行肺结节检测",
-		    an->lungs_why[0] != '\0' ? an->lungs_why :
-		    "未找到肺野");
-		ret = 1;
-		goto out;
-	}
-	if (an->lungs_complete == 0) {
-		(void)snprintf(err, errlen, "肺部未完整包含在扫描范围内（%s），"
-		    "肺结节检测要求包含完整肺部", an->lungs_why);
-		ret = 1;
-		goto out;
-	}
+	ret = -1;
 	pt.age = ctx->patient_age;
 	pt.sex = ctx->patient_sex;
 	pt.family_history = -1;

@@ -84,7 +84,6 @@
 #define HLO		-1000.0	/* the regions' histograms */
 #define HW		10.0
 #define HBINS		160
-#define LUNGS_MIN_ML	300.0
 
 /* The tube filter's scales (mm): vessels of about 6 to 14 mm. */
 static const double tube_mm[] = { 2.5, 4.0, 6.0 };
@@ -902,49 +901,8 @@ pneumonia_likelihood(struct pneu_result *r)
 enum reader_verdict
 pneumonia_check(const struct series_volume *v, char *why, size_t sz)
 {
-	double	 dz = fabs(v->spacing[2]), cover = dz * (v->nz - 1);
-
-	if (strcmp(v->modality, "CT") != 0) {
-		(void)snprintf(why, sz, "非CT序列，肺炎辅助诊断不适用");
-		return READER_REFUSES;
-	}
-	if (fabs(v->normal[2]) < 0.9) {
-		(void)snprintf(why, sz, "非横断面序列，肺炎辅助诊断需要横断面"
-		    "重建");
-		return READER_REFUSES;
-	}
-	if (v->nz < MATCH_MIN_SLICES) {
-		(void)snprintf(why, sz, "层数过少（%d层），无法进行肺炎辅助诊断",
-		    v->nz);
-		return READER_REFUSES;
-	}
-	if (dz > 5.0 + 0.05 || (isfinite(v->slice_thickness) &&
-	    v->slice_thickness > 5.0 + 0.05)) {
-		(void)snprintf(why, sz, "层厚/层距 %.3g/%.3g mm，超过肺炎辅助诊断"
-		    "允许的 5 mm（建议 1.25 mm）", isfinite(v->slice_thickness) ?
-		    v->slice_thickness : dz, dz);
-		return READER_REFUSES;
-	}
-	if (v->spacing_max > 1.5 * v->spacing_median + 0.01) {
-		(void)snprintf(why, sz, "层面位置不连续（最大层距 %.3g mm，"
-		    "中位层距 %.3g mm），存在缺层，病灶体积无法测量",
-		    v->spacing_max, v->spacing_median);
-		return READER_REFUSES;
-	}
-	if (v->tilt_deg > 1.0 || (isfinite(v->gantry_tilt) &&
-	    fabs(v->gantry_tilt) > 1.0)) {
-		(void)snprintf(why, sz, "机架倾斜 %.1f°，体积测量需要无倾斜的"
-		    "横断面序列", isfinite(v->gantry_tilt) &&
-		    fabs(v->gantry_tilt) > v->tilt_deg ?
-		    fabs(v->gantry_tilt) : v->tilt_deg);
-		return READER_REFUSES;
-	}
-	if (cover < 100.0) {
-		(void)snprintf(why, sz, "扫描范围不足（%.0f mm），未包含完整"
-		    "肺部", cover);
-		return READER_REFUSES;
-	}
-	return READER_FITS;
+	return reader_check_chest_ct(v, "肺炎辅助诊断", 5.0, "病灶体积无法测量",
+	    "体积测量", why, sz);
 }
 
 int
@@ -1087,42 +1045,16 @@ static int
 pneumonia_run(const struct reader_ctx *ctx, const struct series_volume *v,
     struct ai_result *res, char *err, size_t errlen)
 {
-	struct anatomy_cache	*own = NULL, *cache = ctx->anatomy;
+	struct anatomy_cache	*own = NULL;
 	const struct anatomy	*an = NULL;
 	struct pneu_result	 r;
-	char			 e2[256];
-	int			 ret = -1;
+	int			 ret;
 
 	memset(&r, 0, sizeof(r));
-	if (cache == NULL && (cache = own = anatomy_cache_new()) == NULL) {
-		(void)snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (anatomy_get(cache, ctx->compute, v, ctx->series_id,
-	    ANAT_LUNGS | ANAT_LOBES, &an, e2, sizeof(e2)) == -1) {
-		log_warnx("series %lld: pneumonia: lobes: %s; the lungs alone",
-		    ctx->series_id, e2);
-		if (anatomy_get(cache, ctx->compute, v, ctx->series_id,
-		    ANAT_LUNGS, &an, err, errlen) == -1)
-			goto out;
-	}
-	if (ctx->cancel != NULL && *ctx->cancel) {
-		(void)snprintf(err, errlen, "cancelled");
+	if ((ret = reader_chest_lungs(ctx, v, "肺炎辅助诊断", "pneumonia",
+	    &own, &an, err, errlen)) != 0)
 		goto out;
-	}
-	if (an->lung[LUNG_RIGHT].volume_ml + an->lung[LUNG_LEFT].volume_ml <
-	    LUNGS_MIN_ML) {
-		(void)snprintf(err, errlen, "%s，无法进行肺炎辅助诊断",
-		    an->lungs_why[0] != '\0' ? an->lungs_why : "未找到肺野");
-		ret = 1;
-		goto out;
-	}
-	if (an->lungs_complete == 0) {
-		(void)snprintf(err, errlen, "肺部未完整包含在扫描范围内（%s），"
-		    "肺炎辅助诊断要求包含完整肺部", an->lungs_why);
-		ret = 1;
-		goto out;
-	}
+	ret = -1;
 	if (pneumonia_detect(ctx->compute, v, an, &r, err, errlen) == -1)
 		goto out;
 	log_info("series %lld: pneumonia: %zu lesion(s), %.1f mL (%.2f %%),"
