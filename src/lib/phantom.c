@@ -249,12 +249,16 @@ lung_lesion_at(const struct phantom_spec *sp, double x, double y, double z,
 	const struct phantom_vessel	*w;
 	size_t				 i;
 	double				 d[3], u[3], l2, t, q2;
+	int				 a;
 
 	for (i = 0; i < sp->nnodules; i++) {
 		n = &sp->nodules[i];
 		d[0] = x - n->center[0];
 		d[1] = y - n->center[1];
 		d[2] = z - n->center[2];
+		for (a = 0; a < 3; a++)
+			if (n->scale[a] > 0.0)
+				d[a] /= n->scale[a];
 		q2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
 		if (n->core_mm > 0.0 && 4.0 * q2 <= n->core_mm * n->core_mm) {
 			*hu = n->core_hu;

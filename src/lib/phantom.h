@@ -80,6 +80,9 @@ struct phantom_nodule {
 	double		 hu;
 	double		 core_mm;
 	double		 core_hu;
+	double		 scale[3];	/* an ellipsoid: each semi-axis
+					 * diameter_mm / 2 times this (0: 1),
+					 * the core likewise */
 };
 
 /* A lung vessel: a cylinder of radius_mm and hu (0: 40 HU, blood) round

@@ -64,14 +64,25 @@ struct blob {
 	double		 d, hu, core, core_hu;
 	enum pneu_type	 type;
 	enum lobe	 lobe;
+	double		 s[3];		/* semi-axes' factors (0: a sphere) */
 };
 
+/* Four round lesions (the reader must call them nodules or masses, not
+ * patches of pneumonia) and two plates of ground glass along the lateral
+ * pleura of each lung, 14 mm thick (patches: counted). */
 static const struct blob blobs[] = {
-	{ { -85, 10, 30 }, 44, -650, 0, 0, PNEU_GGO, LOBE_RLL },
-	{ { -90, 20, 95 }, 22, 30, 0, 0, PNEU_CONSOLIDATION, LOBE_RUL },
-	{ { 100, -20, 35 }, 30, -650, 0, 0, PNEU_GGO, LOBE_LLL },
-	{ { 100, 25, 100 }, 26, -650, 16, 30, PNEU_MIXED, LOBE_LUL },
+	{ { -85, 10, 30 }, 44, -650, 0, 0, PNEU_GGO, LOBE_RLL, { 0, 0, 0 } },
+	{ { -90, 20, 95 }, 22, 30, 0, 0, PNEU_CONSOLIDATION, LOBE_RUL,
+	    { 0, 0, 0 } },
+	{ { 100, -20, 35 }, 30, -650, 0, 0, PNEU_GGO, LOBE_LLL, { 0, 0, 0 } },
+	{ { 100, 25, 100 }, 26, -650, 16, 30, PNEU_MIXED, LOBE_LUL,
+	    { 0, 0, 0 } },
+	{ { -115, -25, 40 }, 44, -650, 0, 0, PNEU_GGO, LOBE_RLL,
+	    { 7.0 / 22, 1.0, 18.0 / 22 } },
+	{ { 120, -5, 130 }, 44, -650, 0, 0, PNEU_GGO, LOBE_LUL,
+	    { 7.0 / 22, 1.0, 18.0 / 22 } },
 };
+#define NROUND	4
 #define NBLOB	(sizeof(blobs) / sizeof(blobs[0]))
 
 /* Thin vessels through both lungs (1 to 1.5 mm radius, blood). */
@@ -98,6 +109,7 @@ build(double slice_mm, double noise, int lesions, struct series_volume **v)
 		sp.nodules[i].hu = blobs[i].hu;
 		sp.nodules[i].core_mm = blobs[i].core;
 		sp.nodules[i].core_hu = blobs[i].core_hu;
+		memcpy(sp.nodules[i].scale, blobs[i].s, sizeof(blobs[i].s));
 	}
 	sp.nnodules = lesions ? NBLOB : 0;
 	memcpy(sp.vessels, vessels, sizeof(vessels));
@@ -138,6 +150,30 @@ lungs_lobes(struct anatomy_cache *ac, const struct series_volume *v,
 	return copy;
 }
 
+/* The blob's smallest semi-axis factor and their product. */
+static double
+smin(const struct blob *b)
+{
+	double	 m = 1.0;
+	int	 a;
+
+	for (a = 0; a < 3; a++)
+		if (b->s[a] > 0.0 && b->s[a] < m)
+			m = b->s[a];
+	return m;
+}
+
+static double
+sprod(const struct blob *b)
+{
+	double	 p = 1.0;
+	int	 a;
+
+	for (a = 0; a < 3; a++)
+		p *= b->s[a] > 0.0 ? b->s[a] : 1.0;
+	return p;
+}
+
 /* The lesion of r whose centre lies within the blob b, or NULL. */
 static const struct pneu_lesion *
 match(const struct pneu_result *r, const struct blob *b)
@@ -150,7 +186,7 @@ match(const struct pneu_result *r, const struct blob *b)
 		for (a = 0, d2 = 0.0; a < 3; a++)
 			d2 += (r->lesions[i].center[a] - b->c[a]) *
 			    (r->lesions[i].center[a] - b->c[a]);
-		if (sqrt(d2) <= b->d / 2.0)
+		if (sqrt(d2) <= b->d / 2.0 * smin(b))
 			return &r->lesions[i];
 	}
 	return NULL;
@@ -185,7 +221,7 @@ check_phantom(double slice_mm, double noise)
 	for (i = 0; i < NBLOB; i++) {
 		const struct blob *b = &blobs[i];
 
-		vt = T_PI * b->d * b->d * b->d / 6.0 / 1000.0;
+		vt = T_PI * b->d * b->d * b->d / 6.0 / 1000.0 * sprod(b);
 		want_ml[b->lobe] += vt;
 		if ((l = match(&r, b)) == NULL) {
 			print_message("    %s %.0f mm in %s: MISSED\n",
@@ -197,11 +233,12 @@ check_phantom(double slice_mm, double noise)
 		worst = fmax(worst, fabs(ev));
 		print_message("    %s %.0f mm in %s: %s in %s, %.2f mL (%+.1f %%),"
 		    " consolidation %.2f mL, %.0f HU, slices %d-%d, box %d-%d"
-		    " %d-%d on %d\n", pneu_type_zh[b->type], b->d,
+		    " %d-%d on %d, peripheral %.2f, roundness %.2f\n",
+		    pneu_type_zh[b->type], b->d,
 		    lobe_zh[b->lobe], pneu_type_zh[l->type], l->location,
 		    l->volume_ml, 100.0 * ev, l->cons_ml, l->hu_mean,
 		    l->slice_first, l->slice_last, l->x0, l->x1, l->y0, l->y1,
-		    l->key_slice);
+		    l->key_slice, l->peripheral, l->roundness);
 		if (fabs(ev) > 0.10 || l->type != b->type ||
 		    l->lobe != b->lobe)
 			bad = 1;
@@ -210,6 +247,9 @@ check_phantom(double slice_mm, double noise)
 		assert_true(l->x0 <= l->x1 && l->y0 <= l->y1);
 		assert_true(strncmp(l->location, lobe_zh[b->lobe],
 		    strlen(lobe_zh[b->lobe])) == 0);
+		/* Round ones are nodules or masses, plates are patches. */
+		if (l->focal != (i < NROUND))
+			bad = 1;
 	}
 	/* Nothing else: no vessel is a lesion. */
 	for (i = 0; i < r.count; i++) {
@@ -243,6 +283,12 @@ check_phantom(double slice_mm, double noise)
 	print_message("    worst volume error %.1f %%\n", 100.0 * worst);
 	assert_int_equal(r.severity, total);
 	assert_int_equal(r.bilateral, 1);
+	/* The likelihood counts the two plates only, one in each lung
+	 * along the pleura (CO-RADS 5's pattern), and names the round
+	 * lesions it set apart. */
+	assert_int_equal(r.nfocal, NROUND);
+	assert_int_equal(r.likelihood.level, 5);
+	assert_non_null(strstr(r.likelihood.why, "结节样"));
 	assert_false(bad);
 	pneumonia_result_free(&r);
 	free(lobes);
@@ -364,6 +410,37 @@ test_likelihood(void **state)
 	r.involved_ml = 5.0;
 	pneumonia_likelihood(&r);
 	assert_int_equal(r.likelihood.level, 3);
+	/* One subpleural patch is still one patch: equivocal (CO-RADS 3),
+	 * not high. */
+	ls[0].peripheral = 0.9;
+	pneumonia_likelihood(&r);
+	assert_int_equal(r.likelihood.level, 3);
+	/* Two patches in one lung: high; one of them round (a nodule):
+	 * not counted, so one patch, and the reason names the nodule. */
+	ls[1].side = LUNG_RIGHT;
+	r.count = 2;
+	pneumonia_likelihood(&r);
+	assert_int_equal(r.likelihood.level, 4);
+	assert_int_equal(r.nfocal, 0);
+	ls[1].focal = 1;
+	ls[1].roundness = 0.8;
+	pneumonia_likelihood(&r);
+	assert_int_equal(r.likelihood.level, 3);
+	assert_int_equal(r.nfocal, 1);
+	assert_non_null(strstr(r.likelihood.why, "结节样"));
+	/* Only a round lesion: very low, and said. */
+	ls[0] = ls[1];
+	pneumonia_likelihood(&r);
+	assert_int_equal(r.likelihood.level, 1);
+	assert_non_null(strstr(r.likelihood.why, "结节样"));
+	/* 5 mL is 21 mm across: a nodule; 100 mL (58 mm): a mass. */
+	assert_true(fabs(pneumonia_diameter(&ls[0]) - 21.2) < 0.1);
+	ls[0].volume_ml = ls[1].volume_ml = 100.0;
+	pneumonia_likelihood(&r);
+	assert_non_null(strstr(r.likelihood.why, "肿块样"));
+	memset(ls, 0, sizeof(ls));
+	ls[0].side = LUNG_RIGHT;
+	r.count = 1;
 	/* One lobar consolidation: high. */
 	ls[0].type = PNEU_CONSOLIDATION;
 	ls[0].volume_ml = r.involved_ml = r.cons_ml = 150.0;
@@ -450,16 +527,27 @@ test_lidc(void **state)
 	    r.likelihood.zh, r.likelihood.why, r.seconds);
 	for (i = 0; i < r.count; i++)
 		print_message("    %s %s %.2f mL, %.0f HU, slices %d-%d,"
-		    " peripheral %.2f\n", pneu_type_zh[r.lesions[i].type],
+		    " peripheral %.2f, roundness %.2f\n",
+		    pneu_type_zh[r.lesions[i].type],
 		    r.lesions[i].location, r.lesions[i].volume_ml,
 		    r.lesions[i].hu_mean, r.lesions[i].slice_first,
-		    r.lesions[i].slice_last, r.lesions[i].peripheral);
+		    r.lesions[i].slice_last, r.lesions[i].peripheral,
+		    r.lesions[i].roundness);
 	/* With $ZY_OUT: the key slice of each of the largest lesions,
 	 * lung window, its box drawn: pneumonia-lidc-N.png. */
 	if (getenv("ZY_OUT") != NULL)
 		for (i = 0; i < r.count && i < 6; i++)
 			picture(v, &r.lesions[i], (int)i + 1);
 	assert_true(r.involved_pct < 0.5);
+	/* The readers' nodule (left lower lobe, slices about 180-195) is
+	 * round: set apart as a nodule, not a patch of pneumonia; what is
+	 * left of these normal lungs is at most equivocal. */
+	for (i = 0; i < r.count; i++)
+		if (r.lesions[i].slice_first <= 188 &&
+		    r.lesions[i].slice_last >= 188)
+			assert_true(r.lesions[i].focal);
+	assert_true(r.nfocal >= 1);
+	assert_true(r.likelihood.level <= 3);
 	pneumonia_result_free(&r);
 	anatomy_cache_free(ac);
 	series_free(v);
@@ -505,11 +593,13 @@ test_petct(void **state)
 		    r.vessel_ml, r.severity, r.likelihood.level,
 		    r.likelihood.zh, r.likelihood.why);
 		for (i = 0; i < r.count && i < 5; i++)
-			print_message("    %s %s %.2f mL, %.0f HU, slices %d-%d\n",
+			print_message("    %s %s %.2f mL, %.0f HU, slices %d-%d,"
+			    " peripheral %.2f, roundness %.2f\n",
 			    pneu_type_zh[r.lesions[i].type],
 			    r.lesions[i].location, r.lesions[i].volume_ml,
 			    r.lesions[i].hu_mean, r.lesions[i].slice_first,
-			    r.lesions[i].slice_last);
+			    r.lesions[i].slice_last, r.lesions[i].peripheral,
+			    r.lesions[i].roundness);
 		for (i = 0; i < r.count; i++) {
 			assert_true(r.lesions[i].slice_first <=
 			    r.lesions[i].slice_last);

@@ -72,6 +72,8 @@
 #define MIN_ML		0.1	/* smallest lesion */
 #define KNOT_ML		2.0	/* a dense knot of vessels is smaller */
 #define SIGNIF_ML	1.0	/* a lesion the likelihood counts */
+#define ROUND_MIN	0.55	/* inner ball / equivalent radius: round */
+#define NODULE_MM	30.0	/* a round lesion up to this is a nodule */
 #define GGO_CORE_MM	2.0	/* ground glass proper: this far from dense */
 #define GGO_SHARE	0.3	/* of a ground-glass lesion, at least */
 #define CORE_MM		4.5	/* a consolidated core wider than vessels */
@@ -671,6 +673,11 @@ pneumonia_detect(struct compute *c, const struct series_volume *v,
 		l.cons_ml = q->ncons * h * h * h / 1000.0;
 		l.hu_mean = q->sum_hu / q->n;
 		l.peripheral = (double)q->nperiph / q->n;
+		/* The distance map reaches the centres of the voxels
+		 * outside: the edge lies half a voxel nearer. */
+		l.roundness = fmax(0.0, sqrt(q->thick2) - h / 2.0) /
+		    cbrt(3.0 * ml * 1000.0 / (4.0 * M_PI));
+		l.focal = l.roundness >= ROUND_MIN;
 		memcpy(l.center, p, sizeof(p));
 		frac = (double)q->ncons / q->n;
 		l.type = frac >= 0.7 ? PNEU_CONSOLIDATION : frac < 0.1 ?
@@ -821,10 +828,34 @@ out:
 	return ret;
 }
 
+/* A lesion's equivalent diameter, mm. */
+double
+pneumonia_diameter(const struct pneu_lesion *l)
+{
+	return 2.0 * cbrt(3.0 * l->volume_ml * 1000.0 / (4.0 * M_PI));
+}
+
 /*
  * The likelihood from the lesions of 1 mL or more (about 12 mm across):
  * smaller opacities are too small for the patterns of CO-RADS and are
  * what a normal lung's vessel knots and scars leave.
+ *
+ * The levels follow the structure of CO-RADS (Prokop et al., 2020),
+ * widened from COVID-19 to pneumonia in general:
+ *   5  bilateral multifocal ground glass, mostly in the outer third of
+ *      the lungs (subpleural), with or without consolidation;
+ *   4  multifocal opacities that lack one of those (one lung only, or
+ *      not subpleural), or one large consolidation (lobar or segmental
+ *      consolidation, the typical form of bacterial pneumonia);
+ *   3  one opacity: CO-RADS 3 holds that a single or small ground-glass
+ *      opacity fits pneumonia and many other diseases alike;
+ *   2  only specks under 1 mL;
+ *   1  nothing.
+ * A round lesion (the largest ball inside it at least 0.6 of the radius
+ * of a sphere of its volume) is a nodule (up to 30 mm) or a mass, not a
+ * patch of pneumonia (Hansell 2008: a nodule is a rounded opacity up to
+ * 3 cm; CO-RADS 1 counts lung tumours as non-infectious): it is not
+ * counted, and the reason says that it was seen.
  */
 void
 pneumonia_likelihood(struct pneu_result *r)
@@ -832,13 +863,22 @@ pneumonia_likelihood(struct pneu_result *r)
 	struct pneu_level	*lv = &r->likelihood;
 	double			 periph = 0.0, vol = 0.0, cons = 0.0;
 	int			 ggo = 0, right = 0, left = 0, nsig = 0;
+	int			 nnod = 0, nmass = 0;
 	size_t			 k;
+	char			 focal[160];
 
 	for (k = 0; k < r->count; k++) {
 		const struct pneu_lesion *l = &r->lesions[k];
 
 		if (l->volume_ml < SIGNIF_ML)
 			continue;
+		if (l->focal) {
+			if (pneumonia_diameter(l) <= NODULE_MM)
+				nnod++;
+			else
+				nmass++;
+			continue;
+		}
 		nsig++;
 		vol += l->volume_ml;
 		cons += l->cons_ml;
@@ -847,43 +887,53 @@ pneumonia_likelihood(struct pneu_result *r)
 		right |= l->side == LUNG_RIGHT;
 		left |= l->side == LUNG_LEFT;
 	}
+	r->nfocal = nnod + nmass;
 	periph = vol > 0.0 ? periph / vol : 0.0;
+	focal[0] = '\0';
+	if (nnod > 0 || nmass > 0)
+		(void)snprintf(focal, sizeof(focal), "；另见类圆形%s%s%s，"
+		    "不计入肺炎征象，请结合肺结节阅片", nnod > 0 ? "结节样病灶"
+		    : "", nnod > 0 && nmass > 0 ? "及" : "", nmass > 0 ?
+		    "肿块样病灶" : "");
 	if (r->count == 0) {
 		lv->level = 1;
 		lv->zh = "很低";
 		(void)snprintf(lv->why, sizeof(lv->why),
 		    "未见磨玻璃影或实变");
 	} else if (nsig == 0) {
-		lv->level = 2;
-		lv->zh = "低";
-		(void)snprintf(lv->why, sizeof(lv->why),
-		    "仅见小片状密度增高影（均小于1 mL）");
+		lv->level = r->nfocal > 0 ? 1 : 2;
+		lv->zh = r->nfocal > 0 ? "很低" : "低";
+		(void)snprintf(lv->why, sizeof(lv->why), "%s%s",
+		    r->nfocal > 0 ? "未见片状磨玻璃影或实变" :
+		    "仅见小片状密度增高影（均小于1 mL）", focal);
 	} else if (right && left && nsig >= 2 && ggo && periph >= 0.5) {
 		lv->level = 5;
 		lv->zh = "很高";
 		(void)snprintf(lv->why, sizeof(lv->why),
-		    "双肺多发、以胸膜下分布为主的磨玻璃影%s",
-		    cons > 0.0 ? "，伴实变" : "");
+		    "双肺多发、以胸膜下分布为主的磨玻璃影%s%s",
+		    cons > 0.0 ? "，伴实变" : "", focal);
 	} else if (right && left && nsig >= 2) {
 		lv->level = 4;
 		lv->zh = "高";
-		(void)snprintf(lv->why, sizeof(lv->why), "双肺多发%s",
-		    ggo ? "磨玻璃影/实变，分布不以胸膜下为主" : "实变");
-	} else if (nsig >= 2 || (ggo && periph >= 0.5)) {
+		(void)snprintf(lv->why, sizeof(lv->why), "双肺多发%s%s",
+		    ggo ? "磨玻璃影/实变，分布不以胸膜下为主" : "实变", focal);
+	} else if (nsig >= 2) {
 		lv->level = 4;
 		lv->zh = "高";
-		(void)snprintf(lv->why, sizeof(lv->why), "单侧肺%s%s",
-		    nsig >= 2 ? "多发" : "胸膜下", ggo ? "磨玻璃影" : "实变");
+		(void)snprintf(lv->why, sizeof(lv->why), "单侧肺多发%s%s",
+		    ggo ? "磨玻璃影" : "实变", focal);
 	} else if (!ggo && vol >= 10.0) {
 		lv->level = 4;
 		lv->zh = "高";
 		(void)snprintf(lv->why, sizeof(lv->why),
-		    "单发大片实变（大叶或肺段性实变为细菌性肺炎常见表现）");
+		    "单发大片实变（大叶或肺段性实变为细菌性肺炎常见表现）%s",
+		    focal);
 	} else {
 		lv->level = 3;
 		lv->zh = "不确定";
 		(void)snprintf(lv->why, sizeof(lv->why),
-		    "单发%s，需与其他病变鉴别", ggo ? "磨玻璃影" : "实变");
+		    "单发%s，需与其他病变鉴别%s", ggo ? "磨玻璃影" : "实变",
+		    focal);
 	}
 }
 
@@ -927,9 +977,13 @@ pneumonia_to_ai(const struct pneu_result *r, const struct anatomy *an,
 	    "病灶；背侧胸膜下10 mm内、厚度≤5 mm的带状密度增高视为坠积性改变"
 	    "单列。每肺叶按受累比例评分0–5分（0无，1 <5%%，2 5–25%%，3 "
 	    "26–49%%，4 50–75%%，5 >75%%），五叶合计0–25分（Pan 2020）。"
-	    "疑似程度参照CO-RADS（Prokop 2020）的特征分级：双肺多发胸膜下磨"
-	    "玻璃影为很高，单侧多发或大片实变为高，单发病灶为不确定，未见病"
-	    "灶为很低。%s", r->lobes_known ? "" : "未做肺叶分割，未计算严重程度"
+	    "疑似程度参照CO-RADS（Prokop 2020）的特征分级，只计体积≥1 mL的"
+	    "病灶：双肺多发、以胸膜下（肺外带）分布为主的磨玻璃影为很高（5级），"
+	    "多发但仅单侧或不以胸膜下为主、或单发大片实变（≥10 mL）为高（4级），"
+	    "单发病灶为不确定（3级），仅见小于1 mL的小片影为低（2级），未见病"
+	    "灶为很低（1级）。类圆形病灶（最大内切球半径≥等体积球半径的0.6）"
+	    "视为结节（≤30 mm）或肿块（>30 mm），不计入肺炎征象（Hansell "
+	    "2008；CO-RADS 1将肺肿瘤列为非感染性表现）。%s", r->lobes_known ? "" : "未做肺叶分割，未计算严重程度"
 	    "评分。") == -1 ||
 	    ai_text_append(&me, &ml, "%s", PNEU_LIMITS_ZH) == -1 ||
 	    ai_text_append(&me, &ml, "结果仅供参考，不能直接用于诊断。") == -1)
@@ -962,9 +1016,19 @@ pneumonia_to_ai(const struct pneu_result *r, const struct anatomy *an,
 		    "%s见%s（第%d–%d层），体积约%s cm³，占全肺容积约%s%%，"
 		    "平均CT值约%s HU。", l->location, pneu_type_zh[l->type],
 		    l->slice_first + 1, l->slice_last + 1, a, b, c);
-		(void)snprintf(al.conclusion, sizeof(al.conclusion),
-		    "%s%s，考虑炎症（AI肺炎疑似程度：%s）。", l->location,
-		    pneu_type_zh[l->type], r->likelihood.zh);
+		ai_text_fig(c, sizeof(c), round(pneumonia_diameter(l)));
+		if (l->focal)
+			(void)snprintf(al.conclusion, sizeof(al.conclusion),
+			    "%s类圆形%s（等效直径约%s mm），%s，请结合肺结节"
+			    "阅片及临床。", l->location, pneumonia_diameter(l) <=
+			    NODULE_MM ? "结节样病灶" : "肿块样病灶", c,
+			    pneumonia_diameter(l) <= NODULE_MM ?
+			    "非典型肺炎表现" : "需警惕肿瘤性病变");
+		else
+			(void)snprintf(al.conclusion, sizeof(al.conclusion),
+			    "%s%s，考虑炎症（AI肺炎疑似程度：%s）。",
+			    l->location, pneu_type_zh[l->type],
+			    r->likelihood.zh);
 #define MEAS(nm, val, un) do { (void)snprintf(al.meas[m].name, AI_NAME_MAX, \
 	"%s", (nm)); al.meas[m].value = (val); (void)snprintf(al.meas[m].unit, \
 	AI_UNIT_MAX, "%s", (un)); m++; } while (0)
@@ -974,6 +1038,8 @@ pneumonia_to_ai(const struct pneu_result *r, const struct anatomy *an,
 		MEAS("占全肺比例", round(l->lung_pct * 100.0) / 100.0, "%");
 		MEAS("实变体积", round(l->cons_ml * 100.0) / 100.0, "cm³");
 		MEAS("平均CT值", round(l->hu_mean), "HU");
+		MEAS("等效直径", round(pneumonia_diameter(l)), "mm");
+		MEAS("圆度", round(l->roundness * 100.0) / 100.0, "");
 #undef MEAS
 		al.nmeas = (size_t)m;
 		al.box.slice = l->key_slice;

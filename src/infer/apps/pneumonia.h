@@ -40,7 +40,9 @@ struct pneu_lesion {
 	double		 cons_ml;	/* of which consolidation */
 	double		 hu_mean;
 	double		 center[3];	/* patient mm (LPS) */
-	double		 peripheral;	/* share within 20 mm of the pleura */
+	double		 peripheral;	/* share in the outer third of the lung */
+	double		 roundness;	/* largest inner ball / equivalent radius */
+	int		 focal;		/* round: a nodule or mass, not a patch */
 	int		 key_slice;	/* of its largest section */
 	int		 x0, y0, x1, y1;	/* box on the key slice */
 	double		 confidence;	/* 0..1 */
@@ -74,6 +76,7 @@ struct pneu_result {
 	double		 vessel_ml;	/* set apart as knots of vessels */
 	int		 bilateral;
 	int		 nlobes;	/* lobes involved */
+	int		 nfocal;	/* round lesions of 1 mL or more */
 	struct pneu_level likelihood;
 	double		 seconds;
 };
@@ -94,7 +97,11 @@ int	 pneumonia_detect(struct compute *, const struct series_volume *v,
 	    const struct anatomy *an, struct pneu_result *res, char *err,
 	    size_t errlen);
 
-/* The likelihood of res from its lesions (fills res->likelihood). */
+/* A lesion's equivalent diameter (of a sphere of its volume), mm. */
+double	 pneumonia_diameter(const struct pneu_lesion *);
+
+/* The likelihood of res from its lesions (fills res->likelihood and
+ * res->nfocal). */
 void	 pneumonia_likelihood(struct pneu_result *res);
 
 /* The reader's result from res: lesions, figures, texts and method.
