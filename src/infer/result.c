@@ -18,6 +18,7 @@
 #include "anatomy.h"
 #include "cac.h"
 #include "nodule.h"
+#include "pneumonia.h"
 
 /*
  * The readers of this build.  The seven readers of the manual come in
@@ -26,7 +27,7 @@
  */
 const struct reader_impl *const reader_impls[READER__MAX] = {
 	[READER_CT_LUNG_NODULE] = &nodule_reader,
-	[READER_CT_PNEUMONIA] = NULL,
+	[READER_CT_PNEUMONIA] = &pneumonia_reader,
 	[READER_CT_RIB_FRACTURE] = NULL,
 	[READER_DR_TUBERCULOSIS] = NULL,
 	[READER_DR_LIMB_FRACTURE] = NULL,

@@ -261,19 +261,20 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		const line = log.match(new RegExp(`job ${job} done: (\\d+) lesion\\(s\\); 384x384x120 voxels, .*`));
 		assert.ok(line, 'the daemon logged the job');
 		console.log(`# ${line[0]}`);
-		// The lung nodule reader refuses the phantom, whose lungs run
-		// from the first slice to the last, by name; the readers not in
+		// The lung nodule and pneumonia readers refuse the phantom, whose
+		// lungs run from the first slice to the last, by name; those not in
 		// this build end at once; their cards say so.
 		await until('the other jobs to end', () => Number(sql(`SELECT count(*) FROM ai_jobs
 		    WHERE series_id = :'p1' AND state IN ('queued', 'running')`, { params: [series] })[0][0]) === 0);
 		await openReport(page, BASE, id);
 		const row = await cards(page);
 		assert.deepEqual(row['冠脉钙化积分'], { cls: 'done', state: '完成', note: null, job: String(job) });
-		assert.deepEqual([row['CT肺结节智能诊断'].cls, row['CT肺结节智能诊断'].state, row['CT肺结节智能诊断'].note],
-		    ['failed', '不适用', '肺部未完整包含在扫描范围内（肺尖未包含在扫描范围内；肺底未包含在扫描范围内），'
-		    + '肺结节检测要求包含完整肺部']);
+		for (const [reader, what] of [['CT肺结节智能诊断', '肺结节检测'], ['CT肺炎辅助诊断', '肺炎辅助诊断']])
+			assert.deepEqual([row[reader].cls, row[reader].state, row[reader].note],
+			    ['failed', '不适用', '肺部未完整包含在扫描范围内（肺尖未包含在扫描范围内；肺底未包含在扫描范围内），'
+			    + `${what}要求包含完整肺部`], reader);
 		for (const [reader, c] of Object.entries(row))
-			if (reader !== '冠脉钙化积分' && reader !== 'CT肺结节智能诊断')
+			if (!['冠脉钙化积分', 'CT肺结节智能诊断', 'CT肺炎辅助诊断'].includes(reader))
 				assert.deepEqual([c.cls, c.state, c.note], ['undeployed', '未部署',
 				    '该AI应用尚未在本系统部署'], reader);
 		await shot(page, 'report-done');

@@ -23,6 +23,10 @@
 //      lungs' CT density histograms with their figures.
 //   5. Only the readers' nodule checked, 上传影像结论: 写报告 holds its
 //      sentences, saved as a version with ai_used.
+//   6. The pneumonia reader (CT肺炎辅助诊断) read the same series: its
+//      page sets the readers' nodule apart as a round lesion (结节样),
+//      the likelihood at most 不确定, the five lobes scored; the nodule's
+//      sentences taken into the report.
 //
 //   ZY_URL=... ZY_STATE=... ZY_PGPORT=... ZY_SCP_PORT=... ZY_OUT=tests/out \
 //       node --test --test-reporter=spec tests/browser/nodule.test.mjs
@@ -133,7 +137,7 @@ async function tableRows(page) {
 // ---------------------------------------------------------------------
 
 test('a grassroots hospital sends a chest CT with a lung nodule; the nodule reader reads it; the doctor takes the nodule into the report',
-    { skip, timeout: 360000 }, async () => {
+    { skip, timeout: 600000 }, async () => {
 	const t0 = Date.now();
 	const dir = dcmDir(LIDC);
 	const files = fs.readdirSync(dir).filter((f) => f.endsWith('.dcm')).length;
@@ -434,6 +438,61 @@ test('a grassroots hospital sends a chest CT with a lung nodule; the nodule read
 				    `lesion ${l.idx} (${l.location}) in 影像结论: ${l.conclusion}`);
 		}
 		assert.match(conclusion, /Fleischner 2017/);
+
+		// 6. The pneumonia reader read the same series.  These lungs are
+		// normal but for the readers' nodule: it is set apart as a round
+		// lesion (结节样), not counted as pneumonia, the likelihood at
+		// most 不确定, the lobes scored; the doctor takes its sentences.
+		const [[pjob]] = sql(`SELECT id FROM ai_jobs WHERE series_id = :'p1' AND reader = 'ct_pneumonia'`,
+		    { params: [series] });
+		await openReport(page, BASE, id);
+		const pcard = page.locator(`#ai-row li.ai-card.done[data-job="${pjob}"]`);
+		await pcard.waitFor({ timeout: 240000 });
+		assert.equal((await pcard.locator('.reader').textContent()).trim(), 'CT肺炎辅助诊断');
+		await go(page, '/ai/result', () => pcard.locator('a.ai-open').click());
+		assert.equal((await page.textContent('#ai-disclaimer')).trim(), DISCLAIMER);
+		assert.equal((await page.textContent('#ai-reader')).trim(), 'CT肺炎辅助诊断');
+		const pmethod = await page.textContent('#ai-method');
+		for (const w of [/CO-RADS/, /Pan 2020/, /类圆形病灶/, /验证：/, /局限：/, /本例疑似程度：(很低|低|不确定)/])
+			assert.match(pmethod, w);
+		const [[prid]] = sql(`SELECT id FROM ai_results WHERE job_id = :'p1'`, { params: [pjob] });
+		const plesions = JSON.parse(sql(`SELECT coalesce(json_agg(json_build_object('idx', idx, 'type', type,
+		    'location', location, 'slice', slice, 'box', json_build_array(x0, y0, x1, y1),
+		    'measurements', measurements, 'findings', findings_text, 'conclusion', conclusion_text)
+		    ORDER BY idx), '[]') FROM ai_lesions WHERE result_id = :'p1'`, { params: [prid] })[0][0]);
+		const prows = await tableRows(page);
+		assert.deepEqual(prows.map((r) => [r.idx, r.type, r.loc, r.slice]),
+		    plesions.map((l) => [l.idx, l.type, l.location, l.slice]));
+		const pheads = (await page.locator('#lesion-table thead th').allTextContents()).map((h) => h.trim());
+		for (const h of ['起始层', '终止层', '体积', '占全肺比例', '平均CT值', '等效直径'])
+			assert.ok(pheads.includes(h), pheads.join(' '));
+		const pnear = plesions.filter((l) => away(l) <= 10).sort((a, b) => away(a) - away(b));
+		assert.ok(pnear.length >= 1, `no pneumonia lesion at the readers' nodule: ${JSON.stringify(plesions)}`);
+		const nod = pnear[0];
+		assert.match(nod.conclusion, /类圆形结节样病灶.*请结合肺结节阅片/, nod.conclusion);
+		assert.ok(measure(nod, '圆度') >= 0.55, `圆度 ${measure(nod, '圆度')}`);
+		const pfig = Object.fromEntries((await page.locator('#summary-table tbody tr').evaluateAll((trs) =>
+		    trs.map((r) => [...r.cells].map((c) => c.textContent.trim())))).map((f) => [f[0], f.slice(1)]));
+		assert.ok(Number(pfig['肺炎疑似程度'][0]) <= 3, JSON.stringify(pfig));
+		assert.ok(Number(pfig['全肺受累比例'][0]) < 0.5, JSON.stringify(pfig));
+		let lobeSum = 0;
+		for (const lobe of ['右肺上叶', '右肺中叶', '右肺下叶', '左肺上叶', '左肺下叶']) {
+			assert.ok(pfig[`${lobe}受累比例`] && pfig[`${lobe}评分`], `${lobe}: ${JSON.stringify(pfig)}`);
+			lobeSum += Number(pfig[`${lobe}评分`][0]);
+		}
+		assert.deepEqual(pfig['CT严重程度评分'], [String(lobeSum), '/25']);
+		console.log(`# pneumonia: ${plesions.length} lesion(s), 疑似程度 ${pfig['肺炎疑似程度'][0]} 级, `
+		    + `受累 ${pfig['全肺受累比例'][0]} %, 评分 ${lobeSum}/25; the nodule: lesion ${nod.idx}, ${nod.conclusion}`);
+		await shot(page, 'pneumonia-result');
+		for (const l of plesions) {
+			if (l.idx === nod.idx)
+				await page.check(`#lesion-${l.idx}`);
+			else
+				await page.uncheck(`#lesion-${l.idx}`);
+		}
+		await go(page, '/report', () => page.click('#btn-upload'));
+		assert.ok((await page.inputValue('#conclusion')).includes(nod.conclusion));
+		assert.ok((await page.inputValue('#findings')).includes(nod.findings));
 		assert.deepEqual(doc.errors, [], 'no script errors or CSP violations');
 		console.log(`# the story took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 	} finally {

@@ -6,8 +6,9 @@
 // chest CTs written by zhiying-phantom (those tests need no shared data).
 //
 // The readers of this build are the coronary calcium reader
-// (ct_coronary_calcium) and the lung nodule reader (ct_lung_nodule); a job
-// of any other reader (ct_pneumonia here) ends dead at once, before its
+// (ct_coronary_calcium), the lung nodule reader (ct_lung_nodule) and the
+// pneumonia reader (ct_pneumonia); a job
+// of any other reader (ct_rib_fracture here) ends dead at once, before its
 // series is read.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,7 +87,7 @@ async function phantom(name, args = ['-t', '2.5']) {
 }
 
 // Queue jobs (with NOTIFY, as the matcher does); returns their ids.
-function queue(series, { reader = 'ct_pneumonia', maxAttempts = 3, slices = 1 } = {}) {
+function queue(series, { reader = 'ct_rib_fracture', maxAttempts = 3, slices = 1 } = {}) {
   const rows = q(`BEGIN;
     INSERT INTO ai_jobs (series_id, reader, slices, max_attempts)
       SELECT s, '${reader}', ${slices}, ${maxAttempts} FROM unnest(ARRAY[${series.join(',')}]::bigint[]) s
@@ -631,7 +632,7 @@ test('one load per series: the jobs of the series held come first and use its vo
   // volume is not read again.
   const other = newSeries(['t/small.dcm']);
   const [[older]] = q(`INSERT INTO ai_jobs (series_id, reader, slices, state, run_after)
-    VALUES (${other}, 'ct_pneumonia', 1, 'failed', now() - interval '1 minute') RETURNING id`);
+    VALUES (${other}, 'ct_rib_fracture', 1, 'failed', now() - interval '1 minute') RETURNING id`);
   const requeue = (extra = '') => q(`BEGIN; ${extra}
     UPDATE ai_jobs SET state = 'queued', attempts = 0, finished_at = NULL WHERE id = ${id};
     SELECT pg_notify('ai_jobs', 'test'); COMMIT;`);

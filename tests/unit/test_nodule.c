@@ -592,8 +592,8 @@ test_mass(void **state)
 	phantom_standard(&sp, 2.5, 120.0);
 	sp.nplaques = 0;
 	sp.nz = 48;
-	sp.nodules[0] = (struct phantom_nodule){ { -85, 5, 60 }, 32.0, 40.0,
-	    0.0, 0.0 };
+	sp.nodules[0] = (struct phantom_nodule){ .center = { -85, 5, 60 },
+	    .diameter_mm = 32.0, .hu = 40.0 };
 	sp.nnodules = 1;
 	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
 		fail_msg("phantom: %s", err);
