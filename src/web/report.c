@@ -1205,7 +1205,8 @@ page_report_print(struct req *r)
 }
 
 /* Answer a refused key image change: the editor with why for what the
- * writer can put right, an error page for the rest. */
+ * writer can put right (why is set only once the workflow found the user
+ * writing the report), an error page for the rest. */
 static void
 key_refused(struct req *r, long long id, enum wf_result res, const char *why)
 {
@@ -1261,7 +1262,9 @@ page_report_key_add(struct req *r)
 		k.window = preview_windows[WINDOW_AUTO].name;
 	if ((k.series > 0) == (k.job > 0) || r->field_bad[FIELD_WINDOW] ||
 	    (k.job > 0 && k.slice < 0)) {
-		key_refused(r, id, WF_INVALID, k.job > 0 && k.slice < 0 ?
+		/* Before any check of the writer: an error page, not the
+		 * editor. */
+		page_error(r, 400, k.job > 0 && k.slice < 0 ?
 		    "请填写要添加的层面（从1开始的层号）" : "请选择要添加的关键图像");
 		return;
 	}
@@ -1290,7 +1293,7 @@ page_report_key_remove(struct req *r)
 	v = http_field(r, FIELD_KEY);
 	key = v != NULL ? strtoll(v, NULL, 10) : 0;
 	if (key <= 0) {
-		key_refused(r, id, WF_INVALID, "请选择要移除的关键图像");
+		page_error(r, 400, "请选择要移除的关键图像");
 		return;
 	}
 	page_actor(r, &w);

@@ -171,7 +171,10 @@ test('the writer chooses key images of the application only; the others may not 
   assert.equal(textOf(r.text, 'report-error'), '该影像已在关键图像中');
   r = await add(att, app.id, { window: 'lung' });
   assert.equal(r.status, 400);
-  assert.equal(textOf(r.text, 'report-error'), '请选择要添加的关键图像');
+  assert.match(r.text, /<h1>请选择要添加的关键图像<\/h1>/);
+  r = await add(att, app.id, { job: String(img.job), window: 'lung' });
+  assert.equal(r.status, 400);
+  assert.match(r.text, /<h1>请填写要添加的层面（从1开始的层号）<\/h1>/);
   assert.equal(keys(app.id).length, 2);
 
   // Who may not write the report may not change its images: a doctor of
@@ -183,6 +186,9 @@ test('the writer chooses key images of the application only; the others may not 
   assert.match(r.text, /修改关键图像须先在写报告页面锁定该申请单/);
   r = await remove(assoc, app.id, first);
   assert.equal(r.status, 409);
+  r = await add(assoc, app.id, { window: 'lung' });
+  assert.equal(r.status, 400);
+  assert.doesNotMatch(r.text, /id="report-form"/, 'no editor for a doctor without the lock');
   for (const c of [jn, lw]) {
     r = await add(c, app.id, { series: String(img.chest) });
     assert.ok(r.status === 403 || r.status === 404, `${r.status}`);
