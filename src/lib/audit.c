@@ -81,6 +81,8 @@ static const struct model_name audit_actions[] = {
 	{ "images_held", "影像待核对" },
 	{ "institution_created", "新建机构" },
 	{ "institution_updated", "修改机构" },
+	{ "key_image_added", "添加关键图像" },
+	{ "key_image_removed", "移除关键图像" },
 	{ "lock_expired", "报告锁超时释放" },
 	{ "login", "登录" },
 	{ "login_failed", "登录失败" },

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "db.h"
 #include "log.h"
+#include "matcher.h"
 #include "workflow.h"
 
 const struct model_name app_state_names[APP_STATE__MAX] = {
@@ -903,6 +904,200 @@ wf_report_save(PGconn *c, const struct wf_actor *who, long long id, int base,
 		return wf_end(c, res);
 	if (app_record(c, who, &a, "report_saved", a.state, a.state, NULL) == -1)
 		return wf_end(c, WF_ERROR);
+	return wf_end(c, WF_OK);
+}
+
+/* The caption of slice z of an AI result: the reader, the slice and the
+ * reader's own caption of it when it is one of the result's key images. */
+static void
+key_ai_caption(char *out, size_t sz, const char *reader, int z,
+    const char *keys)
+{
+	json_t		*a, *o, *s, *c;
+	size_t		 i;
+	const char	*cap = "";
+
+	if ((a = json_loads(keys, 0, NULL)) != NULL)
+		json_array_foreach(a, i, o) {
+			s = json_object_get(o, "slice");
+			c = json_object_get(o, "caption");
+			if (json_is_integer(s) && json_integer_value(s) == z &&
+			    json_is_string(c)) {
+				cap = json_string_value(c);
+				break;
+			}
+		}
+	(void)snprintf(out, sz, "%s 第 %d 层%s%s", reader_name_zh(reader),
+	    z + 1, *cap != '\0' ? " " : "", cap);
+	json_decref(a);
+}
+
+/*
+ * The caption of the key image k if it is one of application a's (a
+ * series of a study linked to it, or a slice of a job's result on one),
+ * with its series into *series.  Returns WF_OK, WF_NOT_FOUND or
+ * WF_INVALID (*why set), or WF_ERROR.
+ */
+static enum wf_result
+key_resolve(PGconn *c, const struct app_row *a, const struct wf_key_image *k,
+    long long *series, char *cap, size_t sz, const char **why)
+{
+	PGresult	*r;
+	char		 sid[32], ref[32];
+	int		 n;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", a->id);
+	(void)snprintf(ref, sizeof(ref), "%lld", k->job > 0 ? k->job :
+	    k->series);
+	if (k->job > 0)
+		r = db_exec(c, "SELECT j.series_id, j.reader,"
+		    " coalesce(array_length(res.slice_uids, 1), 0),"
+		    " res.key_images::text"
+		    " FROM ai_jobs j JOIN ai_results res ON res.job_id = j.id"
+		    " JOIN series se ON se.id = j.series_id"
+		    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
+		    "  FROM application_studies x WHERE x.study_id = se.study_id"
+		    "  AND x.application_id = $2::bigint)", 2, ref, sid);
+	else
+		r = db_exec(c, "SELECT se.id,"
+		    " coalesce(se.series_number::text, ''), se.description,"
+		    " se.modality FROM series se"
+		    " WHERE se.id = $1::bigint AND EXISTS (SELECT 1"
+		    "  FROM application_studies x WHERE x.study_id = se.study_id"
+		    "  AND x.application_id = $2::bigint)", 2, ref, sid);
+	if (r == NULL)
+		return WF_ERROR;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		*why = "所选影像不存在或不属于该申请单";
+		return WF_NOT_FOUND;
+	}
+	*series = db_ll(r, 0, 0);
+	if (k->job > 0) {
+		n = (int)db_ll(r, 0, 2);
+		if (k->slice < 0 || k->slice >= n) {
+			PQclear(r);
+			*why = "所选层面不存在";
+			return WF_INVALID;
+		}
+		key_ai_caption(cap, sz, db_val(r, 0, 1), k->slice,
+		    db_val(r, 0, 3));
+	} else if (*db_val(r, 0, 2) != '\0')
+		(void)snprintf(cap, sz, "序列 %s %s", db_val(r, 0, 1),
+		    db_val(r, 0, 2));
+	else
+		(void)snprintf(cap, sz, "序列 %s（%s）", db_val(r, 0, 1),
+		    db_val(r, 0, 3));
+	PQclear(r);
+	return WF_OK;
+}
+
+/* Cut s at sz - 1 bytes or less without cutting a UTF-8 character. */
+static void
+utf8_cut(char *s, size_t sz)
+{
+	size_t	 n = strlen(s);
+
+	if (n < sz - 1)
+		return;
+	n = sz - 1;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	s[n] = '\0';
+}
+
+enum wf_result
+wf_key_image_add(PGconn *c, const struct wf_actor *who, long long id,
+    const struct wf_key_image *k, const char **why)
+{
+	struct app_row	 a;
+	enum wf_result	 res;
+	PGresult	*r;
+	long long	 series = 0;
+	char		 sid[32], sser[32], sjob[32], sz[16], uid[32], pos[32];
+	char		 cap[400];
+	int		 n, dup;
+
+	*why = NULL;
+	WF_TXN_BEGIN(c);
+	if ((res = app_load(c, who, id, 0, &a)) != WF_OK ||
+	    (res = writer_check(&a, who)) != WF_OK ||
+	    (res = key_resolve(c, &a, k, &series, cap, sizeof(cap), why)) !=
+	    WF_OK)
+		return wf_end(c, res);
+	/* Under 200 bytes, so within the column's 200 characters. */
+	utf8_cut(cap, 200);
+	(void)snprintf(sid, sizeof(sid), "%lld", a.id);
+	(void)snprintf(sser, sizeof(sser), "%lld", series);
+	(void)snprintf(sjob, sizeof(sjob), "%lld", k->job > 0 ? k->job : 0);
+	(void)snprintf(sz, sizeof(sz), "%d", k->job > 0 ? k->slice : -1);
+	r = db_exec(c, "SELECT count(*), coalesce(max(position), 0),"
+	    " coalesce(bool_or(series_id = $2::bigint"
+	    "  AND coalesce(job_id, 0) = $3::bigint"
+	    "  AND coalesce(slice, -1) = $4::int), false)"
+	    " FROM report_key_images WHERE application_id = $1::bigint", 4,
+	    sid, sser, sjob, sz);
+	if (r == NULL)
+		return wf_end(c, WF_ERROR);
+	n = (int)db_ll(r, 0, 0);
+	(void)snprintf(pos, sizeof(pos), "%lld", db_ll(r, 0, 1) + 1);
+	dup = db_bool(r, 0, 2);
+	PQclear(r);
+	if (dup) {
+		*why = "该影像已在关键图像中";
+		return wf_end(c, WF_INVALID);
+	}
+	if (n >= WF_KEY_IMAGES_MAX) {
+		*why = "关键图像最多4幅，请先移除一幅再添加";
+		return wf_end(c, WF_INVALID);
+	}
+	(void)snprintf(uid, sizeof(uid), "%lld", who->user_id);
+	if (db_cmd(c, "INSERT INTO report_key_images (application_id, kind,"
+	    " series_id, job_id, slice, window_name, caption, position,"
+	    " created_by) VALUES ($1::bigint, $2, $3::bigint,"
+	    " nullif($4::bigint, 0), nullif($5::int, -1), $6, $7, $8::int,"
+	    " $9::bigint)", 9, sid, k->job > 0 ? "ai" : "series", sser, sjob,
+	    sz, k->window, cap, pos, uid) == -1 ||
+	    app_record(c, who, &a, "key_image_added", a.state, a.state,
+	    cap) == -1)
+		return wf_end(c, WF_ERROR);
+	return wf_end(c, WF_OK);
+}
+
+enum wf_result
+wf_key_image_remove(PGconn *c, const struct wf_actor *who, long long id,
+    long long key, const char **why)
+{
+	struct app_row	 a;
+	enum wf_result	 res;
+	PGresult	*r;
+	char		 sid[32], skey[32], *cap;
+
+	*why = NULL;
+	WF_TXN_BEGIN(c);
+	if ((res = app_load(c, who, id, 0, &a)) != WF_OK ||
+	    (res = writer_check(&a, who)) != WF_OK)
+		return wf_end(c, res);
+	(void)snprintf(sid, sizeof(sid), "%lld", a.id);
+	(void)snprintf(skey, sizeof(skey), "%lld", key);
+	r = db_exec(c, "DELETE FROM report_key_images WHERE id = $1::bigint"
+	    " AND application_id = $2::bigint RETURNING caption", 2, skey,
+	    sid);
+	if (r == NULL)
+		return wf_end(c, WF_ERROR);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		*why = "该关键图像不存在或已移除";
+		return wf_end(c, WF_NOT_FOUND);
+	}
+	cap = strdup(db_val(r, 0, 0));
+	PQclear(r);
+	if (cap == NULL || app_record(c, who, &a, "key_image_removed",
+	    a.state, a.state, cap) == -1) {
+		free(cap);
+		return wf_end(c, WF_ERROR);
+	}
+	free(cap);
 	return wf_end(c, WF_OK);
 }
 

@@ -135,6 +135,35 @@ enum wf_result	 wf_report_save(PGconn *, const struct wf_actor *,
 		    long long id, int base, const char *findings,
 		    const char *conclusion, int ai_used, int *version);
 
+/* 关键图像: at most this many per report. */
+#define WF_KEY_IMAGES_MAX	4
+
+/* A key image to add: a series of the application's studies (job 0: the
+ * series' preview, its middle slice) or slice (from 0) of AI job's
+ * result on such a series; window is a preview window name. */
+struct wf_key_image {
+	long long	 series;	/* kind series; 0 with a job */
+	long long	 job;		/* kind ai; 0 for a series */
+	int		 slice;		/* kind ai */
+	const char	*window;	/* lung, mediastinum, bone, auto */
+};
+
+/* Add a key image to the report being written (the lock holder, 报告中),
+ * with its caption made here, as the last one; audited key_image_added.
+ * WF_NOT_FOUND with *why set when the image is not one of this
+ * application's; WF_INVALID with *why set when there are
+ * WF_KEY_IMAGES_MAX already, the image is chosen already or the slice
+ * does not exist.  *why (static Chinese text) is NULL otherwise. */
+enum wf_result	 wf_key_image_add(PGconn *, const struct wf_actor *,
+		    long long id, const struct wf_key_image *,
+		    const char **why);
+
+/* Remove key image key of the report being written; audited
+ * key_image_removed.  WF_NOT_FOUND with *why set when the report has no
+ * such key image. */
+enum wf_result	 wf_key_image_remove(PGconn *, const struct wf_actor *,
+		    long long id, long long key, const char **why);
+
 /* Submit the report: to review (审核中), or final (已报告) when the author
  * has sign-off and final is set. */
 enum wf_result	 wf_report_submit(PGconn *, const struct wf_actor *,

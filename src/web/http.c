@@ -326,6 +326,7 @@ static const struct {
 	{ "z",			v_uint,		9 },	/* FIELD_Z */
 	{ "lesion",		v_uint,		9 },	/* FIELD_LESION */
 	{ "stamp",		v_stamp,	20 },	/* FIELD_STAMP */
+	{ "key",		v_id,		18 },	/* FIELD_KEY */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

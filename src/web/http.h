@@ -81,6 +81,7 @@ enum field {
 	FIELD_Z,		/* AI viewer: slice of the volume, from 0 */
 	FIELD_LESION,		/* AI lesion number (repeated: ai.c) */
 	FIELD_STAMP,		/* AI result revision, microseconds */
+	FIELD_KEY,		/* a report key image (关键图像) */
 	FIELD__MAX
 };
 
@@ -122,6 +123,9 @@ enum page {
 	PAGE_REVIEW_DECIDE,	/* /review/decide: 审核 是/否 */
 	PAGE_REPORT_VIEW,	/* /report/view: 查看报告 */
 	PAGE_REPORT_PRINT,	/* /report/print: 打印 */
+	PAGE_REPORT_KEY_ADD,	/* /report/key-image/add: 添加关键图像 */
+	PAGE_REPORT_KEY_REMOVE,	/* /report/key-image/remove */
+	PAGE_REPORT_KEY_IMAGE,	/* /report/key-image: its picture */
 	PAGE_STATS_EXPORT,	/* /stats/export: 导出Excel (stats.c) */
 	/* “粤医智影” AI results (ai.c). */
 	PAGE_AI_RESULT,		/* /ai/result: the result page */

@@ -120,6 +120,9 @@ void		 page_report_submit(struct req *);
 void		 page_review_decide(struct req *);
 void		 page_report_view(struct req *);
 void		 page_report_print(struct req *);
+void		 page_report_key_add(struct req *);
+void		 page_report_key_remove(struct req *);
+void		 page_report_key_image(struct req *);
 /* 统计: stats.c */
 void		 page_stats(struct req *);
 void		 page_stats_export(struct req *);

@@ -18,13 +18,16 @@
 
 #include "audit.h"
 #include "db.h"
+#include "matcher.h"
 #include "pages.h"
+#include "preview.h"
 #include "workflow.h"
 
 #define MSG_DB		"系统暂时不可用，请稍后重试"
 #define MSG_INTERNAL	"系统内部错误"
 #define MSG_NO_REPORT	"报告不存在或无权查看"
 #define MSG_TOO_LONG	"报告内容过长或包含无效字符"
+#define KEY_IMAGE_EDGE	768	/* longest edge of a key image, pixels */
 #define AI_DISCLAIMER	"本报告部分内容由人工智能辅助生成，仅供参考，不得直接用于诊疗"
 
 /* Columns of APP_SQL, in order. */
@@ -365,6 +368,139 @@ app_images(struct req *r, long long id, struct tdict *d)
 	return 0;
 }
 
+/*
+ * The key images (关键图像) of application id, in their order, as list
+ * "keys" (key, caption, src, position) with has_keys, key_count and
+ * keys_full.  Every picture is fetched through /report/key-image, which
+ * checks again that the user's institution may see it.  Returns 0 or -1.
+ */
+static int
+report_keys(struct req *r, long long id, struct tdict *d)
+{
+	PGresult	*res;
+	struct tdict	*k;
+	char		 sid[32];
+	int		 i, n;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	res = db_exec(r->db, "SELECT id, caption FROM report_key_images"
+	    " WHERE application_id = $1::bigint ORDER BY position", 1, sid);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		if ((k = tdict_add(d, "keys")) == NULL)
+			break;
+		(void)tdict_set(k, "key", db_val(res, i, 0));
+		(void)tdict_set(k, "caption", db_val(res, i, 1));
+		(void)tdict_setf(k, "position", "%d", i + 1);
+		(void)tdict_set(k, "src", arena_printf(r->a,
+		    "/report/key-image?id=%lld&key=%s", id, db_val(res, i, 0)));
+	}
+	PQclear(res);
+	(void)tdict_bool(d, "has_keys", n > 0);
+	(void)tdict_setf(d, "key_count", "%d", n);
+	(void)tdict_setf(d, "key_max", "%d", WF_KEY_IMAGES_MAX);
+	(void)tdict_bool(d, "keys_full", n >= WF_KEY_IMAGES_MAX);
+	return 0;
+}
+
+/* The preset nearest to a reader's window (center, width). */
+static const char *
+window_near(json_t *center, json_t *width)
+{
+	double	 c, w, dist, best = -1;
+	int	 i, pick = WINDOW_AUTO;
+
+	if (!json_is_number(center) || !json_is_number(width))
+		return preview_windows[WINDOW_AUTO].name;
+	c = json_number_value(center);
+	w = json_number_value(width);
+	for (i = 0; i < WINDOW__MAX; i++) {
+		if (i == WINDOW_AUTO)
+			continue;
+		dist = (c - preview_windows[i].center) *
+		    (c - preview_windows[i].center) +
+		    (w - preview_windows[i].width) *
+		    (w - preview_windows[i].width);
+		if (best < 0 || dist < best) {
+			best = dist;
+			pick = i;
+		}
+	}
+	return preview_windows[pick].name;
+}
+
+/*
+ * What the writer may choose as key images besides the series previews
+ * (list "series" of app_images): the key slices of the finished AI
+ * results on the application's series (list "key_ai": job, z, k, window,
+ * reader, caption), and for each result a slice of the doctor's own
+ * choosing (list "key_jobs": job, reader, n).  Returns 0 or -1.
+ */
+static int
+key_choices(struct req *r, long long id, struct tdict *d)
+{
+	PGresult	*res;
+	struct tdict	*x;
+	json_t		*a, *o, *z;
+	const char	*reader;
+	char		 sid[32];
+	size_t		 j;
+	int		 i, n;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	res = db_exec(r->db, "SELECT j.id, j.reader,"
+	    " coalesce(array_length(res.slice_uids, 1), 0),"
+	    " res.key_images::text, coalesce(se.series_number::text, '')"
+	    " FROM application_studies x JOIN studies st ON st.id = x.study_id"
+	    " JOIN series se ON se.study_id = st.id"
+	    " JOIN ai_jobs j ON j.series_id = se.id AND j.state = 'done'"
+	    " JOIN ai_results res ON res.job_id = j.id"
+	    " WHERE x.application_id = $1::bigint"
+	    " ORDER BY st.study_date, st.id, se.series_number NULLS LAST, se.id,"
+	    "  j.reader", 1, sid);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		n = (int)db_ll(res, i, 2);
+		if (n <= 0)
+			continue;
+		reader = reader_name_zh(db_val(res, i, 1));
+		if ((x = tdict_add(d, "key_jobs")) != NULL) {
+			(void)tdict_set(x, "job", db_val(res, i, 0));
+			(void)tdict_set(x, "reader", reader);
+			(void)tdict_set(x, "series_number", db_val(res, i, 4));
+			(void)tdict_setf(x, "n", "%d", n);
+		}
+		if ((a = json_loads(db_val(res, i, 3), 0, NULL)) == NULL)
+			continue;
+		json_array_foreach(a, j, o) {
+			z = json_object_get(o, "slice");
+			if (!json_is_integer(z) || json_integer_value(z) < 0 ||
+			    json_integer_value(z) >= n ||
+			    (x = tdict_add(d, "key_ai")) == NULL)
+				continue;
+			(void)tdict_set(x, "job", db_val(res, i, 0));
+			(void)tdict_setf(x, "z", "%d",
+			    (int)json_integer_value(z));
+			(void)tdict_setf(x, "k", "%d",
+			    (int)json_integer_value(z) + 1);
+			(void)tdict_set(x, "window", window_near(
+			    json_object_get(o, "window_center"),
+			    json_object_get(o, "window_width")));
+			(void)tdict_set(x, "reader", reader);
+			(void)tdict_set(x, "caption", json_is_string(
+			    json_object_get(o, "caption")) ? arena_printf(r->a,
+			    "%s", json_string_value(json_object_get(o,
+			    "caption"))) : "");
+		}
+		json_decref(a);
+	}
+	PQclear(res);
+	return 0;
+}
+
 /* Styles and scripts of the report pages, for the shared header. */
 static void
 report_assets(struct tdict *d)
@@ -410,6 +546,7 @@ report_editor(struct req *r, long long id, int status, const struct draft *dr,
 		return;
 	}
 	if (report_latest(r, id, d) == -1 || app_images(r, id, d) == -1 ||
+	    report_keys(r, id, d) == -1 || key_choices(r, id, d) == -1 ||
 	    page_audit_read(r, "application_viewed", "application", id,
 	    ai.diag_no) == -1) {
 		page_error(r, 503, MSG_DB);
@@ -493,6 +630,19 @@ report_refused(struct req *r, long long id)
 	    app_state_names[ai.state].zh));
 }
 
+/* The notice after a key image was added or removed. */
+static const char *
+key_notice(const char *what)
+{
+	if (what == NULL)
+		return NULL;
+	if (strcmp(what, "added") == 0)
+		return "已添加关键图像";
+	if (strcmp(what, "removed") == 0)
+		return "已移除关键图像";
+	return NULL;
+}
+
 /*
  * GET /report?id=N (写报告) before the lock is the user's: the
  * application and a 写报告 button that POSTs for the lock.  A link
@@ -516,7 +666,8 @@ report_offer(struct req *r, long long id)
 		report_editor(r, id, 200, NULL, NULL,
 		    kv_get(&r->query, "ai") != NULL ?
 		    "已将AI辅助阅片意见加入报告，请核对修改后再提交" :
-		    kv_get(&r->query, "saved") != NULL ? "报告已保存" : NULL);
+		    kv_get(&r->query, "saved") != NULL ? "报告已保存" :
+		    key_notice(kv_get(&r->query, "key")));
 		return;
 	}
 	if (ai.state != APP_PENDING && ai.state != APP_REPORTING) {
@@ -1045,9 +1196,189 @@ page_report_print(struct req *r)
 	}
 	if ((d = report_dict(r, id, &ai)) == NULL)
 		return;
-	if (r->method == METHOD_GET && print_audit(r, id, ai.diag_no) == -1) {
+	if (report_keys(r, id, d) == -1 || (r->method == METHOD_GET &&
+	    print_audit(r, id, ai.diag_no) == -1)) {
 		page_error(r, 503, MSG_DB);
 		return;
 	}
 	page_render(r, 200, "report_print.html", d);
+}
+
+/* Answer a refused key image change: the editor with why for what the
+ * writer can put right (why is set only once the workflow found the user
+ * writing the report), an error page for the rest. */
+static void
+key_refused(struct req *r, long long id, enum wf_result res, const char *why)
+{
+	if (why != NULL && (res == WF_INVALID || res == WF_NOT_FOUND)) {
+		report_editor(r, id, wf_http_status(res), NULL, why, NULL);
+		return;
+	}
+	switch (res) {
+	case WF_CONFLICT:
+		page_error(r, 409, "该报告当前不在书写中，不能修改关键图像");
+		break;
+	case WF_LOCKED:
+		page_error(r, 409,
+		    "修改关键图像须先在写报告页面锁定该申请单");
+		break;
+	default:
+		page_error(r, wf_http_status(res), wf_messages[res]);
+		break;
+	}
+}
+
+/*
+ * POST /report/key-image/add (添加关键图像): id, and either series (its
+ * preview) or job with z (from 0) or slice (from 1), and window.  Only
+ * the doctor writing the report; only the application's own images.
+ * Back to the editor by a redirect.
+ */
+void
+page_report_key_add(struct req *r)
+{
+	struct wf_key_image	 k;
+	struct wf_actor		 w;
+	enum wf_result		 res;
+	const char		*v, *why;
+	long long		 id;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	if ((v = http_field(r, FIELD_SERIES)) != NULL)
+		k.series = strtoll(v, NULL, 10);
+	if ((v = http_field(r, FIELD_JOB)) != NULL)
+		k.job = strtoll(v, NULL, 10);
+	k.slice = -1;
+	if ((v = http_field(r, FIELD_Z)) != NULL)
+		k.slice = atoi(v);
+	else if ((v = http_field(r, FIELD_SLICE)) != NULL && atoi(v) > 0)
+		k.slice = atoi(v) - 1;
+	k.window = http_field(r, FIELD_WINDOW);
+	if (k.window == NULL || *k.window == '\0')
+		k.window = preview_windows[WINDOW_AUTO].name;
+	if ((k.series > 0) == (k.job > 0) || r->field_bad[FIELD_WINDOW] ||
+	    (k.job > 0 && k.slice < 0)) {
+		/* Before any check of the writer: an error page, not the
+		 * editor. */
+		page_error(r, 400, k.job > 0 && k.slice < 0 ?
+		    "请填写要添加的层面（从1开始的层号）" : "请选择要添加的关键图像");
+		return;
+	}
+	page_actor(r, &w);
+	res = wf_key_image_add(r->db, &w, id, &k, &why);
+	if (res == WF_OK)
+		http_redirect(r, arena_printf(r->a,
+		    "/report?id=%lld&key=added#key-images", id));
+	else
+		key_refused(r, id, res, why);
+}
+
+/* POST /report/key-image/remove (移除): id and key, as add. */
+void
+page_report_key_remove(struct req *r)
+{
+	struct wf_actor	 w;
+	enum wf_result	 res;
+	const char	*v, *why;
+	long long	 id, key;
+
+	if ((id = req_id(r)) == 0) {
+		page_error(r, 404, wf_messages[WF_NOT_FOUND]);
+		return;
+	}
+	v = http_field(r, FIELD_KEY);
+	key = v != NULL ? strtoll(v, NULL, 10) : 0;
+	if (key <= 0) {
+		page_error(r, 400, "请选择要移除的关键图像");
+		return;
+	}
+	page_actor(r, &w);
+	res = wf_key_image_remove(r->db, &w, id, key, &why);
+	if (res == WF_OK)
+		http_redirect(r, arena_printf(r->a,
+		    "/report?id=%lld&key=removed#key-images", id));
+	else
+		key_refused(r, id, res, why);
+}
+
+/*
+ * GET /report/key-image?id=N&key=K: the picture of key image K of
+ * application N, for whoever may see the application (the applicant
+ * hospital prints it): a series' preview through /series/preview, which
+ * checks again; an AI slice served here once the application, the series'
+ * link to it and the result are found for the user's institution, audited
+ * as any image view.
+ */
+void
+page_report_key_image(struct req *r)
+{
+	PGresult	*res;
+	const char	*v;
+	char		 sid[32], skey[32], inst[32], *key, *loc;
+	long long	 id, k, series;
+	int		 frame, w;
+
+	id = req_id(r);
+	v = http_field(r, FIELD_KEY);
+	k = v != NULL ? strtoll(v, NULL, 10) : 0;
+	if (id == 0 || k <= 0) {
+		page_error(r, 404, "影像不存在或无权访问");
+		return;
+	}
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(skey, sizeof(skey), "%lld", k);
+	(void)snprintf(inst, sizeof(inst), "%lld",
+	    r->sess.acct.institution_id);
+	res = db_exec(r->db, "SELECT ki.kind, ki.series_id, ki.window_name,"
+	    " coalesce(n.storage_key, ''),"
+	    " coalesce(ki.slice - (array_position(res.slice_uids,"
+	    "  n.sop_instance_uid) - 1), -1)"
+	    " FROM report_key_images ki"
+	    " JOIN applications a ON a.id = ki.application_id"
+	    " JOIN series se ON se.id = ki.series_id"
+	    " LEFT JOIN ai_results res ON res.job_id = ki.job_id"
+	    " LEFT JOIN instances n ON n.series_id = se.id"
+	    "  AND n.sop_instance_uid = res.slice_uids[ki.slice + 1]"
+	    " WHERE ki.id = $1::bigint AND ki.application_id = $2::bigint"
+	    " AND application_visible(a, $3::bigint)"
+	    " AND EXISTS (SELECT 1 FROM application_studies x"
+	    "  WHERE x.application_id = a.id AND x.study_id = se.study_id)"
+	    " LIMIT 1", 3, skey, sid, inst);
+	if (res == NULL) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		page_error(r, 404, "影像不存在或无权访问");
+		return;
+	}
+	series = db_ll(res, 0, 1);
+	w = preview_window_parse(db_val(res, 0, 2));
+	if (w < 0)
+		w = WINDOW_AUTO;
+	if (strcmp(db_val(res, 0, 0), "series") == 0) {
+		loc = arena_printf(r->a, "/series/preview?series=%lld&window=%s",
+		    series, preview_windows[w].name);
+		PQclear(res);
+		http_redirect(r, loc != NULL ? loc : "/");
+		return;
+	}
+	key = arena_strdup(r->a, db_val(res, 0, 3));
+	frame = (int)db_ll(res, 0, 4);
+	PQclear(res);
+	if (key == NULL || *key == '\0' || frame < 0) {
+		page_error(r, 404, "影像不存在或无权访问");
+		return;
+	}
+	if (page_audit_image(r, series) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	page_stored_png(r, key, frame, w, KEY_IMAGE_EDGE,
+	    arena_printf(r->a, "key image %s of application %s", skey, sid));
 }

@@ -272,6 +272,22 @@
 						window.location.href = a.href;
 				});
 			});
+		// The key image forms (添加, 移除) reload the page: what was
+		// typed is saved first, as for 解除锁定.
+		Array.prototype.forEach.call(document.querySelectorAll('form.key-form'),
+		    function (kf) {
+			kf.addEventListener('submit', function (ev) {
+				if (stopped || text() === saved)
+					return;
+				ev.preventDefault();
+				save('已保存').then(function (ok) {
+					if (!ok)
+						return;
+					leaving = true;
+					kf.submit();
+				});
+			});
+		});
 		// 解除锁定 keeps what was typed: save first.
 		if (unlockForm !== null)
 			unlockForm.addEventListener('submit', function (ev) {
