@@ -50,27 +50,15 @@ edt1(const double *f, int n, double w, double *d, int *v, double *z)
 }
 
 /* The squared distance (mm) of each voxel of the box d (spacing sp) to
- * the nearest voxel where seed is set, into dist (BIG where none). */
+ * the nearest voxel where seed is set, into dist (BIG where none).  The
+ * lines of each pass are independent: the threads share them. */
 int
 edt3(const uint8_t *seed, const int d[3], const double sp[3], double *dist)
 {
-	int	 m = d[0] > d[1] ? d[0] : d[1], ax, i, j, k, n, s;
-	double	*f, *o, *z;
-	int	*v;
+	int	 m = d[0] > d[1] ? d[0] : d[1], ax, fail = 0;
 	size_t	 st[3], base;
 
 	m = m > d[2] ? m : d[2];
-	f = malloc(m * sizeof(*f));
-	o = malloc(m * sizeof(*o));
-	z = malloc((m + 1) * sizeof(*z));
-	v = malloc(m * sizeof(*v));
-	if (f == NULL || o == NULL || z == NULL || v == NULL) {
-		free(f);
-		free(o);
-		free(z);
-		free(v);
-		return -1;
-	}
 	st[0] = 1;
 	st[1] = (size_t)d[0];
 	st[2] = (size_t)d[0] * d[1];
@@ -78,23 +66,40 @@ edt3(const uint8_t *seed, const int d[3], const double sp[3], double *dist)
 		dist[base] = seed[base] ? 0.0 : BIG;
 	for (ax = 0; ax < 3; ax++) {
 		int	 a1 = ax == 0 ? 1 : 0, a2 = ax == 2 ? 1 : 2;
+		int	 n = d[ax];
 
-		n = d[ax];
-		for (j = 0; j < d[a2]; j++)
-			for (i = 0; i < d[a1]; i++) {
-				base = i * st[a1] + j * st[a2];
-				for (k = 0; k < n; k++)
-					f[k] = dist[base + k * st[ax]];
-				edt1(f, n, sp[ax], o, v, z);
-				for (s = 0; s < n; s++)
-					dist[base + s * st[ax]] = o[s] > BIG ?
-					    BIG : o[s];
+#pragma omp parallel reduction(|:fail)
+		{
+			double	*f = malloc(m * sizeof(*f));
+			double	*o = malloc(m * sizeof(*o));
+			double	*z = malloc((m + 1) * sizeof(*z));
+			int	*v = malloc(m * sizeof(*v));
+			int	 ok = f != NULL && o != NULL && z != NULL &&
+				    v != NULL, i, j, k;
+			size_t	 b;
+
+			fail |= !ok;
+#pragma omp for schedule(static)
+			for (j = 0; j < d[a2]; j++) {
+				if (!ok)
+					continue;
+				for (i = 0; i < d[a1]; i++) {
+					b = i * st[a1] + j * st[a2];
+					for (k = 0; k < n; k++)
+						f[k] = dist[b + k * st[ax]];
+					edt1(f, n, sp[ax], o, v, z);
+					for (k = 0; k < n; k++)
+						dist[b + k * st[ax]] = o[k] >
+						    BIG ? BIG : o[k];
+				}
 			}
+			free(f);
+			free(o);
+			free(z);
+			free(v);
+		}
+		if (fail)
+			return -1;
 	}
-	free(f);
-	free(o);
-	free(z);
-	free(v);
 	return 0;
 }
-
