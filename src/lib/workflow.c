@@ -486,6 +486,38 @@ link_existing(PGconn *c, const struct wf_actor *who, const char *sid)
 	return rc;
 }
 
+/* The linked studies of application id compared with its patient again
+ * (a resubmission may have corrected it): those that now differ in
+ * something not confirmed at linking go back to the holds (sql/021),
+ * each with its audit row, in the caller's transaction. */
+static int
+recheck_links(PGconn *c, const struct wf_actor *who, const char *sid)
+{
+	struct wf_linker	 l;
+	PGresult		*r;
+	int			 i, rc = 0;
+
+	r = db_exec(c, "SELECT study_id, linked_by, differences::text"
+	    " FROM study_links_recheck($1::bigint)", 1, sid);
+	if (r == NULL)
+		return -1;
+	memset(&l, 0, sizeof(l));
+	l.user_id = who->user_id;
+	l.institution_id = who->institution_id;
+	l.login = who->login;
+	l.ip = who->ip;
+	l.channel = who->channel;
+	for (i = 0; i < PQntuples(r) && rc == 0; i++) {
+		log_info("study %lld unlinked from application %s on"
+		    " resubmission: the patient differs (%s)", db_ll(r, i, 0),
+		    sid, db_val(r, i, 2));
+		rc = offer_audit(c, &l, 0, sid, "study_link_held",
+		    db_ll(r, i, 0), db_val(r, i, 1), db_val(r, i, 2));
+	}
+	PQclear(r);
+	return rc;
+}
+
 int
 wf_autolink_study(PGconn *c, const struct wf_linker *who, long long study_id)
 {
@@ -719,7 +751,8 @@ wf_resubmit(PGconn *c, const struct wf_actor *who, long long id,
 	PQclear(r);
 	if (n != 1)
 		return wf_end(c, WF_CONFLICT);
-	if (link_existing(c, who, sid) == -1 || app_record(c, who, &a,
+	if (recheck_links(c, who, sid) == -1 ||
+	    link_existing(c, who, sid) == -1 || app_record(c, who, &a,
 	    "application_resubmitted", APP_RETURNED, APP_PENDING, NULL) == -1)
 		return wf_end(c, WF_ERROR);
 	return wf_end(c, WF_OK);
