@@ -173,7 +173,7 @@ function measure() {
 	const unstyled = [];
 	const look = (el, cs, what) => {
 		if (cs.fontFamily !== font || cs.borderTopLeftRadius === '0px')
-			unstyled.push(`${what} "${(el.textContent || el.name || el.id).trim().slice(0, 20)}"`);
+			unstyled.push(`${what} "${(el.tagName === 'BUTTON' ? el.textContent : el.name || el.id).trim().slice(0, 20)}"`);
 	};
 	for (const el of document.querySelectorAll('button, select, input[type=submit], input[type=file]')) {
 		if (el.getClientRects().length === 0)
@@ -311,6 +311,17 @@ test('doctor pages at 1366x768', { skip }, async () => {
 		await visit(res, 'doctor-home', '/', faults);
 		await visit(res, 'doctor-worklist', '/worklist', faults);
 		await checkPopovers(res.page, 'doctor-worklist', 'details.act-return', faults);
+		// 退回 without a reason (the browser's own check taken off, as an
+		// old browser would send it): the 退回 page says what is missing.
+		const first = res.page.locator('details.act-return').first();
+		await first.locator('summary').click();
+		await first.locator('textarea').evaluate((t) => t.removeAttribute('required'));
+		await Promise.all([res.page.waitForURL((u) => u.pathname === '/application/return'),
+			first.locator('button[type=submit]').click()]);
+		await res.page.waitForLoadState('load');
+		assert.equal(await res.page.locator('#return-form').count(), 1, 'the 退回 page');
+		await checkLayout(res.page, 'doctor-return-page', faults);
+		await visit(res, 'doctor-assist', `/application/assist?id=${apps.pending2.id}`, faults);
 		await visit(res, 'doctor-review-list', '/review', faults);
 		await visit(res, 'doctor-reported', '/reported', faults);
 		await visit(res, 'doctor-diagnosed', '/diagnosed', faults);
