@@ -15,9 +15,18 @@
 
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { chromiumForFile, openReport } from './chromium.mjs';
+import { promisify } from 'node:util';
+import { chromiumForFile, go, openReport } from './chromium.mjs';
 import { sql } from '../integration/helpers.mjs';
+
+const run = promisify(execFile);
+const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const STATE = process.env.ZY_STATE;
+const SCP_PORT = process.env.ZY_SCP_PORT;
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
 const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser', 'layout');
@@ -36,6 +45,7 @@ const HISTORY = '高血压病史十五年，规律服用氨氯地平；2型糖�
 const REASON = '影像资料不完整：缺少增强扫描期相及薄层重建图像，请补充上传全部序列后重新提交，并补充既往胸部CT检查结果';
 
 const apps = {};
+let phantomDir = null;
 
 // An application of qx_apply, read by 宜宾市第一人民医院 (superior mode),
 // moved along allowed transitions only.
@@ -98,7 +108,11 @@ after(() => {
 	const ids = `SELECT id FROM applications WHERE patient_no LIKE '${TAG}-%'`;
 	sql(`DELETE FROM report_versions WHERE application_id IN (${ids});
 	    DELETE FROM application_history WHERE application_id IN (${ids});
+	    DELETE FROM application_studies WHERE application_id IN (${ids});
+	    DELETE FROM study_link_holds WHERE application_id IN (${ids});
 	    DELETE FROM applications WHERE id IN (${ids});`);
+	if (phantomDir !== null)
+		fs.rmSync(phantomDir, { recursive: true, force: true });
 });
 
 async function session(login) {
@@ -386,4 +400,61 @@ test('the server\'s own error pages are in Chinese and in the site\'s style', { 
 	} finally {
 		await context.close();
 	}
+});
+
+// 写报告 with the AI cards, and the AI result page: 龙湾镇卫生院 applies
+// for a chest CT that its collector then sends (a synthetic one, as in
+// cac.test.mjs); the stack's daemon reads it; 江南县人民医院's doctor opens
+// both pages.
+test('写报告 with AI cards and the AI result page at 1366x768',
+    { skip: skip || (!STATE || !SCP_PORT ? 'ZY_STATE or ZY_SCP_PORT is not set' : false), timeout: 300000 }, async () => {
+	const pid = `${TAG}-ai`;
+	phantomDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-layout-'));
+	await run(`${ROOT}/src/tools/zhiying-phantom`, ['-t', '1.25', '-k', '120', '-P', pid, '-N', 'LIN^SHUFEN',
+	    '-o', phantomDir]);
+	const [[id]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id,
+	    applicant_institution_id, alliance_id, target_institution_id, patient_name, patient_sex,
+	    patient_age, patient_no, chief_complaint, present_illness, history, clinical_diagnosis,
+	    exam_type, body_part, exam_date)
+	  SELECT 'ZY' || to_char(now(), 'YYYYMMDD') || lpad(nextval('diag_no_seq')::text, 6, '0'),
+	    'superior', u.id, u.institution_id, al.id, t.id, '林淑芬', 'F', '64岁', :'p1',
+	    '活动后胸闷一月', '一月来快走及上楼时胸闷，休息数分钟缓解，无胸痛放射', :'p2', '冠心病待查；' || :'p3',
+	    'CT', '胸部', current_date
+	  FROM users u, alliances al, institutions t
+	  WHERE u.login = 'lw_apply' AND al.code = 'JN-YGT' AND t.code = 'JN-PH'
+	  RETURNING id`, { params: [pid, HISTORY, CLINICAL] });
+	await run('storescu', ['-aet', 'LW_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm',
+	    '127.0.0.1', SCP_PORT, phantomDir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
+	// The study linked and every reader's job ended (polled: the daemon
+	// runs on its own; two minutes is far more than it takes).
+	const jobs = `SELECT j.id, j.reader, j.state FROM application_studies x
+	    JOIN series se ON se.study_id = x.study_id JOIN ai_jobs j ON j.series_id = se.id
+	    WHERE x.application_id = ${Number(id)}`;
+	const t0 = Date.now();
+	let rows = [];
+	for (;;) {
+		rows = sql(jobs);
+		if (rows.some((r) => r[1] === 'ct_coronary_calcium') && rows.every((r) => !['queued', 'running'].includes(r[2])))
+			break;
+		assert.ok(Date.now() - t0 < 120000, `the AI jobs did not end: ${JSON.stringify(rows)}`);
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	const cac = rows.find((r) => r[1] === 'ct_coronary_calcium');
+	assert.equal(cac[2], 'done', JSON.stringify(rows));
+
+	const doc = await session('jn_attending');
+	const faults = [];
+	try {
+		const resp = await openReport(doc.page, BASE, id);
+		assert.equal(resp.status(), 200);
+		const card = doc.page.locator(`#ai-row li.ai-card.done[data-job="${cac[0]}"]`);
+		// The card says which series it read: number and description.
+		assert.match((await card.locator('.series-of').textContent()).trim(), /^序列 \d+ \S/);
+		await checkLayout(doc.page, 'doctor-report-ai', faults);
+		await go(doc.page, '/ai/result', () => card.locator('a.ai-open').click());
+		await checkLayout(doc.page, 'doctor-ai-result', faults);
+	} finally {
+		await doc.context.close();
+	}
+	assert.deepEqual(faults, [], faults.join('\n'));
 });
