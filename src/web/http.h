@@ -163,6 +163,9 @@ struct req {
 
 	enum session_state	 sstate;
 	struct session		 sess;		/* valid if sstate == OK */
+	/* The path names no page: its 404 shows who is logged in, and is
+	 * not audited (nothing was refused). */
+	int			 unrouted;
 
 	/* Response. */
 	int			 opened;

@@ -168,7 +168,7 @@ page_audit_denied(struct req *r, int status, const char *message)
 	const char	*id;
 	char		*detail;
 
-	if (r->sstate != SESSION_OK || r->db == NULL ||
+	if (r->sstate != SESSION_OK || r->db == NULL || r->unrouted ||
 	    (status != 403 && status != 404))
 		return;
 	if ((detail = read_detail(r, "message", message, status)) == NULL)
@@ -189,14 +189,49 @@ page_audit_denied(struct req *r, int status, const char *message)
 	free(detail);
 }
 
+/*
+ * What a user can do after a refusal or a failure, by its status: the
+ * message says what happened, this what to do next.
+ */
+static const struct {
+	int		 status;
+	const char	*title;
+	const char	*advice;
+} error_words[] = {
+	{ 400, "请求无效", "提交的内容不完整或格式不正确。请返回上一页，"
+	    "检查填写的内容后重新提交。" },
+	{ 403, "没有权限", "您没有权限查看此页面或进行此操作。如需开通权限，"
+	    "请联系本机构的系统管理员；如果登录已失效，请重新登录。" },
+	{ 404, "页面不存在", "页面不存在，或您无权查看。请检查地址是否正确，"
+	    "或从首页的导航重新进入。" },
+	{ 405, "请求方式不支持", "请从页面上的按钮和链接进行操作，"
+	    "不要直接在地址栏中打开此地址。" },
+	{ 409, "状态已变化", "申请单或报告的状态已经变化，此操作无法完成。"
+	    "请刷新页面，查看最新状态后再操作。" },
+	{ 413, "提交的内容过大", "提交的内容超过了系统允许的大小。"
+	    "请精简内容，或分几次提交。" },
+	{ 500, "系统内部错误", "系统处理您的请求时出错，您的操作可能没有完成。"
+	    "请稍后重试；如果多次出现，请联系系统管理员。" },
+	{ 503, "系统暂时不可用", "系统正忙或正在维护，请稍等几分钟后重试。"
+	    "如果长时间无法使用，请联系系统管理员。" },
+};
+
 void
 page_error(struct req *r, int status, const char *message)
 {
 	struct tdict	*d;
+	const char	*title = "无法完成请求", *advice =
+	    "请返回首页后重试；如果多次出现，请联系系统管理员。";
+	size_t		 i;
 
 	if (r->opened)
 		return;
 	page_audit_denied(r, status, message);
+	for (i = 0; i < sizeof(error_words) / sizeof(error_words[0]); i++)
+		if (error_words[i].status == status) {
+			title = error_words[i].title;
+			advice = error_words[i].advice;
+		}
 	if ((d = page_dict(r)) == NULL) {
 		(void)http_open(r, status, "text/plain; charset=utf-8");
 		(void)http_puts(r, message);
@@ -204,7 +239,8 @@ page_error(struct req *r, int status, const char *message)
 	}
 	(void)tdict_setf(d, "status", "%d", status);
 	(void)tdict_set(d, "message", message);
-	(void)tdict_set(d, "title", "提示");
+	(void)tdict_set(d, "advice", advice);
+	(void)tdict_set(d, "title", title);
 	page_render(r, status, "error.html", d);
 }
 

@@ -181,6 +181,15 @@ router_dispatch(struct req *r)
 	int			 p;
 
 	if ((p = router_find(r->path)) < 0) {
+		/* The page of the site, with its header and navigation when
+		 * the user is logged in. */
+		r->unrouted = 1;
+		if (r->db != NULL && db_ensure(r->db) == 0) {
+			token = kv_get(&r->cookies,
+			    http_cookie_name(r, "zy_session"));
+			r->sstate = session_lookup(r->db, r->conf, token,
+			    &r->sess);
+		}
 		page_error(r, 404, "您访问的页面不存在");
 		return;
 	}
