@@ -33,6 +33,7 @@
 #define DW_MANUFACTURER	"zhiying phantom"
 #define DW_CHARSET	"ISO_IR 192"
 #define DW_IMAGE_TYPE	"DERIVED\\SECONDARY\\AXIAL"
+#define DW_FILM_IMAGE_TYPE "DERIVED\\SECONDARY"
 #define DW_MAX_SLICES	999999		/* IM%06d */
 #define DW_DS_MAX	16		/* bytes of one DS value */
 #define DW_CT_AIR	-1024
@@ -382,7 +383,8 @@ dcmwrite_uid(char *buf, size_t size)
 struct dw_series {
 	const struct series_volume *v;
 	const char	*name, *pid, *sex, *birth, *acc, *sdesc, *edesc;
-	const char	*body, *kernel;
+	const char	*body, *kernel, *view;
+	const char	*sop_class, *modality;	/* CT, or DX for a film */
 	char		 date[9], time[7];
 	char		 study_uid[DCMWRITE_UID_MAX + 1];
 	char		 series_uid[DCMWRITE_UID_MAX + 1];
@@ -425,6 +427,7 @@ dw_texts_check(const struct dw_series *s, char *err, size_t errlen)
 		{ s->edesc, "LO", "series description" },
 		{ s->body, "CS", "body part" },
 		{ s->kernel, "SH", "convolution kernel" },
+		{ s->view, "CS", "view position" },
 	};
 	size_t	 i;
 
@@ -485,7 +488,17 @@ dw_series_init(struct dw_series *s, const struct series_volume *v,
 		    v->nx, v->ny, v->nz);
 		return -1;
 	}
-	if (v->modality[0] != '\0' && strcmp(v->modality, "CT") != 0) {
+	s->sop_class = DCMWRITE_CT_CLASS;
+	s->modality = "CT";
+	if (strcmp(v->modality, "DX") == 0) {
+		if (v->nz != 1) {
+			errfmt(err, errlen, "a DX image has one frame, not %d",
+			    v->nz);
+			return -1;
+		}
+		s->sop_class = DCMWRITE_DX_CLASS;
+		s->modality = "DX";
+	} else if (v->modality[0] != '\0' && strcmp(v->modality, "CT") != 0) {
 		errfmt(err, errlen, "a %s volume cannot be written as CT",
 		    v->modality);
 		return -1;
@@ -543,6 +556,7 @@ dw_series_init(struct dw_series *s, const struct series_volume *v,
 	s->edesc = opt_str(o->series_description, "Phantom chest");
 	s->body = opt_str(o->body_part, "CHEST");
 	s->kernel = opt_str(o->kernel, "STANDARD");
+	s->view = opt_str(o->view_position, "");
 	if (dw_texts_check(s, err, errlen) == -1)
 		return -1;
 	if (strcmp(s->sex, "M") != 0 && strcmp(s->sex, "F") != 0 &&
@@ -618,7 +632,7 @@ dw_series_init(struct dw_series *s, const struct series_volume *v,
 
 /* The File Meta group (with preamble and magic) of one file. */
 static int
-dw_meta(struct buf *out, const char *sop_uid)
+dw_meta(struct buf *out, const char *sop_class, const char *sop_uid)
 {
 	static const unsigned char version[2] = { 0, 1 };
 	static const char	 preamble[128];
@@ -629,7 +643,7 @@ dw_meta(struct buf *out, const char *sop_uid)
 	memset(&m, 0, sizeof(m));
 	buf_init(&m.b, 0);
 	dw_elem(&m, 0x0002, 0x0001, "OB", version, 2, 0);
-	dw_str(&m, 0x0002, 0x0002, "UI", DCMWRITE_CT_CLASS);
+	dw_str(&m, 0x0002, 0x0002, "UI", sop_class);
 	dw_str(&m, 0x0002, 0x0003, "UI", sop_uid);
 	dw_str(&m, 0x0002, 0x0010, "UI", DCMWRITE_EXPLICIT_LE);
 	dw_str(&m, 0x0002, 0x0012, "UI", DW_IMPL_UID);
@@ -687,15 +701,16 @@ dw_dataset(struct dw *d, const struct dw_series *s, int k,
 	for (i = 0; i < 3; i++)
 		ipp[i] = v->origin[i] + k * s->step[i];
 	dw_str(d, 0x0008, 0x0005, "CS", DW_CHARSET);
-	dw_str(d, 0x0008, 0x0008, "CS", DW_IMAGE_TYPE);
-	dw_str(d, 0x0008, 0x0016, "UI", DCMWRITE_CT_CLASS);
+	dw_str(d, 0x0008, 0x0008, "CS", strcmp(s->modality, "CT") == 0 ?
+	    DW_IMAGE_TYPE : DW_FILM_IMAGE_TYPE);
+	dw_str(d, 0x0008, 0x0016, "UI", s->sop_class);
 	dw_str(d, 0x0008, 0x0018, "UI", sop_uid);
 	dw_str(d, 0x0008, 0x0020, "DA", s->date);
 	dw_str(d, 0x0008, 0x0021, "DA", s->date);
 	dw_str(d, 0x0008, 0x0030, "TM", s->time);
 	dw_str(d, 0x0008, 0x0031, "TM", s->time);
 	dw_str(d, 0x0008, 0x0050, "SH", s->acc);
-	dw_str(d, 0x0008, 0x0060, "CS", "CT");
+	dw_str(d, 0x0008, 0x0060, "CS", s->modality);
 	dw_str(d, 0x0008, 0x0070, "LO", DW_MANUFACTURER);
 	dw_str(d, 0x0008, 0x0090, "PN", "");
 	dw_str(d, 0x0008, 0x1030, "LO", s->sdesc);
@@ -714,8 +729,11 @@ dw_dataset(struct dw *d, const struct dw_series *s, int k,
 		dw_ds1(d, 0x0018, 0x0088, vec_len(s->step));
 	else if (isfinite(v->spacing[2]) && v->spacing[2] > 0)
 		dw_ds1(d, 0x0018, 0x0088, v->spacing[2]);
-	dw_str(d, 0x0018, 0x1210, "SH", s->kernel);
+	if (strcmp(s->modality, "CT") == 0)
+		dw_str(d, 0x0018, 0x1210, "SH", s->kernel);
 	dw_str(d, 0x0018, 0x5100, "CS", "HFS");
+	if (*s->view != '\0')
+		dw_str(d, 0x0018, 0x5101, "CS", s->view);
 	dw_str(d, 0x0020, 0x000d, "UI", s->study_uid);
 	dw_str(d, 0x0020, 0x000e, "UI", s->series_uid);
 	dw_str(d, 0x0020, 0x0010, "SH", "1");
@@ -741,7 +759,8 @@ dw_dataset(struct dw *d, const struct dw_series *s, int k,
 	dw_ds1(d, 0x0028, 0x1051, s->ww);
 	dw_ds1(d, 0x0028, 0x1052, 0);
 	dw_ds1(d, 0x0028, 0x1053, 1);
-	dw_str(d, 0x0028, 0x1054, "LO", "HU");
+	if (strcmp(s->modality, "CT") == 0)
+		dw_str(d, 0x0028, 0x1054, "LO", "HU");
 	dw_elem(d, 0x7fe0, 0x0010, "OW", pix,
 	    (size_t)v->nx * v->ny * 2, 0);
 }
@@ -870,7 +889,7 @@ dcmwrite_series(const struct series_volume *v,
 		buf_clear(&d.b);
 		d.last = 0;
 		d.bad = 0;
-		if (dw_meta(&d.b, sop) == -1) {
+		if (dw_meta(&d.b, s.sop_class, sop) == -1) {
 			errfmt(err, errlen, "out of memory");
 			goto fail;
 		}

@@ -18,6 +18,8 @@
 #include "series.h"
 
 #define DCMWRITE_CT_CLASS	"1.2.840.10008.5.1.4.1.1.2"
+/* Digital X-Ray Image Storage, for presentation. */
+#define DCMWRITE_DX_CLASS	"1.2.840.10008.5.1.4.1.1.1.1"
 #define DCMWRITE_EXPLICIT_LE	"1.2.840.10008.1.2.1"
 #define DCMWRITE_UID_MAX	64
 
@@ -39,6 +41,7 @@ struct dcmwrite_opts {
 	const char	*series_description;	/* LO: "Phantom chest" */
 	const char	*body_part;	/* CS: "CHEST" */
 	const char	*kernel;	/* SH: "STANDARD" */
+	const char	*view_position;	/* CS, a film's PA, AP...: none */
 	const char	*study_uid;	/* generated when empty */
 	const char	*series_uid;	/* generated when empty */
 	const char	*frame_uid;	/* Frame of Reference: generated */
@@ -50,6 +53,10 @@ struct dcmwrite_opts {
 };
 
 /*
+ * A volume whose modality is "DX" (one slice: a radiograph) is written
+ * as one Digital X-Ray Image Storage file instead, its values as stored
+ * (no Hounsfield units), with the view position given.
+ *
  * Write the volume v into the folder dir as nz files IM000001.dcm,
  * IM000002.dcm, ... in volume order, Instance Number 1..nz, slice k at
  * Image Position Patient origin + k * step (normal * dz when step is

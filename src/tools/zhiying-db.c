@@ -4,6 +4,7 @@
  *	zhiying-db [-c conf] migrate	apply pending sql/NNN_name.sql in order
  *	zhiying-db [-c conf] status	list applied and pending migrations
  *	zhiying-db [-c conf] demo	load the demo network (idempotent)
+ *	zhiying-db [-c conf] logins	the demo logins and what each finds
  *
  * Migrations run as the schema owner (option db_owner), each in its own
  * transaction together with its row in schema_migrations, so a failed
@@ -23,6 +24,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "buf.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
@@ -43,11 +45,13 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp,
-	    "usage: zhiying-db [-c conf] [-s sqldir] migrate | status | demo\n"
+	    "usage: zhiying-db [-c conf] [-s sqldir] migrate | status | demo |"
+	    " logins\n"
 	    "       zhiying-db -h | --help\n"
 	    "  migrate  apply the pending schema migrations in order\n"
 	    "  status   list applied and pending migrations\n"
-	    "  demo     load the demo institutions, alliances and users\n");
+	    "  demo     load the demo institutions, alliances and users\n"
+	    "  logins   the demo logins and what each finds on its pages\n");
 	if (fp == stdout)
 		fprintf(fp, "\n"
 		    "  -c conf     configuration file (default: $ZHIYING_CONF);"
@@ -296,25 +300,27 @@ static const struct demo_member demo_members[] = {
 
 struct demo_user {
 	const char	*login, *name, *inst, *roles, *title;
+	int		 test_only;	/* created, never listed */
 };
 static const struct demo_user demo_users[] = {
-	{ "admin",	  "系统管理员", "GD-PH",  "{admin}", NULL },
-	{ "gd_chief",	  "陈国华",	"GD-PH",  "{doctor}", "chief" },
-	{ "gd_stats",	  "林统计",	"GD-PH",  "{stats}", NULL },
-	{ "yb_resident",  "周子健",	"YB-CH",  "{doctor}", "resident" },
-	{ "yb_attending", "黄文静",	"YB-CH",  "{doctor}", "attending" },
-	{ "yb_assoc",	  "吴志强",	"YB-CH",  "{doctor}", "associate_chief" },
-	{ "yb_admin",	  "刘管理",	"YB-CH",  "{admin}", NULL },
-	{ "yb_stats",	  "郑晓燕",	"YB-CH",  "{stats}", NULL },
-	{ "qx_apply",	  "张晓明",	"QX-PH",  "{applicant}", NULL },
-	{ "qx_doctor",	  "李建国",	"QX-PH",  "{applicant,doctor}", "attending" },
-	{ "sl_apply",	  "王小芳",	"SL-THC", "{applicant}", NULL },
-	{ "jn_attending", "何俊峰",	"JN-PH",  "{doctor}", "attending" },
-	{ "jn_chief",	  "梁志明",	"JN-PH",  "{doctor}", "chief" },
-	{ "jn_admin",	  "罗管理",	"JN-PH",  "{admin}", NULL },
-	{ "bs_apply",	  "冯丽华",	"BS-THC", "{applicant}", NULL },
-	{ "lw_apply",	  "邓志伟",	"LW-THC", "{applicant}", NULL },
-	{ "lw_locktest",  "测试锁定",	"LW-THC", "{applicant}", NULL },
+	{ "admin",	  "系统管理员", "GD-PH",  "{admin}", NULL, 0 },
+	{ "gd_chief",	  "陈国华",	"GD-PH",  "{doctor}", "chief", 0 },
+	{ "gd_stats",	  "林统计",	"GD-PH",  "{stats}", NULL, 0 },
+	{ "yb_resident",  "周子健",	"YB-CH",  "{doctor}", "resident", 0 },
+	{ "yb_attending", "黄文静",	"YB-CH",  "{doctor}", "attending", 0 },
+	{ "yb_assoc",	  "吴志强",	"YB-CH",  "{doctor}", "associate_chief", 0 },
+	{ "yb_admin",	  "刘管理",	"YB-CH",  "{admin}", NULL, 0 },
+	{ "yb_stats",	  "郑晓燕",	"YB-CH",  "{stats}", NULL, 0 },
+	{ "qx_apply",	  "张晓明",	"QX-PH",  "{applicant}", NULL, 0 },
+	{ "qx_doctor",	  "李建国",	"QX-PH",  "{applicant,doctor}", "attending", 0 },
+	{ "sl_apply",	  "王小芳",	"SL-THC", "{applicant}", NULL, 0 },
+	{ "jn_attending", "何俊峰",	"JN-PH",  "{doctor}", "attending", 0 },
+	{ "jn_chief",	  "梁志明",	"JN-PH",  "{doctor}", "chief", 0 },
+	{ "jn_admin",	  "罗管理",	"JN-PH",  "{admin}", NULL, 0 },
+	{ "bs_apply",	  "冯丽华",	"BS-THC", "{applicant}", NULL, 0 },
+	{ "lw_apply",	  "邓志伟",	"LW-THC", "{applicant}", NULL, 0 },
+	/* The tests lock this one out (tests/integration/web.test.mjs). */
+	{ "lw_locktest",  "测试锁定",	"LW-THC", "{applicant}", NULL, 1 },
 };
 
 /* DICOM senders: each hospital's PACS front-end machine or image
@@ -414,31 +420,107 @@ fail:
 static int
 cmd_demo(PGconn *c)
 {
-	PGresult	*r;
-	int		 added, i, t;
-	unsigned int	 roles;
-	char		 rolestr[128];
+	int		 added;
 
 	if ((added = demo_load(c)) < 0)
 		return -1;
+	printf("demo data: %d user(s) added\n", added);
+	return 0;
+}
+
+/*
+ * The demo logins, each with what its pages show, counted with the
+ * lists' own rules (src/web/lists.c): 申请列表 the user's own
+ * applications, 退回 those of them returned; 待诊断 (待报告 and 报告中), 待审核
+ * and 已报告 what the user's institution reads (its self-diagnosed ones,
+ * superior-mode ones addressed to it, those it was asked to help with),
+ * 待审核 only for who may sign off, less the user's own reports; 统计 the
+ * applications of the manager's institution and those below it in its
+ * alliances (all of them for the province).  The accounts only the tests
+ * use (lw_locktest) are not listed.
+ */
+#define SQL_READS \
+	"((a.mode = 'self' AND a.applicant_institution_id = u.institution_id)" \
+	" OR (a.mode = 'superior' AND a.target_institution_id = u.institution_id)" \
+	" OR (a.assist AND a.assist_institution_id = u.institution_id))"
+
+static int
+cmd_logins(PGconn *c, const char *signoff)
+{
+	PGresult	*r;
+	unsigned int	 roles;
+	char		 rolestr[128], what[256];
+	int		 i, t, so, n;
+	size_t		 k;
+	struct buf	 logins;
+
+	so = model_lookup(title_names, TITLE__MAX, signoff);
+	if (so <= TITLE_NONE)
+		so = TITLE_ATTENDING;
+	buf_init(&logins, 256);
+	(void)buf_appends(&logins, "{");
+	for (k = 0, n = 0; k < NELEM(demo_users); k++) {
+		if (demo_users[k].test_only)
+			continue;
+		(void)buf_appends(&logins, n++ > 0 ? "," : "");
+		(void)buf_appends(&logins, demo_users[k].login);
+	}
+	if (buf_appends(&logins, "}") == -1) {
+		buf_free(&logins);
+		return -1;
+	}
 	r = db_exec(c, "SELECT u.login, u.display_name, i.name, u.roles,"
-	    " coalesce(u.title, '') FROM users u JOIN institutions i"
-	    " ON i.id = u.institution_id WHERE u.login = ANY ($1::text[])"
-	    " ORDER BY u.id", 1,
-	    "{admin,gd_chief,gd_stats,yb_resident,yb_attending,yb_assoc,"
-	    "yb_admin,yb_stats,qx_apply,qx_doctor,sl_apply,jn_attending,"
-	    "jn_chief,jn_admin,bs_apply,lw_apply,lw_locktest}");
+	    " coalesce(u.title, ''),"
+	    " (SELECT count(*) FROM applications a WHERE a.applicant_id = u.id),"
+	    " (SELECT count(*) FROM applications a WHERE a.applicant_id = u.id"
+	    "   AND a.state = 'returned'),"
+	    " (SELECT count(*) FROM applications a WHERE " SQL_READS
+	    "   AND a.state IN ('pending', 'reporting')),"
+	    " (SELECT count(*) FROM applications a WHERE " SQL_READS
+	    "   AND a.state = 'in_review'"
+	    "   AND a.report_author_id IS DISTINCT FROM u.id),"
+	    " (SELECT count(*) FROM applications a WHERE " SQL_READS
+	    "   AND a.state IN ('reported', 'reviewed')),"
+	    " (WITH RECURSIVE sc(id) AS (SELECT u.institution_id"
+	    "   UNION SELECT m.institution_id FROM alliance_members m"
+	    "   JOIN sc ON m.superior_id = sc.id)"
+	    "  SELECT count(*) FROM applications a"
+	    "  WHERE i.level = 'province' OR a.applicant_institution_id IN"
+	    "   (SELECT id FROM sc))"
+	    " FROM users u JOIN institutions i ON i.id = u.institution_id"
+	    " WHERE u.login = ANY ($1::text[]) ORDER BY u.id", 1, logins.data);
+	buf_free(&logins);
 	if (r == NULL)
 		return -1;
-	printf("demo data: %d user(s) added; every demo password is %s\n",
-	    added, DEMO_PASSWORD);
+	printf("demo logins (every demo password is %s):\n", DEMO_PASSWORD);
 	for (i = 0; i < PQntuples(r); i++) {
 		roles = model_roles_parse(db_val(r, i, 3));
 		(void)model_roles_zh(roles, rolestr, sizeof(rolestr));
 		t = model_lookup(title_names, TITLE__MAX, db_val(r, i, 4));
-		printf("  %-14s %s  %s  %s%s%s\n", db_val(r, i, 0),
+		what[0] = '\0';
+		if (roles & ROLE_BIT(ROLE_APPLICANT))
+			(void)snprintf(what + strlen(what),
+			    sizeof(what) - strlen(what), "%s申请列表 %s，退回 %s",
+			    what[0] != '\0' ? "；" : "", db_val(r, i, 5),
+			    db_val(r, i, 6));
+		if (roles & ROLE_BIT(ROLE_DOCTOR))
+			(void)snprintf(what + strlen(what),
+			    sizeof(what) - strlen(what), "%s待诊断 %s，%s%s%s"
+			    "已报告 %s", what[0] != '\0' ? "；" : "",
+			    db_val(r, i, 7), t >= so ? "待审核 " : "",
+			    t >= so ? db_val(r, i, 8) : "", t >= so ? "，" : "",
+			    db_val(r, i, 9));
+		if (roles & ROLE_BIT(ROLE_STATS))
+			(void)snprintf(what + strlen(what),
+			    sizeof(what) - strlen(what), "%s统计 %s 份申请",
+			    what[0] != '\0' ? "；" : "", db_val(r, i, 10));
+		if (roles & ROLE_BIT(ROLE_ADMIN))
+			(void)snprintf(what + strlen(what),
+			    sizeof(what) - strlen(what), "%s机构用户",
+			    what[0] != '\0' ? "；" : "");
+		printf("  %-14s %s  %s  %s%s%s — %s\n", db_val(r, i, 0),
 		    db_val(r, i, 1), db_val(r, i, 2), rolestr,
-		    t > 0 ? " " : "", t > 0 ? title_names[t].zh : "");
+		    t > 0 ? "·" : "", t > 0 ? title_names[t].zh : "", what);
 	}
 	PQclear(r);
 	return 0;
@@ -489,6 +571,10 @@ main(int argc, char *argv[])
 			rc = cmd_migrate(c, sqldir, 1);
 		else
 			rc = cmd_migrate(c, sqldir, 0);
+	} else if (strcmp(argv[0], "logins") == 0) {
+		if ((c = db_connect(cf.db_owner)) == NULL)
+			return 1;
+		rc = cmd_logins(c, cf.signoff_title);
 	} else if (strcmp(argv[0], "demo") == 0) {
 		/* Accounts, institutions and peers are not the web's to
 		 * write: the demo network is loaded as the owner. */

@@ -6,6 +6,16 @@
  *	    [-f fov_mm] [-S series_description]
  *	    [-p SITE:z0:length:radius:hu] [-p FREE:x:y:z0:length:radius:hu]
  *	    -o outdir
+ *	zhiying-phantom -F chest|limb [-s seed] [-P patient_id]
+ *	    [-N patient_name] -o outdir
+ *
+ * -F writes a film instead: one DX radiograph (Digital X-Ray Image
+ * Storage), a chest PA (lungs, heart, mediastinum, spine, ribs,
+ * clavicles) or a forearm (radius and ulna, the radius broken across its
+ * lower third), drawn as the sum of its parts' attenuation with a little
+ * noise; it is a picture for the demo and the ingest path, of no
+ * diagnostic truth.  stdout tells "files 1 outdir", the study and the
+ * series UID.
  *
  * Variants of the chest (phantom.h): -b gives the chambers' and aortas'
  * blood that CT number, as contrast does; -d adds the diaphragm's domes
@@ -55,6 +65,8 @@ usage(FILE *fp, int status)
 	    " [-f fov_mm] [-S series_description]\n"
 	    "    [-p SITE:z0:length:radius:hu]...\n"
 	    "    [-p FREE:x:y:z0:length:radius:hu]... -o outdir\n"
+	    "       " PROG " -F chest|limb [-s seed] [-P patient_id]"
+	    " [-N patient_name] -o outdir\n"
 	    "       " PROG " -h | --help\n"
 	    "SITE is one of LM, LAD, LCX, RCA, AORTA, VALVE (mm, HU at"
 	    " 120 kV).\n");
@@ -67,6 +79,8 @@ usage(FILE *fp, int status)
 		    "  -c  calcified costal cartilage beside the sternum\n"
 		    "  -d  diaphragm domes (liver at the heart's lower third)\n"
 		    "  -x  no standard plaques, only those given with -p\n"
+		    "  -F  a film (DX radiograph) instead: chest (PA) or limb"
+		    " (forearm)\n"
 		    "  -h, --help  this text\n");
 	exit(status);
 }
@@ -148,6 +162,181 @@ plaque_parse(const char *arg, struct phantom_plaque *p)
 	return 0;
 }
 
+/* A uniform deviate in [0, 1) from the state *x (xorshift64). */
+static double
+film_rand(unsigned long long *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (double)(*x >> 11) / 9007199254740992.0;
+}
+
+/* Whether (u, w) lies in the ellipse of centre (cu, cw), semi-axes a, b. */
+static int
+in_ellipse(double u, double w, double cu, double cw, double a, double b)
+{
+	double	 du = (u - cu) / a, dw = (w - cw) / b;
+
+	return du * du + dw * dw <= 1;
+}
+
+/* The distance from (u, w) to the segment (u0, w0)-(u1, w1). */
+static double
+seg_dist(double u, double w, double u0, double w0, double u1, double w1)
+{
+	double	 du = u1 - u0, dw = w1 - w0, t;
+
+	t = ((u - u0) * du + (w - w0) * dw) / (du * du + dw * dw);
+	t = t < 0 ? 0 : t > 1 ? 1 : t;
+	return hypot(u - (u0 + t * du), w - (w0 + t * dw));
+}
+
+/* A chest PA film's value at (u, w) mm: u to the patient's left, w down,
+ * from the middle of the film. */
+static double
+film_chest(double u, double w)
+{
+	double	 v = 120, half, a, rw;
+	int	 i, side;
+
+	/* The trunk, wider below the shoulders; the neck above. */
+	half = w < -170 ? 55 : w < -130 ? 55 + (w + 170) * 2.6 : 160;
+	if (fabs(u) < half && w > -215 && w < 215)
+		v += 1300;
+	/* The lungs, dark; the heart and the mediastinum between them. */
+	for (side = -1; side <= 1; side += 2)
+		if (in_ellipse(u, w, side * 78, -5, 62, 150) && w > -150)
+			v -= 850;
+	if (fabs(u) < 26 && w < 90)
+		v += 450;
+	if (in_ellipse(u, w, 22, 70, 72, 62))
+		v += 650;
+	/* The diaphragm's domes below the lungs stay soft tissue; the
+	 * spine shows faintly through the heart. */
+	if (fabs(u) < 17 && w > -215 && w < 215)
+		v += 420;
+	/* Posterior ribs: arcs from the spine out and down. */
+	for (i = 0; i < 10; i++)
+		for (side = -1; side <= 1; side += 2) {
+			a = fabs(u);
+			if (a < 20 || a > 148 || u * side < 0)
+				continue;
+			rw = -140 + 24 * i + 40 * (a / 148) * (a / 148);
+			if (fabs(w - rw) < 4.5)
+				v += 520;
+		}
+	/* The clavicles. */
+	for (side = -1; side <= 1; side += 2)
+		if (seg_dist(u, w, side * 22, -150, side * 128, -166) < 6)
+			v += 700;
+	return v;
+}
+
+/* A forearm film's value at (u, w) mm: u across, w along the arm. */
+static double
+film_limb(double u, double w)
+{
+	double	 v = 150, c, half, d;
+
+	half = 34 + w * 0.04;
+	if (fabs(u) < half)
+		v += 900;
+	/* Radius (u < 0) and ulna: a cortex brighter than the marrow; the
+	 * radius broken obliquely 60 mm below the middle. */
+	for (c = -13; c <= 14; c += 27) {
+		half = c < 0 ? 7.5 + w * 0.015 : 6.5 - w * 0.01;
+		d = fabs(u - c);
+		if (d > half || fabs(w) > 170)
+			continue;
+		if (c < 0 && fabs(w - 60 - 0.35 * (u - c)) < 0.9)
+			continue;
+		v += d > half - 2.2 ? 1500 : 900;
+	}
+	return v;
+}
+
+/*
+ * Write a film (kind "chest" or "limb") as one DX file into outdir.
+ * Returns the exit status.
+ */
+static int
+film_write(const char *kind, unsigned long seed, const char *pid,
+    const char *pname, const char *outdir)
+{
+	struct series_volume	*v;
+	struct dcmwrite_opts	 o;
+	unsigned long long	 x = 0x9e3779b97f4a7c15ULL ^ seed;
+	char			 err[1024], study[DCMWRITE_UID_MAX + 1];
+	char			 series[DCMWRITE_UID_MAX + 1];
+	int			 chest = strcmp(kind, "chest") == 0, i, j;
+	double			 mm, u, w, n;
+
+	if (!chest && strcmp(kind, "limb") != 0) {
+		fprintf(stderr, PROG ": -F %s: chest or limb\n", kind);
+		return 2;
+	}
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return 1;
+	v->nx = chest ? 1100 : 700;
+	v->ny = chest ? 1100 : 1000;
+	v->nz = 1;
+	mm = chest ? 0.4 : 0.35;
+	if ((v->vox = malloc(sizeof(float) * v->nx * v->ny)) == NULL) {
+		series_free(v);
+		return 1;
+	}
+	for (j = 0; j < v->ny; j++)
+		for (i = 0; i < v->nx; i++) {
+			/* The film as seen from the front: the patient's
+			 * right on the viewer's left. */
+			u = (i - (v->nx - 1) / 2.0) * mm;
+			w = (j - (v->ny - 1) / 2.0) * mm;
+			n = (film_rand(&x) + film_rand(&x) + film_rand(&x) -
+			    1.5) * 30;
+			v->vox[(size_t)j * v->nx + i] = (float)((chest ?
+			    film_chest(u, w) : film_limb(u, w)) + n);
+		}
+	v->spacing[0] = v->spacing[1] = mm;
+	v->spacing[2] = NAN;
+	v->row[0] = 1;
+	v->col[2] = -1;
+	v->normal[1] = 1;
+	v->kvp = chest ? 120 : 55;
+	v->slice_thickness = NAN;
+	v->window_center = 1400;
+	v->window_width = 2800;
+	(void)snprintf(v->modality, sizeof(v->modality), "DX");
+	if (dcmwrite_uid(study, sizeof(study)) == -1 ||
+	    dcmwrite_uid(series, sizeof(series)) == -1) {
+		fprintf(stderr, PROG ": no random bytes for a UID\n");
+		series_free(v);
+		return 1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.patient_id = pid;
+	o.patient_name = pname;
+	o.study_description = chest ? "DR Chest PA" : "DR Forearm";
+	o.series_description = chest ? "Chest PA" : "Forearm AP";
+	o.body_part = chest ? "CHEST" : "FOREARM";
+	o.view_position = chest ? "PA" : "AP";
+	o.kernel = "";
+	o.study_uid = study;
+	o.series_uid = series;
+	if (dcmwrite_series(v, &o, outdir, err, sizeof(err)) == -1) {
+		fprintf(stderr, PROG ": %s\n", err);
+		series_free(v);
+		return 1;
+	}
+	series_free(v);
+	printf("files 1 %s\nstudy %s\nseries %s\n", outdir, study, series);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, PROG ": stdout: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -164,7 +353,7 @@ main(int argc, char *argv[])
 	char			 study[DCMWRITE_UID_MAX + 1];
 	char			 series[DCMWRITE_UID_MAX + 1];
 	const char		*outdir = NULL, *pid = NULL, *pname = NULL;
-	const char		*sdesc = NULL;
+	const char		*sdesc = NULL, *film = NULL;
 	double			 slice = 1.25, kvp = 120, noise = 0, d;
 	double			 blood = 0, fov = 0;
 	int			 domes = 0, cartilage = 0;
@@ -173,7 +362,7 @@ main(int argc, char *argv[])
 	char			*end;
 	int			 ch, nostd = 0, width = 0;
 
-	while ((ch = getopt_long(argc, argv, "b:cdf:hk:n:N:o:p:P:s:S:t:W:x",
+	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:s:S:t:W:x",
 	    longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
@@ -200,6 +389,9 @@ main(int argc, char *argv[])
 				    "(150 to 500 mm): %s\n", optarg);
 				usage(stderr, 2);
 			}
+			break;
+		case 'F':
+			film = optarg;
 			break;
 		case 'S':
 			sdesc = optarg;
@@ -274,6 +466,11 @@ main(int argc, char *argv[])
 		}
 	if (optind != argc || outdir == NULL)
 		usage(stderr, 2);
+	if (film != NULL) {
+		if ((ch = film_write(film, seed, pid, pname, outdir)) == 2)
+			usage(stderr, 2);
+		return ch;
+	}
 
 	phantom_standard(&spec, slice, kvp);
 	if (nostd)

@@ -406,6 +406,60 @@ test_info(void **state)
 }
 
 /*
+ * A film: a one-slice volume of modality DX is written as one Digital
+ * X-Ray Image Storage file with its view position, no CT attributes (no
+ * kernel, no Hounsfield units); a DX volume of more than one slice is
+ * refused.
+ */
+static void
+test_film(void **state)
+{
+	struct series_volume	*v;
+	struct dcmwrite_opts	 o;
+	struct dcm_info		 a;
+	char			 dir[512], err[256], **paths;
+	size_t			 n;
+
+	(void)state;
+	v = vol_new(12, 10, 1);
+	vol_axial(v);
+	v->col[1] = 0;
+	v->col[2] = -1;
+	v->normal[2] = 0;
+	v->normal[1] = 1;
+	(void)snprintf(v->modality, sizeof(v->modality), "DX");
+	memset(&o, 0, sizeof(o));
+	o.patient_name = NAME_ZH;
+	o.body_part = "CHEST";
+	o.view_position = "PA";
+	subdir(dir, sizeof(dir), "film");
+	if (dcmwrite_series(v, &o, dir, err, sizeof(err)) == -1)
+		fail_msg("dcmwrite_series: %s", err);
+	paths = dir_list(dir, &n);
+	assert_int_equal(n, 1);
+	if (dcm_read_info(paths[0], NULL, &a, err, sizeof(err)) == -1)
+		fail_msg("dcm_read_info: %s", err);
+	assert_string_equal(a.sop_class_uid, DCMWRITE_DX_CLASS);
+	assert_string_equal(a.modality, "DX");
+	assert_string_equal(a.view_position, "PA");
+	assert_string_equal(a.body_part, "CHEST");
+	assert_string_equal(a.kernel, "");
+	assert_string_equal(a.patient_name, NAME_ZH);
+	assert_int_equal(a.rows, 10);
+	assert_int_equal(a.cols, 12);
+	list_free(paths, n);
+	series_free(v);
+
+	v = vol_new(4, 4, 2);
+	vol_axial(v);
+	(void)snprintf(v->modality, sizeof(v->modality), "DX");
+	subdir(dir, sizeof(dir), "film2");
+	assert_int_equal(dcmwrite_series(v, NULL, dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "one frame"));
+	series_free(v);
+}
+
+/*
  * A coronal stack with unequal pixel spacing (dx 0.6, dy 0.8): Pixel
  * Spacing must come out as dy\dx, the slices along +y.  Values that are
  * not integers are rounded, out of range ones clamped, NaN is air.
@@ -616,6 +670,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_coronal_rounding),
+		cmocka_unit_test(test_film),
 		cmocka_unit_test(test_uid),
 		cmocka_unit_test(test_refusals),
 	};
