@@ -37,7 +37,9 @@
  *     rolling ball of Armato and Sensakovic, 2004; distances by
  *     Felzenszwalb and Huttenlocher, 2012); what the closing adds is grown
  *     by one pixel of that grid, so that a nodule's base on the pleura is
- *     inside; the closing of one side never takes the other's voxels;
+ *     inside; the closing of one side never takes the other's voxels, nor
+ *     bone (CLOSE_BONE_HU: the vertebrae, rib heads and osteophytes in
+ *     the concavities it bridges), nor what bone cuts off from the lung;
  *  7. whether the lungs are whole: the lungs' area on the end slices of
  *     the series (apices and bases), and the field's edge;
  *  8. the spine: on each slice, the centre of the largest inscribed
@@ -100,6 +102,7 @@
 #define SIDE_MIN_SHARE	0.2		/* the smaller lung, of the larger */
 #define CLOSE_MM	15.0		/* the pleural closing's radius */
 #define CLOSE_GRID_MM	1.4		/* the closing's grid, about */
+#define CLOSE_BONE_HU	300.0		/* the closing adds no bone */
 #define END_SHARE	0.03		/* of the widest slice's lung area */
 #define BONE_HU		100.0		/* the trabecular bone of the elderly
 					 * too (Schreiber et al., 2011) */
@@ -1285,8 +1288,9 @@ slice_close(const struct series_volume *v, struct anatomy *an, int k,
 	uint8_t	*L = an->lungs + (size_t)k * pl;
 	const uint8_t *A = an->airways + (size_t)k * pl;
 	const uint8_t *B = an->body + (size_t)k * pl;
+	const float *V = v->vox + (size_t)k * pl;
 	int	 x0[LUNG_SIDE__MAX], y0[LUNG_SIDE__MAX], x1[LUNG_SIDE__MAX];
-	int	 y1[LUNG_SIDE__MAX], x, y, s;
+	int	 y1[LUNG_SIDE__MAX], x, y, s, sp;
 
 	for (s = 0; s < LUNG_SIDE__MAX; s++) {
 		x0[s] = v->nx;
@@ -1319,18 +1323,53 @@ slice_close(const struct series_volume *v, struct anatomy *an, int k,
 		fill_holes(w->sm, v->nx, X0, Y0, X1, Y1, w->stk);
 		close_side(w->sm, v->nx, X0, Y0, X1, Y1, f, rpx, w->add,
 		    &w->cb);
+		/* The holes first; then what the closing adds, but not
+		 * bone (a vertebra, a rib head or an osteophyte in the
+		 * concavity the disk bridges is no juxtapleural nodule) and
+		 * only what stays joined to the lung without it. */
 		for (y = Y0; y <= Y1; y++)
 			for (x = X0; x <= X1; x++) {
 				i = (size_t)y * v->nx + x;
-				if (L[i] != 0 || A[i])
+				if (L[i] != 0 || A[i]) {
+					w->add[i] = 0;
 					continue;
-				if (w->sm[i])
+				}
+				if (w->sm[i]) {
 					L[i] = (uint8_t)s;
-				else if (w->add[i] && B[i]) {
-					L[i] = (uint8_t)s;
-					added++;
+					w->add[i] = 0;
+				} else
+					w->add[i] = w->add[i] && B[i] &&
+					    V[i] < CLOSE_BONE_HU;
+			}
+		sp = 0;
+		for (y = Y0; y <= Y1; y++)
+			for (x = X0; x <= X1; x++) {
+				i = (size_t)y * v->nx + x;
+				if (w->add[i] == 1 && ((x > X0 && L[i - 1] == s) ||
+				    (x < X1 && L[i + 1] == s) || (y > Y0 &&
+				    L[i - v->nx] == s) || (y < Y1 &&
+				    L[i + v->nx] == s))) {
+					w->add[i] = 2;
+					w->stk[sp++] = (int)i;
 				}
 			}
+		while (sp > 0) {
+			int	 p = w->stk[--sp], px = p % v->nx, py = p / v->nx;
+
+			L[p] = (uint8_t)s;
+			added++;
+#define GROW(q) do { if (w->add[q] == 1) { w->add[q] = 2; \
+	w->stk[sp++] = (q); } } while (0)
+			if (px > X0)
+				GROW(p - 1);
+			if (px < X1)
+				GROW(p + 1);
+			if (py > Y0)
+				GROW(p - v->nx);
+			if (py < Y1)
+				GROW(p + v->nx);
+#undef GROW
+		}
 	}
 	return added;
 }

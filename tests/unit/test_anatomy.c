@@ -977,6 +977,36 @@ test_lidc(void **state)
 		assert_int_equal(lung6, 0);
 		assert_true(air6 > 1000 && airw6 >= 0.99 * air6);
 	}
+	/* No bone in the lungs: the pleural closing bridges the concavity
+	 * round the vertebrae and rib heads without taking them in (a lung
+	 * voxel of 300 HU or more beside a bone voxel outside the lungs
+	 * would be bone the closing added). */
+	{
+		long	 bone = 0;
+
+		for (k = 0; k < v->nz; k++)
+			for (y = 1; y < v->ny - 1; y++)
+				for (x = 1; x < v->nx - 1; x++) {
+					size_t	 i = k * pl + (size_t)y *
+					    v->nx + x;
+					size_t	 nb[4] = { i - 1, i + 1,
+					    i - v->nx, i + v->nx };
+					int	 q;
+
+					if (an->lungs[i] == 0 ||
+					    v->vox[i] < 300.0f)
+						continue;
+					for (q = 0; q < 4; q++)
+						if (an->lungs[nb[q]] == 0 &&
+						    v->vox[nb[q]] >= 300.0f) {
+							bone++;
+							break;
+						}
+				}
+		print_message("  lung voxels of bone joined to bone outside the"
+		    " lungs: %ld\n", bone);
+		assert_int_equal(bone, 0);
+	}
 	/* The readers' nodule. */
 	if (*xml == '\0') {
 		print_message("  no reading file: the nodule not checked\n");
