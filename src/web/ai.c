@@ -1082,7 +1082,7 @@ ai_key_block(struct req *r, struct tdict *d, const struct ai_app *ap,
 	struct tdict	*x;
 	const char	*why, *added;
 	char		 sid[32], sjob[32];
-	int		 i, total, z;
+	int		 i, total, z, here = 0;
 
 	(void)snprintf(sid, sizeof(sid), "%lld", ap->id);
 	(void)snprintf(sjob, sizeof(sjob), "%lld", jb->id);
@@ -1103,19 +1103,21 @@ ai_key_block(struct req *r, struct tdict *d, const struct ai_app *ap,
 		(void)tdict_bool(x, "here", z == z0);
 		(void)tdict_bool(d, "has_key_slices", 1);
 		if (z == z0)
-			(void)tdict_bool(d, "key_here", 1);
+			here = 1;
 	}
 	PQclear(res);
+	(void)tdict_bool(d, "key_here", here);
 	(void)tdict_setf(d, "key_total", "%d", total);
 	(void)tdict_setf(d, "key_max", "%d", WF_KEY_IMAGES_MAX);
 	why = reader ? ai_key_refusal(r, ap) : NULL;
 	(void)tdict_bool(d, "key_reader", reader);
 	(void)tdict_bool(d, "can_key", reader && why == NULL);
 	(void)tdict_set(d, "key_off", why != NULL ? why : "");
-	/* The page a chosen slice returns to shows that slice. */
+	/* The page a chosen slice returns to shows that slice; the notice
+	 * only while it is one of the report's. */
 	added = kv_get(&r->query, "key");
 	(void)tdict_bool(d, "has_notice", added != NULL &&
-	    strcmp(added, "added") == 0 && r->method == METHOD_GET);
+	    strcmp(added, "added") == 0 && r->method == METHOD_GET && here);
 	(void)tdict_set(d, "notice", arena_printf(r->a,
 	    "已设为关键图像（第 %d 层），共 %d/%d 张", z0 + 1, total,
 	    WF_KEY_IMAGES_MAX));

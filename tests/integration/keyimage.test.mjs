@@ -314,6 +314,11 @@ test('设为关键图像 on the AI result page: only the writer, 报告中, the 
     WHERE application_id = :'p1'`, { params: [app.id] }),
   [['ai', String(img.job), '1', 'lung', 'CT肺结节智能诊断 第 2 层 右肺上叶结节']]);
   assert.deepEqual(audits(app.id), [['key_image_added', 'yb_attending', 'CT肺结节智能诊断 第 2 层 右肺上叶结节']]);
+  // The notice speaks only of a slice that is chosen.
+  r = await aiPage(att, app, img.job, '&z=2&window=lung&key=added');
+  assert.equal(r.status, 200);
+  assert.equal(textOf(r.text, 'ai-notice'), null);
+  assert.match(r.text, /id="key-here" hidden/);
   // 写报告 shows it among the chosen.
   r = await att.get(`/report?id=${app.id}`);
   assert.equal(textOf(r.text, 'key-count'), '已选 1 / 4 幅');
