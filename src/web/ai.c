@@ -1048,6 +1048,82 @@ ai_view_pick(const struct req *r, const struct ai_job *jb,
 		    (int)reader_window[rd] : WINDOW_AUTO;
 }
 
+/* Why the doctor who may write the report of ap cannot choose a key
+ * image now, or NULL when the user holds its lock while it is 报告中. */
+static const char *
+ai_key_refusal(struct req *r, const struct ai_app *ap)
+{
+	if (ap->state == APP_REPORTING && ap->locked_by == r->sess.acct.id)
+		return NULL;
+	if (ap->state == APP_REPORTING && *ap->holder != '\0')
+		return arena_printf(r->a, "该申请单正由%s书写报告，"
+		    "只有锁定该申请单的医生可设置关键图像", ap->holder);
+	if (ap->state == APP_PENDING)
+		return "设置关键图像须先在写报告页面锁定该申请单";
+	if (ap->state >= 0)
+		return arena_printf(r->a, "该申请单当前状态为“%s”，"
+		    "不能设置关键图像", app_state_names[ap->state].zh);
+	return wf_messages[WF_CONFLICT];
+}
+
+/*
+ * 设为关键图像 of the result page: for the doctors who may write the
+ * report, the button (can_key) or the reason it is off (key_off); for
+ * everyone who sees the page, the slices of this result among the
+ * report's key images (list "key_slices": k, goto) and how many the
+ * report has (key_total of key_max); after a chosen slice (the query's
+ * key=added) the notice, for slice z0 shown.  Returns 0 or -1.
+ */
+static int
+ai_key_block(struct req *r, struct tdict *d, const struct ai_app *ap,
+    const struct ai_job *jb, int reader, int z0, int w)
+{
+	PGresult	*res;
+	struct tdict	*x;
+	const char	*why, *added;
+	char		 sid[32], sjob[32];
+	int		 i, total, z, here = 0;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", ap->id);
+	(void)snprintf(sjob, sizeof(sjob), "%lld", jb->id);
+	res = db_exec(r->db, "SELECT coalesce(slice, -1), job_id = $2::bigint"
+	    " FROM report_key_images WHERE application_id = $1::bigint"
+	    " ORDER BY slice", 2, sid, sjob);
+	if (res == NULL)
+		return -1;
+	total = PQntuples(res);
+	for (i = 0; i < total; i++) {
+		z = (int)db_ll(res, i, 0);
+		if (!db_bool(res, i, 1) || z < 0 || z >= jb->n ||
+		    (x = tdict_add(d, "key_slices")) == NULL)
+			continue;
+		(void)tdict_setf(x, "z", "%d", z);
+		(void)tdict_setf(x, "k", "%d", z + 1);
+		(void)tdict_set(x, "goto", ai_href(r, ap->id, jb, z, w));
+		(void)tdict_bool(x, "here", z == z0);
+		(void)tdict_bool(d, "has_key_slices", 1);
+		if (z == z0)
+			here = 1;
+	}
+	PQclear(res);
+	(void)tdict_bool(d, "key_here", here);
+	(void)tdict_setf(d, "key_total", "%d", total);
+	(void)tdict_setf(d, "key_max", "%d", WF_KEY_IMAGES_MAX);
+	why = reader ? ai_key_refusal(r, ap) : NULL;
+	(void)tdict_bool(d, "key_reader", reader);
+	(void)tdict_bool(d, "can_key", reader && why == NULL);
+	(void)tdict_set(d, "key_off", why != NULL ? why : "");
+	/* The page a chosen slice returns to shows that slice; the notice
+	 * only while it is one of the report's. */
+	added = kv_get(&r->query, "key");
+	(void)tdict_bool(d, "has_notice", added != NULL &&
+	    strcmp(added, "added") == 0 && r->method == METHOD_GET && here);
+	(void)tdict_set(d, "notice", arena_printf(r->a,
+	    "已设为关键图像（第 %d 层），共 %d/%d 张", z0 + 1, total,
+	    WF_KEY_IMAGES_MAX));
+	return 0;
+}
+
 /*
  * The result page of job of application id, answered with status; error
  * (may be NULL) is shown at the top; p holds the lesions checked when the
@@ -1182,6 +1258,10 @@ ai_page(struct req *r, long long id, long long job, int status,
 	(void)tdict_bool(d, "can_upload", reader);
 	(void)tdict_bool(d, "no_lock", reader &&
 	    (ap.state != APP_REPORTING || ap.locked_by != r->sess.acct.id));
+	if (ai_key_block(r, d, &ap, &jb, reader, z, w) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
 	page_render(r, status, "ai_result.html", d);
 }
 
@@ -1511,4 +1591,99 @@ page_ai_upload(struct req *r)
 	}
 	ai_page(r, id, job, wf_http_status(res), upload_refusal(r, id, res),
 	    &p);
+}
+
+/* What a refused 设为关键图像 means here, in Chinese. */
+static const char *
+key_refusal(struct req *r, long long id, enum wf_result res,
+    const char *why)
+{
+	struct ai_app	 ap;
+	const char	*off;
+
+	if (why != NULL)
+		return arena_printf(r->a, "未设为关键图像：%s", why);
+	switch (res) {
+	case WF_FORBIDDEN:
+		return "您没有为该申请单写报告的权限，不能设置关键图像";
+	case WF_LOCKED:
+	case WF_CONFLICT:
+		if (ai_app_load(r, id, &ap) == 1 &&
+		    (off = ai_key_refusal(r, &ap)) != NULL)
+			return off;
+		return wf_messages[res];
+	default:
+		return wf_messages[res];
+	}
+}
+
+/*
+ * POST /ai/key-image (设为关键图像): id, job, z (the slice shown, from 0)
+ * and window (the window shown), and sort to keep the lesions' order.
+ * The slice becomes one of the report's key images through
+ * wf_key_image_add() (the lock holder, 报告中, at most
+ * WF_KEY_IMAGES_MAX, each once); then 303 back to this result at that
+ * slice with the notice.  A refusal shows this page at the same slice
+ * with its reason, and stores nothing.
+ */
+void
+page_ai_key_image(struct req *r)
+{
+	struct ai_app		 ap;
+	struct ai_job		 jb;
+	struct wf_key_image	 k;
+	struct wf_actor		 a;
+	enum wf_result		 res;
+	const char		*v, *why, *sort;
+	long long		 id, job;
+	size_t			 i;
+	int			 rc, w;
+
+	if ((id = field_id(r, FIELD_ID)) == 0 ||
+	    (job = field_id(r, FIELD_JOB)) == 0) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return;
+	}
+	if ((rc = ai_app_load(r, id, &ap)) == 1)
+		rc = ai_job_load(r, id, job, &jb);
+	if (rc <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
+		    MSG_DB);
+		return;
+	}
+	if (strcmp(jb.state, "done") != 0 || jb.result == 0) {
+		ai_page(r, id, job, 409, "该AI阅片任务尚未完成，不能设置关键图像",
+		    NULL);
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	k.job = job;
+	k.slice = (v = http_field(r, FIELD_Z)) != NULL && *v != '\0' ?
+	    atoi(v) : -1;
+	v = http_field(r, FIELD_WINDOW);
+	w = v != NULL && *v != '\0' ? preview_window_parse(v) : WINDOW_AUTO;
+	if (k.slice < 0 || r->field_bad[FIELD_Z] || w < 0 ||
+	    r->field_bad[FIELD_WINDOW]) {
+		ai_page(r, id, job, 400, "请选择要设为关键图像的层面", NULL);
+		return;
+	}
+	k.window = preview_windows[w].name;
+	page_actor(r, &a);
+	res = wf_key_image_add(r->db, &a, id, &k, &why);
+	if (res == WF_OK) {
+		/* The lesions' order as the page had it, one of its own. */
+		sort = r->fields[FIELD_SORT];
+		for (i = 0; sort != NULL && i < NORDERS; i++)
+			if (strcmp(sort, lesion_orders[i].word) == 0)
+				jb.sort = lesion_orders[i].word;
+		http_redirect(r, arena_printf(r->a, "%s&key=added#viewer",
+		    ai_href(r, id, &jb, k.slice, w)));
+		return;
+	}
+	if (res == WF_NOT_FOUND && why == NULL) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return;
+	}
+	ai_page(r, id, job, wf_http_status(res), key_refusal(r, id, res, why),
+	    NULL);
 }

@@ -975,7 +975,8 @@ review_refusal(struct req *r, const struct app_info *ai)
 	return NULL;
 }
 
-/* The 审核 page: the report, the application and the 是/否 form. */
+/* The 审核 page: the report with the key images it will be printed
+ * with, the application and the 是/否 form. */
 static void
 review_page(struct req *r, long long id, int status, const char *error,
     const char *approve, const char *comment)
@@ -1002,6 +1003,7 @@ review_page(struct req *r, long long id, int status, const char *error,
 		return;
 	}
 	if (report_latest(r, id, d) == -1 || report_versions(r, id, d) == -1 ||
+	    report_keys(r, id, d) == -1 ||
 	    page_audit_read(r, "report_viewed", "application", id,
 	    ai.diag_no) == -1) {
 		page_error(r, 503, MSG_DB);
@@ -1118,8 +1120,9 @@ report_dict(struct req *r, long long id, struct app_info *aip)
 }
 
 /*
- * GET /report/view?id=N (查看报告): the final report, its facts and every
- * version, for the applicant institution and the reading institutions.
+ * GET /report/view?id=N (查看报告): the final report, its facts, its key
+ * images and every version, for the applicant institution and the
+ * reading institutions.
  */
 void
 page_report_view(struct req *r)
@@ -1134,7 +1137,8 @@ page_report_view(struct req *r)
 	}
 	if ((d = report_dict(r, id, &ai)) == NULL)
 		return;
-	if (page_audit_read(r, "report_viewed", "application", id,
+	if (report_keys(r, id, d) == -1 ||
+	    page_audit_read(r, "report_viewed", "application", id,
 	    ai.diag_no) == -1) {
 		page_error(r, 503, MSG_DB);
 		return;

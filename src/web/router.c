@@ -116,6 +116,8 @@ const struct page_def pages[PAGE__MAX] = {
 				    0, page_ai_slice },
 	[PAGE_AI_UPLOAD] =	{ "/ai/upload", R(DOCTOR), M_POST,
 				    "上传影像结论", 0, page_ai_upload },
+	[PAGE_AI_KEY_IMAGE] =	{ "/ai/key-image", R(DOCTOR), M_POST,
+				    "设为关键图像", 0, page_ai_key_image },
 	[PAGE_AI_JOBS] =	{ "/ai/jobs", R(DOCTOR), M_GET, "AI阅片任务",
 				    0, page_ai_jobs },
 };

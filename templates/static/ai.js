@@ -31,6 +31,9 @@
 		var navWindow = document.querySelector('#slice-nav input[name=window]');
 		var upZ = document.getElementById('upload-z');
 		var upWindow = document.getElementById('upload-window');
+		var keyZ = document.getElementById('key-z');
+		var keyWindow = document.getElementById('key-window');
+		var keyHere = document.getElementById('key-here');
 		var job = viewer.dataset.job;
 		var n = Number(viewer.dataset.n);
 		var z = Number(viewer.dataset.z);
@@ -68,6 +71,19 @@
 				upZ.value = String(z);
 			if (upWindow !== null)
 				upWindow.value = win;
+			// 设为关键图像 takes the slice and window shown.
+			if (keyZ !== null)
+				keyZ.value = String(z);
+			if (keyWindow !== null)
+				keyWindow.value = win;
+			var keyed = false;
+			document.querySelectorAll('#key-slices a.key-slice').forEach(function (a) {
+				var on = Number(a.dataset.slice) === z;
+				a.classList.toggle('on', on);
+				keyed = keyed || on;
+			});
+			if (keyHere !== null)
+				keyHere.hidden = !keyed;
 			document.querySelectorAll('#boxes .box').forEach(function (g) {
 				g.classList.toggle('off', Number(g.dataset.slice) !== z);
 			});

@@ -610,7 +610,7 @@ test('肺结节: the lesion table by 体积, 恶性概率 and 层面, taken by n
 		assert.ok(html.includes(`id="slice-next" class="step" href="/ai/result?id=${app.id}&job=${job}&z=3&window=lung${tail}"`),
 		    '下一层 keeps the order');
 		assert.equal([...html.matchAll(/<input type="hidden" name="sort" value="([^"]*)">/g)].map((m) => m[1]).join(),
-		    [word, word].join(), 'both forms keep the order');
+		    [word, word, word].join(), 'the forms (跳转, 上传影像结论, 设为关键图像) keep the order');
 	}
 	// A word of another page, or none known: the reader's order.
 	for (const bad of ['time', 'volumes', '体积'])

@@ -1,5 +1,6 @@
 // tests/browser/layout.test.mjs - every page of every role at 1366x768
-// (the grassroots hospitals' screens), in Debian's chromium (headless):
+// (the grassroots hospitals' screens, the print view on screen included),
+// in Debian's chromium (headless):
 // no page wider than the window, no table header, cell, button, label or
 // navigation item broken inside a word (患者姓/名, 待报/告), the 退回 and
 // 取消 popovers of the lists inside the window with their reason box
@@ -308,6 +309,8 @@ test('applicant pages at 1366x768', { skip }, async () => {
 		await visit(s, 'applicant-application-returned', `/application?id=${apps.returned.id}`, faults);
 		await visit(s, 'applicant-edit', `/application/edit?id=${apps.returned.id}`, faults);
 		await visit(s, 'applicant-report-view', `/report/view?id=${apps.done.id}`, faults);
+		// The print view on screen (the printed A4 is print.test.mjs's).
+		await visit(s, 'applicant-report-print', `/report/print?id=${apps.done.id}`, faults);
 		await checkErrorPage(s, 'applicant-403', '/stats', 403, [/您没有访问此页面的权限/, /系统管理员/], faults);
 		await checkErrorPage(s, 'applicant-404', '/no-such-page', 404, [/您访问的页面不存在/, /地址/], faults);
 		await checkErrorPage(s, 'applicant-404-application', '/application?id=999999999', 404, [/不存在/], faults);
@@ -345,6 +348,7 @@ test('doctor pages at 1366x768', { skip }, async () => {
 		assert.equal(await res.page.locator('#report-form').count(), 1, 'the report editor is open');
 		await checkLayout(res.page, 'doctor-report-write', faults);
 		await visit(res, 'doctor-report-view', `/report/view?id=${apps.done.id}`, faults);
+		await visit(res, 'doctor-report-print', `/report/print?id=${apps.done.id}`, faults);
 		await visit(att, 'doctor-review-decide', `/review/decide?id=${apps.review.id}`, faults);
 		await checkErrorPage(res, 'doctor-403', '/apply', 403, [/您没有访问此页面的权限/], faults);
 		await checkErrorPage(res, 'doctor-404', '/no-such-page', 404, [/您访问的页面不存在/], faults);

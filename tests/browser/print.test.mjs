@@ -8,12 +8,15 @@
 //      number and exam date; the stack's daemon scores it with the
 //      coronary calcium reader, whose result names key slices.
 //   2. The doctor (jn_attending, 主治医师) writes a long report on 写报告 and
-//      chooses key images: the series' preview, a key slice of the AI
-//      result, and a slice by number which he removes again; what he typed
-//      is kept across each of these (saved before the page reloads).  He
-//      submits it to review.
-//   3. The chief (jn_chief, 主任医师) approves it on 审核.
-//   4. The applicant opens 查看报告, then 打印, and the page is printed to a
+//      chooses key images: the series' preview; on the AI result page,
+//      the slice he turned to in the bone window, with 设为关键图像; and
+//      a slice by number which he removes again; what he typed is kept
+//      across each of these (saved before the page reloads).  He submits
+//      it to review.
+//   3. The chief (jn_chief, 主任医师) sees the key images on 审核, opens one,
+//      and approves it.
+//   4. The applicant opens 查看报告 (the key images shown), then 打印, and
+//      the page is printed to a
 //      PDF (page.pdf, A4).  pdftotext finds the hospital as the title, 远程
 //      影像诊断报告, both doctors with their titles and 签名 lines, the report
 //      and review times, the 诊断号 whole, the patient, the key images'
@@ -87,6 +90,19 @@ async function chosen(page) {
 	return (await page.locator('#key-chosen li.key-item .key-caption').allTextContents()).map((t) => t.trim());
 }
 
+// 查看报告 and 审核: the key images shown, captioned as on 写报告, each
+// picture loaded and a link to itself.
+async function keysShown(page, captions) {
+	const items = page.locator('#key-shown li.key-item');
+	assert.deepEqual((await items.locator('.key-caption').allTextContents()).map((t) => t.trim()), captions);
+	assert.equal((await page.textContent('#key-count')).trim(), `共 ${captions.length} 幅`);
+	assert.equal(await imagesLoaded(page, '#key-shown img'), captions.length);
+	for (let i = 0; i < captions.length; i++) {
+		const a = items.nth(i).locator('a.key-open');
+		assert.equal(await a.getAttribute('href'), await a.locator('img').getAttribute('src'));
+	}
+}
+
 test('the printed report: the reading hospital, the doctors with titles and signature lines, key images, page numbers',
     { skip, timeout: 300000 }, async () => {
 	const pid = `PRN-${process.pid}-${Date.now()}`;
@@ -139,20 +155,55 @@ test('the printed report: the reading hospital, the doctors with titles and sign
 		assert.equal((await page.textContent('#report-notice')).trim(), '已添加关键图像');
 		assert.equal(await page.inputValue('#findings'), findings);
 		assert.equal(await page.inputValue('#conclusion'), conclusion);
-		// A key slice of the AI result.
-		const aiChoice = page.locator(`#key-from-ai li.key-choice[data-job="${job}"]`).first();
-		const z = Number(await aiChoice.getAttribute('data-z'));
-		await go(page, '/report', () => aiChoice.locator('button.key-add').click());
+		// A slice of the AI result, chosen on its page: from its card
+		// to the result, one slice on from the one it opens at (the
+		// reader's key slice) and in the bone window, without a reload;
+		// 设为关键图像 takes the slice and window shown and comes back to
+		// them with the notice.
+		await go(page, '/ai/result', () => page.locator(`.ai-card[data-job="${job}"] a.ai-open`).click());
+		assert.equal((await page.textContent('#key-total')).trim(), '报告已选关键图像 1/4 张');
+		assert.equal((await page.textContent('#key-slices')).trim(), '本结果尚无层面设为关键图像。');
+		assert.equal(await page.locator('#btn-key-set').isEnabled(), true);
+		const n = Number(await page.getAttribute('#viewer', 'data-n'));
+		const z0 = Number(await page.getAttribute('#viewer', 'data-z'));
+		const z = z0 + 1 < n ? z0 + 1 : z0 - 1;
+		await page.click(z > z0 ? '#slice-next' : '#slice-prev');
+		await page.click('#windows a.win[data-window="bone"]');
+		await page.waitForFunction((k) => document.getElementById('slice-no').textContent.trim().startsWith(`第 ${k} /`), z + 1);
+		assert.equal(await page.inputValue('#key-z'), String(z));
+		assert.equal(await page.inputValue('#key-window'), 'bone');
+		await go(page, '/ai/result', () => page.click('#btn-key-set'));
+		const back = new URL(page.url());
+		assert.equal(back.searchParams.get('z'), String(z));
+		assert.equal(back.searchParams.get('window'), 'bone');
+		assert.equal((await page.textContent('#ai-notice')).trim(), `已设为关键图像（第 ${z + 1} 层），共 2/4 张`);
+		assert.equal((await page.textContent('#slice-no')).trim(), `第 ${z + 1} / ${n} 层`);
+		assert.deepEqual((await page.locator('#key-slices a.key-slice.on').allTextContents()).map((t) => t.trim()),
+		    [`第 ${z + 1} 层`]);
+		assert.equal(await page.locator('#key-here').isVisible(), true);
+		// Another slice shown: the mark of the chosen one goes.
+		await page.click(z > z0 ? '#slice-next' : '#slice-prev');
+		await page.waitForFunction(() => document.getElementById('key-here').hidden);
+		assert.equal(await page.locator('#key-slices a.key-slice.on').count(), 0);
+		await shot(page, 'ai-key');
+		assert.deepEqual(sql(`SELECT kind, job_id, slice, window_name FROM report_key_images
+		    WHERE application_id = :'p1' ORDER BY position`, { params: [id] }).slice(1),
+		[['ai', String(job), String(z), 'bone']]);
+		// Back on 写报告 it is the second key image, and the text is kept.
+		await go(page, '/report', () => page.click('#back-report'));
 		let caps = await chosen(page);
 		assert.equal(caps.length, 2);
 		assert.match(caps[0], /^1\. 序列 \S+/);
 		assert.match(caps[1], new RegExp(`^2\\. 冠脉钙化积分 第 ${z + 1} 层`));
+		assert.equal(await page.inputValue('#findings'), findings);
+		assert.equal(await page.inputValue('#conclusion'), conclusion);
 		// A slice by its number, then removed again.
+		const byNumber = z + 1 === 60 ? 61 : 60;
 		const slice = page.locator(`#key-images form.key-slice-form[data-job="${job}"]`);
-		await slice.locator('input[name="slice"]').fill('60');
+		await slice.locator('input[name="slice"]').fill(String(byNumber));
 		await go(page, '/report', () => slice.locator('button.key-add').click());
 		caps = await chosen(page);
-		assert.deepEqual(caps.slice(2), ['3. 冠脉钙化积分 第 60 层']);
+		assert.deepEqual(caps.slice(2), [`3. 冠脉钙化积分 第 ${byNumber} 层`]);
 		assert.equal(await imagesLoaded(page, '#key-chosen img'), 3);
 		await shot(page, 'report-keys');
 		await go(page, '/report', () => page.locator('#key-chosen li.key-item').nth(2).locator('button.key-remove').click());
@@ -161,10 +212,23 @@ test('the printed report: the reading hospital, the doctors with titles and sign
 		assert.equal(await page.inputValue('#findings'), findings);
 		await go(page, '/worklist', () => page.click('#btn-review'));
 
-		// 3. 审核 by the chief.
+		// 3. 审核 by the chief, who sees the key images that will be
+		// printed; a click opens one at full size.
 		const chief = await userSession(chrome.browser, BASE, 'jn_chief', PASSWORD);
 		sessions.push(chief);
 		assert.equal((await chief.page.goto(`${BASE}/review/decide?id=${id}`)).status(), 200);
+		await keysShown(chief.page, caps.slice(0, 2));
+		assert.match(await chief.page.textContent('#key-images .hint'), /将随报告打印/);
+		const [big] = await Promise.all([chief.context.waitForEvent('page'),
+			chief.page.locator('#key-shown li.key-item a.key-open').nth(1).click()]);
+		await big.waitForLoadState('load');
+		assert.equal(new URL(big.url()).pathname, '/report/key-image');
+		const size = await big.evaluate(() => {
+			const img = document.querySelector('img');
+			return img === null ? 0 : img.naturalWidth;
+		});
+		assert.ok(size > 160, `the image opened at full size (${size} px)`);
+		await big.close();
 		await chief.page.check('#approve-yes');
 		await go(chief.page, '/review', () => chief.page.click('#btn-decide'));
 		const [[state, reportedAt, reviewedAt]] = sql(`SELECT state, to_char(reported_at, 'YYYY-MM-DD HH24:MI'),
@@ -176,6 +240,8 @@ test('the printed report: the reading hospital, the doctors with titles and sign
 		sessions.push(apl);
 		page = apl.page;
 		assert.equal((await page.goto(`${BASE}/report/view?id=${id}`)).status(), 200);
+		await keysShown(page, caps.slice(0, 2));
+		await shot(page, 'view');
 		await go(page, '/report/print', () => page.click('#btn-print-view'));
 		assert.equal((await page.textContent('#print-hospital')).trim(), '江南县人民医院');
 		assert.equal(await imagesLoaded(page, '#print-keys img'), 2);

@@ -264,3 +264,141 @@ test('the writer chooses key images of the application only; the others may not 
     `${i + 1}. ${k.caption}`]));
   assert.equal(textOf(r.text, 'print-author'), '黄文静（主治医师）');
 });
+
+// 设为关键图像 on the AI result page (POST /ai/key-image, src/web/ai.c):
+// the slice and window shown become a key image through the same workflow
+// checks; back to the same slice with the notice, or the page again with
+// the refusal, and nothing stored.
+function keyFromAi(c, app, job, fields) {
+  return c.post('/ai/key-image', { csrf: c.token, id: String(app.id), job: String(job), ...fields });
+}
+
+function aiPage(c, app, job, extra = '') {
+  return c.get(`/ai/result?id=${app.id}&job=${job}${extra}`);
+}
+
+test('设为关键图像 on the AI result page: only the writer, 报告中, the application\'s own slices, at most four', { skip }, async () => {
+  const { yb_attending: att, yb_assoc: assoc, qx_apply: qx, jn_attending: jn } = users;
+  const app = newApplication('qx');
+  const img = linkImages(app, 'QX-PH');
+
+  // Before anyone writes the report: the button is off, with the reason,
+  // and a post is refused.
+  let r = await aiPage(att, app, img.job);
+  assert.equal(r.status, 200);
+  assert.match(r.text, /<button type="submit" id="btn-key-set" disabled[^>]*>设为关键图像<\/button>/);
+  assert.equal(textOf(r.text, 'key-off'), '设置关键图像须先在写报告页面锁定该申请单');
+  r = await keyFromAi(att, app, img.job, { z: '1', window: 'lung' });
+  assert.equal(r.status, 409);
+  assert.equal(textOf(r.text, 'ai-error'), '设置关键图像须先在写报告页面锁定该申请单');
+  assert.equal(keys(app.id).length, 0);
+
+  // The lock holder: the button is on; the slice shown is chosen.
+  r = await att.write(app.id);
+  assert.equal(r.status, 200);
+  r = await aiPage(att, app, img.job, '&z=1&window=lung');
+  assert.match(r.text, /<button type="submit" id="btn-key-set">设为关键图像<\/button>/);
+  assert.equal(textOf(r.text, 'key-total'), '报告已选关键图像 0/4 张');
+  assert.equal(textOf(r.text, 'key-slices'), '本结果尚无层面设为关键图像。');
+  assert.match(r.text, /id="key-z" value="1"/);
+  r = await keyFromAi(att, app, img.job, { z: '1', window: 'lung', sort: 'slice' });
+  assert.equal(r.status, 303);
+  assert.equal(r.location, `/ai/result?id=${app.id}&job=${img.job}&z=1&window=lung&sort=slice&key=added#viewer`);
+  r = await att.get(r.location.replace(/#.*/, ''));
+  assert.equal(r.status, 200);
+  assert.equal(textOf(r.text, 'ai-notice'), '已设为关键图像（第 2 层），共 1/4 张');
+  assert.match(r.text, /id="slice-no"[^>]*>第 2 \/ 3 层</);
+  assert.match(unescapeHtml(r.text), /本结果已设为关键图像的层面：<a class="goto key-slice on" href="[^"]*z=1[^"]*" data-slice="1">第 2 层<\/a>/);
+  assert.doesNotMatch(r.text, /id="key-here" hidden/);
+  assert.deepEqual(sql(`SELECT kind, job_id, slice, window_name, caption FROM report_key_images
+    WHERE application_id = :'p1'`, { params: [app.id] }),
+  [['ai', String(img.job), '1', 'lung', 'CT肺结节智能诊断 第 2 层 右肺上叶结节']]);
+  assert.deepEqual(audits(app.id), [['key_image_added', 'yb_attending', 'CT肺结节智能诊断 第 2 层 右肺上叶结节']]);
+  // The notice speaks only of a slice that is chosen.
+  r = await aiPage(att, app, img.job, '&z=2&window=lung&key=added');
+  assert.equal(r.status, 200);
+  assert.equal(textOf(r.text, 'ai-notice'), null);
+  assert.match(r.text, /id="key-here" hidden/);
+  // 写报告 shows it among the chosen.
+  r = await att.get(`/report?id=${app.id}`);
+  assert.equal(textOf(r.text, 'key-count'), '已选 1 / 4 幅');
+
+  // The same slice again (in another window), a slice the result does
+  // not have, no slice: refused on the same page, nothing stored.
+  r = await keyFromAi(att, app, img.job, { z: '1', window: 'bone' });
+  assert.equal(r.status, 400);
+  assert.equal(textOf(r.text, 'ai-error'), '未设为关键图像：该影像已在关键图像中');
+  assert.match(r.text, /id="slice-no"[^>]*>第 2 \/ 3 层</, 'the page stays at the slice posted');
+  r = await keyFromAi(att, app, img.job, { z: '3', window: 'lung' });
+  assert.equal(r.status, 400);
+  assert.equal(textOf(r.text, 'ai-error'), '未设为关键图像：所选层面不存在');
+  for (const f of [{ window: 'lung' }, { z: '-1' }, { z: 'x' }, { z: '0', window: 'nope' }]) {
+    r = await keyFromAi(att, app, img.job, f);
+    assert.equal(r.status, 400, JSON.stringify(f));
+    assert.equal(textOf(r.text, 'ai-error'), '请选择要设为关键图像的层面', JSON.stringify(f));
+  }
+  assert.equal(keys(app.id).length, 1);
+
+  // A doctor of the reading hospital without the lock: the button is off
+  // with the holder's name, a post is refused.  A doctor of a hospital
+  // that cannot see the application, the applicant (no such page), and a
+  // post without the session's token change nothing either.
+  r = await aiPage(assoc, app, img.job);
+  assert.equal(r.status, 200);
+  assert.match(r.text, /id="btn-key-set" disabled/);
+  assert.equal(textOf(r.text, 'key-off'), '该申请单正由黄文静书写报告，只有锁定该申请单的医生可设置关键图像');
+  r = await keyFromAi(assoc, app, img.job, { z: '0', window: 'lung' });
+  assert.equal(r.status, 409);
+  assert.equal(textOf(r.text, 'ai-error'), '该申请单正由黄文静书写报告，只有锁定该申请单的医生可设置关键图像');
+  r = await keyFromAi(jn, app, img.job, { z: '0', window: 'lung' });
+  assert.equal(r.status, 404);
+  assert.ok(!r.text.includes(app.name), 'nothing of the patient is shown');
+  r = await aiPage(jn, app, img.job);
+  assert.equal(r.status, 404);
+  r = await keyFromAi(qx, app, img.job, { z: '0', window: 'lung' });
+  assert.equal(r.status, 403);
+  r = await att.post('/ai/key-image', { csrf: 'x', id: String(app.id), job: String(img.job), z: '0' });
+  assert.equal(r.status, 403);
+  // A job of another application's study is not this application's.
+  const other = newApplication('qx');
+  const oimg = linkImages(other, 'QX-PH');
+  r = await keyFromAi(att, app, oimg.job, { z: '0', window: 'lung' });
+  assert.equal(r.status, 404);
+  assert.equal(keys(app.id).length, 1);
+  assert.equal(audits(app.id).length, 1);
+
+  // At most four: two series previews from 写报告, one more slice here;
+  // the fifth is refused.
+  for (const s of [img.chest, img.scout]) {
+    r = await add(att, app.id, { series: String(s), window: 'lung' });
+    assert.equal(r.status, 303);
+  }
+  r = await keyFromAi(att, app, img.job, { z: '0', window: 'mediastinum' });
+  assert.equal(r.status, 303);
+  r = await att.get(r.location.replace(/#.*/, ''));
+  assert.equal(textOf(r.text, 'ai-notice'), '已设为关键图像（第 1 层），共 4/4 张');
+  assert.equal(textOf(r.text, 'key-total'), '报告已选关键图像 4/4 张');
+  r = await keyFromAi(att, app, img.job, { z: '2', window: 'lung' });
+  assert.equal(r.status, 400);
+  assert.equal(textOf(r.text, 'ai-error'), '未设为关键图像：关键图像最多4幅，请先移除一幅再添加');
+  assert.deepEqual(keys(app.id).map((k) => k.caption), ['CT肺结节智能诊断 第 2 层 右肺上叶结节',
+    '序列 2 Chest 1.0 B60f', '序列 1 Topogram', 'CT肺结节智能诊断 第 1 层']);
+  assert.equal(sql(`SELECT window_name FROM report_key_images WHERE application_id = :'p1' AND position = 4`,
+    { params: [app.id] })[0][0], 'mediastinum');
+
+  // Once submitted (已报告) the images are fixed: no button, a post is
+  // refused with the state.
+  const first = keys(app.id)[0].key;
+  r = await remove(att, app.id, first);
+  assert.equal(r.status, 303);
+  r = await att.post('/report/submit', { csrf: att.token, id: String(app.id), version: '0',
+    findings: '右肺上叶见一实性结节。', conclusion: '右肺上叶结节，建议随访。', ai_used: '0', final: '1' });
+  assert.equal(r.status, 303);
+  r = await aiPage(att, app, img.job);
+  assert.match(r.text, /id="btn-key-set" disabled/);
+  assert.equal(textOf(r.text, 'key-off'), '该申请单当前状态为“已报告”，不能设置关键图像');
+  r = await keyFromAi(att, app, img.job, { z: '1', window: 'lung' });
+  assert.equal(r.status, 409);
+  assert.equal(textOf(r.text, 'ai-error'), '该申请单当前状态为“已报告”，不能设置关键图像');
+  assert.equal(keys(app.id).length, 3);
+});
