@@ -1119,7 +1119,7 @@ ai_key_block(struct req *r, struct tdict *d, const struct ai_app *ap,
 	(void)tdict_bool(d, "has_notice", added != NULL &&
 	    strcmp(added, "added") == 0 && r->method == METHOD_GET && here);
 	(void)tdict_set(d, "notice", arena_printf(r->a,
-	    "已设为关键图像（第 %d 层），共 %d/%d 张", z0 + 1, total,
+	    "已设为关键图像（第 %d 层），共 %d/%d 幅", z0 + 1, total,
 	    WF_KEY_IMAGES_MAX));
 	return 0;
 }

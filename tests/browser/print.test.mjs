@@ -161,7 +161,7 @@ test('the printed report: the reading hospital, the doctors with titles and sign
 		// 设为关键图像 takes the slice and window shown and comes back to
 		// them with the notice.
 		await go(page, '/ai/result', () => page.locator(`.ai-card[data-job="${job}"] a.ai-open`).click());
-		assert.equal((await page.textContent('#key-total')).trim(), '报告已选关键图像 1/4 张');
+		assert.equal((await page.textContent('#key-total')).trim(), '报告已选关键图像 1/4 幅');
 		assert.equal((await page.textContent('#key-slices')).trim(), '本结果尚无层面设为关键图像。');
 		assert.equal(await page.locator('#btn-key-set').isEnabled(), true);
 		const n = Number(await page.getAttribute('#viewer', 'data-n'));
@@ -176,7 +176,7 @@ test('the printed report: the reading hospital, the doctors with titles and sign
 		const back = new URL(page.url());
 		assert.equal(back.searchParams.get('z'), String(z));
 		assert.equal(back.searchParams.get('window'), 'bone');
-		assert.equal((await page.textContent('#ai-notice')).trim(), `已设为关键图像（第 ${z + 1} 层），共 2/4 张`);
+		assert.equal((await page.textContent('#ai-notice')).trim(), `已设为关键图像（第 ${z + 1} 层），共 2/4 幅`);
 		assert.equal((await page.textContent('#slice-no')).trim(), `第 ${z + 1} / ${n} 层`);
 		assert.deepEqual((await page.locator('#key-slices a.key-slice.on').allTextContents()).map((t) => t.trim()),
 		    [`第 ${z + 1} 层`]);

@@ -298,7 +298,7 @@ test('设为关键图像 on the AI result page: only the writer, 报告中, the 
   assert.equal(r.status, 200);
   r = await aiPage(att, app, img.job, '&z=1&window=lung');
   assert.match(r.text, /<button type="submit" id="btn-key-set">设为关键图像<\/button>/);
-  assert.equal(textOf(r.text, 'key-total'), '报告已选关键图像 0/4 张');
+  assert.equal(textOf(r.text, 'key-total'), '报告已选关键图像 0/4 幅');
   assert.equal(textOf(r.text, 'key-slices'), '本结果尚无层面设为关键图像。');
   assert.match(r.text, /id="key-z" value="1"/);
   r = await keyFromAi(att, app, img.job, { z: '1', window: 'lung', sort: 'slice' });
@@ -306,7 +306,7 @@ test('设为关键图像 on the AI result page: only the writer, 报告中, the 
   assert.equal(r.location, `/ai/result?id=${app.id}&job=${img.job}&z=1&window=lung&sort=slice&key=added#viewer`);
   r = await att.get(r.location.replace(/#.*/, ''));
   assert.equal(r.status, 200);
-  assert.equal(textOf(r.text, 'ai-notice'), '已设为关键图像（第 2 层），共 1/4 张');
+  assert.equal(textOf(r.text, 'ai-notice'), '已设为关键图像（第 2 层），共 1/4 幅');
   assert.match(r.text, /id="slice-no"[^>]*>第 2 \/ 3 层</);
   assert.match(unescapeHtml(r.text), /本结果已设为关键图像的层面：<a class="goto key-slice on" href="[^"]*z=1[^"]*" data-slice="1">第 2 层<\/a>/);
   assert.doesNotMatch(r.text, /id="key-here" hidden/);
@@ -376,8 +376,8 @@ test('设为关键图像 on the AI result page: only the writer, 报告中, the 
   r = await keyFromAi(att, app, img.job, { z: '0', window: 'mediastinum' });
   assert.equal(r.status, 303);
   r = await att.get(r.location.replace(/#.*/, ''));
-  assert.equal(textOf(r.text, 'ai-notice'), '已设为关键图像（第 1 层），共 4/4 张');
-  assert.equal(textOf(r.text, 'key-total'), '报告已选关键图像 4/4 张');
+  assert.equal(textOf(r.text, 'ai-notice'), '已设为关键图像（第 1 层），共 4/4 幅');
+  assert.equal(textOf(r.text, 'key-total'), '报告已选关键图像 4/4 幅');
   r = await keyFromAi(att, app, img.job, { z: '2', window: 'lung' });
   assert.equal(r.status, 400);
   assert.equal(textOf(r.text, 'ai-error'), '未设为关键图像：关键图像最多4幅，请先移除一幅再添加');
