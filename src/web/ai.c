@@ -628,17 +628,76 @@ ai_figures(struct req *r, struct tdict *d, const struct ai_job *jb,
 	size_t		 i;
 	int		 z;
 
+	/* Figures named after a lobe (右肺上叶受累比例, 右肺上叶评分, as the
+	 * pneumonia reader gives them) go into a table of the five lobes,
+	 * one column per figure; the others into the list. */
+	static const char *const lobes[] = { "右肺上叶", "右肺中叶",
+	    "右肺下叶", "左肺上叶", "左肺下叶" };
+#define NLOBES	(sizeof(lobes) / sizeof(lobes[0]))
+#define LOBE_COLS 6
+	const char	*col[LOBE_COLS], *colu[LOBE_COLS];
+	const char	*cell[NLOBES][LOBE_COLS];
+	size_t		 ncol = 0, l, c;
+
+	memset(cell, 0, sizeof(cell));
 	if ((a = json_loads(jb->summary, 0, NULL)) != NULL)
 		json_array_foreach(a, i, o) {
-			if (!json_is_object(o) ||
-			    (x = tdict_add(d, "summary")) == NULL)
+			const char	*nm;
+
+			if (!json_is_object(o))
+				continue;
+			nm = json_member(r, o, "name");
+			for (l = 0; l < NLOBES; l++)
+				if (strncmp(nm, lobes[l], strlen(lobes[l])) ==
+				    0 && nm[strlen(lobes[l])] != '\0')
+					break;
+			if (l < NLOBES) {
+				nm += strlen(lobes[l]);
+				for (c = 0; c < ncol && strcmp(col[c], nm) != 0;
+				    c++)
+					;
+				if (c == ncol && ncol < LOBE_COLS) {
+					col[ncol] = nm;
+					colu[ncol++] = json_member(r, o,
+					    "unit");
+				}
+				if (c < ncol) {
+					cell[l][c] = json_member(r, o, "value");
+					continue;
+				}
+			}
+			if ((x = tdict_add(d, "summary")) == NULL)
 				continue;
 			(void)tdict_set(x, "name", json_member(r, o, "name"));
 			(void)tdict_set(x, "value", json_member(r, o, "value"));
 			(void)tdict_set(x, "unit", json_member(r, o, "unit"));
 			(void)tdict_bool(d, "has_summary", 1);
 		}
+	/* (col, colu and cell point into a: it goes after the table) */
+	for (c = 0; c < ncol; c++) {
+		if ((x = tdict_add(d, "lobe_cols")) == NULL)
+			continue;
+		if (*colu[c] != '\0')
+			(void)tdict_setf(x, "name", "%s（%s）", col[c],
+			    colu[c]);
+		else
+			(void)tdict_set(x, "name", col[c]);
+		(void)tdict_bool(d, "has_lobes", 1);
+	}
+	for (l = 0; ncol > 0 && l < NLOBES; l++) {
+		struct tdict	*row, *y;
+
+		if ((row = tdict_add(d, "lobe_rows")) == NULL)
+			continue;
+		(void)tdict_set(row, "name", lobes[l]);
+		for (c = 0; c < ncol; c++)
+			if ((y = tdict_add(row, "cells")) != NULL)
+				(void)tdict_set(y, "text", cell[l][c] != NULL ?
+				    cell[l][c] : "");
+	}
 	json_decref(a);
+#undef NLOBES
+#undef LOBE_COLS
 	if ((a = json_loads(jb->key_images, 0, NULL)) != NULL)
 		json_array_foreach(a, i, o) {
 			if (!json_is_integer(s = json_object_get(o, "slice")) ||

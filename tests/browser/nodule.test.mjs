@@ -475,10 +475,18 @@ test('a grassroots hospital sends a chest CT with a lung nodule; the nodule read
 		    trs.map((r) => [...r.cells].map((c) => c.textContent.trim())))).map((f) => [f[0], f.slice(1)]));
 		assert.ok(Number(pfig['肺炎疑似程度'][0]) <= 3, JSON.stringify(pfig));
 		assert.ok(Number(pfig['全肺受累比例'][0]) < 0.5, JSON.stringify(pfig));
+		// The five lobes in a table of their own: involved share and
+		// score, the scores adding up to the severity score.
+		assert.deepEqual((await page.locator('#lobe-table thead th').allTextContents()).map((h) => h.trim()),
+		    ['肺叶', '受累比例（%）', '评分']);
+		const lobeRows = await page.locator('#lobe-table tbody tr').evaluateAll((trs) =>
+		    trs.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+		assert.deepEqual(lobeRows.map((r) => r[0]), ['右肺上叶', '右肺中叶', '右肺下叶', '左肺上叶', '左肺下叶']);
 		let lobeSum = 0;
-		for (const lobe of ['右肺上叶', '右肺中叶', '右肺下叶', '左肺上叶', '左肺下叶']) {
-			assert.ok(pfig[`${lobe}受累比例`] && pfig[`${lobe}评分`], `${lobe}: ${JSON.stringify(pfig)}`);
-			lobeSum += Number(pfig[`${lobe}评分`][0]);
+		for (const [lobe, pct, score] of lobeRows) {
+			assert.ok(Number(pct) >= 0 && Number(pct) < 5 && /^[0-5]$/.test(score), `${lobe}: ${pct} % ${score}`);
+			assert.ok(!pfig[`${lobe}评分`], `${lobe} not repeated in the list`);
+			lobeSum += Number(score);
 		}
 		assert.deepEqual(pfig['CT严重程度评分'], [String(lobeSum), '/25']);
 		console.log(`# pneumonia: ${plesions.length} lesion(s), 疑似程度 ${pfig['肺炎疑似程度'][0]} 级, `
