@@ -92,9 +92,18 @@ test('申请 with a DICOM film and a PDF chosen on the form: one submit, a progr
 		await s.page.screenshot({ path: path.join(OUT, 'apply-files.png'), fullPage: true });
 		const landed = s.page.waitForURL((u) => u.pathname === '/application' && u.searchParams.get('created') === '1',
 		    { timeout: 60000 });
+		// The bar may show and the page move on faster than a poll: the
+		// page itself reports the moment the bar is shown.
+		let barShown = false;
+		await s.page.exposeFunction('zyBarShown', () => { barShown = true; });
+		await s.page.evaluate(() => {
+			const bar = document.getElementById('apply-progress');
+			new MutationObserver(() => { if (!bar.hidden) window.zyBarShown(); })
+			    .observe(bar, { attributes: true, attributeFilter: ['hidden'] });
+		});
 		await s.page.click('#submit');
-		await s.page.locator('#apply-progress:not([hidden])').waitFor();
 		await landed;
+		assert.ok(barShown, 'the progress bar was shown while the files went up');
 		await s.page.locator('#created').waitFor();
 		const id = new URL(s.page.url()).searchParams.get('id');
 		// The film is linked (its patient is the application's) and
