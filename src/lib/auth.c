@@ -112,6 +112,76 @@ auth_token_valid(const char *s)
 	return i == AUTH_TOKEN_LEN;
 }
 
+/* The index of a base64url symbol, or -1. */
+static int
+b64url_index(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void
+auth_csrf_mask(const char *token, char *out)
+{
+	unsigned char	 raw[AUTH_TOKEN_LEN];
+	size_t		 i;
+	int		 t;
+
+	/* 256 is a multiple of 64: each pad symbol is uniform. */
+	randombytes_buf(raw, sizeof(raw));
+	for (i = 0; i < AUTH_TOKEN_LEN; i++) {
+		t = b64url_index(token[i]);
+		out[i] = b64url[raw[i] & 63];
+		out[AUTH_TOKEN_LEN + i] = b64url[((t < 0 ? 0 : t) +
+		    (raw[i] & 63)) & 63];
+	}
+	out[AUTH_MASKED_LEN] = '\0';
+	sodium_memzero(raw, sizeof(raw));
+}
+
+int
+auth_csrf_valid(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= AUTH_MASKED_LEN || b64url_index(s[i]) < 0)
+			return 0;
+	return i == AUTH_TOKEN_LEN || i == AUTH_MASKED_LEN;
+}
+
+int
+auth_csrf_equal(const char *sent, const char *token)
+{
+	unsigned int	 diff;
+	size_t		 i;
+
+	if (!auth_token_valid(token) || !auth_csrf_valid(sent))
+		return 0;
+	/* A plain token is still taken: it is never on a page of ours,
+	 * but a form opened before the masking began carries one. */
+	if (strlen(sent) == AUTH_TOKEN_LEN)
+		return auth_equal(sent, token);
+	diff = 0;
+	for (i = 0; i < AUTH_TOKEN_LEN; i++)
+		diff |= (unsigned int)((b64url_index(sent[AUTH_TOKEN_LEN + i]) -
+		    b64url_index(sent[i]) + 64) & 63) ^
+		    (unsigned int)b64url_index(token[i]);
+	return diff == 0;
+}
+
 int
 auth_token_digest(const char *token, char *out)
 {

@@ -105,9 +105,9 @@ v_password(const char *s, size_t n)
 }
 
 static int
-v_token(const char *s, size_t n)
+v_csrf(const char *s, size_t n)
 {
-	return n == AUTH_TOKEN_LEN && auth_token_valid(s);
+	return n <= AUTH_MASKED_LEN && auth_csrf_valid(s);
 }
 
 static int
@@ -274,7 +274,7 @@ static const struct {
 } fields[FIELD__MAX] = {
 	{ "login",		v_login,	64 },	/* FIELD_LOGIN */
 	{ "password",		v_password,	AUTH_PASSWORD_MAX },	/* FIELD_PASSWORD */
-	{ "csrf",		v_token,	AUTH_TOKEN_LEN },	/* FIELD_CSRF */
+	{ "csrf",		v_csrf,		AUTH_MASKED_LEN },	/* FIELD_CSRF */
 	{ "next",		v_next,		511 },	/* FIELD_NEXT */
 	{ "page",		v_uint,		9 },	/* FIELD_PAGE */
 	{ "q",			v_text,		64 },	/* FIELD_KEYWORD */
@@ -379,7 +379,7 @@ http_csrf(const struct req *r)
 	/* An upload streams its body: the page's script sends the token
 	 * in a header, where no log records it. */
 	t = FCGX_GetParam("HTTP_X_CSRF_TOKEN", r->fcgi->envp);
-	return t != NULL && auth_token_valid(t) ? t : NULL;
+	return t != NULL && auth_csrf_valid(t) ? t : NULL;
 }
 
 const char *

@@ -21,7 +21,7 @@ login_form(struct req *r, int status, const char *error, const char *notice)
 {
 	struct tdict	*d;
 	const char	*tok, *login, *next;
-	char		 fresh[AUTH_TOKEN_LEN + 1];
+	char		 fresh[AUTH_TOKEN_LEN + 1], *mask;
 
 	tok = kv_get(&r->cookies, http_cookie_name(r, LOGIN_COOKIE));
 	if (tok == NULL || !auth_token_valid(tok)) {
@@ -33,7 +33,12 @@ login_form(struct req *r, int status, const char *error, const char *notice)
 		page_error(r, 500, "系统内部错误");
 		return;
 	}
-	(void)tdict_set(d, "login_csrf", tok);
+	if ((mask = arena_alloc(r->a, AUTH_MASKED_LEN + 1)) == NULL) {
+		page_error(r, 500, "系统内部错误");
+		return;
+	}
+	auth_csrf_mask(tok, mask);
+	(void)tdict_set(d, "login_csrf", mask);
 	login = r->fields[FIELD_LOGIN];
 	if (login != NULL && r->method == METHOD_POST)
 		(void)tdict_set(d, "login", login);
@@ -60,7 +65,7 @@ login_post(struct req *r)
 
 	cookie = kv_get(&r->cookies, http_cookie_name(r, LOGIN_COOKIE));
 	csrf = http_field(r, FIELD_CSRF);
-	if (cookie == NULL || csrf == NULL || !auth_equal(cookie, csrf)) {
+	if (cookie == NULL || csrf == NULL || !auth_csrf_equal(csrf, cookie)) {
 		log_info("%s: login form without a valid token from %s",
 		    __func__, r->ip ? r->ip : "?");
 		page_error(r, 403, "页面已过期或请求无效，请刷新页面后重试");

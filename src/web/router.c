@@ -236,7 +236,7 @@ router_dispatch(struct req *r)
 		 * token; a missing or wrong one changes nothing. */
 		if (r->method == METHOD_POST) {
 			csrf = http_csrf(r);
-			if (csrf == NULL || !auth_equal(csrf, r->sess.csrf)) {
+			if (csrf == NULL || !auth_csrf_equal(csrf, r->sess.csrf)) {
 				log_info("%s: CSRF check failed for %s on %s",
 				    __func__, r->sess.acct.login, pd->path);
 				page_error(r, 403,

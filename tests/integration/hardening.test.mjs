@@ -203,7 +203,7 @@ test('写报告: a GET takes no lock and writes no history; only the button\'s P
   assert.equal(g.status, 200);
   assert.match(g.text, /<form method="post" action="\/report" id="take-form"/);
   assert.match(g.text, /id="btn-take"[^>]*>写报告</);
-  assert.equal(hiddenCsrf(g.text.slice(g.text.indexOf('id="take-form"'))), res.token);
+  assert.match(hiddenCsrf(g.text.slice(g.text.indexOf('id="take-form"'))), /^[A-Za-z0-9_-]{86}$/);
   assert.doesNotMatch(g.text, /id="report-form"/, 'no editor before the lock');
   assert.ok(g.text.includes(app.diag));
   assert.deepEqual(state(), ['pending', '0']);
@@ -360,6 +360,46 @@ test('a token sent in a request is in neither nginx log', { skip }, async () => 
     assert.ok(!text.includes(res.token), `${log} holds yb_resident's token`);
     assert.ok(!text.includes(users.sl_apply.token), `${log} holds sl_apply's token`);
   }
+});
+
+test('every page carries the CSRF token under a fresh mask: never the secret, each mask accepted, a changed one refused', { skip }, async () => {
+  // BREACH: a compressed page that reflects an attacker's input beside a
+  // fixed secret gives the secret away by its length, one symbol at a
+  // time.  A fresh random pad per page leaves nothing fixed to find.
+  const c = new Client();
+  assert.equal((await c.login('yb_attending')).status, 303);
+  const [[secret]] = sql(`SELECT csrf_token FROM sessions WHERE token_digest = :'p1'`,
+    { params: [createHash('sha256').update(c.jar.get('zy_session')).digest('hex')] });
+  assert.match(secret, /^[A-Za-z0-9_-]{43}$/);
+  const pages = [];
+  for (let i = 0; i < 3; i++) {
+    const p = await c.get('/worklist?name=' + encodeURIComponent(secret.slice(0, 8)), {
+      headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(p.status, 200);
+    assert.ok(!p.text.includes(secret), 'the secret itself is on the page');
+    pages.push(hiddenCsrf(p.text));
+  }
+  assert.equal(new Set(pages).size, 3, 'three pages, three masks');
+  for (const t of pages) assert.match(t, /^[A-Za-z0-9_-]{86}$/);
+  // Each mask does what the token does; one symbol changed does not.
+  const app = newApplication();
+  const flip = (t, i) => t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1);
+  for (const bad of [flip(pages[0], 3), flip(pages[0], 50), pages[0].slice(0, 85), secret.slice(1) + 'A']) {
+    const x = await c.post('/report', { csrf: bad, id: String(app.id) });
+    assert.equal(x.status, 403, `token ${bad}`);
+  }
+  assert.equal(sql(`SELECT state FROM applications WHERE id = ${app.id}`)[0][0], 'pending');
+  const take = await c.post('/report', { csrf: pages[1], id: String(app.id) });
+  assert.equal(take.status, 303);
+  const free = await c.post('/report/unlock', { csrf: pages[2], id: String(app.id) });
+  assert.ok(free.status === 303 || free.status === 200, `${free.status}`);
+  assert.equal(sql(`SELECT coalesce(locked_by, 0) FROM applications WHERE id = ${app.id}`)[0][0], '0');
+  // The login form masks its double-submit cookie the same way.
+  const anon = new Client();
+  const l1 = hiddenCsrf((await anon.get('/login')).text);
+  const l2 = hiddenCsrf((await anon.get('/login')).text);
+  assert.notEqual(l1, l2);
+  assert.equal((await anon.post('/login', { csrf: l1, login: 'yb_resident', password: PASSWORD, next: '' })).status, 303);
 });
 
 // An HTTP request from a given loopback address (Linux accepts all of

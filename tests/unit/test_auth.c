@@ -162,6 +162,62 @@ test_equal(void **state)
 	assert_int_equal(auth_equal("", ""), 1);
 }
 
+static void
+test_csrf_mask(void **state)
+{
+	char	 t[AUTH_TOKEN_LEN + 1], u[AUTH_TOKEN_LEN + 1];
+	char	 m[AUTH_MASKED_LEN + 1], n[AUTH_MASKED_LEN + 1];
+	char	 bad[AUTH_MASKED_LEN + 2];
+	int	 k, same_half;
+
+	(void)state;
+	auth_token_new(t);
+	auth_token_new(u);
+	auth_csrf_mask(t, m);
+	auth_csrf_mask(t, n);
+	assert_int_equal(strlen(m), AUTH_MASKED_LEN);
+	assert_int_equal(auth_csrf_valid(m), 1);
+	/* Two pages carry different bytes for the same secret, and the
+	 * secret itself is not among them. */
+	assert_string_not_equal(m, n);
+	assert_null(strstr(m, t));
+	assert_int_equal(auth_csrf_equal(m, t), 1);
+	assert_int_equal(auth_csrf_equal(n, t), 1);
+	assert_int_equal(auth_csrf_equal(m, u), 0);
+	/* The plain token is still taken; another's is not. */
+	assert_int_equal(auth_csrf_equal(t, t), 1);
+	assert_int_equal(auth_csrf_equal(u, t), 0);
+	/* Any one symbol changed, in the pad or the masked half, fails. */
+	for (k = 0; k < AUTH_MASKED_LEN; k++) {
+		memcpy(bad, m, sizeof(m));
+		bad[k] = bad[k] == 'A' ? 'B' : 'A';
+		assert_int_equal(auth_csrf_equal(bad, t), 0);
+	}
+	/* Wrong lengths and symbols. */
+	memcpy(bad, m, sizeof(m));
+	bad[AUTH_MASKED_LEN - 1] = '\0';
+	assert_int_equal(auth_csrf_valid(bad), 0);
+	assert_int_equal(auth_csrf_equal(bad, t), 0);
+	memcpy(bad, m, sizeof(m));
+	bad[AUTH_MASKED_LEN] = 'A';
+	bad[AUTH_MASKED_LEN + 1] = '\0';
+	assert_int_equal(auth_csrf_valid(bad), 0);
+	memcpy(bad, m, sizeof(m));
+	bad[3] = '=';
+	assert_int_equal(auth_csrf_equal(bad, t), 0);
+	assert_int_equal(auth_csrf_equal("", t), 0);
+	assert_int_equal(auth_csrf_equal(m, "short"), 0);
+	/* The pad is fresh: over 200 masks, no two share the first half. */
+	same_half = 0;
+	for (k = 0; k < 200; k++) {
+		auth_csrf_mask(t, n);
+		if (memcmp(n, m, AUTH_TOKEN_LEN) == 0)
+			same_half++;
+		assert_int_equal(auth_csrf_equal(n, t), 1);
+	}
+	assert_int_equal(same_half, 0);
+}
+
 int
 main(void)
 {
@@ -176,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_token_invalid),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_csrf_mask),
 	};
 
 	return cmocka_run_group_tests_name("auth", tests, setup, NULL);
