@@ -59,7 +59,7 @@
       button.disabled = false;
       try { res = JSON.parse(xhr.responseText); } catch (e) { res = null; }
       if (!res && (xhr.status === 502 || xhr.status === 504)) {
-        status.textContent = '上传未完成（' + xhr.status + '）：已保存的影像已关联到申请单，' +
+        status.textContent = '上传未完成（' + xhr.status + '）：已保存的影像不会丢失（患者信息与申请单不一致的在申请单页面待核对），' +
           '请重新上传全部文件，已保存的不会重复保存';
         return;
       }

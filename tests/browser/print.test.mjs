@@ -277,6 +277,27 @@ test('the printed report: the reading hospital, the doctors with titles and sign
 		    .slice(2).filter((l) => /\bimage\b/.test(l));
 		assert.equal(images.length, 2, images.join('\n'));
 
+		// A 病历号 at its 64-character limit wraps inside the sheet.
+		const longNo = 'MRN-' + '0123456789'.repeat(6);
+		assert.equal(longNo.length, 64);
+		sql(`UPDATE applications SET patient_no = :'p1' WHERE id = :'p2'`, { params: [longNo, id] });
+		// As printed: A4 less the page margins, 178 mm (673 CSS px).
+		await page.emulateMedia({ media: 'print' });
+		await page.setViewportSize({ width: 673, height: 1000 });
+		await page.reload();
+		assert.equal((await page.textContent('#print-patient-no')).trim(), longNo);
+		const fit = await page.evaluate(() => {
+			const sheet = document.getElementById('sheet').getBoundingClientRect();
+			const no = document.getElementById('print-patient-no').getBoundingClientRect();
+			const facts = document.querySelector('table.facts').getBoundingClientRect();
+			return { sheet: sheet.right, no: no.right, facts: facts.right,
+				over: document.documentElement.scrollWidth > document.documentElement.clientWidth };
+		});
+		assert.ok(fit.no <= fit.sheet + 0.5 && fit.facts <= fit.sheet + 0.5 && !fit.over,
+		    `the long 病历号 stays on the sheet: ${JSON.stringify(fit)}`);
+		await shot(page, 'long-no');
+		await page.emulateMedia({ media: null });
+
 		for (const s of sessions)
 			assert.deepEqual(s.errors, [], 'no script errors or CSP violations');
 	} finally {

@@ -295,7 +295,7 @@ test('an upload whose worker is killed: spool swept, stored instances linked, a 
   assert.equal(r.status, 502);
   assert.match(r.headers.get('content-type'), /text\/html/);
   assert.match(r.text, /上传未完成：服务器在处理上传的文件时中断/);
-  assert.match(r.text, /已经保存的影像已关联到申请单/);
+  assert.match(r.text, /已经保存的影像不会丢失：患者信息与申请单一致的已关联到申请单，不一致的在申请单页面待核对/);
   // The supervisor sweeps the dead worker's files (spool, and a partial
   // write to the store if it was in one), the new worker the stale one.
   await until('a clean spool', () => uploadSpool().length === 0 &&
