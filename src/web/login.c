@@ -155,5 +155,12 @@ page_logout(struct req *r)
 		return;
 	}
 	http_cookie_set(r, SESSION_COOKIE, "", 0);
+	/* What this site kept in the browser goes with the session: the
+	 * 写报告 editor's local copies of unsaved text hold patients'
+	 * findings, and a shared computer's next user must not find them
+	 * (report.js saves to the server before it lets 安全退出 go).
+	 * Browsers honour this over TLS and on the loopback. */
+	if (r->nhdrs < HTTP_MAXHDRS)
+		r->hdrs[r->nhdrs++] = "Clear-Site-Data: \"storage\"\r\n";
 	http_redirect(r, "/login?bye=1");
 }

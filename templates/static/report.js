@@ -288,6 +288,25 @@
 				});
 			});
 		});
+		// 安全退出 clears what the site keeps in this browser (the
+		// local copy too): what was typed is saved to the server
+		// first; refused, the message is shown and the local copy
+		// kept, and a second click logs out all the same.
+		var logoutForm = document.querySelector('form.logout');
+		var logoutAsked = false;
+		if (logoutForm !== null)
+			logoutForm.addEventListener('submit', function (ev) {
+				if (logoutAsked || stopped || text() === saved)
+					return;
+				ev.preventDefault();
+				logoutAsked = true;
+				save('已保存').then(function (ok) {
+					if (!ok)
+						return;
+					leaving = true;
+					logoutForm.submit();
+				});
+			});
 		// 解除锁定 keeps what was typed: save first.
 		if (unlockForm !== null)
 			unlockForm.addEventListener('submit', function (ev) {

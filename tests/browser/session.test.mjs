@@ -159,3 +159,31 @@ test('the local copy belongs to its user: another doctor is not offered it', { s
 		await s.context.close();
 	}
 });
+
+test('安全退出 on 写报告: what was typed is saved to the server first, and no copy of it stays in the browser',
+    { skip }, async () => {
+	const id = newApplication();
+	const s = await userSession(chrome.browser, BASE, 'yb_assoc', PASSWORD);
+	try {
+		const { page } = s;
+		assert.equal((await openReport(page, BASE, id)).status(), 200);
+		const typed = `退出前输入的内容 ${Date.now()}`;
+		// Typed, not yet autosaved: the local copy holds it.
+		await page.fill('#findings', typed);
+		await page.fill('#conclusion', '结论草稿');
+		await page.waitForFunction(() => Object.keys(localStorage)
+		    .some((k) => k.startsWith('zhiying.draft.yb_assoc.')));
+		// Another user's copy in the same browser goes too: the
+		// computer is left clean.
+		await page.evaluate(() => localStorage.setItem('zhiying.draft.yb_attending.1',
+		    JSON.stringify({ t: Date.now(), findings: '别人的草稿', conclusion: '' })));
+		await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.click('#logout')]);
+		assert.equal(new URL(page.url()).searchParams.get('bye'), '1');
+		assert.deepEqual(latest(id), { findings: typed, conclusion: '结论草稿' });
+		assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)
+		    .filter((k) => k.startsWith('zhiying.draft.'))), []);
+		assert.deepEqual(s.errors, []);
+	} finally {
+		await s.context.close();
+	}
+});
