@@ -658,3 +658,90 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 	*out = v;
 	return 0;
 }
+
+/* ---------------------------------------------------------------- */
+/* Films (phantom_film_chest(), phantom_film_limb()).                */
+
+/* Whether (u, w) lies in the ellipse of centre (cu, cw), semi-axes a, b. */
+static int
+film_in_ellipse(double u, double w, double cu, double cw, double a, double b)
+{
+	double	 du = (u - cu) / a, dw = (w - cw) / b;
+
+	return du * du + dw * dw <= 1;
+}
+
+/* The distance from (u, w) to the segment (u0, w0)-(u1, w1). */
+static double
+film_seg_dist(double u, double w, double u0, double w0, double u1, double w1)
+{
+	double	 du = u1 - u0, dw = w1 - w0, t;
+
+	t = ((u - u0) * du + (w - w0) * dw) / (du * du + dw * dw);
+	t = t < 0 ? 0 : t > 1 ? 1 : t;
+	return hypot(u - (u0 + t * du), w - (w0 + t * dw));
+}
+
+/* A chest PA film's value at (u, w) mm: u to the patient's left, w down,
+ * from the middle of the film. */
+double
+phantom_film_chest(double u, double w)
+{
+	double	 v = 120, half, a, rw;
+	int	 i, side;
+
+	/* The trunk, wider below the shoulders; the neck above. */
+	half = w < -170 ? 55 : w < -130 ? 55 + (w + 170) * 2.6 : 160;
+	if (fabs(u) < half && w > -215 && w < 215)
+		v += 1300;
+	/* The lungs, dark; the heart and the mediastinum between them. */
+	for (side = -1; side <= 1; side += 2)
+		if (film_in_ellipse(u, w, side * 78, -5, 62, 150) && w > -150)
+			v -= 850;
+	if (fabs(u) < 26 && w < 90)
+		v += 450;
+	if (film_in_ellipse(u, w, 22, 70, 72, 62))
+		v += 650;
+	/* The diaphragm's domes below the lungs stay soft tissue; the
+	 * spine shows faintly through the heart. */
+	if (fabs(u) < 17 && w > -215 && w < 215)
+		v += 420;
+	/* Posterior ribs: arcs from the spine out and down. */
+	for (i = 0; i < 10; i++)
+		for (side = -1; side <= 1; side += 2) {
+			a = fabs(u);
+			if (a < 20 || a > 148 || u * side < 0)
+				continue;
+			rw = -140 + 24 * i + 40 * (a / 148) * (a / 148);
+			if (fabs(w - rw) < 4.5)
+				v += 520;
+		}
+	/* The clavicles. */
+	for (side = -1; side <= 1; side += 2)
+		if (film_seg_dist(u, w, side * 22, -150, side * 128, -166) < 6)
+			v += 700;
+	return v;
+}
+
+/* A forearm film's value at (u, w) mm: u across, w along the arm. */
+double
+phantom_film_limb(double u, double w)
+{
+	double	 v = 150, c, half, d;
+
+	half = 34 + w * 0.04;
+	if (fabs(u) < half)
+		v += 900;
+	/* Radius (u < 0) and ulna: a cortex brighter than the marrow; the
+	 * radius broken obliquely 60 mm below the middle. */
+	for (c = -13; c <= 14; c += 27) {
+		half = c < 0 ? 7.5 + w * 0.015 : 6.5 - w * 0.01;
+		d = fabs(u - c);
+		if (d > half || fabs(w) > 170)
+			continue;
+		if (c < 0 && fabs(w - 60 - 0.35 * (u - c)) < 0.9)
+			continue;
+		v += d > half - 2.2 ? 1500 : 900;
+	}
+	return v;
+}

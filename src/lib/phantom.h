@@ -186,4 +186,15 @@ double	 phantom_calcium_factor(double kvp);
 int	 phantom_build(const struct phantom_spec *, struct series_volume **out,
 	    char *err, size_t errlen);
 
+/*
+ * The films of zhiying-phantom -F, as attenuation (arbitrary units, more
+ * is denser, about 120 in air to 2900 in bone) at (u, w) mm from the
+ * middle of the film, u across (a chest: to the patient's left, as seen
+ * from the front), w down: a chest PA (lungs, heart, mediastinum, spine,
+ * ribs, clavicles) and a forearm (radius and ulna, the radius broken
+ * across its lower third).  Pictures, of no diagnostic truth.
+ */
+double	 phantom_film_chest(double u, double w);
+double	 phantom_film_limb(double u, double w);
+
 #endif /* ZY_PHANTOM_H */
