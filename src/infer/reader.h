@@ -129,6 +129,11 @@ struct reader_ctx {
 	/* The anatomy shared by the jobs of one series (anatomy.h); NULL:
 	 * the reader keeps its own for the call. */
 	struct anatomy_cache	*anatomy;
+	/* A radiograph series (one CR/DX/SC image) as the 2-D film a
+	 * viewer shows, with the application's 检查部位 (film.h); NULL when
+	 * the series is not a film: a film reader then makes its own from
+	 * the volume. */
+	const struct film	*film;
 };
 
 /* The calibration that cac_calibrations holds for the scanner of v: the
@@ -139,6 +144,7 @@ int		 reader_calibration(PGconn *, const struct series_volume *,
 		    struct reader_ctx *);
 
 struct anatomy_cache;
+struct film;
 
 struct reader_impl {
 	enum reader		 id;

@@ -19,6 +19,7 @@
 #include "cac.h"
 #include "nodule.h"
 #include "pneumonia.h"
+#include "tb.h"
 
 /*
  * The readers of this build.  The seven readers of the manual come in
@@ -29,7 +30,7 @@ const struct reader_impl *const reader_impls[READER__MAX] = {
 	[READER_CT_LUNG_NODULE] = &nodule_reader,
 	[READER_CT_PNEUMONIA] = &pneumonia_reader,
 	[READER_CT_RIB_FRACTURE] = NULL,
-	[READER_DR_TUBERCULOSIS] = NULL,
+	[READER_DR_TUBERCULOSIS] = &tb_reader,
 	[READER_DR_LIMB_FRACTURE] = NULL,
 	[READER_CT_BONE_DENSITY] = NULL,
 	[READER_CT_CORONARY_CALCIUM] = &cac_reader,

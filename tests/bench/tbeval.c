@@ -1,0 +1,527 @@
+/*
+ * tbeval - the tuberculosis reader of chest films against the sets' truth.
+ *
+ *	tbeval [-d datadir] [-p dir] [-F]
+ *
+ * Runs the film loader (film.h) and the reader's detector (tb.h) as
+ * zhiying-inferd does, on the films of datadir (default $ZY_DATA, else
+ * ../shared/data), and prints:
+ *
+ *  - dr/tb (30 TB, 30 normal, truth.csv): the ROC AUC of the image score
+ *    (Mann-Whitney, ties half) with a percentile bootstrap 95 % interval
+ *    (2000 resamples stratified by class, fixed seed), and the
+ *    sensitivity and specificity at TB_THRESHOLD.  The score's logistic
+ *    weights were fitted on these 60 films, so the figure is an
+ *    in-sample one; the AUC of a leave-one-out refit (each film scored by
+ *    weights fitted on the other 59, the same ridge) is printed beside as
+ *    the fairer estimate.
+ *  - dr/tb-boxes (30 TB films, 46 boxes): a truth box is hit when a
+ *    reported box overlaps it with IoU >= 0.3; a reported box that
+ *    overlaps none is false.  Also the boxes reported on the normal films
+ *    of dr/tb, per image.
+ *  - the seconds per film of the detector (load apart) on this machine.
+ *
+ * -F prints each film's label, features (tb_feature_names[]) and zone
+ * figures (tb_result.aux) and exits after the fit (to refit
+ * tb_weights[]: the weights fitted on all 60 are printed).  -p dir writes
+ * each film with its lung fields (grey) and its boxes (white), reported,
+ * and truth (dashed), as dir/NAME.png.
+ *
+ * Exits 1 when the guard fails (AUC below 0.70, sensitivity or
+ * specificity below 0.60, fewer than a third of the truth boxes hit, more
+ * than 3 false boxes per image, over 2 s per film), 77 when the data is
+ * absent, saying so as the cmocka programs do, for make check.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "film.h"
+#include "preview.h"
+#include "tb.h"
+
+#define MAXF	64
+#define MAXB	128
+
+struct box {
+	char	 file[32];
+	double	 x0, y0, x1, y1;
+};
+
+static const char	*pic_dir;
+
+static double
+now_s(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The Mann-Whitney AUC of scores s with labels y (1 positive). */
+static double
+auc(const double *s, const int *y, int n)
+{
+	double	 a = 0;
+	int	 i, j, np = 0, nn = 0;
+
+	for (i = 0; i < n; i++)
+		if (y[i]) {
+			np++;
+			for (j = 0; j < n; j++)
+				if (!y[j])
+					a += s[i] > s[j] ? 1 : s[i] == s[j] ?
+					    0.5 : 0;
+		} else
+			nn++;
+	return np && nn ? a / ((double)np * nn) : NAN;
+}
+
+static unsigned long long rng = 0x2545f4914f6cdd1dULL;
+
+static int
+rnd(int n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (int)((rng >> 11) % (unsigned long long)n);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A percentile bootstrap 95 % interval of the AUC, stratified. */
+static void
+auc_ci(const double *s, const int *y, int n, double *lo, double *hi)
+{
+	static double	 a[2000];
+	double		 bs[MAXF];
+	int		 by[MAXF], pos[MAXF], neg[MAXF], np = 0, nn = 0, i, k;
+
+	for (i = 0; i < n; i++)
+		if (y[i])
+			pos[np++] = i;
+		else
+			neg[nn++] = i;
+	for (k = 0; k < 2000; k++) {
+		for (i = 0; i < np; i++) {
+			bs[i] = s[pos[rnd(np)]];
+			by[i] = 1;
+		}
+		for (i = 0; i < nn; i++) {
+			bs[np + i] = s[neg[rnd(nn)]];
+			by[np + i] = 0;
+		}
+		a[k] = auc(bs, by, n);
+	}
+	qsort(a, 2000, sizeof(double), cmp_double);
+	*lo = a[49];
+	*hi = a[1949];
+}
+
+/*
+ * Fit the logistic model of features x (n rows of TB_NFEAT) to y by
+ * Newton's method with a ridge of lambda on the weights (features
+ * standardised inside, weights given back on the raw scale), leaving
+ * row skip out (-1: none).  w gets TB_NFEAT + 1 values.
+ */
+static void
+fit(double x[][TB_NFEAT], const int *y, int n, int skip, double lambda,
+    double *w)
+{
+	enum { P = TB_NFEAT + 1 };
+	double	 mu[TB_NFEAT] = { 0 }, sd[TB_NFEAT] = { 0 }, b[P] = { 0 },
+		 H[P][P], gr[P], z[P], p, m;
+	int	 i, j, k, it, cnt = 0, c, piv;
+
+	for (i = 0; i < n; i++) {
+		if (i == skip)
+			continue;
+		cnt++;
+		for (j = 0; j < TB_NFEAT; j++)
+			mu[j] += x[i][j];
+	}
+	for (j = 0; j < TB_NFEAT; j++)
+		mu[j] /= cnt;
+	for (i = 0; i < n; i++)
+		if (i != skip)
+			for (j = 0; j < TB_NFEAT; j++)
+				sd[j] += (x[i][j] - mu[j]) * (x[i][j] - mu[j]);
+	for (j = 0; j < TB_NFEAT; j++)
+		sd[j] = sqrt(sd[j] / cnt) + 1e-12;
+	for (it = 0; it < 50; it++) {
+		memset(H, 0, sizeof(H));
+		memset(gr, 0, sizeof(gr));
+		for (i = 0; i < n; i++) {
+			if (i == skip)
+				continue;
+			for (j = 0; j < TB_NFEAT; j++)
+				z[j] = (x[i][j] - mu[j]) / sd[j];
+			z[TB_NFEAT] = 1;
+			for (m = 0, j = 0; j < P; j++)
+				m += b[j] * z[j];
+			p = 1 / (1 + exp(-m));
+			for (j = 0; j < P; j++) {
+				gr[j] += (y[i] - p) * z[j];
+				for (k = 0; k < P; k++)
+					H[j][k] += p * (1 - p) * z[j] * z[k];
+			}
+		}
+		for (j = 0; j < TB_NFEAT; j++) {
+			gr[j] -= lambda * b[j];
+			H[j][j] += lambda;
+		}
+		/* Solve H d = gr (Gauss-Jordan with pivoting). */
+		for (c = 0; c < P; c++) {
+			piv = c;
+			for (k = c + 1; k < P; k++)
+				if (fabs(H[k][c]) > fabs(H[piv][c]))
+					piv = k;
+			for (k = 0; k < P; k++) {
+				m = H[c][k];
+				H[c][k] = H[piv][k];
+				H[piv][k] = m;
+			}
+			m = gr[c];
+			gr[c] = gr[piv];
+			gr[piv] = m;
+			for (k = 0; k < P; k++)
+				if (k != c && H[c][c] != 0) {
+					double	 f = H[k][c] / H[c][c];
+					int	 l;
+
+					for (l = 0; l < P; l++)
+						H[k][l] -= f * H[c][l];
+					gr[k] -= f * gr[c];
+				}
+		}
+		for (j = 0; j < P; j++)
+			b[j] += H[j][j] != 0 ? gr[j] / H[j][j] : 0;
+	}
+	w[TB_NFEAT] = b[TB_NFEAT];
+	for (j = 0; j < TB_NFEAT; j++) {
+		w[j] = b[j] / sd[j];
+		w[TB_NFEAT] -= b[j] * mu[j] / sd[j];
+	}
+}
+
+static void
+draw_box(unsigned char *g, int w, int h, int x0, int y0, int x1, int y1,
+    int dashed)
+{
+	int	 x, y, t;
+
+	for (t = 0; t < 2; t++)
+		for (x = x0; x <= x1; x++)
+			for (y = (t ? y1 : y0) - 1; y <= (t ? y1 : y0) + 1;
+			    y++)
+				if (x >= 0 && x < w && y >= 0 && y < h &&
+				    (!dashed || (x / 6) % 2))
+					g[(size_t)y * w + x] = 255;
+	for (t = 0; t < 2; t++)
+		for (y = y0; y <= y1; y++)
+			for (x = (t ? x1 : x0) - 1; x <= (t ? x1 : x0) + 1;
+			    x++)
+				if (x >= 0 && x < w && y >= 0 && y < h &&
+				    (!dashed || (y / 6) % 2))
+					g[(size_t)y * w + x] = 255;
+}
+
+static void
+picture(const char *name, const struct film *f, const struct tb_result *r,
+    const struct box *tb, int ntb)
+{
+	unsigned char	*g;
+	struct buf	 b;
+	char		 path[1024];
+	FILE		*fp;
+	size_t		 k, n = (size_t)f->nx * f->ny;
+	int		 x, y, i, wx, wy;
+
+	if (pic_dir == NULL || (g = malloc(n)) == NULL)
+		return;
+	for (k = 0; k < n; k++)
+		g[k] = (unsigned char)(f->img[k] * 220);
+	/* The lung fields' border. */
+	if (r->lungs != NULL)
+		for (y = 0; y < f->ny; y++)
+			for (x = 0; x < f->nx; x++) {
+				wx = (int)((x - f->field[0]) / r->scale);
+				wy = (int)((y - f->field[1]) / r->scale);
+				if (wx < 1 || wy < 1 || wx >= r->wx - 1 ||
+				    wy >= r->wy - 1)
+					continue;
+				k = (size_t)wy * r->wx + wx;
+				if (r->lungs[k] && (!r->lungs[k - 1] ||
+				    !r->lungs[k + 1] || !r->lungs[k - r->wx] ||
+				    !r->lungs[k + r->wx]))
+					g[(size_t)y * f->nx + x] = 160;
+			}
+	for (i = 0; i < (int)r->count; i++)
+		draw_box(g, f->nx, f->ny, r->lesions[i].x0, r->lesions[i].y0,
+		    r->lesions[i].x1, r->lesions[i].y1, 0);
+	for (i = 0; i < ntb; i++)
+		if (strcmp(tb[i].file, name) == 0)
+			draw_box(g, f->nx, f->ny, (int)tb[i].x0, (int)tb[i].y0,
+			    (int)tb[i].x1, (int)tb[i].y1, 1);
+	buf_init(&b, 1 << 24);
+	(void)snprintf(path, sizeof(path), "%s/%s.png", pic_dir, name);
+	if (preview_png_encode(g, f->nx, f->ny, &b) == 0 &&
+	    (fp = fopen(path, "wb")) != NULL) {
+		(void)fwrite(b.data, 1, b.len, fp);
+		(void)fclose(fp);
+	}
+	buf_free(&b);
+	free(g);
+}
+
+static double
+iou(const struct tb_lesion *l, const struct box *b)
+{
+	double	 ix = fmin(l->x1 + 1, b->x1) - fmax(l->x0, b->x0);
+	double	 iy = fmin(l->y1 + 1, b->y1) - fmax(l->y0, b->y0);
+	double	 i, u;
+
+	if (ix <= 0 || iy <= 0)
+		return 0;
+	i = ix * iy;
+	u = (double)(l->x1 + 1 - l->x0) * (l->y1 + 1 - l->y0) +
+	    (b->x1 - b->x0) * (b->y1 - b->y0) - i;
+	return i / u;
+}
+
+/* Run the detector on dir/name; 0, or -1 (said). */
+static int
+run_one(const char *dir, const char *name, struct film **f,
+    struct tb_result *r, double *secs)
+{
+	char	 path[1024], err[512];
+	double	 t0;
+	int	 rc;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (film_load(path, NULL, f, err, sizeof(err)) == -1) {
+		printf("%s: %s\n", name, err);
+		return -1;
+	}
+	t0 = now_s();
+	if (tb_film_check(*f, err, sizeof(err)) != 0) {
+		printf("%s: refused: %s\n", name, err);
+		memset(r, 0, sizeof(*r));
+		*secs = now_s() - t0;
+		return 0;
+	}
+	rc = tb_detect(*f, r, err, sizeof(err));
+	*secs = now_s() - t0;
+	if (rc == 1)
+		printf("%s: refused: %s\n", name, err);
+	else if (rc == -1) {
+		printf("%s: %s\n", name, err);
+		film_free(*f);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static double	 x[MAXF][TB_NFEAT];
+	struct box	 tb[MAXB];
+	struct film	*f;
+	struct tb_result r;
+	const char	*data = getenv("ZY_DATA");
+	char		 dir[1024], path[1100], line[512], name[MAXF][32];
+	double		 s[MAXF], loo[MAXF], w[TB_NFEAT + 1], lo, hi, a,
+			 secs, tsecs = 0, maxsecs = 0, fbox, fnorm;
+	int		 y[MAXF], n = 0, ntb = 0, ch, features = 0, i, j, tp = 0,
+			 fn = 0, tn = 0, fp = 0, hits = 0, falses = 0, nimg = 0,
+			 nfilms = 0, normboxes = 0, nnorm = 0, fail = 0;
+	FILE		*fp_;
+
+	while ((ch = getopt(argc, argv, "d:p:F")) != -1)
+		switch (ch) {
+		case 'd':
+			data = optarg;
+			break;
+		case 'p':
+			pic_dir = optarg;
+			break;
+		case 'F':
+			features = 1;
+			break;
+		default:
+			fprintf(stderr, "usage: tbeval [-d datadir] [-p dir]"
+			    " [-F]\n");
+			return 2;
+		}
+	if (data == NULL || *data == '\0')
+		data = ZY_TOP_SRCDIR "/../shared/data";
+	(void)snprintf(dir, sizeof(dir), "%s/dr/tb", data);
+	(void)snprintf(path, sizeof(path), "%s/truth.csv", dir);
+	if ((fp_ = fopen(path, "r")) == NULL) {
+		printf("tbeval: %s absent: skipped\n", path);
+		printf("[  SKIPPED ] 1 test(s).\n");
+		return 77;
+	}
+	printf("dr/tb: image score (the weights were fitted on these 60"
+	    " films: tuned on the set measured)\n");
+	while (fgets(line, sizeof(line), fp_) != NULL && n < MAXF) {
+		char	*c1 = strchr(line, ','), *c2;
+
+		if (c1 == NULL || strncmp(line, "file,", 5) == 0)
+			continue;
+		*c1++ = '\0';
+		if ((c2 = strchr(c1, ',')) != NULL)
+			*c2 = '\0';
+		(void)snprintf(name[n], sizeof(name[n]), "%.31s", line);
+		y[n] = strcmp(c1, "normal") != 0;
+		if (run_one(dir, name[n], &f, &r, &secs) == -1) {
+			fail = 1;
+			continue;
+		}
+		tsecs += secs;
+		nfilms++;
+		maxsecs = secs > maxsecs ? secs : maxsecs;
+		for (j = 0; j < TB_NFEAT; j++)
+			x[n][j] = r.feat[j];
+		s[n] = r.score;
+		if (features) {
+			printf("%s %d", name[n], y[n]);
+			for (j = 0; j < TB_NFEAT; j++)
+				printf(" %.4f", r.feat[j]);
+			printf(" zones");
+			for (j = 0; j < 11; j++)
+				printf(" %.4f", r.aux[j]);
+			printf(" score %.3f boxes %zu\n", r.score, r.count);
+		}
+		if (!y[n]) {
+			nnorm++;
+			normboxes += (int)r.count;
+		}
+		picture(name[n], f, &r, NULL, 0);
+		tb_result_free(&r);
+		film_free(f);
+		n++;
+	}
+	(void)fclose(fp_);
+	fit(x, y, n, -1, 0.1, w);
+	printf("weights fitted on all %d:", n);
+	for (j = 0; j <= TB_NFEAT; j++)
+		printf(" %.4g", w[j]);
+	printf("\n");
+	if (features)
+		return 0;
+	for (i = 0; i < n; i++) {
+		double	 wi[TB_NFEAT + 1];
+
+		fit(x, y, n, i, 0.1, wi);
+		loo[i] = tb_score(x[i], wi);
+	}
+	for (i = 0; i < n; i++) {
+		int	 pos = s[i] >= TB_THRESHOLD;
+
+		tp += y[i] && pos;
+		fn += y[i] && !pos;
+		tn += !y[i] && !pos;
+		fp += !y[i] && pos;
+	}
+	a = auc(s, y, n);
+	auc_ci(s, y, n, &lo, &hi);
+	printf("  AUC %.3f (bootstrap 95%% %.3f-%.3f), %d films\n", a, lo, hi,
+	    n);
+	printf("  at score >= %.2f: sensitivity %d/%d = %.2f, specificity"
+	    " %d/%d = %.2f\n", TB_THRESHOLD, tp, tp + fn, tp + fn ?
+	    (double)tp / (tp + fn) : NAN, tn, tn + fp, tn + fp ?
+	    (double)tn / (tn + fp) : NAN);
+	auc_ci(loo, y, n, &lo, &hi);
+	printf("  leave-one-out refit: AUC %.3f (bootstrap 95%% %.3f-%.3f)\n",
+	    auc(loo, y, n), lo, hi);
+	fnorm = nnorm ? (double)normboxes / nnorm : 0;
+	printf("  boxes on the %d normal films: %.2f per image\n", nnorm,
+	    fnorm);
+	if (a < 0.70 || tp + fn == 0 || (double)tp / (tp + fn) < 0.60 ||
+	    tn + fp == 0 || (double)tn / (tn + fp) < 0.60)
+		fail = 1;
+
+	(void)snprintf(dir, sizeof(dir), "%s/dr/tb-boxes", data);
+	(void)snprintf(path, sizeof(path), "%s/boxes.csv", dir);
+	if ((fp_ = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp_) != NULL && ntb < MAXB) {
+			char	 cls[64];
+
+			if (strncmp(line, "file,", 5) == 0)
+				continue;
+			if (sscanf(line, "%31[^,],%63[^,],%lf,%lf,%lf,%lf",
+			    tb[ntb].file, cls, &tb[ntb].x0, &tb[ntb].y0,
+			    &tb[ntb].x1, &tb[ntb].y1) == 6)
+				ntb++;
+		}
+		(void)fclose(fp_);
+		for (i = 0; i < ntb; i++) {
+			int	 hit = 0, k;
+
+			if (i > 0 && strcmp(tb[i].file, tb[i - 1].file) == 0)
+				continue;
+			if (run_one(dir, tb[i].file, &f, &r, &secs) == -1) {
+				fail = 1;
+				continue;
+			}
+			nimg++;
+			tsecs += secs;
+			nfilms++;
+			maxsecs = secs > maxsecs ? secs : maxsecs;
+			for (k = 0; k < (int)r.count; k++) {
+				int	 any = 0;
+
+				for (j = i; j < ntb && strcmp(tb[j].file,
+				    tb[i].file) == 0; j++)
+					any |= iou(&r.lesions[k], &tb[j]) >=
+					    0.3;
+				falses += !any;
+			}
+			for (j = i; j < ntb && strcmp(tb[j].file,
+			    tb[i].file) == 0; j++) {
+				for (k = 0, hit = 0; k < (int)r.count; k++)
+					hit |= iou(&r.lesions[k], &tb[j]) >=
+					    0.3;
+				hits += hit;
+			}
+			picture(tb[i].file, f, &r, tb, ntb);
+			tb_result_free(&r);
+			film_free(f);
+		}
+		fbox = nimg ? (double)falses / nimg : 0;
+		printf("dr/tb-boxes: %d of %d truth boxes hit (IoU >= 0.3),"
+		    " %.2f false boxes per image, %d films\n", hits, ntb, fbox,
+		    nimg);
+		if (hits * 3 < ntb || fbox > 3)
+			fail = 1;
+	} else
+		printf("dr/tb-boxes: %s absent: not measured\n", path);
+	printf("seconds per film (check and detection, load apart): mean"
+	    " %.3f, max %.3f, %d films\n", nfilms ? tsecs / nfilms : 0,
+	    maxsecs, nfilms);
+	if (maxsecs > 2)
+		fail = 1;
+	if (fail) {
+		printf("[  FAILED  ] tbeval: the guard fails (above)\n"
+		    "[  FAILED  ] 1 test(s).\n");
+		return 1;
+	}
+	printf("[  PASSED  ] 1 test(s).\n");
+	return 0;
+}

@@ -1,0 +1,432 @@
+/*
+ * test_tb.c - the film loader (film.h) and the tuberculosis reader (tb.h)
+ * on synthetic films: the chest of zhiying-phantom -F (phantom.h) with
+ * opacities of known place added, in MONOCHROME1 and MONOCHROME2, 8 and
+ * 16 bits, with and without a window and a pixel spacing, with
+ * collimation bands; a lateral-like film, a limb and a document refused.
+ * Real films (../shared/data/dr/tb) are loaded from their DICOM files when
+ * present; tbeval measures the reader on them.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dicom.h"
+#include "film.h"
+#include "phantom.h"
+#include "realdata.h"
+#include "reader.h"
+#include "series.h"
+#include "tb.h"
+
+#define N	800
+#define MM	0.5
+
+/* A deviate of about unit variance (sum of three uniforms). */
+static double
+noise(unsigned long long *x)
+{
+	double	 s = 0;
+	int	 i;
+
+	for (i = 0; i < 3; i++) {
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		s += (double)(*x >> 11) / 9007199254740992.0;
+	}
+	return (s - 1.5) * 2;
+}
+
+/* The chest film of phantom.h, N x N of MM mm, as stored values: value
+ * (attenuation) * gain + offset; with an opacity of radius rad mm at
+ * (cu, cw) mm when rad > 0, added to the attenuation; border px of
+ * collimation (value coll) on every side when border > 0. */
+static float *
+chest(double gain, double offset, double cu, double cw, double rad,
+    int border, double coll)
+{
+	float			*v = malloc(sizeof(float) * N * N);
+	unsigned long long	 x = 0x9e3779b97f4a7c15ULL;
+	double			 u, w, a;
+	int			 i, j;
+
+	assert_non_null(v);
+	for (j = 0; j < N; j++)
+		for (i = 0; i < N; i++) {
+			u = (i - (N - 1) / 2.0) * MM;
+			w = (j - (N - 1) / 2.0) * MM;
+			a = phantom_film_chest(u, w) + 25 * noise(&x);
+			if (rad > 0 && hypot(u - cu, w - cw) < rad)
+				a += 500;
+			if (border > 0 && (i < border || j < border ||
+			    i >= N - border || j >= N - border))
+				a = coll;
+			v[(size_t)j * N + i] = (float)(a * gain + offset);
+		}
+	return v;
+}
+
+static struct film_tags
+tags(const char *photometric, double wc, double ww, double spacing)
+{
+	struct film_tags	 t;
+
+	memset(&t, 0, sizeof(t));
+	t.modality = "DX";
+	t.photometric = photometric;
+	t.window_center = wc;
+	t.window_width = ww;
+	if (spacing > 0) {
+		t.pixel_spacing[0] = t.pixel_spacing[1] = spacing;
+		t.spacing_source = DCM_SPACING_IMAGER;
+	}
+	t.view_position = "PA";
+	t.body_part = "CHEST";
+	return t;
+}
+
+/* The display transform: the file's window, MONOCHROME1 inverted, the
+ * absence of a pixel size stated. */
+static void
+test_display(void **state)
+{
+	struct film_tags t = tags("MONOCHROME2", 1400, 2800, 0);
+	struct film	*f, *g;
+	float		*v = chest(1, 0, 0, 0, 0, 0, 0);
+	char		 err[256], b[200];
+	size_t		 k;
+
+	(void)state;
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_true(f->window_from_file);
+	assert_false(f->inverted);
+	/* Air outside the trunk is dark, the spine bright. */
+	assert_true(f->img[10 * N + 10] < 0.15f);
+	assert_true(f->img[(N / 2) * N + N / 2] > f->img[(N / 2) * N +
+	    N / 2 - 150]);
+	assert_int_equal(f->spacing_source, 0);
+	film_spacing_zh(f, b, sizeof(b));
+	assert_non_null(strstr(b, "未提供像素间距"));
+	assert_non_null(strstr(f->notes, "不给出毫米尺寸"));
+	/* MONOCHROME1 of the negated values shows the same picture. */
+	for (k = 0; k < (size_t)N * N; k++)
+		v[k] = 4000 - v[k];
+	t = tags("MONOCHROME1", 4000 - 1400 + 1, 2800, 0.2);
+	assert_int_equal(film_from_values(v, N, N, &t, &g, err,
+	    sizeof(err)), 0);
+	assert_true(g->inverted);
+	for (k = 0; k < (size_t)N * N; k += 997)
+		assert_true(fabsf(f->img[k] - g->img[k]) < 0.01f);
+	assert_int_equal(g->spacing_source, DCM_SPACING_IMAGER);
+	assert_true(fabs(g->spacing[0] - 0.2) < 1e-9);
+	film_free(f);
+	film_free(g);
+	free(v);
+}
+
+/* No window: 16-bit values shown by their range. */
+static void
+test_no_window(void **state)
+{
+	struct film_tags t = tags("MONOCHROME2", NAN, NAN, 0.14);
+	struct film	*f;
+	float		*v = chest(20, 1000, 0, 0, 0, 0, 0);
+	char		 err[256];
+
+	(void)state;
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_false(f->window_from_file);
+	assert_true(f->window_width > 20000);
+	assert_non_null(strstr(f->notes, "窗宽窗位"));
+	assert_true(f->img[(N / 2) * N + N / 2] > 0.6f);
+	film_free(f);
+	free(v);
+}
+
+/* Collimation bands, white (blocked) or black (unexposed), found. */
+static void
+test_collimation(void **state)
+{
+	struct film_tags t = tags("MONOCHROME2", 1400, 2800, 0.2);
+	struct film	*f;
+	float		*v;
+	char		 err[256];
+	int		 white;
+
+	(void)state;
+	for (white = 0; white < 2; white++) {
+		v = chest(1, 0, 0, 0, 0, 40, white ? 3500 : 0);
+		assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+		    sizeof(err)), 0);
+		/* Top and bottom: the band exactly (the neck and the
+		 * belly are not flat).  The sides: the band and the flat
+		 * black air beside the trunk (to 80 pixels) are both
+		 * outside the exposed body. */
+		assert_in_range(f->field[1], 38, 42);
+		assert_in_range(f->field[3], N - 43, N - 39);
+		assert_in_range(f->field[0], 38, 82);
+		assert_in_range(f->field[2], N - 83, N - 39);
+		film_free(f);
+		free(v);
+	}
+}
+
+/* The view from the tags, the description, the 检查部位, the image. */
+static void
+test_view(void **state)
+{
+	struct film_tags t = tags("MONOCHROME2", 1400, 2800, 0.2);
+	struct film	*f;
+	float		*v = chest(1, 0, 0, 0, 0, 0, 0), *lat;
+	char		 err[256], why[256];
+	int		 i, j;
+
+	(void)state;
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_int_equal(f->view, FILM_VIEW_FRONTAL);
+	assert_int_equal(f->view_from, FILM_FROM_TAGS);
+	assert_true(f->midline_contrast >= 0.05);
+	film_free(f);
+	t.view_position = "";
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_int_equal(f->view, FILM_VIEW_FRONTAL);
+	assert_int_equal(f->view_from, FILM_FROM_IMAGE);
+	film_free(f);
+	t.exam_part = "胸部侧位";
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_int_equal(f->view, FILM_VIEW_LATERAL);
+	assert_int_equal(f->view_from, FILM_FROM_EXAM);
+	assert_int_equal(tb_film_check(f, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "侧位"));
+	film_free(f);
+	/* A lateral-like film: one dark field, the spine to one side. */
+	lat = malloc(sizeof(float) * N * N);
+	assert_non_null(lat);
+	for (j = 0; j < N; j++)
+		for (i = 0; i < N; i++) {
+			double	 u = (i - N / 2.0) * MM, w = (j - N / 2.0) * MM;
+			double	 a = 120;
+
+			if (fabs(u) < 130 && fabs(w) < 190)
+				a += 1300;
+			if ((u / 100) * (u / 100) + (w / 140) * (w / 140) < 1)
+				a -= 800;
+			if (u > 100 && u < 125)
+				a += 600;
+			lat[(size_t)j * N + i] = (float)a;
+		}
+	t.exam_part = "";
+	assert_int_equal(film_from_values(lat, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_int_equal(f->view, FILM_VIEW_LATERAL);
+	assert_int_equal(tb_film_check(f, why, sizeof(why)), 1);
+	film_free(f);
+	free(lat);
+	free(v);
+}
+
+/* Other parts and a document are refused, with the reason. */
+static void
+test_refusals(void **state)
+{
+	struct film_tags t = tags("MONOCHROME2", 1400, 2800, 0.2);
+	struct film	*f;
+	float		*v = chest(1, 0, 0, 0, 0, 0, 0), *doc;
+	char		 err[256], why[256];
+	int		 i, j;
+
+	(void)state;
+	t.body_part = "SKULL";
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_int_equal(tb_film_check(f, why, sizeof(why)), 1);
+	film_free(f);
+	t.body_part = "";
+	t.exam_part = "左前臂";
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_int_equal(tb_film_check(f, why, sizeof(why)), 1);
+	film_free(f);
+	/* A page of text: white paper, dark lines of letters. */
+	doc = malloc(sizeof(float) * N * N);
+	assert_non_null(doc);
+	for (j = 0; j < N; j++)
+		for (i = 0; i < N; i++)
+			doc[(size_t)j * N + i] = (j % 24 < 8 && i % 9 < 5 &&
+			    i > 60 && i < N - 60) ? 20.0f : 240.0f;
+	t = tags("MONOCHROME2", NAN, NAN, 0);
+	t.modality = "SC";
+	t.view_position = "";
+	t.body_part = "";
+	assert_int_equal(film_from_values(doc, N, N, &t, &f, err,
+	    sizeof(err)), 0);
+	assert_int_equal(tb_film_check(f, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "扫描文件"));
+	film_free(f);
+	free(doc);
+	free(v);
+}
+
+/*
+ * An opacity of 12 mm radius in the right upper zone (the patient's
+ * right, the viewer's left) is boxed there, the left lung not; the same
+ * with MONOCHROME1 at 16 bits.  The phantom's sharp ribs and noise make
+ * even its clean film score high (it is no normal chest), so the clean
+ * film is held to less: a lower upper-zone excess and no higher a
+ * confidence there.
+ */
+static void
+test_opacity(void **state)
+{
+	struct film_tags t;
+	struct film	*f;
+	struct tb_result r;
+	float		*v;
+	char		 err[256];
+	double		 cu = -80, cw = -85, conf = 0, excess = 0;
+	int		 px = (int)(cu / MM + (N - 1) / 2.0),
+			 py = (int)(cw / MM + (N - 1) / 2.0), k, found, mono1;
+	size_t		 i;
+
+	(void)state;
+	for (mono1 = 0; mono1 < 2; mono1++) {
+		v = chest(mono1 ? -16 : 1, mono1 ? 60000 : 0, cu, cw, 12, 0,
+		    0);
+		t = tags(mono1 ? "MONOCHROME1" : "MONOCHROME2", mono1 ?
+		    60000 - 16 * 1400 : 1400, mono1 ? 16 * 2800 : 2800, 0.5);
+		assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+		    sizeof(err)), 0);
+		assert_int_equal(tb_film_check(f, err, sizeof(err)), 0);
+		assert_int_equal(tb_detect(f, &r, err, sizeof(err)), 0);
+		assert_true(r.lung_frac[0] > 0.05 && r.lung_frac[1] > 0.05);
+		for (k = 0, found = 0; k < (int)r.count; k++) {
+			assert_int_equal(r.lesions[k].side, 0);
+			if (r.lesions[k].x0 <= px && r.lesions[k].x1 >= px &&
+			    r.lesions[k].y0 <= py && r.lesions[k].y1 >= py) {
+				found = 1;
+				assert_string_equal(r.lesions[k].location,
+				    "右上肺野");
+				assert_true(r.lesions[k].confidence >= 0.5);
+				conf = r.lesions[k].confidence;
+			}
+		}
+		assert_true(found);
+		excess = r.feat[0];
+		tb_result_free(&r);
+		film_free(f);
+		free(v);
+	}
+	v = chest(1, 0, 0, 0, 0, 0, 0);
+	t = tags("MONOCHROME2", 1400, 2800, 0.5);
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err, sizeof(err)),
+	    0);
+	assert_int_equal(tb_detect(f, &r, err, sizeof(err)), 0);
+	assert_true(r.feat[0] < excess - 0.005);
+	for (i = 0; i < r.count; i++)
+		if (r.lesions[i].x0 <= px && r.lesions[i].x1 >= px &&
+		    r.lesions[i].y0 <= py && r.lesions[i].y1 >= py)
+			assert_true(r.lesions[i].confidence < conf);
+	tb_result_free(&r);
+	film_free(f);
+	free(v);
+}
+
+/* The result for the page: numbered boxes on slice 0, confidence, the
+ * text the doctor's ticks take, the notice. */
+static void
+test_result(void **state)
+{
+	struct film_tags t = tags("MONOCHROME2", 1400, 2800, 0);
+	struct film	*f;
+	struct tb_result r;
+	struct ai_result a;
+	float		*v = chest(1, 0, -80, -85, 12, 0, 0);
+	char		 err[256];
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(film_from_values(v, N, N, &t, &f, err, sizeof(err)),
+	    0);
+	assert_int_equal(tb_detect(f, &r, err, sizeof(err)), 0);
+	assert_true(r.count >= 1);
+	ai_result_init(&a);
+	assert_int_equal(tb_to_ai(&r, f, &a), 0);
+	assert_int_equal(a.nlesions, r.count);
+	for (i = 0; i < a.nlesions; i++) {
+		assert_int_equal(a.lesions[i].id, (int)i + 1);
+		assert_int_equal(a.lesions[i].box.slice, 0);
+		assert_non_null(strstr(a.lesions[i].findings, "肺野"));
+		assert_true(a.lesions[i].confidence >= 0.5 &&
+		    a.lesions[i].confidence <= 1);
+		/* No size in mm without a pixel spacing. */
+		assert_null(strstr(a.lesions[i].meas[a.lesions[i].nmeas -
+		    1].unit, "mm"));
+	}
+	assert_non_null(strstr(a.method, "仅供参考"));
+	assert_non_null(strstr(a.method, "验证"));
+	assert_non_null(strstr(a.method, "未提供像素间距"));
+	ai_result_free(&a);
+	tb_result_free(&r);
+	film_free(f);
+	free(v);
+}
+
+/* A real film from its DICOM file: 8-bit, no pixel spacing, PA. */
+static void
+test_real_film(void **state)
+{
+	struct film	*f;
+	struct tb_result r;
+	char		 path[1024], err[256];
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/dr/tb/cxr01.dcm",
+	    realdata_dir());
+	if (access(path, R_OK) != 0)
+		skip();
+	assert_int_equal(film_load(path, NULL, &f, err, sizeof(err)), 0);
+	assert_int_equal(f->nx, 512);
+	assert_int_equal(f->spacing_source, 0);
+	assert_int_equal(f->view, FILM_VIEW_FRONTAL);
+	assert_int_equal(f->view_from, FILM_FROM_TAGS);
+	assert_true(f->midline_contrast >= 0.05);
+	assert_int_equal(tb_film_check(f, err, sizeof(err)), 0);
+	assert_int_equal(tb_detect(f, &r, err, sizeof(err)), 0);
+	assert_true(r.lung_frac[0] > 0.05 && r.lung_frac[1] > 0.05);
+	tb_result_free(&r);
+	film_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_display),
+		cmocka_unit_test(test_no_window),
+		cmocka_unit_test(test_collimation),
+		cmocka_unit_test(test_view),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_opacity),
+		cmocka_unit_test(test_result),
+		cmocka_unit_test(test_real_film),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
