@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "film.h"
 #include "loader.h"
 #include "log.h"
 
@@ -66,6 +67,55 @@ fail:
 		for (i = 0; i < n; i++)
 			free(paths[i]);
 	free(paths);
+	PQclear(r);
+	return rc;
+}
+
+int
+loader_is_film(const struct series_volume *v)
+{
+	return v->nz == 1 && (strcmp(v->modality, "DX") == 0 ||
+	    strcmp(v->modality, "CR") == 0 || strcmp(v->modality, "SC") == 0);
+}
+
+int
+loader_film(PGconn *c, struct store *st, long long series_id,
+    struct film **out, char *err, size_t errlen)
+{
+	PGresult	*r;
+	char		 sid[32], path[PATH_MAX], why[512];
+	int		 rc = -1;
+
+	*out = NULL;
+	(void)snprintf(sid, sizeof(sid), "%lld", series_id);
+	r = db_exec(c, "SELECT i.storage_key,"
+	    " coalesce((SELECT string_agg(DISTINCT a.body_part, ' ')"
+	    " FROM application_studies x JOIN applications a"
+	    " ON a.id = x.application_id WHERE x.study_id = s.study_id"
+	    " AND a.state <> 'cancelled'), '')"
+	    " FROM instances i JOIN series s ON s.id = i.series_id"
+	    " WHERE i.series_id = $1::bigint"
+	    " ORDER BY i.instance_number NULLS LAST, i.id LIMIT 1", 1, sid);
+	if (r == NULL) {
+		errfmt(err, errlen, "database error reading the film");
+		return -1;
+	}
+	if (PQntuples(r) != 1) {
+		errfmt(err, errlen, "series %s has no instances", sid);
+		goto fail;
+	}
+	if (store_local_path(st, db_val(r, 0, 0), path, sizeof(path)) == -1) {
+		errfmt(err, errlen, "%s: cannot be read from the store",
+		    db_val(r, 0, 0));
+		goto fail;
+	}
+	if (film_load(path, db_val(r, 0, 1), out, why, sizeof(why)) == -1) {
+		errfmt(err, errlen, "series %s: the film cannot be read: %s",
+		    sid, why);
+		goto fail;
+	}
+	rc = 0;
+fail:
 	PQclear(r);
 	return rc;
 }

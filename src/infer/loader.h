@@ -23,4 +23,20 @@ int	 loader_series(PGconn *, struct store *, long long series_id,
 	    volatile int *cancel, struct series_volume **out, char *err,
 	    size_t errlen);
 
+struct film;
+
+/* Whether a loaded volume is a film: one CR, DX or SC image (a DX or
+ * CR series, or a Secondary Capture of a film). */
+int	 loader_is_film(const struct series_volume *);
+
+/*
+ * The film of series series_id (one image, loaded already as a volume):
+ * its file read again as the 2-D image a viewer shows (film.h), with the
+ * 检查部位 of the live applications of its study as evidence of the
+ * part and view where the tags are silent.  Returns 0 with *out
+ * (film_free() it), or -1 with an English reason in err.
+ */
+int	 loader_film(PGconn *, struct store *, long long series_id,
+	    struct film **out, char *err, size_t errlen);
+
 #endif /* ZY_LOADER_H */

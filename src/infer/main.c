@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "anatomy.h"
+#include "film.h"
 #include "compute.h"
 #include "conf.h"
 #include "db.h"
@@ -70,6 +71,10 @@ struct held {
 	 * the volume it was computed on.  NULL (out of memory): the readers
 	 * keep their own for the call. */
 	struct anatomy_cache	*anatomy;
+	/* The series as a film (film.h) when it is one radiograph; NULL
+	 * otherwise, or when the film could not be read (a film reader
+	 * then makes its own from the volume, without the 检查部位). */
+	struct film		*film;
 };
 
 struct daemon {
@@ -139,6 +144,8 @@ held_drop(struct held *h, const char *why)
 		return;
 	log_info("series %lld released (%s)", h->series, why);
 	series_free(h->vol);
+	film_free(h->film);
+	h->film = NULL;
 	anatomy_cache_free(h->anatomy);
 	if ((h->anatomy = anatomy_cache_new()) == NULL)
 		log_warnx("anatomy cache: out of memory; readers keep their"
@@ -183,6 +190,12 @@ job_volume(struct run *rn, struct series_volume **vol, char *err,
 		return -1;
 	h->vol = *vol;
 	h->series = j->series_id;
+	if (loader_is_film(*vol) && loader_film(d->work, d->store,
+	    j->series_id, &h->film, err, errlen) == -1) {
+		log_warnx("job %lld: %s; the film readers use the volume",
+		    j->id, err);
+		err[0] = '\0';
+	}
 	(void)snprintf(h->stamp, sizeof(h->stamp), "%s", stamp);
 	log_info("job %lld: series %lld loaded, %dx%dx%d voxels", j->id,
 	    j->series_id, (*vol)->nx, (*vol)->ny, (*vol)->nz);
@@ -286,6 +299,7 @@ job_run(struct run *rn)
 	ctx.cancel = &rn->cancel;
 	ctx.conf = &d->cf;
 	ctx.anatomy = d->held.anatomy;
+	ctx.film = d->held.film;
 	if (job_patient(d, j, &ctx) == -1) {
 		errfmt(err, sizeof(err), "the patient could not be read");
 		goto fail;
