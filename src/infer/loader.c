@@ -88,14 +88,11 @@ loader_film(PGconn *c, struct store *st, long long series_id,
 
 	*out = NULL;
 	(void)snprintf(sid, sizeof(sid), "%lld", series_id);
-	r = db_exec(c, "SELECT i.storage_key,"
-	    " coalesce((SELECT string_agg(DISTINCT a.body_part, ' ')"
-	    " FROM application_studies x JOIN applications a"
-	    " ON a.id = x.application_id WHERE x.study_id = s.study_id"
-	    " AND a.state <> 'cancelled'), '')"
-	    " FROM instances i JOIN series s ON s.id = i.series_id"
-	    " WHERE i.series_id = $1::bigint"
-	    " ORDER BY i.instance_number NULLS LAST, i.id LIMIT 1", 1, sid);
+	/* The application's 检查部位 through ai_series_exam_part()
+	 * (sql/025): the daemon does not read the applications. */
+	r = db_exec(c, "SELECT storage_key, ai_series_exam_part($1::bigint)"
+	    " FROM instances WHERE series_id = $1::bigint"
+	    " ORDER BY instance_number NULLS LAST, id LIMIT 1", 1, sid);
 	if (r == NULL) {
 		errfmt(err, errlen, "database error reading the film");
 		return -1;
