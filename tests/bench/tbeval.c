@@ -43,6 +43,7 @@
 
 #include "buf.h"
 #include "film.h"
+#include "phantom.h"
 #include "preview.h"
 #include "tb.h"
 
@@ -512,6 +513,46 @@ main(int argc, char *argv[])
 			fail = 1;
 	} else
 		printf("dr/tb-boxes: %s absent: not measured\n", path);
+	/* A film of 3000 x 3000 pixels (the phantom's chest at 0.14 mm):
+	 * the display transform, the check and the detection. */
+	{
+		struct film_tags t;
+		float		*v;
+		double		 t0, big;
+		int		 X = 3000, ii, jj;
+		char		 err[256];
+
+		if ((v = malloc(sizeof(float) * X * X)) == NULL)
+			return 1;
+		for (jj = 0; jj < X; jj++)
+			for (ii = 0; ii < X; ii++)
+				v[(size_t)jj * X + ii] = (float)phantom_film_chest(
+				    (ii - X / 2) * 0.14, (jj - X / 2) * 0.14);
+		memset(&t, 0, sizeof(t));
+		t.modality = "DX";
+		t.photometric = "MONOCHROME2";
+		t.window_center = 1400;
+		t.window_width = 2800;
+		t.view_position = "PA";
+		t.body_part = "CHEST";
+		t0 = now_s();
+		if (film_from_values(v, X, X, &t, &f, err, sizeof(err)) == -1 ||
+		    tb_film_check(f, err, sizeof(err)) != 0 ||
+		    tb_detect(f, &r, err, sizeof(err)) != 0) {
+			printf("3000x3000 film: %s\n", err);
+			fail = 1;
+		} else {
+			big = now_s() - t0;
+			printf("a 3000x3000 film (phantom): %.3f s (display"
+			    " transform, check, detection; decoding apart)\n",
+			    big);
+			if (big > 2)
+				fail = 1;
+			tb_result_free(&r);
+			film_free(f);
+		}
+		free(v);
+	}
 	printf("seconds per film (check and detection, load apart): mean"
 	    " %.3f, max %.3f, %d films\n", nfilms ? tsecs / nfilms : 0,
 	    maxsecs, nfilms);

@@ -6,8 +6,9 @@
 // chest CTs written by zhiying-phantom (those tests need no shared data).
 //
 // The readers of this build are the coronary calcium reader
-// (ct_coronary_calcium), the lung nodule reader (ct_lung_nodule) and the
-// pneumonia reader (ct_pneumonia); a job
+// (ct_coronary_calcium), the lung nodule reader (ct_lung_nodule), the
+// pneumonia reader (ct_pneumonia) and the tuberculosis reader of chest
+// films (dr_tuberculosis); a job
 // of any other reader (ct_rib_fracture here) ends dead at once, before its
 // series is read.
 import test from 'node:test';
@@ -733,6 +734,57 @@ test('the lung nodule reader: LIDC-IDRI-0002 read with its histograms, the half 
     // The anatomy's verdict on the lungs, for the matcher's next look.
     assert.deepEqual(q(`SELECT id, lungs_complete FROM series WHERE id IN (${whole}, ${half}) ORDER BY id`),
       [[String(whole), 't'], [String(half), 'f']]);
+    d.kill('SIGTERM');
+    assert.equal((await d.exited).code, 0);
+  });
+
+test('the tuberculosis reader: a chest film read as a film, its boxes on the one image; a forearm film and a CT refused',
+  { skip }, async () => {
+    const chest = await phantom('filmchest', ['-F', 'chest']);
+    const limb = await phantom('filmlimb', ['-F', 'limb']);
+    const ct = await phantom('filmct', ['-t', '5', '-W', '128']);
+    assert.equal(chest.keys.length, 1);
+    const [sc, sl, sct] = [newSeries(chest.keys), newSeries(limb.keys), newSeries(ct.keys)];
+    const d = daemon('tb');
+    const ids = queue([sc, sl, sct], { reader: 'dr_tuberculosis', maxAttempts: 3 });
+    await until('the jobs to end', () => ids.every((id) => !['queued', 'running'].includes(job(id).state)), 30000);
+    assert.deepEqual(job(ids[0]), { state: 'done', attempts: 1, leased: '', error: '' });
+    // The film: 1100 x 1100 pixels, one image, read again as a film.
+    assert.match(d.text(), new RegExp(`job ${ids[0]} done: \\d+ lesion\\(s\\); 1100x1100x1 voxels`));
+    const [r] = q(`SELECT json_build_object('id', id, 'nx', nx, 'ny', ny, 'uids', slice_uids, 'summary', summary,
+        'findings', findings_text, 'conclusion', conclusion_text, 'method', method)
+      FROM ai_results WHERE series_id = ${sc} AND reader = 'dr_tuberculosis'`).map((x) => JSON.parse(x[0]));
+    assert.deepEqual([r.nx, r.ny, r.uids.length], [1100, 1100, 1]);
+    const score = r.summary.find((m) => m.name === '肺结核评分');
+    assert.ok(score && score.value >= 0 && score.value <= 1, JSON.stringify(r.summary));
+    assert.ok(r.summary.find((m) => m.name === '右肺野面积占比').value > 5, JSON.stringify(r.summary));
+    assert.match(r.method, /Candemir 2014/);
+    assert.match(r.method, /验证：/);
+    assert.match(r.method, /结果仅供参考，不能直接用于诊断。$/);
+    // The phantom's header: PA (the tags), 0.4 mm pixels.
+    assert.match(r.method, /投照体位为正位（DICOM标签）；像素间距 0\.4×0\.4 mm（(Imager )?Pixel Spacing）/);
+    const lesions = q(`SELECT json_build_object('idx', idx, 'location', location, 'slice', slice,
+        'box', json_build_array(x0, y0, x1, y1), 'confidence', confidence, 'findings', findings_text,
+        'conclusion', conclusion_text)
+      FROM ai_lesions WHERE result_id = ${r.id} ORDER BY idx`).map((x) => JSON.parse(x[0]));
+    // With boxes, the report takes the ticked boxes' sentences (the
+    // result's own conclusion is empty); without, the result says so.
+    if (lesions.length === 0) assert.match(r.conclusion, /AI未提示肺结核征象|AI提示肺结核可能/);
+    for (const [k, l] of lesions.entries()) {
+      assert.equal(l.idx, k + 1);
+      assert.equal(l.slice, 0);
+      const [x0, y0, x1, y1] = l.box;
+      assert.ok(x0 >= 0 && x0 <= x1 && x1 < 1100 && y0 >= 0 && y0 <= y1 && y1 < 1100, `box ${l.box}`);
+      assert.ok(l.confidence >= 0.5 && l.confidence <= 1);
+      assert.match(l.location, /^[右左][上中]肺野$/);
+      assert.match(l.findings, /肺野见/);
+      assert.match(l.conclusion, /AI肺结核评分/);
+    }
+    // The forearm: its part named by its tags; the CT: not a film.
+    assert.equal(job(ids[1]).state, 'failed');
+    assert.match(job(ids[1]).error, /前臂|四肢|FOREARM/);
+    assert.equal(job(ids[2]).state, 'failed');
+    assert.equal(job(ids[2]).error, '模态为CT，肺结核检测需X线胸片（DX/CR）');
     d.kill('SIGTERM');
     assert.equal((await d.exited).code, 0);
   });
