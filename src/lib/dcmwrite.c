@@ -747,7 +747,11 @@ dw_dataset(struct dw *d, const struct dw_series *s, int k,
 	dw_ds1(d, 0x0020, 0x1041, ipp[0] * s->normal[0] +
 	    ipp[1] * s->normal[1] + ipp[2] * s->normal[2]);
 	dw_us(d, 0x0028, 0x0002, 1);
-	dw_str(d, 0x0028, 0x0004, "CS", "MONOCHROME2");
+	/* A film may be MONOCHROME1 (its values then as stored: white is
+	 * low); everything else is MONOCHROME2. */
+	dw_str(d, 0x0028, 0x0004, "CS", strcmp(s->modality, "DX") == 0 &&
+	    strcmp(s->v->photometric, "MONOCHROME1") == 0 ? "MONOCHROME1" :
+	    "MONOCHROME2");
 	dw_us(d, 0x0028, 0x0010, (unsigned)v->ny);
 	dw_us(d, 0x0028, 0x0011, (unsigned)v->nx);
 	dw_ds(d, 0x0028, 0x0030, s->ps, 2);

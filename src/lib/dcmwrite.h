@@ -55,7 +55,8 @@ struct dcmwrite_opts {
 /*
  * A volume whose modality is "DX" (one slice: a radiograph) is written
  * as one Digital X-Ray Image Storage file instead, its values as stored
- * (no Hounsfield units), with the view position given.
+ * (no Hounsfield units), with the view position given, MONOCHROME1 when
+ * the volume's photometric says so (else MONOCHROME2).
  *
  * Write the volume v into the folder dir as nz files IM000001.dcm,
  * IM000002.dcm, ... in volume order, Instance Number 1..nz, slice k at

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "dcmwrite.h"
 #include "dicom.h"
 #include "film.h"
 #include "phantom.h"
@@ -387,6 +388,72 @@ test_result(void **state)
 	free(v);
 }
 
+/*
+ * A film through the DICOM files: the phantom chest with the opacity as
+ * a MONOCHROME1 DX of 16-bit values (up to 30000) and a band of 40
+ * unexposed (black) pixels on every side, written by dcmwrite and read back by film_load(): shown
+ * as the MONOCHROME2 picture, its Pixel Spacing kept, its band found, the
+ * opacity boxed in the right upper zone.
+ */
+static void
+test_dicom_film(void **state)
+{
+	struct series_volume	*v;
+	struct dcmwrite_opts	 o;
+	struct film		*f;
+	struct tb_result	 r;
+	float			*a = chest(-8, 30000, -80, -85, 12, 40, 0);
+	char			 dir[] = "/tmp/test_tb.XXXXXX", path[64],
+				 err[256];
+	int			 px = (int)(-80 / MM + (N - 1) / 2.0),
+				 py = (int)(-85 / MM + (N - 1) / 2.0), k, found;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	v = calloc(1, sizeof(*v));
+	assert_non_null(v);
+	v->vox = a;
+	v->nx = v->ny = N;
+	v->nz = 1;
+	v->spacing[0] = v->spacing[1] = MM;
+	v->row[0] = 1;
+	v->col[2] = -1;
+	v->normal[1] = 1;
+	v->kvp = 120;
+	v->slice_thickness = NAN;
+	v->window_center = 30000 - 8 * 1400;
+	v->window_width = 8 * 2800;
+	(void)snprintf(v->modality, sizeof(v->modality), "DX");
+	(void)snprintf(v->photometric, sizeof(v->photometric), "MONOCHROME1");
+	memset(&o, 0, sizeof(o));
+	o.body_part = "CHEST";
+	o.view_position = "PA";
+	assert_int_equal(dcmwrite_series(v, &o, dir, err, sizeof(err)), 0);
+	series_free(v);
+	(void)snprintf(path, sizeof(path), "%s/IM000001.dcm", dir);
+	assert_int_equal(film_load(path, NULL, &f, err, sizeof(err)), 0);
+	assert_true(f->inverted);
+	assert_true(f->window_from_file);
+	assert_int_equal(f->spacing_source, DCM_SPACING_PIXEL);
+	assert_true(fabs(f->spacing[0] - MM) < 1e-6);
+	assert_int_equal(f->view_from, FILM_FROM_TAGS);
+	assert_in_range(f->field[1], 38, 42);
+	assert_in_range(f->field[3], N - 43, N - 39);
+	/* Bone white, air black, as in the MONOCHROME2 film. */
+	assert_true(f->img[(size_t)(N / 2) * N + N / 2] > 0.6f);
+	assert_int_equal(tb_film_check(f, err, sizeof(err)), 0);
+	assert_int_equal(tb_detect(f, &r, err, sizeof(err)), 0);
+	for (k = 0, found = 0; k < (int)r.count; k++)
+		found |= r.lesions[k].x0 <= px && r.lesions[k].x1 >= px &&
+		    r.lesions[k].y0 <= py && r.lesions[k].y1 >= py &&
+		    strcmp(r.lesions[k].location, "右上肺野") == 0;
+	assert_true(found);
+	tb_result_free(&r);
+	film_free(f);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* A real film from its DICOM file: 8-bit, no pixel spacing, PA. */
 static void
 test_real_film(void **state)
@@ -424,6 +491,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_opacity),
 		cmocka_unit_test(test_result),
+		cmocka_unit_test(test_dicom_film),
 		cmocka_unit_test(test_real_film),
 	};
 
