@@ -195,7 +195,14 @@ job_volume(struct run *rn, struct series_volume **vol, char *err,
 		log_warnx("job %lld: %s; the film readers use the volume",
 		    j->id, err);
 		err[0] = '\0';
-	}
+	} else if (h->film != NULL)
+		log_info("job %lld: film, view %s from %s, pixel spacing %s,"
+		    " exposed field %d,%d-%d,%d", j->id,
+		    film_view_names[h->film->view],
+		    film_from_names[h->film->view_from],
+		    h->film->spacing_source ? "given" : "absent",
+		    h->film->field[0], h->film->field[1], h->film->field[2],
+		    h->film->field[3]);
 	(void)snprintf(h->stamp, sizeof(h->stamp), "%s", stamp);
 	log_info("job %lld: series %lld loaded, %dx%dx%d voxels", j->id,
 	    j->series_id, (*vol)->nx, (*vol)->ny, (*vol)->nz);

@@ -16,6 +16,14 @@ const char *const film_view_zh[FILM_VIEW__MAX] = {
 	"未知", "正位", "侧位", "斜位或侧卧位"
 };
 
+const char *const film_view_names[FILM_VIEW__MAX] = {
+	"unknown", "frontal", "lateral", "oblique or decubitus"
+};
+
+const char *const film_from_names[FILM_FROM__MAX] = {
+	"nothing", "the tags", "the descriptions", "the exam part", "the image"
+};
+
 const char *const film_from_zh[FILM_FROM__MAX] = {
 	"无", "DICOM标签", "序列描述", "申请单检查部位", "图像"
 };

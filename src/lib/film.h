@@ -35,6 +35,7 @@ enum film_view {
 };
 
 extern const char *const film_view_zh[FILM_VIEW__MAX];
+extern const char *const film_view_names[FILM_VIEW__MAX];	/* for logs */
 
 /* Where a finding of the film came from. */
 enum film_from {
@@ -47,6 +48,7 @@ enum film_from {
 };
 
 extern const char *const film_from_zh[FILM_FROM__MAX];
+extern const char *const film_from_names[FILM_FROM__MAX];	/* for logs */
 
 /* What the header says, for film_from_values(); strings may be NULL. */
 struct film_tags {
