@@ -8,13 +8,16 @@
  * split at the brightest column of the middle of the chest, filled row by
  * row (intensity thresholding with a shape prior, after the pixel
  * classification and atlas approaches reviewed by van Ginneken et al.,
- * Med Image Anal 2006, and Candemir et al., IEEE TMI 2014).  Opacities are
- * the places of the lungs brighter than the lung's own smooth background
- * (a normalised Gaussian of the lung only) by more than the lung's noise;
- * the image score combines the opacity burden, the difference of the
- * upper zones (the left-right comparison of Jaeger et al., IEEE TMI 2014,
- * and Santosh & Antani 2018), the lungs' density and texture, as a
- * logistic model.
+ * Med Image Anal 2006, and Candemir et al., IEEE TMI 2014), each cut into
+ * upper, middle and lower thirds.  The image score is a logistic model of
+ * the upper zone's density above the lower zone of the same lung (the
+ * larger side) and the upper zones' texture (the mean absolute residual
+ * over the lung's own smooth background; texture and left-right
+ * comparison after Jaeger et al., IEEE TMI 2014, and Santosh & Antani
+ * 2018).  The same model on each upper and middle zone's own figures
+ * gives the numbered boxes (the zone's extent of the lung field) and
+ * their confidence; the kind of a box is that of the largest focal
+ * opacity in it (brighter than the background by 2.5 noise units).
  */
 #ifndef ZY_TB_H
 #define ZY_TB_H
