@@ -56,6 +56,7 @@ static const struct model_name audit_actions[] = {
 	{ "ai_job_dead", "AI任务失败" },
 	{ "ai_job_failed", "AI任务不适用" },
 	{ "ai_job_retried", "AI任务重试" },
+	{ "ai_lesion_deleted", "删除病灶序号框" },
 	{ "ai_result_stored", "AI结果保存" },
 	{ "ai_result_viewed", "查看AI结果" },
 	{ "alliance_created", "新建医联体" },

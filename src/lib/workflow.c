@@ -1135,6 +1135,65 @@ wf_key_image_remove(PGconn *c, const struct wf_actor *who, long long id,
 }
 
 enum wf_result
+wf_ai_lesion_delete(PGconn *c, const struct wf_actor *who, long long id,
+    long long job, int idx, const char **why)
+{
+	struct app_row	 a;
+	enum wf_result	 res;
+	PGresult	*r;
+	char		 sid[32], sjob[32], sidx[16], uid[32], note[200];
+	int		 n;
+
+	*why = NULL;
+	WF_TXN_BEGIN(c);
+	if ((res = app_load(c, who, id, 0, &a)) != WF_OK ||
+	    (res = writer_check(&a, who)) != WF_OK)
+		return wf_end(c, res);
+	(void)snprintf(sid, sizeof(sid), "%lld", a.id);
+	(void)snprintf(sjob, sizeof(sjob), "%lld", job);
+	(void)snprintf(sidx, sizeof(sidx), "%d", idx);
+	(void)snprintf(uid, sizeof(uid), "%lld", who->user_id);
+	/* The lesion of the job's result, on a series of one of this
+	 * application's studies. */
+	r = db_exec(c, "SELECT res.id, j.reader FROM ai_jobs j"
+	    " JOIN ai_results res ON res.job_id = j.id"
+	    " JOIN ai_lesions l ON l.result_id = res.id AND l.idx = $3::int"
+	    " JOIN series se ON se.id = j.series_id"
+	    " JOIN application_studies x ON x.study_id = se.study_id"
+	    "  AND x.application_id = $1::bigint"
+	    " WHERE j.id = $2::bigint AND j.state = 'done'", 3, sid, sjob,
+	    sidx);
+	if (r == NULL)
+		return wf_end(c, WF_ERROR);
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		*why = "该病灶序号框不存在";
+		return wf_end(c, WF_NOT_FOUND);
+	}
+	(void)snprintf(note, sizeof(note), "删除病灶序号框 %d（%s）", idx,
+	    reader_name_zh(db_val(r, 0, 1)));
+	/* Under 200 bytes: the history's comment takes it whole. */
+	utf8_cut(note, sizeof(note) - 1);
+	PQclear(r);
+	r = db_exec(c, "INSERT INTO ai_lesion_deletions (application_id,"
+	    " result_id, idx, deleted_by) SELECT $1::bigint, res.id, $3::int,"
+	    " $4::bigint FROM ai_results res WHERE res.job_id = $2::bigint"
+	    " ON CONFLICT DO NOTHING RETURNING idx", 4, sid, sjob, sidx, uid);
+	if (r == NULL)
+		return wf_end(c, WF_ERROR);
+	n = PQntuples(r);
+	PQclear(r);
+	if (n == 0) {
+		*why = "该病灶序号框已删除";
+		return wf_end(c, WF_INVALID);
+	}
+	if (app_record(c, who, &a, "ai_lesion_deleted", a.state, a.state,
+	    note) == -1)
+		return wf_end(c, WF_ERROR);
+	return wf_end(c, WF_OK);
+}
+
+enum wf_result
 wf_report_submit(PGconn *c, const struct wf_actor *who, long long id,
     int base, const char *findings, const char *conclusion, int ai_used,
     int final, enum title signoff)

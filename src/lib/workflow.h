@@ -164,6 +164,15 @@ enum wf_result	 wf_key_image_add(PGconn *, const struct wf_actor *,
 enum wf_result	 wf_key_image_remove(PGconn *, const struct wf_actor *,
 		    long long id, long long key, const char **why);
 
+/* 删除病灶序号框: take lesion idx of AI job's result off this
+ * application's view of it (the report being written: the lock holder,
+ * 报告中); audited ai_lesion_deleted with the reader's box named in the
+ * history.  WF_NOT_FOUND with *why set when the job is not one of this
+ * application's series or its result has no such lesion; WF_INVALID with
+ * *why set when the box is deleted already. */
+enum wf_result	 wf_ai_lesion_delete(PGconn *, const struct wf_actor *,
+		    long long id, long long job, int idx, const char **why);
+
 /* Submit the report: to review (审核中), or final (已报告) when the author
  * has sign-off and final is set. */
 enum wf_result	 wf_report_submit(PGconn *, const struct wf_actor *,

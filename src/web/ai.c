@@ -264,19 +264,26 @@ ai_lesions_free(struct ai_lesion *l, int n)
  * ai_lesions_free()).  Returns their number, or -1.
  */
 static int
-ai_lesions_load(struct req *r, long long result, struct ai_lesion **out)
+ai_lesions_load(struct req *r, long long app, long long result,
+    struct ai_lesion **out)
 {
 	PGresult		*res;
 	struct ai_lesion	*l;
-	char			 sid[32];
+	char			 sid[32], sapp[32];
 	int			 i, n;
 
 	*out = NULL;
 	(void)snprintf(sid, sizeof(sid), "%lld", result);
+	(void)snprintf(sapp, sizeof(sapp), "%lld", app);
+	/* Without the boxes deleted for this application (删除病灶序号框):
+	 * not shown, not drawn, not uploaded. */
 	res = db_exec(r->db, "SELECT idx, slice, x0, y0, x1, y1, confidence,"
 	    " type, location, findings_text, conclusion_text,"
-	    " measurements::text FROM ai_lesions"
-	    " WHERE result_id = $1::bigint ORDER BY idx", 1, sid);
+	    " measurements::text FROM ai_lesions l"
+	    " WHERE result_id = $1::bigint AND NOT EXISTS (SELECT 1"
+	    "  FROM ai_lesion_deletions x WHERE x.application_id = $2::bigint"
+	    "  AND x.result_id = l.result_id AND x.idx = l.idx)"
+	    " ORDER BY idx", 2, sid, sapp);
 	if (res == NULL)
 		return -1;
 	n = PQntuples(res);
@@ -1183,6 +1190,62 @@ ai_key_block(struct req *r, struct tdict *d, const struct ai_app *ap,
 	return 0;
 }
 
+/* Whether the doctor may delete the boxes of reader's results (删除病灶序号框:
+ * the manual's tuberculosis reader, whose boxes are zones of the lung
+ * fields a doctor may judge empty). */
+static int
+ai_boxes_deletable(const char *reader)
+{
+	return strcmp(reader, readers[READER_DR_TUBERCULOSIS].code) == 0;
+}
+
+/*
+ * The boxes of result deleted for application app ("deleted": idx, by,
+ * at) and, for the doctor writing its report, the 删除 buttons
+ * (can_delete); after a deletion (the query's deleted=N) the notice.
+ * Returns 0 or -1.
+ */
+static int
+ai_deleted_block(struct req *r, struct tdict *d, const struct ai_app *ap,
+    const struct ai_job *jb, int reader)
+{
+	PGresult	*res;
+	struct tdict	*x;
+	const char	*v;
+	char		 sid[32], sres[32];
+	int		 i, n;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", ap->id);
+	(void)snprintf(sres, sizeof(sres), "%lld", jb->result);
+	res = db_exec(r->db, "SELECT x.idx, coalesce(u.display_name, ''),"
+	    " to_char(x.deleted_at, 'YYYY-MM-DD HH24:MI')"
+	    " FROM ai_lesion_deletions x LEFT JOIN users u ON u.id = x.deleted_by"
+	    " WHERE x.application_id = $1::bigint AND x.result_id = $2::bigint"
+	    " ORDER BY x.idx", 2, sid, sres);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		if ((x = tdict_add(d, "deleted")) == NULL)
+			break;
+		(void)tdict_set(x, "idx", db_val(res, i, 0));
+		(void)tdict_set(x, "by", db_val(res, i, 1));
+		(void)tdict_set(x, "at", db_val(res, i, 2));
+	}
+	PQclear(res);
+	(void)tdict_bool(d, "has_deleted", n > 0);
+	(void)tdict_bool(d, "can_delete", reader &&
+	    ai_boxes_deletable(jb->reader) && ai_key_refusal(r, ap) == NULL);
+	v = kv_get(&r->query, "deleted");
+	if (v != NULL && r->method == METHOD_GET && *v != '\0' &&
+	    strspn(v, "0123456789") == strlen(v) && strlen(v) < 6) {
+		(void)tdict_bool(d, "has_notice", 1);
+		(void)tdict_set(d, "notice", arena_printf(r->a,
+		    "已删除病灶序号框 %s", v));
+	}
+	return 0;
+}
+
 /*
  * The result page of job of application id, answered with status; error
  * (may be NULL) is shown at the top; p holds the lesions checked when the
@@ -1250,7 +1313,7 @@ ai_page(struct req *r, long long id, long long job, int status,
 		return;
 	}
 	(void)tdict_bool(d, "has_result", 1);
-	if ((nl = ai_lesions_load(r, jb.result, &l)) < 0) {
+	if ((nl = ai_lesions_load(r, id, jb.result, &l)) < 0) {
 		page_error(r, 503, MSG_DB);
 		return;
 	}
@@ -1317,7 +1380,8 @@ ai_page(struct req *r, long long id, long long job, int status,
 	(void)tdict_bool(d, "can_upload", reader);
 	(void)tdict_bool(d, "no_lock", reader &&
 	    (ap.state != APP_REPORTING || ap.locked_by != r->sess.acct.id));
-	if (ai_key_block(r, d, &ap, &jb, reader, z, w) == -1) {
+	if (ai_key_block(r, d, &ap, &jb, reader, z, w) == -1 ||
+	    ai_deleted_block(r, d, &ap, &jb, reader) == -1) {
 		page_error(r, 503, MSG_DB);
 		return;
 	}
@@ -1567,7 +1631,7 @@ page_ai_upload(struct req *r)
 		    &p);
 		return;
 	}
-	if ((nl = ai_lesions_load(r, jb.result, &l)) < 0) {
+	if ((nl = ai_lesions_load(r, id, jb.result, &l)) < 0) {
 		page_error(r, 503, MSG_DB);
 		return;
 	}
@@ -1745,4 +1809,120 @@ page_ai_key_image(struct req *r)
 	}
 	ai_page(r, id, job, wf_http_status(res), key_refusal(r, id, res, why),
 	    NULL);
+}
+
+/* What a refused 删除病灶序号框 means here, in Chinese. */
+static const char *
+delete_refusal(struct req *r, long long id, enum wf_result res,
+    const char *why)
+{
+	struct ai_app	 ap;
+
+	if (why != NULL)
+		return arena_printf(r->a, "病灶序号框未删除：%s", why);
+	switch (res) {
+	case WF_FORBIDDEN:
+		return "您没有为该申请单写报告的权限，不能删除病灶序号框";
+	case WF_LOCKED:
+	case WF_CONFLICT:
+		if (ai_app_load(r, id, &ap) == 1 && ap.state == APP_REPORTING &&
+		    *ap.holder != '\0' && ap.locked_by != r->sess.acct.id)
+			return arena_printf(r->a, "该申请单正由%s书写报告，"
+			    "只有锁定该申请单的医生可删除病灶序号框", ap.holder);
+		if (ai_app_load(r, id, &ap) == 1 && ap.state == APP_PENDING)
+			return "删除病灶序号框须先在写报告页面锁定该申请单";
+		if (ai_app_load(r, id, &ap) == 1 && ap.state >= 0)
+			return arena_printf(r->a, "该申请单当前状态为“%s”，"
+			    "不能删除病灶序号框", app_state_names[ap.state].zh);
+		return wf_messages[res];
+	default:
+		return wf_messages[res];
+	}
+}
+
+/*
+ * POST /ai/lesion/delete (删除病灶序号框): id, job, stamp (the result's
+ * revision the page was shown with), lesion (its number), and z, window
+ * and sort to come back to the same view.  Only for the readers whose
+ * boxes the manual lets a doctor delete (ai_boxes_deletable()); the box
+ * goes from this application's view of the result through
+ * wf_ai_lesion_delete() (the lock holder, 报告中; history and audit),
+ * then 303 back to the result with the notice.  A refusal shows this
+ * page with its reason and deletes nothing.
+ */
+void
+page_ai_lesion_delete(struct req *r)
+{
+	struct ai_app		 ap;
+	struct ai_job		 jb;
+	struct wf_actor		 a;
+	enum wf_result		 res;
+	const char		*v, *why, *sort, *stamp;
+	long long		 id, job;
+	size_t			 i;
+	int			 rc, w, z, idx;
+
+	if ((id = field_id(r, FIELD_ID)) == 0 ||
+	    (job = field_id(r, FIELD_JOB)) == 0) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return;
+	}
+	if ((rc = ai_app_load(r, id, &ap)) == 1)
+		rc = ai_job_load(r, id, job, &jb);
+	if (rc <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
+		    MSG_DB);
+		return;
+	}
+	if (strcmp(jb.state, "done") != 0 || jb.result == 0) {
+		ai_page(r, id, job, 409, "该AI阅片任务尚未完成，没有可删除的病灶序号框",
+		    NULL);
+		return;
+	}
+	if (!ai_boxes_deletable(jb.reader)) {
+		ai_page(r, id, job, 400, arena_printf(r->a, "%s的病灶不能删除",
+		    reader_name_zh(jb.reader)), NULL);
+		return;
+	}
+	stamp = http_field(r, FIELD_STAMP);
+	v = http_field(r, FIELD_LESION);
+	idx = v != NULL && *v != '\0' ? atoi(v) : 0;
+	if (stamp == NULL || idx <= 0) {
+		ai_page(r, id, job, 400, "请选择要删除的病灶序号框", NULL);
+		return;
+	}
+	/* The box the doctor saw: a result read again has new boxes. */
+	if (strcmp(stamp, jb.stamp) != 0) {
+		ai_page(r, id, job, 409, "AI阅片结果已更新，病灶序号框未删除。"
+		    "请核对本页的新结果", NULL);
+		return;
+	}
+	page_actor(r, &a);
+	res = wf_ai_lesion_delete(r->db, &a, id, job, idx, &why);
+	if (res == WF_OK) {
+		log_info("%s: %s deleted box %d of AI job %lld for application"
+		    " %lld", __func__, r->sess.acct.login, idx, job, id);
+		v = http_field(r, FIELD_Z);
+		z = v != NULL && *v != '\0' && !r->field_bad[FIELD_Z] ?
+		    atoi(v) : 0;
+		if (z < 0 || z >= jb.n)
+			z = 0;
+		v = http_field(r, FIELD_WINDOW);
+		w = v != NULL && *v != '\0' ? preview_window_parse(v) : -1;
+		if (w < 0 || r->field_bad[FIELD_WINDOW])
+			w = WINDOW_AUTO;
+		sort = r->fields[FIELD_SORT];
+		for (i = 0; sort != NULL && i < NORDERS; i++)
+			if (strcmp(sort, lesion_orders[i].word) == 0)
+				jb.sort = lesion_orders[i].word;
+		http_redirect(r, arena_printf(r->a, "%s&deleted=%d#lesions",
+		    ai_href(r, id, &jb, z, w), idx));
+		return;
+	}
+	if (res == WF_NOT_FOUND && why == NULL) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return;
+	}
+	ai_page(r, id, job, wf_http_status(res), delete_refusal(r, id, res,
+	    why), NULL);
 }

@@ -132,6 +132,7 @@ enum page {
 	PAGE_AI_SLICE,		/* /ai/slice: one slice as PNG */
 	PAGE_AI_UPLOAD,		/* /ai/upload: 上传影像结论 */
 	PAGE_AI_KEY_IMAGE,	/* /ai/key-image: 设为关键图像 */
+	PAGE_AI_LESION_DELETE,	/* /ai/lesion/delete: 删除病灶序号框 */
 	PAGE_AI_JOBS,		/* /ai/jobs: the AI row of 写报告, JSON */
 	PAGE__MAX
 };

@@ -131,6 +131,7 @@ void		 page_ai_result(struct req *);
 void		 page_ai_slice(struct req *);
 void		 page_ai_upload(struct req *);
 void		 page_ai_key_image(struct req *);
+void		 page_ai_lesion_delete(struct req *);
 void		 page_ai_jobs(struct req *);
 
 /* One card of the AI row of 写报告 (row 2 of 关联影像): a reader's job on

@@ -118,6 +118,8 @@ const struct page_def pages[PAGE__MAX] = {
 				    "上传影像结论", 0, page_ai_upload },
 	[PAGE_AI_KEY_IMAGE] =	{ "/ai/key-image", R(DOCTOR), M_POST,
 				    "设为关键图像", 0, page_ai_key_image },
+	[PAGE_AI_LESION_DELETE] = { "/ai/lesion/delete", R(DOCTOR), M_POST,
+				    "删除病灶序号框", 0, page_ai_lesion_delete },
 	[PAGE_AI_JOBS] =	{ "/ai/jobs", R(DOCTOR), M_GET, "AI阅片任务",
 				    0, page_ai_jobs },
 };

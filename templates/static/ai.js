@@ -76,6 +76,11 @@
 				keyZ.value = String(z);
 			if (keyWindow !== null)
 				keyWindow.value = win;
+			// 删除 comes back to the slice and window shown.
+			document.querySelectorAll('form.lesion-delete').forEach(function (f) {
+				f.elements.z.value = String(z);
+				f.elements.window.value = win;
+			});
 			var keyed = false;
 			document.querySelectorAll('#key-slices a.key-slice').forEach(function (a) {
 				var on = Number(a.dataset.slice) === z;
@@ -174,7 +179,7 @@
 		var tbody = table.tBodies[0];
 		tbody.addEventListener('click', function (ev) {
 			var tr = ev.target.closest('tr');
-			if (tr === null || ev.target.closest('input, label, a') !== null ||
+			if (tr === null || ev.target.closest('input, label, a, button') !== null ||
 			    show === null)
 				return;
 			show(Number(tr.dataset.slice));
@@ -231,6 +236,15 @@
 			});
 		});
 	}
+
+	// 删除病灶序号框 asks first: a deleted box does not come back.
+	document.querySelectorAll('form.lesion-delete').forEach(function (f) {
+		f.addEventListener('submit', function (ev) {
+			if (!window.confirm('删除病灶序号框 ' + f.dataset.idx +
+			    '？删除后该框不再显示，也不会随影像结论上传。'))
+				ev.preventDefault();
+		});
+	});
 
 	setupTable(setupViewer());
 })();
