@@ -49,6 +49,9 @@
 
 static struct compute	*cpu;
 
+struct spine_info;
+static void	print_spine(const struct spine_info *);
+
 #define PIC_MM	0.5
 
 static int
@@ -475,6 +478,42 @@ test_check(void **state)
 	series_free(v);
 }
 
+/*
+ * The standard chest phantom (the calcium reader's, src/lib/phantom.c):
+ * vertebral bodies but ribs that are rings of bone apart from the spine:
+ * no rib-bearing vertebra, so no label, and the reader refuses, saying
+ * why (the daemon's result for this phantom in the integration and
+ * browser tests).
+ */
+static void
+test_chest_phantom(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct ai_result	 res;
+	char			 err[256];
+
+	(void)state;
+	phantom_standard(&sp, 1.25, 120.0);
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	assert_non_null(ac = anatomy_cache_new());
+	if (anatomy_get(ac, cpu, v, 5, ANAT_VERTEBRAE, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("anatomy: %s", err);
+	print_spine(&an->spine);
+	assert_false(an->spine.labelled);
+	ai_result_init(&res);
+	assert_int_equal(bmd_to_ai(&an->spine, v, &res, err, sizeof(err)), 1);
+	print_message("  reader refuses: %s\n", err);
+	assert_non_null(strstr(err, "肋骨"));
+	ai_result_free(&res);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
 /* ---- Real data ---- */
 
 static void
@@ -828,6 +867,7 @@ main(void)
 		cmocka_unit_test(test_bands),
 		cmocka_unit_test(test_edge),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_chest_phantom),
 		cmocka_unit_test(test_phantom_1_25),
 		cmocka_unit_test(test_phantom_tilt),
 		cmocka_unit_test(test_phantom_2_5),
