@@ -64,7 +64,10 @@
  *     cortex's peak plus half a nominal plate (spine_plate_edge()): the
  *     slice profile blurs a 1 mm endplate over the slice thickness,
  *     which moves a half-maximum edge of the lowered peak outwards but
- *     leaves the peak's middle in place;
+ *     leaves the peak's middle in place.  A height longer than the
+ *     distance between the body's centre and its neighbours' (a disc not
+ *     seen, the line ran into the next body) or under a third of the
+ *     body's run is not kept, and the body is not graded;
  *  7. the internal references of the phantomless calibration on the
  *     measured bodies' middle slices: air outside the body, fat (-190 to
  *     -30 HU) inside it, paraspinal muscle (-29 to 150 HU) in two discs
@@ -110,6 +113,7 @@
 #define PLANE_MM	0.25
 #define PLATE_MIN_HU	60.0
 #define PLATE_HALF_MM	0.5
+#define PITCH_SHARE	1.6
 #define PLANE_HALF_U	40.0
 #define PLANE_HALF_W	35.0
 
@@ -465,7 +469,7 @@ plane_height(const struct plane *pl, double w, double u0)
 }
 
 static void
-morphometry(const struct series_volume *v, struct vertebra *b)
+morphometry(const struct series_volume *v, struct vertebra *b, double pitch)
 {
 	struct plane	 pl;
 	double		 L, rows[4], ant[4], post[4], wa, wp, d, h[3], t;
@@ -515,6 +519,13 @@ morphometry(const struct series_volume *v, struct vertebra *b)
 		}
 		h[q] = median_pos(m, 3);
 	}
+	/* A height beyond the distance between the centres of the body and
+	 * its neighbours (a line that crossed a disc it did not see into the
+	 * next body) or under a third of the body's run of slices is no
+	 * height. */
+	for (q = 0; q < 3; q++)
+		if (!(h[q] <= pitch && h[q] >= 0.3 * L))
+			h[q] = NAN;
 	b->ha = h[0];
 	b->hm = h[1];
 	b->hp = h[2];
@@ -1149,7 +1160,23 @@ spine_vertebrae(const struct series_volume *v, const double *spine_xy,
 		if (vb->partial)
 			continue;
 		roi_measure(v, vb);
-		morphometry(v, vb);
+		{
+			double	 pt = 0.0;
+			int	 np = 0;
+
+			if (b > 0) {
+				pt += fabs(si->v[b - 1].c[2] - vb->c[2]);
+				np++;
+			}
+			if (b + 1 < nb) {
+				pt += fabs(si->v[b + 1].c[2] - vb->c[2]);
+				np++;
+			}
+			pt = np > 0 ? pt / np * v->spacing[2] :
+			    PITCH_SHARE * (vb->k1 - vb->k0 + 1) *
+			    v->spacing[2];
+			morphometry(v, vb, pt);
+		}
 		references(v, body, vb->key_slice, vb->c[0], vb->c[1], sum,
 		    cnt);
 	}

@@ -294,6 +294,8 @@ bmd_to_ai(const struct spine_info *si, const struct series_volume *v,
 		bmd = bmd_from_hu(t->hu, si->air_hu, si->fat_hu);
 		g = bmd_genant(t->ha, t->hm, t->hp, hp_ref(si, i), &loss,
 		    &shape);
+		if (!isfinite(t->hp))
+			g = 0;
 		memset(&al, 0, sizeof(al));
 		al.id = ++id;
 		(void)snprintf(al.type, sizeof(al.type), "%s",
@@ -318,9 +320,11 @@ bmd_to_ai(const struct spine_info *si, const struct series_volume *v,
 		if (isfinite(t->area_mm2))
 			MEAS("正中矢状面面积", round(t->area_mm2) / 100.0,
 			    "cm²");
-		if (isfinite(loss))
+		/* Graded only with its three heights measured. */
+		if (isfinite(t->ha) && isfinite(t->hm) && isfinite(t->hp)) {
 			MEAS("压缩程度", round(loss * 1000.0) / 10.0, "%");
-		MEAS("Genant分级", g, "");
+			MEAS("Genant分级", g, "");
+		}
 #undef MEAS
 		al.nmeas = (size_t)m;
 		al.box.slice = t->key_slice;
