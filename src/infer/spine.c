@@ -139,6 +139,21 @@ median_pos_f(double *d, int m)
 	return m > 0 ? median_pos(d, m) : NAN;
 }
 
+int
+spine_count_t12_l2(const struct spine_info *si)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	if (!si->labelled)
+		return -1;
+	for (i = 0; i < si->n; i++)
+		if (!si->v[i].partial && si->v[i].label >= SPINE_T12 &&
+		    si->v[i].label <= SPINE_L2)
+			n++;
+	return n;
+}
+
 double
 spine_edge(const float *p, int n, double h)
 {

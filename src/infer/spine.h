@@ -88,6 +88,10 @@ int	 spine_vertebrae(const struct series_volume *v, const double *spine_xy,
 	    const uint8_t *body, struct spine_info *out, char *err,
 	    size_t errlen);
 
+/* How many of T12, L1 and L2 are whole and numbered in si; -1 when the
+ * vertebrae could not be numbered. */
+int	 spine_count_t12_l2(const struct spine_info *si);
+
 /*
  * The edge of a body along a profile from inside it outwards (n samples
  * of HU, h mm apart): after bone (a 3-sample mean of SPINE_BONE_HU or
