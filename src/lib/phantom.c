@@ -510,7 +510,7 @@ spine_hu_at(const struct phantom_spec *sp, double x, double y, double z,
 		*ca = 1;
 		return 450.0;
 	}
-	if (pv->ribs && fabs(sc - 2.0) <= 6.0)
+	if (pv->ribs && (pv->ribs != 2 || x < 0.0) && fabs(sc - 2.0) <= 6.0)
 		for (j = 0; j < 4; j++) {
 			double	 d = seg2(ax, w, rib[j], rib[j + 1]);
 			double	 r2 = 16.0 - (sc - 2.0) * (sc - 2.0);

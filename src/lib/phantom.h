@@ -125,7 +125,7 @@ struct phantom_vertebra {
 	char		 name[8];	/* "T12" */
 	double		 hu;		/* trabecular, at 120 kV */
 	double		 ha, hm, hp;	/* mm */
-	int		 ribs;
+	int		 ribs;		/* 1 a pair, 2 the right one only */
 	double		 tp_mm;		/* 0: none */
 };
 

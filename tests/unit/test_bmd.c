@@ -13,7 +13,9 @@
  * within 2 HU, heights within 0.5 mm and areas within 3 % (at 2.5 mm only
  * the labels and CT numbers are held so, see test_phantom_2_5), the
  * shapes exact.  The Genant rule, the QCT and L1 bands at their edges;
- * the reader's refusals.  On the real chest CT of ../shared/data
+ * the reader's refusals; T12 with its right rib only (labels kept, marked
+ * uncertain, said so); the chest phantom, whose ribs do not reach the
+ * spine (no labels, refused).  On the real chest CT of ../shared/data
  * (LIDC-IDRI-0002, T12 and L1 in view) the levels, CT numbers and
  * heights are printed, the labels T12 and L1 asserted; the 20 slices of
  * totalseg-example (T11-T12, no vertebra without ribs below) must not be
@@ -514,6 +516,52 @@ test_chest_phantom(void **state)
 	series_free(v);
 }
 
+/*
+ * The rule's ambiguity: T12's rib on the right only (a missing or
+ * hypoplastic 12th rib on the left).  T12 is still the last rib-bearing
+ * vertebra, but the labels are marked uncertain and the conclusion says
+ * so.
+ */
+static void
+test_one_rib(void **state)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct ai_result	 res;
+	char			 err[256];
+	size_t			 i;
+	int			 t12 = 0;
+
+	(void)state;
+	phantom_spine_standard(&sp, 2.5, 15.0, 0.0);
+	sp.spine.v[2].ribs = 2;		/* T12 */
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	assert_non_null(ac = anatomy_cache_new());
+	if (anatomy_get(ac, cpu, v, 6, ANAT_VERTEBRAE, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("anatomy: %s", err);
+	print_spine(&an->spine);
+	assert_true(an->spine.labelled);
+	assert_true(an->spine.uncertain);
+	assert_non_null(strstr(an->spine.label_zh, "仅一侧"));
+	for (i = 0; i < an->spine.n; i++)
+		if (an->spine.v[i].label == SPINE_T12) {
+			assert_int_equal(an->spine.v[i].ribs, 1);	/* right */
+			t12 = 1;
+		}
+	assert_true(t12);
+	ai_result_init(&res);
+	assert_int_equal(bmd_to_ai(&an->spine, v, &res, err, sizeof(err)), 0);
+	assert_non_null(strstr(res.conclusion, "节段标记存疑"));
+	assert_non_null(strstr(res.method, "本例节段存疑"));
+	ai_result_free(&res);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
 /* ---- Real data ---- */
 
 static void
@@ -868,6 +916,7 @@ main(void)
 		cmocka_unit_test(test_edge),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_chest_phantom),
+		cmocka_unit_test(test_one_rib),
 		cmocka_unit_test(test_phantom_1_25),
 		cmocka_unit_test(test_phantom_tilt),
 		cmocka_unit_test(test_phantom_2_5),
