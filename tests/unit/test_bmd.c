@@ -12,14 +12,15 @@
  * with 15 HU of noise.  Asserted: the labels T11..L3, the trabecular mean
  * within 2 HU, heights within 0.5 mm and areas within 3 % (at 2.5 mm only
  * the labels and CT numbers are held so, see test_phantom_2_5), the
- * shapes exact.  The Genant rule, the QCT and L1 bands at their edges;
+ * Genant grades and shapes exact.  The Genant rule, the QCT and L1 bands at their edges;
  * the reader's refusals; T12 with its right rib only (labels kept, marked
  * uncertain, said so); the chest phantom, whose ribs do not reach the
  * spine (no labels, refused).  On the real chest CT of ../shared/data
  * (LIDC-IDRI-0002, T12 and L1 in view) the levels, CT numbers and
  * heights are printed, the labels T12 and L1 asserted; the 20 slices of
  * totalseg-example (T11-T12, no vertebra without ribs below) must not be
- * labelled.  With ZY_BMD_PICS=DIR the tests write sagittal pictures with
+ * labelled, and its 3 mm abdomen is compared with TotalSegmentator's
+ * labels and spine report (test_totalseg_nifti).  With ZY_BMD_PICS=DIR the tests write sagittal pictures with
  * the labels there, to check them by eye.
  */
 #include "config.h"
