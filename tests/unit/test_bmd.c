@@ -405,6 +405,17 @@ check_phantom(double slice, double noise, double tilt, double htol,
 	ai_result_init(&res);
 	assert_int_equal(bmd_to_ai(si, v, &res, err, sizeof(err)), 0);
 	assert_int_equal(res.nlesions, 5);
+	/* Each level's own class from its estimate (0.75 mg/cm³ per HU on
+	 * the phantom's exact air and fat): T11 180 HU 135, T12 150 HU 112,
+	 * L1 110 HU 82, L2 90 HU 67, L3 70 HU 52 mg/cm³. */
+	{
+		static const char *const types[] = { "骨量正常",
+		    "骨量减少，压缩骨折", "骨量减少", "骨质疏松，压缩骨折",
+		    "骨质疏松" };
+
+		for (i = 0; i < 5; i++)
+			assert_string_equal(res.lesions[i].type, types[i]);
+	}
 	assert_non_null(strstr(res.conclusion, "T12椎体楔形压缩骨折（Genant 2级"));
 	assert_non_null(strstr(res.conclusion, "L2椎体双凹形压缩骨折（Genant 1级"));
 	assert_non_null(strstr(res.method, "验证："));

@@ -262,7 +262,8 @@ bmd_to_ai(const struct spine_info *si, const struct series_volume *v,
 	    "Pickhardt 2013 的110/160 HU与QCT 80/120 mg/cm³推得，非本机体模"
 	    "校准，数值仅供参考）。分类按ACR 2018及《中国定量CT骨质疏松诊断"
 	    "专家共识》（程晓光等，2020）：两个腰椎平均骨密度>120 mg/cm³为"
-	    "骨量正常，80–120为骨量减少，<80为骨质疏松。L1 CT值分档按Pickhardt "
+	    "骨量正常，80–120为骨量减少，<80为骨质疏松（各椎体一行的分类按"
+	    "该椎体自身估算值，诊断以两椎体平均为准）。L1 CT值分档按Pickhardt "
 	    "2013：≤110 HU特异度>90%%，≤160 HU敏感度90%%。椎体前、中、后高度在"
 	    "各椎体自身的正中矢状面上（过椎体中心、沿脊柱局部方向重采样）测量，"
 	    "取深度10%%、50%%、90%%处上下终板外缘间距；压缩骨折按Genant 1993"
@@ -298,8 +299,11 @@ bmd_to_ai(const struct spine_info *si, const struct series_volume *v,
 			g = 0;
 		memset(&al, 0, sizeof(al));
 		al.id = ++id;
-		(void)snprintf(al.type, sizeof(al.type), "%s",
-		    g > 0 ? "椎体压缩骨折" : "椎体");
+		/* The level's own QCT class (the diagnosis takes the mean of
+		 * two levels, in the conclusion). */
+		(void)snprintf(al.type, sizeof(al.type), "%s%s",
+		    bmd_qct_zh[bmd_qct_category(bmd)], g > 0 ? "，压缩骨折" :
+		    "");
 		(void)snprintf(al.location, sizeof(al.location), "%s椎体",
 		    spine_label_name(t->label));
 #define MEAS(n, val, u) do { \
