@@ -1866,6 +1866,8 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 		parts |= ANAT_LUNGS;
 	if (parts & ANAT_LUNGS)
 		parts |= ANAT_BODY;
+	if (parts & ANAT_VERTEBRAE)
+		parts |= ANAT_SPINE | ANAT_BODY;
 	miss = parts & ~an->have;
 	if ((miss & (ANAT_BODY | ANAT_LUNGS | ANAT_SPINE)) && !ac->have_co) {
 		if (coarse_build(c, v, &ac->co, err, errlen) == -1)
@@ -1903,6 +1905,16 @@ anatomy_get(struct anatomy_cache *ac, struct compute *c,
 	}
 	if (miss & (ANAT_BODY | ANAT_LUNGS | ANAT_SPINE))
 		an->seconds += now_s() - t0;
+	/* The vertebrae from the spine's centre line (spine.h). */
+	if (miss & ANAT_VERTEBRAE) {
+		t0 = now_s();
+		if (spine_vertebrae(v, an->spine_xy, an->body, &an->spine, err,
+		    errlen) == -1)
+			goto fail;
+		an->have |= ANAT_VERTEBRAE;
+		an->seconds += now_s() - t0;
+		log_debug("anatomy: vertebrae %.2f s", now_s() - t0);
+	}
 	/* The lobes from the fissures (lobes.h), on the lungs just found. */
 	if (miss & ANAT_LOBES) {
 		t0 = now_s();

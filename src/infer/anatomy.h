@@ -20,6 +20,7 @@
  *    fallback where a fissure is not seen.
  *  - heart: the heart and the aortic root (heart.h).
  *  - spine: the centre of the vertebral bodies on each slice.
+ *  - vertebrae: the bodies, labelled and measured (spine.h).
  */
 #ifndef ZY_ANATOMY_H
 #define ZY_ANATOMY_H
@@ -29,6 +30,7 @@
 
 #include "compute.h"
 #include "series.h"
+#include "spine.h"
 
 /* The parts, as bits for anatomy_get(). */
 #define ANAT_BODY	0x01u
@@ -36,6 +38,7 @@
 #define ANAT_LOBES	0x04u	/* implies ANAT_LUNGS */
 #define ANAT_HEART	0x08u
 #define ANAT_SPINE	0x10u
+#define ANAT_VERTEBRAE	0x20u	/* implies ANAT_SPINE and ANAT_BODY */
 
 /* Values of the lungs mask. */
 enum lung_side {
@@ -126,6 +129,8 @@ struct anatomy {
 	/* Per slice, the centre of the vertebral body (voxels x, y); NAN
 	 * where none is seen. */
 	double			*spine_xy;	/* 2 * nz */
+	/* The vertebral bodies, their labels and measures (spine.h). */
+	struct spine_info	 spine;
 	/* Seconds spent on each part, for the bench: the sum over the
 	 * calls that computed something. */
 	double			 seconds;

@@ -258,6 +258,34 @@ series_lungs_note(struct daemon *d, const struct job *j,
 }
 
 /*
+ * How many of T12, L1 and L2 the series holds, once the vertebrae of a
+ * reader's anatomy are numbered: into series.vertebrae_t12_l2 (sql/023),
+ * which the matcher reads when the series is matched again.  A failure is
+ * logged and changes nothing else.
+ */
+static void
+series_vertebrae_note(struct daemon *d, const struct job *j,
+    const struct series_volume *vol)
+{
+	const struct anatomy	*an;
+	char			 sid[32], cnt[16], err[256];
+	int			 n;
+
+	if (d->held.anatomy == NULL || anatomy_get(d->held.anatomy,
+	    d->compute, vol, j->series_id, 0, &an, err, sizeof(err)) == -1 ||
+	    !(an->have & ANAT_VERTEBRAE) ||
+	    (n = spine_count_t12_l2(&an->spine)) < 0)
+		return;
+	(void)snprintf(sid, sizeof(sid), "%lld", j->series_id);
+	(void)snprintf(cnt, sizeof(cnt), "%d", n);
+	if (db_cmd(d->work, "UPDATE series SET vertebrae_t12_l2 ="
+	    " $2::smallint WHERE id = $1::bigint AND vertebrae_t12_l2 IS"
+	    " DISTINCT FROM $2::smallint", 2, sid, cnt) == -1)
+		log_warnx("series %lld: vertebrae_t12_l2 not recorded",
+		    j->series_id);
+}
+
+/*
  * The job, in the worker thread: load (or take the volume held), look up
  * the reader, check, run, store.  Every way out ends the job in the
  * database on d->work.
@@ -318,6 +346,7 @@ job_run(struct run *rn)
 	}
 	rc = impl->run(&ctx, vol, &res, err, sizeof(err));
 	series_lungs_note(d, j, vol);
+	series_vertebrae_note(d, j, vol);
 	if (rc != 0) {
 		if (rc == 1)
 			how = JOB_REFUSED;

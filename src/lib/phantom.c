@@ -390,6 +390,191 @@ lung_variant(const struct phantom_spec *sp, double x, double y, double z,
 
 /* ---- end of the lung and airway variants ---- */
 
+/* ---- The spine phantom (spine.n > 0) ---- */
+
+static double
+vmax3(const struct phantom_vertebra *pv)
+{
+	return fmax(pv->ha, fmax(pv->hm, pv->hp));
+}
+
+/* The middle of body i along the axis, from the axis' point. */
+static double
+spine_sc(const struct phantom_spine *sp, size_t i)
+{
+	double	 s = sp->top - vmax3(&sp->v[0]) / 2.0;
+	size_t	 j;
+
+	for (j = 0; j < i; j++)
+		s -= vmax3(&sp->v[j]) / 2.0 + sp->disc_mm +
+		    vmax3(&sp->v[j + 1]) / 2.0;
+	return s;
+}
+
+/* The height of a body at t (0 front .. 1 back of its depth). */
+static double
+spine_h(const struct phantom_vertebra *pv, double t)
+{
+	if (t <= 0.1)
+		return pv->ha;
+	if (t <= 0.5)
+		return pv->ha + (t - 0.1) / 0.4 * (pv->hm - pv->ha);
+	if (t <= 0.9)
+		return pv->hm + (t - 0.5) / 0.4 * (pv->hp - pv->hm);
+	return pv->hp;
+}
+
+void
+phantom_spine_center(const struct phantom_spec *sp, size_t i, double c[3])
+{
+	double	 t = sp->spine.tilt_deg * PI / 180.0, sc = spine_sc(&sp->spine,
+	    i), zc = sp->nz * sp->slice_mm / 2.0;
+
+	c[0] = 0.0;
+	c[1] = PHANTOM_SPINE_Y + sc * sin(t);
+	c[2] = zc + sc * cos(t);
+}
+
+/* The distance of (x, w) to the segment p..q (2-D). */
+static double
+seg2(double x, double w, const double p[2], const double q[2])
+{
+	double	 dx = q[0] - p[0], dw = q[1] - p[1], t;
+
+	t = ((x - p[0]) * dx + (w - p[1]) * dw) / (dx * dx + dw * dw);
+	t = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
+	dx = x - p[0] - t * dx;
+	dw = w - p[1] - t * dw;
+	return sqrt(dx * dx + dw * dw);
+}
+
+static double
+spine_hu_at(const struct phantom_spec *sp, double x, double y, double z,
+    int *ca)
+{
+	static const double rib[5][2] = {
+		{ 24.0, 8.0 }, { 45.0, 28.0 }, { 85.0, 25.0 }, { 105.0, -10.0 },
+		{ 100.0, -40.0 },
+	};
+	const struct phantom_spine *S = &sp->spine;
+	const struct phantom_vertebra *pv;
+	double	 t = S->tilt_deg * PI / 180.0, zc = sp->nz * sp->slice_mm / 2.0;
+	double	 s, w, sc, best = 1e30, h = 0.0, e, ax = fabs(x);
+	size_t	 i, bi = 0;
+	int	 j;
+
+	*ca = 0;
+	if (ell2(x, y, 0, 0, 125, 95) > 1.0)
+		return HU_AIR;
+	s = (y - PHANTOM_SPINE_Y) * sin(t) + (z - zc) * cos(t);
+	w = (y - PHANTOM_SPINE_Y) * cos(t) - (z - zc) * sin(t);
+	sc = S->top - vmax3(&S->v[0]) / 2.0;
+	for (i = 0; i < S->n; i++) {
+		if (i > 0)
+			sc -= vmax3(&S->v[i - 1]) / 2.0 + S->disc_mm +
+			    vmax3(&S->v[i]) / 2.0;
+		if (fabs(s - sc) < best) {
+			best = fabs(s - sc);
+			bi = i;
+			h = sc;
+		}
+	}
+	pv = &S->v[bi];
+	sc = s - h;
+	e = ell2(x, w, 0, 0, PHANTOM_BODY_A, PHANTOM_BODY_B);
+	if (e <= 1.0) {
+		h = spine_h(pv, (w + PHANTOM_BODY_B) / (2.0 * PHANTOM_BODY_B));
+		if (fabs(sc) > h / 2.0)
+			return HU_DISC;
+		if (fabs(sc) < 2.5 && ax < 2.5 && w > 0.0)
+			return HU_BLOOD;
+		*ca = 1;
+		if (fabs(sc) > h / 2.0 - PHANTOM_CORTEX_MM ||
+		    ell2(x, w, 0, 0, PHANTOM_BODY_A - PHANTOM_CORTEX_MM,
+		    PHANTOM_BODY_B - PHANTOM_CORTEX_MM) > 1.0)
+			return PHANTOM_CORTEX_HU;
+		return pv->hu;
+	}
+	/* Behind the body: the canal, pedicles and laminae, the spinous
+	 * process; all along the column. */
+	if (ax < 10.0 && w > PHANTOM_BODY_B && w <= 31.0)
+		return 15.0;
+	if ((ax >= 10.0 && ax <= 15.0 && w >= 14.0 && w <= 31.0) ||
+	    (ax < 15.0 && w > 31.0 && w <= 37.0) ||
+	    (ax < 4.0 && w > 37.0 && w <= 55.0)) {
+		*ca = 1;
+		return 450.0;
+	}
+	if (pv->tp_mm > 0.0 && ax >= 15.0 && ax <= pv->tp_mm && w >= 18.0 &&
+	    w <= 26.0 && fabs(sc) < 6.0) {
+		*ca = 1;
+		return 450.0;
+	}
+	if (pv->ribs && (pv->ribs != 2 || x < 0.0) && fabs(sc - 2.0) <= 6.0)
+		for (j = 0; j < 4; j++) {
+			double	 d = seg2(ax, w, rib[j], rib[j + 1]);
+			double	 r2 = 16.0 - (sc - 2.0) * (sc - 2.0);
+
+			if (r2 > 0.0 && d * d <= r2) {
+				*ca = 1;
+				return 400.0;
+			}
+		}
+	/* The aorta in front and to the left of the body. */
+	if (ell2(x, y, 20.0, 8.0, 11.0, 11.0) <= 1.0)
+		return HU_BLOOD;
+	/* Subcutaneous fat 12 mm, the abdominal wall's muscle 10 mm, the
+	 * paraspinal muscles, visceral fat round the viscera. */
+	if (ell2(x, y, 0, 0, 113, 83) > 1.0)
+		return HU_FAT;
+	if (ell2(x, y, -30, 75, 22, 12) <= 1.0 ||
+	    ell2(x, y, 30, 75, 22, 12) <= 1.0)
+		return 45.0;
+	if (ell2(x, y, 0, 0, 103, 73) > 1.0)
+		return HU_SOFT;
+	if (ell2(x, y, 0, -20, 60, 35) <= 1.0)
+		return HU_FAT;
+	return HU_SOFT;
+}
+
+void
+phantom_spine_standard(struct phantom_spec *sp, double slice_mm,
+    double noise_hu, double tilt_deg)
+{
+	static const struct phantom_vertebra std[] = {
+		{ "T10", 200.0, 22.0, 22.0, 22.0, 1, 0.0 },
+		{ "T11", 180.0, 23.0, 23.0, 24.0, 1, 0.0 },
+		{ "T12", 150.0, 17.5, 21.25, 25.0, 1, 0.0 },
+		{ "L1", 110.0, 26.0, 25.0, 26.0, 0, 35.0 },
+		{ "L2", 90.0, 28.0, 21.7, 28.0, 0, 42.0 },
+		{ "L3", 70.0, 28.0, 27.5, 28.0, 0, 48.0 },
+		{ "L4", 130.0, 28.0, 28.0, 28.0, 0, 45.0 },
+	};
+	size_t	 i;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->nx = sp->ny = 320;
+	sp->pixel_mm = 0.8;
+	sp->slice_mm = slice_mm;
+	sp->nz = (int)lround(200.0 / slice_mm);
+	sp->kvp = 120.0;
+	sp->subsamples = 4;
+	sp->noise_hu = noise_hu;
+	sp->seed = 7;
+	for (i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+		sp->spine.v[i] = std[i];
+	sp->spine.n = i;
+	sp->spine.disc_mm = 8.0;
+	sp->spine.tilt_deg = tilt_deg;
+	/* T11 to L3 whole in the middle, T10 and L4 cut by the ends: the
+	 * column from T10's top to L4's bottom is 229 mm; 12 mm of T10 and
+	 * 9 mm of L4 are in the 200 mm round the axis' point (the volume's
+	 * middle). */
+	sp->spine.top = 110.0;
+}
+
+/* ---- end of the spine phantom ---- */
+
 /* The density at a point, 120 kV, and whether it is calcium or bone (to
  * be scaled with the tube voltage). */
 static double
@@ -400,6 +585,8 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 	double	 d2, rr, blood;
 
 	*ca = 0;
+	if (sp->spine.n > 0)
+		return spine_hu_at(sp, x, y, z, ca);
 	if (ell2(x, y, 0, 0, A.body_a, A.body_b) > 1.0)
 		return HU_AIR;
 	/* The lung nodule reader's: nodules and lung vessels. */
@@ -539,7 +726,8 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 	    sp->ny > 2048 || sp->nz > 4096 || !(sp->pixel_mm > 0.0) ||
 	    !(sp->slice_mm > 0.0) || sp->nplaques > PHANTOM_PLAQUES_MAX ||
 	    sp->nnodules > PHANTOM_NODULES_MAX ||
-	    sp->nvessels > PHANTOM_VESSELS_MAX) {
+	    sp->nvessels > PHANTOM_VESSELS_MAX ||
+	    sp->spine.n > PHANTOM_VERTEBRAE_MAX) {
 		(void)snprintf(err, errlen, "phantom: bad size or spacing");
 		return -1;
 	}

@@ -95,6 +95,50 @@ struct phantom_vessel {
 	double		 hu;
 };
 
+/*
+ * The spine phantom (the bone density reader's): a trunk of fat, muscle
+ * and soft tissue round a column of vertebral bodies along an axis that
+ * leans forwards by tilt_deg (the axis a = (0, sin t, cos t) through (0,
+ * PHANTOM_SPINE_Y, the volume's middle z); e = (0, cos t, -sin t) is the
+ * front-back direction square to it).  Each body is an elliptic cylinder
+ * along a of half-width PHANTOM_BODY_A (x) and half-depth PHANTOM_BODY_B
+ * (along e), its height a function of the depth: ha at 10 %, hm at 50 %,
+ * hp at 90 % of the depth from the front, linear between and constant
+ * beyond, the endplates symmetric about the body's middle plane; a
+ * cortex PHANTOM_CORTEX_MM thick (PHANTOM_CORTEX_HU) round trabecular bone
+ * of hu; the basivertebral vein (blood, 2.5 mm either side of the
+ * midline and of the middle plane) from the centre through the posterior
+ * wall.  Discs (80 HU) of disc_mm (at the bodies' largest heights) between
+ * the bodies; the canal, pedicles, laminae and spinous process behind;
+ * transverse processes of tp_mm reach from the midline; a pair of ribs
+ * (tubes of 4 mm radius from beside the body's posterolateral side out to
+ * 110 mm) where ribs is set.  Bone is scaled with the tube voltage.
+ */
+#define PHANTOM_VERTEBRAE_MAX	10
+#define PHANTOM_SPINE_Y		40.0
+#define PHANTOM_BODY_A		22.0
+#define PHANTOM_BODY_B		16.0
+#define PHANTOM_CORTEX_MM	1.0
+#define PHANTOM_CORTEX_HU	600.0
+
+struct phantom_vertebra {
+	char		 name[8];	/* "T12" */
+	double		 hu;		/* trabecular, at 120 kV */
+	double		 ha, hm, hp;	/* mm */
+	int		 ribs;		/* 1 a pair, 2 the right one only */
+	double		 tp_mm;		/* 0: none */
+};
+
+struct phantom_spine {
+	size_t		 n;		/* 0: the chest phantom */
+	struct phantom_vertebra v[PHANTOM_VERTEBRAE_MAX];	/* head down */
+	double		 top;		/* the first body's top, along a from
+					 * the axis' point (its largest
+					 * height) */
+	double		 disc_mm;
+	double		 tilt_deg;
+};
+
 struct phantom_spec {
 	int		 nx, ny, nz;	/* voxels */
 	double		 pixel_mm;	/* in-plane spacing */
@@ -139,6 +183,8 @@ struct phantom_spec {
 	size_t		 nnodules;
 	struct phantom_vessel vessels[PHANTOM_VESSELS_MAX];
 	size_t		 nvessels;
+	/* The spine phantom instead of the chest (n > 0). */
+	struct phantom_spine spine;
 };
 
 /* What a scanner writes outside its reconstruction circle. */
@@ -176,6 +222,21 @@ void	 phantom_plaque_place(struct phantom_plaque *);
 /* The relative attenuation of calcium (hydroxyapatite) at kvp, 1 at 120
  * kV; interpolated linearly in the table of phantom.c. */
 double	 phantom_calcium_factor(double kvp);
+
+/*
+ * The standard spine phantom: 320 x 320 pixels of 0.8 mm, slice_mm
+ * slices over 200 mm, 120 kV, noise_hu of noise; T10 (cut by the top of
+ * the scan), T11, T12 (a wedge: ha/hp 0.70), L1, L2 (biconcave: hm/hp
+ * 0.775), L3, L4 (cut by the bottom), ribs on T10-T12, transverse
+ * processes on L1-L4, the spine leaning forwards by tilt_deg.
+ */
+void	 phantom_spine_standard(struct phantom_spec *, double slice_mm,
+	    double noise_hu, double tilt_deg);
+
+/* The centre of body i of the spine phantom (mm) and its position along
+ * the axis. */
+void	 phantom_spine_center(const struct phantom_spec *, size_t i,
+	    double c[3]);
 
 /*
  * Build the volume of spec into a new series_volume (free it with

@@ -167,7 +167,8 @@ seriesmatch_run(PGconn *c, long long series_id)
 	    "  THEN min(a.exam_type) END"
 	    " FROM application_studies x JOIN applications a"
 	    " ON a.id = x.application_id WHERE x.study_id = st.id"
-	    " AND a.state <> 'cancelled'), '')"
+	    " AND a.state <> 'cancelled'), ''),"
+	    " coalesce(s.vertebrae_t12_l2::text, '')"
 	    " FROM series s JOIN studies st ON st.id = s.study_id"
 	    " WHERE s.id = $1::bigint FOR UPDATE OF s", 1, sid);
 	if (r == NULL || PQntuples(r) != 1)
@@ -203,6 +204,10 @@ seriesmatch_run(PGconn *c, long long series_id)
 	/* Whole lungs, once the daemon's anatomy has looked (sql/016). */
 	ms.lungs_complete = db_val(r, 0, 14)[0] == 't' ? TRI_YES :
 	    db_val(r, 0, 14)[0] == 'f' ? TRI_NO : TRI_UNKNOWN;
+	/* Of T12, L1 and L2, once the daemon has numbered the vertebrae
+	 * (sql/023). */
+	if (db_val(r, 0, 16)[0] != '\0')
+		ms.vertebrae_t12_l2 = (int)db_ll(r, 0, 16);
 	/* A gated calcium-score series says so in its description. */
 	ms.calcium_score = matcher_gated_text(desc);
 	/* What the stack covers along its normal: a few slices of a chest

@@ -6,8 +6,17 @@
  *	    [-f fov_mm] [-S series_description]
  *	    [-p SITE:z0:length:radius:hu] [-p FREE:x:y:z0:length:radius:hu]
  *	    -o outdir
+ *	zhiying-phantom -V [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]
+ *	    [-W pixels] [-P patient_id] [-N patient_name] -o outdir
  *	zhiying-phantom -F chest|limb [-s seed] [-P patient_id]
  *	    [-N patient_name] -o outdir
+ *
+ * -V writes the spine phantom instead of the chest
+ * (phantom_spine_standard(): vertebral bodies T10-L4 of known trabecular
+ * density and heights, a wedge T12 and a biconcave L2, ribs on T10-T12,
+ * in a trunk of fat and muscle), at -t, -k, -n, -s and -W; stdout tells
+ * each vertebra's truth ("vertebra T12 hu 150 ha 17.50 hm 21.25 hp 25.00
+ * ribs 1").
  *
  * -F writes a film instead: one DX radiograph (Digital X-Ray Image
  * Storage), a chest PA (lungs, heart, mediastinum, spine, ribs,
@@ -65,6 +74,9 @@ usage(FILE *fp, int status)
 	    " [-f fov_mm] [-S series_description]\n"
 	    "    [-p SITE:z0:length:radius:hu]...\n"
 	    "    [-p FREE:x:y:z0:length:radius:hu]... -o outdir\n"
+	    "       " PROG " -V [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]"
+	    " [-W pixels]\n"
+	    "    [-P patient_id] [-N patient_name] -o outdir\n"
 	    "       " PROG " -F chest|limb [-s seed] [-P patient_id]"
 	    " [-N patient_name] -o outdir\n"
 	    "       " PROG " -h | --help\n"
@@ -276,9 +288,9 @@ main(int argc, char *argv[])
 	unsigned long		 seed = 0;
 	size_t			 nextra = 0, i;
 	char			*end;
-	int			 ch, nostd = 0, width = 0;
+	int			 ch, nostd = 0, width = 0, spine = 0;
 
-	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:s:S:t:W:x",
+	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:s:S:t:VW:x",
 	    longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
@@ -374,6 +386,9 @@ main(int argc, char *argv[])
 			}
 			width = (int)d;
 			break;
+		case 'V':
+			spine = 1;
+			break;
 		case 'x':
 			nostd = 1;
 			break;
@@ -388,6 +403,16 @@ main(int argc, char *argv[])
 		return ch;
 	}
 
+	if (spine) {
+		phantom_spine_standard(&spec, slice, noise, 0.0);
+		spec.kvp = kvp;
+		spec.seed = (unsigned)seed;
+		if (width > 0) {
+			spec.pixel_mm = spec.pixel_mm * spec.nx / width;
+			spec.nx = spec.ny = width;
+		}
+		goto build;
+	}
 	phantom_standard(&spec, slice, kvp);
 	if (nostd)
 		spec.nplaques = 0;
@@ -418,6 +443,7 @@ main(int argc, char *argv[])
 		spec.center[1] = phantom_anatomy.heart_c[1];
 	}
 
+build:
 	if (phantom_build(&spec, &v, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
@@ -428,14 +454,14 @@ main(int argc, char *argv[])
 		series_free(v);
 		return 1;
 	}
-	(void)snprintf(desc, sizeof(desc), "Phantom chest %g mm %g kV",
-	    spec.slice_mm, spec.kvp);
+	(void)snprintf(desc, sizeof(desc), "Phantom %s %g mm %g kV",
+	    spine ? "spine" : "chest", spec.slice_mm, spec.kvp);
 	memset(&o, 0, sizeof(o));
 	o.patient_id = pid;
 	o.patient_name = pname;
 	o.study_description = "Phantom CT";
 	o.series_description = sdesc != NULL ? sdesc : desc;
-	o.body_part = "CHEST";
+	o.body_part = spine ? "CHESTABDOMEN" : "CHEST";
 	o.kernel = "STANDARD";
 	o.study_uid = study;
 	o.series_uid = series;
@@ -454,6 +480,12 @@ main(int argc, char *argv[])
 		    p->center[0], p->center[1], p->z0, p->z0 + p->length_mm,
 		    p->radius_mm, p->hu,
 		    p->hu * phantom_calcium_factor(spec.kvp));
+	}
+	for (i = 0; i < spec.spine.n; i++) {
+		const struct phantom_vertebra *pv = &spec.spine.v[i];
+
+		printf("vertebra %s hu %.0f ha %.2f hm %.2f hp %.2f ribs %d\n",
+		    pv->name, pv->hu, pv->ha, pv->hm, pv->hp, pv->ribs);
 	}
 	printf("files %d %s\n", v->nz, outdir);
 	printf("study %s\n", study);

@@ -273,8 +273,13 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 			assert.deepEqual([row[reader].cls, row[reader].state, row[reader].note],
 			    ['failed', '不适用', '肺部未完整包含在扫描范围内（肺尖未包含在扫描范围内；肺底未包含在扫描范围内），'
 			    + `${what}要求包含完整肺部`], reader);
+		// The bone density reader finds no rib at the phantom's spine (its
+		// ribs are rings apart from it): no vertebra can be numbered.
+		assert.deepEqual([row['骨密度CT影像辅助诊断'].cls, row['骨密度CT影像辅助诊断'].state,
+		    row['骨密度CT影像辅助诊断'].note], ['failed', '不适用',
+		    '扫描范围内未见肋骨，无法按最后一对肋骨确定T12，椎体未能定序']);
 		for (const [reader, c] of Object.entries(row))
-			if (!['冠脉钙化积分', 'CT肺结节智能诊断', 'CT肺炎辅助诊断'].includes(reader))
+			if (!['冠脉钙化积分', 'CT肺结节智能诊断', 'CT肺炎辅助诊断', '骨密度CT影像辅助诊断'].includes(reader))
 				assert.deepEqual([c.cls, c.state, c.note], ['undeployed', '未部署',
 				    '该AI应用尚未在本系统部署'], reader);
 		await shot(page, 'report-done');

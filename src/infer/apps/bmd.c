@@ -1,0 +1,455 @@
+/*
+ * bmd.c - the bone density reader (骨密度CT影像辅助诊断), see bmd.h.
+ *
+ * The vertebrae come from the anatomy the series' jobs share (spine.c:
+ * bodies split at the discs, labelled from the last rib-bearing vertebra,
+ * the trabecular ROI off the cortex and the basivertebral vein, the
+ * heights on each body's mid-sagittal plane).  Here:
+ *  - the estimated BMD: a phantomless calibration.  The CT numbers are
+ *    first put on a common scale by two internal references, air (-1000
+ *    HU) and the patient's fat (FAT_REF_HU), a linear correction of the
+ *    scanner's scale (the internal calibration of Gudmundsdottir et al.,
+ *    1993, and Mueller et al., 2011, who use air with fat, muscle or
+ *    blood); then BMD = BMD_PER_HU x HU.  BMD_PER_HU is derived, not a
+ *    measured calibration: the young-adult L1 mean of 236 HU (PMC6047377)
+ *    against the young-adult QCT spine mean of about 175 mg/cm³, and
+ *    Pickhardt's 110 / 160 HU (2013) beside the QCT cut-offs 80 / 120
+ *    mg/cm³, all give 0.73-0.76 mg/cm³ per HU at 120 kV.  [K] the
+ *    175 mg/cm³ young-adult figure and the fat reference are from
+ *    secondary sources; a site phantom table (asynchronous calibration,
+ *    Wang et al., 2017) replaces this when a site enters one (not yet).
+ *  - the QCT category on the mean of L1 and L2 (two vertebrae, ACR 2018;
+ *    the same cut-offs in the Chinese expert consensus, Cheng et al.,
+ *    2020): > 120 normal, 80-120 low bone mass, < 80 osteoporosis; when
+ *    L1 or L2 is not measured, the two measured levels nearest to them,
+ *    and the text says which;
+ *  - the L1 CT-number band (Pickhardt et al., 2013): <= 110 HU (> 90 %
+ *    specific for osteoporosis), 110-160 HU (below the 90 %-sensitive
+ *    threshold), > 160 HU;
+ *  - the Genant grade from the heights (bmd_genant()).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anatomy.h"
+#include "bmd.h"
+#include "log.h"
+#include "matcher.h"
+
+#define FAT_REF_HU	(-100.0)	/* adipose at 120 kV (TomoVision's
+					 * window -190..-30 centres near it) */
+#define BMD_PER_HU	0.75
+
+const char *const bmd_shape_zh[BMD_SHAPE__MAX] = {
+	[BMD_SHAPE_NONE] = "",
+	[BMD_SHAPE_WEDGE] = "楔形",
+	[BMD_SHAPE_BICONCAVE] = "双凹形",
+	[BMD_SHAPE_CRUSH] = "压缩形",
+};
+
+const char *const bmd_qct_zh[3] = { "骨量正常", "骨量减少", "骨质疏松" };
+
+const char *const bmd_l1_zh[3] = {
+	"L1 CT值>160 HU，骨质疏松可能性小",
+	"L1 CT值110–160 HU，低于骨质疏松筛查的90%敏感度阈值，建议骨密度检查",
+	"L1 CT值≤110 HU，提示骨质疏松（特异度>90%），建议骨密度检查",
+};
+
+int
+bmd_genant(double ha, double hm, double hp, double hp_ref, double *loss,
+    enum bmd_shape *shape)
+{
+	double	 l, best = 0.0;
+
+	*shape = BMD_SHAPE_NONE;
+	*loss = NAN;
+	if (!(hp > 0.0) || !isfinite(ha) || !isfinite(hm))
+		return 0;
+	if ((l = 1.0 - ha / hp) > best) {
+		best = l;
+		*shape = BMD_SHAPE_WEDGE;
+	}
+	if ((l = 1.0 - hm / hp) > best) {
+		best = l;
+		*shape = BMD_SHAPE_BICONCAVE;
+	}
+	if (hp_ref > 0.0 && (l = 1.0 - hp / hp_ref) > best) {
+		best = l;
+		*shape = BMD_SHAPE_CRUSH;
+	}
+	*loss = best;
+	if (best < 0.20) {
+		*shape = BMD_SHAPE_NONE;
+		return 0;
+	}
+	return best <= 0.25 ? 1 : best <= 0.40 ? 2 : 3;
+}
+
+double
+bmd_from_hu(double hu, double air, double fat)
+{
+	if (isfinite(air) && isfinite(fat) && air < -900.0 && air > -1100.0 &&
+	    fat > -150.0 && fat < -50.0)
+		hu = -1000.0 + (hu - air) * (FAT_REF_HU + 1000.0) /
+		    (fat - air);
+	return BMD_PER_HU * hu;
+}
+
+int
+bmd_qct_category(double bmd)
+{
+	return bmd > 120.0 ? 0 : bmd >= 80.0 ? 1 : 2;
+}
+
+int
+bmd_l1_band(double hu)
+{
+	return hu > 160.0 ? 0 : hu > 110.0 ? 1 : 2;
+}
+
+enum reader_verdict
+bmd_check(const struct series_volume *v, char *why, size_t sz)
+{
+	double	 dz = fabs(v->spacing[2]);
+	int	 ce;
+
+	if (strcmp(v->modality, "CT") != 0) {
+		(void)snprintf(why, sz, "非CT序列，骨密度分析不适用");
+		return READER_REFUSES;
+	}
+	if (fabs(v->normal[2]) < 0.9) {
+		(void)snprintf(why, sz, "非横断面序列，骨密度分析需要横断面重建");
+		return READER_REFUSES;
+	}
+	if (v->nz < MATCH_MIN_SLICES) {
+		(void)snprintf(why, sz, "层数过少（%d层），无法进行骨密度分析",
+		    v->nz);
+		return READER_REFUSES;
+	}
+	if (dz > 2.55 || (isfinite(v->slice_thickness) &&
+	    v->slice_thickness > 2.55)) {
+		(void)snprintf(why, sz, "层厚/层距 %.3g/%.3g mm，超过骨密度分析"
+		    "允许的 2.5 mm（建议 1.25 mm）", isfinite(v->slice_thickness) ?
+		    v->slice_thickness : dz, dz);
+		return READER_REFUSES;
+	}
+	if (v->spacing_max > 1.5 * v->spacing_median + 0.01) {
+		(void)snprintf(why, sz, "层面位置不连续（最大层距 %.3g mm），存在"
+		    "缺层，椎体高度无法测量", v->spacing_max);
+		return READER_REFUSES;
+	}
+	if (v->tilt_deg > 1.0 || (isfinite(v->gantry_tilt) &&
+	    fabs(v->gantry_tilt) > 1.0)) {
+		(void)snprintf(why, sz, "机架倾斜，椎体形态测量需要无倾斜的横断面"
+		    "序列");
+		return READER_REFUSES;
+	}
+	if (isfinite(v->kvp) && v->kvp > 0.0 && (v->kvp < 79.5 ||
+	    v->kvp > 150.5)) {
+		(void)snprintf(why, sz, "管电压 %.0f kV，骨密度分析要求 80–150 kV"
+		    "（建议 120 kV）", v->kvp);
+		return READER_REFUSES;
+	}
+	if (matcher_kernel_class(v->kernel) == KERNEL_SHARP) {
+		(void)snprintf(why, sz, "卷积核 %.60s 为锐利算法（肺/骨），CT值"
+		    "噪声大；骨密度分析要求标准重建算法", v->kernel);
+		return READER_REFUSES;
+	}
+	if (v->contrast_agent[0] != '\0') {
+		(void)snprintf(why, sz, "该序列为增强扫描（对比剂 %.60s），对比剂"
+		    "使椎体CT值升高；骨密度分析仅适用于平扫CT", v->contrast_agent);
+		return READER_REFUSES;
+	}
+	if ((ce = matcher_contrast_text(v->description)) == TRI_UNKNOWN)
+		ce = matcher_contrast_text(v->study_description);
+	if (ce == TRI_YES) {
+		(void)snprintf(why, sz, "序列描述表明为增强扫描；骨密度分析仅适用"
+		    "于平扫CT");
+		return READER_REFUSES;
+	}
+	return READER_FITS;
+}
+
+/* The measured, labelled body of label lab, or NULL. */
+static const struct vertebra *
+level(const struct spine_info *si, int lab)
+{
+	size_t	 i;
+
+	for (i = 0; i < si->n; i++)
+		if (si->v[i].label == lab && !si->v[i].partial &&
+		    si->v[i].roi_voxels > 0)
+			return &si->v[i];
+	return NULL;
+}
+
+/* The posterior height expected of body i: its measured neighbours'
+ * mean (NAN when none). */
+static double
+hp_ref(const struct spine_info *si, size_t i)
+{
+	double	 s = 0.0;
+	int	 n = 0;
+
+	if (i > 0 && isfinite(si->v[i - 1].hp) && !si->v[i - 1].partial) {
+		s += si->v[i - 1].hp;
+		n++;
+	}
+	if (i + 1 < si->n && isfinite(si->v[i + 1].hp) &&
+	    !si->v[i + 1].partial) {
+		s += si->v[i + 1].hp;
+		n++;
+	}
+	return n > 0 ? s / n : NAN;
+}
+
+int
+bmd_to_ai(const struct spine_info *si, const struct series_volume *v,
+    struct ai_result *out, char *err, size_t errlen)
+{
+	static const int order[] = { SPINE_L1, SPINE_L2, SPINE_T12, SPINE_L3,
+	    SPINE_T12 - 1, SPINE_L3 + 1 };
+	const struct vertebra *q[2] = { NULL, NULL }, *l1;
+	struct ai_lesion al;
+	struct ai_key_image key;
+	char	*fd = NULL, *cc = NULL, *me = NULL, a[32], b[32], c[32];
+	size_t	 fl = 0, cl = 0, ml = 0, i, nq = 0;
+	int	 nlev = 0, g, cat = -1, band = -1, nfrac = 0, id = 0;
+	double	 loss, mean = NAN;
+	enum bmd_shape shape;
+
+	if (!si->found) {
+		(void)snprintf(err, errlen, "%s，无法进行骨密度分析", si->why);
+		return 1;
+	}
+	if (!si->labelled) {
+		(void)snprintf(err, errlen, "%s", si->why);
+		return 1;
+	}
+	for (i = 0; i < 3; i++)
+		if (level(si, SPINE_T12 + (int)i) != NULL)
+			nlev++;
+	if (nlev < 2) {
+		(void)snprintf(err, errlen, "扫描范围内可测量的T12、L1、L2椎体"
+		    "不足2个（%d个），骨密度分析要求至少包含其中2个", nlev);
+		return 1;
+	}
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && nq < 2; i++) {
+		const struct vertebra *t = level(si, order[i]);
+
+		if (t != NULL && (nq == 0 || q[0] != t))
+			q[nq++] = t;
+	}
+	if (nq == 2) {
+		mean = (bmd_from_hu(q[0]->hu, si->air_hu, si->fat_hu) +
+		    bmd_from_hu(q[1]->hu, si->air_hu, si->fat_hu)) / 2.0;
+		cat = bmd_qct_category(mean);
+	}
+	if ((l1 = level(si, SPINE_L1)) != NULL)
+		band = bmd_l1_band(l1->hu);
+	if (ai_text_append(&me, &ml, "椎体沿脊柱中心线按椎间盘分节（各层以椎体"
+	    "中心向前、两侧放射取样，见皮质环者为椎体层，椎间盘层无皮质环；"
+	    "Mastmeyer 2006 的按椎间盘分节思路），肋骨为自椎体旁向外侧延伸"
+	    "≥60 mm的骨结构，%s。松质骨CT值取椎体中部一半层面内的椭圆ROI（各"
+	    "半轴为椎体半径的65%%且距皮质≥5 mm，避开后方中央的椎基静脉；"
+	    "Cann & Genant 1980的QCT椭圆ROI）。估算骨密度为无体模内部校准："
+	    "以体外空气（-1000 HU）与体内脂肪（-100 HU）校正CT值标尺后按"
+	    "0.75 mg/cm³每HU换算（由青年人L1 236 HU与QCT青年参考值、"
+	    "Pickhardt 2013 的110/160 HU与QCT 80/120 mg/cm³推得，非本机体模"
+	    "校准，数值仅供参考）。分类按ACR 2018及《中国定量CT骨质疏松诊断"
+	    "专家共识》（程晓光等，2020）：两个腰椎平均骨密度>120 mg/cm³为"
+	    "骨量正常，80–120为骨量减少，<80为骨质疏松（各椎体一行的分类按"
+	    "该椎体自身估算值，诊断以两椎体平均为准）。L1 CT值分档按Pickhardt "
+	    "2013：≤110 HU特异度>90%%，≤160 HU敏感度90%%。椎体前、中、后高度在"
+	    "各椎体自身的正中矢状面上（过椎体中心、沿脊柱局部方向重采样）测量，"
+	    "取深度10%%、50%%、90%%处上下终板外缘间距；压缩骨折按Genant 1993"
+	    "半定量分级：前/后、中/后高度比或后高与相邻椎体后高之比下降"
+	    "20–25%%为1级（轻度）、25–40%%为2级（中度）、>40%%为3级（重度），"
+	    "对应楔形、双凹形、压缩形。", si->uncertain ? "按最后一对肋骨所附"
+	    "椎体为T12计数（本例节段存疑，请核对）" : "以最后一对肋骨所附椎体"
+	    "为T12计数") == -1 ||
+	    ai_text_append(&me, &ml, "局限：未见肋骨、移行椎（腰肋、骶椎腰化）"
+	    "或肋骨发育短小时节段可能错位；严重骨质增生、内固定物、椎体肿瘤"
+	    "及增强扫描影响CT值与高度；轻度（1级）骨折最难判断；层厚2.5 mm时"
+	    "终板模糊，高度误差可达2 mm以上，轻中度骨折分级可能偏差。验证：在"
+	    "已知松质骨CT值、皮质与高度（含一个楔形与一个双凹形椎体）的合成"
+	    "脊柱体模上，0.625与1.25 mm层厚（含脊柱前倾12°）加15 HU噪声时"
+	    "松质骨CT值误差≤0.4 HU、椎体高度误差≤0.35 mm、正中矢状面面积误差"
+	    "≤0.8%%、节段与Genant分级全部正确；2.5 mm时CT值与节段正确而高度"
+	    "误差达2.3 mm。真实胸部CT（LIDC-IDRI-0002）上T3–L2共12个椎体逐一"
+	    "分出，节段由肋骨判定并经矢状位图像目视核对。估算骨密度未与QCT或"
+	    "DXA对照验证。"
+	    "结果仅供参考，不能直接用于诊断。") == -1)
+		goto oom;
+	for (i = 0; i < si->n; i++) {
+		const struct vertebra *t = &si->v[i];
+		double	 bmd;
+		int	 m = 0;
+
+		if (t->partial || t->label == 0 || t->roi_voxels == 0)
+			continue;
+		bmd = bmd_from_hu(t->hu, si->air_hu, si->fat_hu);
+		g = bmd_genant(t->ha, t->hm, t->hp, hp_ref(si, i), &loss,
+		    &shape);
+		if (!isfinite(t->hp))
+			g = 0;
+		memset(&al, 0, sizeof(al));
+		al.id = ++id;
+		/* The level's own QCT class (the diagnosis takes the mean of
+		 * two levels, in the conclusion). */
+		(void)snprintf(al.type, sizeof(al.type), "%s%s",
+		    bmd_qct_zh[bmd_qct_category(bmd)], g > 0 ? "，压缩骨折" :
+		    "");
+		(void)snprintf(al.location, sizeof(al.location), "%s椎体",
+		    spine_label_name(t->label));
+#define MEAS(n, val, u) do { \
+		(void)snprintf(al.meas[m].name, sizeof(al.meas[m].name), "%s", \
+		    n); \
+		al.meas[m].value = (val); \
+		(void)snprintf(al.meas[m].unit, sizeof(al.meas[m].unit), "%s", \
+		    u); \
+		m++; } while (0)
+		MEAS("平均CT值", round(t->hu * 10.0) / 10.0, "HU");
+		MEAS("估算骨密度", round(bmd * 10.0) / 10.0, "mg/cm³");
+		if (isfinite(t->ha))
+			MEAS("前缘高度", round(t->ha * 10.0) / 10.0, "mm");
+		if (isfinite(t->hm))
+			MEAS("中部高度", round(t->hm * 10.0) / 10.0, "mm");
+		if (isfinite(t->hp))
+			MEAS("后缘高度", round(t->hp * 10.0) / 10.0, "mm");
+		if (isfinite(t->area_mm2))
+			MEAS("正中矢状面面积", round(t->area_mm2) / 100.0,
+			    "cm²");
+		/* Graded only with its three heights measured. */
+		if (isfinite(t->ha) && isfinite(t->hm) && isfinite(t->hp)) {
+			MEAS("压缩程度", round(loss * 1000.0) / 10.0, "%");
+			MEAS("Genant分级", g, "");
+		}
+#undef MEAS
+		al.nmeas = (size_t)m;
+		al.box.slice = t->key_slice;
+		al.box.x0 = t->x0;
+		al.box.y0 = t->y0;
+		al.box.x1 = t->x1;
+		al.box.y1 = t->y1;
+		al.confidence = si->uncertain ? 0.6 : 0.9;
+		ai_text_fig(a, sizeof(a), round(t->hu));
+		ai_text_fig(b, sizeof(b), round(bmd));
+		(void)snprintf(al.findings, sizeof(al.findings), "%s椎体松质骨"
+		    "平均CT值%s HU，估算骨密度约%s mg/cm³%s%s%s。",
+		    spine_label_name(t->label), a, b, g > 0 ? "，椎体呈" : "",
+		    g > 0 ? bmd_shape_zh[shape] : "", g > 0 ? "变扁" : "");
+		if (g > 0) {
+			ai_text_fig(c, sizeof(c), round(loss * 100.0));
+			(void)snprintf(al.conclusion, sizeof(al.conclusion),
+			    "%s椎体%s压缩骨折（Genant %d级，高度减少约%s%%）。",
+			    spine_label_name(t->label), bmd_shape_zh[shape], g,
+			    c);
+			if (ai_text_append(&cc, &cl, "%s", al.conclusion) == -1)
+				goto oom;
+			nfrac++;
+		}
+		if (ai_result_add_lesion(out, &al) == NULL)
+			goto oom;
+		memset(&key, 0, sizeof(key));
+		key.slice = t->key_slice;
+		key.window_center = 400.0;
+		key.window_width = 1800.0;
+		(void)snprintf(key.caption, sizeof(key.caption), "%s椎体",
+		    spine_label_name(t->label));
+		if (ai_result_add_key(out, &key) == -1)
+			goto oom;
+	}
+	if (nq == 2) {
+		ai_text_fig(a, sizeof(a), round(mean));
+		if (ai_text_append(&fd, &fl, "%s、%s椎体平均估算骨密度约%s "
+		    "mg/cm³。", spine_label_name(q[0]->label),
+		    spine_label_name(q[1]->label), a) == -1 ||
+		    ai_text_append(&cc, &cl, "%s（%s–%s平均估算骨密度%s "
+		    "mg/cm³，按QCT标准）。", bmd_qct_zh[cat],
+		    spine_label_name(q[0]->label), spine_label_name(q[1]->label),
+		    a) == -1 ||
+		    ai_result_add_summary(out, "平均估算骨密度",
+		    round(mean * 10.0) / 10.0, "mg/cm³") == -1)
+			goto oom;
+	}
+	if (band >= 0) {
+		ai_text_fig(a, sizeof(a), round(l1->hu));
+		if (ai_text_append(&fd, &fl, "L1椎体松质骨平均CT值%s HU。", a) ==
+		    -1 || ai_text_append(&cc, &cl, "%s。", bmd_l1_zh[band]) ==
+		    -1 || ai_result_add_summary(out, "L1平均CT值",
+		    round(l1->hu * 10.0) / 10.0, "HU") == -1)
+			goto oom;
+	}
+	if (nfrac == 0 && (ai_text_append(&fd, &fl, "所测椎体形态未见明确"
+	    "压缩变扁。") == -1 || ai_text_append(&cc, &cl, "所测椎体未见"
+	    "明确压缩骨折。") == -1))
+		goto oom;
+	if (si->uncertain && ai_text_append(&cc, &cl, "（%s。）",
+	    si->label_zh) == -1)
+		goto oom;
+	if (ai_result_add_summary(out, "压缩骨折椎体数", nfrac, "个") == -1 ||
+	    ai_result_set_text(out, fd, cc) == -1 ||
+	    ai_result_set_method(out, me) == -1 ||
+	    ai_result_set_volume(out, v) == -1)
+		goto oom;
+	free(fd);
+	free(cc);
+	free(me);
+	return 0;
+oom:
+	free(fd);
+	free(cc);
+	free(me);
+	(void)snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int
+bmd_run(const struct reader_ctx *ctx, const struct series_volume *v,
+    struct ai_result *res, char *err, size_t errlen)
+{
+	struct anatomy_cache	*own = NULL, *cache = ctx->anatomy;
+	const struct anatomy	*an;
+	int			 ret = -1;
+	size_t			 i;
+
+	if (cache == NULL && (cache = own = anatomy_cache_new()) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (anatomy_get(cache, ctx->compute, v, ctx->series_id,
+	    ANAT_VERTEBRAE, &an, err, errlen) == -1)
+		goto out;
+	if (ctx->cancel != NULL && *ctx->cancel) {
+		(void)snprintf(err, errlen, "cancelled");
+		goto out;
+	}
+	for (i = 0; i < an->spine.n; i++)
+		log_debug("series %lld: bone density: %s slices %d-%d hu %.1f"
+		    " ha %.1f hm %.1f hp %.1f ribs %d", ctx->series_id,
+		    spine_label_name(an->spine.v[i].label),
+		    an->spine.v[i].k0, an->spine.v[i].k1, an->spine.v[i].hu,
+		    an->spine.v[i].ha, an->spine.v[i].hm, an->spine.v[i].hp,
+		    an->spine.v[i].ribs);
+	ret = bmd_to_ai(&an->spine, v, res, err, errlen);
+	if (ret == 1)
+		log_info("series %lld: bone density: refused: %s",
+		    ctx->series_id, err);
+	else if (ret == 0)
+		log_info("series %lld: bone density: %zu vertebra(e)",
+		    ctx->series_id, res->nlesions);
+out:
+	anatomy_cache_free(own);
+	return ret;
+}
+
+const struct reader_impl bmd_reader = {
+	.id = READER_CT_BONE_DENSITY,
+	.check = bmd_check,
+	.run = bmd_run,
+};

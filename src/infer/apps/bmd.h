@@ -1,0 +1,64 @@
+/*
+ * bmd.h - the bone density reader (骨密度CT影像辅助诊断).
+ *
+ * The vertebrae of the shared anatomy (spine.h: found, labelled from the
+ * last rib, measured): per level the trabecular CT number, an estimated
+ * volumetric BMD through a phantomless calibration, the QCT category
+ * (ACR 2018; the Chinese expert consensus, Cheng et al., 2020) and the
+ * opportunistic L1 screening band (Pickhardt et al., 2013); the heights on
+ * each body's mid-sagittal plane and the Genant semiquantitative grade of
+ * a compression fracture (Genant et al., 1993).  See bmd.c.
+ */
+#ifndef ZY_BMD_H
+#define ZY_BMD_H
+
+#include "reader.h"
+#include "series.h"
+#include "spine.h"
+
+/* Genant shapes. */
+enum bmd_shape {
+	BMD_SHAPE_NONE,
+	BMD_SHAPE_WEDGE,	/* 楔形: the anterior height reduced */
+	BMD_SHAPE_BICONCAVE,	/* 双凹形: the middle height reduced */
+	BMD_SHAPE_CRUSH,	/* 压缩形: the posterior height reduced too */
+	BMD_SHAPE__MAX
+};
+
+extern const char *const bmd_shape_zh[BMD_SHAPE__MAX];
+
+/*
+ * The Genant grade (0..3) of a body of heights ha, hm, hp (mm), hp_ref
+ * the posterior height expected (the mean of its neighbours'; NAN when
+ * none), with the largest reduction (0..1) into *loss and its shape: the
+ * ratios ha/hp (wedge), hm/hp (biconcave), hp/hp_ref (crush); grade 1
+ * 20-25 %, 2 25-40 %, 3 over 40 % (Genant et al., 1993).
+ */
+int	 bmd_genant(double ha, double hm, double hp, double hp_ref,
+	    double *loss, enum bmd_shape *shape);
+
+/* The estimated BMD (mg/cm³) of a trabecular CT number, calibrated by the
+ * internal references air_hu and fat_hu (NAN: not used). */
+double	 bmd_from_hu(double hu, double air_hu, double fat_hu);
+
+/* The QCT category of a BMD (ACR 2018 and the Chinese consensus): 0
+ * normal (> 120), 1 low bone mass (80-120), 2 osteoporosis (< 80). */
+int	 bmd_qct_category(double bmd);
+extern const char *const bmd_qct_zh[3];
+
+/* The L1 CT-number screening band (Pickhardt et al., 2013): 0 over 160
+ * HU, 1 110-160, 2 110 or under. */
+int	 bmd_l1_band(double hu);
+extern const char *const bmd_l1_zh[3];
+
+enum reader_verdict bmd_check(const struct series_volume *, char *why,
+	    size_t size);
+
+/* The reader's result from the vertebrae; 0, 1 (not enough labelled
+ * levels: why in err, Chinese) or -1 (memory). */
+int	 bmd_to_ai(const struct spine_info *, const struct series_volume *,
+	    struct ai_result *out, char *err, size_t errlen);
+
+extern const struct reader_impl bmd_reader;
+
+#endif /* ZY_BMD_H */
