@@ -63,16 +63,13 @@ db_ensure(PGconn *c)
 	return -1;
 }
 
-PGresult *
-db_execv(const char *who, PGconn *c, const char *sql, int n,
-    const char *const *params)
+/* The result of a statement: r when it succeeded, else NULL (logged). */
+static PGresult *
+db_result(const char *who, PGconn *c, PGresult *r)
 {
-	PGresult	*r;
 	ExecStatusType	 st;
 	const char	*state, *msg;
 
-	last_state[0] = '\0';
-	r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return r;
@@ -91,6 +88,72 @@ db_execv(const char *who, PGconn *c, const char *sql, int n,
 		    (int)strcspn(msg, "\n"), msg);
 	PQclear(r);
 	return NULL;
+}
+
+PGresult *
+db_execv(const char *who, PGconn *c, const char *sql, int n,
+    const char *const *params)
+{
+	last_state[0] = '\0';
+	return db_result(who, c, PQexecParams(c, sql, n, NULL, params, NULL,
+	    NULL, 0));
+}
+
+/*
+ * The statements prepared on the connections of this process: a
+ * connection is known by its address and its server process, which a
+ * reset changes.
+ */
+#define DB_PREP_CONNS	4
+#define DB_PREP_NAMES	32
+static struct db_prep {
+	const PGconn	*c;
+	int		 pid;
+	const char	*names[DB_PREP_NAMES];
+	int		 n;
+} db_preps[DB_PREP_CONNS];
+
+PGresult *
+db_execp(const char *who, PGconn *c, const char *name, const char *sql,
+    int n, const char *const *params)
+{
+	struct db_prep	*p = NULL;
+	PGresult	*r;
+	int		 i, pid = PQbackendPID(c);
+
+	last_state[0] = '\0';
+	for (i = 0; i < DB_PREP_CONNS && p == NULL; i++)
+		if (db_preps[i].c == c)
+			p = &db_preps[i];
+	for (i = 0; i < DB_PREP_CONNS && p == NULL; i++)
+		if (db_preps[i].c == NULL)
+			p = &db_preps[i];
+	if (p == NULL)	/* more connections than slots: take one */
+		p = &db_preps[(unsigned)pid % DB_PREP_CONNS];
+	if (p->c != c || p->pid != pid) {
+		p->c = c;
+		p->pid = pid;
+		p->n = 0;
+	}
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->names[i], name) == 0)
+			break;
+	if (i == p->n) {
+		if (p->n == DB_PREP_NAMES)
+			return db_execv(who, c, sql, n, params);
+		if ((r = db_result(who, c, PQprepare(c, name, sql, n,
+		    NULL))) == NULL)
+			return NULL;
+		PQclear(r);
+		p->names[p->n++] = name;
+	}
+	r = db_result(who, c, PQexecPrepared(c, name, n, params, NULL, NULL,
+	    0));
+	/* Not there after all (a connection at the address of a closed
+	 * one, on a server process of the same number): prepare anew. */
+	if (r == NULL && strcmp(last_state, "26000") == 0)
+		p->n = 0;
+	return r;
 }
 
 static PGresult *

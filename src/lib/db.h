@@ -30,6 +30,13 @@ PGresult	*db_exec_fn(const char *who, PGconn *, const char *sql, int n,
 PGresult	*db_execv(const char *who, PGconn *, const char *sql, int n,
 		    const char *const *params);
 
+/* As db_execv(), as a statement prepared once per connection under
+ * name (a static string naming one SQL text): later calls on the same
+ * connection skip parsing and planning.  A connection reset by
+ * db_ensure() prepares again. */
+PGresult	*db_execp(const char *who, PGconn *, const char *name,
+		    const char *sql, int n, const char *const *params);
+
 /* Run a statement and discard its result; returns 0 or -1. */
 #define db_cmd(c, sql, n, ...) \
 	db_cmd_fn(__func__, (c), (sql), (n), ##__VA_ARGS__)

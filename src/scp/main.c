@@ -346,6 +346,8 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	s.src.channel = "scp";
 	s.src.calling_ae = ai.calling_ae;
 	s.src.ip = ai.peer;
+	/* Spool files are ours: renamed into the store, not copied. */
+	s.src.move = 1;
 	if (dcm_assoc_accept(as, cf->scp_ae_title, ingest_sop_classes, err,
 	    sizeof(err)) == -1) {
 		log_error("association from %s (%s): %s", ai.calling_ae,
