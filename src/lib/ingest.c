@@ -231,11 +231,13 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	const struct dcm_info	*i = &o->info;
 	struct stat		 sb;
 	PGresult		*r = NULL;
-	char			 key[512], known[512], inst[32], id[32],
+	char			 key[512], known[512], inst[32],
 				 size[32], b1[64], b2[64], b3[64], b4[64],
 				 b5[64], b6[64], b7[64], b8[64], b9[64],
 				 a1[256], a2[256], a3[256];
-	char			 err[256], *detail = NULL;
+	char			 err[256], uid[32], c1[64], c2[64], c3[64],
+				 c4[64], c5[64], *detail = NULL;
+	PGresult		*res[3];
 
 	memset(o, 0, sizeof(*o));
 	if (dcm_read_info(path, lim, &o->info, err, sizeof(err)) == -1) {
@@ -287,14 +289,21 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	if (ingest_put(st, key, path, src) == -1)
 		goto error;
 
-	if (db_begin(c) == -1)
+	/* BEGIN and two statements, prepared once per connection, in one
+	 * round trip.  The first: upserts of patient, study and series
+	 * that return the row's id either way; the no-op update also
+	 * serialises concurrent senders of the same study.  The second:
+	 * the instance, its series' count and the audit row
+	 * (audit_write()'s columns, object_id the new row's id): nothing
+	 * is counted or audited when the instance was there already. */
+	(void)snprintf(size, sizeof(size), "%lld", (long long)sb.st_size);
+	(void)snprintf(uid, sizeof(uid), "%lld", src->user_id);
+	if ((detail = ingest_audit_detail(src, o, key)) == NULL) {
+		(void)snprintf(o->reason, sizeof(o->reason), "out of memory");
 		goto error;
-	/* Upserts that return the row's id either way; the no-op update
-	 * also serialises concurrent senders of the same study.  Patient,
-	 * study and series in one statement (one round trip), prepared
-	 * once per connection. */
+	}
 	{
-		const char *p[32] = {
+		const char *sp[34] = {
 			inst, i->patient_id, i->patient_name, i->patient_sex,
 			i->patient_birth_date,
 			i->study_uid, i->accession, i->study_date,
@@ -316,97 +325,94 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 			i->has_iop ? dblarr(a2, sizeof(a2), i->iop, 6) : NULL,
 			dbl(b8, sizeof(b8), i->window_center),
 			dbl(b9, sizeof(b9), i->window_width),
+			i->view_position, i->contrast_agent,
 		};
-		const char *q[34];
-
-		memcpy(q, p, sizeof(p));
-		q[32] = i->view_position;
-		q[33] = i->contrast_agent;
-		r = db_execp(__func__, c, "ingest_series",
-		    "WITH pa AS (INSERT INTO patients (institution_id,"
-		    " patient_id, name, sex, birth_date)"
-		    " VALUES ($1::bigint, $2, $3, $4, $5)"
-		    " ON CONFLICT (institution_id, patient_id) DO UPDATE SET"
-		    " name = CASE WHEN patients.name = '' THEN EXCLUDED.name"
-		    "  ELSE patients.name END RETURNING id),"
-		    " st AS (INSERT INTO studies (institution_id, patient_ref,"
-		    " study_uid, accession, study_date, study_time,"
-		    " description, patient_age, institution_name)"
-		    " VALUES ($1::bigint, (SELECT id FROM pa), $6, $7, $8, $9,"
-		    " $10, $11, $12)"
-		    " ON CONFLICT (institution_id, study_uid) DO UPDATE SET"
-		    " updated_at = now() RETURNING id)"
-		    " INSERT INTO series (study_id,"
-		    " series_uid, series_number, modality, body_part,"
-		    " description, manufacturer, model, kernel, image_type,"
-		    " frame_of_reference_uid, slice_thickness,"
-		    " spacing_between_slices, kvp, gantry_tilt, rows, cols,"
-		    " pixel_spacing, iop, window_center, window_width,"
-		    " view_position, contrast_agent)"
-		    " VALUES ((SELECT id FROM st), $13, $14::int, $15, $16,"
-		    " $17, $18, $19, $20, $21, $22, $23::float8, $24::float8,"
-		    " $25::float8, $26::float8, $27::int, $28::int,"
-		    " $29::float8[], $30::float8[], $31::float8, $32::float8,"
-		    " $33, $34)"
-		    " ON CONFLICT (study_id, series_uid) DO UPDATE SET"
-		    " updated_at = now() RETURNING id, study_id", 34, q);
-	}
-	if (r == NULL)
-		goto rollback;
-	o->study_id = db_ll(r, 0, 1);
-	o->series_id = db_ll(r, 0, 0);
-	(void)snprintf(id, sizeof(id), "%lld", o->series_id);
-	PQclear(r);
-	(void)snprintf(size, sizeof(size), "%lld", (long long)sb.st_size);
-	if ((detail = ingest_audit_detail(src, o, key)) == NULL) {
-		(void)snprintf(o->reason, sizeof(o->reason), "out of memory");
-		goto rollback;
-	}
-	{
-		char uid[32];
-		const char *p[20] = {
-			id, inst, i->sop_instance_uid, i->sop_class_uid,
-			i->transfer_syntax,
-			intv(b1, sizeof(b1), i->instance_number, 1),
+		const char *ip[20] = {
+			i->study_uid, inst, i->sop_instance_uid,
+			i->sop_class_uid, i->transfer_syntax,
+			intv(c1, sizeof(c1), i->instance_number, 1),
 			i->has_ipp ? dblarr(a3, sizeof(a3), i->ipp, 3) : NULL,
-			dbl(b2, sizeof(b2), i->slice_location),
-			intv(b3, sizeof(b3), i->frames, 1),
-			intv(b4, sizeof(b4), i->rows, 1),
-			intv(b5, sizeof(b5), i->cols, 1),
+			dbl(c2, sizeof(c2), i->slice_location),
+			intv(c3, sizeof(c3), i->frames, 1),
+			intv(c4, sizeof(c4), i->rows, 1),
+			intv(c5, sizeof(c5), i->cols, 1),
 			key, size, src->channel,
 			src->calling_ae ? src->calling_ae : "",
-			uid, "", audit_ip(src->ip),
-			detail,
+			uid, "", audit_ip(src->ip), detail, i->series_uid,
+		};
+		const struct db_stmt stmt[3] = {
+			{ NULL, "BEGIN", 0, NULL },
+			{ "ingest_series",
+			    "WITH pa AS (INSERT INTO patients (institution_id,"
+			    " patient_id, name, sex, birth_date)"
+			    " VALUES ($1::bigint, $2, $3, $4, $5)"
+			    " ON CONFLICT (institution_id, patient_id) DO UPDATE"
+			    " SET name = CASE WHEN patients.name = ''"
+			    "  THEN EXCLUDED.name ELSE patients.name END"
+			    " RETURNING id),"
+			    " st AS (INSERT INTO studies (institution_id,"
+			    " patient_ref, study_uid, accession, study_date,"
+			    " study_time, description, patient_age,"
+			    " institution_name)"
+			    " VALUES ($1::bigint, (SELECT id FROM pa), $6, $7, $8,"
+			    " $9, $10, $11, $12)"
+			    " ON CONFLICT (institution_id, study_uid) DO UPDATE"
+			    " SET updated_at = now() RETURNING id)"
+			    " INSERT INTO series (study_id,"
+			    " series_uid, series_number, modality, body_part,"
+			    " description, manufacturer, model, kernel,"
+			    " image_type, frame_of_reference_uid,"
+			    " slice_thickness, spacing_between_slices, kvp,"
+			    " gantry_tilt, rows, cols, pixel_spacing, iop,"
+			    " window_center, window_width, view_position,"
+			    " contrast_agent)"
+			    " VALUES ((SELECT id FROM st), $13, $14::int, $15,"
+			    " $16, $17, $18, $19, $20, $21, $22, $23::float8,"
+			    " $24::float8, $25::float8, $26::float8, $27::int,"
+			    " $28::int, $29::float8[], $30::float8[],"
+			    " $31::float8, $32::float8, $33, $34)"
+			    " ON CONFLICT (study_id, series_uid) DO UPDATE SET"
+			    " updated_at = now() RETURNING id, study_id",
+			    34, sp },
+			{ "ingest_instance",
+			    "WITH ins AS (INSERT INTO instances (series_id,"
+			    " institution_id, sop_instance_uid, sop_class_uid,"
+			    " transfer_syntax, instance_number, ipp,"
+			    " slice_location, frames, rows, cols, storage_key,"
+			    " size_bytes, source, calling_ae)"
+			    " VALUES ((SELECT se.id FROM series se"
+			    " JOIN studies st ON st.id = se.study_id"
+			    " WHERE st.institution_id = $2::bigint"
+			    " AND st.study_uid = $1 AND se.series_uid = $20),"
+			    " $2::bigint, $3, $4, $5, $6::int, $7::float8[],"
+			    " $8::float8, $9::int, $10::int, $11::int, $12,"
+			    " $13::bigint, $14, $15)"
+			    " ON CONFLICT (institution_id, sop_instance_uid)"
+			    " DO NOTHING RETURNING id, series_id),"
+			    " cnt AS (UPDATE series SET instance_count ="
+			    " instance_count + 1"
+			    " WHERE id IN (SELECT series_id FROM ins)),"
+			    " aud AS (INSERT INTO audit_log (actor_id,"
+			    " actor_login, institution_id, action, object_type,"
+			    " object_id, ip, channel, detail)"
+			    " SELECT NULLIF($16, '0')::bigint, $17,"
+			    " NULLIF($2, '0')::bigint, 'dicom_stored',"
+			    " 'instance', ins.id::text, $18::inet, $14,"
+			    " $19::jsonb FROM ins)"
+			    " SELECT id FROM ins", 20, ip },
 		};
 
-		(void)snprintf(uid, sizeof(uid), "%lld", src->user_id);
-		/* The instance, its series' count and the audit row
-		 * (audit_write()'s columns, object_id the new row's id) in
-		 * one statement: nothing is counted or audited when the
-		 * instance was there already. */
-		r = db_execp(__func__, c, "ingest_instance",
-		    "WITH ins AS (INSERT INTO instances (series_id,"
-		    " institution_id, sop_instance_uid, sop_class_uid,"
-		    " transfer_syntax, instance_number, ipp, slice_location,"
-		    " frames, rows, cols, storage_key, size_bytes, source,"
-		    " calling_ae) VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
-		    " $6::int, $7::float8[], $8::float8, $9::int, $10::int,"
-		    " $11::int, $12, $13::bigint, $14, $15)"
-		    " ON CONFLICT (institution_id, sop_instance_uid) DO NOTHING"
-		    " RETURNING id, series_id),"
-		    " cnt AS (UPDATE series SET instance_count ="
-		    " instance_count + 1 WHERE id IN (SELECT series_id FROM ins)),"
-		    " aud AS (INSERT INTO audit_log (actor_id, actor_login,"
-		    " institution_id, action, object_type, object_id, ip,"
-		    " channel, detail) SELECT NULLIF($16, '0')::bigint, $17,"
-		    " NULLIF($2, '0')::bigint, 'dicom_stored', 'instance',"
-		    " ins.id::text, $18::inet, $14, $19::jsonb FROM ins)"
-		    " SELECT id FROM ins", 19, p);
+		if (db_pipeline(__func__, c, stmt, 3, res) == -1) {
+			free(detail);
+			goto rollback;
+		}
 	}
 	free(detail);
-	detail = NULL;
-	if (r == NULL)
-		goto rollback;
+	PQclear(res[0]);
+	o->study_id = db_ll(res[1], 0, 1);
+	o->series_id = db_ll(res[1], 0, 0);
+	PQclear(res[1]);
+	r = res[2];
 	if (PQntuples(r) == 0) {
 		/* Another sender indexed it a moment ago: the same instance,
 		 * or the same UID under another study. */
@@ -442,7 +448,6 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 		goto rollback;
 	return INGEST_STORED;
 rollback:
-	free(detail);
 	PQclear(r);
 	db_rollback(c);
 error:

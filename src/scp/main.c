@@ -99,7 +99,14 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-/* One received object: ingest it and answer the sender. */
+/*
+ * One received object: ingest it and answer the sender.  The answer is
+ * sent when this returns, so DCM_STORE_OK means durable: ingest_file()
+ * returns INGEST_STORED only after the spool file was renamed into the
+ * store and fsynced with its folder and the index row was committed
+ * (synchronous_commit on).  Nothing is batched across objects: a sender
+ * waits for each answer.
+ */
 static enum dcm_store_status
 on_store(void *arg, const char *path, char *reason, size_t size)
 {
