@@ -1286,18 +1286,179 @@ dcm_read_info_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 	return -1;
 }
 
+/* Bytes of a file's head in which a header read looks for Pixel Data,
+ * and the most it reads after the pixels. */
+#define DCM_SPARSE_HEAD	((size_t)64 << 10)
+#define DCM_SPARSE_TAIL	((size_t)64 << 10)
+
+/* read(2) exactly n bytes at off into p; 0, or -1 (error or end). */
+static int
+dcm_pread_all(int fd, unsigned char *p, size_t n, off_t off)
+{
+	ssize_t	 r;
+
+	while (n > 0) {
+		r = pread(fd, p, n, off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+/*
+ * A header read without the pixels: the head of the file is read, and
+ * if it holds what looks like the header of native Pixel Data (7FE0,0010)
+ * whose value runs to within DCM_SPARSE_TAIL bytes of the end, only the
+ * bytes after that value are read besides; the value's place in *buf is
+ * left as it was (*hole, *holelen).  Nothing is trusted from the guess:
+ * dcm_read_info() keeps the answer only if the pre-scan, walking the
+ * bytes from the start, met exactly that element at the top level, and
+ * so never read the bytes left out.  Returns 0 with a buffer (release
+ * it with dcm_file_put()) and *holelen possibly 0, or -1: read the file
+ * whole.
+ */
+static int
+dcm_file_load_head(const char *path, size_t max, unsigned char **buf,
+    size_t *len, size_t *hole, size_t *holelen)
+{
+	struct stat	 st;
+	unsigned char	*p = NULL, *q;
+	size_t		 n, head, i, hdr, end;
+	uint32_t	 vl;
+	int		 fd, rc = -1, ok;
+
+	*buf = NULL;
+	*len = *hole = *holelen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (unsigned long long)st.st_size > max ||
+	    (size_t)st.st_size <= DCM_SPARSE_HEAD ||
+	    (size_t)st.st_size > DCM_TLBUF_MAX || dcm_tl.busy)
+		goto done;
+	n = (size_t)st.st_size;
+	if (dcm_tl.cap < n) {
+		if ((q = (unsigned char *)realloc(dcm_tl.p, n)) == NULL)
+			goto done;
+		dcm_tl.p = q;
+		dcm_tl.cap = n;
+	}
+	p = dcm_tl.p;
+	head = DCM_SPARSE_HEAD;
+	if (dcm_pread_all(fd, p, head, 0) == -1)
+		goto done;
+	for (i = 0; i + 12 <= head; i += 2) {
+		if (p[i] != 0xe0 || p[i + 1] != 0x7f || p[i + 2] != 0x10 ||
+		    p[i + 3] != 0x00)
+			continue;
+		ok = 0;
+		if ((p[i + 4] == 'O' && (p[i + 5] == 'W' || p[i + 5] == 'B')) &&
+		    p[i + 6] == 0 && p[i + 7] == 0) {
+			hdr = 12;
+			vl = dcm_rd32(p + i + 8, 0);
+			ok = 1;
+		} else {
+			hdr = 8;	/* implicit VR */
+			vl = dcm_rd32(p + i + 4, 0);
+			ok = 1;
+		}
+		if (!ok || vl == DCM_UNDEF || vl > n - i - hdr)
+			continue;
+		end = i + hdr + vl;
+		if (end <= head || n - end > DCM_SPARSE_TAIL)
+			continue;
+		if (end < n && dcm_pread_all(fd, p + end, n - end,
+		    (off_t)end) == -1)
+			goto done;
+		*hole = i + hdr;
+		*holelen = vl;
+		break;
+	}
+	if (*holelen == 0 && dcm_pread_all(fd, p + head, n - head,
+	    (off_t)head) == -1)
+		goto done;
+	dcm_tl.busy = 1;
+	*buf = p;
+	*len = n;
+	rc = 0;
+done:
+	(void)close(fd);
+	return rc;
+}
+
+/* The header of a file read by dcm_file_load_head() with a hole: 1 when
+ * the pre-scan met the hole as the dataset's own Pixel Data and the
+ * parse went well, else 0 (read the file whole). */
+static int
+dcm_read_info_head_x(const unsigned char *buf, size_t len,
+    const struct dcm_limits *ul, size_t hole, size_t holelen,
+    struct dcm_info *info)
+{
+	struct dcm_lim	 lim;
+	struct dcm_scan	 sc;
+	DcmFileFormat	*ff;
+	char		 e[8];
+	int		 rc;
+
+	dcm_lim_set(&lim, ul);
+	if (dcm_global_init() == -1 || len > lim.max_file)
+		return 0;
+	/* The pre-scan alone first: it must meet the hole, as the top
+	 * level's Pixel Data, before DCMTK sees anything. */
+	if (dcm_prescan(buf, len, &lim, &sc, e, sizeof(e)) == -1)
+		return 0;
+	rc = !sc.deflated && sc.pixel_pos == hole && sc.pixel_len == holelen;
+	dcm_scan_free(&sc);
+	if (!rc)
+		return 0;
+	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, info, e,
+	    sizeof(e))) == NULL)
+		return 0;
+	rc = sc.pixel_pos == hole && sc.pixel_len == holelen;
+	delete ff;
+	dcm_scan_free(&sc);
+	return rc;
+}
+
 int
 dcm_read_info(const char *path, const struct dcm_limits *ul,
     struct dcm_info *info, char *err, size_t errlen)
 {
 	struct dcm_lim	 lim;
 	unsigned char	*buf;
-	size_t		 len;
+	size_t		 len, hole, holelen;
 	int		 rc;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	dcm_lim_set(&lim, ul);
+	/* Most images: the header without reading the pixels. */
+	if (dcm_file_load_head(path, lim.max_file, &buf, &len, &hole,
+	    &holelen) == 0) {
+		try {
+			rc = holelen > 0 ? dcm_read_info_head_x(buf, len, ul,
+			    hole, holelen, info) : -1;
+		} catch (...) {
+			rc = 0;
+		}
+		if (rc == 1) {
+			dcm_file_put(buf);
+			return 0;
+		}
+		if (holelen == 0) {
+			/* Read whole already. */
+			rc = dcm_read_info_mem(buf, len, ul, info, err,
+			    errlen);
+			dcm_file_put(buf);
+			return rc;
+		}
+		dcm_file_put(buf);
+	}
 	if (dcm_file_load(path, lim.max_file, &buf, &len, err, errlen) == -1)
 		return -1;
 	rc = dcm_read_info_mem(buf, len, ul, info, err, errlen);
