@@ -63,16 +63,13 @@ db_ensure(PGconn *c)
 	return -1;
 }
 
-PGresult *
-db_execv(const char *who, PGconn *c, const char *sql, int n,
-    const char *const *params)
+/* The result of a statement: r when it succeeded, else NULL (logged). */
+static PGresult *
+db_result(const char *who, PGconn *c, PGresult *r)
 {
-	PGresult	*r;
 	ExecStatusType	 st;
 	const char	*state, *msg;
 
-	last_state[0] = '\0';
-	r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return r;
@@ -91,6 +88,168 @@ db_execv(const char *who, PGconn *c, const char *sql, int n,
 		    (int)strcspn(msg, "\n"), msg);
 	PQclear(r);
 	return NULL;
+}
+
+PGresult *
+db_execv(const char *who, PGconn *c, const char *sql, int n,
+    const char *const *params)
+{
+	last_state[0] = '\0';
+	return db_result(who, c, PQexecParams(c, sql, n, NULL, params, NULL,
+	    NULL, 0));
+}
+
+/*
+ * The statements prepared on the connections of this process: a
+ * connection is known by its address and its server process, which a
+ * reset changes.
+ */
+#define DB_PREP_CONNS	4
+#define DB_PREP_NAMES	32
+#define DB_PIPE_MAX	8
+static struct db_prep {
+	const PGconn	*c;
+	int		 pid;
+	const char	*names[DB_PREP_NAMES];
+	int		 n;
+} db_preps[DB_PREP_CONNS];
+
+/* Prepare name on c unless it is already.  Returns the connection's
+ * entry (NULL: prepare nothing, run the text), or (void *)-1 when
+ * preparing failed (logged). */
+static struct db_prep *
+db_prepare(const char *who, PGconn *c, const char *name, const char *sql,
+    int n)
+{
+	struct db_prep	*p = NULL;
+	PGresult	*r;
+	int		 i, pid = PQbackendPID(c);
+
+	for (i = 0; i < DB_PREP_CONNS && p == NULL; i++)
+		if (db_preps[i].c == c)
+			p = &db_preps[i];
+	for (i = 0; i < DB_PREP_CONNS && p == NULL; i++)
+		if (db_preps[i].c == NULL)
+			p = &db_preps[i];
+	if (p == NULL)	/* more connections than slots: take one */
+		p = &db_preps[(unsigned)pid % DB_PREP_CONNS];
+	if (p->c != c || p->pid != pid) {
+		p->c = c;
+		p->pid = pid;
+		p->n = 0;
+	}
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->names[i], name) == 0)
+			return p;
+	if (p->n == DB_PREP_NAMES)
+		return NULL;
+	if ((r = db_result(who, c, PQprepare(c, name, sql, n, NULL))) ==
+	    NULL)
+		return (struct db_prep *)-1;
+	PQclear(r);
+	p->names[p->n++] = name;
+	return p;
+}
+
+PGresult *
+db_execp(const char *who, PGconn *c, const char *name, const char *sql,
+    int n, const char *const *params)
+{
+	struct db_prep	*p;
+	PGresult	*r;
+
+	last_state[0] = '\0';
+	if ((p = db_prepare(who, c, name, sql, n)) == (struct db_prep *)-1)
+		return NULL;
+	if (p == NULL)
+		return db_execv(who, c, sql, n, params);
+	r = db_result(who, c, PQexecPrepared(c, name, n, params, NULL, NULL,
+	    0));
+	/* Not there after all (a connection at the address of a closed
+	 * one, on a server process of the same number): prepare anew. */
+	if (r == NULL && strcmp(last_state, "26000") == 0)
+		p->n = 0;
+	return r;
+}
+
+int
+db_pipeline(const char *who, PGconn *c, const struct db_stmt *st, int n,
+    PGresult **res)
+{
+	struct db_prep	*p[DB_PIPE_MAX];
+	PGresult	*r;
+	int		 i, sent = 0, rc = 0, failed = 0;
+
+	last_state[0] = '\0';
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	if (n > DB_PIPE_MAX) {
+		log_error("%s: %d statements is too many", who, n);
+		return -1;
+	}
+	/* Prepared first, outside the pipeline: once per connection. */
+	for (i = 0; i < n; i++) {
+		p[i] = NULL;
+		if (st[i].name != NULL && (p[i] = db_prepare(who, c,
+		    st[i].name, st[i].sql, st[i].n)) == (struct db_prep *)-1)
+			return -1;
+	}
+	if (PQenterPipelineMode(c) != 1) {
+		log_error("%s: cannot enter pipeline mode: %.*s", who,
+		    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
+		(void)snprintf(last_state, sizeof(last_state), "08000");
+		return -1;
+	}
+	for (i = 0; i < n; i++, sent++)
+		if ((p[i] != NULL ? PQsendQueryPrepared(c, st[i].name,
+		    st[i].n, st[i].params, NULL, NULL, 0) :
+		    PQsendQueryParams(c, st[i].sql, st[i].n, NULL,
+		    st[i].params, NULL, NULL, 0)) != 1)
+			break;
+	if (PQpipelineSync(c) != 1 || sent < n) {
+		log_error("%s: cannot send: %.*s", who,
+		    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
+		(void)snprintf(last_state, sizeof(last_state), "08000");
+		rc = -1;
+	}
+	/* Each statement's result, then its NULL; then the sync. */
+	for (i = 0; i < sent; i++) {
+		r = PQgetResult(c);
+		if (r != NULL && PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+			PQclear(r);
+			r = NULL;
+			rc = -1;
+		} else if (r != NULL || !failed) {
+			if ((r = db_result(who, c, r)) == NULL) {
+				failed = 1;
+				rc = -1;
+				if (p[i] != NULL &&
+				    strcmp(last_state, "26000") == 0)
+					p[i]->n = 0;
+			}
+		}
+		res[i] = r;
+		while ((r = PQgetResult(c)) != NULL)
+			PQclear(r);
+	}
+	while ((r = PQgetResult(c)) != NULL) {
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		PQclear(r);
+	}
+	if (PQexitPipelineMode(c) != 1) {
+		log_error("%s: cannot leave pipeline mode: %.*s", who,
+		    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
+		rc = -1;
+	}
+	if (rc == -1)
+		for (i = 0; i < n; i++) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
+	return rc;
 }
 
 static PGresult *

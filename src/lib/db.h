@@ -30,6 +30,30 @@ PGresult	*db_exec_fn(const char *who, PGconn *, const char *sql, int n,
 PGresult	*db_execv(const char *who, PGconn *, const char *sql, int n,
 		    const char *const *params);
 
+/* As db_execv(), as a statement prepared once per connection under
+ * name (a static string naming one SQL text): later calls on the same
+ * connection skip parsing and planning.  A connection reset by
+ * db_ensure() prepares again. */
+PGresult	*db_execp(const char *who, PGconn *, const char *name,
+		    const char *sql, int n, const char *const *params);
+
+/* One statement of db_pipeline(): prepared under name as by db_execp(),
+ * or, with name NULL, sent as it is (BEGIN). */
+struct db_stmt {
+	const char		*name;
+	const char		*sql;
+	int			 n;
+	const char *const	*params;
+};
+
+/* Run n statements in one round trip (libpq's pipeline mode), in
+ * order; a failure skips the rest.  res[i] gets each result (PQclear()
+ * them) or NULL.  Returns 0 when all succeeded, or -1 (logged, the
+ * failed one's SQLSTATE in db_sqlstate(); a transaction the statements
+ * began is then failed: roll it back). */
+int		 db_pipeline(const char *who, PGconn *,
+		    const struct db_stmt *, int n, PGresult **res);
+
 /* Run a statement and discard its result; returns 0 or -1. */
 #define db_cmd(c, sql, n, ...) \
 	db_cmd_fn(__func__, (c), (sql), (n), ##__VA_ARGS__)

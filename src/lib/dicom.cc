@@ -89,6 +89,10 @@ struct dcm_scan {
 	size_t		 data_pos;
 	int		 explicit_vr, big;
 	int		 fd;		/* the bytes DCMTK reads; -1 if none */
+	/* Native Pixel Data of the dataset itself (not in a sequence),
+	 * with a defined length: where its value starts and its length,
+	 * both checked against the data.  pixel_len 0: none such. */
+	size_t		 pixel_pos, pixel_len;
 };
 
 /* Release what a parse kept: the inflated copy and the stream's file. */
@@ -106,19 +110,31 @@ dcm_scan_free(struct dcm_scan *sc)
  * Put bytes in an anonymous memory file for DCMTK to read as a file:
  * then an element larger than what remains is refused by DCMTK ("larger
  * than remaining bytes") instead of allocated, and large values are read
- * only when asked for.  Returns the descriptor or -1.
+ * only when asked for.  The holelen bytes at hole are left out (a hole of
+ * the file, which reads as zeros and takes no memory): a header read
+ * leaves out the native Pixel Data value, which DCMTK then only skips.
+ * Returns the descriptor or -1.
  */
 static int
-dcm_memfile(const unsigned char *p, size_t len)
+dcm_memfile(const unsigned char *p, size_t len, size_t hole, size_t holelen)
 {
 	int	 fd;
-	size_t	 off = 0;
+	size_t	 off = 0, stop;
 	ssize_t	 w;
 
 	if ((fd = memfd_create("zhiying-dicom", MFD_CLOEXEC)) == -1)
 		return -1;
+	if (holelen > 0 && ftruncate(fd, (off_t)len) == -1) {
+		(void)close(fd);
+		return -1;
+	}
 	while (off < len) {
-		if ((w = write(fd, p + off, len - off)) <= 0) {
+		stop = off < hole ? hole : len;
+		if (holelen > 0 && off == hole) {
+			off += holelen;
+			continue;
+		}
+		if ((w = pwrite(fd, p + off, stop - off, (off_t)off)) <= 0) {
 			(void)close(fd);
 			return -1;
 		}
@@ -197,14 +213,41 @@ dcm_lim_set(struct dcm_lim *l, const struct dcm_limits *u)
 		l->inflate_ratio = u->inflate_ratio;
 }
 
-/* Read a whole regular file of at most max bytes into a malloc'ed
- * buffer.  Returns 0 with *buf (free it) and *len, or -1. */
+/*
+ * Each thread keeps one buffer for the files it reads, up to
+ * DCM_TLBUF_MAX bytes: reading a series of files then costs no fresh
+ * pages (and no page faults) per file.  Larger files get a buffer of
+ * their own.
+ */
+#define DCM_TLBUF_MAX	((size_t)8 << 20)
+
+struct dcm_tlbuf {
+	unsigned char	*p;
+	size_t		 cap;
+	int		 busy;
+	~dcm_tlbuf() { free(p); }
+};
+static thread_local struct dcm_tlbuf dcm_tl;
+
+/* Release a buffer from dcm_file_load(). */
+static void
+dcm_file_put(unsigned char *p)
+{
+	if (p != NULL && p == dcm_tl.p)
+		dcm_tl.busy = 0;
+	else
+		free(p);
+}
+
+/* Read a whole regular file of at most max bytes into a buffer.
+ * Returns 0 with *buf (release it with dcm_file_put()) and *len, or
+ * -1. */
 static int
 dcm_file_load(const char *path, size_t max, unsigned char **buf,
     size_t *len, char *err, size_t errlen)
 {
 	struct stat	 st;
-	unsigned char	*p = NULL;
+	unsigned char	*p = NULL, *q;
 	size_t		 n = 0, want;
 	ssize_t		 r;
 	int		 fd;
@@ -231,7 +274,21 @@ dcm_file_load(const char *path, size_t max, unsigned char **buf,
 		goto fail;
 	}
 	want = (size_t)st.st_size;
-	if ((p = (unsigned char *)malloc(want ? want : 1)) == NULL) {
+	if (want <= DCM_TLBUF_MAX && !dcm_tl.busy) {
+		if (dcm_tl.cap < (want ? want : 1)) {
+			if ((q = (unsigned char *)realloc(dcm_tl.p,
+			    want ? want : 1)) != NULL) {
+				dcm_tl.p = q;
+				dcm_tl.cap = want ? want : 1;
+			}
+		}
+		if (dcm_tl.cap >= (want ? want : 1)) {
+			p = dcm_tl.p;
+			dcm_tl.busy = 1;
+		}
+	}
+	if (p == NULL &&
+	    (p = (unsigned char *)malloc(want ? want : 1)) == NULL) {
 		errfmt(err, errlen, "out of memory for a %zu-byte file",
 		    want);
 		goto fail;
@@ -256,7 +313,7 @@ dcm_file_load(const char *path, size_t max, unsigned char **buf,
 fail:
 	if (fd != -1)
 		close(fd);
-	free(p);
+	dcm_file_put(p);
 	return -1;
 }
 
@@ -310,7 +367,8 @@ dcm_explicit_header(const unsigned char *p, size_t n, int big, DcmEVR *evr,
  */
 static int
 dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
-    int explicit_vr, int big, int max_depth, char *err, size_t errlen)
+    int explicit_vr, int big, int max_depth, size_t *pix_pos,
+    size_t *pix_len, char *err, size_t errlen)
 {
 	const DcmDataDictionary	*dict = NULL;
 	struct dcm_level	*st = NULL, *l;
@@ -464,6 +522,13 @@ dcm_prescan_dataset(const unsigned char *p, size_t len, size_t pos,
 			goto fail;
 		}
 		end = pos + vl;
+		if (sp == 0 && g == 0x7fe0 && e == 0x0010 && vl > 0 &&
+		    pix_pos != NULL) {
+			/* Twice: which one DCMTK keeps is its business;
+			 * no offset is given out then. */
+			*pix_pos = *pix_len != 0 ? SIZE_MAX : pos;
+			*pix_len = vl;
+		}
 		/* Unknown elements that start with an item tag may be
 		 * parsed as sequences: scan them as such too. */
 		if (!seq && un && vl >= 8 && dcm_rd16(p + pos, l->big) ==
@@ -689,7 +754,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		    &sc->inflated, &sc->inflated_len, err, errlen) == -1)
 			return -1;
 		if (dcm_prescan_dataset(sc->inflated, sc->inflated_len, 0, 1, 0,
-		    lim->max_depth, err, errlen) == -1)
+		    lim->max_depth, NULL, NULL, err, errlen) == -1)
 			goto fail;
 		return 0;
 	} else if (sc->ts[0] == '\0' && len - pos >= 8) {
@@ -724,7 +789,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 	sc->explicit_vr = explicit_vr;
 	sc->big = big;
 	if (dcm_prescan_dataset(p, len, pos, explicit_vr, big, lim->max_depth,
-	    err, errlen) == -1)
+	    &sc->pixel_pos, &sc->pixel_len, err, errlen) == -1)
 		return -1;
 	return 0;
 fail:
@@ -736,10 +801,12 @@ fail:
 /*
  * Pre-scan and parse a file image with DCMTK.  Returns the parsed file
  * (delete it) and fills *sc (dcm_scan_free() it after the file), or NULL.
+ * With header_only set, the value of native Pixel Data is not given to
+ * DCMTK (its length is): the caller must not ask for the pixels.
  */
 static DcmFileFormat *
 dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
-    struct dcm_scan *sc, char *err, size_t errlen)
+    int header_only, struct dcm_scan *sc, char *err, size_t errlen)
 {
 	DcmFileFormat		*ff = NULL;
 	OFCondition		 cond;
@@ -764,9 +831,12 @@ dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 	/* DCMTK reads the pre-scanned bytes as a file (see dcm_memfile);
 	 * without a meta header it is told how the pre-scan read them. */
 	if (sc->deflated)
-		sc->fd = dcm_memfile(sc->inflated, sc->inflated_len);
+		sc->fd = dcm_memfile(sc->inflated, sc->inflated_len, 0, 0);
+	else if (header_only && sc->pixel_len > 0 &&
+	    sc->pixel_pos != SIZE_MAX)
+		sc->fd = dcm_memfile(p, len, sc->pixel_pos, sc->pixel_len);
 	else
-		sc->fd = dcm_memfile(p, len);
+		sc->fd = dcm_memfile(p, len, 0, 0);
 	if (sc->fd == -1) {
 		errfmt(err, errlen, "cannot stage the file: %s",
 		    strerror(errno));
@@ -1157,8 +1227,8 @@ dcm_check_pixels(const struct dcm_info *in, const struct dcm_limits *ul,
  * dcm_scan_free() it after it) or NULL. */
 static DcmFileFormat *
 dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
-    struct dcm_lim *lim, struct dcm_scan *sc, struct dcm_info *info,
-    char *err, size_t errlen)
+    int header_only, struct dcm_lim *lim, struct dcm_scan *sc,
+    struct dcm_info *info, char *err, size_t errlen)
 {
 	DcmFileFormat	*ff;
 
@@ -1167,10 +1237,20 @@ dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 		errfmt(err, errlen, "no data");
 		return NULL;
 	}
-	if ((ff = dcm_parse((const unsigned char *)buf, len, lim, sc, err,
-	    errlen)) == NULL)
+	if ((ff = dcm_parse((const unsigned char *)buf, len, lim,
+	    header_only, sc, err, errlen)) == NULL)
 		return NULL;
 	dcm_info_fill(ff->getDataset(), sc->ts, info);
+	info->file_size = len;
+	/* Where the pixels lie in the bytes given, for dcm_native16():
+	 * native little-endian data of the length DCMTK found, read as
+	 * given (not inflated). */
+	if (!sc->deflated && !sc->big && sc->pixel_len > 0 &&
+	    sc->pixel_pos != SIZE_MAX && info->has_pixels &&
+	    !info->compressed && info->pixel_bytes == sc->pixel_len &&
+	    DcmXfer(ff->getDataset()->getOriginalXfer()).isLittleEndian() &&
+	    !DcmXfer(ff->getDataset()->getOriginalXfer()).isEncapsulated())
+		info->pixel_offset = sc->pixel_pos;
 	return ff;
 }
 
@@ -1182,7 +1262,7 @@ dcm_read_info_mem_x(const void *buf, size_t len, const struct dcm_limits *ul,
 	struct dcm_scan	 sc;
 	DcmFileFormat	*ff;
 
-	if ((ff = dcm_open_mem(buf, len, ul, &lim, &sc, info, err,
+	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, info, err,
 	    errlen)) == NULL)
 		return -1;
 	delete ff;
@@ -1206,22 +1286,183 @@ dcm_read_info_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 	return -1;
 }
 
+/* Bytes of a file's head in which a header read looks for Pixel Data,
+ * and the most it reads after the pixels. */
+#define DCM_SPARSE_HEAD	((size_t)64 << 10)
+#define DCM_SPARSE_TAIL	((size_t)64 << 10)
+
+/* read(2) exactly n bytes at off into p; 0, or -1 (error or end). */
+static int
+dcm_pread_all(int fd, unsigned char *p, size_t n, off_t off)
+{
+	ssize_t	 r;
+
+	while (n > 0) {
+		r = pread(fd, p, n, off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+/*
+ * A header read without the pixels: the head of the file is read, and
+ * if it holds what looks like the header of native Pixel Data (7FE0,0010)
+ * whose value runs to within DCM_SPARSE_TAIL bytes of the end, only the
+ * bytes after that value are read besides; the value's place in *buf is
+ * left as it was (*hole, *holelen).  Nothing is trusted from the guess:
+ * dcm_read_info() keeps the answer only if the pre-scan, walking the
+ * bytes from the start, met exactly that element at the top level, and
+ * so never read the bytes left out.  Returns 0 with a buffer (release
+ * it with dcm_file_put()) and *holelen possibly 0, or -1: read the file
+ * whole.
+ */
+static int
+dcm_file_load_head(const char *path, size_t max, unsigned char **buf,
+    size_t *len, size_t *hole, size_t *holelen)
+{
+	struct stat	 st;
+	unsigned char	*p = NULL, *q;
+	size_t		 n, head, i, hdr, end;
+	uint32_t	 vl;
+	int		 fd, rc = -1, ok;
+
+	*buf = NULL;
+	*len = *hole = *holelen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (unsigned long long)st.st_size > max ||
+	    (size_t)st.st_size <= DCM_SPARSE_HEAD ||
+	    (size_t)st.st_size > DCM_TLBUF_MAX || dcm_tl.busy)
+		goto done;
+	n = (size_t)st.st_size;
+	if (dcm_tl.cap < n) {
+		if ((q = (unsigned char *)realloc(dcm_tl.p, n)) == NULL)
+			goto done;
+		dcm_tl.p = q;
+		dcm_tl.cap = n;
+	}
+	p = dcm_tl.p;
+	head = DCM_SPARSE_HEAD;
+	if (dcm_pread_all(fd, p, head, 0) == -1)
+		goto done;
+	for (i = 0; i + 12 <= head; i += 2) {
+		if (p[i] != 0xe0 || p[i + 1] != 0x7f || p[i + 2] != 0x10 ||
+		    p[i + 3] != 0x00)
+			continue;
+		ok = 0;
+		if ((p[i + 4] == 'O' && (p[i + 5] == 'W' || p[i + 5] == 'B')) &&
+		    p[i + 6] == 0 && p[i + 7] == 0) {
+			hdr = 12;
+			vl = dcm_rd32(p + i + 8, 0);
+			ok = 1;
+		} else {
+			hdr = 8;	/* implicit VR */
+			vl = dcm_rd32(p + i + 4, 0);
+			ok = 1;
+		}
+		if (!ok || vl == DCM_UNDEF || vl > n - i - hdr)
+			continue;
+		end = i + hdr + vl;
+		if (end <= head || n - end > DCM_SPARSE_TAIL)
+			continue;
+		if (end < n && dcm_pread_all(fd, p + end, n - end,
+		    (off_t)end) == -1)
+			goto done;
+		*hole = i + hdr;
+		*holelen = vl;
+		break;
+	}
+	if (*holelen == 0 && dcm_pread_all(fd, p + head, n - head,
+	    (off_t)head) == -1)
+		goto done;
+	dcm_tl.busy = 1;
+	*buf = p;
+	*len = n;
+	rc = 0;
+done:
+	(void)close(fd);
+	return rc;
+}
+
+/* The header of a file read by dcm_file_load_head() with a hole: 1 when
+ * the pre-scan met the hole as the dataset's own Pixel Data and the
+ * parse went well, else 0 (read the file whole). */
+static int
+dcm_read_info_head_x(const unsigned char *buf, size_t len,
+    const struct dcm_limits *ul, size_t hole, size_t holelen,
+    struct dcm_info *info)
+{
+	struct dcm_lim	 lim;
+	struct dcm_scan	 sc;
+	DcmFileFormat	*ff;
+	char		 e[8];
+	int		 rc;
+
+	dcm_lim_set(&lim, ul);
+	if (dcm_global_init() == -1 || len > lim.max_file)
+		return 0;
+	/* The pre-scan alone first: it must meet the hole, as the top
+	 * level's Pixel Data, before DCMTK sees anything. */
+	if (dcm_prescan(buf, len, &lim, &sc, e, sizeof(e)) == -1)
+		return 0;
+	rc = !sc.deflated && sc.pixel_pos == hole && sc.pixel_len == holelen;
+	dcm_scan_free(&sc);
+	if (!rc)
+		return 0;
+	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, info, e,
+	    sizeof(e))) == NULL)
+		return 0;
+	rc = sc.pixel_pos == hole && sc.pixel_len == holelen;
+	delete ff;
+	dcm_scan_free(&sc);
+	return rc;
+}
+
 int
 dcm_read_info(const char *path, const struct dcm_limits *ul,
     struct dcm_info *info, char *err, size_t errlen)
 {
 	struct dcm_lim	 lim;
 	unsigned char	*buf;
-	size_t		 len;
+	size_t		 len, hole, holelen;
 	int		 rc;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	dcm_lim_set(&lim, ul);
+	/* Most images: the header without reading the pixels. */
+	if (dcm_file_load_head(path, lim.max_file, &buf, &len, &hole,
+	    &holelen) == 0) {
+		try {
+			rc = holelen > 0 ? dcm_read_info_head_x(buf, len, ul,
+			    hole, holelen, info) : -1;
+		} catch (...) {
+			rc = 0;
+		}
+		if (rc == 1) {
+			dcm_file_put(buf);
+			return 0;
+		}
+		if (holelen == 0) {
+			/* Read whole already. */
+			rc = dcm_read_info_mem(buf, len, ul, info, err,
+			    errlen);
+			dcm_file_put(buf);
+			return rc;
+		}
+		dcm_file_put(buf);
+	}
 	if (dcm_file_load(path, lim.max_file, &buf, &len, err, errlen) == -1)
 		return -1;
 	rc = dcm_read_info_mem(buf, len, ul, info, err, errlen);
-	free(buf);
+	dcm_file_put(buf);
 	return rc;
 }
 
@@ -1811,6 +2052,58 @@ fail:
 	return -1;
 }
 
+int
+dcm_native16(const struct dcm_info *in, const struct dcm_limits *ul,
+    float *tab)
+{
+	struct dcm_lim		 lim;
+	struct dcm_fmt		 fmt;
+	struct dcm_lut		 lut;
+	unsigned long long	 fbytes;
+	unsigned char		 b2[2];
+	uint16_t		 t16;
+	unsigned		 i;
+
+	dcm_lim_set(&lim, ul);
+	/* The checks of dcm_frame_decode(), narrowed to this one case. */
+	if (!in->has_pixels || in->compressed || in->pixel_offset == 0 ||
+	    in->rows < 1 || in->cols < 1 || in->frames != 1 ||
+	    in->bits_allocated != 16 || in->bits_stored < 1 ||
+	    in->bits_stored > 16 || in->high_bit >= 16 ||
+	    in->high_bit + 1 < in->bits_stored ||
+	    (in->pixel_representation != 0 &&
+	    in->pixel_representation != 1) ||
+	    in->samples_per_pixel != 1 || in->has_modality_lut)
+		return -1;
+	if (strcmp(in->photometric, "MONOCHROME1") != 0 &&
+	    strcmp(in->photometric, "MONOCHROME2") != 0 &&
+	    in->photometric[0] != '\0')
+		return -1;
+	if ((unsigned long long)in->rows * (unsigned long long)in->cols >
+	    lim.max_pixels)
+		return -1;
+	fbytes = (unsigned long long)in->rows * (unsigned long long)in->cols *
+	    2;
+	if (in->pixel_bytes < fbytes || in->pixel_offset > in->file_size ||
+	    in->file_size - in->pixel_offset < in->pixel_bytes)
+		return -1;
+	if (tab == NULL)
+		return 0;
+	memset(&lut, 0, sizeof(lut));
+	fmt.bytes = 2;
+	fmt.bits = in->bits_stored;
+	fmt.shift = in->high_bit + 1 - in->bits_stored;
+	fmt.mask = (1U << in->bits_stored) - 1;
+	fmt.sgnd = in->pixel_representation == 1;
+	fmt.clamp = 0;
+	for (i = 0; i < 65536; i++) {
+		t16 = (uint16_t)i;	/* the little-endian value i */
+		memcpy(b2, &t16, 2);
+		tab[i] = dcm_map(dcm_sample(b2, 0, &fmt), in, &lut);
+	}
+	return 0;
+}
+
 static int
 dcm_read_frame_mem_x(const void *buf, size_t len,
     const struct dcm_limits *ul, int frame, float **out,
@@ -1822,7 +2115,7 @@ dcm_read_frame_mem_x(const void *buf, size_t len,
 	DcmFileFormat	*ff;
 	int		 rc;
 
-	if ((ff = dcm_open_mem(buf, len, ul, &lim, &sc, in, err,
+	if ((ff = dcm_open_mem(buf, len, ul, 0, &lim, &sc, in, err,
 	    errlen)) == NULL)
 		return -1;
 	rc = dcm_frame_decode(ff->getDataset(), &lim, in, frame, out, err,
@@ -1868,7 +2161,7 @@ dcm_read_frame(const char *path, const struct dcm_limits *ul, int frame,
 	if (dcm_file_load(path, lim.max_file, &buf, &len, err, errlen) == -1)
 		return -1;
 	rc = dcm_read_frame_mem(buf, len, ul, frame, out, info, err, errlen);
-	free(buf);
+	dcm_file_put(buf);
 	return rc;
 }
 
@@ -1884,7 +2177,7 @@ dcm_read_frames_mem_x(const void *buf, size_t len,
 	size_t		 plane;
 	int		 f, rc = -1;
 
-	if ((ff = dcm_open_mem(buf, len, ul, &lim, &sc, in, err,
+	if ((ff = dcm_open_mem(buf, len, ul, 0, &lim, &sc, in, err,
 	    errlen)) == NULL)
 		return -1;
 	plane = (size_t)in->rows * (size_t)in->cols;
@@ -1933,7 +2226,7 @@ dcm_read_frames(const char *path, const struct dcm_limits *ul, float *dst,
 		errfmt(err, errlen, "internal error in DCMTK");
 		rc = -1;
 	}
-	free(buf);
+	dcm_file_put(buf);
 	return rc;
 }
 

@@ -87,6 +87,11 @@ struct dcm_info {
 	unsigned long long pixel_bytes;	/* native: length of Pixel Data */
 	int	 fragments;		/* encapsulated: fragments, offset
 					 * table excluded */
+	unsigned long long file_size;	/* bytes of the file as read */
+	unsigned long long pixel_offset; /* native little-endian Pixel
+					 * Data of pixel_bytes: where its
+					 * value starts in the file; 0 if
+					 * not such (see dcm_native16()) */
 };
 
 /*
@@ -133,6 +138,22 @@ int	 dcm_read_frame_mem(const void *buf, size_t len,
 int	 dcm_read_frames(const char *path, const struct dcm_limits *,
 	    float *dst, size_t dstlen, struct dcm_info *info, char *err,
 	    size_t errlen);
+
+/*
+ * The fast way to the pixels of the commonest CT image: one frame of
+ * uncompressed little-endian 16-bit grey samples (MONOCHROME1 or 2, Bits
+ * Stored and High Bit consistent, no Modality LUT) lying at
+ * info->pixel_offset, Rows x Columns x 2 bytes, within the file of
+ * info->file_size bytes that dcm_read_info() read.  For such a file,
+ * fills tab (65536 floats) with the modality value of every stored
+ * sample, indexed by the sample's little-endian value: tab[b[0] | b[1] <<
+ * 8] is exactly what dcm_read_frame() gives for the pixel of bytes b.
+ * Returns 0, or -1 for any other file (decode it with dcm_read_frame()).
+ * With tab NULL, only says whether the file is such a one.  The caller reads the bytes itself and checks that the file still has
+ * file_size bytes.
+ */
+int	 dcm_native16(const struct dcm_info *, const struct dcm_limits *,
+	    float *tab);
 
 /*
  * Whether the pixel data of a file read by dcm_read_info() holds what its

@@ -159,10 +159,13 @@ ingest_known(PGconn *c, const char *inst, const char *sop,
 {
 	PGresult	*r;
 
-	r = db_exec(c, "SELECT i.id, i.series_id, se.study_id, i.storage_key"
+	const char	*p[2] = { inst, sop };
+
+	r = db_execp(__func__, c, "ingest_known", "SELECT i.id, i.series_id,"
+	    " se.study_id, i.storage_key"
 	    " FROM instances i JOIN series se ON se.id = i.series_id"
 	    " WHERE i.institution_id = $1::bigint AND i.sop_instance_uid = $2",
-	    2, inst, sop);
+	    2, p);
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) != 1) {
@@ -192,14 +195,14 @@ ingest_conflict(struct store *st, const char *key, int written,
 	return INGEST_REFUSED;
 }
 
-static int
-ingest_audit(PGconn *c, const struct ingest_source *src,
+/* The detail of the audit row of a stored instance (JSON; free it), or
+ * NULL. */
+static char *
+ingest_audit_detail(const struct ingest_source *src,
     const struct ingest_outcome *o, const char *key)
 {
-	struct audit	 a;
 	json_t		*d;
-	char		*detail, id[32];
-	int		 rc;
+	char		*detail;
 
 	d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "sop_instance_uid",
 	    o->info.sop_instance_uid, "series_uid", o->info.series_uid,
@@ -207,19 +210,17 @@ ingest_audit(PGconn *c, const struct ingest_source *src,
 	    src->calling_ae ? src->calling_ae : "", "storage_key", key);
 	detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
 	json_decref(d);
-	(void)snprintf(id, sizeof(id), "%lld", o->instance_id);
-	memset(&a, 0, sizeof(a));
-	a.actor_id = src->user_id;
-	a.institution_id = src->institution_id;
-	a.action = "dicom_stored";
-	a.object_type = "instance";
-	a.object_id = id;
-	a.ip = src->ip;
-	a.channel = src->channel;
-	a.detail = detail;
-	rc = audit_write(c, &a);
-	free(detail);
-	return rc;
+	return detail;
+}
+
+/* Put the file at path under key: moved when the source allows it. */
+static int
+ingest_put(struct store *st, const char *key, const char *path,
+    const struct ingest_source *src)
+{
+	if (src->move)
+		return store_move_file(st, key, path);
+	return store_put_file(st, key, path);
 }
 
 enum ingest_result
@@ -230,11 +231,13 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	const struct dcm_info	*i = &o->info;
 	struct stat		 sb;
 	PGresult		*r = NULL;
-	char			 key[512], known[512], inst[32], id[32],
+	char			 key[512], known[512], inst[32],
 				 size[32], b1[64], b2[64], b3[64], b4[64],
 				 b5[64], b6[64], b7[64], b8[64], b9[64],
 				 a1[256], a2[256], a3[256];
-	char			 err[256];
+	char			 err[256], uid[32], c1[64], c2[64], c3[64],
+				 c4[64], c5[64], *detail = NULL;
+	PGresult		*res[3];
 
 	memset(o, 0, sizeof(*o));
 	if (dcm_read_info(path, lim, &o->info, err, sizeof(err)) == -1) {
@@ -265,7 +268,7 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 		if (strcmp(known, key) != 0)
 			return ingest_conflict(st, key, 0, o);
 		if (store_exists(st, key) != 1 &&
-		    store_put_file(st, key, path) == -1)
+		    ingest_put(st, key, path, src) == -1)
 			goto error;
 		if (src->application_id > 0) {
 			if (db_begin(c) == -1)
@@ -279,40 +282,34 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 		break;
 	}
 
-	/* The file first: an index row never points at a missing file. */
-	if (store_put_file(st, key, path) == -1)
+	/* The file first: an index row never points at a missing file.
+	 * Both are durable when this returns INGEST_STORED: the store
+	 * flushed the file and its folder, and the commit below is
+	 * synchronous; the receiver acknowledges only then. */
+	if (ingest_put(st, key, path, src) == -1)
 		goto error;
 
-	if (db_begin(c) == -1)
+	/* BEGIN and two statements, prepared once per connection, in one
+	 * round trip.  The first: upserts of patient, study and series
+	 * that return the row's id either way; the no-op update also
+	 * serialises concurrent senders of the same study.  The second:
+	 * the instance, its series' count and the audit row
+	 * (audit_write()'s columns, object_id the new row's id): nothing
+	 * is counted or audited when the instance was there already. */
+	(void)snprintf(size, sizeof(size), "%lld", (long long)sb.st_size);
+	(void)snprintf(uid, sizeof(uid), "%lld", src->user_id);
+	if ((detail = ingest_audit_detail(src, o, key)) == NULL) {
+		(void)snprintf(o->reason, sizeof(o->reason), "out of memory");
 		goto error;
-	/* Upserts that return the row's id either way; the no-op update
-	 * also serialises concurrent senders of the same study. */
-	r = db_exec(c, "INSERT INTO patients (institution_id, patient_id,"
-	    " name, sex, birth_date) VALUES ($1::bigint, $2, $3, $4, $5)"
-	    " ON CONFLICT (institution_id, patient_id) DO UPDATE SET"
-	    " name = CASE WHEN patients.name = '' THEN EXCLUDED.name"
-	    "  ELSE patients.name END RETURNING id", 5, inst, i->patient_id,
-	    i->patient_name, i->patient_sex, i->patient_birth_date);
-	if (r == NULL)
-		goto rollback;
-	(void)snprintf(id, sizeof(id), "%lld", db_ll(r, 0, 0));
-	PQclear(r);
-	r = db_exec(c, "INSERT INTO studies (institution_id, patient_ref,"
-	    " study_uid, accession, study_date, study_time, description,"
-	    " patient_age, institution_name) VALUES ($1::bigint, $2::bigint,"
-	    " $3, $4, $5, $6, $7, $8, $9)"
-	    " ON CONFLICT (institution_id, study_uid) DO UPDATE SET"
-	    " updated_at = now() RETURNING id", 9, inst, id, i->study_uid,
-	    i->accession, i->study_date, i->study_time, i->study_description,
-	    i->patient_age, i->institution);
-	if (r == NULL)
-		goto rollback;
-	o->study_id = db_ll(r, 0, 0);
-	(void)snprintf(id, sizeof(id), "%lld", o->study_id);
-	PQclear(r);
+	}
 	{
-		const char *p[24] = {
-			id, i->series_uid,
+		const char *sp[34] = {
+			inst, i->patient_id, i->patient_name, i->patient_sex,
+			i->patient_birth_date,
+			i->study_uid, i->accession, i->study_date,
+			i->study_time, i->study_description, i->patient_age,
+			i->institution,
+			i->series_uid,
 			intv(b1, sizeof(b1), i->series_number, 1),
 			i->modality, i->body_part, i->series_description,
 			i->manufacturer, i->model, i->kernel, i->image_type,
@@ -330,51 +327,92 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 			dbl(b9, sizeof(b9), i->window_width),
 			i->view_position, i->contrast_agent,
 		};
-		r = db_execv(__func__, c, "INSERT INTO series (study_id,"
-		    " series_uid, series_number, modality, body_part,"
-		    " description, manufacturer, model, kernel, image_type,"
-		    " frame_of_reference_uid, slice_thickness,"
-		    " spacing_between_slices, kvp, gantry_tilt, rows, cols,"
-		    " pixel_spacing, iop, window_center, window_width,"
-		    " view_position, contrast_agent)"
-		    " VALUES ($1::bigint, $2, $3::int, $4, $5, $6, $7, $8, $9,"
-		    " $10, $11, $12::float8, $13::float8, $14::float8,"
-		    " $15::float8, $16::int, $17::int, $18::float8[],"
-		    " $19::float8[], $20::float8, $21::float8, $22, $23)"
-		    " ON CONFLICT (study_id, series_uid) DO UPDATE SET"
-		    " updated_at = now() RETURNING id", 23, p);
-	}
-	if (r == NULL)
-		goto rollback;
-	o->series_id = db_ll(r, 0, 0);
-	(void)snprintf(id, sizeof(id), "%lld", o->series_id);
-	PQclear(r);
-	(void)snprintf(size, sizeof(size), "%lld", (long long)sb.st_size);
-	{
-		const char *p[16] = {
-			id, inst, i->sop_instance_uid, i->sop_class_uid,
-			i->transfer_syntax,
-			intv(b1, sizeof(b1), i->instance_number, 1),
+		const char *ip[20] = {
+			i->study_uid, inst, i->sop_instance_uid,
+			i->sop_class_uid, i->transfer_syntax,
+			intv(c1, sizeof(c1), i->instance_number, 1),
 			i->has_ipp ? dblarr(a3, sizeof(a3), i->ipp, 3) : NULL,
-			dbl(b2, sizeof(b2), i->slice_location),
-			intv(b3, sizeof(b3), i->frames, 1),
-			intv(b4, sizeof(b4), i->rows, 1),
-			intv(b5, sizeof(b5), i->cols, 1),
+			dbl(c2, sizeof(c2), i->slice_location),
+			intv(c3, sizeof(c3), i->frames, 1),
+			intv(c4, sizeof(c4), i->rows, 1),
+			intv(c5, sizeof(c5), i->cols, 1),
 			key, size, src->channel,
 			src->calling_ae ? src->calling_ae : "",
+			uid, "", audit_ip(src->ip), detail, i->series_uid,
 		};
-		r = db_execv(__func__, c, "INSERT INTO instances (series_id,"
-		    " institution_id, sop_instance_uid, sop_class_uid,"
-		    " transfer_syntax, instance_number, ipp, slice_location,"
-		    " frames, rows, cols, storage_key, size_bytes, source,"
-		    " calling_ae) VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
-		    " $6::int, $7::float8[], $8::float8, $9::int, $10::int,"
-		    " $11::int, $12, $13::bigint, $14, $15)"
-		    " ON CONFLICT (institution_id, sop_instance_uid) DO NOTHING"
-		    " RETURNING id", 15, p);
+		const struct db_stmt stmt[3] = {
+			{ NULL, "BEGIN", 0, NULL },
+			{ "ingest_series",
+			    "WITH pa AS (INSERT INTO patients (institution_id,"
+			    " patient_id, name, sex, birth_date)"
+			    " VALUES ($1::bigint, $2, $3, $4, $5)"
+			    " ON CONFLICT (institution_id, patient_id) DO UPDATE"
+			    " SET name = CASE WHEN patients.name = ''"
+			    "  THEN EXCLUDED.name ELSE patients.name END"
+			    " RETURNING id),"
+			    " st AS (INSERT INTO studies (institution_id,"
+			    " patient_ref, study_uid, accession, study_date,"
+			    " study_time, description, patient_age,"
+			    " institution_name)"
+			    " VALUES ($1::bigint, (SELECT id FROM pa), $6, $7, $8,"
+			    " $9, $10, $11, $12)"
+			    " ON CONFLICT (institution_id, study_uid) DO UPDATE"
+			    " SET updated_at = now() RETURNING id)"
+			    " INSERT INTO series (study_id,"
+			    " series_uid, series_number, modality, body_part,"
+			    " description, manufacturer, model, kernel,"
+			    " image_type, frame_of_reference_uid,"
+			    " slice_thickness, spacing_between_slices, kvp,"
+			    " gantry_tilt, rows, cols, pixel_spacing, iop,"
+			    " window_center, window_width, view_position,"
+			    " contrast_agent)"
+			    " VALUES ((SELECT id FROM st), $13, $14::int, $15,"
+			    " $16, $17, $18, $19, $20, $21, $22, $23::float8,"
+			    " $24::float8, $25::float8, $26::float8, $27::int,"
+			    " $28::int, $29::float8[], $30::float8[],"
+			    " $31::float8, $32::float8, $33, $34)"
+			    " ON CONFLICT (study_id, series_uid) DO UPDATE SET"
+			    " updated_at = now() RETURNING id, study_id",
+			    34, sp },
+			{ "ingest_instance",
+			    "WITH ins AS (INSERT INTO instances (series_id,"
+			    " institution_id, sop_instance_uid, sop_class_uid,"
+			    " transfer_syntax, instance_number, ipp,"
+			    " slice_location, frames, rows, cols, storage_key,"
+			    " size_bytes, source, calling_ae)"
+			    " VALUES ((SELECT se.id FROM series se"
+			    " JOIN studies st ON st.id = se.study_id"
+			    " WHERE st.institution_id = $2::bigint"
+			    " AND st.study_uid = $1 AND se.series_uid = $20),"
+			    " $2::bigint, $3, $4, $5, $6::int, $7::float8[],"
+			    " $8::float8, $9::int, $10::int, $11::int, $12,"
+			    " $13::bigint, $14, $15)"
+			    " ON CONFLICT (institution_id, sop_instance_uid)"
+			    " DO NOTHING RETURNING id, series_id),"
+			    " cnt AS (UPDATE series SET instance_count ="
+			    " instance_count + 1"
+			    " WHERE id IN (SELECT series_id FROM ins)),"
+			    " aud AS (INSERT INTO audit_log (actor_id,"
+			    " actor_login, institution_id, action, object_type,"
+			    " object_id, ip, channel, detail)"
+			    " SELECT NULLIF($16, '0')::bigint, $17,"
+			    " NULLIF($2, '0')::bigint, 'dicom_stored',"
+			    " 'instance', ins.id::text, $18::inet, $14,"
+			    " $19::jsonb FROM ins)"
+			    " SELECT id FROM ins", 20, ip },
+		};
+
+		if (db_pipeline(__func__, c, stmt, 3, res) == -1) {
+			free(detail);
+			goto rollback;
+		}
 	}
-	if (r == NULL)
-		goto rollback;
+	free(detail);
+	PQclear(res[0]);
+	o->study_id = db_ll(res[1], 0, 1);
+	o->series_id = db_ll(res[1], 0, 0);
+	PQclear(res[1]);
+	r = res[2];
 	if (PQntuples(r) == 0) {
 		/* Another sender indexed it a moment ago: the same instance,
 		 * or the same UID under another study. */
@@ -406,11 +444,7 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 	o->instance_id = db_ll(r, 0, 0);
 	PQclear(r);
 	r = NULL;
-	if (db_cmd(c, "UPDATE series SET instance_count = instance_count + 1"
-	    " WHERE id = $1::bigint", 1, id) == -1)
-		goto rollback;
-	if (ingest_audit(c, src, o, key) == -1 ||
-	    ingest_link(c, src, o->study_id, o) == -1 || db_commit(c) == -1)
+	if (ingest_link(c, src, o->study_id, o) == -1 || db_commit(c) == -1)
 		goto rollback;
 	return INGEST_STORED;
 rollback:

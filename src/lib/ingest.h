@@ -36,6 +36,8 @@ struct ingest_source {
 	const char	*login;		/* upload: the user's login; may be NULL */
 	long long	 application_id;	/* upload: linked in the same
 					 * transaction; 0 otherwise */
+	int		 move;		/* the file may be moved into the
+					 * store (a spool file of ours) */
 };
 
 enum ingest_result {

@@ -7,12 +7,23 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dicom.h"
 #include "series.h"
@@ -27,6 +38,8 @@
 #define SERIES_SPACING_TOL	1e-3	/* pixel spacing difference (mm) */
 #define SERIES_CT_AIR		-1024.0f
 #define SERIES_PI		3.14159265358979323846
+#define SERIES_HUGE_MIN		((size_t)8 << 20)	/* bytes of volume */
+#define SERIES_INT16_MAX_ICPT	1073741824.0	/* 2^30: no overflow */
 
 static const char *const warn_names[SERIES_WARN__MAX] = {
 	"gap", "duplicate", "same_position", "nonuniform", "tilt",
@@ -501,7 +514,8 @@ series_pad_replace(struct series_volume *v, const float *pad, float lo,
 		v->padding_fill = 0;
 	else
 		v->padding_fill = v->invert_for_display ? hi : lo;
-	for (k = 0; k < v->nz; k++) {
+	/* CT padding was replaced as each slice was read. */
+	for (k = 0; strcmp(v->modality, "CT") != 0 && k < v->nz; k++) {
 		dst = v->vox + plane * (size_t)k;
 		if (isnan(pad[k]))
 			continue;
@@ -517,86 +531,501 @@ series_pad_replace(struct series_volume *v, const float *pad, float lo,
 }
 
 /*
+ * The two passes over the files run on a few threads (one per processor,
+ * at most SERIES_THREADS), each taking the next file or slice in order.
+ * A failure stops the others from taking more; the reason given is that
+ * of the first file in order that failed, as a loop over them would give.
+ */
+#define SERIES_THREADS	8
+#define SERIES_CHUNK	65536	/* bytes read at once by the fast path */
+
+struct series_job {
+	struct series_volume	*v;
+	const char *const	*paths;
+	struct dcm_info		*in;	/* one per file, from the first pass */
+	size_t			 n;	/* files (first pass) or slices */
+	const struct dcm_limits	*lim;
+	volatile int		*cancel;
+	float			*pad;	/* per slice: padding value or NAN */
+	int			(*one)(struct series_job *, size_t, void *,
+				    char *, size_t);
+	pthread_mutex_t		 mu;
+	size_t			 next;	/* the next one to take */
+	size_t			 failed;	/* the first that failed, or n */
+	char			 err[512];
+	size_t			 padding_voxels;
+	float			 lo, hi;
+	size_t			 fast;	/* slices read by the fast path */
+	int			 general;	/* no fast path */
+};
+
+/* What one thread of the second pass keeps between slices. */
+struct series_scratch {
+	float		*tab;		/* dcm_native16()'s table */
+	double		 slope, intercept;
+	int		 bits_stored, high_bit, sgnd, have_tab;
+	unsigned char	 buf[SERIES_CHUNK];
+};
+
+static void *
+series_worker(void *arg)
+{
+	struct series_job	*j = arg;
+	struct series_scratch	*sc;
+	char			 why[512];
+	size_t			 k;
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		return NULL;	/* the other threads do the work */
+	for (;;) {
+		(void)pthread_mutex_lock(&j->mu);
+		k = j->failed == j->n ? j->next : j->n;
+		if (k < j->n)
+			j->next++;
+		(void)pthread_mutex_unlock(&j->mu);
+		if (k >= j->n)
+			break;
+		why[0] = '\0';
+		if (j->cancel != NULL && *j->cancel)
+			(void)snprintf(why, sizeof(why), "cancelled");
+		else if (j->one(j, k, sc, why, sizeof(why)) == 0)
+			continue;
+		(void)pthread_mutex_lock(&j->mu);
+		if (k < j->failed) {
+			j->failed = k;
+			(void)snprintf(j->err, sizeof(j->err), "%s", why);
+		}
+		(void)pthread_mutex_unlock(&j->mu);
+	}
+	free(sc->tab);
+	free(sc);
+	return NULL;
+}
+
+/* Run j->one over 0..j->n-1 on the calling thread and a few more.
+ * Returns 0, or -1 with the first failure's reason in err. */
+static int
+series_run(struct series_job *j, char *err, size_t errlen)
+{
+	pthread_t	 t[SERIES_THREADS];
+	long		 ncpu;
+	int		 i, nt = 0, want, rc = 0;
+
+	j->next = 0;
+	j->failed = j->n;
+	j->err[0] = '\0';
+	if (pthread_mutex_init(&j->mu, NULL) != 0) {
+		errfmt(err, errlen, "cannot create a mutex");
+		return -1;
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	want = ncpu < 1 ? 1 : ncpu > SERIES_THREADS ? SERIES_THREADS :
+	    (int)ncpu;
+	if ((size_t)want > j->n)
+		want = (int)j->n;
+	for (i = 1; i < want; i++)
+		if (pthread_create(&t[nt], NULL, series_worker, j) == 0)
+			nt++;
+	/* The calling thread works too; with no scratch memory for it,
+	 * the others do everything (or, without others, nothing). */
+	(void)series_worker(j);
+	for (i = 0; i < nt; i++)
+		(void)pthread_join(t[i], NULL);
+	(void)pthread_mutex_destroy(&j->mu);
+	if (j->failed < j->n) {
+		errfmt(err, errlen, "%s", j->err);
+		rc = -1;
+	} else if (j->next < j->n) {
+		errfmt(err, errlen, "out of memory");
+		rc = -1;
+	}
+	return rc;
+}
+
+/* The padding voxels of one slice and the extremes of the others. */
+struct series_stats {
+	float	 pad;		/* the padding value, or NAN */
+	float	 fill;		/* what padding becomes now, or NAN */
+	float	 lo, hi;
+	size_t	 npad;
+};
+
+static void
+series_stats_init(struct series_stats *st, const struct series_volume *v,
+    const struct dcm_info *in)
+{
+	st->pad = NAN;
+	if (in->has_padding && !in->has_modality_lut)
+		st->pad = (float)(in->pixel_padding * in->rescale_slope +
+		    in->rescale_intercept);
+	/* CT padding becomes air whatever the rest: at once, while the
+	 * slice is in the cache (series_pad_replace() leaves it). */
+	st->fill = strcmp(v->modality, "CT") == 0 ? SERIES_CT_AIR : NAN;
+	st->lo = INFINITY;
+	st->hi = -INFINITY;
+	st->npad = 0;
+}
+
+static void
+series_stats_add(struct series_stats *st, float *dst, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (dst[i] == st->pad) {
+			st->npad++;
+			if (!isnan(st->fill))
+				dst[i] = st->fill;
+			continue;
+		}
+		if (dst[i] < st->lo)
+			st->lo = dst[i];
+		if (dst[i] > st->hi)
+			st->hi = dst[i];
+	}
+}
+
+/* Merge the figures of slice k into the job. */
+static void
+series_stats_merge(struct series_job *j, size_t k,
+    const struct series_stats *st)
+{
+	j->pad[k] = st->pad;
+	(void)pthread_mutex_lock(&j->mu);
+	j->padding_voxels += st->npad;
+	if (st->lo < j->lo)
+		j->lo = st->lo;
+	if (st->hi > j->hi)
+		j->hi = st->hi;
+	(void)pthread_mutex_unlock(&j->mu);
+}
+
+/* First pass: the header of file i. */
+static int
+series_info_one(struct series_job *j, size_t i, void *scratch, char *why,
+    size_t whylen)
+{
+	char	 e[256];
+
+	(void)scratch;
+	if (dcm_read_info(j->paths[i], j->lim, &j->in[i], e,
+	    sizeof(e)) == -1) {
+		(void)snprintf(why, whylen, "%s: %s", j->paths[i], e);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stored 16-bit samples to modality values when Rescale Slope is 1 and
+ * Rescale Intercept a whole number (nearly every CT): the value is then
+ * the integer v + intercept rounded to a float, which is what
+ * (float)((double)v * 1 + intercept) gives too, exactly (both are one
+ * rounding, to nearest, of the same integer).  With the padding count
+ * and the extremes as series_stats_add() makes them; four samples at a
+ * time with SSE2 where there is SSE2.
+ */
+struct series_int16 {
+	int		 shift;		/* high bit + 1 - bits stored */
+	int32_t		 mask, sign;	/* sign: the sign bit if signed */
+	int32_t		 intercept;
+};
+
+static void
+series_int16_one(const unsigned char *b, float *o,
+    const struct series_int16 *c, struct series_stats *st)
+{
+	int32_t	 v;
+	float	 f;
+
+	v = ((int32_t)(b[0] | (unsigned)b[1] << 8) >> c->shift) & c->mask;
+	v = (v ^ c->sign) - c->sign;
+	f = (float)(v + c->intercept);
+	if (f == st->pad) {
+		st->npad++;
+		*o = isnan(st->fill) ? f : st->fill;
+		return;
+	}
+	*o = f;
+	if (f < st->lo)
+		st->lo = f;
+	if (f > st->hi)
+		st->hi = f;
+}
+
+static void
+series_int16(const unsigned char *b, float *o, size_t n,
+    const struct series_int16 *c, struct series_stats *st)
+{
+	size_t	 i = 0;
+#ifdef __SSE2__
+	__m128i	 zero = _mm_setzero_si128(), mask, sign, icpt, cnt, raw, w;
+	__m128	 pad, fill, inf, ninf, lo, hi, f, m;
+	float	 l[4], h[4];
+	int	 k, bits, repl;
+
+	mask = _mm_set1_epi32(c->mask);
+	sign = _mm_set1_epi32(c->sign);
+	icpt = _mm_set1_epi32(c->intercept);
+	cnt = _mm_cvtsi32_si128(c->shift);
+	pad = _mm_set1_ps(st->pad);
+	repl = !isnan(st->fill);
+	fill = _mm_set1_ps(repl ? st->fill : 0);
+	inf = _mm_set1_ps(INFINITY);
+	ninf = _mm_set1_ps(-INFINITY);
+	lo = _mm_set1_ps(st->lo);
+	hi = _mm_set1_ps(st->hi);
+	for (; i + 8 <= n; i += 8) {
+		raw = _mm_loadu_si128((const __m128i *)(const void *)
+		    (b + 2 * i));
+		for (k = 0; k < 2; k++) {
+			w = k == 0 ? _mm_unpacklo_epi16(raw, zero) :
+			    _mm_unpackhi_epi16(raw, zero);
+			w = _mm_and_si128(_mm_srl_epi32(w, cnt), mask);
+			w = _mm_sub_epi32(_mm_xor_si128(w, sign), sign);
+			f = _mm_cvtepi32_ps(_mm_add_epi32(w, icpt));
+			m = _mm_cmpeq_ps(f, pad);	/* never for NAN */
+			bits = _mm_movemask_ps(m);
+			st->npad += (size_t)((bits & 1) + (bits >> 1 & 1) +
+			    (bits >> 2 & 1) + (bits >> 3 & 1));
+			lo = _mm_min_ps(lo, _mm_or_ps(_mm_and_ps(m, inf),
+			    _mm_andnot_ps(m, f)));
+			hi = _mm_max_ps(hi, _mm_or_ps(_mm_and_ps(m, ninf),
+			    _mm_andnot_ps(m, f)));
+			if (repl && bits != 0)
+				f = _mm_or_ps(_mm_and_ps(m, fill),
+				    _mm_andnot_ps(m, f));
+			_mm_storeu_ps(o + i + 4 * (size_t)k, f);
+		}
+	}
+	/* Values are never NAN or -0 (converted integers): the order in
+	 * which the extremes are taken does not matter. */
+	_mm_storeu_ps(l, lo);
+	_mm_storeu_ps(h, hi);
+	for (k = 0; k < 4; k++) {
+		if (l[k] < st->lo)
+			st->lo = l[k];
+		if (h[k] > st->hi)
+			st->hi = h[k];
+	}
+#endif
+	for (; i < n; i++)
+		series_int16_one(b + 2 * i, o + i, c, st);
+}
+
+/*
+ * The fast path of one slice: native little-endian 16-bit grey pixels
+ * (dcm_native16()) read straight from the file into their place in the
+ * volume, through the integer conversion above or one table.  Every
+ * offset and length was checked against the file's size by the first
+ * pass and is checked again against the file as opened now.  Returns 0,
+ * or 1 when the general path must do it (another kind of image, a file
+ * changed since the first pass, a short read).
+ */
+static int
+series_fast(const char *path, const struct dcm_info *in,
+    const struct dcm_limits *lim, struct series_scratch *sc, float *dst,
+    struct series_stats *st)
+{
+	struct series_int16	 c = { 0, 0, 0, 0 };
+	struct stat		 sb;
+	size_t			 left, got, i, n, npix;
+	off_t			 off;
+	ssize_t			 r;
+	int			 fd, rc = 1, integer;
+
+	if (dcm_native16(in, lim, NULL) == -1)
+		return 1;
+	integer = in->rescale_slope == 1 &&
+	    in->rescale_intercept == floor(in->rescale_intercept) &&
+	    fabs(in->rescale_intercept) <= SERIES_INT16_MAX_ICPT;
+	if (integer) {
+		c.shift = in->high_bit + 1 - in->bits_stored;
+		c.mask = (int32_t)((1U << in->bits_stored) - 1);
+		c.sign = in->pixel_representation == 1 ?
+		    (int32_t)(1U << (in->bits_stored - 1)) : 0;
+		c.intercept = (int32_t)in->rescale_intercept;
+	} else if (!sc->have_tab || sc->slope != in->rescale_slope ||
+	    sc->intercept != in->rescale_intercept ||
+	    sc->bits_stored != in->bits_stored ||
+	    sc->high_bit != in->high_bit ||
+	    sc->sgnd != in->pixel_representation) {
+		if (sc->tab == NULL &&
+		    (sc->tab = malloc(65536 * sizeof(*sc->tab))) == NULL)
+			return 1;
+		sc->have_tab = 0;
+		if (dcm_native16(in, lim, sc->tab) == -1)
+			return 1;
+		sc->slope = in->rescale_slope;
+		sc->intercept = in->rescale_intercept;
+		sc->bits_stored = in->bits_stored;
+		sc->high_bit = in->high_bit;
+		sc->sgnd = in->pixel_representation;
+		sc->have_tab = 1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 1;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size < 0 ||
+	    (unsigned long long)sb.st_size != in->file_size)
+		goto done;
+	npix = (size_t)in->rows * (size_t)in->cols;
+	off = (off_t)in->pixel_offset;
+	left = npix * 2;
+	while (left > 0) {
+		n = left < sizeof(sc->buf) ? left : sizeof(sc->buf);
+		got = 0;
+		while (got < n) {
+			r = pread(fd, sc->buf + got, n - got, off);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				goto done;
+			got += (size_t)r;
+			off += r;
+		}
+		if (integer)
+			series_int16(sc->buf, dst, n / 2, &c, st);
+		else {
+			for (i = 0; i < n; i += 2)
+				dst[i / 2] = sc->tab[sc->buf[i] |
+				    (unsigned)sc->buf[i + 1] << 8];
+			series_stats_add(st, dst, n / 2);
+		}
+		dst += n / 2;
+		left -= n;
+	}
+	rc = 0;
+done:
+	(void)close(fd);
+	return rc;
+}
+
+/* Second pass: slice k into its place in the volume. */
+static int
+series_fill_one(struct series_job *j, size_t k, void *scratch, char *why,
+    size_t whylen)
+{
+	struct series_volume	*v = j->v;
+	struct dcm_info		 in;
+	const char		*path = j->paths[v->slices[k].file];
+	size_t			 plane = (size_t)v->nx * (size_t)v->ny;
+	float			*dst = v->vox + plane * k, *px = NULL;
+	struct series_stats	 st;
+	char			 e[256];
+	int			 fast;
+
+	series_stats_init(&st, v, &j->in[v->slices[k].file]);
+	fast = !j->general && series_fast(path, &j->in[v->slices[k].file], j->lim, scratch,
+	    dst, &st) == 0;
+	if (fast)
+		in = j->in[v->slices[k].file];
+	else if (dcm_read_frame(path, j->lim, v->slices[k].frame, &px, &in,
+	    e, sizeof(e)) == -1) {
+		(void)snprintf(why, whylen, "%s: %s", path, e);
+		return -1;
+	}
+	if (in.cols != v->nx || in.rows != v->ny) {
+		(void)snprintf(why, whylen, "%s: image size changed while "
+		    "loading", path);
+		free(px);
+		return -1;
+	}
+	if (px != NULL) {
+		memcpy(dst, px, plane * sizeof(*dst));
+		free(px);
+		/* The general path: figures of the file as read now. */
+		series_stats_init(&st, v, &in);
+		series_stats_add(&st, dst, plane);
+	}
+	series_stats_merge(j, k, &st);
+	if (fast) {
+		(void)pthread_mutex_lock(&j->mu);
+		j->fast++;
+		(void)pthread_mutex_unlock(&j->mu);
+	}
+	return 0;
+}
+
+/*
  * Decode every slice into the volume, then replace Pixel Padding Value
  * voxels: with -1024 HU in CT, otherwise with the darkest value of the
- * rest of the image (its maximum for MONOCHROME1).  Returns 0, or -1
- * with a reason in err.
+ * rest of the image (its maximum for MONOCHROME1).  in holds the first
+ * pass's header of every file.  Returns 0, or -1 with a reason in err.
  */
 static int
 series_fill(struct series_volume *v, const char *const *paths,
-    const struct dcm_limits *lim, volatile int *cancel, char *err,
-    size_t errlen)
+    struct dcm_info *in, const struct dcm_limits *lim,
+    volatile int *cancel, int general, char *err, size_t errlen)
 {
-	struct dcm_info	*in = NULL;
-	float		*px = NULL, *pad = NULL, *dst, lo = INFINITY;
-	float		 hi = -INFINITY;
-	size_t		 plane = (size_t)v->nx * (size_t)v->ny, i;
-	char		 why[256];
-	int		 k;
+	struct series_job	 j;
+	struct dcm_info		*fi = NULL;
+	size_t			 plane = (size_t)v->nx * (size_t)v->ny;
+	char			 why[256];
+	int			 k, rc = -1;
 
-	if ((in = malloc(sizeof(*in))) == NULL ||
-	    (pad = calloc((size_t)v->nz, sizeof(*pad))) == NULL) {
+	memset(&j, 0, sizeof(j));
+	j.v = v;
+	j.paths = paths;
+	j.in = in;
+	j.n = (size_t)v->nz;
+	j.lim = lim;
+	j.cancel = cancel;
+	j.one = series_fill_one;
+	j.general = general;
+	j.lo = INFINITY;
+	j.hi = -INFINITY;
+	if ((j.pad = calloc((size_t)v->nz, sizeof(*j.pad))) == NULL) {
 		errfmt(err, errlen, "out of memory");
-		goto fail;
+		goto done;
 	}
-	for (k = 0; k < v->nz; k++) {
+	if (v->order == SERIES_ORDER_FRAMES) {
+		/* One file of frames: read and parsed once. */
 		if (cancel != NULL && *cancel) {
 			errfmt(err, errlen, "cancelled");
-			goto fail;
+			goto done;
 		}
-		dst = v->vox + plane * (size_t)k;
-		if (v->order == SERIES_ORDER_FRAMES) {
-			/* One file of frames: read and parsed once. */
-			if (k == 0 && dcm_read_frames(paths[0], lim, v->vox,
-			    plane * (size_t)v->nz, in, why,
-			    sizeof(why)) == -1) {
-				errfmt(err, errlen, "%s: %s", paths[0], why);
-				goto fail;
-			}
-		} else if (dcm_read_frame(paths[v->slices[k].file], lim,
-		    v->slices[k].frame, &px, in, why, sizeof(why)) == -1) {
-			errfmt(err, errlen, "%s: %s",
-			    paths[v->slices[k].file], why);
-			goto fail;
+		if ((fi = malloc(sizeof(*fi))) == NULL) {
+			errfmt(err, errlen, "out of memory");
+			goto done;
 		}
-		if (in->cols != v->nx || in->rows != v->ny) {
+		if (dcm_read_frames(paths[0], lim, v->vox,
+		    plane * (size_t)v->nz, fi, why, sizeof(why)) == -1) {
+			errfmt(err, errlen, "%s: %s", paths[0], why);
+			goto done;
+		}
+		if (fi->cols != v->nx || fi->rows != v->ny) {
 			errfmt(err, errlen, "%s: image size changed while "
-			    "loading", paths[v->slices[k].file]);
-			goto fail;
+			    "loading", paths[0]);
+			goto done;
 		}
-		if (px != NULL) {
-			memcpy(dst, px, plane * sizeof(*dst));
-			free(px);
-			px = NULL;
+		if (pthread_mutex_init(&j.mu, NULL) != 0) {
+			errfmt(err, errlen, "cannot create a mutex");
+			goto done;
 		}
-		pad[k] = NAN;
-		if (in->has_padding && !in->has_modality_lut)
-			pad[k] = (float)(in->pixel_padding *
-			    in->rescale_slope + in->rescale_intercept);
-		for (i = 0; i < plane; i++) {
-			if (dst[i] == pad[k]) {
-				v->padding_voxels++;
-				continue;
-			}
-			if (dst[i] < lo)
-				lo = dst[i];
-			if (dst[i] > hi)
-				hi = dst[i];
+		for (k = 0; k < v->nz; k++) {
+			struct series_stats	 st;
+
+			series_stats_init(&st, v, fi);
+			series_stats_add(&st, v->vox + plane * (size_t)k,
+			    plane);
+			series_stats_merge(&j, (size_t)k, &st);
 		}
-	}
+		(void)pthread_mutex_destroy(&j.mu);
+	} else if (series_run(&j, err, errlen) == -1)
+		goto done;
+	v->padding_voxels = j.padding_voxels;
+	v->fast_slices = j.fast;
 	if (v->padding_voxels > 0 &&
-	    series_pad_replace(v, pad, lo, hi) == -1) {
+	    series_pad_replace(v, j.pad, j.lo, j.hi) == -1) {
 		errfmt(err, errlen, "out of memory");
-		goto fail;
+		goto done;
 	}
-	free(in);
-	free(pad);
-	return 0;
-fail:
-	free(px);
-	free(in);
-	free(pad);
-	return -1;
+	rc = 0;
+done:
+	free(fi);
+	free(j.pad);
+	return rc;
 }
 
 int
@@ -612,7 +1041,6 @@ series_load(const char *const *paths, size_t n,
 	size_t			 maxvox = SERIES_MAX_VOXELS, i, nvox;
 	double			 gapf = SERIES_GAP_FACTOR;
 	double			 r[3], c[3], nrm[3];
-	char			 why[256];
 	int			 k, nz, positioned;
 
 	if (err != NULL && errlen > 0)
@@ -637,20 +1065,27 @@ series_load(const char *const *paths, size_t n,
 		errfmt(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (paths[i] == NULL) {
 			errfmt(err, errlen, "path %zu is NULL", i);
 			goto fail;
 		}
-		if (cancel != NULL && *cancel) {
-			errfmt(err, errlen, "cancelled");
+	if (cancel != NULL && *cancel) {
+		errfmt(err, errlen, "cancelled");
+		goto fail;
+	}
+	{
+		struct series_job	 j;
+
+		memset(&j, 0, sizeof(j));
+		j.paths = paths;
+		j.in = in;
+		j.n = n;
+		j.lim = lim;
+		j.cancel = cancel;
+		j.one = series_info_one;
+		if (series_run(&j, err, errlen) == -1)
 			goto fail;
-		}
-		if (dcm_read_info(paths[i], lim, &in[i], why,
-		    sizeof(why)) == -1) {
-			errfmt(err, errlen, "%s: %s", paths[i], why);
-			goto fail;
-		}
 	}
 	if (series_check_mixed(paths, in, n, err, errlen) == -1)
 		goto fail;
@@ -797,7 +1232,19 @@ series_load(const char *const *paths, size_t n,
 		errfmt(err, errlen, "out of memory for %zu voxels", nvox);
 		goto fail;
 	}
-	if (series_fill(v, paths, lim, cancel, err, errlen) == -1)
+#ifdef MADV_HUGEPAGE
+	/* A volume is written once, whole: in huge pages it costs a few
+	 * hundred page faults instead of one per 4 KiB.  Only advice. */
+	if (nvox * sizeof(*v->vox) >= SERIES_HUGE_MIN) {
+		uintptr_t lo = ((uintptr_t)v->vox + 4095) & ~(uintptr_t)4095;
+		uintptr_t hi = ((uintptr_t)(v->vox + nvox)) & ~(uintptr_t)4095;
+
+		if (hi > lo)
+			(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	}
+#endif
+	if (series_fill(v, paths, in, lim, cancel,
+	    opts != NULL && opts->general, err, errlen) == -1)
 		goto fail;
 	free(in);
 	*out = v;

@@ -96,6 +96,8 @@ struct series_volume {
 	char			 study_description[257];
 	double			 window_center;	/* the file's; NAN if none */
 	double			 window_width;
+	size_t			 fast_slices;	/* read straight from
+						 * the file (dcm_native16()) */
 	struct series_slice	*slices;	/* nz entries */
 	struct series_warning	*warn;
 	size_t			 nwarn;
@@ -109,6 +111,10 @@ struct series_opts {
 	/* Set (by another thread) to stop loading: series_load() then
 	 * returns -1 with "cancelled" before its next file.  May be NULL. */
 	volatile int		*cancel;
+	/* Decode every slice through dcm_read_frame(), never reading
+	 * native 16-bit pixels straight from the file (dcm_native16()):
+	 * for tests, which compare the two. */
+	int			 general;
 };
 
 /*

@@ -29,6 +29,11 @@
 
 struct dirstore {
 	char	 root[PATH_MAX];
+	/* The folder of the last object written, known to exist, and a
+	 * descriptor of it for fsync(2): a series' images share one, so
+	 * it is made (and opened) once, not once per image. */
+	char	 made[PATH_MAX];
+	int	 madefd;
 };
 
 int
@@ -164,23 +169,57 @@ dir_path(struct store *s, const char *key, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/*
+ * The folder of dst (a path under the root) made and open: a descriptor
+ * of it (owned by the store), or -1 (logged).
+ */
+static int
+dir_folder(struct store *s, const char *dst)
+{
+	struct dirstore	*d = s->priv;
+	char		 folder[PATH_MAX], *slash;
+
+	(void)snprintf(folder, sizeof(folder), "%s", dst);
+	if ((slash = strrchr(folder, '/')) != NULL)
+		*slash = '\0';
+	if (d->madefd != -1 && strcmp(folder, d->made) == 0)
+		return d->madefd;
+	if (d->madefd != -1)
+		(void)close(d->madefd);
+	d->madefd = -1;
+	d->made[0] = '\0';
+	if (mkdirs(folder) == -1 || (d->madefd = open(folder,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_error("%s: %s: %s", __func__, folder, strerror(errno));
+		return -1;
+	}
+	(void)snprintf(d->made, sizeof(d->made), "%s", folder);
+	return d->madefd;
+}
+
+/* Forget the folder made: it was removed behind the store's back. */
+static void
+dir_forget(struct store *s)
+{
+	struct dirstore	*d = s->priv;
+
+	if (d->madefd != -1)
+		(void)close(d->madefd);
+	d->madefd = -1;
+	d->made[0] = '\0';
+}
+
 static int
 dir_put_file(struct store *s, const char *key, const char *src)
 {
-	char	 dst[PATH_MAX], tmp[PATH_MAX], folder[PATH_MAX], buf[65536];
-	char	*slash;
-	int	 in = -1, out = -1, dfd = -1, rc = -1;
+	char	 dst[PATH_MAX], tmp[PATH_MAX], buf[65536];
+	int	 in = -1, out = -1, dfd, rc = -1;
 	ssize_t	 n, w, off;
 
 	if (dir_path(s, key, dst, sizeof(dst)) == -1)
 		return -1;
-	(void)snprintf(folder, sizeof(folder), "%s", dst);
-	if ((slash = strrchr(folder, '/')) != NULL)
-		*slash = '\0';
-	if (mkdirs(folder) == -1) {
-		log_error("%s: %s: %s", __func__, folder, strerror(errno));
+	if ((dfd = dir_folder(s, dst)) == -1)
 		return -1;
-	}
 	if (snprintf(tmp, sizeof(tmp), "%s/" TMP_DIR "/%ld-XXXXXX",
 	    ((struct dirstore *)s->priv)->root, (long)getpid()) >=
 	    (int)sizeof(tmp))
@@ -191,6 +230,7 @@ dir_put_file(struct store *s, const char *key, const char *src)
 	}
 	if ((out = mkstemp(tmp)) == -1) {
 		log_error("%s: %s: %s", __func__, tmp, strerror(errno));
+		tmp[0] = '\0';
 		goto out;
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
@@ -200,34 +240,110 @@ dir_put_file(struct store *s, const char *key, const char *src)
 				    strerror(errno));
 				goto out;
 			}
+	/* The data on disk before the name: the rename may replace an
+	 * object that is named already. */
 	if (n < 0 || fsync(out) == -1 || fchmod(out, 0640) == -1) {
 		log_error("%s: %s: %s", __func__, tmp, strerror(errno));
 		goto out;
 	}
-	if (close(out) == -1) {
-		out = -1;
-		goto out;
-	}
-	out = -1;
-	if (rename(tmp, dst) == -1) {
+	if (rename(tmp, dst) == -1 && (errno != ENOENT ||
+	    (dir_forget(s), (dfd = dir_folder(s, dst)) == -1) ||
+	    rename(tmp, dst) == -1)) {
 		log_error("%s: %s: %s", __func__, dst, strerror(errno));
 		goto out;
 	}
 	tmp[0] = '\0';
-	/* Make the new name itself durable. */
-	if ((dfd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		(void)close(dfd);
+	/* Then the name itself. */
+	if (fsync(dfd) == -1) {
+		log_error("%s: %s: %s", __func__, dst, strerror(errno));
+		goto out;
 	}
 	rc = 0;
 out:
 	if (in != -1)
 		(void)close(in);
-	if (out != -1)
-		(void)close(out);
+	if (out != -1 && close(out) == -1 && rc == 0) {
+		log_error("%s: %s: %s", __func__, dst, strerror(errno));
+		rc = -1;
+	}
 	if (rc == -1 && tmp[0] != '\0')
 		(void)unlink(tmp);
 	return rc;
+}
+
+/*
+ * Rename src into place: no copy.  A new name goes first and the flush
+ * after (one journal commit on ext4 makes both durable; the folder's
+ * fsync then has nothing left to do): nothing refers to the object
+ * before the caller commits its index row, which it does only once this
+ * returns.  An object there already is only replaced by data that is on
+ * disk (fsync first, then rename).  Across file systems (EXDEV), or from
+ * something that is not a plain file with one name, a copy as
+ * dir_put_file(), and src removed.
+ */
+static int
+dir_move_file(struct store *s, const char *key, const char *src)
+{
+	struct stat	 sb;
+	char		 dst[PATH_MAX];
+	int		 fd, dfd, rc = -1, again = 1;
+
+	if (dir_path(s, key, dst, sizeof(dst)) == -1)
+		return -1;
+	if ((dfd = dir_folder(s, dst)) == -1)
+		return -1;
+	if ((fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		log_error("%s: %s: %s", __func__, src, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_nlink != 1 || fchmod(fd, 0640) == -1) {
+		(void)close(fd);
+		goto copy;
+	}
+	while (renameat2(AT_FDCWD, src, AT_FDCWD, dst,
+	    RENAME_NOREPLACE) == -1) {
+		if (errno == ENOENT && again) {
+			/* The folder went away since it was made. */
+			again = 0;
+			dir_forget(s);
+			if ((dfd = dir_folder(s, dst)) == -1)
+				goto out;
+			continue;
+		}
+		if (errno == EXDEV) {
+			(void)close(fd);
+			goto copy;
+		}
+		if (errno != EEXIST && errno != EINVAL && errno != ENOSYS) {
+			log_error("%s: %s: %s", __func__, dst,
+			    strerror(errno));
+			goto out;
+		}
+		/* Replacing, or no RENAME_NOREPLACE here: data first. */
+		if (fsync(fd) == -1 || rename(src, dst) == -1) {
+			log_error("%s: %s: %s", __func__, dst,
+			    strerror(errno));
+			goto out;
+		}
+		break;
+	}
+	if (fsync(fd) == -1 || fsync(dfd) == -1) {
+		log_error("%s: %s: %s", __func__, dst, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (close(fd) == -1 && rc == 0) {
+		log_error("%s: %s: %s", __func__, dst, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+copy:
+	if (dir_put_file(s, key, src) == -1)
+		return -1;
+	(void)unlink(src);
+	return 0;
 }
 
 static int
@@ -277,12 +393,17 @@ dir_sweep(struct store *s, long pid)
 static void
 dir_close(struct store *s)
 {
+	struct dirstore	*d = s->priv;
+
+	if (d->madefd != -1)
+		(void)close(d->madefd);
 	free(s->priv);
 	free(s);
 }
 
 static const struct store_ops dir_ops = {
 	dir_put_file,
+	dir_move_file,
 	dir_exists,
 	dir_local_path,
 	dir_remove,
@@ -315,6 +436,7 @@ store_open_dir(const char *dir)
 		free(s);
 		return NULL;
 	}
+	d->madefd = -1;
 	s->ops = &dir_ops;
 	s->priv = d;
 	return s;

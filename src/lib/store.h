@@ -19,6 +19,11 @@ struct store_ops {
 	/* Copy the file at src under key, replacing any object there.
 	 * Returns 0 or -1 (logged). */
 	int	(*put_file)(struct store *, const char *key, const char *src);
+	/* Move the file at src under key: as put_file, but src is gone
+	 * afterwards and need not be copied when it can be renamed.  Both
+	 * return only once the object is durable (on disk under its
+	 * name).  Returns 0 or -1 (logged; src may then remain). */
+	int	(*move_file)(struct store *, const char *key, const char *src);
 	/* Whether key exists: 1, 0, or -1 on error. */
 	int	(*exists)(struct store *, const char *key);
 	/* Local path of the object for reading, into buf; 0 or -1.  A remote
@@ -62,6 +67,7 @@ int		 store_uid_valid(const char *s);
 int		 store_sweep_files(const char *dir, const char *prefix, long pid);
 
 #define store_put_file(s, k, f)		((s)->ops->put_file((s), (k), (f)))
+#define store_move_file(s, k, f)	((s)->ops->move_file((s), (k), (f)))
 #define store_exists(s, k)		((s)->ops->exists((s), (k)))
 #define store_local_path(s, k, b, n)	((s)->ops->local_path((s), (k), (b), (n)))
 #define store_remove(s, k)		((s)->ops->remove((s), (k)))

@@ -99,7 +99,14 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-/* One received object: ingest it and answer the sender. */
+/*
+ * One received object: ingest it and answer the sender.  The answer is
+ * sent when this returns, so DCM_STORE_OK means durable: ingest_file()
+ * returns INGEST_STORED only after the spool file was renamed into the
+ * store and fsynced with its folder and the index row was committed
+ * (synchronous_commit on).  Nothing is batched across objects: a sender
+ * waits for each answer.
+ */
 static enum dcm_store_status
 on_store(void *arg, const char *path, char *reason, size_t size)
 {
@@ -346,6 +353,8 @@ child_serve(struct dcm_assoc *as, const struct conf *cf)
 	s.src.channel = "scp";
 	s.src.calling_ae = ai.calling_ae;
 	s.src.ip = ai.peer;
+	/* Spool files are ours: renamed into the store, not copied. */
+	s.src.move = 1;
 	if (dcm_assoc_accept(as, cf->scp_ae_title, ingest_sop_classes, err,
 	    sizeof(err)) == -1) {
 		log_error("association from %s (%s): %s", ai.calling_ae,

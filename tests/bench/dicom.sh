@@ -13,6 +13,9 @@
 #    sends instances new to the receiver: for zhiying each run calls from
 #    another demo AE title, whose institution has not seen the study; the
 #    other two are emptied between runs.  A duplicate resend is timed apart.
+#    Each zhiying run starts once the stack's AI job queue is idle: its
+#    inference daemon would otherwise run the readers on the demo studies
+#    and on the previous run's series on the same cores.
 # 2. The series loader: tests/bench/loadbench times series_load() (files to
 #    a volume of Hounsfield units) against raw read(2)s of the same files.
 #
@@ -159,10 +162,28 @@ zy_count() {	# calling AE -> instances indexed from it
 	stack_psql -tAc "SELECT count(*) FROM instances WHERE calling_ae = '$1'"
 }
 
+# The stack's inference daemon works through the AI jobs of the demo
+# studies and then of each run's series (the readers take these two cores
+# for tens of seconds).  The receiver is timed alone, as the peers are:
+# each run waits (at most 600 s) until no job is queued or running, and
+# says how long it waited.
+zy_quiet() {
+	local i n t0 t1
+	t0=$(now_us)
+	for i in $(seq 600); do
+		n=$(stack_psql -tAc "SELECT count(*) FROM ai_jobs WHERE state IN ('queued', 'running')")
+		[ "$n" = 0 ] && break
+		sleep 1
+	done
+	t1=$(now_us)
+	say "  AI queue idle after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) / 1e6 }') s ($n job(s) left)"
+}
+
 say "zhiying-scp: $RUNS runs, each from another institution's AE title"
 times=()
 for i in $(seq 0 $((RUNS - 1))); do
 	ae=${AES[$i]}
+	zy_quiet
 	send "zhiying-$i-$ae" "$ae" ZHIYING "$ZY_SCP_PORT"
 	[ "$SEND_RC" -eq 0 ] || { cat "$OUT/dicom-send-zhiying-$i-$ae.txt" >&2; die "storescu to zhiying-scp as $ae exited $SEND_RC"; }
 	n=$(zy_count "$ae")
@@ -173,6 +194,7 @@ done
 read -r ZY_BEST ZY_MED < <(best_median "${times[@]}")
 
 ae=${AES[0]}
+zy_quiet
 send "zhiying-duplicate-$ae" "$ae" ZHIYING "$ZY_SCP_PORT"
 [ "$SEND_RC" -eq 0 ] || { cat "$OUT/dicom-send-zhiying-duplicate-$ae.txt" >&2; die "storescu duplicate resend to zhiying-scp exited $SEND_RC"; }
 n=$(zy_count "$ae")
@@ -180,7 +202,7 @@ n=$(zy_count "$ae")
 ZY_DUP=$SEND_S
 run_line "duplicate resend ($ae)" "$ZY_DUP"
 grep 'association from' "$ZY_STATE/log/scp.log" | sed 's/^/  scp log: /' | tail -n $((RUNS + 1)) >"$OUT/dicom-zhiying-assoc.txt" || true
-ZY_SETTINGS="AE ZHIYING, max PDU $PDU, TCP_NODELAY, a process per association; each image spooled, parsed, fsynced into the store and indexed in PostgreSQL (fsync=on, synchronous_commit=on) with an audit row"
+ZY_SETTINGS="AE ZHIYING, max PDU $PDU, TCP_NODELAY, a process per association; each image spooled, parsed, renamed into the store and fsynced with its folder, then indexed in PostgreSQL (fsync=on, synchronous_commit=on) with an audit row, before its answer; each run after the stack's AI queue went idle"
 record "zhiying-scp" "$ZY_BEST" "$ZY_MED" "$ZY_SETTINGS"
 record "zhiying-scp duplicate resend" "$ZY_DUP" "$ZY_DUP" "the first run's AE title again: every image already indexed"
 save_scp_log

@@ -862,6 +862,46 @@ skip_name(const char *n)
 	    (l > 4 && strcmp(n + l - 4, ".txt") == 0);
 }
 
+static int	 native16_files;
+
+/*
+ * Where dcm_native16() takes a file, its pixels read raw from
+ * pixel_offset and mapped through its table are frame 0 as
+ * dcm_read_frame() decoded it (px), bit for bit; compressed, deflated
+ * and big endian files never get an offset.
+ */
+static void
+check_native16(const char *p, const struct dcm_info *in, const float *px)
+{
+	unsigned char	*b;
+	float		*tab, v;
+	size_t		 len, i, npix;
+
+	if (in->compressed || strcmp(in->transfer_syntax,
+	    "1.2.840.10008.1.2.2") == 0 || strcmp(in->transfer_syntax,
+	    "1.2.840.10008.1.2.1.99") == 0)
+		assert_true(in->pixel_offset == 0);
+	assert_non_null(tab = malloc(65536 * sizeof(*tab)));
+	if (dcm_native16(in, NULL, tab) == -1) {
+		free(tab);
+		return;
+	}
+	assert_non_null(b = slurp(p, &len));
+	assert_true(len == in->file_size);
+	npix = (size_t)in->rows * (size_t)in->cols;
+	assert_true(in->pixel_offset + 2 * npix <= len);
+	for (i = 0; i < npix; i++) {
+		v = tab[b[in->pixel_offset + 2 * i] |
+		    (unsigned)b[in->pixel_offset + 2 * i + 1] << 8];
+		if (memcmp(&v, &px[i], sizeof(v)) != 0)
+			fail_msg("%s: pixel %zu is %g raw, %g decoded", p, i,
+			    (double)v, (double)px[i]);
+	}
+	native16_files++;
+	free(b);
+	free(tab);
+}
+
 /* Load one file: info and every frame.  Returns 0 (OK) or -1 (refused,
  * reason in err). */
 static int
@@ -882,6 +922,8 @@ load_all(const char *p, struct dcm_info *in, int *frames, char *err,
 	for (f = 0; f < in->frames; f++) {
 		if (dcm_read_frame(p, NULL, f, &px, NULL, err, errlen) == -1)
 			return -1;
+		if (f == 0)
+			check_native16(p, in, px);
 		free(px);
 		(*frames)++;
 	}
@@ -957,7 +999,10 @@ test_edge_corpus(void **state)
 	    w->ok, w->frames, w->refused);
 	for (i = 0; i < w->kinds; i++)
 		printf("   %3d  %s\n", w->nreason[i], w->reasons[i]);
+	printf("== %d file(s) of native 16-bit grey pixels read raw as "
+	    "decoded\n", native16_files);
 	assert_true(w->ok > 200);
+	assert_true(native16_files > 0);
 	free(w);
 
 	path_of(p, sizeof(p), top,

@@ -45,6 +45,7 @@ struct tdcm {
 	double		 thickness, sbs, tilt, slope, intercept, wc, ww;
 	int		 has_pad;
 	int		 pad;
+	int		 bits_stored, high_bit, pixrep;	/* 0: 16, 15, 1 */
 	const int16_t	*pix;		/* rows * cols * frames */
 };
 
@@ -182,9 +183,11 @@ tdcm_write(const char *path, const struct tdcm *t)
 	elem_us(&ds, 0x0028, 0x0011, (unsigned)t->cols);
 	elem_ds(&ds, 0x0028, 0x0030, t->ps, 2);
 	elem_us(&ds, 0x0028, 0x0100, 16);
-	elem_us(&ds, 0x0028, 0x0101, 16);
-	elem_us(&ds, 0x0028, 0x0102, 15);
-	elem_us(&ds, 0x0028, 0x0103, 1);
+	elem_us(&ds, 0x0028, 0x0101, t->bits_stored ? (unsigned)t->bits_stored :
+	    16);
+	elem_us(&ds, 0x0028, 0x0102, t->bits_stored ? (unsigned)t->high_bit :
+	    15);
+	elem_us(&ds, 0x0028, 0x0103, t->bits_stored ? (unsigned)t->pixrep : 1);
 	if (t->has_pad) {
 		pad[0] = (unsigned)t->pad & 0xff;
 		pad[1] = ((unsigned)t->pad >> 8) & 0xff;
@@ -699,6 +702,114 @@ test_multiframe(void **state)
 }
 
 /* The caller's voxel limit, and files that are not there. */
+/* Two volumes the same voxel for voxel, bit for bit, with the same
+ * padding figures. */
+static void
+assert_same_volume(const struct series_volume *a,
+    const struct series_volume *b)
+{
+	size_t	 n;
+
+	assert_int_equal(a->nx, b->nx);
+	assert_int_equal(a->ny, b->ny);
+	assert_int_equal(a->nz, b->nz);
+	n = (size_t)a->nx * (size_t)a->ny * (size_t)a->nz;
+	assert_memory_equal(a->vox, b->vox, n * sizeof(*a->vox));
+	assert_int_equal(a->padding_voxels, b->padding_voxels);
+	assert_memory_equal(&a->padding_fill, &b->padding_fill,
+	    sizeof(a->padding_fill));
+	assert_int_equal(a->nwarn, b->nwarn);
+}
+
+/*
+ * The fast path (native 16-bit pixels read straight from the files)
+ * gives what the general one (dcm_read_frame()) gives, bit for bit:
+ * signed and unsigned samples, Bits Stored below 16 with the High Bit
+ * at the top or the bottom, rescales that take the integer conversion
+ * and those that take the table, MONOCHROME1, padding in CT and in
+ * another modality, and image sizes that are not multiples of the
+ * vector width.
+ */
+static void
+test_fast_path(void **state)
+{
+	static const struct {
+		int	 bits, high, rep, rows, cols, pad;
+		double	 slope, intercept;
+		const char *modality, *photometric;
+	} c[] = {
+		{ 0, 0, 0, 3, 4, 0, 1, -1024, "CT", "MONOCHROME2" },
+		{ 0, 0, 0, 17, 19, 1, 1, -1024, "CT", "MONOCHROME2" },
+		{ 12, 11, 0, 7, 9, 1, 1, -1024, "CT", "MONOCHROME2" },
+		{ 12, 11, 1, 16, 16, 1, 1, 0, "CT", "MONOCHROME2" },
+		{ 12, 15, 1, 5, 13, 0, 1, -1000, "CT", "MONOCHROME2" },
+		{ 10, 12, 0, 11, 3, 1, 1, 3, "MR", "MONOCHROME2" },
+		{ 0, 0, 0, 9, 9, 1, 2.5, -1024.25, "CT", "MONOCHROME2" },
+		{ 0, 0, 0, 8, 8, 0, 1, 0.5, "CT", "MONOCHROME2" },
+		{ 16, 15, 0, 6, 10, 1, 0.001, 7, "PT", "MONOCHROME2" },
+		{ 16, 15, 0, 12, 12, 1, 1, 0, "CR", "MONOCHROME1" },
+		{ 0, 0, 0, 4, 4, 0, 1, 2e9, "CT", "MONOCHROME2" },
+	};
+	struct series_opts	 gen;
+	struct series_volume	*a, *b;
+	struct tdcm		 t;
+	char			 store[3][512], err[256];
+	const char		*paths[3];
+	int16_t			*pix;
+	size_t			 ci, npix, i;
+	int			 k;
+
+	(void)state;
+	memset(&gen, 0, sizeof(gen));
+	gen.general = 1;
+	for (ci = 0; ci < sizeof(c) / sizeof(c[0]); ci++) {
+		npix = (size_t)c[ci].rows * (size_t)c[ci].cols;
+		assert_non_null(pix = malloc(npix * sizeof(*pix)));
+		for (k = 0; k < 3; k++) {
+			tdcm_default(&t);
+			t.rows = c[ci].rows;
+			t.cols = c[ci].cols;
+			t.bits_stored = c[ci].bits;
+			t.high_bit = c[ci].high;
+			t.pixrep = c[ci].rep;
+			t.slope = c[ci].slope;
+			t.intercept = c[ci].intercept;
+			t.modality = c[ci].modality;
+			t.photometric = c[ci].photometric;
+			t.has_pad = c[ci].pad;
+			t.pad = -2000;
+			t.inst = k + 1;
+			t.ipp[2] = 2.5 * k;
+			/* Every bit pattern shows up somewhere: stray bits
+			 * above High Bit and below the stored ones too. */
+			for (i = 0; i < npix; i++)
+				pix[i] = (int16_t)(uint16_t)((i * 40503U +
+				    (unsigned)k * 7919U) & 0xffff);
+			pix[0] = -2000;
+			pix[npix - 1] = -32768;
+			if (npix > 2)
+				pix[1] = 32767;
+			t.pix = pix;
+			(void)snprintf(store[k], sizeof(store[k]),
+			    "%s/fast-%zu-%d.dcm", tmpdir, ci, k);
+			tdcm_write(store[k], &t);
+			paths[k] = store[k];
+		}
+		if (series_load(paths, 3, NULL, &a, err, sizeof(err)) == -1)
+			fail_msg("case %zu: %s", ci, err);
+		if (series_load(paths, 3, &gen, &b, err, sizeof(err)) == -1)
+			fail_msg("case %zu (general): %s", ci, err);
+		assert_int_equal(a->fast_slices, 3);
+		assert_int_equal(b->fast_slices, 0);
+		assert_same_volume(a, b);
+		series_free(a);
+		series_free(b);
+		for (k = 0; k < 3; k++)
+			(void)unlink(store[k]);
+		free(pix);
+	}
+}
+
 static void
 test_refusals(void **state)
 {
@@ -996,6 +1107,22 @@ test_lidc(void **state)
 	}
 	assert_true(soft > plane / 10);
 
+	/* Every slice came the fast way; the general way gives the same
+	 * volume, bit for bit. */
+	assert_int_equal(v->fast_slices, 261);
+	{
+		struct series_opts	 gen;
+		struct series_volume	*g;
+
+		memset(&gen, 0, sizeof(gen));
+		gen.general = 1;
+		if (series_load((const char *const *)found, nfound, &gen, &g,
+		    err, sizeof(err)) == -1)
+			fail_msg("LIDC-IDRI-0002 (general): %s", err);
+		assert_int_equal(g->fast_slices, 0);
+		assert_same_volume(v, g);
+		series_free(g);
+	}
 	series_free(v);
 	collect_free();
 }
@@ -1131,6 +1258,7 @@ main(void)
 		cmocka_unit_test(test_padding),
 		cmocka_unit_test(test_no_position),
 		cmocka_unit_test(test_multiframe),
+		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_preview),
 		cmocka_unit_test(test_lidc),

@@ -138,6 +138,88 @@ test_dir_store(void **state)
 	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* The first line of the file at path, into buf. */
+static void
+read_line(const char *path, char *buf, size_t size)
+{
+	FILE	*fp;
+
+	assert_non_null(fp = fopen(path, "r"));
+	assert_non_null(fgets(buf, (int)size, fp));
+	fclose(fp);
+}
+
+/*
+ * Moving renames: the source is gone and the object is the same inode;
+ * an object there already is replaced; a folder removed behind the
+ * store's back (it remembers the last one it made) is made again; a
+ * file with a second name is copied, not taken.
+ */
+static void
+test_dir_move(void **state)
+{
+	char		 root[] = "/tmp/zystoreXXXXXX", src[512], p[1024];
+	char		 buf[64], lnk[512];
+	struct store	*s;
+	struct stat	 a, b;
+	const char	*key = "1/1.2/1.2.3/1.2.3.5.dcm";
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	(void)snprintf(src, sizeof(src), "%s/spool.dcm", root);
+	assert_non_null(s = store_open_dir(root));
+	assert_int_equal(store_local_path(s, key, p, sizeof(p)), 0);
+
+	write_file(src, "first");
+	assert_int_equal(stat(src, &a), 0);
+	assert_int_equal(store_move_file(s, key, src), 0);
+	assert_int_equal(access(src, F_OK), -1);
+	assert_int_equal(stat(p, &b), 0);
+	assert_true(a.st_ino == b.st_ino);
+	assert_int_equal(b.st_mode & 0777, 0640);
+	read_line(p, buf, sizeof(buf));
+	assert_string_equal(buf, "first");
+
+	/* Over an object already there. */
+	write_file(src, "second");
+	assert_int_equal(store_move_file(s, key, src), 0);
+	assert_int_equal(access(src, F_OK), -1);
+	read_line(p, buf, sizeof(buf));
+	assert_string_equal(buf, "second");
+
+	/* The folder it made last, removed: made again. */
+	assert_int_equal(unlink(p), 0);
+	(void)snprintf(buf, sizeof(buf), "%s/1/1.2/1.2.3", root);
+	assert_int_equal(rmdir(buf), 0);
+	write_file(src, "third");
+	assert_int_equal(store_move_file(s, key, src), 0);
+	read_line(p, buf, sizeof(buf));
+	assert_string_equal(buf, "third");
+
+	/* Two names: copied, and the source removed; the other name
+	 * keeps its own inode. */
+	write_file(src, "fourth");
+	(void)snprintf(lnk, sizeof(lnk), "%s/other.dcm", root);
+	assert_int_equal(link(src, lnk), 0);
+	assert_int_equal(stat(lnk, &a), 0);
+	assert_int_equal(store_move_file(s, key, src), 0);
+	assert_int_equal(access(src, F_OK), -1);
+	assert_int_equal(stat(p, &b), 0);
+	assert_true(a.st_ino != b.st_ino);
+	read_line(p, buf, sizeof(buf));
+	assert_string_equal(buf, "fourth");
+	(void)snprintf(buf, sizeof(buf), "%s/.tmp", root);
+	assert_int_equal(count_tmp(buf), 0);
+
+	/* A missing source fails and leaves the object as it was. */
+	assert_int_equal(store_move_file(s, key, "/nonexistent/file"), -1);
+	read_line(p, buf, sizeof(buf));
+	assert_string_equal(buf, "fourth");
+	assert_int_equal(store_move_file(s, "../x.dcm", lnk), -1);
+	store_close(s);
+	assert_int_equal(nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 /* A file named as a partial write of process pid in dir. */
 static void
 touch(const char *dir, const char *prefix, long pid, const char *rest)
@@ -214,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_uid),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_dir_store),
+		cmocka_unit_test(test_dir_move),
 		cmocka_unit_test(test_sweep),
 	};
 
