@@ -961,7 +961,10 @@ list_page(struct req *r)
 	    "  WHERE h.application_id = a.id AND NOT EXISTS (SELECT 1"
 	    "  FROM application_studies l WHERE l.application_id = a.id"
 	    "  AND l.study_id = h.study_id))"
-	    " FROM (SELECT a.*");
+	    /* The page's ids first, from the columns the filter and the
+	     * order read (applications_waiting covers 待诊断's), then their
+	     * rows: not every row the filter leaves from the heap. */
+	    " FROM (SELECT a.* FROM (SELECT a.id");
 	if (list_where(r, &q, ld, &f, uid) == -1) {
 		buf_free(&q.b);
 		page_error(r, 500, "系统内部错误");
@@ -974,7 +977,7 @@ list_page(struct req *r)
 	qb_arg(&q, lim, "::int");
 	qb_sql(&q, " OFFSET ");
 	qb_arg(&q, off, "::bigint");
-	qb_sql(&q, ") a"
+	qb_sql(&q, ") k JOIN applications a ON a.id = k.id) a"
 	    " JOIN institutions ai ON ai.id = a.applicant_institution_id"
 	    " JOIN users ap ON ap.id = a.applicant_id"
 	    " LEFT JOIN institutions ti ON ti.id = a.target_institution_id"
