@@ -134,8 +134,9 @@ pg_sampler() {
 	local peak=0 f v
 	while :; do
 		for f in /proc/[0-9]*/status; do
+			# A process may end between the glob and the read.
 			v=$(awk '/^Name:/ { n = $2 } /^RssAnon:/ { a = $2 }
-			    END { if (n == "postgres") print a + 0 }' "$f" 2>/dev/null)
+			    END { if (n == "postgres") print a + 0 }' "$f" 2>/dev/null) || continue
 			[ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v && echo "$peak" >"$WORK/pg-peak"
 		done
 		sleep 0.1
@@ -143,7 +144,12 @@ pg_sampler() {
 }
 SAMPLER=
 sampler_start() { echo 0 >"$WORK/pg-peak"; pg_sampler & SAMPLER=$!; }
-sampler_stop() { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=; }
+sampler_stop() {
+	[ -n "$SAMPLER" ] || return 0
+	kill "$SAMPLER" 2>/dev/null || true
+	wait "$SAMPLER" 2>/dev/null || true
+	SAMPLER=
+}
 trap 'sampler_stop; stack_stop' EXIT
 
 declare -a LINES
