@@ -588,10 +588,8 @@ daemon_loop(struct daemon *d)
 			held_drop(&d->held, "idle");
 		/* Nothing due: sleep until notified, until the next job is
 		 * due or lease runs out, or for a poll interval. */
-		due = rc == 0 ? queue_next_due(d->db) : 1;
-		if (due < 0 || due > d->cf.infer_poll)
-			due = d->cf.infer_poll;
-		daemon_wait(d, due + 0.05);
+		due = rc == 0 ? queue_next_due(d->db) : -1;
+		daemon_wait(d, queue_idle_wait(rc, due, d->cf.infer_poll));
 	}
 	return 0;
 }

@@ -277,16 +277,36 @@ queue_next_due(PGconn *c)
 	PGresult	*r;
 	double		 s = -1;
 
-	r = db_exec(c, "SELECT greatest(extract(epoch FROM least("
+	/* NULL when nothing is queued or running (greatest() would make
+	 * that 0, which is "overdue": the idle daemon claimed in a loop). */
+	r = db_exec(c, "SELECT extract(epoch FROM least("
 	    "(SELECT min(run_after) FROM ai_jobs WHERE state = 'queued'),"
 	    " (SELECT min(lease_until) FROM ai_jobs WHERE state = 'running'))"
-	    " - now()), 0)", 0);
+	    " - now())", 0);
 	if (r == NULL)
 		return -1;
-	if (!PQgetisnull(r, 0, 0))
+	if (!PQgetisnull(r, 0, 0)) {
 		s = strtod(db_val(r, 0, 0), NULL);
+		if (s < 0)
+			s = 0;
+	}
 	PQclear(r);
 	return s;
+}
+
+double
+queue_idle_wait(int claimed, double due, int poll)
+{
+	/* Trouble, or nothing queued or running: until notified, or a
+	 * poll interval. */
+	if (claimed < 0 || due < 0 || due > poll)
+		return poll;
+	/* Due now, yet nothing could be claimed: the job is another
+	 * worker's (SKIP LOCKED) or a lease ran out that the rescue, once
+	 * a second, takes back.  Not a loop of claims. */
+	if (due <= 0)
+		return 1;
+	return due + 0.05;
 }
 
 int

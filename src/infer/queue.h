@@ -88,6 +88,13 @@ int	 queue_rescue(PGconn *c, const char *worker);
  * nothing is queued or running, or on trouble. */
 double	 queue_next_due(PGconn *c);
 
+/* How long the daemon waits (for NOTIFY ai_jobs at most that long) after
+ * queue_claim() returned claimed (0 none, -1 trouble) and
+ * queue_next_due() due, with the poll interval poll: never less than a
+ * second when something is due but could not be claimed, the poll
+ * interval when nothing is queued. */
+double	 queue_idle_wait(int claimed, double due, int poll);
+
 /*
  * What the instances of series series_id are now, as text into stamp
  * (size bytes, 64 are enough): their count and a digest of their rows

@@ -12,8 +12,120 @@
 #include "log.h"
 
 #define DB_MAXPARAMS	64
+#define DB_MAXPREP	256	/* prepared statements kept per connection */
 
 static char	last_state[6];
+
+/*
+ * The statements prepared on the connection of db_prepare_on(), by the
+ * FNV-1a hash of their text (the text is kept to tell collisions apart).
+ * backend is the server process they were prepared in: after PQreset()
+ * the connection is the same PGconn with a new backend, which knows none.
+ */
+struct prep {
+	unsigned long long	 h;
+	char			*sql;
+};
+static struct {
+	PGconn		*c;
+	int		 backend;
+	int		 n;
+	int		 evict;		/* the slot to give up next when full */
+	struct prep	 s[DB_MAXPREP];
+} prep;
+
+static void
+prep_clear(void)
+{
+	int	 i;
+
+	for (i = 0; i < prep.n; i++)
+		free(prep.s[i].sql);
+	prep.n = 0;
+	prep.evict = 0;
+}
+
+void
+db_prepare_on(PGconn *c)
+{
+	prep_clear();
+	prep.c = c;
+	prep.backend = 0;
+}
+
+static unsigned long long
+prep_hash(const char *s)
+{
+	unsigned long long	 h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * The name of sql's prepared statement on c, prepared now if it was not;
+ * NULL when c does not keep prepared statements or the statement cannot
+ * be prepared (then it runs unnamed, and reports its own error).
+ */
+static const char *
+prep_name(PGconn *c, const char *sql, int n, char *name, size_t size)
+{
+	PGresult		*r;
+	unsigned long long	 h;
+	char			 old[48];
+	int			 i, ok;
+
+	if (c == NULL || c != prep.c || PQstatus(c) != CONNECTION_OK)
+		return NULL;
+	if (PQbackendPID(c) != prep.backend) {
+		prep_clear();
+		prep.backend = PQbackendPID(c);
+	}
+	h = prep_hash(sql);
+	(void)snprintf(name, size, "zy_%016llx", h);
+	for (i = 0; i < prep.n; i++)
+		if (prep.s[i].h == h)
+			return strcmp(prep.s[i].sql, sql) == 0 ? name : NULL;
+	if (prep.n == DB_MAXPREP) {
+		/* Full (as many filter combinations as that): give up one
+		 * of ours, in turn.  Only ours: the statements db_execp()
+		 * prepared on the same connection stay (a DEALLOCATE ALL
+		 * would fail its next execution).  The name is our own hex
+		 * (DEALLOCATE takes no parameter). */
+		(void)snprintf(old, sizeof(old), "DEALLOCATE zy_%016llx",
+		    prep.s[prep.evict].h);
+		r = PQexec(c, old);
+		ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (!ok)
+			return NULL;
+		free(prep.s[prep.evict].sql);
+		prep.s[prep.evict] = prep.s[--prep.n];
+		prep.evict = (prep.evict + 1) % DB_MAXPREP;
+	}
+	if ((prep.s[prep.n].sql = strdup(sql)) == NULL)
+		return NULL;
+	r = PQprepare(c, name, sql, n, NULL);
+	ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
+		free(prep.s[prep.n].sql);
+		return NULL;
+	}
+	prep.s[prep.n++].h = h;
+	return name;
+}
+
+/* Forget the statements of c (the server said it has none by a name). */
+static void
+prep_forget(PGconn *c)
+{
+	if (c == prep.c)
+		prep_clear();
+}
 
 const char *
 db_sqlstate(void)
@@ -94,9 +206,26 @@ PGresult *
 db_execv(const char *who, PGconn *c, const char *sql, int n,
     const char *const *params)
 {
+	PGresult	*r;
+	const char	*state, *name;
+	char		 nbuf[32];
+
 	last_state[0] = '\0';
-	return db_result(who, c, PQexecParams(c, sql, n, NULL, params, NULL,
-	    NULL, 0));
+	if ((name = prep_name(c, sql, n, nbuf, sizeof(nbuf))) != NULL) {
+		r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+		state = r != NULL ? PQresultErrorField(r,
+		    PG_DIAG_SQLSTATE) : NULL;
+		/* 26000: the server has no statement by that name (a
+		 * DISCARD ALL, a pooler): run it unnamed this time. */
+		if (state != NULL && strcmp(state, "26000") == 0) {
+			prep_forget(c);
+			PQclear(r);
+			r = PQexecParams(c, sql, n, NULL, params, NULL, NULL,
+			    0);
+		}
+	} else
+		r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	return db_result(who, c, r);
 }
 
 /*

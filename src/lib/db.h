@@ -15,6 +15,14 @@
  * Close with PQfinish(). */
 PGconn		*db_connect(const char *conninfo);
 
+/* Keep the statements run on connection c as named prepared statements:
+ * each distinct SQL text is prepared on its first use (PQprepare, named
+ * after the text's hash) and executed by name afterwards, so that the
+ * server parses it once and may reuse its plan.  One connection per
+ * process (the web worker's); a reconnect (a new backend) or a statement
+ * the server no longer knows prepares again.  c NULL turns it off. */
+void		 db_prepare_on(PGconn *c);
+
 /* Reconnect a broken connection.  Returns 0 when usable, -1 if not. */
 int		 db_ensure(PGconn *);
 

@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,11 @@
 #define LIST_PER_PAGE	20
 #define LIST_SAVED_MAX	20	/* saved filters per user and list */
 #define LIST_MAXPARAMS	16
+/* The count under the list stops this many rows past the page shown:
+ * beyond it the page says 超过 N 条 instead of counting them all (at a
+ * million applications the exact count cost 54 ms on 待诊断 and 200-430
+ * ms on 申请列表, more than the page). */
+#define LIST_COUNT_CAP	10000
 #define LIST_STYLE	"/static/lists.css"
 #define LIST_SCRIPT	"/static/lists.js"
 
@@ -775,18 +781,26 @@ list_sort_links(struct req *r, struct tdict *d, const struct list_filter *f,
 }
 
 /* 20 a page: numbers around the current one, the first and the last. */
+/* When capped, npages is not the last page but one the count reached:
+ * no number is shown for it, only the gap and 下一页. */
 static void
 list_pager(struct req *r, struct tdict *d, const struct list_filter *f,
-    const char *path, long long npages)
+    const char *path, long long npages, int capped)
 {
 	struct tdict	*p;
-	long long	 i, lo, hi;
+	long long	 i, lo, hi, last;
 
 	(void)tdict_bool(d, "has_pager", npages > 1);
 	if (npages <= 1)
 		return;
 	lo = f->page - 3 > 1 ? f->page - 3 : 1;
 	hi = f->page + 3 < npages ? f->page + 3 : npages;
+	last = npages;
+	if (capped) {
+		if (hi >= npages)
+			hi = npages - 1;
+		last = hi;
+	}
 	if ((p = tdict_add(d, "pager")) != NULL) {
 		(void)tdict_set(p, "label", "上一页");
 		(void)tdict_set(p, "href", href(r->a, path,
@@ -794,8 +808,16 @@ list_pager(struct req *r, struct tdict *d, const struct list_filter *f,
 		(void)tdict_bool(p, "link", f->page > 1);
 		(void)tdict_set(p, "cls", "prev");
 	}
-	for (i = 1; i <= npages; i++) {
-		if (i != 1 && i != npages && (i < lo || i > hi)) {
+	for (i = 1; i <= last + (capped ? 1 : 0); i++) {
+		if (capped && i == last + 1) {
+			if ((p = tdict_add(d, "pager")) == NULL)
+				return;
+			(void)tdict_set(p, "label", "…");
+			(void)tdict_bool(p, "link", 0);
+			(void)tdict_set(p, "cls", "gap");
+			break;
+		}
+		if (i != 1 && i != last && (i < lo || i > hi)) {
 			if (i == lo - 1 || i == hi + 1) {
 				if ((p = tdict_add(d, "pager")) == NULL)
 					return;
@@ -817,7 +839,7 @@ list_pager(struct req *r, struct tdict *d, const struct list_filter *f,
 		(void)tdict_set(p, "label", "下一页");
 		(void)tdict_set(p, "href", href(r->a, path,
 		    filter_qs(r->a, f, f->sort, f->page + 1)));
-		(void)tdict_bool(p, "link", f->page < npages);
+		(void)tdict_bool(p, "link", capped || f->page < npages);
 		(void)tdict_set(p, "cls", "next");
 	}
 }
@@ -875,8 +897,9 @@ list_page(struct req *r)
 	PGresult		*res;
 	const char		*path, *self, *cur;
 	char			 inst[32], uid[32], idle[16], off[24], lim[16];
+	char			 cap[24];
 	long long		 total, npages;
-	int			 i, c, uppers = 0;
+	int			 i, c, uppers = 0, capped;
 
 	if ((ld = list_def_of(r->page)) == NULL) {
 		page_error(r, 404, "您访问的页面不存在");
@@ -889,16 +912,30 @@ list_page(struct req *r)
 	(void)snprintf(idle, sizeof(idle), "%d", r->conf->lock_idle);
 	filter_read(r, ld, &r->query, &f);
 
+	/* Counted up to LIST_COUNT_CAP rows past the page asked for, and
+	 * one more to know there are more. */
+	if (f.page > (LLONG_MAX - LIST_COUNT_CAP - 1) / LIST_PER_PAGE)
+		f.page = 1;
+	(void)snprintf(cap, sizeof(cap), "%lld",
+	    (f.page - 1) * LIST_PER_PAGE + LIST_COUNT_CAP + 1);
 	qb_init(&q, inst);
-	qb_sql(&q, "SELECT count(*)");
-	if (list_where(r, &q, ld, &f, uid) == -1 ||
-	    (res = qb_exec(&q, r->db, __func__)) == NULL) {
+	qb_sql(&q, "SELECT count(*) FROM (SELECT 1");
+	if (list_where(r, &q, ld, &f, uid) == -1) {
 		buf_free(&q.b);
+		page_error(r, 500, "系统内部错误");
+		return;
+	}
+	qb_sql(&q, " LIMIT ");
+	qb_arg(&q, cap, "::bigint) c");
+	if ((res = qb_exec(&q, r->db, __func__)) == NULL) {
 		page_error(r, 503, "系统暂时不可用，请稍后重试");
 		return;
 	}
 	total = db_ll(res, 0, 0);
 	PQclear(res);
+	capped = total == strtoll(cap, NULL, 10);
+	if (capped)
+		total--;
 	npages = (total + LIST_PER_PAGE - 1) / LIST_PER_PAGE;
 	if (f.page > npages && npages > 0)
 		f.page = npages;
@@ -924,7 +961,10 @@ list_page(struct req *r)
 	    "  WHERE h.application_id = a.id AND NOT EXISTS (SELECT 1"
 	    "  FROM application_studies l WHERE l.application_id = a.id"
 	    "  AND l.study_id = h.study_id))"
-	    " FROM (SELECT a.*");
+	    /* The page's ids first, from the columns the filter and the
+	     * order read (applications_waiting covers 待诊断's), then their
+	     * rows: not every row the filter leaves from the heap. */
+	    " FROM (SELECT a.* FROM (SELECT a.id");
 	if (list_where(r, &q, ld, &f, uid) == -1) {
 		buf_free(&q.b);
 		page_error(r, 500, "系统内部错误");
@@ -937,7 +977,7 @@ list_page(struct req *r)
 	qb_arg(&q, lim, "::int");
 	qb_sql(&q, " OFFSET ");
 	qb_arg(&q, off, "::bigint");
-	qb_sql(&q, ") a"
+	qb_sql(&q, ") k JOIN applications a ON a.id = k.id) a"
 	    " JOIN institutions ai ON ai.id = a.applicant_institution_id"
 	    " JOIN users ap ON ap.id = a.applicant_id"
 	    " LEFT JOIN institutions ti ON ti.id = a.target_institution_id"
@@ -964,6 +1004,7 @@ list_page(struct req *r)
 	self = href(r->a, path, filter_qs(r->a, &f, f.sort, f.page));
 	(void)tdict_set(d, "self", self);
 	(void)tdict_setf(d, "total", "%lld", total);
+	(void)tdict_bool(d, "capped", capped);
 	(void)tdict_setf(d, "page", "%lld", f.page);
 	(void)tdict_setf(d, "pages", "%lld", npages > 0 ? npages : 1);
 	(void)tdict_set(d, "empty", ld->empty);
@@ -972,7 +1013,7 @@ list_page(struct req *r)
 	list_form(d, ld, &f);
 	list_hospitals(r, d, ld, &f, inst);
 	list_sort_links(r, d, &f, path);
-	list_pager(r, d, &f, path, npages);
+	list_pager(r, d, &f, path, npages, capped);
 	cur = filter_qs(r->a, &f, f.sort, 1);
 	list_saved(r, d, path, cur);
 	if (ld->page == PAGE_WORKLIST && has_role(r, ROLE_DOCTOR))

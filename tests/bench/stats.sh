@@ -10,7 +10,8 @@
 # and reviewers) and their history rows, then measures:
 #   - zhiying-stats for the province (GD-PH) and for 粤北市中心医院 (YB-CH),
 #     day and month buckets, under /usr/bin/time -v: wall time and peak
-#     memory (maximum resident set size);
+#     memory (maximum resident set size), and the largest private memory
+#     (RssAnon) of a PostgreSQL process meanwhile (issue 19: 64 MB at most);
 #   - 导出Excel through nginx as gd_stats: time to the first byte (the
 #     download starting) and in total, and the /stats page.
 # Figures are reported, never judged: the script fails only when something
@@ -126,16 +127,43 @@ t1=$(date +%s.%N)
 count=$(stack_psql -At -c "SELECT count(*) FROM applications")
 say "$count applications in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s"
 
+# The largest anonymous memory (RssAnon: private, not the shared buffers)
+# of any PostgreSQL process while a command runs, in KiB, sampled every
+# 0.1 s into $WORK/pg-peak.
+pg_sampler() {
+	local peak=0 f v
+	while :; do
+		for f in /proc/[0-9]*/status; do
+			# A process may end between the glob and the read.
+			v=$(awk '/^Name:/ { n = $2 } /^RssAnon:/ { a = $2 }
+			    END { if (n == "postgres") print a + 0 }' "$f" 2>/dev/null) || continue
+			[ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v && echo "$peak" >"$WORK/pg-peak"
+		done
+		sleep 0.1
+	done
+}
+SAMPLER=
+sampler_start() { echo 0 >"$WORK/pg-peak"; pg_sampler & SAMPLER=$!; }
+sampler_stop() {
+	[ -n "$SAMPLER" ] || return 0
+	kill "$SAMPLER" 2>/dev/null || true
+	wait "$SAMPLER" 2>/dev/null || true
+	SAMPLER=
+}
+trap 'sampler_stop; stack_stop' EXIT
+
 declare -a LINES
 run_cli() {	# name scope grain
 	local f=$WORK/$1.xlsx
+	sampler_start
 	/usr/bin/time -v "$STATS" -c "$ZY_STATE/zhiying.conf" --scope "$2" \
 	    --grain "$3" -o "$f" 2>"$OUT/stats-time-$1.txt" >/dev/null ||
 	    { cat "$OUT/stats-time-$1.txt" >&2; die "zhiying-stats $1 failed"; }
-	LINES+=("$(awk -v n="$1" -v sz="$(stat -c %s "$f")" '
+	sampler_stop
+	LINES+=("$(awk -v n="$1" -v sz="$(stat -c %s "$f")" -v pg="$(cat "$WORK/pg-peak")" '
 	    /Elapsed \(wall clock\)/ { w = $NF }
 	    /Maximum resident set size/ { m = $NF }
-	    END { printf "%-22s wall %8s  peak RSS %6.1f MiB  file %7.1f KiB", n, w, m / 1024, sz / 1024 }' \
+	    END { printf "%-22s wall %8s  peak RSS %6.1f MiB  postgres RssAnon %6.1f MiB  file %7.1f KiB", n, w, m / 1024, pg / 1024, sz / 1024 }' \
 	    "$OUT/stats-time-$1.txt")")
 }
 say "zhiying-stats under /usr/bin/time -v"
@@ -157,9 +185,12 @@ code=$(curl -sS -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code}' \
     --data-urlencode "password=Zhiying2026" --data-urlencode "next=" "$ZY_URL/login")
 [ "$code" = 303 ] || die "POST /login as gd_stats answered $code"
 say "导出Excel and /stats through nginx"
+sampler_start
 read -r code ttfb total size < <(curl -sS -b "$JAR" -o "$WORK/web.xlsx" \
     -w '%{http_code} %{time_starttransfer} %{time_total} %{size_download}\n' \
     "$ZY_URL/stats/export?grain=month")
+sampler_stop
+WEB_PG=$(cat "$WORK/pg-peak")
 [ "$code" = 200 ] || die "GET /stats/export answered $code"
 read -r pcode ptotal < <(curl -sS -b "$JAR" -o "$WORK/page.html" \
     -w '%{http_code} %{time_total}\n' "$ZY_URL/stats?grain=month")
@@ -169,6 +200,7 @@ echo
 printf 'zhiying 统计 benchmark: %s applications, %s, %s, nproc %s\n' "$count" \
     "$(date '+%Y-%m-%d %H:%M')" "$(uname -m)" "$(nproc)"
 for l in "${LINES[@]}"; do echo "$l"; done
-printf '导出Excel (web, month)  first byte %ss, total %ss, %s bytes\n' "$ttfb" "$total" "$size"
+printf '导出Excel (web, month)  first byte %ss, total %ss, %s bytes, postgres RssAnon %s MiB\n' \
+    "$ttfb" "$total" "$size" "$((WEB_PG / 1024))"
 printf '/stats page (month)     total %ss\n' "$ptotal"
 echo "output kept in $OUT/stats-*.txt"

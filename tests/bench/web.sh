@@ -8,7 +8,9 @@
 # measures the home page (/: session lookup in PostgreSQL, template, FastCGI)
 # and a file of exactly its size that nginx serves itself from /static/,
 # each with wrk, and prints requests/s, median and 99th percentile latency
-# and the ratio of the two.  Times are reported, never judged: the script
+# and the ratio of the two.  Then the same for 待诊断 (/worklist, as
+# yb_attending) and 申请列表 (/applications, as qx_apply), each beside a
+# static file of its own size measured right after it.  Times are reported, never judged: the script
 # fails only when something does not run or answers other than 200.
 #
 # Environment: BENCH_SECONDS (per run, default 10), BENCH_THREADS (2),
@@ -25,6 +27,8 @@ THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 USER_LOGIN=yb_resident
 USER_NAME=周子健
+LIST_DOCTOR=yb_attending
+LIST_APPLICANT=qx_apply
 PASSWORD=Zhiying2026
 OUT=$ROOT/tests/out/bench
 STATIC_NAME=.bench-$$.txt
@@ -39,8 +43,9 @@ done
 
 # Only the stack started here is stopped on exit.
 ZY_STATE=
+STATIC_EXTRA=()
 cleanup() {
-	rm -f "$STATIC_FILE"
+	rm -f "$STATIC_FILE" "${STATIC_EXTRA[@]}"
 	stack_stop
 }
 trap cleanup EXIT
@@ -58,26 +63,32 @@ html_unescape() {
 	    s/&quot;/"/g; s/&#39;|&apos;/\x27/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/&/g'
 }
 
-# Log in: the login form's double-submit token (cookie zy_login and the
-# hidden csrf field), then the POST that sets zy_session.
-JAR=$WORK/cookies
-code=$(curl -sS -c "$JAR" -o "$WORK/login.html" -w '%{http_code}' "$ZY_URL/login")
-[ "$code" = 200 ] || die "GET /login answered $code"
-csrf=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/login.html" | head -1 |
-    sed 's/.*value="\([^"]*\)"/\1/' | html_unescape)
-[ -n "$csrf" ] || die "no csrf field in the login form"
-grep -q 'zy_login' "$JAR" || die "GET /login set no zy_login cookie"
-code=$(curl -sS -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code} %{redirect_url}' \
-    --data-urlencode "csrf=$csrf" --data-urlencode "login=$USER_LOGIN" \
-    --data-urlencode "password=$PASSWORD" --data-urlencode "next=" "$ZY_URL/login")
-case $code in
-30[1237]\ "$ZY_URL/") ;;
-*) die "POST /login as $USER_LOGIN answered '$code' (expected a redirect to /)" ;;
-esac
-# The cookie's name may carry a prefix (__Host- over HTTPS).
-session=$(awk '$6 ~ /zy_session$/ && $7 != "" { print $6 "=" $7 }' "$JAR" | tail -1)
-[ -n "$session" ] || die "the login set no zy_session cookie"
-COOKIE="Cookie: $session"
+# login USER: logs USER in as a browser does (the login form's
+# double-submit token, cookie zy_login and the hidden csrf field, then the
+# POST that sets zy_session) and sets COOKIE to the session's header.
+login() {
+	local user=$1 jar=$WORK/cookies-$1 code csrf session
+	code=$(curl -sS -c "$jar" -o "$WORK/login.html" -w '%{http_code}' "$ZY_URL/login")
+	[ "$code" = 200 ] || die "GET /login answered $code"
+	csrf=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/login.html" | head -1 |
+	    sed 's/.*value="\([^"]*\)"/\1/' | html_unescape)
+	[ -n "$csrf" ] || die "no csrf field in the login form"
+	grep -q 'zy_login' "$jar" || die "GET /login set no zy_login cookie"
+	code=$(curl -sS -b "$jar" -c "$jar" -o /dev/null -w '%{http_code} %{redirect_url}' \
+	    --data-urlencode "csrf=$csrf" --data-urlencode "login=$user" \
+	    --data-urlencode "password=$PASSWORD" --data-urlencode "next=" "$ZY_URL/login")
+	case $code in
+	30[1237]\ "$ZY_URL/") ;;
+	*) die "POST /login as $user answered '$code' (expected a redirect to /)" ;;
+	esac
+	# The cookie's name may carry a prefix (__Host- over HTTPS).
+	session=$(awk '$6 ~ /zy_session$/ && $7 != "" { print $6 "=" $7 }' "$jar" | tail -1)
+	[ -n "$session" ] || die "the login as $user set no zy_session cookie"
+	COOKIE="Cookie: $session"
+}
+
+login "$USER_LOGIN"
+HOME_COOKIE=$COOKIE
 
 # The logged-in page: its status, that it is the user's, and its size.
 read -r code bytes < <(curl -sS -H "$COOKIE" -o "$WORK/home.html" \
@@ -139,14 +150,34 @@ run_wrk() {
 	fi
 }
 
-run_wrk dynamic "$ZY_URL/" "$DYN_BYTES" -H "$COOKIE"
+run_wrk dynamic "$ZY_URL/" "$DYN_BYTES" -H "$HOME_COOKIE"
 D_RPS=$R_RPS D_P50=$R_P50 D_P99=$R_P99
 # The session is still good after the run (no idle timeout, no logout).
-code=$(curl -sS -H "$COOKIE" -o /dev/null -w '%{http_code}' "$ZY_URL/")
+code=$(curl -sS -H "$HOME_COOKIE" -o /dev/null -w '%{http_code}' "$ZY_URL/")
 [ "$code" = 200 ] || die "GET / with the session answered $code after the run"
 
 run_wrk static "$ZY_URL/static/$STATIC_NAME" "$STATIC_BYTES"
 S_RPS=$R_RPS S_P50=$R_P50 S_P99=$R_P99
+
+# The lists (issue 19): 待诊断 of a reading doctor and 申请列表 of an
+# applicant, each beside a static file of its own size, measured in turn.
+LIST_PAGES=("worklist /worklist $LIST_DOCTOR" "applications /applications $LIST_APPLICANT")
+declare -A L_RES
+for spec in "${LIST_PAGES[@]}"; do
+	read -r lname lpath luser <<<"$spec"
+	login "$luser"
+	read -r code bytes < <(curl -sS -H "$COOKIE" -o "$WORK/$lname.html" \
+	    -w '%{http_code} %{size_download}\n' "$ZY_URL$lpath")
+	[ "$code" = 200 ] || die "GET $lpath as $luser answered $code"
+	grep -q 'id="list-total"' "$WORK/$lname.html" || die "GET $lpath as $luser is not the list"
+	lstatic=.bench-$$-$lname.txt
+	head -c "$bytes" /dev/zero | tr '\0' 'x' >"$ROOT/templates/static/$lstatic"
+	STATIC_EXTRA+=("$ROOT/templates/static/$lstatic")
+	run_wrk "$lname" "$ZY_URL$lpath" "$bytes" -H "$COOKIE"
+	l_dyn="$R_RPS $R_P50 $R_P99"
+	run_wrk "$lname-static" "$ZY_URL/static/$lstatic" "$bytes"
+	L_RES[$lname]="$bytes $l_dyn $R_RPS $R_P50 $R_P99"
+done
 
 conf_workers=$(awk -F' *= *' '$1 == "workers" { print $2 }' "$ZY_STATE/zhiying.conf")
 web_pid=$(cat "$ZY_STATE/run/web.pid")
@@ -166,4 +197,14 @@ echo
 awk -v d="$D_RPS" -v s="$S_RPS" 'BEGIN {
 	if (s > 0) printf "dynamic/static req/s: %.3f (static is %.1fx the dynamic rate)\n", d / s, (d > 0 ? s / d : 0)
 }'
-echo "wrk output: $OUT/wrk-dynamic.txt, $OUT/wrk-static.txt"
+for spec in "${LIST_PAGES[@]}"; do
+	read -r lname lpath luser <<<"$spec"
+	read -r b drps dp50 dp99 srps sp50 sp99 <<<"${L_RES[$lname]}"
+	echo
+	printf '%-28s %8s %12s %10s %10s\n' "dynamic $lpath ($luser)" "$b" "$drps" "$dp50" "$dp99"
+	printf '%-28s %8s %12s %10s %10s\n' "static /static/ (nginx)" "$b" "$srps" "$sp50" "$sp99"
+	awk -v d="$drps" -v s="$srps" -v p="$lpath" 'BEGIN {
+		if (s > 0) printf "%s dynamic/static req/s: %.3f\n", p, d / s
+	}'
+done
+echo "wrk output: $OUT/wrk-*.txt"

@@ -18,9 +18,14 @@
 #   - the plan of the fuzzy name search, which should use the trigram
 #     index applications_patient_trgm, and that of a two-character
 #     fragment, which should use applications_patient_grams (sql/009);
+#   - the same for 申请列表 of qx_apply (卫生院 of 青溪): the user's own
+#     (the default), the whole institution's, by status and by name;
 #   - the whole page through nginx (session, both queries, template) with
-#     curl, BENCH_RUNS times per filter, p50/p95, and wrk on the plain
-#     worklist for BENCH_SECONDS.
+#     curl, BENCH_RUNS times per filter, p50/p95, and wrk -t2 -c64 on the
+#     plain 待诊断 and 申请列表 for BENCH_SECONDS each, beside a static file
+#     of the page's size that nginx serves itself.
+# The count under a list stops 10,000 rows past the page (lists.c
+# LIST_COUNT_CAP): the page then says 超过 10000 条.
 # Times are reported, never judged: the script fails only when something
 # does not run or a page answers other than 200.
 #
@@ -128,7 +133,9 @@ JOIN who w ON w.k = CASE
     WHEN s.mode = 'self' THEN CASE WHEN s.r1 < 0.5 THEN 1 ELSE 0 END
     WHEN s.r2 < 0.35 THEN 0 WHEN s.r2 < 0.55 THEN 2 WHEN s.r2 < 0.8 THEN 3
     ELSE 4 END;
-ANALYZE applications;
+-- As autovacuum would after such a load: statistics, and the visibility
+-- map that lets the list's index-only scans skip the heap.
+VACUUM ANALYZE applications;
 EOF
 t1=$(date +%s.%N)
 count=$(q "SELECT count(*) FROM applications")
@@ -147,12 +154,19 @@ NAME_PART=$(q "SELECT substr('$NAME', 2, 2)")
 DIAG_PART=$(q "SELECT substr(diag_no, 3, 8) FROM applications
     WHERE target_institution_id = $INST ORDER BY submitted_at DESC LIMIT 1")
 
+QX=$(q "SELECT id FROM institutions WHERE code = 'QX-PH'")
+QXUID=$(q "SELECT id FROM users WHERE login = 'qx_apply'")
+QXNAME=$(q "SELECT patient_name FROM applications WHERE length(patient_name) = 3
+    AND applicant_institution_id = $QX LIMIT 1")
+CAP=10000
+
 # The worklist of a doctor of institution $INST, as lists.c builds it.
 SCOPE="((a.mode = 'self' AND a.applicant_institution_id = $INST)
  OR (a.mode = 'superior' AND a.target_institution_id = $INST)
  OR (a.assist AND a.assist_institution_id = $INST))"
-declare -A WHERE URLQ
-NAMES=(none fuzzy_name fuzzy_name2 diag_part tail week status page50)
+declare -A WHERE URLQ SCOPE_OF PATH_OF
+NAMES=(none fuzzy_name fuzzy_name2 diag_part tail week status page50
+    app_mine app_all app_status app_name)
 WHERE[none]="a.state = ANY ('{pending,reporting}')"
 URLQ[none]=""
 WHERE[fuzzy_name]="${WHERE[none]} AND (a.patient_name ILIKE '%$NAME%' OR a.diag_no ILIKE '%$NAME%')"
@@ -171,18 +185,48 @@ URLQ[status]="status=reporting"
 WHERE[page50]="${WHERE[none]}"
 URLQ[page50]="page=50"
 
-count_sql() { echo "SELECT count(*) FROM applications a WHERE $SCOPE AND ${WHERE[$1]}"; }
+# 申请列表 of qx_apply: the institution's applications, by default the
+# user's own.
+for n in app_mine app_all app_status app_name; do
+	SCOPE_OF[$n]="a.applicant_institution_id = $QX"
+	PATH_OF[$n]=/applications
+done
+WHERE[app_mine]="a.applicant_id = $QXUID"
+URLQ[app_mine]=""
+WHERE[app_all]="true"
+URLQ[app_all]="mine=0"
+WHERE[app_status]="a.state = 'reporting'"
+URLQ[app_status]="mine=0&status=reporting"
+WHERE[app_name]="(a.patient_name ILIKE '%$QXNAME%' OR a.diag_no ILIKE '%$QXNAME%')"
+URLQ[app_name]="mine=0&q=$QXNAME"
+scope_of() { echo "${SCOPE_OF[$1]:-$SCOPE}"; }
+
+# The exact count (the figures' reference) and the one lists.c runs.
+exact_sql() { echo "SELECT count(*) FROM applications a WHERE $(scope_of "$1") AND ${WHERE[$1]}"; }
+count_sql() {
+	local off=0
+	[ "$1" = page50 ] && off=980
+	echo "SELECT count(*) FROM (SELECT 1 FROM applications a
+	 WHERE $(scope_of "$1") AND ${WHERE[$1]} LIMIT $((off + CAP + 1))) c"
+}
 page_sql() {
 	local off=0
 	[ "$1" = page50 ] && off=980
+	# 待诊断 by time puts the applications with images first (lists.c
+	# list_order); the page's ids first, then their rows.
+	local order="a.submitted_at DESC, a.id DESC"
+	[ -n "${PATH_OF[$1]:-}" ] || order="(NOT EXISTS (SELECT 1 FROM application_studies l
+	 WHERE l.application_id = a.id)), $order"
 	echo "SELECT a.id, a.diag_no, a.state, a.patient_name, ai.name,
 	 coalesce(lu.display_name, ''),
 	 coalesce(a.lock_seen_at < now() - $IDLE * interval '1 s', false)
-	 FROM (SELECT a.* FROM applications a WHERE $SCOPE AND ${WHERE[$1]}
-	  ORDER BY a.submitted_at DESC, a.id DESC LIMIT 20 OFFSET $off) a
+	 FROM (SELECT a.* FROM (SELECT a.id FROM applications a
+	  WHERE $(scope_of "$1") AND ${WHERE[$1]}
+	  ORDER BY $order LIMIT 20 OFFSET $off) k
+	  JOIN applications a ON a.id = k.id) a
 	 JOIN institutions ai ON ai.id = a.applicant_institution_id
 	 LEFT JOIN users lu ON lu.id = a.locked_by
-	 ORDER BY a.submitted_at DESC, a.id DESC"
+	 ORDER BY $order"
 }
 
 # p50 and p95 of the numbers on standard input.
@@ -209,7 +253,7 @@ for n in "${NAMES[@]}"; do
 	c=$(explain_times "$(count_sql "$n")" | pct)
 	p=$(explain_times "$(page_sql "$n")" | pct)
 	SQL_RES[$n]="$c $p"
-	ROWS_OF[$n]=$(q "$(count_sql "$n")")
+	ROWS_OF[$n]=$(q "$(exact_sql "$n")")
 done
 
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(count_sql fuzzy_name)" >"$OUT/worklist-explain-fuzzy.txt"
@@ -226,18 +270,24 @@ html_unescape() {
 	perl -pe 's/&#[xX]([0-9a-fA-F]+);/chr(hex($1))/ge; s/&#([0-9]+);/chr($1)/ge;
 	    s/&quot;/"/g; s/&#39;|&apos;/\x27/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/&/g'
 }
-JAR=$WORK/cookies
-code=$(curl -sS -c "$JAR" -o "$WORK/login.html" -w '%{http_code}' "$ZY_URL/login")
-[ "$code" = 200 ] || die "GET /login answered $code"
-csrf=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/login.html" | head -1 |
-    sed 's/.*value="\([^"]*\)"/\1/' | html_unescape)
-code=$(curl -sS -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code}' \
-    --data-urlencode "csrf=$csrf" --data-urlencode "login=$USER_LOGIN" \
-    --data-urlencode "password=$PASSWORD" --data-urlencode "next=" "$ZY_URL/login")
-[ "$code" = 303 ] || die "POST /login as $USER_LOGIN answered $code"
-session=$(awk '$6 ~ /zy_session$/ && $7 != "" { print $6 "=" $7 }' "$JAR" | tail -1)
-[ -n "$session" ] || die "the login set no zy_session cookie"
-COOKIE="Cookie: $session"
+# login USER: sets COOKIE to the header of USER's session.
+login() {
+	local jar=$WORK/cookies-$1 code csrf session
+	code=$(curl -sS -c "$jar" -o "$WORK/login.html" -w '%{http_code}' "$ZY_URL/login")
+	[ "$code" = 200 ] || die "GET /login answered $code"
+	csrf=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/login.html" | head -1 |
+	    sed 's/.*value="\([^"]*\)"/\1/' | html_unescape)
+	code=$(curl -sS -b "$jar" -c "$jar" -o /dev/null -w '%{http_code}' \
+	    --data-urlencode "csrf=$csrf" --data-urlencode "login=$1" \
+	    --data-urlencode "password=$PASSWORD" --data-urlencode "next=" "$ZY_URL/login")
+	[ "$code" = 303 ] || die "POST /login as $1 answered $code"
+	session=$(awk '$6 ~ /zy_session$/ && $7 != "" { print $6 "=" $7 }' "$jar" | tail -1)
+	[ -n "$session" ] || die "the login as $1 set no zy_session cookie"
+	COOKIE="Cookie: $session"
+}
+login qx_apply
+APP_COOKIE=$COOKIE
+login "$USER_LOGIN"
 
 # Percent-encode the UTF-8 bytes of $1.
 urlenc() { perl -e '$_ = $ARGV[0]; s/([^A-Za-z0-9_.~-])/sprintf("%%%02X", ord($1))/ge; print' "$1"; }
@@ -245,9 +295,11 @@ page_url() {
 	local qs=${URLQ[$1]}
 	case $qs in
 	q=*) qs="q=$(urlenc "${qs#q=}")" ;;
+	*\&q=*) qs="${qs%%&q=*}&q=$(urlenc "${qs#*&q=}")" ;;
 	esac
-	echo "$ZY_URL/worklist${qs:+?$qs}"
+	echo "$ZY_URL${PATH_OF[$1]:-/worklist}${qs:+?$qs}"
 }
+cookie_of() { if [ -n "${PATH_OF[$1]:-}" ]; then echo "$APP_COOKIE"; else echo "$COOKIE"; fi; }
 
 say "through nginx: curl, $RUNS requests per page"
 declare -A WEB_RES
@@ -255,30 +307,66 @@ for n in "${NAMES[@]}"; do
 	url=$(page_url "$n")
 	: >"$WORK/times"
 	for ((i = 0; i < RUNS; i++)); do
-		read -r code t < <(curl -sS -H "$COOKIE" -o "$WORK/page.html" \
+		read -r code t < <(curl -sS -H "$(cookie_of "$n")" -o "$WORK/page.html" \
 		    -w '%{http_code} %{time_total}\n' "$url")
 		[ "$code" = 200 ] || die "GET $url answered $code"
 		awk -v t="$t" 'BEGIN { printf "%.3f\n", t * 1000 }' >>"$WORK/times"
 	done
-	grep -q 'id="list-total"' "$WORK/page.html" || die "GET $url is not the worklist"
+	grep -q 'id="list-total"' "$WORK/page.html" || die "GET $url is not the list"
 	shown=$(grep -o 'id="list-total">[0-9]*' "$WORK/page.html" | grep -o '[0-9]*$')
-	[ "$shown" = "${ROWS_OF[$n]}" ] ||
-	    die "$n: the page counts $shown, the query $(echo "${ROWS_OF[$n]}")"
+	off=0
+	[ "$n" = page50 ] && off=980
+	if [ "${ROWS_OF[$n]}" -gt $((off + CAP)) ]; then
+		[ "$shown" = $((off + CAP)) ] && grep -q "超过 <strong id=\"list-total\">" "$WORK/page.html" ||
+		    die "$n: the page counts $shown, the query ${ROWS_OF[$n]} (over $((off + CAP)))"
+	else
+		[ "$shown" = "${ROWS_OF[$n]}" ] ||
+		    die "$n: the page counts $shown, the query $(echo "${ROWS_OF[$n]}")"
+	fi
 	WEB_RES[$n]=$(pct <"$WORK/times")
 done
 
-WRK_LINE="wrk not installed"
-if command -v wrk >/dev/null; then
-	say "wrk: ${WRK_SECONDS}s, 2 threads, 16 connections, /worklist"
-	wrk -t2 -c16 -d"${WRK_SECONDS}s" --latency -H "$COOKIE" "$ZY_URL/worklist" \
-	    >"$OUT/worklist-wrk.txt" 2>&1 || { cat "$OUT/worklist-wrk.txt" >&2; die "wrk failed"; }
-	if grep -q 'Non-2xx or 3xx responses' "$OUT/worklist-wrk.txt"; then
-		cat "$OUT/worklist-wrk.txt" >&2
-		die "wrk: some responses were not 2xx/3xx"
+# wrk_run NAME URL COOKIE...: "req/s p50 p95 p99" (ms) of wrk -t2 -c64.
+to_ms() {
+	awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000
+		printf "%.1f", n }'
+}
+wrk_run() {
+	local name=$1 url=$2 log=$OUT/worklist-wrk-$1.txt
+	shift 2
+	wrk -t2 -c64 -d"${WRK_SECONDS}s" --latency "$@" "$url" >"$log" 2>&1 ||
+	    { cat "$log" >&2; die "wrk $name failed"; }
+	if grep -q 'Non-2xx or 3xx responses' "$log"; then
+		cat "$log" >&2
+		die "wrk $name: some responses were not 2xx/3xx"
 	fi
-	WRK_LINE=$(awk '/^Requests\/sec:/ { r = $2 } $1 == "50%" { p50 = $2 }
-	    $1 == "99%" { p99 = $2 } END { printf "%s req/s, p50 %s, p99 %s", r, p50, p99 }' \
-	    "$OUT/worklist-wrk.txt")
+	echo "$(awk '/^Requests\/sec:/ { print $2 }' "$log")" \
+	    "$(to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")" \
+	    "$(to_ms "$(awk '$1 == "90%" { print $2 }' "$log")")" \
+	    "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")" \
+	    "$(awk '/timeout/ { print $NF }' "$log")"
+}
+WRK_LINES=()
+STATIC_EXTRA=()
+trap 'rm -f "${STATIC_EXTRA[@]}"; stack_stop' EXIT
+if command -v wrk >/dev/null; then
+	for spec in "none /worklist" "app_mine /applications"; do
+		read -r n lpath <<<"$spec"
+		ck=$(cookie_of "$n")
+		bytes=$(curl -sS -H "$ck" -o /dev/null -w '%{size_download}' "$ZY_URL$lpath")
+		sf=.bench-$$-$n.txt
+		head -c "$bytes" /dev/zero | tr '\0' 'x' >"$ROOT/templates/static/$sf"
+		STATIC_EXTRA+=("$ROOT/templates/static/$sf")
+		say "wrk: ${WRK_SECONDS}s, 2 threads, 64 connections, $lpath and a static file of $bytes bytes"
+		read -r drps d50 d90 d99 dto < <(wrk_run "$n" "$ZY_URL$lpath" -H "$ck")
+		read -r srps s50 s90 s99 sto < <(wrk_run "$n-static" "$ZY_URL/static/$sf")
+		WRK_LINES+=("$(printf '%-14s %9s req/s p50 %7s p90 %7s p99 %7s ms  static %9s req/s p99 %6s ms  ratio %.3f' \
+		    "$lpath" "$drps" "$d50" "$d90" "$d99" "$srps" "$s99" \
+		    "$(awk -v d="$drps" -v s="$srps" 'BEGIN { print (s > 0 ? d / s : 0) }')")")
+	done
+else
+	WRK_LINES+=("wrk not installed")
 fi
 
 echo
@@ -286,6 +374,7 @@ printf 'zhiying worklist benchmark: %s applications, %s, %s, nproc %s\n' "$count
     "$(date '+%Y-%m-%d %H:%M')" "$(uname -m)" "$(nproc)"
 printf 'worklist of 粤北市中心医院 (%s); name "%s", fragment "%s", 诊断号 fragment "%s"\n' \
     "$USER_LOGIN" "$NAME" "$NAME_PART" "$DIAG_PART"
+printf '申请列表 of qx_apply (app_*): name "%s"\n' "$QXNAME"
 echo
 printf '%-12s %9s %14s %14s %14s\n' filter matches 'count p50/p95' 'page p50/p95' 'nginx p50/p95'
 for n in "${NAMES[@]}"; do
@@ -293,8 +382,9 @@ for n in "${NAMES[@]}"; do
 	read -r w50 w95 <<<"${WEB_RES[$n]}"
 	printf '%-12s %9s %14s %14s %14s\n' "$n" "${ROWS_OF[$n]}" "$c50/$c95" "$p50/$p95" "$w50/$w95"
 done
-echo '(milliseconds; count and page: EXPLAIN ANALYZE execution time; nginx: curl time_total)'
-echo "wrk /worklist: $WRK_LINE"
+echo '(milliseconds; count (capped as lists.c counts) and page: EXPLAIN ANALYZE execution time; nginx: curl time_total)'
+echo "wrk -t2 -c64 -d${WRK_SECONDS}s, each beside a static file of its size:"
+for l in "${WRK_LINES[@]}"; do echo "  $l"; done
 echo
 echo "plan of the fuzzy name search (count):"
 sed -n '1,/Execution Time/p' "$OUT/worklist-explain-fuzzy.txt"

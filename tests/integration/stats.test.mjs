@@ -325,3 +325,75 @@ test('统计 is for managers only', { skip }, async () => {
   const c = await login(LOGIN.doc1);
   assert.equal((await c.get('/stats/export')).status, 403);
 });
+
+// The fill of 统计 (stats.c sq_base) against a straightforward reference on
+// random data: per application, its first report is the earliest of
+// reported_at and its first submission to review or sign-off in the
+// history (when it has a report), it counts as returned when it is or ever
+// was, and as using AI text when a submitted or final version did.  An
+// institution of its own, all time, through zhiying-stats.
+test('the figures of random applications and histories match a reference query', { skip }, () => {
+  const code = `${TAG}-R1`;
+  const login = `${TAG.toLowerCase()}_appr`;
+  const pw = sql("SELECT password_hash FROM users WHERE login = 'gd_stats'")[0][0];
+  sql(`INSERT INTO institutions (code, name, level) VALUES ('${code}', '${TAG}丙卫生院', 'primary')`);
+  sql(`INSERT INTO users (institution_id, login, display_name, password_hash, roles)
+    SELECT id, '${login}', '申请丁${TAG}', :'p1', '{applicant}' FROM institutions WHERE code = '${code}'`,
+  { params: [pw] });
+  const r1 = `(SELECT id FROM institutions WHERE code = '${code}')`;
+  const u = `(SELECT id FROM users WHERE login = '${login}')`;
+  sql(`SELECT setseed(${(Date.now() % 1000) / 1000});
+    CREATE TEMP TABLE g AS SELECT n, random() AS r1, random() AS r2, random() AS r3,
+      '2024-01-01'::timestamptz + random() * interval '300 days' AS t
+      FROM generate_series(1, 400) n;
+    INSERT INTO applications (diag_no, state, mode, applicant_id, applicant_institution_id,
+        patient_name, patient_sex, patient_no, exam_type, report_author_id, reported_at, submitted_at)
+      SELECT '${TAG}R' || n,
+        (ARRAY['pending','reporting','in_review','reported','reviewed','cancelled','returned'])[1 + (r1 * 7)::int % 7],
+        'self', ${u}, ${r1}, '随机' || n, 'F', 'PR' || n, 'CT',
+        CASE WHEN r2 < 0.7 THEN ${u} END,
+        CASE WHEN r2 < 0.7 THEN t + r3 * interval '30 hours' END, t
+      FROM g;
+    -- 0 to 3 history rows each, of the states the fill looks at and others.
+    INSERT INTO application_history (application_id, at, from_state, to_state)
+      SELECT a.id, a.submitted_at + random() * interval '40 hours', 'pending',
+        (ARRAY['in_review','reported','returned','reporting','pending'])[1 + (random() * 5)::int % 5]
+      FROM applications a, generate_series(1, 3) k
+      WHERE a.applicant_institution_id = ${r1} AND random() < 0.6;
+    INSERT INTO report_versions (application_id, version, author_id, ai_used, kind)
+      SELECT a.id, k, ${u}, random() < 0.5, (ARRAY['draft','submitted','final'])[k]
+      FROM applications a, generate_series(1, 3) k
+      WHERE a.applicant_institution_id = ${r1} AND random() < 0.5;`);
+  const ref = sql(`WITH f AS (SELECT a.state,
+        CASE WHEN a.reported_at IS NOT NULL THEN least(a.reported_at,
+          (SELECT min(x.at) FROM application_history x WHERE x.application_id = a.id
+            AND x.to_state IN ('in_review', 'reported'))) END AS first_at,
+        CASE a.state WHEN 'reported' THEN a.reported_at WHEN 'reviewed' THEN a.reviewed_at END AS final_at,
+        a.submitted_at,
+        a.state = 'returned' OR EXISTS (SELECT 1 FROM application_history x
+          WHERE x.application_id = a.id AND x.to_state = 'returned') AS ret,
+        EXISTS (SELECT 1 FROM report_versions v WHERE v.application_id = a.id
+          AND v.ai_used AND v.kind <> 'draft') AS aiu
+      FROM applications a WHERE a.applicant_institution_id = ${r1}),
+    t AS (SELECT date_part('epoch', first_at - submitted_at) / 3600 AS fh FROM f)
+    SELECT (SELECT count(*) FROM f), (SELECT count(*) FILTER (WHERE ret) FROM f),
+      (SELECT count(*) FILTER (WHERE state IN ('reported', 'reviewed')) FROM f),
+      (SELECT count(*) FILTER (WHERE state IN ('reported', 'reviewed') AND aiu) FROM f),
+      (SELECT count(fh) FROM t),
+      (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY fh)::numeric, 2) FROM t),
+      (SELECT round(percentile_cont(0.9) WITHIN GROUP (ORDER BY fh)::numeric, 2) FROM t)`)[0].map(Number);
+  const file = path.join(TMP, 'random.xlsx');
+  execFileSync(path.join(ROOT_DIR, 'src/tools/zhiying-stats'), ['-c', path.join(STATE, 'zhiying.conf'),
+    '--scope', code, '-o', file], { stdio: 'pipe' });
+  const wb = readXlsx(file);
+  const [n, ret, done, aiu, nf, mf, pf] = ref;
+  assert.equal(n, 400);
+  assert.ok(ret > 0 && nf > 0 && aiu > 0, `random data with every case: ${ref}`);
+  const rate = Object.fromEntries(rowsOf(wb, '比率').map((r) => [r[0], r]));
+  assert.deepEqual(rate['退回'].slice(1, 3), [ret, n]);
+  assert.deepEqual(rate['报告引用AI文本'].slice(1, 3), [aiu, done]);
+  const turn = rowsOf(wb, '时效')[0];
+  assert.equal(turn[0], '提交→首次报告');
+  assert.equal(turn[1], nf);
+  assert.ok(near(turn[2], mf) && near(turn[3], pf), `${JSON.stringify(turn)} against ${mf}, ${pf}`);
+});

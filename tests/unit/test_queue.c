@@ -1,7 +1,7 @@
 /*
  * test_queue.c - the patient's age as the inference daemon gives it to
  * the readers (queue.h): from two dates, from a DICOM Age String and
- * from what an applicant writes.
+ * from what an applicant writes; how long the idle daemon waits.
  */
 #include "config.h"
 
@@ -88,6 +88,25 @@ test_text_bad(void **state)
 	assert_true(isnan(queue_age_text(NULL)));
 }
 
+static void
+test_idle_wait(void **state)
+{
+	(void)state;
+	/* Nothing queued or running: the poll interval (NOTIFY wakes it
+	 * sooner), not a claim 20 times a second. */
+	assert_float_equal(queue_idle_wait(0, -1, 5), 5, 0);
+	/* Trouble: the poll interval too. */
+	assert_float_equal(queue_idle_wait(-1, -1, 5), 5, 0);
+	assert_float_equal(queue_idle_wait(-1, 0, 5), 5, 0);
+	/* Due now but not claimable (another worker's, a lease to take
+	 * back): a second. */
+	assert_float_equal(queue_idle_wait(0, 0, 5), 1, 0);
+	/* Due later: just after it, never past the poll interval. */
+	assert_float_equal(queue_idle_wait(0, 2, 5), 2.05, 1e-9);
+	assert_float_equal(queue_idle_wait(0, 0.01, 5), 0.06, 1e-9);
+	assert_float_equal(queue_idle_wait(0, 60, 5), 5, 0);
+}
+
 int
 main(void)
 {
@@ -96,6 +115,7 @@ main(void)
 		cmocka_unit_test(test_between_bad),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_text_bad),
+		cmocka_unit_test(test_idle_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
