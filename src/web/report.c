@@ -183,6 +183,10 @@ app_facts(struct req *r, long long id, struct tdict *d, struct app_info *ai)
 	(void)tdict_set(d, "patient_age", db_val(res, 0, C_PATIENT_AGE));
 	(void)tdict_set(d, "patient_birth", db_val(res, 0, C_PATIENT_BIRTH));
 	(void)tdict_set(d, "patient_no", db_val(res, 0, C_PATIENT_NO));
+	/* One that would push the printed sheet's table past the page
+	 * wraps; a usual one stays on one line. */
+	(void)tdict_bool(d, "patient_no_long",
+	    strlen(db_val(res, 0, C_PATIENT_NO)) > 32);
 	(void)tdict_set(d, "applicant_institution", db_val(res, 0,
 	    C_APPLICANT_INST));
 	(void)tdict_set(d, "applicant", db_val(res, 0, C_APPLICANT));
