@@ -1537,6 +1537,32 @@ pick_read(struct req *r, struct ai_pick *p)
 }
 
 /* What a refused save means here, in Chinese. */
+/*
+ * The application and job a POST on a result names (id, job), loaded
+ * into *ap and *jb; -1 when there is none the user may see (404) or the
+ * database fails (503), the error page sent.
+ */
+static int
+ai_post_target(struct req *r, long long *id, long long *job,
+    struct ai_app *ap, struct ai_job *jb)
+{
+	int	 rc;
+
+	if ((*id = field_id(r, FIELD_ID)) == 0 ||
+	    (*job = field_id(r, FIELD_JOB)) == 0) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return -1;
+	}
+	if ((rc = ai_app_load(r, *id, ap)) == 1)
+		rc = ai_job_load(r, *id, *job, jb);
+	if (rc <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
+		    MSG_DB);
+		return -1;
+	}
+	return 0;
+}
+
 static const char *
 upload_refusal(struct req *r, long long id, enum wf_result res)
 {
@@ -1593,21 +1619,11 @@ page_ai_upload(struct req *r)
 	const char		*v, *stamp, *findings, *conclusion;
 	char			 sid[32];
 	long long		 id, job;
-	int			 rc, nl, i, base, version = 0;
+	int			 nl, i, base, version = 0;
 	size_t			 k;
 
-	if ((id = field_id(r, FIELD_ID)) == 0 ||
-	    (job = field_id(r, FIELD_JOB)) == 0) {
-		page_error(r, 404, MSG_NO_RESULT);
+	if (ai_post_target(r, &id, &job, &ap, &jb) == -1)
 		return;
-	}
-	if ((rc = ai_app_load(r, id, &ap)) == 1)
-		rc = ai_job_load(r, id, job, &jb);
-	if (rc <= 0) {
-		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
-		    MSG_DB);
-		return;
-	}
 	v = http_field(r, FIELD_VERSION);
 	stamp = http_field(r, FIELD_STAMP);
 	if (pick_read(r, &p) == -1 || v == NULL || stamp == NULL) {
@@ -1760,20 +1776,10 @@ page_ai_key_image(struct req *r)
 	const char		*v, *why, *sort;
 	long long		 id, job;
 	size_t			 i;
-	int			 rc, w;
+	int			 w;
 
-	if ((id = field_id(r, FIELD_ID)) == 0 ||
-	    (job = field_id(r, FIELD_JOB)) == 0) {
-		page_error(r, 404, MSG_NO_RESULT);
+	if (ai_post_target(r, &id, &job, &ap, &jb) == -1)
 		return;
-	}
-	if ((rc = ai_app_load(r, id, &ap)) == 1)
-		rc = ai_job_load(r, id, job, &jb);
-	if (rc <= 0) {
-		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
-		    MSG_DB);
-		return;
-	}
 	if (strcmp(jb.state, "done") != 0 || jb.result == 0) {
 		ai_page(r, id, job, 409, "该AI阅片任务尚未完成，不能设置关键图像",
 		    NULL);
@@ -1860,20 +1866,10 @@ page_ai_lesion_delete(struct req *r)
 	const char		*v, *why, *sort, *stamp;
 	long long		 id, job;
 	size_t			 i;
-	int			 rc, w, z, idx;
+	int			 w, z, idx;
 
-	if ((id = field_id(r, FIELD_ID)) == 0 ||
-	    (job = field_id(r, FIELD_JOB)) == 0) {
-		page_error(r, 404, MSG_NO_RESULT);
+	if (ai_post_target(r, &id, &job, &ap, &jb) == -1)
 		return;
-	}
-	if ((rc = ai_app_load(r, id, &ap)) == 1)
-		rc = ai_job_load(r, id, job, &jb);
-	if (rc <= 0) {
-		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
-		    MSG_DB);
-		return;
-	}
 	if (strcmp(jb.state, "done") != 0 || jb.result == 0) {
 		ai_page(r, id, job, 409, "该AI阅片任务尚未完成，没有可删除的病灶序号框",
 		    NULL);
