@@ -30,7 +30,7 @@ WORKERS=${ZHIYING_WORKERS:-4}
 RUN_PKGS="build-essential autoconf automake libtool pkg-config
   libfcgi-dev libpq-dev libdcmtk-dev dcmtk libssl-dev libncurses-dev
   libxlsxwriter-dev libcmocka-dev libjansson-dev libsodium-dev
-  libopenjp2-7-dev zlib1g-dev postgresql postgresql-contrib curl openssl
+  libopenjp2-7-dev zlib1g-dev libjpeg-dev postgresql postgresql-contrib curl openssl
   ca-certificates"
 # A package written pkg:command counts as present when the command is on
 # the PATH, whoever installed it (nodejs and npm from another source).

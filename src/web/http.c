@@ -207,6 +207,35 @@ v_window(const char *s, size_t n)
 }
 
 static int
+v_plane(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|axial|coronal|sagittal|");
+}
+
+static int
+v_fmt(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|jpg|png|");
+}
+
+/* A decimal number: an optional minus, digits, optionally a point and
+ * more digits (no exponent, no blanks). */
+static int
+v_num(const char *s, size_t n)
+{
+	size_t	 i = 0, digits = 0;
+
+	if (n > 0 && s[0] == '-')
+		i++;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (i < n && s[i] == '.')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			digits++;
+	return n > 0 && digits > 0 && i == n && n <= 12;
+}
+
+static int
 v_time(const char *s, size_t n)
 {
 	return n == 0 || v_word(s, n, "|all|today|2days|week|custom|");
@@ -327,6 +356,14 @@ static const struct {
 	{ "lesion",		v_uint,		9 },	/* FIELD_LESION */
 	{ "stamp",		v_stamp,	20 },	/* FIELD_STAMP */
 	{ "key",		v_id,		18 },	/* FIELD_KEY */
+	{ "plane",		v_plane,	8 },	/* FIELD_PLANE */
+	{ "wc",			v_num,		12 },	/* FIELD_WC */
+	{ "ww",			v_num,		12 },	/* FIELD_WW */
+	{ "px",			v_num,		12 },	/* FIELD_PX */
+	{ "py",			v_num,		12 },	/* FIELD_PY */
+	{ "rmm",		v_num,		12 },	/* FIELD_RMM */
+	{ "invert",		v_bool,		1 },	/* FIELD_INVERT */
+	{ "fmt",		v_fmt,		3 },	/* FIELD_FMT */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

@@ -82,6 +82,14 @@ enum field {
 	FIELD_LESION,		/* AI lesion number (repeated: ai.c) */
 	FIELD_STAMP,		/* AI result revision, microseconds */
 	FIELD_KEY,		/* a report key image (关键图像) */
+	FIELD_PLANE,		/* viewer: axial, coronal, sagittal */
+	FIELD_WC,		/* viewer: window centre, a number */
+	FIELD_WW,		/* viewer: window width, a number */
+	FIELD_PX,		/* viewer: a point's column, pixels */
+	FIELD_PY,		/* viewer: a point's row, pixels */
+	FIELD_RMM,		/* viewer: a region's radius, mm */
+	FIELD_INVERT,		/* viewer: 0 or 1 */
+	FIELD_FMT,		/* viewer: jpg, png */
 	FIELD__MAX
 };
 
@@ -134,6 +142,10 @@ enum page {
 	PAGE_AI_KEY_IMAGE,	/* /ai/key-image: 设为关键图像 */
 	PAGE_AI_LESION_DELETE,	/* /ai/lesion/delete: 删除病灶序号框 */
 	PAGE_AI_JOBS,		/* /ai/jobs: the AI row of 写报告, JSON */
+	/* The image viewer, 查看影像图片 (viewer.c). */
+	PAGE_VIEWER,		/* /viewer: the page */
+	PAGE_VIEWER_IMAGE,	/* /viewer/image: one image, JPEG or PNG */
+	PAGE_VIEWER_PROBE,	/* /viewer/probe: values at a point, JSON */
 	PAGE__MAX
 };
 

@@ -112,6 +112,10 @@ void		 page_app_return(struct req *);
 void		 page_app_assist(struct req *);
 void		 page_filter_save(struct req *);
 void		 page_filter_delete(struct req *);
+/* the image viewer: viewer.c */
+void		 page_viewer(struct req *);
+void		 page_viewer_image(struct req *);
+void		 page_viewer_probe(struct req *);
 /* report pages: report.c */
 void		 page_report(struct req *);
 void		 page_report_unlock(struct req *);

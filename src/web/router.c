@@ -122,6 +122,13 @@ const struct page_def pages[PAGE__MAX] = {
 				    "删除病灶序号框", 0, page_ai_lesion_delete },
 	[PAGE_AI_JOBS] =	{ "/ai/jobs", R(DOCTOR), M_GET, "AI阅片任务",
 				    0, page_ai_jobs },
+	/* 查看影像图片: viewer.c */
+	[PAGE_VIEWER] =		{ "/viewer", R(APPLICANT) | R(DOCTOR), M_GET,
+				    "查看影像图片", 0, page_viewer },
+	[PAGE_VIEWER_IMAGE] =	{ "/viewer/image", R(APPLICANT) | R(DOCTOR),
+				    M_GET, "影像", 0, page_viewer_image },
+	[PAGE_VIEWER_PROBE] =	{ "/viewer/probe", R(APPLICANT) | R(DOCTOR),
+				    M_GET, "测量", 0, page_viewer_probe },
 };
 
 static int

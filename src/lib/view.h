@@ -1,0 +1,122 @@
+/*
+ * view.h - the images of the viewer (查看影像图片): planes of a volume
+ * (axial, coronal, sagittal), a window to 8 bits, the values under a
+ * point or a circle, and JPEG.
+ *
+ * A volume for multiplanar reformatting (MPR) is held as 16-bit integers
+ * (modality values rounded: Hounsfield units of CT are integers already),
+ * half the memory of the loader's floats, in the loader's index space:
+ * x along the row direction, y along the column direction, z along the
+ * slice normal (series.h).  The planes are the index planes of that
+ * space, without resampling:
+ *
+ *	axial		z = k: columns x, rows y
+ *	coronal		y = j: columns x, rows z
+ *	sagittal	x = i: columns y, rows z
+ *
+ * Rows of z run from the head down: when the slice normal points to the
+ * head (its patient z component positive, as in a usual axial CT), row 0
+ * is the last slice (flip set).  The pixels of a coronal or sagittal
+ * plane are dx (or dy) wide and dz high; the viewer draws them to scale.
+ * An oblique or tilted stack is shown in its index planes, as the loader
+ * keeps it (not resampled).
+ */
+#ifndef ZY_VIEW_H
+#define ZY_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "series.h"
+
+enum view_plane {
+	VIEW_AXIAL,
+	VIEW_CORONAL,
+	VIEW_SAGITTAL,
+	VIEW__MAX
+};
+
+/* "axial", "coronal", "sagittal", for URLs and JSON. */
+extern const char *const view_plane_names[VIEW__MAX];
+
+/* The plane named name, or -1. */
+int	 view_plane_parse(const char *name);
+
+struct view_volume {
+	int16_t		*vox;		/* nx * ny * nz, x fastest */
+	int		 nx, ny, nz;
+	double		 spacing[3];	/* dx, dy, dz (mm) */
+	int		 flip;		/* z rows head up: row r is z nz-1-r */
+	int		 invert;	/* MONOCHROME1 */
+};
+
+/*
+ * Whether the rows of z run against z (the slice normal points to the
+ * head): the flip of a volume whose slice normal is normal.
+ */
+int	 view_flip(const double normal[3]);
+
+/*
+ * A view volume of v: values rounded to the nearest integer and clamped
+ * to -32768..32767, a missing value (NAN) -32768.  Returns 0, or -1 with
+ * an English reason in err (no volume, no memory).  Free it with
+ * view_volume_free().
+ */
+int	 view_volume_from(const struct series_volume *v,
+	    struct view_volume **out, char *err, size_t errlen);
+void	 view_volume_free(struct view_volume *);
+
+/*
+ * The width and height of the plane's images and how many there are.
+ * Returns 0, or -1 for an unknown plane.
+ */
+int	 view_plane_size(const struct view_volume *, enum view_plane,
+	    int *w, int *h, int *n);
+
+/* The pixel width and height (mm) of the plane's images. */
+void	 view_plane_spacing(const struct view_volume *, enum view_plane,
+	    double *sx, double *sy);
+
+/*
+ * Image index of plane into out, w * h values (view_plane_size()), row
+ * by row.  Returns 0, or -1 with a reason in err when the plane or index
+ * is out of range.
+ */
+int	 view_plane_get(const struct view_volume *, enum view_plane,
+	    int index, float *out, char *err, size_t errlen);
+
+/*
+ * n values through the window (center c, width w >= 1) to 0..255 by the
+ * linear VOI function of PS3.3 C.11.2.1.2.1, inverted if invert; a
+ * missing value (NAN) is black.
+ */
+void	 view_window8(const float *in, size_t n, double c, double w,
+	    int invert, unsigned char *out);
+
+/* The values in a circle of an image. */
+struct view_roi {
+	size_t		 n;		/* pixels inside */
+	double		 mean, sd;	/* of their values; sd with n - 1 */
+	double		 min, max;
+	double		 area_mm2;	/* n times the pixel area */
+};
+
+/*
+ * The pixels of img (w by h, pixel sx by sy mm) whose centres lie within
+ * r_mm of the point (cx, cy) in pixel coordinates (the centre of pixel
+ * (0, 0) is (0.5, 0.5)); missing values (NAN) are left out.  Returns 0,
+ * or -1 when no pixel is inside or the arguments are bad.
+ */
+int	 view_roi_circle(const float *img, int w, int h, double sx, double sy,
+	    double cx, double cy, double r_mm, struct view_roi *);
+
+/*
+ * Encode an 8-bit grayscale image of w by h pixels as baseline JPEG of
+ * the given quality (1..100), appended to out.  Returns 0, or -1 (memory,
+ * the buffer's cap); out is unchanged then.
+ */
+int	 view_jpeg(const unsigned char *gray, int w, int h, int quality,
+	    struct buf *out);
+
+#endif /* ZY_VIEW_H */

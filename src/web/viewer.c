@@ -1,0 +1,736 @@
+/*
+ * viewer.c - 查看影像图片: the image viewer of an application's studies.
+ *
+ *	GET /viewer?id=N[&series=S]	the page: every series of the
+ *		application's linked studies, the geometry the browser needs
+ *		(sizes, pixel spacing, orientation) as JSON in an attribute
+ *	GET /viewer/image?series=S&plane=P&z=K&wc=C&ww=W[&invert=1][&fmt=png]
+ *		image K of plane P (axial, coronal, sagittal) through the
+ *		window C/W, at full resolution, as JPEG (quality 90) or, with
+ *		fmt=png, lossless PNG
+ *	GET /viewer/probe?series=S&plane=P&z=K&px=X&py=Y[&rmm=R]
+ *		the value under pixel (X, Y) and, with R > 0, the mean,
+ *		standard deviation, extremes and area of the circle of R mm
+ *		about it, as JSON
+ *
+ * Pixels are rendered here, not in the browser: a windowed slice of a
+ * chest CT is some 40-80 KB as JPEG, against 0.5 MB of 16-bit pixels, so
+ * that over a 10 Mbit/s link the first image arrives in a fraction of a
+ * second and the browser can prefetch ten and more slices a second (see
+ * README, "Image viewer", for the measurements).
+ *
+ * An axial image of a series of single-frame files loads that one file.
+ * Coronal and sagittal images, and every image of a multi-frame file,
+ * come from the whole series, loaded once into a per-worker cache of one
+ * volume held as 16-bit integers (view.h), at most VIEWER_CACHE_VOXELS
+ * voxels (512 MiB); a larger series is shown axially only.
+ *
+ * Access is that of /series/preview: a series of a study linked to an
+ * application the user's institution may see (application_visible());
+ * anything else answers 404, so that ids reveal nothing.  Every image and
+ * probe is audited through page_audit_image() (one row per series, user
+ * and minute).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+#include "pages.h"
+#include "preview.h"
+#include "series.h"
+#include "store.h"
+#include "view.h"
+
+#define MSG_DB		"系统暂时不可用，请稍后重试"
+#define MSG_INTERNAL	"系统内部错误"
+#define MSG_NO_SERIES	"影像不存在或无权访问"
+#define MSG_NO_APP	"申请单不存在或无权查看"
+#define VIEWER_CACHE_VOXELS	((size_t)512 * 512 * 1024)
+#define VIEWER_JPEG_QUALITY	90
+#define VIEWER_IMAGE_MAX	(64u * 1024 * 1024)	/* bytes of one answer */
+
+/* One file (or frame) of a series, in slice order. */
+struct vslice {
+	const char	*key;
+	int		 num;
+	double		 pos;
+};
+
+/* A series as the viewer sees it, from the index (no pixels read). */
+struct vseries {
+	long long	 id;
+	int		 nx, ny, nz;
+	double		 dx, dy, dz;
+	int		 spacing_known;
+	double		 iop[6];
+	int		 has_iop, flip, multiframe, film;
+	const char	*modality, *number, *description;
+	double		 wc, ww;	/* the file's window; NAN if none */
+	struct vslice	*sl;		/* nfiles, sorted */
+	int		 nfiles;
+};
+
+/* The one volume a worker keeps for MPR. */
+static struct {
+	long long		 series;
+	struct view_volume	*vv;
+} cache;
+
+static long long
+field_id(const struct req *r, enum field f)
+{
+	const char	*s;
+	long long	 v;
+
+	if ((s = http_field(r, f)) == NULL || *s == '\0')
+		return 0;
+	v = strtoll(s, NULL, 10);
+	return v > 0 ? v : 0;
+}
+
+/* A number field, or def when it is absent (the validator checked it). */
+static double
+field_num(const struct req *r, enum field f, double def)
+{
+	const char	*s;
+
+	if ((s = http_field(r, f)) == NULL || *s == '\0')
+		return def;
+	return strtod(s, NULL);
+}
+
+static int
+vslice_cmp(const void *x, const void *y)
+{
+	const struct vslice	*a = x, *b = y;
+
+	if (a->pos != b->pos)
+		return a->pos < b->pos ? -1 : 1;
+	return a->num - b->num;
+}
+
+/* Parse a PostgreSQL float array "{a,b,c}" into at most n values. */
+static int
+float_array(const char *s, double *v, int n)
+{
+	char	*end;
+	int	 k = 0;
+
+	if (*s != '{')
+		return 0;
+	s++;
+	while (k < n && *s != '\0' && *s != '}') {
+		v[k++] = strtod(s, &end);
+		if (end == s)
+			return 0;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return k;
+}
+
+static int
+double_cmp(const void *x, const void *y)
+{
+	double	 a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The series id as the user may see it: its files in slice order (by
+ * Image Position Patient along the normal of Image Orientation Patient,
+ * as the loader orders them; a second file at the same place is left
+ * out, as the loader leaves it out) and its geometry.  Returns 1, 0 when
+ * there is no such series for the user, or -1 on a database error.
+ */
+static int
+vseries_get(struct req *r, long long id, struct vseries *s)
+{
+	PGresult	*res;
+	char		 sid[32], inst[32];
+	double		 ipp[3], nrm[3], ps[2], *d;
+	int		 i, n, k, frames;
+
+	memset(s, 0, sizeof(*s));
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(inst, sizeof(inst), "%lld",
+	    r->sess.acct.institution_id);
+	res = db_exec(r->db, "SELECT n.storage_key, coalesce(n.ipp::text, ''),"
+	    " coalesce(n.instance_number, 0), n.frames,"
+	    " coalesce(se.iop::text, ''), coalesce(se.pixel_spacing::text, ''),"
+	    " coalesce(se.cols, n.cols, 0), coalesce(se.rows, n.rows, 0),"
+	    " se.modality, coalesce(se.spacing_between_slices,"
+	    "  se.slice_thickness, 0),"
+	    " coalesce(se.window_center::text, ''),"
+	    " coalesce(se.window_width::text, ''),"
+	    " coalesce(se.series_number, 0), se.description"
+	    " FROM series se JOIN instances n ON n.series_id = se.id"
+	    " WHERE se.id = $1::bigint AND EXISTS (SELECT 1"
+	    "  FROM application_studies l JOIN applications a"
+	    "  ON a.id = l.application_id WHERE l.study_id = se.study_id"
+	    "  AND application_visible(a, $2::bigint))", 2, sid, inst);
+	if (res == NULL)
+		return -1;
+	if ((n = PQntuples(res)) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	s->id = id;
+	s->has_iop = float_array(db_val(res, 0, 4), s->iop, 6) == 6;
+	s->spacing_known = float_array(db_val(res, 0, 5), ps, 2) == 2 &&
+	    ps[0] > 0 && ps[1] > 0;
+	/* Pixel Spacing is row spacing (dy), then column spacing (dx). */
+	s->dx = s->spacing_known ? ps[1] : 1;
+	s->dy = s->spacing_known ? ps[0] : 1;
+	s->nx = (int)db_ll(res, 0, 6);
+	s->ny = (int)db_ll(res, 0, 7);
+	s->modality = arena_strdup(r->a, db_val(res, 0, 8));
+	s->number = arena_strdup(r->a, db_val(res, 0, 12));
+	s->description = arena_strdup(r->a, db_val(res, 0, 13));
+	s->wc = *db_val(res, 0, 10) != '\0' ? strtod(db_val(res, 0, 10),
+	    NULL) : NAN;
+	s->ww = *db_val(res, 0, 11) != '\0' ? strtod(db_val(res, 0, 11),
+	    NULL) : NAN;
+	if (!s->has_iop) {
+		memset(s->iop, 0, sizeof(s->iop));
+		s->iop[0] = s->iop[4] = 1;
+	}
+	nrm[0] = s->iop[1] * s->iop[5] - s->iop[2] * s->iop[4];
+	nrm[1] = s->iop[2] * s->iop[3] - s->iop[0] * s->iop[5];
+	nrm[2] = s->iop[0] * s->iop[4] - s->iop[1] * s->iop[3];
+	s->flip = view_flip(nrm);
+	s->sl = arena_calloc(r->a, (size_t)n, sizeof(*s->sl));
+	d = arena_calloc(r->a, (size_t)n, sizeof(*d));
+	if (s->sl == NULL || d == NULL || s->modality == NULL ||
+	    s->number == NULL || s->description == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		s->sl[i].key = arena_strdup(r->a, db_val(res, i, 0));
+		s->sl[i].num = (int)db_ll(res, i, 2);
+		s->sl[i].pos = s->has_iop && float_array(db_val(res, i, 1),
+		    ipp, 3) == 3 ? ipp[0] * nrm[0] + ipp[1] * nrm[1] +
+		    ipp[2] * nrm[2] : (double)s->sl[i].num;
+		if (s->sl[i].key == NULL) {
+			PQclear(res);
+			return -1;
+		}
+	}
+	frames = (int)db_ll(res, 0, 3);
+	s->dz = strtod(db_val(res, 0, 9), NULL);
+	PQclear(res);
+	qsort(s->sl, (size_t)n, sizeof(*s->sl), vslice_cmp);
+	for (i = k = 0; i < n; i++)
+		if (k == 0 || !s->has_iop ||
+		    fabs(s->sl[i].pos - s->sl[k - 1].pos) > 1e-3)
+			s->sl[k++] = s->sl[i];
+	s->nfiles = k;
+	if (k == 1 && frames > 1) {
+		s->multiframe = 1;
+		s->nz = frames;
+	} else
+		s->nz = k;
+	if (k > 1 && s->has_iop) {
+		for (i = 1; i < k; i++)
+			d[i - 1] = s->sl[i].pos - s->sl[i - 1].pos;
+		qsort(d, (size_t)k - 1, sizeof(*d), double_cmp);
+		s->dz = d[(k - 1) / 2];
+	}
+	if (!(s->dz > 0))
+		s->dz = 1;
+	s->film = s->nz == 1 && strcmp(s->modality, "CT") != 0;
+	return 1;
+}
+
+/* The local path of a stored key (arena), or NULL. */
+static const char *
+vkey_path(struct req *r, const char *key)
+{
+	struct store	*st;
+	char		 path[4096];
+	int		 rc;
+
+	if ((st = store_open_dir(r->conf->store)) == NULL)
+		return NULL;
+	rc = store_local_path(st, key, path, sizeof(path));
+	store_close(st);
+	return rc == -1 ? NULL : arena_strdup(r->a, path);
+}
+
+/*
+ * The whole series s in the worker's cache, loaded if it is not there.
+ * Returns the volume, or NULL with a reason in err (too large, a file
+ * missing or unreadable).
+ */
+static struct view_volume *
+vcache_get(struct req *r, const struct vseries *s, char *err, size_t errlen)
+{
+	struct series_opts	 opts;
+	struct series_volume	*v = NULL;
+	struct view_volume	*vv = NULL;
+	const char		**paths;
+	int			 i;
+
+	if (cache.vv != NULL && cache.series == s->id)
+		return cache.vv;
+	if ((size_t)s->nx * (size_t)s->ny * (size_t)s->nz >
+	    VIEWER_CACHE_VOXELS) {
+		errfmt(err, errlen, "%d x %d x %d voxels: more than the cache"
+		    " holds", s->nx, s->ny, s->nz);
+		return NULL;
+	}
+	if ((paths = arena_calloc(r->a, (size_t)s->nfiles,
+	    sizeof(*paths))) == NULL) {
+		errfmt(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < s->nfiles; i++)
+		if ((paths[i] = vkey_path(r, s->sl[i].key)) == NULL) {
+			errfmt(err, errlen, "%s: not in the store",
+			    s->sl[i].key);
+			return NULL;
+		}
+	/* The memory of the old volume goes before the new one comes. */
+	view_volume_free(cache.vv);
+	cache.vv = NULL;
+	cache.series = 0;
+	memset(&opts, 0, sizeof(opts));
+	opts.max_voxels = VIEWER_CACHE_VOXELS;
+	if (series_load(paths, (size_t)s->nfiles, &opts, &v, err,
+	    errlen) == -1)
+		return NULL;
+	if (view_volume_from(v, &vv, err, errlen) == -1) {
+		series_free(v);
+		return NULL;
+	}
+	series_free(v);
+	cache.vv = vv;
+	cache.series = s->id;
+	return vv;
+}
+
+/* An image of a series: values, size and pixel size. */
+struct vimage {
+	float		*val;		/* malloc'ed w * h */
+	int		 w, h;
+	double		 sx, sy;
+	int		 invert;	/* MONOCHROME1 */
+};
+
+/*
+ * Image z of plane p of series s into im.  Returns 0, 404 when there is
+ * no such image, or 500 (logged, with what).
+ */
+static int
+vimage_get(struct req *r, const struct vseries *s, enum view_plane p,
+    int z, struct vimage *im)
+{
+	struct series_volume	*v = NULL;
+	struct view_volume	*vv;
+	const char		*path;
+	char			 err[256];
+	int			 n;
+
+	memset(im, 0, sizeof(*im));
+	err[0] = '\0';
+	if (p == VIEW_AXIAL && !s->multiframe) {
+		if (z < 0 || z >= s->nfiles)
+			return 404;
+		if ((path = vkey_path(r, s->sl[z].key)) == NULL) {
+			log_error("%s: series %lld image %d: %s not in the"
+			    " store", __func__, s->id, z, s->sl[z].key);
+			return 404;
+		}
+		if (series_load(&path, 1, NULL, &v, err, sizeof(err)) == -1)
+			goto fail;
+		im->w = v->nx;
+		im->h = v->ny;
+		im->sx = v->spacing[0];
+		im->sy = v->spacing[1];
+		im->invert = v->invert_for_display;
+		/* One file: its (first) slice is the image. */
+		if ((im->val = malloc((size_t)v->nx * (size_t)v->ny *
+		    sizeof(float))) == NULL) {
+			errfmt(err, sizeof(err), "out of memory");
+			goto fail;
+		}
+		memcpy(im->val, v->vox, (size_t)v->nx * (size_t)v->ny *
+		    sizeof(float));
+		series_free(v);
+		return 0;
+	}
+	if (s->nz < 2 && p != VIEW_AXIAL)
+		return 404;
+	if ((vv = vcache_get(r, s, err, sizeof(err))) == NULL)
+		goto fail;
+	if (view_plane_size(vv, p, &im->w, &im->h, &n) == -1 || z < 0 ||
+	    z >= n)
+		return 404;
+	view_plane_spacing(vv, p, &im->sx, &im->sy);
+	im->invert = vv->invert;
+	if ((im->val = malloc((size_t)im->w * (size_t)im->h *
+	    sizeof(float))) == NULL) {
+		errfmt(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	if (view_plane_get(vv, p, z, im->val, err, sizeof(err)) == -1)
+		goto fail;
+	return 0;
+fail:
+	log_error("%s: series %lld %s image %d: %s", __func__, s->id,
+	    view_plane_names[p], z, err);
+	series_free(v);
+	free(im->val);
+	im->val = NULL;
+	return 500;
+}
+
+/* The series, plane and image index of an image or probe request; sends
+ * the error and returns -1 when they are bad or not the user's. */
+static int
+vrequest(struct req *r, struct vseries *s, enum view_plane *p, int *z)
+{
+	const char	*v;
+	long long	 id;
+	int		 rc, plane;
+
+	id = field_id(r, FIELD_SERIES);
+	v = http_field(r, FIELD_PLANE);
+	plane = v != NULL && *v != '\0' ? view_plane_parse(v) : VIEW_AXIAL;
+	v = http_field(r, FIELD_Z);
+	*z = v != NULL && *v != '\0' ? atoi(v) : 0;
+	if (id <= 0 || plane < 0 || r->field_bad[FIELD_PLANE] ||
+	    r->field_bad[FIELD_Z] || r->field_bad[FIELD_SERIES]) {
+		page_error(r, 404, MSG_NO_SERIES);
+		return -1;
+	}
+	*p = (enum view_plane)plane;
+	if ((rc = vseries_get(r, id, s)) == -1) {
+		page_error(r, 503, MSG_DB);
+		return -1;
+	}
+	if (rc == 0) {
+		page_error(r, 404, MSG_NO_SERIES);
+		return -1;
+	}
+	if (page_audit_image(r, id) == -1) {
+		page_error(r, 503, MSG_DB);
+		return -1;
+	}
+	return 0;
+}
+
+void
+page_viewer_image(struct req *r)
+{
+	struct vseries	 s;
+	struct vimage	 im;
+	struct buf	 out;
+	enum view_plane	 p;
+	unsigned char	*g;
+	const char	*fmt;
+	double		 wc, ww;
+	int		 z, rc, png, inv;
+
+	if (vrequest(r, &s, &p, &z) == -1)
+		return;
+	wc = field_num(r, FIELD_WC, NAN);
+	ww = field_num(r, FIELD_WW, NAN);
+	fmt = http_field(r, FIELD_FMT);
+	png = fmt != NULL && strcmp(fmt, "png") == 0;
+	inv = field_num(r, FIELD_INVERT, 0) == 1;
+	if (r->field_bad[FIELD_WC] || r->field_bad[FIELD_WW] ||
+	    r->field_bad[FIELD_FMT] || r->field_bad[FIELD_INVERT]) {
+		page_error(r, 404, "无法显示该影像");
+		return;
+	}
+	if ((rc = vimage_get(r, &s, p, z, &im)) != 0) {
+		page_error(r, 404, rc == 404 ? MSG_NO_SERIES :
+		    "无法显示该影像");
+		return;
+	}
+	if (!isfinite(wc) || !isfinite(ww) || ww < 1) {
+		/* No window asked for: the file's, else the image's own. */
+		if (isfinite(s.wc) && isfinite(s.ww) && s.ww >= 1) {
+			wc = s.wc;
+			ww = s.ww;
+		} else {
+			struct series_volume	 one;
+
+			memset(&one, 0, sizeof(one));
+			one.vox = im.val;
+			one.nx = im.w;
+			one.ny = im.h;
+			one.nz = 1;
+			if (preview_window_percentile(&one, 0, 1, 99, &wc,
+			    &ww) == -1) {
+				wc = 0;
+				ww = 1;
+			}
+		}
+	}
+	buf_init(&out, VIEWER_IMAGE_MAX);
+	if ((g = malloc((size_t)im.w * (size_t)im.h)) == NULL) {
+		free(im.val);
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	view_window8(im.val, (size_t)im.w * (size_t)im.h, wc, ww,
+	    im.invert != inv, g);
+	free(im.val);
+	rc = png ? preview_png_encode(g, im.w, im.h, &out) :
+	    view_jpeg(g, im.w, im.h, VIEWER_JPEG_QUALITY, &out);
+	free(g);
+	if (rc == -1) {
+		log_error("%s: series %lld: encoding %d x %d failed", __func__,
+		    s.id, im.w, im.h);
+		buf_free(&out);
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)http_open(r, 200, png ? "image/png" : "image/jpeg");
+	(void)http_write(r, out.data, out.len);
+	buf_free(&out);
+}
+
+/* A JSON number, or null for what is not one. */
+static json_t *
+jnum(double v)
+{
+	return isfinite(v) ? json_real(round(v * 100) / 100) : json_null();
+}
+
+void
+page_viewer_probe(struct req *r)
+{
+	struct vseries	 s;
+	struct vimage	 im;
+	struct view_roi	 roi;
+	enum view_plane	 p;
+	json_t		*o, *jr;
+	char		*txt;
+	double		 px, py, rmm, v = NAN;
+	int		 z, rc, x, y;
+
+	if (vrequest(r, &s, &p, &z) == -1)
+		return;
+	px = field_num(r, FIELD_PX, NAN);
+	py = field_num(r, FIELD_PY, NAN);
+	rmm = field_num(r, FIELD_RMM, 0);
+	if (!isfinite(px) || !isfinite(py) || !(rmm >= 0) || rmm > 500) {
+		page_error(r, 404, "测量位置无效");
+		return;
+	}
+	if ((rc = vimage_get(r, &s, p, z, &im)) != 0) {
+		page_error(r, 404, rc == 404 ? MSG_NO_SERIES :
+		    "无法显示该影像");
+		return;
+	}
+	x = (int)floor(px);
+	y = (int)floor(py);
+	if (x >= 0 && y >= 0 && x < im.w && y < im.h)
+		v = im.val[(size_t)y * im.w + x];
+	o = json_object();
+	(void)json_object_set_new(o, "x", json_integer(x));
+	(void)json_object_set_new(o, "y", json_integer(y));
+	(void)json_object_set_new(o, "value", jnum(v));
+	(void)json_object_set_new(o, "unit", json_string(
+	    strcmp(s.modality, "CT") == 0 ? "HU" : ""));
+	if (rmm > 0 && view_roi_circle(im.val, im.w, im.h, im.sx, im.sy, px,
+	    py, rmm, &roi) == 0) {
+		jr = json_object();
+		(void)json_object_set_new(jr, "n", json_integer(
+		    (json_int_t)roi.n));
+		(void)json_object_set_new(jr, "mean", jnum(roi.mean));
+		(void)json_object_set_new(jr, "sd", jnum(roi.sd));
+		(void)json_object_set_new(jr, "min", jnum(roi.min));
+		(void)json_object_set_new(jr, "max", jnum(roi.max));
+		(void)json_object_set_new(jr, "area_mm2", jnum(roi.area_mm2));
+		(void)json_object_set_new(o, "roi", jr);
+	}
+	free(im.val);
+	txt = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (txt == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)http_open(r, 200, "application/json; charset=utf-8");
+	(void)http_puts(r, txt);
+	free(txt);
+}
+
+/* The orientation of a series for the page: one JSON object. */
+static json_t *
+vseries_json(const struct vseries *s)
+{
+	json_t	*o, *iop;
+	int	 i;
+
+	o = json_object();
+	iop = json_array();
+	for (i = 0; i < 6; i++)
+		(void)json_array_append_new(iop, json_real(s->iop[i]));
+	(void)json_object_set_new(o, "id", json_integer(s->id));
+	(void)json_object_set_new(o, "number", json_string(s->number));
+	(void)json_object_set_new(o, "description", json_string(
+	    s->description));
+	(void)json_object_set_new(o, "modality", json_string(s->modality));
+	(void)json_object_set_new(o, "nx", json_integer(s->nx));
+	(void)json_object_set_new(o, "ny", json_integer(s->ny));
+	(void)json_object_set_new(o, "nz", json_integer(s->nz));
+	(void)json_object_set_new(o, "dx", json_real(s->dx));
+	(void)json_object_set_new(o, "dy", json_real(s->dy));
+	(void)json_object_set_new(o, "dz", json_real(s->dz));
+	(void)json_object_set_new(o, "spacing_known", json_boolean(
+	    s->spacing_known));
+	(void)json_object_set_new(o, "iop", iop);
+	(void)json_object_set_new(o, "has_iop", json_boolean(s->has_iop));
+	(void)json_object_set_new(o, "flip", json_boolean(s->flip));
+	(void)json_object_set_new(o, "film", json_boolean(s->film));
+	(void)json_object_set_new(o, "ct", json_boolean(
+	    strcmp(s->modality, "CT") == 0));
+	/* MPR needs a stack the worker's cache can hold. */
+	(void)json_object_set_new(o, "mpr", json_boolean(s->nz >= 2 &&
+	    (size_t)s->nx * (size_t)s->ny * (size_t)s->nz <=
+	    VIEWER_CACHE_VOXELS));
+	(void)json_object_set_new(o, "wc", isfinite(s->wc) ?
+	    json_real(s->wc) : json_null());
+	(void)json_object_set_new(o, "ww", isfinite(s->ww) ?
+	    json_real(s->ww) : json_null());
+	return o;
+}
+
+/*
+ * GET /viewer?id=N[&series=S]: the viewer of application N's images,
+ * opening series S (else the first with the most slices).  404 for an
+ * application the user may not see.
+ */
+void
+page_viewer(struct req *r)
+{
+	PGresult	*res;
+	struct tdict	*d, *t;
+	struct vseries	 s;
+	json_t		*info, *arr;
+	char		 sid[32], inst[32], *txt;
+	long long	 id, want;
+	int		 i, n, rc, start = -1, best = -1, bestn = 0, k = 0;
+
+	if ((id = field_id(r, FIELD_ID)) == 0) {
+		page_error(r, 404, MSG_NO_APP);
+		return;
+	}
+	want = field_id(r, FIELD_SERIES);
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)snprintf(inst, sizeof(inst), "%lld",
+	    r->sess.acct.institution_id);
+	res = db_exec(r->db, "SELECT a.diag_no, a.patient_name, a.patient_sex,"
+	    " a.patient_age, coalesce(to_char(a.exam_date, 'YYYY-MM-DD'), ''),"
+	    " coalesce((SELECT array_agg(se.id ORDER BY st.study_date, st.id,"
+	    "  se.series_number NULLS LAST, se.id)::text"
+	    "  FROM application_studies l JOIN studies st ON st.id = l.study_id"
+	    "  JOIN series se ON se.study_id = st.id"
+	    "  WHERE l.application_id = a.id), '{}')"
+	    " FROM applications a"
+	    " WHERE a.id = $1::bigint AND application_visible(a, $2::bigint)",
+	    2, sid, inst);
+	if (res == NULL) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		page_error(r, 404, MSG_NO_APP);
+		return;
+	}
+	if ((d = page_dict(r)) == NULL) {
+		PQclear(res);
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)tdict_set(d, "id", sid);
+	(void)tdict_set(d, "diag_no", db_val(res, 0, 0));
+	(void)tdict_set(d, "patient_name", db_val(res, 0, 1));
+	(void)tdict_set(d, "patient_sex", page_sex_zh(db_val(res, 0, 2)));
+	(void)tdict_set(d, "patient_age", db_val(res, 0, 3));
+	(void)tdict_set(d, "exam_date", db_val(res, 0, 4));
+	if (page_audit_read(r, "application_viewed", "application", id,
+	    db_val(res, 0, 0)) == -1) {
+		PQclear(res);
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	info = json_object();
+	arr = json_array();
+	(void)json_object_set_new(info, "app", json_integer(id));
+	(void)json_object_set_new(info, "patient", json_pack("{s:s,s:s,s:s}",
+	    "name", db_val(res, 0, 1), "sex", page_sex_zh(db_val(res, 0, 2)),
+	    "age", db_val(res, 0, 3)));
+	(void)json_object_set_new(info, "diag_no", json_string(
+	    db_val(res, 0, 0)));
+	(void)json_object_set_new(info, "exam_date", json_string(
+	    db_val(res, 0, 4)));
+	{
+		double	 ids[256];
+
+		n = float_array(db_val(res, 0, 5), ids, 256);
+		PQclear(res);
+		for (i = 0; i < n; i++) {
+			rc = vseries_get(r, (long long)ids[i], &s);
+			if (rc == -1) {
+				json_decref(info);
+				json_decref(arr);
+				page_error(r, 503, MSG_DB);
+				return;
+			}
+			if (rc == 0)
+				continue;
+			(void)json_array_append_new(arr, vseries_json(&s));
+			if ((t = tdict_add(d, "series")) != NULL) {
+				(void)tdict_setf(t, "series_id", "%lld",
+				    s.id);
+				(void)tdict_setf(t, "k", "%d", k);
+				(void)tdict_set(t, "number", s.number);
+				(void)tdict_set(t, "description",
+				    s.description);
+				(void)tdict_set(t, "modality", s.modality);
+				(void)tdict_setf(t, "nz", "%d", s.nz);
+			}
+			if (s.id == want)
+				start = k;
+			if (s.nz > bestn) {
+				bestn = s.nz;
+				best = k;
+			}
+			k++;
+		}
+	}
+	(void)json_object_set_new(info, "series", arr);
+	(void)json_object_set_new(info, "start", json_integer(
+	    start >= 0 ? start : best >= 0 ? best : 0));
+	txt = json_dumps(info, JSON_COMPACT);
+	json_decref(info);
+	if (txt == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)tdict_set(d, "info", txt);
+	free(txt);
+	(void)tdict_bool(d, "has_series", k > 0);
+	if ((t = tdict_add(d, "styles")) != NULL)
+		(void)tdict_set(t, "href", "/static/viewer.css");
+	if ((t = tdict_add(d, "scripts")) != NULL)
+		(void)tdict_set(t, "src", "/static/viewer.js");
+	page_render(r, 200, "viewer.html", d);
+}

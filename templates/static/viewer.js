@@ -1,0 +1,741 @@
+// 查看影像图片: the image viewer.  The server renders every image at the
+// window asked for (JPEG while paging, lossless PNG once the doctor stays
+// on a slice); this script shows them on canvases, prefetches the slices
+// ahead, and draws the overlay, the orientation labels, the cross-hair of
+// MPR, the ruler and the CT value probe.  Written for Chrome 80: no CSS
+// or syntax newer than it.
+(function () {
+	'use strict';
+
+	var root = document.getElementById('zv');
+	if (!root)
+		return;
+	var info = JSON.parse(root.getAttribute('data-info'));
+
+	// CT windows (centre/width, HU).  Lung, mediastinum and bone as the
+	// AI pages' presets (preview.c); soft tissue W350/L50, the usual
+	// abdominal soft-tissue window (Hofer, CT Teaching Manual, 2007).
+	var PRESETS = {
+		lung: { c: -600, w: 1500, zh: '肺窗' },
+		mediastinum: { c: 40, w: 400, zh: '纵隔窗' },
+		bone: { c: 400, w: 1800, zh: '骨窗' },
+		soft: { c: 50, w: 350, zh: '软组织' }
+	};
+	var PLANES = ['axial', 'coronal', 'sagittal'];
+	var PLANE_ZH = { axial: '横断面', coronal: '冠状面', sagittal: '矢状面' };
+	var MAX_INFLIGHT = 4;		// requests at once (six per host at most)
+	var AHEAD = 12, BEHIND = 3;	// prefetched slices
+	var CACHE_MAX = 600;		// decoded images kept
+	var SETTLE_MS = 500;		// then the lossless image
+	var CINE_FPS = 15;
+
+	var S = null;			// the series shown
+	var st = {
+		wc: 0, ww: 1, preset: 'auto', invert: false, mpr: false,
+		tool: 'window', active: 'axial', dir: 1,
+		p: [0, 0, 0],		// the point: voxel i, j, k
+		cine: null
+	};
+	var views = {};
+	var cache = new Map();		// url -> loaded Image
+	var inflight = new Map();	// url -> Image
+	var shownCount = 0, firstShown = false;
+
+	// ------------------------------------------------------------------
+	// Geometry
+
+	function dims(plane) {
+		if (plane === 'axial')
+			return { w: S.nx, h: S.ny, n: S.nz, sx: S.dx, sy: S.dy };
+		if (plane === 'coronal')
+			return { w: S.nx, h: S.nz, n: S.ny, sx: S.dx, sy: S.dz };
+		return { w: S.ny, h: S.nz, n: S.nx, sx: S.dy, sy: S.dz };
+	}
+	function rowOfK(k) { return S.flip ? S.nz - 1 - k : k; }
+	function index(plane) {
+		return plane === 'axial' ? st.p[2] : plane === 'coronal' ? st.p[1] : st.p[0];
+	}
+	function setIndex(plane, v) {
+		var d = dims(plane);
+		v = Math.max(0, Math.min(d.n - 1, v));
+		if (plane === 'axial') st.p[2] = v;
+		else if (plane === 'coronal') st.p[1] = v;
+		else st.p[0] = v;
+	}
+	// The point in a plane's image (pixel centre coordinates).
+	function pointIn(plane) {
+		if (plane === 'axial') return [st.p[0] + 0.5, st.p[1] + 0.5];
+		if (plane === 'coronal') return [st.p[0] + 0.5, rowOfK(st.p[2]) + 0.5];
+		return [st.p[1] + 0.5, rowOfK(st.p[2]) + 0.5];
+	}
+	function setPointFrom(plane, x, y) {
+		var xi = Math.floor(x), yi = Math.floor(y);
+		if (plane === 'axial') { setIndex('sagittal', xi); setIndex('coronal', yi); }
+		else if (plane === 'coronal') { setIndex('sagittal', xi); setIndex('axial', rowOfK(yi)); }
+		else { setIndex('coronal', xi); setIndex('axial', rowOfK(yi)); }
+	}
+	function vec(a, b, c) { return [a, b, c]; }
+	function cross(a, b) {
+		return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+	}
+	// The patient direction of a vector, LPS: the letter of its largest part.
+	function letter(v) {
+		var ax = Math.abs(v[0]), ay = Math.abs(v[1]), az = Math.abs(v[2]);
+		if (ax >= ay && ax >= az) return v[0] > 0 ? 'L' : 'R';
+		if (ay >= az) return v[1] > 0 ? 'P' : 'A';
+		return v[2] > 0 ? 'H' : 'F';
+	}
+	function neg(v) { return [-v[0], -v[1], -v[2]]; }
+	// The right and down directions of a plane's image.
+	function axes(plane) {
+		var row = vec(S.iop[0], S.iop[1], S.iop[2]), col = vec(S.iop[3], S.iop[4], S.iop[5]);
+		var nrm = cross(row, col), zdown = S.flip ? neg(nrm) : nrm;
+		if (plane === 'axial') return [row, col];
+		if (plane === 'coronal') return [row, zdown];
+		return [col, zdown];
+	}
+
+	// ------------------------------------------------------------------
+	// Images
+
+	function windowNow() {
+		return { c: Math.round(st.wc), w: Math.max(1, Math.round(st.ww)) };
+	}
+	function url(plane, z, png) {
+		var w = windowNow();
+		return '/viewer/image?series=' + S.id + '&plane=' + plane + '&z=' + z +
+		    '&wc=' + w.c + '&ww=' + w.w + '&invert=' + (st.invert ? 1 : 0) +
+		    (png ? '&fmt=png' : '');
+	}
+	function remember(u, img) {
+		cache.set(u, img);
+		if (cache.size > CACHE_MAX)
+			cache.delete(cache.keys().next().value);
+	}
+	function load(u, onload) {
+		if (cache.has(u) || inflight.has(u))
+			return;
+		var img = new Image();
+		inflight.set(u, img);
+		img.onload = function () {
+			inflight.delete(u);
+			remember(u, img);
+			if (onload) onload();
+			arrived(u);
+			pump();
+		};
+		img.onerror = function () {
+			inflight.delete(u);
+			pump();
+		};
+		img.src = u;
+	}
+	// What should be loading, most wanted first.
+	function wanted() {
+		var list = [], v, i, z, d;
+		visiblePlanes().forEach(function (p) { list.push(url(p, index(p))); });
+		v = st.active;
+		d = dims(v);
+		z = index(v);
+		for (i = 1; i <= AHEAD; i++)
+			if (z + st.dir * i >= 0 && z + st.dir * i < d.n)
+				list.push(url(v, z + st.dir * i));
+		for (i = 1; i <= BEHIND; i++)
+			if (z - st.dir * i >= 0 && z - st.dir * i < d.n)
+				list.push(url(v, z - st.dir * i));
+		return list;
+	}
+	function pump() {
+		var list = wanted(), i;
+		for (i = 0; i < list.length && inflight.size < MAX_INFLIGHT; i++)
+			load(list[i]);
+	}
+	function arrived(u) {
+		visiblePlanes().forEach(function (p) {
+			var v = views[p];
+			if (v.want === u || v.wantPng === u)
+				show(p);
+		});
+		if (st.cine && st.cine.waiting === u)
+			cineStep();
+	}
+	function visiblePlanes() {
+		return st.mpr ? PLANES : ['axial'];
+	}
+
+	// Ask for the current image of every visible view.
+	var settleTimer = null;
+	function refresh() {
+		visiblePlanes().forEach(function (p) {
+			var v = views[p];
+			v.want = url(p, index(p));
+			v.wantPng = null;
+			if (cache.has(v.want))
+				show(p);
+			else
+				draw(p);	// the old image, a preview of the new
+		});
+		pump();
+		updateBar();
+		clearTimeout(settleTimer);
+		settleTimer = setTimeout(settle, SETTLE_MS);
+	}
+	// The doctor stays: the lossless images.
+	function settle() {
+		if (st.cine)
+			return;
+		visiblePlanes().forEach(function (p) {
+			var v = views[p], u = url(p, index(p), true);
+			v.wantPng = u;
+			if (cache.has(u))
+				show(p);
+			else
+				load(u);
+		});
+	}
+	function show(p) {
+		var v = views[p], img = null, lossless = false;
+		if (v.wantPng && cache.has(v.wantPng)) {
+			img = cache.get(v.wantPng);
+			lossless = true;
+		} else if (cache.has(v.want))
+			img = cache.get(v.want);
+		if (!img)
+			return;
+		var changed = v.img !== img;
+		v.img = img;
+		v.imgWindow = windowNow();
+		v.imgInvert = st.invert;
+		v.shown = index(p);
+		v.lossless = lossless;
+		v.el.setAttribute('data-shown', String(v.shown));
+		v.el.setAttribute('data-window', v.imgWindow.c + '/' + v.imgWindow.w);
+		v.el.setAttribute('data-lossless', lossless ? '1' : '0');
+		if (changed && !lossless) {
+			shownCount++;
+			root.setAttribute('data-shown-count', String(shownCount));
+		}
+		if (!firstShown) {
+			firstShown = true;
+			root.setAttribute('data-first-image-ms', String(Math.round(performance.now())));
+		}
+		draw(p);
+	}
+
+	// ------------------------------------------------------------------
+	// Drawing
+
+	function layout(v) {
+		var d = dims(v.plane), cw = v.canvas.width, ch = v.canvas.height;
+		var base = Math.min(cw / (d.w * d.sx), ch / (d.h * d.sy));
+		var kx = base * d.sx * v.zoom, ky = base * d.sy * v.zoom;
+		return {
+			kx: kx, ky: ky,
+			ox: (cw - d.w * kx) / 2 + v.panX, oy: (ch - d.h * ky) / 2 + v.panY,
+			d: d
+		};
+	}
+	function toImage(v, ev) {
+		var r = v.canvas.getBoundingClientRect(), L = layout(v);
+		var sx = (ev.clientX - r.left) * v.canvas.width / r.width;
+		var sy = (ev.clientY - r.top) * v.canvas.height / r.height;
+		return [(sx - L.ox) / L.kx, (sy - L.oy) / L.ky];
+	}
+	function toScreen(L, x, y) { return [L.ox + x * L.kx, L.oy + y * L.ky]; }
+
+	function draw(p) {
+		var v = views[p], ctx = v.ctx, L, w, a, m, c;
+		ctx.setTransform(1, 0, 0, 1, 0, 0);
+		ctx.filter = 'none';
+		ctx.fillStyle = '#000';
+		ctx.fillRect(0, 0, v.canvas.width, v.canvas.height);
+		if (!S)
+			return;
+		L = layout(v);
+		if (v.img) {
+			// An image of another window stands in, remapped, until
+			// the new one comes: g' = a g + b, as brightness(m)
+			// contrast(c) (c = a / m, m = 2b + a).
+			w = windowNow();
+			if (v.imgInvert === st.invert && (v.imgWindow.c !== w.c || v.imgWindow.w !== w.w)) {
+				a = v.imgWindow.w / w.w;
+				var b = ((v.imgWindow.c - v.imgWindow.w / 2) - (w.c - w.w / 2)) / w.w;
+				if (st.invert) b = 1 - a - b;
+				m = 2 * b + a;
+				if (m > 0) {
+					c = a / m;
+					ctx.filter = 'brightness(' + m + ') contrast(' + c + ')';
+				}
+			}
+			ctx.imageSmoothingEnabled = v.zoom < 4;
+			ctx.drawImage(v.img, L.ox, L.oy, L.d.w * L.kx, L.d.h * L.ky);
+			ctx.filter = 'none';
+		}
+		if (st.mpr)
+			drawCross(v, L);
+		drawMeasures(v, L);
+		overlay(v);
+	}
+	function drawCross(v, L) {
+		var q = pointIn(v.plane), s = toScreen(L, q[0], q[1]), ctx = v.ctx;
+		ctx.strokeStyle = 'rgba(80, 220, 120, 0.85)';
+		ctx.lineWidth = 1;
+		ctx.beginPath();
+		ctx.moveTo(0, s[1]); ctx.lineTo(v.canvas.width, s[1]);
+		ctx.moveTo(s[0], 0); ctx.lineTo(s[0], v.canvas.height);
+		ctx.stroke();
+	}
+	function drawMeasures(v, L) {
+		var ctx = v.ctx, a, b, r;
+		if (v.ruler && v.ruler.z === index(v.plane)) {
+			a = toScreen(L, v.ruler.a[0], v.ruler.a[1]);
+			b = toScreen(L, v.ruler.b[0], v.ruler.b[1]);
+			ctx.strokeStyle = '#7cf';
+			ctx.lineWidth = 1.5;
+			ctx.beginPath();
+			ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]);
+			ctx.stroke();
+			[a, b].forEach(function (q) {
+				ctx.beginPath(); ctx.arc(q[0], q[1], 3, 0, 2 * Math.PI); ctx.stroke();
+			});
+		}
+		if (v.probe && v.probe.z === index(v.plane)) {
+			a = toScreen(L, v.probe.x, v.probe.y);
+			ctx.strokeStyle = '#ffd36a';
+			ctx.lineWidth = 1.5;
+			ctx.beginPath();
+			r = v.probe.r > 0 ? v.probe.r / L.d.sx * L.kx : 4;
+			ctx.arc(a[0], a[1], r, 0, 2 * Math.PI);
+			ctx.stroke();
+		}
+	}
+	function windowLabel() {
+		var w = windowNow(), name = PRESETS[st.preset] ? PRESETS[st.preset].zh + ' ' : '';
+		return name + 'W ' + w.w + ' L ' + w.c;
+	}
+	function overlay(v) {
+		var d = dims(v.plane), ax = axes(v.plane), el = v.ov, txt = [];
+		var pat = info.patient;
+		function set(cls, s) {
+			var e = el.querySelector('.' + cls.replace(/ /g, '.'));
+			if (!e) {
+				e = document.createElement('div');
+				e.className = cls;
+				el.appendChild(e);
+			}
+			e.textContent = s;
+		}
+		set('tl', pat.name + '  ' + pat.sex + '  ' + pat.age + '\n诊断号 ' + info.diag_no +
+		    (info.exam_date ? '\n' + info.exam_date : ''));
+		set('tr', '序列 ' + S.number + (S.description ? ' ' + S.description : '') + '\n' +
+		    S.modality + ' · ' + PLANE_ZH[v.plane] + (v.lossless ? ' · 无损' : ''));
+		set('bl', '第 ' + (index(v.plane) + 1) + ' / ' + d.n + ' 幅\n' + windowLabel() +
+		    (st.invert ? ' 反相' : ''));
+		txt.push('缩放 ' + Math.round(v.zoom * 100) + '%');
+		if (S.spacing_known)
+			txt.push('像素 ' + d.sx.toFixed(2) + '×' + d.sy.toFixed(2) + ' mm');
+		else
+			txt.push('无像素间距：测距以像素计');
+		set('br', txt.join('\n'));
+		if (S.has_iop) {
+			set('o r', letter(ax[0]));
+			set('o l', letter(neg(ax[0])));
+			set('o b', letter(ax[1]));
+			set('o t', letter(neg(ax[1])));
+		}
+		set('meas', measText(v));
+		var m = el.querySelector('.meas');
+		if (v.measAt) {
+			m.style.left = Math.round(v.measAt[0]) + 'px';
+			m.style.top = Math.round(v.measAt[1]) + 'px';
+		}
+	}
+	function rulerLength(v) {
+		var d = dims(v.plane), dx = (v.ruler.b[0] - v.ruler.a[0]), dy = (v.ruler.b[1] - v.ruler.a[1]);
+		if (!S.spacing_known)
+			return Math.hypot(dx, dy).toFixed(1) + ' 像素';
+		return Math.hypot(dx * d.sx, dy * d.sy).toFixed(1) + ' mm';
+	}
+	function measText(v) {
+		var s = [], p = v.probe, unit;
+		if (v.ruler && v.ruler.z === index(v.plane))
+			s.push('距离 ' + rulerLength(v));
+		if (p && p.z === index(v.plane) && p.res) {
+			unit = p.res.unit ? ' ' + p.res.unit : '';
+			if (p.res.value !== null)
+				s.push((S.ct ? 'CT值 ' : '值 ') + p.res.value + unit);
+			if (p.res.roi)
+				s.push('均值 ' + p.res.roi.mean + unit + ' ± ' + p.res.roi.sd +
+				    '  面积 ' + (p.res.roi.area_mm2 / 100).toFixed(2) + ' cm²');
+		}
+		return s.join('\n');
+	}
+
+	function updateBar() {
+		var v = views[st.active], d = dims(st.active);
+		var slider = document.getElementById('zv-slider');
+		slider.max = String(d.n);
+		slider.value = String(index(st.active) + 1);
+		document.getElementById('zv-readout').textContent = PLANE_ZH[st.active] + ' 第 ' +
+		    (index(st.active) + 1) + ' / ' + d.n + ' 幅 · ' + windowLabel() +
+		    (v && v.zoom !== 1 ? ' · 缩放 ' + Math.round(v.zoom * 100) + '%' : '');
+		root.setAttribute('data-index', String(index(st.active)));
+	}
+
+	// ------------------------------------------------------------------
+	// Actions
+
+	function scroll(n) {
+		if (!S) return;
+		st.dir = n >= 0 ? 1 : -1;
+		setIndex(st.active, index(st.active) + n);
+		refresh();
+		if (st.mpr) PLANES.forEach(function (p) { if (p !== st.active) draw(p); });
+	}
+	function preset(name) {
+		var btns = document.querySelectorAll('#zv-presets button');
+		if (PRESETS[name]) {
+			st.wc = PRESETS[name].c;
+			st.ww = PRESETS[name].w;
+		} else {
+			name = 'auto';
+			autoWindow();
+		}
+		st.preset = name;
+		Array.prototype.forEach.call(btns, function (b) {
+			b.classList.toggle('on', b.getAttribute('data-preset') === name);
+		});
+		refresh();
+	}
+	function autoWindow() {
+		if (S.wc !== null && S.ww !== null && S.ww >= 1) {
+			st.wc = S.wc; st.ww = S.ww;
+		} else if (S.ct) {
+			st.wc = 40; st.ww = 400;
+		} else {
+			// 8-bit films and the like: the full range.
+			st.wc = 127.5; st.ww = 256;
+		}
+	}
+	function tool(name) {
+		st.tool = name;
+		Array.prototype.forEach.call(document.querySelectorAll('#zv-toolset button'), function (b) {
+			b.classList.toggle('on', b.getAttribute('data-tool') === name);
+		});
+		root.setAttribute('data-tool', name);
+	}
+	function zoomBy(f) {
+		var v = views[st.active];
+		v.zoom = Math.max(0.25, Math.min(16, v.zoom * f));
+		draw(st.active);
+		updateBar();
+	}
+	function panBy(dx, dy) {
+		var v = views[st.active];
+		v.panX += dx; v.panY += dy;
+		draw(st.active);
+	}
+	function fit() {
+		PLANES.forEach(function (p) { views[p].zoom = 1; views[p].panX = views[p].panY = 0; draw(p); });
+		updateBar();
+	}
+	function invert() {
+		st.invert = !st.invert;
+		document.getElementById('zv-invert').setAttribute('aria-pressed', String(st.invert));
+		refresh();
+	}
+	function mpr(on) {
+		if (on && !S.mpr) return;
+		st.mpr = on;
+		document.getElementById('zv-mpr').setAttribute('aria-pressed', String(on));
+		document.getElementById('zv-views').classList.toggle('mpr', on);
+		views.coronal.el.hidden = views.sagittal.el.hidden = !on;
+		if (!on) activate('axial');
+		if (on) tool('cross');
+		else if (st.tool === 'cross') tool('window');
+		root.setAttribute('data-mpr', on ? '1' : '0');
+		resize();
+		refresh();
+	}
+	function activate(p) {
+		st.active = p;
+		PLANES.forEach(function (q) { views[q].el.classList.toggle('active', q === p && st.mpr); });
+		updateBar();
+	}
+	function cine(on) {
+		if (!on) {
+			if (st.cine) {
+				var c = st.cine, secs = (performance.now() - c.t0) / 1000;
+				if (c.frames > 0 && secs > 0)
+					root.setAttribute('data-cine-fps', (c.frames / secs).toFixed(1));
+				clearTimeout(c.timer);
+			}
+			st.cine = null;
+			document.getElementById('zv-cine').setAttribute('aria-pressed', 'false');
+			refresh();
+			return;
+		}
+		st.dir = 1;
+		st.cine = { t0: performance.now(), frames: 0, last: 0, timer: null, waiting: null };
+		root.removeAttribute('data-cine-fps');
+		document.getElementById('zv-cine').setAttribute('aria-pressed', 'true');
+		cineStep();
+	}
+	// Next slice when it has come and a frame's time has passed; from the
+	// last slice back to the first.
+	function cineStep() {
+		var c = st.cine, d, next, u, wait;
+		if (!c) return;
+		clearTimeout(c.timer);
+		d = dims(st.active);
+		next = index(st.active) + 1 >= d.n ? 0 : index(st.active) + 1;
+		u = url(st.active, next);
+		if (!cache.has(u)) {
+			c.waiting = u;
+			st.dir = 1;
+			pump();
+			load(u);
+			return;
+		}
+		c.waiting = null;
+		wait = c.last + 1000 / CINE_FPS - performance.now();
+		if (wait > 0) {
+			c.timer = setTimeout(cineStep, wait);
+			return;
+		}
+		c.last = performance.now();
+		setIndex(st.active, next);
+		c.frames++;
+		refresh();
+		c.timer = setTimeout(cineStep, 1000 / CINE_FPS);
+	}
+	function fullscreen() {
+		if (document.fullscreenElement)
+			document.exitFullscreen();
+		else if (root.requestFullscreen)
+			root.requestFullscreen();
+	}
+	function chooseSeries(k) {
+		if (k < 0 || k >= info.series.length) return;
+		if (st.cine) cine(false);
+		S = info.series[k];
+		st.p = [Math.floor(S.nx / 2), Math.floor(S.ny / 2), Math.floor(S.nz / 2)];
+		PLANES.forEach(function (p) {
+			var v = views[p];
+			v.img = null; v.ruler = null; v.probe = null; v.measAt = null;
+			v.zoom = 1; v.panX = v.panY = 0;
+		});
+		Array.prototype.forEach.call(document.querySelectorAll('.zv-thumb'), function (b) {
+			b.classList.toggle('on', Number(b.getAttribute('data-k')) === k);
+			b.setAttribute('aria-pressed', String(Number(b.getAttribute('data-k')) === k));
+		});
+		root.setAttribute('data-series', String(S.id));
+		root.setAttribute('data-k', String(k));
+		document.getElementById('zv-mpr').disabled = !S.mpr;
+		st.invert = false;
+		document.getElementById('zv-invert').setAttribute('aria-pressed', 'false');
+		if (st.mpr && !S.mpr) mpr(false);
+		activate('axial');
+		preset(S.ct ? (S.nz > 1 ? 'lung' : 'auto') : 'auto');
+	}
+
+	// A probe: the value under the point, and the circle's when r > 0.
+	function probe(v, x, y, r) {
+		var z = index(v.plane), q = { x: x, y: y, r: r, z: z, res: null };
+		v.probe = q;
+		var u = '/viewer/probe?series=' + S.id + '&plane=' + v.plane + '&z=' + z +
+		    '&px=' + x.toFixed(2) + '&py=' + y.toFixed(2) + (r > 0 ? '&rmm=' + r.toFixed(2) : '');
+		fetch(u, { credentials: 'same-origin' }).then(function (resp) {
+			if (!resp.ok) throw new Error(String(resp.status));
+			return resp.json();
+		}).then(function (res) {
+			if (v.probe !== q) return;
+			q.res = res;
+			v.el.setAttribute('data-probe', JSON.stringify(res));
+			draw(v.plane);
+		}).catch(function () {
+			if (v.probe === q) { q.res = null; v.el.setAttribute('data-probe', 'error'); }
+		});
+		draw(v.plane);
+	}
+
+	// ------------------------------------------------------------------
+	// Mouse
+
+	function pointerDown(v, ev) {
+		if (ev.button !== 0) return;
+		var start = toImage(v, ev), x0 = ev.clientX, y0 = ev.clientY;
+		var wc0 = st.wc, ww0 = st.ww, zoom0 = v.zoom, px0 = v.panX, py0 = v.panY;
+		var scale = v.canvas.width / v.canvas.getBoundingClientRect().width;
+		activate(v.plane);
+		v.el.focus();
+		ev.preventDefault();
+		if (st.tool === 'ruler') {
+			v.ruler = { a: start, b: start, z: index(v.plane) };
+			v.el.setAttribute('data-ruler', '');
+		}
+		if (st.tool === 'cross') {
+			setPointFrom(v.plane, start[0], start[1]);
+			refresh();
+			PLANES.forEach(draw);
+		}
+		function move(e) {
+			var dx = e.clientX - x0, dy = e.clientY - y0, here = toImage(v, e);
+			if (st.tool === 'window') {
+				st.ww = Math.max(1, ww0 + dx * 4);
+				st.wc = wc0 - dy * 2;
+				st.preset = '';
+				Array.prototype.forEach.call(document.querySelectorAll('#zv-presets button'), function (b) { b.classList.remove('on'); });
+				PLANES.forEach(function (p) { if (!views[p].el.hidden) draw(p); });
+				updateBar();
+			} else if (st.tool === 'pan') {
+				v.panX = px0 + dx * scale; v.panY = py0 + dy * scale;
+				draw(v.plane);
+			} else if (st.tool === 'zoom') {
+				v.zoom = Math.max(0.25, Math.min(16, zoom0 * Math.pow(1.01, -dy)));
+				draw(v.plane);
+				updateBar();
+			} else if (st.tool === 'ruler') {
+				v.ruler.b = here;
+				v.measAt = [e.clientX - v.canvas.getBoundingClientRect().left + 8, e.clientY - v.canvas.getBoundingClientRect().top + 8];
+				draw(v.plane);
+			} else if (st.tool === 'cross') {
+				setPointFrom(v.plane, here[0], here[1]);
+				PLANES.forEach(draw);
+			}
+		}
+		function up(e) {
+			window.removeEventListener('mousemove', move);
+			window.removeEventListener('mouseup', up);
+			var here = toImage(v, e), d = dims(v.plane), r;
+			if (st.tool === 'window')
+				refresh();
+			else if (st.tool === 'ruler') {
+				v.ruler.b = here;
+				v.el.setAttribute('data-ruler', rulerLength(v));
+				draw(v.plane);
+			} else if (st.tool === 'probe') {
+				r = Math.hypot((here[0] - start[0]) * d.sx, (here[1] - start[1]) * d.sy);
+				v.measAt = [e.clientX - v.canvas.getBoundingClientRect().left + 8, e.clientY - v.canvas.getBoundingClientRect().top + 8];
+				probe(v, start[0], start[1], r < 0.5 ? 0 : r);
+			} else if (st.tool === 'cross') {
+				setPointFrom(v.plane, here[0], here[1]);
+				refresh();
+			}
+		}
+		window.addEventListener('mousemove', move);
+		window.addEventListener('mouseup', up);
+	}
+
+	// ------------------------------------------------------------------
+	// Keyboard
+
+	function key(ev) {
+		var t = ev.target;
+		if (!S || ev.ctrlKey || ev.altKey || ev.metaKey ||
+		    (t && (t.tagName === 'INPUT' && t.type !== 'range' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')))
+			return;
+		var k = ev.key, done = true;
+		if (ev.shiftKey && /^Arrow/.test(k)) {
+			panBy(k === 'ArrowLeft' ? -20 : k === 'ArrowRight' ? 20 : 0,
+			    k === 'ArrowUp' ? -20 : k === 'ArrowDown' ? 20 : 0);
+		} else if (k === 'ArrowDown' || k === 'ArrowRight') scroll(1);
+		else if (k === 'ArrowUp' || k === 'ArrowLeft') scroll(-1);
+		else if (k === 'PageDown') scroll(10);
+		else if (k === 'PageUp') scroll(-10);
+		else if (k === 'Home') scroll(-dims(st.active).n);
+		else if (k === 'End') scroll(dims(st.active).n);
+		else if (k === '1') preset('lung');
+		else if (k === '2') preset('mediastinum');
+		else if (k === '3') preset('bone');
+		else if (k === '4') preset('soft');
+		else if (k === '0') preset('auto');
+		else if (k === '+' || k === '=') zoomBy(1.25);
+		else if (k === '-' || k === '_') zoomBy(0.8);
+		else if (k === 'i' || k === 'I') invert();
+		else if (k === 'm' || k === 'M') mpr(!st.mpr);
+		else if (k === 'c' || k === 'C') cine(!st.cine);
+		else if (k === 'r' || k === 'R') fit();
+		else if (k === 'f' || k === 'F') fullscreen();
+		else if (k === '[') chooseSeries(Number(root.getAttribute('data-k')) - 1);
+		else if (k === ']') chooseSeries(Number(root.getAttribute('data-k')) + 1);
+		else if (k === 'Tab' && st.mpr && t && t.classList && t.classList.contains('zv-view')) {
+			done = false;
+			setTimeout(function () {
+				var f = document.activeElement;
+				if (f && f.classList.contains('zv-view')) activate(f.getAttribute('data-plane'));
+			}, 0);
+		} else if (k === 'Escape') {
+			PLANES.forEach(function (p) { views[p].ruler = null; views[p].probe = null; draw(p); });
+		} else {
+			var tools = { w: 'window', p: 'pan', z: 'zoom', d: 'ruler', v: 'probe', x: 'cross' };
+			if (tools[k.toLowerCase()] && (k.toLowerCase() !== 'x' || st.mpr)) tool(tools[k.toLowerCase()]);
+			else done = false;
+		}
+		if (done) ev.preventDefault();
+	}
+
+	// ------------------------------------------------------------------
+	// Set up
+
+	function resize() {
+		PLANES.forEach(function (p) {
+			var v = views[p], r = v.el.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+			if (v.el.hidden) return;
+			v.canvas.width = Math.max(1, Math.round(r.width * dpr));
+			v.canvas.height = Math.max(1, Math.round(r.height * dpr));
+			draw(p);
+		});
+	}
+
+	PLANES.forEach(function (p) {
+		var el = root.querySelector('.zv-view[data-plane="' + p + '"]');
+		var v = {
+			plane: p, el: el, canvas: el.querySelector('canvas'), ov: el.querySelector('.zv-ov'),
+			img: null, want: null, wantPng: null, zoom: 1, panX: 0, panY: 0,
+			ruler: null, probe: null, measAt: null, shown: -1, lossless: false
+		};
+		v.ctx = v.canvas.getContext('2d');
+		views[p] = v;
+		el.addEventListener('mousedown', function (ev) { pointerDown(v, ev); });
+		el.addEventListener('wheel', function (ev) {
+			ev.preventDefault();
+			activate(p);
+			scroll(ev.deltaY > 0 ? 1 : -1);
+		}, { passive: false });
+		el.addEventListener('focus', function () { activate(p); });
+	});
+	Array.prototype.forEach.call(document.querySelectorAll('#zv-presets button'), function (b) {
+		b.addEventListener('click', function () { preset(b.getAttribute('data-preset')); });
+	});
+	Array.prototype.forEach.call(document.querySelectorAll('#zv-toolset button'), function (b) {
+		b.addEventListener('click', function () {
+			var t = b.getAttribute('data-tool');
+			if (t === 'cross' && !st.mpr) mpr(true);
+			tool(t);
+		});
+	});
+	Array.prototype.forEach.call(document.querySelectorAll('.zv-thumb'), function (b) {
+		b.addEventListener('click', function () { chooseSeries(Number(b.getAttribute('data-k'))); });
+	});
+	document.getElementById('zv-invert').addEventListener('click', invert);
+	document.getElementById('zv-mpr').addEventListener('click', function () { mpr(!st.mpr); });
+	document.getElementById('zv-cine').addEventListener('click', function () { cine(!st.cine); });
+	document.getElementById('zv-fit').addEventListener('click', fit);
+	document.getElementById('zv-full').addEventListener('click', fullscreen);
+	document.getElementById('zv-slider').addEventListener('input', function (ev) {
+		var z = Number(ev.target.value) - 1;
+		st.dir = z >= index(st.active) ? 1 : -1;
+		setIndex(st.active, z);
+		refresh();
+	});
+	document.addEventListener('keydown', key);
+	if (window.ResizeObserver)
+		new ResizeObserver(resize).observe(document.getElementById('zv-views'));
+	window.addEventListener('resize', resize);
+	document.addEventListener('fullscreenchange', resize);
+
+	tool('window');
+	resize();
+	chooseSeries(info.start || 0);
+}());

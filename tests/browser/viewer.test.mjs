@@ -1,0 +1,543 @@
+// tests/browser/viewer.test.mjs - 查看影像图片, the image viewer, in Debian's
+// chromium (headless) with playwright-core, as a doctor uses it:
+//
+//   A chest CT phantom (zhiying-phantom: 384 x 384 pixels of 0.9 mm, 60
+//   slices of 2.5 mm) with two dense rods (800 HU, 5 mm radius) 80 mm
+//   apart at z 60-80 mm, and a chest film, both of one patient, go from
+//   龙湾镇卫生院's collector to the stack's receiver, which links them to
+//   an application for 上级诊断 at 江南县人民医院.
+//
+//   1. Reading: the doctor opens the viewer from the application page
+//      (查看影像图片), sees the first image, the patient overlay and the
+//      orientation labels, pages with the wheel, the keys and the slider,
+//      changes the window (presets and a drag), zooms, measures the
+//      rods' distance with the ruler (80 mm within one pixel) and their
+//      CT value (a point and a circle), then turns to MPR: a click on a
+//      rod in the axial view moves the coronal and sagittal views there,
+//      and the sagittal view shows the rod at its height.
+//   2. Keyboard only: the same reading without the mouse.
+//   3. The film: shown at its full resolution, inverted.
+//   4. Over an emulated 10 Mbit/s link with 30 ms latency (CDP
+//      Network.emulateNetworkConditions): the first image in under 1 s,
+//      under 2 MB before it, and paging and the cine at 10 and more
+//      images a second (figures printed).
+//   5. Over plain HTTP: a doctor of another alliance and an applicant of
+//      another hospital get 404 from every viewer address and no pixels.
+//
+//   ZY_URL=... ZY_STATE=... ZY_PGPORT=... ZY_SCP_PORT=... ZY_OUT=tests/out \
+//       node --test --test-reporter=spec tests/browser/viewer.test.mjs
+//
+// The stack comes from tests/lib.sh stack_start; without it the tests
+// are skipped.  Screenshots go to $ZY_OUT/browser/viewer-*.png.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromiumForFile, go, userSession } from './chromium.mjs';
+import { Client, sql } from '../integration/helpers.mjs';
+
+const run = promisify(execFile);
+const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
+const OUT = path.join(process.env.ZY_OUT || 'tests/out', 'browser');
+const PASSWORD = 'Zhiying2026';
+const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const PHANTOM = `${ROOT}/src/tools/zhiying-phantom`;
+const STATE = process.env.ZY_STATE;
+const SCP_PORT = process.env.ZY_SCP_PORT;
+const TAG = `VIEWER${Date.now()}`;
+
+const skip = BASE === '' || !STATE || !SCP_PORT ?
+    'ZY_URL, ZY_STATE or ZY_SCP_PORT is not set: start a stack first (tests/lib.sh stack_start)' : false;
+
+const chrome = chromiumForFile(skip, OUT);
+
+// The phantom's geometry (zhiying-phantom, phantom_standard()): pixel
+// centres at -172.35 + 0.9 i mm, slices at z = 1.25 + 2.5 k mm.
+const PX = 0.9, X0 = -172.35, DZ = 2.5, Z0 = 1.25, N = 384, NZ = 60;
+const RODS = [[-40, 10], [40, 10]];	// x, y mm; z 60-80 mm
+const ROD_HU = 800, ROD_Z = [60, 80];
+const K_ROD = Math.round((70 - Z0) / DZ);	// slice 27, z 68.75 mm
+// A point in mm as image coordinates (the centre of pixel i is i + 0.5),
+// and the centre of the pixel it lies in: what a click aims at, so that
+// the click's rounding to whole screen pixels stays in that pixel.
+const imgX = (mm) => (mm - X0) / PX + 0.5;
+const pixX = (mm) => Math.floor(imgX(mm)) + 0.5;
+const NOISE = 15;	// HU, as a CT's (and its JPEG's) texture
+
+// ---------------------------------------------------------------------
+// The studies
+
+let fixture = null;
+
+async function until(what, cond, ms = 60000, step = 100) {
+	const t0 = Date.now();
+	for (;;) {
+		const v = await cond();
+		if (v)
+			return v;
+		if (Date.now() - t0 > ms)
+			assert.fail(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, step));
+	}
+}
+
+function storescu(dir) {
+	return run('storescu', ['-aet', 'LW_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm',
+	    '127.0.0.1', SCP_PORT, dir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
+}
+
+// The application, its CT and its film, made once for the file.
+async function studies() {
+	if (fixture !== null)
+		return fixture;
+	const pid = `${TAG}-1`;
+	const ctDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-viewer-ct-'));
+	const filmDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-viewer-dr-'));
+	const rods = RODS.flatMap(([x, y]) => ['-p', `FREE:${x}:${y}:${ROD_Z[0]}:${ROD_Z[1] - ROD_Z[0]}:5:${ROD_HU}`]);
+	await run(PHANTOM, ['-x', '-t', String(DZ), '-k', '120', '-n', String(NOISE), '-P', pid, '-N', 'HUANG^LIQUN', ...rods,
+	    '-o', ctDir]);
+	await run(PHANTOM, ['-F', 'chest', '-P', pid, '-N', 'HUANG^LIQUN', '-o', filmDir]);
+	const [[id]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id,
+	    applicant_institution_id, alliance_id, target_institution_id, patient_name, patient_sex,
+	    patient_age, patient_no, chief_complaint, present_illness, history, clinical_diagnosis,
+	    exam_type, body_part, exam_date)
+	  SELECT 'ZY' || to_char(now(), 'YYYYMMDD') || lpad(nextval('diag_no_seq')::text, 6, '0'),
+	    'superior', u.id, u.institution_id, al.id, t.id, '黄丽群', 'F', '57岁', :'p1',
+	    '咳嗽两周', '两周前受凉后咳嗽，少痰', '无', '肺部感染待查',
+	    'CT', '胸部', current_date
+	  FROM users u, alliances al, institutions t
+	  WHERE u.login = 'lw_apply' AND al.code = 'JN-YGT' AND t.code = 'JN-PH'
+	  RETURNING id`, { params: [pid] });
+	await storescu(ctDir);
+	await storescu(filmDir);
+	fs.rmSync(ctDir, { recursive: true, force: true });
+	fs.rmSync(filmDir, { recursive: true, force: true });
+	const series = () => sql(`SELECT se.id, se.modality, se.instance_count FROM application_studies x
+	    JOIN series se ON se.study_id = x.study_id WHERE x.application_id = :'p1' ORDER BY se.id`,
+	{ params: [id] });
+	const rows = await until('both studies linked, every image indexed', () => {
+		const r = series();
+		return r.length === 2 && r.some((s) => s[1] === 'CT' && Number(s[2]) === NZ) &&
+		    r.some((s) => s[1] !== 'CT') ? r : null;
+	});
+	fixture = {
+		id: Number(id),
+		ct: Number(rows.find((s) => s[1] === 'CT')[0]),
+		film: Number(rows.find((s) => s[1] !== 'CT')[0]),
+	};
+	return fixture;
+}
+
+// ---------------------------------------------------------------------
+// The browser
+
+async function session(login, viewport = { width: 1366, height: 768 }) {
+	const s = await userSession(chrome.browser, BASE, login, PASSWORD);
+	await s.page.setViewportSize(viewport);
+	return s;
+}
+
+async function shot(page, name) {
+	await page.screenshot({ path: path.join(OUT, `viewer-${name}.png`) });
+}
+
+const view = (page, plane) => page.locator(`.zv-view[data-plane="${plane}"]`);
+
+// Until the view shows image z (the JPEG or the lossless one).
+async function shown(page, plane, z, what = '') {
+	let now = null;
+	try {
+		await until(`${plane} image ${z} ${what}`, async () =>
+			(now = await view(page, plane).getAttribute('data-shown')) === String(z));
+	} catch (e) {
+		throw new Error(`${e.message} (it shows ${now})`);
+	}
+}
+
+async function windowOf(page) {
+	return view(page, 'axial').getAttribute('data-window');
+}
+
+// The screen point of an image point of a view, from the canvas box and
+// the fit the viewer draws with (no pan: scaled to fit, pixels to scale,
+// centred, times the zoom), to the nearest whole screen pixel.
+async function screenOf(page, plane, x, y, dims, zoom = 1) {
+	const box = await view(page, plane).locator('canvas').boundingBox();
+	const base = Math.min(box.width / (dims.w * dims.sx), box.height / (dims.h * dims.sy));
+	const kx = base * dims.sx * zoom, ky = base * dims.sy * zoom;
+	// Whole screen pixels: the browser's mouse events carry no fractions.
+	return [Math.round(box.x + (box.width - dims.w * kx) / 2 + x * kx),
+	    Math.round(box.y + (box.height - dims.h * ky) / 2 + y * ky)];
+}
+const AXIAL = { w: N, h: N, sx: PX, sy: PX };
+
+async function overlayText(page, plane, cls) {
+	return (await view(page, plane).locator(`.zv-ov .${cls}`).textContent()).trim();
+}
+
+// ---------------------------------------------------------------------
+
+test('a doctor reads the CT: pages, windows, zooms, measures and turns to MPR', { skip, timeout: 300000 }, async () => {
+	const f = await studies();
+	const doc = await session('jn_attending');
+	try {
+		const page = doc.page;
+		await page.goto(`${BASE}/application?id=${f.id}`);
+		await go(page, '/viewer', () => page.click('a#view-images'));
+		// The CT (the series with the most images) opens in the lung
+		// window at its middle slice.
+		await shown(page, 'axial', NZ / 2);
+		assert.equal(await page.getAttribute('#zv', 'data-series'), String(f.ct));
+		assert.equal(await windowOf(page), '-600/1500');
+		assert.match(await overlayText(page, 'axial', 'tl'), /黄丽群\s+女\s+57岁/);
+		assert.match(await overlayText(page, 'axial', 'bl'), new RegExp(`第 ${NZ / 2 + 1} / ${NZ} 幅`));
+		// An axial CT: the patient's right on the screen's left, the
+		// front up.
+		assert.deepEqual(await Promise.all(['l', 'r', 't', 'b'].map((c) => overlayText(page, 'axial', `o.${c}`))),
+		    ['R', 'L', 'A', 'P']);
+		await shot(page, 'ct');
+
+		// Paging: the wheel, the keys, the slider.
+		const canvas = view(page, 'axial').locator('canvas');
+		await canvas.hover();
+		await page.mouse.wheel(0, 100);
+		await shown(page, 'axial', NZ / 2 + 1, 'after the wheel');
+		await page.mouse.wheel(0, -100);
+		await page.mouse.wheel(0, -100);
+		await shown(page, 'axial', NZ / 2 - 1, 'after the wheel back');
+		await page.keyboard.press('PageDown');
+		await shown(page, 'axial', NZ / 2 + 9, 'after PageDown');
+		await page.keyboard.press('End');
+		await shown(page, 'axial', NZ - 1, 'after End');
+		await page.locator('#zv-slider').fill(String(K_ROD + 1));
+		await shown(page, 'axial', K_ROD, 'after the slider');
+
+		// Windows: a preset button, then a drag to the right (wider)
+		// and down (lower centre).
+		await page.click('#zv-presets button[data-preset="bone"]');
+		await until('the bone window', async () => await windowOf(page) === '400/1800');
+		await page.click('#zv-toolset button[data-tool="window"]');
+		const box = await canvas.boundingBox();
+		await page.mouse.move(box.x + 100, box.y + 100);
+		await page.mouse.down();
+		await page.mouse.move(box.x + 150, box.y + 120, { steps: 5 });
+		await page.mouse.up();
+		await until('the dragged window', async () => await windowOf(page) === '360/2000');
+		await page.click('#zv-presets button[data-preset="mediastinum"]');
+		await until('the mediastinal window', async () => await windowOf(page) === '40/400');
+
+		// Zoom: + twice, then 复位.
+		await canvas.focus();
+		await page.keyboard.press('+');
+		await page.keyboard.press('+');
+		assert.match(await overlayText(page, 'axial', 'br'), /缩放 156%/);
+		await page.click('#zv-fit');
+		assert.match(await overlayText(page, 'axial', 'br'), /缩放 100%/);
+
+		// The ruler from rod centre to rod centre, zoomed in twice (the
+		// mouse lands on whole screen pixels): 80 mm, within one pixel.
+		await page.click('#zv-toolset button[data-tool="ruler"]');
+		await canvas.focus();
+		await page.keyboard.press('+');
+		await page.keyboard.press('+');
+		const Z2 = 1.25 * 1.25;
+		const [mx, my] = await screenOf(page, 'axial', imgX(RODS[0][0]), imgX(RODS[0][1]), AXIAL, Z2);
+		const [nx, ny] = await screenOf(page, 'axial', imgX(RODS[1][0]), imgX(RODS[1][1]), AXIAL, Z2);
+		await page.mouse.move(mx, my);
+		await page.mouse.down();
+		await page.mouse.move(nx, ny, { steps: 8 });
+		await page.mouse.up();
+		const ruler = await view(page, 'axial').getAttribute('data-ruler');
+		const mm = Number(ruler.replace(/ mm$/, ''));
+		console.log(`ruler: ${ruler} between rods 80 mm apart (pixel ${PX} mm)`);
+		assert.ok(Math.abs(mm - 80) <= PX, `ruler ${ruler}, not 80 mm within ${PX} mm`);
+		assert.match(await overlayText(page, 'axial', 'meas'), /距离 \d+\.\d mm/);
+		await shot(page, 'ruler');
+		await page.click('#zv-fit');
+		const [ax, ay] = await screenOf(page, 'axial', pixX(RODS[0][0]), pixX(RODS[0][1]), AXIAL);
+
+		// CT value: a click on the rod, then a circle of 3 mm on it,
+		// and a click in the air outside the body.
+		await page.click('#zv-toolset button[data-tool="probe"]');
+		await page.mouse.click(ax, ay);
+		let probe = JSON.parse(await until('the probe', async () => {
+			const p = await view(page, 'axial').getAttribute('data-probe');
+			return p && p !== 'error' && JSON.parse(p).roi === undefined ? p : null;
+		}));
+		assert.equal(probe.unit, 'HU');
+		assert.deepEqual([probe.x, probe.y], [Math.floor(imgX(RODS[0][0])), Math.floor(imgX(RODS[0][1]))]);
+		assert.ok(Math.abs(probe.value - ROD_HU) < 5 * NOISE, `the rod's CT value ${probe.value}`);
+		assert.match(await overlayText(page, 'axial', 'meas'), /CT值 -?\d+(\.\d+)? HU/);
+		const [cx, cy] = await screenOf(page, 'axial', pixX(RODS[0][0]) + 3 / PX, pixX(RODS[0][1]), AXIAL);
+		await page.mouse.move(ax, ay);
+		await page.mouse.down();
+		await page.mouse.move(cx, cy, { steps: 4 });
+		await page.mouse.up();
+		probe = JSON.parse(await until('the circle', async () => {
+			const p = await view(page, 'axial').getAttribute('data-probe');
+			return p && p !== 'error' && JSON.parse(p).roi !== undefined ? p : null;
+		}));
+		console.log(`probe: rod ${JSON.stringify(probe)}`);
+		assert.ok(Math.abs(probe.roi.mean - ROD_HU) < 20, `the circle's mean ${probe.roi.mean}`);
+		// pi 3^2 = 28.3 mm², within the pixels' steps (0.81 mm² each).
+		assert.ok(Math.abs(probe.roi.area_mm2 - Math.PI * 9) < 6, `the circle's area ${probe.roi.area_mm2}`);
+		assert.match(await overlayText(page, 'axial', 'meas'), /均值 \d+(\.\d+)? HU ± \d/);
+		const [airx, airy] = await screenOf(page, 'axial', 6, 6, AXIAL);
+		await page.mouse.click(airx, airy);
+		probe = JSON.parse(await until('the air probe', async () => {
+			const p = await view(page, 'axial').getAttribute('data-probe');
+			return p && p !== 'error' && JSON.parse(p).x === 5 ? p : null;
+		}));
+		assert.ok(probe.value < -900, `air ${probe.value}`);
+
+		// MPR: the cross-hair on the first rod moves the coronal and
+		// sagittal views to it.
+		await page.click('#zv-mpr');
+		assert.equal(await page.getAttribute('#zv', 'data-mpr'), '1');
+		await shown(page, 'coronal', N / 2);
+		await shown(page, 'sagittal', N / 2);
+		const [rx, ry] = await screenOf(page, 'axial', pixX(RODS[0][0]), pixX(RODS[0][1]), AXIAL);
+		await page.mouse.click(rx, ry);
+		const ri = Math.floor(imgX(RODS[0][0])), rj = Math.floor(imgX(RODS[0][1]));
+		await shown(page, 'sagittal', ri, 'at the rod');
+		await shown(page, 'coronal', rj, 'at the rod');
+		await shown(page, 'axial', K_ROD, 'unchanged');
+		// The sagittal view through the rod: columns y, rows z from the
+		// head down (row r is slice NZ - 1 - r); the rod is dense at
+		// its height and not above it.
+		const SAG = { w: N, h: NZ, sx: PX, sy: DZ };
+		await page.click('#zv-toolset button[data-tool="probe"]');
+		const [sx, sy] = await screenOf(page, 'sagittal', pixX(RODS[0][1]), NZ - 1 - K_ROD + 0.5, SAG);
+		await page.mouse.click(sx, sy);
+		probe = JSON.parse(await until('the sagittal probe', async () => {
+			const p = await view(page, 'sagittal').getAttribute('data-probe');
+			return p && p !== 'error' ? p : null;
+		}));
+		assert.ok(Math.abs(probe.value - ROD_HU) < 5 * NOISE, `the rod in the sagittal view: ${probe.value}`);
+		const kAbove = Math.round((ROD_Z[1] + 10 - Z0) / DZ);
+		const [ux, uy] = await screenOf(page, 'sagittal', pixX(RODS[0][1]), NZ - 1 - kAbove + 0.5, SAG);
+		await page.mouse.click(ux, uy);
+		probe = JSON.parse(await until('the probe above the rod', async () => {
+			const p = await view(page, 'sagittal').getAttribute('data-probe');
+			return p && p !== 'error' && JSON.parse(p).y === NZ - 1 - kAbove ? p : null;
+		}));
+		assert.ok(probe.value < 300, `10 mm above the rod: ${probe.value}`);
+		// A click in the coronal view with the cross-hair tool moves
+		// the axial view to that height.
+		await page.click('#zv-toolset button[data-tool="cross"]');
+		const COR = { w: N, h: NZ, sx: PX, sy: DZ };
+		const [qx, qy] = await screenOf(page, 'coronal', pixX(0), NZ - 1 - 10 + 0.5, COR);
+		await page.mouse.click(qx, qy);
+		await shown(page, 'axial', 10, 'from the coronal click');
+		await shown(page, 'sagittal', Math.floor(imgX(0)), 'from the coronal click');
+		await shot(page, 'mpr');
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
+	}
+});
+
+test('keyboard only: pages, presets, zoom, invert, MPR and series', { skip, timeout: 300000 }, async () => {
+	const f = await studies();
+	const doc = await session('jn_attending');
+	try {
+		const page = doc.page;
+		await page.goto(`${BASE}/viewer?id=${f.id}`);
+		await shown(page, 'axial', NZ / 2);
+		// The keys are listed on the page.
+		assert.match(await page.textContent('#zv-keys'), /PageUp\/PageDown/);
+		// Tab to the image, then keys only.
+		for (let i = 0; i < 40; i++) {
+			if (await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('data-plane')) === 'axial')
+				break;
+			await page.keyboard.press('Tab');
+		}
+		assert.equal(await page.evaluate(() => document.activeElement.getAttribute('data-plane')), 'axial');
+		await page.keyboard.press('ArrowDown');
+		await page.keyboard.press('ArrowDown');
+		await shown(page, 'axial', NZ / 2 + 2);
+		await page.keyboard.press('PageUp');
+		await shown(page, 'axial', NZ / 2 - 8);
+		await page.keyboard.press('Home');
+		await shown(page, 'axial', 0);
+		await page.keyboard.press('3');
+		await until('the bone window', async () => await windowOf(page) === '400/1800');
+		await page.keyboard.press('4');
+		await until('the soft-tissue window', async () => await windowOf(page) === '50/350');
+		await page.keyboard.press('+');
+		assert.match(await overlayText(page, 'axial', 'br'), /缩放 125%/);
+		await page.keyboard.press('-');
+		assert.match(await overlayText(page, 'axial', 'br'), /缩放 100%/);
+		await page.keyboard.press('i');
+		assert.equal(await page.getAttribute('#zv-invert', 'aria-pressed'), 'true');
+		assert.match(await overlayText(page, 'axial', 'bl'), /反相/);
+		await page.keyboard.press('i');
+		await page.keyboard.press('m');
+		await shown(page, 'sagittal', N / 2);
+		await page.keyboard.press('Tab');
+		await page.keyboard.press('ArrowDown');
+		await until('the next view active', async () => (await view(page, 'coronal').getAttribute('class')).includes('active'));
+		await shown(page, 'coronal', N / 2 + 1);
+		await page.keyboard.press('m');
+		// ] and [: the next series (the film) and back.
+		await page.keyboard.press(']');
+		await until('the film', async () => await page.getAttribute('#zv', 'data-series') === String(f.film));
+		await shown(page, 'axial', 0);
+		await page.keyboard.press('[');
+		await until('the CT again', async () => await page.getAttribute('#zv', 'data-series') === String(f.ct));
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
+	}
+});
+
+test('the film at full resolution, inverted', { skip, timeout: 300000 }, async () => {
+	const f = await studies();
+	const [[cols, rows]] = sql(`SELECT cols, rows FROM series WHERE id = :'p1'`, { params: [f.film] });
+	const doc = await session('jn_attending');
+	try {
+		const page = doc.page;
+		await page.goto(`${BASE}/viewer?id=${f.id}&series=${f.film}`);
+		await shown(page, 'axial', 0);
+		assert.equal(await page.getAttribute('#zv', 'data-series'), String(f.film));
+		// No MPR for one image.
+		assert.equal(await page.locator('#zv-mpr').isDisabled(), true);
+		// The image as the server sends it: every pixel of the film.
+		const sizes = await page.evaluate(async (u) => {
+			const img = new Image();
+			img.src = u;
+			await img.decode();
+			return [img.naturalWidth, img.naturalHeight];
+		}, `/viewer/image?series=${f.film}&plane=axial&z=0`);
+		assert.deepEqual(sizes, [Number(cols), Number(rows)]);
+		// Inverted: the centre of the picture turns from light to dark
+		// (or back), read from the canvas.
+		const centre = () => page.evaluate(() => {
+			const c = document.querySelector('.zv-view[data-plane="axial"] canvas');
+			const d = c.getContext('2d').getImageData(Math.floor(c.width / 2) - 20, Math.floor(c.height / 2) - 20, 40, 40).data;
+			let s = 0;
+			for (let i = 0; i < d.length; i += 4)
+				s += d[i];
+			return s / (d.length / 4);
+		});
+		await until('the lossless film', async () => await view(page, 'axial').getAttribute('data-lossless') === '1');
+		const before = await centre();
+		await page.click('#zv-invert');
+		await until('the inverted film', async () => await view(page, 'axial').getAttribute('data-lossless') === '1' &&
+		    Math.abs(await centre() - (255 - before)) < 3);
+		await shot(page, 'film-inverted');
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
+	}
+});
+
+test('over 10 Mbit/s with 30 ms latency: the first image under 1 s, paging at 10 images/s and more', { skip, timeout: 300000 }, async () => {
+	const f = await studies();
+	const doc = await session('jn_attending');
+	try {
+		const page = doc.page;
+		const cdp = await doc.context.newCDPSession(page);
+		await cdp.send('Network.enable');
+		await cdp.send('Network.emulateNetworkConditions', {
+			offline: false, latency: 30,
+			downloadThroughput: 10e6 / 8, uploadThroughput: 10e6 / 8,
+		});
+		await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+		const reqs = new Map();
+		cdp.on('Network.requestWillBeSent', (e) => reqs.set(e.requestId, { url: e.request.url }));
+		cdp.on('Network.loadingFinished', (e) => {
+			const r = reqs.get(e.requestId);
+			if (r) { r.bytes = e.encodedDataLength; r.end = e.timestamp; }
+		});
+		await page.goto(`${BASE}/viewer?id=${f.id}`);
+		await shown(page, 'axial', NZ / 2);
+		const first = Number(await page.getAttribute('#zv', 'data-first-image-ms'));
+		const firstImage = [...reqs.values()].filter((r) => /\/viewer\/image/.test(r.url) && r.end)
+		    .sort((a, b) => a.end - b.end)[0];
+		const before = [...reqs.values()].filter((r) => r.end && r.end <= firstImage.end && !/\/viewer\/image/.test(r.url));
+		const pageBytes = before.reduce((s, r) => s + r.bytes, 0);
+		console.log(`10 Mbit/s, 30 ms: first image ${first} ms after navigation; ` +
+		    `${pageBytes} bytes before it (${before.length} responses); first image ${firstImage.bytes} bytes`);
+		assert.ok(first < 1000, `first image after ${first} ms`);
+		assert.ok(pageBytes < 2e6, `${pageBytes} bytes before the first image`);
+
+		// Paging as a doctor holds the arrow key down (25 presses a
+		// second) through 30 slices: the last one is shown at 10 and
+		// more slices a second.
+		await page.keyboard.press('Home');
+		await shown(page, 'axial', 0);
+		const t0 = Date.now();
+		for (let i = 0; i < 30; i++) {
+			await page.keyboard.press('ArrowDown');
+			await new Promise((r) => setTimeout(r, 40));
+		}
+		await shown(page, 'axial', 30, 'after 30 ArrowDown');
+		const secs = (Date.now() - t0) / 1000;
+		const sizes = [...reqs.values()].filter((r) => /\/viewer\/image/.test(r.url) && !/fmt=png/.test(r.url) && r.bytes);
+		const mean = sizes.reduce((s, r) => s + r.bytes, 0) / sizes.length;
+		console.log(`10 Mbit/s, 30 ms: 30 slices paged in ${secs.toFixed(2)} s (${(30 / secs).toFixed(1)} slices/s); ` +
+		    `JPEG slice ${Math.round(mean)} bytes on average`);
+		assert.ok(30 / secs >= 10, `paging at ${(30 / secs).toFixed(1)} slices/s`);
+
+		// The cine (15 a second at most) through 40 slices.
+		await page.keyboard.press('Home');
+		await shown(page, 'axial', 0);
+		const n0 = Number(await page.getAttribute('#zv', 'data-shown-count'));
+		await page.keyboard.press('c');
+		await until('40 cine frames', async () =>
+			Number(await page.getAttribute('#zv', 'data-shown-count')) - n0 >= 40, 60000, 50);
+		await page.keyboard.press('c');
+		const fps = Number(await page.getAttribute('#zv', 'data-cine-fps'));
+		console.log(`10 Mbit/s, 30 ms: cine ${fps} images/s (at most 15)`);
+		assert.ok(fps >= 10, `cine at ${fps} images/s`);
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
+	}
+});
+
+test('another hospital\'s users get 404 from every viewer address', { skip, timeout: 300000 }, async () => {
+	const f = await studies();
+	const urls = [`/viewer?id=${f.id}`, `/viewer?id=${f.id}&series=${f.ct}`,
+	    `/viewer/image?series=${f.ct}&plane=axial&z=3&wc=40&ww=400`,
+	    `/viewer/image?series=${f.ct}&plane=coronal&z=100`,
+	    `/viewer/image?series=${f.film}&plane=axial&z=0&fmt=png`,
+	    `/viewer/probe?series=${f.ct}&plane=axial&z=3&px=10&py=10&rmm=2`];
+	const audits = () => Number(sql(`SELECT count(*) FROM audit_log WHERE action = 'image_viewed'
+	    AND object_id = :'p1'`, { params: [f.ct] })[0][0]);
+	const a0 = audits();
+	for (const who of ['yb_attending', 'gd_chief', 'qx_doctor']) {
+		const c = new Client();
+		assert.equal((await c.login(who)).status, 303, `login ${who}`);
+		for (const u of urls) {
+			const r = await c.get(u);
+			assert.equal(r.status, 404, `${who} ${u}`);
+			assert.ok(!r.text.includes('黄丽群') && !r.headers.get('content-type').startsWith('image/') &&
+			    !r.headers.get('content-type').startsWith('application/json'), `${who} ${u}`);
+		}
+	}
+	assert.equal(audits(), a0, 'no image was viewed by an outsider');
+	// The applicant of the application sees its images; each view is
+	// audited.
+	const own = new Client();
+	assert.equal((await own.login('lw_apply')).status, 303);
+	const r = await own.get(urls[2]);
+	assert.equal(r.status, 200);
+	assert.equal(r.headers.get('content-type'), 'image/jpeg');
+	assert.ok(audits() > a0, 'the applicant\'s view is audited');
+	// Bad addresses: past the last slice, an unknown plane, a window
+	// that is no number.
+	for (const u of [`/viewer/image?series=${f.ct}&plane=axial&z=${NZ}`,
+	    `/viewer/image?series=${f.ct}&plane=oblique&z=1`,
+	    `/viewer/image?series=${f.ct}&plane=axial&z=1&wc=1e3`,
+	    `/viewer/image?series=${f.film}&plane=coronal&z=0`]) {
+		const b = await own.get(u);
+		assert.equal(b.status, 404, u);
+		assert.match(b.text, /影像不存在或无权访问|无法显示该影像/, u);
+	}
+});
