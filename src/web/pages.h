@@ -113,6 +113,14 @@ void		 page_app_assist(struct req *);
 void		 page_filter_save(struct req *);
 void		 page_filter_delete(struct req *);
 /* the image viewer: viewer.c */
+/*
+ * The viewer of application id's images for a page's dict d (keys zv_*,
+ * the viewer's script and style; opening series want, 0: the one with
+ * the most images), its 诊断号 into diag_no (may be NULL).  Returns 1, 0
+ * when the user may not see the application, or -1 on database trouble.
+ */
+int		 viewer_block(struct req *, long long id, long long want,
+		    struct tdict *d, char *diag_no, size_t diag_len);
 void		 page_viewer(struct req *);
 void		 page_viewer_image(struct req *);
 void		 page_viewer_probe(struct req *);

@@ -549,8 +549,10 @@ report_editor(struct req *r, long long id, int status, const struct draft *dr,
 		    wf_messages[WF_NOT_FOUND] : MSG_DB);
 		return;
 	}
+	/* The images beside the report: the viewer (viewer.c). */
 	if (report_latest(r, id, d) == -1 || app_images(r, id, d) == -1 ||
 	    report_keys(r, id, d) == -1 || key_choices(r, id, d) == -1 ||
+	    viewer_block(r, id, 0, d, NULL, 0) == -1 ||
 	    page_audit_read(r, "application_viewed", "application", id,
 	    ai.diag_no) == -1) {
 		page_error(r, 503, MSG_DB);

@@ -611,27 +611,18 @@ vseries_json(const struct vseries *s)
 	return o;
 }
 
-/*
- * GET /viewer?id=N[&series=S]: the viewer of application N's images,
- * opening series S (else the first with the most slices).  404 for an
- * application the user may not see.
- */
-void
-page_viewer(struct req *r)
+int
+viewer_block(struct req *r, long long id, long long want, struct tdict *d,
+    char *diag_no, size_t diag_len)
 {
 	PGresult	*res;
-	struct tdict	*d, *t;
+	struct tdict	*t;
 	struct vseries	 s;
 	json_t		*info, *arr;
 	char		 sid[32], inst[32], *txt;
-	long long	 id, want;
+	double		 ids[256];
 	int		 i, n, rc, start = -1, best = -1, bestn = 0, k = 0;
 
-	if ((id = field_id(r, FIELD_ID)) == 0) {
-		page_error(r, 404, MSG_NO_APP);
-		return;
-	}
-	want = field_id(r, FIELD_SERIES);
 	(void)snprintf(sid, sizeof(sid), "%lld", id);
 	(void)snprintf(inst, sizeof(inst), "%lld",
 	    r->sess.acct.institution_id);
@@ -645,32 +636,20 @@ page_viewer(struct req *r)
 	    " FROM applications a"
 	    " WHERE a.id = $1::bigint AND application_visible(a, $2::bigint)",
 	    2, sid, inst);
-	if (res == NULL) {
-		page_error(r, 503, MSG_DB);
-		return;
-	}
+	if (res == NULL)
+		return -1;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		page_error(r, 404, MSG_NO_APP);
-		return;
+		return 0;
 	}
-	if ((d = page_dict(r)) == NULL) {
-		PQclear(res);
-		page_error(r, 500, MSG_INTERNAL);
-		return;
-	}
-	(void)tdict_set(d, "id", sid);
-	(void)tdict_set(d, "diag_no", db_val(res, 0, 0));
-	(void)tdict_set(d, "patient_name", db_val(res, 0, 1));
-	(void)tdict_set(d, "patient_sex", page_sex_zh(db_val(res, 0, 2)));
-	(void)tdict_set(d, "patient_age", db_val(res, 0, 3));
-	(void)tdict_set(d, "exam_date", db_val(res, 0, 4));
-	if (page_audit_read(r, "application_viewed", "application", id,
-	    db_val(res, 0, 0)) == -1) {
-		PQclear(res);
-		page_error(r, 503, MSG_DB);
-		return;
-	}
+	(void)tdict_set(d, "zv_diag_no", db_val(res, 0, 0));
+	if (diag_no != NULL)
+		(void)snprintf(diag_no, diag_len, "%s", db_val(res, 0, 0));
+	(void)tdict_set(d, "zv_patient_name", db_val(res, 0, 1));
+	(void)tdict_set(d, "zv_patient_sex", page_sex_zh(db_val(res, 0, 2)));
+	(void)tdict_set(d, "zv_patient_age", db_val(res, 0, 3));
+	(void)tdict_set(d, "zv_exam_date", db_val(res, 0, 4));
+	(void)tdict_bool(d, "zv_has_exam_date", *db_val(res, 0, 4) != '\0');
 	info = json_object();
 	arr = json_array();
 	(void)json_object_set_new(info, "app", json_integer(id));
@@ -681,56 +660,83 @@ page_viewer(struct req *r)
 	    db_val(res, 0, 0)));
 	(void)json_object_set_new(info, "exam_date", json_string(
 	    db_val(res, 0, 4)));
-	{
-		double	 ids[256];
-
-		n = float_array(db_val(res, 0, 5), ids, 256);
-		PQclear(res);
-		for (i = 0; i < n; i++) {
-			rc = vseries_get(r, (long long)ids[i], &s);
-			if (rc == -1) {
-				json_decref(info);
-				json_decref(arr);
-				page_error(r, 503, MSG_DB);
-				return;
-			}
-			if (rc == 0)
-				continue;
-			(void)json_array_append_new(arr, vseries_json(&s));
-			if ((t = tdict_add(d, "series")) != NULL) {
-				(void)tdict_setf(t, "series_id", "%lld",
-				    s.id);
-				(void)tdict_setf(t, "k", "%d", k);
-				(void)tdict_set(t, "number", s.number);
-				(void)tdict_set(t, "description",
-				    s.description);
-				(void)tdict_set(t, "modality", s.modality);
-				(void)tdict_setf(t, "nz", "%d", s.nz);
-			}
-			if (s.id == want)
-				start = k;
-			if (s.nz > bestn) {
-				bestn = s.nz;
-				best = k;
-			}
-			k++;
+	n = float_array(db_val(res, 0, 5), ids, 256);
+	PQclear(res);
+	for (i = 0; i < n; i++) {
+		if ((rc = vseries_get(r, (long long)ids[i], &s)) == -1) {
+			json_decref(info);
+			json_decref(arr);
+			return -1;
 		}
+		if (rc == 0)
+			continue;
+		(void)json_array_append_new(arr, vseries_json(&s));
+		if ((t = tdict_add(d, "zv_series")) != NULL) {
+			(void)tdict_setf(t, "series_id", "%lld", s.id);
+			(void)tdict_setf(t, "k", "%d", k);
+			(void)tdict_set(t, "number", s.number);
+			(void)tdict_set(t, "description", s.description);
+			(void)tdict_set(t, "modality", s.modality);
+			(void)tdict_setf(t, "nz", "%d", s.nz);
+		}
+		if (s.id == want)
+			start = k;
+		if (s.nz > bestn) {
+			bestn = s.nz;
+			best = k;
+		}
+		k++;
 	}
 	(void)json_object_set_new(info, "series", arr);
 	(void)json_object_set_new(info, "start", json_integer(
 	    start >= 0 ? start : best >= 0 ? best : 0));
 	txt = json_dumps(info, JSON_COMPACT);
 	json_decref(info);
-	if (txt == NULL) {
-		page_error(r, 500, MSG_INTERNAL);
-		return;
-	}
-	(void)tdict_set(d, "info", txt);
+	if (txt == NULL)
+		return -1;
+	(void)tdict_set(d, "zv_info", txt);
 	free(txt);
-	(void)tdict_bool(d, "has_series", k > 0);
+	(void)tdict_bool(d, "zv_has_series", k > 0);
 	if ((t = tdict_add(d, "styles")) != NULL)
 		(void)tdict_set(t, "href", "/static/viewer.css");
 	if ((t = tdict_add(d, "scripts")) != NULL)
 		(void)tdict_set(t, "src", "/static/viewer.js");
+	return 1;
+}
+
+/*
+ * GET /viewer?id=N[&series=S]: the viewer of application N's images,
+ * opening series S (else the first with the most slices).  404 for an
+ * application the user may not see.
+ */
+void
+page_viewer(struct req *r)
+{
+	struct tdict	*d;
+	char		 sid[32], diag[64];
+	long long	 id;
+	int		 rc;
+
+	if ((id = field_id(r, FIELD_ID)) == 0) {
+		page_error(r, 404, MSG_NO_APP);
+		return;
+	}
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if ((rc = viewer_block(r, id, field_id(r, FIELD_SERIES), d, diag,
+	    sizeof(diag))) <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_APP :
+		    MSG_DB);
+		return;
+	}
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	(void)tdict_set(d, "id", sid);
+	if (page_audit_read(r, "application_viewed", "application", id,
+	    diag) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
 	page_render(r, 200, "viewer.html", d);
 }

@@ -11,6 +11,9 @@
 	if (!root)
 		return;
 	var info = JSON.parse(root.getAttribute('data-info'));
+	// Beside the report (写报告) the keys are the viewer's only while
+	// the focus is in it: elsewhere they are the page's.
+	var embedded = !!root.closest('.report-viewer');
 
 	// CT windows (centre/width, HU).  Lung, mediastinum and bone as the
 	// AI pages' presets (preview.c); soft tissue W350/L50, the usual
@@ -632,6 +635,8 @@
 
 	function key(ev) {
 		var t = ev.target;
+		if (embedded && !root.contains(document.activeElement))
+			return;
 		if (!S || ev.ctrlKey || ev.altKey || ev.metaKey ||
 		    (t && (t.tagName === 'INPUT' && t.type !== 'range' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')))
 			return;

@@ -21,7 +21,9 @@
 //      Network.emulateNetworkConditions): the first image in under 1 s,
 //      under 2 MB before it, and paging and the cine at 10 and more
 //      images a second (figures printed).
-//   5. Over plain HTTP: a doctor of another alliance and an applicant of
+//   5. 写报告: the images beside the report, both above the fold at
+//      1366x768; paging the images while the report is typed.
+//   6. Over plain HTTP: a doctor of another alliance and an applicant of
 //      another hospital get 404 from every viewer address and no pixels.
 //
 //   ZY_URL=... ZY_STATE=... ZY_PGPORT=... ZY_SCP_PORT=... ZY_OUT=tests/out \
@@ -37,7 +39,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromiumForFile, go, userSession } from './chromium.mjs';
+import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
 import { Client, sql } from '../integration/helpers.mjs';
 
 const run = promisify(execFile);
@@ -495,6 +497,45 @@ test('over 10 Mbit/s with 30 ms latency: the first image under 1 s, paging at 10
 		const fps = Number(await page.getAttribute('#zv', 'data-cine-fps'));
 		console.log(`10 Mbit/s, 30 ms: cine ${fps} images/s (at most 15)`);
 		assert.ok(fps >= 10, `cine at ${fps} images/s`);
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
+	}
+});
+
+test('写报告: the images beside the report, above the fold at 1366x768', { skip, timeout: 300000 }, async () => {
+	const f = await studies();
+	const doc = await session('jn_attending');
+	try {
+		const page = doc.page;
+		const resp = await openReport(page, BASE, f.id);
+		assert.equal(resp.status(), 200);
+		await shown(page, 'axial', NZ / 2);
+		// Side by side, both inside the window: the image on the left,
+		// the editor's two fields and its buttons on the right.
+		const vp = page.viewportSize();
+		const img = await view(page, 'axial').boundingBox();
+		const findings = await page.locator('#findings').boundingBox();
+		const conclusion = await page.locator('#conclusion').boundingBox();
+		const save = await page.locator('#btn-save').boundingBox();
+		assert.ok(img.x + img.width <= findings.x, `image ${JSON.stringify(img)} left of the editor ${JSON.stringify(findings)}`);
+		for (const [what, b] of [['the image', img], ['影像表现', findings], ['影像结论', conclusion], ['保存', save]])
+			assert.ok(b.y >= 0 && b.y + b.height <= vp.height && b.x + b.width <= vp.width,
+			    `${what} at ${JSON.stringify(b)} is not inside ${vp.width}x${vp.height}`);
+		assert.ok(img.width >= 400 && img.height >= 300, `the image is only ${img.width}x${img.height}`);
+		const width = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+		assert.ok(width[0] <= width[1], `the page is ${width[0]} px wide in ${width[1]}`);
+		// Typing in the report pages nothing; in the viewer the keys
+		// page the images.
+		await page.click('#findings');
+		await page.keyboard.type('右肺见结节影');
+		await page.keyboard.press('ArrowDown');
+		assert.equal(await view(page, 'axial').getAttribute('data-shown'), String(NZ / 2));
+		await view(page, 'axial').focus();
+		await page.keyboard.press('ArrowDown');
+		await shown(page, 'axial', NZ / 2 + 1);
+		assert.match(await page.inputValue('#findings'), /右肺见结节影/);
+		await shot(page, 'report');
 		assert.deepEqual(doc.errors, []);
 	} finally {
 		await doc.context.close();
