@@ -457,6 +457,17 @@ test('写报告 with AI cards and the AI result page at 1366x768',
 		await checkLayout(doc.page, 'doctor-report-ai', faults);
 		await go(doc.page, '/ai/result', () => card.locator('a.ai-open').click());
 		await checkLayout(doc.page, 'doctor-ai-result', faults);
+		// 查看影像图片: the viewer fills the window, its slider above the
+		// fold; with MPR too.
+		await visit(doc, 'doctor-viewer', `/viewer?id=${Number(id)}`, faults);
+		for (const mode of ['axial', 'mpr']) {
+			if (mode === 'mpr')
+				await doc.page.click('#zv-mpr');
+			const bar = await doc.page.locator('#zv-slider').boundingBox();
+			if (bar.y + bar.height > VIEWPORT.height)
+				faults.push(`doctor-viewer (${mode}): the slider ends at ${Math.round(bar.y + bar.height)} px, below the fold`);
+			await checkLayout(doc.page, `doctor-viewer-${mode}`, faults);
+		}
 	} finally {
 		await doc.context.close();
 	}
