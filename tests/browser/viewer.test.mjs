@@ -288,11 +288,11 @@ test('a doctor reads the CT: pages, windows, zooms, measures and turns to MPR', 
 		// pi 3^2 = 28.3 mm², within the pixels' steps (0.81 mm² each).
 		assert.ok(Math.abs(probe.roi.area_mm2 - Math.PI * 9) < 6, `the circle's area ${probe.roi.area_mm2}`);
 		assert.match(await overlayText(page, 'axial', 'meas'), /均值 \d+(\.\d+)? HU ± \d/);
-		const [airx, airy] = await screenOf(page, 'axial', 6, 6, AXIAL);
+		const [airx, airy] = await screenOf(page, 'axial', 6.5, 6.5, AXIAL);
 		await page.mouse.click(airx, airy);
 		probe = JSON.parse(await until('the air probe', async () => {
 			const p = await view(page, 'axial').getAttribute('data-probe');
-			return p && p !== 'error' && JSON.parse(p).x === 5 ? p : null;
+			return p && p !== 'error' && JSON.parse(p).x === 6 ? p : null;
 		}));
 		assert.ok(probe.value < -900, `air ${probe.value}`);
 
