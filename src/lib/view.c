@@ -64,8 +64,8 @@ view_volume_from(const struct series_volume *v, struct view_volume **out,
 			vv->vox[i] = INT16_MIN;
 		else if (x >= 32767)
 			vv->vox[i] = INT16_MAX;
-		else
-			vv->vox[i] = (int16_t)lrintf(x);
+		else	/* to nearest, halves away from zero */
+			vv->vox[i] = (int16_t)(x >= 0 ? x + 0.5f : x - 0.5f);
 	}
 	vv->nx = v->nx;
 	vv->ny = v->ny;

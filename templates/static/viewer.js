@@ -368,8 +368,9 @@
 			if (p.res.value !== null)
 				s.push((S.ct ? 'CT值 ' : '值 ') + p.res.value + unit);
 			if (p.res.roi)
-				s.push('均值 ' + p.res.roi.mean + unit + ' ± ' + p.res.roi.sd +
-				    '  面积 ' + (p.res.roi.area_mm2 / 100).toFixed(2) + ' cm²');
+				s.push('均值 ' + p.res.roi.mean + unit + ' ± ' + p.res.roi.sd + '  面积 ' +
+				    (S.spacing_known ? (p.res.roi.area_mm2 / 100).toFixed(2) + ' cm²' :
+				    p.res.roi.n + ' 像素'));
 		}
 		return s.join('\n');
 	}
