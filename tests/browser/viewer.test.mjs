@@ -536,6 +536,13 @@ test('写报告: the images beside the report, above the fold at 1366x768', { sk
 		await shown(page, 'axial', NZ / 2 + 1);
 		assert.match(await page.inputValue('#findings'), /右肺见结节影/);
 		await shot(page, 'report');
+		// Down the report's column (key images at its end): the image
+		// stays in the window.
+		await page.locator('#key-images').scrollIntoViewIfNeeded();
+		const scrolled = await page.evaluate(() => window.scrollY);
+		assert.ok(scrolled > 200, `the page scrolled ${scrolled} px`);
+		const still = await view(page, 'axial').boundingBox();
+		assert.ok(still.y >= 0 && still.y + still.height <= vp.height, `the image at ${JSON.stringify(still)} after scrolling`);
 		assert.deepEqual(doc.errors, []);
 	} finally {
 		await doc.context.close();
