@@ -97,7 +97,10 @@ fi
 # production default of 30 idle minutes: a loaded machine must not end a
 # test's session between two of its steps; the tests of the idle limit
 # make their session old in the database instead of waiting for it.
-export ZHIYING_SESSION_IDLE=1800 ZHIYING_WORKERS=3
+# Each worker keeps the fewest prepared statements it may (16, against
+# 256 in production), so that every test runs on workers that give
+# statements up and prepare them again (statements.test.mjs).
+export ZHIYING_SESSION_IDLE=1800 ZHIYING_WORKERS=3 ZHIYING_DB_STATEMENTS=16
 if stack_start >"$OUT/stack.txt" 2>&1; then
 	trap stack_stop EXIT
 	export ZY_OUT=$OUT
@@ -134,7 +137,7 @@ else
 	echo "the test stack did not start:"; cat "$OUT/stack.txt"
 	count integration 0 1 0
 fi
-unset ZHIYING_SESSION_IDLE ZHIYING_WORKERS
+unset ZHIYING_SESSION_IDLE ZHIYING_WORKERS ZHIYING_DB_STATEMENTS
 
 echo
 [ -z "$FAILED_SUITES" ] || echo "failed suites:$FAILED_SUITES"

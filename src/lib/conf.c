@@ -54,6 +54,9 @@ static const struct conf_option options[] = {
 	{ "sql",		S(sql), 0, 0, PKGDATADIR "/sql" },
 	{ "store",		S(store), 0, 0, "/var/lib/zhiying/store" },
 	{ "log_level",		S(log_level), 0, 0, "info" },
+	/* Statements a web worker keeps prepared on its connection, the
+	 * oldest given up first (each distinct list filter is one). */
+	{ "db_statements",	I(db_statements), 16, 65536, "256" },
 	{ "session_idle",	I(session_idle), 1, 86400, "1800" },
 	{ "session_absolute",	I(session_absolute), 60, 30 * 86400, "43200" },
 	{ "login_max_failures",	I(login_max_failures), 1, 100, "5" },

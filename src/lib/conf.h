@@ -23,6 +23,7 @@ struct conf {
 	char	store[1024];		/* image store root */
 	char	log_level[16];
 	int	session_idle;		/* seconds without a request */
+	int	db_statements;		/* prepared per worker connection */
 	int	session_absolute;	/* seconds since login */
 	int	login_max_failures;	/* failed logins before the lock */
 	int	login_lock_seconds;

@@ -12,45 +12,107 @@
 #include "log.h"
 
 #define DB_MAXPARAMS	64
-#define DB_MAXPREP	256	/* prepared statements kept per connection */
+#define DB_PREP_DEFAULT	256	/* prepared statements kept per connection */
+#define DB_PREP_CONNS	4	/* connections of a process with a cache */
+#define DB_PIPE_MAX	8
+#define DB_PREP_MIN	16	/* the smallest cache db_prepare_on() takes */
 
 static char	last_state[6];
 
 /*
- * The statements prepared on the connection of db_prepare_on(), by the
- * FNV-1a hash of their text (the text is kept to tell collisions apart).
- * backend is the server process they were prepared in: after PQreset()
- * the connection is the same PGconn with a new backend, which knows none.
+ * The statements prepared on a connection, by the FNV-1a hash of their
+ * text (the name on the server is the hash; the text is kept to tell
+ * collisions apart).  One cache serves both ways a statement gets
+ * prepared: every statement of the connection given to db_prepare_on()
+ * (all), and those run through db_execp() or db_pipeline() on any
+ * connection.  Full, it gives up its entries in turn, each by name
+ * (never DEALLOCATE ALL).  pid is the server process the statements
+ * were prepared in: after PQreset() the PGconn is the same with a new
+ * backend, which knows none of them.
  */
 struct prep {
 	unsigned long long	 h;
 	char			*sql;
 };
-static struct {
-	PGconn		*c;
-	int		 backend;
+static struct prep_conn {
+	const PGconn	*c;
+	int		 pid;
+	int		 all;
 	int		 n;
-	int		 evict;		/* the slot to give up next when full */
-	struct prep	 s[DB_MAXPREP];
-} prep;
+	int		 evict;		/* the entry to give up next when full */
+	int		 evicted;	/* given up on this backend (logged once) */
+	struct prep	*s;		/* prep_max entries */
+} prep_conns[DB_PREP_CONNS];
+static int	prep_max = DB_PREP_DEFAULT;
 
 static void
-prep_clear(void)
+prep_clear(struct prep_conn *pc)
 {
 	int	 i;
 
-	for (i = 0; i < prep.n; i++)
-		free(prep.s[i].sql);
-	prep.n = 0;
-	prep.evict = 0;
+	for (i = 0; i < pc->n; i++)
+		free(pc->s[i].sql);
+	pc->n = 0;
+	pc->evict = 0;
+	pc->evicted = 0;
+}
+
+/* The cache of c, when c has one, or one made for it when make. */
+static struct prep_conn *
+prep_conn(const PGconn *c, int make)
+{
+	struct prep_conn	*pc = NULL;
+	int			 i;
+
+	for (i = 0; i < DB_PREP_CONNS && pc == NULL; i++)
+		if (prep_conns[i].c == c)
+			pc = &prep_conns[i];
+	if (pc == NULL && !make)
+		return NULL;
+	for (i = 0; i < DB_PREP_CONNS && pc == NULL; i++)
+		if (prep_conns[i].c == NULL)
+			pc = &prep_conns[i];
+	if (pc == NULL) {	/* more connections than caches: take one */
+		pc = &prep_conns[(unsigned)PQbackendPID(c) % DB_PREP_CONNS];
+		prep_clear(pc);
+		pc->all = 0;
+	}
+	if (pc->s == NULL &&
+	    (pc->s = calloc((size_t)prep_max, sizeof(*pc->s))) == NULL)
+		return NULL;
+	if (pc->c != c) {
+		prep_clear(pc);
+		pc->c = c;
+		pc->pid = PQbackendPID(c);
+	} else if (PQbackendPID(c) != pc->pid) {
+		prep_clear(pc);
+		pc->pid = PQbackendPID(c);
+	}
+	return pc;
 }
 
 void
-db_prepare_on(PGconn *c)
+db_prepare_on(PGconn *c, int max)
 {
-	prep_clear();
-	prep.c = c;
-	prep.backend = 0;
+	struct prep_conn	*pc;
+	int			 i;
+
+	/* The size is the process's: set before any cache has entries. */
+	if (max > 0 && max < DB_PREP_MIN)
+		max = DB_PREP_MIN;
+	if (max > 0 && max != prep_max) {
+		for (i = 0; i < DB_PREP_CONNS; i++) {
+			prep_clear(&prep_conns[i]);
+			free(prep_conns[i].s);
+			prep_conns[i].s = NULL;
+			prep_conns[i].c = NULL;
+		}
+		prep_max = max;
+	}
+	for (i = 0; i < DB_PREP_CONNS; i++)
+		prep_conns[i].all = 0;
+	if (c != NULL && (pc = prep_conn(c, 1)) != NULL)
+		pc->all = 1;
 }
 
 static unsigned long long
@@ -67,64 +129,86 @@ prep_hash(const char *s)
 
 /*
  * The name of sql's prepared statement on c, prepared now if it was not;
- * NULL when c does not keep prepared statements or the statement cannot
- * be prepared (then it runs unnamed, and reports its own error).
+ * NULL when the statement is to run unnamed: c keeps no statements and
+ * force is 0, or the statement cannot be prepared (then it runs unnamed
+ * and reports its own error).
  */
 static const char *
-prep_name(PGconn *c, const char *sql, int n, char *name, size_t size)
+prep_name(PGconn *c, const char *sql, int n, int force, char *name,
+    size_t size)
 {
+	struct prep_conn	*pc;
 	PGresult		*r;
 	unsigned long long	 h;
 	char			 old[48];
+	const char		*state;
 	int			 i, ok;
 
-	if (c == NULL || c != prep.c || PQstatus(c) != CONNECTION_OK)
+	if (c == NULL || PQstatus(c) != CONNECTION_OK ||
+	    (pc = prep_conn(c, force)) == NULL || (!force && !pc->all))
 		return NULL;
-	if (PQbackendPID(c) != prep.backend) {
-		prep_clear();
-		prep.backend = PQbackendPID(c);
-	}
 	h = prep_hash(sql);
 	(void)snprintf(name, size, "zy_%016llx", h);
-	for (i = 0; i < prep.n; i++)
-		if (prep.s[i].h == h)
-			return strcmp(prep.s[i].sql, sql) == 0 ? name : NULL;
-	if (prep.n == DB_MAXPREP) {
-		/* Full (as many filter combinations as that): give up one
-		 * of ours, in turn.  Only ours: the statements db_execp()
-		 * prepared on the same connection stay (a DEALLOCATE ALL
-		 * would fail its next execution).  The name is our own hex
-		 * (DEALLOCATE takes no parameter). */
+	for (i = 0; i < pc->n; i++)
+		if (pc->s[i].h == h)
+			return strcmp(pc->s[i].sql, sql) == 0 ? name : NULL;
+	if (pc->n == prep_max) {
+		/* Full (as many filter combinations as that): give up the
+		 * oldest, by its name (our own hex: DEALLOCATE takes no
+		 * parameter); the new one takes its place.  First in, first
+		 * out: the statements of one db_pipeline() (at most
+		 * DB_PIPE_MAX, fewer than DB_PREP_MIN) outlive it. */
+		i = pc->evict;
 		(void)snprintf(old, sizeof(old), "DEALLOCATE zy_%016llx",
-		    prep.s[prep.evict].h);
+		    pc->s[i].h);
 		r = PQexec(c, old);
 		ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
 		PQclear(r);
 		if (!ok)
 			return NULL;
-		free(prep.s[prep.evict].sql);
-		prep.s[prep.evict] = prep.s[--prep.n];
-		prep.evict = (prep.evict + 1) % DB_MAXPREP;
-	}
-	if ((prep.s[prep.n].sql = strdup(sql)) == NULL)
-		return NULL;
+		if (pc->evicted++ == 0)
+			log_info("%s: %d statements prepared on the connection:"
+			    " giving up the oldest in turn", __func__, prep_max);
+		free(pc->s[i].sql);
+		pc->s[i].sql = NULL;
+		pc->evict = (pc->evict + 1) % prep_max;
+	} else
+		i = pc->n;
+	if ((pc->s[i].sql = strdup(sql)) == NULL)
+		goto drop;
 	r = PQprepare(c, name, sql, n, NULL);
 	ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+	/* 42P05: prepared already (by a cache this process gave up for
+	 * another connection, on the same backend): the name is the text's. */
+	state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (!ok && state != NULL && strcmp(state, "42P05") == 0)
+		ok = 1;
 	PQclear(r);
 	if (!ok) {
-		free(prep.s[prep.n].sql);
-		return NULL;
+		free(pc->s[i].sql);
+		goto drop;
 	}
-	prep.s[prep.n++].h = h;
+	pc->s[i].h = h;
+	if (i == pc->n)
+		pc->n++;
 	return name;
+drop:
+	/* The place stays empty: fill it with the last entry. */
+	if (i < pc->n) {
+		pc->s[i] = pc->s[--pc->n];
+		pc->evict = pc->n > 0 ? pc->evict % pc->n : 0;
+	}
+	return NULL;
 }
 
 /* Forget the statements of c (the server said it has none by a name). */
 static void
 prep_forget(PGconn *c)
 {
-	if (c == prep.c)
-		prep_clear();
+	struct prep_conn	*pc;
+
+	if ((pc = prep_conn(c, 0)) != NULL)
+		prep_clear(pc);
 }
 
 const char *
@@ -202,21 +286,26 @@ db_result(const char *who, PGconn *c, PGresult *r)
 	return NULL;
 }
 
-PGresult *
-db_execv(const char *who, PGconn *c, const char *sql, int n,
-    const char *const *params)
+/* sql run as a prepared statement when the connection keeps them, or
+ * when force; otherwise unnamed. */
+static PGresult *
+db_run(const char *who, PGconn *c, const char *sql, int n,
+    const char *const *params, int force)
 {
 	PGresult	*r;
 	const char	*state, *name;
 	char		 nbuf[32];
 
 	last_state[0] = '\0';
-	if ((name = prep_name(c, sql, n, nbuf, sizeof(nbuf))) != NULL) {
+	if ((name = prep_name(c, sql, n, force, nbuf, sizeof(nbuf))) !=
+	    NULL) {
 		r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
 		state = r != NULL ? PQresultErrorField(r,
 		    PG_DIAG_SQLSTATE) : NULL;
 		/* 26000: the server has no statement by that name (a
-		 * DISCARD ALL, a pooler): run it unnamed this time. */
+		 * DISCARD ALL, a pooler, a connection at the address of a
+		 * closed one on a server process of the same number): run
+		 * it unnamed this time. */
 		if (state != NULL && strcmp(state, "26000") == 0) {
 			prep_forget(c);
 			PQclear(r);
@@ -228,84 +317,26 @@ db_execv(const char *who, PGconn *c, const char *sql, int n,
 	return db_result(who, c, r);
 }
 
-/*
- * The statements prepared on the connections of this process: a
- * connection is known by its address and its server process, which a
- * reset changes.
- */
-#define DB_PREP_CONNS	4
-#define DB_PREP_NAMES	32
-#define DB_PIPE_MAX	8
-static struct db_prep {
-	const PGconn	*c;
-	int		 pid;
-	const char	*names[DB_PREP_NAMES];
-	int		 n;
-} db_preps[DB_PREP_CONNS];
-
-/* Prepare name on c unless it is already.  Returns the connection's
- * entry (NULL: prepare nothing, run the text), or (void *)-1 when
- * preparing failed (logged). */
-static struct db_prep *
-db_prepare(const char *who, PGconn *c, const char *name, const char *sql,
-    int n)
+PGresult *
+db_execv(const char *who, PGconn *c, const char *sql, int n,
+    const char *const *params)
 {
-	struct db_prep	*p = NULL;
-	PGresult	*r;
-	int		 i, pid = PQbackendPID(c);
-
-	for (i = 0; i < DB_PREP_CONNS && p == NULL; i++)
-		if (db_preps[i].c == c)
-			p = &db_preps[i];
-	for (i = 0; i < DB_PREP_CONNS && p == NULL; i++)
-		if (db_preps[i].c == NULL)
-			p = &db_preps[i];
-	if (p == NULL)	/* more connections than slots: take one */
-		p = &db_preps[(unsigned)pid % DB_PREP_CONNS];
-	if (p->c != c || p->pid != pid) {
-		p->c = c;
-		p->pid = pid;
-		p->n = 0;
-	}
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->names[i], name) == 0)
-			return p;
-	if (p->n == DB_PREP_NAMES)
-		return NULL;
-	if ((r = db_result(who, c, PQprepare(c, name, sql, n, NULL))) ==
-	    NULL)
-		return (struct db_prep *)-1;
-	PQclear(r);
-	p->names[p->n++] = name;
-	return p;
+	return db_run(who, c, sql, n, params, 0);
 }
 
 PGresult *
-db_execp(const char *who, PGconn *c, const char *name, const char *sql,
-    int n, const char *const *params)
+db_execp(const char *who, PGconn *c, const char *sql, int n,
+    const char *const *params)
 {
-	struct db_prep	*p;
-	PGresult	*r;
-
-	last_state[0] = '\0';
-	if ((p = db_prepare(who, c, name, sql, n)) == (struct db_prep *)-1)
-		return NULL;
-	if (p == NULL)
-		return db_execv(who, c, sql, n, params);
-	r = db_result(who, c, PQexecPrepared(c, name, n, params, NULL, NULL,
-	    0));
-	/* Not there after all (a connection at the address of a closed
-	 * one, on a server process of the same number): prepare anew. */
-	if (r == NULL && strcmp(last_state, "26000") == 0)
-		p->n = 0;
-	return r;
+	return db_run(who, c, sql, n, params, 1);
 }
 
 int
 db_pipeline(const char *who, PGconn *c, const struct db_stmt *st, int n,
     PGresult **res)
 {
-	struct db_prep	*p[DB_PIPE_MAX];
+	const char	*p[DB_PIPE_MAX];
+	char		 names[DB_PIPE_MAX][32];
 	PGresult	*r;
 	int		 i, sent = 0, rc = 0, failed = 0;
 
@@ -318,10 +349,8 @@ db_pipeline(const char *who, PGconn *c, const struct db_stmt *st, int n,
 	}
 	/* Prepared first, outside the pipeline: once per connection. */
 	for (i = 0; i < n; i++) {
-		p[i] = NULL;
-		if (st[i].name != NULL && (p[i] = db_prepare(who, c,
-		    st[i].name, st[i].sql, st[i].n)) == (struct db_prep *)-1)
-			return -1;
+		p[i] = st[i].prepare ? prep_name(c, st[i].sql, st[i].n, 1,
+		    names[i], sizeof(names[i])) : NULL;
 	}
 	if (PQenterPipelineMode(c) != 1) {
 		log_error("%s: cannot enter pipeline mode: %.*s", who,
@@ -330,7 +359,7 @@ db_pipeline(const char *who, PGconn *c, const struct db_stmt *st, int n,
 		return -1;
 	}
 	for (i = 0; i < n; i++, sent++)
-		if ((p[i] != NULL ? PQsendQueryPrepared(c, st[i].name,
+		if ((p[i] != NULL ? PQsendQueryPrepared(c, p[i],
 		    st[i].n, st[i].params, NULL, NULL, 0) :
 		    PQsendQueryParams(c, st[i].sql, st[i].n, NULL,
 		    st[i].params, NULL, NULL, 0)) != 1)
@@ -354,7 +383,7 @@ db_pipeline(const char *who, PGconn *c, const struct db_stmt *st, int n,
 				rc = -1;
 				if (p[i] != NULL &&
 				    strcmp(last_state, "26000") == 0)
-					p[i]->n = 0;
+					prep_forget(c);
 			}
 		}
 		res[i] = r;

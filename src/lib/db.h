@@ -20,8 +20,10 @@ PGconn		*db_connect(const char *conninfo);
  * after the text's hash) and executed by name afterwards, so that the
  * server parses it once and may reuse its plan.  One connection per
  * process (the web worker's); a reconnect (a new backend) or a statement
- * the server no longer knows prepares again.  c NULL turns it off. */
-void		 db_prepare_on(PGconn *c);
+ * the server no longer knows prepares again.  At most max statements are
+ * kept on a connection (0: 256; at least 16), the oldest given up first;
+ * the size is the process's, for db_execp() too.  c NULL turns it off. */
+void		 db_prepare_on(PGconn *c, int max);
 
 /* Reconnect a broken connection.  Returns 0 when usable, -1 if not. */
 int		 db_ensure(PGconn *);
@@ -38,17 +40,17 @@ PGresult	*db_exec_fn(const char *who, PGconn *, const char *sql, int n,
 PGresult	*db_execv(const char *who, PGconn *, const char *sql, int n,
 		    const char *const *params);
 
-/* As db_execv(), as a statement prepared once per connection under
- * name (a static string naming one SQL text): later calls on the same
- * connection skip parsing and planning.  A connection reset by
- * db_ensure() prepares again. */
-PGresult	*db_execp(const char *who, PGconn *, const char *name,
-		    const char *sql, int n, const char *const *params);
+/* As db_execv(), as a statement prepared on any connection (kept as
+ * db_prepare_on() keeps them): later calls on the same connection skip
+ * parsing and planning.  A connection reset by db_ensure() prepares
+ * again. */
+PGresult	*db_execp(const char *who, PGconn *, const char *sql, int n,
+		    const char *const *params);
 
-/* One statement of db_pipeline(): prepared under name as by db_execp(),
- * or, with name NULL, sent as it is (BEGIN). */
+/* One statement of db_pipeline(): prepared as by db_execp() when
+ * prepare, or sent as it is (BEGIN). */
 struct db_stmt {
-	const char		*name;
+	int			 prepare;
 	const char		*sql;
 	int			 n;
 	const char *const	*params;

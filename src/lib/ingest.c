@@ -161,7 +161,7 @@ ingest_known(PGconn *c, const char *inst, const char *sop,
 
 	const char	*p[2] = { inst, sop };
 
-	r = db_execp(__func__, c, "ingest_known", "SELECT i.id, i.series_id,"
+	r = db_execp(__func__, c, "SELECT i.id, i.series_id,"
 	    " se.study_id, i.storage_key"
 	    " FROM instances i JOIN series se ON se.id = i.series_id"
 	    " WHERE i.institution_id = $1::bigint AND i.sop_instance_uid = $2",
@@ -341,8 +341,8 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 			uid, "", audit_ip(src->ip), detail, i->series_uid,
 		};
 		const struct db_stmt stmt[3] = {
-			{ NULL, "BEGIN", 0, NULL },
-			{ "ingest_series",
+			{ 0, "BEGIN", 0, NULL },
+			{ 1,
 			    "WITH pa AS (INSERT INTO patients (institution_id,"
 			    " patient_id, name, sex, birth_date)"
 			    " VALUES ($1::bigint, $2, $3, $4, $5)"
@@ -374,7 +374,7 @@ ingest_file(PGconn *c, struct store *st, const struct dcm_limits *lim,
 			    " ON CONFLICT (study_id, series_uid) DO UPDATE SET"
 			    " updated_at = now() RETURNING id, study_id",
 			    34, sp },
-			{ "ingest_instance",
+			{ 1,
 			    "WITH ins AS (INSERT INTO instances (series_id,"
 			    " institution_id, sop_instance_uid, sop_class_uid,"
 			    " transfer_syntax, instance_number, ipp,"

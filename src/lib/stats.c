@@ -97,8 +97,8 @@ sq_arg(struct sq *q, const char *v, const char *cast)
 
 /*
  * The filtered applications, one narrow row each.  first_at is the first
- * submission to review or sign-off (the history), or reported_at where the
- * history lacks it; final_at the sign-off of a self-signed report, or the
+ * submission to review or sign-off (the history, kept on the application
+ * as first_reported_at), or reported_at where the history lacks it; final_at the sign-off of a self-signed report, or the
  * review; ret whether it is or ever was returned; aiu whether a submitted
  * or final report version used the AI text.
  */
@@ -108,22 +108,25 @@ sq_arg(struct sq *q, const char *v, const char *cast)
 	" final_at timestamptz, author bigint, reviewer bigint," \
 	" ret boolean, aiu boolean) ON COMMIT DROP"
 
-/* Start q with the scope and a, the filtered applications, as the
- * statement that fills stats_f. */
+/* Start q as the statement that fills stats_f with the filtered
+ * applications of the scope. */
 static void
 sq_base(struct sq *q, const struct stats_filter *f)
 {
 	memset(q, 0, sizeof(*q));
 	buf_init(&q->b, 65536);
 	q->p[q->n++] = f->scope;
-	/* a is NOT MATERIALIZED: each use is planned over applications
-	 * itself, with its statistics.  Materialized, the planner knew
-	 * nothing of a's ids and took the history joined to it for 17
-	 * billion rows against 1 million (hash batches on disk, JIT). */
-	sq_sql(q, "INSERT INTO stats_f " SQL_SCOPE ", a AS NOT MATERIALIZED"
-	    " (SELECT a.id,"
-	    " a.applicant_institution_id, a.state, a.assist, a.submitted_at,"
-	    " a.reported_at, a.reviewed_at, a.report_author_id, a.reviewer_id"
+	/* One scan of the applications: the history's facts and the AI
+	 * text's are kept on them (sql/032). */
+	sq_sql(q, "INSERT INTO stats_f " SQL_SCOPE
+	    " SELECT a.id, a.applicant_institution_id, a.state, a.assist,"
+	    " a.submitted_at,"
+	    " least(a.reported_at, CASE WHEN a.reported_at IS NOT NULL THEN"
+	    "  a.first_reported_at END),"
+	    " CASE a.state WHEN 'reported' THEN a.reported_at"
+	    "  WHEN 'reviewed' THEN a.reviewed_at END,"
+	    " a.report_author_id, a.reviewer_id,"
+	    " a.state = 'returned' OR a.ever_returned, a.ai_used"
 	    " FROM applications a"
 	    " WHERE a.applicant_institution_id IN (SELECT id FROM scope)");
 	if (f->from != NULL) {
@@ -162,28 +165,6 @@ sq_base(struct sq *q, const struct stats_filter *f)
 		    " WHERE s.application_id = a.id AND j.reader = ");
 		(void)sq_arg(q, f->reader, ")");
 	}
-	sq_sql(q, "),"
-	    " h AS (SELECT x.application_id AS id,"
-	    "  min(x.at) FILTER (WHERE x.to_state IN ('in_review', 'reported'))"
-	    "  AS first_at, bool_or(x.to_state = 'returned') AS ret"
-	    "  FROM application_history x"
-	    "  WHERE x.to_state IN ('in_review', 'reported', 'returned')"
-	    "  AND x.application_id IN (SELECT id FROM a)"
-	    "  GROUP BY x.application_id),"
-	    " r AS (SELECT DISTINCT rv.application_id AS id"
-	    "  FROM report_versions rv"
-	    "  WHERE rv.ai_used AND rv.kind <> 'draft'"
-	    "  AND rv.application_id IN (SELECT id FROM a))"
-	    " SELECT a.id, a.applicant_institution_id, a.state, a.assist,"
-	    " a.submitted_at,"
-	    " least(a.reported_at, CASE WHEN a.reported_at IS NOT NULL THEN"
-	    "  h.first_at END),"
-	    " CASE a.state WHEN 'reported' THEN a.reported_at"
-	    "  WHEN 'reviewed' THEN a.reviewed_at END,"
-	    " a.report_author_id, a.reviewer_id,"
-	    " a.state = 'returned' OR coalesce(h.ret, false),"
-	    " r.id IS NOT NULL"
-	    " FROM a LEFT JOIN h ON h.id = a.id LEFT JOIN r ON r.id = a.id");
 }
 
 /* The figure query of each group, over stats_f. */

@@ -84,7 +84,7 @@ worker_run(int sock, const struct conf *cf, const struct tmpl_set *ts)
 		db = PQconnectStart(cf->db);
 	/* Every statement of a page is parsed and planned once per worker
 	 * (issue 19: planning was 57-62 % of the samples under load). */
-	db_prepare_on(db);
+	db_prepare_on(db, cf->db_statements);
 	while (!stopping) {
 		busy = 0;
 		if (stopping || FCGX_Accept_r(&fr) < 0)

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { Client, URL_BASE, STATE, ROOT_DIR, PASSWORD, dcmDir, hiddenCsrf, sql, sqlError } from './helpers.mjs';
+import { Client, URL_BASE, STATE, ROOT_DIR, PASSWORD, dcmDir, dropStudies, hiddenCsrf, sql, sqlError } from './helpers.mjs';
 
 const skip = URL_BASE ? false : 'no test stack (run through tests/run.sh)';
 const DATA = process.env.ZY_DATA || `${ROOT_DIR}/../shared/data`;
@@ -57,19 +57,6 @@ function newApplication(patient = {}) {
     WHERE u.login = 'sl_apply' AND al.code = 'YB-YLT' AND t.code = 'YB-CH'
     RETURNING id, diag_no`, { params: [patient.name ?? tag, patient.age ?? '61岁', patient.no ?? tag] });
   return { id, diag };
-}
-
-// Take the studies of an application away again (series, instances and
-// AI jobs go with them): the receiver's tests read every series there is.
-function dropStudies(appId) {
-  const rows = sql(`SELECT st.id, st.patient_ref FROM application_studies l
-    JOIN studies st ON st.id = l.study_id WHERE l.application_id = :'p1'`, { params: [appId] });
-  sql(`DELETE FROM application_studies WHERE application_id = :'p1'`, { params: [appId] });
-  for (const [study, patient] of rows) {
-    sql(`DELETE FROM studies WHERE id = :'p1'`, { params: [study] });
-    sql(`DELETE FROM patients p WHERE id = :'p1'
-      AND NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_ref = p.id)`, { params: [patient] });
-  }
 }
 
 function auditRows(action, id, login) {

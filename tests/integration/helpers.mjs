@@ -101,6 +101,27 @@ export function sqlError(query, opts) {
   try { sql(query, opts); return null; } catch (e) { return String(e.stderr || e.message); }
 }
 
+// Applications whose images_missing flag (kept by a trigger on their
+// links, sql/031) disagrees with application_studies: [id, flag] rows.
+export function imagesFlagWrong() {
+  return sql(`SELECT a.id, a.images_missing FROM applications a
+    WHERE a.images_missing = EXISTS (SELECT 1 FROM application_studies l WHERE l.application_id = a.id)`);
+}
+
+// Take the studies of an application away again (series, instances and
+// AI jobs go with them): the receiver's tests read every series there is,
+// and later files upload the same CTs.
+export function dropStudies(appId) {
+  const rows = sql(`SELECT st.id, st.patient_ref FROM application_studies l
+    JOIN studies st ON st.id = l.study_id WHERE l.application_id = :'p1'`, { params: [appId] });
+  sql(`DELETE FROM application_studies WHERE application_id = :'p1'`, { params: [appId] });
+  for (const [study, patient] of rows) {
+    sql(`DELETE FROM studies WHERE id = :'p1'`, { params: [study] });
+    sql(`DELETE FROM patients p WHERE id = :'p1'
+      AND NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_ref = p.id)`, { params: [patient] });
+  }
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The first folder at or under root that holds .dcm files (the shared

@@ -32,7 +32,7 @@ if (process.env.ZY_STATE && existsSync(CXR)) {
   own = { state, pgport };
   Object.assign(process.env, { ZY_STATE: state, ZY_URL: url, ZY_PGPORT: pgport, ZY_SCP_PORT: scpport });
 }
-const { Client, sql, unescapeHtml } = await import('./helpers.mjs');
+const { Client, imagesFlagWrong, sql, unescapeHtml } = await import('./helpers.mjs');
 
 after(() => {
   if (!own) return;
@@ -270,6 +270,7 @@ test('a resubmission that changes the patient compares its linked studies again'
   assert.match(html, /id="no-studies"/);
   // The doctors do not see it: 影像未到.
   assert.equal(Number(sql(`SELECT count(*) FROM application_studies WHERE application_id = ${a.id}`)[0][0]), 0);
+  assert.equal(sql(`SELECT images_missing FROM applications WHERE id = ${a.id}`)[0][0], 't');
 
   // Resubmitted with only the complaint changed: still linked.
   const p2 = { name: '钱进', sex: 'M', age: '60岁', no: `RT${tag}` };
@@ -279,6 +280,7 @@ test('a resubmission that changes the patient compares its linked studies again'
   await returnAndResubmit(b.id, p2);
   assert.deepEqual(links(b.id), [['upload', '{}', '']]);
   assert.deepEqual(holds(b.id), []);
+  assert.equal(sql(`SELECT images_missing FROM applications WHERE id = ${b.id}`)[0][0], 'f');
 
   // Linked with a confirmed difference (sex): resubmitted with the same
   // difference, the link and its reason stay; with the age changed too,
@@ -445,6 +447,22 @@ test('待诊断: an application whose images have not arrived is listed with 影
   const asc = await doctor.get(`/worklist?q=${q}&sort=time`);
   assert.deepEqual(listRows(unescapeHtml(asc.text)).map((x) => x[0]), [withImages.diag, waiting.diag, held.diag]);
   // The applicant's 申请列表 says it too.
-  const mine = await (await applicant()).get(`/applications?q=${q}`);
+  const c = await applicant();
+  const mine = await c.get(`/applications?q=${q}`);
   assert.deepEqual(listRows(unescapeHtml(mine.text)).find((x) => x[0] === waiting.diag), [waiting.diag, '待报告 影像未到']);
+  // The held study linked by the applicant (with a reason): its images
+  // have arrived, and it moves up among those that have.
+  const [[sid]] = sql(`SELECT study_id FROM study_link_holds WHERE application_id = ${held.id}`);
+  const l = await c.post('/application/link', { csrf: c.token || await c.csrf(), id: String(held.id), study: sid,
+    confirm: '1', reason: '同一患者，PACS登记号有误，已电话核实' });
+  assert.equal(l.status, 303, l.text.slice(0, 300));
+  const linked = await doctor.get(`/worklist?q=${q}`);
+  assert.deepEqual(listRows(unescapeHtml(linked.text)), [
+    [held.diag, '待报告'],
+    [withImages.diag, '待报告'],
+    [waiting.diag, '待报告 影像未到'],
+  ]);
+  // Whatever linked or unlinked studies so far, the flag the list orders
+  // by agrees with the links.
+  assert.deepEqual(imagesFlagWrong(), []);
 });

@@ -421,6 +421,48 @@ test('paging (20 a page, total, page numbers) and sorting', { skip }, async () =
   assert.match(unescapeHtml(head[1]), new RegExp(`q=${q}.*sort=name|sort=name.*q=${q}`));
 });
 
+// 待诊断's default order over its two states (待报告 and 报告中), the
+// applications whose images have arrived first, newest first in each
+// group: one branch per state merged (lists.c list_ids), paged.
+test('待诊断 by time: images first, newest first, across 待报告 and 报告中 and across pages', { skip }, async () => {
+  const tag = `MIX${TAG.slice(2)}`;
+  const n = 27;
+  const rows = sql(`INSERT INTO applications (diag_no, mode, applicant_id, applicant_institution_id,
+      alliance_id, target_institution_id, patient_name, patient_sex, patient_no, exam_type, submitted_at)
+    SELECT 'ZM' || substr('${TAG}', 3) || lpad(i::text, 3, '0'), 'superior', u.id, u.institution_id,
+      (SELECT alliance_id FROM alliance_members WHERE institution_id = ${inst('JN-PH')}),
+      ${inst('JN-PH')}, '${tag}' || lpad(i::text, 2, '0'), 'M', 'PM' || i, 'DR',
+      now() - i * interval '1 minute'
+    FROM users u, generate_series(1, ${n}) i WHERE u.login = 'lw_apply' RETURNING id, patient_name`);
+  const ids = rows.map((r) => r[0]);
+  // Every other one being reported; one in three with images (the flag
+  // the links' trigger keeps, set here and put back below).
+  sql(`UPDATE applications SET state = 'reporting', locked_by = ${user('jn_attending')}, locked_at = now(),
+    lock_seen_at = now() WHERE id IN (${ids.filter((_, i) => i % 2 === 1).join(',')})`);
+  const withImages = ids.filter((_, i) => i % 3 === 0);
+  sql(`UPDATE applications SET images_missing = false WHERE id IN (${withImages.join(',')})`);
+  try {
+    const c = await as('jn_attending');
+    const names = (html) => [...html.matchAll(/<td class="name">([^<]*)</g)].map((m) => m[1]);
+    const q = encodeURIComponent(tag);
+    const p1 = await c.get(`/worklist?q=${q}`);
+    const p2 = await c.get(`/worklist?q=${q}&page=2`);
+    assert.equal(totalOf(p1.text), n);
+    const name = (i) => `${tag}${String(i).padStart(2, '0')}`;
+    const seq = [...Array(n).keys()].map((i) => i + 1);
+    const expected = [...seq.filter((i) => (i - 1) % 3 === 0), ...seq.filter((i) => (i - 1) % 3 !== 0)].map(name);
+    assert.deepEqual([...names(p1.text), ...names(p2.text)], expected);
+    // Both states are there, on both pages.
+    assert.deepEqual([...new Set(rowsOf(p1.text).map((r) => r.state))].sort(), ['pending', 'reporting']);
+    assert.deepEqual([...new Set(rowsOf(p2.text).map((r) => r.state))].sort(), ['pending', 'reporting']);
+    // The same rows by status alone, in the same order.
+    const pend = await c.get(`/worklist?q=${q}&status=pending`);
+    assert.deepEqual(names(pend.text), expected.filter((x) => Number(x.slice(-2)) % 2 === 1));
+  } finally {
+    sql(`UPDATE applications SET images_missing = true WHERE id IN (${withImages.join(',')})`);
+  }
+});
+
 test('保存常用筛选: save, list, open, replace, delete; private to the user', { skip }, async () => {
   const c = await as('yb_resident');
   const csrf = await c.csrf();

@@ -8,7 +8,7 @@ import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { ROOT_DIR, STATE, sql, sleep, dcmDir } from './helpers.mjs';
+import { ROOT_DIR, STATE, imagesFlagWrong, sql, sleep, dcmDir } from './helpers.mjs';
 
 const run = promisify(execFile);
 const DATA = process.env.ZY_DATA || `${ROOT_DIR}/../shared/data`;
@@ -221,6 +221,12 @@ test('a received study is linked to the application waiting for it', { skip }, a
     JOIN applications a ON a.id = l.application_id WHERE a.id IN (${Number(byAcc)}, ${Number(byDate)}, ${Number(none)})
     ORDER BY a.diag_no`);
   assert.deepEqual(links, [['ZYLINK000001', 'accession'], ['ZYLINK000002', 'patient_date']]);
+  // The receiver's links say the images have arrived (the flag 待诊断
+  // orders by), though its role may not update applications itself.
+  assert.deepEqual(sql(`SELECT diag_no, images_missing FROM applications
+    WHERE id IN (${Number(byAcc)}, ${Number(byDate)}, ${Number(none)}) ORDER BY diag_no`),
+  [['ZYLINK000001', 'f'], ['ZYLINK000002', 'f'], ['ZYLINK000003', 't']]);
+  assert.deepEqual(imagesFlagWrong(), []);
   // The study linked is 粤北市中心医院's own copy.
   const [[inst]] = sql(`SELECT DISTINCT i.code FROM application_studies l JOIN studies s ON s.id = l.study_id
     JOIN institutions i ON i.id = s.institution_id WHERE l.application_id = ${Number(byAcc)}`);
