@@ -81,7 +81,9 @@
 #include "ribs.h"
 
 #define PI		3.14159265358979323846
-#define RIB_HU		150.0
+#define RIB_HU		250.0
+#define BLOCK_MM	1.4
+#define INNER_MM	10.0
 #define COLUMN_MM	18.0
 #define STERNUM_MM	30.0
 #define FRONT_MM	25.0
@@ -96,6 +98,7 @@
 #define BIN_DEG		2.0
 #define TOP_MM		12.0
 #define PAIR_MM		15.0
+#define GAP_SHARE	1.7
 #define NRAY		24
 #define RAY_MM		10.0
 #define RAY_STEP	0.5
@@ -108,6 +111,11 @@
 #define ANGLE_DEG	12.0
 #define BULGE_MM	1.5
 #define BUCKLE_LEN_MM	9
+#define BULGE_MAX_MM	3.5
+#define BREAK_LEN_MM	8
+#define SIDE_RATIO	0.85
+#define RIB_LEN_MAX_MM	340
+#define RIB_REACH_MAX_MM 165.0
 #define THICK_MM	1.5
 #define CALLUS_LEN_MM	6
 #define NECK_MM		25
@@ -210,6 +218,22 @@ ribs_where_zh(const struct ribs_info *ri, const struct rib_fracture *f,
 }
 
 /* ---- Tracing ---- */
+
+static double
+rib_block_mm(void)
+{
+	const char	*e = getenv("ZY_RIB_BLOCK");
+
+	return e != NULL ? atof(e) : BLOCK_MM;
+}
+
+static double
+rib_hu(void)
+{
+	const char	*e = getenv("ZY_RIB_HU");
+
+	return e != NULL ? atof(e) : RIB_HU;
+}
 
 struct grid {
 	int	 fx, fz, W, H, D;
@@ -467,26 +491,41 @@ centre_line(const struct series_volume *v, const struct grid *g,
 	enum { NB = (int)(200 / BIN_DEG) };
 	double	 sum[NB][3], (*p)[3] = NULL, (*q)[3] = NULL, x, y, z;
 	double	 sx = v->spacing[0], sy = v->spacing[1], sz = v->spacing[2];
-	int	 cnt[NB], b, m = 0, n, i, k;
+	int	 cnt[NB], b, m = 0, n, i, k, pass;
+	double	 rmin[NB];
 	size_t	 h;
 
 	memset(sum, 0, sizeof(sum));
 	memset(cnt, 0, sizeof(cnt));
-	for (h = 0; h < c->n; h++) {
-		double	 phi;
+	for (b = 0; b < NB; b++)
+		rmin[b] = 1e30;
+	/* Per bin, the innermost blocks round the cage: a rib lies on the
+	 * cage, the scapula or an arm joined to it lies outside. */
+	for (pass = 0; pass < 2; pass++)
+		for (h = 0; h < c->n; h++) {
+			double	 phi, rad, dx, dy;
 
-		blk_vox(g, c->q[h], &x, &y, &z);
-		phi = atan2((y - cage[1]) * sy * (v->col[1] < 0 ? -1 : 1),
-		    fabs(x - cage[0]) * sx) * 180.0 / PI;
-		/* From behind (+90) to the front (-90, -100 at most). */
-		b = (int)floor((100.0 - phi) / BIN_DEG);
-		if (b < 0 || b >= NB)
-			continue;
-		sum[b][0] += x * sx;
-		sum[b][1] += y * sy;
-		sum[b][2] += z * sz;
-		cnt[b]++;
-	}
+			blk_vox(g, c->q[h], &x, &y, &z);
+			dx = fabs(x - cage[0]) * sx;
+			dy = (y - cage[1]) * sy * (v->col[1] < 0 ? -1 : 1);
+			phi = atan2(dy, dx) * 180.0 / PI;
+			rad = sqrt(dx * dx + dy * dy);
+			/* From behind (+90) to the front (-90, -100 at
+			 * most). */
+			b = (int)floor((100.0 - phi) / BIN_DEG);
+			if (b < 0 || b >= NB)
+				continue;
+			if (pass == 0) {
+				rmin[b] = fmin(rmin[b], rad);
+				continue;
+			}
+			if (rad > rmin[b] + INNER_MM)
+				continue;
+			sum[b][0] += x * sx;
+			sum[b][1] += y * sy;
+			sum[b][2] += z * sz;
+			cnt[b]++;
+		}
 	if ((p = malloc(NB * sizeof(*p))) == NULL ||
 	    (q = malloc(RIB_PTS_MAX * sizeof(*q))) == NULL) {
 		free(p);
@@ -568,17 +607,64 @@ body_at(const struct series_volume *v, const struct spine_info *si,
 	return bi >= 0 && best * v->spacing[2] <= 10.0 ? bi : -1;
 }
 
+/*
+ * The level of a rib's head from the labelled vertebrae: the head of rib
+ * n lies by the disc between T(n-1) and T(n) or the upper part of T(n)
+ * (ribs 2-9 articulate with both bodies, 1 and 10-12 with their own;
+ * Gray's Anatomy), so it is the body whose span from a quarter of its
+ * height below its centre up to the same mark of the body above holds
+ * the head.  Returns the label, or 0.
+ */
+static int
+head_level(const struct series_volume *v, const struct spine_info *si,
+    double head_z)
+{
+	size_t	 b;
+	double	 lo, hi;
+
+	if (si == NULL || !si->labelled)
+		return 0;
+	for (b = 0; b < si->n; b++) {
+		const struct vertebra	*t = &si->v[b];
+		double	 zc = zpos(v, t->c[2]);
+		double	 h = fabs(zpos(v, t->k1) - zpos(v, t->k0));
+
+		lo = zc - 0.25 * h;
+		if (b > 0) {
+			const struct vertebra	*u = &si->v[b - 1];
+
+			hi = zpos(v, u->c[2]) - 0.25 * fabs(zpos(v, u->k1) -
+			    zpos(v, u->k0));
+		} else
+			hi = zc + 0.75 * h + 8.0;
+		if (hi < lo) {
+			double	 x = hi;
+
+			hi = lo;
+			lo = x;
+		}
+		if (head_z >= lo && head_z < hi)
+			return t->label >= SPINE_T1 && t->label <= SPINE_T12 ?
+			    t->label : 0;
+	}
+	return 0;
+}
+
 static void
 number_ribs(const struct series_volume *v, const struct spine_info *si,
     struct ribs_info *ri)
 {
 	double	 ztop = fmax(zpos(v, 0), zpos(v, v->nz - 1));
 	double	 zbot = fmin(zpos(v, 0), zpos(v, v->nz - 1));
-	int	 side, i, n0, n1, cnt, bad = 0, any = 0, one = 0;
-	char	 note[128] = "";
+	int	 side, i, j, n0, n1, bad = 0, any = 0, top = 0, bot = 0;
+	int	 cross = 1;
+	char	 note[160] = "";
 	size_t	 a, b;
 
 	for (side = RIB_RIGHT; side <= RIB_LEFT; side++) {
+		int	 na[RIBS_MAX], nc[RIBS_MAX], m = 0, k;
+		double	 gaps[RIBS_MAX], gmed;
+
 		n0 = -1;
 		n1 = -1;
 		for (i = 0; i < (int)ri->n; i++)
@@ -589,9 +675,7 @@ number_ribs(const struct series_volume *v, const struct spine_info *si,
 			}
 		if (n0 < 0)
 			continue;
-		cnt = n1 - n0 + 1;
-		/* The top: the scan reaches TOP_MM above the highest head
-		 * and above the rib's highest point. */
+		/* The top: the scan reaches TOP_MM above the highest rib. */
 		{
 			double	 hi = -1e30;
 
@@ -600,31 +684,66 @@ number_ribs(const struct series_volume *v, const struct spine_info *si,
 			hi = fmax(hi, ri->r[n0].head_z);
 			ri->top_seen[side] = ztop - hi >= TOP_MM;
 		}
-		/* The bottom: the lowest rib's head by T12, the scan going
-		 * on below it. */
-		ri->bottom_seen[side] = si != NULL && si->labelled &&
-		    ri->r[n1].body >= 0 && si->v[ri->r[n1].body].label ==
+		/* The bottom: the lowest rib's head at T12 (spine.c's
+		 * labels), the scan going on below it. */
+		ri->bottom_seen[side] = head_level(v, si, ri->r[n1].head_z) ==
 		    SPINE_T12 && ri->r[n1].head_z - zbot >= 30.0;
-		if (ri->top_seen[side]) {
-			for (i = n0; i <= n1; i++)
-				ri->r[i].number = i - n0 + 1 <= 12 ? i - n0 +
-				    1 : 0;
-			if (ri->bottom_seen[side] && cnt != 12) {
+		/* The heads' spacing: a gap of GAP_SHARE times the median or
+		 * more is a rib not seen. */
+		for (i = n0; i < n1; i++)
+			gaps[m++] = ri->r[i].head_z - ri->r[i + 1].head_z;
+		gmed = m >= 3 ? median(gaps, m) : 1e30;
+		/* A: counted down from the first rib; C: up from the
+		 * twelfth at T12; both skip a number at each gap. */
+		k = 1;
+		for (i = n0; i <= n1; i++) {
+			if (i > n0 && ri->r[i - 1].head_z - ri->r[i].head_z >=
+			    GAP_SHARE * gmed)
+				k++;
+			na[i - n0] = ri->top_seen[side] && k <= 12 ? k : 0;
+			k++;
+		}
+		k = 12;
+		for (i = n1; i >= n0; i--) {
+			if (i < n1 && ri->r[i].head_z - ri->r[i + 1].head_z >=
+			    GAP_SHARE * gmed)
+				k--;
+			nc[i - n0] = ri->bottom_seen[side] && k >= 1 ? k : 0;
+			k--;
+		}
+		for (i = n0; i <= n1; i++) {
+			int	 x = na[i - n0], y = nc[i - n0];
+
+			/* From T12 where both are there: the top of the
+			 * cage is where the first rib hides behind the
+			 * clavicle and the scapula. */
+			ri->r[i].number = y > 0 ? y : x;
+			if (x > 0 && y > 0 && x != y && !bad) {
 				bad = 1;
 				(void)snprintf(note, sizeof(note), "；%s侧自第1"
-				    "肋计数%d根与自T12计数不符，编号存疑，请核对",
-				    side == RIB_RIGHT ? "右" : "左", cnt);
+				    "肋向下计数与自T12向上计数不符（相差%d根），"
+				    "编号存疑，请核对", side == RIB_RIGHT ? "右" :
+				    "左", abs(x - y));
 			}
-			if (!ri->bottom_seen[side])
-				one = 1;
-			any = 1;
-		} else if (ri->bottom_seen[side]) {
-			for (i = n1; i >= n0; i--)
-				ri->r[i].number = 12 - (n1 - i) >= 1 ?
-				    12 - (n1 - i) : 0;
-			one = 1;
-			any = 1;
+			if (x == 0 || y == 0)
+				cross = 0;
 		}
+		top |= ri->top_seen[side];
+		bot |= ri->bottom_seen[side];
+		/* Two ribs of one number on a side. */
+		for (i = n0; i <= n1; i++)
+			for (j = i + 1; j <= n1; j++)
+				if (ri->r[i].number > 0 && ri->r[i].number ==
+				    ri->r[j].number && !bad) {
+					bad = 1;
+					(void)snprintf(note, sizeof(note), "；%s侧"
+					    "两根肋骨同为第%d肋，编号存疑，请核对",
+					    side == RIB_RIGHT ? "右" : "左",
+					    ri->r[i].number);
+				}
+		for (i = n0; i <= n1; i++)
+			if (ri->r[i].number > 0)
+				any = 1;
 	}
 	/* Pairs: right and left of one number at about one height. */
 	for (a = 0; a < ri->n; a++)
@@ -633,12 +752,10 @@ number_ribs(const struct series_volume *v, const struct spine_info *si,
 			    RIB_LEFT && ri->r[a].number > 0 &&
 			    ri->r[a].number == ri->r[b].number &&
 			    fabs(ri->r[a].head_z - ri->r[b].head_z) >
-			    PAIR_MM) {
+			    PAIR_MM && !bad) {
 				bad = 1;
-				if (note[0] == '\0')
-					(void)snprintf(note, sizeof(note),
-					    "；左右同序号肋骨高度不一致，编号存疑，"
-					    "请核对");
+				(void)snprintf(note, sizeof(note), "；左右同序号"
+				    "肋骨高度不一致，编号存疑，请核对");
 			}
 	if (!any) {
 		(void)snprintf(ri->why, sizeof(ri->why), "扫描范围未包括第1肋"
@@ -646,12 +763,12 @@ number_ribs(const struct series_volume *v, const struct spine_info *si,
 		return;
 	}
 	ri->numbered = 1;
-	ri->uncertain = bad;
+	ri->uncertain = bad || !cross;
 	(void)snprintf(ri->how_zh, sizeof(ri->how_zh), "%s%s%s",
-	    ri->top_seen[RIB_RIGHT] || ri->top_seen[RIB_LEFT] ?
-	    "自第1肋向下计数" : "自T12所附第12肋向上计数",
-	    !bad && !one ? "，与T12所附最后一对肋骨核对一致" : one && !bad ?
-	    "（未能与T12核对）" : "", note);
+	    top && bot ? "自T12所附最后一对肋骨向上计数，并自第1肋向下计数核对" :
+	    bot ? "自T12所附最后一对肋骨向上计数（扫描未包括第1肋上方，未能核对）" :
+	    "自第1肋向下计数（未能与T12核对）", !bad && cross ? "，一致" : "",
+	    note);
 }
 
 int
@@ -711,8 +828,8 @@ ribs_trace(const struct series_volume *v, const double *spine_xy,
 		cy[k] = cy[prev];
 	}
 	/* 1. Bone blocks. */
-	g.fx = (int)lround(2.0 / sx);
-	g.fz = (int)lround(2.0 / sz);
+	g.fx = (int)lround(rib_block_mm() / sx);
+	g.fz = (int)lround(rib_block_mm() / sz);
 	if (g.fx < 1) g.fx = 1;
 	if (g.fz < 1) g.fz = 1;
 	g.W = v->nx / g.fx;
@@ -726,8 +843,7 @@ ribs_trace(const struct series_volume *v, const double *spine_xy,
 	}
 	n = (size_t)g.W * g.H * g.D;
 	if ((g.bone = calloc(n, 1)) == NULL ||
-	    (g.lab = malloc(n * sizeof(*g.lab))) == NULL ||
-	    (stk = malloc(n * sizeof(*stk))) == NULL)
+	    (g.lab = malloc(n * sizeof(*g.lab))) == NULL)
 		goto oom;
 	for (p = 0; p < n; p++)
 		g.lab[p] = -1;
@@ -755,9 +871,17 @@ ribs_trace(const struct series_volume *v, const double *spine_xy,
 							s += v->vox[((size_t)(Z * g.fz + c) *
 							    v->ny + Y * g.fx + b) * v->nx +
 							    X * g.fx + a];
-				if (s / (g.fx * g.fx * g.fz) > RIB_HU)
+				if (s / (g.fx * g.fx * g.fz) > rib_hu())
 					g.bone[((size_t)Z * g.H + Y) * g.W + X] = 1;
 			}
+	}
+	{
+		size_t	 nb = 0;
+
+		for (p = 0; p < n; p++)
+			nb += g.bone[p];
+		if ((stk = malloc((nb + 1) * sizeof(*stk))) == NULL)
+			goto oom;
 	}
 	/* 2. Components of COMP_MIN blocks or more. */
 	if ((cl = malloc(n * sizeof(*cl))) == NULL)
@@ -1211,6 +1335,26 @@ angle3(const double a[3], const double b[3])
 	return acos(d) * 180.0 / PI;
 }
 
+/* The ring as bright as the rib's own on both sides of i, from 4 to
+ * 10 mm away. */
+static int
+sides_whole(const double *br, const double *bb, int n, int i)
+{
+	double	 l[8], r[8];
+	int	 nl = 0, nr = 0, j;
+
+	for (j = 4; j <= 10; j++) {
+		if (i - j >= 0 && isfinite(bb[i]))
+			l[nl++] = (br[i - j] - SOFT_HU) / fmax(1.0, bb[i] -
+			    SOFT_HU);
+		if (i + j < n && isfinite(bb[i]))
+			r[nr++] = (br[i + j] - SOFT_HU) / fmax(1.0, bb[i] -
+			    SOFT_HU);
+	}
+	return nl >= 4 && nr >= 4 && median(l, nl) >= SIDE_RATIO &&
+	    median(r, nr) >= SIDE_RATIO;
+}
+
 static int
 add_cand(struct fcand *fc, int *nfc, int max, const struct fcand *c)
 {
@@ -1244,8 +1388,14 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 
 	lo = NECK_MM;
 	hi = n - 1 - END_MM;
-	if (hi - lo < 10)
+	/* A line too long or reaching too far has run into the scapula or
+	 * an arm: not searched (said in the result). */
+	if (hi - lo < 10 || n > RIB_LEN_MAX_MM || r->reach_mm >
+	    RIB_REACH_MAX_MM) {
+		r->searched = 0;
 		return 0;
+	}
+	r->searched = 1;
 	if ((p = malloc((size_t)n * sizeof(*p))) == NULL ||
 	    (ct = malloc((size_t)n * sizeof(*ct))) == NULL ||
 	    (br = malloc((size_t)n * sizeof(*br))) == NULL ||
@@ -1328,7 +1478,12 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 				bi = j;
 			}
 		}
+		run = j - i;
 		i = j;
+		/* A fracture line is short, with the rib whole on both
+		 * sides; a long dim run is the line leaving the bone. */
+		if (run > BREAK_LEN_MM || !sides_whole(br, bb, n, bi))
+			continue;
 		memset(&c, 0, sizeof(c));
 		c.i = bi;
 		c.ring = best;
@@ -1408,7 +1563,8 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 			}
 		run = j - i;
 		i = j;
-		if (best < BULGE_MM || run < 2 || run > BUCKLE_LEN_MM ||
+		if (best < BULGE_MM || best > BULGE_MAX_MM || run < 2 ||
+		    run > BUCKLE_LEN_MM ||
 		    !(best >= 2.0 * fmax(rise, 0.25)))
 			continue;
 		memset(&c, 0, sizeof(c));

@@ -56,7 +56,10 @@ struct rib {
 	double		 head_z;	/* patient z of its head, mm */
 	double		 reach_mm;	/* to the side from the spine */
 	int		 body;		/* spine body by its head; -1 */
-	long		 blocks;	/* its 2 mm blocks */
+	long		 blocks;	/* its blocks of bone */
+	int		 searched;	/* searched for fractures (a line
+					 * that ran into the scapula or an
+					 * arm is not) */
 };
 
 struct rib_fracture {
