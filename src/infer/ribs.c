@@ -219,21 +219,6 @@ ribs_where_zh(const struct ribs_info *ri, const struct rib_fracture *f,
 
 /* ---- Tracing ---- */
 
-static double
-rib_block_mm(void)
-{
-	const char	*e = getenv("ZY_RIB_BLOCK");
-
-	return e != NULL ? atof(e) : BLOCK_MM;
-}
-
-static double
-rib_hu(void)
-{
-	const char	*e = getenv("ZY_RIB_HU");
-
-	return e != NULL ? atof(e) : RIB_HU;
-}
 
 struct grid {
 	int	 fx, fz, W, H, D;
@@ -828,8 +813,8 @@ ribs_trace(const struct series_volume *v, const double *spine_xy,
 		cy[k] = cy[prev];
 	}
 	/* 1. Bone blocks. */
-	g.fx = (int)lround(rib_block_mm() / sx);
-	g.fz = (int)lround(rib_block_mm() / sz);
+	g.fx = (int)lround(BLOCK_MM / sx);
+	g.fz = (int)lround(BLOCK_MM / sz);
 	if (g.fx < 1) g.fx = 1;
 	if (g.fz < 1) g.fz = 1;
 	g.W = v->nx / g.fx;
@@ -871,7 +856,7 @@ ribs_trace(const struct series_volume *v, const double *spine_xy,
 							s += v->vox[((size_t)(Z * g.fz + c) *
 							    v->ny + Y * g.fx + b) * v->nx +
 							    X * g.fx + a];
-				if (s / (g.fx * g.fx * g.fz) > rib_hu())
+				if (s / (g.fx * g.fx * g.fz) > RIB_HU)
 					g.bone[((size_t)Z * g.H + Y) * g.W + X] = 1;
 			}
 	}

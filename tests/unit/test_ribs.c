@@ -13,8 +13,10 @@
  * shaft), the numbers not uncertain, the vertebrae labelled T1..L1; all
  * nine fractures found within 10 mm on the right rib, their types and
  * segments right, and no more than one false candidate per scan.  The
- * same phantom without fractures must give none.  Sensitivity and false
- * positives are printed.
+ * same phantom without fractures must give none; with the top of the
+ * cage cut off the ribs are numbered up from T12, marked uncertain.
+ * Sensitivity and false positives are printed.  On LIDC-IDRI-0002
+ * (test_lidc) the numbering from T12, the false candidates and the time.
  */
 #include "config.h"
 
@@ -33,6 +35,7 @@
 #include "anatomy.h"
 #include "compute.h"
 #include "ribcage.h"
+#include "realdata.h"
 #include "ribs.h"
 #include "series.h"
 #include "spine.h"
@@ -258,6 +261,85 @@ run(double slice, int fractures, unsigned seed)
 	series_free(v);
 }
 
+/*
+ * The top of the cage cut off (the scan starting at the head of rib 5):
+ * the ribs are numbered up from the last at T12, each right, and the
+ * numbers marked uncertain (not checked from the first rib).
+ */
+static void
+test_phantom_no_top(void **state)
+{
+	struct ribcage_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct ribs_info	*ri;
+	char			 err[256];
+	double			 q[3];
+	size_t			 i;
+	int			 cut;
+
+	(void)state;
+	ribcage_standard(&sp, 1.25, 15.0, 11);
+	sp.nf = 0;
+	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	/* Slices above the head of rib 5 (+ 8 mm) dropped. */
+	cut = (int)floor((ribcage_head_z(&sp, 5) + 8.0) / v->spacing[2]);
+	assert_true(cut < v->nz);
+	v->nz = cut;
+	assert_non_null(ac = anatomy_cache_new());
+	assert_non_null(ri = calloc(1, sizeof(*ri)));
+	if (anatomy_get(ac, cpu, v, 12, ANAT_VERTEBRAE, &an, err,
+	    sizeof(err)) == -1 || ribs_trace(v, an->spine_xy, an->body,
+	    &an->spine, ri, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	print_message("  no top: %zu ribs, %s\n", ri->n, ri->numbered ?
+	    ri->how_zh : ri->why);
+	assert_true(ri->numbered);
+	assert_true(ri->uncertain);
+	assert_false(ri->top_seen[RIB_RIGHT] || ri->top_seen[RIB_LEFT]);
+	assert_true(ri->n >= 16);
+	for (i = 0; i < ri->n; i++) {
+		const struct rib *r = &ri->r[i];
+
+		print_message("    rib %s%d head z %.1f\n", r->side ==
+		    RIB_RIGHT ? "R" : "L", r->number, r->head_z);
+		assert_true(r->number >= 5 && r->number <= 12);
+		assert_int_equal(ribcage_rib_point(&sp, r->side, r->number,
+		    0.5, q), 0);
+		assert_true(rib_dist(v, r, q) <= 4.0);
+	}
+	free(ri);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
+/* The places' names. */
+static void
+test_where(void **state)
+{
+	struct ribs_info	*ri;
+	char			 b[64];
+
+	(void)state;
+	assert_non_null(ri = calloc(1, sizeof(*ri)));
+	ri->n = 2;
+	ri->r[0].side = RIB_LEFT;
+	ri->r[0].number = 5;
+	ri->r[1].side = RIB_RIGHT;
+	ri->r[1].number = 0;
+	ri->f[0].rib = 0;
+	ri->f[0].segment = 1;
+	ribs_where_zh(ri, &ri->f[0], b, sizeof(b));
+	assert_string_equal(b, "左第5肋腋段");
+	ri->f[0].rib = 1;
+	ri->f[0].segment = 2;
+	ribs_where_zh(ri, &ri->f[0], b, sizeof(b));
+	assert_string_equal(b, "右侧肋骨（未能编号）前段");
+	free(ri);
+}
+
 static void
 test_phantom_1_25(void **state)
 {
@@ -286,14 +368,97 @@ test_phantom_intact(void **state)
 	run(1.25, 0, 10);
 }
 
+/*
+ * LIDC-IDRI-0002 (no known fracture; T12 and L1 in view): the ribs
+ * traced and numbered up from T12, checked by eye on ribeval's pictures
+ * (ribs 4-12 on both sides in sequence; the highest, behind the
+ * clavicles and scapulae, not separated reliably, so the count from the
+ * top disagrees and the numbers are marked uncertain).  Asserted: 18
+ * ribs or more, the last on each side numbered 12 with its head by T12,
+ * numbers 5-12 on each side once each, the uncertainty said; the false
+ * candidates are printed (and held under 20, a guard), and the times
+ * (tests/bench/ribeval is the benchmark).
+ */
+static void
+test_lidc(void **state)
+{
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct ribs_info	*ri;
+	char			 base[4096], dir[4096], err[256], w[64];
+	double			 t0, t1;
+	int			 side, num, cnt;
+	size_t			 i;
+
+	(void)state;
+	(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
+	    realdata_dir());
+	if (realdata_find_dcm_dir(base, dir, sizeof(dir)) == -1) {
+		print_message("  %s not found: skipping the real-data test\n",
+		    base);
+		skip();
+	}
+	assert_int_equal(realdata_load(dir, &v, NULL, 0), 0);
+	assert_non_null(ac = anatomy_cache_new());
+	assert_non_null(ri = calloc(1, sizeof(*ri)));
+	t0 = now_s();
+	if (anatomy_get(ac, cpu, v, 2, ANAT_VERTEBRAE, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("anatomy: %s", err);
+	t1 = now_s();
+	if (ribs_trace(v, an->spine_xy, an->body, &an->spine, ri, err,
+	    sizeof(err)) == -1 || ribs_fractures(v, ri, err, sizeof(err)) ==
+	    -1)
+		fail_msg("ribs: %s", err);
+	print_message("  LIDC-IDRI-0002: anatomy %.2f s, ribs %.2f s; %zu "
+	    "ribs, %s\n", t1 - t0, now_s() - t1, ri->n, ri->numbered ?
+	    ri->how_zh : ri->why);
+	assert_true(ri->n >= 18);
+	assert_true(ri->numbered);
+	assert_true(ri->uncertain);
+	for (side = RIB_RIGHT; side <= RIB_LEFT; side++) {
+		const struct rib *last = NULL;
+
+		for (i = 0; i < ri->n; i++)
+			if (ri->r[i].side == side)
+				last = &ri->r[i];
+		assert_non_null(last);
+		assert_int_equal(last->number, 12);
+		assert_true(last->body >= 0);
+		assert_int_equal(an->spine.v[last->body].label, SPINE_T12);
+		for (num = 5; num <= 12; num++) {
+			cnt = 0;
+			for (i = 0; i < ri->n; i++)
+				cnt += ri->r[i].side == side &&
+				    ri->r[i].number == num;
+			assert_int_equal(cnt, 1);
+		}
+	}
+	for (i = 0; i < ri->nf; i++) {
+		ribs_where_zh(ri, &ri->f[i], w, sizeof(w));
+		print_message("    false %s %s slice %d\n", w,
+		    rib_frac_zh[ri->f[i].type], ri->f[i].key_slice);
+	}
+	print_message("  LIDC-IDRI-0002: %zu false positives per scan\n",
+	    ri->nf);
+	assert_true(ri->nf < 20);
+	free(ri);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_where),
 		cmocka_unit_test(test_phantom_1_25),
 		cmocka_unit_test(test_phantom_intact),
+		cmocka_unit_test(test_phantom_no_top),
 		cmocka_unit_test(test_phantom_2),
 		cmocka_unit_test(test_phantom_0_625),
+		cmocka_unit_test(test_lidc),
 	};
 
 	if (getenv("ZY_TEST_FILTER") != NULL)
