@@ -8,6 +8,8 @@
  *	    -o outdir
  *	zhiying-phantom -V [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]
  *	    [-W pixels] [-P patient_id] [-N patient_name] -o outdir
+ *	zhiying-phantom -R [-t slice_mm] [-n noise_hu] [-s seed]
+ *	    [-P patient_id] [-N patient_name] -o outdir
  *	zhiying-phantom -F chest|limb [-s seed] [-P patient_id]
  *	    [-N patient_name] -o outdir
  *
@@ -84,8 +86,8 @@ usage(FILE *fp, int status)
 	    "       " PROG " -V [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]"
 	    " [-W pixels]\n"
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
-	    "       " PROG " -R [-t slice_mm] [-n noise_hu] [-s seed]"
-	    " [-P patient_id] [-N patient_name] -o outdir\n"
+	    "       " PROG " -R [-t slice_mm] [-n noise_hu] [-s seed]\n"
+	    "    [-P patient_id] [-N patient_name] -o outdir\n"
 	    "       " PROG " -F chest|limb [-s seed] [-P patient_id]"
 	    " [-N patient_name] -o outdir\n"
 	    "       " PROG " -h | --help\n"

@@ -2,7 +2,7 @@
  * ribeval - the ribs (src/infer/ribs.c) on the rib cage phantom and on
  * the real chest CT.
  *
- *	ribeval [-ln] [-p dir]
+ *	ribeval [-ln] [-d folder] [-p dir]
  *
  * 1. The rib cage phantom (src/lib/ribcage.c, its nine standard
  *    fractures) at 0.625, 1.25 and 2 mm with 15 HU of noise, three seeds
@@ -17,7 +17,8 @@
  *    here), and the time of the anatomy (ANAT_VERTEBRAE) and of the ribs
  *    (tracing and the fracture search) once the anatomy is there.
  *
- * With -l only LIDC-IDRI-0002 is read.  With -p dir: for each scan a frontal projection (the maximum over the
+ * With -l only LIDC-IDRI-0002 is read; with -d only the DICOM series in
+ * folder (one that zhiying-phantom -R wrote, say), printed as LIDC's.  With -p dir: for each scan a frontal projection (the maximum over the
  * back half of the body, bone window) with each rib's centre line drawn
  * and its number written at its outer end (R right, L left), and a side
  * projection with the vertebrae's labels; for LIDC also each candidate's
@@ -483,7 +484,7 @@ phantom(double slice, unsigned seed, struct tally *t)
 /* ---- LIDC-IDRI-0002 ---- */
 
 static int
-lidc(int *fp_out)
+lidc(const char *folder, int *fp_out)
 {
 	struct series_volume	*v = NULL;
 	struct anatomy_cache	*ac;
@@ -494,8 +495,11 @@ lidc(int *fp_out)
 	double			 t0, ta, tr;
 	size_t			 i;
 
-	(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
-	    realdata_dir());
+	if (folder != NULL)
+		(void)snprintf(base, sizeof(base), "%s", folder);
+	else
+		(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
+		    realdata_dir());
 	if (realdata_find_dcm_dir(base, dir, sizeof(dir)) == -1) {
 		printf("lidc: %s not found: skipped\n", base);
 		return 1;
@@ -524,8 +528,9 @@ lidc(int *fp_out)
 		return -1;
 	}
 	tr = now() - t0;
-	printf("lidc LIDC-IDRI-0002: %dx%dx%d, %.3g mm; anatomy %.2f s, "
-	    "ribs %.2f s (tracing and fractures)\n", v->nx, v->ny, v->nz,
+	printf("lidc %s: %dx%dx%d, %.3g mm; anatomy %.2f s, "
+	    "ribs %.2f s (tracing and fractures)\n", folder != NULL ? folder :
+	    "LIDC-IDRI-0002", v->nx, v->ny, v->nz,
 	    fabs(v->step[2]), ta, tr);
 	printf("  %zu ribs; %s%s\n", ri->n, ri->numbered ? ri->how_zh :
 	    "not numbered: ", ri->numbered ? "" : ri->why);
@@ -549,7 +554,11 @@ lidc(int *fp_out)
 		(void)snprintf(name, sizeof(name), "lidc-candidate-%02zu", i);
 		crop(v, &ri->f[i], name);
 	}
-	printf("lidc: %zu false positives (no known fracture)\n", ri->nf);
+	if (folder == NULL)
+		printf("lidc: %zu false positives (no known fracture)\n",
+		    ri->nf);
+	else
+		printf("%s: %zu candidates\n", folder, ri->nf);
 	frontal(v, ri, "lidc-frontal");
 	side(v, &an->spine, ri, "lidc-side");
 	*fp_out = (int)ri->nf;
@@ -566,10 +575,15 @@ main(int argc, char *argv[])
 	struct tally		 t = { 0 };
 	int			 ch, only = 0, fail = 0, fp = 0, s, ret;
 	int			 real_only = 0;
+	const char		*folder = NULL;
 	unsigned		 seed;
 
-	while ((ch = getopt(argc, argv, "lnp:")) != -1)
+	while ((ch = getopt(argc, argv, "d:lnp:")) != -1)
 		switch (ch) {
+		case 'd':
+			folder = optarg;
+			real_only = 1;
+			break;
 		case 'l':
 			real_only = 1;
 			break;
@@ -585,7 +599,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: " PROG " [-ln] [-p dir]\n");
+			fprintf(stderr, "usage: " PROG " [-ln] [-d folder] [-p dir]\n");
 			return 2;
 		}
 	if ((cpu = compute_cpu_open()) == NULL) {
@@ -605,7 +619,7 @@ main(int argc, char *argv[])
 	if (!real_only && (t.ribs_right != 24 * t.scans ||
 	    t.found != t.truth || t.fp > t.scans))
 		fail = 1;
-	ret = lidc(&fp);
+	ret = lidc(folder, &fp);
 	if (ret == -1)
 		fail = 1;
 	compute_close(cpu);
