@@ -244,10 +244,75 @@ struct comp {
 	size_t	 n;
 	double	 reach, miny, lo, hi;	/* angles round the cage, rad */
 	int	 medial;
-	int	 parent;
 	int	 link;		/* a piece: the component it joins; -1 */
 	size_t	 lblk, fblk;	/* the blocks it was joined by */
 };
+
+/* The component that piece h leads to: its head, or another piece
+ * joined to one. */
+static int
+leads_to_head(const struct comp *comps, int t)
+{
+	int	 hops = 0;
+
+	while (comps[t].medial < 3 && comps[t].link >= 0 && hops < 8) {
+		t = comps[t].link;
+		hops++;
+	}
+	return comps[t].medial >= 3;
+}
+
+/*
+ * The component that the headless piece h joins: the one with most
+ * blocks within JOIN_MM of the piece's blocks that leads to a head and
+ * shares under a third of the piece's angles round the cage.  Returns its
+ * index with the two blocks it was found by (lblk in it, fblk in the
+ * piece), -1 for none, -2 out of memory.
+ */
+static int
+piece_target(const struct grid *g, const struct comp *comps, size_t ncomp,
+    const int *cl, int h, size_t *lblk, size_t *fblk)
+{
+	const struct comp	*fc = &comps[h];
+	int			 R = (int)ceil(JOIN_MM / 2.0), best = -1, bestn = 0;
+	int			*votes, X, Y, Z, a, b, c, o;
+	size_t			 e, q, r;
+
+	if ((votes = calloc(ncomp, sizeof(*votes))) == NULL)
+		return -2;
+	for (e = 0; e < fc->n; e += 2) {
+		q = fc->q[e];
+		X = (int)(q % g->W);
+		Y = (int)(q / g->W % g->H);
+		Z = (int)(q / ((size_t)g->W * g->H));
+		for (c = -R; c <= R; c++)
+			for (b = -R; b <= R; b++)
+				for (a = -R; a <= R; a++) {
+					if (X + a < 0 || X + a >= g->W ||
+					    Y + b < 0 || Y + b >= g->H ||
+					    Z + c < 0 || Z + c >= g->D ||
+					    a * a + b * b + c * c > R * R)
+						continue;
+					r = ((size_t)(Z + c) * g->H + Y + b) *
+					    g->W + X + a;
+					o = cl[r];
+					if (o < 0 || o == h ||
+					    !leads_to_head(comps, o))
+						continue;
+					if (++votes[o] > bestn) {
+						bestn = votes[o];
+						best = o;
+						*lblk = r;
+						*fblk = q;
+					}
+				}
+	}
+	free(votes);
+	if (best >= 0 && fmin(fc->hi, comps[best].hi) - fmax(fc->lo,
+	    comps[best].lo) > 0.3 * (fc->hi - fc->lo))
+		best = -1;
+	return best;
+}
 
 /* A candidate rib: its blocks (indices into a shared list). */
 struct cand {
@@ -934,7 +999,6 @@ ribs_trace(const struct series_volume *v, const double *spine_xy,
 		}
 		cp = &comps[ncomp];
 		memset(cp, 0, sizeof(*cp));
-		cp->parent = (int)ncomp;
 		cp->link = -1;
 		cp->lo = 1e9;
 		cp->hi = -1e9;
@@ -970,79 +1034,23 @@ ribs_trace(const struct series_volume *v, const double *spine_xy,
 	 * JOIN_MM, that goes on where they stop round the cage (they share
 	 * little of its angles), so that a broken rib is one rib. */
 	{
-		int	 pass, R = (int)ceil(JOIN_MM / 2.0), changed = 1;
+		int	 pass, changed = 1;
 
 		for (pass = 0; pass < 3 && changed; pass++) {
 			changed = 0;
 			for (h = 0; h < ncomp; h++) {
 				struct comp	*fc = &comps[h];
-				int		 best = -1, bestn = 0;
-				size_t		 bq = 0, e, fq = 0;
-				int		*votes = NULL;
+				int		 best;
 
 				if (fc->medial >= 3 || fc->link >= 0 ||
 				    fc->reach < 25.0)
 					continue;
-				if ((votes = calloc(ncomp, sizeof(*votes))) ==
-				    NULL)
+				if ((best = piece_target(&g, comps, ncomp, cl,
+				    (int)h, &fc->lblk, &fc->fblk)) == -2)
 					goto oom;
-				for (e = 0; e < fc->n; e += 2) {
-					size_t	 q = fc->q[e];
-
-					X = (int)(q % g.W);
-					Y = (int)(q / g.W % g.H);
-					Z = (int)(q / ((size_t)g.W * g.H));
-					for (c = -R; c <= R; c++)
-						for (b = -R; b <= R; b++)
-							for (a = -R; a <= R; a++) {
-								size_t	 r;
-								int	 o;
-
-								if (X + a < 0 || X + a >= g.W ||
-								    Y + b < 0 || Y + b >= g.H ||
-								    Z + c < 0 || Z + c >= g.D ||
-								    a * a + b * b + c * c > R * R)
-									continue;
-								r = ((size_t)(Z + c) * g.H + Y + b) *
-								    g.W + X + a;
-								o = cl[r];
-								if (o < 0 || o == (int)h)
-									continue;
-								/* Only a piece that leads to a
-								 * head. */
-								{
-									int	 t = o, hops = 0;
-
-									while (comps[t].medial < 3 &&
-									    comps[t].link >= 0 && hops < 8) {
-										t = comps[t].link;
-										hops++;
-									}
-									if (comps[t].medial < 3)
-										continue;
-								}
-								if (++votes[o] > bestn) {
-									bestn = votes[o];
-									best = o;
-									bq = r;
-									fq = q;
-								}
-							}
-				}
-				free(votes);
 				if (best < 0)
 					continue;
-				{
-					struct comp	*tc = &comps[best];
-					double		 ov = fmin(fc->hi, tc->hi) -
-					    fmax(fc->lo, tc->lo);
-
-					if (ov > 0.3 * (fc->hi - fc->lo))
-						continue;
-				}
 				fc->link = best;
-				fc->lblk = bq;
-				fc->fblk = fq;
 				changed = 1;
 			}
 		}
