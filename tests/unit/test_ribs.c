@@ -315,6 +315,54 @@ test_phantom_no_top(void **state)
 	series_free(v);
 }
 
+/*
+ * Nothing to trace: no spine's line (a head CT, say), and a trunk of soft
+ * tissue with no bone: no rib, the reason said, nothing searched.
+ */
+static void
+test_nothing(void **state)
+{
+	struct series_volume	 v;
+	struct ribs_info	*ri;
+	char			 err[256];
+	double			*xy;
+	size_t			 i, n;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.nx = v.ny = 64;
+	v.nz = 20;
+	v.spacing[0] = v.spacing[1] = 1.0;
+	v.spacing[2] = v.step[2] = 1.25;
+	v.row[0] = v.col[1] = v.normal[2] = 1.0;
+	n = (size_t)v.nx * v.ny * v.nz;
+	assert_non_null(v.vox = malloc(n * sizeof(*v.vox)));
+	for (i = 0; i < n; i++)
+		v.vox[i] = 40.0f;
+	assert_non_null(ri = calloc(1, sizeof(*ri)));
+	assert_non_null(xy = malloc(2 * (size_t)v.nz * sizeof(*xy)));
+	for (i = 0; i < 2 * (size_t)v.nz; i++)
+		xy[i] = NAN;
+	assert_int_equal(ribs_trace(&v, xy, NULL, NULL, ri, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ri->n, 0);
+	assert_string_equal(ri->why, "未见脊柱，无法识别肋骨");
+	for (i = 0; i < (size_t)v.nz; i++) {
+		xy[2 * i] = 32.0;
+		xy[2 * i + 1] = 40.0;
+	}
+	assert_int_equal(ribs_trace(&v, xy, NULL, NULL, ri, err,
+	    sizeof(err)), 0);
+	assert_int_equal(ri->n, 0);
+	assert_false(ri->numbered);
+	assert_string_equal(ri->why, "脊柱旁未见肋骨");
+	assert_int_equal(ribs_fractures(&v, ri, err, sizeof(err)), 0);
+	assert_int_equal(ri->nf, 0);
+	free(xy);
+	free(ri);
+	free(v.vox);
+}
+
 /* The places' names. */
 static void
 test_where(void **state)
@@ -453,6 +501,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_where),
+		cmocka_unit_test(test_nothing),
 		cmocka_unit_test(test_phantom_1_25),
 		cmocka_unit_test(test_phantom_intact),
 		cmocka_unit_test(test_phantom_no_top),
