@@ -8,6 +8,8 @@
  *	    -o outdir
  *	zhiying-phantom -V [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]
  *	    [-W pixels] [-P patient_id] [-N patient_name] -o outdir
+ *	zhiying-phantom -R [-t slice_mm] [-n noise_hu] [-s seed]
+ *	    [-P patient_id] [-N patient_name] -o outdir
  *	zhiying-phantom -F chest|limb [-s seed] [-P patient_id]
  *	    [-N patient_name] -o outdir
  *
@@ -17,6 +19,12 @@
  * in a trunk of fat and muscle), at -t, -k, -n, -s and -W; stdout tells
  * each vertebra's truth ("vertebra T12 hu 150 ha 17.50 hm 21.25 hp 25.00
  * ribs 1").
+ *
+ * -R writes the rib cage phantom instead (ribcage.h: vertebrae T1-L1
+ * and the top of L2, twelve ribs a side of cortex round marrow, and the
+ * standard nine rib fractures: cuts, displaced cuts, buckles, a callus,
+ * a segmental pair), at -t, -n and -s; stdout tells each fracture's truth
+ * ("fracture R5 displaced t 0.45 at -97.6 -6.1 160.3 segment 1").
  *
  * -F writes a film instead: one DX radiograph (Digital X-Ray Image
  * Storage), a chest PA (lungs, heart, mediastinum, spine, ribs,
@@ -59,6 +67,7 @@
 
 #include "dcmwrite.h"
 #include "phantom.h"
+#include "ribcage.h"
 #include "series.h"
 
 #define PROG		"zhiying-phantom"
@@ -77,6 +86,8 @@ usage(FILE *fp, int status)
 	    "       " PROG " -V [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]"
 	    " [-W pixels]\n"
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
+	    "       " PROG " -R [-t slice_mm] [-n noise_hu] [-s seed]\n"
+	    "    [-P patient_id] [-N patient_name] -o outdir\n"
 	    "       " PROG " -F chest|limb [-s seed] [-P patient_id]"
 	    " [-N patient_name] -o outdir\n"
 	    "       " PROG " -h | --help\n"
@@ -91,6 +102,8 @@ usage(FILE *fp, int status)
 		    "  -c  calcified costal cartilage beside the sternum\n"
 		    "  -d  diaphragm domes (liver at the heart's lower third)\n"
 		    "  -x  no standard plaques, only those given with -p\n"
+		    "  -R  the rib cage phantom (ribs, vertebrae, rib"
+		    " fractures) instead\n"
 		    "  -F  a film (DX radiograph) instead: chest (PA) or limb"
 		    " (forearm)\n"
 		    "  -h, --help  this text\n");
@@ -288,9 +301,9 @@ main(int argc, char *argv[])
 	unsigned long		 seed = 0;
 	size_t			 nextra = 0, i;
 	char			*end;
-	int			 ch, nostd = 0, width = 0, spine = 0;
+	int			 ch, nostd = 0, width = 0, spine = 0, ribs = 0;
 
-	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:s:S:t:VW:x",
+	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:Rs:S:t:VW:x",
 	    longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
@@ -389,6 +402,9 @@ main(int argc, char *argv[])
 		case 'V':
 			spine = 1;
 			break;
+		case 'R':
+			ribs = 1;
+			break;
 		case 'x':
 			nostd = 1;
 			break;
@@ -403,6 +419,23 @@ main(int argc, char *argv[])
 		return ch;
 	}
 
+	memset(&spec, 0, sizeof(spec));
+	if (ribs) {
+		struct ribcage_spec	 rc;
+
+		ribcage_standard(&rc, slice, noise, (unsigned)seed);
+		if (ribcage_build(&rc, &v, err, sizeof(err)) == -1) {
+			fprintf(stderr, PROG ": %s\n", err);
+			return 1;
+		}
+		for (i = 0; i < rc.nf; i++)
+			printf("fracture %c%d %s t %.2f at %.1f %.1f %.1f "
+			    "segment %d\n", rc.f[i].side == 1 ? 'R' : 'L',
+			    rc.f[i].number, ribcage_kind_names[rc.f[i].kind],
+			    rc.f[i].t, rc.f[i].p[0], rc.f[i].p[1], rc.f[i].p[2],
+			    rc.f[i].segment);
+		goto write;
+	}
 	if (spine) {
 		phantom_spine_standard(&spec, slice, noise, 0.0);
 		spec.kvp = kvp;
@@ -448,6 +481,7 @@ build:
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
+write:
 	if (dcmwrite_uid(study, sizeof(study)) == -1 ||
 	    dcmwrite_uid(series, sizeof(series)) == -1) {
 		fprintf(stderr, PROG ": no random bytes for a UID\n");
@@ -455,18 +489,19 @@ build:
 		return 1;
 	}
 	(void)snprintf(desc, sizeof(desc), "Phantom %s %g mm %g kV",
-	    spine ? "spine" : "chest", spec.slice_mm, spec.kvp);
+	    ribs ? "ribs" : spine ? "spine" : "chest", v->spacing[2],
+	    v->kvp);
 	memset(&o, 0, sizeof(o));
 	o.patient_id = pid;
 	o.patient_name = pname;
 	o.study_description = "Phantom CT";
 	o.series_description = sdesc != NULL ? sdesc : desc;
-	o.body_part = spine ? "CHESTABDOMEN" : "CHEST";
+	o.body_part = spine || ribs ? "CHESTABDOMEN" : "CHEST";
 	o.kernel = "STANDARD";
 	o.study_uid = study;
 	o.series_uid = series;
-	o.kvp = spec.kvp;
-	o.slice_thickness = spec.slice_mm;
+	o.kvp = v->kvp;
+	o.slice_thickness = v->spacing[2];
 	if (dcmwrite_series(v, &o, outdir, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);
 		series_free(v);
