@@ -66,6 +66,7 @@ struct one {
 	char	 name[32];
 	int	 truth;		/* truth boxes */
 	int	 hit, hit_iou;	/* of them hit */
+	int	 on_bone;	/* of them centred on a long bone followed */
 	int	 reported, falses;
 	int	 odd;
 };
@@ -245,7 +246,7 @@ figures(const struct one *o, int n, int want, const char *label,
 			idx[m++] = i;
 	for (k = -1; k < 2000; k++) {
 		double	 th = 0, hh = 0, hi_ = 0, fa = 0, pf = 0, pp = 0,
-			 nf = 0, nn = 0;
+			 nf = 0, nn = 0, ob = 0;
 
 		for (j = 0; j < m; j++) {
 			const struct one *x = &o[idx[k < 0 ? j : rnd(m)]];
@@ -253,6 +254,7 @@ figures(const struct one *o, int n, int want, const char *label,
 			th += x->truth;
 			hh += x->hit;
 			hi_ += x->hit_iou;
+			ob += x->on_bone;
 			fa += x->falses;
 			if (x->truth > 0) {
 				pf++;
@@ -272,7 +274,9 @@ figures(const struct one *o, int n, int want, const char *label,
 			*fpf = v[1];
 			printf("%s: %d films, %.0f truth boxes\n", label, m, th);
 			printf("  boxes hit (centre in box) %.0f/%.0f, by IoU >="
-			    " 0.3 %.0f; false boxes %.0f\n", hh, th, hi_, fa);
+			    " 0.3 %.0f; false boxes %.0f; truth boxes centred on"
+			    " a long bone the reader followed %.0f\n", hh, th,
+			    hi_, fa, ob);
 			continue;
 		}
 		for (j = 0; j < 4; j++)
@@ -321,6 +325,22 @@ run_set(const char *dir, const struct box *tb, int ntb, char names[][32],
 			if (strcmp(tb[j].file, names[i]) != 0)
 				continue;
 			x->truth++;
+			if (r.mask != NULL) {
+				int	 wx = (int)(((tb[j].x0 + tb[j].x1) / 2 -
+					     f->field[0]) / r.scale),
+					 wy = (int)(((tb[j].y0 + tb[j].y1) / 2 -
+					     f->field[1]) / r.scale), lb;
+				size_t	 q;
+
+				lb = wx >= 0 && wy >= 0 && wx < r.wx &&
+				    wy < r.wy ? r.mask[(size_t)wy * r.wx + wx] :
+				    0;
+				for (q = 0; lb > 0 && q < r.nbones; q++)
+					if (r.bones[q].label == lb) {
+						x->on_bone++;
+						break;
+					}
+			}
 			for (k = 0; k < (int)r.count; k++) {
 				h |= inside(&r.fx[k], &tb[j]);
 				hi |= iou(&r.fx[k], &tb[j]) >= 0.3;

@@ -101,6 +101,7 @@ struct limb_bone {
 	int		 edge0, edge1;	/* its top and bottom ends touch the
 					 * field's edge */
 	int		 order;		/* 1.. from the film's left */
+	int		 label;		/* its component in limb_result.mask */
 };
 
 /* The thresholds the score divides by (limbeval sweeps them). */
