@@ -19,7 +19,9 @@
  * cortex (the cortical ridge darker than above and below it), a step-off
  * (both edges shifted the same way across the site) and angulation (the
  * centre lines above and below meeting at an angle; these two count only
- * beside a line or a break of half its threshold).  Cue figures are
+ * beside a line or a break of half its threshold), none within half a
+ * width of a narrowing of the outline (a joint two bones run together
+ * over).  Cue figures are
  * robust z scores against the bone's own stations (median and MAD), or a
  * fraction of the width and degrees, each divided by its threshold; the
  * candidate's score is the largest, and a site of score >= 1 is a
