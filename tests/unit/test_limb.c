@@ -175,7 +175,7 @@ test_transverse(void **state)
 	l = one_at(&r, PHANTOM_LIMB_CENTRE(0), -90);
 	assert_true(l->cues & LIMB_CUE_LINE);
 	assert_int_equal(l->type, LIMB_TRANSVERSE);
-	assert_true(fabs(l->line_angle) < 20);
+	assert_true(fabs(l->line_angle) < 30);
 	assert_int_equal(l->third, LIMB_THIRD_UPPER);
 	assert_string_equal(l->location, "右前臂（图像左起第1骨）近端1/3");
 	limb_result_free(&r);

@@ -919,7 +919,10 @@ bone_sites(const struct ctx *x, struct limb_bone *b, int id, double R,
 		if (sites[k].i2 >= 0)
 			f->type = LIMB_COMMINUTED;
 		else if (f->cues & LIMB_CUE_LINE)
-			f->type = fabs(s->phi) < 20 ? LIMB_TRANSVERSE :
+			/* AO/OTA 2018 (Meinberg et al.): transverse under
+			 * 30 degrees from the perpendicular to the axis,
+			 * oblique from 30. */
+			f->type = fabs(s->phi) < 30 ? LIMB_TRANSVERSE :
 			    LIMB_OBLIQUE;
 		else
 			f->type = LIMB_TYPE_UNKNOWN;
@@ -1311,8 +1314,8 @@ out:
 	"z≥7.5且对比≥0.05、皮质z≥7.5且对比≥0.075、错位≥19%、成角≥12.5°；" \
 	"错位与成角须伴有达半数阈值的透亮线或皮质中断），取" \
 	"最大者为评分，≥1者标注病灶框，置信度由评分换算（0.5–1）。骨折" \
-	"类型仅在几何可辨时给出：透亮线与骨干横轴夹角<20°为横形，≥20°为" \
-	"斜形，同一骨两宽度内两条透亮线为粉碎性（分型词汇参见AO/OTA及" \
+	"类型仅在几何可辨时给出：透亮线与骨干横轴夹角<30°为横形，≥30°为" \
+	"斜形（AO/OTA 2018，Meinberg 2018），同一骨两宽度内两条透亮线为粉碎性（分型词汇参见AO/OTA及" \
 	"Al-Ayyoub 2013），其余只报骨折。病灶位置按长骨主轴三等分；四肢" \
 	"按常规挂片（近端向上，手、腕、足指/趾端向上）称近端、中段、远端，" \
 	"部位不明时按图像上、中、下段；左右取自DICOM侧别标签或描述。"

@@ -25,9 +25,12 @@
  * robust z scores against the bone's own stations (median and MAD), or a
  * fraction of the width and degrees, each divided by its threshold; the
  * candidate's score is the largest, and a site of score >= 1 is a
- * fracture box.  Its type where the geometry tells it: a line within 20
- * degrees of across the bone 横形, more tilted 斜形, two lines within two
- * widths of each other 粉碎性; step-off and angulation are reported with
+ * fracture box.  Its type where the geometry tells it: a line tilted less
+ * than 30 degrees from the perpendicular to the bone's axis 横形, 30 or
+ * more 斜形 (the AO/OTA Fracture and Dislocation Classification
+ * Compendium, Meinberg et al., J Orthop Trauma 2018: diaphyseal simple
+ * fractures A2 oblique >= 30 degrees, A3 transverse < 30 degrees), two
+ * lines within two widths of each other 粉碎性; step-off and angulation are reported with
  * the box.  Fracture detection on radiographs by classical means after
  * the edge features and type classes of Al-Ayyoub & Al-Zghool (WSEAS
  * Trans Inf Sci Appl 2013) and the bone axis and angle approach of Tian
