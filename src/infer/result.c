@@ -20,6 +20,7 @@
 #include "cac.h"
 #include "nodule.h"
 #include "pneumonia.h"
+#include "limb.h"
 #include "tb.h"
 
 /*
@@ -32,7 +33,7 @@ const struct reader_impl *const reader_impls[READER__MAX] = {
 	[READER_CT_PNEUMONIA] = &pneumonia_reader,
 	[READER_CT_RIB_FRACTURE] = NULL,
 	[READER_DR_TUBERCULOSIS] = &tb_reader,
-	[READER_DR_LIMB_FRACTURE] = NULL,
+	[READER_DR_LIMB_FRACTURE] = &limb_reader,
 	[READER_CT_BONE_DENSITY] = &bmd_reader,
 	[READER_CT_CORONARY_CALCIUM] = &cac_reader,
 };

@@ -383,7 +383,7 @@ dcmwrite_uid(char *buf, size_t size)
 struct dw_series {
 	const struct series_volume *v;
 	const char	*name, *pid, *sex, *birth, *acc, *sdesc, *edesc;
-	const char	*body, *kernel, *view;
+	const char	*body, *kernel, *view, *laterality;
 	const char	*sop_class, *modality;	/* CT, or DX for a film */
 	char		 date[9], time[7];
 	char		 study_uid[DCMWRITE_UID_MAX + 1];
@@ -428,6 +428,7 @@ dw_texts_check(const struct dw_series *s, char *err, size_t errlen)
 		{ s->body, "CS", "body part" },
 		{ s->kernel, "SH", "convolution kernel" },
 		{ s->view, "CS", "view position" },
+		{ s->laterality, "CS", "image laterality" },
 	};
 	size_t	 i;
 
@@ -557,6 +558,7 @@ dw_series_init(struct dw_series *s, const struct series_volume *v,
 	s->body = opt_str(o->body_part, "CHEST");
 	s->kernel = opt_str(o->kernel, "STANDARD");
 	s->view = opt_str(o->view_position, "");
+	s->laterality = opt_str(o->laterality, "");
 	if (dw_texts_check(s, err, errlen) == -1)
 		return -1;
 	if (strcmp(s->sex, "M") != 0 && strcmp(s->sex, "F") != 0 &&
@@ -743,6 +745,8 @@ dw_dataset(struct dw *d, const struct dw_series *s, int k,
 	dw_ds(d, 0x0020, 0x0032, ipp, 3);
 	dw_ds(d, 0x0020, 0x0037, s->iop, 6);
 	dw_str(d, 0x0020, 0x0052, "UI", s->frame_uid);
+	if (*s->laterality != '\0')
+		dw_str(d, 0x0020, 0x0062, "CS", s->laterality);
 	dw_str(d, 0x0020, 0x1040, "LO", "");
 	dw_ds1(d, 0x0020, 0x1041, ipp[0] * s->normal[0] +
 	    ipp[1] * s->normal[1] + ipp[2] * s->normal[2]);

@@ -42,6 +42,7 @@ struct dcmwrite_opts {
 	const char	*body_part;	/* CS: "CHEST" */
 	const char	*kernel;	/* SH: "STANDARD" */
 	const char	*view_position;	/* CS, a film's PA, AP...: none */
+	const char	*laterality;	/* CS, Image Laterality "L", "R": none */
 	const char	*study_uid;	/* generated when empty */
 	const char	*series_uid;	/* generated when empty */
 	const char	*frame_uid;	/* Frame of Reference: generated */

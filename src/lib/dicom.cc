@@ -1061,6 +1061,11 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 	    sizeof(info->image_type));
 	dcm_get_str(ds, DCM_ViewPosition, info->view_position,
 	    sizeof(info->view_position));
+	dcm_get_str(ds, DCM_ImageLaterality, info->laterality,
+	    sizeof(info->laterality));
+	if (info->laterality[0] == '\0')
+		dcm_get_str(ds, DCM_Laterality, info->laterality,
+		    sizeof(info->laterality));
 	dcm_get_str(ds, DCM_ContrastBolusAgent, info->contrast_agent,
 	    sizeof(info->contrast_agent));
 	dcm_get_str(ds, DCM_PhotometricInterpretation, info->photometric,

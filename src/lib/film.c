@@ -11,6 +11,7 @@
 
 #include "dicom.h"
 #include "film.h"
+#include "series.h"
 
 const char *const film_view_zh[FILM_VIEW__MAX] = {
 	"未知", "正位", "侧位", "斜位或侧卧位"
@@ -142,6 +143,20 @@ has_word(const char *s, const char *w)
 		up[i] = (char)toupper((unsigned char)s[i]);
 	up[i] = '\0';
 	return strstr(up, w) != NULL;
+}
+
+/* The side a description names: 'R' or 'L' when it names one side
+ * only (右/左 before a part, RIGHT/LEFT as words), else 0. */
+static int
+side_of_text(const char *s)
+{
+	int	 r, l;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	r = has_word(s, "RIGHT") || strstr(s, "右") != NULL;
+	l = has_word(s, "LEFT") || strstr(s, "左") != NULL;
+	return r && !l ? 'R' : l && !r ? 'L' : 0;
 }
 
 /* The view a text names (a View Position code when code is set). */
@@ -293,6 +308,13 @@ film_from_values(const float *vals, int nx, int ny,
 		    "不给出毫米尺寸");
 	}
 	find_field(f);
+	/* The side: the laterality tags, else the descriptions' words. */
+	if (t->laterality != NULL && (strcmp(t->laterality, "R") == 0 ||
+	    strcmp(t->laterality, "L") == 0)) {
+		f->side = t->laterality[0];
+		f->side_from = FILM_FROM_TAGS;
+	} else if ((f->side = side_of_text(t->description)) != 0)
+		f->side_from = FILM_FROM_TEXT;
 	/* The view: View Position, then the descriptions, then the
 	 * application's 检查部位, then the image. */
 	if ((v = view_of_text(t->view_position, 1)) != FILM_VIEW_UNKNOWN)
@@ -326,6 +348,7 @@ tags_of_info(const struct dcm_info *in, const char *exam_part, char *desc,
 	t->pixel_spacing[1] = in->pixel_spacing[1];
 	t->spacing_source = in->pixel_spacing_source;
 	t->view_position = in->view_position;
+	t->laterality = in->laterality;
 	t->body_part = in->body_part;
 	(void)snprintf(desc, dsz, "%s %s", in->series_description,
 	    in->study_description);
@@ -350,6 +373,30 @@ film_load(const char *path, const char *exam_part, struct film **out,
 	rc = film_from_values(vals, in.cols, in.rows, &t, out, err, errlen);
 	free(vals);
 	return rc;
+}
+
+int
+film_from_volume(const struct series_volume *v, struct film **f, char *err,
+    size_t errlen)
+{
+	struct film_tags	 t;
+	char			 desc[600];
+
+	memset(&t, 0, sizeof(t));
+	t.modality = v->modality;
+	t.photometric = v->photometric;
+	t.window_center = v->window_center;
+	t.window_width = v->window_width;
+	if (series_warn_find(v, SERIES_WARN_NO_PIXEL_SPACING) == NULL &&
+	    v->spacing[0] > 0 && v->spacing[1] > 0) {
+		t.pixel_spacing[0] = v->spacing[1];
+		t.pixel_spacing[1] = v->spacing[0];
+		t.spacing_source = 1;
+	}
+	(void)snprintf(desc, sizeof(desc), "%s %s", v->description,
+	    v->study_description);
+	t.description = desc;
+	return film_from_values(v->vox, v->nx, v->ny, &t, f, err, errlen);
 }
 
 void

@@ -58,6 +58,7 @@ struct film_tags {
 	double		 pixel_spacing[2];	/* row, column (mm); 0: none */
 	int		 spacing_source;	/* DCM_SPACING_* (dicom.h) */
 	const char	*view_position;	/* "PA", "AP", "LL" ... */
+	const char	*laterality;	/* Image Laterality or Laterality */
 	const char	*body_part;	/* BodyPartExamined */
 	const char	*description;	/* series and study description */
 	const char	*exam_part;	/* the application's 检查部位 */
@@ -81,6 +82,10 @@ struct film {
 	char		 body_part[65];
 	char		 exam_part[129];
 	char		 description[257];
+	/* The side of a paired part: 'R', 'L' from the laterality tags
+	 * (FILM_FROM_TAGS) or the descriptions (FILM_FROM_TEXT), else 0. */
+	int		 side;
+	enum film_from	 side_from;
 	char		 notes[512];	/* Chinese: what was assumed */
 };
 
@@ -98,6 +103,15 @@ int		 film_from_values(const float *vals, int nx, int ny,
  * 检查部位, may be NULL).  Returns 0 with *out, or -1 with err.
  */
 int		 film_load(const char *path, const char *exam_part,
+		    struct film **out, char *err, size_t errlen);
+
+/*
+ * The film of a loaded one-image series (a film reader's job that came
+ * without the daemon's film): its display transform from what the volume
+ * keeps of the header.  Returns 0 with *out, or -1 with err.
+ */
+struct series_volume;
+int		 film_from_volume(const struct series_volume *,
 		    struct film **out, char *err, size_t errlen);
 
 /* The view the image shows (FILM_VIEW_FRONTAL or _LATERAL, or _UNKNOWN

@@ -911,23 +911,75 @@ phantom_film_chest(double u, double w)
 	return v;
 }
 
+const struct phantom_limb phantom_limb_default = {
+	.fx = { { .bone = 0, .kind = PHANTOM_FX_OBLIQUE, .w = 80,
+	    .tilt = 35, .gap = 1.8 } },
+	.nfx = 1,
+};
+
 /* A forearm film's value at (u, w) mm: u across, w along the arm. */
 double
 phantom_film_limb(double u, double w)
 {
-	double	 v = 150, c, half, d;
+	return phantom_film_limb_spec(&phantom_limb_default, u, w);
+}
+
+/*
+ * The film of spec at (u, w).  For each bone the point is taken back
+ * into the unbroken bone's frame, fracture by fracture from the top: on
+ * a fracture's line it is lucent; below it, the step-off is undone and
+ * the angulation turned back about the fracture's centre.
+ */
+double
+phantom_film_limb_spec(const struct phantom_limb *spec, double u, double w)
+{
+	double	 v = 150, c, half, d, uu, ww, lw, gap, du, dw, a;
+	int	 b, i, k, order[PHANTOM_FRACTURES_MAX], n, lucent;
 
 	half = 34 + w * 0.04;
 	if (fabs(u) < half)
 		v += 900;
-	/* Radius (u < 0) and ulna: a cortex brighter than the marrow; the
-	 * radius broken obliquely 60 mm below the middle. */
-	for (c = -13; c <= 14; c += 27) {
-		half = c < 0 ? 7.5 + w * 0.015 : 6.5 - w * 0.01;
-		d = fabs(u - c);
-		if (d > half || fabs(w) > 170)
+	/* Radius (bone 0, u < 0) and ulna: a cortex brighter than the
+	 * marrow. */
+	for (b = 0; b < 2; b++) {
+		c = PHANTOM_LIMB_CENTRE(b);
+		/* This bone's fractures, from the top down. */
+		for (n = 0, i = 0; i < spec->nfx && i <
+		    PHANTOM_FRACTURES_MAX; i++) {
+			if (spec->fx[i].bone != b)
+				continue;
+			for (k = n; k > 0 && spec->fx[order[k - 1]].w >
+			    spec->fx[i].w; k--)
+				order[k] = order[k - 1];
+			order[k] = i;
+			n++;
+		}
+		uu = u;
+		ww = w;
+		lucent = 0;
+		for (k = 0; k < n && !lucent; k++) {
+			const struct phantom_fracture *f = &spec->fx[order[k]];
+
+			gap = f->gap > 0 ? f->gap : 1.8;
+			lw = f->w + (f->kind == PHANTOM_FX_OBLIQUE ?
+			    tan(f->tilt * M_PI / 180) * (uu - c) : 0);
+			if (fabs(ww - lw) < gap / 2) {
+				lucent = 1;
+				break;
+			}
+			if (ww < lw)
+				break;
+			du = uu - f->shift - c;
+			dw = ww - f->w;
+			a = -f->angulation * M_PI / 180;
+			uu = c + du * cos(a) - dw * sin(a);
+			ww = f->w + du * sin(a) + dw * cos(a);
+		}
+		if (lucent)
 			continue;
-		if (c < 0 && fabs(w - 60 - 0.35 * (u - c)) < 0.9)
+		half = b == 0 ? 7.5 + ww * 0.015 : 6.5 - ww * 0.01;
+		d = fabs(uu - c);
+		if (d > half || fabs(ww) > 170)
 			continue;
 		v += d > half - 2.2 ? 1500 : 900;
 	}

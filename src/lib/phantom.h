@@ -253,9 +253,56 @@ int	 phantom_build(const struct phantom_spec *, struct series_volume **out,
  * middle of the film, u across (a chest: to the patient's left, as seen
  * from the front), w down: a chest PA (lungs, heart, mediastinum, spine,
  * ribs, clavicles) and a forearm (radius and ulna, the radius broken
- * across its lower third).  Pictures, of no diagnostic truth.
+ * across its lower third: phantom_limb_default below).  The chest is a
+ * picture of no diagnostic truth; the forearm's fractures are known.
  */
 double	 phantom_film_chest(double u, double w);
 double	 phantom_film_limb(double u, double w);
+
+/*
+ * A forearm film of known fractures (the truth of the limb fracture
+ * reader's tests).  The radius (bone 0, centre 13 mm to the viewer's
+ * left of the middle, 15 mm wide) and the ulna (bone 1, 14 mm to the
+ * right, 13 mm wide) run from w = -170 to 170 mm, each a cortex 2.2 mm
+ * thick about a fainter marrow, in soft tissue.  Each fracture cuts its
+ * bone with a lucent line of width gap mm at w (the middle of the line,
+ * on the bone's axis); the part below it (larger w) may be shifted
+ * across by shift mm (a step-off) and turned by angulation degrees about
+ * the fracture's centre (positive: its lower end toward the viewer's
+ * left).  Two fractures of one bone are applied from the top down.
+ */
+enum phantom_fx_kind {
+	PHANTOM_FX_TRANSVERSE,		/* a line across the bone */
+	PHANTOM_FX_OBLIQUE,		/* a line tilted by tilt degrees */
+	PHANTOM_FX__MAX
+};
+
+struct phantom_fracture {
+	int			 bone;		/* 0 radius, 1 ulna */
+	enum phantom_fx_kind	 kind;
+	double			 w;		/* mm, down the film */
+	double			 tilt;		/* degrees from across */
+	double			 gap;		/* mm; 0: 1.8 */
+	double			 shift;		/* mm, + to the viewer's right */
+	double			 angulation;	/* degrees */
+};
+
+#define PHANTOM_FRACTURES_MAX	4
+
+struct phantom_limb {
+	struct phantom_fracture	 fx[PHANTOM_FRACTURES_MAX];
+	int			 nfx;
+};
+
+/* The bones' centres across (mm) and half-widths at w = 0. */
+#define PHANTOM_LIMB_CENTRE(b)	((b) == 0 ? -13.0 : 14.0)
+
+double	 phantom_film_limb_spec(const struct phantom_limb *, double u,
+	    double w);
+
+/* The fractures of phantom_film_limb(): the radius broken obliquely
+ * (tilt 35 degrees, a 1.8 mm line) 80 mm below the middle, in its
+ * distal third as the film is hung (the elbow up). */
+extern const struct phantom_limb phantom_limb_default;
 
 #endif /* ZY_PHANTOM_H */

@@ -28,11 +28,12 @@
  *
  * -F writes a film instead: one DX radiograph (Digital X-Ray Image
  * Storage), a chest PA (lungs, heart, mediastinum, spine, ribs,
- * clavicles) or a forearm (radius and ulna, the radius broken across its
- * lower third), drawn as the sum of its parts' attenuation with a little
- * noise; it is a picture for the demo and the ingest path, of no
- * diagnostic truth.  stdout tells "files 1 outdir", the study and the
- * series UID.
+ * clavicles) or a right forearm AP (radius and ulna, the radius broken
+ * obliquely in its distal third: phantom_limb_default), drawn as the sum
+ * of its parts' attenuation with a little noise; the chest is a picture
+ * for the demo and the ingest path, of no diagnostic truth, the
+ * forearm's fracture is known (the limb fracture reader's tests).
+ * stdout tells "files 1 outdir", the study and the series UID.
  *
  * Variants of the chest (phantom.h): -b gives the chambers' and aortas'
  * blood that CT number, as contrast does; -d adds the diaphragm's domes
@@ -261,6 +262,7 @@ film_write(const char *kind, unsigned long seed, const char *pid,
 	o.series_description = chest ? "Chest PA" : "Forearm AP";
 	o.body_part = chest ? "CHEST" : "FOREARM";
 	o.view_position = chest ? "PA" : "AP";
+	o.laterality = chest ? NULL : "R";
 	o.kernel = "";
 	o.study_uid = study;
 	o.series_uid = series;

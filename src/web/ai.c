@@ -1192,11 +1192,13 @@ ai_key_block(struct req *r, struct tdict *d, const struct ai_app *ap,
 
 /* Whether the doctor may delete the boxes of reader's results (删除病灶序号框:
  * the manual's tuberculosis reader, whose boxes are zones of the lung
- * fields a doctor may judge empty). */
+ * fields a doctor may judge empty, and the limb fracture reader of the
+ * same films, whose boxes a doctor may judge no fracture). */
 static int
 ai_boxes_deletable(const char *reader)
 {
-	return strcmp(reader, readers[READER_DR_TUBERCULOSIS].code) == 0;
+	return strcmp(reader, readers[READER_DR_TUBERCULOSIS].code) == 0 ||
+	    strcmp(reader, readers[READER_DR_LIMB_FRACTURE].code) == 0;
 }
 
 /*

@@ -145,7 +145,7 @@ test('删除病灶序号框: only the doctor writing the report deletes; the box
     await att.post('/report/unlock', { csrf: att.token, id: String(app.id) });
   });
 
-test('删除病灶序号框 is the tuberculosis reader\'s only: a CT reader\'s boxes have no 删除 and a POST is refused',
+test('删除病灶序号框 is the film readers\' only: a CT reader\'s boxes have no 删除 and a POST is refused',
   { skip }, async () => {
     const att = users.yb_attending;
     const app = newApplication();

@@ -825,32 +825,6 @@ out:
 	"命中（IoU≥0.3），每幅假阳性框1.5个；正常胸片每幅0.8个框。" \
 	"数据量小，数字只供参考。"
 
-/* The film of a volume that came without one: its display transform
- * from what the volume keeps of the header. */
-static int
-film_of_volume(const struct series_volume *v, struct film **f, char *err,
-    size_t errlen)
-{
-	struct film_tags	 t;
-	char			 desc[600];
-
-	memset(&t, 0, sizeof(t));
-	t.modality = v->modality;
-	t.photometric = v->photometric;
-	t.window_center = v->window_center;
-	t.window_width = v->window_width;
-	if (series_warn_find(v, SERIES_WARN_NO_PIXEL_SPACING) == NULL &&
-	    v->spacing[0] > 0 && v->spacing[1] > 0) {
-		t.pixel_spacing[0] = v->spacing[1];
-		t.pixel_spacing[1] = v->spacing[0];
-		t.spacing_source = 1;
-	}
-	(void)snprintf(desc, sizeof(desc), "%s %s", v->description,
-	    v->study_description);
-	t.description = desc;
-	return film_from_values(v->vox, v->nx, v->ny, &t, f, err, errlen);
-}
-
 static enum reader_verdict
 tb_check(const struct series_volume *v, char *why, size_t sz)
 {
@@ -979,7 +953,7 @@ tb_run(const struct reader_ctx *ctx, const struct series_volume *v,
 
 	memset(&r, 0, sizeof(r));
 	if (f == NULL) {
-		if (film_of_volume(v, &own, err, errlen) == -1)
+		if (film_from_volume(v, &own, err, errlen) == -1)
 			return -1;
 		f = own;
 	}
