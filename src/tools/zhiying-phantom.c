@@ -466,6 +466,9 @@ build:
 	o.study_uid = study;
 	o.series_uid = series;
 	o.kvp = spec.kvp;
+	/* The spine phantom's patient: 1.70 m (the skeletal muscle
+	 * index). */
+	o.patient_size = spine ? 1.70 : 0.0;
 	o.slice_thickness = spec.slice_mm;
 	if (dcmwrite_series(v, &o, outdir, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);
