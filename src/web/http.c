@@ -240,6 +240,12 @@ v_reader(const char *s, size_t n)
 }
 
 static int
+v_picture(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|bodycomp|sagittal|");
+}
+
+static int
 v_grain(const char *s, size_t n)
 {
 	return n == 0 || v_word(s, n, "|day|week|month|");
@@ -327,6 +333,7 @@ static const struct {
 	{ "lesion",		v_uint,		9 },	/* FIELD_LESION */
 	{ "stamp",		v_stamp,	20 },	/* FIELD_STAMP */
 	{ "key",		v_id,		18 },	/* FIELD_KEY */
+	{ "picture",		v_picture,	8 },	/* FIELD_PICTURE */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

@@ -82,6 +82,7 @@ enum field {
 	FIELD_LESION,		/* AI lesion number (repeated: ai.c) */
 	FIELD_STAMP,		/* AI result revision, microseconds */
 	FIELD_KEY,		/* a report key image (关键图像) */
+	FIELD_PICTURE,		/* AI result picture: bodycomp, sagittal */
 	FIELD__MAX
 };
 
@@ -134,6 +135,8 @@ enum page {
 	PAGE_AI_KEY_IMAGE,	/* /ai/key-image: 设为关键图像 */
 	PAGE_AI_LESION_DELETE,	/* /ai/lesion/delete: 删除病灶序号框 */
 	PAGE_AI_JOBS,		/* /ai/jobs: the AI row of 写报告, JSON */
+	PAGE_AI_PICTURE,	/* /ai/picture: a reader's picture, PNG */
+	PAGE_AI_BMD_REPORT,	/* /ai/bmd-report: 脊柱椎体评估报告 */
 	PAGE__MAX
 };
 

@@ -122,6 +122,10 @@ const struct page_def pages[PAGE__MAX] = {
 				    "删除病灶序号框", 0, page_ai_lesion_delete },
 	[PAGE_AI_JOBS] =	{ "/ai/jobs", R(DOCTOR), M_GET, "AI阅片任务",
 				    0, page_ai_jobs },
+	[PAGE_AI_PICTURE] =	{ "/ai/picture", R(DOCTOR), M_GET, "AI阅片图像",
+				    0, page_ai_picture },
+	[PAGE_AI_BMD_REPORT] =	{ "/ai/bmd-report", R(DOCTOR), M_GET,
+				    "脊柱椎体评估报告", 0, page_ai_bmd_report },
 };
 
 static int
