@@ -14,7 +14,7 @@
  *     over -30 HU is the outer fascia of the muscle wall (r_out); from
  *     there inwards the wall goes on through muscle and through fat runs
  *     shorter than 5 mm (intermuscular fat), and ends at a longer run of
- *     fat (the visceral fat), at bone, or 40 mm deep (r_in).  Both edges
+ *     fat (the visceral fat), at bone, or 25 mm deep (r_in).  Both edges
  *     are smoothed with a running median over 1.5 degrees either side (a
  *     thin gap in the wall, the linea alba, is bridged);
  *  3. subcutaneous fat: fat pixels of the body outside the outer fascia
@@ -59,7 +59,7 @@
 #define WALL_RUN_MM	3.0		/* the outer fascia: a run this long */
 #define SKIN_MM		4.0		/* skin searched for fat this deep */
 #define VAT_RUN_MM	5.0		/* the wall ends at fat this deep */
-#define WALL_MAX_MM	40.0
+#define WALL_MAX_MM	25.0
 #define BONE_HU		150.0
 #define SEED_MM		3.0
 #define ZONE_SHARE	0.45		/* of the body's half-width */

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -280,6 +281,7 @@ test_reader_path(void **state)
 	const struct vertebra	*l3 = NULL;
 	struct ai_result	 res;
 	struct bodycomp		 bc;
+	struct timespec		 t0, t1;
 	char			 err[256];
 	size_t			 i;
 	int			 t;
@@ -299,8 +301,12 @@ test_reader_path(void **state)
 	print_message("  L3: slice %d centre %.1f %.1f box %d-%d x %d-%d\n",
 	    l3->key_slice, l3->c[0], l3->c[1], l3->x0, l3->x1, l3->y0,
 	    l3->y1);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(bodycomp_measure(v, l3->key_slice, l3, &bc, err,
 	    sizeof(err)), 0);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	print_message("  body composition of the slice: %.3f s\n",
+	    (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	write_picture(v, &bc, 25.0);
 	for (t = 1; t < BC__MAX; t++) {
 		print_message("  %-8s %7.2f cm² (truth %7.2f)  %7.2f HU\n",
