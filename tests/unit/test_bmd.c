@@ -646,6 +646,29 @@ test_lidc(void **state)
 	ret = bmd_to_ai(&an->spine, v, &res, err, sizeof(err));
 	print_message("  reader: %d %s\n", ret, ret == 0 ? res.conclusion :
 	    err);
+	/* Body composition: L3 is not in this chest CT, so the level is the
+	 * next of the reader's order that is whole (the text says so);
+	 * printed, the pictures written with ZY_BMD_PICS. */
+	if (ret == 0) {
+		const char	*pics = getenv("ZY_BMD_PICS"), *s;
+
+		assert_int_equal(bmd_body_to_ai(&an->spine, v, NAN, 0, &res,
+		    err, sizeof(err)), 0);
+		assert_non_null(s = strstr(res.findings, "L3不在扫描范围内"));
+		print_message("  %s\n", s);
+		for (i = 0; pics != NULL && *pics != '\0' &&
+		    i < res.npictures; i++) {
+			char	 path[4096];
+			FILE	*f;
+
+			(void)snprintf(path, sizeof(path), "%s/lidc-0002-%s.png",
+			    pics, res.pictures[i].name);
+			assert_non_null(f = fopen(path, "wb"));
+			assert_int_equal(fwrite(res.pictures[i].png, 1,
+			    res.pictures[i].len, f), res.pictures[i].len);
+			assert_int_equal(fclose(f), 0);
+		}
+	}
 	ai_result_free(&res);
 	anatomy_cache_free(ac);
 	series_free(v);
