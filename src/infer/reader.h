@@ -79,6 +79,14 @@ struct ai_histogram {
 	size_t		 nmeas;
 };
 
+/* A picture a reader drew (ai_result_pictures): PNG bytes. */
+struct ai_picture {
+	char		 name[33];	/* [a-z_]: "bodycomp", "sagittal" */
+	int		 width, height;
+	unsigned char	*png;
+	size_t		 len;
+};
+
 /* What a reader found.  Zero it with ai_result_init(); everything it
  * holds is freed by ai_result_free(). */
 struct ai_result {
@@ -98,6 +106,11 @@ struct ai_result {
 	int			 nx, ny;
 	char			**slice_uids;
 	size_t			 nslices;
+	/* Pictures, and figures of the reader's own as a JSON object
+	 * (ai_results.extra; NULL: {}). */
+	struct ai_picture	*pictures;
+	size_t			 npictures;
+	char			*extra;
 };
 
 /* The answer of a reader's check. */
@@ -237,6 +250,14 @@ int		 ai_text_append(char **s, size_t *len, const char *fmt, ...)
 
 /* Set the method statement (copied); 0 or -1. */
 int		 ai_result_set_method(struct ai_result *, const char *);
+
+/* Append a picture: pix is w x h pixels of channels (1 grey, 3 RGB),
+ * encoded as PNG; 0 or -1 when out of memory. */
+int		 ai_result_add_picture(struct ai_result *, const char *name,
+		    const unsigned char *pix, int w, int h, int channels);
+
+/* Set the reader's own figures (JSON object text, copied); 0 or -1. */
+int		 ai_result_set_extra(struct ai_result *, const char *json);
 
 /* Record the size and slice UIDs of the volume read; 0 or -1. */
 int		 ai_result_set_volume(struct ai_result *,

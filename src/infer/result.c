@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "buf.h"
+#include "preview.h"
 #include "db.h"
 #include "log.h"
 #include "reader.h"
@@ -61,6 +63,10 @@ ai_result_free(struct ai_result *r)
 	for (i = 0; i < r->nslices; i++)
 		free(r->slice_uids[i]);
 	free(r->slice_uids);
+	for (i = 0; i < r->npictures; i++)
+		free(r->pictures[i].png);
+	free(r->pictures);
+	free(r->extra);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -74,6 +80,71 @@ grow(void *p, size_t n, size_t sz)
 		return NULL;
 	memset(q + n * sz, 0, sz);
 	return q;
+}
+
+int
+ai_result_add_picture(struct ai_result *r, const char *name,
+    const unsigned char *pix, int w, int h, int channels)
+{
+	struct ai_picture	*p;
+	struct buf		 b;
+
+	if ((p = grow(r->pictures, r->npictures, sizeof(*p))) == NULL)
+		return -1;
+	r->pictures = p;
+	p += r->npictures;
+	buf_init(&b, 0);
+	if ((channels == 3 ? preview_png_encode_rgb(pix, w, h, &b) :
+	    preview_png_encode(pix, w, h, &b)) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	(void)snprintf(p->name, sizeof(p->name), "%s", name);
+	p->width = w;
+	p->height = h;
+	p->len = b.len;
+	p->png = (unsigned char *)buf_take(&b);
+	r->npictures++;
+	return 0;
+}
+
+int
+ai_result_set_extra(struct ai_result *r, const char *json)
+{
+	char	*s;
+
+	if ((s = strdup(json)) == NULL)
+		return -1;
+	free(r->extra);
+	r->extra = s;
+	return 0;
+}
+
+/* A picture into ai_result_pictures (bytea as hex text). */
+static int
+picture_store(PGconn *c, const char *rid, const struct ai_picture *p)
+{
+	static const char hx[] = "0123456789abcdef";
+	char	*t, w[16], h[16];
+	size_t	 i;
+	int	 rc;
+
+	if ((t = malloc(2 * p->len + 3)) == NULL)
+		return -1;
+	t[0] = '\\';
+	t[1] = 'x';
+	for (i = 0; i < p->len; i++) {
+		t[2 + 2 * i] = hx[p->png[i] >> 4];
+		t[3 + 2 * i] = hx[p->png[i] & 15];
+	}
+	t[2 + 2 * p->len] = '\0';
+	(void)snprintf(w, sizeof(w), "%d", p->width);
+	(void)snprintf(h, sizeof(h), "%d", p->height);
+	rc = db_cmd(c, "INSERT INTO ai_result_pictures (result_id, name,"
+	    " width, height, png) VALUES ($1::bigint, $2, $3::int, $4::int,"
+	    " $5::bytea)", 5, rid, p->name, w, h, t);
+	free(t);
+	return rc;
 }
 
 struct ai_lesion *
@@ -413,10 +484,10 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	PQclear(r);
 	r = db_exec(c, "INSERT INTO ai_results (job_id, series_id, reader,"
 	    " backend, worker, summary, key_images, findings_text,"
-	    " conclusion_text, method, slice_uids, nx, ny, histograms)"
+	    " conclusion_text, method, slice_uids, nx, ny, histograms, extra)"
 	    " VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
 	    " $6::jsonb, $7::jsonb, $8, $9, $10, $11::text[], $12::int,"
-	    " $13::int, $14::jsonb)"
+	    " $13::int, $14::jsonb, $15::jsonb)"
 	    " ON CONFLICT (series_id, reader) DO UPDATE SET"
 	    " job_id = EXCLUDED.job_id, backend = EXCLUDED.backend,"
 	    " worker = EXCLUDED.worker, summary = EXCLUDED.summary,"
@@ -425,11 +496,13 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	    " conclusion_text = EXCLUDED.conclusion_text,"
 	    " method = EXCLUDED.method, slice_uids = EXCLUDED.slice_uids,"
 	    " nx = EXCLUDED.nx, ny = EXCLUDED.ny,"
-	    " histograms = EXCLUDED.histograms, updated_at = now()"
-	    " RETURNING id", 14, jid, sid, reader, backend, worker, summary,
+	    " histograms = EXCLUDED.histograms, extra = EXCLUDED.extra,"
+	    " updated_at = now()"
+	    " RETURNING id", 15, jid, sid, reader, backend, worker, summary,
 	    keys, res->findings ? res->findings : "",
 	    res->conclusion ? res->conclusion : "",
-	    res->method ? res->method : "", uids, nx, ny, hists);
+	    res->method ? res->method : "", uids, nx, ny, hists,
+	    res->extra != NULL ? res->extra : "{}");
 	if (r == NULL || PQntuples(r) != 1)
 		goto fail;
 	(void)snprintf(rid, sizeof(rid), "%s", db_val(r, 0, 0));
@@ -438,6 +511,12 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 		goto fail;
 	for (i = 0; i < res->nlesions; i++)
 		if (lesion_store(c, rid, &res->lesions[i]) == -1)
+			goto fail;
+	if (db_cmd(c, "DELETE FROM ai_result_pictures"
+	    " WHERE result_id = $1::bigint", 1, rid) == -1)
+		goto fail;
+	for (i = 0; i < res->npictures; i++)
+		if (picture_store(c, rid, &res->pictures[i]) == -1)
 			goto fail;
 	memset(&a, 0, sizeof(a));
 	a.actor_login = worker;

@@ -390,7 +390,7 @@ struct dw_series {
 	char		 series_uid[DCMWRITE_UID_MAX + 1];
 	char		 frame_uid[DCMWRITE_UID_MAX + 1];
 	int		 series_number;
-	double		 kvp, thickness, wc, ww;
+	double		 kvp, thickness, wc, ww, size;
 	double		 normal[3], step[3], iop[6], ps[2];
 };
 
@@ -600,6 +600,8 @@ dw_series_init(struct dw_series *s, const struct series_volume *v,
 		return -1;
 
 	s->series_number = o->series_number != 0 ? o->series_number : 1;
+	s->size = isfinite(o->patient_size) && o->patient_size > 0 ?
+	    o->patient_size : 0.0;
 	if (isfinite(o->kvp) && o->kvp > 0)
 		s->kvp = o->kvp;
 	else if (isfinite(v->kvp) && v->kvp > 0)
@@ -721,6 +723,8 @@ dw_dataset(struct dw *d, const struct dw_series *s, int k,
 	dw_str(d, 0x0010, 0x0020, "LO", s->pid);
 	dw_str(d, 0x0010, 0x0030, "DA", s->birth);
 	dw_str(d, 0x0010, 0x0040, "CS", s->sex);
+	if (s->size > 0)
+		dw_ds1(d, 0x0010, 0x1020, s->size);
 	dw_str(d, 0x0018, 0x0015, "CS", s->body);
 	if (s->thickness > 0)
 		dw_ds1(d, 0x0018, 0x0050, s->thickness);

@@ -48,6 +48,7 @@ struct dcmwrite_opts {
 	const char	*frame_uid;	/* Frame of Reference: generated */
 	int		 series_number;	/* 1 */
 	double		 kvp;		/* the volume's kvp; else 120 */
+	double		 patient_size;	/* DS, metres: none when 0 */
 	double		 slice_thickness;	/* the volume's; else dz */
 	double		 window_center;	/* both zero: the volume's */
 	double		 window_width;	/* window, else 40 and 400 */

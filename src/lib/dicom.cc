@@ -1093,6 +1093,7 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 	info->spacing_between_slices = dcm_get_dbl(ds,
 	    DCM_SpacingBetweenSlices, 0);
 	info->kvp = dcm_get_dbl(ds, DCM_KVP, 0);
+	info->patient_size = dcm_get_dbl(ds, DCM_PatientSize, 0);
 	info->gantry_tilt = dcm_get_dbl(ds, DCM_GantryDetectorTilt, 0);
 	info->slice_location = dcm_get_dbl(ds, DCM_SliceLocation, 0);
 

@@ -75,6 +75,7 @@ struct dcm_info {
 	int	 samples_per_pixel, planar_configuration;
 	double	 slice_thickness, spacing_between_slices, kvp, gantry_tilt;
 	double	 slice_location;
+	double	 patient_size;		/* (0010,1020), metres; NAN if absent */
 	double	 pixel_spacing[2];	/* row spacing, column spacing (mm) */
 	int	 pixel_spacing_source;	/* DCM_SPACING_*; zero values ignored */
 	double	 ipp[3], iop[6];

@@ -448,6 +448,8 @@ seg2(double x, double w, const double p[2], const double q[2])
 	return sqrt(dx * dx + dw * dw);
 }
 
+static double	spine_trunk(double, double, enum phantom_tissue *);
+
 static double
 spine_hu_at(const struct phantom_spec *sp, double x, double y, double z,
     int *ca)
@@ -523,18 +525,99 @@ spine_hu_at(const struct phantom_spec *sp, double x, double y, double z,
 	/* The aorta in front and to the left of the body. */
 	if (ell2(x, y, 20.0, 8.0, 11.0, 11.0) <= 1.0)
 		return HU_BLOOD;
-	/* Subcutaneous fat 12 mm, the abdominal wall's muscle 10 mm, the
-	 * paraspinal muscles, visceral fat round the viscera. */
-	if (ell2(x, y, 0, 0, 113, 83) > 1.0)
-		return HU_FAT;
-	if (ell2(x, y, -30, 75, 22, 12) <= 1.0 ||
-	    ell2(x, y, 30, 75, 22, 12) <= 1.0)
-		return 45.0;
-	if (ell2(x, y, 0, 0, 103, 73) > 1.0)
-		return HU_SOFT;
-	if (ell2(x, y, 0, -20, 60, 35) <= 1.0)
-		return HU_FAT;
-	return HU_SOFT;
+	return spine_trunk(x, y, NULL);
+}
+
+/*
+ * The trunk round the column (outside the bones, the canal, the vein and
+ * the aorta), the same on every slice: skin 2 mm; subcutaneous fat to
+ * the muscle ring, an elliptic annulus 14 mm thick (at its minor axis)
+ * with eight islands of intermuscular fat (ellipses 8 x 1.5 mm, along the
+ * ring); the erector spinae beside the spinous process, each with a round
+ * island of fat 6.5 mm in radius, bulging from the back of the ring; the
+ * psoas beside the body; inside the ring visceral fat round the viscera
+ * (an ellipse in front of the spine) and the kidneys.  All muscle, skin
+ * and viscera 40 HU, fat -100 HU.
+ */
+#define RING_IN_A	97.0
+#define RING_IN_B	67.0
+#define RING_OUT_A	111.0
+#define RING_OUT_B	81.0
+
+static const double ring_islands_deg[] = {
+	-160.0, -130.0, -100.0, -70.0, -40.0, -10.0, 20.0, 160.0,
+};
+
+static double
+spine_trunk(double x, double y, enum phantom_tissue *t)
+{
+	enum phantom_tissue	 tt;
+	double			 hu = HU_SOFT, ax = fabs(x);
+	size_t			 i;
+
+	if (ell2(x, y, 0, 0, 125, 95) > 1.0) {
+		tt = PT_AIR;
+		hu = HU_AIR;
+	} else if (ell2(x, y, 0, 0, 123, 93) > 1.0)
+		tt = PT_SKIN;
+	else if (ell2(ax, y, 30, 74, 6.5, 6.5) <= 1.0) {
+		tt = PT_PARA_IMAT;
+		hu = HU_FAT;
+	} else if (ell2(ax, y, 30, 74, 18, 10) <= 1.0)
+		tt = PT_ERECTOR;
+	else if (ell2(x, y, 0, 0, RING_OUT_A, RING_OUT_B) > 1.0) {
+		tt = PT_SAT;
+		hu = HU_FAT;
+	} else if (ell2(x, y, 0, 0, RING_IN_A, RING_IN_B) > 1.0) {
+		tt = PT_RING;
+		for (i = 0; i < sizeof(ring_islands_deg) /
+		    sizeof(ring_islands_deg[0]); i++) {
+			double	 a = ring_islands_deg[i] * PI / 180.0;
+			double	 cx = 104.0 * cos(a), cy = 74.0 * sin(a);
+			/* the ring's direction there, and across it */
+			double	 tx = -104.0 * sin(a), ty = 74.0 * cos(a);
+			double	 tn = sqrt(tx * tx + ty * ty), u, w;
+
+			tx /= tn;
+			ty /= tn;
+			u = (x - cx) * tx + (y - cy) * ty;
+			w = -(x - cx) * ty + (y - cy) * tx;
+			if (ell2(u, w, 0, 0, 8.0, 1.5) <= 1.0) {
+				tt = PT_RING_IMAT;
+				hu = HU_FAT;
+				break;
+			}
+		}
+	} else if (ell2(ax, y, 34, 44, 12, 11) <= 1.0)
+		tt = PT_PSOAS;
+	else if (ell2(x, y, 0, -20, 75, 38) <= 1.0 ||
+	    ell2(ax, y, 62, 22, 10, 15) <= 1.0)
+		tt = PT_VISCERA;
+	else {
+		tt = PT_VAT;
+		hu = HU_FAT;
+	}
+	if (t != NULL)
+		*t = tt;
+	return hu;
+}
+
+enum phantom_tissue
+phantom_spine_tissue(const struct phantom_spec *sp, double x, double y,
+    double z)
+{
+	enum phantom_tissue	 t;
+	int			 ca;
+	double			 hu;
+
+	if (sp->spine.n == 0)
+		return PT_OTHER;
+	hu = spine_hu_at(sp, x, y, z, &ca);
+	if (ca)
+		return PT_BONE;
+	if (hu != spine_trunk(x, y, &t))
+		return PT_OTHER;
+	return t;
 }
 
 void
@@ -827,6 +910,7 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 	v->spacing_min = v->spacing_median = v->spacing_max = dz;
 	v->gantry_tilt = NAN;
 	v->kvp = sp->kvp > 0.0 ? sp->kvp : 120.0;
+	v->patient_size = NAN;
 	v->slice_thickness = dz;
 	v->padding_fill = NAN;
 	v->order = sp->nz > 1 ? SERIES_ORDER_POSITION : SERIES_ORDER_SINGLE;

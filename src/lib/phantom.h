@@ -233,6 +233,24 @@ double	 phantom_calcium_factor(double kvp);
 void	 phantom_spine_standard(struct phantom_spec *, double slice_mm,
 	    double noise_hu, double tilt_deg);
 
+/*
+ * What the spine phantom's trunk holds at a point (phantom.c,
+ * spine_trunk(): skin, subcutaneous fat, the abdominal wall's muscle ring
+ * with islands of intermuscular fat, the erector spinae with an island
+ * of fat each, the psoas, the viscera and the kidneys in visceral fat):
+ * the truth of the body composition tests.  PT_BONE for bone, PT_OTHER
+ * for the canal, the discs, the vein and the aorta (where they differ
+ * from the trunk behind them), and for the chest phantom.
+ */
+enum phantom_tissue {
+	PT_OTHER, PT_AIR, PT_SKIN, PT_SAT, PT_RING, PT_RING_IMAT,
+	PT_ERECTOR, PT_PARA_IMAT, PT_PSOAS, PT_VAT, PT_VISCERA, PT_BONE,
+	PT__MAX
+};
+
+enum phantom_tissue phantom_spine_tissue(const struct phantom_spec *,
+	    double x, double y, double z);
+
 /* The centre of body i of the spine phantom (mm) and its position along
  * the axis. */
 void	 phantom_spine_center(const struct phantom_spec *, size_t i,

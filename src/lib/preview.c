@@ -394,6 +394,59 @@ fail:
 }
 
 int
+preview_png_encode_rgb(const unsigned char *rgb, int w, int h,
+    struct buf *out)
+{
+	static const unsigned char sig[8] = {
+		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
+	};
+	unsigned char	 ihdr[13], *raw = NULL, *z = NULL;
+	size_t		 start = out->len, rawlen, stride;
+	uLongf		 zlen;
+	int		 y;
+
+	if (rgb == NULL || w <= 0 || h <= 0 || w > (0x7fffffff - 1) / 3)
+		goto fail;
+	stride = (size_t)w * 3 + 1;
+	if ((size_t)h > SIZE_MAX / stride)
+		goto fail;
+	rawlen = stride * (size_t)h;
+	if (rawlen > ULONG_MAX / 2)
+		goto fail;
+	zlen = compressBound((uLong)rawlen);
+	if ((raw = malloc(rawlen)) == NULL || (z = malloc(zlen)) == NULL)
+		goto fail;
+	for (y = 0; y < h; y++) {
+		raw[(size_t)y * stride] = 0;	/* filter: none */
+		memcpy(raw + (size_t)y * stride + 1, rgb + (size_t)y * w * 3,
+		    (size_t)w * 3);
+	}
+	if (compress2(z, &zlen, raw, (uLong)rawlen, 6) != Z_OK)
+		goto fail;
+	png_be32(ihdr, (uint32_t)w);
+	png_be32(ihdr + 4, (uint32_t)h);
+	ihdr[8] = 8;		/* bit depth */
+	ihdr[9] = 2;		/* truecolour */
+	ihdr[10] = ihdr[11] = ihdr[12] = 0;
+	if (buf_append(out, sig, sizeof(sig)) == -1 ||
+	    png_chunk(out, "IHDR", ihdr, sizeof(ihdr)) == -1 ||
+	    png_chunk(out, "IDAT", z, zlen) == -1 ||
+	    png_chunk(out, "IEND", NULL, 0) == -1)
+		goto fail;
+	free(raw);
+	free(z);
+	return 0;
+fail:
+	if (out->data != NULL) {
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	free(raw);
+	free(z);
+	return -1;
+}
+
+int
 preview_png(const struct series_volume *v, int slice, double center,
     double width, int max_edge, struct buf *out, char *err, size_t errlen)
 {

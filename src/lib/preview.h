@@ -73,6 +73,10 @@ int	 preview_render(const struct series_volume *v, int slice,
 int	 preview_png_encode(const unsigned char *gray, int w, int h,
 	    struct buf *out);
 
+/* As preview_png_encode(), for an RGB image (3 bytes a pixel). */
+int	 preview_png_encode_rgb(const unsigned char *rgb, int w, int h,
+	    struct buf *out);
+
 /*
  * preview_render() then preview_png_encode(): the PNG of slice of v is
  * appended to out.  Returns 0, or -1 with a reason in err.

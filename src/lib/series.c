@@ -1096,6 +1096,7 @@ series_load(const char *const *paths, size_t n,
 	v->nz = nz = n > 1 ? (int)n : a->frames > 1 ? a->frames : 1;
 	v->gantry_tilt = a->gantry_tilt;
 	v->kvp = a->kvp;
+	v->patient_size = a->patient_size;
 	v->slice_thickness = a->slice_thickness;
 	v->window_center = a->window_center;
 	v->window_width = a->window_width;

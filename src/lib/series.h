@@ -81,6 +81,7 @@ struct series_volume {
 	double			 tilt_deg;	/* measured from positions */
 	double			 gantry_tilt;	/* (0018,1120); NAN if absent */
 	double			 kvp;		/* (0018,0060); NAN if absent */
+	double			 patient_size;	/* (0010,1020), metres; NAN */
 	double			 slice_thickness;	/* (0018,0050); NAN */
 	int			 invert_for_display;	/* MONOCHROME1 */
 	size_t			 padding_voxels;

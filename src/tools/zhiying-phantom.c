@@ -503,6 +503,9 @@ write:
 	o.study_uid = study;
 	o.series_uid = series;
 	o.kvp = v->kvp;
+	/* The spine phantom's patient: 1.70 m (the skeletal muscle
+	 * index). */
+	o.patient_size = spine ? 1.70 : 0.0;
 	o.slice_thickness = v->spacing[2];
 	if (dcmwrite_series(v, &o, outdir, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);

@@ -82,6 +82,10 @@ struct ai_app {
 	const char	*holder;	/* who holds the lock, or "" */
 };
 
+struct ai_job;
+static void	 ai_bmd_block(struct req *, struct tdict *, long long,
+		    const struct ai_job *);
+
 /* A job with its result, when there is one. */
 struct ai_job {
 	long long	 id;
@@ -92,6 +96,7 @@ struct ai_job {
 	const char	*findings, *conclusion, *method, *finished_at;
 	const char	*stamp;		/* the result's revision */
 	const char	*hists;		/* JSON text */
+	const char	*extra;		/* the reader's own figures, JSON */
 	const char	*sort;		/* the lesions' order: "", "volume", ... */
 	int		 n;		/* slices of the result's volume */
 	int		 nx, ny;	/* its size in voxels */
@@ -200,8 +205,10 @@ ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
 	const char	**s[] = { &jb->state, &jb->reader, &jb->error,
 			    &jb->modality, &jb->summary, &jb->key_images,
 			    &jb->findings, &jb->conclusion, &jb->method,
-			    &jb->finished_at, &jb->stamp, &jb->hists };
-	const int	 col[] = { 1, 2, 3, 6, 8, 9, 10, 11, 12, 16, 17, 18 };
+			    &jb->finished_at, &jb->stamp, &jb->hists,
+			    &jb->extra };
+	const int	 col[] = { 1, 2, 3, 6, 8, 9, 10, 11, 12, 16, 17, 18,
+			    19 };
 	char		 sapp[32], sjob[32];
 	size_t		 i;
 
@@ -225,7 +232,8 @@ ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
 	    "  'YYYY-MM-DD HH24:MI'), ''),"
 	    " coalesce((extract(epoch FROM res.updated_at) * 1000000)"
 	    "  ::bigint::text, '0'),"
-	    " coalesce(res.histograms::text, '[]')"
+	    " coalesce(res.histograms::text, '[]'),"
+	    " coalesce(res.extra::text, '{}')"
 	    " FROM ai_jobs j JOIN series se ON se.id = j.series_id"
 	    " LEFT JOIN ai_results res ON res.job_id = j.id"
 	    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
@@ -1365,6 +1373,7 @@ ai_page(struct req *r, long long id, long long job, int status,
 	}
 	ai_lesion_rows(r, d, id, &jb, l, nl, z, w, p);
 	ai_lesions_free(l, nl);
+	ai_bmd_block(r, d, id, &jb);
 	(void)tdict_set(d, "findings", jb.findings);
 	(void)tdict_set(d, "conclusion", jb.conclusion);
 	(void)tdict_set(d, "stamp", jb.stamp);
@@ -1388,6 +1397,101 @@ ai_page(struct req *r, long long id, long long job, int status,
 		return;
 	}
 	page_render(r, status, "ai_result.html", d);
+}
+
+/* A number of a JSON object as text with at most one decimal, "" when
+ * absent or null. */
+static const char *
+json_num(struct req *r, const json_t *o, const char *key)
+{
+	const json_t	*x = json_object_get(o, key);
+
+	if (!json_is_number(x))
+		return "";
+	return num_text(r, round(json_number_value(x) * 10.0) / 10.0);
+}
+
+/*
+ * The bone density reader's own part of its result (ai_results.extra):
+ * the body composition table and colour map, the mid-sagittal view with
+ * the heights drawn over it, and the link to its A4 report; for the
+ * result page and the report alike.  Nothing for other readers.
+ */
+static void
+ai_bmd_block(struct req *r, struct tdict *d, long long id,
+    const struct ai_job *jb)
+{
+	json_t		*x, *bc, *sag, *o, *ln, *c;
+	struct tdict	*t, *u;
+	size_t		 i, k;
+
+	if (strcmp(jb->reader, "ct_bone_density") != 0 ||
+	    (x = json_loads(jb->extra, 0, NULL)) == NULL)
+		return;
+	(void)tdict_bool(d, "is_bmd", 1);
+	(void)tdict_set(d, "bmd_report_href", arena_printf(r->a,
+	    "/ai/bmd-report?id=%lld&job=%lld", id, jb->id));
+	if (json_is_object(bc = json_object_get(x, "body_composition"))) {
+		(void)tdict_bool(d, "has_body", 1);
+		(void)tdict_set(d, "body_level", json_text(r,
+		    json_object_get(bc, "level")));
+		(void)tdict_setf(d, "body_k", "%lld", json_integer_value(
+		    json_object_get(bc, "slice")) + 1);
+		(void)tdict_set(d, "muscle_area", json_num(r, bc,
+		    "muscle_area"));
+		(void)tdict_bool(d, "has_smi", json_is_number(
+		    json_object_get(bc, "smi")));
+		(void)tdict_set(d, "smi", json_num(r, bc, "smi"));
+		(void)tdict_set(d, "height_cm", num_text(r, round(100.0 *
+		    json_number_value(json_object_get(bc, "height_m")))));
+		(void)tdict_set(d, "bodycomp_src", arena_printf(r->a,
+		    "/ai/picture?job=%lld&picture=bodycomp", jb->id));
+		json_array_foreach(json_object_get(bc, "rows"), i, o) {
+			if ((t = tdict_add(d, "body_rows")) == NULL)
+				break;
+			(void)tdict_set(t, "name", json_text(r,
+			    json_object_get(o, "name")));
+			(void)tdict_set(t, "area", json_num(r, o, "area"));
+			(void)tdict_set(t, "hu", json_num(r, o, "hu"));
+			(void)tdict_set(t, "colour", json_text(r,
+			    json_object_get(o, "colour")));
+		}
+	}
+	if (json_is_object(sag = json_object_get(x, "sagittal")) &&
+	    json_integer_value(json_object_get(sag, "width")) > 0) {
+		(void)tdict_bool(d, "has_sagittal", 1);
+		(void)tdict_setf(d, "sag_w", "%lld", json_integer_value(
+		    json_object_get(sag, "width")));
+		(void)tdict_setf(d, "sag_h", "%lld", json_integer_value(
+		    json_object_get(sag, "height")));
+		(void)tdict_set(d, "sagittal_src", arena_printf(r->a,
+		    "/ai/picture?job=%lld&picture=sagittal", jb->id));
+		json_array_foreach(json_object_get(sag, "levels"), i, o) {
+			if ((t = tdict_add(d, "sag_levels")) == NULL)
+				break;
+			(void)tdict_set(t, "label", json_text(r,
+			    json_object_get(o, "label")));
+			(void)tdict_set(t, "x", json_num(r, o, "x"));
+			(void)tdict_set(t, "y", json_num(r, o, "y"));
+			json_array_foreach(json_object_get(o, "lines"), k, ln) {
+				if ((u = tdict_add(t, "lines")) == NULL)
+					break;
+				c = json_array_get(ln, 0);
+				(void)tdict_set(u, "x1", num_text(r,
+				    json_number_value(c)));
+				c = json_array_get(ln, 1);
+				(void)tdict_set(u, "y1", num_text(r,
+				    json_number_value(c)));
+				c = json_array_get(ln, 2);
+				(void)tdict_set(u, "x2", num_text(r,
+				    json_number_value(c)));
+				c = json_array_get(ln, 3);
+				(void)tdict_set(u, "y2", num_text(r,
+				    json_number_value(c)));
+			}
+		}
+	}
+	json_decref(x);
 }
 
 /*
@@ -1923,4 +2027,189 @@ page_ai_lesion_delete(struct req *r)
 	}
 	ai_page(r, id, job, wf_http_status(res), delete_refusal(r, id, res,
 	    why), NULL);
+}
+
+/*
+ * GET /ai/picture?job=J&picture=NAME: a picture the reader drew for the
+ * result of job J (ai_result_pictures: the bone density reader's
+ * "bodycomp" colour map and "sagittal" view), as PNG.  Under the rule of
+ * /ai/slice: only for a series of a study linked to an application the
+ * user's institution may see; 404 otherwise.
+ */
+void
+page_ai_picture(struct req *r)
+{
+	PGresult	*res;
+	const char	*name, *hex;
+	unsigned char	*png;
+	char		 sjob[32], inst[32];
+	long long	 job, series;
+	size_t		 n, i;
+
+	job = field_id(r, FIELD_JOB);
+	name = http_field(r, FIELD_PICTURE);
+	if (job <= 0 || name == NULL || *name == '\0') {
+		page_error(r, 404, "影像不存在或无权访问");
+		return;
+	}
+	(void)snprintf(sjob, sizeof(sjob), "%lld", job);
+	(void)snprintf(inst, sizeof(inst), "%lld",
+	    r->sess.acct.institution_id);
+	res = db_exec(r->db, "SELECT encode(p.png, 'hex'), se.id"
+	    " FROM ai_jobs j JOIN ai_results res ON res.job_id = j.id"
+	    " JOIN ai_result_pictures p ON p.result_id = res.id AND p.name = $2"
+	    " JOIN series se ON se.id = j.series_id"
+	    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
+	    "  FROM application_studies l JOIN applications a"
+	    "  ON a.id = l.application_id WHERE l.study_id = se.study_id"
+	    "  AND application_visible(a, $3::bigint))", 3, sjob, name, inst);
+	if (res == NULL) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		page_error(r, 404, "影像不存在或无权访问");
+		return;
+	}
+	hex = db_val(res, 0, 0);
+	series = db_ll(res, 0, 1);
+	n = strlen(hex) / 2;
+	if ((png = arena_alloc(r->a, n + 1)) == NULL) {
+		PQclear(res);
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned int	 b;
+
+		(void)sscanf(hex + 2 * i, "%2x", &b);
+		png[i] = (unsigned char)b;
+	}
+	PQclear(res);
+	if (page_audit_image(r, series) == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	(void)http_open(r, 200, "image/png");
+	(void)http_write(r, (const char *)png, n);
+}
+
+/* The shape named in a bone density level's conclusion, "" when none. */
+static const char *
+bmd_shape(const char *conclusion)
+{
+	static const char *const shapes[] = { "楔形", "双凹形", "压缩形" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		if (strstr(conclusion, shapes[i]) != NULL)
+			return shapes[i];
+	return "";
+}
+
+/*
+ * GET /ai/bmd-report?id=N&job=J (一键输出脊柱椎体评估报告): the bone
+ * density reader's result as one A4 sheet: the hospital and the patient,
+ * a row per measured vertebra (CT number, estimated BMD, its class, the
+ * heights and their ratios, the Genant grade and shape), the mid-sagittal
+ * view with the heights drawn, the body composition's colour map with its
+ * legend and areas, the conclusions and that they are for reference
+ * only.  For whoever may see the result page (its access rule); 404
+ * otherwise, and for a job of another reader or without a result.
+ */
+void
+page_ai_bmd_report(struct req *r)
+{
+	struct tdict		*d, *t;
+	struct ai_app		 ap;
+	struct ai_job		 jb;
+	struct ai_lesion	*l = NULL;
+	PGresult		*res;
+	char			 sinst[32];
+	long long		 id, job;
+	int			 rc, nl, i;
+
+	if ((id = field_id(r, FIELD_ID)) == 0 ||
+	    (job = field_id(r, FIELD_JOB)) == 0) {
+		page_error(r, 404, MSG_NO_RESULT);
+		return;
+	}
+	if ((d = page_dict(r)) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if ((rc = ai_app_load(r, id, &ap)) == 1)
+		rc = ai_job_load(r, id, job, &jb);
+	if (rc == 1 && (strcmp(jb.reader, "ct_bone_density") != 0 ||
+	    strcmp(jb.state, "done") != 0 || jb.result == 0))
+		rc = 0;
+	if (rc <= 0) {
+		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
+		    MSG_DB);
+		return;
+	}
+	(void)snprintf(sinst, sizeof(sinst), "%lld", ap.mode == MODE_SUPERIOR &&
+	    ap.target_inst != 0 ? ap.target_inst : ap.applicant_inst);
+	res = db_exec(r->db, "SELECT name, to_char(now(),"
+	    " 'YYYY-MM-DD HH24:MI') FROM institutions WHERE id = $1::bigint",
+	    1, sinst);
+	if (res == NULL || (nl = ai_lesions_load(r, id, jb.result, &l)) < 0 ||
+	    page_audit_read(r, "ai_spine_report_viewed", "ai_job", job,
+	    ap.diag_no) == -1) {
+		PQclear(res);
+		page_error(r, 503, MSG_DB);
+		return;
+	}
+	(void)tdict_set(d, "hospital", PQntuples(res) == 1 ? db_val(res, 0,
+	    0) : "");
+	(void)tdict_set(d, "now", PQntuples(res) == 1 ? db_val(res, 0, 1) :
+	    "");
+	PQclear(res);
+	(void)tdict_setf(d, "id", "%lld", id);
+	(void)tdict_setf(d, "job", "%lld", job);
+	(void)tdict_set(d, "diag_no", ap.diag_no);
+	(void)tdict_set(d, "patient_name", ap.patient_name);
+	(void)tdict_set(d, "patient_sex", ap.patient_sex);
+	(void)tdict_set(d, "patient_age", ap.patient_age);
+	(void)tdict_set(d, "series_label", jb.label);
+	(void)tdict_set(d, "finished_at", jb.finished_at);
+	(void)tdict_set(d, "findings", jb.findings);
+	(void)tdict_set(d, "conclusion", jb.conclusion);
+	(void)tdict_set(d, "disclaimer", AI_DISCLAIMER);
+	for (i = 0; i < nl; i++) {
+		double	 ha = NAN, hm = NAN, hp = NAN, v;
+		const char *cut;
+
+		if ((t = tdict_add(d, "levels")) == NULL)
+			break;
+		(void)tdict_set(t, "level", l[i].location);
+		cut = strstr(l[i].type, "，");
+		(void)tdict_set(t, "category", cut != NULL ?
+		    arena_strndup(r->a, l[i].type, (size_t)(cut - l[i].type)) :
+		    l[i].type);
+		(void)tdict_set(t, "hu", lesion_measure(&l[i], "平均CT值", &v) ?
+		    num_text(r, v) : "");
+		(void)tdict_set(t, "bmd", lesion_measure(&l[i], "估算骨密度",
+		    &v) ? num_text(r, v) : "");
+		if (lesion_measure(&l[i], "前缘高度", &ha))
+			(void)tdict_set(t, "ha", num_text(r, ha));
+		if (lesion_measure(&l[i], "中部高度", &hm))
+			(void)tdict_set(t, "hm", num_text(r, hm));
+		if (lesion_measure(&l[i], "后缘高度", &hp))
+			(void)tdict_set(t, "hp", num_text(r, hp));
+		if (isfinite(ha) && isfinite(hp) && hp > 0.0)
+			(void)tdict_set(t, "ra", arena_printf(r->a, "%.2f",
+			    ha / hp));
+		if (isfinite(hm) && isfinite(hp) && hp > 0.0)
+			(void)tdict_set(t, "rm", arena_printf(r->a, "%.2f",
+			    hm / hp));
+		if (lesion_measure(&l[i], "Genant分级", &v))
+			(void)tdict_set(t, "grade", arena_printf(r->a, "%.0f%s%s",
+			    v, v > 0.0 ? " " : "", v > 0.0 ?
+			    bmd_shape(l[i].conclusion) : ""));
+	}
+	ai_lesions_free(l, nl);
+	ai_bmd_block(r, d, id, &jb);
+	page_render(r, 200, "ai_bmd_report.html", d);
 }

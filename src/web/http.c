@@ -269,6 +269,12 @@ v_reader(const char *s, size_t n)
 }
 
 static int
+v_picture(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|bodycomp|sagittal|");
+}
+
+static int
 v_grain(const char *s, size_t n)
 {
 	return n == 0 || v_word(s, n, "|day|week|month|");
@@ -364,6 +370,7 @@ static const struct {
 	{ "rmm",		v_num,		12 },	/* FIELD_RMM */
 	{ "invert",		v_bool,		1 },	/* FIELD_INVERT */
 	{ "fmt",		v_fmt,		3 },	/* FIELD_FMT */
+	{ "picture",		v_picture,	8 },	/* FIELD_PICTURE */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

@@ -90,6 +90,7 @@ enum field {
 	FIELD_RMM,		/* viewer: a region's radius, mm */
 	FIELD_INVERT,		/* viewer: 0 or 1 */
 	FIELD_FMT,		/* viewer: jpg, png */
+	FIELD_PICTURE,		/* AI result picture: bodycomp, sagittal */
 	FIELD__MAX
 };
 
@@ -146,6 +147,8 @@ enum page {
 	PAGE_VIEWER,		/* /viewer: the page */
 	PAGE_VIEWER_IMAGE,	/* /viewer/image: one image, JPEG or PNG */
 	PAGE_VIEWER_PROBE,	/* /viewer/probe: values at a point, JSON */
+	PAGE_AI_PICTURE,	/* /ai/picture: a reader's picture, PNG */
+	PAGE_AI_BMD_REPORT,	/* /ai/bmd-report: 脊柱椎体评估报告 */
 	PAGE__MAX
 };
 

@@ -145,6 +145,8 @@ void		 page_ai_upload(struct req *);
 void		 page_ai_key_image(struct req *);
 void		 page_ai_lesion_delete(struct req *);
 void		 page_ai_jobs(struct req *);
+void		 page_ai_picture(struct req *);
+void		 page_ai_bmd_report(struct req *);
 
 /* One card of the AI row of 写报告 (row 2 of 关联影像): a reader's job on
  * a linked series, or why a series has none.  Strings live in the

@@ -35,8 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "anatomy.h"
 #include "bmd.h"
+#include "bodycomp.h"
 #include "log.h"
 #include "matcher.h"
 
@@ -409,6 +412,287 @@ oom:
 	return -1;
 }
 
+/*
+ * The skeletal muscle index cut-offs at L3 for a Chinese population
+ * (Zhuang et al., 2016, Medicine 95:e3164; gastric cancer patients):
+ * men < 40.8, women < 34.9 cm²/m².
+ */
+#define SMI_CUT_M	40.8
+#define SMI_CUT_F	34.9
+
+/* The mid-sagittal view of the spine: grey, PIC_MM pixels, the head at
+ * the top, anterior to the left, cropped round the bodies; the heights
+ * of each measured body as lines into *levels (JSON). */
+#define PIC_MM	0.5
+
+static int
+sagittal(const struct spine_info *si, const struct series_volume *v,
+    struct ai_result *out, json_t *levels, json_t *sag)
+{
+	double	 xs[SPINE_BODIES_MAX], cxv, ymin = 1e30, ymax = -1e30;
+	double	 sy = fabs(v->spacing[1]), dz = fabs(v->spacing[2]), ya, yb;
+	int	 head_up = v->step[2] >= 0.0, w, h, i, j, m = 0, rc = -1;
+	unsigned char *pix = NULL;
+	size_t	 b;
+
+	for (b = 0; b < si->n; b++)
+		if (!si->v[b].partial) {
+			xs[m++] = si->v[b].c[0];
+			ymin = fmin(ymin, si->v[b].c[1]);
+			ymax = fmax(ymax, si->v[b].c[1]);
+		}
+	if (m == 0 || !(sy > 0.0) || !(dz > 0.0))
+		return 0;
+	for (i = 1; i < m; i++)		/* the median column */
+		for (j = i; j > 0 && xs[j - 1] > xs[j]; j--) {
+			double	 t = xs[j];
+
+			xs[j] = xs[j - 1];
+			xs[j - 1] = t;
+		}
+	cxv = xs[m / 2];
+	ya = fmax(0.0, ymin * sy - 60.0);		/* mm */
+	yb = fmin((v->ny - 1) * sy, ymax * sy + 80.0);
+	w = (int)((yb - ya) / PIC_MM) + 1;
+	h = (int)((v->nz - 1) * dz / PIC_MM) + 1;
+	if (w < 2 || h < 2 || (pix = malloc((size_t)w * h)) == NULL)
+		return w < 2 || h < 2 ? 0 : -1;
+	for (j = 0; j < h; j++) {
+		double	 kz = j * PIC_MM / dz;
+
+		if (head_up)
+			kz = (v->nz - 1) - kz;
+		for (i = 0; i < w; i++) {
+			double	 yy = (ya + i * PIC_MM) / sy, val, g;
+			int	 k0 = (int)floor(kz), y0 = (int)floor(yy);
+			double	 fk = kz - k0, fy = yy - y0;
+			int	 k1 = k0 + 1 < v->nz ? k0 + 1 : k0;
+			int	 y1 = y0 + 1 < v->ny ? y0 + 1 : y0;
+			int	 xi = (int)lround(cxv);
+			const float *vx = v->vox;
+			size_t	 nx = (size_t)v->nx, ny = (size_t)v->ny;
+
+			val = (1 - fk) * ((1 - fy) * vx[((size_t)k0 * ny + y0) *
+			    nx + xi] + fy * vx[((size_t)k0 * ny + y1) * nx +
+			    xi]) + fk * ((1 - fy) * vx[((size_t)k1 * ny + y0) *
+			    nx + xi] + fy * vx[((size_t)k1 * ny + y1) * nx +
+			    xi]);
+			g = (val - (300.0 - 750.0)) / 1500.0 * 255.0;
+			pix[(size_t)j * w + i] = (unsigned char)(g < 0.0 ? 0 :
+			    g > 255.0 ? 255 : lround(g));
+		}
+	}
+	for (b = 0; b < si->n; b++) {
+		const struct vertebra *t = &si->v[b];
+		double	 row, front, hh[3] = { t->ha, t->hm, t->hp };
+		json_t	*lv, *lines;
+		int	 q;
+
+		if (t->partial || t->label == 0)
+			continue;
+		row = (head_up ? (v->nz - 1) - t->c[2] : t->c[2]) * dz /
+		    PIC_MM;
+		front = (t->c[1] * sy - (isfinite(t->depth) ? t->depth :
+		    32.0) / 2.0 - ya) / PIC_MM;
+		if ((lines = json_array()) == NULL)
+			goto out;
+		for (q = 0; q < 3 && isfinite(t->depth); q++) {
+			double	 x = front + (0.1 + 0.4 * q) * t->depth / PIC_MM;
+
+			if (!isfinite(hh[q]))
+				continue;
+			(void)json_array_append_new(lines, json_pack("[f,f,f,f]",
+			    round(x * 10) / 10, round((row - hh[q] / 2.0 /
+			    PIC_MM) * 10) / 10, round(x * 10) / 10,
+			    round((row + hh[q] / 2.0 / PIC_MM) * 10) / 10));
+		}
+		lv = json_pack("{s:s, s:f, s:f, s:o}", "label",
+		    spine_label_name(t->label), "x", round(fmax(front - 4.0,
+		    12.0) * 10) / 10, "y", round(row * 10) / 10, "lines",
+		    lines);
+		if (lv == NULL || json_array_append_new(levels, lv) == -1)
+			goto out;
+	}
+	if (json_object_set_new(sag, "width", json_integer(w)) == -1 ||
+	    json_object_set_new(sag, "height", json_integer(h)) == -1 ||
+	    ai_result_add_picture(out, "sagittal", pix, w, h, 1) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(pix);
+	return rc;
+}
+
+int
+bmd_body_to_ai(const struct spine_info *si, const struct series_volume *v,
+    double height_m, int sex, struct ai_result *out, char *err,
+    size_t errlen)
+{
+	static const int order[] = { SPINE_L3, SPINE_L2, SPINE_L3 + 1,
+	    SPINE_L5, SPINE_L1, SPINE_T12 };
+	const struct vertebra *lv = NULL;
+	struct bodycomp	 bc;
+	struct ai_key_image key;
+	json_t		*x = NULL, *bcj, *rows, *sag, *levels;
+	unsigned char	*rgb = NULL;
+	char		*fd = NULL, *cc = NULL, *js = NULL, why[256], a[32], b[32];
+	char		*me = NULL;
+	size_t		 fl = 0, cl = 0, ml = 0, i;
+	double		 sma, smi = NAN, cut;
+	int		 t, rc = -1, r;
+
+	memset(&bc, 0, sizeof(bc));
+	if (out->findings != NULL && ai_text_append(&fd, &fl, "%s",
+	    out->findings) == -1)
+		goto oom;
+	if (out->conclusion != NULL && ai_text_append(&cc, &cl, "%s",
+	    out->conclusion) == -1)
+		goto oom;
+	if ((x = json_object()) == NULL || (sag = json_object()) == NULL ||
+	    json_object_set_new(x, "sagittal", sag) == -1 ||
+	    (levels = json_array()) == NULL ||
+	    json_object_set_new(sag, "levels", levels) == -1)
+		goto oom;
+	if (sagittal(si, v, out, levels, sag) == -1)
+		goto oom;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && lv == NULL; i++)
+		lv = level(si, order[i]);
+	if (lv == NULL) {
+		if (ai_text_append(&fd, &fl, "扫描范围内未见完整的L1–L5或T12椎体，"
+		    "未测量身体成分。") == -1)
+			goto oom;
+		goto text;
+	}
+	if ((r = bodycomp_measure(v, lv->key_slice, lv, &bc, why,
+	    sizeof(why))) == -1) {
+		(void)snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+	if (r == 1) {
+		if (ai_text_append(&fd, &fl, "%s椎体层面%s。",
+		    spine_label_name(lv->label), why) == -1)
+			goto oom;
+		goto text;
+	}
+	sma = bodycomp_muscle_cm2(&bc);
+	if (isfinite(height_m) && height_m > 0.5 && height_m < 2.5)
+		smi = sma / (height_m * height_m);
+	if (ai_text_append(&fd, &fl, "%s身体成分（%s椎体中部层面，第%d层）：",
+	    lv->label == SPINE_L3 ? "" : "L3不在扫描范围内，改在该层面测量；",
+	    spine_label_name(lv->label), lv->key_slice + 1) == -1)
+		goto oom;
+	if ((bcj = json_object()) == NULL ||
+	    json_object_set_new(x, "body_composition", bcj) == -1 ||
+	    (rows = json_array()) == NULL ||
+	    json_object_set_new(bcj, "rows", rows) == -1)
+		goto oom;
+	for (t = BC_SAT; t < BC__MAX; t++) {
+		char	 col[8];
+
+		(void)snprintf(col, sizeof(col), "#%02x%02x%02x",
+		    bc_colour[t][0], bc_colour[t][1], bc_colour[t][2]);
+		ai_text_fig(a, sizeof(a), round(bc.area_cm2[t] * 10.0) / 10.0);
+		ai_text_fig(b, sizeof(b), isfinite(bc.hu[t]) ?
+		    round(bc.hu[t]) : 0.0);
+		if (ai_text_append(&fd, &fl, "%s%s面积%s cm²%s%s%s",
+		    t == BC_SAT ? "" : "，", bc_tissue_zh[t], a,
+		    isfinite(bc.hu[t]) ? "（平均CT值" : "",
+		    isfinite(bc.hu[t]) ? b : "",
+		    isfinite(bc.hu[t]) ? " HU）" : "") == -1)
+			goto oom;
+		if (json_array_append_new(rows, json_pack("{s:s, s:f, s:o, s:s}",
+		    "name", bc_tissue_zh[t], "area",
+		    round(bc.area_cm2[t] * 10.0) / 10.0, "hu",
+		    isfinite(bc.hu[t]) ? json_real(round(bc.hu[t] * 10.0) /
+		    10.0) : json_null(), "colour", col)) == -1)
+			goto oom;
+	}
+	ai_text_fig(a, sizeof(a), round(sma * 10.0) / 10.0);
+	if (ai_text_append(&fd, &fl, "；骨骼肌面积（腹壁肌肉与椎旁肌肉，含腰大肌）"
+	    "%s cm²", a) == -1)
+		goto oom;
+	if (isfinite(smi)) {
+		ai_text_fig(a, sizeof(a), round(smi * 10.0) / 10.0);
+		ai_text_fig(b, sizeof(b), round(height_m * 100.0));
+		if (ai_text_append(&fd, &fl, "，骨骼肌指数%s cm²/m²（身高%s cm）。",
+		    a, b) == -1)
+			goto oom;
+		cut = sex == 'M' ? SMI_CUT_M : sex == 'F' ? SMI_CUT_F : NAN;
+		if (isfinite(cut) && smi < cut && ai_text_append(&cc, &cl,
+		    "骨骼肌指数%s cm²/m²，低于%s性界值%.1f cm²/m²（Zhuang 2016），"
+		    "提示骨骼肌量减少。", a, sex == 'M' ? "男" : "女", cut) == -1)
+			goto oom;
+	} else if (ai_text_append(&fd, &fl, "；身高未知，未计算骨骼肌指数。") ==
+	    -1)
+		goto oom;
+	if (json_object_set_new(bcj, "level",
+	    json_string(spine_label_name(lv->label))) == -1 ||
+	    json_object_set_new(bcj, "slice", json_integer(lv->key_slice)) ==
+	    -1 || json_object_set_new(bcj, "muscle_area",
+	    json_real(round(sma * 10.0) / 10.0)) == -1 ||
+	    json_object_set_new(bcj, "height_m", isfinite(smi) ?
+	    json_real(height_m) : json_null()) == -1 ||
+	    json_object_set_new(bcj, "smi", isfinite(smi) ?
+	    json_real(round(smi * 10.0) / 10.0) : json_null()) == -1)
+		goto oom;
+	if (ai_result_add_summary(out, "骨骼肌面积", round(sma * 10.0) / 10.0,
+	    "cm²") == -1 || (isfinite(smi) && ai_result_add_summary(out,
+	    "骨骼肌指数", round(smi * 10.0) / 10.0, "cm²/m²") == -1) ||
+	    ai_result_add_summary(out, "内脏脂肪面积",
+	    round(bc.area_cm2[BC_VAT] * 10.0) / 10.0, "cm²") == -1 ||
+	    ai_result_add_summary(out, "皮下脂肪面积",
+	    round(bc.area_cm2[BC_SAT] * 10.0) / 10.0, "cm²") == -1)
+		goto oom;
+	memset(&key, 0, sizeof(key));
+	key.slice = lv->key_slice;
+	key.window_center = 40.0;
+	key.window_width = 400.0;
+	(void)snprintf(key.caption, sizeof(key.caption), "%s身体成分测量层面",
+	    spine_label_name(lv->label));
+	if (ai_result_add_key(out, &key) == -1 ||
+	    bodycomp_picture(v, &bc, &rgb) == -1 ||
+	    ai_result_add_picture(out, "bodycomp", rgb, bc.nx, bc.ny, 3) == -1)
+		goto oom;
+text:
+	if (out->method != NULL && (ai_text_append(&me, &ml, "%s",
+	    out->method) == -1 || ai_text_append(&me, &ml, "身体成分：在L3椎体"
+	    "中部层面测量（L3不在扫描范围内时依次改用L2、L4、L5、L1、T12，"
+	    "Derstine 2018），CT值窗按Alberta方案（Mitsiopoulos 1998、"
+	    "Mourtzakis 2008）：骨骼肌-29至150 HU，脂肪-190至-30 HU（内脏"
+	    "脂肪同此窗）；自躯体中心放射取样，皮下脂肪之内第一层连续≥3 mm"
+	    "的软组织为腹壁肌筋膜外缘，其外的脂肪为皮下脂肪，其内为内脏脂肪"
+	    "（Shen 2004）；椎体前缘之后、躯干半宽45%%以内与骨相连的肌肉为"
+	    "椎旁肌（竖脊肌、腰方肌，腰大肌亦归入此组），其余腹壁肌环为腹壁"
+	    "肌肉；肌间脂肪为各肌群轮廓内的脂肪。骨骼肌面积为两组肌肉之和，"
+	    "骨骼肌指数=骨骼肌面积/身高²（身高取自DICOM PatientSize），界值按"
+	    "Zhuang 2016（男<40.8、女<34.9 cm²/m²）。验证：在已知各成分面积的"
+	    "合成体模上（0.625–2.5 mm，15 HU噪声）面积误差≤2%%、CT值与理想"
+	    "勾画相差≤0.3 HU。局限：脏器（肝、脾、肠管、肾）紧贴腹壁或腰大肌"
+	    "时可被计为肌肉，与他人软件的组织分割相比肌肉面积可偏大一倍；"
+	    "尚未与人工勾画对照。") == -1 ||
+	    ai_result_set_method(out, me) == -1))
+		goto oom;
+	if ((js = json_dumps(x, JSON_COMPACT)) == NULL ||
+	    ai_result_set_extra(out, js) == -1 ||
+	    ai_result_set_text(out, fd, cc) == -1)
+		goto oom;
+	rc = 0;
+	goto done;
+oom:
+	(void)snprintf(err, errlen, "out of memory");
+fail:
+	rc = -1;
+done:
+	bodycomp_free(&bc);
+	json_decref(x);
+	free(js);
+	free(rgb);
+	free(fd);
+	free(cc);
+	free(me);
+	return rc;
+}
+
 static int
 bmd_run(const struct reader_ctx *ctx, const struct series_volume *v,
     struct ai_result *res, char *err, size_t errlen)
@@ -437,6 +721,9 @@ bmd_run(const struct reader_ctx *ctx, const struct series_volume *v,
 		    an->spine.v[i].ha, an->spine.v[i].hm, an->spine.v[i].hp,
 		    an->spine.v[i].ribs);
 	ret = bmd_to_ai(&an->spine, v, res, err, errlen);
+	if (ret == 0)
+		ret = bmd_body_to_ai(&an->spine, v, v->patient_size,
+		    ctx->patient_sex, res, err, errlen);
 	if (ret == 1)
 		log_info("series %lld: bone density: refused: %s",
 		    ctx->series_id, err);

@@ -59,6 +59,22 @@ enum reader_verdict bmd_check(const struct series_volume *, char *why,
 int	 bmd_to_ai(const struct spine_info *, const struct series_volume *,
 	    struct ai_result *out, char *err, size_t errlen);
 
+/*
+ * Body composition (bodycomp.h) on the middle slice of L3, else of L2,
+ * L4, L5, L1 or T12 (Derstine et al., 2018), added to out: its sentences
+ * to the findings (and to the conclusion when the skeletal muscle index
+ * is under the cut-off for the patient's sex), the figures, the slice as
+ * a key image, the colour map (picture "bodycomp"), the mid-sagittal view
+ * of the spine (picture "sagittal") with the heights to draw over it,
+ * and the table in out->extra.  height_m: the patient's height (NAN or 0
+ * when not known: the index is not computed and the text says so); sex
+ * 'M', 'F' or 0.  Returns 0 (also when no level could be measured: the
+ * text says why), or -1 (memory).
+ */
+int	 bmd_body_to_ai(const struct spine_info *, const struct series_volume *,
+	    double height_m, int sex, struct ai_result *out, char *err,
+	    size_t errlen);
+
 extern const struct reader_impl bmd_reader;
 
 #endif /* ZY_BMD_H */
