@@ -93,6 +93,10 @@ struct ai_result {
 	char			*method;	/* how, with references */
 	struct ai_histogram	*hists;
 	size_t			 nhists;
+	/* What the result page draws over the slices besides the boxes
+	 * (sql/033: the ribs' centre lines and labels, the vertebrae's
+	 * labels), JSON text; NULL for none. */
+	char			*overlays;
 	/* The volume read, for the result page: its size and the SOP
 	 * Instance UID of each slice, in volume order. */
 	int			 nx, ny;
@@ -237,6 +241,9 @@ int		 ai_text_append(char **s, size_t *len, const char *fmt, ...)
 
 /* Set the method statement (copied); 0 or -1. */
 int		 ai_result_set_method(struct ai_result *, const char *);
+
+/* Set the overlays (JSON text, copied); 0 or -1. */
+int		 ai_result_set_overlays(struct ai_result *, const char *);
 
 /* Record the size and slice UIDs of the volume read; 0 or -1. */
 int		 ai_result_set_volume(struct ai_result *,
