@@ -69,7 +69,8 @@ ribfrac_confidence(const struct rib_fracture *f)
 			    3.0));
 		break;
 	}
-	return 0.5 + 0.5 * c;
+	/* An uncalibrated score: never shown as a certainty. */
+	return 0.5 + 0.4 * c;
 }
 
 /* The position order: right before left, by number (not numbered last),
@@ -216,11 +217,11 @@ ribfrac_to_ai(const struct series_volume *v, const struct ribs_info *ri,
 	char			 where[96], a[32];
 	size_t			 flen = 0, clen = 0, mlen = 0, i, nr = 0,
 				 nl = 0, n;
-	int			 top, bot, t, first;
+	int			 top, bot;
 
 	if (ri->n == 0) {
-		(void)snprintf(err, errlen, "%s", ri->why[0] != '\0' ?
-		    ri->why : "扫描范围内未见肋骨");
+		(void)snprintf(err, errlen, "%s，无法进行肋骨骨折检测",
+		    ri->why[0] != '\0' ? ri->why : "扫描范围内未见肋骨");
 		return 1;
 	}
 	if (!ri->numbered) {
@@ -276,54 +277,21 @@ ribfrac_to_ai(const struct series_volume *v, const struct ribs_info *ri,
 	/* 影像表现. */
 	if (ai_text_append(&fd, &flen, "双侧肋骨共识别%zu根（右侧%zu根，左侧"
 	    "%zu根），编号%s%s。", ri->n, nr, nl, ri->how_zh,
-	    ri->uncertain ? "；肋骨编号存疑，请核对" : "") == -1)
+	    ri->uncertain && strstr(ri->how_zh, "存疑") == NULL ?
+	    "；肋骨编号存疑，请核对" : "") == -1)
 		goto nomem;
+	/* The general text names no candidate: each one's sentences go
+	 * into the report only when the doctor keeps it ticked. */
 	if (n == 0) {
-		if (ai_text_append(&fd, &flen, "所见肋骨未见明确骨折征象。")
-		    == -1)
-			goto nomem;
-	} else {
-		if (ai_text_append(&fd, &flen, "检出肋骨骨折可疑病灶%zu处：",
-		    n) == -1)
-			goto nomem;
-		for (i = 0; i < n; i++) {
-			ribs_where_zh(ri, ord[i], where, sizeof(where));
-			if (ai_text_append(&fd, &flen, "%s%s%s（第%d层）",
-			    i ? "；" : "", where, rib_frac_zh[ord[i]->type],
-			    ord[i]->key_slice + 1) == -1)
-				goto nomem;
-		}
-		if (ai_text_append(&fd, &flen, "。") == -1)
+		if (ai_text_append(&fd, &flen, "所见肋骨未见明确骨折征象。") ==
+		    -1 || ai_text_append(&cc, &clen, "所见双侧肋骨未见明确骨折"
+		    "（AI提示）。") == -1)
 			goto nomem;
 	}
-	if (ri->nf_dropped > 0 && ai_text_append(&fd, &flen, "另有%zu处候选"
-	    "超出列表上限未列出。", ri->nf_dropped) == -1)
+	if (ri->nf_dropped > 0 && ai_text_append(&fd, &flen, "另有%zu处骨折"
+	    "候选超出列表上限未列出，请逐一核对原始图像。", ri->nf_dropped) ==
+	    -1)
 		goto nomem;
-	/* 影像结论: per type, the positions. */
-	if (n == 0) {
-		if (ai_text_append(&cc, &clen, "所见双侧肋骨未见明确骨折（AI"
-		    "提示）。") == -1)
-			goto nomem;
-	} else {
-		for (t = 0; t < RIBF__MAX; t++) {
-			first = 1;
-			for (i = 0; i < n; i++) {
-				if ((int)ord[i]->type != t)
-					continue;
-				ribs_where_zh(ri, ord[i], where, sizeof(where));
-				if (ai_text_append(&cc, &clen, "%s%s", first ?
-				    "" : "、", where) == -1)
-					goto nomem;
-				first = 0;
-			}
-			if (!first && ai_text_append(&cc, &clen, "%s；",
-			    rib_frac_zh[t]) == -1)
-				goto nomem;
-		}
-		if (ai_text_append(&cc, &clen, "以上为AI提示，请结合临床及"
-		    "原始图像核对。") == -1)
-			goto nomem;
-	}
 	if (ri->uncertain && ai_text_append(&cc, &clen, "肋骨编号存疑，请"
 	    "核对。") == -1)
 		goto nomem;
@@ -344,9 +312,6 @@ ribfrac_to_ai(const struct series_volume *v, const struct ribs_info *ri,
 	    "假阳性多于已发表的深度学习系统；不检测肋软骨、胸骨、肩胛骨及"
 	    "脊柱骨折；第1、2肋被锁骨和肩胛骨遮挡时可能未能识别。结果仅供"
 	    "参考。", a) == -1)
-		goto nomem;
-	if (ri->uncertain && ai_text_append(&me, &mlen, "编号存疑：%s。",
-	    ri->how_zh) == -1)
 		goto nomem;
 	if ((ov = overlays(v, ri, si)) == NULL)
 		goto nomem;

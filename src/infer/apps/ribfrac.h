@@ -32,7 +32,7 @@ int		 ribfrac_to_ai(const struct series_volume *v,
 		    const struct ribs_info *ri, const struct spine_info *si,
 		    struct ai_result *res, char *err, size_t errlen);
 
-/* The candidate's confidence, 0.5..1: its margin over the threshold
+/* The candidate's confidence, 0.5..0.9: its margin over the threshold
  * that made it (not a calibrated probability). */
 double		 ribfrac_confidence(const struct rib_fracture *);
 
