@@ -231,6 +231,22 @@ job_patient(struct daemon *d, const struct job *j, struct reader_ctx *ctx)
 	return 0;
 }
 
+/* Whether code is one of the reader codes of list (commas or spaces). */
+static int
+reader_off(const char *list, const char *code)
+{
+	size_t	 n = strlen(code), k;
+
+	while (*list != '\0') {
+		list += strspn(list, ", \t");
+		k = strcspn(list, ", \t");
+		if (k == n && k > 0 && strncmp(list, code, n) == 0)
+			return 1;
+		list += k;
+	}
+	return 0;
+}
+
 /*
  * Whether the series holds the whole lungs, once a reader's anatomy has
  * looked: into series.lungs_complete (sql/016), which the matcher reads
@@ -313,9 +329,11 @@ job_run(struct run *rn)
 		errfmt(err, sizeof(err), "unknown reader '%s'", j->reader);
 		goto fail;
 	}
-	/* A reader not in this build ends the job at once, before the
-	 * series is read at all. */
-	if ((impl = reader_impls[r]) == NULL) {
+	/* A reader not in this build, or one this daemon is told not to
+	 * run (infer_readers_off), ends the job at once, before the series
+	 * is read at all. */
+	if ((impl = reader_impls[r]) == NULL ||
+	    reader_off(d->cf.infer_readers_off, j->reader)) {
 		how = JOB_DEAD;
 		errfmt(err, sizeof(err), "%s", READER_UNDEPLOYED);
 		goto fail;

@@ -101,6 +101,10 @@ struct ai_result {
 	char			*method;	/* how, with references */
 	struct ai_histogram	*hists;
 	size_t			 nhists;
+	/* What the result page draws over the slices besides the boxes
+	 * (sql/033: the ribs' centre lines and labels, the vertebrae's
+	 * labels), JSON text; NULL for none. */
+	char			*overlays;
 	/* The volume read, for the result page: its size and the SOP
 	 * Instance UID of each slice, in volume order. */
 	int			 nx, ny;
@@ -258,6 +262,9 @@ int		 ai_result_add_picture(struct ai_result *, const char *name,
 
 /* Set the reader's own figures (JSON object text, copied); 0 or -1. */
 int		 ai_result_set_extra(struct ai_result *, const char *json);
+
+/* Set the overlays (JSON text, copied); 0 or -1. */
+int		 ai_result_set_overlays(struct ai_result *, const char *);
 
 /* Record the size and slice UIDs of the volume read; 0 or -1. */
 int		 ai_result_set_volume(struct ai_result *,

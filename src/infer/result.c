@@ -23,6 +23,7 @@
 #include "nodule.h"
 #include "pneumonia.h"
 #include "limb.h"
+#include "ribfrac.h"
 #include "tb.h"
 
 /*
@@ -33,7 +34,7 @@
 const struct reader_impl *const reader_impls[READER__MAX] = {
 	[READER_CT_LUNG_NODULE] = &nodule_reader,
 	[READER_CT_PNEUMONIA] = &pneumonia_reader,
-	[READER_CT_RIB_FRACTURE] = NULL,
+	[READER_CT_RIB_FRACTURE] = &ribfrac_reader,
 	[READER_DR_TUBERCULOSIS] = &tb_reader,
 	[READER_DR_LIMB_FRACTURE] = &limb_reader,
 	[READER_CT_BONE_DENSITY] = &bmd_reader,
@@ -57,6 +58,7 @@ ai_result_free(struct ai_result *r)
 	free(r->findings);
 	free(r->conclusion);
 	free(r->method);
+	free(r->overlays);
 	for (i = 0; i < r->nhists; i++)
 		free(r->hists[i].counts);
 	free(r->hists);
@@ -268,6 +270,18 @@ ai_result_set_method(struct ai_result *r, const char *method)
 		return -1;
 	free(r->method);
 	r->method = m;
+	return 0;
+}
+
+int
+ai_result_set_overlays(struct ai_result *r, const char *json)
+{
+	char	*m;
+
+	if ((m = strdup(json)) == NULL)
+		return -1;
+	free(r->overlays);
+	r->overlays = m;
 	return 0;
 }
 
@@ -484,10 +498,11 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	PQclear(r);
 	r = db_exec(c, "INSERT INTO ai_results (job_id, series_id, reader,"
 	    " backend, worker, summary, key_images, findings_text,"
-	    " conclusion_text, method, slice_uids, nx, ny, histograms, extra)"
+	    " conclusion_text, method, slice_uids, nx, ny, histograms, extra,"
+	    " overlays)"
 	    " VALUES ($1::bigint, $2::bigint, $3, $4, $5,"
 	    " $6::jsonb, $7::jsonb, $8, $9, $10, $11::text[], $12::int,"
-	    " $13::int, $14::jsonb, $15::jsonb)"
+	    " $13::int, $14::jsonb, $15::jsonb, $16::jsonb)"
 	    " ON CONFLICT (series_id, reader) DO UPDATE SET"
 	    " job_id = EXCLUDED.job_id, backend = EXCLUDED.backend,"
 	    " worker = EXCLUDED.worker, summary = EXCLUDED.summary,"
@@ -497,12 +512,13 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	    " method = EXCLUDED.method, slice_uids = EXCLUDED.slice_uids,"
 	    " nx = EXCLUDED.nx, ny = EXCLUDED.ny,"
 	    " histograms = EXCLUDED.histograms, extra = EXCLUDED.extra,"
-	    " updated_at = now()"
-	    " RETURNING id", 15, jid, sid, reader, backend, worker, summary,
+	    " overlays = EXCLUDED.overlays, updated_at = now()"
+	    " RETURNING id", 16, jid, sid, reader, backend, worker, summary,
 	    keys, res->findings ? res->findings : "",
 	    res->conclusion ? res->conclusion : "",
 	    res->method ? res->method : "", uids, nx, ny, hists,
-	    res->extra != NULL ? res->extra : "{}");
+	    res->extra != NULL ? res->extra : "{}",
+	    res->overlays ? res->overlays : "{}");
 	if (r == NULL || PQntuples(r) != 1)
 		goto fail;
 	(void)snprintf(rid, sizeof(rid), "%s", db_val(r, 0, 0));

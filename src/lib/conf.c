@@ -95,6 +95,10 @@ static const struct conf_option options[] = {
 	{ "infer_poll",		I(infer_poll), 1, 3600, "5" },
 	{ "infer_backoff",	I(infer_backoff), 0, 86400, "30" },
 	{ "infer_grace",	I(infer_grace), 0, 3600, "30" },
+	/* Readers of this build that this daemon does not run (a site that
+	 * has not deployed one): their jobs end as a reader not deployed
+	 * does, before the series is read.  Codes by commas or spaces. */
+	{ "infer_readers_off",	S(infer_readers_off), 0, 0, "" },
 	/* The coronary calcium reader's mass score: mg of calcium
 	 * hydroxyapatite per cm³ per HU at 120 kV, from the scanner's
 	 * calibration phantom (McCollough 2007). */

@@ -46,6 +46,8 @@ struct conf {
 	int	infer_poll;		/* seconds between queue polls */
 	int	infer_backoff;		/* first retry delay, then doubled */
 	int	infer_grace;		/* seconds a job may finish on stop */
+	char	infer_readers_off[160];	/* reader codes not run here, by
+					 * commas or spaces */
 	double	cac_calibration;	/* mass score: mg/cm³ per HU, 120 kV */
 	int	cac_gated_3mm;		/* score gated 3 mm calcium series */
 };

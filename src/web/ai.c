@@ -63,11 +63,13 @@ static const enum window_preset ct_windows[] = {
 static const struct {
 	const char	*word;
 	const char	*zh;
-	const char	*measure;	/* NULL: by slice, then y, then x */
+	const char	*measure;	/* NULL: by slice, then y, then x;
+					 * "": by the rib's place */
 } lesion_orders[] = {
 	{ "volume",	"按体积",	"体积" },
 	{ "malignancy",	"按恶性概率",	"恶性概率" },
 	{ "slice",	"按层面",	NULL },
+	{ "position",	"按部位",	"" },
 };
 #define NORDERS	(sizeof(lesion_orders) / sizeof(lesion_orders[0]))
 
@@ -97,6 +99,7 @@ struct ai_job {
 	const char	*stamp;		/* the result's revision */
 	const char	*hists;		/* JSON text */
 	const char	*extra;		/* the reader's own figures, JSON */
+	const char	*overlays;	/* JSON text (sql/033) */
 	const char	*sort;		/* the lesions' order: "", "volume", ... */
 	int		 n;		/* slices of the result's volume */
 	int		 nx, ny;	/* its size in voxels */
@@ -206,9 +209,9 @@ ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
 			    &jb->modality, &jb->summary, &jb->key_images,
 			    &jb->findings, &jb->conclusion, &jb->method,
 			    &jb->finished_at, &jb->stamp, &jb->hists,
-			    &jb->extra };
+			    &jb->extra, &jb->overlays };
 	const int	 col[] = { 1, 2, 3, 6, 8, 9, 10, 11, 12, 16, 17, 18,
-			    19 };
+			    19, 20 };
 	char		 sapp[32], sjob[32];
 	size_t		 i;
 
@@ -233,7 +236,8 @@ ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
 	    " coalesce((extract(epoch FROM res.updated_at) * 1000000)"
 	    "  ::bigint::text, '0'),"
 	    " coalesce(res.histograms::text, '[]'),"
-	    " coalesce(res.extra::text, '{}')"
+	    " coalesce(res.extra::text, '{}'),"
+	    " coalesce(res.overlays::text, '{}')"
 	    " FROM ai_jobs j JOIN series se ON se.id = j.series_id"
 	    " LEFT JOIN ai_results res ON res.job_id = j.id"
 	    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
@@ -751,6 +755,40 @@ lesion_measure(const struct ai_lesion *l, const char *name, double *v)
 	return 0;
 }
 
+/*
+ * The rank of a rib's place ("右第5肋腋段", the rib fracture reader's
+ * 病灶位置) in the order the manual asks for: right before left, by the
+ * rib's number, posterior, axillary, anterior segment (后段, 腋段, 前段);
+ * -1 when the location is not such a place.
+ */
+static int
+rib_place_rank(const char *loc)
+{
+	static const char *const seg[] = { "后段", "腋段", "前段" };
+	const char	*p;
+	char		*e;
+	long		 num;
+	int		 side, k;
+
+	if (strncmp(loc, "右第", strlen("右第")) == 0)
+		side = 0;
+	else if (strncmp(loc, "左第", strlen("左第")) == 0)
+		side = 1;
+	else
+		return -1;
+	p = loc + strlen("右第");
+	num = strtol(p, &e, 10);
+	if (e == p || num < 1 || num > 12 ||
+	    strncmp(e, "肋", strlen("肋")) != 0)
+		return -1;
+	e += strlen("肋");
+	for (k = 0; k < 3 && strcmp(e, seg[k]) != 0; k++)
+		;
+	if (k == 3)
+		return -1;
+	return side * 100 + (int)num * 4 + k;
+}
+
 /* Whether lesion a comes before lesion b in order k of lesion_orders:
  * largest first, the lesions without the measurement last; by slice,
  * then from the top of the image, then from the left; ties in the
@@ -762,7 +800,16 @@ lesion_before(const struct ai_lesion *a, const struct ai_lesion *b, size_t k)
 	double		 va = 0, vb = 0;
 	int		 ha, hb;
 
-	if (m != NULL) {
+	if (m != NULL && *m == '\0') {
+		ha = rib_place_rank(a->location);
+		hb = rib_place_rank(b->location);
+		if ((ha < 0) != (hb < 0))
+			return ha >= 0;
+		if (ha != hb)
+			return ha < hb;
+		if (a->slice != b->slice)
+			return a->slice < b->slice;
+	} else if (m != NULL) {
 		ha = lesion_measure(a, m, &va);
 		hb = lesion_measure(b, m, &vb);
 		if (ha != hb)
@@ -802,7 +849,9 @@ ai_sort(struct req *r, struct tdict *d, long long id, struct ai_job *jb,
 	for (k = 0; k < NORDERS; k++) {
 		can[k] = lesion_orders[k].measure == NULL;
 		for (i = 0; i < n && !can[k]; i++)
-			can[k] = lesion_measure(&l[i], lesion_orders[k].measure,
+			can[k] = *lesion_orders[k].measure == '\0' ?
+			    rib_place_rank(l[i].location) >= 0 :
+			    lesion_measure(&l[i], lesion_orders[k].measure,
 			    &v);
 		if (can[k] && s != NULL && strcmp(s, lesion_orders[k].word) == 0)
 			pick = k;
@@ -1082,6 +1131,95 @@ ai_histograms(struct req *r, struct tdict *d, const struct ai_job *jb)
 	(void)tdict_bool(d, "has_hists", nh > 0);
 }
 
+/* Labels over the slices at most (a cage at 0.625 mm has some 4000). */
+#define AI_OVERLAY_MAX	12000
+
+/* One overlay label: its slice, place (voxels), text and class. */
+static void
+overlay_label(struct req *r, struct tdict *d, const struct ai_job *jb,
+    int z, int k, double x, double y, const char *text, const char *cls)
+{
+	struct tdict	*x1;
+
+	if (k < 0 || k >= jb->n || (x1 = tdict_add(d, "ovl")) == NULL)
+		return;
+	(void)tdict_setf(x1, "slice", "%d", k);
+	(void)tdict_bool(x1, "here", k == z);
+	(void)tdict_set(x1, "x", pct(r, x + 0.5, jb->nx));
+	(void)tdict_set(x1, "y", pct(r, y + 0.5, jb->ny));
+	(void)tdict_set(x1, "text", text);
+	(void)tdict_set(x1, "cls", cls);
+}
+
+/*
+ * What a result draws over its slices besides the boxes (sql/033): the
+ * rib fracture reader's ribs and vertebrae, as labels (显示左右肋骨、椎骨
+ * 编号).  A rib's label ("右5") where its centre line crosses a slice, at
+ * the middle of each run of its points on that slice; a vertebra's
+ * ("T5") at its body's centre on each of its slices.  All slices' labels
+ * are on the page, those of other slices hidden, as the boxes are.
+ */
+static void
+ai_overlays(struct req *r, struct tdict *d, const struct ai_job *jb, int z)
+{
+	json_t		*o, *a, *x, *line, *p;
+	size_t		 i, j, j0, np;
+	const char	*side, *lab;
+	long long	 num;
+	int		 k, k0, k1, count = 0;
+	char		 text[32];
+
+	if (jb->nx <= 0 || jb->ny <= 0 || jb->n <= 0 ||
+	    (o = json_loads(jb->overlays, 0, NULL)) == NULL)
+		return;
+	a = json_object_get(o, "ribs");
+	json_array_foreach(a, i, x) {
+		side = json_string_value(json_object_get(x, "side"));
+		num = json_integer_value(json_object_get(x, "number"));
+		line = json_object_get(x, "line");
+		if (side == NULL || !json_is_array(line))
+			continue;
+		if (num >= 1 && num <= 12)
+			(void)snprintf(text, sizeof(text), "%s%lld",
+			    *side == 'R' ? "右" : "左", num);
+		else
+			(void)snprintf(text, sizeof(text), "%s?",
+			    *side == 'R' ? "右" : "左");
+		np = json_array_size(line);
+		for (j0 = 0; j0 < np && count < AI_OVERLAY_MAX; j0 = j) {
+			p = json_array_get(line, j0);
+			k = (int)lround(json_number_value(json_array_get(p, 2)));
+			for (j = j0 + 1; j < np && lround(json_number_value(
+			    json_array_get(json_array_get(line, j), 2))) == k;
+			    j++)
+				;
+			p = json_array_get(line, (j0 + j - 1) / 2);
+			overlay_label(r, d, jb, z, k,
+			    json_number_value(json_array_get(p, 0)),
+			    json_number_value(json_array_get(p, 1)), text,
+			    *side == 'R' ? "rib rib-r" : "rib rib-l");
+			count++;
+		}
+	}
+	a = json_object_get(o, "vertebrae");
+	json_array_foreach(a, i, x) {
+		lab = json_string_value(json_object_get(x, "label"));
+		k0 = (int)json_integer_value(json_object_get(x, "k0"));
+		k1 = (int)json_integer_value(json_object_get(x, "k1"));
+		if (lab == NULL)
+			continue;
+		for (k = k0 < 0 ? 0 : k0; k <= k1 && k < jb->n &&
+		    count < AI_OVERLAY_MAX; k++, count++)
+			overlay_label(r, d, jb, z, k, json_number_value(
+			    json_object_get(x, "x")), json_number_value(
+			    json_object_get(x, "y")), lab, "vert");
+	}
+	(void)tdict_bool(d, "has_overlays", count > 0);
+	if (json_is_true(json_object_get(o, "uncertain")))
+		(void)tdict_bool(d, "overlays_uncertain", 1);
+	json_decref(o);
+}
+
 static void
 ai_assets(struct tdict *d)
 {
@@ -1334,6 +1472,7 @@ ai_page(struct req *r, long long id, long long job, int status,
 	(void)tdict_set(d, "sort", jb.sort);
 	ai_figures(r, d, &jb, id, w);
 	ai_histograms(r, d, &jb);
+	ai_overlays(r, d, &jb, z);
 	(void)tdict_setf(d, "z", "%d", z);
 	(void)tdict_setf(d, "k", "%d", z + 1);
 	(void)tdict_setf(d, "n", "%d", jb.n);

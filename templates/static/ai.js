@@ -1,6 +1,7 @@
 // ai.js - the “粤医智影” result page: slice navigation without reloading
 // (上一层/下一层, the slider, the mouse wheel and the arrow keys), the
-// window buttons, a click on a lesion row to its slice, and the lesion
+// window buttons, the ribs' and vertebrae's labels on or off, a click on
+// a lesion row to its slice, and the lesion
 // table sorted by a click on its header.  Without it every link and form
 // of the page still works, one page load at a time.
 (function () {
@@ -10,6 +11,15 @@
 	var table = document.getElementById('lesion-table');
 
 	document.documentElement.classList.add('js');
+
+	// 显示左右肋骨、椎骨编号: the ribs' and vertebrae's labels over the
+	// slice, on or off.
+	var ovlToggle = document.getElementById('toggle-overlays');
+	var ovl = document.getElementById('overlays');
+	if (ovlToggle !== null && ovl !== null)
+		ovlToggle.addEventListener('change', function () {
+			ovl.style.display = ovlToggle.checked ? '' : 'none';
+		});
 
 	function setParam(href, key, value) {
 		var u = new URL(href, window.location.href);
@@ -91,6 +101,9 @@
 				keyHere.hidden = !keyed;
 			document.querySelectorAll('#boxes .box').forEach(function (g) {
 				g.classList.toggle('off', Number(g.dataset.slice) !== z);
+			});
+			document.querySelectorAll('#overlays .ol').forEach(function (t) {
+				t.classList.toggle('off', Number(t.dataset.slice) !== z);
 			});
 			document.querySelectorAll('#lesion-table tbody tr').forEach(function (tr) {
 				tr.classList.toggle('here', Number(tr.dataset.slice) === z);

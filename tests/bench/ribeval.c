@@ -15,7 +15,10 @@
  *    the ribs with their numbers, head heights and lengths, the
  *    vertebrae's labels, every fracture candidate (each a false positive
  *    here), and the time of the anatomy (ANAT_VERTEBRAE) and of the ribs
- *    (tracing and the fracture search) once the anatomy is there.
+ *    (tracing and the fracture search) once the anatomy is there; then
+ *    the whole rib fracture reader (ribfrac.c: the ribs, the lesions,
+ *    the text, the overlays) with the anatomy in the shared cache, as the
+ *    daemon runs it after another reader of the series.
  *
  * With -l only LIDC-IDRI-0002 is read; with -d only the DICOM series in
  * folder (one that zhiying-phantom -R wrote, say), printed as LIDC's.  With -p dir: for each scan a frontal projection (the maximum over the
@@ -50,6 +53,8 @@
 #include "ribs.h"
 #include "series.h"
 #include "spine.h"
+#include "reader.h"
+#include "ribfrac.h"
 
 #define PROG	"ribeval"
 
@@ -553,6 +558,28 @@ lidc(const char *folder, int *fp_out)
 		    ri->f[i].bulge_mm, ri->f[i].thick_mm);
 		(void)snprintf(name, sizeof(name), "lidc-candidate-%02zu", i);
 		crop(v, &ri->f[i], name);
+	}
+	/* The whole reader as the daemon runs it after another reader of
+	 * the series (the bone density reader) computed the vertebrae: the
+	 * anatomy from the shared cache, the ribs, the result. */
+	{
+		struct reader_ctx	 ctx;
+		struct ai_result	 res;
+		int			 rc;
+
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.compute = cpu;
+		ctx.series_id = 2;
+		ctx.anatomy = ac;
+		ai_result_init(&res);
+		t0 = now();
+		rc = ribfrac_reader.run(&ctx, v, &res, err, sizeof(err));
+		printf("lidc: the reader with the anatomy cached %.2f s (%s, "
+		    "%zu lesions)\n", now() - t0, rc == 0 ? "done" : rc == 1 ?
+		    "refused" : "failed", res.nlesions);
+		if (rc != 0)
+			printf("  %s\n", err);
+		ai_result_free(&res);
 	}
 	if (folder == NULL)
 		printf("lidc: %zu false positives (no known fracture)\n",

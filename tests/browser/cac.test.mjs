@@ -262,8 +262,9 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		assert.ok(line, 'the daemon logged the job');
 		console.log(`# ${line[0]}`);
 		// The lung nodule and pneumonia readers refuse the phantom, whose
-		// lungs run from the first slice to the last, by name; those not in
-		// this build end at once; their cards say so.
+		// lungs run from the first slice to the last, by name; the bone
+		// density and rib fracture readers find no ribs; those not in this
+		// build end at once; their cards say so.
 		await until('the other jobs to end', () => Number(sql(`SELECT count(*) FROM ai_jobs
 		    WHERE series_id = :'p1' AND state IN ('queued', 'running')`, { params: [series] })[0][0]) === 0);
 		await openReport(page, BASE, id);
@@ -278,8 +279,12 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		assert.deepEqual([row['骨密度CT影像辅助诊断'].cls, row['骨密度CT影像辅助诊断'].state,
 		    row['骨密度CT影像辅助诊断'].note], ['failed', '不适用',
 		    '扫描范围内未见肋骨，无法按最后一对肋骨确定T12，椎体未能定序']);
+		// So does the rib fracture reader: no rib beside the spine.
+		assert.deepEqual([row['CT骨折辅助诊断'].cls, row['CT骨折辅助诊断'].state,
+		    row['CT骨折辅助诊断'].note], ['failed', '不适用', '脊柱旁未见肋骨，无法进行肋骨骨折检测']);
 		for (const [reader, c] of Object.entries(row))
-			if (!['冠脉钙化积分', 'CT肺结节智能诊断', 'CT肺炎辅助诊断', '骨密度CT影像辅助诊断'].includes(reader))
+			if (!['冠脉钙化积分', 'CT肺结节智能诊断', 'CT肺炎辅助诊断', '骨密度CT影像辅助诊断',
+			    'CT骨折辅助诊断'].includes(reader))
 				assert.deepEqual([c.cls, c.state, c.note], ['undeployed', '未部署',
 				    '该AI应用尚未在本系统部署'], reader);
 		await shot(page, 'report-done');

@@ -102,8 +102,10 @@ function setup() {
     }
   }
   // Studies, series and AI jobs of applications 1, 2 and 3.
-  // Application 3 also has a job of a reader this build does not have
-  // (ended dead at once): no analysis, not a failure, not counted.
+  // Application 3 also has a job of a reader not deployed (ended dead at
+  // once with READER_UNDEPLOYED, as a reader missing from the build or
+  // left out by infer_readers_off ends): no analysis, not a failure, not
+  // counted.
   const jobs = { 1: [['ct_lung_nodule', 'done', 2], ['ct_pneumonia', 'done', 0]],
     2: [['ct_lung_nodule', 'failed', 0]],
     3: [['dr_tuberculosis', 'dead', 0], ['ct_rib_fracture', 'dead', 0, 'reader not available in this build']] };

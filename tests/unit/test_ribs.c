@@ -17,6 +17,10 @@
  * cage cut off the ribs are numbered up from T12, marked uncertain.
  * Sensitivity and false positives are printed.  On LIDC-IDRI-0002
  * (test_lidc) the numbering from T12, the false candidates and the time.
+ * The reader (ribfrac.c, test_reader): the phantom's nine fractures as
+ * lesions in the order of their position, with their types, places,
+ * sentences and confidences, the text, and the overlays' ribs and
+ * vertebrae; the cage cut at the top refused with the reason.
  */
 #include "config.h"
 
@@ -31,11 +35,14 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "anatomy.h"
 #include "compute.h"
 #include "ribcage.h"
 #include "realdata.h"
+#include "reader.h"
+#include "ribfrac.h"
 #include "ribs.h"
 #include "series.h"
 #include "spine.h"
@@ -274,6 +281,7 @@ test_phantom_no_top(void **state)
 	struct anatomy_cache	*ac;
 	const struct anatomy	*an;
 	struct ribs_info	*ri;
+	struct ai_result	 res;
 	char			 err[256];
 	double			 q[3];
 	size_t			 i;
@@ -300,6 +308,14 @@ test_phantom_no_top(void **state)
 	assert_true(ri->uncertain);
 	assert_false(ri->top_seen[RIB_RIGHT] || ri->top_seen[RIB_LEFT]);
 	assert_true(ri->n >= 16);
+	/* The reader asks for the whole cage: refused, saying why. */
+	ai_result_init(&res);
+	assert_int_equal(ribfrac_to_ai(v, ri, &an->spine, &res, err,
+	    sizeof(err)), 1);
+	assert_string_equal(err, "胸廓未完整包含在扫描范围内（未包括第1肋上方），"
+	    "CT骨折辅助诊断要求包含完整胸廓");
+	assert_int_equal(res.nlesions, 0);
+	ai_result_free(&res);
 	for (i = 0; i < ri->n; i++) {
 		const struct rib *r = &ri->r[i];
 
@@ -312,6 +328,162 @@ test_phantom_no_top(void **state)
 	}
 	free(ri);
 	anatomy_cache_free(ac);
+	series_free(v);
+}
+
+/* The rank of a place "右第5肋腋段" in the order by position. */
+static int
+place_rank(const char *loc)
+{
+	static const char *const seg[] = { "后段", "腋段", "前段" };
+	const char	*p;
+	int		 side = 0, num, k;
+
+	if (strncmp(loc, "右第", strlen("右第")) == 0)
+		side = 0;
+	else if (strncmp(loc, "左第", strlen("左第")) == 0)
+		side = 1;
+	else
+		fail_msg("place %s", loc);
+	p = loc + strlen("右第");
+	num = atoi(p);
+	assert_true(num >= 1 && num <= 12);
+	p = strstr(p, "肋");
+	assert_non_null(p);
+	p += strlen("肋");
+	for (k = 0; k < 3 && strcmp(p, seg[k]) != 0; k++)
+		;
+	assert_true(k < 3);
+	return side * 100 + num * 4 + k;
+}
+
+/*
+ * The reader on the phantom at 1.25 mm: the nine fractures as lesions,
+ * ordered by position, each with its type, place (the truth's rib and
+ * segment), key slice and box round the truth, its sentences and a
+ * confidence of 0.5-0.9; the text; the overlays: 24 ribs R1-R12 and L1-L12
+ * with their centre lines, the vertebrae T1-L1 with their slices.
+ */
+static void
+test_reader(void **state)
+{
+	struct ribcage_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct reader_ctx	 ctx;
+	struct ai_result	 res;
+	json_t			*o, *a, *x;
+	json_error_t		 je;
+	char			 err[256], want[256], lab[8];
+	size_t			 i, j;
+	int			 r, rank = -1, seen[2][13];
+
+	(void)state;
+	ribcage_standard(&sp, 1.25, 15.0, 5);
+	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	assert_int_equal(ribfrac_check(v, err, sizeof(err)), READER_FITS);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.compute = cpu;
+	ctx.series_id = 21;
+	ai_result_init(&res);
+	r = ribfrac_reader.run(&ctx, v, &res, err, sizeof(err));
+	if (r != 0)
+		fail_msg("run %d: %s", r, err);
+	print_message("  findings: %s\n  conclusion: %s\n", res.findings,
+	    res.conclusion);
+	assert_true(res.nlesions >= sp.nf && res.nlesions <= sp.nf + 1);
+	for (i = 0; i < res.nlesions; i++) {
+		const struct ai_lesion *l = &res.lesions[i];
+
+		print_message("    %d %s %s slice %d conf %.2f: %s | %s\n",
+		    l->id, l->type, l->location, l->box.slice, l->confidence,
+		    l->findings, l->conclusion);
+		assert_int_equal(l->id, (int)i + 1);
+		assert_true(place_rank(l->location) >= rank);
+		rank = place_rank(l->location);
+		assert_true(l->confidence >= 0.5 && l->confidence <= 0.9);
+		assert_non_null(strstr(l->findings, l->location));
+		(void)snprintf(want, sizeof(want), "%s%s", l->location,
+		    l->type);
+		assert_non_null(strstr(l->conclusion, want));
+		/* The general text names no candidate: the doctor picks
+		 * those whose sentences go into the report. */
+		assert_null(strstr(res.findings, l->location));
+		assert_null(strstr(res.conclusion, l->location));
+		assert_true(l->box.x0 < l->box.x1 && l->box.y0 < l->box.y1);
+	}
+	/* Each truth fracture a lesion of its rib, segment and type, its
+	 * box round it on its key slice (within 10 mm in z). */
+	for (i = 0; i < sp.nf; i++) {
+		const struct ribcage_fracture *tf = &sp.f[i];
+		static const char *const seg[] = { "后段", "腋段", "前段" };
+		int	 ok = 0;
+		double	 vx, vy, vz;
+
+		vx = (tf->p[0] - v->origin[0]) / v->spacing[0];
+		vy = (tf->p[1] - v->origin[1]) / v->spacing[1];
+		vz = (tf->p[2] - v->origin[2]) / v->step[2];
+		(void)snprintf(want, sizeof(want), "%s第%d肋%s", tf->side ==
+		    RIB_RIGHT ? "右" : "左", tf->number, seg[tf->segment]);
+		for (j = 0; j < res.nlesions && !ok; j++) {
+			const struct ai_lesion *l = &res.lesions[j];
+
+			ok = strcmp(l->location, want) == 0 &&
+			    strcmp(l->type, rib_frac_zh[truth_type(&sp, i)])
+			    == 0 && vx >= l->box.x0 - 2 &&
+			    vx <= l->box.x1 + 2 && vy >= l->box.y0 - 2 &&
+			    vy <= l->box.y1 + 2 &&
+			    fabs(vz - l->box.slice) * fabs(v->step[2]) <= 10.0;
+		}
+		if (!ok)
+			fail_msg("no lesion %s %s at (%.0f, %.0f, %.0f)", want,
+			    rib_frac_zh[truth_type(&sp, i)], vx, vy, vz);
+	}
+	assert_non_null(strstr(res.findings, "双侧肋骨共识别24根（右侧12根，"
+	    "左侧12根）"));
+	assert_non_null(strstr(res.conclusion, "是否随访复查由临床医生结合"
+	    "病情决定"));
+	assert_null(strstr(res.conclusion, "存疑"));
+	assert_non_null(strstr(res.method, "仅供参考"));
+	/* The overlays. */
+	assert_non_null(res.overlays);
+	if ((o = json_loads(res.overlays, 0, &je)) == NULL)
+		fail_msg("overlays: %s", je.text);
+	assert_true(json_is_false(json_object_get(o, "uncertain")));
+	a = json_object_get(o, "ribs");
+	assert_int_equal(json_array_size(a), 24);
+	memset(seen, 0, sizeof(seen));
+	json_array_foreach(a, i, x) {
+		const char	*side = json_string_value(json_object_get(x,
+				    "side"));
+		int		 n = (int)json_integer_value(json_object_get(x,
+				    "number"));
+		json_t		*line = json_object_get(x, "line");
+
+		assert_true(n >= 1 && n <= 12);
+		(void)snprintf(lab, sizeof(lab), "%s%d", side, n);
+		assert_string_equal(json_string_value(json_object_get(x,
+		    "label")), lab);
+		seen[*side == 'R' ? 0 : 1][n]++;
+		assert_true(json_array_size(line) >= 30);
+		assert_int_equal(json_array_size(json_array_get(line, 0)), 3);
+	}
+	for (i = 1; i <= 12; i++)
+		assert_true(seen[0][i] == 1 && seen[1][i] == 1);
+	a = json_object_get(o, "vertebrae");
+	assert_true(json_array_size(a) >= 12);
+	r = 0;
+	json_array_foreach(a, i, x) {
+		const char *l = json_string_value(json_object_get(x, "label"));
+
+		assert_non_null(l);
+		r += strcmp(l, "T1") == 0 || strcmp(l, "T12") == 0;
+		assert_true(json_integer_value(json_object_get(x, "k0")) <=
+		    json_integer_value(json_object_get(x, "k1")));
+	}
+	assert_int_equal(r, 2);
+	json_decref(o);
+	ai_result_free(&res);
 	series_free(v);
 }
 
@@ -503,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_where),
 		cmocka_unit_test(test_nothing),
 		cmocka_unit_test(test_phantom_1_25),
+		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_phantom_intact),
 		cmocka_unit_test(test_phantom_no_top),
 		cmocka_unit_test(test_phantom_2),
