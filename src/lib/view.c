@@ -73,7 +73,64 @@ view_volume_from(const struct series_volume *v, struct view_volume **out,
 	memcpy(vv->spacing, v->spacing, sizeof(vv->spacing));
 	vv->flip = view_flip(v->normal);
 	vv->invert = v->invert_for_display;
+	(void)view_volume_blocks(vv);
 	*out = vv;
+	return 0;
+}
+
+int
+view_volume_blocks(struct view_volume *vv)
+{
+	size_t	 nb, bi = 0;
+	int	 bx, by, bz, i, j, k, x, y, z, x0, x1, y0, y1, z0, z1, lo, hi, v;
+
+	bx = (vv->nx - 1) / VIEW_BLOCK + 1;
+	by = (vv->ny - 1) / VIEW_BLOCK + 1;
+	bz = (vv->nz - 1) / VIEW_BLOCK + 1;
+	nb = (size_t)bx * (size_t)by * (size_t)bz;
+	free(vv->bmin);
+	free(vv->bmax);
+	vv->bmin = malloc(nb * sizeof(*vv->bmin));
+	vv->bmax = malloc(nb * sizeof(*vv->bmax));
+	if (vv->bmin == NULL || vv->bmax == NULL) {
+		free(vv->bmin);
+		free(vv->bmax);
+		vv->bmin = vv->bmax = NULL;
+		return -1;
+	}
+	for (k = 0; k < bz; k++)
+		for (j = 0; j < by; j++)
+			for (i = 0; i < bx; i++, bi++) {
+				/* The block and one voxel either side: every
+				 * corner of a trilinear sample inside it. */
+				x0 = i * VIEW_BLOCK - 1 < 0 ? 0 : i * VIEW_BLOCK - 1;
+				y0 = j * VIEW_BLOCK - 1 < 0 ? 0 : j * VIEW_BLOCK - 1;
+				z0 = k * VIEW_BLOCK - 1 < 0 ? 0 : k * VIEW_BLOCK - 1;
+				x1 = i * VIEW_BLOCK + VIEW_BLOCK;
+				y1 = j * VIEW_BLOCK + VIEW_BLOCK;
+				z1 = k * VIEW_BLOCK + VIEW_BLOCK;
+				x1 = x1 > vv->nx - 1 ? vv->nx - 1 : x1;
+				y1 = y1 > vv->ny - 1 ? vv->ny - 1 : y1;
+				z1 = z1 > vv->nz - 1 ? vv->nz - 1 : z1;
+				lo = INT16_MAX;
+				hi = -1024;
+				for (z = z0; z <= z1; z++)
+					for (y = y0; y <= y1; y++)
+						for (x = x0; x <= x1; x++) {
+							v = vv->vox[((size_t)z *
+							    vv->ny + (size_t)y) *
+							    vv->nx + (size_t)x];
+							if (v == INT16_MIN)
+								v = -1024;
+							lo = v < lo ? v : lo;
+							hi = v > hi ? v : hi;
+						}
+				vv->bmin[bi] = (int16_t)lo;
+				vv->bmax[bi] = (int16_t)hi;
+			}
+	vv->bx = bx;
+	vv->by = by;
+	vv->bz = bz;
 	return 0;
 }
 
@@ -83,6 +140,8 @@ view_volume_free(struct view_volume *vv)
 	if (vv == NULL)
 		return;
 	free(vv->vox);
+	free(vv->bmin);
+	free(vv->bmax);
 	free(vv);
 }
 
@@ -344,10 +403,12 @@ view_render_parse(const char *name)
  * cortical bone is opaque within a few millimetres and cancellous bone
  * of 200-400 HU stays translucent.
  */
+#define VR_BONE_FROM	200	/* HU: no opacity below */
+
 static double
 vr_alpha_mm(double v)
 {
-	if (v < 200)
+	if (v < VR_BONE_FROM)
 		return 0;
 	if (v < 700)
 		return 0.5 * (v - 200) / 500;
@@ -458,6 +519,8 @@ view_render(const struct view_volume *vv, const struct view_camera *cam,
 	double	 a, e, d[3], r[3], u[3], ext[3], diag, half, pix, step;
 	double	 id[3], o[3], cen[3], zs, t0, t1, ta, tb, p, q, s, acc, A;
 	double	 lut[VR_LUT_N], minsp, x, y, z, al, best, sh, gm;
+	size_t	 bi;
+	int	 lo, hi;
 	float	 v;
 	int	 N, i, j, k, k0, k1, ax, hit, lv;
 
@@ -570,6 +633,25 @@ view_render(const struct view_volume *vv, const struct view_camera *cam,
 				x = fmin(fmax(o[0] + s * id[0], 0), vv->nx - 1);
 				y = fmin(fmax(o[1] + s * id[1], 0), vv->ny - 1);
 				z = fmin(fmax(o[2] + s * id[2], 0), vv->nz - 1);
+				/* Empty space: a block where no value could
+				 * add anything (Levoy, "Efficient ray tracing of
+				 * volume data", ACM TOG 1990, with one level of
+				 * blocks instead of his octree). */
+				if (vv->bmax != NULL) {
+					bi = ((size_t)((int)z / VIEW_BLOCK) *
+					    (size_t)vv->by + (size_t)((int)y /
+					    VIEW_BLOCK)) * (size_t)vv->bx +
+					    (size_t)((int)x / VIEW_BLOCK);
+					lo = vv->bmin[bi];
+					hi = vv->bmax[bi];
+					if (cam->mode == VIEW_RENDER_BONE ?
+					    hi < VR_BONE_FROM :
+					    cam->mode == VIEW_RENDER_LUNG ?
+					    hi < VR_LUNG_ISO - VR_LUNG_NEAR ||
+					    lo > VR_LUNG_ISO + VR_LUNG_NEAR :
+					    hi <= best)
+						continue;
+				}
 				v = vr_sample(vv, x, y, z);
 				if (cam->mode == VIEW_RENDER_MIP) {
 					if (v > best)

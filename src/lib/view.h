@@ -49,7 +49,15 @@ struct view_volume {
 	double		 spacing[3];	/* dx, dy, dz (mm) */
 	int		 flip;		/* z rows head up: row r is z nz-1-r */
 	int		 invert;	/* MONOCHROME1 */
+	/* The least and largest value (a missing one as -1024) of each
+	 * block of VIEW_BLOCK voxels a side, with the voxel before and
+	 * after it on each axis, x fastest: the empty space view_render()
+	 * skips.  NULL: not made (view_volume_blocks()). */
+	int16_t		*bmin, *bmax;
+	int		 bx, by, bz;
 };
+
+#define VIEW_BLOCK	8
 
 /*
  * Whether the rows of z run against z (the slice normal points to the
@@ -66,6 +74,13 @@ int	 view_flip(const double normal[3]);
 int	 view_volume_from(const struct series_volume *v,
 	    struct view_volume **out, char *err, size_t errlen);
 void	 view_volume_free(struct view_volume *);
+
+/*
+ * Make the blocks' least and largest values of vv (view_volume_from()
+ * makes them).  Returns 0, or -1 when out of memory (vv is unchanged:
+ * rendering then looks at every sample).
+ */
+int	 view_volume_blocks(struct view_volume *);
 
 /*
  * The width and height of the plane's images and how many there are.
