@@ -759,6 +759,8 @@
 			document.getElementById(id).disabled = on || (id === 'zv-mpr' && !S.mpr);
 		});
 		root.setAttribute('data-3d', on ? '1' : '0');
+		// MPR comes back with the slices; in 三维 it is not pressed.
+		document.getElementById('zv-mpr').setAttribute('aria-pressed', String(!on && st.mpr));
 		if (on) {
 			document.getElementById('zv-views').classList.remove('mpr');
 			PLANES.forEach(function (p) { views[p].el.hidden = true; });
