@@ -73,7 +73,64 @@ view_volume_from(const struct series_volume *v, struct view_volume **out,
 	memcpy(vv->spacing, v->spacing, sizeof(vv->spacing));
 	vv->flip = view_flip(v->normal);
 	vv->invert = v->invert_for_display;
+	(void)view_volume_blocks(vv);
 	*out = vv;
+	return 0;
+}
+
+int
+view_volume_blocks(struct view_volume *vv)
+{
+	size_t	 nb, bi = 0;
+	int	 bx, by, bz, i, j, k, x, y, z, x0, x1, y0, y1, z0, z1, lo, hi, v;
+
+	bx = (vv->nx - 1) / VIEW_BLOCK + 1;
+	by = (vv->ny - 1) / VIEW_BLOCK + 1;
+	bz = (vv->nz - 1) / VIEW_BLOCK + 1;
+	nb = (size_t)bx * (size_t)by * (size_t)bz;
+	free(vv->bmin);
+	free(vv->bmax);
+	vv->bmin = malloc(nb * sizeof(*vv->bmin));
+	vv->bmax = malloc(nb * sizeof(*vv->bmax));
+	if (vv->bmin == NULL || vv->bmax == NULL) {
+		free(vv->bmin);
+		free(vv->bmax);
+		vv->bmin = vv->bmax = NULL;
+		return -1;
+	}
+	for (k = 0; k < bz; k++)
+		for (j = 0; j < by; j++)
+			for (i = 0; i < bx; i++, bi++) {
+				/* The block and one voxel either side: every
+				 * corner of a trilinear sample inside it. */
+				x0 = i * VIEW_BLOCK - 1 < 0 ? 0 : i * VIEW_BLOCK - 1;
+				y0 = j * VIEW_BLOCK - 1 < 0 ? 0 : j * VIEW_BLOCK - 1;
+				z0 = k * VIEW_BLOCK - 1 < 0 ? 0 : k * VIEW_BLOCK - 1;
+				x1 = i * VIEW_BLOCK + VIEW_BLOCK;
+				y1 = j * VIEW_BLOCK + VIEW_BLOCK;
+				z1 = k * VIEW_BLOCK + VIEW_BLOCK;
+				x1 = x1 > vv->nx - 1 ? vv->nx - 1 : x1;
+				y1 = y1 > vv->ny - 1 ? vv->ny - 1 : y1;
+				z1 = z1 > vv->nz - 1 ? vv->nz - 1 : z1;
+				lo = INT16_MAX;
+				hi = -1024;
+				for (z = z0; z <= z1; z++)
+					for (y = y0; y <= y1; y++)
+						for (x = x0; x <= x1; x++) {
+							v = vv->vox[((size_t)z *
+							    vv->ny + (size_t)y) *
+							    vv->nx + (size_t)x];
+							if (v == INT16_MIN)
+								v = -1024;
+							lo = v < lo ? v : lo;
+							hi = v > hi ? v : hi;
+						}
+				vv->bmin[bi] = (int16_t)lo;
+				vv->bmax[bi] = (int16_t)hi;
+			}
+	vv->bx = bx;
+	vv->by = by;
+	vv->bz = bz;
 	return 0;
 }
 
@@ -83,6 +140,8 @@ view_volume_free(struct view_volume *vv)
 	if (vv == NULL)
 		return;
 	free(vv->vox);
+	free(vv->bmin);
+	free(vv->bmax);
 	free(vv);
 }
 
@@ -314,4 +373,322 @@ view_jpeg(const unsigned char *gray, int w, int h, int quality,
 		ok = 1;
 	free(mem);
 	return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* 三维重建: ray casting (Levoy 1988; MIP, Wallis 1989). */
+
+const char *const view_render_names[VIEW_RENDER__MAX] = {
+	"bone", "lung", "mip",
+};
+
+int
+view_render_parse(const char *name)
+{
+	int	 i;
+
+	for (i = 0; name != NULL && i < VIEW_RENDER__MAX; i++)
+		if (strcmp(view_render_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+#define VR_LUT_LO	(-1024)		/* the opacity table's range, HU */
+#define VR_LUT_N	4096
+#define VR_OPAQUE	0.98		/* early ray termination */
+
+/*
+ * Bone's opacity per millimetre of a value: nothing below 200 HU (soft
+ * tissue, contrast-free vessels), rising to 0.5/mm at 700 HU, so that
+ * cortical bone is opaque within a few millimetres and cancellous bone
+ * of 200-400 HU stays translucent.
+ */
+#define VR_BONE_FROM	200	/* HU: no opacity below */
+
+static double
+vr_alpha_mm(double v)
+{
+	if (v < VR_BONE_FROM)
+		return 0;
+	if (v < 700)
+		return 0.5 * (v - 200) / 500;
+	return 0.5;
+}
+
+/*
+ * Lung: the -500 HU boundary of aerated lung as an iso-value contour
+ * surface (Levoy 1988, eq. 3): opacity VR_LUNG_ALPHA per millimetre on
+ * the surface, falling linearly to nothing VR_LUNG_R mm from it, the
+ * distance being the value's difference over the gradient's magnitude.
+ * The surface is met where the lung meets the chest wall, the vessels
+ * and the airways' walls, and at the skin: that is translucent enough
+ * (about a third of the light) for the lungs to show through it.
+ */
+#define VR_LUNG_ISO	(-500.0)
+#define VR_LUNG_ALPHA	0.35
+#define VR_LUNG_R	1.0	/* mm */
+#define VR_LUNG_NEAR	300.0	/* HU: farther values are not looked at */
+
+/* The value at index position (x, y, z), trilinear; inside the volume
+ * (0 <= x <= nx - 1 ...), missing values as -1024. */
+static inline float
+vr_sample(const struct view_volume *vv, double x, double y, double z)
+{
+	const int16_t	*p;
+	size_t		 sx = 1, sy = (size_t)vv->nx,
+			 sz = (size_t)vv->nx * (size_t)vv->ny;
+	double		 fx, fy, fz, c[8];
+	int		 ix, iy, iz, i;
+
+	ix = (int)x;
+	iy = (int)y;
+	iz = (int)z;
+	if (ix > vv->nx - 2)
+		ix = vv->nx - 2;
+	if (iy > vv->ny - 2)
+		iy = vv->ny - 2;
+	if (iz > vv->nz - 2)
+		iz = vv->nz - 2;
+	fx = x - ix;
+	fy = y - iy;
+	fz = z - iz;
+	p = vv->vox + (size_t)iz * sz + (size_t)iy * sy + (size_t)ix;
+	c[0] = p[0];
+	c[1] = p[sx];
+	c[2] = p[sy];
+	c[3] = p[sy + sx];
+	c[4] = p[sz];
+	c[5] = p[sz + sx];
+	c[6] = p[sz + sy];
+	c[7] = p[sz + sy + sx];
+	for (i = 0; i < 8; i++)
+		if (c[i] == INT16_MIN)
+			c[i] = -1024;
+	return (float)((((c[0] * (1 - fx) + c[1] * fx) * (1 - fy) +
+	    (c[2] * (1 - fx) + c[3] * fx) * fy) * (1 - fz)) +
+	    (((c[4] * (1 - fx) + c[5] * fx) * (1 - fy) +
+	    (c[6] * (1 - fx) + c[7] * fx) * fy) * fz));
+}
+
+static inline double
+vr_vox(const struct view_volume *vv, int x, int y, int z)
+{
+	int16_t	 v;
+
+	x = x < 0 ? 0 : x >= vv->nx ? vv->nx - 1 : x;
+	y = y < 0 ? 0 : y >= vv->ny ? vv->ny - 1 : y;
+	z = z < 0 ? 0 : z >= vv->nz ? vv->nz - 1 : z;
+	v = vv->vox[((size_t)z * vv->ny + (size_t)y) * vv->nx + (size_t)x];
+	return v == INT16_MIN ? -1024 : v;
+}
+
+/*
+ * The shade of a sample at index position (x, y, z) seen along the
+ * physical direction d (Phong's model with the light at the eye, as
+ * Levoy's): the surface normal is the gradient of the values by central
+ * differences at the nearest voxel, in physical units (zs: the sign of
+ * the index z along the head axis).
+ */
+static inline double
+vr_shade(const struct view_volume *vv, double x, double y, double z,
+    const double d[3], double zs, double *gmag)
+{
+	double	 g[3], m, c;
+	int	 ix = (int)(x + 0.5), iy = (int)(y + 0.5), iz = (int)(z + 0.5);
+
+	g[0] = (vr_vox(vv, ix + 1, iy, iz) - vr_vox(vv, ix - 1, iy, iz)) /
+	    (2 * vv->spacing[0]);
+	g[1] = (vr_vox(vv, ix, iy + 1, iz) - vr_vox(vv, ix, iy - 1, iz)) /
+	    (2 * vv->spacing[1]);
+	g[2] = zs * (vr_vox(vv, ix, iy, iz + 1) - vr_vox(vv, ix, iy, iz - 1)) /
+	    (2 * vv->spacing[2]);
+	m = sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]);
+	*gmag = m;
+	if (m < 1e-6)
+		return 0.2 + 0.7;	/* no surface: the diffuse maximum */
+	c = fabs(g[0] * d[0] + g[1] * d[1] + g[2] * d[2]) / m;
+	/* ambient 0.2, diffuse 0.7, specular 0.25 with exponent 16 */
+	m = 0.2 + 0.7 * c + 0.25 * pow(c, 16);
+	return m > 1 ? 1 : m;
+}
+
+int
+view_render(const struct view_volume *vv, const struct view_camera *cam,
+    float *out, struct view_render_info *info, char *err, size_t errlen)
+{
+	double	 a, e, d[3], r[3], u[3], ext[3], diag, half, pix, step;
+	double	 id[3], o[3], cen[3], zs, t0, t1, ta, tb, p, q, s, acc, A;
+	double	 lut[VR_LUT_N], minsp, x, y, z, al, best, sh, gm;
+	size_t	 bi;
+	int	 lo, hi;
+	float	 v;
+	int	 N, i, j, k, k0, k1, ax, hit, lv;
+
+	if (vv == NULL || vv->nx < 2 || vv->ny < 2 || vv->nz < 2) {
+		errfmt(err, errlen, "a volume of at least 2 x 2 x 2 voxels is"
+		    " needed");
+		return -1;
+	}
+	if (cam == NULL || (int)cam->mode < 0 ||
+	    cam->mode >= VIEW_RENDER__MAX || !isfinite(cam->azimuth) ||
+	    !(cam->elevation >= -90 && cam->elevation <= 90) ||
+	    !(cam->zoom >= VIEW_RENDER_ZOOM_MIN &&
+	    cam->zoom <= VIEW_RENDER_ZOOM_MAX) ||
+	    cam->size < VIEW_RENDER_SIZE_MIN ||
+	    cam->size > VIEW_RENDER_SIZE_MAX || !(cam->step_mm >= 0)) {
+		errfmt(err, errlen, "bad camera");
+		return -1;
+	}
+	for (i = 0; i < 3; i++)
+		if (!(vv->spacing[i] > 0)) {
+			errfmt(err, errlen, "no voxel spacing");
+			return -1;
+		}
+	N = cam->size;
+	a = fmod(cam->azimuth, 360) * M_PI / 180;
+	e = cam->elevation * M_PI / 180;
+	/* The camera in physical axes (x, y as the index, z to the head). */
+	d[0] = sin(a) * cos(e);
+	d[1] = cos(a) * cos(e);
+	d[2] = -sin(e);
+	u[0] = sin(a) * sin(e);
+	u[1] = cos(a) * sin(e);
+	u[2] = cos(e);
+	r[0] = cos(a);
+	r[1] = -sin(a);
+	r[2] = 0;
+	zs = vv->flip ? 1 : -1;
+	ext[0] = (vv->nx - 1) * vv->spacing[0];
+	ext[1] = (vv->ny - 1) * vv->spacing[1];
+	ext[2] = (vv->nz - 1) * vv->spacing[2];
+	diag = sqrt(ext[0] * ext[0] + ext[1] * ext[1] + ext[2] * ext[2]);
+	if (diag < 1e-6)
+		diag = 1;
+	half = diag / 2;
+	pix = diag / (N * cam->zoom);
+	minsp = fmin(vv->spacing[0], fmin(vv->spacing[1], vv->spacing[2]));
+	step = cam->step_mm > 0 ? cam->step_mm : fmax(minsp, pix);
+	if (step < diag / VIEW_RENDER_STEPS_MAX)
+		step = diag / VIEW_RENDER_STEPS_MAX;
+	/* The ray's direction in index units per millimetre. */
+	id[0] = d[0] / vv->spacing[0];
+	id[1] = d[1] / vv->spacing[1];
+	id[2] = zs * d[2] / vv->spacing[2];
+	cen[0] = ext[0] / 2;
+	cen[1] = ext[1] / 2;
+	cen[2] = ext[2] / 2;
+	if (cam->mode == VIEW_RENDER_BONE)
+		for (i = 0; i < VR_LUT_N; i++)
+			lut[i] = 1 - pow(1 - vr_alpha_mm(VR_LUT_LO + i), step);
+	for (j = 0; j < N; j++)
+		for (i = 0; i < N; i++) {
+			p = (i + 0.5 - N / 2.0) * pix;
+			q = (N / 2.0 - j - 0.5) * pix;
+			/* The ray's start, half the diagonal before the centre,
+			 * in index units (z measured from the centre along the
+			 * head axis, then to the index). */
+			x = p * r[0] + q * u[0] - half * d[0];
+			y = p * r[1] + q * u[1] - half * d[1];
+			z = p * r[2] + q * u[2] - half * d[2];
+			o[0] = (cen[0] + x) / vv->spacing[0];
+			o[1] = (cen[1] + y) / vv->spacing[1];
+			o[2] = (cen[2] + zs * z) / vv->spacing[2];
+			/* Where it is inside [0, n - 1] on every axis. */
+			t0 = 0;
+			t1 = diag;
+			hit = 1;
+			for (ax = 0; ax < 3 && hit; ax++) {
+				int	 n = ax == 0 ? vv->nx : ax == 1 ? vv->ny :
+					    vv->nz;
+
+				if (fabs(id[ax]) < 1e-12) {
+					if (o[ax] < 0 || o[ax] > n - 1)
+						hit = 0;
+					continue;
+				}
+				ta = (0 - o[ax]) / id[ax];
+				tb = (n - 1 - o[ax]) / id[ax];
+				if (ta > tb) {
+					s = ta;
+					ta = tb;
+					tb = s;
+				}
+				t0 = fmax(t0, ta);
+				t1 = fmin(t1, tb);
+				if (t0 > t1)
+					hit = 0;
+			}
+			if (!hit) {
+				out[(size_t)j * N + i] =
+				    cam->mode == VIEW_RENDER_MIP ? NAN : 0;
+				continue;
+			}
+			/* Samples on the grid k * step from the start. */
+			k0 = (int)ceil(t0 / step - 1e-9);
+			k1 = (int)floor(t1 / step + 1e-9);
+			acc = A = 0;
+			best = -INFINITY;
+			for (k = k0; k <= k1; k++) {
+				s = k * step;
+				x = fmin(fmax(o[0] + s * id[0], 0), vv->nx - 1);
+				y = fmin(fmax(o[1] + s * id[1], 0), vv->ny - 1);
+				z = fmin(fmax(o[2] + s * id[2], 0), vv->nz - 1);
+				/* Empty space: a block where no value could
+				 * add anything (Levoy, "Efficient ray tracing of
+				 * volume data", ACM TOG 1990, with one level of
+				 * blocks instead of his octree). */
+				if (vv->bmax != NULL) {
+					bi = ((size_t)((int)z / VIEW_BLOCK) *
+					    (size_t)vv->by + (size_t)((int)y /
+					    VIEW_BLOCK)) * (size_t)vv->bx +
+					    (size_t)((int)x / VIEW_BLOCK);
+					lo = vv->bmin[bi];
+					hi = vv->bmax[bi];
+					if (cam->mode == VIEW_RENDER_BONE ?
+					    hi < VR_BONE_FROM :
+					    cam->mode == VIEW_RENDER_LUNG ?
+					    hi < VR_LUNG_ISO - VR_LUNG_NEAR ||
+					    lo > VR_LUNG_ISO + VR_LUNG_NEAR :
+					    hi <= best)
+						continue;
+				}
+				v = vr_sample(vv, x, y, z);
+				if (cam->mode == VIEW_RENDER_MIP) {
+					if (v > best)
+						best = v;
+					continue;
+				}
+				if (cam->mode == VIEW_RENDER_LUNG) {
+					if (fabs(v - VR_LUNG_ISO) > VR_LUNG_NEAR)
+						continue;
+					sh = vr_shade(vv, x, y, z, d, zs, &gm);
+					if (gm < 1e-6 || fabs(v - VR_LUNG_ISO) >
+					    VR_LUNG_R * gm)
+						continue;
+					al = VR_LUNG_ALPHA * (1 - fabs(v -
+					    VR_LUNG_ISO) / (VR_LUNG_R * gm));
+					al = 1 - pow(1 - al, step);
+				} else {
+					lv = (int)lrintf(v) - VR_LUT_LO;
+					lv = lv < 0 ? 0 : lv >= VR_LUT_N ?
+					    VR_LUT_N - 1 : lv;
+					if ((al = lut[lv]) <= 0)
+						continue;
+					sh = vr_shade(vv, x, y, z, d, zs, &gm);
+				}
+				acc += (1 - A) * al * sh;
+				A += (1 - A) * al;
+				if (A > VR_OPAQUE)
+					break;
+			}
+			out[(size_t)j * N + i] = cam->mode == VIEW_RENDER_MIP ?
+			    (k1 >= k0 ? (float)best : NAN) :
+			    (float)(255 * acc);
+		}
+	if (info != NULL) {
+		info->pixel_mm = pix;
+		info->step_mm = step;
+		info->steps = (int)(diag / step) + 1;
+	}
+	return 0;
 }

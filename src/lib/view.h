@@ -49,7 +49,15 @@ struct view_volume {
 	double		 spacing[3];	/* dx, dy, dz (mm) */
 	int		 flip;		/* z rows head up: row r is z nz-1-r */
 	int		 invert;	/* MONOCHROME1 */
+	/* The least and largest value (a missing one as -1024) of each
+	 * block of VIEW_BLOCK voxels a side, with the voxel before and
+	 * after it on each axis, x fastest: the empty space view_render()
+	 * skips.  NULL: not made (view_volume_blocks()). */
+	int16_t		*bmin, *bmax;
+	int		 bx, by, bz;
 };
+
+#define VIEW_BLOCK	8
 
 /*
  * Whether the rows of z run against z (the slice normal points to the
@@ -66,6 +74,13 @@ int	 view_flip(const double normal[3]);
 int	 view_volume_from(const struct series_volume *v,
 	    struct view_volume **out, char *err, size_t errlen);
 void	 view_volume_free(struct view_volume *);
+
+/*
+ * Make the blocks' least and largest values of vv (view_volume_from()
+ * makes them).  Returns 0, or -1 when out of memory (vv is unchanged:
+ * rendering then looks at every sample).
+ */
+int	 view_volume_blocks(struct view_volume *);
 
 /*
  * The width and height of the plane's images and how many there are.
@@ -118,5 +133,72 @@ int	 view_roi_circle(const float *img, int w, int h, double sx, double sy,
  */
 int	 view_jpeg(const unsigned char *gray, int w, int h, int quality,
 	    struct buf *out);
+
+/*
+ * 三维重建: a volume rendering of the whole volume by ray casting, in
+ * orthographic projection (Levoy, "Display of surfaces from volume
+ * data", IEEE CG&A 1988: front-to-back compositing of opacities
+ * classified from the values, shaded by the gradient as the surface
+ * normal; maximum intensity projection after Wallis et al., "Three-
+ * dimensional display in nuclear medicine", IEEE TMI 1989).
+ *
+ * The camera turns about the volume's centre.  At azimuth 0 and
+ * elevation 0 it looks from the front along +y (the column direction,
+ * anterior to posterior in an axial CT), the image's right is +x (the
+ * patient's left, as radiographs are read) and its top is the head
+ * (-z rows, as the coronal plane: the flip of the volume).  Azimuth
+ * turns the volume about the head-foot axis, the front coming to the
+ * image's left as it grows; elevation tilts the camera over the head
+ * (positive) or under the feet (negative).  At zoom 1 the volume's
+ * diagonal fills the image's side, so that no turn cuts it.
+ */
+enum view_render_mode {
+	VIEW_RENDER_BONE,	/* opacity from 200 HU up, shaded */
+	VIEW_RENDER_LUNG,	/* the -500 HU surface of aerated lung, shaded */
+	VIEW_RENDER_MIP,	/* the largest value along the ray */
+	VIEW_RENDER__MAX
+};
+
+/* "bone", "lung", "mip", for URLs. */
+extern const char *const view_render_names[VIEW_RENDER__MAX];
+
+/* The mode named name, or -1. */
+int	 view_render_parse(const char *name);
+
+#define VIEW_RENDER_SIZE_MIN	32
+#define VIEW_RENDER_SIZE_MAX	768
+#define VIEW_RENDER_ZOOM_MIN	0.5
+#define VIEW_RENDER_ZOOM_MAX	8.0
+#define VIEW_RENDER_STEPS_MAX	1024	/* samples along one ray, at most */
+
+struct view_camera {
+	enum view_render_mode	 mode;
+	double			 azimuth;	/* degrees, any */
+	double			 elevation;	/* degrees, -90..90 */
+	double			 zoom;		/* VIEW_RENDER_ZOOM_MIN..MAX */
+	int			 size;		/* image side, pixels */
+	double			 step_mm;	/* along the ray; 0: the least
+						   voxel side or the pixel */
+};
+
+/* What a rendering was made with. */
+struct view_render_info {
+	double		 pixel_mm;	/* side of an image pixel */
+	double		 step_mm;	/* between samples along a ray */
+	int		 steps;		/* samples along the longest ray */
+};
+
+/*
+ * Render vv as seen by cam into out, size * size values row by row: for
+ * VIEW_RENDER_MIP the largest value along each ray (modality units; NAN
+ * where the ray misses the volume; a missing value counts as -1024), for
+ * the shaded modes a brightness 0..255.  The samples are trilinear; the
+ * step is at least the volume's diagonal over VIEW_RENDER_STEPS_MAX, so
+ * that a rendering costs at most size * size * VIEW_RENDER_STEPS_MAX
+ * samples.  Returns 0, or -1 with an English reason in err for bad
+ * parameters.
+ */
+int	 view_render(const struct view_volume *, const struct view_camera *,
+	    float *out, struct view_render_info *, char *err, size_t errlen);
 
 #endif /* ZY_VIEW_H */

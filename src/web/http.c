@@ -213,6 +213,12 @@ v_plane(const char *s, size_t n)
 }
 
 static int
+v_render(const char *s, size_t n)
+{
+	return n == 0 || v_word(s, n, "|bone|lung|mip|");
+}
+
+static int
 v_fmt(const char *s, size_t n)
 {
 	return n == 0 || v_word(s, n, "|jpg|png|");
@@ -371,6 +377,11 @@ static const struct {
 	{ "invert",		v_bool,		1 },	/* FIELD_INVERT */
 	{ "fmt",		v_fmt,		3 },	/* FIELD_FMT */
 	{ "picture",		v_picture,	8 },	/* FIELD_PICTURE */
+	{ "render",		v_render,	4 },	/* FIELD_RENDER */
+	{ "az",			v_num,		12 },	/* FIELD_AZ */
+	{ "el",			v_num,		12 },	/* FIELD_EL */
+	{ "zoom",		v_num,		12 },	/* FIELD_ZOOM */
+	{ "size",		v_uint,		4 },	/* FIELD_SIZE */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

@@ -91,6 +91,11 @@ enum field {
 	FIELD_INVERT,		/* viewer: 0 or 1 */
 	FIELD_FMT,		/* viewer: jpg, png */
 	FIELD_PICTURE,		/* AI result picture: bodycomp, sagittal */
+	FIELD_RENDER,		/* viewer 三维: bone, lung, mip */
+	FIELD_AZ,		/* viewer 三维: azimuth, degrees */
+	FIELD_EL,		/* viewer 三维: elevation, degrees */
+	FIELD_ZOOM,		/* viewer 三维: zoom, a number */
+	FIELD_SIZE,		/* viewer 三维: image side, pixels */
 	FIELD__MAX
 };
 
@@ -147,6 +152,7 @@ enum page {
 	PAGE_VIEWER,		/* /viewer: the page */
 	PAGE_VIEWER_IMAGE,	/* /viewer/image: one image, JPEG or PNG */
 	PAGE_VIEWER_PROBE,	/* /viewer/probe: values at a point, JSON */
+	PAGE_VIEWER_RENDER,	/* /viewer/render: 三维重建, JPEG */
 	PAGE_AI_PICTURE,	/* /ai/picture: a reader's picture, PNG */
 	PAGE_AI_BMD_REPORT,	/* /ai/bmd-report: 脊柱椎体评估报告 */
 	PAGE__MAX

@@ -124,6 +124,7 @@ int		 viewer_block(struct req *, long long id, long long want,
 void		 page_viewer(struct req *);
 void		 page_viewer_image(struct req *);
 void		 page_viewer_probe(struct req *);
+void		 page_viewer_render(struct req *);
 /* report pages: report.c */
 void		 page_report(struct req *);
 void		 page_report_unlock(struct req *);

@@ -129,6 +129,8 @@ const struct page_def pages[PAGE__MAX] = {
 				    M_GET, "影像", 0, page_viewer_image },
 	[PAGE_VIEWER_PROBE] =	{ "/viewer/probe", R(APPLICANT) | R(DOCTOR),
 				    M_GET, "测量", 0, page_viewer_probe },
+	[PAGE_VIEWER_RENDER] =	{ "/viewer/render", R(APPLICANT) | R(DOCTOR),
+				    M_GET, "三维重建", 0, page_viewer_render },
 	[PAGE_AI_PICTURE] =	{ "/ai/picture", R(DOCTOR), M_GET, "AI阅片图像",
 				    0, page_ai_picture },
 	[PAGE_AI_BMD_REPORT] =	{ "/ai/bmd-report", R(DOCTOR), M_GET,

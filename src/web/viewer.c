@@ -12,6 +12,11 @@
  *		the value under pixel (X, Y) and, with R > 0, the mean,
  *		standard deviation, extremes and area of the circle of R mm
  *		about it, as JSON
+ *	GET /viewer/render?series=S&render=M&az=A&el=E&zoom=Z&size=N[&wc=C&ww=W]
+ *		三维重建: the CT volume rendered by ray casting (view.h) in
+ *		mode M (bone, lung, mip; MIP through the window C/W), seen
+ *		from azimuth A and elevation E degrees at zoom Z, N by N
+ *		pixels, as JPEG
  *
  * Pixels are rendered here, not in the browser: a windowed slice of a
  * chest CT is some 40-80 KB as JPEG, against 0.5 MB of 16-bit pixels, so
@@ -499,6 +504,107 @@ page_viewer_image(struct req *r)
 		return;
 	}
 	(void)http_open(r, 200, png ? "image/png" : "image/jpeg");
+	(void)http_write(r, out.data, out.len);
+	buf_free(&out);
+}
+
+#define MSG_RENDER_BAD	"三维重建参数无效"
+#define MSG_RENDER_NO	"该序列不能三维重建（需为CT多层序列）"
+
+/*
+ * GET /viewer/render: 三维重建 of a CT series from the worker's cached
+ * volume.  The cost is bounded by the image's side (at most
+ * VIEW_RENDER_SIZE_MAX) and the samples along a ray (at most
+ * VIEW_RENDER_STEPS_MAX); bad parameters answer 400, a series that is
+ * not a CT stack the cache can hold 400 too; access and audit as
+ * /viewer/image.
+ */
+void
+page_viewer_render(struct req *r)
+{
+	struct vseries		 s;
+	struct view_volume	*vv;
+	struct view_camera	 cam;
+	struct view_render_info	 ri;
+	struct buf		 out;
+	enum view_plane		 p;
+	const char		*m;
+	unsigned char		*g = NULL;
+	float			*img = NULL;
+	char			 err[256];
+	double			 wc, ww;
+	size_t			 i, n;
+	int			 z, mode, rc;
+
+	m = http_field(r, FIELD_RENDER);
+	mode = m != NULL && *m != '\0' ? view_render_parse(m) :
+	    VIEW_RENDER_BONE;
+	memset(&cam, 0, sizeof(cam));
+	cam.azimuth = field_num(r, FIELD_AZ, 0);
+	cam.elevation = field_num(r, FIELD_EL, 0);
+	cam.zoom = field_num(r, FIELD_ZOOM, 1);
+	cam.size = (int)field_num(r, FIELD_SIZE, 512);
+	wc = field_num(r, FIELD_WC, 400);
+	ww = field_num(r, FIELD_WW, 1800);
+	if (mode < 0 || r->field_bad[FIELD_RENDER] || r->field_bad[FIELD_AZ] ||
+	    r->field_bad[FIELD_EL] || r->field_bad[FIELD_ZOOM] ||
+	    r->field_bad[FIELD_SIZE] || r->field_bad[FIELD_WC] ||
+	    r->field_bad[FIELD_WW] || !(fabs(cam.azimuth) <= 36000) ||
+	    !(cam.elevation >= -90 && cam.elevation <= 90) ||
+	    !(cam.zoom >= VIEW_RENDER_ZOOM_MIN &&
+	    cam.zoom <= VIEW_RENDER_ZOOM_MAX) ||
+	    cam.size < VIEW_RENDER_SIZE_MIN ||
+	    cam.size > VIEW_RENDER_SIZE_MAX || !isfinite(wc) ||
+	    !(ww >= 1 && ww <= 100000)) {
+		page_error(r, 400, MSG_RENDER_BAD);
+		return;
+	}
+	cam.mode = (enum view_render_mode)mode;
+	if (vrequest(r, &s, &p, &z) == -1)
+		return;
+	if (strcmp(s.modality, "CT") != 0 || s.nz < 2 ||
+	    (size_t)s.nx * (size_t)s.ny * (size_t)s.nz > VIEWER_CACHE_VOXELS) {
+		page_error(r, 400, MSG_RENDER_NO);
+		return;
+	}
+	err[0] = '\0';
+	if ((vv = vcache_get(r, &s, err, sizeof(err))) == NULL) {
+		log_error("%s: series %lld: %s", __func__, s.id, err);
+		page_error(r, 404, "无法显示该影像");
+		return;
+	}
+	n = (size_t)cam.size * (size_t)cam.size;
+	if ((img = malloc(n * sizeof(*img))) == NULL ||
+	    (g = malloc(n)) == NULL) {
+		free(img);
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if (view_render(vv, &cam, img, &ri, err, sizeof(err)) == -1) {
+		log_error("%s: series %lld: %s", __func__, s.id, err);
+		free(img);
+		free(g);
+		page_error(r, 400, MSG_RENDER_BAD);
+		return;
+	}
+	if (cam.mode == VIEW_RENDER_MIP)
+		view_window8(img, n, wc, ww, 0, g);
+	else
+		for (i = 0; i < n; i++)
+			g[i] = (unsigned char)(img[i] < 0 ? 0 : img[i] > 255 ?
+			    255 : img[i] + 0.5f);
+	free(img);
+	buf_init(&out, VIEWER_IMAGE_MAX);
+	rc = view_jpeg(g, cam.size, cam.size, VIEWER_JPEG_QUALITY, &out);
+	free(g);
+	if (rc == -1) {
+		log_error("%s: series %lld: encoding %d x %d failed", __func__,
+		    s.id, cam.size, cam.size);
+		buf_free(&out);
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)http_open(r, 200, "image/jpeg");
 	(void)http_write(r, out.data, out.len);
 	buf_free(&out);
 }

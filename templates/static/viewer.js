@@ -2,8 +2,10 @@
 // window asked for (JPEG while paging, lossless PNG once the doctor stays
 // on a slice); this script shows them on canvases, prefetches the slices
 // ahead, and draws the overlay, the orientation labels, the cross-hair of
-// MPR, the ruler and the CT value probe.  Written for Chrome 80: no CSS
-// or syntax newer than it.
+// MPR, the ruler and the CT value probe.  三维重建 (T) shows the CT as
+// the server renders it (/viewer/render): a small image while the doctor
+// drags or turns, the full one when the turning stops.  Written for
+// Chrome 80: no CSS or syntax newer than it.
 (function () {
 	'use strict';
 
@@ -377,6 +379,11 @@
 
 	function updateBar() {
 		var v = views[st.active], d = dims(st.active);
+		if (V3.on) {
+			document.getElementById('zv-readout').textContent = '三维重建 · ' + RENDER_ZH[V3.mode] +
+			    ' · 方位 ' + V3.az + '° 仰角 ' + V3.el + '° · 缩放 ' + Math.round(V3.zoom * 100) + '%';
+			return;
+		}
 		var slider = document.getElementById('zv-slider');
 		slider.max = String(d.n);
 		slider.value = String(index(st.active) + 1);
@@ -538,9 +545,19 @@
 		document.getElementById('zv-mpr').disabled = !S.mpr;
 		st.invert = false;
 		document.getElementById('zv-invert').setAttribute('aria-pressed', 'false');
+		document.getElementById('zv-3d').disabled = !(S.ct && S.mpr);
 		if (st.mpr && !S.mpr) mpr(false);
 		activate('axial');
 		preset(S.ct ? (S.nz > 1 ? 'lung' : 'auto') : 'auto');
+		if (V3.on) {
+			V3.img = null;
+			V3.full = false;
+			if (S.ct && S.mpr) {
+				reset3();
+				turned3(true);
+			} else
+				view3(false);
+		}
 	}
 
 	// A probe: the value under the point, and the circle's when r > 0.
@@ -562,6 +579,258 @@
 		});
 		draw(v.plane);
 	}
+
+	// ------------------------------------------------------------------
+	// 三维重建: images rendered by the server from the whole series.
+
+	var RENDER_ZH = { bone: '骨骼', lung: '肺', mip: 'MIP' };
+	var LOW3 = 160;			// side of the images while turning
+	var STEP3 = 15;			// degrees a key turns
+	var V3 = {
+		on: false, mode: 'bone', az: 0, el: 0, zoom: 1,
+		img: null, shown: '', full: false,
+		lowBusy: false, lowAgain: false, fullUrl: null, timer: null
+	};
+	var v3el = document.getElementById('zv-v3d');
+	var v3c = v3el.querySelector('canvas'), v3ctx = v3c.getContext('2d');
+	var v3ov = v3el.querySelector('.zv-ov');
+
+	function url3(size) {
+		return '/viewer/render?series=' + S.id + '&render=' + V3.mode + '&az=' + V3.az +
+		    '&el=' + V3.el + '&zoom=' + V3.zoom.toFixed(2) + '&size=' + size;
+	}
+	// The full image's side: the view's shorter side in device pixels,
+	// in steps of 64, within what the server renders (128..768).
+	function full3Size() {
+		var r = v3el.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+		var s = Math.ceil(Math.min(r.width, r.height) * dpr / 64) * 64;
+		return Math.max(128, Math.min(768, s));
+	}
+	function show3(img, u, full) {
+		V3.img = img;
+		V3.shown = u;
+		V3.full = full;
+		v3el.setAttribute('data-shown', u);
+		v3el.setAttribute('data-natural', img.naturalWidth + 'x' + img.naturalHeight);
+		v3el.setAttribute('data-full', full ? '1' : '0');
+		draw3();
+	}
+	// A small image of the present view: one at a time, the latest
+	// asked for when it comes.
+	function low3() {
+		if (V3.lowBusy) {
+			V3.lowAgain = true;
+			return;
+		}
+		var u = url3(LOW3), img = new Image();
+		V3.lowBusy = true;
+		V3.lowAgain = false;
+		img.onload = img.onerror = function (ev) {
+			V3.lowBusy = false;
+			// Never over the full image of the present view.
+			if (ev.type === 'load' && V3.on && !(V3.full && V3.shown === V3.fullUrl))
+				show3(img, u, false);
+			if (V3.lowAgain && V3.on)
+				low3();
+		};
+		img.src = u;
+	}
+	function full3() {
+		clearTimeout(V3.timer);
+		var u = url3(full3Size()), img = new Image(), t0 = performance.now();
+		if (V3.fullUrl === u && V3.full && V3.shown === u)
+			return;
+		V3.fullUrl = u;
+		v3el.setAttribute('data-want', u);
+		img.onload = function () {
+			if (V3.fullUrl !== u || !V3.on)
+				return;
+			v3el.setAttribute('data-render-ms', String(Math.round(performance.now() - t0)));
+			show3(img, u, true);
+		};
+		img.onerror = function () {
+			if (V3.fullUrl === u) {
+				v3el.setAttribute('data-error', u);
+				draw3();
+			}
+		};
+		img.src = u;
+	}
+	// The view changed: the small image now, the full one once it stays
+	// (at once for a key, after the drag or the wheel stops).
+	function turned3(settled) {
+		v3el.setAttribute('data-az', String(V3.az));
+		v3el.setAttribute('data-el', String(V3.el));
+		v3el.setAttribute('data-zoom', V3.zoom.toFixed(2));
+		v3el.setAttribute('data-render', V3.mode);
+		low3();
+		clearTimeout(V3.timer);
+		if (settled)
+			full3();
+		else
+			V3.timer = setTimeout(full3, 300);
+		draw3();
+		updateBar();
+	}
+	function turn3(daz, del) {
+		V3.az = ((Math.round(V3.az + daz) % 360) + 360) % 360;
+		V3.el = Math.max(-90, Math.min(90, Math.round(V3.el + del)));
+	}
+	function zoom3(f) {
+		V3.zoom = Math.max(0.5, Math.min(8, Math.round(V3.zoom * f * 100) / 100));
+	}
+	function mode3(m) {
+		V3.mode = m;
+		Array.prototype.forEach.call(document.querySelectorAll('#zv-3dpresets button'), function (b) {
+			b.classList.toggle('on', b.getAttribute('data-render') === m);
+			b.setAttribute('aria-pressed', String(b.getAttribute('data-render') === m));
+		});
+	}
+	function reset3() {
+		V3.az = V3.el = 0;
+		V3.zoom = 1;
+	}
+	// The patient direction of a camera vector (x, y as the index, z to
+	// the head): the volume's row, column and head directions.
+	function dir3(c) {
+		var row = [S.iop[0], S.iop[1], S.iop[2]], col = [S.iop[3], S.iop[4], S.iop[5]];
+		var nrm = cross(row, col), head = S.flip ? nrm : neg(nrm), v = [0, 0, 0], i;
+		for (i = 0; i < 3; i++)
+			v[i] = c[0] * row[i] + c[1] * col[i] + c[2] * head[i];
+		return v;
+	}
+	function draw3() {
+		var cw = v3c.width, ch = v3c.height, s, a, e, r, u, pat = info.patient;
+		v3ctx.setTransform(1, 0, 0, 1, 0, 0);
+		v3ctx.fillStyle = '#000';
+		v3ctx.fillRect(0, 0, cw, ch);
+		if (V3.img) {
+			s = Math.min(cw, ch);
+			v3ctx.imageSmoothingEnabled = true;
+			v3ctx.drawImage(V3.img, (cw - s) / 2, (ch - s) / 2, s, s);
+		}
+		function set(cls, txt) {
+			var el = v3ov.querySelector('.' + cls.replace(/ /g, '.'));
+			if (!el) {
+				el = document.createElement('div');
+				el.className = cls;
+				v3ov.appendChild(el);
+			}
+			el.textContent = txt;
+		}
+		if (!S)
+			return;
+		set('tl', pat.name + '  ' + pat.sex + '  ' + pat.age + '\n诊断号 ' + info.diag_no);
+		set('tr', '序列 ' + S.number + (S.description ? ' ' + S.description : '') + '\n' +
+		    S.modality + ' · 三维重建 · ' + RENDER_ZH[V3.mode]);
+		set('bl', '方位 ' + V3.az + '°  仰角 ' + V3.el + '°' +
+		    (v3el.getAttribute('data-error') === V3.fullUrl ? '\n无法显示该影像' : ''));
+		set('br', '缩放 ' + Math.round(V3.zoom * 100) + '%' + (V3.img && !V3.full ? '\n预览' : ''));
+		if (S.has_iop) {
+			a = V3.az * Math.PI / 180;
+			e = V3.el * Math.PI / 180;
+			r = dir3([Math.cos(a), -Math.sin(a), 0]);
+			u = dir3([Math.sin(a) * Math.sin(e), Math.cos(a) * Math.sin(e), Math.cos(e)]);
+			set('o r', letter(r));
+			set('o l', letter(neg(r)));
+			set('o t', letter(u));
+			set('o b', letter(neg(u)));
+		}
+	}
+	function resize3() {
+		var r = v3el.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+		v3c.width = Math.max(1, Math.round(r.width * dpr));
+		v3c.height = Math.max(1, Math.round(r.height * dpr));
+		draw3();
+		if (V3.on && V3.fullUrl !== url3(full3Size()))
+			V3.timer = setTimeout(full3, 300);
+	}
+	function view3(on) {
+		if (on && !(S && S.ct && S.mpr))
+			return;
+		if (on && st.cine)
+			cine(false);
+		V3.on = on;
+		document.getElementById('zv-3d').setAttribute('aria-pressed', String(on));
+		document.getElementById('zv-3dpresets').hidden = !on;
+		document.getElementById('zv-presets').hidden = on;
+		document.getElementById('zv-toolset').hidden = on;
+		['zv-invert', 'zv-mpr', 'zv-cine', 'zv-slider'].forEach(function (id) {
+			document.getElementById(id).disabled = on || (id === 'zv-mpr' && !S.mpr);
+		});
+		root.setAttribute('data-3d', on ? '1' : '0');
+		// MPR comes back with the slices; in 三维 it is not pressed.
+		document.getElementById('zv-mpr').setAttribute('aria-pressed', String(!on && st.mpr));
+		if (on) {
+			document.getElementById('zv-views').classList.remove('mpr');
+			PLANES.forEach(function (p) { views[p].el.hidden = true; });
+			v3el.hidden = false;
+			mode3(V3.mode);
+			resize3();
+			v3el.focus();
+			turned3(true);
+		} else {
+			clearTimeout(V3.timer);
+			V3.fullUrl = null;
+			v3el.hidden = true;
+			views.axial.el.hidden = false;
+			mpr(st.mpr && S.mpr);
+			views.axial.el.focus();
+		}
+		updateBar();
+	}
+	function key3(k) {
+		if (k === 'ArrowLeft') turn3(STEP3, 0);
+		else if (k === 'ArrowRight') turn3(-STEP3, 0);
+		else if (k === 'ArrowUp') turn3(0, -STEP3);
+		else if (k === 'ArrowDown') turn3(0, STEP3);
+		else if (k === '+' || k === '=') zoom3(1.25);
+		else if (k === '-' || k === '_') zoom3(0.8);
+		else if (k === '1') mode3('bone');
+		else if (k === '2') mode3('lung');
+		else if (k === '3') mode3('mip');
+		else if (k === 'r' || k === 'R') reset3();
+		else if (k === 't' || k === 'T' || k === 'Escape') { view3(false); return true; }
+		else if (k === 'f' || k === 'F') { fullscreen(); return true; }
+		else return false;
+		turned3(true);
+		return true;
+	}
+	v3el.addEventListener('mousedown', function (ev) {
+		if (ev.button !== 0) return;
+		var x0 = ev.clientX, y0 = ev.clientY, az0 = V3.az, el0 = V3.el;
+		ev.preventDefault();
+		v3el.focus();
+		function move(e) {
+			V3.az = az0;
+			V3.el = el0;
+			// Half a degree a pixel: the front follows the mouse.
+			turn3(-(e.clientX - x0) / 2, (e.clientY - y0) / 2);
+			turned3(false);
+		}
+		function up(e) {
+			window.removeEventListener('mousemove', move);
+			window.removeEventListener('mouseup', up);
+			V3.az = az0;
+			V3.el = el0;
+			turn3(-(e.clientX - x0) / 2, (e.clientY - y0) / 2);
+			turned3(true);
+		}
+		window.addEventListener('mousemove', move);
+		window.addEventListener('mouseup', up);
+	});
+	v3el.addEventListener('wheel', function (ev) {
+		ev.preventDefault();
+		zoom3(ev.deltaY < 0 ? 1.1 : 1 / 1.1);
+		turned3(false);
+	}, { passive: false });
+	Array.prototype.forEach.call(document.querySelectorAll('#zv-3dpresets button'), function (b) {
+		b.addEventListener('click', function () {
+			mode3(b.getAttribute('data-render'));
+			turned3(true);
+		});
+	});
+	document.getElementById('zv-3d').addEventListener('click', function () { view3(!V3.on); });
 
 	// ------------------------------------------------------------------
 	// Mouse
@@ -642,6 +911,16 @@
 		    (t && (t.tagName === 'INPUT' && t.type !== 'range' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')))
 			return;
 		var k = ev.key, done = true;
+		if (V3.on) {
+			if (key3(k))
+				ev.preventDefault();
+			return;
+		}
+		if (k === 't' || k === 'T') {
+			view3(true);
+			ev.preventDefault();
+			return;
+		}
 		if (ev.shiftKey && /^Arrow/.test(k)) {
 			panBy(k === 'ArrowLeft' ? -20 : k === 'ArrowRight' ? 20 : 0,
 			    k === 'ArrowUp' ? -20 : k === 'ArrowDown' ? 20 : 0);
@@ -685,6 +964,8 @@
 	// Set up
 
 	function resize() {
+		if (V3.on)
+			resize3();
 		PLANES.forEach(function (p) {
 			var v = views[p], r = v.el.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
 			if (v.el.hidden) return;

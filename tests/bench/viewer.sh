@@ -10,7 +10,10 @@
 # viewer"): JPEG slices rendered by the web worker against PNG, and
 # against sending the 16-bit pixels to the browser over the grassroots
 # hospitals' 10 Mbit/s link.  The browser test tests/browser/viewer.test.mjs
-# measures the same over an emulated link, end to end.
+# measures the same over an emulated link, end to end.  The lines "3D"
+# and "RESULT3D" time 三维重建 (/viewer/render): each mode at the
+# 160-pixel side asked for while dragging and the 512-pixel full image
+# (ZY_VIEWER_PICS=dir writes the full ones there as JPEG).
 #
 # Times are reported, never judged.  Without the test data (ZY_DATA, or
 # ../shared/data beside the checkout) the real series are skipped, saying

@@ -15,7 +15,12 @@
  *		size;
  * and, for MPR, once: series_load() of the whole series and
  * view_volume_from() (the worker cache's fill), then every 16th coronal
- * and sagittal image through view_plane_get(), window and JPEG.
+ * and sagittal image through view_plane_get(), window and JPEG; and
+ * 三维重建 (view_render(), as /viewer/render does it): each mode (bone,
+ * lung, MIP) from azimuths 0, 45 and 90 degrees at elevation 15, at the
+ * 160-pixel side the viewer asks for while the doctor drags and the
+ * 512-pixel side of a full image at 1366 x 768, with the JPEG's size
+ * (with ZY_VIEWER_PICS=dir, the full ones are written there).
  *
  * It prints means (ms, bytes) and what they mean on a 10 Mbit/s link:
  * the time one image takes to arrive, and how long the series' 16-bit
@@ -113,6 +118,95 @@ fail:
 	buf_free(&b);
 	free(g);
 	return -1;
+}
+
+/* With ZY_VIEWER_PICS=dir, the full renderings as dir/3d-MODE-AZ.jpg, to
+ * be looked at. */
+static int
+write_pic(const char *dir, const char *mode, int az, const struct buf *b)
+{
+	char	 path[4096];
+	FILE	*f;
+	int	 rc;
+
+	(void)snprintf(path, sizeof(path), "%s/3d-%s-%d.jpg", dir, mode, az);
+	if ((f = fopen(path, "wb")) == NULL)
+		return -1;
+	rc = fwrite(b->data, 1, b->len, f) == b->len ? 0 : -1;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+/* 三维重建: the render times of each mode at the drag's and the full
+ * size, printed with a RESULT3D line. */
+static int
+render3d(const struct view_volume *vv)
+{
+	static const int	 sizes[2] = { 160, 512 };
+	static const double	 az[3] = { 0, 45, 90 };
+	struct view_camera	 cam;
+	struct view_render_info	 ri;
+	struct buf		 b;
+	unsigned char		*g;
+	float			*img;
+	char			 err[128];
+	const char		*pics = getenv("ZY_VIEWER_PICS");
+	double			 t, ms[VIEW_RENDER__MAX][2], kb[VIEW_RENDER__MAX][2];
+	size_t			 i, n;
+	int			 m, si, a;
+
+	img = malloc((size_t)512 * 512 * sizeof(*img));
+	g = malloc((size_t)512 * 512);
+	if (img == NULL || g == NULL)
+		return -1;
+	for (m = 0; m < VIEW_RENDER__MAX; m++)
+		for (si = 0; si < 2; si++) {
+			ms[m][si] = kb[m][si] = 0;
+			for (a = 0; a < 3; a++) {
+				memset(&cam, 0, sizeof(cam));
+				cam.mode = (enum view_render_mode)m;
+				cam.azimuth = az[a];
+				cam.elevation = 15;
+				cam.zoom = 1;
+				cam.size = sizes[si];
+				n = (size_t)cam.size * (size_t)cam.size;
+				t = now();
+				if (view_render(vv, &cam, img, &ri, err,
+				    sizeof(err)) == -1) {
+					fprintf(stderr, "viewerbench: %s\n", err);
+					return -1;
+				}
+				if (m == VIEW_RENDER_MIP)
+					view_window8(img, n, 400, 1800, 0, g);
+				else
+					for (i = 0; i < n; i++)
+						g[i] = (unsigned char)(img[i] < 0 ?
+						    0 : img[i] > 255 ? 255 :
+						    img[i] + 0.5f);
+				buf_init(&b, 0);
+				if (view_jpeg(g, cam.size, cam.size, 90, &b) ==
+				    -1)
+					return -1;
+				ms[m][si] += (now() - t) * 1e3 / 3;
+				if (pics != NULL && si == 1)
+					(void)write_pic(pics, view_render_names[m],
+					    (int)az[a], &b);
+				kb[m][si] += b.len / 1024.0 / 3;
+				buf_free(&b);
+			}
+			printf("3D %s %d px: %.0f ms with JPEG, %.1f KB, pixel "
+			    "%.2f mm, step %.2f mm, %d samples a ray at most\n",
+			    view_render_names[m], sizes[si], ms[m][si],
+			    kb[m][si], ri.pixel_mm, ri.step_mm, ri.steps);
+		}
+	printf("RESULT3D");
+	for (m = 0; m < VIEW_RENDER__MAX; m++)
+		printf(" %s_drag_ms=%.0f %s_full_ms=%.0f %s_full_kb=%.1f",
+		    view_render_names[m], ms[m][0], view_render_names[m],
+		    ms[m][1], view_render_names[m], kb[m][1]);
+	printf("\n");
+	free(img);
+	free(g);
+	return 0;
 }
 
 int
@@ -228,6 +322,8 @@ main(int argc, char *argv[])
 	    t_one / done * 1e3, t_win / done * 1e3, t_jpg / done * 1e3,
 	    b_jpg / done, t_png / done * 1e3, b_png / done, t_load * 1e3,
 	    t_conv * 1e3, t_plane / mdone * 1e3, mb_jpg / mdone);
+	if (render3d(vv) == -1)
+		return 1;
 	view_volume_free(vv);
 	series_free(v);
 	for (i = 0; i < npaths; i++)

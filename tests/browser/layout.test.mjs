@@ -458,11 +458,23 @@ test('写报告 with AI cards and the AI result page at 1366x768',
 		await go(doc.page, '/ai/result', () => card.locator('a.ai-open').click());
 		await checkLayout(doc.page, 'doctor-ai-result', faults);
 		// 查看影像图片: the viewer fills the window, its slider above the
-		// fold; with MPR too.
+		// fold; with MPR and 三维 too.
 		await visit(doc, 'doctor-viewer', `/viewer?id=${Number(id)}`, faults);
-		for (const mode of ['axial', 'mpr']) {
+		for (const mode of ['axial', 'mpr', '3d']) {
 			if (mode === 'mpr')
 				await doc.page.click('#zv-mpr');
+			if (mode === '3d') {
+				await doc.page.click('#zv-3d');
+				// Polled (the pages' CSP forbids the eval of
+				// waitForFunction).
+				for (const t0 = Date.now(); await doc.page.getAttribute('#zv-v3d', 'data-full') !== '1';) {
+					assert.ok(Date.now() - t0 < 120000, 'the 3-D view did not come');
+					await new Promise((r) => setTimeout(r, 100));
+				}
+				const v = await doc.page.locator('#zv-v3d').boundingBox();
+				if (v.y + v.height > VIEWPORT.height)
+					faults.push(`doctor-viewer (3d): the view ends at ${Math.round(v.y + v.height)} px, below the fold`);
+			}
 			const bar = await doc.page.locator('#zv-slider').boundingBox();
 			if (bar.y + bar.height > VIEWPORT.height)
 				faults.push(`doctor-viewer (${mode}): the slider ends at ${Math.round(bar.y + bar.height)} px, below the fold`);

@@ -25,6 +25,12 @@
 //      1366x768; paging the images while the report is typed.
 //   6. Over plain HTTP: a doctor of another alliance and an applicant of
 //      another hospital get 404 from every viewer address and no pixels.
+//   7. 三维重建: the CT rendered by the server turns by a drag (small
+//      images while dragging, the full one after) and by the arrow keys
+//      (the picture changes, and is the same again when turned back),
+//      zooms by the wheel and + (the body's width on the screen grows by
+//      the zoom), changes preset (骨骼, 肺, MIP), fits 1366x768; then
+//      the same by the keyboard alone; bad parameters answer 400.
 //
 //   ZY_URL=... ZY_STATE=... ZY_PGPORT=... ZY_SCP_PORT=... ZY_OUT=tests/out \
 //       node --test --test-reporter=spec tests/browser/viewer.test.mjs
@@ -179,6 +185,41 @@ const AXIAL = { w: N, h: N, sx: PX, sy: PX };
 
 async function overlayText(page, plane, cls) {
 	return (await view(page, plane).locator(`.zv-ov .${cls}`).textContent()).trim();
+}
+
+// 三维重建: until the full image of the present view (the preset,
+// azimuth, elevation and zoom the view says it has) is shown.
+const v3d = (page) => page.locator('#zv-v3d');
+async function full3(page, what) {
+	await until(`the full 3-D image ${what}`, async () => page.evaluate(() => {
+		const v = document.getElementById('zv-v3d'), a = (k) => v.getAttribute(`data-${k}`);
+		return a('full') === '1' && a('shown') === a('want') && a('shown').includes(
+		    `&render=${a('render')}&az=${a('az')}&el=${a('el')}&zoom=${a('zoom')}&`);
+	}));
+	return v3d(page).getAttribute('data-shown');
+}
+// The canvas as shown (a screenshot of the 3-D view's canvas).
+async function picture3(page) {
+	return v3d(page).locator('canvas').screenshot();
+}
+// The width, in screen pixels, of what is brighter than grey level 40
+// on the canvas: the rendered body's horizontal extent.
+async function extent3(page) {
+	return page.evaluate(() => {
+		const c = document.querySelector('#zv-v3d canvas');
+		const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+		let lo = Infinity, hi = -Infinity;
+		for (let y = 0; y < c.height; y += 2)
+			for (let x = 0; x < c.width; x++)
+				if (d[(y * c.width + x) * 4] > 40) {
+					lo = Math.min(lo, x);
+					hi = Math.max(hi, x);
+				}
+		return hi - lo + 1;
+	});
+}
+async function overlay3(page, cls) {
+	return (await v3d(page).locator(`.zv-ov .${cls}`).textContent()).trim();
 }
 
 // ---------------------------------------------------------------------
@@ -397,6 +438,160 @@ test('keyboard only: pages, presets, zoom, invert, MPR and series', { skip, time
 	}
 });
 
+test('三维重建: the CT turns by a drag and the keys, zooms, changes preset', { skip, timeout: 300000 }, async () => {
+	const f = await studies();
+	const doc = await session('jn_attending');
+	try {
+		const page = doc.page;
+		const renders = [];
+		page.on('response', (r) => {
+			if (/\/viewer\/render\?/.test(r.url()))
+				renders.push({ url: r.url(), status: r.status() });
+		});
+		await page.goto(`${BASE}/viewer?id=${f.id}`);
+		await shown(page, 'axial', NZ / 2);
+		await page.click('#zv-3d');
+		assert.equal(await page.getAttribute('#zv', 'data-3d'), '1');
+		assert.equal(await page.getAttribute('#zv-3d', 'aria-pressed'), 'true');
+		const u0 = await full3(page, 'at first');
+		assert.match(u0, /render=bone&az=0&el=0&zoom=1\.00&size=\d+/);
+		const [nw, nh] = (await v3d(page).getAttribute('data-natural')).split('x').map(Number);
+		assert.ok(nw > 0 && nw === nh, `the image is ${nw} x ${nh}`);
+		assert.equal(await view(page, 'axial').isHidden(), true);
+		// From the front: the patient's right on the screen's left, the
+		// head up.
+		assert.deepEqual(await Promise.all(['l', 'r', 't', 'b'].map((c) => overlay3(page, `o.${c}`))),
+		    ['R', 'L', 'H', 'F']);
+		assert.match(await overlay3(page, 'tr'), /三维重建 · 骨骼/);
+		assert.match(await overlay3(page, 'tl'), /黄丽群/);
+		assert.match(await page.textContent('#zv-readout'), /三维重建 · 骨骼 · 方位 0° 仰角 0° · 缩放 100%/);
+		await shot(page, '3d-front');
+		const front = await picture3(page);
+		const w0 = await extent3(page);
+
+		// A drag 60 px to the right: small images while dragging, then
+		// the full one of 30 degrees round.
+		const box = await v3d(page).boundingBox();
+		const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+		const n0 = renders.length;
+		await page.mouse.move(cx, cy);
+		await page.mouse.down();
+		for (let i = 1; i <= 6; i++)
+			await page.mouse.move(cx + 10 * i, cy);
+		await page.mouse.up();
+		const u1 = await full3(page, 'after the drag');
+		await until('the small images asked for while dragging', async () =>
+			renders.slice(n0).some((r) => /size=160$/.test(r.url)));
+		assert.match(u1, /az=330&el=0&/);
+		const small = renders.slice(n0).filter((r) => /size=160$/.test(r.url));
+		assert.ok(small.length >= 1 && small.every((r) => r.status === 200), `small images: ${JSON.stringify(small)}`);
+		assert.ok(renders.every((r) => r.status === 200), JSON.stringify(renders.filter((r) => r.status !== 200)));
+		const turned = await picture3(page);
+		assert.notDeepEqual(turned, front, 'the picture changed after the drag');
+		assert.deepEqual(await Promise.all(['l', 'r'].map((c) => overlay3(page, `o.${c}`))), ['R', 'L']);
+		await shot(page, '3d-turned');
+		// Two steps of ← turn it back by 30 degrees: the same picture.
+		await page.keyboard.press('ArrowLeft');
+		await page.keyboard.press('ArrowLeft');
+		assert.equal(await full3(page, 'turned back'), u0);
+		assert.deepEqual(await picture3(page), front, 'turned back by the keys, the same picture');
+		// Up and down again.
+		await page.keyboard.press('ArrowDown');
+		assert.match(await full3(page, 'from above'), /az=0&el=15&/);
+		assert.notDeepEqual(await picture3(page), front, 'seen from above');
+		await page.keyboard.press('ArrowUp');
+		assert.equal(await full3(page, 'level again'), u0);
+		assert.deepEqual(await picture3(page), front);
+
+		// Zoom: the wheel, then 复位 (R) and +: the bones are drawn
+		// wider by the zoom.
+		await page.mouse.move(cx, cy);
+		await page.mouse.wheel(0, -100);
+		assert.match(await full3(page, 'after the wheel'), /zoom=1\.10&/);
+		assert.match(await overlay3(page, 'br'), /缩放 110%/);
+		await page.keyboard.press('r');
+		assert.equal(await full3(page, 'after 复位'), u0);
+		await page.keyboard.press('+');
+		assert.match(await full3(page, 'after +'), /zoom=1\.25&/);
+		const w1 = await extent3(page);
+		console.log(`3-D zoom: the bones ${w0} px wide at 100 %, ${w1} px at 125 %`);
+		assert.ok(Math.abs(w1 / w0 - 1.25) < 0.05, `width ${w0} -> ${w1} at zoom 1.25`);
+		await page.keyboard.press('r');
+		assert.equal(await full3(page, 'after 复位 again'), u0);
+
+		// Presets: 肺 by its button, MIP by its key.
+		await page.click('#zv-3dpresets button[data-render="lung"]');
+		assert.match(await full3(page, 'lung'), /render=lung&/);
+		assert.match(await overlay3(page, 'tr'), /三维重建 · 肺/);
+		const lung = await picture3(page);
+		assert.notDeepEqual(lung, front);
+		await shot(page, '3d-lung');
+		await v3d(page).focus();
+		await page.keyboard.press('3');
+		assert.match(await full3(page, 'MIP'), /render=mip&/);
+		assert.notDeepEqual(await picture3(page), lung);
+		await shot(page, '3d-mip');
+		const ms = await v3d(page).getAttribute('data-render-ms');
+		console.log(`3-D: the full image ${await v3d(page).getAttribute('data-natural')} in ${ms} ms, ` +
+		    `${renders.length} renderings asked for`);
+
+		// 1366x768: nothing wider than the window, the view inside it.
+		const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth,
+			cw: document.documentElement.clientWidth }));
+		assert.ok(m.sw <= m.cw, `the page is ${m.sw} px wide in ${m.cw}`);
+		const vb = await v3d(page).boundingBox();
+		assert.ok(vb.y + vb.height <= 768 && vb.x + vb.width <= 1366 && vb.height > 300,
+		    `the 3-D view at ${JSON.stringify(vb)}`);
+		// Back to the slices.
+		await page.click('#zv-3d');
+		assert.equal(await page.getAttribute('#zv', 'data-3d'), '0');
+		await shown(page, 'axial', NZ / 2);
+		assert.equal(await v3d(page).isHidden(), true);
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
+	}
+});
+
+test('三维重建 by the keyboard alone', { skip, timeout: 300000 }, async () => {
+	const f = await studies();
+	const doc = await session('jn_attending');
+	try {
+		const page = doc.page;
+		await page.goto(`${BASE}/viewer?id=${f.id}`);
+		await shown(page, 'axial', NZ / 2);
+		assert.match(await page.textContent('#zv-keys'), /T 三维重建/);
+		for (let i = 0; i < 40; i++) {
+			if (await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('data-plane')) === 'axial')
+				break;
+			await page.keyboard.press('Tab');
+		}
+		await page.keyboard.press('t');
+		const u0 = await full3(page, 'opened by T');
+		assert.equal(await page.evaluate(() => document.activeElement.id), 'zv-v3d');
+		const front = await picture3(page);
+		await page.keyboard.press('ArrowRight');
+		assert.match(await full3(page, 'after →'), /az=345&/);
+		assert.notDeepEqual(await picture3(page), front);
+		await page.keyboard.press('ArrowLeft');
+		assert.equal(await full3(page, 'after ←'), u0);
+		assert.deepEqual(await picture3(page), front);
+		await page.keyboard.press('+');
+		assert.match(await full3(page, 'after +'), /zoom=1\.25&/);
+		await page.keyboard.press('2');
+		assert.match(await full3(page, 'lung'), /render=lung&az=0&el=0&zoom=1\.25&/);
+		await page.keyboard.press('Escape');
+		assert.equal(await page.getAttribute('#zv', 'data-3d'), '0');
+		await shown(page, 'axial', NZ / 2);
+		// The keys are the slices' again.
+		await page.keyboard.press('ArrowDown');
+		await shown(page, 'axial', NZ / 2 + 1);
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
+	}
+});
+
 test('the film at full resolution, inverted', { skip, timeout: 300000 }, async () => {
 	const f = await studies();
 	const [[cols, rows]] = sql(`SELECT cols, rows FROM series WHERE id = :'p1'`, { params: [f.film] });
@@ -555,7 +750,8 @@ test('another hospital\'s users get 404 from every viewer address', { skip, time
 	    `/viewer/image?series=${f.ct}&plane=axial&z=3&wc=40&ww=400`,
 	    `/viewer/image?series=${f.ct}&plane=coronal&z=100`,
 	    `/viewer/image?series=${f.film}&plane=axial&z=0&fmt=png`,
-	    `/viewer/probe?series=${f.ct}&plane=axial&z=3&px=10&py=10&rmm=2`];
+	    `/viewer/probe?series=${f.ct}&plane=axial&z=3&px=10&py=10&rmm=2`,
+	    `/viewer/render?series=${f.ct}&render=bone&az=30&el=10&zoom=1&size=128`];
 	const audits = () => Number(sql(`SELECT count(*) FROM audit_log WHERE action = 'image_viewed'
 	    AND object_id = :'p1'`, { params: [f.ct] })[0][0]);
 	const a0 = audits();
@@ -588,4 +784,20 @@ test('another hospital\'s users get 404 from every viewer address', { skip, time
 		assert.equal(b.status, 404, u);
 		assert.match(b.text, /影像不存在或无权访问|无法显示该影像/, u);
 	}
+	// 三维重建: the applicant's rendering, audited as the images; bad
+	// parameters and a series that is no CT stack answer 400.
+	const a1 = audits();
+	const v = await own.get(urls[6]);
+	assert.equal(v.status, 200);
+	assert.equal(v.headers.get('content-type'), 'image/jpeg');
+	assert.ok(audits() >= a1 && audits() > a0);
+	for (const q of ['render=vr', 'el=91', 'el=-90.5', 'zoom=0.2', 'zoom=9', 'size=16', 'size=2000',
+	    'az=1e3', 'az=99999', 'ww=0&render=mip']) {
+		const b = await own.get(`/viewer/render?series=${f.ct}&${q}`);
+		assert.equal(b.status, 400, q);
+		assert.match(b.text, /三维重建参数无效/, q);
+	}
+	const film = await own.get(`/viewer/render?series=${f.film}`);
+	assert.equal(film.status, 400);
+	assert.match(film.text, /该序列不能三维重建/);
 });

@@ -293,6 +293,219 @@ test_names(void **state)
 	assert_int_equal(view_plane_parse(NULL), -1);
 }
 
+/*
+ * 三维重建 on an analytic phantom: 64 mm cube of 1 mm voxels (head up,
+ * slice normal to the head), a ball of radius 12 mm at the centre and a
+ * rod of radius 3 mm along x (x 12..51) 20.5 mm above it.
+ */
+#define VR_N	64
+#define VR_C	31.5
+#define VR_ROD_Z	52.0
+
+static struct view_volume *
+vr_phantom(int bg, int ball, int rod)
+{
+	struct view_volume	*vv;
+	double			 dx, dy, dz;
+	int			 x, y, z;
+	int16_t			 v;
+
+	vv = calloc(1, sizeof(*vv));
+	assert_non_null(vv);
+	vv->vox = malloc((size_t)VR_N * VR_N * VR_N * sizeof(*vv->vox));
+	assert_non_null(vv->vox);
+	vv->nx = vv->ny = vv->nz = VR_N;
+	vv->spacing[0] = vv->spacing[1] = vv->spacing[2] = 1;
+	vv->flip = 1;
+	for (z = 0; z < VR_N; z++)
+		for (y = 0; y < VR_N; y++)
+			for (x = 0; x < VR_N; x++) {
+				dx = x - VR_C;
+				dy = y - VR_C;
+				dz = z - VR_C;
+				v = (int16_t)bg;
+				if (dx * dx + dy * dy + dz * dz <= 144)
+					v = (int16_t)ball;
+				dz = z - VR_ROD_Z;
+				if (x >= 12 && x <= 51 && dy * dy + dz * dz <= 9)
+					v = (int16_t)rod;
+				vv->vox[((size_t)z * VR_N + y) * VR_N + x] = v;
+			}
+	return vv;
+}
+
+/* How many pixels of row j are brighter than min. */
+static int
+vr_row_width(const float *img, int n, int j, float min)
+{
+	int	 i, w = 0;
+
+	for (i = 0; i < n; i++)
+		if (img[(size_t)j * n + i] > min)
+			w++;
+	return w;
+}
+
+/* The image row of a height h mm above the centre. */
+static int
+vr_row_of(const struct view_render_info *ri, int n, double h)
+{
+	return (int)floor(n / 2.0 - h / ri->pixel_mm);
+}
+
+/*
+ * view_render() with the blocks of empty space made, checked against the
+ * same rendering without them (every sample looked at): the skipping
+ * must not change a pixel.
+ */
+static int
+vr_render(struct view_volume *vv, const struct view_camera *cam, float *out,
+    struct view_render_info *ri, char *err, size_t errlen)
+{
+	int16_t	*lo, *hi;
+	float	*plain;
+	size_t	 n = (size_t)cam->size * (size_t)cam->size;
+	int	 rc;
+
+	if (vv->bmax == NULL)
+		assert_int_equal(view_volume_blocks(vv), 0);
+	if ((rc = view_render(vv, cam, out, ri, err, errlen)) == -1)
+		return -1;
+	plain = malloc(n * sizeof(*plain));
+	assert_non_null(plain);
+	lo = vv->bmin;
+	hi = vv->bmax;
+	vv->bmin = vv->bmax = NULL;
+	assert_int_equal(view_render(vv, cam, plain, NULL, err, errlen), 0);
+	vv->bmin = lo;
+	vv->bmax = hi;
+	assert_memory_equal(out, plain, n * sizeof(*plain));
+	free(plain);
+	return rc;
+}
+
+static void
+test_render(void **state)
+{
+	struct view_volume	*vv;
+	struct view_camera	 cam;
+	struct view_render_info	 ri;
+	const int		 N = 128;
+	float			*a, *b, *c;
+	char			 err[128];
+	int			 jb, jr, w;
+
+	(void)state;
+	vv = vr_phantom(0, 1000, 800);
+	a = malloc(N * N * sizeof(float));
+	b = malloc(N * N * sizeof(float));
+	c = malloc(N * N * sizeof(float));
+	assert_true(a != NULL && b != NULL && c != NULL);
+	memset(&cam, 0, sizeof(cam));
+	cam.mode = VIEW_RENDER_BONE;
+	cam.zoom = 1;
+	cam.size = N;
+	assert_int_equal(vr_render(vv, &cam, a, &ri, err, sizeof(err)), 0);
+	/* The diagonal (63 sqrt 3 mm) fills the side. */
+	assert_true(fabs(ri.pixel_mm - 63 * sqrt(3) / N) < 1e-9);
+	assert_true(ri.steps <= VIEW_RENDER_STEPS_MAX + 1);
+	/* The ball's silhouette through its centre: 24 mm. */
+	jb = vr_row_of(&ri, N, 0);
+	w = vr_row_width(a, N, jb, 10);
+	print_message("ball: %d pixels of %.3f mm (24 mm: %.1f)\n", w,
+	    ri.pixel_mm, 24 / ri.pixel_mm);
+	assert_true(fabs(w - 24 / ri.pixel_mm) <= 2);
+	/* The rod seen from the front: 40 mm long (x 12..51 and the
+	 * trilinear half voxel at either end), 6 mm thick. */
+	jr = vr_row_of(&ri, N, VR_ROD_Z - VR_C);
+	w = vr_row_width(a, N, jr, 10);
+	print_message("rod from the front: %d pixels (40 mm: %.1f)\n", w,
+	    40 / ri.pixel_mm);
+	assert_true(fabs(w - 40 / ri.pixel_mm) <= 2);
+	/* Nothing above the rod nor in the corners. */
+	assert_int_equal(vr_row_width(a, N, vr_row_of(&ri, N,
+	    VR_ROD_Z - VR_C + 6), 10), 0);
+	assert_true(a[0] == 0);
+
+	/* Turned by 90 degrees: seen from its end, the rod is 6 mm wide. */
+	cam.azimuth = 90;
+	assert_int_equal(vr_render(vv, &cam, b, &ri, err, sizeof(err)), 0);
+	w = vr_row_width(b, N, jr, 10);
+	print_message("rod from the side: %d pixels (6 mm: %.1f)\n", w,
+	    6 / ri.pixel_mm);
+	assert_true(fabs(w - 6 / ri.pixel_mm) <= 2);
+	assert_memory_not_equal(a, b, N * N * sizeof(float));
+	/* The ball is the same from every side. */
+	assert_true(fabs(vr_row_width(b, N, jb, 10) - 24 / ri.pixel_mm) <= 2);
+	/* A whole turn more is the same image. */
+	cam.azimuth = 450;
+	assert_int_equal(vr_render(vv, &cam, c, &ri, err, sizeof(err)), 0);
+	assert_memory_equal(b, c, N * N * sizeof(float));
+	cam.azimuth = 360;
+	assert_int_equal(vr_render(vv, &cam, c, &ri, err, sizeof(err)), 0);
+	assert_memory_equal(a, c, N * N * sizeof(float));
+
+	/* From over the head the rod lies across the ball: still 40 mm
+	 * along x, in the middle rows. */
+	cam.azimuth = 0;
+	cam.elevation = 90;
+	assert_int_equal(vr_render(vv, &cam, c, &ri, err, sizeof(err)), 0);
+	w = vr_row_width(c, N, vr_row_of(&ri, N, 0), 10);
+	assert_true(fabs(w - 40 / ri.pixel_mm) <= 2);
+
+	/* Zoom 2: pixels half as large, the ball twice as wide. */
+	cam.elevation = 0;
+	cam.zoom = 2;
+	assert_int_equal(vr_render(vv, &cam, c, &ri, err, sizeof(err)), 0);
+	assert_true(fabs(ri.pixel_mm - 63 * sqrt(3) / N / 2) < 1e-9);
+	w = vr_row_width(c, N, vr_row_of(&ri, N, 0), 10);
+	assert_true(fabs(w - 24 / ri.pixel_mm) <= 2);
+
+	/* MIP: the rod's value on its axis, the ball's at its centre,
+	 * nothing where the ray misses the volume. */
+	cam.mode = VIEW_RENDER_MIP;
+	cam.zoom = 1;
+	assert_int_equal(vr_render(vv, &cam, c, &ri, err, sizeof(err)), 0);
+	print_message("MIP: rod %.2f, ball %.2f\n",
+	    c[(size_t)jr * N + N / 2 - 10], c[(size_t)jb * N + N / 2]);
+	assert_true(fabs(c[(size_t)jr * N + N / 2 - 10] - 800) < 0.01);
+	assert_true(fabs(c[(size_t)jb * N + N / 2] - 1000) < 0.01);
+	assert_true(isnan(c[0]));
+	view_volume_free(vv);
+
+	/* Lung: a ball of aerated lung (-800 HU) in water shows its
+	 * boundary, 24 mm across; the water nothing. */
+	vv = vr_phantom(0, -800, 0);
+	cam.mode = VIEW_RENDER_LUNG;
+	assert_int_equal(vr_render(vv, &cam, c, &ri, err, sizeof(err)), 0);
+	w = vr_row_width(c, N, jb, 10);
+	print_message("lung ball: %d pixels (24 mm: %.1f)\n", w,
+	    24 / ri.pixel_mm);
+	assert_true(fabs(w - 24 / ri.pixel_mm) <= 2);
+	assert_int_equal(vr_row_width(c, N, vr_row_of(&ri, N, 16), 10), 0);
+
+	/* Bad cameras. */
+	cam.size = 16;
+	assert_int_equal(view_render(vv, &cam, c, &ri, err, sizeof(err)), -1);
+	cam.size = N;
+	cam.zoom = 20;
+	assert_int_equal(view_render(vv, &cam, c, &ri, err, sizeof(err)), -1);
+	cam.zoom = 1;
+	cam.elevation = 91;
+	assert_int_equal(view_render(vv, &cam, c, &ri, err, sizeof(err)), -1);
+	cam.elevation = 0;
+	cam.azimuth = NAN;
+	assert_int_equal(view_render(vv, &cam, c, &ri, err, sizeof(err)), -1);
+	view_volume_free(vv);
+	assert_int_equal(view_render_parse("bone"), VIEW_RENDER_BONE);
+	assert_int_equal(view_render_parse("lung"), VIEW_RENDER_LUNG);
+	assert_int_equal(view_render_parse("mip"), VIEW_RENDER_MIP);
+	assert_int_equal(view_render_parse("vr"), -1);
+	free(a);
+	free(b);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -304,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_roi),
 		cmocka_unit_test(test_jpeg),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_render),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
