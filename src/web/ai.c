@@ -198,11 +198,14 @@ ai_app_load(struct req *r, long long id, struct ai_app *ap)
 
 /*
  * Job `job` with its result, when its series belongs to a study linked to
- * application app (whose visibility the caller has checked).  Returns 1,
- * 0 when there is no such job of that application, or -1.
+ * application app (whose visibility the caller has checked).  The
+ * reader's own figures and the overlays (the ribs' centre lines: some
+ * 100 KB) only when figures; "{}" otherwise.  Returns 1, 0 when there is
+ * no such job of that application, or -1.
  */
 static int
-ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
+ai_job_load(struct req *r, long long app, long long job, int figures,
+    struct ai_job *jb)
 {
 	PGresult	*res;
 	const char	**s[] = { &jb->state, &jb->reader, &jb->error,
@@ -236,13 +239,16 @@ ai_job_load(struct req *r, long long app, long long job, struct ai_job *jb)
 	    " coalesce((extract(epoch FROM res.updated_at) * 1000000)"
 	    "  ::bigint::text, '0'),"
 	    " coalesce(res.histograms::text, '[]'),"
-	    " coalesce(res.extra::text, '{}'),"
-	    " coalesce(res.overlays::text, '{}')"
+	    " CASE WHEN $3::boolean THEN coalesce(res.extra::text, '{}')"
+	    "  ELSE '{}' END,"
+	    " CASE WHEN $3::boolean THEN coalesce(res.overlays::text, '{}')"
+	    "  ELSE '{}' END"
 	    " FROM ai_jobs j JOIN series se ON se.id = j.series_id"
 	    " LEFT JOIN ai_results res ON res.job_id = j.id"
 	    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
 	    "  FROM application_studies x WHERE x.application_id = $2::bigint"
-	    "  AND x.study_id = se.study_id)", 2, sjob, sapp);
+	    "  AND x.study_id = se.study_id)", 3, sjob, sapp,
+	    figures ? "true" : "false");
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) != 1) {
@@ -1418,7 +1424,7 @@ ai_page(struct req *r, long long id, long long job, int status,
 		return;
 	}
 	if ((rc = ai_app_load(r, id, &ap)) == 1)
-		rc = ai_job_load(r, id, job, &jb);
+		rc = ai_job_load(r, id, job, 1, &jb);
 	if (rc <= 0) {
 		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
 		    MSG_DB);
@@ -1799,7 +1805,7 @@ ai_post_target(struct req *r, long long *id, long long *job,
 		return -1;
 	}
 	if ((rc = ai_app_load(r, *id, ap)) == 1)
-		rc = ai_job_load(r, *id, *job, jb);
+		rc = ai_job_load(r, *id, *job, 0, jb);
 	if (rc <= 0) {
 		page_error(r, rc == 0 ? 404 : 503, rc == 0 ? MSG_NO_RESULT :
 		    MSG_DB);
@@ -2279,7 +2285,7 @@ page_ai_bmd_report(struct req *r)
 		return;
 	}
 	if ((rc = ai_app_load(r, id, &ap)) == 1)
-		rc = ai_job_load(r, id, job, &jb);
+		rc = ai_job_load(r, id, job, 1, &jb);
 	if (rc == 1 && (strcmp(jb.reader, "ct_bone_density") != 0 ||
 	    strcmp(jb.state, "done") != 0 || jb.result == 0))
 		rc = 0;
