@@ -2082,13 +2082,15 @@ delete_refusal(struct req *r, long long id, enum wf_result res,
 		return "您没有为该申请单写报告的权限，不能删除病灶序号框";
 	case WF_LOCKED:
 	case WF_CONFLICT:
-		if (ai_app_load(r, id, &ap) == 1 && ap.state == APP_REPORTING &&
-		    *ap.holder != '\0' && ap.locked_by != r->sess.acct.id)
+		if (ai_app_load(r, id, &ap) != 1)
+			return wf_messages[res];
+		if (ap.state == APP_REPORTING && *ap.holder != '\0' &&
+		    ap.locked_by != r->sess.acct.id)
 			return arena_printf(r->a, "该申请单正由%s书写报告，"
 			    "只有锁定该申请单的医生可删除病灶序号框", ap.holder);
-		if (ai_app_load(r, id, &ap) == 1 && ap.state == APP_PENDING)
+		if (ap.state == APP_PENDING)
 			return "删除病灶序号框须先在写报告页面锁定该申请单";
-		if (ai_app_load(r, id, &ap) == 1 && ap.state >= 0)
+		if (ap.state >= 0)
 			return arena_printf(r->a, "该申请单当前状态为“%s”，"
 			    "不能删除病灶序号框", app_state_names[ap.state].zh);
 		return wf_messages[res];
