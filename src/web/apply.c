@@ -1221,25 +1221,6 @@ slice_cmp(const void *x, const void *y)
 	return a->num - b->num;
 }
 
-/* Parse a PostgreSQL float array "{a,b,c}" into at most n values. */
-static int
-float_array(const char *s, double *v, int n)
-{
-	char	*end;
-	int	 k = 0;
-
-	if (*s != '{')
-		return 0;
-	s++;
-	while (k < n && *s != '\0' && *s != '}') {
-		v[k++] = strtod(s, &end);
-		if (end == s)
-			return 0;
-		s = *end == ',' ? end + 1 : end;
-	}
-	return k;
-}
-
 /*
  * The thumbnail of a series: its middle slice along the slice normal, in
  * the chosen window, at most 256 pixels on the longer edge.  Only for a
@@ -1284,7 +1265,7 @@ page_series_preview(struct req *r)
 		page_error(r, 404, "序列不存在或无权访问");
 		return;
 	}
-	has_iop = float_array(db_val(res, 0, 3), iop, 6) == 6;
+	has_iop = page_float_array(db_val(res, 0, 3), iop, 6) == 6;
 	nrm[0] = iop[1] * iop[5] - iop[2] * iop[4];
 	nrm[1] = iop[2] * iop[3] - iop[0] * iop[5];
 	nrm[2] = iop[0] * iop[4] - iop[1] * iop[3];
@@ -1296,7 +1277,7 @@ page_series_preview(struct req *r)
 	for (i = 0; i < n; i++) {
 		sl[i].key = db_val(res, i, 0);
 		sl[i].num = (int)db_ll(res, i, 2);
-		sl[i].pos = has_iop && float_array(db_val(res, i, 1), ipp,
+		sl[i].pos = has_iop && page_float_array(db_val(res, i, 1), ipp,
 		    3) == 3 ? ipp[0] * nrm[0] + ipp[1] * nrm[1] +
 		    ipp[2] * nrm[2] : (double)sl[i].num;
 	}

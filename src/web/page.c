@@ -135,6 +135,25 @@ page_audit_read(struct req *r, const char *action, const char *type,
 	return rc;
 }
 
+/* Parse a PostgreSQL float array "{a,b,c}" into at most n values. */
+int
+page_float_array(const char *s, double *v, int n)
+{
+	char	*end;
+	int	 k = 0;
+
+	if (*s != '{')
+		return 0;
+	s++;
+	while (k < n && *s != '\0' && *s != '}') {
+		v[k++] = strtod(s, &end);
+		if (end == s)
+			return 0;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return k;
+}
+
 int
 page_audit_image(struct req *r, long long series_id)
 {

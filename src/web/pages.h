@@ -49,6 +49,9 @@ int		 page_audit_read(struct req *, const char *action,
 /* Audit a view of a series' images ("image_viewed"): one row per series,
  * user and minute, however many slices are fetched.  Returns 0 or -1. */
 int		 page_audit_image(struct req *, long long series_id);
+/* Parse a PostgreSQL float array "{a,b,c}" into at most n values;
+ * returns how many (0 when malformed). */
+int		 page_float_array(const char *s, double *v, int n);
 
 /* The workflow actor of the logged-in user. */
 void		 page_actor(const struct req *, struct wf_actor *);

@@ -123,25 +123,6 @@ vslice_cmp(const void *x, const void *y)
 	return a->num - b->num;
 }
 
-/* Parse a PostgreSQL float array "{a,b,c}" into at most n values. */
-static int
-float_array(const char *s, double *v, int n)
-{
-	char	*end;
-	int	 k = 0;
-
-	if (*s != '{')
-		return 0;
-	s++;
-	while (k < n && *s != '\0' && *s != '}') {
-		v[k++] = strtod(s, &end);
-		if (end == s)
-			return 0;
-		s = *end == ',' ? end + 1 : end;
-	}
-	return k;
-}
-
 static int
 double_cmp(const void *x, const void *y)
 {
@@ -190,8 +171,8 @@ vseries_get(struct req *r, long long id, struct vseries *s)
 		return 0;
 	}
 	s->id = id;
-	s->has_iop = float_array(db_val(res, 0, 4), s->iop, 6) == 6;
-	s->spacing_known = float_array(db_val(res, 0, 5), ps, 2) == 2 &&
+	s->has_iop = page_float_array(db_val(res, 0, 4), s->iop, 6) == 6;
+	s->spacing_known = page_float_array(db_val(res, 0, 5), ps, 2) == 2 &&
 	    ps[0] > 0 && ps[1] > 0;
 	/* Pixel Spacing is row spacing (dy), then column spacing (dx). */
 	s->dx = s->spacing_known ? ps[1] : 1;
@@ -223,7 +204,7 @@ vseries_get(struct req *r, long long id, struct vseries *s)
 	for (i = 0; i < n; i++) {
 		s->sl[i].key = arena_strdup(r->a, db_val(res, i, 0));
 		s->sl[i].num = (int)db_ll(res, i, 2);
-		s->sl[i].pos = s->has_iop && float_array(db_val(res, i, 1),
+		s->sl[i].pos = s->has_iop && page_float_array(db_val(res, i, 1),
 		    ipp, 3) == 3 ? ipp[0] * nrm[0] + ipp[1] * nrm[1] +
 		    ipp[2] * nrm[2] : (double)s->sl[i].num;
 		if (s->sl[i].key == NULL) {
@@ -766,7 +747,7 @@ viewer_block(struct req *r, long long id, long long want, struct tdict *d,
 	    db_val(res, 0, 0)));
 	(void)json_object_set_new(info, "exam_date", json_string(
 	    db_val(res, 0, 4)));
-	n = float_array(db_val(res, 0, 5), ids, 256);
+	n = page_float_array(db_val(res, 0, 5), ids, 256);
 	PQclear(res);
 	for (i = 0; i < n; i++) {
 		if ((rc = vseries_get(r, (long long)ids[i], &s)) == -1) {
