@@ -124,6 +124,22 @@ void		 page_filter_delete(struct req *);
  */
 int		 viewer_block(struct req *, long long id, long long want,
 		    struct tdict *d, char *diag_no, size_t diag_len);
+/*
+ * The slices of a volume of one series (an AI result's, by their SOP
+ * Instance UIDs) as the viewer's axial images: viewer_block_map() fills
+ * k (n entries, -1 for a slice the viewer does not show) and found (the
+ * series is among the viewer's) besides what viewer_block() does.
+ */
+struct viewer_map {
+	long long	  series;
+	const char	**uids;
+	int		  n;
+	int		 *k;
+	int		  found;
+};
+int		 viewer_block_map(struct req *, long long id, long long want,
+		    struct tdict *d, char *diag_no, size_t diag_len,
+		    struct viewer_map *);
 void		 page_viewer(struct req *);
 void		 page_viewer_image(struct req *);
 void		 page_viewer_probe(struct req *);

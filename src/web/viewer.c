@@ -66,6 +66,7 @@
 /* One file (or frame) of a series, in slice order. */
 struct vslice {
 	const char	*key;
+	const char	*uid;		/* SOP Instance UID */
 	int		 num;
 	double		 pos;
 };
@@ -158,7 +159,8 @@ vseries_get(struct req *r, long long id, struct vseries *s)
 	    "  se.slice_thickness, 0),"
 	    " coalesce(se.window_center::text, ''),"
 	    " coalesce(se.window_width::text, ''),"
-	    " coalesce(se.series_number, 0), se.description"
+	    " coalesce(se.series_number, 0), se.description,"
+	    " n.sop_instance_uid"
 	    " FROM series se JOIN instances n ON n.series_id = se.id"
 	    " WHERE se.id = $1::bigint AND EXISTS (SELECT 1"
 	    "  FROM application_studies l JOIN applications a"
@@ -203,11 +205,12 @@ vseries_get(struct req *r, long long id, struct vseries *s)
 	}
 	for (i = 0; i < n; i++) {
 		s->sl[i].key = arena_strdup(r->a, db_val(res, i, 0));
+		s->sl[i].uid = arena_strdup(r->a, db_val(res, i, 14));
 		s->sl[i].num = (int)db_ll(res, i, 2);
 		s->sl[i].pos = s->has_iop && page_float_array(db_val(res, i, 1),
 		    ipp, 3) == 3 ? ipp[0] * nrm[0] + ipp[1] * nrm[1] +
 		    ipp[2] * nrm[2] : (double)s->sl[i].num;
-		if (s->sl[i].key == NULL) {
+		if (s->sl[i].key == NULL || s->sl[i].uid == NULL) {
 			PQclear(res);
 			return -1;
 		}
@@ -698,9 +701,53 @@ vseries_json(const struct vseries *s)
 	return o;
 }
 
+/*
+ * The viewer's axial image of each slice of m (m->k): a slice of a file
+ * of single frames by its SOP Instance UID among the files in the
+ * viewer's order, a frame of a multi-frame file by its place among the
+ * slices of the same UID.  -1 for a slice the viewer does not show.
+ */
+static void
+viewer_map_slices(const struct vseries *s, struct viewer_map *m)
+{
+	int	 z, i, first;
+
+	m->found = 1;
+	for (z = 0; z < m->n; z++) {
+		m->k[z] = -1;
+		if (s->multiframe) {
+			if (strcmp(m->uids[z], s->sl[0].uid) != 0)
+				continue;
+			for (first = z; first > 0 && strcmp(m->uids[first - 1],
+			    m->uids[z]) == 0; first--)
+				;
+			if (z - first < s->nz)
+				m->k[z] = z - first;
+			continue;
+		}
+		/* Most often the same order: the slice's own place first. */
+		if (z < s->nfiles && strcmp(s->sl[z].uid, m->uids[z]) == 0) {
+			m->k[z] = z;
+			continue;
+		}
+		for (i = 0; i < s->nfiles; i++)
+			if (strcmp(s->sl[i].uid, m->uids[z]) == 0) {
+				m->k[z] = i;
+				break;
+			}
+	}
+}
+
 int
 viewer_block(struct req *r, long long id, long long want, struct tdict *d,
     char *diag_no, size_t diag_len)
+{
+	return viewer_block_map(r, id, want, d, diag_no, diag_len, NULL);
+}
+
+int
+viewer_block_map(struct req *r, long long id, long long want,
+    struct tdict *d, char *diag_no, size_t diag_len, struct viewer_map *m)
 {
 	PGresult	*res;
 	struct tdict	*t;
@@ -710,6 +757,11 @@ viewer_block(struct req *r, long long id, long long want, struct tdict *d,
 	double		 ids[256];
 	int		 i, n, rc, start = -1, best = -1, bestn = 0, k = 0;
 
+	if (m != NULL) {
+		m->found = 0;
+		for (i = 0; i < m->n; i++)
+			m->k[i] = -1;
+	}
 	(void)snprintf(sid, sizeof(sid), "%lld", id);
 	(void)snprintf(inst, sizeof(inst), "%lld",
 	    r->sess.acct.institution_id);
@@ -768,6 +820,8 @@ viewer_block(struct req *r, long long id, long long want, struct tdict *d,
 		}
 		if (s.id == want)
 			start = k;
+		if (m != NULL && s.id == m->series)
+			viewer_map_slices(&s, m);
 		if (s.nz > bestn) {
 			bestn = s.nz;
 			best = k;
