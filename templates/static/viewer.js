@@ -4,8 +4,10 @@
 // ahead, and draws the overlay, the orientation labels, the cross-hair of
 // MPR, the ruler and the CT value probe.  三维重建 (T) shows the CT as
 // the server renders it (/viewer/render): a small image while the doctor
-// drags or turns, the full one when the turning stops.  Written for
-// Chrome 80: no CSS or syntax newer than it.
+// drags or turns, the full one when the turning stops.  A page may give
+// the viewer what to draw over the axial images (data-annot: an AI
+// result's boxes and labels) and move it (root.zv); see "Annotations".
+// Written for Chrome 80: no CSS or syntax newer than it.
 (function () {
 	'use strict';
 
@@ -249,7 +251,7 @@
 	function toScreen(L, x, y) { return [L.ox + x * L.kx, L.oy + y * L.ky]; }
 
 	function draw(p) {
-		var v = views[p], ctx = v.ctx, L, w, a, m, c;
+		var v = views[p], ctx = v.ctx, L, w, a, m, c, f;
 		ctx.setTransform(1, 0, 0, 1, 0, 0);
 		ctx.filter = 'none';
 		ctx.fillStyle = '#000';
@@ -276,9 +278,15 @@
 			ctx.drawImage(v.img, L.ox, L.oy, L.d.w * L.kx, L.d.h * L.ky);
 			ctx.filter = 'none';
 		}
+		// Where the image is, in CSS pixels of the view.
+		f = v.px || 1;
+		v.el.setAttribute('data-rect', [L.ox / f, L.oy / f, L.d.w * L.kx / f, L.d.h * L.ky / f]
+		    .map(function (x) { return x.toFixed(1); }).join(','));
 		if (st.mpr)
 			drawCross(v, L);
 		drawMeasures(v, L);
+		if (p === 'axial')
+			drawAnnot(v, L);
 		overlay(v);
 	}
 	function drawCross(v, L) {
@@ -391,6 +399,7 @@
 		    (index(st.active) + 1) + ' / ' + d.n + ' 幅 · ' + windowLabel() +
 		    (v && v.zoom !== 1 ? ' · 缩放 ' + Math.round(v.zoom * 100) + '%' : '');
 		root.setAttribute('data-index', String(index(st.active)));
+		annotChanged();
 	}
 
 	// ------------------------------------------------------------------
@@ -526,11 +535,14 @@
 		else if (root.requestFullscreen)
 			root.requestFullscreen();
 	}
-	function chooseSeries(k) {
+	// Series k, at its middle or at axial image at.k in preset at.preset.
+	function chooseSeries(k, at) {
 		if (k < 0 || k >= info.series.length) return;
 		if (st.cine) cine(false);
 		S = info.series[k];
 		st.p = [Math.floor(S.nx / 2), Math.floor(S.ny / 2), Math.floor(S.nz / 2)];
+		if (at && at.k >= 0 && at.k < S.nz)
+			st.p[2] = at.k;
 		PLANES.forEach(function (p) {
 			var v = views[p];
 			v.img = null; v.ruler = null; v.probe = null; v.measAt = null;
@@ -548,7 +560,7 @@
 		document.getElementById('zv-3d').disabled = !(S.ct && S.mpr);
 		if (st.mpr && !S.mpr) mpr(false);
 		activate('axial');
-		preset(S.ct ? (S.nz > 1 ? 'lung' : 'auto') : 'auto');
+		preset(at && at.preset ? at.preset : S.ct ? (S.nz > 1 ? 'lung' : 'auto') : 'auto');
 		if (V3.on) {
 			V3.img = null;
 			V3.full = false;
@@ -833,6 +845,138 @@
 	document.getElementById('zv-3d').addEventListener('click', function () { view3(!V3.on); });
 
 	// ------------------------------------------------------------------
+	// Annotations: what the page gives to draw over the axial images of
+	// one series (data-annot, JSON; the AI result page): boxes [idx, z,
+	// x0, y0, x1, y1], numbered, and labels [z, x, y, text, class], in
+	// the voxels of a volume of nx by ny whose slice z is the viewer's
+	// axial image zk[z] (-1: none).  They are drawn in image coordinates,
+	// so that they follow zoom and pan.  The page moves the viewer with
+	// root.zv.show(z, idx), turns the labels on or off with
+	// root.zv.labels(on), and hears of every change by the event
+	// zv-change ({ z, k, series, wc, ww, preset }, z -1 when the image
+	// shown is not one of the volume's).
+
+	var AN = root.hasAttribute('data-annot') ? JSON.parse(root.getAttribute('data-annot')) : null;
+	var annot = { boxes: {}, labels: {}, zOf: {}, showLabels: true, pick: null, layer: null, els: {}, last: '' };
+	if (AN) {
+		AN.zk.forEach(function (k, z) {
+			if (k >= 0 && annot.zOf[k] === undefined) annot.zOf[k] = z;
+		});
+		AN.boxes.forEach(function (b) {
+			var k = AN.zk[b[1]];
+			if (k === undefined || k < 0) return;
+			(annot.boxes[k] = annot.boxes[k] || []).push(b);
+		});
+		AN.labels.forEach(function (t) {
+			var k = AN.zk[t[0]];
+			if (k === undefined || k < 0) return;
+			(annot.labels[k] = annot.labels[k] || []).push(t);
+		});
+	}
+	function annotHere() {
+		return AN && S && S.id === AN.series;
+	}
+	// The elements of what is drawn are kept while they stay (an image
+	// that arrives redraws them in place) and made or dropped as the
+	// slice changes.
+	function annotEl(used, key, tag, cls) {
+		var e = annot.els[key];
+		if (!e) {
+			e = annot.els[key] = document.createElement(tag);
+			annot.layer.appendChild(e);
+		}
+		if (e.className !== cls) e.className = cls;
+		used[key] = true;
+		return e;
+	}
+	function place(e, x, y, w, h) {
+		e.style.left = x.toFixed(1) + 'px';
+		e.style.top = y.toFixed(1) + 'px';
+		if (w !== undefined) {
+			e.style.width = Math.max(1, w).toFixed(1) + 'px';
+			e.style.height = Math.max(1, h).toFixed(1) + 'px';
+		}
+	}
+	function drawAnnot(v, L) {
+		var used = {}, k, f, sx, sy, key;
+		if (!annot.layer) return;
+		if (annotHere()) {
+			k = index('axial');
+			// Canvas pixels to CSS pixels; the result's voxels to the
+			// image's.
+			f = v.px || 1;
+			sx = S.nx / (AN.nx > 0 ? AN.nx : S.nx);
+			sy = S.ny / (AN.ny > 0 ? AN.ny : S.ny);
+			var at = function (x, y) {
+				var q = toScreen(L, x * sx, y * sy);
+				return [q[0] / f, q[1] / f];
+			};
+			(annot.boxes[k] || []).forEach(function (b) {
+				var a = at(Math.max(0, b[2]), Math.max(0, b[3]));
+				var c = at(Math.min(AN.nx || S.nx, b[4] + 1), Math.min(AN.ny || S.ny, b[5] + 1));
+				var e = annotEl(used, 'b' + b[0], 'div', 'zv-box' + (annot.pick === b[0] ? ' pick' : ''));
+				if (!e.firstChild) {
+					e.appendChild(document.createElement('span')).textContent = String(b[0]);
+					e.setAttribute('data-idx', String(b[0]));
+					e.setAttribute('data-slice', String(b[1]));
+				}
+				place(e, a[0], a[1], c[0] - a[0], c[1] - a[1]);
+			});
+			if (annot.showLabels)
+				(annot.labels[k] || []).forEach(function (t, i) {
+					var a = at(t[1], t[2]), e = annotEl(used, 'l' + k + ':' + i, 'span', 'zv-lab ' + t[4]);
+					if (!e.firstChild) {
+						e.textContent = t[3];
+						e.setAttribute('data-slice', String(t[0]));
+					}
+					place(e, a[0], a[1]);
+				});
+		}
+		for (key in annot.els)
+			if (!used[key]) {
+				annot.layer.removeChild(annot.els[key]);
+				delete annot.els[key];
+			}
+	}
+	// The page hears of the slice and window shown, once per change.
+	function annotChanged() {
+		if (!S) return;
+		var k = index('axial'), w = windowNow();
+		var z = annotHere() && annot.zOf[k] !== undefined ? annot.zOf[k] : -1;
+		var d = { z: z, k: k, series: S.id, wc: w.c, ww: w.w, preset: st.preset, ct: S.ct };
+		var key = JSON.stringify(d);
+		if (key === annot.last) return;
+		annot.last = key;
+		root.setAttribute('data-z', String(z));
+		var ev = document.createEvent('CustomEvent');
+		ev.initCustomEvent('zv-change', false, false, d);
+		root.dispatchEvent(ev);
+	}
+	function annotShow(z, idx) {
+		var k = AN ? AN.zk[z] : undefined, i;
+		if (k === undefined || k < 0) return;
+		if (V3.on) view3(false);
+		if (!annotHere())
+			for (i = 0; i < info.series.length; i++)
+				if (info.series[i].id === AN.series) chooseSeries(i, { k: k });
+		annot.pick = idx === undefined ? null : idx;
+		st.dir = k >= index('axial') ? 1 : -1;
+		setIndex('axial', k);
+		activate('axial');
+		refresh();
+		if (st.mpr) PLANES.forEach(draw);
+		else draw('axial');
+	}
+	root.zv = {
+		show: annotShow,
+		labels: function (on) {
+			annot.showLabels = !!on;
+			root.setAttribute('data-labels', on ? '1' : '0');
+			draw('axial');
+		}
+	};
+
+	// ------------------------------------------------------------------
 	// Mouse
 
 	function pointerDown(v, ev) {
@@ -971,6 +1115,7 @@
 			if (v.el.hidden) return;
 			v.canvas.width = Math.max(1, Math.round(r.width * dpr));
 			v.canvas.height = Math.max(1, Math.round(r.height * dpr));
+			v.px = v.canvas.width / Math.max(1, r.width);
 			draw(p);
 		});
 	}
@@ -1022,7 +1167,13 @@
 	window.addEventListener('resize', resize);
 	document.addEventListener('fullscreenchange', resize);
 
+	if (AN) {
+		annot.layer = document.createElement('div');
+		annot.layer.className = 'zv-an';
+		views.axial.el.insertBefore(annot.layer, views.axial.ov);
+	}
+	root.classList.add('zv-live');
 	tool('window');
 	resize();
-	chooseSeries(info.start || 0);
+	chooseSeries(info.start || 0, AN ? { k: AN.z, preset: AN.preset } : null);
 }());
