@@ -1,8 +1,10 @@
 /*
  * ai.c - the “粤医智影” pages of the AI results (AI辅助功能页面), reached
- * from the AI row of 写报告: one reader's result on one series, with the
- * slices of the volume it was computed on and the lesion boxes over them,
- * the lesion table, the summary figures and the generated text; and
+ * from the AI row of 写报告: one reader's result on one series, in the
+ * image viewer (viewer.c) with the lesion boxes and labels over its
+ * slices (and, for the page without scripts, one still slice of the
+ * volume it was computed on, /ai/slice), the lesion table, the summary
+ * figures and the generated text; and
  * 上传影像结论, which takes that text into the report draft through the
  * workflow library, as the 保存 of 写报告 does.
  *
@@ -92,6 +94,7 @@ static void	 ai_bmd_block(struct req *, struct tdict *, long long,
 struct ai_job {
 	long long	 id;
 	long long	 result;	/* ai_results.id, 0: none */
+	long long	 series;	/* the series it read */
 	const char	*state, *reader, *error;
 	const char	*label, *modality;
 	const char	*summary, *key_images;	/* JSON text */
@@ -242,7 +245,7 @@ ai_job_load(struct req *r, long long app, long long job, int figures,
 	    " CASE WHEN $3::boolean THEN coalesce(res.extra::text, '{}')"
 	    "  ELSE '{}' END,"
 	    " CASE WHEN $3::boolean THEN coalesce(res.overlays::text, '{}')"
-	    "  ELSE '{}' END"
+	    "  ELSE '{}' END, se.id"
 	    " FROM ai_jobs j JOIN series se ON se.id = j.series_id"
 	    " LEFT JOIN ai_results res ON res.job_id = j.id"
 	    " WHERE j.id = $1::bigint AND EXISTS (SELECT 1"
@@ -260,6 +263,7 @@ ai_job_load(struct req *r, long long app, long long job, int figures,
 	jb->n = (int)db_ll(res, 0, 13);
 	jb->nx = (int)db_ll(res, 0, 14);
 	jb->ny = (int)db_ll(res, 0, 15);
+	jb->series = db_ll(res, 0, 21);
 	jb->label = series_label(r, db_val(res, 0, 4), db_val(res, 0, 5));
 	for (i = 0; i < sizeof(col) / sizeof(col[0]); i++)
 		if ((*s[i] = arena_strdup(r->a, db_val(res, 0, col[i]))) == NULL)
@@ -1140,17 +1144,24 @@ ai_histograms(struct req *r, struct tdict *d, const struct ai_job *jb)
 /* Labels over the slices at most (a cage at 0.625 mm has some 4000). */
 #define AI_OVERLAY_MAX	12000
 
-/* One overlay label: its slice, place (voxels), text and class. */
+/* One overlay label: its slice, place (voxels), text and class; for the
+ * viewer into labels ([k, x, y, text, class]), for the page without
+ * scripts into d when it is on slice z. */
 static void
-overlay_label(struct req *r, struct tdict *d, const struct ai_job *jb,
-    int z, int k, double x, double y, const char *text, const char *cls)
+overlay_label(struct req *r, struct tdict *d, json_t *labels,
+    const struct ai_job *jb, int z, int k, double x, double y,
+    const char *text, const char *cls)
 {
 	struct tdict	*x1;
 
-	if (k < 0 || k >= jb->n || (x1 = tdict_add(d, "ovl")) == NULL)
+	if (k < 0 || k >= jb->n)
+		return;
+	(void)json_array_append_new(labels, json_pack("[i,f,f,s,s]", k,
+	    round((x + 0.5) * 10.0) / 10.0, round((y + 0.5) * 10.0) / 10.0,
+	    text, cls));
+	if (k != z || (x1 = tdict_add(d, "ovl")) == NULL)
 		return;
 	(void)tdict_setf(x1, "slice", "%d", k);
-	(void)tdict_bool(x1, "here", k == z);
 	(void)tdict_set(x1, "x", pct(r, x + 0.5, jb->nx));
 	(void)tdict_set(x1, "y", pct(r, y + 0.5, jb->ny));
 	(void)tdict_set(x1, "text", text);
@@ -1163,10 +1174,11 @@ overlay_label(struct req *r, struct tdict *d, const struct ai_job *jb,
  * 编号).  A rib's label ("右5") where its centre line crosses a slice, at
  * the middle of each run of its points on that slice; a vertebra's
  * ("T5") at its body's centre on each of its slices.  All slices' labels
- * are on the page, those of other slices hidden, as the boxes are.
+ * go to the viewer (labels); the page without scripts draws slice z's.
  */
 static void
-ai_overlays(struct req *r, struct tdict *d, const struct ai_job *jb, int z)
+ai_overlays(struct req *r, struct tdict *d, json_t *labels,
+    const struct ai_job *jb, int z)
 {
 	json_t		*o, *a, *x, *line, *p;
 	size_t		 i, j, j0, np;
@@ -1200,10 +1212,10 @@ ai_overlays(struct req *r, struct tdict *d, const struct ai_job *jb, int z)
 			    j++)
 				;
 			p = json_array_get(line, (j0 + j - 1) / 2);
-			overlay_label(r, d, jb, z, k,
+			overlay_label(r, d, labels, jb, z, k,
 			    json_number_value(json_array_get(p, 0)),
 			    json_number_value(json_array_get(p, 1)), text,
-			    *side == 'R' ? "rib rib-r" : "rib rib-l");
+			    *side == 'R' ? "rib-r" : "rib-l");
 			count++;
 		}
 	}
@@ -1216,7 +1228,7 @@ ai_overlays(struct req *r, struct tdict *d, const struct ai_job *jb, int z)
 			continue;
 		for (k = k0 < 0 ? 0 : k0; k <= k1 && k < jb->n &&
 		    count < AI_OVERLAY_MAX; k++, count++)
-			overlay_label(r, d, jb, z, k, json_number_value(
+			overlay_label(r, d, labels, jb, z, k, json_number_value(
 			    json_object_get(x, "x")), json_number_value(
 			    json_object_get(x, "y")), lab, "vert");
 	}
@@ -1224,6 +1236,83 @@ ai_overlays(struct req *r, struct tdict *d, const struct ai_job *jb, int z)
 	if (json_is_true(json_object_get(o, "uncertain")))
 		(void)tdict_bool(d, "overlays_uncertain", 1);
 	json_decref(o);
+}
+
+/*
+ * The viewer of the result page (_viewer.html, viewer.js), opened on the
+ * result's series, and what it draws over the axial images (zv_annot,
+ * JSON): the slice to open (z, the viewer's image of the result's slice
+ * z0) in window w, the viewer's image of each of the result's slices
+ * (zk, -1: none), the result's size in voxels (nx, ny), the boxes [idx,
+ * k, x0, y0, x1, y1] in its voxels (inclusive) and the labels [k, x, y,
+ * text, class] (taken).  Returns 0, or -1 on database trouble.
+ */
+static int
+ai_viewer(struct req *r, struct tdict *d, long long id,
+    const struct ai_job *jb, const struct ai_lesion *l, int nl,
+    json_t *labels, int z0, int w)
+{
+	PGresult		*res;
+	struct viewer_map	 m;
+	json_t			*o, *zk, *boxes;
+	char			 sres[32], *txt;
+	int			 i, n, rc;
+
+	(void)snprintf(sres, sizeof(sres), "%lld", jb->result);
+	res = db_exec(r->db, "SELECT t.u FROM ai_results res,"
+	    " unnest(res.slice_uids) WITH ORDINALITY AS t(u, i)"
+	    " WHERE res.id = $1::bigint ORDER BY t.i", 1, sres);
+	if (res == NULL) {
+		json_decref(labels);
+		return -1;
+	}
+	n = PQntuples(res);
+	memset(&m, 0, sizeof(m));
+	m.series = jb->series;
+	m.n = n;
+	m.uids = arena_calloc(r->a, (size_t)n + 1, sizeof(*m.uids));
+	m.k = arena_calloc(r->a, (size_t)n + 1, sizeof(*m.k));
+	for (i = 0; m.uids != NULL && m.k != NULL && i < n; i++)
+		if ((m.uids[i] = arena_strdup(r->a, db_val(res, i, 0))) == NULL)
+			break;
+	PQclear(res);
+	if (m.uids == NULL || m.k == NULL || i < n ||
+	    (rc = viewer_block_map(r, id, jb->series, d, NULL, 0, &m)) == -1) {
+		json_decref(labels);
+		return -1;
+	}
+	if (rc == 0 || !m.found) {
+		json_decref(labels);
+		return 0;
+	}
+	o = json_object();
+	zk = json_array();
+	boxes = json_array();
+	for (i = 0; i < n; i++)
+		(void)json_array_append_new(zk, json_integer(m.k[i]));
+	for (i = 0; i < nl; i++)
+		if (l[i].slice >= 0 && l[i].slice < n)
+			(void)json_array_append_new(boxes, json_pack(
+			    "[i,i,i,i,i,i]", l[i].idx, l[i].slice, l[i].x0,
+			    l[i].y0, l[i].x1, l[i].y1));
+	(void)json_object_set_new(o, "series", json_integer(jb->series));
+	(void)json_object_set_new(o, "z", json_integer(z0 >= 0 && z0 < n ?
+	    m.k[z0] : -1));
+	(void)json_object_set_new(o, "preset", json_string(
+	    preview_windows[w].name));
+	(void)json_object_set_new(o, "nx", json_integer(jb->nx));
+	(void)json_object_set_new(o, "ny", json_integer(jb->ny));
+	(void)json_object_set_new(o, "zk", zk);
+	(void)json_object_set_new(o, "boxes", boxes);
+	(void)json_object_set_new(o, "labels", labels);
+	txt = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (txt == NULL)
+		return -1;
+	(void)tdict_set(d, "zv_annot", txt);
+	(void)tdict_bool(d, "zv_has_annot", 1);
+	free(txt);
+	return 0;
 }
 
 static void
@@ -1417,6 +1506,7 @@ ai_page(struct req *r, long long id, long long job, int status,
 	const char		*zh, *cls, *note;
 	char			 sid[32];
 	size_t			 i;
+	json_t			*labels;
 	int			 rc, nl = 0, z, w, key, kw, iw, ih, e, done, reader;
 
 	if ((d = page_dict(r)) == NULL) {
@@ -1478,7 +1568,11 @@ ai_page(struct req *r, long long id, long long job, int status,
 	(void)tdict_set(d, "sort", jb.sort);
 	ai_figures(r, d, &jb, id, w);
 	ai_histograms(r, d, &jb);
-	ai_overlays(r, d, &jb, z);
+	if ((labels = json_array()) == NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	ai_overlays(r, d, labels, &jb, z);
 	(void)tdict_setf(d, "z", "%d", z);
 	(void)tdict_setf(d, "k", "%d", z + 1);
 	(void)tdict_setf(d, "n", "%d", jb.n);
@@ -1517,7 +1611,14 @@ ai_page(struct req *r, long long id, long long job, int status,
 		(void)tdict_bool(x, "on", (int)ct_windows[i] == w);
 	}
 	ai_lesion_rows(r, d, id, &jb, l, nl, z, w, p);
+	/* The viewer, after the page's styles and script. */
+	rc = jb.n > 0 ? ai_viewer(r, d, id, &jb, l, nl, labels, z, w) :
+	    (json_decref(labels), 0);
 	ai_lesions_free(l, nl);
+	if (rc == -1) {
+		page_error(r, 503, MSG_DB);
+		return;
+	}
 	ai_bmd_block(r, d, id, &jb);
 	(void)tdict_set(d, "findings", jb.findings);
 	(void)tdict_set(d, "conclusion", jb.conclusion);

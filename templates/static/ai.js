@@ -1,25 +1,18 @@
-// ai.js - the “粤医智影” result page: slice navigation without reloading
-// (上一层/下一层, the slider, the mouse wheel and the arrow keys), the
-// window buttons, the ribs' and vertebrae's labels on or off, a click on
-// a lesion row to its slice, and the lesion
-// table sorted by a click on its header.  Without it every link and form
-// of the page still works, one page load at a time.
+// ai.js - the “粤医智影” result page around the viewer (viewer.js, which
+// draws the result's boxes and labels): a click on a lesion row (or
+// Enter on it) and the 层面 and key-slice links move the viewer to the
+// slice; what the viewer shows goes into 设为关键图像, 上传影像结论 and
+// 删除, and into the page's address; 显示左右肋骨、椎骨编号 turns the
+// labels on or off; the lesion table sorts by a click on its header.
+// Without scripts the page shows one still slice (in <noscript>) and
+// every link and form still works, one page load at a time.
 (function () {
 	'use strict';
 
-	var viewer = document.getElementById('viewer');
+	var zv = document.getElementById('zv');
 	var table = document.getElementById('lesion-table');
 
 	document.documentElement.classList.add('js');
-
-	// 显示左右肋骨、椎骨编号: the ribs' and vertebrae's labels over the
-	// slice, on or off.
-	var ovlToggle = document.getElementById('toggle-overlays');
-	var ovl = document.getElementById('overlays');
-	if (ovlToggle !== null && ovl !== null)
-		ovlToggle.addEventListener('change', function () {
-			ovl.style.display = ovlToggle.checked ? '' : 'none';
-		});
 
 	function setParam(href, key, value) {
 		var u = new URL(href, window.location.href);
@@ -27,175 +20,137 @@
 		return u.pathname + u.search + u.hash;
 	}
 
-	// The viewer: the state is z (from 0) and the window; everything
-	// shown follows from them.
-	function setupViewer() {
-		var img = document.getElementById('slice-img');
-		if (viewer === null || img === null)
-			return null;
-		var stage = document.getElementById('stage');
-		var range = document.getElementById('slice-range');
-		var prev = document.getElementById('slice-prev');
-		var next = document.getElementById('slice-next');
-		var label = document.getElementById('slice-no');
-		var navWindow = document.querySelector('#slice-nav input[name=window]');
-		var upZ = document.getElementById('upload-z');
-		var upWindow = document.getElementById('upload-window');
-		var keyZ = document.getElementById('key-z');
-		var keyWindow = document.getElementById('key-window');
-		var keyHere = document.getElementById('key-here');
-		var job = viewer.dataset.job;
-		var n = Number(viewer.dataset.n);
-		var z = Number(viewer.dataset.z);
-		var win = viewer.dataset.window;
-
-		img.addEventListener('load', function () {
-			stage.classList.remove('loading', 'broken');
-		});
-		img.addEventListener('error', function () {
-			stage.classList.remove('loading');
-			stage.classList.add('broken');
-		});
-
-		function show(k, w) {
-			k = Math.max(0, Math.min(n - 1, Math.round(k)));
-			if (w === undefined)
-				w = win;
-			if (k === z && w === win)
-				return;
-			z = k;
-			win = w;
-			stage.classList.add('loading');
-			img.src = '/ai/slice?job=' + encodeURIComponent(job) +
-			    '&z=' + z + '&window=' + encodeURIComponent(win);
-			img.alt = '第 ' + (z + 1) + ' 层影像';
-			label.textContent = '第 ' + (z + 1) + ' / ' + n + ' 层';
-			range.value = String(z);
-			prev.href = setParam(prev.href, 'z', Math.max(0, z - 1));
-			next.href = setParam(next.href, 'z', Math.min(n - 1, z + 1));
-			prev.classList.toggle('off', z <= 0);
-			next.classList.toggle('off', z >= n - 1);
-			if (navWindow !== null)
-				navWindow.value = win;
-			if (upZ !== null)
-				upZ.value = String(z);
-			if (upWindow !== null)
-				upWindow.value = win;
-			// 设为关键图像 takes the slice and window shown.
-			if (keyZ !== null)
-				keyZ.value = String(z);
-			if (keyWindow !== null)
-				keyWindow.value = win;
-			// 删除 comes back to the slice and window shown.
-			document.querySelectorAll('form.lesion-delete').forEach(function (f) {
-				f.elements.z.value = String(z);
-				f.elements.window.value = win;
-			});
-			var keyed = false;
-			document.querySelectorAll('#key-slices a.key-slice').forEach(function (a) {
-				var on = Number(a.dataset.slice) === z;
-				a.classList.toggle('on', on);
-				keyed = keyed || on;
-			});
-			if (keyHere !== null)
-				keyHere.hidden = !keyed;
-			document.querySelectorAll('#boxes .box').forEach(function (g) {
-				g.classList.toggle('off', Number(g.dataset.slice) !== z);
-			});
-			document.querySelectorAll('#overlays .ol').forEach(function (t) {
-				t.classList.toggle('off', Number(t.dataset.slice) !== z);
-			});
-			document.querySelectorAll('#lesion-table tbody tr').forEach(function (tr) {
-				tr.classList.toggle('here', Number(tr.dataset.slice) === z);
-			});
-			document.querySelectorAll('#windows a.win').forEach(function (a) {
-				a.classList.toggle('on', a.dataset.window === win);
-				a.href = setParam(a.href, 'z', z);
-			});
-			document.querySelectorAll('a.goto').forEach(function (a) {
-				a.href = setParam(a.href, 'window', win);
-			});
-			document.querySelectorAll('#lesion-sort a.order').forEach(function (a) {
-				a.href = setParam(setParam(a.href, 'z', z), 'window', win);
-			});
-			prev.href = setParam(prev.href, 'window', win);
-			next.href = setParam(next.href, 'window', win);
-			// A reload shows what is shown now.
-			var here = new URL(window.location.href);
-			here.searchParams.set('z', String(z));
-			here.searchParams.set('window', win);
-			here.hash = '';
-			window.history.replaceState(null, '', here.pathname + here.search);
-		}
-
-		prev.addEventListener('click', function (ev) {
-			ev.preventDefault();
-			show(z - 1);
-		});
-		next.addEventListener('click', function (ev) {
-			ev.preventDefault();
-			show(z + 1);
-		});
-		range.addEventListener('input', function () {
-			show(Number(range.value));
-		});
-		document.querySelectorAll('#windows a.win').forEach(function (a) {
-			a.addEventListener('click', function (ev) {
-				ev.preventDefault();
-				show(z, a.dataset.window);
-			});
-		});
-		// The wheel steps one slice per notch over the image.
-		var wheel = 0;
-		stage.addEventListener('wheel', function (ev) {
-			ev.preventDefault();
-			wheel += ev.deltaY;
-			if (Math.abs(wheel) >= 50 || ev.deltaMode !== 0) {
-				show(z + (wheel > 0 ? 1 : -1));
-				wheel = 0;
+	// The server's window nearest to the viewer's (window_nearest() of
+	// ai.c): its presets by name, another CT window as the nearest of
+	// them, a film's always its own.
+	var WINDOWS = { lung: [-600, 1500], mediastinum: [40, 400], bone: [400, 1800] };
+	function windowName(d) {
+		var best = 'auto', bd = Infinity;
+		if (!d.ct || d.preset === 'auto')
+			return 'auto';
+		if (WINDOWS[d.preset])
+			return d.preset;
+		Object.keys(WINDOWS).forEach(function (n) {
+			var x = Math.abs(d.wc - WINDOWS[n][0]) + Math.abs(d.ww - WINDOWS[n][1]) / 2;
+			if (x < bd) {
+				bd = x;
+				best = n;
 			}
-		}, { passive: false });
-		document.addEventListener('keydown', function (ev) {
-			var t = ev.target;
-			if (ev.altKey || ev.ctrlKey || ev.metaKey ||
-			    (t !== null && /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName)))
-				return;
-			var step = { ArrowUp: -1, ArrowLeft: -1, PageUp: -10,
-			    ArrowDown: 1, ArrowRight: 1, PageDown: 10 }[ev.key];
-			if (ev.key === 'Home')
-				show(0);
-			else if (ev.key === 'End')
-				show(n - 1);
-			else if (step !== undefined)
-				show(z + step);
-			else
-				return;
-			ev.preventDefault();
 		});
-		// 关键影像 and the 层面 links of the table.
-		document.querySelectorAll('a.goto').forEach(function (a) {
-			a.addEventListener('click', function (ev) {
-				ev.preventDefault();
-				show(Number(a.dataset.slice));
-				stage.scrollIntoView({ block: 'nearest' });
-			});
-		});
-		return show;
+		return best;
 	}
 
-	// The lesion table: a click on a row (not on its checkbox) shows the
-	// lesion's slice; a click on a header sorts by that column, again
-	// the other way round.
-	function setupTable(show) {
+	// What the viewer shows: slice z of the result (-1: an image that is
+	// not one of its slices) in window win.
+	function shown(d) {
+		var z = d.z, win = windowName(d), here = z >= 0;
+		var keyZ = document.getElementById('key-z');
+		var keyBtn = document.getElementById('btn-key-set');
+		var keyOther = document.getElementById('key-other');
+		var keyHere = document.getElementById('key-here');
+		var keyed = false, no = document.getElementById('slice-no');
+		if (no !== null)
+			no.textContent = here ? '第 ' + (z + 1) + ' / ' +
+			    document.getElementById('viewer').dataset.n + ' 层' : '当前影像不是AI分析的层面';
+		if (keyZ !== null && here) {
+			keyZ.value = String(z);
+			document.getElementById('key-window').value = win;
+		}
+		// 设为关键图像 takes a slice of the result only.
+		if (keyBtn !== null && keyBtn.getAttribute('aria-describedby') !== 'key-off') {
+			keyBtn.disabled = !here;
+			keyOther.hidden = here;
+		}
+		if (!here)
+			return;
+		['upload-z', 'upload-window'].forEach(function (id, i) {
+			var e = document.getElementById(id);
+			if (e !== null)
+				e.value = i === 0 ? String(z) : win;
+		});
+		// 删除 comes back to the slice and window shown.
+		document.querySelectorAll('form.lesion-delete').forEach(function (f) {
+			f.elements.z.value = String(z);
+			f.elements.window.value = win;
+		});
+		document.querySelectorAll('#key-slices a.key-slice').forEach(function (a) {
+			var on = Number(a.dataset.slice) === z;
+			a.classList.toggle('on', on);
+			keyed = keyed || on;
+		});
+		if (keyHere !== null)
+			keyHere.hidden = !keyed;
+		document.querySelectorAll('#lesion-table tbody tr').forEach(function (tr) {
+			tr.classList.toggle('here', Number(tr.dataset.slice) === z);
+		});
+		document.querySelectorAll('a.goto').forEach(function (a) {
+			a.href = setParam(a.href, 'window', win);
+		});
+		document.querySelectorAll('#lesion-sort a.order').forEach(function (a) {
+			a.href = setParam(setParam(a.href, 'z', z), 'window', win);
+		});
+		// A reload shows what is shown now.
+		var u = new URL(window.location.href);
+		u.searchParams.set('z', String(z));
+		u.searchParams.set('window', win);
+		u.hash = '';
+		window.history.replaceState(null, '', u.pathname + u.search);
+	}
+
+	// The viewer to slice z (and box idx marked), in view.
+	function show(z, idx) {
+		if (zv === null || !zv.zv)
+			return false;
+		zv.zv.show(z, idx);
+		if (zv.getBoundingClientRect().top < 0)
+			zv.scrollIntoView({ block: 'nearest' });
+		return true;
+	}
+
+	if (zv !== null) {
+		zv.addEventListener('zv-change', function (ev) {
+			shown(ev.detail);
+		});
+		// 关键影像, the key slices and the 层面 links of the table.
+		document.querySelectorAll('a.goto').forEach(function (a) {
+			a.addEventListener('click', function (ev) {
+				var tr = a.closest('#lesion-table tr');
+				if (show(Number(a.dataset.slice), tr !== null ? Number(tr.dataset.idx) : undefined))
+					ev.preventDefault();
+			});
+		});
+		// 显示左右肋骨、椎骨编号: the labels over the slice, on or off.
+		var ovlToggle = document.getElementById('toggle-overlays');
+		if (ovlToggle !== null)
+			ovlToggle.addEventListener('change', function () {
+				if (zv.zv)
+					zv.zv.labels(ovlToggle.checked);
+			});
+	}
+
+	// The lesion table: a click on a row (not on its checkbox), or Enter
+	// on it, shows the lesion's slice with its box marked; a click on a
+	// header sorts by that column, again the other way round.
+	function setupTable() {
 		if (table === null)
 			return;
 		var tbody = table.tBodies[0];
 		tbody.addEventListener('click', function (ev) {
 			var tr = ev.target.closest('tr');
-			if (tr === null || ev.target.closest('input, label, a, button') !== null ||
-			    show === null)
+			if (tr === null || ev.target.closest('input, label, a, button') !== null)
 				return;
-			show(Number(tr.dataset.slice));
+			show(Number(tr.dataset.slice), Number(tr.dataset.idx));
+		});
+		Array.prototype.forEach.call(tbody.rows, function (tr) {
+			tr.tabIndex = 0;
+			tr.setAttribute('title', '回车或点击：在影像中显示该病灶');
+		});
+		tbody.addEventListener('keydown', function (ev) {
+			var tr = ev.target;
+			if (ev.key !== 'Enter' || tr.tagName !== 'TR')
+				return;
+			ev.preventDefault();
+			show(Number(tr.dataset.slice), Number(tr.dataset.idx));
 		});
 		tbody.addEventListener('change', function (ev) {
 			var box = ev.target;
@@ -259,5 +214,5 @@
 		});
 	});
 
-	setupTable(setupViewer());
+	setupTable();
 })();

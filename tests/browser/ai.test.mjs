@@ -8,9 +8,11 @@
 //      series' instances by Instance Number, nx/ny from the images), first
 //      as 分析中.  The doctor (jn_attending) opens 写报告, types a draft,
 //      sees the card turn 完成 by itself (report.js polls /ai/jobs),
-//      follows it, sees the disclaimer, the slice image and the boxes of
-//      its lesions, pages through the slices (links, wheel, keys, a
-//      lesion row), changes the window, sorts the lesion table, unchecks
+//      follows it, sees the disclaimer and, in the viewer beside the
+//      lesion table, the slice with the boxes of its lesions where their
+//      voxels are (zoomed and panned too), pages through the slices
+//      (wheel, keys, a lesion row clicked or Enter on it), changes the
+//      window, opens MPR and 三维, sorts the lesion table, unchecks
 //      one lesion and presses 上传影像结论: the report editor then holds the
 //      draft, the result's text and the checked lesions' text, not the
 //      unchecked one's, saved as a version with ai_used.
@@ -32,6 +34,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
+import { AXIAL, assertAt, imageRect, preset, shownBoxes, voxelRect, waitSlice, wheel } from './aiview.mjs';
 import { Client, hiddenCsrf, unescapeHtml, sql, slicesByZ } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -186,25 +189,6 @@ async function session(login) {
 	return userSession(chrome.browser, BASE, login, PASSWORD);
 }
 
-// The slice image, once it has loaded the slice asked for: its natural
-// width.  Polled (the pages' CSP forbids the eval of waitForFunction).
-async function imageLoaded(page, z, window) {
-	const img = page.locator('#slice-img');
-	for (let i = 0; i < 200; i++) {
-		const st = await img.evaluate((e) => ({ src: e.getAttribute('src'), ok: e.complete,
-		    w: e.naturalWidth }));
-		if (st.ok && st.w > 0 && st.src.includes(`z=${z}&`) &&
-		    (window === undefined || st.src.endsWith(`window=${window}`)))
-			return st.w;
-		await page.waitForTimeout(50);
-	}
-	assert.fail(`slice ${z} did not load`);
-}
-
-async function shownBoxes(page) {
-	return page.locator('#boxes g.box:not(.off)').evaluateAll((gs) => gs.map((g) => Number(g.dataset.idx)));
-}
-
 async function tableOrder(page) {
 	return page.locator('#lesion-table tbody tr').evaluateAll((trs) => trs.map((t) => Number(t.dataset.idx)));
 }
@@ -266,66 +250,103 @@ test('写报告 → “粤医智影” page → 上传影像结论 into the edit
 		assert.match(await page.textContent('#ai-method'), /Fleischner学会2017年指南/);
 		assert.match(await page.textContent('#ai-series'), /^序列 /);
 
-		// The first key image's slice, in the window nearest to its own.
+		// The first key image's slice, in the window nearest to its own,
+		// in the viewer of 查看影像图片 beside the lesion table, on a
+		// screen of 1366x768.
+		await page.setViewportSize({ width: 1366, height: 768 });
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 3 / 6 层');
-		assert.equal(await page.locator('#windows a.win.on').textContent(), '肺窗');
-		const w = await imageLoaded(page, 2, 'lung');
-		assert.equal(w, Math.max(nx, ny) > 1024 ? Math.round(nx * 1024 / Math.max(nx, ny)) : nx);
-		assert.deepEqual(await shownBoxes(page), [1, 3]);
-		// The box of lesion 1 sits where its voxels are (its geometry,
-		// without the stroke, in pixels of the overlay, which covers
-		// the image).
-		const img = await page.locator('#slice-img').boundingBox();
-		const svg = await page.locator('#boxes').boundingBox();
-		const box = await page.locator('#boxes g.box[data-idx="1"] rect').evaluate((e) => {
-			const b = e.getBBox();
-			return { x: b.x, y: b.y, width: b.width, height: b.height };
-		});
-		const [x0, y0, x1, y1] = LESIONS[0].box;
-		const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1, `${what}: ${a} vs ${b}`);
-		for (const k of ['x', 'y', 'width', 'height'])
-			near(svg[k], img[k], `overlay ${k}`);
-		near(box.x, x0 / nx * img.width, 'left');
-		near(box.y, y0 / ny * img.height, 'top');
-		near(box.width, (x1 - x0 + 1) / nx * img.width, 'width');
-		near(box.height, (y1 - y0 + 1) / ny * img.height, 'height');
-		assert.equal((await page.locator('#boxes g.box[data-idx="1"] text').textContent()), '1');
+		await waitSlice(page, 2, 'lung');
+		assert.equal(await page.getAttribute('#zv-presets button.on', 'data-preset'), 'lung');
+		assert.equal(await page.getAttribute('#zv', 'data-series'), String(series), 'the series of the result');
+		assert.deepEqual((await shownBoxes(page)).sort(), [1, 3]);
+		// The viewer's image of each of the result's slices (by their
+		// SOP Instance UIDs: the result lists them by Instance Number).
+		const { zk } = JSON.parse(await page.getAttribute('#zv', 'data-annot'));
+		assert.deepEqual([...zk].sort(), [0, 1, 2, 3, 4, 5]);
+		const down = zk[3] > zk[2] ? 1 : -1;	// the wheel's way from slice 3 to 4
+		// Side by side at 1366x768, the viewer and the table above the fold.
+		const zvBox = await page.locator('#zv').boundingBox();
+		const tableBox = await page.locator('#lesion-table').boundingBox();
+		assert.ok(tableBox.x >= zvBox.x + zvBox.width, `the table beside the viewer: ${JSON.stringify([zvBox, tableBox])}`);
+		const keyBox = await page.locator('#btn-key-set').boundingBox();
+		assert.ok(zvBox.y + zvBox.height <= 768 && keyBox.y + keyBox.height <= 768 && tableBox.y < 768 - 100,
+		    `above the fold: ${JSON.stringify([zvBox, keyBox, tableBox])}`);
+		// The box of lesion 1 sits where its voxels are, numbered; it
+		// follows zoom and pan.
+		const box1 = () => page.locator('#zv .zv-box[data-idx="1"]').boundingBox();
+		const img = await imageRect(page);
+		assertAt(await box1(), voxelRect(img, nx, ny, LESIONS[0].box), 'box 1');
+		assert.equal(await page.textContent('#zv .zv-box[data-idx="1"] span'), '1');
+		await page.locator(AXIAL).focus();
+		await page.keyboard.press('=');
+		await page.keyboard.press('=');
+		const zoomed = await imageRect(page);
+		assert.ok(zoomed.width > img.width * 1.5, `zoomed: ${zoomed.width} vs ${img.width}`);
+		assertAt(await box1(), voxelRect(zoomed, nx, ny, LESIONS[0].box), 'box 1 zoomed');
+		await page.keyboard.press('Shift+ArrowLeft');
+		const panned = await imageRect(page);
+		assert.ok(panned.x < zoomed.x - 5, 'panned');
+		assertAt(await box1(), voxelRect(panned, nx, ny, LESIONS[0].box), 'box 1 panned');
+		await page.screenshot({ path: path.join(OUT, 'ai-result-zoomed.png') });
+		await page.keyboard.press('r');
+		assertAt(await box1(), voxelRect(img, nx, ny, LESIONS[0].box), 'box 1 again');
 		await page.screenshot({ path: path.join(OUT, 'ai-result.png'), fullPage: true });
 
-		// 下一层: no lesion there; the wheel and the keys step too.
-		await page.click('#slice-next');
+		// The wheel: the next slice, no lesion there; the one after,
+		// lesion 2; the keys step too.
+		await wheel(page, 120 * down);
+		await waitSlice(page, 3);
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 4 / 6 层');
-		await imageLoaded(page, 3);
 		assert.deepEqual(await shownBoxes(page), []);
 		assert.equal(new URL(page.url()).searchParams.get('z'), '3');
-		await page.locator('#stage').hover();
-		await page.mouse.wheel(0, 120);
+		await wheel(page, 120 * down);
+		await waitSlice(page, 4);
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 5 / 6 层');
-		await imageLoaded(page, 4);
 		assert.deepEqual(await shownBoxes(page), [2]);
-		await page.keyboard.press('ArrowUp');
-		await page.keyboard.press('ArrowUp');
+		const up = down > 0 ? 'ArrowUp' : 'ArrowDown';
+		await page.keyboard.press(up);
+		await page.keyboard.press(up);
+		await waitSlice(page, 2);
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 3 / 6 层');
-		assert.equal(await page.inputValue('#slice-range'), '2');
-		await page.click('#slice-prev');
-		await page.click('#slice-prev');
+		assert.equal(await page.inputValue('#zv-slider'), String(zk[2] + 1));
+		await page.keyboard.press(down > 0 ? 'Home' : 'End');
+		await waitSlice(page, 0);
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 1 / 6 层');
-		assert.equal(await page.locator('#slice-prev.off').count(), 1, 'no 上一层 on the first slice');
-		await page.keyboard.press('End');
+		await page.keyboard.press(down > 0 ? 'End' : 'Home');
+		await waitSlice(page, 5);
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 6 / 6 层');
-		assert.equal(await page.locator('#slice-next.off').count(), 1, 'no 下一层 on the last slice');
-		await imageLoaded(page, 5);
-		// A lesion row: its slice.
+		// A lesion row: its slice, its box marked; Enter on a row too.
 		await page.locator('#lesion-table tbody tr[data-idx="2"] td.type').click();
+		await waitSlice(page, 4);
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 5 / 6 层');
 		assert.deepEqual(await shownBoxes(page), [2]);
+		assert.deepEqual(await page.locator('#zv .zv-box.pick').evaluateAll((es) => es.map((e) => e.dataset.idx)), ['2']);
 		assert.equal(await page.locator('#lesion-table tbody tr.here').getAttribute('data-idx'), '2');
+		await page.locator('#lesion-table tbody tr[data-idx="3"]').focus();
+		await page.keyboard.press('Enter');
+		await waitSlice(page, 2);
+		assert.deepEqual(await page.locator('#zv .zv-box.pick').evaluateAll((es) => es.map((e) => e.dataset.idx)), ['3']);
+		assert.deepEqual((await shownBoxes(page)).sort(), [1, 3]);
 		// 骨窗 then 纵隔窗.
-		await page.locator('#windows a.win', { hasText: '骨窗' }).click();
-		await imageLoaded(page, 4, 'bone');
-		await page.locator('#windows a.win', { hasText: '纵隔窗' }).click();
-		await imageLoaded(page, 4, 'mediastinum');
-		assert.equal(await page.locator('#windows a.win.on').textContent(), '纵隔窗');
+		await preset(page, 'bone');
+		await waitSlice(page, 2, 'bone');
+		await preset(page, 'mediastinum');
+		await waitSlice(page, 2, 'mediastinum');
+		assert.equal(new URL(page.url()).searchParams.get('window'), 'mediastinum');
+		// MPR and 三维 from here: the boxes stay on the axial image.
+		await page.click('#zv-mpr');
+		assert.equal(await page.getAttribute('#zv', 'data-mpr'), '1');
+		assert.ok(await page.locator('#zv .zv-view[data-plane="coronal"]').isVisible());
+		assert.equal(await page.locator('#zv .zv-view[data-plane="coronal"] .zv-box').count(), 0);
+		assert.deepEqual((await shownBoxes(page)).sort(), [1, 3]);
+		await page.click('#zv-mpr');
+		await page.click('#zv-3d');
+		assert.equal(await page.getAttribute('#zv', 'data-3d'), '1');
+		await page.locator('#zv-v3d[data-full="1"]').waitFor();
+		await page.locator('#lesion-table tbody tr[data-idx="2"] td.type').click();
+		assert.equal(await page.getAttribute('#zv', 'data-3d'), '0', 'a lesion row leaves 三维 for its slice');
+		await waitSlice(page, 4, 'mediastinum');
+		assert.deepEqual(await shownBoxes(page), [2]);
 
 		// The table: columns from the measurements; sorted by a click.
 		const heads = (await page.locator('#lesion-table thead th').allTextContents()).map((t) => t.trim());
@@ -680,8 +701,11 @@ test('肺结节: the lesion table by 体积, 恶性概率 and 层面, taken by n
 		assert.equal(new URL(page.url()).searchParams.get('sort'), 'malignancy');
 		assert.deepEqual(await tableOrder(page), ORDERS.malignancy);
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 2 / 6 层');
-		await page.locator('#stage').focus();
-		await page.keyboard.press('ArrowDown');
+		await waitSlice(page, 1, 'lung');
+		const { zk } = JSON.parse(await page.getAttribute('#zv', 'data-annot'));
+		await page.locator(AXIAL).focus();
+		await page.keyboard.press(zk[2] > zk[1] ? 'ArrowDown' : 'ArrowUp');
+		await waitSlice(page, 2, 'lung');
 		assert.equal((await page.textContent('#slice-no')).trim(), '第 3 / 6 层');
 		const href = await page.locator('#lesion-sort a', { hasText: '按体积' }).getAttribute('href');
 		assert.equal(href, `/ai/result?id=${app.id}&job=${job}&z=2&window=lung&sort=volume`);

@@ -40,6 +40,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
 import { sql } from '../integration/helpers.mjs';
+import { assertAt, brightestUnder, imageRect, preset, shownBoxes, voxelRect, waitSlice } from './aiview.mjs';
 
 const run = promisify(execFile);
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -113,39 +114,6 @@ async function session(login) {
 
 async function shot(page, name) {
 	await page.screenshot({ path: path.join(OUT, `cac-${name}.png`), fullPage: true });
-}
-
-// The slice image, once it has loaded slice z: its natural width.
-// Polled (the pages' CSP forbids the eval of waitForFunction).
-async function imageLoaded(page, z) {
-	const img = page.locator('#slice-img');
-	for (let i = 0; i < 200; i++) {
-		const st = await img.evaluate((e) => ({ src: e.getAttribute('src'), ok: e.complete,
-		    w: e.naturalWidth }));
-		if (st.ok && st.w > 0 && st.src.includes(`z=${z}&`))
-			return st.w;
-		await page.waitForTimeout(50);
-	}
-	assert.fail(`slice ${z} did not load`);
-}
-
-// The brightest grey level (0-255) of the slice image inside a box given
-// in voxels of an nx x ny volume.
-async function brightest(page, [x0, y0, x1, y1], nx, ny) {
-	return page.locator('#slice-img').evaluate((img, b) => {
-		const c = document.createElement('canvas');
-		c.width = img.naturalWidth;
-		c.height = img.naturalHeight;
-		const g = c.getContext('2d');
-		g.drawImage(img, 0, 0);
-		const sx = img.naturalWidth / b.nx, sy = img.naturalHeight / b.ny;
-		const px = g.getImageData(Math.floor(b.x0 * sx), Math.floor(b.y0 * sy),
-		    Math.max(1, Math.ceil((b.x1 - b.x0 + 1) * sx)), Math.max(1, Math.ceil((b.y1 - b.y0 + 1) * sy))).data;
-		let m = 0;
-		for (let i = 0; i < px.length; i += 4)
-			m = Math.max(m, px[i]);
-		return m;
-	}, { x0, y0, x1, y1, nx, ny });
 }
 
 // The AI row of 写报告: { reader: { cls, state, note } } (the last card of
@@ -332,28 +300,20 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		// Each lesion's box on its own slice, over the calcium: the
 		// mediastinal window (W 400, L 40) shows 240 HU and above white,
 		// the weakest plaque (180 HU) at about 215 of 255.
-		await page.locator('#windows a.win', { hasText: '纵隔窗' }).click();
-		const img = await page.locator('#slice-img').boundingBox();
-		const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1, `${what}: ${a} vs ${b}`);
+		await preset(page, 'mediastinum');
 		for (const l of lesions) {
 			await page.locator(`#lesion-table tbody tr[data-idx="${l.idx}"] td.type`).click();
 			assert.equal((await page.textContent('#slice-no')).trim(), `第 ${l.slice + 1} / 120 层`);
-			await imageLoaded(page, l.slice);
-			const shown = await page.locator('#boxes g.box:not(.off)').evaluateAll((gs) =>
-			    gs.map((g) => Number(g.dataset.idx)));
+			await waitSlice(page, l.slice, 'mediastinum');
+			const shown = await shownBoxes(page);
 			assert.ok(shown.includes(l.idx), `box ${l.idx} shown on slice ${l.slice}: ${shown}`);
 			assert.ok(shown.every((k) => lesions.find((x) => x.idx === k).slice === l.slice),
 			    'only the boxes of this slice');
-			const box = await page.locator(`#boxes g.box[data-idx="${l.idx}"] rect`).evaluate((e) => {
-				const b = e.getBBox();
-				return { x: b.x, y: b.y, width: b.width, height: b.height };
-			});
-			const [x0, y0, x1, y1] = l.box;
-			near(box.x, x0 / Number(nx) * img.width, `lesion ${l.idx} left`);
-			near(box.y, y0 / Number(ny) * img.height, `lesion ${l.idx} top`);
-			near(box.width, (x1 - x0 + 1) / Number(nx) * img.width, `lesion ${l.idx} width`);
-			near(box.height, (y1 - y0 + 1) / Number(ny) * img.height, `lesion ${l.idx} height`);
-			const grey = await brightest(page, l.box, Number(nx), Number(ny));
+			const boxEl = page.locator(`#zv .zv-box[data-idx="${l.idx}"]`);
+			assert.match(await boxEl.getAttribute('class'), /\bpick\b/, 'the box of the row marked');
+			const box = await boxEl.boundingBox();
+			assertAt(box, voxelRect(await imageRect(page), Number(nx), Number(ny), l.box), `lesion ${l.idx}`);
+			const grey = await brightestUnder(page, box);
 			assert.ok(grey >= 200, `lesion ${l.idx} (${l.location}): brightest ${grey} under its box`);
 			// The key slice lies within the plaque's z (slice k of
 			// 1.25 mm covers [1.25 k, 1.25 (k + 1)] mm).
@@ -366,7 +326,7 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		}
 		const first = coronary.find((r) => r.loc.startsWith('LAD'));
 		await page.locator(`#lesion-table tbody tr[data-idx="${first.idx}"] td.type`).click();
-		await imageLoaded(page, first.slice);
+		await waitSlice(page, first.slice);
 		await shot(page, 'result');
 
 		// The figures and the text.

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
+import { imageRect, shownBoxes, waitSlice } from './aiview.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 let own = null;
@@ -92,16 +93,16 @@ test('the fracture boxed over the film where the phantom is broken, named in its
 		await page.goto(`${BASE}/ai/result?id=${app}&job=${job[0]}`);
 		assert.deepEqual(await page.locator('#lesion-table tbody tr.lesion').evaluateAll(
 		    (trs) => trs.map((tr) => Number(tr.dataset.idx))), [1]);
-		assert.deepEqual(await page.locator('#boxes g.box').evaluateAll(
-		    (gs) => gs.map((g) => Number(g.dataset.idx))), [1]);
+		await waitSlice(page, 0);
+		assert.deepEqual(await shownBoxes(page), [1]);
 		const row = await page.textContent('#lesion-table tbody tr.lesion');
 		assert.match(row, /斜形骨折/);
 		assert.match(row, /右前臂（图像左起第1骨）远端1\/3/);
 		// The box as drawn: over the fracture (the radius's centre 13 mm
 		// left of the middle, 80 mm down, of a 700 x 1000 film of
 		// 0.35 mm pixels), as the doctor sees it on the film.
-		const img = await page.locator('#slice-img').boundingBox();
-		const box = await page.locator('#boxes g.box rect').boundingBox();
+		const img = await imageRect(page);
+		const box = await page.locator('#zv .zv-box[data-idx="1"]').boundingBox();
 		assert.ok(img && box && box.width > 0 && box.height > 0);
 		const fx = img.x + img.width * (-13 / 0.35 + 349.5) / 700;
 		const fy = img.y + img.height * (80 / 0.35 + 499.5) / 1000;
@@ -114,6 +115,17 @@ test('the fracture boxed over the film where the phantom is broken, named in its
 		await go(page, '/report', () => page.click('#btn-upload'));
 		assert.match(await page.inputValue('#findings'), /右前臂（图像左起第1骨）远端1\/3见透亮骨折线/);
 		assert.match(await page.inputValue('#conclusion'), /右前臂（图像左起第1骨）远端1\/3斜形骨折可能/);
+		// 删除病灶序号框 from the film in the viewer: asked first, then the
+		// box leaves the film and the table.
+		await page.goto(`${BASE}/ai/result?id=${app}&job=${job[0]}`);
+		await waitSlice(page, 0);
+		assert.deepEqual(await shownBoxes(page), [1]);
+		page.once('dialog', (d) => d.accept());
+		await go(page, '/ai/result', () => page.click('#delete-1'));
+		assert.equal((await page.textContent('#ai-notice')).trim(), '已删除病灶序号框 1');
+		await waitSlice(page, 0);
+		assert.deepEqual(await shownBoxes(page), []);
+		assert.equal(await page.locator('#lesion-table').count(), 0);
 		assert.deepEqual(s.errors, []);
 	} finally {
 		await s.context.close();

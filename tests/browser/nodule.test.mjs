@@ -43,6 +43,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
 import { dcmDir, sql } from '../integration/helpers.mjs';
+import { AXIAL, assertAt, imageRect, preset, shownBoxes, voxelRect, waitSlice } from './aiview.mjs';
 
 const run = promisify(execFile);
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -110,20 +111,6 @@ async function session(login) {
 
 async function shot(page, name) {
 	await page.screenshot({ path: path.join(OUT, `nodule-${name}.png`), fullPage: true });
-}
-
-// The slice image, once it has loaded slice z: its natural width.
-// Polled (the pages' CSP forbids the eval of waitForFunction).
-async function imageLoaded(page, z) {
-	const img = page.locator('#slice-img');
-	for (let i = 0; i < 400; i++) {
-		const st = await img.evaluate((e) => ({ src: e.getAttribute('src'), ok: e.complete,
-		    w: e.naturalWidth }));
-		if (st.ok && st.w > 0 && st.src.includes(`z=${z}&`))
-			return st.w;
-		await page.waitForTimeout(50);
-	}
-	assert.fail(`slice ${z} did not load`);
 }
 
 // The lesion rows of the table as shown: [{ idx, slice, type, loc }].
@@ -299,39 +286,44 @@ test('a grassroots hospital sends a chest CT with a lung nodule; the nodule read
 		assert.ok(measure(hit, '长径') >= 20 && measure(hit, '长径') <= 45, `长径 ${measure(hit, '长径')}`);
 
 		// Its box on its key slice, over it, and a few others' on theirs.
-		await page.locator('#windows a.win', { hasText: '肺窗' }).click();
-		const img = await page.locator('#slice-img').boundingBox();
-		const close = (a, b, what) => assert.ok(Math.abs(a - b) <= 1, `${what}: ${a} vs ${b}`);
+		await preset(page, 'lung');
 		const checked = [hit, ...lesions.filter((l) => l !== hit).slice(0, 3)];
 		for (const l of checked) {
 			await page.locator(`#lesion-table tbody tr[data-idx="${l.idx}"] td.type`).click();
 			assert.equal((await page.textContent('#slice-no')).trim(), `第 ${l.slice + 1} / ${SLICES} 层`);
-			await imageLoaded(page, l.slice);
-			const shown = await page.locator('#boxes g.box:not(.off)').evaluateAll((gs) =>
-			    gs.map((g) => Number(g.dataset.idx)));
+			await waitSlice(page, l.slice, 'lung');
+			const shown = await shownBoxes(page);
 			assert.ok(shown.includes(l.idx), `box ${l.idx} shown on slice ${l.slice}: ${shown}`);
 			assert.ok(shown.every((k) => lesions.find((x) => x.idx === k).slice === l.slice),
 			    'only the boxes of this slice');
-			const box = await page.locator(`#boxes g.box[data-idx="${l.idx}"] rect`).evaluate((e) => {
-				const b = e.getBBox();
-				return { x: b.x, y: b.y, width: b.width, height: b.height };
-			});
-			const [x0, y0, x1, y1] = l.box;
-			close(box.x, x0 / Number(nx) * img.width, `lesion ${l.idx} left`);
-			close(box.y, y0 / Number(ny) * img.height, `lesion ${l.idx} top`);
-			close(box.width, (x1 - x0 + 1) / Number(nx) * img.width, `lesion ${l.idx} width`);
-			close(box.height, (y1 - y0 + 1) / Number(ny) * img.height, `lesion ${l.idx} height`);
+			const boxEl = page.locator(`#zv .zv-box[data-idx="${l.idx}"]`);
+			assertAt(await boxEl.boundingBox(), voxelRect(await imageRect(page), Number(nx), Number(ny), l.box),
+			    `lesion ${l.idx}`);
 			if (l === hit) {
-				// The readers' centre under the box drawn.
-				const cx = (NODULE.i + 0.5) / Number(nx) * img.width;
-				const cy = (NODULE.j + 0.5) / Number(ny) * img.height;
-				assert.ok(cx >= box.x && cx <= box.x + box.width && cy >= box.y && cy <= box.y + box.height,
-				    `the readers' nodule (${cx.toFixed(1)}, ${cy.toFixed(1)}) under box ${JSON.stringify(box)}`);
+				// The readers' centre under the box drawn, at the
+				// size fitted to the view and zoomed in on it.
+				for (const zoom of [false, true]) {
+					if (zoom) {
+						await page.locator(AXIAL).focus();
+						for (let i = 0; i < 3; i++)
+							await page.keyboard.press('=');
+					}
+					const img = await imageRect(page);
+					const box = await boxEl.boundingBox();
+					const cx = img.x + (NODULE.i + 0.5) / Number(nx) * img.width;
+					const cy = img.y + (NODULE.j + 0.5) / Number(ny) * img.height;
+					assert.ok(cx >= box.x && cx <= box.x + box.width && cy >= box.y && cy <= box.y + box.height,
+					    `the readers' nodule (${cx.toFixed(1)}, ${cy.toFixed(1)}) under box ${JSON.stringify(box)}`
+					    + (zoom ? ' zoomed' : ''));
+					assertAt(box, voxelRect(img, Number(nx), Number(ny), l.box), `lesion ${l.idx}${zoom ? ' zoomed' : ''}`);
+				}
+				await shot(page, 'zoomed');
+				await page.keyboard.press('r');
 				assert.ok(Math.abs(l.slice - NODULE.k) * dz <= 10, `key slice ${l.slice}`);
 			}
 		}
 		await page.locator(`#lesion-table tbody tr[data-idx="${hit.idx}"] td.type`).click();
-		await imageLoaded(page, hit.slice);
+		await waitSlice(page, hit.slice);
 		await shot(page, 'result');
 
 		// The orders: 按体积 and 按恶性概率, largest first, as stored.

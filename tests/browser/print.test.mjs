@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
+import { preset, waitSlice, wheel } from './aiview.mjs';
 import { sql } from '../integration/helpers.mjs';
 
 const run = promisify(execFile);
@@ -167,9 +168,14 @@ test('the printed report: the reading hospital, the doctors with titles and sign
 		const n = Number(await page.getAttribute('#viewer', 'data-n'));
 		const z0 = Number(await page.getAttribute('#viewer', 'data-z'));
 		const z = z0 + 1 < n ? z0 + 1 : z0 - 1;
-		await page.click(z > z0 ? '#slice-next' : '#slice-prev');
-		await page.click('#windows a.win[data-window="bone"]');
-		await page.waitForFunction((k) => document.getElementById('slice-no').textContent.trim().startsWith(`第 ${k} /`), z + 1);
+		// The wheel over the viewer, the way of the viewer's images.
+		const { zk } = JSON.parse(await page.getAttribute('#zv', 'data-annot'));
+		const step = zk[z] > zk[z0] ? 120 : -120;
+		await waitSlice(page, z0);
+		await wheel(page, step);
+		await preset(page, 'bone');
+		await waitSlice(page, z, 'bone');
+		assert.equal((await page.textContent('#slice-no')).trim(), `第 ${z + 1} / ${n} 层`);
 		assert.equal(await page.inputValue('#key-z'), String(z));
 		assert.equal(await page.inputValue('#key-window'), 'bone');
 		await go(page, '/ai/result', () => page.click('#btn-key-set'));
@@ -182,9 +188,16 @@ test('the printed report: the reading hospital, the doctors with titles and sign
 		    [`第 ${z + 1} 层`]);
 		assert.equal(await page.locator('#key-here').isVisible(), true);
 		// Another slice shown: the mark of the chosen one goes.
-		await page.click(z > z0 ? '#slice-next' : '#slice-prev');
-		await page.waitForFunction(() => document.getElementById('key-here').hidden);
+		await waitSlice(page, z, 'bone');
+		await wheel(page, step);
+		await page.locator('#key-here').waitFor({ state: 'hidden' });
 		assert.equal(await page.locator('#key-slices a.key-slice.on').count(), 0);
+		// Its link moves the viewer back to it, without a reload.
+		const here = page.url();
+		await page.locator('#key-slices a.key-slice').click();
+		await waitSlice(page, z);
+		assert.equal(await page.locator('#key-here').isVisible(), true);
+		assert.equal(page.url(), here.replace(/z=\d+/, `z=${z}`));
 		await shot(page, 'ai-key');
 		assert.deepEqual(sql(`SELECT kind, job_id, slice, window_name FROM report_key_images
 		    WHERE application_id = :'p1' ORDER BY position`, { params: [id] }).slice(1),

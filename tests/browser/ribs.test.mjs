@@ -33,6 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
+import { imageRect, shownBoxes, waitSlice, wheel } from './aiview.mjs';
 import { sql } from '../integration/helpers.mjs';
 
 const run = promisify(execFile);
@@ -118,11 +119,10 @@ async function rows(page) {
 	    loc: t.querySelector('td.loc').textContent.trim() })));
 }
 
-// The labels over the slice that are shown: [{ text, cls, x, y }] with x, y
-// the label's centre in pixels of the page.
+// The labels the viewer draws over the slice shown: [{ text, cls, x, y }]
+// with x, y the label's centre in pixels of the page.
 async function labels(page) {
-	return page.locator('#overlays text.ol').evaluateAll((ts) => ts.filter((t) =>
-	    getComputedStyle(t).display !== 'none' && t.getClientRects().length > 0).map((t) => {
+	return page.locator('#zv .zv-lab').evaluateAll((ts) => ts.filter((t) => t.getClientRects().length > 0).map((t) => {
 		const b = t.getBoundingClientRect();
 		return { text: t.textContent, cls: t.getAttribute('class'), x: b.x + b.width / 2, y: b.y + b.height / 2 };
 	}));
@@ -201,7 +201,7 @@ test('the rib cage phantom sent by storescu; the rib fracture reader finds its n
 		assert.match(method, /RibFrac/);
 		assert.match(method, /仅供参考/);
 		// The bone window first.
-		assert.equal((await page.textContent('#windows a.win.on')).trim(), '骨窗');
+		assert.equal(await page.getAttribute('#zv-presets button.on', 'data-preset'), 'bone');
 		assert.match(await page.textContent('#ai-findings'), /双侧肋骨共识别24根（右侧12根，左侧12根）/);
 		assert.match(await page.textContent('#ai-conclusion'), /是否随访复查由临床医生结合病情决定/);
 
@@ -239,9 +239,10 @@ test('the rib cage phantom sent by storescu; the rib fracture reader finds its n
 		const r5 = shown.find((r) => r.loc === '右第5肋腋段');
 		await page.locator(`#lesion-table tbody tr[data-idx="${r5.idx}"] td.type`).click();
 		assert.match((await page.textContent('#slice-no')).trim(), new RegExp(`^第 ${r5.slice + 1} / \\d+ 层$`));
-		const boxes = await page.locator('#boxes g.box:not(.off)').evaluateAll((gs) => gs.map((g) => Number(g.dataset.idx)));
+		const st = await waitSlice(page, r5.slice, 'bone');
+		const boxes = await shownBoxes(page);
 		assert.ok(boxes.includes(r5.idx), `box ${r5.idx} shown: ${boxes}`);
-		const bb = await page.locator(`#boxes g.box[data-idx="${r5.idx}"] rect`).boundingBox();
+		const bb = await page.locator(`#zv .zv-box[data-idx="${r5.idx}"]`).boundingBox();
 		assert.equal(await page.isChecked('#toggle-overlays'), true);
 		const toggleText = (await page.locator('label.ovl-toggle').textContent()).trim();
 		assert.match(toggleText, /^显示左右肋骨、椎骨编号/);
@@ -250,11 +251,12 @@ test('the rib cage phantom sent by storescu; the rib fracture reader finds its n
 		assert.ok(ls.length > 0);
 		assert.ok(ls.every((l) => /^(右|左)(\d+|\?)$/.test(l.text) || /^(C|T|L)\d+$/.test(l.text)), JSON.stringify(ls));
 		// The vertebrae T1-L1 labelled on their slices (a slice between
-		// two bodies shows none).
-		const verts = new Set(await page.locator('#overlays text.vert').allTextContents());
+		// two bodies shows none), as the page gives them to the viewer.
+		const annot = JSON.parse(await page.getAttribute('#zv', 'data-annot'));
+		const verts = new Set(annot.labels.filter((l) => l[4] === 'vert').map((l) => l[3]));
 		for (const v of ['T1', 'T5', 'T12', 'L1'])
 			assert.ok(verts.has(v), `${v} among ${[...verts]}`);
-		const img = await page.locator('#slice-img').boundingBox();
+		const img = await imageRect(page);
 		const [[nx]] = sql(`SELECT nx FROM ai_results WHERE job_id = :'p1'`, { params: [job] });
 		const mmPerPx = 0.9 * Number(nx) / img.width;	// the phantom's 0.9 mm pixels
 		const cx = bb.x + bb.width / 2, cy = bb.y + bb.height / 2;
@@ -268,18 +270,19 @@ test('the rib cage phantom sent by storescu; the rib fracture reader finds its n
 		await shot(page, 'result-r5');
 		// Off, and on again.
 		await page.uncheck('#toggle-overlays');
-		assert.equal(await page.locator('#overlays').isVisible(), false);
 		assert.deepEqual(await labels(page), []);
-		assert.equal(await page.locator(`#boxes g.box[data-idx="${r5.idx}"]`).isVisible(), true, 'the box stays');
+		assert.equal(await page.locator(`#zv .zv-box[data-idx="${r5.idx}"]`).isVisible(), true, 'the box stays');
 		await page.check('#toggle-overlays');
-		assert.equal(await page.locator('#overlays').isVisible(), true);
-		// The labels follow the slice.
-		await page.locator('#slice-next').click();
+		assert.ok((await labels(page)).length > 0, 'the labels back');
+		// The labels follow the slice: the wheel to the next slice of the
+		// result.
+		const next = annot.zk[r5.slice + 1];
+		await wheel(page, next > st.k ? 120 : -120);
+		await waitSlice(page, r5.slice + 1);
 		assert.match((await page.textContent('#slice-no')).trim(), new RegExp(`^第 ${r5.slice + 2} / `));
 		ls = await labels(page);
 		assert.ok(ls.length > 0);
-		const onSlice = await page.locator('#overlays text.ol:not(.off)').evaluateAll((ts) =>
-		    ts.map((t) => Number(t.dataset.slice)));
+		const onSlice = await page.locator('#zv .zv-lab').evaluateAll((ts) => ts.map((t) => Number(t.dataset.slice)));
 		assert.ok(onSlice.every((k) => k === r5.slice + 1), 'only the labels of the slice shown');
 
 		// 4. Two fractures kept: the right fifth and the left ninth.
