@@ -462,6 +462,30 @@ test('other alliances see nothing; no scripts needed; stale or unlocked uploads 
 	has(new RegExp(`id="slice-next"[^>]*href="/ai/result\\?id=${app.id}&job=${job}&z=5&window=bone"`), '下一层');
 	has(new RegExp(`id="slice-prev"[^>]*href="/ai/result\\?id=${app.id}&job=${job}&z=3&window=bone"`), '上一层');
 	has(/<a class="win on" [^>]*data-window="bone">骨窗</, '骨窗 chosen');
+	// The same in a browser without scripts: the still slice and its
+	// links, no viewer.
+	{
+		const context = await chrome.browser.newContext({ locale: 'zh-CN', javaScriptEnabled: false,
+		    viewport: { width: 1366, height: 768 } });
+		try {
+			const page = await context.newPage();
+			await page.goto(`${BASE}/login`);
+			await page.fill('#login', 'jn_attending');
+			await page.fill('#password', PASSWORD);
+			await go(page, '/', () => page.click('#submit'));
+			await page.goto(`${BASE}${result}&z=4&window=bone`);
+			assert.equal(await page.locator('#zv').isVisible(), false, 'no viewer without scripts');
+			assert.ok(await page.locator('#slice-img').isVisible());
+			assert.equal(await page.getAttribute('#slice-img', 'src'), `/ai/slice?job=${job}&z=4&window=bone`);
+			assert.deepEqual(await page.locator('#boxes g.box').evaluateAll((gs) => gs
+			    .filter((g) => getComputedStyle(g).display !== 'none').map((g) => g.dataset.idx)), ['2']);
+			await go(page, '/ai/result', () => page.click('#slice-next'));
+			assert.equal((await page.textContent('#slice-no')).trim(), '第 6 / 6 层');
+			await page.screenshot({ path: path.join(OUT, 'ai-result-noscript.png'), fullPage: true });
+		} finally {
+			await context.close();
+		}
+	}
 	assert.ok(html.includes(DISCLAIMER));
 	// Lesions without 体积 or 恶性概率: the reader's order and 按层面 only;
 	// no histogram.
