@@ -311,17 +311,19 @@ static void
 column(const struct view_volume *vv, const struct cpr_path *c, int i,
     double ca, double sa, int hr, float *out, size_t stride)
 {
-	double	 d[3], o, x, y, z;
+	double	 d[3], q[3], o;
 	int	 r, k;
 
-	for (k = 0; k < 3; k++)
-		d[k] = ca * c->u[i][k] + sa * c->b[i][k];
+	/* The point and the direction in voxels: a sample is then a
+	 * multiply-add a coordinate. */
+	for (k = 0; k < 3; k++) {
+		d[k] = (ca * c->u[i][k] + sa * c->b[i][k]) / c->spacing[k];
+		q[k] = c->p[i][k] / c->spacing[k];
+	}
 	for (r = 0; r <= 2 * hr; r++) {
 		o = (hr - r) * c->step;
-		x = (c->p[i][0] + o * d[0]) / c->spacing[0];
-		y = (c->p[i][1] + o * d[1]) / c->spacing[1];
-		z = (c->p[i][2] + o * d[2]) / c->spacing[2];
-		out[(size_t)r * stride] = sample(vv, x, y, z);
+		out[(size_t)r * stride] = sample(vv, q[0] + o * d[0],
+		    q[1] + o * d[1], q[2] + o * d[2]);
 	}
 }
 
