@@ -1573,6 +1573,9 @@ ai_page(struct req *r, long long id, long long job, int status,
 		return;
 	}
 	ai_overlays(r, d, labels, &jb, z);
+	/* 肋骨拉直/展开 (cpr.c) of the rib fracture reader's result. */
+	(void)tdict_bool(d, "has_cpr", strcmp(jb.reader, "ct_rib_fracture") ==
+	    0);
 	(void)tdict_setf(d, "z", "%d", z);
 	(void)tdict_setf(d, "k", "%d", z + 1);
 	(void)tdict_setf(d, "n", "%d", jb.n);

@@ -155,6 +155,9 @@ enum page {
 	PAGE_VIEWER_RENDER,	/* /viewer/render: 三维重建, JPEG */
 	PAGE_AI_PICTURE,	/* /ai/picture: a reader's picture, PNG */
 	PAGE_AI_BMD_REPORT,	/* /ai/bmd-report: 脊柱椎体评估报告 */
+	PAGE_AI_CPR,		/* /ai/cpr: 肋骨拉直/展开 */
+	PAGE_AI_CPR_RIB,	/* /ai/cpr/rib: a rib straightened, image */
+	PAGE_AI_CPR_CAGE,	/* /ai/cpr/cage: the cage unfolded, image */
 	PAGE__MAX
 };
 

@@ -144,6 +144,15 @@ void		 page_viewer(struct req *);
 void		 page_viewer_image(struct req *);
 void		 page_viewer_probe(struct req *);
 void		 page_viewer_render(struct req *);
+struct view_volume;
+/* Series id's volume from the worker's cache, access and audit as
+ * /viewer/image: 1, 0 not the user's, -1 database, -2 cannot be held. */
+int		 viewer_volume(struct req *, long long id, struct view_volume **);
+/* 肋骨拉直 / 肋骨展开: cpr.c */
+void		 page_ai_cpr(struct req *);
+void		 page_ai_cpr_rib(struct req *);
+void		 page_ai_cpr_cage(struct req *);
+int		 cpr_viewer_links(struct req *, long long app, struct tdict *);
 /* report pages: report.c */
 void		 page_report(struct req *);
 void		 page_report_unlock(struct req *);

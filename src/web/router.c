@@ -135,6 +135,13 @@ const struct page_def pages[PAGE__MAX] = {
 				    0, page_ai_picture },
 	[PAGE_AI_BMD_REPORT] =	{ "/ai/bmd-report", R(DOCTOR), M_GET,
 				    "脊柱椎体评估报告", 0, page_ai_bmd_report },
+	/* 肋骨拉直 / 肋骨展开: cpr.c */
+	[PAGE_AI_CPR] =		{ "/ai/cpr", R(DOCTOR), M_GET, "肋骨拉直/展开", 0,
+				    page_ai_cpr },
+	[PAGE_AI_CPR_RIB] =	{ "/ai/cpr/rib", R(DOCTOR), M_GET, "肋骨拉直图像",
+				    0, page_ai_cpr_rib },
+	[PAGE_AI_CPR_CAGE] =	{ "/ai/cpr/cage", R(DOCTOR), M_GET,
+				    "肋骨展开图像", 0, page_ai_cpr_cage },
 };
 
 static int

@@ -875,9 +875,42 @@ page_viewer(struct req *r)
 	(void)snprintf(sid, sizeof(sid), "%lld", id);
 	(void)tdict_set(d, "id", sid);
 	if (page_audit_read(r, "application_viewed", "application", id,
-	    diag) == -1) {
+	    diag) == -1 || cpr_viewer_links(r, id, d) == -1) {
 		page_error(r, 503, MSG_DB);
 		return;
 	}
 	page_render(r, 200, "viewer.html", d);
+}
+
+/*
+ * The whole series id in the worker's cache (the one volume MPR and
+ * 三维重建 use), for another page's images (肋骨拉直: cpr.c), with the
+ * access and audit of /viewer/image.  Returns 1 with *vv, 0 when the user
+ * may not see such a series, -1 on database trouble, or -2 when it cannot
+ * be held (not a CT stack, too large, unreadable: logged).
+ */
+int
+viewer_volume(struct req *r, long long id, struct view_volume **vv)
+{
+	struct vseries	 s;
+	char		 err[256];
+	int		 rc;
+
+	*vv = NULL;
+	if ((rc = vseries_get(r, id, &s)) <= 0)
+		return rc;
+	if (page_audit_image(r, id) == -1)
+		return -1;
+	if (strcmp(s.modality, "CT") != 0 || s.nz < 2 ||
+	    (size_t)s.nx * (size_t)s.ny * (size_t)s.nz > VIEWER_CACHE_VOXELS) {
+		log_error("%s: series %lld: not a CT stack the cache holds",
+		    __func__, id);
+		return -2;
+	}
+	err[0] = '\0';
+	if ((*vv = vcache_get(r, &s, err, sizeof(err))) == NULL) {
+		log_error("%s: series %lld: %s", __func__, id, err);
+		return -2;
+	}
+	return 1;
 }
