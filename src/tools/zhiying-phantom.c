@@ -10,7 +10,7 @@
  *	    [-W pixels] [-P patient_id] [-N patient_name] -o outdir
  *	zhiying-phantom -R [-t slice_mm] [-n noise_hu] [-s seed]
  *	    [-P patient_id] [-N patient_name] -o outdir
- *	zhiying-phantom -F chest|limb [-s seed] [-P patient_id]
+ *	zhiying-phantom -F chest|chest-tb|limb [-s seed] [-P patient_id]
  *	    [-N patient_name] -o outdir
  *
  * -V writes the spine phantom instead of the chest
@@ -33,6 +33,9 @@
  * of its parts' attenuation with a little noise; the chest is a picture
  * for the demo and the ingest path, of no diagnostic truth, the
  * forearm's fracture is known (the limb fracture reader's tests).
+ * chest-tb is the chest with the tuberculosis lesions of known place
+ * (phantom_chest_tb: fluid in the right costophrenic recess, a cavity
+ * in the left upper zone), stdout telling them too.
  * stdout tells "files 1 outdir", the study and the series UID.
  *
  * Variants of the chest (phantom.h): -b gives the chambers' and aortas'
@@ -89,7 +92,7 @@ usage(FILE *fp, int status)
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
 	    "       " PROG " -R [-t slice_mm] [-n noise_hu] [-s seed]\n"
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
-	    "       " PROG " -F chest|limb [-s seed] [-P patient_id]"
+	    "       " PROG " -F chest|chest-tb|limb [-s seed] [-P patient_id]"
 	    " [-N patient_name] -o outdir\n"
 	    "       " PROG " -h | --help\n"
 	    "SITE is one of LM, LAD, LCX, RCA, AORTA, VALVE (mm, HU at"
@@ -105,8 +108,8 @@ usage(FILE *fp, int status)
 		    "  -x  no standard plaques, only those given with -p\n"
 		    "  -R  the rib cage phantom (ribs, vertebrae, rib"
 		    " fractures) instead\n"
-		    "  -F  a film (DX radiograph) instead: chest (PA) or limb"
-		    " (forearm)\n"
+		    "  -F  a film (DX radiograph) instead: chest (PA), chest-tb"
+		    " (with an effusion and a cavity) or limb (forearm)\n"
 		    "  -h, --help  this text\n");
 	exit(status);
 }
@@ -199,7 +202,8 @@ film_rand(unsigned long long *x)
 }
 
 /*
- * Write a film (kind "chest" or "limb") as one DX file into outdir.
+ * Write a film (kind "chest", "chest-tb" or "limb") as one DX file into
+ * outdir.
  * Returns the exit status.
  */
 static int
@@ -211,11 +215,13 @@ film_write(const char *kind, unsigned long seed, const char *pid,
 	unsigned long long	 x = 0x9e3779b97f4a7c15ULL ^ seed;
 	char			 err[1024], study[DCMWRITE_UID_MAX + 1];
 	char			 series[DCMWRITE_UID_MAX + 1];
-	int			 chest = strcmp(kind, "chest") == 0, i, j;
+	int			 tb = strcmp(kind, "chest-tb") == 0,
+				 chest = tb || strcmp(kind, "chest") == 0, i, j;
 	double			 mm, u, w, n;
 
 	if (!chest && strcmp(kind, "limb") != 0) {
-		fprintf(stderr, PROG ": -F %s: chest or limb\n", kind);
+		fprintf(stderr, PROG ": -F %s: chest, chest-tb or limb\n",
+		    kind);
 		return 2;
 	}
 	if ((v = calloc(1, sizeof(*v))) == NULL)
@@ -236,8 +242,10 @@ film_write(const char *kind, unsigned long seed, const char *pid,
 			w = (j - (v->ny - 1) / 2.0) * mm;
 			n = (film_rand(&x) + film_rand(&x) + film_rand(&x) -
 			    1.5) * 30;
-			v->vox[(size_t)j * v->nx + i] = (float)((chest ?
-			    phantom_film_chest(u, w) : phantom_film_limb(u, w)) + n);
+			v->vox[(size_t)j * v->nx + i] = (float)((tb ?
+			    phantom_film_chest_spec(&phantom_chest_tb, u, w) :
+			    chest ? phantom_film_chest(u, w) :
+			    phantom_film_limb(u, w)) + n);
 		}
 	v->spacing[0] = v->spacing[1] = mm;
 	v->spacing[2] = NAN;
@@ -273,6 +281,16 @@ film_write(const char *kind, unsigned long seed, const char *pid,
 	}
 	series_free(v);
 	printf("files 1 %s\nstudy %s\nseries %s\n", outdir, study, series);
+	if (tb) {
+		printf("effusion right meniscus %.0f mm\n",
+		    phantom_chest_tb.effusion[0]);
+		for (i = 0; i < phantom_chest_tb.ncav; i++)
+			printf("cavity at %.0f %.0f mm outer %.0f inner %.0f"
+			    "\n", phantom_chest_tb.cav[i].u,
+			    phantom_chest_tb.cav[i].w,
+			    phantom_chest_tb.cav[i].r_out,
+			    phantom_chest_tb.cav[i].r_in);
+	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, PROG ": stdout: %s\n", strerror(errno));
 		return 1;

@@ -56,8 +56,8 @@ noise(unsigned long long *x)
  * (cu, cw) mm when rad > 0, added to the attenuation; border px of
  * collimation (value coll) on every side when border > 0. */
 static float *
-chest(double gain, double offset, double cu, double cw, double rad,
-    int border, double coll)
+chest_of(const struct phantom_chest *sp, double gain, double offset,
+    double cu, double cw, double rad, int border, double coll)
 {
 	float			*v = malloc(sizeof(float) * N * N);
 	unsigned long long	 x = 0x9e3779b97f4a7c15ULL;
@@ -69,7 +69,8 @@ chest(double gain, double offset, double cu, double cw, double rad,
 		for (i = 0; i < N; i++) {
 			u = (i - (N - 1) / 2.0) * MM;
 			w = (j - (N - 1) / 2.0) * MM;
-			a = phantom_film_chest(u, w) + 25 * noise(&x);
+			a = (sp != NULL ? phantom_film_chest_spec(sp, u, w) :
+			    phantom_film_chest(u, w)) + 25 * noise(&x);
 			if (rad > 0 && hypot(u - cu, w - cw) < rad)
 				a += 500;
 			if (border > 0 && (i < border || j < border ||
@@ -78,6 +79,13 @@ chest(double gain, double offset, double cu, double cw, double rad,
 			v[(size_t)j * N + i] = (float)(a * gain + offset);
 		}
 	return v;
+}
+
+static float *
+chest(double gain, double offset, double cu, double cw, double rad,
+    int border, double coll)
+{
+	return chest_of(NULL, gain, offset, cu, cw, rad, border, coll);
 }
 
 static struct film_tags
@@ -348,6 +356,110 @@ test_opacity(void **state)
 	tb_result_free(&r);
 	film_free(f);
 	free(v);
+}
+
+/* Whether lesion l's box holds the film point of (u, w) mm. */
+static int
+box_holds(const struct tb_lesion *l, double u, double w)
+{
+	int	 px = (int)lround(u / MM + (N - 1) / 2.0),
+		 py = (int)lround(w / MM + (N - 1) / 2.0);
+
+	return l->x0 <= px && l->x1 >= px && l->y0 <= py && l->y1 >= py;
+}
+
+/*
+ * Effusion and cavity on the phantom whose truth is known
+ * (phantom_chest_tb: fluid in the right costophrenic recess, a cavity
+ * in the left upper zone), in MONOCHROME2 and MONOCHROME1; each found,
+ * once, in its place, with its own box, kind and words; the normal
+ * phantom, and the phantom with the plain opacity, give neither, their
+ * costophrenic angles acute.
+ */
+static void
+test_effusion_cavity(void **state)
+{
+	const struct phantom_chest *sp = &phantom_chest_tb;
+	struct film_tags t;
+	struct film	*f;
+	struct tb_result r;
+	struct ai_result a;
+	float		*v;
+	char		 err[256];
+	int		 mono1, eff, cav, normal;
+	size_t		 k;
+
+	(void)state;
+	for (mono1 = 0; mono1 < 2; mono1++) {
+		v = chest_of(sp, mono1 ? -16 : 1, mono1 ? 60000 : 0, 0, 0, 0,
+		    0, 0);
+		t = tags(mono1 ? "MONOCHROME1" : "MONOCHROME2", mono1 ?
+		    60000 - 16 * 1400 : 1400, mono1 ? 16 * 2800 : 2800, 0.5);
+		assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+		    sizeof(err)), 0);
+		assert_int_equal(tb_detect(f, &r, err, sizeof(err)), 0);
+		printf("lesions phantom (%s): angles right %.0f left %.0f, "
+		    "raised %.2f %.2f\n", t.photometric, r.cp_angle[0],
+		    r.cp_angle[1], r.cp_raised[0], r.cp_raised[1]);
+		for (k = 0, eff = cav = 0; k < r.count; k++) {
+			const struct tb_lesion *l = &r.lesions[k];
+
+			printf("  %s %s conf %.2f box %d,%d-%d,%d\n",
+			    tb_type_zh[l->type], l->location, l->confidence,
+			    l->x0, l->y0, l->x1, l->y1);
+			if (l->type == TB_EFFUSION) {
+				eff++;
+				assert_string_equal(l->location, "右肋膈角");
+				/* The recess's corner under the fluid. */
+				assert_true(box_holds(l, -125, 110));
+				assert_true(l->angle >= TB_CP_BLUNT);
+			}
+			if (l->type == TB_CAVITY) {
+				cav++;
+				assert_string_equal(l->location, "左上肺野");
+				assert_true(box_holds(l, sp->cav[0].u,
+				    sp->cav[0].w));
+				/* Its lucency, 18 mm across, within 40 %. */
+				assert_in_range(l->diameter * MM, 11, 25);
+			}
+		}
+		assert_int_equal(eff, 1);
+		assert_int_equal(cav, 1);
+		assert_true(r.cp_angle[1] < TB_CP_BLUNT);
+		assert_true(r.positive);
+		ai_result_init(&a);
+		assert_int_equal(tb_to_ai(&r, f, &a), 0);
+		for (k = 0, eff = cav = 0; k < a.nlesions; k++) {
+			eff += strcmp(a.lesions[k].type, "胸腔积液") == 0 &&
+			    strstr(a.lesions[k].findings, "右肋膈角") != NULL &&
+			    strstr(a.lesions[k].conclusion, "胸腔积液") != NULL;
+			cav += strcmp(a.lesions[k].type, "空洞") == 0 &&
+			    strstr(a.lesions[k].findings, "左上肺野") != NULL &&
+			    strstr(a.lesions[k].conclusion, "空洞") != NULL;
+		}
+		assert_int_equal(eff, 1);
+		assert_int_equal(cav, 1);
+		ai_result_free(&a);
+		tb_result_free(&r);
+		film_free(f);
+		free(v);
+	}
+	for (normal = 0; normal < 2; normal++) {
+		v = chest(1, 0, -80, -85, normal ? 0 : 12, 0, 0);
+		t = tags("MONOCHROME2", 1400, 2800, 0.5);
+		assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+		    sizeof(err)), 0);
+		assert_int_equal(tb_detect(f, &r, err, sizeof(err)), 0);
+		printf("%s phantom: angles right %.0f left %.0f\n", normal ?
+		    "normal" : "opacity", r.cp_angle[0], r.cp_angle[1]);
+		assert_true(r.cp_angle[0] < 70 && r.cp_angle[1] < 70);
+		for (k = 0; k < r.count; k++)
+			assert_true(r.lesions[k].type != TB_EFFUSION &&
+			    r.lesions[k].type != TB_CAVITY);
+		tb_result_free(&r);
+		film_free(f);
+		free(v);
+	}
 }
 
 /* The result for the page: numbered boxes on slice 0, confidence, the
@@ -865,6 +977,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_opacity),
 		cmocka_unit_test(test_result),
+		cmocka_unit_test(test_effusion_cavity),
 		cmocka_unit_test(test_dicom_film),
 		cmocka_unit_test(test_lut_films),
 		cmocka_unit_test(test_lut_refused),
