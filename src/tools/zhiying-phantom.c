@@ -33,6 +33,8 @@
  * of its parts' attenuation with a little noise; the chest is a picture
  * for the demo and the ingest path, of no diagnostic truth, the
  * forearm's fracture is known (the limb fracture reader's tests).
+ * -U writes the film's window (1400/2800) as a VOI LUT Sequence of 12-bit
+ * entries instead of Window Center and Width: the same picture.
  * chest-tb is the chest with the tuberculosis lesions of known place
  * (phantom_chest_tb: fluid in the right costophrenic recess, a cavity
  * in the left upper zone), stdout telling them too.
@@ -92,7 +94,7 @@ usage(FILE *fp, int status)
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
 	    "       " PROG " -R [-t slice_mm] [-n noise_hu] [-s seed]\n"
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
-	    "       " PROG " -F chest|chest-tb|limb [-s seed] [-P patient_id]"
+	    "       " PROG " -F chest|chest-tb|limb [-U] [-s seed] [-P patient_id]"
 	    " [-N patient_name] -o outdir\n"
 	    "       " PROG " -h | --help\n"
 	    "SITE is one of LM, LAD, LCX, RCA, AORTA, VALVE (mm, HU at"
@@ -110,6 +112,7 @@ usage(FILE *fp, int status)
 		    " fractures) instead\n"
 		    "  -F  a film (DX radiograph) instead: chest (PA), chest-tb"
 		    " (with an effusion and a cavity) or limb (forearm)\n"
+		    "  -U  a film's window written as a VOI LUT Sequence\n"
 		    "  -h, --help  this text\n");
 	exit(status);
 }
@@ -208,8 +211,10 @@ film_rand(unsigned long long *x)
  */
 static int
 film_write(const char *kind, unsigned long seed, const char *pid,
-    const char *pname, const char *outdir)
+    const char *pname, int voilut, const char *outdir)
 {
+	static uint16_t		 lut[2802];
+	struct dcmwrite_lut	 vl;
 	struct series_volume	*v;
 	struct dcmwrite_opts	 o;
 	unsigned long long	 x = 0x9e3779b97f4a7c15ULL ^ seed;
@@ -274,6 +279,26 @@ film_write(const char *kind, unsigned long seed, const char *pid,
 	o.kernel = "";
 	o.study_uid = study;
 	o.series_uid = series;
+	if (voilut) {
+		/* The window 1400/2800 as a VOI LUT of 12-bit entries, one
+		 * per value from 0 (PS3.3 C.11.2.1.2.1 sampled), instead of
+		 * Window Center and Width. */
+		for (i = 0; i < (int)(sizeof(lut) / sizeof(lut[0])); i++) {
+			double	 y = ((double)i - 1399.5) / 2799 + 0.5;
+
+			y = i <= 0 ? 0 : i > 2799 ? 1 : y;
+			lut[i] = (uint16_t)lround(4095 * (y < 0 ? 0 : y > 1 ?
+			    1 : y));
+		}
+		memset(&vl, 0, sizeof(vl));
+		vl.entries = sizeof(lut) / sizeof(lut[0]);
+		vl.bits = 12;
+		vl.data = lut;
+		vl.count = vl.entries;
+		o.voi_luts = &vl;
+		o.nvoi_luts = 1;
+		o.no_window = 1;
+	}
 	if (dcmwrite_series(v, &o, outdir, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);
 		series_free(v);
@@ -322,8 +347,9 @@ main(int argc, char *argv[])
 	size_t			 nextra = 0, i;
 	char			*end;
 	int			 ch, nostd = 0, width = 0, spine = 0, ribs = 0;
+	int			 voilut = 0;
 
-	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:Rs:S:t:VW:x",
+	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:Rs:S:t:UVW:x",
 	    longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
@@ -419,6 +445,9 @@ main(int argc, char *argv[])
 			}
 			width = (int)d;
 			break;
+		case 'U':
+			voilut = 1;
+			break;
 		case 'V':
 			spine = 1;
 			break;
@@ -434,7 +463,8 @@ main(int argc, char *argv[])
 	if (optind != argc || outdir == NULL)
 		usage(stderr, 2);
 	if (film != NULL) {
-		if ((ch = film_write(film, seed, pid, pname, outdir)) == 2)
+		if ((ch = film_write(film, seed, pid, pname, voilut,
+		    outdir)) == 2)
 			usage(stderr, 2);
 		return ch;
 	}
