@@ -1148,7 +1148,7 @@ out:
 /* The reader: its check, its run and its result.                    */
 
 #define TB_METHOD_ZH "经典图像分析，非深度学习：胸片按DICOM显示变换（模态" \
-	"LUT、窗宽窗位、MONOCHROME1反相）得到医师所见灰度，去除四周遮光" \
+	"LUT、VOI LUT或窗宽窗位及VOI LUT函数、MONOCHROME1反相）得到医师所见灰度，去除四周遮光" \
 	"（准直）边带后缩至256像素宽；以纵隔最亮列分左右，在双肺形状先验内" \
 	"按分带Otsu阈值（Otsu 1979）取暗区、去除与片缘相连的体外空气，取" \
 	"每侧最大连通域并区域生长、逐行填充为肺野（阈值加形状先验的肺野" \
