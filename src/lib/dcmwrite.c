@@ -390,6 +390,10 @@ struct dw_series {
 	char		 series_uid[DCMWRITE_UID_MAX + 1];
 	char		 frame_uid[DCMWRITE_UID_MAX + 1];
 	int		 series_number;
+	int		 film, pixel_unsigned, no_window;
+	const char	*voi_function;
+	const struct dcmwrite_lut *mlut, *vluts;
+	size_t		 nvluts;
 	double		 kvp, thickness, wc, ww, size;
 	double		 normal[3], step[3], iop[6], ps[2];
 };
@@ -631,7 +635,75 @@ dw_series_init(struct dw_series *s, const struct series_volume *v,
 		errfmt(err, errlen, "bad window %g/%g", s->wc, s->ww);
 		return -1;
 	}
+	s->film = strcmp(s->modality, "DX") == 0;
+	if (!s->film && (o->pixel_unsigned || o->no_window ||
+	    o->voi_function != NULL || o->modality_lut != NULL ||
+	    o->nvoi_luts > 0)) {
+		errfmt(err, errlen, "LUTs and unsigned pixels are written "
+		    "for films (DX) only");
+		return -1;
+	}
+	if (o->voi_function != NULL && (*o->voi_function == '\0' ||
+	    !text_ok(o->voi_function, "CS"))) {
+		errfmt(err, errlen, "bad VOI LUT Function");
+		return -1;
+	}
+	s->pixel_unsigned = o->pixel_unsigned;
+	s->no_window = o->no_window;
+	s->voi_function = o->voi_function;
+	s->mlut = o->modality_lut;
+	s->vluts = o->voi_luts;
+	s->nvluts = o->voi_luts != NULL ? o->nvoi_luts : 0;
 	return 0;
+}
+
+/* A LUT Sequence (tag g,e) of the n LUTs at l, each an item of defined
+ * length holding LUT Descriptor and LUT Data. */
+static void
+dw_lut_seq(struct dw *d, unsigned g, unsigned e, const struct dcmwrite_lut *l,
+    size_t n)
+{
+	struct dw	 it, sq;
+	unsigned char	 desc[6];
+	size_t		 i, k;
+
+	memset(&sq, 0, sizeof(sq));
+	buf_init(&sq.b, 0);
+	for (i = 0; i < n && !sq.bad; i++) {
+		memset(&it, 0, sizeof(it));
+		buf_init(&it.b, 0);
+		desc[0] = l[i].entries & 0xff;
+		desc[1] = (l[i].entries >> 8) & 0xff;
+		desc[2] = (unsigned long)l[i].first & 0xff;
+		desc[3] = ((unsigned long)l[i].first >> 8) & 0xff;
+		desc[4] = l[i].bits & 0xff;
+		desc[5] = (l[i].bits >> 8) & 0xff;
+		dw_elem(&it, 0x0028, 0x3002, "US", desc, 6, 0);
+		for (k = 0; k < l[i].count && !it.bad; k++) {
+			if (k == 0) {
+				dw_put16(&it, 0x0028);
+				dw_put16(&it, 0x3006);
+				dw_put(&it, "OW", 2);
+				dw_put16(&it, 0);
+				dw_put32(&it, (uint32_t)(l[i].count * 2));
+			}
+			dw_put16(&it, l[i].data[k]);
+		}
+		if (l[i].count == 0)
+			dw_elem(&it, 0x0028, 0x3006, "OW", NULL, 0, 0);
+		dw_put16(&sq, 0xfffe);
+		dw_put16(&sq, 0xe000);
+		dw_put32(&sq, (uint32_t)it.b.len);
+		if (!it.bad && it.b.len > 0)
+			dw_put(&sq, it.b.data, it.b.len);
+		sq.bad |= it.bad;
+		buf_free(&it.b);
+	}
+	if (sq.bad)
+		d->bad = 1;
+	else
+		dw_elem(d, g, e, "SQ", sq.b.data, sq.b.len, 0);
+	buf_free(&sq.b);
 }
 
 /* The File Meta group (with preamble and magic) of one file. */
@@ -688,6 +760,24 @@ dw_pixels(const struct series_volume *v, int k, unsigned char *pix)
 			q = 32767;
 		else
 			q = lround(x);
+		pix[2 * i] = (unsigned)q & 0xff;
+		pix[2 * i + 1] = ((unsigned)q >> 8) & 0xff;
+	}
+}
+
+/* Slice k's values as little-endian uint16 into pix (a film with
+ * unsigned pixels). */
+static void
+dw_pixels_u(const struct series_volume *v, int k, unsigned char *pix)
+{
+	const float	*f = v->vox + (size_t)k * v->nx * v->ny;
+	size_t		 i, n = (size_t)v->nx * v->ny;
+	double		 x;
+	long		 q;
+
+	for (i = 0; i < n; i++) {
+		x = f[i];
+		q = isnan(x) || x <= 0 ? 0 : x >= 65535 ? 65535 : lround(x);
 		pix[2 * i] = (unsigned)q & 0xff;
 		pix[2 * i + 1] = ((unsigned)q >> 8) & 0xff;
 	}
@@ -766,13 +856,24 @@ dw_dataset(struct dw *d, const struct dw_series *s, int k,
 	dw_us(d, 0x0028, 0x0100, 16);
 	dw_us(d, 0x0028, 0x0101, 16);
 	dw_us(d, 0x0028, 0x0102, 15);
-	dw_us(d, 0x0028, 0x0103, 1);
-	dw_ds1(d, 0x0028, 0x1050, s->wc);
-	dw_ds1(d, 0x0028, 0x1051, s->ww);
-	dw_ds1(d, 0x0028, 0x1052, 0);
-	dw_ds1(d, 0x0028, 0x1053, 1);
+	dw_us(d, 0x0028, 0x0103, s->pixel_unsigned ? 0 : 1);
+	if (!s->no_window) {
+		dw_ds1(d, 0x0028, 0x1050, s->wc);
+		dw_ds1(d, 0x0028, 0x1051, s->ww);
+	}
+	/* A Modality LUT replaces the rescale (PS3.3 C.11.1). */
+	if (s->mlut == NULL) {
+		dw_ds1(d, 0x0028, 0x1052, 0);
+		dw_ds1(d, 0x0028, 0x1053, 1);
+	}
 	if (strcmp(s->modality, "CT") == 0)
 		dw_str(d, 0x0028, 0x1054, "LO", "HU");
+	if (s->voi_function != NULL)
+		dw_str(d, 0x0028, 0x1056, "CS", s->voi_function);
+	if (s->mlut != NULL)
+		dw_lut_seq(d, 0x0028, 0x3000, s->mlut, 1);
+	if (s->nvluts > 0)
+		dw_lut_seq(d, 0x0028, 0x3010, s->vluts, s->nvluts);
 	dw_elem(d, 0x7fe0, 0x0010, "OW", pix,
 	    (size_t)v->nx * v->ny * 2, 0);
 }
@@ -897,7 +998,10 @@ dcmwrite_series(const struct series_volume *v,
 			    strerror(errno));
 			goto fail;
 		}
-		dw_pixels(v, k, pix);
+		if (s.pixel_unsigned)
+			dw_pixels_u(v, k, pix);
+		else
+			dw_pixels(v, k, pix);
 		buf_clear(&d.b);
 		d.last = 0;
 		d.bad = 0;

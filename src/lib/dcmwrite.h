@@ -14,6 +14,7 @@
 #define ZY_DCMWRITE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "series.h"
 
@@ -22,6 +23,21 @@
 #define DCMWRITE_DX_CLASS	"1.2.840.10008.5.1.4.1.1.1.1"
 #define DCMWRITE_EXPLICIT_LE	"1.2.840.10008.1.2.1"
 #define DCMWRITE_UID_MAX	64
+
+/*
+ * A Modality or VOI LUT of a film, written as given (PS3.3 C.11.1.1.1,
+ * C.11.2.1.1): the LUT Descriptor (entries, 0 meaning 65536; the first
+ * stored value mapped, as 16 bits, signed for signed pixels; bits per
+ * entry) and count words of LUT Data (OW).  Nothing is checked, so that
+ * tests can write a descriptor that disagrees with its data.
+ */
+struct dcmwrite_lut {
+	unsigned	 entries;	/* descriptor's first value */
+	long		 first;		/* its second */
+	unsigned	 bits;		/* its third */
+	const uint16_t	*data;		/* count words */
+	size_t		 count;
+};
 
 /*
  * What goes into the files besides the volume.  Strings are UTF-8;
@@ -52,6 +68,15 @@ struct dcmwrite_opts {
 	double		 slice_thickness;	/* the volume's; else dz */
 	double		 window_center;	/* both zero: the volume's */
 	double		 window_width;	/* window, else 40 and 400 */
+	/* A film (DX) only: */
+	int		 pixel_unsigned;	/* Pixel Representation 0,
+					 * values clamped to 0..65535 */
+	int		 no_window;	/* write no Window Center/Width */
+	const char	*voi_function;	/* VOI LUT Function; NULL: none */
+	const struct dcmwrite_lut *modality_lut;	/* replaces the
+					 * Rescale Slope and Intercept */
+	const struct dcmwrite_lut *voi_luts;	/* nvoi_luts items of the */
+	size_t		 nvoi_luts;	/* VOI LUT Sequence */
 };
 
 /*

@@ -162,12 +162,6 @@ struct dcm_fmt {
 	int		 clamp;		/* decoded lossy data may overshoot */
 };
 
-/* A Modality LUT, expanded to floats. */
-struct dcm_lut {
-	long		 first;
-	size_t		 n;
-	float		*v;
-};
 
 static int
 dcm_global_setup(void)
@@ -1135,7 +1129,13 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 		info->has_modality_lut = ds->findAndGetSequence(
 		    DCM_ModalityLUTSequence, sq).good() && sq != NULL &&
 		    sq->card() > 0;
+		sq = NULL;
+		if (ds->findAndGetSequence(DCM_VOILUTSequence, sq).good() &&
+		    sq != NULL)
+			info->voi_luts = (int)sq->card();
 	}
+	dcm_get_str(ds, DCM_VOILUTFunction, info->voi_function,
+	    sizeof(info->voi_function));
 	info->window_center = dcm_get_dbl(ds, DCM_WindowCenter, 0);
 	info->window_width = dcm_get_dbl(ds, DCM_WindowWidth, 0);
 	info->pixel_padding = NAN;
@@ -1472,14 +1472,21 @@ dcm_read_info(const char *path, const struct dcm_limits *ul,
 	return rc;
 }
 
-/* Load the Modality LUT of the first item of the sequence.  Returns 0
- * (lut->v set; free it) or -1. */
+/*
+ * Load the LUT of item it of a Modality or VOI LUT Sequence (what names
+ * it in messages): LUT Descriptor (0028,3002) and LUT Data (0028,3006),
+ * PS3.3 C.11.1.1.1 and C.11.2.1.1.  The descriptor's first value is the
+ * number of entries (0 means 65536), its second the first stored value
+ * mapped (signed when sgnd, Pixel Representation 1), its third the bits
+ * of an entry (8 to 16).  Entries of 8 bits may come two to a 16-bit
+ * word (the standard's "8 bits allocated") or one to a word (as many
+ * writers store them).  A descriptor that disagrees with the data is
+ * refused, never read past.  Returns 0 (lut->v set; free it) or -1.
+ */
 static int
-dcm_lut_load(DcmDataset *ds, int sgnd, struct dcm_lut *lut, char *err,
-    size_t errlen)
+dcm_lut_load(DcmItem *it, int sgnd, const char *what, struct dcm_lut_table *lut,
+    char *err, size_t errlen)
 {
-	DcmSequenceOfItems	*sq = NULL;
-	DcmItem			*it;
 	const Uint16		*data = NULL;
 	unsigned long		 cnt = 0;
 	long			 d0, d1, d2;
@@ -1487,35 +1494,33 @@ dcm_lut_load(DcmDataset *ds, int sgnd, struct dcm_lut *lut, char *err,
 	unsigned		 w;
 
 	lut->v = NULL;
-	if (ds->findAndGetSequence(DCM_ModalityLUTSequence, sq).bad() ||
-	    sq == NULL || (it = sq->getItem(0)) == NULL ||
+	if (it == NULL ||
 	    dcm_get_xs(it, DCM_LUTDescriptor, 0, 0, &d0) == -1 ||
 	    dcm_get_xs(it, DCM_LUTDescriptor, 1, sgnd, &d1) == -1 ||
 	    dcm_get_xs(it, DCM_LUTDescriptor, 2, 0, &d2) == -1) {
-		errfmt(err, errlen, "Modality LUT Sequence has no valid "
-		    "LUT Descriptor");
+		errfmt(err, errlen, "%s has no valid LUT Descriptor", what);
 		return -1;
 	}
 	if (it->findAndGetUint16Array(DCM_LUTData, data, &cnt).bad() ||
 	    data == NULL || cnt == 0) {
-		errfmt(err, errlen, "Modality LUT Sequence has no LUT "
-		    "Data");
+		errfmt(err, errlen, "%s has no LUT Data", what);
 		return -1;
 	}
 	lut->n = d0 == 0 ? 65536 : (size_t)d0;
 	lut->first = d1;
-	if (d2 < 1 || d2 > 16) {
-		errfmt(err, errlen, "Modality LUT entries of %ld bits are "
-		    "not supported", d2);
+	if (d2 < 8 || d2 > 16) {
+		errfmt(err, errlen, "%s entries of %ld bits are not "
+		    "supported (8 to 16)", what, d2);
 		return -1;
 	}
-	if (cnt != lut->n && !(d2 <= 8 && cnt == (lut->n + 1) / 2)) {
-		errfmt(err, errlen, "Modality LUT Data holds %lu values "
-		    "but its descriptor announces %zu", cnt, lut->n);
+	lut->bits = (int)d2;
+	if (cnt != lut->n && !(d2 == 8 && cnt == (lut->n + 1) / 2)) {
+		errfmt(err, errlen, "%s Data holds %lu values but its "
+		    "descriptor announces %zu", what, cnt, lut->n);
 		return -1;
 	}
 	if ((lut->v = (float *)malloc(lut->n * sizeof(float))) == NULL) {
-		errfmt(err, errlen, "out of memory for the Modality LUT");
+		errfmt(err, errlen, "out of memory for the %s", what);
 		return -1;
 	}
 	for (i = 0; i < lut->n; i++) {
@@ -1526,6 +1531,99 @@ dcm_lut_load(DcmDataset *ds, int sgnd, struct dcm_lut *lut, char *err,
 		lut->v[i] = (float)(w & ((1U << d2) - 1));
 	}
 	return 0;
+}
+
+/* The Modality LUT: the first item of the sequence (PS3.3 C.11.1). */
+static int
+dcm_mlut_load(DcmDataset *ds, int sgnd, struct dcm_lut_table *lut, char *err,
+    size_t errlen)
+{
+	DcmSequenceOfItems	*sq = NULL;
+
+	lut->v = NULL;
+	if (ds->findAndGetSequence(DCM_ModalityLUTSequence, sq).bad() ||
+	    sq == NULL) {
+		errfmt(err, errlen, "Modality LUT Sequence has no item");
+		return -1;
+	}
+	return dcm_lut_load(sq->getItem(0), sgnd, "Modality LUT", lut, err,
+	    errlen);
+}
+
+static int
+dcm_read_voi_lut_mem_x(const void *buf, size_t len,
+    const struct dcm_limits *ul, int item, struct dcm_lut_table *out,
+    char *err, size_t errlen)
+{
+	struct dcm_lim		 lim;
+	struct dcm_scan		 sc;
+	struct dcm_info		 in;
+	DcmFileFormat		*ff;
+	DcmSequenceOfItems	*sq = NULL;
+	int			 rc = -1;
+
+	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, &in, err,
+	    errlen)) == NULL)
+		return -1;
+	if (ff->getDataset()->findAndGetSequence(DCM_VOILUTSequence,
+	    sq).bad() || sq == NULL || item < 0 ||
+	    (unsigned long)item >= sq->card())
+		errfmt(err, errlen, "VOI LUT Sequence has no item %d", item);
+	else
+		rc = dcm_lut_load(sq->getItem((unsigned long)item),
+		    in.pixel_representation == 1, "VOI LUT", out, err,
+		    errlen);
+	delete ff;
+	dcm_scan_free(&sc);
+	return rc;
+}
+
+int
+dcm_read_voi_lut_mem(const void *buf, size_t len,
+    const struct dcm_limits *ul, int item, struct dcm_lut_table *out,
+    char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	try {
+		return dcm_read_voi_lut_mem_x(buf, len, ul, item, out, err,
+		    errlen);
+	} catch (const std::bad_alloc &) {
+		errfmt(err, errlen, "out of memory");
+	} catch (...) {
+		errfmt(err, errlen, "internal error in DCMTK");
+	}
+	free(out->v);
+	out->v = NULL;
+	return -1;
+}
+
+int
+dcm_read_voi_lut(const char *path, const struct dcm_limits *ul, int item,
+    struct dcm_lut_table *out, char *err, size_t errlen)
+{
+	struct dcm_lim	 lim;
+	unsigned char	*buf;
+	size_t		 len;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	dcm_lim_set(&lim, ul);
+	if (dcm_file_load(path, lim.max_file, &buf, &len, err, errlen) == -1)
+		return -1;
+	rc = dcm_read_voi_lut_mem(buf, len, ul, item, out, err, errlen);
+	dcm_file_put(buf);
+	return rc;
+}
+
+void
+dcm_lut_table_free(struct dcm_lut_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->v);
+	memset(t, 0, sizeof(*t));
 }
 
 /* The stored value of sample i of an uncompressed buffer. */
@@ -1576,7 +1674,7 @@ dcm_norm(int32_t s, const struct dcm_fmt *f)
 }
 
 static float
-dcm_map(long long v, const struct dcm_info *in, const struct dcm_lut *lut)
+dcm_map(long long v, const struct dcm_info *in, const struct dcm_lut_table *lut)
 {
 	long long	 k;
 
@@ -1727,7 +1825,7 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 	DcmPixelData		*pd;
 	DcmPixelSequence	*ps = NULL;
 	struct dcm_fmt		 fmt;
-	struct dcm_lut		 lut;
+	struct dcm_lut_table		 lut;
 	struct j2k_image	 ji;
 	OFString		 model;
 	E_TransferSyntax	 xfer;
@@ -1842,7 +1940,7 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 	fmt.clamp = in->compressed && !fmt.sgnd;
 	planar = in->planar_configuration;
 	if (!colour && in->has_modality_lut &&
-	    dcm_lut_load(ds, fmt.sgnd, &lut, err, errlen) == -1)
+	    dcm_mlut_load(ds, fmt.sgnd, &lut, err, errlen) == -1)
 		goto fail;
 	if ((o = (float *)malloc(npix * sizeof(float))) == NULL) {
 		errfmt(err, errlen, "out of memory for a %dx%d frame",
@@ -2064,7 +2162,7 @@ dcm_native16(const struct dcm_info *in, const struct dcm_limits *ul,
 {
 	struct dcm_lim		 lim;
 	struct dcm_fmt		 fmt;
-	struct dcm_lut		 lut;
+	struct dcm_lut_table		 lut;
 	unsigned long long	 fbytes;
 	unsigned char		 b2[2];
 	uint16_t		 t16;

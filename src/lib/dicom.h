@@ -83,6 +83,11 @@ struct dcm_info {
 	double	 rescale_slope, rescale_intercept;	/* 1 and 0 if absent */
 	int	 has_modality_lut;	/* Modality LUT Sequence replaces them */
 	double	 window_center, window_width;	/* first values */
+	int	 voi_luts;		/* items of the VOI LUT Sequence
+					 * (0028,3010); dcm_read_voi_lut() */
+	char	 voi_function[17];	/* VOI LUT Function (0028,1056):
+					 * "LINEAR", "LINEAR_EXACT",
+					 * "SIGMOID"; "" when absent */
 	int	 has_padding;
 	double	 pixel_padding;		/* Pixel Padding Value, raw stored value */
 	int	 has_pixels;		/* Pixel Data (7FE0,0010) is present */
@@ -113,8 +118,11 @@ int	 dcm_read_info_mem(const void *buf, size_t len,
  * Decode frame number frame (0-based) as modality values: a float array
  * of rows * cols, row-major, which the caller frees with free().  Stored
  * values are masked to Bits Stored and sign-extended from High Bit, then
- * mapped through the Modality LUT Sequence if there is one, otherwise
- * through Rescale Slope and Intercept (CT: Hounsfield units).  MONOCHROME1
+ * mapped through the Modality LUT Sequence if there is one (its first
+ * item; a stored value below the first one mapped takes the first
+ * entry, above the last the last, PS3.3 C.11.1.1.1), otherwise through
+ * Rescale Slope and Intercept (CT: Hounsfield units); a Modality LUT
+ * whose descriptor disagrees with its data is refused.  MONOCHROME1
  * is not inverted and Pixel Padding Value is not applied: both are only
  * reported in info.  Colour images (RGB, YBR_FULL and the YBR forms JPEG
  * and JPEG 2000 decoders convert to RGB) come back as luminance,
@@ -130,6 +138,38 @@ int	 dcm_read_frame(const char *path, const struct dcm_limits *,
 int	 dcm_read_frame_mem(const void *buf, size_t len,
 	    const struct dcm_limits *, int frame, float **out,
 	    struct dcm_info *info, char *err, size_t errlen);
+
+/*
+ * A LUT of the grayscale pipeline (PS3.3 C.11.1.1.1, C.11.2.1.1): n
+ * entries (n > 0), the first mapping stored (or modality) value first;
+ * each entry an unsigned value of bits bits (8..16), as a float.
+ */
+struct dcm_lut_table {
+	long	 first;
+	size_t	 n;
+	int	 bits;
+	float	*v;		/* n entries; dcm_lut_table_free() */
+};
+
+/*
+ * Read VOI LUT number item (0-based; 0 is the default one a viewer
+ * shows) of the VOI LUT Sequence (0028,3010) of the file at path (or of
+ * len bytes at buf) into *out: LUT Descriptor number of entries (0 means
+ * 65536), first mapped value (signed when Pixel Representation is 1),
+ * bits per entry, and the LUT Data.  A sequence without that item, a
+ * descriptor that disagrees with the length of the data, an empty LUT
+ * Data, or entries outside 8..16 bits are refused.  Returns 0 (free
+ * *out with dcm_lut_table_free()), or -1 with an English reason in err
+ * and *out empty.
+ */
+int	 dcm_read_voi_lut(const char *path, const struct dcm_limits *,
+	    int item, struct dcm_lut_table *out, char *err, size_t errlen);
+int	 dcm_read_voi_lut_mem(const void *buf, size_t len,
+	    const struct dcm_limits *, int item, struct dcm_lut_table *out,
+	    char *err, size_t errlen);
+
+/* Free the entries of t and empty it (t may be NULL). */
+void	 dcm_lut_table_free(struct dcm_lut_table *t);
 
 /*
  * Decode every frame of the file at path, in order, into dst, which has

@@ -12,6 +12,7 @@
 #include "dicom.h"
 #include "film.h"
 #include "series.h"
+#include "voi.h"
 
 const char *const film_view_zh[FILM_VIEW__MAX] = {
 	"未知", "正位", "侧位", "斜位或侧卧位"
@@ -238,9 +239,11 @@ film_from_values(const float *vals, int nx, int ny,
     const struct film_tags *t, struct film **out, char *err, size_t errlen)
 {
 	struct film	*f;
-	double		 c, w, lo, hi, lower, upper;
-	size_t		 i, n;
+	struct voi	 voi;
+	double		 c, w, lo, hi;
+	size_t		 n;
 	enum film_view	 v;
+	int		 fn;
 
 	*out = NULL;
 	if (nx < 32 || ny < 32) {
@@ -263,11 +266,27 @@ film_from_values(const float *vals, int nx, int ny,
 	S(f->exam_part, t->exam_part);
 	S(f->description, t->description);
 #undef S
-	/* The display window: the file's (PS3.3 C.11.2.1.2.1, linear),
-	 * else the 0.5-99.5 % range of the middle of the film. */
+	/* The VOI transform (voi.h): the file's VOI LUT, else its window
+	 * through its function, else the 0.5-99.5 % range of the middle of
+	 * the film, linear. */
+	memset(&voi, 0, sizeof(voi));
+	voi.invert = f->inverted = t->photometric != NULL &&
+	    strcmp(t->photometric, "MONOCHROME1") == 0;
+	fn = voi_function_parse(t->voi_function);
 	c = t->window_center;
 	w = t->window_width;
-	if (isfinite(c) && isfinite(w) && w >= 1) {
+	if (t->voi_lut != NULL && t->voi_lut->n > 0) {
+		voi.lut = t->voi_lut;
+		voi_lut_window(t->voi_lut, &c, &w);
+		f->window_from_file = f->voi_from_lut = 1;
+	} else if (fn < 0) {
+		if (err != NULL && errlen > 0)
+			(void)snprintf(err, errlen, "unknown VOI LUT Function "
+			    "\"%s\"", t->voi_function);
+		goto fail;
+	} else if (isfinite(c) && isfinite(w) && (fn == VOI_FN_LINEAR ?
+	    w >= 1 : w > 0)) {
+		voi.fn = (enum voi_function)fn;
 		f->window_from_file = 1;
 	} else {
 		quantiles(vals, nx, nx / 10, ny / 10, nx - 1 - nx / 10,
@@ -276,26 +295,14 @@ film_from_values(const float *vals, int nx, int ny,
 			hi = lo + 1;
 		w = hi - lo + 1;
 		c = lo + 0.5 + (w - 1) / 2;
+		voi.fn = VOI_FN_LINEAR;
 		note(f, "文件未提供窗宽窗位，按图像灰度范围（0.5%–99.5%）显示");
 	}
-	f->window_center = c;
-	f->window_width = w;
-	lower = c - 0.5 - (w - 1) / 2;
-	upper = c - 0.5 + (w - 1) / 2;
-	f->inverted = t->photometric != NULL &&
-	    strcmp(t->photometric, "MONOCHROME1") == 0;
-	for (i = 0; i < n; i++) {
-		double	 x = vals[i], y;
-
-		if (!isfinite(x) || x <= lower)
-			y = 0;
-		else if (x > upper)
-			y = 1;
-		else
-			y = (x - (c - 0.5)) / (w - 1) + 0.5;
-		y = y < 0 ? 0 : y > 1 ? 1 : y;
-		f->img[i] = (float)(f->inverted ? 1 - y : y);
-	}
+	voi.center = f->window_center = c;
+	voi.width = f->window_width = w;
+	if (voi_check(&voi, err, errlen) == -1)
+		goto fail;
+	voi_apply(&voi, vals, n, f->img);
 	/* The pixel size: its absence is stated, never assumed. */
 	f->spacing_source = t->spacing_source;
 	if (t->spacing_source != 0 && t->pixel_spacing[0] > 0 &&
@@ -332,6 +339,9 @@ film_from_values(const float *vals, int nx, int ny,
 		(void)film_view_of_image(f, &f->midline_contrast);
 	*out = f;
 	return 0;
+fail:
+	film_free(f);
+	return -1;
 }
 
 /* The film tags of info (whose strings it points into). */
@@ -344,6 +354,7 @@ tags_of_info(const struct dcm_info *in, const char *exam_part, char *desc,
 	t->photometric = in->photometric;
 	t->window_center = in->window_center;
 	t->window_width = in->window_width;
+	t->voi_function = in->voi_function;
 	t->pixel_spacing[0] = in->pixel_spacing[0];
 	t->pixel_spacing[1] = in->pixel_spacing[1];
 	t->spacing_source = in->pixel_spacing_source;
@@ -361,17 +372,27 @@ film_load(const char *path, const char *exam_part, struct film **out,
     char *err, size_t errlen)
 {
 	struct dcm_info	 in;
+	struct dcm_lut_table lut;
 	struct film_tags t;
 	float		*vals = NULL;
 	char		 desc[600];
 	int		 rc;
 
 	*out = NULL;
+	memset(&lut, 0, sizeof(lut));
 	if (dcm_read_frame(path, NULL, 0, &vals, &in, err, errlen) == -1)
 		return -1;
 	tags_of_info(&in, exam_part, desc, sizeof(desc), &t);
+	/* The first VOI LUT, the one a viewer shows by default. */
+	if (in.voi_luts > 0 && dcm_read_voi_lut(path, NULL, 0, &lut, err,
+	    errlen) == -1) {
+		free(vals);
+		return -1;
+	}
+	t.voi_lut = lut.n > 0 ? &lut : NULL;
 	rc = film_from_values(vals, in.cols, in.rows, &t, out, err, errlen);
 	free(vals);
+	dcm_lut_table_free(&lut);
 	return rc;
 }
 
@@ -387,6 +408,8 @@ film_from_volume(const struct series_volume *v, struct film **f, char *err,
 	t.photometric = v->photometric;
 	t.window_center = v->window_center;
 	t.window_width = v->window_width;
+	t.voi_function = v->voi_function;
+	t.voi_lut = v->voi_lut.n > 0 ? &v->voi_lut : NULL;
 	if (series_warn_find(v, SERIES_WARN_NO_PIXEL_SPACING) == NULL &&
 	    v->spacing[0] > 0 && v->spacing[1] > 0) {
 		t.pixel_spacing[0] = v->spacing[1];

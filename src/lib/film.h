@@ -3,14 +3,13 @@
  * 2-D image a viewer shows, for the readers of single films.
  *
  * A film series is one image.  Its modality values (Modality LUT or
- * Rescale Slope/Intercept already applied by the loader, series.h) go
- * through the VOI window of the file, linear as PS3.3 C.11.2.1.2.1
- * defines it (or, when the file has none, a window from the 0.5th to the
- * 99.5th percentile of the exposed field), and MONOCHROME1 is inverted,
- * so that 1 is white (dense: bone) and 0 black (air), as on the screen.
- * A VOI LUT Sequence or a SIGMOID VOI LUT Function is not read by the
- * loader (dicom.h); the linear window stands in for them, and
- * film_from_values() says so in notes.
+ * Rescale Slope/Intercept already applied by the loader, dicom.h) go
+ * through the file's VOI transform as a viewer applies it (voi.h, PS3.4
+ * N.2): its first VOI LUT, else its window through its VOI LUT Function
+ * (LINEAR, LINEAR_EXACT, SIGMOID), else a linear window from the 0.5th
+ * to the 99.5th percentile of the middle of the film; MONOCHROME1 is
+ * inverted, so that 1 is white (dense: bone) and 0 black (air), as on
+ * the screen.
  *
  * The pixel size is Imager Pixel Spacing or Pixel Spacing where present;
  * without either, the film has no size in mm (spacing 0) and says so.
@@ -25,6 +24,8 @@
 #define ZY_FILM_H
 
 #include <stddef.h>
+
+#include "dicom.h"
 
 enum film_view {
 	FILM_VIEW_UNKNOWN,
@@ -55,6 +56,9 @@ struct film_tags {
 	const char	*modality;	/* "DX", "CR", "SC" */
 	const char	*photometric;	/* "MONOCHROME1" inverts */
 	double		 window_center, window_width;	/* NAN: none */
+	const char	*voi_function;	/* VOI LUT Function; NULL: LINEAR */
+	const struct dcm_lut_table *voi_lut;	/* the first VOI LUT;
+					 * NULL: none */
 	double		 pixel_spacing[2];	/* row, column (mm); 0: none */
 	int		 spacing_source;	/* DCM_SPACING_* (dicom.h) */
 	const char	*view_position;	/* "PA", "AP", "LL" ... */
@@ -70,8 +74,10 @@ struct film {
 	double		 spacing[2];	/* x (column), y (row) mm; 0: unknown */
 	int		 spacing_source;	/* DCM_SPACING_* */
 	int		 inverted;	/* MONOCHROME1: inverted for display */
-	double		 window_center, window_width;	/* applied */
+	double		 window_center, window_width;	/* applied (for a
+					 * VOI LUT: its linear equivalent) */
 	int		 window_from_file;
+	int		 voi_from_lut;	/* the file's VOI LUT was applied */
 	int		 field[4];	/* x0, y0, x1, y1 exposed, inclusive */
 	enum film_view	 view;
 	enum film_from	 view_from;
@@ -92,7 +98,8 @@ struct film {
 /*
  * Make a film of nx * ny modality values (row-major) and what the header
  * says.  Returns 0 with a new film in *out (film_free() it), or -1 with
- * an English reason in err.
+ * an English reason in err (a VOI LUT Function it does not know, a
+ * window its function cannot use).
  */
 int		 film_from_values(const float *vals, int nx, int ny,
 		    const struct film_tags *, struct film **out, char *err,

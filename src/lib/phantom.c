@@ -954,22 +954,80 @@ film_seg_dist(double u, double w, double u0, double w0, double u1, double w1)
 	return hypot(u - (u0 + t * du), w - (w0 + t * dw));
 }
 
+const struct phantom_chest phantom_chest_tb = {
+	.effusion = { 45, 0 },
+	.cav = { { .u = 75, .w = -95, .r_out = 15, .r_in = 9,
+	    .lucency = 150 } },
+	.ncav = 1,
+};
+
+/* The base of a lung at a = |u| (mm): a dome, highest (w 112) at the
+ * lung's middle (a 78), deepest at the chest wall (w 145 at a 140, the
+ * costophrenic recess) and lower by the heart (w 127 at a 16). */
+static double
+film_lung_base(double a)
+{
+	double	 t;
+
+	if (a >= 78) {
+		t = (a - 78) / 62;
+		return 112 + 33 * t * t;
+	}
+	t = (78 - a) / 62;
+	return 112 + 15 * t * t;
+}
+
+/* Whether (u, w) is in the lung of side (-1 the patient's right, 1 the
+ * left): the upper half an ellipse; below its widest row the chest wall
+ * runs nearly straight down to the recess, the base a dome. */
+static int
+film_in_lung(double u, double w, int side)
+{
+	double	 a = u * side, e;
+
+	if (a < 0 || w <= -150)
+		return 0;
+	if (w < -5)
+		return film_in_ellipse(u, w, side * 78, -5, 62, 150);
+	e = (w + 5) / 150;
+	return a > 78 - 62 * sqrt(fmax(0, 1 - e * e)) &&
+	    a < 140 - 0.05 * (w + 5) && w < film_lung_base(a);
+}
+
 /* A chest PA film's value at (u, w) mm: u to the patient's left, w down,
  * from the middle of the film. */
 double
 phantom_film_chest(double u, double w)
 {
-	double	 v = 120, half, a, rw;
+	static const struct phantom_chest none;
+
+	return phantom_film_chest_spec(&none, u, w);
+}
+
+double
+phantom_film_chest_spec(const struct phantom_chest *spec, double u, double w)
+{
+	double	 v = 120, half, a, rw, d, surf;
 	int	 i, side;
 
 	/* The trunk, wider below the shoulders; the neck above. */
 	half = w < -170 ? 55 : w < -130 ? 55 + (w + 170) * 2.6 : 160;
 	if (fabs(u) < half && w > -215 && w < 215)
 		v += 1300;
-	/* The lungs, dark; the heart and the mediastinum between them. */
-	for (side = -1; side <= 1; side += 2)
-		if (film_in_ellipse(u, w, side * 78, -5, 62, 150) && w > -150)
-			v -= 850;
+	/* The lungs, dark; the heart and the mediastinum between them.
+	 * An effusion fills the lung's lateral recess as soft tissue up
+	 * to a meniscus, highest at the chest wall. */
+	for (side = -1; side <= 1; side += 2) {
+		if (!film_in_lung(u, w, side))
+			continue;
+		a = u * side;
+		rw = spec->effusion[side < 0 ? 0 : 1];
+		surf = 141 - rw * (0.3 + 0.7 * pow(fmax(0, (a - 16) / 124),
+		    2));
+		if (rw > 0 && w > surf)
+			continue;
+		v -= 850;
+	}
 	if (fabs(u) < 26 && w < 90)
 		v += 450;
 	if (film_in_ellipse(u, w, 22, 70, 72, 62))
@@ -992,6 +1050,14 @@ phantom_film_chest(double u, double w)
 	for (side = -1; side <= 1; side += 2)
 		if (film_seg_dist(u, w, side * 22, -150, side * 128, -166) < 6)
 			v += 700;
+	/* Cavities: a ring of opacity about a lucent centre. */
+	for (i = 0; i < spec->ncav && i < PHANTOM_CAVITIES_MAX; i++) {
+		d = hypot(u - spec->cav[i].u, w - spec->cav[i].w);
+		if (d < spec->cav[i].r_in)
+			v -= spec->cav[i].lucency;
+		else if (d < spec->cav[i].r_out)
+			v += 500;
+	}
 	return v;
 }
 

@@ -278,6 +278,35 @@ double	 phantom_film_chest(double u, double w);
 double	 phantom_film_limb(double u, double w);
 
 /*
+ * The tuberculosis lesions of a chest film whose place is known: a
+ * pleural effusion on a side (the patient's right 0, left 1), fluid as
+ * dense as soft tissue filling the lateral costophrenic recess up to a
+ * meniscus height mm above the recess, highest at the chest wall; and
+ * cavities, rings of opacity (outer radius r_out mm, as dense as the
+ * opacities of test_tb) around a lucent centre (radius r_in, darker than
+ * the lung by lucency) at (u, w).  The lungs' bases are domes that meet
+ * the chest wall at an acute angle, as on a normal film.
+ */
+#define PHANTOM_CAVITIES_MAX	4
+
+struct phantom_chest {
+	double		 effusion[2];	/* meniscus height, mm; 0: none */
+	struct {
+		double	 u, w, r_out, r_in, lucency;
+	}		 cav[PHANTOM_CAVITIES_MAX];
+	int		 ncav;
+};
+
+/* The film of zhiying-phantom -F chest-tb: a right effusion of 45 mm,
+ * a cavity in the left upper zone. */
+extern const struct phantom_chest phantom_chest_tb;
+
+/* The chest film of spec at (u, w); phantom_film_chest() is the one
+ * without lesions. */
+double	 phantom_film_chest_spec(const struct phantom_chest *, double u,
+	    double w);
+
+/*
  * A forearm film of known fractures (the truth of the limb fracture
  * reader's tests).  The radius (bone 0, centre 13 mm to the viewer's
  * left of the middle, 15 mm wide) and the ulna (bone 1, 14 mm to the

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "preview.h"
+#include "voi.h"
 #include "series.h"
 #include "log.h"
 
@@ -113,21 +114,6 @@ preview_window(const struct series_volume *v, int slice,
 	return preview_window_percentile(v, slice, 1, 99, center, width);
 }
 
-/* The linear VOI function of PS3.3 C.11.2.1.2.1, to 0..255. */
-static inline float
-preview_map(float x, double c, double w, int invert)
-{
-	double	 y;
-
-	if (isnan(x) || x <= c - 0.5 - (w - 1) / 2)
-		y = 0;
-	else if (x > c - 0.5 + (w - 1) / 2)
-		y = 255;
-	else
-		y = ((x - (c - 0.5)) / (w - 1) + 0.5) * 255;
-	return (float)(invert ? 255 - y : y);
-}
-
 static unsigned char
 preview_byte(float y)
 {
@@ -166,6 +152,47 @@ preview_render(const struct series_volume *v, int slice, double center,
     double width, int max_edge, unsigned char **pix, int *pw, int *ph,
     char *err, size_t errlen)
 {
+	struct voi	 voi;
+
+	memset(&voi, 0, sizeof(voi));
+	voi.center = center;
+	voi.width = width;
+	voi.fn = VOI_FN_LINEAR;
+	voi.invert = v != NULL && v->invert_for_display;
+	if (v != NULL && pix != NULL && (!isfinite(center) ||
+	    !isfinite(width) || width < 1)) {
+		*pix = NULL;
+		errfmt(err, errlen, "bad window %g/%g", center, width);
+		return -1;
+	}
+	return preview_render_voi(v, slice, &voi, max_edge, pix, pw, ph, err,
+	    errlen);
+}
+
+int
+preview_voi_of_file(const struct series_volume *v, struct voi *voi)
+{
+	int	 fn;
+
+	memset(voi, 0, sizeof(*voi));
+	voi->invert = v->invert_for_display;
+	if (v->voi_lut.n > 0) {
+		voi->lut = &v->voi_lut;
+		return 0;
+	}
+	if ((fn = voi_function_parse(v->voi_function)) < 0)
+		return -1;
+	voi->fn = (enum voi_function)fn;
+	voi->center = v->window_center;
+	voi->width = v->window_width;
+	return voi_check(voi, NULL, 0);
+}
+
+int
+preview_render_voi(const struct series_volume *v, int slice,
+    const struct voi *voi, int max_edge, unsigned char **pix, int *pw,
+    int *ph, char *err, size_t errlen)
+{
 	const float	*src;
 	float		*row = NULL, *tmp = NULL, *col = NULL, *cout = NULL;
 	unsigned char	*img = NULL;
@@ -183,10 +210,8 @@ preview_render(const struct series_volume *v, int slice, double center,
 		    v->nz - 1);
 		goto fail;
 	}
-	if (!isfinite(center) || !isfinite(width) || width < 1) {
-		errfmt(err, errlen, "bad window %g/%g", center, width);
+	if (voi_check(voi, err, errlen) == -1)
 		goto fail;
-	}
 	nx = v->nx;
 	ny = v->ny;
 	edge = nx > ny ? nx : ny;
@@ -209,8 +234,8 @@ preview_render(const struct series_volume *v, int slice, double center,
 	/* Window each row, shrink it across, then shrink each column. */
 	for (y = 0; y < ny; y++) {
 		for (x = 0; x < nx; x++)
-			row[x] = preview_map(src[(size_t)y * nx + x], center,
-			    width, v->invert_for_display);
+			row[x] = (float)(voi_value(voi, src[(size_t)y * nx +
+			    x]) * 255);
 		if (ow == nx)
 			memcpy(tmp + (size_t)y * ow, row, (size_t)nx *
 			    sizeof(*row));
@@ -450,10 +475,25 @@ int
 preview_png(const struct series_volume *v, int slice, double center,
     double width, int max_edge, struct buf *out, char *err, size_t errlen)
 {
+	struct voi	 voi;
+
+	memset(&voi, 0, sizeof(voi));
+	voi.center = center;
+	voi.width = width;
+	voi.fn = VOI_FN_LINEAR;
+	voi.invert = v != NULL && v->invert_for_display;
+	return preview_png_voi(v, slice, &voi, max_edge, out, err, errlen);
+}
+
+int
+preview_png_voi(const struct series_volume *v, int slice,
+    const struct voi *voi, int max_edge, struct buf *out, char *err,
+    size_t errlen)
+{
 	unsigned char	*pix = NULL;
 	int		 w, h;
 
-	if (preview_render(v, slice, center, width, max_edge, &pix, &w, &h,
+	if (preview_render_voi(v, slice, voi, max_edge, &pix, &w, &h,
 	    err, errlen) == -1)
 		goto fail;
 	if (preview_png_encode(pix, w, h, out) == -1) {

@@ -2,8 +2,9 @@
  * preview.h - 8-bit grayscale previews of a loaded series, as PNG.
  *
  * A slice of a series_volume is mapped through a window (center and
- * width, the linear VOI function of PS3.3 C.11.2.1.2) to 0-255, inverted
- * when the volume says so (MONOCHROME1), optionally shrunk by area
+ * width, the linear VOI function of PS3.3 C.11.2.1.2) or the file's own
+ * VOI transform (voi.h) to 0-255, inverted when the volume says so
+ * (MONOCHROME1), optionally shrunk by area
  * averaging so that its longer edge fits, and encoded as PNG (grayscale,
  * 8 bits, zlib).  Pixels are shown square: the pixel spacing is not
  * used to correct the aspect ratio.
@@ -15,6 +16,7 @@
 
 #include "buf.h"
 #include "series.h"
+#include "voi.h"
 
 enum window_preset {
 	WINDOW_LUNG,
@@ -65,6 +67,23 @@ int	 preview_render(const struct series_volume *v, int slice,
 	    int *pw, int *ph, char *err, size_t errlen);
 
 /*
+ * As preview_render(), through the VOI transform voi (voi.h): the one
+ * the film loader and the viewer apply.  preview_render() is this with
+ * the linear window (center, width) and the volume's polarity.
+ */
+int	 preview_render_voi(const struct series_volume *v, int slice,
+	    const struct voi *voi, int max_edge, unsigned char **pix,
+	    int *pw, int *ph, char *err, size_t errlen);
+
+/*
+ * The file's own VOI transform of v into *voi (pointing into v): its
+ * first VOI LUT, else its window through its VOI LUT Function; with the
+ * volume's polarity.  Returns 0, or -1 when the file has neither (or a
+ * function or window that cannot be applied).
+ */
+int	 preview_voi_of_file(const struct series_volume *v, struct voi *voi);
+
+/*
  * Encode an 8-bit grayscale image of w by h pixels as PNG, appended to
  * out (set up by the caller with buf_init(); the caller frees it).
  * Returns 0, or -1 when memory is short or the buffer's cap is passed;
@@ -83,6 +102,11 @@ int	 preview_png_encode_rgb(const unsigned char *rgb, int w, int h,
  */
 int	 preview_png(const struct series_volume *v, int slice, double center,
 	    double width, int max_edge, struct buf *out, char *err,
+	    size_t errlen);
+
+/* As preview_png(), through the VOI transform voi (preview_render_voi()). */
+int	 preview_png_voi(const struct series_volume *v, int slice,
+	    const struct voi *voi, int max_edge, struct buf *out, char *err,
 	    size_t errlen);
 
 /*

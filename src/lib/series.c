@@ -1117,6 +1117,14 @@ series_load(const char *const *paths, size_t n,
 	(void)snprintf(v->study_description, sizeof(v->study_description),
 	    "%s", a->study_description);
 	v->invert_for_display = strcmp(a->photometric, "MONOCHROME1") == 0;
+	(void)snprintf(v->voi_function, sizeof(v->voi_function), "%s",
+	    a->voi_function);
+	/* A VOI LUT replaces the window for display (PS3.4 N.2.1.1); one
+	 * that cannot be read refuses the series rather than show it
+	 * wrongly. */
+	if (a->voi_luts > 0 && dcm_read_voi_lut(paths[0], opts != NULL ?
+	    opts->limits : NULL, 0, &v->voi_lut, err, errlen) == -1)
+		goto fail;
 
 	/* In-plane geometry.  Imager Pixel Spacing is at the detector;
 	 * it is what a radiograph offers. */
@@ -1267,6 +1275,7 @@ series_free(struct series_volume *v)
 	free(v->vox);
 	free(v->slices);
 	free(v->warn);
+	dcm_lut_table_free(&v->voi_lut);
 	free(v);
 }
 

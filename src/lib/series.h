@@ -97,6 +97,10 @@ struct series_volume {
 	char			 study_description[257];
 	double			 window_center;	/* the file's; NAN if none */
 	double			 window_width;
+	/* The first file's VOI transform (voi.h): its first VOI LUT
+	 * (voi_lut.n 0: none) and its VOI LUT Function ("" if none). */
+	struct dcm_lut_table	 voi_lut;
+	char			 voi_function[17];
 	size_t			 fast_slices;	/* read straight from
 						 * the file (dcm_native16()) */
 	struct series_slice	*slices;	/* nz entries */

@@ -10,7 +10,7 @@
  *	    [-W pixels] [-P patient_id] [-N patient_name] -o outdir
  *	zhiying-phantom -R [-t slice_mm] [-n noise_hu] [-s seed]
  *	    [-P patient_id] [-N patient_name] -o outdir
- *	zhiying-phantom -F chest|limb [-s seed] [-P patient_id]
+ *	zhiying-phantom -F chest|chest-tb|limb [-s seed] [-P patient_id]
  *	    [-N patient_name] -o outdir
  *
  * -V writes the spine phantom instead of the chest
@@ -33,6 +33,11 @@
  * of its parts' attenuation with a little noise; the chest is a picture
  * for the demo and the ingest path, of no diagnostic truth, the
  * forearm's fracture is known (the limb fracture reader's tests).
+ * -U writes the film's window (1400/2800) as a VOI LUT Sequence of 12-bit
+ * entries instead of Window Center and Width: the same picture.
+ * chest-tb is the chest with the tuberculosis lesions of known place
+ * (phantom_chest_tb: fluid in the right costophrenic recess, a cavity
+ * in the left upper zone), stdout telling them too.
  * stdout tells "files 1 outdir", the study and the series UID.
  *
  * Variants of the chest (phantom.h): -b gives the chambers' and aortas'
@@ -89,7 +94,7 @@ usage(FILE *fp, int status)
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
 	    "       " PROG " -R [-t slice_mm] [-n noise_hu] [-s seed]\n"
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
-	    "       " PROG " -F chest|limb [-s seed] [-P patient_id]"
+	    "       " PROG " -F chest|chest-tb|limb [-U] [-s seed] [-P patient_id]"
 	    " [-N patient_name] -o outdir\n"
 	    "       " PROG " -h | --help\n"
 	    "SITE is one of LM, LAD, LCX, RCA, AORTA, VALVE (mm, HU at"
@@ -105,8 +110,9 @@ usage(FILE *fp, int status)
 		    "  -x  no standard plaques, only those given with -p\n"
 		    "  -R  the rib cage phantom (ribs, vertebrae, rib"
 		    " fractures) instead\n"
-		    "  -F  a film (DX radiograph) instead: chest (PA) or limb"
-		    " (forearm)\n"
+		    "  -F  a film (DX radiograph) instead: chest (PA), chest-tb"
+		    " (with an effusion and a cavity) or limb (forearm)\n"
+		    "  -U  a film's window written as a VOI LUT Sequence\n"
 		    "  -h, --help  this text\n");
 	exit(status);
 }
@@ -199,23 +205,28 @@ film_rand(unsigned long long *x)
 }
 
 /*
- * Write a film (kind "chest" or "limb") as one DX file into outdir.
+ * Write a film (kind "chest", "chest-tb" or "limb") as one DX file into
+ * outdir.
  * Returns the exit status.
  */
 static int
 film_write(const char *kind, unsigned long seed, const char *pid,
-    const char *pname, const char *outdir)
+    const char *pname, int voilut, const char *outdir)
 {
+	static uint16_t		 lut[2802];
+	struct dcmwrite_lut	 vl;
 	struct series_volume	*v;
 	struct dcmwrite_opts	 o;
 	unsigned long long	 x = 0x9e3779b97f4a7c15ULL ^ seed;
 	char			 err[1024], study[DCMWRITE_UID_MAX + 1];
 	char			 series[DCMWRITE_UID_MAX + 1];
-	int			 chest = strcmp(kind, "chest") == 0, i, j;
+	int			 tb = strcmp(kind, "chest-tb") == 0,
+				 chest = tb || strcmp(kind, "chest") == 0, i, j;
 	double			 mm, u, w, n;
 
 	if (!chest && strcmp(kind, "limb") != 0) {
-		fprintf(stderr, PROG ": -F %s: chest or limb\n", kind);
+		fprintf(stderr, PROG ": -F %s: chest, chest-tb or limb\n",
+		    kind);
 		return 2;
 	}
 	if ((v = calloc(1, sizeof(*v))) == NULL)
@@ -236,8 +247,10 @@ film_write(const char *kind, unsigned long seed, const char *pid,
 			w = (j - (v->ny - 1) / 2.0) * mm;
 			n = (film_rand(&x) + film_rand(&x) + film_rand(&x) -
 			    1.5) * 30;
-			v->vox[(size_t)j * v->nx + i] = (float)((chest ?
-			    phantom_film_chest(u, w) : phantom_film_limb(u, w)) + n);
+			v->vox[(size_t)j * v->nx + i] = (float)((tb ?
+			    phantom_film_chest_spec(&phantom_chest_tb, u, w) :
+			    chest ? phantom_film_chest(u, w) :
+			    phantom_film_limb(u, w)) + n);
 		}
 	v->spacing[0] = v->spacing[1] = mm;
 	v->spacing[2] = NAN;
@@ -266,6 +279,26 @@ film_write(const char *kind, unsigned long seed, const char *pid,
 	o.kernel = "";
 	o.study_uid = study;
 	o.series_uid = series;
+	if (voilut) {
+		/* The window 1400/2800 as a VOI LUT of 12-bit entries, one
+		 * per value from 0 (PS3.3 C.11.2.1.2.1 sampled), instead of
+		 * Window Center and Width. */
+		for (i = 0; i < (int)(sizeof(lut) / sizeof(lut[0])); i++) {
+			double	 y = ((double)i - 1399.5) / 2799 + 0.5;
+
+			y = i <= 0 ? 0 : i > 2799 ? 1 : y;
+			lut[i] = (uint16_t)lround(4095 * (y < 0 ? 0 : y > 1 ?
+			    1 : y));
+		}
+		memset(&vl, 0, sizeof(vl));
+		vl.entries = sizeof(lut) / sizeof(lut[0]);
+		vl.bits = 12;
+		vl.data = lut;
+		vl.count = vl.entries;
+		o.voi_luts = &vl;
+		o.nvoi_luts = 1;
+		o.no_window = 1;
+	}
 	if (dcmwrite_series(v, &o, outdir, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": %s\n", err);
 		series_free(v);
@@ -273,6 +306,16 @@ film_write(const char *kind, unsigned long seed, const char *pid,
 	}
 	series_free(v);
 	printf("files 1 %s\nstudy %s\nseries %s\n", outdir, study, series);
+	if (tb) {
+		printf("effusion right meniscus %.0f mm\n",
+		    phantom_chest_tb.effusion[0]);
+		for (i = 0; i < phantom_chest_tb.ncav; i++)
+			printf("cavity at %.0f %.0f mm outer %.0f inner %.0f"
+			    "\n", phantom_chest_tb.cav[i].u,
+			    phantom_chest_tb.cav[i].w,
+			    phantom_chest_tb.cav[i].r_out,
+			    phantom_chest_tb.cav[i].r_in);
+	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, PROG ": stdout: %s\n", strerror(errno));
 		return 1;
@@ -304,8 +347,9 @@ main(int argc, char *argv[])
 	size_t			 nextra = 0, i;
 	char			*end;
 	int			 ch, nostd = 0, width = 0, spine = 0, ribs = 0;
+	int			 voilut = 0;
 
-	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:Rs:S:t:VW:x",
+	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:Rs:S:t:UVW:x",
 	    longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
@@ -401,6 +445,9 @@ main(int argc, char *argv[])
 			}
 			width = (int)d;
 			break;
+		case 'U':
+			voilut = 1;
+			break;
 		case 'V':
 			spine = 1;
 			break;
@@ -416,7 +463,8 @@ main(int argc, char *argv[])
 	if (optind != argc || outdir == NULL)
 		usage(stderr, 2);
 	if (film != NULL) {
-		if ((ch = film_write(film, seed, pid, pname, outdir)) == 2)
+		if ((ch = film_write(film, seed, pid, pname, voilut,
+		    outdir)) == 2)
 			usage(stderr, 2);
 		return ch;
 	}

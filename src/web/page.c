@@ -343,6 +343,7 @@ page_stored_png(struct req *r, const char *key, int frame, int preset,
 {
 	struct store		*st;
 	struct series_volume	*v = NULL;
+	struct voi		 voi;
 	struct buf		 png;
 	const char		*paths[1];
 	char			 path[4096], err[256];
@@ -372,7 +373,13 @@ page_stored_png(struct req *r, const char *key, int frame, int preset,
 		    v->nz);
 		goto fail;
 	}
-	if (preview_window(v, frame, (enum window_preset)preset, &c,
+	/* 自动 is the file's own VOI transform where it has one (a VOI
+	 * LUT, a window and its function), as the film readers see it. */
+	if (preset == WINDOW_AUTO && preview_voi_of_file(v, &voi) == 0) {
+		if (preview_png_voi(v, frame, &voi, max_edge, &png, err,
+		    sizeof(err)) == -1)
+			goto fail;
+	} else if (preview_window(v, frame, (enum window_preset)preset, &c,
 	    &wd) == -1 || preview_png(v, frame, c, wd, max_edge, &png, err,
 	    sizeof(err)) == -1)
 		goto fail;

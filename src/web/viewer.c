@@ -54,6 +54,7 @@
 #include "series.h"
 #include "store.h"
 #include "view.h"
+#include "voi.h"
 
 #define MSG_DB		"系统暂时不可用，请稍后重试"
 #define MSG_INTERNAL	"系统内部错误"
@@ -314,6 +315,11 @@ struct vimage {
 	int		 w, h;
 	double		 sx, sy;
 	int		 invert;	/* MONOCHROME1 */
+	/* One file's own VOI transform (voi.h): its VOI LUT (taken from
+	 * the loader; freed with val), its window and function. */
+	struct dcm_lut_table lut;
+	double		 wc, ww;
+	char		 fn[17];
 };
 
 /*
@@ -347,6 +353,11 @@ vimage_get(struct req *r, const struct vseries *s, enum view_plane p,
 		im->sx = v->spacing[0];
 		im->sy = v->spacing[1];
 		im->invert = v->invert_for_display;
+		im->lut = v->voi_lut;
+		memset(&v->voi_lut, 0, sizeof(v->voi_lut));
+		im->wc = v->window_center;
+		im->ww = v->window_width;
+		(void)snprintf(im->fn, sizeof(im->fn), "%s", v->voi_function);
 		/* One file: its (first) slice is the image. */
 		if ((im->val = malloc((size_t)v->nx * (size_t)v->ny *
 		    sizeof(float))) == NULL) {
@@ -381,6 +392,7 @@ fail:
 	series_free(v);
 	free(im->val);
 	im->val = NULL;
+	dcm_lut_table_free(&im->lut);
 	return 500;
 }
 
@@ -424,12 +436,13 @@ page_viewer_image(struct req *r)
 {
 	struct vseries	 s;
 	struct vimage	 im;
+	struct voi	 voi;
 	struct buf	 out;
 	enum view_plane	 p;
 	unsigned char	*g;
 	const char	*fmt;
 	double		 wc, ww;
-	int		 z, rc, png, inv;
+	int		 z, rc, png, inv, usevoi, fn;
 
 	if (vrequest(r, &s, &p, &z) == -1)
 		return;
@@ -438,8 +451,10 @@ page_viewer_image(struct req *r)
 	fmt = http_field(r, FIELD_FMT);
 	png = fmt != NULL && strcmp(fmt, "png") == 0;
 	inv = field_num(r, FIELD_INVERT, 0) == 1;
+	usevoi = field_num(r, FIELD_VOI, 0) == 1;
 	if (r->field_bad[FIELD_WC] || r->field_bad[FIELD_WW] ||
-	    r->field_bad[FIELD_FMT] || r->field_bad[FIELD_INVERT]) {
+	    r->field_bad[FIELD_FMT] || r->field_bad[FIELD_INVERT] ||
+	    r->field_bad[FIELD_VOI]) {
 		page_error(r, 404, "无法显示该影像");
 		return;
 	}
@@ -448,7 +463,21 @@ page_viewer_image(struct req *r)
 		    "无法显示该影像");
 		return;
 	}
-	if (!isfinite(wc) || !isfinite(ww) || ww < 1) {
+	/* 自动 asks for the file's own VOI transform: its VOI LUT, else
+	 * its window through its VOI LUT Function (voi.h), as the film
+	 * readers see the image; a window asked for replaces it. */
+	memset(&voi, 0, sizeof(voi));
+	voi.invert = im.invert != inv;
+	fn = voi_function_parse(im.fn);
+	if (usevoi && im.lut.n > 0)
+		voi.lut = &im.lut;
+	else if (usevoi && fn > 0 && voi_check(&(struct voi){ .center =
+	    im.wc, .width = im.ww, .fn = (enum voi_function)fn }, NULL,
+	    0) == 0) {
+		voi.fn = (enum voi_function)fn;
+		wc = im.wc;
+		ww = im.ww;
+	} else if (!isfinite(wc) || !isfinite(ww) || ww < 1) {
 		/* No window asked for: the file's, else the image's own. */
 		if (isfinite(s.wc) && isfinite(s.ww) && s.ww >= 1) {
 			wc = s.wc;
@@ -468,15 +497,18 @@ page_viewer_image(struct req *r)
 			}
 		}
 	}
+	voi.center = wc;
+	voi.width = ww;
 	buf_init(&out, VIEWER_IMAGE_MAX);
 	if ((g = malloc((size_t)im.w * (size_t)im.h)) == NULL) {
 		free(im.val);
+		dcm_lut_table_free(&im.lut);
 		page_error(r, 500, MSG_INTERNAL);
 		return;
 	}
-	view_window8(im.val, (size_t)im.w * (size_t)im.h, wc, ww,
-	    im.invert != inv, g);
+	voi_apply8(&voi, im.val, (size_t)im.w * (size_t)im.h, g);
 	free(im.val);
+	dcm_lut_table_free(&im.lut);
 	rc = png ? preview_png_encode(g, im.w, im.h, &out) :
 	    view_jpeg(g, im.w, im.h, VIEWER_JPEG_QUALITY, &out);
 	free(g);

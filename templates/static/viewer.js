@@ -112,6 +112,8 @@
 		var w = windowNow();
 		return '/viewer/image?series=' + S.id + '&plane=' + plane + '&z=' + z +
 		    '&wc=' + w.c + '&ww=' + w.w + '&invert=' + (st.invert ? 1 : 0) +
+		    // 自动: the file's own VOI LUT or window function, if any.
+		    (st.preset === 'auto' ? '&voi=1' : '') +
 		    (png ? '&fmt=png' : '');
 	}
 	function remember(u, img) {

@@ -10,14 +10,21 @@
  *  - dr/tb (30 TB, 30 normal, truth.csv): the ROC AUC of the image score
  *    (Mann-Whitney, ties half) with a percentile bootstrap 95 % interval
  *    (2000 resamples stratified by class, fixed seed), and the
- *    sensitivity and specificity at TB_THRESHOLD.  The score's logistic
+ *    sensitivity and specificity at TB_THRESHOLD; the same of the score
+ *    raised to the confidence of an effusion or a cavity (the fusion the
+ *    reader does not make, because of this figure), and how many films
+ *    of each label had an effusion or a cavity reported.  The score's
+ *    logistic
  *    weights were fitted on these 60 films, so the figure is an
  *    in-sample one; the AUC of a leave-one-out refit (each film scored by
  *    weights fitted on the other 59, the same ridge) is printed beside as
  *    the fairer estimate.
  *  - dr/tb-boxes (30 TB films, 46 boxes): a truth box is hit when a
  *    reported box overlaps it with IoU >= 0.3; a reported box that
- *    overlaps none is false.  Also the boxes reported on the normal films
+ *    overlaps none is false; the effusion and cavity boxes are also
+ *    counted apart (dr/tb-boxes marks TB lesions of any kind, so an
+ *    effusion box counts as hit only where a truth box covers the
+ *    recess).  Also the boxes reported on the normal films
  *    of dr/tb, per image.
  *  - the seconds per film of the detector (load apart) on this machine.
  *
@@ -363,11 +370,13 @@ main(int argc, char *argv[])
 	struct tb_result r;
 	const char	*data = getenv("ZY_DATA");
 	char		 dir[1024], path[1100], line[512], name[MAXF][32];
-	double		 s[MAXF], loo[MAXF], w[TB_NFEAT + 1], lo, hi, a,
-			 secs, tsecs = 0, maxsecs = 0, fbox, fnorm;
+	double		 s[MAXF], sm[MAXF], loo[MAXF], w[TB_NFEAT + 1], lo, hi,
+			 a, secs, tsecs = 0, maxsecs = 0, fbox, fnorm;
 	int		 y[MAXF], n = 0, ntb = 0, ch, features = 0, i, j, tp = 0,
 			 fn = 0, tn = 0, fp = 0, hits = 0, falses = 0, nimg = 0,
-			 nfilms = 0, normboxes = 0, nnorm = 0, fail = 0;
+			 nfilms = 0, normboxes = 0, nnorm = 0, fail = 0,
+			 mtp = 0, mtn = 0, kind[2][2] = { { 0, 0 }, { 0, 0 } },
+			 khits = 0, kfalse = 0, kboxes = 0;
 	FILE		*fp_;
 
 	while ((ch = getopt(argc, argv, "d:p:F")) != -1)
@@ -417,6 +426,25 @@ main(int argc, char *argv[])
 		for (j = 0; j < TB_NFEAT; j++)
 			x[n][j] = r.feat[j];
 		s[n] = r.score;
+		/* The alternative not taken: the score raised to the
+		 * confidence of an effusion or a cavity. */
+		sm[n] = r.score;
+		for (j = 0; j < (int)r.count; j++)
+			if ((r.lesions[j].type == TB_EFFUSION ||
+			    r.lesions[j].type == TB_CAVITY) &&
+			    r.lesions[j].confidence > sm[n])
+				sm[n] = r.lesions[j].confidence;
+		/* Films with an effusion (0) or a cavity (1) reported, by
+		 * label. */
+		for (j = 0; j < 2; j++) {
+			size_t	 q;
+			int	 has = 0;
+
+			for (q = 0; q < r.count; q++)
+				has |= r.lesions[q].type == (j ? TB_CAVITY :
+				    TB_EFFUSION);
+			kind[j][y[n]] += has;
+		}
 		if (features) {
 			printf("%s %d", name[n], y[n]);
 			for (j = 0; j < TB_NFEAT; j++)
@@ -424,7 +452,16 @@ main(int argc, char *argv[])
 			printf(" zones");
 			for (j = 0; j < 11; j++)
 				printf(" %.4f", r.aux[j]);
-			printf(" score %.3f boxes %zu\n", r.score, r.count);
+			printf(" score %.3f boxes %zu", r.score, r.count);
+			for (j = 0; j < (int)r.count; j++)
+				if (r.lesions[j].type == TB_EFFUSION ||
+				    r.lesions[j].type == TB_CAVITY)
+					printf(" %s %s %.2f",
+					    r.lesions[j].type == TB_EFFUSION ?
+					    "effusion" : "cavity",
+					    r.lesions[j].side ? "left" : "right",
+					    r.lesions[j].confidence);
+			printf("\n");
 		}
 		if (!y[n]) {
 			nnorm++;
@@ -468,6 +505,18 @@ main(int argc, char *argv[])
 	auc_ci(loo, y, n, &lo, &hi);
 	printf("  leave-one-out refit: AUC %.3f (bootstrap 95%% %.3f-%.3f)\n",
 	    auc(loo, y, n), lo, hi);
+	for (i = 0; i < n; i++) {
+		mtp += y[i] && sm[i] >= TB_THRESHOLD;
+		mtn += !y[i] && sm[i] < TB_THRESHOLD;
+	}
+	auc_ci(sm, y, n, &lo, &hi);
+	printf("  not used: the score raised to an effusion's or a cavity's"
+	    " confidence: AUC %.3f (bootstrap 95%% %.3f-%.3f), sensitivity"
+	    " %d/%d, specificity %d/%d\n", auc(sm, y, n), lo, hi, mtp, tp +
+	    fn, mtn, tn + fp);
+	printf("  effusion reported on %d TB and %d normal films, cavity on"
+	    " %d TB and %d normal films\n", kind[0][1], kind[0][0],
+	    kind[1][1], kind[1][0]);
 	fnorm = nnorm ? (double)normboxes / nnorm : 0;
 	printf("  boxes on the %d normal films: %.2f per image\n", nnorm,
 	    fnorm);
@@ -510,6 +559,11 @@ main(int argc, char *argv[])
 					any |= iou(&r.lesions[k], &tb[j]) >=
 					    0.3;
 				falses += !any;
+				if (r.lesions[k].type == TB_EFFUSION ||
+				    r.lesions[k].type == TB_CAVITY) {
+					kboxes++;
+					kfalse += !any;
+				}
 			}
 			for (j = i; j < ntb && strcmp(tb[j].file,
 			    tb[i].file) == 0; j++) {
@@ -517,6 +571,12 @@ main(int argc, char *argv[])
 					hit |= iou(&r.lesions[k], &tb[j]) >=
 					    0.3;
 				hits += hit;
+				for (k = 0, hit = 0; k < (int)r.count; k++)
+					hit |= (r.lesions[k].type ==
+					    TB_EFFUSION || r.lesions[k].type ==
+					    TB_CAVITY) && iou(&r.lesions[k],
+					    &tb[j]) >= 0.3;
+				khits += hit;
 			}
 			picture(tb[i].file, f, &r, tb, ntb);
 			tb_result_free(&r);
@@ -526,6 +586,9 @@ main(int argc, char *argv[])
 		printf("dr/tb-boxes: %d of %d truth boxes hit (IoU >= 0.3),"
 		    " %.2f false boxes per image, %d films\n", hits, ntb, fbox,
 		    nimg);
+		printf("  of them effusion and cavity boxes: %d reported, %d"
+		    " truth boxes hit, %d false (%.2f per image)\n", kboxes,
+		    khits, kfalse, nimg ? (double)kfalse / nimg : 0);
 		if (hits * 3 < ntb || fbox > 3)
 			fail = 1;
 	} else

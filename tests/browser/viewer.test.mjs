@@ -45,6 +45,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
 import { Client, sql } from '../integration/helpers.mjs';
 
@@ -742,6 +743,97 @@ test('写报告: the images beside the report, above the fold at 1366x768', { sk
 	} finally {
 		await doc.context.close();
 	}
+});
+
+// An 8-bit grey PNG as the server writes it (preview_png_encode()):
+// width, height and the pixels, its rows unfiltered (PNG 1.2, 9.2).
+function pngGray(buf) {
+	let o = 8, w = 0, h = 0;
+	const idat = [];
+	while (o < buf.length) {
+		const len = buf.readUInt32BE(o), type = buf.toString('latin1', o + 4, o + 8);
+		if (type === 'IHDR') {
+			w = buf.readUInt32BE(o + 8);
+			h = buf.readUInt32BE(o + 12);
+			assert.deepEqual([buf[o + 16], buf[o + 17]], [8, 0], 'an 8-bit grey PNG');
+		} else if (type === 'IDAT')
+			idat.push(buf.subarray(o + 8, o + 8 + len));
+		o += 12 + len;
+	}
+	const raw = zlib.inflateSync(Buffer.concat(idat)), px = Buffer.alloc(w * h);
+	for (let y = 0; y < h; y++) {
+		const f = raw[y * (w + 1)];
+		for (let x = 0; x < w; x++) {
+			const v = raw[y * (w + 1) + 1 + x], a = x ? px[y * w + x - 1] : 0,
+			    b = y ? px[(y - 1) * w + x] : 0, c = x && y ? px[(y - 1) * w + x - 1] : 0;
+			const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+			const pred = f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 :
+			    pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+			px[y * w + x] = (v + pred) & 0xff;
+		}
+	}
+	return { w, h, px };
+}
+
+test('a film whose window comes as a VOI LUT Sequence: received, shown by the viewer (自动) and the series preview as the windowed film', { skip, timeout: 300000 }, async () => {
+	// The same phantom chest (same seed) twice, for two patients: its
+	// window as Window Center/Width, and as a VOI LUT of 12-bit entries.
+	const made = [];
+	for (const [k, extra] of [['W', []], ['U', ['-U']]]) {
+		const pid = `${TAG}-${k}`;
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-viewer-voi-'));
+		await run(PHANTOM, ['-F', 'chest', ...extra, '-P', pid, '-N', 'LUT^FILM', '-o', dir]);
+		const [[id]] = sql(`INSERT INTO applications (diag_no, mode, applicant_id,
+		    applicant_institution_id, alliance_id, target_institution_id, patient_name, patient_sex,
+		    patient_age, patient_no, chief_complaint, present_illness, history, clinical_diagnosis,
+		    exam_type, body_part, exam_date)
+		  SELECT 'ZY' || to_char(now(), 'YYYYMMDD') || lpad(nextval('diag_no_seq')::text, 6, '0'),
+		    'superior', u.id, u.institution_id, al.id, t.id, '卢菲', 'F', '40岁', :'p1',
+		    '咳嗽', '咳嗽一月', '无', '肺结核待查', 'DR', '胸部', current_date
+		  FROM users u, alliances al, institutions t
+		  WHERE u.login = 'lw_apply' AND al.code = 'JN-YGT' AND t.code = 'JN-PH'
+		  RETURNING id`, { params: [pid] });
+		await storescu(dir);
+		fs.rmSync(dir, { recursive: true, force: true });
+		const [[sid]] = await until('the film linked and indexed', () => {
+			const r = sql(`SELECT se.id FROM application_studies x JOIN series se ON se.study_id = x.study_id
+			    WHERE x.application_id = :'p1' AND se.instance_count = 1`, { params: [id] });
+			return r.length === 1 ? r : null;
+		});
+		made.push(Number(sid));
+	}
+	const c = new Client();
+	assert.equal((await c.login('lw_apply')).status, 303);
+	const png = async (u) => {
+		const r = await fetch(BASE + u, { headers: { cookie: c.cookieHeader() } });
+		assert.equal(r.status, 200, u);
+		assert.equal(r.headers.get('content-type'), 'image/png', u);
+		return pngGray(Buffer.from(await r.arrayBuffer()));
+	};
+	// The viewer in 自动 (voi=1, the window the page would send beside
+	// it) and the series preview: within one grey level of the windowed
+	// film (the table's 12-bit steps), pixel by pixel.
+	for (const [uw, uu] of [
+		[`/viewer/image?series=${made[0]}&plane=axial&z=0&wc=1400&ww=2800&voi=1&fmt=png`,
+		    `/viewer/image?series=${made[1]}&plane=axial&z=0&wc=127&ww=256&voi=1&fmt=png`],
+		[`/series/preview?series=${made[0]}`, `/series/preview?series=${made[1]}`]]) {
+		const [a, b] = [await png(uw), await png(uu)];
+		assert.deepEqual([b.w, b.h], [a.w, a.h]);
+		let worst = 0, mean = 0;
+		for (let i = 0; i < a.px.length; i++) {
+			worst = Math.max(worst, Math.abs(a.px[i] - b.px[i]));
+			mean += a.px[i];
+		}
+		assert.ok(worst <= 1, `${uu}: ${worst} grey levels from the windowed film`);
+		// Not a blank picture: lungs dark, bone and soft tissue light.
+		mean /= a.px.length;
+		assert.ok(mean > 40 && mean < 215, `mean ${mean}`);
+	}
+	// A window asked for replaces the VOI LUT: the same as the windowed
+	// film in that window.
+	const [a, b] = [await png(`/viewer/image?series=${made[0]}&plane=axial&z=0&wc=800&ww=1000&fmt=png`),
+	    await png(`/viewer/image?series=${made[1]}&plane=axial&z=0&wc=800&ww=1000&fmt=png`)];
+	assert.ok(a.px.equals(b.px));
 });
 
 test('another hospital\'s users get 404 from every viewer address', { skip, timeout: 300000 }, async () => {

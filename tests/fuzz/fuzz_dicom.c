@@ -36,6 +36,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dcm_check_pixels(&in, &lim, err, sizeof(err)) == -1 &&
 	    err[0] == '\0')
 		abort();
+	/* The first VOI LUT, as the film loader reads it: an answer, its
+	 * entries all there, or a reason. */
+	if (in.voi_luts > 0) {
+		struct dcm_lut_table	 t;
+
+		if (dcm_read_voi_lut_mem(data, size, &lim, 0, &t, err,
+		    sizeof(err)) == -1) {
+			if (err[0] == '\0' || t.v != NULL)
+				abort();
+		} else {
+			if (t.n == 0 || t.bits < 8 || t.bits > 16)
+				abort();
+			for (i = 0; i < t.n; i++)
+				if (!(t.v[i] >= 0 && t.v[i] < 65536))
+					abort();
+			dcm_lut_table_free(&t);
+		}
+	}
 	if (dcm_read_frame_mem(data, size, &lim, 0, &px, &in, err,
 	    sizeof(err)) == -1) {
 		if (err[0] == '\0' || px != NULL)

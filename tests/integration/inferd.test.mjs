@@ -741,16 +741,21 @@ test('the lung nodule reader: LIDC-IDRI-0002 read with its histograms, the half 
     assert.equal((await d.exited).code, 0);
   });
 
-test('the tuberculosis reader: a chest film read as a film, its boxes on the one image; a forearm film and a CT refused',
+test('the tuberculosis reader: a chest film read as a film, its boxes on the one image; the same film through a VOI LUT read alike; the effusion and the cavity of chest-tb in place; a forearm film and a CT refused',
   { skip }, async () => {
     const chest = await phantom('filmchest', ['-F', 'chest']);
     const limb = await phantom('filmlimb', ['-F', 'limb']);
     const ct = await phantom('filmct', ['-t', '5', '-W', '128']);
+    // The same film (same seed) with its window as a VOI LUT Sequence,
+    // and the chest with an effusion and a cavity of known place.
+    const chestU = await phantom('filmchestu', ['-F', 'chest', '-U']);
+    const chestTb = await phantom('filmchesttb', ['-F', 'chest-tb']);
     assert.equal(chest.keys.length, 1);
-    const [sc, sl, sct] = [newSeries(chest.keys), newSeries(limb.keys), newSeries(ct.keys)];
+    const [sc, sl, sct, su, stb] = [newSeries(chest.keys), newSeries(limb.keys), newSeries(ct.keys),
+      newSeries(chestU.keys), newSeries(chestTb.keys)];
     const d = daemon('tb');
-    const ids = queue([sc, sl, sct], { reader: 'dr_tuberculosis', maxAttempts: 3 });
-    await until('the jobs to end', () => ids.every((id) => !['queued', 'running'].includes(job(id).state)), 30000);
+    const ids = queue([sc, sl, sct, su, stb], { reader: 'dr_tuberculosis', maxAttempts: 3 });
+    await until('the jobs to end', () => ids.every((id) => !['queued', 'running'].includes(job(id).state)), 60000);
     assert.deepEqual(job(ids[0]), { state: 'done', attempts: 1, leased: '', error: '' });
     // The film: 1100 x 1100 pixels, one image, read again as a film.
     assert.match(d.text(), new RegExp(`job ${ids[0]} done: \\d+ lesion\\(s\\); 1100x1100x1 voxels`));
@@ -783,6 +788,34 @@ test('the tuberculosis reader: a chest film read as a film, its boxes on the one
       assert.match(l.findings, /肺野见/);
       assert.match(l.conclusion, /AI肺结核评分/);
     }
+    // Through its VOI LUT: the same score, the same boxes.
+    const read = (sid) => {
+      const [[res]] = q(`SELECT json_build_object('summary', r.summary, 'lesions', (SELECT json_agg(
+          json_build_array(l.type, l.location, l.x0, l.y0, l.x1, l.y1, l.confidence) ORDER BY l.idx)
+          FROM ai_lesions l WHERE l.result_id = r.id))
+        FROM ai_results r WHERE r.series_id = ${sid} AND r.reader = 'dr_tuberculosis'`);
+      return JSON.parse(res);
+    };
+    assert.deepEqual(job(ids[3]), { state: 'done', attempts: 1, leased: '', error: '' });
+    const [w, u] = [read(sc), read(su)];
+    assert.deepEqual(u.lesions, w.lesions);
+    assert.deepEqual(u.summary.find((m) => m.name === '肺结核评分'), w.summary.find((m) => m.name === '肺结核评分'));
+    // chest-tb: fluid in the right recess, a cavity in the left upper
+    // zone, each its own box and words.
+    assert.deepEqual(job(ids[4]), { state: 'done', attempts: 1, leased: '', error: '' });
+    const tb = q(`SELECT json_build_object('type', l.type, 'location', l.location, 'findings', l.findings_text,
+        'conclusion', l.conclusion_text)
+      FROM ai_lesions l JOIN ai_results r ON r.id = l.result_id
+      WHERE r.series_id = ${stb} AND r.reader = 'dr_tuberculosis' AND l.type IN ('胸腔积液', '空洞')
+      `).map((x) => JSON.parse(x[0]));
+    const [cav, eff] = ['空洞', '胸腔积液'].map((t) => tb.filter((l) => l.type === t));
+    assert.deepEqual([cav.length, eff.length], [1, 1], JSON.stringify(tb));
+    assert.equal(cav[0].location, '左上肺野');
+    assert.match(cav[0].findings, /左上肺野见环形壁包绕的透亮区/);
+    assert.match(cav[0].conclusion, /空洞/);
+    assert.equal(eff[0].location, '右肋膈角');
+    assert.match(eff[0].findings, /右肋膈角变钝/);
+    assert.match(eff[0].conclusion, /胸腔积液/);
     // The forearm: its part named by its tags; the CT: not a film.
     assert.equal(job(ids[1]).state, 'failed');
     assert.match(job(ids[1]).error, /前臂|四肢|FOREARM/);

@@ -361,6 +361,167 @@ test_synthetic(void **state)
 	assert_non_null(strstr(err, "past the end"));
 }
 
+/*
+ * An explicit VR 2 x 2 film of 16-bit pixels px (signed when sgnd) with
+ * one LUT Sequence (0028,seq: 3000 Modality, 3010 VOI) of nitems equal
+ * items: LUT Descriptor entries\first\bits, count words of LUT Data.
+ */
+static size_t
+synth_lut(unsigned char *b, int sgnd, const int16_t *px, unsigned seq,
+    int nitems, unsigned entries, int first, unsigned bits,
+    const uint16_t *data, uint32_t count)
+{
+	unsigned char	 us[2], desc[6], item[512];
+	size_t		 o, io = 0;
+	uint32_t	 ilen;
+	int		 i;
+
+	o = put_meta(b, "1.2.840.10008.1.2.1");
+	o = put_ex(b, o, 0x0008, 0x0060, "CS", "DX", 2);
+	us[0] = 1, us[1] = 0;
+	o = put_ex(b, o, 0x0028, 0x0002, "US", us, 2);
+	o = put_ex(b, o, 0x0028, 0x0004, "CS", "MONOCHROME2 ", 12);
+	us[0] = 2;
+	o = put_ex(b, o, 0x0028, 0x0010, "US", us, 2);
+	o = put_ex(b, o, 0x0028, 0x0011, "US", us, 2);
+	us[0] = 16;
+	o = put_ex(b, o, 0x0028, 0x0100, "US", us, 2);
+	o = put_ex(b, o, 0x0028, 0x0101, "US", us, 2);
+	us[0] = 15;
+	o = put_ex(b, o, 0x0028, 0x0102, "US", us, 2);
+	us[0] = sgnd ? 1 : 0;
+	o = put_ex(b, o, 0x0028, 0x0103, "US", us, 2);
+	desc[0] = entries & 0xff, desc[1] = (entries >> 8) & 0xff;
+	desc[2] = (unsigned)first & 0xff, desc[3] = ((unsigned)first >> 8) &
+	    0xff;
+	desc[4] = bits & 0xff, desc[5] = 0;
+	io = put_ex(item, io, 0x0028, 0x3002, "US", desc, 6);
+	io = put_ex(item, io, 0x0028, 0x3006, "OW", NULL, count * 2);
+	for (i = 0; i < (int)count; i++) {
+		item[io++] = data[i] & 0xff;
+		item[io++] = data[i] >> 8;
+	}
+	ilen = (uint32_t)io;
+	o = put_ex(b, o, 0x0028, seq, "SQ", NULL, (uint32_t)(nitems *
+	    (8 + ilen)));
+	for (i = 0; i < nitems; i++) {
+		o = put_us(b, o, 0xfffe, 0xe000, 0) - 2;
+		b[o - 4] = ilen & 0xff, b[o - 3] = (ilen >> 8) & 0xff;
+		b[o - 2] = (ilen >> 16) & 0xff, b[o - 1] = ilen >> 24;
+		memcpy(b + o, item, ilen);
+		o += ilen;
+	}
+	o = put_ex(b, o, 0x7fe0, 0x0010, "OW", NULL, 8);
+	for (i = 0; i < 4; i++) {
+		b[o++] = (uint16_t)px[i] & 0xff;
+		b[o++] = (uint16_t)px[i] >> 8;
+	}
+	return o;
+}
+
+/*
+ * Modality and VOI LUT Sequences (PS3.3 C.11.1.1.1, C.11.2.1.1), the
+ * expected values worked out by hand: the first value mapped signed or
+ * unsigned with the pixels, values outside the table taking its ends,
+ * 8-bit entries two to a word, 12 and 16 bits; and a descriptor that
+ * lies about the data's length, an empty LUT Data, entries of an
+ * unsupported size: each a clear refusal.
+ */
+static void
+test_lut_sequences(void **state)
+{
+	static const uint16_t	 d16[4] = { 100, 200, 300, 400 };
+	static const uint16_t	 d8[2] = { 0x2010, 0x4030 };
+	static const uint16_t	 d12[3] = { 0, 2048, 4095 };
+	static const int16_t	 pu[4] = { 5, 10, 12, 20 };
+	static const int16_t	 ps[4] = { -3, -2, 0, 5 };
+	unsigned char		 b[2048];
+	struct dcm_info		 in;
+	struct dcm_lut_table	 t;
+	char			 err[256];
+	float			*px;
+	size_t			 n;
+
+	(void)state;
+	/* Unsigned pixels, 16-bit entries from stored value 10: 5 is
+	 * below (first entry), 12 the third, 20 above (last entry). */
+	n = synth_lut(b, 0, pu, 0x3000, 1, 4, 10, 16, d16, 4);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, &in, err,
+	    sizeof(err)), 0);
+	assert_int_equal(in.has_modality_lut, 1);
+	assert_true(px[0] == 100 && px[1] == 100 && px[2] == 300 &&
+	    px[3] == 400);
+	free(px);
+	/* Signed pixels, the first value mapped -2 (0xfffe read signed),
+	 * 8-bit entries packed 0x10 0x20 0x30 0x40. */
+	n = synth_lut(b, 1, ps, 0x3000, 1, 4, -2, 8, d8, 2);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, NULL, err,
+	    sizeof(err)), 0);
+	assert_true(px[0] == 0x10 && px[1] == 0x10 && px[2] == 0x30 &&
+	    px[3] == 0x40);
+	free(px);
+	/* The same first value for unsigned pixels is 65534. */
+	n = synth_lut(b, 0, pu, 0x3000, 1, 4, -2, 8, d8, 2);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, NULL, err,
+	    sizeof(err)), 0);
+	assert_true(px[0] == 0x10 && px[3] == 0x10);
+	free(px);
+
+	/* A VOI LUT of 12-bit entries, two items: counted, each read. */
+	n = synth_lut(b, 0, pu, 0x3010, 2, 3, 9, 12, d12, 3);
+	assert_int_equal(dcm_read_info_mem(b, n, NULL, &in, err,
+	    sizeof(err)), 0);
+	assert_int_equal(in.voi_luts, 2);
+	assert_int_equal(in.has_modality_lut, 0);
+	assert_int_equal(dcm_read_voi_lut_mem(b, n, NULL, 1, &t, err,
+	    sizeof(err)), 0);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(t.first, 9);
+	assert_int_equal(t.bits, 12);
+	assert_true(t.v[0] == 0 && t.v[1] == 2048 && t.v[2] == 4095);
+	dcm_lut_table_free(&t);
+	assert_null(t.v);
+	assert_int_equal(dcm_read_voi_lut_mem(b, n, NULL, 2, &t, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "no item 2"));
+	/* The VOI LUT leaves the modality values alone. */
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, NULL, err,
+	    sizeof(err)), 0);
+	assert_true(px[0] == 5 && px[3] == 20);
+	free(px);
+
+	/* Lies and holes. */
+	n = synth_lut(b, 0, pu, 0x3000, 1, 8, 0, 16, d16, 4);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, NULL, err,
+	    sizeof(err)), -1);
+	assert_null(px);
+	printf("modality LUT that lies: %s\n", err);
+	assert_non_null(strstr(err, "announces 8"));
+	n = synth_lut(b, 0, pu, 0x3000, 1, 0, 0, 16, d16, 4);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, NULL, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "announces 65536"));
+	n = synth_lut(b, 0, pu, 0x3000, 1, 4, 0, 16, d16, 0);
+	assert_int_equal(dcm_read_frame_mem(b, n, NULL, 0, &px, NULL, err,
+	    sizeof(err)), -1);
+	printf("empty modality LUT Data: %s\n", err);
+	assert_non_null(strstr(err, "no LUT Data"));
+	n = synth_lut(b, 0, pu, 0x3010, 1, 3, 0, 12, d12, 2);
+	assert_int_equal(dcm_read_voi_lut_mem(b, n, NULL, 0, &t, err,
+	    sizeof(err)), -1);
+	assert_null(t.v);
+	printf("VOI LUT that lies: %s\n", err);
+	assert_non_null(strstr(err, "VOI LUT Data holds 2"));
+	n = synth_lut(b, 0, pu, 0x3010, 1, 3, 0, 12, d12, 0);
+	assert_int_equal(dcm_read_voi_lut_mem(b, n, NULL, 0, &t, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "no LUT Data"));
+	n = synth_lut(b, 0, pu, 0x3010, 1, 3, 0, 20, d12, 3);
+	assert_int_equal(dcm_read_voi_lut_mem(b, n, NULL, 0, &t, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "20 bits"));
+}
+
 /* Peak resident size of this process, in bytes. */
 static long long
 peak_rss(void)
@@ -1224,6 +1385,7 @@ main(void)
 		cmocka_unit_test(test_deflate_limits),
 		cmocka_unit_test(test_pixel_check),
 		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_lut_sequences),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_lidc),
 		cmocka_unit_test(test_wg04),

@@ -1301,7 +1301,7 @@ out:
 /* The reader: its check, its run and its result.                    */
 
 #define LIMB_METHOD_ZH "经典图像分析，非深度学习：X线片按DICOM显示变换（模态" \
-	"LUT、窗宽窗位、MONOCHROME1反相）得到医师所见灰度，去除四周遮光" \
+	"LUT、VOI LUT或窗宽窗位及VOI LUT函数、MONOCHROME1反相）得到医师所见灰度，去除四周遮光" \
 	"（准直）边带后缩至长边512像素；以三类Otsu阈值（Otsu 1979；多阈值" \
 	"见Liao 2001）取最亮一类且高于周围软组织者（白顶帽变换，" \
 	"Serra 1982，再取Otsu阈值）为骨，经开、闭运算（闭运算弥合细骨折线）并" \

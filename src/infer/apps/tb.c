@@ -18,7 +18,7 @@
 #include "tb.h"
 
 const char *const tb_type_zh[TB_TYPE__MAX] = {
-	"斑片影", "结节影", "纤维条索影", "钙化灶"
+	"斑片影", "结节影", "纤维条索影", "钙化灶", "胸腔积液", "空洞"
 };
 
 static const char *const zone_zh[TB_ZONE__MAX] = { "上", "中", "下" };
@@ -312,6 +312,122 @@ cmp_lesion(const void *a, const void *b)
 	    x->confidence > y->confidence ? -1 : 0;
 }
 
+/* Room for the lesions of one film: four zones, two costophrenic
+ * angles, the cavities. */
+#define TB_CAVITIES_MAX	4
+#define TB_LESIONS_MAX	(4 + 2 + TB_CAVITIES_MAX)
+
+/* A box of working pixels (x0..x1, y0..y1) as film pixels into l. */
+static void
+box_to_film(const struct film *f, double scale, int x0, int y0, int x1,
+    int y1, struct tb_lesion *l)
+{
+	int	 fx0 = f->field[0], fy0 = f->field[1];
+
+	l->x0 = fx0 + (int)floor(x0 * scale);
+	l->y0 = fy0 + (int)floor(y0 * scale);
+	l->x1 = fx0 + (int)ceil((x1 + 1) * scale) - 1;
+	l->y1 = fy0 + (int)ceil((y1 + 1) * scale) - 1;
+	if (l->x0 < 0)
+		l->x0 = 0;
+	if (l->y0 < 0)
+		l->y0 = 0;
+	if (l->x1 >= f->nx)
+		l->x1 = f->nx - 1;
+	if (l->y1 >= f->ny)
+		l->y1 = f->ny - 1;
+}
+
+/*
+ * The costophrenic angle of one lung (side 0 the patient's right, on
+ * the viewer's left; 1 the left) in ext, the lung grown without the
+ * shape prior (w x h, values side + 1), whose rows run top..bot.  After
+ * Armato et al., Acad Radiol 1998 (the angle of the lung contour at the
+ * costophrenic point): the point P is the deepest point of the lung's
+ * lateral quarter; the angle is that at P between the lateral border d
+ * rows above it and the base d columns towards the middle.  A normal
+ * recess is acute; fluid fills it up to a meniscus, the corner rounded
+ * and raised, the angle obtuse.  Fills angle (degrees), raised (P above
+ * the lowest of the base, of the lung's height) and the box (working
+ * pixels) of the recess.  Returns 0, or -1 when the lung is too small
+ * to measure.
+ */
+static int
+cp_angle(const unsigned char *ext, int w, int h, int side, int top, int bot,
+    double *angle, double *raised, int *box)
+{
+	int	*low, x, y, xl = w, xr = -1, px = -1, py = -1, d, lat, dir, xa,
+		 xb, lowest = -1, q, ret = -1;
+	double	 ax, ay, bx, by, c;
+
+	*angle = *raised = NAN;
+	if (bot - top < 24 || (low = malloc(sizeof(*low) * (size_t)w)) ==
+	    NULL)
+		return -1;
+	for (x = 0; x < w; x++) {
+		low[x] = -1;
+		for (y = h - 1; y >= top; y--)
+			if (ext[(size_t)y * w + x] == side + 1) {
+				low[x] = y;
+				break;
+			}
+		if (low[x] >= 0) {
+			xl = x < xl ? x : xl;
+			xr = x > xr ? x : xr;
+			lowest = low[x] > lowest ? low[x] : lowest;
+		}
+	}
+	if (xr - xl < 16)
+		goto out;
+	/* Lateral: away from the middle; dir points to the middle. */
+	lat = side == 0 ? xl : xr;
+	dir = side == 0 ? 1 : -1;
+	for (q = 0; q <= (xr - xl) / 4; q++) {
+		x = lat + dir * q;
+		if (low[x] > py) {
+			py = low[x];
+			px = x;
+		}
+	}
+	d = (bot - top) / 12;
+	d = d < 4 ? 4 : d;
+	if (px < 0 || py - d < top)
+		goto out;
+	/* A: the lateral border d rows above P. */
+	xa = -1;
+	for (q = 0; q < w; q++) {
+		x = side == 0 ? q : w - 1 - q;
+		if (ext[(size_t)(py - d) * w + x] == side + 1) {
+			xa = x;
+			break;
+		}
+	}
+	xb = px + dir * d;
+	if (xa < 0 || xb < 0 || xb >= w || low[xb] < 0)
+		goto out;
+	ax = xa - px;
+	ay = -d;
+	bx = xb - px;
+	by = low[xb] - py;
+	c = (ax * bx + ay * by) / (hypot(ax, ay) * hypot(bx, by));
+	*angle = acos(c < -1 ? -1 : c > 1 ? 1 : c) * 180 / M_PI;
+	*raised = (double)(lowest - py) / (bot - top);
+	/* The recess: from the chest wall to past P, from above the
+	 * lateral border's point to the lowest of the base. */
+	box[0] = side == 0 ? lat : px - 2 * d;
+	box[2] = side == 0 ? px + 2 * d : lat;
+	box[1] = py - 2 * d;
+	box[3] = (lowest > py ? lowest : py) + d / 2;
+	box[0] = box[0] < 0 ? 0 : box[0];
+	box[1] = box[1] < 0 ? 0 : box[1];
+	box[2] = box[2] >= w ? w - 1 : box[2];
+	box[3] = box[3] >= h ? h - 1 : box[3];
+	ret = 0;
+out:
+	free(low);
+	return ret;
+}
+
 int
 tb_detect(const struct film *f, struct tb_result *r, char *err,
     size_t errlen)
@@ -325,10 +441,13 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 	float	*lo = NULL;
 	int	*lab = NULL, *stack = NULL;
 	unsigned char *m = NULL, *lung = NULL, *cand = NULL;
-	struct blob *bl = NULL;
+	struct blob *bl = NULL, *cb = NULL;
 	double	 bt[5], scale, t, p2, p98, prof, bestp, noise, area[2],
 		 mediast, c0, t0 = now_s();
-	int	 ret = -1;
+	int	 ret = -1, cp_box[2][4], cp_ok[2] = { 0, 0 }, ncav = 0;
+	double	 cp_thr[2];
+	unsigned char *ext = NULL;
+	struct tb_lesion cav[TB_CAVITIES_MAX];
 
 	memset(r, 0, sizeof(*r));
 	if (fw < 64 || fh < 64) {
@@ -560,6 +679,94 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 		ret = 1;
 		goto out;
 	}
+	/*
+	 * The costophrenic angles.  The shape prior holds the lung fields
+	 * above inside ellipses, which round every recess; each lung is
+	 * grown again here, for 24 steps and without the prior, into the
+	 * pixels of its lower half darker than halfway between its middle
+	 * zone and the tissue under its base (the diaphragm and what lies
+	 * below), not air outside the body (b); its angle is measured on
+	 * that contour (cp_angle()).
+	 */
+	if ((ext = malloc(tot)) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (side = 0; side < 2; side++) {
+		double	 lowz, under;
+		int	 lx = w, rx = -1;
+
+		cp_thr[side] = -1;
+		if (best[side] == 0 || bot[side] + 4 >= h)
+			continue;
+		rows[0] = top[side] + (bot[side] - top[side]) / 3;
+		rows[1] = top[side] + 2 * (bot[side] - top[side]) / 3;
+		lowz = masked_median(g, lung, side + 1, tot, rows, w);
+		for (k = 0; k < tot; k++)
+			if (lung[k] == side + 1) {
+				x = (int)(k % (size_t)w);
+				lx = x < lx ? x : lx;
+				rx = x > rx ? x : rx;
+			}
+		memset(ext, 0, tot);
+		for (y = bot[side] + 3; y < h && y <= bot[side] + 12; y++)
+			for (x = lx; x <= rx; x++)
+				ext[(size_t)y * w + x] = 1;
+		under = masked_median(g, ext, 1, tot, NULL, w);
+		if (isfinite(lowz) && isfinite(under) && under > lowz)
+			cp_thr[side] = (lowz + under) / 2;
+	}
+	/* The lung field's lower half kept where it is that dark (the
+	 * prior lets it reach below the diaphragm), the largest piece of
+	 * each side. */
+	for (k = 0; k < tot; k++) {
+		y = (int)(k / (size_t)w);
+		side = lung[k] - 1;
+		ext[k] = lung[k] != 0 && (y < (top[side] + bot[side]) / 2 ||
+		    (cp_thr[side] > 0 && g[k] < cp_thr[side])) ? lung[k] : 0;
+	}
+	for (side = 0; side < 2; side++) {
+		size_t	 big = 0, cnt[4096] = { 0 };
+		int	 keep = 0;
+
+		n = components(ext, side + 1, w, h, lab, stack, sizes, 4096);
+		for (k = 0; k < tot; k++)
+			if (lab[k] > 0 && lab[k] < 4096)
+				cnt[lab[k]]++;
+		for (i = 1; i <= n && i < 4096; i++)
+			if (cnt[i] > big) {
+				big = cnt[i];
+				keep = i;
+			}
+		for (k = 0; k < tot; k++)
+			if (ext[k] == side + 1 && lab[k] != keep)
+				ext[k] = 0;
+	}
+	for (n = 0; n < 24; n++) {
+		for (y = 1; y < h - 1; y++)
+			for (x = 1; x < w - 1; x++) {
+				k = (size_t)y * w + x;
+				side = x < xmid ? 0 : 1;
+				if (ext[k] || g[k] >= cp_thr[side] || b[k] != 0 ||
+				    top[side] >= h || y < (top[side] +
+				    bot[side]) / 2)
+					continue;
+				if (ext[k - 1] == side + 1 || ext[k + 1] ==
+				    side + 1 || ext[k - w] == side + 1 ||
+				    ext[k + w] == side + 1)
+					ext[k] = (unsigned char)(side + 11);
+			}
+		for (k = 0; k < tot; k++)
+			if (ext[k] > 10)
+				ext[k] -= 10;
+	}
+	for (side = 0; side < 2; side++) {
+		r->cp_angle[side] = r->cp_raised[side] = NAN;
+		if (best[side] != 0 && cp_thr[side] > 0)
+			cp_ok[side] = cp_angle(ext, w, h, side, top[side],
+			    bot[side], &r->cp_angle[side],
+			    &r->cp_raised[side], cp_box[side]) == 0;
+	}
 	/* The lungs' smooth background: a Gaussian of the lung only,
 	 * normalised by the Gaussian of the mask (sigma 8 working pixels,
 	 * 1/32 of the film). */
@@ -624,6 +831,129 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 			p->sxy += (double)x * y;
 			p->sv += g[k];
 		}
+	/*
+	 * Cavities: in the upper zone of each lung, a compact lucency (a
+	 * noise unit and more below the lung's smooth background, 6 to
+	 * 600 working pixels, at most 2.5 times as long as wide) whose
+	 * surround, a band from just outside it to twice its radius, holds
+	 * opacity (a noise unit above the background) in at least 10 of
+	 * 12 sectors about its centre: a wall all round, where a space
+	 * between two ribs is walled above and below only.  The lung's
+	 * noise here is mostly its ribs, hence one unit, not more.
+	 * Thresholds set on the phantom (phantom_chest_tb), not on the
+	 * films measured.
+	 */
+	memset(cand, 0, tot);
+	for (y = 2; y < h - 2; y++)
+		for (x = 2; x < w - 2; x++) {
+			k = (size_t)y * w + x;
+			side = lung[k] - 1;
+			cand[k] = lung[k] && y < top[side] + (bot[side] -
+			    top[side]) / 3 && lung[k - 2] == lung[k] &&
+			    lung[k + 2] == lung[k] && lung[k - 2 * w] ==
+			    lung[k] && lung[k + 2 * w] == lung[k] &&
+			    res[k] < -1.0 * noise;
+		}
+	j = components(cand, 1, w, h, lab, stack, sizes, 4096);
+	if (j > 4095)
+		j = 4095;
+	if ((cb = calloc((size_t)j + 1, sizeof(*cb))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			struct blob	*p;
+
+			k = (size_t)y * w + x;
+			if (lab[k] <= 0 || lab[k] > j)
+				continue;
+			p = &cb[lab[k]];
+			p->side = lung[k] - 1;
+			p->n++;
+			p->sx += x;
+			p->sy += y;
+			p->sxx += (double)x * x;
+			p->syy += (double)y * y;
+			p->sxy += (double)x * y;
+		}
+	for (i = 1; i <= j; i++) {
+		struct blob	*p = &cb[i];
+		double		 cx, cy, vx, vy, cxy, tr, det, e1, e2, req,
+				 smax[12], ring = 0, nring = 0, dd, an;
+		int		 walled = 0, sec, rr, xx, yy;
+
+		if (p->n < 6 || p->n > 600)
+			continue;
+		cx = p->sx / p->n;
+		cy = p->sy / p->n;
+		vx = p->sxx / p->n - cx * cx;
+		vy = p->syy / p->n - cy * cy;
+		cxy = p->sxy / p->n - cx * cy;
+		tr = vx + vy;
+		det = vx * vy - cxy * cxy;
+		e1 = tr / 2 + sqrt(fmax(0, tr * tr / 4 - det));
+		e2 = tr / 2 - sqrt(fmax(0, tr * tr / 4 - det));
+		if (sqrt(e1 / fmax(e2, 0.25)) > 2.5)
+			continue;
+		req = sqrt(p->n / M_PI);
+		rr = (int)ceil(2 * req + 3);
+		for (sec = 0; sec < 12; sec++)
+			smax[sec] = -INFINITY;
+		for (yy = (int)cy - rr; yy <= (int)cy + rr; yy++)
+			for (xx = (int)cx - rr; xx <= (int)cx + rr; xx++) {
+				if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+					continue;
+				k = (size_t)yy * w + xx;
+				dd = hypot(xx - cx, yy - cy);
+				if (dd < req + 1 || dd > 2 * req + 3 ||
+				    lung[k] != p->side + 1)
+					continue;
+				an = atan2(yy - cy, xx - cx) + M_PI;
+				sec = (int)(an / (2 * M_PI) * 12) % 12;
+				smax[sec] = fmax(smax[sec], res[k]);
+				if (res[k] > 0) {
+					ring += res[k];
+					nring++;
+				}
+			}
+		for (sec = 0; sec < 12; sec++)
+			walled += smax[sec] > 1.0 * noise;
+		if (walled < 10)
+			continue;
+		/* The largest ones are kept. */
+		if (ncav == TB_CAVITIES_MAX) {
+			int	 q, least = 0;
+
+			for (q = 1; q < ncav; q++)
+				if (cav[q].diameter < cav[least].diameter)
+					least = q;
+			if (cav[least].diameter >= 2 * req * scale)
+				continue;
+			ncav--;
+			cav[least] = cav[ncav];
+		}
+		{
+			struct tb_lesion *l = &cav[ncav++];
+			int		  z, e = (int)ceil(2 * req + 2);
+
+			memset(l, 0, sizeof(*l));
+			l->type = TB_CAVITY;
+			l->side = p->side;
+			l->zone = TB_ZONE_UPPER;
+			box_to_film(f, scale, (int)cx - e, (int)cy - e,
+			    (int)cx + e, (int)cy + e, l);
+			l->area_frac = p->n / area[p->side];
+			l->contrast = nring ? ring / nring / noise : 0;
+			l->diameter = 2 * req * scale;
+			l->walled = walled;
+			/* 10 sectors 0.6, 11 0.75, 12 0.9. */
+			l->confidence = 0.6 + 0.15 * (walled - 10);
+			z = TB_ZONE_UPPER;
+			(void)snprintf(l->location, sizeof(l->location),
+			    "%s%s肺野", p->side == 0 ? "右" : "左", zone_zh[z]);
+		}
+	}
 	/* The features of the film. */
 	mediast = 0;
 	for (y = (h * 25) / 100; y <= (h * 65) / 100; y++)
@@ -687,7 +1017,8 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 	 * default).  The lower zones have no reference of their own and are
 	 * not boxed.
 	 */
-	if ((r->lesions = calloc(4, sizeof(*r->lesions))) == NULL) {
+	if ((r->lesions = calloc(TB_LESIONS_MAX, sizeof(*r->lesions))) ==
+	    NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -760,6 +1091,28 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 			    "%s%s肺野", side == 0 ? "右" : "左", zone_zh[z]);
 		}
 	}
+	/* A blunted costophrenic angle: an effusion, its confidence from
+	 * 0.6 at 90 degrees to 0.95 at 150 and more. */
+	for (side = 0; side < 2; side++) {
+		struct tb_lesion *l;
+
+		if (!cp_ok[side] || !(r->cp_angle[side] >= TB_CP_BLUNT))
+			continue;
+		l = &r->lesions[r->count++];
+		l->type = TB_EFFUSION;
+		l->side = side;
+		l->zone = TB_ZONE_LOWER;
+		box_to_film(f, scale, cp_box[side][0], cp_box[side][1],
+		    cp_box[side][2], cp_box[side][3], l);
+		l->angle = r->cp_angle[side];
+		l->raised = r->cp_raised[side];
+		l->confidence = 0.6 + 0.35 * fmin(1, (l->angle - TB_CP_BLUNT) /
+		    60);
+		(void)snprintf(l->location, sizeof(l->location), "%s肋膈角",
+		    side == 0 ? "右" : "左");
+	}
+	for (i = 0; i < ncav; i++)
+		r->lesions[r->count++] = cav[i];
 	qsort(r->lesions, r->count, sizeof(*r->lesions), cmp_lesion);
 	r->lungs = lung;
 	lung = NULL;
@@ -786,6 +1139,8 @@ out:
 	free(lung);
 	free(cand);
 	free(bl);
+	free(cb);
+	free(ext);
 	return ret;
 }
 
@@ -793,7 +1148,7 @@ out:
 /* The reader: its check, its run and its result.                    */
 
 #define TB_METHOD_ZH "经典图像分析，非深度学习：胸片按DICOM显示变换（模态" \
-	"LUT、窗宽窗位、MONOCHROME1反相）得到医师所见灰度，去除四周遮光" \
+	"LUT、VOI LUT或窗宽窗位及VOI LUT函数、MONOCHROME1反相）得到医师所见灰度，去除四周遮光" \
 	"（准直）边带后缩至256像素宽；以纵隔最亮列分左右，在双肺形状先验内" \
 	"按分带Otsu阈值（Otsu 1979）取暗区、去除与片缘相连的体外空气，取" \
 	"每侧最大连通域并区域生长、逐行填充为肺野（阈值加形状先验的肺野" \
@@ -806,12 +1161,19 @@ out:
 	"病灶序号框并给出置信度；病灶类型取框内最大的高于背景2.5倍噪声" \
 	"的局灶影的形态（斑片影、结节影、纤维条索影、钙化灶）。框为肺野分区" \
 	"范围，不是病灶的精确边界。左右按后前位片常规挂片（患者右侧在观片者" \
-	"左侧）。"
+	"左侧）。另单独识别两类病灶：胸腔积液——按Armato 1998测量肋膈角" \
+	"（肺野外侧缘与膈面在外侧最低点处的夹角；为此肺野下半不加形状" \
+	"先验，以中肺野与膈下组织之间的阈值重新生长），≥90°为变钝，以" \
+	"肋膈角区域标框；空洞——上肺野内低于平滑背景的紧凑透亮区，其" \
+	"外周环带12个扇区中至少10个有高于背景的壁，以透亮区为中心标框。" \
+	"两者阈值在体模上设定，不改变肺结核评分。"
 
-#define TB_LIMITS_ZH "局限：空洞、胸腔积液（肋膈角变钝）、肺门淋巴结肿大及" \
-	"粟粒影未单独识别；下肺野无同侧参照，不标框；与肋骨、锁骨重叠及" \
-	"胸壁软组织厚者易出现假阳性，大片实变可使肺野分割偏小而漏检；" \
-	"侧位片、非胸部影像及扫描文件不予分析；未读取VOI LUT序列与" \
+#define TB_LIMITS_ZH "局限：肺门淋巴结肿大及粟粒影未单独识别；胸腔积液与" \
+	"空洞的识别假阳性多（公开正常胸片30幅中11幅报胸腔积液、5幅报" \
+	"空洞），须医师逐一核对，少量积液、仅侧位片可见的后肋膈角积液及" \
+	"被实变遮盖的空洞可漏检；下肺野无同侧参照，除肋膈角外不标框；" \
+	"与肋骨、锁骨重叠及胸壁软组织厚者易出现假阳性，大片实变可使肺野" \
+	"分割偏小而漏检；侧位片、非胸部影像及扫描文件不予分析；未读取" \
 	"Patient Orientation。已发表的深度学习与商用系统" \
 	"（CAD4TB、qXR）AUC约0.90–0.99（Lakhani 2017、qXR乌干达研究" \
 	"0.92），经典纹理方法约0.87–0.90（Jaeger 2014），本方法明显不及。"
@@ -821,9 +1183,11 @@ out:
 	"结核、正常各30，Jaeger 2014）上评分AUC 0.79（bootstrap 95%区间" \
 	"0.67–0.89），阈值0.5时灵敏度70%（21/30）、特异度73%（22/30）；" \
 	"评分权重即在这60幅上拟合，非独立测试，留一法重拟合的AUC为0.74" \
-	"（0.60–0.86）。TBX11K结核胸片30幅（46个医师标注框）中22框被" \
-	"命中（IoU≥0.3），每幅假阳性框1.5个；正常胸片每幅0.8个框。" \
-	"数据量小，数字只供参考。"
+	"（0.60–0.86）。TBX11K结核胸片30幅（46个医师标注框）中23框被" \
+	"命中（IoU≥0.3），每幅假阳性框2.1个（其中胸腔积液与空洞框0.5个）；" \
+	"正常胸片每幅1.5个框。若以胸腔积液或空洞的置信度提高评分，同一" \
+	"60幅上AUC降至0.68（0.54–0.80），故未采用。数据量小，数字只供" \
+	"参考。"
 
 static enum reader_verdict
 tb_check(const struct series_volume *v, char *why, size_t sz)
@@ -882,20 +1246,50 @@ tb_to_ai(const struct tb_result *r, const struct film *f,
 		    tb_type_zh[l->type]);
 		(void)snprintf(al.location, sizeof(al.location), "%s",
 		    l->location);
-		(void)snprintf(al.findings, sizeof(al.findings),
-		    "%s见%s（病灶%d）。", l->location, tb_type_zh[l->type],
-		    al.id);
-		(void)snprintf(al.conclusion, sizeof(al.conclusion),
-		    "%s%s，%s（AI肺结核评分%.2f），请结合临床及痰检。",
-		    l->location, tb_type_zh[l->type], l->type ==
-		    TB_CALCIFICATION ? "考虑陈旧性病灶" : r->positive ?
-		    "考虑肺结核可能" : "性质待定", r->score);
+		if (l->type == TB_EFFUSION) {
+			(void)snprintf(al.findings, sizeof(al.findings),
+			    "%s变钝（约%.0f°），呈弧形液体密度影，考虑胸腔"
+			    "积液（病灶%d）。", l->location, l->angle, al.id);
+			(void)snprintf(al.conclusion, sizeof(al.conclusion),
+			    "%s侧胸腔积液可能（%s变钝），请结合临床，必要时"
+			    "超声检查；结核性胸膜炎需鉴别。", l->side == 0 ?
+			    "右" : "左", l->location);
+		} else if (l->type == TB_CAVITY) {
+			(void)snprintf(al.findings, sizeof(al.findings),
+			    "%s见环形壁包绕的透亮区，考虑空洞（病灶%d）。",
+			    l->location, al.id);
+			(void)snprintf(al.conclusion, sizeof(al.conclusion),
+			    "%s空洞，考虑继发性肺结核可能（AI肺结核评分"
+			    "%.2f），请结合临床及痰检。", l->location,
+			    r->score);
+		} else {
+			(void)snprintf(al.findings, sizeof(al.findings),
+			    "%s见%s（病灶%d）。", l->location,
+			    tb_type_zh[l->type], al.id);
+			(void)snprintf(al.conclusion, sizeof(al.conclusion),
+			    "%s%s，%s（AI肺结核评分%.2f），请结合临床及痰检。",
+			    l->location, tb_type_zh[l->type], l->type ==
+			    TB_CALCIFICATION ? "考虑陈旧性病灶" : r->positive ?
+			    "考虑肺结核可能" : "性质待定", r->score);
+		}
 #define MEAS(nm, val, un) do { (void)snprintf(al.meas[m].name, AI_NAME_MAX, \
 	"%s", (nm)); al.meas[m].value = (val); (void)snprintf(al.meas[m].unit, \
 	AI_UNIT_MAX, "%s", (un)); m++; } while (0)
-		MEAS("占该侧肺野面积", round(l->area_frac * 1000.0) / 10.0,
-		    "%");
-		MEAS("对比度", round(l->contrast * 10.0) / 10.0, "倍噪声");
+		if (l->type == TB_EFFUSION) {
+			MEAS("肋膈角", round(l->angle), "°");
+			MEAS("肋膈角抬高", round(l->raised * 1000.0) / 10.0,
+			    "%肺高");
+		} else {
+			MEAS("占该侧肺野面积", round(l->area_frac * 1000.0) /
+			    10.0, "%");
+			MEAS("对比度", round(l->contrast * 10.0) / 10.0,
+			    "倍噪声");
+		}
+		if (l->type == TB_CAVITY && f->spacing_source != 0)
+			MEAS("透亮区直径", round(l->diameter * f->spacing[0]),
+			    "mm");
+		else if (l->type == TB_CAVITY)
+			MEAS("透亮区直径", round(l->diameter), "像素");
 		if (f->spacing_source != 0) {
 			MEAS("宽", round((l->x1 - l->x0 + 1) * f->spacing[0]),
 			    "mm");

@@ -18,6 +18,13 @@
  * gives the numbered boxes (the zone's extent of the lung field) and
  * their confidence; the kind of a box is that of the largest focal
  * opacity in it (brighter than the background by 2.5 noise units).
+ * Two lesions are looked for on their own: a pleural effusion, where
+ * the costophrenic angle (the lung contour's angle where the chest wall
+ * meets the hemidiaphragm, after Armato et al., Acad Radiol 1998) is
+ * blunted, 90 degrees or more, the recess filled by a meniscus; and a
+ * cavity in an upper zone, a compact lucency walled all round by
+ * opacity.  Each is a lesion with its own box; neither changes the
+ * image score (letting them raise it lowered the AUC on dr/tb, tbeval).
  */
 #ifndef ZY_TB_H
 #define ZY_TB_H
@@ -32,6 +39,8 @@ enum tb_type {
 	TB_NODULE,		/* 结节影 */
 	TB_STREAK,		/* 纤维条索影 */
 	TB_CALCIFICATION,	/* 钙化灶 */
+	TB_EFFUSION,		/* 胸腔积液: a blunted costophrenic angle */
+	TB_CAVITY,		/* 空洞: a lucency walled by opacity */
 	TB_TYPE__MAX
 };
 
@@ -53,7 +62,14 @@ struct tb_lesion {
 	double		 contrast;	/* mean excess over background, in
 					 * units of the lung's noise */
 	double		 confidence;	/* 0..1 */
-	char		 location[32];	/* "右上肺野" */
+	char		 location[32];	/* "右上肺野", "右肋膈角" */
+	/* TB_EFFUSION: the costophrenic angle (degrees) and how far its
+	 * point lies above the lowest of the lung's base (of the lung's
+	 * height); TB_CAVITY: the lucency's diameter (film pixels) and
+	 * the sectors of its wall (of 12). */
+	double		 angle, raised;
+	double		 diameter;
+	int		 walled;
 };
 
 #define TB_NFEAT	2
@@ -72,7 +88,12 @@ struct tb_result {
 	double		 aux[11];
 	double		 burden;	/* opacity: summed contrast of the
 					 * candidates per lung pixel */
-	double		 score;		/* image-level, 0..1 */
+	double		 score;		/* image-level, 0..1 (the model's;
+					 * an effusion or a cavity does not
+					 * raise it: see the README) */
+	/* Each lung's costophrenic angle (degrees; NAN: not measured),
+	 * its point raised above the base (of the lung's height). */
+	double		 cp_angle[2], cp_raised[2];
 	int		 positive;	/* score >= TB_THRESHOLD */
 	double		 lung_frac[2];	/* each lung field, of the field */
 	/* The lung fields at the working scale (1 right, 2 left), with
@@ -82,6 +103,9 @@ struct tb_result {
 	double		 scale;
 	double		 seconds;
 };
+
+/* A costophrenic angle of this many degrees or more is blunted. */
+#define TB_CP_BLUNT	90.0
 
 /* The image score above which a film is called suspicious of TB. */
 #define TB_THRESHOLD	0.5
