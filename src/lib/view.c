@@ -854,7 +854,7 @@ view_labels_set(struct view_labels *lb, int l, const unsigned char rgb[3],
 	lb->shell[l] = (unsigned char)(shell != 0);
 	/* A shell: some light from its boundary, the CT inside it mostly
 	 * its colour; a region: opaque within a couple of millimetres. */
-	lb->alpha_mm[l] = shell ? 0.25f : 0.8f;
+	lb->alpha_mm[l] = shell ? 0.1f : 0.8f;
 	lb->tint[l] = 0.7f;
 	lb->tint2d[l] = shell ? 0.25f : 0.45f;
 }

@@ -382,6 +382,7 @@ static const struct {
 	{ "el",			v_num,		12 },	/* FIELD_EL */
 	{ "zoom",		v_num,		12 },	/* FIELD_ZOOM */
 	{ "size",		v_uint,		4 },	/* FIELD_SIZE */
+	{ "masks",		v_id,		18 },	/* FIELD_MASKS */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

@@ -96,6 +96,7 @@ enum field {
 	FIELD_EL,		/* viewer 三维: elevation, degrees */
 	FIELD_ZOOM,		/* viewer 三维: zoom, a number */
 	FIELD_SIZE,		/* viewer 三维: image side, pixels */
+	FIELD_MASKS,		/* viewer: an AI result's regions (its id) */
 	FIELD__MAX
 };
 
