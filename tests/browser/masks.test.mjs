@@ -21,6 +21,7 @@
 //      colour.
 //   4. Users of other hospitals get 404 for the masks, in every address;
 //      a result of another series, or no result, 404 for the owner too.
+//   5. The job run again: its result's masks are replaced, not added.
 //
 //   ZY_URL=... ZY_STATE=... ZY_PGPORT=... ZY_SCP_PORT=... ZY_OUT=tests/out \
 //       node --test --test-reporter=spec tests/browser/masks.test.mjs
@@ -362,15 +363,33 @@ test('the nodule reader\'s regions: stored with the result, shown in the slices,
 			assert.equal(r.status, 200, u);
 			assert.equal(r.headers.get('content-type'), u.includes('png') ? 'image/png' : 'image/jpeg', u);
 		}
-		const [[otherResult]] = sql(`SELECT coalesce(max(id), 0) FROM ai_results WHERE series_id <> :'p1'`,
-		    { params: [series] });
-		for (const m of [`${Number(rid) + 1000000}`, otherResult]) {
+		// A result of another series (the stack may hold none yet:
+		// then only an id of no result).
+		const others = sql(`SELECT max(id) FROM ai_results WHERE series_id <> :'p1' HAVING count(*) > 0`,
+		    { params: [series] }).map((r) => r[0]);
+		for (const m of [`${Number(rid) + 1000000}`, ...others]) {
 			const r = await own.get(`/viewer/image?series=${series}&plane=axial&z=${k}&masks=${m}`);
 			assert.equal(r.status, 404, m);
 			assert.match(r.text, /AI标注不存在或与该序列不符/);
 		}
 		const bad = await own.get(`/viewer/render?series=${series}&masks=x1`);
 		assert.equal(bad.status, 400);
+
+		// 5. The job run again: the result is written again, its
+		// masks replaced (one row, written anew), still shown.
+		const [[w0]] = sql(`SELECT written_at FROM ai_result_masks WHERE result_id = :'p1'`, { params: [rid] });
+		sql(`BEGIN; UPDATE ai_jobs SET state = 'queued', attempts = 0, finished_at = NULL WHERE id = :'p1';
+		    SELECT pg_notify('ai_jobs', 'test'); COMMIT;`, { params: [job] });
+		await until('the job to be done again', () => {
+			const r = sql(`SELECT j.state, m.written_at FROM ai_jobs j JOIN ai_results r ON r.job_id = j.id
+			    JOIN ai_result_masks m ON m.result_id = r.id WHERE j.id = :'p1'`, { params: [job] });
+			return r.length === 1 && r[0][0] === 'done' && r[0][1] !== w0;
+		}, 600000, 500);
+		assert.deepEqual(sql(`SELECT count(*), min(m.result_id) FROM ai_result_masks m
+		    JOIN ai_results r ON r.id = m.result_id WHERE r.series_id = :'p1'
+		    AND r.reader = 'ct_lung_nodule'`, { params: [series] }), [['1', String(rid)]]);
+		const again = await own.get(urls[0]);
+		assert.equal(again.status, 200);
 	} finally {
 		if (apl) await apl.context.close();
 		if (doc) await doc.context.close();
