@@ -17,6 +17,7 @@
 #define ZY_READER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -115,6 +116,12 @@ struct ai_result {
 	struct ai_picture	*pictures;
 	size_t			 npictures;
 	char			*extra;
+	/* The regions found, as a label volume on the volume's grid
+	 * (masks.h, sql/034), with its legend (JSON array text); NULL
+	 * for none. */
+	uint8_t			*masks;
+	int			 masks_dims[3];
+	char			*masks_legend;
 };
 
 /* The answer of a reader's check. */
@@ -214,6 +221,20 @@ int		 reader_chest_lungs(const struct reader_ctx *,
 		    const char *what_en, struct anatomy_cache **own,
 		    const struct anatomy **an, char *err, size_t errlen);
 
+/*
+ * The lungs of an for a result's regions (ai_result_set_masks()): a new
+ * label volume on v's grid into *lab (free() it) holding the five lobes
+ * as labels 1..5 (enum lobe) where the anatomy has them, else the right
+ * and left lung as 1 and 2, and their entries appended to legend (a
+ * JSON array).  Labels from READER_MASKS_FIRST up are the reader's own.
+ * Returns 0, or -1 when out of memory.
+ */
+#define READER_MASKS_FIRST	10
+struct json_t;
+int		 reader_masks_lungs(const struct anatomy *,
+		    const struct series_volume *, uint8_t **lab,
+		    struct json_t *legend);
+
 /* Zero a result. */
 void		 ai_result_init(struct ai_result *);
 
@@ -265,6 +286,12 @@ int		 ai_result_set_extra(struct ai_result *, const char *json);
 
 /* Set the overlays (JSON text, copied); 0 or -1. */
 int		 ai_result_set_overlays(struct ai_result *, const char *);
+
+/* Set the regions: lab (nx * ny * nz labels, the result takes it, and
+ * frees it on failure too) with legend (JSON array text, copied); 0 or
+ * -1 when out of memory. */
+int		 ai_result_set_masks(struct ai_result *, uint8_t *lab,
+		    int nx, int ny, int nz, const char *legend);
 
 /* Record the size and slice UIDs of the volume read; 0 or -1. */
 int		 ai_result_set_volume(struct ai_result *,

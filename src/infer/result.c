@@ -16,6 +16,7 @@
 #include "preview.h"
 #include "db.h"
 #include "log.h"
+#include "masks.h"
 #include "reader.h"
 #include "anatomy.h"
 #include "bmd.h"
@@ -69,6 +70,8 @@ ai_result_free(struct ai_result *r)
 		free(r->pictures[i].png);
 	free(r->pictures);
 	free(r->extra);
+	free(r->masks);
+	free(r->masks_legend);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -120,6 +123,81 @@ ai_result_set_extra(struct ai_result *r, const char *json)
 	free(r->extra);
 	r->extra = s;
 	return 0;
+}
+
+int
+ai_result_set_masks(struct ai_result *r, uint8_t *lab, int nx, int ny,
+    int nz, const char *legend)
+{
+	char	*s;
+
+	if (lab == NULL || nx < 1 || ny < 1 || nz < 1 || legend == NULL ||
+	    (s = strdup(legend)) == NULL) {
+		free(lab);
+		return -1;
+	}
+	free(r->masks);
+	free(r->masks_legend);
+	r->masks = lab;
+	r->masks_dims[0] = nx;
+	r->masks_dims[1] = ny;
+	r->masks_dims[2] = nz;
+	r->masks_legend = s;
+	return 0;
+}
+
+/* Bytes as a bytea's hex text ("\\x..."), malloc'ed; NULL when out of
+ * memory. */
+static char *
+bytea_hex(const unsigned char *b, size_t len)
+{
+	static const char hx[] = "0123456789abcdef";
+	char	*t;
+	size_t	 i;
+
+	if ((t = malloc(2 * len + 3)) == NULL)
+		return NULL;
+	t[0] = '\\';
+	t[1] = 'x';
+	for (i = 0; i < len; i++) {
+		t[2 + 2 * i] = hx[b[i] >> 4];
+		t[3 + 2 * i] = hx[b[i] & 15];
+	}
+	t[2 + 2 * len] = '\0';
+	return t;
+}
+
+/* The regions of a result into ai_result_masks, deflated (masks.h). */
+static int
+masks_store(PGconn *c, const char *rid, const struct ai_result *res)
+{
+	struct buf	 z;
+	char		 d[3][16], raw[32], *t;
+	size_t		 n;
+	int		 rc;
+
+	n = (size_t)res->masks_dims[0] * (size_t)res->masks_dims[1] *
+	    (size_t)res->masks_dims[2];
+	buf_init(&z, 0);
+	if (masks_encode(res->masks, n, &z) == -1 ||
+	    (t = bytea_hex((const unsigned char *)z.data, z.len)) == NULL) {
+		log_error("%s: result %s: out of memory", __func__, rid);
+		buf_free(&z);
+		return -1;
+	}
+	(void)snprintf(d[0], sizeof(d[0]), "%d", res->masks_dims[0]);
+	(void)snprintf(d[1], sizeof(d[1]), "%d", res->masks_dims[1]);
+	(void)snprintf(d[2], sizeof(d[2]), "%d", res->masks_dims[2]);
+	(void)snprintf(raw, sizeof(raw), "%zu", n);
+	log_info("result %s: masks %s x %s x %s, %zu bytes deflated from %zu",
+	    rid, d[0], d[1], d[2], z.len, n);
+	buf_free(&z);
+	rc = db_cmd(c, "INSERT INTO ai_result_masks (result_id, nx, ny, nz,"
+	    " legend, raw_bytes, data) VALUES ($1::bigint, $2::int, $3::int,"
+	    " $4::int, $5::jsonb, $6::bigint, $7::bytea)", 7, rid, d[0], d[1],
+	    d[2], res->masks_legend, raw, t);
+	free(t);
+	return rc;
 }
 
 /* A picture into ai_result_pictures (bytea as hex text). */
@@ -534,6 +612,10 @@ ai_result_store(PGconn *c, long long job_id, long long series_id,
 	for (i = 0; i < res->npictures; i++)
 		if (picture_store(c, rid, &res->pictures[i]) == -1)
 			goto fail;
+	if (db_cmd(c, "DELETE FROM ai_result_masks"
+	    " WHERE result_id = $1::bigint", 1, rid) == -1 ||
+	    (res->masks != NULL && masks_store(c, rid, res) == -1))
+		goto fail;
 	memset(&a, 0, sizeof(a));
 	a.actor_login = worker;
 	a.action = "ai_result_stored";
@@ -678,4 +760,41 @@ reader_chest_lungs(const struct reader_ctx *ctx,
 		return 1;
 	}
 	return 0;
+}
+
+int
+reader_masks_lungs(const struct anatomy *an, const struct series_volume *v,
+    uint8_t **lab, json_t *legend)
+{
+	size_t	 n, i;
+	int	 l, lobes;
+
+	n = (size_t)v->nx * (size_t)v->ny * (size_t)v->nz;
+	*lab = NULL;
+	if ((*lab = calloc(n, 1)) == NULL)
+		return -1;
+	lobes = (an->have & ANAT_LOBES) && an->lobes != NULL;
+	if (lobes) {
+		for (i = 0; i < n; i++)
+			if (an->lobes[i] > LOBE_NONE && an->lobes[i] < LOBE__MAX)
+				(*lab)[i] = an->lobes[i];
+		for (l = LOBE_RUL; l < LOBE__MAX; l++)
+			if (masks_legend_add(legend, l, lobe_zh[l], MASKS_LOBE,
+			    l - 1) == -1)
+				goto fail;
+	} else if (an->lungs != NULL) {
+		for (i = 0; i < n; i++)
+			if (an->lungs[i] == LUNG_RIGHT ||
+			    an->lungs[i] == LUNG_LEFT)
+				(*lab)[i] = an->lungs[i];
+		for (l = LUNG_RIGHT; l < LUNG_SIDE__MAX; l++)
+			if (masks_legend_add(legend, l, lung_side_zh[l],
+			    MASKS_LOBE, l == LUNG_RIGHT ? 0 : 3) == -1)
+				goto fail;
+	}
+	return 0;
+fail:
+	free(*lab);
+	*lab = NULL;
+	return -1;
 }

@@ -512,17 +512,67 @@ vr_shade(const struct view_volume *vv, double x, double y, double z,
 	return m > 1 ? 1 : m;
 }
 
-int
-view_render(const struct view_volume *vv, const struct view_camera *cam,
-    float *out, struct view_render_info *info, char *err, size_t errlen)
+/* The label at voxel (x, y, z), clamped to the grid. */
+static inline int
+vl_at(const struct view_labels *lb, int x, int y, int z)
+{
+	x = x < 0 ? 0 : x >= lb->nx ? lb->nx - 1 : x;
+	y = y < 0 ? 0 : y >= lb->ny ? lb->ny - 1 : y;
+	z = z < 0 ? 0 : z >= lb->nz ? lb->nz - 1 : z;
+	return lb->lab[((size_t)z * lb->ny + (size_t)y) * lb->nx + (size_t)x];
+}
+
+/*
+ * The region l at voxel (x, y, z) seen along d: 1 with its shade in *sh
+ * when the voxel is on its boundary (a 6-neighbour of another label),
+ * the normal being the gradient of the region's indicator function
+ * (Höhne and Bernstein 1986); 0 inside.
+ */
+static inline int
+vl_edge(const struct view_labels *lb, int l, int x, int y, int z,
+    const double sp[3], const double d[3], double zs, double *sh)
+{
+	double	 g[3], m, c;
+	int	 n[6];
+
+	n[0] = vl_at(lb, x + 1, y, z) == l;
+	n[1] = vl_at(lb, x - 1, y, z) == l;
+	n[2] = vl_at(lb, x, y + 1, z) == l;
+	n[3] = vl_at(lb, x, y - 1, z) == l;
+	n[4] = vl_at(lb, x, y, z + 1) == l;
+	n[5] = vl_at(lb, x, y, z - 1) == l;
+	if (n[0] && n[1] && n[2] && n[3] && n[4] && n[5]) {
+		*sh = 0.2 + 0.7;
+		return 0;
+	}
+	g[0] = (n[0] - n[1]) / (2 * sp[0]);
+	g[1] = (n[2] - n[3]) / (2 * sp[1]);
+	g[2] = zs * (n[4] - n[5]) / (2 * sp[2]);
+	m = sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]);
+	c = m < 1e-9 ? 1 : fabs(g[0] * d[0] + g[1] * d[1] + g[2] * d[2]) / m;
+	m = 0.2 + 0.7 * c + 0.25 * pow(c, 16);
+	*sh = m > 1 ? 1 : m;
+	return 1;
+}
+
+/*
+ * The ray caster of view_render() and view_render_labels(): into out
+ * (floats, as view_render() says) when lb is NULL, else into rgb.
+ */
+static int
+vr_cast(const struct view_volume *vv, const struct view_labels *lb,
+    const struct view_camera *cam, double wc, double ww, float *out,
+    unsigned char *rgb, struct view_render_info *info, char *err,
+    size_t errlen)
 {
 	double	 a, e, d[3], r[3], u[3], ext[3], diag, half, pix, step;
 	double	 id[3], o[3], cen[3], zs, t0, t1, ta, tb, p, q, s, acc, A;
 	double	 lut[VR_LUT_N], minsp, x, y, z, al, best, sh, gm;
-	size_t	 bi;
-	int	 lo, hi;
+	double	 lal[256], ac[3], col[3], lsh, gy, tt;
+	size_t	 bi = 0;
+	int	 lo, hi, ctskip, lab;
 	float	 v;
-	int	 N, i, j, k, k0, k1, ax, hit, lv;
+	int	 N, i, j, k, k0, k1, ax, hit, lv, c;
 
 	if (vv == NULL || vv->nx < 2 || vv->ny < 2 || vv->nz < 2) {
 		errfmt(err, errlen, "a volume of at least 2 x 2 x 2 voxels is"
@@ -580,6 +630,16 @@ view_render(const struct view_volume *vv, const struct view_camera *cam,
 	if (cam->mode == VIEW_RENDER_BONE)
 		for (i = 0; i < VR_LUT_N; i++)
 			lut[i] = 1 - pow(1 - vr_alpha_mm(VR_LUT_LO + i), step);
+	if (lb != NULL) {
+		if (lb->lab == NULL || lb->nx != vv->nx || lb->ny != vv->ny ||
+		    lb->nz != vv->nz) {
+			errfmt(err, errlen, "labels not on the volume's grid");
+			return -1;
+		}
+		for (i = 0; i < 256; i++)
+			lal[i] = 1 - pow(1 - fmin(lb->alpha_mm[i], 0.999),
+			    step);
+	}
 	for (j = 0; j < N; j++)
 		for (i = 0; i < N; i++) {
 			p = (i + 0.5 - N / 2.0) * pix;
@@ -619,14 +679,20 @@ view_render(const struct view_volume *vv, const struct view_camera *cam,
 					hit = 0;
 			}
 			if (!hit) {
-				out[(size_t)j * N + i] =
-				    cam->mode == VIEW_RENDER_MIP ? NAN : 0;
+				if (lb != NULL)
+					memset(rgb + ((size_t)j * N + i) * 3,
+					    0, 3);
+				else
+					out[(size_t)j * N + i] =
+					    cam->mode == VIEW_RENDER_MIP ?
+					    NAN : 0;
 				continue;
 			}
 			/* Samples on the grid k * step from the start. */
 			k0 = (int)ceil(t0 / step - 1e-9);
 			k1 = (int)floor(t1 / step + 1e-9);
 			acc = A = 0;
+			ac[0] = ac[1] = ac[2] = 0;
 			best = -INFINITY;
 			for (k = k0; k <= k1; k++) {
 				s = k * step;
@@ -644,12 +710,41 @@ view_render(const struct view_volume *vv, const struct view_camera *cam,
 					    (size_t)((int)x / VIEW_BLOCK);
 					lo = vv->bmin[bi];
 					hi = vv->bmax[bi];
-					if (cam->mode == VIEW_RENDER_BONE ?
+					ctskip = cam->mode == VIEW_RENDER_BONE ?
 					    hi < VR_BONE_FROM :
 					    cam->mode == VIEW_RENDER_LUNG ?
 					    hi < VR_LUNG_ISO - VR_LUNG_NEAR ||
 					    lo > VR_LUNG_ISO + VR_LUNG_NEAR :
-					    hi <= best)
+					    hi <= best;
+					if (ctskip && (lb == NULL ||
+					    (lb->bany != NULL &&
+					    !lb->bany[bi])))
+						continue;
+				} else
+					ctskip = 0;
+				lab = 0;
+				if (lb != NULL) {
+					int	 ix = (int)(x + 0.5),
+						 iy = (int)(y + 0.5),
+						 iz = (int)(z + 0.5);
+
+					lab = lb->lab[((size_t)iz * lb->ny +
+					    (size_t)iy) * lb->nx + (size_t)ix];
+					/* The region first, then the CT
+					 * at the same place. */
+					if (lab != 0 && lal[lab] > 0 &&
+					    (vl_edge(lb, lab, ix, iy, iz,
+					    vv->spacing, d, zs, &lsh) ||
+					    !lb->shell[lab])) {
+						al = lal[lab];
+						for (c = 0; c < 3; c++)
+							ac[c] += (1 - A) * al *
+							    lsh * lb->rgb[lab][c];
+						A += (1 - A) * al;
+						if (A > VR_OPAQUE)
+							break;
+					}
+					if (ctskip)
 						continue;
 				}
 				v = vr_sample(vv, x, y, z);
@@ -676,10 +771,40 @@ view_render(const struct view_volume *vv, const struct view_camera *cam,
 						continue;
 					sh = vr_shade(vv, x, y, z, d, zs, &gm);
 				}
-				acc += (1 - A) * al * sh;
+				if (lb != NULL) {
+					/* White, or tinted by the region
+					 * it lies in. */
+					tt = lab != 0 ? lb->tint[lab] : 0;
+					for (c = 0; c < 3; c++) {
+						col[c] = (1 - tt) + tt *
+						    lb->rgb[lab][c];
+						ac[c] += (1 - A) * al * sh *
+						    col[c];
+					}
+				} else
+					acc += (1 - A) * al * sh;
 				A += (1 - A) * al;
 				if (A > VR_OPAQUE)
 					break;
+			}
+			if (lb != NULL) {
+				/* MIP: the regions over the windowed
+				 * maximum. */
+				gy = 0;
+				if (cam->mode == VIEW_RENDER_MIP && k1 >= k0) {
+					float		 fb = (float)best;
+					unsigned char	 g8;
+
+					view_window8(&fb, 1, wc, ww, 0, &g8);
+					gy = g8 / 255.0;
+				}
+				for (c = 0; c < 3; c++) {
+					tt = 255 * (ac[c] + (1 - A) * gy);
+					rgb[((size_t)j * N + i) * 3 + c] =
+					    (unsigned char)(tt < 0 ? 0 :
+					    tt > 255 ? 255 : tt + 0.5);
+				}
+				continue;
 			}
 			out[(size_t)j * N + i] = cam->mode == VIEW_RENDER_MIP ?
 			    (k1 >= k0 ? (float)best : NAN) :
@@ -691,4 +816,216 @@ view_render(const struct view_volume *vv, const struct view_camera *cam,
 		info->steps = (int)(diag / step) + 1;
 	}
 	return 0;
+}
+
+int
+view_render(const struct view_volume *vv, const struct view_camera *cam,
+    float *out, struct view_render_info *info, char *err, size_t errlen)
+{
+	return vr_cast(vv, NULL, cam, 0, 1, out, NULL, info, err, errlen);
+}
+
+int
+view_render_labels(const struct view_volume *vv,
+    const struct view_labels *lb, const struct view_camera *cam, double wc,
+    double ww, unsigned char *rgb, struct view_render_info *info, char *err,
+    size_t errlen)
+{
+	if (lb == NULL || rgb == NULL) {
+		errfmt(err, errlen, "no labels");
+		return -1;
+	}
+	return vr_cast(vv, lb, cam, wc, ww, NULL, rgb, info, err, errlen);
+}
+
+/* ------------------------------------------------------------------ */
+/* The regions of the readers over the planes and in 三维. */
+
+void
+view_labels_set(struct view_labels *lb, int l, const unsigned char rgb[3],
+    int shell)
+{
+	int	 c;
+
+	if (l < 1 || l > 255)
+		return;
+	for (c = 0; c < 3; c++)
+		lb->rgb[l][c] = rgb[c] / 255.0f;
+	lb->shell[l] = (unsigned char)(shell != 0);
+	/* A shell: some light from its boundary, the CT inside it mostly
+	 * its colour; a region: opaque within a couple of millimetres. */
+	lb->alpha_mm[l] = shell ? 0.1f : 0.8f;
+	lb->tint[l] = 0.7f;
+	lb->tint2d[l] = shell ? 0.25f : 0.45f;
+}
+
+int
+view_labels_blocks(struct view_labels *lb)
+{
+	size_t	 nb, o = 0;
+	int	 bx, by, bz, x, y, z, a[3], b[3], i, j, k;
+
+	bx = (lb->nx - 1) / VIEW_BLOCK + 1;
+	by = (lb->ny - 1) / VIEW_BLOCK + 1;
+	bz = (lb->nz - 1) / VIEW_BLOCK + 1;
+	nb = (size_t)bx * (size_t)by * (size_t)bz;
+	free(lb->bany);
+	if ((lb->bany = calloc(nb, 1)) == NULL)
+		return -1;
+	for (z = 0; z < lb->nz; z++)
+		for (y = 0; y < lb->ny; y++)
+			for (x = 0; x < lb->nx; x++, o++) {
+				if (lb->lab[o] == 0)
+					continue;
+				/* The blocks of every voxel within two of
+				 * it: a sample's nearest voxel and the
+				 * neighbours of its boundary test. */
+				a[0] = (x - 2 < 0 ? 0 : x - 2) / VIEW_BLOCK;
+				b[0] = (x + 2 >= lb->nx ? lb->nx - 1 : x + 2) /
+				    VIEW_BLOCK;
+				a[1] = (y - 2 < 0 ? 0 : y - 2) / VIEW_BLOCK;
+				b[1] = (y + 2 >= lb->ny ? lb->ny - 1 : y + 2) /
+				    VIEW_BLOCK;
+				a[2] = (z - 2 < 0 ? 0 : z - 2) / VIEW_BLOCK;
+				b[2] = (z + 2 >= lb->nz ? lb->nz - 1 : z + 2) /
+				    VIEW_BLOCK;
+				for (k = a[2]; k <= b[2]; k++)
+					for (j = a[1]; j <= b[1]; j++)
+						for (i = a[0]; i <= b[0]; i++)
+							lb->bany[((size_t)k *
+							    by + (size_t)j) *
+							    bx + (size_t)i] = 1;
+			}
+	lb->bx = bx;
+	lb->by = by;
+	lb->bz = bz;
+	return 0;
+}
+
+void
+view_labels_clear(struct view_labels *lb)
+{
+	if (lb == NULL)
+		return;
+	free(lb->lab);
+	free(lb->bany);
+	memset(lb, 0, sizeof(*lb));
+}
+
+int
+view_plane_labels(const struct view_labels *lb, int flip, enum view_plane p,
+    int index, uint8_t *out, char *err, size_t errlen)
+{
+	const uint8_t	*src;
+	size_t		 nx, sl;
+	int		 w, h, n, r, c, z;
+
+	switch (p) {
+	case VIEW_AXIAL:
+		w = lb->nx, h = lb->ny, n = lb->nz;
+		break;
+	case VIEW_CORONAL:
+		w = lb->nx, h = lb->nz, n = lb->ny;
+		break;
+	case VIEW_SAGITTAL:
+		w = lb->ny, h = lb->nz, n = lb->nx;
+		break;
+	default:
+		errfmt(err, errlen, "unknown plane %d", (int)p);
+		return -1;
+	}
+	if (index < 0 || index >= n) {
+		errfmt(err, errlen, "%s labels %d outside 0..%d",
+		    view_plane_names[p], index, n - 1);
+		return -1;
+	}
+	nx = (size_t)lb->nx;
+	sl = nx * (size_t)lb->ny;
+	if (p == VIEW_AXIAL) {
+		memcpy(out, lb->lab + sl * (size_t)index, sl);
+		return 0;
+	}
+	for (r = 0; r < h; r++) {
+		z = flip ? h - 1 - r : r;
+		src = lb->lab + sl * (size_t)z;
+		if (p == VIEW_CORONAL)
+			memcpy(out + (size_t)r * w, src + nx * (size_t)index,
+			    (size_t)w);
+		else
+			for (c = 0; c < w; c++)
+				out[(size_t)r * w + c] =
+				    src[nx * (size_t)c + (size_t)index];
+	}
+	return 0;
+}
+
+void
+view_tint(const unsigned char *gray, const uint8_t *lab, int w, int h,
+    const struct view_labels *lb, unsigned char *rgb)
+{
+	size_t	 o;
+	double	 t, v;
+	int	 x, y, l, c, edge;
+
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			o = (size_t)y * w + x;
+			l = lab[o];
+			edge = l != 0 && ((x > 0 && lab[o - 1] != l) ||
+			    (x < w - 1 && lab[o + 1] != l) ||
+			    (y > 0 && lab[o - w] != l) ||
+			    (y < h - 1 && lab[o + w] != l));
+			t = l == 0 ? 0 : edge ? 1 : lb->tint2d[l];
+			for (c = 0; c < 3; c++) {
+				v = (1 - t) * gray[o] + t * 255 * lb->rgb[l][c];
+				rgb[o * 3 + c] = (unsigned char)(v + 0.5);
+			}
+		}
+}
+
+int
+view_jpeg_rgb(const unsigned char *rgb, int w, int h, int quality,
+    struct buf *out)
+{
+	struct jpeg_compress_struct	 ci;
+	struct view_jerr		 je;
+	unsigned char			*mem = NULL;
+	unsigned long			 len = 0;
+	JSAMPROW			 row;
+	volatile int			 ok = 0;
+
+	if (rgb == NULL || w < 1 || h < 1 || w > 65500 || h > 65500)
+		return -1;
+	memset(&ci, 0, sizeof(ci));
+	ci.err = jpeg_std_error(&je.pub);
+	je.pub.error_exit = view_jerr_exit;
+	je.pub.output_message = view_jerr_output;
+	if (setjmp(je.jb) != 0) {
+		jpeg_destroy_compress(&ci);
+		free(mem);
+		return -1;
+	}
+	jpeg_create_compress(&ci);
+	jpeg_mem_dest(&ci, &mem, &len);
+	ci.image_width = (JDIMENSION)w;
+	ci.image_height = (JDIMENSION)h;
+	ci.input_components = 3;
+	ci.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&ci);
+	jpeg_set_quality(&ci, quality < 1 ? 1 : quality > 100 ? 100 :
+	    quality, TRUE);
+	/* Full chroma: a thin coloured outline survives. */
+	ci.comp_info[0].h_samp_factor = ci.comp_info[0].v_samp_factor = 1;
+	jpeg_start_compress(&ci, TRUE);
+	while (ci.next_scanline < ci.image_height) {
+		row = (JSAMPROW)(rgb + (size_t)ci.next_scanline * (size_t)w *
+		    3);
+		(void)jpeg_write_scanlines(&ci, &row, 1);
+	}
+	jpeg_finish_compress(&ci);
+	jpeg_destroy_compress(&ci);
+	if (buf_append(out, mem, (size_t)len) == 0)
+		ok = 1;
+	free(mem);
+	return ok ? 0 : -1;
 }

@@ -201,4 +201,79 @@ struct view_render_info {
 int	 view_render(const struct view_volume *, const struct view_camera *,
 	    float *out, struct view_render_info *, char *err, size_t errlen);
 
+/*
+ * The regions of an AI reader (masks.h) over the CT: a label volume on
+ * the grid of the view volume (nx, ny, nz, x fastest, the same index
+ * space), with each label's colour and how it is drawn.
+ */
+struct view_labels {
+	uint8_t		*lab;		/* nx * ny * nz, owned */
+	int		 nx, ny, nz;
+	float		 rgb[256][3];	/* 0..1 */
+	/* Opacity per millimetre of the region in 三维: everywhere inside
+	 * (a nodule, a lesion), or with shell set only on its boundary
+	 * (a lobe, a rib), where it meets another label or none. */
+	float		 alpha_mm[256];
+	unsigned char	 shell[256];
+	/* How much of its colour a CT surface inside it takes (三维), and
+	 * how much a slice's pixel (MPR; its outline is drawn whole). */
+	float		 tint[256];
+	float		 tint2d[256];
+	/* Per block of VIEW_BLOCK voxels a side (as the volume's blocks),
+	 * whether a label lies within two voxels of it; NULL: not made. */
+	uint8_t		*bany;
+	int		 bx, by, bz;
+};
+
+/* Set label l's colour (rgb 0..255) and drawing by its kind: shell set
+ * for a translucent shell that tints the CT, else an opaque region. */
+void	 view_labels_set(struct view_labels *, int l,
+	    const unsigned char rgb[3], int shell);
+
+/* Make the blocks of lb (after the labels are in); 0, or -1 when out of
+ * memory (rendering then looks at every sample). */
+int	 view_labels_blocks(struct view_labels *);
+
+/* Free what lb holds (not lb itself). */
+void	 view_labels_clear(struct view_labels *);
+
+/*
+ * 三维重建 with the regions: as view_render(), the CT seen through the
+ * mode's classification, and with it the labelled regions composited in
+ * the same rays (Levoy 1988; the regions' surfaces shaded by the
+ * gradient of their indicator function, as for segmented volumes in
+ * Höhne and Bernstein, "Shading 3D-images from CT using gray-level
+ * gradients", IEEE TMI 1986): a CT surface inside a shell label takes
+ * its colour, an opaque label shows in its colour.  For MIP the regions
+ * are composited over the windowed (wc, ww) maximum.  lb must be on the
+ * grid of vv.  rgb: size * size * 3 bytes.  Returns 0, or -1 with an
+ * English reason in err.
+ */
+int	 view_render_labels(const struct view_volume *,
+	    const struct view_labels *, const struct view_camera *,
+	    double wc, double ww, unsigned char *rgb,
+	    struct view_render_info *, char *err, size_t errlen);
+
+/*
+ * The labels of image index of plane p (as view_plane_get(), with the
+ * flip of the volume they belong to) into out, w * h bytes.  Returns 0,
+ * or -1 with a reason in err when out of range.
+ */
+int	 view_plane_labels(const struct view_labels *, int flip,
+	    enum view_plane p, int index, uint8_t *out, char *err,
+	    size_t errlen);
+
+/*
+ * A windowed slice (gray, w * h) with its labels (lab, w * h) into rgb
+ * (w * h * 3): inside a label its colour mixed in by tint2d, on its
+ * outline (a pixel with a 4-neighbour of another label) the colour
+ * whole.
+ */
+void	 view_tint(const unsigned char *gray, const uint8_t *lab, int w,
+	    int h, const struct view_labels *, unsigned char *rgb);
+
+/* As view_jpeg(), of w by h RGB pixels. */
+int	 view_jpeg_rgb(const unsigned char *rgb, int w, int h, int quality,
+	    struct buf *out);
+
 #endif /* ZY_VIEW_H */

@@ -44,7 +44,10 @@
  * blood that CT number, as contrast does; -d adds the diaphragm's domes
  * (the liver and the spleen under the lungs); -c adds
  * costal cartilage beside the sternum; -f reconstructs a cardiac field of
- * view of that diameter centred on the heart, padding outside it.
+ * view of that diameter centred on the heart, padding outside it.  -L
+ * keeps the lungs within z0..z1 mm (apices and bases in the scan, as the
+ * lung readers want them); every -D adds a lung nodule, a sphere of its
+ * diameter and CT number at x, y, z (mm; put it inside a lung).
  *
  * The volume is phantom_standard() (see phantom.h): 384 x 384 pixels of
  * 0.9 mm, z = 0..150 mm, with a plaque at each standard site unless -x
@@ -88,7 +91,8 @@ usage(FILE *fp, int status)
 	    "    [-P patient_id] [-N patient_name] [-b blood_hu]"
 	    " [-f fov_mm] [-S series_description]\n"
 	    "    [-p SITE:z0:length:radius:hu]...\n"
-	    "    [-p FREE:x:y:z0:length:radius:hu]... -o outdir\n"
+	    "    [-p FREE:x:y:z0:length:radius:hu]...\n"
+	    "    [-L z0:z1] [-D x:y:z:diameter:hu]... -o outdir\n"
 	    "       " PROG " -V [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]"
 	    " [-W pixels]\n"
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
@@ -108,6 +112,10 @@ usage(FILE *fp, int status)
 		    "  -c  calcified costal cartilage beside the sternum\n"
 		    "  -d  diaphragm domes (liver at the heart's lower third)\n"
 		    "  -x  no standard plaques, only those given with -p\n"
+		    "  -L  the lungs only within z0..z1 mm (apices and bases"
+		    " in the scan)\n"
+		    "  -D  a lung nodule: x:y:z (mm), diameter (mm), CT number"
+		    " (HU)\n"
 		    "  -R  the rib cage phantom (ribs, vertebrae, rib"
 		    " fractures) instead\n"
 		    "  -F  a film (DX radiograph) instead: chest (PA), chest-tb"
@@ -130,6 +138,23 @@ num_parse(const char *s, double *v)
 	if (*end != '\0' || errno == ERANGE || !isfinite(*v))
 		return -1;
 	return 0;
+}
+
+/* n numbers separated by ':' into v; 0, or -1 when s is not that. */
+static int
+nums_parse(const char *s, int n, double *v)
+{
+	char	 b[256], *f, *save = NULL;
+	int	 i = 0;
+
+	if (strlen(s) >= sizeof(b))
+		return -1;
+	(void)snprintf(b, sizeof(b), "%s", s);
+	for (f = strtok_r(b, ":", &save); f != NULL;
+	    f = strtok_r(NULL, ":", &save))
+		if (i == n || num_parse(f, &v[i++]) == -1)
+			return -1;
+	return i == n ? 0 : -1;
 }
 
 /*
@@ -340,6 +365,9 @@ main(int argc, char *argv[])
 	char			 series[DCMWRITE_UID_MAX + 1];
 	const char		*outdir = NULL, *pid = NULL, *pname = NULL;
 	const char		*sdesc = NULL, *film = NULL;
+	struct phantom_nodule	 nod[PHANTOM_NODULES_MAX];
+	size_t			 nnod = 0;
+	double			 lz[2] = { 0, 0 };
 	double			 slice = 1.25, kvp = 120, noise = 0, d;
 	double			 blood = 0, fov = 0;
 	int			 domes = 0, cartilage = 0;
@@ -349,7 +377,9 @@ main(int argc, char *argv[])
 	int			 ch, nostd = 0, width = 0, spine = 0, ribs = 0;
 	int			 voilut = 0;
 
-	while ((ch = getopt_long(argc, argv, "b:cdf:F:hk:n:N:o:p:P:Rs:S:t:UVW:x",
+	double			 nval[5];
+
+	while ((ch = getopt_long(argc, argv, "b:cdD:f:F:hk:L:n:N:o:p:P:Rs:S:t:UVW:x",
 	    longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
@@ -365,6 +395,32 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			cartilage = 1;
+			break;
+		case 'D':
+			/* A lung nodule: x:y:z:diameter:hu (mm, HU). */
+			if (nnod == PHANTOM_NODULES_MAX || nums_parse(optarg,
+			    5, nval) == -1 || nval[3] < 1 || nval[3] > 60 ||
+			    nval[4] < -900 || nval[4] > 1000) {
+				fprintf(stderr, PROG ": bad nodule (x:y:z:"
+				    "diameter:hu, 1-60 mm, -900 to 1000 HU, at"
+				    " most %d): %s\n", PHANTOM_NODULES_MAX,
+				    optarg);
+				usage(stderr, 2);
+			}
+			memset(&nod[nnod], 0, sizeof(nod[nnod]));
+			memcpy(nod[nnod].center, nval, sizeof(nod[nnod].center));
+			nod[nnod].diameter_mm = nval[3];
+			nod[nnod].hu = nval[4];
+			nnod++;
+			break;
+		case 'L':
+			/* The lungs only within z0..z1 mm: their apices and
+			 * bases in the scan. */
+			if (nums_parse(optarg, 2, lz) == -1 || !(lz[0] < lz[1])) {
+				fprintf(stderr, PROG ": bad lung range"
+				    " (z0:z1 mm): %s\n", optarg);
+				usage(stderr, 2);
+			}
 			break;
 		case 'd':
 			domes = 1;
@@ -513,6 +569,10 @@ main(int argc, char *argv[])
 	spec.blood_hu = blood;
 	spec.domes = domes;
 	spec.cartilage = cartilage;
+	spec.lung_z[0] = lz[0];
+	spec.lung_z[1] = lz[1];
+	memcpy(spec.nodules, nod, nnod * sizeof(nod[0]));
+	spec.nnodules = nnod;
 	if (width > 0) {
 		spec.nx = spec.ny = width;
 		spec.pixel_mm = STD_FOV_MM / width;

@@ -383,6 +383,7 @@ static const struct {
 	{ "zoom",		v_num,		12 },	/* FIELD_ZOOM */
 	{ "size",		v_uint,		4 },	/* FIELD_SIZE */
 	{ "voi",		v_bool,		1 },	/* FIELD_VOI */
+	{ "masks",		v_id,		18 },	/* FIELD_MASKS */
 };
 
 /* Characters of a UTF-8 string (valid input assumed). */

@@ -97,6 +97,7 @@ enum field {
 	FIELD_ZOOM,		/* viewer 三维: zoom, a number */
 	FIELD_SIZE,		/* viewer 三维: image side, pixels */
 	FIELD_VOI,		/* viewer: 1, the file's VOI transform */
+	FIELD_MASKS,		/* viewer: an AI result's regions (its id) */
 	FIELD__MAX
 };
 

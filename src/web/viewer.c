@@ -18,6 +18,14 @@
  *		from azimuth A and elevation E degrees at zoom Z, N by N
  *		pixels, as JPEG
  *
+ * With &masks=R, /viewer/image and /viewer/render draw the regions of AI
+ * result R of the series (显示AI标注; sql/034, masks.h): the slice tinted
+ * and outlined in the regions' colours, the rendering with the regions
+ * as coloured surfaces, in colour.  R must be a result of that series
+ * (else 404).  The labels of one result are kept decoded in a per-worker
+ * cache beside the volume's, at most VIEWER_MASK_BYTES (256 MiB: a
+ * 512 x 512 x 1024 grid), replaced when the result is written again.
+ *
  * Pixels are rendered here, not in the browser: a windowed slice of a
  * chest CT is some 40-80 KB as JPEG, against 0.5 MB of 16-bit pixels, so
  * that over a 10 Mbit/s link the first image arrives in a fraction of a
@@ -49,6 +57,8 @@
 #include "buf.h"
 #include "db.h"
 #include "log.h"
+#include "masks.h"
+#include "matcher.h"
 #include "pages.h"
 #include "preview.h"
 #include "series.h"
@@ -63,6 +73,8 @@
 #define VIEWER_CACHE_VOXELS	((size_t)512 * 512 * 1024)
 #define VIEWER_JPEG_QUALITY	90
 #define VIEWER_IMAGE_MAX	(64u * 1024 * 1024)	/* bytes of one answer */
+#define VIEWER_MASK_BYTES	((size_t)512 * 512 * 1024)
+#define MSG_NO_MASKS	"AI标注不存在或与该序列不符"
 
 /* One file (or frame) of a series, in slice order. */
 struct vslice {
@@ -91,6 +103,13 @@ static struct {
 	long long		 series;
 	struct view_volume	*vv;
 } cache;
+
+/* The labels of the one AI result a worker keeps decoded. */
+static struct {
+	long long		 result;
+	char			 written[64];	/* its written_at */
+	struct view_labels	 lb;
+} mcache;
 
 static long long
 field_id(const struct req *r, enum field f)
@@ -309,6 +328,138 @@ vcache_get(struct req *r, const struct vseries *s, char *err, size_t errlen)
 	return vv;
 }
 
+/*
+ * The labels of AI result rid of series s (the user may see s: vrequest()
+ * checked), from the worker's cache or the database.  Returns the labels,
+ * or NULL with *status 404 (no such result of s, or labels not on s's
+ * grid), 503 (database) or 500 (logged).
+ */
+static const struct view_labels *
+vmasks_get(struct req *r, const struct vseries *s, long long rid,
+    int *status)
+{
+	PGresult		*res;
+	json_t			*leg = NULL, *e;
+	struct view_labels	 lb;
+	unsigned char		*z = NULL, rgb[3];
+	char			 srid[32], ssid[32], err[256];
+	size_t			 zlen, i, n;
+	int			 k, l;
+
+	*status = 500;
+	(void)snprintf(srid, sizeof(srid), "%lld", rid);
+	(void)snprintf(ssid, sizeof(ssid), "%lld", s->id);
+	res = db_exec(r->db, "SELECT m.nx, m.ny, m.nz, m.raw_bytes,"
+	    " m.written_at::text, m.legend::text"
+	    " FROM ai_result_masks m JOIN ai_results res ON res.id = m.result_id"
+	    " WHERE m.result_id = $1::bigint AND res.series_id = $2::bigint",
+	    2, srid, ssid);
+	if (res == NULL) {
+		*status = 503;
+		return NULL;
+	}
+	if (PQntuples(res) != 1 || db_ll(res, 0, 0) != s->nx ||
+	    db_ll(res, 0, 1) != s->ny || db_ll(res, 0, 2) != s->nz) {
+		PQclear(res);
+		*status = 404;
+		return NULL;
+	}
+	if (mcache.lb.lab != NULL && mcache.result == rid &&
+	    strcmp(mcache.written, db_val(res, 0, 4)) == 0) {
+		PQclear(res);
+		return &mcache.lb;
+	}
+	memset(&lb, 0, sizeof(lb));
+	lb.nx = s->nx;
+	lb.ny = s->ny;
+	lb.nz = s->nz;
+	n = (size_t)lb.nx * (size_t)lb.ny * (size_t)lb.nz;
+	if ((size_t)db_ll(res, 0, 3) != n || n > VIEWER_MASK_BYTES) {
+		log_error("%s: result %lld: %zu labels, more than the cache"
+		    " holds or not its grid", __func__, rid, n);
+		PQclear(res);
+		*status = 404;
+		return NULL;
+	}
+	leg = json_loads(db_val(res, 0, 5), 0, NULL);
+	PQclear(res);
+	/* The memory of the old labels goes before the new come. */
+	view_labels_clear(&mcache.lb);
+	mcache.result = 0;
+	res = db_exec(r->db, "SELECT data, written_at::text"
+	    " FROM ai_result_masks WHERE result_id = $1::bigint", 1, srid);
+	if (res == NULL) {
+		json_decref(leg);
+		*status = 503;
+		return NULL;
+	}
+	if (PQntuples(res) != 1 || !json_is_array(leg) ||
+	    (z = PQunescapeBytea((const unsigned char *)db_val(res, 0, 0),
+	    &zlen)) == NULL || (lb.lab = malloc(n)) == NULL ||
+	    masks_decode(z, zlen, lb.lab, n, err, sizeof(err)) == -1) {
+		log_error("%s: result %lld: labels unreadable", __func__, rid);
+		goto fail;
+	}
+	json_array_foreach(leg, i, e) {
+		l = (int)json_integer_value(json_object_get(e, "label"));
+		k = masks_kind_parse(json_string_value(json_object_get(e,
+		    "kind")));
+		if (l < 1 || l > 255 || k < 0 || masks_colour_parse(
+		    json_string_value(json_object_get(e, "colour")), rgb) == -1)
+			continue;
+		view_labels_set(&lb, l, rgb, masks_kind_shell(
+		    (enum masks_kind)k));
+	}
+	(void)view_labels_blocks(&lb);
+	mcache.lb = lb;
+	mcache.result = rid;
+	(void)snprintf(mcache.written, sizeof(mcache.written), "%s",
+	    db_val(res, 0, 1));
+	PQfreemem(z);
+	PQclear(res);
+	json_decref(leg);
+	return &mcache.lb;
+fail:
+	if (z != NULL)
+		PQfreemem(z);
+	PQclear(res);
+	json_decref(leg);
+	view_labels_clear(&lb);
+	return NULL;
+}
+
+/* The AI results of series id that carry regions, for the page:
+ * [{"result": R, "reader": "CT肺结节智能诊断", "legend": [...]}, ...];
+ * NULL on a database error. */
+static json_t *
+vmasks_json(struct req *r, long long id)
+{
+	PGresult	*res;
+	json_t		*a, *o;
+	char		 sid[32];
+	int		 i;
+
+	(void)snprintf(sid, sizeof(sid), "%lld", id);
+	res = db_exec(r->db, "SELECT m.result_id, res.reader, m.legend::text"
+	    " FROM ai_result_masks m JOIN ai_results res ON res.id = m.result_id"
+	    " WHERE res.series_id = $1::bigint ORDER BY res.reader", 1, sid);
+	if (res == NULL)
+		return NULL;
+	a = json_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		o = json_object();
+		(void)json_object_set_new(o, "result", json_integer(
+		    db_ll(res, i, 0)));
+		(void)json_object_set_new(o, "reader", json_string(
+		    reader_name_zh(db_val(res, i, 1))));
+		(void)json_object_set_new(o, "legend", json_loads(
+		    db_val(res, i, 2), 0, NULL));
+		(void)json_array_append_new(a, o);
+	}
+	PQclear(res);
+	return a;
+}
+
 /* An image of a series: values, size and pixel size. */
 struct vimage {
 	float		*val;		/* malloc'ed w * h */
@@ -431,6 +582,46 @@ vrequest(struct req *r, struct vseries *s, enum view_plane *p, int *z)
 	return 0;
 }
 
+/*
+ * The windowed image g (w by h) of plane p, index z of series s with the
+ * regions of AI result mid over it, into a new RGB image *rgb.  Returns
+ * 0, or the status to answer (404, 503, 500).
+ */
+static int
+vimage_tint(struct req *r, const struct vseries *s, enum view_plane p,
+    int z, long long mid, const unsigned char *g, int w, int h,
+    unsigned char **rgb)
+{
+	const struct view_labels	*lb;
+	uint8_t				*lp;
+	char				 err[256];
+	int				 st, lw, lh, ln;
+
+	*rgb = NULL;
+	if ((lb = vmasks_get(r, s, mid, &st)) == NULL)
+		return st;
+	lw = p == VIEW_SAGITTAL ? lb->ny : lb->nx;
+	lh = p == VIEW_AXIAL ? lb->ny : lb->nz;
+	ln = p == VIEW_AXIAL ? lb->nz : p == VIEW_CORONAL ? lb->ny : lb->nx;
+	if (lw != w || lh != h || z < 0 || z >= ln)
+		return 404;
+	if ((lp = malloc((size_t)w * (size_t)h)) == NULL ||
+	    (*rgb = malloc((size_t)w * (size_t)h * 3)) == NULL) {
+		free(lp);
+		return 500;
+	}
+	if (view_plane_labels(lb, s->flip, p, z, lp, err, sizeof(err)) == -1) {
+		log_error("%s: result %lld: %s", __func__, mid, err);
+		free(lp);
+		free(*rgb);
+		*rgb = NULL;
+		return 404;
+	}
+	view_tint(g, lp, w, h, lb, *rgb);
+	free(lp);
+	return 0;
+}
+
 void
 page_viewer_image(struct req *r)
 {
@@ -439,11 +630,17 @@ page_viewer_image(struct req *r)
 	struct voi	 voi;
 	struct buf	 out;
 	enum view_plane	 p;
-	unsigned char	*g;
+	unsigned char	*g, *rgb = NULL;
 	const char	*fmt;
 	double		 wc, ww;
+	long long	 mid;
 	int		 z, rc, png, inv, usevoi, fn;
 
+	mid = field_id(r, FIELD_MASKS);
+	if (r->field_bad[FIELD_MASKS]) {
+		page_error(r, 404, MSG_NO_MASKS);
+		return;
+	}
 	if (vrequest(r, &s, &p, &z) == -1)
 		return;
 	wc = field_num(r, FIELD_WC, NAN);
@@ -509,8 +706,21 @@ page_viewer_image(struct req *r)
 	voi_apply8(&voi, im.val, (size_t)im.w * (size_t)im.h, g);
 	free(im.val);
 	dcm_lut_table_free(&im.lut);
-	rc = png ? preview_png_encode(g, im.w, im.h, &out) :
-	    view_jpeg(g, im.w, im.h, VIEWER_JPEG_QUALITY, &out);
+	if (mid > 0 && (rc = vimage_tint(r, &s, p, z, mid, g, im.w, im.h,
+	    &rgb)) != 0) {
+		free(g);
+		buf_free(&out);
+		page_error(r, rc, rc == 404 ? MSG_NO_MASKS : rc == 503 ?
+		    MSG_DB : MSG_INTERNAL);
+		return;
+	}
+	if (rgb != NULL)
+		rc = png ? preview_png_encode_rgb(rgb, im.w, im.h, &out) :
+		    view_jpeg_rgb(rgb, im.w, im.h, VIEWER_JPEG_QUALITY, &out);
+	else
+		rc = png ? preview_png_encode(g, im.w, im.h, &out) :
+		    view_jpeg(g, im.w, im.h, VIEWER_JPEG_QUALITY, &out);
+	free(rgb);
 	free(g);
 	if (rc == -1) {
 		log_error("%s: series %lld: encoding %d x %d failed", __func__,
@@ -526,6 +736,46 @@ page_viewer_image(struct req *r)
 
 #define MSG_RENDER_BAD	"三维重建参数无效"
 #define MSG_RENDER_NO	"该序列不能三维重建（需为CT多层序列）"
+
+/* The rendering of vv with the labels lb, answered as a colour JPEG. */
+static void
+vrender_labels(struct req *r, const struct vseries *s,
+    const struct view_volume *vv, const struct view_labels *lb,
+    const struct view_camera *cam, double wc, double ww)
+{
+	struct view_render_info	 ri;
+	struct buf		 out;
+	unsigned char		*rgb;
+	char			 err[256];
+	int			 rc;
+
+	if ((rgb = malloc((size_t)cam->size * (size_t)cam->size * 3)) ==
+	    NULL) {
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	if (view_render_labels(vv, lb, cam, wc, ww, rgb, &ri, err,
+	    sizeof(err)) == -1) {
+		log_error("%s: series %lld: %s", __func__, s->id, err);
+		free(rgb);
+		page_error(r, 404, MSG_NO_MASKS);
+		return;
+	}
+	buf_init(&out, VIEWER_IMAGE_MAX);
+	rc = view_jpeg_rgb(rgb, cam->size, cam->size, VIEWER_JPEG_QUALITY,
+	    &out);
+	free(rgb);
+	if (rc == -1) {
+		log_error("%s: series %lld: encoding %d x %d failed", __func__,
+		    s->id, cam->size, cam->size);
+		buf_free(&out);
+		page_error(r, 500, MSG_INTERNAL);
+		return;
+	}
+	(void)http_open(r, 200, "image/jpeg");
+	(void)http_write(r, out.data, out.len);
+	buf_free(&out);
+}
 
 /*
  * GET /viewer/render: 三维重建 of a CT series from the worker's cached
@@ -545,12 +795,14 @@ page_viewer_render(struct req *r)
 	struct buf		 out;
 	enum view_plane		 p;
 	const char		*m;
+	const struct view_labels *lb = NULL;
 	unsigned char		*g = NULL;
 	float			*img = NULL;
 	char			 err[256];
 	double			 wc, ww;
+	long long		 mid;
 	size_t			 i, n;
-	int			 z, mode, rc;
+	int			 z, mode, rc, st;
 
 	m = http_field(r, FIELD_RENDER);
 	mode = m != NULL && *m != '\0' ? view_render_parse(m) :
@@ -571,10 +823,11 @@ page_viewer_render(struct req *r)
 	    cam.zoom <= VIEW_RENDER_ZOOM_MAX) ||
 	    cam.size < VIEW_RENDER_SIZE_MIN ||
 	    cam.size > VIEW_RENDER_SIZE_MAX || !isfinite(wc) ||
-	    !(ww >= 1 && ww <= 100000)) {
+	    !(ww >= 1 && ww <= 100000) || r->field_bad[FIELD_MASKS]) {
 		page_error(r, 400, MSG_RENDER_BAD);
 		return;
 	}
+	mid = field_id(r, FIELD_MASKS);
 	cam.mode = (enum view_render_mode)mode;
 	if (vrequest(r, &s, &p, &z) == -1)
 		return;
@@ -587,6 +840,15 @@ page_viewer_render(struct req *r)
 	if ((vv = vcache_get(r, &s, err, sizeof(err))) == NULL) {
 		log_error("%s: series %lld: %s", __func__, s.id, err);
 		page_error(r, 404, "无法显示该影像");
+		return;
+	}
+	if (mid > 0) {
+		if ((lb = vmasks_get(r, &s, mid, &st)) == NULL) {
+			page_error(r, st, st == 404 ? MSG_NO_MASKS :
+			    st == 503 ? MSG_DB : MSG_INTERNAL);
+			return;
+		}
+		vrender_labels(r, &s, vv, lb, &cam, wc, ww);
 		return;
 	}
 	n = (size_t)cam.size * (size_t)cam.size;
@@ -784,7 +1046,7 @@ viewer_block_map(struct req *r, long long id, long long want,
 	PGresult	*res;
 	struct tdict	*t;
 	struct vseries	 s;
-	json_t		*info, *arr;
+	json_t		*info, *arr, *o, *jm;
 	char		 sid[32], inst[32], *txt;
 	double		 ids[256];
 	int		 i, n, rc, start = -1, best = -1, bestn = 0, k = 0;
@@ -841,7 +1103,15 @@ viewer_block_map(struct req *r, long long id, long long want,
 		}
 		if (rc == 0)
 			continue;
-		(void)json_array_append_new(arr, vseries_json(&s));
+		if ((o = vseries_json(&s)) == NULL || (jm = vmasks_json(r,
+		    s.id)) == NULL) {
+			json_decref(o);
+			json_decref(info);
+			json_decref(arr);
+			return -1;
+		}
+		(void)json_object_set_new(o, "masks", jm);
+		(void)json_array_append_new(arr, o);
 		if ((t = tdict_add(d, "zv_series")) != NULL) {
 			(void)tdict_setf(t, "series_id", "%lld", s.id);
 			(void)tdict_setf(t, "k", "%d", k);

@@ -114,7 +114,7 @@
 		    '&wc=' + w.c + '&ww=' + w.w + '&invert=' + (st.invert ? 1 : 0) +
 		    // 自动: the file's own VOI LUT or window function, if any.
 		    (st.preset === 'auto' ? '&voi=1' : '') +
-		    (png ? '&fmt=png' : '');
+		    (png ? '&fmt=png' : '') + masksParam();
 	}
 	function remember(u, img) {
 		cache.set(u, img);
@@ -220,6 +220,7 @@
 		v.el.setAttribute('data-shown', String(v.shown));
 		v.el.setAttribute('data-window', v.imgWindow.c + '/' + v.imgWindow.w);
 		v.el.setAttribute('data-lossless', lossless ? '1' : '0');
+		v.el.setAttribute('data-src', img.src.slice(img.src.indexOf('/viewer/')));
 		if (changed && !lossless) {
 			shownCount++;
 			root.setAttribute('data-shown-count', String(shownCount));
@@ -561,6 +562,7 @@
 		document.getElementById('zv-invert').setAttribute('aria-pressed', 'false');
 		document.getElementById('zv-3d').disabled = !(S.ct && S.mpr);
 		if (st.mpr && !S.mpr) mpr(false);
+		masksSeries();
 		activate('axial');
 		preset(at && at.preset ? at.preset : S.ct ? (S.nz > 1 ? 'lung' : 'auto') : 'auto');
 		if (V3.on) {
@@ -611,7 +613,7 @@
 
 	function url3(size) {
 		return '/viewer/render?series=' + S.id + '&render=' + V3.mode + '&az=' + V3.az +
-		    '&el=' + V3.el + '&zoom=' + V3.zoom.toFixed(2) + '&size=' + size;
+		    '&el=' + V3.el + '&zoom=' + V3.zoom.toFixed(2) + '&size=' + size + masksParam();
 	}
 	// The full image's side: the view's shorter side in device pixels,
 	// in steps of 64, within what the server renders (128..768).
@@ -1057,6 +1059,11 @@
 		    (t && (t.tagName === 'INPUT' && t.type !== 'range' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')))
 			return;
 		var k = ev.key, done = true;
+		if ((k === 'a' || k === 'A') && S.masks && S.masks.length) {
+			masksOn(!MK.on);
+			ev.preventDefault();
+			return;
+		}
 		if (V3.on) {
 			if (key3(k))
 				ev.preventDefault();
@@ -1105,6 +1112,75 @@
 		}
 		if (done) ev.preventDefault();
 	}
+
+	// ------------------------------------------------------------------
+	// 显示AI标注: the regions of an AI result of the series (its lobes,
+	// nodules, lesions...) drawn by the server over the slices (tinted,
+	// outlined) and in 三维 (coloured surfaces), with a legend.
+
+	var MK = { on: false, k: 0 };
+	function masksNow() {
+		return MK.on && S && S.masks && S.masks.length ? S.masks[MK.k] || null : null;
+	}
+	function masksParam() {
+		var m = masksNow();
+		return m ? '&masks=' + m.result : '';
+	}
+	function masksLegend() {
+		var ul = document.getElementById('zv-legend'), m = masksNow();
+		ul.textContent = '';
+		ul.hidden = !m;
+		if (!m) return;
+		(m.legend || []).forEach(function (e) {
+			var li = document.createElement('li'), sw = document.createElement('span');
+			sw.className = 'zv-swatch';
+			sw.style.background = e.colour;
+			li.appendChild(sw);
+			li.appendChild(document.createTextNode(e.name));
+			li.setAttribute('data-label', String(e.label));
+			li.setAttribute('data-colour', e.colour);
+			ul.appendChild(li);
+		});
+	}
+	function masksShow() {
+		var m = masksNow();
+		root.setAttribute('data-masks', m ? String(m.result) : '');
+		document.getElementById('zv-masks-on').setAttribute('aria-pressed', String(MK.on));
+		masksLegend();
+		if (V3.on)
+			turned3(true);
+		else
+			refresh();
+	}
+	function masksOn(on) {
+		MK.on = on && !!(S && S.masks && S.masks.length);
+		masksShow();
+	}
+	// A new series: its results with regions, the control hidden when
+	// there are none.
+	function masksSeries() {
+		var g = document.getElementById('zv-masks'), sel = document.getElementById('zv-masks-result');
+		var list = (S && S.masks) || [];
+		g.hidden = list.length === 0;
+		sel.textContent = '';
+		list.forEach(function (m, i) {
+			var o = document.createElement('option');
+			o.value = String(i);
+			o.textContent = m.reader;
+			sel.appendChild(o);
+		});
+		sel.hidden = list.length < 2;
+		MK.k = 0;
+		if (!list.length) MK.on = false;
+		root.setAttribute('data-masks', masksNow() ? String(masksNow().result) : '');
+		document.getElementById('zv-masks-on').setAttribute('aria-pressed', String(MK.on));
+		masksLegend();
+	}
+	document.getElementById('zv-masks-on').addEventListener('click', function () { masksOn(!MK.on); });
+	document.getElementById('zv-masks-result').addEventListener('change', function (ev) {
+		MK.k = Number(ev.target.value) || 0;
+		masksShow();
+	});
 
 	// ------------------------------------------------------------------
 	// Set up

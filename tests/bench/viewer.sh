@@ -13,7 +13,11 @@
 # measures the same over an emulated link, end to end.  The lines "3D"
 # and "RESULT3D" time 三维重建 (/viewer/render): each mode at the
 # 160-pixel side asked for while dragging and the 512-pixel full image
-# (ZY_VIEWER_PICS=dir writes the full ones there as JPEG).
+# (ZY_VIEWER_PICS=dir writes the full ones there as JPEG).  The lines
+# "MASKS" and "MASKS3D" (tests/bench/masksbench) weigh the lung nodule
+# reader's regions on LIDC-IDRI-0002 as ai_result_masks stores them, time
+# their inflating in the web worker and 三维 with and without them
+# (显示AI标注).
 #
 # Times are reported, never judged.  Without the test data (ZY_DATA, or
 # ../shared/data beside the checkout) the real series are skipped, saying
@@ -25,7 +29,8 @@ DATA=${ZY_DATA:-$ROOT/../shared/data}
 OUT=$ROOT/tests/out/bench
 mkdir -p "$OUT"
 cd "$ROOT"
-make -s tests/bench/viewerbench src/tools/zhiying-phantom >/dev/null
+make -s tests/bench/viewerbench tests/bench/masksbench \
+    src/tools/zhiying-phantom >/dev/null
 
 run() {
 	local name=$1 dir=$2
@@ -39,6 +44,9 @@ src/tools/zhiying-phantom -t 1.25 -n 15 -o "$PH" >/dev/null
 run phantom "$PH"
 if [ -d "$DATA/ct/LIDC-IDRI-0002" ]; then
 	run lidc "$DATA/ct/LIDC-IDRI-0002"
+	echo "== masks"
+	tests/bench/masksbench -d "$DATA/ct/LIDC-IDRI-0002" 2>/dev/null |
+	    tee "$OUT/viewer-masks.txt"
 else
 	echo "== lidc: $DATA/ct/LIDC-IDRI-0002 not found, skipped"
 fi

@@ -421,6 +421,46 @@ check_phantom(double slice, double noise, double tilt, double htol,
 	assert_non_null(strstr(res.conclusion, "L2椎体双凹形压缩骨折（Genant 1级"));
 	assert_non_null(strstr(res.method, "验证："));
 	assert_non_null(strstr(res.method, "结果仅供参考"));
+	/* The bodies as regions for the viewer: each labelled whole
+	 * body's centre in its label, the labelled voxels the phantom's
+	 * bone (its bodies), not its canal, discs or muscles. */
+	assert_int_equal(bmd_masks(an, v, &res), 0);
+	assert_non_null(res.masks);
+	assert_non_null(strstr(res.masks_legend, "\"T12椎体\""));
+	{
+		size_t	 o, inbone = 0, nl = 0;
+		double	 p[3];
+		int	 a, x, y, z;
+
+		for (i = 0; i < si->n; i++) {
+			const struct vertebra *b = &si->v[i];
+
+			if (b->label == 0 || b->partial)
+				continue;
+			o = ((size_t)lround(b->c[2]) * v->ny +
+			    (size_t)lround(b->c[1])) * v->nx +
+			    (size_t)lround(b->c[0]);
+			assert_int_equal(res.masks[o], 10 + (int)i);
+		}
+		for (z = 0, o = 0; z < v->nz; z++)
+			for (y = 0; y < v->ny; y++)
+				for (x = 0; x < v->nx; x++, o++) {
+					if (res.masks[o] == 0)
+						continue;
+					for (a = 0; a < 3; a++)
+						p[a] = v->origin[a] + x *
+						    v->spacing[0] * v->row[a] +
+						    y * v->spacing[1] *
+						    v->col[a] + z * v->step[a];
+					nl++;
+					inbone += phantom_spine_tissue(&sp,
+					    p[0], p[1], p[2]) == PT_BONE;
+				}
+		print_message("  regions: %zu voxels, %.1f %% in bone\n", nl,
+		    100.0 * (double)inbone / (double)nl);
+		assert_true(nl > 0);
+		assert_true((double)inbone >= 0.85 * (double)nl);
+	}
 	ai_result_free(&res);
 out:
 	anatomy_cache_free(ac);

@@ -242,6 +242,34 @@ check_phantom(double slice_mm, double noise)
 		if (fabs(ev) > 0.10 || l->type != b->type ||
 		    l->lobe != b->lobe)
 			bad = 1;
+		/* Its voxels for the viewer: its centre's voxel labelled as
+		 * this lesion, consolidated or ground glass by its type. */
+		{
+			double	 q[3], s2 = 0;
+			size_t	 vi, k = (size_t)(l - r.lesions);
+			int	 a, ix[3], want;
+
+			for (a = 0; a < 3; a++) {
+				q[a] = b->c[a] - v->origin[a];
+				s2 += v->step[a] * v->step[a];
+			}
+			ix[0] = (int)lround((q[0] * v->row[0] + q[1] *
+			    v->row[1] + q[2] * v->row[2]) / v->spacing[0]);
+			ix[1] = (int)lround((q[0] * v->col[0] + q[1] *
+			    v->col[1] + q[2] * v->col[2]) / v->spacing[1]);
+			ix[2] = (int)lround((q[0] * v->step[0] + q[1] *
+			    v->step[1] + q[2] * v->step[2]) / s2);
+			assert_non_null(r.regions);
+			vi = ((size_t)ix[2] * v->ny + ix[1]) * v->nx + ix[0];
+			want = b->type == PNEU_GGO ? PNEU_REGION(k, 0) :
+			    b->type == PNEU_CONSOLIDATION ?
+			    PNEU_REGION(k, 1) : -1;
+			if (want >= 0)
+				assert_int_equal(r.regions[vi], want);
+			else
+				assert_true(r.regions[vi] == PNEU_REGION(k,
+				    0) || r.regions[vi] == PNEU_REGION(k, 1));
+		}
 		assert_true(l->slice_first <= l->key_slice &&
 		    l->key_slice <= l->slice_last);
 		assert_true(l->x0 <= l->x1 && l->y0 <= l->y1);
@@ -279,6 +307,20 @@ check_phantom(double slice_mm, double noise)
 		if (r.lobe[s].score != want)
 			bad = 1;
 		total += want;
+	}
+	/* The voxels labelled hold the lesions' volume, within a tenth
+	 * (the 1.5 mm analysis grid taken back to the volume's). */
+	{
+		size_t	 nv = (size_t)v->nx * v->ny * v->nz, lab = 0, j;
+		double	 ml;
+
+		for (j = 0; j < nv; j++)
+			lab += r.regions[j] != 0;
+		ml = lab * v->spacing[0] * v->spacing[1] * v->spacing[2] /
+		    1000.0;
+		print_message("    regions %.2f mL, lesions %.2f mL\n", ml,
+		    r.involved_ml);
+		assert_true(fabs(ml - r.involved_ml) < 0.1 * r.involved_ml);
 	}
 	print_message("    worst volume error %.1f %%\n", 100.0 * worst);
 	assert_int_equal(r.severity, total);

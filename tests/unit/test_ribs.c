@@ -438,6 +438,41 @@ test_reader(void **state)
 		if (!ok)
 			fail_msg("no lesion %s %s at (%.0f, %.0f, %.0f)", want,
 			    rib_frac_zh[truth_type(&sp, i)], vx, vy, vz);
+		/* The regions for the viewer: the lesion's fracture label
+		 * (骨折N, 110 + N - 1) within 3 voxels of the truth. */
+		{
+			char	 fname[32];
+			int	 dx, dy, dz, hit = 0, fl = 110 + (int)j - 1;
+			size_t	 vo;
+
+			assert_non_null(res.masks);
+			(void)snprintf(fname, sizeof(fname), "\"骨折%d\"",
+			    (int)j);
+			assert_non_null(strstr(res.masks_legend, fname));
+			for (dz = -3; dz <= 3 && !hit; dz++)
+				for (dy = -3; dy <= 3 && !hit; dy++)
+					for (dx = -3; dx <= 3 && !hit; dx++) {
+						int	 xi = (int)lround(vx) + dx;
+						int	 yi = (int)lround(vy) + dy;
+						int	 zi = (int)lround(vz) + dz;
+
+						if (xi < 0 || yi < 0 || zi < 0 ||
+						    xi >= v->nx || yi >= v->ny ||
+						    zi >= v->nz)
+							continue;
+						vo = ((size_t)zi * v->ny + yi) *
+						    v->nx + xi;
+						hit = res.masks[vo] == fl;
+					}
+			assert_true(hit);
+		}
+	}
+	/* Every rib among the regions by its side and number. */
+	for (i = 1; i <= 12; i++) {
+		(void)snprintf(want, sizeof(want), "\"右第%zu肋\"", i);
+		assert_non_null(strstr(res.masks_legend, want));
+		(void)snprintf(want, sizeof(want), "\"左第%zu肋\"", i);
+		assert_non_null(strstr(res.masks_legend, want));
 	}
 	assert_non_null(strstr(res.findings, "双侧肋骨共识别24根（右侧12根，"
 	    "左侧12根）"));

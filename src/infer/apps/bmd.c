@@ -41,6 +41,7 @@
 #include "bmd.h"
 #include "bodycomp.h"
 #include "log.h"
+#include "masks.h"
 #include "matcher.h"
 
 #define FAT_REF_HU	(-100.0)	/* adipose at 120 kV (TomoVision's
@@ -693,6 +694,119 @@ done:
 	return rc;
 }
 
+int
+bmd_masks(const struct anatomy *an, const struct series_volume *v,
+    struct ai_result *res)
+{
+	const struct spine_info	*si = &an->spine;
+	static const int	 nb4[4][2] = { { 1, 0 }, { -1, 0 }, { 0, 1 },
+				    { 0, -1 } };
+	json_t			*legend;
+	uint8_t			*lab = NULL, *seen = NULL;
+	size_t			*st = NULL, ns, o, plane;
+	char			 name[48], *txt;
+	double			 cx, cy;
+	size_t			 i;
+	int			 k, x, y, xx, yy, q, l, ix, iy, rc = -1;
+
+	if (si->n == 0)
+		return 0;
+	plane = (size_t)v->nx * v->ny;
+	if ((legend = json_array()) == NULL ||
+	    (lab = calloc(plane * v->nz, 1)) == NULL ||
+	    (seen = calloc(plane, 1)) == NULL ||
+	    (st = malloc(plane * sizeof(*st))) == NULL)
+		goto out;
+	for (i = 0; i < si->n && i < 245; i++) {
+		const struct vertebra *b = &si->v[i];
+
+		l = 10 + (int)i;
+		for (k = b->k0 < 0 ? 0 : b->k0; k <= b->k1 && k < v->nz; k++) {
+			const float	*sl = v->vox + plane * (size_t)k;
+			uint8_t		*ls = lab + plane * (size_t)k;
+
+			cx = b->c[0];
+			cy = b->c[1];
+			if (an->spine_xy != NULL &&
+			    isfinite(an->spine_xy[2 * k])) {
+				cx = an->spine_xy[2 * k];
+				cy = an->spine_xy[2 * k + 1];
+			}
+			ix = (int)lround(cx);
+			iy = (int)lround(cy);
+			if (ix < 0 || iy < 0 || ix >= v->nx || iy >= v->ny ||
+			    !(sl[(size_t)iy * v->nx + ix] < BMD_CORTEX_HU))
+				continue;
+			/* The inside, from the centre. */
+			memset(seen, 0, plane);
+			ns = 0;
+			o = (size_t)iy * v->nx + ix;
+			seen[o] = 1;
+			st[ns++] = o;
+			while (ns > 0) {
+				o = st[--ns];
+				x = (int)(o % (size_t)v->nx);
+				y = (int)(o / (size_t)v->nx);
+				ls[o] = (uint8_t)l;
+				for (q = 0; q < 4; q++) {
+					xx = x + nb4[q][0];
+					yy = y + nb4[q][1];
+					if (xx < 0 || yy < 0 || xx >= v->nx ||
+					    yy >= v->ny || fabs((xx - cx) *
+					    v->spacing[0]) > 25.0 ||
+					    fabs((yy - cy) * v->spacing[1]) >
+					    20.0)
+						continue;
+					o = (size_t)yy * v->nx + xx;
+					if (seen[o] || !(sl[o] <
+					    BMD_CORTEX_HU))
+						continue;
+					seen[o] = 1;
+					st[ns++] = o;
+				}
+			}
+			/* The cortex round it: one voxel. */
+			for (y = 0; y < v->ny; y++)
+				for (x = 0; x < v->nx; x++) {
+					o = (size_t)y * v->nx + x;
+					if (ls[o] != 0 || !(sl[o] >=
+					    BMD_CORTEX_HU))
+						continue;
+					for (q = 0; q < 4; q++) {
+						xx = x + nb4[q][0];
+						yy = y + nb4[q][1];
+						if (xx >= 0 && yy >= 0 &&
+						    xx < v->nx && yy < v->ny &&
+						    seen[(size_t)yy * v->nx +
+						    xx]) {
+							ls[o] = (uint8_t)l;
+							break;
+						}
+					}
+				}
+		}
+		if (b->label != 0)
+			(void)snprintf(name, sizeof(name), "%s椎体",
+			    spine_label_name(b->label));
+		else
+			(void)snprintf(name, sizeof(name), "未定序椎体");
+		if (masks_legend_add(legend, l, name, MASKS_VERTEBRA,
+		    (int)i) == -1)
+			goto out;
+	}
+	if ((txt = json_dumps(legend, JSON_COMPACT)) == NULL)
+		goto out;
+	rc = ai_result_set_masks(res, lab, v->nx, v->ny, v->nz, txt);
+	lab = NULL;
+	free(txt);
+out:
+	free(lab);
+	free(seen);
+	free(st);
+	json_decref(legend);
+	return rc;
+}
+
 static int
 bmd_run(const struct reader_ctx *ctx, const struct series_volume *v,
     struct ai_result *res, char *err, size_t errlen)
@@ -724,6 +838,10 @@ bmd_run(const struct reader_ctx *ctx, const struct series_volume *v,
 	if (ret == 0)
 		ret = bmd_body_to_ai(&an->spine, v, v->patient_size,
 		    ctx->patient_sex, res, err, errlen);
+	if (ret == 0 && bmd_masks(an, v, res) == -1) {
+		(void)snprintf(err, errlen, "out of memory");
+		ret = -1;
+	}
 	if (ret == 1)
 		log_info("series %lld: bone density: refused: %s",
 		    ctx->series_id, err);

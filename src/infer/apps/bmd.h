@@ -59,6 +59,22 @@ enum reader_verdict bmd_check(const struct series_volume *, char *why,
 int	 bmd_to_ai(const struct spine_info *, const struct series_volume *,
 	    struct ai_result *out, char *err, size_t errlen);
 
+struct anatomy;
+
+/*
+ * The result's regions (sql/034, for the viewer): each vertebral body of
+ * an's spine as label 10 + i (its index from the head down), named by
+ * its level ("T12椎体"; "未定序椎体" unlabelled).  On each of its slices
+ * the body is what the cortex encloses about the spine's centre line:
+ * the voxels under BMD_CORTEX_HU reached from the centre without
+ * crossing the cortex (at or above it), within 25 by 20 mm of the centre
+ * (the measuring box), with the cortex one voxel round them.  Returns 0
+ * (nothing set when there are no bodies), or -1 when out of memory.
+ */
+#define BMD_CORTEX_HU	250.0
+int	 bmd_masks(const struct anatomy *, const struct series_volume *,
+	    struct ai_result *);
+
 /*
  * Body composition (bodycomp.h) on the middle slice of L3, else of L2,
  * L4, L5, L1 or T12 (Derstine et al., 2018), added to out: its sentences

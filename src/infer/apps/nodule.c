@@ -65,7 +65,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "log.h"
+#include "masks.h"
 #include "edt.h"
 #include "mat3.h"
 #include "nodule.h"
@@ -1891,6 +1894,160 @@ nodule_check(const struct series_volume *v, char *why, size_t sz)
 	    "体积与径线测量", why, sz);
 }
 
+/*
+ * The region of nodule nd for the viewer, as label l in lab (v's grid):
+ * the voxels connected to its centre (6-neighbours) at or above the
+ * level half way from the lung round it to the nodule's mean CT number
+ * (a half-maximum contour, as in the full width at half maximum sizing of
+ * small objects: Ko et al., "Small pulmonary nodules: volume measurement
+ * at chest CT", Radiology 2003), within 1.3 times its half long axis and
+ * a voxel.  A nodule none of whose voxels near the centre reaches the
+ * level is shown as the ball of its mean diameter.  Returns the voxels
+ * labelled, or -1 when out of memory.
+ */
+static long
+nodule_region(const struct series_volume *v, const struct nodule *nd,
+    uint8_t *lab, int l)
+{
+	const double	*sp = v->spacing;
+	double		 rr, thr, u, dd;
+	size_t		*st, ns = 0, cap, o;
+	uint8_t		*seen;
+	long		 got = 0;
+	int		 c[3], lo[3], hi[3], d[3], q, i, j, k, ii, jj, kk;
+	static const int nb6[6][3] = { { 1, 0, 0 }, { -1, 0, 0 },
+	    { 0, 1, 0 }, { 0, -1, 0 }, { 0, 0, 1 }, { 0, 0, -1 } };
+
+	rr = 1.3 * nd->long_mm / 2 + fmax(sp[0], fmax(sp[1], sp[2]));
+	thr = (nd->lung_hu + nd->hu_mean) / 2;
+	for (q = 0; q < 3; q++) {
+		int	 n = q == 0 ? v->nx : q == 1 ? v->ny : v->nz;
+
+		c[q] = (int)lround(nd->center_vox[q]);
+		c[q] = c[q] < 0 ? 0 : c[q] >= n ? n - 1 : c[q];
+		lo[q] = (int)floor(c[q] - rr / sp[q]);
+		hi[q] = (int)ceil(c[q] + rr / sp[q]);
+		lo[q] = lo[q] < 0 ? 0 : lo[q];
+		hi[q] = hi[q] >= n ? n - 1 : hi[q];
+		d[q] = hi[q] - lo[q] + 1;
+	}
+	cap = (size_t)d[0] * d[1] * d[2];
+	if ((seen = calloc(cap, 1)) == NULL ||
+	    (st = malloc(cap * sizeof(*st))) == NULL) {
+		free(seen);
+		return -1;
+	}
+#define NR_IN(ii, jj, kk) (((size_t)((kk) - lo[2]) * d[1] + \
+	(size_t)((jj) - lo[1])) * d[0] + (size_t)((ii) - lo[0]))
+#define NR_V(ii, jj, kk) (((size_t)(kk) * v->ny + (size_t)(jj)) * v->nx + \
+	(size_t)(ii))
+	/* The seed: the centre, else the densest voxel next to it. */
+	if (!(v->vox[NR_V(c[0], c[1], c[2])] >= thr))
+		for (q = 0; q < 6; q++) {
+			ii = c[0] + nb6[q][0];
+			jj = c[1] + nb6[q][1];
+			kk = c[2] + nb6[q][2];
+			if (ii >= lo[0] && jj >= lo[1] && kk >= lo[2] &&
+			    ii <= hi[0] && jj <= hi[1] && kk <= hi[2] &&
+			    v->vox[NR_V(ii, jj, kk)] >= thr) {
+				c[0] = ii;
+				c[1] = jj;
+				c[2] = kk;
+				break;
+			}
+		}
+	if (v->vox[NR_V(c[0], c[1], c[2])] >= thr) {
+		seen[NR_IN(c[0], c[1], c[2])] = 1;
+		st[ns++] = NR_IN(c[0], c[1], c[2]);
+	}
+	while (ns > 0) {
+		o = st[--ns];
+		i = (int)(o % (size_t)d[0]) + lo[0];
+		j = (int)(o / (size_t)d[0] % (size_t)d[1]) + lo[1];
+		k = (int)(o / ((size_t)d[0] * d[1])) + lo[2];
+		lab[NR_V(i, j, k)] = (uint8_t)l;
+		got++;
+		for (q = 0; q < 6; q++) {
+			ii = i + nb6[q][0];
+			jj = j + nb6[q][1];
+			kk = k + nb6[q][2];
+			if (ii < lo[0] || jj < lo[1] || kk < lo[2] ||
+			    ii > hi[0] || jj > hi[1] || kk > hi[2] ||
+			    seen[NR_IN(ii, jj, kk)])
+				continue;
+			seen[NR_IN(ii, jj, kk)] = 1;
+			u = (ii - nd->center_vox[0]) * sp[0];
+			dd = u * u;
+			u = (jj - nd->center_vox[1]) * sp[1];
+			dd += u * u;
+			u = (kk - nd->center_vox[2]) * sp[2];
+			dd += u * u;
+			if (dd <= rr * rr && v->vox[NR_V(ii, jj, kk)] >= thr)
+				st[ns++] = NR_IN(ii, jj, kk);
+		}
+	}
+	if (got == 0) {
+		rr = nd->mean_mm / 2;
+		for (k = lo[2]; k <= hi[2]; k++)
+			for (j = lo[1]; j <= hi[1]; j++)
+				for (i = lo[0]; i <= hi[0]; i++) {
+					u = (i - nd->center_vox[0]) * sp[0];
+					dd = u * u;
+					u = (j - nd->center_vox[1]) * sp[1];
+					dd += u * u;
+					u = (k - nd->center_vox[2]) * sp[2];
+					dd += u * u;
+					if (dd <= rr * rr) {
+						lab[NR_V(i, j, k)] = (uint8_t)l;
+						got++;
+					}
+				}
+	}
+#undef NR_IN
+#undef NR_V
+	free(seen);
+	free(st);
+	return got;
+}
+
+/*
+ * The result's regions (sql/034): the lobes (or lungs) and each nodule
+ * by its 序号 (lesion i + 1 is label READER_MASKS_FIRST + i; the first
+ * 245 nodules).  Returns 0, or -1 when out of memory.
+ */
+static int
+nodule_masks(const struct nodule_result *r, const struct anatomy *an,
+    const struct series_volume *v, struct ai_result *res)
+{
+	json_t	*legend;
+	uint8_t	*lab = NULL;
+	char	 name[32], *txt;
+	size_t	 i;
+	int	 l, rc = -1;
+
+	if ((legend = json_array()) == NULL ||
+	    reader_masks_lungs(an, v, &lab, legend) == -1)
+		goto out;
+	for (i = 0; i < r->count && READER_MASKS_FIRST + i <= 255; i++) {
+		l = READER_MASKS_FIRST + (int)i;
+		if (nodule_region(v, &r->nodules[i], lab, l) == -1)
+			goto out;
+		(void)snprintf(name, sizeof(name), "结节%zu", i + 1);
+		if (masks_legend_add(legend, l, name, MASKS_NODULE,
+		    (int)i) == -1)
+			goto out;
+	}
+	if ((txt = json_dumps(legend, JSON_COMPACT)) == NULL)
+		goto out;
+	rc = ai_result_set_masks(res, lab, v->nx, v->ny, v->nz, txt);
+	lab = NULL;
+	free(txt);
+out:
+	free(lab);
+	json_decref(legend);
+	return rc;
+}
+
 static int
 nodule_run(const struct reader_ctx *ctx, const struct series_volume *v,
     struct ai_result *res, char *err, size_t errlen)
@@ -1914,7 +2071,8 @@ nodule_run(const struct reader_ctx *ctx, const struct series_volume *v,
 	log_info("series %lld: lung nodules: %zu candidate(s), %zu nodule(s),"
 	    " %.2f s", ctx->series_id, r.candidates, r.count,
 	    r.seconds_detect);
-	if (nodule_to_ai(&r, an, v, res) == -1) {
+	if (nodule_to_ai(&r, an, v, res) == -1 ||
+	    nodule_masks(&r, an, v, res) == -1) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;
 	}

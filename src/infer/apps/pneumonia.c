@@ -57,9 +57,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "edt.h"
 #include "lobes.h"
 #include "log.h"
+#include "masks.h"
 #include "mat3.h"
 #include "pneumonia.h"
 
@@ -113,6 +116,8 @@ pneumonia_result_free(struct pneu_result *r)
 	free(r->lesions);
 	r->lesions = NULL;
 	r->count = 0;
+	free(r->regions);
+	r->regions = NULL;
 }
 
 int
@@ -668,6 +673,7 @@ pneumonia_detect(struct compute *c, const struct series_volume *v,
 			continue;
 		}
 		memset(&l, 0, sizeof(l));
+		l.cc = (int)i + 1;
 		l.side = (enum lung_side)side;
 		l.volume_ml = ml;
 		l.cons_ml = q->ncons * h * h * h / 1000.0;
@@ -794,6 +800,54 @@ pneumonia_detect(struct compute *c, const struct series_volume *v,
 		res->bilateral = r && l;
 	}
 	pneumonia_likelihood(res);
+	/*
+	 * The lesions' voxels on the volume's grid, for the viewer: each
+	 * native voxel of the lungs takes the work voxel nearest it (the
+	 * analysis' 1.5 mm grid), its lesion by the order above where it
+	 * lies at or above the lesion's own edge, consolidated where the
+	 * opened dense part is.
+	 */
+	if (res->count > 0) {
+		int	*ccmap;
+		int	 wx, wy, wz, xx, yy, zz;
+
+		if ((ccmap = malloc(ncc * sizeof(*ccmap))) == NULL ||
+		    (res->regions = calloc((size_t)v->nx * v->ny * v->nz,
+		    1)) == NULL) {
+			free(ccmap);
+			OOM();
+		}
+		for (i = 0; i < ncc; i++)
+			ccmap[i] = -1;
+		for (k = 0; k < res->count && k < PNEU_REGIONS_MAX; k++)
+			ccmap[res->lesions[k].cc - 1] = (int)k;
+		for (zz = bb[4]; zz <= bb[5]; zz++)
+			for (yy = bb[2]; yy <= bb[3]; yy++)
+				for (xx = bb[0]; xx <= bb[1]; xx++) {
+					vo = ((size_t)zz * v->ny + yy) * v->nx +
+					    xx;
+					if (an->lungs[vo] == 0)
+						continue;
+					wx = (int)lround((xx - bb[0]) * vsp[0] /
+					    h);
+					wy = (int)lround((yy - bb[2]) * vsp[1] /
+					    h);
+					wz = (int)lround((zz - bb[4]) * vsp[2] /
+					    h);
+					if (wx >= d[0] || wy >= d[1] ||
+					    wz >= d[2])
+						continue;
+					o = ((size_t)wz * d[1] + wy) * d[0] +
+					    wx;
+					if (lab[o] == 0 ||
+					    ccmap[lab[o] - 1] < 0 ||
+					    g[o] < thr[lab[o] - 1])
+						continue;
+					res->regions[vo] = (uint8_t)PNEU_REGION(
+					    ccmap[lab[o] - 1], cons[o]);
+				}
+		free(ccmap);
+	}
 	ret = 0;
 out:
 	free(hist);
@@ -1113,6 +1167,54 @@ fail:
 	return -1;
 }
 
+/*
+ * The result's regions (sql/034): the lobes (or lungs) and each lesion
+ * by its 病灶 number, its ground glass and its consolidation apart
+ * (PNEU_REGION()).  Returns 0, or -1 when out of memory.
+ */
+static int
+pneumonia_masks(const struct pneu_result *r, const struct anatomy *an,
+    const struct series_volume *v, struct ai_result *res)
+{
+	json_t	*legend;
+	uint8_t	*lab = NULL;
+	char	 name[48], *txt;
+	size_t	 n, i, *count = NULL;
+	int	 l, rc = -1;
+
+	n = (size_t)v->nx * v->ny * v->nz;
+	if ((legend = json_array()) == NULL ||
+	    (count = calloc(256, sizeof(*count))) == NULL ||
+	    reader_masks_lungs(an, v, &lab, legend) == -1)
+		goto out;
+	if (r->regions != NULL)
+		for (i = 0; i < n; i++)
+			if (r->regions[i] != 0) {
+				lab[i] = r->regions[i];
+				count[r->regions[i]]++;
+			}
+	for (i = 0; i < r->count && i < PNEU_REGIONS_MAX; i++)
+		for (l = 0; l < 2; l++) {
+			if (count[PNEU_REGION(i, l)] == 0)
+				continue;
+			(void)snprintf(name, sizeof(name), "病灶%zu%s", i + 1,
+			    l ? "实变" : "磨玻璃影");
+			if (masks_legend_add(legend, PNEU_REGION(i, l), name,
+			    l ? MASKS_CONSOLIDATION : MASKS_GGO, (int)i) == -1)
+				goto out;
+		}
+	if ((txt = json_dumps(legend, JSON_COMPACT)) == NULL)
+		goto out;
+	rc = ai_result_set_masks(res, lab, v->nx, v->ny, v->nz, txt);
+	lab = NULL;
+	free(txt);
+out:
+	free(lab);
+	free(count);
+	json_decref(legend);
+	return rc;
+}
+
 static int
 pneumonia_run(const struct reader_ctx *ctx, const struct series_volume *v,
     struct ai_result *res, char *err, size_t errlen)
@@ -1133,7 +1235,8 @@ pneumonia_run(const struct reader_ctx *ctx, const struct series_volume *v,
 	    " severity %d, likelihood %d, %.2f s", ctx->series_id, r.count,
 	    r.involved_ml, r.involved_pct, r.severity, r.likelihood.level,
 	    r.seconds);
-	if (pneumonia_to_ai(&r, an, v, res) == -1) {
+	if (pneumonia_to_ai(&r, an, v, res) == -1 ||
+	    pneumonia_masks(&r, an, v, res) == -1) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #define ZY_PNEUMONIA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "anatomy.h"
 #include "compute.h"
@@ -46,6 +47,7 @@ struct pneu_lesion {
 	int		 key_slice;	/* of its largest section */
 	int		 x0, y0, x1, y1;	/* box on the key slice */
 	double		 confidence;	/* 0..1 */
+	int		 cc;		/* its connected component, 1.. */
 };
 
 struct pneu_lobe {
@@ -79,7 +81,15 @@ struct pneu_result {
 	int		 nfocal;	/* round lesions of 1 mL or more */
 	struct pneu_level likelihood;
 	double		 seconds;
+	/* The lesions' voxels on the volume's grid (nx * ny * nz): lesion k
+	 * (0.., in the order above, the first PNEU_REGIONS_MAX) as
+	 * PNEU_REGION(k, 0) where ground glass, PNEU_REGION(k, 1) where
+	 * consolidated; 0 elsewhere.  NULL when none was made. */
+	uint8_t		*regions;
 };
+
+#define PNEU_REGIONS_MAX	120
+#define PNEU_REGION(k, cons)	(10 + 2 * (int)(k) + ((cons) ? 1 : 0))
 
 void	 pneumonia_result_free(struct pneu_result *);
 

@@ -29,6 +29,7 @@
 
 #include "anatomy.h"
 #include "log.h"
+#include "masks.h"
 #include "ribfrac.h"
 #include "spine.h"
 
@@ -336,6 +337,110 @@ nomem:
 	return -1;
 }
 
+/* Label l on the voxels of at least RIBFRAC_BONE_HU within r_mm of the
+ * voxel point p (x, y, slice) of v. */
+#define RIBFRAC_BONE_HU	150.0
+static void
+ribfrac_ball(const struct series_volume *v, const double p[3], double r_mm,
+    int only_unlabelled, uint8_t *lab, int l)
+{
+	double	 u, w, t;
+	size_t	 o;
+	int	 x, y, z, r[3], q;
+
+	for (q = 0; q < 3; q++)
+		r[q] = (int)ceil(r_mm / v->spacing[q]);
+	for (z = (int)lround(p[2]) - r[2]; z <= (int)lround(p[2]) + r[2]; z++)
+		for (y = (int)lround(p[1]) - r[1]; y <= (int)lround(p[1]) +
+		    r[1]; y++)
+			for (x = (int)lround(p[0]) - r[0]; x <=
+			    (int)lround(p[0]) + r[0]; x++) {
+				if (x < 0 || y < 0 || z < 0 || x >= v->nx ||
+				    y >= v->ny || z >= v->nz)
+					continue;
+				u = (x - p[0]) * v->spacing[0];
+				w = (y - p[1]) * v->spacing[1];
+				t = (z - p[2]) * v->spacing[2];
+				o = ((size_t)z * v->ny + y) * v->nx + x;
+				if (u * u + w * w + t * t > r_mm * r_mm ||
+				    !(v->vox[o] >= RIBFRAC_BONE_HU) ||
+				    (only_unlabelled && lab[o] != 0))
+					continue;
+				lab[o] = (uint8_t)l;
+			}
+}
+
+/*
+ * The result's regions (sql/034, for the viewer): each rib traced, by
+ * its side and number, as the bone (RIBFRAC_BONE_HU and up) within 6 mm
+ * of its centre line (label 10 + its index), and each fracture, by the
+ * 序号 of its lesion in res, as the bone within 5 mm of where it was
+ * found (label 110 + its index), over the rib.  Returns 0, or -1 when
+ * out of memory.
+ */
+static int
+ribfrac_masks(const struct series_volume *v, const struct ribs_info *ri,
+    struct ai_result *res)
+{
+	json_t		*legend;
+	uint8_t		*lab = NULL;
+	char		 name[48], *txt;
+	double		 p[3];
+	size_t		 i, j, k;
+	int		 l, rc = -1;
+
+	if ((legend = json_array()) == NULL ||
+	    (lab = calloc((size_t)v->nx * v->ny * v->nz, 1)) == NULL)
+		goto out;
+	for (i = 0; i < ri->n && i < 100; i++) {
+		const struct rib *r = &ri->r[i];
+
+		l = 10 + (int)i;
+		for (k = 0; k < (size_t)r->n; k++) {
+			p[0] = r->c[k][0];
+			p[1] = r->c[k][1];
+			p[2] = r->c[k][2];
+			ribfrac_ball(v, p, 6.0, 1, lab, l);
+		}
+		if (r->number > 0)
+			(void)snprintf(name, sizeof(name), "%s第%d肋",
+			    r->side == RIB_RIGHT ? "右" : "左", r->number);
+		else
+			(void)snprintf(name, sizeof(name), "%s侧肋骨（未编号）",
+			    r->side == RIB_RIGHT ? "右" : "左");
+		if (masks_legend_add(legend, l, name, MASKS_RIB, (int)i) == -1)
+			goto out;
+	}
+	for (j = 0; j < res->nlesions && j < 140; j++) {
+		const struct ai_lesion *al = &res->lesions[j];
+
+		for (i = 0; i < ri->nf; i++) {
+			const struct rib_fracture *f = &ri->f[i];
+
+			if (f->key_slice != al->box.slice || f->x0 !=
+			    al->box.x0 || f->y0 != al->box.y0 ||
+			    f->x1 != al->box.x1 || f->y1 != al->box.y1)
+				continue;
+			l = 110 + (int)j;
+			ribfrac_ball(v, f->p, 5.0, 0, lab, l);
+			(void)snprintf(name, sizeof(name), "骨折%d", al->id);
+			if (masks_legend_add(legend, l, name, MASKS_FRACTURE,
+			    (int)j) == -1)
+				goto out;
+			break;
+		}
+	}
+	if ((txt = json_dumps(legend, JSON_COMPACT)) == NULL)
+		goto out;
+	rc = ai_result_set_masks(res, lab, v->nx, v->ny, v->nz, txt);
+	lab = NULL;
+	free(txt);
+out:
+	free(lab);
+	json_decref(legend);
+	return rc;
+}
+
 static int
 ribfrac_run(const struct reader_ctx *ctx, const struct series_volume *v,
     struct ai_result *res, char *err, size_t errlen)
@@ -370,6 +475,10 @@ ribfrac_run(const struct reader_ctx *ctx, const struct series_volume *v,
 	if (ri->n > 0 && ribs_fractures(v, ri, err, errlen) == -1)
 		goto out;
 	ret = ribfrac_to_ai(v, ri, &an->spine, res, err, errlen);
+	if (ret == 0 && ribfrac_masks(v, ri, res) == -1) {
+		(void)snprintf(err, errlen, "out of memory");
+		ret = -1;
+	}
 	if (ret == 0)
 		log_info("series %lld: rib fractures: %zu rib(s), %zu"
 		    " candidate(s)%s", ctx->series_id, ri->n, ri->nf,
