@@ -129,13 +129,22 @@ int
 ai_result_set_masks(struct ai_result *r, uint8_t *lab, int nx, int ny,
     int nz, const char *legend)
 {
+	json_t	*lg;
 	char	*s;
 
 	if (lab == NULL || nx < 1 || ny < 1 || nz < 1 || legend == NULL ||
-	    (s = strdup(legend)) == NULL) {
+	    (lg = json_loads(legend, 0, NULL)) == NULL) {
 		free(lab);
 		return -1;
 	}
+	/* Where the viewer names each region over the 三维 picture. */
+	if (!json_is_array(lg) || masks_legend_centres(lg, lab, nx, ny, nz) ==
+	    -1 || (s = json_dumps(lg, JSON_COMPACT)) == NULL) {
+		json_decref(lg);
+		free(lab);
+		return -1;
+	}
+	json_decref(lg);
 	free(r->masks);
 	free(r->masks_legend);
 	r->masks = lab;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,40 @@ masks_legend_add(json_t *legend, int label, const char *name,
 	return json_array_append_new(legend, json_pack("{s:i, s:s, s:s, s:s}",
 	    "label", label, "name", name, "kind", masks_kind_names[k],
 	    "colour", col));
+}
+
+int
+masks_legend_centres(json_t *legend, const uint8_t *lab, int nx, int ny,
+    int nz)
+{
+	double	 sum[256][3];
+	size_t	 cnt[256], i, o;
+	json_t	*e, *v;
+	int	 x, y, z, l;
+
+	memset(sum, 0, sizeof(sum));
+	memset(cnt, 0, sizeof(cnt));
+	for (z = 0, o = 0; z < nz; z++)
+		for (y = 0; y < ny; y++)
+			for (x = 0; x < nx; x++, o++)
+				if ((l = lab[o]) != 0) {
+					sum[l][0] += x;
+					sum[l][1] += y;
+					sum[l][2] += z;
+					cnt[l]++;
+				}
+	json_array_foreach(legend, i, e) {
+		l = (int)json_integer_value(json_object_get(e, "label"));
+		if (l < 1 || l > 255 || cnt[l] == 0)
+			continue;
+		v = json_pack("[f, f, f]",
+		    round(sum[l][0] / (double)cnt[l] * 10) / 10,
+		    round(sum[l][1] / (double)cnt[l] * 10) / 10,
+		    round(sum[l][2] / (double)cnt[l] * 10) / 10);
+		if (v == NULL || json_object_set_new(e, "at", v) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 int

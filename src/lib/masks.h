@@ -12,7 +12,10 @@
  *	{"label": 1, "name": "右肺上叶", "kind": "lobe", "colour": "#4e9a06"}
  * kind says how the viewer draws it (masks_kind_names[]): a lobe, a rib
  * or a vertebra as a translucent shell that tints the CT inside it; a
- * nodule, a lesion or a fracture as an opaque coloured surface.
+ * nodule, a lesion or a fracture as an opaque coloured surface.  Stored
+ * entries also carry "at": [x, y, z], the centre of the label's voxels
+ * in the volume's index space (masks_legend_centres()), where the viewer
+ * writes the name over the 三维 picture.
  */
 #ifndef ZY_MASKS_H
 #define ZY_MASKS_H
@@ -65,6 +68,14 @@ struct json_t;
  */
 int	 masks_legend_add(struct json_t *legend, int label, const char *name,
 	    enum masks_kind, int i);
+
+/*
+ * Add to each entry of legend whose label has voxels in lab (nx * ny *
+ * nz, x fastest) "at": the mean of their indices, [x, y, z] to 0.1
+ * voxel.  Returns 0, or -1 when out of memory (legend then partly done).
+ */
+int	 masks_legend_centres(struct json_t *legend, const uint8_t *lab,
+	    int nx, int ny, int nz);
 
 /*
  * Deflate n labels, appended to out.  Returns 0, or -1 (memory, the

@@ -742,6 +742,7 @@
 		set('bl', '方位 ' + V3.az + '°  仰角 ' + V3.el + '°' +
 		    (v3el.getAttribute('data-error') === V3.fullUrl ? '\n无法显示该影像' : ''));
 		set('br', '缩放 ' + Math.round(V3.zoom * 100) + '%' + (V3.img && !V3.full ? '\n预览' : ''));
+		labels3();
 		if (S.has_iop) {
 			a = V3.az * Math.PI / 180;
 			e = V3.el * Math.PI / 180;
@@ -752,6 +753,56 @@
 			set('o t', letter(u));
 			set('o b', letter(neg(u)));
 		}
+	}
+	// 显示AI标注 in 三维: each region's name at the centre of its voxels
+	// (the legend's "at", index space), projected as view_render()
+	// projects (orthographic, view.c): p and q the point's distances
+	// along the camera's right and up vectors from the volume's centre,
+	// half the volume's diagonal to half the picture at zoom 1.  The
+	// camera is that of the picture shown, which may lag the keys.
+	// Lobes are left unnamed: the legend says their colours.
+	function labels3() {
+		var box = v3ov.querySelector('.zv-l3s'), m = masksNow(), sh, q, a, e, zoom, ext, diag;
+		var zs, r, u, rect, side, ox, oy;
+		if (!box) {
+			box = document.createElement('div');
+			box.className = 'zv-l3s';
+			v3ov.appendChild(box);
+		}
+		box.textContent = '';
+		if (!m || !V3.img || !V3.shown || !S)
+			return;
+		sh = new URLSearchParams(V3.shown.split('?')[1]);
+		a = Number(sh.get('az')) * Math.PI / 180;
+		e = Number(sh.get('el')) * Math.PI / 180;
+		zoom = Number(sh.get('zoom')) || 1;
+		ext = [(S.nx - 1) * S.dx, (S.ny - 1) * S.dy, (S.nz - 1) * S.dz];
+		diag = Math.sqrt(ext[0] * ext[0] + ext[1] * ext[1] + ext[2] * ext[2]) || 1;
+		zs = S.flip ? 1 : -1;
+		r = [Math.cos(a), -Math.sin(a), 0];
+		u = [Math.sin(a) * Math.sin(e), Math.cos(a) * Math.sin(e), Math.cos(e)];
+		rect = v3el.getBoundingClientRect();
+		side = Math.min(rect.width, rect.height);
+		ox = (rect.width - side) / 2;
+		oy = (rect.height - side) / 2;
+		(m.legend || []).forEach(function (en) {
+			if (!en.at || en.at.length !== 3 || en.kind === 'lobe')
+				return;
+			q = [en.at[0] * S.dx - ext[0] / 2, en.at[1] * S.dy - ext[1] / 2,
+			    zs * (en.at[2] * S.dz - ext[2] / 2)];
+			var fx = 0.5 + (q[0] * r[0] + q[1] * r[1] + q[2] * r[2]) * zoom / diag;
+			var fy = 0.5 - (q[0] * u[0] + q[1] * u[1] + q[2] * u[2]) * zoom / diag;
+			if (fx < 0 || fx > 1 || fy < 0 || fy > 1)
+				return;
+			var el = document.createElement('span');
+			el.className = 'zv-l3';
+			el.textContent = en.name;
+			el.style.left = (ox + fx * side) + 'px';
+			el.style.top = (oy + fy * side) + 'px';
+			el.style.borderBottom = '2px solid ' + (en.colour || '#fff');
+			el.setAttribute('data-label', String(en.label));
+			box.appendChild(el);
+		});
 	}
 	function resize3() {
 		var r = v3el.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;

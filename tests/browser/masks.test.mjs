@@ -179,6 +179,33 @@ async function strong3(page) {
 	});
 }
 
+// The name written over the 3-D view for a region (viewer.js labels3())
+// and how far, in CSS pixels, its centre lies from where index point p
+// projects; null when no such name is shown.
+async function label3(page, S, p, name) {
+	return page.evaluate(([S, p, name]) => {
+		const v = document.getElementById('zv-v3d');
+		const el = [...v.querySelectorAll('.zv-l3')].find((e) => e.textContent === name);
+		if (!el)
+			return null;
+		const az = Number(v.getAttribute('data-az')) * Math.PI / 180;
+		const elv = Number(v.getAttribute('data-el')) * Math.PI / 180;
+		const zoom = Number(v.getAttribute('data-zoom'));
+		const ext = [(S.nx - 1) * S.dx, (S.ny - 1) * S.dy, (S.nz - 1) * S.dz];
+		const diag = Math.hypot(...ext), zs = S.flip ? 1 : -1;
+		const q = [p.i * S.dx - ext[0] / 2, p.j * S.dy - ext[1] / 2, zs * (p.k * S.dz - ext[2] / 2)];
+		const r = [Math.cos(az), -Math.sin(az), 0];
+		const u = [Math.sin(az) * Math.sin(elv), Math.cos(az) * Math.sin(elv), Math.cos(elv)];
+		const fx = 0.5 + (q[0] * r[0] + q[1] * r[1] + q[2] * r[2]) * zoom / diag;
+		const fy = 0.5 - (q[0] * u[0] + q[1] * u[1] + q[2] * u[2]) * zoom / diag;
+		const vr = v.getBoundingClientRect(), side = Math.min(vr.width, vr.height);
+		const x = vr.left + (vr.width - side) / 2 + fx * side;
+		const y = vr.top + (vr.height - side) / 2 + fy * side;
+		const b = el.getBoundingClientRect();
+		return Math.hypot(b.left + b.width / 2 - x, b.top + b.height / 2 - y);
+	}, [S, p, name]);
+}
+
 test('the nodule reader\'s regions: stored with the result, shown in the slices, MPR and 三维, '
     + 'kept from other hospitals', { skip, timeout: 900000 }, async () => {
 	const t0 = Date.now();
@@ -317,6 +344,9 @@ test('the nodule reader\'s regions: stored with the result, shown in the slices,
 		const nodP = { i: c.i, j: c.j, k: c.k };
 		const f0 = await colour3(page, S, nodP);
 		assert.ok(strong(f0), `三维 from the front: ${f0}`);
+		// Its name written where it lies (the centre of its voxels).
+		const d0 = await label3(page, S, nodP, '结节1');
+		assert.ok(d0 !== null && d0 < 6, `三维: 结节1 named ${d0} px from the nodule`);
 		assert.ok(await strong3(page) > 50);
 		// Turned by the keys to 45°, seen from the front and the
 		// patient's right, where the nodule lies, and tilted 15° from
@@ -329,6 +359,8 @@ test('the nodule reader\'s regions: stored with the result, shown in the slices,
 		assert.equal(await page.getAttribute('#zv-v3d', 'data-el'), '-15');
 		const f1 = await colour3(page, S, nodP);
 		assert.ok(strong(f1), `三维 turned to 45°: ${f1}`);
+		const d1 = await label3(page, S, nodP, '结节1');
+		assert.ok(d1 !== null && d1 < 6, `三维 turned: 结节1 named ${d1} px from the nodule`);
 		await page.keyboard.press('+');
 		await full3(page, rid);
 		assert.equal(await page.getAttribute('#zv-v3d', 'data-zoom'), '1.25');
@@ -340,6 +372,7 @@ test('the nodule reader\'s regions: stored with the result, shown in the slices,
 		assert.equal(await page.getAttribute('#zv-masks-on', 'aria-pressed'), 'false');
 		await full3(page, null);
 		assert.equal(await strong3(page), 0);
+		assert.equal(await page.locator('#zv-v3d .zv-l3').count(), 0);
 		assert.equal(await page.isHidden('#zv-legend'), true);
 
 		// 4. Other hospitals: 404 for every address with the masks; the

@@ -291,6 +291,44 @@ check_views(int flip, enum view_render_mode mode)
 	view_volume_free(vv);
 }
 
+/*
+ * The centres the viewer names regions at: a box of label 3 over x 2..4,
+ * y 1, z 0..2 and a lone voxel of label 7 have theirs exactly; label 5,
+ * in the legend but with no voxel, gets none.
+ */
+static void
+test_centres(void **state)
+{
+	uint8_t	 lab[6 * 3 * 4];
+	json_t	*lg, *at;
+	int	 x, z;
+
+	(void)state;
+	memset(lab, 0, sizeof(lab));
+	for (z = 0; z <= 2; z++)
+		for (x = 2; x <= 4; x++)
+			lab[(size_t)z * 18 + 1 * 6 + x] = 3;
+	lab[3 * 18 + 2 * 6 + 5] = 7;
+	lg = json_array();
+	assert_non_null(lg);
+	assert_int_equal(masks_legend_add(lg, 3, "结节1", MASKS_NODULE, 0), 0);
+	assert_int_equal(masks_legend_add(lg, 5, "结节2", MASKS_NODULE, 1), 0);
+	assert_int_equal(masks_legend_add(lg, 7, "L1椎体", MASKS_VERTEBRA, 0),
+	    0);
+	assert_int_equal(masks_legend_centres(lg, lab, 6, 3, 4), 0);
+	at = json_object_get(json_array_get(lg, 0), "at");
+	assert_true(json_is_array(at) && json_array_size(at) == 3);
+	assert_true(fabs(json_number_value(json_array_get(at, 0)) - 3) < 1e-9);
+	assert_true(fabs(json_number_value(json_array_get(at, 1)) - 1) < 1e-9);
+	assert_true(fabs(json_number_value(json_array_get(at, 2)) - 1) < 1e-9);
+	assert_null(json_object_get(json_array_get(lg, 1), "at"));
+	at = json_object_get(json_array_get(lg, 2), "at");
+	assert_true(fabs(json_number_value(json_array_get(at, 0)) - 5) < 1e-9);
+	assert_true(fabs(json_number_value(json_array_get(at, 1)) - 2) < 1e-9);
+	assert_true(fabs(json_number_value(json_array_get(at, 2)) - 3) < 1e-9);
+	json_decref(lg);
+}
+
 static void
 test_render_bone(void **state)
 {
@@ -438,6 +476,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_legend),
+		cmocka_unit_test(test_centres),
 		cmocka_unit_test(test_render_bone),
 		cmocka_unit_test(test_render_mip),
 		cmocka_unit_test(test_render_empty),
