@@ -331,8 +331,9 @@ view_jerr_output(j_common_ptr cinfo)
 	(void)cinfo;
 }
 
-int
-view_jpeg(const unsigned char *gray, int w, int h, int quality,
+/* One JPEG of w x h pixels of n components (1 grey, 3 RGB), to out. */
+static int
+view_jpeg_n(const unsigned char *px, int n, int w, int h, int quality,
     struct buf *out)
 {
 	struct jpeg_compress_struct	 ci;
@@ -342,7 +343,7 @@ view_jpeg(const unsigned char *gray, int w, int h, int quality,
 	JSAMPROW			 row;
 	volatile int			 ok = 0;
 
-	if (gray == NULL || w < 1 || h < 1 || w > 65500 || h > 65500)
+	if (px == NULL || w < 1 || h < 1 || w > 65500 || h > 65500)
 		return -1;
 	memset(&ci, 0, sizeof(ci));
 	ci.err = jpeg_std_error(&je.pub);
@@ -357,14 +358,19 @@ view_jpeg(const unsigned char *gray, int w, int h, int quality,
 	jpeg_mem_dest(&ci, &mem, &len);
 	ci.image_width = (JDIMENSION)w;
 	ci.image_height = (JDIMENSION)h;
-	ci.input_components = 1;
-	ci.in_color_space = JCS_GRAYSCALE;
+	ci.input_components = n;
+	ci.in_color_space = n == 3 ? JCS_RGB : JCS_GRAYSCALE;
 	jpeg_set_defaults(&ci);
 	jpeg_set_quality(&ci, quality < 1 ? 1 : quality > 100 ? 100 :
 	    quality, TRUE);
+	/* Full chroma: a thin coloured outline survives. */
+	if (n == 3)
+		ci.comp_info[0].h_samp_factor = ci.comp_info[0].v_samp_factor =
+		    1;
 	jpeg_start_compress(&ci, TRUE);
 	while (ci.next_scanline < ci.image_height) {
-		row = (JSAMPROW)(gray + (size_t)ci.next_scanline * (size_t)w);
+		row = (JSAMPROW)(px + (size_t)ci.next_scanline * (size_t)w *
+		    (size_t)n);
 		(void)jpeg_write_scanlines(&ci, &row, 1);
 	}
 	jpeg_finish_compress(&ci);
@@ -373,6 +379,13 @@ view_jpeg(const unsigned char *gray, int w, int h, int quality,
 		ok = 1;
 	free(mem);
 	return ok ? 0 : -1;
+}
+
+int
+view_jpeg(const unsigned char *gray, int w, int h, int quality,
+    struct buf *out)
+{
+	return view_jpeg_n(gray, 1, w, h, quality, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -987,45 +1000,5 @@ int
 view_jpeg_rgb(const unsigned char *rgb, int w, int h, int quality,
     struct buf *out)
 {
-	struct jpeg_compress_struct	 ci;
-	struct view_jerr		 je;
-	unsigned char			*mem = NULL;
-	unsigned long			 len = 0;
-	JSAMPROW			 row;
-	volatile int			 ok = 0;
-
-	if (rgb == NULL || w < 1 || h < 1 || w > 65500 || h > 65500)
-		return -1;
-	memset(&ci, 0, sizeof(ci));
-	ci.err = jpeg_std_error(&je.pub);
-	je.pub.error_exit = view_jerr_exit;
-	je.pub.output_message = view_jerr_output;
-	if (setjmp(je.jb) != 0) {
-		jpeg_destroy_compress(&ci);
-		free(mem);
-		return -1;
-	}
-	jpeg_create_compress(&ci);
-	jpeg_mem_dest(&ci, &mem, &len);
-	ci.image_width = (JDIMENSION)w;
-	ci.image_height = (JDIMENSION)h;
-	ci.input_components = 3;
-	ci.in_color_space = JCS_RGB;
-	jpeg_set_defaults(&ci);
-	jpeg_set_quality(&ci, quality < 1 ? 1 : quality > 100 ? 100 :
-	    quality, TRUE);
-	/* Full chroma: a thin coloured outline survives. */
-	ci.comp_info[0].h_samp_factor = ci.comp_info[0].v_samp_factor = 1;
-	jpeg_start_compress(&ci, TRUE);
-	while (ci.next_scanline < ci.image_height) {
-		row = (JSAMPROW)(rgb + (size_t)ci.next_scanline * (size_t)w *
-		    3);
-		(void)jpeg_write_scanlines(&ci, &row, 1);
-	}
-	jpeg_finish_compress(&ci);
-	jpeg_destroy_compress(&ci);
-	if (buf_append(out, mem, (size_t)len) == 0)
-		ok = 1;
-	free(mem);
-	return ok ? 0 : -1;
+	return view_jpeg_n(rgb, 3, w, h, quality, out);
 }
