@@ -277,6 +277,38 @@ vkey_path(struct req *r, const char *key)
 }
 
 /*
+ * What 默认窗 shows of film s, for the page's window label: its VOI LUT
+ * ("LUT", with the linear window equivalent to it, from which a drag
+ * starts) or its VOI LUT Function when not LINEAR.  Read from the
+ * header of its file (the LUT's data only when there is one).  Nothing
+ * is set for a CT or a file that cannot be read (the image request says
+ * why).
+ */
+static void
+vfilm_voi(struct req *r, const struct vseries *s, json_t *o)
+{
+	struct dcm_info		 info;
+	struct dcm_lut_table	 lut;
+	const char		*path;
+	double			 c, w;
+
+	if (!s->film || s->nfiles < 1 ||
+	    (path = vkey_path(r, s->sl[0].key)) == NULL ||
+	    dcm_read_info(path, NULL, &info, NULL, 0) == -1)
+		return;
+	if (info.voi_luts > 0 &&
+	    dcm_read_voi_lut(path, NULL, 0, &lut, NULL, 0) == 0) {
+		voi_lut_window(&lut, &c, &w);
+		dcm_lut_table_free(&lut);
+		(void)json_object_set_new(o, "voi", json_string("LUT"));
+		(void)json_object_set_new(o, "voi_wc", json_real(c));
+		(void)json_object_set_new(o, "voi_ww", json_real(w));
+	} else if (voi_function_parse(info.voi_function) > 0)
+		(void)json_object_set_new(o, "voi", json_string(
+		    info.voi_function));
+}
+
+/*
  * The whole series s in the worker's cache, loaded if it is not there.
  * Returns the volume, or NULL with a reason in err (too large, a file
  * missing or unreadable).
@@ -1111,6 +1143,7 @@ viewer_block_map(struct req *r, long long id, long long want,
 			return -1;
 		}
 		(void)json_object_set_new(o, "masks", jm);
+		vfilm_voi(r, &s, o);
 		(void)json_array_append_new(arr, o);
 		if ((t = tdict_add(d, "zv_series")) != NULL) {
 			(void)tdict_setf(t, "series_id", "%lld", s.id);

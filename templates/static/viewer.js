@@ -325,9 +325,14 @@
 			ctx.stroke();
 		}
 	}
+	// 默认窗 of a film: its VOI LUT, or its window through its VOI LUT
+	// Function when that is not LINEAR (the server's voi=1).
 	function windowLabel() {
 		var w = windowNow(), name = PRESETS[st.preset] ? PRESETS[st.preset].zh + ' ' : '';
-		return name + 'W ' + w.w + ' L ' + w.c;
+		if (st.preset === 'auto' && S.voi === 'LUT')
+			return 'VOI LUT';
+		return name + 'W ' + w.w + ' L ' + w.c +
+		    (st.preset === 'auto' && S.voi ? ' ' + S.voi : '');
 	}
 	function overlay(v) {
 		var d = dims(v.plane), ax = axes(v.plane), el = v.ov, txt = [];
@@ -417,6 +422,9 @@
 	}
 	function preset(name) {
 		var btns = document.querySelectorAll('#zv-presets button');
+		// The CT windows are in HU: a film has only its own.
+		if (PRESETS[name] && !S.ct)
+			name = 'auto';
 		if (PRESETS[name]) {
 			st.wc = PRESETS[name].c;
 			st.ww = PRESETS[name].w;
@@ -431,7 +439,10 @@
 		refresh();
 	}
 	function autoWindow() {
-		if (S.wc !== null && S.ww !== null && S.ww >= 1) {
+		if (S.voi === 'LUT' && S.voi_wc != null && S.voi_ww >= 1) {
+			// A drag starts from the window equivalent to the LUT.
+			st.wc = S.voi_wc; st.ww = S.voi_ww;
+		} else if (S.wc !== null && S.ww !== null && S.ww >= 1) {
 			st.wc = S.wc; st.ww = S.ww;
 		} else if (S.ct) {
 			st.wc = 40; st.ww = 400;
@@ -561,6 +572,12 @@
 		st.invert = false;
 		document.getElementById('zv-invert').setAttribute('aria-pressed', 'false');
 		document.getElementById('zv-3d').disabled = !(S.ct && S.mpr);
+		Array.prototype.forEach.call(document.querySelectorAll('#zv-presets button'), function (b) {
+			var ct = !!PRESETS[b.getAttribute('data-preset')];
+			b.disabled = ct && !S.ct;
+			if (ct)
+				b.title = S.ct ? b.getAttribute('data-title') : 'CT窗（HU），不适用于' + (S.modality || '该') + '图像';
+		});
 		if (st.mpr && !S.mpr) mpr(false);
 		masksSeries();
 		activate('axial');

@@ -602,8 +602,18 @@ test('the film at full resolution, inverted', { skip, timeout: 300000 }, async (
 		await page.goto(`${BASE}/viewer?id=${f.id}&series=${f.film}`);
 		await shown(page, 'axial', 0);
 		assert.equal(await page.getAttribute('#zv', 'data-series'), String(f.film));
-		// No MPR for one image.
+		// No MPR for one image, and no CT window (HU) for a film: the
+		// buttons are off and their keys change nothing.
 		assert.equal(await page.locator('#zv-mpr').isDisabled(), true);
+		for (const p of ['lung', 'mediastinum', 'bone', 'soft'])
+			assert.equal(await page.locator(`#zv-presets [data-preset="${p}"]`).isDisabled(), true, p);
+		assert.equal(await page.locator('#zv-presets [data-preset="auto"]').isDisabled(), false);
+		const label0 = await overlayText(page, 'axial', 'bl');
+		await page.locator('.zv-view[data-plane="axial"]').focus();
+		await page.keyboard.press('1');
+		await page.keyboard.press('3');
+		assert.equal(await overlayText(page, 'axial', 'bl'), label0);
+		assert.doesNotMatch(label0, /肺窗|骨窗/);
 		// The image as the server sends it: every pixel of the film.
 		const sizes = await page.evaluate(async (u) => {
 			const img = new Image();
@@ -778,7 +788,7 @@ function pngGray(buf) {
 test('a film whose window comes as a VOI LUT Sequence: received, shown by the viewer (自动) and the series preview as the windowed film', { skip, timeout: 300000 }, async () => {
 	// The same phantom chest (same seed) twice, for two patients: its
 	// window as Window Center/Width, and as a VOI LUT of 12-bit entries.
-	const made = [];
+	const made = [], apps = [];
 	for (const [k, extra] of [['W', []], ['U', ['-U']]]) {
 		const pid = `${TAG}-${k}`;
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhiying-viewer-voi-'));
@@ -801,6 +811,7 @@ test('a film whose window comes as a VOI LUT Sequence: received, shown by the vi
 			return r.length === 1 ? r : null;
 		});
 		made.push(Number(sid));
+		apps.push(Number(id));
 	}
 	const c = new Client();
 	assert.equal((await c.login('lw_apply')).status, 303);
@@ -828,6 +839,20 @@ test('a film whose window comes as a VOI LUT Sequence: received, shown by the vi
 		// Not a blank picture: lungs dark, bone and soft tissue light.
 		mean /= a.px.length;
 		assert.ok(mean > 40 && mean < 215, `mean ${mean}`);
+	}
+	// The viewer says which: 默认窗 of the LUT film reads "VOI LUT", of
+	// the windowed film its window; the CT windows are off for both.
+	const doc = await session('lw_apply');
+	try {
+		for (const [k, re] of [[1, /VOI LUT/], [0, /W 2800 L 1400/]]) {
+			await doc.page.goto(`${BASE}/viewer?id=${apps[k]}&series=${made[k]}`);
+			await shown(doc.page, 'axial', 0);
+			assert.match(await overlayText(doc.page, 'axial', 'bl'), re);
+			assert.equal(await doc.page.locator('#zv-presets [data-preset="lung"]').isDisabled(), true);
+		}
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
 	}
 	// A window asked for replaces the VOI LUT: the same as the windowed
 	// film in that window.
