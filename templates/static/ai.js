@@ -14,6 +14,16 @@
 
 	document.documentElement.classList.add('js');
 
+	// Say so when the table is wider than its panel (it scrolls
+	// sideways; ai.css keeps 选择, 序号 and 层面 in sight).
+	function wideHint() {
+		var box = table && table.parentNode, hint = document.getElementById('lesion-wide');
+		if (box && hint)
+			hint.hidden = !(box.scrollWidth > box.clientWidth + 1);
+	}
+	wideHint();
+	window.addEventListener('resize', wideHint);
+
 	function setParam(href, key, value) {
 		var u = new URL(href, window.location.href);
 		u.searchParams.set(key, String(value));

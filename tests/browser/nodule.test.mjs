@@ -262,6 +262,21 @@ test('a grassroots hospital sends a chest CT with a lung nodule; the nodule read
 		for (const h of ['长径', '短径', '体积', '恶性概率', '置信度'])
 			assert.ok(heads.includes(h), heads.join(' '));
 		assert.equal(heads.at(-1), '层面');
+		// The table is wider than its half of the page: 序号 stays at
+		// its left and 层面 at its right, whichever way it is scrolled.
+		const inside = () => page.evaluate(() => {
+			const box = document.querySelector('.lesion-scroll');
+			const b = box.getBoundingClientRect();
+			const tr = document.querySelector('#lesion-table tbody tr');
+			const seen = (el) => { const r = el.getBoundingClientRect(); return r.left >= b.left - 1 && r.right <= b.right + 1; };
+			return { wide: box.scrollWidth > box.clientWidth, idx: seen(tr.querySelector('td.idx')),
+			    at: seen(tr.querySelector('td.at a.goto')) };
+		});
+		assert.deepEqual(await inside(), { wide: true, idx: true, at: true });
+		assert.equal(await page.locator('#lesion-wide').isVisible(), true);
+		await page.evaluate(() => { const b = document.querySelector('.lesion-scroll'); b.scrollLeft = b.scrollWidth; });
+		assert.deepEqual(await inside(), { wide: true, idx: true, at: true });
+		await page.evaluate(() => { document.querySelector('.lesion-scroll').scrollLeft = 0; });
 
 		// The readers' nodule: a lesion whose box on its key slice lies
 		// within 10 mm of it (in plane, from the box; along z, from the
