@@ -31,10 +31,12 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
-import { AXIAL, assertAt, imageRect, preset, shownBoxes, voxelRect, waitSlice, wheel } from './aiview.mjs';
+import { AXIAL, assertAt, imageRect, preset, shownBoxes, until, voxelRect, waitSlice, wheel } from './aiview.mjs';
 import { Client, hiddenCsrf, unescapeHtml, sql, slicesByZ } from '../integration/helpers.mjs';
 
 const BASE = process.env.ZY_URL ? process.env.ZY_URL.replace(/\/+$/, '') : '';
@@ -628,6 +630,70 @@ const HISTS = [
 
 // The lesion numbers of the table, in the order of the page's HTML.
 const rowsOf = (html) => [...html.matchAll(/<tr class="lesion[^"]*" data-idx="(\d+)"/g)].map((m) => Number(m[1]));
+
+test('设为关键图像 with another series of the application shown: off, saying why, and back on with the result\'s series', { skip }, async () => {
+	// The six slices, and six more sent again as a second series of the
+	// same patient (new Series and SOP Instance UIDs).
+	const app = newApplication();
+	const series = await upload(app.id, sixSlices());
+	const work = fs.mkdtempSync(path.join(os.tmpdir(), 'zy-ai-second-'));
+	try {
+		const files = sixSlices().map((f, i) => {
+			const to = path.join(work, `s2-${i}.dcm`);
+			fs.copyFileSync(f, to);
+			return to;
+		});
+		// One new study and series for the six (dcmodify's -gst/-gse
+		// would give each file its own), so that the LIDC study the
+		// other tests upload keeps its one series.
+		const uid = () => `2.25.${BigInt.asUintN(64, BigInt(Date.now()) * 1000003n + BigInt(Math.floor(Math.random() * 1e9)))}${Math.floor(Math.random() * 1e6)}`;
+		execFileSync('dcmodify', ['-nb', '-gin', '-m', `(0020,000d)=${uid()}`, '-m', `(0020,000e)=${uid()}`,
+		    '-m', '(0020,0011)=902', ...files], { stdio: 'ignore' });
+		const c = await login('lw_apply');
+		const fd = new FormData();
+		for (const f of files)
+			fd.append('files', new Blob([fs.readFileSync(f)], { type: 'application/dicom' }), path.basename(f));
+		const r = await c.request('POST', `/upload/dicom?id=${app.id}&csrf=${encodeURIComponent(c.token)}`,
+		    { body: fd, headers: { accept: 'application/json' } });
+		assert.equal(r.status, 200, r.text);
+	} finally {
+		fs.rmSync(work, { recursive: true, force: true });
+	}
+	const both = sql(`SELECT se.id FROM application_studies x JOIN series se ON se.study_id = x.study_id
+	    WHERE x.application_id = :'p1' ORDER BY se.id`, { params: [app.id] }).map((row) => Number(row[0]));
+	assert.equal(both.length, 2, 'two series linked');
+	const { job } = writeResult(series, 'done');
+	const doc = await session('jn_attending');
+	const { page } = doc;
+	try {
+		assert.equal((await openReport(page, BASE, app.id)).status(), 200);
+		await page.setViewportSize({ width: 1366, height: 768 });
+		await page.goto(`${BASE}/ai/result?id=${app.id}&job=${job}`);
+		await waitSlice(page, 2, 'lung');
+		assert.equal(await page.locator('#btn-key-set').isEnabled(), true);
+		assert.equal(await page.locator('#key-other').isVisible(), false);
+		// ]: the other series; the result's boxes go, 设为关键图像 is off
+		// and says why.
+		await page.locator(AXIAL).focus();
+		await page.keyboard.press(']');
+		await until('the other series', async () => await page.getAttribute('#zv', 'data-series') !== String(series));
+		await until('设为关键图像 off', async () => !(await page.locator('#btn-key-set').isEnabled()));
+		assert.equal(await page.locator('#key-other').isVisible(), true);
+		assert.equal((await page.textContent('#key-other')).trim(), '当前显示的不是AI分析的层面，不能设为关键图像');
+		assert.deepEqual(await shownBoxes(page), []);
+		assert.equal((await page.textContent('#slice-no')).trim(), '当前影像不是AI分析的层面');
+		// [: the result's series again, on a slice of the result.
+		await page.keyboard.press('[');
+		await until('the result\'s series', async () => await page.getAttribute('#zv', 'data-series') === String(series));
+		await until('设为关键图像 on', async () => await page.locator('#btn-key-set').isEnabled());
+		assert.equal(await page.locator('#key-other').isVisible(), false);
+		assert.match((await page.textContent('#slice-no')).trim(), /^第 \d \/ 6 层$/);
+		await page.screenshot({ path: path.join(OUT, 'ai-key-other-series.png') });
+		assert.deepEqual(doc.errors, []);
+	} finally {
+		await doc.context.close();
+	}
+});
 
 test('肺结节: the lesion table by 体积, 恶性概率 and 层面, taken by number in any order; the lungs\' histograms', { skip }, async () => {
 	const app = newApplication();

@@ -27,6 +27,18 @@ export async function viewerState(page) {
 	}, AXIAL);
 }
 
+// Until cond() (maybe async) is true, polled every 100 ms for up to ms.
+export async function until(what, cond, ms = 60000) {
+	const end = Date.now() + ms;
+	for (;;) {
+		if (await cond())
+			return;
+		if (Date.now() > end)
+			assert.fail(`${what}: not within ${ms / 1000} s`);
+		await new Promise((res) => setTimeout(res, 100));
+	}
+}
+
 // Wait until the viewer has drawn the image of the result's slice z (in
 // window, a name of WINDOWS, when given); returns viewerState().
 export async function waitSlice(page, z, window) {
