@@ -14,6 +14,7 @@
 #include "limb.h"
 #include "log.h"
 #include "matcher.h"
+#include "plane.h"
 #include "reader.h"
 #include "series.h"
 
@@ -52,56 +53,11 @@ now_s(void)
 }
 
 static int
-cmp_float(const void *a, const void *b)
-{
-	float	 x = *(const float *)a, y = *(const float *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
 cmp_double(const void *a, const void *b)
 {
 	double	 x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* A separable Gaussian blur of in (w x h) into out, clamped at the
- * edges; tmp has w * h floats. */
-static void
-blur(const float *in, float *out, float *tmp, int w, int h, double sigma)
-{
-	float	 k[64];
-	int	 r = (int)ceil(3 * sigma), x, y, i, j;
-	double	 s = 0;
-
-	if (r > 31)
-		r = 31;
-	for (i = -r; i <= r; i++)
-		s += (k[i + r] = (float)exp(-0.5 * i * i / (sigma * sigma)));
-	for (i = 0; i <= 2 * r; i++)
-		k[i] = (float)(k[i] / s);
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++) {
-			float	 a = 0;
-
-			for (i = -r; i <= r; i++) {
-				j = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-				a += k[i + r] * in[(size_t)y * w + j];
-			}
-			tmp[(size_t)y * w + x] = a;
-		}
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++) {
-			float	 a = 0;
-
-			for (i = -r; i <= r; i++) {
-				j = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-				a += k[i + r] * tmp[(size_t)j * w + x];
-			}
-			out[(size_t)y * w + x] = a;
-		}
 }
 
 /*
@@ -245,46 +201,6 @@ morph(const unsigned char *m, unsigned char *out, unsigned char *tmp, int w,
 			}
 			out[(size_t)y * w + x] = (unsigned char)v;
 		}
-}
-
-/*
- * Label the 4-connected components of m (w x h, value want) into lab
- * (0: none), with a stack of w * h ints.  Returns the number of
- * components.
- */
-static int
-components(const unsigned char *m, int want, int w, int h, int *lab,
-    int *stack)
-{
-	int	 n = 0, sp, p, q, x, y, d;
-	size_t	 i, tot = (size_t)w * h;
-	static const int dx[4] = { 1, -1, 0, 0 }, dy[4] = { 0, 0, 1, -1 };
-
-	memset(lab, 0, sizeof(*lab) * tot);
-	for (i = 0; i < tot; i++) {
-		if (m[i] != want || lab[i])
-			continue;
-		n++;
-		sp = 0;
-		stack[sp++] = (int)i;
-		lab[i] = n;
-		while (sp > 0) {
-			p = stack[--sp];
-			x = p % w;
-			y = p / w;
-			for (d = 0; d < 4; d++) {
-				if (x + dx[d] < 0 || x + dx[d] >= w ||
-				    y + dy[d] < 0 || y + dy[d] >= h)
-					continue;
-				q = p + dx[d] + dy[d] * w;
-				if (m[q] == want && !lab[q]) {
-					lab[q] = n;
-					stack[sp++] = q;
-				}
-			}
-		}
-	}
-	return n;
 }
 
 /* g at (x, y), bilinear, clamped. */
@@ -1087,7 +1003,7 @@ limb_detect(const struct film *f, const struct limb_params *p,
 	}
 	/* Contrast stretched from the 1st to the 99th percentile. */
 	memcpy(tmp, a, sizeof(*tmp) * tot);
-	qsort(tmp, tot, sizeof(*tmp), cmp_float);
+	qsort(tmp, tot, sizeof(*tmp), plane_cmp_float);
 	p1 = tmp[tot / 100];
 	p99 = tmp[tot - 1 - tot / 100];
 	if (p99 - p1 < 0.02) {
@@ -1100,7 +1016,7 @@ limb_detect(const struct film *f, const struct limb_params *p,
 
 		a[k] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
 	}
-	blur(a, g, tmp, w, h, 1.0);
+	plane_blur(a, g, tmp, w, h, 1.0);
 	/* Bone: the brightest of three classes; opened (specks), closed
 	 * over 2 pixels (a thin fracture line bridged), holes filled (the
 	 * medulla inside the cortices). */
@@ -1131,7 +1047,7 @@ limb_detect(const struct film *f, const struct limb_params *p,
 	morph(m2, m, mt, w, h, 1, 1);
 	morph(m, m2, mt, w, h, 2, 1);
 	morph(m2, m, mt, w, h, 2, 0);
-	ncomp = components(m, 0, w, h, lab, stack);
+	ncomp = plane_components(m, 0, w, h, lab, stack, NULL, 0);
 	if ((edge = calloc((size_t)ncomp + 1, 1)) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;
@@ -1147,7 +1063,7 @@ limb_detect(const struct film *f, const struct limb_params *p,
 	for (k = 0; k < tot; k++)
 		if (!m[k] && !edge[lab[k]])
 			m[k] = 1;
-	ncomp = components(m, 1, w, h, lab, stack);
+	ncomp = plane_components(m, 1, w, h, lab, stack, NULL, 0);
 	/* The long bones: components of some size, at least 2.5 times as
 	 * long as wide, their axis the principal one. */
 	{

@@ -13,6 +13,7 @@
 #include "film.h"
 #include "log.h"
 #include "matcher.h"
+#include "plane.h"
 #include "reader.h"
 #include "series.h"
 #include "tb.h"
@@ -67,51 +68,6 @@ tb_result_free(struct tb_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* A separable Gaussian blur of in (w x h) into out, clamped at the
- * edges; tmp has w * h floats. */
-static void
-blur(const float *in, float *out, float *tmp, int w, int h, double sigma)
-{
-	float	 k[64];
-	int	 r = (int)ceil(3 * sigma), x, y, i, j;
-	double	 s = 0;
-
-	if (r > 31)
-		r = 31;
-	for (i = -r; i <= r; i++)
-		s += (k[i + r] = (float)exp(-0.5 * i * i / (sigma * sigma)));
-	for (i = 0; i <= 2 * r; i++)
-		k[i] = (float)(k[i] / s);
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++) {
-			float	 a = 0;
-
-			for (i = -r; i <= r; i++) {
-				j = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-				a += k[i + r] * in[(size_t)y * w + j];
-			}
-			tmp[(size_t)y * w + x] = a;
-		}
-	for (y = 0; y < h; y++)
-		for (x = 0; x < w; x++) {
-			float	 a = 0;
-
-			for (i = -r; i <= r; i++) {
-				j = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-				a += k[i + r] * tmp[(size_t)j * w + x];
-			}
-			out[(size_t)y * w + x] = a;
-		}
-}
-
-static int
-cmp_float(const void *a, const void *b)
-{
-	float	 x = *(const float *)a, y = *(const float *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The median of the n values of v where m (may be NULL) equals want;
  * NAN when none.  Sorts a copy. */
 static double
@@ -133,7 +89,7 @@ masked_median(const float *v, const unsigned char *m, int want, size_t n,
 		free(s);
 		return NAN;
 	}
-	qsort(s, k, sizeof(*s), cmp_float);
+	qsort(s, k, sizeof(*s), plane_cmp_float);
 	r = s[k / 2];
 	free(s);
 	return r;
@@ -170,50 +126,6 @@ otsu(const float *v, const unsigned char *m, size_t n)
 		}
 	}
 	return t;
-}
-
-/*
- * Label the 4-connected components of m (w x h, value want) into lab
- * (ints, 0: none), with a stack of w * h ints.  Returns the number of
- * components; their sizes into size[1..] (as many as fit in nsize).
- */
-static int
-components(const unsigned char *m, int want, int w, int h, int *lab,
-    int *stack, size_t *size, int nsize)
-{
-	int	 n = 0, sp, p, q, x, y, d;
-	size_t	 i, tot = (size_t)w * h;
-	static const int dx[4] = { 1, -1, 0, 0 }, dy[4] = { 0, 0, 1, -1 };
-
-	memset(lab, 0, sizeof(*lab) * tot);
-	for (i = 0; i < tot; i++) {
-		if (m[i] != want || lab[i])
-			continue;
-		n++;
-		if (n < nsize)
-			size[n] = 0;
-		sp = 0;
-		stack[sp++] = (int)i;
-		lab[i] = n;
-		while (sp > 0) {
-			p = stack[--sp];
-			if (n < nsize)
-				size[n]++;
-			x = p % w;
-			y = p / w;
-			for (d = 0; d < 4; d++) {
-				if (x + dx[d] < 0 || x + dx[d] >= w ||
-				    y + dy[d] < 0 || y + dy[d] >= h)
-					continue;
-				q = p + dx[d] + dy[d] * w;
-				if (m[q] == want && !lab[q]) {
-					lab[q] = n;
-					stack[sp++] = q;
-				}
-			}
-		}
-	}
-	return n;
 }
 
 int
@@ -500,7 +412,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 	}
 	/* Contrast stretched from the 2nd to the 98th percentile. */
 	memcpy(b, a, sizeof(*b) * tot);
-	qsort(b, tot, sizeof(*b), cmp_float);
+	qsort(b, tot, sizeof(*b), plane_cmp_float);
 	p2 = b[tot / 50];
 	p98 = b[tot - 1 - tot / 50];
 	if (p98 - p2 < 0.02) {
@@ -513,7 +425,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 
 		a[k] = (float)(v < 0 ? 0 : v > 1 ? 1 : v);
 	}
-	blur(a, g, tmp, w, h, 1.5);
+	plane_blur(a, g, tmp, w, h, 1.5);
 	/* The mediastinum: the brightest column of the middle band. */
 	bestp = -1;
 	for (x = (w * 35) / 100; x <= (w * 65) / 100; x++) {
@@ -561,7 +473,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 		b[k] = cand[k] == 2;
 	for (k = 0; k < tot; k++)
 		cand[k] = b[k] != 0;
-	ncomp = components(cand, 1, w, h, lab, stack, sizes, 4096);
+	ncomp = plane_components(cand, 1, w, h, lab, stack, sizes, 4096);
 	{
 		unsigned char	*edge = calloc((size_t)ncomp + 1, 1);
 
@@ -602,7 +514,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 				m[k] = m[k] && g[k] < res[k] && !near;
 			}
 	}
-	ncomp = components(m, 1, w, h, lab, stack, sizes, 4096);
+	ncomp = plane_components(m, 1, w, h, lab, stack, sizes, 4096);
 	for (side = 0; side < 2; side++) {
 		size_t	 cnt[4096] = { 0 };
 
@@ -729,7 +641,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 		size_t	 big = 0, cnt[4096] = { 0 };
 		int	 keep = 0;
 
-		n = components(ext, side + 1, w, h, lab, stack, sizes, 4096);
+		n = plane_components(ext, side + 1, w, h, lab, stack, sizes, 4096);
 		for (k = 0; k < tot; k++)
 			if (lab[k] > 0 && lab[k] < 4096)
 				cnt[lab[k]]++;
@@ -774,15 +686,15 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 		b[k] = lung[k] ? g[k] : 0;
 		res[k] = lung[k] ? 1 : 0;
 	}
-	blur(b, lo, tmp, w, h, 8);
-	blur(res, b, tmp, w, h, 8);
+	plane_blur(b, lo, tmp, w, h, 8);
+	plane_blur(res, b, tmp, w, h, 8);
 	for (k = 0; k < tot; k++)
 		res[k] = lung[k] && b[k] > 1e-3 ? g[k] - lo[k] / b[k] : 0;
 	/* The lung's noise: the MAD of the residual. */
 	for (k = 0, n = 0; k < tot; k++)
 		if (lung[k])
 			b[n++] = fabsf(res[k]);
-	qsort(b, (size_t)n, sizeof(*b), cmp_float);
+	qsort(b, (size_t)n, sizeof(*b), plane_cmp_float);
 	noise = 1.4826 * b[n / 2];
 	if (noise < 1e-3)
 		noise = 1e-3;
@@ -797,7 +709,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 			    lung[k] && lung[k + 2 * w] == lung[k] &&
 			    res[k] > 2.5 * noise;
 		}
-	ncomp = components(cand, 1, w, h, lab, stack, sizes, 4096);
+	ncomp = plane_components(cand, 1, w, h, lab, stack, sizes, 4096);
 	if (ncomp > 4095)
 		ncomp = 4095;
 	if ((bl = calloc((size_t)ncomp + 1, sizeof(*bl))) == NULL) {
@@ -854,7 +766,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 			    lung[k] && lung[k + 2 * w] == lung[k] &&
 			    res[k] < -1.0 * noise;
 		}
-	j = components(cand, 1, w, h, lab, stack, sizes, 4096);
+	j = plane_components(cand, 1, w, h, lab, stack, sizes, 4096);
 	if (j > 4095)
 		j = 4095;
 	if ((cb = calloc((size_t)j + 1, sizeof(*cb))) == NULL) {
