@@ -143,6 +143,11 @@ static const int scale_quota[NSCALES] = { 150, 150, 100, 60, 30, 20, 12,
 #define RIM_MIN		40.0
 #define RIM_REACH	0.5
 #define RIM_REACH_MIN	3.0
+/* Only where a margin of 2 mm can be told from the partial volume of
+ * the slab (the phantoms' thickest slices, 3 mm; on 5-8 mm slices every
+ * edge reads as a faint margin), and for nodules (Bankier et al.'s
+ * rule): not round a mass of 30 mm or more. */
+#define RIM_SLICE_MAX	3.0
 #define TRUNC_MAX	0.10
 /* Less lung than this (both together) is no chest CT to read. */
 
@@ -1145,13 +1150,20 @@ thresh:
 	 * 2017; LIDC-IDRI-0002's readers drew it).  Its level is read in
 	 * the plane, 1 to 2 mm from the section, on the slices that cut
 	 * the nodule across (half its largest section or more: a slab that
-	 * grazes a cap holds the nodule's partial volume there); where its
-	 * median is RIM_MIN above the lung, the segmentation is grown from
-	 * the nodule to the rim's half-maximum, no farther than RIM_REACH
-	 * of the nodule's equivalent radius (and RIM_REACH_MIN mm) from it,
-	 * before the opening that cuts the vessels it meets.
+	 * grazes a cap holds the nodule's partial volume there); where
+	 * three quarters of it are RIM_MIN above the lung (a margin
+	 * surrounds the nodule; a vessel or the pleura beside it fills a
+	 * part of the ring) and its median is below the threshold, the
+	 * segmentation is grown from the nodule to the rim's half-maximum,
+	 * no farther than RIM_REACH of the nodule's equivalent radius (and
+	 * RIM_REACH_MIN mm) from it, before the opening that cuts the
+	 * vessels it meets.  Only on slices of RIM_SLICE_MAX or thinner,
+	 * round what is smaller than a mass.
 	 */
-	rim = rim_level(m, lm, raw, d, sp, buf, mk, dist, &rim_q1);
+	rim = NAN;
+	if (sp[2] <= RIM_SLICE_MAX && 2.0 * cbrt(cnt * sp[0] * sp[1] *
+	    sp[2] * 3.0 / (4.0 * PI)) < MASS_MM)
+		rim = rim_level(m, lm, raw, d, sp, buf, mk, dist, &rim_q1);
 	if (isfinite(rim) && rim_q1 - bg >= RIM_MIN && rim < T) {
 		double	 reach = fmax(RIM_REACH_MIN, RIM_REACH * cbrt(cnt *
 		    sp[0] * sp[1] * sp[2] * 3.0 / (4.0 * PI)));
