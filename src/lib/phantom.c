@@ -236,6 +236,29 @@ phantom_lung_at(double x, double y, double z)
 	return 0;
 }
 
+/* A nodule's ground-glass margin at squared (scaled) distance q2 from
+ * its centre: whether it is there, its density into *hu. */
+static int
+rim_hu_at(const struct phantom_nodule *n, double q2, double *hu)
+{
+	double	 r = sqrt(q2) - n->diameter_mm / 2.0, f = n->rim_fade_mm;
+
+	if (r < 0.0 || r > n->rim_mm + f / 2.0)
+		return 0;
+	if (f > 0.0 && r > n->rim_mm - f / 2.0)
+		*hu = n->rim_hu + (HU_LUNG - n->rim_hu) * (r - n->rim_mm +
+		    f / 2.0) / f;
+	else
+		*hu = n->rim_hu;
+	return 1;
+}
+
+double
+phantom_rim_extent_mm(const struct phantom_nodule *n)
+{
+	return n->diameter_mm + (n->rim_mm > 0.0 ? 2.0 * n->rim_mm : 0.0);
+}
+
 /*
  * Lung nodules and lung vessels (the nodule reader's phantom): whether
  * the point is in one, and its density into *hu.  Nodules come first, so
@@ -268,6 +291,8 @@ lung_lesion_at(const struct phantom_spec *sp, double x, double y, double z,
 			*hu = n->hu;
 			return 1;
 		}
+		if (n->rim_mm > 0.0 && rim_hu_at(n, q2, hu))
+			return 1;
 	}
 	if (sp->nvessels == 0 || phantom_lung_at(x, y, z) == 0)
 		return 0;

@@ -83,7 +83,24 @@ struct phantom_nodule {
 	double		 scale[3];	/* an ellipsoid: each semi-axis
 					 * diameter_mm / 2 times this (0: 1),
 					 * the core likewise */
+	/* A ground-glass margin round it (rim_mm > 0, scaled likewise):
+	 * rim_hu out to rim_mm beyond the sphere, where it meets the lung
+	 * (-850 HU) sharply, or (rim_fade_mm > 0) by a linear ramp that
+	 * wide centred there, so that its half-maximum stays at rim_mm.
+	 * phantom_rim_extent_mm() gives the diameter a reader outlines. */
+	double		 rim_mm;
+	double		 rim_hu;
+	double		 rim_fade_mm;
 };
+
+/*
+ * The diameter of nodule n as a reader outlines it: the ground-glass
+ * component is part of a part-solid nodule's size (Bankier et al.,
+ * 2017), so the margin counts, out to where its excess over the lung has
+ * fallen to half (the half-maximum edge of a blurred structure, as in
+ * Ko et al., 2003): diameter_mm + 2 rim_mm.
+ */
+double	 phantom_rim_extent_mm(const struct phantom_nodule *n);
 
 /* A lung vessel: a cylinder of radius_mm and hu (0: 40 HU, blood) round
  * the segment p0-p1, only where it lies inside a lung's ellipse

@@ -47,7 +47,9 @@
  * view of that diameter centred on the heart, padding outside it.  -L
  * keeps the lungs within z0..z1 mm (apices and bases in the scan, as the
  * lung readers want them); every -D adds a lung nodule, a sphere of its
- * diameter and CT number at x, y, z (mm; put it inside a lung).
+ * diameter and CT number at x, y, z (mm; put it inside a lung), every
+ * -G one in a ground-glass margin (phantom_nodule's rim: its width, CT
+ * number and the width of its fade into the lung, mm).
  *
  * The volume is phantom_standard() (see phantom.h): 384 x 384 pixels of
  * 0.9 mm, z = 0..150 mm, with a plaque at each standard site unless -x
@@ -92,7 +94,8 @@ usage(FILE *fp, int status)
 	    " [-f fov_mm] [-S series_description]\n"
 	    "    [-p SITE:z0:length:radius:hu]...\n"
 	    "    [-p FREE:x:y:z0:length:radius:hu]...\n"
-	    "    [-L z0:z1] [-D x:y:z:diameter:hu]... -o outdir\n"
+	    "    [-L z0:z1] [-D x:y:z:diameter:hu]...\n"
+	    "    [-G x:y:z:diameter:hu:rim:rim_hu:fade]... -o outdir\n"
 	    "       " PROG " -V [-t slice_mm] [-k kvp] [-n noise_hu] [-s seed]"
 	    " [-W pixels]\n"
 	    "    [-P patient_id] [-N patient_name] -o outdir\n"
@@ -116,6 +119,8 @@ usage(FILE *fp, int status)
 		    " in the scan)\n"
 		    "  -D  a lung nodule: x:y:z (mm), diameter (mm), CT number"
 		    " (HU)\n"
+		    "  -G  a lung nodule in a ground-glass margin: x:y:z:"
+		    "diameter:hu:rim (mm):rim_hu:fade (mm)\n"
 		    "  -R  the rib cage phantom (ribs, vertebrae, rib"
 		    " fractures) instead\n"
 		    "  -F  a film (DX radiograph) instead: chest (PA), chest-tb"
@@ -155,6 +160,27 @@ nums_parse(const char *s, int n, double *v)
 		if (i == n || num_parse(f, &v[i++]) == -1)
 			return -1;
 	return i == n ? 0 : -1;
+}
+
+/* A nodule in a ground-glass margin (-G), x:y:z:diameter:hu:rim:rim_hu:
+ * fade, into n.  0, or -1 when it is not one. */
+static int
+margin_nodule_parse(const char *arg, struct phantom_nodule *n)
+{
+	double	 a[8];
+
+	if (nums_parse(arg, 8, a) == -1 || a[3] < 1 || a[3] > 60 ||
+	    a[4] < -900 || a[4] > 1000 || a[5] <= 0 || a[5] > 20 ||
+	    a[6] < -850 || a[6] > -300 || a[7] < 0 || a[7] > 2 * a[5])
+		return -1;
+	memset(n, 0, sizeof(*n));
+	memcpy(n->center, a, sizeof(n->center));
+	n->diameter_mm = a[3];
+	n->hu = a[4];
+	n->rim_mm = a[5];
+	n->rim_hu = a[6];
+	n->rim_fade_mm = a[7];
+	return 0;
 }
 
 /*
@@ -379,7 +405,7 @@ main(int argc, char *argv[])
 
 	double			 nval[5];
 
-	while ((ch = getopt_long(argc, argv, "b:cdD:f:F:hk:L:n:N:o:p:P:Rs:S:t:UVW:x",
+	while ((ch = getopt_long(argc, argv, "b:cdD:f:F:G:hk:L:n:N:o:p:P:Rs:S:t:UVW:x",
 	    longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
@@ -411,6 +437,18 @@ main(int argc, char *argv[])
 			memcpy(nod[nnod].center, nval, sizeof(nod[nnod].center));
 			nod[nnod].diameter_mm = nval[3];
 			nod[nnod].hu = nval[4];
+			nnod++;
+			break;
+		case 'G':
+			if (nnod == PHANTOM_NODULES_MAX ||
+			    margin_nodule_parse(optarg, &nod[nnod]) == -1) {
+				fprintf(stderr, PROG ": bad nodule in a margin "
+				    "(x:y:z:diameter:hu:rim:rim_hu:fade, rim "
+				    "0-20 mm at -850 to -300 HU, fade up to twice "
+				    "the rim, at most %d): %s\n",
+				    PHANTOM_NODULES_MAX, optarg);
+				usage(stderr, 2);
+			}
 			nnod++;
 			break;
 		case 'L':

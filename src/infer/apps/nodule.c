@@ -28,7 +28,14 @@
  * part), the component of the centre within a sphere of twice the
  * candidate's radius, then a morphological opening with a ball of half
  * the radius, which cuts the vessels thinner than that ball from it
- * (Kostis et al., 2003).  Its volume counts each voxel of the border by
+ * (Kostis et al., 2003).  A faint ground-glass margin round it (the
+ * lower quartile of the ring 1-2 mm round its sections 40 HU or more
+ * above the lung, and below the threshold) is taken in before the
+ * opening: grown from it to the margin's half-maximum, no farther than
+ * half its equivalent radius (at least 3 mm), since the ground-glass
+ * component is part of a nodule's size (Bankier et al., 2017); such a
+ * nodule's volume is its voxel count at that level (Ko et al., 2003).
+ * Its volume otherwise counts each voxel of the border by
  * its partial volume, (HU - lung) / (plateau - lung), the linear mixing
  * of a voxel that holds both, so that the volume does not depend on the
  * threshold or the slice thickness; the interior counts whole.
@@ -129,6 +136,18 @@ static const int scale_quota[NSCALES] = { 150, 150, 100, 60, 30, 20, 12,
  * shortest principal axis) is a vessel, not a nodule. */
 #define ELONG_MAX	3.0
 #define THICK_MIN	0.33
+/* A ground-glass margin: at least 40 HU above the lung round it (the
+ * faintest ground glass of the phantoms of Xie et al., 2013, is 50 HU
+ * above their lung, -800 against -850 HU), grown no farther from the
+ * nodule than half its equivalent radius, and at least 3 mm. */
+#define RIM_MIN		40.0
+#define RIM_REACH	0.5
+#define RIM_REACH_MIN	3.0
+/* Only where a margin of 2 mm can be told from the partial volume of
+ * the slab (the phantoms' thickest slices, 3 mm; on 5-8 mm slices every
+ * edge reads as a faint margin), and for nodules (Bankier et al.'s
+ * rule): not round a mass of 30 mm or more. */
+#define RIM_SLICE_MAX	3.0
 #define TRUNC_MAX	0.10
 /* Less lung than this (both together) is no chest CT to read. */
 
@@ -142,6 +161,10 @@ const char *const nodule_type_zh[NODULE_TYPE__MAX] = {
 void
 nodule_result_free(struct nodule_result *r)
 {
+	size_t	 i;
+
+	for (i = 0; r->nodules != NULL && i < r->count; i++)
+		free(r->nodules[i].vox);
 	free(r->nodules);
 	memset(r, 0, sizeof(*r));
 }
@@ -726,6 +749,112 @@ out:
 	return best;
 }
 
+/* The voxels of m (box d at o0 of the volume) into n->vox, cropped to
+ * their own box.  0, or -1 when out of memory. */
+static int
+keep_voxels(const uint8_t *m, const int d[3], const int o0[3],
+    struct nodule *n)
+{
+	int	 lo[3] = { d[0], d[1], d[2] }, hi[3] = { -1, -1, -1 };
+	int	 i, j, k, a;
+
+	for (k = 0; k < d[2]; k++)
+		for (j = 0; j < d[1]; j++)
+			for (i = 0; i < d[0]; i++) {
+				if (!m[((size_t)k * d[1] + j) * d[0] + i])
+					continue;
+				lo[0] = i < lo[0] ? i : lo[0];
+				hi[0] = i > hi[0] ? i : hi[0];
+				lo[1] = j < lo[1] ? j : lo[1];
+				hi[1] = j > hi[1] ? j : hi[1];
+				lo[2] = k < lo[2] ? k : lo[2];
+				hi[2] = k > hi[2] ? k : hi[2];
+			}
+	if (hi[0] < 0)
+		return 0;
+	for (a = 0; a < 3; a++) {
+		n->vox_o[a] = o0[a] + lo[a];
+		n->vox_d[a] = hi[a] - lo[a] + 1;
+	}
+	if ((n->vox = malloc((size_t)n->vox_d[0] * n->vox_d[1] *
+	    n->vox_d[2])) == NULL)
+		return -1;
+	for (k = 0; k < n->vox_d[2]; k++)
+		for (j = 0; j < n->vox_d[1]; j++)
+			for (i = 0; i < n->vox_d[0]; i++)
+				n->vox[((size_t)k * n->vox_d[1] + j) *
+				    n->vox_d[0] + i] = m[((size_t)(k + lo[2]) *
+				    d[1] + j + lo[1]) * d[0] + i + lo[0]] != 0;
+	return 0;
+}
+
+/* The 1-2-1 smoothing of in along x, then y (box d, x fastest), into
+ * out; tmp is scratch of the same size. */
+static void
+smooth_plane(const float *in, const int d[3], float *tmp, float *out)
+{
+	size_t	 o;
+	int	 i, j, k;
+
+	for (k = 0; k < d[2]; k++)
+		for (j = 0; j < d[1]; j++)
+			for (i = 0; i < d[0]; i++) {
+				o = ((size_t)k * d[1] + j) * d[0] + i;
+				tmp[o] = (2.0f * in[o] + in[i > 0 ? o - 1 : o] +
+				    in[i < d[0] - 1 ? o + 1 : o]) / 4.0f;
+			}
+	for (k = 0; k < d[2]; k++)
+		for (j = 0; j < d[1]; j++)
+			for (i = 0; i < d[0]; i++) {
+				o = ((size_t)k * d[1] + j) * d[0] + i;
+				out[o] = (2.0f * tmp[o] + tmp[j > 0 ? o - d[0] :
+				    o] + tmp[j < d[1] - 1 ? o + d[0] : o]) /
+				    4.0f;
+			}
+}
+
+/*
+ * The level of the margin round m (box d, spacing sp): the median CT
+ * number of raw at the lung voxels (lm) 1 to 2 mm in the plane from m's
+ * section, on the slices whose section is at least half the largest.
+ * buf holds the box's voxels, sec and dist are scratch of its size;
+ * the lower quartile into *q1.  NAN when there are fewer than 16 such
+ * voxels or out of memory.
+ */
+static double
+rim_level(const uint8_t *m, const uint8_t *lm, const float *raw,
+    const int d[3], const double sp[3], float *buf, uint8_t *sec,
+    double *dist, double *q1)
+{
+	size_t	 n2 = (size_t)d[0] * d[1], o, a, amax = 0, ns = 0;
+	int	 k, d2[3] = { d[0], d[1], 1 };
+
+	for (k = 0; k < d[2]; k++) {
+		for (o = 0, a = 0; o < n2; o++)
+			a += m[(size_t)k * n2 + o] != 0;
+		amax = a > amax ? a : amax;
+	}
+	if (amax == 0)
+		return NAN;
+	for (k = 0; k < d[2]; k++) {
+		for (o = 0, a = 0; o < n2; o++)
+			a += (sec[o] = m[(size_t)k * n2 + o] != 0);
+		if (a * 2 < amax)
+			continue;
+		if (edt3(sec, d2, sp, dist) == -1)
+			return NAN;
+		for (o = 0; o < n2; o++)
+			if (lm[(size_t)k * n2 + o] && !sec[o] &&
+			    dist[o] >= 1.0 && dist[o] <= 4.0)
+				buf[ns++] = raw[(size_t)k * n2 + o];
+	}
+	if (ns < 16)
+		return NAN;
+	qsort(buf, ns, sizeof(*buf), float_cmp);
+	*q1 = buf[ns / 4];
+	return buf[ns / 2];
+}
+
 struct seg_ctx {
 	const struct series_volume *v;
 	const struct anatomy	*an;
@@ -744,7 +873,8 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	const uint8_t	*lungs = sc->an->lungs;
 	double		 sp[3], r_est, rlim, ro, bg, plat = 0.0, T = 0.0, vv, cnt;
 	double		 d2, ctr[3], sum, lng, shrt, frac, w, den;
-	double		 mu[3], cov[6], e[3], hs[3];
+	double		 mu[3], cov[6], e[3], hs[3], rim, rim_q1 = NAN;
+	double		 rim_den = 0.0;
 	int		 o0[3], d[3], ax, i, j, k, ci, cj, ck, key, ii, jj, kk;
 	size_t		 nb, o, vo, n_in, ns, nsolid, ntop, seed, best;
 	size_t		 ncontact = 0, nedge = 0;
@@ -754,6 +884,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	size_t		*stack = NULL;
 	int		 ret = -1, side;
 
+	n->vox = NULL;
 	for (ax = 0; ax < 3; ax++)
 		sp[ax] = fabs(v->spacing[ax]);
 	r_est = c->sigma * sqrt(3.0);
@@ -1012,6 +1143,80 @@ thresh:
 			}
 		}
 	}
+	/*
+	 * A ground-glass margin: a faint rim round the nodule, below the
+	 * half-contrast threshold, that a reader outlines with it (the
+	 * ground-glass component is part of the size, Bankier et al.,
+	 * 2017; LIDC-IDRI-0002's readers drew it).  Its level is read in
+	 * the plane, 1 to 2 mm from the section, on the slices that cut
+	 * the nodule across (half its largest section or more: a slab that
+	 * grazes a cap holds the nodule's partial volume there); where
+	 * three quarters of it are RIM_MIN above the lung (a margin
+	 * surrounds the nodule; a vessel or the pleura beside it fills a
+	 * part of the ring) and its median is below the threshold, the
+	 * segmentation is grown from the nodule to the rim's half-maximum,
+	 * no farther than RIM_REACH of the nodule's equivalent radius (and
+	 * RIM_REACH_MIN mm) from it, before the opening that cuts the
+	 * vessels it meets.  Only on slices of RIM_SLICE_MAX or thinner,
+	 * round what is smaller than a mass.
+	 */
+	rim = NAN;
+	if (sp[2] <= RIM_SLICE_MAX && 2.0 * cbrt(cnt * sp[0] * sp[1] *
+	    sp[2] * 3.0 / (4.0 * PI)) < MASS_MM)
+		rim = rim_level(m, lm, raw, d, sp, buf, mk, dist, &rim_q1);
+	if (isfinite(rim) && rim_q1 - bg >= RIM_MIN && rim < T) {
+		double	 reach = fmax(RIM_REACH_MIN, RIM_REACH * cbrt(cnt *
+		    sp[0] * sp[1] * sp[2] * 3.0 / (4.0 * PI)));
+		double	 T2 = T;
+		float	*s2;
+
+		for (o = 0; o < nb; o++)
+			mk[o] = m[o];
+		if (edt3(mk, d, sp, dist) == -1)
+			goto out;
+		/* The level is a quarter of the nodule's contrast or
+		 * less: smoothed once more in the plane (1-2-1 twice is a
+		 * 1-4-6-4-1 binomial, half the noise of the raw voxel),
+		 * for noise's bumps next to the rim not to join it. */
+		if ((s2 = malloc(nb * sizeof(*s2))) == NULL)
+			goto out;
+		smooth_plane(sm, d, buf, s2);
+		/* Grown at the half-maximum of the ring's level, then once
+		 * more at that of the grown layer's own level, read inside
+		 * it (a millimetre from the nodule and off its border), which
+		 * the nodule's partial volume at the ring does not raise. */
+		for (int pass = 0; pass < 2; pass++) {
+			T2 = bg + 0.5 * (rim - bg);
+			for (o = 0; o < nb; o++)
+				m[o] = lm[o] && (mk[o] || (s2[o] >= T2 &&
+				    bmax[o] < T2 && dist[o] <= reach * reach));
+			cnt = (double)flood(m, d, seed, stack);
+			if (pass == 1)
+				break;
+			ns = 0;
+			for (k = 1; k < d[2] - 1; k++)
+				for (j = 1; j < d[1] - 1; j++)
+					for (i = 1; i < d[0] - 1; i++) {
+						o = ((size_t)k * d[1] + j) *
+						    d[0] + i;
+						if (m[o] && !mk[o] &&
+						    dist[o] >= 1.0 &&
+						    m[o - 1] && m[o + 1] &&
+						    m[o - d[0]] &&
+						    m[o + d[0]] &&
+						    m[o - (size_t)d[0] *
+						    d[1]] &&
+						    m[o + (size_t)d[0] * d[1]])
+							buf[ns++] = raw[o];
+					}
+			if (ns < 16 || median_f(buf, ns) - bg < RIM_MIN)
+				break;
+			rim = median_f(buf, ns);
+		}
+		free(s2);
+		T = T2;
+		rim_den = rim - bg;
+	}
 	/* The opening: erosion by a ball of ro, the deepest part near the
 	 * centre, dilated back within the component by ro and a pixel
 	 * (the grid's discrete ball loses the rim of a sphere). */
@@ -1112,7 +1317,7 @@ thresh:
 	vv = sp[0] * sp[1] * sp[2];
 	n_in = nsolid = 0;
 	sum = 0.0;
-	den = plat - bg;
+	den = rim_den > 0.0 ? rim_den : plat - bg;
 	memset(mu, 0, sizeof(mu));
 	memset(cov, 0, sizeof(cov));
 	n->hu_min = 1e30;
@@ -1233,6 +1438,13 @@ thresh:
 	 * the threshold holds; every voxel of the component is at least
 	 * half nodule in the smoothed image, which bounds it from below. */
 	n->volume_mm3 = fmax(frac, 0.5 * (double)n_in) * vv;
+	/* With a margin grown, a border voxel can hold lung, margin and
+	 * core at once, and no one CT number says how much of it is
+	 * nodule: the volume is the voxels at or above the margin's
+	 * half-maximum (the full width at half maximum, Ko et al., 2003),
+	 * which is what the truth's extent is defined by. */
+	if (rim_den > 0.0)
+		n->volume_mm3 = (double)n_in * vv;
 	n->hu_mean = sum / n_in;
 	for (ax = 0; ax < 3; ax++)
 		mu[ax] /= n_in;
@@ -1348,6 +1560,8 @@ thresh:
 	n->confidence = 0.5 + 0.25 * fmin(1.0, (c->dot - DOT_MIN) /
 	    (4.0 * DOT_MIN)) + 0.25 * fmin(1.0, (plat - bg - CONTRAST_MIN) /
 	    200.0);
+	if (keep_voxels(m, d, o0, n) == -1)
+		goto out;
 	ret = 1;
 out:
 	free(raw);
@@ -1619,8 +1833,11 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 				    (nn[j].center[ax] - nod.center[ax]);
 			if (dd < r * r) {
 				dup = 1;
-				if (scale_fit(&nod) < scale_fit(&nn[j]))
+				if (scale_fit(&nod) < scale_fit(&nn[j])) {
+					free(nn[j].vox);
 					nn[j] = nod;
+					segs[i].vox = NULL;
+				}
 			}
 		}
 		if (dup)
@@ -1634,6 +1851,7 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 			nn = p;
 		}
 		nn[res->count++] = nod;
+		segs[i].vox = NULL;
 	}
 	/* The guidelines, which need the count. */
 	ncount = 0;
@@ -1671,13 +1889,16 @@ out:
 	free(mask);
 	free(m2);
 	free(cs);
+	for (i = 0; segs != NULL && i < nc; i++)
+		free(segs[i].vox);
 	free(segs);
 	free(sst);
+	if (nn != NULL)
+		for (i = 0; i < res->count; i++)
+			free(nn[i].vox);
 	free(nn);
 	if (ret == -1) {
-		free(res->nodules);
-		res->nodules = NULL;
-		res->count = 0;
+		nodule_result_free(res);
 	}
 	res->seconds_detect = now_s() - t0;
 	return ret;
@@ -1710,7 +1931,7 @@ nodule_type_text(const struct nodule *n)
 	"贴血管）径线误差在1个像素加10%以内，3 mm层厚下贴较粗血管的扁椭球" \
 	"结节可能漏检；公开数据LIDC-IDRI-0002：检出" \
 	"医师标注的约3 cm磨玻璃为主结节，但其长径较医师测量值偏小约3 mm" \
-	"（结节边缘极淡的磨玻璃部分未计入），另有6处" \
+	"（结节边缘极淡的磨玻璃部分未计入），另有7处" \
 	"假阳性（多为肺门血管及胸膜旁结构）；Lung-PET-CT-Dx 5 mm层厚的" \
 	"肿块可检出，但紧贴纵隔的肿块只测量其肺内部分；尚未在多例数据上统计敏感度，检出结果须由医师逐一" \
 	"确认，阴性结果不能排除结节。"
@@ -1735,7 +1956,11 @@ nodule_to_ai(const struct nodule_result *r, const struct anatomy *an,
 	    "胸膜呈板状而被抑制；Fotin、Reeves 2019多尺度LoG候选）检出，"
 	    "在原始分辨率下以结节与周围肺组织CT值的中点为阈值三维分割，"
 	    "球形范围限制并以形态学开运算切断相连血管（Kostis 2003）；"
-	    "体积按部分容积加权计数；长短径取结节截面最大（长径×短径最大）"
+	    "层厚≤3 mm时，环绕结节的淡磨玻璃边缘（比周围肺组织高40 HU"
+	    "以上）一并计入"
+	    "（Bankier 2017：磨玻璃成分计入结节大小），以其半高值为界；"
+	    "体积按部分容积加权计数（含磨玻璃边缘者按半高值以上体素计数）；"
+	    "长短径取结节截面最大（长径×短径最大）"
 	    "的横断层面，只量该层与结节相连的截面，短径为垂直于长径的最长径"
 	    "（Bankier 2017）。类型：最高32个体素平均CT值≥164 HU为钙化"
 	    "（Siegelman 1980），≥-300 HU部分为实性成分（Lee 2018）。"
@@ -1896,117 +2121,40 @@ nodule_check(const struct series_volume *v, char *why, size_t sz)
 
 /*
  * The region of nodule nd for the viewer, as label l in lab (v's grid):
- * the voxels connected to its centre (6-neighbours) at or above the
- * level half way from the lung round it to the nodule's mean CT number
- * (a half-maximum contour, as in the full width at half maximum sizing of
- * small objects: Ko et al., "Small pulmonary nodules: volume measurement
- * at chest CT", Radiology 2003), within 1.3 times its half long axis and
- * a voxel.  A nodule none of whose voxels near the centre reaches the
- * level is shown as the ball of its mean diameter.  Returns the voxels
- * labelled, or -1 when out of memory.
+ * the reader's own segmentation, the voxels its volume, axes and type
+ * were measured on (nd->vox), so that what 显示AI标注 shows is what the
+ * figures describe.  A voxel already given to a nodule listed before
+ * (two segmentations that touch) keeps its label.  Returns the voxels
+ * labelled.
  */
 static long
 nodule_region(const struct series_volume *v, const struct nodule *nd,
     uint8_t *lab, int l)
 {
-	const double	*sp = v->spacing;
-	double		 rr, thr, u, dd;
-	size_t		*st, ns = 0, cap, o;
-	uint8_t		*seen;
-	long		 got = 0;
-	int		 c[3], lo[3], hi[3], d[3], q, i, j, k, ii, jj, kk;
-	static const int nb6[6][3] = { { 1, 0, 0 }, { -1, 0, 0 },
-	    { 0, 1, 0 }, { 0, -1, 0 }, { 0, 0, 1 }, { 0, 0, -1 } };
+	long	 got = 0;
+	int	 i, j, k, x, y, z;
+	size_t	 o;
 
-	rr = 1.3 * nd->long_mm / 2 + fmax(sp[0], fmax(sp[1], sp[2]));
-	thr = (nd->lung_hu + nd->hu_mean) / 2;
-	for (q = 0; q < 3; q++) {
-		int	 n = q == 0 ? v->nx : q == 1 ? v->ny : v->nz;
-
-		c[q] = (int)lround(nd->center_vox[q]);
-		c[q] = c[q] < 0 ? 0 : c[q] >= n ? n - 1 : c[q];
-		lo[q] = (int)floor(c[q] - rr / sp[q]);
-		hi[q] = (int)ceil(c[q] + rr / sp[q]);
-		lo[q] = lo[q] < 0 ? 0 : lo[q];
-		hi[q] = hi[q] >= n ? n - 1 : hi[q];
-		d[q] = hi[q] - lo[q] + 1;
-	}
-	cap = (size_t)d[0] * d[1] * d[2];
-	if ((seen = calloc(cap, 1)) == NULL ||
-	    (st = malloc(cap * sizeof(*st))) == NULL) {
-		free(seen);
-		return -1;
-	}
-#define NR_IN(ii, jj, kk) (((size_t)((kk) - lo[2]) * d[1] + \
-	(size_t)((jj) - lo[1])) * d[0] + (size_t)((ii) - lo[0]))
-#define NR_V(ii, jj, kk) (((size_t)(kk) * v->ny + (size_t)(jj)) * v->nx + \
-	(size_t)(ii))
-	/* The seed: the centre, else the densest voxel next to it. */
-	if (!(v->vox[NR_V(c[0], c[1], c[2])] >= thr))
-		for (q = 0; q < 6; q++) {
-			ii = c[0] + nb6[q][0];
-			jj = c[1] + nb6[q][1];
-			kk = c[2] + nb6[q][2];
-			if (ii >= lo[0] && jj >= lo[1] && kk >= lo[2] &&
-			    ii <= hi[0] && jj <= hi[1] && kk <= hi[2] &&
-			    v->vox[NR_V(ii, jj, kk)] >= thr) {
-				c[0] = ii;
-				c[1] = jj;
-				c[2] = kk;
-				break;
+	if (nd->vox == NULL)
+		return 0;
+	for (k = 0; k < nd->vox_d[2]; k++)
+		for (j = 0; j < nd->vox_d[1]; j++)
+			for (i = 0; i < nd->vox_d[0]; i++) {
+				if (!nd->vox[((size_t)k * nd->vox_d[1] + j) *
+				    nd->vox_d[0] + i])
+					continue;
+				x = i + nd->vox_o[0];
+				y = j + nd->vox_o[1];
+				z = k + nd->vox_o[2];
+				if (x < 0 || y < 0 || z < 0 || x >= v->nx ||
+				    y >= v->ny || z >= v->nz)
+					continue;
+				o = ((size_t)z * v->ny + y) * v->nx + x;
+				if (lab[o] >= READER_MASKS_FIRST)
+					continue;
+				lab[o] = (uint8_t)l;
+				got++;
 			}
-		}
-	if (v->vox[NR_V(c[0], c[1], c[2])] >= thr) {
-		seen[NR_IN(c[0], c[1], c[2])] = 1;
-		st[ns++] = NR_IN(c[0], c[1], c[2]);
-	}
-	while (ns > 0) {
-		o = st[--ns];
-		i = (int)(o % (size_t)d[0]) + lo[0];
-		j = (int)(o / (size_t)d[0] % (size_t)d[1]) + lo[1];
-		k = (int)(o / ((size_t)d[0] * d[1])) + lo[2];
-		lab[NR_V(i, j, k)] = (uint8_t)l;
-		got++;
-		for (q = 0; q < 6; q++) {
-			ii = i + nb6[q][0];
-			jj = j + nb6[q][1];
-			kk = k + nb6[q][2];
-			if (ii < lo[0] || jj < lo[1] || kk < lo[2] ||
-			    ii > hi[0] || jj > hi[1] || kk > hi[2] ||
-			    seen[NR_IN(ii, jj, kk)])
-				continue;
-			seen[NR_IN(ii, jj, kk)] = 1;
-			u = (ii - nd->center_vox[0]) * sp[0];
-			dd = u * u;
-			u = (jj - nd->center_vox[1]) * sp[1];
-			dd += u * u;
-			u = (kk - nd->center_vox[2]) * sp[2];
-			dd += u * u;
-			if (dd <= rr * rr && v->vox[NR_V(ii, jj, kk)] >= thr)
-				st[ns++] = NR_IN(ii, jj, kk);
-		}
-	}
-	if (got == 0) {
-		rr = nd->mean_mm / 2;
-		for (k = lo[2]; k <= hi[2]; k++)
-			for (j = lo[1]; j <= hi[1]; j++)
-				for (i = lo[0]; i <= hi[0]; i++) {
-					u = (i - nd->center_vox[0]) * sp[0];
-					dd = u * u;
-					u = (j - nd->center_vox[1]) * sp[1];
-					dd += u * u;
-					u = (k - nd->center_vox[2]) * sp[2];
-					dd += u * u;
-					if (dd <= rr * rr) {
-						lab[NR_V(i, j, k)] = (uint8_t)l;
-						got++;
-					}
-				}
-	}
-#undef NR_IN
-#undef NR_V
-	free(seen);
-	free(st);
 	return got;
 }
 
@@ -2030,8 +2178,7 @@ nodule_masks(const struct nodule_result *r, const struct anatomy *an,
 		goto out;
 	for (i = 0; i < r->count && READER_MASKS_FIRST + i <= 255; i++) {
 		l = READER_MASKS_FIRST + (int)i;
-		if (nodule_region(v, &r->nodules[i], lab, l) == -1)
-			goto out;
+		(void)nodule_region(v, &r->nodules[i], lab, l);
 		(void)snprintf(name, sizeof(name), "结节%zu", i + 1);
 		if (masks_legend_add(legend, l, name, MASKS_NODULE,
 		    (int)i) == -1)

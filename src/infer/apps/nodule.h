@@ -13,6 +13,7 @@
 #define ZY_NODULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "anatomy.h"
 #include "compute.h"
@@ -69,6 +70,12 @@ struct nodule {
 	int		 halo;		/* segmented at a halo's level */
 	double		 r_in;		/* largest ball inside, mm */
 	double		 trunc;		/* share at the search limit */
+	/* Its segmentation, the voxels the volume and the axes were
+	 * measured on: a box of vox_d voxels at vox_o (i, j, k of the
+	 * volume), one byte a voxel (1: the nodule), x fastest.  Owned by
+	 * the result (nodule_result_free()); NULL when not kept. */
+	uint8_t		*vox;
+	int		 vox_o[3], vox_d[3];
 };
 
 struct nodule_result {
