@@ -47,6 +47,11 @@
 #define FAT_REF_HU	(-100.0)	/* adipose at 120 kV (TomoVision's
 					 * window -190..-30 centres near it) */
 #define BMD_PER_HU	0.75
+#define MASK_HALF_X_MM	25.0		/* the measuring box */
+#define MASK_HALF_Y_MM	20.0
+#define MASK_RAYS	180		/* the regions' outline, 2 degrees */
+#define MASK_NEAR_DEG	20.0		/* a ray's neighbours either side */
+#define MASK_OUT_SHARE	1.25		/* farther than this: through a gap */
 
 const char *const bmd_shape_zh[BMD_SHAPE__MAX] = {
 	[BMD_SHAPE_NONE] = "",
@@ -694,6 +699,89 @@ done:
 	return rc;
 }
 
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The body's outline on one slice in polar coordinates about its centre
+ * (cx, cy; the outline star-shaped about it, as in the polar search of
+ * the vertebral body's outline of Yao et al., 2006, "Automated spinal
+ * column extraction and partitioning", IEEE ISBI): into rad[MASK_RAYS]
+ * the distance (mm) at which each ray first meets the cortex (at or over
+ * BMD_CORTEX_HU) within the measuring box.  A ray that leaves the box
+ * without meeting it went out through a gap in the cortex (the
+ * basivertebral foramen, a thin osteoporotic shell), and one that meets
+ * bone much farther out than the rays round it (more than
+ * MASK_OUT_SHARE of their median, within MASK_NEAR_DEG) went through a
+ * gap to other bone (a pedicle, the arch): both take the distance
+ * interpolated between the nearest rays either side that met the
+ * cortex where it belongs.  Returns how many rays met the cortex.
+ */
+static int
+outline(const struct series_volume *v, const float *sl, double cx,
+    double cy, double *rad)
+{
+	double	 st = 0.25 * fmin(v->spacing[0], v->spacing[1]), r, w[MASK_RAYS];
+	int	 t, u, m, hits = 0, near = (int)lround(MASK_NEAR_DEG / 360.0 *
+		    MASK_RAYS), ok[MASK_RAYS];
+
+	for (t = 0; t < MASK_RAYS; t++) {
+		double	 a = 2.0 * 3.14159265358979323846 * t / MASK_RAYS;
+
+		rad[t] = NAN;
+		for (r = 0.0;; r += st) {
+			double	 X = r * cos(a), Y = r * sin(a);
+			int	 ii = (int)lround(cx + X / v->spacing[0]);
+			int	 jj = (int)lround(cy + Y / v->spacing[1]);
+
+			if (fabs(X) > MASK_HALF_X_MM ||
+			    fabs(Y) > MASK_HALF_Y_MM || ii < 0 || jj < 0 ||
+			    ii >= v->nx || jj >= v->ny)
+				break;
+			if (sl[(size_t)jj * v->nx + ii] >= BMD_CORTEX_HU) {
+				rad[t] = r;
+				break;
+			}
+		}
+	}
+	for (t = 0; t < MASK_RAYS; t++) {
+		ok[t] = 0;
+		if (!isfinite(rad[t]))
+			continue;
+		for (m = 0, u = -near; u <= near; u++)
+			if (u != 0 && isfinite(rad[(t + u + MASK_RAYS) %
+			    MASK_RAYS]))
+				w[m++] = rad[(t + u + MASK_RAYS) % MASK_RAYS];
+		if (m > 0) {
+			qsort(w, (size_t)m, sizeof(w[0]), cmp_dbl);
+			if (rad[t] > MASK_OUT_SHARE * w[m / 2])
+				continue;
+		}
+		ok[t] = 1;
+		hits++;
+	}
+	if (hits == 0)
+		return 0;
+	for (t = 0; t < MASK_RAYS; t++) {
+		int	 a = 1, b = 1;
+
+		if (ok[t])
+			continue;
+		while (!ok[(t - a + MASK_RAYS) % MASK_RAYS])
+			a++;
+		while (!ok[(t + b) % MASK_RAYS])
+			b++;
+		rad[t] = (rad[(t - a + MASK_RAYS) % MASK_RAYS] * b +
+		    rad[(t + b) % MASK_RAYS] * a) / (a + b);
+	}
+	return hits;
+}
+
 int
 bmd_masks(const struct anatomy *an, const struct series_volume *v,
     struct ai_result *res)
@@ -705,9 +793,11 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 	uint8_t			*lab = NULL, *seen = NULL;
 	size_t			*st = NULL, ns, o, plane;
 	char			 name[48], *txt;
-	double			 cx, cy;
+	double			 cx, cy, rad[MASK_RAYS];
 	size_t			 i;
-	int			 k, x, y, xx, yy, q, l, ix, iy, rc = -1;
+	int			 k, x, y, xx, yy, q, l, ix, iy, rc = -1, star;
+	int			 edge;
+	int			 wx0, wy0, wx1, wy1, mx, my;
 
 	if (si->n == 0)
 		return 0;
@@ -717,6 +807,8 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 	    (seen = calloc(plane, 1)) == NULL ||
 	    (st = malloc(plane * sizeof(*st))) == NULL)
 		goto out;
+	mx = (int)ceil(MASK_HALF_X_MM / v->spacing[0]) + 2;
+	my = (int)ceil(MASK_HALF_Y_MM / v->spacing[1]) + 2;
 	for (i = 0; i < si->n && i < 245; i++) {
 		const struct vertebra *b = &si->v[i];
 
@@ -737,40 +829,87 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 			if (ix < 0 || iy < 0 || ix >= v->nx || iy >= v->ny ||
 			    !(sl[(size_t)iy * v->nx + ix] < BMD_CORTEX_HU))
 				continue;
-			/* The inside, from the centre. */
-			memset(seen, 0, plane);
-			ns = 0;
-			o = (size_t)iy * v->nx + ix;
-			seen[o] = 1;
-			st[ns++] = o;
-			while (ns > 0) {
-				o = st[--ns];
-				x = (int)(o % (size_t)v->nx);
-				y = (int)(o / (size_t)v->nx);
-				ls[o] = (uint8_t)l;
-				for (q = 0; q < 4; q++) {
-					xx = x + nb4[q][0];
-					yy = y + nb4[q][1];
-					if (xx < 0 || yy < 0 || xx >= v->nx ||
-					    yy >= v->ny || fabs((xx - cx) *
-					    v->spacing[0]) > 25.0 ||
-					    fabs((yy - cy) * v->spacing[1]) >
-					    20.0)
-						continue;
-					o = (size_t)yy * v->nx + xx;
-					if (seen[o] || !(sl[o] <
-					    BMD_CORTEX_HU))
-						continue;
-					seen[o] = 1;
-					st[ns++] = o;
+			wx0 = ix - mx < 0 ? 0 : ix - mx;
+			wy0 = iy - my < 0 ? 0 : iy - my;
+			wx1 = ix + mx >= v->nx ? v->nx - 1 : ix + mx;
+			wy1 = iy + my >= v->ny ? v->ny - 1 : iy + my;
+			/* Where most rays meet the cortex, the inside is
+			 * the outline's; else the voxels under
+			 * BMD_CORTEX_HU reached from the centre within the
+			 * box, where the cortex encloses them. */
+			star = outline(v, sl, cx, cy, rad) >= MASK_RAYS / 2;
+			if (star) {
+				for (y = wy0; y <= wy1; y++)
+					for (x = wx0; x <= wx1; x++) {
+						double	 X = (x - cx) *
+						    v->spacing[0], Y = (y -
+						    cy) * v->spacing[1], a;
+						int	 t;
+
+						a = atan2(Y, X);
+						if (a < 0.0)
+							a += 2.0 *
+							    3.14159265358979323846;
+						t = (int)lround(a / (2.0 *
+						    3.14159265358979323846) *
+						    MASK_RAYS) % MASK_RAYS;
+						if (sqrt(X * X + Y * Y) <
+						    rad[t] && fabs(X) <=
+						    MASK_HALF_X_MM &&
+						    fabs(Y) <= MASK_HALF_Y_MM)
+							seen[(size_t)y *
+							    v->nx + x] = 1;
+					}
+			} else {
+				edge = 0;
+				ns = 0;
+				o = (size_t)iy * v->nx + ix;
+				seen[o] = 1;
+				st[ns++] = o;
+				while (ns > 0) {
+					o = st[--ns];
+					x = (int)(o % (size_t)v->nx);
+					y = (int)(o / (size_t)v->nx);
+					for (q = 0; q < 4; q++) {
+						xx = x + nb4[q][0];
+						yy = y + nb4[q][1];
+						if (xx < 0 || yy < 0 ||
+						    xx >= v->nx ||
+						    yy >= v->ny ||
+						    fabs((xx - cx) *
+						    v->spacing[0]) >
+						    MASK_HALF_X_MM ||
+						    fabs((yy - cy) *
+						    v->spacing[1]) >
+						    MASK_HALF_Y_MM) {
+							edge = 1;
+							continue;
+						}
+						o = (size_t)yy * v->nx + xx;
+						if (seen[o] || !(sl[o] <
+						    BMD_CORTEX_HU))
+							continue;
+						seen[o] = 1;
+						st[ns++] = o;
+					}
 				}
+				/* Nothing encloses it (a disc's slice): no
+				 * body here. */
+				if (edge)
+					for (y = wy0; y <= wy1; y++)
+						memset(seen + (size_t)y *
+						    v->nx + wx0, 0,
+						    (size_t)(wx1 - wx0 + 1));
 			}
-			/* The cortex round it: one voxel. */
-			for (y = 0; y < v->ny; y++)
-				for (x = 0; x < v->nx; x++) {
+			/* The inside, and the cortex one voxel round it. */
+			for (y = wy0; y <= wy1; y++)
+				for (x = wx0; x <= wx1; x++) {
 					o = (size_t)y * v->nx + x;
-					if (ls[o] != 0 || !(sl[o] >=
-					    BMD_CORTEX_HU))
+					if (seen[o]) {
+						ls[o] = (uint8_t)l;
+						continue;
+					}
+					if (!(sl[o] >= BMD_CORTEX_HU))
 						continue;
 					for (q = 0; q < 4; q++) {
 						xx = x + nb4[q][0];
@@ -784,6 +923,9 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 						}
 					}
 				}
+			for (y = wy0; y <= wy1; y++)
+				memset(seen + (size_t)y * v->nx + wx0, 0,
+				    (size_t)(wx1 - wx0 + 1));
 		}
 		if (b->label != 0)
 			(void)snprintf(name, sizeof(name), "%s椎体",
