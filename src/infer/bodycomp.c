@@ -214,14 +214,15 @@ label_parts(const uint8_t *mask, int *lab, int nx, int ny, int *stack)
 }
 
 /*
- * The vertebra's own bone on the slice, into mark (0/1): the parts (8-connected) of bone over
- * BONE_HU that VB_RAYS rays from the vertebral body's centre meet first
- * within VB_REACH_MM (VB_HITS of them or more: the body's cortex, or the
- * body itself where its marrow is over BONE_HU), and the parts whose
- * centre lies on the midline behind the body (the arch and the spinous
- * process where they are not joined to it on this slice).  Bone of
- * other things, the ribs' ends, a kidney's or the aorta's contrast, does
- * not seed the paraspinal muscle.  lab and stack: nx * ny ints.  Returns 0 or -1 (memory).
+ * The vertebra's own bone on the slice, into mark (0/1): the parts
+ * (8-connected) of bone over BONE_HU that VB_RAYS rays from the vertebral
+ * body's centre meet first within VB_REACH_MM (VB_HITS of them or more:
+ * the body's cortex, or the body itself where its marrow is over
+ * BONE_HU), and the parts whose centre lies on the midline behind the
+ * body (the arch and the spinous process where they are not joined to it
+ * on this slice).  Bone of other things, the ribs' ends, a kidney's or
+ * the aorta's contrast, does not seed the paraspinal muscle.  lab and
+ * stack: nx * ny ints.  Returns 0 or -1 (memory).
  */
 static int
 vertebra_bone(const float *img, int nx, int ny, double sx, double sy,

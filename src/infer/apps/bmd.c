@@ -47,11 +47,12 @@
 #define FAT_REF_HU	(-100.0)	/* adipose at 120 kV (TomoVision's
 					 * window -190..-30 centres near it) */
 #define BMD_PER_HU	0.75
+#define BMD_PI		3.14159265358979323846
 #define MASK_HALF_X_MM	25.0		/* the measuring box */
 #define MASK_HALF_Y_MM	20.0
-#define MASK_RAYS	180		/* the regions' outline, 2 degrees */
-#define MASK_NEAR_DEG	20.0		/* a ray's neighbours either side */
-#define MASK_OUT_SHARE	1.25		/* farther than this: through a gap */
+#define MASK_RAYS	180		/* the outline, every 2 degrees */
+#define MASK_NEAR_DEG	20.0		/* a ray's neighbours, each side */
+#define MASK_OUT_SHARE	1.25		/* farther out: through a gap */
 
 const char *const bmd_shape_zh[BMD_SHAPE__MAX] = {
 	[BMD_SHAPE_NONE] = "",
@@ -666,16 +667,21 @@ text:
 	    "Derstine 2018），CT值窗按Alberta方案（Mitsiopoulos 1998、"
 	    "Mourtzakis 2008）：骨骼肌-29至150 HU，脂肪-190至-30 HU（内脏"
 	    "脂肪同此窗）；自躯体中心放射取样，皮下脂肪之内第一层连续≥3 mm"
-	    "的软组织为腹壁肌筋膜外缘，其外的脂肪为皮下脂肪，其内为内脏脂肪"
-	    "（Shen 2004）；椎体前缘之后、躯干半宽45%%以内与骨相连的肌肉为"
+	    "的软组织为腹壁肌筋膜外缘，其外的脂肪为皮下脂肪（Shen 2004）；"
+	    "腹壁肌内缘为其内≥5 mm脂肪或骨之处，脏器或肠管紧贴腹壁（其间无"
+	    "脂肪）或所见内缘远深于邻近时，按邻近可见内缘处的腹壁厚度中位数"
+	    "推定（厚度先验，Chung 2009、Popuri 2016），内缘以内的脂肪为内脏"
+	    "脂肪，其内软组织不计为肌肉；椎体前缘之后、躯干半宽45%%以内与本"
+	    "椎骨（椎体皮质及椎弓，不含肋骨及强化的肾、血管）相连的肌肉为"
 	    "椎旁肌（竖脊肌、腰方肌，腰大肌亦归入此组），其余腹壁肌环为腹壁"
 	    "肌肉；肌间脂肪为各肌群轮廓内的脂肪。骨骼肌面积为两组肌肉之和，"
 	    "骨骼肌指数=骨骼肌面积/身高²（身高取自DICOM PatientSize），界值按"
 	    "Zhuang 2016（男<40.8、女<34.9 cm²/m²）。验证：在已知各成分面积的"
-	    "合成体模上（0.625–2.5 mm，15 HU噪声）面积误差≤2%%、CT值与理想"
-	    "勾画相差≤0.3 HU。局限：脏器（肝、脾、肠管、肾）紧贴腹壁或腰大肌"
-	    "时可被计为肌肉，与他人软件的组织分割相比肌肉面积可偏大一倍；"
-	    "尚未与人工勾画对照。") == -1 ||
+	    "合成体模上（0.625–2.5 mm，15 HU噪声，含紧贴腹壁内面的肝叶、"
+	    "肠管与结肠）面积误差≤2%%、CT值与理想勾画相差≤0.3 HU；与"
+	    "TotalSegmentator模型分割对照（一例增强CT的L1层面）肌肉面积"
+	    "+6.8%%。局限：脏器大范围紧贴腹壁时内缘为推定；紧贴腰大肌或"
+	    "竖脊肌的脏器仍可被计入椎旁肌；尚未与人工勾画对照。") == -1 ||
 	    ai_result_set_method(out, me) == -1))
 		goto oom;
 	if ((js = json_dumps(x, JSON_COMPACT)) == NULL ||
@@ -726,12 +732,13 @@ static int
 outline(const struct series_volume *v, const float *sl, double cx,
     double cy, double *rad)
 {
-	double	 st = 0.25 * fmin(v->spacing[0], v->spacing[1]), r, w[MASK_RAYS];
+	double	 st = 0.25 * fmin(v->spacing[0], v->spacing[1]), r;
+	double	 w[MASK_RAYS];
 	int	 t, u, m, hits = 0, near = (int)lround(MASK_NEAR_DEG / 360.0 *
 		    MASK_RAYS), ok[MASK_RAYS];
 
 	for (t = 0; t < MASK_RAYS; t++) {
-		double	 a = 2.0 * 3.14159265358979323846 * t / MASK_RAYS;
+		double	 a = 2.0 * BMD_PI * t / MASK_RAYS;
 
 		rad[t] = NAN;
 		for (r = 0.0;; r += st) {
@@ -848,11 +855,10 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 
 						a = atan2(Y, X);
 						if (a < 0.0)
-							a += 2.0 *
-							    3.14159265358979323846;
+							a += 2.0 * BMD_PI;
 						t = (int)lround(a / (2.0 *
-						    3.14159265358979323846) *
-						    MASK_RAYS) % MASK_RAYS;
+						    BMD_PI) * MASK_RAYS) %
+						    MASK_RAYS;
 						if (sqrt(X * X + Y * Y) <
 						    rad[t] && fabs(X) <=
 						    MASK_HALF_X_MM &&
