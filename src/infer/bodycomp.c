@@ -14,16 +14,26 @@
  *     over -30 HU is the outer fascia of the muscle wall (r_out); from
  *     there inwards the wall goes on through muscle and through fat runs
  *     shorter than 5 mm (intermuscular fat), and ends at a longer run of
- *     fat (the visceral fat), at bone, or 25 mm deep (r_in).  Both edges
- *     are smoothed with a running median over 1.5 degrees either side (a
- *     thin gap in the wall, the linea alba, is bridged);
+ *     fat (the visceral fat) or at bone, where its inner edge is found
+ *     (r_in), or at gas or 25 mm deep, where it is not (a bowel loop or
+ *     an organ lies against the wall without fat between: muscle by CT
+ *     number, not by anatomy).  The inner edge then follows a thickness
+ *     prior (thickness_prior()): a ray that did not find it, or found it
+ *     much deeper than the rays round it (an organ taken in before a fat
+ *     plane behind it), takes the median thickness of the rays round it
+ *     that found it.  Both edges are smoothed with a running median over
+ *     1.5 degrees either side (a thin gap in the wall, the linea alba, is
+ *     bridged);
  *  3. subcutaneous fat: fat pixels of the body outside the outer fascia
  *     (Shen et al., 2004, who separate SAT and VAT by the abdominal wall's
  *     muscle);
  *  4. the paraspinal zone: behind the front of the vertebral body and
  *     within 45 % of the body's half-width from the midline.  There the
  *     muscle inside the fascia that is joined (8-connected, through muscle)
- *     to pixels within 3 mm of bone is the paraspinal group: erector
+ *     to pixels within 3 mm of the vertebra's own bone (vertebra_bone():
+ *     the body's cortex met by rays from its centre, the arch behind it;
+ *     not a rib, nor a kidney or vessel bright with contrast) is the
+ *     paraspinal group: erector
  *     spinae, quadratus lumborum and psoas, together with the wall's
  *     pixels inside the zone.  The psoas is put with the paraspinal group,
  *     the muscles lying against the spine, as Mitsiopoulos et al. (1998)
@@ -60,9 +70,18 @@
 #define SKIN_MM		4.0		/* skin searched for fat this deep */
 #define VAT_RUN_MM	5.0		/* the wall ends at fat this deep */
 #define WALL_MAX_MM	25.0
+#define THICK_WIN_DEG	22.5		/* the thickness prior's window */
+#define THICK_MIN_FOUND	40		/* rays found in it, at least */
+#define THICK_TOL_MM	4.0		/* thicker than the prior by this */
+#define THICK_TOL_SHARE	0.35		/* or this share of it: an organ */
 #define BONE_HU		150.0
 #define SEED_MM		3.0
 #define ZONE_SHARE	0.45		/* of the body's half-width */
+#define VB_RAYS		32		/* from the body's centre */
+#define VB_REACH_MM	30.0
+#define VB_HITS		3
+#define ARCH_HALF_MM	20.0		/* the arch's parts: centre within */
+#define ARCH_DEPTH_MM	70.0		/* this of the midline, behind */
 #define CANAL_HALF_MM	11.0
 #define CANAL_DEPTH_MM	20.0
 
@@ -194,6 +213,86 @@ label_parts(const uint8_t *mask, int *lab, int nx, int ny, int *stack)
 	return nl;
 }
 
+/*
+ * The vertebra's own bone on the slice, into mark (0/1): the parts
+ * (8-connected) of bone over BONE_HU that VB_RAYS rays from the vertebral
+ * body's centre meet first within VB_REACH_MM (VB_HITS of them or more:
+ * the body's cortex, or the body itself where its marrow is over
+ * BONE_HU), and the parts whose centre lies on the midline behind the
+ * body (the arch and the spinous process where they are not joined to it
+ * on this slice).  Bone of other things, the ribs' ends, a kidney's or
+ * the aorta's contrast, does not seed the paraspinal muscle.  lab and
+ * stack: nx * ny ints.  Returns 0 or -1 (memory).
+ */
+static int
+vertebra_bone(const float *img, int nx, int ny, double sx, double sy,
+    const struct vertebra *vb, double back, int *lab, int *stack,
+    uint8_t *mark)
+{
+	uint8_t	*bone, *take;
+	int	*hits;
+	double	*mx, *my, *mn;
+	size_t	 n = (size_t)nx * ny, p;
+	int	 nl, t, l, ii, jj;
+
+	if ((bone = malloc(n)) == NULL)
+		return -1;
+	for (p = 0; p < n; p++)
+		bone[p] = img[p] > BONE_HU;
+	nl = label_parts(bone, lab, nx, ny, stack);
+	free(bone);
+	hits = calloc((size_t)nl + 1, sizeof(int));
+	take = calloc((size_t)nl + 1, 1);
+	mx = calloc((size_t)nl + 1, sizeof(double));
+	my = calloc((size_t)nl + 1, sizeof(double));
+	mn = calloc((size_t)nl + 1, sizeof(double));
+	if (hits == NULL || take == NULL || mx == NULL || my == NULL ||
+	    mn == NULL) {
+		free(hits);
+		free(take);
+		free(mx);
+		free(my);
+		free(mn);
+		return -1;
+	}
+	for (t = 0; t < VB_RAYS; t++) {
+		double	 a = 2.0 * BC_PI * t / VB_RAYS, rr, st = 0.25 *
+		    fmin(sx, sy);
+
+		for (rr = 0.0; rr <= VB_REACH_MM; rr += st) {
+			ii = (int)lround(vb->c[0] + rr * cos(a) / sx);
+			jj = (int)lround(vb->c[1] + rr * sin(a) / sy);
+			if (ii < 0 || jj < 0 || ii >= nx || jj >= ny)
+				break;
+			if ((l = lab[(size_t)jj * nx + ii]) > 0) {
+				hits[l]++;
+				break;
+			}
+		}
+	}
+	for (p = 0; p < n; p++)
+		if ((l = lab[p]) > 0) {
+			mx[l] += (double)(p % (size_t)nx);
+			my[l] += (double)(p / (size_t)nx);
+			mn[l] += 1.0;
+		}
+	for (l = 1; l <= nl; l++) {
+		double	 X = (mx[l] / mn[l] - vb->c[0]) * sx;
+		double	 Y = (my[l] / mn[l] - back) * sy;
+
+		take[l] = hits[l] >= VB_HITS || (fabs(X) < ARCH_HALF_MM &&
+		    Y > 0.0 && Y < ARCH_DEPTH_MM);
+	}
+	for (p = 0; p < n; p++)
+		mark[p] = lab[p] > 0 && take[lab[p]];
+	free(hits);
+	free(take);
+	free(mx);
+	free(my);
+	free(mn);
+	return 0;
+}
+
 static int
 cmp_d(const void *a, const void *b)
 {
@@ -226,6 +325,55 @@ smooth(const double *r, double *out)
 	}
 }
 
+/*
+ * The wall's thickness prior.  Where a ray found the wall's inner edge
+ * (fat or bone behind it), its thickness th = rout - rin is measured;
+ * where it did not (an organ or a bowel loop against the wall, no fat
+ * between), or where the measured thickness exceeds the thickness found
+ * round it by more than THICK_TOL_MM or THICK_TOL_SHARE (the organ taken
+ * in before a fat plane behind it), the ray takes the median thickness
+ * of the rays that found their edge within THICK_WIN_DEG either side,
+ * the window doubled until it holds THICK_MIN_FOUND of them.  The
+ * abdominal wall's muscles are a band of slowly changing thickness
+ * (Chung et al., 2009, who fit the wall as a closed band, and the
+ * thickness constraint of Popuri et al., 2016, IEEE TMI 35:512): the
+ * inner edge where it is seen carries over to where an organ hides it.
+ */
+static void
+thickness_prior(const double *rout, double *rin, const uint8_t *fnd)
+{
+	double	 th[NRAYS], w[NRAYS], ref;
+	int	 t, u, m, win;
+
+	for (t = 0; t < NRAYS; t++)
+		th[t] = isfinite(rout[t]) && isfinite(rin[t]) ? rout[t] -
+		    rin[t] : NAN;
+	for (t = 0; t < NRAYS; t++) {
+		if (!isfinite(th[t]))
+			continue;
+		for (win = (int)lround(THICK_WIN_DEG / 360.0 * NRAYS);;
+		    win *= 2) {
+			if (win > NRAYS / 2)
+				win = NRAYS / 2;
+			for (m = 0, u = -win; u < win; u++) {
+				int	 q = (t + u + NRAYS) % NRAYS;
+
+				if (fnd[q] && isfinite(th[q]))
+					w[m++] = th[q];
+			}
+			if (m >= THICK_MIN_FOUND || win >= NRAYS / 2)
+				break;
+		}
+		if (m == 0)
+			continue;
+		qsort(w, (size_t)m, sizeof(w[0]), cmp_d);
+		ref = m % 2 ? w[m / 2] : (w[m / 2 - 1] + w[m / 2]) / 2.0;
+		if (!fnd[t] || th[t] > ref + fmax(THICK_TOL_MM,
+		    THICK_TOL_SHARE * ref))
+			rin[t] = rout[t] - fmin(th[t], ref);
+	}
+}
+
 void
 bodycomp_free(struct bodycomp *bc)
 {
@@ -247,10 +395,11 @@ bodycomp_measure(const struct series_volume *v, int k,
 	const float	*img;
 	uint8_t		*reach = NULL, *bonefill = NULL, *body = NULL, *tmp = NULL, *para = NULL, *hole = NULL,
 			*seed = NULL, *map = NULL, *band = NULL, *in = NULL,
-			*zone = NULL;
+			*zone = NULL, *vbone = NULL;
 	int		*stack = NULL, *lab = NULL, nl, nx = v->nx, ny = v->ny, i, j, t, l, r,
 			 row, lb;
 	double		*rout = NULL, *rin = NULL, *s1 = NULL, *s2 = NULL;
+	uint8_t		 fnd[NRAYS];
 	double		 sx = fabs(v->spacing[0]), sy = fabs(v->spacing[1]);
 	double		 h, cx = 0.0, cy = 0.0, sum[BC__MAX], zw, front, back;
 	size_t		 n = (size_t)nx * ny, p, best = 0, cnt = 0;
@@ -270,6 +419,7 @@ bodycomp_measure(const struct series_volume *v, int k,
 	    (band = calloc(n, 1)) == NULL || (in = calloc(n, 1)) == NULL ||
 	    (zone = calloc(n, 1)) == NULL ||
 	    (bonefill = calloc(n, 1)) == NULL ||
+	    (vbone = calloc(n, 1)) == NULL ||
 	    (stack = malloc(n * sizeof(int))) == NULL ||
 	    (lab = malloc(n * sizeof(int))) == NULL ||
 	    (rout = malloc(NRAYS * sizeof(double))) == NULL ||
@@ -365,10 +515,13 @@ bodycomp_measure(const struct series_volume *v, int k,
 		}
 		if (!isfinite(rout[t]))
 			continue;
-		/* On inwards, through the wall, to VAT_RUN_MM of fat, bone or
-		 * WALL_MAX_MM. */
+		/* On inwards, through the wall, to VAT_RUN_MM of fat or bone
+		 * (its inner edge found), or to gas (a bowel's) or
+		 * WALL_MAX_MM (not found: an organ or the bowel lies against
+		 * the wall). */
 		run = 0.0;
 		rin[t] = fmax(rout[t] - WALL_MAX_MM, 0.0);
+		fnd[t] = 0;
 		for (rr = rout[t] - h / 2.0; rr > 0.0 &&
 		    rr > rout[t] - WALL_MAX_MM; rr -= h) {
 			double	 v0;
@@ -378,6 +531,11 @@ bodycomp_measure(const struct series_volume *v, int k,
 			v0 = img[(size_t)jj * nx + ii];
 			if (v0 > BONE_HU) {
 				rin[t] = rr + h / 2.0;
+				fnd[t] = 1;
+				break;
+			}
+			if (v0 < BC_FAT_LO) {
+				rin[t] = (run > 0.0 ? runst : rr) + h / 2.0;
 				break;
 			}
 			if (v0 <= BC_FAT_HI) {
@@ -386,12 +544,14 @@ bodycomp_measure(const struct series_volume *v, int k,
 				run += h;
 				if (run >= VAT_RUN_MM) {
 					rin[t] = runst + h / 2.0;
+					fnd[t] = 1;
 					break;
 				}
 			} else
 				run = 0.0;
 		}
 	}
+	thickness_prior(rout, rin, fnd);
 	smooth(rout, s1);
 	smooth(rin, s2);
 
@@ -454,7 +614,13 @@ bodycomp_measure(const struct series_volume *v, int k,
 			    (j - back) * sy < CANAL_DEPTH_MM)
 				zone[p] = 0;
 		}
-	/* Muscle of the zone joined to bone within SEED_MM. */
+	/* Muscle of the zone joined to the vertebra's bone within
+	 * SEED_MM. */
+	if (vertebra_bone(img, nx, ny, sx, sy, vb, back, lab, stack,
+	    vbone) == -1) {
+		(void)snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	lb = (int)ceil(SEED_MM / fmin(sx, sy));
 	for (p = 0; p < n; p++) {
 		tmp[p] = zone[p] && is_muscle(img[p]);
@@ -476,7 +642,7 @@ bodycomp_measure(const struct series_volume *v, int k,
 					    b >= ny || X * X + Y * Y >
 					    SEED_MM * SEED_MM)
 						continue;
-					if (img[(size_t)b * nx + a] > BONE_HU) {
+					if (vbone[(size_t)b * nx + a]) {
 						seed[p] = 1;
 						break;
 					}
@@ -562,6 +728,7 @@ out:
 	free(in);
 	free(zone);
 	free(bonefill);
+	free(vbone);
 	free(stack);
 	free(lab);
 	free(reach);

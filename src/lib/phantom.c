@@ -550,6 +550,8 @@ spine_hu_at(const struct phantom_spec *sp, double x, double y, double z,
 	/* The aorta in front and to the left of the body. */
 	if (ell2(x, y, 20.0, 8.0, 11.0, 11.0) <= 1.0)
 		return HU_BLOOD;
+	if (S->organs && phantom_spine_organ(x, y, &h, NULL))
+		return h;
 	return spine_trunk(x, y, NULL);
 }
 
@@ -633,13 +635,15 @@ phantom_spine_tissue(const struct phantom_spec *sp, double x, double y,
 {
 	enum phantom_tissue	 t;
 	int			 ca;
-	double			 hu;
+	double			 hu, oh;
 
 	if (sp->spine.n == 0)
 		return PT_OTHER;
 	hu = spine_hu_at(sp, x, y, z, &ca);
 	if (ca)
 		return PT_BONE;
+	if (sp->spine.organs && phantom_spine_organ(x, y, &oh, &t))
+		return hu == oh ? t : PT_OTHER;
 	if (hu != spine_trunk(x, y, &t))
 		return PT_OTHER;
 	return t;
@@ -679,6 +683,48 @@ phantom_spine_standard(struct phantom_spec *sp, double slice_mm,
 	 * 9 mm of L4 are in the 200 mm round the axis' point (the volume's
 	 * middle). */
 	sp->spine.top = 110.0;
+}
+
+/*
+ * The organs against the wall's inner face (phantom.h): the liver's
+ * lobe an ellipse at (-82, -15) of 18 x 26 mm, the bowel loops circles
+ * of 12 mm at (-25, -55) (fluid) and (22, -56) (gas), the colon a circle
+ * of 13 mm at (86, -10) (gas); each reaches past the ring's inner
+ * ellipse (97 x 67 mm), which keeps its own pixels.
+ */
+int
+phantom_spine_organ(double x, double y, double *hu, enum phantom_tissue *t)
+{
+	static const struct {
+		double	 cx, cy, r, wall, in;
+	} loop[] = {
+		{ -25.0, -55.0, 12.0, 2.5, 15.0 },
+		{ 22.0, -56.0, 12.0, 2.5, HU_AIR },
+		{ 86.0, -10.0, 13.0, 3.0, HU_AIR },
+	};
+	enum phantom_tissue	 tt;
+	size_t			 i;
+	double			 d;
+
+	(void)spine_trunk(x, y, &tt);
+	if (tt != PT_VAT && tt != PT_VISCERA)
+		return 0;
+	if (ell2(x, y, -82.0, -15.0, 18.0, 26.0) <= 1.0) {
+		*hu = 55.0;
+		goto found;
+	}
+	for (i = 0; i < sizeof(loop) / sizeof(loop[0]); i++) {
+		d = hypot(x - loop[i].cx, y - loop[i].cy);
+		if (d > loop[i].r)
+			continue;
+		*hu = d > loop[i].r - loop[i].wall ? HU_SOFT : loop[i].in;
+		goto found;
+	}
+	return 0;
+found:
+	if (t != NULL)
+		*t = PT_ORGAN;
+	return 1;
 }
 
 /* ---- end of the spine phantom ---- */

@@ -154,6 +154,9 @@ struct phantom_spine {
 					 * height) */
 	double		 disc_mm;
 	double		 tilt_deg;
+	int		 organs;	/* organs of muscle density against
+					 * the wall's inner face (phantom.c,
+					 * spine_organs()) */
 };
 
 struct phantom_spec {
@@ -262,11 +265,26 @@ void	 phantom_spine_standard(struct phantom_spec *, double slice_mm,
 enum phantom_tissue {
 	PT_OTHER, PT_AIR, PT_SKIN, PT_SAT, PT_RING, PT_RING_IMAT,
 	PT_ERECTOR, PT_PARA_IMAT, PT_PSOAS, PT_VAT, PT_VISCERA, PT_BONE,
+	PT_ORGAN,	/* spine_organs(): no muscle, no fat */
 	PT__MAX
 };
 
 enum phantom_tissue phantom_spine_tissue(const struct phantom_spec *,
 	    double x, double y, double z);
+
+/*
+ * The organs of the body composition phantom (phantom_spine_standard()
+ * with spine.organs set): inside the muscle ring, where the trunk has
+ * visceral fat or viscera, a lobe of liver (55 HU) against the right
+ * lateral wall, two bowel loops (a wall of 2.5 mm, 40 HU, round fluid of
+ * 15 HU and round gas) against the front of the wall and the descending
+ * colon (a wall of 3 mm round gas) against the left: each touches the
+ * ring's inner face over an arc without fat between, and none of it is
+ * skeletal muscle.  Returns 1 with its CT number in *hu (and PT_ORGAN in
+ * *t), or 0 where none lies.
+ */
+int	 phantom_spine_organ(double x, double y, double *hu,
+	    enum phantom_tissue *t);
 
 /* The centre of body i of the spine phantom (mm) and its position along
  * the axis. */

@@ -47,6 +47,12 @@
 #define FAT_REF_HU	(-100.0)	/* adipose at 120 kV (TomoVision's
 					 * window -190..-30 centres near it) */
 #define BMD_PER_HU	0.75
+#define BMD_PI		3.14159265358979323846
+#define MASK_HALF_X_MM	25.0		/* the measuring box */
+#define MASK_HALF_Y_MM	20.0
+#define MASK_RAYS	180		/* the outline, every 2 degrees */
+#define MASK_NEAR_DEG	20.0		/* a ray's neighbours, each side */
+#define MASK_OUT_SHARE	1.25		/* farther out: through a gap */
 
 const char *const bmd_shape_zh[BMD_SHAPE__MAX] = {
 	[BMD_SHAPE_NONE] = "",
@@ -661,16 +667,21 @@ text:
 	    "Derstine 2018），CT值窗按Alberta方案（Mitsiopoulos 1998、"
 	    "Mourtzakis 2008）：骨骼肌-29至150 HU，脂肪-190至-30 HU（内脏"
 	    "脂肪同此窗）；自躯体中心放射取样，皮下脂肪之内第一层连续≥3 mm"
-	    "的软组织为腹壁肌筋膜外缘，其外的脂肪为皮下脂肪，其内为内脏脂肪"
-	    "（Shen 2004）；椎体前缘之后、躯干半宽45%%以内与骨相连的肌肉为"
+	    "的软组织为腹壁肌筋膜外缘，其外的脂肪为皮下脂肪（Shen 2004）；"
+	    "腹壁肌内缘为其内≥5 mm脂肪或骨之处，脏器或肠管紧贴腹壁（其间无"
+	    "脂肪）或所见内缘远深于邻近时，按邻近可见内缘处的腹壁厚度中位数"
+	    "推定（厚度先验，Chung 2009、Popuri 2016），内缘以内的脂肪为内脏"
+	    "脂肪，其内软组织不计为肌肉；椎体前缘之后、躯干半宽45%%以内与本"
+	    "椎骨（椎体皮质及椎弓，不含肋骨及强化的肾、血管）相连的肌肉为"
 	    "椎旁肌（竖脊肌、腰方肌，腰大肌亦归入此组），其余腹壁肌环为腹壁"
 	    "肌肉；肌间脂肪为各肌群轮廓内的脂肪。骨骼肌面积为两组肌肉之和，"
 	    "骨骼肌指数=骨骼肌面积/身高²（身高取自DICOM PatientSize），界值按"
 	    "Zhuang 2016（男<40.8、女<34.9 cm²/m²）。验证：在已知各成分面积的"
-	    "合成体模上（0.625–2.5 mm，15 HU噪声）面积误差≤2%%、CT值与理想"
-	    "勾画相差≤0.3 HU。局限：脏器（肝、脾、肠管、肾）紧贴腹壁或腰大肌"
-	    "时可被计为肌肉，与他人软件的组织分割相比肌肉面积可偏大一倍；"
-	    "尚未与人工勾画对照。") == -1 ||
+	    "合成体模上（0.625–2.5 mm，15 HU噪声，含紧贴腹壁内面的肝叶、"
+	    "肠管与结肠）面积误差≤2%%、CT值与理想勾画相差≤0.3 HU；与"
+	    "TotalSegmentator模型分割对照（一例增强CT的L1层面）肌肉面积"
+	    "+6.8%%。局限：脏器大范围紧贴腹壁时内缘为推定；紧贴腰大肌或"
+	    "竖脊肌的脏器仍可被计入椎旁肌；尚未与人工勾画对照。") == -1 ||
 	    ai_result_set_method(out, me) == -1))
 		goto oom;
 	if ((js = json_dumps(x, JSON_COMPACT)) == NULL ||
@@ -694,6 +705,90 @@ done:
 	return rc;
 }
 
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The body's outline on one slice in polar coordinates about its centre
+ * (cx, cy; the outline star-shaped about it, as in the polar search of
+ * the vertebral body's outline of Yao et al., 2006, "Automated spinal
+ * column extraction and partitioning", IEEE ISBI): into rad[MASK_RAYS]
+ * the distance (mm) at which each ray first meets the cortex (at or over
+ * BMD_CORTEX_HU) within the measuring box.  A ray that leaves the box
+ * without meeting it went out through a gap in the cortex (the
+ * basivertebral foramen, a thin osteoporotic shell), and one that meets
+ * bone much farther out than the rays round it (more than
+ * MASK_OUT_SHARE of their median, within MASK_NEAR_DEG) went through a
+ * gap to other bone (a pedicle, the arch): both take the distance
+ * interpolated between the nearest rays either side that met the
+ * cortex where it belongs.  Returns how many rays met the cortex.
+ */
+static int
+outline(const struct series_volume *v, const float *sl, double cx,
+    double cy, double *rad)
+{
+	double	 st = 0.25 * fmin(v->spacing[0], v->spacing[1]), r;
+	double	 w[MASK_RAYS];
+	int	 t, u, m, hits = 0, near = (int)lround(MASK_NEAR_DEG / 360.0 *
+		    MASK_RAYS), ok[MASK_RAYS];
+
+	for (t = 0; t < MASK_RAYS; t++) {
+		double	 a = 2.0 * BMD_PI * t / MASK_RAYS;
+
+		rad[t] = NAN;
+		for (r = 0.0;; r += st) {
+			double	 X = r * cos(a), Y = r * sin(a);
+			int	 ii = (int)lround(cx + X / v->spacing[0]);
+			int	 jj = (int)lround(cy + Y / v->spacing[1]);
+
+			if (fabs(X) > MASK_HALF_X_MM ||
+			    fabs(Y) > MASK_HALF_Y_MM || ii < 0 || jj < 0 ||
+			    ii >= v->nx || jj >= v->ny)
+				break;
+			if (sl[(size_t)jj * v->nx + ii] >= BMD_CORTEX_HU) {
+				rad[t] = r;
+				break;
+			}
+		}
+	}
+	for (t = 0; t < MASK_RAYS; t++) {
+		ok[t] = 0;
+		if (!isfinite(rad[t]))
+			continue;
+		for (m = 0, u = -near; u <= near; u++)
+			if (u != 0 && isfinite(rad[(t + u + MASK_RAYS) %
+			    MASK_RAYS]))
+				w[m++] = rad[(t + u + MASK_RAYS) % MASK_RAYS];
+		if (m > 0) {
+			qsort(w, (size_t)m, sizeof(w[0]), cmp_dbl);
+			if (rad[t] > MASK_OUT_SHARE * w[m / 2])
+				continue;
+		}
+		ok[t] = 1;
+		hits++;
+	}
+	if (hits == 0)
+		return 0;
+	for (t = 0; t < MASK_RAYS; t++) {
+		int	 a = 1, b = 1;
+
+		if (ok[t])
+			continue;
+		while (!ok[(t - a + MASK_RAYS) % MASK_RAYS])
+			a++;
+		while (!ok[(t + b) % MASK_RAYS])
+			b++;
+		rad[t] = (rad[(t - a + MASK_RAYS) % MASK_RAYS] * b +
+		    rad[(t + b) % MASK_RAYS] * a) / (a + b);
+	}
+	return hits;
+}
+
 int
 bmd_masks(const struct anatomy *an, const struct series_volume *v,
     struct ai_result *res)
@@ -705,9 +800,11 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 	uint8_t			*lab = NULL, *seen = NULL;
 	size_t			*st = NULL, ns, o, plane;
 	char			 name[48], *txt;
-	double			 cx, cy;
+	double			 cx, cy, rad[MASK_RAYS];
 	size_t			 i;
-	int			 k, x, y, xx, yy, q, l, ix, iy, rc = -1;
+	int			 k, x, y, xx, yy, q, l, ix, iy, rc = -1, star;
+	int			 edge;
+	int			 wx0, wy0, wx1, wy1, mx, my;
 
 	if (si->n == 0)
 		return 0;
@@ -717,6 +814,8 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 	    (seen = calloc(plane, 1)) == NULL ||
 	    (st = malloc(plane * sizeof(*st))) == NULL)
 		goto out;
+	mx = (int)ceil(MASK_HALF_X_MM / v->spacing[0]) + 2;
+	my = (int)ceil(MASK_HALF_Y_MM / v->spacing[1]) + 2;
 	for (i = 0; i < si->n && i < 245; i++) {
 		const struct vertebra *b = &si->v[i];
 
@@ -737,40 +836,86 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 			if (ix < 0 || iy < 0 || ix >= v->nx || iy >= v->ny ||
 			    !(sl[(size_t)iy * v->nx + ix] < BMD_CORTEX_HU))
 				continue;
-			/* The inside, from the centre. */
-			memset(seen, 0, plane);
-			ns = 0;
-			o = (size_t)iy * v->nx + ix;
-			seen[o] = 1;
-			st[ns++] = o;
-			while (ns > 0) {
-				o = st[--ns];
-				x = (int)(o % (size_t)v->nx);
-				y = (int)(o / (size_t)v->nx);
-				ls[o] = (uint8_t)l;
-				for (q = 0; q < 4; q++) {
-					xx = x + nb4[q][0];
-					yy = y + nb4[q][1];
-					if (xx < 0 || yy < 0 || xx >= v->nx ||
-					    yy >= v->ny || fabs((xx - cx) *
-					    v->spacing[0]) > 25.0 ||
-					    fabs((yy - cy) * v->spacing[1]) >
-					    20.0)
-						continue;
-					o = (size_t)yy * v->nx + xx;
-					if (seen[o] || !(sl[o] <
-					    BMD_CORTEX_HU))
-						continue;
-					seen[o] = 1;
-					st[ns++] = o;
+			wx0 = ix - mx < 0 ? 0 : ix - mx;
+			wy0 = iy - my < 0 ? 0 : iy - my;
+			wx1 = ix + mx >= v->nx ? v->nx - 1 : ix + mx;
+			wy1 = iy + my >= v->ny ? v->ny - 1 : iy + my;
+			/* Where most rays meet the cortex, the inside is
+			 * the outline's; else the voxels under
+			 * BMD_CORTEX_HU reached from the centre within the
+			 * box, where the cortex encloses them. */
+			star = outline(v, sl, cx, cy, rad) >= MASK_RAYS / 2;
+			if (star) {
+				for (y = wy0; y <= wy1; y++)
+					for (x = wx0; x <= wx1; x++) {
+						double	 X = (x - cx) *
+						    v->spacing[0], Y = (y -
+						    cy) * v->spacing[1], a;
+						int	 t;
+
+						a = atan2(Y, X);
+						if (a < 0.0)
+							a += 2.0 * BMD_PI;
+						t = (int)lround(a / (2.0 *
+						    BMD_PI) * MASK_RAYS) %
+						    MASK_RAYS;
+						if (sqrt(X * X + Y * Y) <
+						    rad[t] && fabs(X) <=
+						    MASK_HALF_X_MM &&
+						    fabs(Y) <= MASK_HALF_Y_MM)
+							seen[(size_t)y *
+							    v->nx + x] = 1;
+					}
+			} else {
+				edge = 0;
+				ns = 0;
+				o = (size_t)iy * v->nx + ix;
+				seen[o] = 1;
+				st[ns++] = o;
+				while (ns > 0) {
+					o = st[--ns];
+					x = (int)(o % (size_t)v->nx);
+					y = (int)(o / (size_t)v->nx);
+					for (q = 0; q < 4; q++) {
+						xx = x + nb4[q][0];
+						yy = y + nb4[q][1];
+						if (xx < 0 || yy < 0 ||
+						    xx >= v->nx ||
+						    yy >= v->ny ||
+						    fabs((xx - cx) *
+						    v->spacing[0]) >
+						    MASK_HALF_X_MM ||
+						    fabs((yy - cy) *
+						    v->spacing[1]) >
+						    MASK_HALF_Y_MM) {
+							edge = 1;
+							continue;
+						}
+						o = (size_t)yy * v->nx + xx;
+						if (seen[o] || !(sl[o] <
+						    BMD_CORTEX_HU))
+							continue;
+						seen[o] = 1;
+						st[ns++] = o;
+					}
 				}
+				/* Nothing encloses it (a disc's slice): no
+				 * body here. */
+				if (edge)
+					for (y = wy0; y <= wy1; y++)
+						memset(seen + (size_t)y *
+						    v->nx + wx0, 0,
+						    (size_t)(wx1 - wx0 + 1));
 			}
-			/* The cortex round it: one voxel. */
-			for (y = 0; y < v->ny; y++)
-				for (x = 0; x < v->nx; x++) {
+			/* The inside, and the cortex one voxel round it. */
+			for (y = wy0; y <= wy1; y++)
+				for (x = wx0; x <= wx1; x++) {
 					o = (size_t)y * v->nx + x;
-					if (ls[o] != 0 || !(sl[o] >=
-					    BMD_CORTEX_HU))
+					if (seen[o]) {
+						ls[o] = (uint8_t)l;
+						continue;
+					}
+					if (!(sl[o] >= BMD_CORTEX_HU))
 						continue;
 					for (q = 0; q < 4; q++) {
 						xx = x + nb4[q][0];
@@ -784,6 +929,9 @@ bmd_masks(const struct anatomy *an, const struct series_volume *v,
 						}
 					}
 				}
+			for (y = wy0; y <= wy1; y++)
+				memset(seen + (size_t)y * v->nx + wx0, 0,
+				    (size_t)(wx1 - wx0 + 1));
 		}
 		if (b->label != 0)
 			(void)snprintf(name, sizeof(name), "%s椎体",
