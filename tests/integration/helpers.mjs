@@ -108,6 +108,30 @@ export function imagesFlagWrong() {
     WHERE a.images_missing = EXISTS (SELECT 1 FROM application_studies l WHERE l.application_id = a.id)`);
 }
 
+// The totals kept for the lists (list_counts, sql/041) that disagree with
+// the applications, counted here from the rows with each list's own
+// scope (lists.c SQL_READER, SQL_OWN_SELF, SQL_OWN, the applicant): one
+// statement, so one snapshot, whatever other tests write meanwhile.
+// [kind, owner, state, kept, counted] rows.
+export function listCountsWrong() {
+  return sql(`WITH kept AS (SELECT kind::text, owner, state, n FROM list_counts WHERE n <> 0),
+    counted AS (
+      SELECT 'u' AS kind, a.applicant_id AS owner, a.state, count(*) AS n
+        FROM applications a GROUP BY 2, 3
+      UNION ALL SELECT 'i', a.applicant_institution_id, a.state, count(*)
+        FROM applications a GROUP BY 2, 3
+      UNION ALL SELECT 's', a.applicant_institution_id, a.state, count(*)
+        FROM applications a WHERE a.mode = 'self' GROUP BY 2, 3
+      UNION ALL SELECT 'r', i.id, a.state, count(*) FROM institutions i JOIN applications a
+        ON (a.mode = 'self' AND a.applicant_institution_id = i.id)
+        OR (a.mode = 'superior' AND a.target_institution_id = i.id)
+        OR (a.assist AND a.assist_institution_id = i.id) GROUP BY 2, 3)
+    SELECT coalesce(k.kind, c.kind), coalesce(k.owner, c.owner), coalesce(k.state, c.state),
+      coalesce(k.n, 0), coalesce(c.n, 0)
+    FROM kept k FULL JOIN counted c ON c.kind = k.kind AND c.owner = k.owner AND c.state = k.state
+    WHERE k.n IS DISTINCT FROM c.n ORDER BY 1, 2, 3`);
+}
+
 // Take the studies of an application away again (series, instances and
 // AI jobs go with them): the receiver's tests read every series there is,
 // and later files upload the same CTs.
