@@ -954,8 +954,8 @@ list_assets(struct tdict *d)
 
 /*
  * The total of list_counts (sql/041) that counts the list with filter f:
- * with no filter but 报告状态, the sum of its scope's totals of the states
- * shown.  Sets *kind and *owner and returns 1, or 0 when the rows must
+ * with no filter but 报告状态 and 诊断尾号, the sum of its scope's totals of
+ * the states shown (of the tail asked for).  Sets *kind and *owner and returns 1, or 0 when the rows must
  * be counted (any other filter; 已诊断, whose scope has no total).
  */
 static int
@@ -964,7 +964,7 @@ list_count_key(struct req *r, const struct list_def *ld,
     const char **kind, const char **owner)
 {
 	if (f->time != NULL || f->from != NULL || f->to != NULL ||
-	    f->tail != NULL || f->hospital != NULL || f->q != NULL)
+	    f->hospital != NULL || f->q != NULL)
 		return 0;
 	*owner = inst;
 	switch (ld->page) {
@@ -1012,6 +1012,10 @@ list_count(struct req *r, struct qb *q, const struct list_def *ld,
 		qb_arg(q, owner, "::bigint");
 		qb_sql(q, " AND state = ANY (");
 		qb_arg(q, states, "::text[])");
+		if (f->tail != NULL) {
+			qb_sql(q, " AND tail = ");
+			qb_arg(q, f->tail, NULL);
+		}
 		*exact = 1;
 	} else {
 		qb_init(q, inst);

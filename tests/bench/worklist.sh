@@ -208,11 +208,12 @@ URLQ[app_name]="mine=0&q=$QXNAME"
 scope_of() { echo "${SCOPE_OF[$1]:-$SCOPE}"; }
 
 # The filters whose count lists.c reads from list_counts (sql/041): the
-# kind and owner of the totals, and the states.
+# kind and owner of the totals, the states and the 诊断尾号 if any.
 declare -A TOTALS
 TOTALS[none]="r $INST {pending,reporting}"
 TOTALS[status]="r $INST {reporting}"
 TOTALS[page50]="r $INST {pending,reporting}"
+TOTALS[tail]="r $INST {pending,reporting} 7"
 TOTALS[app_mine]="u $QXUID {pending,reporting,in_review,reported,reviewed,cancelled,returned}"
 TOTALS[app_all]="i $QX {pending,reporting,in_review,reported,reviewed,cancelled,returned}"
 TOTALS[app_status]="i $QX {reporting}"
@@ -220,11 +221,12 @@ TOTALS[app_status]="i $QX {reporting}"
 # The exact count (the figures' reference) and the one lists.c runs.
 exact_sql() { echo "SELECT count(*) FROM applications a WHERE $(scope_of "$1") AND ${WHERE[$1]}"; }
 count_sql() {
-	local kind owner states
+	local kind owner states tail
 	if [ -n "${TOTALS[$1]:-}" ]; then
-		read -r kind owner states <<<"${TOTALS[$1]}"
+		read -r kind owner states tail <<<"${TOTALS[$1]}"
 		echo "SELECT coalesce(sum(n), 0) FROM list_counts
-		 WHERE kind = '$kind' AND owner = $owner AND state = ANY ('$states'::text[])"
+		 WHERE kind = '$kind' AND owner = $owner AND state = ANY ('$states'::text[])
+		 ${tail:+AND tail = '$tail'}"
 		return
 	fi
 	capped_sql "$1"
@@ -305,6 +307,7 @@ BEFORE_RES=$(explain_times "$BEFORE" | pct)
 # sql/041), beside the totals.
 CAPPED_RES=$(explain_times "$(capped_sql none)" | pct)
 CAPPED_APP_RES=$(explain_times "$(capped_sql app_mine)" | pct)
+CAPPED_TAIL_RES=$(explain_times "$(capped_sql tail)" | pct)
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(page_sql none)" >"$OUT/worklist-explain-none.txt"
 
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(count_sql fuzzy_name)" >"$OUT/worklist-explain-fuzzy.txt"
@@ -436,10 +439,14 @@ for n in "${NAMES[@]}"; do
 	read -r w50 w95 <<<"${WEB_RES[$n]}"
 	printf '%-12s %9s %14s %14s %14s\n' "$n" "${ROWS_OF[$n]}" "$c50/$c95" "$p50/$p95" "$w50/$w95"
 done
-echo '(milliseconds; count (from list_counts for none, status, page50, app_mine, app_all, app_status; else capped as lists.c counts) and page: EXPLAIN ANALYZE execution time; nginx: curl time_total)'
+echo '(milliseconds; count (from list_counts for none, status, tail, page50, app_mine, app_all, app_status; else capped as lists.c counts) and page: EXPLAIN ANALYZE execution time; nginx: curl time_total)'
 read -r c50 c95 <<<"$CAPPED_RES"
 read -r t50 t95 _ <<<"${SQL_RES[none]}"
 printf '待诊断 count: the totals (041) %s/%s ms, the rows capped at %s (before) %s/%s ms\n' \
+    "$t50" "$t95" "$((CAP + 1))" "$c50" "$c95"
+read -r c50 c95 <<<"$CAPPED_TAIL_RES"
+read -r t50 t95 _ <<<"${SQL_RES[tail]}"
+printf '待诊断 by 诊断尾号 count: the totals (041) %s/%s ms, the rows capped at %s (before) %s/%s ms\n' \
     "$t50" "$t95" "$((CAP + 1))" "$c50" "$c95"
 read -r c50 c95 <<<"$CAPPED_APP_RES"
 read -r t50 t95 _ <<<"${SQL_RES[app_mine]}"

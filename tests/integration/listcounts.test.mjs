@@ -62,6 +62,13 @@ async function agree(what) {
       `a.applicant_institution_id = ${inst('P')} AND a.state = 'pending'`],
     ['a2', '/applications', `a.applicant_id = ${user('a2')}`],
     ['a2', '/applications?status=returned', `a.applicant_id = ${user('a2')} AND a.state = 'returned'`],
+    // 诊断尾号, alone and with 报告状态.
+    ['up', '/worklist?tail=2', `${READER('U')} AND a.state IN ('pending', 'reporting')
+      AND right(a.diag_no, 1) = '2'`],
+    ['up', '/worklist?tail=4&status=reporting', `${READER('U')} AND a.state = 'reporting'
+      AND right(a.diag_no, 1) = '4'`],
+    ['a1', '/applications?mine=0&tail=5', `a.applicant_institution_id = ${inst('P')}
+      AND right(a.diag_no, 1) = '5'`],
   ];
   for (const [k, path, where] of checks) {
     const want = rows(where);
@@ -153,7 +160,7 @@ test('reader: 请求协助, a helper that already reads it, another upper hospit
   await agree('assistance taken back');
 });
 
-test('applicant, a change of nothing counted, a rolled-back change', { skip }, async () => {
+test('applicant, a change of nothing counted, a rolled-back change, the 诊断号', { skip }, async () => {
   upd(`applicant_id = ${user('a1')}`, `id = ${id(5)}`);
   await agree('another applicant');
   const before = sql(`SELECT kind, owner, state, n, xmin::text FROM list_counts
@@ -166,6 +173,9 @@ test('applicant, a change of nothing counted, a rolled-back change', { skip }, a
     UPDATE applications SET state = 'cancelled' WHERE state = 'pending' AND diag_no LIKE '${TAG}%';
     ROLLBACK;`);
   await agree('rolled back');
+  // Another 诊断号, another 诊断尾号.
+  upd(`diag_no = '${TAG}015'`, `id = ${id(5)}`);
+  await agree('another 诊断号');
 });
 
 test('delete: one row and the rest', { skip }, async () => {
