@@ -18,7 +18,10 @@
 --        with (SQL_READER; an application counts once per institution);
 --   's'  the self-mode applications of institution owner (SQL_OWN_SELF);
 --   'i'  submitted by institution owner (SQL_OWN);
---   'u'  submitted by user owner (申请列表, 本人提交的).
+--   'u'  submitted by user owner (申请列表, 本人提交的) from institution
+--        inst: the list takes the user's own from the user's institution
+--        only, and an account may be moved to another (zhiying-admin).
+-- inst is the owner itself for the other scopes.
 -- A total may stay at 0; rows are never removed but by TRUNCATE.
 -- The functions run with the owner's rights: no other role may write the
 -- totals.
@@ -26,38 +29,43 @@
 CREATE TABLE list_counts (
 	kind	"char" NOT NULL CHECK (kind IN ('r', 's', 'i', 'u')),
 	owner	bigint NOT NULL,
+	inst	bigint NOT NULL,
 	state	text NOT NULL,
 	tail	text NOT NULL,		/* right(diag_no, 1) */
 	n	bigint NOT NULL,
-	PRIMARY KEY (kind, owner, state, tail)
+	PRIMARY KEY (kind, owner, inst, state, tail)
 );
 
 -- The totals an application with these columns counts in.
 CREATE FUNCTION list_count_keys(mode text, state text, diag_no text,
     applicant bigint, app_inst bigint, target bigint, assist boolean,
     assist_inst bigint)
-RETURNS TABLE (kind "char", owner bigint, state text, tail text)
+RETURNS TABLE (kind "char", owner bigint, inst bigint, state text,
+    tail text)
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT DISTINCT k.kind, k.owner, state, right(diag_no, 1) FROM (VALUES
-	    ('u'::"char", applicant),
-	    ('i', app_inst),
-	    ('s', CASE WHEN mode = 'self' THEN app_inst END),
-	    ('r', CASE WHEN mode = 'self' THEN app_inst END),
-	    ('r', CASE WHEN mode = 'superior' THEN target END),
-	    ('r', CASE WHEN assist THEN assist_inst END)) AS k(kind, owner)
+	SELECT DISTINCT k.kind, k.owner, coalesce(k.inst, k.owner), state,
+	    right(diag_no, 1) FROM (VALUES
+	    ('u'::"char", applicant, app_inst),
+	    ('i', app_inst, NULL),
+	    ('s', CASE WHEN mode = 'self' THEN app_inst END, NULL),
+	    ('r', CASE WHEN mode = 'self' THEN app_inst END, NULL),
+	    ('r', CASE WHEN mode = 'superior' THEN target END, NULL),
+	    ('r', CASE WHEN assist THEN assist_inst END, NULL))
+	    AS k(kind, owner, inst)
 	WHERE k.owner IS NOT NULL
 $$;
 
 CREATE FUNCTION list_counts_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-	INSERT INTO list_counts AS c (kind, owner, state, tail, n)
-	    SELECT k.kind, k.owner, k.state, k.tail, count(*) FROM new_rows t,
+	INSERT INTO list_counts AS c (kind, owner, inst, state, tail, n)
+	    SELECT k.kind, k.owner, k.inst, k.state, k.tail, count(*)
+		FROM new_rows t,
 		list_count_keys(t.mode, t.state, t.diag_no, t.applicant_id,
 		t.applicant_institution_id, t.target_institution_id,
 		t.assist, t.assist_institution_id) k
-	    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-	    ON CONFLICT (kind, owner, state, tail)
+	    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+	    ON CONFLICT (kind, owner, inst, state, tail)
 	    DO UPDATE SET n = c.n + EXCLUDED.n;
 	RETURN NULL;
 END
@@ -66,13 +74,14 @@ $$;
 CREATE FUNCTION list_counts_delete() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-	INSERT INTO list_counts AS c (kind, owner, state, tail, n)
-	    SELECT k.kind, k.owner, k.state, k.tail, -count(*) FROM old_rows t,
+	INSERT INTO list_counts AS c (kind, owner, inst, state, tail, n)
+	    SELECT k.kind, k.owner, k.inst, k.state, k.tail, -count(*)
+		FROM old_rows t,
 		list_count_keys(t.mode, t.state, t.diag_no, t.applicant_id,
 		t.applicant_institution_id, t.target_institution_id,
 		t.assist, t.assist_institution_id) k
-	    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-	    ON CONFLICT (kind, owner, state, tail)
+	    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+	    ON CONFLICT (kind, owner, inst, state, tail)
 	    DO UPDATE SET n = c.n + EXCLUDED.n;
 	RETURN NULL;
 END
@@ -87,19 +96,21 @@ $$;
 CREATE FUNCTION list_counts_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-	INSERT INTO list_counts AS c (kind, owner, state, tail, n)
-	    SELECT d.kind, d.owner, d.state, d.tail, sum(d.n) FROM (
-		SELECT k.kind, k.owner, k.state, k.tail, 1 AS n FROM new_rows t,
+	INSERT INTO list_counts AS c (kind, owner, inst, state, tail, n)
+	    SELECT d.kind, d.owner, d.inst, d.state, d.tail, sum(d.n) FROM (
+		SELECT k.kind, k.owner, k.inst, k.state, k.tail, 1 AS n
+		    FROM new_rows t,
 		    list_count_keys(t.mode, t.state, t.diag_no, t.applicant_id,
 		    t.applicant_institution_id, t.target_institution_id,
 		    t.assist, t.assist_institution_id) k
 		UNION ALL
-		SELECT k.kind, k.owner, k.state, k.tail, -1 FROM old_rows t,
+		SELECT k.kind, k.owner, k.inst, k.state, k.tail, -1
+		    FROM old_rows t,
 		    list_count_keys(t.mode, t.state, t.diag_no, t.applicant_id,
 		    t.applicant_institution_id, t.target_institution_id,
 		    t.assist, t.assist_institution_id) k) d
-	    GROUP BY 1, 2, 3, 4 HAVING sum(d.n) <> 0 ORDER BY 1, 2, 3, 4
-	    ON CONFLICT (kind, owner, state, tail)
+	    GROUP BY 1, 2, 3, 4, 5 HAVING sum(d.n) <> 0 ORDER BY 1, 2, 3, 4, 5
+	    ON CONFLICT (kind, owner, inst, state, tail)
 	    DO UPDATE SET n = c.n + EXCLUDED.n;
 	RETURN NULL;
 END
@@ -130,12 +141,13 @@ CREATE TRIGGER applications_list_counts_truncate AFTER TRUNCATE
     FOR EACH STATEMENT EXECUTE FUNCTION list_counts_truncate();
 
 -- The applications already there.
-INSERT INTO list_counts (kind, owner, state, tail, n)
-    SELECT k.kind, k.owner, k.state, k.tail, count(*) FROM applications t,
+INSERT INTO list_counts (kind, owner, inst, state, tail, n)
+    SELECT k.kind, k.owner, k.inst, k.state, k.tail, count(*)
+    FROM applications t,
 	list_count_keys(t.mode, t.state, t.diag_no, t.applicant_id,
 	t.applicant_institution_id, t.target_institution_id,
 	t.assist, t.assist_institution_id) k
-    GROUP BY 1, 2, 3, 4;
+    GROUP BY 1, 2, 3, 4, 5;
 
 GRANT SELECT ON list_counts TO zhiying_app;
 GRANT SELECT ON list_counts TO zhiying_console;

@@ -1010,6 +1010,11 @@ list_count(struct req *r, struct qb *q, const struct list_def *ld,
 		qb_sql(q, "SELECT coalesce(sum(n), 0) FROM list_counts"
 		    " WHERE kind = $1::\"char\" AND owner = ");
 		qb_arg(q, owner, "::bigint");
+		/* The user's own, from the user's institution (list_where). */
+		if (*kind == 'u') {
+			qb_sql(q, " AND inst = ");
+			qb_arg(q, inst, "::bigint");
+		}
 		qb_sql(q, " AND state = ANY (");
 		qb_arg(q, states, "::text[])");
 		if (f->tail != NULL) {

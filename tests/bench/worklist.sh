@@ -226,7 +226,7 @@ count_sql() {
 		read -r kind owner states tail <<<"${TOTALS[$1]}"
 		echo "SELECT coalesce(sum(n), 0) FROM list_counts
 		 WHERE kind = '$kind' AND owner = $owner AND state = ANY ('$states'::text[])
-		 ${tail:+AND tail = '$tail'}"
+		 $([ "$kind" = u ] && echo "AND inst = $QX") ${tail:+AND tail = '$tail'}"
 		return
 	fi
 	capped_sql "$1"

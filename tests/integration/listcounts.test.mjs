@@ -176,6 +176,19 @@ test('applicant, a change of nothing counted, a rolled-back change, the 诊断�
   // Another 诊断号, another 诊断尾号.
   upd(`diag_no = '${TAG}015'`, `id = ${id(5)}`);
   await agree('another 诊断号');
+  // An account moved to another institution (zhiying-admin) sees as its
+  // own only what it submitted from there: none; then back.
+  sql(`UPDATE users SET institution_id = ${inst('H')} WHERE login = '${login('a2')}'`);
+  clients.delete('a2');
+  let got = await shown('a2', '/applications');
+  assert.equal(got.n, 0);
+  assert.deepEqual(got.ids, []);
+  sql(`UPDATE users SET institution_id = ${inst('P')} WHERE login = '${login('a2')}'`);
+  clients.delete('a2');
+  got = await shown('a2', '/applications');
+  assert.equal(got.n, rows(`a.applicant_id = ${user('a2')}`).length);
+  assert.ok(got.n > 0);
+  await agree('the account back home');
 });
 
 test('delete: one row and the rest', { skip }, async () => {
