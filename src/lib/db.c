@@ -33,6 +33,7 @@ static char	last_state[6];
 struct prep {
 	unsigned long long	 h;
 	char			*sql;
+	int			 pinned;	/* used by the pipeline being sent */
 };
 static struct prep_conn {
 	const PGconn	*c;
@@ -131,11 +132,14 @@ prep_hash(const char *s)
  * The name of sql's prepared statement on c, prepared now if it was not;
  * NULL when the statement is to run unnamed: c keeps no statements and
  * force is 0, or the statement cannot be prepared (then it runs unnamed
- * and reports its own error).
+ * and reports its own error).  pin keeps the statement from being given
+ * up for another until prep_unpin(): the statements of one pipeline are
+ * all prepared before any is sent, and the cache's oldest entry may be
+ * one of them.
  */
 static const char *
-prep_name(PGconn *c, const char *sql, int n, int force, char *name,
-    size_t size)
+prep_name(PGconn *c, const char *sql, int n, int force, int pin,
+    char *name, size_t size)
 {
 	struct prep_conn	*pc;
 	PGresult		*r;
@@ -150,14 +154,21 @@ prep_name(PGconn *c, const char *sql, int n, int force, char *name,
 	h = prep_hash(sql);
 	(void)snprintf(name, size, "zy_%016llx", h);
 	for (i = 0; i < pc->n; i++)
-		if (pc->s[i].h == h)
-			return strcmp(pc->s[i].sql, sql) == 0 ? name : NULL;
+		if (pc->s[i].h == h) {
+			if (strcmp(pc->s[i].sql, sql) != 0)
+				return NULL;
+			pc->s[i].pinned |= pin;
+			return name;
+		}
 	if (pc->n == prep_max) {
 		/* Full (as many filter combinations as that): give up the
 		 * oldest, by its name (our own hex: DEALLOCATE takes no
 		 * parameter); the new one takes its place.  First in, first
-		 * out: the statements of one db_pipeline() (at most
-		 * DB_PIPE_MAX, fewer than DB_PREP_MIN) outlive it. */
+		 * out, passing over the statements pinned by the pipeline
+		 * being prepared (at most DB_PIPE_MAX, fewer than
+		 * DB_PREP_MIN). */
+		while (pc->s[pc->evict].pinned)
+			pc->evict = (pc->evict + 1) % prep_max;
 		i = pc->evict;
 		(void)snprintf(old, sizeof(old), "DEALLOCATE zy_%016llx",
 		    pc->s[i].h);
@@ -189,6 +200,7 @@ prep_name(PGconn *c, const char *sql, int n, int force, char *name,
 		goto drop;
 	}
 	pc->s[i].h = h;
+	pc->s[i].pinned = pin;
 	if (i == pc->n)
 		pc->n++;
 	return name;
@@ -199,6 +211,18 @@ drop:
 		pc->evict = pc->n > 0 ? pc->evict % pc->n : 0;
 	}
 	return NULL;
+}
+
+/* Let the statements pinned on c be given up again. */
+static void
+prep_unpin(PGconn *c)
+{
+	struct prep_conn	*pc;
+	int			 i;
+
+	if ((pc = prep_conn(c, 0)) != NULL)
+		for (i = 0; i < pc->n; i++)
+			pc->s[i].pinned = 0;
 }
 
 /* Forget the statements of c (the server said it has none by a name). */
@@ -297,7 +321,7 @@ db_run(const char *who, PGconn *c, const char *sql, int n,
 	char		 nbuf[32];
 
 	last_state[0] = '\0';
-	if ((name = prep_name(c, sql, n, force, nbuf, sizeof(nbuf))) !=
+	if ((name = prep_name(c, sql, n, force, 0, nbuf, sizeof(nbuf))) !=
 	    NULL) {
 		r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
 		state = r != NULL ? PQresultErrorField(r,
@@ -349,9 +373,10 @@ db_pipeline(const char *who, PGconn *c, const struct db_stmt *st, int n,
 	}
 	/* Prepared first, outside the pipeline: once per connection. */
 	for (i = 0; i < n; i++) {
-		p[i] = st[i].prepare ? prep_name(c, st[i].sql, st[i].n, 1,
+		p[i] = st[i].prepare ? prep_name(c, st[i].sql, st[i].n, 1, 1,
 		    names[i], sizeof(names[i])) : NULL;
 	}
+	prep_unpin(c);
 	if (PQenterPipelineMode(c) != 1) {
 		log_error("%s: cannot enter pipeline mode: %.*s", who,
 		    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));

@@ -24,8 +24,11 @@
 #     curl, BENCH_RUNS times per filter, p50/p95, and wrk -t2 -c64 on the
 #     plain 待诊断 and 申请列表 for BENCH_SECONDS each, beside a static file
 #     of the page's size that nginx serves itself.
-# The count under a list stops 10,000 rows past the page (lists.c
-# LIST_COUNT_CAP): the page then says 超过 10000 条.
+# The count under a list without a filter, or filtered by 报告状态 only,
+# is read from the totals kept per scope and state (list_counts, sql/041)
+# and is exact; under any other filter it stops 10,000 rows past the page
+# (lists.c LIST_COUNT_CAP): the page then says 超过 10000 条.  The capped
+# count of the rows is timed beside the totals for the unfiltered list.
 # Times are reported, never judged: the script fails only when something
 # does not run or a page answers other than 200.
 #
@@ -204,9 +207,32 @@ WHERE[app_name]="(a.patient_name ILIKE '%$QXNAME%' OR a.diag_no ILIKE '%$QXNAME%
 URLQ[app_name]="mine=0&q=$QXNAME"
 scope_of() { echo "${SCOPE_OF[$1]:-$SCOPE}"; }
 
+# The filters whose count lists.c reads from list_counts (sql/041): the
+# kind and owner of the totals, the states and the 诊断尾号 if any.
+declare -A TOTALS
+TOTALS[none]="r $INST {pending,reporting}"
+TOTALS[status]="r $INST {reporting}"
+TOTALS[page50]="r $INST {pending,reporting}"
+TOTALS[tail]="r $INST {pending,reporting} 7"
+TOTALS[app_mine]="u $QXUID {pending,reporting,in_review,reported,reviewed,cancelled,returned}"
+TOTALS[app_all]="i $QX {pending,reporting,in_review,reported,reviewed,cancelled,returned}"
+TOTALS[app_status]="i $QX {reporting}"
+
 # The exact count (the figures' reference) and the one lists.c runs.
 exact_sql() { echo "SELECT count(*) FROM applications a WHERE $(scope_of "$1") AND ${WHERE[$1]}"; }
 count_sql() {
+	local kind owner states tail
+	if [ -n "${TOTALS[$1]:-}" ]; then
+		read -r kind owner states tail <<<"${TOTALS[$1]}"
+		echo "SELECT coalesce(sum(n), 0) FROM list_counts
+		 WHERE kind = '$kind' AND owner = $owner AND state = ANY ('$states'::text[])
+		 $([ "$kind" = u ] && echo "AND inst = $QX") ${tail:+AND tail = '$tail'}"
+		return
+	fi
+	capped_sql "$1"
+}
+# The count of the rows, capped (all counts before sql/041).
+capped_sql() {
 	local off=0
 	[ "$1" = page50 ] && off=980
 	echo "SELECT count(*) FROM (SELECT 1 FROM applications a
@@ -277,6 +303,11 @@ done
 BEFORE=$(IMAGES_ORDER="(NOT EXISTS (SELECT 1 FROM application_studies l
  WHERE l.application_id = a.id))" page_sql none)
 BEFORE_RES=$(explain_times "$BEFORE" | pct)
+# The count of the unfiltered 待诊断 and 申请列表 as the rows, capped (before
+# sql/041), beside the totals.
+CAPPED_RES=$(explain_times "$(capped_sql none)" | pct)
+CAPPED_APP_RES=$(explain_times "$(capped_sql app_mine)" | pct)
+CAPPED_TAIL_RES=$(explain_times "$(capped_sql tail)" | pct)
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(page_sql none)" >"$OUT/worklist-explain-none.txt"
 
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(count_sql fuzzy_name)" >"$OUT/worklist-explain-fuzzy.txt"
@@ -339,7 +370,10 @@ for n in "${NAMES[@]}"; do
 	shown=$(grep -o 'id="list-total">[0-9]*' "$WORK/page.html" | grep -o '[0-9]*$')
 	off=0
 	[ "$n" = page50 ] && off=980
-	if [ "${ROWS_OF[$n]}" -gt $((off + CAP)) ]; then
+	if [ -n "${TOTALS[$n]:-}" ]; then
+		[ "$shown" = "${ROWS_OF[$n]}" ] && grep -q "共 <strong id=\"list-total\">" "$WORK/page.html" ||
+		    die "$n: the page counts $shown, the query ${ROWS_OF[$n]} (from the totals: exact)"
+	elif [ "${ROWS_OF[$n]}" -gt $((off + CAP)) ]; then
 		[ "$shown" = $((off + CAP)) ] && grep -q "超过 <strong id=\"list-total\">" "$WORK/page.html" ||
 		    die "$n: the page counts $shown, the query ${ROWS_OF[$n]} (over $((off + CAP)))"
 	else
@@ -405,7 +439,19 @@ for n in "${NAMES[@]}"; do
 	read -r w50 w95 <<<"${WEB_RES[$n]}"
 	printf '%-12s %9s %14s %14s %14s\n' "$n" "${ROWS_OF[$n]}" "$c50/$c95" "$p50/$p95" "$w50/$w95"
 done
-echo '(milliseconds; count (capped as lists.c counts) and page: EXPLAIN ANALYZE execution time; nginx: curl time_total)'
+echo '(milliseconds; count (from list_counts for none, status, tail, page50, app_mine, app_all, app_status; else capped as lists.c counts) and page: EXPLAIN ANALYZE execution time; nginx: curl time_total)'
+read -r c50 c95 <<<"$CAPPED_RES"
+read -r t50 t95 _ <<<"${SQL_RES[none]}"
+printf '待诊断 count: the totals (041) %s/%s ms, the rows capped at %s (before) %s/%s ms\n' \
+    "$t50" "$t95" "$((CAP + 1))" "$c50" "$c95"
+read -r c50 c95 <<<"$CAPPED_TAIL_RES"
+read -r t50 t95 _ <<<"${SQL_RES[tail]}"
+printf '待诊断 by 诊断尾号 count: the totals (041) %s/%s ms, the rows capped at %s (before) %s/%s ms\n' \
+    "$t50" "$t95" "$((CAP + 1))" "$c50" "$c95"
+read -r c50 c95 <<<"$CAPPED_APP_RES"
+read -r t50 t95 _ <<<"${SQL_RES[app_mine]}"
+printf '申请列表 count: the totals (041) %s/%s ms, the rows capped at %s (before) %s/%s ms\n' \
+    "$t50" "$t95" "$((CAP + 1))" "$c50" "$c95"
 read -r b50 b95 <<<"$BEFORE_RES"
 read -r c50 c95 p50 p95 <<<"${SQL_RES[none]}"
 printf '待诊断 page, images first: flag and a branch per state (031) %s/%s ms, one scan with EXISTS per row (before) %s/%s ms, p95 ratio %.1f\n' \

@@ -108,6 +108,32 @@ export function imagesFlagWrong() {
     WHERE a.images_missing = EXISTS (SELECT 1 FROM application_studies l WHERE l.application_id = a.id)`);
 }
 
+// The totals kept for the lists (list_counts, sql/041) that disagree with
+// the applications, counted here from the rows with each list's own
+// scope (lists.c SQL_READER, SQL_OWN_SELF, SQL_OWN, the applicant): one
+// statement, so one snapshot, whatever other tests write meanwhile.
+// [kind, owner, institution, state, 诊断尾号, kept, counted] rows.
+export function listCountsWrong() {
+  return sql(`WITH kept AS (SELECT kind::text, owner, inst, state, tail, n FROM list_counts WHERE n <> 0),
+    counted AS (
+      SELECT 'u' AS kind, a.applicant_id AS owner, a.applicant_institution_id AS inst, a.state,
+        right(a.diag_no, 1) AS tail, count(*) AS n FROM applications a GROUP BY 2, 3, 4, 5
+      UNION ALL SELECT 'i', a.applicant_institution_id, a.applicant_institution_id, a.state,
+        right(a.diag_no, 1), count(*) FROM applications a GROUP BY 2, 3, 4, 5
+      UNION ALL SELECT 's', a.applicant_institution_id, a.applicant_institution_id, a.state,
+        right(a.diag_no, 1), count(*) FROM applications a WHERE a.mode = 'self' GROUP BY 2, 3, 4, 5
+      UNION ALL SELECT 'r', i.id, i.id, a.state, right(a.diag_no, 1), count(*)
+        FROM institutions i JOIN applications a
+        ON (a.mode = 'self' AND a.applicant_institution_id = i.id)
+        OR (a.mode = 'superior' AND a.target_institution_id = i.id)
+        OR (a.assist AND a.assist_institution_id = i.id) GROUP BY 2, 3, 4, 5)
+    SELECT coalesce(k.kind, c.kind), coalesce(k.owner, c.owner), coalesce(k.inst, c.inst),
+      coalesce(k.state, c.state), coalesce(k.tail, c.tail), coalesce(k.n, 0), coalesce(c.n, 0)
+    FROM kept k FULL JOIN counted c ON c.kind = k.kind AND c.owner = k.owner
+      AND c.inst = k.inst AND c.state = k.state AND c.tail = k.tail
+    WHERE k.n IS DISTINCT FROM c.n ORDER BY 1, 2, 3, 4, 5`);
+}
+
 // Take the studies of an application away again (series, instances and
 // AI jobs go with them): the receiver's tests read every series there is,
 // and later files upload the same CTs.
