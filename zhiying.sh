@@ -443,6 +443,7 @@ build)	build ;;
 test)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; exec "$ROOT/tests/run.sh" ;;
 bench)	[ "${ZHIYING_SKIP_DEPS:-}" = 1 ] || deps test; build; "$ROOT/tests/bench/web.sh"
 	"$ROOT/tests/bench/worklist.sh"; "$ROOT/tests/bench/stats.sh"
-	"$ROOT/tests/bench/dicom.sh"; "$ROOT/tests/bench/cac.sh"; exec "$ROOT/tests/bench/nodule.sh" ;;
+	"$ROOT/tests/bench/dicom.sh"; "$ROOT/tests/bench/cac.sh"; "$ROOT/tests/bench/chest.sh"
+	exec "$ROOT/tests/bench/nodule.sh" ;;
 *)	sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 2 ;;
 esac

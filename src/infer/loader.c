@@ -15,8 +15,8 @@
 
 int
 loader_series(PGconn *c, struct store *st, long long series_id,
-    volatile int *cancel, struct series_volume **out, char *err,
-    size_t errlen)
+    volatile int *cancel, struct series_spare *spare,
+    struct series_volume **out, char *err, size_t errlen)
 {
 	struct series_opts	 o;
 	PGresult	*r;
@@ -56,6 +56,7 @@ loader_series(PGconn *c, struct store *st, long long series_id,
 	}
 	memset(&o, 0, sizeof(o));
 	o.cancel = cancel;
+	o.spare = spare;
 	if (series_load((const char *const *)paths, (size_t)n, &o, out, why,
 	    sizeof(why)) == -1) {
 		errfmt(err, errlen, "series %s cannot be loaded: %s", sid, why);

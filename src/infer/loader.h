@@ -17,11 +17,13 @@
  * Returns 0 with a new volume in *out (series_free() it), or -1 with an
  * English reason in err: no instances, a file missing from the store, a
  * file that cannot be read, database trouble, or "cancelled" once
- * *cancel (may be NULL) is set by another thread.
+ * *cancel (may be NULL) is set by another thread.  spare (may be NULL):
+ * the voxel memory of a volume freed before (series_recycle()), used
+ * again when it fits (struct series_spare).
  */
 int	 loader_series(PGconn *, struct store *, long long series_id,
-	    volatile int *cancel, struct series_volume **out, char *err,
-	    size_t errlen);
+	    volatile int *cancel, struct series_spare *spare,
+	    struct series_volume **out, char *err, size_t errlen);
 
 struct film;
 

@@ -75,6 +75,10 @@ struct held {
 	 * otherwise, or when the film could not be read (a film reader
 	 * then makes its own from the volume, without the 检查部位). */
 	struct film		*film;
+	/* The voxel memory of the volume last released (struct
+	 * series_spare), for the next series' load: the kernel does not
+	 * clear its pages again.  Given back with the volume when idle. */
+	struct series_spare	 spare;
 };
 
 struct daemon {
@@ -136,14 +140,20 @@ daemon_db_ensure(PGconn *c, int listen)
 	return listen ? queue_listen(c) : 0;
 }
 
-/* Free the series held, saying why. */
+/* Free the series held, saying why; keep its voxel memory for the next
+ * load unless keep is 0. */
 static void
-held_drop(struct held *h, const char *why)
+held_drop(struct held *h, const char *why, int keep)
 {
+	if (!keep)
+		series_spare_free(&h->spare);
 	if (h->vol == NULL)
 		return;
 	log_info("series %lld released (%s)", h->series, why);
-	series_free(h->vol);
+	if (keep)
+		series_recycle(h->vol, &h->spare);
+	else
+		series_free(h->vol);
 	film_free(h->film);
 	h->film = NULL;
 	anatomy_cache_free(h->anatomy);
@@ -184,9 +194,9 @@ job_volume(struct run *rn, struct series_volume **vol, char *err,
 		return 0;
 	}
 	held_drop(h, h->series == j->series_id ? "its instances changed" :
-	    "another series");
+	    "another series", 1);
 	if (loader_series(d->work, d->store, j->series_id, &rn->cancel,
-	    vol, err, errlen) == -1)
+	    &h->spare, vol, err, errlen) == -1)
 		return -1;
 	h->vol = *vol;
 	h->series = j->series_id;
@@ -302,6 +312,25 @@ series_vertebrae_note(struct daemon *d, const struct job *j,
 }
 
 /*
+ * The seconds the anatomy of the series held has cost so far (0 when
+ * there is none): read before and after a reader runs, the difference is
+ * the share of its compute that made the anatomy the series' later jobs
+ * take from the cache.
+ */
+static double
+anatomy_seconds(struct daemon *d, const struct job *j,
+    const struct series_volume *vol)
+{
+	const struct anatomy	*an;
+	char			 err[256];
+
+	if (d->held.anatomy == NULL || anatomy_get(d->held.anatomy,
+	    d->compute, vol, j->series_id, 0, &an, err, sizeof(err)) == -1)
+		return 0;
+	return an->seconds;
+}
+
+/*
  * The job, in the worker thread: load (or take the volume held), look up
  * the reader, check, run, store.  Every way out ends the job in the
  * database on d->work.
@@ -318,7 +347,7 @@ job_run(struct run *rn)
 	enum job_failure	 how = JOB_RETRY;
 	char			 err[1024];
 	int			 r, rc;
-	double			 t0, t1, t2, t3;
+	double			 t0, t1, t2, t3, a0, a1;
 
 	ai_result_init(&res);
 	err[0] = '\0';
@@ -362,7 +391,9 @@ job_run(struct run *rn)
 		errfmt(err, sizeof(err), "calibrations unreadable");
 		goto fail;
 	}
+	a0 = anatomy_seconds(d, j, vol);
 	rc = impl->run(&ctx, vol, &res, err, sizeof(err));
+	a1 = anatomy_seconds(d, j, vol);
 	series_lungs_note(d, j, vol);
 	series_vertebrae_note(d, j, vol);
 	if (rc != 0) {
@@ -380,9 +411,10 @@ job_run(struct run *rn)
 	t3 = now_s();
 	if (rc == 1)
 		log_info("job %lld done: %zu lesion(s); %dx%dx%d voxels,"
-		    " load %.3f s, compute %.3f s (%s), write %.3f s", j->id,
+		    " load %.3f s, compute %.3f s (%s), write %.3f s;"
+		    " anatomy %.3f s of the compute", j->id,
 		    res.nlesions, vol->nx, vol->ny, vol->nz, t1 - t0, t2 - t1,
-		    compute_kind_names[d->compute->kind], t3 - t2);
+		    compute_kind_names[d->compute->kind], t3 - t2, a1 - a0);
 	else if (rc == 0)
 		log_warnx("job %lld: lease lost; result not stored", j->id);
 	else {
@@ -600,10 +632,11 @@ daemon_loop(struct daemon *d)
 			continue;
 		}
 		/* Nothing for the series held for a poll interval: its
-		 * memory is given back. */
-		if (rc == 0 && d->held.vol != NULL &&
+		 * memory is given back (and a spare a failed load left). */
+		if (rc == 0 && (d->held.vol != NULL ||
+		    d->held.spare.vox != NULL) &&
 		    now_s() - d->held.since >= d->cf.infer_poll)
-			held_drop(&d->held, "idle");
+			held_drop(&d->held, "idle", 0);
 		/* Nothing due: sleep until notified, until the next job is
 		 * due or lease runs out, or for a poll interval. */
 		due = rc == 0 ? queue_next_due(d->db) : -1;
@@ -669,7 +702,7 @@ main(int argc, char *argv[])
 	 * process; what it uses is not freed under it. */
 	if (left)
 		_exit(rc);
-	held_drop(&d.held, "stopping");
+	held_drop(&d.held, "stopping", 0);
 	anatomy_cache_free(d.held.anatomy);
 	d.held.anatomy = NULL;
 fail:

@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -38,7 +37,6 @@
 #define SERIES_SPACING_TOL	1e-3	/* pixel spacing difference (mm) */
 #define SERIES_CT_AIR		-1024.0f
 #define SERIES_PI		3.14159265358979323846
-#define SERIES_HUGE_MIN		((size_t)8 << 20)	/* bytes of volume */
 #define SERIES_INT16_MAX_ICPT	1073741824.0	/* 2^30: no overflow */
 
 static const char *const warn_names[SERIES_WARN__MAX] = {
@@ -1038,6 +1036,7 @@ series_load(const char *const *paths, size_t n,
 	struct series_slice	*s;
 	const struct dcm_limits	*lim = opts != NULL ? opts->limits : NULL;
 	volatile int		*cancel = opts != NULL ? opts->cancel : NULL;
+	struct series_spare	*spare = opts != NULL ? opts->spare : NULL;
 	size_t			 maxvox = SERIES_MAX_VOXELS, i, nvox;
 	double			 gapf = SERIES_GAP_FACTOR;
 	double			 r[3], c[3], nrm[3];
@@ -1237,21 +1236,23 @@ series_load(const char *const *paths, size_t n,
 		goto fail;
 	}
 	nvox *= (size_t)v->nz;
-	if ((v->vox = malloc(nvox * sizeof(*v->vox))) == NULL) {
+	v->vox_cap = nvox;
+	if (spare != NULL && spare->vox != NULL) {
+		/* Pages already faulted in and cleared once: every voxel is
+		 * written below, so nothing of the old volume shows. */
+		if (spare->cap >= nvox && spare->cap / 2 <= nvox) {
+			v->vox = spare->vox;
+			v->vox_cap = spare->cap;
+			spare->vox = NULL;
+			spare->cap = 0;
+		} else
+			series_spare_free(spare);
+	}
+	if (v->vox == NULL &&
+	    (v->vox = malloc(nvox * sizeof(*v->vox))) == NULL) {
 		errfmt(err, errlen, "out of memory for %zu voxels", nvox);
 		goto fail;
 	}
-#ifdef MADV_HUGEPAGE
-	/* A volume is written once, whole: in huge pages it costs a few
-	 * hundred page faults instead of one per 4 KiB.  Only advice. */
-	if (nvox * sizeof(*v->vox) >= SERIES_HUGE_MIN) {
-		uintptr_t lo = ((uintptr_t)v->vox + 4095) & ~(uintptr_t)4095;
-		uintptr_t hi = ((uintptr_t)(v->vox + nvox)) & ~(uintptr_t)4095;
-
-		if (hi > lo)
-			(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-	}
-#endif
 	if (series_fill(v, paths, in, lim, cancel,
 	    opts != NULL && opts->general, err, errlen) == -1)
 		goto fail;
@@ -1263,8 +1264,31 @@ fail:
 	if (err != NULL && errlen > 0 && err[0] == '\0')
 		errfmt(err, errlen, "out of memory");
 	free(in);
-	series_free(v);
+	series_recycle(v, spare);
 	return -1;
+}
+
+void
+series_spare_free(struct series_spare *sp)
+{
+	if (sp == NULL)
+		return;
+	free(sp->vox);
+	sp->vox = NULL;
+	sp->cap = 0;
+}
+
+void
+series_recycle(struct series_volume *v, struct series_spare *sp)
+{
+	if (v != NULL && sp != NULL && v->vox != NULL) {
+		series_spare_free(sp);
+		sp->vox = v->vox;
+		sp->cap = v->vox_cap != 0 ? v->vox_cap :
+		    (size_t)v->nx * (size_t)v->ny * (size_t)v->nz;
+		v->vox = NULL;
+	}
+	series_free(v);
 }
 
 void

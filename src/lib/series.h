@@ -106,6 +106,25 @@ struct series_volume {
 	struct series_slice	*slices;	/* nz entries */
 	struct series_warning	*warn;
 	size_t			 nwarn;
+	/* Voxels vox has room for: nx * ny * nz, or more when it was a
+	 * larger volume's (struct series_spare); 0 means nx * ny * nz. */
+	size_t			 vox_cap;
+};
+
+/*
+ * The voxel memory of a volume kept for the next series_load(), so that
+ * a process that loads one series after another (the inference daemon,
+ * one series per job) does not have the kernel clear a new volume's pages
+ * each time.  series_recycle() frees a volume but keeps its voxels here;
+ * series_load() with opts->spare takes them when they hold the new volume
+ * and are at most twice its size, and otherwise frees them before it
+ * allocates: the spare and the volumes loaded with it never hold more
+ * than one volume's memory at once.  Zero-initialise; free with
+ * series_spare_free().
+ */
+struct series_spare {
+	float			*vox;
+	size_t			 cap;		/* voxels */
 };
 
 /* Options; a zero field takes its default.  opts may be NULL. */
@@ -120,6 +139,9 @@ struct series_opts {
 	 * native 16-bit pixels straight from the file (dcm_native16()):
 	 * for tests, which compare the two. */
 	int			 general;
+	/* Voxel memory to use again (see struct series_spare); NULL:
+	 * a new allocation.  A failed load leaves the memory in it. */
+	struct series_spare	*spare;
 };
 
 /*
@@ -158,6 +180,13 @@ void		 series_vox2pat(const struct series_volume *, double i,
 
 /* Free a volume and everything it holds; NULL is allowed. */
 void		 series_free(struct series_volume *);
+
+/* Free a volume but keep its voxel memory in sp for the next load (what
+ * sp held before is freed); NULL volume is allowed. */
+void		 series_recycle(struct series_volume *, struct series_spare *);
+
+/* Free what sp holds; sp is empty after. */
+void		 series_spare_free(struct series_spare *);
 
 /* A short stable name of a warning code ("gap", "tilt", ...) for JSON
  * and logs; "unknown" if out of range (static strings). */

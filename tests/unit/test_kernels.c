@@ -234,6 +234,133 @@ test_components(void **state)
 	free(val);
 }
 
+/*
+ * The components of m by a flood fill from each voxel not yet reached,
+ * in memory order: numbered 1.. by their first voxel, as compute_label()
+ * numbers them.  Returns the number of components.
+ */
+static int32_t
+flood_label(const uint8_t *m, const int d[3], int conn, int32_t *lab)
+{
+	size_t	 n = count(d), i, *stack, top;
+	int32_t	 k = 0;
+	int	 x, y, z, dx, dy, dz, xx, yy, zz;
+
+	assert_non_null(stack = malloc(n * sizeof(*stack)));
+	memset(lab, 0, n * sizeof(*lab));
+	for (i = 0; i < n; i++) {
+		if (!m[i] || lab[i] != 0)
+			continue;
+		lab[i] = ++k;
+		stack[0] = i;
+		top = 1;
+		while (top > 0) {
+			size_t	 j = stack[--top];
+
+			x = (int)(j % (size_t)d[0]);
+			y = (int)(j / (size_t)d[0] % (size_t)d[1]);
+			z = (int)(j / ((size_t)d[0] * (size_t)d[1]));
+			for (dz = -1; dz <= 1; dz++)
+			for (dy = -1; dy <= 1; dy++)
+			for (dx = -1; dx <= 1; dx++) {
+				if (conn == 6 && abs(dx) + abs(dy) + abs(dz) != 1)
+					continue;
+				xx = x + dx;
+				yy = y + dy;
+				zz = z + dz;
+				if (xx < 0 || yy < 0 || zz < 0 || xx >= d[0] ||
+				    yy >= d[1] || zz >= d[2] ||
+				    !m[IDX(d, xx, yy, zz)] ||
+				    lab[IDX(d, xx, yy, zz)] != 0)
+					continue;
+				lab[IDX(d, xx, yy, zz)] = k;
+				stack[top++] = IDX(d, xx, yy, zz);
+			}
+		}
+	}
+	free(stack);
+	return k;
+}
+
+/*
+ * The labelling cut into slabs of planes (one per half a thread) gives
+ * the labels of a flood fill, to the voxel, with the statistics of one
+ * pass: random masks of several densities, whose components cross the
+ * slabs' seams many times, among them helices that climb through every
+ * plane and join only at the top, for both connectivities; and volumes
+ * of fewer planes than slabs.
+ */
+static void
+test_components_seams(void **state)
+{
+	struct compute	*c = *state;
+	static const int dims[][3] = {
+		{ 37, 23, 29 }, { 64, 64, 61 }, { 5, 7, 3 }, { 9, 4, 1 },
+	};
+	static const unsigned dens[] = { 15, 35, 60 };	/* percent */
+	struct cc_stats	*st;
+	uint8_t		*m;
+	int32_t		*lab, *ref;
+	float		*val;
+	size_t		 n, i, nv;
+	unsigned	 seed = 12345;
+	int		 di, ri, conn, k, x, y, z;
+
+	for (di = 0; di < (int)(sizeof(dims) / sizeof(dims[0])); di++) {
+		const int	*d = dims[di];
+
+		nv = count(d);
+		assert_non_null(m = malloc(nv));
+		assert_non_null(lab = malloc(nv * sizeof(*lab)));
+		assert_non_null(ref = malloc(nv * sizeof(*ref)));
+		assert_non_null(val = malloc(nv * sizeof(*val)));
+		for (i = 0; i < nv; i++) {
+			seed = seed * 1103515245U + 12345U;
+			val[i] = (float)((seed >> 8) % 1000);
+		}
+		for (ri = 0; ri < (int)(sizeof(dens) / sizeof(dens[0])) + 1;
+		    ri++) {
+			if (ri < (int)(sizeof(dens) / sizeof(dens[0])))
+				for (i = 0; i < nv; i++) {
+					seed = seed * 1103515245U + 12345U;
+					m[i] = (seed >> 16) % 100 < dens[ri];
+				}
+			else {
+				/* Two helices up the volume, one plane a
+				 * step, joined by a bridge on the last. */
+				memset(m, 0, nv);
+				for (z = 0; z < d[2]; z++) {
+					x = z % d[0];
+					m[IDX(d, x, 0, z)] = 1;
+					m[IDX(d, d[0] - 1 - x, d[1] - 1, z)] = 1;
+				}
+				for (y = 0; y < d[1]; y++)
+					m[IDX(d, (d[2] - 1) % d[0], y,
+					    d[2] - 1)] = 1;
+				for (x = 0; x < d[0]; x++)
+					m[IDX(d, x, d[1] - 1, d[2] - 1)] = 1;
+			}
+			for (conn = 6; conn <= 26; conn += 20) {
+				k = flood_label(m, d, conn, ref);
+				assert_int_equal(compute_label(c, lab, m, val,
+				    d, conn, &st, &n), 0);
+				assert_int_equal(n, (size_t)k);
+				assert_memory_equal(lab, ref, nv * sizeof(*lab));
+				for (i = 0; i < nv; i++)
+					if (lab[i] > 0)
+						st[lab[i] - 1].count--;
+				for (i = 0; i < n; i++)
+					assert_int_equal(st[i].count, 0);
+				free(st);
+			}
+		}
+		free(m);
+		free(lab);
+		free(ref);
+		free(val);
+	}
+}
+
 static size_t
 ones(const uint8_t *m, size_t n)
 {
@@ -453,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_gauss_delta),
 		cmocka_unit_test(test_gauss_sum),
 		cmocka_unit_test(test_components),
+		cmocka_unit_test(test_components_seams),
 		cmocka_unit_test(test_morphology),
 		cmocka_unit_test(test_resample),
 		cmocka_unit_test(test_cuda_agrees),

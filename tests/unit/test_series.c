@@ -750,18 +750,22 @@ test_fast_path(void **state)
 		{ 16, 15, 0, 12, 12, 1, 1, 0, "CR", "MONOCHROME1" },
 		{ 0, 0, 0, 4, 4, 0, 1, 2e9, "CT", "MONOCHROME2" },
 	};
-	struct series_opts	 gen;
-	struct series_volume	*a, *b;
+	struct series_opts	 gen, reuse;
+	struct series_spare	 spare = { NULL, 0 };
+	struct series_volume	*a, *b, *r;
 	struct tdcm		 t;
 	char			 store[3][512], err[256];
 	const char		*paths[3];
+	float			*prior;
 	int16_t			*pix;
-	size_t			 ci, npix, i;
+	size_t			 ci, npix, i, cap;
 	int			 k;
 
 	(void)state;
 	memset(&gen, 0, sizeof(gen));
 	gen.general = 1;
+	memset(&reuse, 0, sizeof(reuse));
+	reuse.spare = &spare;
 	for (ci = 0; ci < sizeof(c) / sizeof(c[0]); ci++) {
 		npix = (size_t)c[ci].rows * (size_t)c[ci].cols;
 		assert_non_null(pix = malloc(npix * sizeof(*pix)));
@@ -802,12 +806,31 @@ test_fast_path(void **state)
 		assert_int_equal(a->fast_slices, 3);
 		assert_int_equal(b->fast_slices, 0);
 		assert_same_volume(a, b);
+		/* Into the memory of the case before (its voxels made NaN,
+		 * so that anything left of them would show): taken when
+		 * it holds the volume and is at most twice its size, else
+		 * freed; either way the same volume. */
+		prior = spare.vox;
+		cap = spare.cap;
+		if (prior != NULL)
+			memset(prior, 0xff, cap * sizeof(*prior));
+		if (series_load(paths, 3, &reuse, &r, err, sizeof(err)) == -1)
+			fail_msg("case %zu (reused memory): %s", ci, err);
+		assert_null(spare.vox);
+		if (prior != NULL && cap >= npix * 3 && cap / 2 <= npix * 3)
+			assert_ptr_equal(r->vox, prior);
+		assert_same_volume(r, b);
+		series_recycle(r, &spare);
+		assert_non_null(spare.vox);
+		assert_true(spare.cap >= npix * 3);
 		series_free(a);
 		series_free(b);
 		for (k = 0; k < 3; k++)
 			(void)unlink(store[k]);
 		free(pix);
 	}
+	series_spare_free(&spare);
+	assert_null(spare.vox);
 }
 
 static void
@@ -1121,6 +1144,26 @@ test_lidc(void **state)
 			fail_msg("LIDC-IDRI-0002 (general): %s", err);
 		assert_int_equal(g->fast_slices, 0);
 		assert_same_volume(v, g);
+		/* And into the first volume's memory, as the daemon loads
+		 * its next series, its old voxels made NaN first. */
+		{
+			struct series_spare	 sp = { NULL, 0 };
+			struct series_opts	 ro;
+			float			*mem = v->vox;
+
+			series_recycle(v, &sp);
+			assert_ptr_equal(sp.vox, mem);
+			memset(sp.vox, 0xff, sp.cap * sizeof(*sp.vox));
+			memset(&ro, 0, sizeof(ro));
+			ro.spare = &sp;
+			if (series_load((const char *const *)found, nfound,
+			    &ro, &v, err, sizeof(err)) == -1)
+				fail_msg("LIDC-IDRI-0002 (reused memory): %s",
+				    err);
+			assert_ptr_equal(v->vox, mem);
+			assert_null(sp.vox);
+			assert_same_volume(v, g);
+		}
 		series_free(g);
 	}
 	series_free(v);

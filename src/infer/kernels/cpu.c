@@ -198,28 +198,19 @@ compute_cc_finish(int32_t *labels, const float *val, const int dims[3],
 	return 0;
 }
 
-static int
-cpu_label(struct compute *c, int32_t *labels, const uint8_t *mask,
-    const float *val, const int dims[3], int conn, struct cc_stats **stats,
-    size_t *n)
+/*
+ * Join each voxel of planes z0..z1-1 with its neighbours met before it
+ * (in memory order) that lie in those planes too; each set's root stays
+ * its lowest index.  Only labels of those planes are touched.
+ */
+static void
+label_planes(int32_t *labels, const uint8_t *mask, const int dims[3],
+    int conn, int z0, int z1)
 {
-	size_t	 total, i;
+	size_t	 i;
 	int	 x, y, z, dx, dy, dz, xx, yy, zz;
 
-	*stats = NULL;
-	*n = 0;
-	if (!dims_valid(dims))
-		return cpu_fail(c, "label: empty volume");
-	if (conn != 6 && conn != 26)
-		return cpu_fail(c, "label: connectivity %d is not 6 or 26",
-		    conn);
-	total = dims_count(dims);
-	if (total > INT32_MAX)
-		return cpu_fail(c, "label: volume too large");
-	for (i = 0; i < total; i++)
-		labels[i] = mask[i] ? (int32_t)i : -1;
-	/* Join each voxel with its neighbours met before it. */
-	for (z = 0; z < dims[2]; z++)
+	for (z = z0; z < z1; z++)
 		for (y = 0; y < dims[1]; y++)
 			for (x = 0; x < dims[0]; x++) {
 				i = IDX(dims, x, y, z);
@@ -237,7 +228,7 @@ cpu_label(struct compute *c, int32_t *labels, const uint8_t *mask,
 					xx = x + dx;
 					yy = y + dy;
 					zz = z + dz;
-					if (xx < 0 || yy < 0 || zz < 0 ||
+					if (xx < 0 || yy < 0 || zz < z0 ||
 					    xx >= dims[0] || yy >= dims[1])
 						continue;
 					if (mask[IDX(dims, xx, yy, zz)])
@@ -246,12 +237,153 @@ cpu_label(struct compute *c, int32_t *labels, const uint8_t *mask,
 						    zz));
 				}
 			}
-	/* Every voxel straight to its root, then roots to root + 1. */
-	for (i = 0; i < total; i++)
-		if (mask[i])
+}
+
+/* The joins label_planes() left out at plane z: with plane z - 1. */
+static void
+label_seam(int32_t *labels, const uint8_t *mask, const int dims[3],
+    int conn, int z)
+{
+	size_t	 i;
+	int	 x, y, dx, dy, xx, yy;
+
+	for (y = 0; y < dims[1]; y++)
+		for (x = 0; x < dims[0]; x++) {
+			i = IDX(dims, x, y, z);
+			if (!mask[i])
+				continue;
+			for (dy = -1; dy <= 1; dy++)
+				for (dx = -1; dx <= 1; dx++) {
+					if (conn == 6 && (dx != 0 || dy != 0))
+						continue;
+					xx = x + dx;
+					yy = y + dy;
+					if (xx < 0 || yy < 0 || xx >= dims[0] ||
+					    yy >= dims[1])
+						continue;
+					if (mask[IDX(dims, xx, yy, z - 1)])
+						uf_union(labels, (int32_t)i,
+						    (int32_t)IDX(dims, xx, yy,
+						    z - 1));
+				}
+		}
+}
+
+/*
+ * Two-pass union-find labelling (Rosenfeld and Pfaltz 1966; the
+ * union-find of Wu, Otoo and Suzuki 2009), the volume cut into slabs of
+ * planes that are labelled in parallel and then joined at their seams
+ * (as Oliveira and Lotufo 2010 and Allegretti et al. 2020 split it).  Each
+ * set's root is its lowest index, in a slab and after the seams alike, so
+ * the labels are those of one pass over the whole volume, whatever the
+ * number of slabs:
+ *  1. each slab on its own (no other slab's labels are touched), its
+ *     voxels then pointed straight at their slab's roots, which are
+ *     listed;
+ *  2. the seams, in turn: only roots change;
+ *  3. each listed root pointed at its final root, in turn;
+ *  4. in parallel, every other voxel through its slab root (which 4
+ *     never writes) to the final root, then roots to root + 1.
+ */
+static int
+cpu_label(struct compute *c, int32_t *labels, const uint8_t *mask,
+    const float *val, const int dims[3], int conn, struct cc_stats **stats,
+    size_t *n)
+{
+	size_t	 total, plane, *nroots = NULL, *caproots = NULL;
+	int32_t	**roots = NULL;
+	int	 nslab = 1, s, oom = 0;
+
+	*stats = NULL;
+	*n = 0;
+	if (!dims_valid(dims))
+		return cpu_fail(c, "label: empty volume");
+	if (conn != 6 && conn != 26)
+		return cpu_fail(c, "label: connectivity %d is not 6 or 26",
+		    conn);
+	total = dims_count(dims);
+	if (total > INT32_MAX)
+		return cpu_fail(c, "label: volume too large");
+	plane = (size_t)dims[0] * (size_t)dims[1];
+#ifdef _OPENMP
+	/* Two slabs a thread, so that an uneven one does not hold the
+	 * others up; each seam is one plane's work. */
+	nslab = 2 * omp_get_max_threads();
+#endif
+	if (nslab > dims[2])
+		nslab = dims[2];
+	if ((roots = calloc((size_t)nslab, sizeof(*roots))) == NULL ||
+	    (nroots = calloc((size_t)nslab, sizeof(*nroots))) == NULL ||
+	    (caproots = calloc((size_t)nslab, sizeof(*caproots))) == NULL) {
+		free(roots);
+		free(nroots);
+		return cpu_fail(c, "label: out of memory");
+	}
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) reduction(|:oom)
+#endif
+	for (s = 0; s < nslab; s++) {
+		int	 z0 = (int)((long long)dims[2] * s / nslab);
+		int	 z1 = (int)((long long)dims[2] * (s + 1) / nslab);
+		size_t	 i, lo = plane * (size_t)z0, hi = plane * (size_t)z1;
+		int32_t	*tmp;
+
+		for (i = lo; i < hi; i++)
+			labels[i] = mask[i] ? (int32_t)i : -1;
+		label_planes(labels, mask, dims, conn, z0, z1);
+		for (i = lo; i < hi; i++) {
+			if (!mask[i])
+				continue;
 			labels[i] = uf_find(labels, (int32_t)i);
-	for (i = 0; i < total; i++)
-		labels[i] = mask[i] ? labels[i] + 1 : 0;
+			if ((size_t)labels[i] != i)
+				continue;
+			if (nroots[s] == caproots[s]) {
+				caproots[s] = caproots[s] ? 2 * caproots[s] :
+				    256;
+				tmp = realloc(roots[s], caproots[s] *
+				    sizeof(*tmp));
+				if (tmp == NULL) {
+					oom = 1;
+					break;
+				}
+				roots[s] = tmp;
+			}
+			roots[s][nroots[s]++] = (int32_t)i;
+		}
+	}
+	if (!oom) {
+		size_t	 i, k;
+
+		for (s = 1; s < nslab; s++)
+			label_seam(labels, mask, dims, conn,
+			    (int)((long long)dims[2] * s / nslab));
+		for (s = 0; s < nslab; s++)
+			for (k = 0; k < nroots[s]; k++)
+				labels[roots[s][k]] = uf_find(labels,
+				    roots[s][k]);
+		OMP_FOR
+		for (i = 0; i < total; i++) {
+			int32_t	 t;
+
+			if (!mask[i])
+				continue;
+			/* A root already holds its final root, and is
+			 * not written: other voxels read it. */
+			t = labels[labels[i]];
+			if (t != labels[i])
+				labels[i] = t;
+		}
+		OMP_FOR
+		for (i = 0; i < total; i++)
+			labels[i] = mask[i] ? labels[i] + 1 : 0;
+	}
+	for (s = 0; s < nslab; s++)
+		free(roots[s]);
+	free(roots);
+	free(nroots);
+	free(caproots);
+	if (oom)
+		return cpu_fail(c, "label: out of memory");
 	if (compute_cc_finish(labels, val, dims, stats, n) == -1)
 		return cpu_fail(c, "label: out of memory");
 	return 0;
