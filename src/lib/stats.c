@@ -11,6 +11,14 @@
  * index-only scan that PostgreSQL may split over its parallel workers.
  * The queries run in one REPEATABLE READ READ ONLY transaction: every
  * figure is of the same moment.
+ *
+ * Unless the filter names an AI reader (or asks for the rows, raw), the
+ * groups but AI阅片 are read from what sql/040 keeps up to date in the
+ * transaction of every change: counts per day of submission (按机构,
+ * 按时间, 比率, 医生工作量) and, for 时效, counts per month and whole hour
+ * of turnaround, from which the exact percentiles are found by reading a
+ * few values of the turnaround's own index.  Both ways give the same
+ * figures (tests/integration/stats.test.mjs compares the workbooks).
  */
 #include "config.h"
 
@@ -30,7 +38,7 @@
 #include "stats.h"
 #include "workflow.h"
 
-#define STATS_MAXPARAMS	12
+#define STATS_MAXPARAMS	16
 
 const struct stats_group_def stats_groups[STATS__MAX] = {
 	[STATS_INST] = { "inst", "按机构", 9, {
@@ -61,11 +69,18 @@ const struct stats_group_def stats_groups[STATS__MAX] = {
 	    { "引用率", STATS_T_PCT, 10 } }, 1, 0 },
 };
 
+/* The filter's values, each passed once and referred to by number. */
+enum sq_slot {
+	SLOT_IDS, SLOT_FROM, SLOT_TO, SLOT_HOSPITAL, SLOT_ALLIANCE, SLOT_EXAM,
+	SLOT_MODE, SLOT_STATUS, SLOT_READER, SLOT_M1, SLOT_M2, SLOT__MAX
+};
+
 /* A statement being built, with its parameters. */
 struct sq {
 	struct buf	 b;
 	const char	*p[STATS_MAXPARAMS];
 	int		 n;
+	int		 slot[SLOT__MAX];	/* parameter number, or 0 */
 	int		 err;
 };
 
@@ -87,6 +102,28 @@ sq_arg(struct sq *q, const char *v, const char *cast)
 	if (buf_printf(&q->b, "$%d%s", q->n, cast != NULL ? cast : "") == -1)
 		q->err = 1;
 	return q->n;
+}
+
+/* v as the parameter of slot k: passed the first time, then referred to. */
+static void
+sq_ref(struct sq *q, enum sq_slot k, const char *v, const char *cast)
+{
+	if (q->slot[k] == 0)
+		q->slot[k] = sq_arg(q, v, cast);
+	else if (buf_printf(&q->b, "$%d%s", q->slot[k], cast != NULL ? cast :
+	    "") == -1)
+		q->err = 1;
+}
+
+static void
+sq_start(struct sq *q, int nfixed, const char *const *fixed)
+{
+	int	 i;
+
+	memset(q, 0, sizeof(*q));
+	buf_init(&q->b, 8192);
+	for (i = 0; i < nfixed; i++)
+		q->p[q->n++] = fixed[i];
 }
 
 /* The scope CTEs alone; $1 is the manager's institution. */
@@ -113,16 +150,63 @@ sq_arg(struct sq *q, const char *v, const char *cast)
  * text.  f is read once by each figure query, so PostgreSQL inlines it and
  * reads only the columns that query uses.
  */
+/*
+ * The filter on applications a of the scope (ids, an array): the
+ * condition of a WHERE, every value a parameter (sq_ref).
+ */
+static void
+sq_where(struct sq *q, const struct stats_filter *f, const char *ids)
+{
+	sq_sql(q, "a.applicant_institution_id = ANY(");
+	sq_ref(q, SLOT_IDS, ids, "::bigint[])");
+	if (f->from != NULL) {
+		sq_sql(q, " AND a.submitted_at >= ");
+		sq_ref(q, SLOT_FROM, f->from, "::date");
+	}
+	if (f->to != NULL) {
+		sq_sql(q, " AND a.submitted_at < ");
+		sq_ref(q, SLOT_TO, f->to, "::date + 1");
+	}
+	if (f->hospital != NULL) {
+		sq_sql(q, " AND a.applicant_institution_id = ");
+		sq_ref(q, SLOT_HOSPITAL, f->hospital, "::bigint");
+	}
+	if (f->alliance != NULL) {
+		sq_sql(q, " AND a.applicant_institution_id IN (SELECT"
+		    " institution_id FROM alliance_members WHERE alliance_id = ");
+		sq_ref(q, SLOT_ALLIANCE, f->alliance, "::bigint)");
+	}
+	if (f->exam != NULL) {
+		sq_sql(q, " AND a.exam_type = ");
+		sq_ref(q, SLOT_EXAM, f->exam, "::text");
+	}
+	if (f->mode != NULL) {
+		sq_sql(q, " AND a.mode = ");
+		sq_ref(q, SLOT_MODE, f->mode, "::text");
+	}
+	if (f->status != NULL) {
+		sq_sql(q, " AND a.state = ");
+		sq_ref(q, SLOT_STATUS, f->status, "::text");
+	}
+	if (f->reader != NULL) {
+		sq_sql(q, " AND EXISTS (SELECT 1 FROM application_studies s"
+		    " JOIN series se ON se.study_id = s.study_id"
+		    " JOIN ai_jobs j ON j.series_id = se.id"
+		    " WHERE s.application_id = a.id AND j.reader = ");
+		sq_ref(q, SLOT_READER, f->reader, "::text)");
+	}
+}
+
+/* The turnarounds in hours: written as sql/040's indexes are, so that the
+ * planner reads them from there and the values are the same doubles. */
+#define SQL_FIRST_H 	"date_part('epoch', least(a.reported_at, CASE WHEN a.reported_at" 	" IS NOT NULL THEN a.first_reported_at END) - a.submitted_at) / 3600"
+#define SQL_FINAL_H 	"date_part('epoch', CASE a.state WHEN 'reported' THEN a.reported_at" 	" WHEN 'reviewed' THEN a.reviewed_at END - a.submitted_at) / 3600"
+
 static void
 sq_base(struct sq *q, const struct stats_filter *f, const char *ids,
     int nfixed, const char *const *fixed)
 {
-	int	 i;
-
-	memset(q, 0, sizeof(*q));
-	buf_init(&q->b, 8192);
-	for (i = 0; i < nfixed; i++)
-		q->p[q->n++] = fixed[i];
+	sq_start(q, nfixed, fixed);
 	sq_sql(q, "WITH f AS (SELECT a.id, a.applicant_institution_id AS inst,"
 	    " a.state, a.assist, a.submitted_at,"
 	    " least(a.reported_at, CASE WHEN a.reported_at IS NOT NULL THEN"
@@ -131,46 +215,252 @@ sq_base(struct sq *q, const struct stats_filter *f, const char *ids,
 	    "  WHEN 'reviewed' THEN a.reviewed_at END AS final_at,"
 	    " a.report_author_id AS author, a.reviewer_id AS reviewer,"
 	    " a.state = 'returned' OR a.ever_returned AS ret, a.ai_used AS aiu"
-	    " FROM applications a WHERE a.applicant_institution_id = ANY(");
-	sq_arg(q, ids, "::bigint[])");
-	if (f->from != NULL) {
-		sq_sql(q, " AND a.submitted_at >= ");
-		sq_arg(q, f->from, "::date");
-	}
-	if (f->to != NULL) {
-		sq_sql(q, " AND a.submitted_at < ");
-		sq_arg(q, f->to, "::date + 1");
-	}
+	    " FROM applications a WHERE ");
+	sq_where(q, f, ids);
+	sq_sql(q, ") ");
+}
+
+/*
+ * Start q as the CTE c of the daily counts (sql/040) of the filtered
+ * applications of the scope, as sq_base does for f; the same filter, by
+ * the columns the counts are kept by.  A day is taken in stats_zone(),
+ * which stats_run sets for its transaction, so the bounds select the same
+ * applications as f's.  Not for a reader filter: the counts do not know
+ * the AI jobs.
+ */
+/* The same filter on the rows s of stats_counts or stats_turn, but for
+ * the dates; no reader. */
+static void
+sq_where_kept(struct sq *q, const struct stats_filter *f, const char *ids)
+{
+	sq_sql(q, "s.n <> 0 AND s.inst = ANY(");
+	sq_ref(q, SLOT_IDS, ids, "::bigint[])");
 	if (f->hospital != NULL) {
-		sq_sql(q, " AND a.applicant_institution_id = ");
-		sq_arg(q, f->hospital, "::bigint");
+		sq_sql(q, " AND s.inst = ");
+		sq_ref(q, SLOT_HOSPITAL, f->hospital, "::bigint");
 	}
 	if (f->alliance != NULL) {
-		sq_sql(q, " AND a.applicant_institution_id IN (SELECT"
-		    " institution_id FROM alliance_members WHERE alliance_id = ");
-		sq_arg(q, f->alliance, "::bigint)");
+		sq_sql(q, " AND s.inst IN (SELECT institution_id"
+		    " FROM alliance_members WHERE alliance_id = ");
+		sq_ref(q, SLOT_ALLIANCE, f->alliance, "::bigint)");
 	}
 	if (f->exam != NULL) {
-		sq_sql(q, " AND a.exam_type = ");
-		sq_arg(q, f->exam, NULL);
+		sq_sql(q, " AND s.exam_type = ");
+		sq_ref(q, SLOT_EXAM, f->exam, "::text");
 	}
 	if (f->mode != NULL) {
-		sq_sql(q, " AND a.mode = ");
-		sq_arg(q, f->mode, NULL);
+		sq_sql(q, " AND s.mode = ");
+		sq_ref(q, SLOT_MODE, f->mode, "::text");
 	}
 	if (f->status != NULL) {
-		sq_sql(q, " AND a.state = ");
-		sq_arg(q, f->status, NULL);
+		sq_sql(q, " AND s.state = ");
+		sq_ref(q, SLOT_STATUS, f->status, "::text");
 	}
-	if (f->reader != NULL) {
-		sq_sql(q, " AND EXISTS (SELECT 1 FROM application_studies s"
-		    " JOIN series se ON se.study_id = s.study_id"
-		    " JOIN ai_jobs j ON j.series_id = se.id"
-		    " WHERE s.application_id = a.id AND j.reader = ");
-		(void)sq_arg(q, f->reader, ")");
+}
+
+static void
+sq_counts(struct sq *q, const struct stats_filter *f, const char *ids,
+    int nfixed, const char *const *fixed)
+{
+	sq_start(q, nfixed, fixed);
+	sq_sql(q, "WITH c AS (SELECT s.day, s.inst, s.state, s.assist,"
+	    " s.ret, s.aiu, s.author, s.reviewer, s.n"
+	    " FROM stats_counts s WHERE ");
+	sq_where_kept(q, f, ids);
+	if (f->from != NULL) {
+		sq_sql(q, " AND s.day >= ");
+		sq_ref(q, SLOT_FROM, f->from, "::date");
+	}
+	if (f->to != NULL) {
+		sq_sql(q, " AND s.day <= ");
+		sq_ref(q, SLOT_TO, f->to, "::date");
 	}
 	sq_sql(q, ") ");
 }
+
+/*
+ * The months wholly within [from, to] as [m1, m2), first days: m1 the
+ * first month that starts on or after from, m2 the first that starts after
+ * to.  Empty when m1 >= m2.
+ */
+static void
+whole_months(const char *from, const char *to, char m1[16], char m2[16])
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int	 y, m, d, last;
+
+	*m1 = *m2 = '\0';
+	if (from != NULL && sscanf(from, "%d-%d-%d", &y, &m, &d) == 3 &&
+	    m >= 1 && m <= 12) {
+		if (d > 1 && ++m > 12)
+			m = 1, y++;
+		(void)snprintf(m1, 16, "%04d-%02d-01", y, m);
+	}
+	if (to != NULL && sscanf(to, "%d-%d-%d", &y, &m, &d) == 3 &&
+	    m >= 1 && m <= 12) {
+		last = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) ||
+		    y % 400 == 0));
+		if (d >= last && ++m > 12)
+			m = 1, y++;
+		(void)snprintf(m2, 16, "%04d-%02d-01", y, m);
+	}
+}
+
+/*
+ * 时效 from stats_turn (sql/040): the exact percentile_cont of each
+ * turnaround, as group_sql's over f computes it.  The histogram h counts
+ * the values per whole hour: the kept rows of the whole months of the
+ * date range, and the applications of the rest of it (e, read from the
+ * covering index).  For each wanted fraction p of a kind with total n
+ * values, percentile_cont takes the values of rank lo = floor(p(n - 1))
+ * and lo + 1 (from 0) and interpolates: the hour holding rank lo is found
+ * from h, and the two values are read in order from the turnaround's
+ * index, from the start of that hour, after the ones before lo.
+ */
+static void
+sq_turn(struct sq *q, const struct stats_filter *f, const char *ids,
+    const char *m1, const char *m2)
+{
+	static const char *const kinds[2][3] = {
+	    { "f", SQL_FIRST_H, "a.reported_at IS NOT NULL" },
+	    { "l", SQL_FINAL_H, "a.state IN ('reported', 'reviewed')" } };
+	int	 k;
+
+	sq_start(q, 0, NULL);
+	sq_sql(q, "WITH e AS (SELECT " SQL_FIRST_H " AS fh, " SQL_FINAL_H
+	    " AS lh FROM applications a WHERE ");
+	sq_where(q, f, ids);
+	/* The whole months come from stats_turn; no date range: all. */
+	sq_sql(q, " AND NOT (true");
+	if (*m1 != '\0') {
+		sq_sql(q, " AND a.submitted_at >= ");
+		sq_ref(q, SLOT_M1, m1, "::date");
+	}
+	if (*m2 != '\0') {
+		sq_sql(q, " AND a.submitted_at < ");
+		sq_ref(q, SLOT_M2, m2, "::date");
+	}
+	sq_sql(q, ")),"
+	    " h AS (SELECT s.kind, s.bucket, s.n FROM stats_turn s WHERE ");
+	sq_where_kept(q, f, ids);
+	if (*m1 != '\0') {
+		sq_sql(q, " AND s.month >= ");
+		sq_ref(q, SLOT_M1, m1, "::date");
+	}
+	if (*m2 != '\0') {
+		sq_sql(q, " AND s.month < ");
+		sq_ref(q, SLOT_M2, m2, "::date");
+	}
+	sq_sql(q, " UNION ALL SELECT 'f', floor(e.fh)::integer, 1 FROM e"
+	    "  WHERE e.fh IS NOT NULL"
+	    " UNION ALL SELECT 'l', floor(e.lh)::integer, 1 FROM e"
+	    "  WHERE e.lh IS NOT NULL),"
+	    " b AS (SELECT h.kind, h.bucket, sum(h.n) AS n FROM h"
+	    "  GROUP BY h.kind, h.bucket HAVING sum(h.n) <> 0),"
+	    " c AS (SELECT b.kind, b.bucket, b.n,"
+	    "  sum(b.n) OVER (PARTITION BY b.kind ORDER BY b.bucket) - b.n"
+	    "   AS below, sum(b.n) OVER (PARTITION BY b.kind) AS total FROM b),"
+	    " r AS (SELECT k.kind, k.o, p.i, p.p, t.total,"
+	    "  floor(p.p * (t.total - 1)::float8)::bigint AS lo"
+	    "  FROM (VALUES ('f', 1), ('l', 2)) k(kind, o)"
+	    "  CROSS JOIN (VALUES (1, 0.5::float8), (2, 0.9::float8)) p(i, p)"
+	    "  LEFT JOIN (SELECT DISTINCT c.kind, c.total FROM c) t"
+	    "   ON t.kind = k.kind),"
+	    " x AS (SELECT r.*, c.bucket, (r.lo - c.below)::bigint AS off"
+	    "  FROM r LEFT JOIN c ON c.kind = r.kind AND c.below <= r.lo"
+	    "   AND r.lo < c.below + c.n),"
+	    " v AS (SELECT x.*, CASE x.kind");
+	for (k = 0; k < 2; k++) {
+		sq_sql(q, " WHEN '");
+		sq_sql(q, kinds[k][0]);
+		sq_sql(q, "' THEN (SELECT array_agg(y.v ORDER BY y.v) FROM"
+		    " (SELECT ");
+		sq_sql(q, kinds[k][1]);
+		sq_sql(q, " AS v FROM applications a WHERE ");
+		sq_sql(q, kinds[k][2]);
+		sq_sql(q, " AND ");
+		sq_where(q, f, ids);
+		sq_sql(q, " AND ");
+		sq_sql(q, kinds[k][1]);
+		sq_sql(q, " >= x.bucket ORDER BY ");
+		sq_sql(q, kinds[k][1]);
+		sq_sql(q, " OFFSET x.off LIMIT 2) y)");
+	}
+	/* percentile_cont's interpolation, in its order of operations. */
+	sq_sql(q, " END AS vals FROM x WHERE x.bucket IS NOT NULL),"
+	    " w AS (SELECT r.kind, r.o, r.i, coalesce(r.total, 0)::bigint AS n,"
+	    "  CASE WHEN cardinality(v.vals) < 2 THEN v.vals[1]"
+	    "  ELSE v.vals[1] + (r.p * (r.total - 1)::float8 - r.lo)"
+	    "   * (v.vals[2] - v.vals[1]) END AS val"
+	    "  FROM r LEFT JOIN v ON v.kind = r.kind AND v.i = r.i)"
+	    " SELECT CASE w.kind WHEN 'f' THEN '提交→首次报告'"
+	    "  ELSE '提交→最终报告' END, w.n,"
+	    " round((max(w.val) FILTER (WHERE w.i = 1))::numeric, 2),"
+	    " round((max(w.val) FILTER (WHERE w.i = 2))::numeric, 2)"
+	    " FROM w GROUP BY w.kind, w.o, w.n ORDER BY w.o");
+}
+
+/*
+ * The groups that are counts, over c (sq_counts): the same columns, types
+ * and order as group_sql's over f.  NULL: the group reads f.
+ */
+static const char *const count_sql[STATS__MAX] = {
+	[STATS_INST] =
+	    "SELECT i.name, c.n, c.p, c.rg, c.ir, c.rd, c.rv, c.ca, c.rt"
+	    " FROM (SELECT c.inst, sum(c.n)::bigint AS n,"
+	    " coalesce(sum(c.n) FILTER (WHERE c.state = 'pending'), 0)::bigint"
+	    "  AS p,"
+	    " coalesce(sum(c.n) FILTER (WHERE c.state = 'reporting'), 0)::bigint"
+	    "  AS rg,"
+	    " coalesce(sum(c.n) FILTER (WHERE c.state = 'in_review'), 0)::bigint"
+	    "  AS ir,"
+	    " coalesce(sum(c.n) FILTER (WHERE c.state = 'reported'), 0)::bigint"
+	    "  AS rd,"
+	    " coalesce(sum(c.n) FILTER (WHERE c.state = 'reviewed'), 0)::bigint"
+	    "  AS rv,"
+	    " coalesce(sum(c.n) FILTER (WHERE c.state = 'cancelled'), 0)::bigint"
+	    "  AS ca,"
+	    " coalesce(sum(c.n) FILTER (WHERE c.state = 'returned'), 0)::bigint"
+	    "  AS rt"
+	    " FROM c GROUP BY c.inst) c JOIN institutions i ON i.id = c.inst"
+	    " ORDER BY c.n DESC, i.name",
+	[STATS_TIME] =
+	    "SELECT to_char(d, 'YYYY-MM-DD'), n, done"
+	    " FROM (SELECT date_trunc($1::text, c.day::timestamp) AS d,"
+	    " sum(c.n)::bigint AS n, coalesce(sum(c.n) FILTER (WHERE c.state IN"
+	    " ('reported', 'reviewed')), 0)::bigint AS done FROM c GROUP BY 1) t"
+	    " ORDER BY d",
+	[STATS_RATE] =
+	    "WITH s AS (SELECT coalesce(sum(c.n), 0)::bigint AS n,"
+	    "  coalesce(sum(c.n) FILTER (WHERE c.ret), 0)::bigint AS ret,"
+	    "  coalesce(sum(c.n) FILTER (WHERE c.state = 'cancelled'), 0)::bigint"
+	    "   AS can,"
+	    "  coalesce(sum(c.n) FILTER (WHERE c.assist), 0)::bigint AS asst,"
+	    "  coalesce(sum(c.n) FILTER (WHERE c.state IN ('reported',"
+	    "   'reviewed')), 0)::bigint AS done,"
+	    "  coalesce(sum(c.n) FILTER (WHERE c.state IN ('reported',"
+	    "   'reviewed') AND c.aiu), 0)::bigint AS aiu FROM c)"
+	    " SELECT v.k, v.c, v.b, round(v.c::numeric / nullif(v.b, 0), 4)"
+	    " FROM s, LATERAL (VALUES ('退回', s.ret, s.n), ('取消', s.can, s.n),"
+	    " ('请求协助', s.asst, s.n), ('报告引用AI文本', s.aiu, s.done)) v(k, c, b)",
+	[STATS_DOCTOR] =
+	    "WITH p AS (SELECT c.author, c.reviewer,"
+	    "  coalesce(sum(c.n) FILTER (WHERE c.state IN ('in_review',"
+	    "   'reported', 'reviewed')), 0)::bigint AS r,"
+	    "  coalesce(sum(c.n) FILTER (WHERE c.state = 'reviewed'), 0)::bigint"
+	    "   AS v"
+	    "  FROM c WHERE c.author IS NOT NULL OR c.reviewer IS NOT NULL"
+	    "  GROUP BY c.author, c.reviewer)"
+	    " SELECT u.display_name, u.login, i.name, sum(w.r), sum(w.v)"
+	    " FROM p CROSS JOIN LATERAL (VALUES (p.author, p.r, 0::bigint),"
+	    "  (p.reviewer, 0::bigint, p.v)) w(uid, r, v)"
+	    " JOIN users u ON u.id = w.uid"
+	    " JOIN institutions i ON i.id = u.institution_id"
+	    " GROUP BY u.id, u.display_name, u.login, i.name"
+	    " HAVING sum(w.r) + sum(w.v) > 0"
+	    " ORDER BY sum(w.r) + sum(w.v) DESC, u.login",
+};
 
 /* The figure query of each group, over f (sq_base). */
 static const char *const group_sql[STATS__MAX] = {
@@ -298,8 +588,9 @@ stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
 	struct sq	 q;
 	PGresult	*r;
 	const char	*p[2];
-	char		*ids = NULL;
-	int		 g, own;
+	const char	*gs;
+	char		*ids = NULL, m1[16], m2[16];
+	int		 g, own, counted;
 
 	memset(s, 0, sizeof(*s));
 	/* The figures are read in this transaction, or in the caller's. */
@@ -317,6 +608,11 @@ stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
 	 * and at the default cost the planner scans the whole table (four
 	 * times the index's size) instead.
 	 */
+	/* The days of the counts are of stats_zone(); f's bounds and time
+	 * buckets are taken in the same zone. */
+	if (own && db_cmd(c, "SELECT set_config('TimeZone', stats_zone(),"
+	    " true)", 0) == -1)
+		goto fail;
 	if (own && (db_cmd(c, "SET LOCAL jit = off", 0) == -1 ||
 	    db_cmd(c, "SET LOCAL work_mem = '12MB'", 0) == -1 ||
 	    db_cmd(c, "SET LOCAL hash_mem_multiplier = 1", 0) == -1 ||
@@ -328,18 +624,33 @@ stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
 	PQclear(r);
 	if (ids == NULL)
 		goto fail;
+	whole_months(f->from, f->to, m1, m2);
 	for (g = 0; g < STATS__MAX; g++) {
 		p[0] = g == STATS_TIME ? (f->grain != NULL ? f->grain :
 		    "day") : g == STATS_AI ? f->reader : NULL;
 		p[1] = READER_UNDEPLOYED;
-		sq_base(&q, f, ids, g == STATS_TIME ? 1 : g == STATS_AI ? 2 :
-		    0, p);
-		/* A figure query of CTEs of its own continues f's WITH. */
-		if (strncmp(group_sql[g], "WITH ", 5) == 0) {
-			sq_sql(&q, ",");
-			sq_sql(&q, group_sql[g] + 4);
-		} else
-			sq_sql(&q, group_sql[g]);
+		/* Kept counts serve every group but AI阅片, unless the
+		 * filter names a reader (the counts do not know the jobs). */
+		counted = (count_sql[g] != NULL || g == STATS_TURN) &&
+		    f->reader == NULL && !f->raw;
+		if (counted && g == STATS_TURN)
+			sq_turn(&q, f, ids, m1, m2);
+		else {
+			if (counted)
+				sq_counts(&q, f, ids, g == STATS_TIME ? 1 : 0,
+				    p);
+			else
+				sq_base(&q, f, ids, g == STATS_TIME ? 1 :
+				    g == STATS_AI ? 2 : 0, p);
+			gs = counted ? count_sql[g] : group_sql[g];
+			/* A figure query of CTEs of its own continues the
+			 * WITH. */
+			if (strncmp(gs, "WITH ", 5) == 0) {
+				sq_sql(&q, ",");
+				sq_sql(&q, gs + 4);
+			} else
+				sq_sql(&q, gs);
+		}
 		/*
 		 * The medians' two sorts of a million values each fit in
 		 * 32MB and take two thirds of the time they take on disk;
@@ -349,10 +660,10 @@ stats_run(PGconn *c, const struct stats_filter *f, struct stats *s)
 		 * sorts a million rows to group them into a few hundred:
 		 * hashing them is cheaper.
 		 */
-		if (own && g == STATS_TURN && db_cmd(c,
+		if (own && g == STATS_TURN && !counted && db_cmd(c,
 		    "SET LOCAL work_mem = '32MB'", 0) == -1)
 			goto fail;
-		if (own && g == STATS_TIME && db_cmd(c,
+		if (own && g == STATS_TIME && !counted && db_cmd(c,
 		    "SET LOCAL enable_sort = off", 0) == -1)
 			goto fail;
 		if ((s->res[g] = sq_exec(&q, c, __func__)) == NULL)

@@ -31,6 +31,9 @@ struct stats_filter {
 	const char	*mode;		/* self, superior */
 	const char	*status;	/* a state code */
 	const char	*grain;		/* day, week, month (NULL: day) */
+	/* Count every figure from the applications' rows, not from the
+	 * daily counts (sql/040): the reference of the tests and benches. */
+	int		 raw;
 };
 
 /* The figure groups, in the order of the page and of the workbook. */

@@ -35,7 +35,7 @@ usage(FILE *fp, int status)
 	    " [--reader CODE]\n"
 	    "    [--mode self|superior] [--status STATE]"
 	    " [--grain day|week|month]\n"
-	    "    -o FILE.xlsx\n"
+	    "    [--from-rows] -o FILE.xlsx\n"
 	    "       zhiying-stats -h | --help\n");
 	if (fp == stdout)
 		fprintf(fp, "\n"
@@ -48,6 +48,10 @@ usage(FILE *fp, int status)
 		    "  --status       pending, reporting, in_review, reported,"
 		    " reviewed,\n"
 		    "                 cancelled or returned\n"
+		    "  --from-rows    count every figure from the applications'"
+		    " rows instead\n"
+		    "                 of the daily counts (the same workbook,"
+		    " slower)\n"
 		    "  -o, --output   the .xlsx file to write\n"
 		    "  -h, --help     this text\n");
 	exit(status);
@@ -108,6 +112,7 @@ main(int argc, char *argv[])
 		{ "status", required_argument, NULL, 'S' },
 		{ "grain", required_argument, NULL, 'g' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "from-rows", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -169,6 +174,9 @@ main(int argc, char *argv[])
 			break;
 		case 'g':
 			f.grain = optarg;
+			break;
+		case 'R':
+			f.raw = 1;
 			break;
 		default:
 			usage(stderr, 2);

@@ -9,9 +9,13 @@
 # every state, two years of dates, reported and reviewed times, authors
 # and reviewers) and their history rows, then measures:
 #   - zhiying-stats for the province (GD-PH) and for 粤北市中心医院 (YB-CH),
-#     day and month buckets, under /usr/bin/time -v: wall time and peak
-#     memory (maximum resident set size), and the largest private memory
-#     (RssAnon) of a PostgreSQL process meanwhile (issue 19: 64 MB at most);
+#     day and month buckets, and the province over a range of part months,
+#     each twice in the same run: counted from the applications' rows
+#     (--from-rows, the old way) and from the kept counts (sql/040), under
+#     /usr/bin/time -v: wall time and peak memory (maximum resident set
+#     size), and the largest private memory (RssAnon) of a PostgreSQL
+#     process meanwhile (issue 19: 64 MB at most); the two workbooks of
+#     each pair must be the same (but for the export time);
 #   - 导出Excel through nginx as gd_stats: time to the first byte (the
 #     download starting) and in total, and the /stats page.
 # Figures are reported, never judged: the script fails only when something
@@ -31,9 +35,13 @@ STATS=$ROOT/src/tools/zhiying-stats
 say() { printf '[bench] %s\n' "$*"; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
 
-for tool in curl perl psql; do
+for tool in curl perl psql python3; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
+# Debian's python3-openpyxl reads the workbooks.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+"$PY" -c 'import openpyxl' 2>/dev/null || die "openpyxl not found (apt-get install python3-openpyxl)"
 [ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install time)"
 [ -x "$STATS" ] || die "$STATS not built"
 
@@ -120,9 +128,10 @@ FROM applications WHERE reviewed_at IS NOT NULL
 UNION ALL
 SELECT id, submitted_at + interval '2 hours', NULL, 'pending', 'returned'
 FROM applications WHERE state = 'returned';
-ANALYZE applications;
-ANALYZE application_history;
 SQL
+# As autovacuum leaves a table that has settled: statistics, and the
+# visibility map that lets the index-only scans skip the table.
+stack_psql -c "VACUUM ANALYZE applications" -c "VACUUM ANALYZE application_history"
 t1=$(date +%s.%N)
 count=$(stack_psql -At -c "SELECT count(*) FROM applications")
 say "$count applications in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s"
@@ -153,23 +162,48 @@ sampler_stop() {
 trap 'sampler_stop; stack_stop' EXIT
 
 declare -a LINES
-run_cli() {	# name scope grain
-	local f=$WORK/$1.xlsx
+run_cli() {	# name scope grain [more options]
+	local f=$WORK/$1.xlsx n=$1 s=$2 g=$3
+	shift 3
 	sampler_start
-	/usr/bin/time -v "$STATS" -c "$ZY_STATE/zhiying.conf" --scope "$2" \
-	    --grain "$3" -o "$f" 2>"$OUT/stats-time-$1.txt" >/dev/null ||
-	    { cat "$OUT/stats-time-$1.txt" >&2; die "zhiying-stats $1 failed"; }
+	/usr/bin/time -v "$STATS" -c "$ZY_STATE/zhiying.conf" --scope "$s" \
+	    --grain "$g" "$@" -o "$f" 2>"$OUT/stats-time-$n.txt" >/dev/null ||
+	    { cat "$OUT/stats-time-$n.txt" >&2; die "zhiying-stats $n failed"; }
 	sampler_stop
-	LINES+=("$(awk -v n="$1" -v sz="$(stat -c %s "$f")" -v pg="$(cat "$WORK/pg-peak")" '
+	LINES+=("$(awk -v n="$n" -v sz="$(stat -c %s "$f")" -v pg="$(cat "$WORK/pg-peak")" '
 	    /Elapsed \(wall clock\)/ { w = $NF }
 	    /Maximum resident set size/ { m = $NF }
 	    END { printf "%-22s wall %8s  peak RSS %6.1f MiB  postgres RssAnon %6.1f MiB  file %7.1f KiB", n, w, m / 1024, pg / 1024, sz / 1024 }' \
-	    "$OUT/stats-time-$1.txt")")
+	    "$OUT/stats-time-$n.txt")")
 }
-say "zhiying-stats under /usr/bin/time -v"
-run_cli province-day GD-PH day
-run_cli province-month GD-PH month
-run_cli yb-day YB-CH day
+# The workbooks of NAME-rows and NAME the same, but for the export time.
+same_book() {
+	"$PY" - "$WORK/$1-rows.xlsx" "$WORK/$1.xlsx" <<-'PY' ||
+	import sys, openpyxl
+	def rows(p):
+	    wb = openpyxl.load_workbook(p)
+	    return [(ws.title, [r for r in ws.iter_rows(values_only=True)
+	        if r[0] != '导出时间']) for ws in wb.worksheets]
+	sys.exit(0 if rows(sys.argv[1]) == rows(sys.argv[2]) else 1)
+	PY
+	    die "$1: the workbook from the kept counts differs from the one counted from the rows"
+	LINES+=("$(printf '%-22s the same workbook both ways' "$1")")
+}
+pair() {	# name scope grain [more options]
+	local n=$1 s=$2 g=$3
+	shift 3
+	run_cli "$n-rows" "$s" "$g" --from-rows "$@"
+	run_cli "$n" "$s" "$g" "$@"
+	same_book "$n"
+}
+# Every statement over 100 ms into the server's log, with its duration.
+stack_psql -U postgres -c "ALTER SYSTEM SET log_min_duration_statement = 100" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+say "zhiying-stats under /usr/bin/time -v (old: --from-rows; new: kept counts)"
+pair province-day GD-PH day
+pair province-month GD-PH month
+pair yb-day YB-CH day
+pair province-range GD-PH week --from "$(date -d '-300 days' +%F)" --to "$(date -d '-20 days' +%F)"
 
 # Through nginx, as gd_stats.
 html_unescape() {

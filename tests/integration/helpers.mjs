@@ -189,3 +189,49 @@ export function slicesByZ(root) {
     .filter((x) => Number.isFinite(x.z))
     .sort((a, b) => a.z - b.z);
 }
+
+// Rows of 统计's daily counts (sql/040) that disagree with the counts taken
+// from the applications, their history and report versions right now:
+// [side, day, institution, exam, mode, state, assist, returned, AI text,
+// author, reviewer, n] where side is 'rows' (missing from the counts) or
+// 'kept' (in the counts, not in the rows); then those of its turnaround
+// hours (stats_turn): [side, month, institution, exam, mode, state, kind,
+// hour, n].
+export function statsCountsWrong() {
+  return statsDaysWrong().concat(statsHoursWrong());
+}
+
+function statsHoursWrong() {
+  return sql(`WITH r AS (SELECT date_trunc('month', a.submitted_at AT TIME ZONE stats_zone())::date AS month,
+        a.applicant_institution_id AS inst, a.exam_type, a.mode, a.state,
+        CASE WHEN a.reported_at IS NOT NULL THEN least(a.reported_at,
+          (SELECT min(x.at) FROM application_history x WHERE x.application_id = a.id
+            AND x.to_state IN ('in_review', 'reported'))) END - a.submitted_at AS f,
+        CASE a.state WHEN 'reported' THEN a.reported_at WHEN 'reviewed' THEN a.reviewed_at END
+          - a.submitted_at AS l
+      FROM applications a),
+    rows AS (SELECT r.month, r.inst, r.exam_type, r.mode, r.state, k.kind,
+        floor(date_part('epoch', k.t) / 3600)::int AS bucket, count(*) AS n
+      FROM r CROSS JOIN LATERAL (VALUES ('f', r.f), ('l', r.l)) k(kind, t)
+      WHERE k.t IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7),
+    kept AS (SELECT month, inst, exam_type, mode, state, kind, bucket, n FROM stats_turn WHERE n <> 0)
+    (SELECT 'rows', * FROM (SELECT * FROM rows EXCEPT ALL SELECT * FROM kept) x)
+    UNION ALL (SELECT 'kept', * FROM (SELECT * FROM kept EXCEPT ALL SELECT * FROM rows) y)`);
+}
+
+function statsDaysWrong() {
+  return sql(`WITH r AS (SELECT (a.submitted_at AT TIME ZONE stats_zone())::date AS day,
+        a.applicant_institution_id AS inst, a.exam_type, a.mode, a.state, a.assist,
+        a.state = 'returned' OR EXISTS (SELECT 1 FROM application_history x
+          WHERE x.application_id = a.id AND x.to_state = 'returned') AS ret,
+        EXISTS (SELECT 1 FROM report_versions v WHERE v.application_id = a.id
+          AND v.ai_used AND v.kind <> 'draft') AS aiu,
+        a.report_author_id AS author, a.reviewer_id AS reviewer
+      FROM applications a),
+    rows AS (SELECT day, inst, exam_type, mode, state, assist, ret, aiu, author, reviewer,
+        count(*) AS n FROM r GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
+    kept AS (SELECT day, inst, exam_type, mode, state, assist, ret, aiu, author, reviewer, n
+      FROM stats_counts WHERE n <> 0)
+    (SELECT 'rows', * FROM (SELECT * FROM rows EXCEPT ALL SELECT * FROM kept) x)
+    UNION ALL (SELECT 'kept', * FROM (SELECT * FROM kept EXCEPT ALL SELECT * FROM rows) y)`);
+}

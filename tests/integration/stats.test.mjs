@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, ROOT_DIR, STATE, URL_BASE, sql, unescapeHtml } from './helpers.mjs';
+import { Client, ROOT_DIR, STATE, URL_BASE, sql, statsCountsWrong, unescapeHtml } from './helpers.mjs';
 
 const skip = URL_BASE ? false : 'no test stack (run through tests/run.sh)';
 
@@ -148,6 +148,14 @@ print(json.dumps(out, ensure_ascii=False))
 `;
 function readXlsx(file) {
   return JSON.parse(execFileSync(fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', READER, file], { encoding: 'utf8' }));
+}
+// Several workbooks at once (one python start): a list, in order.
+function readXlsxMany(files) {
+  const many = READER.replace('wb = openpyxl.load_workbook(sys.argv[1])\nout = {}',
+    'books = []\nfor arg in sys.argv[1:]:\n  wb = openpyxl.load_workbook(arg)\n  out = {}')
+    .replace(/\nfor ws in wb.worksheets:\n([\s\S]*?)\nprint\(json.dumps\(out, ensure_ascii=False\)\)/,
+      (m, body) => `\n  for ws in wb.worksheets:\n${body.replace(/^/gm, '  ')}\n  books.append(out)\nprint(json.dumps(books, ensure_ascii=False))`);
+  return JSON.parse(execFileSync(fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', many, ...files], { encoding: 'utf8' }));
 }
 
 async function login(who) {
@@ -398,4 +406,142 @@ test('the figures of random applications and histories match a reference query',
   assert.equal(turn[0], '提交→首次报告');
   assert.equal(turn[1], nf);
   assert.ok(near(turn[2], mf) && near(turn[3], pf), `${JSON.stringify(turn)} against ${mf}, ${pf}`);
+});
+
+// 统计's daily counts (sql/040) against the applications after every kind
+// of change a user makes, through the site: submit, 写报告 (the lock) and
+// its release, a report submitted to review with the AI text, rejected,
+// resubmitted and approved, a self-signed final report, 退回 and the
+// corrected resubmission, 取消; then the demo's back-dating (the same
+// statement as src/tools/zhiying-demo) and a deletion by the schema owner
+// (nothing in the product deletes an application).  After each, the counts
+// equal those taken from the rows, and zhiying-stats writes the same
+// workbook from the counts as from the rows (--from-rows), for the
+// province and for narrower filters.
+test('the daily counts follow every change of state; the workbook is the one counted from the rows', { skip }, async () => {
+  const as = {};
+  for (const l of ['qx_apply', 'yb_resident', 'yb_attending']) {
+    as[l] = await login(l);
+    as[l].token = await as[l].csrf();
+  }
+  const [[qx, ybch, ylt]] = sql(`SELECT (SELECT i.code FROM users u JOIN institutions i ON i.id = u.institution_id
+      WHERE u.login = 'qx_apply'), (SELECT id FROM institutions WHERE code = 'YB-CH'),
+    (SELECT id FROM alliances WHERE code = 'YB-YLT')`);
+  const today = sql(`SELECT to_char(now() AT TIME ZONE stats_zone(), 'YYYY-MM-DD'),
+    to_char(now() AT TIME ZONE stats_zone() - interval '40 days', 'YYYY-MM-DD')`)[0];
+  const filters = [[], ['--grain', 'week'], ['--grain', 'month'],
+    ['--scope', 'YB-CH', '--exam', 'CT', '--mode', 'superior', '--grain', 'week'],
+    ['--status', 'returned'], ['--hospital', qx, '--from', today[1], '--to', today[0]],
+    ['--alliance', 'YB-YLT', '--status', 'reviewed', '--grain', 'month']];
+  const stripTime = (wb) => {
+    wb['筛选条件'].rows = wb['筛选条件'].rows.filter((r) => r[0] !== '导出时间');
+    return wb;
+  };
+  let step = 0;
+  // The counts against the rows; the workbooks both ways for the first
+  // two filters after each change, for all of them at the end.
+  const check = (what, all = false) => {
+    assert.deepEqual(statsCountsWrong(), [], `counts after ${what}`);
+    const files = [];
+    const names = [];
+    for (const args of all ? filters : filters.slice(0, 2)) {
+      const a = [...args];
+      if (!a.includes('--scope')) a.push('--scope', 'GD-PH');
+      for (const extra of [[], ['--from-rows']]) {
+        const file = path.join(TMP, `counts-${++step}.xlsx`);
+        execFileSync(path.join(ROOT_DIR, 'src/tools/zhiying-stats'), ['-c', path.join(STATE, 'zhiying.conf'),
+          ...a, ...extra, '-o', file], { stdio: 'pipe' });
+        files.push(file);
+      }
+      names.push(a.join(' '));
+    }
+    const books = readXlsxMany(files).map(stripTime);
+    for (let i = 0; i < names.length; i++) {
+      assert.ok(books[2 * i]['按机构'].rows.length > 1, `${what}: ${names[i]}: some figures`);
+      assert.deepEqual(books[2 * i], books[2 * i + 1], `${what}: ${names[i]}`);
+    }
+  };
+  const apply = async (no) => {
+    const c = as.qx_apply;
+    const r = await c.post('/apply', { csrf: c.token, patient_name: '统计计数', patient_sex: 'F',
+      patient_age: '61岁', patient_birth: '', patient_no: `${TAG}${no}`, patient_phone: '13800000000',
+      chief_complaint: '咳嗽一周', present_illness: '咳嗽伴发热', history: '无', clinical_diagnosis: '肺炎？',
+      exam_type: no === 'D' ? 'DR' : 'CT', body_part: '胸部', urgency: 'routine', accession: '', exam_date: '',
+      mode: 'superior', alliance: ylt, target: ybch });
+    assert.equal(r.status, 303, [...r.text.matchAll(/id="err-[^"]*">([^<]*)</g)].map((m) => m[1]).join(' '));
+    return Number(r.location.match(/^\/application\?id=(\d+)/)[1]);
+  };
+  const state = (id) => sql(`SELECT state FROM applications WHERE id = ${Number(id)}`)[0][0];
+  const editorVersion = (html) => Number(html.match(/name="version" id="report-version" value="([0-9]+)"/)[1]);
+  const submitReport = (c, id, version, final, ai) => c.post('/report/submit', { csrf: c.token, id: String(id),
+    version: String(version), findings: '双肺纹理增多。', conclusion: '双肺未见明显实变。', ai_used: ai, final });
+  const { yb_resident: res, yb_attending: att } = as;
+
+  check('nothing new', true);
+  const a = await apply('A');
+  check('a submission');
+  let r = await res.write(a);
+  assert.equal(state(a), 'reporting');
+  check('写报告 (the lock)');
+  assert.equal((await res.post('/report/unlock', { csrf: res.token, id: String(a) })).status, 303);
+  assert.equal(state(a), 'pending');
+  check('the lock released');
+  r = await res.write(a);
+  r = await submitReport(res, a, editorVersion(r.text), '0', '1');
+  assert.equal(r.status, 303);
+  assert.equal(state(a), 'in_review');
+  check('a report submitted to review, with the AI text');
+  r = await att.post('/review/decide', { csrf: att.token, id: String(a), approve: '0', comment: '请补充随访建议。' });
+  assert.equal(r.status, 303);
+  assert.equal(state(a), 'reporting');
+  check('a review that rejects');
+  r = await res.write(a);
+  r = await submitReport(res, a, editorVersion(r.text), '0', '0');
+  assert.equal(r.status, 303);
+  r = await att.post('/review/decide', { csrf: att.token, id: String(a), approve: '1', comment: '' });
+  assert.equal(r.status, 303);
+  assert.equal(state(a), 'reviewed');
+  check('a review that approves');
+
+  const b = await apply('B');
+  r = await res.post('/application/return', { csrf: res.token, id: String(b), reason: '缺少既往影像' });
+  assert.equal(r.status, 303);
+  assert.equal(state(b), 'returned');
+  check('退回');
+  const edit = await as.qx_apply.get(`/application/edit?id=${b}`);
+  assert.equal(edit.status, 200);
+  r = await as.qx_apply.post('/application/edit', { csrf: as.qx_apply.token, id: String(b), patient_name: '统计计数',
+    patient_sex: 'F', patient_age: '61岁', patient_birth: '', patient_no: `${TAG}B`, patient_phone: '13800000000',
+    chief_complaint: '咳嗽一周', present_illness: '咳嗽伴发热，已补充', history: '无', clinical_diagnosis: '肺炎？',
+    exam_type: 'CT', body_part: '胸部', urgency: 'routine', accession: '', exam_date: '',
+    mode: 'superior', alliance: ylt, target: ybch });
+  assert.equal(r.status, 303, r.text.slice(0, 300));
+  assert.equal(state(b), 'pending');
+  check('a corrected resubmission');
+
+  const cn = await apply('C');
+  r = await as.qx_apply.post('/application/cancel', { csrf: as.qx_apply.token, id: String(cn) });
+  assert.equal(r.status, 303);
+  assert.equal(state(cn), 'cancelled');
+  check('取消');
+
+  const d = await apply('D');
+  r = await att.write(d);
+  r = await submitReport(att, d, editorVersion(r.text), '1', '1');
+  assert.equal(r.status, 303);
+  assert.equal(state(d), 'reported');
+  check('a self-signed final report');
+
+  // zhiying-demo's back-dating: the applications 3 to 50 days back.
+  sql(`UPDATE applications a SET created_at = a.created_at - s.back, submitted_at = a.submitted_at - s.back,
+      reported_at = a.reported_at - s.back + interval '2 hours',
+      reviewed_at = a.reviewed_at - s.back + interval '5 hours'
+    FROM (SELECT id, make_interval(days => 3 + (id % 48)::int) AS back FROM applications
+      WHERE id IN (${a}, ${b}, ${cn}, ${d})) s WHERE s.id = a.id`);
+  sql(`UPDATE application_history h SET at = h.at - make_interval(days => 3 + (h.application_id % 48)::int)
+    WHERE h.application_id IN (${a}, ${b}, ${cn}, ${d})`);
+  check('the demo\'s back-dating');
+  sql(`DELETE FROM application_history WHERE application_id = ${cn};
+    DELETE FROM applications WHERE id = ${cn}`);
+  check('a deletion', true);
 });
