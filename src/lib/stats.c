@@ -220,14 +220,6 @@ sq_base(struct sq *q, const struct stats_filter *f, const char *ids,
 	sq_sql(q, ") ");
 }
 
-/*
- * Start q as the CTE c of the daily counts (sql/040) of the filtered
- * applications of the scope, as sq_base does for f; the same filter, by
- * the columns the counts are kept by.  A day is taken in stats_zone(),
- * which stats_run sets for its transaction, so the bounds select the same
- * applications as f's.  Not for a reader filter: the counts do not know
- * the AI jobs.
- */
 /* The same filter on the rows s of stats_counts or stats_turn, but for
  * the dates; no reader. */
 static void
@@ -258,6 +250,14 @@ sq_where_kept(struct sq *q, const struct stats_filter *f, const char *ids)
 	}
 }
 
+/*
+ * Start q as the CTE c of the daily counts (sql/040) of the filtered
+ * applications of the scope, as sq_base does for f; the same filter, by
+ * the columns the counts are kept by.  A day is taken in stats_zone(),
+ * which stats_run sets for its transaction, so the bounds select the same
+ * applications as f's.  Not for a reader filter: the counts do not know
+ * the AI jobs.
+ */
 static void
 sq_counts(struct sq *q, const struct stats_filter *f, const char *ids,
     int nfixed, const char *const *fixed)
