@@ -140,16 +140,45 @@ sq_start(struct sq *q, int nfixed, const char *const *fixed)
 	" SELECT coalesce(array_agg(id ORDER BY id), '{}')::text FROM scope"
 
 /*
- * Start q as the CTE f of the filtered applications of the scope (ids, an
- * array), one narrow row each, after the nfixed parameters of the figure
- * query itself ($1, $2).  first_at is the first submission to review or
- * sign-off (the history, kept on the application as first_reported_at),
- * or reported_at where the history lacks it; final_at the sign-off of a
- * self-signed report, or the review; ret whether it is or ever was
- * returned; aiu whether a submitted or final report version used the AI
- * text.  f is read once by each figure query, so PostgreSQL inlines it and
- * reads only the columns that query uses.
+ * The conditions the applications a and the kept rows s (sql/040) are
+ * both filtered by: the scope (ids, an array), 申请医院, 医联体, 检查类型,
+ * 申请方式 and 报告状态, on the columns of t (an alias) named inst (the
+ * applying institution), exam_type, mode and state; every value a
+ * parameter (sq_ref).
  */
+static void
+sq_where_common(struct sq *q, const struct stats_filter *f, const char *ids,
+    const char *t, const char *inst)
+{
+	static const enum sq_slot slot[3] = { SLOT_EXAM, SLOT_MODE,
+	    SLOT_STATUS };
+	static const char *const col[3] = { "exam_type", "mode", "state" };
+	const char	*v[3] = { f->exam, f->mode, f->status };
+	size_t		 i;
+
+	if (buf_printf(&q->b, "%s.%s = ANY(", t, inst) == -1)
+		q->err = 1;
+	sq_ref(q, SLOT_IDS, ids, "::bigint[])");
+	if (f->hospital != NULL) {
+		if (buf_printf(&q->b, " AND %s.%s = ", t, inst) == -1)
+			q->err = 1;
+		sq_ref(q, SLOT_HOSPITAL, f->hospital, "::bigint");
+	}
+	if (f->alliance != NULL) {
+		if (buf_printf(&q->b, " AND %s.%s IN (SELECT institution_id"
+		    " FROM alliance_members WHERE alliance_id = ", t, inst) == -1)
+			q->err = 1;
+		sq_ref(q, SLOT_ALLIANCE, f->alliance, "::bigint)");
+	}
+	for (i = 0; i < 3; i++) {
+		if (v[i] == NULL)
+			continue;
+		if (buf_printf(&q->b, " AND %s.%s = ", t, col[i]) == -1)
+			q->err = 1;
+		sq_ref(q, slot[i], v[i], "::text");
+	}
+}
+
 /*
  * The filter on applications a of the scope (ids, an array): the
  * condition of a WHERE, every value a parameter (sq_ref).
@@ -157,8 +186,7 @@ sq_start(struct sq *q, int nfixed, const char *const *fixed)
 static void
 sq_where(struct sq *q, const struct stats_filter *f, const char *ids)
 {
-	sq_sql(q, "a.applicant_institution_id = ANY(");
-	sq_ref(q, SLOT_IDS, ids, "::bigint[])");
+	sq_where_common(q, f, ids, "a", "applicant_institution_id");
 	if (f->from != NULL) {
 		sq_sql(q, " AND a.submitted_at >= ");
 		sq_ref(q, SLOT_FROM, f->from, "::date");
@@ -166,27 +194,6 @@ sq_where(struct sq *q, const struct stats_filter *f, const char *ids)
 	if (f->to != NULL) {
 		sq_sql(q, " AND a.submitted_at < ");
 		sq_ref(q, SLOT_TO, f->to, "::date + 1");
-	}
-	if (f->hospital != NULL) {
-		sq_sql(q, " AND a.applicant_institution_id = ");
-		sq_ref(q, SLOT_HOSPITAL, f->hospital, "::bigint");
-	}
-	if (f->alliance != NULL) {
-		sq_sql(q, " AND a.applicant_institution_id IN (SELECT"
-		    " institution_id FROM alliance_members WHERE alliance_id = ");
-		sq_ref(q, SLOT_ALLIANCE, f->alliance, "::bigint)");
-	}
-	if (f->exam != NULL) {
-		sq_sql(q, " AND a.exam_type = ");
-		sq_ref(q, SLOT_EXAM, f->exam, "::text");
-	}
-	if (f->mode != NULL) {
-		sq_sql(q, " AND a.mode = ");
-		sq_ref(q, SLOT_MODE, f->mode, "::text");
-	}
-	if (f->status != NULL) {
-		sq_sql(q, " AND a.state = ");
-		sq_ref(q, SLOT_STATUS, f->status, "::text");
 	}
 	if (f->reader != NULL) {
 		sq_sql(q, " AND EXISTS (SELECT 1 FROM application_studies s"
@@ -202,6 +209,17 @@ sq_where(struct sq *q, const struct stats_filter *f, const char *ids)
 #define SQL_FIRST_H 	"date_part('epoch', least(a.reported_at, CASE WHEN a.reported_at" 	" IS NOT NULL THEN a.first_reported_at END) - a.submitted_at) / 3600"
 #define SQL_FINAL_H 	"date_part('epoch', CASE a.state WHEN 'reported' THEN a.reported_at" 	" WHEN 'reviewed' THEN a.reviewed_at END - a.submitted_at) / 3600"
 
+/*
+ * Start q as the CTE f of the filtered applications of the scope (ids, an
+ * array), one narrow row each, after the nfixed parameters of the figure
+ * query itself ($1, $2).  first_at is the first submission to review or
+ * sign-off (the history, kept on the application as first_reported_at),
+ * or reported_at where the history lacks it; final_at the sign-off of a
+ * self-signed report, or the review; ret whether it is or ever was
+ * returned; aiu whether a submitted or final report version used the AI
+ * text.  f is read once by each figure query, so PostgreSQL inlines it and
+ * reads only the columns that query uses.
+ */
 static void
 sq_base(struct sq *q, const struct stats_filter *f, const char *ids,
     int nfixed, const char *const *fixed)
@@ -225,29 +243,8 @@ sq_base(struct sq *q, const struct stats_filter *f, const char *ids,
 static void
 sq_where_kept(struct sq *q, const struct stats_filter *f, const char *ids)
 {
-	sq_sql(q, "s.n <> 0 AND s.inst = ANY(");
-	sq_ref(q, SLOT_IDS, ids, "::bigint[])");
-	if (f->hospital != NULL) {
-		sq_sql(q, " AND s.inst = ");
-		sq_ref(q, SLOT_HOSPITAL, f->hospital, "::bigint");
-	}
-	if (f->alliance != NULL) {
-		sq_sql(q, " AND s.inst IN (SELECT institution_id"
-		    " FROM alliance_members WHERE alliance_id = ");
-		sq_ref(q, SLOT_ALLIANCE, f->alliance, "::bigint)");
-	}
-	if (f->exam != NULL) {
-		sq_sql(q, " AND s.exam_type = ");
-		sq_ref(q, SLOT_EXAM, f->exam, "::text");
-	}
-	if (f->mode != NULL) {
-		sq_sql(q, " AND s.mode = ");
-		sq_ref(q, SLOT_MODE, f->mode, "::text");
-	}
-	if (f->status != NULL) {
-		sq_sql(q, " AND s.state = ");
-		sq_ref(q, SLOT_STATUS, f->status, "::text");
-	}
+	sq_sql(q, "s.n <> 0 AND ");
+	sq_where_common(q, f, ids, "s", "inst");
 }
 
 /*
