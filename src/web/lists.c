@@ -421,8 +421,10 @@ filter_by_pieces(const struct list_filter *f)
 	return f->q != NULL && !f->exact && u8_chars(f->q) <= 2;
 }
 
-/* Whether the keyword can only be a name: fuzzy, and no digit, which
- * every part of a 诊断号 but its prefix has. */
+/* Whether the keyword is looked for as a name (SQL_READER_NAMES): fuzzy
+ * and without a digit.  Such a keyword finds a 诊断号 only by its letter
+ * prefix, which every 诊断号 shares; it is still looked for there, so the
+ * rows are the same either way, only the plan differs. */
 static int
 filter_by_name(const struct list_filter *f)
 {
@@ -439,11 +441,11 @@ static int
 list_where(struct req *r, struct qb *q, const struct list_def *ld,
     const struct list_filter *f, const char *uid)
 {
-	const char	*lit, *pat;
-	const char	*reader = filter_by_name(f) ? SQL_READER_NAMES : SQL_READER;
+	const char	*lit, *pat, *reader;
 	int		 appl = has_role(r, ROLE_APPLICANT);
 	int		 doc = has_role(r, ROLE_DOCTOR);
 
+	reader = filter_by_name(f) ? SQL_READER_NAMES : SQL_READER;
 	qb_sql(q, " FROM applications a WHERE ");
 	switch (ld->page) {
 	case PAGE_APPLICATIONS:
