@@ -27,11 +27,13 @@
 #define LIST_PER_PAGE	20
 #define LIST_SAVED_MAX	20	/* saved filters per user and list */
 #define LIST_MAXPARAMS	48
-/* The count under the list stops this many rows past the page shown:
- * beyond it the page says 超过 N 条 instead of counting them all (at a
- * million applications the exact count cost 54 ms on 待诊断 and 200-430
- * ms on 申请列表, more than the page). */
-#define LIST_COUNT_CAP	10000
+/* The count under a list the kept totals (sql/041) cannot answer (by
+ * 申请时间, 申请医院 or 关键字) stops this many rows past the page shown:
+ * beyond it the page says 超过 N 条 instead of counting them all.  At a
+ * million applications, counting 10,001 rows cost 14 ms for 待诊断 of
+ * the last week and 150-200 ms for a 诊断号 fragment that holds a date
+ * (load 7-8); 1,001 rows 0.6 ms and 2 ms (sql/042). */
+#define LIST_COUNT_CAP	1000
 #define LIST_STYLE	"/static/lists.css"
 #define LIST_SCRIPT	"/static/lists.js"
 
@@ -124,6 +126,16 @@ struct qb {
 	"((a.mode = 'self' AND a.applicant_institution_id = $1::bigint)" \
 	" OR (a.mode = 'superior' AND a.target_institution_id = $1::bigint)" \
 	" OR (a.assist AND a.assist_institution_id = $1::bigint))"
+/* The same, for a search by name (关键字 without digits): the rows come
+ * from the names' indexes, a few hundred at most, and the institution is
+ * checked on them.  Written so that no index of the institutions
+ * applies ("+ 0"): the planner would AND the names' bitmap with one of
+ * every waiting row of the institution (9,809-49,803 entries at a
+ * million applications, 10-60 ms) to save reading the few rows. */
+#define SQL_READER_NAMES \
+	"((a.mode = 'self' AND a.applicant_institution_id + 0 = $1::bigint)" \
+	" OR (a.mode = 'superior' AND a.target_institution_id + 0 = $1::bigint)" \
+	" OR (a.assist AND a.assist_institution_id + 0 = $1::bigint))"
 #define SQL_OWN		"a.applicant_institution_id = $1::bigint"
 #define SQL_OWN_SELF \
 	"(a.mode = 'self' AND a.applicant_institution_id = $1::bigint)"
@@ -401,6 +413,25 @@ list_states(struct req *r, const struct list_def *ld,
 	return lit;
 }
 
+/* Whether the keyword is looked for through the pieces of names (one
+ * or two characters, fuzzy; list_where). */
+static int
+filter_by_pieces(const struct list_filter *f)
+{
+	return f->q != NULL && !f->exact && u8_chars(f->q) <= 2;
+}
+
+/* Whether the keyword is looked for as a name (SQL_READER_NAMES): fuzzy
+ * and without a digit.  Such a keyword finds a 诊断号 only by its letter
+ * prefix, which every 诊断号 shares; it is still looked for there, so the
+ * rows are the same either way, only the plan differs. */
+static int
+filter_by_name(const struct list_filter *f)
+{
+	return f->q != NULL && !f->exact &&
+	    strpbrk(f->q, "0123456789") == NULL;
+}
+
 /*
  * Append " FROM applications a WHERE <scope> AND <filter>" to q, whose $1
  * is the institution of the session.  Returns -1 when the filter cannot
@@ -410,10 +441,11 @@ static int
 list_where(struct req *r, struct qb *q, const struct list_def *ld,
     const struct list_filter *f, const char *uid)
 {
-	const char	*lit, *pat;
+	const char	*lit, *pat, *reader;
 	int		 appl = has_role(r, ROLE_APPLICANT);
 	int		 doc = has_role(r, ROLE_DOCTOR);
 
+	reader = filter_by_name(f) ? SQL_READER_NAMES : SQL_READER;
 	qb_sql(q, " FROM applications a WHERE ");
 	switch (ld->page) {
 	case PAGE_APPLICATIONS:
@@ -424,11 +456,11 @@ list_where(struct req *r, struct qb *q, const struct list_def *ld,
 		}
 		break;
 	case PAGE_WORKLIST:
-		qb_sql(q, doc ? SQL_READER : SQL_OWN_SELF);
+		qb_sql(q, doc ? reader : SQL_OWN_SELF);
 		break;
 	case PAGE_REVIEW:
 	case PAGE_REPORTED:
-		qb_sql(q, SQL_READER);
+		qb_sql(q, reader);
 		break;
 	case PAGE_DIAGNOSED:
 		if (appl && doc)
@@ -482,7 +514,7 @@ list_where(struct req *r, struct qb *q, const struct list_def *ld,
 		qb_arg(q, f->q, NULL);
 		qb_sql(q, " OR a.diag_no = upper(");
 		qb_arg(q, f->q, "))");
-	} else if (f->q != NULL && u8_chars(f->q) <= 2) {
+	} else if (filter_by_pieces(f)) {
 		/* One or two characters (a given name): too short for
 		 * trigrams, found through the pieces of names (009), and
 		 * looked for in names only, since nearly every 诊断号 holds
@@ -569,8 +601,11 @@ list_ids(struct req *r, struct qb *q, const struct list_def *ld,
 	const char		*order = list_order(ld, f);
 	int			 s, branches = 0;
 
+	/* Not for the pieces of names either: their index gives the rows
+	 * of both states in one bitmap, which each branch would read. */
 	if (ld->page != PAGE_WORKLIST || f->status != NULL ||
-	    f->sort != NULL || states_count(ld->states) < 2) {
+	    f->sort != NULL || states_count(ld->states) < 2 ||
+	    filter_by_pieces(f)) {
 		qb_sql(q, "SELECT a.id");
 		if (list_where(r, q, ld, f, uid) == -1)
 			return -1;
@@ -1136,6 +1171,7 @@ list_page(struct req *r)
 	char			 inst[32], uid[32], cap[24];
 	long long		 total, npages;
 	int			 i, c, ns, capped, exact, has_hosp, has_up;
+	int			 prep;
 
 	if ((ld = list_def_of(r->page)) == NULL) {
 		page_error(r, 404, "您访问的页面不存在");
@@ -1167,8 +1203,17 @@ list_page(struct req *r)
 	p_saved[1] = path;
 	has_hosp = list_has_hospitals(r, ld);
 	has_up = ld->page == PAGE_WORKLIST && has_role(r, ROLE_DOCTOR);
-	st[LS_COUNT] = (struct db_stmt){ 1, qc.b.data, qc.n, qc.p };
-	st[LS_ROWS] = (struct db_stmt){ 1, qr.b.data, qr.n, qr.p };
+	/* Under 关键字 the plan depends on the words: a name or a serial
+	 * number is found through the trigram indexes, a 诊断号 fragment
+	 * that holds a date in the waiting rows' order (sql/042), and the
+	 * pieces of names of the waiting rows have an index of their own
+	 * that only constant states can choose.  A generic plan, made
+	 * once for all words, cannot be right for each: these two
+	 * statements are sent with their values and planned each time
+	 * (about 1 ms). */
+	prep = f.q == NULL;
+	st[LS_COUNT] = (struct db_stmt){ prep, qc.b.data, qc.n, qc.p };
+	st[LS_ROWS] = (struct db_stmt){ prep, qr.b.data, qr.n, qr.p };
 	st[LS_SAVED] = (struct db_stmt){ 1, SQL_SAVED, 2, p_saved };
 	ns = LS_SAVED + 1;
 	if (has_hosp)

@@ -17,7 +17,8 @@
 #     execution time;
 #   - the plan of the fuzzy name search, which should use the trigram
 #     index applications_patient_trgm, and that of a two-character
-#     fragment, which should use applications_patient_grams (sql/009);
+#     fragment, which should use the pieces of the waiting rows' names,
+#     applications_waiting_grams (sql/042);
 #   - the same for 申请列表 of qx_apply (卫生院 of 青溪): the user's own
 #     (the default), the whole institution's, by status and by name;
 #   - the whole page through nginx (session, both queries, template) with
@@ -26,13 +27,24 @@
 #     of the page's size that nginx serves itself.
 # The count under a list without a filter, or filtered by 报告状态 only,
 # is read from the totals kept per scope and state (list_counts, sql/041)
-# and is exact; under any other filter it stops 10,000 rows past the page
-# (lists.c LIST_COUNT_CAP): the page then says 超过 10000 条.  The capped
-# count of the rows is timed beside the totals for the unfiltered list.
+# and is exact; under any other filter it stops 1,000 rows past the page
+# (lists.c LIST_COUNT_CAP): the page then says 超过 1000 条.  The capped
+# count of the rows is timed beside the totals for the unfiltered list,
+# and the count as it was before sql/042 (10,000 rows past the page)
+# beside each capped count.  The statements are those lists.c sends, with
+# their values written in: lists.c sends a list's statements under a
+# 关键字 that way (a custom plan each time); the others it prepares, and
+# their generic plans can differ.
 # Times are reported, never judged: the script fails only when something
 # does not run or a page answers other than 200.
 #
-# Environment: BENCH_ROWS (1000000), BENCH_RUNS (20), BENCH_SECONDS (5).
+# Environment: BENCH_ROWS (1000000), BENCH_RUNS (20), BENCH_SECONDS (5),
+# BENCH_CAP (1000: the bound of the capped count the pages are checked
+# against; 10000 for a binary from before sql/042).
+# BENCH_KEEP=1 keeps the stack and its data when done (the folder is
+# printed); BENCH_STATE=FOLDER starts such a kept stack again, with the
+# binaries and migrations of this tree, and measures it without loading
+# anything: the same data before and after a change.
 # Output is kept in tests/out/bench/.
 set -euo pipefail
 
@@ -55,17 +67,37 @@ for tool in curl perl psql; do
 done
 
 ZY_STATE=
+[ -z "${BENCH_KEEP:-}${BENCH_STATE:-}" ] || ZY_KEEP=1
 trap stack_stop EXIT
 
 mkdir -p "$OUT"
-say "starting the stack"
-stack_start >"$OUT/worklist-stack.txt" 2>&1 ||
-    { cat "$OUT/worklist-stack.txt" >&2; die "the stack did not start"; }
+if [ -n "${BENCH_STATE:-}" ]; then
+	# The ports are those the kept stack was made with (PostgreSQL's is
+	# in its cluster's configuration).
+	[ -f "$BENCH_STATE/bench-ports" ] || die "$BENCH_STATE: not a kept bench stack"
+	. "$BENCH_STATE/bench-ports"
+	ZY_STATE=$BENCH_STATE
+	ZY_URL="http://127.0.0.1:$ZY_PORT"
+	export ZY_STATE ZY_PORT ZY_FCGI_PORT ZY_PGPORT ZY_SCP_PORT ZY_URL
+	say "starting the kept stack in $ZY_STATE"
+	ZHIYING_STATE=$ZY_STATE ZHIYING_PORT=$ZY_PORT ZHIYING_FCGI_PORT=$ZY_FCGI_PORT \
+	    ZHIYING_SCP_PORT=$ZY_SCP_PORT ZHIYING_PGPORT=$ZY_PGPORT \
+	    ZHIYING_SKIP_DEPS=1 ZHIYING_SKIP_BUILD=1 "$ROOT/zhiying.sh" start quiet \
+	    >"$OUT/worklist-stack.txt" 2>&1 ||
+	    { cat "$OUT/worklist-stack.txt" >&2; die "the stack did not start"; }
+else
+	say "starting the stack"
+	stack_start >"$OUT/worklist-stack.txt" 2>&1 ||
+	    { cat "$OUT/worklist-stack.txt" >&2; die "the stack did not start"; }
+	printf 'ZY_PORT=%s ZY_FCGI_PORT=%s ZY_PGPORT=%s ZY_SCP_PORT=%s\n' \
+	    "$ZY_PORT" "$ZY_FCGI_PORT" "$ZY_PGPORT" "$ZY_SCP_PORT" >"$ZY_STATE/bench-ports"
+fi
 WORK=$ZY_STATE/bench
 mkdir -p "$WORK"
 
 q() { stack_psql -At -c "$1"; }
 
+if [ -z "${BENCH_STATE:-}" ]; then
 say "generating $ROWS applications"
 t0=$(date +%s.%N)
 stack_psql >/dev/null <<EOF
@@ -147,6 +179,10 @@ t1=$(date +%s.%N)
 count=$(q "SELECT count(*) FROM applications")
 [ "$count" -ge "$ROWS" ] || die "only $count applications were made"
 say "$count applications in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')s"
+else
+	count=$(q "SELECT count(*) FROM applications")
+	say "$count applications kept in $ZY_STATE"
+fi
 stack_psql -c "SELECT state, mode, count(*) FROM applications GROUP BY 1, 2 ORDER BY 1, 2" \
     >"$OUT/worklist-distribution.txt"
 
@@ -155,7 +191,7 @@ IDLE=$(awk -F' *= *' '$1 == "lock_idle" { print $2 }' "$ZY_STATE/zhiying.conf")
 IDLE=${IDLE:-1800}
 # A name that exists, and a 诊断号 fragment (8 digits: a day and a digit).
 NAME=$(q "SELECT patient_name FROM applications WHERE length(patient_name) = 3
-    AND target_institution_id = $INST AND state = 'pending' LIMIT 1")
+    AND target_institution_id = $INST AND state = 'pending' ORDER BY id LIMIT 1")
 NAME_PART=$(q "SELECT substr('$NAME', 2, 2)")
 DIAG_PART=$(q "SELECT substr(diag_no, 3, 8) FROM applications
     WHERE target_institution_id = $INST ORDER BY submitted_at DESC LIMIT 1")
@@ -163,14 +199,25 @@ DIAG_PART=$(q "SELECT substr(diag_no, 3, 8) FROM applications
 QX=$(q "SELECT id FROM institutions WHERE code = 'QX-PH'")
 QXUID=$(q "SELECT id FROM users WHERE login = 'qx_apply'")
 QXNAME=$(q "SELECT patient_name FROM applications WHERE length(patient_name) = 3
-    AND applicant_institution_id = $QX LIMIT 1")
-CAP=10000
+    AND applicant_institution_id = $QX ORDER BY id LIMIT 1")
+CAP=${BENCH_CAP:-1000}
+# The bound before sql/042.
+OLD_CAP=10000
 
 # The worklist of a doctor of institution $INST, as lists.c builds it.
 SCOPE="((a.mode = 'self' AND a.applicant_institution_id = $INST)
  OR (a.mode = 'superior' AND a.target_institution_id = $INST)
  OR (a.assist AND a.assist_institution_id = $INST))"
-declare -A WHERE URLQ SCOPE_OF PATH_OF
+# A search by name (no digit) checks the institution so that no index of
+# the institutions applies (lists.c SQL_READER_NAMES).
+NAME_SCOPE="((a.mode = 'self' AND a.applicant_institution_id + 0 = $INST)
+ OR (a.mode = 'superior' AND a.target_institution_id + 0 = $INST)
+ OR (a.assist AND a.assist_institution_id + 0 = $INST))"
+declare -A WHERE URLQ SCOPE_OF PATH_OF ONE_SCAN
+SCOPE_OF[fuzzy_name]=$NAME_SCOPE
+SCOPE_OF[fuzzy_name2]=$NAME_SCOPE
+# The pieces of names: one scan over both states (lists.c list_ids).
+ONE_SCAN[fuzzy_name2]=1
 NAMES=(none fuzzy_name fuzzy_name2 diag_part tail week status page50
     app_mine app_all app_status app_name)
 WHERE[none]="a.state = ANY ('{pending,reporting}')"
@@ -231,12 +278,13 @@ count_sql() {
 	fi
 	capped_sql "$1"
 }
-# The count of the rows, capped (all counts before sql/041).
+# The count of the rows, capped (all counts before sql/041), at CAP or
+# at $2 rows past the page.
 capped_sql() {
 	local off=0
 	[ "$1" = page50 ] && off=980
 	echo "SELECT count(*) FROM (SELECT 1 FROM applications a
-	 WHERE $(scope_of "$1") AND ${WHERE[$1]} LIMIT $((off + CAP + 1))) c"
+	 WHERE $(scope_of "$1") AND ${WHERE[$1]} LIMIT $((off + ${2:-$CAP} + 1))) c"
 }
 page_sql() {
 	local off=0
@@ -250,7 +298,8 @@ page_sql() {
 	local ids="SELECT a.id FROM applications a
 	  WHERE $(scope_of "$1") AND ${WHERE[$1]}
 	  ORDER BY $order LIMIT 20 OFFSET $off" any="a.state = ANY ('{pending,reporting}')" st b rep
-	if [ -z "${PATH_OF[$1]:-}" ] && [ -z "${IMAGES_ORDER:-}" ] && [[ ${WHERE[$1]} == *"$any"* ]]; then
+	if [ -z "${PATH_OF[$1]:-}" ] && [ -z "${IMAGES_ORDER:-}" ] && [ -z "${ONE_SCAN[$1]:-}" ] &&
+	    [[ ${WHERE[$1]} == *"$any"* ]]; then
 		ids="SELECT a.id FROM ("
 		for st in pending reporting; do
 			[ "$st" = pending ] || ids="$ids UNION ALL "
@@ -261,13 +310,37 @@ page_sql() {
 		done
 		ids="$ids) a ORDER BY $order LIMIT 20 OFFSET $off"
 	fi
-	echo "SELECT a.id, a.diag_no, a.state, a.patient_name, ai.name,
-	 coalesce(lu.display_name, ''),
-	 coalesce(a.lock_seen_at < now() - $IDLE * interval '1 s', false)
+	# The columns as lists.c list_rows() reads them: the names by
+	# scalar subqueries, not joins.
+	echo "SELECT a.id, a.diag_no, a.state, a.mode,
+	 a.patient_name, a.patient_sex, a.patient_age, a.exam_type,
+	 a.body_part, a.urgency,
+	 to_char(a.submitted_at, 'YYYY-MM-DD HH24:MI'),
+	 (SELECT name FROM institutions WHERE id = a.applicant_institution_id),
+	 a.applicant_institution_id,
+	 (SELECT display_name FROM users WHERE id = a.applicant_id),
+	 a.assist,
+	 coalesce((SELECT name FROM institutions
+	  WHERE id = a.assist_institution_id AND a.assist), ''),
+	 coalesce((SELECT display_name FROM users WHERE id = a.locked_by), ''),
+	 coalesce(a.lock_seen_at < now() - $IDLE * interval '1 s', false),
+	 coalesce((SELECT display_name FROM users WHERE id = a.report_author_id), ''),
+	 coalesce((SELECT display_name FROM users WHERE id = a.reviewer_id), ''),
+	 coalesce(to_char(a.reported_at, 'YYYY-MM-DD HH24:MI'), ''),
+	 coalesce((SELECT i.name FROM users u
+	  JOIN institutions i ON i.id = u.institution_id
+	  WHERE u.id = a.report_author_id),
+	 (SELECT name FROM institutions WHERE id = a.target_institution_id),
+	 (SELECT name FROM institutions WHERE id = a.applicant_institution_id)),
+	 a.return_reason,
+	 coalesce((SELECT name FROM institutions WHERE id = a.target_institution_id), ''),
+	 (NOT a.images_missing),
+	 EXISTS (SELECT 1 FROM study_link_holds h
+	  WHERE h.application_id = a.id AND NOT EXISTS (SELECT 1
+	  FROM application_studies l WHERE l.application_id = a.id
+	  AND l.study_id = h.study_id))
 	 FROM (SELECT a.* FROM ($ids) k
 	  JOIN applications a ON a.id = k.id) a
-	 JOIN institutions ai ON ai.id = a.applicant_institution_id
-	 LEFT JOIN users lu ON lu.id = a.locked_by
 	 ORDER BY $order"
 }
 
@@ -294,7 +367,10 @@ declare -A SQL_RES ROWS_OF
 for n in "${NAMES[@]}"; do
 	c=$(explain_times "$(count_sql "$n")" | pct)
 	p=$(explain_times "$(page_sql "$n")" | pct)
-	SQL_RES[$n]="$c $p"
+	# The count before sql/042: 10,000 rows past the page.
+	o="- -"
+	[ -n "${TOTALS[$n]:-}" ] || o=$(explain_times "$(capped_sql "$n" "$OLD_CAP")" | pct)
+	SQL_RES[$n]="$c $p $o"
 	ROWS_OF[$n]=$(q "$(exact_sql "$n")")
 done
 
@@ -305,9 +381,9 @@ BEFORE=$(IMAGES_ORDER="(NOT EXISTS (SELECT 1 FROM application_studies l
 BEFORE_RES=$(explain_times "$BEFORE" | pct)
 # The count of the unfiltered 待诊断 and 申请列表 as the rows, capped (before
 # sql/041), beside the totals.
-CAPPED_RES=$(explain_times "$(capped_sql none)" | pct)
-CAPPED_APP_RES=$(explain_times "$(capped_sql app_mine)" | pct)
-CAPPED_TAIL_RES=$(explain_times "$(capped_sql tail)" | pct)
+CAPPED_RES=$(explain_times "$(capped_sql none "$OLD_CAP")" | pct)
+CAPPED_APP_RES=$(explain_times "$(capped_sql app_mine "$OLD_CAP")" | pct)
+CAPPED_TAIL_RES=$(explain_times "$(capped_sql tail "$OLD_CAP")" | pct)
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(page_sql none)" >"$OUT/worklist-explain-none.txt"
 
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(count_sql fuzzy_name)" >"$OUT/worklist-explain-fuzzy.txt"
@@ -316,8 +392,8 @@ grep -q 'applications_patient_trgm' "$OUT/worklist-explain-fuzzy.txt" ||
     say "note: the fuzzy name search did not use applications_patient_trgm"
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(page_sql fuzzy_name2)" >"$OUT/worklist-explain-fuzzy2.txt"
 stack_psql -c "EXPLAIN (ANALYZE, BUFFERS) $(count_sql fuzzy_name2)" >>"$OUT/worklist-explain-fuzzy2.txt"
-grep -q 'applications_patient_grams' "$OUT/worklist-explain-fuzzy2.txt" ||
-    say "note: the two-character search did not use applications_patient_grams"
+grep -q 'applications_waiting_grams' "$OUT/worklist-explain-fuzzy2.txt" ||
+    say "note: the two-character search did not use applications_waiting_grams"
 
 # Through nginx: log in as a browser does, then time the pages.
 html_unescape() {
@@ -433,27 +509,27 @@ printf 'worklist of 粤北市中心医院 (%s); name "%s", fragment "%s", 诊断
     "$USER_LOGIN" "$NAME" "$NAME_PART" "$DIAG_PART"
 printf '申请列表 of qx_apply (app_*): name "%s"\n' "$QXNAME"
 echo
-printf '%-12s %9s %14s %14s %14s\n' filter matches 'count p50/p95' 'page p50/p95' 'nginx p50/p95'
+printf '%-12s %9s %14s %14s %14s %16s\n' filter matches 'count p50/p95' 'page p50/p95' 'nginx p50/p95' 'count at 10000'
 for n in "${NAMES[@]}"; do
-	read -r c50 c95 p50 p95 <<<"${SQL_RES[$n]}"
+	read -r c50 c95 p50 p95 o50 o95 <<<"${SQL_RES[$n]}"
 	read -r w50 w95 <<<"${WEB_RES[$n]}"
-	printf '%-12s %9s %14s %14s %14s\n' "$n" "${ROWS_OF[$n]}" "$c50/$c95" "$p50/$p95" "$w50/$w95"
+	printf '%-12s %9s %14s %14s %14s %16s\n' "$n" "${ROWS_OF[$n]}" "$c50/$c95" "$p50/$p95" "$w50/$w95" "$o50/$o95"
 done
-echo '(milliseconds; count (from list_counts for none, status, tail, page50, app_mine, app_all, app_status; else capped as lists.c counts) and page: EXPLAIN ANALYZE execution time; nginx: curl time_total)'
+echo '(milliseconds; count (from list_counts for none, status, tail, page50, app_mine, app_all, app_status; else capped as lists.c counts, 1,000 rows past the page) and page: EXPLAIN ANALYZE execution time; nginx: curl time_total; count at 10000: the capped count as before sql/042)'
 read -r c50 c95 <<<"$CAPPED_RES"
 read -r t50 t95 _ <<<"${SQL_RES[none]}"
 printf '待诊断 count: the totals (041) %s/%s ms, the rows capped at %s (before) %s/%s ms\n' \
-    "$t50" "$t95" "$((CAP + 1))" "$c50" "$c95"
+    "$t50" "$t95" "$((OLD_CAP + 1))" "$c50" "$c95"
 read -r c50 c95 <<<"$CAPPED_TAIL_RES"
 read -r t50 t95 _ <<<"${SQL_RES[tail]}"
 printf '待诊断 by 诊断尾号 count: the totals (041) %s/%s ms, the rows capped at %s (before) %s/%s ms\n' \
-    "$t50" "$t95" "$((CAP + 1))" "$c50" "$c95"
+    "$t50" "$t95" "$((OLD_CAP + 1))" "$c50" "$c95"
 read -r c50 c95 <<<"$CAPPED_APP_RES"
 read -r t50 t95 _ <<<"${SQL_RES[app_mine]}"
 printf '申请列表 count: the totals (041) %s/%s ms, the rows capped at %s (before) %s/%s ms\n' \
-    "$t50" "$t95" "$((CAP + 1))" "$c50" "$c95"
+    "$t50" "$t95" "$((OLD_CAP + 1))" "$c50" "$c95"
 read -r b50 b95 <<<"$BEFORE_RES"
-read -r c50 c95 p50 p95 <<<"${SQL_RES[none]}"
+read -r c50 c95 p50 p95 _ <<<"${SQL_RES[none]}"
 printf '待诊断 page, images first: flag and a branch per state (031) %s/%s ms, one scan with EXISTS per row (before) %s/%s ms, p95 ratio %.1f\n' \
     "$p50" "$p95" "$b50" "$b95" "$(awk -v a="$b95" -v b="$p95" 'BEGIN { print (b > 0 ? a / b : 0) }')"
 echo "wrk -t2 -c64 -d${WRK_SECONDS}s, each beside a static file of its size:"
