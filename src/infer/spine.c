@@ -60,11 +60,21 @@
  *     of quantitative morphometry, McCloskey et al., 1993; Genant et al.,
  *     1993, inset from the corners, which are rounded), each the median
  *     of three lines 0.5 mm apart; the mid-sagittal area the sum of the
- *     heights over the depth.  An edge on the plane is the middle of the
- *     cortex's peak plus half a nominal plate (spine_plate_edge()): the
- *     slice profile blurs a 1 mm endplate over the slice thickness,
- *     which moves a half-maximum edge of the lowered peak outwards but
- *     leaves the peak's middle in place.  A height longer than the
+ *     heights over the depth.  The plane's centre is first moved along
+ *     the axis to the middle between the endplates (a line 4 mm in front
+ *     of the centre), as the run of slices may put it a slice off.  An
+ *     edge on the plane is first the middle of the cortex's peak plus
+ *     half a nominal plate (spine_plate_edge()): the slice profile blurs
+ *     a 1 mm endplate over the slice thickness, which moves a
+ *     half-maximum edge of the lowered peak outwards but leaves the
+ *     peak's middle in place.  Along the axis that middle is only known
+ *     to a slice (the resampled profile peaks at a slice's middle), so
+ *     the edge is then placed on the slices themselves
+ *     (spine_plate_fit()): a slab thinner than the slice profile keeps
+ *     its mass, not its width (Prevrhal et al., 1999), and the plate's
+ *     mass shared between two slices places it; within one slice it
+ *     cannot be placed, and the middle of the places it may have is
+ *     taken, at most (slice - 1 mm) / 2 off.  A height longer than the
  *     distance between the body's centre and its neighbours' (a disc not
  *     seen, the line ran into the next body) or under a third of the
  *     body's run is not kept, and the body is not graded;
@@ -116,6 +126,7 @@
 #define PITCH_SHARE	1.6
 #define PLANE_HALF_U	40.0
 #define PLANE_HALF_W	35.0
+#define ROW_FRONT_MM	4.0
 
 static const char *const names[] = {
 	"?", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10",
@@ -233,6 +244,67 @@ spine_plate_edge(const float *p, int n, double h)
 	xin = h * ((j - 1) + (lin - p[j - 1]) / (p[j] - p[j - 1]));
 	xout = e;
 	return (xin + xout) / 2.0 + PLATE_HALF_MM;
+}
+
+/* The length of [a0, a1] within [b0, b1]. */
+static double
+overlap(double a0, double a1, double b0, double b1)
+{
+	double	 lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+
+	return hi > lo ? hi - lo : 0.0;
+}
+
+double
+spine_plate_fit(const float *val, const double *x, int nk, double w,
+    double t, double d, double e0, double sigma2)
+{
+	const double	 c = SPINE_PLATE_MM, lo = e0 - c - w - 1.5,
+			 hi = e0 + w + 1.5, step = 0.02;
+	double		 sse[301], best = INFINITY, r, P, srp, spp, srr, fb;
+	int		 g, k, ib = -1, ng = 301, a, b, used;
+
+	if (!(w > 0.0))
+		return -1.0;
+	for (g = 0; g < ng; g++) {
+		double	 e = e0 - 3.0 + g * step;
+
+		srp = spp = srr = 0.0;
+		used = 0;
+		for (k = 0; k < nk; k++) {
+			if (x[k] < lo || x[k] > hi)
+				continue;
+			/* The slice's share of bone (below e) and of the
+			 * plate ([e - c, e]); the plate's excess over t is
+			 * the one linear unknown. */
+			fb = overlap(x[k] - w / 2.0, x[k] + w / 2.0, -1e9,
+			    e) / w;
+			P = overlap(x[k] - w / 2.0, x[k] + w / 2.0, e - c,
+			    e) / w;
+			r = val[k] - t * fb - d * (1.0 - fb);
+			srp += r * P;
+			spp += P * P;
+			srr += r * r;
+			used++;
+		}
+		sse[g] = INFINITY;
+		if (used < 2 || !(spp > 0.0) || !(srp > 0.0))
+			continue;
+		sse[g] = srr - srp * srp / spp;
+		if (sse[g] < best) {
+			best = sse[g];
+			ib = g;
+		}
+	}
+	if (ib < 0)
+		return -1.0;
+	/* The positions the data cannot tell from the best: the run about
+	 * it within one knot's noise variance; its middle. */
+	for (a = ib; a > 0 && sse[a - 1] <= best + sigma2; a--)
+		;
+	for (b = ib; b + 1 < ng && sse[b + 1] <= best + sigma2; b++)
+		;
+	return e0 - 3.0 + (a + b) / 2.0 * step;
 }
 
 /* The voxel value at fractional voxel coordinates (trilinear); air
@@ -471,12 +543,75 @@ plane_edge(const struct plane *pl, double u, double w, double du, double dw,
 	return spine_plate_edge(prof, n, PLANE_MM);
 }
 
+/*
+ * The endplate's edge from (u, w) along the body's axis (du = 1 up, -1
+ * down), mm from the start, or -1: spine_plate_edge() on the resampled
+ * profile finds it to within a slice; spine_plate_fit() then places it
+ * on the slices themselves.  The line along the axis meets slice k's
+ * middle at the knot where the plane's z is k's; a slice of thickness sz
+ * (contiguous slices: the spacing) averages the body along the axis over
+ * sz |a_z| (the slab seen along z, where it leans, is no thicker along
+ * its own axis).  The bone inside is the median of 1-5 mm inside the
+ * plate and a slice beyond it, the disc the median of 0.5-3 mm beyond a
+ * slice past the edge (spine_plate_edge() may be a slice off); sigma2 the
+ * body's trabecular variance, the noise a knot carries.
+ */
+static double
+plane_plate_edge(const struct plane *pl, double u, double w, double du,
+    double sigma2)
+{
+	const struct series_volume *v = pl->v;
+	float	 prof[512], kv[64];
+	double	 kx[64], in[64], out[64], sz = v->spacing[2], az, z0, wx, e0;
+	double	 x, e, ti, dout, lo, hi;
+	int	 n = (int)(30.0 / PLANE_MM) + 1, s, k, k0, k1, nk = 0, ni = 0;
+	int	 no = 0;
+
+	for (s = 0; s < n; s++)
+		prof[s] = (float)plane_at(pl, u + du * s * PLANE_MM, w);
+	e0 = spine_plate_edge(prof, n, PLANE_MM);
+	if (e0 < 0.0)
+		return e0;
+	az = du * pl->a[2];
+	if (fabs(az) < 0.5)
+		return e0;
+	wx = sz * fabs(az);
+	/* The plane's z (mm) at the start; x along the line: z0 + x az. */
+	z0 = pl->p0[2] + u * pl->a[2] + w * pl->e[2];
+	lo = e0 - SPINE_PLATE_MM - sz / fabs(az) - 6.0;
+	hi = e0 + sz / fabs(az) + 3.0;
+	k0 = (int)floor((z0 + (az > 0 ? lo : hi) * az) / sz);
+	k1 = (int)ceil((z0 + (az > 0 ? hi : lo) * az) / sz);
+	for (k = k0; k <= k1 && nk < 64; k++) {
+		x = (k * sz - z0) / az;
+		if (x < 0.0 || x < lo || x > hi)
+			continue;
+		kx[nk] = x;
+		kv[nk] = (float)plane_at(pl, u + du * x, w);
+		nk++;
+	}
+	for (s = 0; s < n; s++) {
+		x = s * PLANE_MM;
+		if (x >= e0 - SPINE_PLATE_MM - wx - 5.0 &&
+		    x <= e0 - SPINE_PLATE_MM - wx - 1.0 && ni < 64)
+			in[ni++] = prof[s];
+		if (x >= e0 + wx + 0.5 && x <= e0 + wx + 3.0 && no < 64)
+			out[no++] = prof[s];
+	}
+	ti = median_pos_f(in, ni);
+	dout = median_pos_f(out, no);
+	if (!isfinite(ti) || !isfinite(dout))
+		return e0;
+	e = spine_plate_fit(kv, kx, nk, wx, ti, dout, e0, sigma2);
+	return e < 0.0 ? e0 : e;
+}
+
 /* The height of the body on the line at w: from u0 up and down. */
 static double
-plane_height(const struct plane *pl, double w, double u0)
+plane_height(const struct plane *pl, double w, double u0, double sigma2)
 {
-	double	 up = plane_edge(pl, u0, w, 1.0, 0.0, 30.0);
-	double	 dn = plane_edge(pl, -u0, w, -1.0, 0.0, 30.0);
+	double	 up = plane_plate_edge(pl, u0, w, 1.0, sigma2);
+	double	 dn = plane_plate_edge(pl, -u0, w, -1.0, sigma2);
 
 	if (up < 0.0 || dn < 0.0)
 		return NAN;
@@ -488,10 +623,12 @@ morphometry(const struct series_volume *v, struct vertebra *b, double pitch)
 {
 	struct plane	 pl;
 	double		 L, rows[4], ant[4], post[4], wa, wp, d, h[3], t;
-	double		 area = 0.0, w;
+	double		 area = 0.0, w, s2, up, dn;
 	int		 i, q, nl = 0, ok = 0;
 
 	b->ha = b->hm = b->hp = b->depth = b->area_mm2 = NAN;
+	s2 = isfinite(b->hu_sd) && b->hu_sd > 0.0 ? b->hu_sd * b->hu_sd :
+	    100.0;
 	pl.v = v;
 	for (i = 0; i < 3; i++) {
 		pl.p0[i] = b->c[i] * v->spacing[i];
@@ -507,6 +644,15 @@ morphometry(const struct series_volume *v, struct vertebra *b, double pitch)
 	for (i = 0; i < 3; i++)
 		pl.e[i] /= d;
 	L = (b->k1 - b->k0 + 1) * v->spacing[2] * fabs(b->axis[2]);
+	/* The middle plane between the endplates, on a line in front of
+	 * the centre (off the basivertebral vein): the run of slices puts
+	 * the centre up to a slice off, and the rows of the front and back
+	 * edges must keep off the endplates of a concave body. */
+	up = plane_edge(&pl, 0.0, -ROW_FRONT_MM, 1.0, 0.0, 30.0);
+	dn = plane_edge(&pl, 0.0, -ROW_FRONT_MM, -1.0, 0.0, 30.0);
+	if (up >= 0.0 && dn >= 0.0 && fabs(up - dn) / 2.0 < 0.25 * L)
+		for (i = 0; i < 3; i++)
+			pl.p0[i] += (up - dn) / 2.0 * pl.a[i];
 	rows[0] = 0.25 * L;
 	rows[1] = -0.25 * L;
 	rows[2] = 0.33 * L;
@@ -528,7 +674,7 @@ morphometry(const struct series_volume *v, struct vertebra *b, double pitch)
 		t = q == 0 ? 0.1 : q == 1 ? 0.5 : 0.9;
 		for (i = 0; i < 3; i++) {
 			m[i] = plane_height(&pl, wa + t * b->depth +
-			    (i - 1) * 0.5, 0.2 * L);
+			    (i - 1) * 0.5, 0.2 * L, s2);
 			if (!isfinite(m[i]))
 				m[i] = -1.0;
 		}
@@ -545,7 +691,7 @@ morphometry(const struct series_volume *v, struct vertebra *b, double pitch)
 	b->hm = h[1];
 	b->hp = h[2];
 	for (w = wa + PLANE_MM / 2.0; w < wp; w += PLANE_MM) {
-		d = plane_height(&pl, w, 0.2 * L);
+		d = plane_height(&pl, w, 0.2 * L, s2);
 		nl++;
 		if (isfinite(d)) {
 			area += d * PLANE_MM;

@@ -112,6 +112,26 @@ double	 spine_edge(const float *prof, int n, double h);
  */
 double	 spine_plate_edge(const float *prof, int n, double h);
 
+/*
+ * An endplate's outer edge along a line from inside a body outwards, from
+ * the values of the slices the line crosses (nk knots: val[k] at x[k] mm
+ * along the line, each the mean over a rectangular slice profile of w mm
+ * along the line): the body's bone of t HU inside, the disc's d HU
+ * beyond and between them a plate of SPINE_PLATE_MM of unknown CT number
+ * (its mass, CT number times thickness, is what a slice thicker than the
+ * plate keeps: Prevrhal et al., 1999).  The model's slice means are
+ * fitted to the knots by least squares for each edge position on a grid
+ * of 0.02 mm within 3 mm of e0 (the plate's mass solved for each); where
+ * the plate lies within one slice every position that keeps it there
+ * fits as well (the data do not tell them apart), so the edge is the
+ * middle of the positions whose residual is within sigma2 (one knot's
+ * noise variance) of the least.  Returns mm along the line, or -1 when
+ * no knot lies near e0 or no plate of positive mass fits.
+ */
+double	 spine_plate_fit(const float *val, const double *x, int nk, double w,
+	    double t, double d, double e0, double sigma2);
+
+#define SPINE_PLATE_MM	1.0
 #define SPINE_BONE_HU	180.0
 #define SPINE_LOW_HU	130.0
 #define SPINE_RUN_MM	2.0

@@ -872,7 +872,7 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 	struct series_volume	*v;
 	double			 f, dx, dz, x0, y0, *cp = NULL, cv, acc;
 	size_t			 plane, n;
-	int			 i, j, k, s, a, b, c, same;
+	int			 i, j, k, s, sz, a, b, c, same;
 	uint64_t		 rng;
 
 	*out = NULL;
@@ -886,6 +886,15 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 		return -1;
 	}
 	s = sp->subsamples > 0 ? sp->subsamples : 4;
+	/* The spine phantom's endplates (1 mm across z) in slices thicker
+	 * than a pixel: sub-samples along z as close as in the plane, so
+	 * that a slice's mean is its rectangular profile's (4 sub-samples
+	 * over 2.5 mm counted a 1 mm plate as 0.625 or 1.25 mm), and the
+	 * voxel's centre line tested at each of them (a plate between the
+	 * corner planes and the centre was missed). */
+	sz = s;
+	if (sp->spine.n > 0 && sp->slice_mm > sp->pixel_mm)
+		sz = (int)ceil(s * sp->slice_mm / sp->pixel_mm);
 	f = phantom_calcium_factor(sp->kvp > 0.0 ? sp->kvp : 120.0);
 	dx = sp->pixel_mm;
 	dz = sp->slice_mm;
@@ -929,16 +938,19 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 				    hi[o] == cv && hi[o + 1] == cv &&
 				    hi[o + sp->nx + 1] == cv &&
 				    hi[o + sp->nx + 2] == cv;
+				for (c = 0; same && sz > s && c < sz; c++)
+					same = hu_scaled(sp, f, xc, yc, (k +
+					    (c + 0.5) / sz) * dz) == cv;
 				if (!same) {
 					acc = 0.0;
-					for (c = 0; c < s; c++)
+					for (c = 0; c < sz; c++)
 						for (b = 0; b < s; b++)
 							for (a = 0; a < s; a++)
 								acc += hu_scaled(sp, f,
 								    xc + ((a + 0.5) / s - 0.5) * dx,
 								    yc + ((b + 0.5) / s - 0.5) * dx,
-								    (k + (c + 0.5) / s) * dz);
-					cv = acc / ((double)s * s * s);
+								    (k + (c + 0.5) / sz) * dz);
+					cv = acc / ((double)s * s * sz);
 				}
 				v->vox[((size_t)k * sp->ny + j) * sp->nx + i] =
 				    (float)cv;

@@ -10,9 +10,10 @@
  * Genant 2), L2 biconcave (hm/hp 0.775, 22.5 %: Genant 1); the spine
  * straight or leaning forwards by 12 degrees; at 0.625, 1.25 and 2.5 mm
  * with 15 HU of noise.  Asserted: the labels T11..L3, the trabecular mean
- * within 2 HU, heights within 0.5 mm and areas within 3 % (at 2.5 mm only
- * the labels and CT numbers are held so, see test_phantom_2_5), the
- * Genant grades and shapes exact.  The Genant rule, the QCT and L1 bands at their edges;
+ * within 2 HU, heights within 0.5 mm and areas within 3 % (at 2.5 mm the
+ * heights within 1.5 mm and the grades printed, see test_phantom_2_5),
+ * the Genant grades and shapes exact.  spine_plate_fit() on exact slices
+ * of an endplate at 20 places across the slice.  The Genant rule, the QCT and L1 bands at their edges;
  * the reader's refusals; T12 with its right rib only (labels kept, marked
  * uncertain, said so); the chest phantom, whose ribs do not reach the
  * spine (no labels, refused).  On the real chest CT of ../shared/data
@@ -277,6 +278,84 @@ test_edge(void **state)
 	assert_true(spine_edge(p, 200, 0.25) < 0.0);
 }
 
+/*
+ * spine_plate_fit() on the slices of a line across an endplate: bone of
+ * t HU, a 1 mm plate of 600 HU, the disc of 80 HU beyond, each slice the
+ * exact mean over its rectangular profile of w mm; the edge at 20 places
+ * across a slice.  Where the plate spans two slices its place is in the
+ * data and the fit must find it (within 0.05 mm); where it lies within
+ * one slice any place that keeps it there gives the same slices, and the
+ * middle of them is within (w - 1) / 2 of the truth.  The edge of the
+ * resampled profile's peak (spine_plate_edge()) is printed beside it.
+ */
+static void
+test_plate_fit(void **state)
+{
+	static const double ws[] = { 0.625, 1.25, 2.5 };
+	static const double ts[] = { 180.0, 110.0, 70.0 };
+	float	 val[64], prof[161];
+	double	 x[64], w, e, a, f, worst_fit, worst_peak, o, z;
+	int	 q, r, ph, k, nk, s, two;
+
+	(void)state;
+	for (q = 0; q < 3; q++)
+		for (r = 0; r < 3; r++) {
+			w = ws[q];
+			worst_fit = worst_peak = 0.0;
+			for (ph = 0; ph < 20; ph++) {
+				/* The edge at 10 mm; slices from -w + ph w / 20. */
+				e = 10.0;
+				nk = 0;
+				two = 0;
+				for (k = 0; k < 64; k++) {
+					a = -w + ph * w / 20.0 + k * w;
+					if (a + w > 40.0)
+						break;
+					o = fmax(0.0, fmin(a + w, e - 1.0) - a);
+					f = fmax(0.0, fmin(a + w, e) -
+					    fmax(a, e - 1.0));
+					val[nk] = (float)((ts[r] * o + 600.0 *
+					    f + 80.0 * (w - o - f)) / w);
+					x[nk] = a + w / 2.0;
+					if (f > 1e-6 && f < 1.0 - 1e-6)
+						two = 1;
+					nk++;
+				}
+				f = spine_plate_fit(val, x, nk, w, ts[r], 80.0,
+				    e + 0.4 * w, 1.0);
+				if (two && fabs(f - e) > 0.05)
+					fail_msg("w %.3g t %.0f phase %d: %.3f "
+					    "for %.3f (plate in two slices)",
+					    w, ts[r], ph, f, e);
+				if (fabs(f - e) > (w - 1.0) / 2.0 + 0.05 &&
+				    fabs(f - e) > 0.05)
+					fail_msg("w %.3g t %.0f phase %d: %.3f "
+					    "for %.3f", w, ts[r], ph, f, e);
+				worst_fit = fmax(worst_fit, fabs(f - e));
+				/* The resampled profile, linear between the
+				 * slices' middles, every 0.25 mm. */
+				for (s = 0; s < 161; s++) {
+					z = s * 0.25;
+					for (k = 0; k + 1 < nk &&
+					    x[k + 1] < z; k++)
+						;
+					if (k + 1 >= nk || z < x[0])
+						prof[s] = val[k];
+					else
+						prof[s] = (float)(val[k] +
+						    (val[k + 1] - val[k]) *
+						    (z - x[k]) / w);
+				}
+				worst_peak = fmax(worst_peak,
+				    fabs(spine_plate_edge(prof, 161, 0.25) -
+				    e));
+			}
+			print_message("  plate fit, %.3g mm slices, bone %.0f "
+			    "HU: worst %.2f mm (the peak's middle: %.2f)\n",
+			    w, ts[r], worst_fit, worst_peak);
+		}
+}
+
 /* ---- The phantom ---- */
 
 struct expect {
@@ -501,19 +580,96 @@ test_phantom_0_625(void **state)
 }
 
 /*
- * At 2.5 mm the 1 mm endplates are blurred over 2.5 mm along the axis
- * and sampled every 2.5 mm: the endplate's peak is found less well (the
- * wedge's anterior height 19.2 mm for 17.5 today, its grade 1 for 2), so
- * only the labels and the CT numbers are held to the figures of the
- * thinner slices; the heights and grades are printed, the heights held to
- * 3 mm (the biconcave middle height 24.0 for 21.7 today) and the area to
- * 25 %, against regressions.
+ * At 2.5 mm a 1 mm endplate that lies within one slice cannot be placed
+ * within it (test_plate_fit): each endplate is then up to 0.75 mm off
+ * and a height up to 1.5 mm, which is what is held here (before the fit
+ * on the slices the wedge's anterior height was 19.13 mm for 17.5, 1.63
+ * off); the areas are held to 3 % as at the thinner slices.  The grades
+ * are printed, not held: L2's middle height loss of 22.5 % lies 2.5
+ * points above Genant's 20 %, some 0.6 mm of height.
  */
 static void
 test_phantom_2_5(void **state)
 {
 	(void)state;
-	check_phantom(2.5, 15.0, 0.0, 3.0, 0.25, 0);
+	check_phantom(2.5, 15.0, 0.0, 1.5, 0.03, 0);
+}
+
+/*
+ * ZY_BMD_SWEEP=1: the height errors (measured - truth, mm) of each whole
+ * body of the straight phantom, per height, at 0.625, 1.25 and 2.5 mm,
+ * 15 HU of noise, seeds 1-3, and the worst of them; only
+ * printed (the assertions are in check_phantom()).
+ */
+static void
+test_sweep(void **state)
+{
+	static const double slices[] = { 0.625, 1.25, 2.5 };
+	static const char *const nm[] = { "T11", "T12", "L1", "L2", "L3" };
+	struct phantom_spec	 sp;
+	struct series_volume	*v;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	const struct spine_info	*si;
+	char			 err[256];
+	size_t			 q, i, pi, j;
+	unsigned		 seed;
+	double			 c[3], worst, e[3];
+
+	(void)state;
+	if (getenv("ZY_BMD_SWEEP") == NULL)
+		skip();
+	for (q = 0; q < sizeof(slices) / sizeof(slices[0]); q++) {
+		worst = 0.0;
+		for (seed = 1; seed <= 3; seed++) {
+			phantom_spine_standard(&sp, slices[q], 15.0, 0.0);
+			sp.seed = seed;
+			v = NULL;
+			if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+				fail_msg("phantom: %s", err);
+			assert_non_null(ac = anatomy_cache_new());
+			if (anatomy_get(ac, cpu, v, 1, ANAT_VERTEBRAE, &an,
+			    err, sizeof(err)) == -1)
+				fail_msg("anatomy: %s", err);
+			si = &an->spine;
+			for (j = 0; j < 5; j++) {
+				const struct vertebra *b = NULL;
+				const struct phantom_vertebra *pv = NULL;
+
+				for (pi = 0; pi < sp.spine.n; pi++)
+					if (strcmp(sp.spine.v[pi].name,
+					    nm[j]) == 0)
+						pv = &sp.spine.v[pi];
+				assert_non_null(pv);
+				phantom_spine_center(&sp,
+				    (size_t)(pv - sp.spine.v), c);
+				for (i = 0; i < si->n; i++)
+					if (fabs(si->v[i].c[2] - (c[2] /
+					    slices[q] - 0.5)) * slices[q] < 5.0)
+						b = &si->v[i];
+				if (b == NULL) {
+					print_message("  %.3g mm seed %u %s "
+					    "not found\n", slices[q], seed,
+					    nm[j]);
+					continue;
+				}
+				e[0] = b->ha - pv->ha;
+				e[1] = b->hm - pv->hm;
+				e[2] = b->hp - pv->hp;
+				for (i = 0; i < 3; i++)
+					if (!(fabs(e[i]) <= worst))
+						worst = isfinite(e[i]) ?
+						    fabs(e[i]) : INFINITY;
+				print_message("  %.3g mm seed %2u %-3s "
+				    "a %+6.2f m %+6.2f p %+6.2f\n",
+				    slices[q], seed, nm[j], e[0], e[1], e[2]);
+			}
+			anatomy_cache_free(ac);
+			series_free(v);
+		}
+		print_message("  %.3g mm: worst height error %.2f mm\n",
+		    slices[q], worst);
+	}
 }
 
 /* ---- The checks ---- */
@@ -949,8 +1105,10 @@ json_num(const char *js, const char *key)
  * HU of L1-L5): the differences are printed.  3 mm is beyond the reader's
  * 2.5 mm: today only 4 bodies are split out (L2, L4, L5, S1 by the
  * reference), the iliac wings pass for ribs at L5-S1 and no label is
- * given, which the reader turns into a refusal.  Asserted: the spine is
- * seen, and no body is given a label other than the reference's.
+ * given, which the reader turns into a refusal; the heights of a body not
+ * labelled here are compared as the level the reference's mask gives its
+ * centre.  Asserted: the spine is seen, and no body is given a label
+ * other than the reference's.
  */
 static void
 test_totalseg_nifti(void **state)
@@ -1005,12 +1163,20 @@ test_totalseg_nifti(void **state)
 		    spine_label_name(b->label), ref >= 26 && ref <= 33 ?
 		    (const char *[]){ "S1", "L5", "L4", "L3", "L2", "L1",
 		    "T12", "T11" }[ref - 26] : "(none)");
-		if (b->label < SPINE_L1 || b->label > SPINE_L5 || b->partial)
+		if (b->partial)
 			continue;
-		checked++;
-		if (ref == 31 - (b->label - SPINE_L1))
-			agree++;
-		q = (size_t)(b->label - SPINE_L1);
+		if (b->label >= SPINE_L1 && b->label <= SPINE_L5) {
+			checked++;
+			if (ref == 31 - (b->label - SPINE_L1))
+				agree++;
+			q = (size_t)(b->label - SPINE_L1);
+		} else if (ref >= 27 && ref <= 31) {
+			/* Not labelled here (at 3 mm the labels fail): the
+			 * body is compared as the level the reference's
+			 * mask gives its centre. */
+			q = (size_t)(31 - ref);
+		} else
+			continue;
 		(void)snprintf(key, sizeof(key), "vertebrae_%s_intensity",
 		    lnames[q]);
 		hu = json_num(js, key);
@@ -1199,6 +1365,7 @@ main(void)
 		cmocka_unit_test(test_genant),
 		cmocka_unit_test(test_bands),
 		cmocka_unit_test(test_edge),
+		cmocka_unit_test(test_plate_fit),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_chest_phantom),
 		cmocka_unit_test(test_one_rib),
@@ -1206,6 +1373,7 @@ main(void)
 		cmocka_unit_test(test_phantom_tilt),
 		cmocka_unit_test(test_phantom_2_5),
 		cmocka_unit_test(test_phantom_0_625),
+		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_lidc),
 		cmocka_unit_test(test_totalseg),
 		cmocka_unit_test(test_totalseg_nifti),
