@@ -21,14 +21,17 @@
  *    one box) and specificity (films with none that get none);
  *
  * each with a percentile bootstrap 95 % interval (2000 resamples of the
- * films, fixed seed).  Then the boxes reported on the limb films of
- * xray/extremity (no fracture known), and the seconds per film.
+ * films, fixed seed), and the truth boxes by where they lie against what
+ * the reader traced (enum place), with how many of each were missed.
+ * Then the boxes reported on the limb films of xray/extremity (no
+ * fracture known), and the seconds per film.
  *
  * -k multiplies every threshold of limb_defaults by factor; -T prints
  * the figures of the tuning half for factors 0.6 to 2.0 (how the
  * defaults were chosen) and exits.  -p dir writes each film with its
  * bones' outline, its boxes (white) and the truth (dashed) as
- * dir/NAME.png; -v prints each film's boxes.
+ * dir/NAME.png, and each missed truth box enlarged as dir/NAME-missN.png;
+ * -v prints each film's boxes and where each truth box lies.
  *
  * Exits 1 when the guard fails (all 80 films: fewer than 5 % of the
  * truth boxes hit, more than 2.5 false boxes per film, more than one box
