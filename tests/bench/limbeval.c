@@ -21,14 +21,17 @@
  *    one box) and specificity (films with none that get none);
  *
  * each with a percentile bootstrap 95 % interval (2000 resamples of the
- * films, fixed seed).  Then the boxes reported on the limb films of
- * xray/extremity (no fracture known), and the seconds per film.
+ * films, fixed seed), and the truth boxes by where they lie against what
+ * the reader traced (enum place), with how many of each were missed.
+ * Then the boxes reported on the limb films of xray/extremity (no
+ * fracture known), and the seconds per film.
  *
  * -k multiplies every threshold of limb_defaults by factor; -T prints
  * the figures of the tuning half for factors 0.6 to 2.0 (how the
  * defaults were chosen) and exits.  -p dir writes each film with its
  * bones' outline, its boxes (white) and the truth (dashed) as
- * dir/NAME.png; -v prints each film's boxes.
+ * dir/NAME.png, and each missed truth box enlarged as dir/NAME-missN.png;
+ * -v prints each film's boxes and where each truth box lies.
  *
  * Exits 1 when the guard fails (all 80 films: fewer than 5 % of the
  * truth boxes hit, more than 2.5 false boxes per film, more than one box
@@ -61,6 +64,33 @@ struct box {
 	double	 x0, y0, x1, y1;
 };
 
+/*
+ * Where a truth box's centre lies with respect to what the reader
+ * traced: the classes its misses fall into (README).  "Near" is within
+ * two widths of a long bone followed (beyond its end or beside it, in
+ * widths of that bone), or on it within two widths of an end.
+ */
+enum place {
+	PLACE_SHAFT,		/* on a long bone, 2 widths or more from
+				 * its ends */
+	PLACE_BONE_END,		/* on a long bone, near an end */
+	PLACE_NEAR_BONE,	/* off the long bones, near one */
+	PLACE_COMPONENT,	/* on a mask component not followed, far
+				 * from the long bones */
+	PLACE_OFF,		/* off the bone mask, far from them */
+	PLACE_REFUSED,		/* on a film the reader refused */
+	PLACE__MAX
+};
+
+static const char *const place_name[PLACE__MAX] = {
+	"on a long bone's shaft",
+	"on a long bone near its end",
+	"off the long bones, near one",
+	"on a bone component not followed",
+	"off the bone mask",
+	"on a refused film",
+};
+
 /* What one film gave. */
 struct one {
 	char	 name[32];
@@ -69,6 +99,8 @@ struct one {
 	int	 on_bone;	/* of them centred on a long bone followed */
 	int	 reported, falses;
 	int	 odd;
+	int	 place[PLACE__MAX], missed[PLACE__MAX];	/* truth boxes by
+							 * where they lie */
 };
 
 static const char	*pic_dir;
@@ -192,7 +224,87 @@ picture(const char *name, const struct film *f, const struct limb_result *r,
 		(void)fclose(fp);
 	}
 	buf_free(&b);
+	/* Each missed truth box on its own: the film about it (a box's
+	 * size all round), the outline and the boxes drawn as above,
+	 * enlarged to 320 pixels across, beside the same crop bare, as
+	 * dir/NAME-missN.png. */
+	for (i = 0, k = 0; i < ntb; i++) {
+		unsigned char	*c;
+		int		 hit = 0, q, cx0, cy0, cw, chh, zw, zh;
+		double		 z;
+
+		if (strcmp(tb[i].file, name) != 0)
+			continue;
+		for (q = 0; q < (int)r->count; q++)
+			hit |= inside(&r->fx[q], &tb[i]);
+		k++;
+		if (hit)
+			continue;
+		cw = (int)(2 * (tb[i].x1 - tb[i].x0)) + 40;
+		chh = (int)(2 * (tb[i].y1 - tb[i].y0)) + 40;
+		cw = cw > chh ? cw : chh;
+		chh = cw;
+		cx0 = (int)((tb[i].x0 + tb[i].x1) / 2) - cw / 2;
+		cy0 = (int)((tb[i].y0 + tb[i].y1) / 2) - chh / 2;
+		z = 320.0 / cw;
+		zw = 640;
+		zh = 320;
+		if ((c = malloc((size_t)zw * zh)) == NULL)
+			continue;
+		for (y = 0; y < zh; y++)
+			for (x = 0; x < zw; x++) {
+				int	 sx = cx0 + (int)((x % 320) / z),
+					 sy = cy0 + (int)(y / z);
+				size_t	 o = (size_t)sy * f->nx + sx;
+
+				c[(size_t)y * zw + x] = sx < 0 || sy < 0 ||
+				    sx >= f->nx || sy >= f->ny ? 0 : x < 320 ?
+				    (unsigned char)(f->img[o] * 255) : g[o];
+			}
+		buf_init(&b, 1 << 22);
+		(void)snprintf(path, sizeof(path), "%s/%s-miss%zu.png",
+		    pic_dir, name, k);
+		if (preview_png_encode(c, zw, zh, &b) == 0 &&
+		    (fp = fopen(path, "wb")) != NULL) {
+			(void)fwrite(b.data, 1, b.len, fp);
+			(void)fclose(fp);
+		}
+		buf_free(&b);
+		free(c);
+	}
 	free(g);
+}
+
+/* The place of working pixel (wx, wy) in r, the distance in widths to
+ * the nearest long bone (0 on it) or, on one, to its nearer end into
+ * *wd. */
+static enum place
+truth_place(const struct limb_result *r, int wx, int wy, double *wd)
+{
+	double	 bd = 1e9;
+	size_t	 q;
+	int	 lb = wx >= 0 && wy >= 0 && wx < r->wx && wy < r->wy ?
+		     r->mask[(size_t)wy * r->wx + wx] : 0;
+
+	for (q = 0; q < r->nbones; q++) {
+		const struct limb_bone *b = &r->bones[q];
+		double	 t = (wx - b->cx) * b->ax + (wy - b->cy) * b->ay,
+			 u = fabs(-(wx - b->cx) * b->ay + (wy - b->cy) *
+			     b->ax), e;
+
+		if (b->width <= 0)
+			continue;
+		if (lb > 0 && b->label == lb) {
+			*wd = fmin(t - b->t0, b->t1 - t) / b->width;
+			return *wd < 2 ? PLACE_BONE_END : PLACE_SHAFT;
+		}
+		e = (fmax(fmax(b->t0 - t, t - b->t1), 0) + u) / b->width;
+		bd = fmin(bd, e);
+	}
+	*wd = bd;
+	if (bd < 2)
+		return PLACE_NEAR_BONE;
+	return lb > 0 ? PLACE_COMPONENT : PLACE_OFF;
 }
 
 /* Run the reader on dir/name with p; its result into r (zeroed when
@@ -294,6 +406,16 @@ figures(const struct one *o, int n, int want, const char *label,
 	printf("  films with a fracture given a box %.2f (%.2f-%.2f),"
 	    " films without given none %.2f (%.2f-%.2f)\n", v0[2], lo[2],
 	    hi[2], v0[3], lo[3], hi[3]);
+	printf("  truth boxes by where they lie (missed of them):\n");
+	for (k = 0; k < PLACE__MAX; k++) {
+		int	 pl = 0, mi = 0;
+
+		for (j = 0; j < m; j++) {
+			pl += o[idx[j]].place[k];
+			mi += o[idx[j]].missed[k];
+		}
+		printf("    %s: %d (%d)\n", place_name[k], pl, mi);
+	}
 }
 
 static int
@@ -305,6 +427,8 @@ run_set(const char *dir, const struct box *tb, int ntb, char names[][32],
 	struct limb_result	 r;
 	double			 secs;
 	int			 i, j, k, fail = 0;
+	enum place		 c;
+	double			 wd;
 
 	for (i = 0; i < nn; i++) {
 		struct one *x = &o[i];
@@ -340,11 +464,23 @@ run_set(const char *dir, const struct box *tb, int ntb, char names[][32],
 						x->on_bone++;
 						break;
 					}
-			}
+				/* Where the truth box lies (the misses'
+				 * classes, README). */
+				c = truth_place(&r, wx, wy, &wd);
+				if (verbose)
+					printf("%s: truth %d at %.0f,%.0f: %s"
+					    " (%.1f widths)\n", names[i],
+					    x->truth, (tb[j].x0 + tb[j].x1) / 2,
+					    (tb[j].y0 + tb[j].y1) / 2,
+					    place_name[c], wd);
+			} else
+				c = PLACE_REFUSED;
 			for (k = 0; k < (int)r.count; k++) {
 				h |= inside(&r.fx[k], &tb[j]);
 				hi |= iou(&r.fx[k], &tb[j]) >= 0.3;
 			}
+			x->place[c]++;
+			x->missed[c] += !h;
 			x->hit += h;
 			x->hit_iou += hi;
 		}

@@ -290,6 +290,8 @@ test_result(void **state)
 	assert_int_equal(ai.lesions[0].box.slice, 0);
 	assert_non_null(strstr(ai.method, "侧别为右（DICOM标签）"));
 	assert_non_null(strstr(ai.method, "结果仅供参考"));
+	/* The limits name the bones' ends, where most misses lie. */
+	assert_non_null(strstr(ai.method, "干骺端"));
 	assert_string_equal(ai.findings, "");
 	ai_result_free(&ai);
 	limb_result_free(&r);
