@@ -28,7 +28,10 @@
  * part), the component of the centre within a sphere of twice the
  * candidate's radius, then a morphological opening with a ball of half
  * the radius, which cuts the vessels thinner than that ball from it
- * (Kostis et al., 2003).  A faint ground-glass margin round it (the
+ * (Kostis et al., 2003); on slices thicker than that ball, where it
+ * cuts nothing along z, the slabs beyond the nodule's own radius along
+ * z (half the long axis of its largest section) are cut instead, with
+ * the stubs of a vessel along z.  A faint ground-glass margin round it (the
  * lower quartile of the ring 1-2 mm round its sections 40 HU or more
  * above the lung, and below the threshold) is taken in before the
  * opening: grown from it to the margin's half-maximum, no farther than
@@ -880,6 +883,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	size_t		 ncontact = 0, nedge = 0;
 	float		*raw = NULL, *sm = NULL, *buf = NULL, *bmax = NULL;
 	uint8_t		*m = NULL, *mk = NULL, *sol = NULL, *lm = NULL;
+	uint8_t		*zcut = NULL;
 	double		*dist = NULL;
 	size_t		*stack = NULL;
 	int		 ret = -1, side;
@@ -959,9 +963,10 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	dist = malloc(nb * sizeof(*dist));
 	stack = malloc(nb * sizeof(*stack));
 	bmax = malloc(nb * sizeof(*bmax));
+	zcut = calloc((size_t)d[2], 1);
 	if (raw == NULL || sm == NULL || buf == NULL || m == NULL ||
 	    mk == NULL || sol == NULL || lm == NULL || dist == NULL ||
-	    stack == NULL || bmax == NULL)
+	    stack == NULL || bmax == NULL || zcut == NULL)
 		goto out;
 	for (k = 0; k < d[2]; k++)
 		for (j = 0; j < d[1]; j++)
@@ -1289,6 +1294,49 @@ thresh:
 		}
 	}
 	/*
+	 * A vessel along z, on slices thicker than the opening's ball:
+	 * sampled on such slices the ball is a disc, and the opening (with
+	 * the rim it gives back, a slab away) cuts nothing along z, so a
+	 * vessel's stub of a slab or two stays on each end of the nodule,
+	 * with the partial volume of its edges; on the phantom's 7 mm
+	 * nodule on a 2 mm vessel at 3 mm slices, +30 mm3 (+16.7 %), all of
+	 * it in the slabs beyond its caps.  The nodule's own radius cuts
+	 * them (the opening sized by the nodule, Kostis et al., 2003; the
+	 * partial-volume band kept off the vessels the segmentation
+	 * removed, Kuhnigk et al., 2006): a slab whose nearest point lies
+	 * farther along z from the nodule's centre than half the long axis
+	 * of its largest axial section holds nothing of a compact nodule,
+	 * and neither its voxels nor the partial volume of its edges count.
+	 * On thinner slices the ball cuts along z itself.
+	 */
+	if (ro < sp[2]) {
+		double	 zc = 0.0, zn, l2, s2;
+
+		for (k = 0, cnt = 0.0; k < d[2]; k++)
+			for (o = (size_t)k * d[0] * d[1]; o < (size_t)(k +
+			    1) * d[0] * d[1]; o++)
+				if (m[o]) {
+					zc += k * sp[2];
+					cnt += 1.0;
+				}
+		(void)best_axes(m, d, sp[0], sp[1], &l2, &s2);
+		if (cnt > 0.0 && l2 > 0.0) {
+			zc /= cnt;
+			for (k = 0; k < d[2]; k++) {
+				zn = fabs(k * sp[2] - zc) - 0.5 * sp[2];
+				if (zn <= 0.5 * l2)
+					continue;
+				zcut[k] = 1;
+				memset(m + (size_t)k * d[0] * d[1], 0,
+				    (size_t)d[0] * d[1]);
+			}
+			if (m[seed])
+				(void)flood(m, d, seed, stack);
+			else
+				memset(m, 0, nb);
+		}
+	}
+	/*
 	 * A nodule is a blob: its thickest part, the radius of the
 	 * largest ball inside it, is a fair share of its equivalent radius
 	 * (1 for a sphere, about 0.5 for a lobulated nodule of 2:1, 0.45
@@ -1341,8 +1389,9 @@ thresh:
 				}
 				if (!m[o]) {
 					/* The shell: below the threshold, in
-					 * the lungs, next to the nodule. */
-					if (!lm[o] || sm[o] >= T)
+					 * the lungs, next to the nodule, not
+					 * on a slab cut off above. */
+					if (!lm[o] || sm[o] >= T || zcut[k])
 						continue;
 					for (cc = -1; cc <= 1 && !near_m; cc++)
 					for (b = -1; b <= 1 && !near_m; b++)
@@ -1574,6 +1623,7 @@ out:
 	free(dist);
 	free(stack);
 	free(bmax);
+	free(zcut);
 	return ret;
 }
 
