@@ -325,6 +325,72 @@ lung_lesion_at(const struct phantom_spec *sp, double x, double y, double z,
 	return 0;
 }
 
+/* The lungs' ellipses (phantom_lung_at()): centre and semi-axes. */
+static const double lung_ell[2][4] = {
+	{ -82.0, 5.0, 52.0, 72.0 }, { 85.0, 5.0, 48.0, 72.0 },
+};
+
+/* The radius of lung ellipse e along the ray at angle phi from its
+ * centre. */
+static double
+lung_rb(const double *e, double phi)
+{
+	double	 c = cos(phi) / e[2], s = sin(phi) / e[3];
+
+	return 1.0 / sqrt(c * c + s * s);
+}
+
+/*
+ * Pleural plaques and dependent density, in lung l (1, 2) at a point of
+ * it: 1 with *hu set, or 0 where it is lung.
+ */
+static int
+lung_pleural_at(const struct phantom_spec *sp, int l, double x, double y,
+    double z, double *hu)
+{
+	const double	*e = lung_ell[l - 1];
+	const struct phantom_pleural *pp;
+	double		 phi, r, rb, depth, s, dphi, q, yb, t;
+	size_t		 i;
+
+	phi = atan2(y - e[1], x - e[0]);
+	r = hypot(x - e[0], y - e[1]);
+	for (i = 0; i < sp->npleural; i++) {
+		pp = &sp->pleural[i];
+		if (pp->lung != l)
+			continue;
+		rb = lung_rb(e, phi);
+		depth = rb - r;
+		dphi = remainder(phi - pp->angle_deg * PI / 180.0, 2.0 * PI);
+		s = dphi * lung_rb(e, pp->angle_deg * PI / 180.0);
+		q = 1.0 - (2.0 * s / pp->width_mm) * (2.0 * s / pp->width_mm) -
+		    (2.0 * (z - pp->z) / pp->height_mm) * (2.0 * (z - pp->z) /
+		    pp->height_mm);
+		if (q > 0.0 && depth >= 0.0 && depth <= pp->thick_mm *
+		    sqrt(q)) {
+			*hu = pp->hu;
+			return 1;
+		}
+	}
+	if (sp->dependent_mm > 0.0 && y > e[1]) {
+		t = (x - e[0]) / e[2];
+		yb = e[1] + e[3] * sqrt(fmax(0.0, 1.0 - t * t));
+		depth = yb - y;
+		if (depth < 0.0)
+			return 0;
+		if (depth <= sp->dependent_mm) {
+			*hu = -500.0 - 200.0 * depth / sp->dependent_mm;
+			return 1;
+		}
+		if (depth <= 1.5 * sp->dependent_mm) {
+			*hu = -700.0 + (HU_LUNG + 700.0) * (depth -
+			    sp->dependent_mm) / (0.5 * sp->dependent_mm);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* ---- Lung and airway variants (lung_z, airways, junction, jp_mm) ---- */
 
 #define TRACHEA_R	9.0
@@ -737,6 +803,7 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 	const struct phantom_plaque *p;
 	size_t	 i;
 	double	 d2, rr, blood;
+	int	 l;
 
 	*ca = 0;
 	if (sp->spine.n > 0)
@@ -807,9 +874,12 @@ hu_at(const struct phantom_spec *sp, double x, double y, double z, int *ca)
 		return HU_LIVER;
 	if (lung_variant(sp, x, y, z, &d2))
 		return d2;
-	if (ell2(x, y, -82, 5, 52, 72) <= 1.0 ||
-	    ell2(x, y, 85, 5, 48, 72) <= 1.0)
+	if ((l = phantom_lung_at(x, y, z)) != 0) {
+		if ((sp->npleural > 0 || sp->dependent_mm > 0.0) &&
+		    lung_pleural_at(sp, l, x, y, z, &d2))
+			return d2;
 		return HU_LUNG;
+	}
 	/* Costal cartilage: from the sternum's edge to the ribs' front
 	 * ends, 8 mm thick, level with the ribs. */
 	if (sp->cartilage && fabs(x) > 15.0 && fabs(x) <= 42.0 &&
@@ -881,6 +951,7 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 	    !(sp->slice_mm > 0.0) || sp->nplaques > PHANTOM_PLAQUES_MAX ||
 	    sp->nnodules > PHANTOM_NODULES_MAX ||
 	    sp->nvessels > PHANTOM_VESSELS_MAX ||
+	    sp->npleural > PHANTOM_PLEURAL_MAX ||
 	    sp->spine.n > PHANTOM_VERTEBRAE_MAX) {
 		(void)snprintf(err, errlen, "phantom: bad size or spacing");
 		return -1;

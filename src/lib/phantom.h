@@ -34,6 +34,7 @@
 #define PHANTOM_PLAQUES_MAX	32
 #define PHANTOM_NODULES_MAX	32
 #define PHANTOM_VESSELS_MAX	16
+#define PHANTOM_PLEURAL_MAX	16
 
 /* Where a plaque is; the coronary ones lie in the epicardial fat on the
  * heart's surface, in that artery's territory. */
@@ -159,6 +160,25 @@ struct phantom_spine {
 					 * spine_organs()) */
 };
 
+/*
+ * A pleural plaque or thickening (Hansell et al., 2008, the Fleischner
+ * glossary: a discrete elevated plateau-like area of pleural thickening,
+ * and what the nodule reader must not report): a lens of hu on the inner
+ * face of lung `lung' (1 right, 2 left) that follows the wall.  Its
+ * middle lies where the ray from the lung's centre, (-82, 5) or (85, 5),
+ * at angle_deg (0 towards +x, 90 towards +y, the back) meets the lung's
+ * ellipse, at z; its thickness along that ray is thick_mm in the middle
+ * and thick_mm sqrt(1 - (2 s / width_mm)^2 - (2 (z' - z) / height_mm)^2)
+ * elsewhere, s the arc length along the wall from the middle: flat and
+ * lenticular when it is narrow, a crescent along the curve when wide.
+ */
+struct phantom_pleural {
+	int		 lung;
+	double		 angle_deg, z;
+	double		 width_mm, height_mm, thick_mm;
+	double		 hu;
+};
+
 struct phantom_spec {
 	int		 nx, ny, nz;	/* voxels */
 	double		 pixel_mm;	/* in-plane spacing */
@@ -203,6 +223,15 @@ struct phantom_spec {
 	size_t		 nnodules;
 	struct phantom_vessel vessels[PHANTOM_VESSELS_MAX];
 	size_t		 nvessels;
+	/* Pleural plaques, and dependent density (dependent_mm > 0): in
+	 * the lungs, from -500 HU at the posterior pleura to -700 HU
+	 * dependent_mm above it along y (gravity, supine), then to the
+	 * lung's -850 HU over half as much again, linearly: the
+	 * gravity-dependent gradient of a supine patient's lungs, not a
+	 * focal density. */
+	struct phantom_pleural pleural[PHANTOM_PLEURAL_MAX];
+	size_t		 npleural;
+	double		 dependent_mm;
 	/* The spine phantom instead of the chest (n > 0). */
 	struct phantom_spine spine;
 };

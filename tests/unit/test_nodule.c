@@ -19,12 +19,13 @@
  * offset from the centre).  Detection as LUNA16 counts it (a hit lies
  * within the nodule's radius of its centre); every nodule of 4 mm and
  * more must be found, and nothing else.  Volumes within 10 % from 5 mm
- * on slices up to 1.25 mm; on 3 mm slices within 15 %, and 25 % for a
- * nodule on a vessel along z: a nodule of 5-7 mm spans two or three
+ * on slices up to 1.25 mm; on 3 mm slices within 15 %, a nodule on a
+ * vessel along z included: a nodule of 5-7 mm spans two or three
  * slices with no voxel wholly inside it, so its plateau density is
- * underestimated, and one 3 mm voxel of a 2 mm vessel at each end of it
- * is 5 % of a 7 mm nodule's volume (volumetry at 2.5-5 mm slices is
- * known to be poor for small nodules, Xie et al., 2013).
+ * underestimated (volumetry at 2.5-5 mm slices is known to be poor for
+ * small nodules, Xie et al., 2013); the vessel's stubs beyond its caps,
+ * a 3 mm slab of a 2 mm vessel at each end (+16.7 % on the 7 mm one
+ * before), are cut by the nodule's own radius (nodule.c).
  *
  * The real-data test reads $ZY_DATA or ../shared/data and skips without.
  */
@@ -456,8 +457,7 @@ check_phantom(double slice_mm, double noise, double vtol)
 			    type_en[n->type], type_en[t->type]);
 			bad = 1;
 		}
-		if (t->d >= 5.0 && fabs(ev) > (t->vessel && v->spacing[2] >
-		    2.0 ? 0.25 : vtol)) {
+		if (t->d >= 5.0 && fabs(ev) > vtol) {
 			print_message("      volume off by %.1f %%\n",
 			    100.0 * ev);
 			bad = 1;
@@ -551,6 +551,202 @@ test_phantom_3_noise(void **state)
 {
 	(void)state;
 	check_phantom(3.0, 20.0, 0.15);
+}
+
+/*
+ * The pleura: what lies against it and is a nodule, and what is not.
+ * Spheres tangent to the lateral, anterior and posterior pleura (solid
+ * +100 HU and ground glass -630 HU, 4-10 mm) must be found with their
+ * volume within 10 % from 6 mm.  Short of the issue's goal (every one
+ * of 4 mm found, 10 % from 5 mm), and required as far as it is met: the
+ * 4 mm sphere on the lateral pleura is missed at 2.5 mm and required at
+ * 1.25 mm only; the 5 mm solid spheres read up to +15 % at 1.25 mm and
+ * +38 % at 2.5 mm (the wall's partial volume at their contact is a
+ * large share of so small a volume), required within 15 and 40 %.
+ * Before the lung's level was read at each height (nodule.c, GRAVITY),
+ * the 10 mm sphere in dependent density read +14 % at 1.25 mm and, at
+ * 2.5 mm, a part-solid nodule of +150 % grown into the band.
+ * Pleural plaques and thickening (lenses of
+ * soft tissue, +40 HU, and one calcified, +200 HU, 2-5 mm thick and 10-30
+ * mm wide along the wall, Hansell et al., 2008) and dependent density
+ * (-500 HU at the posterior pleura to -700 HU 10 mm above it, to the
+ * lung's -850 HU 5 mm further: the gradient of a supine patient's lungs,
+ * in which the posterior spheres lie) must not be reported.  The lungs
+ * are the anatomy's own (its pleural closing keeps a juxtapleural nodule
+ * in them, and with it what else lies against the wall), at 1.25 and 2.5
+ * mm, with and without 20 HU of noise.
+ */
+struct jp_truth {
+	double		 c[3], d, hu;
+	enum nodule_type type;
+};
+
+/* The right lung's ellipse: centre (-82, 5), 52 x 72 mm (lateral pleura
+ * x = -134, anterior y = -67, posterior y = 77); the left's (85, 5), 48
+ * x 72 (lateral x = 133). */
+static const struct jp_truth jp_nodules[] = {
+	{ { -132.0, 5, 25 }, 4, 100, NODULE_SOLID },
+	{ { -130.0, 5, 55 }, 8, 100, NODULE_SOLID },
+	{ { -129.0, 5, 85 }, 10, -630, NODULE_GGN },
+	{ { -82, -64.0, 40 }, 6, 100, NODULE_SOLID },
+	{ { -82, -63.0, 75 }, 8, -630, NODULE_GGN },
+	{ { -82, 72.0, 30 }, 10, 100, NODULE_SOLID },
+	{ { -82, 74.5, 95 }, 5, 100, NODULE_SOLID },
+	{ { 128.0, 5, 40 }, 10, 100, NODULE_SOLID },
+	{ { 129.0, 5, 75 }, 8, -630, NODULE_GGN },
+	{ { 85, -64.5, 95 }, 5, 100, NODULE_SOLID },
+	{ { 85, 74.0, 60 }, 6, 100, NODULE_SOLID },
+};
+#define NJP	(sizeof(jp_nodules) / sizeof(jp_nodules[0]))
+
+static const struct phantom_pleural jp_plaques[] = {
+	/* lung, angle, z, width, height, thickness, HU */
+	{ 1, 150, 70, 20, 20, 3, 40 },
+	{ 1, -125, 40, 30, 15, 5, 40 },
+	{ 1, 125, 100, 10, 10, 2, 40 },
+	{ 2, 35, 25, 25, 25, 4, 40 },
+	{ 2, -50, 55, 12, 12, 3, 200 },
+	{ 2, 40, 95, 30, 12, 2, 40 },
+};
+#define NJPP	(sizeof(jp_plaques) / sizeof(jp_plaques[0]))
+
+static void
+check_pleura(double slice_mm, double noise)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct nodule_result	 r;
+	struct nodule_patient	 pt = { NAN, 0, -1 };
+	char			 err[256];
+	size_t			 i, j;
+	double			 vt, ev, d2, lim;
+	int			 bad = 0, fp = 0;
+
+	phantom_standard(&sp, slice_mm, 120.0);
+	sp.nplaques = 0;
+	sp.nz = (int)lround(120.0 / slice_mm);
+	sp.noise_hu = noise;
+	sp.seed = 11;
+	for (i = 0; i < NJP; i++) {
+		memcpy(sp.nodules[i].center, jp_nodules[i].c,
+		    sizeof(jp_nodules[i].c));
+		sp.nodules[i].diameter_mm = jp_nodules[i].d;
+		sp.nodules[i].hu = jp_nodules[i].hu;
+	}
+	sp.nnodules = NJP;
+	memcpy(sp.pleural, jp_plaques, sizeof(jp_plaques));
+	sp.npleural = NJPP;
+	sp.dependent_mm = 10.0;
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	assert_non_null(ac = anatomy_cache_new());
+	if (anatomy_get(ac, cpu, v, 1, ANAT_LUNGS, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("anatomy: %s", err);
+	if (nodule_detect(cpu, v, an, &pt, &r, err, sizeof(err)) == -1)
+		fail_msg("nodule_detect: %s", err);
+	print_message("  pleura %.3g mm, noise %.0f HU: %zu candidates, %zu "
+	    "nodules\n", slice_mm, noise, r.candidates, r.count);
+	for (i = 0; i < NJP; i++) {
+		const struct jp_truth *t = &jp_nodules[i];
+		const struct nodule *n = NULL;
+
+		lim = fmax(t->d / 2.0, 2.0);
+		for (j = 0; j < r.count && n == NULL; j++) {
+			d2 = pow(r.nodules[j].center[0] - t->c[0], 2) +
+			    pow(r.nodules[j].center[1] - t->c[1], 2) +
+			    pow(r.nodules[j].center[2] - t->c[2], 2);
+			if (d2 <= lim * lim)
+				n = &r.nodules[j];
+		}
+		vt = T_PI * t->d * t->d * t->d / 6.0;
+		if (n == NULL) {
+			print_message("    %4.0f HU %4.1f mm at %.0f,%.0f,%.0f:"
+			    " missed\n", t->hu, t->d, t->c[0], t->c[1],
+			    t->c[2]);
+			if (t->d >= 5.0 || slice_mm <= 1.25)
+				bad = 1;
+			continue;
+		}
+		ev = (n->volume_mm3 - vt) / vt;
+		print_message("    %4.0f HU %4.1f mm at %.0f,%.0f,%.0f: %s, "
+		    "long %.1f, vol %.0f (%+.1f %%), contact %.2f\n", t->hu,
+		    t->d, t->c[0], t->c[1], t->c[2], type_en[n->type],
+		    n->long_mm, n->volume_mm3, 100.0 * ev, n->contact);
+		if (t->d >= 5.0 && fabs(ev) > (t->d >= 6.0 ? 0.10 :
+		    slice_mm <= 1.25 ? 0.15 : 0.40)) {
+			print_message("      volume off by %.1f %%\n",
+			    100.0 * ev);
+			bad = 1;
+		}
+		if (n->type != t->type) {
+			print_message("      type: %s, want %s\n",
+			    type_en[n->type], type_en[t->type]);
+			bad = 1;
+		}
+		if (!n->juxtapleural) {
+			print_message("      not juxtapleural\n");
+			bad = 1;
+		}
+	}
+	for (j = 0; j < r.count; j++) {
+		int	 found = 0;
+
+		for (i = 0; i < NJP && !found; i++) {
+			lim = fmax(jp_nodules[i].d / 2.0, 2.0);
+			d2 = pow(r.nodules[j].center[0] - jp_nodules[i].c[0],
+			    2) + pow(r.nodules[j].center[1] -
+			    jp_nodules[i].c[1], 2) + pow(r.nodules[j].center[2] -
+			    jp_nodules[i].c[2], 2);
+			found = d2 <= lim * lim;
+		}
+		if (!found) {
+			print_message("    false positive %s at %.1f,%.1f,%.1f"
+			    " (%.1f x %.1f mm, %.0f mm3, %.0f HU, contact "
+			    "%.2f)\n", type_en[r.nodules[j].type],
+			    r.nodules[j].center[0], r.nodules[j].center[1],
+			    r.nodules[j].center[2], r.nodules[j].long_mm,
+			    r.nodules[j].short_mm, r.nodules[j].volume_mm3,
+			    r.nodules[j].hu_mean, r.nodules[j].contact);
+			fp++;
+		}
+	}
+	print_message("    %d false positive(s)\n", fp);
+	nodule_result_free(&r);
+	anatomy_cache_free(ac);
+	series_free(v);
+	assert_int_equal(fp, 0);
+	assert_false(bad);
+}
+
+static void
+test_pleura_1_25(void **state)
+{
+	(void)state;
+	check_pleura(1.25, 0.0);
+}
+
+static void
+test_pleura_1_25_noise(void **state)
+{
+	(void)state;
+	check_pleura(1.25, 20.0);
+}
+
+static void
+test_pleura_2_5(void **state)
+{
+	(void)state;
+	check_pleura(2.5, 0.0);
+}
+
+static void
+test_pleura_2_5_noise(void **state)
+{
+	(void)state;
+	check_pleura(2.5, 20.0);
 }
 
 /*
@@ -657,8 +853,7 @@ check_ellipsoids(double slice_mm)
 			    n->short_mm, s_true);
 			bad = 1;
 		}
-		if (fabs(ev) > (v->spacing[2] <= 1.25 ? 0.10 : t->vessel ?
-		    0.25 : 0.15)) {
+		if (fabs(ev) > (v->spacing[2] <= 1.25 ? 0.10 : 0.15)) {
 			print_message("      volume off by %.1f %%\n",
 			    100.0 * ev);
 			bad = 1;
@@ -1405,6 +1600,10 @@ main(void)
 		cmocka_unit_test(test_phantom_3),
 		cmocka_unit_test(test_phantom_noise),
 		cmocka_unit_test(test_phantom_3_noise),
+		cmocka_unit_test(test_pleura_1_25),
+		cmocka_unit_test(test_pleura_1_25_noise),
+		cmocka_unit_test(test_pleura_2_5),
+		cmocka_unit_test(test_pleura_2_5_noise),
 		cmocka_unit_test(test_ellipsoids),
 		cmocka_unit_test(test_margins),
 		cmocka_unit_test(test_lobes),
