@@ -62,6 +62,17 @@
  *    CALLUS_LEN_MM or more (callus round the rib, Weikert et al., 2020,
  *    detect acute and chronic fractures);
  *  - segmental (节段性骨折): two breaks or more on one rib (RibFrac).
+ * Each finding is judged in the rib's own cross-section and along its own
+ * line, not in the axial slices: a bulge must leave the opposite side of
+ * the rib in place (a centre line off the middle moves both), and a
+ * finding must show on consecutive sections over as many as the volume's
+ * sampling along the rib spreads it (along_mm(): the pixel where the rib
+ * lies in the slice, the slice spacing where it crosses them; a buckle
+ * over two such samples, Nyquist; a break over one).  Where the rib
+ * touches other bone (section_touches(): bone going on within CONTACT_MM
+ * to RAY_MM, or further than the largest buckle beyond the rib's own
+ * size: the scapula, the clavicle) the stretch is not searched and is
+ * recorded (rib.skip) for the result to name.
  * The first NECK_MM from the head (the costovertebral joints) and the
  * last END_MM before the front end (the costochondral junction) are not
  * searched.  The segment is from the angle round the cage's centre:
@@ -121,6 +132,9 @@
 #define NECK_MM		25
 #define END_MM		12
 #define MERGE_MM	8.0
+#define CONTACT_MM	3.0
+#define CONTACT_PAD_MM	5
+#define CONTACT_JOIN_MM	10
 
 const char *const rib_frac_zh[RIBF__MAX] = {
 	"移位骨折", "无移位骨折", "屈曲骨折", "节段性骨折", "陈旧性骨折",
@@ -470,28 +484,37 @@ struct section {
 	double	 cov;		/* share of rays that hit bone */
 	double	 ctr[3];	/* centroid of the bone, mm; NAN if none */
 	double	 e[NRAY];	/* each ray's extent, NAN where no bone */
+	double	 reach[NRAY];	/* the farthest bone along the ray with no
+				 * gap over CONTACT_MM; NAN where none */
 };
 
 static void
 section_at(const struct series_volume *v, double (*p)[3], int n, int i,
     struct section *s)
 {
+	enum { NR = (int)(RAY_MM / RAY_STEP) };
 	double	 t[3], u[3], w[3], q[3], sw = 0.0, sc[3] = { 0, 0, 0 };
-	int	 a, k, r, nr = (int)(RAY_MM / RAY_STEP), hits = 0;
+	double	 hv[NR + 1];
+	int	 a, k, r, hits = 0;
 
 	frame(p, n, i, t, u, w);
 	s->bright = s->ext = s->ext_max = 0.0;
 	for (a = 0; a < NRAY; a++) {
 		double	 ang = 2.0 * PI * a / NRAY, ca = cos(ang),
 			    sa = sin(ang), best = -1e9, last = -1.0, hl = 0.0,
-			    edge = -1.0;
+			    edge = -1.0, far = -1.0;
 
-		for (r = 0; r <= nr; r++) {
-			double	 rr = r * RAY_STEP, hu;
+		for (r = 0; r <= NR; r++) {
+			for (k = 0; k < 3; k++)
+				q[k] = p[i][k] + r * RAY_STEP * (ca * u[k] +
+				    sa * w[k]);
+			hv[r] = hu_mm(v, q);
+		}
+		for (r = 0; r <= NR; r++) {
+			double	 rr = r * RAY_STEP, hu = hv[r];
 
 			for (k = 0; k < 3; k++)
 				q[k] = p[i][k] + rr * (ca * u[k] + sa * w[k]);
-			hu = hu_mm(v, q);
 			if (rr <= HIT_MM && hu > best)
 				best = hu;
 			if (hu >= EDGE_HU) {
@@ -517,7 +540,7 @@ section_at(const struct series_volume *v, double (*p)[3], int n, int i,
 			}
 		}
 		s->bright += best;
-		s->e[a] = NAN;
+		s->e[a] = s->reach[a] = NAN;
 		if (last >= 0.0) {
 			hits++;
 			s->e[a] = edge;
@@ -525,6 +548,23 @@ section_at(const struct series_volume *v, double (*p)[3], int n, int i,
 			if (edge > s->ext_max)
 				s->ext_max = edge;
 		}
+		if (!(best >= EDGE_HU))
+			continue;
+		/* Other bone within CONTACT_MM of this bone's edge. */
+		for (r = 0; r <= NR; r++) {
+			double	 rr = r * RAY_STEP;
+
+			if (far < 0.0 && rr > HIT_MM)
+				break;
+			if (hv[r] >= EDGE_HU) {
+				if (far >= 0.0 && rr - far > CONTACT_MM)
+					break;
+				far = rr;
+			} else if (far >= 0.0 && rr - far > CONTACT_MM)
+				break;
+		}
+		if (far >= 0.0)
+			s->reach[a] = far;
 	}
 	s->bright /= NRAY;
 	s->ext = hits > 0 ? s->ext / hits : 0.0;
@@ -1365,6 +1405,82 @@ add_cand(struct fcand *fc, int *nfc, int max, const struct fcand *c)
 	return 0;
 }
 
+/*
+ * The section touches other bone: bone going on, with no gap over
+ * CONTACT_MM, to the end of a ray (RAY_MM from the centre line, beyond
+ * the half-height of the largest rib), or on two neighbouring rays
+ * further than the rib's own extent (the section's median ray) by more
+ * than the largest buckle (BULGE_MAX_MM): the scapula or the clavicle
+ * lying on the rib, which the cross-section cannot tell from a bulge or
+ * a step of the rib's own cortex.
+ */
+static int
+section_touches(const struct section *s)
+{
+	double	 e[NRAY], med;
+	int	 a, m = 0, f[NRAY];
+
+	for (a = 0; a < NRAY; a++)
+		if (isfinite(s->e[a]))
+			e[m++] = s->e[a];
+	if (m < NRAY / 2)
+		return 0;
+	med = median(e, m);
+	for (a = 0; a < NRAY; a++) {
+		if (isfinite(s->reach[a]) && s->reach[a] >= RAY_MM - RAY_STEP)
+			return 1;
+		f[a] = isfinite(s->reach[a]) && s->reach[a] > med +
+		    BULGE_MAX_MM;
+	}
+	for (a = 0; a < NRAY; a++)
+		if (f[a] && f[(a + 1) % NRAY])
+			return 1;
+	return 0;
+}
+
+/*
+ * The sampling of the volume along the rib at point i of p (mm): the
+ * voxel's size in the direction of the rib (in-plane pixels where it
+ * lies in the slice, the slice spacing where it crosses them).  A
+ * finding on the cortex is real only over at least two such samples
+ * (Nyquist), so the cross-sections every 1 mm that must show it grow
+ * with it.
+ */
+static double
+along_mm(const struct series_volume *v, double (*p)[3], int n, int i)
+{
+	double	 t[3], u[3], w[3];
+
+	frame(p, n, i, t, u, w);
+	return sqrt(t[0] * t[0] * v->spacing[0] * v->spacing[0] + t[1] *
+	    t[1] * v->spacing[1] * v->spacing[1] + t[2] * t[2] *
+	    v->spacing[2] * v->spacing[2]);
+}
+
+static int
+in_skip(const struct rib *r, int i)
+{
+	int	 k;
+
+	for (k = 0; k < r->nskip; k++)
+		if (i >= r->skip[k][0] && i <= r->skip[k][1])
+			return 1;
+	return 0;
+}
+
+int
+ribs_skip_segments(const struct series_volume *v, const struct ribs_info *ri,
+    int ir)
+{
+	const struct rib	*r = &ri->r[ir];
+	int			 k, i, m = 0;
+
+	for (k = 0; k < r->nskip; k++)
+		for (i = r->skip[k][0]; i <= r->skip[k][1] && i < r->n; i++)
+			m |= 1 << ribs_segment(v, ri, r->c[i][0], r->c[i][1]);
+	return m;
+}
+
 static int
 rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
     char *err, size_t errlen)
@@ -1375,6 +1491,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 			    *ex = NULL, *em = NULL, *tmp = NULL, *bb = NULL,
 			    *er = NULL,
 			    *be = NULL, *bm = NULL;
+	int		*touch = NULL;
 	struct fcand	 fc[32];
 	struct section	 s;
 	int		 ret = -1;
@@ -1383,6 +1500,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 	hi = n - 1 - END_MM;
 	/* A line too long or reaching too far has run into the scapula or
 	 * an arm: not searched (said in the result). */
+	r->nskip = 0;
 	if (hi - lo < 10 || n > RIB_LEN_MAX_MM || r->reach_mm >
 	    RIB_REACH_MAX_MM) {
 		r->searched = 0;
@@ -1398,7 +1516,8 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 	    (be = malloc((size_t)n * sizeof(*be))) == NULL ||
 	    (bm = malloc((size_t)n * sizeof(*bm))) == NULL ||
 	    (tmp = malloc((2 * BASE_MM + 2) * sizeof(*tmp))) == NULL ||
-	    (er = malloc((size_t)n * NRAY * sizeof(*er))) == NULL) {
+	    (er = malloc((size_t)n * NRAY * sizeof(*er))) == NULL ||
+	    (touch = calloc((size_t)n, sizeof(*touch))) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto done;
 	}
@@ -1410,10 +1529,40 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 	for (i = 0; i < n; i++) {
 		section_at(v, p, n, i, &s);
 		br[i] = s.bright;
-		for (k = 0; k < NRAY; k++)
-			er[(size_t)i * NRAY + k] = s.cov >= 0.5 ? s.e[k] : NAN;
+		touch[i] = s.cov >= 0.5 && section_touches(&s);
+		for (k = 0; k < NRAY; k++) {
+			er[(size_t)i * NRAY + k] = s.cov >= 0.5 && !touch[i] ?
+			    s.e[k] : NAN;
+		}
 		for (k = 0; k < 3; k++)
 			ct[i][k] = s.cov >= 0.5 ? s.ctr[k] : NAN;
+	}
+	/* Where the rib touches other bone over two sections or more, it
+	 * is not searched (CONTACT_PAD_MM more either way, the sections
+	 * whose baselines it would sway; stretches closer than
+	 * CONTACT_JOIN_MM one): said in the result, not guessed at. */
+	r->nskip = 0;
+	for (i = lo; i <= hi; i++) {
+		int	 a0, b0;
+
+		if (!touch[i])
+			continue;
+		for (j = i; j <= hi && touch[j]; j++)
+			;
+		if (j - i >= 2) {
+			a0 = i - CONTACT_PAD_MM < lo ? lo : i - CONTACT_PAD_MM;
+			b0 = j - 1 + CONTACT_PAD_MM > hi ? hi : j - 1 +
+			    CONTACT_PAD_MM;
+			if (r->nskip > 0 && (a0 - r->skip[r->nskip - 1][1] <=
+			    CONTACT_JOIN_MM || r->nskip == RIB_SKIP_MAX))
+				r->skip[r->nskip - 1][1] = b0;
+			else {
+				r->skip[r->nskip][0] = a0;
+				r->skip[r->nskip][1] = b0;
+				r->nskip++;
+			}
+		}
+		i = j;
 	}
 	/* Each ray's extent against its own median along the rib (the
 	 * frame turns with the rib, so a ray looks the same way round it
@@ -1444,13 +1593,26 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 			ex[i] = em[i] = NAN;
 			continue;
 		}
-		/* A bulge raises two neighbouring rays at least (one ray is
-		 * noise). */
+		/* A bulge raises two neighbouring rays' edges at least (one
+		 * ray is noise), with the opposite side of the rib in
+		 * place: a centre line off the rib's middle raises one side
+		 * as much as it lowers the other, a buckle (cortical
+		 * distortion, RibFrac's class, Jin et al., 2020) bulges one
+		 * side only. */
 		em[i] = -1e9;
-		for (a = 0; a < NRAY; a++)
-			if (isfinite(d[a]) && isfinite(d[(a + 1) % NRAY]))
-				em[i] = fmax(em[i], fmin(d[a],
-				    d[(a + 1) % NRAY]));
+		for (a = 0; a < NRAY; a++) {
+			int	 b = (a + 1) % NRAY, oa = (a + NRAY / 2) % NRAY;
+			int	 ob = (b + NRAY / 2) % NRAY;
+			double	 up;
+
+			if (!isfinite(d[a]) || !isfinite(d[b]))
+				continue;
+			up = fmin(d[a], d[b]);
+			if ((isfinite(d[oa]) && d[oa] < -0.5 * up) ||
+			    (isfinite(d[ob]) && d[ob] < -0.5 * up))
+				continue;
+			em[i] = fmax(em[i], up);
+		}
 		ex[i] = median(dd, nd);
 	}
 	/* Breaks: runs of a dim ring, at their dimmest. */
@@ -1474,8 +1636,12 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		run = j - i;
 		i = j;
 		/* A fracture line is short, with the rib whole on both
-		 * sides; a long dim run is the line leaving the bone. */
-		if (run > BREAK_LEN_MM || !sides_whole(br, bb, n, bi))
+		 * sides; a long dim run is the line leaving the bone.  It
+		 * shows on as many sections as the sampling along the rib
+		 * spreads it over (along_mm(), at least one). */
+		if (run > BREAK_LEN_MM || !sides_whole(br, bb, n, bi) ||
+		    run < (int)floor(along_mm(v, p, n, bi) + 0.5) ||
+		    in_skip(r, bi))
 			continue;
 		memset(&c, 0, sizeof(c));
 		c.i = bi;
@@ -1530,7 +1696,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 			}
 		run = j - i;
 		i = j;
-		if (run < CALLUS_LEN_MM)
+		if (run < CALLUS_LEN_MM || in_skip(r, bi))
 			continue;
 		memset(&c, 0, sizeof(c));
 		c.i = bi;
@@ -1544,21 +1710,26 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 	for (i = lo; i <= hi; i++) {
 		struct fcand	 c;
 		double		 best = 0.0, rise = 0.0;
-		int		 bi = -1;
+		int		 bi = -1, full = 0;
 
 		if (!(em[i] - bm[i] >= BULGE_MM * 0.6))
 			continue;
-		for (j = i; j <= hi && em[j] - bm[j] >= BULGE_MM * 0.6; j++)
+		for (j = i; j <= hi && em[j] - bm[j] >= BULGE_MM * 0.6; j++) {
+			full += em[j] - bm[j] >= BULGE_MM;
 			if (em[j] - bm[j] > best) {
 				best = em[j] - bm[j];
 				bi = j;
 				rise = ex[j] - be[j];
 			}
+		}
 		run = j - i;
 		i = j;
+		/* The bulge in full on consecutive sections over two
+		 * samples of the volume along the rib at least. */
 		if (best < BULGE_MM || best > BULGE_MAX_MM || run < 2 ||
 		    run > BUCKLE_LEN_MM ||
-		    !(best >= 2.0 * fmax(rise, 0.25)))
+		    full < (int)fmax(2.0, floor(2.0 * along_mm(v, p, n, bi) + 0.5)) ||
+		    !(best >= 2.0 * fmax(rise, 0.25)) || in_skip(r, bi))
 			continue;
 		memset(&c, 0, sizeof(c));
 		c.i = bi;
@@ -1620,6 +1791,7 @@ done:
 	free(bm);
 	free(tmp);
 	free(er);
+	free(touch);
 	return ret;
 }
 

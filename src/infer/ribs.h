@@ -27,6 +27,7 @@
 #define RIBS_MAX		32
 #define RIB_PTS_MAX		480	/* 1 mm apart */
 #define RIB_FRACTURES_MAX	64
+#define RIB_SKIP_MAX		8
 
 enum rib_side {
 	RIB_RIGHT = 1,
@@ -60,6 +61,11 @@ struct rib {
 	int		 searched;	/* searched for fractures (a line
 					 * that ran into the scapula or an
 					 * arm is not) */
+	int		 nskip;		/* stretches not searched: */
+	int		 skip[RIB_SKIP_MAX][2];	/* centre line points a..b
+					 * where the rib is not separated
+					 * from another bone (the scapula,
+					 * the clavicle) */
 };
 
 struct rib_fracture {
@@ -112,6 +118,11 @@ int	 ribs_trace(const struct series_volume *v, const double *spine_xy,
 /* The fracture candidates along the traced ribs of ri into ri->f. */
 int	 ribs_fractures(const struct series_volume *v, struct ribs_info *ri,
 	    char *err, size_t errlen);
+
+/* The segments (bit 0 posterior, 1 axillary, 2 anterior) that rib ir's
+ * stretches not searched cross (0 when none). */
+int	 ribs_skip_segments(const struct series_volume *v,
+	    const struct ribs_info *ri, int ir);
 
 /* "左第5肋腋段" (number "?" when not numbered). */
 void	 ribs_where_zh(const struct ribs_info *, const struct rib_fracture *,

@@ -31,6 +31,17 @@
 #define TUB_Y		64.0
 #define HEAD_X		17.5
 #define HEAD_Y		52.0
+#define SAG_FROM	(25.0 * PI / 180.0)	/* from the tubercle */
+#define SAG_TO		(65.0 * PI / 180.0)
+#define SCAP_T		4.0	/* the scapula's plate */
+#define SCAP_MEDIAL	48.0	/* its medial border from the midline */
+#define SCAP_TOP_LAT	100.0	/* its lateral border at the top and */
+#define SCAP_LOW_LAT	68.0	/* at the inferior angle */
+#define CLAV_R		6.0
+#define CLAV_CORT	1.5
+#define CLAV_GAP	2.0	/* off rib 1's front */
+#define HU_BONE_CORT	650.0	/* scapula and clavicle */
+#define HU_BONE_MARROW	200.0
 
 #define HU_AIR		-1000.0
 #define HU_LUNG		-850.0
@@ -106,7 +117,7 @@ ribcage_head_z(const struct ribcage_spec *sp, int number)
 }
 
 struct rgeom {
-	double	 a, b, y0, th0, th1, zh, drop;
+	double	 a, b, y0, th0, th1, zh, drop, sag;
 };
 
 static void
@@ -129,6 +140,10 @@ rib_geom(const struct ribcage_spec *sp, int n, struct rgeom *g)
 		g->th1 = 100.0 * PI / 180.0;
 	g->zh = ribcage_head_z(sp, n);
 	g->drop = rib_drop[n - 1];
+	g->sag = 0.0;
+	if (sp->options & RIBCAGE_OBLIQUE)
+		g->sag = n == 1 || n == 12 ? RIBCAGE_SAG_MM / 2.0 :
+		    RIBCAGE_SAG_MM;
 }
 
 static void
@@ -137,9 +152,15 @@ shaft_point(const struct rgeom *g, int side, double t, double p[3])
 	double	 th = g->th0 + t * (g->th1 - g->th0);
 	double	 sx = side == 1 ? -1.0 : 1.0;
 
+	double	 u = (th - g->th0 - SAG_FROM) / (SAG_TO - SAG_FROM);
+
 	p[0] = sx * g->a * sin(th);
 	p[1] = g->y0 + g->b * cos(th);
 	p[2] = g->zh - g->drop * pow(t < 0.0 ? 0.0 : t, 1.5);
+	/* The oblique stretch: a smooth step down (zero slope at its
+	 * ends). */
+	u = u < 0.0 ? 0.0 : u > 1.0 ? 1.0 : u;
+	p[2] -= g->sag * u * u * (3.0 - 2.0 * u);
 }
 
 int
@@ -587,6 +608,156 @@ rib_draw(struct series_volume *v, const struct rline *L, double x0,
 	return 0;
 }
 
+/* ---- The scapulae and clavicles (RIBCAGE_SHOULDER) ---- */
+
+struct shoulder {
+	double	 ys[128];	/* per mm of width: the back of ribs 2-7 */
+	double	 ztop, zlow;	/* the scapula's height */
+	double	 cl[2][4][3];	/* each clavicle's polyline */
+};
+
+static void
+shoulder_make(const struct ribcage_spec *sp, struct shoulder *sh)
+{
+	struct rgeom	 g;
+	double		 p[3], q[3], t;
+	int		 n, i, side;
+
+	for (i = 0; i < 128; i++)
+		sh->ys[i] = NAN;
+	for (n = 2; n <= 7; n++) {
+		rib_geom(sp, n, &g);
+		for (t = 0.0; t <= 0.6; t += 0.0005) {
+			shaft_point(&g, 2, t, p);
+			i = (int)lround(p[0]);
+			if (i >= 0 && i < 128 && !(sh->ys[i] >= p[1] +
+			    RIBCAGE_RIB_R))
+				sh->ys[i] = p[1] + RIBCAGE_RIB_R;
+		}
+	}
+	sh->ztop = ribcage_head_z(sp, 2) + 4.0;
+	sh->zlow = ribcage_head_z(sp, 7) - 8.0;
+	/* The clavicle crosses in front of rib 1 (at 0.8 of its shaft),
+	 * CLAV_GAP off it, forwards and up. */
+	for (side = 1; side <= 2; side++) {
+		double	 sx = side == 1 ? -1.0 : 1.0, d = (RIBCAGE_RIB_R +
+			    CLAV_R + CLAV_GAP) / sqrt(2.0);
+
+		rib_geom(sp, 1, &g);
+		shaft_point(&g, side, 0.8, q);
+		sh->cl[side - 1][0][0] = sx * 22.0;
+		sh->cl[side - 1][0][1] = q[1] - 16.0;
+		sh->cl[side - 1][0][2] = q[2] + d - 2.0;
+		sh->cl[side - 1][1][0] = q[0];
+		sh->cl[side - 1][1][1] = q[1] - d;
+		sh->cl[side - 1][1][2] = q[2] + d;
+		sh->cl[side - 1][2][0] = sx * 80.0;
+		sh->cl[side - 1][2][1] = -8.0;
+		sh->cl[side - 1][2][2] = g.zh + 2.0;
+		sh->cl[side - 1][3][0] = sx * 108.0;
+		sh->cl[side - 1][3][1] = 12.0;
+		sh->cl[side - 1][3][2] = g.zh + 6.0;
+	}
+}
+
+/* The scapula's or clavicle's CT number at q (mm), or NAN. */
+static double
+shoulder_hu(const struct shoulder *sh, const double q[3])
+{
+	double	 ax = fabs(q[0]), f, lat, ys, d, best = 1e30;
+	int	 i, side, j, k;
+
+	if (q[2] <= sh->ztop && q[2] >= sh->zlow && ax >= SCAP_MEDIAL) {
+		f = (sh->ztop - q[2]) / (sh->ztop - sh->zlow);
+		lat = SCAP_TOP_LAT + f * (SCAP_LOW_LAT - SCAP_TOP_LAT);
+		i = (int)lround(ax);
+		if (ax <= lat && i < 128 && isfinite(ys = sh->ys[i])) {
+			d = q[1] - (ys + RIBCAGE_SCAP_GAP_MM);
+			if (d >= 0.0 && d <= SCAP_T)
+				return d < 1.0 || d > SCAP_T - 1.0 ?
+				    HU_BONE_CORT : HU_BONE_MARROW;
+		}
+	}
+	side = q[0] < 0.0 ? 0 : 1;
+	for (j = 0; j < 3; j++) {
+		const double	*a = sh->cl[side][j], *b = sh->cl[side][j + 1];
+		double		 e[3], l2 = 0.0, tt = 0.0, dd = 0.0;
+
+		for (k = 0; k < 3; k++) {
+			e[k] = b[k] - a[k];
+			l2 += e[k] * e[k];
+			tt += e[k] * (q[k] - a[k]);
+		}
+		tt = tt / l2;
+		tt = tt < 0.0 ? 0.0 : tt > 1.0 ? 1.0 : tt;
+		for (k = 0; k < 3; k++)
+			dd += (q[k] - a[k] - tt * e[k]) * (q[k] - a[k] -
+			    tt * e[k]);
+		best = fmin(best, dd);
+	}
+	d = sqrt(best);
+	if (d > CLAV_R)
+		return NAN;
+	return d > CLAV_R - CLAV_CORT ? HU_BONE_CORT : HU_BONE_MARROW;
+}
+
+/* Draw the scapulae and clavicles into v, 2 x 2 x 2 samples a voxel
+ * near their surfaces as the ribs. */
+static int
+shoulder_draw(const struct ribcage_spec *sp, struct series_volume *v,
+    double x0, double y0)
+{
+	struct shoulder	*sh;
+	double		 dx = v->spacing[0], dz = v->spacing[2];
+	double		 zt, zl;
+	int		 i, j, k, sa, sb, sc;
+
+	if ((sh = calloc(1, sizeof(*sh))) == NULL)
+		return -1;
+	shoulder_make(sp, sh);
+	zt = sh->cl[0][3][2] + CLAV_R + 1.0;
+	zl = sh->zlow - 1.0;
+	for (k = 0; k < v->nz; k++) {
+		double	 z = (k + 0.5) * dz;
+
+		if (z > zt + dz || z < zl - dz)
+			continue;
+		for (j = 0; j < v->ny; j++) {
+			double	 y = y0 + j * dx;
+
+			if (y < -60.0 || y > 100.0)
+				continue;
+			for (i = 0; i < v->nx; i++) {
+				double	 x = x0 + i * dx, acc = 0.0, q[3], hu;
+				float	*vx;
+				int	 hit = 0;
+
+				if (fabs(x) < 18.0 || fabs(x) > 116.0)
+					continue;
+				vx = &v->vox[((size_t)k * v->ny + j) * v->nx +
+				    i];
+				for (sc = 0; sc < 2; sc++)
+					for (sb = 0; sb < 2; sb++)
+						for (sa = 0; sa < 2; sa++) {
+							q[0] = x + (sa - 0.5) / 2.0 * dx;
+							q[1] = y + (sb - 0.5) / 2.0 * dx;
+							q[2] = z + (sc - 0.5) / 2.0 * dz;
+							hu = shoulder_hu(sh, q);
+							if (isnan(hu))
+								hu = *vx;
+							else
+								hit++;
+							acc += hu;
+						}
+				if (hit)
+					*vx = (float)(acc / 8.0);
+			}
+		}
+	}
+	free(sh);
+	return 0;
+}
+
 static double
 gauss(uint64_t *s)
 {
@@ -672,6 +843,12 @@ ribcage_build(struct ribcage_spec *sp, struct series_volume **out,
 			}
 			rline_free(&L);
 		}
+	if ((sp->options & RIBCAGE_SHOULDER) && shoulder_draw(sp, v, x0,
+	    y0) == -1) {
+		(void)snprintf(err, errlen, "ribcage: out of memory");
+		series_free(v);
+		return -1;
+	}
 	if (sp->noise_hu > 0.0) {
 		rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)sp->seed;
 		if (rng == 0)

@@ -23,6 +23,20 @@
  *  - RIBCAGE_CALLUS: a healed fracture, the rib thickened by up to
  *    RIBCAGE_CALLUS_MM over some 15 mm, of irregular density.
  * A segmental fracture is two cuts on one rib.
+ *
+ * Two options, off in the standard phantom, put what on real scans makes
+ * false candidates (ribcage_spec.options):
+ *  - RIBCAGE_OBLIQUE: ribs 2-11 drop steeply (RIBCAGE_SAG_MM more, rib 1
+ *    and rib 12 half of it) between 25 and 65 degrees round the cage from
+ *    the tubercle, the posterior and axillary stretch where real ribs
+ *    leave the axial plane (up to some 40 degrees to it here);
+ *  - RIBCAGE_SHOULDER: a scapula on each side, a plate of 4 mm (1 mm
+ *    cortex on each face round marrow) over ribs 2-7 behind, following the
+ *    back of the cage RIBCAGE_SCAP_GAP_MM off the most posterior rib at
+ *    each width (touching some ribs, a few mm off the others), and a
+ *    clavicle, a tube of 6 mm (1.5 mm cortex), from beside the top of the
+ *    sternum over the front of rib 1 (2 mm off it) out and back to the
+ *    shoulder.  Neither holds a fracture.
  */
 #ifndef ZY_RIBCAGE_H
 #define ZY_RIBCAGE_H
@@ -37,6 +51,11 @@
 #define RIBCAGE_BUCKLE_MM	2.8
 #define RIBCAGE_CALLUS_MM	3.5
 #define RIBCAGE_FRACTURES_MAX	24
+#define RIBCAGE_SAG_MM		28.0
+#define RIBCAGE_SCAP_GAP_MM	1.0
+
+#define RIBCAGE_OBLIQUE		0x1
+#define RIBCAGE_SHOULDER	0x2
 
 enum ribcage_kind {
 	RIBCAGE_CUT,
@@ -68,6 +87,7 @@ struct ribcage_spec {
 	double		 slice_mm;	/* thickness = spacing */
 	double		 noise_hu;
 	unsigned	 seed;
+	unsigned	 options;	/* RIBCAGE_OBLIQUE, RIBCAGE_SHOULDER */
 	struct ribcage_fracture f[RIBCAGE_FRACTURES_MAX];
 	size_t		 nf;
 };

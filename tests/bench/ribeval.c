@@ -2,7 +2,7 @@
  * ribeval - the ribs (src/infer/ribs.c) on the rib cage phantom and on
  * the real chest CT.
  *
- *	ribeval [-ln] [-d folder] [-p dir]
+ *	ribeval [-lnz] [-d folder] [-o options] [-p dir]
  *
  * 1. The rib cage phantom (src/lib/ribcage.c, its nine standard
  *    fractures) at 0.625, 1.25 and 2 mm with 15 HU of noise, three seeds
@@ -20,6 +20,8 @@
  *    the text, the overlays) with the anatomy in the shared cache, as the
  *    daemon runs it after another reader of the series.
  *
+ * With -o the phantom takes ribcage_spec.options (1 the oblique ribs, 2
+ * the scapulae and clavicles, 3 both), with -z it has no fractures.
  * With -l only LIDC-IDRI-0002 is read; with -d only the DICOM series in
  * folder (one that zhiying-phantom -R wrote, say), printed as LIDC's.  With -p dir: for each scan a frontal projection (the maximum over the
  * back half of the body, bone window) with each rib's centre line drawn
@@ -59,6 +61,8 @@
 #define PROG	"ribeval"
 
 static const char	*pic_dir;
+static unsigned		 ph_options;	/* -o: ribcage_spec.options */
+static int		 ph_none;	/* -z: the phantom without fractures */
 static struct compute	*cpu;
 
 static double
@@ -394,6 +398,9 @@ phantom(double slice, unsigned seed, struct tally *t)
 	size_t			 i, j;
 
 	ribcage_standard(&sp, slice, 15.0, seed);
+	sp.options = ph_options;
+	if (ph_none)
+		sp.nf = 0;
 	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": phantom: %s\n", err);
 		return -1;
@@ -463,8 +470,20 @@ phantom(double slice, unsigned seed, struct tally *t)
 		t->typed += ri->f[best].type == truth_type(&sp, i);
 		t->placed += ri->f[best].segment == sp.f[i].segment;
 	}
-	for (j = 0; j < ri->nf; j++)
-		fp += !hit[j];
+	for (j = 0; j < ri->nf; j++) {
+		if (hit[j])
+			continue;
+		fp++;
+		ribs_where_zh(ri, &ri->f[j], name, sizeof(name));
+		printf("  false %s %s slice %d (ring %.2f step %.1f angle %.0f "
+		    "bulge %.1f thick %.1f)\n", name, rib_frac_zh[ri->f[j].type],
+		    ri->f[j].key_slice, ri->f[j].ring, ri->f[j].step_mm,
+		    ri->f[j].angle_deg, ri->f[j].bulge_mm, ri->f[j].thick_mm);
+	}
+	for (i = 0; i < ri->n; i++)
+		if (!ri->r[i].searched)
+			printf("  rib %c%d not searched\n", ri->r[i].side ==
+			    RIB_RIGHT ? 'R' : 'L', ri->r[i].number);
 	printf("phantom %.3g mm seed %u: %zu ribs, %d/24 numbered right%s, "
 	    "fractures %d/%zu, false %d; anatomy %.2f s, ribs %.2f s\n", slice,
 	    seed, ri->n, right, ri->uncertain ? " (uncertain)" : "", found,
@@ -605,8 +624,14 @@ main(int argc, char *argv[])
 	const char		*folder = NULL;
 	unsigned		 seed;
 
-	while ((ch = getopt(argc, argv, "d:lnp:")) != -1)
+	while ((ch = getopt(argc, argv, "d:lno:p:z")) != -1)
 		switch (ch) {
+		case 'o':
+			ph_options = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'z':
+			ph_none = 1;
+			break;
 		case 'd':
 			folder = optarg;
 			real_only = 1;
@@ -626,7 +651,8 @@ main(int argc, char *argv[])
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: " PROG " [-ln] [-d folder] [-p dir]\n");
+			fprintf(stderr, "usage: " PROG " [-lnz] [-d folder] [-o options] "
+			    "[-p dir]\n");
 			return 2;
 		}
 	if ((cpu = compute_cpu_open()) == NULL) {

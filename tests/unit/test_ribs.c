@@ -108,7 +108,7 @@ rib_dist(const struct series_volume *v, const struct rib *r, const double q[3])
 }
 
 struct score {
-	int	 found, typed, placed, fp, nf;
+	int	 found, typed, placed, fp, nf, skipped;
 };
 
 /* Truth fracture kinds as the reader types them. */
@@ -136,8 +136,40 @@ truth_type(const struct ribcage_spec *sp, size_t i)
 	}
 }
 
+/* The truth fracture tf lies on a stretch of its rib that was not
+ * searched (rib.skip). */
+static int
+unsearched(const struct series_volume *v, const struct ribs_info *ri,
+    const struct ribcage_fracture *tf)
+{
+	size_t	 i;
+	int	 c, k, bc = -1;
+	double	 bd = 1e30, m[3];
+
+	for (i = 0; i < ri->n; i++) {
+		const struct rib *r = &ri->r[i];
+
+		if (r->side != tf->side || r->number != tf->number)
+			continue;
+		for (c = 0; c < r->n; c++) {
+			double	 p[3] = { r->c[c][0], r->c[c][1], r->c[c][2] };
+
+			to_mm(v, p, m);
+			if (dist3(m, tf->p) < bd) {
+				bd = dist3(m, tf->p);
+				bc = c;
+			}
+		}
+		for (k = 0; k < r->nskip && bc >= 0; k++)
+			if (bc >= r->skip[k][0] && bc <= r->skip[k][1])
+				return 1;
+	}
+	return 0;
+}
+
 static void
-run(double slice, int fractures, unsigned seed)
+run_opt(double slice, int fractures, unsigned seed, unsigned options,
+    int max_fp)
 {
 	struct ribcage_spec	 sp;
 	struct series_volume	*v = NULL;
@@ -151,6 +183,7 @@ run(double slice, int fractures, unsigned seed)
 	size_t			 i, j;
 
 	ribcage_standard(&sp, slice, 15.0, seed);
+	sp.options = options;
 	if (!fractures)
 		sp.nf = 0;
 	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1)
@@ -195,6 +228,18 @@ run(double slice, int fractures, unsigned seed)
 			for (t = 0.25; t < 0.8; t += 0.25) {
 				assert_int_equal(ribcage_rib_point(&sp, side,
 				    num, t, q), 0);
+				/* Under the scapula the line may stray into
+				 * it (README: not yet); the number is checked
+				 * at mid-shaft there, as ribeval does. */
+				if ((options & RIBCAGE_SHOULDER) && t != 0.5) {
+					if (rib_dist(v, r, q) > 4.0)
+						print_message("    rib %c%d at t "
+						    "%.2f: %.1f mm off (under "
+						    "the scapula)\n", side == 1 ?
+						    'R' : 'L', num, t,
+						    rib_dist(v, r, q));
+					continue;
+				}
 				if (rib_dist(v, r, q) > 4.0)
 					fail_msg("rib %c%d at t %.2f: %.1f mm "
 					    "off", side == 1 ? 'R' : 'L', num, t,
@@ -223,6 +268,15 @@ run(double slice, int fractures, unsigned seed)
 				bd = dist3(m, tf->p);
 				best = (int)j;
 			}
+		}
+		if (best < 0 && unsearched(v, ri, tf)) {
+			print_message("    not searched %c%d %s t %.2f (the rib "
+			    "touches other bone there)\n", tf->side == 1 ?
+			    'R' : 'L', tf->number,
+			    ribcage_kind_names[tf->kind], tf->t);
+			sc.nf--;
+			sc.skipped++;
+			continue;
 		}
 		if (best < 0) {
 			print_message("    missed %c%d %s t %.2f\n",
@@ -255,17 +309,39 @@ run(double slice, int fractures, unsigned seed)
 		    ri->f[j].ring, ri->f[j].step_mm, ri->f[j].angle_deg,
 		    ri->f[j].bulge_mm, ri->f[j].thick_mm);
 	}
-	print_message("  %.3g mm: sensitivity %d/%d, type right %d, segment "
-	    "right %d, false positives %d per scan\n", slice, sc.found,
-	    sc.nf, sc.typed, sc.placed, sc.fp);
+	for (i = 0; i < ri->n; i++)
+		if (ri->r[i].nskip > 0 || !ri->r[i].searched)
+			print_message("    rib %s%d: %s, %d stretch(es) not "
+			    "searched (touching other bone)\n",
+			    ri->r[i].side == RIB_RIGHT ? "R" : "L",
+			    ri->r[i].number, ri->r[i].searched ? "searched" :
+			    "not searched", ri->r[i].nskip);
+	print_message("  %.3g mm, options %u: sensitivity %d/%d, type right "
+	    "%d, segment right %d, false positives %d per scan; %d on "
+	    "stretches not searched\n", slice, options, sc.found, sc.nf,
+	    sc.typed, sc.placed, sc.fp, sc.skipped);
+	/* Only where the shoulder's bones lie may stretches go unsearched,
+	 * and there some must. */
+	for (i = 0, ok = 0; i < ri->n; i++)
+		ok += ri->r[i].nskip;
+	if (!(options & RIBCAGE_SHOULDER))
+		assert_int_equal(sc.skipped, 0);
+	else
+		assert_true(ok > 0);
 	assert_int_equal(sc.found, sc.nf);
 	assert_int_equal(sc.typed, sc.nf);
 	assert_int_equal(sc.placed, sc.nf);
-	assert_true(sc.fp <= 1);
+	assert_true(sc.fp <= max_fp);
 	free(hit);
 	free(ri);
 	anatomy_cache_free(ac);
 	series_free(v);
+}
+
+static void
+run(double slice, int fractures, unsigned seed)
+{
+	run_opt(slice, fractures, seed, 0, 1);
 }
 
 /*
@@ -624,6 +700,75 @@ test_phantom_intact(void **state)
 }
 
 /*
+ * No fractures, the ribs steeply oblique over their posterior and
+ * axillary stretch (RIBCAGE_OBLIQUE), at 1.25 and 2 mm with 15 HU of
+ * noise: no candidate at all (a rib leaving the slice plane is no
+ * buckle); numbering as ever.
+ */
+static void
+test_phantom_oblique(void **state)
+{
+	(void)state;
+	run_opt(1.25, 0, 12, RIBCAGE_OBLIQUE, 0);
+	run_opt(2.0, 0, 13, RIBCAGE_OBLIQUE, 0);
+}
+
+/*
+ * No fractures, a scapula over ribs 2-7 (touching some, 1 mm and more
+ * off the others) and a clavicle 2 mm off the front of rib 1 on each
+ * side (RIBCAGE_SHOULDER), at 1.25 and 2 mm: no more than two false
+ * candidates per scan (before the stretches touching other bone were
+ * left out, 5 and more; the breaks that remain lie on rib 5's axillary
+ * stretch where the scapula's lateral edge crosses it, README: not yet);
+ * where a rib is not separated from them it is not searched there, and
+ * that is recorded: some stretch must be (the scapula touches ribs 5-7).
+ */
+static void
+test_phantom_shoulder(void **state)
+{
+	(void)state;
+	run_opt(1.25, 0, 14, RIBCAGE_SHOULDER, 2);
+	run_opt(2.0, 0, 15, RIBCAGE_SHOULDER, 2);
+}
+
+/*
+ * The reader on the shoulder phantom (no fractures, RIBCAGE_SHOULDER):
+ * the stretches of ribs not separated from the scapula or the clavicle
+ * are named in 影像表现 as not searched; on the standard phantom (no
+ * shoulder) nothing is said so.
+ */
+static void
+test_reader_shoulder(void **state)
+{
+	struct ribcage_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct reader_ctx	 ctx;
+	struct ai_result	 res;
+	char			 err[256];
+	int			 r;
+
+	(void)state;
+	ribcage_standard(&sp, 1.25, 15.0, 14);
+	sp.options = RIBCAGE_SHOULDER;
+	sp.nf = 0;
+	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.compute = cpu;
+	ctx.series_id = 22;
+	ai_result_init(&res);
+	r = ribfrac_reader.run(&ctx, v, &res, err, sizeof(err));
+	if (r != 0)
+		fail_msg("run %d: %s", r, err);
+	print_message("  findings: %s\n", res.findings);
+	assert_non_null(strstr(res.findings, "未能分开，该段未作骨折检测"));
+	assert_non_null(strstr(res.findings, "第5肋"));
+	assert_non_null(strstr(res.method, "不作检测"));
+	ai_result_free(&res);
+	series_free(v);
+}
+
+/*
  * LIDC-IDRI-0002 (no known fracture; T12 and L1 in view): the ribs
  * traced and numbered up from T12, checked by eye on ribeval's pictures
  * (ribs 4-12 on both sides in sequence; the highest, behind the
@@ -712,6 +857,9 @@ main(void)
 		cmocka_unit_test(test_phantom_1_25),
 		cmocka_unit_test(test_reader),
 		cmocka_unit_test(test_phantom_intact),
+		cmocka_unit_test(test_phantom_oblique),
+		cmocka_unit_test(test_phantom_shoulder),
+		cmocka_unit_test(test_reader_shoulder),
 		cmocka_unit_test(test_phantom_no_top),
 		cmocka_unit_test(test_phantom_2),
 		cmocka_unit_test(test_phantom_0_625),

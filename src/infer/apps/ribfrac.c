@@ -38,6 +38,58 @@
 #define RIB_BULGE_MM	1.5	/* ribs.c: a buckle's bulge */
 #define RIB_THICK_MM	1.5	/* ribs.c: a callus' thickening */
 
+/*
+ * Append to the text what was not searched: the stretches where a rib
+ * lies on another bone (the scapula, the clavicle) and the cross-section
+ * cannot tell them apart (ribs.c), by rib and segment, and the ribs whose
+ * line ran into the scapula or an arm.  Returns 0, or -1 out of memory.
+ */
+static int
+not_searched(const struct series_volume *v, const struct ribs_info *ri,
+    char **fd, size_t *flen)
+{
+	char	 part[1024], whole[512], name[32];
+	size_t	 i, np = 0, nw = 0, o = 0, ow = 0;
+	int	 m, sg;
+
+	part[0] = whole[0] = '\0';
+	for (i = 0; i < ri->n; i++) {
+		const struct rib *r = &ri->r[i];
+
+		if (r->number > 0)
+			(void)snprintf(name, sizeof(name), "%s第%d肋",
+			    r->side == RIB_RIGHT ? "右" : "左", r->number);
+		else
+			(void)snprintf(name, sizeof(name), "%s侧未编号肋骨",
+			    r->side == RIB_RIGHT ? "右" : "左");
+		if (!r->searched) {
+			if (ow < sizeof(whole))
+				ow += (size_t)snprintf(whole + ow,
+				    sizeof(whole) - ow, "%s%s", nw++ ? "、" :
+				    "", name);
+			continue;
+		}
+		if ((m = ribs_skip_segments(v, ri, (int)i)) == 0)
+			continue;
+		if (o < sizeof(part))
+			o += (size_t)snprintf(part + o, sizeof(part) - o,
+			    "%s%s", np++ ? "、" : "", name);
+		for (sg = 0; sg < 3; sg++)
+			if ((m & (1 << sg)) && o < sizeof(part))
+				o += (size_t)snprintf(part + o, sizeof(part) -
+				    o, "%s", rib_segment_zh[sg]);
+	}
+	if (np > 0 && ai_text_append(fd, flen, "%s%s与肩胛骨、锁骨等邻近骨"
+	    "紧贴、未能分开，该段未作骨折检测，请人工阅片。", part,
+	    o >= sizeof(part) ? "等" : "") == -1)
+		return -1;
+	if (nw > 0 && ai_text_append(fd, flen, "%s%s中心线进入肩胛骨或上肢骨，"
+	    "未作骨折检测，请人工阅片。", whole, ow >= sizeof(whole) ? "等" :
+	    "") == -1)
+		return -1;
+	return 0;
+}
+
 enum reader_verdict
 ribfrac_check(const struct series_volume *v, char *why, size_t sz)
 {
@@ -289,6 +341,8 @@ ribfrac_to_ai(const struct series_volume *v, const struct ribs_info *ri,
 		    "（AI提示）。") == -1)
 			goto nomem;
 	}
+	if (not_searched(v, ri, &fd, &flen) == -1)
+		goto nomem;
 	if (ri->nf_dropped > 0 && ai_text_append(&fd, &flen, "另有%zu处骨折"
 	    "候选超出列表上限未列出，请逐一核对原始图像。", ri->nf_dropped) ==
 	    -1)
@@ -306,13 +360,16 @@ ribfrac_to_ai(const struct series_volume *v, const struct ribs_info *ri,
 	    "2007、Lenga等2018）；自T12所附最后一对肋骨向上计数、自第1肋向下"
 	    "核对编号（Lenga等2018），两者不符时标为存疑；沿中心线每1 mm作垂"
 	    "直截面，骨皮质环中断为骨折线（错位≥1.8 mm或成角≥12°为移位骨折，"
-	    "同一肋骨两处以上为节段性骨折），皮质局限隆起为屈曲骨折，肋骨"
-	    "均匀增粗为陈旧性骨折（分类参照RibFrac，Jin等2020）。本序列层厚"
-	    "%s mm。置信度为候选超出判定阈值的程度，非经校准的概率。局限：仅在"
-	    "肋骨模体及1例无骨折的真实CT上验证，真实骨折的敏感度尚未测得，"
-	    "假阳性多于已发表的深度学习系统；不检测肋软骨、胸骨、肩胛骨及"
-	    "脊柱骨折；第1、2肋被锁骨和肩胛骨遮挡时可能未能识别。结果仅供"
-	    "参考。", a) == -1)
+	    "同一肋骨两处以上为节段性骨折），皮质局限隆起为屈曲骨折（皮质外缘"
+	    "取半高处，参照Prevrhal等1999，对侧皮质不动；须在沿肋骨连续、"
+	    "不少于两个体素间距的截面上出现），肋骨均匀增粗为陈旧性骨折（分类"
+	    "参照RibFrac，Jin等2020）；肋骨与肩胛骨、锁骨等相贴而截面上无法"
+	    "分开的节段不作检测，并在影像表现中列出。本序列层厚%s mm。置信度"
+	    "为候选超出判定阈值的程度，非经校准的概率。局限：仅在肋骨模体及"
+	    "无骨折的真实CT上验证，真实骨折的敏感度尚未测得，假阳性仍可能多于"
+	    "已发表的深度学习系统；与肩胛骨、锁骨相贴的节段未检测；不检测肋"
+	    "软骨、胸骨、肩胛骨及脊柱骨折；第1、2肋被锁骨和肩胛骨遮挡时可能"
+	    "未能识别。结果仅供参考。", a) == -1)
 		goto nomem;
 	if ((ov = overlays(v, ri, si)) == NULL)
 		goto nomem;
