@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -554,7 +555,9 @@ struct series_job {
 	size_t			 padding_voxels;
 	float			 lo, hi;
 	size_t			 fast;	/* slices read by the fast path */
+	size_t			 prefaulted;	/* see series_prefault() */
 	int			 general;	/* no fast path */
+	int			 fresh;		/* v->vox is new memory */
 };
 
 /* What one thread of the second pass keeps between slices. */
@@ -899,6 +902,37 @@ done:
 	return rc;
 }
 
+/*
+ * Fault in the pages of n new floats at dst with one call instead of a
+ * fault for each page as the fill first writes it: the kernel clears and
+ * maps them in a loop.  Where every fault traps to the hypervisor (the
+ * virtual machines here) that is most of a load into new memory: 274 MB
+ * took 2.4-2.8 s page by page, 1.4-1.5 s so (load average 8).  The
+ * contents do not change; a page shared with the slice beside
+ * it is harmless.  A kernel without MADV_POPULATE_WRITE (5.14) refuses
+ * it, and the fill then faults as before.  Returns 0, or -1 when
+ * nothing was done.
+ */
+static int
+series_prefault(float *dst, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+	long		 pagesz = sysconf(_SC_PAGESIZE);
+	uintptr_t	 a, b;
+
+	if (pagesz <= 0 || n == 0)
+		return -1;
+	a = (uintptr_t)dst & ~((uintptr_t)pagesz - 1);
+	b = ((uintptr_t)(dst + n) + (uintptr_t)pagesz - 1) &
+	    ~((uintptr_t)pagesz - 1);
+	return madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0 ? 0 : -1;
+#else
+	(void)dst;
+	(void)n;
+	return -1;
+#endif
+}
+
 /* Second pass: slice k into its place in the volume. */
 static int
 series_fill_one(struct series_job *j, size_t k, void *scratch, char *why,
@@ -911,8 +945,9 @@ series_fill_one(struct series_job *j, size_t k, void *scratch, char *why,
 	float			*dst = v->vox + plane * k, *px = NULL;
 	struct series_stats	 st;
 	char			 e[256];
-	int			 fast;
+	int			 fast, pre;
 
+	pre = j->fresh && series_prefault(dst, plane) == 0;
 	series_stats_init(&st, v, &j->in[v->slices[k].file]);
 	fast = !j->general && series_fast(path, &j->in[v->slices[k].file], j->lim, scratch,
 	    dst, &st) == 0;
@@ -937,9 +972,10 @@ series_fill_one(struct series_job *j, size_t k, void *scratch, char *why,
 		series_stats_add(&st, dst, plane);
 	}
 	series_stats_merge(j, k, &st);
-	if (fast) {
+	if (fast || pre) {
 		(void)pthread_mutex_lock(&j->mu);
-		j->fast++;
+		j->fast += fast != 0;
+		j->prefaulted += pre != 0;
 		(void)pthread_mutex_unlock(&j->mu);
 	}
 	return 0;
@@ -954,7 +990,7 @@ series_fill_one(struct series_job *j, size_t k, void *scratch, char *why,
 static int
 series_fill(struct series_volume *v, const char *const *paths,
     struct dcm_info *in, const struct dcm_limits *lim,
-    volatile int *cancel, int general, char *err, size_t errlen)
+    volatile int *cancel, int general, int fresh, char *err, size_t errlen)
 {
 	struct series_job	 j;
 	struct dcm_info		*fi = NULL;
@@ -971,6 +1007,7 @@ series_fill(struct series_volume *v, const char *const *paths,
 	j.cancel = cancel;
 	j.one = series_fill_one;
 	j.general = general;
+	j.fresh = fresh;
 	j.lo = INFINITY;
 	j.hi = -INFINITY;
 	if ((j.pad = calloc((size_t)v->nz, sizeof(*j.pad))) == NULL) {
@@ -987,6 +1024,9 @@ series_fill(struct series_volume *v, const char *const *paths,
 			errfmt(err, errlen, "out of memory");
 			goto done;
 		}
+		if (fresh && series_prefault(v->vox, plane *
+		    (size_t)v->nz) == 0)
+			j.prefaulted = (size_t)v->nz;
 		if (dcm_read_frames(paths[0], lim, v->vox,
 		    plane * (size_t)v->nz, fi, why, sizeof(why)) == -1) {
 			errfmt(err, errlen, "%s: %s", paths[0], why);
@@ -1014,6 +1054,7 @@ series_fill(struct series_volume *v, const char *const *paths,
 		goto done;
 	v->padding_voxels = j.padding_voxels;
 	v->fast_slices = j.fast;
+	v->prefaulted_slices = j.prefaulted;
 	if (v->padding_voxels > 0 &&
 	    series_pad_replace(v, j.pad, j.lo, j.hi) == -1) {
 		errfmt(err, errlen, "out of memory");
@@ -1040,7 +1081,7 @@ series_load(const char *const *paths, size_t n,
 	size_t			 maxvox = SERIES_MAX_VOXELS, i, nvox;
 	double			 gapf = SERIES_GAP_FACTOR;
 	double			 r[3], c[3], nrm[3];
-	int			 k, nz, positioned;
+	int			 k, nz, positioned, fresh = 0;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -1248,13 +1289,16 @@ series_load(const char *const *paths, size_t n,
 		} else
 			series_spare_free(spare);
 	}
-	if (v->vox == NULL &&
-	    (v->vox = malloc(nvox * sizeof(*v->vox))) == NULL) {
-		errfmt(err, errlen, "out of memory for %zu voxels", nvox);
-		goto fail;
+	if (v->vox == NULL) {
+		if ((v->vox = malloc(nvox * sizeof(*v->vox))) == NULL) {
+			errfmt(err, errlen, "out of memory for %zu voxels",
+			    nvox);
+			goto fail;
+		}
+		fresh = 1;
 	}
 	if (series_fill(v, paths, in, lim, cancel,
-	    opts != NULL && opts->general, err, errlen) == -1)
+	    opts != NULL && opts->general, fresh, err, errlen) == -1)
 		goto fail;
 	free(in);
 	*out = v;

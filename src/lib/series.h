@@ -103,6 +103,9 @@ struct series_volume {
 	char			 voi_function[17];
 	size_t			 fast_slices;	/* read straight from
 						 * the file (dcm_native16()) */
+	size_t			 prefaulted_slices;	/* new memory faulted
+						 * in at once, not page by page
+						 * (0 when it was a spare's) */
 	struct series_slice	*slices;	/* nz entries */
 	struct series_warning	*warn;
 	size_t			 nwarn;
