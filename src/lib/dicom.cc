@@ -93,15 +93,6 @@ struct dcm_scan {
 	 * with a defined length: where its value starts and its length,
 	 * both checked against the data.  pixel_len 0: none such. */
 	size_t		 pixel_pos, pixel_len;
-	/* The parse stopped at that Pixel Data (a header read): DCMTK
-	 * holds what precedes it, the pre-scan knows the element. */
-	int		 stopped;
-};
-
-/* How dcm_parse() is asked to work. */
-enum {
-	DCM_P_HEADER = 1 << 0,	/* the caller will not ask for the pixels */
-	DCM_P_SCANNED = 1 << 1	/* *sc holds this buffer's pre-scan */
 };
 
 /* Release what a parse kept: the inflated copy and the stream's file. */
@@ -231,9 +222,6 @@ struct dcm_tlbuf {
 	~dcm_tlbuf() { free(p); }
 };
 static thread_local struct dcm_tlbuf dcm_tl;
-
-/* What this thread's reads cost, for dcm_counts_get(). */
-static thread_local struct dcm_counts dcm_tl_counts;
 
 /* Release a buffer from dcm_file_load(). */
 static void
@@ -704,7 +692,6 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 
 	memset(sc, 0, sizeof(*sc));
 	sc->fd = -1;
-	dcm_tl_counts.prescans++;
 	if (len == 0) {
 		errfmt(err, errlen, "empty file");
 		return -1;
@@ -806,115 +793,34 @@ fail:
 }
 
 /*
- * A header read straight from the bytes: DCMTK parses the dataset up to
- * the top level's native Pixel Data and stops after that element's tag
- * and length, so that it reads no pixel value and no file is staged.
- * Only when that element ends the data (the parse leaves nothing else
- * out), carries OB or OW (or implicit VR) and an even length, and DCMTK
- * stops exactly where the pre-scan met it, in the syntax the pre-scan
- * read; the pre-scan's element stands in for it (sc->stopped).  Returns
- * 1, or 0 when any of this does not hold: *ff may then hold part of a
- * parse, and the caller parses the whole file as before.
- */
-static int
-dcm_parse_head(DcmFileFormat *ff, const unsigned char *p, size_t len,
-    struct dcm_scan *sc)
-{
-	DcmInputBufferStream	 is;
-	DcmDataset		*ds = ff->getDataset();
-	const unsigned char	*h;
-	OFCondition		 cond;
-	offile_off_t		 at;
-	size_t			 base, hdr;
-
-	if (sc->deflated || sc->big || sc->pixel_len == 0 ||
-	    sc->pixel_pos == SIZE_MAX || (sc->pixel_len & 1) ||
-	    sc->pixel_pos > len || sc->pixel_len != len - sc->pixel_pos)
-		return 0;
-	hdr = sc->explicit_vr ? 12 : 8;
-	if (sc->pixel_pos < sc->data_pos + hdr)
-		return 0;
-	h = p + sc->pixel_pos - hdr;
-	if (dcm_rd16(h, 0) != 0x7fe0 || dcm_rd16(h + 2, 0) != 0x0010 ||
-	    (sc->explicit_vr && (h[4] != 'O' || (h[5] != 'B' &&
-	    h[5] != 'W') || h[6] != 0 || h[7] != 0)))
-		return 0;
-	base = sc->has_meta ? 0 : sc->data_pos;
-	is.setBuffer(p + base, (offile_off_t)(len - base));
-	is.setEos();
-	if (sc->has_meta) {
-		ff->transferInit();
-		cond = ff->readUntilTag(is, EXS_Unknown, EGL_noChange,
-		    DCM_MaxReadLength, DCM_PixelData);
-		ff->transferEnd();
-	} else {
-		ds->transferInit();
-		cond = ds->readUntilTag(is, !sc->explicit_vr ?
-		    EXS_LittleEndianImplicit : EXS_LittleEndianExplicit,
-		    EGL_noChange, DCM_MaxReadLength, DCM_PixelData);
-		ds->transferEnd();
-	}
-	at = is.tell();
-	is.releaseBuffer();
-	if (cond.bad() || at < 0 || (size_t)at != sc->pixel_pos - base ||
-	    ds->card() == 0)
-		return 0;
-	{
-		DcmXfer	 x(ds->getOriginalXfer());
-
-		if (!x.isLittleEndian() || x.isEncapsulated() ||
-		    x.getStreamCompression() != ESC_none ||
-		    !x.isExplicitVR() != !sc->explicit_vr)
-			return 0;
-	}
-	sc->stopped = 1;
-	return 1;
-}
-
-/*
  * Pre-scan and parse a file image with DCMTK.  Returns the parsed file
  * (delete it) and fills *sc (dcm_scan_free() it after the file), or NULL.
- * flags: DCM_P_HEADER, the value of native Pixel Data is not given to
- * DCMTK (its length is): the caller must not ask for the pixels;
- * DCM_P_SCANNED, *sc is the pre-scan of these bytes under these limits
- * already, and is not done again.
+ * With header_only set, the value of native Pixel Data is not given to
+ * DCMTK (its length is): the caller must not ask for the pixels.
  */
 static DcmFileFormat *
 dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
-    int flags, struct dcm_scan *sc, char *err, size_t errlen)
+    int header_only, struct dcm_scan *sc, char *err, size_t errlen)
 {
 	DcmFileFormat		*ff = NULL;
 	OFCondition		 cond;
 	char			 fdpath[64];
-	int			 header_only = flags & DCM_P_HEADER;
 
-	if (!(flags & DCM_P_SCANNED)) {
-		if (dcm_global_init() == -1) {
-			errfmt(err, errlen, "DCMTK's data dictionary is not "
-			    "loaded (check DCMDICTPATH)");
-			return NULL;
-		}
-		if (len > lim->max_file) {
-			errfmt(err, errlen, "file is %zu bytes, over the "
-			    "limit of %zu", len, lim->max_file);
-			return NULL;
-		}
-		if (dcm_prescan(p, len, lim, sc, err, errlen) == -1)
-			return NULL;
+	if (dcm_global_init() == -1) {
+		errfmt(err, errlen, "DCMTK's data dictionary is not "
+		    "loaded (check DCMDICTPATH)");
+		return NULL;
 	}
+	if (len > lim->max_file) {
+		errfmt(err, errlen, "file is %zu bytes, over the limit of "
+		    "%zu", len, lim->max_file);
+		return NULL;
+	}
+	if (dcm_prescan(p, len, lim, sc, err, errlen) == -1)
+		return NULL;
 	if ((ff = new (std::nothrow) DcmFileFormat()) == NULL) {
 		errfmt(err, errlen, "out of memory");
 		goto fail;
-	}
-	if (header_only && dcm_parse_head(ff, p, len, sc) == 1)
-		return ff;
-	if (header_only) {
-		/* Whatever the attempt left in it goes. */
-		delete ff;
-		if ((ff = new (std::nothrow) DcmFileFormat()) == NULL) {
-			errfmt(err, errlen, "out of memory");
-			goto fail;
-		}
 	}
 	/* DCMTK reads the pre-scanned bytes as a file (see dcm_memfile);
 	 * without a meta header it is told how the pre-scan read them. */
@@ -930,7 +836,6 @@ dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		    strerror(errno));
 		goto fail;
 	}
-	dcm_tl_counts.staged++;
 	(void)snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", sc->fd);
 	if (sc->deflated || !sc->has_meta) {
 		DcmInputFileStream	 is(fdpath, sc->deflated ? 0 :
@@ -1325,10 +1230,10 @@ dcm_check_pixels(const struct dcm_info *in, const struct dcm_limits *ul,
 }
 
 /* Parse a file image and fill info.  Returns the parsed file (delete it;
- * dcm_scan_free() it after it) or NULL.  flags as for dcm_parse(). */
+ * dcm_scan_free() it after it) or NULL. */
 static DcmFileFormat *
 dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
-    int flags, struct dcm_lim *lim, struct dcm_scan *sc,
+    int header_only, struct dcm_lim *lim, struct dcm_scan *sc,
     struct dcm_info *info, char *err, size_t errlen)
 {
 	DcmFileFormat	*ff;
@@ -1339,16 +1244,9 @@ dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 		return NULL;
 	}
 	if ((ff = dcm_parse((const unsigned char *)buf, len, lim,
-	    flags, sc, err, errlen)) == NULL)
+	    header_only, sc, err, errlen)) == NULL)
 		return NULL;
 	dcm_info_fill(ff->getDataset(), sc->ts, info);
-	if (sc->stopped) {
-		/* The element DCMTK stopped at: native pixels (checked by
-		 * dcm_parse_head()) of the length the pre-scan read. */
-		info->has_pixels = 1;
-		info->compressed = 0;
-		info->pixel_bytes = sc->pixel_len;
-	}
 	info->file_size = len;
 	/* Where the pixels lie in the bytes given, for dcm_native16():
 	 * native little-endian data of the length DCMTK found, read as
@@ -1362,12 +1260,6 @@ dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 	return ff;
 }
 
-void
-dcm_counts_get(struct dcm_counts *c)
-{
-	*c = dcm_tl_counts;
-}
-
 static int
 dcm_read_info_mem_x(const void *buf, size_t len, const struct dcm_limits *ul,
     struct dcm_info *info, char *err, size_t errlen)
@@ -1376,8 +1268,8 @@ dcm_read_info_mem_x(const void *buf, size_t len, const struct dcm_limits *ul,
 	struct dcm_scan	 sc;
 	DcmFileFormat	*ff;
 
-	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER, &lim, &sc, info,
-	    err, errlen)) == NULL)
+	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, info, err,
+	    errlen)) == NULL)
 		return -1;
 	delete ff;
 	dcm_scan_free(&sc);
@@ -1517,6 +1409,7 @@ dcm_read_info_head_x(const unsigned char *buf, size_t len,
 	struct dcm_scan	 sc;
 	DcmFileFormat	*ff;
 	char		 e[8];
+	int		 rc;
 
 	dcm_lim_set(&lim, ul);
 	if (dcm_global_init() == -1 || len > lim.max_file)
@@ -1525,17 +1418,17 @@ dcm_read_info_head_x(const unsigned char *buf, size_t len,
 	 * level's Pixel Data, before DCMTK sees anything. */
 	if (dcm_prescan(buf, len, &lim, &sc, e, sizeof(e)) == -1)
 		return 0;
-	if (sc.deflated || sc.pixel_pos != hole || sc.pixel_len != holelen) {
-		dcm_scan_free(&sc);
+	rc = !sc.deflated && sc.pixel_pos == hole && sc.pixel_len == holelen;
+	dcm_scan_free(&sc);
+	if (!rc)
 		return 0;
-	}
-	/* The parse takes this pre-scan on instead of making its own. */
-	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER | DCM_P_SCANNED,
-	    &lim, &sc, info, e, sizeof(e))) == NULL)
+	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, info, e,
+	    sizeof(e))) == NULL)
 		return 0;
+	rc = sc.pixel_pos == hole && sc.pixel_len == holelen;
 	delete ff;
 	dcm_scan_free(&sc);
-	return 1;
+	return rc;
 }
 
 int
@@ -1669,8 +1562,8 @@ dcm_read_voi_lut_mem_x(const void *buf, size_t len,
 	DcmSequenceOfItems	*sq = NULL;
 	int			 rc = -1;
 
-	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER, &lim, &sc, &in,
-	    err, errlen)) == NULL)
+	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, &in, err,
+	    errlen)) == NULL)
 		return -1;
 	if (ff->getDataset()->findAndGetSequence(DCM_VOILUTSequence,
 	    sq).bad() || sq == NULL || item < 0 ||

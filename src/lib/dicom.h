@@ -209,18 +209,6 @@ int	 dcm_native16(const struct dcm_info *, const struct dcm_limits *,
 int	 dcm_check_pixels(const struct dcm_info *, const struct dcm_limits *,
 	    char *err, size_t errlen);
 
-/*
- * What the reads of the calling thread have cost so far: pre-scans of a
- * file's bytes (one per read), and copies of them staged into a memory
- * file for DCMTK (none for a header read whose Pixel Data ends the file:
- * DCMTK parses that from the bytes read).  For tests and benchmarks.
- */
-struct dcm_counts {
-	unsigned long	 prescans;
-	unsigned long	 staged;
-};
-void	 dcm_counts_get(struct dcm_counts *);
-
 /* A short English name of a transfer syntax UID ("JPEG 2000 lossless"),
  * or "unknown" (static strings; never NULL). */
 const char	*dcm_ts_name(const char *ts_uid);

@@ -1376,122 +1376,6 @@ test_frames_once(void **state)
 	}
 }
 
-/*
- * Write n bytes of b to a new temporary file; its path into path (of
- * PATH_MAX at least).
- */
-static void
-put_tmp(char *path, size_t sz, const unsigned char *b, size_t n)
-{
-	FILE	*fp;
-	int	 fd;
-
-	snprintf(path, sz, "/tmp/zy-test-dicom-XXXXXX");
-	assert_true((fd = mkstemp(path)) != -1);
-	assert_non_null(fp = fdopen(fd, "wb"));
-	assert_int_equal(fwrite(b, 1, n, fp), n);
-	assert_int_equal(fclose(fp), 0);
-}
-
-/*
- * The header read of a file whose Pixel Data ends it, as a series load
- * reads each slice: one pre-scan, the dataset parsed from the bytes read
- * (nothing staged in a memory file), and the same answer, bit for bit,
- * as the full parse of a frame read.  What must not take that way (data
- * after the pixels; an element at or above Pixel Data's tag before it,
- * where DCMTK would stop early) takes the staged parse, with the same
- * answer.  Kind: 0 explicit VR with a meta header, 1 implicit VR without
- * one, 2 a trailing element after the pixels, 3 an element past Pixel
- * Data's tag before Rows.
- */
-static void
-header_direct_one(int kind)
-{
-	const size_t	 rows = 256, cols = 256, pix = rows * cols * 2;
-	unsigned char	*b;
-	unsigned char	 us[2];
-	struct dcm_counts c0, c1;
-	struct dcm_info	 in, ref;
-	char		 path[64], err[256];
-	float		*px;
-	size_t		 o = 0, k;
-
-	assert_non_null(b = calloc(1, pix + 4096));
-	switch (kind) {
-	case 1:
-		o = synth_img(b, (unsigned)rows, (unsigned)cols,
-		    (uint32_t)pix);
-		break;
-	case 3:
-		o = put_meta(b, "1.2.840.10008.1.2.1");
-		o = put_ex(b, o, 0x0008, 0x0060, "CS", "CT", 2);
-		o = put_ex(b, o, 0x7fe1, 0x0010, "LO", "PRIVATE ", 8);
-		us[0] = rows & 0xff, us[1] = rows >> 8;
-		o = put_ex(b, o, 0x0028, 0x0010, "US", us, 2);
-		us[0] = cols & 0xff, us[1] = cols >> 8;
-		o = put_ex(b, o, 0x0028, 0x0011, "US", us, 2);
-		o = put_ex(b, o, 0x7fe0, 0x0010, "OW", NULL, (uint32_t)pix);
-		o += pix;
-		break;
-	default:
-		o = put_meta(b, "1.2.840.10008.1.2.1");
-		o = put_ct_head(b, o, (unsigned)rows, (unsigned)cols, NULL,
-		    (uint32_t)pix);
-		for (k = 0; k < pix; k++)
-			b[o + k] = (unsigned char)(k * 7);
-		o += pix;
-		if (kind == 2)
-			o = put_ex(b, o, 0xfffc, 0xfffc, "OB", "\0\0\0\0", 4);
-		break;
-	}
-	put_tmp(path, sizeof(path), b, o);
-
-	dcm_counts_get(&c0);
-	assert_int_equal(dcm_read_info(path, NULL, &in, err, sizeof(err)), 0);
-	dcm_counts_get(&c1);
-	printf("header read, kind %d: %lu pre-scan(s), %lu staged\n", kind,
-	    c1.prescans - c0.prescans, c1.staged - c0.staged);
-	assert_int_equal(c1.prescans - c0.prescans, 1);
-	assert_int_equal(c1.staged - c0.staged, kind >= 2 ? 1 : 0);
-	assert_int_equal(in.rows, (int)rows);
-	assert_int_equal(in.cols, (int)cols);
-	assert_int_equal(in.has_pixels, 1);
-	assert_int_equal(in.compressed, 0);
-	assert_int_equal(in.pixel_bytes, pix);
-
-	/* The full parse, pixels and all, says the same. */
-	memset(&ref, 0x5a, sizeof(ref));
-	if (kind == 3)
-		assert_int_equal(dcm_read_info_mem(b, o, NULL, &ref, err,
-		    sizeof(err)), 0);
-	else {
-		assert_int_equal(dcm_read_frame_mem(b, o, NULL, 0, &px, &ref,
-		    err, sizeof(err)), 0);
-		free(px);
-	}
-	assert_memory_equal(&in, &ref, sizeof(in));
-
-	/* The same bytes given in memory take the same way. */
-	dcm_counts_get(&c0);
-	assert_int_equal(dcm_read_info_mem(b, o, NULL, &ref, err,
-	    sizeof(err)), 0);
-	dcm_counts_get(&c1);
-	assert_int_equal(c1.staged - c0.staged, kind >= 2 ? 1 : 0);
-	assert_memory_equal(&in, &ref, sizeof(in));
-	assert_int_equal(unlink(path), 0);
-	free(b);
-}
-
-static void
-test_header_direct(void **state)
-{
-	int	 kind;
-
-	(void)state;
-	for (kind = 0; kind < 4; kind++)
-		header_direct_one(kind);
-}
-
 int
 main(void)
 {
@@ -1501,7 +1385,6 @@ main(void)
 		cmocka_unit_test(test_deflate_limits),
 		cmocka_unit_test(test_pixel_check),
 		cmocka_unit_test(test_synthetic),
-		cmocka_unit_test(test_header_direct),
 		cmocka_unit_test(test_lut_sequences),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_lidc),
