@@ -9,7 +9,10 @@
  * belongs to which compartment is geometry:
  *  1. the body: pixels over -500 HU, the largest 4-connected part, its
  *     holes filled (bowel gas);
- *  2. from the body's centroid, 1440 rays; on each, from the skin inwards,
+ *  2. from the body's centroid, 1440 rays; on each, from the skin inwards
+ *     (values below the fat window met before any fat, the table's foam
+ *     and the air between it and the back that the outline's holes took
+ *     in, are outside: the skin lies inside them),
  *     past the skin and the subcutaneous fat, the first run of 3 mm or more
  *     over -30 HU is the outer fascia of the muscle wall (r_out); from
  *     there inwards the wall goes on through muscle and through fat runs
@@ -498,6 +501,15 @@ bodycomp_measure(const struct series_volume *v, int k,
 			ii = (int)lround(cx + rr * dx / sx);
 			jj = (int)lround(cy + rr * dy / sy);
 			v0 = img[(size_t)jj * nx + ii];
+			/* Below the fat window before any fat: air or the
+			 * table's foam that the body's outline took in (a gap
+			 * between the back and the table, filled as a hole);
+			 * the skin lies further in. */
+			if (v0 < BC_FAT_LO && !fat_seen) {
+				rs = rr;
+				run = 0.0;
+				continue;
+			}
 			if (v0 <= BC_FAT_HI) {
 				fat_seen = 1;
 				run = 0.0;

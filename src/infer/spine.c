@@ -74,7 +74,18 @@
  *     its mass, not its width (Prevrhal et al., 1999), and the plate's
  *     mass shared between two slices places it; within one slice it
  *     cannot be placed, and the middle of the places it may have is
- *     taken, at most (slice - 1 mm) / 2 off.  A height longer than the
+ *     taken (the likelihood-weighted mean of the places), at most
+ *     (slice - 1 mm) / 2 off.  For the three heights, where a line's own
+ *     slices leave the plate open the lines every LINE_MM within
+ *     LINE_N LINE_MM of it and LINE_WALL_MM inside the front and back
+ *     edges are fitted together as one plate sloping linearly across
+ *     them (spine_plate_fit_lines()): where the plate is sloped to the
+ *     slices across the depth (a wedge, a concavity's sides, a leaning
+ *     spine) the lines on which it crosses a slice's boundary place it;
+ *     where it is square to them nothing can.  The lines keep off the
+ *     walls: a first try over +-2 mm took lines 1.2 mm from the back edge
+ *     into the posterior wall's cortex (T11's posterior height 21.9 for
+ *     24 mm at 2.5 mm) and was not kept.  A height longer than the
  *     distance between the body's centre and its neighbours' (a disc not
  *     seen, the line ran into the next body) or under a third of the
  *     body's run is not kept, and the body is not graded;
@@ -127,6 +138,10 @@
 #define PLANE_HALF_U	40.0
 #define PLANE_HALF_W	35.0
 #define ROW_FRONT_MM	4.0
+#define LINE_N		6
+#define LINE_MM		0.5
+#define LINE_WALL_MM	3.0
+#define LINE_SD_MM	0.25
 
 static const char *const names[] = {
 	"?", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10",
@@ -255,56 +270,105 @@ overlap(double a0, double a1, double b0, double b1)
 	return hi > lo ? hi - lo : 0.0;
 }
 
+/* The plate's grid: edges within 3 mm of e0 every 0.02 mm, slopes
+ * along the depth within +-0.5 every 0.025 (one line: none). */
+#define FIT_NG		301
+#define FIT_STEP	0.02
+#define FIT_NS		41
+#define FIT_SSTEP	0.025
+
+double
+spine_plate_fit_lines(const struct spine_line *ln, int nl, double w,
+    double e0, double sigma2, double *sd)
+{
+	const double	 c = SPINE_PLATE_MM;
+	static const double	 big = 1e300;
+	double		*sse, best = INFINITY, r, P, srp, spp, srr, fb, e;
+	double		 sw = 0.0, se = 0.0, se2 = 0.0, wt, lo, hi, sl, m;
+	int		 g, k, i, j, ns = nl > 1 ? FIT_NS : 1, used;
+
+	if (!(w > 0.0) || nl < 1 || !(sigma2 > 0.0))
+		return -1.0;
+	if ((sse = malloc(sizeof(*sse) * FIT_NG * (size_t)ns)) == NULL)
+		return -1.0;
+	for (j = 0; j < ns; j++) {
+		sl = ns > 1 ? (j - ns / 2) * FIT_SSTEP : 0.0;
+		for (g = 0; g < FIT_NG; g++) {
+			srp = spp = srr = 0.0;
+			used = 0;
+			for (i = 0; i < nl; i++) {
+				e = e0 - 3.0 + g * FIT_STEP + sl * ln[i].dw;
+				lo = ln[i].e0 - c - w - 1.5;
+				hi = ln[i].e0 + w + 1.5;
+				for (k = 0; k < ln[i].nk; k++) {
+					const double	 xk = ln[i].x[k];
+
+					if (xk < lo || xk > hi)
+						continue;
+					/* The slice's share of bone (below
+					 * e) and of the plate ([e - c, e]);
+					 * the plate's excess over t is the
+					 * one linear unknown, shared. */
+					fb = overlap(xk - w / 2.0, xk + w / 2.0,
+					    -1e9, e) / w;
+					P = overlap(xk - w / 2.0, xk + w / 2.0,
+					    e - c, e) / w;
+					r = ln[i].val[k] - ln[i].t * fb -
+					    ln[i].d * (1.0 - fb);
+					srp += r * P;
+					spp += P * P;
+					srr += r * r;
+					used++;
+				}
+			}
+			sse[j * FIT_NG + g] = big;
+			if (used < 2 || !(spp > 0.0) || !(srp > 0.0))
+				continue;
+			sse[j * FIT_NG + g] = srr - srp * srp / spp;
+			if (sse[j * FIT_NG + g] < best)
+				best = sse[j * FIT_NG + g];
+		}
+	}
+	if (!isfinite(best)) {
+		free(sse);
+		return -1.0;
+	}
+	/* The edge's mean over the places (and slopes) weighed by their
+	 * likelihood, exp(-sse / 2 sigma2): where the plate lies within one
+	 * slice the places that keep it there fit alike and the mean is
+	 * their middle; where it is shared the fit's minimum. */
+	for (j = 0; j < ns; j++)
+		for (g = 0; g < FIT_NG; g++) {
+			if (sse[j * FIT_NG + g] >= big)
+				continue;
+			wt = exp(-(sse[j * FIT_NG + g] - best) /
+			    (2.0 * sigma2));
+			sw += wt;
+			se += wt * (e0 - 3.0 + g * FIT_STEP);
+			se2 += wt * (e0 - 3.0 + g * FIT_STEP) *
+			    (e0 - 3.0 + g * FIT_STEP);
+		}
+	free(sse);
+	m = se / sw;
+	if (sd != NULL)
+		*sd = sqrt(fmax(0.0, se2 / sw - m * m));
+	return m;
+}
+
 double
 spine_plate_fit(const float *val, const double *x, int nk, double w,
     double t, double d, double e0, double sigma2)
 {
-	const double	 c = SPINE_PLATE_MM, lo = e0 - c - w - 1.5,
-			 hi = e0 + w + 1.5, step = 0.02;
-	double		 sse[301], best = INFINITY, r, P, srp, spp, srr, fb;
-	int		 g, k, ib = -1, ng = 301, a, b, used;
+	struct spine_line	 ln;
 
-	if (!(w > 0.0))
-		return -1.0;
-	for (g = 0; g < ng; g++) {
-		double	 e = e0 - 3.0 + g * step;
-
-		srp = spp = srr = 0.0;
-		used = 0;
-		for (k = 0; k < nk; k++) {
-			if (x[k] < lo || x[k] > hi)
-				continue;
-			/* The slice's share of bone (below e) and of the
-			 * plate ([e - c, e]); the plate's excess over t is
-			 * the one linear unknown. */
-			fb = overlap(x[k] - w / 2.0, x[k] + w / 2.0, -1e9,
-			    e) / w;
-			P = overlap(x[k] - w / 2.0, x[k] + w / 2.0, e - c,
-			    e) / w;
-			r = val[k] - t * fb - d * (1.0 - fb);
-			srp += r * P;
-			spp += P * P;
-			srr += r * r;
-			used++;
-		}
-		sse[g] = INFINITY;
-		if (used < 2 || !(spp > 0.0) || !(srp > 0.0))
-			continue;
-		sse[g] = srr - srp * srp / spp;
-		if (sse[g] < best) {
-			best = sse[g];
-			ib = g;
-		}
-	}
-	if (ib < 0)
-		return -1.0;
-	/* The positions the data cannot tell from the best: the run about
-	 * it within one knot's noise variance; its middle. */
-	for (a = ib; a > 0 && sse[a - 1] <= best + sigma2; a--)
-		;
-	for (b = ib; b + 1 < ng && sse[b + 1] <= best + sigma2; b++)
-		;
-	return e0 - 3.0 + (a + b) / 2.0 * step;
+	ln.val = val;
+	ln.x = x;
+	ln.nk = nk;
+	ln.dw = 0.0;
+	ln.t = t;
+	ln.d = d;
+	ln.e0 = e0;
+	return spine_plate_fit_lines(&ln, 1, w, e0, sigma2, NULL);
 }
 
 /* The voxel value at fractional voxel coordinates (trilinear); air
@@ -556,39 +620,48 @@ plane_edge(const struct plane *pl, double u, double w, double du, double dw,
  * slice past the edge (spine_plate_edge() may be a slice off); sigma2 the
  * body's trabecular variance, the noise a knot carries.
  */
-static double
-plane_plate_edge(const struct plane *pl, double u, double w, double du,
-    double sigma2)
+struct pline {
+	float	 kv[64];
+	double	 kx[64], t, d, e0, wx;
+	int	 nk;
+};
+
+/* The line of plane_plate_edge() from (u, w): its knots, bone, disc and
+ * first edge in o; 0 when it can be fitted, 1 when only o->e0 is known,
+ * -1 when not even that. */
+static int
+plane_line(const struct plane *pl, double u, double w, double du,
+    struct pline *o)
 {
 	const struct series_volume *v = pl->v;
-	float	 prof[512], kv[64];
-	double	 kx[64], in[64], out[64], sz = v->spacing[2], az, z0, wx, e0;
-	double	 x, e, ti, dout, lo, hi;
-	int	 n = (int)(30.0 / PLANE_MM) + 1, s, k, k0, k1, nk = 0, ni = 0;
-	int	 no = 0;
+	float	 prof[512];
+	double	 in[64], out[64], sz = v->spacing[2], az, z0, wx, e0;
+	double	 x, lo, hi;
+	int	 n = (int)(30.0 / PLANE_MM) + 1, s, k, k0, k1, ni = 0, no = 0;
 
+	o->nk = 0;
 	for (s = 0; s < n; s++)
 		prof[s] = (float)plane_at(pl, u + du * s * PLANE_MM, w);
-	e0 = spine_plate_edge(prof, n, PLANE_MM);
+	o->e0 = e0 = spine_plate_edge(prof, n, PLANE_MM);
 	if (e0 < 0.0)
-		return e0;
+		return -1;
 	az = du * pl->a[2];
 	if (fabs(az) < 0.5)
-		return e0;
-	wx = sz * fabs(az);
+		return 1;
+	o->wx = wx = sz * fabs(az);
 	/* The plane's z (mm) at the start; x along the line: z0 + x az. */
 	z0 = pl->p0[2] + u * pl->a[2] + w * pl->e[2];
 	lo = e0 - SPINE_PLATE_MM - sz / fabs(az) - 6.0;
 	hi = e0 + sz / fabs(az) + 3.0;
 	k0 = (int)floor((z0 + (az > 0 ? lo : hi) * az) / sz);
 	k1 = (int)ceil((z0 + (az > 0 ? hi : lo) * az) / sz);
-	for (k = k0; k <= k1 && nk < 64; k++) {
+	for (k = k0; k <= k1 && o->nk < 64; k++) {
 		x = (k * sz - z0) / az;
 		if (x < 0.0 || x < lo || x > hi)
 			continue;
-		kx[nk] = x;
-		kv[nk] = (float)plane_at(pl, u + du * x, w);
-		nk++;
+		o->kx[o->nk] = x;
+		o->kv[o->nk] = (float)plane_at(pl, u + du * x, w);
+		o->nk++;
 	}
 	for (s = 0; s < n; s++) {
 		x = s * PLANE_MM;
@@ -598,12 +671,91 @@ plane_plate_edge(const struct plane *pl, double u, double w, double du,
 		if (x >= e0 + wx + 0.5 && x <= e0 + wx + 3.0 && no < 64)
 			out[no++] = prof[s];
 	}
-	ti = median_pos_f(in, ni);
-	dout = median_pos_f(out, no);
-	if (!isfinite(ti) || !isfinite(dout))
-		return e0;
-	e = spine_plate_fit(kv, kx, nk, wx, ti, dout, e0, sigma2);
-	return e < 0.0 ? e0 : e;
+	o->t = median_pos_f(in, ni);
+	o->d = median_pos_f(out, no);
+	if (!isfinite(o->t) || !isfinite(o->d))
+		return 1;
+	return 0;
+}
+
+static double
+plane_plate_edge(const struct plane *pl, double u, double w, double du,
+    double sigma2)
+{
+	struct pline	 o;
+	double		 e;
+	int		 r = plane_line(pl, u, w, du, &o);
+
+	if (r != 0)
+		return o.e0;
+	e = spine_plate_fit(o.kv, o.kx, o.nk, o.wx, o.t, o.d, o.e0, sigma2);
+	return e < 0.0 ? o.e0 : e;
+}
+
+/*
+ * The endplate's edge on the line at w0.  Where the line's own slices
+ * place it (the spread of its fit under LINE_SD_MM: the plate shared
+ * between two slices) that place; else the lines every LINE_MM within
+ * LINE_N LINE_MM of it and within [wlo, whi] (off the walls' cortex),
+ * fitted together (spine_plate_fit_lines()): one plate, its edge sloping
+ * linearly across them, its excess over the bone shared.  An endplate
+ * is seldom square to the slices across the body's depth: where it
+ * crosses a slice's boundary on some of the lines their shares place it,
+ * and the slope carries that to the lines where it lies within one
+ * slice.  The line's own place is kept where it has one, as a straight
+ * edge across a curved plate (a concavity) would move it.
+ */
+static double
+plane_plate_edge_lines(const struct plane *pl, double u, double w0,
+    double du, double sigma2, double wlo, double whi)
+{
+	struct pline	 o[2 * LINE_N + 1];
+	struct spine_line ln[2 * LINE_N + 1];
+	double		 e, w, sd;
+	int		 j, r, nl = 0, ic = -1;
+
+	for (j = -LINE_N; j <= LINE_N; j++) {
+		w = w0 + j * LINE_MM;
+		if (j != 0 && (w < wlo || w > whi))
+			continue;
+		r = plane_line(pl, u, w, du, &o[nl]);
+		if (j == 0 && r != 0)
+			return o[nl].e0;
+		if (r != 0)
+			continue;
+		ln[nl].val = o[nl].kv;
+		ln[nl].x = o[nl].kx;
+		ln[nl].nk = o[nl].nk;
+		ln[nl].dw = j * LINE_MM;
+		ln[nl].t = o[nl].t;
+		ln[nl].d = o[nl].d;
+		ln[nl].e0 = o[nl].e0;
+		if (j == 0)
+			ic = nl;
+		nl++;
+	}
+	if (ic < 0)
+		return -1.0;
+	e = spine_plate_fit_lines(&ln[ic], 1, o[ic].wx, o[ic].e0, sigma2,
+	    &sd);
+	if (e >= 0.0 && sd < LINE_SD_MM)
+		return e;
+	e = spine_plate_fit_lines(ln, nl, o[ic].wx, o[ic].e0, sigma2, NULL);
+	return e < 0.0 ? o[ic].e0 : e;
+}
+
+/* The same from the lines about w (plane_plate_edge_lines()). */
+static double
+plane_height_lines(const struct plane *pl, double w, double u0,
+    double sigma2, double wlo, double whi)
+{
+	double	 up = plane_plate_edge_lines(pl, u0, w, 1.0, sigma2, wlo, whi);
+	double	 dn = plane_plate_edge_lines(pl, -u0, w, -1.0, sigma2, wlo,
+		    whi);
+
+	if (up < 0.0 || dn < 0.0)
+		return NAN;
+	return up + dn + 2.0 * u0;
 }
 
 /* The height of the body on the line at w: from u0 up and down. */
@@ -673,8 +825,9 @@ morphometry(const struct series_volume *v, struct vertebra *b, double pitch)
 
 		t = q == 0 ? 0.1 : q == 1 ? 0.5 : 0.9;
 		for (i = 0; i < 3; i++) {
-			m[i] = plane_height(&pl, wa + t * b->depth +
-			    (i - 1) * 0.5, 0.2 * L, s2);
+			m[i] = plane_height_lines(&pl, wa + t * b->depth +
+			    (i - 1) * 0.5, 0.2 * L, s2, wa + LINE_WALL_MM,
+			    wp - LINE_WALL_MM);
 			if (!isfinite(m[i]))
 				m[i] = -1.0;
 		}

@@ -10,10 +10,12 @@
  * Genant 2), L2 biconcave (hm/hp 0.775, 22.5 %: Genant 1); the spine
  * straight or leaning forwards by 12 degrees; at 0.625, 1.25 and 2.5 mm
  * with 15 HU of noise.  Asserted: the labels T11..L3, the trabecular mean
- * within 2 HU, heights within 0.5 mm and areas within 3 % (at 2.5 mm the
- * heights within 1.5 mm and the grades printed, see test_phantom_2_5),
- * the Genant grades and shapes exact.  spine_plate_fit() on exact slices
- * of an endplate at 20 places across the slice.  The Genant rule, the QCT and L1 bands at their edges;
+ * within 2 HU, heights within 0.3 mm (0.4 leaning) and areas within 3 %
+ * (at 2.5 mm the heights within 1.05 mm, those whose endplates slope
+ * across the depth within 0.45, and the grades printed, see
+ * test_phantom_2_5), the Genant grades and shapes exact.
+ * spine_plate_fit() on exact slices of an endplate at 20 places across
+ * the slice, spine_plate_fit_lines() on 13 lines across a sloped one.  The Genant rule, the QCT and L1 bands at their edges;
  * the reader's refusals; T12 with its right rib only (labels kept, marked
  * uncertain, said so); the chest phantom, whose ribs do not reach the
  * spine (no labels, refused).  On the real chest CT of ../shared/data
@@ -356,22 +358,101 @@ test_plate_fit(void **state)
 		}
 }
 
+/*
+ * spine_plate_fit_lines() on 13 lines 0.5 mm apart across an endplate
+ * that slopes by 0.15 mm per mm across them (a wedge's plate: T12's of
+ * the phantom slopes 0.146), 2.5 mm slices, bone 110 HU, a 1 mm plate of
+ * 600 HU, the disc of 80 HU, the exact slice means; the middle line's
+ * edge at 20 places across a slice.  Where the plate crosses a slice's
+ * boundary on some of the lines the fit must place the middle line's
+ * edge within 0.1 mm, though its own slices may leave it 0.75 mm open;
+ * a flat plate (no slope) within one slice on every line stays within
+ * (w - 1) / 2, as one line alone.
+ */
+static void
+test_plate_fit_lines(void **state)
+{
+	static const double slopes[] = { 0.15, -0.15, 0.0 };
+	float	 val[13][64];
+	double	 x[13][64], w = 2.5, e, ec, a, o, f, got, one, worst = 0.0;
+	double	 worst_one = 0.0;
+	struct spine_line ln[13];
+	int	 q, ph, i, k, nk, two;
+
+	(void)state;
+	for (q = 0; q < 3; q++)
+		for (ph = 0; ph < 20; ph++) {
+			ec = 10.0 + ph * w / 20.0;
+			two = 0;
+			for (i = 0; i < 13; i++) {
+				ln[i].dw = (i - 6) * 0.5;
+				e = ec + slopes[q] * ln[i].dw;
+				nk = 0;
+				for (k = 0; k < 64; k++) {
+					a = -w + k * w;
+					if (a + w > 40.0)
+						break;
+					o = fmax(0.0, fmin(a + w, e - 1.0) - a);
+					f = fmax(0.0, fmin(a + w, e) -
+					    fmax(a, e - 1.0));
+					val[i][nk] = (float)((110.0 * o +
+					    600.0 * f + 80.0 * (w - o - f)) /
+					    w);
+					x[i][nk] = a + w / 2.0;
+					if (f > 1e-6 && f < 1.0 - 1e-6)
+						two = 1;
+					nk++;
+				}
+				ln[i].val = val[i];
+				ln[i].x = x[i];
+				ln[i].nk = nk;
+				ln[i].t = 110.0;
+				ln[i].d = 80.0;
+				ln[i].e0 = e + 0.4 * w;
+			}
+			got = spine_plate_fit_lines(ln, 13, w, ec + 0.4 * w,
+			    1.0, NULL);
+			one = spine_plate_fit_lines(&ln[6], 1, w, ec + 0.4 * w,
+			    1.0, NULL);
+			if (two && fabs(got - ec) > 0.1)
+				fail_msg("slope %.2f phase %d: %.3f for %.3f "
+				    "(the plate crosses a slice on some line)",
+				    slopes[q], ph, got, ec);
+			if (fabs(got - ec) > (w - 1.0) / 2.0 + 0.05)
+				fail_msg("slope %.2f phase %d: %.3f for %.3f",
+				    slopes[q], ph, got, ec);
+			if (slopes[q] != 0.0 && two) {
+				worst = fmax(worst, fabs(got - ec));
+				worst_one = fmax(worst_one, fabs(one - ec));
+			}
+		}
+	print_message("  plate fit over 13 lines, sloped 0.15, crossing a "
+	    "slice on some line: worst %.2f mm (the middle line alone: "
+	    "%.2f)\n", worst, worst_one);
+	assert_true(worst <= 0.1);
+}
+
 /* ---- The phantom ---- */
 
 struct expect {
 	const char	*name;
 	int		 grade;
 	enum bmd_shape	 shape;
+	int		 sloped;	/* the heights (1 anterior, 2 middle,
+					 * 4 posterior) whose endplates slope
+					 * across the depth at that line */
 };
 
 static void
 check_phantom(double slice, double noise, double tilt, double htol,
-    double atol, int grades)
+    double stol, double atol, int grades)
 {
 	static const struct expect ex[] = {
-		{ "T11", 0, BMD_SHAPE_NONE }, { "T12", 2, BMD_SHAPE_WEDGE },
-		{ "L1", 0, BMD_SHAPE_NONE }, { "L2", 1, BMD_SHAPE_BICONCAVE },
-		{ "L3", 0, BMD_SHAPE_NONE },
+		{ "T11", 0, BMD_SHAPE_NONE, 0 },
+		{ "T12", 2, BMD_SHAPE_WEDGE, 7 },
+		{ "L1", 0, BMD_SHAPE_NONE, 0 },
+		{ "L2", 1, BMD_SHAPE_BICONCAVE, 5 },
+		{ "L3", 0, BMD_SHAPE_NONE, 0 },
 	};
 	struct phantom_spec	 sp;
 	struct series_volume	*v = NULL;
@@ -451,6 +532,13 @@ check_phantom(double slice, double noise, double tilt, double htol,
 			fail_msg("%s: heights %.2f %.2f %.2f, truth %.2f "
 			    "%.2f %.2f", ex[j].name, b->ha, b->hm, b->hp,
 			    pv->ha, pv->hm, pv->hp);
+		if (((ex[j].sloped & 1) && !(fabs(b->ha - pv->ha) <= stol)) ||
+		    ((ex[j].sloped & 2) && !(fabs(b->hm - pv->hm) <= stol)) ||
+		    ((ex[j].sloped & 4) && !(fabs(b->hp - pv->hp) <= stol)))
+			fail_msg("%s: heights %.2f %.2f %.2f, truth %.2f "
+			    "%.2f %.2f (sloped endplates within %.2f mm)",
+			    ex[j].name, b->ha, b->hm, b->hp, pv->ha, pv->hm,
+			    pv->hp, stol);
 		area = 2.0 * PHANTOM_BODY_B * (0.3 * pv->ha + 0.4 * pv->hm +
 		    0.3 * pv->hp);
 		if (fabs(b->area_mm2 / area - 1.0) > worst_a)
@@ -562,43 +650,50 @@ static void
 test_phantom_1_25(void **state)
 {
 	(void)state;
-	check_phantom(1.25, 15.0, 0.0, 0.5, 0.03, 1);
+	check_phantom(1.25, 15.0, 0.0, 0.3, 0.3, 0.03, 1);
 }
 
 static void
 test_phantom_tilt(void **state)
 {
 	(void)state;
-	check_phantom(1.25, 15.0, 12.0, 0.5, 0.03, 1);
+	check_phantom(1.25, 15.0, 12.0, 0.4, 0.4, 0.03, 1);
 }
 
 static void
 test_phantom_0_625(void **state)
 {
 	(void)state;
-	check_phantom(0.625, 15.0, 0.0, 0.5, 0.03, 1);
+	check_phantom(0.625, 15.0, 0.0, 0.3, 0.3, 0.03, 1);
 }
 
 /*
- * At 2.5 mm a 1 mm endplate that lies within one slice cannot be placed
- * within it (test_plate_fit): each endplate is then up to 0.75 mm off
- * and a height up to 1.5 mm, which is what is held here (before the fit
- * on the slices the wedge's anterior height was 19.13 mm for 17.5, 1.63
- * off); the areas are held to 3 % as at the thinner slices.  The grades
- * are printed, not held: L2's middle height loss of 22.5 % lies 2.5
- * points above Genant's 20 %, some 0.6 mm of height.
+ * At 2.5 mm a 1 mm endplate that lies within one slice on every line
+ * about a height's line cannot be placed within it (test_plate_fit): it
+ * is then up to 0.75 mm off and a height up to 1.5 mm.  The bound held
+ * here, 1.05 mm, is the worst over noise seeds 1-10 (ZY_BMD_SWEEP=1;
+ * 1.01, T11's and L3's flat endplates; 1.41 before the lines were
+ * fitted together).  The heights whose endplates slope across the depth
+ * (T12's wedge, L2's anterior and posterior heights) are placed by the
+ * lines where the plate crosses a slice's boundary (test_plate_fit_lines)
+ * and are held to 0.45 mm (worst 0.39 over seeds 1-10; 1.04 before, T12's
+ * posterior height 0.62 off at this seed).  The areas are held to 3 % as
+ * at the thinner slices.  The grades are printed, not held: L2's middle
+ * height loss of 22.5 % lies 2.5 points above Genant's 20 %, some 0.6 mm
+ * of height, and its middle height is at the bottom of the concavity,
+ * where the plate is flat across the lines.
  */
 static void
 test_phantom_2_5(void **state)
 {
 	(void)state;
-	check_phantom(2.5, 15.0, 0.0, 1.5, 0.03, 0);
+	check_phantom(2.5, 15.0, 0.0, 1.05, 0.45, 0.03, 0);
 }
 
 /*
  * ZY_BMD_SWEEP=1: the height errors (measured - truth, mm) of each whole
  * body of the straight phantom, per height, at 0.625, 1.25 and 2.5 mm,
- * 15 HU of noise, seeds 1-3, and the worst of them; only
+ * 15 HU of noise, seeds 1-10, and the worst and the mean of them; only
  * printed (the assertions are in check_phantom()).
  */
 static void
@@ -614,14 +709,16 @@ test_sweep(void **state)
 	char			 err[256];
 	size_t			 q, i, pi, j;
 	unsigned		 seed;
-	double			 c[3], worst, e[3];
+	double			 c[3], worst, e[3], sum;
+	int			 ne;
 
 	(void)state;
 	if (getenv("ZY_BMD_SWEEP") == NULL)
 		skip();
 	for (q = 0; q < sizeof(slices) / sizeof(slices[0]); q++) {
-		worst = 0.0;
-		for (seed = 1; seed <= 3; seed++) {
+		worst = sum = 0.0;
+		ne = 0;
+		for (seed = 1; seed <= 10; seed++) {
 			phantom_spine_standard(&sp, slices[q], 15.0, 0.0);
 			sp.seed = seed;
 			v = NULL;
@@ -656,10 +753,15 @@ test_sweep(void **state)
 				e[0] = b->ha - pv->ha;
 				e[1] = b->hm - pv->hm;
 				e[2] = b->hp - pv->hp;
-				for (i = 0; i < 3; i++)
+				for (i = 0; i < 3; i++) {
 					if (!(fabs(e[i]) <= worst))
 						worst = isfinite(e[i]) ?
 						    fabs(e[i]) : INFINITY;
+					if (isfinite(e[i])) {
+						sum += fabs(e[i]);
+						ne++;
+					}
+				}
 				print_message("  %.3g mm seed %2u %-3s "
 				    "a %+6.2f m %+6.2f p %+6.2f\n",
 				    slices[q], seed, nm[j], e[0], e[1], e[2]);
@@ -667,8 +769,9 @@ test_sweep(void **state)
 			anatomy_cache_free(ac);
 			series_free(v);
 		}
-		print_message("  %.3g mm: worst height error %.2f mm\n",
-		    slices[q], worst);
+		print_message("  %.3g mm: worst height error %.2f mm, mean "
+		    "absolute %.2f\n", slices[q], worst, ne > 0 ? sum / ne :
+		    NAN);
 	}
 }
 
@@ -1331,6 +1434,58 @@ test_totalseg_bodycomp(void **state)
 	for (i = BC_SAT; i < BC__MAX; i++)
 		print_message("      %s %.1f cm² %.1f HU\n", bc_tissue_zh[i],
 		    bc.area_cm2[i], bc.hu[i]);
+	/* Where the two differ: our visceral and intermuscular fat pixels
+	 * by the reference's masks (torso fat, muscle, subcutaneous fat, an
+	 * organ of the total map, none), and the reference's torso fat
+	 * pixels by ours and by CT number (inside -190..-30 HU or not). */
+	{
+		long	 ours[5] = { 0 }, refs[6] = { 0 }, nout = 0;
+		double	 sout = 0.0;
+		size_t	 o;
+		int	 t, f;
+
+		for (p = 0; p < n; p++) {
+			o = (size_t)k * n + p;
+			t = bc.map[p];
+			f = t == BC_VAT || t == BC_WALL_IMAT ||
+			    t == BC_PARA_IMAT;
+			if (f)
+				ours[m[2]->vox[o] > 0.5 ? 0 : m[1]->vox[o] > 0.5 ?
+				    1 : m[0]->vox[o] > 0.5 ? 2 :
+				    lround(seg->vox[o]) > 0 ? 3 : 4]++;
+			if (m[2]->vox[o] > 0.5) {
+				refs[f ? 0 : t == BC_SAT ? 1 : (t ==
+				    BC_WALL_MUSCLE || t == BC_PARA_MUSCLE) ?
+				    2 : 3]++;
+				if (v->vox[o] < -190.0)
+					refs[4]++;
+				else if (v->vox[o] > -30.0)
+					refs[5]++;
+			} else if (f) {
+				sout += v->vox[o];
+				nout++;
+			}
+		}
+		print_message("    our VAT + IMAT pixels in the reference's "
+		    "torso fat %ld, muscle %ld, subcutaneous fat %ld, an organ "
+		    "%ld, none %ld\n", ours[0], ours[1], ours[2], ours[3],
+		    ours[4]);
+		print_message("    the reference's torso fat pixels in our VAT "
+		    "+ IMAT %ld, SAT %ld, muscle %ld, other %ld; under -190 HU "
+		    "%ld, over -30 HU %ld\n", refs[0], refs[1], refs[2],
+		    refs[3], refs[4], refs[5]);
+		print_message("    our VAT + IMAT outside the torso fat: %.1f "
+		    "cm², %.1f HU\n", (double)nout * v->spacing[0] *
+		    v->spacing[1] / 100.0, nout > 0 ? sout / (double)nout :
+		    NAN);
+		/* The fat behind the back muscles is subcutaneous: it was
+		 * taken for visceral when the body's outline held the
+		 * table's foam and the air gap above it (143 of our 1669
+		 * pixels in the reference's subcutaneous fat; 39 of 1560
+		 * once the skin is sought inside them). */
+		assert_true(ours[2] * 20 <= ours[0] + ours[1] + ours[2] +
+		    ours[3] + ours[4]);
+	}
 	{
 		const char	*dir = getenv("ZY_BMD_PICS");
 		unsigned char	*rgb;
@@ -1366,6 +1521,7 @@ main(void)
 		cmocka_unit_test(test_bands),
 		cmocka_unit_test(test_edge),
 		cmocka_unit_test(test_plate_fit),
+		cmocka_unit_test(test_plate_fit_lines),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_chest_phantom),
 		cmocka_unit_test(test_one_rib),
