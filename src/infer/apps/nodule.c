@@ -828,10 +828,49 @@ smooth_plane(const float *in, const int d[3], float *tmp, float *out)
  * focal: it stands above the lung at its own height, which dependent
  * density, the same at each height along the pleura, does not.  So the
  * halo's and the margin's lower quartiles are also taken with each
- * voxel's excess over the lung of its own row (the rows of an axial
- * image run along y, the patient's front to back: gravity for a supine
- * or prone patient), and both must pass.
+ * voxel's excess over the lung of its own height, and both must pass.
+ *
+ * The height is read along the image axis nearest gravity.  Gravity in
+ * the patient's coordinates (LPS) follows Patient Position (0018,5100,
+ * DICOM PS3.3 C.7.3.1.1.2): towards the back for a supine patient
+ * (HFS, FFS), the front for a prone one (HFP, FFP), the patient's left
+ * (+x) lying on the left side (HFDL, FFDL) and the right (-x) on the
+ * right (HFDR, FFDR); its share along the rows and columns of the image
+ * is its product with the Image Orientation's direction cosines.  When
+ * the position is absent or another (a standing or sitting patient's
+ * gravity runs along z, across no axial image), the image's columns:
+ * a scanner reconstructs in the gantry's frame, whose y axis is its
+ * vertical.  A level is then one per image row (j) or per image column
+ * (i), whichever runs across gravity.
  */
+
+/* The voxel axis (0: i, 1: j) nearest gravity for v (GRAVITY above). */
+static int
+gravity_axis(const struct series_volume *v)
+{
+	static const struct {
+		const char	*pos;
+		double		 g[3];
+	} tab[] = {
+		{ "HFS", { 0, 1, 0 } }, { "FFS", { 0, 1, 0 } },
+		{ "HFP", { 0, -1, 0 } }, { "FFP", { 0, -1, 0 } },
+		{ "HFDL", { 1, 0, 0 } }, { "FFDL", { 1, 0, 0 } },
+		{ "HFDR", { -1, 0, 0 } }, { "FFDR", { -1, 0, 0 } },
+	};
+	size_t	 t;
+	double	 gr, gc;
+
+	for (t = 0; t < sizeof(tab) / sizeof(tab[0]); t++)
+		if (strcmp(v->patient_position, tab[t].pos) == 0)
+			break;
+	if (t == sizeof(tab) / sizeof(tab[0]))
+		return 1;
+	gr = tab[t].g[0] * v->row[0] + tab[t].g[1] * v->row[1] +
+	    tab[t].g[2] * v->row[2];
+	gc = tab[t].g[0] * v->col[0] + tab[t].g[1] * v->col[1] +
+	    tab[t].g[2] * v->col[2];
+	return fabs(gr) > fabs(gc) ? 0 : 1;
+}
 
 /* The lower quartile of the n values a (sorted in place); +inf when
  * there are fewer than 8, which passes what it is tested for. */
@@ -849,14 +888,15 @@ q1_or_inf(float *a, size_t n)
  * number of raw at the lung voxels (lm) 1 to 2 mm in the plane from m's
  * section, on the slices whose section is at least half the largest.
  * buf holds the box's voxels, sec and dist are scratch of its size;
- * the lower quartile into *q1, that of each voxel's excess over its
- * row's lung level rowbg (GRAVITY) added to bg into *q1_row.  NAN when
+ * the lower quartile into *q1, that of each voxel's excess over the
+ * lung level rowbg of its height along voxel axis gax (GRAVITY) added
+ * to bg into *q1_row.  NAN when
  * there are fewer than 16 such voxels or out of memory.
  */
 static double
 rim_level(const uint8_t *m, const uint8_t *lm, const float *raw,
     const int d[3], const double sp[3], float *buf, uint8_t *sec,
-    double *dist, double *q1, const double *rowbg, double bg,
+    double *dist, double *q1, const double *rowbg, int gax, double bg,
     double *q1_row)
 {
 	size_t	 n2 = (size_t)d[0] * d[1], o, a, amax = 0, ns = 0, nu = 0;
@@ -884,7 +924,8 @@ rim_level(const uint8_t *m, const uint8_t *lm, const float *raw,
 				if (ns + nu + 1 < nb) {
 					nu++;
 					buf[nb - nu] = raw[(size_t)k * n2 +
-					    o] - rowbg[o / d[0]] + bg;
+					    o] - rowbg[gax ? o / d[0] :
+					    o % d[0]] + bg;
 				}
 			}
 	}
@@ -899,7 +940,7 @@ rim_level(const uint8_t *m, const uint8_t *lm, const float *raw,
 /*
  * The partial volume of nodule in voxel o of its border, (HU - lung) /
  * (plateau - lung), with the lung's level at its own height: rowbg of
- * its row (GRAVITY), the lung of that row of the box beyond the
+ * its height (GRAVITY), the lung at that height in the box beyond the
  * candidate's radius, where that leaves the plateau CONTRAST_MIN above
  * it.  One level for all of a nodule in dependent lung, lower than the
  * lung on its dependent side, counted the gradient as nodule (+13 to +15
@@ -917,6 +958,7 @@ struct seg_ctx {
 	const struct series_volume *v;
 	const struct anatomy	*an;
 	double			 lung_bg;	/* the lungs' median HU */
+	int			 gax;		/* gravity_axis() */
 };
 
 /*
@@ -943,7 +985,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	double		*rowbg = NULL;
 	double		*dist = NULL;
 	size_t		*stack = NULL;
-	int		 ret = -1, side;
+	int		 ret = -1, side, gax = sc->gax;
 
 	n->vox = NULL;
 	for (ax = 0; ax < 3; ax++)
@@ -1021,7 +1063,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	stack = malloc(nb * sizeof(*stack));
 	bmax = malloc(nb * sizeof(*bmax));
 	zcut = calloc((size_t)d[2], 1);
-	rowbg = malloc((size_t)d[1] * sizeof(*rowbg));
+	rowbg = malloc((size_t)d[gax] * sizeof(*rowbg));
 	if (raw == NULL || sm == NULL || buf == NULL || m == NULL ||
 	    mk == NULL || sol == NULL || lm == NULL || dist == NULL ||
 	    stack == NULL || bmax == NULL || zcut == NULL || rowbg == NULL)
@@ -1105,20 +1147,24 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 		bg = median_f(buf, ns);
 	else
 		bg = sc->lung_bg;
-	/* The lung's level at each height along gravity (rows, see
-	 * GRAVITY above): the median of the lung beyond the candidate's
-	 * radius in that row of the box, off the lungs' border, where there
-	 * are 20 or more such voxels; bg elsewhere. */
-	for (j = 0; j < d[1]; j++) {
+	/* The lung's level at each height along gravity (the image rows
+	 * or columns, axis gax, see GRAVITY above): the median of the lung
+	 * beyond the candidate's radius at that height in the box, off the
+	 * lungs' border, where there are 20 or more such voxels; bg
+	 * elsewhere. */
+	for (int h = 0; h < d[gax]; h++) {
 		ns = 0;
 		for (k = 0; k < d[2]; k++)
-			for (i = 0; i < d[0]; i++) {
-				o = ((size_t)k * d[1] + j) * d[0] + i;
-				if (lm[o] && bmax[o] <= bg && D2(i, j, k) >
-				    (1.3 * r_est + 1.0) * (1.3 * r_est + 1.0))
-					buf[ns++] = raw[o];
-			}
-		rowbg[j] = ns >= 20 ? median_f(buf, ns) : bg;
+			for (j = gax ? h : 0; j < (gax ? h + 1 : d[1]); j++)
+				for (i = gax ? 0 : h; i < (gax ? d[0] : h + 1);
+				    i++) {
+					o = ((size_t)k * d[1] + j) * d[0] + i;
+					if (lm[o] && bmax[o] <= bg && D2(i, j,
+					    k) > (1.3 * r_est + 1.0) * (1.3 *
+					    r_est + 1.0))
+						buf[ns++] = raw[o];
+				}
+		rowbg[h] = ns >= 20 ? median_f(buf, ns) : bg;
 	}
 	/* Its plateau: the median of its inner part; refined once from
 	 * the radius the first segmentation gives.  A halo's (force) when
@@ -1204,8 +1250,8 @@ thresh:
 				buf[ns++] = sm[o];
 				if (ns + nu + 1 < nb) {
 					nu++;
-					buf[nb - nu] = sm[o] - rowbg[o /
-					    d[0] % d[1]] + bg;
+					buf[nb - nu] = sm[o] - rowbg[gax ?
+					    o / d[0] % d[1] : o % d[0]] + bg;
 				}
 			}
 		/* A halo surrounds the solid part: three quarters of the
@@ -1250,7 +1296,7 @@ thresh:
 	if (sp[2] <= RIM_SLICE_MAX && 2.0 * cbrt(cnt * sp[0] * sp[1] *
 	    sp[2] * 3.0 / (4.0 * PI)) < MASS_MM)
 		rim = rim_level(m, lm, raw, d, sp, buf, mk, dist, &rim_q1,
-		    rowbg, bg, &rim_q1_row);
+		    rowbg, gax, bg, &rim_q1_row);
 	if (isfinite(rim) && rim_q1 - bg >= RIM_MIN && rim_q1_row - bg >=
 	    RIM_MIN && rim < T) {
 		double	 reach = fmax(RIM_REACH_MIN, RIM_REACH * cbrt(cnt *
@@ -1498,9 +1544,10 @@ thresh:
 						    den, -1.0), 2.0);
 					else if (near_m)
 						frac += pv_row(raw, o,
-						    plat - rowbg[j] >=
-						    CONTRAST_MIN ? rowbg[j] :
-						    bg, plat);
+						    plat - rowbg[gax ? j :
+						    i] >= CONTRAST_MIN ?
+						    rowbg[gax ? j : i] : bg,
+						    plat);
 					continue;
 				}
 				n_in++;
@@ -1540,8 +1587,9 @@ thresh:
 					    -1.0), 2.0);
 				else
 					frac += pv_row(raw, o, plat -
-					    rowbg[j] >= CONTRAST_MIN ?
-					    rowbg[j] : bg, plat);
+					    rowbg[gax ? j : i] >=
+					    CONTRAST_MIN ? rowbg[gax ? j :
+					    i] : bg, plat);
 				/* Touches what is not lung: the pleura. */
 				for (cc = -1, near_m = 0; cc <= 1; cc++)
 				for (b = -1; b <= 1; b++)
@@ -1815,6 +1863,7 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 	hist = NULL;
 	sc.v = v;
 	sc.an = an;
+	sc.gax = gravity_axis(v);
 	/* The box with a margin, outside the lungs at their median. */
 	for (ax = 0; ax < 3; ax++) {
 		int	 dim = ax == 0 ? v->nx : ax == 1 ? v->ny : v->nz;
@@ -2071,14 +2120,16 @@ nodule_type_text(const struct nodule *n)
 	"在噪声大的低剂量或锐利卷积核图像上）可能漏检；血管分叉、肺门结构及胸膜增厚可能被误检为结节；" \
 	"穿行于磨玻璃结节内的血管可能被计为实性成分；毛刺、分叶、空洞等形态" \
 	"及良性钙化的形态（爆米花样、同心圆样）未评估，钙化仅按CT值判断；" \
-	"层厚大于3 mm时小结节的体积与径线误差增大；坠积性密度按仰卧或俯卧位" \
-	"（图像的前后方向）判断，侧卧位扫描时病灶边缘及体积可能不准。验证：解析体模（3–12 mm" \
+	"层厚大于3 mm时小结节的体积与径线误差增大；坠积性密度的重力方向按DICOM" \
+	"患者体位（仰卧、俯卧、左或右侧卧）判断，缺少体位信息时按图像的前后方向" \
+	"判断。验证：解析体模（3–12 mm" \
 	"球形结节，-800、-630、+100、+400 HU，部分实性，贴胸膜及贴血管，" \
 	"0.625–3 mm层厚，含噪声）：≥4 mm结节全部检出，体积误差多在10%以内" \
 	"（3 mm层厚下少数小结节约10%）；胸膜体模（贴胸膜4–10 mm结节、胸膜斑" \
 	"及胸膜增厚、背侧坠积性密度增高）：胸膜斑、胸膜增厚及坠积性密度未被" \
-	"报告为结节，≥6 mm贴胸膜结节体积误差在10%以内，但5 mm贴胸膜实性结节" \
-	"体积偏大（1.25 mm层厚约15%，2.5 mm层厚可达37%），2.5 mm层厚下4 mm" \
+	"报告为结节，位于坠积性密度内的≥6 mm贴胸膜结节（仰卧及侧卧体模）体积" \
+	"误差在10%以内，但贴胸膜结节与胸壁接触处的部分容积使体积偏大（≥6 mm" \
+	"可达18%，5 mm实性结节1.25 mm层厚可达26%、2.5 mm层厚可达80%），2.5 mm层厚下4 mm" \
 	"贴胸膜结节可能漏检；已知长短径的椭球形结节（含贴胸膜、" \
 	"贴血管）径线误差在1个像素加10%以内，3 mm层厚下贴较粗血管的扁椭球" \
 	"结节可能漏检；公开数据LIDC-IDRI-0002：检出" \
