@@ -557,12 +557,16 @@ test_phantom_3_noise(void **state)
  * The pleura: what lies against it and is a nodule, and what is not.
  * Spheres tangent to the lateral, anterior and posterior pleura (solid
  * +100 HU and ground glass -630 HU, 4-10 mm) must be found with their
- * volume within 10 % from 6 mm.  Short of the issue's goal (every one
- * of 4 mm found, 10 % from 5 mm), and required as far as it is met: the
- * 4 mm sphere on the lateral pleura is missed at 2.5 mm and required at
- * 1.25 mm only; the 5 mm solid spheres read up to +15 % at 1.25 mm and
- * +38 % at 2.5 mm (the wall's partial volume at their contact is a
- * large share of so small a volume), required within 15 and 40 %.
+ * volume within 10 % from 6 mm, and from 5 mm at 1.25 mm.  Short of the
+ * issue's goal (every one of 4 mm found, 10 % from 5 mm), and required
+ * as far as it is met: the 4 mm sphere on the lateral pleura is missed
+ * at 2.5 mm and required at 1.25 mm only; the 5 mm solid spheres read
+ * up to +32 % at 2.5 mm (the wall's partial volume at their contact is
+ * a large share of so small a volume), required within 35 %.  Before
+ * the voxels next to the wall were kept out of the partial volume and
+ * a small nodule's density read at its centre (nodule.c, wall_adj()
+ * and the plateau), they read up to +15 % at 1.25 mm and +38 % at 2.5
+ * mm, the 4 mm one +56 %.
  * Before the lung's level was read at each height (nodule.c, GRAVITY),
  * the 10 mm sphere in dependent density read +14 % at 1.25 mm and, at
  * 2.5 mm, a part-solid nodule of +150 % grown into the band.
@@ -614,9 +618,11 @@ static const struct jp_truth jp_nodules[] = {
  * here, read the wall's partial volume at their contact against the
  * lung's own level (the level of the image rows along that wall, which
  * the supine test reads for them, is raised by it and hides it): from 6
- * mm +5 to +18 %, the 8 mm ground glass +18 % at 2.5 mm, the 5 mm ones
- * +26 % at 1.25 mm and +54 to +82 % at 2.5 mm (the issue's goal (a),
- * not met), required within 20, 30 and 90 %.
+ * mm +5 to +13 %, the 8 mm ground glass +16 % at 2.5 mm, the 5 mm ones
+ * +13 to +14 % at 1.25 mm and +42 to +70 % at 2.5 mm (the issue's goal
+ * (a), not met; before wall_adj() and the plateau of a small nodule in
+ * nodule.c up to +18 %, +26 % and +82 %), required within 20, 15 and
+ * 75 %.
  */
 static const struct jp_truth jp_side[] = {
 	{ { -132.0, 5, 25 }, 4, 100, NODULE_SOLID },
@@ -713,8 +719,8 @@ check_pleura(double slice_mm, double noise, int side)
 		    t->d, t->c[0], t->c[1], t->c[2], type_en[n->type],
 		    n->long_mm, n->volume_mm3, 100.0 * ev, n->contact);
 		if (t->d >= 5.0 && fabs(ev) > (side && t->c[0] > -120.0 ?
-		    (t->d >= 6.0 ? 0.20 : slice_mm <= 1.25 ? 0.30 : 0.90) :
-		    t->d >= 6.0 ? 0.10 : slice_mm <= 1.25 ? 0.15 : 0.40)) {
+		    (t->d >= 6.0 ? 0.20 : slice_mm <= 1.25 ? 0.15 : 0.75) :
+		    t->d >= 6.0 ? 0.10 : slice_mm <= 1.25 ? 0.10 : 0.35)) {
 			print_message("      volume off by %.1f %%\n",
 			    100.0 * ev);
 			bad = 1;

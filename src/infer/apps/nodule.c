@@ -39,7 +39,10 @@
  * component is part of a nodule's size (Bankier et al., 2017); such a
  * nodule's volume is its voxel count at that level (Ko et al., 2003).
  * Its volume otherwise counts each voxel of the border by
- * its partial volume, (HU - lung) / (plateau - lung), the lung's level
+ * its partial volume, (HU - lung) / (plateau - lung) (a nodule too
+ * small for a core takes its plateau from its central voxels; a voxel
+ * next to the wall counts half, or nothing outside the threshold: it
+ * holds the wall's partial volume too), the lung's level
  * read at the voxel's own height along gravity (GRAVITY below: dependent
  * lung is denser; a halo or margin must also stand above the lung of
  * its own height, Hansell et al., 2008), the linear mixing
@@ -954,6 +957,31 @@ pv_row(const float *raw, size_t o, double lb, double plat)
 	return fmin(fmax((raw[o] - lb) / (plat - lb), -1.0), 2.0);
 }
 
+/*
+ * Whether voxel i, j, k of a box (d) with lung mask lm has a voxel
+ * outside the lungs among its 26 neighbours: it may hold some of the
+ * wall, whose partial volume the linear mixing of lung and nodule
+ * (Kuhnigk et al., 2006) would count as nodule.  Measured on the
+ * pleural phantom, such voxels carried the whole excess of the small
+ * juxtapleural spheres' volume (a 6 mm one at 2.5 mm: 9.3 of 64.6
+ * voxels' worth counted, 55.8 true).
+ */
+static int
+wall_adj(const uint8_t *lm, const int d[3], int i, int j, int k)
+{
+	int	 a, b, c;
+
+	for (c = -1; c <= 1; c++)
+		for (b = -1; b <= 1; b++)
+			for (a = -1; a <= 1; a++)
+				if (i + a >= 0 && j + b >= 0 && k + c >= 0 &&
+				    i + a < d[0] && j + b < d[1] &&
+				    k + c < d[2] && !lm[((size_t)(k + c) *
+				    d[1] + j + b) * d[0] + i + a])
+					return 1;
+	return 0;
+}
+
 struct seg_ctx {
 	const struct series_volume *v;
 	const struct anatomy	*an;
@@ -1186,6 +1214,30 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 				}
 		if (ns == 0)
 			buf[ns++] = sm[((size_t)ck * d[1] + cj) * d[0] + ci];
+		/* A nodule too small for a core (fewer voxels in its
+		 * inner part than a 3 x 3 x 3 block) on slices no thicker
+		 * than that part's radius: most of those voxels hold lung
+		 * at their edges and their median is below its density
+		 * (+19 HU for a +100 HU sphere of 5 mm at 1.25 mm), which
+		 * every border voxel's partial volume is divided by.  Its
+		 * core is then its central voxels, within half that
+		 * radius (the lesion's density read from its core, Kuhnigk
+		 * et al., 2006).  On thicker slices every voxel holds lung
+		 * above or below, and the median stands. */
+		if (pass == 1 && ns < 27 && sp[2] <= w) {
+			ns = 0;
+			for (k = 0; k < d[2]; k++)
+				for (j = 0; j < d[1]; j++)
+					for (i = 0; i < d[0]; i++) {
+						o = ((size_t)k * d[1] + j) *
+						    d[0] + i;
+						if (D2(i, j, k) <= w * w / 4.0)
+							buf[ns++] = sm[o];
+					}
+			if (ns == 0)
+				buf[ns++] = sm[((size_t)ck * d[1] + cj) *
+				    d[0] + ci];
+		}
 		plat = median_f(buf, ns);
 thresh:
 		if (plat - bg < CONTRAST_MIN || (!isfinite(force) &&
@@ -1520,9 +1572,9 @@ thresh:
 					/* The shell: below the threshold, in
 					 * the lungs, next to the nodule, not
 					 * on a slab cut off above, nor on
-					 * the lungs' border (what it holds
-					 * above the lung is the wall's
-					 * partial volume). */
+					 * or next to the lungs' border (what
+					 * it holds above the lung is the
+					 * wall's partial volume). */
 					if (!lm[o] || sm[o] >= T || zcut[k] ||
 					    bmax[o] > bg)
 						continue;
@@ -1539,6 +1591,8 @@ thresh:
 						    jj) * d[0] + ii])
 							near_m = 1;
 					}
+					if (near_m && wall_adj(lm, d, i, j, k))
+						continue;
 					if (near_m && rim_den > 0.0)
 						frac += fmin(fmax((raw[o] - bg) /
 						    den, -1.0), 2.0);
@@ -1582,6 +1636,13 @@ thresh:
 				    m[o + (size_t)d[0] * d[1]];
 				if (inner)
 					frac += 1.0;
+				else if (wall_adj(lm, d, i, j, k))
+					/* Against the wall: nodule, wall
+					 * and lung in one voxel, the excess
+					 * over the lung not all nodule; at
+					 * least half nodule (the
+					 * threshold), as counted below. */
+					frac += 0.5;
 				else if (rim_den > 0.0)
 					frac += fmin(fmax((raw[o] - bg) / den,
 					    -1.0), 2.0);
@@ -2128,12 +2189,12 @@ nodule_type_text(const struct nodule *n)
 	"（3 mm层厚下少数小结节约10%）；胸膜体模（贴胸膜4–10 mm结节、胸膜斑" \
 	"及胸膜增厚、背侧坠积性密度增高）：胸膜斑、胸膜增厚及坠积性密度未被" \
 	"报告为结节，位于坠积性密度内的≥6 mm贴胸膜结节（仰卧及侧卧体模）体积" \
-	"误差在10%以内，但贴胸膜结节与胸壁接触处的部分容积使体积偏大（≥6 mm" \
-	"可达18%，5 mm实性结节1.25 mm层厚可达26%、2.5 mm层厚可达80%），2.5 mm层厚下4 mm" \
+	"误差在10%以内，但贴胸膜结节与胸壁接触处的部分容积可使体积偏大（≥6 mm" \
+	"可达16%，5 mm实性结节1.25 mm层厚可达14%、2.5 mm层厚可达70%），2.5 mm层厚下4 mm" \
 	"贴胸膜结节可能漏检；已知长短径的椭球形结节（含贴胸膜、" \
 	"贴血管）径线误差在1个像素加10%以内，3 mm层厚下贴较粗血管的扁椭球" \
 	"结节可能漏检；公开数据LIDC-IDRI-0002：检出" \
-	"医师标注的约3 cm磨玻璃为主结节，但其长径较医师测量值偏小约3 mm" \
+	"医师标注的约3 cm磨玻璃为主结节，但其长径较医师测量值偏小约2 mm" \
 	"（结节边缘极淡的磨玻璃部分未计入），另有7处" \
 	"假阳性（多为肺门血管及胸膜旁结构）；Lung-PET-CT-Dx 5 mm层厚的" \
 	"肿块可检出，但紧贴纵隔的肿块只测量其肺内部分；尚未在多例数据上统计敏感度，检出结果须由医师逐一" \
