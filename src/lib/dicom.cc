@@ -1055,6 +1055,8 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 	    sizeof(info->image_type));
 	dcm_get_str(ds, DCM_ViewPosition, info->view_position,
 	    sizeof(info->view_position));
+	dcm_get_str(ds, DCM_PatientPosition, info->patient_position,
+	    sizeof(info->patient_position));
 	dcm_get_str(ds, DCM_ImageLaterality, info->laterality,
 	    sizeof(info->laterality));
 	if (info->laterality[0] == '\0')

@@ -65,6 +65,8 @@ struct dcm_info {
 	char	 kernel[129], institution[257], image_type[129];
 	char	 photometric[17];
 	char	 view_position[17];	/* radiographs: PA, AP, LL, ... */
+	char	 patient_position[17];	/* Patient Position (0018,5100):
+					 * "HFS", "FFP", "HFDL", ... or "" */
 	char	 laterality[17];	/* Image Laterality, else Laterality:
 					 * "L", "R", "B", "U" or "" */
 	char	 contrast_agent[129];	/* Contrast/Bolus Agent; "" if none */

@@ -372,10 +372,19 @@ lung_pleural_at(const struct phantom_spec *sp, int l, double x, double y,
 			return 1;
 		}
 	}
-	if (sp->dependent_mm > 0.0 && y > e[1]) {
-		t = (x - e[0]) / e[2];
-		yb = e[1] + e[3] * sqrt(fmax(0.0, 1.0 - t * t));
-		depth = yb - y;
+	if (sp->dependent_mm > 0.0 && (sp->dependent_right ? x < e[0] :
+	    y > e[1])) {
+		if (sp->dependent_right) {
+			/* Along -x: the depth above the pleura on the
+			 * patient's right. */
+			t = (y - e[1]) / e[3];
+			yb = e[0] - e[2] * sqrt(fmax(0.0, 1.0 - t * t));
+			depth = x - yb;
+		} else {
+			t = (x - e[0]) / e[2];
+			yb = e[1] + e[3] * sqrt(fmax(0.0, 1.0 - t * t));
+			depth = yb - y;
+		}
 		if (depth < 0.0)
 			return 0;
 		if (depth <= sp->dependent_mm) {
@@ -1069,6 +1078,8 @@ phantom_build(const struct phantom_spec *sp, struct series_volume **out,
 	v->padding_fill = NAN;
 	v->order = sp->nz > 1 ? SERIES_ORDER_POSITION : SERIES_ORDER_SINGLE;
 	(void)snprintf(v->modality, sizeof(v->modality), "CT");
+	(void)snprintf(v->patient_position, sizeof(v->patient_position),
+	    "%s", sp->dependent_right ? "HFDR" : "HFS");
 	(void)snprintf(v->photometric, sizeof(v->photometric), "MONOCHROME2");
 	v->window_center = 40.0;
 	v->window_width = 400.0;

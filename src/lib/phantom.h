@@ -228,10 +228,14 @@ struct phantom_spec {
 	 * dependent_mm above it along y (gravity, supine), then to the
 	 * lung's -850 HU over half as much again, linearly: the
 	 * gravity-dependent gradient of a supine patient's lungs, not a
-	 * focal density. */
+	 * focal density.  dependent_right: the patient lies on the right
+	 * side (a right decubitus, HFDR), gravity along -x: the same
+	 * gradient from each lung's pleura on the patient's right (the
+	 * right lung's lateral, the left's medial) instead. */
 	struct phantom_pleural pleural[PHANTOM_PLEURAL_MAX];
 	size_t		 npleural;
 	double		 dependent_mm;
+	int		 dependent_right;
 	/* The spine phantom instead of the chest (n > 0). */
 	struct phantom_spine spine;
 };

@@ -1150,6 +1150,8 @@ series_load(const char *const *paths, size_t n,
 	    a->manufacturer);
 	(void)snprintf(v->model, sizeof(v->model), "%s", a->model);
 	(void)snprintf(v->kernel, sizeof(v->kernel), "%s", a->kernel);
+	(void)snprintf(v->patient_position, sizeof(v->patient_position),
+	    "%s", a->patient_position);
 	(void)snprintf(v->contrast_agent, sizeof(v->contrast_agent), "%s",
 	    a->contrast_agent);
 	(void)snprintf(v->description, sizeof(v->description), "%s",

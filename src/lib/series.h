@@ -92,6 +92,8 @@ struct series_volume {
 	/* Of the first file: what the readers check of the acquisition. */
 	char			 manufacturer[129], model[129];
 	char			 kernel[129];		/* ConvolutionKernel */
+	char			 patient_position[17];	/* (0018,5100):
+						 * "HFS", "HFDL", ...; "" */
 	char			 contrast_agent[129];	/* "" if none */
 	char			 description[257];	/* series' */
 	char			 study_description[257];

@@ -22,8 +22,14 @@
  *    are neither hits nor false positives (LUNA16's excluded findings);
  *    every other one is a false positive.  The hit's long axis is
  *    compared with the mean of the readers' long axes, each the largest
- *    distance between two points of one slice's outline (the outline's
- *    pixel centres, as LIDC's edge maps give them).
+ *    distance between two points of one slice's outline, less a pixel's
+ *    extent along it: LIDC's readers drew their outlines on the first
+ *    pixels outside the nodule, so that the outline overlaps none of it
+ *    (Armato et al., 2011; McNitt-Gray et al., 2007), and the nodule's
+ *    own extent from edge to edge, what the reader's calipers count
+ *    (nodule.c, section_axes()), is the distance between the outline's
+ *    pixel centres less one pixel step along that direction (half a
+ *    pixel outside the nodule's edge at each end).
  *  - Lung-PET-CT-Dx (5 and 8 mm, lung cancer boxes; the matcher refuses
  *    such thick slices, so the detector is run directly): the boxes of a
  *    series are grouped into tumours (overlapping boxes on neighbouring
@@ -33,7 +39,7 @@
  *    long axis of 30 mm or more (a 肿块).
  *
  * The program exits 1 when what the reader holds today fails (the LIDC
- * truth nodule missed or its long axis more than 3 mm from the readers'
+ * truth nodule missed or its long axis more than 2.5 mm from the readers'
  * mean, more than 10 false positives on LIDC-IDRI-0002, a boxed tumour of
  * a series of 5 mm or thinner missed), and says so as the cmocka programs
  * do, for make check and tests/run.sh: a guard against regressions.  The
@@ -77,7 +83,7 @@
 #define PROG		"noduleeval"
 #define MAX_PATHS	4096
 #define LONG_AXIS_TOL	1.5	/* mm, the issue's */
-#define LONG_AXIS_GUARD	3.0	/* mm, what the reader holds today */
+#define LONG_AXIS_GUARD	2.5	/* mm, what the reader holds today */
 #define THICK_MM	5.0	/* thicker: printed, not held */
 #define MASS_MM		30.0	/* a 肿块 */
 
@@ -235,7 +241,7 @@ parse_mark(const struct series_volume *v, int session, int nodule,
     const char *b, const char *e)
 {
 	const char	*rb, *re, *p, *q, *xb, *xe, *yb, *ye;
-	double		 sx = 0, sy = 0, sz = 0, cnt = 0, best = 0, d;
+	double		 sx = 0, sy = 0, sz = 0, cnt = 0, best = 0, d, dx, dy;
 	double		 px[1024], py[1024];
 	char		 uid[80];
 	int		 np, k, i, j, outlined = 0;
@@ -276,8 +282,16 @@ parse_mark(const struct series_volume *v, int session, int nodule,
 			outlined = 1;
 		for (i = 0; i < np; i++)
 			for (j = i + 1; j < np; j++) {
-				d = hypot((px[i] - px[j]) * v->spacing[0],
-				    (py[i] - py[j]) * v->spacing[1]);
+				dx = (px[i] - px[j]) * v->spacing[0];
+				dy = (py[i] - py[j]) * v->spacing[1];
+				if ((d = hypot(dx, dy)) <= 0.0)
+					continue;
+				/* The outline lies on the first pixels
+				 * outside the nodule: a pixel step along
+				 * the diameter off its edge-to-edge
+				 * extent. */
+				d -= (fabs(dx) * v->spacing[0] + fabs(dy) *
+				    v->spacing[1]) / d;
 				if (d > best)
 					best = d;
 			}

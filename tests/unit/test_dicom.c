@@ -791,6 +791,8 @@ test_lidc(void **state)
 	assert_true(fabs(in.slice_thickness - 1.25) < 1e-6);
 	assert_true(fabs(in.kvp - 120) < 1e-6);
 	assert_string_equal(in.kernel, "STANDARD");
+	/* Patient Position (0018,5100): the nodule reader's gravity. */
+	assert_string_equal(in.patient_position, "FFS");
 	assert_non_null(strstr(in.manufacturer, "GE"));
 	assert_true(in.has_ipp && in.has_iop);
 	assert_true(fabs(in.iop[0] - 1) < 1e-6 && fabs(in.iop[4] - 1) < 1e-6);

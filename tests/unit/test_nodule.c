@@ -557,12 +557,16 @@ test_phantom_3_noise(void **state)
  * The pleura: what lies against it and is a nodule, and what is not.
  * Spheres tangent to the lateral, anterior and posterior pleura (solid
  * +100 HU and ground glass -630 HU, 4-10 mm) must be found with their
- * volume within 10 % from 6 mm.  Short of the issue's goal (every one
- * of 4 mm found, 10 % from 5 mm), and required as far as it is met: the
- * 4 mm sphere on the lateral pleura is missed at 2.5 mm and required at
- * 1.25 mm only; the 5 mm solid spheres read up to +15 % at 1.25 mm and
- * +38 % at 2.5 mm (the wall's partial volume at their contact is a
- * large share of so small a volume), required within 15 and 40 %.
+ * volume within 10 % from 6 mm, and from 5 mm at 1.25 mm.  Short of the
+ * issue's goal (every one of 4 mm found, 10 % from 5 mm), and required
+ * as far as it is met: the 4 mm sphere on the lateral pleura is missed
+ * at 2.5 mm and required at 1.25 mm only; the 5 mm solid spheres read
+ * up to +32 % at 2.5 mm (the wall's partial volume at their contact is
+ * a large share of so small a volume), required within 35 %.  Before
+ * the voxels next to the wall were kept out of the partial volume and
+ * a small nodule's density read at its centre (nodule.c, wall_adj()
+ * and the plateau), they read up to +15 % at 1.25 mm and +38 % at 2.5
+ * mm, the 4 mm one +56 %.
  * Before the lung's level was read at each height (nodule.c, GRAVITY),
  * the 10 mm sphere in dependent density read +14 % at 1.25 mm and, at
  * 2.5 mm, a part-solid nodule of +150 % grown into the band.
@@ -599,6 +603,42 @@ static const struct jp_truth jp_nodules[] = {
 };
 #define NJP	(sizeof(jp_nodules) / sizeof(jp_nodules[0]))
 
+/*
+ * The same phantom turned on its side: the patient lies on the right
+ * side (Patient Position HFDR, the image axes the patient's), gravity
+ * along -x, and the dependent density lies along the right lung's
+ * lateral pleura (and the left lung's medial).  The spheres on the
+ * right lateral pleura are solid here, lying in it as the posterior ones
+ * do on a supine scan, and must read within 10 % from 6 mm, solid.  A
+ * lung level read along the image rows instead of along gravity
+ * (nodule.c, GRAVITY; what it did before Patient Position was read) read
+ * the 4 mm one as a part-solid nodule of +840 %, the 10 mm one as a
+ * part-solid one of +205 % and the 8 mm one +22 % (1.25 mm, 20 HU).
+ * The spheres on the anterior and posterior pleura, out of the band
+ * here, read the wall's partial volume at their contact against the
+ * lung's own level (the level of the image rows along that wall, which
+ * the supine test reads for them, is raised by it and hides it): from 6
+ * mm +5 to +13 %, the 8 mm ground glass +16 % at 2.5 mm, the 5 mm ones
+ * +13 to +14 % at 1.25 mm and +42 to +70 % at 2.5 mm (the issue's goal
+ * (a), not met; before wall_adj() and the plateau of a small nodule in
+ * nodule.c up to +18 %, +26 % and +82 %), required within 20, 15 and
+ * 75 %.
+ */
+static const struct jp_truth jp_side[] = {
+	{ { -132.0, 5, 25 }, 4, 100, NODULE_SOLID },
+	{ { -130.0, 5, 55 }, 8, 100, NODULE_SOLID },
+	{ { -129.0, 5, 85 }, 10, 100, NODULE_SOLID },
+	{ { -82, -64.0, 40 }, 6, 100, NODULE_SOLID },
+	{ { -82, -63.0, 75 }, 8, -630, NODULE_GGN },
+	{ { -82, 72.0, 30 }, 10, 100, NODULE_SOLID },
+	{ { -82, 74.5, 95 }, 5, 100, NODULE_SOLID },
+	{ { 128.0, 5, 40 }, 10, 100, NODULE_SOLID },
+	{ { 129.0, 5, 75 }, 8, -630, NODULE_GGN },
+	{ { 85, -64.5, 95 }, 5, 100, NODULE_SOLID },
+	{ { 85, 74.0, 60 }, 6, 100, NODULE_SOLID },
+};
+_Static_assert(sizeof(jp_side) == sizeof(jp_nodules), "NJP each");
+
 static const struct phantom_pleural jp_plaques[] = {
 	/* lung, angle, z, width, height, thickness, HU */
 	{ 1, 150, 70, 20, 20, 3, 40 },
@@ -611,8 +651,9 @@ static const struct phantom_pleural jp_plaques[] = {
 #define NJPP	(sizeof(jp_plaques) / sizeof(jp_plaques[0]))
 
 static void
-check_pleura(double slice_mm, double noise)
+check_pleura(double slice_mm, double noise, int side)
 {
+	const struct jp_truth	*jp = side ? jp_side : jp_nodules;
 	struct phantom_spec	 sp;
 	struct series_volume	*v = NULL;
 	struct anatomy_cache	*ac;
@@ -630,15 +671,16 @@ check_pleura(double slice_mm, double noise)
 	sp.noise_hu = noise;
 	sp.seed = 11;
 	for (i = 0; i < NJP; i++) {
-		memcpy(sp.nodules[i].center, jp_nodules[i].c,
-		    sizeof(jp_nodules[i].c));
-		sp.nodules[i].diameter_mm = jp_nodules[i].d;
-		sp.nodules[i].hu = jp_nodules[i].hu;
+		memcpy(sp.nodules[i].center, jp[i].c,
+		    sizeof(jp[i].c));
+		sp.nodules[i].diameter_mm = jp[i].d;
+		sp.nodules[i].hu = jp[i].hu;
 	}
 	sp.nnodules = NJP;
 	memcpy(sp.pleural, jp_plaques, sizeof(jp_plaques));
 	sp.npleural = NJPP;
 	sp.dependent_mm = 10.0;
+	sp.dependent_right = side;
 	if (phantom_build(&sp, &v, err, sizeof(err)) == -1)
 		fail_msg("phantom: %s", err);
 	assert_non_null(ac = anatomy_cache_new());
@@ -647,10 +689,11 @@ check_pleura(double slice_mm, double noise)
 		fail_msg("anatomy: %s", err);
 	if (nodule_detect(cpu, v, an, &pt, &r, err, sizeof(err)) == -1)
 		fail_msg("nodule_detect: %s", err);
-	print_message("  pleura %.3g mm, noise %.0f HU: %zu candidates, %zu "
-	    "nodules\n", slice_mm, noise, r.candidates, r.count);
+	print_message("  pleura %.3g mm, noise %.0f HU%s: %zu candidates, %zu "
+	    "nodules\n", slice_mm, noise, side ? ", on the right side (HFDR)" :
+	    "", r.candidates, r.count);
 	for (i = 0; i < NJP; i++) {
-		const struct jp_truth *t = &jp_nodules[i];
+		const struct jp_truth *t = &jp[i];
 		const struct nodule *n = NULL;
 
 		lim = fmax(t->d / 2.0, 2.0);
@@ -675,8 +718,9 @@ check_pleura(double slice_mm, double noise)
 		    "long %.1f, vol %.0f (%+.1f %%), contact %.2f\n", t->hu,
 		    t->d, t->c[0], t->c[1], t->c[2], type_en[n->type],
 		    n->long_mm, n->volume_mm3, 100.0 * ev, n->contact);
-		if (t->d >= 5.0 && fabs(ev) > (t->d >= 6.0 ? 0.10 :
-		    slice_mm <= 1.25 ? 0.15 : 0.40)) {
+		if (t->d >= 5.0 && fabs(ev) > (side && t->c[0] > -120.0 ?
+		    (t->d >= 6.0 ? 0.20 : slice_mm <= 1.25 ? 0.15 : 0.75) :
+		    t->d >= 6.0 ? 0.10 : slice_mm <= 1.25 ? 0.10 : 0.35)) {
 			print_message("      volume off by %.1f %%\n",
 			    100.0 * ev);
 			bad = 1;
@@ -695,11 +739,11 @@ check_pleura(double slice_mm, double noise)
 		int	 found = 0;
 
 		for (i = 0; i < NJP && !found; i++) {
-			lim = fmax(jp_nodules[i].d / 2.0, 2.0);
-			d2 = pow(r.nodules[j].center[0] - jp_nodules[i].c[0],
+			lim = fmax(jp[i].d / 2.0, 2.0);
+			d2 = pow(r.nodules[j].center[0] - jp[i].c[0],
 			    2) + pow(r.nodules[j].center[1] -
-			    jp_nodules[i].c[1], 2) + pow(r.nodules[j].center[2] -
-			    jp_nodules[i].c[2], 2);
+			    jp[i].c[1], 2) + pow(r.nodules[j].center[2] -
+			    jp[i].c[2], 2);
 			found = d2 <= lim * lim;
 		}
 		if (!found) {
@@ -725,28 +769,36 @@ static void
 test_pleura_1_25(void **state)
 {
 	(void)state;
-	check_pleura(1.25, 0.0);
+	check_pleura(1.25, 0.0, 0);
 }
 
 static void
 test_pleura_1_25_noise(void **state)
 {
 	(void)state;
-	check_pleura(1.25, 20.0);
+	check_pleura(1.25, 20.0, 0);
 }
 
 static void
 test_pleura_2_5(void **state)
 {
 	(void)state;
-	check_pleura(2.5, 0.0);
+	check_pleura(2.5, 0.0, 0);
 }
 
 static void
 test_pleura_2_5_noise(void **state)
 {
 	(void)state;
-	check_pleura(2.5, 20.0);
+	check_pleura(2.5, 20.0, 0);
+}
+
+static void
+test_pleura_side(void **state)
+{
+	(void)state;
+	check_pleura(1.25, 20.0, 1);
+	check_pleura(2.5, 20.0, 1);
 }
 
 /*
@@ -1558,9 +1610,11 @@ test_lidc(void **state)
 	}
 	print_message("  the readers' nodule %s; %zu false positive(s)\n",
 	    hit ? "found" : "MISSED", r.count - hit);
-	/* Its long axis against the readers' mean, 30.8 mm (the largest
-	 * distance between two points of one slice's outline, averaged
-	 * over the two readers who outlined it): printed. */
+	/* Its long axis against the readers' mean, 30.1 mm (the largest
+	 * distance between two points of one slice's outline less a
+	 * pixel's extent along it, the outline lying on the first pixels
+	 * outside the nodule, averaged over the two readers who outlined
+	 * it, as noduleeval reads them): printed. */
 	for (i = 0; i < r.count; i++)
 		if (r.nodules[i].center_vox[0] >= 324 &&
 		    r.nodules[i].center_vox[0] <= 373 &&
@@ -1568,7 +1622,7 @@ test_lidc(void **state)
 		    r.nodules[i].center_vox[1] <= 378 &&
 		    r.nodules[i].center[2] >= -120.75 &&
 		    r.nodules[i].center[2] <= -87.0)
-			print_message("  its long axis %.1f mm (readers 30.8 mm),"
+			print_message("  its long axis %.1f mm (readers 30.1 mm),"
 			    " short %.1f mm, %.0f mm³\n", r.nodules[i].long_mm,
 			    r.nodules[i].short_mm, r.nodules[i].volume_mm3);
 	assert_true(hit >= 1);
@@ -1604,6 +1658,7 @@ main(void)
 		cmocka_unit_test(test_pleura_1_25_noise),
 		cmocka_unit_test(test_pleura_2_5),
 		cmocka_unit_test(test_pleura_2_5_noise),
+		cmocka_unit_test(test_pleura_side),
 		cmocka_unit_test(test_ellipsoids),
 		cmocka_unit_test(test_margins),
 		cmocka_unit_test(test_lobes),

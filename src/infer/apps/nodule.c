@@ -39,7 +39,10 @@
  * component is part of a nodule's size (Bankier et al., 2017); such a
  * nodule's volume is its voxel count at that level (Ko et al., 2003).
  * Its volume otherwise counts each voxel of the border by
- * its partial volume, (HU - lung) / (plateau - lung), the lung's level
+ * its partial volume, (HU - lung) / (plateau - lung) (a nodule too
+ * small for a core takes its plateau from its central voxels; a voxel
+ * next to the wall counts half, or nothing outside the threshold: it
+ * holds the wall's partial volume too), the lung's level
  * read at the voxel's own height along gravity (GRAVITY below: dependent
  * lung is denser; a halo or margin must also stand above the lung of
  * its own height, Hansell et al., 2008), the linear mixing
@@ -828,10 +831,49 @@ smooth_plane(const float *in, const int d[3], float *tmp, float *out)
  * focal: it stands above the lung at its own height, which dependent
  * density, the same at each height along the pleura, does not.  So the
  * halo's and the margin's lower quartiles are also taken with each
- * voxel's excess over the lung of its own row (the rows of an axial
- * image run along y, the patient's front to back: gravity for a supine
- * or prone patient), and both must pass.
+ * voxel's excess over the lung of its own height, and both must pass.
+ *
+ * The height is read along the image axis nearest gravity.  Gravity in
+ * the patient's coordinates (LPS) follows Patient Position (0018,5100,
+ * DICOM PS3.3 C.7.3.1.1.2): towards the back for a supine patient
+ * (HFS, FFS), the front for a prone one (HFP, FFP), the patient's left
+ * (+x) lying on the left side (HFDL, FFDL) and the right (-x) on the
+ * right (HFDR, FFDR); its share along the rows and columns of the image
+ * is its product with the Image Orientation's direction cosines.  When
+ * the position is absent or another (a standing or sitting patient's
+ * gravity runs along z, across no axial image), the image's columns:
+ * a scanner reconstructs in the gantry's frame, whose y axis is its
+ * vertical.  A level is then one per image row (j) or per image column
+ * (i), whichever runs across gravity.
  */
+
+/* The voxel axis (0: i, 1: j) nearest gravity for v (GRAVITY above). */
+static int
+gravity_axis(const struct series_volume *v)
+{
+	static const struct {
+		const char	*pos;
+		double		 g[3];
+	} tab[] = {
+		{ "HFS", { 0, 1, 0 } }, { "FFS", { 0, 1, 0 } },
+		{ "HFP", { 0, -1, 0 } }, { "FFP", { 0, -1, 0 } },
+		{ "HFDL", { 1, 0, 0 } }, { "FFDL", { 1, 0, 0 } },
+		{ "HFDR", { -1, 0, 0 } }, { "FFDR", { -1, 0, 0 } },
+	};
+	size_t	 t;
+	double	 gr, gc;
+
+	for (t = 0; t < sizeof(tab) / sizeof(tab[0]); t++)
+		if (strcmp(v->patient_position, tab[t].pos) == 0)
+			break;
+	if (t == sizeof(tab) / sizeof(tab[0]))
+		return 1;
+	gr = tab[t].g[0] * v->row[0] + tab[t].g[1] * v->row[1] +
+	    tab[t].g[2] * v->row[2];
+	gc = tab[t].g[0] * v->col[0] + tab[t].g[1] * v->col[1] +
+	    tab[t].g[2] * v->col[2];
+	return fabs(gr) > fabs(gc) ? 0 : 1;
+}
 
 /* The lower quartile of the n values a (sorted in place); +inf when
  * there are fewer than 8, which passes what it is tested for. */
@@ -849,14 +891,15 @@ q1_or_inf(float *a, size_t n)
  * number of raw at the lung voxels (lm) 1 to 2 mm in the plane from m's
  * section, on the slices whose section is at least half the largest.
  * buf holds the box's voxels, sec and dist are scratch of its size;
- * the lower quartile into *q1, that of each voxel's excess over its
- * row's lung level rowbg (GRAVITY) added to bg into *q1_row.  NAN when
+ * the lower quartile into *q1, that of each voxel's excess over the
+ * lung level rowbg of its height along voxel axis gax (GRAVITY) added
+ * to bg into *q1_row.  NAN when
  * there are fewer than 16 such voxels or out of memory.
  */
 static double
 rim_level(const uint8_t *m, const uint8_t *lm, const float *raw,
     const int d[3], const double sp[3], float *buf, uint8_t *sec,
-    double *dist, double *q1, const double *rowbg, double bg,
+    double *dist, double *q1, const double *rowbg, int gax, double bg,
     double *q1_row)
 {
 	size_t	 n2 = (size_t)d[0] * d[1], o, a, amax = 0, ns = 0, nu = 0;
@@ -884,7 +927,8 @@ rim_level(const uint8_t *m, const uint8_t *lm, const float *raw,
 				if (ns + nu + 1 < nb) {
 					nu++;
 					buf[nb - nu] = raw[(size_t)k * n2 +
-					    o] - rowbg[o / d[0]] + bg;
+					    o] - rowbg[gax ? o / d[0] :
+					    o % d[0]] + bg;
 				}
 			}
 	}
@@ -899,7 +943,7 @@ rim_level(const uint8_t *m, const uint8_t *lm, const float *raw,
 /*
  * The partial volume of nodule in voxel o of its border, (HU - lung) /
  * (plateau - lung), with the lung's level at its own height: rowbg of
- * its row (GRAVITY), the lung of that row of the box beyond the
+ * its height (GRAVITY), the lung at that height in the box beyond the
  * candidate's radius, where that leaves the plateau CONTRAST_MIN above
  * it.  One level for all of a nodule in dependent lung, lower than the
  * lung on its dependent side, counted the gradient as nodule (+13 to +15
@@ -913,10 +957,36 @@ pv_row(const float *raw, size_t o, double lb, double plat)
 	return fmin(fmax((raw[o] - lb) / (plat - lb), -1.0), 2.0);
 }
 
+/*
+ * Whether voxel i, j, k of a box (d) with lung mask lm has a voxel
+ * outside the lungs among its 26 neighbours: it may hold some of the
+ * wall, whose partial volume the linear mixing of lung and nodule
+ * (Kuhnigk et al., 2006) would count as nodule.  Measured on the
+ * pleural phantom, such voxels carried the whole excess of the small
+ * juxtapleural spheres' volume (a 6 mm one at 2.5 mm: 9.3 of 64.6
+ * voxels' worth counted, 55.8 true).
+ */
+static int
+wall_adj(const uint8_t *lm, const int d[3], int i, int j, int k)
+{
+	int	 a, b, c;
+
+	for (c = -1; c <= 1; c++)
+		for (b = -1; b <= 1; b++)
+			for (a = -1; a <= 1; a++)
+				if (i + a >= 0 && j + b >= 0 && k + c >= 0 &&
+				    i + a < d[0] && j + b < d[1] &&
+				    k + c < d[2] && !lm[((size_t)(k + c) *
+				    d[1] + j + b) * d[0] + i + a])
+					return 1;
+	return 0;
+}
+
 struct seg_ctx {
 	const struct series_volume *v;
 	const struct anatomy	*an;
 	double			 lung_bg;	/* the lungs' median HU */
+	int			 gax;		/* gravity_axis() */
 };
 
 /*
@@ -943,7 +1013,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	double		*rowbg = NULL;
 	double		*dist = NULL;
 	size_t		*stack = NULL;
-	int		 ret = -1, side;
+	int		 ret = -1, side, gax = sc->gax;
 
 	n->vox = NULL;
 	for (ax = 0; ax < 3; ax++)
@@ -1021,7 +1091,7 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 	stack = malloc(nb * sizeof(*stack));
 	bmax = malloc(nb * sizeof(*bmax));
 	zcut = calloc((size_t)d[2], 1);
-	rowbg = malloc((size_t)d[1] * sizeof(*rowbg));
+	rowbg = malloc((size_t)d[gax] * sizeof(*rowbg));
 	if (raw == NULL || sm == NULL || buf == NULL || m == NULL ||
 	    mk == NULL || sol == NULL || lm == NULL || dist == NULL ||
 	    stack == NULL || bmax == NULL || zcut == NULL || rowbg == NULL)
@@ -1105,20 +1175,24 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 		bg = median_f(buf, ns);
 	else
 		bg = sc->lung_bg;
-	/* The lung's level at each height along gravity (rows, see
-	 * GRAVITY above): the median of the lung beyond the candidate's
-	 * radius in that row of the box, off the lungs' border, where there
-	 * are 20 or more such voxels; bg elsewhere. */
-	for (j = 0; j < d[1]; j++) {
+	/* The lung's level at each height along gravity (the image rows
+	 * or columns, axis gax, see GRAVITY above): the median of the lung
+	 * beyond the candidate's radius at that height in the box, off the
+	 * lungs' border, where there are 20 or more such voxels; bg
+	 * elsewhere. */
+	for (int h = 0; h < d[gax]; h++) {
 		ns = 0;
 		for (k = 0; k < d[2]; k++)
-			for (i = 0; i < d[0]; i++) {
-				o = ((size_t)k * d[1] + j) * d[0] + i;
-				if (lm[o] && bmax[o] <= bg && D2(i, j, k) >
-				    (1.3 * r_est + 1.0) * (1.3 * r_est + 1.0))
-					buf[ns++] = raw[o];
-			}
-		rowbg[j] = ns >= 20 ? median_f(buf, ns) : bg;
+			for (j = gax ? h : 0; j < (gax ? h + 1 : d[1]); j++)
+				for (i = gax ? 0 : h; i < (gax ? d[0] : h + 1);
+				    i++) {
+					o = ((size_t)k * d[1] + j) * d[0] + i;
+					if (lm[o] && bmax[o] <= bg && D2(i, j,
+					    k) > (1.3 * r_est + 1.0) * (1.3 *
+					    r_est + 1.0))
+						buf[ns++] = raw[o];
+				}
+		rowbg[h] = ns >= 20 ? median_f(buf, ns) : bg;
 	}
 	/* Its plateau: the median of its inner part; refined once from
 	 * the radius the first segmentation gives.  A halo's (force) when
@@ -1140,6 +1214,30 @@ segment(const struct seg_ctx *sc, const struct cand *c, struct nodule *n,
 				}
 		if (ns == 0)
 			buf[ns++] = sm[((size_t)ck * d[1] + cj) * d[0] + ci];
+		/* A nodule too small for a core (fewer voxels in its
+		 * inner part than a 3 x 3 x 3 block) on slices no thicker
+		 * than that part's radius: most of those voxels hold lung
+		 * at their edges and their median is below its density
+		 * (+19 HU for a +100 HU sphere of 5 mm at 1.25 mm), which
+		 * every border voxel's partial volume is divided by.  Its
+		 * core is then its central voxels, within half that
+		 * radius (the lesion's density read from its core, Kuhnigk
+		 * et al., 2006).  On thicker slices every voxel holds lung
+		 * above or below, and the median stands. */
+		if (pass == 1 && ns < 27 && sp[2] <= w) {
+			ns = 0;
+			for (k = 0; k < d[2]; k++)
+				for (j = 0; j < d[1]; j++)
+					for (i = 0; i < d[0]; i++) {
+						o = ((size_t)k * d[1] + j) *
+						    d[0] + i;
+						if (D2(i, j, k) <= w * w / 4.0)
+							buf[ns++] = sm[o];
+					}
+			if (ns == 0)
+				buf[ns++] = sm[((size_t)ck * d[1] + cj) *
+				    d[0] + ci];
+		}
 		plat = median_f(buf, ns);
 thresh:
 		if (plat - bg < CONTRAST_MIN || (!isfinite(force) &&
@@ -1204,8 +1302,8 @@ thresh:
 				buf[ns++] = sm[o];
 				if (ns + nu + 1 < nb) {
 					nu++;
-					buf[nb - nu] = sm[o] - rowbg[o /
-					    d[0] % d[1]] + bg;
+					buf[nb - nu] = sm[o] - rowbg[gax ?
+					    o / d[0] % d[1] : o % d[0]] + bg;
 				}
 			}
 		/* A halo surrounds the solid part: three quarters of the
@@ -1250,7 +1348,7 @@ thresh:
 	if (sp[2] <= RIM_SLICE_MAX && 2.0 * cbrt(cnt * sp[0] * sp[1] *
 	    sp[2] * 3.0 / (4.0 * PI)) < MASS_MM)
 		rim = rim_level(m, lm, raw, d, sp, buf, mk, dist, &rim_q1,
-		    rowbg, bg, &rim_q1_row);
+		    rowbg, gax, bg, &rim_q1_row);
 	if (isfinite(rim) && rim_q1 - bg >= RIM_MIN && rim_q1_row - bg >=
 	    RIM_MIN && rim < T) {
 		double	 reach = fmax(RIM_REACH_MIN, RIM_REACH * cbrt(cnt *
@@ -1474,9 +1572,9 @@ thresh:
 					/* The shell: below the threshold, in
 					 * the lungs, next to the nodule, not
 					 * on a slab cut off above, nor on
-					 * the lungs' border (what it holds
-					 * above the lung is the wall's
-					 * partial volume). */
+					 * or next to the lungs' border (what
+					 * it holds above the lung is the
+					 * wall's partial volume). */
 					if (!lm[o] || sm[o] >= T || zcut[k] ||
 					    bmax[o] > bg)
 						continue;
@@ -1493,14 +1591,17 @@ thresh:
 						    jj) * d[0] + ii])
 							near_m = 1;
 					}
+					if (near_m && wall_adj(lm, d, i, j, k))
+						continue;
 					if (near_m && rim_den > 0.0)
 						frac += fmin(fmax((raw[o] - bg) /
 						    den, -1.0), 2.0);
 					else if (near_m)
 						frac += pv_row(raw, o,
-						    plat - rowbg[j] >=
-						    CONTRAST_MIN ? rowbg[j] :
-						    bg, plat);
+						    plat - rowbg[gax ? j :
+						    i] >= CONTRAST_MIN ?
+						    rowbg[gax ? j : i] : bg,
+						    plat);
 					continue;
 				}
 				n_in++;
@@ -1535,13 +1636,21 @@ thresh:
 				    m[o + (size_t)d[0] * d[1]];
 				if (inner)
 					frac += 1.0;
+				else if (wall_adj(lm, d, i, j, k))
+					/* Against the wall: nodule, wall
+					 * and lung in one voxel, the excess
+					 * over the lung not all nodule; at
+					 * least half nodule (the
+					 * threshold), as counted below. */
+					frac += 0.5;
 				else if (rim_den > 0.0)
 					frac += fmin(fmax((raw[o] - bg) / den,
 					    -1.0), 2.0);
 				else
 					frac += pv_row(raw, o, plat -
-					    rowbg[j] >= CONTRAST_MIN ?
-					    rowbg[j] : bg, plat);
+					    rowbg[gax ? j : i] >=
+					    CONTRAST_MIN ? rowbg[gax ? j :
+					    i] : bg, plat);
 				/* Touches what is not lung: the pleura. */
 				for (cc = -1, near_m = 0; cc <= 1; cc++)
 				for (b = -1; b <= 1; b++)
@@ -1815,6 +1924,7 @@ nodule_detect(struct compute *c, const struct series_volume *v,
 	hist = NULL;
 	sc.v = v;
 	sc.an = an;
+	sc.gax = gravity_axis(v);
 	/* The box with a margin, outside the lungs at their median. */
 	for (ax = 0; ax < 3; ax++) {
 		int	 dim = ax == 0 ? v->nx : ax == 1 ? v->ny : v->nz;
@@ -2071,18 +2181,20 @@ nodule_type_text(const struct nodule *n)
 	"在噪声大的低剂量或锐利卷积核图像上）可能漏检；血管分叉、肺门结构及胸膜增厚可能被误检为结节；" \
 	"穿行于磨玻璃结节内的血管可能被计为实性成分；毛刺、分叶、空洞等形态" \
 	"及良性钙化的形态（爆米花样、同心圆样）未评估，钙化仅按CT值判断；" \
-	"层厚大于3 mm时小结节的体积与径线误差增大；坠积性密度按仰卧或俯卧位" \
-	"（图像的前后方向）判断，侧卧位扫描时病灶边缘及体积可能不准。验证：解析体模（3–12 mm" \
+	"层厚大于3 mm时小结节的体积与径线误差增大；坠积性密度的重力方向按DICOM" \
+	"患者体位（仰卧、俯卧、左或右侧卧）判断，缺少体位信息时按图像的前后方向" \
+	"判断。验证：解析体模（3–12 mm" \
 	"球形结节，-800、-630、+100、+400 HU，部分实性，贴胸膜及贴血管，" \
 	"0.625–3 mm层厚，含噪声）：≥4 mm结节全部检出，体积误差多在10%以内" \
 	"（3 mm层厚下少数小结节约10%）；胸膜体模（贴胸膜4–10 mm结节、胸膜斑" \
 	"及胸膜增厚、背侧坠积性密度增高）：胸膜斑、胸膜增厚及坠积性密度未被" \
-	"报告为结节，≥6 mm贴胸膜结节体积误差在10%以内，但5 mm贴胸膜实性结节" \
-	"体积偏大（1.25 mm层厚约15%，2.5 mm层厚可达37%），2.5 mm层厚下4 mm" \
+	"报告为结节，位于坠积性密度内的≥6 mm贴胸膜结节（仰卧及侧卧体模）体积" \
+	"误差在10%以内，但贴胸膜结节与胸壁接触处的部分容积可使体积偏大（≥6 mm" \
+	"可达16%，5 mm实性结节1.25 mm层厚可达14%、2.5 mm层厚可达70%），2.5 mm层厚下4 mm" \
 	"贴胸膜结节可能漏检；已知长短径的椭球形结节（含贴胸膜、" \
 	"贴血管）径线误差在1个像素加10%以内，3 mm层厚下贴较粗血管的扁椭球" \
 	"结节可能漏检；公开数据LIDC-IDRI-0002：检出" \
-	"医师标注的约3 cm磨玻璃为主结节，但其长径较医师测量值偏小约3 mm" \
+	"医师标注的约3 cm磨玻璃为主结节，但其长径较医师测量值偏小约2 mm" \
 	"（结节边缘极淡的磨玻璃部分未计入），另有7处" \
 	"假阳性（多为肺门血管及胸膜旁结构）；Lung-PET-CT-Dx 5 mm层厚的" \
 	"肿块可检出，但紧贴纵隔的肿块只测量其肺内部分；尚未在多例数据上统计敏感度，检出结果须由医师逐一" \
