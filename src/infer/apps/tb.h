@@ -104,8 +104,11 @@ struct tb_result {
 	double		 seconds;
 };
 
-/* A costophrenic angle of this many degrees or more is blunted. */
+/* A costophrenic angle of this many degrees or more is blunted, when
+ * its point lies TB_CP_RISE working pixels or more above the lowest of
+ * the lung's base (the meniscus: tb_cp_blunted()). */
 #define TB_CP_BLUNT	90.0
+#define TB_CP_RISE	2
 
 /* The image score above which a film is called suspicious of TB. */
 #define TB_THRESHOLD	0.5
@@ -113,6 +116,22 @@ struct tb_result {
 /* The logistic model of the image score: its weights on the features
  * and its intercept (tbeval fits them again, leaving one out). */
 extern const double tb_weights[TB_NFEAT + 1];
+
+/*
+ * The costophrenic angle of one lung (side 0 the patient's right, 1 the
+ * left) on the mask ext (w x h working pixels, values side + 1), whose
+ * rows run top..bot (Armato et al. 1998): fills angle (degrees), raised
+ * (its point above the lowest of the base, of the lung's height), rise
+ * (the same in pixels) and box (x0, y0, x1, y1) of the recess.  0, or -1
+ * when the lung is too small to measure.
+ */
+int		 tb_cp_angle(const unsigned char *ext, int w, int h, int side,
+		    int top, int bot, double *angle, double *raised,
+		    int *rise, int *box);
+
+/* Whether the angle, with its point rise pixels above the base's
+ * lowest, is blunted by fluid: obtuse and under a meniscus. */
+int		 tb_cp_blunted(double angle, int rise);
 
 /* The score of features f under the weights w (TB_NFEAT + 1). */
 double		 tb_score(const double *f, const double *w);
