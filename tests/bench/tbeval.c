@@ -325,7 +325,8 @@ cv_auc(const double *X, const int *cols, int p, const int *y, int n,
     const int *use, int k)
 {
 	double	 s[MAXF], w[PMAX + 1];
-	int	 fold[MAXF], tr[MAXF], ys[MAXF], cnt[2] = { 0, 0 }, f, i, m = 0;
+	int	 fold[MAXF] = { 0 }, tr[MAXF] = { 0 }, ys[MAXF], cnt[2] = { 0, 0 },
+		 f, i, m = 0;
 
 	for (i = 0; i < n; i++)
 		if (use[i])
