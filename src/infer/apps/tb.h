@@ -21,7 +21,8 @@
  * Two lesions are looked for on their own: a pleural effusion, where
  * the costophrenic angle (the lung contour's angle where the chest wall
  * meets the hemidiaphragm, after Armato et al., Acad Radiol 1998) is
- * blunted, 90 degrees or more, the recess filled by a meniscus; and a
+ * blunted, 90 degrees or more with its point raised above the lowest of
+ * the base (the recess filled to a meniscus: tb_cp_blunted()); and a
  * cavity in an upper zone, a compact lucency walled all round by
  * opacity.  Each is a lesion with its own box; neither changes the
  * image score (letting them raise it lowered the AUC on dr/tb, tbeval).
