@@ -462,6 +462,53 @@ test_effusion_cavity(void **state)
 	}
 }
 
+/*
+ * The costophrenic angle on drawn masks of a right lung (viewer's left,
+ * columns 20..60, rows 20..100): a normal recess whose corner is cut
+ * off (a shallow angle, as seen through the breast or with a poor
+ * inspiration) is obtuse but still the lowest of the base, so it is not
+ * blunted; a meniscus, the base rising along the chest wall, is.
+ */
+static void
+test_cp_meniscus(void **state)
+{
+	enum { W = 128 };
+	unsigned char	*m;
+	double		 angle, raised;
+	int		 x, y, rise, box[4], menisc;
+
+	(void)state;
+	assert_non_null(m = calloc(W * W, 1));
+	for (menisc = 0; menisc < 2; menisc++) {
+		memset(m, 0, W * W);
+		for (y = 20; y <= 100; y++)
+			for (x = 20; x <= 60; x++) {
+				int	 q = x - 20, low;
+
+				low = menisc ? (q < 16 ? 100 - (int)lround(12 *
+				    (1 - q / 16.0)) : 100) : 100;
+				if (!menisc && q < y - 92)
+					continue;
+				if (y <= low)
+					m[y * W + x] = 1;
+			}
+		assert_int_equal(tb_cp_angle(m, W, W, 0, 20, 100, &angle,
+		    &raised, &rise, box), 0);
+		printf("%s: angle %.0f, rise %d px\n", menisc ? "meniscus" :
+		    "shallow recess", angle, rise);
+		/* Both obtuse. */
+		assert_true(angle >= TB_CP_BLUNT);
+		if (menisc) {
+			assert_true(rise >= TB_CP_RISE);
+			assert_true(tb_cp_blunted(angle, rise));
+		} else {
+			assert_int_equal(rise, 0);
+			assert_false(tb_cp_blunted(angle, rise));
+		}
+	}
+	free(m);
+}
+
 /* The result for the page: numbered boxes on slice 0, confidence, the
  * text the doctor's ticks take, the notice. */
 static void
@@ -978,6 +1025,7 @@ main(void)
 		cmocka_unit_test(test_opacity),
 		cmocka_unit_test(test_result),
 		cmocka_unit_test(test_effusion_cavity),
+		cmocka_unit_test(test_cp_meniscus),
 		cmocka_unit_test(test_dicom_film),
 		cmocka_unit_test(test_lut_films),
 		cmocka_unit_test(test_lut_refused),

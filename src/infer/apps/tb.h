@@ -21,7 +21,8 @@
  * Two lesions are looked for on their own: a pleural effusion, where
  * the costophrenic angle (the lung contour's angle where the chest wall
  * meets the hemidiaphragm, after Armato et al., Acad Radiol 1998) is
- * blunted, 90 degrees or more, the recess filled by a meniscus; and a
+ * blunted, 90 degrees or more with its point raised above the lowest of
+ * the base (the recess filled to a meniscus: tb_cp_blunted()); and a
  * cavity in an upper zone, a compact lucency walled all round by
  * opacity.  Each is a lesion with its own box; neither changes the
  * image score (letting them raise it lowered the AUC on dr/tb, tbeval).
@@ -104,8 +105,11 @@ struct tb_result {
 	double		 seconds;
 };
 
-/* A costophrenic angle of this many degrees or more is blunted. */
+/* A costophrenic angle of this many degrees or more is blunted, when
+ * its point lies TB_CP_RISE working pixels or more above the lowest of
+ * the lung's base (the meniscus: tb_cp_blunted()). */
 #define TB_CP_BLUNT	90.0
+#define TB_CP_RISE	2
 
 /* The image score above which a film is called suspicious of TB. */
 #define TB_THRESHOLD	0.5
@@ -113,6 +117,22 @@ struct tb_result {
 /* The logistic model of the image score: its weights on the features
  * and its intercept (tbeval fits them again, leaving one out). */
 extern const double tb_weights[TB_NFEAT + 1];
+
+/*
+ * The costophrenic angle of one lung (side 0 the patient's right, 1 the
+ * left) on the mask ext (w x h working pixels, values side + 1), whose
+ * rows run top..bot (Armato et al. 1998): fills angle (degrees), raised
+ * (its point above the lowest of the base, of the lung's height), rise
+ * (the same in pixels) and box (x0, y0, x1, y1) of the recess.  0, or -1
+ * when the lung is too small to measure.
+ */
+int		 tb_cp_angle(const unsigned char *ext, int w, int h, int side,
+		    int top, int bot, double *angle, double *raised,
+		    int *rise, int *box);
+
+/* Whether the angle, with its point rise pixels above the base's
+ * lowest, is blunted by fluid: obtuse and under a meniscus. */
+int		 tb_cp_blunted(double angle, int rise);
 
 /* The score of features f under the weights w (TB_NFEAT + 1). */
 double		 tb_score(const double *f, const double *w);
