@@ -2356,6 +2356,84 @@ fail:
 	return -1;
 }
 
+/*
+ * DCMTK 3.6.7 reads the bit depth of JPEG data (DJCodecDecoder::
+ * scanJpegDataForBitDepth) by walking the markers of a fragment from its
+ * first byte to the first SOF; at a TEM marker (FF01, ITU-T T.81 Table
+ * B.1) it does not move on, and loops for ever (found by fuzzing).  Walk
+ * the same way, and say (1) whether the walk would meet TEM.
+ */
+static int
+dcm_jpeg_tem_trap(const unsigned char *d, size_t n)
+{
+	size_t		 off = 0;
+	unsigned	 m;
+
+	while (off + 4 < n) {
+		m = (unsigned)d[off] << 8 | d[off + 1];
+		if (m == 0xff01)
+			return 1;
+		if ((m >= 0xffc0 && m <= 0xffcf && m != 0xffc4 &&
+		    m != 0xffc8 && m != 0xffcc))
+			return 0;	/* SOF: the walk ends */
+		if (m == 0xffc4 || m == 0xffc8 || m == 0xffcc ||
+		    (m >= 0xffda && m <= 0xfffe))
+			off += ((size_t)d[off + 2] << 8 | d[off + 3]) + 2;
+		else if (m >= 0xffd0 && m <= 0xffd9)
+			off += 2;
+		else if (m == 0xffff)
+			off += 1;
+		else if (d[off] == 0xff && d[off + 1] > 2 && d[off + 1] <= 0xbf)
+			off += 2;
+		else
+			return 0;	/* not a marker: the walk ends */
+	}
+	return 0;
+}
+
+/* The JPEG syntaxes DCMTK's dcmjpeg decodes. */
+static int
+dcm_is_dcmjpeg(E_TransferSyntax x)
+{
+	return x == EXS_JPEGProcess1 || x == EXS_JPEGProcess2_4 ||
+	    x == EXS_JPEGProcess6_8 || x == EXS_JPEGProcess10_12 ||
+	    x == EXS_JPEGProcess14 || x == EXS_JPEGProcess14SV1;
+}
+
+/* Refuse JPEG data on which DCMTK would hang: any fragment (one may
+ * start a frame) whose marker walk meets TEM.  Returns 0 or -1. */
+static int
+dcm_jpeg_check(DcmPixelData *pd, E_TransferSyntax xfer, char *err,
+    size_t errlen)
+{
+	DcmPixelSequence	*ps = NULL;
+	DcmPixelItem		*pi = NULL;
+	Uint8			*d;
+	unsigned long		 k, nfrag;
+
+	if (!dcm_is_dcmjpeg(xfer))
+		return 0;
+	if (pd->getEncapsulatedRepresentation(xfer, NULL, ps).bad() ||
+	    ps == NULL) {
+		errfmt(err, errlen, "JPEG pixel data is not encapsulated");
+		return -1;
+	}
+	nfrag = ps->card();
+	for (k = 1; k < nfrag; k++) {
+		d = NULL;
+		if (ps->getItem(pi, k).bad() || pi == NULL ||
+		    pi->getLength() == 0 || pi->getUint8Array(d).bad() ||
+		    d == NULL)
+			continue;
+		if (dcm_jpeg_tem_trap(d, pi->getLength())) {
+			errfmt(err, errlen, "JPEG fragment %lu has a TEM "
+			    "marker before its frame header", k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 dcm_is_j2k(E_TransferSyntax x)
 {
@@ -2555,6 +2633,8 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 		planar = 1;	/* the decoder writes colour by plane */
 	} else if (in->compressed && in->frames == 1) {
 		/* Decode the whole pixel data (JPEG, JPEG-LS). */
+		if (dcm_jpeg_check(pd, xfer, err, errlen) == -1)
+			goto fail;
 		OFCondition cond = ds->chooseRepresentation(
 		    EXS_LittleEndianExplicit, NULL);
 
@@ -2573,6 +2653,8 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 		    DCM_PhotometricInterpretation, model).good())
 			ybr = model.compare("YBR_FULL") == 0;
 	} else if (in->compressed) {
+		if (dcm_jpeg_check(pd, xfer, err, errlen) == -1)
+			goto fail;
 		if (pd->getUncompressedFrameSize(ds, dsize).bad() ||
 		    dsize < fbytes) {
 			errfmt(err, errlen, "cannot size the decoded "

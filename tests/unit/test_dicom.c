@@ -1877,6 +1877,66 @@ test_head_walk(void **state)
 	(void)err;
 }
 
+/*
+ * JPEG data whose marker walk meets a TEM marker (FF01) before its frame
+ * header: DCMTK 3.6.7's bit-depth scan never moves past TEM and loops for
+ * ever (the fuzz driver's timeout).  The frame read must refuse it, at
+ * once; it runs in a child that an alarm ends, so that a hang fails the
+ * test instead of stalling it.
+ */
+static void
+test_jpeg_tem(void **state)
+{
+	static const unsigned char frag[16] = { 0xff, 0xd8, 0xff, 0x01,
+	    0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x10, 0x00, 0x10, 0x01, 0x01,
+	    0x11 };
+	unsigned char	 b[2048];
+	char		 err[256], line[300];
+	float		*px = NULL;
+	size_t		 o;
+	ssize_t		 k;
+	int		 pfd[2], wst, rc;
+	pid_t		 pid;
+
+	(void)state;
+	o = put_meta(b, "1.2.840.10008.1.2.4.50");
+	o = put_ct_head(b, o, 16, 16, NULL, 0);
+	/* put_ct_head ends with an OW Pixel Data of length 0: make it an
+	 * encapsulated OB one. */
+	o -= 12;
+	o = put_ex(b, o, 0x7fe0, 0x0010, "OB", NULL, 0xffffffffU);
+	memcpy(b + o, "\xfe\xff\x00\xe0\x00\x00\x00\x00", 8);	/* BOT */
+	o += 8;
+	memcpy(b + o, "\xfe\xff\x00\xe0\x10\x00\x00\x00", 8);
+	o += 8;
+	memcpy(b + o, frag, sizeof(frag));
+	o += sizeof(frag);
+	memcpy(b + o, "\xfe\xff\xdd\xe0\x00\x00\x00\x00", 8);
+	o += 8;
+	assert_int_equal(pipe(pfd), 0);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(pfd[0]);
+		alarm(60);
+		err[0] = '\0';
+		rc = dcm_read_frame_mem(b, o, NULL, 0, &px, NULL, err,
+		    sizeof(err));
+		(void)dprintf(pfd[1], "%d %s", rc, err);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	close(pfd[1]);
+	k = read(pfd[0], line, sizeof(line) - 1);
+	close(pfd[0]);
+	assert_true(waitpid(pid, &wst, 0) == pid);
+	assert_true(WIFEXITED(wst));
+	assert_true(k > 0);
+	line[k] = '\0';
+	printf("JPEG with TEM before SOF: %s\n", line);
+	assert_int_equal(strncmp(line, "-1 ", 3), 0);
+	assert_non_null(strstr(line, "TEM marker"));
+}
+
 int
 main(void)
 {
@@ -1888,6 +1948,7 @@ main(void)
 		cmocka_unit_test(test_synthetic),
 		cmocka_unit_test(test_header_direct),
 		cmocka_unit_test(test_head_walk),
+		cmocka_unit_test(test_jpeg_tem),
 		cmocka_unit_test(test_lut_sequences),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_lidc),
