@@ -93,6 +93,15 @@ struct dcm_scan {
 	 * with a defined length: where its value starts and its length,
 	 * both checked against the data.  pixel_len 0: none such. */
 	size_t		 pixel_pos, pixel_len;
+	/* The parse stopped at that Pixel Data (a header read): DCMTK
+	 * holds what precedes it, the pre-scan knows the element. */
+	int		 stopped;
+};
+
+/* How dcm_parse() is asked to work. */
+enum {
+	DCM_P_HEADER = 1 << 0,	/* the caller will not ask for the pixels */
+	DCM_P_SCANNED = 1 << 1	/* *sc holds this buffer's pre-scan */
 };
 
 /* Release what a parse kept: the inflated copy and the stream's file. */
@@ -222,6 +231,9 @@ struct dcm_tlbuf {
 	~dcm_tlbuf() { free(p); }
 };
 static thread_local struct dcm_tlbuf dcm_tl;
+
+/* What this thread's reads cost, for dcm_counts_get(). */
+static thread_local struct dcm_counts dcm_tl_counts;
 
 /* Release a buffer from dcm_file_load(). */
 static void
@@ -692,6 +704,7 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 
 	memset(sc, 0, sizeof(*sc));
 	sc->fd = -1;
+	dcm_tl_counts.prescans++;
 	if (len == 0) {
 		errfmt(err, errlen, "empty file");
 		return -1;
@@ -793,34 +806,524 @@ fail:
 }
 
 /*
+ * The bounded header walk.  A header read may let DCMTK parse the bytes
+ * from a buffer (DcmInputBufferStream) instead of from a memory file; but
+ * from a buffer DCMTK loads every value as it meets it, allocating the
+ * length the element declares before it reads a byte, where from a file
+ * it defers values over 4 KB and refuses one "larger than remaining
+ * bytes".  So a buffer parse is safe only where every length DCMTK will
+ * read has been checked first, in the syntax DCMTK will read it in: the
+ * pre-scan alone does not prove that (a wrong meta group length makes
+ * DCMTK read dataset elements as meta elements, in another syntax; an
+ * item may overrun its sequence; in implicit VR a private element may be
+ * a sequence to DCMTK through its private dictionary).  dcm_head_walk()
+ * visits every element before the top level's Pixel Data, nested ones
+ * included, and says yes only when
+ *
+ *   - a meta header (PS3.10 7.1) follows the 128-byte preamble and
+ *     "DICM", starts with its group length (0002,0000), UL, whose value
+ *     is the exact size of the group 2 elements after it, and names one
+ *     of the three native syntaxes (PS3.5 A.1, A.2, A.3) exactly; or
+ *     there is no meta header and the pre-scan's syntax is read as is;
+ *   - every element header is whole, explicit VRs are standard ones, and
+ *     every defined length fits in what is left of its enclosing item,
+ *     sequence and the data before Pixel Data (PS3.5 7.1, 7.5);
+ *   - undefined lengths belong to sequences (and their items), closed
+ *     by delimitation items of length 0 (PS3.5 7.5.2) before Pixel Data;
+ *   - sequences nest no deeper than the limit;
+ *   - nothing DCMTK may read as a sequence (in implicit VR, an element
+ *     its dictionary calls SQ under any private creator in view, or one
+ *     it does not know; in explicit VR, SQ and UN) hides what the walk
+ *     did not check: one that starts with an item is walked as a
+ *     sequence, whichever way DCMTK reads it; one that starts with any
+ *     other (FFFE,xxxx) tag, or that can only be a sequence and holds no
+ *     item, is refused; the rest are values DCMTK may read either way;
+ *   - the top level's native Pixel Data (OB or OW, even defined length)
+ *     ends the data, so that DCMTK stops at its header.
+ *
+ * Anything else takes the memory file, exactly as before.  Returns 1;
+ * 0 with the reason in why when the layout suits (native Pixel Data ends
+ * the data) but a length is not proved; -1, with the reason, when the
+ * layout does not suit.
+ */
+struct dcm_wlevel {
+	enum dcm_kind	 kind;		/* DCM_K_ROOT, _SEQ or _ITEM */
+	size_t		 end;		/* SIZE_MAX: undefined length */
+	size_t		 lim;		/* the nearest defined end above */
+};
+
+#define DCM_WALK_CREATORS	32
+
+/* A private creator met by the walk (implicit VR only). */
+struct dcm_wcreator {
+	size_t			 level;
+	unsigned		 group, block;
+	const unsigned char	*v;
+	size_t			 n;
+};
+
+/* The three native syntaxes a walked header may be in. */
+static int
+dcm_walk_ts(const unsigned char *v, size_t n, int *explicit_vr, int *big)
+{
+	static const struct {
+		const char	*uid;
+		int		 explicit_vr, big;
+	} ts[] = {
+		{ UID_LittleEndianImplicitTransferSyntax, 0, 0 },
+		{ UID_LittleEndianExplicitTransferSyntax, 1, 0 },
+		{ UID_BigEndianExplicitTransferSyntax, 1, 1 }
+	};
+	size_t	 i, k;
+
+	for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		k = strlen(ts[i].uid);
+		/* The UID, padded with one NUL to an even length or not. */
+		if ((n == k || (n == k + 1 && v[k] == '\0')) &&
+		    memcmp(v, ts[i].uid, k) == 0) {
+			*explicit_vr = ts[i].explicit_vr;
+			*big = ts[i].big;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* What DCMTK may read an element as: sequence, unknown (UN: read as a
+ * value, or as a sequence when of undefined length), or a plain value. */
+enum {
+	DCM_W_SQ = 1 << 0,
+	DCM_W_UNKNOWN = 1 << 1,
+	DCM_W_PLAIN = 1 << 2
+};
+
+static int
+dcm_walk_entry(const DcmDictEntry *de)
+{
+	if (de == NULL)
+		return DCM_W_UNKNOWN;
+	return de->getEVR() == EVR_SQ ? DCM_W_SQ : DCM_W_PLAIN;
+}
+
+/*
+ * What DCMTK may take an implicit VR element for (DCM_W_ bits): it looks
+ * its VR up in the data dictionary, a private element's (odd group,
+ * element 1000H and up) under the private creator that reserved its block
+ * in the same item (PS3.5 7.8.1).  Every creator of that block in view is
+ * tried, as read, trimmed of trailing padding, and of leading spaces too;
+ * an entry found under none leaves the element unknown.
+ */
+static int
+dcm_walk_vr_implicit(const DcmDataDictionary *dict, unsigned g, unsigned e,
+    const struct dcm_wcreator *cr, size_t ncr)
+{
+	const DcmDictEntry	*de;
+	DcmTagKey		 key((Uint16)g, (Uint16)e);
+	char			 name[72];
+	size_t			 i, n, k;
+	int			 variant, what;
+
+	what = dcm_walk_entry(dict->findEntry(key, NULL));
+	if (!(g & 1) || e < 0x1000)
+		return what;
+	for (i = 0; i < ncr; i++) {
+		if (cr[i].group != g || cr[i].block != (e >> 8))
+			continue;
+		n = cr[i].n < sizeof(name) - 1 ? cr[i].n : sizeof(name) - 1;
+		for (variant = 0; variant < 3; variant++) {
+			memcpy(name, cr[i].v, n);
+			name[n] = '\0';
+			k = strlen(name);
+			if (variant >= 1)
+				while (k > 0 && name[k - 1] == ' ')
+					name[--k] = '\0';
+			if (variant == 2) {
+				k = strspn(name, " ");
+				memmove(name, name + k, strlen(name + k) + 1);
+			}
+			if ((de = dict->findEntry(key, name)) != NULL)
+				what |= dcm_walk_entry(de);
+		}
+	}
+	return what;
+}
+
+static int
+dcm_head_walk(const unsigned char *p, size_t len, const struct dcm_scan *sc,
+    int max_depth, char *why, size_t whylen)
+{
+	const DcmDataDictionary	*dict = NULL;
+	struct dcm_wlevel	*st = NULL, *l;
+	struct dcm_wcreator	 cr[DCM_WALK_CREATORS];
+	const unsigned char	*h, *tsv = NULL;
+	size_t			 cap, sp = 0, ncr = 0, pos, hdr, pixhdr, glen,
+				 tsn = 0, start;
+	uint32_t		 vl;
+	unsigned		 g, e, g2, e2;
+	int			 explicit_vr, big, depth = 0, rc = 0, nts = 0,
+				 seq, what;
+	DcmEVR			 evr;
+	char			 vrname[3];
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	/* The layout: native Pixel Data of the top level ends the data. */
+	if (sc->deflated) {
+		errfmt(why, whylen, "deflated dataset");
+		return -1;
+	}
+	if (sc->pixel_len == 0 || sc->pixel_pos == SIZE_MAX ||
+	    (sc->pixel_len & 1) || sc->pixel_pos > len ||
+	    sc->pixel_len != len - sc->pixel_pos) {
+		errfmt(why, whylen, "no single top-level Pixel Data of an "
+		    "even defined length that ends the data");
+		return -1;
+	}
+	explicit_vr = sc->explicit_vr;
+	big = sc->big;
+	hdr = explicit_vr ? 12 : 8;
+	if (sc->pixel_pos < sc->data_pos + hdr) {
+		errfmt(why, whylen, "no dataset before Pixel Data");
+		return -1;
+	}
+	pixhdr = sc->pixel_pos - hdr;
+	h = p + pixhdr;
+	if (dcm_rd16(h, big) != 0x7fe0 || dcm_rd16(h + 2, big) != 0x0010 ||
+	    (explicit_vr && (h[4] != 'O' || (h[5] != 'B' && h[5] != 'W') ||
+	    h[6] != 0 || h[7] != 0))) {
+		errfmt(why, whylen, "Pixel Data is not native OB or OW");
+		return -1;
+	}
+
+	/* The meta header, as DCMTK reads it from a file (its group length
+	 * says where it ends), must end where the pre-scan's does. */
+	if (sc->has_meta) {
+		if (len < 132 || memcmp(p + 128, "DICM", 4) != 0) {
+			errfmt(why, whylen, "meta header without the preamble");
+			return 0;
+		}
+		pos = 132;
+		if (sc->data_pos < pos + 12 || dcm_rd16(p + pos, 0) != 0x0002 ||
+		    dcm_rd16(p + pos + 2, 0) != 0x0000 || p[pos + 4] != 'U' ||
+		    p[pos + 5] != 'L' || dcm_rd16(p + pos + 6, 0) != 4) {
+			errfmt(why, whylen, "meta header does not start with "
+			    "its group length");
+			return 0;
+		}
+		glen = dcm_rd32(p + pos + 8, 0);
+		pos += 12;
+		start = pos;
+		while (pos < sc->data_pos) {
+			if (sc->data_pos - pos < 8 ||
+			    dcm_rd16(p + pos, 0) != 0x0002) {
+				errfmt(why, whylen, "meta header element at "
+				    "offset %zu", pos);
+				return 0;
+			}
+			vrname[0] = (char)p[pos + 4];
+			vrname[1] = (char)p[pos + 5];
+			vrname[2] = '\0';
+			if (vrname[0] < 'A' || vrname[0] > 'Z' ||
+			    vrname[1] < 'A' || vrname[1] > 'Z' ||
+			    !DcmVR(vrname).isStandard() ||
+			    dcm_explicit_header(p + pos, sc->data_pos - pos, 0,
+			    &evr, &hdr, &vl) == -1 || evr == EVR_SQ ||
+			    vl > sc->data_pos - pos - hdr) {
+				errfmt(why, whylen, "meta header element "
+				    "(0002,%04x) is not a plain one within "
+				    "the header", dcm_rd16(p + pos + 2, 0));
+				return 0;
+			}
+			if (dcm_rd16(p + pos + 2, 0) == 0x0010) {
+				tsv = p + pos + hdr;
+				tsn = vl;
+				nts++;
+			}
+			pos += hdr + vl;
+		}
+		if (glen != sc->data_pos - start) {
+			errfmt(why, whylen, "meta group length %zu where the "
+			    "group holds %zu bytes", glen, sc->data_pos - start);
+			return 0;
+		}
+		if (nts != 1 || dcm_walk_ts(tsv, tsn, &explicit_vr, &big) == -1 ||
+		    explicit_vr != sc->explicit_vr || big != sc->big) {
+			errfmt(why, whylen, "not one native transfer syntax");
+			return 0;
+		}
+	} else if (sc->ts[0] != '\0') {
+		errfmt(why, whylen, "transfer syntax without a meta header");
+		return 0;
+	}
+
+	/* The dataset, up to Pixel Data's header. */
+	cap = (size_t)max_depth * 2 + 2;
+	if ((st = (struct dcm_wlevel *)calloc(cap, sizeof(*st))) == NULL) {
+		errfmt(why, whylen, "out of memory");
+		return 0;
+	}
+	if (!explicit_vr)
+		dict = &dcmDataDict.rdlock();
+	st[0].kind = DCM_K_ROOT;
+	st[0].end = pixhdr;
+	st[0].lim = pixhdr;
+	pos = sc->data_pos;
+	for (;;) {
+		l = &st[sp];
+		if (l->end != SIZE_MAX && pos == l->end) {
+			if (sp == 0)
+				break;
+			if (l->kind == DCM_K_SEQ)
+				depth--;
+			while (ncr > 0 && cr[ncr - 1].level >= sp)
+				ncr--;
+			sp--;
+			continue;
+		}
+		if (l->lim - pos < 8) {
+			errfmt(why, whylen, "element header at offset %zu runs "
+			    "past its container", pos);
+			goto done;
+		}
+		g = dcm_rd16(p + pos, big);
+		e = dcm_rd16(p + pos + 2, big);
+		if (l->kind == DCM_K_SEQ) {
+			vl = dcm_rd32(p + pos + 4, big);
+			if (g == 0xfffe && e == 0xe0dd && l->end == SIZE_MAX &&
+			    vl == 0) {
+				pos += 8;
+				depth--;
+				sp--;
+				continue;
+			}
+			if (g != 0xfffe || e != 0xe000) {
+				errfmt(why, whylen, "(%04x,%04x) at offset %zu "
+				    "where a sequence holds items", g, e, pos);
+				goto done;
+			}
+			pos += 8;
+			if (vl != DCM_UNDEF && vl > l->lim - pos) {
+				errfmt(why, whylen, "item at offset %zu declares "
+				    "%lu bytes, past its sequence", pos - 8,
+				    (unsigned long)vl);
+				goto done;
+			}
+			if (sp + 1 >= cap) {
+				errfmt(why, whylen, "nested too deep");
+				goto done;
+			}
+			sp++;
+			st[sp].kind = DCM_K_ITEM;
+			st[sp].end = vl == DCM_UNDEF ? SIZE_MAX : pos + vl;
+			st[sp].lim = vl == DCM_UNDEF ? l->lim : pos + vl;
+			continue;
+		}
+		/* The dataset or an item: elements, and the item's end. */
+		if (g == 0xfffe) {
+			vl = dcm_rd32(p + pos + 4, big);
+			if (e == 0xe00d && l->kind == DCM_K_ITEM &&
+			    l->end == SIZE_MAX && vl == 0) {
+				pos += 8;
+				while (ncr > 0 && cr[ncr - 1].level >= sp)
+					ncr--;
+				sp--;
+				continue;
+			}
+			errfmt(why, whylen, "(fffe,%04x) out of place at offset "
+			    "%zu", e, pos);
+			goto done;
+		}
+		if (sp == 0 && (g > 0x7fe0 || (g == 0x7fe0 && e >= 0x0010))) {
+			errfmt(why, whylen, "(%04x,%04x) at offset %zu, before "
+			    "Pixel Data", g, e, pos);
+			goto done;
+		}
+		if (explicit_vr) {
+			vrname[0] = (char)p[pos + 4];
+			vrname[1] = (char)p[pos + 5];
+			vrname[2] = '\0';
+			if (vrname[0] < 'A' || vrname[0] > 'Z' ||
+			    vrname[1] < 'A' || vrname[1] > 'Z' ||
+			    !DcmVR(vrname).isStandard()) {
+				errfmt(why, whylen, "element (%04x,%04x) at "
+				    "offset %zu has no standard VR", g, e, pos);
+				goto done;
+			}
+			if (dcm_explicit_header(p + pos, l->lim - pos, big,
+			    &evr, &hdr, &vl) == -1) {
+				errfmt(why, whylen, "element header at offset "
+				    "%zu runs past its container", pos);
+				goto done;
+			}
+			what = evr == EVR_SQ ? DCM_W_SQ : evr == EVR_UN ?
+			    DCM_W_UNKNOWN : DCM_W_PLAIN;
+			/* UN of undefined length is read as implicit VR
+			 * (PS3.5 6.2.2): not walked here. */
+			if (evr == EVR_UN && vl == DCM_UNDEF)
+				what |= DCM_W_PLAIN;
+		} else {
+			hdr = 8;
+			vl = dcm_rd32(p + pos + 4, 0);
+			what = dcm_walk_vr_implicit(dict, g, e, cr, ncr);
+		}
+		pos += hdr;
+		seq = 0;
+		if (vl == DCM_UNDEF) {
+			/* A sequence, and nothing but a sequence to DCMTK. */
+			if ((what & DCM_W_PLAIN) || what == 0) {
+				errfmt(why, whylen, "element (%04x,%04x) at "
+				    "offset %zu of undefined length is not a "
+				    "sequence", g, e, pos - hdr);
+				goto done;
+			}
+			seq = 1;
+		} else if (vl > l->lim - pos) {
+			errfmt(why, whylen, "element (%04x,%04x) at offset %zu "
+			    "declares %lu bytes, past its container", g, e,
+			    pos - hdr, (unsigned long)vl);
+			goto done;
+		} else if (vl > 0 && (what & (DCM_W_SQ | DCM_W_UNKNOWN))) {
+			g2 = vl >= 4 ? dcm_rd16(p + pos, big) : 0;
+			e2 = vl >= 4 ? dcm_rd16(p + pos + 2, big) : 0;
+			if (vl >= 8 && g2 == 0xfffe && e2 == 0xe000)
+				seq = 1;	/* whichever way DCMTK reads it */
+			else if (g2 == 0xfffe) {
+				errfmt(why, whylen, "element (%04x,%04x) at "
+				    "offset %zu starts with (fffe,%04x)", g, e,
+				    pos - hdr, e2);
+				goto done;
+			} else if (what & DCM_W_SQ) {
+				/* DCMTK may read items that are not there,
+				 * their headers past the value. */
+				errfmt(why, whylen, "sequence (%04x,%04x) at "
+				    "offset %zu holds no item", g, e, pos - hdr);
+				goto done;
+			}
+		}
+		if (seq) {
+			if (depth + 1 > max_depth || sp + 1 >= cap) {
+				errfmt(why, whylen, "sequences nested deeper "
+				    "than %d levels", max_depth);
+				goto done;
+			}
+			sp++;
+			depth++;
+			st[sp].kind = DCM_K_SEQ;
+			st[sp].end = vl == DCM_UNDEF ? SIZE_MAX : pos + vl;
+			st[sp].lim = vl == DCM_UNDEF ? l->lim : pos + vl;
+			continue;
+		}
+		/* A private creator (PS3.5 7.8.1), for the elements after
+		 * it in the same item. */
+		if (!explicit_vr && (g & 1) && e >= 0x0010 && e <= 0x00ff) {
+			if (ncr == DCM_WALK_CREATORS) {
+				errfmt(why, whylen, "more than %d private "
+				    "creators", DCM_WALK_CREATORS);
+				goto done;
+			}
+			cr[ncr].level = sp;
+			cr[ncr].group = g;
+			cr[ncr].block = e;
+			cr[ncr].v = p + pos;
+			cr[ncr].n = vl;
+			ncr++;
+		}
+		pos += vl;
+	}
+	rc = 1;
+done:
+	if (dict != NULL)
+		dcmDataDict.rdunlock();
+	free(st);
+	return rc;
+}
+
+/*
+ * A header read straight from the bytes: DCMTK parses the dataset up to
+ * the top level's native Pixel Data and stops after that element's tag
+ * and length, so that it reads no pixel value and no file is staged.
+ * Only when the bounded walk above proves every length DCMTK will read;
+ * DCMTK is given the dataset alone (the walk read the meta header) in
+ * the syntax the walk read, and the result is kept only when DCMTK stops
+ * exactly where the walk met Pixel Data, in that syntax; the pre-scan's
+ * element stands in for it (sc->stopped).  Returns 1, or 0 when any of
+ * this does not hold: *ff may then hold part of a parse, and the caller
+ * parses the whole file as before.
+ */
+static int
+dcm_parse_head(DcmFileFormat *ff, const unsigned char *p, size_t len,
+    const struct dcm_lim *lim, struct dcm_scan *sc)
+{
+	DcmInputBufferStream	 is;
+	DcmDataset		*ds = ff->getDataset();
+	E_TransferSyntax	 xfer;
+	OFCondition		 cond;
+	offile_off_t		 at;
+
+	if (dcm_head_walk(p, len, sc, lim->max_depth, NULL, 0) != 1)
+		return 0;
+	xfer = !sc->explicit_vr ? EXS_LittleEndianImplicit : sc->big ?
+	    EXS_BigEndianExplicit : EXS_LittleEndianExplicit;
+	is.setBuffer(p + sc->data_pos, (offile_off_t)(len - sc->data_pos));
+	is.setEos();
+	ds->transferInit();
+	cond = ds->readUntilTag(is, xfer, EGL_noChange, DCM_MaxReadLength,
+	    DCM_PixelData);
+	ds->transferEnd();
+	at = is.tell();
+	is.releaseBuffer();
+	if (cond.bad() || at < 0 ||
+	    (size_t)at != sc->pixel_pos - sc->data_pos || ds->card() == 0 ||
+	    ds->getOriginalXfer() != xfer)
+		return 0;
+	sc->stopped = 1;
+	return 1;
+}
+
+/*
  * Pre-scan and parse a file image with DCMTK.  Returns the parsed file
  * (delete it) and fills *sc (dcm_scan_free() it after the file), or NULL.
- * With header_only set, the value of native Pixel Data is not given to
- * DCMTK (its length is): the caller must not ask for the pixels.
+ * flags: DCM_P_HEADER, the value of native Pixel Data is not given to
+ * DCMTK (its length is): the caller must not ask for the pixels;
+ * DCM_P_SCANNED, *sc is the pre-scan of these bytes under these limits
+ * already, and is not done again.
  */
 static DcmFileFormat *
 dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
-    int header_only, struct dcm_scan *sc, char *err, size_t errlen)
+    int flags, struct dcm_scan *sc, char *err, size_t errlen)
 {
 	DcmFileFormat		*ff = NULL;
 	OFCondition		 cond;
 	char			 fdpath[64];
+	int			 header_only = flags & DCM_P_HEADER;
 
-	if (dcm_global_init() == -1) {
-		errfmt(err, errlen, "DCMTK's data dictionary is not "
-		    "loaded (check DCMDICTPATH)");
-		return NULL;
+	if (!(flags & DCM_P_SCANNED)) {
+		if (dcm_global_init() == -1) {
+			errfmt(err, errlen, "DCMTK's data dictionary is not "
+			    "loaded (check DCMDICTPATH)");
+			return NULL;
+		}
+		if (len > lim->max_file) {
+			errfmt(err, errlen, "file is %zu bytes, over the "
+			    "limit of %zu", len, lim->max_file);
+			return NULL;
+		}
+		if (dcm_prescan(p, len, lim, sc, err, errlen) == -1)
+			return NULL;
 	}
-	if (len > lim->max_file) {
-		errfmt(err, errlen, "file is %zu bytes, over the limit of "
-		    "%zu", len, lim->max_file);
-		return NULL;
-	}
-	if (dcm_prescan(p, len, lim, sc, err, errlen) == -1)
-		return NULL;
 	if ((ff = new (std::nothrow) DcmFileFormat()) == NULL) {
 		errfmt(err, errlen, "out of memory");
 		goto fail;
+	}
+	if (header_only && dcm_parse_head(ff, p, len, lim, sc) == 1)
+		return ff;
+	if (header_only) {
+		/* Whatever the attempt left in it goes. */
+		delete ff;
+		if ((ff = new (std::nothrow) DcmFileFormat()) == NULL) {
+			errfmt(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	/* DCMTK reads the pre-scanned bytes as a file (see dcm_memfile);
 	 * without a meta header it is told how the pre-scan read them. */
@@ -836,6 +1339,7 @@ dcm_parse(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		    strerror(errno));
 		goto fail;
 	}
+	dcm_tl_counts.staged++;
 	(void)snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", sc->fd);
 	if (sc->deflated || !sc->has_meta) {
 		DcmInputFileStream	 is(fdpath, sc->deflated ? 0 :
@@ -1232,10 +1736,10 @@ dcm_check_pixels(const struct dcm_info *in, const struct dcm_limits *ul,
 }
 
 /* Parse a file image and fill info.  Returns the parsed file (delete it;
- * dcm_scan_free() it after it) or NULL. */
+ * dcm_scan_free() it after it) or NULL.  flags as for dcm_parse(). */
 static DcmFileFormat *
 dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
-    int header_only, struct dcm_lim *lim, struct dcm_scan *sc,
+    int flags, struct dcm_lim *lim, struct dcm_scan *sc,
     struct dcm_info *info, char *err, size_t errlen)
 {
 	DcmFileFormat	*ff;
@@ -1246,9 +1750,16 @@ dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 		return NULL;
 	}
 	if ((ff = dcm_parse((const unsigned char *)buf, len, lim,
-	    header_only, sc, err, errlen)) == NULL)
+	    flags, sc, err, errlen)) == NULL)
 		return NULL;
 	dcm_info_fill(ff->getDataset(), sc->ts, info);
+	if (sc->stopped) {
+		/* The element DCMTK stopped at: native pixels (checked by
+		 * dcm_parse_head()) of the length the pre-scan read. */
+		info->has_pixels = 1;
+		info->compressed = 0;
+		info->pixel_bytes = sc->pixel_len;
+	}
 	info->file_size = len;
 	/* Where the pixels lie in the bytes given, for dcm_native16():
 	 * native little-endian data of the length DCMTK found, read as
@@ -1262,6 +1773,47 @@ dcm_open_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 	return ff;
 }
 
+void
+dcm_counts_get(struct dcm_counts *c)
+{
+	*c = dcm_tl_counts;
+}
+
+int
+dcm_head_way(const void *buf, size_t len, const struct dcm_limits *ul,
+    char *why, size_t whylen)
+{
+	struct dcm_lim	 lim;
+	struct dcm_scan	 sc;
+	int		 rc;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	dcm_lim_set(&lim, ul);
+	try {
+		if (dcm_global_init() == -1) {
+			errfmt(why, whylen, "DCMTK's data dictionary is not "
+			    "loaded");
+			return DCM_HEAD_REFUSED;
+		}
+		if (buf == NULL || len > lim.max_file) {
+			errfmt(why, whylen, "no data, or over the size limit");
+			return DCM_HEAD_REFUSED;
+		}
+		if (dcm_prescan((const unsigned char *)buf, len, &lim, &sc,
+		    why, whylen) == -1)
+			return DCM_HEAD_REFUSED;
+		rc = dcm_head_walk((const unsigned char *)buf, len, &sc,
+		    lim.max_depth, why, whylen);
+		dcm_scan_free(&sc);
+	} catch (...) {
+		errfmt(why, whylen, "internal error in DCMTK");
+		return DCM_HEAD_REFUSED;
+	}
+	return rc == 1 ? DCM_HEAD_DIRECT : rc == 0 ? DCM_HEAD_UNBOUNDED :
+	    DCM_HEAD_STAGED;
+}
+
 static int
 dcm_read_info_mem_x(const void *buf, size_t len, const struct dcm_limits *ul,
     struct dcm_info *info, char *err, size_t errlen)
@@ -1270,8 +1822,8 @@ dcm_read_info_mem_x(const void *buf, size_t len, const struct dcm_limits *ul,
 	struct dcm_scan	 sc;
 	DcmFileFormat	*ff;
 
-	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, info, err,
-	    errlen)) == NULL)
+	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER, &lim, &sc, info,
+	    err, errlen)) == NULL)
 		return -1;
 	delete ff;
 	dcm_scan_free(&sc);
@@ -1411,7 +1963,6 @@ dcm_read_info_head_x(const unsigned char *buf, size_t len,
 	struct dcm_scan	 sc;
 	DcmFileFormat	*ff;
 	char		 e[8];
-	int		 rc;
 
 	dcm_lim_set(&lim, ul);
 	if (dcm_global_init() == -1 || len > lim.max_file)
@@ -1420,17 +1971,17 @@ dcm_read_info_head_x(const unsigned char *buf, size_t len,
 	 * level's Pixel Data, before DCMTK sees anything. */
 	if (dcm_prescan(buf, len, &lim, &sc, e, sizeof(e)) == -1)
 		return 0;
-	rc = !sc.deflated && sc.pixel_pos == hole && sc.pixel_len == holelen;
-	dcm_scan_free(&sc);
-	if (!rc)
+	if (sc.deflated || sc.pixel_pos != hole || sc.pixel_len != holelen) {
+		dcm_scan_free(&sc);
 		return 0;
-	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, info, e,
-	    sizeof(e))) == NULL)
+	}
+	/* The parse takes this pre-scan on instead of making its own. */
+	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER | DCM_P_SCANNED,
+	    &lim, &sc, info, e, sizeof(e))) == NULL)
 		return 0;
-	rc = sc.pixel_pos == hole && sc.pixel_len == holelen;
 	delete ff;
 	dcm_scan_free(&sc);
-	return rc;
+	return 1;
 }
 
 int
@@ -1564,8 +2115,8 @@ dcm_read_voi_lut_mem_x(const void *buf, size_t len,
 	DcmSequenceOfItems	*sq = NULL;
 	int			 rc = -1;
 
-	if ((ff = dcm_open_mem(buf, len, ul, 1, &lim, &sc, &in, err,
-	    errlen)) == NULL)
+	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER, &lim, &sc, &in,
+	    err, errlen)) == NULL)
 		return -1;
 	if (ff->getDataset()->findAndGetSequence(DCM_VOILUTSequence,
 	    sq).bad() || sq == NULL || item < 0 ||
@@ -1807,6 +2358,84 @@ fail:
 	return -1;
 }
 
+/*
+ * DCMTK 3.6.7 reads the bit depth of JPEG data (DJCodecDecoder::
+ * scanJpegDataForBitDepth) by walking the markers of a fragment from its
+ * first byte to the first SOF; at a TEM marker (FF01, ITU-T T.81 Table
+ * B.1) it does not move on, and loops for ever (found by fuzzing).  Walk
+ * the same way, and say (1) whether the walk would meet TEM.
+ */
+static int
+dcm_jpeg_tem_trap(const unsigned char *d, size_t n)
+{
+	size_t		 off = 0;
+	unsigned	 m;
+
+	while (off + 4 < n) {
+		m = (unsigned)d[off] << 8 | d[off + 1];
+		if (m == 0xff01)
+			return 1;
+		if ((m >= 0xffc0 && m <= 0xffcf && m != 0xffc4 &&
+		    m != 0xffc8 && m != 0xffcc))
+			return 0;	/* SOF: the walk ends */
+		if (m == 0xffc4 || m == 0xffc8 || m == 0xffcc ||
+		    (m >= 0xffda && m <= 0xfffe))
+			off += ((size_t)d[off + 2] << 8 | d[off + 3]) + 2;
+		else if (m >= 0xffd0 && m <= 0xffd9)
+			off += 2;
+		else if (m == 0xffff)
+			off += 1;
+		else if (d[off] == 0xff && d[off + 1] > 2 && d[off + 1] <= 0xbf)
+			off += 2;
+		else
+			return 0;	/* not a marker: the walk ends */
+	}
+	return 0;
+}
+
+/* The JPEG syntaxes DCMTK's dcmjpeg decodes. */
+static int
+dcm_is_dcmjpeg(E_TransferSyntax x)
+{
+	return x == EXS_JPEGProcess1 || x == EXS_JPEGProcess2_4 ||
+	    x == EXS_JPEGProcess6_8 || x == EXS_JPEGProcess10_12 ||
+	    x == EXS_JPEGProcess14 || x == EXS_JPEGProcess14SV1;
+}
+
+/* Refuse JPEG data on which DCMTK would hang: any fragment (one may
+ * start a frame) whose marker walk meets TEM.  Returns 0 or -1. */
+static int
+dcm_jpeg_check(DcmPixelData *pd, E_TransferSyntax xfer, char *err,
+    size_t errlen)
+{
+	DcmPixelSequence	*ps = NULL;
+	DcmPixelItem		*pi = NULL;
+	Uint8			*d;
+	unsigned long		 k, nfrag;
+
+	if (!dcm_is_dcmjpeg(xfer))
+		return 0;
+	if (pd->getEncapsulatedRepresentation(xfer, NULL, ps).bad() ||
+	    ps == NULL) {
+		errfmt(err, errlen, "JPEG pixel data is not encapsulated");
+		return -1;
+	}
+	nfrag = ps->card();
+	for (k = 1; k < nfrag; k++) {
+		d = NULL;
+		if (ps->getItem(pi, k).bad() || pi == NULL ||
+		    pi->getLength() == 0 || pi->getUint8Array(d).bad() ||
+		    d == NULL)
+			continue;
+		if (dcm_jpeg_tem_trap(d, pi->getLength())) {
+			errfmt(err, errlen, "JPEG fragment %lu has a TEM "
+			    "marker before its frame header", k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 dcm_is_j2k(E_TransferSyntax x)
 {
@@ -2006,6 +2635,8 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 		planar = 1;	/* the decoder writes colour by plane */
 	} else if (in->compressed && in->frames == 1) {
 		/* Decode the whole pixel data (JPEG, JPEG-LS). */
+		if (dcm_jpeg_check(pd, xfer, err, errlen) == -1)
+			goto fail;
 		OFCondition cond = ds->chooseRepresentation(
 		    EXS_LittleEndianExplicit, NULL);
 
@@ -2024,6 +2655,8 @@ dcm_frame_decode(DcmDataset *ds, const struct dcm_lim *lim,
 		    DCM_PhotometricInterpretation, model).good())
 			ybr = model.compare("YBR_FULL") == 0;
 	} else if (in->compressed) {
+		if (dcm_jpeg_check(pd, xfer, err, errlen) == -1)
+			goto fail;
 		if (pd->getUncompressedFrameSize(ds, dsize).bad() ||
 		    dsize < fbytes) {
 			errfmt(err, errlen, "cannot size the decoded "

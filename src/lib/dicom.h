@@ -211,6 +211,38 @@ int	 dcm_native16(const struct dcm_info *, const struct dcm_limits *,
 int	 dcm_check_pixels(const struct dcm_info *, const struct dcm_limits *,
 	    char *err, size_t errlen);
 
+/*
+ * What the reads of the calling thread have cost so far: pre-scans of a
+ * file's bytes (one per read), and copies of them staged into a memory
+ * file for DCMTK (none for a header read whose Pixel Data ends the file:
+ * DCMTK parses that from the bytes read).  For tests and benchmarks.
+ */
+struct dcm_counts {
+	unsigned long	 prescans;
+	unsigned long	 staged;
+};
+void	 dcm_counts_get(struct dcm_counts *);
+
+/*
+ * How a header read (dcm_read_info_mem, or dcm_read_info of a file)
+ * would take these bytes, for tests: DCM_HEAD_DIRECT, DCMTK parses them
+ * from the buffer, every length it will read proved by the bounded walk
+ * of dicom.cc; DCM_HEAD_UNBOUNDED, the layout suits (the top level's
+ * native Pixel Data ends the data) but the walk could not prove a length
+ * or how DCMTK reads it, so a memory file is staged; DCM_HEAD_STAGED, the
+ * layout does not suit (a memory file); DCM_HEAD_REFUSED, the pre-scan
+ * refuses the bytes.  why (may be NULL) gets the reason of any but the
+ * first.
+ */
+enum {
+	DCM_HEAD_REFUSED = -1,
+	DCM_HEAD_STAGED = 0,
+	DCM_HEAD_UNBOUNDED = 1,
+	DCM_HEAD_DIRECT = 2
+};
+int	 dcm_head_way(const void *, size_t, const struct dcm_limits *,
+	    char *why, size_t whylen);
+
 /* A short English name of a transfer syntax UID ("JPEG 2000 lossless"),
  * or "unknown" (static strings; never NULL). */
 const char	*dcm_ts_name(const char *ts_uid);

@@ -156,11 +156,25 @@ load_pass(struct series_volume **out, struct series_spare *spare)
 	return 0;
 }
 
+/* The median of t[0..n) (sorts t). */
 static double
 median(double *t, int n)
 {
 	qsort(t, (size_t)n, sizeof(*t), cmp_double);
 	return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+}
+
+/* The best (least) of t[0..n), whatever its order. */
+static double
+best(const double *t, int n)
+{
+	double	 b = t[0];
+	int	 i;
+
+	for (i = 1; i < n; i++)
+		if (t[i] < b)
+			b = t[i];
+	return b;
 }
 
 static void
@@ -304,12 +318,12 @@ main(int argc, char *argv[])
 	series_free(v);
 	free(buf);
 
+	raw_best = best(traw, runs);
 	raw_med = median(traw, runs);
-	raw_best = traw[0];
+	load_best = best(tload, runs);
 	load_med = median(tload, runs);
-	load_best = tload[0];
+	reuse_best = best(treuse, runs);
 	reuse_med = median(treuse, runs);
-	reuse_best = treuse[0];
 	printf("\n%-26s %10s %10s %12s\n", "pass", "best s", "median s",
 	    "MB/s (best)");
 	printf("%-26s %10.4f %10.4f %12.0f\n", "raw read(2)", raw_best,
