@@ -140,8 +140,8 @@ echo "2. validation (noduleeval; tests/bench/noduleeval.c says how hits are coun
 grep -E '^(LIDC|Lung-PET-CT-Dx) (truth|summary)|summary:|^  tumour' "$OUT/nodule-eval.txt" || true
 echo
 echo "3. the daemon on LIDC-IDRI-0002: every reader the matcher queued, one load (zhiying-inferd, PostgreSQL fsync=on)"
-echo "(cpu: the daemon's CPU seconds over the compute, all its threads: what the wall time would be on"
-echo " one free processor; compute / cpu below 1 means the 2 cores were shared with other work)"
+echo "(cpu: the daemon's CPU seconds over the compute, all its threads; cpu / compute is the number of"
+echo " processors the job had on average: up to 2 here, under 1 when other work shares the cores)"
 printf '%-22s %-8s %8s %8s %8s %8s  %s\n' reader state load compute cpu write lesions
 while IFS='|' read -r id reader state; do
 	line=$(grep "job $id done:" "$LOG" | tail -1 || true)
