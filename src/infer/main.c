@@ -129,6 +129,20 @@ drain(int fd)
 		continue;
 }
 
+/* The CPU seconds of the whole process (all its threads: the job's and
+ * its OpenMP team; the supervisor's are next to nothing), a figure that
+ * does not grow with what else shares the processors, as wall time
+ * does. */
+static double
+cpu_s(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Make sure a connection is usable; the supervisor's listens again. */
 static int
 daemon_db_ensure(PGconn *c, int listen)
@@ -347,7 +361,7 @@ job_run(struct run *rn)
 	enum job_failure	 how = JOB_RETRY;
 	char			 err[1024];
 	int			 r, rc;
-	double			 t0, t1, t2, t3, a0, a1;
+	double			 t0, t1, t2, t3, a0, a1, c1, c2;
 
 	ai_result_init(&res);
 	err[0] = '\0';
@@ -371,6 +385,7 @@ job_run(struct run *rn)
 	if (job_volume(rn, &vol, err, sizeof(err)) == -1)
 		goto fail;
 	t1 = now_s();
+	c1 = cpu_s();
 	if (impl->check(vol, err, sizeof(err)) != READER_FITS) {
 		how = JOB_REFUSED;
 		goto fail;
@@ -406,15 +421,18 @@ job_run(struct run *rn)
 		goto fail;
 	}
 	t2 = now_s();
+	c2 = cpu_s();
 	rc = ai_result_store(d->work, j->id, j->series_id, j->reader,
 	    d->worker, compute_kind_names[d->compute->kind], &res);
 	t3 = now_s();
 	if (rc == 1)
 		log_info("job %lld done: %zu lesion(s); %dx%dx%d voxels,"
 		    " load %.3f s, compute %.3f s (%s), write %.3f s;"
-		    " anatomy %.3f s of the compute", j->id,
+		    " anatomy %.3f s of the compute; CPU %.3f s in the"
+		    " compute", j->id,
 		    res.nlesions, vol->nx, vol->ny, vol->nz, t1 - t0, t2 - t1,
-		    compute_kind_names[d->compute->kind], t3 - t2, a1 - a0);
+		    compute_kind_names[d->compute->kind], t3 - t2, a1 - a0,
+		    c2 - c1);
 	else if (rc == 0)
 		log_warnx("job %lld: lease lost; result not stored", j->id);
 	else {

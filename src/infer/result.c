@@ -775,24 +775,31 @@ int
 reader_masks_lungs(const struct anatomy *an, const struct series_volume *v,
     uint8_t **lab, json_t *legend)
 {
-	size_t	 n, i;
+	size_t	 n;
+	long	 i;
 	int	 l, lobes;
+	uint8_t	*o;
 
 	n = (size_t)v->nx * (size_t)v->ny * (size_t)v->nz;
 	*lab = NULL;
-	if ((*lab = calloc(n, 1)) == NULL)
-		return -1;
 	lobes = (an->have & ANAT_LOBES) && an->lobes != NULL;
 	if (lobes) {
-		for (i = 0; i < n; i++)
-			if (an->lobes[i] > LOBE_NONE && an->lobes[i] < LOBE__MAX)
-				(*lab)[i] = an->lobes[i];
+		/* Every voxel written: no zeroing first; the threads share
+		 * the volume (each its own pages, first touched there). */
+		if ((*lab = o = malloc(n)) == NULL)
+			return -1;
+#pragma omp parallel for schedule(static)
+		for (i = 0; i < (long)n; i++)
+			o[i] = an->lobes[i] > LOBE_NONE &&
+			    an->lobes[i] < LOBE__MAX ? an->lobes[i] : 0;
 		for (l = LOBE_RUL; l < LOBE__MAX; l++)
 			if (masks_legend_add(legend, l, lobe_zh[l], MASKS_LOBE,
 			    l - 1) == -1)
 				goto fail;
-	} else if (an->lungs != NULL) {
-		for (i = 0; i < n; i++)
+	} else if ((*lab = calloc(n, 1)) == NULL)
+		return -1;
+	else if (an->lungs != NULL) {
+		for (i = 0; i < (long)n; i++)
 			if (an->lungs[i] == LUNG_RIGHT ||
 			    an->lungs[i] == LUNG_LEFT)
 				(*lab)[i] = an->lungs[i];

@@ -24,7 +24,10 @@
 #    series' job before), anatomy (the shared chest anatomy the job's
 #    reader made first), the reader's own compute (compute - anatomy),
 #    and write (ai_result_store: the result and the job's end in one
-#    transaction with its audit row);
+#    transaction with its audit row); and cpu, the daemon's CPU seconds
+#    over the job's compute (all its threads, from the same line's "CPU C s
+#    in the compute"): what other work on the machine does not inflate, as
+#    it does the wall times;
 #  - what is not the daemon's: matching and queueing (receiver's
 #    association end, the matcher's transaction, NOTIFY, claim).
 # Peer in the same run: raw read(2) of the same files (loadbench), the
@@ -176,7 +179,7 @@ printf 'zhiying chest CT benchmark: %s, %s, nproc %s, load average %s\n' \
 echo "LIDC-IDRI-0002, ${#files[@]} images, sent by storescu to the stack, a 胸部 CT application linked;"
 echo "seconds from the last C-STORE answered (storescu's exit) to each result committed"
 echo
-printf '%-20s %-8s %8s  %8s %8s %8s %8s  %s\n' reader state 'at' load anatomy reader write lesions
+printf '%-20s %-8s %8s  %8s %8s %8s %8s %8s  %s\n' reader state 'at' load anatomy reader write cpu lesions
 awk -F'|' -v sent="$sent" -v lf="$LOG" '
 function num(s) { return s == "" ? 0 : s + 0 }
 BEGIN {
@@ -188,8 +191,9 @@ BEGIN {
 		c = line; sub(/.*compute /, "", c); sub(/ s .*/, "", c)
 		w = line; sub(/.*write /, "", w); sub(/ s.*/, "", w)
 		a = line; if (a ~ /anatomy [0-9.]+ s/) { sub(/.*anatomy /, "", a); sub(/ s.*/, "", a) } else a = 0
+		p = line; if (p ~ /CPU [0-9.]+ s in the compute/) { sub(/.*CPU /, "", p); sub(/ s in the compute.*/, "", p) } else p = ""
 		n = line; sub(/.*done: /, "", n); sub(/ lesion.*/, "", n)
-		L[id] = l; C[id] = c; W[id] = w; A[id] = a; N[id] = n
+		L[id] = l; C[id] = c; W[id] = w; A[id] = a; N[id] = n; P[id] = p
 	}
 }
 {
@@ -197,24 +201,25 @@ BEGIN {
 	if (id in L) {
 		at = $4 - sent + W[id]
 		if (at > last) last = at
-		printf "%-20s %-8s %8.2f  %8.3f %8.3f %8.3f %8.3f  %s\n", $2, $3, at,
-		    L[id], A[id], C[id] - A[id], W[id], N[id]
-		sl += L[id]; sa += A[id]; sr += C[id] - A[id]; sw += W[id]
+		printf "%-20s %-8s %8.2f  %8.3f %8.3f %8.3f %8.3f %8s  %s\n", $2, $3, at,
+		    L[id], A[id], C[id] - A[id], W[id], P[id] == "" ? "-" : P[id], N[id]
+		sl += L[id]; sa += A[id]; sr += C[id] - A[id]; sw += W[id]; sp += num(P[id])
 		if (first == "" || $5 < first) first = $5
 	} else {
 		at = $4 == "" ? 0 : $4 - sent
 		if (at > last) last = at
-		printf "%-20s %-8s %8.2f  %8s %8s %8s %8s  %s\n", $2, $3, at, "-", "-", "-", "-", $7
+		printf "%-20s %-8s %8.2f  %8s %8s %8s %8s %8s  %s\n", $2, $3, at, "-", "-", "-", "-", "-", $7
 	}
 }
 END {
-	printf "%-20s %-8s %8.2f  %8.3f %8.3f %8.3f %8.3f\n", "all", "", last, sl, sa, sr, sw
+	printf "%-20s %-8s %8.2f  %8.3f %8.3f %8.3f %8.3f %8.3f\n", "all", "", last, sl, sa, sr, sw, sp
 	d = sl + sa + sr + sw
 	printf "\nlast result committed %.2f s after the last C-STORE; the daemon'"'"'s jobs %.2f s of it\n", last, d
 	printf "(load %.2f, anatomy %.2f, readers %.2f, write %.2f); matching, queueing and claims %.2f s\n", sl, sa, sr, sw, last - d
+	printf "the daemon'"'"'s CPU over the readers'"'"' compute %.2f s (all threads; the compute %.2f s of wall)\n", sp, sa + sr
 	if (first != "")
 		printf "jobs queued %.2f s after the last C-STORE (the receiver matches the series at the association'"'"'s end)\n", first - sent
-	printf "RESULT e2e_s=%.3f daemon_s=%.3f load_s=%.3f anatomy_s=%.3f readers_s=%.3f write_s=%.3f\n", last, d, sl, sa, sr, sw
+	printf "RESULT e2e_s=%.3f daemon_s=%.3f load_s=%.3f anatomy_s=%.3f readers_s=%.3f write_s=%.3f cpu_s=%.3f\n", last, d, sl, sa, sr, sw, sp
 }' "$OUT/chest-jobs.txt" | tee "$OUT/chest-result.txt"
 echo
 echo "daemon: $(grep -c 'series [0-9]* loaded' "$LOG") load(s), $(grep -c 'reused' "$LOG") reuse(s) of the volume held; $(grep -m1 'compute backend' "$LOG" | sed 's/.*info: //')"

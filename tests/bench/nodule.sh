@@ -16,7 +16,9 @@
 #    with fsync and synchronous_commit on) receives LIDC-IDRI-0002 with
 #    storescu; the daemon runs every reader the matcher queued for the
 #    series on one load of it, and its own lines "job N done: ...; load
-#    X s, compute Y s (backend), write Z s" give each job's figures.
+#    X s, compute Y s (backend), write Z s; ... CPU C s in the compute"
+#    give each job's figures (C: the process' CPU seconds, all threads,
+#    which other work on the machine does not inflate as it does Y).
 #
 # Peers, measured in the same run on the same files:
 #  - load: DCMTK's dcmdump +M over all the files in one process;
@@ -138,15 +140,18 @@ echo "2. validation (noduleeval; tests/bench/noduleeval.c says how hits are coun
 grep -E '^(LIDC|Lung-PET-CT-Dx) (truth|summary)|summary:|^  tumour' "$OUT/nodule-eval.txt" || true
 echo
 echo "3. the daemon on LIDC-IDRI-0002: every reader the matcher queued, one load (zhiying-inferd, PostgreSQL fsync=on)"
-printf '%-22s %-8s %8s %8s %8s  %s\n' reader state load compute write lesions
+echo "(cpu: the daemon's CPU seconds over the compute, all its threads; cpu / compute is the number of"
+echo " processors the job had on average: up to 2 here, under 1 when other work shares the cores)"
+printf '%-22s %-8s %8s %8s %8s %8s  %s\n' reader state load compute cpu write lesions
 while IFS='|' read -r id reader state; do
 	line=$(grep "job $id done:" "$LOG" | tail -1 || true)
 	if [ -n "$line" ]; then
 		read -r a b d < <(sed -n 's/.*load \([0-9.]*\) s, compute \([0-9.]*\) s ([a-z]*), write \([0-9.]*\) s.*/\1 \2 \3/p' <<<"$line")
+		c=$(sed -n 's/.*CPU \([0-9.]*\) s in the compute.*/\1/p' <<<"$line")
 		n=$(sed -n 's/.*done: \([0-9]*\) lesion.*/\1/p' <<<"$line")
-		printf '%-22s %-8s %8.3f %8.3f %8.3f  %s\n' "$reader" "$state" "$a" "$b" "$d" "$n"
+		printf '%-22s %-8s %8.3f %8.3f %8s %8.3f  %s\n' "$reader" "$state" "$a" "$b" "${c:--}" "$d" "$n"
 	else
-		printf '%-22s %-8s %8s %8s %8s\n' "$reader" "$state" - - -
+		printf '%-22s %-8s %8s %8s %8s %8s\n' "$reader" "$state" - - - -
 	fi
 done <"$OUT/nodule-jobs.txt"
 grep -c "reused" "$LOG" >/dev/null 2>&1 && echo "(series reused by the daemon: $(grep -c 'reused' "$LOG") time(s))"

@@ -146,6 +146,108 @@ test_gauss_sum(void **state)
 		assert_float_equal(out[i], -500, 1e-3);
 }
 
+/*
+ * The Gaussian as the backend defines it, one voxel at a time (what
+ * cpu.c computed before its rows were summed side by side, and what the
+ * CUDA kernel k_gauss_axis computes): the float weights of gauss_kernel(),
+ * each axis in turn, each voxel's sum over k = -r..r in that order in
+ * double with the edge voxel repeated, rounded to float between axes.
+ */
+static void
+ref_gauss(float *out, const float *in, const int d[3], const double sp[3],
+    const double sg[3])
+{
+	float	*tmp, w[128];
+	double	 sum, sigma, s;
+	int	 a, k, r, x, y, z, p[3], q, base;
+
+	tmp = malloc(count(d) * sizeof(*tmp));
+	assert_non_null(tmp);
+	memcpy(out, in, count(d) * sizeof(*out));
+	for (a = 0; a < 3; a++) {
+		if (sg[a] == 0)
+			continue;
+		sigma = sg[a] / sp[a];
+		r = (int)ceil(3 * sigma);
+		r = r < 1 ? 1 : r;
+		assert_true(2 * r + 1 <= 128);
+		for (sum = 0, k = -r; k <= r; k++)
+			sum += exp(-(double)k * k / (2 * sigma * sigma));
+		for (k = -r; k <= r; k++)
+			w[k + r] = (float)(exp(-(double)k * k /
+			    (2 * sigma * sigma)) / sum);
+		memcpy(tmp, out, count(d) * sizeof(*tmp));
+		for (z = 0; z < d[2]; z++)
+			for (y = 0; y < d[1]; y++)
+				for (x = 0; x < d[0]; x++) {
+					p[0] = x;
+					p[1] = y;
+					p[2] = z;
+					base = p[a];
+					s = 0;
+					for (k = -r; k <= r; k++) {
+						q = base + k;
+						q = q < 0 ? 0 : q >= d[a] ?
+						    d[a] - 1 : q;
+						p[a] = q;
+						s += (double)w[k + r] *
+						    tmp[IDX(d, p[0], p[1], p[2])];
+					}
+					out[IDX(d, x, y, z)] = (float)s;
+				}
+	}
+	free(tmp);
+}
+
+/*
+ * The backend's Gaussian is the reference's to the bit: random values,
+ * volumes narrower than the kernel along some axis (the edge repeated
+ * for most weights), one, two or three axes smoothed, and in place.
+ */
+static void
+test_gauss_exact(void **state)
+{
+	static const struct {
+		int	 d[3];
+		double	 sp[3], sg[3];
+	} cs[] = {
+		{ { 37, 23, 19 }, { 0.68, 0.68, 1.25 }, { 1.0, 1.0, 1.0 } },
+		{ { 3, 29, 5 }, { 0.5, 0.7, 0.6 }, { 2.0, 0.9, 3.1 } },
+		{ { 1, 1, 9 }, { 1, 1, 1 }, { 1.5, 1.5, 1.5 } },
+		{ { 17, 8, 13 }, { 0.8, 0.8, 2.5 }, { 0, 2.2, 0 } },
+		{ { 16, 15, 14 }, { 0.8, 0.8, 2.5 }, { 1.7, 0, 1.1 } },
+		{ { 12, 11, 10 }, { 1, 1, 1 }, { 0, 0, 0 } },
+	};
+	struct compute	*c = *state;
+	float		*in, *out, *want;
+	size_t		 i, t, n;
+
+	srand(11);
+	for (t = 0; t < sizeof(cs) / sizeof(cs[0]); t++) {
+		n = count(cs[t].d);
+		in = malloc(n * sizeof(*in));
+		out = malloc(n * sizeof(*out));
+		want = malloc(n * sizeof(*want));
+		assert_non_null(in);
+		assert_non_null(out);
+		assert_non_null(want);
+		for (i = 0; i < n; i++)
+			in[i] = (float)(rand() % 4001 - 2000) / 7.0f;
+		ref_gauss(want, in, cs[t].d, cs[t].sp, cs[t].sg);
+		assert_int_equal(compute_gauss(c, out, in, cs[t].d, cs[t].sp,
+		    cs[t].sg), 0);
+		assert_memory_equal(out, want, n * sizeof(*out));
+		/* In place. */
+		memcpy(out, in, n * sizeof(*out));
+		assert_int_equal(compute_gauss(c, out, out, cs[t].d, cs[t].sp,
+		    cs[t].sg), 0);
+		assert_memory_equal(out, want, n * sizeof(*out));
+		free(in);
+		free(out);
+		free(want);
+	}
+}
+
 static void
 fill_box(uint8_t *m, const int d[3], int x0, int y0, int z0, int x1, int y1,
     int z1)
@@ -460,6 +562,103 @@ test_resample(void **state)
 	free(out);
 }
 
+/*
+ * Trilinear resampling as the backend defines it, one voxel at a time
+ * (what cpu.c computed before it worked each axis' neighbours out once,
+ * and what the CUDA kernel k_resample computes).
+ */
+static void
+ref_resample(float *out, const int od[3], const float *in, const int d[3],
+    const double sp[3], const double osp[3])
+{
+	int	 x, y, z, b, i0[3], i1[3], o[3];
+	double	 f[3], p;
+	float	 v000, v100, v010, v110, v001, v101, v011, v111;
+
+	for (z = 0; z < od[2]; z++)
+		for (y = 0; y < od[1]; y++)
+			for (x = 0; x < od[0]; x++) {
+				o[0] = x;
+				o[1] = y;
+				o[2] = z;
+				for (b = 0; b < 3; b++) {
+					p = o[b] * osp[b] / sp[b];
+					i0[b] = (int)floor(p);
+					if (i0[b] > d[b] - 2)
+						i0[b] = d[b] - 2;
+					if (i0[b] < 0)
+						i0[b] = 0;
+					i1[b] = d[b] > 1 ? i0[b] + 1 : 0;
+					f[b] = d[b] > 1 ? p - i0[b] : 0;
+				}
+				v000 = in[IDX(d, i0[0], i0[1], i0[2])];
+				v100 = in[IDX(d, i1[0], i0[1], i0[2])];
+				v010 = in[IDX(d, i0[0], i1[1], i0[2])];
+				v110 = in[IDX(d, i1[0], i1[1], i0[2])];
+				v001 = in[IDX(d, i0[0], i0[1], i1[2])];
+				v101 = in[IDX(d, i1[0], i0[1], i1[2])];
+				v011 = in[IDX(d, i0[0], i1[1], i1[2])];
+				v111 = in[IDX(d, i1[0], i1[1], i1[2])];
+				out[IDX(od, x, y, z)] = (float)(
+				    (1 - f[2]) * ((1 - f[1]) * ((1 - f[0]) *
+				    v000 + f[0] * v100) + f[1] * ((1 - f[0]) *
+				    v010 + f[0] * v110)) +
+				    f[2] * ((1 - f[1]) * ((1 - f[0]) * v001 +
+				    f[0] * v101) + f[1] * ((1 - f[0]) * v011 +
+				    f[0] * v111)));
+			}
+}
+
+/*
+ * The backend's resampling is the reference's to the bit: random values,
+ * finer and coarser grids, an axis of one voxel, and an output grid
+ * reaching past the input (the last pair of voxels extrapolated).
+ */
+static void
+test_resample_exact(void **state)
+{
+	static const struct {
+		int	 d[3], od[3];
+		double	 sp[3], osp[3];
+	} cs[] = {
+		{ { 37, 23, 19 }, { 0, 0, 0 }, { 0.68, 0.68, 1.25 },
+		    { 1.5, 1.5, 1.5 } },
+		{ { 13, 11, 9 }, { 0, 0, 0 }, { 0.9, 0.7, 2.5 },
+		    { 0.33, 0.45, 0.6 } },
+		{ { 1, 7, 5 }, { 0, 0, 0 }, { 1, 1, 1 }, { 0.5, 0.4, 0.3 } },
+		{ { 9, 8, 7 }, { 14, 3, 11 }, { 1, 1, 1 }, { 0.8, 3.1, 0.9 } },
+	};
+	struct compute	*c = *state;
+	float		*in, *out, *want;
+	size_t		 i, t, n, on;
+	int		 od[3];
+
+	srand(13);
+	for (t = 0; t < sizeof(cs) / sizeof(cs[0]); t++) {
+		n = count(cs[t].d);
+		if (cs[t].od[0] > 0)
+			memcpy(od, cs[t].od, sizeof(od));
+		else
+			compute_resample_dims(cs[t].d, cs[t].sp, cs[t].osp, od);
+		on = count(od);
+		in = malloc(n * sizeof(*in));
+		out = malloc(on * sizeof(*out));
+		want = malloc(on * sizeof(*want));
+		assert_non_null(in);
+		assert_non_null(out);
+		assert_non_null(want);
+		for (i = 0; i < n; i++)
+			in[i] = (float)(rand() % 4001 - 2000) / 7.0f;
+		ref_resample(want, od, in, cs[t].d, cs[t].sp, cs[t].osp);
+		assert_int_equal(compute_resample(c, out, od, in, cs[t].d,
+		    cs[t].sp, cs[t].osp), 0);
+		assert_memory_equal(out, want, on * sizeof(*out));
+		free(in);
+		free(out);
+		free(want);
+	}
+}
+
 /* Every operation on the CUDA backend gives the CPU's answer. */
 static void
 test_cuda_agrees(void **state)
@@ -579,10 +778,12 @@ main(void)
 		cmocka_unit_test(test_clamp_window_threshold),
 		cmocka_unit_test(test_gauss_delta),
 		cmocka_unit_test(test_gauss_sum),
+		cmocka_unit_test(test_gauss_exact),
 		cmocka_unit_test(test_components),
 		cmocka_unit_test(test_components_seams),
 		cmocka_unit_test(test_morphology),
 		cmocka_unit_test(test_resample),
+		cmocka_unit_test(test_resample_exact),
 		cmocka_unit_test(test_cuda_agrees),
 		cmocka_unit_test(test_open),
 	};

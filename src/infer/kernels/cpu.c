@@ -201,33 +201,53 @@ compute_cc_finish(int32_t *labels, const float *val, const int dims[3],
 /*
  * Join each voxel of planes z0..z1-1 with its neighbours met before it
  * (in memory order) that lie in those planes too; each set's root stays
- * its lowest index.  Only labels of those planes are touched.
+ * its lowest index.  Only labels of those planes are touched.  The
+ * neighbours are listed once (3 for faces, 13 for all 26) with their
+ * index offsets; a voxel off the rows and planes of the edge takes them
+ * all without a bounds check, the others as before.  The joins are the
+ * same, in the same order.
  */
 static void
 label_planes(int32_t *labels, const uint8_t *mask, const int dims[3],
     int conn, int z0, int z1)
 {
-	size_t	 i;
-	int	 x, y, z, dx, dy, dz, xx, yy, zz;
+	ptrdiff_t	 off[13];
+	size_t		 i;
+	int		 nb[13][3], m = 0, k, x, y, z, dx, dy, dz, xx, yy, zz;
 
+	for (dz = -1; dz <= 0; dz++)
+		for (dy = -1; dy <= 1; dy++)
+			for (dx = -1; dx <= 1; dx++) {
+				if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0)))
+					continue;
+				if (conn == 6 && abs(dx) + abs(dy) + abs(dz) != 1)
+					continue;
+				nb[m][0] = dx;
+				nb[m][1] = dy;
+				nb[m][2] = dz;
+				off[m++] = ((ptrdiff_t)dz * dims[1] + dy) *
+				    dims[0] + dx;
+			}
 	for (z = z0; z < z1; z++)
 		for (y = 0; y < dims[1]; y++)
 			for (x = 0; x < dims[0]; x++) {
 				i = IDX(dims, x, y, z);
 				if (!mask[i])
 					continue;
-				for (dz = -1; dz <= 0; dz++)
-				for (dy = -1; dy <= 1; dy++)
-				for (dx = -1; dx <= 1; dx++) {
-					if (dz == 0 && (dy > 0 ||
-					    (dy == 0 && dx >= 0)))
-						continue;
-					if (conn == 6 &&
-					    abs(dx) + abs(dy) + abs(dz) != 1)
-						continue;
-					xx = x + dx;
-					yy = y + dy;
-					zz = z + dz;
+				if (z > z0 && y > 0 && y < dims[1] - 1 && x > 0 &&
+				    x < dims[0] - 1) {
+					for (k = 0; k < m; k++)
+						if (mask[(ptrdiff_t)i + off[k]])
+							uf_union(labels,
+							    (int32_t)i, (int32_t)
+							    ((ptrdiff_t)i +
+							    off[k]));
+					continue;
+				}
+				for (k = 0; k < m; k++) {
+					xx = x + nb[k][0];
+					yy = y + nb[k][1];
+					zz = z + nb[k][2];
 					if (xx < 0 || yy < 0 || zz < z0 ||
 					    xx >= dims[0] || yy >= dims[1])
 						continue;
@@ -528,44 +548,94 @@ gauss_kernel(double sigma, int *radius)
 	return w;
 }
 
-static void
+/*
+ * One axis a of the separable Gaussian, in to out (2r + 1 weights w): for
+ * each voxel s = sum over k = -r..r, in that order, of w[k + r] times the
+ * input k voxels along a (the edge voxel repeated beyond the volume), in
+ * double, then rounded to float; the CUDA kernel (k_gauss_axis) sums the
+ * same terms in the same order.  The sums of a whole row along x are kept
+ * side by side (one double a voxel) and each weight is added to all of
+ * them in turn: every voxel gets the same additions in the same order as
+ * one voxel at a time would, so the output is the same to the bit, but the
+ * input is read along rows instead of once per weight and voxel at a
+ * stride.  Returns 0, or -1 when out of memory.
+ */
+static int
 gauss_axis(float *out, const float *in, const int dims[3], int a,
     const float *w, int r)
 {
-	int	 z;
+	int	 fail = 0;
 
-	OMP_FOR
-	for (z = 0; z < dims[2]; z++) {
-		int	 x, y, k, p[3], q, base;
-		double	 s;
+#ifdef _OPENMP
+#pragma omp parallel reduction(|:fail)
+#endif
+	{
+		double	*s = malloc((size_t)dims[0] * sizeof(*s));
+		int	 z, y, x, k, q, lo, hi, nx = dims[0];
+		const float *row;
+		double	 wk;
 
-		for (y = 0; y < dims[1]; y++)
-			for (x = 0; x < dims[0]; x++) {
-				p[0] = x;
-				p[1] = y;
-				p[2] = z;
-				base = p[a];
-				s = 0;
+		fail |= s == NULL;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+		for (z = 0; z < dims[2]; z++) {
+			if (s == NULL)
+				continue;
+			for (y = 0; y < dims[1]; y++) {
+				for (x = 0; x < nx; x++)
+					s[x] = 0;
 				for (k = -r; k <= r; k++) {
-					q = base + k;
+					wk = (double)w[k + r];
+					if (a == 0) {
+						/* x + k clamped to 0..nx-1:
+						 * the first lo voxels read
+						 * 0, those from hi on nx-1. */
+						row = in + IDX(dims, 0, y, z);
+						lo = k < 0 ? -k : 0;
+						lo = lo > nx ? nx : lo;
+						hi = nx - k > nx ? nx : nx - k;
+						hi = hi < lo ? lo : hi;
+						for (x = 0; x < lo; x++)
+							s[x] += wk * row[0];
+						for (x = lo; x < hi; x++)
+							s[x] += wk * row[x + k];
+						for (x = hi; x < nx; x++)
+							s[x] += wk *
+							    row[nx - 1];
+						continue;
+					}
+					q = (a == 1 ? y : z) + k;
 					q = q < 0 ? 0 : q >= dims[a] ?
 					    dims[a] - 1 : q;
-					p[a] = q;
-					s += (double)w[k + r] *
-					    in[IDX(dims, p[0], p[1], p[2])];
+					row = in + (a == 1 ? IDX(dims, 0, q, z) :
+					    IDX(dims, 0, y, q));
+					for (x = 0; x < nx; x++)
+						s[x] += wk * row[x];
 				}
-				out[IDX(dims, x, y, z)] = (float)s;
+				for (x = 0; x < nx; x++)
+					out[IDX(dims, x, y, z)] = (float)s[x];
 			}
+		}
+		free(s);
 	}
+	return fail ? -1 : 0;
 }
 
+/*
+ * The axes one after the other, each pass reading the last one's output:
+ * from in, through the scratch and out in turn, so that the last pass
+ * writes out and no pass needs a copy first.  In place (out == in) the
+ * input is copied to the scratch first when the count of passes is odd.
+ */
 static int
 cpu_gauss(struct compute *c, float *out, const float *in, const int dims[3],
     const double spacing[3], const double sigma_mm[3])
 {
-	float	*tmp = NULL, *w, *src, *dst;
-	size_t	 n;
-	int	 a, r;
+	float		*tmp = NULL, *w, *dst;
+	const float	*src = in;
+	size_t		 n;
+	int		 a, r, m = 0;
 
 	if (!dims_valid(dims))
 		return cpu_fail(c, "gauss: empty volume");
@@ -573,9 +643,24 @@ cpu_gauss(struct compute *c, float *out, const float *in, const int dims[3],
 		if (!(spacing[a] > 0) || !(sigma_mm[a] >= 0))
 			return cpu_fail(c, "gauss: bad spacing or sigma");
 	n = dims_count(dims);
-	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
+	for (a = 0; a < 3; a++)
+		m += sigma_mm[a] != 0;
+	if (m == 0) {
+		if (out != in)
+			memcpy(out, in, n * sizeof(*out));
+		return 0;
+	}
+	if ((m > 1 || out == in) &&
+	    (tmp = malloc(n * sizeof(*tmp))) == NULL)
 		return cpu_fail(c, "gauss: out of memory");
-	memcpy(out, in, n * sizeof(*out));
+	if (out == in && m % 2 == 1) {
+		memcpy(tmp, in, n * sizeof(*tmp));
+		src = tmp;
+		dst = out;
+	} else if (out == in)
+		dst = tmp;
+	else
+		dst = m % 2 == 1 ? out : tmp;
 	for (a = 0; a < 3; a++) {
 		if (sigma_mm[a] == 0)
 			continue;
@@ -583,11 +668,14 @@ cpu_gauss(struct compute *c, float *out, const float *in, const int dims[3],
 			free(tmp);
 			return cpu_fail(c, "gauss: out of memory");
 		}
-		memcpy(tmp, out, n * sizeof(*tmp));
-		src = tmp;
-		dst = out;
-		gauss_axis(dst, src, dims, a, w, r);
+		if (gauss_axis(dst, src, dims, a, w, r) == -1) {
+			free(w);
+			free(tmp);
+			return cpu_fail(c, "gauss: out of memory");
+		}
 		free(w);
+		src = dst;
+		dst = dst == out ? tmp : out;
 	}
 	free(tmp);
 	return 0;
@@ -604,57 +692,92 @@ compute_resample_dims(const int dims[3], const double spacing[3],
 		    1e-9) + 1;
 }
 
+/*
+ * Trilinear resampling: output voxel o at o * ospacing / spacing in the
+ * input's voxels, between the input voxels i0 = floor of that (kept to
+ * 0..dims - 2) and i0 + 1, at fraction f.  The CUDA kernel (k_resample)
+ * computes the same.  i0, i0 + 1 and f of each axis depend on that
+ * axis' output index alone: they are worked out once per axis, with the
+ * same expressions, rather than three times per voxel, and the sum is
+ * the same expression in the same order, so the output is the same to
+ * the bit.
+ */
 static int
 cpu_resample(struct compute *c, float *out, const int odims[3],
     const float *in, const int dims[3], const double spacing[3],
     const double ospacing[3])
 {
-	int	 z, a;
+	int	*ix[3][2] = { { NULL, NULL }, { NULL, NULL }, { NULL, NULL } };
+	double	*fx[3] = { NULL, NULL, NULL }, p;
+	int	 z, a, o, rc = -1;
 
 	if (!dims_valid(dims) || !dims_valid(odims))
 		return cpu_fail(c, "resample: empty volume");
 	for (a = 0; a < 3; a++)
 		if (!(spacing[a] > 0) || !(ospacing[a] > 0))
 			return cpu_fail(c, "resample: bad spacing");
+	for (a = 0; a < 3; a++) {
+		if ((ix[a][0] = malloc(odims[a] * sizeof(int))) == NULL ||
+		    (ix[a][1] = malloc(odims[a] * sizeof(int))) == NULL ||
+		    (fx[a] = malloc(odims[a] * sizeof(double))) == NULL) {
+			(void)cpu_fail(c, "resample: out of memory");
+			goto out;
+		}
+		for (o = 0; o < odims[a]; o++) {
+			p = o * ospacing[a] / spacing[a];
+			ix[a][0][o] = (int)floor(p);
+			if (ix[a][0][o] > dims[a] - 2)
+				ix[a][0][o] = dims[a] - 2;
+			if (ix[a][0][o] < 0)
+				ix[a][0][o] = 0;
+			ix[a][1][o] = dims[a] > 1 ? ix[a][0][o] + 1 : 0;
+			fx[a][o] = dims[a] > 1 ? p - ix[a][0][o] : 0;
+		}
+	}
 	OMP_FOR
 	for (z = 0; z < odims[2]; z++) {
-		int	 x, y, i0[3], i1[3], b, o[3];
-		double	 f[3], p;
-		float	 v000, v100, v010, v110, v001, v101, v011, v111;
+		const float	*r00, *r10, *r01, *r11;
+		const int	*x0 = ix[0][0], *x1 = ix[0][1];
+		const double	*f0 = fx[0];
+		double		 f1, f2;
+		int		 x, y;
+		float		 v000, v100, v010, v110, v001, v101, v011,
+				 v111;
 
-		for (y = 0; y < odims[1]; y++)
+		f2 = fx[2][z];
+		for (y = 0; y < odims[1]; y++) {
+			f1 = fx[1][y];
+			r00 = in + IDX(dims, 0, ix[1][0][y], ix[2][0][z]);
+			r10 = in + IDX(dims, 0, ix[1][1][y], ix[2][0][z]);
+			r01 = in + IDX(dims, 0, ix[1][0][y], ix[2][1][z]);
+			r11 = in + IDX(dims, 0, ix[1][1][y], ix[2][1][z]);
 			for (x = 0; x < odims[0]; x++) {
-				o[0] = x;
-				o[1] = y;
-				o[2] = z;
-				for (b = 0; b < 3; b++) {
-					p = o[b] * ospacing[b] / spacing[b];
-					i0[b] = (int)floor(p);
-					if (i0[b] > dims[b] - 2)
-						i0[b] = dims[b] - 2;
-					if (i0[b] < 0)
-						i0[b] = 0;
-					i1[b] = dims[b] > 1 ? i0[b] + 1 : 0;
-					f[b] = dims[b] > 1 ? p - i0[b] : 0;
-				}
-				v000 = in[IDX(dims, i0[0], i0[1], i0[2])];
-				v100 = in[IDX(dims, i1[0], i0[1], i0[2])];
-				v010 = in[IDX(dims, i0[0], i1[1], i0[2])];
-				v110 = in[IDX(dims, i1[0], i1[1], i0[2])];
-				v001 = in[IDX(dims, i0[0], i0[1], i1[2])];
-				v101 = in[IDX(dims, i1[0], i0[1], i1[2])];
-				v011 = in[IDX(dims, i0[0], i1[1], i1[2])];
-				v111 = in[IDX(dims, i1[0], i1[1], i1[2])];
+				v000 = r00[x0[x]];
+				v100 = r00[x1[x]];
+				v010 = r10[x0[x]];
+				v110 = r10[x1[x]];
+				v001 = r01[x0[x]];
+				v101 = r01[x1[x]];
+				v011 = r11[x0[x]];
+				v111 = r11[x1[x]];
 				out[IDX(odims, x, y, z)] = (float)(
-				    (1 - f[2]) * ((1 - f[1]) * ((1 - f[0]) *
-				    v000 + f[0] * v100) + f[1] * ((1 - f[0]) *
-				    v010 + f[0] * v110)) +
-				    f[2] * ((1 - f[1]) * ((1 - f[0]) * v001 +
-				    f[0] * v101) + f[1] * ((1 - f[0]) * v011 +
-				    f[0] * v111)));
+				    (1 - f2) * ((1 - f1) * ((1 - f0[x]) *
+				    v000 + f0[x] * v100) + f1 * ((1 - f0[x]) *
+				    v010 + f0[x] * v110)) +
+				    f2 * ((1 - f1) * ((1 - f0[x]) * v001 +
+				    f0[x] * v101) + f1 * ((1 - f0[x]) * v011 +
+				    f0[x] * v111)));
 			}
+		}
 	}
-	return 0;
+	rc = 0;
+out:
+	for (a = 0; a < 3; a++) {
+		free(ix[a][0]);
+		free(ix[a][1]);
+		free(fx[a]);
+	}
+	return rc;
 }
 
 static const struct compute_ops cpu_ops = {
