@@ -2,7 +2,7 @@
  * ribeval - the ribs (src/infer/ribs.c) on the rib cage phantom and on
  * the real chest CT.
  *
- *	ribeval [-lnz] [-d folder] [-o options] [-p dir]
+ *	ribeval [-lnuz] [-d folder] [-o options] [-p dir]
  *
  * 1. The rib cage phantom (src/lib/ribcage.c, its nine standard
  *    fractures) at 0.625, 1.25 and 2 mm with 15 HU of noise, three seeds
@@ -21,7 +21,10 @@
  *    daemon runs it after another reader of the series.
  *
  * With -o the phantom takes ribcage_spec.options (1 the oblique ribs, 2
- * the scapulae and clavicles, 3 both), with -z it has no fractures.
+ * the scapulae and clavicles, 3 both), with -z it has no fractures, with
+ * -u it has the scapulae and clavicles and, instead of the nine, four
+ * fractures under the scapulae (a cut on R3, a displaced cut on L4, a
+ * buckle on R5, a cut on L6, 0.18-0.25 of the shaft from the tubercle).
  * With -l only LIDC-IDRI-0002 is read; with -d only the DICOM series in
  * folder (one that zhiying-phantom -R wrote, say), printed as LIDC's.  With -p dir: for each scan a frontal projection (the maximum over the
  * back half of the body, bone window) with each rib's centre line drawn
@@ -64,6 +67,7 @@
 static const char	*pic_dir;
 static unsigned		 ph_options;	/* -o: ribcage_spec.options */
 static int		 ph_none;	/* -z: the phantom without fractures */
+static int		 ph_under;	/* -u: fractures under the scapulae */
 static struct compute	*cpu;
 
 static double
@@ -527,6 +531,35 @@ phantom(double slice, unsigned seed, struct tally *t)
 	sp.options = ph_options;
 	if (ph_none)
 		sp.nf = 0;
+	if (ph_under) {
+		/* Under the scapula (ribs 2-7 behind, 48-68 to 48-100 mm
+		 * from the midline): one of each kind but the callus, on
+		 * ribs 3-6, in the stretch 0.15-0.3 of the shaft from the
+		 * tubercle. */
+		static const struct {
+			int	 side, number;
+			double	 t;
+			enum ribcage_kind kind;
+			double	 shift;
+		} u[] = {
+			{ 1, 3, 0.22, RIBCAGE_CUT, 0.0 },
+			{ 2, 4, 0.22, RIBCAGE_DISPLACED, 3.0 },
+			{ 1, 5, 0.25, RIBCAGE_BUCKLE, 0.0 },
+			{ 2, 6, 0.18, RIBCAGE_CUT, 0.0 },
+		};
+
+		sp.options |= RIBCAGE_SHOULDER;
+		sp.nf = 0;
+		for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+			memset(&sp.f[i], 0, sizeof(sp.f[i]));
+			sp.f[i].side = u[i].side;
+			sp.f[i].number = u[i].number;
+			sp.f[i].t = u[i].t;
+			sp.f[i].kind = u[i].kind;
+			sp.f[i].shift_mm = u[i].shift;
+			sp.nf++;
+		}
+	}
 	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": phantom: %s\n", err);
 		return -1;
@@ -608,6 +641,11 @@ phantom(double slice, unsigned seed, struct tally *t)
 		found++;
 		t->typed += ri->f[best].type == truth_type(&sp, i);
 		t->placed += ri->f[best].segment == sp.f[i].segment;
+		if (ri->f[best].segment != sp.f[i].segment)
+			printf("  %s %d%c at %.2f of the shaft: segment %d, "
+			    "truth %d\n", ribcage_kind_names[sp.f[i].kind],
+			    sp.f[i].number, sp.f[i].side == 1 ? 'R' : 'L',
+			    sp.f[i].t, ri->f[best].segment, sp.f[i].segment);
 	}
 	for (j = 0; j < ri->nf; j++) {
 		if (hit[j])
@@ -631,6 +669,12 @@ phantom(double slice, unsigned seed, struct tally *t)
 		(void)snprintf(name, sizeof(name), "phantom-%g-frontal", slice);
 		frontal(v, ri, name);
 	}
+	if (ph_under && seed == 1)
+		for (i = 0; i < sp.nf; i++)
+			printf("  truth %s %d%c at %.2f: x %.0f y %.0f z %.0f "
+			    "mm\n", ribcage_kind_names[sp.f[i].kind],
+			    sp.f[i].number, sp.f[i].side == 1 ? 'R' : 'L',
+			    sp.f[i].t, sp.f[i].p[0], sp.f[i].p[1], sp.f[i].p[2]);
 	t->scans++;
 	t->ribs += (int)ri->n;
 	t->ribs_right += right;
@@ -880,8 +924,11 @@ main(int argc, char *argv[])
 	const char		*folder = NULL;
 	unsigned		 seed;
 
-	while ((ch = getopt(argc, argv, "d:lno:p:z")) != -1)
+	while ((ch = getopt(argc, argv, "d:lno:p:uz")) != -1)
 		switch (ch) {
+		case 'u':
+			ph_under = 1;
+			break;
 		case 'o':
 			ph_options = (unsigned)strtoul(optarg, NULL, 0);
 			break;
@@ -907,7 +954,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: " PROG " [-lnz] [-d folder] [-o options] "
+			fprintf(stderr, "usage: " PROG " [-lnuz] [-d folder] [-o options] "
 			    "[-p dir]\n");
 			return 2;
 		}
