@@ -95,6 +95,7 @@
 #define RIB_HU		250.0
 #define BLOCK_MM	1.4
 #define INNER_MM	10.0
+#define TRACK_MM	6.0
 #define COLUMN_MM	18.0
 #define STERNUM_MM	30.0
 #define FRONT_MM	25.0
@@ -581,41 +582,101 @@ centre_line(const struct series_volume *v, const struct grid *g,
 	enum { NB = (int)(200 / BIN_DEG) };
 	double	 sum[NB][3], (*p)[3] = NULL, (*q)[3] = NULL, x, y, z;
 	double	 sx = v->spacing[0], sy = v->spacing[1], sz = v->spacing[2];
-	int	 cnt[NB], b, m = 0, n, i, k, pass;
-	double	 rmin[NB];
-	size_t	 h;
+	int	 cnt[NB], b, m = 0, n, i, k, pass, *bb = NULL;
+	double	 rmin[NB], *rr = NULL;
+	size_t	 h, e, *ord = NULL, start[NB + 1];
 
 	memset(sum, 0, sizeof(sum));
 	memset(cnt, 0, sizeof(cnt));
 	for (b = 0; b < NB; b++)
 		rmin[b] = 1e30;
-	/* Per bin, the innermost blocks round the cage: a rib lies on the
-	 * cage, the scapula or an arm joined to it lies outside. */
-	for (pass = 0; pass < 2; pass++)
-		for (h = 0; h < c->n; h++) {
-			double	 phi, rad, dx, dy;
+	/*
+	 * Per bin, the innermost blocks round the cage: a rib lies on the
+	 * cage, the scapula or an arm joined to it lies outside.  The bins
+	 * are then followed from the head outwards, each taking only the
+	 * blocks within TRACK_MM of the height the line had in the bins
+	 * before (carried on by its slope): the scapula lying on ribs 2-7
+	 * behind, joined to them and split among them by the growth from
+	 * their heads, spreads 10 mm and more above and below each rib, and
+	 * its blocks within INNER_MM of the rib's inner side pulled the
+	 * line by up to 8 mm (issue 13).  A bin with no block near the
+	 * height carried on takes its innermost blocks as before.  The
+	 * line is followed as a ridge is tracked along a rib (Staal et al.,
+	 * 2007, group line elements along the rib in the same way).
+	 */
+	if ((bb = malloc(c->n * sizeof(*bb))) == NULL ||
+	    (rr = malloc(c->n * sizeof(*rr))) == NULL ||
+	    (ord = malloc(c->n * sizeof(*ord))) == NULL) {
+		free(bb);
+		free(rr);
+		return -1;
+	}
+	for (h = 0; h < c->n; h++) {
+		double	 phi, dx, dy;
 
-			blk_vox(g, c->q[h], &x, &y, &z);
-			dx = fabs(x - cage[0]) * sx;
-			dy = (y - cage[1]) * sy * (v->col[1] < 0 ? -1 : 1);
-			phi = atan2(dy, dx) * 180.0 / PI;
-			rad = sqrt(dx * dx + dy * dy);
-			/* From behind (+90) to the front (-90, -100 at
-			 * most). */
-			b = (int)floor((100.0 - phi) / BIN_DEG);
-			if (b < 0 || b >= NB)
+		blk_vox(g, c->q[h], &x, &y, &z);
+		dx = fabs(x - cage[0]) * sx;
+		dy = (y - cage[1]) * sy * (v->col[1] < 0 ? -1 : 1);
+		phi = atan2(dy, dx) * 180.0 / PI;
+		rr[h] = sqrt(dx * dx + dy * dy);
+		/* From behind (+90) to the front (-90, -100 at most). */
+		b = (int)floor((100.0 - phi) / BIN_DEG);
+		bb[h] = b >= 0 && b < NB ? b : -1;
+		if (bb[h] >= 0)
+			rmin[b] = fmin(rmin[b], rr[h]);
+	}
+	/* The blocks in the order of their bins. */
+	memset(start, 0, sizeof(start));
+	for (h = 0; h < c->n; h++)
+		if (bb[h] >= 0)
+			start[bb[h] + 1]++;
+	for (b = 0; b < NB; b++)
+		start[b + 1] += start[b];
+	{
+		size_t	 fill[NB];
+
+		memcpy(fill, start, sizeof(fill));
+		for (h = 0; h < c->n; h++)
+			if (bb[h] >= 0)
+				ord[fill[bb[h]]++] = h;
+	}
+	{
+		double	 zp = NAN, slope = 0.0, zl = NAN;
+		int	 bl = -1;
+
+		for (b = 0; b < NB; b++) {
+			if (!(rmin[b] < 1e29))
 				continue;
-			if (pass == 0) {
-				rmin[b] = fmin(rmin[b], rad);
-				continue;
+			for (pass = 0; pass < 2; pass++) {
+				for (e = start[b]; e < start[b + 1]; e++) {
+					h = ord[e];
+					if (rr[h] > rmin[b] + INNER_MM)
+						continue;
+					blk_vox(g, c->q[h], &x, &y, &z);
+					if (pass == 0 && isfinite(zp) &&
+					    fabs(z * sz - zp) > TRACK_MM)
+						continue;
+					sum[b][0] += x * sx;
+					sum[b][1] += y * sy;
+					sum[b][2] += z * sz;
+					cnt[b]++;
+				}
+				if (cnt[b] > 0)
+					break;
 			}
-			if (rad > rmin[b] + INNER_MM)
+			if (cnt[b] == 0)
 				continue;
-			sum[b][0] += x * sx;
-			sum[b][1] += y * sy;
-			sum[b][2] += z * sz;
-			cnt[b]++;
+			z = sum[b][2] / cnt[b];
+			if (bl >= 0 && isfinite(zl))
+				slope = (z - zl) / (b - bl);
+			zl = z;
+			bl = b;
+			zp = z + slope;
 		}
+	}
+	free(bb);
+	free(rr);
+	free(ord);
 	if ((p = malloc(NB * sizeof(*p))) == NULL ||
 	    (q = malloc(RIB_PTS_MAX * sizeof(*q))) == NULL) {
 		free(p);
@@ -1368,19 +1429,27 @@ angle3(const double a[3], const double b[3])
 	return acos(d) * 180.0 / PI;
 }
 
-/* The ring as bright as the rib's own on both sides of i, from 4 to
- * 10 mm away. */
+/*
+ * The ring as bright as the rib's own on both sides of i, from 4 to
+ * 10 mm away, within the searched stretch lo..hi: a break is a lucent
+ * line across the cortex with the rib's bone on both sides of it
+ * (Talbot et al., 2017; RibFrac's classes, Jin et al., 2020), and the
+ * costochondral junction, where the rib's bone ends in cartilage and its
+ * ring dims towards the end, is not the rib whole beyond a break (a
+ * break 13 mm before the front end, its far side in the junction, was
+ * taken for one).
+ */
 static int
-sides_whole(const double *br, const double *bb, int n, int i)
+sides_whole(const double *br, const double *bb, int lo, int hi, int i)
 {
 	double	 l[8], r[8];
 	int	 nl = 0, nr = 0, j;
 
 	for (j = 4; j <= 10; j++) {
-		if (i - j >= 0 && isfinite(bb[i]))
+		if (i - j >= lo && isfinite(bb[i]))
 			l[nl++] = (br[i - j] - SOFT_HU) / fmax(1.0, bb[i] -
 			    SOFT_HU);
-		if (i + j < n && isfinite(bb[i]))
+		if (i + j <= hi && isfinite(bb[i]))
 			r[nr++] = (br[i + j] - SOFT_HU) / fmax(1.0, bb[i] -
 			    SOFT_HU);
 	}
@@ -1639,7 +1708,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		 * sides; a long dim run is the line leaving the bone.  It
 		 * shows on as many sections as the sampling along the rib
 		 * spreads it over (along_mm(), at least one). */
-		if (run > BREAK_LEN_MM || !sides_whole(br, bb, n, bi) ||
+		if (run > BREAK_LEN_MM || !sides_whole(br, bb, lo, hi, bi) ||
 		    run < (int)floor(along_mm(v, p, n, bi) + 0.5) ||
 		    in_skip(r, bi))
 			continue;
