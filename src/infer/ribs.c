@@ -19,7 +19,10 @@
  *  3. the centre line: a rib winds round the cage, so its blocks are
  *     ordered by their angle round the cage's centre (the middle of the
  *     ribs' front-to-back extent, on the spine's line), binned every
- *     BIN_DEG degrees from the head (behind) to the front end; the bins'
+ *     BIN_DEG degrees from the head (behind) to the front end, each bin
+ *     taking its innermost blocks within TRACK_MM of the height the line
+ *     had in the bins before (followed from the head, so that the
+ *     scapula joined to the rib does not pull the line off it); the bins'
  *     centroids, smoothed, resampled every 1 mm, then each point moved
  *     to the centroid of the bone in the rib's cross-section square to
  *     the line at full resolution, and the line smoothed again (the
@@ -50,7 +53,9 @@
  * BASE_MM either way along the rib (a rib's size and density change
  * slowly; a fracture is local):
  *  - a break of the cortical ring: the brightness over soft tissue falls
- *    under BREAK_RATIO of the rib's own (the gap of a fracture line);
+ *    under BREAK_RATIO of the rib's own (the gap of a fracture line),
+ *    with the ring whole on both sides within the searched stretch
+ *    (sides_whole(): not in the costochondral junction);
  *  - displaced (移位骨折): at a break, the centre line of the rib on one
  *    side, carried across, misses the other side's by STEP_MM or more
  *    (step-off), or the two sides' directions differ by ANGLE_DEG more
