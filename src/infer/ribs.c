@@ -490,6 +490,8 @@ struct section {
 	double	 cov;		/* share of rays that hit bone */
 	double	 ctr[3];	/* centroid of the bone, mm; NAN if none */
 	double	 e[NRAY];	/* each ray's extent, NAN where no bone */
+	int	 gap[NRAY];	/* the extent reached across a sample
+				 * under EDGE_HU */
 	double	 reach[NRAY];	/* the farthest bone along the ray with no
 				 * gap over CONTACT_MM; NAN where none */
 };
@@ -509,6 +511,7 @@ section_at(const struct series_volume *v, double (*p)[3], int n, int i,
 		double	 ang = 2.0 * PI * a / NRAY, ca = cos(ang),
 			    sa = sin(ang), best = -1e9, last = -1.0, hl = 0.0,
 			    edge = -1.0, far = -1.0;
+		int	 dip = 0;
 
 		for (r = 0; r <= NR; r++) {
 			for (k = 0; k < 3; k++)
@@ -526,6 +529,8 @@ section_at(const struct series_volume *v, double (*p)[3], int n, int i,
 			if (hu >= EDGE_HU) {
 				if (last < 0.0 && rr > HIT_MM)
 					break;
+				if (last >= 0.0 && rr - last > RAY_STEP * 1.5)
+					dip = 1;
 				last = rr;
 				hl = hu;
 				edge = rr;
@@ -547,6 +552,7 @@ section_at(const struct series_volume *v, double (*p)[3], int n, int i,
 		}
 		s->bright += best;
 		s->e[a] = s->reach[a] = NAN;
+		s->gap[a] = dip;
 		if (last >= 0.0) {
 			hits++;
 			s->e[a] = edge;
@@ -1566,6 +1572,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 			    *er = NULL,
 			    *be = NULL, *bm = NULL;
 	int		*touch = NULL;
+	char		*gp = NULL;
 	struct fcand	 fc[32];
 	struct section	 s;
 	int		 ret = -1;
@@ -1591,7 +1598,8 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 	    (bm = malloc((size_t)n * sizeof(*bm))) == NULL ||
 	    (tmp = malloc((2 * BASE_MM + 2) * sizeof(*tmp))) == NULL ||
 	    (er = malloc((size_t)n * NRAY * sizeof(*er))) == NULL ||
-	    (touch = calloc((size_t)n, sizeof(*touch))) == NULL) {
+	    (touch = calloc((size_t)n, sizeof(*touch))) == NULL ||
+	    (gp = calloc((size_t)n * NRAY, sizeof(*gp))) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto done;
 	}
@@ -1607,6 +1615,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		for (k = 0; k < NRAY; k++) {
 			er[(size_t)i * NRAY + k] = s.cov >= 0.5 && !touch[i] ?
 			    s.e[k] : NAN;
+			gp[(size_t)i * NRAY + k] = (char)s.gap[k];
 		}
 		for (k = 0; k < 3; k++)
 			ct[i][k] = s.cov >= 0.5 ? s.ctr[k] : NAN;
@@ -1672,14 +1681,20 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		 * place: a centre line off the rib's middle raises one side
 		 * as much as it lowers the other, a buckle (cortical
 		 * distortion, RibFrac's class, Jin et al., 2020) bulges one
-		 * side only. */
+		 * side only.  And the bulge must be the rib's own cortex,
+		 * contiguous out to its edge: a ray whose bone was reached
+		 * across a dip under EDGE_HU found another bone beyond a
+		 * thin gap (the scapula lying a mm or two off the rib), not
+		 * a buckle (a focal bulge of the rib's cortex, Talbot et al.,
+		 * 2017). */
 		em[i] = -1e9;
 		for (a = 0; a < NRAY; a++) {
 			int	 b = (a + 1) % NRAY, oa = (a + NRAY / 2) % NRAY;
 			int	 ob = (b + NRAY / 2) % NRAY;
 			double	 up;
 
-			if (!isfinite(d[a]) || !isfinite(d[b]))
+			if (!isfinite(d[a]) || !isfinite(d[b]) ||
+			    gp[(size_t)i * NRAY + a] || gp[(size_t)i * NRAY + b])
 				continue;
 			up = fmin(d[a], d[b]);
 			if ((isfinite(d[oa]) && d[oa] < -0.5 * up) ||
@@ -1866,6 +1881,7 @@ done:
 	free(tmp);
 	free(er);
 	free(touch);
+	free(gp);
 	return ret;
 }
 
