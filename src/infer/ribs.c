@@ -19,7 +19,10 @@
  *  3. the centre line: a rib winds round the cage, so its blocks are
  *     ordered by their angle round the cage's centre (the middle of the
  *     ribs' front-to-back extent, on the spine's line), binned every
- *     BIN_DEG degrees from the head (behind) to the front end; the bins'
+ *     BIN_DEG degrees from the head (behind) to the front end, each bin
+ *     taking its innermost blocks within TRACK_MM of the height the line
+ *     had in the bins before (followed from the head, so that the
+ *     scapula joined to the rib does not pull the line off it); the bins'
  *     centroids, smoothed, resampled every 1 mm, then each point moved
  *     to the centroid of the bone in the rib's cross-section square to
  *     the line at full resolution, and the line smoothed again (the
@@ -50,7 +53,9 @@
  * BASE_MM either way along the rib (a rib's size and density change
  * slowly; a fracture is local):
  *  - a break of the cortical ring: the brightness over soft tissue falls
- *    under BREAK_RATIO of the rib's own (the gap of a fracture line);
+ *    under BREAK_RATIO of the rib's own (the gap of a fracture line),
+ *    with the ring whole on both sides within the searched stretch
+ *    (sides_whole(): not in the costochondral junction);
  *  - displaced (移位骨折): at a break, the centre line of the rib on one
  *    side, carried across, misses the other side's by STEP_MM or more
  *    (step-off), or the two sides' directions differ by ANGLE_DEG more
@@ -95,6 +100,7 @@
 #define RIB_HU		250.0
 #define BLOCK_MM	1.4
 #define INNER_MM	10.0
+#define TRACK_MM	6.0
 #define COLUMN_MM	18.0
 #define STERNUM_MM	30.0
 #define FRONT_MM	25.0
@@ -484,6 +490,8 @@ struct section {
 	double	 cov;		/* share of rays that hit bone */
 	double	 ctr[3];	/* centroid of the bone, mm; NAN if none */
 	double	 e[NRAY];	/* each ray's extent, NAN where no bone */
+	int	 gap[NRAY];	/* the extent reached across a sample
+				 * under EDGE_HU */
 	double	 reach[NRAY];	/* the farthest bone along the ray with no
 				 * gap over CONTACT_MM; NAN where none */
 };
@@ -503,6 +511,7 @@ section_at(const struct series_volume *v, double (*p)[3], int n, int i,
 		double	 ang = 2.0 * PI * a / NRAY, ca = cos(ang),
 			    sa = sin(ang), best = -1e9, last = -1.0, hl = 0.0,
 			    edge = -1.0, far = -1.0;
+		int	 dip = 0;
 
 		for (r = 0; r <= NR; r++) {
 			for (k = 0; k < 3; k++)
@@ -520,6 +529,8 @@ section_at(const struct series_volume *v, double (*p)[3], int n, int i,
 			if (hu >= EDGE_HU) {
 				if (last < 0.0 && rr > HIT_MM)
 					break;
+				if (last >= 0.0 && rr - last > RAY_STEP * 1.5)
+					dip = 1;
 				last = rr;
 				hl = hu;
 				edge = rr;
@@ -541,6 +552,7 @@ section_at(const struct series_volume *v, double (*p)[3], int n, int i,
 		}
 		s->bright += best;
 		s->e[a] = s->reach[a] = NAN;
+		s->gap[a] = dip;
 		if (last >= 0.0) {
 			hits++;
 			s->e[a] = edge;
@@ -581,41 +593,101 @@ centre_line(const struct series_volume *v, const struct grid *g,
 	enum { NB = (int)(200 / BIN_DEG) };
 	double	 sum[NB][3], (*p)[3] = NULL, (*q)[3] = NULL, x, y, z;
 	double	 sx = v->spacing[0], sy = v->spacing[1], sz = v->spacing[2];
-	int	 cnt[NB], b, m = 0, n, i, k, pass;
-	double	 rmin[NB];
-	size_t	 h;
+	int	 cnt[NB], b, m = 0, n, i, k, pass, *bb = NULL;
+	double	 rmin[NB], *rr = NULL;
+	size_t	 h, e, *ord = NULL, start[NB + 1];
 
 	memset(sum, 0, sizeof(sum));
 	memset(cnt, 0, sizeof(cnt));
 	for (b = 0; b < NB; b++)
 		rmin[b] = 1e30;
-	/* Per bin, the innermost blocks round the cage: a rib lies on the
-	 * cage, the scapula or an arm joined to it lies outside. */
-	for (pass = 0; pass < 2; pass++)
-		for (h = 0; h < c->n; h++) {
-			double	 phi, rad, dx, dy;
+	/*
+	 * Per bin, the innermost blocks round the cage: a rib lies on the
+	 * cage, the scapula or an arm joined to it lies outside.  The bins
+	 * are then followed from the head outwards, each taking only the
+	 * blocks within TRACK_MM of the height the line had in the bins
+	 * before (carried on by its slope): the scapula lying on ribs 2-7
+	 * behind, joined to them and split among them by the growth from
+	 * their heads, spreads 10 mm and more above and below each rib, and
+	 * its blocks within INNER_MM of the rib's inner side pulled the
+	 * line by up to 8 mm (issue 13).  A bin with no block near the
+	 * height carried on takes its innermost blocks as before.  The
+	 * line is followed as a ridge is tracked along a rib (Staal et al.,
+	 * 2007, group line elements along the rib in the same way).
+	 */
+	if ((bb = malloc(c->n * sizeof(*bb))) == NULL ||
+	    (rr = malloc(c->n * sizeof(*rr))) == NULL ||
+	    (ord = malloc(c->n * sizeof(*ord))) == NULL) {
+		free(bb);
+		free(rr);
+		return -1;
+	}
+	for (h = 0; h < c->n; h++) {
+		double	 phi, dx, dy;
 
-			blk_vox(g, c->q[h], &x, &y, &z);
-			dx = fabs(x - cage[0]) * sx;
-			dy = (y - cage[1]) * sy * (v->col[1] < 0 ? -1 : 1);
-			phi = atan2(dy, dx) * 180.0 / PI;
-			rad = sqrt(dx * dx + dy * dy);
-			/* From behind (+90) to the front (-90, -100 at
-			 * most). */
-			b = (int)floor((100.0 - phi) / BIN_DEG);
-			if (b < 0 || b >= NB)
+		blk_vox(g, c->q[h], &x, &y, &z);
+		dx = fabs(x - cage[0]) * sx;
+		dy = (y - cage[1]) * sy * (v->col[1] < 0 ? -1 : 1);
+		phi = atan2(dy, dx) * 180.0 / PI;
+		rr[h] = sqrt(dx * dx + dy * dy);
+		/* From behind (+90) to the front (-90, -100 at most). */
+		b = (int)floor((100.0 - phi) / BIN_DEG);
+		bb[h] = b >= 0 && b < NB ? b : -1;
+		if (bb[h] >= 0)
+			rmin[b] = fmin(rmin[b], rr[h]);
+	}
+	/* The blocks in the order of their bins. */
+	memset(start, 0, sizeof(start));
+	for (h = 0; h < c->n; h++)
+		if (bb[h] >= 0)
+			start[bb[h] + 1]++;
+	for (b = 0; b < NB; b++)
+		start[b + 1] += start[b];
+	{
+		size_t	 fill[NB];
+
+		memcpy(fill, start, sizeof(fill));
+		for (h = 0; h < c->n; h++)
+			if (bb[h] >= 0)
+				ord[fill[bb[h]]++] = h;
+	}
+	{
+		double	 zp = NAN, slope = 0.0, zl = NAN;
+		int	 bl = -1;
+
+		for (b = 0; b < NB; b++) {
+			if (!(rmin[b] < 1e29))
 				continue;
-			if (pass == 0) {
-				rmin[b] = fmin(rmin[b], rad);
-				continue;
+			for (pass = 0; pass < 2; pass++) {
+				for (e = start[b]; e < start[b + 1]; e++) {
+					h = ord[e];
+					if (rr[h] > rmin[b] + INNER_MM)
+						continue;
+					blk_vox(g, c->q[h], &x, &y, &z);
+					if (pass == 0 && isfinite(zp) &&
+					    fabs(z * sz - zp) > TRACK_MM)
+						continue;
+					sum[b][0] += x * sx;
+					sum[b][1] += y * sy;
+					sum[b][2] += z * sz;
+					cnt[b]++;
+				}
+				if (cnt[b] > 0)
+					break;
 			}
-			if (rad > rmin[b] + INNER_MM)
+			if (cnt[b] == 0)
 				continue;
-			sum[b][0] += x * sx;
-			sum[b][1] += y * sy;
-			sum[b][2] += z * sz;
-			cnt[b]++;
+			z = sum[b][2] / cnt[b];
+			if (bl >= 0 && isfinite(zl))
+				slope = (z - zl) / (b - bl);
+			zl = z;
+			bl = b;
+			zp = z + slope;
 		}
+	}
+	free(bb);
+	free(rr);
+	free(ord);
 	if ((p = malloc(NB * sizeof(*p))) == NULL ||
 	    (q = malloc(RIB_PTS_MAX * sizeof(*q))) == NULL) {
 		free(p);
@@ -1368,19 +1440,27 @@ angle3(const double a[3], const double b[3])
 	return acos(d) * 180.0 / PI;
 }
 
-/* The ring as bright as the rib's own on both sides of i, from 4 to
- * 10 mm away. */
+/*
+ * The ring as bright as the rib's own on both sides of i, from 4 to
+ * 10 mm away, within the searched stretch lo..hi: a break is a lucent
+ * line across the cortex with the rib's bone on both sides of it
+ * (Talbot et al., 2017; RibFrac's classes, Jin et al., 2020), and the
+ * costochondral junction, where the rib's bone ends in cartilage and its
+ * ring dims towards the end, is not the rib whole beyond a break (a
+ * break 13 mm before the front end, its far side in the junction, was
+ * taken for one).
+ */
 static int
-sides_whole(const double *br, const double *bb, int n, int i)
+sides_whole(const double *br, const double *bb, int lo, int hi, int i)
 {
 	double	 l[8], r[8];
 	int	 nl = 0, nr = 0, j;
 
 	for (j = 4; j <= 10; j++) {
-		if (i - j >= 0 && isfinite(bb[i]))
+		if (i - j >= lo && isfinite(bb[i]))
 			l[nl++] = (br[i - j] - SOFT_HU) / fmax(1.0, bb[i] -
 			    SOFT_HU);
-		if (i + j < n && isfinite(bb[i]))
+		if (i + j <= hi && isfinite(bb[i]))
 			r[nr++] = (br[i + j] - SOFT_HU) / fmax(1.0, bb[i] -
 			    SOFT_HU);
 	}
@@ -1492,6 +1572,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 			    *er = NULL,
 			    *be = NULL, *bm = NULL;
 	int		*touch = NULL;
+	char		*gp = NULL;
 	struct fcand	 fc[32];
 	struct section	 s;
 	int		 ret = -1;
@@ -1517,7 +1598,8 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 	    (bm = malloc((size_t)n * sizeof(*bm))) == NULL ||
 	    (tmp = malloc((2 * BASE_MM + 2) * sizeof(*tmp))) == NULL ||
 	    (er = malloc((size_t)n * NRAY * sizeof(*er))) == NULL ||
-	    (touch = calloc((size_t)n, sizeof(*touch))) == NULL) {
+	    (touch = calloc((size_t)n, sizeof(*touch))) == NULL ||
+	    (gp = calloc((size_t)n * NRAY, sizeof(*gp))) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto done;
 	}
@@ -1533,6 +1615,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		for (k = 0; k < NRAY; k++) {
 			er[(size_t)i * NRAY + k] = s.cov >= 0.5 && !touch[i] ?
 			    s.e[k] : NAN;
+			gp[(size_t)i * NRAY + k] = (char)s.gap[k];
 		}
 		for (k = 0; k < 3; k++)
 			ct[i][k] = s.cov >= 0.5 ? s.ctr[k] : NAN;
@@ -1598,14 +1681,20 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		 * place: a centre line off the rib's middle raises one side
 		 * as much as it lowers the other, a buckle (cortical
 		 * distortion, RibFrac's class, Jin et al., 2020) bulges one
-		 * side only. */
+		 * side only.  And the bulge must be the rib's own cortex,
+		 * contiguous out to its edge: a ray whose bone was reached
+		 * across a dip under EDGE_HU found another bone beyond a
+		 * thin gap (the scapula lying a mm or two off the rib), not
+		 * a buckle (a focal bulge of the rib's cortex, Talbot et al.,
+		 * 2017). */
 		em[i] = -1e9;
 		for (a = 0; a < NRAY; a++) {
 			int	 b = (a + 1) % NRAY, oa = (a + NRAY / 2) % NRAY;
 			int	 ob = (b + NRAY / 2) % NRAY;
 			double	 up;
 
-			if (!isfinite(d[a]) || !isfinite(d[b]))
+			if (!isfinite(d[a]) || !isfinite(d[b]) ||
+			    gp[(size_t)i * NRAY + a] || gp[(size_t)i * NRAY + b])
 				continue;
 			up = fmin(d[a], d[b]);
 			if ((isfinite(d[oa]) && d[oa] < -0.5 * up) ||
@@ -1639,7 +1728,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		 * sides; a long dim run is the line leaving the bone.  It
 		 * shows on as many sections as the sampling along the rib
 		 * spreads it over (along_mm(), at least one). */
-		if (run > BREAK_LEN_MM || !sides_whole(br, bb, n, bi) ||
+		if (run > BREAK_LEN_MM || !sides_whole(br, bb, lo, hi, bi) ||
 		    run < (int)floor(along_mm(v, p, n, bi) + 0.5) ||
 		    in_skip(r, bi))
 			continue;
@@ -1792,6 +1881,7 @@ done:
 	free(tmp);
 	free(er);
 	free(touch);
+	free(gp);
 	return ret;
 }
 

@@ -478,6 +478,55 @@ rline_free(struct rline *L)
 	free(L->t);
 }
 
+/*
+ * Partial volume at voxel (i, j, k) of v (x0, y0: the first voxel's
+ * centre, mm; slice k's centre at (k + 0.5) slices): the mean of 2 x 2 x 2
+ * samples of density at the voxel's quarter points, a sample where
+ * density gives NAN (outside the object) keeping the voxel's value.  A
+ * voxel no sample of which falls in the object is left as it was.  The
+ * ribs and the shoulder share it, each with its own density.
+ */
+typedef double	(*density_fn)(const void *, const double q[3]);
+
+static void
+pv_sample(struct series_volume *v, double x0, double y0, int i, int j,
+    int k, density_fn density, const void *arg)
+{
+	double	 dx = v->spacing[0], dz = v->spacing[2], q[3], acc = 0.0, hu;
+	float	*vx = &v->vox[((size_t)k * v->ny + j) * v->nx + i];
+	int	 hit = 0, sa, sb, sc;
+
+	for (sc = 0; sc < 2; sc++)
+		for (sb = 0; sb < 2; sb++)
+			for (sa = 0; sa < 2; sa++) {
+				q[0] = x0 + (i + (sa - 0.5) / 2.0) * dx;
+				q[1] = y0 + (j + (sb - 0.5) / 2.0) * dx;
+				q[2] = (k + 0.5 + (sc - 0.5) / 2.0) * dz;
+				hu = density(arg, q);
+				if (isnan(hu))
+					hu = *vx;
+				else
+					hit++;
+				acc += hu;
+			}
+	if (hit)
+		*vx = (float)(acc / 8.0);
+}
+
+/* A rib's density for pv_sample(): rib_hu() near segment j0. */
+struct rib_at {
+	const struct rline	*L;
+	int			 j0;
+};
+
+static double
+rib_density(const void *arg, const double q[3])
+{
+	const struct rib_at	*ra = arg;
+
+	return rib_hu(ra->L, ra->j0, q);
+}
+
 /* Draw rib L into v (x0, y0: the first voxel's centre, mm). */
 static int
 rib_draw(struct series_volume *v, const struct rline *L, double x0,
@@ -488,6 +537,7 @@ rib_draw(struct series_volume *v, const struct rline *L, double x0,
 	float	*dist;
 	int	*seg;
 	size_t	 n, o;
+	struct rib_at rs;
 
 	mar = RIBCAGE_RIB_R + RIBCAGE_CALLUS_MM + 2.0 * RIBCAGE_BUCKLE_MM +
 	    2.0;
@@ -574,9 +624,7 @@ rib_draw(struct series_volume *v, const struct rline *L, double x0,
 	for (c = 0; c < D; c++)
 		for (b = 0; b < H; b++)
 			for (a = 0; a < W; a++) {
-				double	 q[3], acc = 0.0, hu, dd;
-				float	*vx;
-				int	 hit = 0, sa, sb, sc;
+				double	 dd;
 
 				o = ((size_t)c * H + b) * W + a;
 				if (dist[o] > 1e29f)
@@ -585,23 +633,10 @@ rib_draw(struct series_volume *v, const struct rline *L, double x0,
 				if (dd > RIBCAGE_RIB_R + RIBCAGE_CALLUS_MM +
 				    1.5)
 					continue;
-				vx = &v->vox[((size_t)(c + k0) * v->ny + b +
-				    j0) * v->nx + a + i0];
-				for (sc = 0; sc < 2; sc++)
-					for (sb = 0; sb < 2; sb++)
-						for (sa = 0; sa < 2; sa++) {
-							q[0] = x0 + (a + i0 + (sa - 0.5) / 2.0) * dx;
-							q[1] = y0 + (b + j0 + (sb - 0.5) / 2.0) * dx;
-							q[2] = (c + k0 + 0.5 + (sc - 0.5) / 2.0) * dz;
-							hu = rib_hu(L, seg[o], q);
-							if (isnan(hu))
-								hu = *vx;
-							else
-								hit++;
-							acc += hu;
-						}
-				if (hit)
-					*vx = (float)(acc / 8.0);
+				rs.L = L;
+				rs.j0 = seg[o];
+				pv_sample(v, x0, y0, a + i0, b + j0, c + k0,
+				    rib_density, &rs);
 			}
 	free(dist);
 	free(seg);
@@ -701,6 +736,12 @@ shoulder_hu(const struct shoulder *sh, const double q[3])
 	return d > CLAV_R - CLAV_CORT ? HU_BONE_CORT : HU_BONE_MARROW;
 }
 
+static double
+shoulder_density(const void *arg, const double q[3])
+{
+	return shoulder_hu(arg, q);
+}
+
 /* Draw the scapulae and clavicles into v, 2 x 2 x 2 samples a voxel
  * near their surfaces as the ribs. */
 static int
@@ -710,7 +751,7 @@ shoulder_draw(const struct ribcage_spec *sp, struct series_volume *v,
 	struct shoulder	*sh;
 	double		 dx = v->spacing[0], dz = v->spacing[2];
 	double		 zt, zl;
-	int		 i, j, k, sa, sb, sc;
+	int		 i, j, k;
 
 	if ((sh = calloc(1, sizeof(*sh))) == NULL)
 		return -1;
@@ -728,29 +769,12 @@ shoulder_draw(const struct ribcage_spec *sp, struct series_volume *v,
 			if (y < -60.0 || y > 100.0)
 				continue;
 			for (i = 0; i < v->nx; i++) {
-				double	 x = x0 + i * dx, acc = 0.0, q[3], hu;
-				float	*vx;
-				int	 hit = 0;
+				double	 x = x0 + i * dx;
 
 				if (fabs(x) < 18.0 || fabs(x) > 116.0)
 					continue;
-				vx = &v->vox[((size_t)k * v->ny + j) * v->nx +
-				    i];
-				for (sc = 0; sc < 2; sc++)
-					for (sb = 0; sb < 2; sb++)
-						for (sa = 0; sa < 2; sa++) {
-							q[0] = x + (sa - 0.5) / 2.0 * dx;
-							q[1] = y + (sb - 0.5) / 2.0 * dx;
-							q[2] = z + (sc - 0.5) / 2.0 * dz;
-							hu = shoulder_hu(sh, q);
-							if (isnan(hu))
-								hu = *vx;
-							else
-								hit++;
-							acc += hu;
-						}
-				if (hit)
-					*vx = (float)(acc / 8.0);
+				pv_sample(v, x0, y0, i, j, k, shoulder_density,
+				    sh);
 			}
 		}
 	}

@@ -2,7 +2,7 @@
  * ribeval - the ribs (src/infer/ribs.c) on the rib cage phantom and on
  * the real chest CT.
  *
- *	ribeval [-lnz] [-d folder] [-o options] [-p dir]
+ *	ribeval [-lnuz] [-d folder] [-o options] [-p dir]
  *
  * 1. The rib cage phantom (src/lib/ribcage.c, its nine standard
  *    fractures) at 0.625, 1.25 and 2 mm with 15 HU of noise, three seeds
@@ -21,7 +21,10 @@
  *    daemon runs it after another reader of the series.
  *
  * With -o the phantom takes ribcage_spec.options (1 the oblique ribs, 2
- * the scapulae and clavicles, 3 both), with -z it has no fractures.
+ * the scapulae and clavicles, 3 both), with -z it has no fractures, with
+ * -u it has the scapulae and clavicles and, instead of the nine, four
+ * fractures under the scapulae (a cut on R3, a displaced cut on L4, a
+ * buckle on R5, a cut on L6, 0.18-0.25 of the shaft from the tubercle).
  * With -l only LIDC-IDRI-0002 is read; with -d only the DICOM series in
  * folder (one that zhiying-phantom -R wrote, say), printed as LIDC's.  With -p dir: for each scan a frontal projection (the maximum over the
  * back half of the body, bone window) with each rib's centre line drawn
@@ -36,6 +39,7 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -63,6 +67,7 @@
 static const char	*pic_dir;
 static unsigned		 ph_options;	/* -o: ribcage_spec.options */
 static int		 ph_none;	/* -z: the phantom without fractures */
+static int		 ph_under;	/* -u: fractures under the scapulae */
 static struct compute	*cpu;
 
 static double
@@ -313,21 +318,112 @@ side(const struct series_volume *v, const struct spine_info *si,
 	free(p.g);
 }
 
-/* A candidate's key slice round its box, bone window, 2x. */
-static void
-crop(const struct series_volume *v, const struct rib_fracture *f,
-    const char *name)
+/* Trilinear CT number at voxel coordinates; -1000 outside. */
+static double
+sample(const struct series_volume *v, double x, double y, double z)
 {
-	enum { HALF = 40, Z = 2, W = 2 * HALF * Z };
+	int	 i = (int)floor(x), j = (int)floor(y), k = (int)floor(z);
+	double	 fx = x - i, fy = y - j, fz = z - k, r = 0.0;
+	int	 a, b, c;
+
+	if (i < 0 || j < 0 || k < 0 || i + 1 >= v->nx || j + 1 >= v->ny ||
+	    k + 1 >= v->nz)
+		return -1000.0;
+	for (c = 0; c < 2; c++)
+		for (b = 0; b < 2; b++)
+			for (a = 0; a < 2; a++)
+				r += (a ? fx : 1 - fx) * (b ? fy : 1 - fy) *
+				    (c ? fz : 1 - fz) * v->vox[((size_t)(k +
+				    c) * v->ny + j + b) * v->nx + i + a];
+	return r;
+}
+
+/*
+ * Below the key slice, the rib straightened round the candidate in two
+ * planes square to each other (curved planar reformation, Kanitsar et
+ * al., 2002): along the centre line 20 mm either way (across), 8 mm
+ * either side of it (down) in the axial plane's direction u (in-out
+ * round the cage) and in w (up-down), 0.25 mm a pixel, with a mark at
+ * the candidate.  A buckle shows as a bulge of one cortex in one of
+ * them at least, a break as a dark line across the rib in both.
+ */
+static void
+straight(const struct series_volume *v, const struct rib *r, int at,
+    struct pic *p, int y0)
+{
+	double	 mm[3] = { v->spacing[0], v->spacing[1], v->spacing[2] };
+	int	 px, py, pl, k;
+
+	for (pl = 0; pl < 2; pl++)
+		for (px = 0; px < 160; px++) {
+			double	 s = at + (px - 80) * 0.25, t[3], u[3], w[3], L;
+			double	 c[3];
+			int	 i0 = (int)floor(s), a, b;
+
+			if (i0 < 0 || i0 + 1 >= r->n)
+				continue;
+			a = i0 - 3 < 0 ? 0 : i0 - 3;
+			b = i0 + 3 >= r->n ? r->n - 1 : i0 + 3;
+			for (k = 0; k < 3; k++) {
+				c[k] = (r->c[i0][k] + (s - i0) * (r->c[i0 +
+				    1][k] - r->c[i0][k])) * mm[k];
+				t[k] = (r->c[b][k] - r->c[a][k]) * mm[k];
+			}
+			L = sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2]);
+			if (L <= 0.0)
+				continue;
+			for (k = 0; k < 3; k++)
+				t[k] /= L;
+			u[0] = t[1];
+			u[1] = -t[0];
+			u[2] = 0.0;
+			L = sqrt(u[0] * u[0] + u[1] * u[1]);
+			if (L < 0.2) {
+				u[0] = 1.0;
+				u[1] = 0.0;
+			} else {
+				u[0] /= L;
+				u[1] /= L;
+			}
+			w[0] = t[1] * u[2] - t[2] * u[1];
+			w[1] = t[2] * u[0] - t[0] * u[2];
+			w[2] = t[0] * u[1] - t[1] * u[0];
+			for (py = 0; py < 64; py++) {
+				double	 o = (py - 32) * 0.25, q[3];
+				const double *d = pl == 0 ? u : w;
+
+				for (k = 0; k < 3; k++)
+					q[k] = (c[k] + o * d[k]) / mm[k];
+				put(p, px, y0 + pl * 66 + py, bone_gray(sample(v,
+				    q[0], q[1], q[2])));
+			}
+			if (px == 80)
+				for (py = 0; py < 4; py++) {
+					put(p, px, y0 + pl * 66 + py, 255);
+					put(p, px, y0 + pl * 66 + 63 - py,
+					    255);
+				}
+		}
+}
+
+/* A candidate's key slice round its box, bone window, 2x; below it the
+ * rib straightened round it in two planes (straight()). */
+static void
+crop(const struct series_volume *v, const struct ribs_info *ri,
+    const struct rib_fracture *f, const char *name)
+{
+	enum { HALF = 40, Z = 2, W = 2 * HALF * Z, SH = 132 };
 	struct pic	 p;
 	int		 cx = (f->x0 + f->x1) / 2, cy = (f->y0 + f->y1) / 2;
 	int		 i, j, x, y, k = f->key_slice;
 
 	if (pic_dir == NULL)
 		return;
-	p.w = p.h = W;
-	if ((p.g = malloc((size_t)W * W)) == NULL)
+	p.w = W;
+	p.h = W + SH;
+	if ((p.g = calloc((size_t)p.w * p.h, 1)) == NULL)
 		return;
+	straight(v, &ri->r[f->rib], (int)lround(f->s_mm), &p, W);
 	for (j = 0; j < W; j++)
 		for (i = 0; i < W; i++) {
 			x = cx - HALF + i / Z;
@@ -364,7 +460,41 @@ dist3(const double a[3], const double b[3])
 
 struct tally {
 	int	 scans, ribs_right, ribs, found, typed, placed, truth, fp;
+	int	 off3;		/* ribs whose line strays over 3 mm */
+	double	 off_max;	/* the largest stray, mm */
 };
+
+/*
+ * How far the centre line r strays from the truth rib (side, num): the
+ * largest distance, mm, from the truth's shaft points (every 2 % from
+ * 5 % to 95 % of the shaft) to the nearest point of r; *at the shaft's
+ * fraction where it is largest.
+ */
+static double
+line_off(const struct series_volume *v, const struct ribcage_spec *sp,
+    const struct rib *r, int side, int num, double *at)
+{
+	double	 q[3], m[3], worst = 0.0, t;
+	int	 c;
+
+	*at = 0.0;
+	for (t = 0.05; t <= 0.951; t += 0.02) {
+		double	 best = 1e30;
+
+		(void)ribcage_rib_point(sp, side, num, t, q);
+		for (c = 0; c < r->n; c++) {
+			double	 p[3] = { r->c[c][0], r->c[c][1], r->c[c][2] };
+
+			to_mm(v, p, m);
+			best = fmin(best, dist3(m, q));
+		}
+		if (best > worst) {
+			worst = best;
+			*at = t;
+		}
+	}
+	return worst;
+}
 
 static enum rib_frac_type
 truth_type(const struct ribcage_spec *sp, size_t i)
@@ -401,6 +531,35 @@ phantom(double slice, unsigned seed, struct tally *t)
 	sp.options = ph_options;
 	if (ph_none)
 		sp.nf = 0;
+	if (ph_under) {
+		/* Under the scapula (ribs 2-7 behind, 48-68 to 48-100 mm
+		 * from the midline): one of each kind but the callus, on
+		 * ribs 3-6, in the stretch 0.15-0.3 of the shaft from the
+		 * tubercle. */
+		static const struct {
+			int	 side, number;
+			double	 t;
+			enum ribcage_kind kind;
+			double	 shift;
+		} u[] = {
+			{ 1, 3, 0.22, RIBCAGE_CUT, 0.0 },
+			{ 2, 4, 0.22, RIBCAGE_DISPLACED, 3.0 },
+			{ 1, 5, 0.25, RIBCAGE_BUCKLE, 0.0 },
+			{ 2, 6, 0.18, RIBCAGE_CUT, 0.0 },
+		};
+
+		sp.options |= RIBCAGE_SHOULDER;
+		sp.nf = 0;
+		for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+			memset(&sp.f[i], 0, sizeof(sp.f[i]));
+			sp.f[i].side = u[i].side;
+			sp.f[i].number = u[i].number;
+			sp.f[i].t = u[i].t;
+			sp.f[i].kind = u[i].kind;
+			sp.f[i].shift_mm = u[i].shift;
+			sp.nf++;
+		}
+	}
 	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": phantom: %s\n", err);
 		return -1;
@@ -444,6 +603,19 @@ phantom(double slice, unsigned seed, struct tally *t)
 					best = fmin(best, dist3(m, q));
 				}
 				ok = best <= 4.0;
+				if (ok) {
+					double	 at, off = line_off(v, &sp, r,
+						    side, num, &at);
+
+					t->off_max = fmax(t->off_max, off);
+					if (off > 3.0) {
+						t->off3++;
+						printf("  line %c%d strays %.1f mm "
+						    "at %.2f of the shaft\n",
+						    side == RIB_RIGHT ? 'R' :
+						    'L', num, off, at);
+					}
+				}
 			}
 			right += ok;
 		}
@@ -469,6 +641,11 @@ phantom(double slice, unsigned seed, struct tally *t)
 		found++;
 		t->typed += ri->f[best].type == truth_type(&sp, i);
 		t->placed += ri->f[best].segment == sp.f[i].segment;
+		if (ri->f[best].segment != sp.f[i].segment)
+			printf("  %s %d%c at %.2f of the shaft: segment %d, "
+			    "truth %d\n", ribcage_kind_names[sp.f[i].kind],
+			    sp.f[i].number, sp.f[i].side == 1 ? 'R' : 'L',
+			    sp.f[i].t, ri->f[best].segment, sp.f[i].segment);
 	}
 	for (j = 0; j < ri->nf; j++) {
 		if (hit[j])
@@ -492,6 +669,12 @@ phantom(double slice, unsigned seed, struct tally *t)
 		(void)snprintf(name, sizeof(name), "phantom-%g-frontal", slice);
 		frontal(v, ri, name);
 	}
+	if (ph_under && seed == 1)
+		for (i = 0; i < sp.nf; i++)
+			printf("  truth %s %d%c at %.2f: x %.0f y %.0f z %.0f "
+			    "mm\n", ribcage_kind_names[sp.f[i].kind],
+			    sp.f[i].number, sp.f[i].side == 1 ? 'R' : 'L',
+			    sp.f[i].t, sp.f[i].p[0], sp.f[i].p[1], sp.f[i].p[2]);
 	t->scans++;
 	t->ribs += (int)ri->n;
 	t->ribs_right += right;
@@ -503,6 +686,115 @@ phantom(double slice, unsigned seed, struct tally *t)
 	anatomy_cache_free(ac);
 	series_free(v);
 	return 0;
+}
+
+/* ---- A folder of DICOM files (-d) ---- */
+
+/*
+ * A DICOM file by its name (.dcm) or by its content: the 128-byte
+ * preamble and "DICM" (PS3.10 7.1).  Series as archived or exported
+ * often carry no extension (ct/totalseg-example: CT.<uid>), which the
+ * unit tests' realdata_find_dcm_dir() and realdata_load(), keyed on
+ * ".dcm", do not see.
+ */
+static int
+is_dicom(const char *path, const char *name)
+{
+	FILE		*f;
+	char		 m[132];
+	struct stat	 st;
+	int		 ok;
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		return 0;
+	if (strstr(name, ".dcm") != NULL)
+		return 1;
+	if ((f = fopen(path, "rb")) == NULL)
+		return 0;
+	ok = fread(m, 1, sizeof(m), f) == sizeof(m) &&
+	    memcmp(m + 128, "DICM", 4) == 0;
+	(void)fclose(f);
+	return ok;
+}
+
+static int
+cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The DICOM files of the first folder at or under dir that holds any
+ * (sorted by name) into *paths, their count into *n.  Returns 0, -1
+ * when there are none. */
+static int
+dicom_files(const char *dir, char ***paths, size_t *n)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 p[4096], **l = NULL, **t;
+	size_t		 m = 0, cap = 0;
+	struct stat	 st;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (!is_dicom(p, e->d_name))
+			continue;
+		if (m == cap) {
+			cap = cap ? 2 * cap : 256;
+			if ((t = realloc(l, cap * sizeof(*l))) == NULL)
+				break;
+			l = t;
+		}
+		if ((l[m] = strdup(p)) == NULL)
+			break;
+		m++;
+	}
+	if (m > 0) {
+		(void)closedir(d);
+		qsort(l, m, sizeof(*l), cmp_path);
+		*paths = l;
+		*n = m;
+		return 0;
+	}
+	free(l);
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    dicom_files(p, paths, n) == 0) {
+			(void)closedir(d);
+			return 0;
+		}
+	}
+	(void)closedir(d);
+	return -1;
+}
+
+/* The series in folder (its DICOM files, any name) into *v.  Returns 0,
+ * 1 when the folder holds no DICOM file, -1 when they do not load. */
+static int
+folder_load(const char *folder, struct series_volume **v)
+{
+	char	**paths = NULL, err[512];
+	size_t	 n = 0, i;
+	int	 rc;
+
+	if (dicom_files(folder, &paths, &n) == -1)
+		return 1;
+	rc = series_load((const char *const *)paths, n, NULL, v, err,
+	    sizeof(err));
+	if (rc == -1)
+		fprintf(stderr, PROG ": %s: %s\n", folder, err);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	return rc == -1 ? -1 : 0;
 }
 
 /* ---- LIDC-IDRI-0002 ---- */
@@ -518,19 +810,26 @@ lidc(const char *folder, int *fp_out)
 	char			 name[64];
 	double			 t0, ta, tr;
 	size_t			 i;
+	int			 lr;
 
-	if (folder != NULL)
-		(void)snprintf(base, sizeof(base), "%s", folder);
-	else
+	if (folder != NULL) {
+		if ((lr = folder_load(folder, &v)) == 1) {
+			fprintf(stderr, PROG ": %s: no DICOM file\n", folder);
+			return -1;
+		}
+		if (lr == -1)
+			return -1;
+	} else {
 		(void)snprintf(base, sizeof(base), "%s/ct/LIDC-IDRI-0002",
 		    realdata_dir());
-	if (realdata_find_dcm_dir(base, dir, sizeof(dir)) == -1) {
-		printf("lidc: %s not found: skipped\n", base);
-		return 1;
-	}
-	if (realdata_load(dir, &v, NULL, 0) == -1) {
-		fprintf(stderr, PROG ": cannot load %s\n", dir);
-		return -1;
+		if (realdata_find_dcm_dir(base, dir, sizeof(dir)) == -1) {
+			printf("lidc: %s not found: skipped\n", base);
+			return 1;
+		}
+		if (realdata_load(dir, &v, NULL, 0) == -1) {
+			fprintf(stderr, PROG ": cannot load %s\n", dir);
+			return -1;
+		}
 	}
 	if ((ac = anatomy_cache_new()) == NULL || (ri = calloc(1,
 	    sizeof(*ri))) == NULL) {
@@ -570,13 +869,14 @@ lidc(const char *folder, int *fp_out)
 		    an->spine.v[i].k1);
 	for (i = 0; i < ri->nf; i++) {
 		ribs_where_zh(ri, &ri->f[i], w, sizeof(w));
-		printf("  candidate %02zu %s %s slice %d (ring %.2f step %.1f "
-		    "angle %.0f bulge %.1f thick %.1f)\n", i, w,
-		    rib_frac_zh[ri->f[i].type], ri->f[i].key_slice,
+		printf("  candidate %02zu %s %s slice %d, %.0f mm from the head "
+		    "of %d (ring %.2f step %.1f angle %.0f bulge %.1f thick "
+		    "%.1f)\n", i, w, rib_frac_zh[ri->f[i].type],
+		    ri->f[i].key_slice, ri->f[i].s_mm, ri->r[ri->f[i].rib].n,
 		    ri->f[i].ring, ri->f[i].step_mm, ri->f[i].angle_deg,
 		    ri->f[i].bulge_mm, ri->f[i].thick_mm);
 		(void)snprintf(name, sizeof(name), "lidc-candidate-%02zu", i);
-		crop(v, &ri->f[i], name);
+		crop(v, ri, &ri->f[i], name);
 	}
 	/* The whole reader as the daemon runs it after another reader of
 	 * the series (the bone density reader) computed the vertebrae: the
@@ -624,8 +924,11 @@ main(int argc, char *argv[])
 	const char		*folder = NULL;
 	unsigned		 seed;
 
-	while ((ch = getopt(argc, argv, "d:lno:p:z")) != -1)
+	while ((ch = getopt(argc, argv, "d:lno:p:uz")) != -1)
 		switch (ch) {
+		case 'u':
+			ph_under = 1;
+			break;
 		case 'o':
 			ph_options = (unsigned)strtoul(optarg, NULL, 0);
 			break;
@@ -651,7 +954,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: " PROG " [-lnz] [-d folder] [-o options] "
+			fprintf(stderr, "usage: " PROG " [-lnuz] [-d folder] [-o options] "
 			    "[-p dir]\n");
 			return 2;
 		}
@@ -669,6 +972,10 @@ main(int argc, char *argv[])
 	    "positives %.2f per scan\n", t.scans, t.ribs_right, 24 * t.scans,
 	    t.found, t.truth, 100.0 * t.found / t.truth, t.typed, t.placed,
 	    (double)t.fp / t.scans);
+	if (!real_only)
+		printf("phantom: centre lines straying over 3 mm from the "
+		    "truth (5-95 %% of the shaft) %d of %d, the largest %.1f "
+		    "mm\n", t.off3, t.ribs_right, t.off_max);
 	if (!real_only && (t.ribs_right != 24 * t.scans ||
 	    t.found != t.truth || t.fp > t.scans))
 		fail = 1;

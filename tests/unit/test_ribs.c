@@ -225,21 +225,13 @@ run_opt(double slice, int fractures, unsigned seed, unsigned options,
 			if (r == NULL)
 				fail_msg("no rib %c%d", side == 1 ? 'R' : 'L',
 				    num);
+			/* Under the scapula too (ribs 2-7 behind, a
+			 * quarter of the shaft): the line followed along
+			 * the rib stays on it (it strayed 8-9 mm into the
+			 * scapula before, issue 13). */
 			for (t = 0.25; t < 0.8; t += 0.25) {
 				assert_int_equal(ribcage_rib_point(&sp, side,
 				    num, t, q), 0);
-				/* Under the scapula the line may stray into
-				 * it (README: not yet); the number is checked
-				 * at mid-shaft there, as ribeval does. */
-				if ((options & RIBCAGE_SHOULDER) && t != 0.5) {
-					if (rib_dist(v, r, q) > 4.0)
-						print_message("    rib %c%d at t "
-						    "%.2f: %.1f mm off (under "
-						    "the scapula)\n", side == 1 ?
-						    'R' : 'L', num, t,
-						    rib_dist(v, r, q));
-					continue;
-				}
 				if (rib_dist(v, r, q) > 4.0)
 					fail_msg("rib %c%d at t %.2f: %.1f mm "
 					    "off", side == 1 ? 'R' : 'L', num, t,
@@ -729,6 +721,112 @@ test_phantom_shoulder(void **state)
 	(void)state;
 	run_opt(1.25, 0, 14, RIBCAGE_SHOULDER, 2);
 	run_opt(2.0, 0, 15, RIBCAGE_SHOULDER, 2);
+	/* A bulge reached across a dip under the bone's edge is another
+	 * bone beyond a thin gap (the scapula), not the rib's own cortex:
+	 * this scan's 屈曲骨折 on rib 6 behind, beside the scapula, is gone
+	 * with that rule. */
+	run_opt(2.0, 0, 2, RIBCAGE_SHOULDER, 0);
+}
+
+/*
+ * Fractures under the scapula (RIBCAGE_SHOULDER, 1.25 mm): a cut on R3,
+ * a displaced cut on L4, a buckle on R5 and a cut on L6, 0.18-0.25 of
+ * the shaft from the tubercle, where the scapula lies on ribs 2-7 (as
+ * ribeval -u).  Asserted: at least three of the four found within 10 mm
+ * on the right rib (one, the L6 cut, may lie on a stretch touching the
+ * scapula, not searched; before the line was followed along the rib
+ * under the scapula, one of four was found), no more than two false
+ * candidates, and every rib numbered right.
+ */
+static void
+test_phantom_under_scapula(void **state)
+{
+	static const struct {
+		int	 side, number;
+		double	 t;
+		enum ribcage_kind kind;
+		double	 shift;
+	} u[] = {
+		{ 1, 3, 0.22, RIBCAGE_CUT, 0.0 },
+		{ 2, 4, 0.22, RIBCAGE_DISPLACED, 3.0 },
+		{ 1, 5, 0.25, RIBCAGE_BUCKLE, 0.0 },
+		{ 2, 6, 0.18, RIBCAGE_CUT, 0.0 },
+	};
+	struct ribcage_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct ribs_info	*ri;
+	char			 err[256], where[64];
+	double			 m[3];
+	int			*hit, found = 0, fp = 0;
+	size_t			 i, j;
+
+	(void)state;
+	ribcage_standard(&sp, 1.25, 15.0, 16);
+	sp.options = RIBCAGE_SHOULDER;
+	sp.nf = 0;
+	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		sp.f[i].side = u[i].side;
+		sp.f[i].number = u[i].number;
+		sp.f[i].t = u[i].t;
+		sp.f[i].kind = u[i].kind;
+		sp.f[i].shift_mm = u[i].shift;
+		sp.nf++;
+	}
+	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	assert_non_null(ac = anatomy_cache_new());
+	assert_non_null(ri = calloc(1, sizeof(*ri)));
+	if (anatomy_get(ac, cpu, v, 1, ANAT_VERTEBRAE, &an, err,
+	    sizeof(err)) == -1)
+		fail_msg("anatomy: %s", err);
+	if (ribs_trace(v, an->spine_xy, an->body, &an->spine, ri, err,
+	    sizeof(err)) == -1 || ribs_fractures(v, ri, err, sizeof(err)) ==
+	    -1)
+		fail_msg("ribs: %s", err);
+	assert_int_equal(ri->n, 24);
+	assert_true(ri->numbered);
+	assert_non_null(hit = calloc(ri->nf + 1, sizeof(*hit)));
+	for (i = 0; i < sp.nf; i++) {
+		int	 best = -1;
+		double	 bd = 10.0;
+
+		for (j = 0; j < ri->nf; j++) {
+			const struct rib *r = &ri->r[ri->f[j].rib];
+
+			to_mm(v, ri->f[j].p, m);
+			if (r->side == sp.f[i].side && r->number ==
+			    sp.f[i].number && dist3(m, sp.f[i].p) <= bd) {
+				bd = dist3(m, sp.f[i].p);
+				best = (int)j;
+			}
+		}
+		print_message("    %s %c%d t %.2f: %s\n",
+		    ribcage_kind_names[sp.f[i].kind], sp.f[i].side == 1 ?
+		    'R' : 'L', sp.f[i].number, sp.f[i].t, best >= 0 ?
+		    "found" : unsearched(v, ri, &sp.f[i]) ? "not searched" :
+		    "missed");
+		if (best >= 0) {
+			hit[best] = 1;
+			found++;
+		}
+	}
+	for (j = 0; j < ri->nf; j++)
+		if (!hit[j]) {
+			fp++;
+			ribs_where_zh(ri, &ri->f[j], where, sizeof(where));
+			print_message("    false %s %s\n", where,
+			    rib_frac_zh[ri->f[j].type]);
+		}
+	print_message("  under the scapula: %d/%zu found, %d false\n", found,
+	    sp.nf, fp);
+	assert_true(found >= 3);
+	assert_true(fp <= 2);
+	free(hit);
+	free(ri);
+	anatomy_cache_free(ac);
+	series_free(v);
 }
 
 /*
@@ -764,6 +862,9 @@ test_reader_shoulder(void **state)
 	assert_non_null(strstr(res.findings, "未能分开，该段未作骨折检测"));
 	assert_non_null(strstr(res.findings, "第5肋"));
 	assert_non_null(strstr(res.method, "不作检测"));
+	/* Breaks are not searched where their far side would lie in the
+	 * costovertebral or costochondral junction (issue 13). */
+	assert_non_null(strstr(res.method, "肋软骨连接处）不作骨折线检测"));
 	ai_result_free(&res);
 	series_free(v);
 }
@@ -776,7 +877,7 @@ test_reader_shoulder(void **state)
  * top disagrees and the numbers are marked uncertain).  Asserted: 18
  * ribs or more, the last on each side numbered 12 with its head by T12,
  * numbers 5-12 on each side once each, the uncertainty said; the false
- * candidates are printed (and held under 20, a guard), and the times
+ * candidates are printed and held to two at most, and the times
  * (tests/bench/ribeval is the benchmark).
  */
 static void
@@ -842,7 +943,11 @@ test_lidc(void **state)
 	}
 	print_message("  LIDC-IDRI-0002: %zu false positives per scan\n",
 	    ri->nf);
-	assert_true(ri->nf < 20);
+	/* 7 before issue 13's line followed along the rib and breaks
+	 * judged with the rib whole on both sides within the searched
+	 * stretch; 1 after (not held out: the scan the causes were seen
+	 * on). */
+	assert_true(ri->nf <= 2);
 	free(ri);
 	anatomy_cache_free(ac);
 	series_free(v);
@@ -859,6 +964,7 @@ main(void)
 		cmocka_unit_test(test_phantom_intact),
 		cmocka_unit_test(test_phantom_oblique),
 		cmocka_unit_test(test_phantom_shoulder),
+		cmocka_unit_test(test_phantom_under_scapula),
 		cmocka_unit_test(test_reader_shoulder),
 		cmocka_unit_test(test_phantom_no_top),
 		cmocka_unit_test(test_phantom_2),
