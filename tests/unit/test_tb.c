@@ -463,6 +463,78 @@ test_effusion_cavity(void **state)
 }
 
 /*
+ * A lucency long along its walls, as a rib interspace is between two
+ * rib bands and closed at its ends by a crossing: the normal phantom
+ * with, where phantom_chest_tb has its cavity (left upper zone), a
+ * lucency of semi-axes a by b mm (as lucent as that cavity's) inside a
+ * wall of opacity 6 mm thick (as dense).  Round (18 by 18 mm across,
+ * the phantom's cavity) it is a cavity; long (26 by 16 mm across, its
+ * lucency about 2.1 times as long as wide on the working image) it is
+ * not, though walled in 10 of 12 sectors as the round one is.
+ */
+static float *
+chest_slot(double a, double b)
+{
+	const struct phantom_chest *sp = &phantom_chest_tb;
+	float			*v = malloc(sizeof(float) * N * N);
+	unsigned long long	 x = 0x9e3779b97f4a7c15ULL;
+	double			 u, w, e, o, val;
+	int			 i, j;
+
+	assert_non_null(v);
+	for (j = 0; j < N; j++)
+		for (i = 0; i < N; i++) {
+			u = (i - (N - 1) / 2.0) * MM - sp->cav[0].u;
+			w = (j - (N - 1) / 2.0) * MM - sp->cav[0].w;
+			e = hypot(u / a, w / b);
+			o = hypot(u / (a + 6), w / (b + 6));
+			val = phantom_film_chest(u + sp->cav[0].u,
+			    w + sp->cav[0].w) + 25 * noise(&x);
+			if (e < 1)
+				val -= sp->cav[0].lucency;
+			else if (o < 1)
+				val += 500;
+			v[(size_t)j * N + i] = (float)val;
+		}
+	return v;
+}
+
+static void
+test_cavity_shape(void **state)
+{
+	const struct phantom_chest *sp = &phantom_chest_tb;
+	struct film_tags t = tags("MONOCHROME2", 1400, 2800, 0.5);
+	struct film	*f;
+	struct tb_result r;
+	float		*v;
+	char		 err[256];
+	int		 slot, cav;
+	size_t		 k;
+
+	(void)state;
+	for (slot = 0; slot < 2; slot++) {
+		v = slot ? chest_slot(13, 8) : chest_slot(sp->cav[0].r_in,
+		    sp->cav[0].r_in);
+		assert_int_equal(film_from_values(v, N, N, &t, &f, err,
+		    sizeof(err)), 0);
+		assert_int_equal(tb_detect(f, &r, err, sizeof(err)), 0);
+		for (k = 0, cav = 0; k < r.count; k++)
+			if (r.lesions[k].type == TB_CAVITY) {
+				printf("%s lucency: cavity walled %d of 12 "
+				    "sectors, %.0f px\n", slot ? "long" :
+				    "round", r.lesions[k].walled,
+				    r.lesions[k].diameter);
+				cav += box_holds(&r.lesions[k], sp->cav[0].u,
+				    sp->cav[0].w);
+			}
+		assert_int_equal(cav, slot ? 0 : 1);
+		tb_result_free(&r);
+		film_free(f);
+		free(v);
+	}
+}
+
+/*
  * The costophrenic angle on drawn masks of a right lung (viewer's left,
  * columns 20..60, rows 20..100): a normal recess whose corner is cut
  * off (a shallow angle, as seen through the breast or with a poor
@@ -1025,6 +1097,7 @@ main(void)
 		cmocka_unit_test(test_opacity),
 		cmocka_unit_test(test_result),
 		cmocka_unit_test(test_effusion_cavity),
+		cmocka_unit_test(test_cavity_shape),
 		cmocka_unit_test(test_cp_meniscus),
 		cmocka_unit_test(test_dicom_film),
 		cmocka_unit_test(test_lut_films),
