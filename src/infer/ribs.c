@@ -438,23 +438,12 @@ resample(double (*p)[3], int n, double (*out)[3], int max)
 	return m;
 }
 
-/* The cross-section frame at point i of the line p (mm): tangent t, and
- * u, w square to it (u in the axial plane where the rib allows). */
-static void
-frame(double (*p)[3], int n, int i, double t[3], double u[3], double w[3])
+void
+ribs_section_axes(const double t[3], double u[3], double w[3])
 {
-	int	 a = i - 3 < 0 ? 0 : i - 3, b = i + 3 >= n ? n - 1 : i + 3, k;
 	double	 L;
+	int	 k;
 
-	for (k = 0; k < 3; k++)
-		t[k] = p[b][k] - p[a][k];
-	L = sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2]);
-	if (L <= 0.0) {
-		t[0] = 1.0;
-		t[1] = t[2] = 0.0;
-	} else
-		for (k = 0; k < 3; k++)
-			t[k] /= L;
 	/* u = t x z. */
 	u[0] = t[1];
 	u[1] = -t[0];
@@ -473,6 +462,26 @@ frame(double (*p)[3], int n, int i, double t[3], double u[3], double w[3])
 	L = sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
 	for (k = 0; k < 3 && L > 0.0; k++)
 		w[k] /= L;
+}
+
+/* The cross-section frame at point i of the line p (mm): tangent t, and
+ * u, w square to it (u in the axial plane where the rib allows). */
+static void
+frame(double (*p)[3], int n, int i, double t[3], double u[3], double w[3])
+{
+	int	 a = i - 3 < 0 ? 0 : i - 3, b = i + 3 >= n ? n - 1 : i + 3, k;
+	double	 L;
+
+	for (k = 0; k < 3; k++)
+		t[k] = p[b][k] - p[a][k];
+	L = sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2]);
+	if (L <= 0.0) {
+		t[0] = 1.0;
+		t[1] = t[2] = 0.0;
+	} else
+		for (k = 0; k < 3; k++)
+			t[k] /= L;
+	ribs_section_axes(t, u, w);
 }
 
 /* mm (x, y along the pixel axes, z along the slices) to voxels. */

@@ -133,4 +133,8 @@ void	 ribs_where_zh(const struct ribs_info *, const struct rib_fracture *,
 int	 ribs_segment(const struct series_volume *v, const struct ribs_info *,
 	    double x, double y);
 
+/* The cross-section axes square to the unit tangent t (mm): u in the
+ * axial plane where the rib allows (t x z), w = t x u. */
+void	 ribs_section_axes(const double t[3], double u[3], double w[3]);
+
 #endif /* ZY_RIBS_H */

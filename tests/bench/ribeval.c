@@ -374,20 +374,7 @@ straight(const struct series_volume *v, const struct rib *r, int at,
 				continue;
 			for (k = 0; k < 3; k++)
 				t[k] /= L;
-			u[0] = t[1];
-			u[1] = -t[0];
-			u[2] = 0.0;
-			L = sqrt(u[0] * u[0] + u[1] * u[1]);
-			if (L < 0.2) {
-				u[0] = 1.0;
-				u[1] = 0.0;
-			} else {
-				u[0] /= L;
-				u[1] /= L;
-			}
-			w[0] = t[1] * u[2] - t[2] * u[1];
-			w[1] = t[2] * u[0] - t[0] * u[2];
-			w[2] = t[0] * u[1] - t[1] * u[0];
+			ribs_section_axes(t, u, w);
 			for (py = 0; py < 64; py++) {
 				double	 o = (py - 32) * 0.25, q[3];
 				const double *d = pl == 0 ? u : w;
