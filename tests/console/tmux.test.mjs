@@ -56,12 +56,14 @@ test('in tmux: login, function keys, aligned Chinese columns, resize', { skip },
   await waitFor(/广东省人民医院\s+省级/);
   // Resize: the bar follows the new last line, nothing left behind.
   tmux('resize-window', '-t', 'zy', '-x', '100', '-y', '30');
-  const big = await waitFor(/^F1帮助/m);
+  // Wait for the redraw (the list and the bar on the 30th line), not for
+  // the old bar still on the 24th line of the taller pane.
+  const big = await waitFor(/^(?=[\s\S]*广东省人民医院)(?:[^\n]*\n){29}F1帮助/);
   const lines = big.split('\n');
   assert.match(lines[29] ?? '', /F1帮助/, big);
   assert.equal(lines.filter((l) => /F1帮助/.test(l)).length, 1, 'one function bar');
   tmux('resize-window', '-t', 'zy', '-x', '80', '-y', '24');
-  const small = await waitFor(/广东省人民医院/);
+  const small = await waitFor(/^(?=[\s\S]*广东省人民医院)(?:[^\n]*\n){23}F1帮助/);
   assert.equal(small.split('\n').filter((l) => /F1帮助/.test(l)).length, 1);
   for (const l of small.split('\n')) assert.ok(width(l) <= 80, `line too wide: ${l}`);
   // Stray keys do no harm.
