@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plane.h"
@@ -83,6 +84,85 @@ plane_components(const unsigned char *m, int want, int w, int h, int *lab,
 		}
 	}
 	return n;
+}
+
+void
+plane_area_average(const float *img, int stride, int x0, int y0, int fw,
+    int fh, float *out, int w, int h)
+{
+	int	 x, y, i, j;
+
+	for (y = 0; y < h; y++) {
+		int	 ya = y0 + (int)(y * (double)fh / h),
+			 yb = y0 + (int)((y + 1) * (double)fh / h);
+
+		if (yb <= ya)
+			yb = ya + 1;
+		for (x = 0; x < w; x++) {
+			int	 xa = x0 + (int)(x * (double)fw / w),
+				 xb = x0 + (int)((x + 1) * (double)fw / w);
+			double	 s = 0;
+
+			if (xb <= xa)
+				xb = xa + 1;
+			for (j = ya; j < yb; j++)
+				for (i = xa; i < xb; i++)
+					s += img[(size_t)j * stride + i];
+			out[(size_t)y * w + x] = (float)(s / ((double)(yb -
+			    ya) * (xb - xa)));
+		}
+	}
+}
+
+double
+plane_otsu(const float *v, const unsigned char *m, size_t n)
+{
+	double	 h[128] = { 0 }, tot = 0, sum = 0, sb = 0, wb = 0, best = -1,
+		 t = 0.5, mb, mf, btw;
+	size_t	 i;
+	int	 b;
+
+	for (i = 0; i < n; i++)
+		if (m[i]) {
+			b = (int)(v[i] * 128);
+			h[b < 0 ? 0 : b > 127 ? 127 : b]++;
+			tot++;
+		}
+	for (b = 0; b < 128; b++)
+		sum += b * h[b];
+	for (b = 0; b < 128; b++) {
+		wb += h[b];
+		if (wb == 0 || wb == tot)
+			continue;
+		sb += b * h[b];
+		mb = sb / wb;
+		mf = (sum - sb) / (tot - wb);
+		btw = wb * (tot - wb) * (mb - mf) * (mb - mf);
+		if (btw > best) {
+			best = btw;
+			t = (b + 1) / 128.0;
+		}
+	}
+	return t;
+}
+
+unsigned char *
+plane_border_labels(const int *lab, int ncomp, int w, int h)
+{
+	unsigned char	*edge;
+	int		 x, y;
+
+	if ((edge = calloc((size_t)ncomp + 1, 1)) == NULL)
+		return NULL;
+	for (x = 0; x < w; x++) {
+		edge[lab[x]] = 1;
+		edge[lab[(size_t)(h - 1) * w + x]] = 1;
+	}
+	for (y = 0; y < h; y++) {
+		edge[lab[(size_t)y * w]] = 1;
+		edge[lab[(size_t)y * w + w - 1]] = 1;
+	}
+	return edge;
 }
 
 int

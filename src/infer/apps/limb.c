@@ -137,40 +137,6 @@ grey_morph(const float *in, float *out, float *tmp, int w, int h, int r,
 		}
 }
 
-/* Otsu's threshold (Otsu 1979) of the values of v (0..1) where m is
- * set. */
-static double
-otsu2(const float *v, const unsigned char *m, size_t n)
-{
-	double	 h[128] = { 0 }, tot = 0, sum = 0, sb = 0, wb = 0, best = -1,
-		 t = 0.5, mb, mf, btw;
-	size_t	 i;
-	int	 b;
-
-	for (i = 0; i < n; i++)
-		if (m[i]) {
-			b = (int)(v[i] * 128);
-			h[b < 0 ? 0 : b > 127 ? 127 : b]++;
-			tot++;
-		}
-	for (b = 0; b < 128; b++)
-		sum += b * h[b];
-	for (b = 0; b < 128; b++) {
-		wb += h[b];
-		if (wb == 0 || wb == tot)
-			continue;
-		sb += b * h[b];
-		mb = sb / wb;
-		mf = (sum - sb) / (tot - wb);
-		btw = wb * (tot - wb) * (mb - mf) * (mb - mf);
-		if (btw > best) {
-			best = btw;
-			t = (b + 1) / 128.0;
-		}
-	}
-	return t;
-}
-
 /* A square dilation (max) or erosion (min) of radius r of m into out;
  * tmp of w * h bytes. */
 static void
@@ -981,26 +947,7 @@ limb_detect(const struct film *f, const struct limb_params *p,
 		goto out;
 	}
 	/* The field, area-averaged to w x h. */
-	for (y = 0; y < h; y++) {
-		int	 ya = fy0 + (int)(y * (double)fh / h),
-			 yb = fy0 + (int)((y + 1) * (double)fh / h);
-
-		if (yb <= ya)
-			yb = ya + 1;
-		for (x = 0; x < w; x++) {
-			int	 xa = fx0 + (int)(x * (double)fw / w),
-				 xb = fx0 + (int)((x + 1) * (double)fw / w);
-			double	 s = 0;
-
-			if (xb <= xa)
-				xb = xa + 1;
-			for (j = ya; j < yb; j++)
-				for (i = xa; i < xb; i++)
-					s += f->img[(size_t)j * f->nx + i];
-			a[(size_t)y * w + x] = (float)(s / ((double)(yb - ya) *
-			    (xb - xa)));
-		}
-	}
+	plane_area_average(f->img, f->nx, fx0, fy0, fw, fh, a, w, h);
 	/* Contrast stretched from the 1st to the 99th percentile. */
 	memcpy(tmp, a, sizeof(*tmp) * tot);
 	qsort(tmp, tot, sizeof(*tmp), plane_cmp_float);
@@ -1039,7 +986,7 @@ limb_detect(const struct film *f, const struct limb_params *p,
 			a[k] = g[k] - a[k];
 			m2[k] = g[k] > t1;
 		}
-		tt = otsu2(a, m2, tot);
+		tt = plane_otsu(a, m2, tot);
 		for (k = 0; k < tot; k++)
 			m[k] = g[k] > t2 && a[k] > tt;
 	}
@@ -1048,17 +995,9 @@ limb_detect(const struct film *f, const struct limb_params *p,
 	morph(m, m2, mt, w, h, 2, 1);
 	morph(m2, m, mt, w, h, 2, 0);
 	ncomp = plane_components(m, 0, w, h, lab, stack, NULL, 0);
-	if ((edge = calloc((size_t)ncomp + 1, 1)) == NULL) {
+	if ((edge = plane_border_labels(lab, ncomp, w, h)) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;
-	}
-	for (x = 0; x < w; x++) {
-		edge[lab[x]] = 1;
-		edge[lab[(size_t)(h - 1) * w + x]] = 1;
-	}
-	for (y = 0; y < h; y++) {
-		edge[lab[(size_t)y * w]] = 1;
-		edge[lab[(size_t)y * w + w - 1]] = 1;
 	}
 	for (k = 0; k < tot; k++)
 		if (!m[k] && !edge[lab[k]])

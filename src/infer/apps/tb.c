@@ -95,39 +95,6 @@ masked_median(const float *v, const unsigned char *m, int want, size_t n,
 	return r;
 }
 
-/* Otsu's threshold (Otsu, 1979) of the values of v (0..1) where m is set. */
-static double
-otsu(const float *v, const unsigned char *m, size_t n)
-{
-	double	 h[128] = { 0 }, tot = 0, sum = 0, sb = 0, wb = 0, best = -1,
-		 t = 0.5, mb, mf, btw;
-	size_t	 i;
-	int	 b;
-
-	for (i = 0; i < n; i++)
-		if (m[i]) {
-			b = (int)(v[i] * 128);
-			h[b < 0 ? 0 : b > 127 ? 127 : b]++;
-			tot++;
-		}
-	for (b = 0; b < 128; b++)
-		sum += b * h[b];
-	for (b = 0; b < 128; b++) {
-		wb += h[b];
-		if (wb == 0 || wb == tot)
-			continue;
-		sb += b * h[b];
-		mb = sb / wb;
-		mf = (sum - sb) / (tot - wb);
-		btw = wb * (tot - wb) * (mb - mf) * (mb - mf);
-		if (btw > best) {
-			best = btw;
-			t = (b + 1) / 128.0;
-		}
-	}
-	return t;
-}
-
 int
 tb_film_check(const struct film *f, char *why, size_t sz)
 {
@@ -413,26 +380,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 		goto out;
 	}
 	/* The field, area-averaged to w x h. */
-	for (y = 0; y < h; y++) {
-		int	 ya = fy0 + (int)(y * (double)fh / h),
-			 yb = fy0 + (int)((y + 1) * (double)fh / h);
-
-		if (yb <= ya)
-			yb = ya + 1;
-		for (x = 0; x < w; x++) {
-			int	 xa = fx0 + (int)(x * (double)fw / w),
-				 xb = fx0 + (int)((x + 1) * (double)fw / w);
-			double	 s = 0;
-
-			if (xb <= xa)
-				xb = xa + 1;
-			for (j = ya; j < yb; j++)
-				for (i = xa; i < xb; i++)
-					s += f->img[(size_t)j * f->nx + i];
-			a[(size_t)y * w + x] = (float)(s / ((double)(yb - ya) *
-			    (xb - xa)));
-		}
-	}
+	plane_area_average(f->img, f->nx, fx0, fy0, fw, fh, a, w, h);
 	/* Contrast stretched from the 2nd to the 98th percentile. */
 	memcpy(b, a, sizeof(*b) * tot);
 	qsort(b, tot, sizeof(*b), plane_cmp_float);
@@ -474,7 +422,7 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 		memset(cand, 0, tot);
 		for (k = (size_t)ya * w; k < (size_t)yb * w; k++)
 			cand[k] = m[k];
-		bt[i] = otsu(g, cand, tot);
+		bt[i] = plane_otsu(g, cand, tot);
 	}
 	for (y = 0; y < h; y++) {
 		double	 q = (y + 0.5) / h * 5 - 0.5;
@@ -498,19 +446,11 @@ tb_detect(const struct film *f, struct tb_result *r, char *err,
 		cand[k] = b[k] != 0;
 	ncomp = plane_components(cand, 1, w, h, lab, stack, sizes, 4096);
 	{
-		unsigned char	*edge = calloc((size_t)ncomp + 1, 1);
+		unsigned char	*edge = plane_border_labels(lab, ncomp, w, h);
 
 		if (edge == NULL) {
 			(void)snprintf(err, errlen, "out of memory");
 			goto out;
-		}
-		for (x = 0; x < w; x++) {
-			edge[lab[x]] = 1;
-			edge[lab[(size_t)(h - 1) * w + x]] = 1;
-		}
-		for (y = 0; y < h; y++) {
-			edge[lab[(size_t)y * w]] = 1;
-			edge[lab[(size_t)y * w + w - 1]] = 1;
 		}
 		edge[0] = 0;
 		for (k = 0; k < tot; k++)
