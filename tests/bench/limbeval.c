@@ -52,17 +52,13 @@
 
 #include "buf.h"
 #include "film.h"
+#include "filmeval.h"
 #include "limb.h"
 #include "preview.h"
 
 #define MAXF	100
 #define MAXB	200
 #define MAXR	64
-
-struct box {
-	char	 file[32];
-	double	 x0, y0, x1, y1;
-};
 
 /*
  * Where a truth box's centre lies with respect to what the reader
@@ -107,123 +103,44 @@ static const char	*pic_dir;
 static int		 verbose;
 
 static double
-now_s(void)
+iou(const struct limb_fracture *l, const struct fe_box *b)
 {
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static unsigned long long rng = 0x2545f4914f6cdd1dULL;
-
-static int
-rnd(int n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (int)((rng >> 11) % (unsigned long long)n);
+	return fe_iou(l->x0, l->y0, l->x1, l->y1, b);
 }
 
 static int
-cmp_double(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-iou(const struct limb_fracture *l, const struct box *b)
-{
-	double	 ix = fmin(l->x1 + 1, b->x1) - fmax(l->x0, b->x0);
-	double	 iy = fmin(l->y1 + 1, b->y1) - fmax(l->y0, b->y0);
-	double	 i, u;
-
-	if (ix <= 0 || iy <= 0)
-		return 0;
-	i = ix * iy;
-	u = (double)(l->x1 + 1 - l->x0) * (l->y1 + 1 - l->y0) +
-	    (b->x1 - b->x0) * (b->y1 - b->y0) - i;
-	return i / u;
-}
-
-static int
-inside(const struct limb_fracture *l, const struct box *b)
+inside(const struct limb_fracture *l, const struct fe_box *b)
 {
 	return l->cx >= b->x0 && l->cx <= b->x1 && l->cy >= b->y0 &&
 	    l->cy <= b->y1;
 }
 
 static void
-draw_box(unsigned char *g, int w, int h, int x0, int y0, int x1, int y1,
-    int dashed)
-{
-	int	 x, y, t;
-
-	for (t = 0; t < 2; t++)
-		for (x = x0; x <= x1; x++)
-			for (y = (t ? y1 : y0) - 1; y <= (t ? y1 : y0) + 1;
-			    y++)
-				if (x >= 0 && x < w && y >= 0 && y < h &&
-				    (!dashed || (x / 6) % 2))
-					g[(size_t)y * w + x] = 255;
-	for (t = 0; t < 2; t++)
-		for (y = y0; y <= y1; y++)
-			for (x = (t ? x1 : x0) - 1; x <= (t ? x1 : x0) + 1;
-			    x++)
-				if (x >= 0 && x < w && y >= 0 && y < h &&
-				    (!dashed || (y / 6) % 2))
-					g[(size_t)y * w + x] = 255;
-}
-
-static void
 picture(const char *name, const struct film *f, const struct limb_result *r,
-    const struct box *tb, int ntb)
+    const struct fe_box *tb, int ntb)
 {
-	unsigned char	*g;
-	struct buf	 b;
+	unsigned char	*g, *bm;
 	char		 path[1024];
-	FILE		*fp;
 	size_t		 k, n = (size_t)f->nx * f->ny;
-	int		 x, y, i, wx, wy;
+	int		 x, y, i;
 
 	if (pic_dir == NULL || (g = malloc(n)) == NULL)
 		return;
 	for (k = 0; k < n; k++)
 		g[k] = (unsigned char)(f->img[k] * 220);
-	/* The bones' outline. */
-	if (r->mask != NULL)
-		for (y = 0; y < f->ny; y++)
-			for (x = 0; x < f->nx; x++) {
-				wx = (int)((x - f->field[0]) / r->scale);
-				wy = (int)((y - f->field[1]) / r->scale);
-				if (wx < 1 || wy < 1 || wx >= r->wx - 1 ||
-				    wy >= r->wy - 1)
-					continue;
-				k = (size_t)wy * r->wx + wx;
-				if (r->mask[k] && (!r->mask[k - 1] ||
-				    !r->mask[k + 1] || !r->mask[k - r->wx] ||
-				    !r->mask[k + r->wx]))
-					g[(size_t)y * f->nx + x] = (x + y) % 4 <
-					    2 ? 255 : 0;
-			}
-	for (i = 0; i < (int)r->count; i++)
-		draw_box(g, f->nx, f->ny, r->fx[i].x0, r->fx[i].y0,
-		    r->fx[i].x1, r->fx[i].y1, 0);
-	for (i = 0; i < ntb; i++)
-		if (strcmp(tb[i].file, name) == 0)
-			draw_box(g, f->nx, f->ny, (int)tb[i].x0, (int)tb[i].y0,
-			    (int)tb[i].x1, (int)tb[i].y1, 1);
-	buf_init(&b, 1 << 24);
-	(void)snprintf(path, sizeof(path), "%s/%s.png", pic_dir, name);
-	if (preview_png_encode(g, f->nx, f->ny, &b) == 0 &&
-	    (fp = fopen(path, "wb")) != NULL) {
-		(void)fwrite(b.data, 1, b.len, fp);
-		(void)fclose(fp);
+	/* The bones' outline (the labels' border). */
+	if (r->mask != NULL && (bm = malloc((size_t)r->wx * r->wy)) != NULL) {
+		for (k = 0; k < (size_t)r->wx * r->wy; k++)
+			bm[k] = r->mask[k] != 0;
+		fe_draw_outline(g, f, bm, r->wx, r->wy, r->scale, -1);
+		free(bm);
 	}
-	buf_free(&b);
+	for (i = 0; i < (int)r->count; i++)
+		fe_draw_box(g, f->nx, f->ny, r->fx[i].x0, r->fx[i].y0,
+		    r->fx[i].x1, r->fx[i].y1, 0);
+	fe_draw_truth(g, f, tb, ntb, name);
+	(void)snprintf(path, sizeof(path), "%s/%s.png", pic_dir, name);
+	(void)fe_write_png(path, g, f->nx, f->ny);
 	/* Each missed truth box on its own: the film about it (a box's
 	 * size all round), the outline and the boxes drawn as above,
 	 * enlarged to 320 pixels across, beside the same crop bare, as
@@ -261,15 +178,9 @@ picture(const char *name, const struct film *f, const struct limb_result *r,
 				    sx >= f->nx || sy >= f->ny ? 0 : x < 320 ?
 				    (unsigned char)(f->img[o] * 255) : g[o];
 			}
-		buf_init(&b, 1 << 22);
 		(void)snprintf(path, sizeof(path), "%s/%s-miss%zu.png",
 		    pic_dir, name, k);
-		if (preview_png_encode(c, zw, zh, &b) == 0 &&
-		    (fp = fopen(path, "wb")) != NULL) {
-			(void)fwrite(b.data, 1, b.len, fp);
-			(void)fclose(fp);
-		}
-		buf_free(&b);
+		(void)fe_write_png(path, c, zw, zh);
 		free(c);
 	}
 	free(g);
@@ -323,14 +234,14 @@ run_one(const char *dir, const char *name, const struct limb_params *p,
 		printf("%s: %s\n", name, err);
 		return -1;
 	}
-	t0 = now_s();
+	t0 = fe_now();
 	if (limb_film_check(*f, err, sizeof(err)) != 0) {
 		printf("%s: refused: %s\n", name, err);
-		*secs = now_s() - t0;
+		*secs = fe_now() - t0;
 		return 0;
 	}
 	rc = limb_detect(*f, p, r, err, sizeof(err));
-	*secs = now_s() - t0;
+	*secs = fe_now() - t0;
 	if (rc == 1)
 		printf("%s: refused: %s\n", name, err);
 	else if (rc == -1) {
@@ -361,7 +272,7 @@ figures(const struct one *o, int n, int want, const char *label,
 			 nf = 0, nn = 0, ob = 0;
 
 		for (j = 0; j < m; j++) {
-			const struct one *x = &o[idx[k < 0 ? j : rnd(m)]];
+			const struct one *x = &o[idx[k < 0 ? j : fe_rnd(m)]];
 
 			th += x->truth;
 			hh += x->hit;
@@ -395,7 +306,7 @@ figures(const struct one *o, int n, int want, const char *label,
 			bs[j][k] = v[j];
 	}
 	for (j = 0; j < 4; j++) {
-		qsort(bs[j], 2000, sizeof(double), cmp_double);
+		qsort(bs[j], 2000, sizeof(double), fe_cmp_double);
 		lo[j] = bs[j][49];
 		hi[j] = bs[j][1949];
 	}
@@ -419,7 +330,7 @@ figures(const struct one *o, int n, int want, const char *label,
 }
 
 static int
-run_set(const char *dir, const struct box *tb, int ntb, char names[][32],
+run_set(const char *dir, const struct fe_box *tb, int ntb, char names[][32],
     int nn, const struct limb_params *p, struct one *o, double *tsecs,
     double *maxsecs, int pics)
 {
@@ -515,7 +426,7 @@ run_set(const char *dir, const struct box *tb, int ntb, char names[][32],
 int
 main(int argc, char *argv[])
 {
-	static struct box	 tb[MAXB];
+	static struct fe_box	 tb[MAXB];
 	static struct one	 o[MAXF];
 	static char		 names[MAXF][32];
 	struct limb_params	 p = limb_defaults;
@@ -567,21 +478,10 @@ main(int argc, char *argv[])
 	}
 	(void)fclose(fp);
 	(void)snprintf(path, sizeof(path), "%s/boxes.csv", dir);
-	if ((fp = fopen(path, "r")) == NULL) {
+	if ((ntb = fe_read_boxes(path, "fracture", tb, MAXB)) == -1) {
 		printf("limbeval: %s absent\n", path);
 		return 1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL && ntb < MAXB) {
-		char	 cls[64];
-
-		if (strncmp(line, "file,", 5) == 0)
-			continue;
-		if (sscanf(line, "%31[^,],%63[^,],%lf,%lf,%lf,%lf",
-		    tb[ntb].file, cls, &tb[ntb].x0, &tb[ntb].y0, &tb[ntb].x1,
-		    &tb[ntb].y1) == 6 && strcmp(cls, "fracture") == 0)
-			ntb++;
-	}
-	(void)fclose(fp);
 	if (tune) {
 		static const double ks[] = { 0.6, 0.7, 0.8, 0.9, 1.0, 1.1,
 		    1.25, 1.5, 1.75, 2.0 };

@@ -63,6 +63,7 @@
 
 #include "buf.h"
 #include "film.h"
+#include "filmeval.h"
 #include "phantom.h"
 #include "preview.h"
 #include "tb.h"
@@ -70,23 +71,9 @@
 #define MAXF	64
 #define MAXB	128
 
-struct box {
-	char	 file[32];
-	double	 x0, y0, x1, y1;
-};
-
 static const char	*pic_dir;
 /* Films the image alone calls frontal, lateral, and films seen. */
 static int		 img_frontal, img_lateral, img_seen;
-
-static double
-now_s(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* The Mann-Whitney AUC of scores s with labels y (1 positive). */
 static double
@@ -107,25 +94,6 @@ auc(const double *s, const int *y, int n)
 	return np && nn ? a / ((double)np * nn) : NAN;
 }
 
-static unsigned long long rng = 0x2545f4914f6cdd1dULL;
-
-static int
-rnd(int n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (int)((rng >> 11) % (unsigned long long)n);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* A percentile bootstrap 95 % interval of the AUC, stratified. */
 static void
 auc_ci(const double *s, const int *y, int n, double *lo, double *hi)
@@ -141,16 +109,16 @@ auc_ci(const double *s, const int *y, int n, double *lo, double *hi)
 			neg[nn++] = i;
 	for (k = 0; k < 2000; k++) {
 		for (i = 0; i < np; i++) {
-			bs[i] = s[pos[rnd(np)]];
+			bs[i] = s[pos[fe_rnd(np)]];
 			by[i] = 1;
 		}
 		for (i = 0; i < nn; i++) {
-			bs[np + i] = s[neg[rnd(nn)]];
+			bs[np + i] = s[neg[fe_rnd(nn)]];
 			by[np + i] = 0;
 		}
 		a[k] = auc(bs, by, n);
 	}
-	qsort(a, 2000, sizeof(double), cmp_double);
+	qsort(a, 2000, sizeof(double), fe_cmp_double);
 	*lo = a[49];
 	*hi = a[1949];
 }
@@ -410,88 +378,33 @@ nested_loo(const double *X, const int *y, int n, double *s, int *chosen)
 }
 
 static void
-draw_box(unsigned char *g, int w, int h, int x0, int y0, int x1, int y1,
-    int dashed)
-{
-	int	 x, y, t;
-
-	for (t = 0; t < 2; t++)
-		for (x = x0; x <= x1; x++)
-			for (y = (t ? y1 : y0) - 1; y <= (t ? y1 : y0) + 1;
-			    y++)
-				if (x >= 0 && x < w && y >= 0 && y < h &&
-				    (!dashed || (x / 6) % 2))
-					g[(size_t)y * w + x] = 255;
-	for (t = 0; t < 2; t++)
-		for (y = y0; y <= y1; y++)
-			for (x = (t ? x1 : x0) - 1; x <= (t ? x1 : x0) + 1;
-			    x++)
-				if (x >= 0 && x < w && y >= 0 && y < h &&
-				    (!dashed || (y / 6) % 2))
-					g[(size_t)y * w + x] = 255;
-}
-
-static void
 picture(const char *name, const struct film *f, const struct tb_result *r,
-    const struct box *tb, int ntb)
+    const struct fe_box *tb, int ntb)
 {
 	unsigned char	*g;
-	struct buf	 b;
 	char		 path[1024];
-	FILE		*fp;
 	size_t		 k, n = (size_t)f->nx * f->ny;
-	int		 x, y, i, wx, wy;
+	int		 i;
 
 	if (pic_dir == NULL || (g = malloc(n)) == NULL)
 		return;
 	for (k = 0; k < n; k++)
 		g[k] = (unsigned char)(f->img[k] * 220);
 	/* The lung fields' border. */
-	if (r->lungs != NULL)
-		for (y = 0; y < f->ny; y++)
-			for (x = 0; x < f->nx; x++) {
-				wx = (int)((x - f->field[0]) / r->scale);
-				wy = (int)((y - f->field[1]) / r->scale);
-				if (wx < 1 || wy < 1 || wx >= r->wx - 1 ||
-				    wy >= r->wy - 1)
-					continue;
-				k = (size_t)wy * r->wx + wx;
-				if (r->lungs[k] && (!r->lungs[k - 1] ||
-				    !r->lungs[k + 1] || !r->lungs[k - r->wx] ||
-				    !r->lungs[k + r->wx]))
-					g[(size_t)y * f->nx + x] = 160;
-			}
+	fe_draw_outline(g, f, r->lungs, r->wx, r->wy, r->scale, 160);
 	for (i = 0; i < (int)r->count; i++)
-		draw_box(g, f->nx, f->ny, r->lesions[i].x0, r->lesions[i].y0,
+		fe_draw_box(g, f->nx, f->ny, r->lesions[i].x0, r->lesions[i].y0,
 		    r->lesions[i].x1, r->lesions[i].y1, 0);
-	for (i = 0; i < ntb; i++)
-		if (strcmp(tb[i].file, name) == 0)
-			draw_box(g, f->nx, f->ny, (int)tb[i].x0, (int)tb[i].y0,
-			    (int)tb[i].x1, (int)tb[i].y1, 1);
-	buf_init(&b, 1 << 24);
+	fe_draw_truth(g, f, tb, ntb, name);
 	(void)snprintf(path, sizeof(path), "%s/%s.png", pic_dir, name);
-	if (preview_png_encode(g, f->nx, f->ny, &b) == 0 &&
-	    (fp = fopen(path, "wb")) != NULL) {
-		(void)fwrite(b.data, 1, b.len, fp);
-		(void)fclose(fp);
-	}
-	buf_free(&b);
+	(void)fe_write_png(path, g, f->nx, f->ny);
 	free(g);
 }
 
 static double
-iou(const struct tb_lesion *l, const struct box *b)
+iou(const struct tb_lesion *l, const struct fe_box *b)
 {
-	double	 ix = fmin(l->x1 + 1, b->x1) - fmax(l->x0, b->x0);
-	double	 iy = fmin(l->y1 + 1, b->y1) - fmax(l->y0, b->y0);
-	double	 i, u;
-
-	if (ix <= 0 || iy <= 0)
-		return 0;
-	i = ix * iy;
-	u = (double)(l->x1 + 1 - l->x0) * (l->y1 + 1 - l->y0) +
-	    (b->x1 - b->x0) * (b->y1 - b->y0) - i;
-	return i / u;
+	return fe_iou(l->x0, l->y0, l->x1, l->y1, b);
 }
 
 /* Run the detector on dir/name; 0, or -1 (said). */
@@ -519,15 +432,15 @@ run_one(const char *dir, const char *name, struct film **f,
 		break;
 	}
 	img_seen++;
-	t0 = now_s();
+	t0 = fe_now();
 	if (tb_film_check(*f, err, sizeof(err)) != 0) {
 		printf("%s: refused: %s\n", name, err);
 		memset(r, 0, sizeof(*r));
-		*secs = now_s() - t0;
+		*secs = fe_now() - t0;
 		return 0;
 	}
 	rc = tb_detect(*f, r, err, sizeof(err));
-	*secs = now_s() - t0;
+	*secs = fe_now() - t0;
 	if (rc == 1)
 		printf("%s: refused: %s\n", name, err);
 	else if (rc == -1) {
@@ -542,7 +455,7 @@ int
 main(int argc, char *argv[])
 {
 	static double	 x[MAXF][TB_NFEAT], cx[MAXF][NCAND];
-	struct box	 tb[MAXB];
+	struct fe_box	 tb[MAXB];
 	struct film	*f;
 	struct tb_result r;
 	const char	*data = getenv("ZY_DATA");
@@ -726,18 +639,7 @@ main(int argc, char *argv[])
 
 	(void)snprintf(dir, sizeof(dir), "%s/dr/tb-boxes", data);
 	(void)snprintf(path, sizeof(path), "%s/boxes.csv", dir);
-	if ((fp_ = fopen(path, "r")) != NULL) {
-		while (fgets(line, sizeof(line), fp_) != NULL && ntb < MAXB) {
-			char	 cls[64];
-
-			if (strncmp(line, "file,", 5) == 0)
-				continue;
-			if (sscanf(line, "%31[^,],%63[^,],%lf,%lf,%lf,%lf",
-			    tb[ntb].file, cls, &tb[ntb].x0, &tb[ntb].y0,
-			    &tb[ntb].x1, &tb[ntb].y1) == 6)
-				ntb++;
-		}
-		(void)fclose(fp_);
+	if ((ntb = fe_read_boxes(path, NULL, tb, MAXB)) >= 0) {
 		for (i = 0; i < ntb; i++) {
 			int	 hit = 0, k;
 
@@ -820,14 +722,14 @@ main(int argc, char *argv[])
 		t.window_width = 2800;
 		t.view_position = "PA";
 		t.body_part = "CHEST";
-		t0 = now_s();
+		t0 = fe_now();
 		if (film_from_values(v, X, X, &t, &f, err, sizeof(err)) == -1 ||
 		    tb_film_check(f, err, sizeof(err)) != 0 ||
 		    tb_detect(f, &r, err, sizeof(err)) != 0) {
 			printf("3000x3000 film: %s\n", err);
 			fail = 1;
 		} else {
-			big = now_s() - t0;
+			big = fe_now() - t0;
 			printf("a 3000x3000 film (phantom): %.3f s (display"
 			    " transform, check, detection; decoding apart)\n",
 			    big);
