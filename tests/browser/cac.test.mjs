@@ -39,6 +39,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
+import { applyChestCt, matchedSeries, storescu } from './ctapply.mjs';
 import { sql } from '../integration/helpers.mjs';
 import { assertAt, brightestUnder, imageRect, preset, shownBoxes, voxelRect, waitSlice } from './aiview.mjs';
 
@@ -76,21 +77,9 @@ async function writePhantom(patientId, name) {
 	return { dir, files, plaques, study, series };
 }
 
-// The collector of 龙湾镇卫生院 sends the folder, Nagle off as the SCP.
-function storescu(dir) {
-	return run('storescu', ['-aet', 'LW_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm',
-	    '127.0.0.1', SCP_PORT, dir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
-}
-
 // The stack's daemon, held still or let go.
 function daemonPid() {
 	return Number(fs.readFileSync(`${STATE}/run/inferd.pid`, 'utf8'));
-}
-
-function today() {
-	const d = new Date();
-	const p = (n) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
 async function until(what, cond, ms = 20000, step = 100) {
@@ -140,35 +129,14 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 	assert.equal(ph.files, 120);
 	const daemon = daemonPid();
 	let held = false;
-	let apl = null, doc = null;
+	let doc = null;
 	try {
 		// 1. 申请 by 龙湾镇卫生院.
-		apl = await session('lw_apply');
-		let page = apl.page;
-		await go(page, '/apply', () => page.locator('nav.sidebar a', { hasText: '申请' }).first().click());
-		await page.fill('#patient_name', '林淑芬');
-		await page.selectOption('#patient_sex', { label: '女' });
-		await page.fill('#patient_age', '64岁');
-		await page.fill('#patient_no', pid);
-		await page.fill('#patient_phone', '13912345678');
-		await page.fill('#chief_complaint', '活动后胸闷一月');
-		await page.fill('#present_illness', '一月来快走及上楼时胸闷，休息数分钟缓解，无胸痛放射');
-		await page.fill('#history', '高血压病史10年，2型糖尿病5年');
-		await page.fill('#clinical_diagnosis', '冠心病待查');
-		await page.selectOption('#exam_type', { label: 'CT' });
-		await page.fill('#body_part', '胸部');
-		await page.fill('#exam_date', today());
-		await page.getByLabel('普通', { exact: true }).check();
-		await page.getByLabel('上级诊断', { exact: true }).check();
-		await page.selectOption('#alliance', { label: '江南县医共体' });
-		await page.selectOption('#target', { label: '江南县人民医院' });
-		await go(page, '/application', () => page.click('#submit'));
-		const id = Number(new URL(page.url()).searchParams.get('id'));
-		assert.ok(id > 0);
-		await page.locator('#created').waitFor();
-		const diag = (await page.textContent('#diag-no')).trim();
-		await apl.context.close();
-		apl = null;
+		const { id, diag } = await applyChestCt(chrome.browser, BASE, { name: '林淑芬', sex: '女', age: '64岁', no: pid,
+		    phone: '13912345678', complaint: '活动后胸闷一月',
+		    illness: '一月来快走及上楼时胸闷，休息数分钟缓解，无胸痛放射',
+		    history: '高血压病史10年，2型糖尿病5年', diagnosis: '冠心病待查' });
+		let page;
 
 		// 2. The collector sends the study, the daemon held still.
 		process.kill(daemon, 'SIGSTOP');
@@ -176,13 +144,7 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 		const t1 = Date.now();
 		await storescu(ph.dir);
 		console.log(`# storescu: ${ph.files} files in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
-		const [[series, nInst]] = await until('the study to be matched and linked to the application', () => {
-			const r = sql(`SELECT se.id, se.instance_count FROM application_studies x
-			    JOIN studies st ON st.id = x.study_id JOIN series se ON se.study_id = st.id
-			    WHERE x.application_id = :'p1' AND st.study_uid = :'p2' AND se.series_uid = :'p3'
-			      AND se.matched_at IS NOT NULL`, { params: [id, ph.study, ph.series] });
-			return r.length ? r : null;
-		});
+		const [series, nInst] = await matchedSeries(id, ph.study, ph.series);
 		assert.equal(Number(nInst), 120);
 		const [[linkedBy, inst]] = sql(`SELECT x.linked_by, i.code FROM application_studies x
 		    JOIN studies st ON st.id = x.study_id JOIN institutions i ON i.id = st.institution_id
@@ -371,9 +333,8 @@ test('a grassroots hospital sends a chest CT; the coronary calcium reader scores
 	} finally {
 		if (held)
 			process.kill(daemon, 'SIGCONT');
-		for (const s of [apl, doc])
-			if (s !== null)
-				await s.context.close();
+		if (doc !== null)
+			await doc.context.close();
 		fs.rmSync(ph.dir, { recursive: true, force: true });
 	}
 });

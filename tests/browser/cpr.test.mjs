@@ -36,6 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
+import { applyChestCt, matchedSeries, storescu } from './ctapply.mjs';
 import { Client, sql } from '../integration/helpers.mjs';
 
 const run = promisify(execFile);
@@ -63,17 +64,6 @@ async function writePhantom(patientId, name) {
 	const study = stdout.match(/^study (\S+)$/m)[1];
 	const series = stdout.match(/^series (\S+)$/m)[1];
 	return { dir, study, series, fractures };
-}
-
-function storescu(dir) {
-	return run('storescu', ['-aet', 'LW_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm',
-	    '127.0.0.1', SCP_PORT, dir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
-}
-
-function today() {
-	const d = new Date();
-	const p = (n) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
 async function until(what, cond, ms = 20000, step = 200) {
@@ -159,41 +149,16 @@ test('the rib cage phantom read by the rib fracture reader: each rib straightene
 	const pid = `CPR-${process.pid}-${Date.now()}`;
 	const ph = await writePhantom(pid, 'ZHOU^MINGHUA');
 	assert.equal(ph.fractures.length, 9);
-	let apl = null, doc = null;
+	let doc = null;
 	try {
-		apl = await userSession(chrome.browser, BASE, 'lw_apply', PASSWORD);
-		let page = apl.page;
-		await go(page, '/apply', () => page.locator('nav.sidebar a', { hasText: '申请' }).first().click());
-		await page.fill('#patient_name', '周明华');
-		await page.selectOption('#patient_sex', { label: '男' });
-		await page.fill('#patient_age', '63岁');
-		await page.fill('#patient_no', pid);
-		await page.fill('#patient_phone', '13812345678');
-		await page.fill('#chief_complaint', '车祸后胸痛一天');
-		await page.fill('#present_illness', '一天前车祸，胸部受方向盘撞击');
-		await page.fill('#history', '无特殊');
-		await page.fill('#clinical_diagnosis', '胸部外伤，多发肋骨骨折待排');
-		await page.selectOption('#exam_type', { label: 'CT' });
-		await page.fill('#body_part', '胸部');
-		await page.fill('#exam_date', today());
-		await page.getByLabel('普通', { exact: true }).check();
-		await page.getByLabel('上级诊断', { exact: true }).check();
-		await page.selectOption('#alliance', { label: '江南县医共体' });
-		await page.selectOption('#target', { label: '江南县人民医院' });
-		await go(page, '/application', () => page.click('#submit'));
-		const id = Number(new URL(page.url()).searchParams.get('id'));
-		assert.ok(id > 0);
-		await apl.context.close();
-		apl = null;
+		const { id } = await applyChestCt(chrome.browser, BASE, { name: '周明华', sex: '男', age: '63岁', no: pid,
+		    phone: '13812345678', complaint: '车祸后胸痛一天',
+		    illness: '一天前车祸，胸部受方向盘撞击',
+		    history: '无特殊', diagnosis: '胸部外伤，多发肋骨骨折待排' });
+		let page;
 
 		await storescu(ph.dir);
-		const [[series]] = await until('the study to be matched and linked to the application', () => {
-			const r = sql(`SELECT se.id FROM application_studies x
-			    JOIN studies st ON st.id = x.study_id JOIN series se ON se.study_id = st.id
-			    WHERE x.application_id = :'p1' AND st.study_uid = :'p2' AND se.series_uid = :'p3'
-			      AND se.matched_at IS NOT NULL`, { params: [id, ph.study, ph.series] });
-			return r.length ? r : null;
-		}, 60000);
+		const [series] = await matchedSeries(id, ph.study, ph.series);
 		const [[job]] = sql(`SELECT id FROM ai_jobs WHERE series_id = :'p1' AND reader = 'ct_rib_fracture'`,
 		    { params: [series] });
 		const state = await until('the rib fracture job to end', () => {
@@ -414,9 +379,8 @@ test('the rib cage phantom read by the rib fracture reader: each rib straightene
 		await shot(page, 'no-lines');
 		console.log(`# the story took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 	} finally {
-		for (const x of [apl, doc])
-			if (x !== null)
-				await x.context.close();
+		if (doc !== null)
+			await doc.context.close();
 		fs.rmSync(ph.dir, { recursive: true, force: true });
 	}
 });

@@ -37,6 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, userSession } from './chromium.mjs';
+import { applyChestCt } from './ctapply.mjs';
 import { Client, sql } from '../integration/helpers.mjs';
 
 const run = promisify(execFile);
@@ -69,12 +70,6 @@ async function until(what, cond, ms = 60000, step = 200) {
 			assert.fail(`timed out waiting for ${what}`);
 		await new Promise((r) => setTimeout(r, step));
 	}
-}
-
-function today() {
-	const d = new Date();
-	const p = (n) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
 async function shot(page, name) {
@@ -215,33 +210,14 @@ test('the nodule reader\'s regions: stored with the result, shown in the slices,
 	    '-D', `${NOD.x}:${NOD.y}:${NOD.z}:${NOD.d}:60`, '-P', pid, '-N', 'ZHAO^MING', '-o', dir]);
 	assert.equal(Number(stdout.match(/^files (\d+) /m)[1]), NZ);
 	const studyUid = stdout.match(/^study (\S+)$/m)[1];
-	let apl = null, doc = null;
+	let doc = null;
 	try {
 		// 1. 申请.
-		apl = await userSession(chrome.browser, BASE, 'lw_apply', PASSWORD);
-		let page = apl.page;
-		await go(page, '/apply', () => page.locator('nav.sidebar a', { hasText: '申请' }).first().click());
-		await page.fill('#patient_name', '赵明');
-		await page.selectOption('#patient_sex', { label: '男' });
-		await page.fill('#patient_age', '61岁');
-		await page.fill('#patient_no', pid);
-		await page.fill('#patient_phone', '13912345678');
-		await page.fill('#chief_complaint', '体检发现肺部结节');
-		await page.fill('#present_illness', '无不适');
-		await page.fill('#history', '吸烟30年');
-		await page.fill('#clinical_diagnosis', '肺结节待查');
-		await page.selectOption('#exam_type', { label: 'CT' });
-		await page.fill('#body_part', '胸部');
-		await page.fill('#exam_date', today());
-		await page.getByLabel('普通', { exact: true }).check();
-		await page.getByLabel('上级诊断', { exact: true }).check();
-		await page.selectOption('#alliance', { label: '江南县医共体' });
-		await page.selectOption('#target', { label: '江南县人民医院' });
-		await go(page, '/application', () => page.click('#submit'));
-		const id = Number(new URL(page.url()).searchParams.get('id'));
-		assert.ok(id > 0);
-		await apl.context.close();
-		apl = null;
+		const { id } = await applyChestCt(chrome.browser, BASE, { name: '赵明', sex: '男', age: '61岁', no: pid,
+		    phone: '13912345678', complaint: '体检发现肺部结节',
+		    illness: '无不适',
+		    history: '吸烟30年', diagnosis: '肺结节待查' });
+		let page;
 
 		// 2. Sent, matched, read; the result's masks stored.
 		await run('storescu', ['-aet', 'LW_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm',
@@ -424,7 +400,6 @@ test('the nodule reader\'s regions: stored with the result, shown in the slices,
 		const again = await own.get(urls[0]);
 		assert.equal(again.status, 200);
 	} finally {
-		if (apl) await apl.context.close();
 		if (doc) await doc.context.close();
 		fs.rmSync(dir, { recursive: true, force: true });
 	}

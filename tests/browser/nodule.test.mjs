@@ -42,6 +42,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
+import { applyChestCt, storescu } from './ctapply.mjs';
 import { dcmDir, sql } from '../integration/helpers.mjs';
 import { AXIAL, assertAt, imageRect, preset, shownBoxes, voxelRect, waitSlice } from './aiview.mjs';
 
@@ -72,12 +73,6 @@ const chrome = chromiumForFile(skip, OUT);
 
 // ---------------------------------------------------------------------
 // The study
-
-// The collector of 龙湾镇卫生院 sends the folder, Nagle off as the SCP.
-function storescu(dir) {
-	return run('storescu', ['-aet', 'LW_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm',
-	    '127.0.0.1', SCP_PORT, dir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
-}
 
 // The stack's daemon, held still or let go.
 function daemonPid() {
@@ -131,35 +126,14 @@ test('a grassroots hospital sends a chest CT with a lung nodule; the nodule read
 	assert.equal(files, SLICES);
 	const daemon = daemonPid();
 	let held = false;
-	let apl = null, doc = null;
+	let doc = null;
 	try {
 		// 1. 申请 by 龙湾镇卫生院, naming the study's patient and date.
-		apl = await session('lw_apply');
-		let page = apl.page;
-		await go(page, '/apply', () => page.locator('nav.sidebar a', { hasText: '申请' }).first().click());
-		await page.fill('#patient_name', '周建国');
-		await page.selectOption('#patient_sex', { label: '男' });
-		await page.fill('#patient_age', '66岁');
-		await page.fill('#patient_no', PATIENT_ID);
-		await page.fill('#patient_phone', '13812345678');
-		await page.fill('#chief_complaint', '咳嗽两月，痰中带血一周');
-		await page.fill('#present_illness', '两月来干咳，近一周晨起痰中带少量血丝，无发热，体重下降约3公斤');
-		await page.fill('#history', '吸烟40年，每日一包');
-		await page.fill('#clinical_diagnosis', '左肺占位待查');
-		await page.selectOption('#exam_type', { label: 'CT' });
-		await page.fill('#body_part', '胸部');
-		await page.fill('#exam_date', STUDY_DATE);
-		await page.getByLabel('普通', { exact: true }).check();
-		await page.getByLabel('上级诊断', { exact: true }).check();
-		await page.selectOption('#alliance', { label: '江南县医共体' });
-		await page.selectOption('#target', { label: '江南县人民医院' });
-		await go(page, '/application', () => page.click('#submit'));
-		const id = Number(new URL(page.url()).searchParams.get('id'));
-		assert.ok(id > 0);
-		await page.locator('#created').waitFor();
-		const diag = (await page.textContent('#diag-no')).trim();
-		await apl.context.close();
-		apl = null;
+		const { id, diag } = await applyChestCt(chrome.browser, BASE, { name: '周建国', sex: '男', age: '66岁', no: PATIENT_ID,
+		    phone: '13812345678', complaint: '咳嗽两月，痰中带血一周',
+		    illness: '两月来干咳，近一周晨起痰中带少量血丝，无发热，体重下降约3公斤',
+		    history: '吸烟40年，每日一包', diagnosis: '左肺占位待查', examDate: STUDY_DATE });
+		let page;
 
 		// 2. The collector sends the study, the daemon held still.
 		process.kill(daemon, 'SIGSTOP');
@@ -513,8 +487,7 @@ test('a grassroots hospital sends a chest CT with a lung nodule; the nodule read
 	} finally {
 		if (held)
 			process.kill(daemon, 'SIGCONT');
-		for (const s of [apl, doc])
-			if (s !== null)
-				await s.context.close();
+		if (doc !== null)
+			await doc.context.close();
 	}
 });

@@ -33,6 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromiumForFile, go, openReport, userSession } from './chromium.mjs';
+import { applyChestCt, matchedSeries, storescu } from './ctapply.mjs';
 import { imageRect, shownBoxes, waitSlice, wheel } from './aiview.mjs';
 import { sql } from '../integration/helpers.mjs';
 
@@ -84,17 +85,6 @@ function rank(place) {
 	return (m[1] === '右' ? 0 : 100) + Number(m[2]) * 4 + SEGMENTS.indexOf(m[3]);
 }
 
-function storescu(dir) {
-	return run('storescu', ['-aet', 'LW_COLLECTOR', '-aec', 'ZHIYING', '+sd', '+r', '+sp', '*.dcm',
-	    '127.0.0.1', SCP_PORT, dir], { env: { ...process.env, TCP_NODELAY: '1' }, maxBuffer: 1 << 24 });
-}
-
-function today() {
-	const d = new Date();
-	const p = (n) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-}
-
 async function until(what, cond, ms = 20000, step = 200) {
 	const t0 = Date.now();
 	for (;;) {
@@ -134,43 +124,18 @@ test('the rib cage phantom sent by storescu; the rib fracture reader finds its n
 	const pid = `RIB-${process.pid}-${Date.now()}`;
 	const ph = await writePhantom(pid, 'HE^JIANGUO');
 	assert.equal(ph.fractures.length, 9);
-	let apl = null, doc = null;
+	let doc = null;
 	try {
 		// 1. 申请.
-		apl = await userSession(chrome.browser, BASE, 'lw_apply', PASSWORD);
-		let page = apl.page;
-		await go(page, '/apply', () => page.locator('nav.sidebar a', { hasText: '申请' }).first().click());
-		await page.fill('#patient_name', '何建国');
-		await page.selectOption('#patient_sex', { label: '男' });
-		await page.fill('#patient_age', '58岁');
-		await page.fill('#patient_no', pid);
-		await page.fill('#patient_phone', '13912345678');
-		await page.fill('#chief_complaint', '摔倒后右侧胸痛两天');
-		await page.fill('#present_illness', '两天前骑车摔倒，右侧胸壁着地，深呼吸时疼痛加重');
-		await page.fill('#history', '无特殊');
-		await page.fill('#clinical_diagnosis', '胸部外伤，肋骨骨折待排');
-		await page.selectOption('#exam_type', { label: 'CT' });
-		await page.fill('#body_part', '胸部');
-		await page.fill('#exam_date', today());
-		await page.getByLabel('普通', { exact: true }).check();
-		await page.getByLabel('上级诊断', { exact: true }).check();
-		await page.selectOption('#alliance', { label: '江南县医共体' });
-		await page.selectOption('#target', { label: '江南县人民医院' });
-		await go(page, '/application', () => page.click('#submit'));
-		const id = Number(new URL(page.url()).searchParams.get('id'));
-		assert.ok(id > 0);
-		await apl.context.close();
-		apl = null;
+		const { id } = await applyChestCt(chrome.browser, BASE, { name: '何建国', sex: '男', age: '58岁', no: pid,
+		    phone: '13912345678', complaint: '摔倒后右侧胸痛两天',
+		    illness: '两天前骑车摔倒，右侧胸壁着地，深呼吸时疼痛加重',
+		    history: '无特殊', diagnosis: '胸部外伤，肋骨骨折待排' });
+		let page;
 
 		// 2. The study sent, matched, linked, read.
 		await storescu(ph.dir);
-		const [[series]] = await until('the study to be matched and linked to the application', () => {
-			const r = sql(`SELECT se.id FROM application_studies x
-			    JOIN studies st ON st.id = x.study_id JOIN series se ON se.study_id = st.id
-			    WHERE x.application_id = :'p1' AND st.study_uid = :'p2' AND se.series_uid = :'p3'
-			      AND se.matched_at IS NOT NULL`, { params: [id, ph.study, ph.series] });
-			return r.length ? r : null;
-		}, 60000);
+		const [series] = await matchedSeries(id, ph.study, ph.series);
 		const [[fits, reason]] = sql(`SELECT fits, reason FROM series_matches
 		    WHERE series_id = :'p1' AND reader = 'ct_rib_fracture'`, { params: [series] });
 		assert.equal(fits, 't', reason);
@@ -316,9 +281,8 @@ test('the rib cage phantom sent by storescu; the rib fracture reader finds its n
 		assert.deepEqual(doc.errors, [], 'no script errors or CSP violations');
 		console.log(`# the story took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 	} finally {
-		for (const s of [apl, doc])
-			if (s !== null)
-				await s.context.close();
+		if (doc !== null)
+			await doc.context.close();
 		fs.rmSync(ph.dir, { recursive: true, force: true });
 	}
 });
