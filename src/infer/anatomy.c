@@ -1205,15 +1205,21 @@ close_side(const uint8_t *m, int w, int x0, int y0, int x1, int y1, int f,
 	 * coarse pixels round it that are only partly lung. */
 	for (X = 0; X < lw * lh; X++)
 		cb->cl[X] = cb->d[X] > r2 && !cb->lo[X];
+	/* The 3 x 3 neighbourhood in two passes: along the rows into lo
+	 * (not needed any more), then across them. */
+	for (Y = 0; Y < lh; Y++) {
+		const uint8_t *c = cb->cl + Y * lw;
+		uint8_t	*h = cb->lo + Y * lw;
+
+		for (X = 0; X < lw; X++)
+			h[X] = c[X] | (X > 0 ? c[X - 1] : 0) |
+			    (X < lw - 1 ? c[X + 1] : 0);
+	}
 	for (Y = 0; Y < lh; Y++)
 		for (X = 0; X < lw; X++) {
-			int	 on = 0, a, b;
-
-			for (b = Y - 1; b <= Y + 1 && !on; b++)
-				for (a = X - 1; a <= X + 1 && !on; a++)
-					on = a >= 0 && b >= 0 && a < lw &&
-					    b < lh && cb->cl[b * lw + a];
-			if (!on)
+			if (!cb->lo[Y * lw + X] && (Y == 0 ||
+			    !cb->lo[(Y - 1) * lw + X]) && (Y == lh - 1 ||
+			    !cb->lo[(Y + 1) * lw + X]))
 				continue;
 			for (y = (Y + oy) * f; y < (Y + oy + 1) * f; y++)
 				for (x = (X + ox) * f; x < (X + ox + 1) * f;
