@@ -1205,15 +1205,21 @@ close_side(const uint8_t *m, int w, int x0, int y0, int x1, int y1, int f,
 	 * coarse pixels round it that are only partly lung. */
 	for (X = 0; X < lw * lh; X++)
 		cb->cl[X] = cb->d[X] > r2 && !cb->lo[X];
+	/* The 3 x 3 neighbourhood in two passes: along the rows into lo
+	 * (not needed any more), then across them. */
+	for (Y = 0; Y < lh; Y++) {
+		const uint8_t *c = cb->cl + Y * lw;
+		uint8_t	*h = cb->lo + Y * lw;
+
+		for (X = 0; X < lw; X++)
+			h[X] = c[X] | (X > 0 ? c[X - 1] : 0) |
+			    (X < lw - 1 ? c[X + 1] : 0);
+	}
 	for (Y = 0; Y < lh; Y++)
 		for (X = 0; X < lw; X++) {
-			int	 on = 0, a, b;
-
-			for (b = Y - 1; b <= Y + 1 && !on; b++)
-				for (a = X - 1; a <= X + 1 && !on; a++)
-					on = a >= 0 && b >= 0 && a < lw &&
-					    b < lh && cb->cl[b * lw + a];
-			if (!on)
+			if (!cb->lo[Y * lw + X] && (Y == 0 ||
+			    !cb->lo[(Y - 1) * lw + X]) && (Y == lh - 1 ||
+			    !cb->lo[(Y + 1) * lw + X]))
 				continue;
 			for (y = (Y + oy) * f; y < (Y + oy + 1) * f; y++)
 				for (x = (X + ox) * f; x < (X + ox + 1) * f;
@@ -1453,9 +1459,9 @@ static int
 lungs_full(struct compute *c, const struct series_volume *v,
     const struct coarse *co, struct anatomy *an, char *err, size_t errlen)
 {
-	size_t		 pl = (size_t)v->nx * v->ny, i, ci;
+	size_t		 pl = (size_t)v->nx * v->ny, i;
 	uint8_t		*lungd = NULL, *cair = NULL, *cl2 = NULL, *cside = NULL;
-	int		 fb[6], a, k, x, y, s, f, found, nw = 1;
+	int		 fb[6], a, k, x, y, f, found, nw = 1;
 	long		 nadd = 0;
 	struct vlist	 q = { 0 };
 	struct slice_work *sw = NULL;
@@ -1524,20 +1530,35 @@ lungs_full(struct compute *c, const struct series_volume *v,
 	if (sides_coarse(c, v, co, cl2, lungd, cside, &mid, err,
 	    errlen) == -1)
 		goto fail;
-	for (k = fb[2]; k <= fb[5]; k++)
-		for (y = fb[1]; y <= fb[4]; y++)
+	/* Each voxel its coarse voxel's side; the rows' starts worked out
+	 * once per row (the byte stores would otherwise make the compiler
+	 * load the coarse grid's indices again at every voxel). */
+#ifdef _OPENMP
+#pragma omp parallel for private(y, x)
+#endif
+	for (k = fb[2]; k <= fb[5]; k++) {
+		size_t	 cz = (size_t)co->iz[k] * co->dims[1];
+
+		for (y = fb[1]; y <= fb[4]; y++) {
+			uint8_t	*row = an->lungs + (size_t)k * pl +
+			    (size_t)y * v->nx;
+			const uint8_t *crow = cside + (cz + co->iy[y]) *
+			    co->dims[0];
+			const int *ix = co->ix;
+
 			for (x = fb[0]; x <= fb[3]; x++) {
-				i = (size_t)k * pl + (size_t)y * v->nx + x;
-				if (!an->lungs[i])
+				int	 sd;
+
+				if (!row[x])
 					continue;
-				ci = ((size_t)co->iz[k] * co->dims[1] +
-				    co->iy[y]) * co->dims[0] + co->ix[x];
-				s = cside[ci];
-				if (s == LUNG_NONE)
-					s = pat_x(v, x, y, k) < mid ?
+				sd = crow[ix[x]];
+				if (sd == LUNG_NONE)
+					sd = pat_x(v, x, y, k) < mid ?
 					    LUNG_RIGHT : LUNG_LEFT;
-				an->lungs[i] = (uint8_t)s;
+				row[x] = (uint8_t)sd;
 			}
+		}
+	}
 
 	log_debug("anatomy: sides (%.2f s)", now_s() - t0);
 	/* Per side and slice: holes, and the pleural closing. */
@@ -1566,13 +1587,19 @@ lungs_full(struct compute *c, const struct series_volume *v,
 	log_debug("anatomy: the pleural closing adds %.1f mL",
 	    nadd * v->spacing[0] * v->spacing[1] * v->spacing[2] / 1000.0);
 	log_debug("anatomy: holes and closing (%.2f s)", now_s() - t0);
+	/* The lungs are in the body: a select the compiler vectorises. */
+#ifdef _OPENMP
+#pragma omp parallel for private(y, x)
+#endif
 	for (k = fb[2]; k <= fb[5]; k++)
-		for (y = fb[1]; y <= fb[4]; y++)
-			for (x = fb[0]; x <= fb[3]; x++) {
-				i = (size_t)k * pl + (size_t)y * v->nx + x;
-				if (an->lungs[i])
-					an->body[i] = 1;
-			}
+		for (y = fb[1]; y <= fb[4]; y++) {
+			size_t	 o = (size_t)k * pl + (size_t)y * v->nx;
+			const uint8_t *l = an->lungs + o;
+			uint8_t	*b = an->body + o;
+
+			for (x = fb[0]; x <= fb[3]; x++)
+				b[x] = l[x] ? 1 : b[x];
+		}
 	lung_figures(v, co, an);
 	free(q.v);
 	free(lungd);

@@ -897,18 +897,32 @@ make_grid(struct compute *c, const struct series_volume *v,
 	size_t		 mn;
 	double		 st[3], len;
 
-	for (z = 0, i = 0; z < v->nz; z++)
-		for (y = 0; y < v->ny; y++)
-			for (x = 0; x < v->nx; x++, i++) {
-				if (lungs[i] == LUNG_NONE)
-					continue;
-				if (x < lo[0]) lo[0] = x;
-				if (x > hi[0]) hi[0] = x;
-				if (y < lo[1]) lo[1] = y;
-				if (y > hi[1]) hi[1] = y;
-				if (z < lo[2]) lo[2] = z;
-				if (z > hi[2]) hi[2] = z;
+	/* The lungs' box, from each row's first and last lung voxel (the
+	 * empty stretches passed eight voxels at a time; LUNG_NONE is 0). */
+	for (z = 0; z < v->nz; z++)
+		for (y = 0; y < v->ny; y++) {
+			const uint8_t *row = lungs + ((size_t)z * v->ny + y) *
+			    v->nx;
+			uint64_t w;
+
+			for (x = 0; x + 8 <= v->nx; x += 8) {
+				memcpy(&w, row + x, sizeof(w));
+				if (w != 0)
+					break;
 			}
+			while (x < v->nx && row[x] == LUNG_NONE)
+				x++;
+			if (x == v->nx)
+				continue;
+			if (x < lo[0]) lo[0] = x;
+			for (x = v->nx - 1; row[x] == LUNG_NONE; x--)
+				continue;
+			if (x > hi[0]) hi[0] = x;
+			if (y < lo[1]) lo[1] = y;
+			if (y > hi[1]) hi[1] = y;
+			if (z < lo[2]) lo[2] = z;
+			if (z > hi[2]) hi[2] = z;
+		}
 	if (hi[0] < 0)
 		return 1;
 	for (r = 0; r < 3; r++) {

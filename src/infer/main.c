@@ -663,6 +663,42 @@ daemon_loop(struct daemon *d)
 	return 0;
 }
 
+/*
+ * OpenMP's threads wait passively (OMP_WAIT_POLICY=passive) unless the
+ * environment says otherwise.  libgomp's default is to spin up to
+ * 300,000 rounds at every barrier before sleeping: on a machine whose
+ * cores other work shares, the thread that spins takes the processor
+ * share that the thread it waits for needs (the daemon's threads are
+ * one scheduler group, setsid's autogroup), and the CPU seconds of a nodule
+ * job grow with the load.  libgomp reads the variable once, when the
+ * program is loaded, before main(): so the daemon sets it and executes
+ * itself again, once; if that fails it goes on as it is.
+ */
+static void
+omp_wait_passive(char *argv[])
+{
+#ifdef _OPENMP
+	char	 path[PATH_MAX];
+	ssize_t	 n;
+
+	if (getenv("OMP_WAIT_POLICY") != NULL ||
+	    getenv("GOMP_SPINCOUNT") != NULL)
+		return;
+	/* By its own path, not /proc/self/exe: the process keeps its
+	 * name (ps, pgrep). */
+	if ((n = readlink("/proc/self/exe", path, sizeof(path) - 1)) <= 0 ||
+	    (size_t)n >= sizeof(path) - 1)
+		return;
+	path[n] = '\0';
+	if (setenv("OMP_WAIT_POLICY", "passive", 1) == -1)
+		return;
+	(void)execv(path, argv);
+	(void)unsetenv("OMP_WAIT_POLICY");
+#else
+	(void)argv;
+#endif
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -672,6 +708,7 @@ main(int argc, char *argv[])
 	char			 err[1024], host[HOST_NAME_MAX + 1];
 	int			 rc = 1, i, left;
 
+	omp_wait_passive(argv);
 	memset(&d, 0, sizeof(d));
 	d.held.anatomy = anatomy_cache_new();
 	if (service_init("zhiying-inferd", argc, argv, &d.cf, &pidfile) == -1)

@@ -62,6 +62,7 @@ if ! [ -d "$STUDY" ]; then
 fi
 mkdir -p "$OUT"
 rm -f "$OUT"/nodule-*
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 ZY_STATE=
 cleanup() {
@@ -100,6 +101,10 @@ stack_start >"$OUT/nodule-stack.txt" 2>&1 || { cat "$OUT/nodule-stack.txt" >&2; 
 unset ZHIYING_INFER_BACKEND
 LOG=$ZY_STATE/log/inferd.log
 q() { stack_psql -At -c "$1"; }
+# How the daemon's OpenMP threads wait (it sets passive itself unless
+# told otherwise: src/infer/main.c).
+WAITPOL=$(tr '\0' '\n' <"/proc/$(cat "$ZY_STATE/run/inferd.pid")/environ" 2>/dev/null |
+    sed -n 's/^OMP_WAIT_POLICY=//p' | head -1)
 
 say "storescu LIDC-IDRI-0002 from $AE"
 TCP_NODELAY=1 storescu -aet "$AE" -aec ZHIYING --max-pdu "$PDU" +sd +r +sp '*.dcm' \
@@ -120,8 +125,8 @@ q "SELECT id, reader, state FROM ai_jobs WHERE series_id IN ($SIDS) ORDER BY id"
 
 # ---- report ----------------------------------------------------------------
 echo
-printf 'zhiying lung nodule benchmark: %s, %s, nproc %s\n' "$(date '+%Y-%m-%d %H:%M')" \
-    "$(uname -m)" "$(nproc)"
+printf 'zhiying lung nodule benchmark: %s, %s, nproc %s, load average %s at the start, %s at the end\n' \
+    "$(date '+%Y-%m-%d %H:%M')" "$(uname -m)" "$(nproc)" "$LOAD0" "$(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "1. LIDC-IDRI-0002 ($(field "$LINE" spacing) mm), backend $(field "$LINE" backend): seconds"
 printf '%-10s %8s %8s %8s %8s\n' "" load anatomy detect total
@@ -141,7 +146,8 @@ grep -E '^(LIDC|Lung-PET-CT-Dx) (truth|summary)|summary:|^  tumour' "$OUT/nodule
 echo
 echo "3. the daemon on LIDC-IDRI-0002: every reader the matcher queued, one load (zhiying-inferd, PostgreSQL fsync=on)"
 echo "(cpu: the daemon's CPU seconds over the compute, all its threads; cpu / compute is the number of"
-echo " processors the job had on average: up to 2 here, under 1 when other work shares the cores)"
+echo " processors the job had on average: up to 2 here, under 1 when other work shares the cores;"
+echo " the daemon's OpenMP threads wait ${WAITPOL:-actively, the libgomp default})"
 printf '%-22s %-8s %8s %8s %8s %8s  %s\n' reader state load compute cpu write lesions
 while IFS='|' read -r id reader state; do
 	line=$(grep "job $id done:" "$LOG" | tail -1 || true)
