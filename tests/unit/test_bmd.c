@@ -1688,6 +1688,39 @@ test_totalseg_bodycomp(void **state)
 		    "cm², %.1f HU\n", (double)nout * v->spacing[0] *
 		    v->spacing[1] / 100.0, nout > 0 ? sout / (double)nout :
 		    NAN);
+		/* Our muscle pixels by the reference's masks, and the
+		 * reference's muscle pixels that are not ours. */
+		{
+			long	 mm[5] = { 0 }, miss[3] = { 0 }, org[120] = { 0 };
+			int	 lb;
+
+			for (p = 0; p < n; p++) {
+				o = (size_t)k * n + p;
+				t = bc.map[p];
+				lb = (int)lround(seg->vox[o]);
+				if (t == BC_WALL_MUSCLE || t == BC_PARA_MUSCLE) {
+					mm[m[1]->vox[o] > 0.5 ? 0 : m[2]->vox[o] >
+					    0.5 ? 1 : m[0]->vox[o] > 0.5 ? 2 :
+					    lb > 0 ? 3 : 4]++;
+					if (m[1]->vox[o] <= 0.5 && lb > 0 &&
+					    lb < 120)
+						org[lb]++;
+				} else if (m[1]->vox[o] > 0.5)
+					miss[t == BC_NONE ? 0 : (t == BC_SAT ||
+					    t == BC_VAT || t == BC_WALL_IMAT ||
+					    t == BC_PARA_IMAT) ? 1 : 2]++;
+			}
+			print_message("    our muscle pixels in the reference's "
+			    "muscle %ld, torso fat %ld, subcutaneous fat %ld, "
+			    "a label of the total map %ld, none %ld; the "
+			    "reference's muscle not ours: unclassed %ld, fat "
+			    "%ld, other %ld\n", mm[0], mm[1], mm[2], mm[3],
+			    mm[4], miss[0], miss[1], miss[2]);
+			for (lb = 1; lb < 120; lb++)
+				if (org[lb] > 0)
+					print_message("      label %d: %ld\n",
+					    lb, org[lb]);
+		}
 		/* The fat behind the back muscles is subcutaneous: it was
 		 * taken for visceral when the body's outline held the
 		 * table's foam and the air gap above it (143 of our 1669
