@@ -42,17 +42,19 @@
  *     costovertebral joint and runs out, back, then forwards and down
  *     round the trunk: where it crosses the band RIB_PLATE_BAND_MM wide
  *     just inside RIB_REACH_MM from the midline it is short along the
- *     spine, and ribs joined through the processes cross it one by one;
- *     a component that crosses it over more than RIB_PLATE_MM without a
- *     gap is a plate, the iliac wing joined to the sacrum's ala at the
+ *     spine, and ribs joined through the processes or the scapula cross
+ *     it, and meet the spine, one by one; a component that both crosses
+ *     it and meets the spine over more than RIB_PLATE_MM without a gap
+ *     is a plate, the iliac wing joined to the sacrum's ala at the
  *     sacroiliac joint, and no rib (totalseg-example: the wings passed
- *     for ribs on L4-S1).  A component whose medial end (within
- *     RIB_HEAD_MM of its most medial voxel) is no taller than
- *     RIB_HEAD_MAX_MM is one rib, and its level is the body that holds
- *     most of its head's voxels (T10-T12 bear their rib's head on their
- *     own body, Gray's Anatomy; the neck and shaft fall towards the body
- *     below, and when every medial voxel counted, at 3 mm T12's ribs
- *     made L1 rib-bearing); a taller one is ribs joined through the
+ *     for ribs on L4-S1; the band alone took test_ribs's shoulder
+ *     phantom's ribs joined to the scapula for a plate).  A component
+ *     whose medial end (within RIB_HEAD_MM of its most medial voxel) is
+ *     no taller than RIB_HEAD_MAX_MM is one rib, and its level is the
+ *     body that holds most of its head's voxels (T10-T12 bear their
+ *     rib's head on their own body, Gray's Anatomy; the neck and shaft
+ *     fall towards the body below, and when every medial voxel counted,
+ *     at 3 mm T12's ribs made L1 rib-bearing); a taller one is ribs joined through the
  *     articular and transverse processes, and each body takes those
  *     whose medial voxels lie by it;
  *  4. labels: T12 is the last rib-bearing vertebra (Gray's Anatomy); it is
@@ -1024,40 +1026,8 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 		}
 		if (reach < RIB_REACH_MM)
 			continue;
-		/* A plate, not a rib: a rib is a tube some 10-15 mm across
-		 * that runs out, back, then forwards and down round the
-		 * trunk, so where it crosses the band of RIB_PLATE_BAND_MM
-		 * just inside RIB_REACH_MM from the midline it is short along
-		 * the spine (joined ribs cross it one by one, the
-		 * intercostal spaces between); the iliac wing, a wide plate
-		 * joined to the sacrum's ala at the sacroiliac joint, crosses
-		 * it over more than RIB_PLATE_MM without a gap. */
-		memset(zocc, 0, (size_t)D);
-		for (h = 0; h < ns; h++) {
-			q = stk[h];
-			X = (int)(q % W);
-			Z = (int)(q / ((size_t)W * H));
-			dxm = fabs(X * fx + fx / 2 - cx[Z * fz + fz / 2]) *
-			    v->spacing[0];
-			if (dxm >= RIB_REACH_MM - RIB_PLATE_BAND_MM &&
-			    dxm <= RIB_REACH_MM)
-				zocc[Z] = 1;
-		}
-		for (a = 0, b = 0, c = 0; a < D; a++) {
-			b = zocc[a] ? b + 1 : 0;
-			c = b > c ? b : c;
-		}
-		if (c * fz * v->spacing[2] > RIB_PLATE_MM)
-			continue;
 		/* Its medial end: the voxels within RIB_HEAD_MM of its most
-		 * medial one, not in front of the body.  Where that is no
-		 * taller than RIB_HEAD_MAX_MM along the spine the component
-		 * is one rib, and it is the level's whose body holds most of
-		 * its head's voxels (T10-T12 bear their rib's head on their
-		 * own body, Gray's Anatomy; the neck and shaft fall towards
-		 * the body below).  Else it is ribs joined through the
-		 * articular and transverse processes, and each body takes
-		 * those whose medial voxels lie by it. */
+		 * medial one, not in front of the body. */
 		dmin = 1e30;
 		for (h = 0; h < ns; h++) {
 			q = stk[h];
@@ -1072,6 +1042,17 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 		}
 		if (dmin > RIB_MEDIAL_MM)
 			continue;
+		/* A plate, not a rib: a rib is a tube some 10-15 mm across
+		 * that leaves the spine at its head and runs out, back, then
+		 * forwards and down round the trunk, so where it crosses the
+		 * band of RIB_PLATE_BAND_MM just inside RIB_REACH_MM from the
+		 * midline it is short along the spine, and ribs joined through
+		 * the processes or the scapula cross it, and meet the spine,
+		 * one by one with the intercostal spaces between; the iliac
+		 * wing, a wide plate joined to the sacrum's ala at the
+		 * sacroiliac joint, crosses the band and meets the spine over
+		 * more than RIB_PLATE_MM without a gap. */
+		memset(zocc, 0, (size_t)D);
 		hz0 = INT32_MAX;
 		hz1 = -1;
 		for (h = 0; h < ns; h++) {
@@ -1081,12 +1062,32 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 			Z = (int)(q / ((size_t)W * H));
 			k = Z * fz + fz / 2;
 			dxm = fabs(X * fx + fx / 2 - cx[k]) * v->spacing[0];
+			if (dxm >= RIB_REACH_MM - RIB_PLATE_BAND_MM &&
+			    dxm <= RIB_REACH_MM)
+				zocc[Z] |= 1;
 			if ((Y * fx + fx / 2 - cy[k]) * v->spacing[1] < -10.0 ||
 			    dxm > dmin + RIB_HEAD_MM)
 				continue;
+			zocc[Z] |= 2;
 			hz0 = Z < hz0 ? Z : hz0;
 			hz1 = Z > hz1 ? Z : hz1;
 		}
+		for (a = 0, b = 0, c = 0, i = 0, j = 0; a < D; a++) {
+			b = zocc[a] & 1 ? b + 1 : 0;
+			c = b > c ? b : c;
+			i = zocc[a] & 2 ? i + 1 : 0;
+			j = i > j ? i : j;
+		}
+		if (c * fz * v->spacing[2] > RIB_PLATE_MM &&
+		    j * fz * v->spacing[2] > RIB_PLATE_MM)
+			continue;
+		/* Where the medial end is no taller than RIB_HEAD_MAX_MM the
+		 * component is one rib, and it is the level's whose body
+		 * holds most of its head's voxels (T10-T12 bear their rib's
+		 * head on their own body, Gray's Anatomy; the neck and shaft
+		 * fall towards the body below).  Else it is ribs joined
+		 * through the articular and transverse processes, and each
+		 * body takes those whose medial voxels lie by it. */
 		one = (hz1 - hz0 + 1) * fz * v->spacing[2] <= RIB_HEAD_MAX_MM;
 		for (h = 0; h < ns; h++) {
 			double	 best = 1e30, dz;
