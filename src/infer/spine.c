@@ -18,6 +18,13 @@
  *     processes lie) at RING_SHARE_R or more of the body's radius
  *     hereabouts; a disc's slice (the annulus is 70-130 HU) does not, or
  *     only close to the centre where an endplate's partial volume lies.
+ *     For the score, with pixels wider than the cortex, a ray's edge is
+ *     its last fall from bone to soft tissue within RING_MAX_MM, not the
+ *     first:
+ *     trabecular bone of 100-130 HU (an osteopenic body) passes for soft
+ *     tissue, and a brighter spot inside it gave an edge a millimetre
+ *     from the centre (totalseg-example at 3 mm); and the bone threshold
+ *     is lowered with pixels wider than the cortex (rays()).
  *     The discs are the slices of a low score and the local minima of
  *     the score that are deep enough and a body's radius apart, wider
  *     than one thin slice; a run of body slices longer than LONG_SHARE
@@ -30,8 +37,26 @@
  *     side from within RIB_MEDIAL_MM of the centre line, not in front of
  *     the body, is a rib with its head and neck at the spine (the
  *     costovertebral and costotransverse joints; transverse processes of
- *     the lumbar spine reach some 35-50 mm, the ribs well beyond); its
- *     level is the body beside which its medial voxels lie;
+ *     the lumbar spine reach some 35-50 mm, the ribs well beyond).  A
+ *     rib is a tube some 10-15 mm across that leaves the spine at the
+ *     costovertebral joint and runs out, back, then forwards and down
+ *     round the trunk: where it crosses the band RIB_PLATE_BAND_MM wide
+ *     just inside RIB_REACH_MM from the midline it is short along the
+ *     spine, and ribs joined through the processes or the scapula cross
+ *     it, and meet the spine, one by one; a component that both crosses
+ *     it and meets the spine over more than RIB_PLATE_MM without a gap
+ *     is a plate, the iliac wing joined to the sacrum's ala at the
+ *     sacroiliac joint, and no rib (totalseg-example: the wings passed
+ *     for ribs on L4-S1; the band alone took test_ribs's shoulder
+ *     phantom's ribs joined to the scapula for a plate).  A component
+ *     whose medial end (within RIB_HEAD_MM of its most medial voxel) is
+ *     no taller than RIB_HEAD_MAX_MM is one rib, and its level is the
+ *     body that holds most of its head's voxels (T10-T12 bear their
+ *     rib's head on their own body, Gray's Anatomy; the neck and shaft
+ *     fall towards the body below, and when every medial voxel counted,
+ *     at 3 mm T12's ribs made L1 rib-bearing); a taller one is ribs joined through the
+ *     articular and transverse processes, and each body takes those
+ *     whose medial voxels lie by it;
  *  4. labels: T12 is the last rib-bearing vertebra (Gray's Anatomy); it is
  *     the last rib-bearing body of the first run of them from the head
  *     (one body without a rib seen inside the run is bridged: a rib head
@@ -128,6 +153,10 @@
 #define RIB_REACH_MM	60.0
 #define RIB_SURE_MM	70.0
 #define RIB_MIN_VOX	3
+#define RIB_HEAD_MM	6.0
+#define RIB_HEAD_MAX_MM	45.0
+#define RIB_PLATE_BAND_MM 10.0
+#define RIB_PLATE_MM	45.0
 #define ROI_SHARE	0.65
 #define ROI_MARGIN_MM	5.0
 #define VEIN_MM		5.0
@@ -180,15 +209,17 @@ spine_count_t12_l2(const struct spine_info *si)
 	return n;
 }
 
-double
-spine_edge(const float *p, int n, double h)
+/* spine_edge() with bone from a 3-sample mean of bone HU; with outer,
+ * the last such edge of the profile rather than the first. */
+static double
+edge_bone(const float *p, int n, double h, double bone, int outer)
 {
 	int	 run = (int)ceil(SPINE_RUN_MM / h), i, j, seen = 0, lo, ipk;
-	double	 s, peak, out, level;
+	double	 s, peak, out, level, e, last = -1.0;
 
-	for (i = 1; i + 1 < n; i++) {
+	for (i = 1; i + 1 < n && !(outer && h * i > RING_MAX_MM); i++) {
 		s = (p[i - 1] + p[i] + p[i + 1]) / 3.0;
-		if (s >= SPINE_BONE_HU)
+		if (s >= bone)
 			seen = 1;
 		if (!seen || s >= SPINE_LOW_HU || i + run >= n)
 			continue;
@@ -211,13 +242,26 @@ spine_edge(const float *p, int n, double h)
 			out += p[j];
 		out /= run + 1;
 		level = (peak + out) / 2.0;
+		e = h * i;
 		for (j = ipk + 1; j <= i + run; j++)
-			if (p[j] < level)
-				return h * ((j - 1) + (p[j - 1] - level) /
+			if (p[j] < level) {
+				e = h * ((j - 1) + (p[j - 1] - level) /
 				    (p[j - 1] - p[j]));
-		return h * i;
+				break;
+			}
+		if (!outer)
+			return e;
+		last = e;
+		seen = 0;
+		i += run;
 	}
-	return -1.0;
+	return last;
+}
+
+double
+spine_edge(const float *p, int n, double h)
+{
+	return edge_bone(p, n, h, SPINE_BONE_HU, 0);
 }
 
 double
@@ -406,15 +450,33 @@ tri(const struct series_volume *v, double x, double y, double z)
 	return acc;
 }
 
+/* The bone threshold of the rays: the cortex's peak over the bone
+ * inside, SPINE_BONE_HU - SPINE_LOW_HU for a cortex seen whole, is
+ * lowered by pixels wider than it: a shell thinner than the pixel keeps
+ * its mass, not its peak (Prevrhal et al., 1999), so the excess is
+ * scaled by the nominal cortex (SPINE_PLATE_MM) over the pixel where the
+ * pixel is wider (3 mm pixels: 147 HU; at 1 mm or finer, SPINE_BONE_HU). */
+static double
+bone_hu(const struct series_volume *v)
+{
+	double	 pix = fmax(fabs(v->spacing[0]), fabs(v->spacing[1]));
+
+	return SPINE_LOW_HU + (SPINE_BONE_HU - SPINE_LOW_HU) *
+	    fmin(1.0, SPINE_PLATE_MM / pix);
+}
+
 /* The edges along the rays of slice k from (cx, cy) (voxels) into r
  * (mm, -1 where none); ray a points at angle 10a degrees clockwise from
  * straight ahead (-y) seen from the feet, towards +x at 90. */
 static void
-rays(const struct series_volume *v, int k, double cx, double cy, double *r)
+rays(const struct series_volume *v, int k, double cx, double cy, double *r,
+    int outer)
 {
 	float	 prof[(int)(RAY_MM / RAY_STEP) + 1];
 	int	 n = (int)(RAY_MM / RAY_STEP) + 1, a, s;
 	double	 ph, ux, uy;
+
+	double	 bone = bone_hu(v);
 
 	for (a = 0; a < NRAY; a++) {
 		ph = a * 2.0 * M_PI / NRAY;
@@ -423,7 +485,7 @@ rays(const struct series_volume *v, int k, double cx, double cy, double *r)
 		for (s = 0; s < n; s++)
 			prof[s] = (float)tri(v, cx + ux * s * RAY_STEP,
 			    cy + uy * s * RAY_STEP, k);
-		r[a] = spine_edge(prof, n, RAY_STEP);
+		r[a] = edge_bone(prof, n, RAY_STEP, bone, outer);
 	}
 }
 
@@ -527,7 +589,7 @@ roi_measure(const struct series_volume *v, struct vertebra *b)
 		ka = kb = (int)lround(b->c[2]);
 	for (k = ka; k <= kb; k++) {
 		centre_at(v, b, k, &cx, &cy);
-		rays(v, k, cx, cy, r);
+		rays(v, k, cx, cy, r, 0);
 		ant = half_axis(r, 0.0, 30.0, 0.0);
 		lat = (half_axis(r, 90.0, 20.0, 0.0) +
 		    half_axis(r, -90.0, 20.0, 0.0)) / 2.0;
@@ -774,7 +836,7 @@ static void
 morphometry(const struct series_volume *v, struct vertebra *b, double pitch)
 {
 	struct plane	 pl;
-	double		 L, rows[4], ant[4], post[4], wa, wp, d, h[3], t;
+	double		 L, rows[4], ant[4], post[4], wa, wp, d, h[3], t, hr;
 	double		 area = 0.0, w, s2, up, dn;
 	int		 i, q, nl = 0, ok = 0;
 
@@ -802,13 +864,23 @@ morphometry(const struct series_volume *v, struct vertebra *b, double pitch)
 	 * edges must keep off the endplates of a concave body. */
 	up = plane_edge(&pl, 0.0, -ROW_FRONT_MM, 1.0, 0.0, 30.0);
 	dn = plane_edge(&pl, 0.0, -ROW_FRONT_MM, -1.0, 0.0, 30.0);
-	if (up >= 0.0 && dn >= 0.0 && fabs(up - dn) / 2.0 < 0.25 * L)
+	hr = L;
+	if (up >= 0.0 && dn >= 0.0 && fabs(up - dn) / 2.0 < 0.25 * L) {
 		for (i = 0; i < 3; i++)
 			pl.p0[i] += (up - dn) / 2.0 * pl.a[i];
-	rows[0] = 0.25 * L;
-	rows[1] = -0.25 * L;
-	rows[2] = 0.33 * L;
-	rows[3] = -0.33 * L;
+		/* The rows at a quarter and a third of the height measured
+		 * there, not of the run of slices: a run that holds a
+		 * concave body's rim (L2 of the phantom, 28 mm at its rim,
+		 * 21.7 in the middle, when a try of the ring score took its
+		 * rim's slices in) put the rows at a third of 28.75 mm, 9.5
+		 * mm from the middle, on the concave endplate's cortex
+		 * (depth 17.9 for 32 mm). */
+		hr = fmin(L, up + dn);
+	}
+	rows[0] = 0.25 * hr;
+	rows[1] = -0.25 * hr;
+	rows[2] = 0.33 * hr;
+	rows[3] = -0.33 * hr;
 	for (i = 0; i < 4; i++) {
 		ant[i] = plane_edge(&pl, rows[i], 0.0, 0.0, -1.0,
 		    PLANE_HALF_W);
@@ -864,9 +936,10 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 	int	 fx, fz, W, H, D, X, Y, Z, i, j, k, a, b, c;
 	size_t	 n, p, q, h, *stk = NULL, ns;
 	uint8_t	*bone = NULL;
-	int	*cnt = NULL;
-	double	 dxm, reach, m;
-	int	 nb = (int)si->n, bi;
+	int	*cnt = NULL, *vote = NULL;
+	double	 dxm, reach, m, dmin;
+	int	 nb = (int)si->n, bi, hz0, hz1, one;
+	uint8_t	*zocc = NULL;
 
 	fx = (int)lround(2.0 / v->spacing[0]);
 	fz = (int)lround(2.0 / v->spacing[2]);
@@ -880,10 +953,14 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 	n = (size_t)W * H * D;
 	if ((bone = calloc(n, 1)) == NULL ||
 	    (stk = malloc(n * sizeof(*stk))) == NULL ||
-	    (cnt = calloc((size_t)nb * 2, sizeof(*cnt))) == NULL) {
+	    (cnt = calloc((size_t)nb * 2, sizeof(*cnt))) == NULL ||
+	    (vote = calloc((size_t)nb * 2, sizeof(*vote))) == NULL ||
+	    (zocc = malloc((size_t)D)) == NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		free(bone);
 		free(stk);
+		free(cnt);
+		free(vote);
 		return -1;
 	}
 	for (Z = 0; Z < D; Z++) {
@@ -949,6 +1026,69 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 		}
 		if (reach < RIB_REACH_MM)
 			continue;
+		/* Its medial end: the voxels within RIB_HEAD_MM of its most
+		 * medial one, not in front of the body. */
+		dmin = 1e30;
+		for (h = 0; h < ns; h++) {
+			q = stk[h];
+			X = (int)(q % W);
+			Y = (int)(q / W % H);
+			Z = (int)(q / ((size_t)W * H));
+			k = Z * fz + fz / 2;
+			dxm = fabs(X * fx + fx / 2 - cx[k]) * v->spacing[0];
+			if ((Y * fx + fx / 2 - cy[k]) * v->spacing[1] >= -10.0 &&
+			    dxm < dmin)
+				dmin = dxm;
+		}
+		if (dmin > RIB_MEDIAL_MM)
+			continue;
+		/* A plate, not a rib: a rib is a tube some 10-15 mm across
+		 * that leaves the spine at its head and runs out, back, then
+		 * forwards and down round the trunk, so where it crosses the
+		 * band of RIB_PLATE_BAND_MM just inside RIB_REACH_MM from the
+		 * midline it is short along the spine, and ribs joined through
+		 * the processes or the scapula cross it, and meet the spine,
+		 * one by one with the intercostal spaces between; the iliac
+		 * wing, a wide plate joined to the sacrum's ala at the
+		 * sacroiliac joint, crosses the band and meets the spine over
+		 * more than RIB_PLATE_MM without a gap. */
+		memset(zocc, 0, (size_t)D);
+		hz0 = INT32_MAX;
+		hz1 = -1;
+		for (h = 0; h < ns; h++) {
+			q = stk[h];
+			X = (int)(q % W);
+			Y = (int)(q / W % H);
+			Z = (int)(q / ((size_t)W * H));
+			k = Z * fz + fz / 2;
+			dxm = fabs(X * fx + fx / 2 - cx[k]) * v->spacing[0];
+			if (dxm >= RIB_REACH_MM - RIB_PLATE_BAND_MM &&
+			    dxm <= RIB_REACH_MM)
+				zocc[Z] |= 1;
+			if ((Y * fx + fx / 2 - cy[k]) * v->spacing[1] < -10.0 ||
+			    dxm > dmin + RIB_HEAD_MM)
+				continue;
+			zocc[Z] |= 2;
+			hz0 = Z < hz0 ? Z : hz0;
+			hz1 = Z > hz1 ? Z : hz1;
+		}
+		for (a = 0, b = 0, c = 0, i = 0, j = 0; a < D; a++) {
+			b = zocc[a] & 1 ? b + 1 : 0;
+			c = b > c ? b : c;
+			i = zocc[a] & 2 ? i + 1 : 0;
+			j = i > j ? i : j;
+		}
+		if (c * fz * v->spacing[2] > RIB_PLATE_MM &&
+		    j * fz * v->spacing[2] > RIB_PLATE_MM)
+			continue;
+		/* Where the medial end is no taller than RIB_HEAD_MAX_MM the
+		 * component is one rib, and it is the level's whose body
+		 * holds most of its head's voxels (T10-T12 bear their rib's
+		 * head on their own body, Gray's Anatomy; the neck and shaft
+		 * fall towards the body below).  Else it is ribs joined
+		 * through the articular and transverse processes, and each
+		 * body takes those whose medial voxels lie by it. */
+		one = (hz1 - hz0 + 1) * fz * v->spacing[2] <= RIB_HEAD_MAX_MM;
 		for (h = 0; h < ns; h++) {
 			double	 best = 1e30, dz;
 
@@ -959,7 +1099,8 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 			k = Z * fz + fz / 2;
 			i = X * fx + fx / 2;
 			j = Y * fx + fx / 2;
-			if (fabs(i - cx[k]) * v->spacing[0] > RIB_MEDIAL_MM ||
+			if (fabs(i - cx[k]) * v->spacing[0] > (one ? dmin +
+			    RIB_HEAD_MM : RIB_MEDIAL_MM) ||
 			    (j - cy[k]) * v->spacing[1] < -10.0)
 				continue;
 			/* The body it lies by: the one whose slices hold
@@ -977,11 +1118,22 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 			}
 			if (bi < 0 || best * v->spacing[2] > 10.0)
 				continue;
-			cnt[2 * bi + (i > cx[k] ? 1 : 0)]++;
-			m = si->v[bi].rib_reach_mm;
-			if (reach > m)
-				si->v[bi].rib_reach_mm = reach;
+			vote[2 * bi + (i > cx[k] ? 1 : 0)]++;
 		}
+		/* One rib: the body that holds most of its head (a head at a
+		 * disc between two bodies goes to one). */
+		for (bi = -1, a = 0; one && a < 2 * nb; a++)
+			if (vote[a] > 0 && (bi < 0 || vote[a] > vote[bi]))
+				bi = a;
+		for (a = 0; a < 2 * nb; a++) {
+			if (vote[a] == 0 || (one && a != bi))
+				continue;
+			cnt[a] += vote[a];
+			m = si->v[a / 2].rib_reach_mm;
+			if (reach > m)
+				si->v[a / 2].rib_reach_mm = reach;
+		}
+		memset(vote, 0, (size_t)nb * 2 * sizeof(*vote));
 	}
 	for (a = 0; a < nb; a++) {
 		/* Patient right is -x in LPS: the lower x of an axial
@@ -998,6 +1150,8 @@ ribs_find(const struct series_volume *v, const uint8_t *body,
 	free(bone);
 	free(stk);
 	free(cnt);
+	free(vote);
+	free(zocc);
 	return 0;
 }
 
@@ -1194,7 +1348,16 @@ spine_vertebrae(const struct series_volume *v, const double *spine_xy,
 	 * body's radius hereabouts (the 75th percentile of the slices'
 	 * median edges within RADIUS_MM), and not beyond RING_MAX_MM: an
 	 * endplate's partial volume in a disc's slice gives edges close to
-	 * the centre, the annulus none. */
+	 * the centre, the annulus none.  With pixels wider than the cortex
+	 * (bone_hu() lowered), a ray's edge here is its last fall from bone
+	 * to soft tissue within RING_MAX_MM: the cortex is no longer seen
+	 * as a peak over the trabecular bone, bone under SPINE_LOW_HU
+	 * passes for soft tissue, and a brighter spot inside it gives a
+	 * first fall there, the cortex lying beyond.  With the cortex
+	 * resolved, the first fall (an endplate's partial volume through
+	 * the centre must still mark the disc: the first try, the last fall
+	 * at every pixel size, joined a disc's slices to L2 in the phantom
+	 * leaning 12 degrees, its centre 5 mm off). */
 	if ((fr = calloc((size_t)nz * NRAY, sizeof(*fr))) == NULL ||
 	    (rad = calloc((size_t)nz, sizeof(*rad))) == NULL ||
 	    (med = calloc((size_t)nz, sizeof(*med))) == NULL) {
@@ -1204,7 +1367,8 @@ spine_vertebrae(const struct series_volume *v, const double *spine_xy,
 	for (k = 0; k < nz; k++) {
 		m = 0;
 		if (valid[k]) {
-			rays(v, k, cx[k], cy[k], fr + (size_t)k * NRAY);
+			rays(v, k, cx[k], cy[k], fr + (size_t)k * NRAY,
+			    bone_hu(v) < SPINE_BONE_HU);
 			for (a = 0; a < NRAY; a++)
 				if (fabs(ray_deg(a)) <= FRONT_DEG)
 					tmp[m++] = fmax(0.0, fr[(size_t)k *
@@ -1404,7 +1568,7 @@ spine_vertebrae(const struct series_volume *v, const double *spine_xy,
 			k = (int)lround(vb->k0 + f * (L - 1));
 			if (!valid[k])
 				continue;
-			rays(v, k, cx[k], cy[k], r);
+			rays(v, k, cx[k], cy[k], r, 0);
 			xr = r[NRAY / 4];
 			xl = r[3 * NRAY / 4];
 			ya = r[0];
