@@ -816,10 +816,11 @@ test_pleura_side(void **state)
  * a vessel along z, solid and ground glass, on 0.625-3 mm slices with 20
  * HU of noise.  The axes within a pixel and 10 % (the section nearest
  * the centre on 3 mm slices lies up to 1.5 mm off it: 7 % shorter for
- * the flattest here); the volume within the tolerances of
- * check_phantom(): 10 % up to 1.25 mm, 15 % on 3 mm slices and 25 % for
- * a nodule on a vessel there (the issue's 10 % at every thickness is not
- * met on 3 mm slices: an ellipsoid 7 mm high spans two or three of them).
+ * the flattest here); the volume within the issue's 10 % at every
+ * thickness (15 % was required on 3 mm slices, where the 9 x 5.4 mm
+ * ellipsoid, 7 mm high across two or three slices, read +12.6 % before
+ * a small nodule's density was read on its axis in the slab of its
+ * centre, nodule.c; -3.9 % after).
  */
 static const struct ell_truth ellipsoids[] = {
 	{ { -90, -20, 60 }, 12, { 1, 0.55, 0.7 }, 100, NODULE_SOLID, 0, 0, 0 },
@@ -913,7 +914,7 @@ check_ellipsoids(double slice_mm)
 			    n->short_mm, s_true);
 			bad = 1;
 		}
-		if (fabs(ev) > (v->spacing[2] <= 1.25 ? 0.10 : 0.15)) {
+		if (fabs(ev) > 0.10) {
 			print_message("      volume off by %.1f %%\n",
 			    100.0 * ev);
 			bad = 1;
