@@ -2,6 +2,7 @@
  * noduleeval - the lung nodule reader against the readers' truth.
  *
  *	noduleeval [-b backend] [-n] [-d datadir] [-f] [-p dir]
+ *	noduleeval [-b backend] -g all|layout@slice
  *
  * Runs the shared anatomy and the nodule detector (anatomy.h, nodule.h)
  * as zhiying-inferd's reader does, on the real chest CTs of datadir
@@ -53,6 +54,12 @@
  * of any multiscale blob filter, as a peer of the detector's time.
  * With -p, each reported nodule's key slice round its box is written to
  * dir as NNN-verdict.png, NNN the number printed before it.
+ * With -g, no data: the issue's phantom grid instead (eval_grid()
+ * below), spheres of 4-12 mm at -800, -630 and +100 HU on the pleura
+ * and on vessels at 0.625-3 mm slices, without noise and with 20 HU
+ * under three seeds, each sphere's volume error printed; "all", or the
+ * layouts and thicknesses whose name ("pleura@2.5", "vessel@3") holds
+ * the argument.
  * Times: load (series_load()), anatomy
  * (anatomy_get(), lungs and lobes), detect (nodule_detect()).
  */
@@ -77,6 +84,7 @@
 #include "log.h"
 #include "buf.h"
 #include "nodule.h"
+#include "phantom.h"
 #include "preview.h"
 #include "series.h"
 
@@ -913,6 +921,225 @@ eval_petct(struct compute *c, struct anatomy_cache *ac, const char *data,
 	return 0;
 }
 
+/* ---------------------------------------------------------------- */
+/* -g: the phantom grid of the issue.                                */
+
+/*
+ * Spheres of 4-12 mm at -800, -630 (ground glass) and +100 HU (solid)
+ * in the standard chest (phantom.c, the lungs the anatomy's own), in two
+ * layouts: tangent to the pleura (the right and left lungs' lateral,
+ * anterior and posterior walls, three spheres on each at z = 25, 60 and
+ * 95 mm) and centred on vessels along z (radius 1 and 1.5 mm, three
+ * spheres on each), at 0.625, 1.25, 2.5 and 3 mm slices, without noise
+ * and with 20 HU of noise under three seeds.  Each sphere's volume
+ * error, type and whether it was found (within its radius, at least 2
+ * mm, as LUNA16 counts a hit), and what else was reported.
+ */
+#define GRID_NS		6
+#define GRID_NH		3
+#define GRID_NT		4
+#define GRID_NRUN	4		/* no noise, then three seeds */
+static const double grid_d[GRID_NS] = { 4, 5, 6, 8, 10, 12 };
+static const double grid_hu[GRID_NH] = { -800, -630, 100 };
+static const double grid_slice[GRID_NT] = { 0.625, 1.25, 2.5, 3.0 };
+static const double grid_z[GRID_NH] = { 25, 60, 95 };
+/* The walls: a point on the lungs' ellipses (phantom.c: right (-82, 5)
+ * 52 x 72 mm, left (85, 5) 48 x 72) and the inward normal there. */
+static const double grid_wall[6][4] = {
+	{ -134, 5, 1, 0 }, { -82, -67, 0, 1 }, { -82, 77, 0, -1 },
+	{ 133, 5, -1, 0 }, { 85, -67, 0, 1 }, { 85, 77, 0, -1 },
+};
+/* The vessels along z (x, y, radius). */
+static const double grid_vessel[6][3] = {
+	{ -65, 40, 1.0 }, { -100, -10, 1.5 }, { -85, -45, 1.0 },
+	{ 100, 30, 1.5 }, { 75, -20, 1.0 }, { 95, 50, 1.5 },
+};
+
+struct grid_cell {
+	int		 found[GRID_NRUN];
+	double		 ev[GRID_NRUN];
+	int		 type_ok[GRID_NRUN];
+};
+
+static void
+grid_place(int layout, int s, int h, double c[3])
+{
+	int	 w = (s + h) % 6;
+
+	if (layout == 0) {
+		c[0] = grid_wall[w][0] + grid_wall[w][2] * grid_d[s] / 2.0;
+		c[1] = grid_wall[w][1] + grid_wall[w][3] * grid_d[s] / 2.0;
+	} else {
+		c[0] = grid_vessel[w][0];
+		c[1] = grid_vessel[w][1];
+	}
+	c[2] = grid_z[h];
+}
+
+static int
+grid_run(struct compute *c, int layout, double slice, double noise,
+    unsigned seed, struct grid_cell cell[GRID_NS][GRID_NH], int run,
+    int *fp, double *t_det)
+{
+	struct phantom_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct nodule_result	 r;
+	struct nodule_patient	 pt = { NAN, 0, -1 };
+	char			 err[256];
+	double			 ct[3], d2, lim, vt;
+	size_t			 j;
+	int			 s, h, w, *used;
+
+	phantom_standard(&sp, slice, 120.0);
+	sp.nplaques = 0;
+	sp.nz = (int)lround(120.0 / slice);
+	sp.noise_hu = noise;
+	sp.seed = seed;
+	sp.nnodules = 0;
+	for (s = 0; s < GRID_NS; s++)
+		for (h = 0; h < GRID_NH; h++) {
+			struct phantom_nodule *n = &sp.nodules[sp.nnodules++];
+
+			memset(n, 0, sizeof(*n));
+			grid_place(layout, s, h, n->center);
+			n->diameter_mm = grid_d[s];
+			n->hu = grid_hu[h];
+		}
+	sp.nvessels = 0;
+	if (layout == 1)
+		for (w = 0; w < 6; w++) {
+			struct phantom_vessel *q = &sp.vessels[sp.nvessels++];
+
+			q->p0[0] = q->p1[0] = grid_vessel[w][0];
+			q->p0[1] = q->p1[1] = grid_vessel[w][1];
+			q->p0[2] = -10.0;
+			q->p1[2] = 160.0;
+			q->radius_mm = grid_vessel[w][2];
+			q->hu = 40.0;
+		}
+	if (phantom_build(&sp, &v, err, sizeof(err)) == -1) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return -1;
+	}
+	if ((ac = anatomy_cache_new()) == NULL ||
+	    anatomy_get(ac, c, v, 1, ANAT_LUNGS, &an, err,
+	    sizeof(err)) == -1 ||
+	    nodule_detect(c, v, an, &pt, &r, err, sizeof(err)) == -1) {
+		fprintf(stderr, PROG ": grid: %s\n", ac ? err : "no memory");
+		anatomy_cache_free(ac);
+		series_free(v);
+		return -1;
+	}
+	*t_det += r.seconds_detect;
+	if ((used = calloc(r.count + 1, sizeof(*used))) == NULL) {
+		nodule_result_free(&r);
+		anatomy_cache_free(ac);
+		series_free(v);
+		return -1;
+	}
+	for (s = 0; s < GRID_NS; s++)
+		for (h = 0; h < GRID_NH; h++) {
+			struct grid_cell *g = &cell[s][h];
+			const struct nodule *n = NULL;
+
+			grid_place(layout, s, h, ct);
+			lim = fmax(grid_d[s] / 2.0, 2.0);
+			for (j = 0; j < r.count && n == NULL; j++) {
+				d2 = pow(r.nodules[j].center[0] - ct[0], 2) +
+				    pow(r.nodules[j].center[1] - ct[1], 2) +
+				    pow(r.nodules[j].center[2] - ct[2], 2);
+				if (d2 <= lim * lim) {
+					n = &r.nodules[j];
+					used[j] = 1;
+				}
+			}
+			g->found[run] = n != NULL;
+			if (n == NULL)
+				continue;
+			vt = 3.14159265358979323846 * pow(grid_d[s], 3) / 6.0;
+			g->ev[run] = 100.0 * (n->volume_mm3 - vt) / vt;
+			g->type_ok[run] = n->type == (grid_hu[h] >= -300.0 ?
+			    NODULE_SOLID : NODULE_GGN);
+		}
+	for (j = 0; j < r.count; j++)
+		if (!used[j]) {
+			printf("    false positive %.1f,%.1f,%.1f %.1f mm %.0f "
+			    "HU\n", r.nodules[j].center[0],
+			    r.nodules[j].center[1], r.nodules[j].center[2],
+			    r.nodules[j].mean_mm, r.nodules[j].hu_mean);
+			(*fp)++;
+		}
+	free(used);
+	nodule_result_free(&r);
+	anatomy_cache_free(ac);
+	series_free(v);
+	return 0;
+}
+
+static int
+eval_grid(struct compute *c, const char *only)
+{
+	static const char *const lname[2] = { "pleura", "vessel" };
+	struct grid_cell	 cell[GRID_NS][GRID_NH];
+	int			 layout, t, run, s, h, fp, miss, typ;
+	double			 worst, t_det;
+	char			 col[GRID_NRUN * 9 + 1];
+
+	for (layout = 0; layout < 2; layout++)
+		for (t = 0; t < GRID_NT; t++) {
+			char	 tag[32];
+
+			(void)snprintf(tag, sizeof(tag), "%s@%g", lname[layout],
+			    grid_slice[t]);
+			if (only != NULL && strstr(tag, only) == NULL)
+				continue;
+			memset(cell, 0, sizeof(cell));
+			fp = 0;
+			t_det = 0.0;
+			for (run = 0; run < GRID_NRUN; run++)
+				if (grid_run(c, layout, grid_slice[t], run ?
+				    20.0 : 0.0, (unsigned)run, cell, run, &fp,
+				    &t_det) == -1)
+					return -1;
+			printf("grid %s %g mm (volume error %%, no noise | 20 HU"
+			    " seeds 1-3; x missed, * wrong type):\n",
+			    lname[layout], grid_slice[t]);
+			worst = 0.0;
+			miss = typ = 0;
+			for (s = 0; s < GRID_NS; s++)
+				for (h = 0; h < GRID_NH; h++) {
+					struct grid_cell *g = &cell[s][h];
+					char	*p = col;
+
+					for (run = 0; run < GRID_NRUN; run++) {
+						if (!g->found[run]) {
+							p += sprintf(p, " %7s",
+							    "x");
+							miss++;
+							continue;
+						}
+						p += sprintf(p, " %+6.1f%s",
+						    g->ev[run], g->type_ok[run] ?
+						    " " : "*");
+						typ += !g->type_ok[run];
+						if (grid_d[s] >= 5.0 &&
+						    fabs(g->ev[run]) > worst)
+							worst = fabs(g->ev[run]);
+					}
+					printf("  %4.0f mm %5.0f HU:%s\n",
+					    grid_d[s], grid_hu[h], col);
+				}
+			printf("grid %s %g mm: missed %d, wrong type %d, false "
+			    "positives %d, worst |volume error| from 5 mm %.1f "
+			    "%%, detect %.1f s\n", lname[layout],
+			    grid_slice[t], miss, typ, fp, worst, t_det);
+			fflush(stdout);
+		}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -920,10 +1147,11 @@ main(int argc, char *argv[])
 	char			 err[256], def[PATH_MAX];
 	struct compute		*c;
 	struct anatomy_cache	*ac;
+	const char		*grid = NULL;
 	int			 ch, check = 0, rc = 0;
 
 	check = 1;
-	while ((ch = getopt(argc, argv, "b:nd:fp:")) != -1)
+	while ((ch = getopt(argc, argv, "b:nd:fg:p:")) != -1)
 		switch (ch) {
 		case 'b':
 			backend = optarg;
@@ -937,12 +1165,15 @@ main(int argc, char *argv[])
 		case 'f':
 			floor_too = 1;
 			break;
+		case 'g':
+			grid = optarg;
+			break;
 		case 'p':
 			pic_dir = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: " PROG
-			    " [-b backend] [-n] [-d datadir] [-f] [-p dir]\n");
+			    " [-b backend] [-n] [-d datadir] [-f] [-g which] [-p dir]\n");
 			return 2;
 		}
 	if (data == NULL || *data == '\0') {
@@ -962,6 +1193,13 @@ main(int argc, char *argv[])
 	}
 	printf("# noduleeval: data %s, backend %s (%s)\n", data,
 	    compute_kind_names[c->kind], c->device);
+	if (grid != NULL) {
+		rc = eval_grid(c, strcmp(grid, "all") == 0 ? NULL : grid) ==
+		    -1;
+		anatomy_cache_free(ac);
+		compute_close(c);
+		return rc;
+	}
 	if (eval_lidc(c, ac, data, check) == -1 ||
 	    eval_petct(c, ac, data, check) == -1)
 		rc = 1;

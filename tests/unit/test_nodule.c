@@ -19,11 +19,14 @@
  * offset from the centre).  Detection as LUNA16 counts it (a hit lies
  * within the nodule's radius of its centre); every nodule of 4 mm and
  * more must be found, and nothing else.  Volumes within 10 % from 5 mm
- * on slices up to 1.25 mm; on 3 mm slices within 15 %, a nodule on a
- * vessel along z included: a nodule of 5-7 mm spans two or three
- * slices with no voxel wholly inside it, so its plateau density is
- * underestimated (volumetry at 2.5-5 mm slices is known to be poor for
- * small nodules, Xie et al., 2013); the vessel's stubs beyond its caps,
+ * at every thickness, a nodule on a vessel along z included.  On 3 mm
+ * slices a nodule of 5-7 mm spans two or three slices with no voxel
+ * wholly inside it, and the median of its inner part underestimates its
+ * density (volumetry at 2.5-5 mm slices is known to be poor for small
+ * nodules, Xie et al., 2013): the 6 mm ground glass read +10.5 % (15 %
+ * was required) before such a nodule's density was read on its axis in
+ * the slab through its centre (nodule.c), +4.7 % after; the vessel's
+ * stubs beyond its caps,
  * a 3 mm slab of a 2 mm vessel at each end (+16.7 % on the 7 mm one
  * before), are cut by the nodule's own radius (nodule.c).
  *
@@ -536,7 +539,7 @@ static void
 test_phantom_3(void **state)
 {
 	(void)state;
-	check_phantom(3.0, 0.0, 0.15);
+	check_phantom(3.0, 0.0, 0.10);
 }
 
 static void
@@ -550,7 +553,7 @@ static void
 test_phantom_3_noise(void **state)
 {
 	(void)state;
-	check_phantom(3.0, 20.0, 0.15);
+	check_phantom(3.0, 20.0, 0.10);
 }
 
 /*
@@ -560,9 +563,12 @@ test_phantom_3_noise(void **state)
  * volume within 10 % from 6 mm, and from 5 mm at 1.25 mm.  Short of the
  * issue's goal (every one of 4 mm found, 10 % from 5 mm), and required
  * as far as it is met: the 4 mm sphere on the lateral pleura is missed
- * at 2.5 mm and required at 1.25 mm only; the 5 mm solid spheres read
- * up to +32 % at 2.5 mm (the wall's partial volume at their contact is
- * a large share of so small a volume), required within 35 %.  Before
+ * at 2.5 mm and required at 1.25 mm only (the layer rule rejects it:
+ * 59-65 % of its voxels touch the wall); the 5 mm solid sphere on the
+ * anterior pleura reads +25 to +27 % at 2.5 mm, required within 30 %
+ * (+31 to +32 % before its density was read on its axis in the slab
+ * through its centre, nodule.c; the rest is the wall's partial volume
+ * in the voxels touching it, 5.0 voxels' worth counted for 0.6).  Before
  * the voxels next to the wall were kept out of the partial volume and
  * a small nodule's density read at its centre (nodule.c, wall_adj()
  * and the plateau), they read up to +15 % at 1.25 mm and +38 % at 2.5
@@ -618,11 +624,13 @@ static const struct jp_truth jp_nodules[] = {
  * here, read the wall's partial volume at their contact against the
  * lung's own level (the level of the image rows along that wall, which
  * the supine test reads for them, is raised by it and hides it): from 6
- * mm +5 to +13 %, the 8 mm ground glass +16 % at 2.5 mm, the 5 mm ones
- * +13 to +14 % at 1.25 mm and +42 to +70 % at 2.5 mm (the issue's goal
- * (a), not met; before wall_adj() and the plateau of a small nodule in
- * nodule.c up to +18 %, +26 % and +82 %), required within 20, 15 and
- * 75 %.
+ * mm +5 to +13 %, the 8 mm ground glass +11 % at 2.5 mm, the 5 mm ones
+ * +13 to +14 % at 1.25 mm and +25 to +34 % at 2.5 mm (the issue's goal
+ * (a), not met), required within 15, 15 and 35 %.  Before a small
+ * nodule's density was read on its axis in the slab of its centre
+ * (nodule.c) the 8 mm ground glass read +16 % and the 5 mm ones +42 to
+ * +70 % at 2.5 mm (20 and 75 % were required); before wall_adj() and
+ * the plateau of a small nodule up to +18 %, +26 % and +82 %.
  */
 static const struct jp_truth jp_side[] = {
 	{ { -132.0, 5, 25 }, 4, 100, NODULE_SOLID },
@@ -719,8 +727,8 @@ check_pleura(double slice_mm, double noise, int side)
 		    t->d, t->c[0], t->c[1], t->c[2], type_en[n->type],
 		    n->long_mm, n->volume_mm3, 100.0 * ev, n->contact);
 		if (t->d >= 5.0 && fabs(ev) > (side && t->c[0] > -120.0 ?
-		    (t->d >= 6.0 ? 0.20 : slice_mm <= 1.25 ? 0.15 : 0.75) :
-		    t->d >= 6.0 ? 0.10 : slice_mm <= 1.25 ? 0.10 : 0.35)) {
+		    (t->d >= 6.0 ? 0.15 : slice_mm <= 1.25 ? 0.15 : 0.35) :
+		    t->d >= 6.0 ? 0.10 : slice_mm <= 1.25 ? 0.10 : 0.30)) {
 			print_message("      volume off by %.1f %%\n",
 			    100.0 * ev);
 			bad = 1;
@@ -808,10 +816,11 @@ test_pleura_side(void **state)
  * a vessel along z, solid and ground glass, on 0.625-3 mm slices with 20
  * HU of noise.  The axes within a pixel and 10 % (the section nearest
  * the centre on 3 mm slices lies up to 1.5 mm off it: 7 % shorter for
- * the flattest here); the volume within the tolerances of
- * check_phantom(): 10 % up to 1.25 mm, 15 % on 3 mm slices and 25 % for
- * a nodule on a vessel there (the issue's 10 % at every thickness is not
- * met on 3 mm slices: an ellipsoid 7 mm high spans two or three of them).
+ * the flattest here); the volume within the issue's 10 % at every
+ * thickness (15 % was required on 3 mm slices, where the 9 x 5.4 mm
+ * ellipsoid, 7 mm high across two or three slices, read +12.6 % before
+ * a small nodule's density was read on its axis in the slab of its
+ * centre, nodule.c; -3.9 % after).
  */
 static const struct ell_truth ellipsoids[] = {
 	{ { -90, -20, 60 }, 12, { 1, 0.55, 0.7 }, 100, NODULE_SOLID, 0, 0, 0 },
@@ -905,7 +914,7 @@ check_ellipsoids(double slice_mm)
 			    n->short_mm, s_true);
 			bad = 1;
 		}
-		if (fabs(ev) > (v->spacing[2] <= 1.25 ? 0.10 : 0.15)) {
+		if (fabs(ev) > 0.10) {
 			print_message("      volume off by %.1f %%\n",
 			    100.0 * ev);
 			bad = 1;
