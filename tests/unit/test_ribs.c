@@ -741,17 +741,6 @@ test_phantom_shoulder(void **state)
 static void
 test_phantom_under_scapula(void **state)
 {
-	static const struct {
-		int	 side, number;
-		double	 t;
-		enum ribcage_kind kind;
-		double	 shift;
-	} u[] = {
-		{ 1, 3, 0.22, RIBCAGE_CUT, 0.0 },
-		{ 2, 4, 0.22, RIBCAGE_DISPLACED, 3.0 },
-		{ 1, 5, 0.25, RIBCAGE_BUCKLE, 0.0 },
-		{ 2, 6, 0.18, RIBCAGE_CUT, 0.0 },
-	};
 	struct ribcage_spec	 sp;
 	struct series_volume	*v = NULL;
 	struct anatomy_cache	*ac;
@@ -763,17 +752,7 @@ test_phantom_under_scapula(void **state)
 	size_t			 i, j;
 
 	(void)state;
-	ribcage_standard(&sp, 1.25, 15.0, 16);
-	sp.options = RIBCAGE_SHOULDER;
-	sp.nf = 0;
-	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
-		sp.f[i].side = u[i].side;
-		sp.f[i].number = u[i].number;
-		sp.f[i].t = u[i].t;
-		sp.f[i].kind = u[i].kind;
-		sp.f[i].shift_mm = u[i].shift;
-		sp.nf++;
-	}
+	ribcage_under_scapula(&sp, 1.25, 15.0, 16);
 	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1)
 		fail_msg("phantom: %s", err);
 	assert_non_null(ac = anatomy_cache_new());
