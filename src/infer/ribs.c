@@ -30,8 +30,8 @@
  *     ridge or a learnt one; this is the classical centroid of a tube);
  *  4. numbers, per side: the ribs ordered by the height of their heads.
  *     When the scan reaches TOP_MM above the highest rib's head with no
- *     rib there, that rib is the first and the others are counted from
- *     it; the count is checked from below: when the vertebrae are
+ *     rib there and shows the lungs' apices (apex_in_view()), that rib
+ *     is the first and the others are counted from it; the count is checked from below: when the vertebrae are
  *     labelled (spine.c: T12 is the last rib-bearing body) and the lowest
  *     rib's head lies by T12, it must be the twelfth.  Without the top,
  *     the ribs are counted upwards from the twelfth at T12.  A count that
@@ -114,6 +114,9 @@
 #define CAGE_MM		55.0
 #define BIN_DEG		2.0
 #define TOP_MM		12.0
+#define APEX_SHARE	0.10
+#define LUNG_HU		(-400.0)
+#define LUNG_MIN_CM2	20.0
 #define PAIR_MM		15.0
 #define GAP_SHARE	1.7
 #define NRAY		24
@@ -821,9 +824,103 @@ head_level(const struct series_volume *v, const struct spine_info *si,
 	return 0;
 }
 
+/*
+ * The apices of the lungs in the scan: the lungs' area (air under
+ * LUNG_HU inside the body) in the top 3 mm against the largest slice's.
+ * The apex is a dome that rises above the first rib's front into the
+ * root of the neck, to the level of the first rib's neck behind (Gray's
+ * Anatomy, the cervical pleura); a scan that shows the top of the cage
+ * shows the lungs tapering to their apices, a scan whose top cuts through
+ * the cage cuts through the lungs at a good part of their width.  Sets
+ * ri->apex_share and returns 1 when the apices are in view (the share
+ * APEX_SHARE or less), 0 when not (or no lungs, under LUNG_MIN_CM2 on
+ * every slice: the top of the cage, which they fill, is not in view),
+ * -1 without a body mask.
+ */
+static int
+apex_in_view(const struct series_volume *v, const uint8_t *body,
+    struct ribs_info *ri)
+{
+	enum { ST = 4 };
+	double	 px = v->spacing[0] * v->spacing[1] * ST * ST / 100.0;
+	double	 top = 0.0, best = 0.0, a;
+	int	 k, i, j, kt, dir, ntop, m = 0, W, H;
+	int	*x0 = NULL, *x1 = NULL, *y0 = NULL, *y1 = NULL;
+
+	ri->apex_share = NAN;
+	W = (v->nx - ST / 2 + ST - 1) / ST;
+	H = (v->ny - ST / 2 + ST - 1) / ST;
+	if (body == NULL || v->nz < 1 || W < 1 || H < 1)
+		return -1;
+	if ((x0 = malloc((size_t)H * sizeof(*x0))) == NULL ||
+	    (x1 = malloc((size_t)H * sizeof(*x1))) == NULL ||
+	    (y0 = malloc((size_t)W * sizeof(*y0))) == NULL ||
+	    (y1 = malloc((size_t)W * sizeof(*y1))) == NULL) {
+		free(x0);
+		free(x1);
+		free(y0);
+		return -1;
+	}
+	/* The top slice and the way down from it. */
+	kt = zpos(v, 0) > zpos(v, v->nz - 1) ? 0 : v->nz - 1;
+	dir = kt == 0 ? 1 : -1;
+	ntop = (int)lround(3.0 / fabs(v->step[2]));
+	if (ntop < 1)
+		ntop = 1;
+	for (k = 0; k < v->nz; k++) {
+		size_t	 cnt = 0;
+		const uint8_t	*bs = body + (size_t)k * v->ny * v->nx;
+		const float	*vs = v->vox + (size_t)k * v->ny * v->nx;
+
+		/*
+		 * Inside the body: between its first and last voxel on the
+		 * row and on the column (the body mask leaves air out at
+		 * the volume's first and last slices, where its erosion
+		 * reaches the edge; air between an arm and the trunk has no
+		 * body in front of it and behind it).
+		 */
+		for (j = 0; j < H; j++) {
+			x0[j] = W;
+			x1[j] = -1;
+		}
+		for (i = 0; i < W; i++) {
+			y0[i] = H;
+			y1[i] = -1;
+		}
+		for (j = 0; j < H; j++)
+			for (i = 0; i < W; i++)
+				if (bs[(size_t)(ST / 2 + j * ST) * v->nx +
+				    ST / 2 + i * ST]) {
+					if (i < x0[j]) x0[j] = i;
+					x1[j] = i;
+					if (j < y0[i]) y0[i] = j;
+					y1[i] = j;
+				}
+		for (j = 0; j < H; j++)
+			for (i = x0[j] + 1; i < x1[j]; i++)
+				cnt += j > y0[i] && j < y1[i] &&
+				    vs[(size_t)(ST / 2 + j * ST) * v->nx +
+				    ST / 2 + i * ST] < LUNG_HU;
+		a = (double)cnt * px;
+		best = fmax(best, a);
+		if ((k - kt) * dir < ntop) {
+			top += a;
+			m++;
+		}
+	}
+	free(x0);
+	free(x1);
+	free(y0);
+	free(y1);
+	if (best < LUNG_MIN_CM2)
+		return 0;
+	ri->apex_share = top / m / best;
+	return ri->apex_share <= APEX_SHARE;
+}
+
 static void
 number_ribs(const struct series_volume *v, const struct spine_info *si,
-    struct ribs_info *ri)
+    int apex, struct ribs_info *ri)
 {
 	double	 ztop = fmax(zpos(v, 0), zpos(v, v->nz - 1));
 	double	 zbot = fmin(zpos(v, 0), zpos(v, v->nz - 1));
@@ -846,14 +943,18 @@ number_ribs(const struct series_volume *v, const struct spine_info *si,
 			}
 		if (n0 < 0)
 			continue;
-		/* The top: the scan reaches TOP_MM above the highest rib. */
+		/* The top: the scan reaches TOP_MM above the highest rib,
+		 * and the lungs' apices are in it (apex_in_view(): a scan
+		 * starting in the lower cage reaches above its highest
+		 * rib's head too, the ribs above it leaving the slices by
+		 * their heads only). */
 		{
 			double	 hi = -1e30;
 
 			for (i = 0; i < ri->r[n0].n; i++)
 				hi = fmax(hi, zpos(v, ri->r[n0].c[i][2]));
 			hi = fmax(hi, ri->r[n0].head_z);
-			ri->top_seen[side] = ztop - hi >= TOP_MM;
+			ri->top_seen[side] = ztop - hi >= TOP_MM && apex != 0;
 		}
 		/* The bottom: the lowest rib's head at T12 (spine.c's
 		 * labels), the scan going on below it. */
@@ -929,8 +1030,9 @@ number_ribs(const struct series_volume *v, const struct spine_info *si,
 				    "肋骨高度不一致，编号存疑，请核对");
 			}
 	if (!any) {
-		(void)snprintf(ri->why, sizeof(ri->why), "扫描范围未包括第1肋"
-		    "上方，亦未能确定T12，肋骨未能编号");
+		(void)snprintf(ri->why, sizeof(ri->why), "%s，亦未能确定T12，"
+		    "肋骨未能编号", apex == 0 ? "扫描范围未包括肺尖及第1肋"
+		    "上方（扫描上缘穿过胸廓）" : "扫描范围未包括第1肋上方");
 		return;
 	}
 	ri->numbered = 1;
@@ -1370,7 +1472,7 @@ ribs_trace(const struct series_volume *v, const double *spine_xy,
 	}
 	qsort(ri->r, ri->n, sizeof(ri->r[0]), cmp_head);
 	/* 4. Numbers and the vertebrae's labels. */
-	number_ribs(v, si, ri);
+	number_ribs(v, si, apex_in_view(v, body, ri), ri);
 	if (si != NULL) {
 		ri->nv = si->n;
 		for (h = 0; h < si->n; h++)

@@ -818,8 +818,12 @@ lidc(const char *folder, int *fp_out)
 	    "ribs %.2f s (tracing and fractures)\n", folder != NULL ? folder :
 	    "LIDC-IDRI-0002", v->nx, v->ny, v->nz,
 	    fabs(v->step[2]), ta, tr);
-	printf("  %zu ribs; %s%s\n", ri->n, ri->numbered ? ri->how_zh :
-	    "not numbered: ", ri->numbered ? "" : ri->why);
+	printf("  %zu ribs; %s%s; the lungs' apices: top 3 mm %.2f of the "
+	    "largest slice, top seen R %d L %d, bottom seen R %d L %d\n",
+	    ri->n, ri->numbered ? ri->how_zh : "not numbered: ", ri->numbered ?
+	    "" : ri->why, ri->apex_share, ri->top_seen[RIB_RIGHT],
+	    ri->top_seen[RIB_LEFT], ri->bottom_seen[RIB_RIGHT],
+	    ri->bottom_seen[RIB_LEFT]);
 	for (i = 0; i < ri->n; i++)
 		printf("  rib %c%-2d %3d mm, head z %.1f, reach %.0f mm, body "
 		    "%s\n", ri->r[i].side == RIB_RIGHT ? 'R' : 'L',

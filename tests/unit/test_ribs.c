@@ -399,6 +399,100 @@ test_phantom_no_top(void **state)
 	series_free(v);
 }
 
+/* Keep slices k0..k1-1 of v (the volume cut at its bottom and top). */
+static void
+crop(struct series_volume *v, int k0, int k1)
+{
+	size_t	 ns = (size_t)v->nx * v->ny;
+	int	 k;
+
+	assert_true(k0 >= 0 && k1 <= v->nz && k1 - k0 >= 10);
+	memmove(v->vox, v->vox + (size_t)k0 * ns, (size_t)(k1 - k0) * ns *
+	    sizeof(*v->vox));
+	if (v->slices != NULL)
+		memmove(v->slices, v->slices + k0, (size_t)(k1 - k0) *
+		    sizeof(*v->slices));
+	for (k = 0; k < 3; k++)
+		v->origin[k] += k0 * v->step[k];
+	v->nz = k1 - k0;
+}
+
+/*
+ * The top of the cage cut through lower down, 16 mm above the head of
+ * rib 8 (more than the 12 mm above the highest rib's head that once
+ * made it the first rib: ribs 1-7 leave the slices by their heads, their
+ * shafts go on below; the lungs are cut at their full width), as
+ * totalseg-example's 40 mm of the lower cage: not counted from the top.
+ * With the bottom in view the ribs are numbered up from T12, each right,
+ * marked uncertain; with the bottom cut too (above rib 12's head) they
+ * are not numbered, and the reason names the apices.
+ */
+static void
+cut_cage(int bottom)
+{
+	struct ribcage_spec	 sp;
+	struct series_volume	*v = NULL;
+	struct anatomy_cache	*ac;
+	const struct anatomy	*an;
+	struct ribs_info	*ri;
+	char			 err[256];
+	double			 q[3];
+	size_t			 i;
+	int			 k0 = 0, k1;
+
+	ribcage_standard(&sp, 1.25, 15.0, 21);
+	sp.nf = 0;
+	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1)
+		fail_msg("phantom: %s", err);
+	k1 = (int)floor((ribcage_head_z(&sp, 8) + 16.0) / v->spacing[2]);
+	if (bottom)
+		k0 = (int)ceil((ribcage_head_z(&sp, 11) - 10.0) /
+		    v->spacing[2]);
+	crop(v, k0, k1);
+	assert_non_null(ac = anatomy_cache_new());
+	assert_non_null(ri = calloc(1, sizeof(*ri)));
+	if (anatomy_get(ac, cpu, v, 13 + bottom, ANAT_VERTEBRAE, &an, err,
+	    sizeof(err)) == -1 || ribs_trace(v, an->spine_xy, an->body,
+	    &an->spine, ri, err, sizeof(err)) == -1)
+		fail_msg("%s", err);
+	print_message("  cut at rib 8%s: %zu ribs, apex share %.2f, %s\n",
+	    bottom ? " and rib 11" : "", ri->n, ri->apex_share, ri->numbered ?
+	    ri->how_zh : ri->why);
+	assert_true(ri->apex_share > 0.1);
+	assert_false(ri->top_seen[RIB_RIGHT] || ri->top_seen[RIB_LEFT]);
+	assert_true(ri->n >= 6);
+	if (bottom) {
+		assert_false(ri->numbered);
+		for (i = 0; i < ri->n; i++)
+			assert_int_equal(ri->r[i].number, 0);
+		assert_non_null(strstr(ri->why, "肺尖"));
+	} else {
+		assert_true(ri->numbered);
+		assert_true(ri->uncertain);
+		for (i = 0; i < ri->n; i++) {
+			const struct rib *r = &ri->r[i];
+
+			print_message("    rib %s%d head z %.1f\n", r->side ==
+			    RIB_RIGHT ? "R" : "L", r->number, r->head_z);
+			assert_true(r->number >= 8 && r->number <= 12);
+			assert_int_equal(ribcage_rib_point(&sp, r->side,
+			    r->number, 0.5, q), 0);
+			assert_true(rib_dist(v, r, q) <= 4.0);
+		}
+	}
+	free(ri);
+	anatomy_cache_free(ac);
+	series_free(v);
+}
+
+static void
+test_phantom_cut_cage(void **state)
+{
+	(void)state;
+	cut_cage(0);
+	cut_cage(1);
+}
+
 /* The rank of a place "右第5肋腋段" in the order by position. */
 static int
 place_rank(const char *loc)
@@ -946,6 +1040,7 @@ main(void)
 		cmocka_unit_test(test_phantom_under_scapula),
 		cmocka_unit_test(test_reader_shoulder),
 		cmocka_unit_test(test_phantom_no_top),
+		cmocka_unit_test(test_phantom_cut_cage),
 		cmocka_unit_test(test_phantom_2),
 		cmocka_unit_test(test_phantom_0_625),
 		cmocka_unit_test(test_lidc),
