@@ -58,8 +58,10 @@
  *    (sides_whole(): not in the costochondral junction);
  *  - displaced (移位骨折): at a break, the centre line of the rib on one
  *    side, carried across, misses the other side's by STEP_MM or more
- *    (step-off), or the two sides' directions differ by ANGLE_DEG more
- *    than the smooth line's (angulation); otherwise non-displaced;
+ *    (step-off) with the two fragments' cortices offset by CORTEX_MM
+ *    (cortex_offset()), or the two sides' directions differ by
+ *    ANGLE_DEG more than the smooth line's (angulation); otherwise
+ *    non-displaced;
  *  - buckle (屈曲骨折, cortical distortion without a break): the largest
  *    extent over its median by BULGE_MM, and more than twice the mean
  *    extent's rise (one side), over no more than BUCKLE_LEN_MM;
@@ -128,6 +130,9 @@
 #define BASE_MM		20
 #define BREAK_RATIO	0.72
 #define STEP_MM		1.8
+#define CORTEX_MM	1.0
+#define OFF_FROM	6
+#define OFF_NEAR	4
 #define ANGLE_DEG	12.0
 #define BULGE_MM	1.5
 #define BUCKLE_LEN_MM	9
@@ -1521,7 +1526,7 @@ done:
 struct fcand {
 	int	 i;
 	enum rib_frac_type type;
-	double	 ring, step, angle, bulge, thick;
+	double	 ring, step, angle, bulge, thick, offset;
 	int	 prio;
 };
 
@@ -1646,6 +1651,170 @@ along_mm(const struct series_volume *v, double (*p)[3], int n, int i)
 	return sqrt(t[0] * t[0] * v->spacing[0] * v->spacing[0] + t[1] *
 	    t[1] * v->spacing[1] * v->spacing[1] + t[2] * t[2] *
 	    v->spacing[2] * v->spacing[2]);
+}
+
+/*
+ * The outer edge of the cortex along the ray from o (mm) in the unit
+ * direction d: the brightest sample within HIT_MM (the cortex, past
+ * marrow that may lie under EDGE_HU in older patients' ribs), then out
+ * to where the ray falls under EDGE_HU.  NAN when no sample within
+ * HIT_MM reaches EDGE_HU.
+ */
+static double
+cortex_edge(const struct series_volume *v, const double o[3],
+    const double d[3])
+{
+	double	 q[3], r, h, best = -1e9, rb = 0.0;
+	int	 k;
+
+	for (r = 0.0; r <= HIT_MM; r += RAY_STEP) {
+		for (k = 0; k < 3; k++)
+			q[k] = o[k] + r * d[k];
+		if ((h = hu_mm(v, q)) > best) {
+			best = h;
+			rb = r;
+		}
+	}
+	if (best < EDGE_HU)
+		return NAN;
+	for (r = rb; r <= RAY_MM; r += RAY_STEP) {
+		for (k = 0; k < 3; k++)
+			q[k] = o[k] + r * d[k];
+		if (hu_mm(v, q) < EDGE_HU)
+			return r - RAY_STEP / 2.0;
+	}
+	return RAY_MM;
+}
+
+/* The least-squares parabola through p[a..b][k] (index centred on c):
+ * its value and slope at c + x into y[k], dy[k]. */
+static void
+quad_at(double (*p)[3], int a, int b, int c, double x, double y[3],
+    double dy[3])
+{
+	double	 s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, m[3][4], f;
+	int	 j, k, r, q;
+
+	for (j = a; j <= b; j++) {
+		double	 t = j - c;
+
+		s0 += 1;
+		s1 += t;
+		s2 += t * t;
+		s3 += t * t * t;
+		s4 += t * t * t * t;
+	}
+	for (k = 0; k < 3; k++) {
+		double	 b0 = 0, b1 = 0, b2 = 0, co[3];
+
+		for (j = a; j <= b; j++) {
+			double	 t = j - c;
+
+			b0 += p[j][k];
+			b1 += t * p[j][k];
+			b2 += t * t * p[j][k];
+		}
+		m[0][0] = s0; m[0][1] = s1; m[0][2] = s2; m[0][3] = b0;
+		m[1][0] = s1; m[1][1] = s2; m[1][2] = s3; m[1][3] = b1;
+		m[2][0] = s2; m[2][1] = s3; m[2][2] = s4; m[2][3] = b2;
+		for (r = 0; r < 3; r++)
+			for (q = r + 1; q < 3; q++) {
+				f = m[q][r] / m[r][r];
+				for (j = r; j < 4; j++)
+					m[q][j] -= f * m[r][j];
+			}
+		for (r = 2; r >= 0; r--) {
+			co[r] = m[r][3];
+			for (j = r + 1; j < 3; j++)
+				co[r] -= m[r][j] * co[j];
+			co[r] /= m[r][r];
+		}
+		y[k] = co[0] + co[1] * x + co[2] * x * x;
+		dy[k] = co[1] + 2.0 * co[2] * x;
+	}
+}
+
+/*
+ * The cortical offset at a break at point bi of the line p: a displaced
+ * fracture is a cortical discontinuity with the two fragments' cortices
+ * offset (Talbot et al., 2017; RibFrac's displaced class, Jin et al.,
+ * 2020): the cortex on one side of the rib moved out and on the opposite
+ * side moved in, by a cortical thickness (CORTEX_MM) or more.  From each
+ * side in turn: the line OFF_FROM to OFF_FROM + 10 mm from the break,
+ * fitted by a parabola (the rib's own bend, which a straight line carried
+ * 10 mm round the rib's angle misses by 1-2 mm) and carried across the
+ * break; the cortex's outer edge on NRAY rays square to it OFF_NEAR mm
+ * short of the break and as far beyond it (the median of three sections
+ * each); the largest of min(rise on three neighbouring rays, fall on the
+ * three opposite).  The smaller of the two sides' offsets is returned
+ * (mm: seen from both fragments, as a reading confirms it in two
+ * planes), 0 where the line is too short.
+ */
+static double
+cortex_offset(const struct series_volume *v, double (*p)[3], int n, int bi)
+{
+	double	 worst = 1e9;
+	int	 side;
+
+	if (bi - OFF_FROM - 10 < 0 || bi + OFF_FROM + 10 >= n)
+		return 0.0;
+	for (side = -1; side <= 1; side += 2) {
+		int	 a = side < 0 ? bi - OFF_FROM - 10 : bi + OFF_FROM;
+		int	 b = side < 0 ? bi - OFF_FROM : bi + OFF_FROM + 10;
+		double	 ne[NRAY], fe[NRAY], dd[NRAY], col[3], best = 0.0;
+		double	 o[3], t[3], u[3], w[3], dir[3], L;
+		int	 k, ray, j, m;
+
+		for (m = 0; m < 2; m++) {
+			double	 (*ed)[NRAY] = NULL;
+			double	 e3[3][NRAY];
+
+			for (j = -1; j <= 1; j++) {
+				/* Near: OFF_NEAR before the break on this
+				 * side; far: as far beyond it. */
+				double	 x = (m == 0 ? -side * OFF_NEAR :
+				    side * OFF_NEAR) + j;
+
+				quad_at(p, a, b, bi, -x, o, t);
+				L = sqrt(t[0] * t[0] + t[1] * t[1] + t[2] *
+				    t[2]);
+				if (!(L > 0.0))
+					return 0.0;
+				for (k = 0; k < 3; k++)
+					t[k] /= L;
+				ribs_section_axes(t, u, w);
+				for (ray = 0; ray < NRAY; ray++) {
+					double	 ang = 2.0 * PI * ray / NRAY, e;
+
+					for (k = 0; k < 3; k++)
+						dir[k] = cos(ang) * u[k] +
+						    sin(ang) * w[k];
+					e = cortex_edge(v, o, dir);
+					e3[j + 1][ray] = isfinite(e) ? e : 0.0;
+				}
+			}
+			ed = m == 0 ? &ne : &fe;
+			for (ray = 0; ray < NRAY; ray++) {
+				for (j = 0; j < 3; j++)
+					col[j] = e3[j][ray];
+				qsort(col, 3, sizeof(col[0]), cmp_d);
+				(*ed)[ray] = col[1];
+			}
+		}
+		for (ray = 0; ray < NRAY; ray++)
+			dd[ray] = fe[ray] - ne[ray];
+		for (ray = 0; ray < NRAY; ray++) {
+			double	 up = 0.0, dn = 0.0;
+
+			for (j = -1; j <= 1; j++) {
+				up += dd[(ray + j + NRAY) % NRAY];
+				dn -= dd[(ray + NRAY / 2 + j + NRAY) % NRAY];
+			}
+			best = fmax(best, fmin(up, dn) / 3.0);
+		}
+		worst = fmin(worst, best);
+	}
+	return worst;
 }
 
 static int
@@ -1874,8 +2043,17 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 			}
 			c.angle = angle3(d, e) - angle3(f, g);
 		}
-		c.type = c.step >= STEP_MM || c.angle >= ANGLE_DEG ?
-		    RIBF_DISPLACED : RIBF_NONDISPLACED;
+		/* A step-off of the bone's centroids is a displacement only
+		 * with the cortices offset too (cortex_offset()): the
+		 * centroid of a rib whose marrow is under EDGE_HU, or whose
+		 * ring dims on one side, wanders by 2 mm and more with the
+		 * cortex in place on both sides (issue 13: LIDC-IDRI-0002's
+		 * 右第6肋后段, step 2.3 mm, its cortices continuous on the
+		 * straightened rib in both planes). */
+		if (c.step >= STEP_MM)
+			c.offset = cortex_offset(v, p, n, bi);
+		c.type = (c.step >= STEP_MM && c.offset >= CORTEX_MM) ||
+		    c.angle >= ANGLE_DEG ? RIBF_DISPLACED : RIBF_NONDISPLACED;
 		c.prio = 2;
 		nbreak++;
 		if (add_cand(fc, &nfc, 32, &c) == -1)
