@@ -1850,7 +1850,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 	double		(*p)[3] = NULL, (*ct)[3] = NULL, *br = NULL,
 			    *ex = NULL, *em = NULL, *tmp = NULL, *bb = NULL,
 			    *er = NULL,
-			    *be = NULL, *bm = NULL;
+			    *be = NULL, *bm = NULL, *eo = NULL;
 	int		*touch = NULL;
 	char		*gp = NULL;
 	struct fcand	 fc[32];
@@ -1876,6 +1876,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 	    (bb = malloc((size_t)n * sizeof(*bb))) == NULL ||
 	    (be = malloc((size_t)n * sizeof(*be))) == NULL ||
 	    (bm = malloc((size_t)n * sizeof(*bm))) == NULL ||
+	    (eo = malloc((size_t)n * sizeof(*eo))) == NULL ||
 	    (tmp = malloc((2 * BASE_MM + 2) * sizeof(*tmp))) == NULL ||
 	    (er = malloc((size_t)n * NRAY * sizeof(*er))) == NULL ||
 	    (touch = calloc((size_t)n, sizeof(*touch))) == NULL ||
@@ -1953,7 +1954,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 				dd[nd++] = d[a] = e - base;
 		}
 		if (nd < NRAY / 2) {
-			ex[i] = em[i] = NAN;
+			ex[i] = em[i] = eo[i] = NAN;
 			continue;
 		}
 		/* A bulge raises two neighbouring rays' edges at least (one
@@ -1966,8 +1967,15 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		 * across a dip under EDGE_HU found another bone beyond a
 		 * thin gap (the scapula lying a mm or two off the rib), not
 		 * a buckle (a focal bulge of the rib's cortex, Talbot et al.,
-		 * 2017). */
-		em[i] = -1e9;
+		 * 2017).  Nor is a bulge whose opposite rays were reached so
+		 * (eo[], the bulge with the opposite side seen, must reach
+		 * BULGE_MM at the candidate): the opposite side in place must
+		 * be the rib's own cortex; with another bone's beyond a dip
+		 * there, the line lies off the rib's middle unseen and the
+		 * "bulge" is the rib's near side (issue 13: the shoulder
+		 * phantom's 屈曲骨折 on rib 6 behind, the scapula a mm off the
+		 * rib's back). */
+		em[i] = eo[i] = -1e9;
 		for (a = 0; a < NRAY; a++) {
 			int	 b = (a + 1) % NRAY, oa = (a + NRAY / 2) % NRAY;
 			int	 ob = (b + NRAY / 2) % NRAY;
@@ -1981,6 +1989,9 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 			    (isfinite(d[ob]) && d[ob] < -0.5 * up))
 				continue;
 			em[i] = fmax(em[i], up);
+			if (!gp[(size_t)i * NRAY + oa] &&
+			    !gp[(size_t)i * NRAY + ob])
+				eo[i] = fmax(eo[i], up);
 		}
 		ex[i] = median(dd, nd);
 	}
@@ -2105,6 +2116,7 @@ rib_fractures(const struct series_volume *v, struct ribs_info *ri, int ir,
 		/* The bulge in full on consecutive sections over two
 		 * samples of the volume along the rib at least. */
 		if (best < BULGE_MM || best > BULGE_MAX_MM || run < 2 ||
+		    !(eo[bi] - bm[bi] >= BULGE_MM) ||
 		    run > BUCKLE_LEN_MM ||
 		    full < (int)fmax(2.0, floor(2.0 * along_mm(v, p, n, bi) + 0.5)) ||
 		    !(best >= 2.0 * fmax(rise, 0.25)) || in_skip(r, bi))
@@ -2167,6 +2179,7 @@ done:
 	free(bb);
 	free(be);
 	free(bm);
+	free(eo);
 	free(tmp);
 	free(er);
 	free(touch);

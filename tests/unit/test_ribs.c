@@ -820,6 +820,13 @@ test_phantom_shoulder(void **state)
 	 * this scan's 屈曲骨折 on rib 6 behind, beside the scapula, is gone
 	 * with that rule. */
 	run_opt(2.0, 0, 2, RIBCAGE_SHOULDER, 0);
+	/* A bulge is judged with the opposite side of the rib in place,
+	 * which must be the rib's own cortex: where the opposite rays'
+	 * edges were reached across a dip (the scapula a mm off the rib)
+	 * the line lies off the rib's middle unseen, and the bulge is its
+	 * near side (issue 13: this scan's 屈曲骨折 on 右第6肋后段 and
+	 * 左第6肋后段 are gone with that rule). */
+	run_opt(1.25, 0, 1, RIBCAGE_SHOULDER, 0);
 }
 
 /*
