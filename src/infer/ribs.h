@@ -6,8 +6,9 @@
  *  - ribs_trace(): each rib as a 3-D component of bone beside the spine
  *    (as spine.c finds them), its centre line (points 1 mm apart from the
  *    head to the front end), its side and its number 1-12 (counted from
- *    the first rib when the scan shows the top of the cage, checked from
- *    T12 with the last rib), and the vertebrae's labels;
+ *    the first rib when the scan shows the top of the cage and the lungs'
+ *    apices, checked from T12 with the last rib; not numbered when it
+ *    shows neither end), and the vertebrae's labels;
  *  - ribs_fractures(): candidates along each centre line from the rib's
  *    cross-sections square to it: breaks of the cortical ring, step-offs
  *    and angulation, buckles (a local bulge of the cortex on one side) and
@@ -94,6 +95,10 @@ struct ribs_info {
 	int		 uncertain;	/* the two counts disagree, or one
 					 * side only */
 	int		 top_seen[3], bottom_seen[3];	/* per side */
+	double		 apex_share;	/* the lungs' area in the top 3 mm
+					 * over their largest slice's (the
+					 * apices in view when small); NAN
+					 * without a body mask */
 	int		 vlabel[SPINE_BODIES_MAX];	/* spine bodies' labels
 						 * (SPINE_*), 0 unknown */
 	size_t		 nv;

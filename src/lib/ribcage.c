@@ -213,6 +213,43 @@ ribcage_standard(struct ribcage_spec *sp, double slice_mm, double noise_hu,
 	sp->nf = i;
 }
 
+/*
+ * The four fractures under the scapulae (ribeval -u, test_ribs'
+ * test_phantom_under_scapula): one of each kind but the callus, on ribs
+ * 3-6 in the stretch 0.18-0.25 of the shaft from the tubercle, where the
+ * scapula (ribs 2-7 behind, 48 mm from the midline out to 68-100 mm)
+ * lies on them; with the shoulder.
+ */
+void
+ribcage_under_scapula(struct ribcage_spec *sp, double slice_mm,
+    double noise_hu, unsigned seed)
+{
+	static const struct {
+		int	 side, number;
+		double	 t;
+		int	 kind;
+		double	 shift;
+	} u[] = {
+		{ 1, 3, 0.22, RIBCAGE_CUT, 0.0 },
+		{ 2, 4, 0.22, RIBCAGE_DISPLACED, 3.0 },
+		{ 1, 5, 0.25, RIBCAGE_BUCKLE, 0.0 },
+		{ 2, 6, 0.18, RIBCAGE_CUT, 0.0 },
+	};
+	size_t	 i;
+
+	ribcage_standard(sp, slice_mm, noise_hu, seed);
+	sp->options |= RIBCAGE_SHOULDER;
+	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		memset(&sp->f[i], 0, sizeof(sp->f[i]));
+		sp->f[i].side = u[i].side;
+		sp->f[i].number = u[i].number;
+		sp->f[i].t = u[i].t;
+		sp->f[i].kind = (enum ribcage_kind)u[i].kind;
+		sp->f[i].shift_mm = u[i].shift;
+	}
+	sp->nf = i;
+}
+
 static double
 ell(double x, double y, double cx, double cy, double a, double b)
 {

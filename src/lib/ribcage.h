@@ -97,6 +97,13 @@ struct ribcage_spec {
 void	 ribcage_standard(struct ribcage_spec *, double slice_mm,
 	    double noise_hu, unsigned seed);
 
+/* The shoulder (RIBCAGE_SHOULDER) and, instead of the nine, four
+ * fractures under the scapulae: a cut on R3, a displaced cut of 3 mm on
+ * L4, a buckle on R5 and a cut on L6, 0.18-0.25 of the shaft from the
+ * tubercle (ribeval -u and the unit tests share it). */
+void	 ribcage_under_scapula(struct ribcage_spec *, double slice_mm,
+	    double noise_hu, unsigned seed);
+
 /*
  * Build the phantom of spec into a new series_volume (series_free()) and
  * fill in the fractures' places.  Returns 0, or -1 with an English reason

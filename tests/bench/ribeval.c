@@ -514,39 +514,15 @@ phantom(double slice, unsigned seed, struct tally *t)
 	int			*hit;
 	size_t			 i, j;
 
-	ribcage_standard(&sp, slice, 15.0, seed);
-	sp.options = ph_options;
-	if (ph_none)
+	/* -u: under the scapulae (ribcage_under_scapula(), as
+	 * test_ribs), the shoulder with the options of -o. */
+	if (ph_under)
+		ribcage_under_scapula(&sp, slice, 15.0, seed);
+	else
+		ribcage_standard(&sp, slice, 15.0, seed);
+	sp.options |= ph_options;
+	if (ph_none && !ph_under)
 		sp.nf = 0;
-	if (ph_under) {
-		/* Under the scapula (ribs 2-7 behind, 48-68 to 48-100 mm
-		 * from the midline): one of each kind but the callus, on
-		 * ribs 3-6, in the stretch 0.15-0.3 of the shaft from the
-		 * tubercle. */
-		static const struct {
-			int	 side, number;
-			double	 t;
-			enum ribcage_kind kind;
-			double	 shift;
-		} u[] = {
-			{ 1, 3, 0.22, RIBCAGE_CUT, 0.0 },
-			{ 2, 4, 0.22, RIBCAGE_DISPLACED, 3.0 },
-			{ 1, 5, 0.25, RIBCAGE_BUCKLE, 0.0 },
-			{ 2, 6, 0.18, RIBCAGE_CUT, 0.0 },
-		};
-
-		sp.options |= RIBCAGE_SHOULDER;
-		sp.nf = 0;
-		for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
-			memset(&sp.f[i], 0, sizeof(sp.f[i]));
-			sp.f[i].side = u[i].side;
-			sp.f[i].number = u[i].number;
-			sp.f[i].t = u[i].t;
-			sp.f[i].kind = u[i].kind;
-			sp.f[i].shift_mm = u[i].shift;
-			sp.nf++;
-		}
-	}
 	if (ribcage_build(&sp, &v, err, sizeof(err)) == -1) {
 		fprintf(stderr, PROG ": phantom: %s\n", err);
 		return -1;
@@ -842,8 +818,12 @@ lidc(const char *folder, int *fp_out)
 	    "ribs %.2f s (tracing and fractures)\n", folder != NULL ? folder :
 	    "LIDC-IDRI-0002", v->nx, v->ny, v->nz,
 	    fabs(v->step[2]), ta, tr);
-	printf("  %zu ribs; %s%s\n", ri->n, ri->numbered ? ri->how_zh :
-	    "not numbered: ", ri->numbered ? "" : ri->why);
+	printf("  %zu ribs; %s%s; the lungs' apices: top 3 mm %.2f of the "
+	    "largest slice, top seen R %d L %d, bottom seen R %d L %d\n",
+	    ri->n, ri->numbered ? ri->how_zh : "not numbered: ", ri->numbered ?
+	    "" : ri->why, ri->apex_share, ri->top_seen[RIB_RIGHT],
+	    ri->top_seen[RIB_LEFT], ri->bottom_seen[RIB_RIGHT],
+	    ri->bottom_seen[RIB_LEFT]);
 	for (i = 0; i < ri->n; i++)
 		printf("  rib %c%-2d %3d mm, head z %.1f, reach %.0f mm, body "
 		    "%s\n", ri->r[i].side == RIB_RIGHT ? 'R' : 'L',
