@@ -215,11 +215,15 @@ int	 dcm_check_pixels(const struct dcm_info *, const struct dcm_limits *,
  * What the reads of the calling thread have cost so far: pre-scans of a
  * file's bytes (one per read), and copies of them staged into a memory
  * file for DCMTK (none for a header read whose Pixel Data ends the file:
- * DCMTK parses that from the bytes read).  For tests and benchmarks.
+ * DCMTK parses that from the bytes read, or the walk answers alone).
+ * For tests and benchmarks.
  */
 struct dcm_counts {
 	unsigned long	 prescans;
 	unsigned long	 staged;
+	unsigned long	 walked;	/* header reads answered by the
+					 * bounded walk alone, no DCMTK
+					 * parse (see dcm_head_way()) */
 };
 void	 dcm_counts_get(struct dcm_counts *);
 
