@@ -343,21 +343,76 @@ dcm_rd32(const unsigned char *p, int big)
 	    (uint32_t)p[1] << 8 | p[0];
 }
 
+/*
+ * What DCMTK's DcmVR makes of a two-character VR name: its enumeration,
+ * whether it is a standard VR, whether it takes the 4-byte length.  The
+ * constructor looks the name up by string comparison through DCMTK's VR
+ * table, and the pre-scan and the walk asked it several times for every
+ * element (a tenth of a header read's time); the 676 upper-case names
+ * are asked once and kept, any other name is asked each time.
+ */
+struct dcm_vrinfo {
+	DcmEVR		 evr;
+	unsigned char	 standard, extended;
+};
+
+static struct dcm_vrinfo
+dcm_vrinfo_ask(const char name[3])
+{
+	DcmVR			 vr(name);
+	struct dcm_vrinfo	 vi;
+
+	vi.evr = vr.getEVR();
+	vi.standard = vr.isStandard() ? 1 : 0;
+	vi.extended = vr.usesExtendedLengthEncoding() ? 1 : 0;
+	return vi;
+}
+
+struct dcm_vrtab {
+	struct dcm_vrinfo	 v[26][26];
+};
+
+static struct dcm_vrtab
+dcm_vrtab_make(void)
+{
+	struct dcm_vrtab	 t;
+	char			 name[3];
+	int			 i, k;
+
+	name[2] = '\0';
+	for (i = 0; i < 26; i++)
+		for (k = 0; k < 26; k++) {
+			name[0] = (char)('A' + i);
+			name[1] = (char)('A' + k);
+			t.v[i][k] = dcm_vrinfo_ask(name);
+		}
+	return t;
+}
+
+static struct dcm_vrinfo
+dcm_vrinfo_of(const unsigned char *p)
+{
+	static const struct dcm_vrtab	 t = dcm_vrtab_make();
+	char				 name[3];
+
+	if (p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z')
+		return t.v[p[0] - 'A'][p[1] - 'A'];
+	name[0] = (char)p[0];
+	name[1] = (char)p[1];
+	name[2] = '\0';
+	return dcm_vrinfo_ask(name);
+}
+
 /* Read an explicit VR element header at p (n bytes available).  Sets
  * *hdr (8 or 12), *vl and the VR; returns -1 if n is too short. */
 static int
 dcm_explicit_header(const unsigned char *p, size_t n, int big, DcmEVR *evr,
     size_t *hdr, uint32_t *vl)
 {
-	char	 name[3];
+	struct dcm_vrinfo	 vr = dcm_vrinfo_of(p + 4);
 
-	name[0] = (char)p[4];
-	name[1] = (char)p[5];
-	name[2] = '\0';
-	DcmVR	 vr(name);
-
-	*evr = vr.getEVR();
-	if (vr.usesExtendedLengthEncoding()) {
+	*evr = vr.evr;
+	if (vr.extended) {
 		if (n < 12)
 			return -1;
 		*hdr = 12;
@@ -724,8 +779,9 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		vrname[1] = (char)p[pos + 5];
 		vrname[2] = '\0';
 		if (vrname[0] < 'A' || vrname[0] > 'Z' || vrname[1] < 'A' ||
-		    vrname[1] > 'Z' || DcmVR(vrname).getEVR() == EVR_UNKNOWN ||
-		    DcmVR(vrname).getEVR() == EVR_UNKNOWN2B) {
+		    vrname[1] > 'Z' || dcm_vrinfo_of(p + pos + 4).evr ==
+		    EVR_UNKNOWN || dcm_vrinfo_of(p + pos + 4).evr ==
+		    EVR_UNKNOWN2B) {
 			errfmt(err, errlen, "file meta information element "
 			    "(0002,%04x) has no valid VR",
 			    dcm_rd16(p + pos + 2, 0));
@@ -1157,7 +1213,7 @@ dcm_head_walk(const unsigned char *p, size_t len, const struct dcm_scan *sc,
 			vrname[2] = '\0';
 			if (vrname[0] < 'A' || vrname[0] > 'Z' ||
 			    vrname[1] < 'A' || vrname[1] > 'Z' ||
-			    !DcmVR(vrname).isStandard() ||
+			    !dcm_vrinfo_of(p + pos + 4).standard ||
 			    dcm_explicit_header(p + pos, sc->data_pos - pos, 0,
 			    &evr, &hdr, &vl) == -1 || evr == EVR_SQ ||
 			    vl > sc->data_pos - pos - hdr) {
@@ -1276,7 +1332,7 @@ dcm_head_walk(const unsigned char *p, size_t len, const struct dcm_scan *sc,
 			vrname[2] = '\0';
 			if (vrname[0] < 'A' || vrname[0] > 'Z' ||
 			    vrname[1] < 'A' || vrname[1] > 'Z' ||
-			    !DcmVR(vrname).isStandard()) {
+			    !dcm_vrinfo_of(p + pos + 4).standard) {
 				errfmt(why, whylen, "element (%04x,%04x) at "
 				    "offset %zu has no standard VR", g, e, pos);
 				goto done;
