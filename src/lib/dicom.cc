@@ -2414,6 +2414,7 @@ dcm_read_info_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 /* Bytes of a file's head in which a header read looks for Pixel Data,
  * and the most it reads after the pixels. */
 #define DCM_SPARSE_HEAD	((size_t)64 << 10)
+#define DCM_SPARSE_FIRST	((size_t)8 << 10)	/* read first */
 #define DCM_SPARSE_TAIL	((size_t)64 << 10)
 
 /* read(2) exactly n bytes at off into p; 0, or -1 (error or end). */
@@ -2474,10 +2475,21 @@ dcm_file_load_head(const char *path, size_t max, unsigned char **buf,
 		dcm_tl.cap = n;
 	}
 	p = dcm_tl.p;
-	head = DCM_SPARSE_HEAD;
+	/* The head in two reads: most headers end within the first
+	 * DCM_SPARSE_FIRST bytes, and the candidates are met in the same
+	 * order either way. */
+	head = DCM_SPARSE_FIRST;
 	if (dcm_pread_all(fd, p, head, 0) == -1)
 		goto done;
-	for (i = 0; i + 12 <= head; i += 2) {
+	for (i = 0;; i += 2) {
+		if (i + 12 > head && head < DCM_SPARSE_HEAD) {
+			if (dcm_pread_all(fd, p + head, DCM_SPARSE_HEAD - head,
+			    (off_t)head) == -1)
+				goto done;
+			head = DCM_SPARSE_HEAD;
+		}
+		if (i + 12 > head)
+			break;
 		if (p[i] != 0xe0 || p[i + 1] != 0x7f || p[i + 2] != 0x10 ||
 		    p[i + 3] != 0x00)
 			continue;
@@ -2495,7 +2507,7 @@ dcm_file_load_head(const char *path, size_t max, unsigned char **buf,
 		if (!ok || vl == DCM_UNDEF || vl > n - i - hdr)
 			continue;
 		end = i + hdr + vl;
-		if (end <= head || n - end > DCM_SPARSE_TAIL)
+		if (end <= DCM_SPARSE_HEAD || n - end > DCM_SPARSE_TAIL)
 			continue;
 		if (end < n && dcm_pread_all(fd, p + end, n - end,
 		    (off_t)end) == -1)
@@ -2576,6 +2588,7 @@ dcm_read_info(const char *path, const struct dcm_limits *ul,
 			rc = 0;
 		}
 		if (rc == 1) {
+			dcm_tl_counts.sparse++;
 			dcm_file_put(buf);
 			return 0;
 		}

@@ -224,6 +224,8 @@ struct dcm_counts {
 	unsigned long	 walked;	/* header reads answered by the
 					 * bounded walk alone, no DCMTK
 					 * parse (see dcm_head_way()) */
+	unsigned long	 sparse;	/* header reads of a file that
+					 * left its pixels unread */
 };
 void	 dcm_counts_get(struct dcm_counts *);
 

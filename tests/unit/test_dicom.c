@@ -1467,7 +1467,8 @@ put_tmp(char *path, size_t sz, const unsigned char *b, size_t n)
  * where DCMTK would stop early) takes the staged parse, with the same
  * answer.  Kind: 0 explicit VR with a meta header, 1 implicit VR without
  * one, 2 a trailing element after the pixels, 3 an element past Pixel
- * Data's tag before Rows.
+ * Data's tag before Rows, 4 as 0 behind a 20 KB private element (Pixel
+ * Data past the first read of the head).
  */
 static void
 header_direct_one(int kind)
@@ -1481,7 +1482,7 @@ header_direct_one(int kind)
 	float		*px;
 	size_t		 o = 0, k;
 
-	assert_non_null(b = calloc(1, pix + 4096));
+	assert_non_null(b = calloc(1, pix + 32768));
 	switch (kind) {
 	case 1:
 		o = synth_img(b, (unsigned)rows, (unsigned)cols,
@@ -1500,6 +1501,14 @@ header_direct_one(int kind)
 		break;
 	default:
 		o = put_meta(b, "1.2.840.10008.1.2.1");
+		if (kind == 4) {
+			/* A header of 20 KB: Pixel Data past the first
+			 * read of the file's head. */
+			o = put_ex(b, o, 0x0009, 0x0010, "LO", "ZHIYING TEST ",
+			    12);
+			o = put_ex(b, o, 0x0009, 0x1001, "OB", NULL, 20000);
+			o += 20000;
+		}
 		o = put_ct_head(b, o, (unsigned)rows, (unsigned)cols, NULL,
 		    (uint32_t)pix);
 		for (k = 0; k < pix; k++)
@@ -1514,10 +1523,13 @@ header_direct_one(int kind)
 	dcm_counts_get(&c0);
 	assert_int_equal(dcm_read_info(path, NULL, &in, err, sizeof(err)), 0);
 	dcm_counts_get(&c1);
-	printf("header read, kind %d: %lu pre-scan(s), %lu staged\n", kind,
-	    c1.prescans - c0.prescans, c1.staged - c0.staged);
+	printf("header read, kind %d: %lu pre-scan(s), %lu staged, %lu "
+	    "leaving the pixels unread\n", kind, c1.prescans - c0.prescans,
+	    c1.staged - c0.staged, c1.sparse - c0.sparse);
+	if (kind == 0 || kind == 1 || kind == 4)
+		assert_int_equal(c1.sparse - c0.sparse, 1);
 	assert_int_equal(c1.prescans - c0.prescans, 1);
-	assert_int_equal(c1.staged - c0.staged, kind >= 2 ? 1 : 0);
+	assert_int_equal(c1.staged - c0.staged, kind == 2 || kind == 3);
 	assert_int_equal(in.rows, (int)rows);
 	assert_int_equal(in.cols, (int)cols);
 	assert_int_equal(in.has_pixels, 1);
@@ -1541,7 +1553,7 @@ header_direct_one(int kind)
 	assert_int_equal(dcm_read_info_mem(b, o, NULL, &ref, err,
 	    sizeof(err)), 0);
 	dcm_counts_get(&c1);
-	assert_int_equal(c1.staged - c0.staged, kind >= 2 ? 1 : 0);
+	assert_int_equal(c1.staged - c0.staged, kind == 2 || kind == 3);
 	assert_memory_equal(&in, &ref, sizeof(in));
 	assert_int_equal(unlink(path), 0);
 	free(b);
@@ -1553,7 +1565,7 @@ test_header_direct(void **state)
 	int	 kind;
 
 	(void)state;
-	for (kind = 0; kind < 4; kind++)
+	for (kind = 0; kind < 5; kind++)
 		header_direct_one(kind);
 }
 
