@@ -1927,7 +1927,10 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
  *     backslash-separated value; dcm_copy_utf8() then trims both ends.
  *     Taken: printable ASCII, with spaces and NULs only after the last
  *     other character, and no space beside a backslash, which every
- *     normalisation leaves as it is between the ends; the character set
+ *     normalisation leaves as it is between the ends, nor inside an AS,
+ *     DA, TM or UI value (DCMTK drops a space inside a UI: the fuzz
+ *     driver found "1.3ISO_IR 6.5962" read "1.3ISO_IR6.5962"); the
+ *     character set
  *     (0008,0005) one of those that read ASCII as ASCII (PS3.3
  *     C.12.1.1.2), so that convertToUTF8() leaves such bytes as they
  *     are;
@@ -1982,16 +1985,20 @@ struct dcm_src_walk {
 	{
 		const struct dcm_wval	*v;
 		DcmEVR			 dvr;
-		size_t			 i, last = 0;
-		int			 any = 0;
+		size_t			 i, first = 0, last = 0;
+		int			 any = 0, spaced = 1;
 
 		dst[0] = '\0';
 		if ((v = get(t, &dvr)) == NULL)
 			return;
 		switch (dvr) {
-		case EVR_AE: case EVR_AS: case EVR_CS: case EVR_DA:
-		case EVR_LO: case EVR_PN: case EVR_SH: case EVR_TM:
-		case EVR_UI:
+		case EVR_AS: case EVR_DA: case EVR_TM: case EVR_UI:
+			/* Values without spaces: DCMTK drops a space inside
+			 * a UI ("1.3 6" reads "1.36"). */
+			spaced = 0;
+			break;
+		case EVR_AE: case EVR_CS: case EVR_LO: case EVR_PN:
+		case EVR_SH:
 			break;
 		default:
 			bad = 1;
@@ -1999,9 +2006,16 @@ struct dcm_src_walk {
 		}
 		for (i = 0; i < v->n; i++)
 			if (v->v[i] != ' ' && v->v[i] != '\0') {
+				if (!any)
+					first = i;
 				last = i;
 				any = 1;
 			}
+		if (!spaced && any && memchr(v->v + first, ' ', last -
+		    first) != NULL) {
+			bad = 1;
+			return;
+		}
 		for (i = 0; any && i <= last; i++) {
 			if (v->v[i] < 0x20 || v->v[i] > 0x7e ||
 			    (v->v[i] == '\\' && ((i > 0 &&

@@ -2059,6 +2059,14 @@ test_head_values(void **state)
 		{ "a UTF-8 name", 0, {
 		    VEL(0x0008, 0x0005, "CS", "ISO_IR 192"),
 		    VEL(0x0010, 0x0010, "PN", "Caf\xc3\xa9 ") } },
+		{ "a space inside a UI", 0, {
+		    VEL(0x0020, 0x0052, "UI", "1.3ISO_IR 6.5962") } },
+		{ "a space inside a DA", 0, {
+		    VEL(0x0008, 0x0020, "DA", "2003 0505") } },
+		{ "spaces inside CS, LO and PN values", 1, {
+		    VEL(0x0018, 0x5100, "CS", "H F S "),
+		    VEL(0x0008, 0x1030, "LO", "CHEST  ABDOMEN "),
+		    VEL(0x0010, 0x0010, "PN", "Doe^John Q^^Dr ") } },
 		{ "a NUL inside a string", 0, {
 		    VEL(0x0010, 0x0020, "LO", "A\0BC") } },
 		{ "a Modality LUT Sequence", 0, {
