@@ -11,7 +11,9 @@
  *      the limits (a first pass counts), and refuse lengths past the end of
  *      the data and sequences nested deeper than the limit, since DCMTK
  *      recurses once per nesting level;
- *   3. let DCMTK parse the bytes from memory;
+ *   3. let DCMTK parse the bytes from memory (a header read whose bytes
+ *      the bounded walk proves, and whose values it can read as DCMTK
+ *      reads them, needs no parse: dcm_info_walk());
  *   4. copy the attributes out, or decode one frame (JPEG, JPEG-LS and
  *      with DCMTK's codecs, RLE with rle.c, JPEG 2000 with OpenJPEG
  *      through j2k.c).
@@ -96,6 +98,8 @@ struct dcm_scan {
 	/* The parse stopped at that Pixel Data (a header read): DCMTK
 	 * holds what precedes it, the pre-scan knows the element. */
 	int		 stopped;
+	/* dcm_head_walk() of these bytes: 0 not yet, 1 proved, 2 not. */
+	int		 walk;
 };
 
 /* How dcm_parse() is asked to work. */
@@ -339,21 +343,76 @@ dcm_rd32(const unsigned char *p, int big)
 	    (uint32_t)p[1] << 8 | p[0];
 }
 
+/*
+ * What DCMTK's DcmVR makes of a two-character VR name: its enumeration,
+ * whether it is a standard VR, whether it takes the 4-byte length.  The
+ * constructor looks the name up by string comparison through DCMTK's VR
+ * table, and the pre-scan and the walk asked it several times for every
+ * element (a tenth of a header read's time); the 676 upper-case names
+ * are asked once and kept, any other name is asked each time.
+ */
+struct dcm_vrinfo {
+	DcmEVR		 evr;
+	unsigned char	 standard, extended;
+};
+
+static struct dcm_vrinfo
+dcm_vrinfo_ask(const char name[3])
+{
+	DcmVR			 vr(name);
+	struct dcm_vrinfo	 vi;
+
+	vi.evr = vr.getEVR();
+	vi.standard = vr.isStandard() ? 1 : 0;
+	vi.extended = vr.usesExtendedLengthEncoding() ? 1 : 0;
+	return vi;
+}
+
+struct dcm_vrtab {
+	struct dcm_vrinfo	 v[26][26];
+};
+
+static struct dcm_vrtab
+dcm_vrtab_make(void)
+{
+	struct dcm_vrtab	 t;
+	char			 name[3];
+	int			 i, k;
+
+	name[2] = '\0';
+	for (i = 0; i < 26; i++)
+		for (k = 0; k < 26; k++) {
+			name[0] = (char)('A' + i);
+			name[1] = (char)('A' + k);
+			t.v[i][k] = dcm_vrinfo_ask(name);
+		}
+	return t;
+}
+
+static struct dcm_vrinfo
+dcm_vrinfo_of(const unsigned char *p)
+{
+	static const struct dcm_vrtab	 t = dcm_vrtab_make();
+	char				 name[3];
+
+	if (p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z')
+		return t.v[p[0] - 'A'][p[1] - 'A'];
+	name[0] = (char)p[0];
+	name[1] = (char)p[1];
+	name[2] = '\0';
+	return dcm_vrinfo_ask(name);
+}
+
 /* Read an explicit VR element header at p (n bytes available).  Sets
  * *hdr (8 or 12), *vl and the VR; returns -1 if n is too short. */
 static int
 dcm_explicit_header(const unsigned char *p, size_t n, int big, DcmEVR *evr,
     size_t *hdr, uint32_t *vl)
 {
-	char	 name[3];
+	struct dcm_vrinfo	 vr = dcm_vrinfo_of(p + 4);
 
-	name[0] = (char)p[4];
-	name[1] = (char)p[5];
-	name[2] = '\0';
-	DcmVR	 vr(name);
-
-	*evr = vr.getEVR();
-	if (vr.usesExtendedLengthEncoding()) {
+	*evr = vr.evr;
+	if (vr.extended) {
 		if (n < 12)
 			return -1;
 		*hdr = 12;
@@ -720,8 +779,9 @@ dcm_prescan(const unsigned char *p, size_t len, const struct dcm_lim *lim,
 		vrname[1] = (char)p[pos + 5];
 		vrname[2] = '\0';
 		if (vrname[0] < 'A' || vrname[0] > 'Z' || vrname[1] < 'A' ||
-		    vrname[1] > 'Z' || DcmVR(vrname).getEVR() == EVR_UNKNOWN ||
-		    DcmVR(vrname).getEVR() == EVR_UNKNOWN2B) {
+		    vrname[1] > 'Z' || dcm_vrinfo_of(p + pos + 4).evr ==
+		    EVR_UNKNOWN || dcm_vrinfo_of(p + pos + 4).evr ==
+		    EVR_UNKNOWN2B) {
 			errfmt(err, errlen, "file meta information element "
 			    "(0002,%04x) has no valid VR",
 			    dcm_rd16(p + pos + 2, 0));
@@ -948,9 +1008,137 @@ dcm_walk_vr_implicit(const DcmDataDictionary *dict, unsigned g, unsigned e,
 	return what;
 }
 
+/*
+ * The top-level elements a header read answers from (dcm_info_fill()),
+ * which the walk notes as it passes them: a header read then needs no
+ * DCMTK parse when every one of them is in a form whose reading by DCMTK
+ * is certain (dcm_info_walk()).
+ */
+static const DcmTagKey dcm_want_tags[] = {
+	DCM_SpecificCharacterSet, DCM_SOPClassUID, DCM_SOPInstanceUID,
+	DCM_StudyInstanceUID, DCM_SeriesInstanceUID, DCM_FrameOfReferenceUID,
+	DCM_PatientID, DCM_PatientName, DCM_PatientSex, DCM_PatientBirthDate,
+	DCM_PatientAge, DCM_AccessionNumber, DCM_StudyDate, DCM_StudyTime,
+	DCM_StudyDescription, DCM_SeriesDescription, DCM_Modality,
+	DCM_BodyPartExamined, DCM_Manufacturer, DCM_ManufacturerModelName,
+	DCM_ConvolutionKernel, DCM_InstitutionName, DCM_ImageType,
+	DCM_ViewPosition, DCM_PatientPosition, DCM_ImageLaterality,
+	DCM_Laterality, DCM_ContrastBolusAgent, DCM_PhotometricInterpretation,
+	DCM_SeriesNumber, DCM_InstanceNumber, DCM_Rows, DCM_Columns,
+	DCM_NumberOfFrames, DCM_BitsAllocated, DCM_BitsStored, DCM_HighBit,
+	DCM_PixelRepresentation, DCM_SamplesPerPixel,
+	DCM_PlanarConfiguration, DCM_SliceThickness, DCM_SpacingBetweenSlices,
+	DCM_KVP, DCM_PatientSize, DCM_GantryDetectorTilt, DCM_SliceLocation,
+	DCM_PixelSpacing, DCM_ImagerPixelSpacing, DCM_ImagePositionPatient,
+	DCM_ImageOrientationPatient, DCM_RescaleSlope, DCM_RescaleIntercept,
+	DCM_ModalityLUTSequence, DCM_VOILUTSequence, DCM_VOILUTFunction,
+	DCM_WindowCenter, DCM_WindowWidth, DCM_PixelPaddingValue
+};
+#define DCM_NWANT	(sizeof(dcm_want_tags) / sizeof(dcm_want_tags[0]))
+
+/* The wanted tags as (group << 16 | element), sorted, with the VR of
+ * each in DCMTK's dictionary (EVR_UNKNOWN when it has none). */
+struct dcm_wantset {
+	uint32_t	 key[DCM_NWANT];
+	DcmEVR		 vr[DCM_NWANT];
+	int		 ok;
+};
+
+static struct dcm_wantset
+dcm_wantset_make(void)
+{
+	struct dcm_wantset	 ws;
+	const DcmDictEntry	*de;
+	size_t			 i, k;
+	uint32_t		 t;
+
+	ws.ok = dcmDataDict.isDictionaryLoaded() ? 1 : 0;
+	for (i = 0; i < DCM_NWANT; i++)
+		ws.key[i] = (uint32_t)dcm_want_tags[i].getGroup() << 16 |
+		    dcm_want_tags[i].getElement();
+	/* Insertion sort: 58 keys, once. */
+	for (i = 1; i < DCM_NWANT; i++)
+		for (k = i; k > 0 && ws.key[k - 1] > ws.key[k]; k--) {
+			t = ws.key[k];
+			ws.key[k] = ws.key[k - 1];
+			ws.key[k - 1] = t;
+		}
+	{
+		const DcmDataDictionary	&dict = dcmDataDict.rdlock();
+
+		for (i = 0; i < DCM_NWANT; i++) {
+			de = dict.findEntry(DcmTagKey((Uint16)(ws.key[i] >>
+			    16), (Uint16)(ws.key[i] & 0xffff)), NULL);
+			ws.vr[i] = de != NULL ? de->getEVR() : EVR_UNKNOWN;
+		}
+		dcmDataDict.rdunlock();
+	}
+	return ws;
+}
+
+/* The set, made once (C++11 initialises function-local statics exactly
+ * once, thread-safe). */
+static const struct dcm_wantset *
+dcm_wantset_get(void)
+{
+	static const struct dcm_wantset ws = dcm_wantset_make();
+
+	return &ws;
+}
+
+/* Index of a wanted tag, or -1. */
+static int
+dcm_want_index(const struct dcm_wantset *ws, uint32_t key)
+{
+	size_t	 lo = 0, hi = DCM_NWANT, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (ws->key[mid] == key)
+			return (int)mid;
+		if (ws->key[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* What the walk noted of each wanted element of the top level. */
+struct dcm_wval {
+	const unsigned char	*v;	/* its value */
+	uint32_t		 n;	/* length; DCM_UNDEF: a sequence */
+	DcmEVR			 vr;	/* explicit VR: as written;
+					 * implicit: EVR_UNKNOWN */
+	int			 seen;	/* times met */
+	int			 seq;	/* walked as a sequence */
+};
+
+struct dcm_wvals {
+	const struct dcm_wantset *ws;
+	struct dcm_wval		 val[DCM_NWANT];
+	size_t			 elements;	/* of the top level */
+};
+
+static void
+dcm_wvals_note(struct dcm_wvals *wv, unsigned g, unsigned e, DcmEVR vr,
+    const unsigned char *v, uint32_t n, int seq)
+{
+	int	 i;
+
+	wv->elements++;
+	if ((i = dcm_want_index(wv->ws, (uint32_t)g << 16 | e)) < 0)
+		return;
+	wv->val[i].seen++;
+	wv->val[i].v = v;
+	wv->val[i].n = n;
+	wv->val[i].vr = vr;
+	wv->val[i].seq = seq;
+}
+
 static int
 dcm_head_walk(const unsigned char *p, size_t len, const struct dcm_scan *sc,
-    int max_depth, char *why, size_t whylen)
+    int max_depth, struct dcm_wvals *wv, char *why, size_t whylen)
 {
 	const DcmDataDictionary	*dict = NULL;
 	struct dcm_wlevel	*st = NULL, *l;
@@ -962,7 +1150,7 @@ dcm_head_walk(const unsigned char *p, size_t len, const struct dcm_scan *sc,
 	unsigned		 g, e, g2, e2;
 	int			 explicit_vr, big, depth = 0, rc = 0, nts = 0,
 				 seq, what;
-	DcmEVR			 evr;
+	DcmEVR			 evr = EVR_UNKNOWN;
 	char			 vrname[3];
 
 	if (why != NULL && whylen > 0)
@@ -1025,7 +1213,7 @@ dcm_head_walk(const unsigned char *p, size_t len, const struct dcm_scan *sc,
 			vrname[2] = '\0';
 			if (vrname[0] < 'A' || vrname[0] > 'Z' ||
 			    vrname[1] < 'A' || vrname[1] > 'Z' ||
-			    !DcmVR(vrname).isStandard() ||
+			    !dcm_vrinfo_of(p + pos + 4).standard ||
 			    dcm_explicit_header(p + pos, sc->data_pos - pos, 0,
 			    &evr, &hdr, &vl) == -1 || evr == EVR_SQ ||
 			    vl > sc->data_pos - pos - hdr) {
@@ -1144,7 +1332,7 @@ dcm_head_walk(const unsigned char *p, size_t len, const struct dcm_scan *sc,
 			vrname[2] = '\0';
 			if (vrname[0] < 'A' || vrname[0] > 'Z' ||
 			    vrname[1] < 'A' || vrname[1] > 'Z' ||
-			    !DcmVR(vrname).isStandard()) {
+			    !dcm_vrinfo_of(p + pos + 4).standard) {
 				errfmt(why, whylen, "element (%04x,%04x) at "
 				    "offset %zu has no standard VR", g, e, pos);
 				goto done;
@@ -1200,6 +1388,11 @@ dcm_head_walk(const unsigned char *p, size_t len, const struct dcm_scan *sc,
 				goto done;
 			}
 		}
+		/* The wanted elements of the top level, for
+		 * dcm_info_walk(). */
+		if (wv != NULL && sp == 0)
+			dcm_wvals_note(wv, g, e, explicit_vr ? evr :
+			    EVR_UNKNOWN, p + pos, vl, seq);
 		if (seq) {
 			if (depth + 1 > max_depth || sp + 1 >= cap) {
 				errfmt(why, whylen, "sequences nested deeper "
@@ -1260,7 +1453,10 @@ dcm_parse_head(DcmFileFormat *ff, const unsigned char *p, size_t len,
 	OFCondition		 cond;
 	offile_off_t		 at;
 
-	if (dcm_head_walk(p, len, sc, lim->max_depth, NULL, 0) != 1)
+	if (sc->walk == 0)
+		sc->walk = dcm_head_walk(p, len, sc, lim->max_depth, NULL,
+		    NULL, 0) == 1 ? 1 : 2;
+	if (sc->walk != 1)
 		return 0;
 	xfer = !sc->explicit_vr ? EXS_LittleEndianImplicit : sc->big ?
 	    EXS_BigEndianExplicit : EXS_LittleEndianExplicit;
@@ -1497,114 +1693,117 @@ dcm_get_xs(DcmItem *it, const DcmTagKey &tag, unsigned long pos, int sgnd,
 	return -1;
 }
 
-/* Fill *info from a parsed dataset; ts is the meta header's syntax. */
+/*
+ * The attributes of a header, read through src (a dataset DCMTK parsed,
+ * or the values the header walk noted): one reading of them whichever
+ * the source, so that the two cannot drift apart.  ts is the meta
+ * header's syntax.  The LUT sequences and the pixels are the caller's.
+ */
+template <class S>
 static void
-dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
+dcm_info_fill_attrs(S &ds, const char *ts, struct dcm_info *info)
 {
 	double		 a, b;
 	long		 v;
 	int		 i;
 
 	memset(info, 0, sizeof(*info));
-	dcm_get_str(ds, DCM_SpecificCharacterSet, info->charset,
+	ds.str(DCM_SpecificCharacterSet, info->charset,
 	    sizeof(info->charset));
-	/* Convert in place; a character set DCMTK cannot convert leaves
-	 * the bytes as they are, and dcm_copy_utf8() cleans them. */
-	if (info->charset[0] != '\0')
-		(void)ds->convertToUTF8();
+	ds.utf8(info->charset);
 	dcm_copy_utf8(info->transfer_syntax, sizeof(info->transfer_syntax),
 	    ts, strlen(ts));
-	dcm_get_str(ds, DCM_SOPClassUID, info->sop_class_uid,
+	ds.str(DCM_SOPClassUID, info->sop_class_uid,
 	    sizeof(info->sop_class_uid));
-	dcm_get_str(ds, DCM_SOPInstanceUID, info->sop_instance_uid,
+	ds.str(DCM_SOPInstanceUID, info->sop_instance_uid,
 	    sizeof(info->sop_instance_uid));
-	dcm_get_str(ds, DCM_StudyInstanceUID, info->study_uid,
+	ds.str(DCM_StudyInstanceUID, info->study_uid,
 	    sizeof(info->study_uid));
-	dcm_get_str(ds, DCM_SeriesInstanceUID, info->series_uid,
+	ds.str(DCM_SeriesInstanceUID, info->series_uid,
 	    sizeof(info->series_uid));
-	dcm_get_str(ds, DCM_FrameOfReferenceUID, info->frame_of_reference_uid,
+	ds.str(DCM_FrameOfReferenceUID, info->frame_of_reference_uid,
 	    sizeof(info->frame_of_reference_uid));
-	dcm_get_str(ds, DCM_PatientID, info->patient_id,
+	ds.str(DCM_PatientID, info->patient_id,
 	    sizeof(info->patient_id));
-	dcm_get_str(ds, DCM_PatientName, info->patient_name,
+	ds.str(DCM_PatientName, info->patient_name,
 	    sizeof(info->patient_name));
-	dcm_get_str(ds, DCM_PatientSex, info->patient_sex,
+	ds.str(DCM_PatientSex, info->patient_sex,
 	    sizeof(info->patient_sex));
-	dcm_get_str(ds, DCM_PatientBirthDate, info->patient_birth_date,
+	ds.str(DCM_PatientBirthDate, info->patient_birth_date,
 	    sizeof(info->patient_birth_date));
-	dcm_get_str(ds, DCM_PatientAge, info->patient_age,
+	ds.str(DCM_PatientAge, info->patient_age,
 	    sizeof(info->patient_age));
-	dcm_get_str(ds, DCM_AccessionNumber, info->accession,
+	ds.str(DCM_AccessionNumber, info->accession,
 	    sizeof(info->accession));
-	dcm_get_str(ds, DCM_StudyDate, info->study_date,
+	ds.str(DCM_StudyDate, info->study_date,
 	    sizeof(info->study_date));
-	dcm_get_str(ds, DCM_StudyTime, info->study_time,
+	ds.str(DCM_StudyTime, info->study_time,
 	    sizeof(info->study_time));
-	dcm_get_str(ds, DCM_StudyDescription, info->study_description,
+	ds.str(DCM_StudyDescription, info->study_description,
 	    sizeof(info->study_description));
-	dcm_get_str(ds, DCM_SeriesDescription, info->series_description,
+	ds.str(DCM_SeriesDescription, info->series_description,
 	    sizeof(info->series_description));
-	dcm_get_str(ds, DCM_Modality, info->modality, sizeof(info->modality));
-	dcm_get_str(ds, DCM_BodyPartExamined, info->body_part,
+	ds.str(DCM_Modality, info->modality, sizeof(info->modality));
+	ds.str(DCM_BodyPartExamined, info->body_part,
 	    sizeof(info->body_part));
-	dcm_get_str(ds, DCM_Manufacturer, info->manufacturer,
+	ds.str(DCM_Manufacturer, info->manufacturer,
 	    sizeof(info->manufacturer));
-	dcm_get_str(ds, DCM_ManufacturerModelName, info->model,
+	ds.str(DCM_ManufacturerModelName, info->model,
 	    sizeof(info->model));
-	dcm_get_str(ds, DCM_ConvolutionKernel, info->kernel,
+	ds.str(DCM_ConvolutionKernel, info->kernel,
 	    sizeof(info->kernel));
-	dcm_get_str(ds, DCM_InstitutionName, info->institution,
+	ds.str(DCM_InstitutionName, info->institution,
 	    sizeof(info->institution));
-	dcm_get_str(ds, DCM_ImageType, info->image_type,
+	ds.str(DCM_ImageType, info->image_type,
 	    sizeof(info->image_type));
-	dcm_get_str(ds, DCM_ViewPosition, info->view_position,
+	ds.str(DCM_ViewPosition, info->view_position,
 	    sizeof(info->view_position));
-	dcm_get_str(ds, DCM_PatientPosition, info->patient_position,
+	ds.str(DCM_PatientPosition, info->patient_position,
 	    sizeof(info->patient_position));
-	dcm_get_str(ds, DCM_ImageLaterality, info->laterality,
+	ds.str(DCM_ImageLaterality, info->laterality,
 	    sizeof(info->laterality));
 	if (info->laterality[0] == '\0')
-		dcm_get_str(ds, DCM_Laterality, info->laterality,
+		ds.str(DCM_Laterality, info->laterality,
 		    sizeof(info->laterality));
-	dcm_get_str(ds, DCM_ContrastBolusAgent, info->contrast_agent,
+	ds.str(DCM_ContrastBolusAgent, info->contrast_agent,
 	    sizeof(info->contrast_agent));
-	dcm_get_str(ds, DCM_PhotometricInterpretation, info->photometric,
+	ds.str(DCM_PhotometricInterpretation, info->photometric,
 	    sizeof(info->photometric));
 
-	info->series_number = (int)dcm_get_int(ds, DCM_SeriesNumber, 0);
-	info->instance_number = (int)dcm_get_int(ds, DCM_InstanceNumber, 0);
-	info->rows = (int)dcm_get_int(ds, DCM_Rows, 0);
-	info->cols = (int)dcm_get_int(ds, DCM_Columns, 0);
-	v = dcm_get_int(ds, DCM_NumberOfFrames, 1);
+	info->series_number = (int)ds.integer(DCM_SeriesNumber, 0);
+	info->instance_number = (int)ds.integer(DCM_InstanceNumber, 0);
+	info->rows = (int)ds.integer(DCM_Rows, 0);
+	info->cols = (int)ds.integer(DCM_Columns, 0);
+	v = ds.integer(DCM_NumberOfFrames, 1);
 	info->frames = v < 1 || v > INT32_MAX ? 0 : (int)v;
-	info->bits_allocated = (int)dcm_get_int(ds, DCM_BitsAllocated, 0);
-	info->bits_stored = (int)dcm_get_int(ds, DCM_BitsStored,
+	info->bits_allocated = (int)ds.integer(DCM_BitsAllocated, 0);
+	info->bits_stored = (int)ds.integer(DCM_BitsStored,
 	    info->bits_allocated);
-	info->high_bit = (int)dcm_get_int(ds, DCM_HighBit,
+	info->high_bit = (int)ds.integer(DCM_HighBit,
 	    info->bits_stored - 1);
-	info->pixel_representation = (int)dcm_get_int(ds,
+	info->pixel_representation = (int)ds.integer(
 	    DCM_PixelRepresentation, 0);
-	info->samples_per_pixel = (int)dcm_get_int(ds, DCM_SamplesPerPixel,
+	info->samples_per_pixel = (int)ds.integer(DCM_SamplesPerPixel,
 	    1);
-	info->planar_configuration = (int)dcm_get_int(ds,
+	info->planar_configuration = (int)ds.integer(
 	    DCM_PlanarConfiguration, 0);
 
-	info->slice_thickness = dcm_get_dbl(ds, DCM_SliceThickness, 0);
-	info->spacing_between_slices = dcm_get_dbl(ds,
+	info->slice_thickness = ds.dbl(DCM_SliceThickness, 0);
+	info->spacing_between_slices = ds.dbl(
 	    DCM_SpacingBetweenSlices, 0);
-	info->kvp = dcm_get_dbl(ds, DCM_KVP, 0);
-	info->patient_size = dcm_get_dbl(ds, DCM_PatientSize, 0);
-	info->gantry_tilt = dcm_get_dbl(ds, DCM_GantryDetectorTilt, 0);
-	info->slice_location = dcm_get_dbl(ds, DCM_SliceLocation, 0);
+	info->kvp = ds.dbl(DCM_KVP, 0);
+	info->patient_size = ds.dbl(DCM_PatientSize, 0);
+	info->gantry_tilt = ds.dbl(DCM_GantryDetectorTilt, 0);
+	info->slice_location = ds.dbl(DCM_SliceLocation, 0);
 
 	info->pixel_spacing[0] = info->pixel_spacing[1] = NAN;
-	a = dcm_get_dbl(ds, DCM_PixelSpacing, 0);
-	b = dcm_get_dbl(ds, DCM_PixelSpacing, 1);
+	a = ds.dbl(DCM_PixelSpacing, 0);
+	b = ds.dbl(DCM_PixelSpacing, 1);
 	if (a > 0 && b > 0)
 		info->pixel_spacing_source = DCM_SPACING_PIXEL;
 	else {
-		a = dcm_get_dbl(ds, DCM_ImagerPixelSpacing, 0);
-		b = dcm_get_dbl(ds, DCM_ImagerPixelSpacing, 1);
+		a = ds.dbl(DCM_ImagerPixelSpacing, 0);
+		b = ds.dbl(DCM_ImagerPixelSpacing, 1);
 		if (a > 0 && b > 0)
 			info->pixel_spacing_source = DCM_SPACING_IMAGER;
 	}
@@ -1614,21 +1813,69 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 	}
 	info->has_ipp = 1;
 	for (i = 0; i < 3; i++)
-		if (isnan(info->ipp[i] = dcm_get_dbl(ds,
+		if (isnan(info->ipp[i] = ds.dbl(
 		    DCM_ImagePositionPatient, (unsigned long)i)))
 			info->has_ipp = 0;
 	info->has_iop = 1;
 	for (i = 0; i < 6; i++)
-		if (isnan(info->iop[i] = dcm_get_dbl(ds,
+		if (isnan(info->iop[i] = ds.dbl(
 		    DCM_ImageOrientationPatient, (unsigned long)i)))
 			info->has_iop = 0;
 
-	info->rescale_slope = dcm_get_dbl(ds, DCM_RescaleSlope, 0);
+	info->rescale_slope = ds.dbl(DCM_RescaleSlope, 0);
 	if (isnan(info->rescale_slope) || info->rescale_slope == 0)
 		info->rescale_slope = 1;
-	info->rescale_intercept = dcm_get_dbl(ds, DCM_RescaleIntercept, 0);
+	info->rescale_intercept = ds.dbl(DCM_RescaleIntercept, 0);
 	if (isnan(info->rescale_intercept))
 		info->rescale_intercept = 0;
+	ds.str(DCM_VOILUTFunction, info->voi_function,
+	    sizeof(info->voi_function));
+	info->window_center = ds.dbl(DCM_WindowCenter, 0);
+	info->window_width = ds.dbl(DCM_WindowWidth, 0);
+	info->pixel_padding = NAN;
+	if (ds.xs(DCM_PixelPaddingValue, 0,
+	    info->pixel_representation == 1, &v) == 0) {
+		info->has_padding = 1;
+		info->pixel_padding = (double)v;
+	}
+}
+
+/* Where dcm_info_fill_attrs() reads a dataset DCMTK parsed. */
+struct dcm_src_ds {
+	DcmDataset	*ds;
+
+	void str(const DcmTagKey &t, char *dst, size_t n)
+	{
+		dcm_get_str(ds, t, dst, n);
+	}
+	double dbl(const DcmTagKey &t, unsigned long pos)
+	{
+		return dcm_get_dbl(ds, t, pos);
+	}
+	long integer(const DcmTagKey &t, long def)
+	{
+		return dcm_get_int(ds, t, def);
+	}
+	int xs(const DcmTagKey &t, unsigned long pos, int sgnd, long *v)
+	{
+		return dcm_get_xs(ds, t, pos, sgnd, v);
+	}
+	/* Convert in place; a character set DCMTK cannot convert leaves
+	 * the bytes as they are, and dcm_copy_utf8() cleans them. */
+	void utf8(const char *charset)
+	{
+		if (charset[0] != '\0')
+			(void)ds->convertToUTF8();
+	}
+};
+
+/* Fill *info from a parsed dataset; ts is the meta header's syntax. */
+static void
+dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
+{
+	struct dcm_src_ds	 src = { ds };
+
+	dcm_info_fill_attrs(src, ts, info);
 	{
 		DcmSequenceOfItems *sq = NULL;
 
@@ -1639,16 +1886,6 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 		if (ds->findAndGetSequence(DCM_VOILUTSequence, sq).good() &&
 		    sq != NULL)
 			info->voi_luts = (int)sq->card();
-	}
-	dcm_get_str(ds, DCM_VOILUTFunction, info->voi_function,
-	    sizeof(info->voi_function));
-	info->window_center = dcm_get_dbl(ds, DCM_WindowCenter, 0);
-	info->window_width = dcm_get_dbl(ds, DCM_WindowWidth, 0);
-	info->pixel_padding = NAN;
-	if (dcm_get_xs(ds, DCM_PixelPaddingValue, 0,
-	    info->pixel_representation == 1, &v) == 0) {
-		info->has_padding = 1;
-		info->pixel_padding = (double)v;
 	}
 	info->has_pixels = ds->tagExists(DCM_PixelData);
 	{
@@ -1670,6 +1907,323 @@ dcm_info_fill(DcmDataset *ds, const char *ts, struct dcm_info *info)
 				    INT32_MAX ? INT32_MAX : ps->card() - 1);
 		}
 	}
+}
+
+/*
+ * Where dcm_info_fill_attrs() reads the values the header walk noted: a
+ * header read without a DCMTK parse.  Each getter answers exactly as
+ * DCMTK 3.6.7 answers the dataset getter above, for the forms of value
+ * whose reading by DCMTK is certain; any other form sets bad, and the
+ * caller then lets DCMTK parse the file, for every attribute (never some
+ * from here, some from there).  What DCMTK does, and what is taken here:
+ *
+ *   - an element is read with the VR written (explicit VR) or the VR of
+ *     its dictionary (implicit VR, PS3.5 7.1.3); a wanted element written
+ *     with another VR than the dictionary's (US or SS for "xs"), met
+ *     twice in the dataset, walked as a sequence, or not in the
+ *     dictionary, is bad;
+ *   - strings (findAndGetOFStringArray(), normalised): DCMTK strips the
+ *     trailing padding and, for most VRs, the spaces around each
+ *     backslash-separated value; dcm_copy_utf8() then trims both ends.
+ *     Taken: printable ASCII, with spaces and NULs only after the last
+ *     other character, and no space beside a backslash, which every
+ *     normalisation leaves as it is between the ends, nor inside an AS,
+ *     DA, TM or UI value (DCMTK drops a space inside a UI: the fuzz
+ *     driver found "1.3ISO_IR 6.5962" read "1.3ISO_IR6.5962"); the
+ *     character set
+ *     (0008,0005) one of those that read ASCII as ASCII (PS3.3
+ *     C.12.1.1.2), so that convertToUTF8() leaves such bytes as they
+ *     are;
+ *   - DS (DcmDecimalString::getFloat64()): value pos of the backslash-
+ *     separated list, spaces trimmed, through OFStandard::atof(), which
+ *     is called here too; NAN where it fails, where there is no value
+ *     pos, or where the number is not finite.  Taken: digits, signs,
+ *     '.', 'e', 'E', spaces and backslashes only, no space inside a
+ *     value;
+ *   - IS (DcmIntegerString::getSint32(): sscanf "%d" of the first value,
+ *     trimmed): taken when that value is empty (the default, as DCMTK's
+ *     failed read) or a sign and 1 to 9 digits; US: the first 16 bits
+ *     in the syntax's byte order, the default when empty; an odd length
+ *     is bad;
+ *   - the xs Pixel Padding Value (US or SS): 16 bits read as the pixel
+ *     representation says, whichever VR.
+ */
+struct dcm_src_walk {
+	const struct dcm_wvals	*wv;
+	int			 big, explicit_vr;
+	int			 bad;
+
+	const struct dcm_wval *get(const DcmTagKey &t, DcmEVR *dvr)
+	{
+		const struct dcm_wval	*v;
+		int			 i;
+
+		i = dcm_want_index(wv->ws, (uint32_t)t.getGroup() << 16 |
+		    t.getElement());
+		if (i < 0) {
+			bad = 1;
+			return NULL;
+		}
+		v = &wv->val[i];
+		*dvr = wv->ws->vr[i];
+		if (v->seen == 0)
+			return NULL;
+		if (v->seen > 1 || v->seq || v->n == DCM_UNDEF ||
+		    *dvr == EVR_UNKNOWN) {
+			bad = 1;
+			return NULL;
+		}
+		if (explicit_vr && v->vr != *dvr && !(*dvr == EVR_xs &&
+		    (v->vr == EVR_US || v->vr == EVR_SS))) {
+			bad = 1;
+			return NULL;
+		}
+		return v;
+	}
+
+	void str(const DcmTagKey &t, char *dst, size_t n)
+	{
+		const struct dcm_wval	*v;
+		DcmEVR			 dvr;
+		size_t			 i, first = 0, last = 0;
+		int			 any = 0, spaced = 1;
+
+		dst[0] = '\0';
+		if ((v = get(t, &dvr)) == NULL)
+			return;
+		switch (dvr) {
+		case EVR_AS: case EVR_DA: case EVR_TM: case EVR_UI:
+			/* Values without spaces: DCMTK drops a space inside
+			 * a UI ("1.3 6" reads "1.36"). */
+			spaced = 0;
+			break;
+		case EVR_AE: case EVR_CS: case EVR_LO: case EVR_PN:
+		case EVR_SH:
+			break;
+		default:
+			bad = 1;
+			return;
+		}
+		for (i = 0; i < v->n; i++)
+			if (v->v[i] != ' ' && v->v[i] != '\0') {
+				if (!any)
+					first = i;
+				last = i;
+				any = 1;
+			}
+		if (!spaced && any && memchr(v->v + first, ' ', last -
+		    first) != NULL) {
+			bad = 1;
+			return;
+		}
+		for (i = 0; any && i <= last; i++) {
+			if (v->v[i] < 0x20 || v->v[i] > 0x7e ||
+			    (v->v[i] == '\\' && ((i > 0 &&
+			    v->v[i - 1] == ' ') || (i < last &&
+			    v->v[i + 1] == ' ')))) {
+				bad = 1;
+				return;
+			}
+		}
+		dcm_copy_utf8(dst, n, (const char *)v->v, v->n);
+	}
+
+	/* Value pos of a backslash-separated list, trimmed of spaces, into
+	 * buf (size n); 1, 0 when there is no value pos, -1 when bad. */
+	int part(const struct dcm_wval *v, unsigned long pos, char *buf,
+	    size_t n)
+	{
+		size_t		 i = 0, a, b;
+		unsigned long	 k = 0;
+
+		while (k < pos) {
+			while (i < v->n && v->v[i] != '\\')
+				i++;
+			if (i == v->n)
+				return 0;
+			i++;
+			k++;
+		}
+		for (a = i; i < v->n && v->v[i] != '\\'; i++)
+			;
+		b = i;
+		while (a < b && v->v[a] == ' ')
+			a++;
+		while (b > a && v->v[b - 1] == ' ')
+			b--;
+		if (b - a >= n || memchr(v->v + a, ' ', b - a) != NULL)
+			return -1;
+		memcpy(buf, v->v + a, b - a);
+		buf[b - a] = '\0';
+		return 1;
+	}
+
+	/* Whether every byte of the value is one of ok. */
+	int only(const struct dcm_wval *v, const char *ok)
+	{
+		uint32_t	 i;
+
+		for (i = 0; i < v->n; i++)
+			if (v->v[i] == '\0' || strchr(ok, v->v[i]) == NULL)
+				return 0;
+		return 1;
+	}
+
+	double dbl(const DcmTagKey &t, unsigned long pos)
+	{
+		const struct dcm_wval	*v;
+		DcmEVR			 dvr;
+		char			 buf[64];
+		OFBool			 ok = OFFalse;
+		double			 d;
+		int			 r;
+
+		if ((v = get(t, &dvr)) == NULL)
+			return NAN;
+		if (dvr != EVR_DS || !only(v, "0123456789+-.eE \\")) {
+			bad = 1;
+			return NAN;
+		}
+		/* No value pos: DCMTK gives "" for the first value of an
+		 * empty element, and fails for any other. */
+		if ((r = part(v, pos, buf, sizeof(buf))) == -1) {
+			bad = 1;
+			return NAN;
+		}
+		if (r == 0) {
+			if (pos > 0)
+				return NAN;
+			buf[0] = '\0';
+		}
+		d = OFStandard::atof(buf, &ok);
+		return ok && isfinite(d) ? d : NAN;
+	}
+
+	long integer(const DcmTagKey &t, long def)
+	{
+		const struct dcm_wval	*v;
+		DcmEVR			 dvr;
+		char			 buf[16], *q;
+		long			 x;
+		int			 r;
+
+		if ((v = get(t, &dvr)) == NULL)
+			return def;
+		if (dvr == EVR_US) {
+			if (v->n & 1) {
+				bad = 1;
+				return def;
+			}
+			return v->n == 0 ? def : (long)dcm_rd16(v->v, big);
+		}
+		if (dvr != EVR_IS || !only(v, "0123456789+- \\")) {
+			bad = 1;
+			return def;
+		}
+		if ((r = part(v, 0, buf, sizeof(buf))) == -1) {
+			bad = 1;
+			return def;
+		}
+		if (r == 0 || buf[0] == '\0')
+			return def;	/* sscanf() finds no number */
+		q = buf + (buf[0] == '+' || buf[0] == '-');
+		if (strlen(q) < 1 || strlen(q) > 9 ||
+		    strspn(q, "0123456789") != strlen(q)) {
+			bad = 1;
+			return def;
+		}
+		x = strtol(buf, NULL, 10);
+		return x;
+	}
+
+	int xs(const DcmTagKey &t, unsigned long pos, int sgnd, long *out)
+	{
+		const struct dcm_wval	*v;
+		DcmEVR			 dvr;
+		unsigned		 u;
+
+		if ((v = get(t, &dvr)) == NULL)
+			return -1;
+		if (v->n & 1) {
+			bad = 1;
+			return -1;
+		}
+		if ((unsigned long long)pos * 2 + 2 > v->n)
+			return -1;
+		u = dcm_rd16(v->v + pos * 2, big);
+		*out = sgnd ? (long)(Sint16)u : (long)u;
+		return 0;
+	}
+
+	/* Character sets under which DCMTK's conversion leaves printable
+	 * ASCII as it is (the single-byte ISO 8859 and TIS 620 sets, UTF-8,
+	 * GB18030 and GBK; not ISO_IR 13, whose 5CH and 7EH differ, nor code
+	 * extensions).  Anything else: DCMTK converts. */
+	void utf8(const char *charset)
+	{
+		static const char *const ascii[] = { "ISO_IR 100",
+		    "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 144",
+		    "ISO_IR 127", "ISO_IR 126", "ISO_IR 138", "ISO_IR 148",
+		    "ISO_IR 203", "ISO_IR 166", "ISO_IR 192", "GB18030",
+		    "GBK" };
+		size_t	 i;
+
+		if (charset[0] == '\0')
+			return;
+		for (i = 0; i < sizeof(ascii) / sizeof(ascii[0]); i++)
+			if (strcmp(charset, ascii[i]) == 0)
+				return;
+		bad = 1;
+	}
+};
+
+/*
+ * A header read from the walk alone: where dcm_head_walk() proves the
+ * bytes and every wanted value is in a form dcm_src_walk reads as DCMTK
+ * does, *info is filled without a DCMTK parse (the pixels as
+ * dcm_open_mem() fills them after a parse stopped at them).  A LUT
+ * sequence of the top level, or a dataset empty before Pixel Data,
+ * goes to DCMTK.  Returns 1, or 0 (info untouched; sc->walk says how
+ * the walk went, for dcm_parse_head()).
+ */
+static int
+dcm_info_walk(const unsigned char *p, size_t len, const struct dcm_lim *lim,
+    struct dcm_scan *sc, struct dcm_info *info)
+{
+	struct dcm_wvals	 wv;
+	struct dcm_src_walk	 src;
+	struct dcm_info		 tmp;
+	int			 i;
+
+	memset(&wv, 0, sizeof(wv));
+	wv.ws = dcm_wantset_get();
+	if (!wv.ws->ok)
+		return 0;
+	sc->walk = dcm_head_walk(p, len, sc, lim->max_depth, &wv, NULL,
+	    0) == 1 ? 1 : 2;
+	if (sc->walk != 1 || wv.elements == 0)
+		return 0;
+	if (((i = dcm_want_index(wv.ws, 0x00283000)) >= 0 &&
+	    wv.val[i].seen) || ((i = dcm_want_index(wv.ws, 0x00283010)) >= 0 &&
+	    wv.val[i].seen))
+		return 0;
+	src.wv = &wv;
+	src.big = sc->big;
+	src.explicit_vr = sc->explicit_vr;
+	src.bad = 0;
+	dcm_info_fill_attrs(src, sc->ts, &tmp);
+	if (src.bad)
+		return 0;
+	tmp.has_pixels = 1;
+	tmp.compressed = 0;
+	tmp.pixel_bytes = sc->pixel_len;
+	tmp.file_size = len;
+	/* Native little-endian data, as given: dcm_native16()'s. */
+	if (!sc->big)
+		tmp.pixel_offset = sc->pixel_pos;
+	*info = tmp;
+	dcm_tl_counts.walked++;
+	return 1;
 }
 
 int
@@ -1804,7 +2358,7 @@ dcm_head_way(const void *buf, size_t len, const struct dcm_limits *ul,
 		    why, whylen) == -1)
 			return DCM_HEAD_REFUSED;
 		rc = dcm_head_walk((const unsigned char *)buf, len, &sc,
-		    lim.max_depth, why, whylen);
+		    lim.max_depth, NULL, why, whylen);
 		dcm_scan_free(&sc);
 	} catch (...) {
 		errfmt(why, whylen, "internal error in DCMTK");
@@ -1822,8 +2376,33 @@ dcm_read_info_mem_x(const void *buf, size_t len, const struct dcm_limits *ul,
 	struct dcm_scan	 sc;
 	DcmFileFormat	*ff;
 
-	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER, &lim, &sc, info,
-	    err, errlen)) == NULL)
+	/* The checks of dcm_open_mem() and dcm_parse(), in their order, so
+	 * that the walk may answer between the pre-scan and DCMTK. */
+	dcm_lim_set(&lim, ul);
+	if (buf == NULL && len != 0) {
+		errfmt(err, errlen, "no data");
+		return -1;
+	}
+	if (dcm_global_init() == -1) {
+		errfmt(err, errlen, "DCMTK's data dictionary is not loaded "
+		    "(check DCMDICTPATH)");
+		return -1;
+	}
+	if (len > lim.max_file) {
+		errfmt(err, errlen, "file is %zu bytes, over the limit of %zu",
+		    len, lim.max_file);
+		return -1;
+	}
+	if (dcm_prescan((const unsigned char *)buf, len, &lim, &sc, err,
+	    errlen) == -1)
+		return -1;
+	if (dcm_info_walk((const unsigned char *)buf, len, &lim, &sc,
+	    info) == 1) {
+		dcm_scan_free(&sc);
+		return 0;
+	}
+	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER | DCM_P_SCANNED,
+	    &lim, &sc, info, err, errlen)) == NULL)
 		return -1;
 	delete ff;
 	dcm_scan_free(&sc);
@@ -1849,6 +2428,7 @@ dcm_read_info_mem(const void *buf, size_t len, const struct dcm_limits *ul,
 /* Bytes of a file's head in which a header read looks for Pixel Data,
  * and the most it reads after the pixels. */
 #define DCM_SPARSE_HEAD	((size_t)64 << 10)
+#define DCM_SPARSE_FIRST	((size_t)8 << 10)	/* read first */
 #define DCM_SPARSE_TAIL	((size_t)64 << 10)
 
 /* read(2) exactly n bytes at off into p; 0, or -1 (error or end). */
@@ -1909,10 +2489,21 @@ dcm_file_load_head(const char *path, size_t max, unsigned char **buf,
 		dcm_tl.cap = n;
 	}
 	p = dcm_tl.p;
-	head = DCM_SPARSE_HEAD;
+	/* The head in two reads: most headers end within the first
+	 * DCM_SPARSE_FIRST bytes, and the candidates are met in the same
+	 * order either way. */
+	head = DCM_SPARSE_FIRST;
 	if (dcm_pread_all(fd, p, head, 0) == -1)
 		goto done;
-	for (i = 0; i + 12 <= head; i += 2) {
+	for (i = 0;; i += 2) {
+		if (i + 12 > head && head < DCM_SPARSE_HEAD) {
+			if (dcm_pread_all(fd, p + head, DCM_SPARSE_HEAD - head,
+			    (off_t)head) == -1)
+				goto done;
+			head = DCM_SPARSE_HEAD;
+		}
+		if (i + 12 > head)
+			break;
 		if (p[i] != 0xe0 || p[i + 1] != 0x7f || p[i + 2] != 0x10 ||
 		    p[i + 3] != 0x00)
 			continue;
@@ -1930,7 +2521,7 @@ dcm_file_load_head(const char *path, size_t max, unsigned char **buf,
 		if (!ok || vl == DCM_UNDEF || vl > n - i - hdr)
 			continue;
 		end = i + hdr + vl;
-		if (end <= head || n - end > DCM_SPARSE_TAIL)
+		if (end <= DCM_SPARSE_HEAD || n - end > DCM_SPARSE_TAIL)
 			continue;
 		if (end < n && dcm_pread_all(fd, p + end, n - end,
 		    (off_t)end) == -1)
@@ -1975,6 +2566,11 @@ dcm_read_info_head_x(const unsigned char *buf, size_t len,
 		dcm_scan_free(&sc);
 		return 0;
 	}
+	/* The walk alone, when it can answer. */
+	if (dcm_info_walk(buf, len, &lim, &sc, info) == 1) {
+		dcm_scan_free(&sc);
+		return 1;
+	}
 	/* The parse takes this pre-scan on instead of making its own. */
 	if ((ff = dcm_open_mem(buf, len, ul, DCM_P_HEADER | DCM_P_SCANNED,
 	    &lim, &sc, info, e, sizeof(e))) == NULL)
@@ -2006,6 +2602,7 @@ dcm_read_info(const char *path, const struct dcm_limits *ul,
 			rc = 0;
 		}
 		if (rc == 1) {
+			dcm_tl_counts.sparse++;
 			dcm_file_put(buf);
 			return 0;
 		}

@@ -215,19 +215,27 @@ int	 dcm_check_pixels(const struct dcm_info *, const struct dcm_limits *,
  * What the reads of the calling thread have cost so far: pre-scans of a
  * file's bytes (one per read), and copies of them staged into a memory
  * file for DCMTK (none for a header read whose Pixel Data ends the file:
- * DCMTK parses that from the bytes read).  For tests and benchmarks.
+ * DCMTK parses that from the bytes read, or the walk answers alone).
+ * For tests and benchmarks.
  */
 struct dcm_counts {
 	unsigned long	 prescans;
 	unsigned long	 staged;
+	unsigned long	 walked;	/* header reads answered by the
+					 * bounded walk alone, no DCMTK
+					 * parse (see dcm_head_way()) */
+	unsigned long	 sparse;	/* header reads of a file that
+					 * left its pixels unread */
 };
 void	 dcm_counts_get(struct dcm_counts *);
 
 /*
  * How a header read (dcm_read_info_mem, or dcm_read_info of a file)
- * would take these bytes, for tests: DCM_HEAD_DIRECT, DCMTK parses them
- * from the buffer, every length it will read proved by the bounded walk
- * of dicom.cc; DCM_HEAD_UNBOUNDED, the layout suits (the top level's
+ * would take these bytes, for tests: DCM_HEAD_DIRECT, the bounded walk
+ * of dicom.cc proves every length: the header is read from the walk's
+ * values alone where each is in a form DCMTK is known to read the same
+ * way (dcm_counts.walked), else DCMTK parses the bytes from the buffer;
+ * DCM_HEAD_UNBOUNDED, the layout suits (the top level's
  * native Pixel Data ends the data) but the walk could not prove a length
  * or how DCMTK reads it, so a memory file is staged; DCM_HEAD_STAGED, the
  * layout does not suit (a memory file); DCM_HEAD_REFUSED, the pre-scan

@@ -760,10 +760,12 @@ series_int16(const unsigned char *b, float *o, size_t n,
 {
 	size_t	 i = 0;
 #ifdef __SSE2__
-	__m128i	 zero = _mm_setzero_si128(), mask, sign, icpt, cnt, raw, w;
+	__m128i	 zero = _mm_setzero_si128(), mask, sign, icpt, cnt, raw, w,
+		 npad = _mm_setzero_si128();
 	__m128	 pad, fill, inf, ninf, lo, hi, f, m;
 	float	 l[4], h[4];
-	int	 k, bits, repl;
+	uint32_t np[4];
+	int	 k, repl;
 
 	mask = _mm_set1_epi32(c->mask);
 	sign = _mm_set1_epi32(c->sign);
@@ -786,19 +788,24 @@ series_int16(const unsigned char *b, float *o, size_t n,
 			w = _mm_sub_epi32(_mm_xor_si128(w, sign), sign);
 			f = _mm_cvtepi32_ps(_mm_add_epi32(w, icpt));
 			m = _mm_cmpeq_ps(f, pad);	/* never for NAN */
-			bits = _mm_movemask_ps(m);
-			st->npad += (size_t)((bits & 1) + (bits >> 1 & 1) +
-			    (bits >> 2 & 1) + (bits >> 3 & 1));
+			/* A padding lane is all ones (-1): counted in the
+			 * lanes.  (A movemask and a scalar sum for every
+			 * four samples made a chain that held the loop up:
+			 * half of the load's samples were there.)  A call
+			 * is one chunk, far below 2^32 samples a lane. */
+			npad = _mm_sub_epi32(npad, _mm_castps_si128(m));
 			lo = _mm_min_ps(lo, _mm_or_ps(_mm_and_ps(m, inf),
 			    _mm_andnot_ps(m, f)));
 			hi = _mm_max_ps(hi, _mm_or_ps(_mm_and_ps(m, ninf),
 			    _mm_andnot_ps(m, f)));
-			if (repl && bits != 0)
+			if (repl)
 				f = _mm_or_ps(_mm_and_ps(m, fill),
 				    _mm_andnot_ps(m, f));
 			_mm_storeu_ps(o + i + 4 * (size_t)k, f);
 		}
 	}
+	_mm_storeu_si128((__m128i *)(void *)np, npad);
+	st->npad += (size_t)np[0] + np[1] + np[2] + np[3];
 	/* Values are never NAN or -0 (converted integers): the order in
 	 * which the extremes are taken does not matter. */
 	_mm_storeu_ps(l, lo);

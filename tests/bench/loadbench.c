@@ -22,7 +22,10 @@
  *			volume before it (series_recycle(), struct
  *			series_spare), as the inference daemon loads one
  *			series after another: no new pages for the kernel
- *			to clear.
+ *			to clear;
+ *   header pass	dcm_read_info() of every file on one thread, the
+ *			loader's first pass without its threads: the cost
+ *			of a header read, per file.
  *
  * Both read the same files through the page cache, warm after the
  * warm-up.  It prints the best and the median of each, throughput in MB/s
@@ -47,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dicom.h"
 #include "series.h"
 
 #define MAX_RUNS	100
@@ -140,6 +144,23 @@ raw_pass(unsigned char *buf, size_t size, uint64_t *sum)
 	return 0;
 }
 
+/* dcm_read_info() of every file, one after another. */
+static int
+header_pass(void)
+{
+	struct dcm_info	 in;
+	char		 err[256];
+	size_t		 i;
+
+	for (i = 0; i < npaths; i++)
+		if (dcm_read_info(paths[i], NULL, &in, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "loadbench: %s: %s\n", paths[i], err);
+			return -1;
+		}
+	return 0;
+}
+
 static int
 load_pass(struct series_volume **out, struct series_spare *spare)
 {
@@ -191,7 +212,9 @@ main(int argc, char *argv[])
 	struct series_volume	*w = NULL;
 	struct series_spare	 spare = { NULL, 0 };
 	double			 traw[MAX_RUNS], tload[MAX_RUNS],
-				 treuse[MAX_RUNS], t0, tfirst;
+				 treuse[MAX_RUNS], thead[MAX_RUNS], t0, tfirst,
+				 head_best;
+	struct dcm_counts	 c0, c1;
 	double			 raw_best, raw_med, load_best, load_med, mb,
 				 vol_mb, vmin, vmax, reuse_best, reuse_med;
 	uint64_t		 sum, sum0;
@@ -294,6 +317,16 @@ main(int argc, char *argv[])
 	series_free(w);
 	series_spare_free(&spare);
 
+	/* The header pass, on this thread alone (warm by now). */
+	dcm_counts_get(&c0);
+	for (r = 0; r < runs; r++) {
+		t0 = now();
+		if (header_pass() == -1)
+			return 1;
+		thead[r] = now() - t0;
+	}
+	dcm_counts_get(&c1);
+
 	/* The last volume: its size and value range (outside the timing). */
 	nx = v->nx;
 	ny = v->ny;
@@ -324,6 +357,7 @@ main(int argc, char *argv[])
 	load_med = median(tload, runs);
 	reuse_best = best(treuse, runs);
 	reuse_med = median(treuse, runs);
+	head_best = best(thead, runs);
 	printf("\n%-26s %10s %10s %12s\n", "pass", "best s", "median s",
 	    "MB/s (best)");
 	printf("%-26s %10.4f %10.4f %12.0f\n", "raw read(2)", raw_best,
@@ -334,15 +368,23 @@ main(int argc, char *argv[])
 	    reuse_best, reuse_med, mb / reuse_best);
 	printf("%-26s %10.4f %10s %12.0f\n", "  the process's first",
 	    tfirst, "-", mb / tfirst);
+	printf("%-26s %10.4f %10.4f %12.0f\n", "header pass, 1 thread",
+	    head_best, median(thead, runs), mb / head_best);
+	printf("header pass: %.1f us a file (best); of %lu reads, %lu "
+	    "staged, %lu answered by the walk alone\n",
+	    head_best * 1e6 / (double)npaths,
+	    (unsigned long)(npaths * (size_t)runs),
+	    c1.staged - c0.staged, c1.walked - c0.walked);
 	printf("\nloader/raw time: %.1fx (best), %.1fx (median); reusing"
 	    " memory %.1fx, %.1fx; checksum %016llx\n", load_best / raw_best,
 	    load_med / raw_med, reuse_best / raw_best, reuse_med / raw_med,
 	    (unsigned long long)sum0);
 	printf("RESULT files=%zu mb=%.1f raw_best=%.4f raw_median=%.4f"
 	    " load_best=%.4f load_median=%.4f reuse_best=%.4f"
-	    " reuse_median=%.4f first=%.4f nx=%d ny=%d nz=%d"
+	    " reuse_median=%.4f first=%.4f header_us=%.1f nx=%d ny=%d nz=%d"
 	    " volume_mb=%.1f\n", npaths, mb, raw_best, raw_med, load_best,
-	    load_med, reuse_best, reuse_med, tfirst, nx, ny, nz, vol_mb);
+	    load_med, reuse_best, reuse_med, tfirst,
+	    head_best * 1e6 / (double)npaths, nx, ny, nz, vol_mb);
 	for (i = 0; i < npaths; i++)
 		free(paths[i]);
 	free(paths);

@@ -1065,8 +1065,9 @@ check_native16(const char *p, const struct dcm_info *in, const float *px)
 	free(tab);
 }
 
-/* Header reads that DCMTK parsed from the bytes read, staging nothing. */
-static int	 direct_files;
+/* Header reads that DCMTK parsed from the bytes read, staging nothing;
+ * those of them the bounded walk answered alone, without DCMTK. */
+static int	 direct_files, walked_files;
 
 /* Load one file: info and every frame; the header read's answer must be
  * the full parse's (of frame 0), byte for byte.  Returns 0 (OK) or -1
@@ -1087,6 +1088,8 @@ load_all(const char *p, struct dcm_info *in, int *frames, char *err,
 	dcm_counts_get(&c1);
 	if (c1.staged == c0.staged)
 		direct_files++;
+	if (c1.walked > c0.walked)
+		walked_files++;
 	if (!in->has_pixels) {
 		if (dcm_read_frame(p, NULL, 0, &px, NULL, err, errlen) != -1)
 			return -2;
@@ -1107,6 +1110,9 @@ load_all(const char *p, struct dcm_info *in, int *frames, char *err,
 	}
 	return 0;
 }
+
+/* Files named *.dcm only (a series beside its annotations). */
+static int	 walk_dcm_only;
 
 static void
 walk_dir(const char *dir, const char *top, struct walk *w)
@@ -1132,6 +1138,9 @@ walk_dir(const char *dir, const char *top, struct walk *w)
 			walk_dir(p, top, w);
 			continue;
 		}
+		if (walk_dcm_only && (strlen(p) < 4 ||
+		    strcmp(p + strlen(p) - 4, ".dcm") != 0))
+			continue;
 		rc = load_all(p, &in, &frames, err, sizeof(err));
 		assert_int_not_equal(rc, -2);
 		if (rc == -1) {
@@ -1180,7 +1189,8 @@ test_edge_corpus(void **state)
 	printf("== %d file(s) of native 16-bit grey pixels read raw as "
 	    "decoded\n", native16_files);
 	printf("== %d header read(s) parsed from the bytes read, nothing "
-	    "staged\n", direct_files);
+	    "staged; %d of them by the walk alone\n", direct_files,
+	    walked_files);
 	assert_true(w->ok > 200);
 	assert_true(native16_files > 0);
 	assert_true(direct_files > 0);
@@ -1228,6 +1238,41 @@ test_edge_corpus(void **state)
 	path_of(p, sizeof(p), top, "gantry-tilt-ct/01.dcm");
 	assert_int_equal(dcm_read_info(p, NULL, &in, err, sizeof(err)), 0);
 	assert_true(fabs(in.gantry_tilt - 18.5) < 1e-6);
+}
+
+/*
+ * The two CT series of the data, every file's header read against the
+ * full parse of its frame (load_all()): the loader's commonest input,
+ * which the walk must answer alone.
+ */
+static void
+test_ct_series(void **state)
+{
+	static const char *const dirs[] = { "ct/LIDC-IDRI-0002",
+	    "ct/lung-pet-ct-dx" };
+	const char	*d;
+	char		 top[4096];
+	struct walk	*w;
+	size_t		 i;
+	int		 ok0, walked0;
+
+	NEED_DATA(d);
+	assert_non_null(w = calloc(1, sizeof(*w)));
+	walk_dcm_only = 1;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		path_of(top, sizeof(top), d, dirs[i]);
+		ok0 = w->ok;
+		walked0 = walked_files;
+		walk_dir(top, top, w);
+		printf("== %s: %d file(s) read as the full parse reads them, "
+		    "%d by the walk alone; %d refused\n", dirs[i],
+		    w->ok - ok0, walked_files - walked0, w->refused);
+		assert_int_equal(w->refused, 0);
+		assert_true(w->ok - ok0 >= 180);
+		assert_int_equal(walked_files - walked0, w->ok - ok0);
+	}
+	walk_dcm_only = 0;
+	free(w);
 }
 
 static void
@@ -1422,7 +1467,8 @@ put_tmp(char *path, size_t sz, const unsigned char *b, size_t n)
  * where DCMTK would stop early) takes the staged parse, with the same
  * answer.  Kind: 0 explicit VR with a meta header, 1 implicit VR without
  * one, 2 a trailing element after the pixels, 3 an element past Pixel
- * Data's tag before Rows.
+ * Data's tag before Rows, 4 as 0 behind a 20 KB private element (Pixel
+ * Data past the first read of the head).
  */
 static void
 header_direct_one(int kind)
@@ -1436,7 +1482,7 @@ header_direct_one(int kind)
 	float		*px;
 	size_t		 o = 0, k;
 
-	assert_non_null(b = calloc(1, pix + 4096));
+	assert_non_null(b = calloc(1, pix + 32768));
 	switch (kind) {
 	case 1:
 		o = synth_img(b, (unsigned)rows, (unsigned)cols,
@@ -1455,6 +1501,14 @@ header_direct_one(int kind)
 		break;
 	default:
 		o = put_meta(b, "1.2.840.10008.1.2.1");
+		if (kind == 4) {
+			/* A header of 20 KB: Pixel Data past the first
+			 * read of the file's head. */
+			o = put_ex(b, o, 0x0009, 0x0010, "LO", "ZHIYING TEST ",
+			    12);
+			o = put_ex(b, o, 0x0009, 0x1001, "OB", NULL, 20000);
+			o += 20000;
+		}
 		o = put_ct_head(b, o, (unsigned)rows, (unsigned)cols, NULL,
 		    (uint32_t)pix);
 		for (k = 0; k < pix; k++)
@@ -1469,10 +1523,13 @@ header_direct_one(int kind)
 	dcm_counts_get(&c0);
 	assert_int_equal(dcm_read_info(path, NULL, &in, err, sizeof(err)), 0);
 	dcm_counts_get(&c1);
-	printf("header read, kind %d: %lu pre-scan(s), %lu staged\n", kind,
-	    c1.prescans - c0.prescans, c1.staged - c0.staged);
+	printf("header read, kind %d: %lu pre-scan(s), %lu staged, %lu "
+	    "leaving the pixels unread\n", kind, c1.prescans - c0.prescans,
+	    c1.staged - c0.staged, c1.sparse - c0.sparse);
+	if (kind == 0 || kind == 1 || kind == 4)
+		assert_int_equal(c1.sparse - c0.sparse, 1);
 	assert_int_equal(c1.prescans - c0.prescans, 1);
-	assert_int_equal(c1.staged - c0.staged, kind >= 2 ? 1 : 0);
+	assert_int_equal(c1.staged - c0.staged, kind == 2 || kind == 3);
 	assert_int_equal(in.rows, (int)rows);
 	assert_int_equal(in.cols, (int)cols);
 	assert_int_equal(in.has_pixels, 1);
@@ -1496,7 +1553,7 @@ header_direct_one(int kind)
 	assert_int_equal(dcm_read_info_mem(b, o, NULL, &ref, err,
 	    sizeof(err)), 0);
 	dcm_counts_get(&c1);
-	assert_int_equal(c1.staged - c0.staged, kind >= 2 ? 1 : 0);
+	assert_int_equal(c1.staged - c0.staged, kind == 2 || kind == 3);
 	assert_memory_equal(&in, &ref, sizeof(in));
 	assert_int_equal(unlink(path), 0);
 	free(b);
@@ -1508,7 +1565,7 @@ test_header_direct(void **state)
 	int	 kind;
 
 	(void)state;
-	for (kind = 0; kind < 4; kind++)
+	for (kind = 0; kind < 5; kind++)
 		header_direct_one(kind);
 }
 
@@ -1749,6 +1806,9 @@ walk_file(unsigned char *b, int kind, void (*hook)(struct wbuf *, int))
  * of the frame says; the staged count moves only off the direct way.  A
  * file that the reader refuses (ok 0) must be refused for a reason, not
  * for want of memory, and by the full parse too. */
+/* Whether the last walk_read() was answered by the walk alone. */
+static unsigned long	 walk_walked;
+
 static int
 walk_read(const unsigned char *b, size_t n, const char *what, int ok)
 {
@@ -1768,6 +1828,7 @@ walk_read(const unsigned char *b, size_t n, const char *what, int ok)
 	dcm_counts_get(&c1);
 	assert_int_equal(c1.staged - c0.staged, way == DCM_HEAD_DIRECT ? 0 :
 	    1);
+	walk_walked = c1.walked - c0.walked;
 	if (!ok) {
 		printf("walk %-34s refused: %s\n", what, err);
 		assert_int_equal(rc, -1);
@@ -1880,6 +1941,173 @@ test_head_walk(void **state)
 }
 
 /*
+ * Values in every form the header read may meet, each file in the four
+ * syntaxes of walk_file(): what the walk answers alone (walked 1) and
+ * what it leaves to DCMTK (walked 0) must both be what the full parse of
+ * the frame says, byte for byte (walk_read()).
+ */
+struct vel {
+	unsigned	 g, e;
+	const char	*vr;
+	const char	*v;
+	uint32_t	 n;
+};
+#define VEL(g, e, vr, v)	{ g, e, vr, v, sizeof(v) - 1 }
+
+struct vcase {
+	const char	*what;
+	int		 walked;
+	struct vel	 el[12];
+};
+
+static const struct vcase	*vcur;
+
+/* The case's elements after Modality; US and SS values are written as
+ * little-endian bytes and turned for big endian. */
+static void
+hook_values(struct wbuf *w, int where)
+{
+	const struct vel	*el;
+	unsigned char		 x[16];
+	size_t			 i, k;
+
+	if (where != 0)
+		return;
+	for (i = 0; i < 12 && vcur->el[i].vr != NULL; i++) {
+		el = &vcur->el[i];
+		if ((strcmp(el->vr, "US") == 0 || strcmp(el->vr, "SS") == 0) &&
+		    el->n <= sizeof(x)) {
+			for (k = 0; k + 1 < el->n; k += 2) {
+				x[k] = (unsigned char)el->v[w->big ? k + 1 : k];
+				x[k + 1] = (unsigned char)el->v[w->big ? k :
+				    k + 1];
+			}
+			wel(w, el->g, el->e, el->vr, x, el->n);
+		} else
+			wel(w, el->g, el->e, el->vr, el->v, el->n);
+	}
+}
+
+static void
+test_head_values(void **state)
+{
+	static const struct vcase cases[] = {
+		{ "DS padded, signed, several values", 1, {
+		    VEL(0x0028, 0x0030, "DS", "0.703125\\0.703125 "),
+		    VEL(0x0020, 0x0032, "DS",
+			"-166.000000\\-171.699997\\-10.000"),
+		    VEL(0x0020, 0x0037, "DS", "1\\0\\0\\0\\1\\0 "),
+		    VEL(0x0018, 0x0050, "DS", " 2.5"),
+		    VEL(0x0028, 0x1052, "DS", "-1024 "),
+		    VEL(0x0028, 0x1053, "DS", "1 "),
+		    VEL(0x0028, 0x1050, "DS", "40\\-600"),
+		    VEL(0x0028, 0x1051, "DS", "+4.0E2\\1500"),
+		    VEL(0x0018, 0x0060, "DS", "120.0 "),
+		    VEL(0x0020, 0x1041, "DS", "-1.0e+01") } },
+		{ "DS values DCMTK reads in part or not", 1, {
+		    VEL(0x0018, 0x1120, "DS", "1.5.2 "),
+		    VEL(0x0010, 0x1020, "DS", "1e999 "),
+		    VEL(0x0018, 0x0050, "DS", ". "),
+		    VEL(0x0018, 0x0088, "DS", "- "),
+		    VEL(0x0028, 0x0030, "DS", "0.5\\"),
+		    VEL(0x0020, 0x0032, "DS", "1\\\\3 ") } },
+		{ "IS padded, signed, several values", 1, {
+		    VEL(0x0020, 0x0011, "IS", " 3 "),
+		    VEL(0x0020, 0x0013, "IS", "+12 "),
+		    VEL(0x0028, 0x0008, "IS", "1\\2 ") } },
+		{ "IS negative, odd length", 1, {
+		    VEL(0x0020, 0x0011, "IS", "-7"),
+		    VEL(0x0020, 0x0013, "IS", "123456789") } },
+		{ "empty values", 1, {
+		    VEL(0x0018, 0x0050, "DS", ""),
+		    VEL(0x0020, 0x0011, "IS", ""),
+		    VEL(0x0010, 0x0010, "PN", ""),
+		    VEL(0x0028, 0x0030, "DS", ""),
+		    VEL(0x0018, 0x1164, "DS", "0.1\\0.1 "),
+		    VEL(0x0028, 0x0006, "US", ""),
+		    VEL(0x0028, 0x1050, "DS", "    "),
+		    VEL(0x0020, 0x0013, "IS", "  ") } },
+		{ "odd-length and padded strings, a character set", 1, {
+		    VEL(0x0008, 0x0005, "CS", "ISO_IR 100"),
+		    VEL(0x0010, 0x0020, "LO", "ABC"),
+		    VEL(0x0008, 0x1030, "LO", " CHEST "),
+		    VEL(0x0008, 0x0080, "LO", "X Y Z"),
+		    VEL(0x0008, 0x0008, "CS", "ORIGINAL\\PRIMARY\\AXIAL"),
+		    VEL(0x0008, 0x0018, "UI", "1.2.3.4\0"),
+		    VEL(0x0010, 0x0010, "PN", "Doe^John "),
+		    VEL(0x0008, 0x0050, "SH", "A1\0 ") } },
+		{ "empty values in a list", 1, {
+		    VEL(0x0008, 0x0008, "CS", "\\A\\\\") } },
+		{ "Pixel Padding Value US", 1, {
+		    VEL(0x0028, 0x0120, "US", "\x30\xf8") } },
+		{ "Pixel Padding Value SS, two values", 1, {
+		    VEL(0x0028, 0x0120, "SS", "\x18\xfc\x01\x00") } },
+		{ "spaces beside a backslash", 0, {
+		    VEL(0x0008, 0x0008, "CS", "ORIGINAL \\ PRIMARY") } },
+		{ "a DS with a comma", 0, {
+		    VEL(0x0018, 0x0050, "DS", "2,5 ") } },
+		{ "an IS that is not a number", 0, {
+		    VEL(0x0020, 0x0013, "IS", "12-3") } },
+		{ "an IS of ten digits", 0, {
+		    VEL(0x0020, 0x0011, "IS", "1234567890") } },
+		{ "Modality twice", 0, {
+		    VEL(0x0008, 0x0060, "CS", "MR") } },
+		{ "Series Number written as US", 0, {
+		    VEL(0x0020, 0x0011, "US", "\x05\x00") } },
+		{ "a character set that maps 5CH", 0, {
+		    VEL(0x0008, 0x0005, "CS", "ISO_IR 13 ") } },
+		{ "a UTF-8 name", 0, {
+		    VEL(0x0008, 0x0005, "CS", "ISO_IR 192"),
+		    VEL(0x0010, 0x0010, "PN", "Caf\xc3\xa9 ") } },
+		{ "a space inside a UI", 0, {
+		    VEL(0x0020, 0x0052, "UI", "1.3ISO_IR 6.5962") } },
+		{ "a space inside a DA", 0, {
+		    VEL(0x0008, 0x0020, "DA", "2003 0505") } },
+		{ "spaces inside CS, LO and PN values", 1, {
+		    VEL(0x0018, 0x5100, "CS", "H F S "),
+		    VEL(0x0008, 0x1030, "LO", "CHEST  ABDOMEN "),
+		    VEL(0x0010, 0x0010, "PN", "Doe^John Q^^Dr ") } },
+		{ "a NUL inside a string", 0, {
+		    VEL(0x0010, 0x0020, "LO", "A\0BC") } },
+		{ "a Modality LUT Sequence", 0, {
+		    VEL(0x0028, 0x3000, "SQ", "") } },
+		{ "a US of odd length", 0, {
+		    VEL(0x0028, 0x0006, "US", "\x01") } },
+	};
+	static unsigned char	 b[8192];
+	char			 line[128];
+	size_t			 i, n;
+	int			 kind, walked = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		vcur = &cases[i];
+		for (kind = 0; kind < 4; kind++) {
+			n = walk_file(b, kind, hook_values);
+			snprintf(line, sizeof(line), "%.40s, kind %d",
+			    cases[i].what, kind);
+			assert_int_equal(walk_read(b, n, line, 1),
+			    DCM_HEAD_DIRECT);
+			printf("walk %-46s %s\n", line, walk_walked ?
+			    "answered by the walk" : "left to DCMTK");
+			assert_int_equal((int)walk_walked, cases[i].walked);
+			walked += (int)walk_walked;
+		}
+	}
+	/* The plain files of test_head_walk() too. */
+	for (kind = 0; kind < 4; kind++) {
+		n = walk_file(b, kind, NULL);
+		(void)walk_read(b, n, "plain", 1);
+		assert_int_equal((int)walk_walked, 1);
+		n = walk_file(b, kind, hook_nested);
+		(void)walk_read(b, n, "nested", 1);
+		assert_int_equal((int)walk_walked, 1);
+	}
+	printf("walk: %d of the hand-made files answered by the walk\n",
+	    walked);
+}
+
+/*
  * JPEG data whose marker walk meets a TEM marker (FF01) before its frame
  * header: DCMTK 3.6.7's bit-depth scan never moves past TEM and loops for
  * ever (the fuzz driver's timeout).  The frame read must refuse it, at
@@ -1950,6 +2178,7 @@ main(void)
 		cmocka_unit_test(test_synthetic),
 		cmocka_unit_test(test_header_direct),
 		cmocka_unit_test(test_head_walk),
+		cmocka_unit_test(test_head_values),
 		cmocka_unit_test(test_jpeg_tem),
 		cmocka_unit_test(test_lut_sequences),
 		cmocka_unit_test(test_garbage),
@@ -1957,6 +2186,7 @@ main(void)
 		cmocka_unit_test(test_wg04),
 		cmocka_unit_test(test_same_pixels),
 		cmocka_unit_test(test_edge_corpus),
+		cmocka_unit_test(test_ct_series),
 		cmocka_unit_test(test_xray),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_frames_once),
