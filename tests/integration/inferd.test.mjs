@@ -208,6 +208,32 @@ test('the start script runs the daemon with the stack', { skip }, () => {
   assert.match(readFileSync(`${STATE}/log/inferd.log`, 'utf8'), /compute backend (cpu|cuda) \(asked for auto\)/);
 });
 
+test('the daemon\'s OpenMP threads wait passively unless the operator says otherwise; pid kept', { skip }, async () => {
+  const environ = (pid) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const saved = { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY, GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT };
+  delete process.env.OMP_WAIT_POLICY;
+  delete process.env.GOMP_SPINCOUNT;
+  try {
+    // Started without the variable: it sets it and executes itself once
+    // more, under the same pid (the worker's name carries it).
+    const a = daemon('omp-default');
+    await until('A to start its worker', () => new RegExp(`worker \\S+:${a.pid}: lease`).test(a.text()), 30000, 20);
+    assert.ok(environ(a.pid).includes('OMP_WAIT_POLICY=passive'), 'passive waiting set');
+    assert.equal((a.text().match(/compute backend/g) || []).length, 1, 'one start logged, after the re-execution');
+    // The operator's own setting is left alone.
+    const b = daemon('omp-operator', { OMP_WAIT_POLICY: 'active' });
+    await until('B to start its worker', () => new RegExp(`worker \\S+:${b.pid}: lease`).test(b.text()), 30000, 20);
+    assert.ok(environ(b.pid).includes('OMP_WAIT_POLICY=active'), 'the operator\'s setting kept');
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+    assert.equal((await a.exited).code, 0);
+    assert.equal((await b.exited).code, 0);
+  } finally {
+    for (const [k, v] of Object.entries(saved))
+      if (v !== undefined) process.env[k] = v;
+  }
+});
+
 test('two daemons, 40 jobs of a reader not deployed (left out by infer_readers_off): each ends dead once, tried once', { skip }, async () => {
   const a = daemon('a'), b = daemon('b');
   await sleep(300);
